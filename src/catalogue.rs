@@ -1,0 +1,395 @@
+//! The catalogue: every corruption imgcorrupt knows, in the order of `imagecorruptions`,
+//! with its benchmark subset and family.
+//!
+//! This is the one table a newcomer needs: [`CATALOGUE`] maps each name to the function that
+//! implements it (or to `None` while it is not implemented yet, which callers turn into a clear
+//! error rather than a silent identity).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::corruptions::{self, CorruptFn};
+use crate::error::Error;
+
+/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Corruption {
+    /// Additive Gaussian noise.
+    GaussianNoise,
+    /// Poisson (photon) noise.
+    ShotNoise,
+    /// Salt-and-pepper noise, drawn per channel.
+    ImpulseNoise,
+    /// Convolution with an anti-aliased disk.
+    DefocusBlur,
+    /// Gaussian blur, local pixel shuffling, Gaussian blur.
+    GlassBlur,
+    /// One-sided line blur at a random angle.
+    MotionBlur,
+    /// Average of centre zooms.
+    ZoomBlur,
+    /// Motion-blurred snow layer.
+    Snow,
+    /// Frost texture overlay.
+    Frost,
+    /// Plasma-fractal fog.
+    Fog,
+    /// HSV value shift.
+    Brightness,
+    /// Contrast reduction around the per-channel mean.
+    Contrast,
+    /// Smooth random displacement field.
+    ElasticTransform,
+    /// Box downscale, nearest upscale.
+    Pixelate,
+    /// Lossy JPEG round trip.
+    JpegCompression,
+    /// Multiplicative Gaussian noise (held-out validation set).
+    SpeckleNoise,
+    /// Gaussian blur (held-out validation set).
+    GaussianBlur,
+    /// Water or mud splashes (held-out validation set).
+    Spatter,
+    /// HSV saturation change (held-out validation set).
+    Saturate,
+}
+
+/// Which benchmark subset a corruption belongs to (`imagecorruptions.get_corruption_names`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subset {
+    /// The 15 corruptions that make up mCE / mPC.
+    Common,
+    /// The 4 held-out corruptions for model selection when training with corruptions.
+    Validation,
+}
+
+/// The family a corruption belongs to (the ImageNet-C archive groups).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Pixel-wise random noise.
+    Noise,
+    /// Blurs.
+    Blur,
+    /// Weather effects.
+    Weather,
+    /// Digital artefacts and colour changes.
+    Digital,
+}
+
+/// One catalogue row: a name, its grouping and its implementation.
+pub struct Entry {
+    /// The corruption.
+    pub corruption: Corruption,
+    /// The `imagecorruptions` name (snake case).
+    pub name: &'static str,
+    /// Benchmark subset.
+    pub subset: Subset,
+    /// Family.
+    pub family: Family,
+    /// The implementation, or `None` while it is not implemented yet.
+    pub(crate) apply: Option<CorruptFn>,
+}
+
+macro_rules! entry {
+    ($c:ident, $name:literal, $subset:ident, $family:ident, $f:expr) => {
+        Entry {
+            corruption: Corruption::$c,
+            name: $name,
+            subset: Subset::$subset,
+            family: Family::$family,
+            apply: $f,
+        }
+    };
+}
+
+/// All corruptions in `imagecorruptions` order (index = `corruption_number`).
+pub static CATALOGUE: [Entry; 19] = [
+    entry!(
+        GaussianNoise,
+        "gaussian_noise",
+        Common,
+        Noise,
+        Some(corruptions::noise::gaussian_noise)
+    ),
+    entry!(
+        ShotNoise,
+        "shot_noise",
+        Common,
+        Noise,
+        Some(corruptions::noise::shot_noise)
+    ),
+    entry!(
+        ImpulseNoise,
+        "impulse_noise",
+        Common,
+        Noise,
+        Some(corruptions::noise::impulse_noise)
+    ),
+    entry!(DefocusBlur, "defocus_blur", Common, Blur, None),
+    entry!(GlassBlur, "glass_blur", Common, Blur, None),
+    entry!(MotionBlur, "motion_blur", Common, Blur, None),
+    entry!(ZoomBlur, "zoom_blur", Common, Blur, None),
+    entry!(Snow, "snow", Common, Weather, None),
+    entry!(Frost, "frost", Common, Weather, None),
+    entry!(Fog, "fog", Common, Weather, None),
+    entry!(
+        Brightness,
+        "brightness",
+        Common,
+        Weather,
+        Some(corruptions::digital::brightness)
+    ),
+    entry!(
+        Contrast,
+        "contrast",
+        Common,
+        Digital,
+        Some(corruptions::digital::contrast)
+    ),
+    entry!(ElasticTransform, "elastic_transform", Common, Digital, None),
+    entry!(
+        Pixelate,
+        "pixelate",
+        Common,
+        Digital,
+        Some(corruptions::digital::pixelate)
+    ),
+    entry!(JpegCompression, "jpeg_compression", Common, Digital, None),
+    entry!(
+        SpeckleNoise,
+        "speckle_noise",
+        Validation,
+        Noise,
+        Some(corruptions::noise::speckle_noise)
+    ),
+    entry!(GaussianBlur, "gaussian_blur", Validation, Blur, None),
+    entry!(Spatter, "spatter", Validation, Weather, None),
+    entry!(
+        Saturate,
+        "saturate",
+        Validation,
+        Digital,
+        Some(corruptions::digital::saturate)
+    ),
+];
+
+impl Corruption {
+    /// All 19 corruptions in catalogue order.
+    pub fn all() -> impl Iterator<Item = Corruption> {
+        CATALOGUE.iter().map(|e| e.corruption)
+    }
+
+    /// Index in the catalogue (`imagecorruptions`' `corruption_number`).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The catalogue row of this corruption.
+    pub fn entry(self) -> &'static Entry {
+        &CATALOGUE[self.index()]
+    }
+
+    /// The snake-case name used by `imagecorruptions` and on the command line.
+    pub fn name(self) -> &'static str {
+        self.entry().name
+    }
+
+    /// Benchmark subset.
+    pub fn subset(self) -> Subset {
+        self.entry().subset
+    }
+
+    /// Family.
+    pub fn family(self) -> Family {
+        self.entry().family
+    }
+
+    /// Whether this build implements the corruption.
+    pub fn is_implemented(self) -> bool {
+        self.entry().apply.is_some()
+    }
+
+    /// Look a corruption up by name; the error suggests the closest known name.
+    pub fn from_name(name: &str) -> Result<Corruption, Error> {
+        let wanted = name.trim().to_ascii_lowercase().replace('-', "_");
+        CATALOGUE
+            .iter()
+            .find(|e| e.name == wanted)
+            .map(|e| e.corruption)
+            .ok_or_else(|| Error::UnknownCorruption {
+                name: name.to_string(),
+                suggestion: closest_name(&wanted),
+            })
+    }
+}
+
+impl fmt::Display for Corruption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Corruption {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Corruption::from_name(s)
+    }
+}
+
+impl Subset {
+    /// Lower-case name as printed by `imgcorrupt list`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Subset::Common => "common",
+            Subset::Validation => "validation",
+        }
+    }
+}
+
+impl fmt::Display for Subset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Family {
+    /// Lower-case name as printed by `imgcorrupt list`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Noise => "noise",
+            Family::Blur => "blur",
+            Family::Weather => "weather",
+            Family::Digital => "digital",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Resolve a comma-separated selection of names, subsets (`common`, `validation`, `all`) and
+/// families (`noise`, `blur`, `weather`, `digital`) into corruptions, in catalogue order and
+/// without duplicates.
+pub fn select(spec: &str) -> Result<Vec<Corruption>, Error> {
+    let mut chosen = [false; 19];
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let lower = part.to_ascii_lowercase();
+        let matches: Vec<Corruption> = match lower.as_str() {
+            "all" => Corruption::all().collect(),
+            "common" | "benchmark" => Corruption::all()
+                .filter(|c| c.subset() == Subset::Common)
+                .collect(),
+            "validation" | "extra" | "holdout" => Corruption::all()
+                .filter(|c| c.subset() == Subset::Validation)
+                .collect(),
+            "noise" | "blur" | "weather" | "digital" => Corruption::all()
+                .filter(|c| c.family().name() == lower)
+                .collect(),
+            _ => vec![Corruption::from_name(part)?],
+        };
+        for c in matches {
+            chosen[c.index()] = true;
+        }
+    }
+    let out: Vec<Corruption> = Corruption::all().filter(|c| chosen[c.index()]).collect();
+    if out.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "no corruption selected by `{spec}`"
+        )));
+    }
+    Ok(out)
+}
+
+/// The catalogue name closest to `wanted` by edit distance, if any is reasonably close.
+fn closest_name(wanted: &str) -> Option<&'static str> {
+    let (best, dist) = CATALOGUE
+        .iter()
+        .map(|e| (e.name, edit_distance(wanted, e.name)))
+        .min_by_key(|&(_, d)| d)?;
+    // Also accept a prefix/substring match such as "gaussian" → "gaussian_noise".
+    if dist <= best.len().max(4) / 2 {
+        return Some(best);
+    }
+    CATALOGUE
+        .iter()
+        .find(|e| !wanted.is_empty() && e.name.contains(wanted))
+        .map(|e| e.name)
+}
+
+/// Levenshtein distance (small strings only).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_order_matches_index() {
+        for (i, e) in CATALOGUE.iter().enumerate() {
+            assert_eq!(e.corruption.index(), i, "{}", e.name);
+        }
+        assert_eq!(Corruption::from_name("saturate").unwrap().index(), 18);
+    }
+
+    #[test]
+    fn subsets_have_reference_sizes() {
+        let common = select("common").unwrap();
+        let validation = select("validation").unwrap();
+        assert_eq!(common.len(), 15);
+        assert_eq!(
+            validation.iter().map(|c| c.name()).collect::<Vec<_>>(),
+            ["speckle_noise", "gaussian_blur", "spatter", "saturate"]
+        );
+        assert_eq!(select("all").unwrap().len(), 19);
+        assert_eq!(select("noise").unwrap().len(), 4);
+    }
+
+    #[test]
+    fn unknown_name_suggests_closest() {
+        match Corruption::from_name("gausian_noise") {
+            Err(Error::UnknownCorruption { suggestion, .. }) => {
+                assert_eq!(suggestion, Some("gaussian_noise"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        match Corruption::from_name("jpeg") {
+            Err(Error::UnknownCorruption { suggestion, .. }) => {
+                assert_eq!(suggestion, Some("jpeg_compression"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn select_dedups_and_keeps_catalogue_order() {
+        let s = select("saturate,gaussian_noise,noise").unwrap();
+        let names: Vec<_> = s.iter().map(|c| c.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "gaussian_noise",
+                "shot_noise",
+                "impulse_noise",
+                "speckle_noise",
+                "saturate"
+            ]
+        );
+    }
+}

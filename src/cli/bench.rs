@@ -1,0 +1,205 @@
+//! `imgcorrupt bench`: time corruption × severity cells in-process on real photos.
+//!
+//! Each cell is warmed up once, then timed over calls that cycle through the images (each call
+//! a different image) until a minimum time has passed; the median per-image time is reported.
+//! This is how BENCHMARKS.md and users compare machines with the reference's numbers.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use image::DynamicImage;
+use imgcorrupt::{catalogue, io, Corruption, RngMode, Settings};
+use rayon::prelude::*;
+
+/// Arguments of `bench`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  imgcorrupt bench --size 224 -c noise,contrast -s 1-5 --csv")]
+pub struct Args {
+    /// Photos to time on (default: the bundled fixtures/photos).
+    pub images: Vec<PathBuf>,
+    /// Corruptions: names, subsets (common, validation, all) or families; default all implemented.
+    #[arg(short, long)]
+    pub corruptions: Option<String>,
+    /// Severities, e.g. `1-5` or `1,3,5`.
+    #[arg(short, long, default_value = "1-5")]
+    pub severities: String,
+    /// Image size: `224` (shorter side 256, centre crop 224), `WxH` (cover + centre crop) or `native`.
+    #[arg(long, default_value = "224")]
+    pub size: String,
+    /// Worker threads; with N > 1 the time is wall time per image over N parallel workers.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Random generator mode.
+    #[arg(long, default_value = "fast")]
+    pub rng: RngMode,
+    /// Minimum timed duration per cell, in milliseconds.
+    #[arg(long, default_value_t = 300)]
+    pub min_ms: u64,
+    /// Print CSV: corruption,severity,width,height,ms_per_image,images.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// Run the benchmark and print a table or CSV.
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let corruptions: Vec<Corruption> = match &a.corruptions {
+        Some(spec) => {
+            let list = catalogue::select(spec)?;
+            if let [only] = list[..] {
+                if !only.is_implemented() {
+                    return Err(imgcorrupt::Error::NotImplemented(only.name()).into());
+                }
+            }
+            for c in list.iter().filter(|c| !c.is_implemented()) {
+                eprintln!("imgcorrupt: note: skipping {c} (not implemented yet)");
+            }
+            list.into_iter().filter(|c| c.is_implemented()).collect()
+        }
+        None => Corruption::all().filter(|c| c.is_implemented()).collect(),
+    };
+    if corruptions.is_empty() {
+        bail!("none of the selected corruptions is implemented yet");
+    }
+    let paths = if a.images.is_empty() {
+        default_images()?
+    } else {
+        a.images.clone()
+    };
+    let mut images = Vec::new();
+    for p in &paths {
+        let img = io::read_image(p, io::DEFAULT_MAX_PIXELS)?;
+        images.push(
+            prepare(img.to_rgb8(), &a.size)
+                .with_context(|| format!("{}: cannot resize", p.display()))?,
+        );
+    }
+    let threads = a.threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    if a.csv {
+        println!("corruption,severity,width,height,ms_per_image,images");
+    } else {
+        println!(
+            "{} image(s), size {}, {} thread(s), rng {}; median ms per image",
+            images.len(),
+            a.size,
+            threads,
+            a.rng
+        );
+        println!(
+            "{:<18} {:>3} {:>11} {:>12} {:>7}",
+            "corruption", "sev", "size", "ms/image", "images"
+        );
+    }
+    let min_time = Duration::from_millis(a.min_ms);
+    for &c in &corruptions {
+        for &s in &severities {
+            let (ms, n) = pool.install(|| time_cell(&images, c, s, a.rng, threads, min_time))?;
+            let (w, h) = (images[0].width(), images[0].height());
+            if a.csv {
+                println!("{c},{s},{w},{h},{ms:.4},{n}");
+            } else {
+                println!(
+                    "{:<18} {:>3} {:>11} {:>12.3} {:>7}",
+                    c.name(),
+                    s,
+                    format!("{w}x{h}"),
+                    ms,
+                    n
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Median milliseconds per image for one cell and the number of images timed.
+fn time_cell(
+    images: &[DynamicImage],
+    c: Corruption,
+    s: u8,
+    rng: RngMode,
+    threads: usize,
+    min_time: Duration,
+) -> anyhow::Result<(f64, usize)> {
+    let run_one = |i: usize| -> anyhow::Result<()> {
+        let settings = Settings::new(i as u64).with_rng(rng);
+        let img = &images[i % images.len()];
+        std::hint::black_box(imgcorrupt::corrupt_with(img, c, s, &settings)?);
+        Ok(())
+    };
+    run_one(0)?; // warm-up (also builds cached tables)
+    let mut samples = Vec::new();
+    let mut count = 0usize;
+    let start = Instant::now();
+    while (start.elapsed() < min_time || samples.len() < 3) && samples.len() < 2000 {
+        let t = Instant::now();
+        if threads == 1 {
+            run_one(count)?;
+            count += 1;
+        } else {
+            (count..count + threads)
+                .into_par_iter()
+                .try_for_each(run_one)?;
+            count += threads;
+        }
+        samples.push(t.elapsed().as_secs_f64() * 1e3 / threads as f64);
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    Ok((samples[samples.len() / 2], count))
+}
+
+/// The bundled fixture photos.
+fn default_images() -> anyhow::Result<Vec<PathBuf>> {
+    let candidates = [
+        PathBuf::from("fixtures/photos"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos"),
+    ];
+    for dir in candidates {
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            let mut v: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "png" || e == "jpg"))
+                .collect();
+            v.sort();
+            if !v.is_empty() {
+                return Ok(v);
+            }
+        }
+    }
+    bail!("no images given and no fixtures/photos folder found; pass image paths")
+}
+
+/// Bring an image to the benchmark size.
+fn prepare(img: image::RgbImage, size: &str) -> anyhow::Result<DynamicImage> {
+    use image::imageops::{crop_imm, resize, FilterType};
+    let (w, h) = img.dimensions();
+    let (tw, th, cover) = match size {
+        "native" => return Ok(DynamicImage::ImageRgb8(img)),
+        "224" => (224u32, 224u32, false),
+        other => {
+            let (a, b) = other
+                .split_once('x')
+                .context("size must be 224, WxH or native")?;
+            (a.parse()?, b.parse()?, true)
+        }
+    };
+    // 224: shorter side to 256 then centre crop (ImageNet); WxH: scale to cover, centre crop.
+    let scale = if cover {
+        (tw as f64 / w as f64).max(th as f64 / h as f64)
+    } else {
+        256.0 / w.min(h) as f64
+    };
+    let (nw, nh) = (
+        ((w as f64 * scale).round() as u32).max(tw),
+        ((h as f64 * scale).round() as u32).max(th),
+    );
+    let resized = resize(&img, nw, nh, FilterType::Triangle);
+    let (x0, y0) = ((nw - tw) / 2, (nh - th) / 2);
+    Ok(DynamicImage::ImageRgb8(
+        crop_imm(&resized, x0, y0, tw, th).to_image(),
+    ))
+}

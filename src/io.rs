@@ -1,0 +1,227 @@
+//! Reading and writing image files: decode with clear errors naming the file, normalise to
+//! 8-bit layouts the corruptions accept, and write atomically (temp file + rename) so that an
+//! interrupted run never leaves a half-written output.
+
+use std::fs;
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageFormat};
+
+use crate::error::{Error, Result};
+
+/// Default pixel limit for decoding (about 268 megapixels): larger files are refused, which
+/// protects against decompression bombs.
+pub const DEFAULT_MAX_PIXELS: u64 = 1 << 28;
+
+/// Output formats chosen from a file extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// PNG (lossless).
+    Png,
+    /// JPEG (baseline, 4:2:0) at a quality.
+    Jpeg,
+    /// WebP, lossless.
+    WebP,
+    /// BMP.
+    Bmp,
+    /// TIFF.
+    Tiff,
+}
+
+impl OutputFormat {
+    /// Format from the extension of `path` (png, jpg/jpeg, webp, bmp, tif/tiff).
+    pub fn from_path(path: &Path) -> Result<OutputFormat> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        Ok(match ext.as_str() {
+            "png" => OutputFormat::Png,
+            "jpg" | "jpeg" => OutputFormat::Jpeg,
+            "webp" => OutputFormat::WebP,
+            "bmp" => OutputFormat::Bmp,
+            "tif" | "tiff" => OutputFormat::Tiff,
+            _ => {
+                return Err(Error::Codec {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "cannot tell the output format from the extension `{ext}`: use .png, .jpg/.jpeg, .webp, .bmp or .tif/.tiff"
+                    ),
+                })
+            }
+        })
+    }
+}
+
+/// Decode an image file and normalise it to an 8-bit layout.
+///
+/// 16-bit and float images are reduced to 8 bits per channel (keeping grey/alpha); palette
+/// images are expanded by the decoder; CMYK JPEGs are converted to RGB by the decoder.
+pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
+    let codec = |message: String| Error::Codec {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if bytes.is_empty() {
+        return Err(codec("empty file, not an image".into()));
+    }
+    let mut reader = image::ImageReader::new(Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| codec(format!("cannot read: {e}")))?;
+    if reader.format().is_none() {
+        return Err(codec(
+            "not a recognised image format (png, jpeg, webp, bmp, tiff)".into(),
+        ));
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(u32::MAX);
+    limits.max_image_height = Some(u32::MAX);
+    limits.max_alloc = Some(max_pixels.saturating_mul(16));
+    reader.limits(limits);
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| codec(format!("cannot decode: {e}")))?;
+    if w == 0 || h == 0 {
+        return Err(codec(format!("image is {w}x{h}: zero-sized")));
+    }
+    if (w as u64) * (h as u64) > max_pixels {
+        return Err(codec(format!(
+            "image is {w}x{h}, more than the limit of {max_pixels} pixels"
+        )));
+    }
+    let mut reader = image::ImageReader::new(Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| codec(format!("cannot read: {e}")))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(16));
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| codec(format!("cannot decode: {e}")))?;
+    Ok(to_8bit(img))
+}
+
+/// Reduce any decoded image to L8, La8, Rgb8 or Rgba8, keeping grey and alpha.
+pub fn to_8bit(img: DynamicImage) -> DynamicImage {
+    match img {
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => img,
+        DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(img.to_luma8()),
+        DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(img.to_luma_alpha8()),
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    }
+}
+
+/// Encode `img` in `format`. JPEG cannot hold alpha: it is dropped (callers may warn).
+pub fn encode(
+    img: &DynamicImage,
+    format: OutputFormat,
+    jpeg_quality: u8,
+) -> std::result::Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    let mut cursor = Cursor::new(&mut buf);
+    let res = match format {
+        OutputFormat::Jpeg => {
+            let flat = match img {
+                DynamicImage::ImageLumaA8(_) => DynamicImage::ImageLuma8(img.to_luma8()),
+                DynamicImage::ImageRgba8(_) => DynamicImage::ImageRgb8(img.to_rgb8()),
+                other => other.clone(),
+            };
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(
+                &mut cursor,
+                jpeg_quality.clamp(1, 100),
+            );
+            flat.write_with_encoder(enc)
+        }
+        OutputFormat::Png => img.write_to(&mut cursor, ImageFormat::Png),
+        OutputFormat::WebP => img.write_to(&mut cursor, ImageFormat::WebP),
+        OutputFormat::Bmp => img.write_to(&mut cursor, ImageFormat::Bmp),
+        OutputFormat::Tiff => img.write_to(&mut cursor, ImageFormat::Tiff),
+    };
+    res.map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same directory, flushed and
+/// then renamed over `path`. On any error the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::InvalidArgument(format!("{}: not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    Ok(())
+}
+
+/// Encode and write an image atomically, format from the extension of `path`.
+pub fn write_image(path: &Path, img: &DynamicImage, jpeg_quality: u8) -> Result<()> {
+    let format = OutputFormat::from_path(path)?;
+    let bytes = encode(img, format, jpeg_quality).map_err(|message| Error::Codec {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_from_extension() {
+        assert_eq!(
+            OutputFormat::from_path(Path::new("a/b.JPG")).unwrap(),
+            OutputFormat::Jpeg
+        );
+        assert_eq!(
+            OutputFormat::from_path(Path::new("b.tif")).unwrap(),
+            OutputFormat::Tiff
+        );
+        let e = OutputFormat::from_path(Path::new("b.gif"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("b.gif") && e.contains("gif"), "{e}");
+    }
+
+    #[test]
+    fn sixteen_bit_is_reduced_keeping_layout() {
+        let img = DynamicImage::ImageLumaA16(image::ImageBuffer::from_pixel(
+            2,
+            2,
+            image::LumaA([65535u16, 0]),
+        ));
+        let out = to_8bit(img);
+        assert!(matches!(out, DynamicImage::ImageLumaA8(_)));
+        assert_eq!(out.as_luma_alpha8().unwrap().get_pixel(0, 0).0, [255, 0]);
+    }
+}

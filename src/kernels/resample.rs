@@ -1,0 +1,169 @@
+//! Pillow-exact resampling used by `pixelate` (spec P9).
+//!
+//! `fast_image_resize` and `image` do not reproduce Pillow's box-filter bounds, 22-bit fixed
+//! point coefficients or its nearest-neighbour coordinate accumulation, so these are written
+//! here. Both work on interleaved 8-bit images with any channel count.
+
+/// Pillow's fixed-point precision for 8-bit resampling (`PRECISION_BITS = 32 - 8 - 2`).
+const PRECISION_BITS: u32 = 22;
+
+/// Per output index: first source index and fixed-point weights (Pillow `precompute_coeffs`
+/// with the BOX filter, then `normalize_coeffs_8bpc`).
+fn box_coefficients(in_size: usize, out_size: usize) -> Vec<(usize, Vec<i32>)> {
+    let scale = in_size as f64 / out_size as f64;
+    let filterscale = scale.max(1.0);
+    let support = 0.5 * filterscale;
+    let ss = 1.0 / filterscale;
+    (0..out_size)
+        .map(|xx| {
+            let center = (xx as f64 + 0.5) * scale;
+            let xmin = ((center - support + 0.5) as i64).max(0) as usize;
+            let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
+            let w: Vec<f64> = (xmin..xmax)
+                .map(|x| {
+                    let t = (x as f64 - center + 0.5) * ss;
+                    if t > -0.5 && t <= 0.5 {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let ww: f64 = w.iter().sum();
+            let k = w
+                .iter()
+                .map(|&v| {
+                    let v = if ww != 0.0 { v / ww } else { v };
+                    let f = v * (1u32 << PRECISION_BITS) as f64;
+                    if f < 0.0 {
+                        (-0.5 + f) as i32
+                    } else {
+                        (0.5 + f) as i32
+                    }
+                })
+                .collect();
+            (xmin, k)
+        })
+        .collect()
+}
+
+#[inline(always)]
+fn clip8(v: i64) -> u8 {
+    (v >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// Pillow `Image.resize((out_w, out_h), Image.BOX)`: horizontal pass (rounded to 8 bit), then
+/// vertical pass. A pass whose size does not change is skipped, as in Pillow.
+pub fn box_resize(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    ch: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<u8> {
+    let horiz = if out_w != w {
+        let coeffs = box_coefficients(w, out_w);
+        let mut tmp = vec![0u8; h * out_w * ch];
+        for y in 0..h {
+            let row = &src[y * w * ch..(y + 1) * w * ch];
+            let out = &mut tmp[y * out_w * ch..(y + 1) * out_w * ch];
+            for (x, (xmin, k)) in coeffs.iter().enumerate() {
+                for c in 0..ch {
+                    let mut ss: i64 = 1 << (PRECISION_BITS - 1);
+                    for (j, &kj) in k.iter().enumerate() {
+                        ss += row[(xmin + j) * ch + c] as i64 * kj as i64;
+                    }
+                    out[x * ch + c] = clip8(ss);
+                }
+            }
+        }
+        tmp
+    } else {
+        src.to_vec()
+    };
+    if out_h == h {
+        return horiz;
+    }
+    let coeffs = box_coefficients(h, out_h);
+    let stride = out_w * ch;
+    let mut out = vec![0u8; out_h * stride];
+    for (y, (ymin, k)) in coeffs.iter().enumerate() {
+        let o = &mut out[y * stride..(y + 1) * stride];
+        for (i, px) in o.iter_mut().enumerate() {
+            let mut ss: i64 = 1 << (PRECISION_BITS - 1);
+            for (j, &kj) in k.iter().enumerate() {
+                ss += horiz[(ymin + j) * stride + i] as i64 * kj as i64;
+            }
+            *px = clip8(ss);
+        }
+    }
+    out
+}
+
+/// Source indices of Pillow's NEAREST resize along one axis: `ImagingScaleAffine` starts at
+/// `0.5·scale` and *accumulates* `scale` per output index, then truncates.
+fn nearest_indices(in_size: usize, out_size: usize) -> Vec<usize> {
+    let scale = in_size as f64 / out_size as f64;
+    let mut pos = scale * 0.5;
+    (0..out_size)
+        .map(|_| {
+            let i = (pos as usize).min(in_size - 1);
+            pos += scale;
+            i
+        })
+        .collect()
+}
+
+/// Pillow `Image.resize((out_w, out_h), Image.NEAREST)` into `dst`.
+pub fn nearest_resize(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    ch: usize,
+    dst: &mut [u8],
+    out_w: usize,
+    out_h: usize,
+) {
+    let xs = nearest_indices(w, out_w);
+    let ys = nearest_indices(h, out_h);
+    for (y, &sy) in ys.iter().enumerate() {
+        let srow = &src[sy * w * ch..(sy + 1) * w * ch];
+        let drow = &mut dst[y * out_w * ch..(y + 1) * out_w * ch];
+        for (x, &sx) in xs.iter().enumerate() {
+            drow[x * ch..(x + 1) * ch].copy_from_slice(&srow[sx * ch..(sx + 1) * ch]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn box_weights_sum_to_one_in_fixed_point() {
+        for (i, o) in [(224, 134), (97, 58), (10, 3), (5, 5), (7, 1)] {
+            for (_, k) in box_coefficients(i, o) {
+                let s: i32 = k.iter().sum();
+                assert!(
+                    (s - (1 << PRECISION_BITS)).abs() <= k.len() as i32,
+                    "{i}->{o}: {s}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn box_downscale_by_two_averages_pairs() {
+        // 4x1 grey → 2x1: (10+20)/2 = 15, (30+41)/2 = 35.5 → rounds half up to 36
+        let out = box_resize(&[10, 20, 30, 41], 4, 1, 1, 2, 1);
+        assert_eq!(out, vec![15, 36]);
+    }
+
+    #[test]
+    fn nearest_upscale_repeats_pixels() {
+        let mut dst = vec![0u8; 6];
+        nearest_resize(&[1, 2, 3], 3, 1, 1, &mut dst, 6, 1);
+        assert_eq!(dst, vec![1, 1, 2, 2, 3, 3]);
+    }
+}

@@ -1,0 +1,533 @@
+//! Parameter tables ("presets") as data.
+//!
+//! The severity tables live in `corruptions/*.toml` and are embedded at build time, so the
+//! numbers a benchmark uses are reviewable in one place and a user can swap them (`--preset
+//! FILE`) without recompiling. A file must give every table and key (errors name the missing
+//! or malformed key), unless it says `extends = "<built-in>"` in its `[preset]` table, in which
+//! case what it leaves out is taken from that built-in preset.
+
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use crate::error::{Error, Result};
+
+/// Five values, one per severity 1..=5.
+pub type Row<T> = [T; 5];
+
+/// Built-in presets: (name, TOML text).
+const BUILTIN: &[(&str, &str)] = &[(
+    "imagecorruptions",
+    include_str!("../corruptions/imagecorruptions.toml"),
+)];
+
+/// Names of the built-in presets.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTIN.iter().map(|(n, _)| *n)
+}
+
+/// A complete set of parameter tables for the 19 corruptions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // field names are the corruption names; each type documents itself
+pub struct Preset {
+    /// Name and description of the preset.
+    pub preset: PresetInfo,
+    pub gaussian_noise: SigmaTable,
+    pub shot_noise: ShotNoise,
+    pub impulse_noise: ImpulseNoise,
+    pub defocus_blur: DefocusBlur,
+    pub glass_blur: GlassBlur,
+    pub motion_blur: MotionBlur,
+    pub zoom_blur: ZoomBlur,
+    pub snow: Snow,
+    pub frost: Frost,
+    pub fog: Fog,
+    pub brightness: Brightness,
+    pub contrast: Contrast,
+    pub elastic_transform: ElasticTransform,
+    pub pixelate: Pixelate,
+    pub jpeg_compression: JpegCompression,
+    pub speckle_noise: SigmaTable,
+    pub gaussian_blur: SigmaTable,
+    pub spatter: Spatter,
+    pub saturate: Saturate,
+}
+
+/// The `[preset]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetInfo {
+    /// Short name, recorded in manifests.
+    pub name: String,
+    /// One-line description.
+    #[serde(default)]
+    pub description: String,
+    /// Built-in preset that fills what this one leaves out.
+    #[serde(default)]
+    pub extends: Option<String>,
+}
+
+/// A table with a single per-severity σ (gaussian_noise, speckle_noise, gaussian_blur).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigmaTable {
+    /// Standard deviation per severity (in [0,1] pixel units for noise, pixels for blur).
+    pub sigma: Row<f64>,
+}
+
+/// shot_noise: Poisson(x·photons)/photons.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShotNoise {
+    /// Photon count scale.
+    pub photons: Row<f64>,
+}
+
+/// impulse_noise: salt-and-pepper amount.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpulseNoise {
+    /// Probability that a channel value is replaced.
+    pub amount: Row<f64>,
+}
+
+/// defocus_blur: anti-aliased disk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefocusBlur {
+    /// Disk radius in pixels.
+    pub radius: Row<f64>,
+    /// σ of the anti-aliasing Gaussian.
+    pub alias_sigma: Row<f64>,
+}
+
+/// glass_blur.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlassBlur {
+    /// Gaussian σ before and after shuffling.
+    pub sigma: Row<f64>,
+    /// Maximal displacement δ.
+    pub max_delta: Row<u32>,
+    /// Number of shuffling sweeps.
+    pub iterations: Row<u32>,
+}
+
+/// motion_blur.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MotionBlur {
+    /// Kernel radius (width = 2·radius + 1).
+    pub radius: Row<f64>,
+    /// σ of the one-sided Gaussian weights.
+    pub sigma: Row<f64>,
+}
+
+/// zoom_blur: factors `np.arange(1, stop, step)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoomBlur {
+    /// Exclusive stop of the factor range.
+    pub stop: Row<f64>,
+    /// Step of the factor range.
+    pub step: Row<f64>,
+}
+
+/// snow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snow {
+    /// Mean of the snow layer normal draw.
+    pub mean: Row<f64>,
+    /// Standard deviation of the snow layer normal draw.
+    pub std: Row<f64>,
+    /// Zoom factor of the layer.
+    pub zoom: Row<f64>,
+    /// Values below are set to 0.
+    pub threshold: Row<f64>,
+    /// Motion-blur radius.
+    pub blur_radius: Row<f64>,
+    /// Motion-blur σ.
+    pub blur_sigma: Row<f64>,
+    /// Weight of the original image in the greyscale lift.
+    pub blend: Row<f64>,
+}
+
+/// frost.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Frost {
+    /// Weight of the image.
+    pub image_weight: Row<f64>,
+    /// Weight of the frost texture.
+    pub frost_weight: Row<f64>,
+}
+
+/// fog.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fog {
+    /// Fog strength a.
+    pub strength: Row<f64>,
+    /// Plasma fractal wibble decay d.
+    pub decay: Row<f64>,
+}
+
+/// brightness.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Brightness {
+    /// Added to HSV value.
+    pub delta: Row<f64>,
+}
+
+/// contrast.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contrast {
+    /// Factor applied around the per-channel mean.
+    pub factor: Row<f64>,
+}
+
+/// elastic_transform (imagecorruptions variant).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElasticTransform {
+    /// Displacement scale α.
+    pub alpha: Row<f64>,
+    /// Smoothing σ as a fraction of (H, W).
+    pub sigma_scale: f64,
+    /// Uniform noise amplitude as a fraction of H.
+    pub amplitude_scale: f64,
+}
+
+/// pixelate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pixelate {
+    /// Downscale factor.
+    pub scale: Row<f64>,
+}
+
+/// jpeg_compression.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JpegCompression {
+    /// JPEG quality 1..=100.
+    pub quality: Row<u8>,
+}
+
+/// The two spatter branches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpatterKind {
+    /// Water drops (edges, distance transform).
+    Water,
+    /// Mud splashes.
+    Mud,
+}
+
+/// spatter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spatter {
+    /// Mean of the liquid layer normal draw.
+    pub mean: Row<f64>,
+    /// Standard deviation of the liquid layer normal draw.
+    pub std: Row<f64>,
+    /// Gaussian σ for the liquid layer.
+    pub blur_sigma: Row<f64>,
+    /// Liquid threshold.
+    pub threshold: Row<f64>,
+    /// Water intensity or mud σ.
+    pub intensity: Row<f64>,
+    /// Branch per severity.
+    pub kind: Row<SpatterKind>,
+}
+
+/// saturate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Saturate {
+    /// Multiplier of HSV saturation.
+    pub multiplier: Row<f64>,
+    /// Added to HSV saturation.
+    pub offset: Row<f64>,
+}
+
+impl Preset {
+    /// The default preset (`imagecorruptions`), parsed once.
+    pub fn default_arc() -> Arc<Preset> {
+        static DEFAULT: OnceLock<Arc<Preset>> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                Arc::new(Preset::builtin("imagecorruptions").expect("built-in preset is valid"))
+            })
+            .clone()
+    }
+
+    /// A built-in preset by name.
+    pub fn builtin(name: &str) -> Result<Preset> {
+        let text = builtin_text(name)?;
+        Preset::from_toml_str(text, name)
+    }
+
+    /// A built-in preset name, or else a path to a TOML file.
+    pub fn load(name_or_path: &str) -> Result<Preset> {
+        if builtin_text(name_or_path).is_ok() && !Path::new(name_or_path).exists() {
+            return Preset::builtin(name_or_path);
+        }
+        Preset::from_file(Path::new(name_or_path))
+    }
+
+    /// Load a preset file.
+    pub fn from_file(path: &Path) -> Result<Preset> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Preset::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Parse preset TOML; `source_name` is used in error messages.
+    pub fn from_toml_str(text: &str, source_name: &str) -> Result<Preset> {
+        let err = |message: String| Error::Preset {
+            source_name: source_name.to_string(),
+            message,
+        };
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| err(e.to_string()))?;
+        let extends = table
+            .get("preset")
+            .and_then(|p| p.get("extends"))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| err("key `preset.extends` must be a string".into()))
+            })
+            .transpose()?;
+        let preset: Preset = match extends {
+            None => toml::from_str(text).map_err(|e| err(e.to_string()))?,
+            Some(base_name) => {
+                let base_text = builtin_text(&base_name).map_err(|_| {
+                    err(format!(
+                        "key `preset.extends`: unknown built-in preset `{base_name}` (known: {})",
+                        builtin_names().collect::<Vec<_>>().join(", ")
+                    ))
+                })?;
+                let mut merged: toml::Table = base_text.parse().expect("built-in preset parses");
+                merge_tables(&mut merged, table);
+                let merged_text = toml::to_string(&merged).map_err(|e| err(e.to_string()))?;
+                toml::from_str(&merged_text).map_err(|e| err(e.to_string()))?
+            }
+        };
+        preset.validate().map_err(err)?;
+        Ok(preset)
+    }
+
+    /// Range checks that serde cannot express; the message names the key.
+    fn validate(&self) -> std::result::Result<(), String> {
+        fn each(
+            key: &str,
+            row: &Row<f64>,
+            ok: impl Fn(f64) -> bool,
+            what: &str,
+        ) -> std::result::Result<(), String> {
+            for (i, v) in row.iter().enumerate() {
+                if !v.is_finite() || !ok(*v) {
+                    return Err(format!(
+                        "key `{key}` severity {}: value {v} must be {what}",
+                        i + 1
+                    ));
+                }
+            }
+            Ok(())
+        }
+        let nonneg = |v: f64| v >= 0.0;
+        let pos = |v: f64| v > 0.0;
+        let unit = |v: f64| (0.0..=1.0).contains(&v);
+        each(
+            "gaussian_noise.sigma",
+            &self.gaussian_noise.sigma,
+            nonneg,
+            "finite and >= 0",
+        )?;
+        each(
+            "shot_noise.photons",
+            &self.shot_noise.photons,
+            |v| v > 0.0 && v <= 1e6,
+            "in (0, 1e6]",
+        )?;
+        each(
+            "impulse_noise.amount",
+            &self.impulse_noise.amount,
+            unit,
+            "in [0, 1]",
+        )?;
+        each(
+            "defocus_blur.radius",
+            &self.defocus_blur.radius,
+            |v| (0.0..=256.0).contains(&v),
+            "in [0, 256]",
+        )?;
+        each(
+            "defocus_blur.alias_sigma",
+            &self.defocus_blur.alias_sigma,
+            pos,
+            "> 0",
+        )?;
+        each("glass_blur.sigma", &self.glass_blur.sigma, nonneg, ">= 0")?;
+        each(
+            "motion_blur.radius",
+            &self.motion_blur.radius,
+            nonneg,
+            ">= 0",
+        )?;
+        each("motion_blur.sigma", &self.motion_blur.sigma, pos, "> 0")?;
+        each("zoom_blur.stop", &self.zoom_blur.stop, |v| v >= 1.0, ">= 1")?;
+        each("zoom_blur.step", &self.zoom_blur.step, |v| v > 0.0, "> 0")?;
+        each("snow.std", &self.snow.std, nonneg, ">= 0")?;
+        each("snow.zoom", &self.snow.zoom, |v| v >= 1.0, ">= 1")?;
+        each("fog.decay", &self.fog.decay, pos, "> 0")?;
+        each(
+            "brightness.delta",
+            &self.brightness.delta,
+            |v| (-1.0..=1.0).contains(&v),
+            "in [-1, 1]",
+        )?;
+        each("contrast.factor", &self.contrast.factor, nonneg, ">= 0")?;
+        each(
+            "pixelate.scale",
+            &self.pixelate.scale,
+            |v| v > 0.0 && v <= 1.0,
+            "in (0, 1]",
+        )?;
+        each(
+            "speckle_noise.sigma",
+            &self.speckle_noise.sigma,
+            nonneg,
+            ">= 0",
+        )?;
+        each(
+            "gaussian_blur.sigma",
+            &self.gaussian_blur.sigma,
+            nonneg,
+            ">= 0",
+        )?;
+        each("spatter.std", &self.spatter.std, nonneg, ">= 0")?;
+        each(
+            "saturate.multiplier",
+            &self.saturate.multiplier,
+            nonneg,
+            ">= 0",
+        )?;
+        for (i, q) in self.jpeg_compression.quality.iter().enumerate() {
+            if !(1..=100).contains(q) {
+                return Err(format!(
+                    "key `jpeg_compression.quality` severity {}: value {q} must be in 1..=100",
+                    i + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn builtin_text(name: &str) -> Result<&'static str> {
+    BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| Error::Preset {
+            source_name: name.to_string(),
+            message: format!(
+                "no built-in preset of that name (known: {})",
+                builtin_names().collect::<Vec<_>>().join(", ")
+            ),
+        })
+}
+
+/// Deep merge: keys of `over` replace those of `base`; sub-tables merge recursively.
+fn merge_tables(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_has_reference_values() {
+        let p = Preset::builtin("imagecorruptions").unwrap();
+        assert_eq!(p.gaussian_noise.sigma, [0.08, 0.12, 0.18, 0.26, 0.38]);
+        assert_eq!(p.jpeg_compression.quality, [25, 18, 15, 10, 7]);
+        assert_eq!(p.spatter.kind[3], SpatterKind::Mud);
+        // alpha is 250 * [..] computed in f64 in the reference
+        let alpha: Vec<f64> = [0.05, 0.065, 0.085, 0.1, 0.12]
+            .iter()
+            .map(|a| 250.0 * a)
+            .collect();
+        assert_eq!(p.elastic_transform.alpha.to_vec(), alpha);
+    }
+
+    #[test]
+    fn missing_table_is_named() {
+        let text = include_str!("../corruptions/imagecorruptions.toml")
+            .replace("[saturate]", "[saturate_typo]");
+        let e = Preset::from_toml_str(&text, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.toml") && e.contains("saturate_typo"), "{e}");
+        let text =
+            include_str!("../corruptions/imagecorruptions.toml").replace("amount = ", "amounts = ");
+        let e = Preset::from_toml_str(&text, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("amounts"), "{e}");
+    }
+
+    #[test]
+    fn wrong_length_and_range_are_named() {
+        let text = include_str!("../corruptions/imagecorruptions.toml").replace(
+            "sigma = [0.08, 0.12, 0.18, 0.26, 0.38]",
+            "sigma = [0.08, 0.12]",
+        );
+        let e = Preset::from_toml_str(&text, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sigma") && e.contains("length 5"), "{e}");
+        let text = include_str!("../corruptions/imagecorruptions.toml").replace(
+            "quality = [25, 18, 15, 10, 7]",
+            "quality = [25, 18, 0, 10, 7]",
+        );
+        let e = Preset::from_toml_str(&text, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("jpeg_compression.quality") && e.contains("severity 3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn extends_fills_the_rest() {
+        let text = "[preset]\nname = \"mine\"\nextends = \"imagecorruptions\"\n[gaussian_noise]\nsigma = [0.5, 0.5, 0.5, 0.5, 0.5]\n";
+        let p = Preset::from_toml_str(text, "mine.toml").unwrap();
+        assert_eq!(p.preset.name, "mine");
+        assert_eq!(p.gaussian_noise.sigma, [0.5; 5]);
+        assert_eq!(p.contrast.factor, [0.4, 0.3, 0.2, 0.1, 0.05]);
+        let e = Preset::from_toml_str("[preset]\nname=\"m\"\nextends=\"nope\"\n", "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("preset.extends"), "{e}");
+    }
+}

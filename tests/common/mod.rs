@@ -1,0 +1,122 @@
+//! Helpers shared by the integration tests: the committed reference fixtures of
+//! `scripts/make_fixtures.py` and small image utilities.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use imgcorrupt::Corruption;
+use serde::Deserialize;
+
+/// One reference output (see fixtures/reference/index.json).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Entry {
+    pub photo: String,
+    pub width: usize,
+    pub height: usize,
+    pub corruption: String,
+    pub severity: u8,
+    pub seed: u64,
+    pub file: String,
+    pub psnr_vs_clean: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Index {
+    entries: Vec<Entry>,
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// All reference entries.
+pub fn entries() -> Vec<Entry> {
+    let text = std::fs::read_to_string(root().join("reference/index.json"))
+        .expect("fixtures/reference/index.json");
+    let idx: Index = serde_json::from_str(&text).expect("index.json parses");
+    idx.entries
+}
+
+/// Entries of one corruption, grouped by severity.
+pub fn entries_of(c: Corruption) -> BTreeMap<u8, Vec<Entry>> {
+    let mut m: BTreeMap<u8, Vec<Entry>> = BTreeMap::new();
+    for e in entries().into_iter().filter(|e| e.corruption == c.name()) {
+        m.entry(e.severity).or_default().push(e);
+    }
+    assert!(!m.is_empty(), "no reference fixtures for {c}");
+    m
+}
+
+/// RGB8 bytes of a PNG.
+pub fn load_rgb(path: &Path) -> (Vec<u8>, usize, usize) {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    let (w, h) = img.dimensions();
+    (img.into_raw(), w as usize, h as usize)
+}
+
+/// The clean fixture photo of an entry.
+pub fn photo(e: &Entry) -> (Vec<u8>, usize, usize) {
+    load_rgb(&root().join("photos").join(format!("{}.png", e.photo)))
+}
+
+/// The reference output of an entry.
+pub fn reference(e: &Entry) -> Vec<u8> {
+    load_rgb(&root().join("reference").join(&e.file)).0
+}
+
+/// PSNR in dB between two 8-bit buffers (infinite when identical).
+pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
+        .sum::<f64>()
+        / a.len() as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+/// Fraction of values within ±tol and the largest difference.
+pub fn agreement(a: &[u8], b: &[u8], tol: u8) -> (f64, u8) {
+    let mut ok = 0usize;
+    let mut max = 0u8;
+    for (&x, &y) in a.iter().zip(b) {
+        let d = x.abs_diff(y);
+        max = max.max(d);
+        ok += usize::from(d <= tol);
+    }
+    (ok as f64 / a.len() as f64, max)
+}
+
+/// Appendix C test image: H=96, W=128 RGB pattern.
+pub fn appendix_c_image() -> Vec<u8> {
+    let (h, w) = (96usize, 128usize);
+    let mut out = Vec::with_capacity(h * w * 3);
+    for y in 0..h {
+        for x in 0..w {
+            let v = ((2 * x + 3 * y + 5 * ((x * y) % 7)) % 200 + 20) as i64;
+            let checker = (((x / 16) + (y / 16)) % 2) as i64;
+            for off in [0i64, 12, -15] {
+                out.push((v + off * checker) as u8);
+            }
+        }
+    }
+    out
+}
+
+/// First 12 hex digits of SHA-256.
+pub fn sha12(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn mean(bytes: &[u8]) -> f64 {
+    bytes.iter().map(|&b| b as f64).sum::<f64>() / bytes.len() as f64
+}
