@@ -1,0 +1,151 @@
+//! Appendix C test vectors of the spec: a 128×96 synthetic pattern, `np.random.seed(0)` before
+//! every call, first 12 hex digits of SHA-256 of the output and its mean (imagecorruptions HEAD;
+//! for the corruptions below 1.1.2 agrees). A cell passes on the hash, or on the mean ±0.01 when
+//! a rare float tie truncates differently.
+
+mod common;
+
+use common::*;
+use imgcorrupt::{corrupt_buffer, Corruption, PixelLayout, RngMode, Settings};
+
+/// (corruption, [(hash12, mean); 5]) straight from the spec's table.
+const VECTORS: &[(&str, [(&str, f64); 5])] = &[
+    (
+        "gaussian_noise",
+        [
+            ("dbe8d27c448b", 117.479),
+            ("f11bae15fe11", 117.633),
+            ("8ea9738774da", 117.986),
+            ("4cb6bcfe19cc", 118.650),
+            ("42db88f7465a", 119.774),
+        ],
+    ),
+    (
+        "shot_noise",
+        [
+            ("3e0af36a1797", 117.414),
+            ("ebc99a131861", 116.915),
+            ("ff6edfbb15fa", 115.970),
+            ("4401db17aafd", 111.936),
+            ("ebb0cdbecba3", 106.958),
+        ],
+    ),
+    (
+        "impulse_noise",
+        [
+            ("1b7006d50885", 118.220),
+            ("5fc7e02438b2", 118.678),
+            ("311dab59588c", 118.798),
+            ("ff162297e260", 119.422),
+            ("55dda1098a5d", 120.414),
+        ],
+    ),
+    (
+        "brightness",
+        [
+            ("db733af4a135", 141.362),
+            ("ae4d6c3394eb", 164.333),
+            ("f6ca112ad7b4", 184.038),
+            ("6018fcfcbbf6", 201.336),
+            ("28d6f2bdeb6b", 215.036),
+        ],
+    ),
+    (
+        "contrast",
+        [
+            ("93c9ebb201e8", 117.462),
+            ("a4d8359a5843", 117.480),
+            ("6d0300e79ca7", 117.397),
+            ("3fd1c2b34523", 117.482),
+            ("bf5d29df110f", 117.492),
+        ],
+    ),
+    (
+        "pixelate",
+        [
+            ("38fe4b5cc03c", 118.396),
+            ("561fe671f091", 118.483),
+            ("b87ebc3cac37", 118.182),
+            ("30d574a0b537", 118.156),
+            ("8e74ef57dc02", 118.281),
+        ],
+    ),
+    (
+        "jpeg_compression",
+        [
+            ("c1f532680d22", 117.570),
+            ("8871d5b552b7", 117.433),
+            ("2c47a56bc383", 116.908),
+            ("ae2058357579", 118.498),
+            ("7614a18f9473", 117.178),
+        ],
+    ),
+    (
+        "speckle_noise",
+        [
+            ("e58cdd39efcb", 117.295),
+            ("2a999af04e04", 117.048),
+            ("17216f27075c", 115.537),
+            ("50917c3f53d5", 114.179),
+            ("3a5a7079497c", 112.302),
+        ],
+    ),
+    (
+        "saturate",
+        [
+            ("1f0cb2af79dc", 122.321),
+            ("ad5faee6031a", 123.654),
+            ("b332bb58e4af", 111.653),
+            ("d8f2cca65672", 92.120),
+            ("95f1c864cf02", 84.739),
+        ],
+    ),
+];
+
+#[test]
+fn input_pattern_matches_spec() {
+    let img = appendix_c_image();
+    assert_eq!(sha12(&img)[..12], *"0bb89ca2010d");
+    assert!((mean(&img) - 117.9872).abs() < 1e-4);
+}
+
+#[test]
+fn test_vectors() {
+    let img = appendix_c_image();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (name, cells) in VECTORS {
+        let c = Corruption::from_name(name).unwrap();
+        if !c.is_implemented() {
+            continue;
+        }
+        for (i, (hash, want_mean)) in cells.iter().enumerate() {
+            let mut out = vec![0u8; img.len()];
+            let settings = Settings::new(0).with_rng(RngMode::Numpy);
+            corrupt_buffer(
+                &img,
+                &mut out,
+                128,
+                96,
+                PixelLayout::Rgb,
+                c,
+                i as u8 + 1,
+                &settings,
+            )
+            .unwrap();
+            let (got_hash, got_mean) = (sha12(&out), mean(&out));
+            checked += 1;
+            if got_hash != *hash && (got_mean - want_mean).abs() > 0.01 {
+                failures.push(format!(
+                    "{name} s{}: got {got_hash} {got_mean:.3}, want {hash} {want_mean:.3}",
+                    i + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        checked >= 40,
+        "too few implemented corruptions checked: {checked}"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
