@@ -60,23 +60,36 @@ impl OutputFormat {
 /// 16-bit and float images are reduced to 8 bits per channel (keeping grey/alpha); palette
 /// images are expanded by the decoder; CMYK JPEGs are converted to RGB by the decoder.
 pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
-    let codec = |message: String| Error::Codec {
-        path: path.to_path_buf(),
-        message,
-    };
     let bytes = fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
+    decode_image(&bytes, path, max_pixels)
+}
+
+/// Decode an in-memory image file (as [`read_image`]); `path` only names it in errors.
+///
+/// A JPEG without an end-of-image marker after its last scan is refused as truncated (the
+/// decoder would otherwise fill the missing blocks with grey, as PIL refuses too by default).
+pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<DynamicImage> {
+    let codec = |message: String| Error::Codec {
+        path: path.to_path_buf(),
+        message,
+    };
     if bytes.is_empty() {
         return Err(codec("empty file, not an image".into()));
     }
-    let mut reader = image::ImageReader::new(Cursor::new(&bytes))
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| codec(format!("cannot read: {e}")))?;
     if reader.format().is_none() {
         return Err(codec(
             "not a recognised image format (png, jpeg, webp, bmp, tiff)".into(),
+        ));
+    }
+    if reader.format() == Some(ImageFormat::Jpeg) && jpeg_is_truncated(bytes) {
+        return Err(codec(
+            "truncated JPEG (no end-of-image marker after the last scan)".into(),
         ));
     }
     let mut limits = image::Limits::default();
@@ -95,7 +108,7 @@ pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
             "image is {w}x{h}, more than the limit of {max_pixels} pixels"
         )));
     }
-    let mut reader = image::ImageReader::new(Cursor::new(&bytes))
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| codec(format!("cannot read: {e}")))?;
     let mut limits = image::Limits::default();
@@ -105,6 +118,17 @@ pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
         .decode()
         .map_err(|e| codec(format!("cannot decode: {e}")))?;
     Ok(to_8bit(img))
+}
+
+/// True when a JPEG has no EOI marker (`FF D9`) after its last start-of-scan (`FF DA`).
+/// Entropy-coded data stuffs every `FF` byte, so the markers cannot occur inside it; looking
+/// after the *last* SOS skips an EXIF thumbnail's own EOI.
+fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_sos {
+        None => true,
+        Some(p) => !bytes[p..].windows(2).any(|w| w == [0xFF, 0xD9]),
+    }
 }
 
 /// Reduce any decoded image to L8, La8, Rgb8 or Rgba8, keeping grey and alpha.
@@ -154,10 +178,12 @@ pub fn encode(
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, flushed and
 /// then renamed over `path`. On any error the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io_err = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let tmp = temp_path(path, &format!("tmp-{}", std::process::id()))?;
+    write_atomic_via(path, &tmp, bytes, true)
+}
+
+/// The hidden temporary name `.<file name>.<tag>` next to `path`.
+pub fn temp_path(path: &Path, tag: &str) -> Result<PathBuf> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -165,19 +191,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::InvalidArgument(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    Ok(dir.join(format!(".{}.{tag}", name.to_string_lossy())))
+}
+
+/// Write `bytes` to the temporary file `tmp` (same directory as `path`), optionally `fsync` it,
+/// then rename it over `path`; on error `tmp` is removed. Without `sync` the write is still
+/// atomic with respect to a killed process (the rename happens only after the last byte),
+/// just not with respect to a power failure.
+pub fn write_atomic_via(path: &Path, tmp: &Path, bytes: &[u8], sync: bool) -> Result<()> {
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = fs::File::create(tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
+        if sync {
+            f.sync_all()?;
+        }
+        drop(f);
+        fs::rename(tmp, path)
     })();
     if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(tmp);
         return Err(io_err(e));
     }
     Ok(())

@@ -24,6 +24,7 @@
 pub mod api;
 pub mod catalogue;
 pub mod corruptions;
+pub mod dataset;
 pub mod error;
 pub mod io;
 pub mod kernels;

@@ -281,6 +281,20 @@ impl Preset {
         Preset::from_file(Path::new(name_or_path))
     }
 
+    /// The exact TOML text [`Preset::load`] would parse for `name_or_path` (the built-in text
+    /// or the file's contents), so that manifests can record a content hash of the tables used.
+    pub fn source_text(name_or_path: &str) -> Result<String> {
+        if let Ok(text) = builtin_text(name_or_path) {
+            if !Path::new(name_or_path).exists() {
+                return Ok(text.to_string());
+            }
+        }
+        std::fs::read_to_string(name_or_path).map_err(|source| Error::Io {
+            path: name_or_path.into(),
+            source,
+        })
+    }
+
     /// Load a preset file.
     pub fn from_file(path: &Path) -> Result<Preset> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -435,7 +449,8 @@ impl Preset {
     }
 }
 
-fn builtin_text(name: &str) -> Result<&'static str> {
+/// The TOML text of a built-in preset (recorded by hash in `generate` manifests).
+pub fn builtin_text(name: &str) -> Result<&'static str> {
     BUILTIN
         .iter()
         .find(|(n, _)| *n == name)

@@ -4,14 +4,19 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod corrupt;
+mod generate;
 mod list;
+mod merge;
+mod verify;
 
 const EXAMPLES: &str = "\
 Examples:
   imgcorrupt list
   imgcorrupt corrupt photo.jpg -o photo_fog3.png -c gaussian_noise -s 3 --seed 7
   imgcorrupt corrupt photo.png -o ref.png -c shot_noise -s 2 --seed 1 --rng numpy
-  imgcorrupt bench --size 224 -c gaussian_noise,contrast -s 1,5";
+  imgcorrupt bench --size 224 -c gaussian_noise,contrast -s 1,5
+  imgcorrupt generate fixtures/datasets/imagenet -o /tmp/imagenet-c -c gaussian_noise,contrast
+  imgcorrupt verify /tmp/imagenet-c --input fixtures/datasets/imagenet --sample 10";
 
 /// Common-corruption (ImageNet-C style) benchmarks and augmentations, fast and reproducible.
 #[derive(Parser, Debug)]
@@ -29,6 +34,12 @@ enum Command {
     Corrupt(corrupt::Args),
     /// Time corruptions in-process on photos (default: the bundled fixtures).
     Bench(bench::Args),
+    /// Turn a dataset (imagenet, voc, coco, cityscapes, any folder) into its corrupted variant.
+    Generate(generate::Args),
+    /// Check a generated dataset against its manifest (or regenerate and compare).
+    Verify(verify::Args),
+    /// Merge the manifest parts of a sharded generate run.
+    Merge(merge::Args),
 }
 
 /// Run the CLI; returns the process exit code.
@@ -38,13 +49,37 @@ pub fn main() -> i32 {
         Command::List(a) => list::run(a),
         Command::Corrupt(a) => corrupt::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Generate(a) => generate::run(a).and_then(check),
+        Command::Verify(a) => verify::run(a).and_then(check),
+        Command::Merge(a) => merge::run(a).map(|_| ()),
     };
     match result {
         Ok(()) => 0,
+        Err(e) if e.downcast_ref::<Failed>().is_some() => 1,
         Err(e) => {
             eprintln!("imgcorrupt: error: {e:#}");
             1
         }
+    }
+}
+
+/// Marker error: the subcommand already reported what went wrong; exit 1 quietly.
+#[derive(Debug)]
+struct Failed;
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("failed")
+    }
+}
+
+impl std::error::Error for Failed {}
+
+fn check(ok: bool) -> Result<(), anyhow::Error> {
+    if ok {
+        Ok(())
+    } else {
+        Err(anyhow::Error::new(Failed))
     }
 }
 

@@ -1,18 +1,59 @@
-//! Pillow-exact resampling used by `pixelate` (spec P9).
+//! Pillow-exact resampling: `BOX` (used by `pixelate`, spec P9), `BILINEAR` (the ImageNet-C
+//! preprocessing `Resize(256)`, spec §5.1) and `NEAREST`.
 //!
-//! `fast_image_resize` and `image` do not reproduce Pillow's box-filter bounds, 22-bit fixed
+//! `fast_image_resize` and `image` do not reproduce Pillow's filter bounds, 22-bit fixed
 //! point coefficients or its nearest-neighbour coordinate accumulation, so these are written
-//! here. Both work on interleaved 8-bit images with any channel count.
+//! here. All work on interleaved 8-bit images with any channel count.
 
 /// Pillow's fixed-point precision for 8-bit resampling (`PRECISION_BITS = 32 - 8 - 2`).
 const PRECISION_BITS: u32 = 22;
 
-/// Per output index: first source index and fixed-point weights (Pillow `precompute_coeffs`
-/// with the BOX filter, then `normalize_coeffs_8bpc`).
-fn box_coefficients(in_size: usize, out_size: usize) -> Vec<(usize, Vec<i32>)> {
+/// A Pillow resampling filter for [`resize`]: its kernel and support (in source pixels at
+/// scale 1; Pillow widens the support by the downscale factor, which is what makes its
+/// downscaling antialiased).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// `Image.BOX`: support 0.5, weight 1 on `(-0.5, 0.5]`.
+    Box,
+    /// `Image.BILINEAR`: support 1, triangle `1 - |x|`.
+    Bilinear,
+}
+
+impl Filter {
+    fn support(self) -> f64 {
+        match self {
+            Filter::Box => 0.5,
+            Filter::Bilinear => 1.0,
+        }
+    }
+
+    fn weight(self, x: f64) -> f64 {
+        match self {
+            Filter::Box => {
+                if x > -0.5 && x <= 0.5 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Filter::Bilinear => {
+                let x = x.abs();
+                if x < 1.0 {
+                    1.0 - x
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// Per output index: first source index and fixed-point weights (Pillow `precompute_coeffs`,
+/// then `normalize_coeffs_8bpc`).
+fn coefficients(filter: Filter, in_size: usize, out_size: usize) -> Vec<(usize, Vec<i32>)> {
     let scale = in_size as f64 / out_size as f64;
     let filterscale = scale.max(1.0);
-    let support = 0.5 * filterscale;
+    let support = filter.support() * filterscale;
     let ss = 1.0 / filterscale;
     (0..out_size)
         .map(|xx| {
@@ -20,14 +61,7 @@ fn box_coefficients(in_size: usize, out_size: usize) -> Vec<(usize, Vec<i32>)> {
             let xmin = ((center - support + 0.5) as i64).max(0) as usize;
             let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
             let w: Vec<f64> = (xmin..xmax)
-                .map(|x| {
-                    let t = (x as f64 - center + 0.5) * ss;
-                    if t > -0.5 && t <= 0.5 {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                })
+                .map(|x| filter.weight((x as f64 - center + 0.5) * ss))
                 .collect();
             let ww: f64 = w.iter().sum();
             let k = w
@@ -52,8 +86,7 @@ fn clip8(v: i64) -> u8 {
     (v >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
-/// Pillow `Image.resize((out_w, out_h), Image.BOX)`: horizontal pass (rounded to 8 bit), then
-/// vertical pass. A pass whose size does not change is skipped, as in Pillow.
+/// Pillow `Image.resize((out_w, out_h), Image.BOX)`; see [`resize`].
 pub fn box_resize(
     src: &[u8],
     w: usize,
@@ -62,8 +95,23 @@ pub fn box_resize(
     out_w: usize,
     out_h: usize,
 ) -> Vec<u8> {
+    resize(src, w, h, ch, out_w, out_h, Filter::Box)
+}
+
+/// Pillow `Image.resize((out_w, out_h), filter)` (no `reducing_gap`): horizontal pass
+/// (rounded to 8 bit), then vertical pass. A pass whose size does not change is skipped, as
+/// in Pillow.
+pub fn resize(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    ch: usize,
+    out_w: usize,
+    out_h: usize,
+    filter: Filter,
+) -> Vec<u8> {
     let horiz = if out_w != w {
-        let coeffs = box_coefficients(w, out_w);
+        let coeffs = coefficients(filter, w, out_w);
         let mut tmp = vec![0u8; h * out_w * ch];
         for y in 0..h {
             let row = &src[y * w * ch..(y + 1) * w * ch];
@@ -85,7 +133,7 @@ pub fn box_resize(
     if out_h == h {
         return horiz;
     }
-    let coeffs = box_coefficients(h, out_h);
+    let coeffs = coefficients(filter, h, out_h);
     let stride = out_w * ch;
     let mut out = vec![0u8; out_h * stride];
     for (y, (ymin, k)) in coeffs.iter().enumerate() {
@@ -143,7 +191,10 @@ mod tests {
     #[test]
     fn box_weights_sum_to_one_in_fixed_point() {
         for (i, o) in [(224, 134), (97, 58), (10, 3), (5, 5), (7, 1)] {
-            for (_, k) in box_coefficients(i, o) {
+            for (_, k) in coefficients(Filter::Box, i, o)
+                .into_iter()
+                .chain(coefficients(Filter::Bilinear, i, o))
+            {
                 let s: i32 = k.iter().sum();
                 assert!(
                     (s - (1 << PRECISION_BITS)).abs() <= k.len() as i32,
@@ -158,6 +209,17 @@ mod tests {
         // 4x1 grey → 2x1: (10+20)/2 = 15, (30+41)/2 = 35.5 → rounds half up to 36
         let out = box_resize(&[10, 20, 30, 41], 4, 1, 1, 2, 1);
         assert_eq!(out, vec![15, 36]);
+    }
+
+    #[test]
+    fn bilinear_identity_and_midpoint() {
+        // Same size: untouched. 2x1 → 1x1 downscale by 2: support 2 around centre 1.0, the
+        // triangle gives both source pixels weight 0.5 → (10+21)/2 = 15.5 → 16.
+        assert_eq!(
+            resize(&[10, 21], 2, 1, 1, 2, 1, Filter::Bilinear),
+            vec![10, 21]
+        );
+        assert_eq!(resize(&[10, 21], 2, 1, 1, 1, 1, Filter::Bilinear), vec![16]);
     }
 
     #[test]

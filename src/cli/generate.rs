@@ -1,0 +1,321 @@
+//! `imgcorrupt generate`: a dataset on disk → its corrupted variant (see
+//! `imgcorrupt::dataset` for the pipeline, seed rule and manifest).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use imgcorrupt::dataset::run::{self, Options, Pipeline, Progress};
+use imgcorrupt::dataset::{
+    plan, sha256_hex, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
+};
+use imgcorrupt::{catalogue, io, Corruption, Preset, RngMode};
+use indicatif::{ProgressBar, ProgressStyle};
+
+const EXAMPLES: &str = "\
+Examples:
+  imgcorrupt generate fixtures/datasets/imagenet -o /tmp/imagenet-c -c gaussian_noise,contrast -s 1-5
+  imgcorrupt generate coco/ -o coco-c --dataset coco --annotations link
+  imgcorrupt generate val/ -o imagenet-c --shard $SLURM_ARRAY_TASK_ID/8   # then: imgcorrupt merge imagenet-c
+
+Corruption selection: explicit names must be implemented (else an error before starting);
+groups (common, validation, all, noise, blur, weather, digital) generate their implemented
+members and print a note listing the skipped ones.";
+
+/// Arguments of `generate`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Dataset root.
+    pub input: PathBuf,
+    /// Output root (must not be INPUT or inside it).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Layout: auto, imagenet, voc, coco, cityscapes, folder.
+    #[arg(long, default_value = "auto")]
+    pub dataset: String,
+    /// Corruptions: names, subsets (common, validation, all) or families.
+    #[arg(short, long, default_value = "common")]
+    pub corruptions: String,
+    /// Severities, e.g. `1-5` or `1,3,5`.
+    #[arg(short, long, default_value = "1-5")]
+    pub severities: String,
+    /// Run seed (each output's seed is derived from it, see the README).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Random generator: fast or numpy.
+    #[arg(long, default_value = "fast")]
+    pub rng: RngMode,
+    /// Parameter table: a built-in preset name or a TOML file.
+    #[arg(long, default_value = "imagecorruptions")]
+    pub preset: String,
+    /// Output format: same, jpeg, png, webp (default: jpeg for imagenet, same otherwise).
+    #[arg(long)]
+    pub image_format: Option<ImageFormatChoice>,
+    /// JPEG quality.
+    #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: u8,
+    /// Geometry: imagenet (resize 256 + centre crop 224) or native (default: imagenet for the
+    /// imagenet adapter, native otherwise).
+    #[arg(long)]
+    pub geometry: Option<Geometry>,
+    /// Channel order the corruptions see: rgb, or bgr to reproduce the detection benchmark.
+    #[arg(long, default_value = "rgb")]
+    pub channel_order: ChannelOrder,
+    /// Annotation files in each cell: copy, link (hard link, else copy) or none.
+    #[arg(long, default_value = "link")]
+    pub annotations: AnnotationMode,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Process only shard K of N (0 ≤ K < N), writing its own manifest part.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Refuse sources with more pixels than this (decompression-bomb guard).
+    #[arg(long, default_value_t = io::DEFAULT_MAX_PIXELS)]
+    pub max_pixels: u64,
+    /// Benchmark floor: decode, preprocess and encode every cell of the clean image; no
+    /// corruption, nothing written.
+    #[arg(long, hide = true)]
+    pub floor: bool,
+}
+
+/// Resolve the corruption selection (see EXAMPLES for the rule).
+pub fn resolve_corruptions(spec: &str) -> anyhow::Result<Vec<Corruption>> {
+    let groups = [
+        "all",
+        "common",
+        "benchmark",
+        "validation",
+        "extra",
+        "holdout",
+        "noise",
+        "blur",
+        "weather",
+        "digital",
+    ];
+    let mut explicit_missing = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if groups.contains(&part.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        let c = Corruption::from_name(part)?;
+        if !c.is_implemented() {
+            explicit_missing.push(c.name());
+        }
+    }
+    if !explicit_missing.is_empty() {
+        bail!(
+            "not implemented yet in imgcorrupt {}: {} (see `imgcorrupt list`)",
+            env!("CARGO_PKG_VERSION"),
+            explicit_missing.join(", ")
+        );
+    }
+    let all = catalogue::select(spec)?;
+    let skipped: Vec<&str> = all
+        .iter()
+        .filter(|c| !c.is_implemented())
+        .map(|c| c.name())
+        .collect();
+    if !skipped.is_empty() {
+        eprintln!(
+            "imgcorrupt: note: skipping {} corruption(s) not implemented yet: {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
+    }
+    let chosen: Vec<Corruption> = all.into_iter().filter(|c| c.is_implemented()).collect();
+    if chosen.is_empty() {
+        bail!("none of the selected corruptions (`{spec}`) is implemented yet");
+    }
+    Ok(chosen)
+}
+
+/// Progress on stderr: an indicatif bar on a terminal, else a plain line every 10 s.
+struct CliProgress {
+    bar: Option<ProgressBar>,
+    total: AtomicU64,
+    done: AtomicU64,
+    start: Instant,
+    last_line: Mutex<Instant>,
+}
+
+impl CliProgress {
+    fn new() -> CliProgress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::new(0);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} images  {per_sec}  ETA {eta}  {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        });
+        CliProgress {
+            bar,
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            start: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+impl Progress for CliProgress {
+    fn start(&self, images: u64) {
+        self.total.store(images, Ordering::Relaxed);
+        if let Some(b) = &self.bar {
+            b.set_length(images);
+            b.reset_elapsed();
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
+        if let Some(b) = &self.bar {
+            b.inc(n);
+            return;
+        }
+        let mut last = self.last_line.lock().expect("lock");
+        if last.elapsed() >= Duration::from_secs(10) {
+            *last = Instant::now();
+            let total = self.total.load(Ordering::Relaxed).max(1);
+            let secs = self.start.elapsed().as_secs_f64();
+            let rate = done as f64 / secs.max(1e-9);
+            let eta = (total.saturating_sub(done)) as f64 / rate.max(1e-9);
+            eprintln!(
+                "imgcorrupt: {done}/{total} images ({:.1} %), {rate:.1} images/s, ETA {eta:.0} s",
+                100.0 * done as f64 / total as f64
+            );
+        }
+    }
+
+    fn note(&self, msg: &str) {
+        match &self.bar {
+            Some(b) => b.println(format!("imgcorrupt: {msg}")),
+            None => eprintln!("imgcorrupt: {msg}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Run `generate`; Ok(false) when some image failed.
+pub fn run(a: Args) -> anyhow::Result<bool> {
+    let corruptions = resolve_corruptions(&a.corruptions)?;
+    let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let kind: Option<DatasetKind> = match a.dataset.as_str() {
+        "auto" => None,
+        other => Some(other.parse().map_err(anyhow::Error::msg)?),
+    };
+    let kind = match kind {
+        Some(k) => k,
+        None => imgcorrupt::dataset::discover::detect(&a.input)?,
+    };
+    let shard = a
+        .shard
+        .as_deref()
+        .map(plan::parse_shard)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let preset_text = Preset::source_text(&a.preset)?;
+    let preset = Arc::new(Preset::load(&a.preset)?);
+    let imagenet = kind == DatasetKind::Imagenet;
+    let cells: Vec<Cell> = corruptions
+        .iter()
+        .flat_map(|&c| {
+            severities.iter().map(move |&s| Cell {
+                corruption: c,
+                severity: s,
+            })
+        })
+        .collect();
+    let opts = Options {
+        input: a.input.clone(),
+        output: a.output.clone(),
+        kind: Some(kind),
+        cells,
+        pipeline: Pipeline {
+            rng: a.rng,
+            preset,
+            seed: a.seed,
+            geometry: a.geometry.unwrap_or(if imagenet {
+                Geometry::Imagenet
+            } else {
+                Geometry::Native
+            }),
+            channel_order: a.channel_order,
+            quality: a.quality,
+            max_pixels: a.max_pixels,
+        },
+        image_format: a.image_format.unwrap_or(if imagenet {
+            ImageFormatChoice::Jpeg
+        } else {
+            ImageFormatChoice::Same
+        }),
+        annotations: a.annotations,
+        threads: a.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }),
+        shard,
+        preset_source: a.preset.clone(),
+        preset_sha256: sha256_hex(preset_text.as_bytes()),
+        floor: a.floor,
+    };
+    eprintln!(
+        "imgcorrupt: {} dataset {} → {}: {} corruption(s) × {} severit{}, {} thread(s){}",
+        kind,
+        a.input.display(),
+        a.output.display(),
+        corruptions.len(),
+        severities.len(),
+        if severities.len() == 1 { "y" } else { "ies" },
+        opts.threads,
+        shard
+            .map(|(k, n)| format!(", shard {k}/{n}"))
+            .unwrap_or_default()
+    );
+    let progress = CliProgress::new();
+    let s = run::generate(&opts, &progress)?;
+    let secs = s.elapsed.as_secs_f64();
+    eprintln!(
+        "imgcorrupt: {}: {} source image(s), {} output(s) written, {} skipped (already done), {} annotation file(s) carried, {} failed, {:.2} s ({:.1} images/s)",
+        if a.floor { "floor (nothing written)" } else { "done" },
+        s.images,
+        s.written,
+        s.skipped,
+        s.carried,
+        s.failed.len(),
+        secs,
+        s.images as f64 / secs.max(1e-9)
+    );
+    if let Some(p) = &s.manifest_path {
+        eprintln!("imgcorrupt: manifest: {}", p.display());
+    }
+    if shard.is_some() {
+        match s.manifest_records {
+            Some(n) => eprintln!("imgcorrupt: all shards finished: merged {n} records into manifest.jsonl"),
+            None => eprintln!(
+                "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",
+                a.output.display()
+            ),
+        }
+    }
+    if !s.failed.is_empty() {
+        eprintln!("imgcorrupt: {} failure(s):", s.failed.len());
+        for f in &s.failed {
+            eprintln!("  {f}");
+        }
+    }
+    Ok(s.failed.is_empty())
+}

@@ -1,0 +1,27 @@
+//! `imgcorrupt merge`: combine the manifest parts of a sharded `generate` into
+//! `manifest.jsonl` (the last shard to finish does this automatically).
+
+use std::path::PathBuf;
+
+/// Arguments of `merge`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  imgcorrupt merge /data/imagenet-c")]
+pub struct Args {
+    /// Output root of a sharded `generate`.
+    pub output: PathBuf,
+    /// Merge even if some shard has not finished (its outputs will be missing).
+    #[arg(long)]
+    pub allow_incomplete: bool,
+}
+
+/// Run `merge`.
+pub fn run(a: Args) -> anyhow::Result<bool> {
+    let n = imgcorrupt::dataset::manifest::merge(&a.output, a.allow_incomplete)?;
+    eprintln!(
+        "imgcorrupt: merged {n} records into {}",
+        a.output
+            .join(imgcorrupt::dataset::manifest::MANIFEST)
+            .display()
+    );
+    Ok(true)
+}

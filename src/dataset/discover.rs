@@ -1,0 +1,404 @@
+//! Step 1: find what a dataset contains. Each adapter splits the files under INPUT into
+//! *images* (corrupted) and *carried* files (annotations, lists, label maps: copied or linked
+//! into every output cell unchanged), and validates the annotations enough to give a clear
+//! error. Paths are relative to INPUT, UTF-8, with `/` separators, sorted.
+//!
+//! Hidden files and folders (name starting with `.`) are ignored everywhere.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::DatasetKind;
+use crate::error::{Error, Result};
+
+/// Extensions (lower case) of the files treated as images.
+pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"];
+
+/// What an adapter found.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The adapter.
+    pub kind: DatasetKind,
+    /// Images to corrupt, relative to INPUT, sorted.
+    pub images: Vec<String>,
+    /// Files carried into every cell unchanged (annotations), relative to INPUT, sorted.
+    pub carried: Vec<String>,
+    /// Warnings for the user (ignored files, images listed in annotations but missing, …).
+    pub notes: Vec<String>,
+}
+
+/// Whether `rel` has an image extension.
+pub fn is_image(rel: &str) -> bool {
+    rel.rsplit_once('.')
+        .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// All regular files under `root` (following symlinks to files), relative, sorted; hidden
+/// entries skipped. Non-UTF-8 names are reported in `notes` and skipped.
+pub fn walk(root: &Path, notes: &mut Vec<String>) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let rd = fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in rd {
+            let entry = entry.map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                notes.push(format!(
+                    "{}: skipped (file name is not UTF-8)",
+                    entry.path().display()
+                ));
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let rel = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let path = entry.path();
+            let meta = match fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    notes.push(format!("{}: skipped ({e})", path.display()));
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                stack.push((path, rel));
+            } else if meta.is_file() {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Guess the adapter from the layout of `root` (see the README for each layout):
+/// `leftImg8bit/` → cityscapes; `VOCdevkit/` or `JPEGImages/` + `Annotations/` → voc;
+/// `annotations/*.json` → coco; first-level folders named like WordNet ids (`n` + 8 digits)
+/// → imagenet; anything else → folder.
+pub fn detect(root: &Path) -> Result<DatasetKind> {
+    let is_dir = |p: &str| root.join(p).is_dir();
+    if is_dir("leftImg8bit") {
+        return Ok(DatasetKind::Cityscapes);
+    }
+    if is_dir("VOCdevkit") || (is_dir("JPEGImages") && is_dir("Annotations")) {
+        return Ok(DatasetKind::Voc);
+    }
+    if is_dir("annotations")
+        && fs::read_dir(root.join("annotations"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            })
+            .unwrap_or(false)
+    {
+        return Ok(DatasetKind::Coco);
+    }
+    let rd = fs::read_dir(root).map_err(|source| Error::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let mut wnid_dirs = 0;
+    for e in rd.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().to_string();
+        if e.path().is_dir() && is_wnid(&name) {
+            wnid_dirs += 1;
+        }
+    }
+    Ok(if wnid_dirs > 0 {
+        DatasetKind::Imagenet
+    } else {
+        DatasetKind::Folder
+    })
+}
+
+fn is_wnid(name: &str) -> bool {
+    name.len() == 9 && name.starts_with('n') && name[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Run the adapter `kind` on `root`. Malformed annotations are errors; images listed in
+/// annotations but missing on disk become notes.
+pub fn discover(root: &Path, kind: DatasetKind) -> Result<Dataset> {
+    if !root.is_dir() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: input is not a directory",
+            root.display()
+        )));
+    }
+    let mut notes = Vec::new();
+    let files = walk(root, &mut notes)?;
+    let mut ds = match kind {
+        DatasetKind::Folder => {
+            let (images, other): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| is_image(f));
+            if !other.is_empty() {
+                notes.push(format!(
+                    "{} non-image file(s) ignored (e.g. {})",
+                    other.len(),
+                    other[0]
+                ));
+            }
+            Dataset {
+                kind,
+                images,
+                carried: vec![],
+                notes,
+            }
+        }
+        DatasetKind::Imagenet => imagenet(root, files, notes)?,
+        DatasetKind::Voc => voc(root, files, notes)?,
+        DatasetKind::Coco => coco(root, files, notes)?,
+        DatasetKind::Cityscapes => cityscapes(root, files, notes)?,
+    };
+    if ds.images.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: no images found for the `{}` layout{}",
+            root.display(),
+            kind,
+            ds.notes
+                .first()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        )));
+    }
+    ds.images.sort();
+    ds.carried.sort();
+    Ok(ds)
+}
+
+fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Dataset> {
+    let (images, other): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|f| is_image(f) && f.matches('/').count() == 1);
+    if images.is_empty() && root.join("val").is_dir() {
+        notes.push(format!(
+            "the class folders seem to be in {}: pass that folder as INPUT",
+            root.join("val").display()
+        ));
+    }
+    if !other.is_empty() {
+        notes.push(format!(
+            "{} file(s) not of the form <class>/<image> ignored (e.g. {})",
+            other.len(),
+            other[0]
+        ));
+    }
+    Ok(Dataset {
+        kind: DatasetKind::Imagenet,
+        images,
+        carried: vec![],
+        notes,
+    })
+}
+
+fn read_text(root: &Path, rel: &str) -> Result<String> {
+    fs::read_to_string(root.join(rel)).map_err(|source| Error::Io {
+        path: root.join(rel),
+        source,
+    })
+}
+
+fn annotation_error(root: &Path, rel: &str, message: String) -> Error {
+    Error::InvalidArgument(format!(
+        "{}: malformed annotation: {message}",
+        root.join(rel).display()
+    ))
+}
+
+/// Text of the first `<tag>…</tag>` element in `xml`, trimmed.
+fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&close)? + start;
+    Some(xml[start..end].trim())
+}
+
+fn summarise_missing(notes: &mut Vec<String>, what: &str, missing: &[String]) {
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+        notes.push(format!(
+            "{} image(s) listed in {what} are missing on disk: {}{}",
+            missing.len(),
+            shown.join(", "),
+            if missing.len() > 5 { ", …" } else { "" }
+        ));
+    }
+}
+
+/// VOC: images are the files under any `JPEGImages/` folder; everything else is carried.
+/// Each `Annotations/*.xml` must have a `<size>` with `<width>`/`<height>` (error otherwise);
+/// a file without `<object>` is a note; `<filename>` and `ImageSets/Main/*.txt` ids must
+/// exist in the sibling `JPEGImages/` (notes otherwise).
+fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Dataset> {
+    let in_dir =
+        |f: &str, d: &str| f.starts_with(&format!("{d}/")) || f.contains(&format!("/{d}/"));
+    let (images, carried): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|f| in_dir(f, "JPEGImages") && is_image(f));
+    let image_set: HashSet<&str> = images.iter().map(String::as_str).collect();
+    let mut missing = Vec::new();
+    let mut without_objects = 0usize;
+    for rel in &carried {
+        let base = |sub: &str| -> Option<String> {
+            let i = rel.find(sub)?;
+            Some(format!("{}JPEGImages/", &rel[..i]))
+        };
+        if in_dir(rel, "Annotations") && rel.ends_with(".xml") {
+            let xml = read_text(root, rel)?;
+            if !xml.contains("<annotation") {
+                return Err(annotation_error(
+                    root,
+                    rel,
+                    "no <annotation> element".into(),
+                ));
+            }
+            let size = xml_text(&xml, "size")
+                .ok_or_else(|| annotation_error(root, rel, "no <size> element".into()))?;
+            for key in ["width", "height"] {
+                let v = xml_text(size, key).and_then(|v| v.parse::<u64>().ok());
+                if v.is_none_or(|v| v == 0) {
+                    return Err(annotation_error(
+                        root,
+                        rel,
+                        format!("<size> has no positive <{key}>"),
+                    ));
+                }
+            }
+            if !xml.contains("<object>") {
+                without_objects += 1;
+            }
+            if let (Some(fname), Some(dir)) = (xml_text(&xml, "filename"), base("Annotations/")) {
+                let img = format!("{dir}{fname}");
+                if !image_set.contains(img.as_str()) {
+                    missing.push(img);
+                }
+            }
+        } else if in_dir(rel, "ImageSets") && rel.ends_with(".txt") && rel.contains("/Main/") {
+            let text = read_text(root, rel)?;
+            let dir = base("ImageSets/").unwrap_or_default();
+            for id in text.lines().filter_map(|l| l.split_whitespace().next()) {
+                let img = format!("{dir}{id}.jpg");
+                if !image_set.contains(img.as_str()) && !missing.contains(&img) {
+                    missing.push(img);
+                }
+            }
+        }
+    }
+    if without_objects > 0 {
+        notes.push(format!(
+            "{without_objects} VOC annotation file(s) have no <object>"
+        ));
+    }
+    summarise_missing(&mut notes, "the VOC annotations/image sets", &missing);
+    Ok(Dataset {
+        kind: DatasetKind::Voc,
+        images,
+        carried,
+        notes,
+    })
+}
+
+#[derive(Deserialize)]
+struct CocoFile {
+    #[serde(default)]
+    images: Option<Vec<CocoImage>>,
+}
+
+#[derive(Deserialize)]
+struct CocoImage {
+    file_name: String,
+}
+
+/// COCO: every `annotations/*.json` must parse as JSON (an `images` list, if present, needs a
+/// `file_name` per entry); images are the image files outside `annotations/`, everything else
+/// is carried. Listed file names missing from disk (matched by file name) are notes.
+fn coco(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Dataset> {
+    let (images, carried): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|f| !f.starts_with("annotations/") && is_image(f));
+    let names: HashSet<&str> = images
+        .iter()
+        .map(|f| f.rsplit('/').next().unwrap_or(f))
+        .collect();
+    let mut missing = Vec::new();
+    for rel in carried
+        .iter()
+        .filter(|f| f.starts_with("annotations/") && f.ends_with(".json"))
+    {
+        let file = fs::File::open(root.join(rel)).map_err(|source| Error::Io {
+            path: root.join(rel),
+            source,
+        })?;
+        let parsed: CocoFile = serde_json::from_reader(std::io::BufReader::new(file))
+            .map_err(|e| annotation_error(root, rel, format!("not valid COCO JSON: {e}")))?;
+        for img in parsed.images.unwrap_or_default() {
+            let name = img.file_name.rsplit('/').next().unwrap_or(&img.file_name);
+            if !names.contains(name) {
+                missing.push(img.file_name);
+            }
+        }
+    }
+    summarise_missing(&mut notes, "the COCO annotations", &missing);
+    Ok(Dataset {
+        kind: DatasetKind::Coco,
+        images,
+        carried,
+        notes,
+    })
+}
+
+/// Cityscapes: images are `leftImg8bit/**/*_leftImg8bit.png`; everything else (gtFine,
+/// gtCoarse, …) is carried. `*_polygons.json` must parse; an image whose `gtFine` folder
+/// exists but holds no `<stem>_gtFine_*` file is a note.
+fn cityscapes(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Dataset> {
+    let (images, carried): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|f| f.starts_with("leftImg8bit/") && f.ends_with("_leftImg8bit.png"));
+    for rel in carried.iter().filter(|f| f.ends_with("_polygons.json")) {
+        let text = read_text(root, rel)?;
+        serde_json::from_str::<serde_json::Value>(&text)
+            .map_err(|e| annotation_error(root, rel, format!("not valid JSON: {e}")))?;
+    }
+    let gt: HashSet<&str> = carried
+        .iter()
+        .filter_map(|f| f.strip_prefix("gtFine/"))
+        .filter_map(|f| f.split_once("_gtFine_").map(|(stem, _)| stem))
+        .collect();
+    let mut missing = Vec::new();
+    for img in &images {
+        let stem = &img["leftImg8bit/".len()..img.len() - "_leftImg8bit.png".len()];
+        let dir = stem.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        if root.join("gtFine").join(dir).is_dir() && !gt.contains(stem) {
+            missing.push(img.clone());
+        }
+    }
+    if !missing.is_empty() {
+        notes.push(format!(
+            "{} Cityscapes image(s) have no gtFine annotation (e.g. {})",
+            missing.len(),
+            missing[0]
+        ));
+    }
+    if !root.join("gtFine").is_dir() {
+        notes.push("no gtFine/ folder: only images will be written".into());
+    }
+    Ok(Dataset {
+        kind: DatasetKind::Cityscapes,
+        images,
+        carried,
+        notes,
+    })
+}

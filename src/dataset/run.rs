@@ -1,0 +1,775 @@
+//! Step 3: execution. Rayon over source images; each worker decodes its image once, applies
+//! the geometry, then produces every requested corruption × severity cell from it, encodes,
+//! and writes each output atomically (hidden temp name in the same folder, then rename), then
+//! appends the item's records to the journal. Memory is bounded by the thread count: a worker
+//! holds one decoded source, one corrupted buffer and one encoded file at a time, and the
+//! dataset itself is only a sorted list of paths.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use image::DynamicImage;
+use rayon::prelude::*;
+
+use super::manifest::{self, Header, Kind, Record};
+use super::plan::{self, Item, ItemKind};
+use super::{
+    discover, output_seed, sha256_file, sha256_hex, AnnotationMode, Cell, ChannelOrder,
+    DatasetKind, Geometry, ImageFormatChoice,
+};
+use crate::error::{Error, Result};
+use crate::io::OutputFormat;
+use crate::kernels::resample::{self, Filter};
+use crate::{PixelLayout, Preset, RngMode, Settings};
+
+/// Version of `jpeg-encoder` (kept equal to Cargo.lock by a test), recorded in manifests.
+pub const JPEG_ENCODER_VERSION: &str = "0.6.1";
+/// Version of `image` (kept equal to Cargo.lock by a test), recorded in manifests.
+pub const IMAGE_VERSION: &str = "0.25.10";
+
+/// Tag of the temporary file an output is written to before its rename. It is fixed (not per
+/// process) so that a rerun after `kill -9` finds and removes a stale one.
+const TMP_TAG: &str = "imgcorrupt-tmp";
+
+/// Everything that determines the bytes of an output besides the source and the cell.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// RNG mode.
+    pub rng: RngMode,
+    /// Parameter tables.
+    pub preset: Arc<Preset>,
+    /// Run seed.
+    pub seed: u64,
+    /// Geometry before corrupting.
+    pub geometry: Geometry,
+    /// Channel order seen by the corruptions.
+    pub channel_order: ChannelOrder,
+    /// JPEG quality.
+    pub quality: u8,
+    /// Decoder pixel limit (larger sources fail).
+    pub max_pixels: u64,
+}
+
+impl Pipeline {
+    /// Decode a source file to 8-bit RGB (greyscale replicated, alpha dropped, palette
+    /// expanded, 16-bit reduced, CMYK converted by the decoder — PIL's `convert("RGB")`),
+    /// apply the geometry, and swap R/B in BGR mode. Returns (pixels, width, height).
+    pub fn prepare(&self, bytes: &[u8], path: &Path) -> Result<(Vec<u8>, usize, usize)> {
+        let img = crate::io::decode_image(bytes, path, self.max_pixels)?;
+        let rgb = match img {
+            DynamicImage::ImageRgb8(i) => i,
+            other => other.to_rgb8(),
+        };
+        let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+        let (mut px, w, h) = match self.geometry {
+            Geometry::Native => (rgb.into_raw(), w, h),
+            Geometry::Imagenet => imagenet_geometry(rgb.as_raw(), w, h),
+        };
+        if self.channel_order == ChannelOrder::Bgr {
+            swap_rb(&mut px);
+        }
+        Ok((px, w, h))
+    }
+
+    /// Corrupt a prepared image for one cell and encode it. `scratch` is reused.
+    #[allow(clippy::too_many_arguments)]
+    pub fn render(
+        &self,
+        px: &[u8],
+        w: usize,
+        h: usize,
+        source: &str,
+        cell: Cell,
+        format: OutputFormat,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(Vec<u8>, u64)> {
+        let seed = self.seed_of(source, cell);
+        let settings = Settings::new(seed)
+            .with_rng(self.rng)
+            .with_preset(self.preset.clone());
+        scratch.resize(px.len(), 0);
+        crate::corrupt_buffer(
+            px,
+            scratch,
+            w,
+            h,
+            PixelLayout::Rgb,
+            cell.corruption,
+            cell.severity,
+            &settings,
+        )?;
+        if self.channel_order == ChannelOrder::Bgr {
+            swap_rb(scratch);
+        }
+        let bytes = encode_rgb(scratch, w, h, format, self.quality)
+            .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")))?;
+        Ok((bytes, seed))
+    }
+
+    /// The seed of the output of `source` in `cell` (seed rule, see [`super`]).
+    pub fn seed_of(&self, source: &str, cell: Cell) -> u64 {
+        output_seed(
+            self.seed,
+            source,
+            cell.corruption,
+            cell.severity,
+            self.rng == RngMode::Numpy,
+        )
+    }
+
+    /// Encoder names, versions and settings per output format.
+    pub fn encoders(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        m.insert(
+            "jpeg".into(),
+            format!(
+                "jpeg-encoder {JPEG_ENCODER_VERSION}: quality {}, 4:2:0, optimized Huffman tables, baseline, Annex K tables, scalar DCT",
+                self.quality
+            ),
+        );
+        m.insert(
+            "png".into(),
+            format!("image {IMAGE_VERSION} PngEncoder: default compression, adaptive filter"),
+        );
+        m.insert(
+            "webp".into(),
+            format!("image {IMAGE_VERSION} WebPEncoder: lossless"),
+        );
+        m.insert("bmp".into(), format!("image {IMAGE_VERSION} BmpEncoder"));
+        m.insert("tiff".into(), format!("image {IMAGE_VERSION} TiffEncoder"));
+        m
+    }
+}
+
+/// Encode 8-bit RGB. JPEG goes through `jpeg-encoder` (4:2:0 like PIL/libjpeg's default, with
+/// optimised Huffman tables like ImageNet-C's `save(quality=85, optimize=True)`; the `image`
+/// crate's encoder can only do 4:2:2); the other formats through `image`.
+pub fn encode_rgb(
+    px: &[u8],
+    w: usize,
+    h: usize,
+    format: OutputFormat,
+    quality: u8,
+) -> std::result::Result<Vec<u8>, String> {
+    if format == OutputFormat::Jpeg {
+        let (w16, h16) = (u16::try_from(w), u16::try_from(h));
+        let (Ok(w16), Ok(h16)) = (w16, h16) else {
+            return Err(format!("{w}x{h} is larger than JPEG's 65535 limit"));
+        };
+        let mut out = Vec::with_capacity(px.len() / 8 + 1024);
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+        enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+        enc.set_optimized_huffman_tables(true);
+        enc.encode(px, w16, h16, jpeg_encoder::ColorType::Rgb)
+            .map_err(|e| e.to_string())?;
+        return Ok(out);
+    }
+    let img =
+        image::RgbImage::from_raw(w as u32, h as u32, px.to_vec()).ok_or("buffer size mismatch")?;
+    crate::io::encode(&DynamicImage::ImageRgb8(img), format, quality)
+}
+
+fn swap_rb(px: &mut [u8]) {
+    for p in px.chunks_exact_mut(3) {
+        p.swap(0, 2);
+    }
+}
+
+/// Python's `round(d / 2)` for an integer `d ≥ 0` (half to even).
+fn half_even(d: usize) -> usize {
+    let f = d / 2;
+    if d % 2 == 1 && f % 2 == 1 {
+        f + 1
+    } else {
+        f
+    }
+}
+
+/// ImageNet-C preprocessing (spec §5.1): torchvision `Resize(256)` on a PIL image (shorter
+/// side 256, longer side `int(256·long/short)`, Pillow BILINEAR with antialiasing), then
+/// `CenterCrop(224)` at `round((h−224)/2)`, `round((w−224)/2)`.
+pub fn imagenet_geometry(px: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
+    let (short, long) = (w.min(h), w.max(h));
+    let new_long = ((256 * long) as f64 / short as f64) as usize;
+    let (nw, nh) = if w <= h {
+        (256, new_long)
+    } else {
+        (new_long, 256)
+    };
+    let resized = resample::resize(px, w, h, 3, nw, nh, Filter::Bilinear);
+    let (top, left) = (half_even(nh - 224), half_even(nw - 224));
+    let mut out = Vec::with_capacity(224 * 224 * 3);
+    for y in top..top + 224 {
+        let row = &resized[(y * nw + left) * 3..(y * nw + left + 224) * 3];
+        out.extend_from_slice(row);
+    }
+    (out, 224, 224)
+}
+
+/// Receives progress events (the CLI draws a bar or prints lines).
+pub trait Progress: Sync {
+    /// Work is starting: `images` source images in this shard.
+    fn start(&self, images: u64);
+    /// `n` more source images are finished (written, skipped or failed).
+    fn advance(&self, n: u64);
+    /// A message for the user (notes, failures).
+    fn note(&self, msg: &str);
+    /// All done.
+    fn finish(&self);
+}
+
+/// A progress sink that ignores everything.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn note(&self, _: &str) {}
+    fn finish(&self) {}
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Dataset root.
+    pub input: PathBuf,
+    /// Output root.
+    pub output: PathBuf,
+    /// Adapter (`None`: detect).
+    pub kind: Option<DatasetKind>,
+    /// Cells to produce (implemented corruptions only).
+    pub cells: Vec<Cell>,
+    /// How outputs are made.
+    pub pipeline: Pipeline,
+    /// Output format choice.
+    pub image_format: ImageFormatChoice,
+    /// Annotation handling.
+    pub annotations: AnnotationMode,
+    /// Worker threads.
+    pub threads: usize,
+    /// This process's shard (K, N).
+    pub shard: Option<(usize, usize)>,
+    /// Preset name/path given by the user.
+    pub preset_source: String,
+    /// SHA-256 of the preset text.
+    pub preset_sha256: String,
+    /// Benchmark floor: decode + preprocess + encode every cell of the clean image, write
+    /// nothing (no corruption, no files, no manifest).
+    pub floor: bool,
+}
+
+/// Outcome of a run.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Adapter used.
+    pub kind: Option<DatasetKind>,
+    /// Source images in this shard.
+    pub images: usize,
+    /// Image outputs written by this run.
+    pub written: usize,
+    /// Image outputs already present and matching the manifest/journal.
+    pub skipped: usize,
+    /// Annotation files carried (written) by this run.
+    pub carried: usize,
+    /// Failures: `path: reason`, sorted.
+    pub failed: Vec<String>,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Records in the merged `manifest.jsonl`, if one was written.
+    pub manifest_records: Option<usize>,
+    /// Path of the manifest or shard part written.
+    pub manifest_path: Option<PathBuf>,
+}
+
+/// `path` made absolute and canonical as far as it exists (the rest appended), so that
+/// "OUTPUT inside INPUT" can be checked before OUTPUT exists.
+fn canonical_prefix(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(n), Some(p)) => {
+                rest.push(n.to_os_string());
+                existing = p.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut c = fs::canonicalize(&existing).unwrap_or(existing);
+    for n in rest.iter().rev() {
+        c.push(n);
+    }
+    c
+}
+
+/// Build the manifest header of a run.
+pub fn header(opts: &Options, kind: DatasetKind) -> Header {
+    let p = &opts.pipeline;
+    Header {
+        imgcorrupt_manifest: 1,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        dataset: kind.name().into(),
+        preset: p.preset.preset.name.clone(),
+        preset_source: opts.preset_source.clone(),
+        preset_sha256: opts.preset_sha256.clone(),
+        rng: p.rng.to_string(),
+        seed: p.seed,
+        seed_rule: super::SEED_RULE.into(),
+        geometry: p.geometry.name().into(),
+        channel_order: p.channel_order.name().into(),
+        image_format: opts.image_format.name().into(),
+        encoders: p.encoders(),
+        annotations: opts.annotations.name().into(),
+        frost_source: None,
+    }
+}
+
+struct Shared<'a> {
+    opts: &'a Options,
+    done: HashMap<String, Record>,
+    resuming: bool,
+    journal: Option<Mutex<fs::File>>,
+    failed: Mutex<Vec<String>>,
+    written: AtomicUsize,
+    skipped: AtomicUsize,
+    carried: AtomicUsize,
+    source_hashes: Mutex<HashMap<String, String>>,
+}
+
+impl Shared<'_> {
+    fn fail(&self, progress: &dyn Progress, msg: String) {
+        progress.note(&format!("failed: {msg}"));
+        self.failed.lock().expect("lock").push(msg);
+    }
+
+    fn journal(&self, records: &[Record]) -> Result<()> {
+        let Some(j) = &self.journal else {
+            return Ok(());
+        };
+        if records.is_empty() {
+            return Ok(());
+        }
+        let text: String = records.iter().map(manifest::line).collect();
+        let mut f = j.lock().expect("lock");
+        f.write_all(text.as_bytes()).map_err(|source| Error::Io {
+            path: self.opts.output.join("journal"),
+            source,
+        })
+    }
+
+    /// Whether `out` is on disk and matches its journal/manifest record.
+    fn is_done(&self, out: &str) -> bool {
+        let Some(rec) = self.done.get(out) else {
+            return false;
+        };
+        let path = self.opts.output.join(out);
+        matches!(sha256_file(&path), Ok(h) if h == rec.sha256)
+    }
+
+    fn clear_stale_tmp(&self, path: &Path) {
+        if self.resuming {
+            if let Ok(tmp) = crate::io::temp_path(path, TMP_TAG) {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+    }
+}
+
+/// Run `generate`. Errors are fatal problems found before any output is written (bad INPUT
+/// or OUTPUT, malformed annotations, a manifest with other settings); per-image failures are
+/// in [`Summary::failed`].
+pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
+    let start = Instant::now();
+    let input = &opts.input;
+    if !input.is_dir() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: input folder does not exist or is not a folder",
+            input.display()
+        )));
+    }
+    let cin = fs::canonicalize(input).map_err(|source| Error::Io {
+        path: input.clone(),
+        source,
+    })?;
+    let cout = canonical_prefix(&opts.output);
+    if cout.starts_with(&cin) {
+        return Err(Error::InvalidArgument(format!(
+            "output {} is {} input {}: refusing to write into the input tree",
+            opts.output.display(),
+            if cout == cin {
+                "the same folder as"
+            } else {
+                "inside"
+            },
+            input.display()
+        )));
+    }
+    for cell in &opts.cells {
+        if cin.starts_with(cout.join(cell.corruption.name())) {
+            return Err(Error::InvalidArgument(format!(
+                "input {} lies inside an output cell of {}: refusing",
+                input.display(),
+                opts.output.display()
+            )));
+        }
+    }
+    let kind = match opts.kind {
+        Some(k) => k,
+        None => discover::detect(input)?,
+    };
+    let ds = discover::discover(input, kind)?;
+    for n in &ds.notes {
+        progress.note(n);
+    }
+    let carry = opts.annotations != AnnotationMode::None;
+    let all_items = plan::items(&ds, opts.image_format, carry)?;
+    let items = plan::shard(all_items, opts.shard);
+    let header = header(opts, kind);
+
+    let mut journal = None;
+    let mut done = HashMap::new();
+    let mut resuming = false;
+    if !opts.floor {
+        fs::create_dir_all(&opts.output).map_err(|source| Error::Io {
+            path: opts.output.clone(),
+            source,
+        })?;
+        let (old_header, records) = manifest::collect(&opts.output)?;
+        if let Some(h) = &old_header {
+            if *h != header {
+                return Err(Error::InvalidArgument(format!(
+                    "{} holds outputs made with different settings ({}): use another OUTPUT or the same settings",
+                    opts.output.display(),
+                    manifest::header_diff(h, &header)
+                )));
+            }
+            resuming = true;
+        }
+        done = records.into_iter().collect();
+        let jpath = opts.output.join(manifest::journal_name(opts.shard));
+        let io_err = |source| Error::Io {
+            path: jpath.clone(),
+            source,
+        };
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .read(true)
+            .open(&jpath)
+            .map_err(io_err)?;
+        let len = f.metadata().map_err(io_err)?.len();
+        if len == 0 {
+            f.write_all(manifest::line(&header).as_bytes())
+                .map_err(io_err)?;
+        } else {
+            // A kill may have torn the last line: start on a fresh one.
+            use std::io::{Read, Seek, SeekFrom};
+            let mut last = [0u8; 1];
+            f.seek(SeekFrom::End(-1)).map_err(io_err)?;
+            f.read_exact(&mut last).map_err(io_err)?;
+            if last[0] != b'\n' {
+                f.write_all(b"\n").map_err(io_err)?;
+            }
+        }
+        journal = Some(Mutex::new(f));
+    }
+    let shared = Shared {
+        opts,
+        done,
+        resuming,
+        journal,
+        failed: Mutex::new(Vec::new()),
+        written: AtomicUsize::new(0),
+        skipped: AtomicUsize::new(0),
+        carried: AtomicUsize::new(0),
+        source_hashes: Mutex::new(HashMap::new()),
+    };
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("cannot start threads: {e}")))?;
+    let (images, carried): (Vec<&Item>, Vec<&Item>) =
+        items.iter().partition(|i| i.kind == ItemKind::Image);
+    if !opts.floor {
+        pool.install(|| {
+            carried
+                .par_iter()
+                .for_each(|it| carry_item(&shared, it, progress))
+        });
+    }
+    progress.start(images.len() as u64);
+    pool.install(|| {
+        images
+            .par_iter()
+            .for_each(|it| image_item(&shared, it, progress))
+    });
+    progress.finish();
+
+    let mut summary = Summary {
+        kind: Some(kind),
+        images: images.len(),
+        written: shared.written.load(Ordering::Relaxed),
+        skipped: shared.skipped.load(Ordering::Relaxed),
+        carried: shared.carried.load(Ordering::Relaxed),
+        ..Summary::default()
+    };
+    let mut failed = std::mem::take(&mut *shared.failed.lock().expect("lock"));
+    failed.sort();
+    summary.failed = failed;
+    drop(shared);
+    if !opts.floor {
+        finish_manifest(opts, &header, &mut summary)?;
+    }
+    summary.elapsed = start.elapsed();
+    Ok(summary)
+}
+
+/// Turn this process's journal into the manifest (unsharded) or its shard part, and merge
+/// the parts when every shard has finished.
+fn finish_manifest(opts: &Options, header: &Header, summary: &mut Summary) -> Result<()> {
+    let out = &opts.output;
+    let jpath = out.join(manifest::journal_name(opts.shard));
+    match opts.shard {
+        None => {
+            let (_, records) = manifest::collect(out)?;
+            let n = records.len();
+            let path = out.join(manifest::MANIFEST);
+            manifest::write_file(&path, &manifest::render(header, records.into_values()))?;
+            let _ = fs::remove_file(&jpath);
+            summary.manifest_records = Some(n);
+            summary.manifest_path = Some(path);
+        }
+        Some((k, n)) => {
+            let ppath = out.join(manifest::part_name(k, n));
+            let mut records = Vec::new();
+            for p in [&ppath, &jpath] {
+                if p.exists() {
+                    records.extend(manifest::read(p, true)?.records);
+                }
+            }
+            manifest::write_file(&ppath, &manifest::render(header, records))?;
+            let _ = fs::remove_file(&jpath);
+            summary.manifest_path = Some(ppath);
+            let files = manifest::list_files(out);
+            let complete = (0..n).all(|k| files.iter().any(|(_, j, s)| !*j && *s == Some((k, n))))
+                && !files.iter().any(|(_, j, _)| *j);
+            if complete {
+                let m = manifest::merge(out, false)?;
+                summary.manifest_records = Some(m);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn source_sha(shared: &Shared<'_>, it: &Item) -> std::io::Result<String> {
+    if let Some(h) = shared.source_hashes.lock().expect("lock").get(&it.source) {
+        return Ok(h.clone());
+    }
+    let h = sha256_file(&shared.opts.input.join(&it.source))?;
+    shared
+        .source_hashes
+        .lock()
+        .expect("lock")
+        .insert(it.source.clone(), h.clone());
+    Ok(h)
+}
+
+/// Copy or hard-link one annotation file into every cell.
+fn carry_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
+    let opts = shared.opts;
+    let src = opts.input.join(&it.source);
+    let mut records = Vec::new();
+    for &cell in &opts.cells {
+        let out = it.output(cell);
+        let dst = opts.output.join(&out);
+        shared.clear_stale_tmp(&dst);
+        if let Some(rec) = shared.done.get(&out) {
+            let same_inode = {
+                use std::os::unix::fs::MetadataExt;
+                match (fs::metadata(&src), fs::metadata(&dst)) {
+                    (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                    _ => false,
+                }
+            };
+            if (same_inode && source_sha(shared, it).ok().as_deref() == Some(&rec.sha256))
+                || shared.is_done(&out)
+            {
+                continue;
+            }
+        }
+        let result = (|| -> std::result::Result<Record, String> {
+            let sha = source_sha(shared, it).map_err(|e| e.to_string())?;
+            if let Some(parent) = dst.parent() {
+                fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            }
+            let tmp = crate::io::temp_path(&dst, TMP_TAG).map_err(|e| e.to_string())?;
+            let _ = fs::remove_file(&tmp);
+            let linked =
+                opts.annotations == AnnotationMode::Link && fs::hard_link(&src, &tmp).is_ok();
+            if !linked {
+                fs::copy(&src, &tmp).map_err(|e| e.to_string())?;
+            }
+            if let Err(e) = fs::rename(&tmp, &dst) {
+                let _ = fs::remove_file(&tmp);
+                return Err(e.to_string());
+            }
+            Ok(Record {
+                output: out.clone(),
+                source: it.source.clone(),
+                source_sha256: sha.clone(),
+                sha256: sha,
+                kind: Kind::Annotation,
+                corruption: cell.corruption.name().into(),
+                severity: cell.severity,
+                seed: None,
+            })
+        })();
+        match result {
+            Ok(r) => {
+                shared.carried.fetch_add(1, Ordering::Relaxed);
+                records.push(r);
+            }
+            Err(e) => shared.fail(progress, format!("{}: {e}", dst.display())),
+        }
+    }
+    if let Err(e) = shared.journal(&records) {
+        shared.fail(progress, e.to_string());
+    }
+}
+
+/// Decode one source image once and produce its missing cells.
+fn image_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
+    let opts = shared.opts;
+    let format = it.format.unwrap_or(OutputFormat::Png);
+    let needed: Vec<Cell> = if opts.floor {
+        opts.cells.clone()
+    } else {
+        opts.cells
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let out = it.output(c);
+                shared.clear_stale_tmp(&opts.output.join(&out));
+                if shared.is_done(&out) {
+                    shared.skipped.fetch_add(1, Ordering::Relaxed);
+                    false
+                } else {
+                    true
+                }
+            })
+            .collect()
+    };
+    if needed.is_empty() {
+        progress.advance(1);
+        return;
+    }
+    let src_path = opts.input.join(&it.source);
+    let prepared = fs::read(&src_path)
+        .map_err(|source| Error::Io {
+            path: src_path.clone(),
+            source,
+        })
+        .and_then(|bytes| {
+            let sha = sha256_hex(&bytes);
+            opts.pipeline
+                .prepare(&bytes, &src_path)
+                .map(|(px, w, h)| (px, w, h, sha))
+        });
+    let (px, w, h, src_sha) = match prepared {
+        Ok(v) => v,
+        Err(e) => {
+            let msg = e.to_string();
+            let msg = if msg.contains(&src_path.display().to_string()) {
+                msg
+            } else {
+                format!("{}: {msg}", src_path.display())
+            };
+            shared.fail(progress, msg);
+            progress.advance(1);
+            return;
+        }
+    };
+    let mut scratch = Vec::new();
+    let mut records = Vec::with_capacity(needed.len());
+    for cell in needed {
+        let out = it.output(cell);
+        let dst = opts.output.join(&out);
+        if opts.floor {
+            let _ = std::hint::black_box(encode_rgb(&px, w, h, format, opts.pipeline.quality));
+            continue;
+        }
+        let result = opts
+            .pipeline
+            .render(&px, w, h, &it.source, cell, format, &mut scratch)
+            .and_then(|(bytes, seed)| {
+                if let Some(parent) = dst.parent() {
+                    fs::create_dir_all(parent).map_err(|source| Error::Io {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
+                }
+                let tmp = crate::io::temp_path(&dst, TMP_TAG)?;
+                crate::io::write_atomic_via(&dst, &tmp, &bytes, false)?;
+                Ok(Record {
+                    output: out.clone(),
+                    source: it.source.clone(),
+                    source_sha256: src_sha.clone(),
+                    sha256: sha256_hex(&bytes),
+                    kind: Kind::Image,
+                    corruption: cell.corruption.name().into(),
+                    severity: cell.severity,
+                    seed: Some(seed),
+                })
+            });
+        match result {
+            Ok(r) => {
+                shared.written.fetch_add(1, Ordering::Relaxed);
+                records.push(r);
+            }
+            Err(e) => shared.fail(progress, format!("{} → {out}: {e}", src_path.display())),
+        }
+    }
+    if let Err(e) = shared.journal(&records) {
+        shared.fail(progress, e.to_string());
+    }
+    progress.advance(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_round_half_even() {
+        // round(33/2)=16 (16.5 → 16), round(35/2)=18 (17.5 → 18), round(34/2)=17
+        assert_eq!(half_even(33), 16);
+        assert_eq!(half_even(35), 18);
+        assert_eq!(half_even(34), 17);
+        assert_eq!(half_even(0), 0);
+    }
+
+    #[test]
+    fn recorded_versions_match_cargo_lock() {
+        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock"))
+            .expect("Cargo.lock");
+        for (name, v) in [
+            ("jpeg-encoder", JPEG_ENCODER_VERSION),
+            ("image", IMAGE_VERSION),
+        ] {
+            let needle = format!("name = \"{name}\"\nversion = \"{v}\"");
+            assert!(lock.contains(&needle), "Cargo.lock has no {name} {v}");
+        }
+    }
+}
