@@ -11,6 +11,7 @@ Writes (deterministically; re-running gives the same files):
 * fixtures/datasets/coco/       `val2017/*.jpg` + `annotations/instances_val2017.json`
 * fixtures/datasets/voc/        `VOCdevkit/VOC2007/{JPEGImages,Annotations,ImageSets/Main}`
 * fixtures/datasets/cityscapes/ `leftImg8bit/val/<city>/*_leftImg8bit.png` + `gtFine/val/<city>/...`
+* fixtures/datasets/odd/         unusual encodings (CMYK JPEG, palette, 16-bit, grey+alpha PNG)
 * fixtures/preprocess/          `<name>.png` sources and `<name>_imagenet224.png`: torchvision
                                 `Resize(256)` + `CenterCrop(224)` computed with PIL, the oracle of
                                 the ImageNet-C geometry test (spec §5.1).
@@ -192,6 +193,19 @@ def make_preprocess(src):
          "CenterCrop(224) with round((h-224)/2), round((w-224)/2)", "cases": meta}, indent=1) + "\n")
 
 
+def make_odd(src):
+    """Unusual but valid encodings: CMYK JPEG, palette PNG, 16-bit PNG, grey+alpha PNG."""
+    base = FIX / "datasets/odd"
+    base.mkdir(parents=True, exist_ok=True)
+    im = fit(Image.open(src / "skimage__coffee.png"), 40, 30)
+    im.convert("CMYK").save(base / "cmyk.jpg", quality=90)
+    im.convert("P", palette=Image.ADAPTIVE, colors=16).save(base / "palette.png")
+    im.convert("I;16").save(base / "grey16.png")
+    la = im.convert("LA")
+    la.putalpha(200)
+    la.save(base / "grey_alpha.png")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", help="shared/images directory")
@@ -203,6 +217,7 @@ def main():
         make_coco(src)
         make_voc(src)
         make_cityscapes(src)
+        make_odd(src)
     if a.only in (None, "preprocess"):
         make_preprocess(src)
 

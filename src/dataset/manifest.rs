@@ -178,8 +178,19 @@ pub fn line(value: &impl Serialize) -> String {
     s
 }
 
-/// Every manifest-like file in `output`: (path, is_journal, shard).
-pub fn list_files(output: &Path) -> Vec<(PathBuf, bool, Option<(usize, usize)>)> {
+/// A manifest-like file found in OUTPUT.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ManifestFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// A journal (in progress or interrupted) rather than a finished file.
+    pub journal: bool,
+    /// Shard (K, N), `None` for the unsharded manifest/journal.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Every manifest-like file in `output`, sorted by path.
+pub fn list_files(output: &Path) -> Vec<ManifestFile> {
     let mut v = Vec::new();
     let Ok(rd) = fs::read_dir(output) else {
         return v;
@@ -187,9 +198,17 @@ pub fn list_files(output: &Path) -> Vec<(PathBuf, bool, Option<(usize, usize)>)>
     for e in rd.filter_map(|e| e.ok()) {
         let name = e.file_name().to_string_lossy().to_string();
         if name == MANIFEST {
-            v.push((e.path(), false, None));
+            v.push(ManifestFile {
+                path: e.path(),
+                journal: false,
+                shard: None,
+            });
         } else if name == journal_name(None) {
-            v.push((e.path(), true, None));
+            v.push(ManifestFile {
+                path: e.path(),
+                journal: true,
+                shard: None,
+            });
         } else if let Some(rest) = name
             .strip_prefix("manifest.shard-")
             .and_then(|r| r.strip_suffix(".jsonl"))
@@ -200,7 +219,11 @@ pub fn list_files(output: &Path) -> Vec<(PathBuf, bool, Option<(usize, usize)>)>
             };
             if let Some((k, n)) = rest.split_once("-of-") {
                 if let (Ok(k), Ok(n)) = (k.parse(), n.parse()) {
-                    v.push((e.path(), journal, Some((k, n))));
+                    v.push(ManifestFile {
+                        path: e.path(),
+                        journal,
+                        shard: Some((k, n)),
+                    });
                 }
             }
         }
@@ -214,16 +237,18 @@ pub fn list_files(output: &Path) -> Vec<(PathBuf, bool, Option<(usize, usize)>)>
 pub fn collect(output: &Path) -> Result<(Option<Header>, BTreeMap<String, Record>)> {
     let mut header: Option<(Header, PathBuf)> = None;
     let mut records = BTreeMap::new();
-    for (path, journal, _) in list_files(output) {
+    for ManifestFile { path, journal, .. } in list_files(output) {
         let parsed = read(&path, journal)?;
         if let Some(h) = parsed.header {
             match &header {
-                Some((h0, p0)) if *h0 != h => return Err(Error::InvalidArgument(format!(
+                Some((h0, p0)) if *h0 != h => {
+                    return Err(Error::InvalidArgument(format!(
                     "{} and {} were written with different settings ({}): use a separate OUTPUT",
                     p0.display(),
                     path.display(),
                     header_diff(h0, &h)
-                ))),
+                )))
+                }
                 Some(_) => {}
                 None => header = Some((h, path.clone())),
             }
@@ -276,15 +301,15 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
     let files = list_files(output);
     let parts: Vec<(usize, usize)> = files
         .iter()
-        .filter(|(_, j, s)| !*j && s.is_some())
-        .filter_map(|(_, _, s)| *s)
+        .filter(|f| !f.journal)
+        .filter_map(|f| f.shard)
         .collect();
     let journals: Vec<&PathBuf> = files
         .iter()
-        .filter(|(_, j, _)| *j)
-        .map(|(p, _, _)| p)
+        .filter(|f| f.journal)
+        .map(|f| &f.path)
         .collect();
-    if parts.is_empty() && !files.iter().any(|(_, j, s)| !*j && s.is_none()) {
+    if parts.is_empty() && !files.iter().any(|f| !f.journal && f.shard.is_none()) {
         return Err(Error::InvalidArgument(format!(
             "{}: no manifest parts to merge (run `imgcorrupt generate … --shard K/N` first)",
             output.display()

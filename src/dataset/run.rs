@@ -562,8 +562,9 @@ fn finish_manifest(opts: &Options, header: &Header, summary: &mut Summary) -> Re
             let _ = fs::remove_file(&jpath);
             summary.manifest_path = Some(ppath);
             let files = manifest::list_files(out);
-            let complete = (0..n).all(|k| files.iter().any(|(_, j, s)| !*j && *s == Some((k, n))))
-                && !files.iter().any(|(_, j, _)| *j);
+            let complete = (0..n)
+                .all(|k| files.iter().any(|f| !f.journal && f.shard == Some((k, n))))
+                && !files.iter().any(|f| f.journal);
             if complete {
                 let m = manifest::merge(out, false)?;
                 summary.manifest_records = Some(m);

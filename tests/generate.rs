@@ -1,0 +1,871 @@
+//! Integration tests of `imgcorrupt generate`, `verify` and `merge`, running the binary on the
+//! fixture datasets in `fixtures/datasets/` (made by scripts/make_dataset_fixtures.py) and on
+//! trees built in temporary folders. Only corruptions implemented in every build are used.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_imgcorrupt");
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn dataset(name: &str) -> PathBuf {
+    fixtures().join("datasets").join(name)
+}
+
+/// A fresh, unique, empty temporary folder.
+fn tmp(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let p = std::env::temp_dir().join(format!(
+        "imgcorrupt-gen-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = fs::remove_dir_all(&p);
+    fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run imgcorrupt")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?} failed:\n{}", stderr(&o));
+    stderr(&o)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every regular file under `root` (relative path → bytes), hidden files included.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The image outputs of a generate run (everything but manifest files).
+fn outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree(root)
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("manifest"))
+        .collect()
+}
+
+fn dims(bytes: &[u8]) -> (u32, u32) {
+    let img = image::load_from_memory(bytes).expect("decodes");
+    (img.width(), img.height())
+}
+
+fn manifest(root: &Path) -> String {
+    fs::read_to_string(root.join("manifest.jsonl")).expect("manifest.jsonl")
+}
+
+fn records(root: &Path) -> Vec<serde_json::Value> {
+    manifest(root)
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn no_temp_files(root: &Path) {
+    for k in tree(root).keys() {
+        let name = k.rsplit('/').next().unwrap();
+        assert!(!name.starts_with('.'), "leftover temporary file {k}");
+    }
+}
+
+// ---------------------------------------------------------------- ImageNet-C geometry
+
+/// torchvision Resize(256) + CenterCrop(224) computed by PIL (fixtures/preprocess, made by
+/// scripts/make_dataset_fixtures.py) equals ours byte for byte.
+#[test]
+fn imagenet_preprocessing_matches_pil() {
+    let dir = fixtures().join("preprocess");
+    let index: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    let cases = index["cases"].as_array().unwrap();
+    assert!(cases.len() >= 3);
+    for case in cases {
+        let src = image::open(dir.join(case["source"].as_str().unwrap()))
+            .unwrap()
+            .to_rgb8();
+        let want = image::open(dir.join(case["expected"].as_str().unwrap()))
+            .unwrap()
+            .to_rgb8();
+        let (w, h) = (src.width() as usize, src.height() as usize);
+        let (got, gw, gh) = imgcorrupt::dataset::run::imagenet_geometry(src.as_raw(), w, h);
+        assert_eq!((gw, gh), (224, 224));
+        let diff = got
+            .iter()
+            .zip(want.as_raw())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(diff, 0, "{}: {diff} bytes differ from PIL", case["source"]);
+    }
+}
+
+// ---------------------------------------------------------------- adapters
+
+#[test]
+fn imagenet_adapter_layout_sizes_and_jpeg() {
+    let out = tmp("imagenet");
+    let err = ok(&[
+        "generate",
+        s(&dataset("imagenet")),
+        "-o",
+        s(&out),
+        "-c",
+        "gaussian_noise,contrast",
+        "-s",
+        "1,5",
+        "--threads",
+        "2",
+    ]);
+    assert!(err.contains("imagenet dataset"), "{err}");
+    let files = outputs(&out);
+    assert_eq!(files.len(), 4 * 2 * 2);
+    for c in ["gaussian_noise", "contrast"] {
+        for sev in ["1", "5"] {
+            for f in [
+                "n07747607/ILSVRC2012_val_00000001.JPEG",
+                "n07747607/ILSVRC2012_val_00000002.JPEG",
+                "n02123045/ILSVRC2012_val_00000003.JPEG",
+                "n02123045/ILSVRC2012_val_00000004.JPEG",
+            ] {
+                let bytes = &files[&format!("{c}/{sev}/{f}")];
+                assert_eq!(&bytes[..2], &[0xFF, 0xD8], "JPEG");
+                assert_eq!(dims(bytes), (224, 224));
+            }
+        }
+    }
+    let recs = records(&out);
+    assert_eq!(recs.len(), 16);
+    let header: serde_json::Value =
+        serde_json::from_str(manifest(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(header["geometry"], "imagenet");
+    assert_eq!(header["dataset"], "imagenet");
+    assert!(header["encoders"]["jpeg"]
+        .as_str()
+        .unwrap()
+        .contains("quality 85, 4:2:0"));
+    // the seed rule, recomputed independently from the recorded fields
+    for r in &recs {
+        let c = imgcorrupt::Corruption::from_name(r["corruption"].as_str().unwrap()).unwrap();
+        let sev = r["severity"].as_u64().unwrap() as u8;
+        let want = imgcorrupt::rng::derive_seed(
+            0,
+            &[
+                r["source"].as_str().unwrap().as_bytes(),
+                c.name().as_bytes(),
+                &[b'0' + sev],
+            ],
+        );
+        assert_eq!(r["seed"].as_u64().unwrap(), want);
+    }
+    no_temp_files(&out);
+}
+
+/// Detection adapters: full resolution, one complete dataset root per cell with the
+/// annotation files carried unchanged.
+#[test]
+fn detection_adapters_mirror_tree_and_carry_annotations() {
+    for (name, annotations) in [
+        ("coco", vec!["annotations/instances_val2017.json"]),
+        (
+            "voc",
+            vec![
+                "VOCdevkit/VOC2007/Annotations/000001.xml",
+                "VOCdevkit/VOC2007/Annotations/000002.xml",
+                "VOCdevkit/VOC2007/ImageSets/Main/test.txt",
+            ],
+        ),
+        (
+            "cityscapes",
+            vec![
+                "gtFine/val/frankfurt/frankfurt_000000_000294_gtFine_labelIds.png",
+                "gtFine/val/frankfurt/frankfurt_000000_000294_gtFine_polygons.json",
+                "gtFine/val/frankfurt/frankfurt_000000_000576_gtFine_labelIds.png",
+                "gtFine/val/frankfurt/frankfurt_000000_000576_gtFine_polygons.json",
+            ],
+        ),
+    ] {
+        let input = dataset(name);
+        let out = tmp(name);
+        let err = ok(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(&out),
+            "-c",
+            "pixelate",
+            "-s",
+            "2,4",
+            "--annotations",
+            "copy",
+        ]);
+        assert!(
+            err.contains(&format!("{name} dataset")),
+            "auto-detect {name}: {err}"
+        );
+        let src = tree(&input);
+        let got = outputs(&out);
+        for sev in ["2", "4"] {
+            let cell = format!("pixelate/{sev}/");
+            let in_cell: BTreeMap<&str, &Vec<u8>> = got
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix(&cell).map(|k| (k, v)))
+                .collect();
+            // same tree as the input
+            assert_eq!(
+                in_cell.keys().collect::<Vec<_>>(),
+                src.keys().collect::<Vec<_>>(),
+                "{name} cell {sev}"
+            );
+            for a in &annotations {
+                assert_eq!(in_cell[a], &src[*a], "{name}: {a} carried unchanged");
+            }
+            for (k, v) in &in_cell {
+                if annotations.contains(k) {
+                    continue;
+                }
+                assert_ne!(*v, &src[*k], "{name}: {k} was corrupted");
+                assert_eq!(dims(v), dims(&src[*k]), "{name}: {k} keeps full resolution");
+                // format kept (`same`): PNG stays PNG, JPEG stays JPEG
+                assert_eq!(v[..2], src[*k][..2], "{name}: {k} format");
+            }
+        }
+        assert_eq!(
+            records(&out)
+                .iter()
+                .filter(|r| r["kind"] == "annotation")
+                .count(),
+            annotations.len() * 2
+        );
+    }
+}
+
+#[test]
+fn annotation_modes_link_copy_none() {
+    use std::os::unix::fs::MetadataExt;
+    let input = dataset("coco");
+    let ann = input.join("annotations/instances_val2017.json");
+    for mode in ["link", "copy", "none"] {
+        let out = tmp(&format!("ann-{mode}"));
+        ok(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(&out),
+            "-c",
+            "contrast",
+            "-s",
+            "1",
+            "--annotations",
+            mode,
+        ]);
+        let dst = out.join("contrast/1/annotations/instances_val2017.json");
+        match mode {
+            "none" => assert!(!dst.exists()),
+            _ => {
+                assert_eq!(fs::read(&dst).unwrap(), fs::read(&ann).unwrap());
+                let same = fs::metadata(&dst).unwrap().ino() == fs::metadata(&ann).unwrap().ino();
+                // temp dirs and the checkout may be on different file systems: link falls
+                // back to a copy there, which is the documented behaviour
+                let same_fs =
+                    fs::metadata(&out).unwrap().dev() == fs::metadata(&ann).unwrap().dev();
+                assert_eq!(same, mode == "link" && same_fs, "{mode}");
+            }
+        }
+    }
+}
+
+#[test]
+fn folder_adapter_and_format_conversion() {
+    let input = tmp("folder-in");
+    fs::create_dir_all(input.join("a/b")).unwrap();
+    fs::copy(
+        dataset("cityscapes/leftImg8bit/val/frankfurt/frankfurt_000000_000294_leftImg8bit.png"),
+        input.join("a/b/street.png"),
+    )
+    .unwrap();
+    fs::copy(
+        dataset("coco/val2017/000000000139.jpg"),
+        input.join("top.jpg"),
+    )
+    .unwrap();
+    fs::write(input.join("notes.txt"), "not an image").unwrap();
+    let out = tmp("folder-out");
+    let err = ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "saturate",
+        "-s",
+        "3",
+        "--image-format",
+        "png",
+    ]);
+    assert!(
+        err.contains("folder dataset") && err.contains("non-image"),
+        "{err}"
+    );
+    let got = outputs(&out);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        ["saturate/3/a/b/street.png", "saturate/3/top.png"]
+    );
+    assert_eq!(&got["saturate/3/top.png"][1..4], b"PNG");
+    assert_eq!(dims(&got["saturate/3/top.png"]), (320, 200));
+}
+
+#[test]
+fn odd_encodings_are_converted_to_rgb() {
+    let out = tmp("odd");
+    ok(&[
+        "generate",
+        s(&dataset("odd")),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "2",
+        "--dataset",
+        "folder",
+    ]);
+    let got = outputs(&out);
+    assert_eq!(got.len(), 4);
+    for (k, v) in &got {
+        let img = image::load_from_memory(v).unwrap();
+        assert_eq!((img.width(), img.height()), (40, 30), "{k}");
+        assert_eq!(
+            img.color(),
+            image::ColorType::Rgb8,
+            "{k}: written as 8-bit RGB"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- determinism
+
+fn imagenet_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "generate",
+        "--dataset",
+        "imagenet",
+        "-o",
+        out,
+        "-c",
+        "gaussian_noise,impulse_noise,pixelate",
+        "-s",
+        "1,4",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn threads_and_shards_give_identical_bytes_and_manifest() {
+    let input = dataset("imagenet");
+    let (o1, o2, o3) = (tmp("t1"), tmp("t2"), tmp("shards"));
+    let mut a = imagenet_args(s(&o1), &["--threads", "1"]);
+    a.insert(1, s(&input));
+    ok(&a);
+    let mut a = imagenet_args(s(&o2), &["--threads", "2"]);
+    a.insert(1, s(&input));
+    ok(&a);
+    // shard 1 first, then 0: the last to finish merges automatically
+    let mut a = imagenet_args(s(&o3), &["--shard", "1/2"]);
+    a.insert(1, s(&input));
+    let e = ok(&a);
+    assert!(e.contains("other shards not finished"), "{e}");
+    assert!(!o3.join("manifest.jsonl").exists());
+    let mut a = imagenet_args(s(&o3), &["--shard", "0/2"]);
+    a.insert(1, s(&input));
+    let e = ok(&a);
+    assert!(e.contains("merged"), "{e}");
+    let m1 = manifest(&o1);
+    assert_eq!(m1, manifest(&o2));
+    assert_eq!(m1, manifest(&o3));
+    // explicit merge gives the same bytes again
+    fs::remove_file(o3.join("manifest.jsonl")).unwrap();
+    ok(&["merge", s(&o3)]);
+    assert_eq!(m1, manifest(&o3));
+    assert_eq!(outputs(&o1), outputs(&o2));
+    let sharded: BTreeMap<_, _> = outputs(&o3)
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("manifest"))
+        .collect();
+    assert_eq!(outputs(&o1), sharded);
+    assert_eq!(records(&o1).len(), 4 * 3 * 2);
+    // a different run seed changes the outputs
+    let o4 = tmp("seed");
+    let mut a = imagenet_args(s(&o4), &["--seed", "7"]);
+    a.insert(1, s(&input));
+    ok(&a);
+    assert_ne!(
+        outputs(&o1)["gaussian_noise/1/n07747607/ILSVRC2012_val_00000001.JPEG"],
+        outputs(&o4)["gaussian_noise/1/n07747607/ILSVRC2012_val_00000001.JPEG"]
+    );
+}
+
+#[test]
+fn merge_refuses_missing_shard() {
+    let input = dataset("imagenet");
+    let o = tmp("merge-missing");
+    let mut a = imagenet_args(s(&o), &["--shard", "2/3"]);
+    a.insert(1, s(&input));
+    ok(&a);
+    let r = run(&["merge", s(&o)]);
+    assert!(!r.status.success());
+    let e = stderr(&r);
+    assert!(e.contains("0/3") && e.contains("1/3"), "{e}");
+}
+
+/// A bigger folder dataset (the fixture photos, several copies, native size) so that a run
+/// takes long enough to be killed half-way.
+fn big_folder(name: &str, copies: usize) -> PathBuf {
+    let input = tmp(name);
+    let mut srcs: Vec<PathBuf> = fs::read_dir(dataset("coco/val2017"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    srcs.sort();
+    for i in 0..copies {
+        for p in &srcs {
+            let d = input.join(format!("part{i}"));
+            fs::create_dir_all(&d).unwrap();
+            fs::copy(p, d.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    input
+}
+
+#[test]
+fn kill_9_then_resume_equals_uninterrupted_run() {
+    let input = big_folder("kill-in", 6);
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "generate", s(&input), "-o", s(out), "-c",
+            "gaussian_noise,shot_noise,impulse_noise,speckle_noise,contrast,pixelate,brightness,saturate",
+            "-s", "1-5", "--threads", "1",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    };
+    let full = tmp("kill-full");
+    let o = Command::new(BIN).args(args(&full)).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let killed = tmp("kill-killed");
+    let mut child = Command::new(BIN)
+        .args(args(&killed))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait for the first outputs, then SIGKILL
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < std::time::Duration::from_secs(60) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        let j = killed.join("manifest.journal.jsonl");
+        if fs::read_to_string(&j)
+            .map(|t| t.lines().count() > 3)
+            .unwrap_or(false)
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill(); // SIGKILL on Unix
+    let _ = child.wait();
+    let interrupted = !killed.join("manifest.jsonl").exists();
+    eprintln!("killed mid-run: {interrupted}");
+    let o = Command::new(BIN).args(args(&killed)).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    if interrupted {
+        assert!(stderr(&o).contains("skipped"), "{}", stderr(&o));
+    }
+    assert_eq!(manifest(&full), manifest(&killed));
+    assert_eq!(outputs(&full), outputs(&killed));
+    assert!(!killed.join("manifest.journal.jsonl").exists());
+    no_temp_files(&killed);
+}
+
+#[test]
+fn rerun_skips_and_regenerates_tampered_or_unrecorded_outputs() {
+    let input = dataset("imagenet");
+    let out = tmp("rerun");
+    let mut a = imagenet_args(s(&out), &[]);
+    a.insert(1, s(&input));
+    ok(&a);
+    let before = outputs(&out);
+    let m = manifest(&out);
+    // tamper one output, delete another
+    let f1 = out.join("pixelate/4/n02123045/ILSVRC2012_val_00000003.JPEG");
+    let f2 = out.join("gaussian_noise/1/n07747607/ILSVRC2012_val_00000002.JPEG");
+    fs::write(&f1, b"garbage").unwrap();
+    fs::remove_file(&f2).unwrap();
+    let e = ok(&a);
+    assert!(e.contains("2 output(s) written, 22 skipped"), "{e}");
+    assert_eq!(outputs(&out), before);
+    assert_eq!(manifest(&out), m);
+    // other settings into the same OUTPUT are refused
+    let mut a2 = imagenet_args(s(&out), &["--seed", "3"]);
+    a2.insert(1, s(&input));
+    let r = run(&a2);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("different settings"), "{}", stderr(&r));
+}
+
+// ---------------------------------------------------------------- verify
+
+#[test]
+fn verify_catches_flipped_byte_and_missing_file() {
+    let input = dataset("imagenet");
+    let out = tmp("verify");
+    let mut a = imagenet_args(s(&out), &[]);
+    a.insert(1, s(&input));
+    ok(&a);
+    let e = ok(&["verify", s(&out)]);
+    assert!(e.contains("24 hash ok"), "{e}");
+    let e = ok(&["verify", s(&out), "--input", s(&input), "--sample", "5"]);
+    assert!(e.contains("5 regenerated, 0 differ"), "{e}");
+    let e = ok(&["verify", s(&out), "--input", s(&input)]);
+    assert!(e.contains("24 regenerated, 0 differ"), "{e}");
+
+    let flipped = "impulse_noise/1/n02123045/ILSVRC2012_val_00000004.JPEG";
+    let missing = "pixelate/4/n07747607/ILSVRC2012_val_00000001.JPEG";
+    let p = out.join(flipped);
+    let mut bytes = fs::read(&p).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&p, bytes).unwrap();
+    fs::remove_file(out.join(missing)).unwrap();
+    let r = run(&["verify", s(&out)]);
+    assert!(!r.status.success());
+    let e = stderr(&r);
+    assert!(e.contains(&format!("MISMATCH  {flipped}")), "{e}");
+    assert!(e.contains(&format!("MISSING   {missing}")), "{e}");
+    assert!(e.contains("1 missing, 1 mismatched"), "{e}");
+    let r = run(&["verify", s(&out), "--input", s(&input)]);
+    assert!(!r.status.success());
+    assert!(
+        stderr(&r).contains(&format!("DIFFERS   {flipped}")),
+        "{}",
+        stderr(&r)
+    );
+}
+
+// ---------------------------------------------------------------- bad input
+
+/// A minimal PNG declaring a 0×N image (CRCs computed here).
+fn zero_width_png() -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in data {
+            c ^= b as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |ty: &[u8], data: &[u8]| {
+        v.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut td = ty.to_vec();
+        td.extend_from_slice(data);
+        v.extend_from_slice(&td);
+        v.extend_from_slice(&crc32(&td).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&0u32.to_be_bytes());
+    ihdr.extend_from_slice(&5u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IEND", &[]);
+    v
+}
+
+#[test]
+fn bad_images_are_reported_and_the_rest_is_written() {
+    let input = tmp("bad-in");
+    let good = fs::read(dataset("coco/val2017/000000000139.jpg")).unwrap();
+    fs::write(input.join("good.jpg"), &good).unwrap();
+    fs::write(input.join("truncated.jpg"), &good[..good.len() / 2]).unwrap();
+    fs::write(input.join("empty.png"), b"").unwrap();
+    fs::write(input.join("text.png"), b"this is not an image at all").unwrap();
+    fs::write(input.join("zero.png"), zero_width_png()).unwrap();
+    let big = fs::read(dataset("coco/val2017/000000000285.jpg")).unwrap(); // 320x320
+    fs::write(input.join("big.jpg"), &big).unwrap();
+    let before = tree(&input);
+    let out = tmp("bad-out");
+    let r = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1,2",
+        "--max-pixels",
+        "70000",
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    let e = stderr(&r);
+    for (f, reason) in [
+        ("truncated.jpg", "truncated"),
+        ("empty.png", "empty"),
+        ("text.png", "not a recognised image"),
+        ("zero.png", ""),
+        ("big.jpg", "more than the limit of 70000 pixels"),
+    ] {
+        let line = e
+            .lines()
+            .find(|l| l.starts_with("  ") && l.contains(f))
+            .unwrap_or_else(|| panic!("{f} not reported:\n{e}"));
+        assert!(line.contains(reason), "{f}: {line}");
+    }
+    assert!(e.contains("5 failed"), "{e}");
+    let got = outputs(&out);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        ["contrast/1/good.jpg", "contrast/2/good.jpg"]
+    );
+    assert_eq!(records(&out).len(), 2);
+    no_temp_files(&out);
+    assert_eq!(tree(&input), before, "input tree untouched");
+}
+
+#[test]
+fn output_inside_or_equal_to_input_is_refused() {
+    let input = big_folder("inside", 1);
+    let before = tree(&input);
+    for out in [input.clone(), input.join("out"), input.join("part0/x")] {
+        let r = run(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(&out),
+            "-c",
+            "contrast",
+            "-s",
+            "1",
+        ]);
+        assert!(!r.status.success());
+        assert!(
+            stderr(&r).contains("refusing to write into the input tree"),
+            "{}",
+            stderr(&r)
+        );
+    }
+    assert_eq!(tree(&input), before);
+}
+
+#[test]
+fn unwritable_output_is_a_clear_error() {
+    let dir = tmp("unwritable");
+    let file = dir.join("a-file");
+    fs::write(&file, b"x").unwrap();
+    let out = file.join("out");
+    let r = run(&[
+        "generate",
+        s(&dataset("imagenet")),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("a-file"), "{}", stderr(&r));
+}
+
+#[test]
+fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
+    // COCO JSON that does not parse
+    let coco = tmp("coco-bad");
+    fs::create_dir_all(coco.join("annotations")).unwrap();
+    fs::create_dir_all(coco.join("val2017")).unwrap();
+    fs::copy(
+        dataset("coco/val2017/000000000139.jpg"),
+        coco.join("val2017/000000000139.jpg"),
+    )
+    .unwrap();
+    fs::write(
+        coco.join("annotations/instances_val2017.json"),
+        "{\"images\": [",
+    )
+    .unwrap();
+    let r = run(&[
+        "generate",
+        s(&coco),
+        "-o",
+        s(&tmp("coco-bad-out")),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!r.status.success());
+    let e = stderr(&r);
+    assert!(
+        e.contains("instances_val2017.json") && e.contains("not valid COCO JSON"),
+        "{e}"
+    );
+    // listed but missing image: a note, the run proceeds
+    fs::write(
+        coco.join("annotations/instances_val2017.json"),
+        r#"{"images":[{"id":1,"file_name":"000000000139.jpg"},{"id":2,"file_name":"000000999999.jpg"}],"annotations":[]}"#,
+    )
+    .unwrap();
+    let e = ok(&[
+        "generate",
+        s(&coco),
+        "-o",
+        s(&tmp("coco-miss-out")),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(
+        e.contains("missing on disk") && e.contains("000000999999.jpg"),
+        "{e}"
+    );
+
+    // VOC XML without <size>
+    let voc = tmp("voc-bad");
+    let src = dataset("voc");
+    for (k, v) in tree(&src) {
+        let p = voc.join(&k);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, v).unwrap();
+    }
+    let xml = voc.join("VOCdevkit/VOC2007/Annotations/000002.xml");
+    let text = fs::read_to_string(&xml).unwrap();
+    let start = text.find("<size>").unwrap();
+    let end = text.find("</size>").unwrap() + "</size>".len();
+    fs::write(&xml, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let r = run(&[
+        "generate",
+        s(&voc),
+        "-o",
+        s(&tmp("voc-bad-out")),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!r.status.success());
+    let e = stderr(&r);
+    assert!(e.contains("000002.xml") && e.contains("no <size>"), "{e}");
+}
+
+// ---------------------------------------------------------------- selection, channel order
+
+#[test]
+fn unimplemented_corruptions_explicit_error_group_note() {
+    let input = dataset("imagenet");
+    if let Some(missing) = imgcorrupt::Corruption::all().find(|c| !c.is_implemented()) {
+        let r = run(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(&tmp("unimpl")),
+            "-c",
+            &format!("contrast,{missing}"),
+            "-s",
+            "1",
+        ]);
+        assert!(!r.status.success());
+        let e = stderr(&r);
+        assert!(
+            e.contains("not implemented") && e.contains(missing.name()),
+            "{e}"
+        );
+        let out = tmp("group");
+        let e = ok(&["generate", s(&input), "-o", s(&out), "-c", "all", "-s", "1"]);
+        assert!(e.contains("skipping") && e.contains(missing.name()), "{e}");
+        assert!(!out.join(missing.name()).exists());
+    }
+}
+
+#[test]
+fn bgr_mode_swaps_back_and_is_recorded() {
+    let input = dataset("coco");
+    let (rgb, bgr) = (tmp("rgb"), tmp("bgr"));
+    let base = |o: &Path, order: &str| {
+        ok(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(o),
+            "-c",
+            "contrast,gaussian_noise",
+            "-s",
+            "3",
+            "--channel-order",
+            order,
+            "--image-format",
+            "png",
+            "--annotations",
+            "none",
+        ]);
+    };
+    base(&rgb, "rgb");
+    base(&bgr, "bgr");
+    let (a, b) = (outputs(&rgb), outputs(&bgr));
+    for (k, v) in &a {
+        if k.starts_with("contrast/") {
+            // contrast treats channels alike: swapping, corrupting and swapping back is a no-op
+            assert_eq!(v, &b[k], "{k}");
+        } else {
+            assert_ne!(v, &b[k], "{k}: noise lands on other channels in BGR mode");
+        }
+    }
+    assert!(manifest(&bgr).contains("\"channel_order\":\"bgr\""));
+}
