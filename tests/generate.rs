@@ -869,3 +869,44 @@ fn bgr_mode_swaps_back_and_is_recorded() {
     }
     assert!(manifest(&bgr).contains("\"channel_order\":\"bgr\""));
 }
+
+#[test]
+fn rerun_with_other_cells_extends_the_manifest() {
+    let input = dataset("imagenet");
+    let out = tmp("extend");
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "pixelate",
+        "-s",
+        "2",
+        "--shard",
+        "0/1",
+    ]);
+    let recs = records(&out);
+    assert_eq!(recs.len(), 8);
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r["corruption"] == "contrast")
+            .count(),
+        4
+    );
+    let outputs: Vec<&str> = recs.iter().map(|r| r["output"].as_str().unwrap()).collect();
+    let mut sorted = outputs.clone();
+    sorted.sort();
+    assert_eq!(outputs, sorted, "records sorted by output path");
+    ok(&["verify", s(&out)]);
+}

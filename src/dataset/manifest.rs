@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -105,31 +106,33 @@ pub fn part_name(k: usize, n: usize) -> String {
     format!("manifest.shard-{k}-of-{n}.jsonl")
 }
 
-/// A parsed manifest-like file.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    /// Its header, if any line parsed as one.
-    pub header: Option<Header>,
-    /// Its records.
-    pub records: Vec<Record>,
-}
-
-/// Read a manifest, journal or part. Lines that do not parse are skipped when `tolerant`
-/// (journals: a kill may tear the last line), else they are errors.
-pub fn read(path: &Path, tolerant: bool) -> Result<Parsed> {
-    let text = fs::read_to_string(path).map_err(|source| Error::Io {
+/// Stream a manifest, journal or part: `on_header` for a header line (line 1), `on_record`
+/// for each record. Lines that do not parse are skipped when `tolerant` (journals: a kill
+/// may tear the last line), else they are errors. Memory does not grow with the file.
+pub fn stream(
+    path: &Path,
+    tolerant: bool,
+    mut on_header: impl FnMut(Header),
+    mut on_record: impl FnMut(Record) -> Result<()>,
+) -> Result<()> {
+    let io_err = |source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    let mut out = Parsed::default();
-    for (i, line) in text.lines().enumerate() {
+    };
+    let f = fs::File::open(path).map_err(io_err)?;
+    for (i, line) in BufReader::new(f).lines().enumerate() {
+        let line = match line {
+            Ok(l) => l,
+            Err(_) if tolerant => continue,
+            Err(e) => return Err(io_err(e)),
+        };
         if line.trim().is_empty() {
             continue;
         }
         if i == 0 {
-            match serde_json::from_str::<Header>(line) {
+            match serde_json::from_str::<Header>(&line) {
                 Ok(h) => {
-                    out.header = Some(h);
+                    on_header(h);
                     continue;
                 }
                 Err(e) if !tolerant => {
@@ -141,8 +144,8 @@ pub fn read(path: &Path, tolerant: bool) -> Result<Parsed> {
                 Err(_) => continue,
             }
         }
-        match serde_json::from_str::<Record>(line) {
-            Ok(r) => out.records.push(r),
+        match serde_json::from_str::<Record>(&line) {
+            Ok(r) => on_record(r)?,
             Err(e) if !tolerant => {
                 return Err(Error::InvalidArgument(format!(
                     "{}: line {}: {e}",
@@ -153,25 +156,26 @@ pub fn read(path: &Path, tolerant: bool) -> Result<Parsed> {
             Err(_) => {}
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Serialize a header and records (sorted by output path, deduplicated) as JSON Lines.
-pub fn render(header: &Header, records: impl IntoIterator<Item = Record>) -> String {
-    let mut map: BTreeMap<String, Record> = BTreeMap::new();
-    for r in records {
-        map.insert(r.output.clone(), r);
-    }
-    let mut s = serde_json::to_string(header).expect("header serializes");
-    s.push('\n');
-    for r in map.into_values() {
-        s.push_str(&serde_json::to_string(&r).expect("record serializes"));
-        s.push('\n');
-    }
-    s
+/// The header of a manifest-like file (its first line), if it has one.
+pub fn read_header(path: &Path) -> Result<Option<Header>> {
+    let f = fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut first = String::new();
+    BufReader::new(f)
+        .read_line(&mut first)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(serde_json::from_str(first.trim()).ok())
 }
 
-/// One line of a journal.
+/// One JSON line.
 pub fn line(value: &impl Serialize) -> String {
     let mut s = serde_json::to_string(value).expect("serializes");
     s.push('\n');
@@ -232,32 +236,28 @@ pub fn list_files(output: &Path) -> Vec<ManifestFile> {
     v
 }
 
-/// The header shared by every manifest-like file in `output` (error if two differ) and all
-/// their records (later files win on the same output path; they agree when the header does).
-pub fn collect(output: &Path) -> Result<(Option<Header>, BTreeMap<String, Record>)> {
-    let mut header: Option<(Header, PathBuf)> = None;
-    let mut records = BTreeMap::new();
-    for ManifestFile { path, journal, .. } in list_files(output) {
-        let parsed = read(&path, journal)?;
-        if let Some(h) = parsed.header {
-            match &header {
-                Some((h0, p0)) if *h0 != h => {
-                    return Err(Error::InvalidArgument(format!(
+/// The header shared by every manifest-like file in `output` (`None` if there is none);
+/// an error names the two files and the fields if two headers differ.
+pub fn common_header(output: &Path) -> Result<Option<Header>> {
+    let mut found: Option<(Header, PathBuf)> = None;
+    for f in list_files(output) {
+        let Some(h) = read_header(&f.path)? else {
+            continue;
+        };
+        match &found {
+            Some((h0, p0)) if *h0 != h => {
+                return Err(Error::InvalidArgument(format!(
                     "{} and {} were written with different settings ({}): use a separate OUTPUT",
                     p0.display(),
-                    path.display(),
+                    f.path.display(),
                     header_diff(h0, &h)
                 )))
-                }
-                Some(_) => {}
-                None => header = Some((h, path.clone())),
             }
-        }
-        for r in parsed.records {
-            records.insert(r.output.clone(), r);
+            Some(_) => {}
+            None => found = Some((h, f.path.clone())),
         }
     }
-    Ok((header.map(|(h, _)| h), records))
+    Ok(found.map(|(h, _)| h))
 }
 
 /// Names and values of the fields where two headers differ.
@@ -276,20 +276,181 @@ pub fn header_diff(a: &Header, b: &Header) -> String {
         .join("; ")
 }
 
-/// Write a file atomically (temp + fsync + rename).
-pub fn write_file(path: &Path, text: &str) -> Result<()> {
-    let tmp = crate::io::temp_path(
-        path,
-        &format!(
-            "tmp-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        ),
-    )?;
-    crate::io::write_atomic_via(path, &tmp, text.as_bytes(), true)
+/// A sorted manifest written line by line to a temporary file, renamed into place (after
+/// `fsync`) by [`SortedWriter::finish`]. Records must come in increasing output order;
+/// a repeated output path keeps the first record.
+pub struct SortedWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    w: BufWriter<fs::File>,
+    last: Option<String>,
+    count: usize,
+}
+
+impl SortedWriter {
+    /// Start `path` with its header line.
+    pub fn create(path: &Path, header: &Header) -> Result<SortedWriter> {
+        let tmp = crate::io::temp_path(
+            path,
+            &format!(
+                "tmp-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0)
+            ),
+        )?;
+        let f = fs::File::create(&tmp).map_err(|source| Error::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+        let mut w = SortedWriter {
+            path: path.to_path_buf(),
+            tmp,
+            w: BufWriter::new(f),
+            last: None,
+            count: 0,
+        };
+        w.write_raw(&line(header))?;
+        Ok(w)
+    }
+
+    fn write_raw(&mut self, text: &str) -> Result<()> {
+        self.w
+            .write_all(text.as_bytes())
+            .map_err(|source| Error::Io {
+                path: self.tmp.clone(),
+                source,
+            })
+    }
+
+    /// Append a record (skipped if its output equals the previous one).
+    pub fn push(&mut self, r: &Record) -> Result<()> {
+        if let Some(last) = &self.last {
+            debug_assert!(*last <= r.output, "records out of order");
+            if *last == r.output {
+                return Ok(());
+            }
+        }
+        self.write_raw(&line(r))?;
+        self.last = Some(r.output.clone());
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Flush, `fsync` and rename into place; returns the number of records.
+    pub fn finish(self) -> Result<usize> {
+        let SortedWriter {
+            path,
+            tmp,
+            w,
+            count,
+            ..
+        } = self;
+        let res = (|| -> std::io::Result<()> {
+            let f = w.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)
+        })();
+        if let Err(source) = res {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::Io { path, source });
+        }
+        Ok(count)
+    }
+}
+
+/// Stream the records of a sorted file (manifest or part) one at a time.
+struct SortedReader {
+    lines: std::io::Lines<BufReader<fs::File>>,
+    path: PathBuf,
+    head: Option<Record>,
+}
+
+impl SortedReader {
+    fn open(path: &Path) -> Result<SortedReader> {
+        let f = fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut r = SortedReader {
+            lines: BufReader::new(f).lines(),
+            path: path.to_path_buf(),
+            head: None,
+        };
+        r.lines.next(); // header
+        r.advance()?;
+        Ok(r)
+    }
+
+    fn advance(&mut self) -> Result<()> {
+        self.head = None;
+        for l in self.lines.by_ref() {
+            let l = l.map_err(|source| Error::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+            if l.trim().is_empty() {
+                continue;
+            }
+            self.head =
+                Some(serde_json::from_str(&l).map_err(|e| {
+                    Error::InvalidArgument(format!("{}: {e}", self.path.display()))
+                })?);
+            break;
+        }
+        Ok(())
+    }
+}
+
+/// Merge sorted files (manifest and/or parts) into `dest` with `header`, plus `extra` records
+/// (sorted, taking precedence on equal output paths), keeping only the file records for which
+/// `keep` is true; streaming: memory does not grow with the number of records.
+pub fn merge_sorted(
+    dest: &Path,
+    header: &Header,
+    sources: &[PathBuf],
+    extra: impl Iterator<Item = Record>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<usize> {
+    let mut readers = sources
+        .iter()
+        .map(|p| SortedReader::open(p))
+        .collect::<Result<Vec<_>>>()?;
+    let mut extra = extra.peekable();
+    let mut w = SortedWriter::create(dest, header)?;
+    loop {
+        let min_file = readers
+            .iter()
+            .filter_map(|r| r.head.as_ref().map(|h| h.output.clone()))
+            .min();
+        let take_extra = match (extra.peek(), &min_file) {
+            (Some(e), Some(m)) => e.output <= *m,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let key = if take_extra {
+            let r = extra.next().expect("peeked");
+            w.push(&r)?;
+            r.output
+        } else {
+            min_file.expect("some file head")
+        };
+        for r in readers.iter_mut() {
+            while r.head.as_ref().is_some_and(|h| h.output == key) {
+                if !take_extra {
+                    let rec = r.head.take().expect("head");
+                    if keep(&rec.output) {
+                        w.push(&rec)?;
+                    }
+                }
+                r.advance()?;
+            }
+        }
+    }
+    w.finish()
 }
 
 /// Merge the shard parts of `output` into `manifest.jsonl`.
@@ -304,22 +465,17 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
         .filter(|f| !f.journal)
         .filter_map(|f| f.shard)
         .collect();
-    let journals: Vec<&PathBuf> = files
-        .iter()
-        .filter(|f| f.journal)
-        .map(|f| &f.path)
-        .collect();
-    if parts.is_empty() && !files.iter().any(|f| !f.journal && f.shard.is_none()) {
+    if parts.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "{}: no manifest parts to merge (run `imgcorrupt generate … --shard K/N` first)",
             output.display()
         )));
     }
     if !allow_incomplete {
-        if let Some(j) = journals.first() {
+        if let Some(j) = files.iter().find(|f| f.journal) {
             return Err(Error::InvalidArgument(format!(
-                "{} exists: that shard is still running or was interrupted (rerun it to finish), or pass --allow-incomplete",
-                j.display()
+                "{} exists: that run is still going or was interrupted (rerun it to finish), or pass --allow-incomplete",
+                j.path.display()
             )));
         }
         let ns: std::collections::BTreeSet<usize> = parts.iter().map(|p| p.1).collect();
@@ -330,24 +486,28 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
                 .collect();
             if !missing.is_empty() {
                 return Err(Error::InvalidArgument(format!(
-                    "shard(s) {} have not finished (no {}): run them first, or pass --allow-incomplete",
-                    missing.join(", "),
-                    part_name(0, n).replace("-0-", "-K-")
+                    "shard(s) {} have not finished (no manifest.shard-K-of-{n}.jsonl): run them first, or pass --allow-incomplete",
+                    missing.join(", ")
                 )));
             }
         }
     }
-    let (header, records) = collect(output)?;
-    let header = header.ok_or_else(|| {
+    let header = common_header(output)?.ok_or_else(|| {
         Error::InvalidArgument(format!(
             "{}: manifest parts have no header",
             output.display()
         ))
     })?;
-    let n = records.len();
-    write_file(
+    let sources: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| !f.journal)
+        .map(|f| f.path.clone())
+        .collect();
+    merge_sorted(
         &output.join(MANIFEST),
-        &render(&header, records.into_values()),
-    )?;
-    Ok(n)
+        &header,
+        &sources,
+        std::iter::empty(),
+        |_| true,
+    )
 }

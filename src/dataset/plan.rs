@@ -3,8 +3,11 @@
 //! shards are disjoint, cover everything and are balanced, whatever N.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use super::discover::Dataset;
+use super::manifest::{Kind, Record};
+use super::{hex, parse_hex32};
 use super::{Cell, ImageFormatChoice};
 use crate::error::{Error, Result};
 use crate::io::OutputFormat;
@@ -148,6 +151,159 @@ pub fn shard(items: Vec<Item>, shard: Option<(usize, usize)>) -> Vec<Item> {
             .filter(|(i, _)| i % n == k)
             .map(|(_, it)| it)
             .collect(),
+    }
+}
+
+/// Which outputs of a plan exist, and their SHA-256: the resume check and the source of the
+/// final manifest. Dense (item × cell), so it costs 33 bytes per planned output and nothing
+/// per record read, however large the manifests on disk are.
+pub struct Ledger {
+    items: Vec<Item>,
+    cells: Vec<Cell>,
+    cell_index: HashMap<String, usize>,
+    item_index: HashMap<String, usize>,
+    out: Mutex<Vec<Option<[u8; 32]>>>,
+    src: Mutex<Vec<Option<[u8; 32]>>>,
+}
+
+impl Ledger {
+    /// An empty ledger for `items` × `cells`.
+    pub fn new(items: Vec<Item>, cells: Vec<Cell>) -> Ledger {
+        let cell_index = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("{}/{}", c.corruption.name(), c.severity), i))
+            .collect();
+        let item_index = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.cell_path.clone(), i))
+            .collect();
+        let n = items.len() * cells.len();
+        Ledger {
+            out: Mutex::new(vec![None; n]),
+            src: Mutex::new(vec![None; items.len()]),
+            items,
+            cells,
+            cell_index,
+            item_index,
+        }
+    }
+
+    /// The planned items.
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    /// The planned cells.
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// (item, cell) of an output path of this plan.
+    pub fn locate(&self, output: &str) -> Option<(usize, usize)> {
+        let (corr, rest) = output.split_once('/')?;
+        let (sev, path) = rest.split_once('/')?;
+        let c = *self.cell_index.get(&format!("{corr}/{sev}"))?;
+        let i = *self.item_index.get(path)?;
+        Some((i, c))
+    }
+
+    /// Remember a record read from disk if it belongs to the plan.
+    pub fn load(&self, r: &Record) {
+        if let (Some((i, c)), Some(sha), Some(src)) = (
+            self.locate(&r.output),
+            parse_hex32(&r.sha256),
+            parse_hex32(&r.source_sha256),
+        ) {
+            self.set(i, c, Some(sha), Some(src));
+        }
+    }
+
+    /// The recorded SHA-256 of output (item, cell).
+    pub fn get(&self, i: usize, c: usize) -> Option<[u8; 32]> {
+        self.out.lock().expect("lock")[i * self.cells.len() + c]
+    }
+
+    /// Record (or forget, with `None`) output (item, cell) and its source hash.
+    pub fn set(&self, i: usize, c: usize, sha: Option<[u8; 32]>, src: Option<[u8; 32]>) {
+        self.out.lock().expect("lock")[i * self.cells.len() + c] = sha;
+        if src.is_some() {
+            self.src.lock().expect("lock")[i] = src;
+        }
+    }
+
+    /// Every recorded output as a manifest record, sorted by output path; `seed_of` gives
+    /// the seed of an image output.
+    pub fn into_records(self, seed_of: impl Fn(&str, Cell) -> u64) -> impl Iterator<Item = Record> {
+        let out = self.out.into_inner().expect("lock");
+        let src = self.src.into_inner().expect("lock");
+        let (items, cells) = (self.items, self.cells);
+        // Output paths are `<corruption>/<severity>/<cell_path>`: sorting by the cell prefix,
+        // then by cell path, is sorting by the whole path (no prefix is a prefix of another).
+        let mut cell_order: Vec<usize> = (0..cells.len()).collect();
+        cell_order
+            .sort_by_key(|&c| format!("{}/{}/", cells[c].corruption.name(), cells[c].severity));
+        let mut item_order: Vec<usize> = (0..items.len()).collect();
+        item_order.sort_by(|&a, &b| items[a].cell_path.cmp(&items[b].cell_path));
+        LedgerRecords {
+            out,
+            src,
+            items,
+            cells,
+            cell_order,
+            item_order,
+            ci: 0,
+            ii: 0,
+            seed_of,
+        }
+    }
+}
+
+/// Lazy iterator of [`Ledger::into_records`].
+struct LedgerRecords<F> {
+    out: Vec<Option<[u8; 32]>>,
+    src: Vec<Option<[u8; 32]>>,
+    items: Vec<Item>,
+    cells: Vec<Cell>,
+    cell_order: Vec<usize>,
+    item_order: Vec<usize>,
+    ci: usize,
+    ii: usize,
+    seed_of: F,
+}
+
+impl<F: Fn(&str, Cell) -> u64> Iterator for LedgerRecords<F> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        let nc = self.cells.len();
+        while self.ci < self.cell_order.len() {
+            if self.ii >= self.item_order.len() {
+                self.ii = 0;
+                self.ci += 1;
+                continue;
+            }
+            let (c, i) = (self.cell_order[self.ci], self.item_order[self.ii]);
+            self.ii += 1;
+            let (Some(sha), Some(ssha)) = (self.out[i * nc + c], self.src[i]) else {
+                continue;
+            };
+            let it = &self.items[i];
+            let cell = self.cells[c];
+            let image = it.kind == ItemKind::Image;
+            return Some(Record {
+                output: it.output(cell),
+                source: it.source.clone(),
+                source_sha256: hex(&ssha),
+                sha256: hex(&sha),
+                kind: if image { Kind::Image } else { Kind::Annotation },
+                corruption: cell.corruption.name().into(),
+                severity: cell.severity,
+                seed: image.then(|| (self.seed_of)(&it.source, cell)),
+            });
+        }
+        None
     }
 }
 

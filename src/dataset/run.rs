@@ -5,7 +5,7 @@
 //! holds one decoded source, one corrupted buffer and one encoded file at a time, and the
 //! dataset itself is only a sorted list of paths.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,10 +17,10 @@ use image::DynamicImage;
 use rayon::prelude::*;
 
 use super::manifest::{self, Header, Kind, Record};
-use super::plan::{self, Item, ItemKind};
+use super::plan::{self, ItemKind, Ledger};
 use super::{
-    discover, output_seed, sha256_file, sha256_hex, AnnotationMode, Cell, ChannelOrder,
-    DatasetKind, Geometry, ImageFormatChoice,
+    discover, hex, output_seed, parse_hex32, sha256_file, sha256_hex, AnnotationMode, Cell,
+    ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
 };
 use crate::error::{Error, Result};
 use crate::io::OutputFormat;
@@ -336,14 +336,13 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
 
 struct Shared<'a> {
     opts: &'a Options,
-    done: HashMap<String, Record>,
+    ledger: Ledger,
     resuming: bool,
     journal: Option<Mutex<fs::File>>,
     failed: Mutex<Vec<String>>,
     written: AtomicUsize,
     skipped: AtomicUsize,
     carried: AtomicUsize,
-    source_hashes: Mutex<HashMap<String, String>>,
 }
 
 impl Shared<'_> {
@@ -362,18 +361,25 @@ impl Shared<'_> {
         let text: String = records.iter().map(manifest::line).collect();
         let mut f = j.lock().expect("lock");
         f.write_all(text.as_bytes()).map_err(|source| Error::Io {
-            path: self.opts.output.join("journal"),
+            path: self
+                .opts
+                .output
+                .join(manifest::journal_name(self.opts.shard)),
             source,
         })
     }
 
-    /// Whether `out` is on disk and matches its journal/manifest record.
-    fn is_done(&self, out: &str) -> bool {
-        let Some(rec) = self.done.get(out) else {
+    /// Whether output (item, cell) is on disk and matches its journal/manifest record; a
+    /// recorded output that does not match is forgotten (it will be regenerated).
+    fn is_done(&self, i: usize, c: usize, out: &str) -> bool {
+        let Some(sha) = self.ledger.get(i, c) else {
             return false;
         };
-        let path = self.opts.output.join(out);
-        matches!(sha256_file(&path), Ok(h) if h == rec.sha256)
+        let ok = matches!(sha256_file(&self.opts.output.join(out)), Ok(h) if h == hex(&sha));
+        if !ok {
+            self.ledger.set(i, c, None, None);
+        }
+        ok
     }
 
     fn clear_stale_tmp(&self, path: &Path) {
@@ -381,6 +387,28 @@ impl Shared<'_> {
             if let Ok(tmp) = crate::io::temp_path(path, TMP_TAG) {
                 let _ = fs::remove_file(tmp);
             }
+        }
+    }
+
+    /// Record a written output in the ledger and return its journal record.
+    fn record(&self, i: usize, c: usize, sha: &str, src_sha: &str, seed: Option<u64>) -> Record {
+        let it = &self.ledger.items()[i];
+        let cell = self.ledger.cells()[c];
+        self.ledger
+            .set(i, c, parse_hex32(sha), parse_hex32(src_sha));
+        Record {
+            output: it.output(cell),
+            source: it.source.clone(),
+            source_sha256: src_sha.to_string(),
+            sha256: sha.to_string(),
+            kind: if it.kind == ItemKind::Image {
+                Kind::Image
+            } else {
+                Kind::Annotation
+            },
+            corruption: cell.corruption.name().into(),
+            severity: cell.severity,
+            seed,
         }
     }
 }
@@ -432,87 +460,73 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         progress.note(n);
     }
     let carry = opts.annotations != AnnotationMode::None;
-    let all_items = plan::items(&ds, opts.image_format, carry)?;
-    let items = plan::shard(all_items, opts.shard);
+    let items = plan::shard(plan::items(&ds, opts.image_format, carry)?, opts.shard);
+    drop(ds);
     let header = header(opts, kind);
+    let ledger = Ledger::new(items, opts.cells.clone());
 
     let mut journal = None;
-    let mut done = HashMap::new();
     let mut resuming = false;
     if !opts.floor {
         fs::create_dir_all(&opts.output).map_err(|source| Error::Io {
             path: opts.output.clone(),
             source,
         })?;
-        let (old_header, records) = manifest::collect(&opts.output)?;
-        if let Some(h) = &old_header {
-            if *h != header {
+        if let Some(h) = manifest::common_header(&opts.output)? {
+            if h != header {
                 return Err(Error::InvalidArgument(format!(
                     "{} holds outputs made with different settings ({}): use another OUTPUT or the same settings",
                     opts.output.display(),
-                    manifest::header_diff(h, &header)
+                    manifest::header_diff(&h, &header)
                 )));
             }
             resuming = true;
         }
-        done = records.into_iter().collect();
-        let jpath = opts.output.join(manifest::journal_name(opts.shard));
-        let io_err = |source| Error::Io {
-            path: jpath.clone(),
-            source,
-        };
-        let mut f = fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .read(true)
-            .open(&jpath)
-            .map_err(io_err)?;
-        let len = f.metadata().map_err(io_err)?.len();
-        if len == 0 {
-            f.write_all(manifest::line(&header).as_bytes())
-                .map_err(io_err)?;
-        } else {
-            // A kill may have torn the last line: start on a fresh one.
-            use std::io::{Read, Seek, SeekFrom};
-            let mut last = [0u8; 1];
-            f.seek(SeekFrom::End(-1)).map_err(io_err)?;
-            f.read_exact(&mut last).map_err(io_err)?;
-            if last[0] != b'\n' {
-                f.write_all(b"\n").map_err(io_err)?;
-            }
+        for f in manifest::list_files(&opts.output) {
+            manifest::stream(
+                &f.path,
+                f.journal,
+                |_| {},
+                |r| {
+                    ledger.load(&r);
+                    Ok(())
+                },
+            )?;
         }
-        journal = Some(Mutex::new(f));
+        journal = Some(Mutex::new(open_journal(
+            &opts.output.join(manifest::journal_name(opts.shard)),
+            &header,
+        )?));
     }
     let shared = Shared {
         opts,
-        done,
+        ledger,
         resuming,
         journal,
         failed: Mutex::new(Vec::new()),
         written: AtomicUsize::new(0),
         skipped: AtomicUsize::new(0),
         carried: AtomicUsize::new(0),
-        source_hashes: Mutex::new(HashMap::new()),
     };
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| Error::InvalidArgument(format!("cannot start threads: {e}")))?;
-    let (images, carried): (Vec<&Item>, Vec<&Item>) =
-        items.iter().partition(|i| i.kind == ItemKind::Image);
+    let (images, carried): (Vec<usize>, Vec<usize>) = (0..shared.ledger.items().len())
+        .partition(|&i| shared.ledger.items()[i].kind == ItemKind::Image);
     if !opts.floor {
         pool.install(|| {
             carried
                 .par_iter()
-                .for_each(|it| carry_item(&shared, it, progress))
+                .for_each(|&i| carry_item(&shared, i, progress))
         });
     }
     progress.start(images.len() as u64);
     pool.install(|| {
         images
             .par_iter()
-            .for_each(|it| image_item(&shared, it, progress))
+            .for_each(|&i| image_item(&shared, i, progress))
     });
     progress.finish();
 
@@ -527,76 +541,130 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     let mut failed = std::mem::take(&mut *shared.failed.lock().expect("lock"));
     failed.sort();
     summary.failed = failed;
-    drop(shared);
+    let ledger = shared.ledger;
     if !opts.floor {
-        finish_manifest(opts, &header, &mut summary)?;
+        finish_manifest(opts, &header, ledger, &mut summary)?;
     }
     summary.elapsed = start.elapsed();
     Ok(summary)
 }
 
-/// Turn this process's journal into the manifest (unsharded) or its shard part, and merge
-/// the parts when every shard has finished.
-fn finish_manifest(opts: &Options, header: &Header, summary: &mut Summary) -> Result<()> {
+/// Open (append) the journal, writing the header into a new one and starting a fresh line
+/// after a torn one.
+fn open_journal(jpath: &Path, header: &Header) -> Result<fs::File> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io_err = |source| Error::Io {
+        path: jpath.to_path_buf(),
+        source,
+    };
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .read(true)
+        .open(jpath)
+        .map_err(io_err)?;
+    let len = f.metadata().map_err(io_err)?.len();
+    if len == 0 {
+        f.write_all(manifest::line(header).as_bytes())
+            .map_err(io_err)?;
+    } else {
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::End(-1)).map_err(io_err)?;
+        f.read_exact(&mut last).map_err(io_err)?;
+        if last[0] != b'\n' {
+            f.write_all(b"\n").map_err(io_err)?;
+        }
+    }
+    Ok(f)
+}
+
+/// Write the sorted manifest (unsharded) or this shard's part from the ledger, streaming
+/// in the records of earlier manifests/parts that are not part of this plan, remove the
+/// journal, and merge the parts when every shard has finished.
+fn finish_manifest(
+    opts: &Options,
+    header: &Header,
+    ledger: Ledger,
+    summary: &mut Summary,
+) -> Result<()> {
     let out = &opts.output;
     let jpath = out.join(manifest::journal_name(opts.shard));
+    let files = manifest::list_files(out);
+    let dest = match opts.shard {
+        None => out.join(manifest::MANIFEST),
+        Some((k, n)) => out.join(manifest::part_name(k, n)),
+    };
+    // Finished files whose foreign records (outputs not in this plan) are kept.
+    let sources: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| !f.journal && (opts.shard.is_none() || f.path == dest))
+        .map(|f| f.path.clone())
+        .collect();
+    let pipeline = opts.pipeline.clone();
+    let plan_paths = PlanFilter::new(&ledger);
+    let records = ledger.into_records(move |src, cell| pipeline.seed_of(src, cell));
+    let n = manifest::merge_sorted(&dest, header, &sources, records, |o| {
+        !plan_paths.contains(o)
+    })?;
+    let _ = fs::remove_file(&jpath);
+    summary.manifest_path = Some(dest);
     match opts.shard {
-        None => {
-            let (_, records) = manifest::collect(out)?;
-            let n = records.len();
-            let path = out.join(manifest::MANIFEST);
-            manifest::write_file(&path, &manifest::render(header, records.into_values()))?;
-            let _ = fs::remove_file(&jpath);
-            summary.manifest_records = Some(n);
-            summary.manifest_path = Some(path);
-        }
-        Some((k, n)) => {
-            let ppath = out.join(manifest::part_name(k, n));
-            let mut records = Vec::new();
-            for p in [&ppath, &jpath] {
-                if p.exists() {
-                    records.extend(manifest::read(p, true)?.records);
-                }
-            }
-            manifest::write_file(&ppath, &manifest::render(header, records))?;
-            let _ = fs::remove_file(&jpath);
-            summary.manifest_path = Some(ppath);
+        None => summary.manifest_records = Some(n),
+        Some((_, n)) => {
             let files = manifest::list_files(out);
             let complete = (0..n)
                 .all(|k| files.iter().any(|f| !f.journal && f.shard == Some((k, n))))
                 && !files.iter().any(|f| f.journal);
             if complete {
-                let m = manifest::merge(out, false)?;
-                summary.manifest_records = Some(m);
+                summary.manifest_records = Some(manifest::merge(out, false)?);
             }
         }
     }
     Ok(())
 }
 
-fn source_sha(shared: &Shared<'_>, it: &Item) -> std::io::Result<String> {
-    if let Some(h) = shared.source_hashes.lock().expect("lock").get(&it.source) {
-        return Ok(h.clone());
+/// Which output paths belong to a plan (to drop stale file records of planned outputs).
+struct PlanFilter {
+    cells: std::collections::HashSet<String>,
+    paths: std::collections::HashSet<String>,
+}
+
+impl PlanFilter {
+    fn new(ledger: &Ledger) -> PlanFilter {
+        PlanFilter {
+            cells: ledger
+                .cells()
+                .iter()
+                .map(|c| format!("{}/{}", c.corruption.name(), c.severity))
+                .collect(),
+            paths: ledger.items().iter().map(|i| i.cell_path.clone()).collect(),
+        }
     }
-    let h = sha256_file(&shared.opts.input.join(&it.source))?;
-    shared
-        .source_hashes
-        .lock()
-        .expect("lock")
-        .insert(it.source.clone(), h.clone());
-    Ok(h)
+
+    fn contains(&self, output: &str) -> bool {
+        let mut parts = output.splitn(3, '/');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(c), Some(s), Some(p)) => {
+                self.cells.contains(&format!("{c}/{s}")) && self.paths.contains(p)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Copy or hard-link one annotation file into every cell.
-fn carry_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
+fn carry_item(shared: &Shared<'_>, i: usize, progress: &dyn Progress) {
     let opts = shared.opts;
+    let it = &shared.ledger.items()[i];
     let src = opts.input.join(&it.source);
+    let mut src_sha: Option<String> = None;
     let mut records = Vec::new();
-    for &cell in &opts.cells {
+    for (c, &cell) in shared.ledger.cells().iter().enumerate() {
         let out = it.output(cell);
         let dst = opts.output.join(&out);
         shared.clear_stale_tmp(&dst);
-        if let Some(rec) = shared.done.get(&out) {
+        if let Some(sha) = shared.ledger.get(i, c) {
+            // a hard link to the unchanged source needs no re-hash of the copy
             let same_inode = {
                 use std::os::unix::fs::MetadataExt;
                 match (fs::metadata(&src), fs::metadata(&dst)) {
@@ -604,14 +672,22 @@ fn carry_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
                     _ => false,
                 }
             };
-            if (same_inode && source_sha(shared, it).ok().as_deref() == Some(&rec.sha256))
-                || shared.is_done(&out)
-            {
+            if same_inode {
+                if src_sha.is_none() {
+                    src_sha = sha256_file(&src).ok();
+                }
+                if src_sha.as_deref() == Some(hex(&sha).as_str()) {
+                    continue;
+                }
+            } else if shared.is_done(i, c, &out) {
                 continue;
             }
         }
         let result = (|| -> std::result::Result<Record, String> {
-            let sha = source_sha(shared, it).map_err(|e| e.to_string())?;
+            if src_sha.is_none() {
+                src_sha = Some(sha256_file(&src).map_err(|e| e.to_string())?);
+            }
+            let sha = src_sha.clone().expect("hashed");
             if let Some(parent) = dst.parent() {
                 fs::create_dir_all(parent).map_err(|e| e.to_string())?;
             }
@@ -626,16 +702,7 @@ fn carry_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
                 let _ = fs::remove_file(&tmp);
                 return Err(e.to_string());
             }
-            Ok(Record {
-                output: out.clone(),
-                source: it.source.clone(),
-                source_sha256: sha.clone(),
-                sha256: sha,
-                kind: Kind::Annotation,
-                corruption: cell.corruption.name().into(),
-                severity: cell.severity,
-                seed: None,
-            })
+            Ok(shared.record(i, c, &sha, &sha, None))
         })();
         match result {
             Ok(r) => {
@@ -651,19 +718,19 @@ fn carry_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
 }
 
 /// Decode one source image once and produce its missing cells.
-fn image_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
+fn image_item(shared: &Shared<'_>, i: usize, progress: &dyn Progress) {
     let opts = shared.opts;
+    let it = &shared.ledger.items()[i];
     let format = it.format.unwrap_or(OutputFormat::Png);
-    let needed: Vec<Cell> = if opts.floor {
-        opts.cells.clone()
+    let cells = shared.ledger.cells();
+    let needed: Vec<usize> = if opts.floor {
+        (0..cells.len()).collect()
     } else {
-        opts.cells
-            .iter()
-            .copied()
+        (0..cells.len())
             .filter(|&c| {
-                let out = it.output(c);
+                let out = it.output(cells[c]);
                 shared.clear_stale_tmp(&opts.output.join(&out));
-                if shared.is_done(&out) {
+                if shared.is_done(i, c, &out) {
                     shared.skipped.fetch_add(1, Ordering::Relaxed);
                     false
                 } else {
@@ -704,7 +771,8 @@ fn image_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
     };
     let mut scratch = Vec::new();
     let mut records = Vec::with_capacity(needed.len());
-    for cell in needed {
+    for c in needed {
+        let cell = cells[c];
         let out = it.output(cell);
         let dst = opts.output.join(&out);
         if opts.floor {
@@ -723,16 +791,7 @@ fn image_item(shared: &Shared<'_>, it: &Item, progress: &dyn Progress) {
                 }
                 let tmp = crate::io::temp_path(&dst, TMP_TAG)?;
                 crate::io::write_atomic_via(&dst, &tmp, &bytes, false)?;
-                Ok(Record {
-                    output: out.clone(),
-                    source: it.source.clone(),
-                    source_sha256: src_sha.clone(),
-                    sha256: sha256_hex(&bytes),
-                    kind: Kind::Image,
-                    corruption: cell.corruption.name().into(),
-                    severity: cell.severity,
-                    seed: Some(seed),
-                })
+                Ok(shared.record(i, c, &sha256_hex(&bytes), &src_sha, Some(seed)))
             });
         match result {
             Ok(r) => {
