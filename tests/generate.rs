@@ -477,7 +477,8 @@ fn big_folder(name: &str, copies: usize) -> PathBuf {
 
 #[test]
 fn kill_9_then_resume_equals_uninterrupted_run() {
-    let input = big_folder("kill-in", 6);
+    // fewer copies in debug builds, which are slower anyway (still killed mid-run)
+    let input = big_folder("kill-in", if cfg!(debug_assertions) { 2 } else { 6 });
     let args = |out: &Path| -> Vec<String> {
         [
             "generate", s(&input), "-o", s(out), "-c",
@@ -909,4 +910,47 @@ fn rerun_with_other_cells_extends_the_manifest() {
     sorted.sort();
     assert_eq!(outputs, sorted, "records sorted by output path");
     ok(&["verify", s(&out)]);
+}
+
+/// numpy mode: each output's seed is the rule's seed masked to 32 bits, and the output is
+/// exactly `corrupt` with that seed (`np.random.seed(seed)` semantics) on the prepared image.
+#[test]
+fn numpy_mode_seeds_fit_np_random_seed() {
+    let input = dataset("coco");
+    let out = tmp("numpy");
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "gaussian_noise",
+        "-s",
+        "2",
+        "--rng",
+        "numpy",
+        "--seed",
+        "11",
+        "--image-format",
+        "png",
+        "--annotations",
+        "none",
+    ]);
+    for r in records(&out) {
+        let src = r["source"].as_str().unwrap();
+        let full = imgcorrupt::rng::derive_seed(11, &[src.as_bytes(), b"gaussian_noise", b"2"]);
+        let seed = r["seed"].as_u64().unwrap();
+        assert_eq!(seed, full & 0xFFFF_FFFF);
+        let img = image::open(input.join(src)).unwrap();
+        let settings = imgcorrupt::Settings::new(seed).with_rng(imgcorrupt::RngMode::Numpy);
+        let want = imgcorrupt::corrupt_with(
+            &image::DynamicImage::ImageRgb8(img.to_rgb8()),
+            imgcorrupt::Corruption::GaussianNoise,
+            2,
+            &settings,
+        )
+        .unwrap();
+        let got = image::open(out.join(r["output"].as_str().unwrap())).unwrap();
+        assert_eq!(got.to_rgb8(), want.to_rgb8(), "{src}");
+    }
 }

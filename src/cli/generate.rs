@@ -149,9 +149,15 @@ impl CliProgress {
             let b = ProgressBar::new(0);
             b.set_style(
                 ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} images  {per_sec}  ETA {eta}  {elapsed}",
+                    "{bar:40} {pos}/{len} images  {rate}  ETA {eta}  elapsed {elapsed}",
                 )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "rate",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1} images/s", s.per_sec());
+                    },
+                ),
             );
             b
         });
