@@ -18,8 +18,32 @@ fn dataset(name: &str) -> PathBuf {
     fixtures().join("datasets").join(name)
 }
 
-/// A fresh, unique, empty temporary folder.
-fn tmp(name: &str) -> PathBuf {
+/// A fresh, unique, empty temporary folder, removed when dropped (kept if the test failed,
+/// for inspection).
+struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Tmp {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn tmp(name: &str) -> Tmp {
     static N: AtomicUsize = AtomicUsize::new(0);
     let p = std::env::temp_dir().join(format!(
         "imgcorrupt-gen-{}-{}-{name}",
@@ -28,7 +52,7 @@ fn tmp(name: &str) -> PathBuf {
     ));
     let _ = fs::remove_dir_all(&p);
     fs::create_dir_all(&p).unwrap();
-    p
+    Tmp(p)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -458,7 +482,7 @@ fn merge_refuses_missing_shard() {
 
 /// A bigger folder dataset (the fixture photos, several copies, native size) so that a run
 /// takes long enough to be killed half-way.
-fn big_folder(name: &str, copies: usize) -> PathBuf {
+fn big_folder(name: &str, copies: usize) -> Tmp {
     let input = tmp(name);
     let mut srcs: Vec<PathBuf> = fs::read_dir(dataset("coco/val2017"))
         .unwrap()
@@ -684,7 +708,11 @@ fn bad_images_are_reported_and_the_rest_is_written() {
 fn output_inside_or_equal_to_input_is_refused() {
     let input = big_folder("inside", 1);
     let before = tree(&input);
-    for out in [input.clone(), input.join("out"), input.join("part0/x")] {
+    for out in [
+        input.to_path_buf(),
+        input.join("out"),
+        input.join("part0/x"),
+    ] {
         let r = run(&[
             "generate",
             s(&input),
