@@ -982,3 +982,51 @@ fn numpy_mode_seeds_fit_np_random_seed() {
         assert_eq!(got.to_rgb8(), want.to_rgb8(), "{src}");
     }
 }
+
+#[test]
+fn link_loops_end_and_nested_imagenet_val_is_explained() {
+    let input = tmp("loop");
+    fs::create_dir_all(input.join("a")).unwrap();
+    fs::copy(
+        dataset("coco/val2017/000000000139.jpg"),
+        input.join("a/x.jpg"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", input.join("a/up")).unwrap();
+    let out = tmp("loop-out");
+    let e = ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(e.contains("already visited"), "{e}");
+    assert_eq!(records(&out).len(), 1);
+
+    let root = tmp("nested");
+    for (k, v) in tree(&dataset("imagenet")) {
+        let p = root.join("val").join(k);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, v).unwrap();
+    }
+    let r = run(&[
+        "generate",
+        s(&root),
+        "-o",
+        s(&tmp("nested-out")),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!r.status.success());
+    assert!(
+        stderr(&r).contains("pass that folder as INPUT"),
+        "{}",
+        stderr(&r)
+    );
+}

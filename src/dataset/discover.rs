@@ -36,10 +36,15 @@ pub fn is_image(rel: &str) -> bool {
         .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// All regular files under `root` (following symlinks to files), relative, sorted; hidden
-/// entries skipped. Non-UTF-8 names are reported in `notes` and skipped.
+/// All regular files under `root` (following symbolic links; a folder reached twice through
+/// links is walked once, so link loops end), relative, sorted; hidden entries skipped.
+/// Non-UTF-8 names are reported in `notes` and skipped.
 pub fn walk(root: &Path, notes: &mut Vec<String>) -> Result<Vec<String>> {
     let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    if let Ok(c) = fs::canonicalize(root) {
+        seen.insert(c);
+    }
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, prefix)) = stack.pop() {
         let rd = fs::read_dir(&dir).map_err(|source| Error::Io {
@@ -75,7 +80,19 @@ pub fn walk(root: &Path, notes: &mut Vec<String>) -> Result<Vec<String>> {
                 }
             };
             if meta.is_dir() {
-                stack.push((path, rel));
+                match fs::canonicalize(&path) {
+                    Ok(c) if seen.contains(&c) => {
+                        notes.push(format!(
+                            "{}: skipped (folder already visited through a link)",
+                            path.display()
+                        ));
+                    }
+                    Ok(c) => {
+                        seen.insert(c);
+                        stack.push((path, rel));
+                    }
+                    Err(_) => stack.push((path, rel)),
+                }
             } else if meta.is_file() {
                 out.push(rel);
             }
@@ -118,7 +135,15 @@ pub fn detect(root: &Path) -> Result<DatasetKind> {
             wnid_dirs += 1;
         }
     }
-    Ok(if wnid_dirs > 0 {
+    // `val/<wnid>/…` one level down is ImageNet too: the adapter then explains that INPUT
+    // should be the `val` folder (seeds and output paths are relative to the class folders).
+    let nested = fs::read_dir(root.join("val"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .any(|e| e.path().is_dir() && is_wnid(&e.file_name().to_string_lossy()))
+        })
+        .unwrap_or(false);
+    Ok(if wnid_dirs > 0 || nested {
         DatasetKind::Imagenet
     } else {
         DatasetKind::Folder
