@@ -1030,3 +1030,122 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
         stderr(&r)
     );
 }
+
+/// Copy a fixture dataset into a temporary tree.
+fn copy_dataset(name: &str, tag: &str) -> Tmp {
+    let root = tmp(tag);
+    for (k, v) in tree(&dataset(name)) {
+        let p = root.join(k);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, v).unwrap();
+    }
+    root
+}
+
+#[test]
+fn split_selects_the_benchmark_split() {
+    // COCO: train2017 next to val2017
+    let coco = copy_dataset("coco", "split-coco");
+    fs::create_dir_all(coco.join("train2017")).unwrap();
+    fs::copy(
+        coco.join("val2017/000000000139.jpg"),
+        coco.join("train2017/000000000009.jpg"),
+    )
+    .unwrap();
+    let out = tmp("split-coco-out");
+    let args = |split: &str, o: &Path| -> Vec<String> {
+        [
+            "generate",
+            s(&coco),
+            "-o",
+            s(o),
+            "-c",
+            "contrast",
+            "-s",
+            "1",
+            "--split",
+            split,
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    };
+    let o = Command::new(BIN)
+        .args(args("val2017", &out))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = outputs(&out).into_keys().collect();
+    assert_eq!(got.iter().filter(|k| k.contains("/val2017/")).count(), 4);
+    assert!(!got.iter().any(|k| k.contains("train2017")));
+    assert!(got.contains(&"contrast/1/annotations/instances_val2017.json".to_string()));
+    let o = Command::new(BIN)
+        .args(args("test2017", &tmp("x")))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("splits found: train2017, val2017"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Cityscapes: a train split with its gtFine
+    let cs = copy_dataset("cityscapes", "split-cs");
+    for d in ["leftImg8bit", "gtFine"] {
+        let from = cs.join(d).join("val/frankfurt");
+        let to = cs.join(d).join("train/aachen");
+        fs::create_dir_all(&to).unwrap();
+        for e in fs::read_dir(&from).unwrap() {
+            let p = e.unwrap().path();
+            let name = p
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace("frankfurt", "aachen");
+            fs::copy(&p, to.join(name)).unwrap();
+        }
+    }
+    let out = tmp("split-cs-out");
+    ok(&[
+        "generate",
+        s(&cs),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+        "--split",
+        "val",
+    ]);
+    let got: Vec<String> = outputs(&out).into_keys().collect();
+    assert_eq!(got.len(), 6, "{got:?}"); // 2 images + 4 gtFine files of val
+    assert!(got.iter().all(|k| k.contains("/val/frankfurt/")), "{got:?}");
+
+    // VOC: only the ids of ImageSets/Main/<split>.txt
+    let voc = copy_dataset("voc", "split-voc");
+    fs::write(
+        voc.join("VOCdevkit/VOC2007/ImageSets/Main/val.txt"),
+        "000002\n",
+    )
+    .unwrap();
+    let out = tmp("split-voc-out");
+    ok(&[
+        "generate",
+        s(&voc),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+        "--split",
+        "val",
+    ]);
+    let imgs: Vec<String> = outputs(&out)
+        .into_keys()
+        .filter(|k| k.contains("JPEGImages"))
+        .collect();
+    assert_eq!(imgs, ["contrast/1/VOCdevkit/VOC2007/JPEGImages/000002.jpg"]);
+}

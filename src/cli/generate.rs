@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 const EXAMPLES: &str = "\
 Examples:
   imgcorrupt generate fixtures/datasets/imagenet -o /tmp/imagenet-c -c gaussian_noise,contrast -s 1-5
-  imgcorrupt generate coco/ -o coco-c --dataset coco --annotations link
+  imgcorrupt generate coco/ -o coco-c --split val2017
   imgcorrupt generate val/ -o imagenet-c --shard $SLURM_ARRAY_TASK_ID/8   # then: imgcorrupt merge imagenet-c
 
 Corruption selection: explicit names must be implemented (else an error before starting);
@@ -74,6 +74,10 @@ pub struct Args {
     /// Process only shard K of N (0 ≤ K < N), writing its own manifest part.
     #[arg(long)]
     pub shard: Option<String>,
+    /// Only one split: coco `val2017` (first folder), cityscapes `val` (leftImg8bit/val and
+    /// its gtFine), voc `test` (ImageSets/Main/test.txt), folder: first folder.
+    #[arg(long)]
+    pub split: Option<String>,
     /// Refuse sources with more pixels than this (decompression-bomb guard).
     #[arg(long, default_value_t = io::DEFAULT_MAX_PIXELS)]
     pub max_pixels: u64,
@@ -274,6 +278,7 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
                 .unwrap_or(1)
         }),
         shard,
+        split: a.split.clone(),
         preset_source: a.preset.clone(),
         preset_sha256: sha256_hex(preset_text.as_bytes()),
         floor: a.floor,

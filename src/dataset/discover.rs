@@ -427,3 +427,78 @@ fn cityscapes(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result
         notes,
     })
 }
+
+/// Keep only the images of one split (`--split`), e.g. COCO `val2017`, Cityscapes `val`, VOC
+/// `test` (the splits the detection benchmark corrupts). Seeds and output paths do not change
+/// (they are relative to INPUT either way).
+///
+/// * coco, folder: images whose first path component is `split`;
+/// * cityscapes: images under `leftImg8bit/<split>/`; carried files of the form
+///   `<folder>/<other split>/…` (gtFine, gtCoarse, …) are dropped too;
+/// * voc: images listed in `VOC20xx/ImageSets/Main/<split>.txt` of their VOC folder;
+/// * imagenet: not applicable (pass the split's class folder, e.g. `val/`, as INPUT).
+pub fn select_split(mut ds: Dataset, root: &Path, split: &str) -> Result<Dataset> {
+    let first = |f: &str| f.split('/').next().unwrap_or("").to_string();
+    let available: std::collections::BTreeSet<String>;
+    match ds.kind {
+        DatasetKind::Imagenet => {
+            return Err(Error::InvalidArgument(
+                "--split does not apply to the imagenet layout: pass the split's folder (e.g. val/) as INPUT".into(),
+            ))
+        }
+        DatasetKind::Coco | DatasetKind::Folder => {
+            available = ds.images.iter().map(|f| first(f)).collect();
+            ds.images.retain(|f| first(f) == split);
+        }
+        DatasetKind::Cityscapes => {
+            let second = |f: &str| f.split('/').nth(1).unwrap_or("").to_string();
+            available = ds.images.iter().map(|f| second(f)).collect();
+            ds.images
+                .retain(|f| f.starts_with(&format!("leftImg8bit/{split}/")));
+            ds.carried
+                .retain(|f| f.matches('/').count() < 2 || second(f) == split);
+        }
+        DatasetKind::Voc => {
+            let mut keep = HashSet::new();
+            let mut found_list = false;
+            let mut lists = std::collections::BTreeSet::new();
+            for f in &ds.carried {
+                if let Some(dir) = f.strip_suffix(&format!("ImageSets/Main/{split}.txt")) {
+                    found_list = true;
+                    for id in read_text(root, f)?
+                        .lines()
+                        .filter_map(|l| l.split_whitespace().next())
+                    {
+                        keep.insert(format!("{dir}JPEGImages/{id}"));
+                    }
+                } else if let Some(name) = f
+                    .split_once("ImageSets/Main/")
+                    .map(|(_, n)| n)
+                    .and_then(|n| n.strip_suffix(".txt"))
+                {
+                    if !name.contains('_') {
+                        lists.insert(name.to_string());
+                    }
+                }
+            }
+            available = lists;
+            if found_list {
+                ds.images.retain(|f| {
+                    let stem = f.rsplit_once('.').map(|(s, _)| s).unwrap_or(f);
+                    keep.contains(stem)
+                });
+            } else {
+                ds.images.clear();
+            }
+        }
+    }
+    if ds.images.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: no images in split `{split}` of the `{}` layout (splits found: {})",
+            root.display(),
+            ds.kind,
+            available.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(ds)
+}

@@ -254,6 +254,8 @@ pub struct Options {
     pub threads: usize,
     /// This process's shard (K, N).
     pub shard: Option<(usize, usize)>,
+    /// Only this split (see [`discover::select_split`]).
+    pub split: Option<String>,
     /// Preset name/path given by the user.
     pub preset_source: String,
     /// SHA-256 of the preset text.
@@ -455,7 +457,10 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         Some(k) => k,
         None => discover::detect(input)?,
     };
-    let ds = discover::discover(input, kind)?;
+    let mut ds = discover::discover(input, kind)?;
+    if let Some(split) = &opts.split {
+        ds = discover::select_split(ds, input, split)?;
+    }
     for n in &ds.notes {
         progress.note(n);
     }
