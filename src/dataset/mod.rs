@@ -29,6 +29,7 @@ use std::str::FromStr;
 use crate::catalogue::Corruption;
 
 pub mod discover;
+pub mod encode;
 pub mod manifest;
 pub mod plan;
 pub mod run;

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use image::DynamicImage;
 use rayon::prelude::*;
 
+pub use super::encode::encode_rgb;
 use super::manifest::{self, Header, Kind, Record};
 use super::plan::{self, ItemKind, Ledger};
 use super::{
@@ -128,7 +129,7 @@ impl Pipeline {
         m.insert(
             "jpeg".into(),
             format!(
-                "jpeg-encoder {JPEG_ENCODER_VERSION}: quality {}, 4:2:0, optimized Huffman tables, baseline, Annex K tables, scalar DCT",
+                "jpeg-encoder {JPEG_ENCODER_VERSION} with libjpeg colour conversion and 2x2 chroma averaging: quality {}, 4:2:0, optimized Huffman tables, baseline, IJG tables, scalar islow DCT",
                 self.quality
             ),
         );
@@ -144,34 +145,6 @@ impl Pipeline {
         m.insert("tiff".into(), format!("image {IMAGE_VERSION} TiffEncoder"));
         m
     }
-}
-
-/// Encode 8-bit RGB. JPEG goes through `jpeg-encoder` (4:2:0 like PIL/libjpeg's default, with
-/// optimised Huffman tables like ImageNet-C's `save(quality=85, optimize=True)`; the `image`
-/// crate's encoder can only do 4:2:2); the other formats through `image`.
-pub fn encode_rgb(
-    px: &[u8],
-    w: usize,
-    h: usize,
-    format: OutputFormat,
-    quality: u8,
-) -> std::result::Result<Vec<u8>, String> {
-    if format == OutputFormat::Jpeg {
-        let (w16, h16) = (u16::try_from(w), u16::try_from(h));
-        let (Ok(w16), Ok(h16)) = (w16, h16) else {
-            return Err(format!("{w}x{h} is larger than JPEG's 65535 limit"));
-        };
-        let mut out = Vec::with_capacity(px.len() / 8 + 1024);
-        let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
-        enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-        enc.set_optimized_huffman_tables(true);
-        enc.encode(px, w16, h16, jpeg_encoder::ColorType::Rgb)
-            .map_err(|e| e.to_string())?;
-        return Ok(out);
-    }
-    let img =
-        image::RgbImage::from_raw(w as u32, h as u32, px.to_vec()).ok_or("buffer size mismatch")?;
-    crate::io::encode(&DynamicImage::ImageRgb8(img), format, quality)
 }
 
 fn swap_rb(px: &mut [u8]) {
