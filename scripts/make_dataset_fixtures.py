@@ -12,6 +12,8 @@ Writes (deterministically; re-running gives the same files):
 * fixtures/datasets/voc/        `VOCdevkit/VOC2007/{JPEGImages,Annotations,ImageSets/Main}`
 * fixtures/datasets/cityscapes/ `leftImg8bit/val/<city>/*_leftImg8bit.png` + `gtFine/val/<city>/...`
 * fixtures/datasets/odd/         unusual encodings (CMYK JPEG, palette, 16-bit, grey+alpha PNG)
+* fixtures/jpeg/                 PIL `save(quality=q, optimize=True)` of the preprocess PNGs and of a
+                                small noise image: the oracle of the JPEG encoder
 * fixtures/preprocess/          `<name>.png` sources and `<name>_imagenet224.png`: torchvision
                                 `Resize(256)` + `CenterCrop(224)` computed with PIL, the oracle of
                                 the ImageNet-C geometry test (spec §5.1).
@@ -206,6 +208,31 @@ def make_odd(src):
     la.save(base / "grey_alpha.png")
 
 
+def make_jpeg():
+    """PIL JPEG files (the oracle of the libjpeg-compatible encoder): the preprocess PNGs and a
+    small noise image saved with save(quality=q, optimize=True), as ImageNet-C saves."""
+    import numpy as np
+    base = FIX / "jpeg"
+    base.mkdir(parents=True, exist_ok=True)
+    rng = np.random.RandomState(5)
+    noise = rng.randint(0, 256, size=(41, 73, 3)).astype(np.uint8)  # odd sizes, partial blocks
+    Image.fromarray(noise).save(base / "noise_73x41.png")
+    cases = []
+    srcs = sorted((FIX / "preprocess").glob("*.png")) + [base / "noise_73x41.png"]
+    for src in srcs:
+        for q in (85, 30, 95):
+            if q != 85 and "noise" not in src.name and "squirrel_300" not in src.name:
+                continue
+            out = base / f"{src.stem}_q{q}.jpg"
+            Image.open(src).convert("RGB").save(out, "JPEG", quality=q, optimize=True)
+            cases.append({"source": str(src.relative_to(FIX)), "quality": q,
+                          "jpeg": str(out.relative_to(FIX))})
+    import PIL
+    (base / "index.json").write_text(json.dumps(
+        {"pillow": PIL.__version__, "save": "Image.save(path, 'JPEG', quality=q, optimize=True)",
+         "cases": cases}, indent=1) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", help="shared/images directory")
@@ -220,6 +247,7 @@ def main():
         make_odd(src)
     if a.only in (None, "preprocess"):
         make_preprocess(src)
+        make_jpeg()
 
 
 if __name__ == "__main__":

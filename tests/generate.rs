@@ -1149,3 +1149,35 @@ fn split_selects_the_benchmark_split() {
         .collect();
     assert_eq!(imgs, ["contrast/1/VOCdevkit/VOC2007/JPEGImages/000002.jpg"]);
 }
+
+/// The JPEG writer produces the very bytes of PIL's `save(quality=q, optimize=True)`
+/// (libjpeg-turbo), the way ImageNet-C files were saved (fixtures/jpeg, made by PIL).
+#[test]
+fn jpeg_files_are_byte_identical_to_pil() {
+    let index: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(fixtures().join("jpeg/index.json")).unwrap())
+            .unwrap();
+    let cases = index["cases"].as_array().unwrap();
+    assert!(cases.len() >= 8);
+    for case in cases {
+        let src = image::open(fixtures().join(case["source"].as_str().unwrap()))
+            .unwrap()
+            .to_rgb8();
+        let want = fs::read(fixtures().join(case["jpeg"].as_str().unwrap())).unwrap();
+        let q = case["quality"].as_u64().unwrap() as u8;
+        let got = imgcorrupt::dataset::encode::encode_jpeg(
+            src.as_raw(),
+            src.width() as usize,
+            src.height() as usize,
+            q,
+        )
+        .unwrap();
+        assert!(
+            got == want,
+            "{}: {} bytes vs PIL {}",
+            case["jpeg"],
+            got.len(),
+            want.len()
+        );
+    }
+}
