@@ -43,8 +43,8 @@ pub fn contrast(job: &mut Job<'_>) -> Result<()> {
     let mut lut = [[0u8; 256]; 3];
     for ch in 0..3 {
         let mean = sums[ch] / count;
-        for v in 0..256 {
-            lut[ch][v] = unit_to_u8((v as f64 / 255.0 - mean) * c + mean);
+        for (v, out) in lut[ch].iter_mut().enumerate() {
+            *out = unit_to_u8((v as f64 / 255.0 - mean) * c + mean);
         }
     }
     for (s, d) in job.src.chunks_exact(3).zip(job.dst.chunks_exact_mut(3)) {

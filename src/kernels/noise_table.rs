@@ -72,13 +72,13 @@ pub fn distribution(kind: NoiseKind, param: f64, v: u8) -> [f64; 256] {
     // For additive/multiplicative Gaussian noise: P(out >= k) = P(y >= k/255) for k in 1..=255.
     let from_tail = |tail: &dyn Fn(f64) -> f64, p: &mut [f64; 256]| {
         let mut upper = 1.0; // P(out >= 0)
-        for k in 0..256 {
+        for (k, pk) in p.iter_mut().enumerate() {
             let next = if k == 255 {
                 0.0
             } else {
                 tail((k + 1) as f64 / 255.0)
             };
-            p[k] = (upper - next).max(0.0);
+            *pk = (upper - next).max(0.0);
             upper = next;
         }
     };
