@@ -140,7 +140,10 @@ fn test_vectors() {
             let (got_hash, got_mean) = (sha12(&out), mean(&out));
             checked += 1;
             if std::env::var_os("IMGCORRUPT_REPORT").is_some() {
-                eprintln!("{name} s{}: {got_hash} {got_mean:.3} (want {hash} {want_mean:.3})", i + 1);
+                eprintln!(
+                    "{name} s{}: {got_hash} {got_mean:.3} (want {hash} {want_mean:.3})",
+                    i + 1
+                );
             }
             let s = i as u8 + 1;
             let mean_only = MEAN_ONLY.iter().any(|(n, sev, _)| n == name && *sev == s);
