@@ -72,7 +72,20 @@ pub fn pixelate(job: &mut Job<'_>) -> Result<()> {
 /// JPEG round trip at the severity's quality, exactly as Pillow + libjpeg-turbo with default
 /// settings (4:2:0, islow DCT, fancy upsampling), without the entropy coding.
 pub fn jpeg_compression(job: &mut Job<'_>) -> Result<()> {
+    thread_local! {
+        /// Per-thread JPEG work planes, reused so repeated calls do not allocate.
+        static SCRATCH: std::cell::RefCell<jpeg::JpegScratch> = std::cell::RefCell::new(jpeg::JpegScratch::new());
+    }
     let q = job.preset.jpeg_compression.quality[job.level];
-    jpeg::roundtrip_rgb(job.src, job.width, job.height, q, job.dst);
+    SCRATCH.with(|s| {
+        jpeg::roundtrip_rgb_with(
+            &mut s.borrow_mut(),
+            job.src,
+            job.width,
+            job.height,
+            q,
+            job.dst,
+        )
+    });
     Ok(())
 }
