@@ -38,9 +38,15 @@ pub fn shot_noise(job: &mut Job<'_>) -> Result<()> {
         noise_table::get(NoiseKind::Shot, c).apply(job.src, job.dst, job.rng);
         return Ok(());
     }
-    for (&v, d) in job.src.iter().zip(job.dst.iter_mut()) {
-        let k = job.rng.poisson(v as f64 / 255.0 * c);
-        *d = unit_to_u8(k as f64 / c);
+    // λ = x·c takes one value per input byte.
+    let lams: [f64; 256] = std::array::from_fn(|v| v as f64 / 255.0 * c);
+    let mut counts = [0u64; BLOCK];
+    for (src, dst) in job.src.chunks(BLOCK).zip(job.dst.chunks_mut(BLOCK)) {
+        let counts = &mut counts[..src.len()];
+        job.rng.fill_poisson_indexed(&lams, src, counts);
+        for (d, &k) in dst.iter_mut().zip(counts.iter()) {
+            *d = unit_to_u8(k as f64 / c);
+        }
     }
     Ok(())
 }
