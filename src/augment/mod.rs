@@ -34,7 +34,7 @@
 //! ([`SampleKey::sample_seed`], [`crate::rng::derive_seed`]), never from worker count, thread
 //! scheduling, batch composition or call order. Inside a sample, a policy's decisions (clean or
 //! not, which σ, which corruption, which severity) come from Philox stream 0 of its seed, its
-//! noise from stream 1 ([`crate::rng::FastRng::with_stream`]); children of [`Sequence`]/[`OneOf`]
+//! noise from stream 1 (Gaussian) or 2 (speckle) ([`crate::rng::FastRng::with_stream`]); children of [`Sequence`]/[`OneOf`]
 //! get `derive_seed(parent, [b"sequence" | b"one_of", k as 8 LE bytes])`. A data loader with
 //! several worker processes therefore gets no duplicated noise as long as it passes the dataset
 //! index and the epoch, which is the failure of the per-worker global RNGs in the reference
@@ -265,8 +265,8 @@ pub struct Applied {
     /// Severity 1..=5 ([`Op::Corruption`] steps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<u8>,
-    /// Seed of the step: noise comes from Philox stream 1 of this seed; a corruption is called
-    /// with `Settings::new(seed)`.
+    /// Seed of the step: noise comes from Philox stream 1 (Gaussian) or 2 (speckle) of this seed;
+    /// a corruption is called with `Settings::new(seed)`.
     pub seed: u64,
 }
 

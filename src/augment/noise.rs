@@ -4,13 +4,19 @@ use super::{guard, Applied, Augment, BatchPosition, Op};
 use crate::catalogue::Corruption;
 use crate::error::{Error, Result};
 use crate::kernels::noise_table::{self, NoiseKind, Quantise};
-use crate::kernels::normal;
+use crate::kernels::normal::{self, NoiseMode};
 use crate::rng::FastRng;
 
 /// Philox stream of a sample seed that drives the decisions (clean or not, σ).
 pub(super) const DECISION_STREAM: u64 = 0;
-/// Philox stream of a step seed that drives the per-value noise.
-pub(super) const NOISE_STREAM: u64 = 1;
+/// Philox stream of a step seed that drives the per-value noise: 1 for Gaussian, 2 for speckle,
+/// so that two noise policies applied separately with the same key do not share normals.
+fn noise_stream(op: Op) -> u64 {
+    match op {
+        Op::SpeckleNoise => 2,
+        _ => 1,
+    }
+}
 /// Values per noise block (a multiple of [`normal::BLOCK`]; 16 KiB of words on the stack).
 const CHUNK: usize = 4096;
 
@@ -142,7 +148,7 @@ impl NoiseTraining {
 /// # Buffers and numerics
 ///
 /// * **f32 CHW**: `x ← clip(x + σ·z, 0, 1)` in f32, `z` from the Box–Muller kernel
-///   [`crate::kernels::normal`] on Philox words (stream 1 of the step seed).
+///   [`crate::kernels::normal`] on Philox words (stream 1 of the step seed; 2 for speckle).
 /// * **u8 HWC**: the result is **rounded to nearest** (`trunc(255·y + 0.5)`), which keeps the
 ///   mean of unclipped values unchanged, as is natural for training. (The benchmark corruptions
 ///   truncate like the reference, a −0.5 LSB bias.) The u8 output is sampled from its exact
@@ -347,7 +353,7 @@ pub(super) fn noise_u8(op: Op, sigma: f64, seed: u64, img: &mut [u8]) {
         _ => NoiseKind::Gaussian,
     };
     let table = noise_table::get_quantised(kind, sigma, Quantise::Round);
-    let mut rng = FastRng::with_stream(seed, NOISE_STREAM);
+    let mut rng = FastRng::with_stream(seed, noise_stream(op));
     let mut words = [0u32; CHUNK];
     let mut src = [0u8; CHUNK];
     for chunk in img.chunks_mut(CHUNK) {
@@ -360,36 +366,17 @@ pub(super) fn noise_u8(op: Op, sigma: f64, seed: u64, img: &mut [u8]) {
 
 /// Apply recorded noise to an f32 buffer in place (Box–Muller normals, computed in f32).
 pub(super) fn noise_f32(op: Op, sigma: f64, seed: u64, img: &mut [f32]) {
-    let s = sigma as f32;
-    let mut rng = FastRng::with_stream(seed, NOISE_STREAM);
+    let mode = match op {
+        Op::SpeckleNoise => NoiseMode::Multiplicative,
+        _ => NoiseMode::Additive,
+    };
+    let mut rng = FastRng::with_stream(seed, noise_stream(op));
     let mut words = [0u32; CHUNK];
-    let mut z = [0f32; CHUNK];
     for chunk in img.chunks_mut(CHUNK) {
-        let n = chunk.len();
-        // Whole blocks of words: the last chunk may draw up to 15 words it does not use.
-        let m = n.div_ceil(normal::BLOCK) * normal::BLOCK;
+        // Whole blocks of words: the last chunk may draw words for up to 15 unused values.
+        let m = normal::words_for(chunk.len());
         rng.fill_u32(&mut words[..m]);
-        normal::standard_normals(&words[..m], &mut z[..m]);
-        if op == Op::SpeckleNoise {
-            for (x, &z) in chunk.iter_mut().zip(&z[..n]) {
-                *x = clip01(*x + *x * (s * z));
-            }
-        } else {
-            for (x, &z) in chunk.iter_mut().zip(&z[..n]) {
-                *x = clip01(*x + s * z);
-            }
-        }
-    }
-}
-
-/// Clip to [0, 1] (written as compares so that it vectorises to min/max).
-#[inline(always)]
-fn clip01(y: f32) -> f32 {
-    let y = if y < 0.0 { 0.0 } else { y };
-    if y > 1.0 {
-        1.0
-    } else {
-        y
+        normal::add_noise_clip(&words[..m], chunk, sigma as f32, mode);
     }
 }
 
@@ -452,12 +439,5 @@ mod tests {
         let orig = f.clone();
         noise_f32(Op::SpeckleNoise, 0.0, 3, &mut f);
         assert_eq!(f, orig);
-    }
-
-    #[test]
-    fn clip01_clips() {
-        assert_eq!(clip01(-0.1), 0.0);
-        assert_eq!(clip01(1.1), 1.0);
-        assert_eq!(clip01(0.25), 0.25);
     }
 }
