@@ -1,9 +1,12 @@
 //! Gaussian and speckle noise training (spec §9.1, Rusak et al. 2020).
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use super::{guard, Applied, Augment, BatchPosition, Op};
 use crate::catalogue::Corruption;
 use crate::error::{Error, Result};
-use crate::kernels::noise_table::{self, NoiseKind, Quantise};
+use crate::kernels::noise_table::{self, NoiseKind, NoiseTable, Quantise};
 use crate::kernels::normal::{self, NoiseMode};
 use crate::rng::FastRng;
 
@@ -346,13 +349,37 @@ impl Augment for SpeckleNoiseTraining {
     }
 }
 
+thread_local! {
+    /// Per-thread cache in front of the process-wide table cache, so the hot path takes no lock.
+    static TABLES: RefCell<Vec<(NoiseKind, u64, Arc<NoiseTable>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The rounding noise table for (`kind`, `sigma`), from the per-thread cache when possible.
+fn cached_table(kind: NoiseKind, sigma: f64) -> Arc<NoiseTable> {
+    TABLES.with(|cell| {
+        let mut tables = cell.borrow_mut();
+        if let Some((_, _, t)) = tables
+            .iter()
+            .find(|(k, s, _)| *k == kind && *s == sigma.to_bits())
+        {
+            return t.clone();
+        }
+        let t = noise_table::get_quantised(kind, sigma, Quantise::Round);
+        if tables.len() >= 16 {
+            tables.remove(0);
+        }
+        tables.push((kind, sigma.to_bits(), t.clone()));
+        t
+    })
+}
+
 /// Apply recorded noise to an 8-bit buffer in place (alias-table sampling, rounded output).
 pub(super) fn noise_u8(op: Op, sigma: f64, seed: u64, img: &mut [u8]) {
     let kind = match op {
         Op::SpeckleNoise => NoiseKind::Speckle,
         _ => NoiseKind::Gaussian,
     };
-    let table = noise_table::get_quantised(kind, sigma, Quantise::Round);
+    let table = cached_table(kind, sigma);
     let mut rng = FastRng::with_stream(seed, noise_stream(op));
     let mut words = [0u32; CHUNK];
     let mut src = [0u8; CHUNK];

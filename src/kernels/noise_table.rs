@@ -342,6 +342,35 @@ mod tests {
     }
 
     #[test]
+    fn rounding_quantisation_removes_the_bias() {
+        // Round: mean x·255 exactly by symmetry (no clipping at 128 ± 6σ); every table still
+        // encodes its distribution.
+        let p = distribution_quantised(NoiseKind::Gaussian, 0.08, 128, Quantise::Round);
+        let mean: f64 = p.iter().enumerate().map(|(k, q)| k as f64 * q).sum();
+        assert!((mean - 128.0).abs() < 1e-3, "{mean}");
+        let p = distribution_quantised(NoiseKind::Speckle, 0.15, 200, Quantise::Round);
+        let mean: f64 = p.iter().enumerate().map(|(k, q)| k as f64 * q).sum();
+        // speckle clips at 255 (≈ 1.8σ above 200): the mean drops below 200, rounding adds nothing
+        assert!(mean < 200.0 && mean > 190.0, "{mean}");
+        let t = NoiseTable::build_quantised(NoiseKind::Gaussian, 0.5, Quantise::Round);
+        for v in [0u8, 3, 128, 255] {
+            let want = distribution_quantised(NoiseKind::Gaussian, 0.5, v, Quantise::Round);
+            let got = decode(&t, v);
+            assert!(
+                want.iter().zip(&got).all(|(a, b)| (a - b).abs() < 1e-6),
+                "v={v}"
+            );
+        }
+        // zero noise: rounding reproduces the input byte, truncation of v/255·255 may not
+        for v in 0..=255u8 {
+            let p = distribution_quantised(NoiseKind::Gaussian, 0.0, v, Quantise::Round);
+            assert_eq!(p[v as usize], 1.0, "v={v}");
+        }
+        assert_eq!(Quantise::Round.apply(0.5 / 255.0), 1);
+        assert_eq!(Quantise::Trunc.apply(0.999 / 255.0), 0);
+    }
+
+    #[test]
     fn shot_noise_mean_is_input() {
         let p = distribution(NoiseKind::Shot, 60.0, 100);
         let mean: f64 = p.iter().enumerate().map(|(k, q)| k as f64 * q).sum();
