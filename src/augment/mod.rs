@@ -19,9 +19,12 @@
 //!   ([`Augment::apply_batch_f32`]),
 //!
 //! in place. The batch entry points process samples in parallel on the current rayon pool. The
-//! pixel work allocates nothing: noise is generated in fixed-size stack blocks and added in place,
-//! corruptions use reused per-thread scratch buffers, and the noise tables are built once per σ
-//! and cached. (The returned [`Record`] holds a small `Vec`; the `*_into` variants reuse it.)
+//! noise paths allocate nothing per call: random words and normals live in fixed-size stack
+//! blocks, the noise is added in place, and the u8 noise tables are built once per σ and cached
+//! (per thread, behind a process-wide cache). Corruptions run through
+//! [`crate::corrupt_in_place`] and, for f32 images, a reused per-thread u8 scratch buffer (an
+//! individual corruption may still allocate internally). The returned [`Record`] holds a small
+//! `Vec`; the `*_into` variants reuse it.
 //!
 //! # Determinism per sample
 //!
