@@ -522,3 +522,34 @@ fn shapes_and_errors() {
         )
         .is_err());
 }
+
+/// A user-defined policy only needs `plan`: it gets every buffer type, batching and replay.
+#[test]
+fn custom_policies_need_only_plan() {
+    struct AlwaysSpeckle;
+    impl Augment for AlwaysSpeckle {
+        fn plan(
+            &self,
+            seed: u64,
+            _: Option<imgcorrupt::augment::BatchPosition>,
+            out: &mut Vec<Applied>,
+        ) {
+            out.push(Applied {
+                op: Op::SpeckleNoise,
+                sigma: Some(0.3),
+                corruption: None,
+                severity: None,
+                seed,
+            });
+        }
+    }
+    let shape = Shape::new(3, 3, 3);
+    let mut batch = vec![0.5f32; 2 * shape.len()];
+    let mut records = Vec::new();
+    AlwaysSpeckle
+        .apply_batch_f32(&mut batch, shape, BatchKeys::range(0, 0, 0), &mut records)
+        .unwrap();
+    assert!(AlwaysSpeckle.warnings().is_empty() && !AlwaysSpeckle.warns());
+    assert!(records.iter().all(|r| !r.is_clean()));
+    assert!(batch.iter().any(|&v| v != 0.5));
+}

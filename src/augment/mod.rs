@@ -401,12 +401,17 @@ pub trait Augment: Send + Sync {
     fn plan(&self, seed: u64, position: Option<BatchPosition>, out: &mut Vec<Applied>);
 
     /// Warnings about this policy: one entry if it trains on benchmark (`common`) corruptions
-    /// and the opt-out was not used (spec §2), empty otherwise.
-    fn warnings(&self) -> Vec<String>;
+    /// and the opt-out was not used (spec §2), empty otherwise (the default).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 
-    /// Whether [`warnings`](Augment::warnings) is non-empty (cheap; checked on every call to
-    /// print the warning once per process).
-    fn warns(&self) -> bool;
+    /// Whether [`warnings`](Augment::warnings) is non-empty; checked on every call to print the
+    /// warning once per process, so implementors that warn should override it with a cheap
+    /// test.
+    fn warns(&self) -> bool {
+        !self.warnings().is_empty()
+    }
 
     /// Check that images of `shape` are acceptable (e.g. corruptions need 1 to 4 channels).
     fn check_shape(&self, shape: Shape) -> Result<()> {
