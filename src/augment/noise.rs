@@ -141,7 +141,8 @@ impl NoiseTraining {
 
 /// Gaussian noise training (GNT, spec §9.1): a fraction `p_clean` (default 0.5) of the samples
 /// stays clean, every other sample gets `clip(x + σ·N(0,1), 0, 1)` per value (every channel
-/// independently) in [0, 1] pixel space, σ drawn uniformly per sample from the σ set.
+/// independently, an alpha channel included if the buffer has one) in [0, 1] pixel space, σ
+/// drawn uniformly per sample from the σ set.
 ///
 /// * [`GaussianNoiseTraining::single`]`(0.5)`: the paper's best model ("Gauss_sigma_0.5"),
 ///   reference batch split [`CleanSplit::FirstRound`].
