@@ -1,1 +1,56 @@
-fn main() {}
+//! Criterion benchmarks: every implemented corruption at 224×224 and 640×480 (severity 3,
+//! fast mode, single thread), on a real fixture photo. Run with `cargo bench --bench corruptions`.
+//! The full severity table for BENCHMARKS.md comes from `imgcorrupt bench` (see BENCHMARKS.md).
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use image::imageops::{resize, FilterType};
+use imgcorrupt::{corrupt_buffer, Corruption, PixelLayout, RngMode, Settings};
+
+fn photo(w: u32, h: u32) -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/photos/chelsea_224x224.png"
+    );
+    let img = image::open(path).expect("fixture photo").to_rgb8();
+    resize(&img, w, h, FilterType::Triangle).into_raw()
+}
+
+fn bench(c: &mut Criterion) {
+    for (w, h) in [(224usize, 224usize), (640, 480)] {
+        let src = photo(w as u32, h as u32);
+        let mut dst = vec![0u8; src.len()];
+        let mut group = c.benchmark_group(format!("{w}x{h}"));
+        group.throughput(Throughput::Elements(1));
+        for corruption in Corruption::all().filter(|c| c.is_implemented()) {
+            for mode in [RngMode::Fast, RngMode::Numpy] {
+                let id = BenchmarkId::new(corruption.name(), mode);
+                let mut seed = 0u64;
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        seed += 1;
+                        let settings = Settings::new(seed).with_rng(mode);
+                        corrupt_buffer(
+                            &src,
+                            &mut dst,
+                            w,
+                            h,
+                            PixelLayout::Rgb,
+                            corruption,
+                            3,
+                            &settings,
+                        )
+                        .unwrap();
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
+    targets = bench
+}
+criterion_main!(benches);

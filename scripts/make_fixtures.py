@@ -71,7 +71,9 @@ SCRIPT = Path(__file__).resolve()
 REPO = SCRIPT.parent.parent
 VENV = REPO / ".venv-reference"
 REQUIREMENTS = SCRIPT.parent / "requirements-reference.txt"
-SHARED_IMAGES = Path("/work/shared/images")
+# The shared photo collection sits beside the checkout (../shared/images); override with
+# IMGCORRUPT_SHARED_IMAGES.
+SHARED_IMAGES = Path(os.environ.get("IMGCORRUPT_SHARED_IMAGES", REPO.parent / "shared" / "images"))
 FIXTURES = REPO / "fixtures"
 PHOTOS_DIR = FIXTURES / "photos"
 REFERENCE_DIR = FIXTURES / "reference"
@@ -110,7 +112,8 @@ def bootstrap() -> None:
                                "--disable-pip-version-check", "-r", str(REQUIREMENTS)])
         stamp.write_text(req_hash + "\n")
     env = dict(os.environ, IMGCORRUPT_FIXTURES_REEXEC="1")
-    os.execve(str(py), [str(py), str(SCRIPT)] + sys.argv[1:], env)
+    # Re-execute whichever script called us (make_fixtures.py or bench_reference.py).
+    os.execve(str(py), [str(py), str(Path(sys.argv[0]).resolve())] + sys.argv[1:], env)
 
 
 # --------------------------------------------------------------------------- #

@@ -154,7 +154,13 @@ pub static CATALOGUE: [Entry; 19] = [
         Digital,
         Some(corruptions::digital::pixelate)
     ),
-    entry!(JpegCompression, "jpeg_compression", Common, Digital, None),
+    entry!(
+        JpegCompression,
+        "jpeg_compression",
+        Common,
+        Digital,
+        Some(corruptions::digital::jpeg_compression)
+    ),
     entry!(
         SpeckleNoise,
         "speckle_noise",

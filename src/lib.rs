@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod augment;
 pub mod catalogue;
 pub mod corruptions;
 pub mod dataset;

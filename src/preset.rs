@@ -72,7 +72,7 @@ pub struct PresetInfo {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SigmaTable {
-    /// Standard deviation per severity (in [0,1] pixel units for noise, pixels for blur).
+    /// Standard deviation per severity (in `[0, 1]` pixel units for noise, pixels for blur).
     pub sigma: Row<f64>,
 }
 

@@ -1,7 +1,8 @@
 //! Appendix C test vectors of the spec: a 128×96 synthetic pattern, `np.random.seed(0)` before
 //! every call, first 12 hex digits of SHA-256 of the output and its mean (imagecorruptions HEAD;
-//! for the corruptions below 1.1.2 agrees). A cell passes on the hash, or on the mean ±0.01 when
-//! a rare float tie truncates differently.
+//! for the corruptions below 1.1.2 agrees). Every cell must match the hash exactly, except the
+//! cells listed in `MEAN_ONLY`, where HEAD and 1.1.2 differ by known last-bit effects and the
+//! mean must agree to ±0.01.
 
 mod common;
 
@@ -102,6 +103,9 @@ const VECTORS: &[(&str, [(&str, f64); 5])] = &[
     ),
 ];
 
+/// Cells checked on the mean only, each with the reason.
+const MEAN_ONLY: &[(&str, u8, &str)] = &[];
+
 #[test]
 fn input_pattern_matches_spec() {
     let img = appendix_c_image();
@@ -135,7 +139,15 @@ fn test_vectors() {
             .unwrap();
             let (got_hash, got_mean) = (sha12(&out), mean(&out));
             checked += 1;
-            if got_hash != *hash && (got_mean - want_mean).abs() > 0.01 {
+            if std::env::var_os("IMGCORRUPT_REPORT").is_some() {
+                eprintln!(
+                    "{name} s{}: {got_hash} {got_mean:.3} (want {hash} {want_mean:.3})",
+                    i + 1
+                );
+            }
+            let s = i as u8 + 1;
+            let mean_only = MEAN_ONLY.iter().any(|(n, sev, _)| n == name && *sev == s);
+            if got_hash != *hash && (!mean_only || (got_mean - want_mean).abs() > 0.01) {
                 failures.push(format!(
                     "{name} s{}: got {got_hash} {got_mean:.3}, want {hash} {want_mean:.3}",
                     i + 1

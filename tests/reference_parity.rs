@@ -96,7 +96,7 @@ parity_tests! {
     brightness => Corruption::Brightness,
     contrast => Corruption::Contrast,
     pixelate => Corruption::Pixelate,
-    // jpeg_compression => Corruption::JpegCompression,
+    jpeg_compression => Corruption::JpegCompression,
     speckle_noise => Corruption::SpeckleNoise,
     saturate => Corruption::Saturate,
 }

@@ -33,18 +33,20 @@ pub fn contrast(job: &mut Job<'_>) -> Result<()> {
     let c = job.preset.contrast.factor[job.level];
     // NumPy reduces axes (0, 1) of an HxWx3 array with the channel axis innermost: a sequential
     // sum per channel in pixel order, then one division by the count.
+    // x = v/255 is one of 256 values: look them up instead of dividing (same f64 values).
+    let unit: [f64; 256] = std::array::from_fn(|v| v as f64 / 255.0);
     let mut sums = [0f64; 3];
     for px in job.src.chunks_exact(3) {
-        for ch in 0..3 {
-            sums[ch] += px[ch] as f64 / 255.0;
-        }
+        sums[0] += unit[px[0] as usize];
+        sums[1] += unit[px[1] as usize];
+        sums[2] += unit[px[2] as usize];
     }
     let count = (job.width * job.height) as f64;
     let mut lut = [[0u8; 256]; 3];
     for ch in 0..3 {
         let mean = sums[ch] / count;
-        for v in 0..256 {
-            lut[ch][v] = unit_to_u8((v as f64 / 255.0 - mean) * c + mean);
+        for (v, out) in lut[ch].iter_mut().enumerate() {
+            *out = unit_to_u8((v as f64 / 255.0 - mean) * c + mean);
         }
     }
     for (s, d) in job.src.chunks_exact(3).zip(job.dst.chunks_exact_mut(3)) {
@@ -64,7 +66,7 @@ pub fn pixelate(job: &mut Job<'_>) -> Result<()> {
     let (w, h) = (job.width, job.height);
     let sw = ((w as f64 * c) as usize).max(1);
     let sh = ((h as f64 * c) as usize).max(1);
-    let small = resample::box_resize(job.src, w, h, 3, sw, sh);
+    let small = resample::box_resize_fast(job.src, w, h, 3, sw, sh);
     resample::nearest_resize(&small, sw, sh, 3, job.dst, w, h);
     Ok(())
 }
@@ -72,7 +74,20 @@ pub fn pixelate(job: &mut Job<'_>) -> Result<()> {
 /// JPEG round trip at the severity's quality, exactly as Pillow + libjpeg-turbo with default
 /// settings (4:2:0, islow DCT, fancy upsampling), without the entropy coding.
 pub fn jpeg_compression(job: &mut Job<'_>) -> Result<()> {
+    thread_local! {
+        /// Per-thread JPEG work planes, reused so repeated calls do not allocate.
+        static SCRATCH: std::cell::RefCell<jpeg::JpegScratch> = std::cell::RefCell::new(jpeg::JpegScratch::new());
+    }
     let q = job.preset.jpeg_compression.quality[job.level];
-    jpeg::roundtrip_rgb(job.src, job.width, job.height, q, job.dst);
+    SCRATCH.with(|s| {
+        jpeg::roundtrip_rgb_with(
+            &mut s.borrow_mut(),
+            job.src,
+            job.width,
+            job.height,
+            q,
+            job.dst,
+        )
+    });
     Ok(())
 }

@@ -286,19 +286,20 @@ fn optimal_table(freq_in: &[u64; 256]) -> ([u8; 17], Vec<u8>) {
     let mut codesize = [0usize; 257];
     let mut others = [-1i32; 257];
     loop {
+        // the least frequent symbol, ties to the largest index (`<=`), then the next one
         let mut c1: i32 = -1;
         let mut v = u64::MAX;
-        for i in 0..257 {
-            if freq[i] != 0 && freq[i] <= v {
-                v = freq[i];
+        for (i, &f) in freq.iter().enumerate() {
+            if f != 0 && f <= v {
+                v = f;
                 c1 = i as i32;
             }
         }
         let mut c2: i32 = -1;
         v = u64::MAX;
-        for i in 0..257 {
-            if freq[i] != 0 && freq[i] <= v && i as i32 != c1 {
-                v = freq[i];
+        for (i, &f) in freq.iter().enumerate() {
+            if f != 0 && f <= v && i as i32 != c1 {
+                v = f;
                 c2 = i as i32;
             }
         }

@@ -30,6 +30,37 @@ pub enum NoiseKind {
     Speckle,
 }
 
+/// How the clipped float result `y ∈ [0, 1]` becomes a byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Quantise {
+    /// `trunc(255·y)`: the reference's `np.uint8(...)` (benchmark corruptions; mean bias −0.5 LSB).
+    #[default]
+    Trunc,
+    /// `trunc(255·y + 0.5)`: round to nearest, halves up (training augmentations,
+    /// [`crate::augment`]; unbiased away from the clip bounds).
+    Round,
+}
+
+impl Quantise {
+    /// The byte for a float result `y` (clipped to [0, 1] first).
+    #[inline]
+    pub fn apply(self, y: f64) -> u8 {
+        let v = y.clamp(0.0, 1.0) * 255.0;
+        match self {
+            Quantise::Trunc => v as u8,
+            Quantise::Round => (v + 0.5) as u8,
+        }
+    }
+
+    /// Smallest `y` that gives at least byte `k` (`k` in 1..=255).
+    fn threshold(self, k: usize) -> f64 {
+        match self {
+            Quantise::Trunc => k as f64 / 255.0,
+            Quantise::Round => (k as f64 - 0.5) / 255.0,
+        }
+    }
+}
+
 /// 256 alias tables (one per input value) of 256 columns each.
 pub struct NoiseTable {
     /// `entries[v * 256 + column] = (threshold24 << 8) | alias`.
@@ -39,14 +70,19 @@ pub struct NoiseTable {
 /// The cached table for `kind` and `param` (built on first use; tables are immutable, so the
 /// output does not depend on whether it came from the cache).
 pub fn get(kind: NoiseKind, param: f64) -> Arc<NoiseTable> {
-    type Cache = Mutex<HashMap<(NoiseKind, u64), Arc<NoiseTable>>>;
+    get_quantised(kind, param, Quantise::Trunc)
+}
+
+/// [`get`] with an explicit final quantisation.
+pub fn get_quantised(kind: NoiseKind, param: f64, q: Quantise) -> Arc<NoiseTable> {
+    type Cache = Mutex<HashMap<(NoiseKind, u64, Quantise), Arc<NoiseTable>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (kind, param.to_bits());
+    let key = (kind, param.to_bits(), q);
     if let Some(t) = cache.lock().expect("noise table cache poisoned").get(&key) {
         return t.clone();
     }
-    let table = Arc::new(NoiseTable::build(kind, param));
+    let table = Arc::new(NoiseTable::build_quantised(kind, param, q));
     cache
         .lock()
         .expect("noise table cache poisoned")
@@ -55,30 +91,32 @@ pub fn get(kind: NoiseKind, param: f64) -> Arc<NoiseTable> {
         .clone()
 }
 
-/// The reference's final quantisation: `np.uint8(clip(y, 0, 1) * 255)`.
-fn quantise(y: f64) -> u8 {
-    (y.clamp(0.0, 1.0) * 255.0) as u8
-}
-
 /// Upper tail of the standard normal, `P(Z >= z)`.
 fn normal_sf(z: f64) -> f64 {
     0.5 * libm::erfc(z / std::f64::consts::SQRT_2)
 }
 
-/// Probability of each output 0..=255 given input byte `v`.
+/// Probability of each output 0..=255 given input byte `v` (benchmark truncation).
 pub fn distribution(kind: NoiseKind, param: f64, v: u8) -> [f64; 256] {
+    distribution_quantised(kind, param, v, Quantise::Trunc)
+}
+
+/// Probability of each output 0..=255 given input byte `v`, with quantisation `q`.
+pub fn distribution_quantised(kind: NoiseKind, param: f64, v: u8, q: Quantise) -> [f64; 256] {
+    let quantise = |y: f64| q.apply(y);
     let x = v as f64 / 255.0;
     let mut p = [0f64; 256];
-    // For additive/multiplicative Gaussian noise: P(out >= k) = P(y >= k/255) for k in 1..=255.
+    // For additive/multiplicative Gaussian noise: P(out >= k) = P(y >= t_k) for k in 1..=255,
+    // t_k = k/255 (truncation) or (k − ½)/255 (rounding).
     let from_tail = |tail: &dyn Fn(f64) -> f64, p: &mut [f64; 256]| {
         let mut upper = 1.0; // P(out >= 0)
-        for k in 0..256 {
+        for (k, pk) in p.iter_mut().enumerate() {
             let next = if k == 255 {
                 0.0
             } else {
-                tail((k + 1) as f64 / 255.0)
+                tail(q.threshold(k + 1))
             };
-            p[k] = (upper - next).max(0.0);
+            *pk = (upper - next).max(0.0);
             upper = next;
         }
     };
@@ -120,9 +158,14 @@ pub fn distribution(kind: NoiseKind, param: f64, v: u8) -> [f64; 256] {
 impl NoiseTable {
     /// Build the 256 alias tables for `kind` with parameter `param`.
     pub fn build(kind: NoiseKind, param: f64) -> NoiseTable {
+        NoiseTable::build_quantised(kind, param, Quantise::Trunc)
+    }
+
+    /// [`NoiseTable::build`] with an explicit final quantisation.
+    pub fn build_quantised(kind: NoiseKind, param: f64, q: Quantise) -> NoiseTable {
         let mut entries = vec![0u32; 256 * 256];
         for v in 0..256 {
-            let p = distribution(kind, param, v as u8);
+            let p = distribution_quantised(kind, param, v as u8, q);
             build_alias(&p, &mut entries[v * 256..(v + 1) * 256]);
         }
         NoiseTable { entries }
@@ -296,6 +339,35 @@ mod tests {
             .sum();
         assert!((mean - (128.0 - 0.5)).abs() < 0.05, "{mean}");
         assert!((var.sqrt() - 0.08 * 255.0).abs() < 0.1, "{}", var.sqrt());
+    }
+
+    #[test]
+    fn rounding_quantisation_removes_the_bias() {
+        // Round: mean x·255 exactly by symmetry (no clipping at 128 ± 6σ); every table still
+        // encodes its distribution.
+        let p = distribution_quantised(NoiseKind::Gaussian, 0.08, 128, Quantise::Round);
+        let mean: f64 = p.iter().enumerate().map(|(k, q)| k as f64 * q).sum();
+        assert!((mean - 128.0).abs() < 1e-3, "{mean}");
+        let p = distribution_quantised(NoiseKind::Speckle, 0.15, 200, Quantise::Round);
+        let mean: f64 = p.iter().enumerate().map(|(k, q)| k as f64 * q).sum();
+        // speckle clips at 255 (≈ 1.8σ above 200): the mean drops below 200, rounding adds nothing
+        assert!(mean < 200.0 && mean > 190.0, "{mean}");
+        let t = NoiseTable::build_quantised(NoiseKind::Gaussian, 0.5, Quantise::Round);
+        for v in [0u8, 3, 128, 255] {
+            let want = distribution_quantised(NoiseKind::Gaussian, 0.5, v, Quantise::Round);
+            let got = decode(&t, v);
+            assert!(
+                want.iter().zip(&got).all(|(a, b)| (a - b).abs() < 1e-6),
+                "v={v}"
+            );
+        }
+        // zero noise: rounding reproduces the input byte, truncation of v/255·255 may not
+        for v in 0..=255u8 {
+            let p = distribution_quantised(NoiseKind::Gaussian, 0.0, v, Quantise::Round);
+            assert_eq!(p[v as usize], 1.0, "v={v}");
+        }
+        assert_eq!(Quantise::Round.apply(0.5 / 255.0), 1);
+        assert_eq!(Quantise::Trunc.apply(0.999 / 255.0), 0);
     }
 
     #[test]

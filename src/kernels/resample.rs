@@ -164,6 +164,9 @@ fn nearest_indices(in_size: usize, out_size: usize) -> Vec<usize> {
 }
 
 /// Pillow `Image.resize((out_w, out_h), Image.NEAREST)` into `dst`.
+///
+/// Consecutive output rows that map to the same source row are copied from the previous
+/// output row instead of being gathered again (the common case when upscaling).
 pub fn nearest_resize(
     src: &[u8],
     w: usize,
@@ -175,13 +178,116 @@ pub fn nearest_resize(
 ) {
     let xs = nearest_indices(w, out_w);
     let ys = nearest_indices(h, out_h);
+    let stride = out_w * ch;
     for (y, &sy) in ys.iter().enumerate() {
+        if y > 0 && ys[y - 1] == sy {
+            let (done, rest) = dst.split_at_mut(y * stride);
+            rest[..stride].copy_from_slice(&done[(y - 1) * stride..]);
+            continue;
+        }
         let srow = &src[sy * w * ch..(sy + 1) * w * ch];
-        let drow = &mut dst[y * out_w * ch..(y + 1) * out_w * ch];
-        for (x, &sx) in xs.iter().enumerate() {
-            drow[x * ch..(x + 1) * ch].copy_from_slice(&srow[sx * ch..(sx + 1) * ch]);
+        let drow = &mut dst[y * stride..(y + 1) * stride];
+        if ch == 3 {
+            for (d, &sx) in drow.chunks_exact_mut(3).zip(&xs) {
+                d.copy_from_slice(&srow[sx * 3..sx * 3 + 3]);
+            }
+        } else {
+            for (d, &sx) in drow.chunks_exact_mut(ch).zip(&xs) {
+                d.copy_from_slice(&srow[sx * ch..(sx + 1) * ch]);
+            }
         }
     }
+}
+
+/// One output index of a BOX reduction: the contiguous source span with non-zero weight and
+/// its (shared) fixed-point weight.
+#[derive(Clone, Copy, Debug)]
+struct BoxSpan {
+    start: usize,
+    len: usize,
+    weight: u32,
+}
+
+/// BOX weights are 0 or 1 before normalisation, so after Pillow's normalisation every
+/// non-zero tap of an output has the same fixed-point weight and the taps are contiguous.
+fn box_spans(in_size: usize, out_size: usize) -> Vec<BoxSpan> {
+    coefficients(Filter::Box, in_size, out_size)
+        .into_iter()
+        .map(|(xmin, k)| {
+            let first = k.iter().position(|&v| v != 0).unwrap_or(0);
+            let len = k.iter().filter(|&&v| v != 0).count();
+            debug_assert!(k[first..first + len].iter().all(|&v| v == k[first]));
+            BoxSpan {
+                start: xmin + first,
+                len,
+                weight: k.get(first).copied().unwrap_or(0) as u32,
+            }
+        })
+        .collect()
+}
+
+/// [`box_resize`] computed as `(2²¹ + w·Σ src) >> 22` over each span: the same integers as
+/// Pillow's per-tap sum (all taps share `w`), with far fewer multiplications. `box_resize` is
+/// kept as its plain twin, and tests hold the two equal.
+pub fn box_resize_fast(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    ch: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<u8> {
+    const HALF: u32 = 1 << (PRECISION_BITS - 1);
+    let finish = |sum: u32, weight: u32| {
+        ((HALF as u64 + weight as u64 * sum as u64) >> PRECISION_BITS).min(255) as u8
+    };
+    let horiz = if out_w != w {
+        let spans = box_spans(w, out_w);
+        let mut tmp = vec![0u8; h * out_w * ch];
+        for (row, out) in src
+            .chunks_exact(w * ch)
+            .zip(tmp.chunks_exact_mut(out_w * ch))
+        {
+            for (sp, o) in spans.iter().zip(out.chunks_exact_mut(ch)) {
+                let taps = &row[sp.start * ch..(sp.start + sp.len) * ch];
+                if ch == 3 {
+                    let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+                    for px in taps.chunks_exact(3) {
+                        r += px[0] as u32;
+                        g += px[1] as u32;
+                        b += px[2] as u32;
+                    }
+                    o[0] = finish(r, sp.weight);
+                    o[1] = finish(g, sp.weight);
+                    o[2] = finish(b, sp.weight);
+                } else {
+                    for (c, oc) in o.iter_mut().enumerate() {
+                        let sum: u32 = taps.iter().skip(c).step_by(ch).map(|&v| v as u32).sum();
+                        *oc = finish(sum, sp.weight);
+                    }
+                }
+            }
+        }
+        tmp
+    } else {
+        src.to_vec()
+    };
+    if out_h == h {
+        return horiz;
+    }
+    let stride = out_w * ch;
+    let mut out = vec![0u8; out_h * stride];
+    let mut acc = vec![0u32; stride];
+    for (sp, o) in box_spans(h, out_h).iter().zip(out.chunks_exact_mut(stride)) {
+        acc.iter_mut().for_each(|a| *a = 0);
+        for row in horiz[sp.start * stride..(sp.start + sp.len) * stride].chunks_exact(stride) {
+            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v as u32);
+        }
+        o.iter_mut()
+            .zip(&acc)
+            .for_each(|(d, &a)| *d = finish(a, sp.weight));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -220,6 +326,31 @@ mod tests {
             vec![10, 21]
         );
         assert_eq!(resize(&[10, 21], 2, 1, 1, 1, 1, Filter::Bilinear), vec![16]);
+    }
+
+    #[test]
+    fn fast_box_equals_plain_box() {
+        let mut state = 12345u32;
+        for (w, h, ch, ow, oh) in [
+            (224, 224, 3, 134, 134),
+            (97, 61, 3, 58, 36),
+            (640, 480, 3, 160, 120),
+            (5, 3, 1, 2, 1),
+            (33, 17, 4, 9, 17),
+            (7, 9, 3, 7, 2),
+        ] {
+            let src: Vec<u8> = (0..w * h * ch)
+                .map(|_| {
+                    state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                    (state >> 24) as u8
+                })
+                .collect();
+            assert_eq!(
+                box_resize_fast(&src, w, h, ch, ow, oh),
+                box_resize(&src, w, h, ch, ow, oh),
+                "{w}x{h}x{ch} -> {ow}x{oh}"
+            );
+        }
     }
 
     #[test]

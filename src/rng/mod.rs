@@ -122,6 +122,15 @@ pub trait RandomSource {
         }
     }
 
+    /// Poisson draws in order, `out[i] = poisson(lams[idx[i]])`. Exists because λ often takes
+    /// few distinct values (shot noise: one per 8-bit input value), which lets a generator
+    /// prepare per-λ constants once; the draws are the same as calling `poisson` in a loop.
+    fn fill_poisson_indexed(&mut self, lams: &[f64; 256], idx: &[u8], out: &mut [u64]) {
+        for (o, &i) in out.iter_mut().zip(idx) {
+            *o = self.poisson(lams[i as usize]);
+        }
+    }
+
     /// Fill `out` with N(mu, sigma) variates, in order (same as repeated
     /// [`normal`](Self::normal), i.e. NumPy `normal(mu, sigma, size=n)`).
     fn fill_normal(&mut self, out: &mut [f64], mu: f64, sigma: f64) {

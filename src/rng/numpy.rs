@@ -200,23 +200,7 @@ impl NumpyRng {
     /// `lam >= 10` Hörmann's PTRS. Negative or NaN `lam` (a `ValueError` in
     /// NumPy) returns 0 without drawing.
     pub fn poisson(&mut self, lam: f64) -> u64 {
-        if lam >= 10.0 {
-            poisson_ptrs(lam, || self.next_f64())
-        } else if lam > 0.0 {
-            let enlam = (-lam).exp();
-            let mut x = 0u64;
-            let mut prod = 1.0;
-            loop {
-                prod *= self.next_f64();
-                if prod > enlam {
-                    x += 1;
-                } else {
-                    return x;
-                }
-            }
-        } else {
-            0
-        }
+        self.poisson_planned(&PoissonPlan::new(lam))
     }
 }
 
@@ -268,28 +252,111 @@ pub(crate) fn loggam(x: f64) -> f64 {
 /// NumPy's `random_poisson_ptrs`; `u` yields uniform doubles in [0, 1).
 /// Shared by both generators (the fast one just feeds other uniforms).
 #[inline]
-pub(crate) fn poisson_ptrs(lam: f64, mut u: impl FnMut() -> f64) -> u64 {
-    let slam = lam.sqrt();
-    let loglam = lam.ln();
-    let b = 0.931 + 2.53 * slam;
-    let a = -0.059 + 0.02483 * b;
-    let invalpha = 1.1239 + 1.1328 / (b - 3.4);
-    let vr = 0.9277 - 3.6224 / (b - 2.0);
-    loop {
-        let uu = u() - 0.5;
-        let v = u();
-        let us = 0.5 - uu.abs();
-        let k = ((2.0 * a / us + b) * uu + lam + 0.43).floor() as i64;
-        if us >= 0.07 && v <= vr {
-            return k as u64;
+pub(crate) fn poisson_ptrs(lam: f64, u: impl FnMut() -> f64) -> u64 {
+    PtrsConstants::new(lam).sample(u)
+}
+
+/// The per-λ constants of PTRS, computed with NumPy's expressions. Computing them once per
+/// distinct λ (shot noise has only 256) and reusing them gives identical draws.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PtrsConstants {
+    lam: f64,
+    loglam: f64,
+    a: f64,
+    b: f64,
+    invalpha: f64,
+    vr: f64,
+}
+
+impl PtrsConstants {
+    pub(crate) fn new(lam: f64) -> Self {
+        let slam = lam.sqrt();
+        let loglam = lam.ln();
+        let b = 0.931 + 2.53 * slam;
+        let a = -0.059 + 0.02483 * b;
+        let invalpha = 1.1239 + 1.1328 / (b - 3.4);
+        let vr = 0.9277 - 3.6224 / (b - 2.0);
+        PtrsConstants {
+            lam,
+            loglam,
+            a,
+            b,
+            invalpha,
+            vr,
         }
-        if k < 0 || (us < 0.013 && v > us) {
-            continue;
+    }
+
+    #[inline]
+    pub(crate) fn sample(&self, mut u: impl FnMut() -> f64) -> u64 {
+        let PtrsConstants {
+            lam,
+            loglam,
+            a,
+            b,
+            invalpha,
+            vr,
+        } = *self;
+        loop {
+            let uu = u() - 0.5;
+            let v = u();
+            let us = 0.5 - uu.abs();
+            let k = ((2.0 * a / us + b) * uu + lam + 0.43).floor() as i64;
+            if us >= 0.07 && v <= vr {
+                return k as u64;
+            }
+            if k < 0 || (us < 0.013 && v > us) {
+                continue;
+            }
+            if v.ln() + invalpha.ln() - (a / (us * us) + b).ln()
+                <= -lam + k as f64 * loglam - loggam(k as f64 + 1.0)
+            {
+                return k as u64;
+            }
         }
-        if v.ln() + invalpha.ln() - (a / (us * us) + b).ln()
-            <= -lam + k as f64 * loglam - loggam(k as f64 + 1.0)
-        {
-            return k as u64;
+    }
+}
+
+/// How legacy NumPy draws Poisson(λ) for one λ, with its constants precomputed.
+#[derive(Clone, Copy, Debug)]
+enum PoissonPlan {
+    /// λ = 0 (or invalid): 0 without drawing.
+    Zero,
+    /// Multiplication method with `exp(-λ)`.
+    Mult(f64),
+    /// PTRS.
+    Ptrs(PtrsConstants),
+}
+
+impl PoissonPlan {
+    fn new(lam: f64) -> Self {
+        if lam >= 10.0 {
+            PoissonPlan::Ptrs(PtrsConstants::new(lam))
+        } else if lam > 0.0 {
+            PoissonPlan::Mult((-lam).exp())
+        } else {
+            PoissonPlan::Zero
+        }
+    }
+}
+
+impl NumpyRng {
+    #[inline]
+    fn poisson_planned(&mut self, plan: &PoissonPlan) -> u64 {
+        match *plan {
+            PoissonPlan::Zero => 0,
+            PoissonPlan::Mult(enlam) => {
+                let mut x = 0u64;
+                let mut prod = 1.0;
+                loop {
+                    prod *= self.next_f64();
+                    if prod > enlam {
+                        x += 1;
+                    } else {
+                        return x;
+                    }
+                }
+            }
+            PoissonPlan::Ptrs(c) => c.sample(|| self.next_f64()),
         }
     }
 }
@@ -312,6 +379,14 @@ impl RandomSource for NumpyRng {
     }
     fn poisson(&mut self, lam: f64) -> u64 {
         NumpyRng::poisson(self, lam)
+    }
+    fn fill_poisson_indexed(&mut self, lams: &[f64; 256], idx: &[u8], out: &mut [u64]) {
+        // Constants per distinct λ, computed on first use: same draws as `poisson`.
+        let mut plans: [Option<PoissonPlan>; 256] = [None; 256];
+        for (o, &i) in out.iter_mut().zip(idx) {
+            let plan = *plans[i as usize].get_or_insert_with(|| PoissonPlan::new(lams[i as usize]));
+            *o = self.poisson_planned(&plan);
+        }
     }
     fn fill_u32(&mut self, out: &mut [u32]) {
         for o in out {
@@ -558,6 +633,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn indexed_poisson_equals_sequential_calls() {
+        let lams: [f64; 256] = std::array::from_fn(|v| v as f64 / 255.0 * 60.0);
+        let idx: Vec<u8> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+            .collect();
+        let mut a = NumpyRng::new(5);
+        let mut b = NumpyRng::new(5);
+        let mut got = vec![0u64; idx.len()];
+        a.fill_poisson_indexed(&lams, &idx, &mut got);
+        let want: Vec<u64> = idx.iter().map(|&i| b.poisson(lams[i as usize])).collect();
+        assert_eq!(got, want);
+        assert_eq!(a.next_u32(), b.next_u32(), "same number of draws consumed");
     }
 
     #[test]

@@ -1,0 +1,199 @@
+//! Colour conversion: `jccolor.c` `rgb_ycc_convert` (encoder) and `jdcolor.c`
+//! `ycc_rgb_convert` (decoder), 16-bit fixed point (`SCALEBITS = 16`).
+//!
+//! libjpeg builds lookup tables of `FIX(coef)·i`; the sums below are the same integers, computed
+//! directly. The SIMD twins regroup the products so every constant fits in 16 bits (as
+//! `jccolext-avx2.asm` / `jdcolext-avx2.asm` do); the regrouping is exact in integer arithmetic.
+
+// Encoder constants, FIX(x) = round(x·2^16).
+const FIX_0_29900: i32 = 19595;
+const FIX_0_58700: i32 = 38470;
+const FIX_0_11400: i32 = 7471;
+const FIX_0_16874: i32 = 11059;
+const FIX_0_33126: i32 = 21709;
+const FIX_0_50000: i32 = 32768;
+const FIX_0_41869: i32 = 27439;
+const FIX_0_08131: i32 = 5329;
+const ONE_HALF: i32 = 1 << 15;
+/// `CBCR_OFFSET + ONE_HALF − 1`: the Cb/Cr rounding term (rounds 0.5 down).
+const CBCR_ROUND: i32 = (128 << 16) + ONE_HALF - 1;
+
+// Decoder constants.
+const FIX_1_40200: i32 = 91881;
+const FIX_1_77200: i32 = 116130;
+const FIX_0_71414: i32 = 46802;
+const FIX_0_34414: i32 = 22554;
+
+/// One pixel RGB → YCbCr (`rgb_ycc_convert`).
+#[inline(always)]
+pub(crate) fn rgb_to_ycc_px(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
+    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+    let y = (FIX_0_29900 * r + FIX_0_58700 * g + FIX_0_11400 * b + ONE_HALF) >> 16;
+    let cb = (-FIX_0_16874 * r - FIX_0_33126 * g + FIX_0_50000 * b + CBCR_ROUND) >> 16;
+    let cr = (FIX_0_50000 * r - FIX_0_41869 * g - FIX_0_08131 * b + CBCR_ROUND) >> 16;
+    (y as u8, cb as u8, cr as u8)
+}
+
+/// One pixel YCbCr → RGB (`ycc_rgb_convert`, with `range_limit` clamping).
+#[inline(always)]
+pub(crate) fn ycc_to_rgb_px(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let y = i32::from(y);
+    let cb = i32::from(cb) - 128;
+    let cr = i32::from(cr) - 128;
+    let r = y + ((FIX_1_40200 * cr + ONE_HALF) >> 16);
+    let g = y + ((-FIX_0_34414 * cb + ONE_HALF - FIX_0_71414 * cr) >> 16);
+    let b = y + ((FIX_1_77200 * cb + ONE_HALF) >> 16);
+    [
+        r.clamp(0, 255) as u8,
+        g.clamp(0, 255) as u8,
+        b.clamp(0, 255) as u8,
+    ]
+}
+
+/// Converts `y.len()` RGB pixels of `rgb` to the three component rows.
+pub(crate) fn rgb_to_ycc_row_scalar(rgb: &[u8], y: &mut [u8], cb: &mut [u8], cr: &mut [u8]) {
+    let n = y.len();
+    for (i, px) in rgb[..3 * n].chunks_exact(3).enumerate() {
+        let (a, b, c) = rgb_to_ycc_px(px[0], px[1], px[2]);
+        y[i] = a;
+        cb[i] = b;
+        cr[i] = c;
+    }
+}
+
+/// Converts `rgb.len() / 3` pixels from the component rows to interleaved RGB.
+pub(crate) fn ycc_to_rgb_row_scalar(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8]) {
+    for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
+        px.copy_from_slice(&ycc_to_rgb_px(y[i], cb[i], cr[i]));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2 {
+    //! AVX2 colour conversion, 8 pixels per step, products on 16-bit pairs via `vpmaddwd`.
+
+    use super::*;
+    use std::arch::x86_64::*;
+
+    #[inline(always)]
+    unsafe fn pair(a: i32, b: i32) -> __m256i {
+        _mm256_set1_epi32((a & 0xffff) | (b << 16))
+    }
+
+    /// RGB → YCbCr for `y.len()` pixels.
+    ///
+    /// # Safety
+    /// AVX2 must be available; `rgb.len() >= 3·y.len()`, `cb`/`cr` at least `y.len()` long.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn rgb_to_ycc_row(rgb: &[u8], y: &mut [u8], cb: &mut [u8], cr: &mut [u8]) {
+        let n = y.len();
+        assert!(rgb.len() >= 3 * n && cb.len() >= n && cr.len() >= n);
+        // Per 128-bit lane: four pixels at bytes 0..12 → (R,G) and (B,G) 16-bit pairs.
+        let m_rg = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+            0, -1, 1, -1, 3, -1, 4, -1, 6, -1, 7, -1, 9, -1, 10, -1,
+        ));
+        let m_bg = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+            2, -1, 1, -1, 5, -1, 4, -1, 8, -1, 7, -1, 11, -1, 10, -1,
+        ));
+        let low16 = _mm256_set1_epi32(0xffff);
+        // Y = R·0.299 + G·(0.587 − 0.25) + B·0.114 + G·0.25.
+        let c_y_rg = pair(FIX_0_29900, FIX_0_58700 - 16384);
+        let c_y_bg = pair(FIX_0_11400, 16384);
+        let c_cb_rg = pair(-FIX_0_16874, -FIX_0_33126);
+        let c_cr_bg = pair(-FIX_0_08131, -FIX_0_41869);
+        let half = _mm256_set1_epi32(ONE_HALF);
+        let cround = _mm256_set1_epi32(CBCR_ROUND);
+        let perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        let src = rgb.as_ptr();
+        let mut x = 0;
+        while x + 10 <= n {
+            let p = src.add(3 * x);
+            let v = _mm256_set_m128i(
+                _mm_loadu_si128(p.add(12) as *const __m128i),
+                _mm_loadu_si128(p as *const __m128i),
+            );
+            let rg = _mm256_shuffle_epi8(v, m_rg);
+            let bg = _mm256_shuffle_epi8(v, m_bg);
+            let r15 = _mm256_slli_epi32::<15>(_mm256_and_si256(rg, low16));
+            let b15 = _mm256_slli_epi32::<15>(_mm256_and_si256(bg, low16));
+            let yy = _mm256_add_epi32(
+                _mm256_add_epi32(_mm256_madd_epi16(rg, c_y_rg), _mm256_madd_epi16(bg, c_y_bg)),
+                half,
+            );
+            let cbv = _mm256_add_epi32(
+                _mm256_add_epi32(_mm256_madd_epi16(rg, c_cb_rg), b15),
+                cround,
+            );
+            let crv = _mm256_add_epi32(
+                _mm256_add_epi32(_mm256_madd_epi16(bg, c_cr_bg), r15),
+                cround,
+            );
+            let yy = _mm256_srli_epi32::<16>(yy);
+            let cbv = _mm256_srli_epi32::<16>(cbv);
+            let crv = _mm256_srli_epi32::<16>(crv);
+            // Lane k: [Y(4), Cb(4), Cr(4), Cr(4)] bytes → dwords reordered to Y8 Cb8 Cr8.
+            let p16a = _mm256_packus_epi32(yy, cbv);
+            let p16b = _mm256_packus_epi32(crv, crv);
+            let p8 = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(p16a, p16b), perm);
+            let lo = _mm256_castsi256_si128(p8);
+            let hi = _mm256_extracti128_si256::<1>(p8);
+            _mm_storel_epi64(y.as_mut_ptr().add(x) as *mut __m128i, lo);
+            _mm_storel_epi64(
+                cb.as_mut_ptr().add(x) as *mut __m128i,
+                _mm_unpackhi_epi64(lo, lo),
+            );
+            _mm_storel_epi64(cr.as_mut_ptr().add(x) as *mut __m128i, hi);
+            x += 8;
+        }
+        rgb_to_ycc_row_scalar(&rgb[3 * x..], &mut y[x..], &mut cb[x..], &mut cr[x..]);
+    }
+
+    /// YCbCr → RGB for `rgb.len() / 3` pixels.
+    ///
+    /// # Safety
+    /// AVX2 must be available; the component rows must hold at least `rgb.len() / 3` samples.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn ycc_to_rgb_row(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8]) {
+        let n = rgb.len() / 3;
+        assert!(y.len() >= n && cb.len() >= n && cr.len() >= n);
+        let c128 = _mm256_set1_epi32(128);
+        let low16 = _mm256_set1_epi32(0xffff);
+        let half = _mm256_set1_epi32(ONE_HALF);
+        // R = Y + Cr + 0.402·Cr; G = Y − 0.34414·Cb + 0.28586·Cr − Cr; B = Y + 2·Cb − 0.228·Cb.
+        let c_r = pair(0, FIX_1_40200 - 65536);
+        let c_g = pair(-FIX_0_34414, 65536 - FIX_0_71414);
+        let c_b = pair(FIX_1_77200 - 131072, 0);
+        let shuf = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+            0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1, -1,
+        ));
+        let zero = _mm256_setzero_si256();
+        let dst = rgb.as_mut_ptr();
+        let mut x = 0;
+        while x + 10 <= n {
+            let yv = _mm256_cvtepu8_epi32(_mm_loadl_epi64(y.as_ptr().add(x) as *const __m128i));
+            let cbv = _mm256_sub_epi32(
+                _mm256_cvtepu8_epi32(_mm_loadl_epi64(cb.as_ptr().add(x) as *const __m128i)),
+                c128,
+            );
+            let crv = _mm256_sub_epi32(
+                _mm256_cvtepu8_epi32(_mm_loadl_epi64(cr.as_ptr().add(x) as *const __m128i)),
+                c128,
+            );
+            let cbcr = _mm256_or_si256(_mm256_and_si256(cbv, low16), _mm256_slli_epi32::<16>(crv));
+            let r = _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_r), half));
+            let g = _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_g), half));
+            let b = _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_b), half));
+            let r = _mm256_add_epi32(_mm256_add_epi32(yv, crv), r);
+            let g = _mm256_sub_epi32(_mm256_add_epi32(yv, g), crv);
+            let b = _mm256_add_epi32(_mm256_add_epi32(yv, _mm256_add_epi32(cbv, cbv)), b);
+            // Lane k: bytes [R(4) G(4) B(4) 0(4)] → RGB triplets of 4 pixels.
+            let p = _mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, zero));
+            let p = _mm256_shuffle_epi8(p, shuf);
+            let o = dst.add(3 * x);
+            _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(p));
+            _mm_storeu_si128(o.add(12) as *mut __m128i, _mm256_extracti128_si256::<1>(p));
+            x += 8;
+        }
+        ycc_to_rgb_row_scalar(&y[x..], &cb[x..], &cr[x..], &mut rgb[3 * x..]);
+    }
+}

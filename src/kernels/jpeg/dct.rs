@@ -1,0 +1,503 @@
+//! The lossy core of one 8×8 block: forward islow DCT (`jfdctint.c`), quantisation
+//! (`jcdctmgr.c` `quantize`, reciprocal method), dequantisation and islow IDCT (`jidctint.c`),
+//! written back in place as 8-bit samples.
+//!
+//! libjpeg-turbo runs these steps with its SIMD kernels (`jfdctint-avx2.asm`,
+//! `jquanti-avx2.asm`, `jidctint-avx2.asm`), which keep intermediate values in 16-bit lanes. The
+//! scalar code below reproduces those 16-bit points exactly (wrapping 16-bit sums where the SIMD
+//! code adds 16-bit words, saturation where it packs), so scalar, our AVX2 twin and Pillow agree
+//! bit for bit on every input, including ones no real encoder would produce.
+
+use super::tables::Divisors;
+
+// Fixed-point constants of the LL&M DCT, CONST_BITS = 13 (`FIX(x) = round(x·2^13)`).
+const F_0_298: i32 = 2446;
+const F_0_390: i32 = 3196;
+const F_0_541: i32 = 4433;
+const F_0_765: i32 = 6270;
+const F_0_899: i32 = 7373;
+const F_1_175: i32 = 9633;
+const F_1_501: i32 = 12299;
+const F_1_847: i32 = 15137;
+const F_1_961: i32 = 16069;
+const F_2_053: i32 = 16819;
+const F_2_562: i32 = 20995;
+const F_3_072: i32 = 25172;
+
+const CONST_BITS: u32 = 13;
+const PASS1_BITS: u32 = 2;
+
+/// `DESCALE(x, n)`: round-half-up arithmetic right shift.
+#[inline(always)]
+fn descale(x: i32, n: u32) -> i32 {
+    (x + (1 << (n - 1))) >> n
+}
+
+/// Saturate to `i16` (`packssdw`).
+#[inline(always)]
+fn sat16(x: i32) -> i16 {
+    x.clamp(i16::MIN as i32, i16::MAX as i32) as i16
+}
+
+/// 16-bit wrapping add / sub, as `paddw` / `psubw`.
+#[inline(always)]
+fn add16(a: i16, b: i16) -> i16 {
+    a.wrapping_add(b)
+}
+#[inline(always)]
+fn sub16(a: i16, b: i16) -> i16 {
+    a.wrapping_sub(b)
+}
+
+/// One 1-D forward DCT (`jpeg_fdct_islow`, one row or column) on eight 16-bit samples.
+/// `pass` is 1 (rows: outputs scaled by `2^PASS1_BITS`) or 2 (columns: fully descaled).
+#[inline(always)]
+fn fdct_1d(x: [i16; 8], pass: u32) -> [i16; 8] {
+    let tmp0 = add16(x[0], x[7]);
+    let tmp7 = sub16(x[0], x[7]);
+    let tmp1 = add16(x[1], x[6]);
+    let tmp6 = sub16(x[1], x[6]);
+    let tmp2 = add16(x[2], x[5]);
+    let tmp5 = sub16(x[2], x[5]);
+    let tmp3 = add16(x[3], x[4]);
+    let tmp4 = sub16(x[3], x[4]);
+
+    // Even part.
+    let tmp10 = add16(tmp0, tmp3);
+    let tmp13 = sub16(tmp0, tmp3);
+    let tmp11 = add16(tmp1, tmp2);
+    let tmp12 = sub16(tmp1, tmp2);
+
+    let (o0, o4, n) = if pass == 1 {
+        (
+            add16(tmp10, tmp11).wrapping_shl(PASS1_BITS) as i32,
+            sub16(tmp10, tmp11).wrapping_shl(PASS1_BITS) as i32,
+            CONST_BITS - PASS1_BITS,
+        )
+    } else {
+        // SIMD: 16-bit add of the rounding constant, then arithmetic shift.
+        (
+            (add16(add16(tmp10, tmp11), 1 << (PASS1_BITS - 1)) >> PASS1_BITS) as i32,
+            (add16(sub16(tmp10, tmp11), 1 << (PASS1_BITS - 1)) >> PASS1_BITS) as i32,
+            CONST_BITS + PASS1_BITS,
+        )
+    };
+    let (t12, t13) = (tmp12 as i32, tmp13 as i32);
+    // z1 = (tmp12 + tmp13)·c6 folded into two products each (exact in 32 bits).
+    let o2 = t13 * (F_0_541 + F_0_765) + t12 * F_0_541;
+    let o6 = t13 * F_0_541 + t12 * (F_0_541 - F_1_847);
+
+    // Odd part (LL&M figure 8, with the products regrouped as in the SIMD code).
+    let z3 = add16(tmp4, tmp6) as i32;
+    let z4 = add16(tmp5, tmp7) as i32;
+    let z3r = z3 * (F_1_175 - F_1_961) + z4 * F_1_175;
+    let z4r = z3 * F_1_175 + z4 * (F_1_175 - F_0_390);
+    let (t4, t5, t6, t7) = (tmp4 as i32, tmp5 as i32, tmp6 as i32, tmp7 as i32);
+    let o7 = t4 * (F_0_298 - F_0_899) + t7 * -F_0_899 + z3r;
+    let o5 = t5 * (F_2_053 - F_2_562) + t6 * -F_2_562 + z4r;
+    let o3 = t5 * -F_2_562 + t6 * (F_3_072 - F_2_562) + z3r;
+    let o1 = t4 * -F_0_899 + t7 * (F_1_501 - F_0_899) + z4r;
+
+    [
+        sat16(o0),
+        sat16(descale(o1, n)),
+        sat16(descale(o2, n)),
+        sat16(descale(o3, n)),
+        sat16(o4),
+        sat16(descale(o5, n)),
+        sat16(descale(o6, n)),
+        sat16(descale(o7, n)),
+    ]
+}
+
+/// One 1-D inverse DCT (`jpeg_idct_islow`, one column or row); `n` is the final descale shift
+/// (`CONST_BITS − PASS1_BITS` for columns, `CONST_BITS + PASS1_BITS + 3` for rows). Outputs are
+/// saturated to 16 bits (`packssdw`).
+#[inline(always)]
+fn idct_1d(x: [i16; 8], n: u32) -> [i16; 8] {
+    // Even part.
+    let (x2, x6) = (x[2] as i32, x[6] as i32);
+    let tmp3 = x2 * (F_0_541 + F_0_765) + x6 * F_0_541;
+    let tmp2 = x2 * F_0_541 + x6 * (F_0_541 - F_1_847);
+    let tmp0 = (add16(x[0], x[4]) as i32) << CONST_BITS;
+    let tmp1 = (sub16(x[0], x[4]) as i32) << CONST_BITS;
+    let tmp10 = tmp0 + tmp3;
+    let tmp13 = tmp0 - tmp3;
+    let tmp11 = tmp1 + tmp2;
+    let tmp12 = tmp1 - tmp2;
+
+    // Odd part.
+    let z3 = add16(x[7], x[3]) as i32;
+    let z4 = add16(x[5], x[1]) as i32;
+    let z3r = z3 * (F_1_175 - F_1_961) + z4 * F_1_175;
+    let z4r = z3 * F_1_175 + z4 * (F_1_175 - F_0_390);
+    let (x1, x3, x5, x7) = (x[1] as i32, x[3] as i32, x[5] as i32, x[7] as i32);
+    let t0 = x7 * (F_0_298 - F_0_899) + x1 * -F_0_899 + z3r;
+    let t3 = x7 * -F_0_899 + x1 * (F_1_501 - F_0_899) + z4r;
+    let t1 = x5 * (F_2_053 - F_2_562) + x3 * -F_2_562 + z4r;
+    let t2 = x5 * -F_2_562 + x3 * (F_3_072 - F_2_562) + z3r;
+
+    [
+        sat16(descale(tmp10 + t3, n)),
+        sat16(descale(tmp11 + t2, n)),
+        sat16(descale(tmp12 + t1, n)),
+        sat16(descale(tmp13 + t0, n)),
+        sat16(descale(tmp13 - t0, n)),
+        sat16(descale(tmp12 - t1, n)),
+        sat16(descale(tmp11 - t2, n)),
+        sat16(descale(tmp10 - t3, n)),
+    ]
+}
+
+/// Forward DCT of one block of level-shifted samples (row-major), as `jpeg_fdct_islow`:
+/// pass 1 over rows, pass 2 over columns. Output is scaled up by 8 (natural order).
+pub(crate) fn fdct_block(ws: &mut [i16; 64]) {
+    for r in 0..8 {
+        let row: [i16; 8] = ws[r * 8..r * 8 + 8].try_into().unwrap();
+        ws[r * 8..r * 8 + 8].copy_from_slice(&fdct_1d(row, 1));
+    }
+    for c in 0..8 {
+        let col: [i16; 8] = std::array::from_fn(|r| ws[r * 8 + c]);
+        let out = fdct_1d(col, 2);
+        for r in 0..8 {
+            ws[r * 8 + c] = out[r];
+        }
+    }
+}
+
+/// `quantize` (reciprocal form, identical to `jsimd_quantize_avx2`) followed by the decoder's
+/// dequantisation (`coef · quantval`, a 16-bit multiply in `jsimd_idct_islow_avx2`).
+pub(crate) fn quant_dequant_block(ws: &mut [i16; 64], d: &Divisors) {
+    for (i, w) in ws.iter_mut().enumerate() {
+        let x = *w;
+        // |x| + corr in 16 bits unsigned, then (·recip) >> 16, then (·scale) >> 16.
+        let t = x.unsigned_abs().wrapping_add(d.corr[i]);
+        let t = ((u32::from(t) * u32::from(d.recip[i])) >> 16) as u16;
+        let t = ((u32::from(t) * u32::from(d.scale[i])) >> 16) as i16;
+        // psignw: negate for negative input (for zero input `t` is already 0, see tests).
+        let sign = x >> 15;
+        let q = (t ^ sign).wrapping_sub(sign);
+        *w = q.wrapping_mul(d.quant[i]);
+    }
+}
+
+/// Inverse DCT of one dequantised block (`jpeg_idct_islow`: pass 1 over columns, pass 2 over
+/// rows) to 8-bit samples, range-limited by saturation (`packsswb` + 128), written to `out` with
+/// row stride `stride`.
+pub(crate) fn idct_block(ws: &mut [i16; 64], out: &mut [u8], stride: usize) {
+    for c in 0..8 {
+        let col: [i16; 8] = std::array::from_fn(|r| ws[r * 8 + c]);
+        let o = idct_1d(col, CONST_BITS - PASS1_BITS);
+        for r in 0..8 {
+            ws[r * 8 + c] = o[r];
+        }
+    }
+    for r in 0..8 {
+        let row: [i16; 8] = ws[r * 8..r * 8 + 8].try_into().unwrap();
+        let o = idct_1d(row, CONST_BITS + PASS1_BITS + 3);
+        let dst = &mut out[r * stride..r * stride + 8];
+        for (d, v) in dst.iter_mut().zip(o) {
+            *d = (v.clamp(-128, 127) + 128) as u8;
+        }
+    }
+}
+
+/// Full lossy round trip of one 8×8 block stored in a plane (`stride` bytes per row), in place:
+/// `convsamp` (−128) → FDCT → quantise → dequantise → IDCT → +128 with range limiting.
+pub(crate) fn roundtrip_block_scalar(plane: &mut [u8], stride: usize, d: &Divisors) {
+    let mut ws = [0i16; 64];
+    for r in 0..8 {
+        for c in 0..8 {
+            ws[r * 8 + c] = i16::from(plane[r * stride + c]) - 128;
+        }
+    }
+    fdct_block(&mut ws);
+    quant_dequant_block(&mut ws, d);
+    idct_block(&mut ws, plane, stride);
+}
+
+/// Round trip of a list of blocks of one plane (offsets of their top-left samples), scalar.
+pub(crate) fn roundtrip_blocks_scalar(
+    plane: &mut [u8],
+    stride: usize,
+    offs: &[usize],
+    d: &Divisors,
+) {
+    for &o in offs {
+        roundtrip_block_scalar(&mut plane[o..], stride, d);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2 {
+    //! AVX2 twin: two blocks at a time, one per 128-bit lane, every row of both blocks in one
+    //! `__m256i` of sixteen `i16`. Same 16-bit arithmetic as `jfdctint-avx2.asm`,
+    //! `jquanti-avx2.asm` and `jidctint-avx2.asm` (products via `vpmaddwd` on interleaved pairs).
+
+    use super::super::tables::Divisors;
+    use super::*;
+    use std::arch::x86_64::*;
+
+    /// Pair constant `(a, b)` for `vpmaddwd` on `unpack(x, y)`: `x·a + y·b`.
+    #[inline(always)]
+    unsafe fn pair(a: i32, b: i32) -> __m256i {
+        _mm256_set1_epi32((a & 0xffff) | (b << 16))
+    }
+
+    /// In-lane 8×8 transpose of 16-bit elements (both blocks at once).
+    #[inline(always)]
+    unsafe fn transpose(v: [__m256i; 8]) -> [__m256i; 8] {
+        let t0 = _mm256_unpacklo_epi16(v[0], v[1]);
+        let t1 = _mm256_unpackhi_epi16(v[0], v[1]);
+        let t2 = _mm256_unpacklo_epi16(v[2], v[3]);
+        let t3 = _mm256_unpackhi_epi16(v[2], v[3]);
+        let t4 = _mm256_unpacklo_epi16(v[4], v[5]);
+        let t5 = _mm256_unpackhi_epi16(v[4], v[5]);
+        let t6 = _mm256_unpacklo_epi16(v[6], v[7]);
+        let t7 = _mm256_unpackhi_epi16(v[6], v[7]);
+        let u0 = _mm256_unpacklo_epi32(t0, t2);
+        let u1 = _mm256_unpackhi_epi32(t0, t2);
+        let u2 = _mm256_unpacklo_epi32(t1, t3);
+        let u3 = _mm256_unpackhi_epi32(t1, t3);
+        let u4 = _mm256_unpacklo_epi32(t4, t6);
+        let u5 = _mm256_unpackhi_epi32(t4, t6);
+        let u6 = _mm256_unpacklo_epi32(t5, t7);
+        let u7 = _mm256_unpackhi_epi32(t5, t7);
+        [
+            _mm256_unpacklo_epi64(u0, u4),
+            _mm256_unpackhi_epi64(u0, u4),
+            _mm256_unpacklo_epi64(u1, u5),
+            _mm256_unpackhi_epi64(u1, u5),
+            _mm256_unpacklo_epi64(u2, u6),
+            _mm256_unpackhi_epi64(u2, u6),
+            _mm256_unpacklo_epi64(u3, u7),
+            _mm256_unpackhi_epi64(u3, u7),
+        ]
+    }
+
+    /// `x·ca + y·cb` for all 16 lanes, as two `i32` halves (lo = lanes 0–3, hi = lanes 4–7 of
+    /// each 128-bit lane) from the pre-interleaved pairs `lo`/`hi`.
+    #[inline(always)]
+    unsafe fn madd2(lo: __m256i, hi: __m256i, c: __m256i) -> (__m256i, __m256i) {
+        (_mm256_madd_epi16(lo, c), _mm256_madd_epi16(hi, c))
+    }
+
+    /// `DESCALE` by `N` of an `i32` pair and pack to `i16` with saturation.
+    #[inline(always)]
+    unsafe fn descale_pack<const N: i32>(a: (__m256i, __m256i)) -> __m256i {
+        let r = _mm256_set1_epi32(1 << (N - 1));
+        let lo = _mm256_srai_epi32::<N>(_mm256_add_epi32(a.0, r));
+        let hi = _mm256_srai_epi32::<N>(_mm256_add_epi32(a.1, r));
+        _mm256_packs_epi32(lo, hi)
+    }
+
+    #[inline(always)]
+    unsafe fn add32(a: (__m256i, __m256i), b: (__m256i, __m256i)) -> (__m256i, __m256i) {
+        (_mm256_add_epi32(a.0, b.0), _mm256_add_epi32(a.1, b.1))
+    }
+
+    #[inline(always)]
+    unsafe fn sub32(a: (__m256i, __m256i), b: (__m256i, __m256i)) -> (__m256i, __m256i) {
+        (_mm256_sub_epi32(a.0, b.0), _mm256_sub_epi32(a.1, b.1))
+    }
+
+    #[inline(always)]
+    unsafe fn unpack(a: __m256i, b: __m256i) -> (__m256i, __m256i) {
+        (_mm256_unpacklo_epi16(a, b), _mm256_unpackhi_epi16(a, b))
+    }
+
+    /// 1-D forward DCT across the eight vectors (see `fdct_1d`). `PASS2` selects the column
+    /// pass; `N` is its descale shift.
+    #[inline(always)]
+    unsafe fn fdct_pass<const PASS2: bool, const N: i32>(x: [__m256i; 8]) -> [__m256i; 8] {
+        let tmp0 = _mm256_add_epi16(x[0], x[7]);
+        let tmp7 = _mm256_sub_epi16(x[0], x[7]);
+        let tmp1 = _mm256_add_epi16(x[1], x[6]);
+        let tmp6 = _mm256_sub_epi16(x[1], x[6]);
+        let tmp2 = _mm256_add_epi16(x[2], x[5]);
+        let tmp5 = _mm256_sub_epi16(x[2], x[5]);
+        let tmp3 = _mm256_add_epi16(x[3], x[4]);
+        let tmp4 = _mm256_sub_epi16(x[3], x[4]);
+
+        let tmp10 = _mm256_add_epi16(tmp0, tmp3);
+        let tmp13 = _mm256_sub_epi16(tmp0, tmp3);
+        let tmp11 = _mm256_add_epi16(tmp1, tmp2);
+        let tmp12 = _mm256_sub_epi16(tmp1, tmp2);
+
+        let s = _mm256_add_epi16(tmp10, tmp11);
+        let d = _mm256_sub_epi16(tmp10, tmp11);
+        let (o0, o4) = if PASS2 {
+            let r = _mm256_set1_epi16(1 << (PASS1_BITS - 1));
+            (
+                _mm256_srai_epi16::<2>(_mm256_add_epi16(s, r)),
+                _mm256_srai_epi16::<2>(_mm256_add_epi16(d, r)),
+            )
+        } else {
+            (_mm256_slli_epi16::<2>(s), _mm256_slli_epi16::<2>(d))
+        };
+
+        let (l, h) = unpack(tmp13, tmp12);
+        let o2 = descale_pack::<N>(madd2(l, h, pair(F_0_541 + F_0_765, F_0_541)));
+        let o6 = descale_pack::<N>(madd2(l, h, pair(F_0_541, F_0_541 - F_1_847)));
+
+        let z3 = _mm256_add_epi16(tmp4, tmp6);
+        let z4 = _mm256_add_epi16(tmp5, tmp7);
+        let (l, h) = unpack(z3, z4);
+        let z3r = madd2(l, h, pair(F_1_175 - F_1_961, F_1_175));
+        let z4r = madd2(l, h, pair(F_1_175, F_1_175 - F_0_390));
+
+        let (l, h) = unpack(tmp4, tmp7);
+        let o7 = descale_pack::<N>(add32(madd2(l, h, pair(F_0_298 - F_0_899, -F_0_899)), z3r));
+        let o1 = descale_pack::<N>(add32(madd2(l, h, pair(-F_0_899, F_1_501 - F_0_899)), z4r));
+        let (l, h) = unpack(tmp5, tmp6);
+        let o5 = descale_pack::<N>(add32(madd2(l, h, pair(F_2_053 - F_2_562, -F_2_562)), z4r));
+        let o3 = descale_pack::<N>(add32(madd2(l, h, pair(-F_2_562, F_3_072 - F_2_562)), z3r));
+
+        [o0, o1, o2, o3, o4, o5, o6, o7]
+    }
+
+    /// 1-D inverse DCT across the eight vectors (see `idct_1d`), descale shift `N`.
+    #[inline(always)]
+    unsafe fn idct_pass<const N: i32>(x: [__m256i; 8]) -> [__m256i; 8] {
+        let (l, h) = unpack(x[2], x[6]);
+        let tmp3 = madd2(l, h, pair(F_0_541 + F_0_765, F_0_541));
+        let tmp2 = madd2(l, h, pair(F_0_541, F_0_541 - F_1_847));
+        let zero = _mm256_setzero_si256();
+        let s = _mm256_add_epi16(x[0], x[4]);
+        let d = _mm256_sub_epi16(x[0], x[4]);
+        // (s << 16) >> 3 = s << 13, sign-extended.
+        let tmp0 = (
+            _mm256_srai_epi32::<3>(_mm256_unpacklo_epi16(zero, s)),
+            _mm256_srai_epi32::<3>(_mm256_unpackhi_epi16(zero, s)),
+        );
+        let tmp1 = (
+            _mm256_srai_epi32::<3>(_mm256_unpacklo_epi16(zero, d)),
+            _mm256_srai_epi32::<3>(_mm256_unpackhi_epi16(zero, d)),
+        );
+        let tmp10 = add32(tmp0, tmp3);
+        let tmp13 = sub32(tmp0, tmp3);
+        let tmp11 = add32(tmp1, tmp2);
+        let tmp12 = sub32(tmp1, tmp2);
+
+        let z3 = _mm256_add_epi16(x[7], x[3]);
+        let z4 = _mm256_add_epi16(x[5], x[1]);
+        let (l, h) = unpack(z3, z4);
+        let z3r = madd2(l, h, pair(F_1_175 - F_1_961, F_1_175));
+        let z4r = madd2(l, h, pair(F_1_175, F_1_175 - F_0_390));
+        let (l, h) = unpack(x[7], x[1]);
+        let t0 = add32(madd2(l, h, pair(F_0_298 - F_0_899, -F_0_899)), z3r);
+        let t3 = add32(madd2(l, h, pair(-F_0_899, F_1_501 - F_0_899)), z4r);
+        let (l, h) = unpack(x[5], x[3]);
+        let t1 = add32(madd2(l, h, pair(F_2_053 - F_2_562, -F_2_562)), z4r);
+        let t2 = add32(madd2(l, h, pair(-F_2_562, F_3_072 - F_2_562)), z3r);
+
+        [
+            descale_pack::<N>(add32(tmp10, t3)),
+            descale_pack::<N>(add32(tmp11, t2)),
+            descale_pack::<N>(add32(tmp12, t1)),
+            descale_pack::<N>(add32(tmp13, t0)),
+            descale_pack::<N>(sub32(tmp13, t0)),
+            descale_pack::<N>(sub32(tmp12, t1)),
+            descale_pack::<N>(sub32(tmp11, t2)),
+            descale_pack::<N>(sub32(tmp10, t3)),
+        ]
+    }
+
+    /// Per-row table vectors (same table in both lanes).
+    pub(crate) struct Tabs {
+        recip: [__m256i; 8],
+        corr: [__m256i; 8],
+        scale: [__m256i; 8],
+        quant: [__m256i; 8],
+    }
+
+    #[inline(always)]
+    unsafe fn row_vec(t: &[u16; 64], r: usize) -> __m256i {
+        let v = _mm_loadu_si128(t[r * 8..].as_ptr() as *const __m128i);
+        _mm256_set_m128i(v, v)
+    }
+
+    /// Broadcasts the divisor tables row by row.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn tabs(d: &Divisors) -> Tabs {
+        let quant: [u16; 64] = std::array::from_fn(|i| d.quant[i] as u16);
+        Tabs {
+            recip: std::array::from_fn(|r| row_vec(&d.recip, r)),
+            corr: std::array::from_fn(|r| row_vec(&d.corr, r)),
+            scale: std::array::from_fn(|r| row_vec(&d.scale, r)),
+            quant: std::array::from_fn(|r| row_vec(&quant, r)),
+        }
+    }
+
+    /// Round trip of two blocks (top-left pointers `a`, `b`, row stride `stride`), in place.
+    #[inline(always)]
+    unsafe fn pair_roundtrip(a: *mut u8, b: *mut u8, stride: usize, t: &Tabs) {
+        let center = _mm256_set1_epi16(128);
+        let mut v: [__m256i; 8] = [_mm256_setzero_si256(); 8];
+        for (r, vr) in v.iter_mut().enumerate() {
+            let la = _mm_loadl_epi64(a.add(r * stride) as *const __m128i);
+            let lb = _mm_loadl_epi64(b.add(r * stride) as *const __m128i);
+            let w = _mm256_set_m128i(_mm_cvtepu8_epi16(lb), _mm_cvtepu8_epi16(la));
+            *vr = _mm256_sub_epi16(w, center);
+        }
+        // FDCT: rows (after transposing, vectors are columns), then columns.
+        let v = fdct_pass::<false, { (CONST_BITS - PASS1_BITS) as i32 }>(transpose(v));
+        let mut v = fdct_pass::<true, { (CONST_BITS + PASS1_BITS) as i32 }>(transpose(v));
+        // Quantise + dequantise; v[r] is coefficient row r (natural order) of both blocks.
+        for (r, vr) in v.iter_mut().enumerate() {
+            let x = *vr;
+            let q = _mm256_add_epi16(_mm256_abs_epi16(x), t.corr[r]);
+            let q = _mm256_mulhi_epu16(q, t.recip[r]);
+            let q = _mm256_mulhi_epu16(q, t.scale[r]);
+            let q = _mm256_sign_epi16(q, x);
+            *vr = _mm256_mullo_epi16(q, t.quant[r]);
+        }
+        // IDCT: columns (vectors are rows → element-wise pass is vertical), then rows.
+        let v = idct_pass::<{ (CONST_BITS - PASS1_BITS) as i32 }>(v);
+        let v = idct_pass::<{ (CONST_BITS + PASS1_BITS + 3) as i32 }>(transpose(v));
+        let v = transpose(v);
+        let bias = _mm256_set1_epi8(-128);
+        for r in (0..8).step_by(2) {
+            // Saturate to i8 and re-centre: lane 0 = [a row r | a row r+1], lane 1 = b's.
+            let p = _mm256_xor_si256(_mm256_packs_epi16(v[r], v[r + 1]), bias);
+            let lo = _mm256_castsi256_si128(p);
+            let hi = _mm256_extracti128_si256::<1>(p);
+            _mm_storel_epi64(a.add(r * stride) as *mut __m128i, lo);
+            _mm_storel_epi64(
+                a.add((r + 1) * stride) as *mut __m128i,
+                _mm_unpackhi_epi64(lo, lo),
+            );
+            _mm_storel_epi64(b.add(r * stride) as *mut __m128i, hi);
+            _mm_storel_epi64(
+                b.add((r + 1) * stride) as *mut __m128i,
+                _mm_unpackhi_epi64(hi, hi),
+            );
+        }
+    }
+
+    /// Round trip of a list of blocks of one plane, two at a time.
+    ///
+    /// # Safety
+    /// AVX2 must be available; every offset must address a full 8×8 block inside `plane`.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn roundtrip_blocks(
+        plane: &mut [u8],
+        stride: usize,
+        offs: &[usize],
+        d: &Divisors,
+    ) {
+        for &o in offs {
+            assert!(o + 7 * stride + 8 <= plane.len());
+        }
+        let t = tabs(d);
+        let base = plane.as_mut_ptr();
+        let mut chunks = offs.chunks_exact(2);
+        for p in &mut chunks {
+            pair_roundtrip(base.add(p[0]), base.add(p[1]), stride, &t);
+        }
+        if let [o] = chunks.remainder() {
+            // Lone block: run it in both lanes (the two stores write identical bytes).
+            pair_roundtrip(base.add(*o), base.add(*o), stride, &t);
+        }
+    }
+}

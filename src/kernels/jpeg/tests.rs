@@ -1,0 +1,298 @@
+//! Unit tests: Pillow parity vectors, scalar/AVX2 twin equality.
+
+use super::*;
+use sha2::{Digest, Sha256};
+
+/// Tiny deterministic PRNG (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() >> 33) as usize % n
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| (self.next() >> 56) as u8).collect()
+    }
+}
+
+/// Formula images of `oracle/test_vectors.py` (`kind` 0: integer-hash noise, 1: gradients).
+fn pattern(kind: u8, w: usize, h: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(w * h * 3);
+    for y in 0..h as u64 {
+        for x in 0..w as u64 {
+            for c in 0..3u64 {
+                let p = if kind == 0 {
+                    let t = x * x * 13 + y * y * 7 + x * y * 5 + c * 71 + x * 29 + y * 43;
+                    ((t * 2_654_435_761) >> 13) & 255
+                } else {
+                    let (w, h) = (w as u64, h as u64);
+                    match c {
+                        0 => x * 255 / (w - 1).max(1),
+                        1 => y * 255 / (h - 1).max(1),
+                        _ => (x + y) * 255 / (w + h - 2).max(1),
+                    }
+                };
+                v.push(p as u8);
+            }
+        }
+    }
+    v
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Runs the pipeline on a chosen path.
+fn run(src: &[u8], w: usize, h: usize, q: u8, simd: bool) -> Vec<u8> {
+    let mut dst = vec![0u8; w * h * 3];
+    roundtrip_impl(&mut JpegScratch::new(), src, w, h, q, &mut dst, simd);
+    dst
+}
+
+/// SHA-256 of Pillow 13.0.0 (libjpeg-turbo 3.2.0) decoding its own JPEG of `pattern(kind, w, h)`
+/// at `quality`: `(kind, w, h, quality, sha256)`, from `oracle/test_vectors.py`.
+#[rustfmt::skip]
+const PILLOW_VECTORS: &[(u8, usize, usize, u8, &str)] = &[
+    (0, 1, 1, 7, "f99dff1ddcf1fe3f1e541d88265ec145f4cc4a11b5e1d4e205a2c92cd0ecb838"),
+    (0, 1, 1, 25, "48262d37f59b1b16cc7ecaca686b095bfbe3599dd25ba8f9c5376904bd05dfd8"),
+    (0, 1, 1, 75, "82ce63012dfac69783e09e4fe5781c686ded27e0058d6e4b8a3543753f2fd68b"),
+    (0, 2, 3, 7, "0ca54b32597bb32bcb48ef8439a2fb6f906496c28c4d85dc85aee101f6a8ba09"),
+    (0, 2, 3, 25, "3f07521744d39edca7a18c01d0c43a53c164f1829a911f11a5516fc50eabf0fb"),
+    (0, 2, 3, 75, "802cc1a32fd93b22eadc7deab62d64b6907a44cbaef71feb50dbd586325a31fa"),
+    (0, 4, 4, 7, "fbe24191f38227372691f38d61cc36d70df4d4b05254707227787b3665a5d6e4"),
+    (0, 4, 4, 25, "75500889af0988a4a3dc07c8d62b00d548ff0ca39fdbdfd52bd85e832fb76b1a"),
+    (0, 4, 4, 75, "ba03d180ed69c95912bd1ed977892c9f04270cf2d682799c7d3d58198ffde780"),
+    (0, 5, 3, 7, "a403767ff95527a5bc4d5e35eb2fdf213a97af25c928b8eed86d80162587ff00"),
+    (0, 5, 3, 25, "3aca89c56a1ec4e8bf95cccf1938e61ceb1333dbf1976dbf4aecc7e8f4bc96f7"),
+    (0, 5, 3, 75, "ccca5fe5a72edd6b8149d2ecdfb72b6cbfa665bced2df46012eaacb22b6e647e"),
+    (0, 3, 5, 7, "fe9a30e7ecdbaeab59d077d7acdbab72d5c9393f842d22bc76a26573e3de7098"),
+    (0, 3, 5, 25, "80e286433769e67c100d4ca1f950a668c665e5df6c5b1ccf5d47ca2eeb49b09d"),
+    (0, 3, 5, 75, "7b1a31852d411415d4378f6b7d55c092186b0c9ad49bc7f2487441864751dc4d"),
+    (0, 17, 9, 7, "eb7a0123ad00dfb0d786046610212c20720a00601c6a81579117963f44d85d0d"),
+    (0, 17, 9, 25, "146b00847b8a534a451d33dce1863907e7d1ea1d1e23d458f14416b04a6cc0a2"),
+    (0, 17, 9, 75, "d4abe6a3883d94c7cace6c58ddae55e692d6b32f7d27a974d463106584874ddf"),
+    (0, 33, 17, 7, "9d782f22567ab2908d46bd120fa0d31e19693a9da49a36b46951342c4cc4ff89"),
+    (0, 33, 17, 25, "66704a8b9e9fd00ec214507d0622aed9c0f45efb69b356185e68f595a5e43337"),
+    (0, 33, 17, 75, "0b2e9d1ef82f4ea3dc16875f17cbe62a26bc4aec7c5a4364bd0768e0183ae117"),
+    (0, 97, 61, 7, "0ba1eae46d3e6390462b719781c6dc63233eff1b85177d98a784a8ab6beb0c2e"),
+    (0, 97, 61, 25, "7d6f3df42e3033ace3bd34c616040747477c728c024ca669aed00270abc2d4f6"),
+    (0, 97, 61, 75, "f20d8be054678f0efccdbb6fb84cce7e6c264ad36b4ebc302527386f20ad96f5"),
+    (1, 1, 1, 7, "709e80c88487a2411e1ee4dfb9f22a861492d20c4765150c0c794abd70f8147c"),
+    (1, 1, 1, 25, "709e80c88487a2411e1ee4dfb9f22a861492d20c4765150c0c794abd70f8147c"),
+    (1, 1, 1, 75, "709e80c88487a2411e1ee4dfb9f22a861492d20c4765150c0c794abd70f8147c"),
+    (1, 2, 3, 7, "878d458088a0d79a3514254d64c3ab3b34f9b34a9c0dede244eb311ad9c58d0f"),
+    (1, 2, 3, 25, "4e426923831c4d2bdf939de9c52dd7ffc9fda76d4b7aad7978e60e9c1360dacf"),
+    (1, 2, 3, 75, "e7416a012e4bf173b308c9b926af44e47ed9671464e98c057b1965c416904586"),
+    (1, 4, 4, 7, "50a8e0bca106b23e53707c582b5dfe5dddd137df9e6677235474958691243532"),
+    (1, 4, 4, 25, "a559bf32a424ade973f625f5e2e6fa7afc290e08decb5506e16b02db2ef5b3e5"),
+    (1, 4, 4, 75, "b1307e1bd747ef63760790967e2446dd4b2b5395e8751cc40d3f0d7c331e2554"),
+    (1, 5, 3, 7, "e4258d5e39196a9ea433adff45a5d64afa328bc8b237f4fbe3c22aa9c97c3933"),
+    (1, 5, 3, 25, "3014f12abad37c8e261007b07c940ac485131579d69107c6c5bed993581f3933"),
+    (1, 5, 3, 75, "46bc6be761cf841357fa802de14cf763ff97e5a88bbdea166f80a8b17bd37da7"),
+    (1, 3, 5, 7, "b08c7db02e3639c1c93b3fa066c0e1c5a296ebe4335bd8ecf5947fa9369282bb"),
+    (1, 3, 5, 25, "741d3d8e3404a02972be92932ca3194bb859f9cf4c75770182d0204145f27813"),
+    (1, 3, 5, 75, "7cc1e1df502ed7706a0278fa027ef7f23f3fd3ca3de783b03d933276787b6744"),
+    (1, 17, 9, 7, "4b2d2e575c657d6d7e2903bbe5b3f4df1eccc5e25ec6b67b1b1ca41613bee6d1"),
+    (1, 17, 9, 25, "25ba70589ed447a54340424de37c23819d261c7c09c871a409a636ec16aacf20"),
+    (1, 17, 9, 75, "3c199eb70fa9674c077c3a6ed142f5de06177d2e9eb2a7ba273b07ecde2d9d6c"),
+    (1, 33, 17, 7, "b2c3cac54f3da67569a29d56b315961d7b8784967bdb4708b7754550958d4ee4"),
+    (1, 33, 17, 25, "cc9b84b08ff212e3e26cfad12b66830fc60cf1566a3d884402c40e56a6456143"),
+    (1, 33, 17, 75, "00ac43a26cd21f88e633b6a0335329802260ba1a33bfa799f4263d3aea04bdae"),
+    (1, 97, 61, 7, "22d79d25fe04e5f0da862104df7a18e35cb92c29d1dca005e76b2b8533c5b352"),
+    (1, 97, 61, 25, "d756b9c7f6911f869d12664e18932aff257efa8224332cac790be9e2b9c7bd8f"),
+    (1, 97, 61, 75, "9272ffebd17a4a43317f319f78d22b2a18d9cc72ba9a3b1a61c318c6dd70280a"),
+];
+
+#[test]
+fn matches_pillow_vectors() {
+    for &(kind, w, h, q, want) in PILLOW_VECTORS {
+        let src = pattern(kind, w, h);
+        let got = run(&src, w, h, q, false);
+        assert_eq!(sha256_hex(&got), want, "scalar kind={kind} {w}x{h} q={q}");
+        if has_avx2() {
+            let got = run(&src, w, h, q, true);
+            assert_eq!(sha256_hex(&got), want, "avx2 kind={kind} {w}x{h} q={q}");
+        }
+    }
+}
+
+#[test]
+fn public_api_and_scratch_reuse() {
+    let (w, h) = (33, 17);
+    let src = pattern(0, w, h);
+    let want = run(&src, w, h, 25, false);
+    let mut dst = vec![0u8; w * h * 3];
+    roundtrip_rgb(&src, w, h, 25, &mut dst);
+    assert_eq!(dst, want);
+    // Reuse one scratch across sizes and qualities (larger first, then smaller).
+    let mut s = JpegScratch::new();
+    for &(w, h, q) in &[
+        (97, 61, 7),
+        (17, 9, 25),
+        (33, 17, 25),
+        (5, 3, 75),
+        (33, 17, 7),
+    ] {
+        let src = pattern(1, w, h);
+        let mut dst = vec![0u8; w * h * 3 + 5];
+        roundtrip_rgb_with(&mut s, &src, w, h, q, &mut dst);
+        assert_eq!(&dst[..w * h * 3], &run(&src, w, h, q, false)[..]);
+        assert_eq!(&dst[w * h * 3..], &[0u8; 5]);
+    }
+    // Empty images are a no-op.
+    roundtrip_rgb(&[], 0, 5, 50, &mut []);
+    roundtrip_rgb(&[], 5, 0, 50, &mut []);
+}
+
+#[test]
+fn twin_pipeline() {
+    if !has_avx2() {
+        return;
+    }
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for i in 0..150 {
+        let w = 1 + rng.below(70);
+        let h = 1 + rng.below(40);
+        let q = [1u8, 7, 10, 15, 18, 25, 50, 90, 100][i % 9];
+        let src = if i % 3 == 0 {
+            pattern((i % 2) as u8, w, h)
+        } else {
+            rng.bytes(w * h * 3)
+        };
+        assert_eq!(
+            run(&src, w, h, q, false),
+            run(&src, w, h, q, true),
+            "{w}x{h} q={q}"
+        );
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn twin_blocks() {
+    if !has_avx2() {
+        return;
+    }
+    let mut rng = Rng(7);
+    let mut tables: Vec<[u16; 64]> = [1u8, 5, 7, 25, 50, 95, 100]
+        .iter()
+        .flat_map(|&q| {
+            let (l, c) = quant_tables(q);
+            [l, c]
+        })
+        .collect();
+    for _ in 0..8 {
+        tables.push(std::array::from_fn(|_| 1 + rng.below(255) as u16));
+    }
+    let (stride, rows) = (8 * 7, 8 * 3);
+    for (t, table) in tables.iter().enumerate() {
+        let d = Divisors::new(table);
+        for k in 0..6 {
+            let mut plane = match k {
+                // Extremes: checkerboards of 0/255 stress saturation and range limiting.
+                0 => (0..stride * rows)
+                    .map(|i| {
+                        if (i % stride + i / stride) % 2 == 0 {
+                            0
+                        } else {
+                            255
+                        }
+                    })
+                    .collect(),
+                1 => (0..stride * rows)
+                    .map(|i| {
+                        if (i % stride / 2 + i / stride) % 2 == 0 {
+                            255
+                        } else {
+                            0
+                        }
+                    })
+                    .collect(),
+                _ => rng.bytes(stride * rows),
+            };
+            let mut offs = Vec::new();
+            block_offsets(&mut offs, stride, rows);
+            // Odd count exercises the lone-block path.
+            offs.truncate(offs.len() - (k % 2));
+            let mut a = plane.clone();
+            dct::roundtrip_blocks_scalar(&mut a, stride, &offs, &d);
+            unsafe { dct::avx2::roundtrip_blocks(&mut plane, stride, &offs, &d) };
+            assert_eq!(a, plane, "table {t} pattern {k}");
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn twin_color_and_sampling() {
+    if !has_avx2() {
+        return;
+    }
+    let mut rng = Rng(99);
+    for n in (0..90).chain([223, 224, 640, 641]) {
+        // RGB → YCbCr, including the extreme corners of the cube.
+        let mut rgb = rng.bytes(3 * n);
+        for (i, v) in rgb.iter_mut().enumerate().take(3 * n.min(8)) {
+            *v = if ((i / 3) >> (i % 3)) & 1 == 1 {
+                255
+            } else {
+                0
+            };
+        }
+        let (mut y0, mut b0, mut r0) = (vec![0; n], vec![0; n], vec![0; n]);
+        let (mut y1, mut b1, mut r1) = (vec![0; n], vec![0; n], vec![0; n]);
+        color::rgb_to_ycc_row_scalar(&rgb, &mut y0, &mut b0, &mut r0);
+        unsafe { color::avx2::rgb_to_ycc_row(&rgb, &mut y1, &mut b1, &mut r1) };
+        assert_eq!((&y0, &b0, &r0), (&y1, &b1, &r1), "rgb_to_ycc n={n}");
+
+        // YCbCr → RGB (random components, including out-of-gamut combinations).
+        let (y, cb, cr) = (rng.bytes(n), rng.bytes(n), rng.bytes(n));
+        let (mut o0, mut o1) = (vec![0u8; 3 * n], vec![0u8; 3 * n]);
+        color::ycc_to_rgb_row_scalar(&y, &cb, &cr, &mut o0);
+        unsafe { color::avx2::ycc_to_rgb_row(&y, &cb, &cr, &mut o1) };
+        assert_eq!(o0, o1, "ycc_to_rgb n={n}");
+
+        // Downsampling (`n` outputs from 2n inputs).
+        let (a, b) = (rng.bytes(2 * n), rng.bytes(2 * n));
+        let (mut d0, mut d1) = (vec![0u8; n], vec![0u8; n]);
+        sample::downsample_row_scalar(&a, &b, &mut d0);
+        unsafe { sample::avx2::downsample_row(&a, &b, &mut d1) };
+        assert_eq!(d0, d1, "downsample n={n}");
+
+        // Fancy upsampling of n column sums into 2n − (0 or 1) outputs.
+        if n >= 1 {
+            let (near, far) = (rng.bytes(n), rng.bytes(n));
+            let (mut c0, mut c1) = (vec![0i16; n + 40], vec![0i16; n + 40]);
+            sample::colsum_scalar(&near, &far, n, &mut c0);
+            unsafe { sample::avx2::colsum(&near, &far, n, &mut c1) };
+            assert_eq!(c0[..n + 2], c1[..n + 2], "colsum n={n}");
+            for w in [2 * n - 1, 2 * n] {
+                let (mut u0, mut u1) = (vec![0u8; w], vec![0u8; w]);
+                sample::fancy_h_scalar(&c0[..n + 2], &mut u0);
+                unsafe { sample::avx2::fancy_h(&c0[..n + 2], &mut u1) };
+                assert_eq!(u0, u1, "fancy_h n={n} w={w}");
+            }
+        }
+    }
+}

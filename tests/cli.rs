@@ -1,0 +1,316 @@
+//! The `imgcorrupt` binary: list, corrupt, bench, and its error paths (exit code ≠ 0, a message
+//! naming the problem, no partial output file).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imgcorrupt"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run imgcorrupt")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh temporary directory for one test.
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("imgcorrupt-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn photo() -> PathBuf {
+    common::root().join("photos/fruits_160x120.png")
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn list_prints_catalogue_in_order() {
+    let o = run(&["list"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 19);
+    assert!(
+        lines[0].starts_with("gaussian_noise")
+            && lines[0].contains("common")
+            && lines[0].contains("noise")
+    );
+    assert!(lines[18].starts_with("saturate") && lines[18].contains("validation"));
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let expected: Vec<&str> = imgcorrupt::Corruption::all().map(|c| c.name()).collect();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn corrupt_numpy_mode_reproduces_the_reference_file() {
+    let dir = tmpdir("numpy");
+    // fixtures/reference/index.json: fruits_160x120 is photo 3, shot_noise index 1, severity 2
+    let e = common::entries()
+        .into_iter()
+        .find(|e| e.photo == "fruits_160x120" && e.corruption == "shot_noise" && e.severity == 2)
+        .unwrap();
+    let out = dir.join("out.png");
+    let seed = e.seed.to_string();
+    let o = run(&[
+        "corrupt",
+        photo().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-c",
+        "shot_noise",
+        "-s",
+        "2",
+        "--seed",
+        &seed,
+        "--rng",
+        "numpy",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(common::load_rgb(&out).0, common::reference(&e));
+}
+
+#[test]
+fn corrupt_writes_every_output_format() {
+    let dir = tmpdir("formats");
+    for ext in ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"] {
+        let out = dir.join(format!("o.{ext}"));
+        let o = run(&[
+            "corrupt",
+            photo().to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-c",
+            "contrast",
+            "-s",
+            "3",
+        ]);
+        assert!(o.status.success(), "{ext}: {}", stderr(&o));
+        let img = image::open(&out).unwrap();
+        assert_eq!((img.width(), img.height()), (160, 120), "{ext}");
+    }
+    // only the outputs, no temporary files left behind
+    assert_eq!(files_in(&dir).len(), 7, "{:?}", files_in(&dir));
+}
+
+#[test]
+fn errors_name_the_problem_and_leave_no_file() {
+    let dir = tmpdir("errors");
+    let out = dir.join("out.png");
+    let p = photo();
+    let input = p.to_str().unwrap();
+    let o_str = out.to_str().unwrap();
+
+    let o = run(&[
+        "corrupt",
+        input,
+        "-o",
+        o_str,
+        "-c",
+        "gausian_noise",
+        "-s",
+        "3",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("did you mean `gaussian_noise`"),
+        "{}",
+        stderr(&o)
+    );
+
+    for bad in ["0", "6", "-1"] {
+        let o = run(&["corrupt", input, "-o", o_str, "-c", "contrast", "-s", bad]);
+        assert!(!o.status.success(), "severity {bad}");
+        assert!(stderr(&o).contains("severity"), "{}", stderr(&o));
+    }
+
+    let not_image = dir.join("notes.png");
+    std::fs::write(&not_image, b"this is not an image").unwrap();
+    let o = run(&[
+        "corrupt",
+        not_image.to_str().unwrap(),
+        "-o",
+        o_str,
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("notes.png"), "{}", stderr(&o));
+
+    let truncated = dir.join("truncated.png");
+    let bytes = std::fs::read(photo()).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let o = run(&[
+        "corrupt",
+        truncated.to_str().unwrap(),
+        "-o",
+        o_str,
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("truncated.png"), "{}", stderr(&o));
+
+    let missing = dir.join("missing.png");
+    let o = run(&[
+        "corrupt",
+        missing.to_str().unwrap(),
+        "-o",
+        o_str,
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("missing.png"), "{}", stderr(&o));
+
+    let unwritable = dir.join("no/such/dir/out.png");
+    let o = run(&[
+        "corrupt",
+        input,
+        "-o",
+        unwritable.to_str().unwrap(),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("out.png"), "{}", stderr(&o));
+
+    let o = run(&[
+        "corrupt",
+        input,
+        "-o",
+        dir.join("out.gif").to_str().unwrap(),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("out.gif"), "{}", stderr(&o));
+
+    let bad_preset = dir.join("preset.toml");
+    std::fs::write(
+        &bad_preset,
+        "[preset]\nname = \"x\"\n[gaussian_noise]\nsigma = [1, 2]\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "corrupt",
+        input,
+        "-o",
+        o_str,
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+        "--preset",
+        bad_preset.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("preset.toml") && stderr(&o).contains("sigma"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&[
+        "corrupt",
+        input,
+        "-o",
+        o_str,
+        "-c",
+        "shot_noise",
+        "-s",
+        "1",
+        "--rng",
+        "numpy",
+        "--seed",
+        "4294967296",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("seed"), "{}", stderr(&o));
+
+    // nothing was written by any failing call (the inputs we created are the only files)
+    assert_eq!(
+        files_in(&dir),
+        vec!["notes.png", "preset.toml", "truncated.png"]
+    );
+}
+
+#[test]
+fn preset_file_changes_the_parameters() {
+    let dir = tmpdir("preset");
+    let preset = dir.join("mine.toml");
+    std::fs::write(&preset, "[preset]\nname = \"mine\"\nextends = \"imagecorruptions\"\n[contrast]\nfactor = [1.0, 1.0, 1.0, 1.0, 1.0]\n").unwrap();
+    let out = dir.join("o.png");
+    let o = run(&[
+        "corrupt",
+        photo().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-c",
+        "contrast",
+        "-s",
+        "5",
+        "--preset",
+        preset.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // factor 1 leaves x unchanged up to the reference's truncation of v/255*255
+    let (a, _, _) = common::load_rgb(&photo());
+    let (b, _, _) = common::load_rgb(&out);
+    assert!(a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 1));
+}
+
+#[test]
+fn bench_prints_csv() {
+    let o = run(&[
+        "bench",
+        "-c",
+        "contrast,gaussian_noise",
+        "-s",
+        "1,5",
+        "--size",
+        "native",
+        "--min-ms",
+        "1",
+        "--csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "corruption,severity,width,height,ms_per_image,images"
+    );
+    assert_eq!(lines.len(), 5);
+    assert!(lines[1].starts_with("gaussian_noise,1,"));
+    let ms: f64 = lines[1].split(',').nth(4).unwrap().parse().unwrap();
+    assert!(ms > 0.0);
+}
