@@ -7,7 +7,8 @@
 //!    `coco`, `cityscapes`, `folder`, or auto-detection) and validate the annotations;
 //! 2. [`plan`]: the work items (one per source file), output paths, the shard of this process;
 //! 3. [`run`]: rayon over source images with bounded memory: decode once, produce every
-//!    requested corruption × severity cell from it, encode, write atomically, journal;
+//!    requested corruption × severity cell from it, encode ([`encode`]: JPEG byte-identical
+//!    to PIL's `save(quality=q, optimize=True)`), write atomically, journal;
 //! 4. [`manifest`]: the JSONL manifest (header + one sorted record per output), journals that
 //!    make a killed run resumable, shard parts and their merge;
 //! 5. [`verify`]: re-hash outputs against the manifest, or regenerate a sample and compare.
