@@ -16,12 +16,18 @@ use crate::error::Result;
 use crate::kernels::filter2d::{self, Kernel2d};
 use crate::kernels::gaussian::{gaussian_filter, Mode};
 use crate::kernels::motion::{self, MotionKernel};
+use crate::kernels::scratch::Buf;
 use crate::kernels::zoom;
 use crate::rng::RandomSource;
 
-/// `x_u8 / 255` in f64.
-fn to_unit_f64(src: &[u8]) -> Vec<f64> {
-    src.iter().map(|&v| v as f64 / 255.0).collect()
+/// `x_u8 / 255` in f64 (table lookup of the same correctly rounded quotients).
+fn to_unit_f64(src: &[u8]) -> Buf<f64> {
+    let lut: [f64; 256] = std::array::from_fn(|v| v as f64 / 255.0);
+    let mut out = Buf::<f64>::take(src.len());
+    for (o, &v) in out.iter_mut().zip(src) {
+        *o = lut[v as usize];
+    }
+    out
 }
 
 /// `clip(gaussian(x/255, σ, per channel, mode nearest, truncate 4), 0, 1)·255` (spec §4.17).
@@ -38,7 +44,7 @@ pub fn gaussian_blur(job: &mut Job<'_>) -> Result<()> {
         4.0,
         Mode::Nearest,
     );
-    for (d, &v) in job.dst.iter_mut().zip(&x) {
+    for (d, &v) in job.dst.iter_mut().zip(x.iter()) {
         *d = unit_to_u8(v);
     }
     Ok(())
@@ -51,9 +57,9 @@ pub fn defocus_blur(job: &mut Job<'_>) -> Result<()> {
     let (kernel, n) = filter2d::disk_kernel(p.radius[job.level], p.alias_sigma[job.level]);
     let k = Kernel2d::new(kernel.iter().map(|&v| v as f64).collect(), n, n);
     let x = to_unit_f64(job.src);
-    let mut y = vec![0f64; x.len()];
+    let mut y = Buf::<f64>::take(x.len());
     filter2d::correlate_reflect101(&x, &mut y, job.height, job.width, 3, &k);
-    for (d, &v) in job.dst.iter_mut().zip(&y) {
+    for (d, &v) in job.dst.iter_mut().zip(y.iter()) {
         *d = unit_to_u8(v);
     }
     Ok(())
@@ -65,9 +71,9 @@ pub fn motion_blur(job: &mut Job<'_>) -> Result<()> {
     let p = &job.preset.motion_blur;
     let angle = job.rng.uniform(-45.0, 45.0);
     let k = MotionKernel::new(p.radius[job.level], p.sigma[job.level], angle);
-    let mut y = vec![0f64; job.src.len()];
+    let mut y = Buf::<f64>::take(job.src.len());
     motion::motion_blur(job.src, &mut y, job.height, job.width, 3, &k);
-    for (d, &v) in job.dst.iter_mut().zip(&y) {
+    for (d, &v) in job.dst.iter_mut().zip(y.iter()) {
         *d = trunc_u8(v.clamp(0.0, 255.0));
     }
     Ok(())
@@ -98,7 +104,7 @@ pub fn zoom_blur(job: &mut Job<'_>) -> Result<()> {
     for &z in &factors {
         if z == 1.0 {
             // Exact identity: every sample has weights (1, 0) on its own pixel.
-            for (a, &v) in acc.iter_mut().zip(&x) {
+            for (a, &v) in acc.iter_mut().zip(x.iter()) {
                 *a += v;
             }
         } else {
@@ -106,87 +112,80 @@ pub fn zoom_blur(job: &mut Job<'_>) -> Result<()> {
         }
     }
     let count = (factors.len() + 1) as f32;
-    for ((d, &v), &a) in job.dst.iter_mut().zip(&x).zip(&acc) {
+    for ((d, &v), &a) in job.dst.iter_mut().zip(x.iter()).zip(acc.iter()) {
         let m = ((v + a) / count).clamp(0.0, 1.0) * 255.0f32;
         *d = m as u8;
     }
     Ok(())
 }
 
-/// Packs an RGB pixel into a `u32` so that glass_blur's copies are single word moves.
-#[inline(always)]
-fn pack(p: &[u8]) -> u32 {
-    p[0] as u32 | (p[1] as u32) << 8 | (p[2] as u32) << 16
-}
-
-/// Draws `randint[−δ, δ)` offsets. Numpy mode reproduces NumPy's masked rejection sampler
-/// (one 32-bit word per attempt); fast mode slices several attempts out of each 32-bit word
-/// (same uniform distribution, fewer words).
-struct OffsetSampler {
-    /// `2δ − 1` (NumPy's `rng`), `mask` the smallest `2^k − 1 ≥ range`.
-    range: u32,
-    mask: u32,
-    bits: u32,
-    reference: bool,
-    buf: Vec<u32>,
-    pos: usize,
-    word: u32,
-    left: u32,
-    lo: i64,
-}
-
-impl OffsetSampler {
-    fn new(delta: i64, reference: bool) -> OffsetSampler {
-        let range = (2 * delta - 1) as u32;
-        let mut mask = range;
-        for s in [1, 2, 4, 8, 16] {
-            mask |= mask >> s;
+/// Draws the `randint[−δ, δ)` offsets of one shuffle sweep in bulk, as `(dx, dy)` pairs
+/// flattened to a pixel-index displacement `dy·W + dx` per step.
+///
+/// Numpy mode reproduces NumPy's masked rejection sampler draw for draw (`v = u32 & mask`,
+/// rejected while `v > 2δ − 1`, one 32-bit word per attempt, `dx` before `dy`). Fast mode uses
+/// one byte per attempt (`v = byte & mask`, or `byte mod 2δ` below the largest multiple of
+/// `2δ` when `2δ` is not a power of two): the same uniform distribution on `−δ … δ−1`, four
+/// attempts per 32-bit word. Words are drawn in blocks, so one call must cover every draw of the
+/// corruption call (a second call would skip the unused rest of a block).
+fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32]) {
+    let n = (2 * delta) as u32; // number of values
+    let range = n - 1;
+    let mask = u32::MAX >> range.leading_zeros().min(31);
+    let mask = if range == 0 { 0 } else { mask };
+    let mut words = vec![0u32; 4096];
+    let mut pos = words.len();
+    let mut next = |rng: &mut dyn RandomSource| {
+        if pos == words.len() {
+            rng.fill_u32(&mut words);
+            pos = 0;
         }
-        OffsetSampler {
-            range,
-            mask,
-            bits: 32 - mask.leading_zeros(),
-            reference,
-            buf: vec![0u32; 1024],
-            pos: 1024,
-            word: 0,
-            left: 0,
-            lo: -delta,
-        }
-    }
-
-    #[inline(always)]
-    fn next_word(&mut self, rng: &mut dyn RandomSource) -> u32 {
-        if self.pos == self.buf.len() {
-            rng.fill_u32(&mut self.buf);
-            self.pos = 0;
-        }
-        let w = self.buf[self.pos];
-        self.pos += 1;
-        w
-    }
-
-    #[inline(always)]
-    fn draw(&mut self, rng: &mut dyn RandomSource) -> i64 {
-        if self.range == 0 {
-            return self.lo;
-        }
-        loop {
-            let v = if self.reference {
-                self.next_word(rng) & self.mask
-            } else {
-                if self.left < self.bits {
-                    self.word = self.next_word(rng);
-                    self.left = 32;
-                }
-                let v = self.word & self.mask;
-                self.word >>= self.bits;
-                self.left -= self.bits;
-                v
-            };
-            if v <= self.range {
-                return self.lo + v as i64;
+        pos += 1;
+        words[pos - 1]
+    };
+    if rng.is_reference() {
+        let mut draw = |rng: &mut dyn RandomSource| -> i64 {
+            if range == 0 {
+                return -delta; // NumPy returns `lo` without drawing
             }
+            loop {
+                let v = next(rng) & mask;
+                if v <= range {
+                    return v as i64 - delta;
+                }
+            }
+        };
+        for o in out.iter_mut() {
+            let dx = draw(rng);
+            let dy = draw(rng);
+            *o = (dy * w as i64 + dx) as i32 as u32;
+        }
+    } else {
+        let pow2 = n.is_power_of_two();
+        let limit = 256 - 256 % n; // bytes below this map uniformly by `mod n`
+        let mut word = 0u32;
+        let mut left = 0u32;
+        let mut draw = |rng: &mut dyn RandomSource| -> i64 {
+            loop {
+                if left == 0 {
+                    word = next(rng);
+                    left = 4;
+                }
+                let b = word & 0xff;
+                word >>= 8;
+                left -= 1;
+                if pow2 {
+                    return (b & (n - 1)) as i64 - delta;
+                }
+                if b < limit {
+                    return (b % n) as i64 - delta;
+                }
+            }
+        };
+        for o in out.iter_mut() {
+            let dx = draw(rng);
+            let dy = draw(rng);
+            *o = (dy * w as i64 + dx) as i32 as u32;
         }
     }
 }
@@ -197,8 +196,9 @@ impl OffsetSampler {
 /// The shuffle keeps the reference's sequential in-place semantics (Quirk 2): for each
 /// iteration, rows `H−δ … δ+1` and columns `W−δ … δ+1` in descending order, draw `dx` then `dy`
 /// from `randint[−δ, δ)` and **copy** pixel `(h+dy, w+dx)` onto `(h, w)` (the tuple "swap" of
-/// the reference is a copy for RGB arrays). Row 0 and column 0 never take part. Pixels are
-/// packed into `u32`s so each step is one word copy.
+/// the reference is a copy for RGB arrays). Row 0 and column 0 never take part. The draws of a
+/// sweep are made in bulk first (same order), then the copies run in order on pixels packed
+/// into `u32`s, so each step is one word copy.
 pub fn glass_blur(job: &mut Job<'_>) -> Result<()> {
     let p = &job.preset.glass_blur;
     let sigma = p.sigma[job.level];
@@ -208,31 +208,40 @@ pub fn glass_blur(job: &mut Job<'_>) -> Result<()> {
     let mut x = to_unit_f64(job.src);
     gaussian_filter(&mut x, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
     // np.uint8(gaussian(...) * 255): truncation, no clip (values are within [0, 1]).
-    let bytes: Vec<u8> = x.iter().map(|&v| trunc_u8(v * 255.0)).collect();
-    let mut px: Vec<u32> = bytes.chunks_exact(3).map(pack).collect();
-    let mut sampler = OffsetSampler::new(delta, job.rng.is_reference());
+    let mut px = Buf::<u32>::take(h * w);
+    for (q, v) in px.iter_mut().zip(x.chunks_exact(3)) {
+        *q = trunc_u8(v[0] * 255.0) as u32
+            | (trunc_u8(v[1] * 255.0) as u32) << 8
+            | (trunc_u8(v[2] * 255.0) as u32) << 16;
+    }
     let (hi_h, hi_w) = (h as i64 - delta, w as i64 - delta);
-    for _ in 0..iterations {
-        let mut row = hi_h;
-        while row > delta {
-            let mut col = hi_w;
-            while col > delta {
-                let dx = sampler.draw(job.rng);
-                let dy = sampler.draw(job.rng);
-                let from = ((row + dy) as usize) * w + (col + dx) as usize;
-                px[row as usize * w + col as usize] = px[from];
-                col -= 1;
+    if delta >= 1 && hi_h > delta && hi_w > delta {
+        let (rows, cols) = ((hi_h - delta) as usize, (hi_w - delta) as usize);
+        // All sweeps' draws at once: the bulk sampler buffers generator words, so the stream
+        // must not be cut between sweeps (numpy mode continues it exactly).
+        let steps = rows * cols;
+        let mut all = Buf::<u32>::take(steps * iterations as usize);
+        draw_offsets(job.rng, delta, w, &mut all);
+        for offsets in all.chunks_exact(steps) {
+            let mut k = 0;
+            for row in (delta as usize + 1..=hi_h as usize).rev() {
+                let base = row * w;
+                for col in (delta as usize + 1..=hi_w as usize).rev() {
+                    let to = base + col;
+                    px[to] = px[(to as isize + offsets[k] as i32 as isize) as usize];
+                    k += 1;
+                }
             }
-            row -= 1;
         }
     }
-    for (v, &q) in x.chunks_exact_mut(3).zip(&px) {
-        v[0] = (q & 0xff) as f64 / 255.0;
-        v[1] = ((q >> 8) & 0xff) as f64 / 255.0;
-        v[2] = (q >> 16) as f64 / 255.0;
+    let lut: [f64; 256] = std::array::from_fn(|v| v as f64 / 255.0);
+    for (v, &q) in x.chunks_exact_mut(3).zip(px.iter()) {
+        v[0] = lut[(q & 0xff) as usize];
+        v[1] = lut[((q >> 8) & 0xff) as usize];
+        v[2] = lut[(q >> 16) as usize];
     }
     gaussian_filter(&mut x, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
-    for (d, &v) in job.dst.iter_mut().zip(&x) {
+    for (d, &v) in job.dst.iter_mut().zip(x.iter()) {
         *d = unit_to_u8(v);
     }
     Ok(())
@@ -255,30 +264,34 @@ mod tests {
     }
 
     #[test]
-    fn offset_sampler_stays_in_range_and_follows_numpy() {
-        let mut a = crate::rng::NumpyRng::new(0);
-        let mut b = crate::rng::NumpyRng::new(0);
+    fn offsets_follow_numpy_and_are_uniform_in_fast_mode() {
+        let w = 1000usize;
         for delta in 1..=4i64 {
-            let mut s = OffsetSampler::new(delta, true);
-            for _ in 0..2000 {
-                assert_eq!(s.draw(&mut a), RandomSource::randint(&mut b, -delta, delta));
+            let mut a = crate::rng::NumpyRng::new(7);
+            let mut b = crate::rng::NumpyRng::new(7);
+            let mut got = vec![0u32; 3000];
+            draw_offsets(&mut a, delta, w, &mut got);
+            for &g in &got {
+                let g = g as i32 as isize;
+                let dx = RandomSource::randint(&mut b, -delta, delta);
+                let dy = RandomSource::randint(&mut b, -delta, delta);
+                assert_eq!(g, (dy * w as i64 + dx) as isize);
             }
-            // a's buffer is ahead of b: realign both streams for the next δ.
-            a = crate::rng::NumpyRng::new(delta as u32);
-            b = crate::rng::NumpyRng::new(delta as u32);
-        }
-        let mut f = crate::rng::FastRng::new(3);
-        for delta in 1..=4i64 {
-            let mut s = OffsetSampler::new(delta, false);
-            let mut seen = vec![0usize; 2 * delta as usize];
-            for _ in 0..40000 {
-                let v = s.draw(&mut f);
-                assert!((-delta..delta).contains(&v));
-                seen[(v + delta) as usize] += 1;
+            let mut f = crate::rng::FastRng::new(3);
+            let mut got = vec![0u32; 40000];
+            draw_offsets(&mut f, delta, w, &mut got);
+            let n = 2 * delta as usize;
+            let mut seen = vec![0usize; n * n];
+            for &g in &got {
+                let g = g as i32;
+                let dy = (g as i64 + delta * w as i64 + delta).div_euclid(w as i64) - delta;
+                let dx = g as i64 - dy * w as i64;
+                assert!((-delta..delta).contains(&dx) && (-delta..delta).contains(&dy));
+                seen[((dy + delta) as usize) * n + (dx + delta) as usize] += 1;
             }
-            let expect = 40000.0 / (2 * delta) as f64;
-            for n in seen {
-                assert!((n as f64 - expect).abs() < 5.0 * expect.sqrt(), "δ {delta}");
+            let expect = 40000.0 / (n * n) as f64;
+            for c in seen {
+                assert!((c as f64 - expect).abs() < 5.0 * expect.sqrt(), "δ {delta}");
             }
         }
     }

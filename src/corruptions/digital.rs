@@ -98,18 +98,27 @@ pub fn elastic_transform(job: &mut Job<'_>) -> Result<()> {
     let (h, w) = (job.height, job.width);
     let (sigma_r, sigma_c) = (h as f64 * p.sigma_scale, w as f64 * p.sigma_scale);
     let amp = h as f64 * p.amplitude_scale;
-    let img: Vec<f32> = job.src.iter().map(|&v| v as f32 / 255.0f32).collect();
-    let mut field = vec![0f64; h * w];
-    let mut displacement = |rng: &mut dyn crate::rng::RandomSource| -> Vec<f32> {
+    use crate::kernels::scratch::Buf;
+    let lut: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0f32);
+    let mut img = Buf::<f32>::take(job.src.len());
+    for (o, &v) in img.iter_mut().zip(job.src) {
+        *o = lut[v as usize];
+    }
+    let mut field = Buf::<f64>::take(h * w);
+    let mut displacement = |rng: &mut dyn crate::rng::RandomSource| -> Buf<f32> {
         rng.fill_uniform(&mut field, -amp, amp);
         gaussian_filter(&mut field, h, w, 1, sigma_r, sigma_c, 3.0, Mode::Reflect);
-        field.iter().map(|&v| (v * alpha) as f32).collect()
+        let mut d = Buf::<f32>::take(h * w);
+        for (o, &v) in d.iter_mut().zip(field.iter()) {
+            *o = (v * alpha) as f32;
+        }
+        d
     };
     let dx = displacement(job.rng);
     let dy = displacement(job.rng);
-    let mut out = vec![0f32; img.len()];
+    let mut out = Buf::<f32>::take(img.len());
     map_coords::remap_reflect(&img, h, w, 3, &dy, &dx, &mut out);
-    for (d, &v) in job.dst.iter_mut().zip(&out) {
+    for (d, &v) in job.dst.iter_mut().zip(out.iter()) {
         *d = (v.clamp(0.0, 1.0) * 255.0f32) as u8;
     }
     Ok(())

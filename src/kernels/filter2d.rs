@@ -16,6 +16,7 @@
 //! is the same code compiled with AVX2 (bit-identical to the scalar twin).
 
 use crate::kernels::cpu::{isa, Isa};
+use crate::kernels::scratch::Buf;
 
 /// `borderInterpolate(i, n, BORDER_REFLECT_101)`: `c b | a b c | b a`; `n = 1` maps to 0.
 #[inline]
@@ -182,7 +183,7 @@ fn correlate_impl(src: &[f64], dst: &mut [f64], h: usize, w: usize, c: usize, k:
     let prow = pw * c;
     let row_len = w * c;
     // Horizontally padded copy of every source row.
-    let mut padded = vec![0f64; h * prow];
+    let mut padded = Buf::<f64>::take(h * prow);
     for y in 0..h {
         for p in 0..pw {
             let sx = reflect101(p as isize - ax as isize, w);

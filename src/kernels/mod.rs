@@ -13,4 +13,5 @@ pub mod map_coords;
 pub mod motion;
 pub mod noise_table;
 pub mod resample;
+pub mod scratch;
 pub mod zoom;
