@@ -11,11 +11,12 @@
 //! pixel to shuffle when `H ≤ 2δ` or `W ≤ 2δ` (only the two Gaussian blurs remain), and
 //! motion_blur drops the taps whose offset reaches the image size (Quirk 9).
 
-use crate::corruptions::{trunc_u8, unit_to_u8, Job};
+use crate::corruptions::{trunc_u8, Job};
 use crate::error::Result;
 use crate::kernels::filter2d::{self, Kernel2d};
 use crate::kernels::gaussian::{gaussian_filter, Mode};
 use crate::kernels::motion::{self, MotionKernel};
+use crate::kernels::quantise;
 use crate::kernels::scratch::Buf;
 use crate::kernels::zoom;
 use crate::rng::RandomSource;
@@ -44,9 +45,7 @@ pub fn gaussian_blur(job: &mut Job<'_>) -> Result<()> {
         4.0,
         Mode::Nearest,
     );
-    for (d, &v) in job.dst.iter_mut().zip(x.iter()) {
-        *d = unit_to_u8(v);
-    }
+    quantise::unit_f64(&x, job.dst);
     Ok(())
 }
 
@@ -59,9 +58,7 @@ pub fn defocus_blur(job: &mut Job<'_>) -> Result<()> {
     let x = to_unit_f64(job.src);
     let mut y = Buf::<f64>::take(x.len());
     filter2d::correlate_reflect101(&x, &mut y, job.height, job.width, 3, &k);
-    for (d, &v) in job.dst.iter_mut().zip(y.iter()) {
-        *d = unit_to_u8(v);
-    }
+    quantise::unit_f64(&y, job.dst);
     Ok(())
 }
 
@@ -73,9 +70,7 @@ pub fn motion_blur(job: &mut Job<'_>) -> Result<()> {
     let k = MotionKernel::new(p.radius[job.level], p.sigma[job.level], angle);
     let mut y = Buf::<f64>::take(job.src.len());
     motion::motion_blur(job.src, &mut y, job.height, job.width, 3, &k);
-    for (d, &v) in job.dst.iter_mut().zip(y.iter()) {
-        *d = trunc_u8(v.clamp(0.0, 255.0));
-    }
+    quantise::clip255_f64(&y, job.dst);
     Ok(())
 }
 
@@ -112,10 +107,10 @@ pub fn zoom_blur(job: &mut Job<'_>) -> Result<()> {
         }
     }
     let count = (factors.len() + 1) as f32;
-    for ((d, &v), &a) in job.dst.iter_mut().zip(x.iter()).zip(acc.iter()) {
-        let m = ((v + a) / count).clamp(0.0, 1.0) * 255.0f32;
-        *d = m as u8;
+    for (a, &v) in acc.iter_mut().zip(x.iter()) {
+        *a = (v + *a) / count;
     }
+    quantise::unit_f32(&acc, job.dst);
     Ok(())
 }
 
@@ -241,9 +236,7 @@ pub fn glass_blur(job: &mut Job<'_>) -> Result<()> {
         v[2] = lut[(q >> 16) as usize];
     }
     gaussian_filter(&mut x, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
-    for (d, &v) in job.dst.iter_mut().zip(x.iter()) {
-        *d = unit_to_u8(v);
-    }
+    quantise::unit_f64(&x, job.dst);
     Ok(())
 }
 

@@ -118,8 +118,6 @@ pub fn elastic_transform(job: &mut Job<'_>) -> Result<()> {
     let dy = displacement(job.rng);
     let mut out = Buf::<f32>::take(img.len());
     map_coords::remap_reflect(&img, h, w, 3, &dy, &dx, &mut out);
-    for (d, &v) in job.dst.iter_mut().zip(out.iter()) {
-        *d = (v.clamp(0.0, 1.0) * 255.0f32) as u8;
-    }
+    crate::kernels::quantise::unit_f32(&out, job.dst);
     Ok(())
 }

@@ -182,31 +182,52 @@ pub unsafe fn filter_rows_avx2<T: Sample>(
     rows_impl(src, dst, h, row_len, w, mode)
 }
 
+/// Elements per register block (4 AVX2 vectors of f64): each block's accumulators stay in
+/// registers across all taps.
+const BLOCK: usize = 16;
+
 #[inline(always)]
 fn rows_impl<T: Sample>(src: &[T], dst: &mut [T], h: usize, row_len: usize, w: &[f64], mode: Mode) {
     assert!(w.len() % 2 == 1 && src.len() >= h * row_len && dst.len() >= h * row_len);
     let r = w.len() / 2;
-    let mut acc = vec![0f64; row_len];
-    let row = |i: isize| {
-        let k = extend_index(i, h, mode);
-        &src[k * row_len..(k + 1) * row_len]
-    };
+    // Source rows of each tap for the current output row: centre, then (up, down) for l = r..1.
+    let mut rows: Vec<(usize, usize, f64)> = Vec::with_capacity(r);
+    let full = row_len / BLOCK * BLOCK;
     for i in 0..h {
-        let centre = &src[i * row_len..(i + 1) * row_len];
-        let w0 = w[r];
-        for (a, &x) in acc.iter_mut().zip(centre) {
-            *a = x.to_f64() * w0;
-        }
+        rows.clear();
         for l in (1..=r).rev() {
-            let up = row(i as isize - l as isize);
-            let down = row(i as isize + l as isize);
-            let wl = w[r - l];
-            for ((a, &u), &d) in acc.iter_mut().zip(up).zip(down) {
-                *a += (u.to_f64() + d.to_f64()) * wl;
-            }
+            let up = extend_index(i as isize - l as isize, h, mode) * row_len;
+            let down = extend_index(i as isize + l as isize, h, mode) * row_len;
+            rows.push((up, down, w[r - l]));
         }
-        for (o, &a) in dst[i * row_len..(i + 1) * row_len].iter_mut().zip(&acc) {
-            *o = T::from_f64(a);
+        let centre = i * row_len;
+        let w0 = w[r];
+        let out = &mut dst[i * row_len..(i + 1) * row_len];
+        let mut e0 = 0;
+        while e0 < full {
+            let mut acc = [0f64; BLOCK];
+            let cv = &src[centre + e0..centre + e0 + BLOCK];
+            for k in 0..BLOCK {
+                acc[k] = cv[k].to_f64() * w0;
+            }
+            for &(up, down, wl) in &rows {
+                let u = &src[up + e0..up + e0 + BLOCK];
+                let d = &src[down + e0..down + e0 + BLOCK];
+                for k in 0..BLOCK {
+                    acc[k] += (u[k].to_f64() + d[k].to_f64()) * wl;
+                }
+            }
+            for k in 0..BLOCK {
+                out[e0 + k] = T::from_f64(acc[k]);
+            }
+            e0 += BLOCK;
+        }
+        for e in full..row_len {
+            let mut a = src[centre + e].to_f64() * w0;
+            for &(up, down, wl) in &rows {
+                a += (src[up + e].to_f64() + src[down + e].to_f64()) * wl;
+            }
+            out[e] = T::from_f64(a);
         }
     }
 }
@@ -276,9 +297,10 @@ fn cols_impl<T: Sample>(
     assert!(wt.len() % 2 == 1 && src.len() >= h * w * c && dst.len() >= h * w * c);
     let r = wt.len() / 2;
     let row_len = w * c;
-    // Padded line: r extended pixels on each side.
-    let mut line = vec![0f64; (w + 2 * r) * c];
-    let mut acc = vec![0f64; row_len];
+    // Padded line: r extended pixels on each side, plus BLOCK spare values.
+    let mut line = vec![0f64; (w + 2 * r) * c + BLOCK];
+    let nblocks = row_len.div_ceil(BLOCK);
+    let mut acc_row = vec![0f64; nblocks * BLOCK];
     for i in 0..h {
         let s = &src[i * row_len..(i + 1) * row_len];
         // Middle: a straight converting copy; only the 2r border pixels need the mode rule.
@@ -292,19 +314,24 @@ fn cols_impl<T: Sample>(
             }
         }
         let w0 = wt[r];
-        let centre = &line[r * c..r * c + row_len];
-        for (a, &x) in acc.iter_mut().zip(centre) {
-            *a = x * w0;
-        }
-        for l in (1..=r).rev() {
-            let left = &line[(r - l) * c..(r - l) * c + row_len];
-            let right = &line[(r + l) * c..(r + l) * c + row_len];
-            let wl = wt[r - l];
-            for ((a, &u), &d) in acc.iter_mut().zip(left).zip(right) {
-                *a += (u + d) * wl;
+        for b in 0..nblocks {
+            let e0 = b * BLOCK;
+            let mut acc = [0f64; BLOCK];
+            let cv = &line[e0 + r * c..e0 + r * c + BLOCK];
+            for k in 0..BLOCK {
+                acc[k] = cv[k] * w0;
             }
+            for l in (1..=r).rev() {
+                let wl = wt[r - l];
+                let u = &line[e0 + (r - l) * c..e0 + (r - l) * c + BLOCK];
+                let d = &line[e0 + (r + l) * c..e0 + (r + l) * c + BLOCK];
+                for k in 0..BLOCK {
+                    acc[k] += (u[k] + d[k]) * wl;
+                }
+            }
+            acc_row[e0..e0 + BLOCK].copy_from_slice(&acc);
         }
-        for (o, &a) in dst[i * row_len..(i + 1) * row_len].iter_mut().zip(&acc) {
+        for (o, &a) in dst[i * row_len..(i + 1) * row_len].iter_mut().zip(&acc_row) {
             *o = T::from_f64(a);
         }
     }

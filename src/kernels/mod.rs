@@ -12,6 +12,7 @@ pub mod jpeg;
 pub mod map_coords;
 pub mod motion;
 pub mod noise_table;
+pub mod quantise;
 pub mod resample;
 pub mod scratch;
 pub mod zoom;
