@@ -12,21 +12,24 @@ use crate::kernels::cpu::{isa, Isa};
 fn q64(v: f64) -> u8 {
     let v = if v > 0.0 { v } else { 0.0 }; // NaN -> 0
     let v = if v < 1.0 { v } else { 1.0 };
-    (v * 255.0) as i32 as u8
+    // SAFETY: v·255 is finite and within [0, 255] here (NaN was mapped to 0 above).
+    unsafe { (v * 255.0).to_int_unchecked::<i32>() as u8 }
 }
 
 #[inline(always)]
 fn q32(v: f32) -> u8 {
     let v = if v > 0.0 { v } else { 0.0 };
     let v = if v < 1.0 { v } else { 1.0 };
-    (v * 255.0f32) as i32 as u8
+    // SAFETY: as above, the product is within [0, 255].
+    unsafe { (v * 255.0f32).to_int_unchecked::<i32>() as u8 }
 }
 
 #[inline(always)]
 fn q255(v: f64) -> u8 {
     let v = if v > 0.0 { v } else { 0.0 };
     let v = if v < 255.0 { v } else { 255.0 };
-    v as i32 as u8
+    // SAFETY: v is within [0, 255].
+    unsafe { v.to_int_unchecked::<i32>() as u8 }
 }
 
 macro_rules! bulk {
