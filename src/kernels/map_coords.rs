@@ -93,18 +93,26 @@ pub fn remap_reflect(
     assert!(img.len() >= h * w * c && out.len() >= h * w * c);
     assert!(dy.len() >= h * w && dx.len() >= h * w);
     for r in 0..h {
-        for col in 0..w {
-            let p = r * w + col;
-            let (r0, r1, a0, a1) = axis_taps(r as f64 + dy[p] as f64, h);
-            let (c0, c1, b0, b1) = axis_taps(col as f64 + dx[p] as f64, w);
-            let (i00, i01) = ((r0 * w + c0) * c, (r0 * w + c1) * c);
-            let (i10, i11) = ((r1 * w + c0) * c, (r1 * w + c1) * c);
+        let (dyr, dxr) = (&dy[r * w..(r + 1) * w], &dx[r * w..(r + 1) * w]);
+        let orow = &mut out[r * w * c..(r + 1) * w * c];
+        for (col, ((&ddy, &ddx), o)) in dyr
+            .iter()
+            .zip(dxr)
+            .zip(orow.chunks_exact_mut(c))
+            .enumerate()
+        {
+            let (r0, r1, a0, a1) = axis_taps(r as f64 + ddy as f64, h);
+            let (c0, c1, b0, b1) = axis_taps(col as f64 + ddx as f64, w);
+            let p00 = &img[(r0 * w + c0) * c..(r0 * w + c0) * c + c];
+            let p01 = &img[(r0 * w + c1) * c..(r0 * w + c1) * c + c];
+            let p10 = &img[(r1 * w + c0) * c..(r1 * w + c0) * c + c];
+            let p11 = &img[(r1 * w + c1) * c..(r1 * w + c1) * c + c];
             for ch in 0..c {
-                let t = img[i00 + ch] as f64 * a0 * b0
-                    + img[i01 + ch] as f64 * a0 * b1
-                    + img[i10 + ch] as f64 * a1 * b0
-                    + img[i11 + ch] as f64 * a1 * b1;
-                out[p * c + ch] = t as f32;
+                let t = p00[ch] as f64 * a0 * b0
+                    + p01[ch] as f64 * a0 * b1
+                    + p10[ch] as f64 * a1 * b0
+                    + p11[ch] as f64 * a1 * b1;
+                o[ch] = t as f32;
             }
         }
     }

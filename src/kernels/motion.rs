@@ -157,33 +157,54 @@ fn motion_impl<T: Texel>(
         .map(|&(_, dx)| dx.unsigned_abs() as usize)
         .max()
         .unwrap_or(0);
-    let prow = (w + 2 * pad) * c;
+    // BLOCK spare values at the end of each padded row let the last register block run over.
+    let prow = (w + 2 * pad) * c + BLOCK;
     let mut padded = Buf::<f64>::take(h * prow);
     for y in 0..h {
         let s = &src[y * row_len..(y + 1) * row_len];
         let p = &mut padded[y * prow..(y + 1) * prow];
-        for x in 0..w + 2 * pad {
+        for (d, &v) in p[pad * c..pad * c + row_len].iter_mut().zip(s) {
+            *d = v.to_f64();
+        }
+        for x in (0..pad).chain(w + pad..w + 2 * pad) {
             let sx = (x as isize - pad as isize).clamp(0, w as isize - 1) as usize;
             for ch in 0..c {
                 p[x * c + ch] = s[sx * c + ch].to_f64();
             }
         }
+        p[(w + 2 * pad) * c..].iter_mut().for_each(|v| *v = 0.0);
     }
+    let nblocks = row_len.div_ceil(BLOCK);
+    // Per tap: (offset of the source row start within `padded` for this output row, weight).
+    let mut tap_rows: Vec<(usize, f64)> = Vec::with_capacity(taps);
     for y in 0..h {
-        let acc = &mut dst[y * row_len..(y + 1) * row_len];
-        acc.iter_mut().for_each(|a| *a = 0.0);
+        tap_rows.clear();
         for i in 0..taps {
             let (dy, dx) = k.offsets[i];
-            let wi = k.weights[i];
             let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
             let start = ((pad as i64 - dx) as usize) * c;
-            let s = &padded[sy * prow + start..sy * prow + start + row_len];
-            for (a, &v) in acc.iter_mut().zip(s) {
-                *a += wi * v;
+            tap_rows.push((sy * prow + start, k.weights[i]));
+        }
+        let out = &mut dst[y * row_len..(y + 1) * row_len];
+        for b in 0..nblocks {
+            let e0 = b * BLOCK;
+            // Accumulators start at 0 and taps are added in order, as the reference's
+            // `blurred = blurred + k_i · shifted_i`.
+            let mut acc = [0f64; BLOCK];
+            for &(base, wi) in &tap_rows {
+                let s = &padded[base + e0..base + e0 + BLOCK];
+                for j in 0..BLOCK {
+                    acc[j] += wi * s[j];
+                }
             }
+            let n = BLOCK.min(row_len - e0);
+            out[e0..e0 + n].copy_from_slice(&acc[..n]);
         }
     }
 }
+
+/// Elements per register block (4 AVX2 vectors of f64).
+const BLOCK: usize = 16;
 
 #[cfg(test)]
 mod tests {
