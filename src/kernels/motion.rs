@@ -1,7 +1,8 @@
 //! Line motion blur of imagecorruptions (`_motion_blur`, spec P4), for `H × W × C` images
 //! (motion_blur) and `H × W` layers (snow).
 //!
-//! * Weights: one-sided half-Gaussian `exp(-i²/(2σ²)) / (√(2π)·σ)` for `i = 0..n`,
+//! * Weights: one-sided half-Gaussian `exp(-i²/(2σ²)) / (√(2π)·σ)` (NumPy's exp,
+//!   [`numpy_exp`]) for `i = 0..n`,
 //!   `n = 2·radius + 1`, divided by their NumPy (pairwise) sum ([`MotionKernel::new`]).
 //! * Tap `i` samples the pixel at row offset `-dy_i` and column offset `-dx_i` with
 //!   `dy_i = -ceil(i·n·sinθ/h - 0.5)`, `dx_i = -ceil(i·n·cosθ/h - 0.5)` (`h = hypot`), and edge
@@ -15,7 +16,7 @@
 //! variant is the same code compiled with AVX2 (bit-identical to the scalar twin).
 
 use crate::kernels::cpu::{isa, Isa};
-use crate::kernels::gaussian::numpy_sum;
+use crate::kernels::gaussian::{numpy_exp, numpy_sum};
 use crate::kernels::scratch::Buf;
 
 /// Weights and offsets of one motion-blur call.
@@ -35,7 +36,7 @@ impl MotionKernel {
         let norm = (2.0 * std::f64::consts::PI).sqrt() * sigma;
         let two_s2 = 2.0 * (sigma * sigma);
         let k: Vec<f64> = (0..n)
-            .map(|i| (-((i * i) as f64) / two_s2).exp() / norm)
+            .map(|i| numpy_exp(-((i * i) as f64) / two_s2) / norm)
             .collect();
         let z = numpy_sum(&k);
         let weights = k.iter().map(|&v| v / z).collect();
