@@ -14,7 +14,7 @@
 use crate::corruptions::{trunc_u8, Job};
 use crate::error::Result;
 use crate::kernels::filter2d::{self, Kernel2d};
-use crate::kernels::gaussian::{gaussian_filter, Mode};
+use crate::kernels::gaussian::{gaussian_filter_streamed, Mode};
 use crate::kernels::motion::{self, MotionKernel};
 use crate::kernels::quantise;
 use crate::kernels::scratch::Buf;
@@ -34,19 +34,31 @@ fn to_unit_f64(src: &[u8]) -> Buf<f64> {
 /// `clip(gaussian(x/255, σ, per channel, mode nearest, truncate 4), 0, 1)·255` (spec §4.17).
 pub fn gaussian_blur(job: &mut Job<'_>) -> Result<()> {
     let sigma = job.preset.gaussian_blur.sigma[job.level];
-    let mut x = to_unit_f64(job.src);
-    gaussian_filter(
-        &mut x,
-        job.height,
-        job.width,
+    let (h, w) = (job.height, job.width);
+    let row_len = w * 3;
+    let lut = unit_lut();
+    let (src, dst) = (job.src, &mut *job.dst);
+    gaussian_filter_streamed(
+        h,
+        w,
         3,
         sigma,
         sigma,
         4.0,
         Mode::Nearest,
+        |k, out| {
+            for (o, &v) in out.iter_mut().zip(&src[k * row_len..(k + 1) * row_len]) {
+                *o = lut[v as usize];
+            }
+        },
+        |i, row| quantise::unit_f64(row, &mut dst[i * row_len..(i + 1) * row_len]),
     );
-    quantise::unit_f64(&x, job.dst);
     Ok(())
+}
+
+/// `v / 255` in f64 for every byte value (the reference's correctly rounded quotients).
+fn unit_lut() -> [f64; 256] {
+    std::array::from_fn(|v| v as f64 / 255.0)
 }
 
 /// Per-channel `filter2D(x/255, disk(radius, alias σ))` with reflect-101 borders (spec §4.4,
@@ -200,15 +212,32 @@ pub fn glass_blur(job: &mut Job<'_>) -> Result<()> {
     let delta = p.max_delta[job.level] as i64;
     let iterations = p.iterations[job.level];
     let (h, w) = (job.height, job.width);
-    let mut x = to_unit_f64(job.src);
-    gaussian_filter(&mut x, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
-    // np.uint8(gaussian(...) * 255): truncation, no clip (values are within [0, 1]).
+    let row_len = w * 3;
+    let lut = unit_lut();
+    let src = job.src;
     let mut px = Buf::<u32>::take(h * w);
-    for (q, v) in px.iter_mut().zip(x.chunks_exact(3)) {
-        *q = trunc_u8(v[0] * 255.0) as u32
-            | (trunc_u8(v[1] * 255.0) as u32) << 8
-            | (trunc_u8(v[2] * 255.0) as u32) << 16;
-    }
+    // np.uint8(gaussian(x/255, σ) * 255): truncation, no clip (values are within [0, 1]).
+    gaussian_filter_streamed(
+        h,
+        w,
+        3,
+        sigma,
+        sigma,
+        4.0,
+        Mode::Nearest,
+        |k, out| {
+            for (o, &v) in out.iter_mut().zip(&src[k * row_len..(k + 1) * row_len]) {
+                *o = lut[v as usize];
+            }
+        },
+        |i, row| {
+            for (q, v) in px[i * w..(i + 1) * w].iter_mut().zip(row.chunks_exact(3)) {
+                *q = trunc_u8(v[0] * 255.0) as u32
+                    | (trunc_u8(v[1] * 255.0) as u32) << 8
+                    | (trunc_u8(v[2] * 255.0) as u32) << 16;
+            }
+        },
+    );
     let (hi_h, hi_w) = (h as i64 - delta, w as i64 - delta);
     if delta >= 1 && hi_h > delta && hi_w > delta {
         let (rows, cols) = ((hi_h - delta) as usize, (hi_w - delta) as usize);
@@ -229,14 +258,24 @@ pub fn glass_blur(job: &mut Job<'_>) -> Result<()> {
             }
         }
     }
-    let lut: [f64; 256] = std::array::from_fn(|v| v as f64 / 255.0);
-    for (v, &q) in x.chunks_exact_mut(3).zip(px.iter()) {
-        v[0] = lut[(q & 0xff) as usize];
-        v[1] = lut[((q >> 8) & 0xff) as usize];
-        v[2] = lut[(q >> 16) as usize];
-    }
-    gaussian_filter(&mut x, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
-    quantise::unit_f64(&x, job.dst);
+    let dst = &mut *job.dst;
+    gaussian_filter_streamed(
+        h,
+        w,
+        3,
+        sigma,
+        sigma,
+        4.0,
+        Mode::Nearest,
+        |k, out| {
+            for (o, &q) in out.chunks_exact_mut(3).zip(&px[k * w..(k + 1) * w]) {
+                o[0] = lut[(q & 0xff) as usize];
+                o[1] = lut[((q >> 8) & 0xff) as usize];
+                o[2] = lut[(q >> 16) as usize];
+            }
+        },
+        |i, row| quantise::unit_f64(row, &mut dst[i * row_len..(i + 1) * row_len]),
+    );
     Ok(())
 }
 

@@ -440,6 +440,180 @@ pub fn gaussian_filter<T: Sample>(
     }
 }
 
+/// Streaming f64 `gaussian_filter` of an `h × w × c` image (σ per axis, channels independent),
+/// bit-identical to [`gaussian_filter`] on f64 data but without image-sized temporaries:
+/// `load_row(k, out)` provides source row `k` as f64 (called about once per row), each output
+/// row is filtered vertically from a ring of `2r+1` source rows, then horizontally, and handed
+/// to `store_row(i, row)`. Memory traffic is one read of the source and one write of the
+/// result (e.g. the u8 image), which matters once the f64 image outgrows the caches.
+#[allow(clippy::too_many_arguments)]
+pub fn gaussian_filter_streamed(
+    h: usize,
+    w: usize,
+    c: usize,
+    sigma_rows: f64,
+    sigma_cols: f64,
+    truncate: f64,
+    mode: Mode,
+    mut load_row: impl FnMut(usize, &mut [f64]),
+    mut store_row: impl FnMut(usize, &[f64]),
+) {
+    let k0 = kernel1d(sigma_rows, truncate);
+    let k1 = kernel1d(sigma_cols, truncate);
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe {
+            streamed_avx2(h, w, c, &k0, &k1, mode, &mut load_row, &mut store_row);
+        }
+        return;
+    }
+    streamed_impl(h, w, c, &k0, &k1, mode, &mut load_row, &mut store_row)
+}
+
+/// Scalar twin of [`gaussian_filter_streamed`] (kernels given explicitly).
+#[allow(clippy::too_many_arguments)]
+pub fn gaussian_filter_streamed_scalar(
+    h: usize,
+    w: usize,
+    c: usize,
+    k0: &[f64],
+    k1: &[f64],
+    mode: Mode,
+    load_row: &mut dyn FnMut(usize, &mut [f64]),
+    store_row: &mut dyn FnMut(usize, &[f64]),
+) {
+    streamed_impl(h, w, c, k0, k1, mode, load_row, store_row)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn streamed_avx2(
+    h: usize,
+    w: usize,
+    c: usize,
+    k0: &[f64],
+    k1: &[f64],
+    mode: Mode,
+    load_row: &mut dyn FnMut(usize, &mut [f64]),
+    store_row: &mut dyn FnMut(usize, &[f64]),
+) {
+    streamed_impl(h, w, c, k0, k1, mode, load_row, store_row)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn streamed_impl(
+    h: usize,
+    w: usize,
+    c: usize,
+    k0: &[f64],
+    k1: &[f64],
+    mode: Mode,
+    load_row: &mut dyn FnMut(usize, &mut [f64]),
+    store_row: &mut dyn FnMut(usize, &[f64]),
+) {
+    let row_len = w * c;
+    let r0 = k0.len() / 2;
+    let r1 = k1.len() / 2;
+    let slots = (2 * r0 + 1).min(h);
+    let mut ring = Buf::<f64>::take(slots * row_len);
+    let mut tags = vec![usize::MAX; slots];
+    // `line`: vertical result with r1 extended pixels each side and BLOCK spare values.
+    let mut line = vec![0f64; (w + 2 * r1) * c + BLOCK];
+    let nblocks = row_len.div_ceil(BLOCK);
+    let mut out = vec![0f64; nblocks * BLOCK];
+    let mut taps: Vec<(usize, usize, f64)> = Vec::with_capacity(r0);
+    for i in 0..h {
+        // Make sure every source row of this output row is in the ring (rows i−r0..i+r0 after
+        // the boundary rule form a contiguous range of at most 2r0+1 rows, or all rows).
+        let mut slot_of = |k: usize, ring: &mut [f64], tags: &mut [usize]| -> usize {
+            let sl = k % slots;
+            if tags[sl] != k {
+                load_row(k, &mut ring[sl * row_len..(sl + 1) * row_len]);
+                tags[sl] = k;
+            }
+            sl * row_len
+        };
+        let centre = slot_of(i, &mut ring, &mut tags);
+        taps.clear();
+        for l in (1..=r0).rev() {
+            let up = slot_of(
+                extend_index(i as isize - l as isize, h, mode),
+                &mut ring,
+                &mut tags,
+            );
+            let dn = slot_of(
+                extend_index(i as isize + l as isize, h, mode),
+                &mut ring,
+                &mut tags,
+            );
+            taps.push((up, dn, k0[r0 - l]));
+        }
+        // Vertical pass for row i into the middle of `line` (same operations as rows_impl).
+        let w0 = k0[r0];
+        {
+            let mid = &mut line[r1 * c..r1 * c + row_len];
+            let full = row_len / BLOCK * BLOCK;
+            let mut e0 = 0;
+            while e0 < full {
+                let mut acc = [0f64; BLOCK];
+                let cv = &ring[centre + e0..centre + e0 + BLOCK];
+                for k in 0..BLOCK {
+                    acc[k] = cv[k] * w0;
+                }
+                for &(up, dn, wl) in &taps {
+                    let u = &ring[up + e0..up + e0 + BLOCK];
+                    let d = &ring[dn + e0..dn + e0 + BLOCK];
+                    for k in 0..BLOCK {
+                        acc[k] += (u[k] + d[k]) * wl;
+                    }
+                }
+                mid[e0..e0 + BLOCK].copy_from_slice(&acc);
+                e0 += BLOCK;
+            }
+            for e in full..row_len {
+                let mut a = ring[centre + e] * w0;
+                for &(up, dn, wl) in &taps {
+                    a += (ring[up + e] + ring[dn + e]) * wl;
+                }
+                mid[e] = a;
+            }
+        }
+        if r1 == 0 {
+            store_row(i, &line[..row_len]);
+            continue;
+        }
+        // Horizontal borders of the vertical result, then the horizontal pass (cols_impl).
+        for p in (0..r1).chain(w + r1..w + 2 * r1) {
+            let k = extend_index(p as isize - r1 as isize, w, mode);
+            for ch in 0..c {
+                line[p * c + ch] = line[(r1 + k) * c + ch];
+            }
+        }
+        let w0 = k1[r1];
+        for b in 0..nblocks {
+            let e0 = b * BLOCK;
+            let mut acc = [0f64; BLOCK];
+            let cv = &line[e0 + r1 * c..e0 + r1 * c + BLOCK];
+            for k in 0..BLOCK {
+                acc[k] = cv[k] * w0;
+            }
+            for l in (1..=r1).rev() {
+                let wl = k1[r1 - l];
+                let u = &line[e0 + (r1 - l) * c..e0 + (r1 - l) * c + BLOCK];
+                let d = &line[e0 + (r1 + l) * c..e0 + (r1 + l) * c + BLOCK];
+                for k in 0..BLOCK {
+                    acc[k] += (u[k] + d[k]) * wl;
+                }
+            }
+            out[e0..e0 + BLOCK].copy_from_slice(&acc);
+        }
+        store_row(i, &out[..row_len]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -546,6 +720,45 @@ mod tests {
                     filter_cols_scalar(&src32, &mut a32, h, w, c, &k, mode);
                     filter_cols(&src32, &mut b32, h, w, c, &k, mode);
                     assert_eq!(a32, b32);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn streamed_equals_two_pass_and_simd_equals_scalar() {
+        for &(h, w, c) in &[(1, 1, 3), (5, 4, 3), (3, 30, 1), (40, 2100, 3), (37, 11, 3)] {
+            let src = ramp(h * w * c);
+            for (sr, sc) in [(0.7, 0.7), (6.0, 1.5), (2.24, 3.1)] {
+                for mode in [Mode::Nearest, Mode::Reflect] {
+                    let mut want = src.clone();
+                    gaussian_filter(&mut want, h, w, c, sr, sc, 4.0, mode);
+                    let mut got = vec![0f64; src.len()];
+                    let rl = w * c;
+                    gaussian_filter_streamed(
+                        h,
+                        w,
+                        c,
+                        sr,
+                        sc,
+                        4.0,
+                        mode,
+                        |k, o| o.copy_from_slice(&src[k * rl..(k + 1) * rl]),
+                        |i, row| got[i * rl..(i + 1) * rl].copy_from_slice(row),
+                    );
+                    assert_eq!(got, want, "{h}x{w}x{c} σ {sr},{sc} {mode:?}");
+                    let mut scalar = vec![0f64; src.len()];
+                    gaussian_filter_streamed_scalar(
+                        h,
+                        w,
+                        c,
+                        &kernel1d(sr, 4.0),
+                        &kernel1d(sc, 4.0),
+                        mode,
+                        &mut |k, o| o.copy_from_slice(&src[k * rl..(k + 1) * rl]),
+                        &mut |i, row| scalar[i * rl..(i + 1) * rl].copy_from_slice(row),
+                    );
+                    assert_eq!(scalar, want);
                 }
             }
         }
