@@ -130,10 +130,10 @@ pub fn zoom_blur(job: &mut Job<'_>) -> Result<()> {
 /// flattened to a pixel-index displacement `dy·W + dx` per step.
 ///
 /// Numpy mode reproduces NumPy's masked rejection sampler draw for draw (`v = u32 & mask`,
-/// rejected while `v > 2δ − 1`, one 32-bit word per attempt, `dx` before `dy`). Fast mode uses
-/// one byte per attempt (`v = byte & mask`, or `byte mod 2δ` below the largest multiple of
-/// `2δ` when `2δ` is not a power of two): the same uniform distribution on `−δ … δ−1`, four
-/// attempts per 32-bit word. Words are drawn in blocks, so one call must cover every draw of the
+/// rejected while `v > 2δ − 1`, one 32-bit word per attempt, `dx` before `dy`). Fast mode
+/// draws the same uniform distribution on `−δ … δ−1` more cheaply: when `2δ` is a power of two,
+/// consecutive `log2(2δ)`-bit fields of each 32-bit word; otherwise one byte per attempt
+/// (`byte mod 2δ`, rejecting bytes at or above the largest multiple of `2δ`). Words are drawn in blocks, so one call must cover every draw of the
 /// corruption call (a second call would skip the unused rest of a block).
 fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32]) {
     let n = (2 * delta) as u32; // number of values
@@ -167,8 +167,29 @@ fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32
             let dy = draw(rng);
             *o = (dy * w as i64 + dx) as i32 as u32;
         }
+    } else if n.is_power_of_two() {
+        // 2δ ∈ {2, 4, 8}: every `bits`-bit field of a word is one uniform draw; a word yields
+        // `32 / (2·bits)` whole (dx, dy) pairs (leftover bits are discarded).
+        let bits = n.trailing_zeros();
+        let per_word = (32 / (2 * bits)) as usize;
+        let m = n - 1;
+        let row = w as i64;
+        let mut chunk = [0u32; 256];
+        for block in out.chunks_mut(per_word * chunk.len()) {
+            let words = block.len().div_ceil(per_word);
+            rng.fill_u32(&mut chunk[..words]);
+            for (pairs, &wd) in block.chunks_mut(per_word).zip(&chunk[..words]) {
+                let mut v = wd;
+                for o in pairs.iter_mut() {
+                    let dx = (v & m) as i64 - delta;
+                    v >>= bits;
+                    let dy = (v & m) as i64 - delta;
+                    v >>= bits;
+                    *o = (dy * row + dx) as i32 as u32;
+                }
+            }
+        }
     } else {
-        let pow2 = n.is_power_of_two();
         let limit = 256 - 256 % n; // bytes below this map uniformly by `mod n`
         let mut word = 0u32;
         let mut left = 0u32;
@@ -181,9 +202,6 @@ fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32
                 let b = word & 0xff;
                 word >>= 8;
                 left -= 1;
-                if pow2 {
-                    return (b & (n - 1)) as i64 - delta;
-                }
                 if b < limit {
                     return (b % n) as i64 - delta;
                 }
