@@ -91,7 +91,7 @@ pub fn jpeg_compression(job: &mut Job<'_>) -> Result<()> {
 /// The constants come from the preset (`sigma_scale`, `amplitude_scale`, `alpha`); the
 /// ImageNet-C variant (affine warp first, §5.3) can be added as a preset-selected branch here.
 pub fn elastic_transform(job: &mut Job<'_>) -> Result<()> {
-    use crate::kernels::gaussian::{gaussian_filter, Mode};
+    use crate::kernels::gaussian::{gaussian_filter_streamed, Mode};
     use crate::kernels::map_coords;
     let p = &job.preset.elastic_transform;
     let alpha = p.alpha[job.level];
@@ -107,11 +107,23 @@ pub fn elastic_transform(job: &mut Job<'_>) -> Result<()> {
     let mut field = Buf::<f64>::take(h * w);
     let mut displacement = |rng: &mut dyn crate::rng::RandomSource| -> Buf<f32> {
         rng.fill_uniform(&mut field, -amp, amp);
-        gaussian_filter(&mut field, h, w, 1, sigma_r, sigma_c, 3.0, Mode::Reflect);
         let mut d = Buf::<f32>::take(h * w);
-        for (o, &v) in d.iter_mut().zip(field.iter()) {
-            *o = (v * alpha) as f32;
-        }
+        // Filtered rows go straight to `f32(v · α)` (no image-sized f64 temporaries).
+        gaussian_filter_streamed(
+            h,
+            w,
+            1,
+            sigma_r,
+            sigma_c,
+            3.0,
+            Mode::Reflect,
+            |k, out| out.copy_from_slice(&field[k * w..(k + 1) * w]),
+            |i, row| {
+                for (o, &v) in d[i * w..(i + 1) * w].iter_mut().zip(row) {
+                    *o = (v * alpha) as f32;
+                }
+            },
+        );
         d
     };
     let dx = displacement(job.rng);
