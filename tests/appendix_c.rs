@@ -42,6 +42,66 @@ const VECTORS: &[(&str, [(&str, f64); 5])] = &[
         ],
     ),
     (
+        "defocus_blur",
+        [
+            ("6d2293f8afd6", 117.475),
+            ("fbf69c2dc8ec", 117.478),
+            ("48c984527d57", 117.518),
+            ("cc3c5e5045bb", 119.049),
+            ("1b0a64d6b2eb", 118.796),
+        ],
+    ),
+    (
+        "glass_blur",
+        [
+            ("22dda554e02d", 116.469),
+            ("d06d59cf94bd", 116.741),
+            ("d24ac547528e", 116.432),
+            ("5aeb429a0e96", 117.278),
+            ("549035298642", 117.186),
+        ],
+    ),
+    (
+        "motion_blur",
+        [
+            ("8b426135d3d4", 117.720),
+            ("f8f523773597", 117.988),
+            ("d37920f3816d", 118.252),
+            ("9523061a2abe", 118.544),
+            ("27c7e0a1a5b0", 118.699),
+        ],
+    ),
+    (
+        "zoom_blur",
+        [
+            ("7afd4436b0bb", 117.701),
+            ("809afc5d687b", 117.802),
+            ("e93b04523aec", 117.912),
+            ("e2496786fef5", 118.012),
+            ("d870c9be6b7a", 118.121),
+        ],
+    ),
+    (
+        "elastic_transform",
+        [
+            ("0243f2534212", 117.551),
+            ("3a78d6668ce3", 117.540),
+            ("9b95b7643821", 117.564),
+            ("8e11ae1a4303", 117.646),
+            ("0edd6eddf66f", 117.590),
+        ],
+    ),
+    (
+        "gaussian_blur",
+        [
+            ("bd804fa12712", 117.421),
+            ("d5dc9a1f1813", 117.455),
+            ("e674516209d7", 117.388),
+            ("16200e804c95", 117.362),
+            ("bb8cf180d2c6", 117.334),
+        ],
+    ),
+    (
         "brightness",
         [
             ("db733af4a135", 141.362),
@@ -104,7 +164,13 @@ const VECTORS: &[(&str, [(&str, f64); 5])] = &[
 ];
 
 /// Cells checked on the mean only, each with the reason.
-const MEAN_ONLY: &[(&str, u8, &str)] = &[];
+const MEAN_ONLY: &[(&str, u8, &str)] = &[(
+    "motion_blur",
+    4,
+    "the spec's hash comes from HEAD on NumPy 2.4; the 1.1.2 oracle of our fixtures gives \
+     77e6a048b194 (same mean), which is what we produce: a last-bit difference in the kernel \
+     weights' exp() between the two NumPy builds",
+)];
 
 #[test]
 fn input_pattern_matches_spec() {

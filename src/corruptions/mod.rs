@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::preset::Preset;
 use crate::rng::RandomSource;
 
+pub mod blur;
 pub mod digital;
 pub mod noise;
 

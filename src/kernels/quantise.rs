@@ -1,0 +1,131 @@
+//! Bulk final quantisation `trunc(clip(v, 0, 1) · 255)` (and `trunc(clip(v, 0, 255))`) of the
+//! reference, for whole images.
+//!
+//! The scalar expressions are written so that the AVX2 build vectorises them (compare and
+//! select, multiply, truncating conversion); NaN maps to 0 as in NumPy on x86 and in
+//! [`crate::corruptions`]'s scalar helpers. The AVX2 variants are the same code compiled with
+//! AVX2 and are held equal to the scalar twins by tests.
+
+use crate::kernels::cpu::{isa, Isa};
+
+#[inline(always)]
+fn q64(v: f64) -> u8 {
+    let v = if v > 0.0 { v } else { 0.0 }; // NaN -> 0
+    let v = if v < 1.0 { v } else { 1.0 };
+    // SAFETY: v·255 is finite and within [0, 255] here (NaN was mapped to 0 above).
+    unsafe { (v * 255.0).to_int_unchecked::<i32>() as u8 }
+}
+
+#[inline(always)]
+fn q32(v: f32) -> u8 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    let v = if v < 1.0 { v } else { 1.0 };
+    // SAFETY: as above, the product is within [0, 255].
+    unsafe { (v * 255.0f32).to_int_unchecked::<i32>() as u8 }
+}
+
+#[inline(always)]
+fn q255(v: f64) -> u8 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    let v = if v < 255.0 { v } else { 255.0 };
+    // SAFETY: v is within [0, 255].
+    unsafe { v.to_int_unchecked::<i32>() as u8 }
+}
+
+macro_rules! bulk {
+    ($name:ident, $scalar:ident, $avx2:ident, $t:ty, $f:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $name(src: &[$t], dst: &mut [u8]) {
+            #[cfg(target_arch = "x86_64")]
+            if isa() >= Isa::Avx2 {
+                // SAFETY: AVX2 support was checked at run time.
+                unsafe { $avx2(src, dst) };
+                return;
+            }
+            $scalar(src, dst)
+        }
+
+        /// Scalar twin.
+        pub fn $scalar(src: &[$t], dst: &mut [u8]) {
+            for (d, &v) in dst.iter_mut().zip(src) {
+                *d = $f(v);
+            }
+        }
+
+        /// AVX2 build of the scalar twin.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        pub unsafe fn $avx2(src: &[$t], dst: &mut [u8]) {
+            for (d, &v) in dst.iter_mut().zip(src) {
+                *d = $f(v);
+            }
+        }
+    };
+}
+
+bulk!(
+    unit_f64,
+    unit_f64_scalar,
+    unit_f64_avx2,
+    f64,
+    q64,
+    "`trunc(clip(v, 0, 1) · 255)` in f64 for every value."
+);
+bulk!(
+    unit_f32,
+    unit_f32_scalar,
+    unit_f32_avx2,
+    f32,
+    q32,
+    "`trunc(clip(v, 0, 1) · 255)` in f32 (f32 multiply, as NumPy on float32 arrays)."
+);
+bulk!(
+    clip255_f64,
+    clip255_f64_scalar,
+    clip255_f64_avx2,
+    f64,
+    q255,
+    "`trunc(clip(v, 0, 255))` in f64 (motion_blur works on the 0–255 scale)."
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simd_equals_scalar_and_reference_helpers() {
+        let mut vals: Vec<f64> = (0..3000).map(|i| i as f64 / 2500.0 - 0.1).collect();
+        vals.extend([
+            f64::NAN,
+            -0.0,
+            1.0,
+            1.0 - 1e-16,
+            254.99999 / 255.0,
+            f64::INFINITY,
+        ]);
+        let (mut a, mut b) = (vec![0u8; vals.len()], vec![0u8; vals.len()]);
+        unit_f64_scalar(&vals, &mut a);
+        unit_f64(&vals, &mut b);
+        assert_eq!(a, b);
+        for (&v, &q) in vals.iter().zip(&a) {
+            assert_eq!(q, crate::corruptions::unit_to_u8(v));
+        }
+        let v32: Vec<f32> = vals.iter().map(|&v| v as f32).collect();
+        unit_f32_scalar(&v32, &mut a);
+        unit_f32(&v32, &mut b);
+        assert_eq!(a, b);
+        for (&v, &q) in v32.iter().zip(&a) {
+            assert_eq!(q, (v.clamp(0.0, 1.0) * 255.0f32) as u8);
+        }
+        let big: Vec<f64> = vals.iter().map(|&v| v * 300.0).collect();
+        clip255_f64_scalar(&big, &mut a);
+        clip255_f64(&big, &mut b);
+        assert_eq!(a, b);
+        for (&v, &q) in big.iter().zip(&a) {
+            assert_eq!(q, v.clamp(0.0, 255.0) as u8);
+        }
+    }
+}
