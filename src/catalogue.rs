@@ -131,7 +131,7 @@ pub static CATALOGUE: [Entry; 19] = [
     entry!(ZoomBlur, "zoom_blur", Common, Blur, None),
     entry!(Snow, "snow", Common, Weather, None),
     entry!(Frost, "frost", Common, Weather, None),
-    entry!(Fog, "fog", Common, Weather, None),
+    entry!(Fog, "fog", Common, Weather, Some(corruptions::weather::fog)),
     entry!(
         Brightness,
         "brightness",

@@ -10,6 +10,7 @@ use crate::rng::RandomSource;
 
 pub mod digital;
 pub mod noise;
+pub mod weather;
 
 /// One corruption call: an RGB8 source, an RGB8 destination of the same size, the parameters of
 /// the chosen severity and the generator.

@@ -6,4 +6,5 @@ pub mod cpu;
 pub mod hsv;
 pub mod jpeg;
 pub mod noise_table;
+pub mod plasma;
 pub mod resample;
