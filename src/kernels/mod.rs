@@ -1,10 +1,17 @@
 //! Kernels shared by all corruptions: CPU dispatch, colour conversion, resampling, JPEG, noise
-//! sampling tables. Each hand-vectorised kernel sits next to its plain scalar twin, and tests hold
-//! the two equal; the public entry point picks one at run time with [`cpu::isa`].
+//! sampling tables, and the blur primitives of spec P1–P5 and P12 (Gaussian filter, 2-D
+//! correlation and disk kernel, line motion blur, clipped zoom, bilinear `map_coordinates`).
+//! Each hand-vectorised kernel sits next to its plain scalar twin, and tests hold the two equal;
+//! the public entry point picks one at run time with [`cpu::isa`].
 
 pub mod cpu;
+pub mod filter2d;
+pub mod gaussian;
 pub mod hsv;
 pub mod jpeg;
+pub mod map_coords;
+pub mod motion;
 pub mod noise_table;
 pub mod plasma;
 pub mod resample;
+pub mod zoom;
