@@ -163,7 +163,13 @@ pub static CATALOGUE: [Entry; 19] = [
         Some(corruptions::noise::speckle_noise)
     ),
     entry!(GaussianBlur, "gaussian_blur", Validation, Blur, None),
-    entry!(Spatter, "spatter", Validation, Weather, None),
+    entry!(
+        Spatter,
+        "spatter",
+        Validation,
+        Weather,
+        Some(corruptions::weather::spatter)
+    ),
     entry!(
         Saturate,
         "saturate",

@@ -4,7 +4,9 @@ use std::cell::RefCell;
 
 use crate::corruptions::{unit_to_u8, Job};
 use crate::error::Result;
-use crate::kernels::plasma;
+use crate::kernels::gaussian::{gaussian_filter, Mode};
+use crate::kernels::{opencv, plasma};
+use crate::preset::SpatterKind;
 
 thread_local! {
     /// Fast-mode fog field (`H×W` raw plasma values), reused per thread.
@@ -83,4 +85,97 @@ fn clamp_255_to_u8(v: f32) -> u8 {
     let v = if v < 255.0 { v } else { 255.0 };
     // SAFETY: v is in [0, 255] (NaN was mapped to 0 above), so the conversion is in range.
     unsafe { v.to_int_unchecked::<i32>() as u8 }
+}
+
+/// Spatter (spec §4.18): a liquid layer `L = gaussian(N(μ, σ), blur σ)` with values below the
+/// threshold zeroed (the only random draws: `H·W` normals), then
+///
+/// * water (severities 1–3): OpenCV edge/distance pipeline on `L8 = trunc_u8(255·L)`
+///   (Canny → distance transform → min(·, 20) → 3×3 blur → equalizeHist → emboss filter →
+///   3×3 blur, all in [`opencv`]), mask `M = L8·D / max(L8·D) · k`, and
+///   `clip(x + M·(175, 238, 238)/255, 0, 1)` in f32. Quirk 10: when `max(L8·D) = 0` (no
+///   liquid at all, e.g. on tiny images) the reference divides 0 by 0 and the whole output is
+///   black; this is reproduced.
+/// * mud (severities 4–5): `m = gaussian(f32(L > t), mud σ)`, `m < 0.8 → 0`, and
+///   `clip(x·(1 − m) + (63, 42, 20)/255·m, 0, 1)`.
+///
+/// `x = f32(v) / 255` in f32 as the reference. Both RNG modes share everything but the draws.
+pub fn spatter(job: &mut Job<'_>) -> Result<()> {
+    let p = &job.preset.spatter;
+    let lvl = job.level;
+    let (w, h) = (job.width, job.height);
+    let n = w * h;
+    let threshold = p.threshold[lvl];
+    let mut layer = vec![0f64; n];
+    job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
+    let sigma = p.blur_sigma[lvl];
+    gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
+    for v in &mut layer {
+        if *v < threshold {
+            *v = 0.0;
+        }
+    }
+    let (src, dst) = (job.src, &mut *job.dst);
+    match p.kind[lvl] {
+        SpatterKind::Water => {
+            // astype(uint8) of a double: C conversion, i.e. truncation modulo 256 on x86
+            let l8: Vec<u8> = layer.iter().map(|&v| (v * 255.0) as i64 as u8).collect();
+            let mut a = vec![0u8; n];
+            let mut b = vec![0u8; n];
+            opencv::canny_l1(&l8, w, h, 50, 150, &mut a);
+            for e in &mut a {
+                *e = 255 - *e;
+            }
+            let mut dist = vec![0f32; n];
+            opencv::distance_transform_l2_5(&a, w, h, &mut dist);
+            for d in &mut dist {
+                *d = d.min(20.0); // THRESH_TRUNC at 20
+            }
+            let mut blurred = vec![0f32; n];
+            opencv::box3_f32(&dist, w, h, &mut blurred);
+            for (o, &d) in a.iter_mut().zip(&blurred) {
+                *o = d as u8;
+            }
+            opencv::equalize_hist(&a, &mut b);
+            opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
+            opencv::box3_u8(&a, w, h, &mut b);
+            // M = L8·D in f32 (exact: at most 255·255), normalised by its maximum, times k.
+            let mut mask: Vec<f32> = l8
+                .iter()
+                .zip(&b)
+                .map(|(&l, &d)| l as f32 * d as f32)
+                .collect();
+            let max = mask.iter().fold(0f32, |a, &b| a.max(b));
+            let k = p.intensity[lvl] as f32;
+            for v in &mut mask {
+                *v = (*v / max) * k; // 0/0 = NaN when there is no liquid (Quirk 10)
+            }
+            let colour = [175.0f64, 238.0, 238.0].map(|c| (c / 255.0) as f32);
+            for ((s, d), &m) in src.chunks_exact(3).zip(dst.chunks_exact_mut(3)).zip(&mask) {
+                for ch in 0..3 {
+                    let x = s[ch] as f32 / 255.0;
+                    let y = (x + m * colour[ch]).clamp(0.0, 1.0);
+                    d[ch] = (y * 255.0) as u8; // NaN → 0 as np.uint8 on x86
+                }
+            }
+        }
+        SpatterKind::Mud => {
+            let mut mask: Vec<f32> = layer
+                .iter()
+                .map(|&v| if v > threshold { 1.0 } else { 0.0 })
+                .collect();
+            let s = p.intensity[lvl];
+            gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
+            let colour = [63.0f64, 42.0, 20.0].map(|c| c / 255.0);
+            for ((s, d), &m) in src.chunks_exact(3).zip(dst.chunks_exact_mut(3)).zip(&mask) {
+                let m = if m < 0.8 { 0.0 } else { m };
+                let keep = 1.0f32 - m;
+                for ch in 0..3 {
+                    let x = (s[ch] as f32 / 255.0) * keep;
+                    d[ch] = unit_to_u8(x as f64 + colour[ch] * m as f64);
+                }
+            }
+        }
+    }
+    Ok(())
 }

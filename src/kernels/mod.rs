@@ -12,6 +12,7 @@ pub mod jpeg;
 pub mod map_coords;
 pub mod motion;
 pub mod noise_table;
+pub mod opencv;
 pub mod plasma;
 pub mod resample;
 pub mod zoom;

@@ -1,0 +1,408 @@
+//! Ports of the OpenCV calls in spatter's water branch (spec P13), single-channel only:
+//! `Canny(img, 50, 150)` (L1 gradient, 3×3 Sobel), `distanceTransform(img, DIST_L2, 5)`,
+//! `blur(img, (3, 3))` on f32 and u8, `equalizeHist` and `filter2D(u8, CV_8U, int kernel)`.
+//!
+//! Each function documents the OpenCV semantics it reproduces; the unit tests compare all of
+//! them with outputs of OpenCV 4.11 (`scripts/make_opencv_vectors.py`, stored in
+//! `src/kernels/testdata/opencv_vectors.txt`). Borders follow OpenCV: Sobel uses
+//! `BORDER_REPLICATE`, the box and 2-D filters `BORDER_REFLECT_101` (`c b | a b c | b a`).
+
+/// `BORDER_REFLECT_101` index (`n ≥ 1`; with `n = 1` every index maps to 0).
+#[inline]
+fn reflect101(i: isize, n: usize) -> usize {
+    let n = n as isize;
+    if n == 1 {
+        return 0;
+    }
+    let period = 2 * n - 2;
+    let mut m = i.rem_euclid(period);
+    if m >= n {
+        m = period - m;
+    }
+    m as usize
+}
+
+/// `tan(22.5°)` in Canny's 15-bit fixed point: `(int)(0.41421356·2¹⁵ + 0.5)`.
+const CANNY_TG22: i64 = 13573;
+/// Canny's fixed-point shift.
+const CANNY_SHIFT: u32 = 15;
+
+/// OpenCV `Canny(src, low, high)` with `apertureSize = 3`, `L2gradient = false`: edges are 255,
+/// the rest 0.
+///
+/// 1. Gradients: 3×3 Sobel (`[-1 0 1; -2 0 2; -1 0 1]` and its transpose) with
+///    `BORDER_REPLICATE`, exact in integers (OpenCV's `CV_16S`).
+/// 2. Magnitude `|dx| + |dy|`; outside the image the magnitude is 0.
+/// 3. Non-maximum suppression of pixels with magnitude `> low`, in four direction bins decided
+///    in fixed point: with `x = |dx|`, `y = |dy|·2¹⁵`, `t = x·13573`: `y < t` → horizontal
+///    (`m > left && m ≥ right`); `y > t + x·2¹⁶` → vertical (`m > up && m ≥ down`); else
+///    diagonal along the sign of `dx·dy` (`m > both`, strict).
+/// 4. Hysteresis: survivors with magnitude `> high` seed a flood fill through 8-connected
+///    survivors (magnitude `> low`).
+pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut [u8]) {
+    assert!(src.len() >= w * h && edges.len() >= w * h);
+    let (low, high) = (low as i64, high as i64);
+    // Gradients, replicate border.
+    let mut dx = vec![0i32; w * h];
+    let mut dy = vec![0i32; w * h];
+    for r in 0..h {
+        let up = &src[r.saturating_sub(1) * w..][..w];
+        let mid = &src[r * w..][..w];
+        let down = &src[(r + 1).min(h - 1) * w..][..w];
+        for c in 0..w {
+            let (l, rr) = (c.saturating_sub(1), (c + 1).min(w - 1));
+            let p = |row: &[u8], i: usize| row[i] as i32;
+            dx[r * w + c] =
+                (p(up, rr) - p(up, l)) + 2 * (p(mid, rr) - p(mid, l)) + (p(down, rr) - p(down, l));
+            dy[r * w + c] =
+                (p(down, l) - p(up, l)) + 2 * (p(down, c) - p(up, c)) + (p(down, rr) - p(up, rr));
+        }
+    }
+    // Magnitudes with a one-pixel zero frame; map with a one-pixel "not an edge" frame.
+    let pw = w + 2;
+    let mut mag = vec![0i64; pw * (h + 2)];
+    for r in 0..h {
+        for c in 0..w {
+            mag[(r + 1) * pw + c + 1] = (dx[r * w + c].abs() + dy[r * w + c].abs()) as i64;
+        }
+    }
+    // 0: may be an edge, 1: not an edge, 2: edge.
+    let mut map = vec![1u8; pw * (h + 2)];
+    let mut stack: Vec<usize> = Vec::new();
+    for r in 0..h {
+        for c in 0..w {
+            let p = (r + 1) * pw + c + 1;
+            let m = mag[p];
+            if m <= low {
+                continue;
+            }
+            let xs = dx[r * w + c] as i64;
+            let ys = dy[r * w + c] as i64;
+            let x = xs.abs();
+            let y = ys.abs() << CANNY_SHIFT;
+            let tg22x = x * CANNY_TG22;
+            let is_max = if y < tg22x {
+                m > mag[p - 1] && m >= mag[p + 1]
+            } else {
+                let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+                if y > tg67x {
+                    m > mag[p - pw] && m >= mag[p + pw]
+                } else {
+                    // (xs ^ ys) < 0: the gradient points along the anti-diagonal.
+                    if (xs ^ ys) < 0 {
+                        m > mag[p - pw + 1] && m > mag[p + pw - 1]
+                    } else {
+                        m > mag[p - pw - 1] && m > mag[p + pw + 1]
+                    }
+                }
+            };
+            if is_max {
+                if m > high {
+                    map[p] = 2;
+                    stack.push(p);
+                } else {
+                    map[p] = 0;
+                }
+            }
+        }
+    }
+    while let Some(p) = stack.pop() {
+        for q in [
+            p - 1,
+            p + 1,
+            p - pw - 1,
+            p - pw,
+            p - pw + 1,
+            p + pw - 1,
+            p + pw,
+            p + pw + 1,
+        ] {
+            if map[q] == 0 {
+                map[q] = 2;
+                stack.push(q);
+            }
+        }
+    }
+    for r in 0..h {
+        for c in 0..w {
+            edges[r * w + c] = if map[(r + 1) * pw + c + 1] == 2 {
+                255
+            } else {
+                0
+            };
+        }
+    }
+}
+
+/// Chamfer weights of `DIST_L2` with the 5×5 mask: axial, diagonal, knight move.
+const CHAMFER: [f32; 3] = [1.0, 1.4, 2.1969];
+
+/// OpenCV `distanceTransform(src, DIST_L2, 5)` as the opencv-python 4.11 build computes it:
+/// distance of every non-zero pixel to the nearest zero pixel by the two-pass 5×5 chamfer with
+/// weights 1 (axial), 1.4 (diagonal) and 2.1969 (knight move), each candidate `d(q) + w` formed
+/// in **f32** (the Intel IPP path of the wheel; OpenCV's own fallback uses 16-bit fixed point
+/// and gives e.g. 2.79998779 instead of f32 2.8). Outside the image, and everywhere when the
+/// image has no zero pixel, the distance is `f32::MAX`.
+///
+/// Forward pass (rows top-down, columns left-right): neighbours (−2,±1), (−1,±2) knight,
+/// (−1,±1) diagonal, (−1,0) and (0,−1) axial. Backward pass (bottom-up, right-left): the mirror
+/// images. Each pixel keeps the minimum of its value and its candidates.
+pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32]) {
+    assert!(src.len() >= w * h && dist.len() >= w * h);
+    let [hv, diag, long] = CHAMFER;
+    const B: usize = 2;
+    let step = w + 2 * B;
+    let mut t = vec![f32::MAX; step * (h + 2 * B)];
+    // forward pass: neighbours above and to the left
+    for r in 0..h {
+        let row = (r + B) * step + B;
+        for c in 0..w {
+            let p = row + c;
+            t[p] = if src[r * w + c] == 0 {
+                0.0
+            } else {
+                let cands = [
+                    t[p - 2 * step - 1] + long,
+                    t[p - 2 * step + 1] + long,
+                    t[p - step - 2] + long,
+                    t[p - step - 1] + diag,
+                    t[p - step] + hv,
+                    t[p - step + 1] + diag,
+                    t[p - step + 2] + long,
+                    t[p - 1] + hv,
+                ];
+                cands.into_iter().fold(f32::MAX, f32::min)
+            };
+        }
+    }
+    // backward pass: neighbours below and to the right
+    for r in (0..h).rev() {
+        let row = (r + B) * step + B;
+        for c in (0..w).rev() {
+            let p = row + c;
+            let cands = [
+                t[p + 2 * step + 1] + long,
+                t[p + 2 * step - 1] + long,
+                t[p + step + 2] + long,
+                t[p + step + 1] + diag,
+                t[p + step] + hv,
+                t[p + step - 1] + diag,
+                t[p + step - 2] + long,
+                t[p + 1] + hv,
+            ];
+            let t0 = cands.into_iter().fold(t[p], f32::min);
+            t[p] = t0;
+            dist[r * w + c] = t0;
+        }
+    }
+}
+
+/// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`): the 3×3 sum, formed in f64
+/// (OpenCV's box filter accumulates f32 input in f64), times `1/9` (f64), rounded to f32.
+pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    assert!(src.len() >= w * h && dst.len() >= w * h);
+    let scale = 1.0f64 / 9.0;
+    let mut rows = vec![0f64; w * h];
+    for r in 0..h {
+        for c in 0..w {
+            let s = &src[r * w..(r + 1) * w];
+            let (l, rr) = (reflect101(c as isize - 1, w), reflect101(c as isize + 1, w));
+            rows[r * w + c] = (s[l] as f64 + s[c] as f64) + s[rr] as f64;
+        }
+    }
+    for r in 0..h {
+        let (u, d) = (reflect101(r as isize - 1, h), reflect101(r as isize + 1, h));
+        for c in 0..w {
+            let s = (rows[u * w + c] + rows[r * w + c]) + rows[d * w + c];
+            dst[r * w + c] = (s * scale) as f32;
+        }
+    }
+}
+
+/// OpenCV `blur(src, (3, 3))` on u8 (`BORDER_REFLECT_101`): `round(sum / 9)` (a sum of nine
+/// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
+pub fn box3_u8(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    assert!(src.len() >= w * h && dst.len() >= w * h);
+    let mut rows = vec![0u32; w * h];
+    for r in 0..h {
+        let s = &src[r * w..(r + 1) * w];
+        for c in 0..w {
+            let (l, rr) = (reflect101(c as isize - 1, w), reflect101(c as isize + 1, w));
+            rows[r * w + c] = s[l] as u32 + s[c] as u32 + s[rr] as u32;
+        }
+    }
+    for r in 0..h {
+        let (u, d) = (reflect101(r as isize - 1, h), reflect101(r as isize + 1, h));
+        for c in 0..w {
+            let s = rows[u * w + c] + rows[r * w + c] + rows[d * w + c];
+            dst[r * w + c] = ((2 * s + 9) / 18) as u8;
+        }
+    }
+}
+
+/// OpenCV `equalizeHist`: histogram `h`, first non-empty bin `i0`; if every pixel is in `i0`
+/// the image becomes `i0`, else `scale = 255 / (N − h[i0])` in f32, `lut[i0] = 0` and for
+/// `j > i0` `lut[j] = rint(f32(running_sum · scale))` saturated to u8.
+pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
+    assert!(dst.len() >= src.len());
+    let mut hist = [0u32; 256];
+    for &v in src {
+        hist[v as usize] += 1;
+    }
+    let total = src.len() as u32;
+    let Some(i0) = hist.iter().position(|&c| c != 0) else {
+        return; // empty image
+    };
+    let mut lut = [0u8; 256];
+    if hist[i0] == total {
+        lut.fill(i0 as u8);
+    } else {
+        let scale = 255.0f32 / (total - hist[i0]) as f32;
+        let mut sum = 0u32;
+        for j in i0 + 1..256 {
+            sum += hist[j];
+            lut[j] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
+        }
+    }
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = lut[s as usize];
+    }
+}
+
+/// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
+/// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255.
+pub fn filter3x3_u8(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
+    assert!(src.len() >= w * h && dst.len() >= w * h);
+    for r in 0..h {
+        let rows = [
+            reflect101(r as isize - 1, h),
+            r,
+            reflect101(r as isize + 1, h),
+        ];
+        for c in 0..w {
+            let cols = [
+                reflect101(c as isize - 1, w),
+                c,
+                reflect101(c as isize + 1, w),
+            ];
+            let mut s = 0i32;
+            for (kr, &rr) in k.iter().zip(&rows) {
+                for (&kv, &cc) in kr.iter().zip(&cols) {
+                    s += kv * src[rr * w + cc] as i32;
+                }
+            }
+            dst[r * w + c] = s.clamp(0, 255) as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One array of the vector file: name, height, width, values.
+    struct Array {
+        name: String,
+        h: usize,
+        w: usize,
+        values: Vec<f64>,
+    }
+
+    /// Parse `src/kernels/testdata/opencv_vectors.txt`: blocks `name h w` followed by `h·w`
+    /// whitespace-separated numbers (f32 values printed with `repr`, exact).
+    fn vectors() -> Vec<Array> {
+        let text = include_str!("testdata/opencv_vectors.txt");
+        let mut out = Vec::new();
+        let mut tokens = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(str::split_whitespace);
+        while let Some(name) = tokens.next() {
+            let h: usize = tokens.next().unwrap().parse().unwrap();
+            let w: usize = tokens.next().unwrap().parse().unwrap();
+            let values = (0..h * w)
+                .map(|_| tokens.next().unwrap().parse::<f64>().unwrap())
+                .collect();
+            out.push(Array {
+                name: name.to_string(),
+                h,
+                w,
+                values,
+            });
+        }
+        out
+    }
+
+    fn get<'a>(v: &'a [Array], name: &str) -> &'a Array {
+        v.iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    }
+
+    fn bytes(a: &Array) -> Vec<u8> {
+        a.values.iter().map(|&v| v as u8).collect()
+    }
+
+    /// Every case of the vector file: `<case>.input` (u8) and OpenCV's result of each stage
+    /// of spatter's water branch, each stage fed with OpenCV's previous output.
+    #[test]
+    fn water_stages_match_opencv() {
+        let v = vectors();
+        let cases: Vec<&str> = v
+            .iter()
+            .filter_map(|a| a.name.strip_suffix(".input"))
+            .collect();
+        assert!(cases.len() >= 3);
+        for case in cases {
+            let input = get(&v, &format!("{case}.input"));
+            let (h, w) = (input.h, input.w);
+            let src = bytes(input);
+            let n = w * h;
+
+            let mut edges = vec![0u8; n];
+            canny_l1(&src, w, h, 50, 150, &mut edges);
+            let want = bytes(get(&v, &format!("{case}.canny")));
+            assert_eq!(edges, want, "{case}: canny");
+
+            let inv: Vec<u8> = want.iter().map(|&e| 255 - e).collect();
+            let mut dist = vec![0f32; n];
+            distance_transform_l2_5(&inv, w, h, &mut dist);
+            let want = get(&v, &format!("{case}.dist"));
+            for (i, (&a, &b)) in dist.iter().zip(&want.values).enumerate() {
+                assert_eq!(a as f64, b, "{case}: distance at {i}");
+            }
+
+            let trunc: Vec<f32> = want.values.iter().map(|&d| (d as f32).min(20.0)).collect();
+            let mut blurred = vec![0f32; n];
+            box3_f32(&trunc, w, h, &mut blurred);
+            let want = get(&v, &format!("{case}.blurf"));
+            for (i, (&a, &b)) in blurred.iter().zip(&want.values).enumerate() {
+                assert_eq!(a as f64, b, "{case}: float box blur at {i}");
+            }
+
+            let d8: Vec<u8> = want.values.iter().map(|&d| d as u8).collect();
+            let mut eq = vec![0u8; n];
+            equalize_hist(&d8, &mut eq);
+            let want = bytes(get(&v, &format!("{case}.eq")));
+            assert_eq!(eq, want, "{case}: equalizeHist");
+
+            let mut f = vec![0u8; n];
+            filter3x3_u8(&want, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut f);
+            let want = bytes(get(&v, &format!("{case}.filter")));
+            assert_eq!(f, want, "{case}: filter2D");
+
+            let mut b = vec![0u8; n];
+            box3_u8(&want, w, h, &mut b);
+            let want = bytes(get(&v, &format!("{case}.blur8")));
+            assert_eq!(b, want, "{case}: u8 box blur");
+        }
+    }
+
+    #[test]
+    fn reflect101_rule() {
+        let idx: Vec<usize> = (-3..8).map(|i| reflect101(i, 5)).collect();
+        assert_eq!(idx, [3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1]);
+        assert_eq!(reflect101(-1, 1), 0);
+        assert_eq!(reflect101(2, 2), 0);
+    }
+}
