@@ -129,7 +129,13 @@ pub static CATALOGUE: [Entry; 19] = [
     entry!(GlassBlur, "glass_blur", Common, Blur, None),
     entry!(MotionBlur, "motion_blur", Common, Blur, None),
     entry!(ZoomBlur, "zoom_blur", Common, Blur, None),
-    entry!(Snow, "snow", Common, Weather, None),
+    entry!(
+        Snow,
+        "snow",
+        Common,
+        Weather,
+        Some(corruptions::weather::snow)
+    ),
     entry!(Frost, "frost", Common, Weather, None),
     entry!(Fog, "fog", Common, Weather, Some(corruptions::weather::fog)),
     entry!(

@@ -40,6 +40,16 @@ const VECTORS: &[(&str, [(&str, f64); 5])] = &[
             ("55dda1098a5d", 120.414),
         ],
     ),
+    (
+        "snow",
+        [
+            ("afd32344bc61", 161.698),
+            ("2fba38de4cdf", 187.074),
+            ("6ec94ddac245", 186.300),
+            ("24cd4a7cca05", 198.006),
+            ("0d19740fef08", 212.809),
+        ],
+    ),
     // fog: the spec's rows are imagecorruptions HEAD (float32 plasma buffer); 1.1.2 (float64,
     // what we reproduce) gives the same bytes for s1–s3 and s5 and, at s4, different bytes
     // (hash 0e32f427832a) with the same mean 117.684, which the mean check accepts.

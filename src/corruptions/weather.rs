@@ -5,6 +5,8 @@ use std::cell::RefCell;
 use crate::corruptions::{unit_to_u8, Job};
 use crate::error::Result;
 use crate::kernels::gaussian::{gaussian_filter, Mode};
+use crate::kernels::motion::{motion_blur, MotionKernel};
+use crate::kernels::zoom::clipped_zoom;
 use crate::kernels::{opencv, plasma};
 use crate::preset::SpatterKind;
 
@@ -175,6 +177,67 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                     d[ch] = unit_to_u8(x as f64 + colour[ch] * m as f64);
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Snow (spec §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (P5,
+/// untrimmed `H'×W'`), values below the threshold zeroed and clipped to [0, 1], motion-blurred
+/// (P4) on the untrimmed layer with the angle `U(−135, −45)` (drawn after the normals), then
+/// quantised `rint_even(255·L)/255` and cropped to `H×W`. The image (f32) is lifted towards its
+/// grey `b·x + (1−b)·max(x, 1.5·gray + 0.5)` and the result is
+/// `clip(x + L + rot180(L), 0, 1)` in f64.
+///
+/// Tiny images: the zoom crop keeps at least one pixel per axis and the motion blur drops the
+/// taps that leave the layer (as the reference does), so any size ≥ 1×1 works.
+pub fn snow(job: &mut Job<'_>) -> Result<()> {
+    let p = &job.preset.snow;
+    let lvl = job.level;
+    let (w, h) = (job.width, job.height);
+    let mut layer = vec![0f64; w * h];
+    job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
+    let (mut zoomed, zh, zw) = clipped_zoom(&layer, h, w, 1, p.zoom[lvl]);
+    let threshold = p.threshold[lvl];
+    for v in &mut zoomed {
+        *v = if *v < threshold {
+            0.0
+        } else {
+            v.clamp(0.0, 1.0)
+        };
+    }
+    let angle = job.rng.uniform(-135.0, -45.0);
+    let kernel = MotionKernel::new(p.blur_radius[lvl], p.blur_sigma[lvl], angle);
+    let mut blurred = vec![0f64; zw * zh];
+    motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
+    // np.round(L·255).astype(uint8) / 255, cropped to [:H, :W]
+    let mut flakes = vec![0f64; w * h];
+    for r in 0..h {
+        for (f, &v) in flakes[r * w..(r + 1) * w]
+            .iter_mut()
+            .zip(&blurred[r * zw..r * zw + w])
+        {
+            *f = ((v * 255.0).round_ties_even() as i64 as u8) as f64 / 255.0;
+        }
+    }
+    let b = p.blend[lvl] as f32;
+    let nb = (1.0 - p.blend[lvl]) as f32;
+    let n = w * h;
+    for (i, (s, d)) in job
+        .src
+        .chunks_exact(3)
+        .zip(job.dst.chunks_exact_mut(3))
+        .enumerate()
+    {
+        let x = [s[0], s[1], s[2]].map(|v| v as f32 / 255.0);
+        // cv2.cvtColor(RGB2GRAY) on f32
+        let gray = x[0] * 0.299 + x[1] * 0.587 + x[2] * 0.114;
+        let lift = gray * 1.5 + 0.5;
+        let snow = flakes[i];
+        let snow_rot = flakes[n - 1 - i];
+        for ch in 0..3 {
+            let y = b * x[ch] + nb * x[ch].max(lift);
+            d[ch] = unit_to_u8((y as f64 + snow) + snow_rot);
         }
     }
     Ok(())
