@@ -136,7 +136,13 @@ pub static CATALOGUE: [Entry; 19] = [
         Weather,
         Some(corruptions::weather::snow)
     ),
-    entry!(Frost, "frost", Common, Weather, None),
+    entry!(
+        Frost,
+        "frost",
+        Common,
+        Weather,
+        Some(corruptions::weather::frost)
+    ),
     entry!(Fog, "fog", Common, Weather, Some(corruptions::weather::fog)),
     entry!(
         Brightness,

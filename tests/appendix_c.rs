@@ -182,3 +182,61 @@ fn test_vectors() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Appendix C frost rows, only with the reference's own frost photographs (third-party files,
+/// not in the repository: `$IMGCORRUPT_FROST_DIR` or the oracle venv's copy); skipped otherwise.
+/// OpenCV's bicubic rescale is reproduced to ±1, so cells pass on the mean (±0.05 here).
+#[test]
+fn frost_rows_with_original_textures() {
+    const FROST: [(&str, f64); 5] = [
+        ("78ef19808b5b", 170.371),
+        ("59083fd4cf17", 174.158),
+        ("7965664e2889", 175.860),
+        ("7229a95a0c0e", 170.261),
+        ("79608ef4b76c", 171.107),
+    ];
+    let dir = std::env::var_os("IMGCORRUPT_FROST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            "/work/main/.venv-reference/lib/python3.11/site-packages/imagecorruptions/frost".into()
+        });
+    if !dir.join("frost1.png").exists() {
+        eprintln!(
+            "frost_rows_with_original_textures: SKIPPED: no frost textures in {}",
+            dir.display()
+        );
+        return;
+    }
+    let textures = std::sync::Arc::new(imgcorrupt::FrostTextures::load(&dir).unwrap());
+    let img = appendix_c_image();
+    let mut failures = Vec::new();
+    for (i, (hash, want_mean)) in FROST.iter().enumerate() {
+        let mut out = vec![0u8; img.len()];
+        let settings = Settings::new(0)
+            .with_rng(RngMode::Numpy)
+            .with_frost_textures(textures.clone());
+        corrupt_buffer(
+            &img,
+            &mut out,
+            128,
+            96,
+            PixelLayout::Rgb,
+            Corruption::Frost,
+            i as u8 + 1,
+            &settings,
+        )
+        .unwrap();
+        let (got_hash, got_mean) = (sha12(&out), mean(&out));
+        eprintln!(
+            "frost s{}: {got_hash} {got_mean:.3} (reference {hash} {want_mean:.3})",
+            i + 1
+        );
+        if got_hash != *hash && (got_mean - want_mean).abs() > 0.05 {
+            failures.push(format!(
+                "frost s{}: got {got_hash} {got_mean:.3}, want {hash} {want_mean:.3}",
+                i + 1
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -5,6 +5,7 @@
 //! generator. Greyscale/alpha handling, seeding and validation happen once, in [`crate::api`].
 
 use crate::error::Result;
+use crate::kernels::frost::FrostTextures;
 use crate::preset::Preset;
 use crate::rng::RandomSource;
 
@@ -29,6 +30,11 @@ pub struct Job<'a> {
     pub preset: &'a Preset,
     /// Random source for this call (fast or NumPy-exact).
     pub rng: &'a mut dyn RandomSource,
+    /// The reference's frost photographs when the caller loaded them ([`Settings`]
+    /// `frost_textures`); `None` = procedural frost textures.
+    ///
+    /// [`Settings`]: crate::Settings
+    pub frost_textures: Option<&'a FrostTextures>,
 }
 
 /// Signature shared by all corruption functions.

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::kernels::gaussian::{gaussian_filter, Mode};
 use crate::kernels::motion::{motion_blur, MotionKernel};
 use crate::kernels::zoom::clipped_zoom;
-use crate::kernels::{opencv, plasma};
+use crate::kernels::{cubic, frost as textures, opencv, plasma};
 use crate::preset::SpatterKind;
 
 thread_local! {
@@ -239,6 +239,57 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
             let y = b * x[ch] + nb * x[ch].max(lift);
             d[ch] = unit_to_u8((y as f64 + snow) + snow_rot);
         }
+    }
+    Ok(())
+}
+
+/// Frost (spec §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost
+/// texture. Draws (both RNG modes, in this order): slot `k = randint(5)`, then the crop offsets
+/// `randint(H_T − H)`, `randint(W_T − W)`, where the texture is enlarged to
+/// `ceil(size · 1.1 · f)` with `f = 1` if it covers the image, else the factor that makes it
+/// cover it (the reference's rule).
+///
+/// * With [`crate::Settings::frost_textures`]: the reference's photo `k`, rescaled by OpenCV's
+///   `INTER_CUBIC` ([`cubic`], only the crop window is computed) — imagecorruptions' frost.
+/// * Without (default): procedural texture `k` ([`textures::procedural`]) rendered directly at
+///   the enlarged size `H_T × W_T` (cached per slot and size), same size rule and draws.
+pub fn frost(job: &mut Job<'_>) -> Result<()> {
+    let a = job.preset.frost.image_weight[job.level];
+    let b = job.preset.frost.frost_weight[job.level];
+    let (w, h) = (job.width, job.height);
+    let k = job.rng.randint(0, 5) as usize;
+    let (hf, wf) = match job.frost_textures {
+        Some(set) => (set.textures[k].height, set.textures[k].width),
+        None => textures::SLOT_SIZES[k],
+    };
+    let (hx, wx) = (h as f64, w as f64);
+    let f = match (hf >= h, wf >= w) {
+        (true, true) => 1.0,
+        (false, true) => hx / hf as f64,
+        (true, false) => wx / wf as f64,
+        (false, false) => (hx / hf as f64).max(wx / wf as f64),
+    } * 1.1;
+    let wt = (wf as f64 * f).ceil() as usize;
+    let ht = (hf as f64 * f).ceil() as usize;
+    let r0 = job.rng.randint(0, ht as i64 - h as i64) as usize;
+    let c0 = job.rng.randint(0, wt as i64 - w as i64) as usize;
+    let mut crop = vec![0u8; w * h * 3];
+    match job.frost_textures {
+        Some(set) => {
+            let t = &set.textures[k];
+            cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), &mut crop);
+        }
+        None => {
+            let t = textures::procedural(k, ht, wt);
+            for r in 0..h {
+                let s = ((r0 + r) * wt + c0) * 3;
+                crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&t.rgb[s..s + w * 3]);
+            }
+        }
+    }
+    for ((d, &x), &t) in job.dst.iter_mut().zip(job.src).zip(&crop) {
+        // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
+        *d = (a * x as f64 + b * t as f64).clamp(0.0, 255.0) as u8;
     }
     Ok(())
 }

@@ -5,7 +5,9 @@
 //! the public entry point picks one at run time with [`cpu::isa`].
 
 pub mod cpu;
+pub mod cubic;
 pub mod filter2d;
+pub mod frost;
 pub mod gaussian;
 pub mod hsv;
 pub mod jpeg;
