@@ -13,6 +13,66 @@ use crate::preset::SpatterKind;
 thread_local! {
     /// Fast-mode fog field (`H×W` raw plasma values), reused per thread.
     static FOG_FIELD: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// Image-sized work buffers, reused per thread: allocating fresh multi-megabyte buffers
+    /// per call costs page faults that take as long as the arithmetic at 640×480.
+    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+}
+
+/// Free work buffers of this thread (at most [`POOL_KEEP`] of each type are kept).
+#[derive(Default)]
+struct Pool {
+    f64s: Vec<Vec<f64>>,
+    f32s: Vec<Vec<f32>>,
+    u8s: Vec<Vec<u8>>,
+}
+
+/// Buffers of each type a thread keeps for reuse.
+const POOL_KEEP: usize = 4;
+
+/// Element types with a buffer pool.
+trait Pooled: Copy + Default + 'static {
+    fn list(pool: &mut Pool) -> &mut Vec<Vec<Self>>;
+}
+
+impl Pooled for f64 {
+    fn list(pool: &mut Pool) -> &mut Vec<Vec<f64>> {
+        &mut pool.f64s
+    }
+}
+
+impl Pooled for f32 {
+    fn list(pool: &mut Pool) -> &mut Vec<Vec<f32>> {
+        &mut pool.f32s
+    }
+}
+
+impl Pooled for u8 {
+    fn list(pool: &mut Pool) -> &mut Vec<Vec<u8>> {
+        &mut pool.u8s
+    }
+}
+
+/// A zeroed buffer of `n` values, from the pool when one is free.
+fn take<T: Pooled>(n: usize) -> Vec<T> {
+    let mut v = POOL
+        .with(|p| T::list(&mut p.borrow_mut()).pop())
+        .unwrap_or_default();
+    v.clear();
+    v.resize(n, T::default());
+    v
+}
+
+/// Return buffers to the pool.
+fn give<T: Pooled>(bufs: impl IntoIterator<Item = Vec<T>>) {
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let list = T::list(&mut p);
+        for b in bufs {
+            if list.len() < POOL_KEEP {
+                list.push(b);
+            }
+        }
+    })
 }
 
 /// Plasma-fractal fog (spec §4.10): `clip((x + a·P)·m / (m + a), 0, 1)` with `P` the
@@ -108,32 +168,32 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
     let (w, h) = (job.width, job.height);
     let n = w * h;
     let threshold = p.threshold[lvl];
-    let mut layer = vec![0f64; n];
+    let mut layer = take::<f64>(n);
     job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
     let sigma = p.blur_sigma[lvl];
     gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
-    for v in &mut layer {
-        if *v < threshold {
-            *v = 0.0;
-        }
-    }
     let (src, dst) = (job.src, &mut *job.dst);
     match p.kind[lvl] {
         SpatterKind::Water => {
-            // astype(uint8) of a double: C conversion, i.e. truncation modulo 256 on x86
-            let l8: Vec<u8> = layer.iter().map(|&v| (v * 255.0) as i64 as u8).collect();
-            let mut a = vec![0u8; n];
-            let mut b = vec![0u8; n];
+            // L[L < t] = 0, then astype(uint8) of a double: C conversion, i.e. truncation
+            // modulo 256 on x86
+            let mut l8 = take::<u8>(n);
+            for (o, &v) in l8.iter_mut().zip(&layer) {
+                let v = if v < threshold { 0.0 } else { v };
+                *o = (v * 255.0) as i64 as u8;
+            }
+            let mut a = take::<u8>(n);
+            let mut b = take::<u8>(n);
             opencv::canny_l1(&l8, w, h, 50, 150, &mut a);
-            for e in &mut a {
+            for e in a.iter_mut() {
                 *e = 255 - *e;
             }
-            let mut dist = vec![0f32; n];
+            let mut dist = take::<f32>(n);
             opencv::distance_transform_l2_5(&a, w, h, &mut dist);
-            for d in &mut dist {
-                *d = d.min(20.0); // THRESH_TRUNC at 20
+            for d in dist.iter_mut() {
+                *d = if *d > 20.0 { 20.0 } else { *d }; // THRESH_TRUNC at 20
             }
-            let mut blurred = vec![0f32; n];
+            let mut blurred = take::<f32>(n);
             opencv::box3_f32(&dist, w, h, &mut blurred);
             for (o, &d) in a.iter_mut().zip(&blurred) {
                 *o = d as u8;
@@ -142,43 +202,75 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
             opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
             opencv::box3_u8(&a, w, h, &mut b);
             // M = L8·D in f32 (exact: at most 255·255), normalised by its maximum, times k.
-            let mut mask: Vec<f32> = l8
-                .iter()
-                .zip(&b)
-                .map(|(&l, &d)| l as f32 * d as f32)
-                .collect();
-            let max = mask.iter().fold(0f32, |a, &b| a.max(b));
+            let mut mask = dist;
+            for ((m, &l), &d) in mask.iter_mut().zip(&l8).zip(&b) {
+                *m = l as f32 * d as f32;
+            }
+            let max = mask.iter().fold(0f32, |a, &b| if b > a { b } else { a });
             let k = p.intensity[lvl] as f32;
-            for v in &mut mask {
+            for v in mask.iter_mut() {
                 *v = (*v / max) * k; // 0/0 = NaN when there is no liquid (Quirk 10)
             }
             let colour = [175.0f64, 238.0, 238.0].map(|c| (c / 255.0) as f32);
-            for ((s, d), &m) in src.chunks_exact(3).zip(dst.chunks_exact_mut(3)).zip(&mask) {
-                for ch in 0..3 {
-                    let x = s[ch] as f32 / 255.0;
-                    let y = (x + m * colour[ch]).clamp(0.0, 1.0);
-                    d[ch] = (y * 255.0) as u8; // NaN → 0 as np.uint8 on x86
+            // Per value: x + m·colour[ch] in f32 (x = v/255 in f32), clipped, ·255, truncated.
+            // Rows are expanded to per-value (m, colour) runs so the loop vectorises.
+            let mut mrow = vec![0f32; 3 * w];
+            let cpat: Vec<f32> = (0..3 * w).map(|i| colour[i % 3]).collect();
+            for r in 0..h {
+                for (o, &m) in mrow.chunks_exact_mut(3).zip(&mask[r * w..(r + 1) * w]) {
+                    o.fill(m);
+                }
+                let (s, d) = (
+                    &src[r * 3 * w..(r + 1) * 3 * w],
+                    &mut dst[r * 3 * w..(r + 1) * 3 * w],
+                );
+                for (((d, &v), &m), &c) in d.iter_mut().zip(s).zip(&mrow).zip(&cpat) {
+                    let y = v as f32 / 255.0 + m * c;
+                    // clip to [0, 1] (NaN → 0, as np.uint8(NaN) on x86), ·255, truncate
+                    *d = clamp_255_to_u8(clamp01_nan0(y) * 255.0);
                 }
             }
+            give([l8, a, b]);
+            give([mask, blurred]);
         }
         SpatterKind::Mud => {
-            let mut mask: Vec<f32> = layer
-                .iter()
-                .map(|&v| if v > threshold { 1.0 } else { 0.0 })
-                .collect();
+            let mut mask = take::<f32>(n);
+            for (m, &v) in mask.iter_mut().zip(&layer) {
+                // L[L < t] = 0 first; then L > t (strict) marks mud
+                let v = if v < threshold { 0.0 } else { v };
+                *m = if v > threshold { 1.0 } else { 0.0 };
+            }
             let s = p.intensity[lvl];
             gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
             let colour = [63.0f64, 42.0, 20.0].map(|c| c / 255.0);
-            for ((s, d), &m) in src.chunks_exact(3).zip(dst.chunks_exact_mut(3)).zip(&mask) {
-                let m = if m < 0.8 { 0.0 } else { m };
-                let keep = 1.0f32 - m;
-                for ch in 0..3 {
-                    let x = (s[ch] as f32 / 255.0) * keep;
-                    d[ch] = unit_to_u8(x as f64 + colour[ch] * m as f64);
+            let (mut m3, mut keep3) = (vec![0f64; 3 * w], vec![0f32; 3 * w]);
+            let cpat: Vec<f64> = (0..3 * w).map(|i| colour[i % 3]).collect();
+            for r in 0..h {
+                for ((o, k), &m) in m3
+                    .chunks_exact_mut(3)
+                    .zip(keep3.chunks_exact_mut(3))
+                    .zip(&mask[r * w..(r + 1) * w])
+                {
+                    let m = if m < 0.8 { 0.0 } else { m };
+                    o.fill(m as f64);
+                    k.fill(1.0f32 - m);
+                }
+                let (s, d) = (
+                    &src[r * 3 * w..(r + 1) * 3 * w],
+                    &mut dst[r * 3 * w..(r + 1) * 3 * w],
+                );
+                for ((((d, &v), &m), &keep), &c) in
+                    d.iter_mut().zip(s).zip(&m3).zip(&keep3).zip(&cpat)
+                {
+                    // x·(1 − m) in f32, + colour·m in f64, clipped, ·255, truncated
+                    let x = (v as f32 / 255.0) * keep;
+                    *d = clamp_255_to_u8_f64(clamp01_f64(x as f64 + c * m) * 255.0);
                 }
             }
+            give([mask]);
         }
     }
+    give([layer]);
     Ok(())
 }
 
@@ -195,52 +287,84 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     let p = &job.preset.snow;
     let lvl = job.level;
     let (w, h) = (job.width, job.height);
-    let mut layer = vec![0f64; w * h];
+    let mut layer = take::<f64>(w * h);
     job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
     let (mut zoomed, zh, zw) = clipped_zoom(&layer, h, w, 1, p.zoom[lvl]);
     let threshold = p.threshold[lvl];
     for v in &mut zoomed {
-        *v = if *v < threshold {
-            0.0
-        } else {
-            v.clamp(0.0, 1.0)
-        };
+        let x = *v;
+        // L[L < t] = 0, then clip(L, 0, 1) (select form, vectorises)
+        let x = if x < threshold { 0.0 } else { x };
+        let x = if x > 0.0 { x } else { 0.0 };
+        *v = if x < 1.0 { x } else { 1.0 };
     }
     let angle = job.rng.uniform(-135.0, -45.0);
     let kernel = MotionKernel::new(p.blur_radius[lvl], p.blur_sigma[lvl], angle);
-    let mut blurred = vec![0f64; zw * zh];
+    let mut blurred = take::<f64>(zw * zh);
     motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
-    // np.round(L·255).astype(uint8) / 255, cropped to [:H, :W]
-    let mut flakes = vec![0f64; w * h];
+    // np.round(L·255).astype(uint8) / 255, cropped to [:H, :W]. Round half to even by the
+    // 1.5·2⁵² trick (exact for |v| < 2⁵¹; the layer is in [0, 255]).
+    const RINT: f64 = 6_755_399_441_055_744.0;
+    let mut flakes = layer; // reuse: the normals are no longer needed
     for r in 0..h {
         for (f, &v) in flakes[r * w..(r + 1) * w]
             .iter_mut()
             .zip(&blurred[r * zw..r * zw + w])
         {
-            *f = ((v * 255.0).round_ties_even() as i64 as u8) as f64 / 255.0;
+            let q = (v * 255.0 + RINT) - RINT;
+            *f = (q as i64 as u8) as f64 / 255.0;
         }
     }
     let b = p.blend[lvl] as f32;
     let nb = (1.0 - p.blend[lvl]) as f32;
     let n = w * h;
-    for (i, (s, d)) in job
-        .src
-        .chunks_exact(3)
-        .zip(job.dst.chunks_exact_mut(3))
-        .enumerate()
-    {
-        let x = [s[0], s[1], s[2]].map(|v| v as f32 / 255.0);
-        // cv2.cvtColor(RGB2GRAY) on f32
-        let gray = x[0] * 0.299 + x[1] * 0.587 + x[2] * 0.114;
-        let lift = gray * 1.5 + 0.5;
-        let snow = flakes[i];
-        let snow_rot = flakes[n - 1 - i];
-        for ch in 0..3 {
-            let y = b * x[ch] + nb * x[ch].max(lift);
-            d[ch] = unit_to_u8((y as f64 + snow) + snow_rot);
+    // Per-pixel terms expanded to per-value rows, so that the per-value loop vectorises.
+    let (mut lift3, mut snow3, mut rot3) =
+        (vec![0f32; 3 * w], vec![0f64; 3 * w], vec![0f64; 3 * w]);
+    for r in 0..h {
+        let srow = &job.src[r * 3 * w..(r + 1) * 3 * w];
+        for (c, px) in srow.chunks_exact(3).enumerate() {
+            let x = [px[0], px[1], px[2]].map(|v| v as f32 / 255.0);
+            // cv2.cvtColor(RGB2GRAY) on f32, then ·1.5 + 0.5
+            let lift = (x[0] * 0.299 + x[1] * 0.587 + x[2] * 0.114) * 1.5 + 0.5;
+            let i = r * w + c;
+            lift3[3 * c..3 * c + 3].fill(lift);
+            snow3[3 * c..3 * c + 3].fill(flakes[i]);
+            rot3[3 * c..3 * c + 3].fill(flakes[n - 1 - i]);
+        }
+        let drow = &mut job.dst[r * 3 * w..(r + 1) * 3 * w];
+        for ((((d, &v), &lift), &sn), &ro) in
+            drow.iter_mut().zip(srow).zip(&lift3).zip(&snow3).zip(&rot3)
+        {
+            let x = v as f32 / 255.0;
+            let m = if lift > x { lift } else { x };
+            let y = b * x + nb * m;
+            // clip((x + L) + rot180(L), 0, 1)·255, truncated (f64)
+            *d = clamp_255_to_u8_f64(clamp01_f64((y as f64 + sn) + ro) * 255.0);
         }
     }
+    give([flakes, blurred, zoomed]);
     Ok(())
+}
+
+/// `clip(v, 0, 1)` (NaN → 0) in select form.
+#[inline(always)]
+fn clamp01_f64(v: f64) -> f64 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    if v < 1.0 {
+        v
+    } else {
+        1.0
+    }
+}
+
+/// Truncate a value already in [0, 255] to u8 (vectorisable).
+#[inline(always)]
+fn clamp_255_to_u8_f64(v: f64) -> u8 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    let v = if v < 255.0 { v } else { 255.0 };
+    // SAFETY: v is in [0, 255].
+    unsafe { v.to_int_unchecked::<i32>() as u8 }
 }
 
 /// Frost (spec §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost
@@ -292,4 +416,16 @@ pub fn frost(job: &mut Job<'_>) -> Result<()> {
         *d = (a * x as f64 + b * t as f64).clamp(0.0, 255.0) as u8;
     }
     Ok(())
+}
+
+/// `clip(v, 0, 1)` with NaN mapped to 0 (what `np.uint8(np.clip(NaN, 0, 1) * 255)` gives on
+/// x86), written with compare-and-select so that it vectorises.
+#[inline(always)]
+fn clamp01_nan0(v: f32) -> f32 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    if v < 1.0 {
+        v
+    } else {
+        1.0
+    }
 }

@@ -23,9 +23,34 @@ fn reflect101(i: isize, n: usize) -> usize {
 }
 
 /// `tan(22.5°)` in Canny's 15-bit fixed point: `(int)(0.41421356·2¹⁵ + 0.5)`.
-const CANNY_TG22: i64 = 13573;
+const CANNY_TG22: i32 = 13573;
 /// Canny's fixed-point shift.
 const CANNY_SHIFT: u32 = 15;
+
+/// Row `r` of an `h × w` image with `pad` extra values on both sides filled by `edge`
+/// (an index map such as replicate or reflect-101), written to `out` (`w + 2·pad` values).
+#[inline]
+fn padded_row<T: Copy>(
+    src: &[T],
+    w: usize,
+    r: usize,
+    pad: usize,
+    edge: fn(isize, usize) -> usize,
+    out: &mut [T],
+) {
+    let row = &src[r * w..(r + 1) * w];
+    out[pad..pad + w].copy_from_slice(row);
+    for k in 0..pad {
+        out[pad - 1 - k] = row[edge(-1 - k as isize, w)];
+        out[pad + w + k] = row[edge((w + k) as isize, w)];
+    }
+}
+
+/// `BORDER_REPLICATE` index.
+#[inline]
+fn replicate(i: isize, n: usize) -> usize {
+    i.clamp(0, n as isize - 1) as usize
+}
 
 /// OpenCV `Canny(src, low, high)` with `apertureSize = 3`, `L2gradient = false`: edges are 255,
 /// the rest 0.
@@ -41,59 +66,59 @@ const CANNY_SHIFT: u32 = 15;
 ///    survivors (magnitude `> low`).
 pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut [u8]) {
     assert!(src.len() >= w * h && edges.len() >= w * h);
-    let (low, high) = (low as i64, high as i64);
-    // Gradients, replicate border.
+    // Gradients (replicate border) and magnitudes with a one-pixel zero frame.
+    let pw = w + 2;
     let mut dx = vec![0i32; w * h];
     let mut dy = vec![0i32; w * h];
+    let mut mag = vec![0i32; pw * (h + 2)];
+    let mut rows = [vec![0i32; pw], vec![0i32; pw], vec![0i32; pw]];
+    let mut tmp = vec![0u8; pw];
     for r in 0..h {
-        let up = &src[r.saturating_sub(1) * w..][..w];
-        let mid = &src[r * w..][..w];
-        let down = &src[(r + 1).min(h - 1) * w..][..w];
+        for (k, row) in rows.iter_mut().enumerate() {
+            let rr = replicate(r as isize + k as isize - 1, h);
+            padded_row(src, w, rr, 1, replicate, &mut tmp);
+            for (o, &v) in row.iter_mut().zip(&tmp) {
+                *o = v as i32;
+            }
+        }
+        let [up, mid, down] = &rows;
+        let (gx, gy) = (&mut dx[r * w..(r + 1) * w], &mut dy[r * w..(r + 1) * w]);
+        let m = &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
         for c in 0..w {
-            let (l, rr) = (c.saturating_sub(1), (c + 1).min(w - 1));
-            let p = |row: &[u8], i: usize| row[i] as i32;
-            dx[r * w + c] =
-                (p(up, rr) - p(up, l)) + 2 * (p(mid, rr) - p(mid, l)) + (p(down, rr) - p(down, l));
-            dy[r * w + c] =
-                (p(down, l) - p(up, l)) + 2 * (p(down, c) - p(up, c)) + (p(down, rr) - p(up, rr));
+            let x = (up[c + 2] - up[c]) + 2 * (mid[c + 2] - mid[c]) + (down[c + 2] - down[c]);
+            let y = (down[c] - up[c]) + 2 * (down[c + 1] - up[c + 1]) + (down[c + 2] - up[c + 2]);
+            gx[c] = x;
+            gy[c] = y;
+            m[c] = x.abs() + y.abs();
         }
     }
-    // Magnitudes with a one-pixel zero frame; map with a one-pixel "not an edge" frame.
-    let pw = w + 2;
-    let mut mag = vec![0i64; pw * (h + 2)];
-    for r in 0..h {
-        for c in 0..w {
-            mag[(r + 1) * pw + c + 1] = (dx[r * w + c].abs() + dy[r * w + c].abs()) as i64;
-        }
-    }
-    // 0: may be an edge, 1: not an edge, 2: edge.
+    // 0: may be an edge, 1: not an edge, 2: edge; one-pixel "not an edge" frame.
     let mut map = vec![1u8; pw * (h + 2)];
     let mut stack: Vec<usize> = Vec::new();
     for r in 0..h {
+        let base = (r + 1) * pw + 1;
         for c in 0..w {
-            let p = (r + 1) * pw + c + 1;
+            let p = base + c;
             let m = mag[p];
             if m <= low {
                 continue;
             }
-            let xs = dx[r * w + c] as i64;
-            let ys = dy[r * w + c] as i64;
-            let x = xs.abs();
-            let y = ys.abs() << CANNY_SHIFT;
-            let tg22x = x * CANNY_TG22;
+            let xs = dx[r * w + c];
+            let ys = dy[r * w + c];
+            let x = xs.abs() as i64;
+            let y = (ys.abs() as i64) << CANNY_SHIFT;
+            let tg22x = x * CANNY_TG22 as i64;
             let is_max = if y < tg22x {
                 m > mag[p - 1] && m >= mag[p + 1]
             } else {
                 let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
                 if y > tg67x {
                     m > mag[p - pw] && m >= mag[p + pw]
+                } else if (xs ^ ys) < 0 {
+                    // the gradient points along the anti-diagonal
+                    m > mag[p - pw + 1] && m > mag[p + pw - 1]
                 } else {
-                    // (xs ^ ys) < 0: the gradient points along the anti-diagonal.
-                    if (xs ^ ys) < 0 {
-                        m > mag[p - pw + 1] && m > mag[p + pw - 1]
-                    } else {
-                        m > mag[p - pw - 1] && m > mag[p + pw + 1]
-                    }
+                    m > mag[p - pw - 1] && m > mag[p + pw + 1]
                 }
             };
             if is_max {
@@ -124,18 +149,25 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
         }
     }
     for r in 0..h {
-        for c in 0..w {
-            edges[r * w + c] = if map[(r + 1) * pw + c + 1] == 2 {
-                255
-            } else {
-                0
-            };
+        let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
+        for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
+            *e = if v == 2 { 255 } else { 0 };
         }
     }
 }
 
 /// Chamfer weights of `DIST_L2` with the 5×5 mask: axial, diagonal, knight move.
 const CHAMFER: [f32; 3] = [1.0, 1.4, 2.1969];
+
+/// `min` that vectorises (no NaN occurs in the distance transform).
+#[inline(always)]
+fn fmin(a: f32, b: f32) -> f32 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
 
 /// OpenCV `distanceTransform(src, DIST_L2, 5)` as the opencv-python 4.11 build computes it:
 /// distance of every non-zero pixel to the nearest zero pixel by the two-pass 5×5 chamfer with
@@ -146,75 +178,97 @@ const CHAMFER: [f32; 3] = [1.0, 1.4, 2.1969];
 ///
 /// Forward pass (rows top-down, columns left-right): neighbours (−2,±1), (−1,±2) knight,
 /// (−1,±1) diagonal, (−1,0) and (0,−1) axial. Backward pass (bottom-up, right-left): the mirror
-/// images. Each pixel keeps the minimum of its value and its candidates.
+/// images. Each pixel keeps the minimum of its value and its candidates; since a minimum does
+/// not depend on the order of its candidates, the candidates from other rows are reduced first
+/// (a vectorisable loop) and only the same-row neighbour is chained.
 pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32]) {
     assert!(src.len() >= w * h && dist.len() >= w * h);
     let [hv, diag, long] = CHAMFER;
     const B: usize = 2;
     let step = w + 2 * B;
     let mut t = vec![f32::MAX; step * (h + 2 * B)];
+    let mut cand = vec![0f32; w];
     // forward pass: neighbours above and to the left
     for r in 0..h {
         let row = (r + B) * step + B;
+        {
+            let (above, _) = t.split_at(row);
+            let r2 = &above[row - 2 * step - B..row - 2 * step + w + B];
+            let r1 = &above[row - step - B..row - step + w + B];
+            for c in 0..w {
+                let m = fmin(r2[c + 1] + long, r2[c + 3] + long);
+                let m = fmin(m, r1[c] + long);
+                let m = fmin(m, r1[c + 1] + diag);
+                let m = fmin(m, r1[c + 2] + hv);
+                let m = fmin(m, r1[c + 3] + diag);
+                cand[c] = fmin(m, r1[c + 4] + long);
+            }
+        }
+        let s = &src[r * w..(r + 1) * w];
+        let mut left = f32::MAX;
         for c in 0..w {
-            let p = row + c;
-            t[p] = if src[r * w + c] == 0 {
+            let v = if s[c] == 0 {
                 0.0
             } else {
-                let cands = [
-                    t[p - 2 * step - 1] + long,
-                    t[p - 2 * step + 1] + long,
-                    t[p - step - 2] + long,
-                    t[p - step - 1] + diag,
-                    t[p - step] + hv,
-                    t[p - step + 1] + diag,
-                    t[p - step + 2] + long,
-                    t[p - 1] + hv,
-                ];
-                cands.into_iter().fold(f32::MAX, f32::min)
+                fmin(cand[c], left + hv)
             };
+            t[row + c] = v;
+            left = v;
         }
     }
     // backward pass: neighbours below and to the right
     for r in (0..h).rev() {
         let row = (r + B) * step + B;
+        {
+            let (upto, below) = t.split_at(row + step - B);
+            let cur = &upto[row..row + w];
+            let r1 = &below[..w + 2 * B];
+            let r2 = &below[step..step + w + 2 * B];
+            for c in 0..w {
+                let m = fmin(cur[c], r2[c + 3] + long);
+                let m = fmin(m, r2[c + 1] + long);
+                let m = fmin(m, r1[c + 4] + long);
+                let m = fmin(m, r1[c + 3] + diag);
+                let m = fmin(m, r1[c + 2] + hv);
+                let m = fmin(m, r1[c + 1] + diag);
+                cand[c] = fmin(m, r1[c] + long);
+            }
+        }
+        let mut right = t[row + w]; // the frame: f32::MAX
         for c in (0..w).rev() {
-            let p = row + c;
-            let cands = [
-                t[p + 2 * step + 1] + long,
-                t[p + 2 * step - 1] + long,
-                t[p + step + 2] + long,
-                t[p + step + 1] + diag,
-                t[p + step] + hv,
-                t[p + step - 1] + diag,
-                t[p + step - 2] + long,
-                t[p + 1] + hv,
-            ];
-            let t0 = cands.into_iter().fold(t[p], f32::min);
-            t[p] = t0;
-            dist[r * w + c] = t0;
+            let v = fmin(cand[c], right + hv);
+            t[row + c] = v;
+            dist[r * w + c] = v;
+            right = v;
         }
     }
 }
 
 /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`): the 3×3 sum, formed in f64
-/// (OpenCV's box filter accumulates f32 input in f64), times `1/9` (f64), rounded to f32.
+/// (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values here
+/// are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32.
 pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
     let scale = 1.0f64 / 9.0;
-    let mut rows = vec![0f64; w * h];
+    let mut col = vec![0f64; w + 2];
+    let mut rows = [vec![0f32; w + 2], vec![0f32; w + 2], vec![0f32; w + 2]];
     for r in 0..h {
-        for c in 0..w {
-            let s = &src[r * w..(r + 1) * w];
-            let (l, rr) = (reflect101(c as isize - 1, w), reflect101(c as isize + 1, w));
-            rows[r * w + c] = (s[l] as f64 + s[c] as f64) + s[rr] as f64;
+        for (k, row) in rows.iter_mut().enumerate() {
+            padded_row(
+                src,
+                w,
+                reflect101(r as isize + k as isize - 1, h),
+                1,
+                reflect101,
+                row,
+            );
         }
-    }
-    for r in 0..h {
-        let (u, d) = (reflect101(r as isize - 1, h), reflect101(r as isize + 1, h));
-        for c in 0..w {
-            let s = (rows[u * w + c] + rows[r * w + c]) + rows[d * w + c];
-            dst[r * w + c] = (s * scale) as f32;
+        let [a, b, c] = &rows;
+        for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
+            *o = (x as f64 + y as f64) + z as f64;
+        }
+        for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
+            *d = (((col[c] + col[c + 1]) + col[c + 2]) * scale) as f32;
         }
     }
 }
@@ -223,19 +277,27 @@ pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
 /// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
 pub fn box3_u8(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
-    let mut rows = vec![0u32; w * h];
+    let mut col = vec![0u16; w + 2];
+    let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
     for r in 0..h {
-        let s = &src[r * w..(r + 1) * w];
-        for c in 0..w {
-            let (l, rr) = (reflect101(c as isize - 1, w), reflect101(c as isize + 1, w));
-            rows[r * w + c] = s[l] as u32 + s[c] as u32 + s[rr] as u32;
+        for (k, row) in rows.iter_mut().enumerate() {
+            padded_row(
+                src,
+                w,
+                reflect101(r as isize + k as isize - 1, h),
+                1,
+                reflect101,
+                row,
+            );
         }
-    }
-    for r in 0..h {
-        let (u, d) = (reflect101(r as isize - 1, h), reflect101(r as isize + 1, h));
-        for c in 0..w {
-            let s = rows[u * w + c] + rows[r * w + c] + rows[d * w + c];
-            dst[r * w + c] = ((2 * s + 9) / 18) as u8;
+        let [a, b, c] = &rows;
+        for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
+            *o = x as u16 + y as u16 + z as u16;
+        }
+        for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
+            let s = (col[c] + col[c + 1] + col[c + 2]) as u32;
+            // round(s / 9) for s ≤ 2295: (2s + 9) / 18 via a multiply-shift (exact here)
+            *d = (((2 * s + 9) * 58255) >> 20) as u8;
         }
     }
 }
@@ -273,25 +335,28 @@ pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
 /// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255.
 pub fn filter3x3_u8(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
+    let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+    let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
     for r in 0..h {
-        let rows = [
-            reflect101(r as isize - 1, h),
-            r,
-            reflect101(r as isize + 1, h),
-        ];
+        for (i, row) in rows.iter_mut().enumerate() {
+            padded_row(
+                src,
+                w,
+                reflect101(r as isize + i as isize - 1, h),
+                1,
+                reflect101,
+                row,
+            );
+        }
+        let d = &mut dst[r * w..(r + 1) * w];
         for c in 0..w {
-            let cols = [
-                reflect101(c as isize - 1, w),
-                c,
-                reflect101(c as isize + 1, w),
-            ];
             let mut s = 0i32;
-            for (kr, &rr) in k.iter().zip(&rows) {
-                for (&kv, &cc) in kr.iter().zip(&cols) {
-                    s += kv * src[rr * w + cc] as i32;
-                }
+            for (kr, row) in kk.iter().zip(&rows) {
+                s += kr[0] as i32 * row[c] as i32
+                    + kr[1] as i32 * row[c + 1] as i32
+                    + kr[2] as i32 * row[c + 2] as i32;
             }
-            dst[r * w + c] = s.clamp(0, 255) as u8;
+            d[c] = s.clamp(0, 255) as u8;
         }
     }
 }
@@ -395,6 +460,13 @@ mod tests {
             box3_u8(&want, w, h, &mut b);
             let want = bytes(get(&v, &format!("{case}.blur8")));
             assert_eq!(b, want, "{case}: u8 box blur");
+        }
+    }
+
+    #[test]
+    fn box_rounding_by_multiply_shift_is_exact() {
+        for s in 0..=9 * 255u32 {
+            assert_eq!(((2 * s + 9) * 58255) >> 20, (2 * s + 9) / 18, "{s}");
         }
     }
 
