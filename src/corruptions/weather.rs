@@ -2,12 +2,12 @@
 
 use std::cell::RefCell;
 
-use crate::corruptions::{unit_to_u8, Job};
+use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::gaussian::{gaussian_filter, Mode};
 use crate::kernels::motion::{motion_blur, MotionKernel};
 use crate::kernels::zoom::clipped_zoom;
-use crate::kernels::{cubic, frost as textures, opencv, plasma};
+use crate::kernels::{blend, cubic, frost as textures, opencv, plasma};
 use crate::preset::SpatterKind;
 
 thread_local! {
@@ -109,9 +109,7 @@ pub fn fog(job: &mut Job<'_>) -> Result<()> {
                 }
                 let srow = &src[r * w * 3..(r + 1) * w * 3];
                 let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
-                for ((d, &s), &f) in drow.iter_mut().zip(srow).zip(&fog_row) {
-                    *d = clamp_255_to_u8(s as f32 * kf + f);
-                }
+                blend::fog_fast(srow, &fog_row, kf, drow);
             }
             Ok(())
         });
@@ -130,23 +128,11 @@ pub fn fog(job: &mut Job<'_>) -> Result<()> {
             }
             let srow = &src[r * w * 3..(r + 1) * w * 3];
             let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
-            for ((d, &s), &f) in drow.iter_mut().zip(srow).zip(&fog_row) {
-                // x += a·P, then x·m / (m + a), all in f64 as the reference.
-                *d = unit_to_u8((s as f64 / 255.0 + f) * m / denom);
-            }
+            // x += a·P, then x·m / (m + a), all in f64 as the reference.
+            blend::fog_exact(srow, &fog_row, m, denom, drow);
         }
     });
     Ok(())
-}
-
-/// `trunc(clamp(v, 0, 255))` as u8 (NaN → 0), written with compare-and-select so that loops
-/// over it vectorise (`as u8` on a float is a saturating conversion that does not).
-#[inline(always)]
-fn clamp_255_to_u8(v: f32) -> u8 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    let v = if v < 255.0 { v } else { 255.0 };
-    // SAFETY: v is in [0, 255] (NaN was mapped to 0 above), so the conversion is in range.
-    unsafe { v.to_int_unchecked::<i32>() as u8 }
 }
 
 /// Spatter (spec §4.18): a liquid layer `L = gaussian(N(μ, σ), blur σ)` with values below the
@@ -224,11 +210,8 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                     &src[r * 3 * w..(r + 1) * 3 * w],
                     &mut dst[r * 3 * w..(r + 1) * 3 * w],
                 );
-                for (((d, &v), &m), &c) in d.iter_mut().zip(s).zip(&mrow).zip(&cpat) {
-                    let y = v as f32 / 255.0 + m * c;
-                    // clip to [0, 1] (NaN → 0, as np.uint8(NaN) on x86), ·255, truncate
-                    *d = clamp_255_to_u8(clamp01_nan0(y) * 255.0);
-                }
+                // clip to [0, 1] (NaN → 0, as np.uint8(NaN) on x86), ·255, truncate
+                blend::water(s, &mrow, &cpat, d);
             }
             give([l8, a, b]);
             give([mask, blurred]);
@@ -259,13 +242,8 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                     &src[r * 3 * w..(r + 1) * 3 * w],
                     &mut dst[r * 3 * w..(r + 1) * 3 * w],
                 );
-                for ((((d, &v), &m), &keep), &c) in
-                    d.iter_mut().zip(s).zip(&m3).zip(&keep3).zip(&cpat)
-                {
-                    // x·(1 − m) in f32, + colour·m in f64, clipped, ·255, truncated
-                    let x = (v as f32 / 255.0) * keep;
-                    *d = clamp_255_to_u8_f64(clamp01_f64(x as f64 + c * m) * 255.0);
-                }
+                // x·(1 − m) in f32, + colour·m in f64, clipped, ·255, truncated
+                blend::mud(s, &m3, &keep3, &cpat, d);
             }
             give([mask]);
         }
@@ -333,38 +311,11 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
             rot3[3 * c..3 * c + 3].fill(flakes[n - 1 - i]);
         }
         let drow = &mut job.dst[r * 3 * w..(r + 1) * 3 * w];
-        for ((((d, &v), &lift), &sn), &ro) in
-            drow.iter_mut().zip(srow).zip(&lift3).zip(&snow3).zip(&rot3)
-        {
-            let x = v as f32 / 255.0;
-            let m = if lift > x { lift } else { x };
-            let y = b * x + nb * m;
-            // clip((x + L) + rot180(L), 0, 1)·255, truncated (f64)
-            *d = clamp_255_to_u8_f64(clamp01_f64((y as f64 + sn) + ro) * 255.0);
-        }
+        // y = b·x + (1−b)·max(x, lift) (f32); clip((y + L) + rot180(L), 0, 1)·255 (f64)
+        blend::snow(srow, &lift3, &snow3, &rot3, b, nb, drow);
     }
     give([flakes, blurred, zoomed]);
     Ok(())
-}
-
-/// `clip(v, 0, 1)` (NaN → 0) in select form.
-#[inline(always)]
-fn clamp01_f64(v: f64) -> f64 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    if v < 1.0 {
-        v
-    } else {
-        1.0
-    }
-}
-
-/// Truncate a value already in [0, 255] to u8 (vectorisable).
-#[inline(always)]
-fn clamp_255_to_u8_f64(v: f64) -> u8 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    let v = if v < 255.0 { v } else { 255.0 };
-    // SAFETY: v is in [0, 255].
-    unsafe { v.to_int_unchecked::<i32>() as u8 }
 }
 
 /// Frost (spec §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost
@@ -411,21 +362,7 @@ pub fn frost(job: &mut Job<'_>) -> Result<()> {
             }
         }
     }
-    for ((d, &x), &t) in job.dst.iter_mut().zip(job.src).zip(&crop) {
-        // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
-        *d = (a * x as f64 + b * t as f64).clamp(0.0, 255.0) as u8;
-    }
+    // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
+    blend::frost(job.src, &crop, a, b, job.dst);
     Ok(())
-}
-
-/// `clip(v, 0, 1)` with NaN mapped to 0 (what `np.uint8(np.clip(NaN, 0, 1) * 255)` gives on
-/// x86), written with compare-and-select so that it vectorises.
-#[inline(always)]
-fn clamp01_nan0(v: f32) -> f32 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    if v < 1.0 {
-        v
-    } else {
-        1.0
-    }
 }

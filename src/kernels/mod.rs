@@ -4,6 +4,7 @@
 //! Each hand-vectorised kernel sits next to its plain scalar twin, and tests hold the two equal;
 //! the public entry point picks one at run time with [`cpu::isa`].
 
+pub mod blend;
 pub mod cpu;
 pub mod cubic;
 pub mod filter2d;
