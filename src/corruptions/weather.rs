@@ -295,20 +295,27 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     }
     let b = p.blend[lvl] as f32;
     let nb = (1.0 - p.blend[lvl]) as f32;
-    let n = w * h;
     // Per-pixel terms expanded to per-value rows, so that the per-value loop vectorises.
     let (mut lift3, mut snow3, mut rot3) =
         (vec![0f32; 3 * w], vec![0f64; 3 * w], vec![0f64; 3 * w]);
     for r in 0..h {
         let srow = &job.src[r * 3 * w..(r + 1) * 3 * w];
-        for (c, px) in srow.chunks_exact(3).enumerate() {
+        let frow = &flakes[r * w..(r + 1) * w];
+        // rot180: pixel (r, c) takes (H−1−r, W−1−c), i.e. row H−1−r reversed
+        let rrow = flakes[(h - 1 - r) * w..(h - r) * w].iter().rev();
+        for ((((px, l3), s3), o3), (&f, &fr)) in srow
+            .chunks_exact(3)
+            .zip(lift3.chunks_exact_mut(3))
+            .zip(snow3.chunks_exact_mut(3))
+            .zip(rot3.chunks_exact_mut(3))
+            .zip(frow.iter().zip(rrow))
+        {
             let x = [px[0], px[1], px[2]].map(|v| v as f32 / 255.0);
             // cv2.cvtColor(RGB2GRAY) on f32, then ·1.5 + 0.5
             let lift = (x[0] * 0.299 + x[1] * 0.587 + x[2] * 0.114) * 1.5 + 0.5;
-            let i = r * w + c;
-            lift3[3 * c..3 * c + 3].fill(lift);
-            snow3[3 * c..3 * c + 3].fill(flakes[i]);
-            rot3[3 * c..3 * c + 3].fill(flakes[n - 1 - i]);
+            l3.fill(lift);
+            s3.fill(f);
+            o3.fill(fr);
         }
         let drow = &mut job.dst[r * 3 * w..(r + 1) * 3 * w];
         // y = b·x + (1−b)·max(x, lift) (f32); clip((y + L) + rot180(L), 0, 1)·255 (f64)

@@ -59,21 +59,16 @@ impl FrostTextures {
         let mut textures = Vec::with_capacity(6);
         for name in Self::FILES {
             let path = dir.join(name);
-            let reader = image::ImageReader::open(&path).map_err(|source| Error::Io {
+            let fail = |what: String| Error::Codec {
                 path: path.clone(),
-                source,
-            })?;
-            let img = reader
+                message: format!("cannot load frost texture ({what})"),
+            };
+            let img = image::ImageReader::open(&path)
+                .map_err(|e| fail(e.to_string()))?
                 .with_guessed_format()
-                .map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })?
+                .map_err(|e| fail(e.to_string()))?
                 .decode()
-                .map_err(|e| Error::Codec {
-                    path: path.clone(),
-                    message: format!("cannot decode frost texture: {e}"),
-                })?
+                .map_err(|e| fail(e.to_string()))?
                 .to_rgb8();
             let (w, h) = img.dimensions();
             textures.push(Texture {
