@@ -125,10 +125,34 @@ pub static CATALOGUE: [Entry; 19] = [
         Noise,
         Some(corruptions::noise::impulse_noise)
     ),
-    entry!(DefocusBlur, "defocus_blur", Common, Blur, None),
-    entry!(GlassBlur, "glass_blur", Common, Blur, None),
-    entry!(MotionBlur, "motion_blur", Common, Blur, None),
-    entry!(ZoomBlur, "zoom_blur", Common, Blur, None),
+    entry!(
+        DefocusBlur,
+        "defocus_blur",
+        Common,
+        Blur,
+        Some(corruptions::blur::defocus_blur)
+    ),
+    entry!(
+        GlassBlur,
+        "glass_blur",
+        Common,
+        Blur,
+        Some(corruptions::blur::glass_blur)
+    ),
+    entry!(
+        MotionBlur,
+        "motion_blur",
+        Common,
+        Blur,
+        Some(corruptions::blur::motion_blur)
+    ),
+    entry!(
+        ZoomBlur,
+        "zoom_blur",
+        Common,
+        Blur,
+        Some(corruptions::blur::zoom_blur)
+    ),
     entry!(
         Snow,
         "snow",
@@ -158,7 +182,13 @@ pub static CATALOGUE: [Entry; 19] = [
         Digital,
         Some(corruptions::digital::contrast)
     ),
-    entry!(ElasticTransform, "elastic_transform", Common, Digital, None),
+    entry!(
+        ElasticTransform,
+        "elastic_transform",
+        Common,
+        Digital,
+        Some(corruptions::digital::elastic_transform)
+    ),
     entry!(
         Pixelate,
         "pixelate",
@@ -174,7 +204,13 @@ pub static CATALOGUE: [Entry; 19] = [
         Noise,
         Some(corruptions::noise::speckle_noise)
     ),
-    entry!(GaussianBlur, "gaussian_blur", Validation, Blur, None),
+    entry!(
+        GaussianBlur,
+        "gaussian_blur",
+        Validation,
+        Blur,
+        Some(corruptions::blur::gaussian_blur)
+    ),
     entry!(
         Spatter,
         "spatter",

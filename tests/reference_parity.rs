@@ -167,15 +167,21 @@ parity_tests! {
     gaussian_noise => Corruption::GaussianNoise,
     shot_noise => Corruption::ShotNoise,
     impulse_noise => Corruption::ImpulseNoise,
+    defocus_blur => Corruption::DefocusBlur,
+    glass_blur => Corruption::GlassBlur,
+    motion_blur => Corruption::MotionBlur,
+    zoom_blur => Corruption::ZoomBlur,
     brightness => Corruption::Brightness,
     contrast => Corruption::Contrast,
+    elastic_transform => Corruption::ElasticTransform,
     pixelate => Corruption::Pixelate,
     // jpeg_compression => Corruption::JpegCompression,
     speckle_noise => Corruption::SpeckleNoise,
+    gaussian_blur => Corruption::GaussianBlur,
     saturate => Corruption::Saturate,
+    snow => Corruption::Snow,
     // Fog's PSNR varies by σ ≈ 1.9 dB between draws: fast mode is compared with numpy mode
     // over 24 seeds per photo.
-    snow => Corruption::Snow,
     fog => Corruption::Fog; Tol { fast: FastRef::NumpyMode { seeds: 24 }, ..DEFAULT },
     // spatter: ±2 on 99 % (issue 4); its PSNR varies by up to σ ≈ 2.5 dB between draws (mud
     // splashes are few and large), so fast mode is compared with numpy mode over 12 seeds.

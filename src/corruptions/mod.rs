@@ -9,6 +9,7 @@ use crate::kernels::frost::FrostTextures;
 use crate::preset::Preset;
 use crate::rng::RandomSource;
 
+pub mod blur;
 pub mod digital;
 pub mod noise;
 pub mod weather;

@@ -27,6 +27,7 @@
 //! (auto-vectorised, no FMA contraction in Rust) and is bit-identical to the scalar twin.
 
 use crate::kernels::cpu::{isa, Isa};
+use crate::kernels::scratch::{Buf, Pooled};
 
 /// Boundary handling of the filter (SciPy `mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +39,7 @@ pub enum Mode {
 }
 
 /// Storage types the filter works on; arithmetic is always f64 (as SciPy's line buffers).
-pub trait Sample: Copy + Default + Send + Sync + 'static {
+pub trait Sample: Copy + Default + Send + Sync + Pooled + 'static {
     /// Widen to f64.
     fn to_f64(self) -> f64;
     /// Round back into the storage type.
@@ -280,7 +281,11 @@ fn cols_impl<T: Sample>(
     let mut acc = vec![0f64; row_len];
     for i in 0..h {
         let s = &src[i * row_len..(i + 1) * row_len];
-        for p in 0..w + 2 * r {
+        // Middle: a straight converting copy; only the 2r border pixels need the mode rule.
+        for (d, &v) in line[r * c..r * c + row_len].iter_mut().zip(s) {
+            *d = v.to_f64();
+        }
+        for p in (0..r).chain(w + r..w + 2 * r) {
             let k = extend_index(p as isize - r as isize, w, mode);
             for ch in 0..c {
                 line[p * c + ch] = s[k * c + ch].to_f64();
@@ -321,16 +326,23 @@ pub fn gaussian_filter<T: Sample>(
 ) {
     let n = h * w * c;
     assert!(data.len() >= n);
-    let mut tmp = vec![T::default(); n];
     let k0 = kernel1d(sigma_rows, truncate);
-    if k0.len() > 1 {
-        filter_rows(&data[..n], &mut tmp, h, w * c, &k0, mode);
-        data[..n].copy_from_slice(&tmp);
-    }
     let k1 = kernel1d(sigma_cols, truncate);
-    if k1.len() > 1 {
-        filter_cols(&data[..n], &mut tmp, h, w, c, &k1, mode);
-        data[..n].copy_from_slice(&tmp);
+    let mut tmp = Buf::<T>::take(n);
+    match (k0.len() > 1, k1.len() > 1) {
+        (true, true) => {
+            filter_rows(&data[..n], &mut tmp, h, w * c, &k0, mode);
+            filter_cols(&tmp, &mut data[..n], h, w, c, &k1, mode);
+        }
+        (true, false) => {
+            filter_rows(&data[..n], &mut tmp, h, w * c, &k0, mode);
+            data[..n].copy_from_slice(&tmp);
+        }
+        (false, true) => {
+            filter_cols(&data[..n], &mut tmp, h, w, c, &k1, mode);
+            data[..n].copy_from_slice(&tmp);
+        }
+        (false, false) => {}
     }
 }
 

@@ -60,13 +60,23 @@ fn half_sample(i: i64, n: usize) -> usize {
 /// Neighbour indices and weights `(i0, i1, w0, w1)` of one axis for coordinate `c`.
 #[inline]
 pub fn axis_taps(c: f64, n: usize) -> (usize, usize, f64, f64) {
-    let cc = reflect_coordinate(c, n);
-    let start = cc.floor();
-    let x = cc - start;
+    let last = (n - 1) as f64;
+    // In-range coordinates (the common case) need no reflection and no index folding.
+    let cc = if (0.0..=last).contains(&c) {
+        c
+    } else {
+        reflect_coordinate(c, n)
+    };
+    // cc lies in (−1, n) here, so floor is a truncation or −1 (avoids a libm call).
+    let s = if cc >= 0.0 { cc as i64 } else { -1 };
+    let x = cc - s as f64;
     let w0 = 1.0 - x;
     let w1 = 1.0 - w0;
-    let s = start as i64;
-    (half_sample(s, n), half_sample(s + 1, n), w0, w1)
+    if s >= 0 && s + 1 < n as i64 {
+        (s as usize, s as usize + 1, w0, w1)
+    } else {
+        (half_sample(s, n), half_sample(s + 1, n), w0, w1)
+    }
 }
 
 /// `out[r, c, ch] = bilinear(img, r + dy[r, c], c + dx[r, c], ch)` for every pixel (f32 image,

@@ -18,4 +18,5 @@ pub mod noise_table;
 pub mod opencv;
 pub mod plasma;
 pub mod resample;
+pub mod scratch;
 pub mod zoom;

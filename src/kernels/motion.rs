@@ -16,6 +16,7 @@
 
 use crate::kernels::cpu::{isa, Isa};
 use crate::kernels::gaussian::numpy_sum;
+use crate::kernels::scratch::Buf;
 
 /// Weights and offsets of one motion-blur call.
 #[derive(Clone, Debug, PartialEq)]
@@ -157,7 +158,7 @@ fn motion_impl<T: Texel>(
         .max()
         .unwrap_or(0);
     let prow = (w + 2 * pad) * c;
-    let mut padded = vec![0f64; h * prow];
+    let mut padded = Buf::<f64>::take(h * prow);
     for y in 0..h {
         let s = &src[y * row_len..(y + 1) * row_len];
         let p = &mut padded[y * prow..(y + 1) * prow];

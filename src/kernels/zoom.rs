@@ -17,7 +17,9 @@
 //! SciPy-exact corner-aligned sampling is not what `fast_image_resize` (pixel-centre aligned,
 //! convolution-based) computes, so it is not used.
 
+use crate::kernels::cpu::{isa, Isa};
 use crate::kernels::gaussian::Sample;
+use crate::kernels::scratch::Buf;
 
 /// Sampling plan of one axis: crop offset and, per output index, source indices and weights.
 #[derive(Clone, Debug)]
@@ -125,17 +127,97 @@ pub fn clipped_zoom<T: Sample>(
 
 /// `acc += clipped_zoom(src, z)[:h, :w, :]` for f32 data (zoom_blur), computing only the part
 /// that is kept. Each zoomed value is rounded to f32 before the f32 addition, as NumPy does.
+///
+/// Each source row is first "expanded" once to the output columns (`E_a[j] = row[c0(j)]`,
+/// `E_b[j] = row[c1(j)]`, channel-interleaved), so the arithmetic per output row is a
+/// gather-free loop that vectorises; the operations and their order are those of
+/// [`clipped_zoom`] (bit-identical, tested).
 pub fn clipped_zoom_accumulate(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { accumulate_avx2(src, h, w, c, z, acc) };
+        return;
+    }
+    accumulate_scalar(src, h, w, c, z, acc)
+}
+
+/// Scalar twin of [`clipped_zoom_accumulate`].
+pub fn accumulate_scalar(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut [f32]) {
+    accumulate_impl(src, h, w, c, z, acc)
+}
+
+/// AVX2 build of [`accumulate_scalar`] (same code, auto-vectorised).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn accumulate_avx2(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut [f32]) {
+    accumulate_impl(src, h, w, c, z, acc)
+}
+
+#[inline(always)]
+fn accumulate_impl(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut [f32]) {
     let rows = AxisPlan::new(h, z, h);
     let cols = AxisPlan::new(w, z, w);
-    let (p0, p1) = (&mut vec![0f64; w * c], &mut vec![0f64; w * c]);
     let ncols = cols.taps.len();
-    let mut line = vec![0f64; ncols * c];
-    for (i, &row) in rows.taps.iter().enumerate() {
-        zoom_row(src, w, c, row, &cols, p0, p1, &mut line);
-        let a = &mut acc[i * w * c..i * w * c + ncols * c];
-        for (x, &v) in a.iter_mut().zip(&line) {
-            *x += v as f32;
+    let n = ncols * c;
+    // Per-element column indices (into a source row) and weights; zero weights for columns that
+    // SciPy sets to cval.
+    let mut pix = vec![(0usize, 0usize); ncols];
+    let mut b0 = vec![0f64; n];
+    let mut b1 = vec![0f64; n];
+    for (j, tap) in cols.taps.iter().enumerate() {
+        if let Some((c0, c1, w0, w1)) = *tap {
+            pix[j] = (c0 * c, c1 * c);
+            for ch in 0..c {
+                b0[j * c + ch] = w0;
+                b1[j * c + ch] = w1;
+            }
+        }
+    }
+    let row_len = w * c;
+    // Two expanded-row slots (each: E_a then E_b), tagged with their source row.
+    let mut slots = [Buf::<f32>::take(2 * n), Buf::<f32>::take(2 * n)];
+    let mut tags = [usize::MAX; 2];
+    // Expand row `r` into a slot other than `avoid`, unless a slot already holds it.
+    let expand = |r: usize, avoid: usize, slots: &mut [Buf<f32>; 2], tags: &mut [usize; 2]| {
+        if let Some(k) = tags.iter().position(|&t| t == r) {
+            return k;
+        }
+        let k = if avoid == 0 { 1 } else { 0 };
+        let s = &src[r * row_len..(r + 1) * row_len];
+        let (ea, eb) = slots[k].split_at_mut(n);
+        // Whole pixels at a time: one index pair per output column.
+        for (&(pa, pb), (da, db)) in pix
+            .iter()
+            .zip(ea.chunks_exact_mut(c).zip(eb.chunks_exact_mut(c)))
+        {
+            da.copy_from_slice(&s[pa..pa + c]);
+            db.copy_from_slice(&s[pb..pb + c]);
+        }
+        tags[k] = r;
+        k
+    };
+    for (i, row) in rows.taps.iter().enumerate() {
+        let Some((r0, r1, a0, a1)) = *row else {
+            continue; // SciPy cval 0: adds nothing
+        };
+        // Keep the slot holding r1 (usually the next row's r0) when placing r0.
+        let hold = tags.iter().position(|&t| t == r1).unwrap_or(1);
+        let k0 = expand(r0, hold, &mut slots, &mut tags);
+        let k1 = expand(r1, k0, &mut slots, &mut tags);
+        let (e0, e1) = (&slots[k0], &slots[k1]);
+        let (ea0, eb0) = e0.split_at(n);
+        let (ea1, eb1) = e1.split_at(n);
+        let out = &mut acc[i * row_len..i * row_len + n];
+        for e in 0..n {
+            let t = (ea0[e] as f64 * a0) * b0[e]
+                + (eb0[e] as f64 * a0) * b1[e]
+                + (ea1[e] as f64 * a1) * b0[e]
+                + (eb1[e] as f64 * a1) * b1[e];
+            out[e] += t as f32;
         }
     }
 }
@@ -189,6 +271,28 @@ mod tests {
             }
         }
     }
+    #[test]
+    fn simd_equals_scalar_and_full_zoom() {
+        for &(h, w) in &[(1usize, 1usize), (7, 5), (30, 36), (36, 30), (40, 2100)] {
+            let src: Vec<f32> = (0..h * w * 3)
+                .map(|i| ((i * 53) % 256) as f32 / 255.0)
+                .collect();
+            for z in [1.01, 1.11, 1.2, 1.3] {
+                let mut a = vec![0.5f32; src.len()];
+                let mut b = a.clone();
+                accumulate_scalar(&src, h, w, 3, z, &mut a);
+                clipped_zoom_accumulate(&src, h, w, 3, z, &mut b);
+                assert_eq!(a, b);
+                let (full, _, ow) = clipped_zoom(&src, h, w, 3, z);
+                for y in 0..h {
+                    for x in 0..w * 3 {
+                        assert_eq!(a[y * w * 3 + x], 0.5 + full[y * ow * 3 + x]);
+                    }
+                }
+            }
+        }
+    }
+
     const WANT_SHAPE: (usize, usize) = (5, 5);
     #[rustfmt::skip]
     const WANT_BITS: [u32; 75] = [0x0, 0x3ebd70a4, 0x3f3d70a4, 0x3d99999a, 0x3ee3d70a, 0x3f50a3d7, 0x3e19999a, 0x3f051eb8, 0x3f63d70a, 0x3e666667, 0x3f1851ec, 0x3f366666, 0x3e99999a, 0x3f2b851f, 0x3cf5c28f, 0x3e99999a, 0x3f2b851e, 0x3e90a3d7, 0x3ec00000, 0x3f3eb852, 0x3eb70a3d, 0x3ee66667, 0x3f51eb85, 0x3edd70a4, 0x3f066667, 0x3f34a3d7, 0x3ee3851f, 0x3f19999a, 0x3e59999a, 0x3ea8f5c3, 0x3f19999a, 0x3eee147a, 0x3ea8f5c2, 0x3f2ccccd, 0x3f0a3d71, 0x3ecf5c29, 0x3f400000, 0x3f1d70a4, 0x3ef5c290, 0x3f32e148, 0x3f1051ec, 0x3f0e147b, 0x3eca3d70, 0x3e851eb8, 0x3f2147ae, 0x3f25c290, 0x3e851eb8, 0x3f2147ae, 0x3f38f5c2, 0x3eab851f, 0x3f040000, 0x3f4c28f6, 0x3ed1eb85, 0x3f070a3e, 0x3f2ee148, 0x3ef851ec, 0x3f1a3d71, 0x3e428f5c, 0x3f0f5c29, 0x3f2d70a4, 0x3e428f5c, 0x3f0f5c29, 0x3f6e147b, 0x3e87ae14, 0x3f228f5c, 0x3e7d70a4, 0x3eae147a, 0x3f35c290, 0x3d8f5c29, 0x3ed47ae1, 0x3f48f5c2, 0x3e147ae1, 0x3efae148, 0x3f5c28f6, 0x3e6147ae];

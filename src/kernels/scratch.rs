@@ -1,0 +1,115 @@
+//! Per-thread pools of reusable float buffers for the image-sized temporaries of the filters.
+//!
+//! Why: an image-sized `Vec` freshly allocated on every call is typically served by new pages
+//! from the OS (large allocations are mmapped or trimmed back on free), and the page faults
+//! cost as much as a whole small blur. Buffers taken here come back to the calling thread's
+//! pool when dropped, so a training loop reuses the same memory. A pool keeps at most
+//! [`MAX_POOLED`] buffers per element type; memory held is bounded by the largest images seen.
+//!
+//! Contents of a taken buffer are unspecified (callers overwrite every element) unless taken
+//! with a `*_zeroed` function.
+
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
+
+/// Buffers kept per thread and element type.
+pub const MAX_POOLED: usize = 8;
+
+/// Element types with a pool.
+pub trait Pooled: Copy + Default + 'static {
+    #[doc(hidden)]
+    fn with_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R;
+}
+
+macro_rules! pooled {
+    ($t:ty, $name:ident) => {
+        thread_local! {
+            static $name: RefCell<Vec<Vec<$t>>> = const { RefCell::new(Vec::new()) };
+        }
+        impl Pooled for $t {
+            fn with_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R {
+                $name.with(|p| f(&mut p.borrow_mut()))
+            }
+        }
+    };
+}
+pooled!(f64, POOL_F64);
+pooled!(f32, POOL_F32);
+pooled!(u32, POOL_U32);
+
+/// A pooled buffer of `len` elements; returns to the thread's pool on drop.
+pub struct Buf<T: Pooled> {
+    v: Vec<T>,
+}
+
+impl<T: Pooled> Buf<T> {
+    /// Take a buffer of `len` elements with unspecified contents.
+    pub fn take(len: usize) -> Buf<T> {
+        let mut v = T::with_pool(|p| {
+            // Prefer the smallest pooled buffer that is large enough.
+            let best = p
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.capacity() >= len)
+                .min_by_key(|(_, b)| b.capacity())
+                .map(|(i, _)| i);
+            match best {
+                Some(i) => p.swap_remove(i),
+                None => p.pop().unwrap_or_default(),
+            }
+        });
+        v.resize(len, T::default());
+        v.truncate(len);
+        Buf { v }
+    }
+
+    /// Take a buffer of `len` default (zero) elements.
+    pub fn zeroed(len: usize) -> Buf<T> {
+        let mut b = Buf::take(len);
+        b.v.iter_mut().for_each(|x| *x = T::default());
+        b
+    }
+}
+
+impl<T: Pooled> Drop for Buf<T> {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.v);
+        T::with_pool(|p| {
+            if p.len() < MAX_POOLED {
+                p.push(v);
+            }
+        });
+    }
+}
+
+impl<T: Pooled> Deref for Buf<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.v
+    }
+}
+
+impl<T: Pooled> DerefMut for Buf<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_are_reused_and_sized() {
+        let p = {
+            let mut a = Buf::<f64>::zeroed(1000);
+            a[999] = 5.0;
+            a.as_ptr()
+        };
+        let b = Buf::<f64>::take(500);
+        assert_eq!(b.len(), 500);
+        assert_eq!(b.as_ptr(), p, "the pooled allocation is reused");
+        let z = Buf::<f32>::zeroed(10);
+        assert!(z.iter().all(|&v| v == 0.0));
+    }
+}
