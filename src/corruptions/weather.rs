@@ -165,8 +165,11 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
             // modulo 256 on x86
             let mut l8 = take::<u8>(n);
             for (o, &v) in l8.iter_mut().zip(&layer) {
-                let v = if v < threshold { 0.0 } else { v };
-                *o = (v * 255.0) as i64 as u8;
+                let v = if v < threshold { 0.0 } else { v } * 255.0;
+                // values are ≥ 0 here; the clamp only guards the unchecked conversion
+                let v = if v < 1e9 { v } else { 1e9 };
+                // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
+                *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
             }
             let mut a = take::<u8>(n);
             let mut b = take::<u8>(n);
@@ -182,7 +185,9 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
             let mut blurred = take::<f32>(n);
             opencv::box3_f32(&dist, w, h, &mut blurred);
             for (o, &d) in a.iter_mut().zip(&blurred) {
-                *o = d as u8;
+                // astype(uint8) of values in [0, 20]
+                // SAFETY: 0 ≤ d ≤ 20 (box blur of values in [0, 20]).
+                *o = unsafe { d.to_int_unchecked::<i32>() } as u8;
             }
             opencv::equalize_hist(&a, &mut b);
             opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
@@ -192,7 +197,7 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
             for ((m, &l), &d) in mask.iter_mut().zip(&l8).zip(&b) {
                 *m = l as f32 * d as f32;
             }
-            let max = mask.iter().fold(0f32, |a, &b| if b > a { b } else { a });
+            let max = max_f32(&mask);
             let k = p.intensity[lvl] as f32;
             for v in mask.iter_mut() {
                 *v = (*v / max) * k; // 0/0 = NaN when there is no liquid (Quirk 10)
@@ -372,4 +377,21 @@ pub fn frost(job: &mut Job<'_>) -> Result<()> {
     // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
     blend::frost(job.src, &crop, a, b, job.dst);
     Ok(())
+}
+
+/// Maximum of non-negative, NaN-free values (0 for an empty slice), over eight lanes so that
+/// it vectorises.
+fn max_f32(v: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            lanes[k] = if c[k] > lanes[k] { c[k] } else { lanes[k] };
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0f32, |a, &b| if b > a { b } else { a });
+    lanes.iter().fold(tail, |a, &b| if b > a { b } else { a })
 }

@@ -7,6 +7,8 @@
 //! `src/kernels/testdata/opencv_vectors.txt`). Borders follow OpenCV: Sobel uses
 //! `BORDER_REPLICATE`, the box and 2-D filters `BORDER_REFLECT_101` (`c b | a b c | b a`).
 
+use crate::kernels::scratch::Buf;
+
 /// `BORDER_REFLECT_101` index (`n ≥ 1`; with `n = 1` every index maps to 0).
 #[inline]
 fn reflect101(i: isize, n: usize) -> usize {
@@ -68,9 +70,10 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
     assert!(src.len() >= w * h && edges.len() >= w * h);
     // Gradients (replicate border) and magnitudes with a one-pixel zero frame.
     let pw = w + 2;
-    let mut dx = vec![0i32; w * h];
-    let mut dy = vec![0i32; w * h];
-    let mut mag = vec![0i32; pw * (h + 2)];
+    // Gradients fit in i16 (|dx|, |dy| ≤ 4·255, magnitude ≤ 8·255).
+    let mut dx = vec![0i16; w * h];
+    let mut dy = vec![0i16; w * h];
+    let mut mag = vec![0i16; pw * (h + 2)];
     let mut rows = [vec![0i32; pw], vec![0i32; pw], vec![0i32; pw]];
     let mut tmp = vec![0u8; pw];
     for r in 0..h {
@@ -87,9 +90,9 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
         for c in 0..w {
             let x = (up[c + 2] - up[c]) + 2 * (mid[c + 2] - mid[c]) + (down[c + 2] - down[c]);
             let y = (down[c] - up[c]) + 2 * (down[c + 1] - up[c + 1]) + (down[c + 2] - up[c + 2]);
-            gx[c] = x;
-            gy[c] = y;
-            m[c] = x.abs() + y.abs();
+            gx[c] = x as i16;
+            gy[c] = y as i16;
+            m[c] = (x.abs() + y.abs()) as i16;
         }
     }
     // 0: may be an edge, 1: not an edge, 2: edge; one-pixel "not an edge" frame.
@@ -100,11 +103,11 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
         for c in 0..w {
             let p = base + c;
             let m = mag[p];
-            if m <= low {
+            if (m as i32) <= low {
                 continue;
             }
-            let xs = dx[r * w + c];
-            let ys = dy[r * w + c];
+            let xs = dx[r * w + c] as i32;
+            let ys = dy[r * w + c] as i32;
             let x = xs.abs() as i64;
             let y = (ys.abs() as i64) << CANNY_SHIFT;
             let tg22x = x * CANNY_TG22 as i64;
@@ -122,7 +125,7 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
                 }
             };
             if is_max {
-                if m > high {
+                if m as i32 > high {
                     map[p] = 2;
                     stack.push(p);
                 } else {
@@ -186,8 +189,9 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
     let [hv, diag, long] = CHAMFER;
     const B: usize = 2;
     let step = w + 2 * B;
-    let mut t = vec![f32::MAX; step * (h + 2 * B)];
-    let mut cand = vec![0f32; w];
+    let mut t = Buf::<f32>::take(step * (h + 2 * B));
+    t.fill(f32::MAX);
+    let mut cand = Buf::<f32>::take(w);
     // forward pass: neighbours above and to the left
     for r in 0..h {
         let row = (r + B) * step + B;
@@ -195,13 +199,23 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
             let (above, _) = t.split_at(row);
             let r2 = &above[row - 2 * step - B..row - 2 * step + w + B];
             let r1 = &above[row - step - B..row - step + w + B];
+            // equal-length shifted views: no bounds checks in the loop, so it vectorises
+            let (k0, k1) = (&r2[1..w + 1], &r2[3..w + 3]);
+            let (a0, a1, a2, a3, a4) = (
+                &r1[..w],
+                &r1[1..w + 1],
+                &r1[2..w + 2],
+                &r1[3..w + 3],
+                &r1[4..w + 4],
+            );
+            let cand = &mut cand[..w];
             for c in 0..w {
-                let m = fmin(r2[c + 1] + long, r2[c + 3] + long);
-                let m = fmin(m, r1[c] + long);
-                let m = fmin(m, r1[c + 1] + diag);
-                let m = fmin(m, r1[c + 2] + hv);
-                let m = fmin(m, r1[c + 3] + diag);
-                cand[c] = fmin(m, r1[c + 4] + long);
+                let m = fmin(k0[c] + long, k1[c] + long);
+                let m = fmin(m, a0[c] + long);
+                let m = fmin(m, a1[c] + diag);
+                let m = fmin(m, a2[c] + hv);
+                let m = fmin(m, a3[c] + diag);
+                cand[c] = fmin(m, a4[c] + long);
             }
         }
         let s = &src[r * w..(r + 1) * w];
@@ -224,14 +238,24 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
             let cur = &upto[row..row + w];
             let r1 = &below[..w + 2 * B];
             let r2 = &below[step..step + w + 2 * B];
+            let (k0, k1) = (&r2[3..w + 3], &r2[1..w + 1]);
+            let (a0, a1, a2, a3, a4) = (
+                &r1[4..w + 4],
+                &r1[3..w + 3],
+                &r1[2..w + 2],
+                &r1[1..w + 1],
+                &r1[..w],
+            );
+            let cur = &cur[..w];
+            let cand = &mut cand[..w];
             for c in 0..w {
-                let m = fmin(cur[c], r2[c + 3] + long);
-                let m = fmin(m, r2[c + 1] + long);
-                let m = fmin(m, r1[c + 4] + long);
-                let m = fmin(m, r1[c + 3] + diag);
-                let m = fmin(m, r1[c + 2] + hv);
-                let m = fmin(m, r1[c + 1] + diag);
-                cand[c] = fmin(m, r1[c] + long);
+                let m = fmin(cur[c], k0[c] + long);
+                let m = fmin(m, k1[c] + long);
+                let m = fmin(m, a0[c] + long);
+                let m = fmin(m, a1[c] + diag);
+                let m = fmin(m, a2[c] + hv);
+                let m = fmin(m, a3[c] + diag);
+                cand[c] = fmin(m, a4[c] + long);
             }
         }
         let mut right = t[row + w]; // the frame: f32::MAX
