@@ -218,14 +218,15 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
                 cand[c] = fmin(m, a4[c] + long);
             }
         }
+        // A zero pixel is 0: fold that into the candidate (fmin(0, left + 1) = 0 since
+        // distances are ≥ 0), which leaves one add and one min on the sequential chain.
         let s = &src[r * w..(r + 1) * w];
+        for (cd, &sv) in cand[..w].iter_mut().zip(s) {
+            *cd = if sv == 0 { 0.0 } else { *cd };
+        }
         let mut left = f32::MAX;
         for c in 0..w {
-            let v = if s[c] == 0 {
-                0.0
-            } else {
-                fmin(cand[c], left + hv)
-            };
+            let v = fmin(cand[c], left + hv);
             t[row + c] = v;
             left = v;
         }

@@ -7,7 +7,7 @@
 //!   left diamonds, top diamonds), and every sum is formed in the reference's order in `f64`
 //!   (1.1.2 uses a float64 buffer; HEAD's float32 buffer is not reproduced). The three blocks of
 //!   a level are three streaming passes, so draws are consumed as they are generated and no
-//!   draw buffer larger than [`BLOCK`] is needed.
+//!   draw buffer larger than `BLOCK` (1024 values) is needed.
 //! * [`generate_fast`]: the same field distribution with any draw order: dense per-level
 //!   arrays, one contiguous (vectorisable) pass per level computing squares and both diamond
 //!   kinds row by row from bulk 32-bit words; the finest level (¾ of the map) is reduced into
