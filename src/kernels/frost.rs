@@ -321,6 +321,12 @@ pub fn render(slot: usize, height: usize, width: usize) -> Texture {
         h,
         v: vec![0f32; n],
     };
+    // Growth direction field: frost ferns in one region tend to grow the same way (they
+    // follow the temperature gradient on the glass); a coarse random grid of directions.
+    let (fw, fh) = (5usize, 4usize);
+    let flow: Vec<f32> = (0..fw * fh)
+        .map(|_| rng.range(0.0, std::f32::consts::TAU))
+        .collect();
     let count = (style.density * (nw * nh) as f32 / 1e4) as usize;
     for _ in 0..count {
         let (x, y) = (rng.f() * w as f32, rng.f() * h as f32);
@@ -328,7 +334,20 @@ pub fn render(slot: usize, height: usize, width: usize) -> Texture {
         if rng.f() > 0.55 + d {
             continue;
         }
-        let angle = rng.range(0.0, std::f32::consts::TAU);
+        let cell = ((y / h as f32 * fh as f32) as usize).min(fh - 1) * fw
+            + ((x / w as f32 * fw as f32) as usize).min(fw - 1);
+        // mostly along the local direction (either way), some at random
+        let angle = if rng.f() < 0.7 {
+            flow[cell]
+                + rng.range(-0.5, 0.5)
+                + if rng.f() < 0.5 {
+                    0.0
+                } else {
+                    std::f32::consts::PI
+                }
+        } else {
+            rng.range(0.0, std::f32::consts::TAU)
+        };
         // log-uniform lengths: many small crystals, a few large ferns
         let len = style.length.0 * (style.length.1 / style.length.0).powf(rng.f());
         let a = 0.15 + 0.85 * rng.f() * rng.f();
