@@ -87,9 +87,13 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
         let [up, mid, down] = &rows;
         let (gx, gy) = (&mut dx[r * w..(r + 1) * w], &mut dy[r * w..(r + 1) * w]);
         let m = &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
+        // equal-length shifted views (left, centre, right) so the loop has no bounds checks
+        let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
+        let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
+        let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
         for c in 0..w {
-            let x = (up[c + 2] - up[c]) + 2 * (mid[c + 2] - mid[c]) + (down[c + 2] - down[c]);
-            let y = (down[c] - up[c]) + 2 * (down[c + 1] - up[c + 1]) + (down[c + 2] - up[c + 2]);
+            let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
+            let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
             gx[c] = x as i16;
             gy[c] = y as i16;
             m[c] = (x.abs() + y.abs()) as i16;
