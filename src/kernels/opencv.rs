@@ -70,10 +70,16 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
     assert!(src.len() >= w * h && edges.len() >= w * h);
     // Gradients (replicate border) and magnitudes with a one-pixel zero frame.
     let pw = w + 2;
-    // Gradients fit in i16 (|dx|, |dy| ≤ 4·255, magnitude ≤ 8·255).
-    let mut dx = vec![0i16; w * h];
-    let mut dy = vec![0i16; w * h];
-    let mut mag = vec![0i16; pw * (h + 2)];
+    // Gradients fit in i16 (|dx|, |dy| ≤ 4·255, magnitude ≤ 8·255). Buffers are reused per
+    // thread (fresh image-sized allocations cost page faults).
+    let (mut dx, mut dy, mut mag, mut map) =
+        CANNY_BUFS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    dx.resize(w * h, 0);
+    dy.resize(w * h, 0);
+    mag.clear();
+    mag.resize(pw * (h + 2), 0);
+    map.clear();
+    map.resize(pw * (h + 2), 1);
     let mut rows = [vec![0i32; pw], vec![0i32; pw], vec![0i32; pw]];
     let mut tmp = vec![0u8; pw];
     for r in 0..h {
@@ -99,17 +105,23 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             m[c] = (x.abs() + y.abs()) as i16;
         }
     }
-    // 0: may be an edge, 1: not an edge, 2: edge; one-pixel "not an edge" frame.
-    let mut map = vec![1u8; pw * (h + 2)];
+    // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
     let mut stack: Vec<usize> = Vec::new();
+    // Columns of a row whose magnitude exceeds `low`, gathered branch-free first: most pixels
+    // fail that test, and branching on it per pixel mispredicts.
+    let mut cand = vec![0u32; w + 1];
     for r in 0..h {
         let base = (r + 1) * pw + 1;
-        for c in 0..w {
+        let mrow = &mag[base..base + w];
+        let mut k = 0usize;
+        for (c, &m) in mrow.iter().enumerate() {
+            cand[k] = c as u32;
+            k += usize::from(m as i32 > low);
+        }
+        for &c in &cand[..k] {
+            let c = c as usize;
             let p = base + c;
             let m = mag[p];
-            if (m as i32) <= low {
-                continue;
-            }
             let xs = dx[r * w + c] as i32;
             let ys = dy[r * w + c] as i32;
             let x = xs.abs() as i64;
@@ -161,6 +173,14 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             *e = if v == 2 { 255 } else { 0 };
         }
     }
+    CANNY_BUFS.with(|b| *b.borrow_mut() = (dx, dy, mag, map));
+}
+
+thread_local! {
+    /// Canny's gradient, magnitude and map buffers, reused per thread.
+    #[allow(clippy::type_complexity)]
+    static CANNY_BUFS: std::cell::RefCell<(Vec<i16>, Vec<i16>, Vec<i16>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
 }
 
 /// Chamfer weights of `DIST_L2` with the 5×5 mask: axial, diagonal, knight move.
