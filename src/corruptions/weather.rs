@@ -303,6 +303,8 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     // Per-pixel terms expanded to per-value rows, so that the per-value loop vectorises.
     let (mut lift3, mut snow3, mut rot3) =
         (vec![0f32; 3 * w], vec![0f64; 3 * w], vec![0f64; 3 * w]);
+    // f32(v)/255 (f32 division) for every byte, so the per-pixel loop has no divisions
+    let unit: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
     for r in 0..h {
         let srow = &job.src[r * 3 * w..(r + 1) * 3 * w];
         let frow = &flakes[r * w..(r + 1) * w];
@@ -315,7 +317,7 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
             .zip(rot3.chunks_exact_mut(3))
             .zip(frow.iter().zip(rrow))
         {
-            let x = [px[0], px[1], px[2]].map(|v| v as f32 / 255.0);
+            let x = [px[0], px[1], px[2]].map(|v| unit[v as usize]);
             // cv2.cvtColor(RGB2GRAY) on f32, then ·1.5 + 0.5
             let lift = (x[0] * 0.299 + x[1] * 0.587 + x[2] * 0.114) * 1.5 + 0.5;
             l3.fill(lift);
