@@ -341,7 +341,10 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
 /// * With [`crate::Settings::frost_textures`]: the reference's photo `k`, rescaled by OpenCV's
 ///   `INTER_CUBIC` ([`cubic`], only the crop window is computed) — imagecorruptions' frost.
 /// * Without (default): procedural texture `k` ([`textures::procedural`]) rendered directly at
-///   the enlarged size `H_T × W_T` (cached per slot and size), same size rule and draws.
+///   the enlarged size (cached per slot and size; for images larger than the slot the size is
+///   rounded up to a 2^(1/8) step, [`textures::procedural_size`], so that datasets of varied
+///   image sizes share textures), same size rule and draws; the crop is taken at the drawn
+///   offsets.
 pub fn frost(job: &mut Job<'_>) -> Result<()> {
     let a = job.preset.frost.image_weight[job.level];
     let b = job.preset.frost.frost_weight[job.level];
@@ -369,9 +372,10 @@ pub fn frost(job: &mut Job<'_>) -> Result<()> {
             cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), &mut crop);
         }
         None => {
-            let t = textures::procedural(k, ht, wt);
+            let (th, tw) = textures::procedural_size(k, f, ht, wt);
+            let t = textures::procedural(k, th, tw);
             for r in 0..h {
-                let s = ((r0 + r) * wt + c0) * 3;
+                let s = ((r0 + r) * tw + c0) * 3;
                 crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&t.rgb[s..s + w * 3]);
             }
         }

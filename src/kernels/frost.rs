@@ -250,23 +250,40 @@ fn dendrite(
     }
 }
 
+/// Saturating brightness curve `1 − e^(−x)`, approximated by `x·(1 + x/2)/(1 + x + x²/2)`
+/// (slope 1 at 0, limit 1, within 0.07 of the exponential) — much cheaper than `exp`.
+#[inline(always)]
+fn soft_sat(x: f32) -> f32 {
+    let x = if x > 0.0 { x } else { 0.0 };
+    x * (1.0 + 0.5 * x) / (1.0 + x + 0.5 * x * x)
+}
+
 /// Value noise: bilinear interpolation of a random grid with cells of `cell` pixels.
 fn value_noise(rng: &mut Mix, w: usize, h: usize, cell: f32, out: &mut [f32], amp: f32) {
     let gw = (w as f32 / cell).ceil() as usize + 2;
     let gh = (h as f32 / cell).ceil() as usize + 2;
     let grid: Vec<f32> = (0..gw * gh).map(|_| rng.f()).collect();
+    let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
+    // per column: grid column and smoothed weight (shared by all rows)
+    let cols: Vec<(usize, f32)> = (0..w)
+        .map(|x| {
+            let gx = x as f32 / cell;
+            let xi = gx as usize;
+            (xi, smooth(gx - xi as f32))
+        })
+        .collect();
     for y in 0..h {
         let gy = y as f32 / cell;
-        let (yi, fy) = (gy as usize, gy.fract());
-        let fy = fy * fy * (3.0 - 2.0 * fy);
-        for x in 0..w {
-            let gx = x as f32 / cell;
-            let (xi, fx) = (gx as usize, gx.fract());
-            let fx = fx * fx * (3.0 - 2.0 * fx);
-            let g = |i: usize, j: usize| grid[j * gw + i];
-            let top = g(xi, yi) + (g(xi + 1, yi) - g(xi, yi)) * fx;
-            let bot = g(xi, yi + 1) + (g(xi + 1, yi + 1) - g(xi, yi + 1)) * fx;
-            out[y * w + x] += amp * (top + (bot - top) * fy - 0.5);
+        let yi = gy as usize;
+        let fy = smooth(gy - yi as f32);
+        let (g0, g1) = (
+            &grid[yi * gw..(yi + 1) * gw],
+            &grid[(yi + 1) * gw..(yi + 2) * gw],
+        );
+        for (o, &(xi, fx)) in out[y * w..(y + 1) * w].iter_mut().zip(&cols) {
+            let top = g0[xi] + (g0[xi + 1] - g0[xi]) * fx;
+            let bot = g1[xi] + (g1[xi + 1] - g1[xi]) * fx;
+            *o += amp * (top + (bot - top) * fy - 0.5);
         }
     }
 }
@@ -288,15 +305,28 @@ fn box_blur(v: &mut [f32], w: usize, h: usize, r: usize) {
             acc += at(x as isize + r as isize + 1) - at(x as isize - r as isize);
         }
     }
-    for x in 0..w {
-        for y in 0..h {
-            line[y] = v[y * w + x];
+    // vertical pass row by row (one running sum per column, same order as a column loop)
+    let src = v.to_vec();
+    let row = |i: isize| {
+        let y = i.clamp(0, h as isize - 1) as usize;
+        &src[y * w..(y + 1) * w]
+    };
+    let mut acc = vec![0f32; w];
+    for k in -(r as isize)..=r as isize {
+        for (a, &x) in acc.iter_mut().zip(row(k)) {
+            *a += x;
         }
-        let at = |i: isize| line[i.clamp(0, h as isize - 1) as usize];
-        let mut acc: f32 = (-(r as isize)..=r as isize).map(at).sum();
-        for y in 0..h {
-            v[y * w + x] = acc * norm;
-            acc += at(y as isize + r as isize + 1) - at(y as isize - r as isize);
+    }
+    for y in 0..h {
+        for (o, &a) in v[y * w..(y + 1) * w].iter_mut().zip(&acc) {
+            *o = a * norm;
+        }
+        let (add, sub) = (
+            row(y as isize + r as isize + 1),
+            row(y as isize - r as isize),
+        );
+        for ((a, &p), &m) in acc.iter_mut().zip(add).zip(sub) {
+            *a += p - m;
         }
     }
 }
@@ -355,21 +385,56 @@ pub fn render(slot: usize, height: usize, width: usize) -> Texture {
     }
     let mut glow = canvas.v.clone();
     box_blur(&mut glow, w, h, (1.5 * s).round().max(1.0) as usize);
-    let mut rgb = vec![0u8; n * 3];
-    for i in 0..n {
-        let grain = (rng.next() >> 40) as f32 * (1.0 / (1u64 << 24) as f32) - 0.5;
-        let l = style.base
-            + style.haze * haze[i]
-            + style.crystal
-                * ((1.0 - (-1.2 * canvas.v[i]).exp()) * 0.8 + (1.0 - (-2.0 * glow[i]).exp()) * 0.5)
+    // Brightness per pixel (a vectorisable pass; the grain is a stateless hash of the pixel
+    // index), then the slot's dark→bright colour ramp through a 1024-step table.
+    let mut level = haze; // reuse
+    let salt = rng.next() as u32;
+    for (i, ((l, &c), &g)) in level.iter_mut().zip(&canvas.v).zip(&glow).enumerate() {
+        let mut z = (i as u32 ^ salt).wrapping_mul(0x9e37_79b1);
+        z ^= z >> 15;
+        z = z.wrapping_mul(0x85eb_ca6b);
+        z ^= z >> 13;
+        let grain = (z >> 8) as f32 * (1.0 / (1u32 << 24) as f32) - 0.5;
+        let v = style.base
+            + style.haze * *l
+            + style.crystal * (soft_sat(1.2 * c) * 0.8 + soft_sat(2.0 * g) * 0.5)
             + 0.04 * grain;
-        let l = l.clamp(0.0, 1.0);
-        for ch in 0..3 {
-            let v = style.dark[ch] + (style.bright[ch] - style.dark[ch]) * l;
-            rgb[i * 3 + ch] = v.clamp(0.0, 255.0) as u8;
-        }
+        let v = if v > 0.0 { v } else { 0.0 };
+        *l = if v < 1.0 { v } else { 1.0 };
+    }
+    let ramp: Vec<[u8; 3]> = (0..1024)
+        .map(|k| {
+            let l = k as f32 / 1023.0;
+            std::array::from_fn(|ch| {
+                (style.dark[ch] + (style.bright[ch] - style.dark[ch]) * l).clamp(0.0, 255.0) as u8
+            })
+        })
+        .collect();
+    let mut rgb = vec![0u8; n * 3];
+    for (px, &l) in rgb.chunks_exact_mut(3).zip(&level) {
+        px.copy_from_slice(&ramp[(l * 1023.0 + 0.5) as usize]);
     }
     Texture { width, height, rgb }
+}
+
+/// Size at which procedural slot `slot` is rendered for an image that the reference would cover
+/// with the slot's photo enlarged by `f` to `ht × wt` (`f = 1.1` when the photo already covers
+/// the image). For `f = 1.1` that is `ht × wt` itself (one size for all small images); larger
+/// factors are rounded up to the next step of 2^(1/8) (≤ 9 % larger features than the
+/// reference's rescaled photo), so that images of many different sizes share a few cached
+/// textures instead of rendering one per size. Always at least `ht × wt`, so every crop offset
+/// the reference can draw is valid.
+pub fn procedural_size(slot: usize, f: f64, ht: usize, wt: usize) -> (usize, usize) {
+    if f <= 1.1 * (1.0 + 1e-12) {
+        return (ht, wt);
+    }
+    let q = (f.log2() * 8.0).ceil() / 8.0;
+    let fq = 2f64.powf(q).max(f);
+    let (nh, nw) = SLOT_SIZES[slot % 5];
+    (
+        ((nh as f64 * fq).ceil() as usize).max(ht),
+        ((nw as f64 * fq).ceil() as usize).max(wt),
+    )
 }
 
 /// Procedural texture of `slot` at `height × width`, cached: the result depends only on its
@@ -406,6 +471,24 @@ mod tests {
         assert_eq!(a, render(4, 40, 64));
         assert_ne!(render(1, 40, 64), render(2, 40, 64));
         assert!(Arc::ptr_eq(&procedural(3, 20, 30), &procedural(3, 20, 30)));
+    }
+
+    #[test]
+    fn procedural_sizes_cover_the_reference_size_and_are_shared() {
+        // small images: the reference's size exactly
+        assert_eq!(procedural_size(0, 1.1, 660, 990), (660, 990));
+        // larger images: rounded up, never below the reference's size
+        let mut sizes = std::collections::BTreeSet::new();
+        for h in 400..700usize {
+            let f = (h as f64 / 315.0) * 1.1;
+            let (ht, wt) = ((315.0 * f).ceil() as usize, (560.0 * f).ceil() as usize);
+            let (qh, qw) = procedural_size(1, f, ht, wt);
+            assert!(qh >= ht && qw >= wt);
+            assert!((qh as f64) < ht as f64 * 1.1 + 2.0);
+            sizes.insert((qh, qw));
+        }
+        // 300 heights spanning a factor 1.75 share 8 sizes (steps of 2^(1/8))
+        assert!(sizes.len() <= 8, "{sizes:?}");
     }
 
     #[test]
