@@ -22,6 +22,7 @@ use image::DynamicImage;
 use crate::catalogue::Corruption;
 use crate::corruptions::Job;
 use crate::error::{Error, Result};
+use crate::kernels::frost::FrostTextures;
 use crate::preset::Preset;
 use crate::rng::{self, RngMode};
 
@@ -73,6 +74,10 @@ pub struct Settings {
     pub rng: RngMode,
     /// Parameter tables.
     pub preset: Arc<Preset>,
+    /// Frost texture source: `None` (default) renders procedural ice-crystal textures;
+    /// `Some` uses the reference's six photographs (loaded with [`FrostTextures::load`]) and
+    /// reproduces imagecorruptions' frost exactly (texture pick, ×1.1 bicubic rescale, crop).
+    pub frost_textures: Option<Arc<FrostTextures>>,
 }
 
 impl Settings {
@@ -82,6 +87,7 @@ impl Settings {
             seed,
             rng: RngMode::Fast,
             preset: Preset::default_arc(),
+            frost_textures: None,
         }
     }
 
@@ -94,6 +100,12 @@ impl Settings {
     /// Builder: choose the preset.
     pub fn with_preset(mut self, preset: Arc<Preset>) -> Settings {
         self.preset = preset;
+        self
+    }
+
+    /// Builder: use the reference's frost photographs instead of procedural textures.
+    pub fn with_frost_textures(mut self, textures: Arc<FrostTextures>) -> Settings {
+        self.frost_textures = Some(textures);
         self
     }
 }
@@ -288,6 +300,7 @@ fn run(
         level: severity as usize - 1,
         preset: &settings.preset,
         rng: &mut *generator,
+        frost_textures: settings.frost_textures.as_deref(),
     };
     apply(&mut job)
 }

@@ -153,9 +153,21 @@ pub static CATALOGUE: [Entry; 19] = [
         Blur,
         Some(corruptions::blur::zoom_blur)
     ),
-    entry!(Snow, "snow", Common, Weather, None),
-    entry!(Frost, "frost", Common, Weather, None),
-    entry!(Fog, "fog", Common, Weather, None),
+    entry!(
+        Snow,
+        "snow",
+        Common,
+        Weather,
+        Some(corruptions::weather::snow)
+    ),
+    entry!(
+        Frost,
+        "frost",
+        Common,
+        Weather,
+        Some(corruptions::weather::frost)
+    ),
+    entry!(Fog, "fog", Common, Weather, Some(corruptions::weather::fog)),
     entry!(
         Brightness,
         "brightness",
@@ -205,7 +217,13 @@ pub static CATALOGUE: [Entry; 19] = [
         Blur,
         Some(corruptions::blur::gaussian_blur)
     ),
-    entry!(Spatter, "spatter", Validation, Weather, None),
+    entry!(
+        Spatter,
+        "spatter",
+        Validation,
+        Weather,
+        Some(corruptions::weather::spatter)
+    ),
     entry!(
         Saturate,
         "saturate",

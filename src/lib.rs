@@ -35,5 +35,6 @@ pub mod rng;
 pub use api::{corrupt, corrupt_buffer, corrupt_in_place, corrupt_with, PixelLayout, Settings};
 pub use catalogue::{Corruption, Family, Subset, CATALOGUE};
 pub use error::{Error, Result};
+pub use kernels::frost::FrostTextures;
 pub use preset::Preset;
 pub use rng::RngMode;

@@ -4,11 +4,17 @@
 //! * numpy mode: within ±1 grey level of the reference on at least 99.9 % of values, for every
 //!   photo × severity of each implemented corruption;
 //! * fast mode: mean PSNR against the clean photo within 0.5 dB of the reference's.
+//!
+//! Corruptions whose tolerances differ (the issue that introduced them says so) pass a
+//! [`Tol`] explicitly in the `parity_tests!` list.
 
 mod common;
 
 use common::*;
-use imgcorrupt::{corrupt_buffer, Corruption, PixelLayout, RngMode, Settings};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use imgcorrupt::{corrupt_buffer, Corruption, FrostTextures, PixelLayout, RngMode, Settings};
 
 fn run(src: &[u8], w: usize, h: usize, c: Corruption, s: u8, settings: &Settings) -> Vec<u8> {
     let mut out = vec![0u8; src.len()];
@@ -16,7 +22,44 @@ fn run(src: &[u8], w: usize, h: usize, c: Corruption, s: u8, settings: &Settings
     out
 }
 
-fn numpy_parity(c: Corruption) {
+/// Per-corruption tolerances of the two checks.
+#[derive(Clone, Copy)]
+struct Tol {
+    /// numpy mode: largest accepted difference per value ...
+    within: u8,
+    /// ... on at least this fraction of the values.
+    fraction: f64,
+    /// fast mode: what the mean PSNR is compared with.
+    fast: FastRef,
+    /// fast mode: accepted difference of the mean PSNRs in dB.
+    fast_db: f64,
+}
+
+/// What the fast-mode mean PSNR is compared with.
+#[derive(Clone, Copy)]
+enum FastRef {
+    /// The committed reference outputs (one draw per photo × severity).
+    Fixtures,
+    /// Our numpy mode (which the numpy-mode test holds to the reference) averaged over this
+    /// many seeds per photo, fast mode over as many: for corruptions whose PSNR varies so
+    /// much between draws (fog: σ ≈ 1.9 dB per image, from the coarse plasma levels) that the
+    /// four fixture draws cannot pin the mean to 0.5 dB.
+    NumpyMode { seeds: u64 },
+}
+
+const DEFAULT: Tol = Tol {
+    within: 1,
+    fraction: 0.999,
+    fast: FastRef::Fixtures,
+    fast_db: 0.5,
+};
+
+fn numpy_parity(c: Corruption, tol: Tol) {
+    numpy_parity_with(c, tol, &|s| s)
+}
+
+/// [`numpy_parity`] with extra settings (e.g. frost's original textures).
+fn numpy_parity_with(c: Corruption, tol: Tol, extra: &dyn Fn(Settings) -> Settings) {
     let mut report = Vec::new();
     let mut failed = false;
     for (s, entries) in entries_of(c) {
@@ -28,15 +71,15 @@ fn numpy_parity(c: Corruption) {
                 h,
                 c,
                 s,
-                &Settings::new(e.seed).with_rng(RngMode::Numpy),
+                &extra(Settings::new(e.seed).with_rng(RngMode::Numpy)),
             );
-            let (within1, maxdiff) = agreement(&ours, &reference(&e), 1);
+            let (within, maxdiff) = agreement(&ours, &reference(&e), tol.within);
             let (exact, _) = agreement(&ours, &reference(&e), 0);
             report.push(format!(
-                "{} s{s}: ±1 {:.5} exact {:.5} max {maxdiff}",
-                e.photo, within1, exact
+                "{} s{s}: ±{} {:.5} exact {:.5} max {maxdiff}",
+                e.photo, tol.within, within, exact
             ));
-            failed |= within1 < 0.999;
+            failed |= within < tol.fraction;
         }
     }
     if std::env::var_os("IMGCORRUPT_REPORT").is_some() {
@@ -44,47 +87,78 @@ fn numpy_parity(c: Corruption) {
     }
     assert!(
         !failed,
-        "{c} numpy-mode parity below 99.9 %:\n{}",
+        "{c} numpy-mode parity below {} % within ±{}:\n{}",
+        tol.fraction * 100.0,
+        tol.within,
         report.join("\n")
     );
 }
 
-fn fast_psnr(c: Corruption) {
+fn fast_psnr(c: Corruption, tol: Tol) {
     let mut report = Vec::new();
     let mut failed = false;
     for (s, entries) in entries_of(c) {
-        let (mut ours, mut theirs) = (0.0, 0.0);
+        let (mut ours, mut theirs, mut n) = (0.0, 0.0, 0.0);
         for e in &entries {
             let (src, w, h) = photo(e);
-            // average a few seeds to keep the comparison about the distribution, not one draw
-            let out = run(&src, w, h, c, s, &Settings::new(1000 + e.seed));
-            ours += psnr(&src, &out).min(99.0);
-            theirs += e.psnr_vs_clean.unwrap_or(99.0).min(99.0);
+            match tol.fast {
+                FastRef::Fixtures => {
+                    let out = run(&src, w, h, c, s, &Settings::new(1000 + e.seed));
+                    ours += psnr(&src, &out).min(99.0);
+                    theirs += e.psnr_vs_clean.unwrap_or(99.0).min(99.0);
+                    n += 1.0;
+                }
+                FastRef::NumpyMode { seeds } => {
+                    for k in 0..seeds {
+                        let seed = 1000 + e.seed * 100 + k;
+                        let out = run(&src, w, h, c, s, &Settings::new(seed));
+                        ours += psnr(&src, &out).min(99.0);
+                        let numpy = Settings::new(seed).with_rng(RngMode::Numpy);
+                        let out = run(&src, w, h, c, s, &numpy);
+                        theirs += psnr(&src, &out).min(99.0);
+                        n += 1.0;
+                    }
+                }
+            }
         }
-        let n = entries.len() as f64;
         let (ours, theirs) = (ours / n, theirs / n);
-        report.push(format!("s{s}: ours {ours:.3} dB reference {theirs:.3} dB"));
-        failed |= (ours - theirs).abs() > 0.5;
+        let what = match tol.fast {
+            FastRef::Fixtures => "reference",
+            FastRef::NumpyMode { .. } => "numpy mode",
+        };
+        report.push(format!("s{s}: ours {ours:.3} dB {what} {theirs:.3} dB"));
+        failed |= (ours - theirs).abs() > tol.fast_db;
     }
     if std::env::var_os("IMGCORRUPT_REPORT").is_some() {
         eprintln!("{c} fast mode:\n{}", report.join("\n"));
     }
     assert!(
         !failed,
-        "{c} fast-mode PSNR differs by more than 0.5 dB:\n{}",
+        "{c} fast-mode PSNR differs by more than {} dB:\n{}",
+        tol.fast_db,
         report.join("\n")
     );
 }
 
+macro_rules! tol_or_default {
+    () => {
+        DEFAULT
+    };
+    ($tol:expr) => {
+        $tol
+    };
+}
+
+/// `name => corruption` uses [`DEFAULT`]; `name => corruption; tolerances` overrides it.
 macro_rules! parity_tests {
-    ($($name:ident => $c:expr),* $(,)?) => {
+    ($($name:ident => $c:expr $(; $tol:expr)?),* $(,)?) => {
         mod numpy_mode {
             use super::*;
-            $( #[test] fn $name() { numpy_parity($c) } )*
+            $( #[test] fn $name() { numpy_parity($c, tol_or_default!($($tol)?)) } )*
         }
         mod fast_mode {
             use super::*;
-            $( #[test] fn $name() { fast_psnr($c) } )*
+            $( #[test] fn $name() { fast_psnr($c, tol_or_default!($($tol)?)) } )*
         }
     };
 }
@@ -105,4 +179,102 @@ parity_tests! {
     speckle_noise => Corruption::SpeckleNoise,
     gaussian_blur => Corruption::GaussianBlur,
     saturate => Corruption::Saturate,
+    snow => Corruption::Snow,
+    // Fog's PSNR varies by σ ≈ 1.9 dB between draws: fast mode is compared with numpy mode
+    // over 48 seeds per photo.
+    fog => Corruption::Fog; Tol { fast: FastRef::NumpyMode { seeds: 48 }, ..DEFAULT },
+    // spatter: ±2 on 99 % (issue 4); its PSNR varies by up to σ ≈ 2.5 dB between draws (mud
+    // splashes are few and large), so fast mode is compared with numpy mode over 12 seeds.
+    spatter => Corruption::Spatter; Tol {
+        within: 2,
+        fraction: 0.99,
+        fast: FastRef::NumpyMode { seeds: 12 },
+        ..DEFAULT
+    },
+}
+
+/// The reference's frost photographs, if available: `$IMGCORRUPT_FROST_DIR`, else the oracle
+/// venv's copy. They are third-party files and not part of the repository.
+fn frost_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("IMGCORRUPT_FROST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(
+                "/work/main/.venv-reference/lib/python3.11/site-packages/imagecorruptions/frost",
+            )
+        });
+    dir.join("frost1.png").exists().then_some(dir)
+}
+
+/// frost with the original textures reproduces imagecorruptions 1.1.2 in numpy mode:
+/// ±2 on ≥ 99 % of values (issue 4; OpenCV's bicubic rescale is reproduced to ±1, JPEG
+/// decoders may differ by ±1).
+#[test]
+fn frost_original_textures_numpy_mode() {
+    let Some(dir) = frost_dir() else {
+        eprintln!(
+            "frost_original_textures_numpy_mode: SKIPPED: the reference frost textures were not \
+             found (set IMGCORRUPT_FROST_DIR to the folder holding frost1.png ... frost6.jpg)"
+        );
+        return;
+    };
+    let textures = Arc::new(FrostTextures::load(&dir).unwrap());
+    let tol = Tol {
+        within: 2,
+        fraction: 0.99,
+        ..DEFAULT
+    };
+    numpy_parity_with(Corruption::Frost, tol, &|s| {
+        s.with_frost_textures(textures.clone())
+    });
+}
+
+/// Procedural frost keeps the reference's severity curve: mean PSNR against the clean photo
+/// per severity within 1.5 dB of the reference outputs (issue 4). In numpy mode the draws are
+/// the reference's, so each photo gets the procedural stand-in of the very texture slot the
+/// reference used; fast mode is compared over 16 seeds per photo with numpy mode.
+#[test]
+fn frost_procedural_severity_curve() {
+    let mut report = Vec::new();
+    let mut failed = false;
+    for (s, entries) in entries_of(Corruption::Frost) {
+        let (mut numpy, mut reference) = (0.0, 0.0);
+        let (mut fast_many, mut numpy_many) = (0.0, 0.0);
+        for e in &entries {
+            let (src, w, h) = photo(e);
+            let out = run(
+                &src,
+                w,
+                h,
+                Corruption::Frost,
+                s,
+                &Settings::new(e.seed).with_rng(RngMode::Numpy),
+            );
+            numpy += psnr(&src, &out);
+            reference += e.psnr_vs_clean.unwrap_or(99.0);
+            for k in 0..16 {
+                let seed = 5000 + e.seed * 100 + k;
+                let out = run(&src, w, h, Corruption::Frost, s, &Settings::new(seed));
+                fast_many += psnr(&src, &out);
+                let numpy_set = Settings::new(seed).with_rng(RngMode::Numpy);
+                let out = run(&src, w, h, Corruption::Frost, s, &numpy_set);
+                numpy_many += psnr(&src, &out);
+            }
+        }
+        let n = entries.len() as f64;
+        let (numpy, reference) = (numpy / n, reference / n);
+        let (fast_many, numpy_many) = (fast_many / (16.0 * n), numpy_many / (16.0 * n));
+        report.push(format!(
+            "s{s}: numpy mode {numpy:.3} dB reference {reference:.3} dB | over seeds: fast {fast_many:.3} dB numpy {numpy_many:.3} dB"
+        ));
+        failed |= (numpy - reference).abs() > 1.5 || (fast_many - numpy_many).abs() > 1.5;
+    }
+    if std::env::var_os("IMGCORRUPT_REPORT").is_some() {
+        eprintln!("frost (procedural):\n{}", report.join("\n"));
+    }
+    assert!(
+        !failed,
+        "procedural frost off the reference curve by more than 1.5 dB:\n{}",
+        report.join("\n")
+    );
 }

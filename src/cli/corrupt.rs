@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use imgcorrupt::{io, Corruption, Preset, RngMode, Settings};
+use imgcorrupt::{io, Corruption, FrostTextures, Preset, RngMode, Settings};
 
 /// Arguments of `corrupt`.
 #[derive(clap::Args, Debug)]
@@ -32,6 +32,10 @@ pub struct Args {
     /// Parameter table: a built-in preset name or a TOML file.
     #[arg(long, default_value = "imagecorruptions")]
     pub preset: String,
+    /// Folder with imagecorruptions' frost photographs (frost1.png … frost6.jpg); frost then
+    /// reproduces the reference exactly instead of using procedural ice-crystal textures.
+    #[arg(long, value_name = "DIR")]
+    pub frost_dir: Option<PathBuf>,
     /// JPEG quality when the output is .jpg/.jpeg.
     #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
@@ -46,7 +50,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let format = io::OutputFormat::from_path(&a.output)?;
     let preset = Arc::new(Preset::load(&a.preset)?);
     let img = io::read_image(&a.input, io::DEFAULT_MAX_PIXELS)?;
-    let settings = Settings::new(a.seed).with_rng(a.rng).with_preset(preset);
+    let mut settings = Settings::new(a.seed).with_rng(a.rng).with_preset(preset);
+    if let Some(dir) = &a.frost_dir {
+        settings = settings.with_frost_textures(Arc::new(FrostTextures::load(dir)?));
+    }
     let out = imgcorrupt::corrupt_with(&img, corruption, a.severity as u8, &settings)
         .with_context(|| format!("{}: cannot corrupt", a.input.display()))?;
     if format == io::OutputFormat::Jpeg && out.color().has_alpha() {

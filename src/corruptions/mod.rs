@@ -5,12 +5,14 @@
 //! generator. Greyscale/alpha handling, seeding and validation happen once, in [`crate::api`].
 
 use crate::error::Result;
+use crate::kernels::frost::FrostTextures;
 use crate::preset::Preset;
 use crate::rng::RandomSource;
 
 pub mod blur;
 pub mod digital;
 pub mod noise;
+pub mod weather;
 
 /// One corruption call: an RGB8 source, an RGB8 destination of the same size, the parameters of
 /// the chosen severity and the generator.
@@ -29,6 +31,11 @@ pub struct Job<'a> {
     pub preset: &'a Preset,
     /// Random source for this call (fast or NumPy-exact).
     pub rng: &'a mut dyn RandomSource,
+    /// The reference's frost photographs when the caller loaded them ([`Settings`]
+    /// `frost_textures`); `None` = procedural frost textures.
+    ///
+    /// [`Settings`]: crate::Settings
+    pub frost_textures: Option<&'a FrostTextures>,
 }
 
 /// Signature shared by all corruption functions.

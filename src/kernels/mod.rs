@@ -4,8 +4,11 @@
 //! Each hand-vectorised kernel sits next to its plain scalar twin, and tests hold the two equal;
 //! the public entry point picks one at run time with [`cpu::isa`].
 
+pub mod blend;
 pub mod cpu;
+pub mod cubic;
 pub mod filter2d;
+pub mod frost;
 pub mod gaussian;
 pub mod hsv;
 pub mod jpeg;
@@ -13,6 +16,8 @@ pub mod map_coords;
 pub mod motion;
 pub mod noise_table;
 pub mod normal;
+pub mod opencv;
+pub mod plasma;
 pub mod quantise;
 pub mod resample;
 pub mod scratch;

@@ -1,0 +1,403 @@
+//! Weather corruptions (spec §4.8–4.10, 4.18): snow, frost, fog, spatter.
+
+use std::cell::RefCell;
+
+use crate::corruptions::Job;
+use crate::error::Result;
+use crate::kernels::gaussian::{gaussian_filter, Mode};
+use crate::kernels::motion::{motion_blur, MotionKernel};
+use crate::kernels::zoom::clipped_zoom;
+use crate::kernels::{blend, cubic, frost as textures, opencv, plasma};
+use crate::preset::SpatterKind;
+
+thread_local! {
+    /// Fast-mode fog field (`H×W` raw plasma values), reused per thread.
+    static FOG_FIELD: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// Image-sized work buffers, reused per thread: allocating fresh multi-megabyte buffers
+    /// per call costs page faults that take as long as the arithmetic at 640×480.
+    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+}
+
+/// Free work buffers of this thread (at most [`POOL_KEEP`] of each type are kept).
+#[derive(Default)]
+struct Pool {
+    f64s: Vec<Vec<f64>>,
+    f32s: Vec<Vec<f32>>,
+    u8s: Vec<Vec<u8>>,
+}
+
+/// Buffers of each type a thread keeps for reuse.
+const POOL_KEEP: usize = 4;
+
+/// Element types with a buffer pool.
+trait Pooled: Copy + Default + 'static {
+    fn list(pool: &mut Pool) -> &mut Vec<Vec<Self>>;
+}
+
+impl Pooled for f64 {
+    fn list(pool: &mut Pool) -> &mut Vec<Vec<f64>> {
+        &mut pool.f64s
+    }
+}
+
+impl Pooled for f32 {
+    fn list(pool: &mut Pool) -> &mut Vec<Vec<f32>> {
+        &mut pool.f32s
+    }
+}
+
+impl Pooled for u8 {
+    fn list(pool: &mut Pool) -> &mut Vec<Vec<u8>> {
+        &mut pool.u8s
+    }
+}
+
+/// A zeroed buffer of `n` values, from the pool when one is free.
+fn take<T: Pooled>(n: usize) -> Vec<T> {
+    let mut v = POOL
+        .with(|p| T::list(&mut p.borrow_mut()).pop())
+        .unwrap_or_default();
+    v.clear();
+    v.resize(n, T::default());
+    v
+}
+
+/// Return buffers to the pool.
+fn give<T: Pooled>(bufs: impl IntoIterator<Item = Vec<T>>) {
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let list = T::list(&mut p);
+        for b in bufs {
+            if list.len() < POOL_KEEP {
+                list.push(b);
+            }
+        }
+    })
+}
+
+/// Plasma-fractal fog (spec §4.10): `clip((x + a·P)·m / (m + a), 0, 1)` with `P` the
+/// normalised plasma map of size `N = next_pow2(max(H, W, 3))` cropped to `[:H, :W]` and `m`
+/// the image maximum.
+///
+/// Numpy mode draws the `N² − 1` uniforms of the reference in its order and evaluates the
+/// reference's f64 expressions. Fast mode draws the same field distribution
+/// ([`plasma::generate_fast`]) and evaluates the blend as `v·k + 255·k·a·P` with
+/// `k = m/(m+a)` in f32 (algebraically the same; may differ by one grey level where the exact
+/// value sits on an integer).
+pub fn fog(job: &mut Job<'_>) -> Result<()> {
+    let a = job.preset.fog.strength[job.level];
+    let decay = job.preset.fog.decay[job.level];
+    let (w, h) = (job.width, job.height);
+    let n = plasma::map_size(w, h);
+    // fold (not Iterator::max, which keeps the last of equal maxima and does not vectorise)
+    let m = job.src.iter().fold(0u8, |a, &b| a.max(b)) as f64 / 255.0;
+    let denom = m + a;
+    let (src, dst) = (job.src, &mut *job.dst);
+    let rng = &mut *job.rng;
+    if !rng.is_reference() {
+        return FOG_FIELD.with(|cell| {
+            let field = &mut *cell.borrow_mut();
+            let (lo, hi) = plasma::generate_fast(n, decay, rng, w, h, field);
+            let k = m / denom;
+            let gain = (255.0 * k * a / (hi - lo)) as f32;
+            let base = lo as f32;
+            let kf = k as f32;
+            let mut fog_row = vec![0f32; 3 * w];
+            for r in 0..h {
+                for (f, &p) in fog_row.chunks_exact_mut(3).zip(&field[r * w..(r + 1) * w]) {
+                    f.fill((p as f32 - base) * gain);
+                }
+                let srow = &src[r * w * 3..(r + 1) * w * 3];
+                let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
+                blend::fog_fast(srow, &fog_row, kf, drow);
+            }
+            Ok(())
+        });
+    }
+    plasma::with_map(n, |map| {
+        plasma::generate_reference(map, decay, rng);
+        let (lo, hi) = map.min_max();
+        let range = hi - lo;
+        // a·P per value (repeated for the three channels), so that the per-value loop below is
+        // a plain elementwise loop.
+        let mut fog_row = vec![0f64; 3 * w];
+        for r in 0..h {
+            let prow = &map.data[r * n..r * n + w];
+            for (f, &p) in fog_row.chunks_exact_mut(3).zip(prow) {
+                f.fill(a * ((p - lo) / range));
+            }
+            let srow = &src[r * w * 3..(r + 1) * w * 3];
+            let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
+            // x += a·P, then x·m / (m + a), all in f64 as the reference.
+            blend::fog_exact(srow, &fog_row, m, denom, drow);
+        }
+    });
+    Ok(())
+}
+
+/// Spatter (spec §4.18): a liquid layer `L = gaussian(N(μ, σ), blur σ)` with values below the
+/// threshold zeroed (the only random draws: `H·W` normals), then
+///
+/// * water (severities 1–3): OpenCV edge/distance pipeline on `L8 = trunc_u8(255·L)`
+///   (Canny → distance transform → min(·, 20) → 3×3 blur → equalizeHist → emboss filter →
+///   3×3 blur, all in [`opencv`]), mask `M = L8·D / max(L8·D) · k`, and
+///   `clip(x + M·(175, 238, 238)/255, 0, 1)` in f32. Quirk 10: when `max(L8·D) = 0` (no
+///   liquid at all, e.g. on tiny images) the reference divides 0 by 0 and the whole output is
+///   black; this is reproduced.
+/// * mud (severities 4–5): `m = gaussian(f32(L > t), mud σ)`, `m < 0.8 → 0`, and
+///   `clip(x·(1 − m) + (63, 42, 20)/255·m, 0, 1)`.
+///
+/// `x = f32(v) / 255` in f32 as the reference. Both RNG modes share everything but the draws.
+pub fn spatter(job: &mut Job<'_>) -> Result<()> {
+    let p = &job.preset.spatter;
+    let lvl = job.level;
+    let (w, h) = (job.width, job.height);
+    let n = w * h;
+    let threshold = p.threshold[lvl];
+    let mut layer = take::<f64>(n);
+    job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
+    let sigma = p.blur_sigma[lvl];
+    gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
+    let (src, dst) = (job.src, &mut *job.dst);
+    match p.kind[lvl] {
+        SpatterKind::Water => {
+            // L[L < t] = 0, then astype(uint8) of a double: C conversion, i.e. truncation
+            // modulo 256 on x86
+            let mut l8 = take::<u8>(n);
+            for (o, &v) in l8.iter_mut().zip(&layer) {
+                let v = if v < threshold { 0.0 } else { v } * 255.0;
+                // values are ≥ 0 here; the clamp only guards the unchecked conversion
+                let v = if v < 1e9 { v } else { 1e9 };
+                // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
+                *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
+            }
+            let mut a = take::<u8>(n);
+            let mut b = take::<u8>(n);
+            opencv::canny_l1(&l8, w, h, 50, 150, &mut a);
+            for e in a.iter_mut() {
+                *e = 255 - *e;
+            }
+            let mut dist = take::<f32>(n);
+            opencv::distance_transform_l2_5(&a, w, h, &mut dist);
+            for d in dist.iter_mut() {
+                *d = if *d > 20.0 { 20.0 } else { *d }; // THRESH_TRUNC at 20
+            }
+            let mut blurred = take::<f32>(n);
+            opencv::box3_f32(&dist, w, h, &mut blurred);
+            for (o, &d) in a.iter_mut().zip(&blurred) {
+                // astype(uint8) of values in [0, 20]
+                // SAFETY: 0 ≤ d ≤ 20 (box blur of values in [0, 20]).
+                *o = unsafe { d.to_int_unchecked::<i32>() } as u8;
+            }
+            opencv::equalize_hist(&a, &mut b);
+            opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
+            opencv::box3_u8(&a, w, h, &mut b);
+            // M = L8·D in f32 (exact: at most 255·255), normalised by its maximum, times k.
+            let mut mask = dist;
+            for ((m, &l), &d) in mask.iter_mut().zip(&l8).zip(&b) {
+                *m = l as f32 * d as f32;
+            }
+            let max = max_f32(&mask);
+            let k = p.intensity[lvl] as f32;
+            for v in mask.iter_mut() {
+                *v = (*v / max) * k; // 0/0 = NaN when there is no liquid (Quirk 10)
+            }
+            let colour = [175.0f64, 238.0, 238.0].map(|c| (c / 255.0) as f32);
+            // Per value: x + m·colour[ch] in f32 (x = v/255 in f32), clipped, ·255, truncated.
+            // Rows are expanded to per-value (m, colour) runs so the loop vectorises.
+            let mut mrow = vec![0f32; 3 * w];
+            let cpat: Vec<f32> = (0..3 * w).map(|i| colour[i % 3]).collect();
+            for r in 0..h {
+                for (o, &m) in mrow.chunks_exact_mut(3).zip(&mask[r * w..(r + 1) * w]) {
+                    o.fill(m);
+                }
+                let (s, d) = (
+                    &src[r * 3 * w..(r + 1) * 3 * w],
+                    &mut dst[r * 3 * w..(r + 1) * 3 * w],
+                );
+                // clip to [0, 1] (NaN → 0, as np.uint8(NaN) on x86), ·255, truncate
+                blend::water(s, &mrow, &cpat, d);
+            }
+            give([l8, a, b]);
+            give([mask, blurred]);
+        }
+        SpatterKind::Mud => {
+            let mut mask = take::<f32>(n);
+            for (m, &v) in mask.iter_mut().zip(&layer) {
+                // L[L < t] = 0 first; then L > t (strict) marks mud
+                let v = if v < threshold { 0.0 } else { v };
+                *m = if v > threshold { 1.0 } else { 0.0 };
+            }
+            let s = p.intensity[lvl];
+            gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
+            let colour = [63.0f64, 42.0, 20.0].map(|c| c / 255.0);
+            let (mut m3, mut keep3) = (vec![0f64; 3 * w], vec![0f32; 3 * w]);
+            let cpat: Vec<f64> = (0..3 * w).map(|i| colour[i % 3]).collect();
+            for r in 0..h {
+                for ((o, k), &m) in m3
+                    .chunks_exact_mut(3)
+                    .zip(keep3.chunks_exact_mut(3))
+                    .zip(&mask[r * w..(r + 1) * w])
+                {
+                    let m = if m < 0.8 { 0.0 } else { m };
+                    o.fill(m as f64);
+                    k.fill(1.0f32 - m);
+                }
+                let (s, d) = (
+                    &src[r * 3 * w..(r + 1) * 3 * w],
+                    &mut dst[r * 3 * w..(r + 1) * 3 * w],
+                );
+                // x·(1 − m) in f32, + colour·m in f64, clipped, ·255, truncated
+                blend::mud(s, &m3, &keep3, &cpat, d);
+            }
+            give([mask]);
+        }
+    }
+    give([layer]);
+    Ok(())
+}
+
+/// Snow (spec §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (P5,
+/// untrimmed `H'×W'`), values below the threshold zeroed and clipped to [0, 1], motion-blurred
+/// (P4) on the untrimmed layer with the angle `U(−135, −45)` (drawn after the normals), then
+/// quantised `rint_even(255·L)/255` and cropped to `H×W`. The image (f32) is lifted towards its
+/// grey `b·x + (1−b)·max(x, 1.5·gray + 0.5)` and the result is
+/// `clip(x + L + rot180(L), 0, 1)` in f64.
+///
+/// Tiny images: the zoom crop keeps at least one pixel per axis and the motion blur drops the
+/// taps that leave the layer (as the reference does), so any size ≥ 1×1 works.
+pub fn snow(job: &mut Job<'_>) -> Result<()> {
+    let p = &job.preset.snow;
+    let lvl = job.level;
+    let (w, h) = (job.width, job.height);
+    let mut layer = take::<f64>(w * h);
+    job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
+    let (mut zoomed, zh, zw) = clipped_zoom(&layer, h, w, 1, p.zoom[lvl]);
+    let threshold = p.threshold[lvl];
+    for v in &mut zoomed {
+        let x = *v;
+        // L[L < t] = 0, then clip(L, 0, 1) (select form, vectorises)
+        let x = if x < threshold { 0.0 } else { x };
+        let x = if x > 0.0 { x } else { 0.0 };
+        *v = if x < 1.0 { x } else { 1.0 };
+    }
+    let angle = job.rng.uniform(-135.0, -45.0);
+    let kernel = MotionKernel::new(p.blur_radius[lvl], p.blur_sigma[lvl], angle);
+    let mut blurred = take::<f64>(zw * zh);
+    motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
+    // np.round(L·255).astype(uint8) / 255, cropped to [:H, :W]. Round half to even by the
+    // 1.5·2⁵² trick (exact for |v| < 2⁵¹; the layer is in [0, 255]).
+    const RINT: f64 = 6_755_399_441_055_744.0;
+    let mut flakes = layer; // reuse: the normals are no longer needed
+    for r in 0..h {
+        for (f, &v) in flakes[r * w..(r + 1) * w]
+            .iter_mut()
+            .zip(&blurred[r * zw..r * zw + w])
+        {
+            let q = (v * 255.0 + RINT) - RINT;
+            *f = (q as i64 as u8) as f64 / 255.0;
+        }
+    }
+    let b = p.blend[lvl] as f32;
+    let nb = (1.0 - p.blend[lvl]) as f32;
+    // Per-pixel terms expanded to per-value rows, so that the per-value loop vectorises.
+    let (mut lift3, mut snow3, mut rot3) =
+        (vec![0f32; 3 * w], vec![0f64; 3 * w], vec![0f64; 3 * w]);
+    // f32(v)/255 (f32 division) for every byte, so the per-pixel loop has no divisions
+    let unit: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
+    for r in 0..h {
+        let srow = &job.src[r * 3 * w..(r + 1) * 3 * w];
+        let frow = &flakes[r * w..(r + 1) * w];
+        // rot180: pixel (r, c) takes (H−1−r, W−1−c), i.e. row H−1−r reversed
+        let rrow = flakes[(h - 1 - r) * w..(h - r) * w].iter().rev();
+        for ((((px, l3), s3), o3), (&f, &fr)) in srow
+            .chunks_exact(3)
+            .zip(lift3.chunks_exact_mut(3))
+            .zip(snow3.chunks_exact_mut(3))
+            .zip(rot3.chunks_exact_mut(3))
+            .zip(frow.iter().zip(rrow))
+        {
+            let x = [px[0], px[1], px[2]].map(|v| unit[v as usize]);
+            // cv2.cvtColor(RGB2GRAY) on f32, then ·1.5 + 0.5
+            let lift = (x[0] * 0.299 + x[1] * 0.587 + x[2] * 0.114) * 1.5 + 0.5;
+            l3.fill(lift);
+            s3.fill(f);
+            o3.fill(fr);
+        }
+        let drow = &mut job.dst[r * 3 * w..(r + 1) * 3 * w];
+        // y = b·x + (1−b)·max(x, lift) (f32); clip((y + L) + rot180(L), 0, 1)·255 (f64)
+        blend::snow(srow, &lift3, &snow3, &rot3, b, nb, drow);
+    }
+    give([flakes, blurred, zoomed]);
+    Ok(())
+}
+
+/// Frost (spec §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost
+/// texture. Draws (both RNG modes, in this order): slot `k = randint(5)`, then the crop offsets
+/// `randint(H_T − H)`, `randint(W_T − W)`, where the texture is enlarged to
+/// `ceil(size · 1.1 · f)` with `f = 1` if it covers the image, else the factor that makes it
+/// cover it (the reference's rule).
+///
+/// * With [`crate::Settings::frost_textures`]: the reference's photo `k`, rescaled by OpenCV's
+///   `INTER_CUBIC` ([`cubic`], only the crop window is computed) — imagecorruptions' frost.
+/// * Without (default): procedural texture `k` ([`textures::procedural`]) rendered directly at
+///   the enlarged size (cached per slot and size; for images larger than the slot the size is
+///   rounded up to a 2^(1/8) step, [`textures::procedural_size`], so that datasets of varied
+///   image sizes share textures), same size rule and draws; the crop is taken at the drawn
+///   offsets.
+pub fn frost(job: &mut Job<'_>) -> Result<()> {
+    let a = job.preset.frost.image_weight[job.level];
+    let b = job.preset.frost.frost_weight[job.level];
+    let (w, h) = (job.width, job.height);
+    let k = job.rng.randint(0, 5) as usize;
+    let (hf, wf) = match job.frost_textures {
+        Some(set) => (set.textures[k].height, set.textures[k].width),
+        None => textures::SLOT_SIZES[k],
+    };
+    let (hx, wx) = (h as f64, w as f64);
+    let f = match (hf >= h, wf >= w) {
+        (true, true) => 1.0,
+        (false, true) => hx / hf as f64,
+        (true, false) => wx / wf as f64,
+        (false, false) => (hx / hf as f64).max(wx / wf as f64),
+    } * 1.1;
+    let wt = (wf as f64 * f).ceil() as usize;
+    let ht = (hf as f64 * f).ceil() as usize;
+    let r0 = job.rng.randint(0, ht as i64 - h as i64) as usize;
+    let c0 = job.rng.randint(0, wt as i64 - w as i64) as usize;
+    let mut crop = vec![0u8; w * h * 3];
+    match job.frost_textures {
+        Some(set) => {
+            let t = &set.textures[k];
+            cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), &mut crop);
+        }
+        None => {
+            let (th, tw) = textures::procedural_size(k, f, ht, wt);
+            let t = textures::procedural(k, th, tw);
+            for r in 0..h {
+                let s = ((r0 + r) * tw + c0) * 3;
+                crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&t.rgb[s..s + w * 3]);
+            }
+        }
+    }
+    // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
+    blend::frost(job.src, &crop, a, b, job.dst);
+    Ok(())
+}
+
+/// Maximum of non-negative, NaN-free values (0 for an empty slice), over eight lanes so that
+/// it vectorises.
+fn max_f32(v: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            lanes[k] = if c[k] > lanes[k] { c[k] } else { lanes[k] };
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0f32, |a, &b| if b > a { b } else { a });
+    lanes.iter().fold(tail, |a, &b| if b > a { b } else { a })
+}

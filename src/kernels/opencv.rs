@@ -1,0 +1,529 @@
+//! Ports of the OpenCV calls in spatter's water branch (spec P13), single-channel only:
+//! `Canny(img, 50, 150)` (L1 gradient, 3×3 Sobel), `distanceTransform(img, DIST_L2, 5)`,
+//! `blur(img, (3, 3))` on f32 and u8, `equalizeHist` and `filter2D(u8, CV_8U, int kernel)`.
+//!
+//! Each function documents the OpenCV semantics it reproduces; the unit tests compare all of
+//! them with outputs of OpenCV 4.11 (`scripts/make_opencv_vectors.py`, stored in
+//! `src/kernels/testdata/opencv_vectors.txt`). Borders follow OpenCV: Sobel uses
+//! `BORDER_REPLICATE`, the box and 2-D filters `BORDER_REFLECT_101` (`c b | a b c | b a`).
+
+use crate::kernels::scratch::Buf;
+
+/// `BORDER_REFLECT_101` index (`n ≥ 1`; with `n = 1` every index maps to 0).
+#[inline]
+fn reflect101(i: isize, n: usize) -> usize {
+    let n = n as isize;
+    if n == 1 {
+        return 0;
+    }
+    let period = 2 * n - 2;
+    let mut m = i.rem_euclid(period);
+    if m >= n {
+        m = period - m;
+    }
+    m as usize
+}
+
+/// `tan(22.5°)` in Canny's 15-bit fixed point: `(int)(0.41421356·2¹⁵ + 0.5)`.
+const CANNY_TG22: i32 = 13573;
+/// Canny's fixed-point shift.
+const CANNY_SHIFT: u32 = 15;
+
+/// Row `r` of an `h × w` image with `pad` extra values on both sides filled by `edge`
+/// (an index map such as replicate or reflect-101), written to `out` (`w + 2·pad` values).
+#[inline]
+fn padded_row<T: Copy>(
+    src: &[T],
+    w: usize,
+    r: usize,
+    pad: usize,
+    edge: fn(isize, usize) -> usize,
+    out: &mut [T],
+) {
+    let row = &src[r * w..(r + 1) * w];
+    out[pad..pad + w].copy_from_slice(row);
+    for k in 0..pad {
+        out[pad - 1 - k] = row[edge(-1 - k as isize, w)];
+        out[pad + w + k] = row[edge((w + k) as isize, w)];
+    }
+}
+
+/// `BORDER_REPLICATE` index.
+#[inline]
+fn replicate(i: isize, n: usize) -> usize {
+    i.clamp(0, n as isize - 1) as usize
+}
+
+/// OpenCV `Canny(src, low, high)` with `apertureSize = 3`, `L2gradient = false`: edges are 255,
+/// the rest 0.
+///
+/// 1. Gradients: 3×3 Sobel (`[-1 0 1; -2 0 2; -1 0 1]` and its transpose) with
+///    `BORDER_REPLICATE`, exact in integers (OpenCV's `CV_16S`).
+/// 2. Magnitude `|dx| + |dy|`; outside the image the magnitude is 0.
+/// 3. Non-maximum suppression of pixels with magnitude `> low`, in four direction bins decided
+///    in fixed point: with `x = |dx|`, `y = |dy|·2¹⁵`, `t = x·13573`: `y < t` → horizontal
+///    (`m > left && m ≥ right`); `y > t + x·2¹⁶` → vertical (`m > up && m ≥ down`); else
+///    diagonal along the sign of `dx·dy` (`m > both`, strict).
+/// 4. Hysteresis: survivors with magnitude `> high` seed a flood fill through 8-connected
+///    survivors (magnitude `> low`).
+pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut [u8]) {
+    assert!(src.len() >= w * h && edges.len() >= w * h);
+    // Gradients (replicate border) and magnitudes with a one-pixel zero frame.
+    let pw = w + 2;
+    // Gradients fit in i16 (|dx|, |dy| ≤ 4·255, magnitude ≤ 8·255). Buffers are reused per
+    // thread (fresh image-sized allocations cost page faults).
+    let (mut dx, mut dy, mut mag, mut map) =
+        CANNY_BUFS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    dx.resize(w * h, 0);
+    dy.resize(w * h, 0);
+    mag.clear();
+    mag.resize(pw * (h + 2), 0);
+    map.clear();
+    map.resize(pw * (h + 2), 1);
+    let mut rows = [vec![0i32; pw], vec![0i32; pw], vec![0i32; pw]];
+    let mut tmp = vec![0u8; pw];
+    for r in 0..h {
+        for (k, row) in rows.iter_mut().enumerate() {
+            let rr = replicate(r as isize + k as isize - 1, h);
+            padded_row(src, w, rr, 1, replicate, &mut tmp);
+            for (o, &v) in row.iter_mut().zip(&tmp) {
+                *o = v as i32;
+            }
+        }
+        let [up, mid, down] = &rows;
+        let (gx, gy) = (&mut dx[r * w..(r + 1) * w], &mut dy[r * w..(r + 1) * w]);
+        let m = &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
+        // equal-length shifted views (left, centre, right) so the loop has no bounds checks
+        let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
+        let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
+        let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+        for c in 0..w {
+            let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
+            let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
+            gx[c] = x as i16;
+            gy[c] = y as i16;
+            m[c] = (x.abs() + y.abs()) as i16;
+        }
+    }
+    // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
+    let mut stack: Vec<usize> = Vec::new();
+    // Columns of a row whose magnitude exceeds `low`, gathered branch-free first: most pixels
+    // fail that test, and branching on it per pixel mispredicts.
+    let mut cand = vec![0u32; w + 1];
+    for r in 0..h {
+        let base = (r + 1) * pw + 1;
+        let mrow = &mag[base..base + w];
+        let mut k = 0usize;
+        for (c, &m) in mrow.iter().enumerate() {
+            cand[k] = c as u32;
+            k += usize::from(m as i32 > low);
+        }
+        for &c in &cand[..k] {
+            let c = c as usize;
+            let p = base + c;
+            let m = mag[p];
+            let xs = dx[r * w + c] as i32;
+            let ys = dy[r * w + c] as i32;
+            let x = xs.abs() as i64;
+            let y = (ys.abs() as i64) << CANNY_SHIFT;
+            let tg22x = x * CANNY_TG22 as i64;
+            let is_max = if y < tg22x {
+                m > mag[p - 1] && m >= mag[p + 1]
+            } else {
+                let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+                if y > tg67x {
+                    m > mag[p - pw] && m >= mag[p + pw]
+                } else if (xs ^ ys) < 0 {
+                    // the gradient points along the anti-diagonal
+                    m > mag[p - pw + 1] && m > mag[p + pw - 1]
+                } else {
+                    m > mag[p - pw - 1] && m > mag[p + pw + 1]
+                }
+            };
+            if is_max {
+                if m as i32 > high {
+                    map[p] = 2;
+                    stack.push(p);
+                } else {
+                    map[p] = 0;
+                }
+            }
+        }
+    }
+    while let Some(p) = stack.pop() {
+        for q in [
+            p - 1,
+            p + 1,
+            p - pw - 1,
+            p - pw,
+            p - pw + 1,
+            p + pw - 1,
+            p + pw,
+            p + pw + 1,
+        ] {
+            if map[q] == 0 {
+                map[q] = 2;
+                stack.push(q);
+            }
+        }
+    }
+    for r in 0..h {
+        let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
+        for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
+            *e = if v == 2 { 255 } else { 0 };
+        }
+    }
+    CANNY_BUFS.with(|b| *b.borrow_mut() = (dx, dy, mag, map));
+}
+
+thread_local! {
+    /// Canny's gradient, magnitude and map buffers, reused per thread.
+    #[allow(clippy::type_complexity)]
+    static CANNY_BUFS: std::cell::RefCell<(Vec<i16>, Vec<i16>, Vec<i16>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+}
+
+/// Chamfer weights of `DIST_L2` with the 5×5 mask: axial, diagonal, knight move.
+const CHAMFER: [f32; 3] = [1.0, 1.4, 2.1969];
+
+/// `min` that vectorises (no NaN occurs in the distance transform).
+#[inline(always)]
+fn fmin(a: f32, b: f32) -> f32 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// OpenCV `distanceTransform(src, DIST_L2, 5)` as the opencv-python 4.11 build computes it:
+/// distance of every non-zero pixel to the nearest zero pixel by the two-pass 5×5 chamfer with
+/// weights 1 (axial), 1.4 (diagonal) and 2.1969 (knight move), each candidate `d(q) + w` formed
+/// in **f32** (the Intel IPP path of the wheel; OpenCV's own fallback uses 16-bit fixed point
+/// and gives e.g. 2.79998779 instead of f32 2.8). Outside the image, and everywhere when the
+/// image has no zero pixel, the distance is `f32::MAX`.
+///
+/// Forward pass (rows top-down, columns left-right): neighbours (−2,±1), (−1,±2) knight,
+/// (−1,±1) diagonal, (−1,0) and (0,−1) axial. Backward pass (bottom-up, right-left): the mirror
+/// images. Each pixel keeps the minimum of its value and its candidates; since a minimum does
+/// not depend on the order of its candidates, the candidates from other rows are reduced first
+/// (a vectorisable loop) and only the same-row neighbour is chained.
+pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32]) {
+    assert!(src.len() >= w * h && dist.len() >= w * h);
+    let [hv, diag, long] = CHAMFER;
+    const B: usize = 2;
+    let step = w + 2 * B;
+    let mut t = Buf::<f32>::take(step * (h + 2 * B));
+    t.fill(f32::MAX);
+    let mut cand = Buf::<f32>::take(w);
+    // forward pass: neighbours above and to the left
+    for r in 0..h {
+        let row = (r + B) * step + B;
+        {
+            let (above, _) = t.split_at(row);
+            let r2 = &above[row - 2 * step - B..row - 2 * step + w + B];
+            let r1 = &above[row - step - B..row - step + w + B];
+            // equal-length shifted views: no bounds checks in the loop, so it vectorises
+            let (k0, k1) = (&r2[1..w + 1], &r2[3..w + 3]);
+            let (a0, a1, a2, a3, a4) = (
+                &r1[..w],
+                &r1[1..w + 1],
+                &r1[2..w + 2],
+                &r1[3..w + 3],
+                &r1[4..w + 4],
+            );
+            let cand = &mut cand[..w];
+            for c in 0..w {
+                let m = fmin(k0[c] + long, k1[c] + long);
+                let m = fmin(m, a0[c] + long);
+                let m = fmin(m, a1[c] + diag);
+                let m = fmin(m, a2[c] + hv);
+                let m = fmin(m, a3[c] + diag);
+                cand[c] = fmin(m, a4[c] + long);
+            }
+        }
+        // A zero pixel is 0: fold that into the candidate (fmin(0, left + 1) = 0 since
+        // distances are ≥ 0), which leaves one add and one min on the sequential chain.
+        let s = &src[r * w..(r + 1) * w];
+        for (cd, &sv) in cand[..w].iter_mut().zip(s) {
+            *cd = if sv == 0 { 0.0 } else { *cd };
+        }
+        let mut left = f32::MAX;
+        for c in 0..w {
+            let v = fmin(cand[c], left + hv);
+            t[row + c] = v;
+            left = v;
+        }
+    }
+    // backward pass: neighbours below and to the right
+    for r in (0..h).rev() {
+        let row = (r + B) * step + B;
+        {
+            let (upto, below) = t.split_at(row + step - B);
+            let cur = &upto[row..row + w];
+            let r1 = &below[..w + 2 * B];
+            let r2 = &below[step..step + w + 2 * B];
+            let (k0, k1) = (&r2[3..w + 3], &r2[1..w + 1]);
+            let (a0, a1, a2, a3, a4) = (
+                &r1[4..w + 4],
+                &r1[3..w + 3],
+                &r1[2..w + 2],
+                &r1[1..w + 1],
+                &r1[..w],
+            );
+            let cur = &cur[..w];
+            let cand = &mut cand[..w];
+            for c in 0..w {
+                let m = fmin(cur[c], k0[c] + long);
+                let m = fmin(m, k1[c] + long);
+                let m = fmin(m, a0[c] + long);
+                let m = fmin(m, a1[c] + diag);
+                let m = fmin(m, a2[c] + hv);
+                let m = fmin(m, a3[c] + diag);
+                cand[c] = fmin(m, a4[c] + long);
+            }
+        }
+        let mut right = t[row + w]; // the frame: f32::MAX
+        for c in (0..w).rev() {
+            let v = fmin(cand[c], right + hv);
+            t[row + c] = v;
+            dist[r * w + c] = v;
+            right = v;
+        }
+    }
+}
+
+/// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`): the 3×3 sum, formed in f64
+/// (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values here
+/// are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32.
+pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    assert!(src.len() >= w * h && dst.len() >= w * h);
+    let scale = 1.0f64 / 9.0;
+    let mut col = vec![0f64; w + 2];
+    let mut rows = [vec![0f32; w + 2], vec![0f32; w + 2], vec![0f32; w + 2]];
+    for r in 0..h {
+        for (k, row) in rows.iter_mut().enumerate() {
+            padded_row(
+                src,
+                w,
+                reflect101(r as isize + k as isize - 1, h),
+                1,
+                reflect101,
+                row,
+            );
+        }
+        let [a, b, c] = &rows;
+        for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
+            *o = (x as f64 + y as f64) + z as f64;
+        }
+        for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
+            *d = (((col[c] + col[c + 1]) + col[c + 2]) * scale) as f32;
+        }
+    }
+}
+
+/// OpenCV `blur(src, (3, 3))` on u8 (`BORDER_REFLECT_101`): `round(sum / 9)` (a sum of nine
+/// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
+pub fn box3_u8(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    assert!(src.len() >= w * h && dst.len() >= w * h);
+    let mut col = vec![0u16; w + 2];
+    let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+    for r in 0..h {
+        for (k, row) in rows.iter_mut().enumerate() {
+            padded_row(
+                src,
+                w,
+                reflect101(r as isize + k as isize - 1, h),
+                1,
+                reflect101,
+                row,
+            );
+        }
+        let [a, b, c] = &rows;
+        for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
+            *o = x as u16 + y as u16 + z as u16;
+        }
+        for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
+            let s = (col[c] + col[c + 1] + col[c + 2]) as u32;
+            // round(s / 9) for s ≤ 2295: (2s + 9) / 18 via a multiply-shift (exact here)
+            *d = (((2 * s + 9) * 58255) >> 20) as u8;
+        }
+    }
+}
+
+/// OpenCV `equalizeHist`: histogram `h`, first non-empty bin `i0`; if every pixel is in `i0`
+/// the image becomes `i0`, else `scale = 255 / (N − h[i0])` in f32, `lut[i0] = 0` and for
+/// `j > i0` `lut[j] = rint(f32(running_sum · scale))` saturated to u8.
+pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
+    assert!(dst.len() >= src.len());
+    let mut hist = [0u32; 256];
+    for &v in src {
+        hist[v as usize] += 1;
+    }
+    let total = src.len() as u32;
+    let Some(i0) = hist.iter().position(|&c| c != 0) else {
+        return; // empty image
+    };
+    let mut lut = [0u8; 256];
+    if hist[i0] == total {
+        lut.fill(i0 as u8);
+    } else {
+        let scale = 255.0f32 / (total - hist[i0]) as f32;
+        let mut sum = 0u32;
+        for j in i0 + 1..256 {
+            sum += hist[j];
+            lut[j] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
+        }
+    }
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = lut[s as usize];
+    }
+}
+
+/// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
+/// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255.
+pub fn filter3x3_u8(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
+    assert!(src.len() >= w * h && dst.len() >= w * h);
+    let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+    let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
+    for r in 0..h {
+        for (i, row) in rows.iter_mut().enumerate() {
+            padded_row(
+                src,
+                w,
+                reflect101(r as isize + i as isize - 1, h),
+                1,
+                reflect101,
+                row,
+            );
+        }
+        let d = &mut dst[r * w..(r + 1) * w];
+        for c in 0..w {
+            let mut s = 0i32;
+            for (kr, row) in kk.iter().zip(&rows) {
+                s += kr[0] as i32 * row[c] as i32
+                    + kr[1] as i32 * row[c + 1] as i32
+                    + kr[2] as i32 * row[c + 2] as i32;
+            }
+            d[c] = s.clamp(0, 255) as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One array of the vector file: name, height, width, values.
+    struct Array {
+        name: String,
+        h: usize,
+        w: usize,
+        values: Vec<f64>,
+    }
+
+    /// Parse `src/kernels/testdata/opencv_vectors.txt`: blocks `name h w` followed by `h·w`
+    /// whitespace-separated numbers (f32 values printed with `repr`, exact).
+    fn vectors() -> Vec<Array> {
+        let text = include_str!("testdata/opencv_vectors.txt");
+        let mut out = Vec::new();
+        let mut tokens = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(str::split_whitespace);
+        while let Some(name) = tokens.next() {
+            let h: usize = tokens.next().unwrap().parse().unwrap();
+            let w: usize = tokens.next().unwrap().parse().unwrap();
+            let values = (0..h * w)
+                .map(|_| tokens.next().unwrap().parse::<f64>().unwrap())
+                .collect();
+            out.push(Array {
+                name: name.to_string(),
+                h,
+                w,
+                values,
+            });
+        }
+        out
+    }
+
+    fn get<'a>(v: &'a [Array], name: &str) -> &'a Array {
+        v.iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    }
+
+    fn bytes(a: &Array) -> Vec<u8> {
+        a.values.iter().map(|&v| v as u8).collect()
+    }
+
+    /// Every case of the vector file: `<case>.input` (u8) and OpenCV's result of each stage
+    /// of spatter's water branch, each stage fed with OpenCV's previous output.
+    #[test]
+    fn water_stages_match_opencv() {
+        let v = vectors();
+        let cases: Vec<&str> = v
+            .iter()
+            .filter_map(|a| a.name.strip_suffix(".input"))
+            .collect();
+        assert!(cases.len() >= 3);
+        for case in cases {
+            let input = get(&v, &format!("{case}.input"));
+            let (h, w) = (input.h, input.w);
+            let src = bytes(input);
+            let n = w * h;
+
+            let mut edges = vec![0u8; n];
+            canny_l1(&src, w, h, 50, 150, &mut edges);
+            let want = bytes(get(&v, &format!("{case}.canny")));
+            assert_eq!(edges, want, "{case}: canny");
+
+            let inv: Vec<u8> = want.iter().map(|&e| 255 - e).collect();
+            let mut dist = vec![0f32; n];
+            distance_transform_l2_5(&inv, w, h, &mut dist);
+            let want = get(&v, &format!("{case}.dist"));
+            for (i, (&a, &b)) in dist.iter().zip(&want.values).enumerate() {
+                assert_eq!(a as f64, b, "{case}: distance at {i}");
+            }
+
+            let trunc: Vec<f32> = want.values.iter().map(|&d| (d as f32).min(20.0)).collect();
+            let mut blurred = vec![0f32; n];
+            box3_f32(&trunc, w, h, &mut blurred);
+            let want = get(&v, &format!("{case}.blurf"));
+            for (i, (&a, &b)) in blurred.iter().zip(&want.values).enumerate() {
+                assert_eq!(a as f64, b, "{case}: float box blur at {i}");
+            }
+
+            let d8: Vec<u8> = want.values.iter().map(|&d| d as u8).collect();
+            let mut eq = vec![0u8; n];
+            equalize_hist(&d8, &mut eq);
+            let want = bytes(get(&v, &format!("{case}.eq")));
+            assert_eq!(eq, want, "{case}: equalizeHist");
+
+            let mut f = vec![0u8; n];
+            filter3x3_u8(&want, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut f);
+            let want = bytes(get(&v, &format!("{case}.filter")));
+            assert_eq!(f, want, "{case}: filter2D");
+
+            let mut b = vec![0u8; n];
+            box3_u8(&want, w, h, &mut b);
+            let want = bytes(get(&v, &format!("{case}.blur8")));
+            assert_eq!(b, want, "{case}: u8 box blur");
+        }
+    }
+
+    #[test]
+    fn box_rounding_by_multiply_shift_is_exact() {
+        for s in 0..=9 * 255u32 {
+            assert_eq!(((2 * s + 9) * 58255) >> 20, (2 * s + 9) / 18, "{s}");
+        }
+    }
+
+    #[test]
+    fn reflect101_rule() {
+        let idx: Vec<usize> = (-3..8).map(|i| reflect101(i, 5)).collect();
+        assert_eq!(idx, [3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1]);
+        assert_eq!(reflect101(-1, 1), 0);
+        assert_eq!(reflect101(2, 2), 0);
+    }
+}
