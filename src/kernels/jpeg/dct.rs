@@ -1,6 +1,7 @@
 //! The lossy core of one 8×8 block: forward islow DCT (`jfdctint.c`), quantisation
 //! (`jcdctmgr.c` `quantize`, reciprocal method), dequantisation and islow IDCT (`jidctint.c`),
-//! written back in place as 8-bit samples.
+//! written back in place as 8-bit samples; and the encoder half alone (FDCT + quantisation to
+//! the coefficients a JPEG file stores).
 //!
 //! libjpeg-turbo runs these steps with its SIMD kernels (`jfdctint-avx2.asm`,
 //! `jquanti-avx2.asm`, `jidctint-avx2.asm`), which keep intermediate values in 16-bit lanes. The
@@ -165,9 +166,9 @@ pub(crate) fn fdct_block(ws: &mut [i16; 64]) {
     }
 }
 
-/// `quantize` (reciprocal form, identical to `jsimd_quantize_avx2`) followed by the decoder's
-/// dequantisation (`coef · quantval`, a 16-bit multiply in `jsimd_idct_islow_avx2`).
-pub(crate) fn quant_dequant_block(ws: &mut [i16; 64], d: &Divisors) {
+/// `quantize` (reciprocal form, identical to `jsimd_quantize_avx2`): FDCT output (natural
+/// order) → quantised coefficients, the values the encoder entropy-codes.
+pub(crate) fn quantise_block(ws: &mut [i16; 64], d: &Divisors) {
     for (i, w) in ws.iter_mut().enumerate() {
         let x = *w;
         // |x| + corr in 16 bits unsigned, then (·recip) >> 16, then (·scale) >> 16.
@@ -176,8 +177,16 @@ pub(crate) fn quant_dequant_block(ws: &mut [i16; 64], d: &Divisors) {
         let t = ((u32::from(t) * u32::from(d.scale[i])) >> 16) as i16;
         // psignw: negate for negative input (for zero input `t` is already 0, see tests).
         let sign = x >> 15;
-        let q = (t ^ sign).wrapping_sub(sign);
-        *w = q.wrapping_mul(d.quant[i]);
+        *w = (t ^ sign).wrapping_sub(sign);
+    }
+}
+
+/// [`quantise_block`] followed by the decoder's dequantisation (`coef · quantval`, a 16-bit
+/// multiply in `jsimd_idct_islow_avx2`).
+pub(crate) fn quant_dequant_block(ws: &mut [i16; 64], d: &Divisors) {
+    quantise_block(ws, d);
+    for (w, &q) in ws.iter_mut().zip(&d.quant) {
+        *w = w.wrapping_mul(q);
     }
 }
 
@@ -202,18 +211,35 @@ pub(crate) fn idct_block(ws: &mut [i16; 64], out: &mut [u8], stride: usize) {
     }
 }
 
+/// `convsamp`: one 8×8 block of a plane (`stride` bytes per row), level-shifted by −128.
+fn load_block(plane: &[u8], stride: usize) -> [i16; 64] {
+    std::array::from_fn(|i| i16::from(plane[(i / 8) * stride + i % 8]) - 128)
+}
+
 /// Full lossy round trip of one 8×8 block stored in a plane (`stride` bytes per row), in place:
 /// `convsamp` (−128) → FDCT → quantise → dequantise → IDCT → +128 with range limiting.
 pub(crate) fn roundtrip_block_scalar(plane: &mut [u8], stride: usize, d: &Divisors) {
-    let mut ws = [0i16; 64];
-    for r in 0..8 {
-        for c in 0..8 {
-            ws[r * 8 + c] = i16::from(plane[r * stride + c]) - 128;
-        }
-    }
+    let mut ws = load_block(plane, stride);
     fdct_block(&mut ws);
     quant_dequant_block(&mut ws, d);
     idct_block(&mut ws, plane, stride);
+}
+
+/// Encoder half only: `convsamp` → FDCT → quantise, for the blocks at `offs` (offsets of their
+/// top-left samples) into `out` (one block each, natural order), scalar.
+pub(crate) fn coef_blocks_scalar(
+    plane: &[u8],
+    stride: usize,
+    offs: &[usize],
+    d: &Divisors,
+    out: &mut [[i16; 64]],
+) {
+    assert_eq!(offs.len(), out.len());
+    for (&o, blk) in offs.iter().zip(out) {
+        *blk = load_block(&plane[o..], stride);
+        fdct_block(blk);
+        quantise_block(blk, d);
+    }
 }
 
 /// Round trip of a list of blocks of one plane (offsets of their top-left samples), scalar.
@@ -429,9 +455,10 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// Round trip of two blocks (top-left pointers `a`, `b`, row stride `stride`), in place.
+    /// `convsamp` + FDCT of two blocks (top-left pointers `a`, `b`, row stride `stride`): `v[r]`
+    /// is coefficient row `r` (natural order), block `a` in lane 0 and `b` in lane 1.
     #[inline(always)]
-    unsafe fn pair_roundtrip(a: *mut u8, b: *mut u8, stride: usize, t: &Tabs) {
+    unsafe fn pair_fdct(a: *const u8, b: *const u8, stride: usize) -> [__m256i; 8] {
         let center = _mm256_set1_epi16(128);
         let mut v: [__m256i; 8] = [_mm256_setzero_si256(); 8];
         for (r, vr) in v.iter_mut().enumerate() {
@@ -442,15 +469,29 @@ pub(crate) mod avx2 {
         }
         // FDCT: rows (after transposing, vectors are columns), then columns.
         let v = fdct_pass::<false, { (CONST_BITS - PASS1_BITS) as i32 }>(transpose(v));
-        let mut v = fdct_pass::<true, { (CONST_BITS + PASS1_BITS) as i32 }>(transpose(v));
-        // Quantise + dequantise; v[r] is coefficient row r (natural order) of both blocks.
+        fdct_pass::<true, { (CONST_BITS + PASS1_BITS) as i32 }>(transpose(v))
+    }
+
+    /// Quantise the coefficient rows of [`pair_fdct`] in place (see `quantise_block`).
+    #[inline(always)]
+    unsafe fn quantise(v: &mut [__m256i; 8], t: &Tabs) {
         for (r, vr) in v.iter_mut().enumerate() {
             let x = *vr;
             let q = _mm256_add_epi16(_mm256_abs_epi16(x), t.corr[r]);
             let q = _mm256_mulhi_epu16(q, t.recip[r]);
             let q = _mm256_mulhi_epu16(q, t.scale[r]);
-            let q = _mm256_sign_epi16(q, x);
-            *vr = _mm256_mullo_epi16(q, t.quant[r]);
+            *vr = _mm256_sign_epi16(q, x);
+        }
+    }
+
+    /// Round trip of two blocks (top-left pointers `a`, `b`, row stride `stride`), in place.
+    #[inline(always)]
+    unsafe fn pair_roundtrip(a: *mut u8, b: *mut u8, stride: usize, t: &Tabs) {
+        let mut v = pair_fdct(a, b, stride);
+        quantise(&mut v, t);
+        // Dequantise.
+        for (r, vr) in v.iter_mut().enumerate() {
+            *vr = _mm256_mullo_epi16(*vr, t.quant[r]);
         }
         // IDCT: columns (vectors are rows → element-wise pass is vertical), then rows.
         let v = idct_pass::<{ (CONST_BITS - PASS1_BITS) as i32 }>(v);
@@ -472,6 +513,65 @@ pub(crate) mod avx2 {
                 b.add((r + 1) * stride) as *mut __m128i,
                 _mm_unpackhi_epi64(hi, hi),
             );
+        }
+    }
+
+    /// FDCT + quantisation of two blocks into `oa` (lane 0) and, if given, `ob` (lane 1).
+    #[inline(always)]
+    unsafe fn pair_coefs(
+        a: *const u8,
+        b: *const u8,
+        stride: usize,
+        t: &Tabs,
+        oa: &mut [i16; 64],
+        ob: Option<&mut [i16; 64]>,
+    ) {
+        let mut v = pair_fdct(a, b, stride);
+        quantise(&mut v, t);
+        for (r, vr) in v.iter().enumerate() {
+            _mm_storeu_si128(
+                oa.as_mut_ptr().add(r * 8) as *mut __m128i,
+                _mm256_castsi256_si128(*vr),
+            );
+        }
+        if let Some(ob) = ob {
+            for (r, vr) in v.iter().enumerate() {
+                _mm_storeu_si128(
+                    ob.as_mut_ptr().add(r * 8) as *mut __m128i,
+                    _mm256_extracti128_si256::<1>(*vr),
+                );
+            }
+        }
+    }
+
+    /// See `coef_blocks_scalar`; two blocks at a time.
+    ///
+    /// # Safety
+    /// AVX2 must be available; every offset must address a full 8×8 block inside `plane`.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn coef_blocks(
+        plane: &[u8],
+        stride: usize,
+        offs: &[usize],
+        d: &Divisors,
+        out: &mut [[i16; 64]],
+    ) {
+        assert_eq!(offs.len(), out.len());
+        for &o in offs {
+            assert!(o + 7 * stride + 8 <= plane.len());
+        }
+        let t = tabs(d);
+        let base = plane.as_ptr();
+        let mut chunks = offs.chunks_exact(2);
+        let mut outs = out.chunks_exact_mut(2);
+        for (p, o) in (&mut chunks).zip(&mut outs) {
+            let (oa, ob) = o.split_at_mut(1);
+            let (a, b) = (base.add(p[0]), base.add(p[1]));
+            pair_coefs(a, b, stride, &t, &mut oa[0], Some(&mut ob[0]));
+        }
+        if let ([o], [oa]) = (chunks.remainder(), outs.into_remainder()) {
+            // Lone block: computed in both lanes, lane 0 kept.
+            pair_coefs(base.add(*o), base.add(*o), stride, &t, oa, None);
         }
     }
 

@@ -21,6 +21,9 @@
 //! Blocks that lie wholly outside the image (the MCU padding libjpeg fills with dummy blocks) are
 //! never decoded into visible pixels, so they are skipped.
 //!
+//! The encoder half (steps 1–3 up to the quantised coefficients, plus libjpeg's dummy blocks)
+//! is also what the JPEG file writer `dataset::encode` entropy-codes, via `quantised_coefs`.
+//!
 //! The hot kernels have AVX2 twins chosen at run time via [`crate::kernels::cpu::isa`]; both
 //! paths produce identical bytes.
 
@@ -158,11 +161,7 @@ pub(crate) fn roundtrip_impl(
     if width == 0 || height == 0 {
         return;
     }
-    let n = width
-        .checked_mul(height)
-        .and_then(|p| p.checked_mul(3))
-        .expect("image size overflows usize");
-    assert!(src.len() >= n, "src too short: {} < {n}", src.len());
+    let n = rgb_len(src, width, height);
     assert!(dst.len() >= n, "dst too short: {} < {n}", dst.len());
     #[cfg(not(target_arch = "x86_64"))]
     let simd = {
@@ -170,10 +169,7 @@ pub(crate) fn roundtrip_impl(
         false
     };
     let g = Geom::new(width, height);
-    grow(&mut s.y, g.yw * g.yh);
-    grow(&mut s.cb, g.cpw * g.cph);
-    grow(&mut s.cr, g.cpw * g.cph);
-    grow(&mut s.full, 4 * 2 * g.cpw);
+    grow_front(s, &g);
     grow(&mut s.up, 2 * (2 * g.cw + 32));
     grow(&mut s.colsum, g.cw + 2 + 32);
 
@@ -186,6 +182,146 @@ pub(crate) fn roundtrip_impl(
     run_blocks(&mut s.cb[..g.cpw * g.cph], g.cpw, offs, &dc, simd);
     run_blocks(&mut s.cr[..g.cpw * g.cph], g.cpw, offs, &dc, simd);
     decode_planes(s, dst, &g, simd);
+}
+
+/// `width·height·3`, the bytes of an RGB8 image.
+///
+/// # Panics
+/// If that overflows `usize` or `src` is shorter.
+fn rgb_len(src: &[u8], width: usize, height: usize) -> usize {
+    let n = width
+        .checked_mul(height)
+        .and_then(|p| p.checked_mul(3))
+        .expect("image size overflows usize");
+    assert!(src.len() >= n, "src too short: {} < {n}", src.len());
+    n
+}
+
+/// Grows the buffers [`encode_planes`] writes.
+fn grow_front(s: &mut JpegScratch, g: &Geom) {
+    grow(&mut s.y, g.yw * g.yh);
+    grow(&mut s.cb, g.cpw * g.cph);
+    grow(&mut s.cr, g.cpw * g.cph);
+    grow(&mut s.full, 4 * 2 * g.cpw);
+}
+
+/// Quantised DCT coefficients of one component, as a baseline encoder entropy-codes them.
+pub(crate) struct CoefPlane {
+    /// Blocks in block-row-major order, each in natural (row-major) coefficient order.
+    pub blocks: Vec<[i16; 64]>,
+    /// Blocks per block row (a whole number of MCUs).
+    pub across: usize,
+    /// Block rows (a whole number of MCUs).
+    pub down: usize,
+}
+
+/// The encoder half of the round trip: steps 1–3 of the module docs up to the quantised
+/// coefficients, for a baseline JPEG file of an RGB8 image (`width·height·3` bytes, both sides
+/// ≥ 1) with 4:2:0 sampling — Y, Cb, Cr, in that order.
+///
+/// Each grid is padded to whole MCUs (2×2 blocks for Y, 1×1 for Cb/Cr) with libjpeg's dummy
+/// blocks (`jccoefct.c` `compress_first_pass`): zero AC and the DC of the block to their left,
+/// or, in a dummy block row, the DC of the right-most block of the same MCU one row up. This is
+/// what makes the file's DC differences equal libjpeg's.
+///
+/// # Panics
+/// If either side is 0 or `src` is shorter than `width·height·3` bytes.
+pub(crate) fn quantised_coefs(
+    src: &[u8],
+    width: usize,
+    height: usize,
+    quality: u8,
+) -> [CoefPlane; 3] {
+    coefs_impl(
+        &mut JpegScratch::new(),
+        src,
+        width,
+        height,
+        quality,
+        isa() >= Isa::Avx2,
+    )
+}
+
+/// [`quantised_coefs`] on a chosen path; `simd` selects the AVX2 kernels (caller guarantees
+/// availability).
+pub(crate) fn coefs_impl(
+    s: &mut JpegScratch,
+    src: &[u8],
+    width: usize,
+    height: usize,
+    quality: u8,
+    simd: bool,
+) -> [CoefPlane; 3] {
+    assert!(width > 0 && height > 0, "empty image");
+    rgb_len(src, width, height);
+    let g = Geom::new(width, height);
+    grow_front(s, &g);
+    encode_planes(s, src, &g, simd);
+    let (dl, dc) = *s.divisors(quality);
+    [
+        (&s.y[..g.yw * g.yh], g.yw, g.yh, &dl, 2),
+        (&s.cb[..g.cpw * g.cph], g.cpw, g.cph, &dc, 1),
+        (&s.cr[..g.cpw * g.cph], g.cpw, g.cph, &dc, 1),
+    ]
+    .map(|(plane, pw, ph, d, samp)| coef_plane(plane, pw, ph, d, samp, &mut s.offs, simd))
+}
+
+/// Quantised blocks of one `pw × ph` plane (both multiples of 8) on a grid padded to whole
+/// `samp × samp`-block MCUs with dummy blocks (see [`quantised_coefs`]).
+fn coef_plane(
+    plane: &[u8],
+    pw: usize,
+    ph: usize,
+    d: &Divisors,
+    samp: usize,
+    offs: &mut Vec<usize>,
+    simd: bool,
+) -> CoefPlane {
+    let (wib, hib) = (pw / 8, ph / 8);
+    let across = wib.div_ceil(samp) * samp;
+    let down = hib.div_ceil(samp) * samp;
+    let mut blocks = vec![[0i16; 64]; across * down];
+    block_offsets(offs, pw, 8); // the blocks of one block row
+    for by in 0..hib {
+        let row = &mut blocks[by * across..(by + 1) * across];
+        coef_blocks(&plane[by * 8 * pw..], pw, offs, d, &mut row[..wib], simd);
+        for bx in wib..across {
+            row[bx][0] = row[bx - 1][0];
+        }
+    }
+    for by in hib..down {
+        for mcu in 0..across / samp {
+            let dc = blocks[(by - 1) * across + mcu * samp + samp - 1][0];
+            for blk in &mut blocks[by * across + mcu * samp..][..samp] {
+                blk[0] = dc;
+            }
+        }
+    }
+    CoefPlane {
+        blocks,
+        across,
+        down,
+    }
+}
+
+/// FDCT + quantisation of the blocks at `offs` into `out`: [`dct::coef_blocks_scalar`] or its
+/// AVX2 twin.
+fn coef_blocks(
+    plane: &[u8],
+    stride: usize,
+    offs: &[usize],
+    d: &Divisors,
+    out: &mut [[i16; 64]],
+    simd: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: `simd` is only set when AVX2 was detected; offsets address whole blocks.
+        unsafe { dct::avx2::coef_blocks(plane, stride, offs, d, out) };
+        return;
+    }
+    let _ = simd;
+    dct::coef_blocks_scalar(plane, stride, offs, d, out);
 }
 
 /// Offsets of all 8×8 blocks of a `pw × ph` plane (both multiples of 8).
