@@ -290,7 +290,8 @@ fn frost_rows_with_original_textures() {
     let dir = std::env::var_os("IMGCORRUPT_FROST_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            "/work/main/.venv-reference/lib/python3.11/site-packages/imagecorruptions/frost".into()
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(".venv-reference/lib/python3.11/site-packages/imagecorruptions/frost")
         });
     if !dir.join("frost1.png").exists() {
         eprintln!(

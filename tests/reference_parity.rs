@@ -11,7 +11,6 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use imgcorrupt::{corrupt_buffer, Corruption, FrostTextures, PixelLayout, RngMode, Settings};
@@ -191,19 +190,6 @@ parity_tests! {
         fast: FastRef::NumpyMode { seeds: 12 },
         ..DEFAULT
     },
-}
-
-/// The reference's frost photographs, if available: `$IMGCORRUPT_FROST_DIR`, else the oracle
-/// venv's copy. They are third-party files and not part of the repository.
-fn frost_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("IMGCORRUPT_FROST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(
-                "/work/main/.venv-reference/lib/python3.11/site-packages/imagecorruptions/frost",
-            )
-        });
-    dir.join("frost1.png").exists().then_some(dir)
 }
 
 /// frost with the original textures reproduces imagecorruptions 1.1.2 in numpy mode:

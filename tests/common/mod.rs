@@ -120,3 +120,16 @@ pub fn sha12(bytes: &[u8]) -> String {
 pub fn mean(bytes: &[u8]) -> f64 {
     bytes.iter().map(|&b| b as f64).sum::<f64>() / bytes.len() as f64
 }
+
+/// The reference's frost photographs, if available: `$IMGCORRUPT_FROST_DIR`, else the copy in
+/// the oracle venv that `scripts/make_fixtures.py` creates. They are third-party files and not
+/// part of the repository, so tests that need them skip (saying why) when they are absent.
+pub fn frost_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("IMGCORRUPT_FROST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(".venv-reference/lib/python3.11/site-packages/imagecorruptions/frost")
+        });
+    dir.join("frost1.png").exists().then_some(dir)
+}
