@@ -1181,3 +1181,87 @@ fn jpeg_files_are_byte_identical_to_pil() {
         );
     }
 }
+
+// ---------------------------------------------------------------- frost source
+
+/// The manifest records the frost source, and `verify --input` regenerates frost outputs from
+/// it: procedural textures by default, the reference's photographs with `--frost-dir` (when
+/// they are available, see tests/common: `IMGCORRUPT_FROST_DIR`).
+#[test]
+fn frost_source_is_recorded_and_verifiable() {
+    let input = dataset("imagenet");
+    let out = tmp("frost-procedural");
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "frost",
+        "-s",
+        "1,5",
+        "--threads",
+        "1",
+    ]);
+    let header: serde_json::Value =
+        serde_json::from_str(manifest(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(header["frost_source"], "procedural");
+    let e = ok(&["verify", s(&out), "--input", s(&input)]);
+    assert!(e.contains("0 differ"), "{e}");
+
+    let dir = std::env::var_os("IMGCORRUPT_FROST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(".venv-reference/lib/python3.11/site-packages/imagecorruptions/frost")
+        });
+    if !dir.join("frost1.png").exists() {
+        eprintln!(
+            "frost_source_is_recorded_and_verifiable: original textures SKIPPED (not found in {})",
+            dir.display()
+        );
+        return;
+    }
+    let out2 = tmp("frost-textures");
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out2),
+        "-c",
+        "frost",
+        "-s",
+        "1,5",
+        "--threads",
+        "1",
+        "--frost-dir",
+        s(&dir),
+    ]);
+    let header: serde_json::Value =
+        serde_json::from_str(manifest(&out2).lines().next().unwrap()).unwrap();
+    assert!(
+        header["frost_source"]
+            .as_str()
+            .unwrap()
+            .starts_with("textures:"),
+        "{header}"
+    );
+    let e = ok(&["verify", s(&out2), "--input", s(&input)]);
+    assert!(e.contains("0 differ"), "{e}");
+    // the two sources give different pictures
+    assert_ne!(outputs(&out), outputs(&out2));
+
+    let missing = tmp("frost-missing");
+    let r = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out2.join("x")),
+        "-c",
+        "frost",
+        "--frost-dir",
+        s(&missing),
+    ]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("frost1.png"), "{}", stderr(&r));
+}

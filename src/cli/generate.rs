@@ -65,6 +65,10 @@ pub struct Args {
     /// Channel order the corruptions see: rgb, or bgr to reproduce the detection benchmark.
     #[arg(long, default_value = "rgb")]
     pub channel_order: ChannelOrder,
+    /// Folder with imagecorruptions' frost photographs (frost1.png … frost6.jpg): frost then
+    /// follows the reference exactly; without it frost uses procedural textures.
+    #[arg(long)]
+    pub frost_dir: Option<PathBuf>,
     /// Annotation files in each cell: copy, link (hard link, else copy) or none.
     #[arg(long, default_value = "link")]
     pub annotations: AnnotationMode,
@@ -265,6 +269,12 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             channel_order: a.channel_order,
             quality: a.quality,
             max_pixels: a.max_pixels,
+            frost: match &a.frost_dir {
+                Some(dir) => Some(Arc::new(imgcorrupt::kernels::frost::FrostTextures::load(
+                    dir,
+                )?)),
+                None => None,
+            },
         },
         image_format: a.image_format.unwrap_or(if imagenet {
             ImageFormatChoice::Jpeg

@@ -57,7 +57,7 @@ pub struct Header {
     pub encoders: BTreeMap<String, String>,
     /// Annotation handling (`copy`, `link`, `none`).
     pub annotations: String,
-    /// Frost texture source (`null` until frost is implemented with an external source).
+    /// Frost texture source: `procedural`, or `textures:<dir>` for the reference photographs.
     pub frost_source: Option<String>,
 }
 

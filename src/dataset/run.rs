@@ -52,9 +52,32 @@ pub struct Pipeline {
     pub quality: u8,
     /// Decoder pixel limit (larger sources fail).
     pub max_pixels: u64,
+    /// The reference's frost photographs (`--frost-dir`), or `None` for procedural frost.
+    pub frost: Option<Arc<crate::kernels::frost::FrostTextures>>,
 }
 
 impl Pipeline {
+    /// What the manifest records as the frost source: `procedural`, or `textures:<dir>` for
+    /// the reference's photographs (verify reloads them from there).
+    pub fn frost_source(&self) -> String {
+        match &self.frost {
+            None => "procedural".into(),
+            Some(t) => format!("textures:{}", t.dir.display()),
+        }
+    }
+
+    /// Load the frost source named by [`Pipeline::frost_source`].
+    pub fn load_frost(
+        source: Option<&str>,
+    ) -> Result<Option<Arc<crate::kernels::frost::FrostTextures>>> {
+        match source.and_then(|s| s.strip_prefix("textures:")) {
+            None => Ok(None),
+            Some(dir) => Ok(Some(Arc::new(crate::kernels::frost::FrostTextures::load(
+                Path::new(dir),
+            )?))),
+        }
+    }
+
     /// Decode a source file to 8-bit RGB (greyscale replicated, alpha dropped, palette
     /// expanded, 16-bit reduced, CMYK converted by the decoder — PIL's `convert("RGB")`),
     /// apply the geometry, and swap R/B in BGR mode. Returns (pixels, width, height).
@@ -88,9 +111,12 @@ impl Pipeline {
         scratch: &mut Vec<u8>,
     ) -> Result<(Vec<u8>, u64)> {
         let seed = self.seed_of(source, cell);
-        let settings = Settings::new(seed)
+        let mut settings = Settings::new(seed)
             .with_rng(self.rng)
             .with_preset(self.preset.clone());
+        if let Some(frost) = &self.frost {
+            settings = settings.with_frost_textures(frost.clone());
+        }
         scratch.resize(px.len(), 0);
         crate::corrupt_buffer(
             px,
@@ -303,7 +329,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         image_format: opts.image_format.name().into(),
         encoders: p.encoders(),
         annotations: opts.annotations.name().into(),
-        frost_source: None,
+        frost_source: Some(p.frost_source()),
     }
 }
 

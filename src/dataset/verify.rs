@@ -96,6 +96,7 @@ pub fn verify(
                 channel_order: parse::<ChannelOrder>(&header.channel_order, "channel_order")?,
                 quality: quality_of(&header.encoders),
                 max_pixels,
+                frost: Pipeline::load_frost(header.frost_source.as_deref())?,
             })
         }
     };
