@@ -5,6 +5,7 @@
 //! the public entry point picks one at run time with [`cpu::isa`].
 
 pub mod cpu;
+pub mod fastblur;
 pub mod filter2d;
 pub mod gaussian;
 pub mod hsv;
