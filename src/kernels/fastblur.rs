@@ -16,7 +16,10 @@
 //!   f32 on the 0–255 scale, symmetric taps folded, vertical pass over a ring of f32 rows, then
 //!   horizontal pass over a replicate-padded row.
 //!
-//! Both outputs are `trunc(clip(v, 0, 255))`. The loops are plain scalar Rust compiled twice
+//! * [`smooth_plane_f32`] and [`remap_reflect_f32`]: elastic_transform's field smoothing
+//!   (SciPy `mode='reflect'`) and bilinear sampling in f32.
+//!
+//! The two blur outputs are `trunc(clip(v, 0, 255))`. The loops are plain scalar Rust compiled twice
 //! (portable twin and an AVX2 build that the compiler vectorises, 8 lanes); no fused
 //! multiply-add is used, so the two builds are bit-identical (tested).
 
@@ -359,6 +362,189 @@ fn gauss_impl(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
     }
 }
 
+/// Spare elements [`smooth_plane_f32`] needs after the plane.
+pub const PLANE_SPARE: usize = BLOCK;
+
+/// Fast-mode smoothing of elastic_transform's displacement fields: `gaussian_filter(f, σ,
+/// mode='reflect')` of a single-channel `h × w` f32 plane with per-axis taps `g_rows` / `g_cols`
+/// (odd lengths), times `alpha`, into `dst`. `src` must hold `h·w + PLANE_SPARE` elements (the
+/// spare tail lets the last register block read past the final row).
+pub fn smooth_plane_f32(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    g_rows: &[f32],
+    g_cols: &[f32],
+    alpha: f32,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { smooth_plane_f32_avx2(src, dst, h, w, g_rows, g_cols, alpha) };
+        return;
+    }
+    smooth_plane_f32_scalar(src, dst, h, w, g_rows, g_cols, alpha)
+}
+
+/// Scalar twin of [`smooth_plane_f32`].
+pub fn smooth_plane_f32_scalar(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    g_rows: &[f32],
+    g_cols: &[f32],
+    alpha: f32,
+) {
+    plane_impl(src, dst, h, w, g_rows, g_cols, alpha)
+}
+
+/// AVX2 build of [`smooth_plane_f32_scalar`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn smooth_plane_f32_avx2(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    g_rows: &[f32],
+    g_cols: &[f32],
+    alpha: f32,
+) {
+    plane_impl(src, dst, h, w, g_rows, g_cols, alpha)
+}
+
+/// Half-sample symmetric index (SciPy `mode='reflect'`, period `2n`).
+#[inline]
+fn reflect_half(i: isize, n: usize) -> usize {
+    let p = 2 * n as isize;
+    let m = i.rem_euclid(p);
+    (if m < n as isize { m } else { p - 1 - m }) as usize
+}
+
+#[inline(always)]
+fn plane_impl(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    g_rows: &[f32],
+    g_cols: &[f32],
+    alpha: f32,
+) {
+    assert!(src.len() >= h * w + BLOCK && dst.len() >= h * w);
+    assert!(g_rows.len() % 2 == 1 && g_cols.len() % 2 == 1);
+    let (mr, mc) = (g_rows.len() / 2, g_cols.len() / 2);
+    let tstride = w + 2 * mc + 2 * BLOCK;
+    let mut t = Buf::<f32>::zeroed(tstride);
+    let gc: Vec<f32> = g_cols.iter().map(|&v| v * alpha).collect();
+    let mut pairs: Vec<(usize, usize, f32)> = Vec::with_capacity(mr);
+    let mut out = Buf::<f32>::zeroed(w + BLOCK);
+    for y in 0..h {
+        let base = |j: isize| reflect_half(y as isize + j, h) * w;
+        pairs.clear();
+        pairs.extend((1..=mr).map(|j| (base(-(j as isize)), base(j as isize), g_rows[mr - j])));
+        vertical(src, base(0), g_rows[mr], &pairs, &mut t[mc..], w);
+        for p in 0..mc {
+            t[p] = t[mc + reflect_half(p as isize - mc as isize, w)];
+            t[w + mc + p] = t[mc + reflect_half((w + p) as isize, w)];
+        }
+        let mut e0 = 0;
+        while e0 < w {
+            let base = e0 + mc;
+            let centre: &[f32; BLOCK] = t[base..][..BLOCK].try_into().unwrap();
+            let mut acc = [0f32; BLOCK];
+            for i in 0..BLOCK {
+                acc[i] = centre[i] * gc[mc];
+            }
+            for j in 1..=mc {
+                let a: &[f32; BLOCK] = t[base - j..][..BLOCK].try_into().unwrap();
+                let b: &[f32; BLOCK] = t[base + j..][..BLOCK].try_into().unwrap();
+                let wj = gc[mc - j];
+                for i in 0..BLOCK {
+                    acc[i] += (a[i] + b[i]) * wj;
+                }
+            }
+            out[e0..e0 + BLOCK].copy_from_slice(&acc);
+            e0 += BLOCK;
+        }
+        dst[y * w..(y + 1) * w].copy_from_slice(&out[..w]);
+    }
+}
+
+/// Fast-mode bilinear `map_coordinates(img, (r + dy, c + dx, ch), order=1, mode='reflect')` on
+/// an interleaved `h × w × 3` f32 image: coordinates and weights in f32, interior samples
+/// without any reflection logic; samples whose 2×2 neighbourhood leaves the image use the
+/// exact rule of [`crate::kernels::map_coords::axis_taps`].
+pub fn remap_reflect_f32(img: &[f32], h: usize, w: usize, dy: &[f32], dx: &[f32], out: &mut [f32]) {
+    use crate::kernels::map_coords::axis_taps;
+    const C: usize = 3;
+    assert!(img.len() >= h * w * C && out.len() >= h * w * C);
+    assert!(dy.len() >= h * w && dx.len() >= h * w);
+    let (hl, wl) = ((h as f32) - 1.0, (w as f32) - 1.0);
+    // Per row: a vectorisable pass computes the top-left sample index (or u32::MAX when the
+    // neighbourhood leaves the image) and the fractional weights, then a gather pass blends.
+    let mut idx = vec![0u32; w];
+    let mut fa = vec![0f32; w];
+    let mut fb = vec![0f32; w];
+    for r in 0..h {
+        let (dyr, dxr) = (&dy[r * w..(r + 1) * w], &dx[r * w..(r + 1) * w]);
+        for (col, ((((&ddy, &ddx), i), a), b)) in dyr
+            .iter()
+            .zip(dxr)
+            .zip(idx.iter_mut())
+            .zip(fa.iter_mut())
+            .zip(fb.iter_mut())
+            .enumerate()
+        {
+            let fy = r as f32 + ddy;
+            let fx = col as f32 + ddx;
+            let inside = fy >= 0.0 && fy < hl && fx >= 0.0 && fx < wl;
+            let (iy, ix) = (fy as i32, fx as i32);
+            *a = fy - iy as f32;
+            *b = fx - ix as f32;
+            let at = (iy.wrapping_mul(w as i32).wrapping_add(ix)).wrapping_mul(C as i32) as u32;
+            *i = if inside { at } else { u32::MAX };
+        }
+        let orow = &mut out[r * w * C..(r + 1) * w * C];
+        for (col, (((o, &i00), &a1), &b1)) in orow
+            .chunks_exact_mut(C)
+            .zip(&idx)
+            .zip(&fa)
+            .zip(&fb)
+            .enumerate()
+        {
+            if i00 != u32::MAX {
+                let (a0, b0) = (1.0 - a1, 1.0 - b1);
+                let i00 = i00 as usize;
+                let i10 = i00 + w * C;
+                let p00: &[f32; 6] = img[i00..i00 + 6].try_into().unwrap();
+                let p10: &[f32; 6] = img[i10..i10 + 6].try_into().unwrap();
+                for ch in 0..C {
+                    let top = p00[ch] * b0 + p00[ch + C] * b1;
+                    let bot = p10[ch] * b0 + p10[ch + C] * b1;
+                    o[ch] = top * a0 + bot * a1;
+                }
+            } else {
+                let (ddy, ddx) = (dy[r * w + col], dx[r * w + col]);
+                let (r0, r1, a0, a1) = axis_taps(r as f64 + ddy as f64, h);
+                let (c0, c1, b0, b1) = axis_taps(col as f64 + ddx as f64, w);
+                for ch in 0..C {
+                    let t = img[(r0 * w + c0) * C + ch] as f64 * a0 * b0
+                        + img[(r0 * w + c1) * C + ch] as f64 * a0 * b1
+                        + img[(r1 * w + c0) * C + ch] as f64 * a1 * b0
+                        + img[(r1 * w + c1) * C + ch] as f64 * a1 * b1;
+                    o[ch] = t as f32;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,6 +668,57 @@ mod tests {
             let mut b = vec![0u8; src.len()];
             gaussian_blur_rgb8(&src, &mut b, h, w, &g);
             assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn plane_smoothing_equals_definition_and_simd_equals_scalar() {
+        let g_rows = [0.1f32, 0.2, 0.4, 0.2, 0.1];
+        let g_cols = [0.05f32, 0.1, 0.15, 0.4, 0.15, 0.1, 0.05];
+        for &(h, w) in &[(13usize, 11usize), (1, 1), (2, 40), (9, 1)] {
+            let mut src: Vec<f32> = (0..h * w).map(|i| ((i * 37) % 23) as f32 - 11.0).collect();
+            src.extend([0.0; BLOCK]);
+            let mut a = vec![0f32; h * w];
+            smooth_plane_f32_scalar(&src, &mut a, h, w, &g_rows, &g_cols, 2.5);
+            for y in 0..h {
+                for x in 0..w {
+                    let mut s = 0f64;
+                    for j in -2isize..=2 {
+                        for i in -3isize..=3 {
+                            let sy = reflect_half(y as isize + j, h);
+                            let sx = reflect_half(x as isize + i, w);
+                            s += src[sy * w + sx] as f64
+                                * g_rows[(j + 2) as usize] as f64
+                                * g_cols[(i + 3) as usize] as f64;
+                        }
+                    }
+                    assert!((a[y * w + x] as f64 - 2.5 * s).abs() < 1e-4);
+                }
+            }
+            let mut b = vec![0f32; h * w];
+            smooth_plane_f32(&src, &mut b, h, w, &g_rows, &g_cols, 2.5);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn fast_remap_is_close_to_exact() {
+        let (h, w) = (9usize, 12usize);
+        let img: Vec<f32> = (0..h * w * 3)
+            .map(|i| ((i * 37) % 101) as f32 / 100.0)
+            .collect();
+        let dy: Vec<f32> = (0..h * w)
+            .map(|i| ((i * 7) % 11) as f32 / 4.0 - 1.3)
+            .collect();
+        let dx: Vec<f32> = (0..h * w)
+            .map(|i| ((i * 5) % 13) as f32 / 3.0 - 2.1)
+            .collect();
+        let mut want = vec![0f32; h * w * 3];
+        crate::kernels::map_coords::remap_reflect(&img, h, w, 3, &dy, &dx, &mut want);
+        let mut got = vec![0f32; h * w * 3];
+        remap_reflect_f32(&img, h, w, &dy, &dx, &mut got);
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-5, "{a} {b}");
         }
     }
 }
