@@ -89,8 +89,10 @@ pub fn defocus_blur(job: &mut Job<'_>) -> Result<()> {
     let p = &job.preset.defocus_blur;
     let (radius, alias) = (p.radius[job.level], p.alias_sigma[job.level]);
     let (kernel, n) = filter2d::disk_kernel(radius, alias);
-    if !job.rng.is_reference() {
-        let r = radius.max(0.0).floor() as usize;
+    let r = radius.max(0.0).floor() as usize;
+    // The fast kernel's 16-bit column sums hold spans of up to 255 rows (r ≤ 127); larger
+    // (non-reference) radii take the exact path.
+    if !job.rng.is_reference() && r <= 127 {
         let ksum: f64 = kernel.iter().map(|&v| v as f64).sum();
         let g = filter2d::opencv_gaussian_kernel(if r <= 8 { 3 } else { 5 }, alias);
         let gsum: f64 = g.iter().map(|&v| v as f64).sum();
