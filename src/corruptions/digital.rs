@@ -103,6 +103,13 @@ pub fn jpeg_compression(job: &mut Job<'_>) -> Result<()> {
 /// * `out = map_coordinates(img, (r + dy, c + dx, ch), order=1, mode='reflect')` (f32), then
 ///   `trunc(clip(out, 0, 1) · 255)` computed in f32.
 ///
+/// `--rng numpy` (numpy mode) gives the reference's exact pixels (f64 field smoothing and
+/// SciPy's f64 bilinear arithmetic). Fast mode (the default) draws the fields from the fast
+/// generator (24-bit uniforms), smooths them in f32 with the same taps, and samples in f32
+/// (exact reflect rule only where the 2×2 neighbourhood leaves the image); same statistics
+/// (mean PSNR within 0.5 dB, tested). For identical fields the f32 sampling differs from the
+/// exact one by < 1e-5 before quantisation (unit test), i.e. at most 1 grey level.
+///
 /// The constants come from the preset (`sigma_scale`, `amplitude_scale`, `alpha`); the
 /// ImageNet-C variant (affine warp first, §5.3) can be added as a preset-selected branch here.
 pub fn elastic_transform(job: &mut Job<'_>) -> Result<()> {
@@ -118,6 +125,9 @@ pub fn elastic_transform(job: &mut Job<'_>) -> Result<()> {
     let mut img = Buf::<f32>::take(job.src.len());
     for (o, &v) in img.iter_mut().zip(job.src) {
         *o = lut[v as usize];
+    }
+    if !job.rng.is_reference() {
+        return elastic_fast(job, &img, sigma_r, sigma_c, amp, alpha);
     }
     let mut field = Buf::<f64>::take(h * w);
     let mut displacement = |rng: &mut dyn crate::rng::RandomSource| -> Buf<f32> {
@@ -145,6 +155,42 @@ pub fn elastic_transform(job: &mut Job<'_>) -> Result<()> {
     let dy = displacement(job.rng);
     let mut out = Buf::<f32>::take(img.len());
     map_coords::remap_reflect(&img, h, w, 3, &dy, &dx, &mut out);
+    crate::kernels::quantise::unit_f32(&out, job.dst);
+    Ok(())
+}
+
+/// Fast mode of [`elastic_transform`]: the same uniform fields smoothed in f32 (same taps,
+/// rounded to f32), and bilinear sampling in f32 with the exact reflect rule at the borders.
+fn elastic_fast(
+    job: &mut Job<'_>,
+    img: &[f32],
+    sigma_r: f64,
+    sigma_c: f64,
+    amp: f64,
+    alpha: f64,
+) -> Result<()> {
+    use crate::kernels::fastblur;
+    use crate::kernels::gaussian::kernel1d;
+    use crate::kernels::scratch::Buf;
+    let (h, w) = (job.height, job.width);
+    let g_rows: Vec<f32> = kernel1d(sigma_r, 3.0).iter().map(|&v| v as f32).collect();
+    let g_cols: Vec<f32> = kernel1d(sigma_c, 3.0).iter().map(|&v| v as f32).collect();
+    let mut draws = Buf::<u32>::take(h * w);
+    let mut field = Buf::<f32>::zeroed(h * w + fastblur::PLANE_SPARE);
+    let mut d = [Buf::<f32>::take(h * w), Buf::<f32>::take(h * w)];
+    // U(−A, A) with 24-bit resolution from one 32-bit word per value (the fields are smoothed
+    // over dozens of pixels, so the resolution is irrelevant to the result).
+    let (step, lo) = ((2.0 * amp / 16777216.0) as f32, -amp as f32);
+    for di in d.iter_mut() {
+        job.rng.fill_u32(&mut draws);
+        for (o, &v) in field.iter_mut().zip(draws.iter()) {
+            *o = (v >> 8) as i32 as f32 * step + lo;
+        }
+        fastblur::smooth_plane_f32(&field, di, h, w, &g_rows, &g_cols, alpha as f32);
+    }
+    let [dx, dy] = d;
+    let mut out = Buf::<f32>::take(img.len());
+    fastblur::remap_reflect_f32(img, h, w, &dy, &dx, &mut out);
     crate::kernels::quantise::unit_f32(&out, job.dst);
     Ok(())
 }

@@ -7,6 +7,7 @@
 pub mod blend;
 pub mod cpu;
 pub mod cubic;
+pub mod fastblur;
 pub mod filter2d;
 pub mod frost;
 pub mod gaussian;

@@ -36,6 +36,7 @@ macro_rules! pooled {
 pooled!(f64, POOL_F64);
 pooled!(f32, POOL_F32);
 pooled!(u32, POOL_U32);
+pooled!(u16, POOL_U16);
 
 /// A pooled buffer of `len` elements; returns to the thread's pool on drop.
 pub struct Buf<T: Pooled> {

@@ -1,0 +1,724 @@
+//! Fast-mode blur kernels (not bit-exact with the reference; same statistics): the disk blur of
+//! defocus_blur and the separable Gaussian of gaussian_blur, on RGB8 images, in integer and f32
+//! arithmetic.
+//!
+//! * [`disk_blur_rgb8`]: the anti-aliased disk `K = G ⊛ D` of spec P2 is applied as `D` then
+//!   `G`. `D ⊛ x` is exact integer arithmetic: per kernel row `dy` the binary disk covers
+//!   `|dx| ≤ w_dy`, so with exclusive per-channel prefix sums `P` of each reflect-101 padded
+//!   source row one output needs `2r + 1` differences `P[x + w_dy + 1] − P[x − w_dy]` instead of
+//!   `(2r+1)²` taps (u32, wrapping: differences are exact whatever the prefix magnitude). The
+//!   small Gaussian `G` (3 or 5 taps) then runs separably in f32 with reflect-101 borders and
+//!   one scale factor `ΣK / |D|` (so the brightening of Quirk 5 survives).
+//!   Deviation from the exact `K` correlation: `K` is `G ⊛ D` clipped to the kernel grid with
+//!   reflect-101 borders of the *kernel*, which `G ⊛ D` is not, and the image border is
+//!   reflected twice; the effect is a few tenths of a grey level.
+//! * [`gaussian_blur_rgb8`]: `gaussian_filter(x, σ, mode='nearest', truncate=4)` per channel in
+//!   f32 on the 0–255 scale, symmetric taps folded, vertical pass over a ring of f32 rows, then
+//!   horizontal pass over a replicate-padded row.
+//!
+//! * [`smooth_plane_f32`] and [`remap_reflect_f32`]: elastic_transform's field smoothing
+//!   (SciPy `mode='reflect'`) and bilinear sampling in f32.
+//!
+//! The two blur outputs are `trunc(clip(v, 0, 255))`. The loops are plain scalar Rust compiled twice
+//! (portable twin and an AVX2 build that the compiler vectorises, 8 lanes); no fused
+//! multiply-add is used, so the two builds are bit-identical (tested).
+
+use crate::kernels::cpu::{isa, Isa};
+use crate::kernels::filter2d::reflect101;
+use crate::kernels::scratch::Buf;
+
+/// Register block (elements) of the inner loops: 4 AVX2 vectors of 32-bit lanes.
+const BLOCK: usize = 32;
+
+/// Register block (u16 elements) of the disk span loop: 4 AVX2 vectors.
+const SB: usize = 64;
+
+/// Half-widths `w_dy` (for `dy = 0 ..= r`) of the binary disk `x² + y² ≤ r²`, and its pixel
+/// count.
+pub fn disk_spans(r: usize) -> (Vec<usize>, usize) {
+    let r2 = (r * r) as i64;
+    let spans: Vec<usize> = (0..=r as i64)
+        .map(|dy| {
+            let mut w = 0i64;
+            while (w + 1) * (w + 1) + dy * dy <= r2 {
+                w += 1;
+            }
+            w as usize
+        })
+        .collect();
+    let count = spans[0] * 2 + 1 + spans[1..].iter().map(|&w| 2 * (2 * w + 1)).sum::<usize>();
+    (spans, count)
+}
+
+/// `trunc(clip(v, 0, 255))` as u8 (NaN → 0).
+#[inline(always)]
+fn q255(v: f32) -> u8 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    let v = if v < 255.0 { v } else { 255.0 };
+    // SAFETY: v is finite and within [0, 255].
+    unsafe { v.to_int_unchecked::<i32>() as u8 }
+}
+
+/// Fast defocus blur of an interleaved RGB8 `h × w` image: binary disk of radius `r` (exact,
+/// integer), then the separable small Gaussian `g` (odd length, reflect-101), then `· scale`.
+/// `scale` is `ΣK / |D|` for the reference kernel `K` (see the module docs).
+pub fn disk_blur_rgb8(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { disk_blur_rgb8_avx2(src, dst, h, w, r, g, scale) };
+        return;
+    }
+    disk_blur_rgb8_scalar(src, dst, h, w, r, g, scale)
+}
+
+/// Scalar twin of [`disk_blur_rgb8`].
+pub fn disk_blur_rgb8_scalar(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    disk_impl(src, dst, h, w, r, g, scale)
+}
+
+/// AVX2 build of [`disk_blur_rgb8_scalar`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn disk_blur_rgb8_avx2(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    disk_impl(src, dst, h, w, r, g, scale)
+}
+
+#[inline(always)]
+fn disk_impl(src: &[u8], dst: &mut [u8], h: usize, w: usize, r: usize, g: &[f32], scale: f32) {
+    const C: usize = 3;
+    assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
+    let row_len = w * C;
+    let (spans, _) = disk_spans(r);
+    // Column prefix sums over the reflect-101 padded image (r pixels / rows each side):
+    // V[0] = 0, V[q+1] = V[q] + padded row q (u16, wrapping), each row `(w + 2r)·C` wide plus
+    // SB spare elements. Output row y needs V[y ..= y + 2r + 1]: a ring of 2r + 2 rows.
+    // Wrapping u16 is exact for a column span (at most (2r+1)·255 < 2¹⁶ for r ≤ 127) and for
+    // sums of up to `chunk` spans; chunks are then widened into u32 accumulators.
+    assert!(r <= 127, "disk radius above 127");
+    let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
+    let prow = (w + 2 * r) * C;
+    let vstride = prow + SB;
+    let nring = 2 * r + 2;
+    let mut vring = Buf::<u16>::zeroed(nring * vstride);
+    let mut v_have = 1usize; // V[0] (zeros) is in the ring
+    let border: Vec<(usize, usize)> = (0..r)
+        .chain(w + r..w + 2 * r)
+        .map(|p| (p, reflect101(p as isize - r as isize, w)))
+        .collect();
+    // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
+    let m = g.len() / 2;
+    let sring = 2 * m + 1;
+    let sstride = row_len + SB;
+    let mut srows = Buf::<f32>::zeroed(sring * sstride);
+    let mut s_have = 0usize;
+    // One vertically filtered row, reflect-101 padded by m pixels for the horizontal pass.
+    let tstride = (w + 2 * m) * C + 2 * BLOCK;
+    let mut t = Buf::<f32>::zeroed(tstride);
+    let tcols: Vec<usize> = (0..w + 2 * m)
+        .map(|p| reflect101(p as isize - m as isize, w))
+        .collect();
+    let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
+    // Column taps (top row base, bottom row base, column offset) of one output row: for each
+    // column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|].
+    let mut taps: Vec<(usize, usize, usize)> = Vec::with_capacity(2 * r + 1);
+    for y in 0..h {
+        let need_s = (y + m).min(h - 1);
+        while s_have <= need_s {
+            let k = s_have;
+            while v_have <= k + 2 * r + 1 {
+                let q = v_have - 1; // padded row q = source row reflect101(q − r)
+                let sy = reflect101(q as isize - r as isize, h);
+                let s = &src[sy * row_len..(sy + 1) * row_len];
+                let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
+                // Split the ring so the previous row can be read while the new one is written.
+                let (lo, hi) = vring.split_at_mut(prev.max(cur));
+                let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
+                    (&lo[prev..prev + prow], &mut hi[..prow])
+                } else {
+                    (&hi[..prow], &mut lo[cur..cur + prow])
+                };
+                let mid = r * C..r * C + row_len;
+                for ((o, &a), &v) in cv[mid.clone()].iter_mut().zip(&pv[mid]).zip(s) {
+                    *o = a.wrapping_add(v as u16);
+                }
+                for &(p, sx) in &border {
+                    for ch in 0..C {
+                        cv[p * C + ch] = pv[p * C + ch].wrapping_add(s[sx * C + ch] as u16);
+                    }
+                }
+                v_have += 1;
+            }
+            taps.clear();
+            for dx in 0..=2 * r {
+                let hd = spans[dx.abs_diff(r)];
+                let top = ((k + r - hd) % nring) * vstride;
+                let bot = ((k + r + hd + 1) % nring) * vstride;
+                taps.push((bot, top, dx * C));
+            }
+            let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
+            let nb = row_len.div_ceil(SB);
+            for b in 0..nb {
+                let e0 = b * SB;
+                let mut acc = [0u32; SB];
+                for part in taps.chunks(chunk) {
+                    let mut a16 = [0u16; SB];
+                    for &(bot, top, off) in part {
+                        let bv: &[u16; SB] = vring[bot + off + e0..][..SB].try_into().unwrap();
+                        let tv: &[u16; SB] = vring[top + off + e0..][..SB].try_into().unwrap();
+                        for i in 0..SB {
+                            a16[i] = a16[i].wrapping_add(bv[i].wrapping_sub(tv[i]));
+                        }
+                    }
+                    for i in 0..SB {
+                        acc[i] += a16[i] as u32;
+                    }
+                }
+                let o: &mut [f32; SB] = (&mut srow[e0..e0 + SB]).try_into().unwrap();
+                for i in 0..SB {
+                    o[i] = acc[i] as i32 as f32;
+                }
+            }
+            s_have += 1;
+        }
+        // Vertical Gaussian into the middle of `t`.
+        {
+            let base = |j: isize| (reflect101(y as isize + j, h) % sring) * sstride;
+            let c0 = base(0);
+            let pairs: Vec<(usize, usize, f32)> = (1..=m)
+                .map(|j| (base(-(j as isize)), base(j as isize), gs[m - j]))
+                .collect();
+            vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
+        }
+        for (p, &sx) in tcols.iter().enumerate() {
+            if p < m || p >= w + m {
+                for ch in 0..C {
+                    t[p * C + ch] = t[(sx + m) * C + ch];
+                }
+            }
+        }
+        // Horizontal Gaussian and quantisation.
+        let out = &mut dst[y * row_len..(y + 1) * row_len];
+        horizontal_q(&t, out, m, C, g);
+    }
+}
+
+/// `t[e] = w0 · rows[c0 + e] + Σ (rows[a + e] + rows[b + e]) · w` for `e < n` (rows padded so
+/// that whole register blocks may be read; `t` has room for whole blocks too).
+#[inline(always)]
+fn vertical(
+    rows: &[f32],
+    c0: usize,
+    w0: f32,
+    pairs: &[(usize, usize, f32)],
+    t: &mut [f32],
+    n: usize,
+) {
+    let mut e0 = 0;
+    while e0 < n {
+        let c: &[f32; BLOCK] = rows[c0 + e0..][..BLOCK].try_into().unwrap();
+        let mut acc = [0f32; BLOCK];
+        for i in 0..BLOCK {
+            acc[i] = c[i] * w0;
+        }
+        for &(a, b, wj) in pairs {
+            let av: &[f32; BLOCK] = rows[a + e0..][..BLOCK].try_into().unwrap();
+            let bv: &[f32; BLOCK] = rows[b + e0..][..BLOCK].try_into().unwrap();
+            for i in 0..BLOCK {
+                acc[i] += (av[i] + bv[i]) * wj;
+            }
+        }
+        t[e0..e0 + BLOCK].copy_from_slice(&acc);
+        e0 += BLOCK;
+    }
+}
+
+/// `out[e] = q255(Σ_j g[j] · t[e + j·c])` with symmetric taps folded (`t` padded by `m = g.len()/2`
+/// pixels of `c` channels each side, plus `BLOCK` spare elements at the end).
+#[inline(always)]
+fn horizontal_q(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32]) {
+    let n = out.len();
+    let mut e0 = 0;
+    while e0 < n {
+        let len = BLOCK.min(n - e0);
+        let base = e0 + m * c;
+        let centre: &[f32; BLOCK] = t[base..][..BLOCK].try_into().unwrap();
+        let mut acc = [0f32; BLOCK];
+        for i in 0..BLOCK {
+            acc[i] = centre[i] * g[m];
+        }
+        for j in 1..=m {
+            let a: &[f32; BLOCK] = t[base - j * c..][..BLOCK].try_into().unwrap();
+            let b: &[f32; BLOCK] = t[base + j * c..][..BLOCK].try_into().unwrap();
+            let wj = g[m - j];
+            for i in 0..BLOCK {
+                acc[i] += (a[i] + b[i]) * wj;
+            }
+        }
+        let mut q = [0u8; BLOCK];
+        for i in 0..BLOCK {
+            q[i] = q255(acc[i]);
+        }
+        out[e0..e0 + len].copy_from_slice(&q[..len]);
+        e0 += len;
+    }
+}
+
+/// Fast gaussian_blur of an interleaved RGB8 image: per-channel separable Gaussian with taps
+/// `g` (odd length, f32, summing to 1), border 'nearest' (replicate), on the 0–255 scale.
+pub fn gaussian_blur_rgb8(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { gaussian_blur_rgb8_avx2(src, dst, h, w, g) };
+        return;
+    }
+    gaussian_blur_rgb8_scalar(src, dst, h, w, g)
+}
+
+/// Scalar twin of [`gaussian_blur_rgb8`].
+pub fn gaussian_blur_rgb8_scalar(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
+    gauss_impl(src, dst, h, w, g)
+}
+
+/// AVX2 build of [`gaussian_blur_rgb8_scalar`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn gaussian_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
+    gauss_impl(src, dst, h, w, g)
+}
+
+#[inline(always)]
+fn gauss_impl(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
+    const C: usize = 3;
+    assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
+    let row_len = w * C;
+    let m = g.len() / 2;
+    // Ring of f32 source rows y−m ..= y+m (rows clamped to the image), each padded with
+    // BLOCK spare elements.
+    let nring = (2 * m + 1).min(h);
+    let rstride = row_len + BLOCK;
+    let mut ring = Buf::<f32>::zeroed(nring * rstride);
+    let mut have = 0usize;
+    let tstride = (w + 2 * m) * C + 2 * BLOCK;
+    let mut t = Buf::<f32>::zeroed(tstride);
+    let mut pairs: Vec<(usize, usize, f32)> = Vec::with_capacity(m);
+    for y in 0..h {
+        let need = (y + m).min(h - 1);
+        while have <= need {
+            let k = have % nring;
+            for (o, &v) in ring[k * rstride..k * rstride + row_len]
+                .iter_mut()
+                .zip(&src[have * row_len..(have + 1) * row_len])
+            {
+                *o = v as f32;
+            }
+            have += 1;
+        }
+        let base =
+            |j: isize| ((y as isize + j).clamp(0, h as isize - 1) as usize % nring) * rstride;
+        pairs.clear();
+        pairs.extend((1..=m).map(|j| (base(-(j as isize)), base(j as isize), g[m - j])));
+        vertical(&ring, base(0), g[m], &pairs, &mut t[m * C..], row_len);
+        // Replicate the edge pixels into the padding.
+        for p in 0..m {
+            for ch in 0..C {
+                t[p * C + ch] = t[m * C + ch];
+                t[(w + m + p) * C + ch] = t[(w + m - 1) * C + ch];
+            }
+        }
+        let out = &mut dst[y * row_len..(y + 1) * row_len];
+        horizontal_q(&t, out, m, C, g);
+    }
+}
+
+/// Spare elements [`smooth_plane_f32`] needs after the plane.
+pub const PLANE_SPARE: usize = BLOCK;
+
+/// Fast-mode smoothing of elastic_transform's displacement fields: `gaussian_filter(f, σ,
+/// mode='reflect')` of a single-channel `h × w` f32 plane with per-axis taps `g_rows` / `g_cols`
+/// (odd lengths), times `alpha`, into `dst`. `src` must hold `h·w + PLANE_SPARE` elements (the
+/// spare tail lets the last register block read past the final row).
+pub fn smooth_plane_f32(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    g_rows: &[f32],
+    g_cols: &[f32],
+    alpha: f32,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { smooth_plane_f32_avx2(src, dst, h, w, g_rows, g_cols, alpha) };
+        return;
+    }
+    smooth_plane_f32_scalar(src, dst, h, w, g_rows, g_cols, alpha)
+}
+
+/// Scalar twin of [`smooth_plane_f32`].
+pub fn smooth_plane_f32_scalar(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    g_rows: &[f32],
+    g_cols: &[f32],
+    alpha: f32,
+) {
+    plane_impl(src, dst, h, w, g_rows, g_cols, alpha)
+}
+
+/// AVX2 build of [`smooth_plane_f32_scalar`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn smooth_plane_f32_avx2(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    g_rows: &[f32],
+    g_cols: &[f32],
+    alpha: f32,
+) {
+    plane_impl(src, dst, h, w, g_rows, g_cols, alpha)
+}
+
+/// Half-sample symmetric index (SciPy `mode='reflect'`, period `2n`).
+#[inline]
+fn reflect_half(i: isize, n: usize) -> usize {
+    let p = 2 * n as isize;
+    let m = i.rem_euclid(p);
+    (if m < n as isize { m } else { p - 1 - m }) as usize
+}
+
+#[inline(always)]
+fn plane_impl(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    g_rows: &[f32],
+    g_cols: &[f32],
+    alpha: f32,
+) {
+    assert!(src.len() >= h * w + BLOCK && dst.len() >= h * w);
+    assert!(g_rows.len() % 2 == 1 && g_cols.len() % 2 == 1);
+    let (mr, mc) = (g_rows.len() / 2, g_cols.len() / 2);
+    let tstride = w + 2 * mc + 2 * BLOCK;
+    let mut t = Buf::<f32>::zeroed(tstride);
+    let gc: Vec<f32> = g_cols.iter().map(|&v| v * alpha).collect();
+    let mut pairs: Vec<(usize, usize, f32)> = Vec::with_capacity(mr);
+    let mut out = Buf::<f32>::zeroed(w + BLOCK);
+    for y in 0..h {
+        let base = |j: isize| reflect_half(y as isize + j, h) * w;
+        pairs.clear();
+        pairs.extend((1..=mr).map(|j| (base(-(j as isize)), base(j as isize), g_rows[mr - j])));
+        vertical(src, base(0), g_rows[mr], &pairs, &mut t[mc..], w);
+        for p in 0..mc {
+            t[p] = t[mc + reflect_half(p as isize - mc as isize, w)];
+            t[w + mc + p] = t[mc + reflect_half((w + p) as isize, w)];
+        }
+        let mut e0 = 0;
+        while e0 < w {
+            let base = e0 + mc;
+            let centre: &[f32; BLOCK] = t[base..][..BLOCK].try_into().unwrap();
+            let mut acc = [0f32; BLOCK];
+            for i in 0..BLOCK {
+                acc[i] = centre[i] * gc[mc];
+            }
+            for j in 1..=mc {
+                let a: &[f32; BLOCK] = t[base - j..][..BLOCK].try_into().unwrap();
+                let b: &[f32; BLOCK] = t[base + j..][..BLOCK].try_into().unwrap();
+                let wj = gc[mc - j];
+                for i in 0..BLOCK {
+                    acc[i] += (a[i] + b[i]) * wj;
+                }
+            }
+            out[e0..e0 + BLOCK].copy_from_slice(&acc);
+            e0 += BLOCK;
+        }
+        dst[y * w..(y + 1) * w].copy_from_slice(&out[..w]);
+    }
+}
+
+/// Fast-mode bilinear `map_coordinates(img, (r + dy, c + dx, ch), order=1, mode='reflect')` on
+/// an interleaved `h × w × 3` f32 image: coordinates and weights in f32, interior samples
+/// without any reflection logic; samples whose 2×2 neighbourhood leaves the image use the
+/// exact rule of [`crate::kernels::map_coords::axis_taps`].
+pub fn remap_reflect_f32(img: &[f32], h: usize, w: usize, dy: &[f32], dx: &[f32], out: &mut [f32]) {
+    use crate::kernels::map_coords::axis_taps;
+    const C: usize = 3;
+    assert!(img.len() >= h * w * C && out.len() >= h * w * C);
+    assert!(dy.len() >= h * w && dx.len() >= h * w);
+    let (hl, wl) = ((h as f32) - 1.0, (w as f32) - 1.0);
+    // Per row: a vectorisable pass computes the top-left sample index (or u32::MAX when the
+    // neighbourhood leaves the image) and the fractional weights, then a gather pass blends.
+    let mut idx = vec![0u32; w];
+    let mut fa = vec![0f32; w];
+    let mut fb = vec![0f32; w];
+    for r in 0..h {
+        let (dyr, dxr) = (&dy[r * w..(r + 1) * w], &dx[r * w..(r + 1) * w]);
+        for (col, ((((&ddy, &ddx), i), a), b)) in dyr
+            .iter()
+            .zip(dxr)
+            .zip(idx.iter_mut())
+            .zip(fa.iter_mut())
+            .zip(fb.iter_mut())
+            .enumerate()
+        {
+            let fy = r as f32 + ddy;
+            let fx = col as f32 + ddx;
+            let inside = fy >= 0.0 && fy < hl && fx >= 0.0 && fx < wl;
+            let (iy, ix) = (fy as i32, fx as i32);
+            *a = fy - iy as f32;
+            *b = fx - ix as f32;
+            let at = (iy.wrapping_mul(w as i32).wrapping_add(ix)).wrapping_mul(C as i32) as u32;
+            *i = if inside { at } else { u32::MAX };
+        }
+        let orow = &mut out[r * w * C..(r + 1) * w * C];
+        for (col, (((o, &i00), &a1), &b1)) in orow
+            .chunks_exact_mut(C)
+            .zip(&idx)
+            .zip(&fa)
+            .zip(&fb)
+            .enumerate()
+        {
+            if i00 != u32::MAX {
+                let (a0, b0) = (1.0 - a1, 1.0 - b1);
+                let i00 = i00 as usize;
+                let i10 = i00 + w * C;
+                let p00: &[f32; 6] = img[i00..i00 + 6].try_into().unwrap();
+                let p10: &[f32; 6] = img[i10..i10 + 6].try_into().unwrap();
+                for ch in 0..C {
+                    let top = p00[ch] * b0 + p00[ch + C] * b1;
+                    let bot = p10[ch] * b0 + p10[ch + C] * b1;
+                    o[ch] = top * a0 + bot * a1;
+                }
+            } else {
+                let (ddy, ddx) = (dy[r * w + col], dx[r * w + col]);
+                let (r0, r1, a0, a1) = axis_taps(r as f64 + ddy as f64, h);
+                let (c0, c1, b0, b1) = axis_taps(col as f64 + ddx as f64, w);
+                for ch in 0..C {
+                    let t = img[(r0 * w + c0) * C + ch] as f64 * a0 * b0
+                        + img[(r0 * w + c1) * C + ch] as f64 * a0 * b1
+                        + img[(r1 * w + c0) * C + ch] as f64 * a1 * b0
+                        + img[(r1 * w + c1) * C + ch] as f64 * a1 * b1;
+                    o[ch] = t as f32;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(h: usize, w: usize) -> Vec<u8> {
+        (0..h * w * 3)
+            .map(|i| ((i * 73 + (i / 7) * 31) % 256) as u8)
+            .collect()
+    }
+
+    /// Direct definition: `q255(scale · G ⊛ (D ⊛ x))` with reflect-101 borders, in f64.
+    fn disk_direct(src: &[u8], h: usize, w: usize, r: usize, g: &[f32], scale: f32) -> Vec<f64> {
+        let ri = r as i64;
+        let mut s = vec![0f64; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let mut a = 0f64;
+                    for dy in -ri..=ri {
+                        for dx in -ri..=ri {
+                            if dx * dx + dy * dy <= ri * ri {
+                                let sy = reflect101(y as isize + dy as isize, h);
+                                let sx = reflect101(x as isize + dx as isize, w);
+                                a += src[(sy * w + sx) * 3 + ch] as f64;
+                            }
+                        }
+                    }
+                    s[(y * w + x) * 3 + ch] = a;
+                }
+            }
+        }
+        let m = g.len() as isize / 2;
+        let mut out = vec![0f64; s.len()];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let mut a = 0f64;
+                    for j in -m..=m {
+                        for i in -m..=m {
+                            let sy = reflect101(y as isize + j, h);
+                            let sx = reflect101(x as isize + i, w);
+                            a += s[(sy * w + sx) * 3 + ch]
+                                * g[(j + m) as usize] as f64
+                                * g[(i + m) as usize] as f64;
+                        }
+                    }
+                    out[(y * w + x) * 3 + ch] = a * scale as f64;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn disk_spans_count_pixels() {
+        for r in 0..12usize {
+            let n = (-(r as i64)..=r as i64)
+                .flat_map(|y| (-(r as i64)..=r as i64).map(move |x| (x, y)))
+                .filter(|(x, y)| x * x + y * y <= (r * r) as i64)
+                .count();
+            assert_eq!(disk_spans(r).1, n, "r {r}");
+        }
+    }
+
+    #[test]
+    fn disk_blur_equals_definition_and_simd_equals_scalar() {
+        let g = [0.1f32, 0.2, 0.4, 0.2, 0.1];
+        for &(h, w, r) in &[
+            (13usize, 11usize, 3usize),
+            (7, 30, 8),
+            (1, 1, 4),
+            (2, 3, 10),
+            (9, 1, 6),
+        ] {
+            let src = image(h, w);
+            let (_, count) = disk_spans(r);
+            let scale = 1.01 / count as f32;
+            let want = disk_direct(&src, h, w, r, &g, scale);
+            let mut a = vec![0u8; src.len()];
+            disk_blur_rgb8_scalar(&src, &mut a, h, w, r, &g, scale);
+            for (i, (&x, &y)) in a.iter().zip(&want).enumerate() {
+                let q = y.clamp(0.0, 255.0).trunc();
+                // f32 rounding may move a value across an integer boundary.
+                assert!(
+                    (x as f64 - q).abs() <= 1.0,
+                    "{h}x{w} r{r} at {i}: {x} vs {y}"
+                );
+            }
+            let mut b = vec![0u8; src.len()];
+            disk_blur_rgb8(&src, &mut b, h, w, r, &g, scale);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn gaussian_blur_equals_definition_and_simd_equals_scalar() {
+        let g = [0.05f32, 0.1, 0.2, 0.3, 0.2, 0.1, 0.05];
+        for &(h, w) in &[(13usize, 11usize), (1, 1), (2, 40), (9, 1)] {
+            let src = image(h, w);
+            let mut a = vec![0u8; src.len()];
+            gaussian_blur_rgb8_scalar(&src, &mut a, h, w, &g);
+            let m = 3isize;
+            for y in 0..h {
+                for x in 0..w {
+                    for ch in 0..3 {
+                        let mut s = 0f64;
+                        for j in -m..=m {
+                            for i in -m..=m {
+                                let sy = (y as isize + j).clamp(0, h as isize - 1) as usize;
+                                let sx = (x as isize + i).clamp(0, w as isize - 1) as usize;
+                                s += src[(sy * w + sx) * 3 + ch] as f64
+                                    * g[(j + m) as usize] as f64
+                                    * g[(i + m) as usize] as f64;
+                            }
+                        }
+                        let got = a[(y * w + x) * 3 + ch] as f64;
+                        assert!((got - s.clamp(0.0, 255.0).trunc()).abs() <= 1.0);
+                    }
+                }
+            }
+            let mut b = vec![0u8; src.len()];
+            gaussian_blur_rgb8(&src, &mut b, h, w, &g);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn plane_smoothing_equals_definition_and_simd_equals_scalar() {
+        let g_rows = [0.1f32, 0.2, 0.4, 0.2, 0.1];
+        let g_cols = [0.05f32, 0.1, 0.15, 0.4, 0.15, 0.1, 0.05];
+        for &(h, w) in &[(13usize, 11usize), (1, 1), (2, 40), (9, 1)] {
+            let mut src: Vec<f32> = (0..h * w).map(|i| ((i * 37) % 23) as f32 - 11.0).collect();
+            src.extend([0.0; BLOCK]);
+            let mut a = vec![0f32; h * w];
+            smooth_plane_f32_scalar(&src, &mut a, h, w, &g_rows, &g_cols, 2.5);
+            for y in 0..h {
+                for x in 0..w {
+                    let mut s = 0f64;
+                    for j in -2isize..=2 {
+                        for i in -3isize..=3 {
+                            let sy = reflect_half(y as isize + j, h);
+                            let sx = reflect_half(x as isize + i, w);
+                            s += src[sy * w + sx] as f64
+                                * g_rows[(j + 2) as usize] as f64
+                                * g_cols[(i + 3) as usize] as f64;
+                        }
+                    }
+                    assert!((a[y * w + x] as f64 - 2.5 * s).abs() < 1e-4);
+                }
+            }
+            let mut b = vec![0f32; h * w];
+            smooth_plane_f32(&src, &mut b, h, w, &g_rows, &g_cols, 2.5);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn fast_remap_is_close_to_exact() {
+        let (h, w) = (9usize, 12usize);
+        let img: Vec<f32> = (0..h * w * 3)
+            .map(|i| ((i * 37) % 101) as f32 / 100.0)
+            .collect();
+        let dy: Vec<f32> = (0..h * w)
+            .map(|i| ((i * 7) % 11) as f32 / 4.0 - 1.3)
+            .collect();
+        let dx: Vec<f32> = (0..h * w)
+            .map(|i| ((i * 5) % 13) as f32 / 3.0 - 2.1)
+            .collect();
+        let mut want = vec![0f32; h * w * 3];
+        crate::kernels::map_coords::remap_reflect(&img, h, w, 3, &dy, &dx, &mut want);
+        let mut got = vec![0f32; h * w * 3];
+        remap_reflect_f32(&img, h, w, &dy, &dx, &mut got);
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-5, "{a} {b}");
+        }
+    }
+}
