@@ -216,23 +216,25 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
             opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
             opencv::box3_u8(&a, w, h, &mut b);
             // M = L8·D in f32 (exact: at most 255·255), normalised by its maximum, times k.
-            let mut mask = dist;
-            for ((m, &l), &d) in mask.iter_mut().zip(&l8).zip(&b) {
-                *m = l as f32 * d as f32;
-            }
-            let max = max_f32(&mask);
+            // The maximum is taken over the exact integer products (u16, vectorises) and the
+            // row loop below forms (L8·D / max)·k per pixel: the same f32 operations as
+            // materialising M first.
+            let max = l8
+                .iter()
+                .zip(&b)
+                .map(|(&l, &d)| l as u16 * d as u16)
+                .fold(0u16, |a, v| if v > a { v } else { a }) as f32;
             let k = p.intensity[lvl] as f32;
-            for v in mask.iter_mut() {
-                *v = (*v / max) * k; // 0/0 = NaN when there is no liquid (Quirk 10)
-            }
             let colour = [175.0f64, 238.0, 238.0].map(|c| (c / 255.0) as f32);
             // Per value: x + m·colour[ch] in f32 (x = v/255 in f32), clipped, ·255, truncated.
             // Rows are expanded to per-value (m, colour) runs so the loop vectorises.
             let mut mrow = vec![0f32; 3 * w];
             let cpat: Vec<f32> = (0..3 * w).map(|i| colour[i % 3]).collect();
             for r in 0..h {
-                for (o, &m) in mrow.chunks_exact_mut(3).zip(&mask[r * w..(r + 1) * w]) {
-                    o.fill(m);
+                let (lr, dr) = (&l8[r * w..(r + 1) * w], &b[r * w..(r + 1) * w]);
+                for ((o, &l), &d) in mrow.chunks_exact_mut(3).zip(lr).zip(dr) {
+                    // 0/0 = NaN when there is no liquid (Quirk 10)
+                    o.fill((l as f32 * d as f32 / max) * k);
                 }
                 let (s, d) = (
                     &src[r * 3 * w..(r + 1) * 3 * w],
@@ -242,7 +244,7 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                 blend::water(s, &mrow, &cpat, d);
             }
             give([l8, a, b]);
-            give([mask, blurred]);
+            give([dist, blurred]);
         }
         SpatterKind::Mud => {
             let s = p.intensity[lvl];
@@ -465,21 +467,4 @@ pub fn frost(job: &mut Job<'_>) -> Result<()> {
     // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
     blend::frost(job.src, &crop, a, b, job.dst);
     Ok(())
-}
-
-/// Maximum of non-negative, NaN-free values (0 for an empty slice), over eight lanes so that
-/// it vectorises.
-fn max_f32(v: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let mut chunks = v.chunks_exact(8);
-    for c in &mut chunks {
-        for k in 0..8 {
-            lanes[k] = if c[k] > lanes[k] { c[k] } else { lanes[k] };
-        }
-    }
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(0f32, |a, &b| if b > a { b } else { a });
-    lanes.iter().fold(tail, |a, &b| if b > a { b } else { a })
 }

@@ -625,8 +625,8 @@ fn streamed_impl(
 ///
 /// Rows (axis 0) then columns, fused per output row: each output row is filtered vertically
 /// into a padded line, whose edges are replicated, then horizontally into `dst`. Each value is
-/// `w₀·x₀ + Σ_{l=1..r} w_l·(x₋l + x₊l)`, in that order. The AVX2 variant is the same code
-/// compiled with AVX2 (no FMA contraction in Rust), hence bit-identical to
+/// `w₀·x₀ + Σ_{l=1..r} w_l·(x₋l + x₊l)`, in that order. The AVX2 variant performs the same
+/// f32 operations per value (no FMA), hence is bit-identical to
 /// [`gaussian_nearest_f32_scalar`].
 ///
 /// # Panics
@@ -646,7 +646,7 @@ pub fn gaussian_nearest_f32(
         unsafe { nearest_f32_avx2(src, dst, h, w, &k) };
         return;
     }
-    nearest_f32_impl(src, dst, h, w, &k)
+    nearest_f32_impl(src, dst, h, w, &k, sym_taps_scalar)
 }
 
 /// Scalar twin of [`gaussian_nearest_f32`].
@@ -658,7 +658,14 @@ pub fn gaussian_nearest_f32_scalar(
     sigma: f64,
     truncate: f64,
 ) {
-    nearest_f32_impl(src, dst, h, w, &half_kernel_f32(sigma, truncate))
+    nearest_f32_impl(
+        src,
+        dst,
+        h,
+        w,
+        &half_kernel_f32(sigma, truncate),
+        sym_taps_scalar,
+    )
 }
 
 /// Weights `w₀, w₁, …, w_r` of [`kernel1d`] as f32.
@@ -670,14 +677,23 @@ fn half_kernel_f32(sigma: f64, truncate: f64) -> Vec<f32> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn nearest_f32_avx2(src: &[f32], dst: &mut [f32], h: usize, w: usize, k: &[f32]) {
-    nearest_f32_impl(src, dst, h, w, k)
+    nearest_f32_impl(src, dst, h, w, k, |b, c, p, k, o| {
+        // SAFETY: AVX2 support was checked by the caller.
+        unsafe { sym_taps_avx2(b, c, p, k, o) }
+    })
 }
 
-/// Columns per register block of the f32 filter (4 AVX2 vectors).
-const BLOCK_F32: usize = 32;
-
+/// Both passes of the f32 filter, with `taps` the symmetric-tap kernel ([`sym_taps_scalar`]
+/// or its AVX2 twin).
 #[inline(always)]
-fn nearest_f32_impl(src: &[f32], dst: &mut [f32], h: usize, w: usize, k: &[f32]) {
+fn nearest_f32_impl(
+    src: &[f32],
+    dst: &mut [f32],
+    h: usize,
+    w: usize,
+    k: &[f32],
+    taps: impl Fn(&[f32], usize, &[(usize, usize)], &[f32], &mut [f32]),
+) {
     let n = h * w;
     assert!(src.len() >= n && dst.len() >= n);
     if n == 0 {
@@ -685,103 +701,102 @@ fn nearest_f32_impl(src: &[f32], dst: &mut [f32], h: usize, w: usize, k: &[f32])
     }
     let r = k.len() - 1;
     let mut line = Buf::<f32>::take(w + 2 * r);
-    let row = |i: isize| {
-        let i = i.clamp(0, h as isize - 1) as usize;
-        &src[i * w..(i + 1) * w]
-    };
+    let hpairs: Vec<(usize, usize)> = (1..=r).map(|l| (r - l, r + l)).collect();
+    let mut vpairs: Vec<(usize, usize)> = Vec::with_capacity(r);
+    let row = |i: isize| i.clamp(0, h as isize - 1) as usize * w;
     for i in 0..h {
         let ii = i as isize;
-        // vertical pass into line[r..r + w]
-        let mut x0 = 0;
-        while x0 < w {
-            let len = BLOCK_F32.min(w - x0);
-            let mut acc = [0f32; BLOCK_F32];
-            vert_block(&mut acc, len, x0, k, ii, &row);
-            line[r + x0..r + x0 + len].copy_from_slice(&acc[..len]);
-            x0 += len;
-        }
+        // vertical pass into line[r..r + w], then replicate its ends
+        vpairs.clear();
+        vpairs.extend((1..=r as isize).map(|l| (row(ii - l), row(ii + l))));
+        taps(src, i * w, &vpairs, k, &mut line[r..r + w]);
         let (first, last) = (line[r], line[r + w - 1]);
         line[..r].fill(first);
         line[r + w..].fill(last);
         // horizontal pass
-        let out = &mut dst[i * w..(i + 1) * w];
-        let mut x0 = 0;
-        while x0 < w {
-            let len = BLOCK_F32.min(w - x0);
-            horiz_block(&mut out[x0..x0 + len], &line[x0..x0 + len + 2 * r], k);
-            x0 += len;
-        }
+        taps(&line, r, &hpairs, k, &mut dst[i * w..(i + 1) * w]);
     }
 }
 
-/// `acc[j] = k₀·row(i)[x0+j] + Σ k_l·(row(i−l) + row(i+l))[x0+j]` for `j < len`.
+/// `out[x] = k₀·b[c+x] + Σ_{l=1..r} k_l·(b[p_l+x] + b[q_l+x])` with `(p_l, q_l) = pairs[l−1]`,
+/// in that order (the scalar twin of [`sym_taps_avx2`]).
+fn sym_taps_scalar(b: &[f32], c: usize, pairs: &[(usize, usize)], k: &[f32], out: &mut [f32]) {
+    sym_taps_from(b, c, pairs, k, out, 0)
+}
+
+/// [`sym_taps_scalar`] for `out[from..]` only.
 #[inline(always)]
-fn vert_block<'a>(
-    acc: &mut [f32; BLOCK_F32],
-    len: usize,
-    x0: usize,
+fn sym_taps_from(
+    b: &[f32],
+    c: usize,
+    pairs: &[(usize, usize)],
     k: &[f32],
-    i: isize,
-    row: &impl Fn(isize) -> &'a [f32],
+    out: &mut [f32],
+    from: usize,
 ) {
-    if len == BLOCK_F32 {
-        let c = &row(i)[x0..x0 + BLOCK_F32];
-        for j in 0..BLOCK_F32 {
-            acc[j] = k[0] * c[j];
+    let n = out.len();
+    for x in from..n {
+        let mut acc = k[0] * b[c + x];
+        for (&(p, q), &kl) in pairs.iter().zip(&k[1..]) {
+            acc += kl * (b[p + x] + b[q + x]);
         }
-        for (l, &kl) in k.iter().enumerate().skip(1) {
-            let a = &row(i - l as isize)[x0..x0 + BLOCK_F32];
-            let b = &row(i + l as isize)[x0..x0 + BLOCK_F32];
-            for j in 0..BLOCK_F32 {
-                acc[j] += kl * (a[j] + b[j]);
-            }
-        }
-    } else {
-        let c = &row(i)[x0..x0 + len];
-        for j in 0..len {
-            acc[j] = k[0] * c[j];
-        }
-        for (l, &kl) in k.iter().enumerate().skip(1) {
-            let a = &row(i - l as isize)[x0..x0 + len];
-            let b = &row(i + l as isize)[x0..x0 + len];
-            for j in 0..len {
-                acc[j] += kl * (a[j] + b[j]);
-            }
-        }
+        out[x] = acc;
     }
 }
 
-/// `out[j] = k₀·p[j+r] + Σ k_l·(p[j+r−l] + p[j+r+l])` for `j < out.len()`, with
-/// `p.len() = out.len() + 2r`.
-#[inline(always)]
-fn horiz_block(out: &mut [f32], p: &[f32], k: &[f32]) {
-    let r = k.len() - 1;
-    let len = out.len();
-    let mut acc = [0f32; BLOCK_F32];
-    if len == BLOCK_F32 {
-        for j in 0..BLOCK_F32 {
-            acc[j] = k[0] * p[j + r];
+/// AVX2 twin of [`sym_taps_scalar`]: 32 outputs per step in four independent accumulators
+/// (each tap is one multiply and two adds, no FMA), then 8-wide steps, then the scalar tail.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sym_taps_avx2(b: &[f32], c: usize, pairs: &[(usize, usize)], k: &[f32], out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let n = out.len();
+    assert!(k.len() == pairs.len() + 1 && c + n <= b.len());
+    assert!(pairs
+        .iter()
+        .all(|&(p, q)| p + n <= b.len() && q + n <= b.len()));
+    let bp = b.as_ptr();
+    let op = out.as_mut_ptr();
+    let k0 = _mm256_set1_ps(k[0]);
+    let mut x = 0;
+    // SAFETY (all loads and stores): x + 32 ≤ n (or x + 8 ≤ n) and every offset + n ≤ b.len()
+    // (asserted above), out.len() = n.
+    while x + 32 <= n {
+        let mut a = [_mm256_setzero_ps(); 4];
+        for (j, aj) in a.iter_mut().enumerate() {
+            *aj = _mm256_mul_ps(k0, _mm256_loadu_ps(bp.add(c + x + 8 * j)));
         }
-        for (l, &kl) in k.iter().enumerate().skip(1) {
-            let a = &p[r - l..r - l + BLOCK_F32];
-            let b = &p[r + l..r + l + BLOCK_F32];
-            for j in 0..BLOCK_F32 {
-                acc[j] += kl * (a[j] + b[j]);
+        for (&(p, q), &kl) in pairs.iter().zip(&k[1..]) {
+            let kv = _mm256_set1_ps(kl);
+            for (j, aj) in a.iter_mut().enumerate() {
+                let s = _mm256_add_ps(
+                    _mm256_loadu_ps(bp.add(p + x + 8 * j)),
+                    _mm256_loadu_ps(bp.add(q + x + 8 * j)),
+                );
+                *aj = _mm256_add_ps(*aj, _mm256_mul_ps(kv, s));
             }
         }
-    } else {
-        for j in 0..len {
-            acc[j] = k[0] * p[j + r];
+        for (j, aj) in a.iter().enumerate() {
+            _mm256_storeu_ps(op.add(x + 8 * j), *aj);
         }
-        for (l, &kl) in k.iter().enumerate().skip(1) {
-            let a = &p[r - l..r - l + len];
-            let b = &p[r + l..r + l + len];
-            for j in 0..len {
-                acc[j] += kl * (a[j] + b[j]);
-            }
-        }
+        x += 32;
     }
-    out.copy_from_slice(&acc[..len]);
+    while x + 8 <= n {
+        let mut a = _mm256_mul_ps(k0, _mm256_loadu_ps(bp.add(c + x)));
+        for (&(p, q), &kl) in pairs.iter().zip(&k[1..]) {
+            let s = _mm256_add_ps(
+                _mm256_loadu_ps(bp.add(p + x)),
+                _mm256_loadu_ps(bp.add(q + x)),
+            );
+            a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_set1_ps(kl), s));
+        }
+        _mm256_storeu_ps(op.add(x), a);
+        x += 8;
+    }
+    sym_taps_from(b, c, pairs, k, out, x)
 }
 
 #[cfg(test)]
