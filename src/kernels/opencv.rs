@@ -100,19 +100,12 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             load((r + 1).min(h - 1), &mut rows[2]);
         }
         let [up, mid, down] = &rows;
-        let (gx, gy) = (&mut dx[r * w..(r + 1) * w], &mut dy[r * w..(r + 1) * w]);
-        let m = &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
-        // equal-length shifted views (left, centre, right) so the loop has no bounds checks
-        let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
-        let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
-        let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
-        for c in 0..w {
-            let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
-            let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
-            gx[c] = x;
-            gy[c] = y;
-            m[c] = x.abs() + y.abs();
-        }
+        sobel_row(
+            [up, mid, down],
+            &mut dx[r * w..(r + 1) * w],
+            &mut dy[r * w..(r + 1) * w],
+            &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w],
+        );
     }
     // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
     let mut stack: Vec<usize> = Vec::new();
@@ -192,6 +185,52 @@ thread_local! {
         const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
 }
 
+/// One row of Canny's Sobel stage: from the padded rows `up`, `mid`, `down` (`w + 2` values,
+/// replicated ends), `gx`, `gy` and the L1 magnitude `|gx| + |gy|` of the `w` pixels (exact
+/// integer arithmetic, so every path gives the same values).
+fn sobel_row(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { sobel_row_avx2(rows, gx, gy, m) };
+        return;
+    }
+    sobel_row_scalar(rows, gx, gy, m)
+}
+
+/// AVX2 build of [`sobel_row_scalar`] (same code, auto-vectorised with AVX2).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sobel_row_avx2(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
+    sobel_row_impl(rows, gx, gy, m)
+}
+
+/// Scalar twin of [`sobel_row`].
+fn sobel_row_scalar(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
+    sobel_row_impl(rows, gx, gy, m)
+}
+
+#[inline(always)]
+fn sobel_row_impl(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
+    let w = gx.len();
+    let [up, mid, down] = rows;
+    let (gy, m) = (&mut gy[..w], &mut m[..w]);
+    // equal-length shifted views (left, centre, right) so the loop has no bounds checks
+    let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
+    let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
+    let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+    for c in 0..w {
+        let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
+        let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
+        gx[c] = x;
+        gy[c] = y;
+        m[c] = x.abs() + y.abs();
+    }
+}
+
 /// Chamfer weights of `DIST_L2` with the 5×5 mask: axial, diagonal, knight move.
 const CHAMFER: [f32; 3] = [1.0, 1.4, 2.1969];
 
@@ -202,6 +241,76 @@ fn fmin(a: f32, b: f32) -> f32 {
         b
     } else {
         a
+    }
+}
+
+/// Starting point of a row of distance-transform candidates.
+#[derive(Clone, Copy)]
+enum Init<'a> {
+    /// Forward pass: no current value; pixels where this source row is 0 become 0.
+    Zeros(&'a [u8]),
+    /// Backward pass: the current (forward-pass) values.
+    Values(&'a [f32]),
+}
+
+/// `out[c] = min(init[c], terms[j][c] + wts[j] for j = 0..7)`: the candidates of one row from
+/// the neighbouring rows (a minimum is exact whatever the order, values are never NaN).
+fn candidates(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { candidates_avx2(init, terms, wts, out) };
+        return;
+    }
+    candidates_scalar(init, terms, wts, out)
+}
+
+/// AVX2 build of [`candidates_scalar`] (same code, auto-vectorised with AVX2).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn candidates_avx2(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
+    candidates_impl(init, terms, wts, out)
+}
+
+/// Scalar twin of [`candidates`].
+fn candidates_scalar(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
+    candidates_impl(init, terms, wts, out)
+}
+
+#[inline(always)]
+fn candidates_impl(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
+    let w = out.len();
+    let [t0, t1, t2, t3, t4, t5, t6] = terms.map(|t| &t[..w]);
+    let [w0, w1, w2, w3, w4, w5, w6] = wts;
+    match init {
+        Init::Zeros(src) => {
+            let src = &src[..w];
+            for c in 0..w {
+                let m = t0[c] + w0;
+                let m = fmin(m, t1[c] + w1);
+                let m = fmin(m, t2[c] + w2);
+                let m = fmin(m, t3[c] + w3);
+                let m = fmin(m, t4[c] + w4);
+                let m = fmin(m, t5[c] + w5);
+                let m = fmin(m, t6[c] + w6);
+                out[c] = if src[c] == 0 { 0.0 } else { m };
+            }
+        }
+        Init::Values(cur) => {
+            let cur = &cur[..w];
+            for c in 0..w {
+                let m = fmin(cur[c], t0[c] + w0);
+                let m = fmin(m, t1[c] + w1);
+                let m = fmin(m, t2[c] + w2);
+                let m = fmin(m, t3[c] + w3);
+                let m = fmin(m, t4[c] + w4);
+                let m = fmin(m, t5[c] + w5);
+                out[c] = fmin(m, t6[c] + w6);
+            }
+        }
     }
 }
 
@@ -302,21 +411,16 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
                 &r1[3..w + 3],
                 &r1[4..w + 4],
             );
-            let cand = &mut cand[..w];
-            for c in 0..w {
-                let m = fmin(k0[c] + long, k1[c] + long);
-                let m = fmin(m, a0[c] + long);
-                let m = fmin(m, a1[c] + diag);
-                let m = fmin(m, a2[c] + hv);
-                let m = fmin(m, a3[c] + diag);
-                cand[c] = fmin(m, a4[c] + long);
-            }
-        }
-        // A zero pixel is 0: fold that into the candidate (fmin(0, left + 1) = 0 since
-        // distances are ≥ 0), which leaves one add and one min on the sequential chain.
-        let s = &src[r * w..(r + 1) * w];
-        for (cd, &sv) in cand[..w].iter_mut().zip(s) {
-            *cd = if sv == 0 { 0.0 } else { *cd };
+            // A zero pixel is 0: folded into the candidate (fmin(0, left + 1) = 0 since
+            // distances are ≥ 0), which leaves one add and one min on the sequential chain.
+            let terms = [k0, k1, a0, a1, a2, a3, a4];
+            let zeros = Init::Zeros(&src[r * w..(r + 1) * w]);
+            candidates(
+                zeros,
+                terms,
+                [long, long, long, diag, hv, diag, long],
+                &mut cand[..w],
+            );
         }
         chain::<false>(&cand[..w], &mut t[row..row + w], hv);
     }
@@ -337,16 +441,9 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
                 &r1[..w],
             );
             let cur = &cur[..w];
-            let cand = &mut cand[..w];
-            for c in 0..w {
-                let m = fmin(cur[c], k0[c] + long);
-                let m = fmin(m, k1[c] + long);
-                let m = fmin(m, a0[c] + long);
-                let m = fmin(m, a1[c] + diag);
-                let m = fmin(m, a2[c] + hv);
-                let m = fmin(m, a3[c] + diag);
-                cand[c] = fmin(m, a4[c] + long);
-            }
+            let terms = [k0, k1, a0, a1, a2, a3, a4];
+            let wts = [long, long, long, diag, hv, diag, long];
+            candidates(Init::Values(cur), terms, wts, &mut cand[..w]);
         }
         // the frame to the right is f32::MAX, as the chain's start value
         chain::<true>(&cand[..w], &mut t[row..row + w], hv);
@@ -611,6 +708,78 @@ mod tests {
                     }
                     assert_eq!(got, want, "w {w} pattern {pattern} rev {rev}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn sobel_row_simd_equals_scalar() {
+        for w in [1usize, 7, 16, 17, 100] {
+            let rows: Vec<Vec<i16>> = (0..3)
+                .map(|k| {
+                    (0..w + 2)
+                        .map(|i| ((i * 97 + k * 31) % 256) as i16)
+                        .collect()
+                })
+                .collect();
+            let rs = [&rows[0][..], &rows[1][..], &rows[2][..]];
+            let mut a = vec![vec![0i16; w]; 3];
+            let mut b = vec![vec![0i16; w]; 3];
+            let [a0, a1, a2] = &mut a[..] else {
+                unreachable!()
+            };
+            sobel_row_scalar(rs, a0, a1, a2);
+            let [b0, b1, b2] = &mut b[..] else {
+                unreachable!()
+            };
+            sobel_row(rs, b0, b1, b2);
+            assert_eq!(a, b);
+            // spot check against the definition at an interior pixel
+            if w >= 3 {
+                let c = 1;
+                let at = |k: usize, i: usize| rows[k][i + 1] as i32;
+                let x =
+                    at(0, c + 1) - at(0, c - 1) + 2 * (at(1, c + 1) - at(1, c - 1)) + at(2, c + 1)
+                        - at(2, c - 1);
+                assert_eq!(a[0][c] as i32, x);
+            }
+        }
+    }
+
+    #[test]
+    fn candidates_simd_equals_scalar() {
+        for w in [1usize, 7, 8, 9, 31, 100] {
+            let rows: Vec<Vec<f32>> = (0..8)
+                .map(|k| {
+                    (0..w)
+                        .map(|i| match (i * 13 + k * 7) % 5 {
+                            0 => f32::MAX,
+                            v => v as f32 * 1.4 + k as f32,
+                        })
+                        .collect()
+                })
+                .collect();
+            let src: Vec<u8> = (0..w).map(|i| (i % 3) as u8).collect();
+            let terms: [&[f32]; 7] = std::array::from_fn(|j| &rows[j][..]);
+            let wts = [2.1969, 2.1969, 2.1969, 1.4, 1.0, 1.4, 2.1969];
+            for init in [Init::Zeros(&src), Init::Values(&rows[7])] {
+                let mut a = vec![0f32; w];
+                let mut b = vec![0f32; w];
+                candidates_scalar(init, terms, wts, &mut a);
+                candidates(init, terms, wts, &mut b);
+                assert_eq!(a, b);
+                let c = w - 1;
+                let mut want = terms
+                    .iter()
+                    .zip(wts)
+                    .map(|(t, wt)| t[c] + wt)
+                    .fold(f32::MAX, f32::min);
+                match init {
+                    Init::Zeros(s) if s[c] == 0 => want = 0.0,
+                    Init::Values(v) => want = want.min(v[c]),
+                    _ => {}
+                }
+                assert_eq!(a[c], want);
             }
         }
     }
