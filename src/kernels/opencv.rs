@@ -116,9 +116,19 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
         let base = (r + 1) * pw + 1;
         let mrow = &mag[base..base + w];
         let mut k = 0usize;
-        for (c, &m) in mrow.iter().enumerate() {
-            cand[k] = c as u32;
-            k += usize::from(m as i32 > low);
+        // Whole chunks at or below `low` (most of a spatter layer is flat) are skipped after
+        // a vectorised maximum.
+        for (j, chunk) in mrow.chunks(32).enumerate() {
+            let top = chunk
+                .iter()
+                .fold(i16::MIN, |a, &m| if m > a { m } else { a });
+            if top as i32 <= low {
+                continue;
+            }
+            for (c, &m) in chunk.iter().enumerate() {
+                cand[k] = (j * 32 + c) as u32;
+                k += usize::from(m as i32 > low);
+            }
         }
         for &c in &cand[..k] {
             let c = c as usize;
@@ -129,19 +139,21 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             let x = xs.abs() as i64;
             let y = (ys.abs() as i64) << CANNY_SHIFT;
             let tg22x = x * CANNY_TG22 as i64;
-            let is_max = if y < tg22x {
-                m > mag[p - 1] && m >= mag[p + 1]
+            // Direction bin as the offset of the two neighbours compared (p − off, p + off),
+            // chosen branch-free: the bins are unpredictable and mispredictions dominated.
+            let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+            let diag_off = if (xs ^ ys) < 0 { pw - 1 } else { pw + 1 };
+            let off = if y < tg22x {
+                1
+            } else if y > tg67x {
+                pw
             } else {
-                let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
-                if y > tg67x {
-                    m > mag[p - pw] && m >= mag[p + pw]
-                } else if (xs ^ ys) < 0 {
-                    // the gradient points along the anti-diagonal
-                    m > mag[p - pw + 1] && m > mag[p + pw - 1]
-                } else {
-                    m > mag[p - pw - 1] && m > mag[p + pw + 1]
-                }
+                diag_off
             };
+            // horizontal and vertical: m > before && m ≥ after; diagonals: strict on both
+            let strict = i32::from(y >= tg22x && y <= tg67x);
+            let (before, after) = (mag[p - off] as i32, mag[p + off] as i32);
+            let is_max = (m as i32 > before) & (m as i32 >= after + strict);
             if is_max {
                 if m as i32 > high {
                     map[p] = 2;
@@ -514,9 +526,22 @@ pub fn box3_u8(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
 /// `j > i0` `lut[j] = rint(f32(running_sum · scale))` saturated to u8.
 pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
     assert!(dst.len() >= src.len());
+    // Four interleaved sub-histograms: the images here are dominated by one value (the
+    // distance cap), and a single histogram would serialise on that counter's
+    // load-increment-store latency.
+    let mut sub = [[0u32; 256]; 4];
+    let mut quads = src.chunks_exact(4);
+    for q in &mut quads {
+        for (h, &v) in sub.iter_mut().zip(q) {
+            h[v as usize] += 1;
+        }
+    }
+    for &v in quads.remainder() {
+        sub[0][v as usize] += 1;
+    }
     let mut hist = [0u32; 256];
-    for &v in src {
-        hist[v as usize] += 1;
+    for (j, h) in hist.iter_mut().enumerate() {
+        *h = sub[0][j] + sub[1][j] + sub[2][j] + sub[3][j];
     }
     let total = src.len() as u32;
     let Some(i0) = hist.iter().position(|&c| c != 0) else {
