@@ -467,6 +467,32 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
 /// (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values here
 /// are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32.
 pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { box3_f32_avx2(src, w, h, dst) };
+        return;
+    }
+    box3_f32_scalar(src, w, h, dst)
+}
+
+/// Scalar twin of [`box3_f32`].
+pub fn box3_f32_scalar(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    box3_f32_impl(src, w, h, dst)
+}
+
+/// AVX2 build of [`box3_f32_scalar`] (same code, auto-vectorised with AVX2; exact).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn box3_f32_avx2(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    box3_f32_impl(src, w, h, dst)
+}
+
+#[inline(always)]
+fn box3_f32_impl(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
     let scale = 1.0f64 / 9.0;
     let mut col = vec![0f64; w + 2];
@@ -495,6 +521,32 @@ pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
 /// OpenCV `blur(src, (3, 3))` on u8 (`BORDER_REFLECT_101`): `round(sum / 9)` (a sum of nine
 /// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
 pub fn box3_u8(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { box3_u8_avx2(src, w, h, dst) };
+        return;
+    }
+    box3_u8_scalar(src, w, h, dst)
+}
+
+/// Scalar twin of [`box3_u8`].
+pub fn box3_u8_scalar(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    box3_u8_impl(src, w, h, dst)
+}
+
+/// AVX2 build of [`box3_u8_scalar`] (same code, auto-vectorised with AVX2; exact).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn box3_u8_avx2(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    box3_u8_impl(src, w, h, dst)
+}
+
+#[inline(always)]
+fn box3_u8_impl(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
     let mut col = vec![0u16; w + 2];
     let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
@@ -566,6 +618,32 @@ pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
 /// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
 /// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255.
 pub fn filter3x3_u8(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { filter3x3_u8_avx2(src, w, h, k, dst) };
+        return;
+    }
+    filter3x3_u8_scalar(src, w, h, k, dst)
+}
+
+/// Scalar twin of [`filter3x3_u8`].
+pub fn filter3x3_u8_scalar(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
+    filter3x3_u8_impl(src, w, h, k, dst)
+}
+
+/// AVX2 build of [`filter3x3_u8_scalar`] (same code, auto-vectorised with AVX2; exact).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn filter3x3_u8_avx2(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
+    filter3x3_u8_impl(src, w, h, k, dst)
+}
+
+#[inline(always)]
+fn filter3x3_u8_impl(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
     let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
     let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
@@ -806,6 +884,26 @@ mod tests {
                 }
                 assert_eq!(a[c], want);
             }
+        }
+    }
+
+    #[test]
+    fn box_and_filter_simd_equal_scalar() {
+        for &(h, w) in &[(1usize, 1usize), (2, 3), (5, 17), (19, 40)] {
+            let u: Vec<u8> = (0..w * h).map(|i| ((i * 73 + 11) % 256) as u8).collect();
+            let f: Vec<f32> = u.iter().map(|&v| (v % 21) as f32 * 1.4).collect();
+            let (mut a, mut b) = (vec![0u8; w * h], vec![0u8; w * h]);
+            box3_u8_scalar(&u, w, h, &mut a);
+            box3_u8(&u, w, h, &mut b);
+            assert_eq!(a, b);
+            let k = [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]];
+            filter3x3_u8_scalar(&u, w, h, &k, &mut a);
+            filter3x3_u8(&u, w, h, &k, &mut b);
+            assert_eq!(a, b);
+            let (mut fa, mut fb) = (vec![0f32; w * h], vec![0f32; w * h]);
+            box3_f32_scalar(&f, w, h, &mut fa);
+            box3_f32(&f, w, h, &mut fb);
+            assert_eq!(fa, fb);
         }
     }
 
