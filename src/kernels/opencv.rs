@@ -112,6 +112,7 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
     // Columns of a row whose magnitude exceeds `low`, gathered branch-free first: most pixels
     // fail that test, and branching on it per pixel mispredicts.
     let mut cand = vec![0u32; w + 1];
+    let mut seeds = vec![0usize; w];
     for r in 0..h {
         let base = (r + 1) * pw + 1;
         let mrow = &mag[base..base + w];
@@ -130,6 +131,7 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
                 k += usize::from(m as i32 > low);
             }
         }
+        let mut ns = 0usize;
         for &c in &cand[..k] {
             let c = c as usize;
             let p = base + c;
@@ -154,15 +156,14 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             let strict = i32::from(y >= tg22x && y <= tg67x);
             let (before, after) = (mag[p - off] as i32, mag[p + off] as i32);
             let is_max = (m as i32 > before) & (m as i32 >= after + strict);
-            if is_max {
-                if m as i32 > high {
-                    map[p] = 2;
-                    stack.push(p);
-                } else {
-                    map[p] = 0;
-                }
-            }
+            // map: 1 (not an edge, unchanged) unless a maximum: 2 if strong, else 0; strong
+            // maxima are collected branch-free as flood-fill seeds
+            let strong = is_max & (m as i32 > high);
+            map[p] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+            seeds[ns] = p;
+            ns += usize::from(strong);
         }
+        stack.extend_from_slice(&seeds[..ns]);
     }
     while let Some(p) = stack.pop() {
         for q in [
