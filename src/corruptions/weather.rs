@@ -4,8 +4,10 @@ use std::cell::RefCell;
 
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::gaussian::{gaussian_filter, Mode};
+use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
 use crate::kernels::motion::{motion_blur, MotionKernel};
+use crate::kernels::normal;
+use crate::kernels::scratch::Buf;
 use crate::kernels::zoom::clipped_zoom;
 use crate::kernels::{blend, cubic, frost as textures, opencv, plasma};
 use crate::preset::SpatterKind;
@@ -154,22 +156,43 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
     let (w, h) = (job.width, job.height);
     let n = w * h;
     let threshold = p.threshold[lvl];
-    let mut layer = take::<f64>(n);
-    job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
     let sigma = p.blur_sigma[lvl];
-    gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
+    let kind = p.kind[lvl];
+    // The smoothed layer L: f64 as the reference in numpy mode; in fast mode f32 Box–Muller
+    // normals and an f32 filter (only the distribution has to match, see fast_layer).
+    let layer = if job.rng.is_reference() {
+        let mut layer = take::<f64>(n);
+        job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
+        gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
+        Layer::F64(layer)
+    } else {
+        Layer::F32(fast_layer(job, n, h, w, p.mean[lvl], p.std[lvl], sigma))
+    };
     let (src, dst) = (job.src, &mut *job.dst);
-    match p.kind[lvl] {
+    match kind {
         SpatterKind::Water => {
             // L[L < t] = 0, then astype(uint8) of a double: C conversion, i.e. truncation
             // modulo 256 on x86
             let mut l8 = take::<u8>(n);
-            for (o, &v) in l8.iter_mut().zip(&layer) {
-                let v = if v < threshold { 0.0 } else { v } * 255.0;
-                // values are ≥ 0 here; the clamp only guards the unchecked conversion
-                let v = if v < 1e9 { v } else { 1e9 };
-                // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
-                *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
+            match &layer {
+                Layer::F64(layer) => {
+                    for (o, &v) in l8.iter_mut().zip(layer) {
+                        let v = if v < threshold { 0.0 } else { v } * 255.0;
+                        // values are ≥ 0 here; the clamp only guards the unchecked conversion
+                        let v = if v < 1e9 { v } else { 1e9 };
+                        // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
+                        *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
+                    }
+                }
+                Layer::F32(layer) => {
+                    let t = threshold as f32;
+                    for (o, &v) in l8.iter_mut().zip(layer) {
+                        let v = if v < t { 0.0 } else { v } * 255.0;
+                        let v = if v < 1e9 { v } else { 1e9 };
+                        // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
+                        *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
+                    }
+                }
             }
             let mut a = take::<u8>(n);
             let mut b = take::<u8>(n);
@@ -193,23 +216,25 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
             opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
             opencv::box3_u8(&a, w, h, &mut b);
             // M = L8·D in f32 (exact: at most 255·255), normalised by its maximum, times k.
-            let mut mask = dist;
-            for ((m, &l), &d) in mask.iter_mut().zip(&l8).zip(&b) {
-                *m = l as f32 * d as f32;
-            }
-            let max = max_f32(&mask);
+            // The maximum is taken over the exact integer products (u16, vectorises) and the
+            // row loop below forms (L8·D / max)·k per pixel: the same f32 operations as
+            // materialising M first.
+            let max = l8
+                .iter()
+                .zip(&b)
+                .map(|(&l, &d)| l as u16 * d as u16)
+                .fold(0u16, |a, v| if v > a { v } else { a }) as f32;
             let k = p.intensity[lvl] as f32;
-            for v in mask.iter_mut() {
-                *v = (*v / max) * k; // 0/0 = NaN when there is no liquid (Quirk 10)
-            }
             let colour = [175.0f64, 238.0, 238.0].map(|c| (c / 255.0) as f32);
             // Per value: x + m·colour[ch] in f32 (x = v/255 in f32), clipped, ·255, truncated.
             // Rows are expanded to per-value (m, colour) runs so the loop vectorises.
             let mut mrow = vec![0f32; 3 * w];
             let cpat: Vec<f32> = (0..3 * w).map(|i| colour[i % 3]).collect();
             for r in 0..h {
-                for (o, &m) in mrow.chunks_exact_mut(3).zip(&mask[r * w..(r + 1) * w]) {
-                    o.fill(m);
+                let (lr, dr) = (&l8[r * w..(r + 1) * w], &b[r * w..(r + 1) * w]);
+                for ((o, &l), &d) in mrow.chunks_exact_mut(3).zip(lr).zip(dr) {
+                    // 0/0 = NaN when there is no liquid (Quirk 10)
+                    o.fill((l as f32 * d as f32 / max) * k);
                 }
                 let (s, d) = (
                     &src[r * 3 * w..(r + 1) * 3 * w],
@@ -219,17 +244,34 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                 blend::water(s, &mrow, &cpat, d);
             }
             give([l8, a, b]);
-            give([mask, blurred]);
+            give([dist, blurred]);
         }
         SpatterKind::Mud => {
-            let mut mask = take::<f32>(n);
-            for (m, &v) in mask.iter_mut().zip(&layer) {
-                // L[L < t] = 0 first; then L > t (strict) marks mud
-                let v = if v < threshold { 0.0 } else { v };
-                *m = if v > threshold { 1.0 } else { 0.0 };
-            }
             let s = p.intensity[lvl];
-            gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
+            let mask = match &layer {
+                Layer::F64(layer) => {
+                    let mut mask = take::<f32>(n);
+                    for (m, &v) in mask.iter_mut().zip(layer) {
+                        // L[L < t] = 0 first; then L > t (strict) marks mud
+                        let v = if v < threshold { 0.0 } else { v };
+                        *m = if v > threshold { 1.0 } else { 0.0 };
+                    }
+                    gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
+                    mask
+                }
+                Layer::F32(layer) => {
+                    // t > 0, so "zero below t, then > t" is just "> t"
+                    let t = threshold as f32;
+                    let mut bits = take::<f32>(n);
+                    for (m, &v) in bits.iter_mut().zip(layer) {
+                        *m = if v > t { 1.0 } else { 0.0 };
+                    }
+                    let mut mask = take::<f32>(n);
+                    gaussian_nearest_f32(&bits, &mut mask, h, w, s, 4.0);
+                    give([bits]);
+                    mask
+                }
+            };
             let colour = [63.0f64, 42.0, 20.0].map(|c| c / 255.0);
             let (mut m3, mut keep3) = (vec![0f64; 3 * w], vec![0f32; 3 * w]);
             let cpat: Vec<f64> = (0..3 * w).map(|i| colour[i % 3]).collect();
@@ -253,8 +295,50 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
             give([mask]);
         }
     }
-    give([layer]);
+    match layer {
+        Layer::F64(v) => give([v]),
+        Layer::F32(v) => give([v]),
+    }
     Ok(())
+}
+
+/// Spatter's smoothed liquid layer in the precision of the RNG mode.
+enum Layer {
+    /// Numpy mode: the reference's f64 values.
+    F64(Vec<f64>),
+    /// Fast mode: f32 values of the same distribution.
+    F32(Vec<f32>),
+}
+
+/// Fast-mode spatter layer `gaussian(N(μ, σ), blur σ)` of `n = h·w` values in f32.
+///
+/// The normals come from the vectorised Box–Muller kernel ([`normal::standard_normals`], on
+/// words of the job's fast generator) instead of the per-value f64 ziggurat, and the filter is
+/// [`gaussian_nearest_f32`]: together ~5× cheaper. Box–Muller here truncates at ±5.77σ
+/// (probability 8·10⁻⁹ per value), and f32 rounding moves values by ~1e-7 — both invisible
+/// after thresholding at t ≥ 0.65 and 8-bit quantisation.
+fn fast_layer(
+    job: &mut Job<'_>,
+    n: usize,
+    h: usize,
+    w: usize,
+    mean: f64,
+    std: f64,
+    sigma: f64,
+) -> Vec<f32> {
+    let m = n.next_multiple_of(normal::BLOCK);
+    let mut words = Buf::<u32>::take(normal::words_for(m));
+    job.rng.fill_u32(&mut words);
+    let mut z = take::<f32>(m);
+    normal::standard_normals(&words, &mut z);
+    let (mean, std) = (mean as f32, std as f32);
+    for v in z.iter_mut() {
+        *v = mean + std * *v;
+    }
+    let mut layer = take::<f32>(n);
+    gaussian_nearest_f32(&z, &mut layer, h, w, sigma, 4.0);
+    give([z]);
+    layer
 }
 
 /// Snow (spec §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (P5,
@@ -383,21 +467,4 @@ pub fn frost(job: &mut Job<'_>) -> Result<()> {
     // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
     blend::frost(job.src, &crop, a, b, job.dst);
     Ok(())
-}
-
-/// Maximum of non-negative, NaN-free values (0 for an empty slice), over eight lanes so that
-/// it vectorises.
-fn max_f32(v: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let mut chunks = v.chunks_exact(8);
-    for c in &mut chunks {
-        for k in 0..8 {
-            lanes[k] = if c[k] > lanes[k] { c[k] } else { lanes[k] };
-        }
-    }
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(0f32, |a, &b| if b > a { b } else { a });
-    lanes.iter().fold(tail, |a, &b| if b > a { b } else { a })
 }

@@ -80,44 +80,58 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
     mag.resize(pw * (h + 2), 0);
     map.clear();
     map.resize(pw * (h + 2), 1);
-    let mut rows = [vec![0i32; pw], vec![0i32; pw], vec![0i32; pw]];
+    // Rolling window of the padded rows r−1, r, r+1 (replicated at the borders), each source
+    // row widened once. i16 arithmetic is exact here (|dx|, |dy| ≤ 1020, magnitude ≤ 2040)
+    // and gives twice the SIMD lanes of i32.
     let mut tmp = vec![0u8; pw];
+    let mut load = |r: usize, out: &mut [i16]| {
+        padded_row(src, w, r, 1, replicate, &mut tmp);
+        for (o, &v) in out.iter_mut().zip(&tmp) {
+            *o = v as i16;
+        }
+    };
+    let mut rows = [vec![0i16; pw], vec![0i16; pw], vec![0i16; pw]];
+    load(0, &mut rows[0]);
+    load(0, &mut rows[1]);
+    load(1.min(h - 1), &mut rows[2]);
     for r in 0..h {
-        for (k, row) in rows.iter_mut().enumerate() {
-            let rr = replicate(r as isize + k as isize - 1, h);
-            padded_row(src, w, rr, 1, replicate, &mut tmp);
-            for (o, &v) in row.iter_mut().zip(&tmp) {
-                *o = v as i32;
-            }
+        if r > 0 {
+            rows.rotate_left(1);
+            load((r + 1).min(h - 1), &mut rows[2]);
         }
         let [up, mid, down] = &rows;
-        let (gx, gy) = (&mut dx[r * w..(r + 1) * w], &mut dy[r * w..(r + 1) * w]);
-        let m = &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
-        // equal-length shifted views (left, centre, right) so the loop has no bounds checks
-        let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
-        let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
-        let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
-        for c in 0..w {
-            let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
-            let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
-            gx[c] = x as i16;
-            gy[c] = y as i16;
-            m[c] = (x.abs() + y.abs()) as i16;
-        }
+        sobel_row(
+            [up, mid, down],
+            &mut dx[r * w..(r + 1) * w],
+            &mut dy[r * w..(r + 1) * w],
+            &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w],
+        );
     }
     // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
     let mut stack: Vec<usize> = Vec::new();
     // Columns of a row whose magnitude exceeds `low`, gathered branch-free first: most pixels
     // fail that test, and branching on it per pixel mispredicts.
     let mut cand = vec![0u32; w + 1];
+    let mut seeds = vec![0usize; w];
     for r in 0..h {
         let base = (r + 1) * pw + 1;
         let mrow = &mag[base..base + w];
         let mut k = 0usize;
-        for (c, &m) in mrow.iter().enumerate() {
-            cand[k] = c as u32;
-            k += usize::from(m as i32 > low);
+        // Whole chunks at or below `low` (most of a spatter layer is flat) are skipped after
+        // a vectorised maximum.
+        for (j, chunk) in mrow.chunks(32).enumerate() {
+            let top = chunk
+                .iter()
+                .fold(i16::MIN, |a, &m| if m > a { m } else { a });
+            if top as i32 <= low {
+                continue;
+            }
+            for (c, &m) in chunk.iter().enumerate() {
+                cand[k] = (j * 32 + c) as u32;
+                k += usize::from(m as i32 > low);
+            }
         }
+        let mut ns = 0usize;
         for &c in &cand[..k] {
             let c = c as usize;
             let p = base + c;
@@ -127,28 +141,29 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             let x = xs.abs() as i64;
             let y = (ys.abs() as i64) << CANNY_SHIFT;
             let tg22x = x * CANNY_TG22 as i64;
-            let is_max = if y < tg22x {
-                m > mag[p - 1] && m >= mag[p + 1]
+            // Direction bin as the offset of the two neighbours compared (p − off, p + off),
+            // chosen branch-free: the bins are unpredictable and mispredictions dominated.
+            let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+            let diag_off = if (xs ^ ys) < 0 { pw - 1 } else { pw + 1 };
+            let off = if y < tg22x {
+                1
+            } else if y > tg67x {
+                pw
             } else {
-                let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
-                if y > tg67x {
-                    m > mag[p - pw] && m >= mag[p + pw]
-                } else if (xs ^ ys) < 0 {
-                    // the gradient points along the anti-diagonal
-                    m > mag[p - pw + 1] && m > mag[p + pw - 1]
-                } else {
-                    m > mag[p - pw - 1] && m > mag[p + pw + 1]
-                }
+                diag_off
             };
-            if is_max {
-                if m as i32 > high {
-                    map[p] = 2;
-                    stack.push(p);
-                } else {
-                    map[p] = 0;
-                }
-            }
+            // horizontal and vertical: m > before && m ≥ after; diagonals: strict on both
+            let strict = i32::from(y >= tg22x && y <= tg67x);
+            let (before, after) = (mag[p - off] as i32, mag[p + off] as i32);
+            let is_max = (m as i32 > before) & (m as i32 >= after + strict);
+            // map: 1 (not an edge, unchanged) unless a maximum: 2 if strong, else 0; strong
+            // maxima are collected branch-free as flood-fill seeds
+            let strong = is_max & (m as i32 > high);
+            map[p] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+            seeds[ns] = p;
+            ns += usize::from(strong);
         }
+        stack.extend_from_slice(&seeds[..ns]);
     }
     while let Some(p) = stack.pop() {
         for q in [
@@ -183,6 +198,52 @@ thread_local! {
         const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
 }
 
+/// One row of Canny's Sobel stage: from the padded rows `up`, `mid`, `down` (`w + 2` values,
+/// replicated ends), `gx`, `gy` and the L1 magnitude `|gx| + |gy|` of the `w` pixels (exact
+/// integer arithmetic, so every path gives the same values).
+fn sobel_row(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { sobel_row_avx2(rows, gx, gy, m) };
+        return;
+    }
+    sobel_row_scalar(rows, gx, gy, m)
+}
+
+/// AVX2 build of [`sobel_row_scalar`] (same code, auto-vectorised with AVX2).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sobel_row_avx2(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
+    sobel_row_impl(rows, gx, gy, m)
+}
+
+/// Scalar twin of [`sobel_row`].
+fn sobel_row_scalar(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
+    sobel_row_impl(rows, gx, gy, m)
+}
+
+#[inline(always)]
+fn sobel_row_impl(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
+    let w = gx.len();
+    let [up, mid, down] = rows;
+    let (gy, m) = (&mut gy[..w], &mut m[..w]);
+    // equal-length shifted views (left, centre, right) so the loop has no bounds checks
+    let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
+    let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
+    let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+    for c in 0..w {
+        let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
+        let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
+        gx[c] = x;
+        gy[c] = y;
+        m[c] = x.abs() + y.abs();
+    }
+}
+
 /// Chamfer weights of `DIST_L2` with the 5×5 mask: axial, diagonal, knight move.
 const CHAMFER: [f32; 3] = [1.0, 1.4, 2.1969];
 
@@ -193,6 +254,137 @@ fn fmin(a: f32, b: f32) -> f32 {
         b
     } else {
         a
+    }
+}
+
+/// Starting point of a row of distance-transform candidates.
+#[derive(Clone, Copy)]
+enum Init<'a> {
+    /// Forward pass: no current value; pixels where this source row is 0 become 0.
+    Zeros(&'a [u8]),
+    /// Backward pass: the current (forward-pass) values.
+    Values(&'a [f32]),
+}
+
+/// `out[c] = min(init[c], terms[j][c] + wts[j] for j = 0..7)`: the candidates of one row from
+/// the neighbouring rows (a minimum is exact whatever the order, values are never NaN).
+fn candidates(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { candidates_avx2(init, terms, wts, out) };
+        return;
+    }
+    candidates_scalar(init, terms, wts, out)
+}
+
+/// AVX2 build of [`candidates_scalar`] (same code, auto-vectorised with AVX2).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn candidates_avx2(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
+    candidates_impl(init, terms, wts, out)
+}
+
+/// Scalar twin of [`candidates`].
+fn candidates_scalar(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
+    candidates_impl(init, terms, wts, out)
+}
+
+#[inline(always)]
+fn candidates_impl(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
+    let w = out.len();
+    let [t0, t1, t2, t3, t4, t5, t6] = terms.map(|t| &t[..w]);
+    let [w0, w1, w2, w3, w4, w5, w6] = wts;
+    match init {
+        Init::Zeros(src) => {
+            let src = &src[..w];
+            for c in 0..w {
+                let m = t0[c] + w0;
+                let m = fmin(m, t1[c] + w1);
+                let m = fmin(m, t2[c] + w2);
+                let m = fmin(m, t3[c] + w3);
+                let m = fmin(m, t4[c] + w4);
+                let m = fmin(m, t5[c] + w5);
+                let m = fmin(m, t6[c] + w6);
+                out[c] = if src[c] == 0 { 0.0 } else { m };
+            }
+        }
+        Init::Values(cur) => {
+            let cur = &cur[..w];
+            for c in 0..w {
+                let m = fmin(cur[c], t0[c] + w0);
+                let m = fmin(m, t1[c] + w1);
+                let m = fmin(m, t2[c] + w2);
+                let m = fmin(m, t3[c] + w3);
+                let m = fmin(m, t4[c] + w4);
+                let m = fmin(m, t5[c] + w5);
+                out[c] = fmin(m, t6[c] + w6);
+            }
+        }
+    }
+}
+
+/// Segments a row chain is split into by [`chain`].
+const CHAIN_SEGS: usize = 4;
+
+/// The same-row recurrence of the distance transform: `out[c] = min(cand[c], out[c−1] + step)`
+/// from left to right (`REV`: from right to left), starting from `f32::MAX` outside the row.
+///
+/// Why not the plain loop: each value waits for the previous add and min (~8 cycles of
+/// latency per pixel). The row is cut into [`CHAIN_SEGS`] segments whose chains run
+/// interleaved, each started from `f32::MAX`; then, segment by segment, the true value
+/// entering a segment is carried on with the very same operations until it reproduces the
+/// segment-local value — from there on the local chain already equals the true chain (it was
+/// computed by the same recurrence from the same value). The result is bit-identical to the
+/// sequential loop (`chain_matches_sequential`), and the carry usually stops within a few
+/// pixels.
+#[inline]
+fn chain<const REV: bool>(cand: &[f32], out: &mut [f32], step: f32) {
+    let w = cand.len();
+    debug_assert_eq!(out.len(), w);
+    let at = |i: usize| if REV { w - 1 - i } else { i };
+    let seg = w / CHAIN_SEGS;
+    if seg < 8 {
+        let mut left = f32::MAX;
+        for i in 0..w {
+            let c = at(i);
+            let v = fmin(cand[c], left + step);
+            out[c] = v;
+            left = v;
+        }
+        return;
+    }
+    let mut carry = [f32::MAX; CHAIN_SEGS];
+    for i in 0..seg {
+        for (k, cr) in carry.iter_mut().enumerate() {
+            let c = at(k * seg + i);
+            let v = fmin(cand[c], *cr + step);
+            out[c] = v;
+            *cr = v;
+        }
+    }
+    // the last segment also takes the remainder
+    let mut left = carry[CHAIN_SEGS - 1];
+    for i in CHAIN_SEGS * seg..w {
+        let c = at(i);
+        let v = fmin(cand[c], left + step);
+        out[c] = v;
+        left = v;
+    }
+    for k in 1..CHAIN_SEGS {
+        let mut left = out[at(k * seg - 1)];
+        for i in k * seg..w {
+            let c = at(i);
+            let v = fmin(cand[c], left + step);
+            if v == out[c] {
+                break;
+            }
+            out[c] = v;
+            left = v;
+        }
     }
 }
 
@@ -232,28 +424,18 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
                 &r1[3..w + 3],
                 &r1[4..w + 4],
             );
-            let cand = &mut cand[..w];
-            for c in 0..w {
-                let m = fmin(k0[c] + long, k1[c] + long);
-                let m = fmin(m, a0[c] + long);
-                let m = fmin(m, a1[c] + diag);
-                let m = fmin(m, a2[c] + hv);
-                let m = fmin(m, a3[c] + diag);
-                cand[c] = fmin(m, a4[c] + long);
-            }
+            // A zero pixel is 0: folded into the candidate (fmin(0, left + 1) = 0 since
+            // distances are ≥ 0), which leaves one add and one min on the sequential chain.
+            let terms = [k0, k1, a0, a1, a2, a3, a4];
+            let zeros = Init::Zeros(&src[r * w..(r + 1) * w]);
+            candidates(
+                zeros,
+                terms,
+                [long, long, long, diag, hv, diag, long],
+                &mut cand[..w],
+            );
         }
-        // A zero pixel is 0: fold that into the candidate (fmin(0, left + 1) = 0 since
-        // distances are ≥ 0), which leaves one add and one min on the sequential chain.
-        let s = &src[r * w..(r + 1) * w];
-        for (cd, &sv) in cand[..w].iter_mut().zip(s) {
-            *cd = if sv == 0 { 0.0 } else { *cd };
-        }
-        let mut left = f32::MAX;
-        for c in 0..w {
-            let v = fmin(cand[c], left + hv);
-            t[row + c] = v;
-            left = v;
-        }
+        chain::<false>(&cand[..w], &mut t[row..row + w], hv);
     }
     // backward pass: neighbours below and to the right
     for r in (0..h).rev() {
@@ -272,24 +454,13 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
                 &r1[..w],
             );
             let cur = &cur[..w];
-            let cand = &mut cand[..w];
-            for c in 0..w {
-                let m = fmin(cur[c], k0[c] + long);
-                let m = fmin(m, k1[c] + long);
-                let m = fmin(m, a0[c] + long);
-                let m = fmin(m, a1[c] + diag);
-                let m = fmin(m, a2[c] + hv);
-                let m = fmin(m, a3[c] + diag);
-                cand[c] = fmin(m, a4[c] + long);
-            }
+            let terms = [k0, k1, a0, a1, a2, a3, a4];
+            let wts = [long, long, long, diag, hv, diag, long];
+            candidates(Init::Values(cur), terms, wts, &mut cand[..w]);
         }
-        let mut right = t[row + w]; // the frame: f32::MAX
-        for c in (0..w).rev() {
-            let v = fmin(cand[c], right + hv);
-            t[row + c] = v;
-            dist[r * w + c] = v;
-            right = v;
-        }
+        // the frame to the right is f32::MAX, as the chain's start value
+        chain::<true>(&cand[..w], &mut t[row..row + w], hv);
+        dist[r * w..(r + 1) * w].copy_from_slice(&t[row..row + w]);
     }
 }
 
@@ -297,6 +468,32 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
 /// (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values here
 /// are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32.
 pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { box3_f32_avx2(src, w, h, dst) };
+        return;
+    }
+    box3_f32_scalar(src, w, h, dst)
+}
+
+/// Scalar twin of [`box3_f32`].
+pub fn box3_f32_scalar(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    box3_f32_impl(src, w, h, dst)
+}
+
+/// AVX2 build of [`box3_f32_scalar`] (same code, auto-vectorised with AVX2; exact).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn box3_f32_avx2(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
+    box3_f32_impl(src, w, h, dst)
+}
+
+#[inline(always)]
+fn box3_f32_impl(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
     let scale = 1.0f64 / 9.0;
     let mut col = vec![0f64; w + 2];
@@ -325,6 +522,32 @@ pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
 /// OpenCV `blur(src, (3, 3))` on u8 (`BORDER_REFLECT_101`): `round(sum / 9)` (a sum of nine
 /// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
 pub fn box3_u8(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { box3_u8_avx2(src, w, h, dst) };
+        return;
+    }
+    box3_u8_scalar(src, w, h, dst)
+}
+
+/// Scalar twin of [`box3_u8`].
+pub fn box3_u8_scalar(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    box3_u8_impl(src, w, h, dst)
+}
+
+/// AVX2 build of [`box3_u8_scalar`] (same code, auto-vectorised with AVX2; exact).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn box3_u8_avx2(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    box3_u8_impl(src, w, h, dst)
+}
+
+#[inline(always)]
+fn box3_u8_impl(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
     let mut col = vec![0u16; w + 2];
     let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
@@ -356,9 +579,22 @@ pub fn box3_u8(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
 /// `j > i0` `lut[j] = rint(f32(running_sum · scale))` saturated to u8.
 pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
     assert!(dst.len() >= src.len());
+    // Four interleaved sub-histograms: the images here are dominated by one value (the
+    // distance cap), and a single histogram would serialise on that counter's
+    // load-increment-store latency.
+    let mut sub = [[0u32; 256]; 4];
+    let mut quads = src.chunks_exact(4);
+    for q in &mut quads {
+        for (h, &v) in sub.iter_mut().zip(q) {
+            h[v as usize] += 1;
+        }
+    }
+    for &v in quads.remainder() {
+        sub[0][v as usize] += 1;
+    }
     let mut hist = [0u32; 256];
-    for &v in src {
-        hist[v as usize] += 1;
+    for (j, h) in hist.iter_mut().enumerate() {
+        *h = sub[0][j] + sub[1][j] + sub[2][j] + sub[3][j];
     }
     let total = src.len() as u32;
     let Some(i0) = hist.iter().position(|&c| c != 0) else {
@@ -383,6 +619,32 @@ pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
 /// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
 /// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255.
 pub fn filter3x3_u8(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { filter3x3_u8_avx2(src, w, h, k, dst) };
+        return;
+    }
+    filter3x3_u8_scalar(src, w, h, k, dst)
+}
+
+/// Scalar twin of [`filter3x3_u8`].
+pub fn filter3x3_u8_scalar(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
+    filter3x3_u8_impl(src, w, h, k, dst)
+}
+
+/// AVX2 build of [`filter3x3_u8_scalar`] (same code, auto-vectorised with AVX2; exact).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn filter3x3_u8_avx2(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
+    filter3x3_u8_impl(src, w, h, k, dst)
+}
+
+#[inline(always)]
+fn filter3x3_u8_impl(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
     let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
     let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
@@ -516,6 +778,133 @@ mod tests {
     fn box_rounding_by_multiply_shift_is_exact() {
         for s in 0..=9 * 255u32 {
             assert_eq!(((2 * s + 9) * 58255) >> 20, (2 * s + 9) / 18, "{s}");
+        }
+    }
+
+    #[test]
+    fn chain_matches_sequential() {
+        // candidates with zeros (seeds), runs of f32::MAX and fractional distances
+        for w in [1usize, 5, 31, 32, 33, 40, 97, 224, 641] {
+            for pattern in 0..4u32 {
+                let cand: Vec<f32> = (0..w)
+                    .map(|i| {
+                        let x = (i as u32).wrapping_mul(2_654_435_761) ^ pattern;
+                        match (x >> 7) % (3 + pattern) {
+                            0 => 0.0,
+                            1 => ((x >> 11) % 50) as f32 * 1.4 + 0.1969,
+                            _ => f32::MAX,
+                        }
+                    })
+                    .collect();
+                for rev in [false, true] {
+                    let mut want = vec![0f32; w];
+                    let mut left = f32::MAX;
+                    for i in 0..w {
+                        let c = if rev { w - 1 - i } else { i };
+                        want[c] = fmin(cand[c], left + 1.0);
+                        left = want[c];
+                    }
+                    let mut got = vec![-1f32; w];
+                    if rev {
+                        chain::<true>(&cand, &mut got, 1.0);
+                    } else {
+                        chain::<false>(&cand, &mut got, 1.0);
+                    }
+                    assert_eq!(got, want, "w {w} pattern {pattern} rev {rev}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sobel_row_simd_equals_scalar() {
+        for w in [1usize, 7, 16, 17, 100] {
+            let rows: Vec<Vec<i16>> = (0..3)
+                .map(|k| {
+                    (0..w + 2)
+                        .map(|i| ((i * 97 + k * 31) % 256) as i16)
+                        .collect()
+                })
+                .collect();
+            let rs = [&rows[0][..], &rows[1][..], &rows[2][..]];
+            let mut a = vec![vec![0i16; w]; 3];
+            let mut b = vec![vec![0i16; w]; 3];
+            let [a0, a1, a2] = &mut a[..] else {
+                unreachable!()
+            };
+            sobel_row_scalar(rs, a0, a1, a2);
+            let [b0, b1, b2] = &mut b[..] else {
+                unreachable!()
+            };
+            sobel_row(rs, b0, b1, b2);
+            assert_eq!(a, b);
+            // spot check against the definition at an interior pixel
+            if w >= 3 {
+                let c = 1;
+                let at = |k: usize, i: usize| rows[k][i + 1] as i32;
+                let x =
+                    at(0, c + 1) - at(0, c - 1) + 2 * (at(1, c + 1) - at(1, c - 1)) + at(2, c + 1)
+                        - at(2, c - 1);
+                assert_eq!(a[0][c] as i32, x);
+            }
+        }
+    }
+
+    #[test]
+    fn candidates_simd_equals_scalar() {
+        for w in [1usize, 7, 8, 9, 31, 100] {
+            let rows: Vec<Vec<f32>> = (0..8)
+                .map(|k| {
+                    (0..w)
+                        .map(|i| match (i * 13 + k * 7) % 5 {
+                            0 => f32::MAX,
+                            v => v as f32 * 1.4 + k as f32,
+                        })
+                        .collect()
+                })
+                .collect();
+            let src: Vec<u8> = (0..w).map(|i| (i % 3) as u8).collect();
+            let terms: [&[f32]; 7] = std::array::from_fn(|j| &rows[j][..]);
+            let wts = [2.1969, 2.1969, 2.1969, 1.4, 1.0, 1.4, 2.1969];
+            for init in [Init::Zeros(&src), Init::Values(&rows[7])] {
+                let mut a = vec![0f32; w];
+                let mut b = vec![0f32; w];
+                candidates_scalar(init, terms, wts, &mut a);
+                candidates(init, terms, wts, &mut b);
+                assert_eq!(a, b);
+                let c = w - 1;
+                let mut want = terms
+                    .iter()
+                    .zip(wts)
+                    .map(|(t, wt)| t[c] + wt)
+                    .fold(f32::MAX, f32::min);
+                match init {
+                    Init::Zeros(s) if s[c] == 0 => want = 0.0,
+                    Init::Values(v) => want = want.min(v[c]),
+                    _ => {}
+                }
+                assert_eq!(a[c], want);
+            }
+        }
+    }
+
+    #[test]
+    fn box_and_filter_simd_equal_scalar() {
+        for &(h, w) in &[(1usize, 1usize), (2, 3), (5, 17), (19, 40)] {
+            let u: Vec<u8> = (0..w * h).map(|i| ((i * 73 + 11) % 256) as u8).collect();
+            let f: Vec<f32> = u.iter().map(|&v| (v % 21) as f32 * 1.4).collect();
+            let (mut a, mut b) = (vec![0u8; w * h], vec![0u8; w * h]);
+            box3_u8_scalar(&u, w, h, &mut a);
+            box3_u8(&u, w, h, &mut b);
+            assert_eq!(a, b);
+            let k = [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]];
+            filter3x3_u8_scalar(&u, w, h, &k, &mut a);
+            filter3x3_u8(&u, w, h, &k, &mut b);
+            assert_eq!(a, b);
+            let (mut fa, mut fb) = (vec![0f32; w * h], vec![0f32; w * h]);
+            box3_f32_scalar(&f, w, h, &mut fa);
+            box3_f32(&f, w, h, &mut fb);
+            assert_eq!(fa, fb);
         }
     }
 
