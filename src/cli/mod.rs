@@ -12,7 +12,7 @@ mod verify;
 const EXAMPLES: &str = "\
 Examples:
   imgcorrupt list
-  imgcorrupt corrupt photo.jpg -o photo_fog3.png -c gaussian_noise -s 3 --seed 7
+  imgcorrupt corrupt photo.jpg -o photo_fog3.png -c fog -s 3 --seed 7
   imgcorrupt corrupt photo.png -o ref.png -c shot_noise -s 2 --seed 1 --rng numpy
   imgcorrupt bench --size 224 -c gaussian_noise,contrast -s 1,5
   imgcorrupt generate fixtures/datasets/imagenet -o /tmp/imagenet-c -c gaussian_noise,contrast
