@@ -287,19 +287,12 @@ fn frost_rows_with_original_textures() {
         ("7229a95a0c0e", 170.261),
         ("79608ef4b76c", 171.107),
     ];
-    let dir = std::env::var_os("IMGCORRUPT_FROST_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(".venv-reference/lib/python3.11/site-packages/imagecorruptions/frost")
-        });
-    if !dir.join("frost1.png").exists() {
+    let Some(dir) = frost_dir() else {
         eprintln!(
-            "frost_rows_with_original_textures: SKIPPED: no frost textures in {}",
-            dir.display()
+            "frost_rows_with_original_textures: SKIPPED: no frost textures (set IMGCORRUPT_FROST_DIR)"
         );
         return;
-    }
+    };
     let textures = std::sync::Arc::new(imgcorrupt::FrostTextures::load(&dir).unwrap());
     let img = appendix_c_image();
     let mut failures = Vec::new();

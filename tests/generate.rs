@@ -2,6 +2,8 @@
 //! fixture datasets in `fixtures/datasets/` (made by scripts/make_dataset_fixtures.py) and on
 //! trees built in temporary folders. Only corruptions implemented in every build are used.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -1209,19 +1211,10 @@ fn frost_source_is_recorded_and_verifiable() {
     let e = ok(&["verify", s(&out), "--input", s(&input)]);
     assert!(e.contains("0 differ"), "{e}");
 
-    let dir = std::env::var_os("IMGCORRUPT_FROST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(".venv-reference/lib/python3.11/site-packages/imagecorruptions/frost")
-        });
-    if !dir.join("frost1.png").exists() {
-        eprintln!(
-            "frost_source_is_recorded_and_verifiable: original textures SKIPPED (not found in {})",
-            dir.display()
-        );
+    let Some(dir) = common::frost_dir() else {
+        eprintln!("frost_source_is_recorded_and_verifiable: original textures SKIPPED (set IMGCORRUPT_FROST_DIR)");
         return;
-    }
+    };
     let out2 = tmp("frost-textures");
     ok(&[
         "generate",
