@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::kernels::frost::FrostTextures;
 use crate::preset::Preset;
 use crate::rng::{self, RngMode};
+use crate::stylize::{StyleRef, Stylizer};
 
 /// Largest accepted image, in pixels (protects against decompression bombs and overflow).
 pub const MAX_PIXELS: usize = 1 << 30;
@@ -78,6 +79,12 @@ pub struct Settings {
     /// `Some` uses the reference's six photographs (loaded with [`FrostTextures::load`]) and
     /// reproduces imagecorruptions' frost exactly (texture pick, ×1.1 bicubic rescale, crop).
     pub frost_textures: Option<Arc<FrostTextures>>,
+    /// Style source, backend and α override of [`Corruption::Stylize`] (`None`: stylize is an
+    /// error naming what is missing). Ignored by every other corruption.
+    pub stylizer: Option<Arc<Stylizer>>,
+    /// Which style of `stylizer` to use; `None` picks
+    /// [`Stylizer::pick_for_seed`]`(seed)` (the same style for every severity of a seed).
+    pub style_index: Option<usize>,
 }
 
 impl Settings {
@@ -88,6 +95,8 @@ impl Settings {
             rng: RngMode::Fast,
             preset: Preset::default_arc(),
             frost_textures: None,
+            stylizer: None,
+            style_index: None,
         }
     }
 
@@ -106,6 +115,18 @@ impl Settings {
     /// Builder: use the reference's frost photographs instead of procedural textures.
     pub fn with_frost_textures(mut self, textures: Arc<FrostTextures>) -> Settings {
         self.frost_textures = Some(textures);
+        self
+    }
+
+    /// Builder: the style source and backend of [`Corruption::Stylize`].
+    pub fn with_stylizer(mut self, stylizer: Arc<Stylizer>) -> Settings {
+        self.stylizer = Some(stylizer);
+        self
+    }
+
+    /// Builder: use style `index` of the stylizer instead of the seed's pick.
+    pub fn with_style_index(mut self, index: usize) -> Settings {
+        self.style_index = Some(index);
         self
     }
 }
@@ -292,6 +313,25 @@ fn run(
         ),
     };
     let mut generator = rng::make_rng(settings.rng, seed).map_err(Error::InvalidSeed)?;
+    // stylize: choose and prepare the style (cached by the stylizer).
+    let prepared;
+    let style = if corruption == Corruption::Stylize {
+        let st = settings.stylizer.as_deref().ok_or_else(|| {
+            Error::InvalidArgument(
+                "stylize needs a style source: Settings::with_stylizer (CLI: --styles DIR or --style FILE)".into(),
+            )
+        })?;
+        let index = settings
+            .style_index
+            .unwrap_or_else(|| st.pick_for_seed(settings.seed));
+        prepared = st.prepared(index)?;
+        Some(StyleRef {
+            stylizer: st,
+            style: &prepared,
+        })
+    } else {
+        None
+    };
     let mut job = Job {
         src,
         dst,
@@ -301,6 +341,7 @@ fn run(
         preset: &settings.preset,
         rng: &mut *generator,
         frost_textures: settings.frost_textures.as_deref(),
+        style,
     };
     apply(&mut job)
 }

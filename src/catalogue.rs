@@ -52,6 +52,10 @@ pub enum Corruption {
     Spatter,
     /// HSV saturation change (held-out validation set).
     Saturate,
+    /// Style transfer from a folder of style images (Stylized-ImageNet / Stylized-COCO shift,
+    /// spec §9.2). Not one of the 19 -C corruptions: never selected by `common`, `validation`
+    /// or `all`, and it needs a style source ([`crate::Settings::with_stylizer`]).
+    Stylize,
 }
 
 /// Which benchmark subset a corruption belongs to (`imagecorruptions.get_corruption_names`).
@@ -61,6 +65,9 @@ pub enum Subset {
     Common,
     /// The 4 held-out corruptions for model selection when training with corruptions.
     Validation,
+    /// Operators outside the -C benchmarks (distribution shifts such as `stylize`): only ever
+    /// selected by name or family, never by `common`, `validation` or `all`.
+    Shift,
 }
 
 /// The family a corruption belongs to (the ImageNet-C archive groups).
@@ -74,6 +81,8 @@ pub enum Family {
     Weather,
     /// Digital artefacts and colour changes.
     Digital,
+    /// Style transfer (spec §9.2).
+    Stylization,
 }
 
 /// One catalogue row: a name, its grouping and its implementation.
@@ -102,8 +111,15 @@ macro_rules! entry {
     };
 }
 
-/// All corruptions in `imagecorruptions` order (index = `corruption_number`).
-pub static CATALOGUE: [Entry; 19] = [
+/// Number of -C corruptions (the first rows of [`CATALOGUE`]).
+pub const NUM_CORRUPTIONS: usize = 19;
+
+/// Number of catalogue rows: the corruptions plus the shift operators (`stylize`).
+pub const NUM_OPERATORS: usize = 20;
+
+/// All corruptions in `imagecorruptions` order (index = `corruption_number`), followed by the
+/// operators outside the -C benchmarks ([`Subset::Shift`]: `stylize`).
+pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
     entry!(
         GaussianNoise,
         "gaussian_noise",
@@ -231,12 +247,30 @@ pub static CATALOGUE: [Entry; 19] = [
         Digital,
         Some(corruptions::digital::saturate)
     ),
+    entry!(
+        Stylize,
+        "stylize",
+        Shift,
+        Stylization,
+        Some(crate::stylize::stylize_job)
+    ),
 ];
 
 impl Corruption {
-    /// All 19 corruptions in catalogue order.
+    /// The 19 -C corruptions in catalogue order (not the [`Subset::Shift`] operators such as
+    /// [`Corruption::Stylize`]; see [`Corruption::every`]).
     pub fn all() -> impl Iterator<Item = Corruption> {
+        CATALOGUE[..NUM_CORRUPTIONS].iter().map(|e| e.corruption)
+    }
+
+    /// Every catalogue row: the 19 corruptions, then the shift operators (`stylize`).
+    pub fn every() -> impl Iterator<Item = Corruption> {
         CATALOGUE.iter().map(|e| e.corruption)
+    }
+
+    /// Whether this is one of the 19 -C corruptions (false for `stylize`).
+    pub fn is_benchmark_corruption(self) -> bool {
+        self.subset() != Subset::Shift
     }
 
     /// Index in the catalogue (`imagecorruptions`' `corruption_number`).
@@ -302,6 +336,7 @@ impl Subset {
         match self {
             Subset::Common => "common",
             Subset::Validation => "validation",
+            Subset::Shift => "shift",
         }
     }
 }
@@ -320,6 +355,7 @@ impl Family {
             Family::Blur => "blur",
             Family::Weather => "weather",
             Family::Digital => "digital",
+            Family::Stylization => "stylization",
         }
     }
 }
@@ -331,10 +367,11 @@ impl fmt::Display for Family {
 }
 
 /// Resolve a comma-separated selection of names, subsets (`common`, `validation`, `all`) and
-/// families (`noise`, `blur`, `weather`, `digital`) into corruptions, in catalogue order and
-/// without duplicates.
+/// families (`noise`, `blur`, `weather`, `digital`, `stylization`) into corruptions, in
+/// catalogue order and without duplicates. `stylize` is only selected by its name or its family:
+/// the subsets name the 19 -C corruptions.
 pub fn select(spec: &str) -> Result<Vec<Corruption>, Error> {
-    let mut chosen = [false; 19];
+    let mut chosen = [false; NUM_OPERATORS];
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let lower = part.to_ascii_lowercase();
         let matches: Vec<Corruption> = match lower.as_str() {
@@ -345,7 +382,7 @@ pub fn select(spec: &str) -> Result<Vec<Corruption>, Error> {
             "validation" | "extra" | "holdout" => Corruption::all()
                 .filter(|c| c.subset() == Subset::Validation)
                 .collect(),
-            "noise" | "blur" | "weather" | "digital" => Corruption::all()
+            "noise" | "blur" | "weather" | "digital" | "stylization" => Corruption::every()
                 .filter(|c| c.family().name() == lower)
                 .collect(),
             _ => vec![Corruption::from_name(part)?],
@@ -354,7 +391,7 @@ pub fn select(spec: &str) -> Result<Vec<Corruption>, Error> {
             chosen[c.index()] = true;
         }
     }
-    let out: Vec<Corruption> = Corruption::all().filter(|c| chosen[c.index()]).collect();
+    let out: Vec<Corruption> = Corruption::every().filter(|c| chosen[c.index()]).collect();
     if out.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "no corruption selected by `{spec}`"
@@ -419,6 +456,33 @@ mod tests {
         );
         assert_eq!(select("all").unwrap().len(), 19);
         assert_eq!(select("noise").unwrap().len(), 4);
+    }
+
+    #[test]
+    fn stylize_is_outside_every_benchmark_selection() {
+        for spec in [
+            "all",
+            "common",
+            "benchmark",
+            "validation",
+            "extra",
+            "holdout",
+        ] {
+            assert!(
+                !select(spec).unwrap().contains(&Corruption::Stylize),
+                "{spec}"
+            );
+        }
+        assert_eq!(Corruption::all().count(), NUM_CORRUPTIONS);
+        assert!(Corruption::all().all(|c| c.is_benchmark_corruption()));
+        assert_eq!(select("stylize").unwrap(), [Corruption::Stylize]);
+        assert_eq!(select("stylization").unwrap(), [Corruption::Stylize]);
+        assert_eq!(
+            select("saturate,stylize").unwrap(),
+            [Corruption::Saturate, Corruption::Stylize]
+        );
+        assert_eq!(Corruption::Stylize.family(), Family::Stylization);
+        assert_eq!(Corruption::every().count(), CATALOGUE.len());
     }
 
     #[test]

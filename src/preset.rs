@@ -52,6 +52,10 @@ pub struct Preset {
     pub gaussian_blur: SigmaTable,
     pub spatter: Spatter,
     pub saturate: Saturate,
+    /// `stylize` (not a -C corruption; optional in preset files, defaulting to the built-in α
+    /// row so that preset files written before it existed still load).
+    #[serde(default)]
+    pub stylize: Stylize,
 }
 
 /// The `[preset]` table.
@@ -256,6 +260,24 @@ pub struct Saturate {
     pub offset: Row<f64>,
 }
 
+/// stylize (spec §9.2): strength per severity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stylize {
+    /// Strength α in [0, 1]: `out = α·stylized + (1 − α)·content` (statistics backend, in
+    /// pixel space) or `feat = α·AdaIN + (1 − α)·content` (adain backend, in feature space).
+    /// Stylized-ImageNet uses α = 1 (severity 5).
+    pub alpha: Row<f64>,
+}
+
+impl Default for Stylize {
+    fn default() -> Self {
+        Stylize {
+            alpha: [0.2, 0.4, 0.6, 0.8, 1.0],
+        }
+    }
+}
+
 impl Preset {
     /// The default preset (`imagecorruptions`), parsed once.
     pub fn default_arc() -> Arc<Preset> {
@@ -437,6 +459,7 @@ impl Preset {
             nonneg,
             ">= 0",
         )?;
+        each("stylize.alpha", &self.stylize.alpha, unit, "in [0, 1]")?;
         for (i, q) in self.jpeg_compression.quality.iter().enumerate() {
             if !(1..=100).contains(q) {
                 return Err(format!(

@@ -44,8 +44,19 @@ fn list_prints_catalogue_in_order() {
     let o = run(&["list"]);
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 19);
+    let all: Vec<&str> = text.lines().collect();
+    // the 19 corruptions, a blank line, then the shift operators under a `#` heading
+    assert_eq!(all.len(), 22, "{text}");
+    assert_eq!(all[19], "");
+    assert!(all[20].starts_with('#'));
+    assert!(
+        all[21].starts_with("stylize")
+            && all[21].contains("shift")
+            && all[21].contains("stylization"),
+        "{}",
+        all[21]
+    );
+    let lines = &all[..19];
     assert!(
         lines[0].starts_with("gaussian_noise")
             && lines[0].contains("common")

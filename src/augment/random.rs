@@ -61,6 +61,11 @@ impl RandomCorruption {
                 "RandomCorruption needs at least one corruption".into(),
             ));
         }
+        if corruptions.contains(&Corruption::Stylize) {
+            return Err(Error::InvalidArgument(
+                "RandomCorruption: stylize needs a style source and is not a random augmentation; use Settings::with_stylizer with corrupt_buffer".into(),
+            ));
+        }
         let missing: Vec<&str> = corruptions
             .iter()
             .filter(|c| !c.is_implemented())
@@ -289,6 +294,9 @@ mod tests {
             assert!(err.to_string().contains(first.name()), "{err}");
         }
         assert!(RandomCorruption::new(&[]).is_err());
+        let err = RandomCorruption::new(&[Corruption::Stylize]).unwrap_err();
+        assert!(err.to_string().contains("stylize"), "{err}");
+        assert!(RandomCorruption::from_selection("all").is_ok());
         assert!(RandomCorruption::from_selection("no_such_thing").is_err());
     }
 

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use imgcorrupt::{io, Corruption, FrostTextures, Preset, RngMode, Settings};
 
+use crate::cli::StyleArgs;
+
 /// Arguments of `corrupt`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  imgcorrupt corrupt photo.jpg -o out.png -c gaussian_noise -s 3 --seed 7 --rng numpy"
+    after_help = "Examples:\n  imgcorrupt corrupt photo.jpg -o out.png -c gaussian_noise -s 3 --seed 7 --rng numpy\n  imgcorrupt corrupt photo.jpg -o out.png -c stylize -s 5 --style painting.jpg\n  imgcorrupt corrupt photo.jpg -o out.png -c stylize -s 3 --styles paintings/ --seed 7"
 )]
 pub struct Args {
     /// Input image (png, jpeg, webp, bmp, tiff).
@@ -36,6 +38,8 @@ pub struct Args {
     /// reproduces the reference exactly instead of using procedural ice-crystal textures.
     #[arg(long, value_name = "DIR")]
     pub frost_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub style: StyleArgs,
     /// JPEG quality when the output is .jpg/.jpeg.
     #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
@@ -53,6 +57,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mut settings = Settings::new(a.seed).with_rng(a.rng).with_preset(preset);
     if let Some(dir) = &a.frost_dir {
         settings = settings.with_frost_textures(Arc::new(FrostTextures::load(dir)?));
+    }
+    if corruption == Corruption::Stylize {
+        settings = settings.with_stylizer(Arc::new(a.style.stylizer()?));
+    } else if a.style.given() {
+        eprintln!("imgcorrupt: note: style options are ignored by {corruption}");
     }
     let out = imgcorrupt::corrupt_with(&img, corruption, a.severity as u8, &settings)
         .with_context(|| format!("{}: cannot corrupt", a.input.display()))?;

@@ -1,26 +1,38 @@
-//! `imgcorrupt list`: the catalogue, one line per corruption.
+//! `imgcorrupt list`: the catalogue, one line per corruption, then the operators outside the
+//! -C benchmarks in their own group.
 
-use imgcorrupt::CATALOGUE;
+use imgcorrupt::{Subset, CATALOGUE};
 
 /// Arguments of `list`.
 #[derive(clap::Args, Debug)]
 pub struct Args {}
 
-/// Print `name subset family` per corruption in catalogue order (unimplemented ones marked).
+/// Print `name subset family` per corruption in catalogue order (unimplemented ones marked),
+/// then, after a blank line and a `#` heading, the shift operators (`stylize`).
 pub fn run(_args: Args) -> anyhow::Result<()> {
-    for e in CATALOGUE.iter() {
+    let line = |e: &imgcorrupt::catalogue::Entry| {
         let status = if e.corruption.is_implemented() {
             ""
         } else {
             "(not implemented yet)"
         };
         let line = format!(
-            "{:<18} {:<10} {:<8} {status}",
+            "{:<18} {:<10} {:<11} {status}",
             e.name,
             e.subset.name(),
             e.family.name()
         );
         println!("{}", line.trim_end());
-    }
+    };
+    CATALOGUE
+        .iter()
+        .filter(|e| e.subset != Subset::Shift)
+        .for_each(line);
+    println!();
+    println!("# distribution shifts (not part of common/validation/all; need extra inputs)");
+    CATALOGUE
+        .iter()
+        .filter(|e| e.subset == Subset::Shift)
+        .for_each(line);
     Ok(())
 }

@@ -14,6 +14,7 @@ Examples:
   imgcorrupt list
   imgcorrupt corrupt photo.jpg -o photo_fog3.png -c fog -s 3 --seed 7
   imgcorrupt corrupt photo.png -o ref.png -c shot_noise -s 2 --seed 1 --rng numpy
+  imgcorrupt corrupt photo.jpg -o styled.png -c stylize -s 5 --style painting.jpg
   imgcorrupt bench --size 224 -c gaussian_noise,contrast -s 1,5
   imgcorrupt generate fixtures/datasets/imagenet -o /tmp/imagenet-c -c gaussian_noise,contrast
   imgcorrupt verify /tmp/imagenet-c --input fixtures/datasets/imagenet --sample 10";
@@ -80,6 +81,62 @@ fn check(ok: bool) -> Result<(), anyhow::Error> {
         Ok(())
     } else {
         Err(anyhow::Error::new(Failed))
+    }
+}
+
+/// Options of the `stylize` operator, shared by `corrupt` and `generate`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StyleArgs {
+    /// stylize: folder of style images (e.g. paintings), scanned recursively in sorted order;
+    /// one style per image, chosen from the seed (uniform with replacement).
+    #[arg(long, value_name = "DIR", conflicts_with = "style")]
+    pub styles: Option<std::path::PathBuf>,
+    /// stylize: a single style image.
+    #[arg(long, value_name = "FILE")]
+    pub style: Option<std::path::PathBuf>,
+    /// stylize backend: statistics (default, no weights) or adain (needs --features adain,
+    /// --vgg and --decoder).
+    #[arg(long, default_value = "statistics")]
+    pub style_backend: imgcorrupt::StyleBackendKind,
+    /// stylize: side of the prepared (centre-cropped, LANCZOS-resized) style squares.
+    #[arg(long, default_value_t = imgcorrupt::stylize::DEFAULT_STYLE_SIZE, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub style_size: u32,
+    /// stylize: strength α in [0, 1] for every severity (default: the preset's row,
+    /// 0.2/0.4/0.6/0.8/1.0 for severities 1-5).
+    #[arg(long)]
+    pub alpha: Option<f32>,
+    /// adain backend: VGG-19 encoder weights (vgg_normalised.pth or .safetensors).
+    #[arg(long, value_name = "PATH")]
+    pub vgg: Option<std::path::PathBuf>,
+    /// adain backend: decoder weights (decoder.pth or .safetensors).
+    #[arg(long, value_name = "PATH")]
+    pub decoder: Option<std::path::PathBuf>,
+}
+
+impl StyleArgs {
+    /// Whether any style option was given.
+    pub fn given(&self) -> bool {
+        self.styles.is_some() || self.style.is_some() || self.alpha.is_some()
+    }
+
+    /// Build the stylizer (errors name a missing/empty/unreadable style source).
+    pub fn stylizer(&self) -> anyhow::Result<imgcorrupt::Stylizer> {
+        let st = match (&self.styles, &self.style) {
+            (Some(dir), _) => imgcorrupt::Stylizer::from_dir(dir)?,
+            (None, Some(file)) => imgcorrupt::Stylizer::from_file(file)?,
+            (None, None) => anyhow::bail!(
+                "stylize needs a style source: --styles DIR (a folder of style images) or --style FILE"
+            ),
+        };
+        let backend = imgcorrupt::StyleBackend::load(
+            self.style_backend,
+            self.vgg.as_deref(),
+            self.decoder.as_deref(),
+        )?;
+        Ok(st
+            .with_backend(backend)
+            .with_style_size(self.style_size)
+            .with_alpha(self.alpha)?)
     }
 }
 

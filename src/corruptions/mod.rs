@@ -36,6 +36,9 @@ pub struct Job<'a> {
     ///
     /// [`Settings`]: crate::Settings
     pub frost_textures: Option<&'a FrostTextures>,
+    /// The style of a `stylize` call (chosen and prepared by [`crate::api`]); `None` for every
+    /// other corruption.
+    pub style: Option<crate::stylize::StyleRef<'a>>,
 }
 
 /// Signature shared by all corruption functions.
