@@ -20,10 +20,12 @@ Examples:
   imgcorrupt generate fixtures/datasets/imagenet -o /tmp/imagenet-c -c gaussian_noise,contrast -s 1-5
   imgcorrupt generate coco/ -o coco-c --split val2017
   imgcorrupt generate val/ -o imagenet-c --shard $SLURM_ARRAY_TASK_ID/8   # then: imgcorrupt merge imagenet-c
+  imgcorrupt generate coco/ -o coco-stylized -c stylize -s 5 --styles paintings/
 
 Corruption selection: explicit names must be implemented (else an error before starting);
 groups (common, validation, all, noise, blur, weather, digital) generate their implemented
-members and print a note listing the skipped ones.";
+members and print a note listing the skipped ones. `stylize` (family `stylization`) is never
+part of a group: name it, and give --styles DIR (or --style FILE).";
 
 /// Arguments of `generate`.
 #[derive(clap::Args, Debug)]
@@ -69,6 +71,8 @@ pub struct Args {
     /// follows the reference exactly; without it frost uses procedural textures.
     #[arg(long)]
     pub frost_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub style: crate::cli::StyleArgs,
     /// Annotation files in each cell: copy, link (hard link, else copy) or none.
     #[arg(long, default_value = "link")]
     pub annotations: AnnotationMode,
@@ -104,6 +108,7 @@ pub fn resolve_corruptions(spec: &str) -> anyhow::Result<Vec<Corruption>> {
         "blur",
         "weather",
         "digital",
+        "stylization",
     ];
     let mut explicit_missing = Vec::new();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -252,6 +257,32 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             })
         })
         .collect();
+    let (stylizer, style_header) = if corruptions.contains(&Corruption::Stylize) {
+        let st = a.style.stylizer()?;
+        let source = match (&a.style.styles, &a.style.style) {
+            (Some(d), _) => format!("dir:{}", std::fs::canonicalize(d)?.display()),
+            (None, Some(f)) => format!("file:{}", std::fs::canonicalize(f)?.display()),
+            (None, None) => unreachable!("stylizer() needs a source"),
+        };
+        let h = Pipeline::style_header(
+            &st,
+            source,
+            a.style.vgg.as_deref(),
+            a.style.decoder.as_deref(),
+        )?;
+        eprintln!(
+            "imgcorrupt: stylize: {} style(s), backend {}, style size {}",
+            st.len(),
+            st.backend().kind(),
+            st.style_size()
+        );
+        (Some(Arc::new(st)), Some(h))
+    } else {
+        if a.style.given() {
+            eprintln!("imgcorrupt: note: style options are ignored: stylize is not selected");
+        }
+        (None, None)
+    };
     let opts = Options {
         input: a.input.clone(),
         output: a.output.clone(),
@@ -275,6 +306,8 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
                 )?)),
                 None => None,
             },
+            stylizer,
+            style_header,
         },
         image_format: a.image_format.unwrap_or(if imagenet {
             ImageFormatChoice::Jpeg

@@ -59,6 +59,36 @@ pub struct Header {
     pub annotations: String,
     /// Frost texture source: `procedural`, or `textures:<dir>` for the reference photographs.
     pub frost_source: Option<String>,
+    /// The style source and backend of `stylize` outputs (absent when stylize is not
+    /// generated, so other manifests are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stylize: Option<StyleHeader>,
+}
+
+/// How `stylize` outputs were made: enough to rebuild the [`crate::Stylizer`] in `verify`
+/// and to detect a changed style set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StyleHeader {
+    /// `dir:<path>` (a styles folder) or `file:<path>` (one style image), as given.
+    pub source: String,
+    /// Number of styles.
+    pub count: usize,
+    /// [`crate::Stylizer::list_digest`]: SHA-256 of the sorted `name \t size` list.
+    pub list_sha256: String,
+    /// Style choice rule.
+    pub choice: String,
+    /// Backend (`statistics` / `adain`).
+    pub backend: String,
+    /// Side of prepared styles.
+    pub style_size: u32,
+    /// `preset` (α from the preset's `[stylize] alpha` row) or the fixed α given.
+    pub alpha: String,
+    /// adain backend: encoder weights path and SHA-256 (`<path> sha256:<hex>`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub vgg: Option<String>,
+    /// adain backend: decoder weights path and SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub decoder: Option<String>,
 }
 
 /// What an output is.
@@ -91,6 +121,12 @@ pub struct Record {
     /// Seed of the output (images only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub seed: Option<u64>,
+    /// `stylize` outputs: the style's path relative to the styles folder.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub style: Option<String>,
+    /// `stylize` outputs: SHA-256 of the style file.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub style_sha256: Option<String>,
 }
 
 /// File name of the journal of shard `k` of `n` (`None`: unsharded).

@@ -233,9 +233,12 @@ impl Ledger {
         }
     }
 
-    /// Every recorded output as a manifest record, sorted by output path; `seed_of` gives
-    /// the seed of an image output.
-    pub fn into_records(self, seed_of: impl Fn(&str, Cell) -> u64) -> impl Iterator<Item = Record> {
+    /// Every recorded output as a manifest record, sorted by output path; `meta_of` gives
+    /// the seed of an image output and, for `stylize`, its style (name, SHA-256).
+    pub fn into_records(
+        self,
+        meta_of: impl Fn(&str, Cell) -> (u64, Option<(String, String)>),
+    ) -> impl Iterator<Item = Record> {
         let out = self.out.into_inner().expect("lock");
         let src = self.src.into_inner().expect("lock");
         let (items, cells) = (self.items, self.cells);
@@ -255,7 +258,7 @@ impl Ledger {
             item_order,
             ci: 0,
             ii: 0,
-            seed_of,
+            meta_of,
         }
     }
 }
@@ -270,10 +273,10 @@ struct LedgerRecords<F> {
     item_order: Vec<usize>,
     ci: usize,
     ii: usize,
-    seed_of: F,
+    meta_of: F,
 }
 
-impl<F: Fn(&str, Cell) -> u64> Iterator for LedgerRecords<F> {
+impl<F: Fn(&str, Cell) -> (u64, Option<(String, String)>)> Iterator for LedgerRecords<F> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
@@ -292,6 +295,16 @@ impl<F: Fn(&str, Cell) -> u64> Iterator for LedgerRecords<F> {
             let it = &self.items[i];
             let cell = self.cells[c];
             let image = it.kind == ItemKind::Image;
+            let (seed, style) = if image {
+                let (seed, style) = (self.meta_of)(&it.source, cell);
+                (Some(seed), style)
+            } else {
+                (None, None)
+            };
+            let (style, style_sha256) = match style {
+                Some((n, s)) => (Some(n), Some(s)),
+                None => (None, None),
+            };
             return Some(Record {
                 output: it.output(cell),
                 source: it.source.clone(),
@@ -300,7 +313,9 @@ impl<F: Fn(&str, Cell) -> u64> Iterator for LedgerRecords<F> {
                 kind: if image { Kind::Image } else { Kind::Annotation },
                 corruption: cell.corruption.name().into(),
                 severity: cell.severity,
-                seed: image.then(|| (self.seed_of)(&it.source, cell)),
+                seed,
+                style,
+                style_sha256,
             });
         }
         None

@@ -17,16 +17,18 @@ use image::DynamicImage;
 use rayon::prelude::*;
 
 pub use super::encode::encode_rgb;
+use super::manifest::StyleHeader;
 use super::manifest::{self, Header, Kind, Record};
 use super::plan::{self, ItemKind, Ledger};
 use super::{
     discover, hex, output_seed, parse_hex32, sha256_file, sha256_hex, AnnotationMode, Cell,
     ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
 };
+use crate::catalogue::Corruption;
 use crate::error::{Error, Result};
 use crate::io::OutputFormat;
 use crate::kernels::resample::{self, Filter};
-use crate::{PixelLayout, Preset, RngMode, Settings};
+use crate::{PixelLayout, Preset, RngMode, Settings, Stylizer};
 
 /// Version of `image` (kept equal to Cargo.lock by a test), recorded in manifests.
 pub const IMAGE_VERSION: &str = "0.25.10";
@@ -54,6 +56,10 @@ pub struct Pipeline {
     pub max_pixels: u64,
     /// The reference's frost photographs (`--frost-dir`), or `None` for procedural frost.
     pub frost: Option<Arc<crate::kernels::frost::FrostTextures>>,
+    /// Style source and backend of `stylize` cells (`None`: stylize cells fail, naming it).
+    pub stylizer: Option<Arc<Stylizer>>,
+    /// What the manifest header records about the stylizer (set with `stylizer`).
+    pub style_header: Option<StyleHeader>,
 }
 
 impl Pipeline {
@@ -117,9 +123,28 @@ impl Pipeline {
         if let Some(frost) = &self.frost {
             settings = settings.with_frost_textures(frost.clone());
         }
+        let stylize = cell.corruption == Corruption::Stylize;
+        let rgb_copy: Vec<u8>;
+        let mut input = px;
+        if stylize {
+            let st = self.stylizer.as_ref().ok_or_else(|| {
+                Error::InvalidArgument("stylize needs a style source (--styles DIR)".into())
+            })?;
+            settings = settings
+                .with_stylizer(st.clone())
+                .with_style_index(st.pick_for_source(self.seed, source));
+            // stylize always sees RGB: --channel-order bgr reproduces a quirk of the -C
+            // detection benchmarks only (the style images are RGB).
+            if self.channel_order == ChannelOrder::Bgr {
+                let mut c = px.to_vec();
+                swap_rb(&mut c);
+                rgb_copy = c;
+                input = &rgb_copy;
+            }
+        }
         scratch.resize(px.len(), 0);
         crate::corrupt_buffer(
-            px,
+            input,
             scratch,
             w,
             h,
@@ -128,7 +153,7 @@ impl Pipeline {
             cell.severity,
             &settings,
         )?;
-        if self.channel_order == ChannelOrder::Bgr {
+        if self.channel_order == ChannelOrder::Bgr && !stylize {
             swap_rb(scratch);
         }
         let bytes = encode_rgb(scratch, w, h, format, self.quality)
@@ -145,6 +170,106 @@ impl Pipeline {
             cell.severity,
             self.rng == RngMode::Numpy,
         )
+    }
+
+    /// The style of the `stylize` output of `source` (name, SHA-256); `None` for other cells.
+    /// An unreadable style file gives its error text in place of the hash.
+    pub fn style_of(&self, source: &str, cell: Cell) -> Option<(String, String)> {
+        if cell.corruption != Corruption::Stylize {
+            return None;
+        }
+        let st = self.stylizer.as_ref()?;
+        let i = st.pick_for_source(self.seed, source);
+        let sha = st
+            .style_sha256(i)
+            .unwrap_or_else(|e| format!("unreadable: {e}"));
+        Some((st.name(i).to_string(), sha))
+    }
+
+    /// The manifest's description of a stylizer (`source`: `dir:<path>` or `file:<path>`;
+    /// `vgg`/`decoder`: weight paths of the adain backend), hashing the weight files.
+    pub fn style_header(
+        st: &Stylizer,
+        source: String,
+        vgg: Option<&Path>,
+        decoder: Option<&Path>,
+    ) -> Result<StyleHeader> {
+        let weights = |p: Option<&Path>| -> Result<Option<String>> {
+            p.map(|p| {
+                sha256_file(p)
+                    .map(|h| format!("{} sha256:{h}", p.display()))
+                    .map_err(|source| Error::Io {
+                        path: p.to_path_buf(),
+                        source,
+                    })
+            })
+            .transpose()
+        };
+        let adain = st.backend().kind() == crate::StyleBackendKind::Adain;
+        Ok(StyleHeader {
+            source,
+            count: st.len(),
+            list_sha256: st.list_digest(),
+            choice: "v1: styles sorted by relative path; index = floor(derive_seed(run_seed, [source relative path, \"stylize\"]) * count / 2^64); same style for every severity".into(),
+            backend: st.backend().kind().name().into(),
+            style_size: st.style_size(),
+            alpha: st
+                .alpha()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "preset".into()),
+            vgg: if adain { weights(vgg)? } else { None },
+            decoder: if adain { weights(decoder)? } else { None },
+        })
+    }
+
+    /// Rebuild the stylizer a manifest header describes (for `verify`); an error says what
+    /// changed when the style set no longer matches.
+    pub fn load_stylizer(h: Option<&StyleHeader>) -> Result<Option<Arc<Stylizer>>> {
+        let Some(h) = h else {
+            return Ok(None);
+        };
+        let st = if let Some(dir) = h.source.strip_prefix("dir:") {
+            Stylizer::from_dir(Path::new(dir))?
+        } else if let Some(file) = h.source.strip_prefix("file:") {
+            Stylizer::from_file(Path::new(file))?
+        } else {
+            return Err(Error::InvalidArgument(format!(
+                "manifest header stylize.source `{}`: expected dir:<path> or file:<path>",
+                h.source
+            )));
+        };
+        if st.len() != h.count || st.list_digest() != h.list_sha256 {
+            return Err(Error::InvalidArgument(format!(
+                "style set {} has changed since generation ({} style(s) now, {} then; list SHA-256 differs): cannot regenerate stylize outputs",
+                h.source,
+                st.len(),
+                h.count
+            )));
+        }
+        let path_of = |w: &Option<String>| {
+            w.as_deref()
+                .map(|s| PathBuf::from(s.rsplit_once(" sha256:").map(|(p, _)| p).unwrap_or(s)))
+        };
+        let kind: crate::StyleBackendKind = h
+            .backend
+            .parse()
+            .map_err(|e: String| Error::InvalidArgument(format!("manifest header: {e}")))?;
+        let backend = crate::StyleBackend::load(
+            kind,
+            path_of(&h.vgg).as_deref(),
+            path_of(&h.decoder).as_deref(),
+        )?;
+        let alpha = match h.alpha.as_str() {
+            "preset" => None,
+            a => Some(a.parse::<f32>().map_err(|_| {
+                Error::InvalidArgument(format!("manifest header stylize.alpha `{a}`"))
+            })?),
+        };
+        Ok(Some(Arc::new(
+            st.with_backend(backend)
+                .with_style_size(h.style_size)
+                .with_alpha(alpha)?,
+        )))
     }
 
     /// Encoder names, versions and settings per output format.
@@ -330,6 +455,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         encoders: p.encoders(),
         annotations: opts.annotations.name().into(),
         frost_source: Some(p.frost_source()),
+        stylize: p.style_header.clone(),
     }
 }
 
@@ -393,6 +519,11 @@ impl Shared<'_> {
     fn record(&self, i: usize, c: usize, sha: &str, src_sha: &str, seed: Option<u64>) -> Record {
         let it = &self.ledger.items()[i];
         let cell = self.ledger.cells()[c];
+        let style = seed.and_then(|_| self.opts.pipeline.style_of(&it.source, cell));
+        let (style, style_sha256) = match style {
+            Some((n, s)) => (Some(n), Some(s)),
+            None => (None, None),
+        };
         self.ledger
             .set(i, c, parse_hex32(sha), parse_hex32(src_sha));
         Record {
@@ -408,6 +539,8 @@ impl Shared<'_> {
             corruption: cell.corruption.name().into(),
             severity: cell.severity,
             seed,
+            style,
+            style_sha256,
         }
     }
 }
@@ -604,7 +737,8 @@ fn finish_manifest(
         .collect();
     let pipeline = opts.pipeline.clone();
     let plan_paths = PlanFilter::new(&ledger);
-    let records = ledger.into_records(move |src, cell| pipeline.seed_of(src, cell));
+    let records = ledger
+        .into_records(move |src, cell| (pipeline.seed_of(src, cell), pipeline.style_of(src, cell)));
     let n = manifest::merge_sorted(&dest, header, &sources, records, |o| {
         !plan_paths.contains(o)
     })?;

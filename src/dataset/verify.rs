@@ -97,6 +97,8 @@ pub fn verify(
                 quality: quality_of(&header.encoders),
                 max_pixels,
                 frost: Pipeline::load_frost(header.frost_source.as_deref())?,
+                stylizer: Pipeline::load_stylizer(header.stylize.as_ref())?,
+                style_header: header.stylize.clone(),
             })
         }
     };
@@ -256,6 +258,21 @@ fn regenerate(
                 continue;
             }
         };
+        if r.style.is_some() || r.style_sha256.is_some() {
+            let now = pipeline.style_of(source, cell);
+            if now.as_ref().map(|(n, _)| n) != r.style.as_ref()
+                || now.as_ref().map(|(_, s)| s) != r.style_sha256.as_ref()
+            {
+                rep.regenerated_mismatch.push(format!(
+                    "{}: style {} differs from the one used for generation (now {})",
+                    r.output,
+                    r.style.as_deref().unwrap_or("?"),
+                    now.map(|(n, s)| format!("{n} sha256 {s}"))
+                        .unwrap_or_else(|| "none".into())
+                ));
+                continue;
+            }
+        }
         match pipeline.render(&px, w, h, source, cell, format, &mut scratch) {
             Ok((bytes, _)) => {
                 rep.regenerated += 1;
