@@ -133,3 +133,13 @@ pub fn frost_dir() -> Option<PathBuf> {
         });
     dir.join("frost1.png").exists().then_some(dir)
 }
+
+/// Lower-case hex SHA-256 of a file.
+pub fn sha256_file_hex(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
