@@ -10,6 +10,9 @@
 //!   output distributions as the reference) and `Numpy` (MT19937 and NumPy's legacy samplers,
 //!   reproducing a seeded `imagecorruptions` 1.1.2 run draw for draw).
 //! * The parameter tables are data ([`preset::Preset`], `corruptions/*.toml`).
+//! * Besides the 19 corruptions, the catalogue has one distribution-shift operator outside the
+//!   benchmarks: [`Corruption::Stylize`] (Stylized-ImageNet / Stylized-COCO style transfer from
+//!   a folder of style images, [`stylize`]), which needs a [`Stylizer`] in the [`Settings`].
 //!
 //! ```
 //! use imgcorrupt::{corrupt, Corruption};

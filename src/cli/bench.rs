@@ -47,6 +47,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let corruptions: Vec<Corruption> = match &a.corruptions {
         Some(spec) => {
             let list = catalogue::select(spec)?;
+            if list.contains(&Corruption::Stylize) {
+                bail!("stylize needs style images: time it with `cargo bench --bench stylize`");
+            }
             if let [only] = list[..] {
                 if !only.is_implemented() {
                     return Err(imgcorrupt::Error::NotImplemented(only.name()).into());

@@ -21,6 +21,23 @@
 //!   (0.2, 0.4, 0.6, 0.8, 1.0 by default), or [`Stylizer::with_alpha`] for all severities.
 //! * **Backends** ([`Backend`]): `statistics` (default, weight-free, [`statistics`]) and
 //!   `adain` (the AdaIN network, cargo feature `adain`, weights supplied by the user).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use image::{DynamicImage, Rgb, RgbImage};
+//! use imgcorrupt::{corrupt_with, Corruption, Settings, Stylizer};
+//!
+//! let style = DynamicImage::ImageRgb8(RgbImage::from_fn(64, 48, |x, y| {
+//!     Rgb([(x * 4) as u8, (y * 5) as u8, if (x / 4 + y / 4) % 2 == 0 { 40 } else { 220 }])
+//! }));
+//! // or Stylizer::from_dir(Path::new("paintings/")) for a folder of style images
+//! let styles = Arc::new(Stylizer::from_images(vec![("checks".into(), style)])?);
+//! let content = DynamicImage::ImageRgb8(RgbImage::from_pixel(32, 24, Rgb([120, 80, 200])));
+//! let settings = Settings::new(7).with_stylizer(styles);
+//! let out = corrupt_with(&content, Corruption::Stylize, 5, &settings)?; // severity 5: α = 1
+//! assert_eq!((out.width(), out.height()), (32, 24));
+//! # Ok::<(), imgcorrupt::Error>(())
+//! ```
 
 // `#[rustfmt::skip]`: rustfmt resolves modules whatever their cfg, and adain.rs only exists
 // once the AdaIN backend is merged; the file is formatted on its own branch.
