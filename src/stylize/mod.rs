@@ -664,3 +664,50 @@ pub fn stylize(content: &DynamicImage, style: &DynamicImage, alpha: f32) -> Resu
 pub fn prepared_image(p: &PreparedStyle) -> RgbImage {
     RgbImage::from_raw(p.side as u32, p.side as u32, p.rgb.clone()).expect("square RGB")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny(i: u32) -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(3, 2, |x, y| {
+            image::Rgb([(i * 7 + x) as u8, (i * 3 + y) as u8, i as u8])
+        }))
+    }
+
+    #[test]
+    fn cache_is_bounded_and_results_do_not_depend_on_it() {
+        let n = CACHE_CAPACITY + 5;
+        let st = Stylizer::from_images((0..n as u32).map(|i| (format!("s{i}"), tiny(i))).collect())
+            .unwrap();
+        let first = st.prepared(0).unwrap();
+        for i in 0..n {
+            st.prepared(i).unwrap();
+        }
+        assert!(st.cache.lock().unwrap().map.len() <= CACHE_CAPACITY);
+        // style 0 was evicted (least recently used); re-preparing gives the same data
+        let again = st.prepared(0).unwrap();
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(first.rgb, again.rgb);
+        assert_eq!(first.sha256, again.sha256);
+        assert!(st.prepared(n).is_err());
+    }
+
+    #[test]
+    fn stylizer_is_shareable_between_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<Stylizer>();
+        check::<PreparedStyle>();
+    }
+
+    #[test]
+    fn pick_is_uniform_multiply_shift() {
+        let st =
+            Stylizer::from_images((0..3).map(|i| (format!("s{i}"), tiny(i))).collect()).unwrap();
+        assert_eq!(st.pick(0), 0);
+        assert_eq!(st.pick(u64::MAX), 2);
+        assert_eq!(st.pick(u64::MAX / 3 + 1), 1);
+        assert_eq!("adain".parse::<BackendKind>(), Ok(BackendKind::Adain));
+        assert!("neural".parse::<BackendKind>().is_err());
+    }
+}
