@@ -359,12 +359,18 @@ impl Stylizer {
                 STYLE_EXTENSIONS.join(", ")
             )));
         }
+        // Header checks in parallel (a painting collection has ~10⁵ files); the first failure
+        // in sorted order is reported, so the error does not depend on the thread count.
+        use rayon::prelude::*;
+        let sizes: Vec<Result<u64>> = files
+            .par_iter()
+            .map(|(_, path)| check_readable(path))
+            .collect();
         let mut entries = Vec::with_capacity(files.len());
-        for (name, path) in files {
-            let size = check_readable(&path)?;
+        for ((name, path), size) in files.into_iter().zip(sizes) {
             entries.push(StyleEntry {
                 name,
-                size,
+                size: size?,
                 data: StyleData::File(path),
             });
         }
