@@ -92,6 +92,11 @@ pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Dynami
             "truncated JPEG (no end-of-image marker after the last scan)".into(),
         ));
     }
+    if reader.format() == Some(ImageFormat::Jpeg) {
+        if let Some(img) = decode_jpeg_exact(bytes, path, max_pixels)? {
+            return Ok(img);
+        }
+    }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(u32::MAX);
     limits.max_image_height = Some(u32::MAX);
@@ -118,6 +123,37 @@ pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Dynami
         .decode()
         .map_err(|e| codec(format!("cannot decode: {e}")))?;
     Ok(to_8bit(img))
+}
+
+/// Baseline/extended-sequential JPEGs through [`crate::kernels::jpeg::decode`], which gives
+/// Pillow's pixels byte for byte (`Image.open(f).convert("RGB")`, or `"L"` for greyscale
+/// files). `Ok(None)` for the kinds it does not handle (progressive, arithmetic, 12-bit,
+/// CMYK/YCCK, …): the caller then decodes with the `image` crate, whose pixels may differ
+/// from Pillow's by a few levels.
+fn decode_jpeg_exact(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Option<DynamicImage>> {
+    use crate::kernels::jpeg::decode::{decode, DecodeError};
+    let codec = |message: String| Error::Codec {
+        path: path.to_path_buf(),
+        message,
+    };
+    match decode(bytes, max_pixels) {
+        Ok(d) => {
+            let (w, h) = (d.width as u32, d.height as u32);
+            let img = if d.channels == 1 {
+                image::GrayImage::from_raw(w, h, d.pixels).map(DynamicImage::ImageLuma8)
+            } else {
+                image::RgbImage::from_raw(w, h, d.pixels).map(DynamicImage::ImageRgb8)
+            };
+            Ok(Some(
+                img.expect("decoder returns width·height·channels bytes"),
+            ))
+        }
+        Err(DecodeError::Unsupported(_)) => Ok(None),
+        Err(DecodeError::TooLarge { width, height }) => Err(codec(format!(
+            "image is {width}x{height}, more than the limit of {max_pixels} pixels"
+        ))),
+        Err(e @ DecodeError::Corrupt(_)) => Err(codec(format!("cannot decode: {e}"))),
+    }
 }
 
 /// True when a JPEG has no EOI marker (`FF D9`) after its last start-of-scan (`FF DA`).

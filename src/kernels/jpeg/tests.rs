@@ -369,3 +369,25 @@ fn twin_color_and_sampling() {
         }
     }
 }
+
+/// The decoder's AVX2 path (IDCT, fancy upsampling, colour) equals its scalar twin on every
+/// decoding fixture.
+#[test]
+fn decoder_scalar_equals_avx2() {
+    if isa() < Isa::Avx2 {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jpeg/decode");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "jpg") {
+            let data = std::fs::read(&p).unwrap();
+            let a = decode::decode_impl(&data, u64::MAX, false);
+            let b = decode::decode_impl(&data, u64::MAX, true);
+            assert_eq!(a, b, "{}", p.display());
+            n += usize::from(a.is_ok());
+        }
+    }
+    assert!(n >= 40, "{n}");
+}
