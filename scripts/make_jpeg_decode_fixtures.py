@@ -9,6 +9,7 @@ Default: reads fixtures/photos/*.png, writes fixtures/jpeg/decode/<case>.jpg, th
 `Image.open(f).convert("RGB")` as <case>.png (8-bit RGB), and index.json (one entry per
 case: file names, size, kind, SHA-256 of the decoded RGB bytes, and whether imgcorrupt's own
 decoder is expected to handle the file (`native`) or to fall back to the `image` crate).
+plus the SHA-256 of the whole ImageNet-C source path (decode, Resize(256), CenterCrop(224)).
 `--full` makes every kind at the photos' own size (for a one-off exactness sweep; the decoded
 pixels are written raw as <case>.rgb, not committed).
 
@@ -35,6 +36,18 @@ import numpy as np
 from PIL import Image, features
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def imagenet_geometry(im):
+    """torchvision Resize(256) + CenterCrop(224) (as scripts/make_dataset_fixtures.py)."""
+    w, h = im.size
+    short, long = min(w, h), max(w, h)
+    new_short, new_long = 256, int(256 * long / short)
+    nw, nh = (new_short, new_long) if w <= h else (new_long, new_short)
+    im = im.resize((nw, nh), Image.BILINEAR)
+    top = int(round((nh - 224) / 2.0))
+    left = int(round((nw - 224) / 2.0))
+    return im.crop((left, top, left + 224, top + 224))
 
 
 def pil_decode(data: bytes) -> np.ndarray:
@@ -144,6 +157,9 @@ def main():
             "height": rgb.shape[0],
             "native": native,
             "sha256": hashlib.sha256(rgb.tobytes()).hexdigest(),
+            # The whole ImageNet-C source path: decode, convert("RGB"), Resize(256), CenterCrop(224).
+            "imagenet224_sha256": hashlib.sha256(np.asarray(imagenet_geometry(
+                Image.open(io.BytesIO(data)).convert("RGB"))).tobytes()).hexdigest(),
         })
     with open(Path(a.out) / "index.json", "w") as f:
         json.dump(index, f, indent=1)

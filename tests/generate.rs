@@ -971,7 +971,8 @@ fn numpy_mode_seeds_fit_np_random_seed() {
         let full = imgcorrupt::rng::derive_seed(11, &[src.as_bytes(), b"gaussian_noise", b"2"]);
         let seed = r["seed"].as_u64().unwrap();
         assert_eq!(seed, full & 0xFFFF_FFFF);
-        let img = image::open(input.join(src)).unwrap();
+        // Decoded as generate decodes sources (JPEG: the Pillow-exact decoder).
+        let img = imgcorrupt::io::read_image(&input.join(src), 1 << 28).unwrap();
         let settings = imgcorrupt::Settings::new(seed).with_rng(imgcorrupt::RngMode::Numpy);
         let want = imgcorrupt::corrupt_with(
             &image::DynamicImage::ImageRgb8(img.to_rgb8()),

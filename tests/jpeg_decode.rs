@@ -17,6 +17,7 @@ struct Case {
     height: u32,
     native: bool,
     sha256: String,
+    imagenet224_sha256: String,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +145,29 @@ fn read_path_uses_the_exact_decoder_and_falls_back_for_the_rest() {
             }
         }
     }
+}
+
+/// The ImageNet-C source path of `generate` (decode, Resize(256), CenterCrop(224)) gives
+/// Pillow + torchvision's pixels for JPEG sources (hash of PIL's result in index.json).
+#[test]
+fn imagenet_source_path_matches_pil_for_jpeg_sources() {
+    let mut n = 0;
+    for c in cases().iter().filter(|c| c.native && c.width >= 17) {
+        let img = decode_image(&read(&c.jpeg), Path::new(&c.jpeg), 1 << 28)
+            .unwrap()
+            .to_rgb8();
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let (px, gw, gh) = imgcorrupt::dataset::run::imagenet_geometry(img.as_raw(), w, h);
+        assert_eq!((gw, gh), (224, 224));
+        assert_eq!(
+            hex(&Sha256::digest(&px)),
+            c.imagenet224_sha256,
+            "{}",
+            c.jpeg
+        );
+        n += 1;
+    }
+    assert!(n >= 25, "{n}");
 }
 
 #[test]
