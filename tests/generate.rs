@@ -378,6 +378,84 @@ fn folder_adapter_and_format_conversion() {
     assert_eq!(dims(&got["saturate/3/top.png"]), (320, 200));
 }
 
+/// WebP outputs: lossy at `--webp-quality` by default (smaller than `--webp-lossless`, which
+/// decodes to exactly the PNG output's pixels), recorded in the manifest, regenerated
+/// byte-identically by `verify --input`, and the two options refuse to be combined.
+#[test]
+fn webp_outputs_lossy_by_default_lossless_on_request() {
+    let input = tmp("webp-in");
+    fs::copy(
+        dataset("coco/val2017/000000000139.jpg"),
+        input.join("top.jpg"),
+    )
+    .unwrap();
+    let gen = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "generate",
+            s(&input),
+            "-o",
+            s(out),
+            "-c",
+            "saturate",
+            "-s",
+            "3",
+        ];
+        args.extend_from_slice(extra);
+        ok(&args);
+        outputs(out)
+            .remove("saturate/3/top.webp")
+            .unwrap_or_default()
+    };
+    let (o_lossy, o_q30, o_lossless) = (tmp("webp-lossy"), tmp("webp-q30"), tmp("webp-ll"));
+    let lossy = gen(&o_lossy, &["--image-format", "webp"]);
+    let q30 = gen(&o_q30, &["--image-format", "webp", "--webp-quality", "30"]);
+    let lossless = gen(&o_lossless, &["--image-format", "webp", "--webp-lossless"]);
+    for f in [&lossy, &q30, &lossless] {
+        assert_eq!(&f[8..12], b"WEBP");
+        assert_eq!(dims(f), (320, 200));
+    }
+    assert_eq!(&lossy[12..16], b"VP8 ", "lossy bitstream");
+    assert_eq!(&lossless[12..16], b"VP8L", "lossless bitstream");
+    assert!(q30.len() < lossy.len() && lossy.len() < lossless.len());
+    // Lossless equals the PNG output's pixels.
+    let o_png = tmp("webp-png");
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&o_png),
+        "-c",
+        "saturate",
+        "-s",
+        "3",
+        "--image-format",
+        "png",
+    ]);
+    let png = outputs(&o_png).remove("saturate/3/top.png").unwrap();
+    let rgb = |b: &[u8]| image::load_from_memory(b).unwrap().to_rgb8();
+    assert_eq!(rgb(&lossless), rgb(&png));
+    assert!(manifest(&o_lossy).contains("lossy, quality 85"));
+    assert!(manifest(&o_q30).contains("lossy, quality 30"));
+    assert!(manifest(&o_lossless).contains("WebPEncoder: lossless"));
+    for o in [&o_lossy, &o_q30, &o_lossless] {
+        let e = ok(&["verify", s(o), "--input", s(&input)]);
+        assert!(e.contains("1 regenerated, 0 differ"), "{e}");
+    }
+    let r = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&tmp("webp-both")),
+        "--image-format",
+        "webp",
+        "--webp-lossless",
+        "--webp-quality",
+        "50",
+    ]);
+    assert!(!r.status.success());
+    assert!(stderr(&r).contains("--webp-quality"), "{}", stderr(&r));
+}
+
 #[test]
 fn odd_encodings_are_converted_to_rgb() {
     let out = tmp("odd");

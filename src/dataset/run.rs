@@ -50,6 +50,8 @@ pub struct Pipeline {
     pub channel_order: ChannelOrder,
     /// JPEG quality.
     pub quality: u8,
+    /// WebP encoding (lossy at a quality, or lossless).
+    pub webp: crate::io::WebpMode,
     /// Decoder pixel limit (larger sources fail).
     pub max_pixels: u64,
     /// The reference's frost photographs (`--frost-dir`), or `None` for procedural frost.
@@ -131,7 +133,7 @@ impl Pipeline {
         if self.channel_order == ChannelOrder::Bgr {
             swap_rb(scratch);
         }
-        let bytes = encode_rgb(scratch, w, h, format, self.quality)
+        let bytes = encode_rgb(scratch, w, h, format, self.quality, self.webp)
             .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")))?;
         Ok((bytes, seed))
     }
@@ -161,10 +163,7 @@ impl Pipeline {
             "png".into(),
             format!("image {IMAGE_VERSION} PngEncoder: default compression, adaptive filter"),
         );
-        m.insert(
-            "webp".into(),
-            format!("image {IMAGE_VERSION} WebPEncoder: lossless"),
-        );
+        m.insert("webp".into(), self.webp.describe());
         m.insert("bmp".into(), format!("image {IMAGE_VERSION} BmpEncoder"));
         m.insert("tiff".into(), format!("image {IMAGE_VERSION} TiffEncoder"));
         m
@@ -778,7 +777,14 @@ fn image_item(shared: &Shared<'_>, i: usize, progress: &dyn Progress) {
         let out = it.output(cell);
         let dst = opts.output.join(&out);
         if opts.floor {
-            let _ = std::hint::black_box(encode_rgb(&px, w, h, format, opts.pipeline.quality));
+            let _ = std::hint::black_box(encode_rgb(
+                &px,
+                w,
+                h,
+                format,
+                opts.pipeline.quality,
+                opts.pipeline.webp,
+            ));
             continue;
         }
         let result = opts

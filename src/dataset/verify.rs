@@ -15,6 +15,7 @@ use super::manifest::{self, Kind, Record};
 use super::run::Pipeline;
 use super::{sha256_file, sha256_hex, Cell, ChannelOrder, Geometry};
 use crate::error::{Error, Result};
+use crate::io::WebpMode;
 use crate::{Corruption, Preset, RngMode};
 
 /// Result of a verification.
@@ -95,6 +96,10 @@ pub fn verify(
                 geometry: parse::<Geometry>(&header.geometry, "geometry")?,
                 channel_order: parse::<ChannelOrder>(&header.channel_order, "channel_order")?,
                 quality: quality_of(&header.encoders),
+                webp: header
+                    .encoders
+                    .get("webp")
+                    .map_or(WebpMode::Lossless, |d| WebpMode::parse(d)),
                 max_pixels,
                 frost: Pipeline::load_frost(header.frost_source.as_deref())?,
             })
