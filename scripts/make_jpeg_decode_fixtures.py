@@ -16,9 +16,10 @@ pixels are written raw as <case>.rgb, not committed).
 Kinds: Pillow's encoder (4:4:4, 4:2:2, 4:2:0, greyscale, restart markers by blocks and by
 rows, optimised Huffman tables, quality 5/100, 16-bit quantisation tables = SOF1, Adobe RGB
 via keep_rgb, odd and tiny sizes where libjpeg switches to box upsampling, progressive and
-CMYK for the fallback) and libjpeg-turbo's `cjpeg` (Debian libjpeg-turbo-progs) for sampling
+CMYK for the fallback; progressive 4:2:0/4:4:4/grey/restart/odd size) and libjpeg-turbo's `cjpeg` (Debian libjpeg-turbo-progs) for sampling
 layouts Pillow cannot write (4:4:0 = h1v2, 4:1:1 = h4v1, mixed Cb/Cr factors,
-single-component scans, arithmetic coding).
+progressive with restart markers, a progression libjpeg would block-smooth, arithmetic
+coding).
 """
 
 import argparse
@@ -60,6 +61,19 @@ def pillow_jpeg(img: Image.Image, **kw) -> bytes:
     return buf.getvalue()
 
 
+UNREFINED = None  # path of the scan script, set in main()
+SCANS = """0,1,2: 0-0, 0, 1;
+0: 1-5, 0, 2;
+2: 1-63, 0, 1;
+1: 1-63, 0, 1;
+0: 6-63, 0, 2;
+0: 1-63, 2, 1;
+0,1,2: 0-0, 1, 0;
+2: 1-63, 1, 0;
+1: 1-63, 1, 0;
+"""
+
+
 def cjpeg(img: Image.Image, args) -> bytes:
     exe = shutil.which("cjpeg")
     if exe is None:
@@ -96,7 +110,9 @@ def cases(photos, full):
             yield f"{stem}_440", cjpeg(img, ["-quality", "80", "-sample", "1x2"]), True
             yield f"{stem}_411", cjpeg(img, ["-quality", "80", "-sample", "4x1"]), True
             yield f"{stem}_mixed", cjpeg(img, ["-quality", "80", "-sample", "2x2,2x1,1x2"]), True
-            yield f"{stem}_prog", pillow_jpeg(img, quality=85, progressive=True), False
+            yield f"{stem}_prog", pillow_jpeg(img, quality=85, progressive=True), True
+            yield f"{stem}_prog_444_rst", cjpeg(img, ["-quality", "80", "-progressive", "-sample", "1x1",
+                                                      "-restart", "2b"]), True
     if full:
         return
     # One of each special kind on the first photo only (keeps the committed bytes small).
@@ -113,7 +129,14 @@ def cases(photos, full):
     yield f"{stem}_411", cjpeg(small, ["-quality", "80", "-sample", "4x1"]), True
     yield f"{stem}_mixed", cjpeg(small, ["-quality", "80", "-sample", "2x2,2x1,1x2"]), True
     yield f"{stem}_420_rst1_cjpeg", cjpeg(small, ["-quality", "70", "-restart", "1b"]), True
-    yield f"{stem}_prog", pillow_jpeg(small, quality=85, progressive=True), False
+    yield f"{stem}_prog", pillow_jpeg(small, quality=85, progressive=True), True
+    yield f"{stem}_prog_444", pillow_jpeg(small, quality=90, progressive=True, subsampling=0), True
+    yield f"{stem}_prog_grey", pillow_jpeg(small.convert("L"), quality=85, progressive=True), True
+    yield f"{stem}_prog_rst", cjpeg(small, ["-quality", "80", "-progressive", "-restart", "2b"]), True
+    yield f"{stem}_prog_17x13", pillow_jpeg(crop(img, 17, 13), quality=85, progressive=True), True
+    # A progression that never refines the luma AC bands to Al = 0: libjpeg smooths the
+    # blocks (`decompress_smooth_data`), which imgcorrupt leaves to the fallback decoder.
+    yield f"{stem}_prog_unrefined", cjpeg(small, ["-quality", "80", "-scans", UNREFINED]), False
     yield f"{stem}_arith", cjpeg(small, ["-quality", "80", "-arithmetic"]), False
     yield f"{stem}_cmyk", pillow_jpeg(small.convert("CMYK"), quality=90), False
     # Odd and tiny sizes: 4:2:0 with downsampled width 1-2 uses box upsampling in libjpeg.
@@ -137,6 +160,11 @@ def main():
     if a.full:
         photos = [(Path(f).stem.replace("__", "_"), im) for f, (_, im) in zip(files, photos)]
     os.makedirs(a.out, exist_ok=True)
+    global UNREFINED
+    scans = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+    scans.write(SCANS)
+    scans.close()
+    UNREFINED = scans.name
     index = {
         "pillow": Image.__version__,
         "libjpeg_turbo": features.version("jpg"),

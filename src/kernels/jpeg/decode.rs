@@ -1,16 +1,18 @@
-//! Baseline JPEG decoder that reproduces Pillow's `Image.open(f).convert("RGB")` byte for byte.
+//! JPEG decoder (baseline, extended sequential and progressive Huffman, 8-bit) that reproduces
+//! Pillow's `Image.open(f).convert("RGB")` byte for byte.
 //!
 //! Pillow decodes JPEGs with libjpeg-turbo at its defaults (`JDCT_ISLOW`,
-//! `do_fancy_upsampling = TRUE`, no block smoothing for sequential files). The lossy steps of
-//! that decoder are the ones [`super`] already reproduces bit-exactly for the round trip, so this
-//! module only adds what a file needs in front of them:
+//! `do_fancy_upsampling = TRUE`, `do_block_smoothing = TRUE`). The lossy steps of that decoder
+//! are the ones [`super`] already reproduces bit-exactly for the round trip, so this module
+//! only adds what a file needs in front of them:
 //!
-//! 1. **Markers** (`jdmarker.c`): SOI, DQT (8- and 16-bit), SOF0/SOF1 (8-bit Huffman
-//!    sequential), DHT, SOS, DRI, RSTn, APPn (JFIF and Adobe are looked at), COM, EOI.
-//! 2. **Huffman decoding** (`jdhuff.c`) into per-component coefficient grids, including
-//!    libjpeg's behaviour on short data: when the entropy-coded segment ends early (a marker or
-//!    the end of the file where bits are still needed) the missing bits read as zeros for that
-//!    MCU, and every later MCU up to the next restart marker is left all-zero
+//! 1. **Markers** (`jdmarker.c`): SOI, DQT (8- and 16-bit), SOF0/SOF1/SOF2, DHT, SOS, DRI,
+//!    RSTn, APPn (JFIF and Adobe are looked at), COM, EOI.
+//! 2. **Huffman decoding** (`jdhuff.c`, `jdphuff.c` for progressive DC/AC first and refinement
+//!    scans with end-of-band runs) into per-component coefficient grids, including libjpeg's
+//!    behaviour on short data: when the entropy-coded segment ends early (a marker or the end
+//!    of the file where bits are still needed) the missing bits read as zeros for that MCU,
+//!    and every later MCU up to the next restart marker is left as it was
 //!    (`insufficient_data`). Restart markers are resynchronised as `jpeg_resync_to_restart`.
 //!    Coefficient indexes past 63 (corrupt run lengths) land on 63, as libjpeg's padded
 //!    `jpeg_natural_order` makes them.
@@ -18,15 +20,18 @@
 //!    arithmetic): [`super::dct`].
 //! 4. **Upsampling** (`jdsample.c`): fancy h2v2 and h2v1 (triangle filters) when the
 //!    downsampled width is more than 2, else box replication; fancy h1v2; box replication for
-//!    any other integral ratio (`int_upsample`).
+//!    any other integral ratio (`int_upsample`). libjpeg-turbo never uses merged upsampling
+//!    while fancy upsampling is on.
 //! 5. **Colour** (`jdcolor.c`): YCbCr → RGB fixed point for 3-component files unless an Adobe
 //!    marker with transform 0 or the component IDs `R`,`G`,`B` mark them as RGB (libjpeg's
 //!    `default_decompress_parms`); 1-component files stay greyscale.
 //!
 //! Everything else returns [`DecodeError::Unsupported`] so that the caller can fall back to a
-//! general decoder: progressive (SOF2), arithmetic coding, lossless/hierarchical, 12-bit
-//! samples, 2- or 4-component (CMYK/YCCK) files, non-integral sampling ratios and a height
-//! defined by a DNL marker.
+//! general decoder: arithmetic coding, lossless/hierarchical processes, 12-bit samples, 2- or
+//! 4-component (CMYK/YCCK) files, non-integral sampling ratios, a height defined by a DNL
+//! marker, and progressive files whose first AC coefficients are never fully refined (libjpeg
+//! then smooths blocks, `decompress_smooth_data`; normal progression scripts refine
+//! everything, so this does not happen for Pillow/libjpeg/mozjpeg output).
 
 use super::dct;
 use super::{color, sample};
@@ -82,8 +87,8 @@ fn corrupt<T>(m: impl Into<String>) -> DResult<T> {
     Err(DecodeError::Corrupt(m.into()))
 }
 
-/// Decodes a baseline (or extended sequential Huffman, 8-bit) JPEG exactly as Pillow with
-/// libjpeg-turbo does. Frames with more than `max_pixels` pixels are refused before any
+/// Decodes a baseline, extended sequential or progressive Huffman 8-bit JPEG exactly as Pillow
+/// with libjpeg-turbo does. Frames with more than `max_pixels` pixels are refused before any
 /// allocation. See the module docs for what is [`DecodeError::Unsupported`].
 pub fn decode(data: &[u8], max_pixels: u64) -> DResult<Decoded> {
     decode_impl(data, max_pixels, isa() >= Isa::Avx2)
@@ -315,6 +320,20 @@ impl<'a> Bits<'a> {
         }
     }
 
+    /// `n` (1..=16) raw bits, unsigned.
+    #[inline(always)]
+    fn get(&mut self, n: u32) -> u32 {
+        let v = self.peek(n);
+        self.consume(n);
+        v
+    }
+
+    /// One raw bit.
+    #[inline(always)]
+    fn bit(&mut self) -> bool {
+        self.get(1) != 0
+    }
+
     /// Drops the bits left in the buffer (the padding before a restart marker).
     fn align(&mut self) {
         self.buf = 0;
@@ -362,6 +381,11 @@ struct Decoder {
     saw_jfif: bool,
     adobe_transform: Option<u8>,
     scans: usize,
+    /// SOF2: progressive Huffman.
+    progressive: bool,
+    /// Per component, the `Al` of the last scan that coded each coefficient (−1: none yet),
+    /// libjpeg's `coef_bits`, which decides whether it would apply block smoothing.
+    coef_bits: Vec<[i32; 64]>,
 }
 
 /// Big-endian u16 at `p`.
@@ -415,9 +439,12 @@ impl Decoder {
                     let seg = &data[pos + 2..pos + len];
                     pos += len;
                     match m {
-                        0xC0 | 0xC1 => self.sof(seg, m, max_pixels)?,
-                        0xC2 | 0xC6 | 0xCA | 0xCE => {
-                            return Err(DecodeError::Unsupported("progressive JPEG".into()))
+                        0xC0..=0xC2 => self.sof(seg, m, max_pixels)?,
+                        0xC6 | 0xCA | 0xCE => {
+                            return Err(DecodeError::Unsupported(format!(
+                                "JPEG process SOF{} (hierarchical or arithmetic progressive)",
+                                m - 0xC0
+                            )))
                         }
                         0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xCF => {
                             return Err(DecodeError::Unsupported(format!(
@@ -506,6 +533,8 @@ impl Decoder {
         }
         self.width = width;
         self.height = height;
+        self.progressive = m == 0xC2;
+        self.coef_bits = vec![[-1; 64]; nf];
         self.hmax = self.comps.iter().map(|c| c.h).max().unwrap();
         self.vmax = self.comps.iter().map(|c| c.v).max().unwrap();
         for c in &self.comps {
@@ -595,11 +624,52 @@ impl Decoder {
             let Some(ci) = self.comps.iter().position(|c| c.id == cs) else {
                 return corrupt("scan names a component the frame does not have");
             };
-            let (td, ta) = (usize::from(t >> 4), usize::from(t & 15));
-            if td > 3 || ta > 3 || self.dc[td].is_none() || self.ac[ta].is_none() {
+            sel.push((ci, usize::from(t >> 4), usize::from(t & 15)));
+        }
+        let tail = &seg[1 + 2 * ns..];
+        let (ss, se, ah, al) = (
+            usize::from(tail[0]),
+            usize::from(tail[1]),
+            u32::from(tail[2] >> 4),
+            u32::from(tail[2] & 15),
+        );
+        // What the scan codes (jdphuff.c start_pass_phuff_decoder validates the same way).
+        let kind = if !self.progressive {
+            ScanKind::Sequential
+        } else {
+            let bad = if ss == 0 {
+                se != 0
+            } else {
+                ss > se || se > 63 || ns != 1
+            } || (ah != 0 && al + 1 != ah)
+                || al > 13;
+            if bad {
+                return corrupt("bad progressive scan parameters");
+            }
+            for &(ci, _, _) in &sel {
+                let bits = &mut self.coef_bits[ci];
+                for b in &mut bits[ss..=se] {
+                    *b = al as i32;
+                }
+            }
+            match (ss == 0, ah == 0) {
+                (true, true) => ScanKind::DcFirst,
+                (true, false) => ScanKind::DcRefine,
+                (false, true) => ScanKind::AcFirst,
+                (false, false) => ScanKind::AcRefine,
+            }
+        };
+        let needs_dc = matches!(kind, ScanKind::Sequential | ScanKind::DcFirst);
+        let needs_ac = matches!(
+            kind,
+            ScanKind::Sequential | ScanKind::AcFirst | ScanKind::AcRefine
+        );
+        for &(_, td, ta) in &sel {
+            let dc_ok = td <= 3 && self.dc[td].is_some();
+            let ac_ok = ta <= 3 && self.ac[ta].is_some();
+            if (needs_dc && !dc_ok) || (needs_ac && !ac_ok) {
                 return corrupt("scan uses an undefined Huffman table");
             }
-            sel.push((ci, td, ta));
         }
         let mut bits = Bits::new(data, pos);
         let mut pred = [0i32; 4];
@@ -613,8 +683,15 @@ impl Decoder {
         };
         let mut next_rst = 0u8;
         let mut to_go = self.restart;
-        let dc: Vec<&Huffman> = sel.iter().map(|s| self.dc[s.1].as_ref().unwrap()).collect();
-        let ac: Vec<&Huffman> = sel.iter().map(|s| self.ac[s.2].as_ref().unwrap()).collect();
+        let dc: Vec<Option<&Huffman>> = sel
+            .iter()
+            .map(|s| self.dc.get(s.1).and_then(Option::as_ref))
+            .collect();
+        let ac: Vec<Option<&Huffman>> = sel
+            .iter()
+            .map(|s| self.ac.get(s.2).and_then(Option::as_ref))
+            .collect();
+        let mut eobrun = 0u32;
         let comps = &mut self.comps;
         for my_i in 0..my {
             for mx_i in 0..mx {
@@ -622,6 +699,7 @@ impl Decoder {
                     if to_go == 0 {
                         process_restart(&mut bits, &mut next_rst);
                         pred = [0; 4];
+                        eobrun = 0;
                         to_go = self.restart;
                     }
                     to_go -= 1;
@@ -637,7 +715,38 @@ impl Decoder {
                             let row = my_i * bv_n + by;
                             let col = mx_i * bh_n + bx;
                             let blk = &mut c.coefs[row * c.bw + col];
-                            decode_block(&mut bits, dc[k], ac[k], &mut pred[k], blk)?;
+                            let (dc, ac) = (dc[k], ac[k]);
+                            match kind {
+                                ScanKind::Sequential => decode_block(
+                                    &mut bits,
+                                    dc.unwrap(),
+                                    ac.unwrap(),
+                                    &mut pred[k],
+                                    blk,
+                                )?,
+                                ScanKind::DcFirst => {
+                                    dc_first(&mut bits, dc.unwrap(), &mut pred[k], blk, al)?
+                                }
+                                ScanKind::DcRefine => {
+                                    if bits.bit() {
+                                        blk[0] |= 1 << al;
+                                    }
+                                }
+                                ScanKind::AcFirst => ac_first(
+                                    &mut bits,
+                                    ac.unwrap(),
+                                    blk,
+                                    (ss, se, al),
+                                    &mut eobrun,
+                                )?,
+                                ScanKind::AcRefine => ac_refine(
+                                    &mut bits,
+                                    ac.unwrap(),
+                                    blk,
+                                    (ss, se, al),
+                                    &mut eobrun,
+                                )?,
+                            }
                         }
                     }
                 }
@@ -661,6 +770,11 @@ impl Decoder {
     fn output(&self, simd: bool) -> DResult<Decoded> {
         if self.comps.is_empty() {
             return corrupt("no frame header");
+        }
+        if self.progressive && self.would_smooth() {
+            return Err(DecodeError::Unsupported(
+                "progressive JPEG whose low-frequency coefficients are not fully refined (libjpeg would apply block smoothing)".into(),
+            ));
         }
         let (w, h) = (self.width, self.height);
         // Sample planes: component c is `bw·8` wide; only the blocks the upsampler reads
@@ -732,6 +846,169 @@ impl Decoder {
             pixels: px,
         })
     }
+}
+
+impl Decoder {
+    /// libjpeg-turbo's `smoothing_ok` after the whole file is read (Pillow decodes in one
+    /// output pass after absorbing every scan): block smoothing runs when each component's DC
+    /// is known, the quantisers of the first ten zigzag positions are non-zero, and some
+    /// of the first nine AC coefficients are still not fully refined (`coef_bits != 0`). Files
+    /// with a normal progression script end with every coefficient at `Al = 0`: no smoothing.
+    fn would_smooth(&self) -> bool {
+        let mut useful = false;
+        for (c, bits) in self.comps.iter().zip(&self.coef_bits) {
+            let Some(q) = &self.qt[c.tq] else {
+                return false;
+            };
+            if NATURAL[..10].iter().any(|&i| q[i] == 0) || bits[0] < 0 {
+                return false;
+            }
+            useful |= NATURAL[1..10].iter().any(|&i| bits[i] != 0);
+        }
+        useful
+    }
+}
+
+/// The kinds of scan.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScanKind {
+    /// Baseline / extended sequential: whole blocks.
+    Sequential,
+    /// Progressive DC, first pass (`decode_mcu_DC_first`).
+    DcFirst,
+    /// Progressive DC refinement: one bit per block.
+    DcRefine,
+    /// Progressive AC band, first pass (`decode_mcu_AC_first`).
+    AcFirst,
+    /// Progressive AC refinement (`decode_mcu_AC_refine`).
+    AcRefine,
+}
+
+/// `decode_mcu_DC_first` for one block.
+fn dc_first(
+    bits: &mut Bits<'_>,
+    dc: &Huffman,
+    pred: &mut i32,
+    blk: &mut [i16; 64],
+    al: u32,
+) -> DResult<()> {
+    let s = u32::from(bits.decode(dc)?);
+    let diff = if s == 0 { 0 } else { bits.receive_extend(s) };
+    *pred = match pred.checked_add(diff) {
+        Some(v) => v,
+        None => return corrupt("DC coefficient overflow"),
+    };
+    blk[0] = ((*pred as u32) << al) as i16;
+    Ok(())
+}
+
+/// `decode_mcu_AC_first` for one block: the band `ss..=se` at point transform `al`, with
+/// end-of-band runs across blocks.
+fn ac_first(
+    bits: &mut Bits<'_>,
+    ac: &Huffman,
+    blk: &mut [i16; 64],
+    (ss, se, al): (usize, usize, u32),
+    eobrun: &mut u32,
+) -> DResult<()> {
+    if *eobrun > 0 {
+        *eobrun -= 1;
+        return Ok(());
+    }
+    let mut k = ss;
+    while k <= se {
+        let rs = bits.decode(ac)?;
+        let (r, s) = (u32::from(rs >> 4), u32::from(rs & 15));
+        if s != 0 {
+            k += r as usize;
+            let v = bits.receive_extend(s);
+            blk[NATURAL[k]] = ((v as u32) << al) as i16;
+        } else if r == 15 {
+            k += 15;
+        } else {
+            *eobrun = 1 << r;
+            if r > 0 {
+                *eobrun += bits.get(r);
+            }
+            *eobrun -= 1;
+            break;
+        }
+        k += 1;
+    }
+    Ok(())
+}
+
+/// Correction bit for an already non-zero coefficient (refinement scans).
+#[inline(always)]
+fn refine(bits: &mut Bits<'_>, coef: &mut i16, p1: i16) {
+    if bits.bit() && (*coef & p1) == 0 {
+        *coef = if *coef >= 0 {
+            coef.wrapping_add(p1)
+        } else {
+            coef.wrapping_sub(p1)
+        };
+    }
+}
+
+/// `decode_mcu_AC_refine` for one block.
+fn ac_refine(
+    bits: &mut Bits<'_>,
+    ac: &Huffman,
+    blk: &mut [i16; 64],
+    (ss, se, al): (usize, usize, u32),
+    eobrun: &mut u32,
+) -> DResult<()> {
+    let p1: i16 = (1u16 << al) as i16;
+    let m1: i16 = ((-1i32) << al) as i16;
+    let mut k = ss;
+    if *eobrun == 0 {
+        while k <= se {
+            let rs = bits.decode(ac)?;
+            let (mut r, s) = (i32::from(rs >> 4), rs & 15);
+            let mut newval = 0i16;
+            if s != 0 {
+                // The size of a newly non-zero coefficient is always 1 (libjpeg only warns).
+                newval = if bits.bit() { p1 } else { m1 };
+            } else if r != 15 {
+                *eobrun = 1 << r;
+                if r > 0 {
+                    *eobrun += bits.get(r as u32);
+                }
+                break;
+            }
+            // Skip already non-zero coefficients (refining them) and r zero ones.
+            loop {
+                let c = &mut blk[NATURAL[k]];
+                if *c != 0 {
+                    refine(bits, c, p1);
+                } else {
+                    r -= 1;
+                    if r < 0 {
+                        break;
+                    }
+                }
+                k += 1;
+                if k > se {
+                    break;
+                }
+            }
+            if newval != 0 {
+                blk[NATURAL[k]] = newval;
+            }
+            k += 1;
+        }
+    }
+    if *eobrun > 0 {
+        while k <= se {
+            let c = &mut blk[NATURAL[k]];
+            if *c != 0 {
+                refine(bits, c, p1);
+            }
+            k += 1;
+        }
+        *eobrun -= 1;
+    }
+    Ok(())
 }
 
 /// `process_restart` + `read_restart_marker` + `jpeg_resync_to_restart`: drop the padding bits,
