@@ -15,8 +15,8 @@ pixels are written raw as <case>.rgb, not committed).
 
 Kinds: Pillow's encoder (4:4:4, 4:2:2, 4:2:0, greyscale, restart markers by blocks and by
 rows, optimised Huffman tables, quality 5/100, 16-bit quantisation tables = SOF1, Adobe RGB
-via keep_rgb, odd and tiny sizes where libjpeg switches to box upsampling, progressive and
-CMYK for the fallback; progressive 4:2:0/4:4:4/grey/restart/odd size) and libjpeg-turbo's `cjpeg` (Debian libjpeg-turbo-progs) for sampling
+via keep_rgb, odd and tiny sizes where libjpeg switches to box upsampling, CMYK (also
+read as YCCK and without its Adobe marker), progressive 4:2:0/4:4:4/grey/restart/odd size) and libjpeg-turbo's `cjpeg` (Debian libjpeg-turbo-progs) for sampling
 layouts Pillow cannot write (4:4:0 = h1v2, 4:1:1 = h4v1, mixed Cb/Cr factors,
 progressive with restart markers, a progression libjpeg would block-smooth, arithmetic
 coding).
@@ -84,6 +84,16 @@ def cjpeg(img: Image.Image, args) -> bytes:
         return subprocess.run([exe, *args, src], check=True, capture_output=True).stdout
 
 
+def adobe(data: bytes, transform) -> bytes:
+    """Set the Adobe APP14 colour transform byte (None: drop the APP14 segment)."""
+    p = data.find(b"\xff\xee")
+    assert p > 0 and data[p + 4:p + 9] == b"Adobe"
+    if transform is None:
+        n = int.from_bytes(data[p + 2:p + 4], "big")
+        return data[:p] + data[p + 2 + n:]
+    return data[:p + 15] + bytes([transform]) + data[p + 16:]
+
+
 def crop(img: Image.Image, w: int, h: int) -> Image.Image:
     w, h = min(w, img.width), min(h, img.height)
     x0, y0 = (img.width - w) // 2, (img.height - h) // 2
@@ -110,6 +120,8 @@ def cases(photos, full):
             yield f"{stem}_440", cjpeg(img, ["-quality", "80", "-sample", "1x2"]), True
             yield f"{stem}_411", cjpeg(img, ["-quality", "80", "-sample", "4x1"]), True
             yield f"{stem}_mixed", cjpeg(img, ["-quality", "80", "-sample", "2x2,2x1,1x2"]), True
+            yield f"{stem}_cmyk", pillow_jpeg(img.convert("CMYK"), quality=85), True
+            yield f"{stem}_ycck", adobe(pillow_jpeg(img.convert("CMYK"), quality=85), 2), True
             yield f"{stem}_prog", pillow_jpeg(img, quality=85, progressive=True), True
             yield f"{stem}_prog_444_rst", cjpeg(img, ["-quality", "80", "-progressive", "-sample", "1x1",
                                                       "-restart", "2b"]), True
@@ -138,7 +150,11 @@ def cases(photos, full):
     # blocks (`decompress_smooth_data`), which imgcorrupt leaves to the fallback decoder.
     yield f"{stem}_prog_unrefined", cjpeg(small, ["-quality", "80", "-scans", UNREFINED]), False
     yield f"{stem}_arith", cjpeg(small, ["-quality", "80", "-arithmetic"]), False
-    yield f"{stem}_cmyk", pillow_jpeg(small.convert("CMYK"), quality=90), False
+    cmyk = pillow_jpeg(small.convert("CMYK"), quality=90)
+    yield f"{stem}_cmyk", cmyk, True
+    # The same data read as YCCK (Adobe transform 2), and as CMYK without an Adobe marker.
+    yield f"{stem}_ycck", adobe(cmyk, 2), True
+    yield f"{stem}_cmyk_noadobe", adobe(cmyk, None), True
     # Odd and tiny sizes: 4:2:0 with downsampled width 1-2 uses box upsampling in libjpeg.
     for w, h in [(17, 13), (1, 1), (2, 3), (3, 5), (4, 2), (5, 1), (1, 9), (6, 7)]:
         t = crop(img, w, h)

@@ -123,8 +123,9 @@ impl OutputFormat {
 /// Decode an image file and normalise it to an 8-bit layout.
 ///
 /// 16-bit and float images are reduced to 8 bits per channel (keeping grey/alpha); palette
-/// images are expanded by the decoder; CMYK JPEGs are converted to RGB by the decoder. JPEGs
-/// decode to Pillow's exact pixels except for the kinds listed at [`decode_image`].
+/// images are expanded by the decoder; CMYK JPEGs are converted to RGB as Pillow's
+/// `convert("RGB")` does. JPEGs decode to Pillow's exact pixels except for the kinds listed at
+/// [`decode_image`].
 pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
     let bytes = fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -139,9 +140,10 @@ pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
 /// decoder would otherwise fill the missing blocks with grey, as PIL refuses too by default).
 ///
 /// JPEGs are decoded by imgcorrupt's own decoder, byte-identical to Pillow/libjpeg-turbo, when
-/// they are Huffman-coded 8-bit greyscale, YCbCr or RGB (baseline, extended sequential or
-/// progressive). Arithmetic-coded, 12-bit, CMYK/YCCK and block-smoothed progressive files go
-/// to the `image` crate instead (close to Pillow, not identical; arithmetic coding fails).
+/// they are Huffman-coded 8-bit greyscale, YCbCr, RGB, CMYK or YCCK (baseline, extended
+/// sequential or progressive; CMYK as Pillow's `convert("RGB")`). Arithmetic-coded, 12-bit and
+/// block-smoothed progressive files go to the `image` crate instead (close to Pillow, not
+/// identical; arithmetic coding fails).
 pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<DynamicImage> {
     let codec = |message: String| Error::Codec {
         path: path.to_path_buf(),
@@ -199,8 +201,8 @@ pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Dynami
 /// Huffman-coded 8-bit JPEGs (baseline, extended sequential, progressive) through
 /// [`crate::kernels::jpeg::decode`], which gives Pillow's pixels byte for byte
 /// (`Image.open(f).convert("RGB")`, or `"L"` for greyscale files). `Ok(None)` for the kinds it
-/// does not handle (arithmetic, 12-bit, CMYK/YCCK, block-smoothed progressive, …): the caller
-/// then decodes with the `image` crate, whose pixels may differ from Pillow's by a few levels.
+/// does not handle (arithmetic, 12-bit, block-smoothed progressive, …): the caller then
+/// decodes with the `image` crate, whose pixels may differ from Pillow's by a few levels.
 fn decode_jpeg_exact(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Option<DynamicImage>> {
     use crate::kernels::jpeg::decode::{decode, DecodeError};
     let codec = |message: String| Error::Codec {

@@ -24,12 +24,14 @@
 //!    while fancy upsampling is on.
 //! 5. **Colour** (`jdcolor.c`): YCbCr → RGB fixed point for 3-component files unless an Adobe
 //!    marker with transform 0 or the component IDs `R`,`G`,`B` mark them as RGB (libjpeg's
-//!    `default_decompress_parms`); 1-component files stay greyscale.
+//!    `default_decompress_parms`); 1-component files stay greyscale; 4-component files are
+//!    CMYK (YCCK with an Adobe transform other than 0, `ycck_cmyk_convert`), which Pillow reads
+//!    as inverted Adobe CMYK and `convert("RGB")` turns into RGB (`cmyk2rgb`): the output is
+//!    that RGB.
 //!
 //! Everything else returns [`DecodeError::Unsupported`] so that the caller can fall back to a
-//! general decoder: arithmetic coding, lossless/hierarchical processes, 12-bit samples, 2- or
-//! 4-component (CMYK/YCCK) files, non-integral sampling ratios, a height defined by a DNL
-//! marker, and progressive files whose first AC coefficients are never fully refined (libjpeg
+//! general decoder: arithmetic coding, lossless/hierarchical processes, 12-bit samples,
+//! 2-component files, non-integral sampling ratios, a height defined by a DNL marker, and progressive files whose first AC coefficients are never fully refined (libjpeg
 //! then smooths blocks, `decompress_smooth_data`; normal progression scripts refine
 //! everything, so this does not happen for Pillow/libjpeg/mozjpeg output).
 
@@ -68,7 +70,8 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// A decoded image: interleaved 8-bit samples, `channels` per pixel (1 = grey, 3 = RGB).
+/// A decoded image: interleaved 8-bit samples, `channels` per pixel (1 = grey, 3 = RGB; CMYK
+/// files come out as Pillow's `convert("RGB")` of them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     /// Width in pixels.
@@ -497,10 +500,8 @@ impl Decoder {
         if seg.len() < 6 + 3 * nf || nf == 0 {
             return corrupt("bad frame header");
         }
-        if nf != 1 && nf != 3 {
-            return Err(DecodeError::Unsupported(format!(
-                "{nf}-component JPEG (CMYK/YCCK or other)"
-            )));
+        if nf == 2 {
+            return Err(DecodeError::Unsupported("2-component JPEG".into()));
         }
         if height == 0 {
             return Err(DecodeError::Unsupported(
@@ -808,7 +809,10 @@ impl Decoder {
                 pixels: px,
             });
         }
+        let four = self.comps.len() == 4;
+        // libjpeg's `default_decompress_parms`: which colour space the file holds.
         let rgb_space = match self.adobe_transform {
+            _ if four => false,
             _ if self.saw_jfif => false,
             Some(t) => t == 0,
             None => {
@@ -816,13 +820,15 @@ impl Decoder {
                 ids == [b'R', b'G', b'B']
             }
         };
+        // Four components: YCCK only with an Adobe marker whose transform is not 0.
+        let ycck = four && self.adobe_transform.is_some_and(|t| t != 0);
         let mut ups: Vec<Upsampler> = self
             .comps
             .iter()
             .map(|c| Upsampler::new(c, self.hmax, self.vmax, w))
             .collect();
         let mut px = vec![0u8; w * h * 3];
-        let mut rows: [Vec<u8>; 3] = Default::default();
+        let mut rows: [Vec<u8>; 4] = Default::default();
         for r in rows.iter_mut() {
             r.resize(w + 64, 0);
         }
@@ -831,7 +837,9 @@ impl Decoder {
                 up.row(plane, &self.comps[i], y, &mut rows[i][..w], simd);
             }
             let out = &mut px[y * w * 3..(y + 1) * w * 3];
-            if rgb_space {
+            if four {
+                cmyk_row(&rows, ycck, out);
+            } else if rgb_space {
                 for (x, o) in out.chunks_exact_mut(3).enumerate() {
                     o.copy_from_slice(&[rows[0][x], rows[1][x], rows[2][x]]);
                 }
@@ -1009,6 +1017,30 @@ fn ac_refine(
         *eobrun -= 1;
     }
     Ok(())
+}
+
+/// Four-component row to RGB as Pillow does it: libjpeg outputs CMYK (`ycck_cmyk_convert`
+/// first for YCCK: `255 − ` the YCbCr → RGB result of the first three components, K
+/// unchanged); Pillow reads the samples as inverted Adobe CMYK (`CMYK;I`, every sample
+/// `255 − v`) and `convert("RGB")` computes `nk − nk·c/255` per channel with `nk = 255 − k`
+/// (`cmyk2rgb`, `MULDIV255` rounding).
+fn cmyk_row(rows: &[Vec<u8>; 4], ycck: bool, out: &mut [u8]) {
+    let muldiv255 = |a: i32, b: i32| {
+        let t = a * b + 128;
+        ((t >> 8) + t) >> 8
+    };
+    for (x, o) in out.chunks_exact_mut(3).enumerate() {
+        // The inverted C, M, Y (what Pillow holds) and inverted K.
+        let cmy = if ycck {
+            color::ycc_to_rgb_px(rows[0][x], rows[1][x], rows[2][x])
+        } else {
+            [255 - rows[0][x], 255 - rows[1][x], 255 - rows[2][x]]
+        };
+        let nk = i32::from(rows[3][x]); // 255 − (255 − k)
+        for (out, v) in o.iter_mut().zip(cmy) {
+            *out = (nk - muldiv255(i32::from(v), nk)).clamp(0, 255) as u8;
+        }
+    }
 }
 
 /// `process_restart` + `read_restart_marker` + `jpeg_resync_to_restart`: drop the padding bits,
