@@ -456,6 +456,33 @@ fn webp_outputs_lossy_by_default_lossless_on_request() {
     assert!(stderr(&r).contains("--webp-quality"), "{}", stderr(&r));
 }
 
+/// Lossy WebP outputs are the very files Pillow writes with `save(f, "WEBP", quality=q)`
+/// (fixtures/webp, made by scripts/make_webp_fixtures.py with Pillow 13 / libwebp 1.6.0).
+#[test]
+fn lossy_webp_is_byte_identical_to_pil() {
+    let index: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(fixtures().join("webp/index.json")).unwrap())
+            .unwrap();
+    let cases = index["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let src = image::open(fixtures().join(case["source"].as_str().unwrap()))
+            .unwrap()
+            .to_rgb8();
+        let q = case["quality"].as_u64().unwrap() as u8;
+        let want = fs::read(fixtures().join(case["webp"].as_str().unwrap())).unwrap();
+        let (w, h) = (src.width() as usize, src.height() as usize);
+        let got = imgcorrupt::io::encode_webp_lossy(src.as_raw(), w, h, q).unwrap();
+        assert!(
+            got == want,
+            "{}: {} bytes vs PIL {}",
+            case["webp"],
+            got.len(),
+            want.len()
+        );
+    }
+}
+
 #[test]
 fn odd_encodings_are_converted_to_rgb() {
     let out = tmp("odd");
