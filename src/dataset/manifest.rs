@@ -59,6 +59,10 @@ pub struct Header {
     pub annotations: String,
     /// Frost texture source: `procedural`, or `textures:<dir>` for the reference photographs.
     pub frost_source: Option<String>,
+    /// How sources were decoded ([`super::run::SOURCE_DECODER`]); absent in manifests written
+    /// before imgcorrupt had its own JPEG decoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoder: Option<String>,
 }
 
 /// What an output is.

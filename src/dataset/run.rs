@@ -31,6 +31,10 @@ use crate::{PixelLayout, Preset, RngMode, Settings};
 /// Version of `image` (kept equal to Cargo.lock by a test), recorded in manifests.
 pub const IMAGE_VERSION: &str = "0.25.10";
 
+/// How sources are decoded, recorded in manifests: the decoded pixels are part of what
+/// determines an output's bytes. Bump the revision whenever decoding changes.
+pub const SOURCE_DECODER: &str = "JPEG: imgcorrupt Pillow-exact decoder rev 1 (libjpeg-turbo 3 islow IDCT, fancy upsampling; arithmetic/12-bit/block-smoothed progressive via image); other formats: image";
+
 /// Tag of the temporary file an output is written to before its rename. It is fixed (not per
 /// process) so that a rerun after `kill -9` finds and removes a stale one.
 const TMP_TAG: &str = "imgcorrupt-tmp";
@@ -329,6 +333,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         encoders: p.encoders(),
         annotations: opts.annotations.name().into(),
         frost_source: Some(p.frost_source()),
+        decoder: Some(SOURCE_DECODER.into()),
     }
 }
 
