@@ -14,6 +14,72 @@ use crate::error::{Error, Result};
 /// protects against decompression bombs.
 pub const DEFAULT_MAX_PIXELS: u64 = 1 << 28;
 
+/// How WebP outputs are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebpMode {
+    /// Lossless WebP (the `image` crate's encoder): outputs decode to exactly the corrupted
+    /// pixels, at several times the size of a lossy file.
+    Lossless,
+    /// Lossy WebP (libwebp through the `webp` crate, `WebPConfig` defaults: method 4, no
+    /// preset, single thread) at a quality 0–100: the same bytes as Pillow's
+    /// `save(f, "WEBP", quality=q)` (tested against files Pillow 13 / libwebp 1.6.0 wrote).
+    Lossy(u8),
+}
+
+impl WebpMode {
+    /// Encoder name and settings, as recorded in manifests (parsed back by [`WebpMode::parse`]).
+    pub fn describe(self) -> String {
+        match self {
+            WebpMode::Lossless => format!(
+                "image {} WebPEncoder: lossless",
+                crate::dataset::run::IMAGE_VERSION
+            ),
+            WebpMode::Lossy(q) => format!(
+                "libwebp {LIBWEBP_VERSION} (webp crate {WEBP_CRATE_VERSION}): lossy, quality {q}, method 4"
+            ),
+        }
+    }
+
+    /// Inverse of [`WebpMode::describe`] (anything without `lossy, quality N` is lossless, as
+    /// manifests written before lossy WebP existed say).
+    pub fn parse(description: &str) -> WebpMode {
+        description
+            .split("lossy, quality ")
+            .nth(1)
+            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|s| s.parse().ok())
+            .map_or(WebpMode::Lossless, WebpMode::Lossy)
+    }
+}
+
+/// libwebp version vendored by `libwebp-sys` 0.9 (the `webp` crate's C library).
+pub const LIBWEBP_VERSION: &str = "1.3.1";
+/// Version of the `webp` crate (kept equal to Cargo.lock by a test).
+pub const WEBP_CRATE_VERSION: &str = "0.3.1";
+
+/// Lossy WebP of 8-bit RGB (`w·h·3` bytes) at `quality` (0–100, clamped). Deterministic: the
+/// same pixels and quality give the same bytes (single-threaded libwebp, fixed settings).
+pub fn encode_webp_lossy(
+    px: &[u8],
+    w: usize,
+    h: usize,
+    quality: u8,
+) -> std::result::Result<Vec<u8>, String> {
+    if w == 0 || h == 0 || w > 16383 || h > 16383 {
+        return Err(format!(
+            "WebP holds at most 16383x16383 pixels, the image is {w}x{h}"
+        ));
+    }
+    if px.len() < w * h * 3 {
+        return Err("buffer size mismatch".into());
+    }
+    let enc = webp::Encoder::from_rgb(&px[..w * h * 3], w as u32, h as u32);
+    let mem = enc
+        .encode_simple(false, f32::from(quality.min(100)))
+        .map_err(|e| format!("libwebp failed: {e:?}"))?;
+    Ok(mem.to_vec())
+}
+
 /// Output formats chosen from a file extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -21,7 +87,7 @@ pub enum OutputFormat {
     Png,
     /// JPEG (baseline, 4:2:0) at a quality.
     Jpeg,
-    /// WebP, lossless.
+    /// WebP (lossless here; `generate` can also write lossy WebP, see [`WebpMode`]).
     WebP,
     /// BMP.
     Bmp,
@@ -58,7 +124,9 @@ impl OutputFormat {
 /// Decode an image file and normalise it to an 8-bit layout.
 ///
 /// 16-bit and float images are reduced to 8 bits per channel (keeping grey/alpha); palette
-/// images are expanded by the decoder; CMYK JPEGs are converted to RGB by the decoder.
+/// images are expanded by the decoder; CMYK JPEGs are converted to RGB as Pillow's
+/// `convert("RGB")` does. JPEGs decode to Pillow's exact pixels except for the kinds listed at
+/// [`decode_image`].
 pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
     let bytes = fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -71,6 +139,12 @@ pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
 ///
 /// A JPEG without an end-of-image marker after its last scan is refused as truncated (the
 /// decoder would otherwise fill the missing blocks with grey, as PIL refuses too by default).
+///
+/// JPEGs are decoded by imgcorrupt's own decoder, byte-identical to Pillow/libjpeg-turbo, when
+/// they are Huffman-coded 8-bit greyscale, YCbCr, RGB, CMYK or YCCK (baseline, extended
+/// sequential or progressive; CMYK as Pillow's `convert("RGB")`). Arithmetic-coded, 12-bit and
+/// block-smoothed progressive files go to the `image` crate instead (close to Pillow, not
+/// identical; arithmetic coding fails).
 pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<DynamicImage> {
     let codec = |message: String| Error::Codec {
         path: path.to_path_buf(),
@@ -91,6 +165,11 @@ pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Dynami
         return Err(codec(
             "truncated JPEG (no end-of-image marker after the last scan)".into(),
         ));
+    }
+    if reader.format() == Some(ImageFormat::Jpeg) {
+        if let Some(img) = decode_jpeg_exact(bytes, path, max_pixels)? {
+            return Ok(img);
+        }
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(u32::MAX);
@@ -118,6 +197,37 @@ pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Dynami
         .decode()
         .map_err(|e| codec(format!("cannot decode: {e}")))?;
     Ok(to_8bit(img))
+}
+
+/// Huffman-coded 8-bit JPEGs (baseline, extended sequential, progressive) through
+/// [`crate::kernels::jpeg::decode`], which gives Pillow's pixels byte for byte
+/// (`Image.open(f).convert("RGB")`, or `"L"` for greyscale files). `Ok(None)` for the kinds it
+/// does not handle (arithmetic, 12-bit, block-smoothed progressive, …): the caller then
+/// decodes with the `image` crate, whose pixels may differ from Pillow's by a few levels.
+fn decode_jpeg_exact(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Option<DynamicImage>> {
+    use crate::kernels::jpeg::decode::{decode, DecodeError};
+    let codec = |message: String| Error::Codec {
+        path: path.to_path_buf(),
+        message,
+    };
+    match decode(bytes, max_pixels) {
+        Ok(d) => {
+            let (w, h) = (d.width as u32, d.height as u32);
+            let img = if d.channels == 1 {
+                image::GrayImage::from_raw(w, h, d.pixels).map(DynamicImage::ImageLuma8)
+            } else {
+                image::RgbImage::from_raw(w, h, d.pixels).map(DynamicImage::ImageRgb8)
+            };
+            Ok(Some(
+                img.expect("decoder returns width·height·channels bytes"),
+            ))
+        }
+        Err(DecodeError::Unsupported(_)) => Ok(None),
+        Err(DecodeError::TooLarge { width, height }) => Err(codec(format!(
+            "image is {width}x{height}, more than the limit of {max_pixels} pixels"
+        ))),
+        Err(e @ DecodeError::Corrupt(_)) => Err(codec(format!("cannot decode: {e}"))),
+    }
 }
 
 /// True when a JPEG has no EOI marker (`FF D9`) after its last start-of-scan (`FF DA`).
@@ -247,6 +357,80 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("b.gif") && e.contains("gif"), "{e}");
+    }
+
+    #[test]
+    fn webp_versions_match_cargo_lock() {
+        let lock = include_str!("../Cargo.lock");
+        assert!(lock.contains(&format!(
+            "name = \"webp\"\nversion = \"{WEBP_CRATE_VERSION}\""
+        )));
+        // libwebp-sys 0.9.x vendors libwebp 1.3.1.
+        assert!(lock.contains("name = \"libwebp-sys\"\nversion = \"0.9."));
+    }
+
+    #[test]
+    fn webp_mode_round_trips_through_its_description() {
+        for m in [WebpMode::Lossless, WebpMode::Lossy(0), WebpMode::Lossy(85)] {
+            assert_eq!(WebpMode::parse(&m.describe()), m);
+        }
+        // Manifests from before lossy WebP.
+        assert_eq!(
+            WebpMode::parse("image 0.25.10 WebPEncoder: lossless"),
+            WebpMode::Lossless
+        );
+    }
+
+    /// Lossy WebP: decodes to the right size close to the input, is smaller than lossless at
+    /// quality < 100, and is deterministic.
+    #[test]
+    fn lossy_webp_round_trip_size_and_determinism() {
+        let img = image::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/photos/coffee_97x61.png"
+        ))
+        .unwrap()
+        .to_rgb8();
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let px = img.as_raw();
+        let lossless = encode(
+            &DynamicImage::ImageRgb8(img.clone()),
+            OutputFormat::WebP,
+            85,
+        )
+        .unwrap();
+        for q in [10u8, 50, 85, 99] {
+            let a = encode_webp_lossy(px, w, h, q).unwrap();
+            let b = encode_webp_lossy(px, w, h, q).unwrap();
+            assert_eq!(a, b, "q{q}: not deterministic");
+            assert!(
+                a.len() < lossless.len(),
+                "q{q}: {} vs lossless {}",
+                a.len(),
+                lossless.len()
+            );
+            assert_eq!(&a[8..12], b"WEBP");
+            let back = image::load_from_memory_with_format(&a, ImageFormat::WebP)
+                .unwrap()
+                .to_rgb8();
+            assert_eq!((back.width(), back.height()), (97, 61));
+            let mad = back
+                .as_raw()
+                .iter()
+                .zip(px)
+                .map(|(&x, &y)| (f64::from(x) - f64::from(y)).abs())
+                .sum::<f64>()
+                / px.len() as f64;
+            assert!(
+                mad < if q >= 50 { 8.0 } else { 20.0 },
+                "q{q}: mean |d| {mad}"
+            );
+        }
+        // Higher quality, larger file.
+        let small = encode_webp_lossy(px, w, h, 10).unwrap();
+        let big = encode_webp_lossy(px, w, h, 95).unwrap();
+        assert!(small.len() < big.len());
+        assert!(encode_webp_lossy(px, 0, 0, 85).is_err());
     }
 
     #[test]

@@ -54,12 +54,19 @@ pub struct Args {
     /// Parameter table: a built-in preset name or a TOML file.
     #[arg(long, default_value = "imagecorruptions")]
     pub preset: String,
-    /// Output format: same, jpeg, png, webp (default: jpeg for imagenet, same otherwise).
+    /// Output format: same, jpeg, png, webp (default: jpeg for imagenet, same otherwise). WebP
+    /// is lossy at `--webp-quality` unless `--webp-lossless`.
     #[arg(long)]
     pub image_format: Option<ImageFormatChoice>,
     /// JPEG quality.
     #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
+    /// WebP quality (lossy WebP through libwebp; used for every WebP output).
+    #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub webp_quality: u8,
+    /// Write WebP outputs losslessly instead (exact pixels, larger files).
+    #[arg(long, conflicts_with = "webp_quality")]
+    pub webp_lossless: bool,
     /// Geometry: imagenet (resize 256 + centre crop 224) or native (default: imagenet for the
     /// imagenet adapter, native otherwise).
     #[arg(long)]
@@ -299,6 +306,11 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             }),
             channel_order: a.channel_order,
             quality: a.quality,
+            webp: if a.webp_lossless {
+                imgcorrupt::io::WebpMode::Lossless
+            } else {
+                imgcorrupt::io::WebpMode::Lossy(a.webp_quality)
+            },
             max_pixels: a.max_pixels,
             frost: match &a.frost_dir {
                 Some(dir) => Some(Arc::new(imgcorrupt::kernels::frost::FrostTextures::load(

@@ -16,22 +16,28 @@
 //! This software is based in part on the work of the Independent JPEG Group (the Huffman table
 //! construction follows the IJG/libjpeg-turbo algorithm).
 //!
-//! Other formats go through the `image` crate (PNG, lossless WebP, BMP, TIFF).
+//! Lossy WebP goes through libwebp (the `webp` crate); other formats through the `image` crate
+//! (PNG, lossless WebP, BMP, TIFF).
 
-use crate::io::OutputFormat;
+use crate::io::{OutputFormat, WebpMode};
 use crate::kernels::jpeg::{quant_tables, quantised_coefs};
 use image::DynamicImage;
 
-/// Encode 8-bit RGB (`w·h·3` bytes) in `format`; JPEG at `quality` (1–100).
+/// Encode 8-bit RGB (`w·h·3` bytes) in `format`; JPEG at `quality` (1–100), WebP as `webp`
+/// says (lossy through libwebp, lossless through the `image` crate).
 pub fn encode_rgb(
     px: &[u8],
     w: usize,
     h: usize,
     format: OutputFormat,
     quality: u8,
+    webp: WebpMode,
 ) -> std::result::Result<Vec<u8>, String> {
     if format == OutputFormat::Jpeg {
         return encode_jpeg(px, w, h, quality);
+    }
+    if let (OutputFormat::WebP, WebpMode::Lossy(q)) = (format, webp) {
+        return crate::io::encode_webp_lossy(px, w, h, q);
     }
     let img =
         image::RgbImage::from_raw(w as u32, h as u32, px.to_vec()).ok_or("buffer size mismatch")?;

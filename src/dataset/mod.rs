@@ -130,13 +130,13 @@ named_enum!(
 named_enum!(
     /// Output image format.
     ImageFormatChoice {
-        /// Same format as the source, by extension (webp: lossless).
+        /// Same format as the source, by extension (webp: as `--image-format webp`).
         Same => "same",
         /// JPEG, 4:2:0, optimised Huffman tables (`--quality`).
         Jpeg => "jpeg",
         /// PNG (lossless).
         Png => "png",
-        /// WebP, lossless (the `image` crate has no lossy WebP encoder).
+        /// WebP: lossy at `--webp-quality` (libwebp), or lossless with `--webp-lossless`.
         Webp => "webp",
     }
 );

@@ -33,6 +33,10 @@ use crate::{PixelLayout, Preset, RngMode, Settings, Stylizer};
 /// Version of `image` (kept equal to Cargo.lock by a test), recorded in manifests.
 pub const IMAGE_VERSION: &str = "0.25.10";
 
+/// How sources are decoded, recorded in manifests: the decoded pixels are part of what
+/// determines an output's bytes. Bump the revision whenever decoding changes.
+pub const SOURCE_DECODER: &str = "JPEG: imgcorrupt Pillow-exact decoder rev 1 (libjpeg-turbo 3 islow IDCT, fancy upsampling; arithmetic/12-bit/block-smoothed progressive via image); other formats: image";
+
 /// Tag of the temporary file an output is written to before its rename. It is fixed (not per
 /// process) so that a rerun after `kill -9` finds and removes a stale one.
 const TMP_TAG: &str = "imgcorrupt-tmp";
@@ -52,6 +56,8 @@ pub struct Pipeline {
     pub channel_order: ChannelOrder,
     /// JPEG quality.
     pub quality: u8,
+    /// WebP encoding (lossy at a quality, or lossless).
+    pub webp: crate::io::WebpMode,
     /// Decoder pixel limit (larger sources fail).
     pub max_pixels: u64,
     /// The reference's frost photographs (`--frost-dir`), or `None` for procedural frost.
@@ -156,7 +162,7 @@ impl Pipeline {
         if self.channel_order == ChannelOrder::Bgr && !stylize {
             swap_rb(scratch);
         }
-        let bytes = encode_rgb(scratch, w, h, format, self.quality)
+        let bytes = encode_rgb(scratch, w, h, format, self.quality, self.webp)
             .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")))?;
         Ok((bytes, seed))
     }
@@ -286,10 +292,7 @@ impl Pipeline {
             "png".into(),
             format!("image {IMAGE_VERSION} PngEncoder: default compression, adaptive filter"),
         );
-        m.insert(
-            "webp".into(),
-            format!("image {IMAGE_VERSION} WebPEncoder: lossless"),
-        );
+        m.insert("webp".into(), self.webp.describe());
         m.insert("bmp".into(), format!("image {IMAGE_VERSION} BmpEncoder"));
         m.insert("tiff".into(), format!("image {IMAGE_VERSION} TiffEncoder"));
         m
@@ -456,6 +459,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         annotations: opts.annotations.name().into(),
         frost_source: Some(p.frost_source()),
         stylize: p.style_header.clone(),
+        decoder: Some(SOURCE_DECODER.into()),
     }
 }
 
@@ -912,7 +916,14 @@ fn image_item(shared: &Shared<'_>, i: usize, progress: &dyn Progress) {
         let out = it.output(cell);
         let dst = opts.output.join(&out);
         if opts.floor {
-            let _ = std::hint::black_box(encode_rgb(&px, w, h, format, opts.pipeline.quality));
+            let _ = std::hint::black_box(encode_rgb(
+                &px,
+                w,
+                h,
+                format,
+                opts.pipeline.quality,
+                opts.pipeline.webp,
+            ));
             continue;
         }
         let result = opts

@@ -31,8 +31,9 @@ pub struct Texture {
 /// The six frost photographs of imagecorruptions (`frost1.png` … `frost6.jpg`), decoded to RGB.
 ///
 /// The reference reads them with `cv2.imread` (BGR, alpha dropped) and reverses the channels
-/// of the crop, i.e. it uses them as RGB; decoding straight to RGB is the same. JPEG decoders
-/// may differ from libjpeg-turbo by ±1 on some values. `frost6.jpg` is loaded (it is part of
+/// of the crop, i.e. it uses them as RGB; decoding straight to RGB is the same. The JPEGs are
+/// decoded exactly as libjpeg-turbo does ([`crate::io::read_image`]; checked byte for byte
+/// against `cv2.imread` 4.11 for frost4–6.jpg). `frost6.jpg` is loaded (it is part of
 /// the set) but never selected, as in the reference (Quirk 7).
 #[derive(Clone, Debug)]
 pub struct FrostTextures {
@@ -63,12 +64,14 @@ impl FrostTextures {
                 path: path.clone(),
                 message: format!("cannot load frost texture ({what})"),
             };
-            let img = image::ImageReader::open(&path)
-                .map_err(|e| fail(e.to_string()))?
-                .with_guessed_format()
-                .map_err(|e| fail(e.to_string()))?
-                .decode()
-                .map_err(|e| fail(e.to_string()))?
+            // The crate's reader: JPEGs through the libjpeg-turbo-exact decoder, which is
+            // also what OpenCV's `imread` uses (frost4–6.jpg decode byte-identically).
+            let img = crate::io::read_image(&path, crate::io::DEFAULT_MAX_PIXELS)
+                .map_err(|e| match e {
+                    Error::Codec { message, .. } => fail(message),
+                    Error::Io { source, .. } => fail(source.to_string()),
+                    other => fail(other.to_string()),
+                })?
                 .to_rgb8();
             let (w, h) = img.dimensions();
             textures.push(Texture {

@@ -254,6 +254,22 @@ pub(crate) fn roundtrip_blocks_scalar(
     }
 }
 
+/// Decoder path: dequantise (`coef · quant` as a wrapping 16-bit multiply, as
+/// `jsimd_idct_islow_avx2` does) and inverse-DCT a run of horizontally adjacent blocks (natural
+/// coefficient order) into `out`: block `i` lands at columns `8i..8i+8` of rows `0..8` (row
+/// stride `stride`).
+pub(crate) fn idct_blocks_scalar(
+    blocks: &[[i16; 64]],
+    quant: &[i16; 64],
+    out: &mut [u8],
+    stride: usize,
+) {
+    for (i, blk) in blocks.iter().enumerate() {
+        let mut ws: [i16; 64] = std::array::from_fn(|k| blk[k].wrapping_mul(quant[k]));
+        idct_block(&mut ws, &mut out[8 * i..], stride);
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
     //! AVX2 twin: two blocks at a time, one per 128-bit lane, every row of both blocks in one
@@ -493,6 +509,13 @@ pub(crate) mod avx2 {
         for (r, vr) in v.iter_mut().enumerate() {
             *vr = _mm256_mullo_epi16(*vr, t.quant[r]);
         }
+        idct_store(v, a, b, stride);
+    }
+
+    /// IDCT of two dequantised blocks (`v[r]` = coefficient row `r`, block `a` in lane 0, `b`
+    /// in lane 1), range-limited and stored at `a` and `b` (row stride `stride`).
+    #[inline(always)]
+    unsafe fn idct_store(v: [__m256i; 8], a: *mut u8, b: *mut u8, stride: usize) {
         // IDCT: columns (vectors are rows → element-wise pass is vertical), then rows.
         let v = idct_pass::<{ (CONST_BITS - PASS1_BITS) as i32 }>(v);
         let v = idct_pass::<{ (CONST_BITS + PASS1_BITS + 3) as i32 }>(transpose(v));
@@ -598,6 +621,50 @@ pub(crate) mod avx2 {
         if let [o] = chunks.remainder() {
             // Lone block: run it in both lanes (the two stores write identical bytes).
             pair_roundtrip(base.add(*o), base.add(*o), stride, &t);
+        }
+    }
+
+    /// Dequantised coefficient rows of one block and the table, both lanes: block `a` in
+    /// lane 0, `b` in lane 1.
+    #[inline(always)]
+    unsafe fn load_dequant(a: &[i16; 64], b: &[i16; 64], q: &[__m256i; 8]) -> [__m256i; 8] {
+        std::array::from_fn(|r| {
+            let la = _mm_loadu_si128(a.as_ptr().add(r * 8) as *const __m128i);
+            let lb = _mm_loadu_si128(b.as_ptr().add(r * 8) as *const __m128i);
+            _mm256_mullo_epi16(_mm256_set_m128i(lb, la), q[r])
+        })
+    }
+
+    /// See `idct_blocks_scalar`; two blocks at a time.
+    ///
+    /// # Safety
+    /// AVX2 must be available; `out` must hold rows `0..8` of `8·blocks.len()` samples at
+    /// stride `stride` (checked).
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn idct_blocks(
+        blocks: &[[i16; 64]],
+        quant: &[i16; 64],
+        out: &mut [u8],
+        stride: usize,
+    ) {
+        if blocks.is_empty() {
+            return;
+        }
+        assert!(8 * blocks.len() <= stride && 7 * stride + 8 * blocks.len() <= out.len());
+        let qu: [u16; 64] = std::array::from_fn(|i| quant[i] as u16);
+        let q: [__m256i; 8] = std::array::from_fn(|r| row_vec(&qu, r));
+        let base = out.as_mut_ptr();
+        let mut pairs = blocks.chunks_exact(2);
+        let mut x = 0;
+        for p in &mut pairs {
+            let v = load_dequant(&p[0], &p[1], &q);
+            idct_store(v, base.add(x), base.add(x + 8), stride);
+            x += 16;
+        }
+        if let [blk] = pairs.remainder() {
+            // Lone block: computed in both lanes (the two stores write identical bytes).
+            let v = load_dequant(blk, blk, &q);
+            idct_store(v, base.add(x), base.add(x), stride);
         }
     }
 }

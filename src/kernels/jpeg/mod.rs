@@ -29,6 +29,7 @@
 
 mod color;
 mod dct;
+pub mod decode;
 mod sample;
 mod tables;
 

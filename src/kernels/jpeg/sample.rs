@@ -40,6 +40,33 @@ pub(crate) fn fancy_h_scalar(cs: &[i16], out: &mut [u8]) {
     }
 }
 
+/// `h2v1_fancy_upsample` (decoder, 4:2:2 chroma): horizontal triangle filter,
+/// `out[2j] = (3·in[j] + in[j−1] + 1) >> 2`, `out[2j+1] = (3·in[j] + in[j+1] + 2) >> 2`, with the
+/// first and last input sample repeated at the edges (which reproduces libjpeg's special-cased
+/// end columns exactly). Writes `out.len()` samples (at most `2·inp.len()`); `inp` is not empty.
+pub(crate) fn h2v1_fancy_scalar(inp: &[u8], out: &mut [u8]) {
+    let n = inp.len();
+    let at = |j: isize| i16::from(inp[j.clamp(0, n as isize - 1) as usize]);
+    for (x, o) in out.iter_mut().enumerate() {
+        let j = (x / 2) as isize;
+        let c = 3 * at(j);
+        *o = if x % 2 == 0 {
+            ((c + at(j - 1) + 1) >> 2) as u8
+        } else {
+            ((c + at(j + 1) + 2) >> 2) as u8
+        };
+    }
+}
+
+/// `h1v2_fancy_upsample` (decoder, 4:4:0 chroma): vertical triangle filter,
+/// `out[j] = (3·near[j] + far[j] + bias) >> 2` where `far` is the row above (`bias` 1) for the
+/// upper output row and the row below (`bias` 2) for the lower one.
+pub(crate) fn h1v2_fancy_scalar(near: &[u8], far: &[u8], bias: u16, out: &mut [u8]) {
+    for ((o, &a), &b) in out.iter_mut().zip(near).zip(far) {
+        *o = ((3 * u16::from(a) + u16::from(b) + bias) >> 2) as u8;
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
     //! AVX2 twins of the resampling rows.

@@ -369,3 +369,68 @@ fn twin_color_and_sampling() {
         }
     }
 }
+
+/// The decoder's AVX2 path (IDCT, fancy upsampling, colour) equals its scalar twin on every
+/// decoding fixture.
+#[test]
+fn decoder_scalar_equals_avx2() {
+    if isa() < Isa::Avx2 {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jpeg/decode");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "jpg") {
+            let data = std::fs::read(&p).unwrap();
+            let a = decode::decode_impl(&data, u64::MAX, false);
+            let b = decode::decode_impl(&data, u64::MAX, true);
+            assert_eq!(a, b, "{}", p.display());
+            n += usize::from(a.is_ok());
+        }
+    }
+    assert!(n >= 40, "{n}");
+}
+
+/// Decoder IDCT (dequantise + islow IDCT of a run of blocks): AVX2 equals scalar on random
+/// coefficients, including extreme ones that overflow the 16-bit dequantisation and saturate.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn decoder_idct_scalar_equals_avx2() {
+    if !has_avx2() {
+        return;
+    }
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for n in [1usize, 2, 3, 7, 16] {
+        for round in 0..40 {
+            let quant: [i16; 64] = std::array::from_fn(|_| match round % 3 {
+                0 => 1 + rng.below(30) as i16,
+                1 => 1 + rng.below(255) as i16,
+                _ => rng.next() as i16, // 16-bit tables, wrapping products
+            });
+            let blocks: Vec<[i16; 64]> = (0..n)
+                .map(|_| {
+                    std::array::from_fn(|k| {
+                        if round % 4 == 3 {
+                            rng.next() as i16
+                        } else if k == 0 || rng.below(4) == 0 {
+                            rng.below(512) as i16 - 256
+                        } else {
+                            0
+                        }
+                    })
+                })
+                .collect();
+            let stride = 8 * n + 5;
+            let mut a = vec![0u8; 8 * stride];
+            let mut b = vec![1u8; 8 * stride];
+            dct::idct_blocks_scalar(&blocks, &quant, &mut a, stride);
+            // SAFETY: AVX2 checked above; the buffer holds 8 rows of `stride ≥ 8n` samples.
+            unsafe { dct::avx2::idct_blocks(&blocks, &quant, &mut b, stride) };
+            for r in 0..8 {
+                let row = r * stride..r * stride + 8 * n;
+                assert_eq!(a[row.clone()], b[row], "n={n} round={round} row {r}");
+            }
+        }
+    }
+}
