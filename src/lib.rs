@@ -31,6 +31,7 @@ pub mod io;
 pub mod kernels;
 pub mod preset;
 pub mod rng;
+pub mod stylize;
 
 pub use api::{corrupt, corrupt_buffer, corrupt_in_place, corrupt_with, PixelLayout, Settings};
 pub use catalogue::{Corruption, Family, Subset, CATALOGUE};
