@@ -177,11 +177,10 @@ fn deterministic_across_calls_and_thread_counts() {
     let a = net.stylize_f32(&c, w, h, &st, 0.8).unwrap();
     let b = net.stylize_f32(&c, w, h, &st, 0.8).unwrap();
     assert_eq!(a, b);
-    // candle's CPU matmul reads RAYON_NUM_THREADS on every call: 1 → single-threaded gemm,
-    // 2 → rayon-parallel gemm. Bitwise equality shows the K reduction is never split.
+    // The convolutions run their GEMMs single-threaded in a 1-thread pool and split between
+    // threads in a 2-thread pool: bitwise equality shows the K reduction is never split.
     let mut bits = Vec::new();
     for threads in ["1", "2"] {
-        std::env::set_var("RAYON_NUM_THREADS", threads);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.parse().unwrap())
             .build()
@@ -189,7 +188,6 @@ fn deterministic_across_calls_and_thread_counts() {
         let f = pool.install(|| net.stylize_f32(&c, w, h, &st, 0.8).unwrap());
         bits.push(f.iter().map(|v| v.to_bits()).collect::<Vec<u32>>());
     }
-    std::env::remove_var("RAYON_NUM_THREADS");
     assert_eq!(bits[0], bits[1]);
     assert_eq!(bits[0], a.iter().map(|v| v.to_bits()).collect::<Vec<u32>>());
 }

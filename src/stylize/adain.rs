@@ -89,10 +89,13 @@ const DEC: [(usize, usize, usize); 9] = [
     (28, 64, 3),
 ];
 
-/// One convolution: weight `[out, in, k, k]` and bias reshaped to `[1, out, 1, 1]`.
+/// One convolution: weight as a row-major `[out, in·k·k]` matrix, bias `[out]`.
 struct Conv {
-    w: Tensor,
-    b: Tensor,
+    w: Vec<f32>,
+    b: Vec<f32>,
+    cin: usize,
+    cout: usize,
+    k: usize,
 }
 
 /// The AdaIN network (encoder up to relu4_1 and decoder), loaded once and shared by threads.
@@ -120,6 +123,14 @@ impl AdainStyle {
     pub fn std(&self) -> &[f32] {
         &self.std
     }
+}
+
+/// A CHW feature map (batch 1).
+struct Fmap {
+    c: usize,
+    h: usize,
+    w: usize,
+    data: Vec<f32>,
 }
 
 fn candle_err(e: candle_core::Error) -> Error {
@@ -168,10 +179,8 @@ impl AdainNet {
 
     /// Encodes a (prepared) style image once; keeps the per-channel mean/std of relu4_1 features.
     pub fn style_features(&self, rgb8: &[u8], width: u32, height: u32) -> Result<AdainStyle> {
-        let (x, _, _) = input_tensor(rgb8, width, height)?;
-        let f = self.encode(&x).map_err(candle_err)?;
-        let (c, h, w, data) = to_chw(&f)?;
-        let (mean, std) = mean_std(&data, c, h * w);
+        let f = self.encode(input_map(rgb8, width, height)?);
+        let (mean, std) = mean_std(&f.data, f.c, f.h * f.w);
         Ok(AdainStyle { mean, std })
     }
 
@@ -203,16 +212,16 @@ impl AdainNet {
         style: &AdainStyle,
         alpha: f32,
     ) -> Result<Vec<f32>> {
-        let t = self.adain_tensor(content_rgb8, width, height, style, alpha)?;
-        let y = self.decode(&t).map_err(candle_err)?;
-        let (c, h, w, data) = to_chw(&y)?;
-        debug_assert_eq!(c, 3);
+        let t = self.adain_map(content_rgb8, width, height, style, alpha)?;
+        let y = self.decode(t);
+        debug_assert_eq!(y.c, 3);
         let (ow, oh) = (width as usize, height as usize);
+        let plane = y.h * y.w;
         let mut out = Vec::with_capacity(ow * oh * 3);
         for yy in 0..oh {
             for xx in 0..ow {
                 for ch in 0..3 {
-                    out.push(data[(ch * h + yy) * w + xx]);
+                    out.push(y.data[ch * plane + yy * y.w + xx]);
                 }
             }
         }
@@ -230,18 +239,18 @@ impl AdainNet {
         style: &AdainStyle,
         alpha: f32,
     ) -> Result<(usize, usize, usize, Vec<f32>)> {
-        let t = self.adain_tensor(content_rgb8, width, height, style, alpha)?;
-        to_chw(&t)
+        let t = self.adain_map(content_rgb8, width, height, style, alpha)?;
+        Ok((t.c, t.h, t.w, t.data))
     }
 
-    fn adain_tensor(
+    fn adain_map(
         &self,
         content_rgb8: &[u8],
         width: u32,
         height: u32,
         style: &AdainStyle,
         alpha: f32,
-    ) -> Result<Tensor> {
+    ) -> Result<Fmap> {
         if !(0.0..=1.0).contains(&alpha) {
             return Err(Error::InvalidArgument(format!(
                 "adain: alpha must be in [0, 1], got {alpha}"
@@ -255,81 +264,238 @@ impl AdainNet {
                 self.feature_channels()
             )));
         }
-        let (x, _, _) = input_tensor(content_rgb8, width, height)?;
-        let f = self.encode(&x).map_err(candle_err)?;
-        let (c, h, w, mut data) = to_chw(&f)?;
-        let (cm, cs) = mean_std(&data, c, h * w);
-        let n = h * w;
-        for ch in 0..c {
+        let mut f = self.encode(input_map(content_rgb8, width, height)?);
+        let n = f.h * f.w;
+        let (cm, cs) = mean_std(&f.data, f.c, n);
+        for ch in 0..f.c {
             let (m, s, sm, ss) = (cm[ch], cs[ch], style.mean[ch], style.std[ch]);
-            for v in &mut data[ch * n..(ch + 1) * n] {
+            for v in &mut f.data[ch * n..(ch + 1) * n] {
                 // pytorch-AdaIN order: ((c − μc) / σc) · σs + μs, then the α blend of test.py.
                 let t = (*v - m) / s * ss + sm;
                 *v = t * alpha + *v * (1.0 - alpha);
             }
         }
-        Tensor::from_vec(data, (1, c, h, w), &Device::Cpu).map_err(candle_err)
+        Ok(f)
     }
 
-    fn encode(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+    fn encode(&self, x: Fmap) -> Fmap {
         let e = &self.enc;
-        let mut x = conv(x, &e[0])?;
+        let mut x = conv(&x, &e[0], false);
         for (i, layer) in e[1..].iter().enumerate() {
             // pools sit before the convs 9, 16, 29 (list positions 3, 5, 9 of ENC, i.e. i = 2, 4, 8)
             if matches!(i, 2 | 4 | 8) {
-                x = pool_ceil(&x)?;
+                x = pool_ceil(&x);
             }
-            x = conv(&reflect_pad(&x)?, layer)?.relu()?;
+            x = conv(&x, layer, true);
         }
-        Ok(x)
+        x
     }
 
-    fn decode(&self, t: &Tensor) -> candle_core::Result<Tensor> {
-        let mut x = t.clone();
+    fn decode(&self, t: Fmap) -> Fmap {
+        let mut x = t;
         let last = self.dec.len() - 1;
         for (i, layer) in self.dec.iter().enumerate() {
             // upsampling sits before the convs 5, 18, 25 (list positions 1, 5, 7)
             if matches!(i, 1 | 5 | 7) {
-                let (_, _, h, w) = x.dims4()?;
-                x = x.upsample_nearest2d(2 * h, 2 * w)?;
+                x = upsample2(&x);
             }
-            x = conv(&reflect_pad(&x)?, layer)?;
-            if i != last {
-                x = x.relu()?;
+            x = conv(&x, layer, i != last);
+        }
+        x
+    }
+}
+
+/// Index of `ReflectionPad2d(1)`: position `i ∈ [−1, n]` of a padded axis of length `n ≥ 2`.
+#[inline]
+fn reflect(i: isize, n: usize) -> usize {
+    if i < 0 {
+        1
+    } else if i as usize >= n {
+        n - 2
+    } else {
+        i as usize
+    }
+}
+
+/// Floats of im2col buffer per band (2 MB): bounds memory for large images (a full 224×224
+/// conv1_2 im2col would be 115 MB) and keeps the band in L2/L3 between im2col and the GEMM's
+/// packing. Measured at 224×224, one thread: 0.25 M–0.5 M floats ≈ 255 ms per image, 2 M ≈ 270 ms,
+/// 8 M ≈ 315 ms.
+const BAND_FLOATS: usize = 1 << 19;
+
+/// Convolution (stride 1) with a fused `ReflectionPad2d(1)` for 3×3 kernels, bias, and an
+/// optional fused ReLU. im2col over bands of output rows, each band one GEMM
+/// `out[cout, band] = W[cout, cin·9] · col[cin·9, band]` (crate `gemm`, which never splits the
+/// K reduction between threads, so the result does not depend on the thread count).
+fn conv(x: &Fmap, c: &Conv, relu: bool) -> Fmap {
+    debug_assert_eq!(x.c, c.cin);
+    let (h, w) = (x.h, x.w);
+    let plane = h * w;
+    let kk = c.cin * c.k * c.k;
+    let mut out = vec![0f32; c.cout * plane];
+    let threads = rayon::current_num_threads();
+    let par = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    if c.k == 1 {
+        gemm_into(&mut out, plane, 0, plane, &c.w, c.cout, kk, &x.data, par);
+    } else {
+        let rows = (BAND_FLOATS / (kk * w)).clamp(1, h);
+        let mut col = vec![0f32; kk * rows * w];
+        let mut y0 = 0;
+        while y0 < h {
+            let y1 = (y0 + rows).min(h);
+            let n = (y1 - y0) * w;
+            let col = &mut col[..kk * n];
+            im2col3(x, y0, y1, col);
+            gemm_into(&mut out, plane, y0 * w, n, &c.w, c.cout, kk, col, par);
+            y0 = y1;
+        }
+    }
+    // bias (+ ReLU), after the reduction as PyTorch's conv does
+    for (o, b) in out.chunks_exact_mut(plane).zip(&c.b) {
+        if relu {
+            o.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+        } else {
+            o.iter_mut().for_each(|v| *v += b);
+        }
+    }
+    Fmap {
+        c: c.cout,
+        h,
+        w,
+        data: out,
+    }
+}
+
+/// im2col of a reflection-padded 3×3 neighbourhood for output rows `y0..y1`:
+/// `col[(ci·9 + ky·3 + kx)·n + (y − y0)·w + x] = in[ci, refl(y+ky−1), refl(x+kx−1)]`.
+fn im2col3(x: &Fmap, y0: usize, y1: usize, col: &mut [f32]) {
+    use rayon::prelude::*;
+    let (h, w) = (x.h, x.w);
+    let n = (y1 - y0) * w;
+    col.par_chunks_mut(9 * n).enumerate().for_each(|(ci, cc)| {
+        let src = &x.data[ci * h * w..(ci + 1) * h * w];
+        for ky in 0..3 {
+            for kx in 0..3 {
+                let dst = &mut cc[(ky * 3 + kx) * n..(ky * 3 + kx + 1) * n];
+                for (r, y) in (y0..y1).enumerate() {
+                    let sy = reflect(y as isize + ky as isize - 1, h);
+                    let s = &src[sy * w..(sy + 1) * w];
+                    let d = &mut dst[r * w..(r + 1) * w];
+                    match kx {
+                        0 => {
+                            d[0] = s[1];
+                            d[1..].copy_from_slice(&s[..w - 1]);
+                        }
+                        1 => d.copy_from_slice(s),
+                        _ => {
+                            d[..w - 1].copy_from_slice(&s[1..]);
+                            d[w - 1] = s[w - 2];
+                        }
+                    }
+                }
             }
         }
-        Ok(x)
+    });
+}
+
+/// `out[:, off..off+n]` (row stride `ld`) = `a[m×k] · b[k×n]`, all row-major.
+#[allow(clippy::too_many_arguments)]
+fn gemm_into(
+    out: &mut [f32],
+    ld: usize,
+    off: usize,
+    n: usize,
+    a: &[f32],
+    m: usize,
+    k: usize,
+    b: &[f32],
+    par: gemm::Parallelism,
+) {
+    assert!(a.len() >= m * k && b.len() >= k * n && off + n <= ld && out.len() >= m * ld);
+    // SAFETY: the asserts above bound every index the strides below reach: dst rows
+    // `i·ld + off + j` (i < m, j < n), lhs `i·k + p`, rhs `p·n + j`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr().add(off),
+            1,
+            ld as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        );
     }
 }
 
-fn conv(x: &Tensor, c: &Conv) -> candle_core::Result<Tensor> {
-    x.conv2d(&c.w, 0, 1, 1, 1)?.broadcast_add(&c.b)
-}
-
-/// `ReflectionPad2d(1)` (`c b | a b c … | … b`), for H, W ≥ 2.
-fn reflect_pad(x: &Tensor) -> candle_core::Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
-    let x = Tensor::cat(&[&x.narrow(2, 1, 1)?, x, &x.narrow(2, h - 2, 1)?], 2)?;
-    Tensor::cat(&[&x.narrow(3, 1, 1)?, &x, &x.narrow(3, w - 2, 1)?], 3)
-}
-
-/// `MaxPool2d(2, 2, ceil_mode=True)`: an odd side gets its last row/column repeated, which
-/// gives the same maxima as PyTorch's partial last window.
-fn pool_ceil(x: &Tensor) -> candle_core::Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
-    let mut x = x.clone();
-    if h % 2 == 1 {
-        x = x.pad_with_same(2, 0, 1)?;
+/// `MaxPool2d(2, 2, ceil_mode=True)`: the last window of an odd side covers one row/column.
+fn pool_ceil(x: &Fmap) -> Fmap {
+    let (h, w) = (x.h, x.w);
+    let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
+    let mut data = Vec::with_capacity(x.c * oh * ow);
+    for ch in 0..x.c {
+        let p = &x.data[ch * h * w..(ch + 1) * h * w];
+        for oy in 0..oh {
+            let (ya, yb) = (2 * oy, (2 * oy + 1).min(h - 1));
+            for ox in 0..ow {
+                let (xa, xb) = (2 * ox, (2 * ox + 1).min(w - 1));
+                let m = p[ya * w + xa]
+                    .max(p[ya * w + xb])
+                    .max(p[yb * w + xa])
+                    .max(p[yb * w + xb]);
+                data.push(m);
+            }
+        }
     }
-    if w % 2 == 1 {
-        x = x.pad_with_same(3, 0, 1)?;
+    Fmap {
+        c: x.c,
+        h: oh,
+        w: ow,
+        data,
     }
-    x.max_pool2d(2)
 }
 
-/// RGB8 → `[1, 3, H', W']` f32 in [0,1] (`ToTensor`: `u8 as f32 / 255`), edge-extended to at
+/// `UpsamplingNearest2d(scale_factor=2)`.
+fn upsample2(x: &Fmap) -> Fmap {
+    let (h, w) = (x.h, x.w);
+    let (oh, ow) = (2 * h, 2 * w);
+    let mut data = Vec::with_capacity(x.c * oh * ow);
+    for ch in 0..x.c {
+        let p = &x.data[ch * h * w..(ch + 1) * h * w];
+        for oy in 0..oh {
+            let r = &p[(oy / 2) * w..(oy / 2 + 1) * w];
+            for &v in r {
+                data.push(v);
+                data.push(v);
+            }
+        }
+    }
+    Fmap {
+        c: x.c,
+        h: oh,
+        w: ow,
+        data,
+    }
+}
+
+/// RGB8 → CHW f32 in [0,1] (`ToTensor`: `u8 as f32 / 255`), edge-extended (bottom/right) to at
 /// least [`MIN_SIDE`] per side.
-fn input_tensor(rgb8: &[u8], width: u32, height: u32) -> Result<(Tensor, usize, usize)> {
+fn input_map(rgb8: &[u8], width: u32, height: u32) -> Result<Fmap> {
     let (w, h) = (width as usize, height as usize);
     if w == 0 || h == 0 || rgb8.len() != w * h * 3 {
         return Err(Error::InvalidImage(format!(
@@ -349,17 +515,12 @@ fn input_tensor(rgb8: &[u8], width: u32, height: u32) -> Result<(Tensor, usize, 
             }
         }
     }
-    let t = Tensor::from_vec(data, (1, 3, ph, pw), &Device::Cpu).map_err(candle_err)?;
-    Ok((t, pw, ph))
-}
-
-fn to_chw(t: &Tensor) -> Result<(usize, usize, usize, Vec<f32>)> {
-    let (_, c, h, w) = t.dims4().map_err(candle_err)?;
-    let data = t
-        .flatten_all()
-        .and_then(|t| t.to_vec1::<f32>())
-        .map_err(candle_err)?;
-    Ok((c, h, w, data))
+    Ok(Fmap {
+        c: 3,
+        h: ph,
+        w: pw,
+        data,
+    })
 }
 
 /// Per-channel mean and `sqrt(unbiased var + eps)` (`calc_mean_std`), accumulated in f64 (PyTorch
@@ -443,12 +604,19 @@ fn take_conv(
     check_shape(path, &wn, w, &ws)?;
     let b = get(path, t, &bn, &[cout])?;
     check_shape(path, &bn, b, &[cout])?;
-    let f32c = |x: &Tensor| x.to_dtype(DType::F32).and_then(|x| x.contiguous());
-    let w = f32c(w).map_err(candle_err)?;
-    let b = f32c(b)
-        .and_then(|b| b.reshape((1, cout, 1, 1)))
-        .map_err(candle_err)?;
-    Ok(Conv { w, b })
+    let f32v = |x: &Tensor| {
+        x.to_dtype(DType::F32)
+            .and_then(|x| x.flatten_all())
+            .and_then(|x| x.to_vec1::<f32>())
+            .map_err(candle_err)
+    };
+    Ok(Conv {
+        w: f32v(w)?,
+        b: f32v(b)?,
+        cin,
+        cout,
+        k,
+    })
 }
 
 fn format_err(path: &Path, message: impl std::fmt::Display) -> Error {
