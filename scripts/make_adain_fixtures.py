@@ -157,6 +157,16 @@ def main():
         init(enc)
         init(dec, last_gain=0.5)
         save_nets(enc, dec, args.full, legacy_decoder=False, half_safetensors=False)
+        # Files shaped like the published ones: legacy format, and the encoder file holding the
+        # whole VGG-19 (53 modules; the loader must ignore the keys past 29.*).
+        tail = [m for _ in range(3) for m in (pad(), conv(512, 512), nn.ReLU())] + [pool()]
+        tail += [m for _ in range(4) for m in (pad(), conv(512, 512), nn.ReLU())]
+        full = nn.Sequential(*(list(enc) + tail))
+        assert len(full) == 53
+        torch.save(full.state_dict(), os.path.join(args.full, "vgg_normalised_legacy.pth"),
+                   _use_new_zipfile_serialization=False)
+        torch.save(dec.state_dict(), os.path.join(args.full, "decoder_legacy.pth"),
+                   _use_new_zipfile_serialization=False)
         print("wrote", args.full)
         return
     enc, dec = build(8)

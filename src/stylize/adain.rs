@@ -839,8 +839,26 @@ fn legacy_tensor(
             numel = vsize;
         }
     }
-    // Gather the (possibly strided) elements into a contiguous row-major buffer.
     let count: usize = size.iter().product();
+    // Row-major strides: one slice copy (the usual case).
+    let mut row_major = vec![1usize; size.len()];
+    for d in (0..size.len().saturating_sub(1)).rev() {
+        row_major[d] = row_major[d + 1] * size[d + 1];
+    }
+    if stride == row_major || count <= 1 {
+        if offset + count > numel {
+            return Err(format!(
+                "tensor of {count} elements outside its storage of {numel}"
+            ));
+        }
+        let raw = bytes
+            .get(start + offset * es..start + (offset + count) * es)
+            .ok_or("truncated storage data")?;
+        return Tensor::from_raw_buffer(raw, dtype, &size, &Device::Cpu)
+            .map(Some)
+            .map_err(|e| e.to_string());
+    }
+    // Otherwise gather the strided elements into a contiguous row-major buffer.
     let mut raw = Vec::with_capacity(count * es);
     let mut idx = vec![0usize; size.len()];
     for _ in 0..count {
