@@ -121,7 +121,11 @@ def stylize(enc, dec, content, style, alpha):
     sm, ss = calc_mean_std(sf)
     t = (cf - cm[..., None, None]) / cs[..., None, None] * ss[..., None, None] + sm[..., None, None]
     t = t * alpha + cf * (1 - alpha)
-    y = dec(t)[0, :, :h, :w]
+    y = dec(t)
+    # ceil_mode pools: the decoder returns 8*ceil(side/8) (of the edge-extended input)
+    eh, ew = max(h, MIN_SIDE), max(w, MIN_SIDE)
+    assert tuple(y.shape[2:]) == (8 * -(-eh // 8), 8 * -(-ew // 8)), y.shape
+    y = y[0, :, :h, :w]
     # torchvision save_image
     q = y.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8)
     return y.permute(1, 2, 0).contiguous(), q, sm[0], ss[0]

@@ -1,14 +1,21 @@
 //! The neural AdaIN backend of `stylize` (issue 7, spec §9.2): the network of Huang & Belongie
-//! (2017) as published by `naoto0804/pytorch-AdaIN` and used by Stylized-ImageNet, run on the CPU
-//! with `candle-core` (cargo feature `adain`).
+//! (2017) as published by `naoto0804/pytorch-AdaIN` and used by Stylized-ImageNet, on the CPU
+//! (cargo feature `adain`). `candle-core` reads the weight files (pickle and safetensors); the
+//! forward pass is our own: each 3×3 convolution is an im2col with the reflection padding fused
+//! in, over bands of output rows, times the weight matrix with the `gemm` crate (AVX-512 kernels
+//! when the CPU has them, chosen at run time), bias and ReLU fused after the reduction. At 224×224
+//! this is as fast as PyTorch's oneDNN CPU path on one thread (see the benchmark in
+//! `benches/adain.rs`); results match PyTorch to ~2e-6 and do not depend on the thread count.
 //!
 //! # Network (indices are the `nn.Sequential` indices, which name the tensors)
-//! * Encoder (`vgg_normalised`, first 31 modules, up to relu4_1): `0` Conv 3→3 1×1 (it absorbs
-//!   the ImageNet mean/std and the RGB→BGR swap of the original Caffe VGG, so the input is plain
-//!   RGB in [0,1] as `ToTensor` gives), then `pad, conv 3×3, relu` blocks at indices
+//! * Encoder (`vgg_normalised`, first 31 modules, up to relu4_1): `0` Conv 3→3 1×1 (a learned
+//!   linear input map of the "normalised" VGG; pytorch-AdaIN's `test.py` feeds it `ToTensor`
+//!   output, plain RGB in [0,1] with no mean/std normalisation, and so do we), then
+//!   `pad, conv 3×3, relu` blocks at indices
 //!   `2, 5` (64 channels), max-pool 2×2 `ceil_mode`, `9, 12` (128), pool, `16, 19, 22, 25` (256),
 //!   pool, `29` (512) = relu4_1. Every 3×3 conv is preceded by `ReflectionPad2d(1)`. The published
-//!   file holds the whole VGG-19: keys past `29.*` are ignored.
+//!   file holds the whole VGG-19 (`test.py` loads it into the full `vgg` and truncates to 31
+//!   modules): keys past `29.*` are ignored.
 //! * AdaIN: per channel of the relu4_1 features, `mean` over H×W and
 //!   `std = sqrt(var + 1e-5)` with the **unbiased** variance (`torch.var` default, as
 //!   `calc_mean_std` of pytorch-AdaIN); `t = (c − μc)/σc · σs + μs`, then
@@ -33,7 +40,8 @@
 //! * a PyTorch `torch.save(state_dict)` file, either the zip format (PyTorch ≥ 1.6, read with
 //!   candle's pickle reader) or the legacy pre-1.6 format (magic number + pickles + raw storages,
 //!   which is what the published 2017 files are), or
-//! * a `.safetensors` file (see the module-level conversion recipe in the README / report).
+//! * a `.safetensors` file, e.g. converted from the published files with
+//!   `scripts/convert_adain_weights.py vgg_normalised.pth vgg_normalised.safetensors --encoder`.
 //!
 //! The format is chosen by content (zip signature, legacy pickle magic, safetensors header), not by
 //! the extension. Tensors may be stored as f32, f64, f16 or bf16; they are converted to f32.
@@ -45,6 +53,11 @@
 //! that rule implies (the 1×1 input conv stays 3→3 and the last decoder conv stays →3). A missing
 //! tensor or a wrong shape is reported as [`Error::Weights`] naming the file, the tensor, and the
 //! expected vs found shape.
+//!
+//! # Threads and determinism
+//! The GEMMs split their output tiles between the threads of the current rayon pool, never the
+//! K reduction, and im2col is parallel over input channels: the bytes are the same for any
+//! thread count (tested with 1- and 2-thread pools).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -131,10 +144,6 @@ struct Fmap {
     h: usize,
     w: usize,
     data: Vec<f32>,
-}
-
-fn candle_err(e: candle_core::Error) -> Error {
-    Error::InvalidArgument(format!("adain backend: {e}"))
 }
 
 fn shape_str(dims: &[usize]) -> String {
@@ -608,7 +617,7 @@ fn take_conv(
         x.to_dtype(DType::F32)
             .and_then(|x| x.flatten_all())
             .and_then(|x| x.to_vec1::<f32>())
-            .map_err(candle_err)
+            .map_err(|e| format_err(path, e))
     };
     Ok(Conv {
         w: f32v(w)?,
