@@ -53,6 +53,26 @@ pub enum Error {
         /// The reason.
         message: String,
     },
+    /// A weight file of the AdaIN backend with a missing tensor or a tensor of the wrong shape.
+    #[error("{}: tensor `{tensor}`: expected shape {expected}, found {found}", path.display())]
+    Weights {
+        /// The weight file.
+        path: PathBuf,
+        /// The tensor name (`nn.Sequential` index + `.weight`/`.bias`).
+        tensor: String,
+        /// The expected shape (for reduced-width networks: the shape implied by the width factor).
+        expected: String,
+        /// The shape found, or `missing`.
+        found: String,
+    },
+    /// A weight file that is not a readable PyTorch `.pth` or `.safetensors` file.
+    #[error("{}: {message}", path.display())]
+    WeightFile {
+        /// The weight file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Result alias for the library.

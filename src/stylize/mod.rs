@@ -39,10 +39,7 @@
 //! # Ok::<(), imgcorrupt::Error>(())
 //! ```
 
-// `#[rustfmt::skip]`: rustfmt resolves modules whatever their cfg, and adain.rs only exists
-// once the AdaIN backend is merged; the file is formatted on its own branch.
 #[cfg(feature = "adain")]
-#[rustfmt::skip]
 pub mod adain;
 pub mod statistics;
 
