@@ -8,6 +8,7 @@ pub mod blend;
 pub mod cpu;
 pub mod cubic;
 pub mod fastblur;
+pub mod fastgauss;
 pub mod filter2d;
 pub mod frost;
 pub mod gaussian;
