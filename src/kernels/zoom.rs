@@ -259,15 +259,23 @@ struct ZoomTables {
     left: Vec<usize>,
     /// `[factor]`: crop row length `3·cw` in elements.
     vlen: Vec<usize>,
-    /// `[block·nf + factor]`: crop index of lane 0 of the window.
-    base: Vec<u32>,
-    /// `[block·nf + factor]`: lane of the window for each output element.
-    perm: Vec<[i32; ZB]>,
-    /// `[block·nf + factor]`: horizontal weight of the upper sample.
-    w1: Vec<[f32; ZB]>,
-    /// `[block·nf + factor]`: bit `k` set when element `k` samples the crop (clear: SciPy cval
-    /// 0, the element adds nothing). Elements past the row end are "valid" don't-cares.
-    valid: Vec<u8>,
+    /// `[block·nf + factor]`: the block's sampling entry.
+    ent: Vec<ZoomEntry>,
+}
+
+/// Sampling of one 8-element output block by one zoom factor.
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct ZoomEntry {
+    /// Lane of the window for each output element.
+    perm: [i32; ZB],
+    /// Horizontal weight of the upper sample.
+    w1: [f32; ZB],
+    /// Crop index of lane 0 of the window.
+    base: u32,
+    /// Bit `k` set when element `k` samples the crop (clear: SciPy cval 0, the element adds
+    /// nothing). Elements past the row end are "valid" don't-cares.
+    valid: u32,
 }
 
 impl ZoomTables {
@@ -280,10 +288,15 @@ impl ZoomTables {
             rows: Vec::with_capacity(nf),
             left: Vec::with_capacity(nf),
             vlen: Vec::with_capacity(nf),
-            base: vec![0; nb * nf],
-            perm: vec![[0; ZB]; nb * nf],
-            w1: vec![[0.0; ZB]; nb * nf],
-            valid: vec![0xff; nb * nf],
+            ent: vec![
+                ZoomEntry {
+                    perm: [0; ZB],
+                    w1: [0.0; ZB],
+                    base: 0,
+                    valid: 0xff,
+                };
+                nb * nf
+            ],
         };
         for (f, &z) in factors.iter().enumerate() {
             let rp = AxisPlan::new(h, z, h);
@@ -311,14 +324,14 @@ impl ZoomTables {
                     match *lane {
                         Some((i, wt)) => {
                             debug_assert!(i - lo < ZB);
-                            t.perm[k][l] = (i - lo) as i32;
-                            t.w1[k][l] = wt;
+                            t.ent[k].perm[l] = (i - lo) as i32;
+                            t.ent[k].w1[l] = wt;
                         }
-                        None if b * ZB + l < 3 * w => t.valid[k] &= !(1 << l),
+                        None if b * ZB + l < 3 * w => t.ent[k].valid &= !(1 << l),
                         None => {}
                     }
                 }
-                t.base[k] = lo as u32;
+                t.ent[k].base = lo as u32;
             }
         }
         t
@@ -365,12 +378,12 @@ pub fn zoom_blur_rgb8(src: &[u8], dst: &mut [u8], h: usize, w: usize, factors: &
     zoom_blur_rgb8_scalar(src, dst, h, w, factors)
 }
 
-/// Shared set-up of [`zoom_blur_rgb8`]: the f32 image (0–255, with `ZB` spare elements), the
+/// Shared set-up of [`zoom_blur_rgb8`]: the f32 image (0–255, with `2·ZB` spare elements), the
 /// tables of the non-identity factors, the weight of the image itself and `1/count`.
 fn zoom_setup(src: &[u8], h: usize, w: usize, factors: &[f64]) -> (Buf<f32>, ZoomTables, f32, f32) {
     let n = 3 * h * w;
     assert!(src.len() >= n);
-    let mut x = Buf::<f32>::take(n + ZB);
+    let mut x = Buf::<f32>::take(n + 2 * ZB);
     for (o, &v) in x.iter_mut().zip(&src[..n]) {
         *o = v as f32;
     }
@@ -416,12 +429,13 @@ pub fn zoom_blur_rgb8_scalar(src: &[u8], dst: &mut [u8], h: usize, w: usize, fac
             let mut acc: [f32; ZB] = std::array::from_fn(|l| x[i * row_len + e0 + l] * self_weight);
             for &f in &active {
                 let k = b * t.nf + f;
-                let v = &vrows[f * vstride + t.base[k] as usize..];
+                let en = &t.ent[k];
+                let v = &vrows[f * vstride + en.base as usize..];
                 for l in 0..ZB {
-                    if t.valid[k] & (1 << l) != 0 {
-                        let p = t.perm[k][l] as usize;
+                    if en.valid & (1 << l) != 0 {
+                        let p = en.perm[l] as usize;
                         let (s0, s1) = (v[p], v[p + 3]);
-                        acc[l] += t.w1[k][l].mul_add(s1 - s0, s0);
+                        acc[l] += en.w1[l].mul_add(s1 - s0, s0);
                     }
                 }
             }
@@ -449,7 +463,6 @@ pub unsafe fn zoom_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize
     let mut active: Vec<(usize, *const f32)> = Vec::with_capacity(t.nf);
     let sw = _mm256_set1_ps(self_weight);
     let invv = _mm256_set1_ps(inv);
-    let (zero, top) = (_mm256_setzero_ps(), _mm256_set1_ps(255.0));
     for i in 0..h {
         active.clear();
         for f in 0..t.nf {
@@ -471,51 +484,78 @@ pub unsafe fn zoom_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize
                 active.push((f, v.as_ptr()));
             }
         }
-        let xrow = &x[i * row_len..i * row_len + t.nb * ZB];
+        let xrow = x[i * row_len..i * row_len + t.nb * ZB].as_ptr();
         let drow = &mut dst[i * row_len..(i + 1) * row_len];
-        for b in 0..t.nb {
+        let ent = t.ent.as_ptr();
+        let nf = t.nf;
+        // Two blocks per step: two independent accumulation chains.
+        let mut b = 0;
+        while b < t.nb {
+            let pair = b + 1 < t.nb;
             let e0 = b * ZB;
-            // SAFETY: x holds ZB spare elements, so e0 + 8 ≤ xrow.len() = nb·8.
-            let mut acc = _mm256_mul_ps(_mm256_loadu_ps(xrow.as_ptr().add(e0)), sw);
+            // SAFETY: x holds 2·ZB spare elements and nb·8 < row_len + 8, so both loads stay in x.
+            let mut acc0 = _mm256_mul_ps(_mm256_loadu_ps(xrow.add(e0)), sw);
+            let mut acc1 = _mm256_mul_ps(_mm256_loadu_ps(xrow.add(e0 + ZB)), sw);
+            let (en0, en1) = (ent.add(b * nf), ent.add((b + 1).min(t.nb - 1) * nf));
             for &(f, vp) in &active {
-                let k = b * t.nf + f;
-                // SAFETY (loads): base ≤ vlen − 1 and base + 3 + 8 ≤ vlen + VPAD = row stride.
-                let v = vp.add(t.base[k] as usize);
-                if t.valid[k] == 0xff {
-                    let idx = _mm256_loadu_si256(t.perm[k].as_ptr() as *const __m256i);
-                    let s0 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v), idx);
-                    let s1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v.add(3)), idx);
-                    let wv = _mm256_loadu_ps(t.w1[k].as_ptr());
-                    let hz = _mm256_fmadd_ps(wv, _mm256_sub_ps(s1, s0), s0);
-                    acc = _mm256_add_ps(acc, hz);
-                } else {
-                    let mut a = [0f32; ZB];
-                    _mm256_storeu_ps(a.as_mut_ptr(), acc);
-                    for (l, al) in a.iter_mut().enumerate() {
-                        if t.valid[k] & (1 << l) != 0 {
-                            let p = t.perm[k][l] as usize;
-                            let (s0, s1) = (*v.add(p), *v.add(p + 3));
-                            *al += t.w1[k][l].mul_add(s1 - s0, s0);
-                        }
-                    }
-                    acc = _mm256_loadu_ps(a.as_ptr());
+                // SAFETY: f < nf; entries of blocks b and b + 1 (clamped) exist.
+                acc0 = zoom_step(acc0, &*en0.add(f), vp);
+                if pair {
+                    acc1 = zoom_step(acc1, &*en1.add(f), vp);
                 }
             }
-            let q = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(acc, invv), zero), top);
-            let qi = _mm256_cvttps_epi32(q);
-            let p16 = _mm_packus_epi32(
-                _mm256_castsi256_si128(qi),
-                _mm256_extracti128_si256::<1>(qi),
-            );
-            let bytes = _mm_packus_epi16(p16, p16);
-            let n = ZB.min(row_len - e0);
-            if n == ZB {
-                _mm_storel_epi64(drow.as_mut_ptr().add(e0) as *mut __m128i, bytes);
-            } else {
-                let mut tmp = [0u8; 16];
-                _mm_storeu_si128(tmp.as_mut_ptr() as *mut __m128i, bytes);
-                drow[e0..].copy_from_slice(&tmp[..n]);
+            store_q(acc0, invv, &mut drow[e0..]);
+            if pair {
+                store_q(acc1, invv, &mut drow[e0 + ZB..]);
             }
+            b += 2;
+        }
+    }
+
+    /// `acc + (s0 + w1·(s1 − s0))` of one block and factor, `s0`/`s1` the permuted windows at
+    /// `base` and `base + 3` of the blended row `vp`.
+    #[inline(always)]
+    unsafe fn zoom_step(acc: __m256, en: &ZoomEntry, vp: *const f32) -> __m256 {
+        // SAFETY (loads): base ≤ vlen − 1 and base + 3 + 8 ≤ vlen + VPAD = row stride.
+        let v = vp.add(en.base as usize);
+        if en.valid == 0xff {
+            let idx = _mm256_load_si256(en.perm.as_ptr() as *const __m256i);
+            let s0 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v), idx);
+            let s1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v.add(3)), idx);
+            let wv = _mm256_load_ps(en.w1.as_ptr());
+            _mm256_add_ps(acc, _mm256_fmadd_ps(wv, _mm256_sub_ps(s1, s0), s0))
+        } else {
+            let mut a = [0f32; ZB];
+            _mm256_storeu_ps(a.as_mut_ptr(), acc);
+            for (l, al) in a.iter_mut().enumerate() {
+                if en.valid & (1 << l) != 0 {
+                    let p = en.perm[l] as usize;
+                    let (s0, s1) = (*v.add(p), *v.add(p + 3));
+                    *al += en.w1[l].mul_add(s1 - s0, s0);
+                }
+            }
+            _mm256_loadu_ps(a.as_ptr())
+        }
+    }
+
+    /// `trunc(clip(acc·inv, 0, 255))` of one block into `out` (at most 8 bytes).
+    #[inline(always)]
+    unsafe fn store_q(acc: __m256, invv: __m256, out: &mut [u8]) {
+        let (zero, top) = (_mm256_setzero_ps(), _mm256_set1_ps(255.0));
+        let q = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(acc, invv), zero), top);
+        let qi = _mm256_cvttps_epi32(q);
+        let p16 = _mm_packus_epi32(
+            _mm256_castsi256_si128(qi),
+            _mm256_extracti128_si256::<1>(qi),
+        );
+        let bytes = _mm_packus_epi16(p16, p16);
+        if out.len() >= ZB {
+            _mm_storel_epi64(out.as_mut_ptr() as *mut __m128i, bytes);
+        } else {
+            let mut tmp = [0u8; 16];
+            _mm_storeu_si128(tmp.as_mut_ptr() as *mut __m128i, bytes);
+            let n = out.len();
+            out.copy_from_slice(&tmp[..n]);
         }
     }
 }
