@@ -16,10 +16,10 @@
 //! `f32::mul_add`, so the two are bit-identical (tested).
 //!
 //! Why this shape (issue 3): the filter is bound by the floating-point unit and the loads; with
-//! FMA each tap is one instruction. The vertical pass works on four output rows at a time over
-//! whole-row vector loops (16 values × 4 rows = 8 independent FMA chains), so each source row
-//! is loaded once per four outputs; source rows are converted to f32 once, into a ring of
-//! `2r + 4` rows. The horizontal pass reads the vertically filtered row (padded with `r`
+//! FMA each tap is one instruction. The vertical pass works on six output rows at a time over
+//! whole-row vector loops (16 values × 6 rows = 12 independent FMA chains), so each source row
+//! is loaded once per six outputs; source rows are converted to f32 once, into a ring of
+//! `2r + 6` rows. The horizontal pass reads the vertically filtered row (padded with `r`
 //! replicated pixels each side, in L1) at stride `c`, 32 outputs (8 chains) per step.
 //! Folding the symmetric pairs (`fma(g, x₋ + x₊, acc)`) was measured slower on this machine:
 //! it saves FMAs but not loads, and the horizontal pass is load-bound.
@@ -31,7 +31,7 @@ use crate::kernels::cpu::{isa, Isa};
 use crate::kernels::scratch::Buf;
 
 /// Output rows filtered together by the vertical pass.
-const R: usize = 4;
+const R: usize = 6;
 /// Values per vertical step (two AVX2 registers).
 const VW: usize = 16;
 /// Values per horizontal step (four AVX2 registers, two chains each).
@@ -275,7 +275,7 @@ pub unsafe fn gaussian_nearest_avx2(
         );
         let tp = p.t.as_mut_ptr().add(r * c);
         if nr == R {
-            vertical4(&rows, g, tp, p.tstride, n);
+            vertical_r(&rows, g, tp, p.tstride, n);
         } else {
             for q in 0..nr {
                 vertical1(&rows[q..q + taps], g, tp.add(q * p.tstride), n);
@@ -317,11 +317,11 @@ pub unsafe fn gaussian_nearest_avx2(
         }
     }
 
-    /// Vertical pass of 4 output rows, `VW` values per step (8 accumulators). Row pointers
+    /// Vertical pass of `R` output rows, `VW` values per step (`2R` accumulators). Row pointers
     /// address `rstride ≥ n.next_multiple_of(VW)` readable values; the outputs have room for
     /// whole steps.
     #[inline(always)]
-    unsafe fn vertical4(rows: &[*const f32], g: &[f32], t: *mut f32, tstride: usize, n: usize) {
+    unsafe fn vertical_r(rows: &[*const f32], g: &[f32], t: *mut f32, tstride: usize, n: usize) {
         let taps = g.len();
         let mut e = 0;
         while e < n {
@@ -330,7 +330,7 @@ pub unsafe fn gaussian_nearest_avx2(
                 let v0 = _mm256_loadu_ps(row.add(e));
                 let v1 = _mm256_loadu_ps(row.add(e + 8));
                 if m >= R - 1 && m < taps {
-                    // All four outputs use this row (the common case).
+                    // All R outputs use this row (the common case).
                     for (q, a) in acc.iter_mut().enumerate() {
                         let wv = _mm256_set1_ps(*g.get_unchecked(m - q));
                         a[0] = _mm256_fmadd_ps(wv, v0, a[0]);
