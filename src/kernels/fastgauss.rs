@@ -270,8 +270,7 @@ pub unsafe fn gaussian_nearest_avx2(
         rows.clear();
         let ring = p.ring.as_ptr();
         rows.extend(
-            (0..taps + nr - 1)
-                .map(|m| ring.add(p.row(y0 as isize - r as isize + m as isize, h)) as *const f32),
+            (0..taps + nr - 1).map(|m| ring.add(p.row(y0 as isize - r as isize + m as isize, h))),
         );
         let tp = p.t.as_mut_ptr().add(r * c);
         if nr == R {

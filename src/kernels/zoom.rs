@@ -431,17 +431,18 @@ pub fn zoom_blur_rgb8_scalar(src: &[u8], dst: &mut [u8], h: usize, w: usize, fac
                 let k = b * t.nf + f;
                 let en = &t.ent[k];
                 let v = &vrows[f * vstride + en.base as usize..];
-                for l in 0..ZB {
+                for (l, (a, (&p, &w1))) in
+                    acc.iter_mut().zip(en.perm.iter().zip(&en.w1)).enumerate()
+                {
                     if en.valid & (1 << l) != 0 {
-                        let p = en.perm[l] as usize;
-                        let (s0, s1) = (v[p], v[p + 3]);
-                        acc[l] += en.w1[l].mul_add(s1 - s0, s0);
+                        let (s0, s1) = (v[p as usize], v[p as usize + 3]);
+                        *a += w1.mul_add(s1 - s0, s0);
                     }
                 }
             }
             let n = ZB.min(row_len - e0);
-            for l in 0..n {
-                dst[i * row_len + e0 + l] = q255(acc[l] * inv);
+            for (o, &a) in dst[i * row_len + e0..][..n].iter_mut().zip(&acc) {
+                *o = q255(a * inv);
             }
         }
     }
