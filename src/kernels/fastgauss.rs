@@ -262,16 +262,30 @@ pub unsafe fn gaussian_nearest_avx2(
     }
     let taps = 2 * r + 1;
     let mut rows: Vec<*const f32> = Vec::with_capacity(taps + R);
+    // An f32 source whose rows are whole vertical steps is read in place (no ring copy), and
+    // an f32 destination whose rows are whole horizontal steps is written in place.
+    let direct_src = match src {
+        Src::F32(s) if n % VW == 0 => Some(s.as_ptr()),
+        _ => None,
+    };
+    let direct_dst = matches!(dst, Dst::F32(_)) && n % HW == 0;
     let mut y0 = 0;
     while y0 < h {
         let nr = R.min(h - y0);
-        p.load(&src, (y0 + nr - 1 + r).min(h - 1));
         // Source rows y0 − r ..= y0 + nr − 1 + r (clamped); output q uses rows q ..= q + 2r.
         rows.clear();
-        let ring = p.ring.as_ptr();
-        rows.extend(
-            (0..taps + nr - 1).map(|m| ring.add(p.row(y0 as isize - r as isize + m as isize, h))),
-        );
+        let first = y0 as isize - r as isize;
+        match direct_src {
+            Some(sp) => rows.extend(
+                (0..taps + nr - 1)
+                    .map(|m| sp.add((first + m as isize).clamp(0, h as isize - 1) as usize * n)),
+            ),
+            None => {
+                p.load(&src, (y0 + nr - 1 + r).min(h - 1));
+                let ring = p.ring.as_ptr();
+                rows.extend((0..taps + nr - 1).map(|m| ring.add(p.row(first + m as isize, h))));
+            }
+        }
         let tp = p.t.as_mut_ptr().add(r * c);
         if nr == R {
             vertical_r(&rows, g, tp, p.tstride, n);
@@ -283,10 +297,18 @@ pub unsafe fn gaussian_nearest_avx2(
         for q in 0..nr {
             p.replicate(q, c);
             let t = p.t.as_ptr().add(q * p.tstride);
-            horizontal(t, c, g, p.out.as_mut_ptr(), n);
             match &mut dst {
-                Dst::U8(d) => quantise_row(p.out.as_ptr(), &mut d[(y0 + q) * n..(y0 + q + 1) * n]),
-                Dst::F32(_) => p.emit(&mut dst, y0 + q),
+                Dst::U8(d) => {
+                    horizontal(t, c, g, p.out.as_mut_ptr(), n);
+                    quantise_row(p.out.as_ptr(), &mut d[(y0 + q) * n..(y0 + q + 1) * n]);
+                }
+                Dst::F32(d) if direct_dst => {
+                    horizontal(t, c, g, d[(y0 + q) * n..(y0 + q + 1) * n].as_mut_ptr(), n)
+                }
+                Dst::F32(_) => {
+                    horizontal(t, c, g, p.out.as_mut_ptr(), n);
+                    p.emit(&mut dst, y0 + q);
+                }
             }
         }
         y0 += nr;
@@ -443,7 +465,17 @@ mod tests {
 
     #[test]
     fn plane_f32_simd_equals_scalar_and_tracks_f64() {
-        for &(h, w) in &[(1usize, 1usize), (1, 9), (9, 1), (3, 7), (17, 33), (40, 75)] {
+        // Widths 32 and 48 take the in-place f32 paths (rows of whole vector steps).
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 9),
+            (9, 1),
+            (3, 7),
+            (17, 33),
+            (40, 75),
+            (13, 32),
+            (7, 48),
+        ] {
             let src: Vec<f64> = (0..h * w)
                 .map(|i| ((i * 37) % 101) as f64 / 100.0)
                 .collect();
