@@ -13,7 +13,8 @@
 //!   `htaps`).
 //!
 //! The AVX2 + FMA kernel performs exactly these operations per value and the scalar twin uses
-//! `f32::mul_add`, so the two are bit-identical (tested).
+//! the correctly rounded [`fma_f32`] (same result as a hardware FMA, inline, no libm call), so
+//! the two are bit-identical (tested).
 //!
 //! Why this shape (issue 3): the filter is bound by the floating-point unit and the loads; with
 //! FMA each tap is one instruction. The vertical pass works on six output rows at a time over
@@ -24,10 +25,12 @@
 //! Folding the symmetric pairs (`fma(g, x₋ + x₊, acc)`) was measured slower on this machine:
 //! it saves FMAs but not loads, and the horizontal pass is load-bound.
 //!
-//! Scalar fallback caveat: on a CPU without FMA, `mul_add` is a correctly rounded software
-//! routine, so the scalar path is slow there (it is still the same arithmetic).
+//! Scalar fallback: [`fma_f32`] is plain f64 arithmetic, so the scalar path costs a few times
+//! the AVX2 one per tap but stays bit-identical on every CPU (fast-mode output does not depend
+//! on the instruction set).
 
 use crate::kernels::cpu::{isa, Isa};
+use crate::kernels::fma::fma_f32;
 use crate::kernels::scratch::Buf;
 
 /// Output rows filtered together by the vertical pass.
@@ -200,10 +203,10 @@ fn htaps(t: &[f32], i: usize, c: usize, g: &[f32]) -> f32 {
     let r = g.len() / 2;
     let (mut lo, mut hi) = (0f32, 0f32);
     for l in (1..=r).rev() {
-        lo = g[r + l].mul_add(t[i - l * c], lo);
-        hi = g[r + l].mul_add(t[i + l * c], hi);
+        lo = fma_f32(g[r + l], t[i - l * c], lo);
+        hi = fma_f32(g[r + l], t[i + l * c], hi);
     }
-    g[r].mul_add(t[i], lo + hi)
+    fma_f32(g[r], t[i], lo + hi)
 }
 
 /// Scalar twin of [`gaussian_nearest`].
@@ -228,7 +231,7 @@ pub fn gaussian_nearest_scalar(
         for e in 0..n {
             let mut acc = 0f32;
             for (&o, &gj) in rows.iter().zip(g) {
-                acc = gj.mul_add(p.ring[o + e], acc);
+                acc = fma_f32(gj, p.ring[o + e], acc);
             }
             p.t[r * c + e] = acc;
         }

@@ -10,6 +10,7 @@ pub mod cubic;
 pub mod fastblur;
 pub mod fastgauss;
 pub mod filter2d;
+pub mod fma;
 pub mod frost;
 pub mod gaussian;
 pub mod hsv;

@@ -18,6 +18,7 @@
 //! convolution-based) computes, so it is not used.
 
 use crate::kernels::cpu::{isa, Isa};
+use crate::kernels::fma::fma_f32;
 use crate::kernels::gaussian::Sample;
 use crate::kernels::scratch::Buf;
 
@@ -399,12 +400,12 @@ fn zoom_setup(src: &[u8], h: usize, w: usize, factors: &[f64]) -> (Buf<f32>, Zoo
 #[inline(always)]
 fn blend_rows_from(p0: &[f32], p1: &[f32], a1: f32, v: &mut [f32], from: usize) {
     for k in from..v.len() {
-        v[k] = a1.mul_add(p1[k] - p0[k], p0[k]);
+        v[k] = fma_f32(a1, p1[k] - p0[k], p0[k]);
     }
 }
 
-/// Scalar twin of [`zoom_blur_rgb8`] (same f32 operations in the same order, `mul_add` where
-/// the AVX2 twin fuses).
+/// Scalar twin of [`zoom_blur_rgb8`] (same f32 operations in the same order, the correctly
+/// rounded [`fma_f32`] where the AVX2 twin fuses).
 pub fn zoom_blur_rgb8_scalar(src: &[u8], dst: &mut [u8], h: usize, w: usize, factors: &[f64]) {
     let (x, t, self_weight, inv) = zoom_setup(src, h, w, factors);
     let row_len = 3 * w;
@@ -436,7 +437,7 @@ pub fn zoom_blur_rgb8_scalar(src: &[u8], dst: &mut [u8], h: usize, w: usize, fac
                 {
                     if en.valid & (1 << l) != 0 {
                         let (s0, s1) = (v[p as usize], v[p as usize + 3]);
-                        *a += w1.mul_add(s1 - s0, s0);
+                        *a += fma_f32(w1, s1 - s0, s0);
                     }
                 }
             }
