@@ -21,7 +21,7 @@
 //! whole-row vector loops (16 values × 6 rows = 12 independent FMA chains), so each source row
 //! is loaded once per six outputs; source rows are converted to f32 once, into a ring of
 //! `2r + 6` rows. The horizontal pass reads the vertically filtered row (padded with `r`
-//! replicated pixels each side, in L1) at stride `c`, 32 outputs (8 chains) per step.
+//! replicated pixels each side, in L1) at stride `c`, 48 outputs (12 chains) per step.
 //! Folding the symmetric pairs (`fma(g, x₋ + x₊, acc)`) was measured slower on this machine:
 //! it saves FMAs but not loads, and the horizontal pass is load-bound.
 //!
@@ -37,8 +37,11 @@ use crate::kernels::scratch::Buf;
 const R: usize = 6;
 /// Values per vertical step (two AVX2 registers).
 const VW: usize = 16;
-/// Values per horizontal step (four AVX2 registers, two chains each).
-const HW: usize = 32;
+/// Values per horizontal step (six AVX2 registers, two chains each). f32 rows written in place
+/// whose length is a multiple of [`HW_SMALL`] but not of this use the smaller step.
+const HW: usize = 48;
+/// Smaller horizontal step (four registers) for in-place f32 rows.
+const HW_SMALL: usize = 32;
 
 /// Source of the filter: interleaved 8-bit or f32 samples.
 #[derive(Clone, Copy)]
@@ -271,7 +274,7 @@ pub unsafe fn gaussian_nearest_avx2(
         Src::F32(s) if n % VW == 0 => Some(s.as_ptr()),
         _ => None,
     };
-    let direct_dst = matches!(dst, Dst::F32(_)) && n % HW == 0;
+    let direct_dst = matches!(dst, Dst::F32(_)) && n % HW_SMALL == 0;
     let mut y0 = 0;
     while y0 < h {
         let nr = R.min(h - y0);
@@ -302,14 +305,19 @@ pub unsafe fn gaussian_nearest_avx2(
             let t = p.t.as_ptr().add(q * p.tstride);
             match &mut dst {
                 Dst::U8(d) => {
-                    horizontal(t, c, g, p.out.as_mut_ptr(), n);
+                    horizontal::<{ HW / 8 }>(t, c, g, p.out.as_mut_ptr(), n);
                     quantise_row(p.out.as_ptr(), &mut d[(y0 + q) * n..(y0 + q + 1) * n]);
                 }
                 Dst::F32(d) if direct_dst => {
-                    horizontal(t, c, g, d[(y0 + q) * n..(y0 + q + 1) * n].as_mut_ptr(), n)
+                    let o = d[(y0 + q) * n..(y0 + q + 1) * n].as_mut_ptr();
+                    if n % HW == 0 {
+                        horizontal::<{ HW / 8 }>(t, c, g, o, n)
+                    } else {
+                        horizontal::<{ HW_SMALL / 8 }>(t, c, g, o, n)
+                    }
                 }
                 Dst::F32(_) => {
-                    horizontal(t, c, g, p.out.as_mut_ptr(), n);
+                    horizontal::<{ HW / 8 }>(t, c, g, p.out.as_mut_ptr(), n);
                     p.emit(&mut dst, y0 + q);
                 }
             }
@@ -395,30 +403,36 @@ pub unsafe fn gaussian_nearest_avx2(
         }
     }
 
-    /// Horizontal pass (as [`htaps`]), `HW` values per step: 4 registers × 2 chains.
+    /// Horizontal pass (as [`htaps`]), `8·NV` values per step: `NV` registers × 2 chains.
     #[inline(always)]
-    unsafe fn horizontal(t: *const f32, c: usize, g: &[f32], out: *mut f32, n: usize) {
+    unsafe fn horizontal<const NV: usize>(
+        t: *const f32,
+        c: usize,
+        g: &[f32],
+        out: *mut f32,
+        n: usize,
+    ) {
         let r = g.len() / 2;
         let g0 = _mm256_set1_ps(g[r]);
         let mut e = 0;
         while e < n {
             let centre = t.add(e + r * c);
-            let mut lo = [_mm256_setzero_ps(); HW / 8];
-            let mut hi = [_mm256_setzero_ps(); HW / 8];
+            let mut lo = [_mm256_setzero_ps(); NV];
+            let mut hi = [_mm256_setzero_ps(); NV];
             for l in (1..=r).rev() {
                 let wv = _mm256_set1_ps(*g.get_unchecked(r + l));
                 let (pl, ph) = (centre.sub(l * c), centre.add(l * c));
-                for k in 0..HW / 8 {
+                for k in 0..NV {
                     lo[k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(pl.add(8 * k)), lo[k]);
                     hi[k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(ph.add(8 * k)), hi[k]);
                 }
             }
-            for k in 0..HW / 8 {
+            for k in 0..NV {
                 let x0 = _mm256_loadu_ps(centre.add(8 * k));
                 let v = _mm256_fmadd_ps(g0, x0, _mm256_add_ps(lo[k], hi[k]));
                 _mm256_storeu_ps(out.add(e + 8 * k), v);
             }
-            e += HW;
+            e += 8 * NV;
         }
     }
 }
