@@ -1,6 +1,6 @@
 //! Fast-mode blur kernels (not bit-exact with the reference; same statistics): the disk blur of
-//! defocus_blur and the separable Gaussian of gaussian_blur, on RGB8 images, in integer and f32
-//! arithmetic.
+//! defocus_blur on RGB8 images, in integer and f32 arithmetic, and elastic_transform's f32
+//! helpers. (gaussian_blur's separable Gaussian is [`crate::kernels::fastgauss`].)
 //!
 //! * [`disk_blur_rgb8`]: the anti-aliased disk `K = G ⊛ D` of spec P2 is applied as `D` then
 //!   `G`. `D ⊛ x` is exact integer arithmetic: per kernel row `dy` the binary disk covers
@@ -12,14 +12,10 @@
 //!   Deviation from the exact `K` correlation: `K` is `G ⊛ D` clipped to the kernel grid with
 //!   reflect-101 borders of the *kernel*, which `G ⊛ D` is not, and the image border is
 //!   reflected twice; the effect is a few tenths of a grey level.
-//! * [`gaussian_blur_rgb8`]: `gaussian_filter(x, σ, mode='nearest', truncate=4)` per channel in
-//!   f32 on the 0–255 scale, symmetric taps folded, vertical pass over a ring of f32 rows, then
-//!   horizontal pass over a replicate-padded row.
-//!
 //! * [`smooth_plane_f32`] and [`remap_reflect_f32`]: elastic_transform's field smoothing
 //!   (SciPy `mode='reflect'`) and bilinear sampling in f32.
 //!
-//! The two blur outputs are `trunc(clip(v, 0, 255))`. The loops are plain scalar Rust compiled twice
+//! The blur output is `trunc(clip(v, 0, 255))`. The loops are plain scalar Rust compiled twice
 //! (portable twin and an AVX2 build that the compiler vectorises, 8 lanes); no fused
 //! multiply-add is used, so the two builds are bit-identical (tested).
 
@@ -288,77 +284,6 @@ fn horizontal_q(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32]) {
         }
         out[e0..e0 + len].copy_from_slice(&q[..len]);
         e0 += len;
-    }
-}
-
-/// Fast gaussian_blur of an interleaved RGB8 image: per-channel separable Gaussian with taps
-/// `g` (odd length, f32, summing to 1), border 'nearest' (replicate), on the 0–255 scale.
-pub fn gaussian_blur_rgb8(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { gaussian_blur_rgb8_avx2(src, dst, h, w, g) };
-        return;
-    }
-    gaussian_blur_rgb8_scalar(src, dst, h, w, g)
-}
-
-/// Scalar twin of [`gaussian_blur_rgb8`].
-pub fn gaussian_blur_rgb8_scalar(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
-    gauss_impl(src, dst, h, w, g)
-}
-
-/// AVX2 build of [`gaussian_blur_rgb8_scalar`].
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn gaussian_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
-    gauss_impl(src, dst, h, w, g)
-}
-
-#[inline(always)]
-fn gauss_impl(src: &[u8], dst: &mut [u8], h: usize, w: usize, g: &[f32]) {
-    const C: usize = 3;
-    assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
-    let row_len = w * C;
-    let m = g.len() / 2;
-    // Ring of f32 source rows y−m ..= y+m (rows clamped to the image), each padded with
-    // BLOCK spare elements.
-    let nring = (2 * m + 1).min(h);
-    let rstride = row_len + BLOCK;
-    let mut ring = Buf::<f32>::zeroed(nring * rstride);
-    let mut have = 0usize;
-    let tstride = (w + 2 * m) * C + 2 * BLOCK;
-    let mut t = Buf::<f32>::zeroed(tstride);
-    let mut pairs: Vec<(usize, usize, f32)> = Vec::with_capacity(m);
-    for y in 0..h {
-        let need = (y + m).min(h - 1);
-        while have <= need {
-            let k = have % nring;
-            for (o, &v) in ring[k * rstride..k * rstride + row_len]
-                .iter_mut()
-                .zip(&src[have * row_len..(have + 1) * row_len])
-            {
-                *o = v as f32;
-            }
-            have += 1;
-        }
-        let base =
-            |j: isize| ((y as isize + j).clamp(0, h as isize - 1) as usize % nring) * rstride;
-        pairs.clear();
-        pairs.extend((1..=m).map(|j| (base(-(j as isize)), base(j as isize), g[m - j])));
-        vertical(&ring, base(0), g[m], &pairs, &mut t[m * C..], row_len);
-        // Replicate the edge pixels into the padding.
-        for p in 0..m {
-            for ch in 0..C {
-                t[p * C + ch] = t[m * C + ch];
-                t[(w + m + p) * C + ch] = t[(w + m - 1) * C + ch];
-            }
-        }
-        let out = &mut dst[y * row_len..(y + 1) * row_len];
-        horizontal_q(&t, out, m, C, g);
     }
 }
 
@@ -635,38 +560,6 @@ mod tests {
             }
             let mut b = vec![0u8; src.len()];
             disk_blur_rgb8(&src, &mut b, h, w, r, &g, scale);
-            assert_eq!(a, b);
-        }
-    }
-
-    #[test]
-    fn gaussian_blur_equals_definition_and_simd_equals_scalar() {
-        let g = [0.05f32, 0.1, 0.2, 0.3, 0.2, 0.1, 0.05];
-        for &(h, w) in &[(13usize, 11usize), (1, 1), (2, 40), (9, 1)] {
-            let src = image(h, w);
-            let mut a = vec![0u8; src.len()];
-            gaussian_blur_rgb8_scalar(&src, &mut a, h, w, &g);
-            let m = 3isize;
-            for y in 0..h {
-                for x in 0..w {
-                    for ch in 0..3 {
-                        let mut s = 0f64;
-                        for j in -m..=m {
-                            for i in -m..=m {
-                                let sy = (y as isize + j).clamp(0, h as isize - 1) as usize;
-                                let sx = (x as isize + i).clamp(0, w as isize - 1) as usize;
-                                s += src[(sy * w + sx) * 3 + ch] as f64
-                                    * g[(j + m) as usize] as f64
-                                    * g[(i + m) as usize] as f64;
-                            }
-                        }
-                        let got = a[(y * w + x) * 3 + ch] as f64;
-                        assert!((got - s.clamp(0.0, 255.0).trunc()).abs() <= 1.0);
-                    }
-                }
-            }
-            let mut b = vec![0u8; src.len()];
-            gaussian_blur_rgb8(&src, &mut b, h, w, &g);
             assert_eq!(a, b);
         }
     }

@@ -23,8 +23,10 @@
 //! SIMD: the inner loops run along whole rows with the same operations in the same order for
 //! every element, so the AVX2 variant is the very same code compiled with AVX2 enabled
 //! (auto-vectorised, no FMA contraction in Rust) and is bit-identical to the scalar twin.
+//! The fast-mode f32 filter [`gaussian_nearest_f32`] is [`crate::kernels::fastgauss`].
 
 use crate::kernels::cpu::{isa, Isa};
+use crate::kernels::fastgauss::{self, Dst, Src};
 use crate::kernels::scratch::{Buf, Pooled};
 
 /// Boundary handling of the filter (SciPy `mode`).
@@ -623,11 +625,9 @@ fn streamed_impl(
 /// memory traffic and doubling the SIMD width of the f64 [`gaussian_filter`]. Not for numpy
 /// mode (the reference filters in f64).
 ///
-/// Rows (axis 0) then columns, fused per output row: each output row is filtered vertically
-/// into a padded line, whose edges are replicated, then horizontally into `dst`. Each value is
-/// `w₀·x₀ + Σ_{l=1..r} w_l·(x₋l + x₊l)`, in that order. The AVX2 variant performs the same
-/// f32 operations per value (no FMA), hence is bit-identical to
-/// [`gaussian_nearest_f32_scalar`].
+/// This is the single-plane case of the shared fast Gaussian
+/// [`crate::kernels::fastgauss::gaussian_nearest`] (also used by gaussian_blur), which
+/// dispatches to its AVX2 + FMA kernel or its bit-identical scalar twin.
 ///
 /// # Panics
 /// If `src` or `dst` hold fewer than `h·w` values.
@@ -639,164 +639,11 @@ pub fn gaussian_nearest_f32(
     sigma: f64,
     truncate: f64,
 ) {
-    let k = half_kernel_f32(sigma, truncate);
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { nearest_f32_avx2(src, dst, h, w, &k) };
-        return;
-    }
-    nearest_f32_impl(src, dst, h, w, &k, sym_taps_scalar)
-}
-
-/// Scalar twin of [`gaussian_nearest_f32`].
-pub fn gaussian_nearest_f32_scalar(
-    src: &[f32],
-    dst: &mut [f32],
-    h: usize,
-    w: usize,
-    sigma: f64,
-    truncate: f64,
-) {
-    nearest_f32_impl(
-        src,
-        dst,
-        h,
-        w,
-        &half_kernel_f32(sigma, truncate),
-        sym_taps_scalar,
-    )
-}
-
-/// Weights `w₀, w₁, …, w_r` of [`kernel1d`] as f32.
-fn half_kernel_f32(sigma: f64, truncate: f64) -> Vec<f32> {
-    let k = kernel1d(sigma, truncate);
-    k[k.len() / 2..].iter().map(|&v| v as f32).collect()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn nearest_f32_avx2(src: &[f32], dst: &mut [f32], h: usize, w: usize, k: &[f32]) {
-    nearest_f32_impl(src, dst, h, w, k, |b, c, p, k, o| {
-        // SAFETY: AVX2 support was checked by the caller.
-        unsafe { sym_taps_avx2(b, c, p, k, o) }
-    })
-}
-
-/// Both passes of the f32 filter, with `taps` the symmetric-tap kernel ([`sym_taps_scalar`]
-/// or its AVX2 twin).
-#[inline(always)]
-fn nearest_f32_impl(
-    src: &[f32],
-    dst: &mut [f32],
-    h: usize,
-    w: usize,
-    k: &[f32],
-    taps: impl Fn(&[f32], usize, &[(usize, usize)], &[f32], &mut [f32]),
-) {
-    let n = h * w;
-    assert!(src.len() >= n && dst.len() >= n);
-    if n == 0 {
-        return;
-    }
-    let r = k.len() - 1;
-    let mut line = Buf::<f32>::take(w + 2 * r);
-    let hpairs: Vec<(usize, usize)> = (1..=r).map(|l| (r - l, r + l)).collect();
-    let mut vpairs: Vec<(usize, usize)> = Vec::with_capacity(r);
-    let row = |i: isize| i.clamp(0, h as isize - 1) as usize * w;
-    for i in 0..h {
-        let ii = i as isize;
-        // vertical pass into line[r..r + w], then replicate its ends
-        vpairs.clear();
-        vpairs.extend((1..=r as isize).map(|l| (row(ii - l), row(ii + l))));
-        taps(src, i * w, &vpairs, k, &mut line[r..r + w]);
-        let (first, last) = (line[r], line[r + w - 1]);
-        line[..r].fill(first);
-        line[r + w..].fill(last);
-        // horizontal pass
-        taps(&line, r, &hpairs, k, &mut dst[i * w..(i + 1) * w]);
-    }
-}
-
-/// `out[x] = k₀·b[c+x] + Σ_{l=1..r} k_l·(b[p_l+x] + b[q_l+x])` with `(p_l, q_l) = pairs[l−1]`,
-/// in that order (the scalar twin of [`sym_taps_avx2`]).
-fn sym_taps_scalar(b: &[f32], c: usize, pairs: &[(usize, usize)], k: &[f32], out: &mut [f32]) {
-    sym_taps_from(b, c, pairs, k, out, 0)
-}
-
-/// [`sym_taps_scalar`] for `out[from..]` only.
-#[inline(always)]
-fn sym_taps_from(
-    b: &[f32],
-    c: usize,
-    pairs: &[(usize, usize)],
-    k: &[f32],
-    out: &mut [f32],
-    from: usize,
-) {
-    let n = out.len();
-    for x in from..n {
-        let mut acc = k[0] * b[c + x];
-        for (&(p, q), &kl) in pairs.iter().zip(&k[1..]) {
-            acc += kl * (b[p + x] + b[q + x]);
-        }
-        out[x] = acc;
-    }
-}
-
-/// AVX2 twin of [`sym_taps_scalar`]: 32 outputs per step in four independent accumulators
-/// (each tap is one multiply and two adds, no FMA), then 8-wide steps, then the scalar tail.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn sym_taps_avx2(b: &[f32], c: usize, pairs: &[(usize, usize)], k: &[f32], out: &mut [f32]) {
-    use std::arch::x86_64::*;
-    let n = out.len();
-    assert!(k.len() == pairs.len() + 1 && c + n <= b.len());
-    assert!(pairs
+    let g: Vec<f32> = kernel1d(sigma, truncate)
         .iter()
-        .all(|&(p, q)| p + n <= b.len() && q + n <= b.len()));
-    let bp = b.as_ptr();
-    let op = out.as_mut_ptr();
-    let k0 = _mm256_set1_ps(k[0]);
-    let mut x = 0;
-    // SAFETY (all loads and stores): x + 32 ≤ n (or x + 8 ≤ n) and every offset + n ≤ b.len()
-    // (asserted above), out.len() = n.
-    while x + 32 <= n {
-        let mut a = [_mm256_setzero_ps(); 4];
-        for (j, aj) in a.iter_mut().enumerate() {
-            *aj = _mm256_mul_ps(k0, _mm256_loadu_ps(bp.add(c + x + 8 * j)));
-        }
-        for (&(p, q), &kl) in pairs.iter().zip(&k[1..]) {
-            let kv = _mm256_set1_ps(kl);
-            for (j, aj) in a.iter_mut().enumerate() {
-                let s = _mm256_add_ps(
-                    _mm256_loadu_ps(bp.add(p + x + 8 * j)),
-                    _mm256_loadu_ps(bp.add(q + x + 8 * j)),
-                );
-                *aj = _mm256_add_ps(*aj, _mm256_mul_ps(kv, s));
-            }
-        }
-        for (j, aj) in a.iter().enumerate() {
-            _mm256_storeu_ps(op.add(x + 8 * j), *aj);
-        }
-        x += 32;
-    }
-    while x + 8 <= n {
-        let mut a = _mm256_mul_ps(k0, _mm256_loadu_ps(bp.add(c + x)));
-        for (&(p, q), &kl) in pairs.iter().zip(&k[1..]) {
-            let s = _mm256_add_ps(
-                _mm256_loadu_ps(bp.add(p + x)),
-                _mm256_loadu_ps(bp.add(q + x)),
-            );
-            a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_set1_ps(kl), s));
-        }
-        _mm256_storeu_ps(op.add(x), a);
-        x += 8;
-    }
-    sym_taps_from(b, c, pairs, k, out, x)
+        .map(|&v| v as f32)
+        .collect();
+    fastgauss::gaussian_nearest(Src::F32(src), Dst::F32(dst), h, w, 1, &g)
 }
 
 #[cfg(test)]
@@ -905,26 +752,6 @@ mod tests {
                     filter_cols_scalar(&src32, &mut a32, h, w, c, &k, mode);
                     filter_cols(&src32, &mut b32, h, w, c, &k, mode);
                     assert_eq!(a32, b32);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn fast_f32_simd_equals_scalar_and_tracks_f64() {
-        for &(h, w) in &[(1, 1), (1, 9), (9, 1), (3, 7), (17, 33), (40, 75)] {
-            let src: Vec<f64> = ramp(h * w);
-            let src32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
-            for sigma in [1.0, 1.5, 2.0, 4.0] {
-                let mut a = vec![0f32; h * w];
-                let mut b = vec![0f32; h * w];
-                gaussian_nearest_f32_scalar(&src32, &mut a, h, w, sigma, 4.0);
-                gaussian_nearest_f32(&src32, &mut b, h, w, sigma, 4.0);
-                assert_eq!(a, b, "{h}x{w} sigma {sigma}");
-                let mut exact = src.clone();
-                gaussian_filter(&mut exact, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
-                for (x, y) in a.iter().zip(&exact) {
-                    assert!((*x as f64 - y).abs() < 1e-5, "{x} vs {y}");
                 }
             }
         }

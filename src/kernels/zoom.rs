@@ -18,6 +18,7 @@
 //! convolution-based) computes, so it is not used.
 
 use crate::kernels::cpu::{isa, Isa};
+use crate::kernels::fma::fma_f32;
 use crate::kernels::gaussian::Sample;
 use crate::kernels::scratch::Buf;
 
@@ -26,6 +27,10 @@ use crate::kernels::scratch::Buf;
 pub struct AxisPlan {
     /// Full output length `round(ch·z)` (before any trimming).
     pub n_out: usize,
+    /// First source index of the centre crop.
+    pub start: usize,
+    /// Crop length `ch = ceil(n/z)` (clamped to `1..=n`).
+    pub len: usize,
     /// Per output index: (lower source index, upper source index, w0, w1), indices already
     /// offset by the crop start; `None` = outside (SciPy cval 0).
     pub taps: Vec<Option<(usize, usize, f64, f64)>>,
@@ -58,7 +63,12 @@ impl AxisPlan {
                 Some((top + s, top + (s + 1).min(ch - 1), w0, w1))
             })
             .collect();
-        AxisPlan { n_out, taps }
+        AxisPlan {
+            n_out,
+            start: top,
+            len: ch,
+            taps,
+        }
     }
 }
 
@@ -222,6 +232,336 @@ fn accumulate_impl(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut 
     }
 }
 
+/// Elements per block of the fast zoom_blur: one AVX2 register of f32.
+const ZB: usize = 8;
+
+/// Zero elements after each vertically blended crop row of [`zoom_blur_rgb8`], so that every
+/// 8-wide window at `base` and `base + 3` stays inside the row buffer.
+const VPAD: usize = 16;
+
+/// Sampling tables of [`zoom_blur_rgb8`] for one image size and factor list.
+///
+/// Output element `e = 3j + ch` of the zoom by factor `z` (spec P5, SciPy order 1) blends the
+/// crop samples `V[3·s(j) + ch]` and `V[3·s(j) + 3 + ch]` (`V` = the two source rows already
+/// blended vertically, `s(j)` = lower crop column of output column `j`). Because `z ≥ 1`, `s`
+/// is non-decreasing with steps of at most 1, so the 8 lower sample indices of one 8-element
+/// block span at most 8 consecutive values (`idx(e') − idx(e) ≤ e' − e` for `e' > e`, and at
+/// most 2 the other way): each block is one unaligned load at `base` (and one at `base + 3`)
+/// and one in-register permutation, with no gather.
+struct ZoomTables {
+    /// Number of (non-identity) factors.
+    nf: usize,
+    /// Blocks per output row (`ceil(3w/8)`).
+    nb: usize,
+    /// `[factor][output row]`: absolute source rows `(r0, r1)` and weight `a1` of `r1`;
+    /// `None` when SciPy maps the row to `cval = 0`.
+    rows: Vec<Vec<Option<(usize, usize, f32)>>>,
+    /// `[factor]`: first crop column.
+    left: Vec<usize>,
+    /// `[factor]`: crop row length `3·cw` in elements.
+    vlen: Vec<usize>,
+    /// `[block·nf + factor]`: the block's sampling entry.
+    ent: Vec<ZoomEntry>,
+}
+
+/// Sampling of one 8-element output block by one zoom factor.
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct ZoomEntry {
+    /// Lane of the window for each output element.
+    perm: [i32; ZB],
+    /// Horizontal weight of the upper sample.
+    w1: [f32; ZB],
+    /// Crop index of lane 0 of the window.
+    base: u32,
+    /// Bit `k` set when element `k` samples the crop (clear: SciPy cval 0, the element adds
+    /// nothing). Elements past the row end are "valid" don't-cares.
+    valid: u32,
+}
+
+impl ZoomTables {
+    fn new(h: usize, w: usize, factors: &[f64]) -> ZoomTables {
+        let nf = factors.len();
+        let nb = (3 * w).div_ceil(ZB);
+        let mut t = ZoomTables {
+            nf,
+            nb,
+            rows: Vec::with_capacity(nf),
+            left: Vec::with_capacity(nf),
+            vlen: Vec::with_capacity(nf),
+            ent: vec![
+                ZoomEntry {
+                    perm: [0; ZB],
+                    w1: [0.0; ZB],
+                    base: 0,
+                    valid: 0xff,
+                };
+                nb * nf
+            ],
+        };
+        for (f, &z) in factors.iter().enumerate() {
+            let rp = AxisPlan::new(h, z, h);
+            t.rows.push(
+                rp.taps
+                    .iter()
+                    .map(|tap| tap.map(|(r0, r1, _, w1)| (r0, r1, w1 as f32)))
+                    .collect(),
+            );
+            let cp = AxisPlan::new(w, z, w);
+            t.left.push(cp.start);
+            t.vlen.push(3 * cp.len);
+            for b in 0..nb {
+                let k = b * nf + f;
+                // (crop index, weight) per lane; None = cval.
+                let lanes: [Option<(usize, f32)>; ZB] = std::array::from_fn(|l| {
+                    let e = b * ZB + l;
+                    if e >= 3 * w {
+                        return None;
+                    }
+                    cp.taps[e / 3].map(|(c0, _, _, w1)| (3 * (c0 - cp.start) + e % 3, w1 as f32))
+                });
+                let lo = lanes.iter().flatten().map(|&(i, _)| i).min().unwrap_or(0);
+                for (l, lane) in lanes.iter().enumerate() {
+                    match *lane {
+                        Some((i, wt)) => {
+                            debug_assert!(i - lo < ZB);
+                            t.ent[k].perm[l] = (i - lo) as i32;
+                            t.ent[k].w1[l] = wt;
+                        }
+                        None if b * ZB + l < 3 * w => t.ent[k].valid &= !(1 << l),
+                        None => {}
+                    }
+                }
+                t.ent[k].base = lo as u32;
+            }
+        }
+        t
+    }
+
+    /// Longest crop row plus padding: the stride of the blended-row buffer.
+    fn vstride(&self) -> usize {
+        self.vlen.iter().max().copied().unwrap_or(0) + VPAD
+    }
+}
+
+/// `trunc(clip(v, 0, 255))` (no NaN can occur here).
+#[inline(always)]
+fn q255(v: f32) -> u8 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    let v = if v < 255.0 { v } else { 255.0 };
+    v as u8
+}
+
+/// Fast-mode zoom_blur (spec §4.7) of an interleaved RGB8 `h × w` image:
+/// `trunc(clip((x·(1 + n₁) + Σ_z clipped_zoom(x, z)) / (1 + |factors|)))` on the 0–255 scale,
+/// in f32, where `n₁` counts the factors equal to 1 (exact identities) and the sum runs over
+/// the others.
+///
+/// Why: numpy mode rebuilds each zoom in f64 exactly as SciPy does (~2 ms per 224² image);
+/// the fast RNG mode only has to match the statistics. Here each zoom is the same
+/// corner-aligned bilinear sampling with f32 weights, in difference form
+/// `p0 + w·(p1 − p0)` per axis (a flat region stays exactly flat, so truncation is not biased
+/// downwards), fused with the accumulation: per output row the two source rows of every factor
+/// are blended vertically into a crop-wide row, then each 8-element output block gathers its
+/// horizontal samples with one permutation per factor (see `ZoomTables`), all factors summed
+/// in registers. The result differs from numpy mode by f32 rounding only (at most one grey
+/// level, where a value sits at an integer boundary).
+///
+/// # Panics
+/// If `src` or `dst` hold fewer than `3·h·w` bytes.
+pub fn zoom_blur_rgb8(src: &[u8], dst: &mut [u8], h: usize, w: usize, factors: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 and FMA support was checked at run time (Isa::Avx2 implies both).
+        unsafe { zoom_blur_rgb8_avx2(src, dst, h, w, factors) };
+        return;
+    }
+    zoom_blur_rgb8_scalar(src, dst, h, w, factors)
+}
+
+/// Shared set-up of [`zoom_blur_rgb8`]: the f32 image (0–255, with `2·ZB` spare elements), the
+/// tables of the non-identity factors, the weight of the image itself and `1/count`.
+fn zoom_setup(src: &[u8], h: usize, w: usize, factors: &[f64]) -> (Buf<f32>, ZoomTables, f32, f32) {
+    let n = 3 * h * w;
+    assert!(src.len() >= n);
+    let mut x = Buf::<f32>::take(n + 2 * ZB);
+    for (o, &v) in x.iter_mut().zip(&src[..n]) {
+        *o = v as f32;
+    }
+    x[n..].fill(0.0);
+    let zooms: Vec<f64> = factors.iter().copied().filter(|&z| z != 1.0).collect();
+    let self_weight = (1 + factors.len() - zooms.len()) as f32;
+    let inv = 1.0 / (factors.len() + 1) as f32;
+    (x, ZoomTables::new(h, w, &zooms), self_weight, inv)
+}
+
+/// Blend the crop of source rows `r0`, `r1` vertically: `v[k] = p0 + a1·(p1 − p0)` for
+/// `k < n`, scalar (`from` lets the AVX2 twin finish its tail with the same operations).
+#[inline(always)]
+fn blend_rows_from(p0: &[f32], p1: &[f32], a1: f32, v: &mut [f32], from: usize) {
+    for k in from..v.len() {
+        v[k] = fma_f32(a1, p1[k] - p0[k], p0[k]);
+    }
+}
+
+/// Scalar twin of [`zoom_blur_rgb8`] (same f32 operations in the same order, the correctly
+/// rounded [`fma_f32`] where the AVX2 twin fuses).
+pub fn zoom_blur_rgb8_scalar(src: &[u8], dst: &mut [u8], h: usize, w: usize, factors: &[f64]) {
+    let (x, t, self_weight, inv) = zoom_setup(src, h, w, factors);
+    let row_len = 3 * w;
+    assert!(dst.len() >= h * row_len);
+    let vstride = t.vstride();
+    let mut vrows = Buf::<f32>::take(t.nf * vstride);
+    let mut active: Vec<usize> = Vec::with_capacity(t.nf);
+    for i in 0..h {
+        active.clear();
+        for f in 0..t.nf {
+            if let Some((r0, r1, a1)) = t.rows[f][i] {
+                let (c, n) = (3 * t.left[f], t.vlen[f]);
+                let v = &mut vrows[f * vstride..(f + 1) * vstride];
+                let (p0, p1) = (&x[r0 * row_len + c..], &x[r1 * row_len + c..]);
+                blend_rows_from(&p0[..n], &p1[..n], a1, &mut v[..n], 0);
+                v[n..].fill(0.0);
+                active.push(f);
+            }
+        }
+        for b in 0..t.nb {
+            let e0 = b * ZB;
+            let mut acc: [f32; ZB] = std::array::from_fn(|l| x[i * row_len + e0 + l] * self_weight);
+            for &f in &active {
+                let k = b * t.nf + f;
+                let en = &t.ent[k];
+                let v = &vrows[f * vstride + en.base as usize..];
+                for (l, (a, (&p, &w1))) in
+                    acc.iter_mut().zip(en.perm.iter().zip(&en.w1)).enumerate()
+                {
+                    if en.valid & (1 << l) != 0 {
+                        let (s0, s1) = (v[p as usize], v[p as usize + 3]);
+                        *a += fma_f32(w1, s1 - s0, s0);
+                    }
+                }
+            }
+            let n = ZB.min(row_len - e0);
+            for (o, &a) in dst[i * row_len + e0..][..n].iter_mut().zip(&acc) {
+                *o = q255(a * inv);
+            }
+        }
+    }
+}
+
+/// AVX2 + FMA twin of [`zoom_blur_rgb8_scalar`].
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn zoom_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize, factors: &[f64]) {
+    use std::arch::x86_64::*;
+    let (x, t, self_weight, inv) = zoom_setup(src, h, w, factors);
+    let row_len = 3 * w;
+    assert!(dst.len() >= h * row_len);
+    let vstride = t.vstride();
+    let mut vrows = Buf::<f32>::take(t.nf * vstride);
+    let mut active: Vec<(usize, *const f32)> = Vec::with_capacity(t.nf);
+    let sw = _mm256_set1_ps(self_weight);
+    let invv = _mm256_set1_ps(inv);
+    for i in 0..h {
+        active.clear();
+        for f in 0..t.nf {
+            if let Some((r0, r1, a1)) = t.rows[f][i] {
+                let (c, n) = (3 * t.left[f], t.vlen[f]);
+                let v = &mut vrows[f * vstride..(f + 1) * vstride];
+                let (p0, p1) = (&x[r0 * row_len + c..][..n], &x[r1 * row_len + c..][..n]);
+                let av = _mm256_set1_ps(a1);
+                let mut k = 0;
+                // SAFETY: k + 8 ≤ n = p0.len() = p1.len() ≤ v.len().
+                while k + ZB <= n {
+                    let a = _mm256_loadu_ps(p0.as_ptr().add(k));
+                    let d = _mm256_sub_ps(_mm256_loadu_ps(p1.as_ptr().add(k)), a);
+                    _mm256_storeu_ps(v.as_mut_ptr().add(k), _mm256_fmadd_ps(av, d, a));
+                    k += ZB;
+                }
+                blend_rows_from(p0, p1, a1, &mut v[..n], k);
+                v[n..].fill(0.0);
+                active.push((f, v.as_ptr()));
+            }
+        }
+        let xrow = x[i * row_len..i * row_len + t.nb * ZB].as_ptr();
+        let drow = &mut dst[i * row_len..(i + 1) * row_len];
+        let ent = t.ent.as_ptr();
+        let nf = t.nf;
+        // Two blocks per step: two independent accumulation chains.
+        let mut b = 0;
+        while b < t.nb {
+            let pair = b + 1 < t.nb;
+            let e0 = b * ZB;
+            // SAFETY: x holds 2·ZB spare elements and nb·8 < row_len + 8, so both loads stay in x.
+            let mut acc0 = _mm256_mul_ps(_mm256_loadu_ps(xrow.add(e0)), sw);
+            let mut acc1 = _mm256_mul_ps(_mm256_loadu_ps(xrow.add(e0 + ZB)), sw);
+            let (en0, en1) = (ent.add(b * nf), ent.add((b + 1).min(t.nb - 1) * nf));
+            for &(f, vp) in &active {
+                // SAFETY: f < nf; entries of blocks b and b + 1 (clamped) exist.
+                acc0 = zoom_step(acc0, &*en0.add(f), vp);
+                if pair {
+                    acc1 = zoom_step(acc1, &*en1.add(f), vp);
+                }
+            }
+            store_q(acc0, invv, &mut drow[e0..]);
+            if pair {
+                store_q(acc1, invv, &mut drow[e0 + ZB..]);
+            }
+            b += 2;
+        }
+    }
+
+    /// `acc + (s0 + w1·(s1 − s0))` of one block and factor, `s0`/`s1` the permuted windows at
+    /// `base` and `base + 3` of the blended row `vp`.
+    #[inline(always)]
+    unsafe fn zoom_step(acc: __m256, en: &ZoomEntry, vp: *const f32) -> __m256 {
+        // SAFETY (loads): base ≤ vlen − 1 and base + 3 + 8 ≤ vlen + VPAD = row stride.
+        let v = vp.add(en.base as usize);
+        if en.valid == 0xff {
+            let idx = _mm256_load_si256(en.perm.as_ptr() as *const __m256i);
+            let s0 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v), idx);
+            let s1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v.add(3)), idx);
+            let wv = _mm256_load_ps(en.w1.as_ptr());
+            _mm256_add_ps(acc, _mm256_fmadd_ps(wv, _mm256_sub_ps(s1, s0), s0))
+        } else {
+            let mut a = [0f32; ZB];
+            _mm256_storeu_ps(a.as_mut_ptr(), acc);
+            for (l, al) in a.iter_mut().enumerate() {
+                if en.valid & (1 << l) != 0 {
+                    let p = en.perm[l] as usize;
+                    let (s0, s1) = (*v.add(p), *v.add(p + 3));
+                    *al += en.w1[l].mul_add(s1 - s0, s0);
+                }
+            }
+            _mm256_loadu_ps(a.as_ptr())
+        }
+    }
+
+    /// `trunc(clip(acc·inv, 0, 255))` of one block into `out` (at most 8 bytes).
+    #[inline(always)]
+    unsafe fn store_q(acc: __m256, invv: __m256, out: &mut [u8]) {
+        let (zero, top) = (_mm256_setzero_ps(), _mm256_set1_ps(255.0));
+        let q = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(acc, invv), zero), top);
+        let qi = _mm256_cvttps_epi32(q);
+        let p16 = _mm_packus_epi32(
+            _mm256_castsi256_si128(qi),
+            _mm256_extracti128_si256::<1>(qi),
+        );
+        let bytes = _mm_packus_epi16(p16, p16);
+        if out.len() >= ZB {
+            _mm_storel_epi64(out.as_mut_ptr() as *mut __m128i, bytes);
+        } else {
+            let mut tmp = [0u8; 16];
+            _mm_storeu_si128(tmp.as_mut_ptr() as *mut __m128i, bytes);
+            let n = out.len();
+            out.copy_from_slice(&tmp[..n]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +628,82 @@ mod tests {
                     for x in 0..w * 3 {
                         assert_eq!(a[y * w * 3 + x], 0.5 + full[y * ow * 3 + x]);
                     }
+                }
+            }
+        }
+    }
+
+    /// Direct definition of fast zoom_blur in f64: `(x·(1+n₁) + Σ clipped_zoom(x, z)) / count`.
+    fn zoom_blur_direct(src: &[u8], h: usize, w: usize, factors: &[f64]) -> Vec<f64> {
+        let x: Vec<f64> = src.iter().map(|&v| v as f64).collect();
+        let mut acc = x.clone();
+        for &z in factors {
+            let (full, _, ow) = clipped_zoom(&x, h, w, 3, z);
+            for y in 0..h {
+                for e in 0..w * 3 {
+                    acc[y * w * 3 + e] += full[y * ow * 3 + e];
+                }
+            }
+        }
+        let n = (factors.len() + 1) as f64;
+        acc.iter().map(|&v| v / n).collect()
+    }
+
+    #[test]
+    fn fast_zoom_blur_simd_equals_scalar_and_tracks_definition() {
+        let sets: [&[f64]; 3] = [
+            &[
+                1.0, 1.01, 1.02, 1.03, 1.04, 1.05, 1.06, 1.07, 1.08, 1.09, 1.1,
+            ],
+            &[
+                1.0, 1.03, 1.06, 1.09, 1.12, 1.15, 1.18, 1.21, 1.24, 1.27, 1.3,
+            ],
+            &[1.0, 1.2],
+        ];
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 9),
+            (9, 1),
+            (2, 3),
+            (7, 5),
+            (30, 36),
+            (36, 30),
+            (33, 17),
+            (13, 250),
+        ] {
+            let src: Vec<u8> = (0..h * w * 3)
+                .map(|i| ((i * 53 + (i / 7) * 11) % 256) as u8)
+                .collect();
+            for factors in sets {
+                let mut a = vec![0u8; src.len()];
+                let mut b = vec![1u8; src.len()];
+                zoom_blur_rgb8_scalar(&src, &mut a, h, w, factors);
+                zoom_blur_rgb8(&src, &mut b, h, w, factors);
+                assert_eq!(a, b, "{h}x{w} {factors:?}");
+                let want = zoom_blur_direct(&src, h, w, factors);
+                for (i, (&g, &v)) in a.iter().zip(&want).enumerate() {
+                    let q = v.clamp(0.0, 255.0).trunc();
+                    assert!((g as f64 - q).abs() <= 1.0, "{h}x{w} at {i}: {g} vs {v}");
+                    // f32 rounding is ~1e-5 here: only values near an integer may move.
+                    if (v - v.round()).abs() > 1e-3 {
+                        assert_eq!(g as f64, q, "{h}x{w} at {i}: {g} vs {v}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_zoom_blur_keeps_flat_images_exact() {
+        for v in [0u8, 7, 128, 255] {
+            let src = vec![v; 31 * 29 * 3];
+            let mut out = vec![0u8; src.len()];
+            zoom_blur_rgb8(&src, &mut out, 31, 29, &[1.0, 1.02, 1.17, 1.3]);
+            // The last column/row of some zooms is SciPy's cval 0 (see the module docs), so
+            // only the interior is exactly flat.
+            for y in 0..30 {
+                for e in 0..28 * 3 {
+                    assert_eq!(out[y * 29 * 3 + e], v);
                 }
             }
         }
