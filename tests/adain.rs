@@ -491,7 +491,12 @@ fn fixtures() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> std::process::Output {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+fn run_in(cwd: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(BIN)
+        .current_dir(cwd)
         .args(args)
         .output()
         .expect("run imgcorrupt")
@@ -553,29 +558,34 @@ fn cli_generate_adain_dataset_manifest_and_verify() {
     std::fs::copy(dir().join("vgg.pth"), &vgg).unwrap();
     std::fs::copy(dir().join("decoder_legacy.pth"), &dec).unwrap();
     let styles = fixtures().join("styles");
+    // weights given relative to the working directory: the manifest records absolute paths,
+    // so that `verify --input` finds them from anywhere
     let gen = |out: &Path, threads: &str| {
-        run(&[
-            "generate",
-            s(&input),
-            "-o",
-            s(out),
-            "-c",
-            "stylize",
-            "-s",
-            "1,5",
-            "--styles",
-            s(&styles),
-            "--style-backend",
-            "adain",
-            "--vgg",
-            s(&vgg),
-            "--decoder",
-            s(&dec),
-            "--image-format",
-            "png",
-            "--threads",
-            threads,
-        ])
+        run_in(
+            &d,
+            &[
+                "generate",
+                s(&input),
+                "-o",
+                s(out),
+                "-c",
+                "stylize",
+                "-s",
+                "1,5",
+                "--styles",
+                s(&styles),
+                "--style-backend",
+                "adain",
+                "--vgg",
+                "vgg_normalised.pth",
+                "--decoder",
+                "decoder.pth",
+                "--image-format",
+                "png",
+                "--threads",
+                threads,
+            ],
+        )
     };
     let out = d.join("out");
     ok(&gen(&out, "2"));
