@@ -450,3 +450,307 @@ fn missing_or_garbage_file_is_named() {
         Err(Error::WeightFile { .. })
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// End to end through the CLI (issue 7 "done when"): `generate --style-backend adain` writes a
+// stylized dataset whose manifest records the styles and the weights, `verify` passes (hashes and
+// regeneration) and detects tampering; `corrupt` runs the same backend.
+
+const BIN: &str = env!("CARGO_BIN_EXE_imgcorrupt");
+
+/// A fresh temporary folder, removed on success (kept for inspection when the test fails).
+struct TmpDir(PathBuf);
+
+impl std::ops::Deref for TmpDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn tmp_dir(name: &str) -> TmpDir {
+    let p = std::env::temp_dir().join(format!(
+        "imgcorrupt-adain-cli-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    TmpDir(p)
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+fn run_in(cwd: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("run imgcorrupt")
+}
+
+fn ok(o: &std::process::Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn err_text(o: &std::process::Output) -> String {
+    assert!(!o.status.success());
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(std::fs::read(path).unwrap());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the library gives for one content image, one style file and one severity.
+fn library_stylize(photo: &Path, style: &Path, vgg: &Path, dec: &Path, severity: u8) -> Vec<u8> {
+    use imgcorrupt::{StyleBackend, StyleBackendKind, Stylizer};
+    let backend = StyleBackend::load(StyleBackendKind::Adain, Some(vgg), Some(dec)).unwrap();
+    let st = Stylizer::from_file(style).unwrap().with_backend(backend);
+    let settings = imgcorrupt::Settings::new(0).with_stylizer(std::sync::Arc::new(st));
+    let img = image::DynamicImage::ImageRgb8(image::open(photo).unwrap().to_rgb8());
+    imgcorrupt::corrupt_with(&img, imgcorrupt::Corruption::Stylize, severity, &settings)
+        .unwrap()
+        .to_rgb8()
+        .into_raw()
+}
+
+#[test]
+fn cli_generate_adain_dataset_manifest_and_verify() {
+    let d = tmp_dir("generate");
+    // a tiny input folder, and private copies of the weights so that the test can change one
+    let input = d.join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    for f in ["coffee_97x61.png", "fruits_160x120.png"] {
+        std::fs::copy(fixtures().join("photos").join(f), input.join(f)).unwrap();
+    }
+    let vgg = d.join("vgg_normalised.pth");
+    let dec = d.join("decoder.pth");
+    std::fs::copy(dir().join("vgg.pth"), &vgg).unwrap();
+    std::fs::copy(dir().join("decoder_legacy.pth"), &dec).unwrap();
+    let styles = fixtures().join("styles");
+    // weights given relative to the working directory: the manifest records absolute paths,
+    // so that `verify --input` finds them from anywhere
+    let gen = |out: &Path, threads: &str| {
+        run_in(
+            &d,
+            &[
+                "generate",
+                s(&input),
+                "-o",
+                s(out),
+                "-c",
+                "stylize",
+                "-s",
+                "1,5",
+                "--styles",
+                s(&styles),
+                "--style-backend",
+                "adain",
+                "--vgg",
+                "vgg_normalised.pth",
+                "--decoder",
+                "decoder.pth",
+                "--image-format",
+                "png",
+                "--threads",
+                threads,
+            ],
+        )
+    };
+    let out = d.join("out");
+    ok(&gen(&out, "2"));
+    let manifest = std::fs::read_to_string(out.join("manifest.jsonl")).unwrap();
+    let mut lines = manifest.lines();
+    let header: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let st = &header["stylize"];
+    assert_eq!(st["backend"], "adain");
+    assert_eq!(st["count"], 4);
+    // the weights: absolute path and SHA-256 of each file
+    for (key, file) in [("vgg", &vgg), ("decoder", &dec)] {
+        let want = format!(
+            "{} sha256:{}",
+            std::fs::canonicalize(file).unwrap().display(),
+            sha256_hex(file)
+        );
+        assert_eq!(st[key].as_str(), Some(want.as_str()), "{key}");
+    }
+    let recs: Vec<Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 2 * 2);
+    for r in &recs {
+        let style = styles.join(r["style"].as_str().unwrap());
+        assert_eq!(r["style_sha256"].as_str().unwrap(), sha256_hex(&style));
+        // the output is the library's adain stylization of that source with that style
+        let src = input.join(r["source"].as_str().unwrap());
+        let sev = r["severity"].as_u64().unwrap() as u8;
+        let got = image::open(out.join(r["output"].as_str().unwrap())).unwrap();
+        let src_img = image::open(&src).unwrap();
+        assert_eq!(got.width(), src_img.width());
+        assert_eq!(got.height(), src_img.height());
+        assert_ne!(got.to_rgb8().into_raw(), src_img.to_rgb8().into_raw());
+        assert_eq!(
+            got.to_rgb8().into_raw(),
+            library_stylize(&src, &style, &vgg, &dec, sev),
+            "{}",
+            r["output"]
+        );
+    }
+    // one thread: the same manifest and the same bytes
+    let one = d.join("one");
+    ok(&gen(&one, "1"));
+    assert_eq!(
+        std::fs::read(out.join("manifest.jsonl")).unwrap(),
+        std::fs::read(one.join("manifest.jsonl")).unwrap()
+    );
+    for r in &recs {
+        let o = r["output"].as_str().unwrap();
+        assert_eq!(
+            std::fs::read(out.join(o)).unwrap(),
+            std::fs::read(one.join(o)).unwrap(),
+            "{o}"
+        );
+    }
+    // verify: hashes, and regeneration through the adain backend the header names
+    ok(&run(&["verify", s(&out)]));
+    ok(&run(&["verify", s(&out), "--input", s(&input)]));
+    // a tampered output is reported, by name
+    let victim = recs[0]["output"].as_str().unwrap().to_string();
+    let bytes = std::fs::read(out.join(&victim)).unwrap();
+    let mut img = image::open(out.join(&victim)).unwrap().to_rgb8();
+    img.get_pixel_mut(0, 0).0[0] ^= 1;
+    img.save(out.join(&victim)).unwrap();
+    let e = err_text(&run(&["verify", s(&out)]));
+    assert!(e.contains(&victim), "{e}");
+    std::fs::write(out.join(&victim), &bytes).unwrap();
+    ok(&run(&["verify", s(&out)]));
+    // changed weights: regeneration refuses, naming the weight file
+    let mut w = std::fs::read(&dec).unwrap();
+    w.extend_from_slice(b"x");
+    std::fs::write(&dec, &w).unwrap();
+    let e = err_text(&run(&["verify", s(&out), "--input", s(&input)]));
+    assert!(
+        e.contains("decoder.pth") && e.contains("changed since generation"),
+        "{e}"
+    );
+}
+
+#[test]
+fn cli_corrupt_with_the_adain_backend() {
+    let d = tmp_dir("corrupt");
+    let photo = fixtures().join("photos/coffee_97x61.png");
+    let style = fixtures().join("styles/baboon_128x128.png");
+    let (vgg, dec) = (
+        dir().join("vgg.safetensors"),
+        dir().join("decoder.safetensors"),
+    );
+    let out = d.join("a.png");
+    ok(&run(&[
+        "corrupt",
+        s(&photo),
+        "-o",
+        s(&out),
+        "-c",
+        "stylize",
+        "-s",
+        "4",
+        "--style",
+        s(&style),
+        "--style-backend",
+        "adain",
+        "--vgg",
+        s(&vgg),
+        "--decoder",
+        s(&dec),
+    ]));
+    assert_eq!(
+        image::open(&out).unwrap().to_rgb8().into_raw(),
+        library_stylize(&photo, &style, &vgg, &dec, 4)
+    );
+    // a folder of styles works as well
+    ok(&run(&[
+        "corrupt",
+        s(&photo),
+        "-o",
+        s(&d.join("b.png")),
+        "-c",
+        "stylize",
+        "-s",
+        "2",
+        "--styles",
+        s(&fixtures().join("styles")),
+        "--style-backend",
+        "adain",
+        "--vgg",
+        s(&vgg),
+        "--decoder",
+        s(&dec),
+    ]));
+    // without weights: an error naming the options, nothing written
+    let e = err_text(&run(&[
+        "corrupt",
+        s(&photo),
+        "-o",
+        s(&d.join("c.png")),
+        "-c",
+        "stylize",
+        "-s",
+        "2",
+        "--style",
+        s(&style),
+        "--style-backend",
+        "adain",
+        "--vgg",
+        s(&vgg),
+    ]));
+    assert!(e.contains("--vgg") && e.contains("--decoder"), "{e}");
+    assert!(!d.join("c.png").exists());
+    // a missing weight file is named
+    let e = err_text(&run(&[
+        "corrupt",
+        s(&photo),
+        "-o",
+        s(&d.join("c.png")),
+        "-c",
+        "stylize",
+        "-s",
+        "2",
+        "--style",
+        s(&style),
+        "--style-backend",
+        "adain",
+        "--vgg",
+        s(&vgg),
+        "--decoder",
+        s(&d.join("nowhere.pth")),
+    ]));
+    assert!(e.contains("nowhere.pth"), "{e}");
+}

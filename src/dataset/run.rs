@@ -200,14 +200,18 @@ impl Pipeline {
         vgg: Option<&Path>,
         decoder: Option<&Path>,
     ) -> Result<StyleHeader> {
+        // Absolute paths, as for the style source: `verify --input` reloads the weights from
+        // wherever it is run.
         let weights = |p: Option<&Path>| -> Result<Option<String>> {
             p.map(|p| {
-                sha256_file(p)
-                    .map(|h| format!("{} sha256:{h}", p.display()))
-                    .map_err(|source| Error::Io {
-                        path: p.to_path_buf(),
-                        source,
-                    })
+                let io = |source| Error::Io {
+                    path: p.to_path_buf(),
+                    source,
+                };
+                let abs = std::fs::canonicalize(p).map_err(io)?;
+                sha256_file(&abs)
+                    .map(|h| format!("{} sha256:{h}", abs.display()))
+                    .map_err(io)
             })
             .transpose()
         };
@@ -256,6 +260,21 @@ impl Pipeline {
             w.as_deref()
                 .map(|s| PathBuf::from(s.rsplit_once(" sha256:").map(|(p, _)| p).unwrap_or(s)))
         };
+        // Weights changed since generation would make every adain output a mismatch: say so
+        // once, naming the file, instead.
+        for w in [&h.vgg, &h.decoder].into_iter().flatten() {
+            if let Some((p, want)) = w.rsplit_once(" sha256:") {
+                let now = sha256_file(Path::new(p)).map_err(|source| Error::Io {
+                    path: PathBuf::from(p),
+                    source,
+                })?;
+                if now != want {
+                    return Err(Error::InvalidArgument(format!(
+                        "weight file {p} has changed since generation (SHA-256 {now}, was {want}): cannot regenerate stylize outputs"
+                    )));
+                }
+            }
+        }
         let kind: crate::StyleBackendKind = h
             .backend
             .parse()

@@ -539,7 +539,7 @@ impl Decoder {
         self.hmax = self.comps.iter().map(|c| c.h).max().unwrap();
         self.vmax = self.comps.iter().map(|c| c.v).max().unwrap();
         for c in &self.comps {
-            if self.hmax % c.h != 0 || self.vmax % c.v != 0 {
+            if !self.hmax.is_multiple_of(c.h) || !self.vmax.is_multiple_of(c.v) {
                 return Err(DecodeError::Unsupported(
                     "non-integral chroma sampling ratio".into(),
                 ));
@@ -1210,7 +1210,7 @@ impl Upsampler {
                 let k = y / 2;
                 // Row above for even output rows, below for odd ones; the image's first and
                 // last rows stand in for the missing context rows (jdmainct.c).
-                let kf = if y % 2 == 0 {
+                let kf = if y.is_multiple_of(2) {
                     k.saturating_sub(1)
                 } else {
                     (k + 1).min(c.dh - 1)
@@ -1220,7 +1220,7 @@ impl Upsampler {
             Method::H2V1Fancy => sample::h2v1_fancy_scalar(line(y), out),
             Method::H1V2Fancy => {
                 let k = y / 2;
-                let (kf, bias) = if y % 2 == 0 {
+                let (kf, bias) = if y.is_multiple_of(2) {
                     (k.saturating_sub(1), 1)
                 } else {
                     ((k + 1).min(c.dh - 1), 2)
