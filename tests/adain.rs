@@ -3,12 +3,16 @@
 //! `scripts/make_adain_fixtures.py`), test images, and PyTorch's outputs for them.
 #![cfg(feature = "adain")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use imgcorrupt::stylize::adain::{AdainNet, AdainStyle};
 use imgcorrupt::Error;
 use serde_json::Value;
+
+use common::{fail_text, ok, run, run_in, s};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/adain")
@@ -308,6 +312,17 @@ fn tmp(name: &str) -> PathBuf {
     d.join(name)
 }
 
+/// Writes a copy of the weight file `src` as `name` (in the temporary folder) with the shape of
+/// `tensor` replaced by `shape`; returns the copy's path and the tensor's original shape.
+fn reshaped(src: &Path, tensor: &str, shape: Vec<usize>, name: &str) -> (PathBuf, Vec<usize>) {
+    let mut t = read_st(src);
+    let e = t.iter_mut().find(|x| x.0 == tensor).unwrap();
+    let was = std::mem::replace(&mut e.2, shape);
+    let p = tmp(name);
+    write_st(&p, &t);
+    (p, was)
+}
+
 fn weights_err(r: imgcorrupt::Result<AdainNet>) -> (String, String, String, String) {
     match r {
         Err(e @ Error::Weights { .. }) => {
@@ -341,13 +356,14 @@ fn weights_err(r: imgcorrupt::Result<AdainNet>) -> (String, String, String, Stri
 #[test]
 fn wrong_shape_names_tensor_and_expected_shape() {
     let [_, (vgg, dec)] = pairs();
-    let mut t = read_st(&vgg);
-    let e = t.iter_mut().find(|x| x.0 == "12.weight").unwrap();
-    assert_eq!(e.2, vec![16, 16, 3, 3]);
     // same byte count, transposed-looking shape
-    e.2 = vec![16, 16, 9, 1];
-    let p = tmp("vgg_bad_shape.safetensors");
-    write_st(&p, &t);
+    let (p, was) = reshaped(
+        &vgg,
+        "12.weight",
+        vec![16, 16, 9, 1],
+        "vgg_bad_shape.safetensors",
+    );
+    assert_eq!(was, vec![16, 16, 3, 3]);
     let (file, tensor, expected, found) = weights_err(AdainNet::load(&p, &dec));
     assert_eq!(
         (file.as_str(), tensor.as_str()),
@@ -360,12 +376,13 @@ fn wrong_shape_names_tensor_and_expected_shape() {
 
     // a decoder of another width than the encoder: the expectation follows the encoder's factor
     let [(v32, _), _] = pairs();
-    let mut d = read_st(&dec);
-    let e = d.iter_mut().find(|x| x.0 == "1.weight").unwrap();
-    assert_eq!(e.2, vec![32, 64, 3, 3]);
-    e.2 = vec![64, 32, 3, 3];
-    let p = tmp("dec_bad_shape.safetensors");
-    write_st(&p, &d);
+    let (p, was) = reshaped(
+        &dec,
+        "1.weight",
+        vec![64, 32, 3, 3],
+        "dec_bad_shape.safetensors",
+    );
+    assert_eq!(was, vec![32, 64, 3, 3]);
     let (file, tensor, expected, found) = weights_err(AdainNet::load(&v32, &p));
     assert_eq!(
         (file.as_str(), tensor.as_str()),
@@ -377,11 +394,12 @@ fn wrong_shape_names_tensor_and_expected_shape() {
     );
 
     // a first conv whose width is not 64/k
-    let mut t = read_st(&vgg);
-    let e = t.iter_mut().find(|x| x.0 == "2.weight").unwrap();
-    e.2 = vec![6, 4, 3, 3];
-    let p = tmp("vgg_bad_width.safetensors");
-    write_st(&p, &t);
+    let (p, _) = reshaped(
+        &vgg,
+        "2.weight",
+        vec![6, 4, 3, 3],
+        "vgg_bad_width.safetensors",
+    );
     let (_, tensor, expected, found) = weights_err(AdainNet::load(&p, &dec));
     assert_eq!(tensor, "2.weight");
     assert!(expected.contains("[64, 3, 3, 3]"), "{expected}");
@@ -456,81 +474,6 @@ fn missing_or_garbage_file_is_named() {
 // stylized dataset whose manifest records the styles and the weights, `verify` passes (hashes and
 // regeneration) and detects tampering; `corrupt` runs the same backend.
 
-const BIN: &str = env!("CARGO_BIN_EXE_imgcorrupt");
-
-/// A fresh temporary folder, removed on success (kept for inspection when the test fails).
-struct TmpDir(PathBuf);
-
-impl std::ops::Deref for TmpDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TmpDir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn tmp_dir(name: &str) -> TmpDir {
-    let p = std::env::temp_dir().join(format!(
-        "imgcorrupt-adain-cli-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    TmpDir(p)
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-fn run(args: &[&str]) -> std::process::Output {
-    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
-}
-
-fn run_in(cwd: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(BIN)
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("run imgcorrupt")
-}
-
-fn ok(o: &std::process::Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn err_text(o: &std::process::Output) -> String {
-    assert!(!o.status.success());
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn sha256_hex(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(std::fs::read(path).unwrap());
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// What the library gives for one content image, one style file and one severity.
 fn library_stylize(photo: &Path, style: &Path, vgg: &Path, dec: &Path, severity: u8) -> Vec<u8> {
     use imgcorrupt::{StyleBackend, StyleBackendKind, Stylizer};
@@ -546,18 +489,18 @@ fn library_stylize(photo: &Path, style: &Path, vgg: &Path, dec: &Path, severity:
 
 #[test]
 fn cli_generate_adain_dataset_manifest_and_verify() {
-    let d = tmp_dir("generate");
+    let d = common::tmp("generate");
     // a tiny input folder, and private copies of the weights so that the test can change one
     let input = d.join("input");
     std::fs::create_dir_all(&input).unwrap();
     for f in ["coffee_97x61.png", "fruits_160x120.png"] {
-        std::fs::copy(fixtures().join("photos").join(f), input.join(f)).unwrap();
+        std::fs::copy(common::root().join("photos").join(f), input.join(f)).unwrap();
     }
     let vgg = d.join("vgg_normalised.pth");
     let dec = d.join("decoder.pth");
     std::fs::copy(dir().join("vgg.pth"), &vgg).unwrap();
     std::fs::copy(dir().join("decoder_legacy.pth"), &dec).unwrap();
-    let styles = fixtures().join("styles");
+    let styles = common::root().join("styles");
     // weights given relative to the working directory: the manifest records absolute paths,
     // so that `verify --input` finds them from anywhere
     let gen = |out: &Path, threads: &str| {
@@ -600,7 +543,7 @@ fn cli_generate_adain_dataset_manifest_and_verify() {
         let want = format!(
             "{} sha256:{}",
             std::fs::canonicalize(file).unwrap().display(),
-            sha256_hex(file)
+            common::sha256_file_hex(file)
         );
         assert_eq!(st[key].as_str(), Some(want.as_str()), "{key}");
     }
@@ -608,7 +551,10 @@ fn cli_generate_adain_dataset_manifest_and_verify() {
     assert_eq!(recs.len(), 2 * 2);
     for r in &recs {
         let style = styles.join(r["style"].as_str().unwrap());
-        assert_eq!(r["style_sha256"].as_str().unwrap(), sha256_hex(&style));
+        assert_eq!(
+            r["style_sha256"].as_str().unwrap(),
+            common::sha256_file_hex(&style)
+        );
         // the output is the library's adain stylization of that source with that style
         let src = input.join(r["source"].as_str().unwrap());
         let sev = r["severity"].as_u64().unwrap() as u8;
@@ -627,18 +573,7 @@ fn cli_generate_adain_dataset_manifest_and_verify() {
     // one thread: the same manifest and the same bytes
     let one = d.join("one");
     ok(&gen(&one, "1"));
-    assert_eq!(
-        std::fs::read(out.join("manifest.jsonl")).unwrap(),
-        std::fs::read(one.join("manifest.jsonl")).unwrap()
-    );
-    for r in &recs {
-        let o = r["output"].as_str().unwrap();
-        assert_eq!(
-            std::fs::read(out.join(o)).unwrap(),
-            std::fs::read(one.join(o)).unwrap(),
-            "{o}"
-        );
-    }
+    common::assert_same_run(&out, &one, &recs);
     // verify: hashes, and regeneration through the adain backend the header names
     ok(&run(&["verify", s(&out)]));
     ok(&run(&["verify", s(&out), "--input", s(&input)]));
@@ -648,7 +583,7 @@ fn cli_generate_adain_dataset_manifest_and_verify() {
     let mut img = image::open(out.join(&victim)).unwrap().to_rgb8();
     img.get_pixel_mut(0, 0).0[0] ^= 1;
     img.save(out.join(&victim)).unwrap();
-    let e = err_text(&run(&["verify", s(&out)]));
+    let e = fail_text(&run(&["verify", s(&out)]));
     assert!(e.contains(&victim), "{e}");
     std::fs::write(out.join(&victim), &bytes).unwrap();
     ok(&run(&["verify", s(&out)]));
@@ -656,7 +591,7 @@ fn cli_generate_adain_dataset_manifest_and_verify() {
     let mut w = std::fs::read(&dec).unwrap();
     w.extend_from_slice(b"x");
     std::fs::write(&dec, &w).unwrap();
-    let e = err_text(&run(&["verify", s(&out), "--input", s(&input)]));
+    let e = fail_text(&run(&["verify", s(&out), "--input", s(&input)]));
     assert!(
         e.contains("decoder.pth") && e.contains("changed since generation"),
         "{e}"
@@ -665,92 +600,61 @@ fn cli_generate_adain_dataset_manifest_and_verify() {
 
 #[test]
 fn cli_corrupt_with_the_adain_backend() {
-    let d = tmp_dir("corrupt");
-    let photo = fixtures().join("photos/coffee_97x61.png");
-    let style = fixtures().join("styles/baboon_128x128.png");
+    let d = common::tmp("corrupt");
+    let photo = common::root().join("photos/coffee_97x61.png");
+    let style = common::root().join("styles/baboon_128x128.png");
     let (vgg, dec) = (
         dir().join("vgg.safetensors"),
         dir().join("decoder.safetensors"),
     );
+    // `corrupt` with the adain backend and the encoder weights; `extra` adds the style source
+    // and (or not) the decoder
+    let corrupt = |out: &Path, severity: &str, extra: &[&str]| {
+        let mut args = vec![
+            "corrupt",
+            s(&photo),
+            "-o",
+            s(out),
+            "-c",
+            "stylize",
+            "-s",
+            severity,
+            "--style-backend",
+            "adain",
+            "--vgg",
+            s(&vgg),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
     let out = d.join("a.png");
-    ok(&run(&[
-        "corrupt",
-        s(&photo),
-        "-o",
-        s(&out),
-        "-c",
-        "stylize",
-        "-s",
+    ok(&corrupt(
+        &out,
         "4",
-        "--style",
-        s(&style),
-        "--style-backend",
-        "adain",
-        "--vgg",
-        s(&vgg),
-        "--decoder",
-        s(&dec),
-    ]));
+        &["--style", s(&style), "--decoder", s(&dec)],
+    ));
     assert_eq!(
         image::open(&out).unwrap().to_rgb8().into_raw(),
         library_stylize(&photo, &style, &vgg, &dec, 4)
     );
     // a folder of styles works as well
-    ok(&run(&[
-        "corrupt",
-        s(&photo),
-        "-o",
-        s(&d.join("b.png")),
-        "-c",
-        "stylize",
-        "-s",
+    let styles = common::root().join("styles");
+    ok(&corrupt(
+        &d.join("b.png"),
         "2",
-        "--styles",
-        s(&fixtures().join("styles")),
-        "--style-backend",
-        "adain",
-        "--vgg",
-        s(&vgg),
-        "--decoder",
-        s(&dec),
-    ]));
+        &["--styles", s(&styles), "--decoder", s(&dec)],
+    ));
     // without weights: an error naming the options, nothing written
-    let e = err_text(&run(&[
-        "corrupt",
-        s(&photo),
-        "-o",
-        s(&d.join("c.png")),
-        "-c",
-        "stylize",
-        "-s",
-        "2",
-        "--style",
-        s(&style),
-        "--style-backend",
-        "adain",
-        "--vgg",
-        s(&vgg),
-    ]));
+    let c = d.join("c.png");
+    let e = fail_text(&corrupt(&c, "2", &["--style", s(&style)]));
     assert!(e.contains("--vgg") && e.contains("--decoder"), "{e}");
-    assert!(!d.join("c.png").exists());
+    assert!(!c.exists());
     // a missing weight file is named
-    let e = err_text(&run(&[
-        "corrupt",
-        s(&photo),
-        "-o",
-        s(&d.join("c.png")),
-        "-c",
-        "stylize",
-        "-s",
+    let nowhere = d.join("nowhere.pth");
+    let e = fail_text(&corrupt(
+        &c,
         "2",
-        "--style",
-        s(&style),
-        "--style-backend",
-        "adain",
-        "--vgg",
-        s(&vgg),
-        "--decoder",
-        s(&d.join("nowhere.pth")),
-    ]));
+        &["--style", s(&style), "--decoder", s(&nowhere)],
+    ));
     assert!(e.contains("nowhere.pth"), "{e}");
 }

@@ -7,75 +7,19 @@ mod common;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-const BIN: &str = env!("CARGO_BIN_EXE_imgcorrupt");
+use std::process::Command;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
+use common::{err_text, manifest_records, run, s, stderr, tmp, Tmp, BIN};
 
 fn dataset(name: &str) -> PathBuf {
-    fixtures().join("datasets").join(name)
-}
-
-/// A fresh, unique, empty temporary folder, removed when dropped (kept if the test failed,
-/// for inspection).
-struct Tmp(PathBuf);
-
-impl std::ops::Deref for Tmp {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for Tmp {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn tmp(name: &str) -> Tmp {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "imgcorrupt-gen-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_dir_all(&p);
-    fs::create_dir_all(&p).unwrap();
-    Tmp(p)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run imgcorrupt")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::root().join("datasets").join(name)
 }
 
 fn ok(args: &[&str]) -> String {
     let o = run(args);
     assert!(o.status.success(), "{args:?} failed:\n{}", stderr(&o));
     stderr(&o)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// Every regular file under `root` (relative path → bytes), hidden files included.
@@ -117,14 +61,6 @@ fn manifest(root: &Path) -> String {
     fs::read_to_string(root.join("manifest.jsonl")).expect("manifest.jsonl")
 }
 
-fn records(root: &Path) -> Vec<serde_json::Value> {
-    manifest(root)
-        .lines()
-        .skip(1)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn no_temp_files(root: &Path) {
     for k in tree(root).keys() {
         let name = k.rsplit('/').next().unwrap();
@@ -138,7 +74,7 @@ fn no_temp_files(root: &Path) {
 /// scripts/make_dataset_fixtures.py) equals ours byte for byte.
 #[test]
 fn imagenet_preprocessing_matches_pil() {
-    let dir = fixtures().join("preprocess");
+    let dir = common::root().join("preprocess");
     let index: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
     let cases = index["cases"].as_array().unwrap();
@@ -196,7 +132,7 @@ fn imagenet_adapter_layout_sizes_and_jpeg() {
             }
         }
     }
-    let recs = records(&out);
+    let recs = manifest_records(&out);
     assert_eq!(recs.len(), 16);
     let header: serde_json::Value =
         serde_json::from_str(manifest(&out).lines().next().unwrap()).unwrap();
@@ -293,7 +229,7 @@ fn detection_adapters_mirror_tree_and_carry_annotations() {
             }
         }
         assert_eq!(
-            records(&out)
+            manifest_records(&out)
                 .iter()
                 .filter(|r| r["kind"] == "annotation")
                 .count(),
@@ -441,7 +377,7 @@ fn webp_outputs_lossy_by_default_lossless_on_request() {
         let e = ok(&["verify", s(o), "--input", s(&input)]);
         assert!(e.contains("1 regenerated, 0 differ"), "{e}");
     }
-    let r = run(&[
+    let e = err_text(&run(&[
         "generate",
         s(&input),
         "-o",
@@ -451,9 +387,8 @@ fn webp_outputs_lossy_by_default_lossless_on_request() {
         "--webp-lossless",
         "--webp-quality",
         "50",
-    ]);
-    assert!(!r.status.success());
-    assert!(stderr(&r).contains("--webp-quality"), "{}", stderr(&r));
+    ]));
+    assert!(e.contains("--webp-quality"), "{e}");
 }
 
 /// The manifest records how sources were decoded; `verify --input` flags a manifest written
@@ -485,9 +420,8 @@ fn manifest_records_the_source_decoder() {
     ok(&["verify", s(&out), "--input", s(&input)]);
     let edited = m.replacen("Pillow-exact decoder rev", "other decoder rev", 1);
     fs::write(out.join("manifest.jsonl"), edited).unwrap();
-    let r = run(&["verify", s(&out), "--input", s(&input)]);
-    assert!(!r.status.success());
-    assert!(stderr(&r).contains("decoded by"), "{}", stderr(&r));
+    let e = err_text(&run(&["verify", s(&out), "--input", s(&input)]));
+    assert!(e.contains("decoded by"), "{e}");
 }
 
 /// Lossy WebP outputs are the very files Pillow writes with `save(f, "WEBP", quality=q)`
@@ -495,16 +429,16 @@ fn manifest_records_the_source_decoder() {
 #[test]
 fn lossy_webp_is_byte_identical_to_pil() {
     let index: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(fixtures().join("webp/index.json")).unwrap())
+        serde_json::from_str(&fs::read_to_string(common::root().join("webp/index.json")).unwrap())
             .unwrap();
     let cases = index["cases"].as_array().unwrap();
     assert!(cases.len() >= 5);
     for case in cases {
-        let src = image::open(fixtures().join(case["source"].as_str().unwrap()))
+        let src = image::open(common::root().join(case["source"].as_str().unwrap()))
             .unwrap()
             .to_rgb8();
         let q = case["quality"].as_u64().unwrap() as u8;
-        let want = fs::read(fixtures().join(case["webp"].as_str().unwrap())).unwrap();
+        let want = fs::read(common::root().join(case["webp"].as_str().unwrap())).unwrap();
         let (w, h) = (src.width() as usize, src.height() as usize);
         let got = imgcorrupt::io::encode_webp_lossy(src.as_raw(), w, h, q).unwrap();
         assert!(
@@ -596,7 +530,7 @@ fn threads_and_shards_give_identical_bytes_and_manifest() {
         .filter(|(k, _)| !k.starts_with("manifest"))
         .collect();
     assert_eq!(outputs(&o1), sharded);
-    assert_eq!(records(&o1).len(), 4 * 3 * 2);
+    assert_eq!(manifest_records(&o1).len(), 4 * 3 * 2);
     // a different run seed changes the outputs
     let o4 = tmp("seed");
     let mut a = imagenet_args(s(&o4), &["--seed", "7"]);
@@ -615,9 +549,7 @@ fn merge_refuses_missing_shard() {
     let mut a = imagenet_args(s(&o), &["--shard", "2/3"]);
     a.insert(1, s(&input));
     ok(&a);
-    let r = run(&["merge", s(&o)]);
-    assert!(!r.status.success());
-    let e = stderr(&r);
+    let e = err_text(&run(&["merge", s(&o)]));
     assert!(e.contains("0/3") && e.contains("1/3"), "{e}");
 }
 
@@ -715,9 +647,8 @@ fn rerun_skips_and_regenerates_tampered_or_unrecorded_outputs() {
     // other settings into the same OUTPUT are refused
     let mut a2 = imagenet_args(s(&out), &["--seed", "3"]);
     a2.insert(1, s(&input));
-    let r = run(&a2);
-    assert!(!r.status.success());
-    assert!(stderr(&r).contains("different settings"), "{}", stderr(&r));
+    let e = err_text(&run(&a2));
+    assert!(e.contains("different settings"), "{e}");
 }
 
 // ---------------------------------------------------------------- verify
@@ -744,19 +675,12 @@ fn verify_catches_flipped_byte_and_missing_file() {
     bytes[mid] ^= 0x01;
     fs::write(&p, bytes).unwrap();
     fs::remove_file(out.join(missing)).unwrap();
-    let r = run(&["verify", s(&out)]);
-    assert!(!r.status.success());
-    let e = stderr(&r);
+    let e = err_text(&run(&["verify", s(&out)]));
     assert!(e.contains(&format!("MISMATCH  {flipped}")), "{e}");
     assert!(e.contains(&format!("MISSING   {missing}")), "{e}");
     assert!(e.contains("1 missing, 1 mismatched"), "{e}");
-    let r = run(&["verify", s(&out), "--input", s(&input)]);
-    assert!(!r.status.success());
-    assert!(
-        stderr(&r).contains(&format!("DIFFERS   {flipped}")),
-        "{}",
-        stderr(&r)
-    );
+    let e = err_text(&run(&["verify", s(&out), "--input", s(&input)]));
+    assert!(e.contains(&format!("DIFFERS   {flipped}")), "{e}");
 }
 
 // ---------------------------------------------------------------- bad input
@@ -840,7 +764,7 @@ fn bad_images_are_reported_and_the_rest_is_written() {
         got.keys().collect::<Vec<_>>(),
         ["contrast/1/good.jpg", "contrast/2/good.jpg"]
     );
-    assert_eq!(records(&out).len(), 2);
+    assert_eq!(manifest_records(&out).len(), 2);
     no_temp_files(&out);
     assert_eq!(tree(&input), before, "input tree untouched");
 }
@@ -854,7 +778,7 @@ fn output_inside_or_equal_to_input_is_refused() {
         input.join("out"),
         input.join("part0/x"),
     ] {
-        let r = run(&[
+        let e = err_text(&run(&[
             "generate",
             s(&input),
             "-o",
@@ -863,13 +787,8 @@ fn output_inside_or_equal_to_input_is_refused() {
             "contrast",
             "-s",
             "1",
-        ]);
-        assert!(!r.status.success());
-        assert!(
-            stderr(&r).contains("refusing to write into the input tree"),
-            "{}",
-            stderr(&r)
-        );
+        ]));
+        assert!(e.contains("refusing to write into the input tree"), "{e}");
     }
     assert_eq!(tree(&input), before);
 }
@@ -880,7 +799,7 @@ fn unwritable_output_is_a_clear_error() {
     let file = dir.join("a-file");
     fs::write(&file, b"x").unwrap();
     let out = file.join("out");
-    let r = run(&[
+    let e = err_text(&run(&[
         "generate",
         s(&dataset("imagenet")),
         "-o",
@@ -889,9 +808,8 @@ fn unwritable_output_is_a_clear_error() {
         "contrast",
         "-s",
         "1",
-    ]);
-    assert!(!r.status.success());
-    assert!(stderr(&r).contains("a-file"), "{}", stderr(&r));
+    ]));
+    assert!(e.contains("a-file"), "{e}");
 }
 
 #[test]
@@ -910,7 +828,7 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
         "{\"images\": [",
     )
     .unwrap();
-    let r = run(&[
+    let e = err_text(&run(&[
         "generate",
         s(&coco),
         "-o",
@@ -919,9 +837,7 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
         "contrast",
         "-s",
         "1",
-    ]);
-    assert!(!r.status.success());
-    let e = stderr(&r);
+    ]));
     assert!(
         e.contains("instances_val2017.json") && e.contains("not valid COCO JSON"),
         "{e}"
@@ -960,7 +876,7 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
     let start = text.find("<size>").unwrap();
     let end = text.find("</size>").unwrap() + "</size>".len();
     fs::write(&xml, format!("{}{}", &text[..start], &text[end..])).unwrap();
-    let r = run(&[
+    let e = err_text(&run(&[
         "generate",
         s(&voc),
         "-o",
@@ -969,9 +885,7 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
         "contrast",
         "-s",
         "1",
-    ]);
-    assert!(!r.status.success());
-    let e = stderr(&r);
+    ]));
     assert!(e.contains("000002.xml") && e.contains("no <size>"), "{e}");
 }
 
@@ -981,7 +895,7 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
 fn unimplemented_corruptions_explicit_error_group_note() {
     let input = dataset("imagenet");
     if let Some(missing) = imgcorrupt::Corruption::all().find(|c| !c.is_implemented()) {
-        let r = run(&[
+        let e = err_text(&run(&[
             "generate",
             s(&input),
             "-o",
@@ -990,9 +904,7 @@ fn unimplemented_corruptions_explicit_error_group_note() {
             &format!("contrast,{missing}"),
             "-s",
             "1",
-        ]);
-        assert!(!r.status.success());
-        let e = stderr(&r);
+        ]));
         assert!(
             e.contains("not implemented") && e.contains(missing.name()),
             "{e}"
@@ -1066,7 +978,7 @@ fn rerun_with_other_cells_extends_the_manifest() {
         "--shard",
         "0/1",
     ]);
-    let recs = records(&out);
+    let recs = manifest_records(&out);
     assert_eq!(recs.len(), 8);
     assert_eq!(
         recs.iter()
@@ -1105,7 +1017,7 @@ fn numpy_mode_seeds_fit_np_random_seed() {
         "--annotations",
         "none",
     ]);
-    for r in records(&out) {
+    for r in manifest_records(&out) {
         let src = r["source"].as_str().unwrap();
         let full = imgcorrupt::rng::derive_seed(11, &[src.as_bytes(), b"gaussian_noise", b"2"]);
         let seed = r["seed"].as_u64().unwrap();
@@ -1147,7 +1059,7 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
         "1",
     ]);
     assert!(e.contains("already visited"), "{e}");
-    assert_eq!(records(&out).len(), 1);
+    assert_eq!(manifest_records(&out).len(), 1);
 
     let root = tmp("nested");
     for (k, v) in tree(&dataset("imagenet")) {
@@ -1155,7 +1067,7 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, v).unwrap();
     }
-    let r = run(&[
+    let e = err_text(&run(&[
         "generate",
         s(&root),
         "-o",
@@ -1164,13 +1076,8 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
         "contrast",
         "-s",
         "1",
-    ]);
-    assert!(!r.status.success());
-    assert!(
-        stderr(&r).contains("pass that folder as INPUT"),
-        "{}",
-        stderr(&r)
-    );
+    ]));
+    assert!(e.contains("pass that folder as INPUT"), "{e}");
 }
 
 /// Copy a fixture dataset into a temporary tree.
@@ -1297,15 +1204,15 @@ fn split_selects_the_benchmark_split() {
 #[test]
 fn jpeg_files_are_byte_identical_to_pil() {
     let index: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(fixtures().join("jpeg/index.json")).unwrap())
+        serde_json::from_str(&fs::read_to_string(common::root().join("jpeg/index.json")).unwrap())
             .unwrap();
     let cases = index["cases"].as_array().unwrap();
     assert!(cases.len() >= 8);
     for case in cases {
-        let src = image::open(fixtures().join(case["source"].as_str().unwrap()))
+        let src = image::open(common::root().join(case["source"].as_str().unwrap()))
             .unwrap()
             .to_rgb8();
-        let want = fs::read(fixtures().join(case["jpeg"].as_str().unwrap())).unwrap();
+        let want = fs::read(common::root().join(case["jpeg"].as_str().unwrap())).unwrap();
         let q = case["quality"].as_u64().unwrap() as u8;
         let got = imgcorrupt::dataset::encode::encode_jpeg(
             src.as_raw(),
@@ -1385,7 +1292,7 @@ fn frost_source_is_recorded_and_verifiable() {
     assert_ne!(outputs(&out), outputs(&out2));
 
     let missing = tmp("frost-missing");
-    let r = run(&[
+    let e = err_text(&run(&[
         "generate",
         s(&input),
         "-o",
@@ -1394,7 +1301,6 @@ fn frost_source_is_recorded_and_verifiable() {
         "frost",
         "--frost-dir",
         s(&missing),
-    ]);
-    assert!(!r.status.success());
-    assert!(stderr(&r).contains("frost1.png"), "{}", stderr(&r));
+    ]));
+    assert!(e.contains("frost1.png"), "{e}");
 }

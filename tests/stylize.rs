@@ -7,15 +7,13 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 use imgcorrupt::stylize::{prepare_style, Stylizer};
 use imgcorrupt::{corrupt_with, Corruption, Settings};
 
-const BIN: &str = env!("CARGO_BIN_EXE_imgcorrupt");
+use common::{err_text, fail_text, manifest_records, ok, run, s, tmp};
 
 fn styles_dir() -> PathBuf {
     common::root().join("styles")
@@ -354,152 +352,55 @@ fn library_errors_name_the_problem() {
 // ---------------------------------------------------------------------------------------------
 // CLI: corrupt, generate, verify
 
-struct Tmp(PathBuf);
-
-impl std::ops::Deref for Tmp {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn tmp(name: &str) -> Tmp {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "imgcorrupt-stylize-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_dir_all(&p);
-    fs::create_dir_all(&p).unwrap();
-    Tmp(p)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run imgcorrupt")
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn err_text(o: &Output) -> String {
-    assert!(!o.status.success());
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn imagenet() -> PathBuf {
     common::root().join("datasets/imagenet")
-}
-
-fn manifest_records(out: &Path) -> Vec<serde_json::Value> {
-    fs::read_to_string(out.join("manifest.jsonl"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]
 fn cli_corrupt_with_style_file_and_styles_dir() {
     let d = tmp("corrupt");
     let photo = common::root().join("photos/fruits_160x120.png");
+    let corrupt = |out: &Path, severity: &str, extra: &[&str]| {
+        let mut args = vec![
+            "corrupt",
+            s(&photo),
+            "-o",
+            s(out),
+            "-c",
+            "stylize",
+            "-s",
+            severity,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
     let out = d.join("a.png");
-    ok(&run(&[
-        "corrupt",
-        s(&photo),
-        "-o",
-        s(&out),
-        "-c",
-        "stylize",
-        "-s",
-        "5",
-        "--style",
-        s(&styles_dir().join("graffiti_200x160.jpg")),
-    ]));
+    let graffiti = styles_dir().join("graffiti_200x160.jpg");
+    ok(&corrupt(&out, "5", &["--style", s(&graffiti)]));
     let lib = stylize(
         &DynamicImage::ImageRgb8(image::open(&photo).unwrap().to_rgb8()),
-        &Arc::new(Stylizer::from_file(&styles_dir().join("graffiti_200x160.jpg")).unwrap()),
+        &Arc::new(Stylizer::from_file(&graffiti).unwrap()),
         0,
         5,
     );
     assert_eq!(image::open(&out).unwrap().to_rgb8(), lib.to_rgb8());
-    ok(&run(&[
-        "corrupt",
-        s(&photo),
-        "-o",
-        s(&d.join("b.png")),
-        "-c",
-        "stylize",
-        "-s",
+    ok(&corrupt(
+        &d.join("b.png"),
         "2",
-        "--styles",
-        s(&styles_dir()),
-        "--seed",
-        "3",
-    ]));
-    let e = err_text(&run(&[
-        "corrupt",
-        s(&photo),
-        "-o",
-        s(&d.join("c.png")),
-        "-c",
-        "stylize",
-        "-s",
-        "2",
-    ]));
+        &["--styles", s(&styles_dir()), "--seed", "3"],
+    ));
+    let c = d.join("c.png");
+    let e = err_text(&corrupt(&c, "2", &[]));
     assert!(e.contains("--styles"), "{e}");
-    assert!(!d.join("c.png").exists());
-    let e = err_text(&run(&[
-        "corrupt",
-        s(&photo),
-        "-o",
-        s(&d.join("c.png")),
-        "-c",
-        "stylize",
-        "-s",
-        "2",
-        "--styles",
-        s(&d.join("missing")),
-    ]));
+    assert!(!c.exists());
+    let e = err_text(&corrupt(&c, "2", &["--styles", s(&d.join("missing"))]));
     assert!(e.contains("missing") && e.contains("does not exist"), "{e}");
     if !cfg!(feature = "adain") {
-        let e = err_text(&run(&[
-            "corrupt",
-            s(&photo),
-            "-o",
-            s(&d.join("c.png")),
-            "-c",
-            "stylize",
-            "-s",
+        let e = err_text(&corrupt(
+            &c,
             "2",
-            "--styles",
-            s(&styles_dir()),
-            "--style-backend",
-            "adain",
-        ]));
+            &["--styles", s(&styles_dir()), "--style-backend", "adain"],
+        ));
         assert!(e.contains("built without the `adain` feature"), "{e}");
     }
 }
@@ -537,14 +438,7 @@ fn cli_generate_records_styles_and_verify_detects_tampering() {
         run(&args)
     };
     ok(&gen(&out, &["--threads", "2"]));
-    let header: serde_json::Value = serde_json::from_str(
-        fs::read_to_string(out.join("manifest.jsonl"))
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let header = common::manifest_header(&out);
     assert_eq!(header["stylize"]["count"], 4);
     assert_eq!(header["stylize"]["backend"], "statistics");
     assert_eq!(header["stylize"]["alpha"], "preset");
@@ -570,25 +464,11 @@ fn cli_generate_records_styles_and_verify_detects_tampering() {
     // 1 thread, and 2 shards + merge: the same manifest and outputs
     let one = d.join("one");
     ok(&gen(&one, &["--threads", "1"]));
-    assert_eq!(
-        fs::read(out.join("manifest.jsonl")).unwrap(),
-        fs::read(one.join("manifest.jsonl")).unwrap()
-    );
+    common::assert_same_run(&out, &one, &recs);
     let sharded = d.join("sharded");
     ok(&gen(&sharded, &["--shard", "0/2"]));
     ok(&gen(&sharded, &["--shard", "1/2", "--threads", "1"]));
-    assert_eq!(
-        fs::read(out.join("manifest.jsonl")).unwrap(),
-        fs::read(sharded.join("manifest.jsonl")).unwrap()
-    );
-    for r in &recs {
-        let o = r["output"].as_str().unwrap();
-        assert_eq!(
-            fs::read(out.join(o)).unwrap(),
-            fs::read(sharded.join(o)).unwrap(),
-            "{o}"
-        );
-    }
+    common::assert_same_run(&out, &sharded, &recs);
     // verify: hashes and regeneration pass
     ok(&run(&["verify", s(&out)]));
     ok(&run(&["verify", s(&out), "--input", s(&imagenet())]));
@@ -599,13 +479,7 @@ fn cli_generate_records_styles_and_verify_detects_tampering() {
         .to_string();
     let bytes = fs::read(out.join(&victim)).unwrap();
     fs::write(out.join(&victim), &bytes[..bytes.len() - 10]).unwrap();
-    let e = run(&["verify", s(&out)]);
-    assert!(!e.status.success());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&e.stdout),
-        String::from_utf8_lossy(&e.stderr)
-    );
+    let text = fail_text(&run(&["verify", s(&out)]));
     assert!(text.contains(&victim), "{text}");
     fs::write(out.join(&victim), &bytes).unwrap();
     ok(&run(&["verify", s(&out)]));
@@ -626,40 +500,23 @@ fn cli_generate_records_styles_and_verify_detects_tampering() {
 #[test]
 fn cli_generate_style_errors_and_groups() {
     let d = tmp("gen-errors");
-    let e = err_text(&run(&[
-        "generate",
-        s(&imagenet()),
-        "-o",
-        s(&d.join("o1")),
-        "-c",
-        "stylize",
-    ]));
-    assert!(e.contains("--styles"), "{e}");
     fs::create_dir_all(d.join("empty")).unwrap();
-    let e = err_text(&run(&[
-        "generate",
-        s(&imagenet()),
-        "-o",
-        s(&d.join("o2")),
-        "-c",
-        "stylize",
-        "--styles",
-        s(&d.join("empty")),
-    ]));
-    assert!(e.contains("no style images"), "{e}");
     fs::create_dir_all(d.join("bad")).unwrap();
     fs::write(d.join("bad/painting.png"), b"\x89PNG garbage").unwrap();
-    let e = err_text(&run(&[
-        "generate",
-        s(&imagenet()),
-        "-o",
-        s(&d.join("o3")),
-        "-c",
-        "stylize",
-        "--styles",
-        s(&d.join("bad")),
-    ]));
-    assert!(e.contains("painting.png"), "{e}");
+    // (output folder, extra arguments, what the error must name)
+    let (input, empty, bad) = (imagenet(), d.join("empty"), d.join("bad"));
+    let cases: [(&str, Vec<&str>, &str); 3] = [
+        ("o1", vec![], "--styles"),
+        ("o2", vec!["--styles", s(&empty)], "no style images"),
+        ("o3", vec!["--styles", s(&bad)], "painting.png"),
+    ];
+    for (out, extra, needle) in cases {
+        let out = d.join(out);
+        let mut args = vec!["generate", s(&input), "-o", s(&out), "-c", "stylize"];
+        args.extend_from_slice(&extra);
+        let e = err_text(&run(&args));
+        assert!(e.contains(needle), "{e}");
+    }
     assert!(
         !d.join("o3").exists(),
         "nothing written on a plan-time error"

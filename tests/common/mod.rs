@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: the committed reference fixtures of
-//! `scripts/make_fixtures.py` and small image utilities.
+//! `scripts/make_fixtures.py`, small image utilities, and running the binary in temporary
+//! folders.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use imgcorrupt::Corruption;
 use serde::Deserialize;
@@ -142,4 +144,139 @@ pub fn sha256_file_hex(path: &Path) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary and temporary folders (CLI tests)
+
+/// The `imgcorrupt` binary built for the integration tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_imgcorrupt");
+
+/// A fresh, unique, empty temporary folder, removed when dropped (kept if the test failed,
+/// for inspection).
+pub struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Tmp {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A [`Tmp`] folder named after the test binary, the process, a counter and `name`, so that
+/// tests running in parallel (in one binary or several) never share one.
+pub fn tmp(name: &str) -> Tmp {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let p = std::env::temp_dir().join(format!(
+        "imgcorrupt-{}-{}-{}-{name}",
+        env!("CARGO_CRATE_NAME"),
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    Tmp(p)
+}
+
+/// Runs the binary with `args` (in the test's working directory, the package root).
+pub fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run imgcorrupt")
+}
+
+/// Runs the binary with `args` in the working directory `cwd`.
+pub fn run_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("run imgcorrupt")
+}
+
+/// The standard error of a run, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts that a run succeeded, showing its exit status and both streams if not.
+pub fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Asserts that a run failed; its standard error.
+pub fn err_text(o: &Output) -> String {
+    assert!(!o.status.success());
+    stderr(o)
+}
+
+/// Asserts that a run failed; its standard output followed by its standard error (for
+/// messages that may go to either stream, as `verify`'s report of differing files).
+pub fn fail_text(o: &Output) -> String {
+    assert!(!o.status.success());
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A path as `&str`, for argument lists.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The header line of `root/manifest.jsonl`, parsed.
+pub fn manifest_header(root: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(root.join("manifest.jsonl")).expect("manifest.jsonl");
+    serde_json::from_str(text.lines().next().expect("a header line")).unwrap()
+}
+
+/// The records of `root/manifest.jsonl` (every line after the header), parsed.
+pub fn manifest_records(root: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(root.join("manifest.jsonl"))
+        .expect("manifest.jsonl")
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Asserts that two generate runs wrote the same manifest and, for every record of `recs`,
+/// the same output bytes.
+pub fn assert_same_run(a: &Path, b: &Path, recs: &[serde_json::Value]) {
+    assert_eq!(
+        std::fs::read(a.join("manifest.jsonl")).unwrap(),
+        std::fs::read(b.join("manifest.jsonl")).unwrap()
+    );
+    for r in recs {
+        let o = r["output"].as_str().unwrap();
+        assert_eq!(
+            std::fs::read(a.join(o)).unwrap(),
+            std::fs::read(b.join(o)).unwrap(),
+            "{o}"
+        );
+    }
 }
