@@ -2,18 +2,12 @@
 //! fast mode, single thread), on a real fixture photo. Run with `cargo bench --bench corruptions`.
 //! The full severity table for BENCHMARKS.md comes from `imgcorrupt bench` (see BENCHMARKS.md).
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use image::imageops::{resize, FilterType};
 use imgcorrupt::{corrupt_buffer, Corruption, PixelLayout, RngMode, Settings};
 
-fn photo(w: u32, h: u32) -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/photos/chelsea_224x224.png"
-    );
-    let img = image::open(path).expect("fixture photo").to_rgb8();
-    resize(&img, w, h, FilterType::Triangle).into_raw()
-}
+use common::photo;
 
 fn bench(c: &mut Criterion) {
     for (w, h) in [(224usize, 224usize), (640, 480)] {

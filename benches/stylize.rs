@@ -3,21 +3,15 @@
 //! and the once-per-style cost of the style statistics. Run with
 //! `cargo bench --bench stylize -- --warm-up-time 1 --measurement-time 2`.
 
+mod common;
+
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use image::imageops::{resize, FilterType};
 use imgcorrupt::stylize::statistics::StyleStats;
 use imgcorrupt::{corrupt_buffer, Corruption, PixelLayout, Settings, Stylizer};
 
-fn photo(w: u32, h: u32) -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/photos/chelsea_224x224.png"
-    );
-    let img = image::open(path).expect("fixture photo").to_rgb8();
-    resize(&img, w, h, FilterType::Triangle).into_raw()
-}
+use common::photo;
 
 fn bench(c: &mut Criterion) {
     let styles = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/styles");

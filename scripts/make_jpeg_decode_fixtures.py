@@ -36,19 +36,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, features
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# torchvision Resize(256) + CenterCrop(224), one definition for all fixture scripts
+from make_dataset_fixtures import imagenet_geometry  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def imagenet_geometry(im):
-    """torchvision Resize(256) + CenterCrop(224) (as scripts/make_dataset_fixtures.py)."""
-    w, h = im.size
-    short, long = min(w, h), max(w, h)
-    new_short, new_long = 256, int(256 * long / short)
-    nw, nh = (new_short, new_long) if w <= h else (new_long, new_short)
-    im = im.resize((nw, nh), Image.BILINEAR)
-    top = int(round((nh - 224) / 2.0))
-    left = int(round((nw - 224) / 2.0))
-    return im.crop((left, top, left + 224, top + 224))
 
 
 def pil_decode(data: bytes) -> np.ndarray:

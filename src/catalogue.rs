@@ -366,6 +366,20 @@ impl fmt::Display for Family {
     }
 }
 
+/// The words of [`select`] that name subsets (`benchmark` = `common`; `extra`, `holdout` =
+/// `validation`; `all` = both): they select only the 19 -C corruptions, never `stylize`.
+pub const SUBSET_WORDS: [&str; 6] = [
+    "all",
+    "common",
+    "benchmark",
+    "validation",
+    "extra",
+    "holdout",
+];
+
+/// The words of [`select`] that name families ([`Family::name`]).
+pub const FAMILY_WORDS: [&str; 5] = ["noise", "blur", "weather", "digital", "stylization"];
+
 /// Resolve a comma-separated selection of names, subsets (`common`, `validation`, `all`) and
 /// families (`noise`, `blur`, `weather`, `digital`, `stylization`) into corruptions, in
 /// catalogue order and without duplicates. `stylize` is only selected by its name or its family:
@@ -459,15 +473,16 @@ mod tests {
     }
 
     #[test]
+    fn family_words_select_their_family() {
+        for word in FAMILY_WORDS {
+            let sel = select(word).unwrap();
+            assert!(sel.iter().all(|c| c.family().name() == word), "{word}");
+        }
+    }
+
+    #[test]
     fn stylize_is_outside_every_benchmark_selection() {
-        for spec in [
-            "all",
-            "common",
-            "benchmark",
-            "validation",
-            "extra",
-            "holdout",
-        ] {
+        for spec in SUBSET_WORDS {
             assert!(
                 !select(spec).unwrap().contains(&Corruption::Stylize),
                 "{spec}"

@@ -104,22 +104,14 @@ pub struct Args {
 
 /// Resolve the corruption selection (see EXAMPLES for the rule).
 pub fn resolve_corruptions(spec: &str) -> anyhow::Result<Vec<Corruption>> {
-    let groups = [
-        "all",
-        "common",
-        "benchmark",
-        "validation",
-        "extra",
-        "holdout",
-        "noise",
-        "blur",
-        "weather",
-        "digital",
-        "stylization",
-    ];
     let mut explicit_missing = Vec::new();
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        if groups.contains(&part.to_ascii_lowercase().as_str()) {
+        let lower = part.to_ascii_lowercase();
+        if catalogue::SUBSET_WORDS
+            .iter()
+            .chain(&catalogue::FAMILY_WORDS)
+            .any(|g| *g == lower)
+        {
             continue;
         }
         let c = Corruption::from_name(part)?;

@@ -36,7 +36,8 @@
 //! everything, so this does not happen for Pillow/libjpeg/mozjpeg output).
 
 use super::dct;
-use super::{color, sample};
+// The row kernels' dispatchers are shared with the round trip (jpeg/mod.rs).
+use super::{color, fancy_row, sample, ycc_to_rgb_row};
 use crate::kernels::cpu::{isa, Isa};
 
 /// Why a file could not be decoded.
@@ -1149,17 +1150,6 @@ fn idct_row(blocks: &[[i16; 64]], q: &[i16; 64], out: &mut [u8], stride: usize, 
     dct::idct_blocks_scalar(blocks, q, out, stride);
 }
 
-fn ycc_to_rgb_row(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8], simd: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: AVX2 detected by the caller; slice lengths checked inside.
-        unsafe { color::avx2::ycc_to_rgb_row(y, cb, cr, rgb) };
-        return;
-    }
-    let _ = simd;
-    color::ycc_to_rgb_row_scalar(y, cb, cr, rgb);
-}
-
 /// Which `jdsample.c` method serves a component.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Method {
@@ -1235,19 +1225,4 @@ impl Upsampler {
             }
         }
     }
-}
-
-fn fancy_row(near: &[u8], far: &[u8], cw: usize, cs: &mut [i16], out: &mut [u8], simd: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: AVX2 detected by the caller; slice lengths checked inside.
-        unsafe {
-            sample::avx2::colsum(near, far, cw, cs);
-            sample::avx2::fancy_h(&cs[..cw + 2], out);
-        }
-        return;
-    }
-    let _ = simd;
-    sample::colsum_scalar(near, far, cw, cs);
-    sample::fancy_h_scalar(&cs[..cw + 2], out);
 }

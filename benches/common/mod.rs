@@ -1,0 +1,15 @@
+//! Helpers shared by the benchmarks.
+#![allow(dead_code)]
+
+use image::imageops::{resize, FilterType};
+
+/// The fixture photo `chelsea_224x224.png` resized (triangle filter) to `w`×`h`, as RGB8 bytes:
+/// a real photograph at any benchmark size.
+pub fn photo(w: u32, h: u32) -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/photos/chelsea_224x224.png"
+    );
+    let img = image::open(path).expect("fixture photo").to_rgb8();
+    resize(&img, w, h, FilterType::Triangle).into_raw()
+}
