@@ -22,6 +22,11 @@ fn ok(args: &[&str]) -> String {
     stderr(&o)
 }
 
+/// `generate INPUT -o OUT` followed by `rest`.
+fn gen_args<'a>(input: &'a str, out: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    [&["generate", input, "-o", out][..], rest].concat()
+}
+
 /// Every regular file under `root` (relative path → bytes), hidden files included.
 fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -103,18 +108,18 @@ fn imagenet_preprocessing_matches_pil() {
 #[test]
 fn imagenet_adapter_layout_sizes_and_jpeg() {
     let out = tmp("imagenet");
-    let err = ok(&[
-        "generate",
+    let err = ok(&gen_args(
         s(&dataset("imagenet")),
-        "-o",
         s(&out),
-        "-c",
-        "gaussian_noise,contrast",
-        "-s",
-        "1,5",
-        "--threads",
-        "2",
-    ]);
+        &[
+            "-c",
+            "gaussian_noise,contrast",
+            "-s",
+            "1,5",
+            "--threads",
+            "2",
+        ],
+    ));
     assert!(err.contains("imagenet dataset"), "{err}");
     let files = outputs(&out);
     assert_eq!(files.len(), 4 * 2 * 2);
@@ -185,18 +190,11 @@ fn detection_adapters_mirror_tree_and_carry_annotations() {
     ] {
         let input = dataset(name);
         let out = tmp(name);
-        let err = ok(&[
-            "generate",
+        let err = ok(&gen_args(
             s(&input),
-            "-o",
             s(&out),
-            "-c",
-            "pixelate",
-            "-s",
-            "2,4",
-            "--annotations",
-            "copy",
-        ]);
+            &["-c", "pixelate", "-s", "2,4", "--annotations", "copy"],
+        ));
         assert!(
             err.contains(&format!("{name} dataset")),
             "auto-detect {name}: {err}"
@@ -245,18 +243,11 @@ fn annotation_modes_link_copy_none() {
     let ann = input.join("annotations/instances_val2017.json");
     for mode in ["link", "copy", "none"] {
         let out = tmp(&format!("ann-{mode}"));
-        ok(&[
-            "generate",
+        ok(&gen_args(
             s(&input),
-            "-o",
             s(&out),
-            "-c",
-            "contrast",
-            "-s",
-            "1",
-            "--annotations",
-            mode,
-        ]);
+            &["-c", "contrast", "-s", "1", "--annotations", mode],
+        ));
         let dst = out.join("contrast/1/annotations/instances_val2017.json");
         match mode {
             "none" => assert!(!dst.exists()),
@@ -289,18 +280,11 @@ fn folder_adapter_and_format_conversion() {
     .unwrap();
     fs::write(input.join("notes.txt"), "not an image").unwrap();
     let out = tmp("folder-out");
-    let err = ok(&[
-        "generate",
+    let err = ok(&gen_args(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "saturate",
-        "-s",
-        "3",
-        "--image-format",
-        "png",
-    ]);
+        &["-c", "saturate", "-s", "3", "--image-format", "png"],
+    ));
     assert!(
         err.contains("folder dataset") && err.contains("non-image"),
         "{err}"
@@ -355,18 +339,11 @@ fn webp_outputs_lossy_by_default_lossless_on_request() {
     assert!(q30.len() < lossy.len() && lossy.len() < lossless.len());
     // Lossless equals the PNG output's pixels.
     let o_png = tmp("webp-png");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&input),
-        "-o",
         s(&o_png),
-        "-c",
-        "saturate",
-        "-s",
-        "3",
-        "--image-format",
-        "png",
-    ]);
+        &["-c", "saturate", "-s", "3", "--image-format", "png"],
+    ));
     let png = outputs(&o_png).remove("saturate/3/top.png").unwrap();
     let rgb = |b: &[u8]| image::load_from_memory(b).unwrap().to_rgb8();
     assert_eq!(rgb(&lossless), rgb(&png));
@@ -377,17 +354,17 @@ fn webp_outputs_lossy_by_default_lossless_on_request() {
         let e = ok(&["verify", s(o), "--input", s(&input)]);
         assert!(e.contains("1 regenerated, 0 differ"), "{e}");
     }
-    let e = err_text(&run(&[
-        "generate",
+    let e = err_text(&run(&gen_args(
         s(&input),
-        "-o",
         s(&tmp("webp-both")),
-        "--image-format",
-        "webp",
-        "--webp-lossless",
-        "--webp-quality",
-        "50",
-    ]));
+        &[
+            "--image-format",
+            "webp",
+            "--webp-lossless",
+            "--webp-quality",
+            "50",
+        ],
+    )));
     assert!(e.contains("--webp-quality"), "{e}");
 }
 
@@ -402,16 +379,11 @@ fn manifest_records_the_source_decoder() {
     )
     .unwrap();
     let out = tmp("dec-out");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+        &["-c", "contrast", "-s", "1"],
+    ));
     let m = manifest(&out);
     assert!(
         m.lines().next().unwrap().contains("Pillow-exact decoder"),
@@ -454,18 +426,11 @@ fn lossy_webp_is_byte_identical_to_pil() {
 #[test]
 fn odd_encodings_are_converted_to_rgb() {
     let out = tmp("odd");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&dataset("odd")),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "2",
-        "--dataset",
-        "folder",
-    ]);
+        &["-c", "contrast", "-s", "2", "--dataset", "folder"],
+    ));
     let got = outputs(&out);
     assert_eq!(got.len(), 4);
     for (k, v) in &got {
@@ -731,18 +696,11 @@ fn bad_images_are_reported_and_the_rest_is_written() {
     fs::write(input.join("big.jpg"), &big).unwrap();
     let before = tree(&input);
     let out = tmp("bad-out");
-    let r = run(&[
-        "generate",
+    let r = run(&gen_args(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1,2",
-        "--max-pixels",
-        "70000",
-    ]);
+        &["-c", "contrast", "-s", "1,2", "--max-pixels", "70000"],
+    ));
     assert_eq!(r.status.code(), Some(1));
     let e = stderr(&r);
     for (f, reason) in [
@@ -778,16 +736,11 @@ fn output_inside_or_equal_to_input_is_refused() {
         input.join("out"),
         input.join("part0/x"),
     ] {
-        let e = err_text(&run(&[
-            "generate",
+        let e = err_text(&run(&gen_args(
             s(&input),
-            "-o",
             s(&out),
-            "-c",
-            "contrast",
-            "-s",
-            "1",
-        ]));
+            &["-c", "contrast", "-s", "1"],
+        )));
         assert!(e.contains("refusing to write into the input tree"), "{e}");
     }
     assert_eq!(tree(&input), before);
@@ -799,16 +752,11 @@ fn unwritable_output_is_a_clear_error() {
     let file = dir.join("a-file");
     fs::write(&file, b"x").unwrap();
     let out = file.join("out");
-    let e = err_text(&run(&[
-        "generate",
+    let e = err_text(&run(&gen_args(
         s(&dataset("imagenet")),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]));
+        &["-c", "contrast", "-s", "1"],
+    )));
     assert!(e.contains("a-file"), "{e}");
 }
 
@@ -828,16 +776,11 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
         "{\"images\": [",
     )
     .unwrap();
-    let e = err_text(&run(&[
-        "generate",
+    let e = err_text(&run(&gen_args(
         s(&coco),
-        "-o",
         s(&tmp("coco-bad-out")),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]));
+        &["-c", "contrast", "-s", "1"],
+    )));
     assert!(
         e.contains("instances_val2017.json") && e.contains("not valid COCO JSON"),
         "{e}"
@@ -848,16 +791,11 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
         r#"{"images":[{"id":1,"file_name":"000000000139.jpg"},{"id":2,"file_name":"000000999999.jpg"}],"annotations":[]}"#,
     )
     .unwrap();
-    let e = ok(&[
-        "generate",
+    let e = ok(&gen_args(
         s(&coco),
-        "-o",
         s(&tmp("coco-miss-out")),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+        &["-c", "contrast", "-s", "1"],
+    ));
     assert!(
         e.contains("missing on disk") && e.contains("000000999999.jpg"),
         "{e}"
@@ -876,16 +814,11 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
     let start = text.find("<size>").unwrap();
     let end = text.find("</size>").unwrap() + "</size>".len();
     fs::write(&xml, format!("{}{}", &text[..start], &text[end..])).unwrap();
-    let e = err_text(&run(&[
-        "generate",
+    let e = err_text(&run(&gen_args(
         s(&voc),
-        "-o",
         s(&tmp("voc-bad-out")),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]));
+        &["-c", "contrast", "-s", "1"],
+    )));
     assert!(e.contains("000002.xml") && e.contains("no <size>"), "{e}");
 }
 
@@ -895,16 +828,11 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
 fn unimplemented_corruptions_explicit_error_group_note() {
     let input = dataset("imagenet");
     if let Some(missing) = imgcorrupt::Corruption::all().find(|c| !c.is_implemented()) {
-        let e = err_text(&run(&[
-            "generate",
+        let e = err_text(&run(&gen_args(
             s(&input),
-            "-o",
             s(&tmp("unimpl")),
-            "-c",
-            &format!("contrast,{missing}"),
-            "-s",
-            "1",
-        ]));
+            &["-c", &format!("contrast,{missing}"), "-s", "1"],
+        )));
         assert!(
             e.contains("not implemented") && e.contains(missing.name()),
             "{e}"
@@ -921,22 +849,22 @@ fn bgr_mode_swaps_back_and_is_recorded() {
     let input = dataset("coco");
     let (rgb, bgr) = (tmp("rgb"), tmp("bgr"));
     let base = |o: &Path, order: &str| {
-        ok(&[
-            "generate",
+        ok(&gen_args(
             s(&input),
-            "-o",
             s(o),
-            "-c",
-            "contrast,gaussian_noise",
-            "-s",
-            "3",
-            "--channel-order",
-            order,
-            "--image-format",
-            "png",
-            "--annotations",
-            "none",
-        ]);
+            &[
+                "-c",
+                "contrast,gaussian_noise",
+                "-s",
+                "3",
+                "--channel-order",
+                order,
+                "--image-format",
+                "png",
+                "--annotations",
+                "none",
+            ],
+        ));
     };
     base(&rgb, "rgb");
     base(&bgr, "bgr");
@@ -956,28 +884,16 @@ fn bgr_mode_swaps_back_and_is_recorded() {
 fn rerun_with_other_cells_extends_the_manifest() {
     let input = dataset("imagenet");
     let out = tmp("extend");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
-    ok(&[
-        "generate",
+        &["-c", "contrast", "-s", "1"],
+    ));
+    ok(&gen_args(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "pixelate",
-        "-s",
-        "2",
-        "--shard",
-        "0/1",
-    ]);
+        &["-c", "pixelate", "-s", "2", "--shard", "0/1"],
+    ));
     let recs = manifest_records(&out);
     assert_eq!(recs.len(), 8);
     assert_eq!(
@@ -999,24 +915,24 @@ fn rerun_with_other_cells_extends_the_manifest() {
 fn numpy_mode_seeds_fit_np_random_seed() {
     let input = dataset("coco");
     let out = tmp("numpy");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "gaussian_noise",
-        "-s",
-        "2",
-        "--rng",
-        "numpy",
-        "--seed",
-        "11",
-        "--image-format",
-        "png",
-        "--annotations",
-        "none",
-    ]);
+        &[
+            "-c",
+            "gaussian_noise",
+            "-s",
+            "2",
+            "--rng",
+            "numpy",
+            "--seed",
+            "11",
+            "--image-format",
+            "png",
+            "--annotations",
+            "none",
+        ],
+    ));
     for r in manifest_records(&out) {
         let src = r["source"].as_str().unwrap();
         let full = imgcorrupt::rng::derive_seed(11, &[src.as_bytes(), b"gaussian_noise", b"2"]);
@@ -1048,16 +964,11 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
     .unwrap();
     std::os::unix::fs::symlink("..", input.join("a/up")).unwrap();
     let out = tmp("loop-out");
-    let e = ok(&[
-        "generate",
+    let e = ok(&gen_args(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+        &["-c", "contrast", "-s", "1"],
+    ));
     assert!(e.contains("already visited"), "{e}");
     assert_eq!(manifest_records(&out).len(), 1);
 
@@ -1067,16 +978,11 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, v).unwrap();
     }
-    let e = err_text(&run(&[
-        "generate",
+    let e = err_text(&run(&gen_args(
         s(&root),
-        "-o",
         s(&tmp("nested-out")),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]));
+        &["-c", "contrast", "-s", "1"],
+    )));
     assert!(e.contains("pass that folder as INPUT"), "{e}");
 }
 
@@ -1156,18 +1062,11 @@ fn split_selects_the_benchmark_split() {
         }
     }
     let out = tmp("split-cs-out");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&cs),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-        "--split",
-        "val",
-    ]);
+        &["-c", "contrast", "-s", "1", "--split", "val"],
+    ));
     let got: Vec<String> = outputs(&out).into_keys().collect();
     assert_eq!(got.len(), 6, "{got:?}"); // 2 images + 4 gtFine files of val
     assert!(got.iter().all(|k| k.contains("/val/frankfurt/")), "{got:?}");
@@ -1180,18 +1079,11 @@ fn split_selects_the_benchmark_split() {
     )
     .unwrap();
     let out = tmp("split-voc-out");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&voc),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-        "--split",
-        "val",
-    ]);
+        &["-c", "contrast", "-s", "1", "--split", "val"],
+    ));
     let imgs: Vec<String> = outputs(&out)
         .into_keys()
         .filter(|k| k.contains("JPEGImages"))
@@ -1240,18 +1132,11 @@ fn jpeg_files_are_byte_identical_to_pil() {
 fn frost_source_is_recorded_and_verifiable() {
     let input = dataset("imagenet");
     let out = tmp("frost-procedural");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "frost",
-        "-s",
-        "1,5",
-        "--threads",
-        "1",
-    ]);
+        &["-c", "frost", "-s", "1,5", "--threads", "1"],
+    ));
     let header: serde_json::Value =
         serde_json::from_str(manifest(&out).lines().next().unwrap()).unwrap();
     assert_eq!(header["frost_source"], "procedural");
@@ -1263,20 +1148,20 @@ fn frost_source_is_recorded_and_verifiable() {
         return;
     };
     let out2 = tmp("frost-textures");
-    ok(&[
-        "generate",
+    ok(&gen_args(
         s(&input),
-        "-o",
         s(&out2),
-        "-c",
-        "frost",
-        "-s",
-        "1,5",
-        "--threads",
-        "1",
-        "--frost-dir",
-        s(&dir),
-    ]);
+        &[
+            "-c",
+            "frost",
+            "-s",
+            "1,5",
+            "--threads",
+            "1",
+            "--frost-dir",
+            s(&dir),
+        ],
+    ));
     let header: serde_json::Value =
         serde_json::from_str(manifest(&out2).lines().next().unwrap()).unwrap();
     assert!(
@@ -1292,15 +1177,10 @@ fn frost_source_is_recorded_and_verifiable() {
     assert_ne!(outputs(&out), outputs(&out2));
 
     let missing = tmp("frost-missing");
-    let e = err_text(&run(&[
-        "generate",
+    let e = err_text(&run(&gen_args(
         s(&input),
-        "-o",
         s(&out2.join("x")),
-        "-c",
-        "frost",
-        "--frost-dir",
-        s(&missing),
-    ]));
+        &["-c", "frost", "--frost-dir", s(&missing)],
+    )));
     assert!(e.contains("frost1.png"), "{e}");
 }

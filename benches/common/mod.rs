@@ -13,3 +13,12 @@ pub fn photo(w: u32, h: u32) -> Vec<u8> {
     let img = image::open(path).expect("fixture photo").to_rgb8();
     resize(&img, w, h, FilterType::Triangle).into_raw()
 }
+
+/// Criterion settings of the per-image benchmarks: 20 samples, 0.5 s warm-up, 2 s measurement
+/// (command-line `--warm-up-time` / `--measurement-time` still override them).
+pub fn quick_config() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+}
