@@ -80,6 +80,31 @@ pub fn encode_webp_lossy(
     Ok(mem.to_vec())
 }
 
+/// Lossy WebP of any image at `quality` (0–100), as [`encode_webp_lossy`]: images without
+/// alpha are encoded as 8-bit RGB (greyscale is expanded, as WebP stores colour anyway);
+/// images with alpha as 8-bit RGBA (libwebp keeps alpha losslessly in lossy files, as Pillow's
+/// `save(f, "WEBP", quality=q)` of an RGBA image does).
+pub fn encode_webp_lossy_image(
+    img: &DynamicImage,
+    quality: u8,
+) -> std::result::Result<Vec<u8>, String> {
+    if !img.color().has_alpha() {
+        let rgb = img.to_rgb8();
+        return encode_webp_lossy(&rgb, rgb.width() as usize, rgb.height() as usize, quality);
+    }
+    let rgba = img.to_rgba8();
+    let (w, h) = (rgba.width(), rgba.height());
+    if w == 0 || h == 0 || w > 16383 || h > 16383 {
+        return Err(format!(
+            "WebP holds at most 16383x16383 pixels, the image is {w}x{h}"
+        ));
+    }
+    let mem = webp::Encoder::from_rgba(&rgba, w, h)
+        .encode_simple(false, f32::from(quality.min(100)))
+        .map_err(|e| format!("libwebp failed: {e:?}"))?;
+    Ok(mem.to_vec())
+}
+
 /// Output formats chosen from a file extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -87,7 +112,8 @@ pub enum OutputFormat {
     Png,
     /// JPEG (baseline, 4:2:0) at a quality.
     Jpeg,
-    /// WebP (lossless here; `generate` can also write lossy WebP, see [`WebpMode`]).
+    /// WebP (lossless here; `generate` and `corrupt --webp-quality` write lossy WebP, see
+    /// [`WebpMode`] and [`encode_webp_lossy_image`]).
     WebP,
     /// BMP.
     Bmp,

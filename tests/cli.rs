@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{err_text, run, stderr, tmp};
+use common::{err_text, run, s, stderr, tmp};
 
 fn photo() -> PathBuf {
     common::root().join("photos/fruits_160x120.png")
@@ -289,4 +289,98 @@ fn bench_prints_csv() {
     assert!(lines[1].starts_with("gaussian_noise,1,"));
     let ms: f64 = lines[1].split(',').nth(4).unwrap().parse().unwrap();
     assert!(ms > 0.0);
+}
+
+/// The library's result for `corrupt INPUT -c contrast -s 3` (seed 0, fast mode: the CLI's
+/// defaults).
+fn library_contrast(input: &Path) -> image::DynamicImage {
+    let img = imgcorrupt::io::read_image(input, imgcorrupt::io::DEFAULT_MAX_PIXELS).unwrap();
+    let settings = imgcorrupt::Settings::new(0);
+    imgcorrupt::corrupt_with(&img, imgcorrupt::Corruption::Contrast, 3, &settings).unwrap()
+}
+
+#[test]
+fn corrupt_webp_quality_writes_lossy_webp() {
+    let dir = tmp("webp-quality");
+    let p = photo();
+    let (lossless, lossy) = (dir.join("exact.webp"), dir.join("lossy.webp"));
+    for (out, extra) in [
+        (&lossless, &[][..]),
+        (&lossy, &["--webp-quality", "80"][..]),
+    ] {
+        let mut args = vec!["corrupt", s(&p), "-o", s(out), "-c", "contrast", "-s", "3"];
+        args.extend_from_slice(extra);
+        common::ok(&run(&args));
+    }
+    let (exact_bytes, lossy_bytes) = (
+        std::fs::read(&lossless).unwrap(),
+        std::fs::read(&lossy).unwrap(),
+    );
+    // RIFF chunk after "WEBP": VP8L = lossless, "VP8 " = lossy
+    assert_eq!(&exact_bytes[12..16], b"VP8L");
+    assert_eq!(&lossy_bytes[12..16], b"VP8 ");
+    assert!(
+        lossy_bytes.len() < exact_bytes.len(),
+        "lossy {} B vs lossless {} B",
+        lossy_bytes.len(),
+        exact_bytes.len()
+    );
+    let decoded = image::open(&lossy).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (160, 120));
+    let lib = library_contrast(&p).to_rgb8();
+    // the lossless default keeps the library's pixels exactly
+    assert_eq!(image::open(&lossless).unwrap().to_rgb8(), lib);
+    let expected = imgcorrupt::io::encode_webp_lossy(&lib, 160, 120, 80).unwrap();
+    assert_eq!(lossy_bytes, expected, "same bytes as io::encode_webp_lossy");
+}
+
+#[test]
+fn corrupt_webp_quality_keeps_alpha_and_refuses_other_formats() {
+    let dir = tmp("webp-quality-alpha");
+    // RGBA input with a gradient alpha: lossy WebP keeps the alpha plane losslessly
+    let rgba = image::RgbaImage::from_fn(40, 30, |x, y| {
+        image::Rgba([(x * 6) as u8, (y * 8) as u8, 90, (x * 3 + y * 2) as u8])
+    });
+    let input = dir.join("in.png");
+    rgba.save(&input).unwrap();
+    let out = dir.join("o.webp");
+    common::ok(&run(&[
+        "corrupt",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "3",
+        "--webp-quality",
+        "75",
+    ]));
+    assert_eq!(
+        &std::fs::read(&out).unwrap()[12..16],
+        b"VP8X",
+        "extended (alpha) WebP"
+    );
+    let decoded = image::open(&out).unwrap();
+    assert!(decoded.color().has_alpha());
+    let lib = library_contrast(&input).to_rgba8();
+    let alpha = |img: &image::RgbaImage| img.pixels().map(|p| p[3]).collect::<Vec<u8>>();
+    assert_eq!(alpha(&decoded.to_rgba8()), alpha(&lib));
+
+    // --webp-quality with a non-WebP output is an error, before anything is written
+    let png = dir.join("o.png");
+    let e = err_text(&run(&[
+        "corrupt",
+        s(&input),
+        "-o",
+        s(&png),
+        "-c",
+        "contrast",
+        "-s",
+        "3",
+        "--webp-quality",
+        "75",
+    ]));
+    assert!(e.contains("--webp-quality") && e.contains("o.png"), "{e}");
+    assert!(!png.exists());
 }

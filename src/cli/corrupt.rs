@@ -43,6 +43,12 @@ pub struct Args {
     /// JPEG quality when the output is .jpg/.jpeg.
     #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
+    /// Write the .webp output as lossy WebP at quality Q (0-100; libwebp with the settings of
+    /// `generate --webp-quality`, which match Pillow's `quality=Q`; alpha is kept losslessly).
+    /// Without it WebP is written losslessly: a single-image tool defaults to exact pixels.
+    /// An error with any other output format.
+    #[arg(long, value_name = "Q", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub webp_quality: Option<u8>,
 }
 
 /// Read, corrupt, write atomically. Nothing is written on any error.
@@ -52,6 +58,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return Err(imgcorrupt::Error::InvalidSeverity(a.severity).into());
     }
     let format = io::OutputFormat::from_path(&a.output)?;
+    if a.webp_quality.is_some() && format != io::OutputFormat::WebP {
+        // checked before any work: a silently ignored quality would surprise more
+        anyhow::bail!(
+            "--webp-quality applies to .webp outputs only, and {} is not one",
+            a.output.display()
+        );
+    }
     let preset = Arc::new(Preset::load(&a.preset)?);
     let img = io::read_image(&a.input, io::DEFAULT_MAX_PIXELS)?;
     let mut settings = Settings::new(a.seed).with_rng(a.rng).with_preset(preset);
@@ -71,6 +84,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             a.output.display()
         );
     }
-    io::write_image(&a.output, &out, a.quality)?;
+    match a.webp_quality {
+        Some(q) => {
+            let bytes = io::encode_webp_lossy_image(&out, q).map_err(|message| {
+                imgcorrupt::Error::Codec {
+                    path: a.output.clone(),
+                    message,
+                }
+            })?;
+            io::write_atomic(&a.output, &bytes)?;
+        }
+        None => io::write_image(&a.output, &out, a.quality)?,
+    }
     Ok(())
 }

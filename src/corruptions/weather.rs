@@ -1,7 +1,5 @@
 //! Weather corruptions (spec §4.8–4.10, 4.18): snow, frost, fog, spatter.
 
-use std::cell::RefCell;
-
 use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::fma::fma_f32;
@@ -12,71 +10,6 @@ use crate::kernels::scratch::Buf;
 use crate::kernels::zoom::clipped_zoom;
 use crate::kernels::{blend, cubic, frost as textures, opencv, plasma};
 use crate::preset::SpatterKind;
-
-thread_local! {
-    /// Fast-mode fog field (`H×W` raw plasma values), reused per thread.
-    static FOG_FIELD: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
-    /// Image-sized work buffers, reused per thread: allocating fresh multi-megabyte buffers
-    /// per call costs page faults that take as long as the arithmetic at 640×480.
-    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
-}
-
-/// Free work buffers of this thread (at most [`POOL_KEEP`] of each type are kept).
-#[derive(Default)]
-struct Pool {
-    f64s: Vec<Vec<f64>>,
-    f32s: Vec<Vec<f32>>,
-    u8s: Vec<Vec<u8>>,
-}
-
-/// Buffers of each type a thread keeps for reuse.
-const POOL_KEEP: usize = 4;
-
-/// Element types with a buffer pool.
-trait Pooled: Copy + Default + 'static {
-    fn list(pool: &mut Pool) -> &mut Vec<Vec<Self>>;
-}
-
-impl Pooled for f64 {
-    fn list(pool: &mut Pool) -> &mut Vec<Vec<f64>> {
-        &mut pool.f64s
-    }
-}
-
-impl Pooled for f32 {
-    fn list(pool: &mut Pool) -> &mut Vec<Vec<f32>> {
-        &mut pool.f32s
-    }
-}
-
-impl Pooled for u8 {
-    fn list(pool: &mut Pool) -> &mut Vec<Vec<u8>> {
-        &mut pool.u8s
-    }
-}
-
-/// A zeroed buffer of `n` values, from the pool when one is free.
-fn take<T: Pooled>(n: usize) -> Vec<T> {
-    let mut v = POOL
-        .with(|p| T::list(&mut p.borrow_mut()).pop())
-        .unwrap_or_default();
-    v.clear();
-    v.resize(n, T::default());
-    v
-}
-
-/// Return buffers to the pool.
-fn give<T: Pooled>(bufs: impl IntoIterator<Item = Vec<T>>) {
-    POOL.with(|p| {
-        let mut p = p.borrow_mut();
-        let list = T::list(&mut p);
-        for b in bufs {
-            if list.len() < POOL_KEEP {
-                list.push(b);
-            }
-        }
-    })
-}
 
 /// Plasma-fractal fog (spec §4.10): `clip((x + a·P)·m / (m + a), 0, 1)` with `P` the
 /// normalised plasma map of size `N = next_pow2(max(H, W, 3))` cropped to `[:H, :W]` and `m`
@@ -98,9 +31,11 @@ pub fn fog(job: &mut Job<'_>) -> Result<()> {
     let (src, dst) = (job.src, &mut *job.dst);
     let rng = &mut *job.rng;
     if !rng.is_reference() {
-        return FOG_FIELD.with(|cell| {
-            let field = &mut *cell.borrow_mut();
-            let (lo, hi) = plasma::generate_fast(n, decay, rng, w, h, field);
+        // The raw plasma field's H×W corner, in a pooled buffer (kernels::scratch);
+        // generate_fast initialises it.
+        let mut field = Buf::<f64>::take(w * h);
+        let (lo, hi) = plasma::generate_fast(n, decay, rng, w, h, &mut field);
+        {
             let k = m / denom;
             let gain = (255.0 * k * a / (hi - lo)) as f32;
             let base = lo as f32;
@@ -114,8 +49,8 @@ pub fn fog(job: &mut Job<'_>) -> Result<()> {
                 let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
                 blend::fog_fast(srow, &fog_row, kf, drow);
             }
-            Ok(())
-        });
+        }
+        return Ok(());
     }
     plasma::with_map(n, |map| {
         plasma::generate_reference(map, decay, rng);
@@ -162,7 +97,7 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
     // The smoothed layer L: f64 as the reference in numpy mode; in fast mode f32 Box–Muller
     // normals and an f32 filter (only the distribution has to match, see fast_layer).
     let layer = if job.rng.is_reference() {
-        let mut layer = take::<f64>(n);
+        let mut layer = Buf::<f64>::zeroed(n);
         job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
         gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
         Layer::F64(layer)
@@ -174,7 +109,7 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
         SpatterKind::Water => {
             // L[L < t] = 0, then astype(uint8) of a double: C conversion, i.e. truncation
             // modulo 256 on x86
-            let mut l8 = take::<u8>(n);
+            let mut l8 = Buf::<u8>::zeroed(n);
             match &layer {
                 Layer::F64(layer) => {
                     for (o, &v) in l8.iter_mut().zip(layer) {
@@ -195,18 +130,18 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                     }
                 }
             }
-            let mut a = take::<u8>(n);
-            let mut b = take::<u8>(n);
+            let mut a = Buf::<u8>::zeroed(n);
+            let mut b = Buf::<u8>::zeroed(n);
             opencv::canny_l1(&l8, w, h, 50, 150, &mut a);
             for e in a.iter_mut() {
                 *e = 255 - *e;
             }
-            let mut dist = take::<f32>(n);
+            let mut dist = Buf::<f32>::zeroed(n);
             opencv::distance_transform_l2_5(&a, w, h, &mut dist);
             for d in dist.iter_mut() {
                 *d = if *d > 20.0 { 20.0 } else { *d }; // THRESH_TRUNC at 20
             }
-            let mut blurred = take::<f32>(n);
+            let mut blurred = Buf::<f32>::zeroed(n);
             opencv::box3_f32(&dist, w, h, &mut blurred);
             for (o, &d) in a.iter_mut().zip(&blurred) {
                 // astype(uint8) of values in [0, 20]
@@ -244,14 +179,12 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                 // clip to [0, 1] (NaN → 0, as np.uint8(NaN) on x86), ·255, truncate
                 blend::water(s, &mrow, &cpat, d);
             }
-            give([l8, a, b]);
-            give([dist, blurred]);
         }
         SpatterKind::Mud => {
             let s = p.intensity[lvl];
             let mask = match &layer {
                 Layer::F64(layer) => {
-                    let mut mask = take::<f32>(n);
+                    let mut mask = Buf::<f32>::zeroed(n);
                     for (m, &v) in mask.iter_mut().zip(layer) {
                         // L[L < t] = 0 first; then L > t (strict) marks mud
                         let v = if v < threshold { 0.0 } else { v };
@@ -263,13 +196,12 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                 Layer::F32(layer) => {
                     // t > 0, so "zero below t, then > t" is just "> t"
                     let t = threshold as f32;
-                    let mut bits = take::<f32>(n);
+                    let mut bits = Buf::<f32>::zeroed(n);
                     for (m, &v) in bits.iter_mut().zip(layer) {
                         *m = if v > t { 1.0 } else { 0.0 };
                     }
-                    let mut mask = take::<f32>(n);
+                    let mut mask = Buf::<f32>::zeroed(n);
                     gaussian_nearest_f32(&bits, &mut mask, h, w, s, 4.0);
-                    give([bits]);
                     mask
                 }
             };
@@ -293,12 +225,7 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
                 // x·(1 − m) in f32, + colour·m in f64, clipped, ·255, truncated
                 blend::mud(s, &m3, &keep3, &cpat, d);
             }
-            give([mask]);
         }
-    }
-    match layer {
-        Layer::F64(v) => give([v]),
-        Layer::F32(v) => give([v]),
     }
     Ok(())
 }
@@ -306,9 +233,9 @@ pub fn spatter(job: &mut Job<'_>) -> Result<()> {
 /// Spatter's smoothed liquid layer in the precision of the RNG mode.
 enum Layer {
     /// Numpy mode: the reference's f64 values.
-    F64(Vec<f64>),
+    F64(Buf<f64>),
     /// Fast mode: f32 values of the same distribution.
-    F32(Vec<f32>),
+    F32(Buf<f32>),
 }
 
 /// Fast-mode spatter layer `gaussian(N(μ, σ), blur σ)` of `n = h·w` values in f32.
@@ -326,19 +253,18 @@ fn fast_layer(
     mean: f64,
     std: f64,
     sigma: f64,
-) -> Vec<f32> {
+) -> Buf<f32> {
     let m = n.next_multiple_of(normal::BLOCK);
     let mut words = Buf::<u32>::take(normal::words_for(m));
     job.rng.fill_u32(&mut words);
-    let mut z = take::<f32>(m);
+    let mut z = Buf::<f32>::zeroed(m);
     normal::standard_normals(&words, &mut z);
     let (mean, std) = (mean as f32, std as f32);
     for v in z.iter_mut() {
         *v = mean + std * *v;
     }
-    let mut layer = take::<f32>(n);
+    let mut layer = Buf::<f32>::zeroed(n);
     gaussian_nearest_f32(&z, &mut layer, h, w, sigma, 4.0);
-    give([z]);
     layer
 }
 
@@ -355,7 +281,8 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     let p = &job.preset.snow;
     let lvl = job.level;
     let (w, h) = (job.width, job.height);
-    let mut layer = take::<f64>(w * h);
+    // every value is drawn below: no zeroing needed
+    let mut layer = Buf::<f64>::take(w * h);
     job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
     let (mut zoomed, zh, zw) = clipped_zoom(&layer, h, w, 1, p.zoom[lvl]);
     let threshold = p.threshold[lvl];
@@ -368,7 +295,7 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     }
     let angle = job.rng.uniform(-135.0, -45.0);
     let kernel = MotionKernel::new(p.blur_radius[lvl], p.blur_sigma[lvl], angle);
-    let mut blurred = take::<f64>(zw * zh);
+    let mut blurred = Buf::<f64>::zeroed(zw * zh);
     motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
     // np.round(L·255).astype(uint8) / 255, cropped to [:H, :W]. Round half to even by the
     // 1.5·2⁵² trick (exact for |v| < 2⁵¹; the layer is in [0, 255]).
@@ -420,7 +347,6 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
         // y = b·x + (1−b)·max(x, lift) (f32); clip((y + L) + rot180(L), 0, 1)·255 (f64)
         blend::snow(srow, &lift3, &snow3, &rot3, b, nb, drow);
     }
-    give([flakes, blurred, zoomed]);
     Ok(())
 }
 

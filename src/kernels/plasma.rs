@@ -185,7 +185,8 @@ fn min_max_into(v: &[f64], lo: &mut [f64; 4], hi: &mut [f64; 4]) {
 /// a grid of 2³² points).
 ///
 /// The finest level is never stored whole: its rows are reduced into the min/max and only the
-/// `[:height, :width]` corner is written to `out` (row-major, `width` per row). Returns the
+/// `[:height, :width]` corner is written to `out` (row-major, `width` per row; `out` must hold
+/// exactly `width·height` values — callers pass a pooled buffer). Returns the
 /// min and max over the whole `n × n` map. `n` must be a power of two ≥ 2 with
 /// `n ≥ width, height`.
 pub fn generate_fast(
@@ -194,9 +195,10 @@ pub fn generate_fast(
     rng: &mut dyn RandomSource,
     width: usize,
     height: usize,
-    out: &mut Vec<f64>,
+    out: &mut [f64],
 ) -> (f64, f64) {
     debug_assert!(n.is_power_of_two() && n >= 2 && width <= n && height <= n);
+    assert_eq!(out.len(), width * height, "plasma output size");
     FAST.with(|cell| {
         let mut guard = cell.borrow_mut();
         let sc = &mut *guard;
@@ -214,8 +216,7 @@ pub fn generate_fast(
         }
         sc.row.resize(n, 0.0);
         sc.words.resize(3 * half, 0);
-        out.clear();
-        out.resize(width * height, 0.0);
+        out.fill(0.0);
         let mut lo = [f64::INFINITY; 4];
         let mut hi = [f64::NEG_INFINITY; 4];
 
@@ -361,7 +362,7 @@ mod tests {
             let mut acc = (0.0, 0.0);
             for seed in 0..20u32 {
                 let (data, (lo, hi)) = if fast {
-                    let mut out = Vec::new();
+                    let mut out = vec![0.0; 64 * 64];
                     let mm =
                         generate_fast(64, 1.7, &mut FastRng::new(seed as u64), 64, 64, &mut out);
                     (out, mm)

@@ -1,4 +1,5 @@
-//! Per-thread pools of reusable float buffers for the image-sized temporaries of the filters.
+//! Per-thread pools of reusable buffers (f64, f32, u32, u16, u8) for the image-sized temporaries of
+//! the filters and corruptions (the one pool of the crate: kernels and weather.rs share it).
 //!
 //! Why: an image-sized `Vec` freshly allocated on every call is typically served by new pages
 //! from the OS (large allocations are mmapped or trimmed back on free), and the page faults
@@ -37,6 +38,7 @@ pooled!(f64, POOL_F64);
 pooled!(f32, POOL_F32);
 pooled!(u32, POOL_U32);
 pooled!(u16, POOL_U16);
+pooled!(u8, POOL_U8);
 
 /// A pooled buffer of `len` elements; returns to the thread's pool on drop.
 pub struct Buf<T: Pooled> {
@@ -96,6 +98,22 @@ impl<T: Pooled> DerefMut for Buf<T> {
     }
 }
 
+impl<'a, T: Pooled> IntoIterator for &'a Buf<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.v.iter()
+    }
+}
+
+impl<'a, T: Pooled> IntoIterator for &'a mut Buf<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.v.iter_mut()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +130,17 @@ mod tests {
         assert_eq!(b.as_ptr(), p, "the pooled allocation is reused");
         let z = Buf::<f32>::zeroed(10);
         assert!(z.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn u8_buffers_are_pooled_and_zeroed_on_request() {
+        let p = {
+            let mut a = Buf::<u8>::take(4096);
+            a.fill(7);
+            a.as_ptr()
+        };
+        let b = Buf::<u8>::zeroed(4000);
+        assert_eq!(b.as_ptr(), p, "the pooled allocation is reused");
+        assert!(b.iter().all(|&v| v == 0), "zeroed clears reused contents");
     }
 }

@@ -120,6 +120,24 @@ pub fn clipped_zoom<T: Sample>(
     c: usize,
     z: f64,
 ) -> (Vec<T>, usize, usize) {
+    // Single-channel layers (snow) get their own instance with `c = 1` folded in: the row
+    // loops then run without the per-channel stride arithmetic (same operations, same order).
+    if c == 1 {
+        clipped_zoom_impl(src, h, w, 1, z)
+    } else {
+        clipped_zoom_impl(src, h, w, c, z)
+    }
+}
+
+/// Body of [`clipped_zoom`], inlined into its two instances.
+#[inline(always)]
+fn clipped_zoom_impl<T: Sample>(
+    src: &[T],
+    h: usize,
+    w: usize,
+    c: usize,
+    z: f64,
+) -> (Vec<T>, usize, usize) {
     let rows = AxisPlan::new(h, z, usize::MAX);
     let cols = AxisPlan::new(w, z, usize::MAX);
     let (oh, ow) = (rows.n_out, cols.n_out);
