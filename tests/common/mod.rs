@@ -84,6 +84,61 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
     }
 }
 
+/// Mean structural similarity of two interleaved `w×h×c` 8-bit images, as scikit-image's
+/// `structural_similarity(a, b, channel_axis=-1, data_range=255)` defines it: per channel, 7×7
+/// uniform windows, sample (co)variances, K1 = 0.01, K2 = 0.03, averaged over every window that
+/// lies inside the image, then over channels. Box sums come from summed-area tables, so the
+/// cost is linear in the pixel count.
+pub fn ssim(a: &[u8], b: &[u8], w: usize, h: usize, c: usize) -> f64 {
+    const WIN: usize = 7;
+    assert_eq!(a.len(), w * h * c);
+    assert_eq!(b.len(), a.len());
+    assert!(w >= WIN && h >= WIN, "ssim needs at least 7×7 pixels");
+    let n = (WIN * WIN) as f64;
+    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
+    let cov_norm = n / (n - 1.0);
+    let mut total = 0.0;
+    for ch in 0..c {
+        // Summed-area tables of x, y, x², y², xy, (w+1)×(h+1) with a zero border.
+        let stride = w + 1;
+        let mut sat = vec![[0f64; 5]; stride * (h + 1)];
+        for yy in 0..h {
+            let mut row = [0f64; 5];
+            for xx in 0..w {
+                let i = (yy * w + xx) * c + ch;
+                let (x, y) = (a[i] as f64, b[i] as f64);
+                let v = [x, y, x * x, y * y, x * y];
+                for k in 0..5 {
+                    row[k] += v[k];
+                    sat[(yy + 1) * stride + xx + 1][k] = sat[yy * stride + xx + 1][k] + row[k];
+                }
+            }
+        }
+        let mut sum = 0.0;
+        for y0 in 0..=h - WIN {
+            for x0 in 0..=w - WIN {
+                let (y1, x1) = (y0 + WIN, x0 + WIN);
+                let mut m = [0f64; 5];
+                for (k, mk) in m.iter_mut().enumerate() {
+                    *mk = (sat[y1 * stride + x1][k]
+                        - sat[y0 * stride + x1][k]
+                        - sat[y1 * stride + x0][k]
+                        + sat[y0 * stride + x0][k])
+                        / n;
+                }
+                let (mx, my) = (m[0], m[1]);
+                let vx = cov_norm * (m[2] - mx * mx);
+                let vy = cov_norm * (m[3] - my * my);
+                let vxy = cov_norm * (m[4] - mx * my);
+                sum += ((2.0 * mx * my + c1) * (2.0 * vxy + c2))
+                    / ((mx * mx + my * my + c1) * (vx + vy + c2));
+            }
+        }
+        total += sum / ((w - WIN + 1) * (h - WIN + 1)) as f64;
+    }
+    total / c as f64
+}
+
 /// Fraction of values within ±tol and the largest difference.
 pub fn agreement(a: &[u8], b: &[u8], tol: u8) -> (f64, u8) {
     let mut ok = 0usize;
