@@ -11,7 +11,8 @@ use std::str::FromStr;
 use crate::corruptions::{self, CorruptFn};
 use crate::error::Error;
 
-/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order.
+/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order, or the
+/// [`Stylize`](Corruption::Stylize) shift operator (the last row, outside the benchmarks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Corruption {
     /// Additive Gaussian noise.

@@ -523,6 +523,38 @@ fn shapes_and_errors() {
         .is_err());
 }
 
+/// A record read back from JSON can hold any σ: replaying a NaN, infinite or negative one is
+/// an error naming it (it used to write NaN into f32 images and garbage into u8 ones).
+#[test]
+fn replay_rejects_invalid_sigma() {
+    let shape = Shape::new(3, 5, 3);
+    for op in [Op::GaussianNoise, Op::SpeckleNoise] {
+        for sigma in [f64::NAN, f64::INFINITY, -0.1] {
+            let step = Applied {
+                op,
+                sigma: Some(sigma),
+                corruption: None,
+                severity: None,
+                seed: 1,
+            };
+            let mut img = vec![100u8; shape.len()];
+            let e = replay_u8(&[step], &mut img, shape).unwrap_err().to_string();
+            assert!(e.contains("σ") && e.contains(&sigma.to_string()), "{e}");
+            assert_eq!(
+                img,
+                vec![100u8; shape.len()],
+                "{op:?} {sigma}: image changed"
+            );
+            let mut f = vec![0.4f32; shape.len()];
+            assert!(
+                replay_f32(&[step], &mut f, shape).is_err(),
+                "{op:?} {sigma}"
+            );
+            assert!(f.iter().all(|&v| v == 0.4), "{op:?} {sigma}: image changed");
+        }
+    }
+}
+
 /// A user-defined policy only needs `plan`: it gets every buffer type, batching and replay.
 #[test]
 fn custom_policies_need_only_plan() {

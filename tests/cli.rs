@@ -170,6 +170,10 @@ fn errors_name_the_problem_and_leave_no_file() {
         "1",
     ]));
     assert!(e.contains("missing.png"), "{e}");
+    // the reason once, not repeated by the error chain ("…: No such file…: No such file…")
+    assert_eq!(e.lines().count(), 1, "{e}");
+    let reason = e.rsplit(": ").next().unwrap().trim();
+    assert_eq!(e.matches(reason).count(), 1, "{e}");
 
     let unwritable = dir.join("no/such/dir/out.png");
     let e = err_text(&run(&[
@@ -183,6 +187,8 @@ fn errors_name_the_problem_and_leave_no_file() {
         "1",
     ]));
     assert!(e.contains("out.png"), "{e}");
+    let reason = e.rsplit(": ").next().unwrap().trim();
+    assert_eq!(e.matches(reason).count(), 1, "{e}");
 
     let e = err_text(&run(&[
         "corrupt",
