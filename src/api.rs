@@ -141,7 +141,9 @@ impl Default for Settings {
 
 /// Corrupt an image with the default settings (fast RNG, `imagecorruptions` preset).
 ///
-/// Accepts 8-bit greyscale, grey+alpha, RGB and RGBA images; returns the same layout.
+/// Accepts 8-bit greyscale, grey+alpha, RGB and RGBA images; returns the same layout. Other
+/// colour types (16-bit, float) are an [`Error::InvalidImage`]: reduce them with
+/// [`crate::io::to_8bit`] first (keeps grey and alpha; what the CLI does).
 pub fn corrupt(
     image: &DynamicImage,
     corruption: Corruption,
@@ -166,7 +168,7 @@ pub fn corrupt_with(
         DynamicImage::ImageRgba8(i) => (PixelLayout::Rgba, i.as_raw()),
         other => {
             return Err(Error::InvalidImage(format!(
-                "unsupported colour type {:?}: convert to 8-bit (L8, La8, Rgb8 or Rgba8) first",
+                "unsupported colour type {:?}: convert to 8-bit (L8, La8, Rgb8 or Rgba8) first, e.g. with imgcorrupt::io::to_8bit",
                 other.color()
             )))
         }

@@ -15,6 +15,10 @@ use crate::error::{Error, Result};
 /// Five values, one per severity 1..=5.
 pub type Row<T> = [T; 5];
 
+/// Most zoom factors a `zoom_blur` severity may have (`ceil((stop − 1) / step)`; the built-in
+/// preset has at most 12). Checked when a preset is loaded.
+pub const MAX_ZOOM_FACTORS: usize = 1000;
+
 /// Built-in presets: (name, TOML text).
 const BUILTIN: &[(&str, &str)] = &[(
     "imagecorruptions",
@@ -424,6 +428,24 @@ impl Preset {
         each("motion_blur.sigma", &self.motion_blur.sigma, pos, "> 0")?;
         each("zoom_blur.stop", &self.zoom_blur.stop, |v| v >= 1.0, ">= 1")?;
         each("zoom_blur.step", &self.zoom_blur.step, |v| v > 0.0, "> 0")?;
+        // Every factor is one full-image zoom: a tiny step would mean billions of them (a
+        // `capacity overflow` panic or an endless run), not a stronger blur.
+        for (i, (stop, step)) in self
+            .zoom_blur
+            .stop
+            .iter()
+            .zip(&self.zoom_blur.step)
+            .enumerate()
+        {
+            let n = ((stop - 1.0) / step).ceil();
+            if n > MAX_ZOOM_FACTORS as f64 {
+                return Err(format!(
+                    "keys `zoom_blur.stop`/`zoom_blur.step` severity {}: arange(1, {stop}, {step}) \
+                     gives {n} zoom factors, more than the limit of {MAX_ZOOM_FACTORS}",
+                    i + 1
+                ));
+            }
+        }
         each("snow.std", &self.snow.std, nonneg, ">= 0")?;
         each("snow.zoom", &self.snow.zoom, |v| v >= 1.0, ">= 1")?;
         each("fog.decay", &self.fog.decay, pos, "> 0")?;

@@ -192,3 +192,29 @@ fn api_errors_are_specific() {
         assert!(e.to_string().contains("not implemented yet"), "{e}");
     }
 }
+
+/// A preset whose zoom_blur step is tiny for its stop is refused when it is loaded, naming the
+/// keys (it used to load, and zoom_blur then panicked with `capacity overflow` or ran for ever).
+#[test]
+fn preset_with_too_many_zoom_factors_is_an_error() {
+    let text = |stop: &str, step: &str| {
+        format!(
+            "[preset]\nname = \"z\"\nextends = \"imagecorruptions\"\n[zoom_blur]\n\
+             stop = [{stop}, 1.16, 1.21, 1.26, 1.31]\nstep = [{step}, 0.01, 0.02, 0.02, 0.03]\n"
+        )
+    };
+    for (stop, step) in [("1.11", "1e-300"), ("100000.0", "0.01")] {
+        let e = imgcorrupt::Preset::from_toml_str(&text(stop, step), "z.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("z.toml") && e.contains("zoom_blur.step") && e.contains("severity 1"),
+            "{e}"
+        );
+    }
+    // a strong but sane zoom still loads and runs
+    let p = imgcorrupt::Preset::from_toml_str(&text("2.0", "0.01"), "z.toml").unwrap();
+    let set = Settings::new(0).with_preset(std::sync::Arc::new(p));
+    let img = DynamicImage::ImageRgb8(pattern(9, 7));
+    corrupt_with(&img, Corruption::ZoomBlur, 1, &set).unwrap();
+}

@@ -123,9 +123,22 @@ impl Shape {
         self.height * self.width * self.channels
     }
 
-    /// True when the shape has no values.
+    /// True when the shape has no values (a zero height, width or channel count).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.height == 0 || self.width == 0 || self.channels == 0
+    }
+
+    /// [`len`](Shape::len), or an error if it does not fit in `usize`.
+    fn checked_len(&self) -> Result<usize> {
+        self.height
+            .checked_mul(self.width)
+            .and_then(|n| n.checked_mul(self.channels))
+            .ok_or_else(|| {
+                Error::InvalidImage(format!(
+                    "shape {}x{}x{} overflows",
+                    self.height, self.width, self.channels
+                ))
+            })
     }
 
     /// Checks the shape is non-empty and a buffer has `count` images of it.
@@ -137,7 +150,7 @@ impl Shape {
             )));
         }
         let want = self
-            .len()
+            .checked_len()?
             .checked_mul(count)
             .ok_or_else(|| Error::InvalidImage("batch size overflows".into()))?;
         if buffer_len != want {
@@ -545,7 +558,7 @@ fn batch_len(len: usize, shape: Shape, keys: &BatchKeys<'_>) -> Result<usize> {
     if shape.is_empty() {
         shape.check(len, 1)?;
     }
-    let n = len / shape.len();
+    let n = len / shape.checked_len()?;
     shape.check(len, n)?;
     if let Some(list) = keys.indices {
         if list.len() != n {
