@@ -304,7 +304,8 @@ impl Corruption {
         self.entry().apply.is_some()
     }
 
-    /// Look a corruption up by name; the error suggests the closest known name.
+    /// Look a corruption up by name (ASCII case-insensitive, `-` accepted for `_`, surrounding
+    /// whitespace ignored); the error suggests the closest known name.
     pub fn from_name(name: &str) -> Result<Corruption, Error> {
         let wanted = name.trim().to_ascii_lowercase().replace('-', "_");
         CATALOGUE

@@ -9,6 +9,10 @@
 //! * Two RNG modes ([`RngMode`]): `Fast` (default; a keyed counter-based generator, the same
 //!   output distributions as the reference) and `Numpy` (MT19937 and NumPy's legacy samplers,
 //!   reproducing a seeded `imagecorruptions` 1.1.2 run draw for draw).
+//! * Image files: [`io::read_image`] decodes JPEGs to Pillow's exact pixels (what the reference
+//!   corrupted; rare kinds excepted, see [`io::decode_image`]) and reduces 16-bit/float images
+//!   to the 8-bit layouts above; `image::open` works too, but its JPEG pixels may differ from
+//!   Pillow's by a few levels.
 //! * The parameter tables are data ([`preset::Preset`], `corruptions/*.toml`).
 //! * Besides the 19 corruptions, the catalogue has one distribution-shift operator outside the
 //!   benchmarks: [`Corruption::Stylize`] (Stylized-ImageNet / Stylized-COCO style transfer from
