@@ -218,3 +218,53 @@ fn preset_with_too_many_zoom_factors_is_an_error() {
     let img = DynamicImage::ImageRgb8(pattern(9, 7));
     corrupt_with(&img, Corruption::ZoomBlur, 1, &set).unwrap();
 }
+
+/// Preset values that used to load and then panic (`capacity overflow`, index out of bounds,
+/// "taps must have odd length") or abort on a failed allocation inside a corruption are refused
+/// when the preset is loaded, naming the key: every number must be finite, blur σs and radii at
+/// most `MAX_BLUR_PIXELS`, snow's zoom at most `MAX_SNOW_ZOOM`, elastic fractions in [0, 1].
+#[test]
+fn preset_values_that_broke_corruptions_are_refused_on_load() {
+    let cases = [
+        ("snow", "blur_radius", "inf"),
+        ("snow", "zoom", "1e18"),
+        ("snow", "mean", "nan"),
+        ("glass_blur", "sigma", "1e18"),
+        ("spatter", "blur_sigma", "inf"),
+        ("gaussian_blur", "sigma", "1e300"),
+        ("motion_blur", "radius", "1e9"),
+        ("frost", "frost_weight", "nan"),
+        ("saturate", "offset", "-inf"),
+    ];
+    for (table, key, v) in cases {
+        let text = format!(
+            "[preset]\nname = \"x\"\nextends = \"imagecorruptions\"\n[{table}]\n\
+             {key} = [{v}, {v}, {v}, {v}, {v}]\n"
+        );
+        let e = imgcorrupt::Preset::from_toml_str(&text, "x.toml")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("{table}.{key}")),
+            "{table}.{key} = {v}: {e}"
+        );
+    }
+    let text = "[preset]\nname = \"x\"\nextends = \"imagecorruptions\"\n\
+                [elastic_transform]\nsigma_scale = inf\n";
+    let e = imgcorrupt::Preset::from_toml_str(text, "x.toml")
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("elastic_transform.sigma_scale"), "{e}");
+    // the largest accepted values run
+    let text = format!(
+        "[preset]\nname = \"x\"\nextends = \"imagecorruptions\"\n\
+         [snow]\nzoom = [{z}, {z}, {z}, {z}, {z}]\nblur_radius = [{b}, {b}, {b}, {b}, {b}]\n",
+        z = imgcorrupt::preset::MAX_SNOW_ZOOM,
+        b = imgcorrupt::preset::MAX_BLUR_PIXELS
+    );
+    let p = std::sync::Arc::new(imgcorrupt::Preset::from_toml_str(&text, "x.toml").unwrap());
+    let img = DynamicImage::ImageRgb8(pattern(5, 3));
+    corrupt_with(&img, Corruption::Snow, 2, &Settings::new(0).with_preset(p)).unwrap();
+}
