@@ -36,7 +36,9 @@
 //! ```
 //!
 //! **RNG modes** ([`Settings::with_rng`]): `Fast` draws the reference's distributions, not its
-//! numbers; `Numpy` gives the pixels of `np.random.seed(seed); corrupt(img, name, severity)`.
+//! numbers; `Numpy` makes the draws of `np.random.seed(seed); corrupt(img, name, severity)`, so
+//! the pixels are the reference's (a few corruptions within ±1, see their docs; frost only with
+//! the reference's photographs, [`Settings::with_frost_textures`]).
 //! Greyscale stays greyscale, and 16-bit or float images must be converted to 8 bits first:
 //!
 //! ```
