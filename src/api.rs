@@ -77,7 +77,9 @@ pub struct Settings {
     pub preset: Arc<Preset>,
     /// Frost texture source: `None` (default) renders procedural ice-crystal textures;
     /// `Some` uses the reference's six photographs (loaded with [`FrostTextures::load`]) and
-    /// reproduces imagecorruptions' frost exactly (texture pick, ×1.1 bicubic rescale, crop).
+    /// follows imagecorruptions' frost step by step (texture pick, ×1.1 bicubic rescale, crop);
+    /// with [`RngMode::Numpy`] the result is within ±1 of the reference on the test photos
+    /// (OpenCV's bicubic rescale is reproduced to ±1; the tests allow ±2).
     pub frost_textures: Option<Arc<FrostTextures>>,
     /// Style source, backend and α override of [`Corruption::Stylize`] (`None`: stylize is an
     /// error naming what is missing). Ignored by every other corruption.
@@ -139,7 +141,9 @@ impl Default for Settings {
 
 /// Corrupt an image with the default settings (fast RNG, `imagecorruptions` preset).
 ///
-/// Accepts 8-bit greyscale, grey+alpha, RGB and RGBA images; returns the same layout.
+/// Accepts 8-bit greyscale, grey+alpha, RGB and RGBA images; returns the same layout. Other
+/// colour types (16-bit, float) are an [`Error::InvalidImage`]: reduce them with
+/// [`crate::io::to_8bit`] first (keeps grey and alpha; what the CLI does).
 pub fn corrupt(
     image: &DynamicImage,
     corruption: Corruption,
@@ -164,7 +168,7 @@ pub fn corrupt_with(
         DynamicImage::ImageRgba8(i) => (PixelLayout::Rgba, i.as_raw()),
         other => {
             return Err(Error::InvalidImage(format!(
-                "unsupported colour type {:?}: convert to 8-bit (L8, La8, Rgb8 or Rgba8) first",
+                "unsupported colour type {:?}: convert to 8-bit (L8, La8, Rgb8 or Rgba8) first, e.g. with imgcorrupt::io::to_8bit",
                 other.color()
             )))
         }
@@ -258,9 +262,8 @@ pub fn corrupt_in_place(
         if layout == PixelLayout::Rgb {
             buf.copy_from_slice(rgb_out);
         } else {
-            // Alpha is read from `buf` itself: from_rgb only rewrites colour bytes.
-            let alpha_src = buf.to_vec();
-            from_rgb(rgb_out, &alpha_src, layout, buf);
+            // Only the colour bytes are rewritten: the alpha in `buf` is already the input's.
+            write_colour(rgb_out, layout, buf);
         }
         Ok(())
     })
@@ -365,16 +368,24 @@ fn to_rgb(src: &[u8], layout: PixelLayout, out: &mut Vec<u8>) {
 
 /// Write the corrupted RGB back into `layout`: grey takes channel 0, alpha is copied from `orig`.
 fn from_rgb(rgb: &[u8], orig: &[u8], layout: PixelLayout, dst: &mut [u8]) {
+    write_colour(rgb, layout, dst);
+    if layout.has_alpha() {
+        let ch = layout.channels();
+        for (o, i) in dst.chunks_exact_mut(ch).zip(orig.chunks_exact(ch)) {
+            o[ch - 1] = i[ch - 1];
+        }
+    }
+}
+
+/// Write the colour bytes of `layout` from the corrupted RGB (grey takes channel 0); an alpha
+/// channel of `dst` is left as it is.
+fn write_colour(rgb: &[u8], layout: PixelLayout, dst: &mut [u8]) {
     let ch = layout.channels();
-    for (i, px) in rgb.chunks_exact(3).enumerate() {
-        let o = &mut dst[i * ch..(i + 1) * ch];
+    for (o, px) in dst.chunks_exact_mut(ch).zip(rgb.chunks_exact(3)) {
         if layout.is_gray() {
             o[0] = px[0];
         } else {
             o[..3].copy_from_slice(px);
-        }
-        if layout.has_alpha() {
-            o[ch - 1] = orig[i * ch + ch - 1];
         }
     }
 }

@@ -11,7 +11,8 @@ use std::str::FromStr;
 use crate::corruptions::{self, CorruptFn};
 use crate::error::Error;
 
-/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order.
+/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order, or the
+/// [`Stylize`](Corruption::Stylize) shift operator (the last row, outside the benchmarks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Corruption {
     /// Additive Gaussian noise.
@@ -303,7 +304,8 @@ impl Corruption {
         self.entry().apply.is_some()
     }
 
-    /// Look a corruption up by name; the error suggests the closest known name.
+    /// Look a corruption up by name (ASCII case-insensitive, `-` accepted for `_`, surrounding
+    /// whitespace ignored); the error suggests the closest known name.
     pub fn from_name(name: &str) -> Result<Corruption, Error> {
         let wanted = name.trim().to_ascii_lowercase().replace('-', "_");
         CATALOGUE

@@ -5,6 +5,11 @@
 //! FILE`) without recompiling. A file must give every table and key (errors name the missing
 //! or malformed key), unless it says `extends = "<built-in>"` in its `[preset]` table, in which
 //! case what it leaves out is taken from that built-in preset.
+//!
+//! Values are range-checked on load, the error naming the key and severity: every number must
+//! be finite, and sizes are bounded so that no corruption can overflow an allocation (blur σs
+//! and radii ≤ [`MAX_BLUR_PIXELS`], `snow.zoom` ≤ [`MAX_SNOW_ZOOM`], at most
+//! [`MAX_ZOOM_FACTORS`] `zoom_blur` factors).
 
 use serde::Deserialize;
 use std::path::Path;
@@ -14,6 +19,19 @@ use crate::error::{Error, Result};
 
 /// Five values, one per severity 1..=5.
 pub type Row<T> = [T; 5];
+
+/// Most zoom factors a `zoom_blur` severity may have (`ceil((stop − 1) / step)`; the built-in
+/// preset has at most 12). Checked when a preset is loaded.
+pub const MAX_ZOOM_FACTORS: usize = 1000;
+
+/// Largest blur σ or radius, in pixels, a preset may set (the built-in preset's largest is 20):
+/// kernel sizes grow with it (a Gaussian of σ 1000 already has 8001 taps), and unbounded values
+/// overflowed allocations. Checked when a preset is loaded.
+pub const MAX_BLUR_PIXELS: f64 = 1000.0;
+
+/// Largest `snow.zoom` (the built-in preset's largest is 4.5): the zoomed snow layer has about
+/// max(image side, zoom)² values, so unbounded zooms overflowed allocations.
+pub const MAX_SNOW_ZOOM: f64 = 100.0;
 
 /// Built-in presets: (name, TOML text).
 const BUILTIN: &[(&str, &str)] = &[(
@@ -384,6 +402,11 @@ impl Preset {
         let nonneg = |v: f64| v >= 0.0;
         let pos = |v: f64| v > 0.0;
         let unit = |v: f64| (0.0..=1.0).contains(&v);
+        let any = |_: f64| true; // `each` still requires finite values
+        let blur = |v: f64| (0.0..=MAX_BLUR_PIXELS).contains(&v);
+        let blur_pos = |v: f64| v > 0.0 && v <= MAX_BLUR_PIXELS;
+        let blur_what = format!("in [0, {MAX_BLUR_PIXELS}] (pixels)");
+        let blur_pos_what = format!("in (0, {MAX_BLUR_PIXELS}] (pixels)");
         each(
             "gaussian_noise.sigma",
             &self.gaussian_noise.sigma,
@@ -411,21 +434,68 @@ impl Preset {
         each(
             "defocus_blur.alias_sigma",
             &self.defocus_blur.alias_sigma,
-            pos,
-            "> 0",
+            blur_pos,
+            &blur_pos_what,
         )?;
-        each("glass_blur.sigma", &self.glass_blur.sigma, nonneg, ">= 0")?;
+        each("glass_blur.sigma", &self.glass_blur.sigma, blur, &blur_what)?;
         each(
             "motion_blur.radius",
             &self.motion_blur.radius,
-            nonneg,
-            ">= 0",
+            blur,
+            &blur_what,
         )?;
-        each("motion_blur.sigma", &self.motion_blur.sigma, pos, "> 0")?;
+        each(
+            "motion_blur.sigma",
+            &self.motion_blur.sigma,
+            blur_pos,
+            &blur_pos_what,
+        )?;
         each("zoom_blur.stop", &self.zoom_blur.stop, |v| v >= 1.0, ">= 1")?;
         each("zoom_blur.step", &self.zoom_blur.step, |v| v > 0.0, "> 0")?;
+        // Every factor is one full-image zoom: a tiny step would mean billions of them (a
+        // `capacity overflow` panic or an endless run), not a stronger blur.
+        for (i, (stop, step)) in self
+            .zoom_blur
+            .stop
+            .iter()
+            .zip(&self.zoom_blur.step)
+            .enumerate()
+        {
+            let n = ((stop - 1.0) / step).ceil();
+            if n > MAX_ZOOM_FACTORS as f64 {
+                return Err(format!(
+                    "keys `zoom_blur.stop`/`zoom_blur.step` severity {}: arange(1, {stop}, {step}) \
+                     gives {n} zoom factors, more than the limit of {MAX_ZOOM_FACTORS}",
+                    i + 1
+                ));
+            }
+        }
+        each("snow.mean", &self.snow.mean, any, "finite")?;
         each("snow.std", &self.snow.std, nonneg, ">= 0")?;
-        each("snow.zoom", &self.snow.zoom, |v| v >= 1.0, ">= 1")?;
+        // The zoomed layer has about max(image side, zoom)² values.
+        each(
+            "snow.zoom",
+            &self.snow.zoom,
+            |v| (1.0..=MAX_SNOW_ZOOM).contains(&v),
+            &format!("in [1, {MAX_SNOW_ZOOM}]"),
+        )?;
+        each("snow.threshold", &self.snow.threshold, any, "finite")?;
+        each("snow.blur_radius", &self.snow.blur_radius, blur, &blur_what)?;
+        each("snow.blur_sigma", &self.snow.blur_sigma, blur, &blur_what)?;
+        each("snow.blend", &self.snow.blend, any, "finite")?;
+        each(
+            "frost.image_weight",
+            &self.frost.image_weight,
+            any,
+            "finite",
+        )?;
+        each(
+            "frost.frost_weight",
+            &self.frost.frost_weight,
+            any,
+            "finite",
+        )?;
+        each("fog.strength", &self.fog.strength, any, "finite")?;
         each("fog.decay", &self.fog.decay, pos, "> 0")?;
         each(
             "brightness.delta",
@@ -434,6 +504,23 @@ impl Preset {
             "in [-1, 1]",
         )?;
         each("contrast.factor", &self.contrast.factor, nonneg, ">= 0")?;
+        each(
+            "elastic_transform.alpha",
+            &self.elastic_transform.alpha,
+            any,
+            "finite",
+        )?;
+        // Fractions of the image size.
+        for (key, v) in [
+            ("sigma_scale", self.elastic_transform.sigma_scale),
+            ("amplitude_scale", self.elastic_transform.amplitude_scale),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!(
+                    "key `elastic_transform.{key}`: value {v} must be in [0, 1] (a fraction of the image size)"
+                ));
+            }
+        }
         each(
             "pixelate.scale",
             &self.pixelate.scale,
@@ -449,16 +536,26 @@ impl Preset {
         each(
             "gaussian_blur.sigma",
             &self.gaussian_blur.sigma,
-            nonneg,
-            ">= 0",
+            blur,
+            &blur_what,
         )?;
+        each("spatter.mean", &self.spatter.mean, any, "finite")?;
         each("spatter.std", &self.spatter.std, nonneg, ">= 0")?;
+        each(
+            "spatter.blur_sigma",
+            &self.spatter.blur_sigma,
+            blur,
+            &blur_what,
+        )?;
+        each("spatter.threshold", &self.spatter.threshold, any, "finite")?;
+        each("spatter.intensity", &self.spatter.intensity, any, "finite")?;
         each(
             "saturate.multiplier",
             &self.saturate.multiplier,
             nonneg,
             ">= 0",
         )?;
+        each("saturate.offset", &self.saturate.offset, any, "finite")?;
         each("stylize.alpha", &self.stylize.alpha, unit, "in [0, 1]")?;
         for (i, q) in self.jpeg_compression.quality.iter().enumerate() {
             if !(1..=100).contains(q) {

@@ -523,6 +523,88 @@ fn shapes_and_errors() {
         .is_err());
 }
 
+/// A record read back from JSON can hold any σ: replaying a NaN, infinite or negative one is
+/// an error naming it (it used to write NaN into f32 images and garbage into u8 ones).
+#[test]
+fn replay_rejects_invalid_sigma() {
+    let shape = Shape::new(3, 5, 3);
+    for op in [Op::GaussianNoise, Op::SpeckleNoise] {
+        for sigma in [f64::NAN, f64::INFINITY, -0.1] {
+            let step = Applied {
+                op,
+                sigma: Some(sigma),
+                corruption: None,
+                severity: None,
+                seed: 1,
+            };
+            let mut img = vec![100u8; shape.len()];
+            let e = replay_u8(&[step], &mut img, shape).unwrap_err().to_string();
+            assert!(e.contains("σ") && e.contains(&sigma.to_string()), "{e}");
+            assert_eq!(
+                img,
+                vec![100u8; shape.len()],
+                "{op:?} {sigma}: image changed"
+            );
+            let mut f = vec![0.4f32; shape.len()];
+            assert!(
+                replay_f32(&[step], &mut f, shape).is_err(),
+                "{op:?} {sigma}"
+            );
+            assert!(f.iter().all(|&v| v == 0.4), "{op:?} {sigma}: image changed");
+        }
+    }
+}
+
+/// A shape whose value count does not fit in `usize` is an error naming it (it used to
+/// overflow: a panic in debug builds, a division by zero in release batches).
+#[test]
+fn overflowing_shapes_are_errors() {
+    let gnt = GaussianNoiseTraining::single(0.1).allow_benchmark_corruptions();
+    let huge = Shape::new(usize::MAX / 2 + 1, 2, 1);
+    let mut img = vec![0u8; 8];
+    let e = gnt
+        .apply_u8(&mut img, huge, SampleKey::new(0, 0, 0))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("overflows"), "{e}");
+    let mut records = Vec::new();
+    let e = gnt
+        .apply_batch_u8(&mut img, huge, BatchKeys::range(0, 0, 0), &mut records)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("overflows"), "{e}");
+    let mut f = vec![0f32; 8];
+    assert!(gnt
+        .apply_batch_f32(&mut f, huge, BatchKeys::range(0, 0, 0), &mut records)
+        .is_err());
+    assert!(replay_u8(&[], &mut img, huge).is_err());
+}
+
+/// A choice added to a `OneOf` after its weights would never be chosen: applying it is an
+/// error saying so, rather than a silently ignored choice.
+#[test]
+fn one_of_choice_added_after_weights_is_an_error() {
+    let policy = OneOf::new()
+        .or(SpeckleNoiseTraining::new())
+        .or(SpeckleNoiseTraining::new())
+        .with_weights(&[1.0, 1.0])
+        .unwrap()
+        .or(GaussianNoiseTraining::single(0.2).allow_benchmark_corruptions());
+    let shape = Shape::new(2, 2, 3);
+    let mut img = vec![9u8; shape.len()];
+    let e = policy
+        .apply_u8(&mut img, shape, SampleKey::new(0, 0, 0))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("3 choices but 2 weights"), "{e}");
+    let mut records = Vec::new();
+    let mut f = vec![0.5f32; 2 * shape.len()];
+    assert!(policy
+        .apply_batch_f32(&mut f, shape, BatchKeys::range(0, 0, 0), &mut records)
+        .is_err());
+    assert_eq!(img, vec![9u8; shape.len()]);
+}
+
 /// A user-defined policy only needs `plan`: it gets every buffer type, batching and replay.
 #[test]
 fn custom_policies_need_only_plan() {

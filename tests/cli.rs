@@ -170,6 +170,10 @@ fn errors_name_the_problem_and_leave_no_file() {
         "1",
     ]));
     assert!(e.contains("missing.png"), "{e}");
+    // the reason once, not repeated by the error chain ("…: No such file…: No such file…")
+    assert_eq!(e.lines().count(), 1, "{e}");
+    let reason = e.rsplit(": ").next().unwrap().trim();
+    assert_eq!(e.matches(reason).count(), 1, "{e}");
 
     let unwritable = dir.join("no/such/dir/out.png");
     let e = err_text(&run(&[
@@ -183,6 +187,8 @@ fn errors_name_the_problem_and_leave_no_file() {
         "1",
     ]));
     assert!(e.contains("out.png"), "{e}");
+    let reason = e.rsplit(": ").next().unwrap().trim();
+    assert_eq!(e.matches(reason).count(), 1, "{e}");
 
     let e = err_text(&run(&[
         "corrupt",
@@ -289,6 +295,18 @@ fn bench_prints_csv() {
     assert!(lines[1].starts_with("gaussian_noise,1,"));
     let ms: f64 = lines[1].split(',').nth(4).unwrap().parse().unwrap();
     assert!(ms > 0.0);
+}
+
+/// A bad `--size` is refused up front, naming the option (a zero side used to print the table
+/// header and then fail inside the first corruption; `axb` said only "invalid digit").
+#[test]
+fn bench_refuses_bad_sizes() {
+    for size in ["0x0", "5x0", "axb", "12"] {
+        let o = run(&["bench", "-c", "contrast", "-s", "1", "--size", size]);
+        let e = err_text(&o);
+        assert!(e.contains("--size") && e.contains(size), "{size}: {e}");
+        assert!(o.stdout.is_empty(), "{size}: printed before failing");
+    }
 }
 
 /// The library's result for `corrupt INPUT -c contrast -s 3` (seed 0, fast mode: the CLI's

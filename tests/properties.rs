@@ -192,3 +192,79 @@ fn api_errors_are_specific() {
         assert!(e.to_string().contains("not implemented yet"), "{e}");
     }
 }
+
+/// A preset whose zoom_blur step is tiny for its stop is refused when it is loaded, naming the
+/// keys (it used to load, and zoom_blur then panicked with `capacity overflow` or ran for ever).
+#[test]
+fn preset_with_too_many_zoom_factors_is_an_error() {
+    let text = |stop: &str, step: &str| {
+        format!(
+            "[preset]\nname = \"z\"\nextends = \"imagecorruptions\"\n[zoom_blur]\n\
+             stop = [{stop}, 1.16, 1.21, 1.26, 1.31]\nstep = [{step}, 0.01, 0.02, 0.02, 0.03]\n"
+        )
+    };
+    for (stop, step) in [("1.11", "1e-300"), ("100000.0", "0.01")] {
+        let e = imgcorrupt::Preset::from_toml_str(&text(stop, step), "z.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("z.toml") && e.contains("zoom_blur.step") && e.contains("severity 1"),
+            "{e}"
+        );
+    }
+    // a strong but sane zoom still loads and runs
+    let p = imgcorrupt::Preset::from_toml_str(&text("2.0", "0.01"), "z.toml").unwrap();
+    let set = Settings::new(0).with_preset(std::sync::Arc::new(p));
+    let img = DynamicImage::ImageRgb8(pattern(9, 7));
+    corrupt_with(&img, Corruption::ZoomBlur, 1, &set).unwrap();
+}
+
+/// Preset values that used to load and then panic (`capacity overflow`, index out of bounds,
+/// "taps must have odd length") or abort on a failed allocation inside a corruption are refused
+/// when the preset is loaded, naming the key: every number must be finite, blur σs and radii at
+/// most `MAX_BLUR_PIXELS`, snow's zoom at most `MAX_SNOW_ZOOM`, elastic fractions in [0, 1].
+#[test]
+fn preset_values_that_broke_corruptions_are_refused_on_load() {
+    let cases = [
+        ("snow", "blur_radius", "inf"),
+        ("snow", "zoom", "1e18"),
+        ("snow", "mean", "nan"),
+        ("glass_blur", "sigma", "1e18"),
+        ("spatter", "blur_sigma", "inf"),
+        ("gaussian_blur", "sigma", "1e300"),
+        ("motion_blur", "radius", "1e9"),
+        ("frost", "frost_weight", "nan"),
+        ("saturate", "offset", "-inf"),
+    ];
+    for (table, key, v) in cases {
+        let text = format!(
+            "[preset]\nname = \"x\"\nextends = \"imagecorruptions\"\n[{table}]\n\
+             {key} = [{v}, {v}, {v}, {v}, {v}]\n"
+        );
+        let e = imgcorrupt::Preset::from_toml_str(&text, "x.toml")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("{table}.{key}")),
+            "{table}.{key} = {v}: {e}"
+        );
+    }
+    let text = "[preset]\nname = \"x\"\nextends = \"imagecorruptions\"\n\
+                [elastic_transform]\nsigma_scale = inf\n";
+    let e = imgcorrupt::Preset::from_toml_str(text, "x.toml")
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("elastic_transform.sigma_scale"), "{e}");
+    // the largest accepted values run
+    let text = format!(
+        "[preset]\nname = \"x\"\nextends = \"imagecorruptions\"\n\
+         [snow]\nzoom = [{z}, {z}, {z}, {z}, {z}]\nblur_radius = [{b}, {b}, {b}, {b}, {b}]\n",
+        z = imgcorrupt::preset::MAX_SNOW_ZOOM,
+        b = imgcorrupt::preset::MAX_BLUR_PIXELS
+    );
+    let p = std::sync::Arc::new(imgcorrupt::Preset::from_toml_str(&text, "x.toml").unwrap());
+    let img = DynamicImage::ImageRgb8(pattern(5, 3));
+    corrupt_with(&img, Corruption::Snow, 2, &Settings::new(0).with_preset(p)).unwrap();
+}

@@ -342,6 +342,12 @@ fn library_errors_name_the_problem() {
     } else {
         assert!(e.contains("--features adain"), "{e}");
     }
+    // an index past the list is an error, not a panic
+    let st = Stylizer::from_images(photos()).unwrap();
+    let n = st.len();
+    let e = st.style_sha256(n).unwrap_err().to_string();
+    assert!(e.contains("out of range"), "{e}");
+    assert!(st.prepared(n).is_err());
     // the one-off helper
     let style = image::open(styles_dir().join("graffiti_200x160.jpg")).unwrap();
     let out = imgcorrupt::stylize::stylize(&img, &style, 1.0).unwrap();

@@ -113,7 +113,8 @@ impl OneOf {
         self
     }
 
-    /// Builder: choice weights, one per choice (non-negative, not all zero).
+    /// Builder: choice weights, one per choice (non-negative, not all zero), so call it after
+    /// the last [`or`](OneOf::or): a choice added afterwards makes every apply an error.
     pub fn with_weights(mut self, weights: &[f64]) -> Result<OneOf> {
         if weights.len() != self.choices.len() {
             return Err(Error::InvalidArgument(format!(
@@ -172,6 +173,14 @@ impl Augment for OneOf {
     }
 
     fn check_shape(&self, shape: Shape) -> Result<()> {
+        if !self.weights.is_empty() && self.weights.len() != self.choices.len() {
+            // A choice added after `with_weights` would otherwise never be chosen.
+            return Err(Error::InvalidArgument(format!(
+                "OneOf has {} choices but {} weights: call with_weights after the last `or`",
+                self.choices.len(),
+                self.weights.len()
+            )));
+        }
         self.choices.iter().try_for_each(|s| s.check_shape(shape))
     }
 }

@@ -123,9 +123,22 @@ impl Shape {
         self.height * self.width * self.channels
     }
 
-    /// True when the shape has no values.
+    /// True when the shape has no values (a zero height, width or channel count).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.height == 0 || self.width == 0 || self.channels == 0
+    }
+
+    /// [`len`](Shape::len), or an error if it does not fit in `usize`.
+    fn checked_len(&self) -> Result<usize> {
+        self.height
+            .checked_mul(self.width)
+            .and_then(|n| n.checked_mul(self.channels))
+            .ok_or_else(|| {
+                Error::InvalidImage(format!(
+                    "shape {}x{}x{} overflows",
+                    self.height, self.width, self.channels
+                ))
+            })
     }
 
     /// Checks the shape is non-empty and a buffer has `count` images of it.
@@ -137,7 +150,7 @@ impl Shape {
             )));
         }
         let want = self
-            .len()
+            .checked_len()?
             .checked_mul(count)
             .ok_or_else(|| Error::InvalidImage("batch size overflows".into()))?;
         if buffer_len != want {
@@ -332,7 +345,9 @@ mod corruption_name {
 
 /// Re-apply recorded steps to an 8-bit HWC image of `shape`, in place.
 ///
-/// Gives the same bytes as the call that produced the steps, on the same input.
+/// Gives the same bytes as the call that produced the steps, on the same input. A step with a
+/// missing or invalid parameter (σ not finite or negative, severity outside 1..=5) is an error;
+/// the steps before it have then already been applied.
 pub fn replay_u8(steps: &[Applied], img: &mut [u8], shape: Shape) -> Result<()> {
     shape.check(img.len(), 1)?;
     for step in steps {
@@ -343,7 +358,8 @@ pub fn replay_u8(steps: &[Applied], img: &mut [u8], shape: Shape) -> Result<()> 
 
 /// Re-apply recorded steps to an f32 CHW image of `shape`, in place.
 ///
-/// Gives the same floats as the call that produced the steps, on the same input.
+/// Gives the same floats as the call that produced the steps, on the same input. Invalid steps
+/// are errors, as for [`replay_u8`].
 pub fn replay_f32(steps: &[Applied], img: &mut [f32], shape: Shape) -> Result<()> {
     shape.check(img.len(), 1)?;
     for step in steps {
@@ -356,11 +372,25 @@ fn missing(step: &Applied, what: &str) -> Error {
     Error::InvalidArgument(format!("{:?} step without {what}", step.op))
 }
 
+/// The σ of a noise step, checked as the policies check theirs: a record deserialised from
+/// JSON may hold any number, and a NaN or infinite σ would write NaN into f32 images.
+fn step_sigma(step: &Applied) -> Result<f64> {
+    let sigma = step.sigma.ok_or_else(|| missing(step, "sigma"))?;
+    if sigma.is_finite() && sigma >= 0.0 {
+        Ok(sigma)
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "{:?} step: noise σ must be finite and >= 0, got {sigma}",
+            step.op
+        )))
+    }
+}
+
 fn apply_step_u8(step: &Applied, img: &mut [u8], shape: Shape) -> Result<()> {
     match step.op {
         Op::Clean => Ok(()),
         Op::GaussianNoise | Op::SpeckleNoise => {
-            let sigma = step.sigma.ok_or_else(|| missing(step, "sigma"))?;
+            let sigma = step_sigma(step)?;
             noise::noise_u8(step.op, sigma, step.seed, img);
             Ok(())
         }
@@ -376,7 +406,7 @@ fn apply_step_f32(step: &Applied, img: &mut [f32], shape: Shape) -> Result<()> {
     match step.op {
         Op::Clean => Ok(()),
         Op::GaussianNoise | Op::SpeckleNoise => {
-            let sigma = step.sigma.ok_or_else(|| missing(step, "sigma"))?;
+            let sigma = step_sigma(step)?;
             noise::noise_f32(step.op, sigma, step.seed, img);
             Ok(())
         }
@@ -528,7 +558,7 @@ fn batch_len(len: usize, shape: Shape, keys: &BatchKeys<'_>) -> Result<usize> {
     if shape.is_empty() {
         shape.check(len, 1)?;
     }
-    let n = len / shape.len();
+    let n = len / shape.checked_len()?;
     shape.check(len, n)?;
     if let Some(list) = keys.indices {
         if list.len() != n {

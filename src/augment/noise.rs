@@ -153,6 +153,8 @@ impl NoiseTraining {
 ///
 /// * **f32 CHW**: `x ← clip(x + σ·z, 0, 1)` in f32, `z` from the Box–Muller kernel
 ///   [`crate::kernels::normal`] on Philox words (stream 1 of the step seed; 2 for speckle).
+///   As with `np.clip`, a NaN input value stays NaN (the corruption path of
+///   [`RandomCorruption`](super::RandomCorruption) reads it as 0).
 /// * **u8 HWC**: the result is **rounded to nearest** (`trunc(255·y + 0.5)`), which keeps the
 ///   mean of unclipped values unchanged, as is natural for training. (The benchmark corruptions
 ///   truncate like the reference, a −0.5 LSB bias.) The u8 output is sampled from its exact
@@ -210,7 +212,7 @@ impl GaussianNoiseTraining {
     /// Builder: fraction of clean samples (default 0.5).
     ///
     /// # Panics
-    /// If `p` is outside [0, 1].
+    /// If `p` is outside [0, 1] or NaN.
     pub fn with_p_clean(mut self, p: f64) -> Self {
         self.inner.set_p_clean(p);
         self
@@ -308,7 +310,7 @@ impl SpeckleNoiseTraining {
     /// Builder: fraction of clean samples (default 0.5).
     ///
     /// # Panics
-    /// If `p` is outside [0, 1].
+    /// If `p` is outside [0, 1] or NaN.
     pub fn with_p_clean(mut self, p: f64) -> Self {
         self.inner.set_p_clean(p);
         self

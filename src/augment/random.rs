@@ -138,7 +138,7 @@ impl RandomCorruption {
     /// Builder: probability of corrupting a sample (default 1).
     ///
     /// # Panics
-    /// If `p` is outside [0, 1].
+    /// If `p` is outside [0, 1] or NaN.
     pub fn with_probability(mut self, p: f64) -> Self {
         assert!((0.0..=1.0).contains(&p), "p must be in [0, 1], got {p}");
         self.p = p;

@@ -44,6 +44,7 @@ pub struct Args {
 /// Run the benchmark and print a table or CSV.
 pub fn run(a: Args) -> anyhow::Result<()> {
     let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let target = parse_size(&a.size)?;
     let corruptions: Vec<Corruption> = match &a.corruptions {
         Some(spec) => {
             let list = catalogue::select(spec)?;
@@ -74,7 +75,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     for p in &paths {
         let img = io::read_image(p, io::DEFAULT_MAX_PIXELS)?;
         images.push(
-            prepare(img.to_rgb8(), &a.size)
+            prepare(img.to_rgb8(), target)
                 .with_context(|| format!("{}: cannot resize", p.display()))?,
         );
     }
@@ -176,19 +177,29 @@ fn default_images() -> anyhow::Result<Vec<PathBuf>> {
     bail!("no images given and no fixtures/photos folder found; pass image paths")
 }
 
+/// `--size`: `None` for native, else (width, height, cover) — checked before anything runs.
+fn parse_size(size: &str) -> anyhow::Result<Option<(u32, u32, bool)>> {
+    let bad = || format!("--size {size}: use 224, WxH (both at least 1) or native");
+    Ok(match size {
+        "native" => None,
+        "224" => Some((224, 224, false)),
+        other => {
+            let (a, b) = other.split_once('x').with_context(bad)?;
+            let (w, h): (u32, u32) = (a.parse().with_context(bad)?, b.parse().with_context(bad)?);
+            if w == 0 || h == 0 {
+                bail!(bad());
+            }
+            Some((w, h, true))
+        }
+    })
+}
+
 /// Bring an image to the benchmark size.
-fn prepare(img: image::RgbImage, size: &str) -> anyhow::Result<DynamicImage> {
+fn prepare(img: image::RgbImage, target: Option<(u32, u32, bool)>) -> anyhow::Result<DynamicImage> {
     use image::imageops::{crop_imm, resize, FilterType};
     let (w, h) = img.dimensions();
-    let (tw, th, cover) = match size {
-        "native" => return Ok(DynamicImage::ImageRgb8(img)),
-        "224" => (224u32, 224u32, false),
-        other => {
-            let (a, b) = other
-                .split_once('x')
-                .context("size must be 224, WxH or native")?;
-            (a.parse()?, b.parse()?, true)
-        }
+    let Some((tw, th, cover)) = target else {
+        return Ok(DynamicImage::ImageRgb8(img));
     };
     // 224: shorter side to 256 then centre crop (ImageNet); WxH: scale to cover, centre crop.
     let scale = if cover {

@@ -58,10 +58,27 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(e) if e.downcast_ref::<Failed>().is_some() => 1,
         Err(e) => {
-            eprintln!("imgcorrupt: error: {e:#}");
+            eprintln!("imgcorrupt: error: {}", error_text(&e));
             1
         }
     }
+}
+
+/// The error and its causes joined by `: ` (anyhow's `{:#}`), leaving out a cause whose text
+/// the message already contains: the library's errors name their cause in their own text *and*
+/// expose it as `source()` (e.g. `Error::Io`), which would otherwise print the reason twice.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 /// Marker error: the subcommand already reported what went wrong; exit 1 quietly.

@@ -10,7 +10,7 @@
 //! # Network (indices are the `nn.Sequential` indices, which name the tensors)
 //! * Encoder (`vgg_normalised`, first 31 modules, up to relu4_1): `0` Conv 3→3 1×1 (a learned
 //!   linear input map of the "normalised" VGG; pytorch-AdaIN's `test.py` feeds it `ToTensor`
-//!   output, plain RGB in [0,1] with no mean/std normalisation, and so do we), then
+//!   output, plain RGB in [0, 1] with no mean/std normalisation, and so do we), then
 //!   `pad, conv 3×3, relu` blocks at indices
 //!   `2, 5` (64 channels), max-pool 2×2 `ceil_mode`, `9, 12` (128), pool, `16, 19, 22, 25` (256),
 //!   pool, `29` (512) = relu4_1. Every 3×3 conv is preceded by `ReflectionPad2d(1)`. The published
@@ -193,7 +193,7 @@ impl AdainNet {
         Ok(AdainStyle { mean, std })
     }
 
-    /// Stylizes RGB8 content (row-major, 3 channels) with alpha in [0,1]; returns RGB8 of the same
+    /// Stylizes RGB8 content (row-major, 3 channels) with alpha in [0, 1]; returns RGB8 of the same
     /// size, quantised as torchvision `save_image` (`trunc(clamp(v·255 + 0.5, 0, 255))`).
     pub fn stylize(
         &self,
@@ -211,7 +211,7 @@ impl AdainNet {
     }
 
     /// As [`AdainNet::stylize`] but returns the float decoder output before quantisation
-    /// (H×W×3, row-major, channel fastest, cropped to the content size; nominally in [0,1] but not
+    /// (H×W×3, row-major, channel fastest, cropped to the content size; nominally in [0, 1] but not
     /// clamped). Used by the fidelity tests against PyTorch.
     pub fn stylize_f32(
         &self,
@@ -502,7 +502,7 @@ fn upsample2(x: &Fmap) -> Fmap {
     }
 }
 
-/// RGB8 → CHW f32 in [0,1] (`ToTensor`: `u8 as f32 / 255`), edge-extended (bottom/right) to at
+/// RGB8 → CHW f32 in [0, 1] (`ToTensor`: `u8 as f32 / 255`), edge-extended (bottom/right) to at
 /// least [`MIN_SIDE`] per side.
 fn input_map(rgb8: &[u8], width: u32, height: u32) -> Result<Fmap> {
     let (w, h) = (width as usize, height as usize);

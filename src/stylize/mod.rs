@@ -480,6 +480,9 @@ impl Stylizer {
     }
 
     /// Name (relative path) of style `index`.
+    ///
+    /// # Panics
+    /// If `index >= self.len()`.
     pub fn name(&self, index: usize) -> &str {
         &self.entries[index].name
     }
@@ -517,8 +520,10 @@ impl Stylizer {
         crate::dataset::sha256_hex(text.as_bytes())
     }
 
-    /// SHA-256 of style `index` (file bytes; in-memory: raw pixels), memoised.
+    /// SHA-256 of style `index` (file bytes; in-memory: raw pixels), memoised. An index past
+    /// the list is an error.
     pub fn style_sha256(&self, index: usize) -> Result<String> {
+        self.check_index(index)?;
         if let Some(s) = self.shas.lock().expect("lock").get(&index) {
             return Ok(s.clone());
         }
@@ -533,14 +538,10 @@ impl Stylizer {
         Ok(sha)
     }
 
-    /// Style `index`, prepared for the backend (cached; see the module docs).
+    /// Style `index`, prepared for the backend (cached; see the module docs). An index past the
+    /// list is an error.
     pub fn prepared(&self, index: usize) -> Result<Arc<PreparedStyle>> {
-        if index >= self.entries.len() {
-            return Err(Error::InvalidArgument(format!(
-                "style index {index} is out of range: {} style(s)",
-                self.entries.len()
-            )));
-        }
+        self.check_index(index)?;
         {
             let mut c = self.cache.lock().expect("lock");
             c.tick += 1;
@@ -562,6 +563,16 @@ impl Stylizer {
         let tick = c.tick;
         c.map.insert(index, (p.clone(), tick));
         Ok(p)
+    }
+
+    fn check_index(&self, index: usize) -> Result<()> {
+        if index >= self.entries.len() {
+            return Err(Error::InvalidArgument(format!(
+                "style index {index} is out of range: {} style(s)",
+                self.entries.len()
+            )));
+        }
+        Ok(())
     }
 
     fn prepare(&self, index: usize) -> Result<PreparedStyle> {

@@ -17,7 +17,7 @@
 //!    Coefficient indexes past 63 (corrupt run lengths) land on 63, as libjpeg's padded
 //!    `jpeg_natural_order` makes them.
 //! 3. **Dequantisation and islow IDCT** (16-bit wrapping multiply, `jidctint-avx2.asm`
-//!    arithmetic): [`super::dct`].
+//!    arithmetic): the private `jpeg::dct` module the round trip uses.
 //! 4. **Upsampling** (`jdsample.c`): fancy h2v2 and h2v1 (triangle filters) when the
 //!    downsampled width is more than 2, else box replication; fancy h1v2; box replication for
 //!    any other integral ratio (`int_upsample`). libjpeg-turbo never uses merged upsampling
