@@ -200,6 +200,18 @@ thread_local! {
     static STAGING: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
+/// Run `f` with this thread's staging buffers (input, output), moved out of the thread-local
+/// for the duration of the call rather than borrowed. A corruption that uses rayon inside
+/// (the adain stylizer) may make this thread steal another `corrupt_*` task of the caller's
+/// pool while it waits; that nested call then finds empty buffers and allocates its own,
+/// where a held `RefCell` borrow would panic.
+fn with_staging<R>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> R) -> R {
+    let (mut rgb_in, mut rgb_out) = STAGING.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
+    let r = f(&mut rgb_in, &mut rgb_out);
+    STAGING.with(|cell| *cell.borrow_mut() = (rgb_in, rgb_out));
+    r
+}
+
 /// Corrupt a borrowed HWC buffer into another of the same length and layout.
 ///
 /// `src` and `dst` are `height * width * layout.channels()` bytes. RGB input is corrupted
@@ -226,9 +238,7 @@ pub fn corrupt_buffer(
     if layout == PixelLayout::Rgb {
         return run(src, dst, width, height, corruption, severity, settings);
     }
-    STAGING.with(|cell| {
-        let mut guard = cell.borrow_mut();
-        let (rgb_in, rgb_out) = &mut *guard;
+    with_staging(|rgb_in, rgb_out| {
         to_rgb(src, layout, rgb_in);
         rgb_out.resize(rgb_in.len(), 0);
         run(
@@ -251,9 +261,7 @@ pub fn corrupt_in_place(
     settings: &Settings,
 ) -> Result<()> {
     check_dims(buf.len(), width, height, layout)?;
-    STAGING.with(|cell| {
-        let mut guard = cell.borrow_mut();
-        let (rgb_in, rgb_out) = &mut *guard;
+    with_staging(|rgb_in, rgb_out| {
         to_rgb(buf, layout, rgb_in);
         rgb_out.resize(rgb_in.len(), 0);
         run(
@@ -387,5 +395,29 @@ fn write_colour(rgb: &[u8], layout: PixelLayout, dst: &mut [u8]) {
         } else {
             o[..3].copy_from_slice(px);
         }
+    }
+}
+
+#[cfg(test)]
+mod staging_tests {
+    use super::*;
+
+    /// A nested use of the staging buffers on the same thread (what rayon work stealing inside
+    /// a corruption can cause) works, and the buffers are reused afterwards.
+    #[test]
+    fn staging_is_reentrant() {
+        with_staging(|a, b| {
+            a.resize(64, 1);
+            b.resize(64, 2);
+            with_staging(|c, d| {
+                assert!(
+                    c.is_empty() && d.is_empty(),
+                    "nested call gets fresh buffers"
+                );
+                c.push(3);
+            });
+            assert_eq!((a.len(), b.len()), (64, 64));
+        });
+        with_staging(|a, b| assert_eq!((a.len(), b.len()), (64, 64), "outer buffers kept"));
     }
 }

@@ -253,8 +253,10 @@ pub(super) fn corrupt_f32(
     shape: Shape,
 ) -> Result<()> {
     let layout = layout(shape.channels)?;
-    SCRATCH_U8.with(|cell| {
-        let mut buf = cell.borrow_mut();
+    // Moved out of the thread-local, not borrowed, so that a nested call on this thread
+    // (rayon work stealing inside a corruption) cannot hit a held borrow.
+    let mut buf = SCRATCH_U8.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
+    let result = (|| {
         buf.resize(shape.len(), 0);
         let plane = shape.height * shape.width;
         let ch = shape.channels;
@@ -278,7 +280,9 @@ pub(super) fn corrupt_f32(
             }
         }
         Ok(())
-    })
+    })();
+    SCRATCH_U8.with(|cell| *cell.borrow_mut() = buf);
+    result
 }
 
 #[cfg(test)]
