@@ -25,13 +25,8 @@ use crate::rng::FastRng;
 ///
 /// ```
 /// use imgcorrupt::augment::{Augment, RandomCorruption, SampleKey, Shape};
-/// // The held-out validation corruptions that this build implements, severities 1-3, p = 0.8.
-/// let implemented: Vec<_> = imgcorrupt::catalogue::select("validation")
-///     .unwrap()
-///     .into_iter()
-///     .filter(|c| c.is_implemented())
-///     .collect();
-/// let policy = RandomCorruption::new(&implemented)
+/// // The four held-out validation corruptions, severities 1-3, p = 0.8.
+/// let policy = RandomCorruption::from_selection("validation")
 ///     .unwrap()
 ///     .with_severities(&[1, 2, 3])
 ///     .unwrap()
