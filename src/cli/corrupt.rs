@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value = "imagecorruptions")]
     pub preset: String,
     /// Folder with imagecorruptions' frost photographs (frost1.png … frost6.jpg); frost then
-    /// follows the reference (with --rng numpy: within a grey level or two of a seeded Python
+    /// follows the reference (with --rng numpy: within one grey level of a seeded Python
     /// run) instead of using procedural ice-crystal textures.
     #[arg(long, value_name = "DIR")]
     pub frost_dir: Option<PathBuf>,

@@ -75,7 +75,7 @@ pub struct Args {
     #[arg(long, default_value = "rgb")]
     pub channel_order: ChannelOrder,
     /// Folder with imagecorruptions' frost photographs (frost1.png … frost6.jpg): frost then
-    /// follows the reference (with --rng numpy: within a grey level or two of a seeded Python
+    /// follows the reference (with --rng numpy: within one grey level of a seeded Python
     /// run); without it frost uses procedural textures.
     #[arg(long)]
     pub frost_dir: Option<PathBuf>,
