@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value = "224")]
     pub size: String,
     /// Worker threads; with N > 1 the time is wall time per image over N parallel workers.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::cli::parse_threads)]
     pub threads: usize,
     /// Random generator mode.
     #[arg(long, default_value = "fast")]

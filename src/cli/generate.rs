@@ -83,8 +83,8 @@ pub struct Args {
     /// Annotation files in each cell: copy, link (hard link, else copy) or none.
     #[arg(long, default_value = "link")]
     pub annotations: AnnotationMode,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads, 1-1024 (default: all cores).
+    #[arg(long, value_parser = crate::cli::parse_threads)]
     pub threads: Option<usize>,
     /// Process only shard K of N (0 ≤ K < N), writing its own manifest part.
     #[arg(long)]

@@ -432,28 +432,33 @@ pub struct Summary {
     pub manifest_path: Option<PathBuf>,
 }
 
-/// `path` made absolute and canonical as far as it exists (the rest appended), so that
-/// "OUTPUT inside INPUT" can be checked before OUTPUT exists.
+/// `path` made absolute and canonical, so that "OUTPUT inside INPUT" can be checked before
+/// OUTPUT exists: component by component, an existing prefix is resolved by the file system
+/// (links), and a missing component is taken literally — `create_dir_all` will make it a
+/// real folder, so a `..` after it leads back to its parent (`new/../input/x` is
+/// `input/x`, not a path outside INPUT).
 fn canonical_prefix(path: &Path) -> PathBuf {
+    use std::path::Component;
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir().unwrap_or_default().join(path)
     };
-    let mut existing = abs.clone();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(n), Some(p)) => {
-                rest.push(n.to_os_string());
-                existing = p.to_path_buf();
+    let mut c = PathBuf::new();
+    for comp in abs.components() {
+        match comp {
+            Component::Prefix(_) | Component::RootDir => c.push(comp.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                c.pop();
             }
-            _ => break,
+            Component::Normal(n) => {
+                c.push(n);
+                if let Ok(real) = fs::canonicalize(&c) {
+                    c = real;
+                }
+            }
         }
-    }
-    let mut c = fs::canonicalize(&existing).unwrap_or(existing);
-    for n in rest.iter().rev() {
-        c.push(n);
     }
     c
 }
@@ -617,6 +622,16 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     for n in &ds.notes {
         progress.note(n);
     }
+    // Image files that cannot be used are failures of the run (reported by one shard only,
+    // so that a sharded run names each once).
+    let unusable: Vec<String> = if opts.shard.is_none_or(|(k, _)| k == 0) {
+        std::mem::take(&mut ds.unusable)
+            .into_iter()
+            .map(|(rel, reason)| format!("{}: {reason}", input.join(rel).display()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let carry = opts.annotations != AnnotationMode::None;
     let items = plan::shard(plan::items(&ds, opts.image_format, carry)?, opts.shard);
     drop(ds);
@@ -667,6 +682,9 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         carried: AtomicUsize::new(0),
     };
 
+    for msg in unusable {
+        shared.fail(progress, msg);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()

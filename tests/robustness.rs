@@ -1,0 +1,364 @@
+//! Hostile-input audit of the CLI and the dataset pipeline: paths that sneak OUTPUT into
+//! INPUT, file names at the length limit, files discovery cannot use, files verify must not
+//! overlook, absurd arguments and messages that repeat themselves. Each test failed before
+//! the fix it guards. Images are tiny so that debug builds stay fast.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use common::{err_text, run, s, stderr, tmp};
+
+/// A small deterministic RGB PNG.
+fn png(path: &Path, w: u32, h: u32) {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x * 37 + y * 11) as u8,
+            (x * 5 + y * 23) as u8,
+            (x ^ y) as u8,
+        ])
+    });
+    img.save(path).unwrap();
+}
+
+/// Every entry under `root` (relative path → bytes; folders as empty values), hidden ones
+/// included, without following links.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                stack.push(p);
+            } else if meta.is_file() {
+                out.insert(rel, fs::read(&p).unwrap());
+            } else {
+                out.insert(rel, b"<link>".to_vec());
+            }
+        }
+    }
+    out
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?} failed:\n{}", stderr(&o));
+    stderr(&o)
+}
+
+/// `-o <missing>/../<input>/x`: the guard must see through `..` after a folder that does not
+/// exist yet (create_dir_all would create `<missing>` and then write inside INPUT).
+#[test]
+fn output_reaching_input_through_a_missing_folder_and_dotdot_is_refused() {
+    let input = tmp("dotdot-in");
+    png(&input.join("a.png"), 4, 3);
+    let before = tree(&input);
+    let parent = input.parent().unwrap();
+    let missing = format!("imgcorrupt-robustness-missing-{}", std::process::id());
+    let sneaky = format!(
+        "{}/{missing}/../{}/x",
+        parent.display(),
+        input.file_name().unwrap().to_str().unwrap()
+    );
+    let e = err_text(&run(&[
+        "generate",
+        s(&input),
+        "-o",
+        &sneaky,
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]));
+    assert!(e.contains("refusing to write into the input tree"), "{e}");
+    assert_eq!(tree(&input), before, "input tree untouched");
+    assert!(
+        !parent.join(&missing).exists(),
+        "nothing created on refusal"
+    );
+
+    // A `..` that lands outside INPUT is fine and goes where the path says.
+    let out = tmp("dotdot-out");
+    let fine = format!(
+        "{}/{missing}/../{}/y",
+        parent.display(),
+        out.file_name().unwrap().to_str().unwrap()
+    );
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        &fine,
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(out.join("y/contrast/1/a.png").is_file());
+    let _ = fs::remove_dir_all(parent.join(&missing));
+}
+
+/// Names up to the file-system limit (255 bytes) work: the hidden temporary name an output is
+/// first written to must not be longer than the limit.
+#[test]
+fn file_names_at_the_length_limit_are_written() {
+    let input = tmp("long-in");
+    let name = format!("{}.png", "n".repeat(251)); // 255 bytes
+    png(&input.join(&name), 5, 4);
+    let out = tmp("long-out");
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(out.join("contrast/1").join(&name).is_file());
+    let e = ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(e.contains("1 skipped"), "{e}");
+    ok(&["verify", s(&out), "--input", s(&input)]);
+
+    // `corrupt` writes the same way.
+    let single = out.join(format!("{}.png", "c".repeat(251)));
+    ok(&[
+        "corrupt",
+        s(&input.join(&name)),
+        "-o",
+        s(&single),
+        "-c",
+        "contrast",
+        "-s",
+        "2",
+    ]);
+    assert!(single.is_file());
+    for k in tree(&out).keys() {
+        let base = k.trim_end_matches('/').rsplit('/').next().unwrap();
+        assert!(!base.starts_with('.'), "leftover temporary file {k}");
+    }
+}
+
+/// An image file that discovery cannot use (a dangling link, a name that is not UTF-8) is a
+/// failure of the run, named in the final report, not a note that still exits 0.
+#[test]
+fn images_discovery_cannot_use_fail_the_run() {
+    use std::os::unix::ffi::OsStrExt;
+    let input = tmp("unusable-in");
+    png(&input.join("good.png"), 4, 4);
+    std::os::unix::fs::symlink("nowhere.png", input.join("broken.png")).unwrap();
+    let bad = std::ffi::OsStr::from_bytes(b"bad\xffname.png");
+    png(&input.join(bad), 4, 4);
+    // non-image files that cannot be used stay notes (the folder layout ignores them anyway)
+    fs::write(
+        input.join(std::ffi::OsStr::from_bytes(b"notes\xff.txt")),
+        b"x",
+    )
+    .unwrap();
+    let out = tmp("unusable-out");
+    let o = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    let report = &e[e
+        .find("failure(s):")
+        .unwrap_or_else(|| panic!("no failure report:\n{e}"))..];
+    assert!(report.contains("broken.png"), "{e}");
+    assert!(
+        report.contains("bad") && report.contains("not UTF-8"),
+        "{e}"
+    );
+    assert!(!report.contains("notes"), "{e}");
+    assert!(e.contains("2 failed"), "{e}");
+    assert!(out.join("contrast/1/good.png").is_file());
+}
+
+/// `verify` reports files in OUTPUT that the manifest does not list (they would change what
+/// a benchmark reads from a cell).
+#[test]
+fn verify_reports_files_not_in_the_manifest() {
+    let input = tmp("extra-in");
+    png(&input.join("a.png"), 4, 3);
+    png(&input.join("b.png"), 3, 4);
+    let out = tmp("extra-out");
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1,2",
+    ]);
+    ok(&["verify", s(&out)]);
+    fs::copy(out.join("contrast/1/a.png"), out.join("contrast/1/c.png")).unwrap();
+    fs::create_dir_all(out.join("contrast/3")).unwrap();
+    fs::write(out.join("contrast/3/d.png"), b"x").unwrap();
+    fs::write(out.join("contrast/1/.hidden"), b"x").unwrap(); // hidden: ignored, as in discovery
+    let e = err_text(&run(&["verify", s(&out)]));
+    assert!(e.contains("EXTRA     contrast/1/c.png"), "{e}");
+    assert!(e.contains("EXTRA     contrast/3/d.png"), "{e}");
+    assert!(!e.contains(".hidden"), "{e}");
+    assert!(e.contains("2 extra"), "{e}");
+    fs::remove_file(out.join("contrast/1/c.png")).unwrap();
+    fs::remove_dir_all(out.join("contrast/3")).unwrap();
+    ok(&["verify", s(&out)]);
+}
+
+/// An I/O error's reason appears once in the message, not `path: reason: reason`.
+#[test]
+fn error_messages_do_not_repeat_their_cause() {
+    let dir = tmp("repeat");
+    let missing = dir.join("missing.png");
+    let e = err_text(&run(&[
+        "corrupt",
+        s(&missing),
+        "-o",
+        s(&dir.join("o.png")),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]));
+    assert!(e.contains("missing.png"), "{e}");
+    assert_eq!(e.matches("No such file or directory").count(), 1, "{e}");
+    let e = err_text(&run(&[
+        "generate",
+        s(&missing),
+        "-o",
+        s(&dir.join("o")),
+        "-c",
+        "contrast",
+    ]));
+    assert_eq!(e.matches("No such file or directory").count(), 1, "{e}");
+}
+
+/// Thread counts beyond any machine are refused by argument parsing instead of crashing
+/// while spawning the pool.
+#[test]
+fn absurd_thread_counts_are_refused() {
+    let input = tmp("threads-in");
+    png(&input.join("a.png"), 4, 3);
+    let out = tmp("threads-out");
+    for args in [
+        vec![
+            "generate",
+            s(&input),
+            "-o",
+            s(&out),
+            "-c",
+            "contrast",
+            "-s",
+            "1",
+            "--threads",
+            "1000000",
+        ],
+        vec!["verify", s(&out), "--threads", "1000000"],
+        vec!["bench", "-c", "contrast", "-s", "1", "--threads", "1000000"],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("--threads") && !e.contains("panicked"), "{e}");
+    }
+    assert!(!out.join("contrast").exists());
+}
+
+/// `corrupt IN -o IN` (however spelled) would destroy the source: refused, file unchanged.
+/// A hard link to the input is another entry: the output replaces that entry only.
+#[test]
+fn corrupt_refuses_to_overwrite_its_input() {
+    let dir = tmp("self");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    let p = dir.join("a.png");
+    png(&p, 6, 5);
+    let before = fs::read(&p).unwrap();
+    let dotted = format!("{}/./sub/../a.png", dir.display());
+    for o in [s(&p), dotted.as_str()] {
+        let e = err_text(&run(&[
+            "corrupt",
+            s(&p),
+            "-o",
+            o,
+            "-c",
+            "contrast",
+            "-s",
+            "3",
+        ]));
+        assert!(e.contains("overwrite") && e.contains("a.png"), "{e}");
+    }
+    assert_eq!(fs::read(&p).unwrap(), before);
+    let linked = dir.join("b.png");
+    fs::hard_link(&p, &linked).unwrap();
+    ok(&[
+        "corrupt",
+        s(&p),
+        "-o",
+        s(&linked),
+        "-c",
+        "contrast",
+        "-s",
+        "3",
+    ]);
+    assert_eq!(fs::read(&p).unwrap(), before);
+    assert_ne!(fs::read(&linked).unwrap(), before);
+}
+
+/// VOC XML is XML: whitespace inside tags and attributes are valid and must not be reported
+/// as a missing `<size>`/`<object>`.
+#[test]
+fn voc_xml_with_attributes_and_whitespace_in_tags_is_accepted() {
+    let root = tmp("voc-xml");
+    let voc = root.join("VOCdevkit/VOC2007");
+    for d in ["JPEGImages", "Annotations", "ImageSets/Main"] {
+        fs::create_dir_all(voc.join(d)).unwrap();
+    }
+    png(&voc.join("JPEGImages/000001.png"), 4, 3);
+    fs::write(
+        voc.join("Annotations/000001.xml"),
+        "<?xml version=\"1.0\"?>\n<annotation verified=\"yes\">\n<filename>000001.png</filename>\n\
+         <size >\n<width>4</width>\n<height\n>3</height>\n<depth>3</depth></size>\n\
+         <object type=\"bndbox\"><name>cat</name></object>\n</annotation >\n",
+    )
+    .unwrap();
+    let out = tmp("voc-xml-out");
+    let e = ok(&[
+        "generate",
+        s(&root),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(!e.contains("no <object>"), "{e}");
+    assert!(out
+        .join("contrast/1/VOCdevkit/VOC2007/JPEGImages/000001.png")
+        .is_file());
+}
