@@ -362,3 +362,54 @@ fn voc_xml_with_attributes_and_whitespace_in_tags_is_accepted() {
         .join("contrast/1/VOCdevkit/VOC2007/JPEGImages/000001.png")
         .is_file());
 }
+
+/// A rerun after a source changed regenerates that source's outputs (and re-copies a changed
+/// annotation file): the result equals a fresh run on the current INPUT, and `verify --input`
+/// agrees. Resuming must not keep outputs made from a file that is no longer the source.
+#[test]
+fn rerun_after_a_source_changed_regenerates_its_outputs() {
+    let input = tmp("changed-in");
+    fs::create_dir_all(input.join("val")).unwrap();
+    fs::create_dir_all(input.join("annotations")).unwrap();
+    png(&input.join("val/a.png"), 6, 4);
+    png(&input.join("val/b.png"), 4, 6);
+    let ann = input.join("annotations/instances_val.json");
+    fs::write(
+        &ann,
+        r#"{"images":[{"file_name":"a.png"},{"file_name":"b.png"}]}"#,
+    )
+    .unwrap();
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "generate",
+            s(&input),
+            "-o",
+            s(out),
+            "-c",
+            "contrast,pixelate",
+            "-s",
+            "1",
+            "--annotations",
+            "copy",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    };
+    let run_ok = |out: &Path| {
+        let a = args(out);
+        ok(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = tmp("changed-out");
+    run_ok(&out);
+    // change one image and the annotation file, then rerun into the same OUTPUT
+    png(&input.join("val/a.png"), 7, 5);
+    fs::write(&ann, r#"{"images":[{"file_name":"a.png"}]}"#).unwrap();
+    let e = run_ok(&out);
+    assert!(e.contains("2 output(s) written, 2 skipped"), "{e}");
+    assert!(e.contains("2 annotation file(s) carried"), "{e}");
+    let fresh = tmp("changed-fresh");
+    run_ok(&fresh);
+    assert_eq!(tree(&out), tree(&fresh));
+    ok(&["verify", s(&out), "--input", s(&input)]);
+}

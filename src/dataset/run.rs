@@ -856,8 +856,14 @@ fn carry_item(shared: &Shared<'_>, i: usize, progress: &dyn Progress) {
                 if src_sha.as_deref() == Some(hex(&sha).as_str()) {
                     continue;
                 }
-            } else if shared.is_done(i, c, &out) {
-                continue;
+            } else {
+                // a copy is done if it is intact and the source has not changed since
+                if src_sha.is_none() {
+                    src_sha = sha256_file(&src).ok();
+                }
+                if src_sha.as_deref() == Some(hex(&sha).as_str()) && shared.is_done(i, c, &out) {
+                    continue;
+                }
             }
         }
         let result = (|| -> std::result::Result<Record, String> {
@@ -900,52 +906,63 @@ fn image_item(shared: &Shared<'_>, i: usize, progress: &dyn Progress) {
     let it = &shared.ledger.items()[i];
     let format = it.format.unwrap_or(OutputFormat::Png);
     let cells = shared.ledger.cells();
-    let needed: Vec<usize> = if opts.floor {
-        (0..cells.len()).collect()
+    let done: Vec<bool> = if opts.floor {
+        vec![false; cells.len()]
     } else {
         (0..cells.len())
-            .filter(|&c| {
+            .map(|c| {
                 let out = it.output(cells[c]);
                 shared.clear_stale_tmp(&opts.output.join(&out));
-                if shared.is_done(i, c, &out) {
-                    shared.skipped.fetch_add(1, Ordering::Relaxed);
-                    false
-                } else {
-                    true
-                }
+                shared.is_done(i, c, &out)
             })
             .collect()
     };
+    let src_path = opts.input.join(&it.source);
+    let fail = |e: Error| {
+        let msg = e.to_string();
+        let msg = if msg.contains(&src_path.display().to_string()) {
+            msg
+        } else {
+            format!("{}: {msg}", src_path.display())
+        };
+        shared.fail(progress, msg);
+        progress.advance(1);
+    };
+    // The source is read (and hashed) even when every output is done: outputs recorded for
+    // another version of the file are stale and are made again, so that a rerun gives what a
+    // fresh run on the current INPUT gives.
+    let bytes = match fs::read(&src_path) {
+        Ok(b) => b,
+        Err(source) => {
+            return fail(Error::Io {
+                path: src_path.clone(),
+                source,
+            })
+        }
+    };
+    let src_sha = sha256_hex(&bytes);
+    let stale = shared.ledger.source(i).is_some_and(|s| hex(&s) != src_sha);
+    let mut needed = Vec::with_capacity(cells.len());
+    for (c, &d) in done.iter().enumerate() {
+        if d && !stale {
+            shared.skipped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            if d {
+                shared.ledger.set(i, c, None, None);
+                let _ = fs::remove_file(opts.output.join(it.output(cells[c])));
+            }
+            needed.push(c);
+        }
+    }
     if needed.is_empty() {
         progress.advance(1);
         return;
     }
-    let src_path = opts.input.join(&it.source);
-    let prepared = fs::read(&src_path)
-        .map_err(|source| Error::Io {
-            path: src_path.clone(),
-            source,
-        })
-        .and_then(|bytes| {
-            let sha = sha256_hex(&bytes);
-            opts.pipeline
-                .prepare(&bytes, &src_path)
-                .map(|(px, w, h)| (px, w, h, sha))
-        });
-    let (px, w, h, src_sha) = match prepared {
+    let (px, w, h) = match opts.pipeline.prepare(&bytes, &src_path) {
         Ok(v) => v,
-        Err(e) => {
-            let msg = e.to_string();
-            let msg = if msg.contains(&src_path.display().to_string()) {
-                msg
-            } else {
-                format!("{}: {msg}", src_path.display())
-            };
-            shared.fail(progress, msg);
-            progress.advance(1);
-            return;
-        }
+        Err(e) => return fail(e),
     };
+    drop(bytes);
     let mut scratch = Vec::new();
     let mut records = Vec::with_capacity(needed.len());
     for c in needed {
