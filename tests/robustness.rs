@@ -413,3 +413,99 @@ fn rerun_after_a_source_changed_regenerates_its_outputs() {
     assert_eq!(tree(&out), tree(&fresh));
     ok(&["verify", s(&out), "--input", s(&input)]);
 }
+
+/// `--preset NAME` that is neither a built-in preset nor a file says both, not a bare
+/// "No such file or directory".
+#[test]
+fn unknown_preset_names_the_builtins() {
+    let input = tmp("preset-in");
+    png(&input.join("a.png"), 4, 3);
+    let out = tmp("preset-out");
+    let e = err_text(&run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+        "--preset",
+        "imagenet-c",
+    ]));
+    assert!(
+        e.contains("preset imagenet-c")
+            && e.contains("imagecorruptions")
+            && e.contains("no such file"),
+        "{e}"
+    );
+    let e = err_text(&run(&[
+        "corrupt",
+        s(&input.join("a.png")),
+        "-o",
+        s(&out.join("x.png")),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+        "--preset",
+        "imagenet-c",
+    ]));
+    assert!(
+        e.contains("preset imagenet-c") && e.contains("imagecorruptions"),
+        "{e}"
+    );
+}
+
+/// A second run of the same shard into the same OUTPUT while the first is still going is
+/// refused (it would delete the first run's temporaries as stale: failed outputs and a
+/// manifest missing files). The journal's lock stands for the running process here; other
+/// shards are not affected.
+#[test]
+fn concurrent_run_of_the_same_shard_is_refused() {
+    let input = tmp("lock-in");
+    png(&input.join("a.png"), 4, 3);
+    png(&input.join("b.png"), 3, 4);
+    let out = tmp("lock-out");
+    let gen = |extra: &[&str]| {
+        let mut a = vec![
+            "generate",
+            s(&input),
+            "-o",
+            s(&out),
+            "-c",
+            "contrast",
+            "-s",
+            "1",
+        ];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    for (journal, shard) in [
+        ("manifest.journal.jsonl", None),
+        ("manifest.shard-0-of-2.journal.jsonl", Some("0/2")),
+    ] {
+        let held = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out.join(journal))
+            .unwrap();
+        held.lock().unwrap();
+        let o = gen(&shard.map(|k| vec!["--shard", k]).unwrap_or_default());
+        let e = err_text(&o);
+        assert!(
+            e.contains("another imgcorrupt is writing") && e.contains(journal),
+            "{e}"
+        );
+        if shard.is_some() {
+            // the other shard runs while shard 0 is "running"
+            assert!(gen(&["--shard", "1/2"]).status.success());
+        }
+        drop(held);
+        if shard.is_none() {
+            fs::remove_file(out.join(journal)).unwrap(); // the stand-in's empty journal
+        }
+    }
+    assert!(gen(&["--shard", "0/2"]).status.success());
+    ok(&["verify", s(&out)]);
+}

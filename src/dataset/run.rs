@@ -739,6 +739,17 @@ fn open_journal(jpath: &Path, header: &Header) -> Result<fs::File> {
         .read(true)
         .open(jpath)
         .map_err(io_err)?;
+    // One process per journal: a second run of the same shard into the same OUTPUT would
+    // delete the first one's temporaries as stale and race it for the manifest. The lock
+    // (flock) lasts as long as the file is open, so a killed run never leaves it behind. File
+    // systems without flock support (some cluster file systems) simply run unlocked.
+    if let Err(std::fs::TryLockError::WouldBlock) = f.try_lock() {
+        return Err(Error::InvalidArgument(format!(
+            "another imgcorrupt is writing into {} (its journal {} is locked): wait for it to finish, or use another OUTPUT or --shard",
+            jpath.parent().unwrap_or(jpath).display(),
+            jpath.display()
+        )));
+    }
     let len = f.metadata().map_err(io_err)?.len();
     if len == 0 {
         f.write_all(manifest::line(header).as_bytes())
