@@ -557,3 +557,22 @@ fn shards_of_another_count_do_not_block_the_merge() {
         fs::read(whole.join("manifest.jsonl")).unwrap()
     );
 }
+
+/// `bench --size` is checked before any work: an empty, malformed or gigantic size is an
+/// argument error naming `--size` (it used to blame the first photo, run a 0x0 cell, or abort
+/// on a 30 GB allocation).
+#[test]
+fn bench_size_is_checked_up_front() {
+    for bad in ["0x0", "abc", "100000x100000", "64x"] {
+        let o = run(&["bench", "-c", "contrast", "-s", "1", "--size", bad, "--csv"]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("--size") && e.contains(bad), "{e}");
+        assert!(o.stdout.is_empty(), "{bad}: nothing timed");
+    }
+    let o = run(&[
+        "bench", "-c", "contrast", "-s", "1", "--size", "8x6", "--csv", "--min-ms", "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("contrast,1,8,6,"));
+}

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(short, long, default_value = "1-5")]
     pub severities: String,
     /// Image size: `224` (shorter side 256, centre crop 224), `WxH` (cover + centre crop) or `native`.
-    #[arg(long, default_value = "224")]
+    #[arg(long, default_value = "224", value_parser = parse_size)]
     pub size: String,
     /// Worker threads; with N > 1 the time is wall time per image over N parallel workers.
     #[arg(long, default_value_t = 1, value_parser = crate::cli::parse_threads)]
@@ -174,6 +174,29 @@ fn default_images() -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     bail!("no images given and no fixtures/photos folder found; pass image paths")
+}
+
+/// Check `--size` before any work: `native`, `224`, or `WxH` with sides ≥ 1 and at most
+/// [`io::DEFAULT_MAX_PIXELS`] pixels (the sources `generate` accepts; a larger size would only
+/// exhaust memory).
+fn parse_size(s: &str) -> Result<String, String> {
+    if s == "native" || s == "224" {
+        return Ok(s.to_string());
+    }
+    let (w, h) = s
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u64>().ok()?, h.parse::<u64>().ok()?)))
+        .ok_or_else(|| format!("`{s}`: use 224, WxH (e.g. 640x480) or native"))?;
+    if w == 0 || h == 0 {
+        return Err(format!("`{s}`: width and height must be at least 1"));
+    }
+    if w.saturating_mul(h) > io::DEFAULT_MAX_PIXELS {
+        return Err(format!(
+            "`{s}`: more than {} pixels",
+            io::DEFAULT_MAX_PIXELS
+        ));
+    }
+    Ok(s.to_string())
 }
 
 /// Bring an image to the benchmark size.
