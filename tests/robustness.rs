@@ -576,3 +576,54 @@ fn bench_size_is_checked_up_front() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("contrast,1,8,6,"));
 }
+
+/// A preset file given by a relative path is recorded by absolute path, so `verify --input`
+/// run from another folder finds it (it used to fail: "no such file").
+#[test]
+fn relative_preset_file_is_verifiable_from_elsewhere() {
+    let dir = tmp("relpreset");
+    let input = dir.join("in");
+    fs::create_dir_all(&input).unwrap();
+    png(&input.join("a.png"), 5, 4);
+    fs::write(
+        dir.join("mine.toml"),
+        "[preset]\nname = \"mine\"\nextends = \"imagecorruptions\"\n[contrast]\nfactor = [0.5, 0.4, 0.3, 0.2, 0.1]\n",
+    )
+    .unwrap();
+    let o = common::run_in(
+        &dir,
+        &[
+            "generate",
+            "in",
+            "-o",
+            "out",
+            "-c",
+            "contrast",
+            "-s",
+            "2",
+            "--preset",
+            "mine.toml",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // from the package root (the test's working directory), not `dir`
+    ok(&["verify", s(&dir.join("out")), "--input", s(&input)]);
+    // the same file by another spelling resumes instead of being "different settings"
+    let o = common::run_in(
+        &input,
+        &[
+            "generate",
+            ".",
+            "-o",
+            "../out",
+            "-c",
+            "contrast",
+            "-s",
+            "2",
+            "--preset",
+            "../mine.toml",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 skipped"), "{}", stderr(&o));
+}
