@@ -627,3 +627,39 @@ fn relative_preset_file_is_verifiable_from_elsewhere() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("1 skipped"), "{}", stderr(&o));
 }
+
+/// A long thin source under ImageNet geometry (shorter side to 256) is refused when the
+/// resized image would exceed `--max-pixels`, as a failure of that image — a 1×40000 strip
+/// would otherwise ask for gigabytes and abort the whole run.
+#[test]
+fn imagenet_geometry_refuses_sources_that_blow_up() {
+    let input = tmp("thin-in");
+    let class = input.join("n01234567");
+    fs::create_dir_all(&class).unwrap();
+    png(&class.join("strip.png"), 400, 1); // → 102400x256 = 26 M pixels
+    png(&class.join("ok.png"), 40, 30);
+    let out = tmp("thin-out");
+    let o = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+        "--max-pixels",
+        "1000000",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    let line = e
+        .lines()
+        .find(|l| l.starts_with("  ") && l.contains("strip.png"))
+        .unwrap_or_else(|| panic!("strip.png not reported:\n{e}"));
+    assert!(
+        line.contains("102400x256") && line.contains("1000000 pixels"),
+        "{line}"
+    );
+    assert!(out.join("contrast/1/n01234567/ok.jpg").is_file());
+}

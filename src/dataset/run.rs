@@ -100,6 +100,17 @@ impl Pipeline {
             other => other.to_rgb8(),
         };
         let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+        if self.geometry == Geometry::Imagenet {
+            // A long thin source becomes huge at shorter side 256 (1×40000 → 256×10240000):
+            // refuse it like a source over the limit instead of exhausting memory.
+            let (nw, nh) = imagenet_resize_dims(w, h);
+            if (nw as u64).saturating_mul(nh as u64) > self.max_pixels {
+                return Err(Error::InvalidImage(format!(
+                    "{w}x{h}: ImageNet geometry would resize it to {nw}x{nh}, more than the limit of {} pixels",
+                    self.max_pixels
+                )));
+            }
+        }
         let (mut px, w, h) = match self.geometry {
             Geometry::Native => (rgb.into_raw(), w, h),
             Geometry::Imagenet => imagenet_geometry(rgb.as_raw(), w, h),
@@ -334,17 +345,22 @@ fn half_even(d: usize) -> usize {
     }
 }
 
+/// Size after torchvision `Resize(256)`: shorter side 256, longer side `int(256·long/short)`.
+fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
+    let (short, long) = (w.min(h), w.max(h));
+    let new_long = ((256 * long) as f64 / short as f64) as usize;
+    if w <= h {
+        (256, new_long)
+    } else {
+        (new_long, 256)
+    }
+}
+
 /// ImageNet-C preprocessing (spec §5.1): torchvision `Resize(256)` on a PIL image (shorter
 /// side 256, longer side `int(256·long/short)`, Pillow BILINEAR with antialiasing), then
 /// `CenterCrop(224)` at `round((h−224)/2)`, `round((w−224)/2)`.
 pub fn imagenet_geometry(px: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
-    let (short, long) = (w.min(h), w.max(h));
-    let new_long = ((256 * long) as f64 / short as f64) as usize;
-    let (nw, nh) = if w <= h {
-        (256, new_long)
-    } else {
-        (new_long, 256)
-    };
+    let (nw, nh) = imagenet_resize_dims(w, h);
     let resized = resample::resize(px, w, h, 3, nw, nh, Filter::Bilinear);
     let (top, left) = (half_even(nh - 224), half_even(nw - 224));
     let mut out = Vec::with_capacity(224 * 224 * 3);
