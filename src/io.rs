@@ -358,7 +358,14 @@ pub fn write_atomic_via(path: &Path, tmp: &Path, bytes: &[u8], sync: bool) -> Re
         source,
     };
     let result = (|| {
-        let mut f = fs::File::create(tmp)?;
+        // A fresh file, never an existing one: something already at the temporary name (a
+        // stale temporary, or a link that would lead the write out of the output tree) is
+        // replaced rather than written through.
+        let _ = fs::remove_file(tmp);
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)?;
         f.write_all(bytes)?;
         if sync {
             f.sync_all()?;

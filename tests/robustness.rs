@@ -663,3 +663,33 @@ fn imagenet_geometry_refuses_sources_that_blow_up() {
     );
     assert!(out.join("contrast/1/n01234567/ok.jpg").is_file());
 }
+
+/// Whatever sits at an output's temporary name (here a link into the input tree) is
+/// replaced, never written through: the run writes only inside OUTPUT.
+#[test]
+fn a_link_at_the_temporary_name_is_not_written_through() {
+    let input = tmp("tmplink-in");
+    png(&input.join("a.png"), 4, 3);
+    let before = tree(&input);
+    let out = tmp("tmplink-out");
+    fs::create_dir_all(out.join("contrast/1")).unwrap();
+    std::os::unix::fs::symlink(
+        input.join("a.png"),
+        out.join("contrast/1/.a.png.imgcorrupt-tmp"),
+    )
+    .unwrap();
+    ok(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert_eq!(tree(&input), before, "input tree untouched");
+    let meta = fs::symlink_metadata(out.join("contrast/1/a.png")).unwrap();
+    assert!(meta.is_file(), "a real file, not the link");
+    ok(&["verify", s(&out), "--input", s(&input)]);
+}
