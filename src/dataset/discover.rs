@@ -131,6 +131,9 @@ pub fn walk(
                 }
             } else if meta.is_file() {
                 out.push(rel);
+            } else {
+                // a FIFO, socket or device: reading it could block forever
+                skip(notes, unusable, rel, &path, "not a regular file".into());
             }
         }
     }
