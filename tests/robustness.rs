@@ -703,3 +703,49 @@ fn a_link_at_the_temporary_name_is_not_written_through() {
     assert!(meta.is_file(), "a real file, not the link");
     ok(&["verify", s(&out), "--input", s(&input)]);
 }
+
+/// A link in INPUT that leads into OUTPUT is not followed: a rerun does not read the outputs
+/// back as sources (it used to corrupt them again into `<cell>/link/<cell>/…`). OUTPUT above
+/// INPUT (`-o /data` for `/data/in`) still reads all of INPUT.
+#[test]
+fn links_from_input_into_output_are_not_followed() {
+    let root = tmp("inlink");
+    let input = root.join("in");
+    fs::create_dir_all(&input).unwrap();
+    png(&input.join("a.png"), 4, 3);
+    std::os::unix::fs::symlink("../out", input.join("results")).unwrap();
+    let out = root.join("out");
+    for _ in 0..2 {
+        ok(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(&out),
+            "-c",
+            "contrast",
+            "-s",
+            "1",
+        ]);
+    }
+    let files: Vec<String> = tree(&out)
+        .into_keys()
+        .filter(|k| !k.ends_with('/'))
+        .collect();
+    assert_eq!(files, ["contrast/1/a.png", "manifest.jsonl"]);
+
+    let above = tmp("inlink-above");
+    let inner = above.join("data/in");
+    fs::create_dir_all(&inner).unwrap();
+    png(&inner.join("b.png"), 3, 3);
+    ok(&[
+        "generate",
+        s(&inner),
+        "-o",
+        s(&above),
+        "-c",
+        "contrast",
+        "-s",
+        "1",
+    ]);
+    assert!(above.join("contrast/1/b.png").is_file());
+}

@@ -43,11 +43,14 @@ pub fn is_image(rel: &str) -> bool {
 /// links is walked once, so link loops end), relative, sorted; hidden entries skipped.
 /// Entries that cannot be used (a name that is not UTF-8 — the seed rule needs one —, a
 /// dangling link, …) are skipped: those with an image extension go to `unusable` (relative
-/// path, lossy; reason), the others are reported in `notes`.
+/// path, lossy; reason), the others are reported in `notes`. Folders inside `exclude` (the
+/// canonical OUTPUT, reachable through a link in INPUT) are skipped with a note: outputs are
+/// never read back as sources.
 pub fn walk(
     root: &Path,
     notes: &mut Vec<String>,
     unusable: &mut Vec<(String, String)>,
+    exclude: Option<&Path>,
 ) -> Result<Vec<String>> {
     let skip = |notes: &mut Vec<String>,
                 unusable: &mut Vec<(String, String)>,
@@ -117,6 +120,12 @@ pub fn walk(
             };
             if meta.is_dir() {
                 match fs::canonicalize(&path) {
+                    Ok(c) if exclude.is_some_and(|x| c.starts_with(x)) => {
+                        notes.push(format!(
+                            "{}: skipped (a link into the output folder)",
+                            path.display()
+                        ));
+                    }
                     Ok(c) if seen.contains(&c) => {
                         notes.push(format!(
                             "{}: skipped (folder already visited through a link)",
@@ -197,6 +206,15 @@ fn is_wnid(name: &str) -> bool {
 /// Run the adapter `kind` on `root`. Malformed annotations are errors; images listed in
 /// annotations but missing on disk become notes.
 pub fn discover(root: &Path, kind: DatasetKind) -> Result<Dataset> {
+    discover_excluding(root, kind, None)
+}
+
+/// [`discover`], skipping folders inside `exclude` (the canonical OUTPUT: see [`walk`]).
+pub fn discover_excluding(
+    root: &Path,
+    kind: DatasetKind,
+    exclude: Option<&Path>,
+) -> Result<Dataset> {
     if !root.is_dir() {
         return Err(Error::InvalidArgument(format!(
             "{}: input is not a directory",
@@ -205,7 +223,7 @@ pub fn discover(root: &Path, kind: DatasetKind) -> Result<Dataset> {
     }
     let mut notes = Vec::new();
     let mut unusable = Vec::new();
-    let files = walk(root, &mut notes, &mut unusable)?;
+    let files = walk(root, &mut notes, &mut unusable, exclude)?;
     let mut ds = match kind {
         DatasetKind::Folder => {
             let (images, other): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| is_image(f));

@@ -631,7 +631,10 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         Some(k) => k,
         None => discover::detect(input)?,
     };
-    let mut ds = discover::discover(input, kind)?;
+    // Outputs are never read back as sources through a link in INPUT (unless INPUT itself
+    // lies under OUTPUT, e.g. `-o /data` for `/data/imagenet/val`: then nothing is excluded).
+    let exclude = (!cin.starts_with(&cout)).then_some(cout.as_path());
+    let mut ds = discover::discover_excluding(input, kind, exclude)?;
     if let Some(split) = &opts.split {
         ds = discover::select_split(ds, input, split)?;
     }
