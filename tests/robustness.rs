@@ -230,10 +230,17 @@ fn verify_reports_files_not_in_the_manifest() {
     fs::create_dir_all(out.join("contrast/3")).unwrap();
     fs::write(out.join("contrast/3/d.png"), b"x").unwrap();
     fs::write(out.join("contrast/1/.hidden"), b"x").unwrap(); // hidden: ignored, as in discovery
+                                                              // outside the cells: not what a benchmark reads (e.g. Slurm logs), left alone
+    fs::create_dir_all(out.join("logs")).unwrap();
+    fs::write(out.join("logs/job_1.out"), b"x").unwrap();
+    fs::write(out.join("contrast/README"), b"x").unwrap();
     let e = err_text(&run(&["verify", s(&out)]));
     assert!(e.contains("EXTRA     contrast/1/c.png"), "{e}");
     assert!(e.contains("EXTRA     contrast/3/d.png"), "{e}");
-    assert!(!e.contains(".hidden"), "{e}");
+    assert!(
+        !e.contains(".hidden") && !e.contains("logs") && !e.contains("README"),
+        "{e}"
+    );
     assert!(e.contains("2 extra"), "{e}");
     fs::remove_file(out.join("contrast/1/c.png")).unwrap();
     fs::remove_dir_all(out.join("contrast/3")).unwrap();

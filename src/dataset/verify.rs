@@ -1,9 +1,10 @@
 //! Step 5: checking a generated dataset.
 //!
 //! * [`verify`] without INPUT re-hashes every output listed in `manifest.jsonl`;
-//! * it lists files under OUTPUT that the manifest does not name (hidden entries and the
-//!   manifest files themselves excepted): an extra image in a cell changes what a benchmark
-//!   reads from it as surely as a changed one;
+//! * it lists files in the cells (`OUTPUT/<corruption>/<severity>/…`) that the manifest
+//!   does not name (hidden entries excepted): an extra image in a cell changes what a
+//!   benchmark reads from it as surely as a changed one. Anything else in OUTPUT (logs, notes)
+//!   is left alone;
 //! * with INPUT it also regenerates outputs from the sources with the settings recorded in the
 //!   header (all, or a deterministic sample of `n`: the records whose output paths have the
 //!   smallest SHA-256, so the same sample every time) and compares the bytes.
@@ -185,7 +186,16 @@ pub fn verify(
     }
     let mut rep = report.into_inner().expect("lock");
     listed.sort_unstable();
-    find_extra(output, "", &listed, &mut rep)?;
+    // Only the cells: `<catalogue name>/<severity digit>/…`.
+    for c in Corruption::all() {
+        for s in 1..=5u8 {
+            let prefix = format!("{}/{s}", c.name());
+            let dir = output.join(&prefix);
+            if dir.is_dir() {
+                find_extra(&dir, &prefix, &listed, &mut rep)?;
+            }
+        }
+    }
     rep.extra.sort();
     rep.missing.sort();
     rep.mismatched.sort();
@@ -203,8 +213,8 @@ fn path_hash(output: &str) -> u64 {
 }
 
 /// Add to `rep.extra` every file under `dir` (relative path `prefix`) that is not `listed`.
-/// Hidden entries are skipped (as in discovery: stale temporaries, OS metadata), and so are
-/// the manifest files at the top level. Links are not followed (a link is itself extra).
+/// Hidden entries are skipped (as in discovery: stale temporaries, OS metadata). Links are
+/// not followed (a link is itself extra).
 fn find_extra(dir: &Path, prefix: &str, listed: &[u64], rep: &mut Report) -> Result<()> {
     let rd = std::fs::read_dir(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
@@ -219,26 +229,15 @@ fn find_extra(dir: &Path, prefix: &str, listed: &[u64], rep: &mut Report) -> Res
         if name.starts_with('.') {
             continue;
         }
-        let rel = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
+        let rel = format!("{prefix}/{name}");
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
         if is_dir {
             find_extra(&entry.path(), &rel, listed, rep)?;
-        } else if !(prefix.is_empty() && is_manifest_file(&name))
-            && listed.binary_search(&path_hash(&rel)).is_err()
-        {
+        } else if listed.binary_search(&path_hash(&rel)).is_err() {
             rep.extra.push(rel);
         }
     }
     Ok(())
-}
-
-/// `manifest.jsonl`, journals and shard parts.
-fn is_manifest_file(name: &str) -> bool {
-    name.starts_with("manifest.") && name.ends_with(".jsonl")
 }
 
 /// Regenerate `records`, decoding each source once.
