@@ -319,15 +319,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// The hidden temporary name `.<file name>.<tag>` next to `path`.
+///
+/// File systems limit a name to 255 bytes, so a name that is valid by itself could not take
+/// the prefix and tag: then the name is cut (at a character boundary) and followed by 16 hex
+/// digits of its SHA-256, which keeps the temporary name deterministic (a rerun finds a stale
+/// one) and distinct for distinct names.
 pub fn temp_path(path: &Path, tag: &str) -> Result<PathBuf> {
+    const NAME_MAX: usize = 255;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let name = path
         .file_name()
-        .ok_or_else(|| Error::InvalidArgument(format!("{}: not a file path", path.display())))?;
-    Ok(dir.join(format!(".{}.{tag}", name.to_string_lossy())))
+        .ok_or_else(|| Error::InvalidArgument(format!("{}: not a file path", path.display())))?
+        .to_string_lossy();
+    let full = format!(".{name}.{tag}");
+    if full.len() <= NAME_MAX {
+        return Ok(dir.join(full));
+    }
+    let digest = crate::dataset::sha256_hex(name.as_bytes());
+    // `.` + kept + `~` + 16 digits + `.` + tag
+    let room = NAME_MAX.saturating_sub(tag.len() + 19);
+    let mut cut = room.min(name.len());
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Ok(dir.join(format!(".{}~{}.{tag}", &name[..cut], &digest[..16])))
 }
 
 /// Write `bytes` to the temporary file `tmp` (same directory as `path`), optionally `fsync` it,
@@ -340,7 +358,14 @@ pub fn write_atomic_via(path: &Path, tmp: &Path, bytes: &[u8], sync: bool) -> Re
         source,
     };
     let result = (|| {
-        let mut f = fs::File::create(tmp)?;
+        // A fresh file, never an existing one: something already at the temporary name (a
+        // stale temporary, or a link that would lead the write out of the output tree) is
+        // replaced rather than written through.
+        let _ = fs::remove_file(tmp);
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)?;
         f.write_all(bytes)?;
         if sync {
             f.sync_all()?;

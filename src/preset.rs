@@ -318,6 +318,9 @@ impl Preset {
         if builtin_text(name_or_path).is_ok() && !Path::new(name_or_path).exists() {
             return Preset::builtin(name_or_path);
         }
+        if let Some(e) = neither_builtin_nor_file(name_or_path) {
+            return Err(e);
+        }
         Preset::from_file(Path::new(name_or_path))
     }
 
@@ -328,6 +331,9 @@ impl Preset {
             if !Path::new(name_or_path).exists() {
                 return Ok(text.to_string());
             }
+        }
+        if let Some(e) = neither_builtin_nor_file(name_or_path) {
+            return Err(e);
         }
         std::fs::read_to_string(name_or_path).map_err(|source| Error::Io {
             path: name_or_path.into(),
@@ -582,6 +588,26 @@ pub fn builtin_text(name: &str) -> Result<&'static str> {
                 builtin_names().collect::<Vec<_>>().join(", ")
             ),
         })
+}
+
+/// The error for a preset argument that names no built-in preset and no existing file: it says
+/// both, listing the built-in names (a bare "No such file" would not tell that a name was
+/// looked up too).
+fn neither_builtin_nor_file(name_or_path: &str) -> Option<Error> {
+    if Path::new(name_or_path).exists() {
+        return None;
+    }
+    match builtin_text(name_or_path) {
+        Ok(_) => None,
+        Err(Error::Preset {
+            source_name,
+            message,
+        }) => Some(Error::Preset {
+            source_name,
+            message: format!("{message}, and no such file"),
+        }),
+        Err(e) => Some(e),
+    }
 }
 
 /// Deep merge: keys of `over` replace those of `base`; sub-tables merge recursively.

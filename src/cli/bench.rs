@@ -25,10 +25,10 @@ pub struct Args {
     #[arg(short, long, default_value = "1-5")]
     pub severities: String,
     /// Image size: `224` (shorter side 256, centre crop 224), `WxH` (cover + centre crop) or `native`.
-    #[arg(long, default_value = "224")]
+    #[arg(long, default_value = "224", value_parser = parse_size)]
     pub size: String,
     /// Worker threads; with N > 1 the time is wall time per image over N parallel workers.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::cli::parse_threads)]
     pub threads: usize,
     /// Random generator mode.
     #[arg(long, default_value = "fast")]
@@ -44,7 +44,6 @@ pub struct Args {
 /// Run the benchmark and print a table or CSV.
 pub fn run(a: Args) -> anyhow::Result<()> {
     let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
-    let target = parse_size(&a.size)?;
     let corruptions: Vec<Corruption> = match &a.corruptions {
         Some(spec) => {
             let list = catalogue::select(spec)?;
@@ -75,7 +74,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     for p in &paths {
         let img = io::read_image(p, io::DEFAULT_MAX_PIXELS)?;
         images.push(
-            prepare(img.to_rgb8(), target)
+            prepare(img.to_rgb8(), &a.size)
                 .with_context(|| format!("{}: cannot resize", p.display()))?,
         );
     }
@@ -177,29 +176,42 @@ fn default_images() -> anyhow::Result<Vec<PathBuf>> {
     bail!("no images given and no fixtures/photos folder found; pass image paths")
 }
 
-/// `--size`: `None` for native, else (width, height, cover) — checked before anything runs.
-fn parse_size(size: &str) -> anyhow::Result<Option<(u32, u32, bool)>> {
-    let bad = || format!("--size {size}: use 224, WxH (both at least 1) or native");
-    Ok(match size {
-        "native" => None,
-        "224" => Some((224, 224, false)),
-        other => {
-            let (a, b) = other.split_once('x').with_context(bad)?;
-            let (w, h): (u32, u32) = (a.parse().with_context(bad)?, b.parse().with_context(bad)?);
-            if w == 0 || h == 0 {
-                bail!(bad());
-            }
-            Some((w, h, true))
-        }
-    })
+/// Check `--size` before any work: `native`, `224`, or `WxH` with sides ≥ 1 and at most
+/// [`io::DEFAULT_MAX_PIXELS`] pixels (the sources `generate` accepts; a larger size would only
+/// exhaust memory).
+fn parse_size(s: &str) -> Result<String, String> {
+    if s == "native" || s == "224" {
+        return Ok(s.to_string());
+    }
+    let (w, h) = s
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u64>().ok()?, h.parse::<u64>().ok()?)))
+        .ok_or_else(|| format!("`{s}`: use 224, WxH (e.g. 640x480) or native"))?;
+    if w == 0 || h == 0 {
+        return Err(format!("`{s}`: width and height must be at least 1"));
+    }
+    if w.saturating_mul(h) > io::DEFAULT_MAX_PIXELS {
+        return Err(format!(
+            "`{s}`: more than {} pixels",
+            io::DEFAULT_MAX_PIXELS
+        ));
+    }
+    Ok(s.to_string())
 }
 
 /// Bring an image to the benchmark size.
-fn prepare(img: image::RgbImage, target: Option<(u32, u32, bool)>) -> anyhow::Result<DynamicImage> {
+fn prepare(img: image::RgbImage, size: &str) -> anyhow::Result<DynamicImage> {
     use image::imageops::{crop_imm, resize, FilterType};
     let (w, h) = img.dimensions();
-    let Some((tw, th, cover)) = target else {
-        return Ok(DynamicImage::ImageRgb8(img));
+    let (tw, th, cover) = match size {
+        "native" => return Ok(DynamicImage::ImageRgb8(img)),
+        "224" => (224u32, 224u32, false),
+        other => {
+            let (a, b) = other
+                .split_once('x')
+                .context("size must be 224, WxH or native")?;
+            (a.parse()?, b.parse()?, true)
+        }
     };
     // 224: shorter side to 256 then centre crop (ImageNet); WxH: scale to cover, centre crop.
     let scale = if cover {

@@ -52,6 +52,21 @@ pub struct Args {
     pub webp_quality: Option<u8>,
 }
 
+/// Whether `a` and `b` name the same directory entry (however spelled: `./`, `..`, linked
+/// folders). The last component is not resolved: the output is renamed over the entry itself,
+/// so a link or a hard link to the input is replaced, never the input's own file.
+fn same_entry(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let entry = |p: &std::path::Path| -> Option<PathBuf> {
+        let name = p.file_name()?;
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(name))
+    };
+    matches!((entry(a), entry(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// Read, corrupt, write atomically. Nothing is written on any error.
 pub fn run(a: Args) -> anyhow::Result<()> {
     let corruption = Corruption::from_name(&a.corruption)?;
@@ -64,6 +79,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         anyhow::bail!(
             "--webp-quality applies to .webp outputs only, and {} is not one",
             a.output.display()
+        );
+    }
+    if same_entry(&a.input, &a.output) {
+        anyhow::bail!(
+            "{}: refusing to overwrite the input with its corrupted version: choose another output",
+            a.input.display()
         );
     }
     let preset = Arc::new(Preset::load(&a.preset)?);

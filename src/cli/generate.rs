@@ -2,7 +2,7 @@
 //! `imgcorrupt::dataset` for the pipeline, seed rule and manifest).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -84,8 +84,8 @@ pub struct Args {
     /// Annotation files in each cell: copy, link (hard link, else copy) or none.
     #[arg(long, default_value = "link")]
     pub annotations: AnnotationMode,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads, 1-1024 (default: all cores).
+    #[arg(long, value_parser = crate::cli::parse_threads)]
     pub threads: Option<usize>,
     /// Process only shard K of N (0 ≤ K < N), writing its own manifest part.
     #[arg(long)]
@@ -246,6 +246,16 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let preset_text = Preset::source_text(&a.preset)?;
+    // The manifest names a preset file and the frost folder by absolute path: `verify --input`
+    // reloads them from wherever it runs (a built-in preset name stays a name).
+    let preset_source = match std::fs::canonicalize(&a.preset) {
+        Ok(p) if Path::new(&a.preset).exists() => p.display().to_string(),
+        _ => a.preset.clone(),
+    };
+    let frost_dir = a
+        .frost_dir
+        .as_ref()
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()));
     let preset = Arc::new(Preset::load(&a.preset)?);
     let imagenet = kind == DatasetKind::Imagenet;
     let cells: Vec<Cell> = corruptions
@@ -305,7 +315,7 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
                 imgcorrupt::io::WebpMode::Lossy(a.webp_quality)
             },
             max_pixels: a.max_pixels,
-            frost: match &a.frost_dir {
+            frost: match &frost_dir {
                 Some(dir) => Some(Arc::new(imgcorrupt::kernels::frost::FrostTextures::load(
                     dir,
                 )?)),
@@ -327,7 +337,7 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
         }),
         shard,
         split: a.split.clone(),
-        preset_source: a.preset.clone(),
+        preset_source,
         preset_sha256: sha256_hex(preset_text.as_bytes()),
         floor: a.floor,
     };

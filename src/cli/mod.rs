@@ -58,24 +58,24 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(e) if e.downcast_ref::<Failed>().is_some() => 1,
         Err(e) => {
-            eprintln!("imgcorrupt: error: {}", error_text(&e));
+            eprintln!("imgcorrupt: error: {}", message(&e));
             1
         }
     }
 }
 
-/// The error and its causes joined by `: ` (anyhow's `{:#}`), leaving out a cause whose text
-/// the message already contains: the library's errors name their cause in their own text *and*
-/// expose it as `source()` (e.g. `Error::Io`), which would otherwise print the reason twice.
-fn error_text(e: &anyhow::Error) -> String {
+/// The error and its causes joined by `: `, leaving out a cause whose text the message
+/// already contains (library errors such as `Error::Io` print `path: reason` and also expose
+/// the reason as their source, which `{:#}` would print a second time).
+fn message(e: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in e.chain() {
-        let part = cause.to_string();
+        let c = cause.to_string();
         if text.is_empty() {
-            text = part;
-        } else if !text.contains(&part) {
+            text = c;
+        } else if !text.contains(&c) {
             text.push_str(": ");
-            text.push_str(&part);
+            text.push_str(&c);
         }
     }
     text
@@ -154,6 +154,23 @@ impl StyleArgs {
             .with_backend(backend)
             .with_style_size(self.style_size)
             .with_alpha(self.alpha)?)
+    }
+}
+
+/// Most worker threads accepted by `--threads`: beyond any machine's cores, and far below
+/// the count at which spawning the pool exhausts memory and crashes.
+pub const MAX_THREADS: usize = 1024;
+
+/// Parse `--threads N` (1 ≤ N ≤ [`MAX_THREADS`]).
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of threads"))?;
+    if (1..=MAX_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is not in 1..={MAX_THREADS}"))
     }
 }
 

@@ -28,6 +28,9 @@ pub struct Dataset {
     pub carried: Vec<String>,
     /// Warnings for the user (ignored files, images listed in annotations but missing, …).
     pub notes: Vec<String>,
+    /// Image files found but unusable (a dangling link, a name that is not UTF-8, …): failures
+    /// of the run, as `(path relative to INPUT, lossy if need be; reason)`, sorted.
+    pub unusable: Vec<(String, String)>,
 }
 
 /// Whether `rel` has an image extension.
@@ -38,8 +41,28 @@ pub fn is_image(rel: &str) -> bool {
 
 /// All regular files under `root` (following symbolic links; a folder reached twice through
 /// links is walked once, so link loops end), relative, sorted; hidden entries skipped.
-/// Non-UTF-8 names are reported in `notes` and skipped.
-pub fn walk(root: &Path, notes: &mut Vec<String>) -> Result<Vec<String>> {
+/// Entries that cannot be used (a name that is not UTF-8 — the seed rule needs one —, a
+/// dangling link, …) are skipped: those with an image extension go to `unusable` (relative
+/// path, lossy; reason), the others are reported in `notes`. Folders inside `exclude` (the
+/// canonical OUTPUT, reachable through a link in INPUT) are skipped with a note: outputs are
+/// never read back as sources.
+pub fn walk(
+    root: &Path,
+    notes: &mut Vec<String>,
+    unusable: &mut Vec<(String, String)>,
+    exclude: Option<&Path>,
+) -> Result<Vec<String>> {
+    let skip = |notes: &mut Vec<String>,
+                unusable: &mut Vec<(String, String)>,
+                rel: String,
+                path: &Path,
+                reason: String| {
+        if is_image(&rel) {
+            unusable.push((rel, reason));
+        } else {
+            notes.push(format!("{}: skipped ({reason})", path.display()));
+        }
+    };
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     if let Ok(c) = fs::canonicalize(root) {
@@ -57,10 +80,22 @@ pub fn walk(root: &Path, notes: &mut Vec<String>) -> Result<Vec<String>> {
                 source,
             })?;
             let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                notes.push(format!(
-                    "{}: skipped (file name is not UTF-8)",
-                    entry.path().display()
-                ));
+                let lossy = entry.file_name().to_string_lossy().into_owned();
+                if !lossy.starts_with('.') {
+                    let rel = if prefix.is_empty() {
+                        lossy
+                    } else {
+                        format!("{prefix}/{lossy}")
+                    };
+                    skip(
+                        notes,
+                        unusable,
+                        rel,
+                        &entry.path(),
+                        "file name is not UTF-8 (output seeds derive from UTF-8 paths): rename it"
+                            .into(),
+                    );
+                }
                 continue;
             };
             if name.starts_with('.') {
@@ -75,12 +110,22 @@ pub fn walk(root: &Path, notes: &mut Vec<String>) -> Result<Vec<String>> {
             let meta = match fs::metadata(&path) {
                 Ok(m) => m,
                 Err(e) => {
-                    notes.push(format!("{}: skipped ({e})", path.display()));
+                    let reason = match fs::symlink_metadata(&path) {
+                        Ok(m) if m.file_type().is_symlink() => format!("dangling link: {e}"),
+                        _ => e.to_string(),
+                    };
+                    skip(notes, unusable, rel, &path, reason);
                     continue;
                 }
             };
             if meta.is_dir() {
                 match fs::canonicalize(&path) {
+                    Ok(c) if exclude.is_some_and(|x| c.starts_with(x)) => {
+                        notes.push(format!(
+                            "{}: skipped (a link into the output folder)",
+                            path.display()
+                        ));
+                    }
                     Ok(c) if seen.contains(&c) => {
                         notes.push(format!(
                             "{}: skipped (folder already visited through a link)",
@@ -95,10 +140,14 @@ pub fn walk(root: &Path, notes: &mut Vec<String>) -> Result<Vec<String>> {
                 }
             } else if meta.is_file() {
                 out.push(rel);
+            } else {
+                // a FIFO, socket or device: reading it could block forever
+                skip(notes, unusable, rel, &path, "not a regular file".into());
             }
         }
     }
     out.sort();
+    unusable.sort();
     Ok(out)
 }
 
@@ -157,6 +206,15 @@ fn is_wnid(name: &str) -> bool {
 /// Run the adapter `kind` on `root`. Malformed annotations are errors; images listed in
 /// annotations but missing on disk become notes.
 pub fn discover(root: &Path, kind: DatasetKind) -> Result<Dataset> {
+    discover_excluding(root, kind, None)
+}
+
+/// [`discover`], skipping folders inside `exclude` (the canonical OUTPUT: see [`walk`]).
+pub fn discover_excluding(
+    root: &Path,
+    kind: DatasetKind,
+    exclude: Option<&Path>,
+) -> Result<Dataset> {
     if !root.is_dir() {
         return Err(Error::InvalidArgument(format!(
             "{}: input is not a directory",
@@ -164,7 +222,8 @@ pub fn discover(root: &Path, kind: DatasetKind) -> Result<Dataset> {
         )));
     }
     let mut notes = Vec::new();
-    let files = walk(root, &mut notes)?;
+    let mut unusable = Vec::new();
+    let files = walk(root, &mut notes, &mut unusable, exclude)?;
     let mut ds = match kind {
         DatasetKind::Folder => {
             let (images, other): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| is_image(f));
@@ -180,6 +239,7 @@ pub fn discover(root: &Path, kind: DatasetKind) -> Result<Dataset> {
                 images,
                 carried: vec![],
                 notes,
+                unusable: vec![],
             }
         }
         DatasetKind::Imagenet => imagenet(root, files, notes)?,
@@ -187,7 +247,12 @@ pub fn discover(root: &Path, kind: DatasetKind) -> Result<Dataset> {
         DatasetKind::Coco => coco(root, files, notes)?,
         DatasetKind::Cityscapes => cityscapes(root, files, notes)?,
     };
-    if ds.images.is_empty() {
+    // Only what the adapter would have used as an image fails the run.
+    if kind == DatasetKind::Imagenet {
+        unusable.retain(|(f, _)| f.matches('/').count() == 1);
+    }
+    ds.unusable = unusable;
+    if ds.images.is_empty() && ds.unusable.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "{}: no images found for the `{}` layout{}",
             root.display(),
@@ -225,6 +290,7 @@ fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<D
         images,
         carried: vec![],
         notes,
+        unusable: vec![],
     })
 }
 
@@ -242,13 +308,43 @@ fn annotation_error(root: &Path, rel: &str, message: String) -> Error {
     ))
 }
 
-/// Text of the first `<tag>…</tag>` element in `xml`, trimmed.
+/// Byte range of the opening tag `<tag …>` of the first `tag` element in `xml` (a name
+/// followed by whitespace, `>` or `/`, as XML allows attributes and spaces inside tags).
+fn xml_open(xml: &str, tag: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(i) = xml[from..].find('<') {
+        let start = from + i;
+        let rest = &xml[start + 1..];
+        if rest.starts_with(tag)
+            && rest[tag.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c == '>' || c == '/' || c.is_whitespace())
+        {
+            let end = start + xml[start..].find('>')? + 1;
+            return Some((start, end));
+        }
+        from = start + 1;
+    }
+    None
+}
+
+/// Text of the first `<tag>…</tag>` element in `xml`, trimmed (`<tag/>` is empty).
 fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&close)? + start;
-    Some(xml[start..end].trim())
+    let (open, start) = xml_open(xml, tag)?;
+    if xml[open..start].ends_with("/>") {
+        return Some("");
+    }
+    let close = format!("</{tag}");
+    let mut from = start;
+    loop {
+        let i = from + xml[from..].find(&close)?;
+        let after = &xml[i + close.len()..];
+        if after.trim_start().starts_with('>') {
+            return Some(xml[start..i].trim());
+        }
+        from = i + close.len();
+    }
 }
 
 fn summarise_missing(notes: &mut Vec<String>, what: &str, missing: &[String]) {
@@ -302,7 +398,7 @@ fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datase
                     ));
                 }
             }
-            if !xml.contains("<object>") {
+            if xml_open(&xml, "object").is_none() {
                 without_objects += 1;
             }
             if let (Some(fname), Some(dir)) = (xml_text(&xml, "filename"), base("Annotations/")) {
@@ -333,6 +429,7 @@ fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datase
         images,
         carried,
         notes,
+        unusable: vec![],
     })
 }
 
@@ -382,6 +479,7 @@ fn coco(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datas
         images,
         carried,
         notes,
+        unusable: vec![],
     })
 }
 
@@ -425,6 +523,7 @@ fn cityscapes(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result
         images,
         carried,
         notes,
+        unusable: vec![],
     })
 }
 
@@ -449,12 +548,15 @@ pub fn select_split(mut ds: Dataset, root: &Path, split: &str) -> Result<Dataset
         DatasetKind::Coco | DatasetKind::Folder => {
             available = ds.images.iter().map(|f| first(f)).collect();
             ds.images.retain(|f| first(f) == split);
+            ds.unusable.retain(|(f, _)| first(f) == split);
         }
         DatasetKind::Cityscapes => {
             let second = |f: &str| f.split('/').nth(1).unwrap_or("").to_string();
             available = ds.images.iter().map(|f| second(f)).collect();
             ds.images
                 .retain(|f| f.starts_with(&format!("leftImg8bit/{split}/")));
+            ds.unusable
+                .retain(|(f, _)| f.matches('/').count() < 2 || second(f) == split);
             ds.carried
                 .retain(|f| f.matches('/').count() < 2 || second(f) == split);
         }
@@ -482,17 +584,19 @@ pub fn select_split(mut ds: Dataset, root: &Path, split: &str) -> Result<Dataset
                 }
             }
             available = lists;
+            let in_split = |f: &str| {
+                let stem = f.rsplit_once('.').map(|(s, _)| s).unwrap_or(f);
+                keep.contains(stem)
+            };
             if found_list {
-                ds.images.retain(|f| {
-                    let stem = f.rsplit_once('.').map(|(s, _)| s).unwrap_or(f);
-                    keep.contains(stem)
-                });
+                ds.images.retain(|f| in_split(f));
             } else {
                 ds.images.clear();
             }
+            ds.unusable.retain(|(f, _)| in_split(f));
         }
     }
-    if ds.images.is_empty() {
+    if ds.images.is_empty() && ds.unusable.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "{}: no images in split `{split}` of the `{}` layout (splits found: {})",
             root.display(),

@@ -518,18 +518,34 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
                 j.path.display()
             )));
         }
+        // Complete when, for some shard count N, every part K/N has finished: the N shards
+        // cover the whole plan whatever other parts exist (a rerun with another N writes the
+        // same outputs, so its parts are merged in too).
         let ns: std::collections::BTreeSet<usize> = parts.iter().map(|p| p.1).collect();
-        for n in ns {
-            let missing: Vec<String> = (0..n)
-                .filter(|k| !parts.contains(&(*k, n)))
-                .map(|k| format!("{k}/{n}"))
-                .collect();
-            if !missing.is_empty() {
-                return Err(Error::InvalidArgument(format!(
-                    "shard(s) {} have not finished (no manifest.shard-K-of-{n}.jsonl): run them first, or pass --allow-incomplete",
-                    missing.join(", ")
-                )));
-            }
+        let missing: Vec<(usize, Vec<String>)> = ns
+            .iter()
+            .map(|&n| {
+                let m = (0..n)
+                    .filter(|k| !parts.contains(&(*k, n)))
+                    .map(|k| format!("{k}/{n}"))
+                    .collect();
+                (n, m)
+            })
+            .collect();
+        if missing.iter().all(|(_, m)| !m.is_empty()) {
+            let (n, m) = &missing[0];
+            let others = if missing.len() > 1 {
+                format!(
+                    " (parts of {} shard counts exist; any one count complete suffices)",
+                    missing.len()
+                )
+            } else {
+                String::new()
+            };
+            return Err(Error::InvalidArgument(format!(
+                "shard(s) {} have not finished (no manifest.shard-K-of-{n}.jsonl){others}: run them first, or pass --allow-incomplete",
+                m.join(", ")
+            )));
         }
     }
     let header = common_header(output)?.ok_or_else(|| {

@@ -225,6 +225,11 @@ impl Ledger {
         self.out.lock().expect("lock")[i * self.cells.len() + c]
     }
 
+    /// The recorded SHA-256 of item `i`'s source file (from the journal/manifest records).
+    pub fn source(&self, i: usize) -> Option<[u8; 32]> {
+        self.src.lock().expect("lock")[i]
+    }
+
     /// Record (or forget, with `None`) output (item, cell) and its source hash.
     pub fn set(&self, i: usize, c: usize, sha: Option<[u8; 32]>, src: Option<[u8; 32]>) {
         self.out.lock().expect("lock")[i * self.cells.len() + c] = sha;

@@ -100,6 +100,17 @@ impl Pipeline {
             other => other.to_rgb8(),
         };
         let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+        if self.geometry == Geometry::Imagenet {
+            // A long thin source becomes huge at shorter side 256 (1×40000 → 256×10240000):
+            // refuse it like a source over the limit instead of exhausting memory.
+            let (nw, nh) = imagenet_resize_dims(w, h);
+            if (nw as u64).saturating_mul(nh as u64) > self.max_pixels {
+                return Err(Error::InvalidImage(format!(
+                    "{w}x{h}: ImageNet geometry would resize it to {nw}x{nh}, more than the limit of {} pixels",
+                    self.max_pixels
+                )));
+            }
+        }
         let (mut px, w, h) = match self.geometry {
             Geometry::Native => (rgb.into_raw(), w, h),
             Geometry::Imagenet => imagenet_geometry(rgb.as_raw(), w, h),
@@ -334,17 +345,22 @@ fn half_even(d: usize) -> usize {
     }
 }
 
+/// Size after torchvision `Resize(256)`: shorter side 256, longer side `int(256·long/short)`.
+fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
+    let (short, long) = (w.min(h), w.max(h));
+    let new_long = ((256 * long) as f64 / short as f64) as usize;
+    if w <= h {
+        (256, new_long)
+    } else {
+        (new_long, 256)
+    }
+}
+
 /// ImageNet-C preprocessing (spec §5.1): torchvision `Resize(256)` on a PIL image (shorter
 /// side 256, longer side `int(256·long/short)`, Pillow BILINEAR with antialiasing), then
 /// `CenterCrop(224)` at `round((h−224)/2)`, `round((w−224)/2)`.
 pub fn imagenet_geometry(px: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
-    let (short, long) = (w.min(h), w.max(h));
-    let new_long = ((256 * long) as f64 / short as f64) as usize;
-    let (nw, nh) = if w <= h {
-        (256, new_long)
-    } else {
-        (new_long, 256)
-    };
+    let (nw, nh) = imagenet_resize_dims(w, h);
     let resized = resample::resize(px, w, h, 3, nw, nh, Filter::Bilinear);
     let (top, left) = (half_even(nh - 224), half_even(nw - 224));
     let mut out = Vec::with_capacity(224 * 224 * 3);
@@ -432,28 +448,33 @@ pub struct Summary {
     pub manifest_path: Option<PathBuf>,
 }
 
-/// `path` made absolute and canonical as far as it exists (the rest appended), so that
-/// "OUTPUT inside INPUT" can be checked before OUTPUT exists.
+/// `path` made absolute and canonical, so that "OUTPUT inside INPUT" can be checked before
+/// OUTPUT exists: component by component, an existing prefix is resolved by the file system
+/// (links), and a missing component is taken literally — `create_dir_all` will make it a
+/// real folder, so a `..` after it leads back to its parent (`new/../input/x` is
+/// `input/x`, not a path outside INPUT).
 fn canonical_prefix(path: &Path) -> PathBuf {
+    use std::path::Component;
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir().unwrap_or_default().join(path)
     };
-    let mut existing = abs.clone();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(n), Some(p)) => {
-                rest.push(n.to_os_string());
-                existing = p.to_path_buf();
+    let mut c = PathBuf::new();
+    for comp in abs.components() {
+        match comp {
+            Component::Prefix(_) | Component::RootDir => c.push(comp.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                c.pop();
             }
-            _ => break,
+            Component::Normal(n) => {
+                c.push(n);
+                if let Ok(real) = fs::canonicalize(&c) {
+                    c = real;
+                }
+            }
         }
-    }
-    let mut c = fs::canonicalize(&existing).unwrap_or(existing);
-    for n in rest.iter().rev() {
-        c.push(n);
     }
     c
 }
@@ -610,13 +631,26 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         Some(k) => k,
         None => discover::detect(input)?,
     };
-    let mut ds = discover::discover(input, kind)?;
+    // Outputs are never read back as sources through a link in INPUT (unless INPUT itself
+    // lies under OUTPUT, e.g. `-o /data` for `/data/imagenet/val`: then nothing is excluded).
+    let exclude = (!cin.starts_with(&cout)).then_some(cout.as_path());
+    let mut ds = discover::discover_excluding(input, kind, exclude)?;
     if let Some(split) = &opts.split {
         ds = discover::select_split(ds, input, split)?;
     }
     for n in &ds.notes {
         progress.note(n);
     }
+    // Image files that cannot be used are failures of the run (reported by one shard only,
+    // so that a sharded run names each once).
+    let unusable: Vec<String> = if opts.shard.is_none_or(|(k, _)| k == 0) {
+        std::mem::take(&mut ds.unusable)
+            .into_iter()
+            .map(|(rel, reason)| format!("{}: {reason}", input.join(rel).display()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let carry = opts.annotations != AnnotationMode::None;
     let items = plan::shard(plan::items(&ds, opts.image_format, carry)?, opts.shard);
     drop(ds);
@@ -667,6 +701,9 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         carried: AtomicUsize::new(0),
     };
 
+    for msg in unusable {
+        shared.fail(progress, msg);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()
@@ -721,6 +758,17 @@ fn open_journal(jpath: &Path, header: &Header) -> Result<fs::File> {
         .read(true)
         .open(jpath)
         .map_err(io_err)?;
+    // One process per journal: a second run of the same shard into the same OUTPUT would
+    // delete the first one's temporaries as stale and race it for the manifest. The lock
+    // (flock) lasts as long as the file is open, so a killed run never leaves it behind. File
+    // systems without flock support (some cluster file systems) simply run unlocked.
+    if let Err(std::fs::TryLockError::WouldBlock) = f.try_lock() {
+        return Err(Error::InvalidArgument(format!(
+            "another imgcorrupt is writing into {} (its journal {} is locked): wait for it to finish, or use another OUTPUT or --shard",
+            jpath.parent().unwrap_or(jpath).display(),
+            jpath.display()
+        )));
+    }
     let len = f.metadata().map_err(io_err)?.len();
     if len == 0 {
         f.write_all(manifest::line(header).as_bytes())
@@ -838,8 +886,14 @@ fn carry_item(shared: &Shared<'_>, i: usize, progress: &dyn Progress) {
                 if src_sha.as_deref() == Some(hex(&sha).as_str()) {
                     continue;
                 }
-            } else if shared.is_done(i, c, &out) {
-                continue;
+            } else {
+                // a copy is done if it is intact and the source has not changed since
+                if src_sha.is_none() {
+                    src_sha = sha256_file(&src).ok();
+                }
+                if src_sha.as_deref() == Some(hex(&sha).as_str()) && shared.is_done(i, c, &out) {
+                    continue;
+                }
             }
         }
         let result = (|| -> std::result::Result<Record, String> {
@@ -882,52 +936,63 @@ fn image_item(shared: &Shared<'_>, i: usize, progress: &dyn Progress) {
     let it = &shared.ledger.items()[i];
     let format = it.format.unwrap_or(OutputFormat::Png);
     let cells = shared.ledger.cells();
-    let needed: Vec<usize> = if opts.floor {
-        (0..cells.len()).collect()
+    let done: Vec<bool> = if opts.floor {
+        vec![false; cells.len()]
     } else {
         (0..cells.len())
-            .filter(|&c| {
+            .map(|c| {
                 let out = it.output(cells[c]);
                 shared.clear_stale_tmp(&opts.output.join(&out));
-                if shared.is_done(i, c, &out) {
-                    shared.skipped.fetch_add(1, Ordering::Relaxed);
-                    false
-                } else {
-                    true
-                }
+                shared.is_done(i, c, &out)
             })
             .collect()
     };
+    let src_path = opts.input.join(&it.source);
+    let fail = |e: Error| {
+        let msg = e.to_string();
+        let msg = if msg.contains(&src_path.display().to_string()) {
+            msg
+        } else {
+            format!("{}: {msg}", src_path.display())
+        };
+        shared.fail(progress, msg);
+        progress.advance(1);
+    };
+    // The source is read (and hashed) even when every output is done: outputs recorded for
+    // another version of the file are stale and are made again, so that a rerun gives what a
+    // fresh run on the current INPUT gives.
+    let bytes = match fs::read(&src_path) {
+        Ok(b) => b,
+        Err(source) => {
+            return fail(Error::Io {
+                path: src_path.clone(),
+                source,
+            })
+        }
+    };
+    let src_sha = sha256_hex(&bytes);
+    let stale = shared.ledger.source(i).is_some_and(|s| hex(&s) != src_sha);
+    let mut needed = Vec::with_capacity(cells.len());
+    for (c, &d) in done.iter().enumerate() {
+        if d && !stale {
+            shared.skipped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            if d {
+                shared.ledger.set(i, c, None, None);
+                let _ = fs::remove_file(opts.output.join(it.output(cells[c])));
+            }
+            needed.push(c);
+        }
+    }
     if needed.is_empty() {
         progress.advance(1);
         return;
     }
-    let src_path = opts.input.join(&it.source);
-    let prepared = fs::read(&src_path)
-        .map_err(|source| Error::Io {
-            path: src_path.clone(),
-            source,
-        })
-        .and_then(|bytes| {
-            let sha = sha256_hex(&bytes);
-            opts.pipeline
-                .prepare(&bytes, &src_path)
-                .map(|(px, w, h)| (px, w, h, sha))
-        });
-    let (px, w, h, src_sha) = match prepared {
+    let (px, w, h) = match opts.pipeline.prepare(&bytes, &src_path) {
         Ok(v) => v,
-        Err(e) => {
-            let msg = e.to_string();
-            let msg = if msg.contains(&src_path.display().to_string()) {
-                msg
-            } else {
-                format!("{}: {msg}", src_path.display())
-            };
-            shared.fail(progress, msg);
-            progress.advance(1);
-            return;
-        }
+        Err(e) => return fail(e),
     };
+    drop(bytes);
     let mut scratch = Vec::new();
     let mut records = Vec::with_capacity(needed.len());
     for c in needed {

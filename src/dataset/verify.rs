@@ -1,6 +1,10 @@
 //! Step 5: checking a generated dataset.
 //!
 //! * [`verify`] without INPUT re-hashes every output listed in `manifest.jsonl`;
+//! * it lists files in the cells (`OUTPUT/<corruption>/<severity>/…`) that the manifest
+//!   does not name (hidden entries excepted): an extra image in a cell changes what a
+//!   benchmark reads from it as surely as a changed one. Anything else in OUTPUT (logs, notes)
+//!   is left alone;
 //! * with INPUT it also regenerates outputs from the sources with the settings recorded in the
 //!   header (all, or a deterministic sample of `n`: the records whose output paths have the
 //!   smallest SHA-256, so the same sample every time) and compares the bytes.
@@ -29,6 +33,8 @@ pub struct Report {
     pub missing: Vec<String>,
     /// Outputs whose hash differs from the manifest.
     pub mismatched: Vec<String>,
+    /// Files under OUTPUT that the manifest does not list (relative paths).
+    pub extra: Vec<String>,
     /// Outputs regenerated from the sources.
     pub regenerated: usize,
     /// Regenerated outputs whose bytes differ from the file on disk, or sources that changed.
@@ -42,6 +48,7 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.missing.is_empty()
             && self.mismatched.is_empty()
+            && self.extra.is_empty()
             && self.regenerated_mismatch.is_empty()
             && self.errors.is_empty()
     }
@@ -128,6 +135,9 @@ pub fn verify(
     // With --sample: the `n` records with the smallest SHA-256 of their output path.
     let mut sampled: BTreeMap<String, Record> = BTreeMap::new();
     let regenerate_all = input.is_some() && sample.is_none();
+    // 64-bit hashes of the listed outputs (8 bytes each, whatever the path length): the
+    // walk for extra files looks its paths up here.
+    let mut listed: Vec<u64> = Vec::new();
     let process = |chunk: &mut Vec<Record>| {
         pool.install(|| {
             chunk.par_iter().for_each(|r| {
@@ -156,6 +166,7 @@ pub fn verify(
         false,
         |_| {},
         |r| {
+            listed.push(path_hash(&r.output));
             if let Some(n) = sample {
                 sampled.insert(sha256_hex(r.output.as_bytes()), r.clone());
                 if sampled.len() > n {
@@ -174,11 +185,59 @@ pub fn verify(
         regenerate_group(&pool, input, output, sampled.values(), p, &report);
     }
     let mut rep = report.into_inner().expect("lock");
+    listed.sort_unstable();
+    // Only the cells: `<catalogue name>/<severity digit>/…`.
+    for c in Corruption::all() {
+        for s in 1..=5u8 {
+            let prefix = format!("{}/{s}", c.name());
+            let dir = output.join(&prefix);
+            if dir.is_dir() {
+                find_extra(&dir, &prefix, &listed, &mut rep)?;
+            }
+        }
+    }
+    rep.extra.sort();
     rep.missing.sort();
     rep.mismatched.sort();
     rep.regenerated_mismatch.sort();
     rep.errors.sort();
     Ok(rep)
+}
+
+fn path_hash(output: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same hash for the records and the walk within this process.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    output.hash(&mut h);
+    h.finish()
+}
+
+/// Add to `rep.extra` every file under `dir` (relative path `prefix`) that is not `listed`.
+/// Hidden entries are skipped (as in discovery: stale temporaries, OS metadata). Links are
+/// not followed (a link is itself extra).
+fn find_extra(dir: &Path, prefix: &str, listed: &[u64], rep: &mut Report) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in rd {
+        let entry = entry.map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let rel = format!("{prefix}/{name}");
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            find_extra(&entry.path(), &rel, listed, rep)?;
+        } else if listed.binary_search(&path_hash(&rel)).is_err() {
+            rep.extra.push(rel);
+        }
+    }
+    Ok(())
 }
 
 /// Regenerate `records`, decoding each source once.
