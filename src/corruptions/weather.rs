@@ -2,9 +2,8 @@
 
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::fma::fma_f32;
 use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
-use crate::kernels::motion::{motion_blur, MotionKernel};
+use crate::kernels::motion::{motion_blur, motion_blur_sparse, MotionKernel};
 use crate::kernels::normal;
 use crate::kernels::scratch::Buf;
 use crate::kernels::zoom::clipped_zoom;
@@ -268,6 +267,10 @@ fn fast_layer(
     layer
 }
 
+/// Snow uses the sparse motion blur below one non-zero flake value in this many (the
+/// measured break-even of the two blurs, at 224² and 640×480).
+const SPARSE_DENSITY: usize = 14;
+
 /// Snow (spec §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (P5,
 /// untrimmed `H'×W'`), values below the threshold zeroed and clipped to [0, 1], motion-blurred
 /// (P4) on the untrimmed layer with the angle `U(−135, −45)` (drawn after the normals), then
@@ -286,66 +289,47 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
     let (mut zoomed, zh, zw) = clipped_zoom(&layer, h, w, 1, p.zoom[lvl]);
     let threshold = p.threshold[lvl];
+    let mut nonzero = 0usize;
     for v in &mut zoomed {
         let x = *v;
         // L[L < t] = 0, then clip(L, 0, 1) (select form, vectorises)
         let x = if x < threshold { 0.0 } else { x };
         let x = if x > 0.0 { x } else { 0.0 };
-        *v = if x < 1.0 { x } else { 1.0 };
+        let x = if x < 1.0 { x } else { 1.0 };
+        nonzero += (x != 0.0) as usize;
+        *v = x;
     }
     let angle = job.rng.uniform(-135.0, -45.0);
     let kernel = MotionKernel::new(p.blur_radius[lvl], p.blur_sigma[lvl], angle);
-    let mut blurred = Buf::<f64>::zeroed(zw * zh);
-    motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
-    // np.round(L·255).astype(uint8) / 255, cropped to [:H, :W]. Round half to even by the
-    // 1.5·2⁵² trick (exact for |v| < 2⁵¹; the layer is in [0, 255]).
-    const RINT: f64 = 6_755_399_441_055_744.0;
-    let mut flakes = layer; // reuse: the normals are no longer needed
-    for r in 0..h {
-        for (f, &v) in flakes[r * w..(r + 1) * w]
-            .iter_mut()
-            .zip(&blurred[r * zw..r * zw + w])
-        {
-            let q = (v * 255.0 + RINT) - RINT;
-            *f = (q as i64 as u8) as f64 / 255.0;
-        }
-    }
+    // Both blurs give the same bits (kernels::motion); the sparse one, which visits only the
+    // non-zero runs and only the kept [:H, :W] corner, wins while few flakes survive the
+    // threshold.
+    let (blurred, stride) = if nonzero * SPARSE_DENSITY < zoomed.len() {
+        let mut b = Buf::<f64>::take(w * h);
+        motion_blur_sparse(&zoomed, zh, zw, &kernel, &mut b, h, w);
+        (b, w)
+    } else {
+        let mut b = Buf::<f64>::take(zw * zh);
+        motion_blur(&zoomed, &mut b, zh, zw, 1, &kernel);
+        (b, zw)
+    };
+    // np.round(L·255).astype(uint8) / 255 of the layer cropped to [:H, :W], then per image
+    // row: cv2.cvtColor(RGB2GRAY) on f32, ·1.5 + 0.5 (f32). The opencv-python build of the
+    // reference runs this through IPP, which evaluates the weighted sum as
+    // fma(B, 0.114, fma(R, 0.299, G·0.587)), single rounding per fma; the plain left-to-right
+    // sum differs in the last bit for ~10 % of colours, enough to move a truncated output
+    // across an integer (Appendix C snow s1: 19 pixels). That form equals cv2 for all 2²⁴
+    // colours (checked against the oracle). Then y = b·x + (1−b)·max(x, lift) (f32) and
+    // clip((y + L) + rot180(L), 0, 1)·255 (f64), rot180 taking pixel (H−1−r, W−1−c): all
+    // fused in blend::snow_row.
     let b = p.blend[lvl] as f32;
     let nb = (1.0 - p.blend[lvl]) as f32;
-    // Per-pixel terms expanded to per-value rows, so that the per-value loop vectorises.
-    let (mut lift3, mut snow3, mut rot3) =
-        (vec![0f32; 3 * w], vec![0f64; 3 * w], vec![0f64; 3 * w]);
-    // f32(v)/255 (f32 division) for every byte, so the per-pixel loop has no divisions
-    let unit: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
     for r in 0..h {
         let srow = &job.src[r * 3 * w..(r + 1) * 3 * w];
-        let frow = &flakes[r * w..(r + 1) * w];
-        // rot180: pixel (r, c) takes (H−1−r, W−1−c), i.e. row H−1−r reversed
-        let rrow = flakes[(h - 1 - r) * w..(h - r) * w].iter().rev();
-        for ((((px, l3), s3), o3), (&f, &fr)) in srow
-            .chunks_exact(3)
-            .zip(lift3.chunks_exact_mut(3))
-            .zip(snow3.chunks_exact_mut(3))
-            .zip(rot3.chunks_exact_mut(3))
-            .zip(frow.iter().zip(rrow))
-        {
-            let x = [px[0], px[1], px[2]].map(|v| unit[v as usize]);
-            // cv2.cvtColor(RGB2GRAY) on f32, then ·1.5 + 0.5 (f32). The opencv-python build of
-            // the reference runs this through IPP, which evaluates the weighted sum as
-            // fma(B, 0.114, fma(R, 0.299, G·0.587)), single rounding per fma; the plain
-            // left-to-right sum differs in the last bit for ~10 % of colours, enough to move a
-            // truncated output across an integer (Appendix C snow s1: 19 pixels). This form
-            // equals cv2 for all 2²⁴ colours (checked against the oracle); `fma_f32` is the
-            // correctly rounded fma that stays inline without the `fma` target feature.
-            let gray = fma_f32(x[2], 0.114, fma_f32(x[0], 0.299, x[1] * 0.587));
-            let lift = gray * 1.5 + 0.5;
-            l3.fill(lift);
-            s3.fill(f);
-            o3.fill(fr);
-        }
         let drow = &mut job.dst[r * 3 * w..(r + 1) * 3 * w];
-        // y = b·x + (1−b)·max(x, lift) (f32); clip((y + L) + rot180(L), 0, 1)·255 (f64)
-        blend::snow(srow, &lift3, &snow3, &rot3, b, nb, drow);
+        let brow = &blurred[r * stride..r * stride + w];
+        let rrow = &blurred[(h - 1 - r) * stride..(h - 1 - r) * stride + w];
+        blend::snow_row(srow, brow, rrow, b, nb, drow);
     }
     Ok(())
 }

@@ -207,6 +207,155 @@ fn motion_impl<T: Texel>(
 /// Elements per register block (4 AVX2 vectors of f64).
 const BLOCK: usize = 16;
 
+/// Zero gaps up to this long are merged into the surrounding runs of [`motion_blur_sparse`]:
+/// adding `k_i · 0` changes no value, and a few wasted lanes are cheaper than another run.
+const SPARSE_GAP: usize = 8;
+
+/// Motion blur of a single-channel `h × w` f64 layer that is mostly zeros (snow's thresholded
+/// flake layer, about 4–20 % non-zero), writing only the top-left `out_h × out_w` corner of the
+/// result into `dst` (row stride `out_w`; snow crops the blurred layer to the image).
+///
+/// Bit-identical to [`motion_blur`] (`c = 1`) on that corner: every output value is still
+/// `((0 + k_0·s_0) + k_1·s_1) + …` in tap order, but terms whose source value is ±0 are
+/// skipped. That is exact because each term `k_i·(±0)` is ±0, and adding ±0 to the
+/// accumulator leaves it unchanged (the accumulator starts at +0 and a round-to-nearest sum is
+/// −0 only if both operands are −0). Per output row and tap, only the non-zero runs of the
+/// (edge-replicated) source row are visited.
+pub fn motion_blur_sparse(
+    src: &[f64],
+    h: usize,
+    w: usize,
+    k: &MotionKernel,
+    dst: &mut [f64],
+    out_h: usize,
+    out_w: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        unsafe { motion_sparse_avx2(src, h, w, k, dst, out_h, out_w) };
+        return;
+    }
+    motion_sparse_scalar(src, h, w, k, dst, out_h, out_w)
+}
+
+/// Scalar twin of [`motion_blur_sparse`].
+pub fn motion_sparse_scalar(
+    src: &[f64],
+    h: usize,
+    w: usize,
+    k: &MotionKernel,
+    dst: &mut [f64],
+    out_h: usize,
+    out_w: usize,
+) {
+    sparse_impl(src, h, w, k, dst, out_h, out_w)
+}
+
+/// AVX2 build of [`motion_sparse_scalar`] (same code; the run loops auto-vectorise).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn motion_sparse_avx2(
+    src: &[f64],
+    h: usize,
+    w: usize,
+    k: &MotionKernel,
+    dst: &mut [f64],
+    out_h: usize,
+    out_w: usize,
+) {
+    sparse_impl(src, h, w, k, dst, out_h, out_w)
+}
+
+#[inline(always)]
+fn sparse_impl(
+    src: &[f64],
+    h: usize,
+    w: usize,
+    k: &MotionKernel,
+    dst: &mut [f64],
+    out_h: usize,
+    out_w: usize,
+) {
+    assert!(out_h <= h && out_w <= w);
+    assert!(src.len() >= h * w && dst.len() >= out_h * out_w);
+    let taps = k.taps_used(h, w);
+    let pad = k.offsets[..taps]
+        .iter()
+        .map(|&(_, dx)| dx.unsigned_abs() as usize)
+        .max()
+        .unwrap_or(0);
+    let prow = w + 2 * pad;
+    // Edge-replicated rows (as motion_blur) and their non-zero runs [a, b) in padded indices.
+    let mut padded = Buf::<f64>::take(h * prow);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut first_run = Vec::with_capacity(h + 1);
+    for y in 0..h {
+        let s = &src[y * w..(y + 1) * w];
+        let p = &mut padded[y * prow..(y + 1) * prow];
+        p[..pad].fill(s[0]);
+        p[pad..pad + w].copy_from_slice(s);
+        p[pad + w..].fill(s[w - 1]);
+        first_run.push(runs.len());
+        let mut x = 0;
+        let mut open: Option<(usize, usize)> = None;
+        while x < prow {
+            // skip zeros
+            while x < prow && p[x] == 0.0 {
+                x += 1;
+            }
+            if x == prow {
+                break;
+            }
+            let a = x;
+            while x < prow && p[x] != 0.0 {
+                x += 1;
+            }
+            open = match open {
+                Some((oa, ob)) if a - ob <= SPARSE_GAP => Some((oa, x)),
+                Some(r) => {
+                    runs.push(r);
+                    Some((a, x))
+                }
+                None => Some((a, x)),
+            };
+        }
+        if let Some(r) = open {
+            runs.push(r);
+        }
+    }
+    first_run.push(runs.len());
+    let out = &mut dst[..out_h * out_w];
+    out.fill(0.0);
+    for y in 0..out_h {
+        let orow = &mut out[y * out_w..(y + 1) * out_w];
+        for i in 0..taps {
+            let (dy, dx) = k.offsets[i];
+            let wi = k.weights[i];
+            let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
+            let prow_s = &padded[sy * prow..(sy + 1) * prow];
+            // output x reads padded[x + pad − dx]
+            let shift = pad as i64 - dx;
+            for &(a, b) in &runs[first_run[sy]..first_run[sy + 1]] {
+                let x0 = (a as i64 - shift).max(0) as usize;
+                let x1 = (b as i64 - shift).min(out_w as i64);
+                if x1 <= x0 as i64 {
+                    continue;
+                }
+                let x1 = x1 as usize;
+                let s0 = (x0 as i64 + shift) as usize;
+                let sv = &prow_s[s0..s0 + (x1 - x0)];
+                for (o, &v) in orow[x0..x1].iter_mut().zip(sv) {
+                    *o += wi * v;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +410,60 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn sparse_equals_dense_on_the_kept_corner() {
+        let mut state = 0x9e3779b97f4a7c15u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for &(h, w, angle, density) in &[
+            (40, 37, -100.0, 0.05),
+            (31, 64, -45.0, 0.3),
+            (5, 9, -135.0, 0.5),
+            (1, 1, -60.0, 1.0),
+            (64, 3, -90.0, 0.2),
+            (50, 50, 10.0, 0.0),
+            (25, 70, -120.0, 0.95),
+        ] {
+            let src: Vec<f64> = (0..h * w)
+                .map(|_| {
+                    let u = next();
+                    if u < density {
+                        next()
+                    } else if u < density + 0.01 {
+                        -0.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            for (radius, sigma) in [(12.0, 8.0), (3.0, 1.0)] {
+                let k = MotionKernel::new(radius, sigma, angle);
+                let mut dense = vec![0f64; h * w];
+                motion_blur_scalar(&src, &mut dense, h, w, 1, &k);
+                for (oh, ow) in [
+                    (h, w),
+                    (h.saturating_sub(1).max(1), w.saturating_sub(2).max(1)),
+                ] {
+                    let mut a = vec![7f64; oh * ow];
+                    motion_sparse_scalar(&src, h, w, &k, &mut a, oh, ow);
+                    let mut b = vec![7f64; oh * ow];
+                    motion_blur_sparse(&src, h, w, &k, &mut b, oh, ow);
+                    for y in 0..oh {
+                        for x in 0..ow {
+                            let d = dense[y * w + x].to_bits();
+                            assert_eq!(a[y * ow + x].to_bits(), d, "{h}x{w} ({y},{x})");
+                            assert_eq!(b[y * ow + x].to_bits(), d, "{h}x{w} ({y},{x})");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
