@@ -12,7 +12,7 @@
 //! pixel to shuffle when `H ≤ 2δ` or `W ≤ 2δ` (only the two Gaussian blurs remain), and
 //! motion_blur drops the taps whose offset reaches the image size (Quirk 9).
 
-use crate::corruptions::{trunc_u8, Job};
+use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::fastblur;
 use crate::kernels::fastgauss::{self, Dst, Src};
@@ -276,8 +276,9 @@ pub fn glass_blur(job: &mut Job<'_>) -> Result<()> {
     let iterations = p.iterations[job.level];
     let (h, w) = (job.height, job.width);
     let row_len = w * 3;
-    let lut = unit_lut();
     let src = job.src;
+    // one staging row of bytes for the row loaders / storers below
+    let mut bytes = vec![0u8; row_len];
     let mut px = Buf::<u32>::take(h * w);
     // np.uint8(gaussian(x/255, σ) * 255): truncation, no clip (values are within [0, 1]).
     gaussian_filter_streamed(
@@ -288,16 +289,13 @@ pub fn glass_blur(job: &mut Job<'_>) -> Result<()> {
         sigma,
         4.0,
         Mode::Nearest,
-        |k, out| {
-            for (o, &v) in out.iter_mut().zip(&src[k * row_len..(k + 1) * row_len]) {
-                *o = lut[v as usize];
-            }
-        },
+        |k, out| quantise::unit_from_u8(&src[k * row_len..(k + 1) * row_len], out),
         |i, row| {
-            for (q, v) in px[i * w..(i + 1) * w].iter_mut().zip(row.chunks_exact(3)) {
-                *q = trunc_u8(v[0] * 255.0) as u32
-                    | (trunc_u8(v[1] * 255.0) as u32) << 8
-                    | (trunc_u8(v[2] * 255.0) as u32) << 16;
+            // trunc_u8(v·255) equals trunc(clip(v, 0, 1)·255) for every f64 (both saturate,
+            // NaN → 0), so the vectorised quantiser gives the same bytes.
+            quantise::unit_f64(row, &mut bytes);
+            for (q, v) in px[i * w..(i + 1) * w].iter_mut().zip(bytes.chunks_exact(3)) {
+                *q = v[0] as u32 | (v[1] as u32) << 8 | (v[2] as u32) << 16;
             }
         },
     );
@@ -331,11 +329,10 @@ pub fn glass_blur(job: &mut Job<'_>) -> Result<()> {
         4.0,
         Mode::Nearest,
         |k, out| {
-            for (o, &q) in out.chunks_exact_mut(3).zip(&px[k * w..(k + 1) * w]) {
-                o[0] = lut[(q & 0xff) as usize];
-                o[1] = lut[((q >> 8) & 0xff) as usize];
-                o[2] = lut[(q >> 16) as usize];
+            for (o, &q) in bytes.chunks_exact_mut(3).zip(&px[k * w..(k + 1) * w]) {
+                o.copy_from_slice(&q.to_le_bytes()[..3]);
             }
+            quantise::unit_from_u8(&bytes, out);
         },
         |i, row| quantise::unit_f64(row, &mut dst[i * row_len..(i + 1) * row_len]),
     );
