@@ -211,6 +211,9 @@ const BLOCK: usize = 16;
 /// adding `k_i · 0` changes no value, and a few wasted lanes are cheaper than another run.
 const SPARSE_GAP: usize = 8;
 
+/// Granularity (values) of the non-zero test of [`motion_blur_sparse`]'s run finder.
+const RUN_BLOCK: usize = 8;
+
 /// Motion blur of a single-channel `h × w` f64 layer that is mostly zeros (snow's thresholded
 /// flake layer, about 4–20 % non-zero), writing only the top-left `out_h × out_w` corner of the
 /// result into `dst` (row stride `out_w`; snow crops the blurred layer to the image).
@@ -300,27 +303,22 @@ fn sparse_impl(
         p[pad..pad + w].copy_from_slice(s);
         p[pad + w..].fill(s[w - 1]);
         first_run.push(runs.len());
-        let mut x = 0;
+        // Runs are found per block of RUN_BLOCK values (a branch-free "any non-zero" per
+        // block), so they may include zeros at their ends: harmless, see above.
         let mut open: Option<(usize, usize)> = None;
-        while x < prow {
-            // skip zeros
-            while x < prow && p[x] == 0.0 {
-                x += 1;
+        for (bi, blk) in p.chunks(RUN_BLOCK).enumerate() {
+            if !blk.iter().fold(false, |acc, &v| acc | (v != 0.0)) {
+                continue;
             }
-            if x == prow {
-                break;
-            }
-            let a = x;
-            while x < prow && p[x] != 0.0 {
-                x += 1;
-            }
+            let a = bi * RUN_BLOCK;
+            let e = a + blk.len();
             open = match open {
-                Some((oa, ob)) if a - ob <= SPARSE_GAP => Some((oa, x)),
+                Some((oa, ob)) if a - ob <= SPARSE_GAP => Some((oa, e)),
                 Some(r) => {
                     runs.push(r);
-                    Some((a, x))
+                    Some((a, e))
                 }
-                None => Some((a, x)),
+                None => Some((a, e)),
             };
         }
         if let Some(r) = open {
