@@ -6,7 +6,7 @@ use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
 use crate::kernels::motion::{motion_blur, motion_blur_sparse, MotionKernel};
 use crate::kernels::normal;
 use crate::kernels::scratch::Buf;
-use crate::kernels::zoom::clipped_zoom;
+use crate::kernels::zoom::clipped_zoom_plane;
 use crate::kernels::{blend, cubic, frost as textures, opencv, plasma};
 use crate::preset::SpatterKind;
 
@@ -287,7 +287,7 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     // every value is drawn below: no zeroing needed
     let mut layer = Buf::<f64>::take(w * h);
     job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
-    let (mut zoomed, zh, zw) = clipped_zoom(&layer, h, w, 1, p.zoom[lvl]);
+    let (mut zoomed, zh, zw) = clipped_zoom_plane(&layer, h, w, p.zoom[lvl]);
     let threshold = p.threshold[lvl];
     let mut nonzero = 0usize;
     for v in &mut zoomed {

@@ -153,6 +153,94 @@ fn clipped_zoom_impl<T: Sample>(
     (out, oh, ow)
 }
 
+/// [`clipped_zoom`] of a single-channel f64 plane (snow's layer), bit-identical to it but
+/// vectorised: each source row that an output row needs is "expanded" once to the output
+/// columns (`E[j] = row[c0(j)]`, `F[j] = row[c1(j)]`, kept in two tagged slots, since
+/// consecutive output rows share source rows), so every output row is the gather-free
+/// `((E₀·a0)·b0 + (F₀·a0)·b1 + (E₁·a1)·b0) + (F₁·a1)·b1` — the operations and order of
+/// `zoom_row` — and columns outside the crop (SciPy cval) are then set to 0.
+pub fn clipped_zoom_plane(src: &[f64], h: usize, w: usize, z: f64) -> (Vec<f64>, usize, usize) {
+    #[cfg(target_arch = "x86_64")]
+    if isa() >= Isa::Avx2 {
+        // SAFETY: AVX2 support was checked at run time.
+        return unsafe { plane_avx2(src, h, w, z) };
+    }
+    plane_scalar(src, h, w, z)
+}
+
+/// Scalar twin of [`clipped_zoom_plane`].
+pub fn plane_scalar(src: &[f64], h: usize, w: usize, z: f64) -> (Vec<f64>, usize, usize) {
+    plane_impl(src, h, w, z)
+}
+
+/// AVX2 build of [`plane_scalar`] (same code, auto-vectorised; no FMA).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub unsafe fn plane_avx2(src: &[f64], h: usize, w: usize, z: f64) -> (Vec<f64>, usize, usize) {
+    plane_impl(src, h, w, z)
+}
+
+#[inline(always)]
+fn plane_impl(src: &[f64], h: usize, w: usize, z: f64) -> (Vec<f64>, usize, usize) {
+    let rows = AxisPlan::new(h, z, usize::MAX);
+    let cols = AxisPlan::new(w, z, usize::MAX);
+    let (oh, ow) = (rows.n_out, cols.n_out);
+    let mut out = vec![0f64; oh * ow];
+    let mut ia = vec![0usize; ow];
+    let mut ib = vec![0usize; ow];
+    let mut b0 = vec![0f64; ow];
+    let mut b1 = vec![0f64; ow];
+    let mut outside = Vec::new();
+    for (j, tap) in cols.taps.iter().enumerate() {
+        match *tap {
+            Some((c0, c1, w0, w1)) => {
+                (ia[j], ib[j], b0[j], b1[j]) = (c0, c1, w0, w1);
+            }
+            None => outside.push(j),
+        }
+    }
+    // Two expanded-row slots (E then F, `ow` values each), tagged with their source row.
+    let mut slots = [Buf::<f64>::take(2 * ow), Buf::<f64>::take(2 * ow)];
+    let mut tags = [usize::MAX; 2];
+    let expand = |r: usize, keep: usize, slots: &mut [Buf<f64>; 2], tags: &mut [usize; 2]| {
+        if let Some(k) = tags.iter().position(|&t| t == r) {
+            return k;
+        }
+        let k = if keep == 0 { 1 } else { 0 };
+        let row = &src[r * w..(r + 1) * w];
+        let (e, f) = slots[k].split_at_mut(ow);
+        for (j, (e, f)) in e.iter_mut().zip(f.iter_mut()).enumerate() {
+            *e = row[ia[j]];
+            *f = row[ib[j]];
+        }
+        tags[k] = r;
+        k
+    };
+    for (i, tap) in rows.taps.iter().enumerate() {
+        let Some((r0, r1, a0, a1)) = *tap else {
+            continue; // cval rows stay 0
+        };
+        let k0 = expand(r0, usize::MAX, &mut slots, &mut tags);
+        let k1 = expand(r1, k0, &mut slots, &mut tags);
+        let (e0, f0) = slots[k0].split_at(ow);
+        let (e1, f1) = slots[k1].split_at(ow);
+        let o = &mut out[i * ow..(i + 1) * ow];
+        for j in 0..ow {
+            o[j] = (e0[j] * a0) * b0[j]
+                + (f0[j] * a0) * b1[j]
+                + (e1[j] * a1) * b0[j]
+                + (f1[j] * a1) * b1[j];
+        }
+        for &j in &outside {
+            o[j] = 0.0;
+        }
+    }
+    (out, oh, ow)
+}
+
 /// `acc += clipped_zoom(src, z)[:h, :w, :]` for f32 data (zoom_blur), computing only the part
 /// that is kept. Each zoomed value is rounded to f32 before the f32 addition, as NumPy does.
 ///
@@ -582,6 +670,35 @@ pub unsafe fn zoom_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plane_equals_clipped_zoom() {
+        for &(h, w, z) in &[
+            (224usize, 224usize, 3.0f64),
+            (37, 53, 4.5),
+            (30, 30, 1.2),
+            (1, 1, 2.0),
+            (2, 7, 2.5),
+            (17, 9, 4.0),
+            (480, 640, 2.0),
+        ] {
+            let src: Vec<f64> = (0..h * w)
+                .map(|i| ((i * 2654435761usize) % 1000) as f64 / 300.0 - 1.0)
+                .collect();
+            let (want, wh, ww) = clipped_zoom(&src, h, w, 1, z);
+            for (got, gh, gw) in [
+                plane_scalar(&src, h, w, z),
+                clipped_zoom_plane(&src, h, w, z),
+            ] {
+                assert_eq!((gh, gw), (wh, ww));
+                let same = got
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{h}x{w} z {z}");
+            }
+        }
+    }
+
     use super::*;
 
     /// `scipy.ndimage.zoom(a, (1.2, 1, 1), order=1)` with `a = arange(30) + 1.5` (f32, 30×1×1):
