@@ -236,6 +236,8 @@ fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32
         }
     } else {
         let limit = 256 - 256 % n; // bytes below this map uniformly by `mod n`
+                                   // `b mod n − δ` per byte, looked up (a run-time `%` is a slow division)
+        let value: [i64; 256] = std::array::from_fn(|b| (b as u32 % n) as i64 - delta);
         let mut word = 0u32;
         let mut left = 0u32;
         let mut draw = |rng: &mut dyn RandomSource| -> i64 {
@@ -248,7 +250,7 @@ fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32
                 word >>= 8;
                 left -= 1;
                 if b < limit {
-                    return (b % n) as i64 - delta;
+                    return value[b as usize];
                 }
             }
         };
