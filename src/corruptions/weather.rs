@@ -3,7 +3,7 @@
 use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
-use crate::kernels::motion::{motion_blur, motion_blur_sparse, MotionKernel};
+use crate::kernels::motion::{motion_blur, MotionKernel};
 use crate::kernels::normal;
 use crate::kernels::scratch::Buf;
 use crate::kernels::zoom::clipped_zoom_plane;
@@ -267,10 +267,6 @@ fn fast_layer(
     layer
 }
 
-/// Snow uses the sparse motion blur below one non-zero flake value in this many (the
-/// measured break-even of the two blurs, at 224² and 640×480).
-const SPARSE_DENSITY: usize = 14;
-
 /// Snow (spec §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (P5,
 /// untrimmed `H'×W'`), values below the threshold zeroed and clipped to [0, 1], motion-blurred
 /// (P4) on the untrimmed layer with the angle `U(−135, −45)` (drawn after the normals), then
@@ -289,30 +285,17 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
     let (mut zoomed, zh, zw) = clipped_zoom_plane(&layer, h, w, p.zoom[lvl]);
     let threshold = p.threshold[lvl];
-    let mut nonzero = 0usize;
     for v in &mut zoomed {
         let x = *v;
         // L[L < t] = 0, then clip(L, 0, 1) (select form, vectorises)
         let x = if x < threshold { 0.0 } else { x };
         let x = if x > 0.0 { x } else { 0.0 };
-        let x = if x < 1.0 { x } else { 1.0 };
-        nonzero += (x != 0.0) as usize;
-        *v = x;
+        *v = if x < 1.0 { x } else { 1.0 };
     }
     let angle = job.rng.uniform(-135.0, -45.0);
     let kernel = MotionKernel::new(p.blur_radius[lvl], p.blur_sigma[lvl], angle);
-    // Both blurs give the same bits (kernels::motion); the sparse one, which visits only the
-    // non-zero runs and only the kept [:H, :W] corner, wins while few flakes survive the
-    // threshold.
-    let (blurred, stride) = if nonzero * SPARSE_DENSITY < zoomed.len() {
-        let mut b = Buf::<f64>::take(w * h);
-        motion_blur_sparse(&zoomed, zh, zw, &kernel, &mut b, h, w);
-        (b, w)
-    } else {
-        let mut b = Buf::<f64>::take(zw * zh);
-        motion_blur(&zoomed, &mut b, zh, zw, 1, &kernel);
-        (b, zw)
-    };
+    let mut blurred = Buf::<f64>::take(zw * zh);
+    motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
     // np.round(L·255).astype(uint8) / 255 of the layer cropped to [:H, :W], then per image
     // row: cv2.cvtColor(RGB2GRAY) on f32, ·1.5 + 0.5 (f32). The opencv-python build of the
     // reference runs this through IPP, which evaluates the weighted sum as
@@ -327,8 +310,8 @@ pub fn snow(job: &mut Job<'_>) -> Result<()> {
     for r in 0..h {
         let srow = &job.src[r * 3 * w..(r + 1) * 3 * w];
         let drow = &mut job.dst[r * 3 * w..(r + 1) * 3 * w];
-        let brow = &blurred[r * stride..r * stride + w];
-        let rrow = &blurred[(h - 1 - r) * stride..(h - 1 - r) * stride + w];
+        let brow = &blurred[r * zw..r * zw + w];
+        let rrow = &blurred[(h - 1 - r) * zw..(h - 1 - r) * zw + w];
         blend::snow_row(srow, brow, rrow, b, nb, drow);
     }
     Ok(())
