@@ -46,6 +46,15 @@ fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// `generate INPUT -o OUT -c contrast -s 1` followed by `rest`: the cheapest full run.
+fn contrast1<'a>(input: &'a str, out: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    [
+        &["generate", input, "-o", out, "-c", "contrast", "-s", "1"][..],
+        rest,
+    ]
+    .concat()
+}
+
 fn ok(args: &[&str]) -> String {
     let o = run(args);
     assert!(o.status.success(), "{args:?} failed:\n{}", stderr(&o));
@@ -66,16 +75,7 @@ fn output_reaching_input_through_a_missing_folder_and_dotdot_is_refused() {
         parent.display(),
         input.file_name().unwrap().to_str().unwrap()
     );
-    let e = err_text(&run(&[
-        "generate",
-        s(&input),
-        "-o",
-        &sneaky,
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]));
+    let e = err_text(&run(&contrast1(s(&input), &sneaky, &[])));
     assert!(e.contains("refusing to write into the input tree"), "{e}");
     assert_eq!(tree(&input), before, "input tree untouched");
     assert!(
@@ -90,16 +90,7 @@ fn output_reaching_input_through_a_missing_folder_and_dotdot_is_refused() {
         parent.display(),
         out.file_name().unwrap().to_str().unwrap()
     );
-    ok(&[
-        "generate",
-        s(&input),
-        "-o",
-        &fine,
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    ok(&contrast1(s(&input), &fine, &[]));
     assert!(out.join("y/contrast/1/a.png").is_file());
     let _ = fs::remove_dir_all(parent.join(&missing));
 }
@@ -112,27 +103,9 @@ fn file_names_at_the_length_limit_are_written() {
     let name = format!("{}.png", "n".repeat(251)); // 255 bytes
     png(&input.join(&name), 5, 4);
     let out = tmp("long-out");
-    ok(&[
-        "generate",
-        s(&input),
-        "-o",
-        s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    ok(&contrast1(s(&input), s(&out), &[]));
     assert!(out.join("contrast/1").join(&name).is_file());
-    let e = ok(&[
-        "generate",
-        s(&input),
-        "-o",
-        s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    let e = ok(&contrast1(s(&input), s(&out), &[]));
     assert!(e.contains("1 skipped"), "{e}");
     ok(&["verify", s(&out), "--input", s(&input)]);
 
@@ -176,16 +149,7 @@ fn images_discovery_cannot_use_fail_the_run() {
     )
     .unwrap();
     let out = tmp("unusable-out");
-    let o = run(&[
-        "generate",
-        s(&input),
-        "-o",
-        s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    let o = run(&contrast1(s(&input), s(&out), &[]));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let e = stderr(&o);
     let report = &e[e
@@ -283,18 +247,7 @@ fn absurd_thread_counts_are_refused() {
     png(&input.join("a.png"), 4, 3);
     let out = tmp("threads-out");
     for args in [
-        vec![
-            "generate",
-            s(&input),
-            "-o",
-            s(&out),
-            "-c",
-            "contrast",
-            "-s",
-            "1",
-            "--threads",
-            "1000000",
-        ],
+        contrast1(s(&input), s(&out), &["--threads", "1000000"]),
         vec!["verify", s(&out), "--threads", "1000000"],
         vec!["bench", "-c", "contrast", "-s", "1", "--threads", "1000000"],
     ] {
@@ -364,16 +317,7 @@ fn voc_xml_with_attributes_and_whitespace_in_tags_is_accepted() {
     )
     .unwrap();
     let out = tmp("voc-xml-out");
-    let e = ok(&[
-        "generate",
-        s(&root),
-        "-o",
-        s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    let e = ok(&contrast1(s(&root), s(&out), &[]));
     assert!(!e.contains("no <object>"), "{e}");
     assert!(out
         .join("contrast/1/VOCdevkit/VOC2007/JPEGImages/000001.png")
@@ -438,18 +382,11 @@ fn unknown_preset_names_the_builtins() {
     let input = tmp("preset-in");
     png(&input.join("a.png"), 4, 3);
     let out = tmp("preset-out");
-    let e = err_text(&run(&[
-        "generate",
+    let e = err_text(&run(&contrast1(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-        "--preset",
-        "imagenet-c",
-    ]));
+        &["--preset", "imagenet-c"],
+    )));
     assert!(
         e.contains("preset imagenet-c")
             && e.contains("imagecorruptions")
@@ -484,20 +421,7 @@ fn concurrent_run_of_the_same_shard_is_refused() {
     png(&input.join("a.png"), 4, 3);
     png(&input.join("b.png"), 3, 4);
     let out = tmp("lock-out");
-    let gen = |extra: &[&str]| {
-        let mut a = vec![
-            "generate",
-            s(&input),
-            "-o",
-            s(&out),
-            "-c",
-            "contrast",
-            "-s",
-            "1",
-        ];
-        a.extend_from_slice(extra);
-        run(&a)
-    };
+    let gen = |extra: &[&str]| run(&contrast1(s(&input), s(&out), extra));
     for (journal, shard) in [
         ("manifest.journal.jsonl", None),
         ("manifest.shard-0-of-2.journal.jsonl", Some("0/2")),
@@ -536,20 +460,7 @@ fn shards_of_another_count_do_not_block_the_merge() {
         png(&input.join(format!("{n}.png")), 3, 3);
     }
     let out = tmp("mixn-out");
-    let gen = |k: &str| {
-        ok(&[
-            "generate",
-            s(&input),
-            "-o",
-            s(&out),
-            "-c",
-            "contrast",
-            "-s",
-            "1",
-            "--shard",
-            k,
-        ])
-    };
+    let gen = |k: &str| ok(&contrast1(s(&input), s(&out), &["--shard", k]));
     gen("0/2");
     gen("0/3");
     gen("1/3");
@@ -559,16 +470,7 @@ fn shards_of_another_count_do_not_block_the_merge() {
     let e = ok(&["merge", s(&out)]);
     assert!(e.contains("merged 5 records"), "{e}");
     let whole = tmp("mixn-whole");
-    ok(&[
-        "generate",
-        s(&input),
-        "-o",
-        s(&whole),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    ok(&contrast1(s(&input), s(&whole), &[]));
     assert_eq!(
         fs::read(out.join("manifest.jsonl")).unwrap(),
         fs::read(whole.join("manifest.jsonl")).unwrap()
@@ -656,18 +558,7 @@ fn imagenet_geometry_refuses_sources_that_blow_up() {
     png(&class.join("strip.png"), 400, 1); // → 102400x256 = 26 M pixels
     png(&class.join("ok.png"), 40, 30);
     let out = tmp("thin-out");
-    let o = run(&[
-        "generate",
-        s(&input),
-        "-o",
-        s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-        "--max-pixels",
-        "1000000",
-    ]);
+    let o = run(&contrast1(s(&input), s(&out), &["--max-pixels", "1000000"]));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let e = stderr(&o);
     let line = e
@@ -695,16 +586,7 @@ fn a_link_at_the_temporary_name_is_not_written_through() {
         out.join("contrast/1/.a.png.imgcorrupt-tmp"),
     )
     .unwrap();
-    ok(&[
-        "generate",
-        s(&input),
-        "-o",
-        s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    ok(&contrast1(s(&input), s(&out), &[]));
     assert_eq!(tree(&input), before, "input tree untouched");
     let meta = fs::symlink_metadata(out.join("contrast/1/a.png")).unwrap();
     assert!(meta.is_file(), "a real file, not the link");
@@ -723,16 +605,7 @@ fn links_from_input_into_output_are_not_followed() {
     std::os::unix::fs::symlink("../out", input.join("results")).unwrap();
     let out = root.join("out");
     for _ in 0..2 {
-        ok(&[
-            "generate",
-            s(&input),
-            "-o",
-            s(&out),
-            "-c",
-            "contrast",
-            "-s",
-            "1",
-        ]);
+        ok(&contrast1(s(&input), s(&out), &[]));
     }
     let files: Vec<String> = tree(&out)
         .into_keys()
@@ -744,15 +617,6 @@ fn links_from_input_into_output_are_not_followed() {
     let inner = above.join("data/in");
     fs::create_dir_all(&inner).unwrap();
     png(&inner.join("b.png"), 3, 3);
-    ok(&[
-        "generate",
-        s(&inner),
-        "-o",
-        s(&above),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    ok(&contrast1(s(&inner), s(&above), &[]));
     assert!(above.join("contrast/1/b.png").is_file());
 }
