@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use imgcorrupt::kernels::jpeg::decode::{decode, DecodeError};
+use imgcorrupt::codecs::jpeg::decode::{decode, DecodeError};
 
 fn pil_rgb(dir: &Path, case: &serde_json::Value) -> Vec<u8> {
     let name = case["rgb"].as_str().unwrap();

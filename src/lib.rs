@@ -120,8 +120,11 @@
 pub mod api;
 pub mod augment;
 pub mod catalogue;
+#[doc(hidden)]
+pub mod codecs;
 pub mod corruptions;
 pub mod dataset;
+pub mod digest;
 pub mod error;
 pub mod io;
 pub mod kernels;

@@ -1106,7 +1106,7 @@ fn jpeg_files_are_byte_identical_to_pil() {
             .to_rgb8();
         let want = fs::read(common::root().join(case["jpeg"].as_str().unwrap())).unwrap();
         let q = case["quality"].as_u64().unwrap() as u8;
-        let got = imgcorrupt::dataset::encode::encode_jpeg(
+        let got = imgcorrupt::io::encode_jpeg(
             src.as_raw(),
             src.width() as usize,
             src.height() as usize,

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use imgcorrupt::codecs::jpeg::decode::{decode, DecodeError};
 use imgcorrupt::io::decode_image;
-use imgcorrupt::kernels::jpeg::decode::{decode, DecodeError};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use imgcorrupt::dataset::run::{self, Options, Pipeline, Progress};
 use imgcorrupt::dataset::{
-    plan, sha256_hex, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
+    plan, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
 };
+use imgcorrupt::digest::sha256_hex;
 use imgcorrupt::{catalogue, io, Corruption, Preset, RngMode};
 use indicatif::{ProgressBar, ProgressStyle};
 

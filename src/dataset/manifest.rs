@@ -63,7 +63,7 @@ pub struct Header {
     /// generated, so other manifests are unchanged).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stylize: Option<StyleHeader>,
-    /// How sources were decoded ([`super::run::SOURCE_DECODER`]); absent in manifests written
+    /// How sources were decoded ([`crate::io::SOURCE_DECODER`]); absent in manifests written
     /// before imgcorrupt had its own JPEG decoder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoder: Option<String>,

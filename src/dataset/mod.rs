@@ -30,11 +30,13 @@ use std::str::FromStr;
 use crate::catalogue::Corruption;
 
 pub mod discover;
-pub mod encode;
 pub mod manifest;
 pub mod plan;
 pub mod run;
 pub mod verify;
+
+// TODO(merge): remove once stylize (helper A) names crate::digest directly.
+pub(crate) use crate::digest::{sha256_file, sha256_hex};
 
 /// Version of the seed rule recorded in manifests (see the module docs).
 pub const SEED_RULE: &str = "v1: derive_seed(run_seed, [source relative path, corruption name, severity digit]); numpy mode: & 0xFFFFFFFF";
@@ -160,49 +162,4 @@ pub struct Cell {
     pub corruption: Corruption,
     /// Severity 1..=5.
     pub severity: u8,
-}
-
-/// Lower-case hexadecimal SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lower-case hexadecimal SHA-256 of a file, streamed.
-pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-/// Parse 64 hexadecimal digits.
-pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-/// Lower-case hexadecimal of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }

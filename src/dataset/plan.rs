@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use super::discover::Dataset;
 use super::manifest::{Kind, Record};
-use super::{hex, parse_hex32};
 use super::{Cell, ImageFormatChoice};
+use crate::digest::{hex, parse_hex32};
 use crate::error::{Error, Result};
 use crate::io::OutputFormat;
 

@@ -22,7 +22,7 @@
 //! never decoded into visible pixels, so they are skipped.
 //!
 //! The encoder half (steps 1–3 up to the quantised coefficients, plus libjpeg's dummy blocks)
-//! is also what the JPEG file writer `dataset::encode` entropy-codes, via `quantised_coefs`.
+//! is also what the JPEG file writer [`encode_jpeg`] entropy-codes, via `quantised_coefs`.
 //!
 //! The hot kernels have AVX2 twins chosen at run time via [`crate::kernels::cpu::isa`]; both
 //! paths produce identical bytes.
@@ -30,9 +30,11 @@
 mod color;
 mod dct;
 pub mod decode;
+mod encode;
 mod sample;
 mod tables;
 
+pub use encode::encode_jpeg;
 pub use tables::quant_tables;
 
 use crate::kernels::cpu::{isa, Isa};

@@ -1,10 +1,10 @@
-//! Step "encode": corrupted RGB → file bytes.
+//! The JPEG file writer: 8-bit RGB → the bytes PIL writes.
 //!
 //! JPEG is written by a small baseline encoder that follows libjpeg-turbo — which PIL uses, and
 //! so ImageNet-C's `save(path, quality=85, optimize=True)` (spec §5.1, P10) — step by step. The
 //! lossy front end (RGB→YCbCr, 4:2:0 downsampling with libjpeg's edge expansion, dummy blocks,
 //! islow forward DCT, reciprocal quantisation with the IJG quality tables) is the one the
-//! `jpeg` corruption's round trip uses, [`crate::kernels::jpeg`] (AVX2 with a scalar twin);
+//! `jpeg` corruption's round trip uses, [`super`] (AVX2 with a scalar twin);
 //! this file adds what only a file needs: optimal Huffman tables built by libjpeg's
 //! `jpeg_gen_optimal_table` (`jchuff.c`), entropy coding, and the same markers in the same
 //! order (JFIF 1.01 APP0, two DQT, SOF0, four DHT, SOS). The result is the very file PIL writes
@@ -15,34 +15,8 @@
 //!
 //! This software is based in part on the work of the Independent JPEG Group (the Huffman table
 //! construction follows the IJG/libjpeg-turbo algorithm).
-//!
-//! Lossy WebP goes through libwebp (the `webp` crate); other formats through the `image` crate
-//! (PNG, lossless WebP, BMP, TIFF).
 
-use crate::io::{OutputFormat, WebpMode};
-use crate::kernels::jpeg::{quant_tables, quantised_coefs};
-use image::DynamicImage;
-
-/// Encode 8-bit RGB (`w·h·3` bytes) in `format`; JPEG at `quality` (1–100), WebP as `webp`
-/// says (lossy through libwebp, lossless through the `image` crate).
-pub fn encode_rgb(
-    px: &[u8],
-    w: usize,
-    h: usize,
-    format: OutputFormat,
-    quality: u8,
-    webp: WebpMode,
-) -> std::result::Result<Vec<u8>, String> {
-    if format == OutputFormat::Jpeg {
-        return encode_jpeg(px, w, h, quality);
-    }
-    if let (OutputFormat::WebP, WebpMode::Lossy(q)) = (format, webp) {
-        return crate::io::encode_webp_lossy(px, w, h, q);
-    }
-    let img =
-        image::RgbImage::from_raw(w as u32, h as u32, px.to_vec()).ok_or("buffer size mismatch")?;
-    crate::io::encode(&DynamicImage::ImageRgb8(img), format, quality)
-}
+use super::{quant_tables, quantised_coefs};
 
 /// Zigzag position → natural (row-major) index (`jpeg_natural_order`).
 const NATURAL: [usize; 64] = [
