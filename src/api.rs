@@ -357,6 +357,23 @@ fn run(
     apply(&mut job)
 }
 
+/// One-off stylization (here, not in the engine [`crate::stylize`], because it goes through
+/// [`corrupt_with`] for the layouts) of `content` with `style` by the statistics backend at strength
+/// `alpha`, the style prepared at [`crate::stylize::DEFAULT_STYLE_SIZE`]. Accepts the same layouts as
+/// [`crate::corrupt_with`] (alpha copied, greyscale returned as channel 0).
+pub fn stylize_image(
+    content: &DynamicImage,
+    style: &DynamicImage,
+    alpha: f32,
+) -> Result<DynamicImage> {
+    let st =
+        Stylizer::from_images(vec![("style".into(), style.clone())])?.with_alpha(Some(alpha))?;
+    let settings = Settings::new(0)
+        .with_stylizer(Arc::new(st))
+        .with_style_index(0);
+    corrupt_with(content, Corruption::Stylize, 5, &settings)
+}
+
 /// Expand any layout to RGB (greyscale replicated, alpha dropped) into `out`.
 fn to_rgb(src: &[u8], layout: PixelLayout, out: &mut Vec<u8>) {
     let n = src.len() / layout.channels();

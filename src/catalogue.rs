@@ -253,7 +253,7 @@ pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
         "stylize",
         Shift,
         Stylization,
-        Some(crate::stylize::stylize_job)
+        Some(corruptions::stylize::stylize_job)
     ),
 ];
 

@@ -101,7 +101,7 @@
 //! # Ok::<(), imgcorrupt::Error>(())
 //! ```
 //!
-//! **Stylize** ([`stylize`]): one content + style pair at strength α, or
+//! **Stylize** ([`stylize_image`]): one content + style pair at strength α, or
 //! [`Settings::with_stylizer`] with [`Corruption::Stylize`] for a set of styles:
 //!
 //! ```
@@ -110,7 +110,7 @@
 //! let style = DynamicImage::ImageRgb8(RgbImage::from_fn(16, 16, |x, y| {
 //!     if (x / 4 + y / 4) % 2 == 0 { Rgb([230, 200, 40]) } else { Rgb([20, 30, 120]) }
 //! }));
-//! let out = imgcorrupt::stylize::stylize(&content, &style, 1.0)?;
+//! let out = imgcorrupt::stylize_image(&content, &style, 1.0)?;
 //! assert_eq!((out.width(), out.height()), (20, 12));
 //! assert!(out.as_rgba8().unwrap().pixels().all(|p| p[3] == 200)); // alpha kept
 //! # Ok::<(), imgcorrupt::Error>(())
@@ -132,7 +132,9 @@ pub mod preset;
 pub mod rng;
 pub mod stylize;
 
-pub use api::{corrupt, corrupt_buffer, corrupt_in_place, corrupt_with, PixelLayout, Settings};
+pub use api::{
+    corrupt, corrupt_buffer, corrupt_in_place, corrupt_with, stylize_image, PixelLayout, Settings,
+};
 pub use catalogue::{Corruption, Family, Subset, CATALOGUE};
 pub use error::{Error, Result};
 pub use kernels::frost::FrostTextures;

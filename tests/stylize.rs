@@ -350,7 +350,7 @@ fn library_errors_name_the_problem() {
     assert!(st.prepared(n).is_err());
     // the one-off helper
     let style = image::open(styles_dir().join("graffiti_200x160.jpg")).unwrap();
-    let out = imgcorrupt::stylize::stylize(&img, &style, 1.0).unwrap();
+    let out = imgcorrupt::stylize_image(&img, &style, 1.0).unwrap();
     assert_eq!((out.width(), out.height()), (img.width(), img.height()));
     assert_ne!(out.to_rgb8().into_raw(), img.to_rgb8().into_raw());
 }

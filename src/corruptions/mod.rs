@@ -12,6 +12,7 @@ use crate::rng::RandomSource;
 pub mod blur;
 pub mod digital;
 pub mod noise;
+pub mod stylize;
 pub mod weather;
 
 /// One corruption call: an RGB8 source, an RGB8 destination of the same size, the parameters of

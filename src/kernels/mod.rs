@@ -13,7 +13,6 @@ pub mod filter2d;
 pub mod fma;
 pub mod frost;
 pub mod gaussian;
-pub mod histmatch;
 pub mod hsv;
 // TODO(merge): remove (the jpeg codec moved to crate::codecs::jpeg; helper A's
 // corruptions/jpeg_compression.rs still names the old path).
@@ -24,7 +23,6 @@ pub mod noise_table;
 pub mod normal;
 pub mod opencv;
 pub mod plasma;
-pub mod pyramid;
 pub mod quantise;
 pub mod resample;
 pub mod scratch;

@@ -4,7 +4,7 @@
 //! A [`Stylizer`] holds the style images (a folder scanned recursively in sorted order, one
 //! file, or in-memory images), the backend and the style preparation settings; pass it to the
 //! library with [`crate::Settings::with_stylizer`] and call [`crate::corrupt_with`] with
-//! [`crate::Corruption::Stylize`], or use [`stylize`] for a one-off content + style pair.
+//! [`crate::Corruption::Stylize`], or use [`crate::stylize_image`] for a one-off content + style pair.
 //!
 //! * **Style choice**: one style per content image, uniform with replacement over the sorted
 //!   style list ([`Stylizer::pick`]). The library picks `pick(derive_seed(seed, ["stylize"]))`
@@ -41,6 +41,8 @@
 
 #[cfg(feature = "adain")]
 pub mod adain;
+pub mod histmatch;
+pub mod pyramid;
 pub mod statistics;
 
 use std::collections::HashMap;
@@ -51,7 +53,6 @@ use std::sync::{Arc, Mutex};
 
 use image::{DynamicImage, RgbImage};
 
-use crate::corruptions::Job;
 use crate::error::{Error, Result};
 use crate::kernels::resample::{self, Filter};
 
@@ -463,10 +464,11 @@ impl Stylizer {
         self.alpha
     }
 
-    /// α used at severity index `level` (0..=4) with `preset`.
-    pub fn alpha_for(&self, preset: &crate::Preset, level: usize) -> f32 {
-        self.alpha
-            .unwrap_or(preset.stylize.alpha[level.min(4)] as f32)
+    /// α used at severity index `level` (0..=4) when the parameter table gives `alpha_row`
+    /// (the preset's `stylize.alpha`): the override if any, else the row's value. The row is
+    /// passed in so that the engine does not read presets (it sits below them).
+    pub fn alpha_for(&self, alpha_row: &[f64; 5], level: usize) -> f32 {
+        self.alpha.unwrap_or(alpha_row[level.min(4)] as f32)
     }
 
     /// Number of styles (≥ 1).
@@ -620,58 +622,6 @@ pub struct StyleRef<'a> {
     pub stylizer: &'a Stylizer,
     /// The chosen, prepared style.
     pub style: &'a PreparedStyle,
-}
-
-/// The catalogue function of `stylize` ([`crate::corruptions::CorruptFn`]).
-pub fn stylize_job(job: &mut Job<'_>) -> Result<()> {
-    let Some(sr) = job.style else {
-        return Err(Error::InvalidArgument(
-            "stylize needs a style source: Settings::with_stylizer (CLI: --styles DIR or --style FILE)".into(),
-        ));
-    };
-    let alpha = sr.stylizer.alpha_for(job.preset, job.level);
-    match sr.stylizer.backend() {
-        Backend::Statistics => {
-            statistics::stylize(
-                job.src,
-                job.dst,
-                job.width,
-                job.height,
-                &sr.style.stats,
-                alpha,
-            );
-            Ok(())
-        }
-        #[cfg(feature = "adain")]
-        Backend::Adain(net) => {
-            let feats = sr.style.adain.as_ref().ok_or_else(|| {
-                Error::InvalidArgument("internal: style prepared without AdaIN features".into())
-            })?;
-            let out = net.stylize(job.src, job.width as u32, job.height as u32, feats, alpha)?;
-            if out.len() != job.dst.len() {
-                return Err(Error::InvalidImage(format!(
-                    "adain returned {} bytes for a {}x{} image",
-                    out.len(),
-                    job.width,
-                    job.height
-                )));
-            }
-            job.dst.copy_from_slice(&out);
-            Ok(())
-        }
-    }
-}
-
-/// One-off stylization of `content` with `style` by the statistics backend at strength
-/// `alpha`, the style prepared at [`DEFAULT_STYLE_SIZE`]. Accepts the same layouts as
-/// [`crate::corrupt_with`] (alpha copied, greyscale returned as channel 0).
-pub fn stylize(content: &DynamicImage, style: &DynamicImage, alpha: f32) -> Result<DynamicImage> {
-    let st =
-        Stylizer::from_images(vec![("style".into(), style.clone())])?.with_alpha(Some(alpha))?;
-    let settings = crate::Settings::new(0)
-        .with_stylizer(Arc::new(st))
-        .with_style_index(0);
-    crate::corrupt_with(content, crate::Corruption::Stylize, 5, &settings)
 }
 
 /// An RGB8 image from a prepared style (for galleries).

@@ -11,12 +11,12 @@
 //!    `ε = 0.01·λmax(Σc) + 1` keeps nearly flat colour directions of the content (e.g. the
 //!    chroma of a grey image) from amplifying noise by more than ~10×.
 //! 2. **Texture (band energies).** Each of the three decorrelated channels is split into a
-//!    Laplacian pyramid of [`LEVELS`] levels ([`crate::kernels::pyramid`]); band `l` of the
+//!    Laplacian pyramid of [`LEVELS`] levels ([`crate::stylize::pyramid`]); band `l` of the
 //!    content is scaled so that its standard deviation equals that of band `l` of the style
 //!    (same pixel scale; the gain is clamped to `[0, MAX_GAIN]`), then the pyramid is
 //!    collapsed. Fine, busy styles sharpen and roughen the content; smooth styles flatten it.
 //! 3. **Histograms.** Each channel is histogram-matched to the style's channel
-//!    ([`crate::kernels::histmatch`]), so its value distribution (not only mean and variance)
+//!    ([`crate::stylize::histmatch`]), so its value distribution (not only mean and variance)
 //!    is the style's.
 //! 4. **Back to RGB and blend.** `x' = μs + Es y`; output `trunc(clamp(c + α(x' − c), 0, 255))`.
 //!    α = 0 returns the content bytes unchanged.
@@ -35,8 +35,8 @@
 // 3×3 matrix code reads best with explicit indices.
 #![allow(clippy::needless_range_loop)]
 
-use crate::kernels::histmatch::{match_histogram, Quantiles};
-use crate::kernels::pyramid::{mean_std, Pyramid};
+use crate::stylize::histmatch::{match_histogram, Quantiles};
+use crate::stylize::pyramid::{mean_std, Pyramid};
 
 /// Pyramid levels (4 bands + low-pass residual): bands at 1, 2, 4, 8 pixel scales.
 pub const LEVELS: usize = 5;
