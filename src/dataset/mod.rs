@@ -35,9 +35,6 @@ pub mod plan;
 pub mod run;
 pub mod verify;
 
-// TODO(merge): remove once stylize (helper A) names crate::digest directly.
-pub(crate) use crate::digest::{sha256_file, sha256_hex};
-
 /// Version of the seed rule recorded in manifests (see the module docs).
 pub const SEED_RULE: &str = "v1: derive_seed(run_seed, [source relative path, corruption name, severity digit]); numpy mode: & 0xFFFFFFFF";
 

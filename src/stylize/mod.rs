@@ -519,7 +519,7 @@ impl Stylizer {
             text.push_str(&e.size.to_string());
             text.push('\n');
         }
-        crate::dataset::sha256_hex(text.as_bytes())
+        crate::digest::sha256_hex(text.as_bytes())
     }
 
     /// SHA-256 of style `index` (file bytes; in-memory: raw pixels), memoised. An index past
@@ -530,11 +530,11 @@ impl Stylizer {
             return Ok(s.clone());
         }
         let sha = match &self.entries[index].data {
-            StyleData::File(p) => crate::dataset::sha256_file(p).map_err(|source| Error::Io {
+            StyleData::File(p) => crate::digest::sha256_file(p).map_err(|source| Error::Io {
                 path: p.clone(),
                 source,
             })?,
-            StyleData::Image(img) => crate::dataset::sha256_hex(img.as_bytes()),
+            StyleData::Image(img) => crate::digest::sha256_hex(img.as_bytes()),
         };
         self.shas.lock().expect("lock").insert(index, sha.clone());
         Ok(sha)
@@ -585,14 +585,14 @@ impl Stylizer {
                     path: p.clone(),
                     source,
                 })?;
-                let sha = crate::dataset::sha256_hex(&bytes);
+                let sha = crate::digest::sha256_hex(&bytes);
                 let img = crate::io::decode_image(&bytes, p, crate::io::DEFAULT_MAX_PIXELS)
                     .map_err(|err| Error::InvalidArgument(format!("style image: {err}")))?;
                 (std::borrow::Cow::Owned(img), sha)
             }
             StyleData::Image(img) => (
                 std::borrow::Cow::Borrowed(&**img),
-                crate::dataset::sha256_hex(img.as_bytes()),
+                crate::digest::sha256_hex(img.as_bytes()),
             ),
         };
         self.shas.lock().expect("lock").insert(index, sha.clone());
