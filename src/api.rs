@@ -312,10 +312,7 @@ fn run(
     if !(1..=5).contains(&severity) {
         return Err(Error::InvalidSeverity(severity as i64));
     }
-    let apply = corruption
-        .entry()
-        .apply
-        .ok_or(Error::NotImplemented(corruption.name()))?;
+    let entry = corruption.entry();
     let seed = match settings.rng {
         RngMode::Numpy => settings.seed,
         RngMode::Fast => rng::derive_seed(
@@ -349,12 +346,11 @@ fn run(
         width,
         height,
         level: severity as usize - 1,
-        preset: &settings.preset,
         rng: &mut *generator,
         frost_textures: settings.frost_textures.as_deref(),
         style,
     };
-    apply(&mut job)
+    (entry.apply)(&mut job, settings.preset.table(corruption))
 }
 
 /// One-off stylization (here, not in the engine [`crate::stylize`], because it goes through

@@ -1,19 +1,22 @@
 //! The catalogue: every corruption imgcorrupt knows, in the order of `imagecorruptions`,
 //! with its benchmark subset and family.
 //!
-//! This is the one table a newcomer needs: [`CATALOGUE`] maps each name to the function that
-//! implements it (or to `None` while it is not implemented yet, which callers turn into a clear
-//! error rather than a silent identity).
+//! This is the one table a newcomer needs: [`CATALOGUE`] maps each name to the file that
+//! implements it, `src/corruptions/<family>/<name>.rs` (its `Params` table and its function).
+//! A new suite of operators is a folder under `src/corruptions/`, its rows here (and variants
+//! of [`Corruption`]) and a preset file under `corruptions/`.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::corruptions::{self, CorruptFn};
+use crate::corruptions::params::{self, AnyParams};
+use crate::corruptions::{self, Job};
 use crate::error::Error;
 
 /// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order, or the
 /// [`Stylize`](Corruption::Stylize) shift operator (the last row, outside the benchmarks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Corruption {
     /// Additive Gaussian noise.
     GaussianNoise,
@@ -61,6 +64,7 @@ pub enum Corruption {
 
 /// Which benchmark subset a corruption belongs to (`imagecorruptions.get_corruption_names`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Subset {
     /// The 15 corruptions that make up mCE / mPC.
     Common,
@@ -73,6 +77,7 @@ pub enum Subset {
 
 /// The family a corruption belongs to (the ImageNet-C archive groups).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Family {
     /// Pixel-wise random noise.
     Noise,
@@ -87,27 +92,45 @@ pub enum Family {
 }
 
 /// One catalogue row: a name, its grouping and its implementation.
+///
+/// The implementation is a pair of functions made for the row by the `row!` macro from the
+/// corruption's file (`corruptions/<family>/<name>.rs`): `parse` reads and checks the
+/// corruption's table of a preset (its `Params`), `apply` runs the corruption with that table.
+/// The preset stores the parsed tables type-erased, one per row, so that adding an operator is
+/// a new file plus a row here, with nothing to edit in the preset loader.
+#[non_exhaustive]
 pub struct Entry {
     /// The corruption.
     pub corruption: Corruption,
-    /// The `imagecorruptions` name (snake case).
+    /// The `imagecorruptions` name (snake case); also the file and the TOML table name.
     pub name: &'static str,
     /// Benchmark subset.
     pub subset: Subset,
     /// Family.
     pub family: Family,
-    /// The implementation, or `None` while it is not implemented yet.
-    pub(crate) apply: Option<CorruptFn>,
+    /// Parses this row's table of a preset's TOML text.
+    pub(crate) parse: ParseFn,
+    /// Runs the corruption with the table `parse` returned.
+    pub(crate) apply: ApplyFn,
 }
 
-macro_rules! entry {
-    ($c:ident, $name:literal, $subset:ident, $family:ident, $f:expr) => {
+/// Parses one row's table out of a preset's TOML text (see [`params::parse_table`]).
+pub(crate) type ParseFn = fn(&str, &'static str) -> Result<Box<AnyParams>, String>;
+
+/// Runs one row's corruption with its type-erased table.
+pub(crate) type ApplyFn = fn(&mut Job<'_>, &AnyParams) -> crate::error::Result<()>;
+
+/// A catalogue row for the corruption `corruptions::$family::$name` (file, function and
+/// `Params` struct all named after it).
+macro_rules! row {
+    ($c:ident, $family:ident :: $name:ident, $subset:ident, $family_enum:ident) => {
         Entry {
             corruption: Corruption::$c,
-            name: $name,
+            name: stringify!($name),
             subset: Subset::$subset,
-            family: Family::$family,
-            apply: $f,
+            family: Family::$family_enum,
+            parse: params::parse_table::<corruptions::$family::$name::Params>,
+            apply: |job, table| corruptions::$family::$name::$name(job, params::downcast(table)),
         }
     };
 }
@@ -121,140 +144,31 @@ pub const NUM_OPERATORS: usize = 20;
 /// All corruptions in `imagecorruptions` order (index = `corruption_number`), followed by the
 /// operators outside the -C benchmarks ([`Subset::Shift`]: `stylize`).
 pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
-    entry!(
-        GaussianNoise,
-        "gaussian_noise",
-        Common,
-        Noise,
-        Some(corruptions::noise::gaussian_noise)
-    ),
-    entry!(
-        ShotNoise,
-        "shot_noise",
-        Common,
-        Noise,
-        Some(corruptions::noise::shot_noise)
-    ),
-    entry!(
-        ImpulseNoise,
-        "impulse_noise",
-        Common,
-        Noise,
-        Some(corruptions::noise::impulse_noise)
-    ),
-    entry!(
-        DefocusBlur,
-        "defocus_blur",
-        Common,
-        Blur,
-        Some(corruptions::blur::defocus_blur)
-    ),
-    entry!(
-        GlassBlur,
-        "glass_blur",
-        Common,
-        Blur,
-        Some(corruptions::blur::glass_blur)
-    ),
-    entry!(
-        MotionBlur,
-        "motion_blur",
-        Common,
-        Blur,
-        Some(corruptions::blur::motion_blur)
-    ),
-    entry!(
-        ZoomBlur,
-        "zoom_blur",
-        Common,
-        Blur,
-        Some(corruptions::blur::zoom_blur)
-    ),
-    entry!(
-        Snow,
-        "snow",
-        Common,
-        Weather,
-        Some(corruptions::weather::snow)
-    ),
-    entry!(
-        Frost,
-        "frost",
-        Common,
-        Weather,
-        Some(corruptions::weather::frost)
-    ),
-    entry!(Fog, "fog", Common, Weather, Some(corruptions::weather::fog)),
-    entry!(
-        Brightness,
-        "brightness",
-        Common,
-        Weather,
-        Some(corruptions::digital::brightness)
-    ),
-    entry!(
-        Contrast,
-        "contrast",
-        Common,
-        Digital,
-        Some(corruptions::digital::contrast)
-    ),
-    entry!(
+    row!(GaussianNoise, noise::gaussian_noise, Common, Noise),
+    row!(ShotNoise, noise::shot_noise, Common, Noise),
+    row!(ImpulseNoise, noise::impulse_noise, Common, Noise),
+    row!(DefocusBlur, blur::defocus_blur, Common, Blur),
+    row!(GlassBlur, blur::glass_blur, Common, Blur),
+    row!(MotionBlur, blur::motion_blur, Common, Blur),
+    row!(ZoomBlur, blur::zoom_blur, Common, Blur),
+    row!(Snow, weather::snow, Common, Weather),
+    row!(Frost, weather::frost, Common, Weather),
+    row!(Fog, weather::fog, Common, Weather),
+    row!(Brightness, weather::brightness, Common, Weather),
+    row!(Contrast, digital::contrast, Common, Digital),
+    row!(
         ElasticTransform,
-        "elastic_transform",
+        digital::elastic_transform,
         Common,
-        Digital,
-        Some(corruptions::digital::elastic_transform)
+        Digital
     ),
-    entry!(
-        Pixelate,
-        "pixelate",
-        Common,
-        Digital,
-        Some(corruptions::digital::pixelate)
-    ),
-    entry!(
-        JpegCompression,
-        "jpeg_compression",
-        Common,
-        Digital,
-        Some(corruptions::digital::jpeg_compression)
-    ),
-    entry!(
-        SpeckleNoise,
-        "speckle_noise",
-        Validation,
-        Noise,
-        Some(corruptions::noise::speckle_noise)
-    ),
-    entry!(
-        GaussianBlur,
-        "gaussian_blur",
-        Validation,
-        Blur,
-        Some(corruptions::blur::gaussian_blur)
-    ),
-    entry!(
-        Spatter,
-        "spatter",
-        Validation,
-        Weather,
-        Some(corruptions::weather::spatter)
-    ),
-    entry!(
-        Saturate,
-        "saturate",
-        Validation,
-        Digital,
-        Some(corruptions::digital::saturate)
-    ),
-    entry!(
-        Stylize,
-        "stylize",
-        Shift,
-        Stylization,
-        Some(corruptions::stylize::stylize_job)
-    ),
+    row!(Pixelate, digital::pixelate, Common, Digital),
+    row!(JpegCompression, digital::jpeg_compression, Common, Digital),
+    row!(SpeckleNoise, noise::speckle_noise, Validation, Noise),
+    row!(GaussianBlur, blur::gaussian_blur, Validation, Blur),
+    row!(Spatter, weather::spatter, Validation, Weather),
+    row!(Saturate, digital::saturate, Validation, Digital),
+    row!(Stylize, stylization::stylize, Shift, Stylization),
 ];
 
 impl Corruption {
@@ -297,11 +211,6 @@ impl Corruption {
     /// Family.
     pub fn family(self) -> Family {
         self.entry().family
-    }
-
-    /// Whether this build implements the corruption.
-    pub fn is_implemented(self) -> bool {
-        self.entry().apply.is_some()
     }
 
     /// Look a corruption up by name (ASCII case-insensitive, `-` accepted for `_`, surrounding

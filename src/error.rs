@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 /// Errors returned by the library.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A corruption name that is not in the catalogue.
     #[error("unknown corruption `{name}`{}", suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
@@ -14,9 +15,6 @@ pub enum Error {
         /// The closest catalogue name, if any is close.
         suggestion: Option<&'static str>,
     },
-    /// A corruption that is in the catalogue but not implemented in this build.
-    #[error("corruption `{0}` is not implemented yet in imgcorrupt {ver}", ver = env!("CARGO_PKG_VERSION"))]
-    NotImplemented(&'static str),
     /// Severity outside 1..=5.
     #[error("severity {0} is out of range: use 1, 2, 3, 4 or 5")]
     InvalidSeverity(i64),

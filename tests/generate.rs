@@ -825,26 +825,6 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
 // ---------------------------------------------------------------- selection, channel order
 
 #[test]
-fn unimplemented_corruptions_explicit_error_group_note() {
-    let input = dataset("imagenet");
-    if let Some(missing) = imgcorrupt::Corruption::all().find(|c| !c.is_implemented()) {
-        let e = err_text(&run(&gen_args(
-            s(&input),
-            s(&tmp("unimpl")),
-            &["-c", &format!("contrast,{missing}"), "-s", "1"],
-        )));
-        assert!(
-            e.contains("not implemented") && e.contains(missing.name()),
-            "{e}"
-        );
-        let out = tmp("group");
-        let e = ok(&["generate", s(&input), "-o", s(&out), "-c", "all", "-s", "1"]);
-        assert!(e.contains("skipping") && e.contains(missing.name()), "{e}");
-        assert!(!out.join(missing.name()).exists());
-    }
-}
-
-#[test]
 fn bgr_mode_swaps_back_and_is_recorded() {
     let input = dataset("coco");
     let (rgb, bgr) = (tmp("rgb"), tmp("bgr"));

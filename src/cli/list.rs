@@ -7,17 +7,11 @@ use imgcorrupt::{Subset, CATALOGUE};
 #[derive(clap::Args, Debug)]
 pub struct Args {}
 
-/// Print `name subset family` per corruption in catalogue order (unimplemented ones marked),
-/// then, after a blank line and a `#` heading, the shift operators (`stylize`).
+/// Print `name subset family` per corruption in catalogue order, then, after a blank line and a `#` heading, the shift operators (`stylize`).
 pub fn run(_args: Args) -> anyhow::Result<()> {
     let line = |e: &imgcorrupt::catalogue::Entry| {
-        let status = if e.corruption.is_implemented() {
-            ""
-        } else {
-            "(not implemented yet)"
-        };
         let line = format!(
-            "{:<18} {:<10} {:<11} {status}",
+            "{:<18} {:<10} {:<11}",
             e.name,
             e.subset.name(),
             e.family.name()

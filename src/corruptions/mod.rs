@@ -1,22 +1,28 @@
-//! The corruption functions, one file per family and one function per corruption.
+//! The corruptions: one file per corruption, named after it, in a folder per family
+//! (`noise/`, `blur/`, `weather/`, `digital/`, `stylization/`; a new suite of operators gets its
+//! own folder). Each file holds the corruption's parameter struct `Params` (its table in
+//! `corruptions/*.toml`, with its range checks), the corruption function of the same name, and
+//! the helpers only it uses. What two or more corruptions share lives in [`crate::kernels`].
 //!
-//! Every function has the same shape ([`CorruptFn`]): it reads an RGB8 image from a [`Job`] and
-//! writes the corrupted RGB8 image of the same size, drawing randomness only from the job's
-//! generator. Greyscale/alpha handling, seeding and validation happen once, in [`crate::api`].
+//! Every function has the same shape, `fn(&mut Job, &Params) -> Result<()>`: it reads an RGB8
+//! image from the [`Job`] and writes the corrupted RGB8 image of the same size, drawing
+//! randomness only from the job's generator. The catalogue row of the corruption
+//! ([`crate::catalogue`]) pairs the function with its `Params`; greyscale/alpha handling,
+//! seeding and validation happen once, in [`crate::api`].
 
-use crate::error::Result;
 use crate::kernels::frost::FrostTextures;
-use crate::preset::Preset;
 use crate::rng::RandomSource;
 
 pub mod blur;
 pub mod digital;
 pub mod noise;
-pub mod stylize;
+pub mod params;
+pub mod stylization;
 pub mod weather;
 
-/// One corruption call: an RGB8 source, an RGB8 destination of the same size, the parameters of
-/// the chosen severity and the generator.
+/// One corruption call: an RGB8 source, an RGB8 destination of the same size, the severity and
+/// the generator. The severity's parameters come separately, as the corruption's own `Params`,
+/// so that a corruption sees only its table.
 pub struct Job<'a> {
     /// Source pixels, `height * width * 3` bytes, row-major, channel fastest (RGB).
     pub src: &'a [u8],
@@ -28,8 +34,6 @@ pub struct Job<'a> {
     pub height: usize,
     /// Severity index 0..=4 (severity 1..=5).
     pub level: usize,
-    /// Parameter tables.
-    pub preset: &'a Preset,
     /// Random source for this call (fast or NumPy-exact).
     pub rng: &'a mut dyn RandomSource,
     /// The reference's frost photographs when the caller loaded them ([`Settings`]
@@ -41,9 +45,6 @@ pub struct Job<'a> {
     /// other corruption.
     pub style: Option<crate::stylize::StyleRef<'a>>,
 }
-
-/// Signature shared by all corruption functions.
-pub type CorruptFn = fn(&mut Job<'_>) -> Result<()>;
 
 /// `trunc_u8` of the reference: float → u8 by dropping the fraction (NaN → 0, saturating).
 #[inline(always)]

@@ -480,7 +480,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         imgcorrupt_manifest: 1,
         tool_version: env!("CARGO_PKG_VERSION").into(),
         dataset: kind.name().into(),
-        preset: p.preset.preset.name.clone(),
+        preset: p.preset.info().name.clone(),
         preset_source: opts.preset_source.clone(),
         preset_sha256: opts.preset_sha256.clone(),
         rng: p.rng.to_string(),

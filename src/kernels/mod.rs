@@ -14,9 +14,6 @@ pub mod fma;
 pub mod frost;
 pub mod gaussian;
 pub mod hsv;
-// TODO(merge): remove (the jpeg codec moved to crate::codecs::jpeg; helper A's
-// corruptions/jpeg_compression.rs still names the old path).
-pub(crate) use crate::codecs::jpeg;
 pub mod map_coords;
 pub mod motion;
 pub mod noise_table;

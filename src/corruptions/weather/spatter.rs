@@ -1,75 +1,56 @@
-//! Weather corruptions (spec §4.8–4.10, 4.18): snow, frost, fog, spatter.
+//! `spatter` (ALGORITHMS.md §4.18): water or mud splashes (held-out validation set).
 
+use serde::Deserialize;
+
+use crate::corruptions::params::{self, check_row, finite, nonneg, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
-use crate::kernels::motion::{motion_blur, MotionKernel};
 use crate::kernels::normal;
 use crate::kernels::scratch::Buf;
-use crate::kernels::zoom::clipped_zoom_plane;
-use crate::kernels::{blend, cubic, frost as textures, opencv, plasma};
-use crate::preset::SpatterKind;
+use crate::kernels::{blend, opencv};
 
-/// Plasma-fractal fog (spec §4.10): `clip((x + a·P)·m / (m + a), 0, 1)` with `P` the
-/// normalised plasma map of size `N = next_pow2(max(H, W, 3))` cropped to `[:H, :W]` and `m`
-/// the image maximum.
-///
-/// Numpy mode draws the `N² − 1` uniforms of the reference in its order and evaluates the
-/// reference's f64 expressions. Fast mode draws the same field distribution
-/// ([`plasma::generate_fast`]) and evaluates the blend as `v·k + 255·k·a·P` with
-/// `k = m/(m+a)` in f32 (algebraically the same; may differ by one grey level where the exact
-/// value sits on an integer).
-pub fn fog(job: &mut Job<'_>) -> Result<()> {
-    let a = job.preset.fog.strength[job.level];
-    let decay = job.preset.fog.decay[job.level];
-    let (w, h) = (job.width, job.height);
-    let n = plasma::map_size(w, h);
-    // fold (not Iterator::max, which keeps the last of equal maxima and does not vectorise)
-    let m = job.src.iter().fold(0u8, |a, &b| a.max(b)) as f64 / 255.0;
-    let denom = m + a;
-    let (src, dst) = (job.src, &mut *job.dst);
-    let rng = &mut *job.rng;
-    if !rng.is_reference() {
-        // The raw plasma field's H×W corner, in a pooled buffer (kernels::scratch);
-        // generate_fast initialises it.
-        let mut field = Buf::<f64>::take(w * h);
-        let (lo, hi) = plasma::generate_fast(n, decay, rng, w, h, &mut field);
-        {
-            let k = m / denom;
-            let gain = (255.0 * k * a / (hi - lo)) as f32;
-            let base = lo as f32;
-            let kf = k as f32;
-            let mut fog_row = vec![0f32; 3 * w];
-            for r in 0..h {
-                for (f, &p) in fog_row.chunks_exact_mut(3).zip(&field[r * w..(r + 1) * w]) {
-                    f.fill((p as f32 - base) * gain);
-                }
-                let srow = &src[r * w * 3..(r + 1) * w * 3];
-                let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
-                blend::fog_fast(srow, &fog_row, kf, drow);
-            }
-        }
-        return Ok(());
+/// The two spatter branches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpatterKind {
+    /// Water drops (edges, distance transform).
+    Water,
+    /// Mud splashes.
+    Mud,
+}
+
+/// The `[spatter]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Mean of the liquid layer normal draw.
+    pub mean: Row<f64>,
+    /// Standard deviation of the liquid layer normal draw.
+    pub std: Row<f64>,
+    /// Gaussian σ for the liquid layer.
+    pub blur_sigma: Row<f64>,
+    /// Liquid threshold.
+    pub threshold: Row<f64>,
+    /// Water intensity or mud σ.
+    pub intensity: Row<f64>,
+    /// Branch per severity.
+    pub kind: Row<SpatterKind>,
+}
+
+impl crate::corruptions::params::Params for Params {
+    fn validate(&self) -> std::result::Result<(), String> {
+        check_row("spatter.mean", &self.mean, finite, "finite")?;
+        check_row("spatter.std", &self.std, nonneg, ">= 0")?;
+        check_row(
+            "spatter.blur_sigma",
+            &self.blur_sigma,
+            params::blur_pixels,
+            &params::blur_pixels_what(),
+        )?;
+        check_row("spatter.threshold", &self.threshold, finite, "finite")?;
+        check_row("spatter.intensity", &self.intensity, finite, "finite")
     }
-    plasma::with_map(n, |map| {
-        plasma::generate_reference(map, decay, rng);
-        let (lo, hi) = map.min_max();
-        let range = hi - lo;
-        // a·P per value (repeated for the three channels), so that the per-value loop below is
-        // a plain elementwise loop.
-        let mut fog_row = vec![0f64; 3 * w];
-        for r in 0..h {
-            let prow = &map.data[r * n..r * n + w];
-            for (f, &p) in fog_row.chunks_exact_mut(3).zip(prow) {
-                f.fill(a * ((p - lo) / range));
-            }
-            let srow = &src[r * w * 3..(r + 1) * w * 3];
-            let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
-            // x += a·P, then x·m / (m + a), all in f64 as the reference.
-            blend::fog_exact(srow, &fog_row, m, denom, drow);
-        }
-    });
-    Ok(())
 }
 
 /// Spatter (spec §4.18): a liquid layer `L = gaussian(N(μ, σ), blur σ)` with values below the
@@ -85,8 +66,7 @@ pub fn fog(job: &mut Job<'_>) -> Result<()> {
 ///   `clip(x·(1 − m) + (63, 42, 20)/255·m, 0, 1)`.
 ///
 /// `x = f32(v) / 255` in f32 as the reference. Both RNG modes share everything but the draws.
-pub fn spatter(job: &mut Job<'_>) -> Result<()> {
-    let p = &job.preset.spatter;
+pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let lvl = job.level;
     let (w, h) = (job.width, job.height);
     let n = w * h;
@@ -265,107 +245,4 @@ fn fast_layer(
     let mut layer = Buf::<f32>::zeroed(n);
     gaussian_nearest_f32(&z, &mut layer, h, w, sigma, 4.0);
     layer
-}
-
-/// Snow (spec §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (P5,
-/// untrimmed `H'×W'`), values below the threshold zeroed and clipped to [0, 1], motion-blurred
-/// (P4) on the untrimmed layer with the angle `U(−135, −45)` (drawn after the normals), then
-/// quantised `rint_even(255·L)/255` and cropped to `H×W`. The image (f32) is lifted towards its
-/// grey `b·x + (1−b)·max(x, 1.5·gray + 0.5)` and the result is
-/// `clip(x + L + rot180(L), 0, 1)` in f64.
-///
-/// Tiny images: the zoom crop keeps at least one pixel per axis and the motion blur drops the
-/// taps that leave the layer (as the reference does), so any size ≥ 1×1 works.
-pub fn snow(job: &mut Job<'_>) -> Result<()> {
-    let p = &job.preset.snow;
-    let lvl = job.level;
-    let (w, h) = (job.width, job.height);
-    // every value is drawn below: no zeroing needed
-    let mut layer = Buf::<f64>::take(w * h);
-    job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
-    let (mut zoomed, zh, zw) = clipped_zoom_plane(&layer, h, w, p.zoom[lvl]);
-    let threshold = p.threshold[lvl];
-    for v in &mut zoomed {
-        let x = *v;
-        // L[L < t] = 0, then clip(L, 0, 1) (select form, vectorises)
-        let x = if x < threshold { 0.0 } else { x };
-        let x = if x > 0.0 { x } else { 0.0 };
-        *v = if x < 1.0 { x } else { 1.0 };
-    }
-    let angle = job.rng.uniform(-135.0, -45.0);
-    let kernel = MotionKernel::new(p.blur_radius[lvl], p.blur_sigma[lvl], angle);
-    let mut blurred = Buf::<f64>::take(zw * zh);
-    motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
-    // np.round(L·255).astype(uint8) / 255 of the layer cropped to [:H, :W], then per image
-    // row: cv2.cvtColor(RGB2GRAY) on f32, ·1.5 + 0.5 (f32). The opencv-python build of the
-    // reference runs this through IPP, which evaluates the weighted sum as
-    // fma(B, 0.114, fma(R, 0.299, G·0.587)), single rounding per fma; the plain left-to-right
-    // sum differs in the last bit for ~10 % of colours, enough to move a truncated output
-    // across an integer (Appendix C snow s1: 19 pixels). That form equals cv2 for all 2²⁴
-    // colours (checked against the oracle). Then y = b·x + (1−b)·max(x, lift) (f32) and
-    // clip((y + L) + rot180(L), 0, 1)·255 (f64), rot180 taking pixel (H−1−r, W−1−c): all
-    // fused in blend::snow_row.
-    let b = p.blend[lvl] as f32;
-    let nb = (1.0 - p.blend[lvl]) as f32;
-    for r in 0..h {
-        let srow = &job.src[r * 3 * w..(r + 1) * 3 * w];
-        let drow = &mut job.dst[r * 3 * w..(r + 1) * 3 * w];
-        let brow = &blurred[r * zw..r * zw + w];
-        let rrow = &blurred[(h - 1 - r) * zw..(h - 1 - r) * zw + w];
-        blend::snow_row(srow, brow, rrow, b, nb, drow);
-    }
-    Ok(())
-}
-
-/// Frost (spec §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost
-/// texture. Draws (both RNG modes, in this order): slot `k = randint(5)`, then the crop offsets
-/// `randint(H_T − H)`, `randint(W_T − W)`, where the texture is enlarged to
-/// `ceil(size · 1.1 · f)` with `f = 1` if it covers the image, else the factor that makes it
-/// cover it (the reference's rule).
-///
-/// * With [`crate::Settings::frost_textures`]: the reference's photo `k`, rescaled by OpenCV's
-///   `INTER_CUBIC` ([`cubic`], only the crop window is computed) — imagecorruptions' frost.
-/// * Without (default): procedural texture `k` ([`textures::procedural`]) rendered directly at
-///   the enlarged size (cached per slot and size; for images larger than the slot the size is
-///   rounded up to a 2^(1/8) step, [`textures::procedural_size`], so that datasets of varied
-///   image sizes share textures), same size rule and draws; the crop is taken at the drawn
-///   offsets.
-pub fn frost(job: &mut Job<'_>) -> Result<()> {
-    let a = job.preset.frost.image_weight[job.level];
-    let b = job.preset.frost.frost_weight[job.level];
-    let (w, h) = (job.width, job.height);
-    let k = job.rng.randint(0, 5) as usize;
-    let (hf, wf) = match job.frost_textures {
-        Some(set) => (set.textures[k].height, set.textures[k].width),
-        None => textures::SLOT_SIZES[k],
-    };
-    let (hx, wx) = (h as f64, w as f64);
-    let f = match (hf >= h, wf >= w) {
-        (true, true) => 1.0,
-        (false, true) => hx / hf as f64,
-        (true, false) => wx / wf as f64,
-        (false, false) => (hx / hf as f64).max(wx / wf as f64),
-    } * 1.1;
-    let wt = (wf as f64 * f).ceil() as usize;
-    let ht = (hf as f64 * f).ceil() as usize;
-    let r0 = job.rng.randint(0, ht as i64 - h as i64) as usize;
-    let c0 = job.rng.randint(0, wt as i64 - w as i64) as usize;
-    let mut crop = vec![0u8; w * h * 3];
-    match job.frost_textures {
-        Some(set) => {
-            let t = &set.textures[k];
-            cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), &mut crop);
-        }
-        None => {
-            let (th, tw) = textures::procedural_size(k, f, ht, wt);
-            let t = textures::procedural(k, th, tw);
-            for r in 0..h {
-                let s = ((r0 + r) * tw + c0) * 3;
-                crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&t.rgb[s..s + w * 3]);
-            }
-        }
-    }
-    // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
-    blend::frost(job.src, &crop, a, b, job.dst);
-    Ok(())
 }

@@ -1,0 +1,51 @@
+//! `jpeg_compression` (ALGORITHMS.md §4.15): a lossy JPEG round trip. Draws no random numbers.
+
+use serde::Deserialize;
+
+use crate::codecs::jpeg;
+use crate::corruptions::params::Row;
+use crate::corruptions::Job;
+use crate::error::Result;
+
+/// The `[jpeg_compression]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// JPEG quality 1..=100.
+    pub quality: Row<u8>,
+}
+
+impl crate::corruptions::params::Params for Params {
+    fn validate(&self) -> std::result::Result<(), String> {
+        for (i, q) in self.quality.iter().enumerate() {
+            if !(1..=100).contains(q) {
+                return Err(format!(
+                    "key `jpeg_compression.quality` severity {}: value {q} must be in 1..=100",
+                    i + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// JPEG round trip at the severity's quality, exactly as Pillow + libjpeg-turbo with default
+/// settings (4:2:0, islow DCT, fancy upsampling), without the entropy coding.
+pub fn jpeg_compression(job: &mut Job<'_>, p: &Params) -> Result<()> {
+    thread_local! {
+        /// Per-thread JPEG work planes, reused so repeated calls do not allocate.
+        static SCRATCH: std::cell::RefCell<jpeg::JpegScratch> = std::cell::RefCell::new(jpeg::JpegScratch::new());
+    }
+    let q = p.quality[job.level];
+    SCRATCH.with(|s| {
+        jpeg::roundtrip_rgb_with(
+            &mut s.borrow_mut(),
+            job.src,
+            job.width,
+            job.height,
+            q,
+            job.dst,
+        )
+    });
+    Ok(())
+}

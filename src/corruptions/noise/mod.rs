@@ -1,0 +1,32 @@
+//! Noise family: gaussian_noise, shot_noise, impulse_noise, speckle_noise (ALGORITHMS.md §4.1–4.3,
+//! §4.16).
+//!
+//! Each output value depends only on its own input value and independent draws, so in fast mode
+//! the exact output distribution of the reference (noise, clipping and truncation included) is
+//! tabulated once per parameter and sampled with one 32-bit word per value
+//! ([`crate::kernels::noise_table`]). In numpy mode the reference algorithm is followed draw for
+//! draw.
+
+pub mod gaussian_noise;
+pub mod impulse_noise;
+pub mod shot_noise;
+pub mod speckle_noise;
+
+use crate::corruptions::{unit_to_u8, Job};
+
+/// Values processed per block of reference draws (keeps the draw buffer in L1/L2).
+const BLOCK: usize = 4096;
+
+/// Numpy mode of the two normal noises (gaussian_noise, speckle_noise): `H·W·3` draws
+/// `N(0, σ)` in pixel order, `unit_to_u8(f(x, n))` per value with `x = v/255` in f64.
+#[inline(always)]
+fn normal_noise_reference(job: &mut Job<'_>, sigma: f64, f: impl Fn(f64, f64) -> f64) {
+    let mut draws = [0f64; BLOCK];
+    for (src, dst) in job.src.chunks(BLOCK).zip(job.dst.chunks_mut(BLOCK)) {
+        let draws = &mut draws[..src.len()];
+        job.rng.fill_normal(draws, 0.0, sigma);
+        for ((&v, d), &n) in src.iter().zip(dst.iter_mut()).zip(draws.iter()) {
+            *d = unit_to_u8(f(v as f64 / 255.0, n));
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! `speckle_noise` (ALGORITHMS.md §4.16): multiplicative Gaussian noise, `clip(x + x·N(0, σ), 0, 1)`.
+
+use serde::Deserialize;
+
+use crate::corruptions::params::{check_row, nonneg, Row};
+use crate::corruptions::Job;
+use crate::error::Result;
+use crate::kernels::noise_table::{self, NoiseKind};
+
+use super::normal_noise_reference;
+
+/// The `[speckle_noise]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Standard deviation per severity.
+    pub sigma: Row<f64>,
+}
+
+impl crate::corruptions::params::Params for Params {
+    fn validate(&self) -> std::result::Result<(), String> {
+        check_row("speckle_noise.sigma", &self.sigma, nonneg, ">= 0")
+    }
+}
+
+/// `clip(x + x·N(0, σ), 0, 1)` with `H·W·3` normal draws.
+pub fn speckle_noise(job: &mut Job<'_>, p: &Params) -> Result<()> {
+    let sigma = p.sigma[job.level];
+    if !job.rng.is_reference() {
+        noise_table::get(NoiseKind::Speckle, sigma).apply(job.src, job.dst, job.rng);
+        return Ok(());
+    }
+    normal_noise_reference(job, sigma, |x, n| x + x * n);
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! What every corruption's parameter struct shares: the [`Params`] trait, the per-severity
+//! [`Row`], the range checks, and the one generic function that reads a corruption's table out
+//! of a preset file.
+//!
+//! Each corruption file declares `pub struct Params` (the TOML table of the same name in
+//! `corruptions/*.toml`) next to the function that uses it, so that adding a corruption never
+//! means editing the preset loader: [`crate::preset::Preset`] asks every catalogue row to parse
+//! its own table through [`parse_table`].
+
+use std::any::Any;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+/// Five values, one per severity 1..=5.
+pub type Row<T> = [T; 5];
+
+/// Largest blur σ or radius, in pixels, a preset may set (the built-in preset's largest is 20):
+/// kernel sizes grow with it (a Gaussian of σ 1000 already has 8001 taps), and unbounded values
+/// overflowed allocations. Checked when a preset is loaded.
+pub const MAX_BLUR_PIXELS: f64 = 1000.0;
+
+/// A corruption's parameter table: deserialised from its TOML table, then range-checked.
+pub trait Params: DeserializeOwned + fmt::Debug + Send + Sync + 'static {
+    /// Range checks that serde cannot express. The message names the key as `table.field`
+    /// and the severity, so that a user can find the value in the file.
+    fn validate(&self) -> Result<(), String>;
+
+    /// The table used when a preset file leaves this one out; `None` (the default) makes the
+    /// table required. Only operators added after preset files existed (`stylize`) have one,
+    /// so that older files keep loading.
+    fn when_missing() -> Option<Self> {
+        None
+    }
+}
+
+/// A parsed table with its type erased, as [`crate::preset::Preset`] stores it (one per
+/// catalogue row; the row's apply function knows the concrete type).
+pub type AnyParams = dyn Any + Send + Sync;
+
+/// Reads the table `table` of the preset text and checks it; an absent table is
+/// [`Params::when_missing`] or an error naming it.
+pub fn parse_table<P: Params>(text: &str, table: &'static str) -> Result<Box<AnyParams>, String> {
+    let params = match pick::<P>(text, table)? {
+        Some(p) => p,
+        None => P::when_missing().ok_or_else(|| format!("missing table `[{table}]`"))?,
+    };
+    params.validate()?;
+    Ok(Box::new(params))
+}
+
+/// Deserialises the top-level table `table` of a TOML document, `None` if it is absent.
+///
+/// The whole text is deserialised with a visitor that keeps only that table (skipping the
+/// others), rather than picking it out of a parsed `toml::Table`: that way serde's errors keep
+/// their line, column and source snippet in the user's file.
+pub fn pick<T: DeserializeOwned>(text: &str, table: &'static str) -> Result<Option<T>, String> {
+    Pick::<T> {
+        table,
+        _p: PhantomData,
+    }
+    .deserialize(toml::Deserializer::new(text))
+    .map_err(|e| e.to_string())
+}
+
+/// The erased table of a catalogue row back as its concrete type. Only the row that parsed it
+/// calls this, with the type it parsed, so a mismatch is a bug in the catalogue macro.
+#[inline]
+pub fn downcast<P: Params>(p: &AnyParams) -> &P {
+    p.downcast_ref::<P>()
+        .expect("catalogue row applied with another row's parameter table")
+}
+
+/// Serde seed that walks the top-level tables of a preset and deserialises only `table`.
+struct Pick<P> {
+    table: &'static str,
+    _p: PhantomData<P>,
+}
+
+impl<'de, P: DeserializeOwned> DeserializeSeed<'de> for Pick<P> {
+    type Value = Option<P>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<P>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, P: DeserializeOwned> Visitor<'de> for Pick<P> {
+    type Value = Option<P>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a preset document with a `[{}]` table", self.table)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<P>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.table {
+                found = Some(map.next_value::<P>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Checks every value of a row: finite and accepted by `ok`; the error names `key` (as
+/// `table.field`), the severity and `what` the value must be.
+pub(crate) fn check_row(
+    key: &str,
+    row: &Row<f64>,
+    ok: impl Fn(f64) -> bool,
+    what: &str,
+) -> Result<(), String> {
+    for (i, v) in row.iter().enumerate() {
+        if !v.is_finite() || !ok(*v) {
+            return Err(format!(
+                "key `{key}` severity {}: value {v} must be {what}",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Any finite value (for [`check_row`], which rejects non-finite values itself).
+pub(crate) fn finite(_: f64) -> bool {
+    true
+}
+
+/// Non-negative.
+pub(crate) fn nonneg(v: f64) -> bool {
+    v >= 0.0
+}
+
+/// A blur σ or radius that may be 0, up to [`MAX_BLUR_PIXELS`].
+pub(crate) fn blur_pixels(v: f64) -> bool {
+    (0.0..=MAX_BLUR_PIXELS).contains(&v)
+}
+
+/// What [`blur_pixels`] accepts, for the error message.
+pub(crate) fn blur_pixels_what() -> String {
+    format!("in [0, {MAX_BLUR_PIXELS}] (pixels)")
+}
+
+/// A positive blur σ up to [`MAX_BLUR_PIXELS`].
+pub(crate) fn blur_pixels_pos(v: f64) -> bool {
+    v > 0.0 && v <= MAX_BLUR_PIXELS
+}
+
+/// What [`blur_pixels_pos`] accepts, for the error message.
+pub(crate) fn blur_pixels_pos_what() -> String {
+    format!("in (0, {MAX_BLUR_PIXELS}] (pixels)")
+}

@@ -1,0 +1,88 @@
+//! `fog` (ALGORITHMS.md §4.10): plasma-fractal fog.
+
+use serde::Deserialize;
+
+use crate::corruptions::params::{check_row, finite, Row};
+use crate::corruptions::Job;
+use crate::error::Result;
+use crate::kernels::scratch::Buf;
+use crate::kernels::{blend, plasma};
+
+/// The `[fog]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Fog strength a.
+    pub strength: Row<f64>,
+    /// Plasma fractal wibble decay d.
+    pub decay: Row<f64>,
+}
+
+impl crate::corruptions::params::Params for Params {
+    fn validate(&self) -> std::result::Result<(), String> {
+        check_row("fog.strength", &self.strength, finite, "finite")?;
+        check_row("fog.decay", &self.decay, |v| v > 0.0, "> 0")
+    }
+}
+
+/// Plasma-fractal fog (spec §4.10): `clip((x + a·P)·m / (m + a), 0, 1)` with `P` the
+/// normalised plasma map of size `N = next_pow2(max(H, W, 3))` cropped to `[:H, :W]` and `m`
+/// the image maximum.
+///
+/// Numpy mode draws the `N² − 1` uniforms of the reference in its order and evaluates the
+/// reference's f64 expressions. Fast mode draws the same field distribution
+/// ([`plasma::generate_fast`]) and evaluates the blend as `v·k + 255·k·a·P` with
+/// `k = m/(m+a)` in f32 (algebraically the same; may differ by one grey level where the exact
+/// value sits on an integer).
+pub fn fog(job: &mut Job<'_>, p: &Params) -> Result<()> {
+    let a = p.strength[job.level];
+    let decay = p.decay[job.level];
+    let (w, h) = (job.width, job.height);
+    let n = plasma::map_size(w, h);
+    // fold (not Iterator::max, which keeps the last of equal maxima and does not vectorise)
+    let m = job.src.iter().fold(0u8, |a, &b| a.max(b)) as f64 / 255.0;
+    let denom = m + a;
+    let (src, dst) = (job.src, &mut *job.dst);
+    let rng = &mut *job.rng;
+    if !rng.is_reference() {
+        // The raw plasma field's H×W corner, in a pooled buffer (kernels::scratch);
+        // generate_fast initialises it.
+        let mut field = Buf::<f64>::take(w * h);
+        let (lo, hi) = plasma::generate_fast(n, decay, rng, w, h, &mut field);
+        {
+            let k = m / denom;
+            let gain = (255.0 * k * a / (hi - lo)) as f32;
+            let base = lo as f32;
+            let kf = k as f32;
+            let mut fog_row = vec![0f32; 3 * w];
+            for r in 0..h {
+                for (f, &p) in fog_row.chunks_exact_mut(3).zip(&field[r * w..(r + 1) * w]) {
+                    f.fill((p as f32 - base) * gain);
+                }
+                let srow = &src[r * w * 3..(r + 1) * w * 3];
+                let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
+                blend::fog_fast(srow, &fog_row, kf, drow);
+            }
+        }
+        return Ok(());
+    }
+    plasma::with_map(n, |map| {
+        plasma::generate_reference(map, decay, rng);
+        let (lo, hi) = map.min_max();
+        let range = hi - lo;
+        // a·P per value (repeated for the three channels), so that the per-value loop below is
+        // a plain elementwise loop.
+        let mut fog_row = vec![0f64; 3 * w];
+        for r in 0..h {
+            let prow = &map.data[r * n..r * n + w];
+            for (f, &p) in fog_row.chunks_exact_mut(3).zip(prow) {
+                f.fill(a * ((p - lo) / range));
+            }
+            let srow = &src[r * w * 3..(r + 1) * w * 3];
+            let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
+            // x += a·P, then x·m / (m + a), all in f64 as the reference.
+            blend::fog_exact(srow, &fog_row, m, denom, drow);
+        }
+    });
+    Ok(())
+}

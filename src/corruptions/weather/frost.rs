@@ -1,0 +1,78 @@
+//! `frost` (ALGORITHMS.md §4.9): a frost texture overlay.
+
+use serde::Deserialize;
+
+use crate::corruptions::params::{check_row, finite, Row};
+use crate::corruptions::Job;
+use crate::error::Result;
+use crate::kernels::{blend, cubic, frost as textures};
+
+/// The `[frost]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Weight of the image.
+    pub image_weight: Row<f64>,
+    /// Weight of the frost texture.
+    pub frost_weight: Row<f64>,
+}
+
+impl crate::corruptions::params::Params for Params {
+    fn validate(&self) -> std::result::Result<(), String> {
+        check_row("frost.image_weight", &self.image_weight, finite, "finite")?;
+        check_row("frost.frost_weight", &self.frost_weight, finite, "finite")
+    }
+}
+
+/// Frost (spec §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost
+/// texture. Draws (both RNG modes, in this order): slot `k = randint(5)`, then the crop offsets
+/// `randint(H_T − H)`, `randint(W_T − W)`, where the texture is enlarged to
+/// `ceil(size · 1.1 · f)` with `f = 1` if it covers the image, else the factor that makes it
+/// cover it (the reference's rule).
+///
+/// * With [`crate::Settings::frost_textures`]: the reference's photo `k`, rescaled by OpenCV's
+///   `INTER_CUBIC` ([`cubic`], only the crop window is computed) — imagecorruptions' frost.
+/// * Without (default): procedural texture `k` ([`textures::procedural`]) rendered directly at
+///   the enlarged size (cached per slot and size; for images larger than the slot the size is
+///   rounded up to a 2^(1/8) step, [`textures::procedural_size`], so that datasets of varied
+///   image sizes share textures), same size rule and draws; the crop is taken at the drawn
+///   offsets.
+pub fn frost(job: &mut Job<'_>, p: &Params) -> Result<()> {
+    let a = p.image_weight[job.level];
+    let b = p.frost_weight[job.level];
+    let (w, h) = (job.width, job.height);
+    let k = job.rng.randint(0, 5) as usize;
+    let (hf, wf) = match job.frost_textures {
+        Some(set) => (set.textures[k].height, set.textures[k].width),
+        None => textures::SLOT_SIZES[k],
+    };
+    let (hx, wx) = (h as f64, w as f64);
+    let f = match (hf >= h, wf >= w) {
+        (true, true) => 1.0,
+        (false, true) => hx / hf as f64,
+        (true, false) => wx / wf as f64,
+        (false, false) => (hx / hf as f64).max(wx / wf as f64),
+    } * 1.1;
+    let wt = (wf as f64 * f).ceil() as usize;
+    let ht = (hf as f64 * f).ceil() as usize;
+    let r0 = job.rng.randint(0, ht as i64 - h as i64) as usize;
+    let c0 = job.rng.randint(0, wt as i64 - w as i64) as usize;
+    let mut crop = vec![0u8; w * h * 3];
+    match job.frost_textures {
+        Some(set) => {
+            let t = &set.textures[k];
+            cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), &mut crop);
+        }
+        None => {
+            let (th, tw) = textures::procedural_size(k, f, ht, wt);
+            let t = textures::procedural(k, th, tw);
+            for r in 0..h {
+                let s = ((r0 + r) * tw + c0) * 3;
+                crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&t.rgb[s..s + w * 3]);
+            }
+        }
+    }
+    // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
+    blend::frost(job.src, &crop, a, b, job.dst);
+    Ok(())
+}
