@@ -24,11 +24,8 @@ fn bench(c: &mut Criterion) {
                         seed += 1;
                         let settings = Settings::new(seed).with_rng(mode);
                         corrupt_buffer(
-                            &src,
+                            imgcorrupt::ImageView::new(&src, w, h, PixelLayout::Rgb),
                             &mut dst,
-                            w,
-                            h,
-                            PixelLayout::Rgb,
                             corruption,
                             3,
                             &settings,

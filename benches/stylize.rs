@@ -27,11 +27,8 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("{w}x{h}"), |b| {
             b.iter(|| {
                 corrupt_buffer(
-                    &src,
+                    imgcorrupt::ImageView::new(&src, w, h, PixelLayout::Rgb),
                     &mut dst,
-                    w,
-                    h,
-                    PixelLayout::Rgb,
                     Corruption::Stylize,
                     5,
                     &settings,

@@ -27,6 +27,59 @@ use crate::preset::Preset;
 use crate::rng::{self, RngMode};
 use crate::stylize::{StyleRef, Stylizer};
 
+/// A borrowed 8-bit interleaved (HWC) image: its bytes and the geometry to read them, the
+/// input of [`corrupt_buffer`]. `pixels` holds `height * width * layout.channels()` bytes,
+/// row-major, channels fastest (a C-contiguous `(H, W, C)` NumPy array).
+#[derive(Clone, Copy, Debug)]
+pub struct ImageView<'a> {
+    /// The bytes.
+    pub pixels: &'a [u8],
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Channel layout.
+    pub layout: PixelLayout,
+}
+
+impl<'a> ImageView<'a> {
+    /// A view of `pixels` as a `width`×`height` image of `layout` (checked when used).
+    pub fn new(pixels: &'a [u8], width: usize, height: usize, layout: PixelLayout) -> Self {
+        ImageView {
+            pixels,
+            width,
+            height,
+            layout,
+        }
+    }
+}
+
+/// A mutably borrowed 8-bit interleaved (HWC) image, the input and output of
+/// [`corrupt_in_place`]; same layout rules as [`ImageView`].
+#[derive(Debug)]
+pub struct ImageViewMut<'a> {
+    /// The bytes, overwritten with the corrupted image.
+    pub pixels: &'a mut [u8],
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Channel layout.
+    pub layout: PixelLayout,
+}
+
+impl<'a> ImageViewMut<'a> {
+    /// A view of `pixels` as a `width`×`height` image of `layout` (checked when used).
+    pub fn new(pixels: &'a mut [u8], width: usize, height: usize, layout: PixelLayout) -> Self {
+        ImageViewMut {
+            pixels,
+            width,
+            height,
+            layout,
+        }
+    }
+}
+
 /// Largest accepted image, in pixels (protects against decompression bombs and overflow).
 pub const MAX_PIXELS: usize = 1 << 30;
 
@@ -54,6 +107,7 @@ impl PixelLayout {
         }
     }
 
+    #[inline]
     fn has_alpha(self) -> bool {
         matches!(self, PixelLayout::GrayAlpha | PixelLayout::Rgba)
     }
@@ -175,7 +229,11 @@ pub fn corrupt_with(
     };
     let mut out = vec![0u8; src.len()];
     corrupt_buffer(
-        src, &mut out, w as usize, h as usize, layout, corruption, severity, settings,
+        ImageView::new(src, w as usize, h as usize, layout),
+        &mut out,
+        corruption,
+        severity,
+        settings,
     )?;
     let bad = || Error::InvalidImage("internal buffer size mismatch".into());
     Ok(match layout {
@@ -212,21 +270,23 @@ fn with_staging<R>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> R) -> R {
     r
 }
 
-/// Corrupt a borrowed HWC buffer into another of the same length and layout.
+/// Corrupt a borrowed HWC image into a buffer of the same length and layout.
 ///
-/// `src` and `dst` are `height * width * layout.channels()` bytes. RGB input is corrupted
-/// directly into `dst`; other layouts go through per-thread staging buffers that are reused.
-#[allow(clippy::too_many_arguments)]
+/// `dst` has as many bytes as `src.pixels`. RGB input is corrupted directly into `dst`; other
+/// layouts go through per-thread staging buffers that are reused.
 pub fn corrupt_buffer(
-    src: &[u8],
+    src: ImageView<'_>,
     dst: &mut [u8],
-    width: usize,
-    height: usize,
-    layout: PixelLayout,
     corruption: Corruption,
     severity: u8,
     settings: &Settings,
 ) -> Result<()> {
+    let ImageView {
+        pixels: src,
+        width,
+        height,
+        layout,
+    } = src;
     check_dims(src.len(), width, height, layout)?;
     if dst.len() != src.len() {
         return Err(Error::InvalidImage(format!(
@@ -249,17 +309,20 @@ pub fn corrupt_buffer(
     })
 }
 
-/// Corrupt a borrowed HWC buffer in place (the input is copied into a reused per-thread
+/// Corrupt a borrowed HWC image in place (the input is copied into a reused per-thread
 /// staging buffer first, because most corruptions read neighbours of the pixel they write).
 pub fn corrupt_in_place(
-    buf: &mut [u8],
-    width: usize,
-    height: usize,
-    layout: PixelLayout,
+    image: ImageViewMut<'_>,
     corruption: Corruption,
     severity: u8,
     settings: &Settings,
 ) -> Result<()> {
+    let ImageViewMut {
+        pixels: buf,
+        width,
+        height,
+        layout,
+    } = image;
     check_dims(buf.len(), width, height, layout)?;
     with_staging(|rgb_in, rgb_out| {
         to_rgb(buf, layout, rgb_in);

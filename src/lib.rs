@@ -62,14 +62,16 @@
 //! **Borrowed buffers** (HWC `u8`, no output image allocated):
 //!
 //! ```
-//! use imgcorrupt::{corrupt_buffer, corrupt_in_place, Corruption, PixelLayout, Settings};
+//! use imgcorrupt::{
+//!     corrupt_buffer, corrupt_in_place, Corruption, ImageView, ImageViewMut, PixelLayout, Settings,
+//! };
 //! let (w, h) = (5, 3);
 //! let src: Vec<u8> = (0..w * h * 4).map(|i| (i * 13 % 256) as u8).collect(); // RGBA
 //! let mut dst = vec![0u8; src.len()];
 //! let settings = Settings::new(42);
-//! corrupt_buffer(&src, &mut dst, w, h, PixelLayout::Rgba, Corruption::Fog, 3, &settings)?;
+//! corrupt_buffer(ImageView::new(&src, w, h, PixelLayout::Rgba), &mut dst, Corruption::Fog, 3, &settings)?;
 //! let mut buf = src.clone();
-//! corrupt_in_place(&mut buf, w, h, PixelLayout::Rgba, Corruption::Fog, 3, &settings)?;
+//! corrupt_in_place(ImageViewMut::new(&mut buf, w, h, PixelLayout::Rgba), Corruption::Fog, 3, &settings)?;
 //! assert_eq!(buf, dst);
 //! assert!(dst.chunks(4).zip(src.chunks(4)).all(|(o, i)| o[3] == i[3])); // alpha kept
 //! # Ok::<(), imgcorrupt::Error>(())
@@ -133,7 +135,8 @@ pub mod rng;
 pub mod stylize;
 
 pub use api::{
-    corrupt, corrupt_buffer, corrupt_in_place, corrupt_with, stylize_image, PixelLayout, Settings,
+    corrupt, corrupt_buffer, corrupt_in_place, corrupt_with, stylize_image, ImageView,
+    ImageViewMut, PixelLayout, Settings,
 };
 pub use catalogue::{Corruption, Family, Subset, CATALOGUE};
 pub use error::{Error, Result};

@@ -231,11 +231,8 @@ fn test_vectors() {
             let mut out = vec![0u8; img.len()];
             let settings = Settings::new(0).with_rng(RngMode::Numpy);
             corrupt_buffer(
-                &img,
+                imgcorrupt::ImageView::new(&img, 128, 96, PixelLayout::Rgb),
                 &mut out,
-                128,
-                96,
-                PixelLayout::Rgb,
                 c,
                 i as u8 + 1,
                 &settings,
@@ -293,11 +290,8 @@ fn frost_rows_with_original_textures() {
             .with_rng(RngMode::Numpy)
             .with_frost_textures(textures.clone());
         corrupt_buffer(
-            &img,
+            imgcorrupt::ImageView::new(&img, 128, 96, PixelLayout::Rgb),
             &mut out,
-            128,
-            96,
-            PixelLayout::Rgb,
             Corruption::Frost,
             i as u8 + 1,
             &settings,

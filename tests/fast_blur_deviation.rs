@@ -19,18 +19,22 @@ fn deviation(c: Corruption) -> Vec<(u8, u8, f64)> {
             let mut fast = vec![0u8; src.len()];
             let mut exact = vec![0u8; src.len()];
             corrupt_buffer(
-                &src,
+                imgcorrupt::ImageView::new(&src, w, h, PixelLayout::Rgb),
                 &mut fast,
-                w,
-                h,
-                PixelLayout::Rgb,
                 c,
                 s,
                 &Settings::new(1),
             )
             .unwrap();
             let numpy = Settings::new(1).with_rng(RngMode::Numpy);
-            corrupt_buffer(&src, &mut exact, w, h, PixelLayout::Rgb, c, s, &numpy).unwrap();
+            corrupt_buffer(
+                imgcorrupt::ImageView::new(&src, w, h, PixelLayout::Rgb),
+                &mut exact,
+                c,
+                s,
+                &numpy,
+            )
+            .unwrap();
             for (&a, &b) in fast.iter().zip(&exact) {
                 let d = a.abs_diff(b);
                 max = max.max(d);

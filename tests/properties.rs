@@ -139,10 +139,23 @@ fn buffer_in_place_and_image_entry_points_agree() {
             .unwrap()
             .to_rgb8();
         let mut out = vec![0u8; img.as_raw().len()];
-        corrupt_buffer(img.as_raw(), &mut out, 29, 31, PixelLayout::Rgb, c, 3, &set).unwrap();
+        corrupt_buffer(
+            imgcorrupt::ImageView::new(img.as_raw(), 29, 31, PixelLayout::Rgb),
+            &mut out,
+            c,
+            3,
+            &set,
+        )
+        .unwrap();
         assert_eq!(out, via_image.as_raw().to_vec(), "{c}");
         let mut buf = img.as_raw().clone();
-        corrupt_in_place(&mut buf, 29, 31, PixelLayout::Rgb, c, 3, &set).unwrap();
+        corrupt_in_place(
+            imgcorrupt::ImageViewMut::new(&mut buf, 29, 31, PixelLayout::Rgb),
+            c,
+            3,
+            &set,
+        )
+        .unwrap();
         assert_eq!(buf, out, "{c}");
     }
 }
@@ -159,11 +172,8 @@ fn api_errors_are_specific() {
     }
     let mut out = vec![0u8; 10];
     let e = corrupt_buffer(
-        &[0u8; 12],
+        imgcorrupt::ImageView::new(&[0u8; 12], 2, 2, PixelLayout::Rgb),
         &mut out,
-        2,
-        2,
-        PixelLayout::Rgb,
         Corruption::Contrast,
         1,
         &set,
@@ -171,11 +181,8 @@ fn api_errors_are_specific() {
     .unwrap_err();
     assert!(e.to_string().contains("output buffer"), "{e}");
     let e = corrupt_buffer(
-        &[],
+        imgcorrupt::ImageView::new(&[], 0, 5, PixelLayout::Rgb),
         &mut [],
-        0,
-        5,
-        PixelLayout::Rgb,
         Corruption::Contrast,
         1,
         &set,

@@ -19,7 +19,14 @@ use imgcorrupt::{corrupt_buffer, Corruption, FrostTextures, PixelLayout, RngMode
 
 fn run(src: &[u8], w: usize, h: usize, c: Corruption, s: u8, settings: &Settings) -> Vec<u8> {
     let mut out = vec![0u8; src.len()];
-    corrupt_buffer(src, &mut out, w, h, PixelLayout::Rgb, c, s, settings).unwrap();
+    corrupt_buffer(
+        imgcorrupt::ImageView::new(src, w, h, PixelLayout::Rgb),
+        &mut out,
+        c,
+        s,
+        settings,
+    )
+    .unwrap();
     out
 }
 

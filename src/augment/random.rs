@@ -217,10 +217,7 @@ pub(super) fn corrupt_u8(
     shape: Shape,
 ) -> Result<()> {
     corrupt_in_place(
-        img,
-        shape.width,
-        shape.height,
-        layout(shape.channels)?,
+        crate::api::ImageViewMut::new(img, shape.width, shape.height, layout(shape.channels)?),
         c,
         severity,
         &Settings::new(seed),
@@ -249,10 +246,7 @@ pub(super) fn corrupt_f32(
             }
         }
         corrupt_in_place(
-            &mut buf,
-            shape.width,
-            shape.height,
-            layout,
+            crate::api::ImageViewMut::new(&mut buf, shape.width, shape.height, layout),
             c,
             severity,
             &Settings::new(seed),

@@ -155,11 +155,8 @@ impl Pipeline {
         }
         scratch.resize(px.len(), 0);
         crate::corrupt_buffer(
-            input,
+            crate::api::ImageView::new(input, w, h, PixelLayout::Rgb),
             scratch,
-            w,
-            h,
-            PixelLayout::Rgb,
             cell.corruption,
             cell.severity,
             &settings,
