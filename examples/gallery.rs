@@ -1,0 +1,224 @@
+//! Gallery of the 19 corruptions × 5 severities on one fixture photo: one row per corruption
+//! (catalogue order), columns clean and severities 1–5, with the corruption's name on the left.
+//! Writes docs/gallery.png (the picture near the top of the README).
+//!
+//!     cargo run --release --example gallery [photo.png] [out.png]
+//!
+//! Every tile is corrupted at the photo's own size (224×224, ImageNet-C geometry) with the
+//! public API in numpy mode and a fixed seed, so the picture is reproducible byte for byte,
+//! and only then shrunk to a tile. The labels use a tiny built-in bitmap font, so the example
+//! needs no font file.
+use image::{imageops, DynamicImage, Rgb, RgbImage};
+use imgcorrupt::{corrupt_with, Corruption, RngMode, Settings};
+
+/// The 19 corruptions in catalogue order (imagecorruptions' `corruption_number` order).
+const NAMES: [&str; 19] = [
+    "gaussian_noise",
+    "shot_noise",
+    "impulse_noise",
+    "defocus_blur",
+    "glass_blur",
+    "motion_blur",
+    "zoom_blur",
+    "snow",
+    "frost",
+    "fog",
+    "brightness",
+    "contrast",
+    "elastic_transform",
+    "pixelate",
+    "jpeg_compression",
+    "speckle_noise",
+    "gaussian_blur",
+    "spatter",
+    "saturate",
+];
+
+/// Seed of every call (numpy mode: `np.random.seed(SEED)` before each corruption).
+const SEED: u64 = 1;
+/// Side of one tile in the sheet.
+const TILE: u32 = 96;
+/// Gap between tiles.
+const GAP: u32 = 2;
+/// Pixel size of one font dot.
+const SCALE: u32 = 2;
+/// Width of the label column.
+const LABEL_W: u32 = 17 * 6 * SCALE + 8;
+/// Height of the header row (column titles).
+const HEAD_H: u32 = 8 * SCALE + 6;
+
+/// 5×8 glyphs, one string per row, `#` = ink. Only the characters the labels use.
+fn glyph(c: char) -> Option<[&'static str; 8]> {
+    Some(match c {
+        'a' => [
+            ".....", ".....", ".###.", "....#", ".####", "#...#", ".####", ".....",
+        ],
+        'b' => [
+            "#....", "#....", "#.##.", "##..#", "#...#", "#...#", "####.", ".....",
+        ],
+        'c' => [
+            ".....", ".....", ".###.", "#....", "#....", "#...#", ".###.", ".....",
+        ],
+        'd' => [
+            "....#", "....#", ".##.#", "#..##", "#...#", "#...#", ".####", ".....",
+        ],
+        'e' => [
+            ".....", ".....", ".###.", "#...#", "#####", "#....", ".###.", ".....",
+        ],
+        'f' => [
+            "..##.", ".#..#", ".#...", "###..", ".#...", ".#...", ".#...", ".....",
+        ],
+        'g' => [
+            ".....", ".....", ".####", "#...#", "#...#", ".####", "....#", ".###.",
+        ],
+        'h' => [
+            "#....", "#....", "#.##.", "##..#", "#...#", "#...#", "#...#", ".....",
+        ],
+        'i' => [
+            "..#..", ".....", ".##..", "..#..", "..#..", "..#..", ".###.", ".....",
+        ],
+        'j' => [
+            "...#.", ".....", "..##.", "...#.", "...#.", "...#.", "#..#.", ".##..",
+        ],
+        'k' => [
+            "#....", "#....", "#..#.", "#.#..", "##...", "#.#..", "#..#.", ".....",
+        ],
+        'l' => [
+            ".##..", "..#..", "..#..", "..#..", "..#..", "..#..", ".###.", ".....",
+        ],
+        'm' => [
+            ".....", ".....", "##.#.", "#.#.#", "#.#.#", "#...#", "#...#", ".....",
+        ],
+        'n' => [
+            ".....", ".....", "#.##.", "##..#", "#...#", "#...#", "#...#", ".....",
+        ],
+        'o' => [
+            ".....", ".....", ".###.", "#...#", "#...#", "#...#", ".###.", ".....",
+        ],
+        'p' => [
+            ".....", ".....", "####.", "#...#", "#...#", "####.", "#....", "#....",
+        ],
+        'r' => [
+            ".....", ".....", "#.##.", "##..#", "#....", "#....", "#....", ".....",
+        ],
+        's' => [
+            ".....", ".....", ".####", "#....", ".###.", "....#", "####.", ".....",
+        ],
+        't' => [
+            ".#...", ".#...", "###..", ".#...", ".#...", ".#..#", "..##.", ".....",
+        ],
+        'u' => [
+            ".....", ".....", "#...#", "#...#", "#...#", "#..##", ".##.#", ".....",
+        ],
+        'v' => [
+            ".....", ".....", "#...#", "#...#", "#...#", ".#.#.", "..#..", ".....",
+        ],
+        'w' => [
+            ".....", ".....", "#...#", "#...#", "#.#.#", "#.#.#", ".#.#.", ".....",
+        ],
+        'x' => [
+            ".....", ".....", "#...#", ".#.#.", "..#..", ".#.#.", "#...#", ".....",
+        ],
+        'y' => [
+            ".....", ".....", "#...#", "#...#", "#...#", ".####", "....#", ".###.",
+        ],
+        'z' => [
+            ".....", ".....", "#####", "...#.", "..#..", ".#...", "#####", ".....",
+        ],
+        '_' => [
+            ".....", ".....", ".....", ".....", ".....", ".....", ".....", "#####",
+        ],
+        '1' => [
+            "..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###.", ".....",
+        ],
+        '2' => [
+            ".###.", "#...#", "....#", "...#.", "..#..", ".#...", "#####", ".....",
+        ],
+        '3' => [
+            "#####", "...#.", "..#..", "...#.", "....#", "#...#", ".###.", ".....",
+        ],
+        '4' => [
+            "...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#.", ".....",
+        ],
+        '5' => [
+            "#####", "#....", "####.", "....#", "....#", "#...#", ".###.", ".....",
+        ],
+        _ => return None,
+    })
+}
+
+/// Width in pixels of `text` drawn by [`draw_text`] (6 dots per character, last gap dropped).
+fn text_width(text: &str) -> u32 {
+    (text.chars().count() as u32 * 6).saturating_sub(1) * SCALE
+}
+
+/// Draw `text` with its top-left corner at `(x, y)`; characters without a glyph are blanks.
+fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, ink: Rgb<u8>) {
+    for (i, c) in text.chars().enumerate() {
+        let Some(rows) = glyph(c) else { continue };
+        let gx = x + i as u32 * 6 * SCALE;
+        for (r, row) in rows.iter().enumerate() {
+            for (col, dot) in row.bytes().enumerate() {
+                if dot != b'#' {
+                    continue;
+                }
+                for dy in 0..SCALE {
+                    for dx in 0..SCALE {
+                        let (px, py) = (gx + col as u32 * SCALE + dx, y + r as u32 * SCALE + dy);
+                        if px < img.width() && py < img.height() {
+                            img.put_pixel(px, py, ink);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let photo = args
+        .next()
+        .unwrap_or_else(|| "fixtures/photos/chelsea_224x224.png".into());
+    let out = args.next().unwrap_or_else(|| "docs/gallery.png".into());
+    let clean = DynamicImage::ImageRgb8(image::open(&photo).expect("photo").to_rgb8());
+    let settings = Settings::new(SEED).with_rng(RngMode::Numpy);
+
+    let (cols, rows) = (6u32, NAMES.len() as u32);
+    let width = LABEL_W + cols * (TILE + GAP);
+    let height = HEAD_H + rows * (TILE + GAP);
+    let (paper, ink) = (Rgb([255u8, 255, 255]), Rgb([20u8, 20, 20]));
+    let mut sheet = RgbImage::from_pixel(width, height, paper);
+    let tile = |img: &DynamicImage| {
+        imageops::resize(&img.to_rgb8(), TILE, TILE, imageops::FilterType::Triangle)
+    };
+    let col_x = |c: u32| LABEL_W + c * (TILE + GAP);
+    for (c, title) in ["clean", "1", "2", "3", "4", "5"].iter().enumerate() {
+        let x = col_x(c as u32) + (TILE - text_width(title)) / 2;
+        draw_text(&mut sheet, title, x, 2, ink);
+    }
+    let clean_tile = tile(&clean);
+    for (r, name) in NAMES.iter().enumerate() {
+        let corruption = Corruption::from_name(name).expect("catalogue name");
+        let y = HEAD_H + r as u32 * (TILE + GAP);
+        draw_text(&mut sheet, name, 4, y + (TILE - 8 * SCALE) / 2, ink);
+        imageops::overlay(&mut sheet, &clean_tile, col_x(0) as i64, y as i64);
+        for s in 1..=5u8 {
+            let img = corrupt_with(&clean, corruption, s, &settings)
+                .unwrap_or_else(|e| panic!("{name} severity {s}: {e}"));
+            imageops::overlay(&mut sheet, &tile(&img), col_x(s as u32) as i64, y as i64);
+        }
+    }
+
+    if let Some(dir) = std::path::Path::new(&out).parent() {
+        std::fs::create_dir_all(dir).expect("output folder");
+    }
+    let file = std::io::BufWriter::new(std::fs::File::create(&out).expect("output file"));
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        file,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Adaptive,
+    );
+    sheet.write_with_encoder(encoder).expect("PNG");
+    println!("wrote {out} ({width}×{height})");
+}
