@@ -117,7 +117,7 @@
 //! assert!(out.as_rgba8().unwrap().pixels().all(|p| p[3] == 200)); // alpha kept
 //! # Ok::<(), imgcorrupt::Error>(())
 //! ```
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod api;
 pub mod augment;
