@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Write src/kernels/testdata/cubic_vectors.txt: OpenCV INTER_CUBIC resizes of a deterministic
-RGB pattern (the same formula as `pattern` in src/kernels/cubic.rs), for its unit tests.
+"""Write src/corruptions/weather/frost/testdata/cubic_vectors.txt: OpenCV INTER_CUBIC resizes of a deterministic
+RGB pattern (the same formula as `pattern` in src/corruptions/weather/frost/cubic.rs), for its unit tests.
 
     .venv-reference/bin/python scripts/make_cubic_vectors.py
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-OUT = Path(__file__).resolve().parent.parent / "src/kernels/testdata/cubic_vectors.txt"
+OUT = Path(__file__).resolve().parent.parent / "src/corruptions/weather/frost/testdata/cubic_vectors.txt"
 
 
 def pattern(w, h):

@@ -30,7 +30,7 @@ pub enum OutputFormat {
     /// JPEG (baseline, 4:2:0) at a quality.
     Jpeg,
     /// WebP (lossless here; `generate` and `corrupt --webp-quality` write lossy WebP, see
-    /// [`WebpMode`] and [`encode_webp_lossy_image`]).
+    /// [`WebpMode`] and [`encode_webp_lossy_image`](crate::codecs::webp::encode_webp_lossy_image)).
     WebP,
     /// BMP.
     Bmp,
@@ -64,7 +64,7 @@ impl OutputFormat {
     }
 }
 
-/// Decode an in-memory image file (as [`read_image`]); `path` only names it in errors.
+/// Decode an in-memory image file (as [`read_image`](crate::io::read_image)); `path` only names it in errors.
 ///
 /// A JPEG without an end-of-image marker after its last scan is refused as truncated (the
 /// decoder would otherwise fill the missing blocks with grey, as PIL refuses too by default).

@@ -6,7 +6,6 @@
 
 pub mod blend;
 pub mod cpu;
-pub mod cubic;
 pub mod fastblur;
 pub mod fastgauss;
 pub mod filter2d;
@@ -19,7 +18,6 @@ pub mod motion;
 pub mod noise_table;
 pub mod normal;
 pub mod opencv;
-pub mod plasma;
 pub mod quantise;
 pub mod resample;
 pub mod scratch;

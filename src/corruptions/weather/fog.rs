@@ -6,7 +6,9 @@ use crate::corruptions::params::{check_row, finite, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::scratch::Buf;
-use crate::kernels::{blend, plasma};
+use crate::kernels::blend;
+
+mod plasma;
 
 /// The `[fog]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,7 +33,7 @@ impl crate::corruptions::params::Params for Params {
 ///
 /// Numpy mode draws the `N² − 1` uniforms of the reference in its order and evaluates the
 /// reference's f64 expressions. Fast mode draws the same field distribution
-/// ([`plasma::generate_fast`]) and evaluates the blend as `v·k + 255·k·a·P` with
+/// (`plasma::generate_fast`) and evaluates the blend as `v·k + 255·k·a·P` with
 /// `k = m/(m+a)` in f32 (algebraically the same; may differ by one grey level where the exact
 /// value sits on an integer).
 pub fn fog(job: &mut Job<'_>, p: &Params) -> Result<()> {

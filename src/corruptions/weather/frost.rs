@@ -5,7 +5,9 @@ use serde::Deserialize;
 use crate::corruptions::params::{check_row, finite, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::{blend, cubic, frost as textures};
+use crate::kernels::{blend, frost as textures};
+
+mod cubic;
 
 /// The `[frost]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,7 +33,7 @@ impl crate::corruptions::params::Params for Params {
 /// cover it (the reference's rule).
 ///
 /// * With [`crate::Settings::frost_textures`]: the reference's photo `k`, rescaled by OpenCV's
-///   `INTER_CUBIC` ([`cubic`], only the crop window is computed) — imagecorruptions' frost.
+///   `INTER_CUBIC` (`cubic.rs` next to this file, only the crop window is computed) — imagecorruptions' frost.
 /// * Without (default): procedural texture `k` ([`textures::procedural`]) rendered directly at
 ///   the enlarged size (cached per slot and size; for images larger than the slot the size is
 ///   rounded up to a 2^(1/8) step, [`textures::procedural_size`], so that datasets of varied
