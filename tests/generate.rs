@@ -92,7 +92,7 @@ fn imagenet_preprocessing_matches_pil() {
             .unwrap()
             .to_rgb8();
         let (w, h) = (src.width() as usize, src.height() as usize);
-        let (got, gw, gh) = imgcorrupt::dataset::run::imagenet_geometry(src.as_raw(), w, h);
+        let (got, gw, gh) = imgcorrupt::dataset::execute::imagenet_geometry(src.as_raw(), w, h);
         assert_eq!((gw, gh), (224, 224));
         let diff = got
             .iter()

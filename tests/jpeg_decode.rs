@@ -156,7 +156,7 @@ fn imagenet_source_path_matches_pil_for_jpeg_sources() {
             .unwrap()
             .to_rgb8();
         let (w, h) = (img.width() as usize, img.height() as usize);
-        let (px, gw, gh) = imgcorrupt::dataset::run::imagenet_geometry(img.as_raw(), w, h);
+        let (px, gw, gh) = imgcorrupt::dataset::execute::imagenet_geometry(img.as_raw(), w, h);
         assert_eq!((gw, gh), (224, 224));
         assert_eq!(
             hex(&Sha256::digest(&px)),

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use imgcorrupt::dataset::run::{self, Options, Pipeline, Progress};
+use imgcorrupt::dataset::execute::{self, Pipeline};
+use imgcorrupt::dataset::run::{self, Options, Progress};
 use imgcorrupt::dataset::{
-    plan, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
+    plan, record, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
 };
 use imgcorrupt::digest::sha256_hex;
 use imgcorrupt::{catalogue, io, Corruption, Preset, RngMode};
@@ -240,7 +241,7 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             (None, Some(f)) => format!("file:{}", std::fs::canonicalize(f)?.display()),
             (None, None) => unreachable!("stylizer() needs a source"),
         };
-        let h = Pipeline::style_header(
+        let h = record::header::style_header(
             &st,
             source,
             a.style.vgg.as_deref(),
@@ -282,14 +283,12 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             },
             max_pixels: a.max_pixels,
             frost: match &frost_dir {
-                Some(dir) => Some(Arc::new(imgcorrupt::kernels::frost::FrostTextures::load(
-                    dir,
-                )?)),
+                Some(dir) => Some(execute::load_frost(dir)?),
                 None => None,
             },
             stylizer,
-            style_header,
         },
+        style_header,
         image_format: a.image_format.unwrap_or(if imagenet {
             ImageFormatChoice::Jpeg
         } else {

@@ -1,7 +1,13 @@
-//! Step 1: find what a dataset contains. Each adapter splits the files under INPUT into
-//! *images* (corrupted) and *carried* files (annotations, lists, label maps: copied or linked
-//! into every output cell unchanged), and validates the annotations enough to give a clear
-//! error. Paths are relative to INPUT, UTF-8, with `/` separators, sorted.
+//! Stage 1, discover: find what a dataset contains.
+//!
+//! Takes INPUT and an adapter (or detects it, [`detect`]); returns a [`Dataset`]. Each adapter
+//! splits the files under INPUT into *images* (corrupted) and *carried* files (annotations,
+//! lists, label maps: copied or linked into every output cell unchanged), and validates the
+//! annotations enough to give a clear error. Paths are relative to INPUT, UTF-8, with `/`
+//! separators, sorted.
+//!
+//! It is a stage of its own because it is the only one that knows dataset layouts: adding an
+//! adapter touches nothing else, and what it returns does not depend on options or OUTPUT.
 //!
 //! Hidden files and folders (name starting with `.`) are ignored everywhere.
 

@@ -1,28 +1,27 @@
 //! `imgcorrupt generate`: turn a dataset on disk into its corrupted variant, reproducible to
 //! the byte.
 //!
-//! The pipeline reads as five steps, one module each:
+//! The pipeline reads in one direction, one module per stage; a stage knows the types of the
+//! stages before it and nothing of those after it:
 //!
-//! 1. [`discover`]: find the images and annotation files of INPUT (adapters `imagenet`, `voc`,
-//!    `coco`, `cityscapes`, `folder`, or auto-detection) and validate the annotations;
-//! 2. [`plan`]: the work items (one per source file), output paths, the shard of this process;
-//! 3. [`run`]: rayon over source images with bounded memory: decode once, produce every
-//!    requested corruption × severity cell from it, encode ([`encode`]: JPEG byte-identical
-//!    to PIL's `save(quality=q, optimize=True)`), write atomically, journal;
-//! 4. [`manifest`]: the JSONL manifest (header + one sorted record per output), journals that
-//!    make a killed run resumable, shard parts and their merge;
-//! 5. [`verify`]: re-hash outputs against the manifest, or regenerate a sample and compare.
+//! 1. [`discover`]: INPUT → a [`discover::Dataset`]: the images and annotation files (adapters
+//!    `imagenet`, `voc`, `coco`, `cityscapes`, `folder`, or auto-detection), annotations
+//!    validated;
+//! 2. [`plan`]: dataset → a [`plan::Plan`]: one work item per source file with its output
+//!    paths, the shard of this process, and the seed rule ([`plan::output_seed`]);
+//! 3. [`execute`]: per source and cell, decode, geometry, channel order, corrupt, encode
+//!    (JPEG byte-identical to PIL's `save(quality=q, optimize=True)`), write atomically; it
+//!    knows nothing of manifests;
+//! 4. [`record`]: resume state and the files that hold it: header check, the ledger of what
+//!    is done, the journal that makes a killed run resumable, the sorted manifest, shard
+//!    parts and their merge;
 //!
-//! # Seed rule (version 1)
+//! [`run`] is the driver that wires them (execution in parallel, failures reported at the
+//! end); [`verify`] re-hashes outputs against the manifest, or regenerates a sample through
+//! [`execute`] with the pipeline [`record`] rebuilds from the header, and compares.
 //!
-//! Each output's seed is
-//! `derive_seed(run_seed, [source, corruption, severity])` ([`crate::rng::derive_seed`]) where
-//! `source` is the UTF-8 bytes of the source file's path relative to INPUT with `/`
-//! separators, `corruption` the catalogue name and `severity` one ASCII digit. In
-//! [`crate::RngMode::Numpy`] the seed is then masked to 32 bits (`seed & 0xFFFF_FFFF`, the
-//! range of `np.random.seed`). The library is then called with `Settings::new(seed)` and the
-//! run's RNG mode and preset. Nothing else enters, so the bytes of an output do not depend on
-//! thread count, shard split, processing order, retries or resumption.
+//! The seed rule (version 1, [`plan::SEED_RULE`]) is documented in [`plan`]: an output's
+//! bytes do not depend on thread count, shard split, processing order, retries or resumption.
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,36 +29,11 @@ use std::str::FromStr;
 use crate::catalogue::Corruption;
 
 pub mod discover;
-pub mod manifest;
+pub mod execute;
 pub mod plan;
+pub mod record;
 pub mod run;
 pub mod verify;
-
-/// Version of the seed rule recorded in manifests (see the module docs).
-pub const SEED_RULE: &str = "v1: derive_seed(run_seed, [source relative path, corruption name, severity digit]); numpy mode: & 0xFFFFFFFF";
-
-/// The per-output seed of the seed rule (module docs).
-pub fn output_seed(
-    run_seed: u64,
-    source: &str,
-    corruption: Corruption,
-    severity: u8,
-    numpy: bool,
-) -> u64 {
-    let s = crate::rng::derive_seed(
-        run_seed,
-        &[
-            source.as_bytes(),
-            corruption.name().as_bytes(),
-            &[b'0' + severity],
-        ],
-    );
-    if numpy {
-        s & 0xFFFF_FFFF
-    } else {
-        s
-    }
-}
 
 macro_rules! named_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),+ $(,)? }) => {
@@ -159,4 +133,50 @@ pub struct Cell {
     pub corruption: Corruption,
     /// Severity 1..=5.
     pub severity: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    /// The stages read in one direction: no stage names a later one (or the driver, or
+    /// verify), in a `use` or in a path.
+    #[test]
+    fn stages_import_only_earlier_stages() {
+        let record = [
+            include_str!("record/mod.rs"),
+            include_str!("record/manifest.rs"),
+            include_str!("record/ledger.rs"),
+            include_str!("record/header.rs"),
+        ]
+        .concat();
+        let stages = [
+            ("discover", include_str!("discover.rs").to_string()),
+            ("plan", include_str!("plan.rs").to_string()),
+            ("execute", include_str!("execute.rs").to_string()),
+            ("record", record),
+        ];
+        let names = ["discover", "plan", "execute", "record", "run", "verify"];
+        for (k, (stage, text)) in stages.iter().enumerate() {
+            // `use` statements (joined over lines), split into path segments
+            let mut uses: Vec<&str> = Vec::new();
+            let mut in_use = false;
+            for line in text.lines().map(str::trim_start) {
+                in_use |= line.starts_with("use ") || line.starts_with("pub use ");
+                if in_use {
+                    uses.extend(line.split(|c: char| !(c.is_alphanumeric() || c == '_')));
+                    in_use = !line.contains(';');
+                }
+            }
+            for later in &names[k + 1..] {
+                assert!(
+                    !uses.contains(later),
+                    "dataset::{stage} imports the later stage {later}"
+                );
+                assert!(
+                    !text.contains(&format!("::{later}::"))
+                        && !text.contains(&format!("super::{later}")),
+                    "dataset::{stage} names the later stage {later} in a path"
+                );
+            }
+        }
+    }
 }

@@ -1,16 +1,178 @@
-//! Step 2: the work. One work item per source file (image or carried annotation), in sorted
-//! order; `--shard K/N` keeps the items whose index in that order is ≡ K (mod N), so the N
-//! shards are disjoint, cover everything and are balanced, whatever N.
+//! Stage 2, plan: what this process will make, decided before anything is made.
+//!
+//! Takes the [`Dataset`] of discovery, the cells, the format choice and the shard; returns a
+//! [`Plan`]: one work item per source file (image or carried annotation) in sorted order, with
+//! the path of its outputs. `--shard K/N` keeps the items whose index in that order is ≡ K
+//! (mod N), so the N shards are disjoint, cover everything and are balanced, whatever N. The
+//! seed of every output is a function of the plan alone ([`output_seed`]).
+//!
+//! It is a stage of its own because everything after it (execution, the ledger of what is
+//! done, the manifest) is indexed by the plan's (item, cell) pairs, and because nothing in it
+//! depends on what is already in OUTPUT: the same INPUT and options give the same plan.
+//!
+//! # Seed rule (version 1)
+//!
+//! Each output's seed is
+//! `derive_seed(run_seed, [source, corruption, severity])` ([`crate::rng::derive_seed`]) where
+//! `source` is the UTF-8 bytes of the source file's path relative to INPUT with `/`
+//! separators, `corruption` the catalogue name and `severity` one ASCII digit. In
+//! [`crate::RngMode::Numpy`] the seed is then masked to 32 bits (`seed & 0xFFFF_FFFF`, the
+//! range of `np.random.seed`). The library is then called with `Settings::new(seed)` and the
+//! run's RNG mode and preset. Nothing else enters, so the bytes of an output do not depend on
+//! thread count, shard split, processing order, retries or resumption.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use super::discover::Dataset;
-use super::manifest::{Kind, Record};
 use super::{Cell, ImageFormatChoice};
-use crate::digest::{hex, parse_hex32};
+use crate::catalogue::Corruption;
 use crate::error::{Error, Result};
 use crate::io::OutputFormat;
+
+/// Version of the seed rule recorded in manifests (see the module docs).
+pub const SEED_RULE: &str = "v1: derive_seed(run_seed, [source relative path, corruption name, severity digit]); numpy mode: & 0xFFFFFFFF";
+
+/// The per-output seed of the seed rule (module docs).
+pub fn output_seed(
+    run_seed: u64,
+    source: &str,
+    corruption: Corruption,
+    severity: u8,
+    numpy: bool,
+) -> u64 {
+    let s = crate::rng::derive_seed(
+        run_seed,
+        &[
+            source.as_bytes(),
+            corruption.name().as_bytes(),
+            &[b'0' + severity],
+        ],
+    );
+    if numpy {
+        s & 0xFFFF_FFFF
+    } else {
+        s
+    }
+}
+
+/// INPUT and OUTPUT of a run, checked so that no output can land in the input tree.
+#[derive(Clone, Debug)]
+pub struct Roots {
+    /// INPUT, canonical.
+    input: PathBuf,
+    /// OUTPUT, made canonical as far as it exists ([`canonical_prefix`]).
+    output: PathBuf,
+}
+
+impl Roots {
+    /// Check that `input` is a folder, that `output` is neither it nor inside it, and that
+    /// `input` does not lie inside one of the output cells of `cells`.
+    pub fn check(input: &Path, output: &Path, cells: &[Cell]) -> Result<Roots> {
+        if !input.is_dir() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: input folder does not exist or is not a folder",
+                input.display()
+            )));
+        }
+        let cin = fs::canonicalize(input).map_err(|source| Error::Io {
+            path: input.to_path_buf(),
+            source,
+        })?;
+        let cout = canonical_prefix(output);
+        if cout.starts_with(&cin) {
+            return Err(Error::InvalidArgument(format!(
+                "output {} is {} input {}: refusing to write into the input tree",
+                output.display(),
+                if cout == cin {
+                    "the same folder as"
+                } else {
+                    "inside"
+                },
+                input.display()
+            )));
+        }
+        for cell in cells {
+            if cin.starts_with(cout.join(cell.corruption.name())) {
+                return Err(Error::InvalidArgument(format!(
+                    "input {} lies inside an output cell of {}: refusing",
+                    input.display(),
+                    output.display()
+                )));
+            }
+        }
+        Ok(Roots {
+            input: cin,
+            output: cout,
+        })
+    }
+
+    /// The folder discovery must not read sources from: outputs are never read back as
+    /// sources through a link in INPUT (unless INPUT itself lies under OUTPUT, e.g. `-o /data`
+    /// for `/data/imagenet/val`: then nothing is excluded).
+    pub fn exclude(&self) -> Option<&Path> {
+        (!self.input.starts_with(&self.output)).then_some(self.output.as_path())
+    }
+}
+
+/// `path` made absolute and canonical, so that "OUTPUT inside INPUT" can be checked before
+/// OUTPUT exists: component by component, an existing prefix is resolved by the file system
+/// (links), and a missing component is taken literally — `create_dir_all` will make it a
+/// real folder, so a `..` after it leads back to its parent (`new/../input/x` is
+/// `input/x`, not a path outside INPUT).
+fn canonical_prefix(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut c = PathBuf::new();
+    for comp in abs.components() {
+        match comp {
+            Component::Prefix(_) | Component::RootDir => c.push(comp.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                c.pop();
+            }
+            Component::Normal(n) => {
+                c.push(n);
+                if let Ok(real) = fs::canonicalize(&c) {
+                    c = real;
+                }
+            }
+        }
+    }
+    c
+}
+
+/// The work of this process: items × cells. Execution and the ledger address an output by
+/// (index into `items`, index into `cells`).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Work items of this shard, sorted by source path.
+    pub items: Vec<Item>,
+    /// Cells to produce, in the order given.
+    pub cells: Vec<Cell>,
+}
+
+impl Plan {
+    /// The plan of shard `shard` of a dataset (see [`items`] and [`shard`]); annotation files
+    /// are carried when `carry`.
+    pub fn new(
+        ds: &Dataset,
+        choice: ImageFormatChoice,
+        carry: bool,
+        cells: Vec<Cell>,
+        shard_of: Option<(usize, usize)>,
+    ) -> Result<Plan> {
+        Ok(Plan {
+            items: shard(items(ds, choice, carry)?, shard_of),
+            cells,
+        })
+    }
+}
 
 /// What a work item is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,179 +313,6 @@ pub fn shard(items: Vec<Item>, shard: Option<(usize, usize)>) -> Vec<Item> {
             .filter(|(i, _)| i % n == k)
             .map(|(_, it)| it)
             .collect(),
-    }
-}
-
-/// Which outputs of a plan exist, and their SHA-256: the resume check and the source of the
-/// final manifest. Dense (item × cell), so it costs 33 bytes per planned output and nothing
-/// per record read, however large the manifests on disk are.
-pub struct Ledger {
-    items: Vec<Item>,
-    cells: Vec<Cell>,
-    cell_index: HashMap<String, usize>,
-    item_index: HashMap<String, usize>,
-    out: Mutex<Vec<Option<[u8; 32]>>>,
-    src: Mutex<Vec<Option<[u8; 32]>>>,
-}
-
-impl Ledger {
-    /// An empty ledger for `items` × `cells`.
-    pub fn new(items: Vec<Item>, cells: Vec<Cell>) -> Ledger {
-        let cell_index = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (format!("{}/{}", c.corruption.name(), c.severity), i))
-            .collect();
-        let item_index = items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| (it.cell_path.clone(), i))
-            .collect();
-        let n = items.len() * cells.len();
-        Ledger {
-            out: Mutex::new(vec![None; n]),
-            src: Mutex::new(vec![None; items.len()]),
-            items,
-            cells,
-            cell_index,
-            item_index,
-        }
-    }
-
-    /// The planned items.
-    pub fn items(&self) -> &[Item] {
-        &self.items
-    }
-
-    /// The planned cells.
-    pub fn cells(&self) -> &[Cell] {
-        &self.cells
-    }
-
-    /// (item, cell) of an output path of this plan.
-    pub fn locate(&self, output: &str) -> Option<(usize, usize)> {
-        let (corr, rest) = output.split_once('/')?;
-        let (sev, path) = rest.split_once('/')?;
-        let c = *self.cell_index.get(&format!("{corr}/{sev}"))?;
-        let i = *self.item_index.get(path)?;
-        Some((i, c))
-    }
-
-    /// Remember a record read from disk if it belongs to the plan.
-    pub fn load(&self, r: &Record) {
-        if let (Some((i, c)), Some(sha), Some(src)) = (
-            self.locate(&r.output),
-            parse_hex32(&r.sha256),
-            parse_hex32(&r.source_sha256),
-        ) {
-            self.set(i, c, Some(sha), Some(src));
-        }
-    }
-
-    /// The recorded SHA-256 of output (item, cell).
-    pub fn get(&self, i: usize, c: usize) -> Option<[u8; 32]> {
-        self.out.lock().expect("lock")[i * self.cells.len() + c]
-    }
-
-    /// The recorded SHA-256 of item `i`'s source file (from the journal/manifest records).
-    pub fn source(&self, i: usize) -> Option<[u8; 32]> {
-        self.src.lock().expect("lock")[i]
-    }
-
-    /// Record (or forget, with `None`) output (item, cell) and its source hash.
-    pub fn set(&self, i: usize, c: usize, sha: Option<[u8; 32]>, src: Option<[u8; 32]>) {
-        self.out.lock().expect("lock")[i * self.cells.len() + c] = sha;
-        if src.is_some() {
-            self.src.lock().expect("lock")[i] = src;
-        }
-    }
-
-    /// Every recorded output as a manifest record, sorted by output path; `meta_of` gives
-    /// the seed of an image output and, for `stylize`, its style (name, SHA-256).
-    pub fn into_records(
-        self,
-        meta_of: impl Fn(&str, Cell) -> (u64, Option<(String, String)>),
-    ) -> impl Iterator<Item = Record> {
-        let out = self.out.into_inner().expect("lock");
-        let src = self.src.into_inner().expect("lock");
-        let (items, cells) = (self.items, self.cells);
-        // Output paths are `<corruption>/<severity>/<cell_path>`: sorting by the cell prefix,
-        // then by cell path, is sorting by the whole path (no prefix is a prefix of another).
-        let mut cell_order: Vec<usize> = (0..cells.len()).collect();
-        cell_order
-            .sort_by_key(|&c| format!("{}/{}/", cells[c].corruption.name(), cells[c].severity));
-        let mut item_order: Vec<usize> = (0..items.len()).collect();
-        item_order.sort_by(|&a, &b| items[a].cell_path.cmp(&items[b].cell_path));
-        LedgerRecords {
-            out,
-            src,
-            items,
-            cells,
-            cell_order,
-            item_order,
-            ci: 0,
-            ii: 0,
-            meta_of,
-        }
-    }
-}
-
-/// Lazy iterator of [`Ledger::into_records`].
-struct LedgerRecords<F> {
-    out: Vec<Option<[u8; 32]>>,
-    src: Vec<Option<[u8; 32]>>,
-    items: Vec<Item>,
-    cells: Vec<Cell>,
-    cell_order: Vec<usize>,
-    item_order: Vec<usize>,
-    ci: usize,
-    ii: usize,
-    meta_of: F,
-}
-
-impl<F: Fn(&str, Cell) -> (u64, Option<(String, String)>)> Iterator for LedgerRecords<F> {
-    type Item = Record;
-
-    fn next(&mut self) -> Option<Record> {
-        let nc = self.cells.len();
-        while self.ci < self.cell_order.len() {
-            if self.ii >= self.item_order.len() {
-                self.ii = 0;
-                self.ci += 1;
-                continue;
-            }
-            let (c, i) = (self.cell_order[self.ci], self.item_order[self.ii]);
-            self.ii += 1;
-            let (Some(sha), Some(ssha)) = (self.out[i * nc + c], self.src[i]) else {
-                continue;
-            };
-            let it = &self.items[i];
-            let cell = self.cells[c];
-            let image = it.kind == ItemKind::Image;
-            let (seed, style) = if image {
-                let (seed, style) = (self.meta_of)(&it.source, cell);
-                (Some(seed), style)
-            } else {
-                (None, None)
-            };
-            let (style, style_sha256) = match style {
-                Some((n, s)) => (Some(n), Some(s)),
-                None => (None, None),
-            };
-            return Some(Record {
-                output: it.output(cell),
-                source: it.source.clone(),
-                source_sha256: hex(&ssha),
-                sha256: hex(&sha),
-                kind: if image { Kind::Image } else { Kind::Annotation },
-                corruption: cell.corruption.name().into(),
-                severity: cell.severity,
-                seed,
-                style,
-                style_sha256,
-            });
-        }
-        None
     }
 }
 

@@ -1,4 +1,6 @@
-//! Step 5: checking a generated dataset.
+//! Checking a generated dataset, after the fact: a client of [`super::record`] (it reads
+//! the manifest and rebuilds the pipeline from its header) and of [`super::execute`] (it
+//! regenerates outputs). Takes OUTPUT (and optionally INPUT), returns a [`Report`].
 //!
 //! * [`verify`] without INPUT re-hashes every output listed in `manifest.jsonl`;
 //! * it lists files in the cells (`OUTPUT/<corruption>/<severity>/…`) that the manifest
@@ -11,18 +13,18 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use super::manifest::{self, Kind, Record};
-use super::run::Pipeline;
-use super::{Cell, ChannelOrder, Geometry};
+use super::execute::Pipeline;
+use super::record::header::pipeline_of;
+use super::record::manifest::{self, Kind, Record};
+use super::Cell;
 use crate::codecs::SOURCE_DECODER;
 use crate::digest::{sha256_file, sha256_hex};
 use crate::error::{Error, Result};
-use crate::io::WebpMode;
-use crate::{Corruption, Preset, RngMode};
+use crate::Corruption;
 
 /// Result of a verification.
 #[derive(Debug, Default)]
@@ -56,11 +58,6 @@ impl Report {
     }
 }
 
-fn parse<T: std::str::FromStr<Err = String>>(v: &str, what: &str) -> Result<T> {
-    v.parse()
-        .map_err(|e| Error::InvalidArgument(format!("manifest header {what}: {e}")))
-}
-
 /// Re-hash (and optionally regenerate) the outputs of `output`'s manifest.
 pub fn verify(
     output: &Path,
@@ -69,52 +66,14 @@ pub fn verify(
     threads: usize,
     max_pixels: u64,
 ) -> Result<Report> {
-    let mpath = output.join(manifest::MANIFEST);
-    if !mpath.exists() {
-        let pending = manifest::list_files(output);
-        return Err(Error::InvalidArgument(if pending.is_empty() {
-            format!("{}: no manifest (not a generate output?)", mpath.display())
-        } else {
-            format!(
-                "{}: no manifest yet; shard parts/journals exist: finish the run or `imgcorrupt merge {}`",
-                mpath.display(),
-                output.display()
-            )
-        }));
-    }
-    let header = manifest::read_header(&mpath)?
-        .ok_or_else(|| Error::InvalidArgument(format!("{}: no header", mpath.display())))?;
+    let (mpath, header) = manifest::finished(output)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
         .map_err(|e| Error::InvalidArgument(e.to_string()))?;
     let pipeline = match input {
         None => None,
-        Some(_) => {
-            let preset_text = Preset::source_text(&header.preset_source)?;
-            if sha256_hex(preset_text.as_bytes()) != header.preset_sha256 {
-                return Err(Error::InvalidArgument(format!(
-                    "preset `{}` has changed since generation (SHA-256 differs): cannot regenerate",
-                    header.preset_source
-                )));
-            }
-            Some(Pipeline {
-                rng: parse::<RngMode>(&header.rng, "rng")?,
-                preset: Arc::new(Preset::load(&header.preset_source)?),
-                seed: header.seed,
-                geometry: parse::<Geometry>(&header.geometry, "geometry")?,
-                channel_order: parse::<ChannelOrder>(&header.channel_order, "channel_order")?,
-                quality: quality_of(&header.encoders),
-                webp: header
-                    .encoders
-                    .get("webp")
-                    .map_or(WebpMode::Lossless, |d| WebpMode::parse(d)),
-                max_pixels,
-                frost: Pipeline::load_frost(header.frost_source.as_deref())?,
-                stylizer: Pipeline::load_stylizer(header.stylize.as_ref())?,
-                style_header: header.stylize.clone(),
-            })
-        }
+        Some(_) => Some(pipeline_of(&header, max_pixels)?),
     };
     let report = Mutex::new(Report::default());
     if input.is_some() && header.tool_version != env!("CARGO_PKG_VERSION") {
@@ -265,16 +224,6 @@ fn regenerate_group<'a>(
             rep.errors.extend(local.errors);
         })
     });
-}
-
-/// JPEG quality from the recorded encoder settings ("… quality 85, …").
-fn quality_of(encoders: &BTreeMap<String, String>) -> u8 {
-    encoders
-        .get("jpeg")
-        .and_then(|s| s.split("quality ").nth(1))
-        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(85)
 }
 
 fn regenerate(

@@ -1,4 +1,4 @@
-//! Step 4: the manifest, its journals and shard parts (all JSON Lines, first line a
+//! The files of the record stage: the manifest, its journals and shard parts (all JSON Lines, first line a
 //! [`Header`], then one [`Record`] per output).
 //!
 //! Files in OUTPUT:
@@ -45,7 +45,7 @@ pub struct Header {
     pub rng: String,
     /// Run seed.
     pub seed: u64,
-    /// Seed rule ([`super::SEED_RULE`]).
+    /// Seed rule ([`crate::dataset::plan::SEED_RULE`]).
     pub seed_rule: String,
     /// Geometry (`native` / `imagenet`).
     pub geometry: String,
@@ -213,6 +213,27 @@ pub fn read_header(path: &Path) -> Result<Option<Header>> {
             source,
         })?;
     Ok(serde_json::from_str(first.trim()).ok())
+}
+
+/// The finished `manifest.jsonl` of `output` and its header; the error says whether the run
+/// is unfinished (shard parts or journals exist) or OUTPUT is no generate output at all.
+pub fn finished(output: &Path) -> Result<(PathBuf, Header)> {
+    let mpath = output.join(MANIFEST);
+    if !mpath.exists() {
+        let pending = list_files(output);
+        return Err(Error::InvalidArgument(if pending.is_empty() {
+            format!("{}: no manifest (not a generate output?)", mpath.display())
+        } else {
+            format!(
+                "{}: no manifest yet; shard parts/journals exist: finish the run or `imgcorrupt merge {}`",
+                mpath.display(),
+                output.display()
+            )
+        }));
+    }
+    let header = read_header(&mpath)?
+        .ok_or_else(|| Error::InvalidArgument(format!("{}: no header", mpath.display())))?;
+    Ok((mpath, header))
 }
 
 /// One JSON line.

@@ -1,0 +1,373 @@
+//! Stage 4, record: what is done, in OUTPUT and in memory. Everything that makes a run
+//! resumable lives here.
+//!
+//! Takes the [`Plan`] and the manifest [`Header`] of the run; [`Recorder::open`] checks the
+//! header against every manifest, part and journal already in OUTPUT, loads their records
+//! into the ledger (which planned outputs exist, and their SHA-256) and opens (and locks) this process's journal. During the run it answers
+//! the resume questions of the driver (which cells of an item are to be made, which recorded
+//! outputs are stale and must be redone, removing stale temporaries) and appends what was
+//! made to the journal; [`Recorder::finish`] writes the sorted manifest or shard part and
+//! merges the parts when every shard has finished. `verify` and `merge` read manifests through
+//! [`manifest`]; [`header`] maps a pipeline to its header and back.
+//!
+//! It is a stage of its own so that resume state has one home: whether an output counts as
+//! done is decided in this module only, and execution never looks at OUTPUT's bookkeeping.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::execute::{self, Pipeline};
+use super::plan::{Item, ItemKind, Plan};
+use super::Cell;
+use crate::digest::{hex, parse_hex32, sha256_file};
+use crate::error::{Error, Result};
+
+pub mod header;
+mod ledger;
+pub mod manifest;
+
+use ledger::{Ledger, PlanFilter};
+use manifest::{Header, Kind, Record};
+
+/// What [`Recorder::finish`] wrote.
+#[derive(Debug)]
+pub struct Finished {
+    /// The manifest (unsharded run) or this shard's part.
+    pub path: PathBuf,
+    /// Records in the merged `manifest.jsonl`, if one was written (unsharded, or the last
+    /// shard to finish).
+    pub manifest_records: Option<usize>,
+}
+
+/// The record stage of one run: the ledger of the plan's outputs and the journal.
+pub struct Recorder<'a> {
+    output: PathBuf,
+    shard: Option<(usize, usize)>,
+    header: Header,
+    pipeline: &'a Pipeline,
+    ledger: Ledger,
+    /// OUTPUT already held outputs of these settings (stale temporaries may exist).
+    resuming: bool,
+    journal: Option<Mutex<fs::File>>,
+}
+
+impl<'a> Recorder<'a> {
+    /// Open OUTPUT for the run of `plan` with `header` (shard `shard`): create it, refuse it if
+    /// it holds outputs made with other settings, load what is recorded there, and open this
+    /// process's journal.
+    pub fn open(
+        output: &Path,
+        shard: Option<(usize, usize)>,
+        header: Header,
+        plan: Plan,
+        pipeline: &'a Pipeline,
+    ) -> Result<Recorder<'a>> {
+        let ledger = Ledger::new(plan);
+        fs::create_dir_all(output).map_err(|source| Error::Io {
+            path: output.to_path_buf(),
+            source,
+        })?;
+        let mut resuming = false;
+        if let Some(h) = manifest::common_header(output)? {
+            if h != header {
+                return Err(Error::InvalidArgument(format!(
+                    "{} holds outputs made with different settings ({}): use another OUTPUT or the same settings",
+                    output.display(),
+                    manifest::header_diff(&h, &header)
+                )));
+            }
+            resuming = true;
+        }
+        for f in manifest::list_files(output) {
+            manifest::stream(
+                &f.path,
+                f.journal,
+                |_| {},
+                |r| {
+                    ledger.load(&r);
+                    Ok(())
+                },
+            )?;
+        }
+        let journal = open_journal(&output.join(manifest::journal_name(shard)), &header)?;
+        Ok(Recorder {
+            output: output.to_path_buf(),
+            shard,
+            header,
+            pipeline,
+            ledger,
+            resuming,
+            journal: Some(Mutex::new(journal)),
+        })
+    }
+
+    /// A recorder that touches nothing on disk (the benchmark floor): nothing is recorded, so
+    /// every cell is to be made, and nothing is journalled.
+    pub fn detached(
+        output: &Path,
+        shard: Option<(usize, usize)>,
+        header: Header,
+        plan: Plan,
+        pipeline: &'a Pipeline,
+    ) -> Recorder<'a> {
+        Recorder {
+            output: output.to_path_buf(),
+            shard,
+            header,
+            pipeline,
+            ledger: Ledger::new(plan),
+            resuming: false,
+            journal: None,
+        }
+    }
+
+    /// The planned items.
+    pub fn items(&self) -> &[Item] {
+        self.ledger.items()
+    }
+
+    /// The planned cells.
+    pub fn cells(&self) -> &[Cell] {
+        self.ledger.cells()
+    }
+
+    /// For each cell of image item `i`: whether its output is on disk and matches its record.
+    /// Stale temporaries of the item's outputs are removed on the way.
+    pub fn done_cells(&self, i: usize) -> Vec<bool> {
+        let it = &self.ledger.items()[i];
+        (0..self.ledger.cells().len())
+            .map(|c| {
+                let out = it.output(self.ledger.cells()[c]);
+                self.clear_stale_tmp(&self.output.join(&out));
+                self.is_done(i, c, &out)
+            })
+            .collect()
+    }
+
+    /// The cells of image item `i` to make, given [`Recorder::done_cells`] and the SHA-256 of
+    /// the source as read now, and how many are skipped (done). Outputs recorded for another
+    /// version of the source are stale: they are forgotten and removed, and made again, so
+    /// that a rerun gives what a fresh run on the current INPUT gives.
+    pub fn todo(&self, i: usize, done: &[bool], src_sha: &str) -> (Vec<usize>, usize) {
+        let stale = self.ledger.source(i).is_some_and(|s| hex(&s) != src_sha);
+        let it = &self.ledger.items()[i];
+        let mut needed = Vec::with_capacity(done.len());
+        let mut skipped = 0;
+        for (c, &d) in done.iter().enumerate() {
+            if d && !stale {
+                skipped += 1;
+            } else {
+                if d {
+                    self.ledger.set(i, c, None, None);
+                    let _ = fs::remove_file(self.output.join(it.output(self.ledger.cells()[c])));
+                }
+                needed.push(c);
+            }
+        }
+        (needed, skipped)
+    }
+
+    /// Whether the output of carried item `i` in cell `c` (at `out`, relative to OUTPUT) is
+    /// done: recorded with the SHA-256 of the source as it is now, and either a hard link to
+    /// the source (no re-hash of the copy needed) or an intact copy. `src_sha` caches the
+    /// source's hash across the cells (`None` until hashed, and after a failed hash). A stale
+    /// temporary of the output is removed first.
+    pub fn carried_done(
+        &self,
+        i: usize,
+        c: usize,
+        src: &Path,
+        out: &str,
+        src_sha: &mut Option<String>,
+    ) -> bool {
+        let dst = self.output.join(out);
+        self.clear_stale_tmp(&dst);
+        let Some(sha) = self.ledger.get(i, c) else {
+            return false;
+        };
+        let same_inode = {
+            use std::os::unix::fs::MetadataExt;
+            match (fs::metadata(src), fs::metadata(&dst)) {
+                (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                _ => false,
+            }
+        };
+        if src_sha.is_none() {
+            *src_sha = sha256_file(src).ok();
+        }
+        if src_sha.as_deref() != Some(hex(&sha).as_str()) {
+            return false;
+        }
+        same_inode || self.is_done(i, c, out)
+    }
+
+    /// Whether output (item, cell) is on disk and matches its journal/manifest record; a
+    /// recorded output that does not match is forgotten (it will be regenerated).
+    fn is_done(&self, i: usize, c: usize, out: &str) -> bool {
+        let Some(sha) = self.ledger.get(i, c) else {
+            return false;
+        };
+        let ok = matches!(sha256_file(&self.output.join(out)), Ok(h) if h == hex(&sha));
+        if !ok {
+            self.ledger.set(i, c, None, None);
+        }
+        ok
+    }
+
+    fn clear_stale_tmp(&self, path: &Path) {
+        if self.resuming {
+            if let Ok(tmp) = execute::temp_path(path) {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+    }
+
+    /// Record a written output (item `i`, cell `c`, SHA-256 `sha` of the output and `src_sha`
+    /// of its source; `seed` for images) in the ledger and return its journal record.
+    pub fn record(
+        &self,
+        i: usize,
+        c: usize,
+        sha: &str,
+        src_sha: &str,
+        seed: Option<u64>,
+    ) -> Record {
+        let it = &self.ledger.items()[i];
+        let cell = self.ledger.cells()[c];
+        let style = seed.and_then(|_| self.pipeline.style_of(&it.source, cell));
+        let (style, style_sha256) = match style {
+            Some((n, s)) => (Some(n), Some(s)),
+            None => (None, None),
+        };
+        self.ledger
+            .set(i, c, parse_hex32(sha), parse_hex32(src_sha));
+        Record {
+            output: it.output(cell),
+            source: it.source.clone(),
+            source_sha256: src_sha.to_string(),
+            sha256: sha.to_string(),
+            kind: if it.kind == ItemKind::Image {
+                Kind::Image
+            } else {
+                Kind::Annotation
+            },
+            corruption: cell.corruption.name().into(),
+            severity: cell.severity,
+            seed,
+            style,
+            style_sha256,
+        }
+    }
+
+    /// Append the records of one item to the journal, in one write (nothing when detached).
+    pub fn journal(&self, records: &[Record]) -> Result<()> {
+        let Some(j) = &self.journal else {
+            return Ok(());
+        };
+        if records.is_empty() {
+            return Ok(());
+        }
+        let text: String = records.iter().map(manifest::line).collect();
+        let mut f = j.lock().expect("lock");
+        f.write_all(text.as_bytes()).map_err(|source| Error::Io {
+            path: self.output.join(manifest::journal_name(self.shard)),
+            source,
+        })
+    }
+
+    /// Write the sorted manifest (unsharded) or this shard's part from the ledger, streaming
+    /// in the records of earlier manifests/parts that are not part of this plan, remove the
+    /// journal, and merge the parts when every shard has finished.
+    pub fn finish(self) -> Result<Finished> {
+        let Recorder {
+            output: out,
+            shard,
+            header,
+            pipeline,
+            ledger,
+            // held (and locked) until the manifest is written
+            journal: _journal,
+            ..
+        } = self;
+        let jpath = out.join(manifest::journal_name(shard));
+        let files = manifest::list_files(&out);
+        let dest = match shard {
+            None => out.join(manifest::MANIFEST),
+            Some((k, n)) => out.join(manifest::part_name(k, n)),
+        };
+        // Finished files whose foreign records (outputs not in this plan) are kept.
+        let sources: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| !f.journal && (shard.is_none() || f.path == dest))
+            .map(|f| f.path.clone())
+            .collect();
+        let plan_paths = PlanFilter::new(&ledger);
+        let records = ledger.into_records(move |src, cell| {
+            (pipeline.seed_of(src, cell), pipeline.style_of(src, cell))
+        });
+        let n = manifest::merge_sorted(&dest, &header, &sources, records, |o| {
+            !plan_paths.contains(o)
+        })?;
+        let _ = fs::remove_file(&jpath);
+        let manifest_records = match shard {
+            None => Some(n),
+            Some((_, n)) => {
+                let files = manifest::list_files(&out);
+                let complete = (0..n)
+                    .all(|k| files.iter().any(|f| !f.journal && f.shard == Some((k, n))))
+                    && !files.iter().any(|f| f.journal);
+                if complete {
+                    Some(manifest::merge(&out, false)?)
+                } else {
+                    None
+                }
+            }
+        };
+        Ok(Finished {
+            path: dest,
+            manifest_records,
+        })
+    }
+}
+
+/// Open (append) the journal, writing the header into a new one and starting a fresh line
+/// after a torn one.
+fn open_journal(jpath: &Path, header: &Header) -> Result<fs::File> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io_err = |source| Error::Io {
+        path: jpath.to_path_buf(),
+        source,
+    };
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .read(true)
+        .open(jpath)
+        .map_err(io_err)?;
+    // One process per journal: a second run of the same shard into the same OUTPUT would
+    // delete the first one's temporaries as stale and race it for the manifest. The lock
+    // (flock) lasts as long as the file is open, so a killed run never leaves it behind. File
+    // systems without flock support (some cluster file systems) simply run unlocked.
+    if let Err(std::fs::TryLockError::WouldBlock) = f.try_lock() {
+        return Err(Error::InvalidArgument(format!(
+            "another imgcorrupt is writing into {} (its journal {} is locked): wait for it to finish, or use another OUTPUT or --shard",
+            jpath.parent().unwrap_or(jpath).display(),
+            jpath.display()
+        )));
+    }
+    let len = f.metadata().map_err(io_err)?.len();
+    if len == 0 {
+        f.write_all(manifest::line(header).as_bytes())
+            .map_err(io_err)?;
+    } else {
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::End(-1)).map_err(io_err)?;
+        f.read_exact(&mut last).map_err(io_err)?;
+        if last[0] != b'\n' {
+            f.write_all(b"\n").map_err(io_err)?;
+        }
+    }
+    Ok(f)
+}
