@@ -132,6 +132,7 @@ pub mod io;
 pub mod kernels;
 pub mod preset;
 pub mod rng;
+mod simd;
 pub mod stylize;
 
 pub use api::{

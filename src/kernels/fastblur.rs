@@ -19,9 +19,10 @@
 //! (portable twin and an AVX2 build that the compiler vectorises, 8 lanes); no fused
 //! multiply-add is used, so the two builds are bit-identical (tested).
 
-use crate::kernels::cpu::{isa, Isa};
 use crate::kernels::filter2d::reflect101;
+use crate::kernels::quantise::q255_f32 as q255;
 use crate::kernels::scratch::Buf;
+use crate::simd::dispatch;
 
 /// Register block (elements) of the inner loops: 4 AVX2 vectors of 32-bit lanes.
 const BLOCK: usize = 32;
@@ -46,183 +47,134 @@ pub fn disk_spans(r: usize) -> (Vec<usize>, usize) {
     (spans, count)
 }
 
-/// `trunc(clip(v, 0, 255))` as u8 (NaN → 0).
-#[inline(always)]
-fn q255(v: f32) -> u8 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    let v = if v < 255.0 { v } else { 255.0 };
-    // SAFETY: v is finite and within [0, 255].
-    unsafe { v.to_int_unchecked::<i32>() as u8 }
-}
-
-/// Fast defocus blur of an interleaved RGB8 `h × w` image: binary disk of radius `r` (exact,
-/// integer), then the separable small Gaussian `g` (odd length, reflect-101), then `· scale`.
-/// `scale` is `ΣK / |D|` for the reference kernel `K` (see the module docs).
-pub fn disk_blur_rgb8(
-    src: &[u8],
-    dst: &mut [u8],
-    h: usize,
-    w: usize,
-    r: usize,
-    g: &[f32],
-    scale: f32,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { disk_blur_rgb8_avx2(src, dst, h, w, r, g, scale) };
-        return;
-    }
-    disk_blur_rgb8_scalar(src, dst, h, w, r, g, scale)
-}
-
-/// Scalar twin of [`disk_blur_rgb8`].
-pub fn disk_blur_rgb8_scalar(
-    src: &[u8],
-    dst: &mut [u8],
-    h: usize,
-    w: usize,
-    r: usize,
-    g: &[f32],
-    scale: f32,
-) {
-    disk_impl(src, dst, h, w, r, g, scale)
-}
-
-/// AVX2 build of [`disk_blur_rgb8_scalar`].
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn disk_blur_rgb8_avx2(
-    src: &[u8],
-    dst: &mut [u8],
-    h: usize,
-    w: usize,
-    r: usize,
-    g: &[f32],
-    scale: f32,
-) {
-    disk_impl(src, dst, h, w, r, g, scale)
-}
-
-#[inline(always)]
-fn disk_impl(src: &[u8], dst: &mut [u8], h: usize, w: usize, r: usize, g: &[f32], scale: f32) {
-    const C: usize = 3;
-    assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
-    let row_len = w * C;
-    let (spans, _) = disk_spans(r);
-    // Column prefix sums over the reflect-101 padded image (r pixels / rows each side):
-    // V[0] = 0, V[q+1] = V[q] + padded row q (u16, wrapping), each row `(w + 2r)·C` wide plus
-    // SB spare elements. Output row y needs V[y ..= y + 2r + 1]: a ring of 2r + 2 rows.
-    // Wrapping u16 is exact for a column span (at most (2r+1)·255 < 2¹⁶ for r ≤ 127) and for
-    // sums of up to `chunk` spans; chunks are then widened into u32 accumulators.
-    assert!(r <= 127, "disk radius above 127");
-    let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
-    let prow = (w + 2 * r) * C;
-    let vstride = prow + SB;
-    let nring = 2 * r + 2;
-    let mut vring = Buf::<u16>::zeroed(nring * vstride);
-    let mut v_have = 1usize; // V[0] (zeros) is in the ring
-    let border: Vec<(usize, usize)> = (0..r)
-        .chain(w + r..w + 2 * r)
-        .map(|p| (p, reflect101(p as isize - r as isize, w)))
-        .collect();
-    // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
-    let m = g.len() / 2;
-    let sring = 2 * m + 1;
-    let sstride = row_len + SB;
-    let mut srows = Buf::<f32>::zeroed(sring * sstride);
-    let mut s_have = 0usize;
-    // One vertically filtered row, reflect-101 padded by m pixels for the horizontal pass.
-    let tstride = (w + 2 * m) * C + 2 * BLOCK;
-    let mut t = Buf::<f32>::zeroed(tstride);
-    let tcols: Vec<usize> = (0..w + 2 * m)
-        .map(|p| reflect101(p as isize - m as isize, w))
-        .collect();
-    let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
-    // Column taps (top row base, bottom row base, column offset) of one output row: for each
-    // column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|].
-    let mut taps: Vec<(usize, usize, usize)> = Vec::with_capacity(2 * r + 1);
-    for y in 0..h {
-        let need_s = (y + m).min(h - 1);
-        while s_have <= need_s {
-            let k = s_have;
-            while v_have <= k + 2 * r + 1 {
-                let q = v_have - 1; // padded row q = source row reflect101(q − r)
-                let sy = reflect101(q as isize - r as isize, h);
-                let s = &src[sy * row_len..(sy + 1) * row_len];
-                let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
-                // Split the ring so the previous row can be read while the new one is written.
-                let (lo, hi) = vring.split_at_mut(prev.max(cur));
-                let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
-                    (&lo[prev..prev + prow], &mut hi[..prow])
-                } else {
-                    (&hi[..prow], &mut lo[cur..cur + prow])
-                };
-                let mid = r * C..r * C + row_len;
-                for ((o, &a), &v) in cv[mid.clone()].iter_mut().zip(&pv[mid]).zip(s) {
-                    *o = a.wrapping_add(v as u16);
-                }
-                for &(p, sx) in &border {
-                    for ch in 0..C {
-                        cv[p * C + ch] = pv[p * C + ch].wrapping_add(s[sx * C + ch] as u16);
+dispatch! {
+    /// Fast defocus blur of an interleaved RGB8 `h × w` image: binary disk of radius `r` (exact,
+    /// integer), then the separable small Gaussian `g` (odd length, reflect-101), then `· scale`.
+    /// `scale` is `ΣK / |D|` for the reference kernel `K` (see the module docs).
+    pub fn disk_blur_rgb8 / disk_blur_rgb8_scalar / disk_blur_rgb8_avx2 (
+        src: &[u8],
+        dst: &mut [u8],
+        h: usize,
+        w: usize,
+        r: usize,
+        g: &[f32],
+        scale: f32,
+    ) {
+        const C: usize = 3;
+        assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
+        let row_len = w * C;
+        let (spans, _) = disk_spans(r);
+        // Column prefix sums over the reflect-101 padded image (r pixels / rows each side):
+        // V[0] = 0, V[q+1] = V[q] + padded row q (u16, wrapping), each row `(w + 2r)·C` wide plus
+        // SB spare elements. Output row y needs V[y ..= y + 2r + 1]: a ring of 2r + 2 rows.
+        // Wrapping u16 is exact for a column span (at most (2r+1)·255 < 2¹⁶ for r ≤ 127) and for
+        // sums of up to `chunk` spans; chunks are then widened into u32 accumulators.
+        assert!(r <= 127, "disk radius above 127");
+        let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
+        let prow = (w + 2 * r) * C;
+        let vstride = prow + SB;
+        let nring = 2 * r + 2;
+        let mut vring = Buf::<u16>::zeroed(nring * vstride);
+        let mut v_have = 1usize; // V[0] (zeros) is in the ring
+        let border: Vec<(usize, usize)> = (0..r)
+            .chain(w + r..w + 2 * r)
+            .map(|p| (p, reflect101(p as isize - r as isize, w)))
+            .collect();
+        // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
+        let m = g.len() / 2;
+        let sring = 2 * m + 1;
+        let sstride = row_len + SB;
+        let mut srows = Buf::<f32>::zeroed(sring * sstride);
+        let mut s_have = 0usize;
+        // One vertically filtered row, reflect-101 padded by m pixels for the horizontal pass.
+        let tstride = (w + 2 * m) * C + 2 * BLOCK;
+        let mut t = Buf::<f32>::zeroed(tstride);
+        let tcols: Vec<usize> = (0..w + 2 * m)
+            .map(|p| reflect101(p as isize - m as isize, w))
+            .collect();
+        let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
+        // Column taps (top row base, bottom row base, column offset) of one output row: for each
+        // column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|].
+        let mut taps: Vec<(usize, usize, usize)> = Vec::with_capacity(2 * r + 1);
+        for y in 0..h {
+            let need_s = (y + m).min(h - 1);
+            while s_have <= need_s {
+                let k = s_have;
+                while v_have <= k + 2 * r + 1 {
+                    let q = v_have - 1; // padded row q = source row reflect101(q − r)
+                    let sy = reflect101(q as isize - r as isize, h);
+                    let s = &src[sy * row_len..(sy + 1) * row_len];
+                    let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
+                    // Split the ring so the previous row can be read while the new one is written.
+                    let (lo, hi) = vring.split_at_mut(prev.max(cur));
+                    let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
+                        (&lo[prev..prev + prow], &mut hi[..prow])
+                    } else {
+                        (&hi[..prow], &mut lo[cur..cur + prow])
+                    };
+                    let mid = r * C..r * C + row_len;
+                    for ((o, &a), &v) in cv[mid.clone()].iter_mut().zip(&pv[mid]).zip(s) {
+                        *o = a.wrapping_add(v as u16);
                     }
-                }
-                v_have += 1;
-            }
-            taps.clear();
-            for dx in 0..=2 * r {
-                let hd = spans[dx.abs_diff(r)];
-                let top = ((k + r - hd) % nring) * vstride;
-                let bot = ((k + r + hd + 1) % nring) * vstride;
-                taps.push((bot, top, dx * C));
-            }
-            let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
-            let nb = row_len.div_ceil(SB);
-            for b in 0..nb {
-                let e0 = b * SB;
-                let mut acc = [0u32; SB];
-                for part in taps.chunks(chunk) {
-                    let mut a16 = [0u16; SB];
-                    for &(bot, top, off) in part {
-                        let bv: &[u16; SB] = vring[bot + off + e0..][..SB].try_into().unwrap();
-                        let tv: &[u16; SB] = vring[top + off + e0..][..SB].try_into().unwrap();
-                        for i in 0..SB {
-                            a16[i] = a16[i].wrapping_add(bv[i].wrapping_sub(tv[i]));
+                    for &(p, sx) in &border {
+                        for ch in 0..C {
+                            cv[p * C + ch] = pv[p * C + ch].wrapping_add(s[sx * C + ch] as u16);
                         }
                     }
+                    v_have += 1;
+                }
+                taps.clear();
+                for dx in 0..=2 * r {
+                    let hd = spans[dx.abs_diff(r)];
+                    let top = ((k + r - hd) % nring) * vstride;
+                    let bot = ((k + r + hd + 1) % nring) * vstride;
+                    taps.push((bot, top, dx * C));
+                }
+                let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
+                let nb = row_len.div_ceil(SB);
+                for b in 0..nb {
+                    let e0 = b * SB;
+                    let mut acc = [0u32; SB];
+                    for part in taps.chunks(chunk) {
+                        let mut a16 = [0u16; SB];
+                        for &(bot, top, off) in part {
+                            let bv: &[u16; SB] = vring[bot + off + e0..][..SB].try_into().unwrap();
+                            let tv: &[u16; SB] = vring[top + off + e0..][..SB].try_into().unwrap();
+                            for i in 0..SB {
+                                a16[i] = a16[i].wrapping_add(bv[i].wrapping_sub(tv[i]));
+                            }
+                        }
+                        for i in 0..SB {
+                            acc[i] += a16[i] as u32;
+                        }
+                    }
+                    let o: &mut [f32; SB] = (&mut srow[e0..e0 + SB]).try_into().unwrap();
                     for i in 0..SB {
-                        acc[i] += a16[i] as u32;
+                        o[i] = acc[i] as i32 as f32;
                     }
                 }
-                let o: &mut [f32; SB] = (&mut srow[e0..e0 + SB]).try_into().unwrap();
-                for i in 0..SB {
-                    o[i] = acc[i] as i32 as f32;
+                s_have += 1;
+            }
+            // Vertical Gaussian into the middle of `t`.
+            {
+                let base = |j: isize| (reflect101(y as isize + j, h) % sring) * sstride;
+                let c0 = base(0);
+                let pairs: Vec<(usize, usize, f32)> = (1..=m)
+                    .map(|j| (base(-(j as isize)), base(j as isize), gs[m - j]))
+                    .collect();
+                vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
+            }
+            for (p, &sx) in tcols.iter().enumerate() {
+                if p < m || p >= w + m {
+                    for ch in 0..C {
+                        t[p * C + ch] = t[(sx + m) * C + ch];
+                    }
                 }
             }
-            s_have += 1;
+            // Horizontal Gaussian and quantisation.
+            let out = &mut dst[y * row_len..(y + 1) * row_len];
+            horizontal_q(&t, out, m, C, g);
         }
-        // Vertical Gaussian into the middle of `t`.
-        {
-            let base = |j: isize| (reflect101(y as isize + j, h) % sring) * sstride;
-            let c0 = base(0);
-            let pairs: Vec<(usize, usize, f32)> = (1..=m)
-                .map(|j| (base(-(j as isize)), base(j as isize), gs[m - j]))
-                .collect();
-            vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
-        }
-        for (p, &sx) in tcols.iter().enumerate() {
-            if p < m || p >= w + m {
-                for ch in 0..C {
-                    t[p * C + ch] = t[(sx + m) * C + ch];
-                }
-            }
-        }
-        // Horizontal Gaussian and quantisation.
-        let out = &mut dst[y * row_len..(y + 1) * row_len];
-        horizontal_q(&t, out, m, C, g);
     }
 }
 
@@ -290,57 +242,59 @@ fn horizontal_q(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32]) {
 /// Spare elements [`smooth_plane_f32`] needs after the plane.
 pub const PLANE_SPARE: usize = BLOCK;
 
-/// Fast-mode smoothing of elastic_transform's displacement fields: `gaussian_filter(f, σ,
-/// mode='reflect')` of a single-channel `h × w` f32 plane with per-axis taps `g_rows` / `g_cols`
-/// (odd lengths), times `alpha`, into `dst`. `src` must hold `h·w + PLANE_SPARE` elements (the
-/// spare tail lets the last register block read past the final row).
-pub fn smooth_plane_f32(
-    src: &[f32],
-    dst: &mut [f32],
-    h: usize,
-    w: usize,
-    g_rows: &[f32],
-    g_cols: &[f32],
-    alpha: f32,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { smooth_plane_f32_avx2(src, dst, h, w, g_rows, g_cols, alpha) };
-        return;
+dispatch! {
+    /// Fast-mode smoothing of elastic_transform's displacement fields: `gaussian_filter(f, σ,
+    /// mode='reflect')` of a single-channel `h × w` f32 plane with per-axis taps `g_rows` / `g_cols`
+    /// (odd lengths), times `alpha`, into `dst`. `src` must hold `h·w + PLANE_SPARE` elements (the
+    /// spare tail lets the last register block read past the final row).
+    pub fn smooth_plane_f32 / smooth_plane_f32_scalar / smooth_plane_f32_avx2 (
+        src: &[f32],
+        dst: &mut [f32],
+        h: usize,
+        w: usize,
+        g_rows: &[f32],
+        g_cols: &[f32],
+        alpha: f32,
+    ) {
+        assert!(src.len() >= h * w + BLOCK && dst.len() >= h * w);
+        assert!(g_rows.len() % 2 == 1 && g_cols.len() % 2 == 1);
+        let (mr, mc) = (g_rows.len() / 2, g_cols.len() / 2);
+        let tstride = w + 2 * mc + 2 * BLOCK;
+        let mut t = Buf::<f32>::zeroed(tstride);
+        let gc: Vec<f32> = g_cols.iter().map(|&v| v * alpha).collect();
+        let mut pairs: Vec<(usize, usize, f32)> = Vec::with_capacity(mr);
+        let mut out = Buf::<f32>::zeroed(w + BLOCK);
+        for y in 0..h {
+            let base = |j: isize| reflect_half(y as isize + j, h) * w;
+            pairs.clear();
+            pairs.extend((1..=mr).map(|j| (base(-(j as isize)), base(j as isize), g_rows[mr - j])));
+            vertical(src, base(0), g_rows[mr], &pairs, &mut t[mc..], w);
+            for p in 0..mc {
+                t[p] = t[mc + reflect_half(p as isize - mc as isize, w)];
+                t[w + mc + p] = t[mc + reflect_half((w + p) as isize, w)];
+            }
+            let mut e0 = 0;
+            while e0 < w {
+                let base = e0 + mc;
+                let centre: &[f32; BLOCK] = t[base..][..BLOCK].try_into().unwrap();
+                let mut acc = [0f32; BLOCK];
+                for i in 0..BLOCK {
+                    acc[i] = centre[i] * gc[mc];
+                }
+                for j in 1..=mc {
+                    let a: &[f32; BLOCK] = t[base - j..][..BLOCK].try_into().unwrap();
+                    let b: &[f32; BLOCK] = t[base + j..][..BLOCK].try_into().unwrap();
+                    let wj = gc[mc - j];
+                    for i in 0..BLOCK {
+                        acc[i] += (a[i] + b[i]) * wj;
+                    }
+                }
+                out[e0..e0 + BLOCK].copy_from_slice(&acc);
+                e0 += BLOCK;
+            }
+            dst[y * w..(y + 1) * w].copy_from_slice(&out[..w]);
+        }
     }
-    smooth_plane_f32_scalar(src, dst, h, w, g_rows, g_cols, alpha)
-}
-
-/// Scalar twin of [`smooth_plane_f32`].
-pub fn smooth_plane_f32_scalar(
-    src: &[f32],
-    dst: &mut [f32],
-    h: usize,
-    w: usize,
-    g_rows: &[f32],
-    g_cols: &[f32],
-    alpha: f32,
-) {
-    plane_impl(src, dst, h, w, g_rows, g_cols, alpha)
-}
-
-/// AVX2 build of [`smooth_plane_f32_scalar`].
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn smooth_plane_f32_avx2(
-    src: &[f32],
-    dst: &mut [f32],
-    h: usize,
-    w: usize,
-    g_rows: &[f32],
-    g_cols: &[f32],
-    alpha: f32,
-) {
-    plane_impl(src, dst, h, w, g_rows, g_cols, alpha)
 }
 
 /// Half-sample symmetric index (SciPy `mode='reflect'`, period `2n`).
@@ -349,56 +303,6 @@ fn reflect_half(i: isize, n: usize) -> usize {
     let p = 2 * n as isize;
     let m = i.rem_euclid(p);
     (if m < n as isize { m } else { p - 1 - m }) as usize
-}
-
-#[inline(always)]
-fn plane_impl(
-    src: &[f32],
-    dst: &mut [f32],
-    h: usize,
-    w: usize,
-    g_rows: &[f32],
-    g_cols: &[f32],
-    alpha: f32,
-) {
-    assert!(src.len() >= h * w + BLOCK && dst.len() >= h * w);
-    assert!(g_rows.len() % 2 == 1 && g_cols.len() % 2 == 1);
-    let (mr, mc) = (g_rows.len() / 2, g_cols.len() / 2);
-    let tstride = w + 2 * mc + 2 * BLOCK;
-    let mut t = Buf::<f32>::zeroed(tstride);
-    let gc: Vec<f32> = g_cols.iter().map(|&v| v * alpha).collect();
-    let mut pairs: Vec<(usize, usize, f32)> = Vec::with_capacity(mr);
-    let mut out = Buf::<f32>::zeroed(w + BLOCK);
-    for y in 0..h {
-        let base = |j: isize| reflect_half(y as isize + j, h) * w;
-        pairs.clear();
-        pairs.extend((1..=mr).map(|j| (base(-(j as isize)), base(j as isize), g_rows[mr - j])));
-        vertical(src, base(0), g_rows[mr], &pairs, &mut t[mc..], w);
-        for p in 0..mc {
-            t[p] = t[mc + reflect_half(p as isize - mc as isize, w)];
-            t[w + mc + p] = t[mc + reflect_half((w + p) as isize, w)];
-        }
-        let mut e0 = 0;
-        while e0 < w {
-            let base = e0 + mc;
-            let centre: &[f32; BLOCK] = t[base..][..BLOCK].try_into().unwrap();
-            let mut acc = [0f32; BLOCK];
-            for i in 0..BLOCK {
-                acc[i] = centre[i] * gc[mc];
-            }
-            for j in 1..=mc {
-                let a: &[f32; BLOCK] = t[base - j..][..BLOCK].try_into().unwrap();
-                let b: &[f32; BLOCK] = t[base + j..][..BLOCK].try_into().unwrap();
-                let wj = gc[mc - j];
-                for i in 0..BLOCK {
-                    acc[i] += (a[i] + b[i]) * wj;
-                }
-            }
-            out[e0..e0 + BLOCK].copy_from_slice(&acc);
-            e0 += BLOCK;
-        }
-        dst[y * w..(y + 1) * w].copy_from_slice(&out[..w]);
-    }
 }
 
 /// Fast-mode bilinear `map_coordinates(img, (r + dy, c + dx, ch), order=1, mode='reflect')` on
@@ -473,6 +377,7 @@ pub fn remap_reflect_f32(img: &[f32], h: usize, w: usize, dy: &[f32], dx: &[f32]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     fn image(h: usize, w: usize) -> Vec<u8> {
         (0..h * w * 3)
@@ -558,9 +463,11 @@ mod tests {
                     "{h}x{w} r{r} at {i}: {x} vs {y}"
                 );
             }
-            let mut b = vec![0u8; src.len()];
-            disk_blur_rgb8(&src, &mut b, h, w, r, &g, scale);
-            assert_eq!(a, b);
+            for isa in simd::available() {
+                let mut b = vec![0u8; src.len()];
+                dispatch!(at isa; disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(&src, &mut b, h, w, r, &g, scale));
+                assert_eq!(a, b);
+            }
         }
     }
 
@@ -588,9 +495,11 @@ mod tests {
                     assert!((a[y * w + x] as f64 - 2.5 * s).abs() < 1e-4);
                 }
             }
-            let mut b = vec![0f32; h * w];
-            smooth_plane_f32(&src, &mut b, h, w, &g_rows, &g_cols, 2.5);
-            assert_eq!(a, b);
+            for isa in simd::available() {
+                let mut b = vec![0f32; h * w];
+                dispatch!(at isa; smooth_plane_f32_scalar / smooth_plane_f32_avx2(&src, &mut b, h, w, &g_rows, &g_cols, 2.5));
+                assert_eq!(a, b);
+            }
         }
     }
 

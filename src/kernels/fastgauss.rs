@@ -29,9 +29,10 @@
 //! the AVX2 one per tap but stays bit-identical on every CPU (fast-mode output does not depend
 //! on the instruction set).
 
-use crate::kernels::cpu::{isa, Isa};
-use crate::kernels::fma::fma_f32;
+use crate::kernels::quantise::q255_f32 as q255;
 use crate::kernels::scratch::Buf;
+use crate::simd::dispatch;
+use crate::simd::fma::fma_f32;
 
 /// Output rows filtered together by the vertical pass.
 const R: usize = 6;
@@ -84,13 +85,7 @@ impl Dst<'_> {
 /// # Panics
 /// If `g` has even length, or `src`/`dst` hold fewer than `h·w·c` values.
 pub fn gaussian_nearest(src: Src<'_>, dst: Dst<'_>, h: usize, w: usize, c: usize, g: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: Isa::Avx2 means AVX2 and FMA were detected at run time.
-        unsafe { gaussian_nearest_avx2(src, dst, h, w, c, g) };
-        return;
-    }
-    gaussian_nearest_scalar(src, dst, h, w, c, g)
+    dispatch!(gaussian_nearest_scalar / gaussian_nearest_avx2(src, dst, h, w, c, g))
 }
 
 /// Working buffers and geometry shared by both twins.
@@ -185,15 +180,6 @@ impl Plan {
             Dst::F32(d) => d[y * n..(y + 1) * n].copy_from_slice(&self.out[..n]),
         }
     }
-}
-
-/// `trunc(clip(v, 0, 255))` as u8 (NaN → 0).
-#[inline(always)]
-fn q255(v: f32) -> u8 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    let v = if v < 255.0 { v } else { 255.0 };
-    // SAFETY: v is finite and within [0, 255].
-    unsafe { v.to_int_unchecked::<i32>() as u8 }
 }
 
 /// Horizontal tap sum centred on `t[i]`, mirror-symmetric: the left taps
@@ -441,6 +427,7 @@ pub unsafe fn gaussian_nearest_avx2(
 mod tests {
     use super::*;
     use crate::kernels::gaussian::{gaussian_filter, kernel1d, Mode};
+    use crate::simd;
 
     fn taps(sigma: f64) -> Vec<f32> {
         kernel1d(sigma, 4.0).iter().map(|&v| v as f32).collect()
@@ -463,10 +450,13 @@ mod tests {
             for sigma in [0.1, 1.0, 3.0, 6.0] {
                 let g = taps(sigma);
                 let mut a = vec![0u8; src.len()];
-                let mut b = vec![1u8; src.len()];
                 gaussian_nearest_scalar(Src::U8(&src), Dst::U8(&mut a), h, w, 3, &g);
-                gaussian_nearest(Src::U8(&src), Dst::U8(&mut b), h, w, 3, &g);
-                assert_eq!(a, b, "{h}x{w} σ {sigma}");
+                for isa in simd::available() {
+                    let mut b = vec![1u8; src.len()];
+                    let (s, d) = (Src::U8(&src), Dst::U8(&mut b));
+                    dispatch!(at isa; gaussian_nearest_scalar / gaussian_nearest_avx2(s, d, h, w, 3, &g));
+                    assert_eq!(a, b, "{h}x{w} σ {sigma}");
+                }
                 let mut exact: Vec<f64> = src.iter().map(|&v| v as f64).collect();
                 gaussian_filter(&mut exact, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
                 for (i, (&x, &y)) in a.iter().zip(&exact).enumerate() {
@@ -500,10 +490,13 @@ mod tests {
             for sigma in [1.0, 1.5, 2.0, 4.0] {
                 let g = taps(sigma);
                 let mut a = vec![0f32; h * w];
-                let mut b = vec![0f32; h * w];
                 gaussian_nearest_scalar(Src::F32(&src32), Dst::F32(&mut a), h, w, 1, &g);
-                gaussian_nearest(Src::F32(&src32), Dst::F32(&mut b), h, w, 1, &g);
-                assert_eq!(a, b, "{h}x{w} σ {sigma}");
+                for isa in simd::available() {
+                    let mut b = vec![0f32; h * w];
+                    let (s, d) = (Src::F32(&src32), Dst::F32(&mut b));
+                    dispatch!(at isa; gaussian_nearest_scalar / gaussian_nearest_avx2(s, d, h, w, 1, &g));
+                    assert_eq!(a, b, "{h}x{w} σ {sigma}");
+                }
                 let mut exact = src.clone();
                 gaussian_filter(&mut exact, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
                 for (x, y) in a.iter().zip(&exact) {

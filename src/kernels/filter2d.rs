@@ -15,8 +15,8 @@
 //! then each unique horizontal tap weights the sum of its two mirrored columns. The AVX2 variant
 //! is the same code compiled with AVX2 (bit-identical to the scalar twin).
 
-use crate::kernels::cpu::{isa, Isa};
 use crate::kernels::scratch::Buf;
+use crate::simd::dispatch;
 
 /// `borderInterpolate(i, n, BORDER_REFLECT_101)`: `c b | a b c | b a`; `n = 1` maps to 0.
 #[inline]
@@ -128,253 +128,216 @@ impl Kernel2d {
     }
 }
 
-/// `filter2D(src, -1, K)` per channel on an interleaved `h × w × c` f64 image, border
-/// reflect-101, result into `dst`.
-pub fn correlate_reflect101(
-    src: &[f64],
-    dst: &mut [f64],
-    h: usize,
-    w: usize,
-    c: usize,
-    k: &Kernel2d,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { correlate_reflect101_avx2(src, dst, h, w, c, k) };
-        return;
+dispatch! {
+    /// `filter2D(src, -1, K)` per channel on an interleaved `h × w × c` f64 image, border
+    /// reflect-101, result into `dst`.
+    pub fn correlate_reflect101 / correlate_reflect101_scalar / correlate_reflect101_avx2 (
+        src: &[f64],
+        dst: &mut [f64],
+        h: usize,
+        w: usize,
+        c: usize,
+        k: &Kernel2d,
+    ) {
+        let (ay, ax) = (k.kh / 2, k.kw / 2);
+        let pw = w + 2 * ax;
+        let row_len = w * c;
+        // Padded rows: `ax` reflected pixels each side, plus BLOCK spare elements so the last
+        // register block may run past the row end (its extra results are discarded).
+        let prow = pw * c + BLOCK;
+        let mut padded = Buf::<f64>::take(h * prow);
+        for y in 0..h {
+            let d = &mut padded[y * prow..(y + 1) * prow];
+            let s = &src[y * row_len..(y + 1) * row_len];
+            d[ax * c..ax * c + row_len].copy_from_slice(s);
+            for p in (0..ax).chain(w + ax..pw) {
+                let sx = reflect101(p as isize - ax as isize, w);
+                d[p * c..(p + 1) * c].copy_from_slice(&s[sx * c..(sx + 1) * c]);
+            }
+            d[pw * c..].iter_mut().for_each(|v| *v = 0.0);
+        }
+        // Tap list: (kernel row, left offset, right offset, weight). With a doubly symmetric kernel,
+        // row pairs ±dy are pre-summed ("folded") and column pairs ±dx are added before the
+        // multiplication; centre rows/columns are folded with themselves (2x, exact) and their
+        // weight halved (exact), so every tap has the same form `(F[l] + F[r]) · w`.
+        //
+        // Taps below 1e-18 of the largest are skipped: their contribution is far below the f64
+        // rounding of the sum (and below the ~1e-12 DFT noise of OpenCV's own result); this drops
+        // e.g. the 1e-22-relative halo of the σ = 0.1 anti-aliasing at severity 1.
+        let wmax = k.w.iter().fold(0f64, |m, &v| m.max(v.abs()));
+        let negligible = |v: f64| v.abs() <= wmax * 1e-18;
+        //
+        // Spans: the disk kernels are constant (one f32 value) over most of their interior. In each
+        // folded row, the run of that value around the centre column, `2L−1` columns wide, is summed
+        // with an exclusive per-channel prefix sum `P` of the folded row (two loads instead of
+        // `L` taps): `Σ F[e + kx·c] = P[e + (ax+L)·c] − P[e + (ax−L+1)·c]`. Prefix sums of rows of
+        // values ≤ 2 keep the absolute error ~1e-16·W, far below the reference's own DFT noise.
+        let mut taps: Vec<(usize, usize, usize, f64)> = Vec::new();
+        let mut spans: Vec<(usize, usize, usize, f64)> = Vec::new();
+        let nrows;
+        if k.symmetric {
+            nrows = ay + 1;
+            // Most frequent non-negligible weight of the quadrant (exact equality).
+            let mut counts: Vec<(f64, usize)> = Vec::new();
+            for ky in 0..=ay {
+                for kx in 0..=ax {
+                    let v = k.w[ky * k.kw + kx];
+                    if negligible(v) {
+                        continue;
+                    }
+                    match counts.iter_mut().find(|(u, _)| *u == v) {
+                        Some(e) => e.1 += 1,
+                        None => counts.push((v, 1)),
+                    }
+                }
+            }
+            let common = counts.iter().max_by_key(|e| e.1).map(|e| e.0);
+            for ky in 0..=ay {
+                let row = &k.w[ky * k.kw..(ky + 1) * k.kw];
+                let run = match common {
+                    Some(cv) => row[..=ax].iter().rev().take_while(|&&v| v == cv).count(),
+                    None => 0,
+                };
+                // A span costs about two taps (two loads plus folding the prefix rows): use it for
+                // runs of at least 4 taps.
+                let run = if run >= 4 { run } else { 0 };
+                if run > 0 {
+                    let wv = if ky == ay { row[ax] * 0.5 } else { row[ax] };
+                    spans.push((ky, (ax + run) * c, (ax + 1 - run) * c, wv));
+                }
+                // Taps outside the span: columns 0 ..= ax − run of the quadrant.
+                for kx in 0..ax + 1 - run {
+                    let mut wv = k.w[ky * k.kw + kx];
+                    if negligible(wv) {
+                        continue;
+                    }
+                    if ky == ay {
+                        wv *= 0.5;
+                    }
+                    if kx == ax {
+                        wv *= 0.5;
+                    }
+                    taps.push((ky, kx * c, (2 * ax - kx) * c, wv));
+                }
+            }
+        } else {
+            nrows = k.kh;
+            for ky in 0..k.kh {
+                for kx in 0..k.kw {
+                    let wv = k.w[ky * k.kw + kx];
+                    if !negligible(wv) {
+                        // (F + F) · (w/2) == F · w exactly.
+                        taps.push((ky, kx * c, kx * c, wv * 0.5));
+                    }
+                }
+            }
+        }
+        // The per-image prefix sums cost about as much as ~8 taps; not worth it for small disks.
+        let saved: usize = spans.iter().map(|sp| (sp.1 - sp.2) / c.max(1)).sum();
+        if saved < 24 {
+            for (ky, hi, lo, wv) in spans.drain(..) {
+                // Back to taps: columns lo/c ..= ax of the quadrant (weight of the span, halved on
+                // the centre column as for every tap).
+                for kx in lo / c..=ax {
+                    let wt = if kx == ax { wv * 0.5 } else { wv };
+                    taps.push((ky, kx * c, (2 * ax - kx) * c, wt));
+                }
+                let _ = hi;
+            }
+        }
+        let mut used = vec![false; nrows];
+        let mut has_span = vec![false; nrows];
+        for t in &taps {
+            used[t.0] = true;
+        }
+        for sp in &spans {
+            used[sp.0] = true;
+            has_span[sp.0] = true;
+        }
+        let mut folded = Buf::<f64>::zeroed(nrows * prow);
+        let pstride = prow + c;
+        let mut prefix = Buf::<f64>::zeroed(nrows * pstride);
+        // Exclusive per-channel prefix sums of every padded source row (only if spans are used).
+        let mut row_pref = Buf::<f64>::take(if spans.is_empty() { 0 } else { h * pstride });
+        if !spans.is_empty() {
+            for y in 0..h {
+                let pr = &mut row_pref[y * pstride..(y + 1) * pstride];
+                let f = &padded[y * prow..(y + 1) * prow];
+                pr[..c].iter_mut().for_each(|v| *v = 0.0);
+                for j in 0..prow {
+                    pr[j + c] = pr[j] + f[j];
+                }
+            }
+        }
+        let nblocks = row_len.div_ceil(BLOCK);
+        for y in 0..h {
+            let src_row = |dy: isize| {
+                let sy = reflect101(y as isize + dy, h);
+                &padded[sy * prow..(sy + 1) * prow]
+            };
+            let src_pref = |dy: isize| {
+                let sy = reflect101(y as isize + dy, h);
+                &row_pref[sy * pstride..(sy + 1) * pstride]
+            };
+            for r in 0..nrows {
+                if !used[r] {
+                    continue;
+                }
+                let f = &mut folded[r * prow..(r + 1) * prow];
+                if k.symmetric {
+                    let dy = r as isize - ay as isize;
+                    let (a, b) = (src_row(dy), src_row(-dy));
+                    for ((o, &u), &d) in f.iter_mut().zip(a).zip(b) {
+                        *o = u + d;
+                    }
+                } else {
+                    f.copy_from_slice(src_row(r as isize - ay as isize));
+                }
+                if has_span[r] {
+                    // Prefix sums are linear: the folded row's prefix is the sum of the two source
+                    // rows' prefixes (computed once per image), a vectorisable add.
+                    let dy = r as isize - ay as isize;
+                    let (a, b) = (src_pref(dy), src_pref(-dy));
+                    let pr = &mut prefix[r * pstride..(r + 1) * pstride];
+                    for ((o, &u), &d) in pr.iter_mut().zip(a).zip(b) {
+                        *o = u + d;
+                    }
+                }
+            }
+            let out = &mut dst[y * row_len..(y + 1) * row_len];
+            for b in 0..nblocks {
+                let e0 = b * BLOCK;
+                let mut acc = [0f64; BLOCK];
+                for &(r, l, rr, wv) in &taps {
+                    let fr = &folded[r * prow..(r + 1) * prow];
+                    let lv = &fr[e0 + l..e0 + l + BLOCK];
+                    let rv = &fr[e0 + rr..e0 + rr + BLOCK];
+                    for i in 0..BLOCK {
+                        acc[i] += (lv[i] + rv[i]) * wv;
+                    }
+                }
+                for &(r, hi, lo, wv) in &spans {
+                    let pr = &prefix[r * pstride..(r + 1) * pstride];
+                    let hv = &pr[e0 + hi..e0 + hi + BLOCK];
+                    let lv = &pr[e0 + lo..e0 + lo + BLOCK];
+                    for i in 0..BLOCK {
+                        acc[i] += (hv[i] - lv[i]) * wv;
+                    }
+                }
+                let n = BLOCK.min(row_len - e0);
+                out[e0..e0 + n].copy_from_slice(&acc[..n]);
+            }
+        }
     }
-    correlate_reflect101_scalar(src, dst, h, w, c, k)
-}
-
-/// Scalar twin of [`correlate_reflect101`].
-pub fn correlate_reflect101_scalar(
-    src: &[f64],
-    dst: &mut [f64],
-    h: usize,
-    w: usize,
-    c: usize,
-    k: &Kernel2d,
-) {
-    correlate_impl(src, dst, h, w, c, k)
-}
-
-/// AVX2 build of [`correlate_reflect101_scalar`].
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn correlate_reflect101_avx2(
-    src: &[f64],
-    dst: &mut [f64],
-    h: usize,
-    w: usize,
-    c: usize,
-    k: &Kernel2d,
-) {
-    correlate_impl(src, dst, h, w, c, k)
 }
 
 /// Elements per register block of the correlation (4 AVX2 vectors of f64).
 const BLOCK: usize = 16;
 
-#[inline(always)]
-fn correlate_impl(src: &[f64], dst: &mut [f64], h: usize, w: usize, c: usize, k: &Kernel2d) {
-    let (ay, ax) = (k.kh / 2, k.kw / 2);
-    let pw = w + 2 * ax;
-    let row_len = w * c;
-    // Padded rows: `ax` reflected pixels each side, plus BLOCK spare elements so the last
-    // register block may run past the row end (its extra results are discarded).
-    let prow = pw * c + BLOCK;
-    let mut padded = Buf::<f64>::take(h * prow);
-    for y in 0..h {
-        let d = &mut padded[y * prow..(y + 1) * prow];
-        let s = &src[y * row_len..(y + 1) * row_len];
-        d[ax * c..ax * c + row_len].copy_from_slice(s);
-        for p in (0..ax).chain(w + ax..pw) {
-            let sx = reflect101(p as isize - ax as isize, w);
-            d[p * c..(p + 1) * c].copy_from_slice(&s[sx * c..(sx + 1) * c]);
-        }
-        d[pw * c..].iter_mut().for_each(|v| *v = 0.0);
-    }
-    // Tap list: (kernel row, left offset, right offset, weight). With a doubly symmetric kernel,
-    // row pairs ±dy are pre-summed ("folded") and column pairs ±dx are added before the
-    // multiplication; centre rows/columns are folded with themselves (2x, exact) and their
-    // weight halved (exact), so every tap has the same form `(F[l] + F[r]) · w`.
-    //
-    // Taps below 1e-18 of the largest are skipped: their contribution is far below the f64
-    // rounding of the sum (and below the ~1e-12 DFT noise of OpenCV's own result); this drops
-    // e.g. the 1e-22-relative halo of the σ = 0.1 anti-aliasing at severity 1.
-    let wmax = k.w.iter().fold(0f64, |m, &v| m.max(v.abs()));
-    let negligible = |v: f64| v.abs() <= wmax * 1e-18;
-    //
-    // Spans: the disk kernels are constant (one f32 value) over most of their interior. In each
-    // folded row, the run of that value around the centre column, `2L−1` columns wide, is summed
-    // with an exclusive per-channel prefix sum `P` of the folded row (two loads instead of
-    // `L` taps): `Σ F[e + kx·c] = P[e + (ax+L)·c] − P[e + (ax−L+1)·c]`. Prefix sums of rows of
-    // values ≤ 2 keep the absolute error ~1e-16·W, far below the reference's own DFT noise.
-    let mut taps: Vec<(usize, usize, usize, f64)> = Vec::new();
-    let mut spans: Vec<(usize, usize, usize, f64)> = Vec::new();
-    let nrows;
-    if k.symmetric {
-        nrows = ay + 1;
-        // Most frequent non-negligible weight of the quadrant (exact equality).
-        let mut counts: Vec<(f64, usize)> = Vec::new();
-        for ky in 0..=ay {
-            for kx in 0..=ax {
-                let v = k.w[ky * k.kw + kx];
-                if negligible(v) {
-                    continue;
-                }
-                match counts.iter_mut().find(|(u, _)| *u == v) {
-                    Some(e) => e.1 += 1,
-                    None => counts.push((v, 1)),
-                }
-            }
-        }
-        let common = counts.iter().max_by_key(|e| e.1).map(|e| e.0);
-        for ky in 0..=ay {
-            let row = &k.w[ky * k.kw..(ky + 1) * k.kw];
-            let run = match common {
-                Some(cv) => row[..=ax].iter().rev().take_while(|&&v| v == cv).count(),
-                None => 0,
-            };
-            // A span costs about two taps (two loads plus folding the prefix rows): use it for
-            // runs of at least 4 taps.
-            let run = if run >= 4 { run } else { 0 };
-            if run > 0 {
-                let wv = if ky == ay { row[ax] * 0.5 } else { row[ax] };
-                spans.push((ky, (ax + run) * c, (ax + 1 - run) * c, wv));
-            }
-            // Taps outside the span: columns 0 ..= ax − run of the quadrant.
-            for kx in 0..ax + 1 - run {
-                let mut wv = k.w[ky * k.kw + kx];
-                if negligible(wv) {
-                    continue;
-                }
-                if ky == ay {
-                    wv *= 0.5;
-                }
-                if kx == ax {
-                    wv *= 0.5;
-                }
-                taps.push((ky, kx * c, (2 * ax - kx) * c, wv));
-            }
-        }
-    } else {
-        nrows = k.kh;
-        for ky in 0..k.kh {
-            for kx in 0..k.kw {
-                let wv = k.w[ky * k.kw + kx];
-                if !negligible(wv) {
-                    // (F + F) · (w/2) == F · w exactly.
-                    taps.push((ky, kx * c, kx * c, wv * 0.5));
-                }
-            }
-        }
-    }
-    // The per-image prefix sums cost about as much as ~8 taps; not worth it for small disks.
-    let saved: usize = spans.iter().map(|sp| (sp.1 - sp.2) / c.max(1)).sum();
-    if saved < 24 {
-        for (ky, hi, lo, wv) in spans.drain(..) {
-            // Back to taps: columns lo/c ..= ax of the quadrant (weight of the span, halved on
-            // the centre column as for every tap).
-            for kx in lo / c..=ax {
-                let wt = if kx == ax { wv * 0.5 } else { wv };
-                taps.push((ky, kx * c, (2 * ax - kx) * c, wt));
-            }
-            let _ = hi;
-        }
-    }
-    let mut used = vec![false; nrows];
-    let mut has_span = vec![false; nrows];
-    for t in &taps {
-        used[t.0] = true;
-    }
-    for sp in &spans {
-        used[sp.0] = true;
-        has_span[sp.0] = true;
-    }
-    let mut folded = Buf::<f64>::zeroed(nrows * prow);
-    let pstride = prow + c;
-    let mut prefix = Buf::<f64>::zeroed(nrows * pstride);
-    // Exclusive per-channel prefix sums of every padded source row (only if spans are used).
-    let mut row_pref = Buf::<f64>::take(if spans.is_empty() { 0 } else { h * pstride });
-    if !spans.is_empty() {
-        for y in 0..h {
-            let pr = &mut row_pref[y * pstride..(y + 1) * pstride];
-            let f = &padded[y * prow..(y + 1) * prow];
-            pr[..c].iter_mut().for_each(|v| *v = 0.0);
-            for j in 0..prow {
-                pr[j + c] = pr[j] + f[j];
-            }
-        }
-    }
-    let nblocks = row_len.div_ceil(BLOCK);
-    for y in 0..h {
-        let src_row = |dy: isize| {
-            let sy = reflect101(y as isize + dy, h);
-            &padded[sy * prow..(sy + 1) * prow]
-        };
-        let src_pref = |dy: isize| {
-            let sy = reflect101(y as isize + dy, h);
-            &row_pref[sy * pstride..(sy + 1) * pstride]
-        };
-        for r in 0..nrows {
-            if !used[r] {
-                continue;
-            }
-            let f = &mut folded[r * prow..(r + 1) * prow];
-            if k.symmetric {
-                let dy = r as isize - ay as isize;
-                let (a, b) = (src_row(dy), src_row(-dy));
-                for ((o, &u), &d) in f.iter_mut().zip(a).zip(b) {
-                    *o = u + d;
-                }
-            } else {
-                f.copy_from_slice(src_row(r as isize - ay as isize));
-            }
-            if has_span[r] {
-                // Prefix sums are linear: the folded row's prefix is the sum of the two source
-                // rows' prefixes (computed once per image), a vectorisable add.
-                let dy = r as isize - ay as isize;
-                let (a, b) = (src_pref(dy), src_pref(-dy));
-                let pr = &mut prefix[r * pstride..(r + 1) * pstride];
-                for ((o, &u), &d) in pr.iter_mut().zip(a).zip(b) {
-                    *o = u + d;
-                }
-            }
-        }
-        let out = &mut dst[y * row_len..(y + 1) * row_len];
-        for b in 0..nblocks {
-            let e0 = b * BLOCK;
-            let mut acc = [0f64; BLOCK];
-            for &(r, l, rr, wv) in &taps {
-                let fr = &folded[r * prow..(r + 1) * prow];
-                let lv = &fr[e0 + l..e0 + l + BLOCK];
-                let rv = &fr[e0 + rr..e0 + rr + BLOCK];
-                for i in 0..BLOCK {
-                    acc[i] += (lv[i] + rv[i]) * wv;
-                }
-            }
-            for &(r, hi, lo, wv) in &spans {
-                let pr = &prefix[r * pstride..(r + 1) * pstride];
-                let hv = &pr[e0 + hi..e0 + hi + BLOCK];
-                let lv = &pr[e0 + lo..e0 + lo + BLOCK];
-                for i in 0..BLOCK {
-                    acc[i] += (hv[i] - lv[i]) * wv;
-                }
-            }
-            let n = BLOCK.min(row_len - e0);
-            out[e0..e0 + n].copy_from_slice(&acc[..n]);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     /// Sums and sample taps of `imagecorruptions.corruptions.disk` (OpenCV 4.11, oracle venv).
     #[test]
@@ -451,9 +414,11 @@ mod tests {
             for (x, y) in a.iter().zip(&want) {
                 assert!((x - y).abs() < 1e-12, "{x} {y}");
             }
-            let mut b = vec![0f64; src.len()];
-            correlate_reflect101(&src, &mut b, h, w, c, k);
-            assert_eq!(a, b);
+            for isa in simd::available() {
+                let mut b = vec![0f64; src.len()];
+                dispatch!(at isa; correlate_reflect101_scalar / correlate_reflect101_avx2(&src, &mut b, h, w, c, k));
+                assert_eq!(a, b);
+            }
         }
     }
 }

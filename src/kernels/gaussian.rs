@@ -25,9 +25,9 @@
 //! (auto-vectorised, no FMA contraction in Rust) and is bit-identical to the scalar twin.
 //! The fast-mode f32 filter [`gaussian_nearest_f32`] is [`crate::kernels::fastgauss`].
 
-use crate::kernels::cpu::{isa, Isa};
 use crate::kernels::fastgauss::{self, Dst, Src};
 use crate::kernels::scratch::{Buf, Pooled};
+use crate::simd::dispatch;
 
 /// Boundary handling of the filter (SciPy `mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,205 +203,118 @@ pub fn extend_index(i: isize, n: usize, mode: Mode) -> usize {
     }
 }
 
-/// Correlate along axis 0 of an `h × row_len` array (`row_len = W·C` values per row) with the
-/// symmetric weights `w` (length `2r+1`), storing the result in `dst`.
-pub fn filter_rows<T: Sample>(
-    src: &[T],
-    dst: &mut [T],
-    h: usize,
-    row_len: usize,
-    w: &[f64],
-    mode: Mode,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { filter_rows_avx2(src, dst, h, row_len, w, mode) };
-        return;
+dispatch! {
+    /// Correlate along axis 0 of an `h × row_len` array (`row_len = W·C` values per row) with the
+    /// symmetric weights `w` (length `2r+1`), storing the result in `dst`.
+    pub fn filter_rows / filter_rows_scalar / filter_rows_avx2 <T: Sample> (
+        src: &[T],
+        dst: &mut [T],
+        h: usize,
+        row_len: usize,
+        w: &[f64],
+        mode: Mode,
+    ) {
+        assert!(w.len() % 2 == 1 && src.len() >= h * row_len && dst.len() >= h * row_len);
+        let r = w.len() / 2;
+        // Source rows of each tap for the current output row: centre, then (up, down) for l = r..1.
+        let mut rows: Vec<(usize, usize, f64)> = Vec::with_capacity(r);
+        let full = row_len / BLOCK * BLOCK;
+        for i in 0..h {
+            rows.clear();
+            for l in (1..=r).rev() {
+                let up = extend_index(i as isize - l as isize, h, mode) * row_len;
+                let down = extend_index(i as isize + l as isize, h, mode) * row_len;
+                rows.push((up, down, w[r - l]));
+            }
+            let centre = i * row_len;
+            let w0 = w[r];
+            let out = &mut dst[i * row_len..(i + 1) * row_len];
+            let mut e0 = 0;
+            while e0 < full {
+                let mut acc = [0f64; BLOCK];
+                let cv = &src[centre + e0..centre + e0 + BLOCK];
+                for k in 0..BLOCK {
+                    acc[k] = cv[k].to_f64() * w0;
+                }
+                for &(up, down, wl) in &rows {
+                    let u = &src[up + e0..up + e0 + BLOCK];
+                    let d = &src[down + e0..down + e0 + BLOCK];
+                    for k in 0..BLOCK {
+                        acc[k] += (u[k].to_f64() + d[k].to_f64()) * wl;
+                    }
+                }
+                for k in 0..BLOCK {
+                    out[e0 + k] = T::from_f64(acc[k]);
+                }
+                e0 += BLOCK;
+            }
+            for e in full..row_len {
+                let mut a = src[centre + e].to_f64() * w0;
+                for &(up, down, wl) in &rows {
+                    a += (src[up + e].to_f64() + src[down + e].to_f64()) * wl;
+                }
+                out[e] = T::from_f64(a);
+            }
+        }
     }
-    filter_rows_scalar(src, dst, h, row_len, w, mode)
-}
-
-/// Scalar twin of [`filter_rows`].
-pub fn filter_rows_scalar<T: Sample>(
-    src: &[T],
-    dst: &mut [T],
-    h: usize,
-    row_len: usize,
-    w: &[f64],
-    mode: Mode,
-) {
-    rows_impl(src, dst, h, row_len, w, mode)
-}
-
-/// AVX2 build of [`filter_rows_scalar`] (same code, auto-vectorised with AVX2).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn filter_rows_avx2<T: Sample>(
-    src: &[T],
-    dst: &mut [T],
-    h: usize,
-    row_len: usize,
-    w: &[f64],
-    mode: Mode,
-) {
-    rows_impl(src, dst, h, row_len, w, mode)
 }
 
 /// Elements per register block (4 AVX2 vectors of f64): each block's accumulators stay in
 /// registers across all taps.
 const BLOCK: usize = 16;
 
-#[inline(always)]
-fn rows_impl<T: Sample>(src: &[T], dst: &mut [T], h: usize, row_len: usize, w: &[f64], mode: Mode) {
-    assert!(w.len() % 2 == 1 && src.len() >= h * row_len && dst.len() >= h * row_len);
-    let r = w.len() / 2;
-    // Source rows of each tap for the current output row: centre, then (up, down) for l = r..1.
-    let mut rows: Vec<(usize, usize, f64)> = Vec::with_capacity(r);
-    let full = row_len / BLOCK * BLOCK;
-    for i in 0..h {
-        rows.clear();
-        for l in (1..=r).rev() {
-            let up = extend_index(i as isize - l as isize, h, mode) * row_len;
-            let down = extend_index(i as isize + l as isize, h, mode) * row_len;
-            rows.push((up, down, w[r - l]));
-        }
-        let centre = i * row_len;
-        let w0 = w[r];
-        let out = &mut dst[i * row_len..(i + 1) * row_len];
-        let mut e0 = 0;
-        while e0 < full {
-            let mut acc = [0f64; BLOCK];
-            let cv = &src[centre + e0..centre + e0 + BLOCK];
-            for k in 0..BLOCK {
-                acc[k] = cv[k].to_f64() * w0;
+dispatch! {
+    /// Correlate along axis 1 of an `h × w × c` array (channels interleaved, never mixed) with the
+    /// symmetric weights `wt`, storing the result in `dst`.
+    pub fn filter_cols / filter_cols_scalar / filter_cols_avx2 <T: Sample> (
+        src: &[T],
+        dst: &mut [T],
+        h: usize,
+        w: usize,
+        c: usize,
+        wt: &[f64],
+        mode: Mode,
+    ) {
+        assert!(wt.len() % 2 == 1 && src.len() >= h * w * c && dst.len() >= h * w * c);
+        let r = wt.len() / 2;
+        let row_len = w * c;
+        // Padded line: r extended pixels on each side, plus BLOCK spare values.
+        let mut line = vec![0f64; (w + 2 * r) * c + BLOCK];
+        let nblocks = row_len.div_ceil(BLOCK);
+        let mut acc_row = vec![0f64; nblocks * BLOCK];
+        for i in 0..h {
+            let s = &src[i * row_len..(i + 1) * row_len];
+            // Middle: a straight converting copy; only the 2r border pixels need the mode rule.
+            for (d, &v) in line[r * c..r * c + row_len].iter_mut().zip(s) {
+                *d = v.to_f64();
             }
-            for &(up, down, wl) in &rows {
-                let u = &src[up + e0..up + e0 + BLOCK];
-                let d = &src[down + e0..down + e0 + BLOCK];
-                for k in 0..BLOCK {
-                    acc[k] += (u[k].to_f64() + d[k].to_f64()) * wl;
+            for p in (0..r).chain(w + r..w + 2 * r) {
+                let k = extend_index(p as isize - r as isize, w, mode);
+                for ch in 0..c {
+                    line[p * c + ch] = s[k * c + ch].to_f64();
                 }
             }
-            for k in 0..BLOCK {
-                out[e0 + k] = T::from_f64(acc[k]);
-            }
-            e0 += BLOCK;
-        }
-        for e in full..row_len {
-            let mut a = src[centre + e].to_f64() * w0;
-            for &(up, down, wl) in &rows {
-                a += (src[up + e].to_f64() + src[down + e].to_f64()) * wl;
-            }
-            out[e] = T::from_f64(a);
-        }
-    }
-}
-
-/// Correlate along axis 1 of an `h × w × c` array (channels interleaved, never mixed) with the
-/// symmetric weights `wt`, storing the result in `dst`.
-#[allow(clippy::too_many_arguments)]
-pub fn filter_cols<T: Sample>(
-    src: &[T],
-    dst: &mut [T],
-    h: usize,
-    w: usize,
-    c: usize,
-    wt: &[f64],
-    mode: Mode,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { filter_cols_avx2(src, dst, h, w, c, wt, mode) };
-        return;
-    }
-    filter_cols_scalar(src, dst, h, w, c, wt, mode)
-}
-
-/// Scalar twin of [`filter_cols`].
-pub fn filter_cols_scalar<T: Sample>(
-    src: &[T],
-    dst: &mut [T],
-    h: usize,
-    w: usize,
-    c: usize,
-    wt: &[f64],
-    mode: Mode,
-) {
-    cols_impl(src, dst, h, w, c, wt, mode)
-}
-
-/// AVX2 build of [`filter_cols_scalar`].
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn filter_cols_avx2<T: Sample>(
-    src: &[T],
-    dst: &mut [T],
-    h: usize,
-    w: usize,
-    c: usize,
-    wt: &[f64],
-    mode: Mode,
-) {
-    cols_impl(src, dst, h, w, c, wt, mode)
-}
-
-#[inline(always)]
-fn cols_impl<T: Sample>(
-    src: &[T],
-    dst: &mut [T],
-    h: usize,
-    w: usize,
-    c: usize,
-    wt: &[f64],
-    mode: Mode,
-) {
-    assert!(wt.len() % 2 == 1 && src.len() >= h * w * c && dst.len() >= h * w * c);
-    let r = wt.len() / 2;
-    let row_len = w * c;
-    // Padded line: r extended pixels on each side, plus BLOCK spare values.
-    let mut line = vec![0f64; (w + 2 * r) * c + BLOCK];
-    let nblocks = row_len.div_ceil(BLOCK);
-    let mut acc_row = vec![0f64; nblocks * BLOCK];
-    for i in 0..h {
-        let s = &src[i * row_len..(i + 1) * row_len];
-        // Middle: a straight converting copy; only the 2r border pixels need the mode rule.
-        for (d, &v) in line[r * c..r * c + row_len].iter_mut().zip(s) {
-            *d = v.to_f64();
-        }
-        for p in (0..r).chain(w + r..w + 2 * r) {
-            let k = extend_index(p as isize - r as isize, w, mode);
-            for ch in 0..c {
-                line[p * c + ch] = s[k * c + ch].to_f64();
-            }
-        }
-        let w0 = wt[r];
-        for b in 0..nblocks {
-            let e0 = b * BLOCK;
-            let mut acc = [0f64; BLOCK];
-            let cv = &line[e0 + r * c..e0 + r * c + BLOCK];
-            for k in 0..BLOCK {
-                acc[k] = cv[k] * w0;
-            }
-            for l in (1..=r).rev() {
-                let wl = wt[r - l];
-                let u = &line[e0 + (r - l) * c..e0 + (r - l) * c + BLOCK];
-                let d = &line[e0 + (r + l) * c..e0 + (r + l) * c + BLOCK];
+            let w0 = wt[r];
+            for b in 0..nblocks {
+                let e0 = b * BLOCK;
+                let mut acc = [0f64; BLOCK];
+                let cv = &line[e0 + r * c..e0 + r * c + BLOCK];
                 for k in 0..BLOCK {
-                    acc[k] += (u[k] + d[k]) * wl;
+                    acc[k] = cv[k] * w0;
                 }
+                for l in (1..=r).rev() {
+                    let wl = wt[r - l];
+                    let u = &line[e0 + (r - l) * c..e0 + (r - l) * c + BLOCK];
+                    let d = &line[e0 + (r + l) * c..e0 + (r + l) * c + BLOCK];
+                    for k in 0..BLOCK {
+                        acc[k] += (u[k] + d[k]) * wl;
+                    }
+                }
+                acc_row[e0..e0 + BLOCK].copy_from_slice(&acc);
             }
-            acc_row[e0..e0 + BLOCK].copy_from_slice(&acc);
-        }
-        for (o, &a) in dst[i * row_len..(i + 1) * row_len].iter_mut().zip(&acc_row) {
-            *o = T::from_f64(a);
+            for (o, &a) in dst[i * row_len..(i + 1) * row_len].iter_mut().zip(&acc_row) {
+                *o = T::from_f64(a);
+            }
         }
     }
 }
@@ -462,15 +375,7 @@ pub fn gaussian_filter_streamed(
 ) {
     let k0 = kernel1d(sigma_rows, truncate);
     let k1 = kernel1d(sigma_cols, truncate);
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe {
-            streamed_avx2(h, w, c, &k0, &k1, mode, &mut load_row, &mut store_row);
-        }
-        return;
-    }
-    streamed_impl(h, w, c, &k0, &k1, mode, &mut load_row, &mut store_row)
+    dispatch!(streamed_impl / streamed_avx2(h, w, c, &k0, &k1, mode, &mut load_row, &mut store_row))
 }
 
 /// Scalar twin of [`gaussian_filter_streamed`] (kernels given explicitly).
@@ -553,7 +458,7 @@ fn streamed_impl(
             );
             taps.push((up, dn, k0[r0 - l]));
         }
-        // Vertical pass for row i into the middle of `line` (same operations as rows_impl).
+        // Vertical pass for row i into the middle of `line` (same operations as filter_rows_scalar).
         let w0 = k0[r0];
         {
             let mid = &mut line[r1 * c..r1 * c + row_len];
@@ -587,7 +492,7 @@ fn streamed_impl(
             store_row(i, &line[..row_len]);
             continue;
         }
-        // Horizontal borders of the vertical result, then the horizontal pass (cols_impl).
+        // Horizontal borders of the vertical result, then the horizontal pass (filter_cols_scalar).
         for p in (0..r1).chain(w + r1..w + 2 * r1) {
             let k = extend_index(p as isize - r1 as isize, w, mode);
             for ch in 0..c {
@@ -649,6 +554,7 @@ pub fn gaussian_nearest_f32(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     /// Deterministic test array: value of element `i` (easy to rebuild in NumPy:
     /// `((np.arange(n) * 37) % 101) / 100.0`).
@@ -739,19 +645,21 @@ mod tests {
             for sigma in [0.7, 2.0, 6.0] {
                 let k = kernel1d(sigma, 4.0);
                 for mode in [Mode::Nearest, Mode::Reflect] {
-                    let mut a = vec![0f64; src.len()];
-                    let mut b = vec![0f64; src.len()];
-                    filter_rows_scalar(&src, &mut a, h, w * c, &k, mode);
-                    filter_rows(&src, &mut b, h, w * c, &k, mode);
-                    assert_eq!(a, b);
-                    filter_cols_scalar(&src, &mut a, h, w, c, &k, mode);
-                    filter_cols(&src, &mut b, h, w, c, &k, mode);
-                    assert_eq!(a, b);
-                    let mut a32 = vec![0f32; src.len()];
-                    let mut b32 = vec![0f32; src.len()];
-                    filter_cols_scalar(&src32, &mut a32, h, w, c, &k, mode);
-                    filter_cols(&src32, &mut b32, h, w, c, &k, mode);
-                    assert_eq!(a32, b32);
+                    for isa in simd::available() {
+                        let mut a = vec![0f64; src.len()];
+                        let mut b = vec![0f64; src.len()];
+                        filter_rows_scalar(&src, &mut a, h, w * c, &k, mode);
+                        dispatch!(at isa; filter_rows_scalar / filter_rows_avx2(&src, &mut b, h, w * c, &k, mode));
+                        assert_eq!(a, b);
+                        filter_cols_scalar(&src, &mut a, h, w, c, &k, mode);
+                        dispatch!(at isa; filter_cols_scalar / filter_cols_avx2(&src, &mut b, h, w, c, &k, mode));
+                        assert_eq!(a, b);
+                        let mut a32 = vec![0f32; src.len()];
+                        let mut b32 = vec![0f32; src.len()];
+                        filter_cols_scalar(&src32, &mut a32, h, w, c, &k, mode);
+                        dispatch!(at isa; filter_cols_scalar / filter_cols_avx2(&src32, &mut b32, h, w, c, &k, mode));
+                        assert_eq!(a32, b32);
+                    }
                 }
             }
         }
@@ -779,18 +687,11 @@ mod tests {
                         |i, row| got[i * rl..(i + 1) * rl].copy_from_slice(row),
                     );
                     assert_eq!(got, want, "{h}x{w}x{c} σ {sr},{sc} {mode:?}");
-                    let mut scalar = vec![0f64; src.len()];
-                    gaussian_filter_streamed_scalar(
-                        h,
-                        w,
-                        c,
-                        &kernel1d(sr, 4.0),
-                        &kernel1d(sc, 4.0),
-                        mode,
-                        &mut |k, o| o.copy_from_slice(&src[k * rl..(k + 1) * rl]),
-                        &mut |i, row| scalar[i * rl..(i + 1) * rl].copy_from_slice(row),
-                    );
-                    assert_eq!(scalar, want);
+                    for isa in simd::available() {
+                        let mut scalar = vec![0f64; src.len()];
+                        dispatch!(at isa; gaussian_filter_streamed_scalar / streamed_avx2(h, w, c, &kernel1d(sr, 4.0), &kernel1d(sc, 4.0), mode, &mut |k, o| o.copy_from_slice(&src[k * rl..(k + 1) * rl]), &mut |i, row| scalar[i * rl..(i + 1) * rl].copy_from_slice(row),));
+                        assert_eq!(scalar, want);
+                    }
                 }
             }
         }

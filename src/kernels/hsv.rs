@@ -6,7 +6,7 @@
 //! before the final truncation. The AVX2 kernel performs the very same IEEE operations on four
 //! pixels at a time and is held equal to the scalar twin by tests.
 
-use crate::kernels::cpu::{isa, Isa};
+use crate::simd::dispatch;
 
 /// What to do to the HSV representation.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,13 +19,7 @@ pub enum HsvOp {
 
 /// Apply `op` to an RGB8 buffer, writing `trunc(clip(rgb, 0, 1) * 255)`.
 pub fn adjust(src: &[u8], dst: &mut [u8], op: HsvOp) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { adjust_avx2(src, dst, op) };
-        return;
-    }
-    adjust_scalar(src, dst, op)
+    dispatch!(adjust_scalar / adjust_avx2(src, dst, op))
 }
 
 /// Scalar twin of [`adjust`].
@@ -185,6 +179,7 @@ pub unsafe fn adjust_avx2(src: &[u8], dst: &mut [u8], op: HsvOp) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     #[test]
     fn simd_equals_scalar_on_all_hue_sextants_and_ties() {
@@ -211,10 +206,9 @@ mod tests {
             adjust_scalar(src, &mut a, op);
             adjust(src, &mut b, op);
             assert_eq!(a, b, "{op:?}");
-            #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
+            for isa in simd::available() {
                 let mut c = vec![0; n];
-                unsafe { adjust_avx2(src, &mut c, op) };
+                dispatch!(at isa; adjust_scalar / adjust_avx2(src, &mut c, op));
                 assert_eq!(a, c, "{op:?}");
             }
         }

@@ -2,14 +2,12 @@
 //! sampling tables, and the blur primitives of spec P1–P5 and P12 (Gaussian filter, 2-D
 //! correlation and disk kernel, line motion blur, clipped zoom, bilinear `map_coordinates`).
 //! Each hand-vectorised kernel sits next to its plain scalar twin, and tests hold the two equal;
-//! the public entry point picks one at run time with [`cpu::isa`].
+//! the public entry point picks one at run time with `crate::simd::dispatch!`.
 
 pub mod blend;
-pub mod cpu;
 pub mod fastblur;
 pub mod fastgauss;
 pub mod filter2d;
-pub mod fma;
 pub mod frost;
 pub mod gaussian;
 pub mod hsv;

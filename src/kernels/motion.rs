@@ -15,9 +15,9 @@
 //! source row (plus replicated edge values) is multiplied and added, which vectorises. The AVX2
 //! variant is the same code compiled with AVX2 (bit-identical to the scalar twin).
 
-use crate::kernels::cpu::{isa, Isa};
 use crate::kernels::gaussian::{numpy_exp, numpy_sum};
 use crate::kernels::scratch::Buf;
+use crate::simd::dispatch;
 
 /// Weights and offsets of one motion-blur call.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,113 +93,68 @@ impl Texel for f64 {
     }
 }
 
-/// Motion-blur an interleaved `h × w × c` array into `dst` (f64, same layout).
-pub fn motion_blur<T: Texel>(
-    src: &[T],
-    dst: &mut [f64],
-    h: usize,
-    w: usize,
-    c: usize,
-    k: &MotionKernel,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { motion_blur_avx2(src, dst, h, w, c, k) };
-        return;
-    }
-    motion_blur_scalar(src, dst, h, w, c, k)
-}
-
-/// Scalar twin of [`motion_blur`].
-pub fn motion_blur_scalar<T: Texel>(
-    src: &[T],
-    dst: &mut [f64],
-    h: usize,
-    w: usize,
-    c: usize,
-    k: &MotionKernel,
-) {
-    motion_impl(src, dst, h, w, c, k)
-}
-
-/// AVX2 build of [`motion_blur_scalar`].
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn motion_blur_avx2<T: Texel>(
-    src: &[T],
-    dst: &mut [f64],
-    h: usize,
-    w: usize,
-    c: usize,
-    k: &MotionKernel,
-) {
-    motion_impl(src, dst, h, w, c, k)
-}
-
-#[inline(always)]
-fn motion_impl<T: Texel>(
-    src: &[T],
-    dst: &mut [f64],
-    h: usize,
-    w: usize,
-    c: usize,
-    k: &MotionKernel,
-) {
-    let row_len = w * c;
-    assert!(src.len() >= h * row_len && dst.len() >= h * row_len);
-    let taps = k.taps_used(h, w);
-    // Column offsets are below w, so pad each row by the largest |dx| on both sides.
-    let pad = k.offsets[..taps]
-        .iter()
-        .map(|&(_, dx)| dx.unsigned_abs() as usize)
-        .max()
-        .unwrap_or(0);
-    // BLOCK spare values at the end of each padded row let the last register block run over.
-    let prow = (w + 2 * pad) * c + BLOCK;
-    let mut padded = Buf::<f64>::take(h * prow);
-    for y in 0..h {
-        let s = &src[y * row_len..(y + 1) * row_len];
-        let p = &mut padded[y * prow..(y + 1) * prow];
-        for (d, &v) in p[pad * c..pad * c + row_len].iter_mut().zip(s) {
-            *d = v.to_f64();
-        }
-        for x in (0..pad).chain(w + pad..w + 2 * pad) {
-            let sx = (x as isize - pad as isize).clamp(0, w as isize - 1) as usize;
-            for ch in 0..c {
-                p[x * c + ch] = s[sx * c + ch].to_f64();
+dispatch! {
+    /// Motion-blur an interleaved `h × w × c` array into `dst` (f64, same layout).
+    pub fn motion_blur / motion_blur_scalar / motion_blur_avx2 <T: Texel> (
+        src: &[T],
+        dst: &mut [f64],
+        h: usize,
+        w: usize,
+        c: usize,
+        k: &MotionKernel,
+    ) {
+        let row_len = w * c;
+        assert!(src.len() >= h * row_len && dst.len() >= h * row_len);
+        let taps = k.taps_used(h, w);
+        // Column offsets are below w, so pad each row by the largest |dx| on both sides.
+        let pad = k.offsets[..taps]
+            .iter()
+            .map(|&(_, dx)| dx.unsigned_abs() as usize)
+            .max()
+            .unwrap_or(0);
+        // BLOCK spare values at the end of each padded row let the last register block run over.
+        let prow = (w + 2 * pad) * c + BLOCK;
+        let mut padded = Buf::<f64>::take(h * prow);
+        for y in 0..h {
+            let s = &src[y * row_len..(y + 1) * row_len];
+            let p = &mut padded[y * prow..(y + 1) * prow];
+            for (d, &v) in p[pad * c..pad * c + row_len].iter_mut().zip(s) {
+                *d = v.to_f64();
             }
-        }
-        p[(w + 2 * pad) * c..].iter_mut().for_each(|v| *v = 0.0);
-    }
-    let nblocks = row_len.div_ceil(BLOCK);
-    // Per tap: (offset of the source row start within `padded` for this output row, weight).
-    let mut tap_rows: Vec<(usize, f64)> = Vec::with_capacity(taps);
-    for y in 0..h {
-        tap_rows.clear();
-        for i in 0..taps {
-            let (dy, dx) = k.offsets[i];
-            let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
-            let start = ((pad as i64 - dx) as usize) * c;
-            tap_rows.push((sy * prow + start, k.weights[i]));
-        }
-        let out = &mut dst[y * row_len..(y + 1) * row_len];
-        for b in 0..nblocks {
-            let e0 = b * BLOCK;
-            // Accumulators start at 0 and taps are added in order, as the reference's
-            // `blurred = blurred + k_i · shifted_i`.
-            let mut acc = [0f64; BLOCK];
-            for &(base, wi) in &tap_rows {
-                let s = &padded[base + e0..base + e0 + BLOCK];
-                for j in 0..BLOCK {
-                    acc[j] += wi * s[j];
+            for x in (0..pad).chain(w + pad..w + 2 * pad) {
+                let sx = (x as isize - pad as isize).clamp(0, w as isize - 1) as usize;
+                for ch in 0..c {
+                    p[x * c + ch] = s[sx * c + ch].to_f64();
                 }
             }
-            let n = BLOCK.min(row_len - e0);
-            out[e0..e0 + n].copy_from_slice(&acc[..n]);
+            p[(w + 2 * pad) * c..].iter_mut().for_each(|v| *v = 0.0);
+        }
+        let nblocks = row_len.div_ceil(BLOCK);
+        // Per tap: (offset of the source row start within `padded` for this output row, weight).
+        let mut tap_rows: Vec<(usize, f64)> = Vec::with_capacity(taps);
+        for y in 0..h {
+            tap_rows.clear();
+            for i in 0..taps {
+                let (dy, dx) = k.offsets[i];
+                let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
+                let start = ((pad as i64 - dx) as usize) * c;
+                tap_rows.push((sy * prow + start, k.weights[i]));
+            }
+            let out = &mut dst[y * row_len..(y + 1) * row_len];
+            for b in 0..nblocks {
+                let e0 = b * BLOCK;
+                // Accumulators start at 0 and taps are added in order, as the reference's
+                // `blurred = blurred + k_i · shifted_i`.
+                let mut acc = [0f64; BLOCK];
+                for &(base, wi) in &tap_rows {
+                    let s = &padded[base + e0..base + e0 + BLOCK];
+                    for j in 0..BLOCK {
+                        acc[j] += wi * s[j];
+                    }
+                }
+                let n = BLOCK.min(row_len - e0);
+                out[e0..e0 + n].copy_from_slice(&acc[..n]);
+            }
         }
     }
 }
@@ -210,6 +165,7 @@ const BLOCK: usize = 16;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     /// Spec P4 example: radius 10, σ 3, θ = 30°.
     #[test]
@@ -277,9 +233,11 @@ mod tests {
             let mut a = vec![0f64; src.len()];
             motion_blur_scalar(&src, &mut a, h, w, c, &k);
             assert_eq!(a, want);
-            let mut b = vec![0f64; src.len()];
-            motion_blur(&src, &mut b, h, w, c, &k);
-            assert_eq!(a, b);
+            for isa in simd::available() {
+                let mut b = vec![0f64; src.len()];
+                dispatch!(at isa; motion_blur_scalar / motion_blur_avx2(&src, &mut b, h, w, c, &k));
+                assert_eq!(a, b);
+            }
         }
     }
 }

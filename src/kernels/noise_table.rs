@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::kernels::cpu::{isa, Isa};
 use crate::rng::RandomSource;
+use crate::simd::dispatch;
 
 /// Which per-value noise a table describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -196,13 +196,7 @@ impl NoiseTable {
 
     /// `dst[i] = sample(src[i], words[i])`, vectorised where the CPU allows.
     pub fn lookup(&self, src: &[u8], words: &[u32], dst: &mut [u8]) {
-        #[cfg(target_arch = "x86_64")]
-        if isa() >= Isa::Avx2 {
-            // SAFETY: AVX2 support was checked at run time.
-            unsafe { self.lookup_avx2(src, words, dst) };
-            return;
-        }
-        self.lookup_scalar(src, words, dst)
+        dispatch!(Self::lookup_scalar / Self::lookup_avx2(self, src, words, dst))
     }
 
     /// Scalar twin of [`NoiseTable::lookup`].
@@ -288,6 +282,7 @@ fn build_alias(p: &[f64; 256], out: &mut [u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     /// Recover the probabilities an alias table encodes.
     fn decode(t: &NoiseTable, v: u8) -> [f64; 256] {
@@ -396,10 +391,9 @@ mod tests {
             t.lookup_scalar(&src, &words, &mut a);
             t.lookup(&src, &words, &mut b);
             assert_eq!(a, b, "n={n}");
-            #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
+            for isa in simd::available() {
                 let mut c = vec![0u8; n];
-                unsafe { t.lookup_avx2(&src, &words, &mut c) };
+                dispatch!(at isa; NoiseTable::lookup_scalar / NoiseTable::lookup_avx2(&t, &src, &words, &mut c));
                 assert_eq!(a, c, "avx2 n={n}");
             }
         }

@@ -29,7 +29,7 @@
 //! multiply-add anywhere, `sqrt` is correctly rounded in both), so all kernels are bit-identical;
 //! `avx2_matches_scalar` checks it.
 
-use crate::kernels::cpu::{isa, Isa};
+use crate::simd::dispatch;
 
 /// Normals produced per block.
 pub const BLOCK: usize = 16;
@@ -68,20 +68,14 @@ const C2: f32 = 4.166_664_6e-2;
 /// Fill `out` with standard normals computed from `words` (see the module docs for the mapping).
 ///
 /// `out.len()` must be a multiple of [`BLOCK`] and `words.len()` equal [`words_for`]`(out.len())`.
-/// Dispatches to AVX2 when [`isa`] allows; every path gives the same bits.
+/// Dispatches to AVX2 when the CPU allows; every path gives the same bits.
 ///
 /// # Panics
 /// If the lengths do not match.
 pub fn standard_normals(words: &[u32], out: &mut [f32]) {
     assert_eq!(out.len() % BLOCK, 0, "whole blocks of {BLOCK} only");
     assert_eq!(words.len(), words_for(out.len()), "10 words per 16 normals");
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { standard_normals_avx2(words, out) };
-        return;
-    }
-    standard_normals_scalar(words, out)
+    dispatch!(standard_normals_scalar / standard_normals_avx2(words, out))
 }
 
 /// `ln(u)` for `u ∈ (0, 1]` (Cephes `logf`), the operation sequence shared with the AVX2 twin.
@@ -293,13 +287,7 @@ pub fn add_noise_clip(words: &[u32], x: &mut [f32], sigma: f32, mode: NoiseMode)
         words_for(x.len()),
         "10 words per 16 values, rounded up to whole blocks"
     );
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { add_noise_clip_avx2(words, x, sigma, mode) };
-        return;
-    }
-    add_noise_clip_scalar(words, x, sigma, mode)
+    dispatch!(add_noise_clip_scalar / add_noise_clip_avx2(words, x, sigma, mode))
 }
 
 /// Scalar twin of [`add_noise_clip`].
@@ -353,6 +341,7 @@ pub unsafe fn add_noise_clip_avx2(words: &[u32], x: &mut [f32], sigma: f32, mode
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     fn words(n: usize, mut state: u64) -> Vec<u32> {
         (0..n)
@@ -456,11 +445,9 @@ mod tests {
                 a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
                 "n={n}"
             );
-            #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
+            for isa in simd::available() {
                 let mut c = vec![2f32; n];
-                // SAFETY: AVX2 support was checked above.
-                unsafe { standard_normals_avx2(&w, &mut c) };
+                dispatch!(at isa; standard_normals_scalar / standard_normals_avx2(&w, &mut c));
                 assert!(
                     a.iter().zip(&c).all(|(x, y)| x.to_bits() == y.to_bits()),
                     "avx2 n={n}"
@@ -494,11 +481,9 @@ mod tests {
                 assert_eq!(bits(&a), bits(&want), "scalar n={n}");
                 assert_eq!(bits(&b), bits(&want), "dispatch n={n}");
                 assert!(b.iter().all(|v| (0.0..=1.0).contains(v)));
-                #[cfg(target_arch = "x86_64")]
-                if std::is_x86_feature_detected!("avx2") {
+                for isa in simd::available() {
                     let mut c = x0.clone();
-                    // SAFETY: AVX2 support was checked above.
-                    unsafe { add_noise_clip_avx2(&w, &mut c, sigma, mode) };
+                    dispatch!(at isa; add_noise_clip_scalar / add_noise_clip_avx2(&w, &mut c, sigma, mode));
                     assert_eq!(bits(&c), bits(&want), "avx2 n={n}");
                 }
             }

@@ -7,22 +7,9 @@
 //! `src/kernels/testdata/opencv_vectors.txt`). Borders follow OpenCV: Sobel uses
 //! `BORDER_REPLICATE`, the box and 2-D filters `BORDER_REFLECT_101` (`c b | a b c | b a`).
 
+use crate::kernels::filter2d::reflect101;
 use crate::kernels::scratch::Buf;
-
-/// `BORDER_REFLECT_101` index (`n ≥ 1`; with `n = 1` every index maps to 0).
-#[inline]
-fn reflect101(i: isize, n: usize) -> usize {
-    let n = n as isize;
-    if n == 1 {
-        return 0;
-    }
-    let period = 2 * n - 2;
-    let mut m = i.rem_euclid(period);
-    if m >= n {
-        m = period - m;
-    }
-    m as usize
-}
+use crate::simd::dispatch;
 
 /// `tan(22.5°)` in Canny's 15-bit fixed point: `(int)(0.41421356·2¹⁵ + 0.5)`.
 const CANNY_TG22: i32 = 13573;
@@ -198,49 +185,30 @@ thread_local! {
         const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
 }
 
-/// One row of Canny's Sobel stage: from the padded rows `up`, `mid`, `down` (`w + 2` values,
-/// replicated ends), `gx`, `gy` and the L1 magnitude `|gx| + |gy|` of the `w` pixels (exact
-/// integer arithmetic, so every path gives the same values).
-fn sobel_row(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { sobel_row_avx2(rows, gx, gy, m) };
-        return;
-    }
-    sobel_row_scalar(rows, gx, gy, m)
-}
-
-/// AVX2 build of [`sobel_row_scalar`] (same code, auto-vectorised with AVX2).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn sobel_row_avx2(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
-    sobel_row_impl(rows, gx, gy, m)
-}
-
-/// Scalar twin of [`sobel_row`].
-fn sobel_row_scalar(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
-    sobel_row_impl(rows, gx, gy, m)
-}
-
-#[inline(always)]
-fn sobel_row_impl(rows: [&[i16]; 3], gx: &mut [i16], gy: &mut [i16], m: &mut [i16]) {
-    let w = gx.len();
-    let [up, mid, down] = rows;
-    let (gy, m) = (&mut gy[..w], &mut m[..w]);
-    // equal-length shifted views (left, centre, right) so the loop has no bounds checks
-    let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
-    let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
-    let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
-    for c in 0..w {
-        let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
-        let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
-        gx[c] = x;
-        gy[c] = y;
-        m[c] = x.abs() + y.abs();
+dispatch! {
+    /// One row of Canny's Sobel stage: from the padded rows `up`, `mid`, `down` (`w + 2` values,
+    /// replicated ends), `gx`, `gy` and the L1 magnitude `|gx| + |gy|` of the `w` pixels (exact
+    /// integer arithmetic, so every path gives the same values).
+    fn sobel_row / sobel_row_scalar / sobel_row_avx2 (
+        rows: [&[i16]; 3],
+        gx: &mut [i16],
+        gy: &mut [i16],
+        m: &mut [i16],
+    ) {
+        let w = gx.len();
+        let [up, mid, down] = rows;
+        let (gy, m) = (&mut gy[..w], &mut m[..w]);
+        // equal-length shifted views (left, centre, right) so the loop has no bounds checks
+        let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
+        let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
+        let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+        for c in 0..w {
+            let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
+            let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
+            gx[c] = x;
+            gy[c] = y;
+            m[c] = x.abs() + y.abs();
+        }
     }
 }
 
@@ -266,62 +234,43 @@ enum Init<'a> {
     Values(&'a [f32]),
 }
 
-/// `out[c] = min(init[c], terms[j][c] + wts[j] for j = 0..7)`: the candidates of one row from
-/// the neighbouring rows (a minimum is exact whatever the order, values are never NaN).
-fn candidates(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { candidates_avx2(init, terms, wts, out) };
-        return;
-    }
-    candidates_scalar(init, terms, wts, out)
-}
-
-/// AVX2 build of [`candidates_scalar`] (same code, auto-vectorised with AVX2).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn candidates_avx2(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
-    candidates_impl(init, terms, wts, out)
-}
-
-/// Scalar twin of [`candidates`].
-fn candidates_scalar(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
-    candidates_impl(init, terms, wts, out)
-}
-
-#[inline(always)]
-fn candidates_impl(init: Init<'_>, terms: [&[f32]; 7], wts: [f32; 7], out: &mut [f32]) {
-    let w = out.len();
-    let [t0, t1, t2, t3, t4, t5, t6] = terms.map(|t| &t[..w]);
-    let [w0, w1, w2, w3, w4, w5, w6] = wts;
-    match init {
-        Init::Zeros(src) => {
-            let src = &src[..w];
-            for c in 0..w {
-                let m = t0[c] + w0;
-                let m = fmin(m, t1[c] + w1);
-                let m = fmin(m, t2[c] + w2);
-                let m = fmin(m, t3[c] + w3);
-                let m = fmin(m, t4[c] + w4);
-                let m = fmin(m, t5[c] + w5);
-                let m = fmin(m, t6[c] + w6);
-                out[c] = if src[c] == 0 { 0.0 } else { m };
+dispatch! {
+    /// `out[c] = min(init[c], terms[j][c] + wts[j] for j = 0..7)`: the candidates of one row from
+    /// the neighbouring rows (a minimum is exact whatever the order, values are never NaN).
+    fn candidates / candidates_scalar / candidates_avx2 (
+        init: Init<'_>,
+        terms: [&[f32]; 7],
+        wts: [f32; 7],
+        out: &mut [f32],
+    ) {
+        let w = out.len();
+        let [t0, t1, t2, t3, t4, t5, t6] = terms.map(|t| &t[..w]);
+        let [w0, w1, w2, w3, w4, w5, w6] = wts;
+        match init {
+            Init::Zeros(src) => {
+                let src = &src[..w];
+                for c in 0..w {
+                    let m = t0[c] + w0;
+                    let m = fmin(m, t1[c] + w1);
+                    let m = fmin(m, t2[c] + w2);
+                    let m = fmin(m, t3[c] + w3);
+                    let m = fmin(m, t4[c] + w4);
+                    let m = fmin(m, t5[c] + w5);
+                    let m = fmin(m, t6[c] + w6);
+                    out[c] = if src[c] == 0 { 0.0 } else { m };
+                }
             }
-        }
-        Init::Values(cur) => {
-            let cur = &cur[..w];
-            for c in 0..w {
-                let m = fmin(cur[c], t0[c] + w0);
-                let m = fmin(m, t1[c] + w1);
-                let m = fmin(m, t2[c] + w2);
-                let m = fmin(m, t3[c] + w3);
-                let m = fmin(m, t4[c] + w4);
-                let m = fmin(m, t5[c] + w5);
-                out[c] = fmin(m, t6[c] + w6);
+            Init::Values(cur) => {
+                let cur = &cur[..w];
+                for c in 0..w {
+                    let m = fmin(cur[c], t0[c] + w0);
+                    let m = fmin(m, t1[c] + w1);
+                    let m = fmin(m, t2[c] + w2);
+                    let m = fmin(m, t3[c] + w3);
+                    let m = fmin(m, t4[c] + w4);
+                    let m = fmin(m, t5[c] + w5);
+                    out[c] = fmin(m, t6[c] + w6);
+                }
             }
         }
     }
@@ -464,112 +413,74 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
     }
 }
 
-/// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`): the 3×3 sum, formed in f64
-/// (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values here
-/// are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32.
-pub fn box3_f32(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { box3_f32_avx2(src, w, h, dst) };
-        return;
-    }
-    box3_f32_scalar(src, w, h, dst)
-}
-
-/// Scalar twin of [`box3_f32`].
-pub fn box3_f32_scalar(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
-    box3_f32_impl(src, w, h, dst)
-}
-
-/// AVX2 build of [`box3_f32_scalar`] (same code, auto-vectorised with AVX2; exact).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn box3_f32_avx2(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
-    box3_f32_impl(src, w, h, dst)
-}
-
-#[inline(always)]
-fn box3_f32_impl(src: &[f32], w: usize, h: usize, dst: &mut [f32]) {
-    assert!(src.len() >= w * h && dst.len() >= w * h);
-    let scale = 1.0f64 / 9.0;
-    let mut col = vec![0f64; w + 2];
-    let mut rows = [vec![0f32; w + 2], vec![0f32; w + 2], vec![0f32; w + 2]];
-    for r in 0..h {
-        for (k, row) in rows.iter_mut().enumerate() {
-            padded_row(
-                src,
-                w,
-                reflect101(r as isize + k as isize - 1, h),
-                1,
-                reflect101,
-                row,
-            );
-        }
-        let [a, b, c] = &rows;
-        for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
-            *o = (x as f64 + y as f64) + z as f64;
-        }
-        for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
-            *d = (((col[c] + col[c + 1]) + col[c + 2]) * scale) as f32;
+dispatch! {
+    /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`): the 3×3 sum, formed in f64
+    /// (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values here
+    /// are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32.
+    pub fn box3_f32 / box3_f32_scalar / box3_f32_avx2 (
+        src: &[f32],
+        w: usize,
+        h: usize,
+        dst: &mut [f32],
+    ) {
+        assert!(src.len() >= w * h && dst.len() >= w * h);
+        let scale = 1.0f64 / 9.0;
+        let mut col = vec![0f64; w + 2];
+        let mut rows = [vec![0f32; w + 2], vec![0f32; w + 2], vec![0f32; w + 2]];
+        for r in 0..h {
+            for (k, row) in rows.iter_mut().enumerate() {
+                padded_row(
+                    src,
+                    w,
+                    reflect101(r as isize + k as isize - 1, h),
+                    1,
+                    reflect101,
+                    row,
+                );
+            }
+            let [a, b, c] = &rows;
+            for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
+                *o = (x as f64 + y as f64) + z as f64;
+            }
+            for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
+                *d = (((col[c] + col[c + 1]) + col[c + 2]) * scale) as f32;
+            }
         }
     }
 }
 
-/// OpenCV `blur(src, (3, 3))` on u8 (`BORDER_REFLECT_101`): `round(sum / 9)` (a sum of nine
-/// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
-pub fn box3_u8(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { box3_u8_avx2(src, w, h, dst) };
-        return;
-    }
-    box3_u8_scalar(src, w, h, dst)
-}
-
-/// Scalar twin of [`box3_u8`].
-pub fn box3_u8_scalar(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
-    box3_u8_impl(src, w, h, dst)
-}
-
-/// AVX2 build of [`box3_u8_scalar`] (same code, auto-vectorised with AVX2; exact).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn box3_u8_avx2(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
-    box3_u8_impl(src, w, h, dst)
-}
-
-#[inline(always)]
-fn box3_u8_impl(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
-    assert!(src.len() >= w * h && dst.len() >= w * h);
-    let mut col = vec![0u16; w + 2];
-    let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
-    for r in 0..h {
-        for (k, row) in rows.iter_mut().enumerate() {
-            padded_row(
-                src,
-                w,
-                reflect101(r as isize + k as isize - 1, h),
-                1,
-                reflect101,
-                row,
-            );
-        }
-        let [a, b, c] = &rows;
-        for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
-            *o = x as u16 + y as u16 + z as u16;
-        }
-        for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
-            let s = (col[c] + col[c + 1] + col[c + 2]) as u32;
-            // round(s / 9) for s ≤ 2295: (2s + 9) / 18 via a multiply-shift (exact here)
-            *d = (((2 * s + 9) * 58255) >> 20) as u8;
+dispatch! {
+    /// OpenCV `blur(src, (3, 3))` on u8 (`BORDER_REFLECT_101`): `round(sum / 9)` (a sum of nine
+    /// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
+    pub fn box3_u8 / box3_u8_scalar / box3_u8_avx2 (
+        src: &[u8],
+        w: usize,
+        h: usize,
+        dst: &mut [u8],
+    ) {
+        assert!(src.len() >= w * h && dst.len() >= w * h);
+        let mut col = vec![0u16; w + 2];
+        let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+        for r in 0..h {
+            for (k, row) in rows.iter_mut().enumerate() {
+                padded_row(
+                    src,
+                    w,
+                    reflect101(r as isize + k as isize - 1, h),
+                    1,
+                    reflect101,
+                    row,
+                );
+            }
+            let [a, b, c] = &rows;
+            for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
+                *o = x as u16 + y as u16 + z as u16;
+            }
+            for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
+                let s = (col[c] + col[c + 1] + col[c + 2]) as u32;
+                // round(s / 9) for s ≤ 2295: (2s + 9) / 18 via a multiply-shift (exact here)
+                *d = (((2 * s + 9) * 58255) >> 20) as u8;
+            }
         }
     }
 }
@@ -616,58 +527,40 @@ pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
     }
 }
 
-/// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
-/// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255.
-pub fn filter3x3_u8(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::kernels::cpu::isa() >= crate::kernels::cpu::Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { filter3x3_u8_avx2(src, w, h, k, dst) };
-        return;
-    }
-    filter3x3_u8_scalar(src, w, h, k, dst)
-}
-
-/// Scalar twin of [`filter3x3_u8`].
-pub fn filter3x3_u8_scalar(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
-    filter3x3_u8_impl(src, w, h, k, dst)
-}
-
-/// AVX2 build of [`filter3x3_u8_scalar`] (same code, auto-vectorised with AVX2; exact).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn filter3x3_u8_avx2(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
-    filter3x3_u8_impl(src, w, h, k, dst)
-}
-
-#[inline(always)]
-fn filter3x3_u8_impl(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mut [u8]) {
-    assert!(src.len() >= w * h && dst.len() >= w * h);
-    let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
-    let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
-    for r in 0..h {
-        for (i, row) in rows.iter_mut().enumerate() {
-            padded_row(
-                src,
-                w,
-                reflect101(r as isize + i as isize - 1, h),
-                1,
-                reflect101,
-                row,
-            );
-        }
-        let d = &mut dst[r * w..(r + 1) * w];
-        for c in 0..w {
-            let mut s = 0i32;
-            for (kr, row) in kk.iter().zip(&rows) {
-                s += kr[0] as i32 * row[c] as i32
-                    + kr[1] as i32 * row[c + 1] as i32
-                    + kr[2] as i32 * row[c + 2] as i32;
+dispatch! {
+    /// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
+    /// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255.
+    pub fn filter3x3_u8 / filter3x3_u8_scalar / filter3x3_u8_avx2 (
+        src: &[u8],
+        w: usize,
+        h: usize,
+        k: &[[i32; 3]; 3],
+        dst: &mut [u8],
+    ) {
+        assert!(src.len() >= w * h && dst.len() >= w * h);
+        let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+        let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
+        for r in 0..h {
+            for (i, row) in rows.iter_mut().enumerate() {
+                padded_row(
+                    src,
+                    w,
+                    reflect101(r as isize + i as isize - 1, h),
+                    1,
+                    reflect101,
+                    row,
+                );
             }
-            d[c] = s.clamp(0, 255) as u8;
+            let d = &mut dst[r * w..(r + 1) * w];
+            for c in 0..w {
+                let mut s = 0i32;
+                for (kr, row) in kk.iter().zip(&rows) {
+                    s += kr[0] as i32 * row[c] as i32
+                        + kr[1] as i32 * row[c + 1] as i32
+                        + kr[2] as i32 * row[c + 2] as i32;
+                }
+                d[c] = s.clamp(0, 255) as u8;
+            }
         }
     }
 }
@@ -675,6 +568,7 @@ fn filter3x3_u8_impl(src: &[u8], w: usize, h: usize, k: &[[i32; 3]; 3], dst: &mu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     /// One array of the vector file: name, height, width, values.
     struct Array {
@@ -828,16 +722,18 @@ mod tests {
                 .collect();
             let rs = [&rows[0][..], &rows[1][..], &rows[2][..]];
             let mut a = vec![vec![0i16; w]; 3];
-            let mut b = vec![vec![0i16; w]; 3];
             let [a0, a1, a2] = &mut a[..] else {
                 unreachable!()
             };
             sobel_row_scalar(rs, a0, a1, a2);
-            let [b0, b1, b2] = &mut b[..] else {
-                unreachable!()
-            };
-            sobel_row(rs, b0, b1, b2);
-            assert_eq!(a, b);
+            for isa in simd::available() {
+                let mut b = vec![vec![0i16; w]; 3];
+                let [b0, b1, b2] = &mut b[..] else {
+                    unreachable!()
+                };
+                dispatch!(at isa; sobel_row_scalar / sobel_row_avx2(rs, b0, b1, b2));
+                assert_eq!(a, b);
+            }
             // spot check against the definition at an interior pixel
             if w >= 3 {
                 let c = 1;
@@ -868,10 +764,12 @@ mod tests {
             let wts = [2.1969, 2.1969, 2.1969, 1.4, 1.0, 1.4, 2.1969];
             for init in [Init::Zeros(&src), Init::Values(&rows[7])] {
                 let mut a = vec![0f32; w];
-                let mut b = vec![0f32; w];
                 candidates_scalar(init, terms, wts, &mut a);
-                candidates(init, terms, wts, &mut b);
-                assert_eq!(a, b);
+                for isa in simd::available() {
+                    let mut b = vec![0f32; w];
+                    dispatch!(at isa; candidates_scalar / candidates_avx2(init, terms, wts, &mut b));
+                    assert_eq!(a, b);
+                }
                 let c = w - 1;
                 let mut want = terms
                     .iter()
@@ -893,18 +791,21 @@ mod tests {
         for &(h, w) in &[(1usize, 1usize), (2, 3), (5, 17), (19, 40)] {
             let u: Vec<u8> = (0..w * h).map(|i| ((i * 73 + 11) % 256) as u8).collect();
             let f: Vec<f32> = u.iter().map(|&v| (v % 21) as f32 * 1.4).collect();
-            let (mut a, mut b) = (vec![0u8; w * h], vec![0u8; w * h]);
-            box3_u8_scalar(&u, w, h, &mut a);
-            box3_u8(&u, w, h, &mut b);
-            assert_eq!(a, b);
-            let k = [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]];
-            filter3x3_u8_scalar(&u, w, h, &k, &mut a);
-            filter3x3_u8(&u, w, h, &k, &mut b);
-            assert_eq!(a, b);
-            let (mut fa, mut fb) = (vec![0f32; w * h], vec![0f32; w * h]);
-            box3_f32_scalar(&f, w, h, &mut fa);
-            box3_f32(&f, w, h, &mut fb);
-            assert_eq!(fa, fb);
+            for isa in simd::available() {
+                let (mut a, mut b) = (vec![0u8; w * h], vec![0u8; w * h]);
+                box3_u8_scalar(&u, w, h, &mut a);
+                dispatch!(at isa; box3_u8_scalar / box3_u8_avx2(&u, w, h, &mut b));
+                assert_eq!(a, b);
+                let k = [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]];
+                let mut b = vec![0u8; w * h];
+                filter3x3_u8_scalar(&u, w, h, &k, &mut a);
+                dispatch!(at isa; filter3x3_u8_scalar / filter3x3_u8_avx2(&u, w, h, &k, &mut b));
+                assert_eq!(a, b);
+                let (mut fa, mut fb) = (vec![0f32; w * h], vec![0f32; w * h]);
+                box3_f32_scalar(&f, w, h, &mut fa);
+                dispatch!(at isa; box3_f32_scalar / box3_f32_avx2(&f, w, h, &mut fb));
+                assert_eq!(fa, fb);
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 //! [`crate::corruptions`]'s scalar helpers. The AVX2 variants are the same code compiled with
 //! AVX2 and are held equal to the scalar twins by tests.
 
-use crate::kernels::cpu::{isa, Isa};
+use crate::simd::dispatch;
 
 #[inline(always)]
 fn q64(v: f64) -> u8 {
@@ -24,6 +24,7 @@ fn q32(v: f32) -> u8 {
     unsafe { (v * 255.0f32).to_int_unchecked::<i32>() as u8 }
 }
 
+/// `trunc(clamp(v, 0, 255))` as u8 with NaN → 0 (f64).
 #[inline(always)]
 fn q255(v: f64) -> u8 {
     let v = if v > 0.0 { v } else { 0.0 };
@@ -32,35 +33,25 @@ fn q255(v: f64) -> u8 {
     unsafe { v.to_int_unchecked::<i32>() as u8 }
 }
 
+/// One dispatched kernel `dst[i] = f(src[i])` (the AVX2 twin is the same loop, vectorised).
+/// `trunc(clamp(v, 0, 255))` as u8 with NaN → 0 in f32: the final quantisation of the fast
+/// blurs, which work on the 0–255 scale (compare-and-select clamps, so loops vectorise).
+#[inline(always)]
+pub fn q255_f32(v: f32) -> u8 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    let v = if v < 255.0 { v } else { 255.0 };
+    // SAFETY: v is finite and within [0, 255].
+    unsafe { v.to_int_unchecked::<i32>() as u8 }
+}
+
 macro_rules! bulk {
     ($name:ident, $scalar:ident, $avx2:ident, $t:ty, $f:ident, $doc:literal) => {
-        #[doc = $doc]
-        pub fn $name(src: &[$t], dst: &mut [u8]) {
-            #[cfg(target_arch = "x86_64")]
-            if isa() >= Isa::Avx2 {
-                // SAFETY: AVX2 support was checked at run time.
-                unsafe { $avx2(src, dst) };
-                return;
-            }
-            $scalar(src, dst)
-        }
-
-        /// Scalar twin.
-        pub fn $scalar(src: &[$t], dst: &mut [u8]) {
-            for (d, &v) in dst.iter_mut().zip(src) {
-                *d = $f(v);
-            }
-        }
-
-        /// AVX2 build of the scalar twin.
-        ///
-        /// # Safety
-        /// The CPU must support AVX2.
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        pub unsafe fn $avx2(src: &[$t], dst: &mut [u8]) {
-            for (d, &v) in dst.iter_mut().zip(src) {
-                *d = $f(v);
+        dispatch! {
+            #[doc = $doc]
+            pub fn $name / $scalar / $avx2 (src: &[$t], dst: &mut [u8]) {
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = $f(v);
+                }
             }
         }
     };
@@ -94,13 +85,7 @@ bulk!(
 /// `v / 255` in f64 for every byte (the reference's `x / 255.` of a uint8 image), e.g. the
 /// row loader of glass_blur's Gaussians.
 pub fn unit_from_u8(src: &[u8], dst: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 and FMA support was checked at run time (Isa::Avx2 implies both).
-        unsafe { unit_from_u8_avx2(src, dst) };
-        return;
-    }
-    unit_from_u8_scalar(src, dst)
+    dispatch!(unit_from_u8_scalar / unit_from_u8_avx2(src, dst))
 }
 
 /// Scalar twin of [`unit_from_u8`] (a correctly rounded division per value).
@@ -140,6 +125,7 @@ pub unsafe fn unit_from_u8_avx2(src: &[u8], dst: &mut [f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd;
 
     #[test]
     fn simd_equals_scalar_and_reference_helpers() {
@@ -154,22 +140,28 @@ mod tests {
         ]);
         let (mut a, mut b) = (vec![0u8; vals.len()], vec![0u8; vals.len()]);
         unit_f64_scalar(&vals, &mut a);
-        unit_f64(&vals, &mut b);
-        assert_eq!(a, b);
+        for isa in simd::available() {
+            dispatch!(at isa; unit_f64_scalar / unit_f64_avx2(&vals, &mut b));
+            assert_eq!(a, b);
+        }
         for (&v, &q) in vals.iter().zip(&a) {
             assert_eq!(q, crate::corruptions::unit_to_u8(v));
         }
         let v32: Vec<f32> = vals.iter().map(|&v| v as f32).collect();
         unit_f32_scalar(&v32, &mut a);
-        unit_f32(&v32, &mut b);
-        assert_eq!(a, b);
+        for isa in simd::available() {
+            dispatch!(at isa; unit_f32_scalar / unit_f32_avx2(&v32, &mut b));
+            assert_eq!(a, b);
+        }
         for (&v, &q) in v32.iter().zip(&a) {
             assert_eq!(q, (v.clamp(0.0, 1.0) * 255.0f32) as u8);
         }
         let big: Vec<f64> = vals.iter().map(|&v| v * 300.0).collect();
         clip255_f64_scalar(&big, &mut a);
-        clip255_f64(&big, &mut b);
-        assert_eq!(a, b);
+        for isa in simd::available() {
+            dispatch!(at isa; clip255_f64_scalar / clip255_f64_avx2(&big, &mut b));
+            assert_eq!(a, b);
+        }
         for (&v, &q) in big.iter().zip(&a) {
             assert_eq!(q, v.clamp(0.0, 255.0) as u8);
         }
@@ -189,12 +181,10 @@ mod tests {
         let mut b = vec![0f64; bytes.len()];
         unit_from_u8(&bytes, &mut b);
         assert_eq!(a, b);
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        for isa in simd::available() {
             for len in [0, 1, 3, 4, 5, bytes.len()] {
                 let mut c = vec![0f64; len];
-                // SAFETY: AVX2 and FMA checked above.
-                unsafe { unit_from_u8_avx2(&bytes[..len], &mut c) };
+                dispatch!(at isa; unit_from_u8_scalar / unit_from_u8_avx2(&bytes[..len], &mut c));
                 assert_eq!(a[..len], c[..], "len {len}");
             }
         }

@@ -17,10 +17,11 @@
 //! SciPy-exact corner-aligned sampling is not what `fast_image_resize` (pixel-centre aligned,
 //! convolution-based) computes, so it is not used.
 
-use crate::kernels::cpu::{isa, Isa};
-use crate::kernels::fma::fma_f32;
 use crate::kernels::gaussian::Sample;
+use crate::kernels::quantise::q255_f32 as q255;
 use crate::kernels::scratch::Buf;
+use crate::simd::dispatch;
+use crate::simd::fma::fma_f32;
 
 /// Sampling plan of one axis: crop offset and, per output index, source indices and weights.
 #[derive(Clone, Debug)]
@@ -153,187 +154,152 @@ fn clipped_zoom_impl<T: Sample>(
     (out, oh, ow)
 }
 
-/// [`clipped_zoom`] of a single-channel f64 plane (snow's layer), bit-identical to it but
-/// vectorised: each source row that an output row needs is "expanded" once to the output
-/// columns (`E[j] = row[c0(j)]`, `F[j] = row[c1(j)]`, kept in two tagged slots, since
-/// consecutive output rows share source rows), so every output row is the gather-free
-/// `((E₀·a0)·b0 + (F₀·a0)·b1 + (E₁·a1)·b0) + (F₁·a1)·b1` — the operations and order of
-/// `zoom_row` — and columns outside the crop (SciPy cval) are then set to 0.
-pub fn clipped_zoom_plane(src: &[f64], h: usize, w: usize, z: f64) -> (Vec<f64>, usize, usize) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        return unsafe { plane_avx2(src, h, w, z) };
-    }
-    plane_scalar(src, h, w, z)
-}
-
-/// Scalar twin of [`clipped_zoom_plane`].
-pub fn plane_scalar(src: &[f64], h: usize, w: usize, z: f64) -> (Vec<f64>, usize, usize) {
-    plane_impl(src, h, w, z)
-}
-
-/// AVX2 build of [`plane_scalar`] (same code, auto-vectorised; no FMA).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn plane_avx2(src: &[f64], h: usize, w: usize, z: f64) -> (Vec<f64>, usize, usize) {
-    plane_impl(src, h, w, z)
-}
-
-#[inline(always)]
-fn plane_impl(src: &[f64], h: usize, w: usize, z: f64) -> (Vec<f64>, usize, usize) {
-    let rows = AxisPlan::new(h, z, usize::MAX);
-    let cols = AxisPlan::new(w, z, usize::MAX);
-    let (oh, ow) = (rows.n_out, cols.n_out);
-    let mut out = vec![0f64; oh * ow];
-    let mut ia = vec![0usize; ow];
-    let mut ib = vec![0usize; ow];
-    let mut b0 = vec![0f64; ow];
-    let mut b1 = vec![0f64; ow];
-    let mut outside = Vec::new();
-    for (j, tap) in cols.taps.iter().enumerate() {
-        match *tap {
-            Some((c0, c1, w0, w1)) => {
-                (ia[j], ib[j], b0[j], b1[j]) = (c0, c1, w0, w1);
-            }
-            None => outside.push(j),
-        }
-    }
-    // Two expanded-row slots (E then F, `ow` values each), tagged with their source row.
-    let mut slots = [Buf::<f64>::take(2 * ow), Buf::<f64>::take(2 * ow)];
-    let mut tags = [usize::MAX; 2];
-    let expand = |r: usize, keep: usize, slots: &mut [Buf<f64>; 2], tags: &mut [usize; 2]| {
-        if let Some(k) = tags.iter().position(|&t| t == r) {
-            return k;
-        }
-        let k = if keep == 0 { 1 } else { 0 };
-        let row = &src[r * w..(r + 1) * w];
-        let (e, f) = slots[k].split_at_mut(ow);
-        for (j, (e, f)) in e.iter_mut().zip(f.iter_mut()).enumerate() {
-            *e = row[ia[j]];
-            *f = row[ib[j]];
-        }
-        tags[k] = r;
-        k
-    };
-    for (i, tap) in rows.taps.iter().enumerate() {
-        let Some((r0, r1, a0, a1)) = *tap else {
-            continue; // cval rows stay 0
-        };
-        let k0 = expand(r0, usize::MAX, &mut slots, &mut tags);
-        let k1 = expand(r1, k0, &mut slots, &mut tags);
-        let (e0, f0) = slots[k0].split_at(ow);
-        let (e1, f1) = slots[k1].split_at(ow);
-        let o = &mut out[i * ow..(i + 1) * ow];
-        for j in 0..ow {
-            o[j] = (e0[j] * a0) * b0[j]
-                + (f0[j] * a0) * b1[j]
-                + (e1[j] * a1) * b0[j]
-                + (f1[j] * a1) * b1[j];
-        }
-        for &j in &outside {
-            o[j] = 0.0;
-        }
-    }
-    (out, oh, ow)
-}
-
-/// `acc += clipped_zoom(src, z)[:h, :w, :]` for f32 data (zoom_blur), computing only the part
-/// that is kept. Each zoomed value is rounded to f32 before the f32 addition, as NumPy does.
-///
-/// Each source row is first "expanded" once to the output columns (`E_a[j] = row[c0(j)]`,
-/// `E_b[j] = row[c1(j)]`, channel-interleaved), so the arithmetic per output row is a
-/// gather-free loop that vectorises; the operations and their order are those of
-/// [`clipped_zoom`] (bit-identical, tested).
-pub fn clipped_zoom_accumulate(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 support was checked at run time.
-        unsafe { accumulate_avx2(src, h, w, c, z, acc) };
-        return;
-    }
-    accumulate_scalar(src, h, w, c, z, acc)
-}
-
-/// Scalar twin of [`clipped_zoom_accumulate`].
-pub fn accumulate_scalar(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut [f32]) {
-    accumulate_impl(src, h, w, c, z, acc)
-}
-
-/// AVX2 build of [`accumulate_scalar`] (same code, auto-vectorised).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub unsafe fn accumulate_avx2(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut [f32]) {
-    accumulate_impl(src, h, w, c, z, acc)
-}
-
-#[inline(always)]
-fn accumulate_impl(src: &[f32], h: usize, w: usize, c: usize, z: f64, acc: &mut [f32]) {
-    let rows = AxisPlan::new(h, z, h);
-    let cols = AxisPlan::new(w, z, w);
-    let ncols = cols.taps.len();
-    let n = ncols * c;
-    // Per-element column indices (into a source row) and weights; zero weights for columns that
-    // SciPy sets to cval.
-    let mut pix = vec![(0usize, 0usize); ncols];
-    let mut b0 = vec![0f64; n];
-    let mut b1 = vec![0f64; n];
-    for (j, tap) in cols.taps.iter().enumerate() {
-        if let Some((c0, c1, w0, w1)) = *tap {
-            pix[j] = (c0 * c, c1 * c);
-            for ch in 0..c {
-                b0[j * c + ch] = w0;
-                b1[j * c + ch] = w1;
+dispatch! {
+    /// [`clipped_zoom`] of a single-channel f64 plane (snow's layer), bit-identical to it but
+    /// vectorised: each source row that an output row needs is "expanded" once to the output
+    /// columns (`E[j] = row[c0(j)]`, `F[j] = row[c1(j)]`, kept in two tagged slots, since
+    /// consecutive output rows share source rows), so every output row is the gather-free
+    /// `((E₀·a0)·b0 + (F₀·a0)·b1 + (E₁·a1)·b0) + (F₁·a1)·b1` — the operations and order of
+    /// `zoom_row` — and columns outside the crop (SciPy cval) are then set to 0.
+    pub fn clipped_zoom_plane / plane_scalar / plane_avx2 (
+        src: &[f64],
+        h: usize,
+        w: usize,
+        z: f64,
+    ) -> (Vec<f64>, usize, usize) {
+        let rows = AxisPlan::new(h, z, usize::MAX);
+        let cols = AxisPlan::new(w, z, usize::MAX);
+        let (oh, ow) = (rows.n_out, cols.n_out);
+        let mut out = vec![0f64; oh * ow];
+        let mut ia = vec![0usize; ow];
+        let mut ib = vec![0usize; ow];
+        let mut b0 = vec![0f64; ow];
+        let mut b1 = vec![0f64; ow];
+        let mut outside = Vec::new();
+        for (j, tap) in cols.taps.iter().enumerate() {
+            match *tap {
+                Some((c0, c1, w0, w1)) => {
+                    (ia[j], ib[j], b0[j], b1[j]) = (c0, c1, w0, w1);
+                }
+                None => outside.push(j),
             }
         }
-    }
-    let row_len = w * c;
-    // Two expanded-row slots (each: E_a then E_b), tagged with their source row.
-    let mut slots = [Buf::<f32>::take(2 * n), Buf::<f32>::take(2 * n)];
-    let mut tags = [usize::MAX; 2];
-    // Expand row `r` into a slot other than `avoid`, unless a slot already holds it.
-    let expand = |r: usize, avoid: usize, slots: &mut [Buf<f32>; 2], tags: &mut [usize; 2]| {
-        if let Some(k) = tags.iter().position(|&t| t == r) {
-            return k;
-        }
-        let k = if avoid == 0 { 1 } else { 0 };
-        let s = &src[r * row_len..(r + 1) * row_len];
-        let (ea, eb) = slots[k].split_at_mut(n);
-        // Whole pixels at a time: one index pair per output column.
-        for (&(pa, pb), (da, db)) in pix
-            .iter()
-            .zip(ea.chunks_exact_mut(c).zip(eb.chunks_exact_mut(c)))
-        {
-            da.copy_from_slice(&s[pa..pa + c]);
-            db.copy_from_slice(&s[pb..pb + c]);
-        }
-        tags[k] = r;
-        k
-    };
-    for (i, row) in rows.taps.iter().enumerate() {
-        let Some((r0, r1, a0, a1)) = *row else {
-            continue; // SciPy cval 0: adds nothing
+        // Two expanded-row slots (E then F, `ow` values each), tagged with their source row.
+        let mut slots = [Buf::<f64>::take(2 * ow), Buf::<f64>::take(2 * ow)];
+        let mut tags = [usize::MAX; 2];
+        let expand = |r: usize, keep: usize, slots: &mut [Buf<f64>; 2], tags: &mut [usize; 2]| {
+            if let Some(k) = tags.iter().position(|&t| t == r) {
+                return k;
+            }
+            let k = if keep == 0 { 1 } else { 0 };
+            let row = &src[r * w..(r + 1) * w];
+            let (e, f) = slots[k].split_at_mut(ow);
+            for (j, (e, f)) in e.iter_mut().zip(f.iter_mut()).enumerate() {
+                *e = row[ia[j]];
+                *f = row[ib[j]];
+            }
+            tags[k] = r;
+            k
         };
-        // Keep the slot holding r1 (usually the next row's r0) when placing r0.
-        let hold = tags.iter().position(|&t| t == r1).unwrap_or(1);
-        let k0 = expand(r0, hold, &mut slots, &mut tags);
-        let k1 = expand(r1, k0, &mut slots, &mut tags);
-        let (e0, e1) = (&slots[k0], &slots[k1]);
-        let (ea0, eb0) = e0.split_at(n);
-        let (ea1, eb1) = e1.split_at(n);
-        let out = &mut acc[i * row_len..i * row_len + n];
-        for e in 0..n {
-            let t = (ea0[e] as f64 * a0) * b0[e]
-                + (eb0[e] as f64 * a0) * b1[e]
-                + (ea1[e] as f64 * a1) * b0[e]
-                + (eb1[e] as f64 * a1) * b1[e];
-            out[e] += t as f32;
+        for (i, tap) in rows.taps.iter().enumerate() {
+            let Some((r0, r1, a0, a1)) = *tap else {
+                continue; // cval rows stay 0
+            };
+            let k0 = expand(r0, usize::MAX, &mut slots, &mut tags);
+            let k1 = expand(r1, k0, &mut slots, &mut tags);
+            let (e0, f0) = slots[k0].split_at(ow);
+            let (e1, f1) = slots[k1].split_at(ow);
+            let o = &mut out[i * ow..(i + 1) * ow];
+            for j in 0..ow {
+                o[j] = (e0[j] * a0) * b0[j]
+                    + (f0[j] * a0) * b1[j]
+                    + (e1[j] * a1) * b0[j]
+                    + (f1[j] * a1) * b1[j];
+            }
+            for &j in &outside {
+                o[j] = 0.0;
+            }
+        }
+        (out, oh, ow)
+    }
+}
+
+dispatch! {
+    /// `acc += clipped_zoom(src, z)[:h, :w, :]` for f32 data (zoom_blur), computing only the part
+    /// that is kept. Each zoomed value is rounded to f32 before the f32 addition, as NumPy does.
+    ///
+    /// Each source row is first "expanded" once to the output columns (`E_a[j] = row[c0(j)]`,
+    /// `E_b[j] = row[c1(j)]`, channel-interleaved), so the arithmetic per output row is a
+    /// gather-free loop that vectorises; the operations and their order are those of
+    /// [`clipped_zoom`] (bit-identical, tested).
+    pub fn clipped_zoom_accumulate / accumulate_scalar / accumulate_avx2 (
+        src: &[f32],
+        h: usize,
+        w: usize,
+        c: usize,
+        z: f64,
+        acc: &mut [f32],
+    ) {
+        let rows = AxisPlan::new(h, z, h);
+        let cols = AxisPlan::new(w, z, w);
+        let ncols = cols.taps.len();
+        let n = ncols * c;
+        // Per-element column indices (into a source row) and weights; zero weights for columns that
+        // SciPy sets to cval.
+        let mut pix = vec![(0usize, 0usize); ncols];
+        let mut b0 = vec![0f64; n];
+        let mut b1 = vec![0f64; n];
+        for (j, tap) in cols.taps.iter().enumerate() {
+            if let Some((c0, c1, w0, w1)) = *tap {
+                pix[j] = (c0 * c, c1 * c);
+                for ch in 0..c {
+                    b0[j * c + ch] = w0;
+                    b1[j * c + ch] = w1;
+                }
+            }
+        }
+        let row_len = w * c;
+        // Two expanded-row slots (each: E_a then E_b), tagged with their source row.
+        let mut slots = [Buf::<f32>::take(2 * n), Buf::<f32>::take(2 * n)];
+        let mut tags = [usize::MAX; 2];
+        // Expand row `r` into a slot other than `avoid`, unless a slot already holds it.
+        let expand = |r: usize, avoid: usize, slots: &mut [Buf<f32>; 2], tags: &mut [usize; 2]| {
+            if let Some(k) = tags.iter().position(|&t| t == r) {
+                return k;
+            }
+            let k = if avoid == 0 { 1 } else { 0 };
+            let s = &src[r * row_len..(r + 1) * row_len];
+            let (ea, eb) = slots[k].split_at_mut(n);
+            // Whole pixels at a time: one index pair per output column.
+            for (&(pa, pb), (da, db)) in pix
+                .iter()
+                .zip(ea.chunks_exact_mut(c).zip(eb.chunks_exact_mut(c)))
+            {
+                da.copy_from_slice(&s[pa..pa + c]);
+                db.copy_from_slice(&s[pb..pb + c]);
+            }
+            tags[k] = r;
+            k
+        };
+        for (i, row) in rows.taps.iter().enumerate() {
+            let Some((r0, r1, a0, a1)) = *row else {
+                continue; // SciPy cval 0: adds nothing
+            };
+            // Keep the slot holding r1 (usually the next row's r0) when placing r0.
+            let hold = tags.iter().position(|&t| t == r1).unwrap_or(1);
+            let k0 = expand(r0, hold, &mut slots, &mut tags);
+            let k1 = expand(r1, k0, &mut slots, &mut tags);
+            let (e0, e1) = (&slots[k0], &slots[k1]);
+            let (ea0, eb0) = e0.split_at(n);
+            let (ea1, eb1) = e1.split_at(n);
+            let out = &mut acc[i * row_len..i * row_len + n];
+            for e in 0..n {
+                let t = (ea0[e] as f64 * a0) * b0[e]
+                    + (eb0[e] as f64 * a0) * b1[e]
+                    + (ea1[e] as f64 * a1) * b0[e]
+                    + (eb1[e] as f64 * a1) * b1[e];
+                out[e] += t as f32;
+            }
         }
     }
 }
@@ -450,14 +416,6 @@ impl ZoomTables {
     }
 }
 
-/// `trunc(clip(v, 0, 255))` (no NaN can occur here).
-#[inline(always)]
-fn q255(v: f32) -> u8 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    let v = if v < 255.0 { v } else { 255.0 };
-    v as u8
-}
-
 /// Fast-mode zoom_blur (spec §4.7) of an interleaved RGB8 `h × w` image:
 /// `trunc(clip((x·(1 + n₁) + Σ_z clipped_zoom(x, z)) / (1 + |factors|)))` on the 0–255 scale,
 /// in f32, where `n₁` counts the factors equal to 1 (exact identities) and the sum runs over
@@ -476,13 +434,7 @@ fn q255(v: f32) -> u8 {
 /// # Panics
 /// If `src` or `dst` hold fewer than `3·h·w` bytes.
 pub fn zoom_blur_rgb8(src: &[u8], dst: &mut [u8], h: usize, w: usize, factors: &[f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if isa() >= Isa::Avx2 {
-        // SAFETY: AVX2 and FMA support was checked at run time (Isa::Avx2 implies both).
-        unsafe { zoom_blur_rgb8_avx2(src, dst, h, w, factors) };
-        return;
-    }
-    zoom_blur_rgb8_scalar(src, dst, h, w, factors)
+    dispatch!(zoom_blur_rgb8_scalar / zoom_blur_rgb8_avx2(src, dst, h, w, factors))
 }
 
 /// Shared set-up of [`zoom_blur_rgb8`]: the f32 image (0–255, with `2·ZB` spare elements), the
@@ -670,6 +622,8 @@ pub unsafe fn zoom_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize
 
 #[cfg(test)]
 mod tests {
+    use crate::simd::{self, dispatch};
+
     #[test]
     fn plane_equals_clipped_zoom() {
         for &(h, w, z) in &[
@@ -685,10 +639,10 @@ mod tests {
                 .map(|i| ((i * 2654435761usize) % 1000) as f64 / 300.0 - 1.0)
                 .collect();
             let (want, wh, ww) = clipped_zoom(&src, h, w, 1, z);
-            for (got, gh, gw) in [
-                plane_scalar(&src, h, w, z),
-                clipped_zoom_plane(&src, h, w, z),
-            ] {
+            let levels = simd::available().into_iter();
+            let simd =
+                levels.map(|isa| dispatch!(at isa; plane_scalar / plane_avx2(&src, h, w, z)));
+            for (got, gh, gw) in std::iter::once(plane_scalar(&src, h, w, z)).chain(simd) {
                 assert_eq!((gh, gw), (wh, ww));
                 let same = got
                     .iter()
@@ -754,10 +708,12 @@ mod tests {
                 .collect();
             for z in [1.01, 1.11, 1.2, 1.3] {
                 let mut a = vec![0.5f32; src.len()];
-                let mut b = a.clone();
                 accumulate_scalar(&src, h, w, 3, z, &mut a);
-                clipped_zoom_accumulate(&src, h, w, 3, z, &mut b);
-                assert_eq!(a, b);
+                for isa in simd::available() {
+                    let mut b = vec![0.5f32; src.len()];
+                    dispatch!(at isa; accumulate_scalar / accumulate_avx2(&src, h, w, 3, z, &mut b));
+                    assert_eq!(a, b);
+                }
                 let (full, _, ow) = clipped_zoom(&src, h, w, 3, z);
                 for y in 0..h {
                     for x in 0..w * 3 {
@@ -811,10 +767,12 @@ mod tests {
                 .collect();
             for factors in sets {
                 let mut a = vec![0u8; src.len()];
-                let mut b = vec![1u8; src.len()];
                 zoom_blur_rgb8_scalar(&src, &mut a, h, w, factors);
-                zoom_blur_rgb8(&src, &mut b, h, w, factors);
-                assert_eq!(a, b, "{h}x{w} {factors:?}");
+                for isa in simd::available() {
+                    let mut b = vec![1u8; src.len()];
+                    dispatch!(at isa; zoom_blur_rgb8_scalar / zoom_blur_rgb8_avx2(&src, &mut b, h, w, factors));
+                    assert_eq!(a, b, "{h}x{w} {factors:?}");
+                }
                 let want = zoom_blur_direct(&src, h, w, factors);
                 for (i, (&g, &v)) in a.iter().zip(&want).enumerate() {
                     let q = v.clamp(0.0, 255.0).trunc();

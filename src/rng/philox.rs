@@ -58,7 +58,7 @@ fn block_ctr(b: u64, ctr_hi: u64) -> [u32; 4] {
 }
 
 /// Fill `out` with consecutive Philox blocks, choosing the best kernel for
-/// this CPU (see [`crate::kernels::cpu::isa`]).
+/// this CPU (see `crate::simd::isa`).
 ///
 /// Block `b` (for `b = first_block, first_block + 1, ...`, wrapping at 2^64)
 /// uses counter words `[lo32(b), hi32(b), lo32(ctr_hi), hi32(ctr_hi)]`; its 4
@@ -67,16 +67,7 @@ fn block_ctr(b: u64, ctr_hi: u64) -> [u32; 4] {
 /// (truncated), so callers wanting whole blocks should pass a multiple of 4.
 /// All kernels produce identical output.
 pub fn fill_blocks(key: [u32; 2], ctr_hi: u64, first_block: u64, out: &mut [u32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use crate::kernels::cpu::{isa, Isa};
-        if isa() >= Isa::Avx2 {
-            // SAFETY: `isa()` reports Avx2 only when the CPU supports AVX2.
-            unsafe { fill_blocks_avx2(key, ctr_hi, first_block, out) };
-            return;
-        }
-    }
-    fill_blocks_scalar(key, ctr_hi, first_block, out);
+    crate::simd::dispatch!(fill_blocks_scalar / fill_blocks_avx2(key, ctr_hi, first_block, out))
 }
 
 /// Portable version of [`fill_blocks`] (one block at a time).
@@ -95,7 +86,7 @@ pub fn fill_blocks_scalar(key: [u32; 2], ctr_hi: u64, first_block: u64, out: &mu
 /// parallelism. Leftover blocks (fewer than 8) go through the scalar code.
 ///
 /// # Safety
-/// The CPU must support AVX2 (check with [`crate::kernels::cpu::isa`] or
+/// The CPU must support AVX2 (check with `crate::simd::isa` or
 /// `is_x86_feature_detected!("avx2")`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
@@ -229,6 +220,7 @@ pub unsafe fn fill_blocks_avx2(key: [u32; 2], ctr_hi: u64, first_block: u64, out
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::dispatch;
 
     /// Random123 `kat_vectors` (philox4x32 10): counter[4], key[2] -> output[4].
     /// Independently cross-checked with `randomgen` 2.5.1
@@ -324,13 +316,8 @@ mod tests {
         assert_eq!(out[4..], [0xdead_beef; 3]);
     }
 
-    #[cfg(target_arch = "x86_64")]
     #[test]
     fn avx2_matches_scalar() {
-        if !std::is_x86_feature_detected!("avx2") {
-            eprintln!("skipping: no AVX2 on this CPU");
-            return;
-        }
         let keys = [
             [0, 0],
             [0xffff_ffff, 0xffff_ffff],
@@ -352,16 +339,19 @@ mod tests {
         ];
         let mut a = vec![0u32; 1100];
         let mut b = vec![0u32; 1100];
+        let levels = crate::simd::available();
         for key in keys {
             for &first in &firsts {
                 for ctr_hi in [0u64, 1, 0xdead_beef_0123_4567] {
-                    for &len in &lens {
+                    for (&len, isa) in lens
+                        .iter()
+                        .flat_map(|l| levels.iter().map(move |&i| (l, i)))
+                    {
                         // Fill with different garbage so truncated tails are compared too.
                         a.iter_mut().for_each(|v| *v = 0x1111_1111);
                         b.iter_mut().for_each(|v| *v = 0x1111_1111);
                         fill_blocks_scalar(key, ctr_hi, first, &mut a[..len]);
-                        // SAFETY: AVX2 support was checked above.
-                        unsafe { fill_blocks_avx2(key, ctr_hi, first, &mut b[..len]) };
+                        dispatch!(at isa; fill_blocks_scalar / fill_blocks_avx2(key, ctr_hi, first, &mut b[..len]));
                         assert_eq!(a, b, "key {key:?} first {first} hi {ctr_hi} len {len}");
                     }
                 }

@@ -38,7 +38,7 @@
 use super::dct;
 // The row kernels' dispatchers are shared with the round trip (jpeg/mod.rs).
 use super::{color, fancy_row, sample, ycc_to_rgb_row};
-use crate::kernels::cpu::{isa, Isa};
+use crate::simd::{isa, Isa};
 
 /// Why a file could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]

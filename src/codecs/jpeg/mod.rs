@@ -24,8 +24,9 @@
 //! The encoder half (steps 1–3 up to the quantised coefficients, plus libjpeg's dummy blocks)
 //! is also what the JPEG file writer [`encode_jpeg`] entropy-codes, via `quantised_coefs`.
 //!
-//! The hot kernels have AVX2 twins chosen at run time via [`crate::kernels::cpu::isa`]; both
-//! paths produce identical bytes.
+//! The hot kernels have AVX2 twins; both paths produce identical bytes. The path is chosen once
+//! per image at the entry points (`crate::simd::isa`) and passed down as the `simd` flag, so
+//! that tests can run the whole pipeline on either path.
 
 mod color;
 mod dct;
@@ -37,7 +38,7 @@ mod tables;
 pub use encode::encode_jpeg;
 pub use tables::quant_tables;
 
-use crate::kernels::cpu::{isa, Isa};
+use crate::simd::{isa, Isa};
 use tables::Divisors;
 
 /// Reusable working memory for [`roundtrip_rgb_with`] (planes, row buffers, block lists), so that
