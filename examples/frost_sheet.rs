@@ -3,7 +3,8 @@
 //!
 //!     cargo run --release --example frost_sheet [photo.png] [out.png]
 use image::{imageops, DynamicImage, RgbImage};
-use imgcorrupt::{corrupt_with, kernels::frost, Corruption, Settings};
+use imgcorrupt::corruptions::weather::frost::textures as frost;
+use imgcorrupt::{corrupt_with, Corruption, Settings};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Write src/kernels/testdata/opencv_vectors.txt: OpenCV outputs of every stage of spatter's
+"""Write src/corruptions/weather/spatter/testdata/opencv_vectors.txt: OpenCV outputs of every stage of spatter's
 water branch (Canny, distanceTransform, threshold, blur, equalizeHist, filter2D, blur) on small
-arrays, for the unit tests of src/kernels/opencv.rs.
+arrays, for the unit tests of src/corruptions/weather/spatter/opencv.rs.
 
 Run with the oracle venv (OpenCV 4.11 from requirements-reference.txt):
 
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-OUT = Path(__file__).resolve().parent.parent / "src/kernels/testdata/opencv_vectors.txt"
+OUT = Path(__file__).resolve().parent.parent / "src/corruptions/weather/spatter/testdata/opencv_vectors.txt"
 
 
 def liquid(seed, h, w, sigma, t):

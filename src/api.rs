@@ -20,9 +20,9 @@ use std::sync::Arc;
 use image::DynamicImage;
 
 use crate::catalogue::Corruption;
+use crate::corruptions::weather::frost::FrostTextures;
 use crate::corruptions::Job;
 use crate::error::{Error, Result};
-use crate::kernels::frost::FrostTextures;
 use crate::preset::Preset;
 use crate::rng::{self, RngMode};
 use crate::stylize::{StyleRef, Stylizer};

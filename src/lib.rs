@@ -129,7 +129,13 @@ pub mod dataset;
 pub mod digest;
 pub mod error;
 pub mod io;
-pub mod kernels;
+mod kernels;
+/// Internals reached by this crate's own integration tests and benchmarks only: not public
+/// API, may change in any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::kernels::noise_table;
+}
 pub mod preset;
 pub mod rng;
 mod simd;
@@ -140,8 +146,8 @@ pub use api::{
     ImageViewMut, PixelLayout, Settings,
 };
 pub use catalogue::{Corruption, Family, Subset, CATALOGUE};
+pub use corruptions::weather::frost::FrostTextures;
 pub use error::{Error, Result};
-pub use kernels::frost::FrostTextures;
 pub use preset::Preset;
 pub use rng::RngMode;
 pub use stylize::{Backend as StyleBackend, BackendKind as StyleBackendKind, Stylizer};

@@ -503,7 +503,6 @@ fn read_tree(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
 }
 
 #[test]
-#[ignore = "enabled once issue 12 lands"]
 fn top_level_modules_follow_the_layers() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();

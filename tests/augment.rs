@@ -9,7 +9,7 @@ use imgcorrupt::augment::{
     CleanSplit, GaussianNoiseTraining, OneOf, Op, RandomCorruption, Record, SampleKey, Sequence,
     Shape, SpeckleNoiseTraining, GAUSSIAN_MULTI_SIGMAS,
 };
-use imgcorrupt::kernels::noise_table::{distribution_quantised, NoiseKind, Quantise};
+use imgcorrupt::internals::noise_table::{distribution_quantised, NoiseKind, Quantise};
 use imgcorrupt::Corruption;
 
 /// Mean and (population) standard deviation.

@@ -10,7 +10,7 @@
 //! ([`crate::catalogue`]) pairs the function with its `Params`; greyscale/alpha handling,
 //! seeding and validation happen once, in [`crate::api`].
 
-use crate::kernels::frost::FrostTextures;
+use crate::corruptions::weather::frost::FrostTextures;
 use crate::rng::RandomSource;
 
 pub mod blur;
@@ -44,16 +44,4 @@ pub struct Job<'a> {
     /// The style of a `stylize` call (chosen and prepared by [`crate::api`]); `None` for every
     /// other corruption.
     pub style: Option<crate::stylize::StyleRef<'a>>,
-}
-
-/// `trunc_u8` of the reference: float → u8 by dropping the fraction (NaN → 0, saturating).
-#[inline(always)]
-pub(crate) fn trunc_u8(v: f64) -> u8 {
-    v as u8
-}
-
-/// `np.uint8(np.clip(v, 0, 1) * 255)`: the final step of most corruptions.
-#[inline(always)]
-pub(crate) fn unit_to_u8(v: f64) -> u8 {
-    trunc_u8(v.clamp(0.0, 1.0) * 255.0)
 }

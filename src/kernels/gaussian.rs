@@ -378,6 +378,7 @@ pub fn gaussian_filter_streamed(
     dispatch!(streamed_impl / streamed_avx2(h, w, c, &k0, &k1, mode, &mut load_row, &mut store_row))
 }
 
+#[cfg(test)]
 /// Scalar twin of [`gaussian_filter_streamed`] (kernels given explicitly).
 #[allow(clippy::too_many_arguments)]
 pub fn gaussian_filter_streamed_scalar(

@@ -122,6 +122,18 @@ pub unsafe fn unit_from_u8_avx2(src: &[u8], dst: &mut [f64]) {
     unit_from_u8_scalar(&src[full..n], &mut dst[full..n]);
 }
 
+/// `trunc_u8` of the reference: float → u8 by dropping the fraction (NaN → 0, saturating).
+#[inline(always)]
+pub(crate) fn trunc_u8(v: f64) -> u8 {
+    v as u8
+}
+
+/// `np.uint8(np.clip(v, 0, 1) * 255)`: the final step of most corruptions.
+#[inline(always)]
+pub(crate) fn unit_to_u8(v: f64) -> u8 {
+    trunc_u8(v.clamp(0.0, 1.0) * 255.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,7 +157,7 @@ mod tests {
             assert_eq!(a, b);
         }
         for (&v, &q) in vals.iter().zip(&a) {
-            assert_eq!(q, crate::corruptions::unit_to_u8(v));
+            assert_eq!(q, unit_to_u8(v));
         }
         let v32: Vec<f32> = vals.iter().map(|&v| v as f32).collect();
         unit_f32_scalar(&v32, &mut a);

@@ -107,6 +107,7 @@ fn clip8(v: i64) -> u8 {
     (v >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
+#[cfg(test)]
 /// Pillow `Image.resize((out_w, out_h), Image.BOX)`; see [`resize`].
 pub fn box_resize(
     src: &[u8],

@@ -17,6 +17,7 @@
 //! SciPy-exact corner-aligned sampling is not what `fast_image_resize` (pixel-centre aligned,
 //! convolution-based) computes, so it is not used.
 
+#[cfg(test)]
 use crate::kernels::gaussian::Sample;
 use crate::kernels::quantise::q255_f32 as q255;
 use crate::kernels::scratch::Buf;
@@ -73,6 +74,7 @@ impl AxisPlan {
     }
 }
 
+#[cfg(test)]
 /// One output row of the zoom (`cols.taps.len()` pixels × `c` channels) into `out` (f64).
 /// `p0`/`p1` are scratch rows of the source width × `c`.
 #[inline(always)]
@@ -112,6 +114,7 @@ fn zoom_row<T: Sample>(
     }
 }
 
+#[cfg(test)]
 /// Full, untrimmed `clipped_zoom` of an interleaved `h × w × c` array; returns the zoomed array
 /// and its height and width (both ≥ the input's).
 pub fn clipped_zoom<T: Sample>(
@@ -130,6 +133,7 @@ pub fn clipped_zoom<T: Sample>(
     }
 }
 
+#[cfg(test)]
 /// Body of [`clipped_zoom`], inlined into its two instances.
 #[inline(always)]
 fn clipped_zoom_impl<T: Sample>(

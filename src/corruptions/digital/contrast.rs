@@ -4,8 +4,9 @@
 use serde::Deserialize;
 
 use crate::corruptions::params::{check_row, nonneg, Row};
-use crate::corruptions::{unit_to_u8, Job};
+use crate::corruptions::Job;
 use crate::error::Result;
+use crate::kernels::quantise::unit_to_u8;
 
 /// The `[contrast]` table.
 #[derive(Debug, Clone, Deserialize)]

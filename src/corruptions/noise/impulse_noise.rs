@@ -3,9 +3,10 @@
 use serde::Deserialize;
 
 use crate::corruptions::params::{check_row, Row};
-use crate::corruptions::{unit_to_u8, Job};
+use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::noise_table::{self, NoiseKind};
+use crate::kernels::quantise::unit_to_u8;
 
 use super::BLOCK;
 

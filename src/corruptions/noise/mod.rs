@@ -12,7 +12,8 @@ pub mod impulse_noise;
 pub mod shot_noise;
 pub mod speckle_noise;
 
-use crate::corruptions::{unit_to_u8, Job};
+use crate::corruptions::Job;
+use crate::kernels::quantise::unit_to_u8;
 
 /// Values processed per block of reference draws (keeps the draw buffer in L1/L2).
 const BLOCK: usize = 4096;

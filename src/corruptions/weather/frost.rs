@@ -5,9 +5,12 @@ use serde::Deserialize;
 use crate::corruptions::params::{check_row, finite, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::{blend, frost as textures};
+use crate::kernels::blend;
 
 mod cubic;
+pub mod textures;
+
+pub use textures::FrostTextures;
 
 /// The `[frost]` table.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,7 +4,7 @@
 //!
 //! Each function documents the OpenCV semantics it reproduces; the unit tests compare all of
 //! them with outputs of OpenCV 4.11 (`scripts/make_opencv_vectors.py`, stored in
-//! `src/kernels/testdata/opencv_vectors.txt`). Borders follow OpenCV: Sobel uses
+//! `src/corruptions/weather/spatter/testdata/opencv_vectors.txt`). Borders follow OpenCV: Sobel uses
 //! `BORDER_REPLICATE`, the box and 2-D filters `BORDER_REFLECT_101` (`c b | a b c | b a`).
 
 use crate::kernels::filter2d::reflect101;
@@ -578,7 +578,7 @@ mod tests {
         values: Vec<f64>,
     }
 
-    /// Parse `src/kernels/testdata/opencv_vectors.txt`: blocks `name h w` followed by `h·w`
+    /// Parse `src/corruptions/weather/spatter/testdata/opencv_vectors.txt`: blocks `name h w` followed by `h·w`
     /// whitespace-separated numbers (f32 values printed with `repr`, exact).
     fn vectors() -> Vec<Array> {
         let text = include_str!("testdata/opencv_vectors.txt");
