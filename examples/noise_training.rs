@@ -1,4 +1,4 @@
-//! Noise-training augmentations (spec §9.1) over the fixture photos.
+//! Noise-training augmentations (ALGORITHMS.md §9.1) over the fixture photos.
 //!
 //! ```text
 //! cargo run --release --example noise_training [OUT_DIR]   # default out/augment-example/
@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = 2020; // base seed of the "training run"
     let epoch = 0;
     // p_clean = 0 so that every written example shows the noise; training would keep 0.5.
-    // GNT uses the benchmark's own gaussian_noise: we acknowledge that explicitly (spec §2).
+    // GNT uses the benchmark's own gaussian_noise: we acknowledge that explicitly (ALGORITHMS.md §2).
     let validation = imgcorrupt::catalogue::select("validation")?;
     let policies: Vec<(&str, Box<dyn Augment>)> = vec![
         (

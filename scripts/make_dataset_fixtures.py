@@ -16,7 +16,7 @@ Writes (deterministically; re-running gives the same files):
                                 small noise image: the oracle of the JPEG encoder
 * fixtures/preprocess/          `<name>.png` sources and `<name>_imagenet224.png`: torchvision
                                 `Resize(256)` + `CenterCrop(224)` computed with PIL, the oracle of
-                                the ImageNet-C geometry test (spec §5.1).
+                                the ImageNet-C geometry test (docs/ALGORITHMS.md §5.1).
 
 All photos come from the shared image collection (see fixtures/SOURCES.md for licences).
 """
@@ -164,7 +164,7 @@ def make_cityscapes(src):
 
 
 def imagenet_geometry(im):
-    """torchvision Resize(256) + CenterCrop(224) on a PIL image, as ImageNet-C (spec §5.1)."""
+    """torchvision Resize(256) + CenterCrop(224) on a PIL image, as ImageNet-C (docs/ALGORITHMS.md §5.1)."""
     w, h = im.size
     short, long = min(w, h), max(w, h)
     new_short, new_long = 256, int(256 * long / short)

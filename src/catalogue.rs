@@ -57,7 +57,7 @@ pub enum Corruption {
     /// HSV saturation change (held-out validation set).
     Saturate,
     /// Style transfer from a folder of style images (Stylized-ImageNet / Stylized-COCO shift,
-    /// spec §9.2). Not one of the 19 -C corruptions: never selected by `common`, `validation`
+    /// ALGORITHMS.md §9.2). Not one of the 19 -C corruptions: never selected by `common`, `validation`
     /// or `all`, and it needs a style source ([`crate::Settings::with_stylizer`]).
     Stylize,
 }
@@ -87,7 +87,7 @@ pub enum Family {
     Weather,
     /// Digital artefacts and colour changes.
     Digital,
-    /// Style transfer (spec §9.2).
+    /// Style transfer (ALGORITHMS.md §9.2).
     Stylization,
 }
 

@@ -1,4 +1,4 @@
-//! The AdaIN backend (issue 7, spec §9.2) against PyTorch: `fixtures/adain/` holds a random
+//! The AdaIN backend (issue 7, ALGORITHMS.md §9.2) against PyTorch: `fixtures/adain/` holds a random
 //! width/8 network with the exact AdaIN architecture and tensor names (written by
 //! `scripts/make_adain_fixtures.py`), test images, and PyTorch's outputs for them.
 #![cfg(feature = "adain")]

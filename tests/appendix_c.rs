@@ -1,4 +1,4 @@
-//! Appendix C test vectors of the spec: a 128×96 synthetic pattern, `np.random.seed(0)` before
+//! The test vectors of docs/ALGORITHMS.md Appendix C: a 128×96 synthetic pattern, `np.random.seed(0)` before
 //! every call, first 12 hex digits of SHA-256 of the output and its mean (imagecorruptions HEAD;
 //! for the corruptions below 1.1.2 agrees). Every cell must match the hash exactly, except the
 //! cells listed in `MEAN_ONLY`, where HEAD and 1.1.2 differ by known last-bit effects and the
@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use imgcorrupt::{corrupt_buffer, Corruption, PixelLayout, RngMode, Settings};
 
-/// (corruption, [(hash12, mean); 5]) straight from the spec's table.
+/// (corruption, [(hash12, mean); 5]) straight from the table of docs/ALGORITHMS.md Appendix C.
 const VECTORS: &[(&str, [(&str, f64); 5])] = &[
     (
         "gaussian_noise",
@@ -51,7 +51,7 @@ const VECTORS: &[(&str, [(&str, f64); 5])] = &[
             ("0d19740fef08", 212.809),
         ],
     ),
-    // fog: the spec's rows are imagecorruptions HEAD (float32 plasma buffer); 1.1.2 (float64,
+    // fog: the ALGORITHMS.md Appendix C rows are imagecorruptions HEAD (float32 plasma buffer); 1.1.2 (float64,
     // what we reproduce) gives the same bytes for s1–s3 and s5 and, at s4, different bytes
     // (hash 0e32f427832a) with the same mean 117.684, which the mean check accepts.
     (
@@ -201,14 +201,14 @@ const MEAN_ONLY: &[(&str, u8, &str)] = &[
     (
         "motion_blur",
         4,
-        "the spec's hash comes from HEAD on NumPy 2.4; the 1.1.2 oracle of our fixtures gives \
+        "the Appendix C hash comes from HEAD on NumPy 2.4; the 1.1.2 oracle of our fixtures gives \
          77e6a048b194 (same mean), which is what we produce: a last-bit difference in the kernel \
          weights' exp() between the two NumPy builds",
     ),
     (
         "fog",
         4,
-        "HEAD's plasma map is float32, 1.1.2's float64 (spec §0); the 1.1.2 oracle gives \
+        "HEAD's plasma map is float32, 1.1.2's float64 (ALGORITHMS.md §0); the 1.1.2 oracle gives \
          0e32f427832a (same mean), which is what we produce",
     ),
 ];
@@ -263,7 +263,7 @@ fn test_vectors() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Appendix C frost rows, only with the reference's own frost photographs (third-party files,
+/// ALGORITHMS.md Appendix C frost rows, only with the reference's own frost photographs (third-party files,
 /// not in the repository: `$IMGCORRUPT_FROST_DIR` or the oracle venv's copy); skipped otherwise.
 /// OpenCV's bicubic rescale is reproduced to ±1, so cells pass on the mean (±0.05 here).
 #[test]

@@ -1,4 +1,4 @@
-//! The held-out guard (spec §2): training on benchmark (`common`) corruptions invalidates the
+//! The held-out guard (ALGORITHMS.md §2): training on benchmark (`common`) corruptions invalidates the
 //! benchmark for that model, so say so once per process.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +30,7 @@ pub fn benchmark_warning_text(what: &str, corruptions: &[Corruption]) -> Option<
         "imgcorrupt: {what} trains with benchmark (`common`) corruption(s) {}. ImageNet-C-style \
          results (CE, mCE, mPC) of a model trained this way are not comparable with published \
          numbers. Use the held-out `validation` corruptions (speckle_noise, gaussian_blur, \
-         spatter, saturate) for model selection and report them alongside (spec §2). Call \
+         spatter, saturate) for model selection and report them alongside (ALGORITHMS.md §2). Call \
          `.allow_benchmark_corruptions()` on the policy to silence this warning.",
         common.join(", ")
     ))

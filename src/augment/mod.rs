@@ -1,10 +1,10 @@
-//! Training augmentations: random corruptions and Gaussian/speckle noise training (spec §9.1),
+//! Training augmentations: random corruptions and Gaussian/speckle noise training (ALGORITHMS.md §9.1),
 //! deterministic per sample, in place on the buffers data loaders have.
 //!
 //! # Policies
 //!
 //! * [`GaussianNoiseTraining`] / [`SpeckleNoiseTraining`]: the noise-training recipes of Rusak
-//!   et al. 2020 (spec §9.1): a fraction `p_clean` of the samples stays clean, the others get
+//!   et al. 2020 (ALGORITHMS.md §9.1): a fraction `p_clean` of the samples stays clean, the others get
 //!   `clip(x + σ·N(0,1), 0, 1)` (Gaussian) or `clip(x + x·σ·N(0,1), 0, 1)` (speckle) per pixel and
 //!   channel, in [0, 1] pixel space.
 //! * [`RandomCorruption`]: one corruption of the catalogue with a random severity, applied with
@@ -41,7 +41,7 @@
 //! get `derive_seed(parent, [b"sequence" | b"one_of", k as 8 LE bytes])`. A data loader with
 //! several worker processes therefore gets no duplicated noise as long as it passes the dataset
 //! index and the epoch, which is the failure of the per-worker global RNGs in the reference
-//! tooling (spec Quirks).
+//! tooling (ALGORITHMS.md Quirks 15 and 16).
 //!
 //! The one exception is the reference *batch split* of the noise-training presets (which
 //! samples of a batch stay clean is decided by position in the batch, see [`CleanSplit`]); the
@@ -54,7 +54,7 @@
 //! the same bytes/floats as the original call on the same buffer type (the u8 and f32 paths use
 //! different noise generators, see [`GaussianNoiseTraining`]).
 //!
-//! # Held-out guard (spec §2)
+//! # Held-out guard (ALGORITHMS.md §2)
 //!
 //! Training with any of the 15 benchmark (`common`) corruptions — including Gaussian noise
 //! training, whose noise is the benchmark's `gaussian_noise` — makes that model's results on the
@@ -431,7 +431,7 @@ pub trait Augment: Send + Sync {
     fn plan(&self, seed: u64, position: Option<BatchPosition>, out: &mut Vec<Applied>);
 
     /// Warnings about this policy: one entry if it trains on benchmark (`common`) corruptions
-    /// and the opt-out was not used (spec §2), empty otherwise (the default).
+    /// and the opt-out was not used (ALGORITHMS.md §2), empty otherwise (the default).
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }

@@ -1,4 +1,4 @@
-//! Gaussian and speckle noise training (spec §9.1, Rusak et al. 2020).
+//! Gaussian and speckle noise training (ALGORITHMS.md §9.1, Rusak et al. 2020).
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -23,21 +23,21 @@ fn noise_stream(op: Op) -> u64 {
 /// Values per noise block (a multiple of [`normal::BLOCK`]; 16 KiB of words on the stack).
 const CHUNK: usize = 4096;
 
-/// The σ set of the ImageNet-C `gaussian_noise` severities, used by multi-σ GNT (spec §9.1).
+/// The σ set of the ImageNet-C `gaussian_noise` severities, used by multi-σ GNT (ALGORITHMS.md §9.1).
 pub const GAUSSIAN_MULTI_SIGMAS: [f64; 5] = [0.08, 0.12, 0.18, 0.26, 0.38];
-/// The σ set of the ImageNet-C `speckle_noise` severities, used by speckle training (spec §9.1).
+/// The σ set of the ImageNet-C `speckle_noise` severities, used by speckle training (ALGORITHMS.md §9.1).
 pub const SPECKLE_SIGMAS: [f64; 5] = [0.15, 0.2, 0.35, 0.45, 0.6];
 
 /// Which samples of a batch stay clean.
 ///
-/// The reference training code (spec §9.1) splits each batch **by position**, with two slightly
+/// The reference training code (ALGORITHMS.md §9.1) splits each batch **by position**, with two slightly
 /// different rounding rules, reproduced here; Python's `round` rounds halves to even, so an odd
 /// batch of 5 with `p_clean = 0.5` keeps `round(2.5) = 2` images clean:
 ///
 /// * [`CleanSplit::FirstRound`] (single-σ GNT): the first `round(B·p_clean)` images stay clean.
 /// * [`CleanSplit::LastNoised`] (multi-σ GNT and speckle): the last `B − round(B·(1 − p_clean))`
 ///   images are noised. For `p_clean = 0.5`, the paper's only setting, both rules keep the same
-///   number clean. For other values this formula, taken literally from the spec, keeps
+///   number clean. For other values this formula, taken literally from the reference (docs/ALGORITHMS.md §9.1), keeps
 ///   `round(B·(1 − p_clean))` clean, i.e. `p_clean` then acts as the *noised* fraction; use
 ///   `FirstRound` or `PerSample` if you change `p_clean` and want it to mean the clean fraction.
 /// * [`CleanSplit::PerSample`]: each sample is clean with probability `p_clean`, decided from its
@@ -139,7 +139,7 @@ impl NoiseTraining {
     }
 }
 
-/// Gaussian noise training (GNT, spec §9.1): a fraction `p_clean` (default 0.5) of the samples
+/// Gaussian noise training (GNT, ALGORITHMS.md §9.1): a fraction `p_clean` (default 0.5) of the samples
 /// stays clean, every other sample gets `clip(x + σ·N(0,1), 0, 1)` per value (every channel
 /// independently, an alpha channel included if the buffer has one) in [0, 1] pixel space, σ
 /// drawn uniformly per sample from the σ set.
@@ -164,7 +164,7 @@ impl NoiseTraining {
 ///   path: the two buffer types agree in distribution, not sample by sample.
 ///
 /// Gaussian noise is the benchmark's `gaussian_noise` corruption, so this policy carries the
-/// held-out warning (spec §2) unless [`allow_benchmark_corruptions`](Self::allow_benchmark_corruptions)
+/// held-out warning (ALGORITHMS.md §2) unless [`allow_benchmark_corruptions`](Self::allow_benchmark_corruptions)
 /// is called.
 ///
 /// ```
@@ -266,7 +266,7 @@ impl Augment for GaussianNoiseTraining {
     }
 }
 
-/// Speckle noise training (spec §9.1): like [`GaussianNoiseTraining`] with multiplicative noise
+/// Speckle noise training (ALGORITHMS.md §9.1): like [`GaussianNoiseTraining`] with multiplicative noise
 /// `clip(x + x·σ·N(0,1), 0, 1)`, σ uniform per sample from {0.15, 0.2, 0.35, 0.45, 0.6}, split
 /// [`CleanSplit::LastNoised`]. Same buffers and numerics (u8 rounds to nearest).
 ///

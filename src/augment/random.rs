@@ -20,7 +20,7 @@ use crate::rng::FastRng;
 ///
 /// Every corruption of the set must be implemented in this build: the constructor fails naming
 /// the ones that are not. Sets containing benchmark (`common`) corruptions carry the held-out
-/// warning (spec §2) unless [`allow_benchmark_corruptions`](Self::allow_benchmark_corruptions)
+/// warning (ALGORITHMS.md §2) unless [`allow_benchmark_corruptions`](Self::allow_benchmark_corruptions)
 /// is called.
 ///
 /// ```

@@ -244,7 +244,7 @@ fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
     }
 }
 
-/// ImageNet-C preprocessing (spec §5.1): torchvision `Resize(256)` on a PIL image (shorter
+/// ImageNet-C preprocessing (ALGORITHMS.md §5.1): torchvision `Resize(256)` on a PIL image (shorter
 /// side 256, longer side `int(256·long/short)`, Pillow BILINEAR with antialiasing), then
 /// `CenterCrop(224)` at `round((h−224)/2)`, `round((w−224)/2)`.
 pub fn imagenet_geometry(px: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {

@@ -81,7 +81,7 @@ named_enum!(
     Geometry {
         /// Full resolution, as decoded.
         Native => "native",
-        /// ImageNet-C (spec §5.1): shorter side to 256 with Pillow's antialiased BILINEAR
+        /// ImageNet-C (ALGORITHMS.md §5.1): shorter side to 256 with Pillow's antialiased BILINEAR
         /// (longer side `int(256·long/short)`), then centre crop 224×224 at
         /// `round((h−224)/2)`, `round((w−224)/2)` (half to even).
         Imagenet => "imagenet",
@@ -93,7 +93,7 @@ named_enum!(
     ChannelOrder {
         /// RGB (correct; default).
         Rgb => "rgb",
-        /// As benchmarked on detection datasets (spec §8.1, quirk 27): R and B are swapped
+        /// As benchmarked on detection datasets (ALGORITHMS.md §8.1, Quirk 27): R and B are swapped
         /// before corrupting and swapped back after, reproducing mmcv's BGR arrays fed to
         /// RGB-assuming functions.
         Bgr => "bgr",

@@ -86,7 +86,7 @@ fn flake_level(v: f64) -> f64 {
     (q as i64 as u8) as f64 / 255.0
 }
 
-/// One image row of snow (spec §4.8), fused: flake levels of the blurred layer row `blur` and
+/// One image row of snow (ALGORITHMS.md §4.8), fused: flake levels of the blurred layer row `blur` and
 /// of the rot180 partner row `blur_rot` (read reversed), the f32 grey lift
 /// `fma(B, 0.114, fma(R, 0.299, G·0.587))·1.5 + 0.5` (the IPP form of cv2's RGB2GRAY, see
 /// `corruptions::weather::snow`), `y = b·x + nb·max(x, lift)` in f32 and

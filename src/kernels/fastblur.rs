@@ -2,13 +2,13 @@
 //! defocus_blur on RGB8 images, in integer and f32 arithmetic, and elastic_transform's f32
 //! helpers. (gaussian_blur's separable Gaussian is [`crate::kernels::fastgauss`].)
 //!
-//! * [`disk_blur_rgb8`]: the anti-aliased disk `K = G ⊛ D` of spec P2 is applied as `D` then
+//! * [`disk_blur_rgb8`]: the anti-aliased disk `K = G ⊛ D` of ALGORITHMS.md P2 is applied as `D` then
 //!   `G`. `D ⊛ x` is exact integer arithmetic: per kernel row `dy` the binary disk covers
 //!   `|dx| ≤ w_dy`, so with exclusive per-channel prefix sums `P` of each reflect-101 padded
 //!   source row one output needs `2r + 1` differences `P[x + w_dy + 1] − P[x − w_dy]` instead of
 //!   `(2r+1)²` taps (u32, wrapping: differences are exact whatever the prefix magnitude). The
 //!   small Gaussian `G` (3 or 5 taps) then runs separably in f32 with reflect-101 borders and
-//!   one scale factor `ΣK / |D|` (so the brightening of Quirk 5 survives).
+//!   one scale factor `ΣK / |D|` (so the brightening of ALGORITHMS.md Quirk 5 survives).
 //!   Deviation from the exact `K` correlation: `K` is `G ⊛ D` clipped to the kernel grid with
 //!   reflect-101 borders of the *kernel*, which `G ⊛ D` is not, and the image border is
 //!   reflected twice; the effect is a few tenths of a grey level.

@@ -1,7 +1,7 @@
 //! Fast-mode separable Gaussian in f32 with SciPy `mode='nearest'` borders (edge replication),
 //! on interleaved data of `c` channels: the one f32 Gaussian of the fast RNG mode, shared by
-//! gaussian_blur (RGB8 in, RGB8 out, spec §4.17) and spatter's liquid layer and mud mask
-//! (single f32 plane, spec §4.18, through [`crate::kernels::gaussian::gaussian_nearest_f32`]).
+//! gaussian_blur (RGB8 in, RGB8 out, ALGORITHMS.md §4.17) and spatter's liquid layer and mud mask
+//! (single f32 plane, ALGORITHMS.md §4.18, through [`crate::kernels::gaussian::gaussian_nearest_f32`]).
 //!
 //! Taps `g` are the full `2r + 1` weights (`r = int(4σ + 0.5)` for the reference's
 //! `truncate = 4`, see [`crate::kernels::gaussian::kernel1d`]; symmetric) rounded to f32. The

@@ -1,14 +1,14 @@
-//! OpenCV-style 2-D correlation with `BORDER_REFLECT_101` (spec P3) and the anti-aliased disk
-//! kernel of defocus_blur (spec P2).
+//! OpenCV-style 2-D correlation with `BORDER_REFLECT_101` (ALGORITHMS.md P3) and the anti-aliased disk
+//! kernel of defocus_blur (ALGORITHMS.md P2).
 //!
 //! * [`disk_kernel`] rebuilds imagecorruptions' `disk(radius, alias_blur)`: a binary disk on a
 //!   17×17 grid (radius ≤ 8) or a `(2r+1)²` grid, divided by its pixel count in f32, then blurred
 //!   with OpenCV's `GaussianBlur` (3×3 or 5×5, f32, reflect-101) and **not** renormalised, so
-//!   radii 8 and 10 sum to 1.012975 / 1.010786 (Quirk 5).
+//!   radii 8 and 10 sum to 1.012975 / 1.010786 (ALGORITHMS.md Quirk 5).
 //! * [`correlate_reflect101`] correlates an interleaved `H × W × C` f64 image with a kernel,
 //!   anchor at the centre, border `c b | a b c | b a` (OpenCV `filter2D`). OpenCV itself switches
 //!   to a DFT for kernels with ≥ 50 taps, whose result differs from exact correlation by ~1e-12;
-//!   a direct f64 correlation is equally close to the exact value (spec P3).
+//!   a direct f64 correlation is equally close to the exact value (ALGORITHMS.md P3).
 //!
 //! The correlation skips zero taps and exploits the kernel's mirror symmetry when it has one
 //! (the disk kernels are symmetric about both axes): the two mirrored rows are summed first,

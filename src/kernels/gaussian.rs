@@ -1,4 +1,4 @@
-//! Separable Gaussian filter with `scipy.ndimage.gaussian_filter` semantics (spec P1).
+//! Separable Gaussian filter with `scipy.ndimage.gaussian_filter` semantics (ALGORITHMS.md P1).
 //!
 //! Used by gaussian_blur, glass_blur and elastic_transform here, and by spatter (2-D layers)
 //! elsewhere. What makes the output bit-identical to SciPy (verified against SciPy 1.11 in the
@@ -110,7 +110,7 @@ pub fn numpy_sum(a: &[f64]) -> f64 {
 /// Why: the platform `exp` differs from it in the last bit for ~25 % of the kernel arguments,
 /// and kernel weights that differ by one ulp flip the truncation of flat image regions (e.g.
 /// motion_blur, where a constant area sums to exactly the pixel value). The fixtures and the
-/// spec's test vectors were made on such a CPU; reproduced bit for bit for the arguments
+/// ALGORITHMS.md Appendix C test vectors were made on such a CPU; reproduced bit for bit for the arguments
 /// tested (4889 values, all kernel arguments of the presets). NumPy on CPUs without AVX-512
 /// uses the platform `exp` instead (results may then differ by 1 ulp). `|x| > 707.7` (SVML's
 /// special-case path, never reached by the kernels here) falls back to the platform `exp`.
@@ -526,7 +526,7 @@ fn streamed_impl(
 /// computed entirely in f32 with f32 weights (the [`kernel1d`] weights rounded to f32).
 ///
 /// Why: the fast RNG mode only has to match the reference in distribution, and spatter's
-/// liquid layer (spec §4.18) is a smoothed noise field that is thresholded afterwards; f32
+/// liquid layer (ALGORITHMS.md §4.18) is a smoothed noise field that is thresholded afterwards; f32
 /// arithmetic changes values by ~1e-7 relative, far below anything visible, while halving
 /// memory traffic and doubling the SIMD width of the f64 [`gaussian_filter`]. Not for numpy
 /// mode (the reference filters in f64).

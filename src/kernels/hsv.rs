@@ -1,4 +1,4 @@
-//! RGB → HSV → adjust → RGB round trip with scikit-image semantics (spec P7), used by
+//! RGB → HSV → adjust → RGB round trip with scikit-image semantics (ALGORITHMS.md P7), used by
 //! brightness and saturate.
 //!
 //! The arithmetic follows `skimage.color.rgb2hsv`/`hsv2rgb` operation for operation in f64

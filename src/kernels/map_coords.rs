@@ -1,6 +1,6 @@
 //! `scipy.ndimage.map_coordinates(img, coords, order=1, mode='reflect')` for an interleaved
 //! `H × W × C` f32 image sampled at one fractional (row, column) per pixel and the integer
-//! channel coordinate (spec P12, elastic_transform).
+//! channel coordinate (ALGORITHMS.md P12, elastic_transform).
 //!
 //! SciPy 1.11 semantics, reproduced operation for operation (checked against the oracle):
 //! 1. the coordinate itself is first reflected into range (half-sample symmetric, period `2n`):

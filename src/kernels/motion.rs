@@ -1,4 +1,4 @@
-//! Line motion blur of imagecorruptions (`_motion_blur`, spec P4), for `H × W × C` images
+//! Line motion blur of imagecorruptions (`_motion_blur`, ALGORITHMS.md P4), for `H × W × C` images
 //! (motion_blur) and `H × W` layers (snow).
 //!
 //! * Weights: one-sided half-Gaussian `exp(-i²/(2σ²)) / (√(2π)·σ)` (NumPy's exp,
@@ -8,7 +8,7 @@
 //!   `dy_i = -ceil(i·n·sinθ/h - 0.5)`, `dx_i = -ceil(i·n·cosθ/h - 0.5)` (`h = hypot`), and edge
 //!   replication (the reference's `shift()` rolls and overwrites the wrapped band).
 //! * Taps stop at the first `i` with `|dy| ≥ H` or `|dx| ≥ W` (later taps dropped, weights not
-//!   renormalised: Quirk 9).
+//!   renormalised: ALGORITHMS.md Quirk 9).
 //! * `out = Σ_i k_i · shifted_i`, accumulated in f64 in tap order (bit-exact with NumPy).
 //!
 //! The accumulation runs row by row: for each output row and tap, one contiguous slice of the
@@ -167,7 +167,7 @@ mod tests {
     use super::*;
     use crate::simd;
 
-    /// Spec P4 example: radius 10, σ 3, θ = 30°.
+    /// ALGORITHMS.md P4 example: radius 10, σ 3, θ = 30°.
     #[test]
     fn weights_and_offsets_of_spec_example() {
         let k = MotionKernel::new(10.0, 3.0, 30.0);

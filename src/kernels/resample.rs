@@ -1,5 +1,5 @@
-//! Pillow-exact resampling: `BOX` (used by `pixelate`, spec P9), `BILINEAR` (the ImageNet-C
-//! preprocessing `Resize(256)`, spec §5.1) and `NEAREST`.
+//! Pillow-exact resampling: `BOX` (used by `pixelate`, ALGORITHMS.md P9), `BILINEAR` (the ImageNet-C
+//! preprocessing `Resize(256)`, ALGORITHMS.md §5.1) and `NEAREST`.
 //!
 //! `fast_image_resize` and `image` do not reproduce Pillow's filter bounds, 22-bit fixed
 //! point coefficients or its nearest-neighbour coordinate accumulation, so these are written
@@ -18,7 +18,7 @@ pub enum Filter {
     /// `Image.BILINEAR`: support 1, triangle `1 - |x|`.
     Bilinear,
     /// `Image.LANCZOS` (formerly `ANTIALIAS`): support 3, `sinc(x)·sinc(x/3)` on `[-3, 3)`.
-    /// Used to prepare style images (spec §9.2).
+    /// Used to prepare style images (ALGORITHMS.md §9.2).
     Lanczos,
 }
 

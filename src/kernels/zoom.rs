@@ -1,4 +1,4 @@
-//! `clipped_zoom(img, z)` of imagecorruptions (spec P5): centre crop of `ceil(n/z)` pixels per
+//! `clipped_zoom(img, z)` of imagecorruptions (ALGORITHMS.md P5): centre crop of `ceil(n/z)` pixels per
 //! axis, then `scipy.ndimage.zoom(crop, (z, z, 1), order=1)` (corner-aligned linear
 //! interpolation), untrimmed. Used by zoom_blur (f32, up to 16 zooms accumulated) and snow (f64
 //! layer).
@@ -11,7 +11,7 @@
 //!   columns `b`; SciPy's loop over the 2×2×2 neighbourhood, channel weights exactly 1 and 0),
 //!   rounded to the storage type;
 //! * **quirk**: when `o · factor` exceeds `ch − 1` by rounding (e.g. `ch = 30`, `z = 1.2`), SciPy's
-//!   `mode='constant'` maps that output row/column to `cval = 0`. The spec (P5) says this never
+//!   `mode='constant'` maps that output row/column to `cval = 0`. The reference notes (docs/ALGORITHMS.md P5) say this never
 //!   triggers; with SciPy 1.11 it does for some sizes, and it is reproduced here.
 //!
 //! SciPy-exact corner-aligned sampling is not what `fast_image_resize` (pixel-centre aligned,
@@ -317,7 +317,7 @@ const VPAD: usize = 16;
 
 /// Sampling tables of [`zoom_blur_rgb8`] for one image size and factor list.
 ///
-/// Output element `e = 3j + ch` of the zoom by factor `z` (spec P5, SciPy order 1) blends the
+/// Output element `e = 3j + ch` of the zoom by factor `z` (ALGORITHMS.md P5, SciPy order 1) blends the
 /// crop samples `V[3·s(j) + ch]` and `V[3·s(j) + 3 + ch]` (`V` = the two source rows already
 /// blended vertically, `s(j)` = lower crop column of output column `j`). Because `z ≥ 1`, `s`
 /// is non-decreasing with steps of at most 1, so the 8 lower sample indices of one 8-element
@@ -420,7 +420,7 @@ impl ZoomTables {
     }
 }
 
-/// Fast-mode zoom_blur (spec §4.7) of an interleaved RGB8 `h × w` image:
+/// Fast-mode zoom_blur (ALGORITHMS.md §4.7) of an interleaved RGB8 `h × w` image:
 /// `trunc(clip((x·(1 + n₁) + Σ_z clipped_zoom(x, z)) / (1 + |factors|)))` on the 0–255 scale,
 /// in f32, where `n₁` counts the factors equal to 1 (exact identities) and the sum runs over
 /// the others.

@@ -1,5 +1,5 @@
 //! Bit-exact re-implementation of NumPy's legacy `RandomState`
-//! (`np.random.seed` / `np.random.*`), spec Appendix A.
+//! (`np.random.seed` / `np.random.*`), ALGORITHMS.md Appendix A.
 //!
 //! The Python reference draws all its noise from the global legacy
 //! `RandomState`; reproducing a seeded Python run byte for byte therefore needs
@@ -25,7 +25,7 @@ const LOWER_MASK: u32 = 0x7fff_ffff;
 /// `NumpyRng::new(s)` is equivalent to `np.random.seed(s)`; every sampler
 /// consumes exactly the 32-bit words NumPy consumes, so sequences of calls can
 /// be interleaved freely and stay in lock-step with a Python run that performs
-/// the same calls in the same order (Appendix B lists that order per
+/// the same calls in the same order (ALGORITHMS.md Appendix B lists that order per
 /// corruption). Array draws in NumPy (`size=...`) are sequential single draws
 /// in C order, so a loop over single calls (or the `fill_*` methods)
 /// reproduces them.

@@ -1,4 +1,4 @@
-//! The neural AdaIN backend of `stylize` (issue 7, spec §9.2): the network of Huang & Belongie
+//! The neural AdaIN backend of `stylize` (issue 7, ALGORITHMS.md §9.2): the network of Huang & Belongie
 //! (2017) as published by `naoto0804/pytorch-AdaIN` and used by Stylized-ImageNet, on the CPU
 //! (cargo feature `adain`). `candle-core` reads the weight files (pickle and safetensors); the
 //! forward pass is our own: each 3×3 convolution is an im2col with the reflection padding fused

@@ -1,4 +1,4 @@
-//! `stylize`: the Stylized-ImageNet / Stylized-COCO distribution shift (spec §9.2, §8.2),
+//! `stylize`: the Stylized-ImageNet / Stylized-COCO distribution shift (ALGORITHMS.md §9.2, §8.2),
 //! as a catalogue operator outside the 19 -C corruptions.
 //!
 //! A [`Stylizer`] holds the style images (a folder scanned recursively in sorted order, one
@@ -11,7 +11,7 @@
 //!   unless [`crate::Settings::with_style_index`] names one; `generate` picks
 //!   `pick(derive_seed(run_seed, [source path, "stylize"]))`, so all severities of an image
 //!   share its style, and records the style in the manifest.
-//! * **Style preparation** (spec §9.2): converted to RGB (alpha dropped), centre-cropped to
+//! * **Style preparation** (ALGORITHMS.md §9.2): converted to RGB (alpha dropped), centre-cropped to
 //!   the largest square (offsets `floor((w − side) / 2)`, `floor((h − side) / 2)`), then
 //!   downscaled to `style_size`² (default 224, as Stylized-ImageNet) with Pillow's LANCZOS
 //!   (= `ANTIALIAS`) filter. Like PIL's `thumbnail`, smaller squares are not upscaled. The
@@ -302,7 +302,7 @@ fn check_readable(path: &Path) -> Result<u64> {
     Ok(meta.len())
 }
 
-/// Prepare a style image (spec §9.2): RGB, centre square crop, LANCZOS downscale to at most
+/// Prepare a style image (ALGORITHMS.md §9.2): RGB, centre square crop, LANCZOS downscale to at most
 /// `size`×`size`. Returns the pixels and the side.
 pub fn prepare_style(img: &DynamicImage, size: u32) -> (Vec<u8>, usize) {
     let rgb = img.to_rgb8();

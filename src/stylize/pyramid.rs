@@ -1,5 +1,5 @@
 //! Laplacian pyramid of a single-channel f32 plane (Burt & Adelson 1983), used by the
-//! `statistics` stylization backend (spec §9.2 substitute, see [`crate::stylize::statistics`]).
+//! `statistics` stylization backend (ALGORITHMS.md §9.2 substitute, see [`crate::stylize::statistics`]).
 //!
 //! * `reduce`: separable 5-tap binomial `[1, 4, 6, 4, 1] / 16` blur, keep every second sample;
 //!   a side of `n` becomes `ceil(n / 2)` (so a side of 1 stays 1: any size ≥ 1×1 works).

@@ -1,6 +1,6 @@
 //! The `statistics` stylization backend: weight-free transfer of a style image's colour and
 //! multi-scale contrast statistics onto a content image (issue 7; a fast stand-in for the
-//! AdaIN network of spec §9.2).
+//! AdaIN network of ALGORITHMS.md §9.2).
 //!
 //! # Algorithm
 //!

@@ -151,7 +151,7 @@ pub fn agreement(a: &[u8], b: &[u8], tol: u8) -> (f64, u8) {
     (ok as f64 / a.len() as f64, max)
 }
 
-/// Appendix C test image: H=96, W=128 RGB pattern.
+/// ALGORITHMS.md Appendix C test image: H=96, W=128 RGB pattern.
 pub fn appendix_c_image() -> Vec<u8> {
     let (h, w) = (96usize, 128usize);
     let mut out = Vec::with_capacity(h * w * 3);

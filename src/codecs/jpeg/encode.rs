@@ -1,7 +1,7 @@
 //! The JPEG file writer: 8-bit RGB → the bytes PIL writes.
 //!
 //! JPEG is written by a small baseline encoder that follows libjpeg-turbo — which PIL uses, and
-//! so ImageNet-C's `save(path, quality=85, optimize=True)` (spec §5.1, P10) — step by step. The
+//! so ImageNet-C's `save(path, quality=85, optimize=True)` (ALGORITHMS.md §5.1, P10) — step by step. The
 //! lossy front end (RGB→YCbCr, 4:2:0 downsampling with libjpeg's edge expansion, dummy blocks,
 //! islow forward DCT, reciprocal quantisation with the IJG quality tables) is the one the
 //! `jpeg` corruption's round trip uses, [`super`] (AVX2 with a scalar twin);

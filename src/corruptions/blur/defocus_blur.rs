@@ -47,15 +47,15 @@ fn to_unit_f64(src: &[u8]) -> Buf<f64> {
     out
 }
 
-/// Per-channel `filter2D(x/255, disk(radius, alias σ))` with reflect-101 borders (spec §4.4,
-/// P2, P3). Radii 8 and 10 keep the reference's kernel sums of 1.013 / 1.011 (Quirk 5).
+/// Per-channel `filter2D(x/255, disk(radius, alias σ))` with reflect-101 borders (ALGORITHMS.md §4.4,
+/// P2, P3). Radii 8 and 10 keep the reference's kernel sums of 1.013 / 1.011 (ALGORITHMS.md Quirk 5).
 ///
 /// `--rng numpy` (numpy mode) gives the reference's exact pixels (direct f64 correlation with
 /// the 17×17 / 21×21 kernel). Fast mode (the default) uses a different, documented algorithm
 /// with the same statistics ([`fastblur::disk_blur_rgb8`]): the anti-aliased disk
 /// `K ≈ G ⊛ D` is applied as the binary disk `D` (exact integer row spans over prefix sums),
 /// then the small separable Gaussian `G` in f32, scaled to `K`'s total sum so the brightening
-/// of Quirk 5 survives. Mean PSNR is within 0.5 dB of the reference (tested); on the fixture
+/// of ALGORITHMS.md Quirk 5 survives. Mean PSNR is within 0.5 dB of the reference (tested); on the fixture
 /// photos the fast output differs from the exact one by at most 2 grey levels (mean 0.03–0.08 at
 /// severities 1, 4, 5, ~0 at 2–3; tests/fast_blur_deviation.rs bounds it at 3): `K` is clipped
 /// to its grid with mirrored borders and the image border is reflected twice, `G ⊛ D` is not.

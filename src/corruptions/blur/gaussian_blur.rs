@@ -28,7 +28,7 @@ impl crate::corruptions::params::Params for Params {
     }
 }
 
-/// `clip(gaussian(x/255, σ, per channel, mode nearest, truncate 4), 0, 1)·255` (spec §4.17).
+/// `clip(gaussian(x/255, σ, per channel, mode nearest, truncate 4), 0, 1)·255` (ALGORITHMS.md §4.17).
 ///
 /// `--rng numpy` (numpy mode) gives the reference's exact pixels: the SciPy filter in f64.
 /// Fast mode (the default) runs the same separable filter in f32 on the 0–255 scale

@@ -124,10 +124,10 @@ fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32
     }
 }
 
-/// Gaussian blur, local pixel shuffling, Gaussian blur (spec §4.5; imagecorruptions 1.1.2
+/// Gaussian blur, local pixel shuffling, Gaussian blur (ALGORITHMS.md §4.5; imagecorruptions 1.1.2
 /// draws the shuffle offsets from the global NumPy RNG).
 ///
-/// The shuffle keeps the reference's sequential in-place semantics (Quirk 2): for each
+/// The shuffle keeps the reference's sequential in-place semantics (ALGORITHMS.md Quirk 2): for each
 /// iteration, rows `H−δ … δ+1` and columns `W−δ … δ+1` in descending order, draw `dx` then `dy`
 /// from `randint[−δ, δ)` and **copy** pixel `(h+dy, w+dx)` onto `(h, w)` (the tuple "swap" of
 /// the reference is a copy for RGB arrays). Row 0 and column 0 never take part. The draws of a

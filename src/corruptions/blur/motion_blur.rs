@@ -37,7 +37,7 @@ impl crate::corruptions::params::Params for Params {
 }
 
 /// Line motion blur along a random angle `θ ~ U(−45°, 45°)` (one draw), computed on the 0–255
-/// values in f64 (spec §4.6, P4).
+/// values in f64 (ALGORITHMS.md §4.6, P4).
 pub fn motion_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let angle = job.rng.uniform(-45.0, 45.0);
     let k = MotionKernel::new(p.radius[job.level], p.sigma[job.level], angle);

@@ -43,7 +43,7 @@ impl crate::corruptions::params::Params for Params {
 }
 
 /// Zoom factors `np.arange(1, stop, step)`: length `ceil((stop − 1)/step)`, values
-/// `1 + i·Δ` with `Δ = (1 + step) − 1` (NumPy's fill rule; spec §4.7, Quirk 4).
+/// `1 + i·Δ` with `Δ = (1 + step) − 1` (NumPy's fill rule; ALGORITHMS.md §4.7, Quirk 4).
 pub fn zoom_factors(stop: f64, step: f64) -> Vec<f64> {
     let n = ((stop - 1.0) / step).ceil().max(0.0) as usize;
     let delta = (1.0 + step) - 1.0;
@@ -56,7 +56,7 @@ pub fn zoom_factors(stop: f64, step: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Average of the image and its clipped zooms, in f32 (spec §4.7, P5). The factor 1.00 is an
+/// Average of the image and its clipped zooms, in f32 (ALGORITHMS.md §4.7, P5). The factor 1.00 is an
 /// identity, so the clean image counts twice, as in the reference.
 ///
 /// `--rng numpy` (numpy mode) gives the reference's exact pixels (each zoom rebuilt in f64 as

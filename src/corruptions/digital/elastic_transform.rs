@@ -37,7 +37,7 @@ impl crate::corruptions::params::Params for Params {
     }
 }
 
-/// Elastic transform, imagecorruptions variant (spec §4.13; not the ImageNet-C one of §5.3,
+/// Elastic transform, imagecorruptions variant (ALGORITHMS.md §4.13; not the ImageNet-C one of §5.3,
 /// Quirk 8): two smooth random displacement fields, then bilinear resampling with reflect
 /// borders.
 ///
@@ -56,7 +56,7 @@ impl crate::corruptions::params::Params for Params {
 /// exact one by < 1e-5 before quantisation (unit test), i.e. at most 1 grey level.
 ///
 /// The constants come from the preset (`sigma_scale`, `amplitude_scale`, `alpha`); the
-/// ImageNet-C variant (affine warp first, §5.3) can be added as a preset-selected branch here.
+/// ImageNet-C variant (affine warp first, ALGORITHMS.md §5.3) can be added as a preset-selected branch here.
 pub fn elastic_transform(job: &mut Job<'_>, p: &Params) -> Result<()> {
     use crate::kernels::gaussian::{gaussian_filter_streamed, Mode};
     use crate::kernels::map_coords;

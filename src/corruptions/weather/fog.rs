@@ -27,7 +27,7 @@ impl crate::corruptions::params::Params for Params {
     }
 }
 
-/// Plasma-fractal fog (spec §4.10): `clip((x + a·P)·m / (m + a), 0, 1)` with `P` the
+/// Plasma-fractal fog (ALGORITHMS.md §4.10): `clip((x + a·P)·m / (m + a), 0, 1)` with `P` the
 /// normalised plasma map of size `N = next_pow2(max(H, W, 3))` cropped to `[:H, :W]` and `m`
 /// the image maximum.
 ///

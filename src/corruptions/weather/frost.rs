@@ -29,7 +29,7 @@ impl crate::corruptions::params::Params for Params {
     }
 }
 
-/// Frost (spec §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost
+/// Frost (ALGORITHMS.md §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost
 /// texture. Draws (both RNG modes, in this order): slot `k = randint(5)`, then the crop offsets
 /// `randint(H_T − H)`, `randint(W_T − W)`, where the texture is enlarged to
 /// `ceil(size · 1.1 · f)` with `f = 1` if it covers the image, else the factor that makes it

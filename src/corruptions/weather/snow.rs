@@ -53,9 +53,9 @@ impl crate::corruptions::params::Params for Params {
     }
 }
 
-/// Snow (spec §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (P5,
+/// Snow (ALGORITHMS.md §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (ALGORITHMS.md P5,
 /// untrimmed `H'×W'`), values below the threshold zeroed and clipped to [0, 1], motion-blurred
-/// (P4) on the untrimmed layer with the angle `U(−135, −45)` (drawn after the normals), then
+/// (ALGORITHMS.md P4) on the untrimmed layer with the angle `U(−135, −45)` (drawn after the normals), then
 /// quantised `rint_even(255·L)/255` and cropped to `H×W`. The image (f32) is lifted towards its
 /// grey `b·x + (1−b)·max(x, 1.5·gray + 0.5)` and the result is
 /// `clip(x + L + rot180(L), 0, 1)` in f64.
@@ -86,7 +86,7 @@ pub fn snow(job: &mut Job<'_>, p: &Params) -> Result<()> {
     // reference runs this through IPP, which evaluates the weighted sum as
     // fma(B, 0.114, fma(R, 0.299, G·0.587)), single rounding per fma; the plain left-to-right
     // sum differs in the last bit for ~10 % of colours, enough to move a truncated output
-    // across an integer (Appendix C snow s1: 19 pixels). That form equals cv2 for all 2²⁴
+    // across an integer (ALGORITHMS.md Appendix C snow s1: 19 pixels). That form equals cv2 for all 2²⁴
     // colours (checked against the oracle). Then y = b·x + (1−b)·max(x, lift) (f32) and
     // clip((y + L) + rot180(L), 0, 1)·255 (f64), rot180 taking pixel (H−1−r, W−1−c): all
     // fused in blend::snow_row.

@@ -55,13 +55,13 @@ impl crate::corruptions::params::Params for Params {
     }
 }
 
-/// Spatter (spec §4.18): a liquid layer `L = gaussian(N(μ, σ), blur σ)` with values below the
+/// Spatter (ALGORITHMS.md §4.18): a liquid layer `L = gaussian(N(μ, σ), blur σ)` with values below the
 /// threshold zeroed (the only random draws: `H·W` normals), then
 ///
 /// * water (severities 1–3): OpenCV edge/distance pipeline on `L8 = trunc_u8(255·L)`
 ///   (Canny → distance transform → min(·, 20) → 3×3 blur → equalizeHist → emboss filter →
 ///   3×3 blur, all in [`opencv`]), mask `M = L8·D / max(L8·D) · k`, and
-///   `clip(x + M·(175, 238, 238)/255, 0, 1)` in f32. Quirk 10: when `max(L8·D) = 0` (no
+///   `clip(x + M·(175, 238, 238)/255, 0, 1)` in f32. ALGORITHMS.md Quirk 10: when `max(L8·D) = 0` (no
 ///   liquid at all, e.g. on tiny images) the reference divides 0 by 0 and the whole output is
 ///   black; this is reproduced.
 /// * mud (severities 4–5): `m = gaussian(f32(L > t), mud σ)`, `m < 0.8 → 0`, and
@@ -150,7 +150,7 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
             for r in 0..h {
                 let (lr, dr) = (&l8[r * w..(r + 1) * w], &b[r * w..(r + 1) * w]);
                 for ((o, &l), &d) in mrow.chunks_exact_mut(3).zip(lr).zip(dr) {
-                    // 0/0 = NaN when there is no liquid (Quirk 10)
+                    // 0/0 = NaN when there is no liquid (ALGORITHMS.md Quirk 10)
                     o.fill((l as f32 * d as f32 / max) * k);
                 }
                 let (s, d) = (

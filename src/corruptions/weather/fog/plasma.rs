@@ -1,4 +1,4 @@
-//! Plasma fractal (diamond–square on a torus), spec P6 — the fog height map.
+//! Plasma fractal (diamond–square on a torus), ALGORITHMS.md P6 — the fog height map.
 //!
 //! Two generators share one buffer layout (an `N×N` row-major `f64` map, `N` a power of two):
 //!
@@ -13,7 +13,7 @@
 //!   kinds row by row from bulk 32-bit words; the finest level (¾ of the map) is reduced into
 //!   the min/max on the fly and only its `[:H, :W]` corner is stored.
 //!
-//! Quirk 6: the noise term is `wib · U(−wib, wib)`, i.e. amplitude `wib²`; we keep it.
+//! ALGORITHMS.md Quirk 6: the noise term is `wib · U(−wib, wib)`, i.e. amplitude `wib²`; we keep it.
 //!
 //! The map is not normalised here: callers get the min and max and map
 //! `(a − min) / (max − min)` themselves, which spares a full pass over the parts of the map
@@ -70,7 +70,7 @@ pub fn with_map<R>(n: usize, f: impl FnOnce(&mut PlasmaMap) -> R) -> R {
     })
 }
 
-/// Map size the fog uses: the smallest power of two ≥ `max(H, W, 3)` (spec §4.10: the
+/// Map size the fog uses: the smallest power of two ≥ `max(H, W, 3)` (ALGORITHMS.md §4.10: the
 /// reference takes the maximum over the array shape, channel axis included).
 pub fn map_size(width: usize, height: usize) -> usize {
     width.max(height).max(3).next_power_of_two()

@@ -1,4 +1,4 @@
-//! OpenCV `resize(src, (dw, dh), interpolation=INTER_CUBIC)` for 8-bit images (spec P11),
+//! OpenCV `resize(src, (dw, dh), interpolation=INTER_CUBIC)` for 8-bit images (ALGORITHMS.md P11),
 //! evaluated only on a window of the output — frost needs just the `H×W` crop of the
 //! rescaled texture, and every output pixel depends only on its own coordinates.
 //!
@@ -15,7 +15,7 @@
 //!   scalar fixed-point `(Σ Sᵢ·βᵢ + 2²¹) >> 22`; saturated to 0..=255.
 //!
 //! Checked against OpenCV 4.11 in the unit tests (vectors from the oracle venv): within ±1,
-//! with about 3–4 % of the values off by one (as the spec's own re-implementation, P11).
+//! with about 3–4 % of the values off by one (as the re-implementation in docs/ALGORITHMS.md P11).
 
 /// `interpolateCubic(x)` of OpenCV in f32.
 fn cubic_weights(x: f32) -> [f32; 4] {
@@ -160,7 +160,7 @@ mod tests {
             let src = pattern(sw, sh);
             let mut got = vec![0u8; dw * dh * 3];
             resize_cubic_window(&src, sw, sh, 3, dw, dh, (0, 0), (dw, dh), &mut got);
-            // Spec P11: a clean re-implementation agrees to ±1 on a few % of the values (the
+            // ALGORITHMS.md P11: a clean re-implementation agrees to ±1 on a few % of the values (the
             // remaining differences were not traced; the issue accepts ±1).
             let worst = got
                 .iter()

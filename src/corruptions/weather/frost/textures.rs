@@ -1,4 +1,4 @@
-//! Frost textures (spec §4.9): the reference's six files loaded on request
+//! Frost textures (ALGORITHMS.md §4.9): the reference's six files loaded on request
 //! ([`FrostTextures`]), and the procedural ice-crystal textures used by default
 //! ([`procedural`]).
 //!
@@ -34,7 +34,7 @@ pub struct Texture {
 /// of the crop, i.e. it uses them as RGB; decoding straight to RGB is the same. The JPEGs are
 /// decoded exactly as libjpeg-turbo does ([`crate::io::read_image`]; checked byte for byte
 /// against `cv2.imread` 4.11 for frost4–6.jpg). `frost6.jpg` is loaded (it is part of
-/// the set) but never selected, as in the reference (Quirk 7).
+/// the set) but never selected, as in the reference (ALGORITHMS.md Quirk 7).
 #[derive(Clone, Debug)]
 pub struct FrostTextures {
     /// Folder the files came from.

@@ -1,4 +1,4 @@
-//! Ports of the OpenCV calls in spatter's water branch (spec P13), single-channel only:
+//! Ports of the OpenCV calls in spatter's water branch (ALGORITHMS.md P13), single-channel only:
 //! `Canny(img, 50, 150)` (L1 gradient, 3×3 Sobel), `distanceTransform(img, DIST_L2, 5)`,
 //! `blur(img, (3, 3))` on f32 and u8, `equalizeHist` and `filter2D(u8, CV_8U, int kernel)`.
 //!
