@@ -24,9 +24,8 @@ Examples:
   imgcorrupt generate val/ -o imagenet-c --shard $SLURM_ARRAY_TASK_ID/8   # then: imgcorrupt merge imagenet-c
   imgcorrupt generate coco/ -o coco-stylized -c stylize -s 5 --styles paintings/
 
-Corruption selection: explicit names must be implemented (else an error before starting);
-groups (common, validation, all, noise, blur, weather, digital) generate their implemented
-members and print a note listing the skipped ones. `stylize` (family `stylization`) is never
+Corruption selection: names and groups (common, validation, all, noise, blur, weather,
+digital), comma separated; an unknown name is an error before starting. `stylize` (family `stylization`) is never
 part of a group: name it, and give --styles DIR (or --style FILE).";
 
 /// Arguments of `generate`.
