@@ -24,9 +24,32 @@ fn q32(v: f32) -> u8 {
     unsafe { (v * 255.0f32).to_int_unchecked::<i32>() as u8 }
 }
 
-/// `trunc(clamp(v, 0, 255))` as u8 with NaN → 0 (f64).
+/// `clip(v, 0, 1)` with NaN → 0 (f32, compare-and-select form, so loops vectorise).
 #[inline(always)]
-fn q255(v: f64) -> u8 {
+pub fn clip01_f32(v: f32) -> f32 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    if v < 1.0 {
+        v
+    } else {
+        1.0
+    }
+}
+
+/// `clip(v, 0, 1)` with NaN → 0 (f64, compare-and-select form, so loops vectorise).
+#[inline(always)]
+pub fn clip01_f64(v: f64) -> f64 {
+    let v = if v > 0.0 { v } else { 0.0 };
+    if v < 1.0 {
+        v
+    } else {
+        1.0
+    }
+}
+
+/// `trunc(clamp(v, 0, 255))` as u8 with NaN → 0 (f64): the final quantisation of the weather
+/// blends (compare-and-select clamps, so loops vectorise).
+#[inline(always)]
+pub fn q255(v: f64) -> u8 {
     let v = if v > 0.0 { v } else { 0.0 };
     let v = if v < 255.0 { v } else { 255.0 };
     // SAFETY: v is within [0, 255].

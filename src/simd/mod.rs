@@ -78,7 +78,6 @@ fn hardware() -> Isa {
 ///
 /// # Panics
 /// If `level` is above what the CPU supports.
-#[cfg_attr(not(test), allow(dead_code))] // the `at` form is used by tests only so far
 #[inline]
 pub fn checked(level: Isa) -> Isa {
     assert!(
@@ -128,8 +127,9 @@ fn detect() -> Isa {
 ///   methods, with `self` as the first argument); the arguments are evaluated once, in the
 ///   branch taken. Put it where the branch may be taken once per job, outside hot loops.
 /// * `dispatch!(at level; f_scalar / f_avx2 (args…))`: the same at a chosen [`Isa`] level
-///   (checked against the hardware; panics above it), e.g. in tests looping over
-///   [`available()`] so that twin-equality tests run once per level the machine has.
+///   (checked against the hardware; panics above it): a pipeline that resolves its level once
+///   and passes it down (the JPEG codec), and tests looping over [`available()`] so that
+///   twin-equality tests run once per level the machine has.
 /// * A definition, for a kernel whose AVX2 twin is the very same body compiled with AVX2 and
 ///   FMA enabled (Rust never contracts `a·b + c` into an FMA, so both give the same bits):
 ///

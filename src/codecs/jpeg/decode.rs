@@ -38,7 +38,7 @@
 use super::dct;
 // The row kernels' dispatchers are shared with the round trip (jpeg/mod.rs).
 use super::{color, fancy_row, sample, ycc_to_rgb_row};
-use crate::simd::{isa, Isa};
+use crate::simd::{dispatch, isa, Isa};
 
 /// Why a file could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,20 +95,14 @@ fn corrupt<T>(m: impl Into<String>) -> DResult<T> {
 /// with libjpeg-turbo does. Frames with more than `max_pixels` pixels are refused before any
 /// allocation. See the module docs for what is [`DecodeError::Unsupported`].
 pub fn decode(data: &[u8], max_pixels: u64) -> DResult<Decoded> {
-    decode_impl(data, max_pixels, isa() >= Isa::Avx2)
+    decode_impl(data, max_pixels, isa())
 }
 
-/// [`decode`] on a chosen path; `simd` selects the AVX2 kernels (caller guarantees
-/// availability).
-pub(crate) fn decode_impl(data: &[u8], max_pixels: u64, simd: bool) -> DResult<Decoded> {
-    #[cfg(not(target_arch = "x86_64"))]
-    let simd = {
-        let _ = simd;
-        false
-    };
+/// [`decode`] at a chosen SIMD `level` (checked against the hardware at each kernel).
+pub(crate) fn decode_impl(data: &[u8], max_pixels: u64, level: Isa) -> DResult<Decoded> {
     let mut d = Decoder::default();
     d.parse(data, max_pixels)?;
-    d.output(simd)
+    d.output(level)
 }
 
 /// `jpeg_natural_order` with 16 extra entries of 63, so that a corrupt run length can never
@@ -769,7 +763,7 @@ impl Decoder {
     }
 
     /// IDCT, upsampling and colour conversion of the decoded frame.
-    fn output(&self, simd: bool) -> DResult<Decoded> {
+    fn output(&self, level: Isa) -> DResult<Decoded> {
         if self.comps.is_empty() {
             return corrupt("no frame header");
         }
@@ -791,7 +785,7 @@ impl Decoder {
             let mut plane = vec![0u8; stride * nby * 8];
             for by in 0..nby {
                 let blocks = &c.coefs[by * c.bw..by * c.bw + nbx];
-                idct_row(blocks, q, &mut plane[by * 8 * stride..], stride, simd);
+                idct_row(blocks, q, &mut plane[by * 8 * stride..], stride, level);
             }
             planes.push(plane);
         }
@@ -835,7 +829,7 @@ impl Decoder {
         }
         for y in 0..h {
             for (i, (up, plane)) in ups.iter_mut().zip(&planes).enumerate() {
-                up.row(plane, &self.comps[i], y, &mut rows[i][..w], simd);
+                up.row(plane, &self.comps[i], y, &mut rows[i][..w], level);
             }
             let out = &mut px[y * w * 3..(y + 1) * w * 3];
             if four {
@@ -845,7 +839,7 @@ impl Decoder {
                     o.copy_from_slice(&[rows[0][x], rows[1][x], rows[2][x]]);
                 }
             } else {
-                ycc_to_rgb_row(&rows[0][..w], &rows[1][..w], &rows[2][..w], out, simd);
+                ycc_to_rgb_row(&rows[0][..w], &rows[1][..w], &rows[2][..w], out, level);
             }
         }
         Ok(Decoded {
@@ -1139,15 +1133,8 @@ fn decode_block(
     Ok(())
 }
 
-fn idct_row(blocks: &[[i16; 64]], q: &[i16; 64], out: &mut [u8], stride: usize, simd: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: `simd` is only set when AVX2 was detected; bounds are checked inside.
-        unsafe { dct::avx2::idct_blocks(blocks, q, out, stride) };
-        return;
-    }
-    let _ = simd;
-    dct::idct_blocks_scalar(blocks, q, out, stride);
+fn idct_row(blocks: &[[i16; 64]], q: &[i16; 64], out: &mut [u8], stride: usize, level: Isa) {
+    dispatch!(at level; dct::idct_blocks_scalar / dct::avx2::idct_blocks(blocks, q, out, stride))
 }
 
 /// Which `jdsample.c` method serves a component.
@@ -1190,7 +1177,7 @@ impl Upsampler {
     }
 
     /// Output row `y` (full resolution, `out.len()` = image width) of a component plane.
-    fn row(&mut self, plane: &[u8], c: &Component, y: usize, out: &mut [u8], simd: bool) {
+    fn row(&mut self, plane: &[u8], c: &Component, y: usize, out: &mut [u8], level: Isa) {
         let stride = c.bw * 8;
         let line = |k: usize| &plane[k * stride..k * stride + c.dw];
         let w = out.len();
@@ -1205,7 +1192,7 @@ impl Upsampler {
                 } else {
                     (k + 1).min(c.dh - 1)
                 };
-                fancy_row(line(k), line(kf), c.dw, &mut self.colsum, out, simd);
+                fancy_row(line(k), line(kf), c.dw, &mut self.colsum, out, level);
             }
             Method::H2V1Fancy => sample::h2v1_fancy_scalar(line(y), out),
             Method::H1V2Fancy => {

@@ -25,8 +25,9 @@
 //! is also what the JPEG file writer [`encode_jpeg`] entropy-codes, via `quantised_coefs`.
 //!
 //! The hot kernels have AVX2 twins; both paths produce identical bytes. The path is chosen once
-//! per image at the entry points (`crate::simd::isa`) and passed down as the `simd` flag, so
-//! that tests can run the whole pipeline on either path.
+//! per image at the entry points (`crate::simd::isa`) and passed down as an [`Isa`] level to the
+//! leaves, which call their twin through `dispatch!(at level; …)`, so that tests can run the
+//! whole pipeline at every level the machine has.
 
 mod color;
 mod dct;
@@ -38,7 +39,7 @@ mod tables;
 pub use encode::encode_jpeg;
 pub use tables::quant_tables;
 
-use crate::simd::{isa, Isa};
+use crate::simd::{dispatch, isa, Isa};
 use tables::Divisors;
 
 /// Reusable working memory for [`roundtrip_rgb_with`] (planes, row buffers, block lists), so that
@@ -103,15 +104,7 @@ pub fn roundtrip_rgb_with(
     quality: u8,
     dst: &mut [u8],
 ) {
-    roundtrip_impl(
-        scratch,
-        src,
-        width,
-        height,
-        quality,
-        dst,
-        isa() >= Isa::Avx2,
-    );
+    roundtrip_impl(scratch, src, width, height, quality, dst, isa());
 }
 
 /// Geometry of the padded planes.
@@ -152,7 +145,7 @@ fn grow<T: Default + Clone>(v: &mut Vec<T>, n: usize) {
     }
 }
 
-/// The whole pipeline; `simd` selects the AVX2 kernels (caller guarantees availability).
+/// The whole pipeline at a chosen SIMD `level` (checked against the hardware at each kernel).
 pub(crate) fn roundtrip_impl(
     s: &mut JpegScratch,
     src: &[u8],
@@ -160,32 +153,27 @@ pub(crate) fn roundtrip_impl(
     height: usize,
     quality: u8,
     dst: &mut [u8],
-    simd: bool,
+    level: Isa,
 ) {
     if width == 0 || height == 0 {
         return;
     }
     let n = rgb_len(src, width, height);
     assert!(dst.len() >= n, "dst too short: {} < {n}", dst.len());
-    #[cfg(not(target_arch = "x86_64"))]
-    let simd = {
-        let _ = simd;
-        false
-    };
     let g = Geom::new(width, height);
     grow_front(s, &g);
     grow(&mut s.up, 2 * (2 * g.cw + 32));
     grow(&mut s.colsum, g.cw + 2 + 32);
 
-    encode_planes(s, src, &g, simd);
+    encode_planes(s, src, &g, level);
     let (dl, dc) = *s.divisors(quality);
     let offs = &mut s.offs;
     block_offsets(offs, g.yw, g.yh);
-    run_blocks(&mut s.y[..g.yw * g.yh], g.yw, offs, &dl, simd);
+    run_blocks(&mut s.y[..g.yw * g.yh], g.yw, offs, &dl, level);
     block_offsets(offs, g.cpw, g.cph);
-    run_blocks(&mut s.cb[..g.cpw * g.cph], g.cpw, offs, &dc, simd);
-    run_blocks(&mut s.cr[..g.cpw * g.cph], g.cpw, offs, &dc, simd);
-    decode_planes(s, dst, &g, simd);
+    run_blocks(&mut s.cb[..g.cpw * g.cph], g.cpw, offs, &dc, level);
+    run_blocks(&mut s.cr[..g.cpw * g.cph], g.cpw, offs, &dc, level);
+    decode_planes(s, dst, &g, level);
 }
 
 /// `width·height·3`, the bytes of an RGB8 image.
@@ -236,38 +224,30 @@ pub(crate) fn quantised_coefs(
     height: usize,
     quality: u8,
 ) -> [CoefPlane; 3] {
-    coefs_impl(
-        &mut JpegScratch::new(),
-        src,
-        width,
-        height,
-        quality,
-        isa() >= Isa::Avx2,
-    )
+    coefs_impl(&mut JpegScratch::new(), src, width, height, quality, isa())
 }
 
-/// [`quantised_coefs`] on a chosen path; `simd` selects the AVX2 kernels (caller guarantees
-/// availability).
+/// [`quantised_coefs`] at a chosen SIMD `level` (checked against the hardware at each kernel).
 pub(crate) fn coefs_impl(
     s: &mut JpegScratch,
     src: &[u8],
     width: usize,
     height: usize,
     quality: u8,
-    simd: bool,
+    level: Isa,
 ) -> [CoefPlane; 3] {
     assert!(width > 0 && height > 0, "empty image");
     rgb_len(src, width, height);
     let g = Geom::new(width, height);
     grow_front(s, &g);
-    encode_planes(s, src, &g, simd);
+    encode_planes(s, src, &g, level);
     let (dl, dc) = *s.divisors(quality);
     [
         (&s.y[..g.yw * g.yh], g.yw, g.yh, &dl, 2),
         (&s.cb[..g.cpw * g.cph], g.cpw, g.cph, &dc, 1),
         (&s.cr[..g.cpw * g.cph], g.cpw, g.cph, &dc, 1),
     ]
-    .map(|(plane, pw, ph, d, samp)| coef_plane(plane, pw, ph, d, samp, &mut s.offs, simd))
+    .map(|(plane, pw, ph, d, samp)| coef_plane(plane, pw, ph, d, samp, &mut s.offs, level))
 }
 
 /// Quantised blocks of one `pw × ph` plane (both multiples of 8) on a grid padded to whole
@@ -279,7 +259,7 @@ fn coef_plane(
     d: &Divisors,
     samp: usize,
     offs: &mut Vec<usize>,
-    simd: bool,
+    level: Isa,
 ) -> CoefPlane {
     let (wib, hib) = (pw / 8, ph / 8);
     let across = wib.div_ceil(samp) * samp;
@@ -288,7 +268,7 @@ fn coef_plane(
     block_offsets(offs, pw, 8); // the blocks of one block row
     for by in 0..hib {
         let row = &mut blocks[by * across..(by + 1) * across];
-        coef_blocks(&plane[by * 8 * pw..], pw, offs, d, &mut row[..wib], simd);
+        coef_blocks(&plane[by * 8 * pw..], pw, offs, d, &mut row[..wib], level);
         for bx in wib..across {
             row[bx][0] = row[bx - 1][0];
         }
@@ -316,16 +296,9 @@ fn coef_blocks(
     offs: &[usize],
     d: &Divisors,
     out: &mut [[i16; 64]],
-    simd: bool,
+    level: Isa,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: `simd` is only set when AVX2 was detected; offsets address whole blocks.
-        unsafe { dct::avx2::coef_blocks(plane, stride, offs, d, out) };
-        return;
-    }
-    let _ = simd;
-    dct::coef_blocks_scalar(plane, stride, offs, d, out);
+    dispatch!(at level; dct::coef_blocks_scalar / dct::avx2::coef_blocks(plane, stride, offs, d, out))
 }
 
 /// Offsets of all 8×8 blocks of a `pw × ph` plane (both multiples of 8).
@@ -338,20 +311,13 @@ fn block_offsets(offs: &mut Vec<usize>, pw: usize, ph: usize) {
     }
 }
 
-fn run_blocks(plane: &mut [u8], stride: usize, offs: &[usize], d: &Divisors, simd: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: `simd` is only set when AVX2 was detected; offsets address whole blocks.
-        unsafe { dct::avx2::roundtrip_blocks(plane, stride, offs, d) };
-        return;
-    }
-    let _ = simd;
-    dct::roundtrip_blocks_scalar(plane, stride, offs, d);
+fn run_blocks(plane: &mut [u8], stride: usize, offs: &[usize], d: &Divisors, level: Isa) {
+    dispatch!(at level; dct::roundtrip_blocks_scalar / dct::avx2::roundtrip_blocks(plane, stride, offs, d))
 }
 
 /// Encoder front end: colour conversion, edge expansion and downsampling into the padded planes
 /// (`jcprepct.c` `pre_process_data` + `jcsample.c`).
-fn encode_planes(s: &mut JpegScratch, src: &[u8], g: &Geom, simd: bool) {
+fn encode_planes(s: &mut JpegScratch, src: &[u8], g: &Geom, level: Isa) {
     let (w, h) = (g.w, g.h);
     let fw = 2 * g.cpw; // full-resolution chroma row width after expand_right_edge
     let (cb0, rest) = s.full.split_at_mut(fw);
@@ -368,7 +334,7 @@ fn encode_planes(s: &mut JpegScratch, src: &[u8], g: &Geom, simd: bool) {
             r0,
             cb0,
             cr0,
-            simd,
+            level,
         );
         if r0 + 1 < h {
             let r1 = r0 + 1;
@@ -379,15 +345,15 @@ fn encode_planes(s: &mut JpegScratch, src: &[u8], g: &Geom, simd: bool) {
                 r1,
                 cb1,
                 cr1,
-                simd,
+                level,
             );
         } else {
             cb1.copy_from_slice(cb0);
             cr1.copy_from_slice(cr0);
         }
         let out = i * g.cpw..(i + 1) * g.cpw;
-        downsample_row(cb0, cb1, &mut s.cb[out.clone()], simd);
-        downsample_row(cr0, cr1, &mut s.cr[out], simd);
+        downsample_row(cb0, cb1, &mut s.cb[out.clone()], level);
+        downsample_row(cr0, cr1, &mut s.cr[out], level);
     }
     // Y: expand right edge of every real row, then repeat the last row down to whole blocks.
     for row in 0..h {
@@ -410,10 +376,10 @@ fn convert_row(
     row: usize,
     cb: &mut [u8],
     cr: &mut [u8],
-    simd: bool,
+    level: Isa,
 ) {
     let rgb = &src[row * w * 3..(row + 1) * w * 3];
-    rgb_to_ycc_row(rgb, yrow, &mut cb[..w], &mut cr[..w], simd);
+    rgb_to_ycc_row(rgb, yrow, &mut cb[..w], &mut cr[..w], level);
     let (lb, lr) = (cb[w - 1], cr[w - 1]);
     cb[w..].fill(lb);
     cr[w..].fill(lr);
@@ -427,7 +393,7 @@ fn replicate_rows(plane: &mut [u8], stride: usize, from: usize, to: usize) {
 }
 
 /// Decoder back end: chroma upsampling and colour conversion into `dst`.
-fn decode_planes(s: &mut JpegScratch, dst: &mut [u8], g: &Geom, simd: bool) {
+fn decode_planes(s: &mut JpegScratch, dst: &mut [u8], g: &Geom, level: Isa) {
     let (w, h, cw, ch) = (g.w, g.h, g.cw, g.ch);
     let fancy = cw > 2; // jdsample.c: fancy only when downsampled_width > 2
     let upw = s.up.len() / 2;
@@ -445,7 +411,7 @@ fn decode_planes(s: &mut JpegScratch, dst: &mut [u8], g: &Geom, simd: bool) {
                     (k + 1).min(ch - 1)
                 };
                 let far = &plane[kf * g.cpw..kf * g.cpw + cw];
-                fancy_row(near, far, cw, &mut s.colsum, &mut up[..w], simd);
+                fancy_row(near, far, cw, &mut s.colsum, &mut up[..w], level);
             } else {
                 // h2v2_upsample: plain replication.
                 for (x, o) in up[..w].iter_mut().enumerate() {
@@ -459,57 +425,25 @@ fn decode_planes(s: &mut JpegScratch, dst: &mut [u8], g: &Geom, simd: bool) {
             &upcb[..w],
             &upcr[..w],
             &mut dst[y * w * 3..(y + 1) * w * 3],
-            simd,
+            level,
         );
     }
 }
 
-fn rgb_to_ycc_row(rgb: &[u8], y: &mut [u8], cb: &mut [u8], cr: &mut [u8], simd: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: AVX2 detected by the caller; slice lengths checked inside.
-        unsafe { color::avx2::rgb_to_ycc_row(rgb, y, cb, cr) };
-        return;
-    }
-    let _ = simd;
-    color::rgb_to_ycc_row_scalar(rgb, y, cb, cr);
+fn rgb_to_ycc_row(rgb: &[u8], y: &mut [u8], cb: &mut [u8], cr: &mut [u8], level: Isa) {
+    dispatch!(at level; color::rgb_to_ycc_row_scalar / color::avx2::rgb_to_ycc_row(rgb, y, cb, cr))
 }
 
-fn ycc_to_rgb_row(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8], simd: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: AVX2 detected by the caller; slice lengths checked inside.
-        unsafe { color::avx2::ycc_to_rgb_row(y, cb, cr, rgb) };
-        return;
-    }
-    let _ = simd;
-    color::ycc_to_rgb_row_scalar(y, cb, cr, rgb);
+fn ycc_to_rgb_row(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8], level: Isa) {
+    dispatch!(at level; color::ycc_to_rgb_row_scalar / color::avx2::ycc_to_rgb_row(y, cb, cr, rgb))
 }
 
-fn downsample_row(a: &[u8], b: &[u8], out: &mut [u8], simd: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: AVX2 detected by the caller; slice lengths checked inside.
-        unsafe { sample::avx2::downsample_row(a, b, out) };
-        return;
-    }
-    let _ = simd;
-    sample::downsample_row_scalar(a, b, out);
+fn downsample_row(a: &[u8], b: &[u8], out: &mut [u8], level: Isa) {
+    dispatch!(at level; sample::downsample_row_scalar / sample::avx2::downsample_row(a, b, out))
 }
 
-fn fancy_row(near: &[u8], far: &[u8], cw: usize, cs: &mut [i16], out: &mut [u8], simd: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: AVX2 detected by the caller; slice lengths checked inside.
-        unsafe {
-            sample::avx2::colsum(near, far, cw, cs);
-            sample::avx2::fancy_h(&cs[..cw + 2], out);
-        }
-        return;
-    }
-    let _ = simd;
-    sample::colsum_scalar(near, far, cw, cs);
-    sample::fancy_h_scalar(&cs[..cw + 2], out);
+fn fancy_row(near: &[u8], far: &[u8], cw: usize, cs: &mut [i16], out: &mut [u8], level: Isa) {
+    dispatch!(at level; sample::fancy_row_scalar / sample::avx2::fancy_row(near, far, cw, cs, out))
 }
 
 #[cfg(test)]

@@ -67,6 +67,13 @@ pub(crate) fn h1v2_fancy_scalar(near: &[u8], far: &[u8], bias: u16, out: &mut [u
     }
 }
 
+/// h2v2 fancy upsampling of one output row: the column sums of the near and far input rows
+/// (`cs`, at least `n + 2` long), then the horizontal 3:1 pass into `out`.
+pub(crate) fn fancy_row_scalar(near: &[u8], far: &[u8], n: usize, cs: &mut [i16], out: &mut [u8]) {
+    colsum_scalar(near, far, n, cs);
+    fancy_h_scalar(&cs[..n + 2], out);
+}
+
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
     //! AVX2 twins of the resampling rows.
@@ -102,6 +109,25 @@ pub(crate) mod avx2 {
         }
         // Tail (j is even, so the bias phase is preserved).
         downsample_row_scalar(&a[2 * j..], &b[2 * j..], &mut out[j..]);
+    }
+
+    /// AVX2 twin of [`super::fancy_row_scalar`].
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn fancy_row(
+        near: &[u8],
+        far: &[u8],
+        n: usize,
+        cs: &mut [i16],
+        out: &mut [u8],
+    ) {
+        // SAFETY: same contract as this function's (AVX2 present); lengths are checked inside.
+        unsafe {
+            colsum(near, far, n, cs);
+            fancy_h(&cs[..n + 2], out);
+        }
     }
 
     /// See [`colsum_scalar`].

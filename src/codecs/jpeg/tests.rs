@@ -1,6 +1,7 @@
 //! Unit tests: Pillow parity vectors, scalar/AVX2 twin equality.
 
 use super::*;
+use crate::simd::available;
 use sha2::{Digest, Sha256};
 
 /// Tiny deterministic PRNG (xorshift64*).
@@ -64,9 +65,9 @@ fn has_avx2() -> bool {
 }
 
 /// Runs the pipeline on a chosen path.
-fn run(src: &[u8], w: usize, h: usize, q: u8, simd: bool) -> Vec<u8> {
+fn run(src: &[u8], w: usize, h: usize, q: u8, level: Isa) -> Vec<u8> {
     let mut dst = vec![0u8; w * h * 3];
-    roundtrip_impl(&mut JpegScratch::new(), src, w, h, q, &mut dst, simd);
+    roundtrip_impl(&mut JpegScratch::new(), src, w, h, q, &mut dst, level);
     dst
 }
 
@@ -128,11 +129,13 @@ const PILLOW_VECTORS: &[(u8, usize, usize, u8, &str)] = &[
 fn matches_pillow_vectors() {
     for &(kind, w, h, q, want) in PILLOW_VECTORS {
         let src = pattern(kind, w, h);
-        let got = run(&src, w, h, q, false);
-        assert_eq!(sha256_hex(&got), want, "scalar kind={kind} {w}x{h} q={q}");
-        if has_avx2() {
-            let got = run(&src, w, h, q, true);
-            assert_eq!(sha256_hex(&got), want, "avx2 kind={kind} {w}x{h} q={q}");
+        for level in available() {
+            let got = run(&src, w, h, q, level);
+            assert_eq!(
+                sha256_hex(&got),
+                want,
+                "{level:?} kind={kind} {w}x{h} q={q}"
+            );
         }
     }
 }
@@ -141,7 +144,7 @@ fn matches_pillow_vectors() {
 fn public_api_and_scratch_reuse() {
     let (w, h) = (33, 17);
     let src = pattern(0, w, h);
-    let want = run(&src, w, h, 25, false);
+    let want = run(&src, w, h, 25, Isa::Scalar);
     let mut dst = vec![0u8; w * h * 3];
     roundtrip_rgb(&src, w, h, 25, &mut dst);
     assert_eq!(dst, want);
@@ -157,7 +160,7 @@ fn public_api_and_scratch_reuse() {
         let src = pattern(1, w, h);
         let mut dst = vec![0u8; w * h * 3 + 5];
         roundtrip_rgb_with(&mut s, &src, w, h, q, &mut dst);
-        assert_eq!(&dst[..w * h * 3], &run(&src, w, h, q, false)[..]);
+        assert_eq!(&dst[..w * h * 3], &run(&src, w, h, q, isa())[..]);
         assert_eq!(&dst[w * h * 3..], &[0u8; 5]);
     }
     // Empty images are a no-op.
@@ -167,9 +170,6 @@ fn public_api_and_scratch_reuse() {
 
 #[test]
 fn twin_pipeline() {
-    if !has_avx2() {
-        return;
-    }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for i in 0..150 {
         let w = 1 + rng.below(70);
@@ -180,11 +180,10 @@ fn twin_pipeline() {
         } else {
             rng.bytes(w * h * 3)
         };
-        assert_eq!(
-            run(&src, w, h, q, false),
-            run(&src, w, h, q, true),
-            "{w}x{h} q={q}"
-        );
+        let scalar = run(&src, w, h, q, Isa::Scalar);
+        for level in available() {
+            assert_eq!(scalar, run(&src, w, h, q, level), "{level:?} {w}x{h} q={q}");
+        }
     }
 }
 
@@ -268,11 +267,11 @@ fn coefficients_feed_the_round_trip() {
             rng.bytes(w * h * 3)
         };
         let mut s = JpegScratch::new();
-        let coefs = coefs_impl(&mut s, &src, w, h, q, false);
-        if has_avx2() {
-            let simd = coefs_impl(&mut JpegScratch::new(), &src, w, h, q, true);
-            for (a, b) in coefs.iter().zip(&simd) {
-                assert!(a.blocks == b.blocks, "avx2 {w}x{h} q={q}");
+        let coefs = coefs_impl(&mut s, &src, w, h, q, Isa::Scalar);
+        for level in available() {
+            let other = coefs_impl(&mut JpegScratch::new(), &src, w, h, q, level);
+            for (a, b) in coefs.iter().zip(&other) {
+                assert!(a.blocks == b.blocks, "{level:?} {w}x{h} q={q}");
             }
         }
         let g = Geom::new(w, h);
@@ -374,18 +373,17 @@ fn twin_color_and_sampling() {
 /// decoding fixture.
 #[test]
 fn decoder_scalar_equals_avx2() {
-    if isa() < Isa::Avx2 {
-        return;
-    }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jpeg/decode");
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|e| e == "jpg") {
             let data = std::fs::read(&p).unwrap();
-            let a = decode::decode_impl(&data, u64::MAX, false);
-            let b = decode::decode_impl(&data, u64::MAX, true);
-            assert_eq!(a, b, "{}", p.display());
+            let a = decode::decode_impl(&data, u64::MAX, Isa::Scalar);
+            for level in available() {
+                let b = decode::decode_impl(&data, u64::MAX, level);
+                assert_eq!(a, b, "{level:?} {}", p.display());
+            }
             n += usize::from(a.is_ok());
         }
     }

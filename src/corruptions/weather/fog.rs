@@ -5,9 +5,9 @@ use serde::Deserialize;
 use crate::corruptions::params::{check_row, finite, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::blend;
 use crate::kernels::scratch::Buf;
 
+mod blend;
 mod plasma;
 
 /// The `[fog]` table.

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use crate::corruptions::params::{check_row, finite, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::blend;
 
+mod blend;
 mod cubic;
 pub mod textures;
 

@@ -5,10 +5,11 @@ use serde::Deserialize;
 use crate::corruptions::params::{self, check_row, finite, nonneg, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::blend;
 use crate::kernels::motion::{motion_blur, MotionKernel};
 use crate::kernels::scratch::Buf;
 use crate::kernels::zoom::clipped_zoom_plane;
+
+mod blend;
 
 /// Largest `snow.zoom` (the built-in preset's largest is 4.5): the zoomed snow layer has about
 /// max(image side, zoom)² values, so unbounded zooms overflowed allocations.

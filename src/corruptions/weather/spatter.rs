@@ -5,11 +5,11 @@ use serde::Deserialize;
 use crate::corruptions::params::{self, check_row, finite, nonneg, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::blend;
 use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
 use crate::kernels::normal;
 use crate::kernels::scratch::Buf;
 
+mod blend;
 mod opencv;
 
 /// The two spatter branches.

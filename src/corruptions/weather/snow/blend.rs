@@ -1,81 +1,10 @@
-//! Per-value final blends of the weather corruptions (fog, frost, snow, spatter), on one image
-//! row of interleaved RGB values whose per-pixel terms the caller has expanded to per-value
-//! runs. Each is a plain elementwise loop written with compare-and-select clamps, so the
-//! compiler vectorises it; the AVX2 variant is the very same loop compiled with AVX2 enabled
-//! (no FMA contraction happens in Rust), hence bit-identical to its scalar twin (tested).
-//! Snow is the exception: [`snow_row`] fuses its per-pixel and per-value passes and its AVX2
-//! twin is hand-written (de-interleaving RGB), still bit-identical to the scalar twin (tested).
+//! Snow's fused row kernel: flake levels, the grey lift and the final blend of one image row
+//! in one pass. Its AVX2 twin is hand-written (it de-interleaves RGB with byte shuffles) and
+//! held bit-identical to the scalar twin and to the unfused definition (tested).
 
+use crate::kernels::quantise::{clip01_f64, q255};
 use crate::simd::dispatch;
 use crate::simd::fma::fma_f32;
-
-/// `clip(v, 0, 1)` with NaN → 0 (f32, select form).
-#[inline(always)]
-fn clip01_f32(v: f32) -> f32 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    if v < 1.0 {
-        v
-    } else {
-        1.0
-    }
-}
-
-/// `clip(v, 0, 1)` with NaN → 0 (f64, select form).
-#[inline(always)]
-fn clip01_f64(v: f64) -> f64 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    if v < 1.0 {
-        v
-    } else {
-        1.0
-    }
-}
-
-/// `trunc(clamp(v, 0, 255))` as u8, NaN → 0 (f32).
-#[inline(always)]
-fn to_u8_f32(v: f32) -> u8 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    let v = if v < 255.0 { v } else { 255.0 };
-    // SAFETY: v is in [0, 255].
-    unsafe { v.to_int_unchecked::<i32>() as u8 }
-}
-
-/// `trunc(clamp(v, 0, 255))` as u8, NaN → 0 (f64).
-#[inline(always)]
-fn to_u8_f64(v: f64) -> u8 {
-    let v = if v > 0.0 { v } else { 0.0 };
-    let v = if v < 255.0 { v } else { 255.0 };
-    // SAFETY: v is in [0, 255].
-    unsafe { v.to_int_unchecked::<i32>() as u8 }
-}
-
-dispatch! {
-    /// Fog, fast mode: `trunc(clamp(v·k + f, 0, 255))` in f32.
-    pub fn fog_fast / fog_fast_scalar / fog_fast_avx2 (src: &[u8], fog: &[f32], k: f32, dst: &mut [u8]) {
-        for ((d, &s), &f) in dst.iter_mut().zip(src).zip(fog) {
-            *d = to_u8_f32(s as f32 * k + f);
-        }
-    }
-}
-
-dispatch! {
-    /// Fog, numpy mode: `trunc(clip((v/255 + f)·m / denom, 0, 1)·255)` in f64 (the
-    /// reference's expression and order).
-    pub fn fog_exact / fog_exact_scalar / fog_exact_avx2 (src: &[u8], fog: &[f64], m: f64, denom: f64, dst: &mut [u8]) {
-        for ((d, &s), &f) in dst.iter_mut().zip(src).zip(fog) {
-            *d = to_u8_f64(clip01_f64((s as f64 / 255.0 + f) * m / denom) * 255.0);
-        }
-    }
-}
-
-dispatch! {
-    /// Frost: `trunc(clamp(a·x + b·t, 0, 255))` in f64.
-    pub fn frost / frost_scalar / frost_avx2 (src: &[u8], tex: &[u8], a: f64, b: f64, dst: &mut [u8]) {
-        for ((d, &x), &t) in dst.iter_mut().zip(src).zip(tex) {
-            *d = to_u8_f64(a * x as f64 + b * t as f64);
-        }
-    }
-}
 
 /// `np.round(v·255).astype(uint8) / 255` of one blurred flake value (round half to even by
 /// the 1.5·2⁵² trick, exact for |v| < 2⁵¹; the layer is in [0, 1]).
@@ -93,12 +22,19 @@ fn flake_level(v: f64) -> f64 {
 /// `trunc(clip((y + L) + rot180(L), 0, 1)·255)` in f64: the operations and order of the
 /// unfused passes, without their per-value staging rows. `src`/`dst` are `3·W` bytes, `blur`
 /// and `blur_rot` `W` values.
-pub fn snow_row(src: &[u8], blur: &[f64], blur_rot: &[f64], b: f32, nb: f32, dst: &mut [u8]) {
+pub(super) fn snow_row(
+    src: &[u8],
+    blur: &[f64],
+    blur_rot: &[f64],
+    b: f32,
+    nb: f32,
+    dst: &mut [u8],
+) {
     dispatch!(snow_row_scalar / snow_row_avx2(src, blur, blur_rot, b, nb, dst))
 }
 
 /// Scalar twin of [`snow_row`] (correctly rounded fma by [`fma_f32`]).
-pub fn snow_row_scalar(
+pub(super) fn snow_row_scalar(
     src: &[u8],
     blur: &[f64],
     blur_rot: &[f64],
@@ -120,7 +56,7 @@ pub fn snow_row_scalar(
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn snow_row_avx2(
+pub(super) unsafe fn snow_row_avx2(
     src: &[u8],
     blur: &[f64],
     blur_rot: &[f64],
@@ -257,27 +193,7 @@ fn snow_row_impl(
         for c in 0..3 {
             let m = if lift > x[c] { lift } else { x[c] };
             let y = b * x[c] + nb * m;
-            d[c] = to_u8_f64(clip01_f64((y as f64 + sn) + ro) * 255.0);
-        }
-    }
-}
-
-dispatch! {
-    /// Spatter, water: `trunc(clip(v/255 + m·c, 0, 1)·255)` in f32 (NaN → 0).
-    pub fn water / water_scalar / water_avx2 (src: &[u8], mask: &[f32], colour: &[f32], dst: &mut [u8]) {
-        for (((d, &v), &m), &c) in dst.iter_mut().zip(src).zip(mask).zip(colour) {
-            *d = to_u8_f32(clip01_f32(v as f32 / 255.0 + m * c) * 255.0);
-        }
-    }
-}
-
-dispatch! {
-    /// Spatter, mud: `x·keep` in f32 (`x = v/255`), `+ c·m` in f64,
-    /// `trunc(clip(·, 0, 1)·255)`.
-    pub fn mud / mud_scalar / mud_avx2 (src: &[u8], mask: &[f64], keep: &[f32], colour: &[f64], dst: &mut [u8]) {
-        for ((((d, &v), &m), &k), &c) in dst.iter_mut().zip(src).zip(mask).zip(keep).zip(colour) {
-            let x = (v as f32 / 255.0) * k;
-            *d = to_u8_f64(clip01_f64(x as f64 + c * m) * 255.0);
+            d[c] = q255(clip01_f64((y as f64 + sn) + ro) * 255.0);
         }
     }
 }
@@ -285,53 +201,8 @@ dispatch! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::testdata::test_values;
     use crate::simd;
-
-    /// Deterministic test data.
-    fn data(n: usize, seed: u64) -> Vec<u64> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                s >> 11
-            })
-            .collect()
-    }
-
-    #[test]
-    fn avx2_equals_scalar() {
-        let n = 1003;
-        let r = data(6 * n, 9);
-        let src: Vec<u8> = r[..n].iter().map(|&v| v as u8).collect();
-        let unit = |i: usize| (r[n + i] % 1_000_000) as f64 / 700_000.0 - 0.2;
-        let f32s: Vec<f32> = (0..n).map(|i| unit(i) as f32).collect();
-        let mut f64s: Vec<f64> = (0..n).map(|i| unit(i + n)).collect();
-        f64s[5] = f64::NAN;
-        let mut nanf = f32s.clone();
-        nanf[7] = f32::NAN;
-        let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
-        let check = |a: &[u8], b: &[u8], what: &str| assert_eq!(a, b, "{what}");
-        for isa in simd::available() {
-            fog_fast_scalar(&src, &f32s, 0.7, &mut a);
-            dispatch!(at isa; fog_fast_scalar / fog_fast_avx2(&src, &f32s, 0.7, &mut b));
-            check(&a, &b, "fog_fast");
-            fog_exact_scalar(&src, &f64s, 0.9, 2.9, &mut a);
-            dispatch!(at isa; fog_exact_scalar / fog_exact_avx2(&src, &f64s, 0.9, 2.9, &mut b));
-            check(&a, &b, "fog_exact");
-            frost_scalar(&src, &src[1..], 0.65, 0.7, &mut a[..n - 1]);
-            dispatch!(at isa; frost_scalar / frost_avx2(&src, &src[1..], 0.65, 0.7, &mut b[..n - 1]));
-            check(&a, &b, "frost");
-            water_scalar(&src, &nanf, &f32s, &mut a);
-            dispatch!(at isa; water_scalar / water_avx2(&src, &nanf, &f32s, &mut b));
-            check(&a, &b, "water");
-            assert_eq!(a[7], 0, "NaN mask gives 0");
-            mud_scalar(&src, &f64s, &f32s, &f64s, &mut a);
-            dispatch!(at isa; mud_scalar / mud_avx2(&src, &f64s, &f32s, &f64s, &mut b));
-            check(&a, &b, "mud");
-        }
-    }
 
     /// The unfused passes of snow (as before the fusion): per-pixel lift, flake levels, then
     /// the per-value blend.
@@ -347,7 +218,7 @@ mod tests {
             for c in 0..3 {
                 let m = if lift > x[c] { lift } else { x[c] };
                 let y = b * x[c] + nb * m;
-                out[3 * j + c] = to_u8_f64(clip01_f64((y as f64 + sn) + ro) * 255.0);
+                out[3 * j + c] = q255(clip01_f64((y as f64 + sn) + ro) * 255.0);
             }
         }
         out
@@ -355,7 +226,7 @@ mod tests {
 
     #[test]
     fn snow_row_equals_definition_and_simd_equals_scalar() {
-        let r = data(20_000, 3);
+        let r = test_values(20_000, 3);
         for w in (1..=33).chain([224, 641]) {
             let src: Vec<u8> = (0..3 * w).map(|i| r[i] as u8).collect();
             // flake values in [0, 1], with exact ties (k + 0.5)/255 and the ends
