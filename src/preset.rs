@@ -30,11 +30,33 @@ pub use crate::corruptions::blur::zoom_blur::MAX_ZOOM_FACTORS;
 pub use crate::corruptions::params::{Params, Row, MAX_BLUR_PIXELS};
 pub use crate::corruptions::weather::snow::MAX_SNOW_ZOOM;
 
-/// Built-in presets: (name, TOML text).
-const BUILTIN: &[(&str, &str)] = &[(
-    "imagecorruptions",
-    include_str!("../corruptions/imagecorruptions.toml"),
-)];
+/// Built-in presets: (name, TOML text), one per `corruptions/*.toml` file (name = file stem),
+/// collected by `build.rs` in file-name order.
+const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_presets.rs"));
+
+/// Earlier revisions of built-in preset files whose tables equal today's (only comments
+/// changed), as (preset name, SHA-256 of that revision's text). Manifests record the SHA-256
+/// of the preset text a run used and refuse to resume or re-check outputs when it differs;
+/// a comment-only edit must not strand outputs made before it, so those digests read as the
+/// current one ([`current_digest`]). A revision that changes any value never goes here.
+const EARLIER_REVISIONS: &[(&str, &str)] = &[
+    // Until 0.1.0's docs move: comments cited a document outside the repository.
+    (
+        "imagecorruptions",
+        "88a683a1e7ef6acd72e11b40c5dc1965d7801ec6dc13cf3e6c2dbd9e77deea75",
+    ),
+];
+
+/// The preset digest to compare a manifest with: the SHA-256 of the built-in preset's current
+/// text if `recorded` is one of its earlier comment-only revisions, else `recorded` itself.
+pub fn current_digest(recorded: &str) -> String {
+    EARLIER_REVISIONS
+        .iter()
+        .find(|(_, sha)| sha.eq_ignore_ascii_case(recorded))
+        .and_then(|(name, _)| builtin_text(name).ok())
+        .map(|text| crate::digest::sha256_hex(text.as_bytes()))
+        .unwrap_or_else(|| recorded.to_string())
+}
 
 /// Names of the built-in presets.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
@@ -264,6 +286,33 @@ mod tests {
     use crate::corruptions::digital::jpeg_compression::Params as JpegCompression;
     use crate::corruptions::noise::gaussian_noise::Params as GaussianNoise;
     use crate::corruptions::weather::spatter::{Params as Spatter, SpatterKind};
+
+    /// The earlier revision listed in `EARLIER_REVISIONS` is today's file with its old comment
+    /// lines: same TOML values, and its digest reads as today's.
+    #[test]
+    fn earlier_revision_differs_only_in_comments() {
+        let now = builtin_text("imagecorruptions").unwrap();
+        let old = now
+            .replace(
+                "# Source: imagecorruptions 1.1.2's corruption functions; docs/ALGORITHMS.md §4 (per corruption).",
+                "# Source: ../shared/reference/CORRUPTIONS.md §4.",
+            )
+            .replace(
+                "# Further presets (ImageNet-C-224, CIFAR-10-C, Tiny-ImageNet-C; docs/ALGORITHMS.md §5) are further\n\
+                 # files of this shape in this folder: every `*.toml` here is built in, named by its file stem.",
+                "# Further presets (ImageNet-C-224, CIFAR-10-C, Tiny-ImageNet-C of spec §5) are further files of\n\
+                 # this shape in this folder.",
+            )
+            .replace("(docs/ALGORITHMS.md §9.2, imgcorrupt", "(spec §9.2, imgcorrupt");
+        let old_sha = crate::digest::sha256_hex(old.as_bytes());
+        assert_eq!(old_sha, EARLIER_REVISIONS[0].1);
+        let values = |t: &str| t.parse::<toml::Table>().unwrap();
+        assert_eq!(values(&old), values(now));
+        let now_sha = crate::digest::sha256_hex(now.as_bytes());
+        assert_eq!(current_digest(&old_sha), now_sha);
+        assert_eq!(current_digest(&now_sha), now_sha);
+        assert_eq!(current_digest("0123"), "0123");
+    }
 
     #[test]
     fn builtin_has_reference_values() {

@@ -616,6 +616,41 @@ fn rerun_skips_and_regenerates_tampered_or_unrecorded_outputs() {
     assert!(e.contains("different settings"), "{e}");
 }
 
+/// Outputs whose manifest recorded an earlier, comment-only revision of the built-in preset
+/// (the digest listed in src/preset.rs `EARLIER_REVISIONS`) still resume and verify.
+#[test]
+fn earlier_comment_only_preset_revision_still_resumes_and_verifies() {
+    const EARLIER: &str = "88a683a1e7ef6acd72e11b40c5dc1965d7801ec6dc13cf3e6c2dbd9e77deea75";
+    let input = dataset("imagenet");
+    let out = tmp("earlier-preset");
+    let mut a = imagenet_args(s(&out), &[]);
+    a.insert(1, s(&input));
+    ok(&a);
+    let mpath = out.join("manifest.jsonl");
+    let text = fs::read_to_string(&mpath).unwrap();
+    let (head, rest) = text.split_once('\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_str(head).unwrap();
+    assert_ne!(header["preset_sha256"], EARLIER);
+    header["preset_sha256"] = EARLIER.into();
+    fs::write(&mpath, format!("{header}\n{rest}")).unwrap();
+    let e = ok(&["verify", s(&out), "--input", s(&input), "--sample", "3"]);
+    assert!(e.contains("3 regenerated, 0 differ"), "{e}");
+    let e = ok(&a);
+    assert!(e.contains("0 output(s) written, 24 skipped"), "{e}");
+    // any other digest is a changed preset
+    header["preset_sha256"] = "0".repeat(64).into();
+    fs::write(&mpath, format!("{header}\n{rest}")).unwrap();
+    let e = err_text(&run(&[
+        "verify",
+        s(&out),
+        "--input",
+        s(&input),
+        "--sample",
+        "3",
+    ]));
+    assert!(e.contains("has changed since generation"), "{e}");
+}
+
 // ---------------------------------------------------------------- verify
 
 #[test]

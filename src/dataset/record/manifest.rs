@@ -39,7 +39,10 @@ pub struct Header {
     pub preset: String,
     /// Where the preset came from: a built-in name or the file path given.
     pub preset_source: String,
-    /// SHA-256 of the preset's TOML text.
+    /// SHA-256 of the preset's TOML text. Read through [`crate::preset::current_digest`], so
+    /// that a manifest made with an earlier, comment-only revision of a built-in preset reads
+    /// as made with today's text (it still resumes, verifies and merges).
+    #[serde(deserialize_with = "preset_digest")]
     pub preset_sha256: String,
     /// RNG mode (`fast` / `numpy`).
     pub rng: String,
@@ -319,6 +322,12 @@ pub fn common_header(output: &Path) -> Result<Option<Header>> {
         }
     }
     Ok(found.map(|(h, _)| h))
+}
+
+/// Deserializes [`Header::preset_sha256`] through [`crate::preset::current_digest`].
+fn preset_digest<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    let recorded = String::deserialize(d)?;
+    Ok(crate::preset::current_digest(&recorded))
 }
 
 /// Names and values of the fields where two headers differ.
