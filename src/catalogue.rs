@@ -114,8 +114,8 @@ pub struct Entry {
     pub(crate) apply: ApplyFn,
 }
 
-/// Parses one row's table out of a preset's TOML text (see [`params::parse_table`]).
-pub(crate) type ParseFn = fn(&str, &'static str) -> Result<Box<AnyParams>, String>;
+/// Parses one row's table out of a preset document (see [`params::parse_table`]).
+pub(crate) type ParseFn = fn(&params::Document<'_>, &'static str) -> Result<Box<AnyParams>, String>;
 
 /// Runs one row's corruption with its type-erased table.
 pub(crate) type ApplyFn = fn(&mut Job<'_>, &AnyParams) -> crate::error::Result<()>;

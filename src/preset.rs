@@ -173,8 +173,8 @@ impl Preset {
             })
             .transpose()?;
         let merged_text;
-        let doc: &str = match extends {
-            None => text,
+        let doc = match extends {
+            None => params::Document::from_parts(text, table.clone()),
             Some(base_name) => {
                 let base_text = builtin_text(&base_name).map_err(|_| {
                     err(format!(
@@ -185,7 +185,7 @@ impl Preset {
                 let mut merged: toml::Table = base_text.parse().expect("built-in preset parses");
                 merge_tables(&mut merged, table.clone());
                 merged_text = toml::to_string(&merged).map_err(|e| err(e.to_string()))?;
-                &merged_text
+                params::Document::from_parts(&merged_text, merged)
             }
         };
         // A table no row reads is a typo (or a preset for a newer version): refuse it rather
@@ -203,12 +203,13 @@ impl Preset {
                     .join(", ")
             )));
         }
-        let info = params::pick::<PresetInfo>(doc, "preset")
+        let info = doc
+            .pick::<PresetInfo>("preset")
             .map_err(err)?
             .ok_or_else(|| err("missing table `[preset]`".into()))?;
         let tables = CATALOGUE
             .iter()
-            .map(|e| (e.parse)(doc, e.name).map(Arc::from))
+            .map(|e| (e.parse)(&doc, e.name).map(Arc::from))
             .collect::<std::result::Result<_, String>>()
             .map_err(err)?;
         Ok(Preset { info, tables })
@@ -363,6 +364,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("sigma") && e.contains("length 5"), "{e}");
+        // serde errors point into the user's file (line of `sigma`, with the snippet)
+        let line = text.lines().position(|l| l.starts_with("sigma")).unwrap() + 1;
+        assert!(e.contains(&format!("line {line}")), "{e}");
+        assert!(e.contains("sigma = [0.08, 0.12]"), "{e}");
         let text = include_str!("../corruptions/imagecorruptions.toml").replace(
             "quality = [25, 18, 15, 10, 7]",
             "quality = [25, 18, 0, 10, 7]",

@@ -39,10 +39,51 @@ pub trait Params: DeserializeOwned + fmt::Debug + Send + Sync + 'static {
 /// catalogue row; the row's apply function knows the concrete type).
 pub type AnyParams = dyn Any + Send + Sync;
 
-/// Reads the table `table` of the preset text and checks it; an absent table is
+/// A preset document: its TOML text, parsed once into tables.
+///
+/// Every row deserialises its table from the parsed value (one parse for the whole preset,
+/// not one per row); only when that fails is the text deserialised again with [`pick`], whose
+/// errors carry the line, column and snippet of the user's file.
+pub struct Document<'a> {
+    text: &'a str,
+    tables: toml::Table,
+}
+
+impl<'a> Document<'a> {
+    /// Parses `text`; the error is TOML's, with its position.
+    pub fn parse(text: &'a str) -> Result<Document<'a>, String> {
+        let tables = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+        Ok(Document { text, tables })
+    }
+
+    /// A document whose tables are already parsed from `text` (`text` must be their source).
+    pub fn from_parts(text: &'a str, tables: toml::Table) -> Document<'a> {
+        Document { text, tables }
+    }
+
+    /// The top-level table `table` as `T`, `None` if absent.
+    pub fn pick<T: DeserializeOwned>(&self, table: &'static str) -> Result<Option<T>, String> {
+        let Some(value) = self.tables.get(table) else {
+            return Ok(None);
+        };
+        match value.clone().try_into::<T>() {
+            Ok(t) => Ok(Some(t)),
+            // Redo it on the text for an error that points into the file.
+            Err(e) => match pick::<T>(self.text, table)? {
+                Some(t) => Ok(Some(t)),
+                None => Err(e.to_string()),
+            },
+        }
+    }
+}
+
+/// Reads the table `table` of the preset document and checks it; an absent table is
 /// [`Params::when_missing`] or an error naming it.
-pub fn parse_table<P: Params>(text: &str, table: &'static str) -> Result<Box<AnyParams>, String> {
-    let params = match pick::<P>(text, table)? {
+pub fn parse_table<P: Params>(
+    doc: &Document<'_>,
+    table: &'static str,
+) -> Result<Box<AnyParams>, String> {
+    let params = match doc.pick::<P>(table)? {
         Some(p) => p,
         None => P::when_missing().ok_or_else(|| format!("missing table `[{table}]`"))?,
     };
@@ -55,7 +96,7 @@ pub fn parse_table<P: Params>(text: &str, table: &'static str) -> Result<Box<Any
 /// The whole text is deserialised with a visitor that keeps only that table (skipping the
 /// others), rather than picking it out of a parsed `toml::Table`: that way serde's errors keep
 /// their line, column and source snippet in the user's file.
-pub fn pick<T: DeserializeOwned>(text: &str, table: &'static str) -> Result<Option<T>, String> {
+fn pick<T: DeserializeOwned>(text: &str, table: &'static str) -> Result<Option<T>, String> {
     Pick::<T> {
         table,
         _p: PhantomData,

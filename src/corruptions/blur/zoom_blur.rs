@@ -97,7 +97,8 @@ mod tests {
     #[test]
     fn zoom_factor_counts_follow_numpy_arange() {
         let text = include_str!("../../../corruptions/imagecorruptions.toml");
-        let table = crate::corruptions::params::parse_table::<Params>(text, "zoom_blur").unwrap();
+        let doc = crate::corruptions::params::Document::parse(text).unwrap();
+        let table = crate::corruptions::params::parse_table::<Params>(&doc, "zoom_blur").unwrap();
         let p = crate::corruptions::params::downcast::<Params>(&*table);
         let counts: Vec<usize> = (0..5)
             .map(|l| zoom_factors(p.stop[l], p.step[l]).len())
