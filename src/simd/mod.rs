@@ -178,7 +178,16 @@ macro_rules! dispatch {
 
         #[doc = concat!("Scalar twin of [`", stringify!($name), "`] (portable build of its body).")]
         #[allow(clippy::too_many_arguments)]
-        $vis fn $scalar$(<$($g: $bound),+>)?($($arg: $ty),*) $(-> $ret)? $body
+        $vis fn $scalar$(<$($g: $bound),+>)?($($arg: $ty),*) $(-> $ret)? {
+            // The body sits in an always-inlined inner function rather than directly in the
+            // twins: closures and small helpers of the body are then inlined into it first and
+            // the whole of it into the AVX2 twin, whereas a closure written directly inside a
+            // `#[target_feature]` function is compiled as a separate, non-inlined function.
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body$(<$($g: $bound),+>)?($($arg: $ty),*) $(-> $ret)? $body
+            body($($arg),*)
+        }
 
         #[doc = concat!("AVX2 + FMA build of [`", stringify!($scalar), "`] (the same body).")]
         ///
@@ -187,7 +196,12 @@ macro_rules! dispatch {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         #[allow(clippy::too_many_arguments)]
-        $vis unsafe fn $avx2$(<$($g: $bound),+>)?($($arg: $ty),*) $(-> $ret)? $body
+        $vis unsafe fn $avx2$(<$($g: $bound),+>)?($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body$(<$($g: $bound),+>)?($($arg: $ty),*) $(-> $ret)? $body
+            body($($arg),*)
+        }
     };
 }
 pub(crate) use dispatch;
