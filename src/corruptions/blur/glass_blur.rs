@@ -59,7 +59,7 @@ fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32
         words[pos - 1]
     };
     if rng.is_reference() {
-        let mut draw = |rng: &mut dyn RandomSource| -> i64 {
+        let draw = |rng: &mut dyn RandomSource| -> i64 {
             if range == 0 {
                 return -delta; // NumPy returns `lo` without drawing
             }
