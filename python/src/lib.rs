@@ -21,10 +21,12 @@ use numpy::{
 use pyo3::exceptions::{PyKeyError, PyOSError, PyValueError};
 use pyo3::prelude::*;
 
+mod augment;
+
 /// A Rust error as the Python exception a caller expects: unknown names are `KeyError`s (what
 /// the reference's dictionary lookup raises; the Python layer re-raises its own subclass),
 /// file errors `OSError`s, everything else `ValueError`.
-fn py_err(e: Error) -> PyErr {
+pub(crate) fn py_err(e: Error) -> PyErr {
     match e {
         Error::UnknownCorruption { .. } => PyKeyError::new_err(e.to_string()),
         Error::Io { .. } | Error::Codec { .. } => PyOSError::new_err(e.to_string()),
@@ -50,6 +52,43 @@ fn layout_of(shape: &[usize]) -> PyResult<(usize, usize, PixelLayout)> {
             "expected an (H, W) or (H, W, C) image, got {} dimensions {shape:?}",
             shape.len()
         ))),
+    }
+}
+
+/// The extension's own rayon pool, rebuilt after a `fork`: rayon's global pool would keep the
+/// parent's worker threads in its bookkeeping, which do not exist in a forked child (a
+/// DataLoader worker started with the `fork` method), and its first parallel call would hang.
+/// Every call runs inside [`run`], so the global pool is never started.
+static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+
+fn pool() -> Option<Arc<rayon::ThreadPool>> {
+    let pid = std::process::id();
+    let mut guard = POOL.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((owner, pool)) = guard.as_ref() {
+        if *owner == pid {
+            return Some(pool.clone());
+        }
+    }
+    // A pool inherited through fork has no threads here: leak it rather than drop it (its
+    // drop would signal threads that were never copied into this process).
+    if let Some((_, stale)) = guard.take() {
+        std::mem::forget(stale);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("imgcorrupt-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new)?;
+    *guard = Some((pid, pool.clone()));
+    Some(pool)
+}
+
+/// Run `f` without the GIL on the extension's pool (on the calling thread alone if no worker
+/// thread can be started).
+pub(crate) fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
+    match pool() {
+        Some(pool) => py.detach(|| pool.install(f)),
+        None => py.detach(f),
     }
 }
 
@@ -145,7 +184,7 @@ fn corrupt<'py>(
     {
         let mut rw = out.readwrite();
         let dst = rw.as_slice_mut().expect("a new array is contiguous");
-        py.detach(|| {
+        run(py, || {
             imgcorrupt::corrupt_buffer(ImageView::new(src, w, h, layout), dst, c, s, &settings)
         })
         .map_err(py_err)?;
@@ -197,7 +236,7 @@ fn corrupt_continuing<'py>(
     {
         let mut rw = out.readwrite();
         let dst = rw.as_slice_mut().expect("a new array is contiguous");
-        py.detach(|| {
+        run(py, || {
             imgcorrupt::corrupt_buffer_continuing(
                 ImageView::new(src, w, h, layout),
                 dst,
@@ -235,7 +274,7 @@ fn corrupt_inplace(
     let buf = image
         .as_slice_mut()
         .map_err(|_| PyValueError::new_err("in-place needs a C-contiguous array"))?;
-    py.detach(|| {
+    run(py, || {
         imgcorrupt::corrupt_in_place(ImageViewMut::new(buf, w, h, layout), c, s, &settings)
     })
     .map_err(py_err)
@@ -273,7 +312,7 @@ fn corrupt_batch<'py>(
         let dst = rw.as_slice_mut().expect("a new array is contiguous");
         let per = h * w * layout.channels();
         if per > 0 && n > 0 {
-            py.detach(|| {
+            run(py, || {
                 src.par_chunks(per)
                     .zip(dst.par_chunks_mut(per))
                     .enumerate()
@@ -320,6 +359,9 @@ fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(corrupt_inplace, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_batch, m)?)?;
     m.add_function(wrap_pyfunction!(read_image, m)?)?;
+    m.add_class::<augment::Policy>()?;
+    m.add_function(wrap_pyfunction!(augment::replay_u8, m)?)?;
+    m.add_function(wrap_pyfunction!(augment::replay_f32, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -13,6 +13,10 @@ import imgcorrupt
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO / "fixtures" / "reference"
 PHOTOS = REPO / "fixtures" / "photos"
+if os.environ.get("IMGCORRUPT_TEST_INSTALLED") == "1":
+    # scripts/test.sh tests the installed wheel, not the source tree
+    assert "site-packages" in imgcorrupt.__file__, imgcorrupt.__file__
+
 INDEX = json.loads((REFERENCE / "index.json").read_text())
 RNG_STATES = json.loads((REFERENCE / "rng_states.json").read_text())
 NAMES = INDEX["corruptions"]  # the reference's catalogue order
