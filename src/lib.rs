@@ -122,6 +122,11 @@
 pub mod api;
 pub mod augment;
 pub mod catalogue;
+/// The `imgcorrupt` command line (feature `cli`): the binary's `main` and the Python package's
+/// `imgcorrupt` command and `imgcorrupt.generate` call it. Not a stable Rust API.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 #[doc(hidden)]
 pub mod codecs;
 pub mod corruptions;

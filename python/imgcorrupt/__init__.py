@@ -9,6 +9,11 @@
 * **Native API**: ``corrupt_image`` (any size, grey stays grey, RGBA keeps alpha),
   ``corrupt_batch`` (N, H, W, C), ``corrupt_inplace``, ``read_image``; explicit ``seed=`` and
   ``rng='fast'|'numpy'``, ``preset=``, ``frost_dir=``.
+* **Training augmentations**: ``imgcorrupt.augment`` (Gaussian/speckle noise training, random
+  corruptions, composition; numpy, float CHW, batches, torch tensors), keyed by
+  (seed, epoch, index).
+* **Datasets**: ``generate(input, output, ...)`` and ``verify(output)`` over the Rust pipeline;
+  the ``imgcorrupt`` command comes with the wheel.
 """
 
 from . import _imgcorrupt
@@ -21,7 +26,9 @@ from ._dropin import (
     get_corruption_names,
     set_frost_dir,
 )
+from ._dataset import GenerateSummary, VerifyReport, generate, verify
 from ._native import corrupt_batch, corrupt_image, corrupt_inplace, read_image
+from . import augment
 
 __version__ = _imgcorrupt.__version__
 
@@ -35,6 +42,11 @@ __all__ = [
     "corrupt_batch",
     "corrupt_inplace",
     "read_image",
+    "generate",
+    "verify",
+    "GenerateSummary",
+    "VerifyReport",
+    "augment",
     "CorruptionNameError",
     "InvalidInputError",
 ]

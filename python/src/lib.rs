@@ -22,6 +22,7 @@ use pyo3::exceptions::{PyKeyError, PyOSError, PyValueError};
 use pyo3::prelude::*;
 
 mod augment;
+mod dataset;
 
 /// A Rust error as the Python exception a caller expects: unknown names are `KeyError`s (what
 /// the reference's dictionary lookup raises; the Python layer re-raises its own subclass),
@@ -360,6 +361,9 @@ fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(corrupt_batch, m)?)?;
     m.add_function(wrap_pyfunction!(read_image, m)?)?;
     m.add_class::<augment::Policy>()?;
+    m.add_function(wrap_pyfunction!(dataset::run_cli, m)?)?;
+    m.add_function(wrap_pyfunction!(dataset::generate, m)?)?;
+    m.add_function(wrap_pyfunction!(dataset::verify_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(augment::replay_u8, m)?)?;
     m.add_function(wrap_pyfunction!(augment::replay_f32, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
