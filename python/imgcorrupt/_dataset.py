@@ -12,7 +12,9 @@ __all__ = ["generate", "verify", "GenerateSummary", "VerifyReport"]
 
 @dataclass(frozen=True)
 class GenerateSummary:
-    """What a ``generate`` run did."""
+    """What a ``generate`` run did: the dataset layout, counts of source images and outputs,
+    the images that failed (``"path: reason"``; the run goes on without them), the time and
+    the manifest. ``summary.ok`` is true when nothing failed."""
 
     dataset: Optional[str]  # detected or given layout: imagenet, voc, coco, cityscapes, folder
     images: int  # source images processed
@@ -32,7 +34,9 @@ class GenerateSummary:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """What ``verify`` found."""
+    """What ``verify`` found: manifest records, outputs whose SHA-256 matched, and the
+    missing, mismatched, unlisted (extra), regenerated-but-different outputs and errors.
+    ``report.ok`` is the verdict."""
 
     ok: bool
     records: int

@@ -232,79 +232,93 @@ impl Policy {
     fn apply_u8(
         &self,
         py: Python<'_>,
-        mut image: PyReadwriteArrayDyn<'_, u8>,
+        image: PyReadwriteArrayDyn<'_, u8>,
         seed: u64,
         epoch: u64,
         index: u64,
     ) -> PyResult<Vec<Step>> {
-        let shape = shape_of(image.shape(), false, false)?;
-        let buf = writable(&mut image)?;
         let key = SampleKey::new(seed, epoch, index);
-        let rec = crate::run(py, || self.inner.apply_u8(buf, shape, key)).map_err(py_err)?;
-        Ok(to_steps(&rec))
+        self.one(py, image, false, key, |a, b, s, k| a.apply_u8(b, s, k))
     }
 
     /// Apply to one f32 CHW image in [0, 1] in place; returns the record.
     fn apply_f32(
         &self,
         py: Python<'_>,
-        mut image: PyReadwriteArrayDyn<'_, f32>,
+        image: PyReadwriteArrayDyn<'_, f32>,
         seed: u64,
         epoch: u64,
         index: u64,
     ) -> PyResult<Vec<Step>> {
-        let shape = shape_of(image.shape(), true, false)?;
-        let buf = writable(&mut image)?;
         let key = SampleKey::new(seed, epoch, index);
-        let rec = crate::run(py, || self.inner.apply_f32(buf, shape, key)).map_err(py_err)?;
-        Ok(to_steps(&rec))
+        self.one(py, image, true, key, |a, b, s, k| a.apply_f32(b, s, k))
     }
 
     /// Apply to a u8 NHWC batch in place (in parallel); sample `i` has index `indices[i]`.
     fn apply_batch_u8(
         &self,
         py: Python<'_>,
-        mut batch: PyReadwriteArrayDyn<'_, u8>,
+        batch: PyReadwriteArrayDyn<'_, u8>,
         seed: u64,
         epoch: u64,
         indices: Vec<u64>,
     ) -> PyResult<Vec<Vec<Step>>> {
-        let shape = shape_of(batch.shape(), false, true)?;
-        let buf = writable(&mut batch)?;
-        let mut records = Vec::new();
-        crate::run(py, || {
-            self.inner.apply_batch_u8(
-                buf,
-                shape,
-                BatchKeys::list(seed, epoch, &indices),
-                &mut records,
-            )
+        let keys = BatchKeys::list(seed, epoch, &indices);
+        self.batch(py, batch, false, keys, |a, b, s, k, r| {
+            a.apply_batch_u8(b, s, k, r)
         })
-        .map_err(py_err)?;
-        Ok(records.iter().map(to_steps).collect())
     }
 
     /// Apply to an f32 NCHW batch in place (in parallel); sample `i` has index `indices[i]`.
     fn apply_batch_f32(
         &self,
         py: Python<'_>,
-        mut batch: PyReadwriteArrayDyn<'_, f32>,
+        batch: PyReadwriteArrayDyn<'_, f32>,
         seed: u64,
         epoch: u64,
         indices: Vec<u64>,
     ) -> PyResult<Vec<Vec<Step>>> {
-        let shape = shape_of(batch.shape(), true, true)?;
-        let buf = writable(&mut batch)?;
-        let mut records = Vec::new();
-        crate::run(py, || {
-            self.inner.apply_batch_f32(
-                buf,
-                shape,
-                BatchKeys::list(seed, epoch, &indices),
-                &mut records,
-            )
+        let keys = BatchKeys::list(seed, epoch, &indices);
+        self.batch(py, batch, true, keys, |a, b, s, k, r| {
+            a.apply_batch_f32(b, s, k, r)
         })
-        .map_err(py_err)?;
+    }
+}
+
+/// How a policy runs on one image / a batch of element type `T`.
+type OneFn<T> = fn(&dyn Augment, &mut [T], Shape, SampleKey) -> imgcorrupt::Result<Record>;
+type BatchFn<T> =
+    fn(&dyn Augment, &mut [T], Shape, BatchKeys<'_>, &mut Vec<Record>) -> imgcorrupt::Result<()>;
+
+impl Policy {
+    fn one<T: numpy::Element + Send>(
+        &self,
+        py: Python<'_>,
+        mut image: PyReadwriteArrayDyn<'_, T>,
+        chw: bool,
+        key: SampleKey,
+        f: OneFn<T>,
+    ) -> PyResult<Vec<Step>> {
+        let shape = shape_of(image.shape(), chw, false)?;
+        let buf = writable(&mut image)?;
+        let inner = &*self.inner;
+        let rec = crate::run(py, || f(inner, buf, shape, key)).map_err(py_err)?;
+        Ok(to_steps(&rec))
+    }
+
+    fn batch<T: numpy::Element + Send>(
+        &self,
+        py: Python<'_>,
+        mut batch: PyReadwriteArrayDyn<'_, T>,
+        chw: bool,
+        keys: BatchKeys<'_>,
+        f: BatchFn<T>,
+    ) -> PyResult<Vec<Vec<Step>>> {
+        let shape = shape_of(batch.shape(), chw, true)?;
+        let buf = writable(&mut batch)?;
+        let inner = &*self.inner;
+        let mut records = Vec::new();
+        crate::run(py, || f(inner, buf, shape, keys, &mut records)).map_err(py_err)?;
         Ok(records.iter().map(to_steps).collect())
     }
 }
@@ -314,12 +328,9 @@ impl Policy {
 pub fn replay_u8(
     py: Python<'_>,
     steps: Vec<Step>,
-    mut image: PyReadwriteArrayDyn<'_, u8>,
+    image: PyReadwriteArrayDyn<'_, u8>,
 ) -> PyResult<()> {
-    let shape = shape_of(image.shape(), false, false)?;
-    let steps = from_steps(steps)?;
-    let buf = writable(&mut image)?;
-    crate::run(py, || augment::replay_u8(&steps, buf, shape)).map_err(py_err)
+    replay(py, steps, image, false, augment::replay_u8)
 }
 
 /// Re-apply recorded steps to a clean f32 CHW image in place.
@@ -327,10 +338,20 @@ pub fn replay_u8(
 pub fn replay_f32(
     py: Python<'_>,
     steps: Vec<Step>,
-    mut image: PyReadwriteArrayDyn<'_, f32>,
+    image: PyReadwriteArrayDyn<'_, f32>,
 ) -> PyResult<()> {
-    let shape = shape_of(image.shape(), true, false)?;
+    replay(py, steps, image, true, augment::replay_f32)
+}
+
+fn replay<T: numpy::Element + Send>(
+    py: Python<'_>,
+    steps: Vec<Step>,
+    mut image: PyReadwriteArrayDyn<'_, T>,
+    chw: bool,
+    f: fn(&[Applied], &mut [T], Shape) -> imgcorrupt::Result<()>,
+) -> PyResult<()> {
+    let shape = shape_of(image.shape(), chw, false)?;
     let steps = from_steps(steps)?;
     let buf = writable(&mut image)?;
-    crate::run(py, || augment::replay_f32(&steps, buf, shape)).map_err(py_err)
+    crate::run(py, || f(&steps, buf, shape)).map_err(py_err)
 }

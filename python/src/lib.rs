@@ -153,6 +153,55 @@ fn output<'py>(py: Python<'py>, shape: &[usize]) -> Bound<'py, PyArrayDyn<u8>> {
     unsafe { PyArrayDyn::<u8>::new(py, shape, false) }
 }
 
+/// A new array of `shape` filled by `f` without the GIL (the one allocation of a call).
+fn filled<'py>(
+    py: Python<'py>,
+    shape: &[usize],
+    f: impl FnOnce(&mut [u8]) -> imgcorrupt::Result<()> + Send,
+) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
+    let out = output(py, shape);
+    {
+        let mut rw = out.readwrite();
+        let dst = rw.as_slice_mut().expect("a new array is contiguous");
+        run(py, || f(dst)).map_err(py_err)?;
+    }
+    Ok(out)
+}
+
+/// The checked arguments of one corruption call.
+struct Call {
+    height: usize,
+    width: usize,
+    layout: PixelLayout,
+    corruption: Corruption,
+    severity: u8,
+    settings: Settings,
+}
+
+impl Call {
+    /// `image_shape` is `(H, W)` or `(H, W, C)` of one image.
+    fn new(
+        image_shape: &[usize],
+        name: &str,
+        severity_: i64,
+        settings: PyResult<Settings>,
+    ) -> PyResult<Call> {
+        let (height, width, layout) = layout_of(image_shape)?;
+        Ok(Call {
+            height,
+            width,
+            layout,
+            corruption: corruption(name)?,
+            severity: severity(severity_)?,
+            settings: settings?,
+        })
+    }
+
+    fn view<'a>(&self, pixels: &'a [u8]) -> ImageView<'a> {
+        ImageView::new(pixels, self.width, self.height, self.layout)
+    }
+}
+
 /// The catalogue in order: `(name, subset, family)` for the 19 corruptions and the shift
 /// operators (`stylize`).
 #[pyfunction]
@@ -177,20 +226,21 @@ fn corrupt<'py>(
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
-    let (h, w, layout) = layout_of(image.shape())?;
-    let (c, s) = (corruption(name)?, severity(severity_)?);
-    let settings = settings(seed, rng, preset, frost_dir)?;
+    let call = Call::new(
+        image.shape(),
+        name,
+        severity_,
+        settings(seed, rng, preset, frost_dir),
+    )?;
     let src = contiguous(image.as_slice())?;
-    let out = output(py, image.shape());
-    {
-        let mut rw = out.readwrite();
-        let dst = rw.as_slice_mut().expect("a new array is contiguous");
-        run(py, || {
-            imgcorrupt::corrupt_buffer(ImageView::new(src, w, h, layout), dst, c, s, &settings)
-        })
-        .map_err(py_err)?;
-    }
-    Ok(out)
+    filled(py, image.shape(), |dst| {
+        let Call {
+            corruption: c,
+            severity: s,
+            ..
+        } = call;
+        imgcorrupt::corrupt_buffer(call.view(src), dst, c, s, &call.settings)
+    })
 }
 
 /// The numpy-mode generator state `(key, pos, gauss)` as Python passes it around
@@ -214,9 +264,12 @@ fn corrupt_continuing<'py>(
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
 ) -> PyResult<(Bound<'py, PyArrayDyn<u8>>, PyState<'py>)> {
-    let (h, w, layout) = layout_of(image.shape())?;
-    let (c, s) = (corruption(name)?, severity(severity_)?);
-    let settings = settings(0, "numpy", preset, frost_dir)?;
+    let call = Call::new(
+        image.shape(),
+        name,
+        severity_,
+        settings(0, "numpy", preset, frost_dir),
+    )?;
     let words: [u32; MT_STATE_WORDS] = key
         .as_slice()
         .ok()
@@ -233,22 +286,17 @@ fn corrupt_continuing<'py>(
     };
     let mut generator = NumpyRng::from_state(&state).map_err(PyValueError::new_err)?;
     let src = contiguous(image.as_slice())?;
-    let out = output(py, image.shape());
-    {
-        let mut rw = out.readwrite();
-        let dst = rw.as_slice_mut().expect("a new array is contiguous");
-        run(py, || {
-            imgcorrupt::corrupt_buffer_continuing(
-                ImageView::new(src, w, h, layout),
-                dst,
-                c,
-                s,
-                &settings,
-                &mut generator,
-            )
-        })
-        .map_err(py_err)?;
-    }
+    let out = filled(py, image.shape(), |dst| {
+        let (c, s) = (call.corruption, call.severity);
+        imgcorrupt::corrupt_buffer_continuing(
+            call.view(src),
+            dst,
+            c,
+            s,
+            &call.settings,
+            &mut generator,
+        )
+    })?;
     let after = generator.state();
     let key = PyArray1::from_slice(py, &after.key);
     Ok((out, (key, after.pos, after.gauss)))
@@ -269,14 +317,19 @@ fn corrupt_inplace(
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
 ) -> PyResult<()> {
-    let (h, w, layout) = layout_of(image.shape())?;
-    let (c, s) = (corruption(name)?, severity(severity_)?);
-    let settings = settings(seed, rng, preset, frost_dir)?;
+    let call = Call::new(
+        image.shape(),
+        name,
+        severity_,
+        settings(seed, rng, preset, frost_dir),
+    )?;
+    let (w, h, layout) = (call.width, call.height, call.layout);
     let buf = image
         .as_slice_mut()
         .map_err(|_| PyValueError::new_err("in-place needs a C-contiguous array"))?;
     run(py, || {
-        imgcorrupt::corrupt_in_place(ImageViewMut::new(buf, w, h, layout), c, s, &settings)
+        let view = ImageViewMut::new(buf, w, h, layout);
+        imgcorrupt::corrupt_in_place(view, call.corruption, call.severity, &call.settings)
     })
     .map_err(py_err)
 }
@@ -301,45 +354,36 @@ fn corrupt_batch<'py>(
     let Some((&n, one)) = shape.split_first() else {
         return Err(PyValueError::new_err("expected an (N, H, W[, C]) batch"));
     };
-    let (h, w, layout) = layout_of(one)?;
-    let (c, s) = (corruption(name)?, severity(severity_)?);
-    let base = settings(seed, rng, preset, frost_dir)?;
+    let call = Call::new(one, name, severity_, settings(seed, rng, preset, frost_dir))?;
     seed.checked_add(n as u64)
         .ok_or_else(|| PyValueError::new_err("seed + batch size overflows 64 bits"))?;
     let src = contiguous(images.as_slice())?;
-    let out = output(py, shape);
-    {
-        let mut rw = out.readwrite();
-        let dst = rw.as_slice_mut().expect("a new array is contiguous");
-        let per = h * w * layout.channels();
-        if per > 0 && n > 0 {
-            run(py, || {
-                src.par_chunks(per)
-                    .zip(dst.par_chunks_mut(per))
-                    .enumerate()
-                    .try_for_each(|(i, (a, b))| {
-                        let mut st = base.clone();
-                        st.seed = seed + i as u64;
-                        imgcorrupt::corrupt_buffer(ImageView::new(a, w, h, layout), b, c, s, &st)
-                    })
-            })
-            .map_err(py_err)?;
-        } else {
+    let per = call.height * call.width * call.layout.channels();
+    let (c, s) = (call.corruption, call.severity);
+    filled(py, shape, |dst| {
+        if per == 0 || n == 0 {
             // Zero-sized: the library's error names the geometry.
-            imgcorrupt::corrupt_buffer(ImageView::new(&[], w, h, layout), &mut [], c, s, &base)
-                .map_err(py_err)?;
+            return imgcorrupt::corrupt_buffer(call.view(&[]), &mut [], c, s, &call.settings);
         }
-    }
-    Ok(out)
+        src.par_chunks(per)
+            .zip(dst.par_chunks_mut(per))
+            .enumerate()
+            .try_for_each(|(i, (a, b))| {
+                let mut st = call.settings.clone();
+                st.seed = seed + i as u64;
+                imgcorrupt::corrupt_buffer(call.view(a), b, c, s, &st)
+            })
+    })
 }
 
 /// Decode an image file to an `(H, W)` / `(H, W, C)` uint8 array (JPEGs to Pillow's pixels,
 /// 16-bit and float images reduced to 8 bits).
 #[pyfunction]
 fn read_image<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
-    let img = py
-        .detach(|| imgcorrupt::io::read_image(Path::new(&path), imgcorrupt::io::DEFAULT_MAX_PIXELS))
-        .map_err(py_err)?;
+    let img = run(py, || {
+        imgcorrupt::io::read_image(Path::new(&path), imgcorrupt::io::DEFAULT_MAX_PIXELS)
+    })
+    .map_err(py_err)?;
     let img = imgcorrupt::io::to_8bit(img);
     let (w, h) = (img.width() as usize, img.height() as usize);
     let (shape, bytes): (Vec<usize>, Vec<u8>) = match img {
