@@ -93,7 +93,7 @@ pub(crate) fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-fn contiguous<'a>(a: Result<&'a [u8], numpy::AsSliceError>) -> PyResult<&'a [u8]> {
+fn contiguous(a: Result<&[u8], numpy::AsSliceError>) -> PyResult<&[u8]> {
     a.map_err(|_| PyValueError::new_err("the array must be C-contiguous"))
 }
 
