@@ -23,12 +23,14 @@ from ._dropin import (
 __all__ = ["corrupt_image", "corrupt_batch", "corrupt_inplace", "read_image"]
 
 
-def _name(corruption):
+def _name(corruption, styles=None):
     if isinstance(corruption, str):
         if corruption == "stylize":
-            raise InvalidInputError(
-                "stylize needs a style source: use the imgcorrupt command (--styles DIR)"
-            )
+            if styles is None:
+                raise InvalidInputError(
+                    "stylize needs a style source: styles= a folder of style images or one image"
+                )
+            return corruption
         return _resolve_name(corruption, -1)
     if isinstance(corruption, (int, np.integer)) and not isinstance(corruption, bool):
         if not 0 <= corruption < len(corruption_tuple):
@@ -60,7 +62,7 @@ def _check_array(image, what, dims):
         )
 
 
-def _options(seed, rng, frost_dir):
+def _options(seed, rng, frost_dir, styles=None):
     if rng not in ("fast", "numpy"):
         raise InvalidInputError(f"rng must be 'fast' or 'numpy', got {rng!r}")
     seed = _check_seed(seed)
@@ -70,11 +72,20 @@ def _options(seed, rng, frost_dir):
         raise InvalidInputError(f"numpy-mode seeds are 32-bit (as np.random.seed), got {seed}")
     if frost_dir is None:
         frost_dir = _default_frost_dir()
-    return seed, None if frost_dir is None else os.fspath(frost_dir)
+    fspath = lambda p: None if p is None else os.fspath(p)  # noqa: E731
+    return seed, fspath(frost_dir), fspath(styles)
 
 
 def corrupt_image(
-    image, corruption, severity=1, *, seed=None, rng="fast", preset=None, frost_dir=None
+    image,
+    corruption,
+    severity=1,
+    *,
+    seed=None,
+    rng="fast",
+    preset=None,
+    frost_dir=None,
+    styles=None,
 ):
     """Corrupt one image; returns a new array of the same shape and dtype (uint8).
 
@@ -86,18 +97,27 @@ def corrupt_image(
     preset); ``None`` draws one from NumPy's global generator. ``rng``: ``'fast'`` (default)
     or ``'numpy'`` (the draws of ``np.random.seed(seed)`` + the reference's call).
     ``preset``: a built-in preset name or a TOML path. ``frost_dir``: the reference's frost
-    photographs (default procedural textures). The GIL is released while the image is
-    corrupted.
+    photographs (default procedural textures). ``styles``: a folder of style images (or one
+    image) for the ``'stylize'`` shift (Stylized-ImageNet style transfer; the style is picked
+    from the seed). The GIL is released while the image is corrupted.
     """
     _check_array(image, "image", (2, 3))
     severity = _check_severity(severity)
-    name = _name(corruption)
-    seed, frost_dir = _options(seed, rng, frost_dir)
-    return _core.corrupt(np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir)
+    name = _name(corruption, styles)
+    seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
+    return _core.corrupt(np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles)
 
 
 def corrupt_batch(
-    images, corruption, severity=1, *, seed=None, rng="fast", preset=None, frost_dir=None
+    images,
+    corruption,
+    severity=1,
+    *,
+    seed=None,
+    rng="fast",
+    preset=None,
+    frost_dir=None,
+    styles=None,
 ):
     """Corrupt a batch (N, H, W, C) (or (N, H, W) grey) of uint8 images in parallel; image
     ``i`` gets seed ``seed + i`` (so ``corrupt_batch(x, ...)[i]`` equals
@@ -110,17 +130,25 @@ def corrupt_batch(
         )
     _check_array(images, "images", (3, 4))
     severity = _check_severity(severity)
-    name = _name(corruption)
-    seed, frost_dir = _options(seed, rng, frost_dir)
+    name = _name(corruption, styles)
+    seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
     if rng == "numpy" and seed + len(images) > 2**32:
         raise InvalidInputError("numpy-mode seeds are 32-bit: seed + N must stay below 2**32")
     return _core.corrupt_batch(
-        np.ascontiguousarray(images), name, severity, seed, rng, preset, frost_dir
+        np.ascontiguousarray(images), name, severity, seed, rng, preset, frost_dir, styles
     )
 
 
 def corrupt_inplace(
-    image, corruption, severity=1, *, seed=None, rng="fast", preset=None, frost_dir=None
+    image,
+    corruption,
+    severity=1,
+    *,
+    seed=None,
+    rng="fast",
+    preset=None,
+    frost_dir=None,
+    styles=None,
 ):
     """Corrupt a writable C-contiguous (H, W[, C]) uint8 array in place; returns ``None``.
 
@@ -135,9 +163,9 @@ def corrupt_inplace(
     if not image.flags.writeable:
         raise InvalidInputError("in-place corruption needs a writable array (this one is read-only)")
     severity = _check_severity(severity)
-    name = _name(corruption)
-    seed, frost_dir = _options(seed, rng, frost_dir)
-    _core.corrupt_inplace(image, name, severity, seed, rng, preset, frost_dir)
+    name = _name(corruption, styles)
+    seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
+    _core.corrupt_inplace(image, name, severity, seed, rng, preset, frost_dir, styles)
 
 
 def read_image(path):

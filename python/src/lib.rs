@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use imgcorrupt::rng::{MtState, NumpyRng, RngMode, MT_STATE_WORDS};
 use imgcorrupt::{
     Corruption, Error, FrostTextures, ImageView, ImageViewMut, PixelLayout, Preset, Settings,
+    Stylizer,
 };
 use numpy::{
     PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn,
@@ -101,6 +102,7 @@ fn contiguous(a: Result<&[u8], numpy::AsSliceError>) -> PyResult<&[u8]> {
 /// with the same `preset=`/`frost_dir=` for every image.
 static PRESETS: Mutex<Option<HashMap<String, Arc<Preset>>>> = Mutex::new(None);
 static FROST: Mutex<Option<HashMap<PathBuf, Arc<FrostTextures>>>> = Mutex::new(None);
+static STYLES: Mutex<Option<HashMap<PathBuf, Arc<Stylizer>>>> = Mutex::new(None);
 
 fn cached<K: std::hash::Hash + Eq + Clone, V>(
     cache: &Mutex<Option<HashMap<K, Arc<V>>>>,
@@ -117,12 +119,14 @@ fn cached<K: std::hash::Hash + Eq + Clone, V>(
     Ok(v)
 }
 
-/// The call's [`Settings`] from the Python keyword arguments.
+/// The call's [`Settings`] from the Python keyword arguments (`styles`: a folder of style
+/// images or one image, for `stylize`).
 fn settings(
     seed: u64,
     rng: &str,
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
+    styles: Option<PathBuf>,
 ) -> PyResult<Settings> {
     let mode: RngMode = rng.parse().map_err(PyValueError::new_err)?;
     let mut s = Settings::new(seed).with_rng(mode);
@@ -131,6 +135,13 @@ fn settings(
     }
     if let Some(dir) = frost_dir {
         s = s.with_frost_textures(cached(&FROST, &dir, || FrostTextures::load(&dir))?);
+    }
+    if let Some(src) = styles {
+        let load = || match src.is_dir() {
+            true => Stylizer::from_dir(&src),
+            false => Stylizer::from_file(&src),
+        };
+        s = s.with_stylizer(cached(&STYLES, &src, load)?);
     }
     Ok(s)
 }
@@ -214,7 +225,7 @@ fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
 /// Corrupt one `(H, W)` / `(H, W, C)` uint8 image with an explicit seed; returns a new array of
 /// the same shape.
 #[pyfunction]
-#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None))]
+#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None))]
 #[allow(clippy::too_many_arguments)]
 fn corrupt<'py>(
     py: Python<'py>,
@@ -225,12 +236,13 @@ fn corrupt<'py>(
     rng: &str,
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
+    styles: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
     let call = Call::new(
         image.shape(),
         name,
         severity_,
-        settings(seed, rng, preset, frost_dir),
+        settings(seed, rng, preset, frost_dir, styles),
     )?;
     let src = contiguous(image.as_slice())?;
     filled(py, image.shape(), |dst| {
@@ -268,7 +280,7 @@ fn corrupt_continuing<'py>(
         image.shape(),
         name,
         severity_,
-        settings(0, "numpy", preset, frost_dir),
+        settings(0, "numpy", preset, frost_dir, None),
     )?;
     let words: [u32; MT_STATE_WORDS] = key
         .as_slice()
@@ -305,7 +317,7 @@ fn corrupt_continuing<'py>(
 /// Corrupt a writable C-contiguous image in place. Nothing is written on an error (the
 /// corruption runs into a staging buffer that is copied at the end).
 #[pyfunction]
-#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None))]
+#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None))]
 #[allow(clippy::too_many_arguments)]
 fn corrupt_inplace(
     py: Python<'_>,
@@ -316,12 +328,13 @@ fn corrupt_inplace(
     rng: &str,
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
+    styles: Option<PathBuf>,
 ) -> PyResult<()> {
     let call = Call::new(
         image.shape(),
         name,
         severity_,
-        settings(seed, rng, preset, frost_dir),
+        settings(seed, rng, preset, frost_dir, styles),
     )?;
     let (w, h, layout) = (call.width, call.height, call.layout);
     let buf = image
@@ -337,7 +350,7 @@ fn corrupt_inplace(
 /// Corrupt a batch `(N, H, W)` / `(N, H, W, C)`; image `i` uses seed `seed + i`. The images
 /// run in parallel (rayon); the result does not depend on the number of threads.
 #[pyfunction]
-#[pyo3(signature = (images, name, severity_, seed, rng, preset=None, frost_dir=None))]
+#[pyo3(signature = (images, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None))]
 #[allow(clippy::too_many_arguments)]
 fn corrupt_batch<'py>(
     py: Python<'py>,
@@ -348,13 +361,19 @@ fn corrupt_batch<'py>(
     rng: &str,
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
+    styles: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
     use rayon::prelude::*;
     let shape = images.shape();
     let Some((&n, one)) = shape.split_first() else {
         return Err(PyValueError::new_err("expected an (N, H, W[, C]) batch"));
     };
-    let call = Call::new(one, name, severity_, settings(seed, rng, preset, frost_dir))?;
+    let call = Call::new(
+        one,
+        name,
+        severity_,
+        settings(seed, rng, preset, frost_dir, styles),
+    )?;
     seed.checked_add(n as u64)
         .ok_or_else(|| PyValueError::new_err("seed + batch size overflows 64 bits"))?;
     let src = contiguous(images.as_slice())?;

@@ -127,3 +127,19 @@ def test_threads_give_the_same_results():
         t.join()
     for k in range(4):
         assert all(np.array_equal(a, b) for a, b in zip(results[k], expected))
+
+
+def test_stylize_with_a_style_folder():
+    styles = REPO / "fixtures" / "styles"
+    x = photo("coffee_97x61")
+    out = imgcorrupt.corrupt_image(x, "stylize", 5, seed=1, styles=styles)
+    assert out.shape == x.shape and not np.array_equal(out, x)
+    assert np.array_equal(out, imgcorrupt.corrupt_image(x, "stylize", 5, seed=1, styles=styles))
+    one = imgcorrupt.corrupt_image(x, "stylize", 5, seed=1, styles=styles / "flower_180x120.png")
+    assert one.shape == x.shape
+    rgba = np.dstack([x, np.full(x.shape[:2], 77, np.uint8)])
+    assert (imgcorrupt.corrupt_image(rgba, "stylize", 3, seed=2, styles=styles)[..., 3] == 77).all()
+    with pytest.raises(ValueError, match="style"):
+        imgcorrupt.corrupt_image(x, "stylize", 5, seed=1)
+    with pytest.raises(OSError, match="no-such-folder"):
+        imgcorrupt.corrupt_image(x, "stylize", 5, seed=1, styles=REPO / "no-such-folder")
