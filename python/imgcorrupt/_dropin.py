@@ -58,9 +58,21 @@ class _Corruption:
         self.__doc__ = f"{name}(x, severity=1): the `{name}` corruption (float64 HxWx3 out)."
 
     def __call__(self, x, severity=1):
-        return corrupt(np.asarray(x), severity=severity, corruption_name=self.__name__).astype(
-            np.float64
-        )
+        # Like the reference's raw functions: a PIL image or an array in 0..255 of any size
+        # (no 32-pixel minimum: imgaug's imgcorruptlike calls these directly).
+        x = np.asarray(x)
+        if x.dtype != np.uint8:
+            x = np.clip(x, 0, 255).astype(np.uint8)
+        if x.ndim == 3 and x.shape[2] == 1:
+            x = x[..., 0]
+        if x.ndim == 2:
+            x = np.stack((x,) * 3, axis=-1)
+        if x.ndim != 3 or x.shape[2] != 3 or x.size == 0:
+            raise InvalidInputError(f"expected an (H, W) or (H, W, 3) image, got shape {x.shape}")
+        severity = _check_severity(severity)
+        image = np.ascontiguousarray(x)
+        out = run_on_global_state(image, self.__name__, severity, None, _default_frost_dir())
+        return out.astype(np.float64)
 
     def __repr__(self):
         return f"<imgcorrupt corruption {self.__name__}>"
@@ -220,7 +232,7 @@ def _check_seed(seed):
 
 
 def _global_state():
-    state = np.random.get_state(legacy=True) if _has_legacy_kw() else np.random.get_state()
+    state = np.random.get_state(legacy=True) if _LEGACY_KW else np.random.get_state()
     if not isinstance(state, tuple) or state[0] != "MT19937":
         raise RuntimeError(
             "NumPy's global generator is not the legacy MT19937 RandomState "
@@ -238,6 +250,11 @@ def _has_legacy_kw():
         return "legacy" in inspect.signature(np.random.get_state).parameters
     except (TypeError, ValueError):
         return False
+
+
+# NumPy >= 1.19 takes get_state(legacy=True); it is the default, but being explicit keeps the
+# tuple form should the default change.
+_LEGACY_KW = _has_legacy_kw()
 
 
 def _set_global_state(key, pos, gauss):

@@ -202,3 +202,16 @@ def test_stubs_and_docstrings_cover_the_public_api():
         obj = getattr(imgcorrupt, name)
         if callable(obj):
             assert obj.__doc__ and len(obj.__doc__) > 40, name
+
+
+def test_raw_functions_take_any_size_and_pil_like_input():
+    """imgaug's imgcorruptlike calls the raw functions directly, on any size."""
+    small = np.random.RandomState(0).randint(0, 256, (12, 20)).astype(np.uint8)
+    np.random.seed(3)
+    out = imgcorrupt.corruption_dict["gaussian_noise"](small, 2)
+    assert out.shape == (12, 20, 3) and out.dtype == np.float64
+    np.random.seed(3)
+    again = imgcorrupt.corruption_dict["gaussian_noise"](small.astype(np.float64), 2)
+    assert np.array_equal(out, again)
+    with pytest.raises(ValueError):
+        imgcorrupt.corruption_dict["fog"](np.zeros((4, 4, 4), np.uint8), 1)
