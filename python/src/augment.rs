@@ -302,7 +302,7 @@ impl Policy {
         let shape = shape_of(image.shape(), chw, false)?;
         let buf = writable(&mut image)?;
         let inner = &*self.inner;
-        let rec = crate::run(py, || f(inner, buf, shape, key)).map_err(py_err)?;
+        let rec = crate::run_here(py, || f(inner, buf, shape, key)).map_err(py_err)?;
         Ok(to_steps(&rec))
     }
 
@@ -353,5 +353,5 @@ fn replay<T: numpy::Element + Send>(
     let shape = shape_of(image.shape(), chw, false)?;
     let steps = from_steps(steps)?;
     let buf = writable(&mut image)?;
-    crate::run(py, || f(&steps, buf, shape)).map_err(py_err)
+    crate::run_here(py, || f(&steps, buf, shape)).map_err(py_err)
 }

@@ -85,6 +85,13 @@ fn pool() -> Option<Arc<rayon::ThreadPool>> {
     Some(pool)
 }
 
+/// Run `f` without the GIL on the calling thread, for work that starts no parallel jobs (one
+/// image of any corruption but `stylize`): no hop to a pool thread, which would cost more than
+/// the small corruptions themselves.
+pub(crate) fn run_here<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
+    py.detach(f)
+}
+
 /// Run `f` without the GIL on the extension's pool (on the calling thread alone if no worker
 /// thread can be started).
 pub(crate) fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
@@ -164,17 +171,23 @@ fn output<'py>(py: Python<'py>, shape: &[usize]) -> Bound<'py, PyArrayDyn<u8>> {
     unsafe { PyArrayDyn::<u8>::new(py, shape, false) }
 }
 
-/// A new array of `shape` filled by `f` without the GIL (the one allocation of a call).
+/// A new array of `shape` filled by `f` without the GIL (the one allocation of a call), on
+/// the pool when `parallel`.
 fn filled<'py>(
     py: Python<'py>,
     shape: &[usize],
+    parallel: bool,
     f: impl FnOnce(&mut [u8]) -> imgcorrupt::Result<()> + Send,
 ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
     let out = output(py, shape);
     {
         let mut rw = out.readwrite();
         let dst = rw.as_slice_mut().expect("a new array is contiguous");
-        run(py, || f(dst)).map_err(py_err)?;
+        match parallel {
+            true => run(py, || f(dst)),
+            false => run_here(py, || f(dst)),
+        }
+        .map_err(py_err)?;
     }
     Ok(out)
 }
@@ -206,6 +219,11 @@ impl Call {
             severity: severity(severity_)?,
             settings: settings?,
         })
+    }
+
+    /// Whether the call may start parallel jobs (stylize's engine does).
+    fn parallel(&self) -> bool {
+        self.corruption == Corruption::Stylize
     }
 
     fn view<'a>(&self, pixels: &'a [u8]) -> ImageView<'a> {
@@ -245,7 +263,7 @@ fn corrupt<'py>(
         settings(seed, rng, preset, frost_dir, styles),
     )?;
     let src = contiguous(image.as_slice())?;
-    filled(py, image.shape(), |dst| {
+    filled(py, image.shape(), call.parallel(), |dst| {
         let Call {
             corruption: c,
             severity: s,
@@ -298,7 +316,7 @@ fn corrupt_continuing<'py>(
     };
     let mut generator = NumpyRng::from_state(&state).map_err(PyValueError::new_err)?;
     let src = contiguous(image.as_slice())?;
-    let out = filled(py, image.shape(), |dst| {
+    let out = filled(py, image.shape(), call.parallel(), |dst| {
         let (c, s) = (call.corruption, call.severity);
         imgcorrupt::corrupt_buffer_continuing(
             call.view(src),
@@ -340,10 +358,15 @@ fn corrupt_inplace(
     let buf = image
         .as_slice_mut()
         .map_err(|_| PyValueError::new_err("in-place needs a C-contiguous array"))?;
-    run(py, || {
+    let parallel = call.parallel();
+    let work = || {
         let view = ImageViewMut::new(buf, w, h, layout);
         imgcorrupt::corrupt_in_place(view, call.corruption, call.severity, &call.settings)
-    })
+    };
+    match parallel {
+        true => run(py, work),
+        false => run_here(py, work),
+    }
     .map_err(py_err)
 }
 
@@ -379,7 +402,7 @@ fn corrupt_batch<'py>(
     let src = contiguous(images.as_slice())?;
     let per = call.height * call.width * call.layout.channels();
     let (c, s) = (call.corruption, call.severity);
-    filled(py, shape, |dst| {
+    filled(py, shape, true, |dst| {
         if per == 0 || n == 0 {
             // Zero-sized: the library's error names the geometry.
             return imgcorrupt::corrupt_buffer(call.view(&[]), &mut [], c, s, &call.settings);
@@ -399,7 +422,7 @@ fn corrupt_batch<'py>(
 /// 16-bit and float images reduced to 8 bits).
 #[pyfunction]
 fn read_image<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
-    let img = run(py, || {
+    let img = run_here(py, || {
         imgcorrupt::io::read_image(Path::new(&path), imgcorrupt::io::DEFAULT_MAX_PIXELS)
     })
     .map_err(py_err)?;
