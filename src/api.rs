@@ -24,7 +24,7 @@ use crate::corruptions::weather::frost::FrostTextures;
 use crate::corruptions::Job;
 use crate::error::{Error, Result};
 use crate::preset::Preset;
-use crate::rng::{self, RngMode};
+use crate::rng::{self, NumpyRng, RandomSource, RngMode};
 use crate::stylize::{StyleRef, Stylizer};
 
 /// A borrowed 8-bit interleaved (HWC) image: its bytes and the geometry to read them, the
@@ -281,6 +281,59 @@ pub fn corrupt_buffer(
     severity: u8,
     settings: &Settings,
 ) -> Result<()> {
+    buffer_impl(src, dst, Request::new(corruption, severity, settings, None))
+}
+
+/// [`corrupt_buffer`] drawing from a caller's NumPy-legacy generator instead of one seeded
+/// from `settings.seed` (`settings.rng` is ignored: the draws are numpy mode's).
+///
+/// Why: Python's `imgcorrupt.corrupt` without a seed draws from NumPy's *global* generator,
+/// as imagecorruptions does. It builds `generator` with [`NumpyRng::from_state`] from
+/// `np.random.get_state()`, calls this, and writes [`NumpyRng::state`] back, so the pixels
+/// and the user's next draw are the reference's. On return `generator` has advanced by
+/// exactly this corruption's draws (ALGORITHMS.md Appendix B); on error its state is
+/// unspecified.
+pub fn corrupt_buffer_continuing(
+    src: ImageView<'_>,
+    dst: &mut [u8],
+    corruption: Corruption,
+    severity: u8,
+    settings: &Settings,
+    generator: &mut NumpyRng,
+) -> Result<()> {
+    buffer_impl(
+        src,
+        dst,
+        Request::new(corruption, severity, settings, Some(generator)),
+    )
+}
+
+/// One corruption call: what to run and where its randomness comes from.
+struct Request<'s> {
+    corruption: Corruption,
+    severity: u8,
+    settings: &'s Settings,
+    /// A caller's generator to continue ([`corrupt_buffer_continuing`]); `None` seeds one.
+    generator: Option<&'s mut NumpyRng>,
+}
+
+impl<'s> Request<'s> {
+    fn new(
+        corruption: Corruption,
+        severity: u8,
+        settings: &'s Settings,
+        generator: Option<&'s mut NumpyRng>,
+    ) -> Self {
+        Request {
+            corruption,
+            severity,
+            settings,
+            generator,
+        }
+    }
+}
+
+fn buffer_impl(src: ImageView<'_>, dst: &mut [u8], req: Request<'_>) -> Result<()> {
     let ImageView {
         pixels: src,
         width,
@@ -296,14 +349,12 @@ pub fn corrupt_buffer(
         )));
     }
     if layout == PixelLayout::Rgb {
-        return run(src, dst, width, height, corruption, severity, settings);
+        return run(src, dst, width, height, req);
     }
     with_staging(|rgb_in, rgb_out| {
         to_rgb(src, layout, rgb_in);
         rgb_out.resize(rgb_in.len(), 0);
-        run(
-            rgb_in, rgb_out, width, height, corruption, severity, settings,
-        )?;
+        run(rgb_in, rgb_out, width, height, req)?;
         from_rgb(rgb_out, src, layout, dst);
         Ok(())
     })
@@ -327,9 +378,8 @@ pub fn corrupt_in_place(
     with_staging(|rgb_in, rgb_out| {
         to_rgb(buf, layout, rgb_in);
         rgb_out.resize(rgb_in.len(), 0);
-        run(
-            rgb_in, rgb_out, width, height, corruption, severity, settings,
-        )?;
+        let req = Request::new(corruption, severity, settings, None);
+        run(rgb_in, rgb_out, width, height, req)?;
         if layout == PixelLayout::Rgb {
             buf.copy_from_slice(rgb_out);
         } else {
@@ -363,27 +413,32 @@ fn check_dims(len: usize, width: usize, height: usize, layout: PixelLayout) -> R
     Ok(())
 }
 
-fn run(
-    src: &[u8],
-    dst: &mut [u8],
-    width: usize,
-    height: usize,
-    corruption: Corruption,
-    severity: u8,
-    settings: &Settings,
-) -> Result<()> {
+fn run(src: &[u8], dst: &mut [u8], width: usize, height: usize, req: Request<'_>) -> Result<()> {
+    let Request {
+        corruption,
+        severity,
+        settings,
+        generator,
+    } = req;
     if !(1..=5).contains(&severity) {
         return Err(Error::InvalidSeverity(severity as i64));
     }
     let entry = corruption.entry();
-    let seed = match settings.rng {
-        RngMode::Numpy => settings.seed,
-        RngMode::Fast => rng::derive_seed(
-            settings.seed,
-            &[corruption.name().as_bytes(), &[b'0' + severity]],
-        ),
+    let mut seeded;
+    let rng: &mut dyn RandomSource = match generator {
+        Some(g) => g,
+        None => {
+            let seed = match settings.rng {
+                RngMode::Numpy => settings.seed,
+                RngMode::Fast => rng::derive_seed(
+                    settings.seed,
+                    &[corruption.name().as_bytes(), &[b'0' + severity]],
+                ),
+            };
+            seeded = rng::make_rng(settings.rng, seed).map_err(Error::InvalidSeed)?;
+            &mut *seeded
+        }
     };
-    let mut generator = rng::make_rng(settings.rng, seed).map_err(Error::InvalidSeed)?;
     // stylize: choose and prepare the style (cached by the stylizer).
     let prepared;
     let style = if corruption == Corruption::Stylize {
@@ -409,7 +464,7 @@ fn run(
         width,
         height,
         level: severity as usize - 1,
-        rng: &mut *generator,
+        rng,
         frost_textures: settings.frost_textures.as_deref(),
         style,
     };
@@ -495,5 +550,43 @@ mod staging_tests {
             assert_eq!((a.len(), b.len()), (64, 64));
         });
         with_staging(|a, b| assert_eq!((a.len(), b.len()), (64, 64), "outer buffers kept"));
+    }
+}
+
+#[cfg(test)]
+mod continuing_tests {
+    use super::*;
+
+    /// Continuing a freshly seeded generator is numpy mode with that seed, and leaves the
+    /// generator advanced by the corruption's draws (gaussian_noise: H·W·3 normals; an odd
+    /// count leaves a cached normal, which the next call consumes first).
+    #[test]
+    fn continuing_equals_seeded_numpy_mode_and_advances() {
+        let (w, h) = (7, 5);
+        let src: Vec<u8> = (0..w * h * 3).map(|i| (i * 37 % 256) as u8).collect();
+        let settings = Settings::new(11).with_rng(RngMode::Numpy);
+        let view = ImageView::new(&src, w, h, PixelLayout::Rgb);
+        let mut seeded = vec![0u8; src.len()];
+        corrupt_buffer(view, &mut seeded, Corruption::GaussianNoise, 2, &settings).unwrap();
+        let mut g = NumpyRng::new(11);
+        let mut cont = vec![0u8; src.len()];
+        // settings.rng and seed are ignored: a fast-mode Settings gives the same bytes.
+        let fast = Settings::new(99);
+        corrupt_buffer_continuing(view, &mut cont, Corruption::GaussianNoise, 2, &fast, &mut g)
+            .unwrap();
+        assert_eq!(cont, seeded);
+        let mut expected = NumpyRng::new(11);
+        for _ in 0..w * h * 3 {
+            expected.standard_normal();
+        }
+        assert_eq!(g.state(), expected.state());
+        assert!(g.state().gauss.is_some(), "105 normals leave one cached");
+        // A draw-free corruption leaves the state untouched; greyscale goes through staging.
+        let grey: Vec<u8> = (0..w * h).map(|i| (i * 5) as u8).collect();
+        let before = g.state();
+        let mut out = vec![0u8; grey.len()];
+        let gv = ImageView::new(&grey, w, h, PixelLayout::Gray);
+        corrupt_buffer_continuing(gv, &mut out, Corruption::Contrast, 3, &fast, &mut g).unwrap();
+        assert_eq!(g.state(), before);
     }
 }

@@ -122,6 +122,11 @@
 pub mod api;
 pub mod augment;
 pub mod catalogue;
+/// The `imgcorrupt` command line (feature `cli`): the binary's `main` and the Python package's
+/// `imgcorrupt` command and `imgcorrupt.generate` call it. Not a stable Rust API.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 #[doc(hidden)]
 pub mod codecs;
 pub mod corruptions;
@@ -142,8 +147,8 @@ mod simd;
 pub mod stylize;
 
 pub use api::{
-    corrupt, corrupt_buffer, corrupt_in_place, corrupt_with, stylize_image, ImageView,
-    ImageViewMut, PixelLayout, Settings,
+    corrupt, corrupt_buffer, corrupt_buffer_continuing, corrupt_in_place, corrupt_with,
+    stylize_image, ImageView, ImageViewMut, PixelLayout, Settings,
 };
 pub use catalogue::{Corruption, Family, Subset, CATALOGUE};
 pub use corruptions::weather::frost::FrostTextures;

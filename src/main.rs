@@ -1,7 +1,7 @@
-//! `imgcorrupt` command-line tool. Each subcommand lives in its own module under `src/cli/`.
-
-mod cli;
+//! `imgcorrupt` command-line tool. The command line lives in the library (`imgcorrupt::cli`,
+//! feature `cli`, each subcommand in its own module under `src/cli/`) so that the Python
+//! wheel's `imgcorrupt` command runs the very same code.
 
 fn main() {
-    std::process::exit(cli::main());
+    std::process::exit(imgcorrupt::cli::main());
 }

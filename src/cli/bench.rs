@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::{catalogue, io, Corruption, RngMode, Settings};
 use anyhow::{bail, Context};
 use image::DynamicImage;
-use imgcorrupt::{catalogue, io, Corruption, RngMode, Settings};
 use rayon::prelude::*;
 
 /// Arguments of `bench`.
@@ -123,7 +123,7 @@ fn time_cell(
     let run_one = |i: usize| -> anyhow::Result<()> {
         let settings = Settings::new(i as u64).with_rng(rng);
         let img = &images[i % images.len()];
-        std::hint::black_box(imgcorrupt::corrupt_with(img, c, s, &settings)?);
+        std::hint::black_box(crate::corrupt_with(img, c, s, &settings)?);
         Ok(())
     };
     run_one(0)?; // warm-up (also builds cached tables)

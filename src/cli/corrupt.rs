@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::{io, Corruption, FrostTextures, Preset, RngMode, Settings};
 use anyhow::Context;
-use imgcorrupt::{io, Corruption, FrostTextures, Preset, RngMode, Settings};
 
 use crate::cli::StyleArgs;
 
@@ -71,7 +71,7 @@ fn same_entry(a: &std::path::Path, b: &std::path::Path) -> bool {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let corruption = Corruption::from_name(&a.corruption)?;
     if !(1..=5).contains(&a.severity) {
-        return Err(imgcorrupt::Error::InvalidSeverity(a.severity).into());
+        return Err(crate::Error::InvalidSeverity(a.severity).into());
     }
     let format = io::OutputFormat::from_path(&a.output)?;
     if a.webp_quality.is_some() && format != io::OutputFormat::WebP {
@@ -98,7 +98,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     } else if a.style.given() {
         eprintln!("imgcorrupt: note: style options are ignored by {corruption}");
     }
-    let out = imgcorrupt::corrupt_with(&img, corruption, a.severity as u8, &settings)
+    let out = crate::corrupt_with(&img, corruption, a.severity as u8, &settings)
         .with_context(|| format!("{}: cannot corrupt", a.input.display()))?;
     if format == io::OutputFormat::Jpeg && out.color().has_alpha() {
         eprintln!(
@@ -108,12 +108,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     match a.webp_quality {
         Some(q) => {
-            let bytes = io::encode_webp_lossy_image(&out, q).map_err(|message| {
-                imgcorrupt::Error::Codec {
+            let bytes =
+                io::encode_webp_lossy_image(&out, q).map_err(|message| crate::Error::Codec {
                     path: a.output.clone(),
                     message,
-                }
-            })?;
+                })?;
             io::write_atomic(&a.output, &bytes)?;
         }
         None => io::write_image(&a.output, &out, a.quality)?,

@@ -1,5 +1,5 @@
 //! `imgcorrupt generate`: a dataset on disk → its corrupted variant (see
-//! `imgcorrupt::dataset` for the pipeline, seed rule and manifest).
+//! `crate::dataset` for the pipeline, seed rule and manifest).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
-use imgcorrupt::dataset::execute::{self, Pipeline};
-use imgcorrupt::dataset::run::{self, Options, Progress};
-use imgcorrupt::dataset::{
+use crate::dataset::execute::{self, Pipeline};
+use crate::dataset::run::{self, Options, Progress};
+use crate::dataset::{
     plan, record, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
 };
-use imgcorrupt::digest::sha256_hex;
-use imgcorrupt::{catalogue, io, Corruption, Preset, RngMode};
+use crate::digest::sha256_hex;
+use crate::{catalogue, io, Corruption, Preset, RngMode};
+use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 
 const EXAMPLES: &str = "\
@@ -195,6 +195,11 @@ impl Progress for CliProgress {
 
 /// Run `generate`; Ok(false) when some image failed.
 pub fn run(a: Args) -> anyhow::Result<bool> {
+    Ok(execute(a)?.failed.is_empty())
+}
+
+/// Run `generate` and return its summary (the library entry of [`crate::cli::generate`]).
+pub fn execute(a: Args) -> anyhow::Result<run::Summary> {
     let corruptions = resolve_corruptions(&a.corruptions)?;
     let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
     let kind: Option<DatasetKind> = match a.dataset.as_str() {
@@ -203,7 +208,7 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
     };
     let kind = match kind {
         Some(k) => k,
-        None => imgcorrupt::dataset::discover::detect(&a.input)?,
+        None => crate::dataset::discover::detect(&a.input)?,
     };
     let shard = a
         .shard
@@ -276,9 +281,9 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             channel_order: a.channel_order,
             quality: a.quality,
             webp: if a.webp_lossless {
-                imgcorrupt::io::WebpMode::Lossless
+                crate::io::WebpMode::Lossless
             } else {
-                imgcorrupt::io::WebpMode::Lossy(a.webp_quality)
+                crate::io::WebpMode::Lossy(a.webp_quality)
             },
             max_pixels: a.max_pixels,
             frost: match &frost_dir {
@@ -350,5 +355,5 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             eprintln!("  {f}");
         }
     }
-    Ok(s.failed.is_empty())
+    Ok(s)
 }

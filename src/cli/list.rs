@@ -1,7 +1,7 @@
 //! `imgcorrupt list`: the catalogue, one line per corruption, then the operators outside the
 //! -C benchmarks in their own group.
 
-use imgcorrupt::{Subset, CATALOGUE};
+use crate::{Subset, CATALOGUE};
 
 /// Arguments of `list`.
 #[derive(clap::Args, Debug)]
@@ -9,7 +9,7 @@ pub struct Args {}
 
 /// Print `name subset family` per corruption in catalogue order, then, after a blank line and a `#` heading, the shift operators (`stylize`).
 pub fn run(_args: Args) -> anyhow::Result<()> {
-    let line = |e: &imgcorrupt::catalogue::Entry| {
+    let line = |e: &crate::catalogue::Entry| {
         let line = format!(
             "{:<18} {:<10} {:<11}",
             e.name,

@@ -16,11 +16,11 @@ pub struct Args {
 
 /// Run `merge`.
 pub fn run(a: Args) -> anyhow::Result<bool> {
-    let n = imgcorrupt::dataset::record::manifest::merge(&a.output, a.allow_incomplete)?;
+    let n = crate::dataset::record::manifest::merge(&a.output, a.allow_incomplete)?;
     eprintln!(
         "imgcorrupt: merged {n} records into {}",
         a.output
-            .join(imgcorrupt::dataset::record::manifest::MANIFEST)
+            .join(crate::dataset::record::manifest::MANIFEST)
             .display()
     );
     Ok(true)

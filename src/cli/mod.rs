@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::dataset::run::Summary;
+
 mod bench;
 mod corrupt;
 mod generate;
@@ -43,9 +45,25 @@ enum Command {
     Merge(merge::Args),
 }
 
-/// Run the CLI; returns the process exit code.
+/// Run the CLI on the process's arguments; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    run(std::env::args_os())
+}
+
+/// Run the CLI on `args` (the program name first); returns the exit code. Usage errors,
+/// `--help` and `--version` print as usual and return their code instead of exiting.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
     let result = match cli.command {
         Command::List(a) => list::run(a),
         Command::Corrupt(a) => corrupt::run(a),
@@ -62,6 +80,28 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// `imgcorrupt generate ARGS…` as a library call (the Python package's `imgcorrupt.generate`):
+/// the command's option resolution, pipeline and messages, and the run's summary (images that
+/// failed are listed in it, not an error). `args` are the arguments after `generate`.
+pub fn generate<I, T>(args: I) -> anyhow::Result<Summary>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let argv = ["imgcorrupt".into(), "generate".into()]
+        .into_iter()
+        .chain(args.into_iter().map(Into::into));
+    match Cli::try_parse_from(argv)?.command {
+        Command::Generate(a) => generate::execute(a),
+        _ => unreachable!("the subcommand is generate"),
+    }
+}
+
+/// An error as the CLI prints it (see [`message`]).
+pub fn error_message(e: &anyhow::Error) -> String {
+    message(e)
 }
 
 /// The error and its causes joined by `: `, leaving out a cause whose text the message
@@ -114,9 +154,9 @@ pub struct StyleArgs {
     /// stylize backend: statistics (default, no weights) or adain (needs --features adain,
     /// --vgg and --decoder).
     #[arg(long, default_value = "statistics")]
-    pub style_backend: imgcorrupt::StyleBackendKind,
+    pub style_backend: crate::StyleBackendKind,
     /// stylize: side of the prepared (centre-cropped, LANCZOS-resized) style squares.
-    #[arg(long, default_value_t = imgcorrupt::stylize::DEFAULT_STYLE_SIZE, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(long, default_value_t = crate::stylize::DEFAULT_STYLE_SIZE, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub style_size: u32,
     /// stylize: strength α in [0, 1] for every severity (default: the preset's row,
     /// 0.2/0.4/0.6/0.8/1.0 for severities 1-5).
@@ -137,15 +177,15 @@ impl StyleArgs {
     }
 
     /// Build the stylizer (errors name a missing/empty/unreadable style source).
-    pub fn stylizer(&self) -> anyhow::Result<imgcorrupt::Stylizer> {
+    pub fn stylizer(&self) -> anyhow::Result<crate::Stylizer> {
         let st = match (&self.styles, &self.style) {
-            (Some(dir), _) => imgcorrupt::Stylizer::from_dir(dir)?,
-            (None, Some(file)) => imgcorrupt::Stylizer::from_file(file)?,
+            (Some(dir), _) => crate::Stylizer::from_dir(dir)?,
+            (None, Some(file)) => crate::Stylizer::from_file(file)?,
             (None, None) => anyhow::bail!(
                 "stylize needs a style source: --styles DIR (a folder of style images) or --style FILE"
             ),
         };
-        let backend = imgcorrupt::StyleBackend::load(
+        let backend = crate::StyleBackend::load(
             self.style_backend,
             self.vgg.as_deref(),
             self.decoder.as_deref(),

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use imgcorrupt::dataset::verify;
-use imgcorrupt::io;
+use crate::dataset::verify;
+use crate::io;
 
 /// Arguments of `verify`.
 #[derive(clap::Args, Debug)]

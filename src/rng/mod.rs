@@ -21,7 +21,7 @@ pub mod numpy;
 pub mod philox;
 
 pub use fast::FastRng;
-pub use numpy::NumpyRng;
+pub use numpy::{MtState, NumpyRng, MT_STATE_WORDS};
 
 use sha2::{Digest, Sha256};
 

@@ -42,6 +42,22 @@ pub struct NumpyRng {
     gauss: Option<f64>,
 }
 
+/// Number of 32-bit words of the MT19937 state (`len(np.random.get_state()[1])`).
+pub const MT_STATE_WORDS: usize = N;
+
+/// The state of NumPy's legacy `RandomState` (MT19937 with the polar-normal cache), the
+/// fields of `np.random.get_state()` after its `'MT19937'` tag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MtState {
+    /// The raw MT19937 state words (`key`).
+    pub key: [u32; MT_STATE_WORDS],
+    /// Index of the next word of the current block to use, 0..=624 (`pos`; 624 means the
+    /// next draw generates a new block).
+    pub pos: usize,
+    /// The cached second normal of the polar method (`has_gauss`, `cached_gaussian`).
+    pub gauss: Option<f64>,
+}
+
 impl std::fmt::Debug for NumpyRng {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NumpyRng")
@@ -95,7 +111,13 @@ impl NumpyRng {
             mt[i] = mix(mt[i], mt[i + 1], mt[i + M - N]);
         }
         mt[N - 1] = mix(mt[N - 1], mt[0], mt[M - 1]);
-        for (o, &w) in self.out.iter_mut().zip(mt.iter()) {
+        self.temper_block();
+        self.pos = 0;
+    }
+
+    /// Temper the whole raw state `mt` into `out` (the outputs of the current block).
+    fn temper_block(&mut self) {
+        for (o, &w) in self.out.iter_mut().zip(self.mt.iter()) {
             let mut y = w;
             y ^= y >> 11;
             y ^= (y << 7) & 0x9d2c_5680;
@@ -103,7 +125,42 @@ impl NumpyRng {
             y ^= y >> 18;
             *o = y;
         }
-        self.pos = 0;
+    }
+
+    /// The generator's complete state, as NumPy's `RandomState.get_state()` reports it:
+    /// `('MT19937', key, pos, has_gauss, cached_gaussian)`.
+    ///
+    /// Why: the Python drop-in draws from NumPy's *global* generator. It reads that state,
+    /// runs a corruption on [`NumpyRng::from_state`], and writes [`NumpyRng::state`] back
+    /// with `np.random.set_state`, so the user's next draw is the one it would be after the
+    /// reference.
+    pub fn state(&self) -> MtState {
+        MtState {
+            key: self.mt,
+            pos: self.pos,
+            gauss: self.gauss,
+        }
+    }
+
+    /// A generator continuing from `state` (NumPy's `RandomState.set_state`). Errors when
+    /// `pos` is above 624, which NumPy rejects too.
+    pub fn from_state(state: &MtState) -> Result<Self, String> {
+        if state.pos > N {
+            return Err(format!(
+                "MT19937 state position {} out of range 0..={N}",
+                state.pos
+            ));
+        }
+        let mut rng = NumpyRng {
+            mt: state.key,
+            out: [0; N],
+            pos: state.pos,
+            gauss: state.gauss,
+        };
+        // NumPy's key is the raw state of the current block: its outputs are the tempered
+        // words from `pos` on (a twist happens first when `pos` is 624).
+        rng.temper_block();
+        Ok(rng)
     }
 
     /// Next raw 32-bit output (`mt19937_next32`).
@@ -509,6 +566,51 @@ mod tests {
             h.update(b);
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// `state()` is what `np.random.get_state()` reports and `from_state` continues the
+    /// stream exactly, cached normal included. NumPy 1.26.4:
+    /// `np.random.seed(0); np.random.standard_normal(3); s = np.random.get_state()` gives
+    /// `pos` 8, `has_gauss` 1, `cached_gaussian` 0x1.1ed5969e3314ep+1, `key[0]` 2443250962,
+    /// `key[623]` 1678096082; then `standard_normal(2)` is (that cached value,
+    /// 0x1.de1847cb13ddap+0) and `randint(0, 1000)` 804. `np.random.seed(5)` reports `pos`
+    /// 624, no cached normal, `key[1]` 472231674.
+    #[test]
+    fn state_round_trip_matches_numpy() {
+        let mut rng = NumpyRng::new(0);
+        for _ in 0..3 {
+            rng.standard_normal();
+        }
+        let st = rng.state();
+        assert_eq!(st.pos, 8);
+        assert_eq!(st.gauss.map(f64::to_bits), Some(0x4001_ed59_69e3_314e));
+        assert_eq!((st.key[0], st.key[623]), (2_443_250_962, 1_678_096_082));
+        let mut resumed = NumpyRng::from_state(&st).unwrap();
+        assert_eq!(resumed.state(), st);
+        let a = [resumed.standard_normal(), resumed.standard_normal()];
+        assert_eq!(a[0].to_bits(), 0x4001_ed59_69e3_314e);
+        assert_eq!(a[1].to_bits(), 0x3ffd_e184_7cb1_3dda);
+        assert_eq!(resumed.randint(0, 1000), 804);
+        // The original continues identically (the resumed one is a true copy of the stream).
+        assert_eq!([rng.standard_normal(), rng.standard_normal()], a);
+
+        let fresh = NumpyRng::new(5).state();
+        assert_eq!(
+            (fresh.pos, fresh.gauss, fresh.key[1]),
+            (624, None, 472_231_674)
+        );
+        // pos 624 on a fresh state: the first draw twists, as after seeding.
+        let mut a = NumpyRng::from_state(&fresh).unwrap();
+        let mut b = NumpyRng::new(5);
+        assert!((0..2000).all(|_| a.next_u32() == b.next_u32()));
+        // Every position of a block resumes exactly.
+        let mut c = NumpyRng::new(9);
+        for _ in 0..700 {
+            let mut d = NumpyRng::from_state(&c.state()).unwrap();
+            assert_eq!(d.next_f64().to_bits(), c.next_f64().to_bits());
+        }
+        let bad = MtState { pos: 625, ..fresh };
+        assert!(NumpyRng::from_state(&bad).is_err());
     }
 
     #[test]

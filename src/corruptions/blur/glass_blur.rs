@@ -40,8 +40,9 @@ impl crate::corruptions::params::Params for Params {
 /// rejected while `v > 2δ − 1`, one 32-bit word per attempt, `dx` before `dy`). Fast mode
 /// draws the same uniform distribution on `−δ … δ−1` more cheaply: when `2δ` is a power of two,
 /// consecutive `log2(2δ)`-bit fields of each 32-bit word; otherwise one byte per attempt
-/// (`byte mod 2δ`, rejecting bytes at or above the largest multiple of `2δ`). Words are drawn in blocks, so one call must cover every draw of the
-/// corruption call (a second call would skip the unused rest of a block).
+/// (`byte mod 2δ`, rejecting bytes at or above the largest multiple of `2δ`). Fast mode draws
+/// words in blocks, so one call must cover every draw of the corruption call (a second call
+/// would skip the unused rest of a block); numpy mode draws exactly the words NumPy draws.
 fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32]) {
     let n = (2 * delta) as u32; // number of values
     let range = n - 1;
@@ -58,12 +59,15 @@ fn draw_offsets(rng: &mut dyn RandomSource, delta: i64, w: usize, out: &mut [u32
         words[pos - 1]
     };
     if rng.is_reference() {
-        let mut draw = |rng: &mut dyn RandomSource| -> i64 {
+        let draw = |rng: &mut dyn RandomSource| -> i64 {
             if range == 0 {
                 return -delta; // NumPy returns `lo` without drawing
             }
+            // One word at a time, not through the block buffer: the generator must end
+            // exactly where NumPy's does, so that a caller continuing NumPy's global state
+            // (the Python drop-in) leaves the state the reference leaves.
             loop {
-                let v = next(rng) & mask;
+                let v = rng.next_u32() & mask;
                 if v <= range {
                     return v as i64 - delta;
                 }

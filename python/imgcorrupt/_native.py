@@ -1,0 +1,175 @@
+"""The native API: every layout and size the Rust library accepts, batches, in place.
+
+Unlike the drop-in ``corrupt`` these keep the input's layout (greyscale stays greyscale, the
+alpha of grey+alpha and RGBA is copied unchanged), accept any size from 1x1, and are pure
+functions of (image, corruption, severity, seed): they never touch NumPy's global generator
+unless ``seed`` is omitted.
+"""
+
+import os
+
+import numpy as np
+
+from . import _imgcorrupt as _core
+from ._dropin import (
+    InvalidInputError,
+    _check_seed,
+    _check_severity,
+    _default_frost_dir,
+    _resolve_name,
+    corruption_tuple,
+)
+
+__all__ = ["corrupt_image", "corrupt_batch", "corrupt_inplace", "read_image"]
+
+
+def _name(corruption, styles=None):
+    if isinstance(corruption, str):
+        if corruption == "stylize":
+            if styles is None:
+                raise InvalidInputError(
+                    "stylize needs a style source: styles= a folder of style images or one image"
+                )
+            return corruption
+        return _resolve_name(corruption, -1)
+    if isinstance(corruption, (int, np.integer)) and not isinstance(corruption, bool):
+        if not 0 <= corruption < len(corruption_tuple):
+            raise IndexError(f"corruption number {corruption} out of range: 0..18")
+        return _resolve_name(None, int(corruption))
+    raise InvalidInputError(f"corruption must be a name or a number, got {corruption!r}")
+
+
+def _check_array(image, what, dims):
+    if not isinstance(image, np.ndarray):
+        raise InvalidInputError(f"{what} must be a numpy.ndarray, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise InvalidInputError(
+            f"{what} must be uint8, got {image.dtype} "
+            "(convert with np.clip(x, 0, 255).astype(np.uint8))"
+        )
+    if image.ndim not in dims:
+        shapes = " or ".join(
+            {2: "(H, W)", 3: "(H, W, C)", 4: "(N, H, W, C)"}.get(d, str(d)) for d in dims
+        )
+        raise InvalidInputError(f"{what} must be {shapes}, got shape {image.shape}")
+    if image.size == 0:
+        raise InvalidInputError(f"{what} is empty (shape {image.shape})")
+    channels = image.shape[-1] if image.ndim == max(dims) else 1
+    if channels not in (1, 2, 3, 4):
+        raise InvalidInputError(
+            f"{what} has {channels} channels: expected 1 (grey), 2 (grey+alpha), 3 (RGB) "
+            "or 4 (RGBA)"
+        )
+
+
+def _options(seed, rng, frost_dir, styles=None):
+    if rng not in ("fast", "numpy"):
+        raise InvalidInputError(f"rng must be 'fast' or 'numpy', got {rng!r}")
+    seed = _check_seed(seed)
+    if seed is None:
+        seed = int(np.random.randint(0, 2**31 - 1 if rng == "numpy" else 2**63 - 1, dtype=np.int64))
+    if rng == "numpy" and seed >= 2**32:
+        raise InvalidInputError(f"numpy-mode seeds are 32-bit (as np.random.seed), got {seed}")
+    if frost_dir is None:
+        frost_dir = _default_frost_dir()
+    fspath = lambda p: None if p is None else os.fspath(p)  # noqa: E731
+    return seed, fspath(frost_dir), fspath(styles)
+
+
+def corrupt_image(
+    image,
+    corruption,
+    severity=1,
+    *,
+    seed=None,
+    rng="fast",
+    preset=None,
+    frost_dir=None,
+    styles=None,
+):
+    """Corrupt one image; returns a new array of the same shape and dtype (uint8).
+
+    ``image``: (H, W) or (H, W, C) uint8 with C = 1 (grey), 2 (grey+alpha), 3 (RGB) or
+    4 (RGBA), any size from 1x1. Greyscale stays greyscale; alpha is copied unchanged.
+    Non-contiguous arrays are copied first (the output is always a new array).
+    ``corruption``: a name (``get_corruption_names('all')``) or a number 0..18.
+    ``seed``: the output is a pure function of (image, corruption, severity, seed, rng,
+    preset); ``None`` draws one from NumPy's global generator. ``rng``: ``'fast'`` (default)
+    or ``'numpy'`` (the draws of ``np.random.seed(seed)`` + the reference's call).
+    ``preset``: a built-in preset name or a TOML path. ``frost_dir``: the reference's frost
+    photographs (default procedural textures). ``styles``: a folder of style images (or one
+    image) for the ``'stylize'`` shift (Stylized-ImageNet style transfer; the style is picked
+    from the seed). The GIL is released while the image is corrupted.
+    """
+    _check_array(image, "image", (2, 3))
+    severity = _check_severity(severity)
+    name = _name(corruption, styles)
+    seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
+    return _core.corrupt(np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles)
+
+
+def corrupt_batch(
+    images,
+    corruption,
+    severity=1,
+    *,
+    seed=None,
+    rng="fast",
+    preset=None,
+    frost_dir=None,
+    styles=None,
+):
+    """Corrupt a batch (N, H, W, C) (or (N, H, W) grey) of uint8 images in parallel; image
+    ``i`` gets seed ``seed + i`` (so ``corrupt_batch(x, ...)[i]`` equals
+    ``corrupt_image(x[i], ..., seed=seed + i)``, whatever the number of threads).
+    Returns a new array of the same shape."""
+    if isinstance(images, np.ndarray) and images.ndim == 3 and images.shape[-1] in (2, 3, 4):
+        raise InvalidInputError(
+            f"a batch is (N, H, W, C) or (N, H, W); shape {images.shape} looks like one "
+            "(H, W, C) image: use corrupt_image"
+        )
+    _check_array(images, "images", (3, 4))
+    severity = _check_severity(severity)
+    name = _name(corruption, styles)
+    seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
+    if rng == "numpy" and seed + len(images) > 2**32:
+        raise InvalidInputError("numpy-mode seeds are 32-bit: seed + N must stay below 2**32")
+    return _core.corrupt_batch(
+        np.ascontiguousarray(images), name, severity, seed, rng, preset, frost_dir, styles
+    )
+
+
+def corrupt_inplace(
+    image,
+    corruption,
+    severity=1,
+    *,
+    seed=None,
+    rng="fast",
+    preset=None,
+    frost_dir=None,
+    styles=None,
+):
+    """Corrupt a writable C-contiguous (H, W[, C]) uint8 array in place; returns ``None``.
+
+    Non-contiguous or read-only arrays raise ``InvalidInputError`` (nothing is copied behind
+    the caller's back). On any error the array is left untouched."""
+    _check_array(image, "image", (2, 3))
+    if not image.flags.c_contiguous:
+        raise InvalidInputError(
+            "in-place corruption needs a C-contiguous array (use np.ascontiguousarray, "
+            "or corrupt_image which returns a new array)"
+        )
+    if not image.flags.writeable:
+        raise InvalidInputError("in-place corruption needs a writable array (this one is read-only)")
+    severity = _check_severity(severity)
+    name = _name(corruption, styles)
+    seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
+    _core.corrupt_inplace(image, name, severity, seed, rng, preset, frost_dir, styles)
+
+
+def read_image(path):
+    """Decode an image file (PNG, JPEG, WebP, BMP, TIFF) to a uint8 array: (H, W) grey,
+    (H, W, 2), (H, W, 3) or (H, W, 4). JPEGs decode to Pillow's exact pixels (what the
+    reference corrupted); 16-bit and float images are reduced to 8 bits."""
+    return _core.read_image(os.fspath(path))

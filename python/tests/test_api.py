@@ -1,0 +1,217 @@
+"""Names, subsets, signatures, shapes and errors as imagecorruptions 1.1.2 (its
+``__init__.py``: the checks in this order, AttributeError for bad input, KeyError for
+unknown names, IndexError for numbers out of range, ValueError for no corruption or an
+unknown subset)."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import imgcorrupt
+import imgcorrupt.compat as imagecorruptions
+from conftest import NAMES
+
+X = np.full((40, 48, 3), 128, np.uint8)
+
+
+def test_names_and_subsets_are_the_references():
+    assert imgcorrupt.get_corruption_names("all") == NAMES
+    assert imgcorrupt.get_corruption_names() == NAMES[:15]
+    assert imgcorrupt.get_corruption_names("common") == NAMES[:15]
+    assert imgcorrupt.get_corruption_names("validation") == NAMES[15:]
+    assert imgcorrupt.get_corruption_names("noise") == ["gaussian_noise", "shot_noise", "impulse_noise"]
+    assert imgcorrupt.get_corruption_names("blur") == NAMES[3:7]
+    assert imgcorrupt.get_corruption_names("weather") == ["snow", "frost", "fog", "brightness"]
+    assert imgcorrupt.get_corruption_names("digital") == NAMES[11:15]
+    for bad in ("Common", "stylization", None, 3, ["all"]):
+        with pytest.raises(ValueError, match=r"subset must be one of \['common', 'validation', 'all'\]"):
+            imgcorrupt.get_corruption_names(bad)
+    # a fresh list each time (callers mutate it)
+    imgcorrupt.get_corruption_names("all").append("x")
+    assert len(imgcorrupt.get_corruption_names("all")) == 19
+
+
+def test_tuple_and_dict():
+    assert [f.__name__ for f in imgcorrupt.corruption_tuple] == NAMES
+    assert list(imgcorrupt.corruption_dict) == NAMES
+    assert imgcorrupt.corruption_dict["fog"] is imgcorrupt.corruption_tuple[9]
+    # the raw functions: float64 out, the global generator as the reference
+    np.random.seed(4)
+    raw = imgcorrupt.corruption_dict["shot_noise"](X, 2)
+    np.random.seed(4)
+    assert raw.dtype == np.float64 and np.array_equal(raw, imgcorrupt.corrupt(X, 2, "shot_noise"))
+
+
+def test_signature_and_positional_order():
+    params = list(inspect.signature(imgcorrupt.corrupt).parameters.values())
+    assert [(p.name, p.default) for p in params[:4]] == [
+        ("image", inspect.Parameter.empty),
+        ("severity", 1),
+        ("corruption_name", None),
+        ("corruption_number", -1),
+    ]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[4:])
+    a = imgcorrupt.corrupt(X, 3, "contrast")
+    assert np.array_equal(a, imgcorrupt.corrupt(X, 3, None, 11))
+    assert np.array_equal(a, imgcorrupt.corrupt(image=X, corruption_number=11, severity=3))
+    # severity defaults to 1
+    assert np.array_equal(imgcorrupt.corrupt(X, corruption_name="contrast"), imgcorrupt.corrupt(X, 1, "contrast"))
+
+
+@pytest.mark.parametrize(
+    "shape", [(40, 48), (40, 48, 1), (40, 48, 3)], ids=["HW", "HW1", "HW3"]
+)
+def test_shapes_as_the_reference(shape):
+    """(H, W) and (H, W, 1) come back (H, W, 3): greyscale replicated, then corrupted as RGB."""
+    rng = np.random.RandomState(0)
+    x = rng.randint(0, 256, size=shape).astype(np.uint8)
+    np.random.seed(8)
+    out = imgcorrupt.corrupt(x, 2, "gaussian_noise")
+    assert out.shape == (40, 48, 3) and out.dtype == np.uint8
+    rgb = x if x.ndim == 3 and x.shape[2] == 3 else np.stack((x.reshape(40, 48),) * 3, axis=-1)
+    np.random.seed(8)
+    assert np.array_equal(out, imgcorrupt.corrupt(rgb, 2, "gaussian_noise"))
+    assert not np.array_equal(out[..., 0], out[..., 1])  # independent noise per channel
+
+
+def test_input_not_modified_and_output_is_new():
+    x = X.copy()
+    out = imgcorrupt.corrupt(x, 5, "spatter")
+    assert np.array_equal(x, X) and not np.shares_memory(out, x)
+
+
+ERRORS = [
+    # (call, exception types it must be, message fragment)
+    (lambda: imgcorrupt.corrupt([[1]], 1, "fog"), (AttributeError, ValueError), "numpy.ndarray"),
+    (lambda: imgcorrupt.corrupt(X.astype(np.float64), 1, "fog"), (AttributeError, ValueError), "uint8"),
+    (lambda: imgcorrupt.corrupt(X[0, :, 0], 1, "fog"), (AttributeError,), "height x width"),
+    (lambda: imgcorrupt.corrupt(X[:31], 1, "fog"), (AttributeError,), "at least 32 pixels"),
+    (lambda: imgcorrupt.corrupt(np.zeros((40, 40, 4), np.uint8), 1, "fog"), (AttributeError,), "1 or 3 channels"),
+    (lambda: imgcorrupt.corrupt(X, 0, "fog"), (AttributeError, ValueError), "Severity must be an integer in [1, 5]"),
+    (lambda: imgcorrupt.corrupt(X, 6, "fog"), (AttributeError,), "Severity"),
+    (lambda: imgcorrupt.corrupt(X, 2.5, "fog"), (AttributeError,), "Severity"),
+    (lambda: imgcorrupt.corrupt(X, 1, "fgo"), (KeyError, ValueError), "did you mean 'fog'"),
+    (lambda: imgcorrupt.corrupt(X, 1, None, 19), (IndexError,), "out of range"),
+    (lambda: imgcorrupt.corrupt(X, 1), (ValueError,), "Either corruption_name or corruption_number must be passed"),
+]
+
+
+@pytest.mark.parametrize("call,types,fragment", ERRORS)
+def test_errors_as_the_reference(call, types, fragment):
+    with pytest.raises(types) as info:
+        call()
+    assert all(isinstance(info.value, t) for t in types)
+    assert fragment in str(info.value)
+
+
+def test_check_order_is_the_references():
+    """Image checks come before the severity check, which comes before the name lookup."""
+    with pytest.raises(AttributeError, match="uint8"):
+        imgcorrupt.corrupt(X.astype(np.int16), 9, "nope")
+    with pytest.raises(AttributeError, match="Severity"):
+        imgcorrupt.corrupt(X, 9, "nope")
+
+
+def test_numbers_index_like_the_reference():
+    """corruption_number indexes corruption_tuple: negatives other than -1 count from the end."""
+    for number, name in ((-2, "spatter"), (np.int64(18), "saturate"), (0, "gaussian_noise")):
+        np.random.seed(5)
+        a = imgcorrupt.corrupt(X, 2, None, number)
+        np.random.seed(5)
+        assert np.array_equal(a, imgcorrupt.corrupt(X, 2, name)), name
+
+
+def test_compat_module_stands_in():
+    assert imagecorruptions.get_corruption_names("all") == NAMES
+    np.random.seed(2)
+    a = imagecorruptions.corrupt(X, corruption_name="impulse_noise", severity=2)
+    np.random.seed(2)
+    assert np.array_equal(a, imgcorrupt.corrupt(X, 2, "impulse_noise"))
+    assert imagecorruptions.corruptions.fog is imgcorrupt.corruption_dict["fog"]
+
+
+def test_compat_install_registers_the_name(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "imagecorruptions", raising=False)
+    monkeypatch.delitem(sys.modules, "imagecorruptions.corruptions", raising=False)
+    imagecorruptions.install()
+    import imagecorruptions as ic  # noqa: F811  (the shim)
+    from imagecorruptions import corrupt, get_corruption_names  # mmdetection's import
+    from imagecorruptions.corruptions import gaussian_noise  # imgaug's
+
+    assert ic is imagecorruptions and corrupt is imgcorrupt.corrupt
+    assert get_corruption_names("validation") == NAMES[15:]
+    np.random.seed(1)
+    out = gaussian_noise(X, 1)
+    assert out.shape == (40, 48, 3) and out.dtype == np.float64
+    # refuses to shadow something else unless forced
+    monkeypatch.setitem(sys.modules, "imagecorruptions", object())
+    with pytest.raises(RuntimeError):
+        imagecorruptions.install()
+    assert imagecorruptions.install(force=True) is imagecorruptions
+
+
+def test_mmdetection_style_call():
+    """mmdetection's Corrupt: corrupt(img.astype(np.uint8), corruption_name=..., severity=...)."""
+    img = np.random.RandomState(3).randint(0, 256, (64, 80, 3)).astype(np.uint8)
+    for name in NAMES:
+        out = imagecorruptions.corrupt(img.astype(np.uint8), corruption_name=name, severity=3)
+        assert out.shape == img.shape and out.dtype == np.uint8
+
+
+def test_seed_and_rng_keywords():
+    a = imgcorrupt.corrupt(X, 3, "shot_noise", seed=7)
+    assert np.array_equal(a, imgcorrupt.corrupt(X, 3, "shot_noise", seed=7, rng="fast"))
+    assert not np.array_equal(a, imgcorrupt.corrupt(X, 3, "shot_noise", seed=8))
+    np.random.seed(7)
+    ref = imgcorrupt.corrupt(X, 3, "shot_noise")
+    assert np.array_equal(ref, imgcorrupt.corrupt(X, 3, "shot_noise", seed=7, rng="numpy"))
+    with pytest.raises(ValueError, match="32-bit"):
+        imgcorrupt.corrupt(X, 3, "shot_noise", seed=2**32, rng="numpy")
+    with pytest.raises(ValueError, match="rng"):
+        imgcorrupt.corrupt(X, 3, "shot_noise", rng="mt")
+    for bad in (-1, 2**64, 1.5, "3", True):
+        with pytest.raises(ValueError, match="seed"):
+            imgcorrupt.corrupt(X, 3, "shot_noise", seed=bad)
+
+
+def test_stubs_and_docstrings_cover_the_public_api():
+    """py.typed and .pyi stubs ship with the package, name every public object, and every
+    public function has a docstring (what help() shows)."""
+    import ast
+    from pathlib import Path
+
+    pkg = Path(imgcorrupt.__file__).parent
+    assert (pkg / "py.typed").exists()
+    stub = ast.parse((pkg / "__init__.pyi").read_text())
+    stubbed = set()
+    for node in ast.walk(stub):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            stubbed.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            stubbed.add(node.target.id)
+        elif isinstance(node, ast.ImportFrom):
+            stubbed.update(a.asname or a.name for a in node.names)
+    assert set(imgcorrupt.__all__) <= stubbed, set(imgcorrupt.__all__) - stubbed
+    core = ast.parse((pkg / "_imgcorrupt.pyi").read_text())
+    core_names = {n.name for n in ast.walk(core) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert {n for n in dir(imgcorrupt._imgcorrupt) if not n.startswith("_")} <= core_names
+    for name in imgcorrupt.__all__:
+        obj = getattr(imgcorrupt, name)
+        if callable(obj):
+            assert obj.__doc__ and len(obj.__doc__) > 40, name
+
+
+def test_raw_functions_take_any_size_and_pil_like_input():
+    """imgaug's imgcorruptlike calls the raw functions directly, on any size."""
+    small = np.random.RandomState(0).randint(0, 256, (12, 20)).astype(np.uint8)
+    np.random.seed(3)
+    out = imgcorrupt.corruption_dict["gaussian_noise"](small, 2)
+    assert out.shape == (12, 20, 3) and out.dtype == np.float64
+    np.random.seed(3)
+    again = imgcorrupt.corruption_dict["gaussian_noise"](small.astype(np.float64), 2)
+    assert np.array_equal(out, again)
+    with pytest.raises(ValueError):
+        imgcorrupt.corruption_dict["fog"](np.zeros((4, 4, 4), np.uint8), 1)
