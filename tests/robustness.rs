@@ -443,6 +443,18 @@ fn concurrent_run_of_the_same_shard_is_refused() {
             assert!(gen(&["--shard", "1/2"]).status.success());
         }
         drop(held);
+        // Another test thread's fork may still hold a copy of `held`'s descriptor (until its
+        // exec closes it) and with it the lock: wait until the lock is really free.
+        let probe = fs::File::open(out.join(journal)).unwrap();
+        let t0 = std::time::Instant::now();
+        while probe.try_lock().is_err() {
+            assert!(
+                t0.elapsed().as_secs() < 30,
+                "lock on {journal} never released"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        drop(probe);
         if shard.is_none() {
             fs::remove_file(out.join(journal)).unwrap(); // the stand-in's empty journal
         }
