@@ -20,7 +20,7 @@ use std::path::Path;
 /// error: a new top-level module must be placed on purpose.
 const LAYERS: &[&[&str]] = &[
     &["cli"],
-    &["dataset", "augment"],
+    &["dataset", "augment", "metrics"],
     &["api"],
     &["preset", "catalogue"],
     &["corruptions"],

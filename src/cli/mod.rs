@@ -7,6 +7,7 @@ mod corrupt;
 mod generate;
 mod list;
 mod merge;
+mod score;
 mod verify;
 
 const EXAMPLES: &str = "\
@@ -41,6 +42,8 @@ enum Command {
     Verify(verify::Args),
     /// Merge the manifest parts of a sharded generate run.
     Merge(merge::Args),
+    /// mCE, relative mCE, mean error, mPC/rPC from a results table (corruption,severity,error).
+    Score(score::Args),
 }
 
 /// Run the CLI; returns the process exit code.
@@ -53,6 +56,7 @@ pub fn main() -> i32 {
         Command::Generate(a) => generate::run(a).and_then(check),
         Command::Verify(a) => verify::run(a).and_then(check),
         Command::Merge(a) => merge::run(a).map(|_| ()),
+        Command::Score(a) => score::run(a),
     };
     match result {
         Ok(()) => 0,
