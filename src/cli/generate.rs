@@ -37,7 +37,7 @@ pub struct Args {
     /// Output root (must not be INPUT or inside it).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Layout: auto, imagenet, voc, coco, cityscapes, folder.
+    /// Layout: auto, imagenet, voc, coco, cityscapes, folder, cifar (release .npy arrays).
     #[arg(long, default_value = "auto")]
     pub dataset: String,
     /// Corruptions: names, subsets (common, validation, all) or families.
@@ -52,9 +52,10 @@ pub struct Args {
     /// Random generator: fast or numpy.
     #[arg(long, default_value = "fast")]
     pub rng: RngMode,
-    /// Parameter table: a built-in preset name or a TOML file.
-    #[arg(long, default_value = "imagecorruptions")]
-    pub preset: String,
+    /// Parameter table: a built-in preset name or a TOML file (default: imagecorruptions;
+    /// cifar-10-c for --dataset cifar).
+    #[arg(long)]
+    pub preset: Option<String>,
     /// Output format: same, jpeg, png, webp (default: jpeg for imagenet, same otherwise). WebP
     /// is lossy at `--webp-quality` unless `--webp-lossless`.
     #[arg(long)]
@@ -194,7 +195,11 @@ impl Progress for CliProgress {
 }
 
 /// Run `generate`; Ok(false) when some image failed.
-pub fn run(a: Args) -> anyhow::Result<bool> {
+pub fn run(mut a: Args) -> anyhow::Result<bool> {
+    if crate::cli::cifar::wanted(&a) {
+        return crate::cli::cifar::run(&a);
+    }
+    let preset_name = a.preset.take().unwrap_or_else(|| "imagecorruptions".into());
     let corruptions = resolve_corruptions(&a.corruptions)?;
     let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
     let kind: Option<DatasetKind> = match a.dataset.as_str() {
@@ -211,18 +216,18 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
         .map(plan::parse_shard)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let preset_text = Preset::source_text(&a.preset)?;
+    let preset_text = Preset::source_text(&preset_name)?;
     // The manifest names a preset file and the frost folder by absolute path: `verify --input`
     // reloads them from wherever it runs (a built-in preset name stays a name).
-    let preset_source = match std::fs::canonicalize(&a.preset) {
-        Ok(p) if Path::new(&a.preset).exists() => p.display().to_string(),
-        _ => a.preset.clone(),
+    let preset_source = match std::fs::canonicalize(&preset_name) {
+        Ok(p) if Path::new(&preset_name).exists() => p.display().to_string(),
+        _ => preset_name.clone(),
     };
     let frost_dir = a
         .frost_dir
         .as_ref()
         .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()));
-    let preset = Arc::new(Preset::load(&a.preset)?);
+    let preset = Arc::new(Preset::load(&preset_name)?);
     let imagenet = kind == DatasetKind::Imagenet;
     let cells: Vec<Cell> = corruptions
         .iter()

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod cifar;
 mod corrupt;
 mod generate;
 mod list;
