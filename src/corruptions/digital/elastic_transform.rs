@@ -107,7 +107,6 @@ pub fn elastic_transform(job: &mut Job<'_>, p: &Params) -> Result<()> {
     if p.form == Form::ImagenetC {
         return elastic_imagenet_c(job, p);
     }
-    use crate::kernels::gaussian::{gaussian_filter_streamed, Mode};
     use crate::kernels::map_coords;
     let alpha = p.alpha[job.level];
     let (h, w) = (job.height, job.width);
@@ -123,33 +122,51 @@ pub fn elastic_transform(job: &mut Job<'_>, p: &Params) -> Result<()> {
         return elastic_fast(job, &img, sigma_r, sigma_c, amp, alpha);
     }
     let mut field = Buf::<f64>::take(h * w);
-    let mut displacement = |rng: &mut dyn crate::rng::RandomSource| -> Buf<f32> {
-        rng.fill_uniform(&mut field, -amp, amp);
-        let mut d = Buf::<f32>::take(h * w);
-        // Filtered rows go straight to `f32(v · α)` (no image-sized f64 temporaries).
-        gaussian_filter_streamed(
-            h,
-            w,
-            1,
-            sigma_r,
-            sigma_c,
-            3.0,
-            Mode::Reflect,
-            |k, out| out.copy_from_slice(&field[k * w..(k + 1) * w]),
-            |i, row| {
-                for (o, &v) in d[i * w..(i + 1) * w].iter_mut().zip(row) {
-                    *o = (v * alpha) as f32;
-                }
-            },
-        );
-        d
-    };
-    let dx = displacement(job.rng);
-    let dy = displacement(job.rng);
+    let dx = displacement(job.rng, &mut field, (h, w), amp, (sigma_r, sigma_c), alpha);
+    let dy = displacement(job.rng, &mut field, (h, w), amp, (sigma_r, sigma_c), alpha);
     let mut out = Buf::<f32>::take(img.len());
     map_coords::remap_reflect(&img, h, w, 3, &dy, &dx, &mut out);
     crate::kernels::quantise::unit_f32(&out, job.dst);
     Ok(())
+}
+
+/// One displacement field of the numpy-mode paths: `H·W` draws `U(−amp, amp)` into `field`,
+/// Gaussian-smoothed (reflect, truncate 3) with σ = (rows, cols) in f64, then `f32(v · α)`.
+/// Filtered rows go straight to the f32 result (no image-sized f64 temporaries). A σ of 0
+/// leaves that axis unsmoothed (SciPy skips it), which only the original variant's tables use.
+fn displacement(
+    rng: &mut dyn crate::rng::RandomSource,
+    field: &mut [f64],
+    (h, w): (usize, usize),
+    amp: f64,
+    (sigma_r, sigma_c): (f64, f64),
+    alpha: f64,
+) -> crate::kernels::scratch::Buf<f32> {
+    use crate::kernels::gaussian::{gaussian_filter_streamed, Mode};
+    rng.fill_uniform(field, -amp, amp);
+    let mut d = crate::kernels::scratch::Buf::<f32>::take(h * w);
+    if sigma_r <= 1e-15 && sigma_c <= 1e-15 {
+        for (o, &v) in d.iter_mut().zip(field.iter()) {
+            *o = (v * alpha) as f32;
+        }
+        return d;
+    }
+    gaussian_filter_streamed(
+        h,
+        w,
+        1,
+        sigma_r,
+        sigma_c,
+        3.0,
+        Mode::Reflect,
+        |k, out| out.copy_from_slice(&field[k * w..(k + 1) * w]),
+        |i, row| {
+            for (o, &v) in d[i * w..(i + 1) * w].iter_mut().zip(row) {
+                *o = (v * alpha) as f32;
+            }
+        },
+    );
+    d
 }
 
 /// Fast mode of [`elastic_transform`]: the same uniform fields smoothed in f32 (same taps,
@@ -202,7 +219,6 @@ fn elastic_fast(
 /// checked against the original code run as an oracle (OpenCV's warp is reproduced from its
 /// documented fixed-point rule, unit-tested on shifts and the identity).
 fn elastic_imagenet_c(job: &mut Job<'_>, p: &Params) -> Result<()> {
-    use crate::kernels::gaussian::{gaussian_filter_streamed, Mode};
     use crate::kernels::map_coords;
     use crate::kernels::scratch::Buf;
     let l = job.level;
@@ -229,34 +245,8 @@ fn elastic_imagenet_c(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let mut warped = Buf::<f32>::take(img.len());
     affine::warp_affine(&img, h, w, 3, m, &mut warped);
     let mut field = Buf::<f64>::take(h * w);
-    let mut displacement = |rng: &mut dyn crate::rng::RandomSource| -> Buf<f32> {
-        rng.fill_uniform(&mut field, -1.0, 1.0);
-        let mut d = Buf::<f32>::take(h * w);
-        if sigma <= 1e-15 {
-            for (o, &v) in d.iter_mut().zip(field.iter()) {
-                *o = (v * alpha) as f32;
-            }
-            return d;
-        }
-        gaussian_filter_streamed(
-            h,
-            w,
-            1,
-            sigma,
-            sigma,
-            3.0,
-            Mode::Reflect,
-            |k, out| out.copy_from_slice(&field[k * w..(k + 1) * w]),
-            |i, row| {
-                for (o, &v) in d[i * w..(i + 1) * w].iter_mut().zip(row) {
-                    *o = (v * alpha) as f32;
-                }
-            },
-        );
-        d
-    };
-    let dx = displacement(job.rng);
-    let dy = displacement(job.rng);
+    let dx = displacement(job.rng, &mut field, (h, w), 1.0, (sigma, sigma), alpha);
+    let dy = displacement(job.rng, &mut field, (h, w), 1.0, (sigma, sigma), alpha);
     let mut out = Buf::<f32>::take(img.len());
     map_coords::remap_reflect(&warped, h, w, 3, &dy, &dx, &mut out);
     crate::kernels::quantise::unit_f32(&out, job.dst);
