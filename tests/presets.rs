@@ -149,3 +149,48 @@ fn list_preset_shows_what_a_preset_defines() {
     let e = common::err_text(&common::run(&["list", "--preset", "no-such-preset"]));
     assert!(e.contains("no-such-preset"), "{e}");
 }
+
+/// The `form = "imagenet-c"` elastic transform against the original algorithm run with the
+/// real OpenCV / scikit-image / SciPy calls (scripts/make_original_fixtures.py: numpy-mode seeds
+/// `100 + severity`): within ±1 on ≥ 99.9 % of values, the numpy-mode tolerance.
+#[test]
+fn original_elastic_matches_the_opencv_oracle() {
+    use imgcorrupt::dataset::cifar::npy;
+    for (preset, side) in [
+        ("imagenet-c", 224usize),
+        ("tiny-imagenet-c", 64),
+        ("cifar-10-c", 32),
+    ] {
+        let path = common::root().join(format!("original/elastic_{preset}_{side}.npy"));
+        let bytes = std::fs::read(&path).unwrap();
+        let h = npy::parse_header(&bytes, &path).unwrap();
+        assert_eq!(
+            (h.descr.as_str(), h.shape.clone()),
+            ("|u1", vec![6, side, side, 3])
+        );
+        let plane = side * side * 3;
+        let data = &bytes[h.data_offset..];
+        let input =
+            image::RgbImage::from_raw(side as u32, side as u32, data[..plane].to_vec()).unwrap();
+        let input = DynamicImage::ImageRgb8(input);
+        let p = Arc::new(Preset::builtin(preset).unwrap());
+        for s in 1..=5u8 {
+            let want = &data[s as usize * plane..(s as usize + 1) * plane];
+            let set = Settings::new(100 + s as u64)
+                .with_rng(RngMode::Numpy)
+                .with_preset(p.clone());
+            let got = corrupt_with(&input, Corruption::ElasticTransform, s, &set)
+                .unwrap()
+                .to_rgb8();
+            let (share, max) = common::agreement(got.as_raw(), want, 1);
+            eprintln!(
+                "{preset} s{s}: ±1 on {:.4} %, max diff {max}",
+                100.0 * share
+            );
+            assert!(
+                share >= 0.999,
+                "{preset} s{s}: only {share} within ±1 (max {max})"
+            );
+        }
+    }
+}

@@ -81,3 +81,103 @@ fn score_errors_name_the_file_and_line() {
     assert!(e.contains("r.csv:2") && e.contains("divided by 100"), "{e}");
     assert!(!dir.join("r.score.json").exists());
 }
+
+/// Predictions mode: errors per cell computed from `path,label,pred` rows, the cell of each
+/// path read from the run's manifest (CIFAR `manifest.json` and image `manifest.jsonl`).
+#[test]
+fn predictions_over_generated_datasets() {
+    let dir = tmp("score-pred");
+    let cifar = dir.join("cifar-c");
+    ok(&run(&[
+        "generate",
+        s(&common::root().join("cifar")),
+        "-o",
+        s(&cifar),
+        "-c",
+        "contrast,fog",
+        "-s",
+        "2,4",
+    ]));
+    // 8 rows per severity block: block 0 = severity 2, block 1 = severity 4.
+    // contrast s2: 2 wrong of 8; contrast s4: 8 of 8; fog s2: 0 of 8; fog s4: 4 of 8; clean 1 of 4.
+    let mut csv = String::from("path,label,pred\n");
+    for row in 0..16 {
+        let wrong_c = if row < 8 { row < 2 } else { true };
+        let wrong_f = (8..12).contains(&row);
+        csv += &format!("contrast.npy:{row},3,{}\n", if wrong_c { 5 } else { 3 });
+        csv += &format!(
+            "fog.npy:{row},cat,{}\n",
+            if wrong_f { "dog" } else { "cat" }
+        );
+    }
+    for i in 0..4 {
+        csv += &format!("clean:{i},1,{}\n", if i == 0 { 2 } else { 1 });
+    }
+    let preds = dir.join("preds.csv");
+    std::fs::write(&preds, csv).unwrap();
+    ok(&run(&["score", s(&preds), "--dataset", s(&cifar)]));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("preds.score.json")).unwrap())
+            .unwrap();
+    assert!((json["clean_error"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+    let per = json["corruptions"].as_array().unwrap();
+    let row = |name: &str| {
+        per.iter()
+            .find(|p| p["corruption"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("contrast")["severities"], serde_json::json!([2, 4]));
+    assert!((row("contrast")["mean_error"].as_f64().unwrap() - 62.5).abs() < 1e-9);
+    assert!((row("fog")["mean_error"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+    // fog CE over severities 2 and 4: (0 + 0.5) / (E^A_2 + E^A_4)
+    assert!((row("fog")["ce"].as_f64().unwrap() - 50.0 / (0.76050 + 0.87260)).abs() < 1e-9);
+
+    // image dataset: paths from manifest.jsonl, the sources as clean rows
+    let inet = dir.join("imagenet-c");
+    ok(&run(&[
+        "generate",
+        s(&common::root().join("datasets/imagenet")),
+        "-o",
+        s(&inet),
+        "-c",
+        "brightness",
+        "-s",
+        "1",
+    ]));
+    let text = std::fs::read_to_string(inet.join("manifest.jsonl")).unwrap();
+    let mut csv = String::from("path,label,pred\n");
+    for (k, line) in text.lines().skip(1).enumerate() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        csv += &format!(
+            "{},a,{}\n",
+            r["output"].as_str().unwrap(),
+            if k == 0 { "b" } else { "a" }
+        );
+        csv += &format!("{},a,a\n", r["source"].as_str().unwrap());
+    }
+    std::fs::write(&preds, &csv).unwrap();
+    let out = dir.join("p2.json");
+    ok(&run(&[
+        "score",
+        s(&preds),
+        "--dataset",
+        s(&inet),
+        "-o",
+        s(&out),
+    ]));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(json["clean_error"].as_f64().unwrap(), 0.0);
+    let n = text.lines().count() - 1;
+    let b = &json["corruptions"][0];
+    assert_eq!(b["corruption"], "brightness");
+    assert!((b["mean_error"].as_f64().unwrap() - 100.0 / n as f64).abs() < 1e-9);
+    // a path the manifest does not know is an error naming the line
+    std::fs::write(&preds, "path,label,pred\nnope/1.JPEG,a,a\n").unwrap();
+    let e = err_text(&run(&["score", s(&preds), "--dataset", s(&inet)]));
+    assert!(
+        e.contains("preds.csv:2") && e.contains("nope/1.JPEG"),
+        "{e}"
+    );
+}

@@ -6,14 +6,23 @@ use std::path::{Path, PathBuf};
 
 use imgcorrupt::metrics::{self, Baseline, Results, Score, CONVENTIONS};
 
+mod predictions;
+
 const EXAMPLES: &str = "\
 Input: CSV with the header `corruption,severity,error` (or `accuracy`, or `ap` for detection),
 fractions in [0, 1], one row per corruption and severity 1-5, plus `clean,0,<value>`;
 or JSON: [{\"corruption\": \"fog\", \"severity\": 3, \"error\": 0.41}, ...].
 
+Predictions mode (--dataset OUTPUT): FILE is a CSV `path,label,pred`, one row per image a model
+classified; `path` is an output of the generate run in OUTPUT (relative to it, as in its
+manifest), or for a CIFAR-format OUTPUT `<corruption>.npy:<row>`; clean images are rows whose
+path is a source of the run (relative to its INPUT) or starts with `clean/` or `clean:`. The
+top-1 error of every (corruption, severity) is computed from these rows, then scored.
+
 Examples:
   imgcorrupt score resnet50.csv                 # writes resnet50.score.json
-  imgcorrupt score faster_rcnn_coco.csv -o coco-c.score.csv";
+  imgcorrupt score faster_rcnn_coco.csv -o coco-c.score.csv
+  imgcorrupt score preds.csv --dataset /data/imagenet-c";
 
 /// Arguments of `score`.
 #[derive(clap::Args, Debug)]
@@ -24,11 +33,18 @@ pub struct Args {
     /// Result file (.json or .csv; default: FILE with the extension `.score.json`).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Predictions mode: FILE is `path,label,pred` over this generated dataset (its
+    /// manifest.jsonl, or manifest.json of the CIFAR format, says each path's cell).
+    #[arg(long, value_name = "OUTPUT")]
+    pub dataset: Option<PathBuf>,
 }
 
 /// Run `score`.
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let results = Results::read(&a.file)?;
+    let results = match &a.dataset {
+        Some(root) => predictions::results(&a.file, root)?,
+        None => Results::read(&a.file)?,
+    };
     let s = metrics::score(&results, &Baseline::alexnet());
     print!("{}", report(&s));
     let out = a.output.clone().unwrap_or_else(|| default_output(&a.file));

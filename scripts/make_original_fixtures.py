@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Oracle outputs of the original ImageNet-C / CIFAR-10-C / Tiny-ImageNet-C elastic_transform
+(hendrycks/robustness ImageNet-C/create_c/make_*_c.py; ALGORITHMS.md §5.3) for the presets'
+`form = "imagenet-c"` branch, under fixtures/original/ (see fixtures/SOURCES.md).
+
+The function below is the original's algorithm, run with the real libraries it calls:
+OpenCV getAffineTransform + warpAffine (BORDER_REFLECT_101), scikit-image gaussian
+(mode='reflect', truncate=3), SciPy map_coordinates (order=1, mode='reflect'). The severity
+tables are the original expressions (244·k at 224, IMSIZE·k at 32 and 64), written here
+independently of corruptions/*.toml. Seed rule: np.random.seed(100 + severity) right before
+each call.
+
+Writes, per case, `elastic_<preset>_<side>.npy`: uint8 (6, side, side, 3) = the input image,
+then severities 1..5 (np.uint8 of the result, i.e. truncation, as create_c saves it).
+
+Environment used for the committed files: Python 3.11, numpy 2.4.6, opencv-python-headless
+5.1.0, scipy 1.17.1, scikit-image 0.26.0.
+Usage: python3 scripts/make_original_fixtures.py
+"""
+import os
+import sys
+
+import cv2
+import numpy as np
+from scipy.ndimage import map_coordinates
+from skimage.filters import gaussian
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_cifar_fixture import read_png_rgb  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+
+
+def elastic_original(image, c):
+    image = np.array(image, dtype=np.float32) / 255.
+    shape = image.shape
+    shape_size = shape[:2]
+    # random affine
+    center_square = np.float32(shape_size) // 2
+    square_size = min(shape_size) // 3
+    pts1 = np.float32([center_square + square_size,
+                       [center_square[0] + square_size, center_square[1] - square_size],
+                       center_square - square_size])
+    pts2 = pts1 + np.random.uniform(-c[2], c[2], size=pts1.shape).astype(np.float32)
+    M = cv2.getAffineTransform(pts1, pts2)
+    image = cv2.warpAffine(image, M, shape_size[::-1], borderMode=cv2.BORDER_REFLECT_101)
+    dx = (gaussian(np.random.uniform(-1, 1, size=shape[:2]), c[1], mode='reflect', truncate=3) * c[0]).astype(np.float32)
+    dy = (gaussian(np.random.uniform(-1, 1, size=shape[:2]), c[1], mode='reflect', truncate=3) * c[0]).astype(np.float32)
+    dx, dy = dx[..., np.newaxis], dy[..., np.newaxis]
+    x, y, z = np.meshgrid(np.arange(shape[1]), np.arange(shape[0]), np.arange(shape[2]))
+    indices = np.reshape(y + dy, (-1, 1)), np.reshape(x + dx, (-1, 1)), np.reshape(z, (-1, 1))
+    return np.clip(map_coordinates(image, indices, order=1, mode='reflect').reshape(shape), 0, 1) * 255
+
+
+def tables(imsize):
+    if imsize == 224:
+        return [(244 * 2, 244 * 0.7, 244 * 0.1), (244 * 2, 244 * 0.08, 244 * 0.2),
+                (244 * 0.05, 244 * 0.01, 244 * 0.02), (244 * 0.07, 244 * 0.01, 244 * 0.02),
+                (244 * 0.12, 244 * 0.01, 244 * 0.02)]
+    IMSIZE = imsize
+    if imsize == 64:
+        return [(IMSIZE*0, IMSIZE*0, IMSIZE*0.08), (IMSIZE*0.05, IMSIZE*0.3, IMSIZE*0.06),
+                (IMSIZE*0.1, IMSIZE*0.08, IMSIZE*0.06), (IMSIZE*0.1, IMSIZE*0.03, IMSIZE*0.03),
+                (IMSIZE*0.16, IMSIZE*0.03, IMSIZE*0.02)]
+    return [(IMSIZE*0, IMSIZE*0, IMSIZE*0.08), (IMSIZE*0.05, IMSIZE*0.2, IMSIZE*0.07),
+            (IMSIZE*0.08, IMSIZE*0.06, IMSIZE*0.06), (IMSIZE*0.1, IMSIZE*0.04, IMSIZE*0.05),
+            (IMSIZE*0.1, IMSIZE*0.03, IMSIZE*0.03)]
+
+
+def main():
+    w, h, px = read_png_rgb(os.path.join(ROOT, "photos", "chelsea_224x224.png"))
+    photo = np.frombuffer(px, dtype=np.uint8).reshape(h, w, 3)
+    cases = [("imagenet-c", photo), ("tiny-imagenet-c", photo[60:124, 80:144]),
+             ("cifar-10-c", photo[96:128, 96:128])]
+    os.makedirs(os.path.join(ROOT, "original"), exist_ok=True)
+    for preset, img in cases:
+        img = np.ascontiguousarray(img)
+        side = img.shape[0]
+        out = [img]
+        for s, c in enumerate(tables(side), 1):
+            np.random.seed(100 + s)
+            out.append(np.uint8(elastic_original(img, c)))
+        path = os.path.join(ROOT, "original", "elastic_%s_%d.npy" % (preset, side))
+        np.save(path, np.stack(out))
+        print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
