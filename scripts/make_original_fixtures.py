@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Oracle outputs of the original ImageNet-C / CIFAR-10-C / Tiny-ImageNet-C elastic_transform
 (hendrycks/robustness ImageNet-C/create_c/make_*_c.py; ALGORITHMS.md §5.3) for the presets'
-`form = "imagenet-c"` branch, under fixtures/original/ (see fixtures/SOURCES.md).
+`form = "imagenet-c"` branch, and of their frost (texture scale 1 / 0.3 / 0.2, §5.2) for
+`frost.texture_scale`, under fixtures/original/ (see fixtures/SOURCES.md).
+
+Frost needs imagecorruptions' six frost photographs: FROST_DIR (default
+/work/frost/imagecorruptions/frost); they are not committed, and the frost test is skipped
+where they are absent (IMGCORRUPT_FROST_DIR, as for the imagecorruptions frost tests).
 
 The function below is the original's algorithm, run with the real libraries it calls:
 OpenCV getAffineTransform + warpAffine (BORDER_REFLECT_101), scikit-image gaussian
@@ -52,6 +57,26 @@ def elastic_original(image, c):
     return np.clip(map_coordinates(image, indices, order=1, mode='reflect').reshape(shape), 0, 1) * 255
 
 
+FROST_DIR = os.environ.get("FROST_DIR", "/work/frost/imagecorruptions/frost")
+
+
+def frost_original(x, c, scale):
+    idx = np.random.randint(5)
+    filename = ['frost1.png', 'frost2.png', 'frost3.png', 'frost4.jpg', 'frost5.jpg', 'frost6.jpg'][idx]
+    frost = cv2.imread(os.path.join(FROST_DIR, filename))
+    if scale != 1:
+        frost = cv2.resize(frost, (0, 0), fx=scale, fy=scale)
+    h, w = x.shape[:2]
+    x_start, y_start = np.random.randint(0, frost.shape[0] - h), np.random.randint(0, frost.shape[1] - w)
+    frost = frost[x_start:x_start + h, y_start:y_start + w][..., [2, 1, 0]]
+    return np.clip(c[0] * np.array(x) + c[1] * frost, 0, 255)
+
+
+FROST = {224: (1, [(1, 0.4), (0.8, 0.6), (0.7, 0.7), (0.65, 0.7), (0.6, 0.75)]),
+         64: (0.3, [(1, 0.3), (0.9, 0.4), (0.8, 0.45), (0.75, 0.5), (0.7, 0.55)]),
+         32: (0.2, [(1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45)])}
+
+
 def tables(imsize):
     if imsize == 224:
         return [(244 * 2, 244 * 0.7, 244 * 0.1), (244 * 2, 244 * 0.08, 244 * 0.2),
@@ -81,6 +106,14 @@ def main():
             np.random.seed(100 + s)
             out.append(np.uint8(elastic_original(img, c)))
         path = os.path.join(ROOT, "original", "elastic_%s_%d.npy" % (preset, side))
+        np.save(path, np.stack(out))
+        print("wrote", path)
+        scale, table = FROST[side]
+        out = [img]
+        for s, c in enumerate(table, 1):
+            np.random.seed(200 + s)
+            out.append(np.uint8(frost_original(img, c, scale)))
+        path = os.path.join(ROOT, "original", "frost_%s_%d.npy" % (preset, side))
         np.save(path, np.stack(out))
         print("wrote", path)
 

@@ -150,18 +150,22 @@ fn list_preset_shows_what_a_preset_defines() {
     assert!(e.contains("no-such-preset"), "{e}");
 }
 
-/// The `form = "imagenet-c"` elastic transform against the original algorithm run with the
-/// real OpenCV / scikit-image / SciPy calls (scripts/make_original_fixtures.py: numpy-mode seeds
-/// `100 + severity`): within ±1 on ≥ 99.9 % of values, the numpy-mode tolerance.
-#[test]
-fn original_elastic_matches_the_opencv_oracle() {
+/// Compare `corruption` under each suite preset with the oracle file
+/// `fixtures/original/<stem>_<preset>_<side>.npy` (input, then severities 1..5, seeds
+/// `seed_base + severity` in numpy mode): ±1 on ≥ 99.9 % of values.
+fn check_oracle(
+    stem: &str,
+    corruption: Corruption,
+    seed_base: u64,
+    frost: Option<Arc<imgcorrupt::FrostTextures>>,
+) {
     use imgcorrupt::dataset::cifar::npy;
     for (preset, side) in [
         ("imagenet-c", 224usize),
         ("tiny-imagenet-c", 64),
         ("cifar-10-c", 32),
     ] {
-        let path = common::root().join(format!("original/elastic_{preset}_{side}.npy"));
+        let path = common::root().join(format!("original/{stem}_{preset}_{side}.npy"));
         let bytes = std::fs::read(&path).unwrap();
         let h = npy::parse_header(&bytes, &path).unwrap();
         assert_eq!(
@@ -176,21 +180,43 @@ fn original_elastic_matches_the_opencv_oracle() {
         let p = Arc::new(Preset::builtin(preset).unwrap());
         for s in 1..=5u8 {
             let want = &data[s as usize * plane..(s as usize + 1) * plane];
-            let set = Settings::new(100 + s as u64)
+            let mut set = Settings::new(seed_base + s as u64)
                 .with_rng(RngMode::Numpy)
                 .with_preset(p.clone());
-            let got = corrupt_with(&input, Corruption::ElasticTransform, s, &set)
-                .unwrap()
-                .to_rgb8();
+            if let Some(f) = &frost {
+                set = set.with_frost_textures(f.clone());
+            }
+            let got = corrupt_with(&input, corruption, s, &set).unwrap().to_rgb8();
             let (share, max) = common::agreement(got.as_raw(), want, 1);
             eprintln!(
-                "{preset} s{s}: ±1 on {:.4} %, max diff {max}",
+                "{stem} {preset} s{s}: ±1 on {:.4} %, max diff {max}",
                 100.0 * share
             );
             assert!(
                 share >= 0.999,
-                "{preset} s{s}: only {share} within ±1 (max {max})"
+                "{stem} {preset} s{s}: only {share} within ±1 (max {max})"
             );
         }
     }
+}
+
+/// The `form = "imagenet-c"` elastic transform against the original algorithm run with the
+/// real OpenCV / scikit-image / SciPy calls (scripts/make_original_fixtures.py: numpy-mode seeds
+/// `100 + severity`): within ±1 on ≥ 99.9 % of values, the numpy-mode tolerance.
+#[test]
+fn original_elastic_matches_the_opencv_oracle() {
+    check_oracle("elastic", Corruption::ElasticTransform, 100, None);
+}
+
+/// `frost.texture_scale` (1 at 224, 0.3 at 64, 0.2 at 32) with imagecorruptions' frost photos
+/// against the original frost run with OpenCV (cv2.imread, cv2.resize bilinear; seeds
+/// `200 + severity`). Needs the photos (IMGCORRUPT_FROST_DIR), like the other frost parity tests.
+#[test]
+fn original_frost_matches_the_opencv_oracle() {
+    let Some(dir) = common::frost_dir() else {
+        eprintln!("SKIPPED: imagecorruptions' frost photos not found (set IMGCORRUPT_FROST_DIR)");
+        return;
+    };
+    let textures = Arc::new(imgcorrupt::FrostTextures::load(&dir).unwrap());
+    check_oracle("frost", Corruption::Frost, 200, Some(textures));
 }
