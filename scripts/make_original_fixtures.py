@@ -2,7 +2,9 @@
 """Oracle outputs of the original ImageNet-C / CIFAR-10-C / Tiny-ImageNet-C elastic_transform
 (hendrycks/robustness ImageNet-C/create_c/make_*_c.py; ALGORITHMS.md §5.3) for the presets'
 `form = "imagenet-c"` branch, and of their frost (texture scale 1 / 0.3 / 0.2, §5.2) for
-`frost.texture_scale`, under fixtures/original/ (see fixtures/SOURCES.md).
+`frost.texture_scale`, and of their motion_blur (ImageMagick MotionBlurImage through Wand on a
+PNG round trip) for `motion_blur.quantise = "imagemagick"`, under fixtures/original/ (see
+fixtures/SOURCES.md). Motion blur needs Wand and ImageMagick (Debian `imagemagick`, 6.9.11 Q16).
 
 Frost needs imagecorruptions' six frost photographs: FROST_DIR (default
 /work/frost/imagecorruptions/frost); they are not committed, and the frost test is skipped
@@ -19,7 +21,8 @@ Writes, per case, `elastic_<preset>_<side>.npy`: uint8 (6, side, side, 3) = the 
 then severities 1..5 (np.uint8 of the result, i.e. truncation, as create_c saves it).
 
 Environment used for the committed files: Python 3.11, numpy 2.4.6, opencv-python-headless
-5.1.0, scipy 1.17.1, scikit-image 0.26.0.
+5.1.0, scipy 1.17.1, scikit-image 0.26.0, Wand 0.7.2 with Debian bookworm's ImageMagick
+6.9.11.60 Q16.
 Usage: python3 scripts/make_original_fixtures.py
 """
 import os
@@ -77,6 +80,31 @@ FROST = {224: (1, [(1, 0.4), (0.8, 0.6), (0.7, 0.7), (0.65, 0.7), (0.6, 0.75)]),
          32: (0.2, [(1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45)])}
 
 
+def motion_blur_original(x, c):
+    from ctypes import c_double, c_void_p
+    from wand.api import library as wandlibrary
+    from wand.image import Image as WandImage
+    wandlibrary.MagickMotionBlurImage.argtypes = (c_void_p, c_double, c_double, c_double)
+
+    class MotionImage(WandImage):
+        def motion_blur(self, radius=0.0, sigma=0.0, angle=0.0):
+            wandlibrary.MagickMotionBlurImage(self.wand, radius, sigma, angle)
+
+    ok, png = cv2.imencode(".png", np.ascontiguousarray(x[..., ::-1]))  # what PIL's save writes
+    assert ok
+    img = MotionImage(blob=png.tobytes())
+    img.motion_blur(radius=c[0], sigma=c[1], angle=np.random.uniform(-45, 45))
+    y = cv2.imdecode(np.frombuffer(img.make_blob(), np.uint8), cv2.IMREAD_UNCHANGED)
+    if y.ndim == 3:
+        return np.clip(y[..., [2, 1, 0]], 0, 255)
+    return np.clip(np.array([y, y, y]).transpose((1, 2, 0)), 0, 255)
+
+
+MOTION = {224: [(10, 3), (15, 5), (15, 8), (15, 12), (20, 15)],
+          64: [(10, 1), (10, 1.5), (10, 2), (10, 2.5), (12, 3)],
+          32: [(6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)]}
+
+
 def tables(imsize):
     if imsize == 224:
         return [(244 * 2, 244 * 0.7, 244 * 0.1), (244 * 2, 244 * 0.08, 244 * 0.2),
@@ -114,6 +142,13 @@ def main():
             np.random.seed(200 + s)
             out.append(np.uint8(frost_original(img, c, scale)))
         path = os.path.join(ROOT, "original", "frost_%s_%d.npy" % (preset, side))
+        np.save(path, np.stack(out))
+        print("wrote", path)
+        out = [img]
+        for s, c in enumerate(MOTION[side], 1):
+            np.random.seed(300 + s)
+            out.append(np.uint8(motion_blur_original(img, c)))
+        path = os.path.join(ROOT, "original", "motion_blur_%s_%d.npy" % (preset, side))
         np.save(path, np.stack(out))
         print("wrote", path)
 
