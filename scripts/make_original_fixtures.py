@@ -3,7 +3,8 @@
 (hendrycks/robustness ImageNet-C/create_c/make_*_c.py; ALGORITHMS.md §5.3) for the presets'
 `form = "imagenet-c"` branch, and of their frost (texture scale 1 / 0.3 / 0.2, §5.2) for
 `frost.texture_scale`, and of their motion_blur (ImageMagick MotionBlurImage through Wand on a
-PNG round trip) for `motion_blur.quantise = "imagemagick"`, under fixtures/original/ (see
+PNG round trip) for `motion_blur.quantise = "imagemagick"`, and of their snow (layer trimmed,
+truncated to 8 bit, blurred by ImageMagick) for `snow.layer = "imagemagick"`, under fixtures/original/ (see
 fixtures/SOURCES.md). Motion blur needs Wand and ImageMagick (Debian `imagemagick`, 6.9.11 Q16).
 
 Frost needs imagecorruptions' six frost photographs: FROST_DIR (default
@@ -100,6 +101,50 @@ def motion_blur_original(x, c):
     return np.clip(np.array([y, y, y]).transpose((1, 2, 0)), 0, 255)
 
 
+def clipped_zoom_original(img, zoom_factor):
+    from scipy.ndimage import zoom as scizoom
+    h = img.shape[0]
+    ch = int(np.ceil(h / zoom_factor))
+    top = (h - ch) // 2
+    img = scizoom(img[top:top + ch, top:top + ch], (zoom_factor, zoom_factor, 1), order=1)
+    trim_top = (img.shape[0] - h) // 2
+    return img[trim_top:trim_top + h, trim_top:trim_top + h]
+
+
+def snow_original(x, c):
+    from ctypes import c_double, c_void_p
+    from wand.api import library as wandlibrary
+    from wand.image import Image as WandImage
+    wandlibrary.MagickMotionBlurImage.argtypes = (c_void_p, c_double, c_double, c_double)
+
+    class MotionImage(WandImage):
+        def motion_blur(self, radius=0.0, sigma=0.0, angle=0.0):
+            wandlibrary.MagickMotionBlurImage(self.wand, radius, sigma, angle)
+
+    side = x.shape[0]
+    x = np.array(x, dtype=np.float32) / 255.
+    snow_layer = np.random.normal(size=x.shape[:2], loc=c[0], scale=c[1])
+    snow_layer = clipped_zoom_original(snow_layer[..., np.newaxis], c[2])
+    snow_layer[snow_layer < c[3]] = 0
+    layer8 = (np.clip(snow_layer.squeeze(), 0, 1) * 255).astype(np.uint8)  # PIL mode 'L'
+    ok, png = cv2.imencode(".png", layer8)
+    assert ok
+    snow_layer = MotionImage(blob=png.tobytes())
+    snow_layer.motion_blur(radius=c[4], sigma=c[5], angle=np.random.uniform(-135, -45))
+    snow_layer = cv2.imdecode(np.frombuffer(snow_layer.make_blob(), np.uint8), cv2.IMREAD_UNCHANGED) / 255.
+    snow_layer = snow_layer[..., np.newaxis]
+    x = c[6] * x + (1 - c[6]) * np.maximum(x, cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).reshape(side, side, 1) * 1.5 + 0.5)
+    return np.clip(x + snow_layer + np.rot90(snow_layer, k=2), 0, 1) * 255
+
+
+SNOW = {224: [(0.1, 0.3, 3, 0.5, 10, 4, 0.8), (0.2, 0.3, 2, 0.5, 12, 4, 0.7), (0.55, 0.3, 4, 0.9, 12, 8, 0.7),
+              (0.55, 0.3, 4.5, 0.85, 12, 8, 0.65), (0.55, 0.3, 2.5, 0.85, 12, 12, 0.55)],
+        64: [(0.1, 0.2, 1, 0.6, 8, 3, 0.8), (0.1, 0.2, 1, 0.5, 10, 4, 0.8), (0.15, 0.3, 1.75, 0.55, 10, 4, 0.7),
+             (0.25, 0.3, 2.25, 0.6, 12, 6, 0.65), (0.3, 0.3, 1.25, 0.65, 14, 12, 0.6)],
+        32: [(0.1, 0.2, 1, 0.6, 8, 3, 0.95), (0.1, 0.2, 1, 0.5, 10, 4, 0.9), (0.15, 0.3, 1.75, 0.55, 10, 4, 0.9),
+             (0.25, 0.3, 2.25, 0.6, 12, 6, 0.85), (0.3, 0.3, 1.25, 0.65, 14, 12, 0.8)]}
+
+
 MOTION = {224: [(10, 3), (15, 5), (15, 8), (15, 12), (20, 15)],
           64: [(10, 1), (10, 1.5), (10, 2), (10, 2.5), (12, 3)],
           32: [(6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)]}
@@ -129,29 +174,19 @@ def main():
     for preset, img in cases:
         img = np.ascontiguousarray(img)
         side = img.shape[0]
-        out = [img]
-        for s, c in enumerate(tables(side), 1):
-            np.random.seed(100 + s)
-            out.append(np.uint8(elastic_original(img, c)))
-        path = os.path.join(ROOT, "original", "elastic_%s_%d.npy" % (preset, side))
-        np.save(path, np.stack(out))
-        print("wrote", path)
-        scale, table = FROST[side]
-        out = [img]
-        for s, c in enumerate(table, 1):
-            np.random.seed(200 + s)
-            out.append(np.uint8(frost_original(img, c, scale)))
-        path = os.path.join(ROOT, "original", "frost_%s_%d.npy" % (preset, side))
-        np.save(path, np.stack(out))
-        print("wrote", path)
-        out = [img]
-        for s, c in enumerate(MOTION[side], 1):
-            np.random.seed(300 + s)
-            out.append(np.uint8(motion_blur_original(img, c)))
-        path = os.path.join(ROOT, "original", "motion_blur_%s_%d.npy" % (preset, side))
-        np.save(path, np.stack(out))
-        print("wrote", path)
-
+        scale, frost_table = FROST[side]
+        oracles = [("elastic", 100, tables(side), elastic_original),
+                   ("frost", 200, frost_table, lambda x, c: frost_original(x, c, scale)),
+                   ("motion_blur", 300, MOTION[side], motion_blur_original),
+                   ("snow", 400, SNOW[side], snow_original)]
+        for stem, seed_base, table, fn in oracles:
+            out = [img]
+            for s, c in enumerate(table, 1):
+                np.random.seed(seed_base + s)
+                out.append(np.uint8(fn(img, c)))
+            path = os.path.join(ROOT, "original", "%s_%s_%d.npy" % (stem, preset, side))
+            np.save(path, np.stack(out))
+            print("wrote", path)
 
 if __name__ == "__main__":
     main()

@@ -250,3 +250,10 @@ fn original_motion_blur_matches_imagemagick() {
         None,
     );
 }
+
+/// `snow.layer = "imagemagick"` against the original snow (layer trimmed, truncated to 8 bits
+/// into a PNG, blurred by ImageMagick through Wand; seeds `400 + severity`): ±1 on ≥ 99 %.
+#[test]
+fn original_snow_matches_imagemagick() {
+    check_oracle(0.99, 0.999, "snow", Corruption::Snow, 400, None);
+}

@@ -38,11 +38,7 @@ pub enum Quantise {
     Imagemagick,
 }
 
-/// ImageMagick's Q16 rounding and 8-bit scaling of one blurred value `v` (0–255 scale).
-pub fn imagemagick_u8(v: f64) -> u8 {
-    let q = (257.0 * v + 0.5).floor().clamp(0.0, 65535.0) as u32;
-    (q / 257) as u8
-}
+pub use crate::kernels::motion::imagemagick_u8;
 
 impl crate::corruptions::params::Params for Params {
     fn validate(&self) -> std::result::Result<(), String> {
