@@ -135,6 +135,7 @@ pub mod digest;
 pub mod error;
 pub mod io;
 mod kernels;
+pub mod metrics;
 /// Internals reached by this crate's own integration tests and benchmarks only: not public
 /// API, may change in any release.
 #[doc(hidden)]

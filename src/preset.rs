@@ -176,13 +176,7 @@ impl Preset {
         let doc = match extends {
             None => params::Document::from_parts(text, table.clone()),
             Some(base_name) => {
-                let base_text = builtin_text(&base_name).map_err(|_| {
-                    err(format!(
-                        "key `preset.extends`: unknown built-in preset `{base_name}` (known: {})",
-                        builtin_names().collect::<Vec<_>>().join(", ")
-                    ))
-                })?;
-                let mut merged: toml::Table = base_text.parse().expect("built-in preset parses");
+                let mut merged = resolved_builtin(&base_name, 0).map_err(err)?;
                 merge_tables(&mut merged, table.clone());
                 merged_text = toml::to_string(&merged).map_err(|e| err(e.to_string()))?;
                 params::Document::from_parts(&merged_text, merged)
@@ -268,6 +262,33 @@ fn neither_builtin_nor_file(name_or_path: &str) -> Option<Error> {
 }
 
 /// Deep merge: keys of `over` replace those of `base`; sub-tables merge recursively.
+/// A built-in preset's tables with its own `extends` chain applied first (a suite preset may
+/// extend another suite's, e.g. imagenet-64-c extends tiny-imagenet-c which extends
+/// imagecorruptions).
+fn resolved_builtin(name: &str, depth: usize) -> std::result::Result<toml::Table, String> {
+    let text = builtin_text(name).map_err(|_| {
+        format!(
+            "key `preset.extends`: unknown built-in preset `{name}` (known: {})",
+            builtin_names().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let table: toml::Table = text.parse().expect("built-in preset parses");
+    let base = table
+        .get("preset")
+        .and_then(|p| p.get("extends"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    match base {
+        None => Ok(table),
+        Some(b) if depth < 8 => {
+            let mut merged = resolved_builtin(&b, depth + 1)?;
+            merge_tables(&mut merged, table);
+            Ok(merged)
+        }
+        Some(b) => Err(format!("key `preset.extends`: chain too deep at `{b}`")),
+    }
+}
+
 fn merge_tables(base: &mut toml::Table, over: toml::Table) {
     for (k, v) in over {
         match (base.get_mut(&k), v) {

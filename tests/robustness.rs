@@ -385,10 +385,10 @@ fn unknown_preset_names_the_builtins() {
     let e = err_text(&run(&contrast1(
         s(&input),
         s(&out),
-        &["--preset", "imagenet-c"],
+        &["--preset", "imagenet-z"],
     )));
     assert!(
-        e.contains("preset imagenet-c")
+        e.contains("preset imagenet-z")
             && e.contains("imagecorruptions")
             && e.contains("no such file"),
         "{e}"
@@ -403,10 +403,10 @@ fn unknown_preset_names_the_builtins() {
         "-s",
         "1",
         "--preset",
-        "imagenet-c",
+        "imagenet-z",
     ]));
     assert!(
-        e.contains("preset imagenet-c") && e.contains("imagecorruptions"),
+        e.contains("preset imagenet-z") && e.contains("imagecorruptions"),
         "{e}"
     );
 }

@@ -1,14 +1,22 @@
 //! `imgcorrupt list`: the catalogue, one line per corruption, then the operators outside the
-//! -C benchmarks in their own group.
+//! -C benchmarks in their own group; with `--preset NAME`, which tables that preset defines.
 
-use crate::{Subset, CATALOGUE};
+use crate::{Preset, Subset, CATALOGUE};
 
 /// Arguments of `list`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Show which corruptions this preset (built-in name or TOML file) defines itself and
+    /// which it takes from the preset it extends, with the keys it sets.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+}
 
 /// Print `name subset family` per corruption in catalogue order, then, after a blank line and a `#` heading, the shift operators (`stylize`).
-pub fn run(_args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(name) = &args.preset {
+        return preset(name);
+    }
     let line = |e: &crate::catalogue::Entry| {
         let line = format!(
             "{:<18} {:<10} {:<11}",
@@ -28,5 +36,32 @@ pub fn run(_args: Args) -> anyhow::Result<()> {
         .iter()
         .filter(|e| e.subset == Subset::Shift)
         .for_each(line);
+    Ok(())
+}
+
+/// `list --preset NAME`: a heading, then per catalogue row `name  defined: keys` or
+/// `name  from <base>`.
+fn preset(name: &str) -> anyhow::Result<()> {
+    let loaded = Preset::load(name)?; // validates every table
+    let text = Preset::source_text(name)?;
+    let own: toml::Table = text.parse()?;
+    let info = loaded.info();
+    println!("# preset {}: {}", info.name, info.description);
+    if let Some(base) = &info.extends {
+        println!("# extends {base}: tables and keys not listed come from it");
+    }
+    for e in CATALOGUE.iter() {
+        let status = match own.get(e.name).and_then(|t| t.as_table()) {
+            Some(t) => format!(
+                "defined: {}",
+                t.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+            ),
+            None => match &info.extends {
+                Some(base) => format!("from {base}"),
+                None => "built-in default".into(),
+            },
+        };
+        println!("{:<18} {status}", e.name);
+    }
     Ok(())
 }

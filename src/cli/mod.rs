@@ -5,10 +5,12 @@ use clap::{Parser, Subcommand};
 use crate::dataset::run::Summary;
 
 mod bench;
+mod cifar;
 mod corrupt;
 mod generate;
 mod list;
 mod merge;
+mod score;
 mod verify;
 
 const EXAMPLES: &str = "\
@@ -43,6 +45,8 @@ enum Command {
     Verify(verify::Args),
     /// Merge the manifest parts of a sharded generate run.
     Merge(merge::Args),
+    /// mCE, relative mCE, mean error, mPC/rPC from a results table (corruption,severity,error).
+    Score(score::Args),
 }
 
 /// Run the CLI on the process's arguments; returns the process exit code.
@@ -71,6 +75,7 @@ where
         Command::Generate(a) => generate::run(a).and_then(check),
         Command::Verify(a) => verify::run(a).and_then(check),
         Command::Merge(a) => merge::run(a).map(|_| ()),
+        Command::Score(a) => score::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -28,6 +28,7 @@ use std::str::FromStr;
 
 use crate::catalogue::Corruption;
 
+pub mod cifar;
 pub mod discover;
 pub mod execute;
 pub mod plan;

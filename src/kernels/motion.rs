@@ -66,6 +66,15 @@ impl MotionKernel {
     }
 }
 
+/// ImageMagick's Q16 rounding and 8-bit scaling of one blurred value `v` (0–255 scale): the
+/// original ImageNet-C scripts blur through ImageMagick (motion_blur, snow's layer), which keeps
+/// `q = floor(257·v + 0.5)` (clamped to 0..=65535) and writes `q div 257` to its 8-bit PNG
+/// (measured against ImageMagick 6.9.11 Q16).
+pub fn imagemagick_u8(v: f64) -> u8 {
+    let q = (257.0 * v + 0.5).floor().clamp(0.0, 65535.0) as u32;
+    (q / 257) as u8
+}
+
 /// Values the blur reads (u8 images, f64 layers).
 pub trait Texel: Copy + Send + Sync {
     /// Widen to f64.

@@ -7,7 +7,23 @@ use crate::corruptions::params::{check_row, finite, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
 
-/// The `[elastic_transform]` table (imagecorruptions variant).
+mod affine;
+
+/// Which elastic transform a preset uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum Form {
+    /// imagecorruptions' (ALGORITHMS.md §4.13): `alpha`, `sigma_scale`, `amplitude_scale`.
+    #[default]
+    #[serde(rename = "imagecorruptions")]
+    Imagecorruptions,
+    /// The original ImageNet-C / CIFAR-10-C / Tiny-ImageNet-C one (ALGORITHMS.md §5.3): a
+    /// random affine warp of magnitude `affine`, then `U(−1, 1)` fields smoothed with `sigma`
+    /// and scaled by `alpha` (all in pixels); `sigma_scale` and `amplitude_scale` are unused.
+    #[serde(rename = "imagenet-c")]
+    ImagenetC,
+}
+
+/// The `[elastic_transform]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
@@ -17,6 +33,15 @@ pub struct Params {
     pub sigma_scale: f64,
     /// Uniform noise amplitude as a fraction of H.
     pub amplitude_scale: f64,
+    /// Algorithm (default `imagecorruptions`).
+    #[serde(default)]
+    pub form: Form,
+    /// `imagenet-c` form: smoothing σ in pixels, per severity.
+    #[serde(default)]
+    pub sigma: Option<Row<f64>>,
+    /// `imagenet-c` form: affine magnitude ε in pixels, per severity.
+    #[serde(default)]
+    pub affine: Option<Row<f64>>,
 }
 
 impl crate::corruptions::params::Params for Params {
@@ -32,6 +57,26 @@ impl crate::corruptions::params::Params for Params {
                     "key `elastic_transform.{key}`: value {v} must be in [0, 1] (a fraction of the image size)"
                 ));
             }
+        }
+        if self.form == Form::ImagenetC {
+            let sigma = self.sigma.as_ref().ok_or(
+                "key `elastic_transform.sigma`: needed by form = \"imagenet-c\" (σ in pixels per severity)",
+            )?;
+            check_row(
+                "elastic_transform.sigma",
+                sigma,
+                |v| (0.0..=crate::corruptions::params::MAX_BLUR_PIXELS).contains(&v),
+                "in [0, 1000]",
+            )?;
+            let affine = self.affine.as_ref().ok_or(
+                "key `elastic_transform.affine`: needed by form = \"imagenet-c\" (ε in pixels per severity)",
+            )?;
+            check_row(
+                "elastic_transform.affine",
+                affine,
+                |v| v.is_finite() && v >= 0.0,
+                "finite and >= 0",
+            )?;
         }
         Ok(())
     }
@@ -55,10 +100,13 @@ impl crate::corruptions::params::Params for Params {
 /// (mean PSNR within 0.5 dB, tested). For identical fields the f32 sampling differs from the
 /// exact one by < 1e-5 before quantisation (unit test), i.e. at most 1 grey level.
 ///
-/// The constants come from the preset (`sigma_scale`, `amplitude_scale`, `alpha`); the
-/// ImageNet-C variant (affine warp first, ALGORITHMS.md §5.3) can be added as a preset-selected branch here.
+/// The constants come from the preset (`sigma_scale`, `amplitude_scale`, `alpha`); a preset
+/// with `form = "imagenet-c"` selects the original ImageNet-C variant instead (affine warp
+/// first, ALGORITHMS.md §5.3, [`elastic_imagenet_c`]).
 pub fn elastic_transform(job: &mut Job<'_>, p: &Params) -> Result<()> {
-    use crate::kernels::gaussian::{gaussian_filter_streamed, Mode};
+    if p.form == Form::ImagenetC {
+        return elastic_imagenet_c(job, p);
+    }
     use crate::kernels::map_coords;
     let alpha = p.alpha[job.level];
     let (h, w) = (job.height, job.width);
@@ -74,33 +122,51 @@ pub fn elastic_transform(job: &mut Job<'_>, p: &Params) -> Result<()> {
         return elastic_fast(job, &img, sigma_r, sigma_c, amp, alpha);
     }
     let mut field = Buf::<f64>::take(h * w);
-    let mut displacement = |rng: &mut dyn crate::rng::RandomSource| -> Buf<f32> {
-        rng.fill_uniform(&mut field, -amp, amp);
-        let mut d = Buf::<f32>::take(h * w);
-        // Filtered rows go straight to `f32(v · α)` (no image-sized f64 temporaries).
-        gaussian_filter_streamed(
-            h,
-            w,
-            1,
-            sigma_r,
-            sigma_c,
-            3.0,
-            Mode::Reflect,
-            |k, out| out.copy_from_slice(&field[k * w..(k + 1) * w]),
-            |i, row| {
-                for (o, &v) in d[i * w..(i + 1) * w].iter_mut().zip(row) {
-                    *o = (v * alpha) as f32;
-                }
-            },
-        );
-        d
-    };
-    let dx = displacement(job.rng);
-    let dy = displacement(job.rng);
+    let dx = displacement(job.rng, &mut field, (h, w), amp, (sigma_r, sigma_c), alpha);
+    let dy = displacement(job.rng, &mut field, (h, w), amp, (sigma_r, sigma_c), alpha);
     let mut out = Buf::<f32>::take(img.len());
     map_coords::remap_reflect(&img, h, w, 3, &dy, &dx, &mut out);
     crate::kernels::quantise::unit_f32(&out, job.dst);
     Ok(())
+}
+
+/// One displacement field of the numpy-mode paths: `H·W` draws `U(−amp, amp)` into `field`,
+/// Gaussian-smoothed (reflect, truncate 3) with σ = (rows, cols) in f64, then `f32(v · α)`.
+/// Filtered rows go straight to the f32 result (no image-sized f64 temporaries). A σ of 0
+/// leaves that axis unsmoothed (SciPy skips it), which only the original variant's tables use.
+fn displacement(
+    rng: &mut dyn crate::rng::RandomSource,
+    field: &mut [f64],
+    (h, w): (usize, usize),
+    amp: f64,
+    (sigma_r, sigma_c): (f64, f64),
+    alpha: f64,
+) -> crate::kernels::scratch::Buf<f32> {
+    use crate::kernels::gaussian::{gaussian_filter_streamed, Mode};
+    rng.fill_uniform(field, -amp, amp);
+    let mut d = crate::kernels::scratch::Buf::<f32>::take(h * w);
+    if sigma_r <= 1e-15 && sigma_c <= 1e-15 {
+        for (o, &v) in d.iter_mut().zip(field.iter()) {
+            *o = (v * alpha) as f32;
+        }
+        return d;
+    }
+    gaussian_filter_streamed(
+        h,
+        w,
+        1,
+        sigma_r,
+        sigma_c,
+        3.0,
+        Mode::Reflect,
+        |k, out| out.copy_from_slice(&field[k * w..(k + 1) * w]),
+        |i, row| {
+            for (o, &v) in d[i * w..(i + 1) * w].iter_mut().zip(row) {
+                *o = (v * alpha) as f32;
+            }
+        },
+    );
+    d
 }
 
 /// Fast mode of [`elastic_transform`]: the same uniform fields smoothed in f32 (same taps,
@@ -135,6 +201,54 @@ fn elastic_fast(
     let [dx, dy] = d;
     let mut out = Buf::<f32>::take(img.len());
     fastblur::remap_reflect_f32(img, h, w, &dy, &dx, &mut out);
+    crate::kernels::quantise::unit_f32(&out, job.dst);
+    Ok(())
+}
+
+/// The original ImageNet-C elastic transform (ALGORITHMS.md §5.3), both RNG modes:
+///
+/// * `img = f32(x_u8) / 255`; centre `(H div 2, W div 2)`, `q = min(H, W) div 3`; reference
+///   points `(c0 + q, c1 + q), (c0 + q, c1 − q), (c0 − q, c1 − q)` (f32, read by OpenCV as
+///   (x, y)), each moved by `f32(U(−ε, ε))` (6 draws, row-major); `img` warped by the affine
+///   map between them (P14);
+/// * `dx = f32(gaussian(U(−1, 1)^{H×W}, σ, mode=reflect, truncate=3) · α)`, then `dy` (a second
+///   `H·W` draws); σ = 0 leaves the field unsmoothed (SciPy skips such an axis);
+/// * bilinear resampling at `(r + dy, c + dx)` with reflect borders (P12), `trunc(clip · 255)`.
+///
+/// The draws are those of the original in both modes (numpy mode: the same numbers). Not yet
+/// checked against the original code run as an oracle (OpenCV's warp is reproduced from its
+/// documented fixed-point rule, unit-tested on shifts and the identity).
+fn elastic_imagenet_c(job: &mut Job<'_>, p: &Params) -> Result<()> {
+    use crate::kernels::map_coords;
+    use crate::kernels::scratch::Buf;
+    let l = job.level;
+    let alpha = p.alpha[l];
+    let sigma = p.sigma.expect("validated")[l];
+    let eps = p.affine.expect("validated")[l];
+    let (h, w) = (job.height, job.width);
+    let mut img = Buf::<f32>::take(job.src.len());
+    for (o, &v) in img.iter_mut().zip(job.src) {
+        *o = v as f32 / 255.0;
+    }
+    let (c0, c1) = ((h / 2) as f32, (w / 2) as f32);
+    let q = (h.min(w) / 3) as f32;
+    let pts1 = [[c0 + q, c1 + q], [c0 + q, c1 - q], [c0 - q, c1 - q]];
+    let mut moves = [0f64; 6];
+    job.rng.fill_uniform(&mut moves, -eps, eps);
+    let pts2: [[f32; 2]; 3] = std::array::from_fn(|k| {
+        [
+            pts1[k][0] + moves[2 * k] as f32,
+            pts1[k][1] + moves[2 * k + 1] as f32,
+        ]
+    });
+    let m = affine::get_affine_transform(pts1, pts2);
+    let mut warped = Buf::<f32>::take(img.len());
+    affine::warp_affine(&img, h, w, 3, m, &mut warped);
+    let mut field = Buf::<f64>::take(h * w);
+    let dx = displacement(job.rng, &mut field, (h, w), 1.0, (sigma, sigma), alpha);
+    let dy = displacement(job.rng, &mut field, (h, w), 1.0, (sigma, sigma), alpha);
+    let mut out = Buf::<f32>::take(img.len());
+    map_coords::remap_reflect(&warped, h, w, 3, &dy, &dx, &mut out);
     crate::kernels::quantise::unit_f32(&out, job.dst);
     Ok(())
 }

@@ -18,12 +18,24 @@ pub struct Params {
     pub strength: Row<f64>,
     /// Plasma fractal wibble decay d.
     pub decay: Row<f64>,
+    /// Fixed plasma map side, as the original scripts have it (`plasma_fractal(mapsize=256)`
+    /// in make_imagenet_c.py, 64 for Tiny-ImageNet-C, 32 for CIFAR-10-C; ALGORITHMS.md §5.2).
+    /// Absent (imagecorruptions): `next_pow2(max(H, W, 3))`. An image larger than the fixed
+    /// map uses that rule too (the original scripts would fail there).
+    #[serde(default)]
+    pub map_size: Option<usize>,
 }
 
 impl crate::corruptions::params::Params for Params {
     fn validate(&self) -> std::result::Result<(), String> {
         check_row("fog.strength", &self.strength, finite, "finite")?;
-        check_row("fog.decay", &self.decay, |v| v > 0.0, "> 0")
+        check_row("fog.decay", &self.decay, |v| v > 0.0, "> 0")?;
+        match self.map_size {
+            Some(n) if !(4..=1 << 14).contains(&n) || !n.is_power_of_two() => Err(format!(
+                "key `fog.map_size`: value {n} must be a power of two in [4, 16384]"
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -40,7 +52,10 @@ pub fn fog(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let a = p.strength[job.level];
     let decay = p.decay[job.level];
     let (w, h) = (job.width, job.height);
-    let n = plasma::map_size(w, h);
+    let n = match p.map_size {
+        Some(fixed) if fixed >= w.max(h) => fixed,
+        _ => plasma::map_size(w, h),
+    };
     // fold (not Iterator::max, which keeps the last of equal maxima and does not vectorise)
     let m = job.src.iter().fold(0u8, |a, &b| a.max(b)) as f64 / 255.0;
     let denom = m + a;

@@ -8,6 +8,7 @@ use crate::error::Result;
 
 mod blend;
 mod cubic;
+mod linear;
 pub mod textures;
 
 pub use textures::FrostTextures;
@@ -20,12 +21,26 @@ pub struct Params {
     pub image_weight: Row<f64>,
     /// Weight of the frost texture.
     pub frost_weight: Row<f64>,
+    /// The original scripts' texture rule (ALGORITHMS.md §5.2): the texture is resized by this
+    /// factor (OpenCV bilinear; 1 = unscaled, make_imagenet_c.py; 0.3 Tiny-ImageNet-C; 0.2
+    /// CIFAR-10-C) and cropped at `randint[0, H_T − H)`, `randint[0, W_T − W)`. Absent
+    /// (imagecorruptions): enlarged to cover the image, ×1.1, bicubic. A scaled texture that
+    /// does not cover the image (where the original script would fail) uses the
+    /// imagecorruptions rule.
+    #[serde(default)]
+    pub texture_scale: Option<f64>,
 }
 
 impl crate::corruptions::params::Params for Params {
     fn validate(&self) -> std::result::Result<(), String> {
         check_row("frost.image_weight", &self.image_weight, finite, "finite")?;
-        check_row("frost.frost_weight", &self.frost_weight, finite, "finite")
+        check_row("frost.frost_weight", &self.frost_weight, finite, "finite")?;
+        match self.texture_scale {
+            Some(v) if !(v > 0.0 && v <= 10.0) => Err(format!(
+                "key `frost.texture_scale`: value {v} must be in (0, 10]"
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -51,22 +66,50 @@ pub fn frost(job: &mut Job<'_>, p: &Params) -> Result<()> {
         Some(set) => (set.textures[k].height, set.textures[k].width),
         None => textures::SLOT_SIZES[k],
     };
+    // the original scripts' fixed scale, where the scaled texture covers the image
+    let original = p.texture_scale.and_then(|sc| {
+        let (ht, wt) = (linear::scaled_len(hf, sc), linear::scaled_len(wf, sc));
+        (ht > h && wt > w).then_some((sc, ht, wt))
+    });
     let (hx, wx) = (h as f64, w as f64);
-    let f = match (hf >= h, wf >= w) {
-        (true, true) => 1.0,
-        (false, true) => hx / hf as f64,
-        (true, false) => wx / wf as f64,
-        (false, false) => (hx / hf as f64).max(wx / wf as f64),
-    } * 1.1;
-    let wt = (wf as f64 * f).ceil() as usize;
-    let ht = (hf as f64 * f).ceil() as usize;
+    let f = match original {
+        Some((sc, _, _)) => sc,
+        None => {
+            let cover = match (hf >= h, wf >= w) {
+                (true, true) => 1.0,
+                (false, true) => hx / hf as f64,
+                (true, false) => wx / wf as f64,
+                (false, false) => (hx / hf as f64).max(wx / wf as f64),
+            };
+            cover * 1.1
+        }
+    };
+    let (ht, wt) = match original {
+        Some((_, ht, wt)) => (ht, wt),
+        None => (
+            (hf as f64 * f).ceil() as usize,
+            (wf as f64 * f).ceil() as usize,
+        ),
+    };
     let r0 = job.rng.randint(0, ht as i64 - h as i64) as usize;
     let c0 = job.rng.randint(0, wt as i64 - w as i64) as usize;
     let mut crop = vec![0u8; w * h * 3];
     match job.frost_textures {
+        Some(set) if original.is_some() => {
+            let t = &set.textures[k];
+            linear::resize_linear_window(&t.rgb, wf, hf, 3, f, (r0, c0), (w, h), &mut crop);
+        }
         Some(set) => {
             let t = &set.textures[k];
             cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), &mut crop);
+        }
+        None if original.is_some() => {
+            // rendered at the scaled size itself (features scale with the size)
+            let t = textures::procedural(k, ht, wt);
+            for r in 0..h {
+                let s = ((r0 + r) * wt + c0) * 3;
+                crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&t.rgb[s..s + w * 3]);
+            }
         }
         None => {
             let (th, tw) = textures::procedural_size(k, f, ht, wt);

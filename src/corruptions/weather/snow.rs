@@ -33,6 +33,23 @@ pub struct Params {
     pub blur_sigma: Row<f64>,
     /// Weight of the original image in the greyscale lift.
     pub blend: Row<f64>,
+    /// How the snow layer is blurred: `imagecorruptions` (default: the untrimmed float layer,
+    /// P4 motion blur, rounded to 8 bits) or `imagemagick` (the original ImageNet-C scripts:
+    /// the layer trimmed to the image (centred), truncated to 8 bits, blurred by ImageMagick,
+    /// ALGORITHMS.md §5.2).
+    #[serde(default)]
+    pub layer: Layer,
+}
+
+/// The snow-layer path of [`Params::layer`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    /// imagecorruptions 1.1.2.
+    #[default]
+    Imagecorruptions,
+    /// The original ImageNet-C / CIFAR-10-C / Tiny-ImageNet-C scripts (ImageMagick).
+    Imagemagick,
 }
 
 impl crate::corruptions::params::Params for Params {
@@ -80,8 +97,32 @@ pub fn snow(job: &mut Job<'_>, p: &Params) -> Result<()> {
     }
     let angle = job.rng.uniform(-135.0, -45.0);
     let kernel = MotionKernel::new(p.blur_radius[lvl], p.blur_sigma[lvl], angle);
+    let (mut zh, mut zw) = (zh, zw);
+    if p.layer == Layer::Imagemagick {
+        // The original: centred trim to H×W, trunc_u8(L·255) into an 8-bit PNG, ImageMagick's
+        // blur (8-bit result). Its levels t/255 go through the same blend (whose
+        // round(v·255)/255 gives t back).
+        let (t0, l0) = ((zh - h) / 2, (zw - w) / 2);
+        let mut l8 = Buf::<f64>::take(w * h);
+        for r in 0..h {
+            for c in 0..w {
+                l8[r * w + c] = ((zoomed[(t0 + r) * zw + l0 + c] * 255.0) as u8) as f64;
+            }
+        }
+        zoomed = l8.to_vec();
+        let mut b = Buf::<f64>::take(w * h);
+        motion_blur(&zoomed, &mut b, h, w, 1, &kernel);
+        for (z, &v) in zoomed.iter_mut().zip(b.iter()) {
+            *z = crate::kernels::motion::imagemagick_u8(v) as f64 / 255.0;
+        }
+        (zh, zw) = (h, w);
+    }
     let mut blurred = Buf::<f64>::take(zw * zh);
-    motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
+    if p.layer == Layer::Imagemagick {
+        blurred.copy_from_slice(&zoomed);
+    } else {
+        motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
+    }
     // np.round(L·255).astype(uint8) / 255 of the layer cropped to [:H, :W], then per image
     // row: cv2.cvtColor(RGB2GRAY) on f32, ·1.5 + 0.5 (f32). The opencv-python build of the
     // reference runs this through IPP, which evaluates the weighted sum as

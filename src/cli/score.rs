@@ -1,0 +1,212 @@
+//! `imgcorrupt score`: CE, mCE, relative mCE, mean error, mPC and rPC from a results table
+//! (see `crate::metrics` for the conventions), printed and written to a result file.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::metrics::{self, Baseline, Results, Score, CONVENTIONS};
+
+mod predictions;
+
+const EXAMPLES: &str = "\
+Input: CSV with the header `corruption,severity,error` (or `accuracy`, or `ap` for detection),
+fractions in [0, 1], one row per corruption and severity 1-5, plus `clean,0,<value>`;
+or JSON: [{\"corruption\": \"fog\", \"severity\": 3, \"error\": 0.41}, ...].
+
+Predictions mode (--dataset OUTPUT): FILE is a CSV `path,label,pred`, one row per image a model
+classified; `path` is an output of the generate run in OUTPUT (relative to it, as in its
+manifest), or for a CIFAR-format OUTPUT `<corruption>.npy:<row>`; clean images are rows whose
+path is a source of the run (relative to its INPUT) or starts with `clean/` or `clean:`. The
+top-1 error of every (corruption, severity) is computed from these rows, then scored.
+
+Examples:
+  imgcorrupt score resnet50.csv                 # writes resnet50.score.json
+  imgcorrupt score faster_rcnn_coco.csv -o coco-c.score.csv
+  imgcorrupt score preds.csv --dataset /data/imagenet-c";
+
+/// Arguments of `score`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Results table (.csv or .json).
+    pub file: PathBuf,
+    /// Result file (.json or .csv; default: FILE with the extension `.score.json`).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Predictions mode: FILE is `path,label,pred` over this generated dataset (its
+    /// manifest.jsonl, or manifest.json of the CIFAR format, says each path's cell).
+    #[arg(long, value_name = "OUTPUT")]
+    pub dataset: Option<PathBuf>,
+}
+
+/// Run `score`.
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let results = match &a.dataset {
+        Some(root) => predictions::results(&a.file, root)?,
+        None => Results::read(&a.file)?,
+    };
+    let s = metrics::score(&results, &Baseline::alexnet());
+    print!("{}", report(&s));
+    let out = a.output.clone().unwrap_or_else(|| default_output(&a.file));
+    let bytes = if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        csv(&s)
+    } else {
+        let mut v = serde_json::to_value(&s)?;
+        v["conventions"] = CONVENTIONS
+            .iter()
+            .map(|(k, d)| (k.to_string(), serde_json::Value::from(*d)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        serde_json::to_string_pretty(&v)? + "\n"
+    };
+    crate::io::write_atomic(&out, bytes.as_bytes())?;
+    eprintln!("imgcorrupt: wrote {}", out.display());
+    Ok(())
+}
+
+fn default_output(input: &Path) -> PathBuf {
+    input.with_extension("score.json")
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into())
+}
+
+/// The printed report: per corruption, then every aggregate with its convention.
+fn report(s: &Score) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:<18} {:<10} {:>10} {:>8} {:>8} {:>8}",
+        "corruption", "subset", "severities", "error%", "CE%", "relCE%"
+    );
+    for p in &s.corruptions {
+        let sev: Vec<String> = p.severities.iter().map(u8::to_string).collect();
+        let _ = writeln!(
+            o,
+            "{:<18} {:<10} {:>10} {:>8} {:>8} {:>8}",
+            p.corruption,
+            p.subset,
+            sev.join(""),
+            pct(p.mean_error),
+            pct(p.ce),
+            pct(p.relative_ce)
+        );
+    }
+    let _ = writeln!(o);
+    let line = |o: &mut String, name: &str, v: String, conv: &str| {
+        let _ = writeln!(o, "{name:<22} {v:>8}   {conv}");
+    };
+    let conv = |k: &str| {
+        CONVENTIONS
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|c| c.1)
+            .unwrap_or("")
+    };
+    line(&mut o, "clean error %", pct(s.clean_error), "");
+    line(&mut o, "mCE %", pct(s.mce), conv("mce"));
+    if let Some(ps) = s.mce_per_severity {
+        let v: Vec<String> = ps.iter().map(|v| format!("{v:.2}")).collect();
+        let _ = writeln!(
+            o,
+            "{:<22} {}   ({})",
+            "mCE by severity 1-5 %",
+            v.join(" "),
+            conv("mce_per_severity")
+        );
+    }
+    line(
+        &mut o,
+        "relative mCE %",
+        pct(s.relative_mce),
+        conv("relative_mce"),
+    );
+    line(
+        &mut o,
+        "mean error % (15)",
+        pct(s.mean_error),
+        conv("mean_error"),
+    );
+    line(
+        &mut o,
+        "mean error % (19)",
+        pct(s.mean_error_all),
+        "same, over all 19",
+    );
+    line(
+        &mut o,
+        "P (clean) %",
+        pct(s.clean_performance),
+        "clean performance",
+    );
+    line(&mut o, "mPC %", pct(s.mpc), conv("mpc"));
+    line(&mut o, "rPC %", pct(s.rpc), conv("rpc"));
+    line(&mut o, "mPC % (19)", pct(s.mpc_all), conv("mpc_all"));
+    line(&mut o, "rPC % (19)", pct(s.rpc_all), "mPC(19) / P_clean");
+    for n in &s.notes {
+        let _ = writeln!(o, "note: {n}");
+    }
+    o
+}
+
+/// CSV result file: `name,severities,value,convention` rows, per corruption then aggregates.
+fn csv(s: &Score) -> String {
+    let mut o = String::from("metric,corruption,value,convention\n");
+    let num = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
+    let conv = |k: &str| {
+        CONVENTIONS
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|c| c.1.replace(',', ";"))
+            .unwrap_or_default()
+    };
+    for p in &s.corruptions {
+        let _ = writeln!(
+            o,
+            "mean_error,{},{},unnormalised %",
+            p.corruption,
+            num(p.mean_error)
+        );
+        let _ = writeln!(
+            o,
+            "mean_performance,{},{},%",
+            p.corruption, p.mean_performance
+        );
+        let _ = writeln!(o, "ce,{},{},{}", p.corruption, num(p.ce), conv("ce"));
+        let _ = writeln!(
+            o,
+            "relative_ce,{},{},AlexNet-normalised %",
+            p.corruption,
+            num(p.relative_ce)
+        );
+    }
+    for (k, v) in [
+        ("clean_error", s.clean_error),
+        ("clean_performance", s.clean_performance),
+        ("mce", s.mce),
+        ("relative_mce", s.relative_mce),
+        ("mean_error", s.mean_error),
+        ("mean_error_all", s.mean_error_all),
+        ("mpc", s.mpc),
+        ("rpc", s.rpc),
+        ("mpc_all", s.mpc_all),
+        ("rpc_all", s.rpc_all),
+    ] {
+        let _ = writeln!(o, "{k},,{},{}", num(v), conv(k));
+    }
+    if let Some(ps) = s.mce_per_severity {
+        for (i, v) in ps.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "mce_severity_{},,{v},{}",
+                i + 1,
+                conv("mce_per_severity")
+            );
+        }
+    }
+    o
+}

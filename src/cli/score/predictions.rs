@@ -1,0 +1,132 @@
+//! The predictions mode of `imgcorrupt score`: top-1 errors per (corruption, severity) from a
+//! `path,label,pred` file over a generated dataset, the cell of every path taken from the run's
+//! manifest (never guessed from the folder names).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use crate::dataset::record::manifest;
+use crate::metrics::{Measure, Results};
+use anyhow::{bail, Context};
+
+/// Where a prediction's path belongs.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Cell {
+    Clean,
+    Corrupted(&'static str, u8),
+}
+
+/// The cell of each path of the dataset at `root`.
+struct Index {
+    cells: HashMap<String, Cell>,
+    /// CIFAR format: per corruption file, the severities of its row blocks and rows per block.
+    arrays: HashMap<String, (&'static str, Vec<u8>, usize)>,
+}
+
+impl Index {
+    fn load(root: &Path) -> anyhow::Result<Index> {
+        let mut cells = HashMap::new();
+        let mut arrays = HashMap::new();
+        let jsonl = root.join("manifest.jsonl");
+        let json = root.join("manifest.json");
+        if jsonl.is_file() {
+            let mut sources = HashSet::new();
+            manifest::stream(
+                &jsonl,
+                false,
+                |_| {},
+                |r| {
+                    if let Ok(c) = crate::Corruption::from_name(&r.corruption) {
+                        cells.insert(r.output, Cell::Corrupted(c.name(), r.severity));
+                        sources.insert(r.source);
+                    }
+                    Ok(())
+                },
+            )?;
+            for s in sources {
+                cells.entry(s).or_insert(Cell::Clean);
+            }
+        } else if json.is_file() {
+            let v: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(&json).with_context(|| json.display().to_string())?,
+            )
+            .with_context(|| format!("{}: not JSON", json.display()))?;
+            let n = v["n"].as_u64().context("manifest.json: no `n`")? as usize;
+            let sev: Vec<u8> = v["severities"]
+                .as_array()
+                .context("manifest.json: no `severities`")?
+                .iter()
+                .filter_map(|s| s.as_u64().map(|s| s as u8))
+                .collect();
+            for a in v["arrays"].as_array().into_iter().flatten() {
+                let name = a["name"].as_str().unwrap_or_default();
+                if let Ok(c) = crate::Corruption::from_name(name) {
+                    let file = a["file"].as_str().unwrap_or_default().to_string();
+                    arrays.insert(file, (c.name(), sev.clone(), n));
+                }
+            }
+        } else {
+            bail!(
+                "{}: no manifest.jsonl or manifest.json (is it the OUTPUT of `imgcorrupt generate`?)",
+                root.display()
+            );
+        }
+        Ok(Index { cells, arrays })
+    }
+
+    fn cell(&self, path: &str) -> Option<Cell> {
+        if path.starts_with("clean/") || path.starts_with("clean:") {
+            return Some(Cell::Clean);
+        }
+        if let Some(c) = self.cells.get(path) {
+            return Some(*c);
+        }
+        let (file, row) = path.rsplit_once(':')?;
+        let (name, sev, n) = self.arrays.get(file)?;
+        let row: usize = row.parse().ok()?;
+        sev.get(row / n).map(|&s| Cell::Corrupted(name, s))
+    }
+}
+
+/// Read `predictions` (CSV `path,label,pred`) over the dataset at `root` into an error table.
+pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
+    let index = Index::load(root)?;
+    let text =
+        std::fs::read_to_string(predictions).with_context(|| predictions.display().to_string())?;
+    let name = predictions.display();
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    match lines.next() {
+        Some((_, h)) if h.split(',').map(str::trim).eq(["path", "label", "pred"]) => {}
+        _ => bail!("{name}:1: expected the header `path,label,pred`"),
+    }
+    // (wrong, total) per cell
+    let mut counts: BTreeMap<Cell, (u64, u64)> = BTreeMap::new();
+    for (i, line) in lines {
+        let f: Vec<&str> = line.rsplitn(3, ',').map(str::trim).collect();
+        let [pred, label, path] = f.as_slice() else {
+            bail!("{name}:{}: expected `path,label,pred`", i + 1);
+        };
+        let cell = index.cell(path).with_context(|| {
+            format!(
+                "{name}:{}: `{path}` is neither an output nor a source in {}'s manifest",
+                i + 1,
+                root.display()
+            )
+        })?;
+        let e = counts.entry(cell).or_default();
+        e.0 += u64::from(label != pred);
+        e.1 += 1;
+    }
+    let mut r = Results::new(Measure::Error);
+    for (cell, (wrong, total)) in counts {
+        let err = wrong as f64 / total as f64;
+        match cell {
+            Cell::Clean => r.push("clean", 0, err, &name.to_string())?,
+            Cell::Corrupted(c, s) => r.push(c, s as i64, err, &name.to_string())?,
+        }
+    }
+    Ok(r)
+}

@@ -1,0 +1,337 @@
+//! The CIFAR-10-C / CIFAR-100-C release format (`generate --dataset cifar`), ALGORITHMS.md §5.4.
+//!
+//! Output, exactly the files robustbench's `load_cifar10c` / `load_cifar100c` read:
+//! `OUTPUT/<corruption>.npy`, uint8 `(N·S, H, W, 3)` (S severities, normally 5), severity-major
+//! (rows `[(k)·N, (k+1)·N)` are the k-th selected severity, so `[(s−1)·N, s·N)` is severity s
+//! when all five are made), and `OUTPUT/labels.npy` `(N·S,)` (the labels repeated per severity;
+//! uint8 when they fit, as in the release, else int64). `OUTPUT/manifest.json` records the
+//! source files and their SHA-256, the preset, RNG and seed rule, and per array its SHA-256 and
+//! the seed of every row.
+//!
+//! The stages are those of the image pipeline, for an array format: discover
+//! ([`source`]: pickles or the `.npy` pair), plan (the rows and their seeds,
+//! [`row_seed`]), execute (one severity block of a corruption at a time, in parallel over
+//! rows, so memory holds the source and one block, never a whole output), record (each
+//! array streamed to a temporary file while hashed, then renamed; the manifest last). A row's
+//! bytes depend only on (source pixels, corruption, severity, preset, RNG mode, run seed,
+//! row index), never on threads.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::plan::{output_seed, Roots};
+use super::Cell;
+use crate::catalogue::Corruption;
+use crate::error::{Error, Result};
+use crate::{FrostTextures, ImageView, PixelLayout, Preset, RngMode, Settings};
+
+pub mod npy;
+pub mod pickle;
+pub mod source;
+
+/// Seed rule of the CIFAR format (recorded in the manifest).
+pub const SEED_RULE: &str = "v1 (dataset::plan::output_seed) with source = \"<source file name>/<row index>\", e.g. \"test_batch/17\"";
+
+/// What a CIFAR run makes.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The input (module docs of [`source`]).
+    pub input: PathBuf,
+    /// Output folder.
+    pub output: PathBuf,
+    /// Corruptions, one array each.
+    pub corruptions: Vec<Corruption>,
+    /// Severities, in the order of the row blocks.
+    pub severities: Vec<u8>,
+    /// Run seed.
+    pub seed: u64,
+    /// RNG mode.
+    pub rng: RngMode,
+    /// Parameter tables.
+    pub preset: Arc<Preset>,
+    /// Preset name or path, for the manifest.
+    pub preset_source: String,
+    /// SHA-256 of the preset text.
+    pub preset_sha256: String,
+    /// The reference's frost photographs, or `None` for procedural frost.
+    pub frost: Option<Arc<FrostTextures>>,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+/// The seed of row `row` of `file_name`'s images for a cell (the seed rule of
+/// [`super::plan`] with the source named `<file name>/<row>`).
+pub fn row_seed(o: &Options, file_name: &str, row: usize, cell: Cell) -> u64 {
+    output_seed(
+        o.seed,
+        &format!("{file_name}/{row}"),
+        cell.corruption,
+        cell.severity,
+        o.rng == RngMode::Numpy,
+    )
+}
+
+/// One written array, as the manifest records it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ArrayRecord {
+    /// `<corruption>` or `labels`.
+    pub name: String,
+    /// File name in OUTPUT.
+    pub file: String,
+    /// numpy dtype.
+    pub dtype: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// SHA-256 of the whole `.npy` file.
+    pub sha256: String,
+    /// Per severity block (in `severities` order), the seed of each row.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<Vec<u64>>,
+}
+
+/// The manifest (`OUTPUT/manifest.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    /// `cifar-c`.
+    pub format: &'static str,
+    /// imgcorrupt version.
+    pub imgcorrupt: &'static str,
+    /// `cifar-10`, `cifar-100` or `npy`.
+    pub source_kind: &'static str,
+    /// Source files (absolute) and their SHA-256.
+    pub source_files: Vec<(String, String)>,
+    /// Images per severity block.
+    pub n: usize,
+    /// Height, width.
+    pub size: (usize, usize),
+    /// Severities, in block order.
+    pub severities: Vec<u8>,
+    /// Preset name or file.
+    pub preset: String,
+    /// SHA-256 of the preset text.
+    pub preset_sha256: String,
+    /// RNG mode.
+    pub rng: String,
+    /// Run seed.
+    pub seed: u64,
+    /// How row seeds are derived.
+    pub seed_rule: &'static str,
+    /// `labels.npy` first, then one per corruption.
+    pub arrays: Vec<ArrayRecord>,
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Summary {
+    /// The manifest written (also on failures, listing the arrays that were made).
+    pub manifest: Manifest,
+    /// Failures, one line each (`<corruption>: reason`).
+    pub failed: Vec<String>,
+}
+
+/// Write a `.npy` of `header` + blocks produced by `block(k)` to `dst` atomically, hashing
+/// as it goes; returns the SHA-256.
+fn write_streamed(
+    dst: &Path,
+    header: &[u8],
+    blocks: usize,
+    mut block: impl FnMut(usize) -> Result<Vec<u8>>,
+) -> Result<String> {
+    let tmp = crate::io::temp_path(dst, &format!("tmp-{}", std::process::id()))?;
+    let io_err = |source| Error::Io {
+        path: dst.to_path_buf(),
+        source,
+    };
+    let result = (|| {
+        let _ = fs::remove_file(&tmp);
+        let mut f = std::io::BufWriter::new(
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(io_err)?,
+        );
+        let mut h = Sha256::new();
+        f.write_all(header).map_err(io_err)?;
+        h.update(header);
+        for k in 0..blocks {
+            let b = block(k)?;
+            f.write_all(&b).map_err(io_err)?;
+            h.update(&b);
+        }
+        let f = f.into_inner().map_err(|e| io_err(e.into_error()))?;
+        f.sync_all().map_err(io_err)?;
+        drop(f);
+        fs::rename(&tmp, dst).map_err(io_err)?;
+        Ok(crate::digest::hex(&h.finalize()))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Run: read the source, write `labels.npy`, one array per corruption, then the manifest.
+/// `note` receives one line per finished array.
+pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
+    let src = source::read(&o.input)?;
+    let in_dir = if o.input.is_file() {
+        o.input.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        o.input.clone()
+    };
+    let cells: Vec<Cell> = o
+        .corruptions
+        .iter()
+        .flat_map(|&c| {
+            o.severities.iter().map(move |&s| Cell {
+                corruption: c,
+                severity: s,
+            })
+        })
+        .collect();
+    Roots::check(&in_dir, &o.output, &cells)?;
+    fs::create_dir_all(&o.output).map_err(|source| Error::Io {
+        path: o.output.clone(),
+        source,
+    })?;
+    let file_name = src.files[0]
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (n, h, w) = (src.n, src.height, src.width);
+    let s_count = o.severities.len();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads.max(1))
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("thread pool: {e}")))?;
+
+    let mut arrays = Vec::new();
+    // labels.npy: the labels once per severity block
+    let small = src.labels.iter().all(|l| (0..=255).contains(l));
+    let (dtype, one): (&str, Vec<u8>) = if small {
+        ("|u1", src.labels.iter().map(|&l| l as u8).collect())
+    } else {
+        (
+            "<i8",
+            src.labels.iter().flat_map(|l| l.to_le_bytes()).collect(),
+        )
+    };
+    let shape = vec![n * s_count];
+    let dst = o.output.join("labels.npy");
+    let sha = write_streamed(&dst, &npy::header(dtype, &shape), s_count, |_| {
+        Ok(one.clone())
+    })?;
+    arrays.push(ArrayRecord {
+        name: "labels".into(),
+        file: "labels.npy".into(),
+        dtype: dtype.into(),
+        shape,
+        sha256: sha,
+        seeds: Vec::new(),
+    });
+
+    let mut failed = Vec::new();
+    let len = h * w * 3;
+    for &c in &o.corruptions {
+        let shape = vec![n * s_count, h, w, 3];
+        let file = format!("{}.npy", c.name());
+        let mut seeds = Vec::with_capacity(s_count);
+        let made = write_streamed(
+            &o.output.join(&file),
+            &npy::header("|u1", &shape),
+            s_count,
+            |k| {
+                let cell = Cell {
+                    corruption: c,
+                    severity: o.severities[k],
+                };
+                let row_seeds: Vec<u64> =
+                    (0..n).map(|r| row_seed(o, &file_name, r, cell)).collect();
+                let mut block = vec![0u8; n * len];
+                pool.install(|| {
+                    block
+                        .par_chunks_mut(len)
+                        .enumerate()
+                        .try_for_each(|(r, out)| {
+                            let mut settings = Settings::new(row_seeds[r])
+                                .with_rng(o.rng)
+                                .with_preset(o.preset.clone());
+                            if let Some(f) = &o.frost {
+                                settings = settings.with_frost_textures(f.clone());
+                            }
+                            crate::api::corrupt_buffer(
+                                ImageView::new(src.image(r), w, h, PixelLayout::Rgb),
+                                out,
+                                c,
+                                cell.severity,
+                                &settings,
+                            )
+                            .map_err(|e| {
+                                Error::InvalidArgument(format!(
+                                    "row {r}, severity {}: {e}",
+                                    cell.severity
+                                ))
+                            })
+                        })
+                })?;
+                seeds.push(row_seeds);
+                Ok(block)
+            },
+        );
+        match made {
+            Ok(sha) => {
+                note(&format!(
+                    "{file}: {} rows, sha256 {}",
+                    n * s_count,
+                    &sha[..16]
+                ));
+                arrays.push(ArrayRecord {
+                    name: c.name().into(),
+                    file,
+                    dtype: "|u1".into(),
+                    shape,
+                    sha256: sha,
+                    seeds,
+                });
+            }
+            Err(e) => failed.push(format!("{}: {e}", c.name())),
+        }
+    }
+    let source_files = src
+        .files
+        .iter()
+        .map(|p| {
+            let abs = fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            let sha = crate::digest::sha256_file(p).map_err(|source| Error::Io {
+                path: p.clone(),
+                source,
+            })?;
+            Ok((abs.display().to_string(), sha))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let manifest = Manifest {
+        format: "cifar-c",
+        imgcorrupt: env!("CARGO_PKG_VERSION"),
+        source_kind: src.kind,
+        source_files,
+        n,
+        size: (h, w),
+        severities: o.severities.clone(),
+        preset: o.preset_source.clone(),
+        preset_sha256: o.preset_sha256.clone(),
+        rng: o.rng.to_string(),
+        seed: o.seed,
+        seed_rule: SEED_RULE,
+        arrays,
+    };
+    let text = serde_json::to_string(&manifest).expect("manifest serializes") + "\n";
+    crate::io::write_atomic(&o.output.join("manifest.json"), text.as_bytes())?;
+    Ok(Summary { manifest, failed })
+}

@@ -1,0 +1,183 @@
+//! `imgcorrupt score`: a results table in, every score printed with its convention and
+//! written to a result file (JSON or CSV).
+
+mod common;
+
+use common::{err_text, ok, run, s, tmp};
+
+/// AlexNet's own ImageNet-C accuracies (1 − the published errors), as a user would write them.
+fn alexnet_accuracy_csv() -> String {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corruptions/baselines/alexnet_imagenet_c.toml"),
+    )
+    .unwrap();
+    let t: toml::Table = text.parse().unwrap();
+    let mut csv = String::from("corruption,severity,accuracy\nclean,0,0.565\n");
+    for (name, v) in &t {
+        if name == "baseline" {
+            continue;
+        }
+        for (i, e) in v["severity"].as_array().unwrap().iter().enumerate() {
+            csv += &format!("{name},{},{}\n", i + 1, 1.0 - e.as_float().unwrap());
+        }
+    }
+    csv
+}
+
+#[test]
+fn alexnet_scores_mce_100_in_both_output_formats() {
+    let dir = tmp("score");
+    let input = dir.join("alexnet.csv");
+    std::fs::write(&input, alexnet_accuracy_csv()).unwrap();
+    let o = run(&["score", s(&input)]);
+    ok(&o);
+    let out = String::from_utf8(o.stdout).unwrap();
+    let line = |k: &str| {
+        out.lines()
+            .find(|l| l.starts_with(k))
+            .unwrap_or_else(|| panic!("no `{k}` line in\n{out}"))
+            .to_string()
+    };
+    assert!(line("mCE %").contains("100.00") && line("mCE %").contains("AlexNet-normalised"));
+    assert!(line("relative mCE %").contains("100.00"));
+    assert!(line("mean error % (15)").contains("NOT the mCE"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("alexnet.score.json")).unwrap())
+            .unwrap();
+    assert!((json["mce"].as_f64().unwrap() - 100.0).abs() < 1e-6);
+    assert!((json["clean_error"].as_f64().unwrap() - 43.5).abs() < 1e-9);
+    assert_eq!(json["corruptions"].as_array().unwrap().len(), 19);
+    assert!(json["conventions"]["rpc"]
+        .as_str()
+        .unwrap()
+        .contains("Michaelis"));
+    // rPC of AlexNet: mPC / P, from the same numbers
+    let rpc = json["rpc"].as_f64().unwrap();
+    let mpc = json["mpc"].as_f64().unwrap();
+    assert!((rpc - 100.0 * mpc / 56.5).abs() < 1e-9);
+
+    let csv_out = dir.join("a.csv");
+    ok(&run(&["score", s(&input), "-o", s(&csv_out)]));
+    let text = std::fs::read_to_string(&csv_out).unwrap();
+    let mce: f64 = text
+        .lines()
+        .find(|l| l.starts_with("mce,,"))
+        .unwrap()
+        .split(',')
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((mce - 100.0).abs() < 1e-6);
+}
+
+#[test]
+fn score_errors_name_the_file_and_line() {
+    let dir = tmp("score-bad");
+    let input = dir.join("r.csv");
+    std::fs::write(&input, "corruption,severity,error\nfog,1,41\n").unwrap();
+    let e = err_text(&run(&["score", s(&input)]));
+    assert!(e.contains("r.csv:2") && e.contains("divided by 100"), "{e}");
+    assert!(!dir.join("r.score.json").exists());
+}
+
+/// Predictions mode: errors per cell computed from `path,label,pred` rows, the cell of each
+/// path read from the run's manifest (CIFAR `manifest.json` and image `manifest.jsonl`).
+#[test]
+fn predictions_over_generated_datasets() {
+    let dir = tmp("score-pred");
+    let cifar = dir.join("cifar-c");
+    ok(&run(&[
+        "generate",
+        s(&common::root().join("cifar")),
+        "-o",
+        s(&cifar),
+        "-c",
+        "contrast,fog",
+        "-s",
+        "2,4",
+    ]));
+    // 8 rows per severity block: block 0 = severity 2, block 1 = severity 4.
+    // contrast s2: 2 wrong of 8; contrast s4: 8 of 8; fog s2: 0 of 8; fog s4: 4 of 8; clean 1 of 4.
+    let mut csv = String::from("path,label,pred\n");
+    for row in 0..16 {
+        let wrong_c = if row < 8 { row < 2 } else { true };
+        let wrong_f = (8..12).contains(&row);
+        csv += &format!("contrast.npy:{row},3,{}\n", if wrong_c { 5 } else { 3 });
+        csv += &format!(
+            "fog.npy:{row},cat,{}\n",
+            if wrong_f { "dog" } else { "cat" }
+        );
+    }
+    for i in 0..4 {
+        csv += &format!("clean:{i},1,{}\n", if i == 0 { 2 } else { 1 });
+    }
+    let preds = dir.join("preds.csv");
+    std::fs::write(&preds, csv).unwrap();
+    ok(&run(&["score", s(&preds), "--dataset", s(&cifar)]));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("preds.score.json")).unwrap())
+            .unwrap();
+    assert!((json["clean_error"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+    let per = json["corruptions"].as_array().unwrap();
+    let row = |name: &str| {
+        per.iter()
+            .find(|p| p["corruption"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("contrast")["severities"], serde_json::json!([2, 4]));
+    assert!((row("contrast")["mean_error"].as_f64().unwrap() - 62.5).abs() < 1e-9);
+    assert!((row("fog")["mean_error"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+    // fog CE over severities 2 and 4: (0 + 0.5) / (E^A_2 + E^A_4)
+    assert!((row("fog")["ce"].as_f64().unwrap() - 50.0 / (0.76050 + 0.87260)).abs() < 1e-9);
+
+    // image dataset: paths from manifest.jsonl, the sources as clean rows
+    let inet = dir.join("imagenet-c");
+    ok(&run(&[
+        "generate",
+        s(&common::root().join("datasets/imagenet")),
+        "-o",
+        s(&inet),
+        "-c",
+        "brightness",
+        "-s",
+        "1",
+    ]));
+    let text = std::fs::read_to_string(inet.join("manifest.jsonl")).unwrap();
+    let mut csv = String::from("path,label,pred\n");
+    for (k, line) in text.lines().skip(1).enumerate() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        csv += &format!(
+            "{},a,{}\n",
+            r["output"].as_str().unwrap(),
+            if k == 0 { "b" } else { "a" }
+        );
+        csv += &format!("{},a,a\n", r["source"].as_str().unwrap());
+    }
+    std::fs::write(&preds, &csv).unwrap();
+    let out = dir.join("p2.json");
+    ok(&run(&[
+        "score",
+        s(&preds),
+        "--dataset",
+        s(&inet),
+        "-o",
+        s(&out),
+    ]));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(json["clean_error"].as_f64().unwrap(), 0.0);
+    let n = text.lines().count() - 1;
+    let b = &json["corruptions"][0];
+    assert_eq!(b["corruption"], "brightness");
+    assert!((b["mean_error"].as_f64().unwrap() - 100.0 / n as f64).abs() < 1e-9);
+    // a path the manifest does not know is an error naming the line
+    std::fs::write(&preds, "path,label,pred\nnope/1.JPEG,a,a\n").unwrap();
+    let e = err_text(&run(&["score", s(&preds), "--dataset", s(&inet)]));
+    assert!(
+        e.contains("preds.csv:2") && e.contains("nope/1.JPEG"),
+        "{e}"
+    );
+}
