@@ -11,9 +11,11 @@ use image::{DynamicImage, ImageFormat};
 use super::webp::{encode_webp_lossy, WebpMode};
 use crate::error::{Error, Result};
 
-/// Default pixel limit for decoding (about 268 megapixels): larger files are refused, which
-/// protects against decompression bombs.
-pub const DEFAULT_MAX_PIXELS: u64 = 1 << 28;
+/// Default pixel limit for decoding: 178,956,970 pixels, Pillow's (`Image.open` raises
+/// `DecompressionBombError` above `2 × Image.MAX_IMAGE_PIXELS` = 2 × 89,478,485). Larger files
+/// are refused before any pixel buffer is allocated, which bounds the memory and the work a
+/// hostile file can cause; `generate --max-pixels` raises it.
+pub const DEFAULT_MAX_PIXELS: u64 = 2 * 89_478_485;
 
 /// Version of `image` (kept equal to Cargo.lock by a test), recorded in manifests.
 pub const IMAGE_VERSION: &str = "0.25.10";
