@@ -235,9 +235,7 @@ impl PlanFilter {
             _ => false,
         }
     }
-}
 
-impl PlanFilter {
     /// The output paths of the ledger's plan.
     pub fn new(ledger: &Ledger) -> PlanFilter {
         PlanFilter {
