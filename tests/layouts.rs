@@ -148,6 +148,50 @@ fn outputs_of_removed_sources_are_flagged_and_removed() {
     ok(&run(&["verify", s(&out), "--input", s(&input)]));
 }
 
+/// The same in a sharded run: each shard sweeps its own part, the last one the merged
+/// manifest of the earlier run.
+#[test]
+fn sharded_rerun_removes_outputs_of_removed_sources() {
+    let input = tmp("removed-shard-in");
+    let out = tmp("removed-shard-out");
+    for f in ["n01/a.png", "n01/b.png", "n02/c.png", "n02/d.png"] {
+        png(&input.join(f), 20, 20);
+    }
+    let shard = |k: &'static str| {
+        ok(&run(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(&out),
+            "-c",
+            "contrast",
+            "-s",
+            "1",
+            "--geometry",
+            "native",
+            "--image-format",
+            "png",
+            "--shard",
+            k,
+        ]))
+    };
+    shard("0/2");
+    shard("1/2");
+    assert_eq!(manifest_records(&out).len(), 4);
+    fs::remove_file(input.join("n01/b.png")).unwrap();
+    fs::remove_file(input.join("n02/c.png")).unwrap();
+    shard("0/2");
+    shard("1/2");
+    assert!(!out.join("contrast/1/n01/b.png").exists());
+    assert!(!out.join("contrast/1/n02/c.png").exists());
+    let outputs: Vec<String> = manifest_records(&out)
+        .iter()
+        .map(|r| r["output"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(outputs, ["contrast/1/n01/a.png", "contrast/1/n02/d.png"]);
+    ok(&run(&["verify", s(&out), "--input", s(&input)]));
+}
+
 /// `generate VOCdevkit/` (one level below the documented INPUT) and `VOCdevkit/VOC2007/` are
 /// refused with the exact command to run instead, before anything is written (before, the
 /// first ran as a plain folder: masks corrupted as photos, XML dropped, exit 0).

@@ -555,13 +555,14 @@ impl SortedReader {
 
 /// Merge sorted files (manifest and/or parts) into `dest` with `header`, plus `extra` records
 /// (sorted, taking precedence on equal output paths), keeping only the file records for which
-/// `keep` is true; streaming: memory does not grow with the number of records.
+/// `keep(record, file it came from)` is true; streaming: memory does not grow with the number
+/// of records.
 pub fn merge_sorted(
     dest: &Path,
     header: &Header,
     sources: &[PathBuf],
     extra: impl Iterator<Item = Record>,
-    mut keep: impl FnMut(&Record) -> bool,
+    mut keep: impl FnMut(&Record, &Path) -> bool,
 ) -> Result<usize> {
     let mut readers = sources
         .iter()
@@ -591,7 +592,7 @@ pub fn merge_sorted(
             while r.head.as_ref().is_some_and(|h| h.output == key) {
                 if !take_extra {
                     let rec = r.head.take().expect("head");
-                    if keep(&rec) {
+                    if keep(&rec, &r.path) {
                         w.push(&rec)?;
                     }
                 }
@@ -608,6 +609,16 @@ pub fn merge_sorted(
 /// journal of a shard still running or killed (unless `allow_incomplete`). An existing
 /// `manifest.jsonl` is merged in too. Returns the number of records written.
 pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
+    merge_keeping(output, allow_incomplete, |_, _| true)
+}
+
+/// [`merge`], keeping only the records for which `keep(record, file it came from)` is true
+/// (the last shard of a run drops an earlier manifest's outputs of removed sources this way).
+pub fn merge_keeping(
+    output: &Path,
+    allow_incomplete: bool,
+    keep: impl FnMut(&Record, &Path) -> bool,
+) -> Result<usize> {
     let files = list_files(output);
     let parts: Vec<(usize, usize)> = files
         .iter()
@@ -673,7 +684,7 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
         &header,
         &sources,
         std::iter::empty(),
-        |_| true,
+        keep,
     )
 }
 

@@ -339,16 +339,23 @@ impl<'a> Recorder<'a> {
             folders.into_iter(),
         );
         let mut removed = Vec::new();
-        let n = manifest::merge_sorted(&dest, &header, &sources, records, |r| {
-            if plan_paths.contains(&r.output) {
-                return false; // this run's record replaces it
-            }
-            // An output of this plan's cells whose source is gone: remove it (the path was
-            // checked to be relative and normalised when the manifest was read).
-            let gone = input.as_ref().is_some_and(|i| {
-                plan_paths.in_cells(&r.output)
-                    && matches!(fs::symlink_metadata(i.join(&r.source)), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
-            });
+        // Whether to keep a record read from an earlier manifest or part; an output of this
+        // plan's cells whose source is gone from INPUT is removed instead (its path was
+        // checked to be relative and normalised when the manifest was read).
+        // One look-up per source, however many cells list it (capped, so memory stays bounded).
+        let mut exists: std::collections::HashMap<String, bool> = Default::default();
+        let mut sweep = |r: &Record, removed: &mut Vec<String>| {
+            let gone = match &input {
+                Some(i) if plan_paths.in_cells(&r.output) => {
+                    if exists.len() > 1 << 20 {
+                        exists.clear();
+                    }
+                    !*exists.entry(r.source.clone()).or_insert_with(|| {
+                        !matches!(fs::symlink_metadata(i.join(&r.source)), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+                    })
+                }
+                _ => false,
+            };
             if gone {
                 let p = out.join(&r.output);
                 if r.kind == Kind::Folder {
@@ -359,6 +366,10 @@ impl<'a> Recorder<'a> {
                 removed.push(r.output.clone());
             }
             !gone
+        };
+        let n = manifest::merge_sorted(&dest, &header, &sources, records, |r, _| {
+            // this run's record replaces a planned output's
+            !plan_paths.contains(&r.output) && sweep(r, &mut removed)
         })?;
         let _ = fs::remove_file(&jpath);
         let manifest_records = match shard {
@@ -369,7 +380,12 @@ impl<'a> Recorder<'a> {
                     .all(|k| files.iter().any(|f| !f.journal && f.shard == Some((k, n))))
                     && !files.iter().any(|f| f.journal);
                 if complete {
-                    Some(manifest::merge(&out, false)?)
+                    // The merge also reads an earlier run's manifest.jsonl: sweep its
+                    // records (the parts were swept by their shards).
+                    let earlier = out.join(manifest::MANIFEST);
+                    Some(manifest::merge_keeping(&out, false, |r, from| {
+                        from != earlier || sweep(r, &mut removed)
+                    })?)
                 } else {
                     None
                 }
