@@ -105,6 +105,32 @@ fn folder_layout_mirrors_empty_folders() {
     ok(&run(&["verify", s(&out)]));
 }
 
+/// Tiny-ImageNet's `train/` as INPUT is an imagenet tree (`<wnid>/images/<file>`, as
+/// ImageFolder reads it): its images are corrupted, and every class folder, the empty one too,
+/// is in every cell.
+#[test]
+fn tiny_imagenet_train_is_an_imagenet_tree() {
+    let input = tmp("tiny-train-in");
+    let out = tmp("tiny-train-out");
+    png(&input.join("n01443537/images/n01443537_0.JPEG"), 64, 64);
+    fs::write(
+        input.join("n01443537/n01443537_boxes.txt"),
+        "n01443537_0.JPEG 0 0 9 9\n",
+    )
+    .unwrap();
+    fs::create_dir_all(input.join("n01629819/images")).unwrap();
+    png(&input.join("n01641577/images/n01641577_0.JPEG"), 64, 64);
+    let o = run(&contrast1(s(&input), s(&out), &["--geometry", "native"]));
+    ok(&o);
+    assert!(stderr(&o).contains("imagenet dataset"), "{}", stderr(&o));
+    assert_eq!(subfolders(&out.join("contrast/1")), subfolders(&input));
+    assert!(out
+        .join("contrast/1/n01443537/images/n01443537_0.JPEG")
+        .is_file());
+    assert!(out.join("contrast/1/n01629819/images").is_dir());
+    ok(&run(&["verify", s(&out), "--input", s(&input)]));
+}
+
 /// A source deleted from INPUT: `verify --input` flags its outputs, and a rerun removes them
 /// from OUTPUT and from the manifest (before, they stayed and verify said OK).
 #[test]

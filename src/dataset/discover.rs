@@ -378,7 +378,11 @@ pub fn discover_excluding(
         }
         DatasetKind::Imagenet => {
             let mut ds = imagenet(root, files, notes)?;
-            ds.folders = dirs.into_iter().filter(|d| !d.contains('/')).collect();
+            // the class folders, and Tiny-ImageNet's `<class>/images/`
+            ds.folders = dirs
+                .into_iter()
+                .filter(|d| !d.contains('/') || imagenet_place(&format!("{d}/x")))
+                .collect();
             ds
         }
         DatasetKind::Voc => voc(root, files, notes)?,
@@ -387,7 +391,7 @@ pub fn discover_excluding(
     };
     // Only what the adapter would have used as an image fails the run.
     match kind {
-        DatasetKind::Imagenet => unusable.retain(|(f, _)| f.matches('/').count() == 1),
+        DatasetKind::Imagenet => unusable.retain(|(f, _)| imagenet_place(f)),
         DatasetKind::Coco => {
             unusable.retain(|(f, _)| !f.starts_with("annotations/") && !in_annotation_folder(f))
         }
@@ -410,10 +414,18 @@ pub fn discover_excluding(
     Ok(ds)
 }
 
+/// Whether `rel` is where the imagenet layout takes an image: `<class>/<file>`, or
+/// Tiny-ImageNet's `<class>/images/<file>` (its `train/` folder as INPUT; ImageFolder finds
+/// images anywhere below a class folder).
+fn imagenet_place(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    parts.len() == 2 || parts.len() == 3 && parts[1] == "images"
+}
+
 fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Dataset> {
     let (images, other): (Vec<_>, Vec<_>) = files
         .into_iter()
-        .partition(|f| is_image(f) && f.matches('/').count() == 1);
+        .partition(|f| is_image(f) && imagenet_place(f));
     if images.is_empty() && root.join("val").is_dir() {
         notes.push(format!(
             "the class folders seem to be in {}: pass that folder as INPUT",
@@ -422,7 +434,7 @@ fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<D
     }
     if !other.is_empty() {
         notes.push(format!(
-            "{} file(s) not of the form <class>/<image> ignored (e.g. {})",
+            "{} file(s) not of the form <class>/<image> (or <class>/images/<image>) ignored (e.g. {})",
             other.len(),
             other[0]
         ));
