@@ -172,6 +172,11 @@ fn outputs_of_removed_sources_are_flagged_and_removed() {
         .collect();
     assert_eq!(outputs, ["contrast/1/n01/a.png", "contrast/1/n02/c.png"]);
     ok(&run(&["verify", s(&out), "--input", s(&input)]));
+    // a whole class deleted: its folder goes too, or ImageFolder would count an extra class
+    fs::remove_dir_all(input.join("n02")).unwrap();
+    ok(&run(&args));
+    assert_eq!(subfolders(&out.join("contrast/1")), ["n01"]);
+    ok(&run(&["verify", s(&out), "--input", s(&input)]));
 }
 
 /// The same in a sharded run: each shard sweeps its own part, the last one the merged

@@ -356,13 +356,14 @@ impl<'a> Recorder<'a> {
                 }
                 _ => false,
             };
-            if gone {
+            if let (true, Some(i)) = (gone, &input) {
                 let p = out.join(&r.output);
                 if r.kind == Kind::Folder {
                     let _ = fs::remove_dir(&p);
                 } else {
                     let _ = fs::remove_file(&p);
                 }
+                remove_vanished_folders(&out, &r.output, i);
                 removed.push(r.output.clone());
             }
             !gone
@@ -397,6 +398,24 @@ impl<'a> Recorder<'a> {
             manifest_records,
             removed,
         })
+    }
+}
+
+/// After the output `output` (relative to `out`) of a removed source was deleted: remove its
+/// folders in the cell, innermost first, while they are empty and gone from `input` too (a
+/// class deleted from INPUT must not stay behind as an empty class folder, which ImageFolder
+/// would count).
+fn remove_vanished_folders(out: &Path, output: &str, input: &Path) {
+    let mut parts = output.splitn(3, '/');
+    let (Some(c), Some(s), Some(rel)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let mut rel = rel;
+    while let Some((dir, _)) = rel.rsplit_once('/') {
+        if input.join(dir).exists() || fs::remove_dir(out.join(c).join(s).join(dir)).is_err() {
+            return; // still a folder of INPUT, or not empty
+        }
+        rel = dir;
     }
 }
 
