@@ -328,3 +328,18 @@ fn cli_messages_and_defaults() {
     assert_eq!(jpg("d.jpg", &[]), jpg("q85.jpg", &["--quality", "85"]));
     assert_ne!(jpg("d2.jpg", &[]), jpg("q95.jpg", &["--quality", "95"]));
 }
+
+/// Found by the `read_image` fuzz target: a palette PNG whose `PLTE` chunk is 49 bytes made
+/// the png crate panic (a dataset run would have died with it); now an error naming the file.
+#[test]
+fn png_with_a_partial_palette_entry_is_an_error() {
+    let path = common::root().join("hostile/png_plte_49_bytes.png");
+    let bytes = fs::read(&path).unwrap();
+    let e = decode_image(&bytes, &path, DEFAULT_MAX_PIXELS)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("png_plte_49_bytes.png") && e.contains("PLTE chunk of 49 bytes"),
+        "{e}"
+    );
+}
