@@ -144,7 +144,7 @@ fn png_precheck(bytes: &[u8]) -> std::result::Result<(), String> {
     let mut p = 8; // signature
     while let (Some(len), Some(kind)) = (bytes.get(p..p + 4), bytes.get(p + 4..p + 8)) {
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        if kind == b"PLTE" && (len == 0 || len % 3 != 0 || len > 768) {
+        if kind == b"PLTE" && (len == 0 || !len.is_multiple_of(3) || len > 768) {
             return Err(format!(
                 "PLTE chunk of {len} bytes (a palette is 1 to 256 RGB entries of 3 bytes)"
             ));
