@@ -310,7 +310,14 @@ pub fn select(spec: &str) -> Result<Vec<Corruption>, Error> {
             "noise" | "blur" | "weather" | "digital" | "stylization" => Corruption::every()
                 .filter(|c| c.family().name() == lower)
                 .collect(),
-            _ => vec![Corruption::from_name(part)?],
+            _ => vec![Corruption::from_name(part).map_err(|e| match e {
+                // a selection also takes subsets and families: suggest those too (`commn`)
+                Error::UnknownCorruption { name, .. } => Error::UnknownCorruption {
+                    suggestion: closest_word(&lower),
+                    name,
+                },
+                other => other,
+            })?],
         };
         for c in matches {
             chosen[c.index()] = true;
@@ -339,6 +346,24 @@ fn closest_name(wanted: &str) -> Option<&'static str> {
         .iter()
         .find(|e| !wanted.is_empty() && e.name.contains(wanted))
         .map(|e| e.name)
+}
+
+/// The word of a selection ([`select`]: a catalogue name, subset or family) closest to
+/// `wanted` by edit distance, if any is reasonably close (else as [`closest_name`]).
+fn closest_word(wanted: &str) -> Option<&'static str> {
+    let words = CATALOGUE
+        .iter()
+        .map(|e| e.name)
+        .chain(SUBSET_WORDS)
+        .chain(FAMILY_WORDS);
+    let (best, dist) = words
+        .map(|w| (w, edit_distance(wanted, w)))
+        .min_by_key(|&(_, d)| d)?;
+    if dist <= best.len().max(4) / 2 {
+        Some(best)
+    } else {
+        closest_name(wanted)
+    }
 }
 
 /// Levenshtein distance (small strings only).
@@ -409,6 +434,22 @@ mod tests {
         );
         assert_eq!(Corruption::Stylize.family(), Family::Stylization);
         assert_eq!(Corruption::every().count(), CATALOGUE.len());
+    }
+
+    #[test]
+    fn unknown_selection_word_suggests_subsets_and_families() {
+        for (typo, want) in [
+            ("commn", "common"),
+            ("weathr", "weather"),
+            ("gausian_noise", "gaussian_noise"),
+        ] {
+            match select(typo) {
+                Err(Error::UnknownCorruption { suggestion, .. }) => {
+                    assert_eq!(suggestion, Some(want), "{typo}")
+                }
+                other => panic!("{typo}: {other:?}"),
+            }
+        }
     }
 
     #[test]

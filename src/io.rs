@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 /// `convert("RGB")` does. JPEGs decode to Pillow's exact pixels except for the kinds listed at
 /// [`decode_image`].
 pub fn read_image(path: &Path, max_pixels: u64) -> Result<DynamicImage> {
-    let bytes = fs::read(path).map_err(|source| Error::Io {
+    let bytes = crate::digest::read_regular(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;

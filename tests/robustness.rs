@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use common::{err_text, run, s, stderr, tmp};
+use common::{contrast1, err_text, run, s, stderr, tmp};
 
 /// A small deterministic RGB PNG.
 fn png(path: &Path, w: u32, h: u32) {
@@ -44,15 +44,6 @@ fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
         }
     }
     out
-}
-
-/// `generate INPUT -o OUT -c contrast -s 1` followed by `rest`: the cheapest full run.
-fn contrast1<'a>(input: &'a str, out: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
-    [
-        &["generate", input, "-o", out, "-c", "contrast", "-s", "1"][..],
-        rest,
-    ]
-    .concat()
 }
 
 fn ok(args: &[&str]) -> String {

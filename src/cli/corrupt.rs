@@ -22,8 +22,8 @@ pub struct Args {
     /// Corruption name (see `imgcorrupt list`).
     #[arg(short, long = "corruption")]
     pub corruption: String,
-    /// Severity 1-5.
-    #[arg(short, long, allow_negative_numbers = true)]
+    /// Severity 1-5 (one; `generate` takes lists).
+    #[arg(short, long, allow_negative_numbers = true, value_parser = parse_one_severity)]
     pub severity: i64,
     /// Seed of this call's generator (numpy mode: exactly `np.random.seed(SEED)`, < 2^32).
     #[arg(long, default_value_t = 0)]
@@ -41,8 +41,8 @@ pub struct Args {
     pub frost_dir: Option<PathBuf>,
     #[command(flatten)]
     pub style: StyleArgs,
-    /// JPEG quality when the output is .jpg/.jpeg.
-    #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
+    /// JPEG quality when the output is .jpg/.jpeg (85, as `generate` and ImageNet-C).
+    #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
     /// Write the .webp output as lossy WebP at quality Q (0-100; libwebp with the settings of
     /// `generate --webp-quality`, which match Pillow's `quality=Q`; alpha is kept losslessly).
@@ -50,6 +50,18 @@ pub struct Args {
     /// An error with any other output format.
     #[arg(long, value_name = "Q", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub webp_quality: Option<u8>,
+}
+
+/// `--severity` of `corrupt`: one whole number (its range is checked by `run`, with the
+/// library's message); a list such as `1,2` says that `corrupt` makes one image.
+fn parse_one_severity(s: &str) -> Result<i64, String> {
+    s.trim().parse().map_err(|_| {
+        if s.contains(',') || s.contains('-') && !s.trim().starts_with('-') {
+            format!("`{s}`: corrupt makes one image at one severity (1-5); run it once per severity, or use `generate`, which takes lists such as 1,3,5 or 1-5")
+        } else {
+            format!("`{s}` is not a severity: use 1, 2, 3, 4 or 5")
+        }
+    })
 }
 
 /// Whether `a` and `b` name the same directory entry (however spelled: `./`, `..`, linked

@@ -83,8 +83,10 @@ pub struct Args {
     pub frost_dir: Option<PathBuf>,
     #[command(flatten)]
     pub style: crate::cli::StyleArgs,
-    /// Annotation files in each cell: copy, link (hard link, else copy) or none.
-    #[arg(long, default_value = "link")]
+    /// Annotation files in each cell: copy (an independent file, cloned copy-on-write where
+    /// the file system can), link (hard link, else copy: an edit of a cell's file in place
+    /// then changes the source and every other cell) or none.
+    #[arg(long, default_value = "copy")]
     pub annotations: AnnotationMode,
     /// Worker threads, 1-1024 (default: all cores).
     #[arg(long, value_parser = crate::cli::parse_threads)]
@@ -112,6 +114,37 @@ pub fn resolve_corruptions(spec: &str) -> anyhow::Result<Vec<Corruption>> {
         bail!("no corruption selected by `{spec}`");
     }
     Ok(chosen)
+}
+
+/// This process's command line with the INPUT argument replaced by `input`, quoted for a
+/// POSIX shell where needed: the exact command to run instead.
+fn command_with_input(given: &std::path::Path, input: &std::path::Path) -> String {
+    let quote = |s: &str| {
+        if !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c))
+        {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    let given = given.as_os_str();
+    let mut replaced = false;
+    std::env::args_os()
+        .enumerate()
+        .map(|(i, arg)| {
+            if i == 0 {
+                return "imgcorrupt".to_string();
+            }
+            if !replaced && arg == given {
+                replaced = true;
+                return quote(&input.to_string_lossy());
+            }
+            quote(&arg.to_string_lossy())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Progress on stderr: an indicatif bar on a terminal, else a plain line every 10 s.
@@ -220,10 +253,24 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         "auto" => None,
         other => Some(other.parse().map_err(anyhow::Error::msg)?),
     };
+    match std::fs::metadata(&a.input) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => bail!("{}: the input is not a folder", a.input.display()),
+        Err(e) => bail!("{}: cannot use the input folder: {e}", a.input.display()),
+    }
     let kind = match kind {
         Some(k) => k,
         None => crate::dataset::discover::detect(&a.input)?,
     };
+    if kind == DatasetKind::Voc {
+        if let Some(parent) = crate::dataset::discover::voc_parent_hint(&a.input) {
+            bail!(
+                "{} is inside a VOC tree: INPUT is the folder that holds VOCdevkit/ (output paths and seeds are relative to it), run:\n  {}",
+                a.input.display(),
+                command_with_input(&a.input, &parent)
+            );
+        }
+    }
     let shard = a
         .shard
         .as_deref()

@@ -222,7 +222,12 @@ pub fn parse_threads(s: &str) -> Result<usize, String> {
 /// Parse a severity list: `3`, `1,3,5`, `1-5`, `2-4,5`.
 pub fn parse_severities(spec: &str) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in spec.split(',').map(str::trim) {
+        if part.is_empty() {
+            return Err(format!(
+                "severity list `{spec}` has an empty item: use e.g. 1,3,5 or 1-5"
+            ));
+        }
         let (a, b) = match part.split_once('-') {
             Some((a, b)) => (a.trim(), b.trim()),
             None => (part, part),

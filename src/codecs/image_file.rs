@@ -11,9 +11,11 @@ use image::{DynamicImage, ImageFormat};
 use super::webp::{encode_webp_lossy, WebpMode};
 use crate::error::{Error, Result};
 
-/// Default pixel limit for decoding (about 268 megapixels): larger files are refused, which
-/// protects against decompression bombs.
-pub const DEFAULT_MAX_PIXELS: u64 = 1 << 28;
+/// Default pixel limit for decoding: 178,956,970 pixels, Pillow's (`Image.open` raises
+/// `DecompressionBombError` above `2 × Image.MAX_IMAGE_PIXELS` = 2 × 89,478,485). Larger files
+/// are refused before any pixel buffer is allocated, which bounds the memory and the work a
+/// hostile file can cause; `generate --max-pixels` raises it.
+pub const DEFAULT_MAX_PIXELS: u64 = 2 * 89_478_485;
 
 /// Version of `image` (kept equal to Cargo.lock by a test), recorded in manifests.
 pub const IMAGE_VERSION: &str = "0.25.10";
@@ -100,6 +102,9 @@ pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Dynami
             return Ok(img);
         }
     }
+    if reader.format() == Some(ImageFormat::Png) {
+        png_precheck(bytes).map_err(|m| codec(format!("malformed PNG: {m}")))?;
+    }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(u32::MAX);
     limits.max_image_height = Some(u32::MAX);
@@ -122,10 +127,34 @@ pub fn decode_image(bytes: &[u8], path: &Path, max_pixels: u64) -> Result<Dynami
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(max_pixels.saturating_mul(16));
     reader.limits(limits);
-    let img = reader
-        .decode()
+    // A decoder bug must be one file's error, not the end of a dataset run: a panic in the
+    // `image` crate's decoders (e.g. the png crate's palette expansion, found by fuzzing) is
+    // caught and reported with the file's name.
+    let img = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
+        .map_err(|_| codec("cannot decode: the decoder failed on this file (a bug in it, triggered by malformed data)".into()))?
         .map_err(|e| codec(format!("cannot decode: {e}")))?;
     Ok(to_8bit(img))
+}
+
+/// Structural checks of a PNG's chunks that the `png` crate does not make before using them:
+/// a `PLTE` chunk must hold 1 to 256 whole RGB entries (the crate panicked on a 49-byte one).
+/// Chunks are walked up to `IEND` or the end of the data; anything else is left to the
+/// decoder.
+fn png_precheck(bytes: &[u8]) -> std::result::Result<(), String> {
+    let mut p = 8; // signature
+    while let (Some(len), Some(kind)) = (bytes.get(p..p + 4), bytes.get(p + 4..p + 8)) {
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        if kind == b"PLTE" && (len == 0 || !len.is_multiple_of(3) || len > 768) {
+            return Err(format!(
+                "PLTE chunk of {len} bytes (a palette is 1 to 256 RGB entries of 3 bytes)"
+            ));
+        }
+        if kind == b"IEND" {
+            break;
+        }
+        p = p.saturating_add(12).saturating_add(len);
+    }
+    Ok(())
 }
 
 /// Huffman-coded 8-bit JPEGs (baseline, extended sequential, progressive) through

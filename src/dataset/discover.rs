@@ -32,6 +32,12 @@ pub struct Dataset {
     pub images: Vec<String>,
     /// Files carried into every cell unchanged (annotations), relative to INPUT, sorted.
     pub carried: Vec<String>,
+    /// Folders mirrored into every cell whether or not anything is written into them: the
+    /// class folders of `imagenet` (first level) and every folder of `folder` (Tiny-ImageNet's
+    /// `train/<wnid>/images` too). ImageFolder and robustbench number the classes by the sorted
+    /// folder list, so a class folder missing from a cell (empty, or all of its sources failed)
+    /// would silently shift every later label. Relative to INPUT, sorted.
+    pub folders: Vec<String>,
     /// Warnings for the user (ignored files, images listed in annotations but missing, …).
     pub notes: Vec<String>,
     /// Image files found but unusable (a dangling link, a name that is not UTF-8, …): failures
@@ -45,7 +51,7 @@ pub fn is_image(rel: &str) -> bool {
         .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// All regular files under `root` (following symbolic links; a folder reached twice through
+/// All regular files under `root` (and, in `dirs`, every folder walked; following symbolic links; a folder reached twice through
 /// links is walked once, so link loops end), relative, sorted; hidden entries skipped.
 /// Entries that cannot be used (a name that is not UTF-8 — the seed rule needs one —, a
 /// dangling link, …) are skipped: those with an image extension go to `unusable` (relative
@@ -57,6 +63,7 @@ pub fn walk(
     notes: &mut Vec<String>,
     unusable: &mut Vec<(String, String)>,
     exclude: Option<&Path>,
+    dirs: &mut Vec<String>,
 ) -> Result<Vec<String>> {
     let skip = |notes: &mut Vec<String>,
                 unusable: &mut Vec<(String, String)>,
@@ -140,9 +147,13 @@ pub fn walk(
                     }
                     Ok(c) => {
                         seen.insert(c);
+                        dirs.push(rel.clone());
                         stack.push((path, rel));
                     }
-                    Err(_) => stack.push((path, rel)),
+                    Err(_) => {
+                        dirs.push(rel.clone());
+                        stack.push((path, rel))
+                    }
                 }
             } else if meta.is_file() {
                 out.push(rel);
@@ -154,11 +165,100 @@ pub fn walk(
     }
     out.sort();
     unusable.sort();
+    dirs.sort();
     Ok(out)
 }
 
+/// Folders whose images are annotations (segmentation masks, label maps), never photos: no
+/// layout corrupts a file under a folder of one of these names (VOC's `SegmentationClass`/
+/// `SegmentationObject`, Cityscapes' `gtFine`/`gtCoarse`, the `masks` of many sets). `folder`
+/// leaves them out; `coco` carries them unchanged.
+pub const ANNOTATION_FOLDERS: &[&str] = &[
+    "SegmentationClass",
+    "SegmentationObject",
+    "SegmentationClassAug",
+    "gtFine",
+    "gtCoarse",
+    "masks",
+];
+
+/// Whether the relative path `rel` lies inside an [`ANNOTATION_FOLDERS`] folder.
+pub fn in_annotation_folder(rel: &str) -> bool {
+    let mut parts: Vec<&str> = rel.split('/').collect();
+    parts.pop(); // the file name itself
+    parts.iter().any(|p| ANNOTATION_FOLDERS.contains(p))
+}
+
+/// Why `root` cannot be a tree of layout `kind` (an explicit `--dataset` that does not match
+/// the tree), or `None`: the marks each adapter needs (imagenet and folder take any tree).
+fn layout_mismatch(root: &Path, kind: DatasetKind) -> Option<String> {
+    let has_json = |dir: &Path| {
+        fs::read_dir(dir).is_ok_and(|rd| {
+            rd.filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        })
+    };
+    match kind {
+        DatasetKind::Cityscapes if !root.join("leftImg8bit").is_dir() => {
+            Some("it has no `leftImg8bit/` folder".into())
+        }
+        DatasetKind::Coco if !has_json(&root.join("annotations")) => {
+            Some("it has no `annotations/*.json` file".into())
+        }
+        DatasetKind::Voc if voc_roots(root).is_empty() => Some(
+            "it has no `JPEGImages/` folder (at its top, in `VOCdevkit/VOC*/` or in `VOC*/`)"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+/// The VOC folders (those holding `JPEGImages/`) at `root`, in `root/VOC*/` and in
+/// `root/VOCdevkit/VOC*/`.
+fn voc_roots(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut look = |dir: &Path| {
+        if dir.join("JPEGImages").is_dir() {
+            out.push(dir.to_path_buf());
+        }
+    };
+    look(root);
+    for base in [root.to_path_buf(), root.join("VOCdevkit")] {
+        if let Ok(rd) = fs::read_dir(&base) {
+            for e in rd.filter_map(|e| e.ok()) {
+                if e.file_name().to_string_lossy().starts_with("VOC") {
+                    look(&e.path());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The folder to pass as INPUT instead of `root` when `root` is the `VOCdevkit/` folder or a
+/// `VOCdevkit/VOC20xx/` folder of a VOC tree: the README's INPUT is the folder that holds
+/// `VOCdevkit/`, and output paths and seeds are relative to it, so outputs made from one
+/// level down would differ from everyone else's.
+pub fn voc_parent_hint(root: &Path) -> Option<std::path::PathBuf> {
+    let abs = fs::canonicalize(root).ok()?;
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    if name(&abs) == "VOCdevkit" && !voc_roots(&abs).is_empty() {
+        return abs.parent().map(Path::to_path_buf);
+    }
+    let parent = abs.parent()?;
+    if name(parent) == "VOCdevkit" && abs.join("JPEGImages").is_dir() {
+        return parent.parent().map(Path::to_path_buf);
+    }
+    None
+}
+
 /// Guess the adapter from the layout of `root` (see the README for each layout):
-/// `leftImg8bit/` → cityscapes; `VOCdevkit/` or `JPEGImages/` + `Annotations/` → voc;
+/// `leftImg8bit/` → cityscapes; `VOCdevkit/`, `VOC*/JPEGImages/` or `JPEGImages/` +
+/// `Annotations/` → voc;
 /// `annotations/*.json` → coco; first-level folders named like WordNet ids (`n` + 8 digits)
 /// → imagenet; anything else → folder.
 pub fn detect(root: &Path) -> Result<DatasetKind> {
@@ -167,6 +267,11 @@ pub fn detect(root: &Path) -> Result<DatasetKind> {
         return Ok(DatasetKind::Cityscapes);
     }
     if is_dir("VOCdevkit") || (is_dir("JPEGImages") && is_dir("Annotations")) {
+        return Ok(DatasetKind::Voc);
+    }
+    // One level down: INPUT is `VOCdevkit/` itself (`VOC20xx/JPEGImages` inside); the driver
+    // then refuses it and names the folder to pass instead (`voc_parent_hint`).
+    if voc_roots(root).iter().any(|d| d != root) {
         return Ok(DatasetKind::Voc);
     }
     if is_dir("annotations")
@@ -229,10 +334,28 @@ pub fn discover_excluding(
     }
     let mut notes = Vec::new();
     let mut unusable = Vec::new();
-    let files = walk(root, &mut notes, &mut unusable, exclude)?;
+    if let Some(why) = layout_mismatch(root, kind) {
+        let detected = detect(root).map(|k| k.name()).unwrap_or("folder");
+        return Err(Error::InvalidArgument(format!(
+            "{}: not a `{kind}` tree: {why}; auto-detection says `{detected}`: run with `--dataset {detected}` (or without --dataset)",
+            root.display()
+        )));
+    }
+    let mut dirs = Vec::new();
+    let files = walk(root, &mut notes, &mut unusable, exclude, &mut dirs)?;
     let mut ds = match kind {
         DatasetKind::Folder => {
             let (images, other): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| is_image(f));
+            let (masks, images): (Vec<_>, Vec<_>) =
+                images.into_iter().partition(|f| in_annotation_folder(f));
+            if !masks.is_empty() {
+                notes.push(format!(
+                    "{} image(s) in annotation folders ({}) left out, not corrupted (e.g. {}): use the dataset's own layout (--dataset voc, cityscapes, …) to carry them",
+                    masks.len(),
+                    ANNOTATION_FOLDERS.join(", "),
+                    masks[0]
+                ));
+            }
             if !other.is_empty() {
                 notes.push(format!(
                     "{} non-image file(s) ignored (e.g. {})",
@@ -240,22 +363,39 @@ pub fn discover_excluding(
                     other[0]
                 ));
             }
+            unusable.retain(|(f, _)| !in_annotation_folder(f));
             Dataset {
                 kind,
                 images,
                 carried: vec![],
+                folders: dirs
+                    .into_iter()
+                    .filter(|d| !in_annotation_folder(&format!("{d}/")))
+                    .collect(),
                 notes,
                 unusable: vec![],
             }
         }
-        DatasetKind::Imagenet => imagenet(root, files, notes)?,
+        DatasetKind::Imagenet => {
+            let mut ds = imagenet(root, files, notes)?;
+            // the class folders, and Tiny-ImageNet's `<class>/images/`
+            ds.folders = dirs
+                .into_iter()
+                .filter(|d| !d.contains('/') || imagenet_place(&format!("{d}/x")))
+                .collect();
+            ds
+        }
         DatasetKind::Voc => voc(root, files, notes)?,
         DatasetKind::Coco => coco(root, files, notes)?,
         DatasetKind::Cityscapes => cityscapes(root, files, notes)?,
     };
     // Only what the adapter would have used as an image fails the run.
-    if kind == DatasetKind::Imagenet {
-        unusable.retain(|(f, _)| f.matches('/').count() == 1);
+    match kind {
+        DatasetKind::Imagenet => unusable.retain(|(f, _)| imagenet_place(f)),
+        DatasetKind::Coco => {
+            unusable.retain(|(f, _)| !f.starts_with("annotations/") && !in_annotation_folder(f))
+        }
+        _ => {}
     }
     ds.unusable = unusable;
     if ds.images.is_empty() && ds.unusable.is_empty() {
@@ -274,10 +414,18 @@ pub fn discover_excluding(
     Ok(ds)
 }
 
+/// Whether `rel` is where the imagenet layout takes an image: `<class>/<file>`, or
+/// Tiny-ImageNet's `<class>/images/<file>` (its `train/` folder as INPUT; ImageFolder finds
+/// images anywhere below a class folder).
+fn imagenet_place(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    parts.len() == 2 || parts.len() == 3 && parts[1] == "images"
+}
+
 fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Dataset> {
     let (images, other): (Vec<_>, Vec<_>) = files
         .into_iter()
-        .partition(|f| is_image(f) && f.matches('/').count() == 1);
+        .partition(|f| is_image(f) && imagenet_place(f));
     if images.is_empty() && root.join("val").is_dir() {
         notes.push(format!(
             "the class folders seem to be in {}: pass that folder as INPUT",
@@ -286,7 +434,7 @@ fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<D
     }
     if !other.is_empty() {
         notes.push(format!(
-            "{} file(s) not of the form <class>/<image> ignored (e.g. {})",
+            "{} file(s) not of the form <class>/<image> (or <class>/images/<image>) ignored (e.g. {})",
             other.len(),
             other[0]
         ));
@@ -295,6 +443,7 @@ fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<D
         kind: DatasetKind::Imagenet,
         images,
         carried: vec![],
+        folders: vec![],
         notes,
         unusable: vec![],
     })
@@ -365,6 +514,35 @@ fn summarise_missing(notes: &mut Vec<String>, what: &str, missing: &[String]) {
     }
 }
 
+/// What discovery needs from one VOC annotation file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VocAnnotation<'a> {
+    /// Whether it has at least one `<object>`.
+    pub has_object: bool,
+    /// Its `<filename>`, if any.
+    pub filename: Option<&'a str>,
+}
+
+/// Check one VOC annotation (`Annotations/*.xml`): an `<annotation>` element and a `<size>`
+/// with positive `<width>` and `<height>` are required (the error says which is missing).
+/// Linear in the text (the fuzz target `annotations` runs it on arbitrary bytes).
+pub fn check_voc_annotation(xml: &str) -> std::result::Result<VocAnnotation<'_>, String> {
+    if !xml.contains("<annotation") {
+        return Err("no <annotation> element".into());
+    }
+    let size = xml_text(xml, "size").ok_or("no <size> element")?;
+    for key in ["width", "height"] {
+        let v = xml_text(size, key).and_then(|v| v.parse::<u64>().ok());
+        if v.is_none_or(|v| v == 0) {
+            return Err(format!("<size> has no positive <{key}>"));
+        }
+    }
+    Ok(VocAnnotation {
+        has_object: xml_open(xml, "object").is_some(),
+        filename: xml_text(xml, "filename"),
+    })
+}
+
 /// VOC: images are the files under any `JPEGImages/` folder; everything else is carried.
 /// Each `Annotations/*.xml` must have a `<size>` with `<width>`/`<height>` (error otherwise);
 /// a file without `<object>` is a note; `<filename>` and `ImageSets/Main/*.txt` ids must
@@ -377,6 +555,7 @@ fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datase
         .partition(|f| in_dir(f, "JPEGImages") && is_image(f));
     let image_set: HashSet<&str> = images.iter().map(String::as_str).collect();
     let mut missing = Vec::new();
+    let mut listed_missing: HashSet<String> = HashSet::new();
     let mut without_objects = 0usize;
     for rel in &carried {
         let base = |sub: &str| -> Option<String> {
@@ -385,31 +564,13 @@ fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datase
         };
         if in_dir(rel, "Annotations") && rel.ends_with(".xml") {
             let xml = read_text(root, rel)?;
-            if !xml.contains("<annotation") {
-                return Err(annotation_error(
-                    root,
-                    rel,
-                    "no <annotation> element".into(),
-                ));
-            }
-            let size = xml_text(&xml, "size")
-                .ok_or_else(|| annotation_error(root, rel, "no <size> element".into()))?;
-            for key in ["width", "height"] {
-                let v = xml_text(size, key).and_then(|v| v.parse::<u64>().ok());
-                if v.is_none_or(|v| v == 0) {
-                    return Err(annotation_error(
-                        root,
-                        rel,
-                        format!("<size> has no positive <{key}>"),
-                    ));
-                }
-            }
-            if xml_open(&xml, "object").is_none() {
+            let ann = check_voc_annotation(&xml).map_err(|m| annotation_error(root, rel, m))?;
+            if !ann.has_object {
                 without_objects += 1;
             }
-            if let (Some(fname), Some(dir)) = (xml_text(&xml, "filename"), base("Annotations/")) {
+            if let (Some(fname), Some(dir)) = (ann.filename, base("Annotations/")) {
                 let img = format!("{dir}{fname}");
-                if !image_set.contains(img.as_str()) {
+                if !image_set.contains(img.as_str()) && listed_missing.insert(img.clone()) {
                     missing.push(img);
                 }
             }
@@ -418,7 +579,8 @@ fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datase
             let dir = base("ImageSets/").unwrap_or_default();
             for id in text.lines().filter_map(|l| l.split_whitespace().next()) {
                 let img = format!("{dir}{id}.jpg");
-                if !image_set.contains(img.as_str()) && !missing.contains(&img) {
+                // a set, not `missing.contains`: 200k ids missing on disk stay linear
+                if !image_set.contains(img.as_str()) && listed_missing.insert(img.clone()) {
                     missing.push(img);
                 }
             }
@@ -434,6 +596,7 @@ fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datase
         kind: DatasetKind::Voc,
         images,
         carried,
+        folders: vec![],
         notes,
         unusable: vec![],
     })
@@ -450,13 +613,26 @@ struct CocoImage {
     file_name: String,
 }
 
+/// The `file_name` of every entry of a COCO annotation file's `images` list (none when it
+/// has no such list); the error says why the JSON is not COCO.
+pub fn coco_file_names(reader: impl std::io::Read) -> std::result::Result<Vec<String>, String> {
+    let parsed: CocoFile =
+        serde_json::from_reader(reader).map_err(|e| format!("not valid COCO JSON: {e}"))?;
+    Ok(parsed
+        .images
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.file_name)
+        .collect())
+}
+
 /// COCO: every `annotations/*.json` must parse as JSON (an `images` list, if present, needs a
 /// `file_name` per entry); images are the image files outside `annotations/`, everything else
 /// is carried. Listed file names missing from disk (matched by file name) are notes.
 fn coco(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Dataset> {
     let (images, carried): (Vec<_>, Vec<_>) = files
         .into_iter()
-        .partition(|f| !f.starts_with("annotations/") && is_image(f));
+        .partition(|f| !f.starts_with("annotations/") && !in_annotation_folder(f) && is_image(f));
     let names: HashSet<&str> = images
         .iter()
         .map(|f| f.rsplit('/').next().unwrap_or(f))
@@ -470,12 +646,12 @@ fn coco(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datas
             path: root.join(rel),
             source,
         })?;
-        let parsed: CocoFile = serde_json::from_reader(std::io::BufReader::new(file))
-            .map_err(|e| annotation_error(root, rel, format!("not valid COCO JSON: {e}")))?;
-        for img in parsed.images.unwrap_or_default() {
-            let name = img.file_name.rsplit('/').next().unwrap_or(&img.file_name);
+        let listed = coco_file_names(std::io::BufReader::new(file))
+            .map_err(|m| annotation_error(root, rel, m))?;
+        for file_name in listed {
+            let name = file_name.rsplit('/').next().unwrap_or(&file_name);
             if !names.contains(name) {
-                missing.push(img.file_name);
+                missing.push(file_name);
             }
         }
     }
@@ -484,6 +660,7 @@ fn coco(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datas
         kind: DatasetKind::Coco,
         images,
         carried,
+        folders: vec![],
         notes,
         unusable: vec![],
     })
@@ -528,6 +705,7 @@ fn cityscapes(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result
         kind: DatasetKind::Cityscapes,
         images,
         carried,
+        folders: vec![],
         notes,
         unusable: vec![],
     })
@@ -555,6 +733,7 @@ pub fn select_split(mut ds: Dataset, root: &Path, split: &str) -> Result<Dataset
             available = ds.images.iter().map(|f| first(f)).collect();
             ds.images.retain(|f| first(f) == split);
             ds.unusable.retain(|(f, _)| first(f) == split);
+            ds.folders.retain(|f| first(f) == split);
         }
         DatasetKind::Cityscapes => {
             let second = |f: &str| f.split('/').nth(1).unwrap_or("").to_string();

@@ -198,6 +198,21 @@ pub fn write_output(dst: &Path, bytes: &[u8]) -> Result<()> {
     crate::io::write_atomic_via(dst, &tmp, bytes, false)
 }
 
+/// Make every folder of `folders` in every cell of `cells` under `output` (existing ones are
+/// kept), so that a class with no output (empty, or every source failed) still exists there.
+pub fn make_folders(output: &Path, cells: &[Cell], folders: &[String]) -> Result<()> {
+    for cell in cells {
+        for f in folders {
+            let dir = output
+                .join(cell.corruption.name())
+                .join(cell.severity.to_string())
+                .join(f);
+            fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir, source })?;
+        }
+    }
+    Ok(())
+}
+
 /// Carry an annotation file `src` to `dst` unchanged: a hard link when `link` and possible
 /// (same file system), else a copy; through [`temp_path`] and a rename, as image outputs.
 pub fn carry(src: &Path, dst: &Path, link: bool) -> std::result::Result<(), String> {

@@ -118,9 +118,12 @@ named_enum!(
 named_enum!(
     /// What to do with annotation files of detection datasets in each output cell.
     AnnotationMode {
-        /// Copy the files.
+        /// Copy the files (the default): each cell holds an independent file, so an edit in
+        /// place of one cell's annotation changes nothing else. `std::fs::copy` uses
+        /// `copy_file_range`, which clones copy-on-write (a reflink) on file systems that can.
         Copy => "copy",
-        /// Hard-link where possible (same file system), else copy.
+        /// Hard-link where possible (same file system), else copy. Saves space, but the cells
+        /// and the clean dataset then share one file: editing any of them in place edits all.
         Link => "link",
         /// Leave them out.
         None => "none",

@@ -155,6 +155,13 @@ pub struct Plan {
     pub items: Vec<Item>,
     /// Cells to produce, in the order given.
     pub cells: Vec<Cell>,
+    /// Folders made in every cell (the dataset's class folders, [`Dataset::folders`]),
+    /// relative to the cell, sorted.
+    pub folders: Vec<String>,
+    /// Those of [`Plan::folders`] that no item of the whole dataset (every shard) is written
+    /// into, directly or below: empty classes, listed in the manifest as `folder` records
+    /// (the other folders are implied by their files). The same for every shard.
+    pub empty_folders: Vec<String>,
 }
 
 impl Plan {
@@ -167,9 +174,29 @@ impl Plan {
         cells: Vec<Cell>,
         shard_of: Option<(usize, usize)>,
     ) -> Result<Plan> {
+        let all = items(ds, choice, carry)?;
+        // Folders with any planned output below them: each item marks its ancestors.
+        let mut used = std::collections::HashSet::new();
+        for it in &all {
+            let mut p = it.cell_path.as_str();
+            while let Some((parent, _)) = p.rsplit_once('/') {
+                if !used.insert(parent.to_string()) {
+                    break;
+                }
+                p = parent;
+            }
+        }
+        let empty_folders = ds
+            .folders
+            .iter()
+            .filter(|f| !used.contains(f.as_str()))
+            .cloned()
+            .collect();
         Ok(Plan {
-            items: shard(items(ds, choice, carry)?, shard_of),
+            items: shard(all, shard_of),
             cells,
+            folders: ds.folders.clone(),
+            empty_folders,
         })
     }
 }

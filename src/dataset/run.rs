@@ -7,7 +7,6 @@
 //! shard part / merge). Failures of single items do not stop the run: they are collected and
 //! returned, sorted, at the end. This is the only module that knows every stage.
 
-use std::fs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -103,6 +102,8 @@ pub struct Summary {
     pub manifest_records: Option<usize>,
     /// Path of the manifest or shard part written.
     pub manifest_path: Option<PathBuf>,
+    /// Outputs of earlier runs removed because their source no longer exists.
+    pub removed: Vec<String>,
 }
 
 /// Build the manifest header of a run.
@@ -142,6 +143,15 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         Some(k) => k,
         None => discover::detect(input)?,
     };
+    if kind == DatasetKind::Voc {
+        if let Some(parent) = discover::voc_parent_hint(input) {
+            return Err(Error::InvalidArgument(format!(
+                "{} is inside a VOC tree: pass {} (the folder that holds VOCdevkit/) as INPUT, so that output paths (`<corruption>/<severity>/VOCdevkit/VOC20xx/…`) and seeds are those of the documented layout",
+                input.display(),
+                parent.display()
+            )));
+        }
+    }
     let mut ds = discover::discover_excluding(input, kind, roots.exclude())?;
     if let Some(split) = &opts.split {
         ds = discover::select_split(ds, input, split)?;
@@ -177,7 +187,12 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         Recorder::detached(&opts.output, opts.shard, header, plan, &opts.pipeline)
     } else {
         Recorder::open(&opts.output, opts.shard, header, plan, &opts.pipeline)?
+            .sweeping_removed_sources(input)
     };
+    if !opts.floor {
+        // every class folder in every cell, empty or not (see `Dataset::folders`)
+        execute::make_folders(&opts.output, rec.cells(), rec.folders())?;
+    }
 
     // execute, in parallel
     let run = Run {
@@ -226,6 +241,14 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     summary.failed = failed;
     if !opts.floor {
         let done = run.rec.finish()?;
+        if let Some(first) = done.removed.first() {
+            progress.note(&format!(
+                "removed {} output(s) of an earlier run whose source no longer exists in {} (e.g. {first})",
+                done.removed.len(),
+                input.display()
+            ));
+        }
+        summary.removed = done.removed;
         summary.manifest_path = Some(done.path);
         summary.manifest_records = done.manifest_records;
     }
@@ -305,7 +328,7 @@ fn image_item(run: &Run<'_>, i: usize, progress: &dyn Progress) {
     };
     // The source is read (and hashed) even when every output is done: the record stage
     // redoes outputs recorded for another version of the file.
-    let bytes = match fs::read(&src_path) {
+    let bytes = match crate::digest::read_regular(&src_path) {
         Ok(b) => b,
         Err(source) => {
             return fail(Error::Io {

@@ -102,7 +102,20 @@ pub fn verify(
     let process = |chunk: &mut Vec<Record>| {
         pool.install(|| {
             chunk.par_iter().for_each(|r| {
-                let res = sha256_file(&output.join(&r.output));
+                let path = output.join(&r.output);
+                // a `folder` record (an empty class folder): the folder must exist
+                let res = if r.kind == Kind::Folder {
+                    match std::fs::metadata(&path) {
+                        Ok(m) if m.is_dir() => Ok(r.sha256.clone()),
+                        Ok(_) => Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            "recorded as a folder, but it is not a folder",
+                        )),
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    sha256_file(&path)
+                };
                 let mut rep = report.lock().expect("lock");
                 rep.records += 1;
                 match res {
@@ -211,7 +224,7 @@ fn regenerate_group<'a>(
     report: &Mutex<Report>,
 ) {
     let mut by_source: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
-    for r in records {
+    for r in records.filter(|r| r.kind != Kind::Folder) {
         by_source.entry(&r.source).or_default().push(r);
     }
     pool.install(|| {
@@ -235,8 +248,15 @@ fn regenerate(
     rep: &mut Report,
 ) {
     let src_path = input.join(source);
-    let bytes = match std::fs::read(&src_path) {
+    let bytes = match crate::digest::read_regular(&src_path) {
         Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            rep.regenerated_mismatch.push(format!(
+                "{source}: the source no longer exists in INPUT ({} output(s) still listed; rerun generate to remove them)",
+                recs.len()
+            ));
+            return;
+        }
         Err(e) => {
             rep.errors.push(format!("{}: {e}", src_path.display()));
             return;
@@ -298,7 +318,7 @@ fn regenerate(
         match pipeline.render(&px, w, h, source, cell, format, &mut scratch) {
             Ok((bytes, _)) => {
                 rep.regenerated += 1;
-                let on_disk = std::fs::read(output.join(&r.output)).ok();
+                let on_disk = crate::digest::read_regular(&output.join(&r.output)).ok();
                 if on_disk.as_deref() != Some(&bytes[..]) || sha256_hex(&bytes) != r.sha256 {
                     rep.regenerated_mismatch.push(r.output.clone());
                 }

@@ -248,6 +248,15 @@ pub fn tmp(name: &str) -> Tmp {
     Tmp(p)
 }
 
+/// `generate INPUT -o OUT -c contrast -s 1` followed by `rest`: the cheapest full run.
+pub fn contrast1<'a>(input: &'a str, out: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    [
+        &["generate", input, "-o", out, "-c", "contrast", "-s", "1"][..],
+        rest,
+    ]
+    .concat()
+}
+
 /// Runs the binary with `args` (in the test's working directory, the package root).
 pub fn run(args: &[&str]) -> Output {
     Command::new(BIN)

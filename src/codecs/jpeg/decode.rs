@@ -437,7 +437,7 @@ impl Decoder {
                     let seg = &data[pos + 2..pos + len];
                     pos += len;
                     match m {
-                        0xC0..=0xC2 => self.sof(seg, m, max_pixels)?,
+                        0xC0..=0xC2 => self.sof(seg, m, max_pixels, data.len() - pos)?,
                         0xC6 | 0xCA | 0xCE => {
                             return Err(DecodeError::Unsupported(format!(
                                 "JPEG process SOF{} (hierarchical or arithmetic progressive)",
@@ -475,7 +475,9 @@ impl Decoder {
         }
     }
 
-    fn sof(&mut self, seg: &[u8], m: u8, max_pixels: u64) -> DResult<()> {
+    /// The frame header; `rest` is the number of bytes after it (everything the scans can
+    /// be coded in).
+    fn sof(&mut self, seg: &[u8], m: u8, max_pixels: u64, rest: usize) -> DResult<()> {
         if !self.comps.is_empty() {
             return corrupt("more than one frame header");
         }
@@ -539,6 +541,31 @@ impl Decoder {
                     "non-integral chroma sampling ratio".into(),
                 ));
             }
+        }
+        // A frame must be backed by its entropy-coded data: every 8×8 block of a component
+        // costs at least one bit (a Huffman code is 1 to 16 bits long, and a block needs at
+        // least its DC code), so a header whose largest component has more blocks than the
+        // rest of the file has bits cannot be a complete image. Refusing it here, before the
+        // coefficient planes are allocated, stops a tiny file from claiming gigapixels of
+        // garbage (51 KB claiming 16384x8192 took 400 MB and seconds). Every real file
+        // passes: baseline needs at least 2 bits a block, progressive at least 1 (DC scan).
+        let blocks = self
+            .comps
+            .iter()
+            .map(|c| {
+                let (dw, dh) = (
+                    (width * c.h).div_ceil(self.hmax),
+                    (height * c.v).div_ceil(self.vmax),
+                );
+                (dw.div_ceil(8) as u64) * (dh.div_ceil(8) as u64)
+            })
+            .max()
+            .unwrap_or(0);
+        if blocks.div_ceil(8) > rest as u64 {
+            return corrupt(format!(
+                "frame header claims {width}x{height} pixels ({blocks} blocks) but only {rest} bytes follow it: at least {} are needed to code that many blocks",
+                blocks.div_ceil(8)
+            ));
         }
         self.mcus_x = width.div_ceil(8 * self.hmax);
         self.mcus_y = height.div_ceil(8 * self.vmax);

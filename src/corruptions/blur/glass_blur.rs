@@ -22,11 +22,29 @@ pub struct Params {
     pub iterations: Row<u32>,
 }
 
+/// Most shuffle sweeps a preset may ask for (the built-in preset's largest is 3). The offsets of
+/// every sweep are drawn in one buffer (4 bytes per pixel per sweep, see [`glass_blur`]), so an
+/// unbounded count aborted the process on allocation instead of failing the preset.
+pub const MAX_ITERATIONS: u32 = 16;
+
 impl crate::corruptions::params::Params for Params {
     fn validate(&self) -> std::result::Result<(), String> {
         check_row(
             "glass_blur.sigma",
             &self.sigma,
+            params::blur_pixels,
+            &params::blur_pixels_what(),
+        )?;
+        let as_f64 = |r: &Row<u32>| r.map(f64::from);
+        check_row(
+            "glass_blur.iterations",
+            &as_f64(&self.iterations),
+            |v| v <= f64::from(MAX_ITERATIONS),
+            &format!("in [0, {MAX_ITERATIONS}]"),
+        )?;
+        check_row(
+            "glass_blur.max_delta",
+            &as_f64(&self.max_delta),
             params::blur_pixels,
             &params::blur_pixels_what(),
         )

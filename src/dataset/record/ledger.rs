@@ -14,6 +14,8 @@ use crate::digest::{hex, parse_hex32};
 pub struct Ledger {
     items: Vec<Item>,
     cells: Vec<Cell>,
+    folders: Vec<String>,
+    empty_folders: Vec<String>,
     cell_index: HashMap<String, usize>,
     item_index: HashMap<String, usize>,
     out: Mutex<Vec<Option<[u8; 32]>>>,
@@ -23,7 +25,12 @@ pub struct Ledger {
 impl Ledger {
     /// An empty ledger for the plan's items × cells.
     pub fn new(plan: Plan) -> Ledger {
-        let Plan { items, cells } = plan;
+        let Plan {
+            items,
+            cells,
+            folders,
+            empty_folders,
+        } = plan;
         let cell_index = cells
             .iter()
             .enumerate()
@@ -40,9 +47,40 @@ impl Ledger {
             src: Mutex::new(vec![None; items.len()]),
             items,
             cells,
+            folders,
+            empty_folders,
             cell_index,
             item_index,
         }
+    }
+
+    /// The folders made in every cell ([`Plan::folders`]).
+    pub fn folders(&self) -> &[String] {
+        &self.folders
+    }
+
+    /// The `folder` records of the plan's empty folders in every cell, sorted by output path.
+    pub fn folder_records(&self) -> Vec<Record> {
+        let mut v: Vec<Record> = self
+            .cells
+            .iter()
+            .flat_map(|cell| {
+                self.empty_folders.iter().map(move |f| Record {
+                    output: format!("{}/{}/{f}", cell.corruption.name(), cell.severity),
+                    source: f.clone(),
+                    source_sha256: String::new(),
+                    sha256: String::new(),
+                    kind: Kind::Folder,
+                    corruption: cell.corruption.name().into(),
+                    severity: cell.severity,
+                    seed: None,
+                    style: None,
+                    style_sha256: None,
+                })
+            })
+            .collect();
+        v.sort_by(|a, b| a.output.cmp(&b.output));
+        v
     }
 
     /// The planned items.
@@ -189,6 +227,15 @@ pub struct PlanFilter {
 }
 
 impl PlanFilter {
+    /// Whether `output` lies in one of the plan's cells.
+    pub fn in_cells(&self, output: &str) -> bool {
+        let mut parts = output.splitn(3, '/');
+        match (parts.next(), parts.next()) {
+            (Some(c), Some(s)) => self.cells.contains(&format!("{c}/{s}")),
+            _ => false,
+        }
+    }
+
     /// The output paths of the ledger's plan.
     pub fn new(ledger: &Ledger) -> PlanFilter {
         PlanFilter {
@@ -197,7 +244,13 @@ impl PlanFilter {
                 .iter()
                 .map(|c| format!("{}/{}", c.corruption.name(), c.severity))
                 .collect(),
-            paths: ledger.items().iter().map(|i| i.cell_path.clone()).collect(),
+            // a plan's folders too: their old `folder` records are replaced by this run's
+            paths: ledger
+                .items()
+                .iter()
+                .map(|i| i.cell_path.clone())
+                .chain(ledger.folders.iter().cloned())
+                .collect(),
         }
     }
 

@@ -106,6 +106,9 @@ pub enum Kind {
     Image,
     /// An annotation file carried unchanged.
     Annotation,
+    /// A class folder the run made in a cell with nothing in it (an empty class: ImageFolder
+    /// still counts it); no hashes.
+    Folder,
 }
 
 /// One output file.
@@ -134,6 +137,52 @@ pub struct Record {
     /// `stylize` outputs: SHA-256 of the style file.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub style_sha256: Option<String>,
+}
+
+/// Whether `path` is relative and normalised: `/`-separated non-empty components, none of
+/// them `.` or `..`, no NUL. Manifest paths are joined to OUTPUT or INPUT and opened, hashed
+/// (or, for a source that no longer exists, their output removed): a path that is absolute or
+/// climbs out would reach files outside those roots.
+pub fn is_normal_relative(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\0')
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+impl Record {
+    /// The record's paths are relative and normalised ([`is_normal_relative`]), the output
+    /// inside its cell folder `<corruption>/<severity>/`; the error says which is not.
+    pub fn check_paths(&self) -> std::result::Result<(), String> {
+        if !is_normal_relative(&self.output) {
+            return Err(format!(
+                "output path `{}` is not a relative, normalised path inside OUTPUT",
+                self.output
+            ));
+        }
+        if !is_normal_relative(&self.source) {
+            return Err(format!(
+                "source path `{}` is not a relative, normalised path inside INPUT",
+                self.source
+            ));
+        }
+        let cell = format!("{}/{}/", self.corruption, self.severity);
+        if !self.output.starts_with(&cell) {
+            return Err(format!(
+                "output path `{}` is not inside its cell folder `{cell}`",
+                self.output
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A record of a manifest line, paths checked ([`Record::check_paths`]).
+fn parse_record(line: &str) -> std::result::Result<Record, String> {
+    let r: Record = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    r.check_paths()?;
+    Ok(r)
 }
 
 /// File name of the journal of shard `k` of `n` (`None`: unsharded).
@@ -187,7 +236,7 @@ pub fn stream(
                 Err(_) => continue,
             }
         }
-        match serde_json::from_str::<Record>(&line) {
+        match parse_record(&line) {
             Ok(r) => on_record(r)?,
             Err(e) if !tolerant => {
                 return Err(Error::InvalidArgument(format!(
@@ -355,6 +404,43 @@ pub struct SortedWriter {
     w: BufWriter<fs::File>,
     last: Option<String>,
     count: usize,
+    /// Removes the temporary file unless [`SortedWriter::finish`] renamed it: a write error
+    /// (ENOSPC) returns early through `?`, and the half-written file must not stay behind.
+    _guard: TmpGuard,
+}
+
+/// Removes a temporary file when dropped, unless disarmed.
+struct TmpGuard(Option<PathBuf>);
+
+impl Drop for TmpGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// Tag prefix of the temporary files of [`SortedWriter`] (`.<name>.tmp-<pid>-<nanos>`).
+const SORTED_TMP_TAG: &str = "tmp-";
+
+/// Remove the temporaries a killed (or out-of-space) writer of `path` left behind: hidden
+/// `.<file name>.tmp-*` files next to it. Called by the one process that may write `path`
+/// (it holds the journal lock of its shard).
+pub fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.{SORTED_TMP_TAG}", name.to_string_lossy());
+    let Ok(rd) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.filter_map(|e| e.ok()) {
+        if e.file_name().to_string_lossy().starts_with(&prefix)
+            && e.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 impl SortedWriter {
@@ -363,7 +449,7 @@ impl SortedWriter {
         let tmp = crate::io::temp_path(
             path,
             &format!(
-                "tmp-{}-{}",
+                "{SORTED_TMP_TAG}{}-{}",
                 std::process::id(),
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -377,6 +463,7 @@ impl SortedWriter {
         })?;
         let mut w = SortedWriter {
             path: path.to_path_buf(),
+            _guard: TmpGuard(Some(tmp.clone())),
             tmp,
             w: BufWriter::new(f),
             last: None,
@@ -416,6 +503,7 @@ impl SortedWriter {
             tmp,
             w,
             count,
+            mut _guard,
             ..
         } = self;
         let res = (|| -> std::io::Result<()> {
@@ -424,9 +512,9 @@ impl SortedWriter {
             fs::rename(&tmp, &path)
         })();
         if let Err(source) = res {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::Io { path, source });
+            return Err(Error::Io { path, source }); // the guard removes `tmp`
         }
+        _guard.0 = None;
         Ok(count)
     }
 }
@@ -465,7 +553,7 @@ impl SortedReader {
                 continue;
             }
             self.head =
-                Some(serde_json::from_str(&l).map_err(|e| {
+                Some(parse_record(&l).map_err(|e| {
                     Error::InvalidArgument(format!("{}: {e}", self.path.display()))
                 })?);
             break;
@@ -476,13 +564,14 @@ impl SortedReader {
 
 /// Merge sorted files (manifest and/or parts) into `dest` with `header`, plus `extra` records
 /// (sorted, taking precedence on equal output paths), keeping only the file records for which
-/// `keep` is true; streaming: memory does not grow with the number of records.
+/// `keep(record, file it came from)` is true; streaming: memory does not grow with the number
+/// of records.
 pub fn merge_sorted(
     dest: &Path,
     header: &Header,
     sources: &[PathBuf],
     extra: impl Iterator<Item = Record>,
-    keep: impl Fn(&str) -> bool,
+    mut keep: impl FnMut(&Record, &Path) -> bool,
 ) -> Result<usize> {
     let mut readers = sources
         .iter()
@@ -512,7 +601,7 @@ pub fn merge_sorted(
             while r.head.as_ref().is_some_and(|h| h.output == key) {
                 if !take_extra {
                     let rec = r.head.take().expect("head");
-                    if keep(&rec.output) {
+                    if keep(&rec, &r.path) {
                         w.push(&rec)?;
                     }
                 }
@@ -529,6 +618,16 @@ pub fn merge_sorted(
 /// journal of a shard still running or killed (unless `allow_incomplete`). An existing
 /// `manifest.jsonl` is merged in too. Returns the number of records written.
 pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
+    merge_keeping(output, allow_incomplete, |_, _| true)
+}
+
+/// [`merge`], keeping only the records for which `keep(record, file it came from)` is true
+/// (the last shard of a run drops an earlier manifest's outputs of removed sources this way).
+pub fn merge_keeping(
+    output: &Path,
+    allow_incomplete: bool,
+    keep: impl FnMut(&Record, &Path) -> bool,
+) -> Result<usize> {
     let files = list_files(output);
     let parts: Vec<(usize, usize)> = files
         .iter()
@@ -594,6 +693,61 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
         &header,
         &sources,
         std::iter::empty(),
-        |_| true,
+        keep,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Header {
+        serde_json::from_str(
+            r#"{"imgcorrupt_manifest":1,"tool_version":"0","dataset":"folder","preset":"p","preset_source":"p","preset_sha256":"0","rng":"fast","seed":0,"seed_rule":"v1","geometry":"native","channel_order":"rgb","image_format":"same","encoders":{},"annotations":"copy","frost_source":null}"#,
+        )
+        .unwrap()
+    }
+
+    /// A writer dropped before `finish` (a write failed with ENOSPC and `?` returned) leaves
+    /// no temporary behind; one left by a killed process is removed by `remove_stale_temps`.
+    #[test]
+    fn sorted_writer_temporaries_do_not_outlive_it() {
+        let dir =
+            std::env::temp_dir().join(format!("imgcorrupt-sorted-tmp-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let dest = dir.join(MANIFEST);
+        let listing = || -> Vec<String> {
+            let mut v: Vec<String> = fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let w = SortedWriter::create(&dest, &header()).unwrap();
+        assert_eq!(listing().len(), 1, "the temporary exists while writing");
+        drop(w);
+        assert!(listing().is_empty(), "{:?}", listing());
+        fs::write(dir.join(".manifest.jsonl.tmp-1-2"), b"x").unwrap();
+        fs::write(dir.join(".other.tmp-1-2"), b"x").unwrap();
+        remove_stale_temps(&dest);
+        assert_eq!(listing(), [".other.tmp-1-2"]);
+        let w = SortedWriter::create(&dest, &header()).unwrap();
+        assert_eq!(w.finish().unwrap(), 0);
+        assert_eq!(listing(), [".other.tmp-1-2", MANIFEST]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn record_paths_must_be_relative_and_normalised() {
+        for ok in ["a", "a/b.c", "fog/3/n01/x.JPEG", "..a/b..", ".hidden"] {
+            assert!(is_normal_relative(ok), "{ok}");
+        }
+        for bad in [
+            "", "/a", "a/", "a//b", "./a", "a/./b", "../a", "a/..", "a\0b",
+        ] {
+            assert!(!is_normal_relative(bad), "{bad:?}");
+        }
+    }
 }

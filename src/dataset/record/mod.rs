@@ -39,6 +39,9 @@ pub struct Finished {
     /// Records in the merged `manifest.jsonl`, if one was written (unsharded, or the last
     /// shard to finish).
     pub manifest_records: Option<usize>,
+    /// Outputs of an earlier run whose source no longer exists in INPUT: removed from OUTPUT
+    /// and from the manifest (relative to OUTPUT, sorted).
+    pub removed: Vec<String>,
 }
 
 /// The record stage of one run: the ledger of the plan's outputs and the journal.
@@ -51,6 +54,8 @@ pub struct Recorder<'a> {
     /// OUTPUT already held outputs of these settings (stale temporaries may exist).
     resuming: bool,
     journal: Option<Mutex<fs::File>>,
+    /// INPUT, to tell which recorded outputs outside the plan lost their source.
+    input: Option<PathBuf>,
 }
 
 impl<'a> Recorder<'a> {
@@ -92,6 +97,12 @@ impl<'a> Recorder<'a> {
             )?;
         }
         let journal = open_journal(&output.join(manifest::journal_name(shard)), &header)?;
+        // With the journal locked, this process is the only writer of its manifest or part:
+        // a temporary an earlier writer left (killed, or out of space) is stale.
+        manifest::remove_stale_temps(&output.join(match shard {
+            None => manifest::MANIFEST.to_string(),
+            Some((k, n)) => manifest::part_name(k, n),
+        }));
         Ok(Recorder {
             output: output.to_path_buf(),
             shard,
@@ -100,6 +111,7 @@ impl<'a> Recorder<'a> {
             ledger,
             resuming,
             journal: Some(Mutex::new(journal)),
+            input: None,
         })
     }
 
@@ -120,12 +132,26 @@ impl<'a> Recorder<'a> {
             ledger: Ledger::new(plan),
             resuming: false,
             journal: None,
+            input: None,
         }
+    }
+
+    /// Let [`Recorder::finish`] remove the outputs of earlier runs, in the plan's cells, whose
+    /// source no longer exists under `input` (a rerun after a source was deleted must not
+    /// leave its outputs behind as if they belonged to the dataset).
+    pub fn sweeping_removed_sources(mut self, input: &Path) -> Self {
+        self.input = Some(input.to_path_buf());
+        self
     }
 
     /// The planned items.
     pub fn items(&self) -> &[Item] {
         self.ledger.items()
+    }
+
+    /// The folders to make in every cell ([`Plan::folders`]).
+    pub fn folders(&self) -> &[String] {
+        self.ledger.folders()
     }
 
     /// The planned cells.
@@ -289,6 +315,7 @@ impl<'a> Recorder<'a> {
             ledger,
             // held (and locked) until the manifest is written
             journal: _journal,
+            input,
             ..
         } = self;
         let jpath = out.join(manifest::journal_name(shard));
@@ -304,11 +331,46 @@ impl<'a> Recorder<'a> {
             .map(|f| f.path.clone())
             .collect();
         let plan_paths = PlanFilter::new(&ledger);
-        let records = ledger.into_records(move |src, cell| {
-            (pipeline.seed_of(src, cell), pipeline.style_of(src, cell))
-        });
-        let n = manifest::merge_sorted(&dest, &header, &sources, records, |o| {
-            !plan_paths.contains(o)
+        let folders = ledger.folder_records();
+        let records = merge_by_output(
+            ledger.into_records(move |src, cell| {
+                (pipeline.seed_of(src, cell), pipeline.style_of(src, cell))
+            }),
+            folders.into_iter(),
+        );
+        let mut removed = Vec::new();
+        // Whether to keep a record read from an earlier manifest or part; an output of this
+        // plan's cells whose source is gone from INPUT is removed instead (its path was
+        // checked to be relative and normalised when the manifest was read).
+        // One look-up per source, however many cells list it (capped, so memory stays bounded).
+        let mut exists: std::collections::HashMap<String, bool> = Default::default();
+        let mut sweep = |r: &Record, removed: &mut Vec<String>| {
+            let gone = match &input {
+                Some(i) if plan_paths.in_cells(&r.output) => {
+                    if exists.len() > 1 << 20 {
+                        exists.clear();
+                    }
+                    !*exists.entry(r.source.clone()).or_insert_with(|| {
+                        !matches!(fs::symlink_metadata(i.join(&r.source)), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+                    })
+                }
+                _ => false,
+            };
+            if let (true, Some(i)) = (gone, &input) {
+                let p = out.join(&r.output);
+                if r.kind == Kind::Folder {
+                    let _ = fs::remove_dir(&p);
+                } else {
+                    let _ = fs::remove_file(&p);
+                }
+                remove_vanished_folders(&out, &r.output, i);
+                removed.push(r.output.clone());
+            }
+            !gone
+        };
+        let n = manifest::merge_sorted(&dest, &header, &sources, records, |r, _| {
+            // this run's record replaces a planned output's
+            !plan_paths.contains(&r.output) && sweep(r, &mut removed)
         })?;
         let _ = fs::remove_file(&jpath);
         let manifest_records = match shard {
@@ -319,17 +381,55 @@ impl<'a> Recorder<'a> {
                     .all(|k| files.iter().any(|f| !f.journal && f.shard == Some((k, n))))
                     && !files.iter().any(|f| f.journal);
                 if complete {
-                    Some(manifest::merge(&out, false)?)
+                    // The merge also reads an earlier run's manifest.jsonl: sweep its
+                    // records (the parts were swept by their shards).
+                    let earlier = out.join(manifest::MANIFEST);
+                    Some(manifest::merge_keeping(&out, false, |r, from| {
+                        from != earlier || sweep(r, &mut removed)
+                    })?)
                 } else {
                     None
                 }
             }
         };
+        removed.sort();
         Ok(Finished {
             path: dest,
             manifest_records,
+            removed,
         })
     }
+}
+
+/// After the output `output` (relative to `out`) of a removed source was deleted: remove its
+/// folders in the cell, innermost first, while they are empty and gone from `input` too (a
+/// class deleted from INPUT must not stay behind as an empty class folder, which ImageFolder
+/// would count).
+fn remove_vanished_folders(out: &Path, output: &str, input: &Path) {
+    let mut parts = output.splitn(3, '/');
+    let (Some(c), Some(s), Some(rel)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let mut rel = rel;
+    while let Some((dir, _)) = rel.rsplit_once('/') {
+        if input.join(dir).exists() || fs::remove_dir(out.join(c).join(s).join(dir)).is_err() {
+            return; // still a folder of INPUT, or not empty
+        }
+        rel = dir;
+    }
+}
+
+/// Two iterators of records sorted by output path, merged (sorted).
+fn merge_by_output(
+    a: impl Iterator<Item = Record>,
+    b: impl Iterator<Item = Record>,
+) -> impl Iterator<Item = Record> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.output < x.output => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
 }
 
 /// Open (append) the journal, writing the header into a new one and starting a fresh line
