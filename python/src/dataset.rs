@@ -6,15 +6,21 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use imgcorrupt::dataset::verify;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::py_err;
 
+/// A library error maps as everywhere ([`py_err`]); a command-line error whose cause is a file
+/// system error (a missing INPUT, say) is an `OSError` with the command line's message;
+/// anything else a `ValueError`.
 fn cli_err(e: anyhow::Error) -> PyErr {
     match e.downcast::<imgcorrupt::Error>() {
         Ok(lib) => py_err(lib),
+        Err(e) if e.root_cause().is::<std::io::Error>() => {
+            PyOSError::new_err(imgcorrupt::cli::error_message(&e))
+        }
         Err(e) => PyValueError::new_err(imgcorrupt::cli::error_message(&e)),
     }
 }

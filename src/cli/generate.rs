@@ -256,7 +256,13 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
     match std::fs::metadata(&a.input) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => bail!("{}: the input is not a folder", a.input.display()),
-        Err(e) => bail!("{}: cannot use the input folder: {e}", a.input.display()),
+        // The io::Error stays the cause (the Python package maps it to OSError).
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "{}: cannot use the input folder",
+                a.input.display()
+            )))
+        }
     }
     let kind = match kind {
         Some(k) => k,
