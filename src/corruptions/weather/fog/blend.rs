@@ -28,19 +28,14 @@ dispatch! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::testdata::test_values;
+    use crate::kernels::testdata::blend_inputs;
     use crate::simd;
 
     /// The AVX2 build equals the scalar twin at every ISA the machine has (NaN inputs included).
     #[test]
     fn fog_avx2_equals_scalar() {
         let n = 1003;
-        let r = test_values(6 * n, 9);
-        let src: Vec<u8> = r[..n].iter().map(|&v| v as u8).collect();
-        let unit = |i: usize| (r[n + i] % 1_000_000) as f64 / 700_000.0 - 0.2;
-        let f32s: Vec<f32> = (0..n).map(|i| unit(i) as f32).collect();
-        let mut f64s: Vec<f64> = (0..n).map(|i| unit(i + n)).collect();
-        f64s[5] = f64::NAN;
+        let (src, f32s, f64s) = blend_inputs(n);
         let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
         for isa in simd::available() {
             fog_fast_scalar(&src, &f32s, 0.7, &mut a);
