@@ -140,20 +140,11 @@ fn outputs_of_removed_sources_are_flagged_and_removed() {
     png(&input.join("n01/a.png"), 20, 20);
     png(&input.join("n01/b.png"), 20, 20);
     png(&input.join("n02/c.png"), 20, 20);
-    let args = [
-        "generate",
+    let args = contrast1(
         s(&input),
-        "-o",
         s(&out),
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-        "--geometry",
-        "native",
-        "--image-format",
-        "png",
-    ];
+        &["--geometry", "native", "--image-format", "png"],
+    );
     ok(&run(&args));
     assert!(out.join("contrast/1/n01/b.png").is_file());
     fs::remove_file(input.join("n01/b.png")).unwrap();
@@ -189,22 +180,18 @@ fn sharded_rerun_removes_outputs_of_removed_sources() {
         png(&input.join(f), 20, 20);
     }
     let shard = |k: &'static str| {
-        ok(&run(&[
-            "generate",
+        ok(&run(&contrast1(
             s(&input),
-            "-o",
             s(&out),
-            "-c",
-            "contrast",
-            "-s",
-            "1",
-            "--geometry",
-            "native",
-            "--image-format",
-            "png",
-            "--shard",
-            k,
-        ]))
+            &[
+                "--geometry",
+                "native",
+                "--image-format",
+                "png",
+                "--shard",
+                k,
+            ],
+        )))
     };
     shard("0/2");
     shard("1/2");
@@ -262,18 +249,7 @@ fn masks_are_never_corrupted() {
     png(&input.join("city/gtFine/x_gtFine_labelIds.png"), 8, 8);
     png(&input.join("city/masks/y.png"), 8, 8);
     let out = tmp("masks-folder");
-    let o = run(&[
-        "generate",
-        s(&input),
-        "-o",
-        s(&out),
-        "--dataset",
-        "folder",
-        "-c",
-        "contrast",
-        "-s",
-        "1",
-    ]);
+    let o = run(&contrast1(s(&input), s(&out), &["--dataset", "folder"]));
     ok(&o);
     assert!(stderr(&o).contains("annotation folders"), "{}", stderr(&o));
     assert!(out
@@ -313,18 +289,11 @@ fn explicit_dataset_mismatch_is_explained() {
         ("voc", "no `JPEGImages/` folder"),
     ] {
         let out = tmp("mismatch-out");
-        let e = err_text(&run(&[
-            "generate",
+        let e = err_text(&run(&contrast1(
             s(&imagenet),
-            "-o",
             s(&out),
-            "--dataset",
-            kind,
-            "-c",
-            "contrast",
-            "-s",
-            "1",
-        ]));
+            &["--dataset", kind],
+        )));
         assert!(
             e.contains(&format!("not a `{kind}` tree"))
                 && e.contains(why)
