@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use std::process::Command;
 
-use common::{err_text, manifest_records, run, s, stderr, tmp, Tmp, BIN};
+use common::{err_text, file_records, manifest_records, run, s, stderr, tmp, Tmp, BIN};
 
 fn dataset(name: &str) -> PathBuf {
     common::root().join("datasets").join(name)
@@ -137,8 +137,27 @@ fn imagenet_adapter_layout_sizes_and_jpeg() {
             }
         }
     }
-    let recs = manifest_records(&out);
+    let recs = file_records(&out);
     assert_eq!(recs.len(), 16);
+    // every class folder of every cell is listed, though none is empty
+    let mut folders: Vec<String> = manifest_records(&out)
+        .iter()
+        .filter(|r| r["kind"] == "folder")
+        .map(|r| r["output"].as_str().unwrap().to_string())
+        .collect();
+    folders.sort();
+    let mut want = Vec::new();
+    for cell in [
+        "contrast/1",
+        "contrast/5",
+        "gaussian_noise/1",
+        "gaussian_noise/5",
+    ] {
+        for class in ["n02123045", "n07747607"] {
+            want.push(format!("{cell}/{class}"));
+        }
+    }
+    assert_eq!(folders, want);
     let header: serde_json::Value =
         serde_json::from_str(manifest(&out).lines().next().unwrap()).unwrap();
     assert_eq!(header["geometry"], "imagenet");
@@ -495,7 +514,7 @@ fn threads_and_shards_give_identical_bytes_and_manifest() {
         .filter(|(k, _)| !k.starts_with("manifest"))
         .collect();
     assert_eq!(outputs(&o1), sharded);
-    assert_eq!(manifest_records(&o1).len(), 4 * 3 * 2);
+    assert_eq!(file_records(&o1).len(), 4 * 3 * 2);
     // a different run seed changes the outputs
     let o4 = tmp("seed");
     let mut a = imagenet_args(s(&o4), &["--seed", "7"]);
@@ -662,6 +681,7 @@ fn verify_catches_flipped_byte_and_missing_file() {
     ok(&a);
     let e = ok(&["verify", s(&out)]);
     assert!(e.contains("24 hash ok"), "{e}");
+    assert!(e.contains("12 class folder(s) of 12 present"), "{e}");
     let e = ok(&["verify", s(&out), "--input", s(&input), "--sample", "5"]);
     assert!(e.contains("5 regenerated, 0 differ"), "{e}");
     let e = ok(&["verify", s(&out), "--input", s(&input)]);
@@ -909,7 +929,7 @@ fn rerun_with_other_cells_extends_the_manifest() {
         s(&out),
         &["-c", "pixelate", "-s", "2", "--shard", "0/1"],
     ));
-    let recs = manifest_records(&out);
+    let recs = file_records(&out);
     assert_eq!(recs.len(), 8);
     assert_eq!(
         recs.iter()
@@ -985,7 +1005,7 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
         &["-c", "contrast", "-s", "1"],
     ));
     assert!(e.contains("already visited"), "{e}");
-    assert_eq!(manifest_records(&out).len(), 1);
+    assert_eq!(file_records(&out).len(), 1);
 
     let root = tmp("nested");
     for (k, v) in tree(&dataset("imagenet")) {

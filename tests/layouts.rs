@@ -74,7 +74,12 @@ fn empty_and_failed_classes_exist_in_every_cell() {
         .filter(|r| r["kind"] == "folder")
         .map(|r| r["output"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(folders, ["contrast/1/n01443537", "contrast/2/n01443537"]);
+    // every class folder, empty, failed or not, is listed in every cell
+    let want: Vec<String> = ["1", "2"]
+        .iter()
+        .flat_map(|sev| clean.iter().map(move |c| format!("contrast/{sev}/{c}")))
+        .collect();
+    assert_eq!(folders, want);
     ok(&run(&["verify", s(&out)]));
     ok(&run(&["verify", s(&out), "--input", s(&input)]));
     // a removed empty class folder is reported by verify
@@ -157,17 +162,31 @@ fn outputs_of_removed_sources_are_flagged_and_removed() {
     ok(&o);
     assert!(stderr(&o).contains("removed 1 output"), "{}", stderr(&o));
     assert!(!out.join("contrast/1/n01/b.png").exists());
-    let outputs: Vec<String> = manifest_records(&out)
-        .iter()
-        .map(|r| r["output"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(outputs, ["contrast/1/n01/a.png", "contrast/1/n02/c.png"]);
+    assert_eq!(
+        listed(&out),
+        [
+            "contrast/1/n01",
+            "contrast/1/n01/a.png",
+            "contrast/1/n02",
+            "contrast/1/n02/c.png"
+        ]
+    );
     ok(&run(&["verify", s(&out), "--input", s(&input)]));
-    // a whole class deleted: its folder goes too, or ImageFolder would count an extra class
+    // a whole class deleted: its folder goes too, from OUTPUT and from the manifest, or
+    // ImageFolder would count an extra class
     fs::remove_dir_all(input.join("n02")).unwrap();
     ok(&run(&args));
     assert_eq!(subfolders(&out.join("contrast/1")), ["n01"]);
+    assert_eq!(listed(&out), ["contrast/1/n01", "contrast/1/n01/a.png"]);
     ok(&run(&["verify", s(&out), "--input", s(&input)]));
+}
+
+/// The output paths of OUTPUT's manifest records (files and class folders), in manifest order.
+fn listed(out: &std::path::Path) -> Vec<String> {
+    manifest_records(out)
+        .iter()
+        .map(|r| r["output"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// The same in a sharded run: each shard sweeps its own part, the last one the merged
@@ -195,18 +214,22 @@ fn sharded_rerun_removes_outputs_of_removed_sources() {
     };
     shard("0/2");
     shard("1/2");
-    assert_eq!(manifest_records(&out).len(), 4);
+    assert_eq!(listed(&out).len(), 4 + 2);
     fs::remove_file(input.join("n01/b.png")).unwrap();
     fs::remove_file(input.join("n02/c.png")).unwrap();
     shard("0/2");
     shard("1/2");
     assert!(!out.join("contrast/1/n01/b.png").exists());
     assert!(!out.join("contrast/1/n02/c.png").exists());
-    let outputs: Vec<String> = manifest_records(&out)
-        .iter()
-        .map(|r| r["output"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(outputs, ["contrast/1/n01/a.png", "contrast/1/n02/d.png"]);
+    assert_eq!(
+        listed(&out),
+        [
+            "contrast/1/n01",
+            "contrast/1/n01/a.png",
+            "contrast/1/n02",
+            "contrast/1/n02/d.png"
+        ]
+    );
     ok(&run(&["verify", s(&out), "--input", s(&input)]));
 }
 
@@ -309,6 +332,33 @@ fn explicit_dataset_mismatch_is_explained() {
 #[test]
 fn editing_a_cell_annotation_leaves_the_source_unchanged() {
     let input = tmp("ann-edit-in");
+    // OUTPUT next to INPUT: the same file system, where a hard link would succeed
+    let out = input.with_file_name(format!(
+        "{}-out",
+        input.file_name().unwrap().to_string_lossy()
+    ));
+    let _cleanup = OutGuard(out.clone());
+    carry_and_edit(&input, &out, false);
+}
+
+/// On a file system with reflinks, the carried annotations are copy-on-write clones of the
+/// source (no space used until edited), still independent files. Runs where
+/// `IMGCORRUPT_REFLINK_DIR` names a folder on such a file system (`.ci/run` mounts a small XFS
+/// with reflink=1 when it can: scripts/reflink_fs.sh); skipped otherwise.
+#[test]
+fn annotations_are_reflinked_where_the_file_system_can() {
+    let Some(base) = std::env::var_os("IMGCORRUPT_REFLINK_DIR") else {
+        eprintln!("skipped: IMGCORRUPT_REFLINK_DIR is not set (no reflink file system)");
+        return;
+    };
+    let base = std::path::PathBuf::from(base).join(format!("layouts-{}", std::process::id()));
+    let _cleanup = OutGuard(base.clone());
+    carry_and_edit(&base.join("in"), &base.join("out"), true);
+}
+
+/// Generate a COCO tree INPUT → OUT, check that the cells' annotation files are clones of the
+/// source when `reflinked` (their extents are shared, per `filefrag`), then edit one in place.
+fn carry_and_edit(input: &std::path::Path, out: &std::path::Path, reflinked: bool) {
     let coco = common::root().join("datasets/coco");
     for rel in [
         "annotations/instances_val2017.json",
@@ -317,17 +367,11 @@ fn editing_a_cell_annotation_leaves_the_source_unchanged() {
         fs::create_dir_all(input.join(rel).parent().unwrap()).unwrap();
         fs::copy(coco.join(rel), input.join(rel)).unwrap();
     }
-    // OUTPUT next to INPUT: the same file system, where a hard link would succeed
-    let out = input.with_file_name(format!(
-        "{}-out",
-        input.file_name().unwrap().to_string_lossy()
-    ));
-    let _cleanup = OutGuard(out.clone());
     ok(&run(&[
         "generate",
-        s(&input),
+        s(input),
         "-o",
-        s(&out),
+        s(out),
         "-c",
         "contrast",
         "-s",
@@ -336,14 +380,32 @@ fn editing_a_cell_annotation_leaves_the_source_unchanged() {
     let src = input.join("annotations/instances_val2017.json");
     let clean = fs::read(&src).unwrap();
     let cell1 = out.join("contrast/1/annotations/instances_val2017.json");
+    let cell2 = out.join("contrast/2/annotations/instances_val2017.json");
+    if reflinked {
+        for f in [&src, &cell1, &cell2] {
+            let o = std::process::Command::new("filefrag")
+                .arg("-v")
+                .arg(f)
+                .output()
+                .expect("filefrag (e2fsprogs) runs");
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                text.contains("shared"),
+                "{} is not a clone:\n{text}",
+                f.display()
+            );
+        }
+    }
+    // not a hard link: each file has its own inode
+    use std::os::unix::fs::MetadataExt;
+    assert_ne!(
+        fs::metadata(&src).unwrap().ino(),
+        fs::metadata(&cell1).unwrap().ino()
+    );
     // rewrite in place, as Python's open(p, 'w') does (O_TRUNC on the same inode)
     fs::write(&cell1, b"{\"images\": []}").unwrap();
     assert_eq!(fs::read(&src).unwrap(), clean, "the source changed");
-    assert_eq!(
-        fs::read(out.join("contrast/2/annotations/instances_val2017.json")).unwrap(),
-        clean,
-        "another cell changed"
-    );
+    assert_eq!(fs::read(&cell2).unwrap(), clean, "another cell changed");
 }
 
 struct OutGuard(std::path::PathBuf);

@@ -34,13 +34,15 @@ class GenerateSummary:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """What ``verify`` found: manifest records, outputs whose SHA-256 matched, and the
-    missing, mismatched, unlisted (extra), regenerated-but-different outputs and errors.
-    ``report.ok`` is the verdict."""
+    """What ``verify`` found: manifest records (output files), those whose SHA-256 matched,
+    the class folders listed and present, and the missing, mismatched, unlisted (extra),
+    regenerated-but-different outputs and errors. ``report.ok`` is the verdict."""
 
     ok: bool
     records: int
     hashed_ok: int
+    folders: int
+    folders_ok: int
     missing: List[str]
     mismatched: List[str]
     extra: List[str]

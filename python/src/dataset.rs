@@ -78,6 +78,8 @@ pub fn verify_dataset<'py>(
     d.set_item("ok", r.ok())?;
     d.set_item("records", r.records)?;
     d.set_item("hashed_ok", r.hashed_ok)?;
+    d.set_item("folders", r.folders)?;
+    d.set_item("folders_ok", r.folders_ok)?;
     d.set_item("missing", r.missing)?;
     d.set_item("mismatched", r.mismatched)?;
     d.set_item("extra", r.extra)?;

@@ -28,6 +28,7 @@ def test_generate_and_verify(tmp_path):
     assert imgcorrupt.read_image(out).shape == (224, 224, 3)
     r = imgcorrupt.verify(tmp_path / "a", input=IMAGENET)
     assert r.ok and r.records == 16 and r.hashed_ok == 16 and r.regenerated == 16
+    assert r.folders == r.folders_ok == 2 * 4
     # resuming skips what is there; threads do not change a byte
     again = imgcorrupt.generate(IMAGENET, tmp_path / "a", corruptions="fog,shot_noise", severities="1,3", seed=3)
     assert again.written == 0 and again.skipped == 16

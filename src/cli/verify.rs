@@ -55,9 +55,11 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
         eprintln!("ERROR     {m}");
     }
     eprintln!(
-        "imgcorrupt verify: {} output(s) in manifest: {} hash ok, {} missing, {} mismatched, {} extra{}",
+        "imgcorrupt verify: {} output(s) in manifest: {} hash ok, {} class folder(s) of {} present, {} missing, {} mismatched, {} extra{}",
         r.records,
         r.hashed_ok,
+        r.folders_ok,
+        r.folders,
         r.missing.len(),
         r.mismatched.len(),
         r.extra.len(),

@@ -214,7 +214,8 @@ pub fn make_folders(output: &Path, cells: &[Cell], folders: &[String]) -> Result
 }
 
 /// Carry an annotation file `src` to `dst` unchanged: a hard link when `link` and possible
-/// (same file system), else a copy; through [`temp_path`] and a rename, as image outputs.
+/// (same file system), else an independent file, a copy-on-write clone where the file system
+/// can make one ([`clone_or_copy`]); through [`temp_path`] and a rename, as image outputs.
 pub fn carry(src: &Path, dst: &Path, link: bool) -> std::result::Result<(), String> {
     if let Some(parent) = dst.parent() {
         fs::create_dir_all(parent).map_err(|e| e.to_string())?;
@@ -223,13 +224,106 @@ pub fn carry(src: &Path, dst: &Path, link: bool) -> std::result::Result<(), Stri
     let _ = fs::remove_file(&tmp);
     let linked = link && fs::hard_link(src, &tmp).is_ok();
     if !linked {
-        fs::copy(src, &tmp).map_err(|e| e.to_string())?;
+        if let Err(e) = clone_or_copy(src, &tmp) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.to_string());
+        }
     }
     if let Err(e) = fs::rename(&tmp, dst) {
         let _ = fs::remove_file(&tmp);
         return Err(e.to_string());
     }
     Ok(())
+}
+
+/// Sources above this many pixels (decoded) are worked on one at a time, whatever the
+/// thread count: 2^24 ≈ 16.8 MP, far above every -C benchmark's images.
+pub const LARGE_SOURCE_PIXELS: u64 = 1 << 24;
+
+/// The per-file work cap for large sources. The decoder refuses sources over the pixel limit
+/// (`--max-pixels`), but a source just under it still needs several working planes per
+/// corruption (glass_blur, with its float planes, about 60 bytes per pixel: ~11 GB at Pillow's
+/// limit); with `--threads N`, N such sources at once would need N times that. So a worker
+/// about to decode+corrupt a large source waits until no other worker holds one: peak memory
+/// is one large source's work plus the small ones'. Small sources never wait. Output bytes do
+/// not depend on it (only when a source is processed, not how).
+pub struct LargeSourceGuard(Option<std::sync::MutexGuard<'static, ()>>);
+
+static LARGE_SOURCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+std::thread_local! {
+    /// Whether this thread holds [`LARGE_SOURCE`]: a worker that runs another source while it
+    /// waits on nested parallel work (rayon work stealing) must not wait for itself.
+    static HOLDS_LARGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl LargeSourceGuard {
+    /// Enter the gate for a source of `pixels` pixels: waits for it when the source is large,
+    /// returns at once otherwise (or when this thread is already inside).
+    pub fn enter(pixels: u64) -> LargeSourceGuard {
+        if pixels <= LARGE_SOURCE_PIXELS || HOLDS_LARGE.with(|h| h.get()) {
+            return LargeSourceGuard(None);
+        }
+        // a worker that panicked inside poisons the lock; the gate still works
+        let g = LARGE_SOURCE.lock().unwrap_or_else(|e| e.into_inner());
+        HOLDS_LARGE.with(|h| h.set(true));
+        LargeSourceGuard(Some(g))
+    }
+}
+
+impl Drop for LargeSourceGuard {
+    fn drop(&mut self) {
+        if self.0.take().is_some() {
+            HOLDS_LARGE.with(|h| h.set(false));
+        }
+    }
+}
+
+/// The decoded size of an encoded image from its header (no pixel decoding), for
+/// [`LargeSourceGuard`]; `None` when the header cannot be read (the decode then reports why).
+pub fn header_pixels(bytes: &[u8]) -> Option<u64> {
+    let r = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    let (w, h) = r.into_dimensions().ok()?;
+    Some(w as u64 * h as u64)
+}
+
+/// How [`clone_or_copy`] made its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carried {
+    /// A copy-on-write clone (reflink): shares the source's blocks until either is written,
+    /// so a -C of COCO does not store its 450 MB of annotations 95 times, yet an edit in
+    /// place of one cell's file changes nothing else.
+    Reflink,
+    /// A byte copy (file systems without reflinks, e.g. ext4, tmpfs, most network ones).
+    Copy,
+}
+
+/// Make `dst` (a new file) an independent copy of `src`: a reflink where the file system can
+/// (Linux `FICLONE`: Btrfs, XFS with reflink=1, bcachefs, OCFS2), else [`fs::copy`]. Never a
+/// hard link: a cell's file must not share an inode with the clean dataset.
+pub fn clone_or_copy(src: &Path, dst: &Path) -> std::io::Result<Carried> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let from = fs::File::open(src)?;
+        let to = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dst)?;
+        // SAFETY: both descriptors are open for the duration of the call; FICLONE takes the
+        // source descriptor as its argument and touches no memory of ours.
+        let r = unsafe { libc::ioctl(to.as_raw_fd(), libc::FICLONE, from.as_raw_fd()) };
+        if r == 0 {
+            // a clone does not carry the permission bits, as fs::copy does
+            to.set_permissions(from.metadata()?.permissions())?;
+            return Ok(Carried::Reflink);
+        }
+        drop(to);
+        fs::remove_file(dst)?;
+    }
+    fs::copy(src, dst).map(|_| Carried::Copy)
 }
 
 fn swap_rb(px: &mut [u8]) {
@@ -277,6 +371,70 @@ pub fn imagenet_geometry(px: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_sources_are_worked_on_one_at_a_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{mpsc, Arc};
+        use std::time::Duration;
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (inside, most) = (inside.clone(), most.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        let _g = LargeSourceGuard::enter(LARGE_SOURCE_PIXELS + 1);
+                        // re-entering on the same thread does not wait for itself
+                        let _nested = LargeSourceGuard::enter(LARGE_SOURCE_PIXELS + 1);
+                        let n = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(n, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_micros(200));
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1, "two large sources at once");
+
+        // a small source does not wait while another thread holds a large one
+        let (hold_tx, hold_rx) = mpsc::channel::<()>();
+        let (held_tx, held_rx) = mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let _g = LargeSourceGuard::enter(u64::MAX);
+            held_tx.send(()).unwrap();
+            hold_rx.recv().unwrap();
+        });
+        held_rx.recv().unwrap();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let small = std::thread::spawn(move || {
+            let _g = LargeSourceGuard::enter(LARGE_SOURCE_PIXELS);
+            done_tx.send(()).unwrap();
+        });
+        let waited = done_rx.recv_timeout(Duration::from_secs(20));
+        hold_tx.send(()).unwrap();
+        holder.join().unwrap();
+        small.join().unwrap();
+        assert!(waited.is_ok(), "a small source waited for a large one");
+    }
+
+    #[test]
+    fn header_pixels_reads_the_size_without_decoding() {
+        let png = crate::io::encode_rgb(
+            &[7u8; 5 * 3 * 3],
+            5,
+            3,
+            OutputFormat::Png,
+            85,
+            crate::io::WebpMode::Lossless,
+        )
+        .unwrap();
+        assert_eq!(header_pixels(&png), Some(15));
+        assert_eq!(header_pixels(b"not an image"), None);
+    }
 
     #[test]
     fn python_round_half_even() {

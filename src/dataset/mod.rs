@@ -119,8 +119,9 @@ named_enum!(
     /// What to do with annotation files of detection datasets in each output cell.
     AnnotationMode {
         /// Copy the files (the default): each cell holds an independent file, so an edit in
-        /// place of one cell's annotation changes nothing else. `std::fs::copy` uses
-        /// `copy_file_range`, which clones copy-on-write (a reflink) on file systems that can.
+        /// place of one cell's annotation changes nothing else. A copy-on-write clone (a
+        /// reflink, `FICLONE`) where the file system can make one, so the copies cost no space
+        /// until edited.
         Copy => "copy",
         /// Hard-link where possible (same file system), else copy. Saves space, but the cells
         /// and the clean dataset then share one file: editing any of them in place edits all.

@@ -156,12 +156,10 @@ pub struct Plan {
     /// Cells to produce, in the order given.
     pub cells: Vec<Cell>,
     /// Folders made in every cell (the dataset's class folders, [`Dataset::folders`]),
-    /// relative to the cell, sorted.
+    /// relative to the cell, sorted. The same for every shard; each is listed in the manifest
+    /// as a `folder` record in every cell, empty or not, so that the manifest alone says which
+    /// classes a cell has (ImageFolder and robustbench derive labels from that list).
     pub folders: Vec<String>,
-    /// Those of [`Plan::folders`] that no item of the whole dataset (every shard) is written
-    /// into, directly or below: empty classes, listed in the manifest as `folder` records
-    /// (the other folders are implied by their files). The same for every shard.
-    pub empty_folders: Vec<String>,
 }
 
 impl Plan {
@@ -175,28 +173,10 @@ impl Plan {
         shard_of: Option<(usize, usize)>,
     ) -> Result<Plan> {
         let all = items(ds, choice, carry)?;
-        // Folders with any planned output below them: each item marks its ancestors.
-        let mut used = std::collections::HashSet::new();
-        for it in &all {
-            let mut p = it.cell_path.as_str();
-            while let Some((parent, _)) = p.rsplit_once('/') {
-                if !used.insert(parent.to_string()) {
-                    break;
-                }
-                p = parent;
-            }
-        }
-        let empty_folders = ds
-            .folders
-            .iter()
-            .filter(|f| !used.contains(f.as_str()))
-            .cloned()
-            .collect();
         Ok(Plan {
             items: shard(all, shard_of),
             cells,
             folders: ds.folders.clone(),
-            empty_folders,
         })
     }
 }

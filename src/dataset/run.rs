@@ -345,6 +345,8 @@ fn image_item(run: &Run<'_>, i: usize, progress: &dyn Progress) {
         return;
     }
     let p = &opts.pipeline;
+    // held until this source's cells are written: one large source in memory at a time
+    let _large = execute::LargeSourceGuard::enter(execute::header_pixels(&bytes).unwrap_or(0));
     let (px, w, h) = match p.prepare(&bytes, &src_path) {
         Ok(v) => v,
         Err(e) => return fail(e),

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use super::execute::Pipeline;
+use super::execute::{self, Pipeline};
 use super::record::header::pipeline_of;
 use super::record::manifest::{self, Kind, Record};
 use super::Cell;
@@ -29,10 +29,14 @@ use crate::Corruption;
 /// Result of a verification.
 #[derive(Debug, Default)]
 pub struct Report {
-    /// Outputs listed in the manifest.
+    /// Output files listed in the manifest (images and carried annotations).
     pub records: usize,
-    /// Outputs whose hash matched.
+    /// Output files whose hash matched.
     pub hashed_ok: usize,
+    /// Class folders listed in the manifest (`folder` records).
+    pub folders: usize,
+    /// Listed class folders that exist as folders.
+    pub folders_ok: usize,
     /// Outputs missing on disk.
     pub missing: Vec<String>,
     /// Outputs whose hash differs from the manifest.
@@ -117,8 +121,14 @@ pub fn verify(
                     sha256_file(&path)
                 };
                 let mut rep = report.lock().expect("lock");
-                rep.records += 1;
+                let folder = r.kind == Kind::Folder;
+                if folder {
+                    rep.folders += 1;
+                } else {
+                    rep.records += 1;
+                }
                 match res {
+                    Ok(_) if folder => rep.folders_ok += 1,
                     Ok(h) if h == r.sha256 => rep.hashed_ok += 1,
                     Ok(_) => rep.mismatched.push(r.output.clone()),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -274,6 +284,7 @@ fn regenerate(
     if images.is_empty() {
         return;
     }
+    let _large = execute::LargeSourceGuard::enter(execute::header_pixels(&bytes).unwrap_or(0));
     let (px, w, h) = match pipeline.prepare(&bytes, &src_path) {
         Ok(v) => v,
         Err(e) => {

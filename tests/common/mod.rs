@@ -328,6 +328,15 @@ pub fn manifest_records(root: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The records of OUTPUT's manifest.jsonl that list files (images and annotations): every
+/// record but the `folder` records of the class folders.
+pub fn file_records(root: &Path) -> Vec<serde_json::Value> {
+    manifest_records(root)
+        .into_iter()
+        .filter(|r| r["kind"] != "folder")
+        .collect()
+}
+
 /// Asserts that two generate runs wrote the same manifest and, for every record of `recs`,
 /// the same output bytes.
 pub fn assert_same_run(a: &Path, b: &Path, recs: &[serde_json::Value]) {

@@ -15,7 +15,6 @@ pub struct Ledger {
     items: Vec<Item>,
     cells: Vec<Cell>,
     folders: Vec<String>,
-    empty_folders: Vec<String>,
     cell_index: HashMap<String, usize>,
     item_index: HashMap<String, usize>,
     out: Mutex<Vec<Option<[u8; 32]>>>,
@@ -29,7 +28,6 @@ impl Ledger {
             items,
             cells,
             folders,
-            empty_folders,
         } = plan;
         let cell_index = cells
             .iter()
@@ -48,7 +46,6 @@ impl Ledger {
             items,
             cells,
             folders,
-            empty_folders,
             cell_index,
             item_index,
         }
@@ -59,13 +56,13 @@ impl Ledger {
         &self.folders
     }
 
-    /// The `folder` records of the plan's empty folders in every cell, sorted by output path.
+    /// The `folder` records of the plan's folders in every cell, sorted by output path.
     pub fn folder_records(&self) -> Vec<Record> {
         let mut v: Vec<Record> = self
             .cells
             .iter()
             .flat_map(|cell| {
-                self.empty_folders.iter().map(move |f| Record {
+                self.folders.iter().map(move |f| Record {
                     output: format!("{}/{}/{f}", cell.corruption.name(), cell.severity),
                     source: f.clone(),
                     source_sha256: String::new(),

@@ -106,8 +106,9 @@ pub enum Kind {
     Image,
     /// An annotation file carried unchanged.
     Annotation,
-    /// A class folder the run made in a cell with nothing in it (an empty class: ImageFolder
-    /// still counts it); no hashes.
+    /// A class folder the run made in a cell, empty or not (ImageFolder counts empty classes
+    /// too); no hashes. Manifests written before every folder was listed have these records
+    /// for empty folders only; a resume rewrites them all.
     Folder,
 }
 
