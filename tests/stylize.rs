@@ -13,7 +13,7 @@ use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 use imgcorrupt::stylize::{prepare_style, Stylizer};
 use imgcorrupt::{corrupt_with, Corruption, Settings};
 
-use common::{err_text, fail_text, manifest_records, ok, run, s, tmp};
+use common::{err_text, fail_text, file_records, manifest_records, ok, run, s, tmp};
 
 fn styles_dir() -> PathBuf {
     common::root().join("styles")
@@ -448,7 +448,7 @@ fn cli_generate_records_styles_and_verify_detects_tampering() {
     assert_eq!(header["stylize"]["count"], 4);
     assert_eq!(header["stylize"]["backend"], "statistics");
     assert_eq!(header["stylize"]["alpha"], "preset");
-    let recs = manifest_records(&out);
+    let recs = file_records(&out);
     assert_eq!(recs.len(), 4 * 2 * 3);
     let mut style_of = std::collections::BTreeMap::new();
     for r in &recs {
