@@ -13,7 +13,7 @@ use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 use imgcorrupt::stylize::{prepare_style, Stylizer};
 use imgcorrupt::{corrupt_with, Corruption, Settings};
 
-use common::{err_text, fail_text, file_records, manifest_records, ok, run, s, tmp};
+use common::{err_text, fail_text, file_records, ok, run, s, tmp};
 
 fn styles_dir() -> PathBuf {
     common::root().join("styles")
