@@ -257,3 +257,75 @@ fn original_motion_blur_matches_imagemagick() {
 fn original_snow_matches_imagemagick() {
     check_oracle(0.99, 0.999, "snow", Corruption::Snow, 400, None);
 }
+
+/// `glass_blur.loop_side` (the original scripts' constant loop bounds): on an `S×S` image it
+/// is imagecorruptions' rule exactly; on a larger image only the top-left `S×S` is shuffled,
+/// so rows beyond it and the blur's reach equal the unshuffled result (iterations 0) while
+/// without the key they do not; a smaller image is a clear error.
+#[test]
+fn glass_blur_loop_side_is_the_originals_constant_bound() {
+    let preset = |extra: &str| {
+        Arc::new(
+            Preset::from_toml_str(
+                &format!(
+                    "[preset]\nname = \"t\"\nextends = \"imagecorruptions\"\n[glass_blur]\nsigma = [0.7, 0.7, 0.7, 0.7, 0.7]\nmax_delta = [2, 2, 2, 2, 2]\niterations = [{}, 1, 1, 1, 1]\n{extra}",
+                    if extra.contains("iter0") { 0 } else { 2 }
+                )
+                .replace("iter0", ""),
+                "t.toml",
+            )
+            .unwrap(),
+        )
+    };
+    let run = |p: Arc<Preset>, img: &DynamicImage| {
+        let set = Settings::new(5).with_rng(RngMode::Numpy).with_preset(p);
+        corrupt_with(img, Corruption::GlassBlur, 1, &set).map(|o| o.to_rgb8().into_raw())
+    };
+    let square = photo(64);
+    assert_eq!(
+        run(preset("loop_side = 64\n"), &square).unwrap(),
+        run(preset(""), &square).unwrap(),
+        "an S×S image: the two rules agree"
+    );
+    let big = photo(96);
+    let constant = run(preset("loop_side = 64\n"), &big).unwrap();
+    let own = run(preset(""), &big).unwrap();
+    let still = run(preset("iter0"), &big).unwrap();
+    let row = 96 * 3;
+    // σ 0.7, truncate 4: the blur reaches 3 pixels; shuffled rows end at 63
+    let below = 64 + 4;
+    assert_eq!(constant[below * row..], still[below * row..]);
+    assert_ne!(own[below * row..], still[below * row..]);
+    assert_ne!(constant[..60 * row], still[..60 * row]);
+    let e = run(preset("loop_side = 64\n"), &photo(48))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("loop_side = 64") && e.contains("48x48"), "{e}");
+    let e = Preset::from_toml_str(
+        "[preset]\nname = \"t\"\nextends = \"imagecorruptions\"\n[glass_blur]\nloop_side = 0\n",
+        "t.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("glass_blur.loop_side"), "{e}");
+}
+
+/// imagenet-c-299 carries its own preprocessing (`geometry = "inception"`), the original's
+/// frost rule (photographs unscaled) and plasma map (512), and the constant loop side 299.
+#[test]
+fn imagenet_c_299_builds_in_its_geometry_and_frost_rule() {
+    use imgcorrupt::corruptions::blur::glass_blur::Params as Glass;
+    use imgcorrupt::corruptions::weather::frost::Params as Frost;
+    let p = Preset::builtin("imagenet-c-299").unwrap();
+    assert_eq!(p.info().geometry.as_deref(), Some("inception"));
+    assert_eq!(p.params::<Frost>().unwrap().texture_scale, Some(1.0));
+    assert_eq!(p.params::<Fog>().unwrap().map_size, Some(512));
+    assert_eq!(p.params::<Glass>().unwrap().loop_side, Some(299));
+    let base = Preset::builtin("imagecorruptions").unwrap();
+    assert_eq!(base.info().geometry, None);
+    assert_eq!(base.params::<Glass>().unwrap().loop_side, None);
+    let e = Preset::from_toml_str("[preset]\nname = \"t\"\ngeometry = \"square\"\n", "t.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("preset.geometry"), "{e}");
+}

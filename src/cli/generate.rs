@@ -69,8 +69,9 @@ pub struct Args {
     /// Write WebP outputs losslessly instead (exact pixels, larger files).
     #[arg(long, conflicts_with = "webp_quality")]
     pub webp_lossless: bool,
-    /// Geometry: imagenet (resize 256 + centre crop 224) or native (default: imagenet for the
-    /// imagenet adapter, native otherwise).
+    /// Geometry: imagenet (resize 256 + centre crop 224), inception (centre crop 0.875 +
+    /// resize to 299, ImageNet-C 299) or native (default: for the imagenet adapter, the
+    /// preset's `[preset] geometry`, else imagenet; native otherwise).
     #[arg(long)]
     pub geometry: Option<Geometry>,
     /// Channel order the corruptions see: rgb, or bgr to reproduce the detection benchmark.
@@ -331,6 +332,14 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         }
         (None, None)
     };
+    let geometry = match (a.geometry, &preset.info().geometry) {
+        (Some(g), _) => g,
+        (None, Some(g)) if imagenet => g
+            .parse::<Geometry>()
+            .map_err(|e| anyhow::anyhow!("preset {preset_name}: key `preset.geometry`: {e}"))?,
+        (None, _) if imagenet => Geometry::Imagenet,
+        (None, _) => Geometry::Native,
+    };
     let opts = Options {
         input: a.input.clone(),
         output: a.output.clone(),
@@ -340,11 +349,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
             rng: a.rng,
             preset,
             seed: a.seed,
-            geometry: a.geometry.unwrap_or(if imagenet {
-                Geometry::Imagenet
-            } else {
-                Geometry::Native
-            }),
+            geometry,
             channel_order: a.channel_order,
             quality: a.quality,
             webp: if a.webp_lossless {
