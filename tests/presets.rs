@@ -161,50 +161,130 @@ fn check_oracle(
     seed_base: u64,
     frost: Option<Arc<imgcorrupt::FrostTextures>>,
 ) {
-    use imgcorrupt::dataset::cifar::npy;
     for (preset, side) in [
         ("imagenet-c", 224usize),
         ("tiny-imagenet-c", 64),
         ("cifar-10-c", 32),
+        ("imagenet-c-299", 299),
     ] {
-        let path = common::root().join(format!("original/{stem}_{preset}_{side}.npy"));
-        let bytes = std::fs::read(&path).unwrap();
-        let h = npy::parse_header(&bytes, &path).unwrap();
-        assert_eq!(
-            (h.descr.as_str(), h.shape.clone()),
-            ("|u1", vec![6, side, side, 3])
+        let file = format!("{stem}_{preset}_{side}.npy");
+        check_oracle_file(
+            min_share, min_exact, &file, preset, corruption, seed_base, &frost,
         );
-        let plane = side * side * 3;
-        let data = &bytes[h.data_offset..];
-        let input =
-            image::RgbImage::from_raw(side as u32, side as u32, data[..plane].to_vec()).unwrap();
-        let input = DynamicImage::ImageRgb8(input);
-        let p = Arc::new(Preset::builtin(preset).unwrap());
-        for s in 1..=5u8 {
-            let want = &data[s as usize * plane..(s as usize + 1) * plane];
-            let mut set = Settings::new(seed_base + s as u64)
-                .with_rng(RngMode::Numpy)
-                .with_preset(p.clone());
-            if let Some(f) = &frost {
-                set = set.with_frost_textures(f.clone());
-            }
-            let got = corrupt_with(&input, corruption, s, &set).unwrap().to_rgb8();
-            let (share, max) = common::agreement(got.as_raw(), want, 1);
-            let (exact, _) = common::agreement(got.as_raw(), want, 0);
-            assert!(
-                exact >= min_exact,
-                "{stem} {preset} s{s}: only {exact} identical"
-            );
-            eprintln!(
-                "{stem} {preset} s{s}: ±1 on {:.4} %, identical {:.4} %, max diff {max}",
-                100.0 * share,
-                100.0 * exact
-            );
-            assert!(
-                share >= min_share,
-                "{stem} {preset} s{s}: only {share} within ±1 (max {max})"
-            );
+    }
+}
+
+/// One oracle file `fixtures/original/<file>`: uint8 (6, H, W, 3), the input then severities
+/// 1..5 of the original function with `np.random.seed(seed_base + severity)`.
+fn check_oracle_file(
+    min_share: f64,
+    min_exact: f64,
+    file: &str,
+    preset: &str,
+    corruption: Corruption,
+    seed_base: u64,
+    frost: &Option<Arc<imgcorrupt::FrostTextures>>,
+) {
+    use imgcorrupt::dataset::cifar::npy;
+    let path = common::root().join("original").join(file);
+    let bytes = std::fs::read(&path).unwrap();
+    let h = npy::parse_header(&bytes, &path).unwrap();
+    assert_eq!(h.descr.as_str(), "|u1");
+    assert!(
+        h.shape.len() == 4 && h.shape[0] == 6 && h.shape[3] == 3,
+        "{file}: {:?}",
+        h.shape
+    );
+    let (ih, iw) = (h.shape[1], h.shape[2]);
+    let plane = ih * iw * 3;
+    let data = &bytes[h.data_offset..];
+    let input = image::RgbImage::from_raw(iw as u32, ih as u32, data[..plane].to_vec()).unwrap();
+    let input = DynamicImage::ImageRgb8(input);
+    let p = Arc::new(Preset::builtin(preset).unwrap());
+    for s in 1..=5u8 {
+        let want = &data[s as usize * plane..(s as usize + 1) * plane];
+        let mut set = Settings::new(seed_base + s as u64)
+            .with_rng(RngMode::Numpy)
+            .with_preset(p.clone());
+        if let Some(f) = frost {
+            set = set.with_frost_textures(f.clone());
         }
+        let got = corrupt_with(&input, corruption, s, &set).unwrap().to_rgb8();
+        let (share, max) = common::agreement(got.as_raw(), want, 1);
+        let (exact, _) = common::agreement(got.as_raw(), want, 0);
+        eprintln!(
+            "{file} s{s}: ±1 on {:.4} %, identical {:.4} %, max diff {max}",
+            100.0 * share,
+            100.0 * exact
+        );
+        assert!(exact >= min_exact, "{file} s{s}: only {exact} identical");
+        assert!(
+            share >= min_share,
+            "{file} s{s}: only {share} within ±1 (max {max})"
+        );
+    }
+}
+
+/// imagenet-c-299's glass_blur (constant bounds 299) and fog (plasma map 512 cropped to 299)
+/// against the original functions of make_imagenet_c_inception.py, and make_imagenet_c.py's
+/// glass_blur (constant bounds 224) on a 232×240 image, where only the top-left 224×224 is
+/// shuffled (scripts/make_original_fixtures.py; seeds `500 + s`, `600 + s`): numpy-mode
+/// tolerance.
+#[test]
+fn original_glass_and_fog_match_the_originals() {
+    check_oracle_file(
+        0.999,
+        0.0,
+        "glass_imagenet-c-299_299.npy",
+        "imagenet-c-299",
+        Corruption::GlassBlur,
+        500,
+        &None,
+    );
+    check_oracle_file(
+        0.999,
+        0.0,
+        "glass_imagenet-c_232x240.npy",
+        "imagenet-c",
+        Corruption::GlassBlur,
+        500,
+        &None,
+    );
+    check_oracle_file(
+        0.999,
+        0.0,
+        "fog_imagenet-c-299_299.npy",
+        "imagenet-c-299",
+        Corruption::Fog,
+        600,
+        &None,
+    );
+}
+
+/// `--geometry inception` against make_imagenet_c_inception.py's `resized_center_crop` run
+/// with PIL on four committed photographs (97×61 up to 224×224): within ±1 on ≥ 99.9 %.
+#[test]
+fn inception_geometry_matches_pil() {
+    use imgcorrupt::dataset::cifar::npy;
+    let path = common::root().join("original/geometry_inception.npy");
+    let bytes = std::fs::read(&path).unwrap();
+    let h = npy::parse_header(&bytes, &path).unwrap();
+    let names =
+        std::fs::read_to_string(common::root().join("original/geometry_inception.txt")).unwrap();
+    let names: Vec<&str> = names.lines().collect();
+    assert_eq!(h.shape, vec![names.len(), 299, 299, 3]);
+    let plane = 299 * 299 * 3;
+    for (k, name) in names.iter().enumerate() {
+        let (px, w, hh) = common::load_rgb(&common::root().join("photos").join(name));
+        let (got, gw, gh) = imgcorrupt::dataset::execute::inception_geometry(&px, w, hh).unwrap();
+        assert_eq!((gw, gh), (299, 299));
+        let want = &bytes[h.data_offset + k * plane..h.data_offset + (k + 1) * plane];
+        let (share, max) = common::agreement(&got, want, 1);
+        eprintln!(
+            "inception geometry {name}: ±1 on {:.4} %, max diff {max}",
+            100.0 * share
+        );
+        assert!(share >= 0.999, "{name}: only {share} within ±1 (max {max})");
     }
 }
 
