@@ -21,10 +21,15 @@ each call.
 Writes, per case, `elastic_<preset>_<side>.npy`: uint8 (6, side, side, 3) = the input image,
 then severities 1..5 (np.uint8 of the result, i.e. truncation, as create_c saves it).
 
-Environment used for the committed files: Python 3.11, numpy 2.4.6, opencv-python-headless
-5.1.0, scipy 1.17.1, scikit-image 0.26.0, Wand 0.7.2 with Debian bookworm's ImageMagick
-6.9.11.60 Q16.
-Usage: python3 scripts/make_original_fixtures.py
+Also, for imagenet-c-299 (make_imagenet_c_inception.py): `geometry_inception.npy` (its
+`resized_center_crop` with PIL on four committed photos, names in geometry_inception.txt), the
+elastic / frost / motion_blur / snow files at 299 (on the last photo's 299 crop), its glass_blur
+(constant bounds 299; seeds 500 + s) and fog (plasma map 512 cropped to 299; seeds 600 + s),
+and make_imagenet_c.py's glass_blur on a 232x240 image (`glass_imagenet-c_232x240.npy`).
+
+Environment: scripts/requirements-original.txt (pinned; Python 3.11) with Debian bookworm's
+ImageMagick 6.9.11.60 Q16.
+Usage: python3 scripts/make_original_fixtures.py [--only-299]
 """
 import os
 import sys
@@ -76,7 +81,8 @@ def frost_original(x, c, scale):
     return np.clip(c[0] * np.array(x) + c[1] * frost, 0, 255)
 
 
-FROST = {224: (1, [(1, 0.4), (0.8, 0.6), (0.7, 0.7), (0.65, 0.7), (0.6, 0.75)]),
+FROST = {299: (1, [(1, 0.4), (0.8, 0.6), (0.7, 0.7), (0.65, 0.7), (0.6, 0.75)]),
+         224: (1, [(1, 0.4), (0.8, 0.6), (0.7, 0.7), (0.65, 0.7), (0.6, 0.75)]),
          64: (0.3, [(1, 0.3), (0.9, 0.4), (0.8, 0.45), (0.75, 0.5), (0.7, 0.55)]),
          32: (0.2, [(1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45)])}
 
@@ -137,7 +143,9 @@ def snow_original(x, c):
     return np.clip(x + snow_layer + np.rot90(snow_layer, k=2), 0, 1) * 255
 
 
-SNOW = {224: [(0.1, 0.3, 3, 0.5, 10, 4, 0.8), (0.2, 0.3, 2, 0.5, 12, 4, 0.7), (0.55, 0.3, 4, 0.9, 12, 8, 0.7),
+SNOW = {299: [(0.1, 0.3, 3, 0.5, 10, 4, 0.8), (0.2, 0.3, 2, 0.5, 12, 4, 0.7), (0.55, 0.3, 4, 0.9, 12, 8, 0.7),
+              (0.55, 0.3, 4.5, 0.85, 12, 8, 0.65), (0.55, 0.3, 2.5, 0.85, 12, 12, 0.55)],
+        224: [(0.1, 0.3, 3, 0.5, 10, 4, 0.8), (0.2, 0.3, 2, 0.5, 12, 4, 0.7), (0.55, 0.3, 4, 0.9, 12, 8, 0.7),
               (0.55, 0.3, 4.5, 0.85, 12, 8, 0.65), (0.55, 0.3, 2.5, 0.85, 12, 12, 0.55)],
         64: [(0.1, 0.2, 1, 0.6, 8, 3, 0.8), (0.1, 0.2, 1, 0.5, 10, 4, 0.8), (0.15, 0.3, 1.75, 0.55, 10, 4, 0.7),
              (0.25, 0.3, 2.25, 0.6, 12, 6, 0.65), (0.3, 0.3, 1.25, 0.65, 14, 12, 0.6)],
@@ -145,12 +153,17 @@ SNOW = {224: [(0.1, 0.3, 3, 0.5, 10, 4, 0.8), (0.2, 0.3, 2, 0.5, 12, 4, 0.7), (0
              (0.25, 0.3, 2.25, 0.6, 12, 6, 0.85), (0.3, 0.3, 1.25, 0.65, 14, 12, 0.8)]}
 
 
-MOTION = {224: [(10, 3), (15, 5), (15, 8), (15, 12), (20, 15)],
+MOTION = {299: [(12, 4), (17, 6), (17, 9), (17, 13), (22, 16)],
+          224: [(10, 3), (15, 5), (15, 8), (15, 12), (20, 15)],
           64: [(10, 1), (10, 1.5), (10, 2), (10, 2.5), (12, 3)],
           32: [(6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)]}
 
 
 def tables(imsize):
+    if imsize == 299:
+        return [(360 * 2, 360 * 0.7, 360 * 0.1), (360 * 2, 360 * 0.08, 360 * 0.2),
+                (360 * 0.05, 360 * 0.01, 360 * 0.02), (360 * 0.07, 360 * 0.01, 360 * 0.02),
+                (360 * 0.12, 360 * 0.01, 360 * 0.02)]
     if imsize == 224:
         return [(244 * 2, 244 * 0.7, 244 * 0.1), (244 * 2, 244 * 0.08, 244 * 0.2),
                 (244 * 0.05, 244 * 0.01, 244 * 0.02), (244 * 0.07, 244 * 0.01, 244 * 0.02),
@@ -163,6 +176,119 @@ def tables(imsize):
     return [(IMSIZE*0, IMSIZE*0, IMSIZE*0.08), (IMSIZE*0.05, IMSIZE*0.2, IMSIZE*0.07),
             (IMSIZE*0.08, IMSIZE*0.06, IMSIZE*0.06), (IMSIZE*0.1, IMSIZE*0.04, IMSIZE*0.05),
             (IMSIZE*0.1, IMSIZE*0.03, IMSIZE*0.03)]
+
+
+def glass_original(x, c, side):
+    """The original glass_blur: loops bounded by the script's constant side, not the image's."""
+    x = np.uint8(gaussian(np.array(x) / 255., sigma=c[0], channel_axis=-1) * 255)
+    for i in range(c[2]):
+        for h in range(side - c[1], c[1], -1):
+            for w in range(side - c[1], c[1], -1):
+                dx, dy = np.random.randint(-c[1], c[1], size=(2,))
+                h_prime, w_prime = h + dy, w + dx
+                x[h, w], x[h_prime, w_prime] = x[h_prime, w_prime], x[h, w]
+    return np.clip(gaussian(x / 255., sigma=c[0], channel_axis=-1), 0, 1) * 255
+
+
+GLASS = {224: [(0.7, 1, 2), (0.9, 2, 1), (1, 2, 3), (1.1, 3, 2), (1.5, 4, 2)],
+         299: [(0.8, 1, 3), (1, 3, 1), (1.1, 2, 4), (1.2, 4, 2), (1.6, 5, 2)]}
+
+
+def plasma_fractal(mapsize=512, wibbledecay=3):
+    """make_imagenet_c_inception.py's plasma_fractal (diamond-square, default map 512)."""
+    assert (mapsize & (mapsize - 1) == 0)
+    maparray = np.empty((mapsize, mapsize), dtype=np.float64)
+    maparray[0, 0] = 0
+    stepsize = mapsize
+    wibble = 100
+
+    def wibbledmean(array):
+        return array / 4 + wibble * np.random.uniform(-wibble, wibble, array.shape)
+
+    def fillsquares():
+        cornerref = maparray[0:mapsize:stepsize, 0:mapsize:stepsize]
+        squareaccum = cornerref + np.roll(cornerref, shift=-1, axis=0)
+        squareaccum += np.roll(squareaccum, shift=-1, axis=1)
+        maparray[stepsize // 2:mapsize:stepsize, stepsize // 2:mapsize:stepsize] = wibbledmean(squareaccum)
+
+    def filldiamonds():
+        mapsize_ = maparray.shape[0]
+        drgrid = maparray[stepsize // 2:mapsize_:stepsize, stepsize // 2:mapsize_:stepsize]
+        ulgrid = maparray[0:mapsize_:stepsize, 0:mapsize_:stepsize]
+        ltsum = drgrid + np.roll(drgrid, 1, axis=0) + ulgrid + np.roll(ulgrid, -1, axis=1)
+        maparray[0:mapsize_:stepsize, stepsize // 2:mapsize_:stepsize] = wibbledmean(ltsum)
+        ttsum = drgrid + np.roll(drgrid, 1, axis=1) + ulgrid + np.roll(ulgrid, -1, axis=0)
+        maparray[stepsize // 2:mapsize_:stepsize, 0:mapsize_:stepsize] = wibbledmean(ttsum)
+
+    while stepsize >= 2:
+        fillsquares()
+        filldiamonds()
+        stepsize //= 2
+        wibble /= wibbledecay
+    maparray -= maparray.min()
+    return maparray / maparray.max()
+
+
+def fog_299(x, c):
+    x = np.array(x) / 255.
+    max_val = x.max()
+    x += c[0] * plasma_fractal(wibbledecay=c[1])[:299, :299][..., np.newaxis]
+    return np.clip(x * max_val / (max_val + c[0]), 0, 1) * 255
+
+
+FOG_299 = [(1.5, 2), (2, 2), (2.5, 1.8), (2.5, 1.6), (3, 1.5)]
+
+
+def resized_center_crop(img):
+    """make_imagenet_c_inception.py's preprocessing with PIL: centre crop int(0.875 h) x
+    int(0.875 w) at round((h - th) / 2), round((w - tw) / 2), then resize to 299x299 BILINEAR."""
+    from PIL import Image
+    w, h = img.size
+    th, tw = int(h * 0.875), int(w * 0.875)
+    i, j = int(round((h - th) / 2.)), int(round((w - tw) / 2.))
+    return img.crop((j, i, j + tw, i + th)).resize((299, 299), Image.BILINEAR)
+
+
+def main_299():
+    """ImageNet-C 299: the geometry on two photographs (as decoded by PIL), then the
+    corruptions at 299 on the first one's result, and the constant glass bounds of
+    make_imagenet_c.py (224) on a larger, non-square image."""
+    from PIL import Image
+    out_dir = os.path.join(ROOT, "original")
+    names = ["coffee_97x61.png", "fruits_160x120.png", "china_120x160.png", "chelsea_224x224.png"]
+    geo = [np.asarray(resized_center_crop(Image.open(os.path.join(ROOT, "photos", n)).convert("RGB")))
+           for n in names]
+    np.save(os.path.join(out_dir, "geometry_inception.npy"), np.stack(geo))
+    with open(os.path.join(out_dir, "geometry_inception.txt"), "w") as f:
+        f.write("\n".join(names) + "\n")
+    print("wrote geometry_inception.npy from", names)
+    img = np.ascontiguousarray(geo[-1])
+    scale, frost_table = FROST[299]
+    oracles = [("elastic", 100, tables(299), elastic_original),
+               ("frost", 200, frost_table, lambda x, c: frost_original(x, c, scale)),
+               ("motion_blur", 300, MOTION[299], motion_blur_original),
+               ("snow", 400, SNOW[299], snow_original),
+               ("glass", 500, GLASS[299], lambda x, c: glass_original(x, c, 299)),
+               ("fog", 600, FOG_299, fog_299)]
+    for stem, seed_base, table, fn in oracles:
+        out = [img]
+        for s, c in enumerate(table, 1):
+            np.random.seed(seed_base + s)
+            out.append(np.uint8(fn(img, c)))
+        path = os.path.join(out_dir, "%s_imagenet-c-299_299.npy" % stem)
+        np.save(path, np.stack(out))
+        print("wrote", path)
+    # constant bounds: make_imagenet_c.py's glass_blur on a 232x240 image (shuffles only the
+    # top-left 224x224)
+    w, h, px = read_png_rgb(os.path.join(ROOT, "photos", "chelsea_224x224.png"))
+    big = np.asarray(Image.fromarray(np.frombuffer(px, dtype=np.uint8).reshape(h, w, 3)).resize((240, 232), Image.BILINEAR))
+    out = [big]
+    for s, c in enumerate(GLASS[224], 1):
+        np.random.seed(500 + s)
+        out.append(np.uint8(glass_original(big, c, 224)))
+    path = os.path.join(out_dir, "glass_imagenet-c_232x240.npy")
+    np.save(path, np.stack(out))
+    print("wrote", path)
 
 
 def main():
@@ -189,4 +315,6 @@ def main():
             print("wrote", path)
 
 if __name__ == "__main__":
-    main()
+    if "--only-299" not in sys.argv:
+        main()
+    main_299()

@@ -98,6 +98,11 @@ pub struct PresetInfo {
     /// Built-in preset that fills what this one leaves out.
     #[serde(default)]
     pub extends: Option<String>,
+    /// The preprocessing its tables were made for (`imagenet`, `inception`, `native`): the
+    /// default `--geometry` of `generate` on an imagenet tree with this preset (e.g.
+    /// `inception` for imagenet-c-299); inherited through `extends` like every key.
+    #[serde(default)]
+    pub geometry: Option<String>,
 }
 
 impl Preset {
@@ -201,6 +206,13 @@ impl Preset {
             .pick::<PresetInfo>("preset")
             .map_err(err)?
             .ok_or_else(|| err("missing table `[preset]`".into()))?;
+        if let Some(g) = &info.geometry {
+            if !["imagenet", "inception", "native"].contains(&g.as_str()) {
+                return Err(err(format!(
+                    "key `preset.geometry`: unknown value `{g}`: expected one of imagenet, inception, native"
+                )));
+            }
+        }
         let tables = CATALOGUE
             .iter()
             .map(|e| (e.parse)(&doc, e.name).map(Arc::from))

@@ -232,3 +232,98 @@ fn npy_pair_input_and_bad_pickles() {
     ]));
     assert!(e.contains("not a CIFAR dataset"), "{e}");
 }
+
+/// `generate --dataset cifar` over `corruptions` into `out` with extra `rest` arguments.
+fn cifar_gen(out: &Path, corruptions: &str, rest: &[&str]) -> std::process::Output {
+    let root = cifar_root();
+    let mut args = vec!["generate", s(&root), "-o", s(out), "-c", corruptions];
+    if !rest.contains(&"--seed") {
+        args.extend(["--seed", "5"]);
+    }
+    args.extend_from_slice(rest);
+    run(&args)
+}
+
+/// A run cut short after some arrays resumes at the first missing one: the kept arrays are
+/// not rewritten, and the result equals an uninterrupted run; other options are refused.
+#[test]
+fn cifar_runs_resume_and_refuse_other_options() {
+    let dir = tmp("cifar-resume");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    ok(&cifar_gen(&a, "gaussian_noise", &[]));
+    let before = std::fs::metadata(a.join("gaussian_noise.npy"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let o = cifar_gen(&a, "gaussian_noise,contrast,frost", &[]);
+    ok(&o);
+    assert!(
+        common::stderr(&o).contains("2 array(s) written, 1 skipped"),
+        "{}",
+        common::stderr(&o)
+    );
+    let after = std::fs::metadata(a.join("gaussian_noise.npy"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(before, after, "a finished array was rewritten");
+    ok(&cifar_gen(&b, "gaussian_noise,contrast,frost", &[]));
+    assert_eq!(manifest(&a)["arrays"], manifest(&b)["arrays"]);
+    // an array lost from disk is made again; a torn manifest record is not trusted
+    std::fs::remove_file(a.join("contrast.npy")).unwrap();
+    let o = cifar_gen(&a, "gaussian_noise,contrast,frost", &[]);
+    ok(&o);
+    assert!(common::stderr(&o).contains("1 array(s) written, 2 skipped"));
+    assert_eq!(manifest(&a)["arrays"], manifest(&b)["arrays"]);
+    let e = err_text(&cifar_gen(&a, "gaussian_noise", &["--seed", "6"]));
+    assert!(e.contains("another seed"), "{e}");
+    let e = err_text(&cifar_gen(&a, "gaussian_noise", &["--rng", "numpy"]));
+    assert!(e.contains("another rng"), "{e}");
+}
+
+/// Shards split the corruptions; the last one merges, and the merged manifest and arrays are
+/// those of the unsharded run; `merge` rebuilds it; verify checks hashes and, with the
+/// source, regenerates rows; a damaged array is found either way.
+#[test]
+fn cifar_shards_merge_and_verify() {
+    let dir = tmp("cifar-shards");
+    let (one, sh) = (dir.join("one"), dir.join("sharded"));
+    let list = "gaussian_noise,contrast,motion_blur";
+    ok(&cifar_gen(&one, list, &[]));
+    let o = cifar_gen(&sh, list, &["--shard", "1/2"]);
+    ok(&o);
+    assert!(!sh.join("manifest.json").exists());
+    assert!(sh.join("manifest.shard-1-of-2.json").is_file());
+    // catalogue order gaussian_noise, motion_blur, contrast: shard 1 of 2 makes motion_blur
+    assert!(sh.join("motion_blur.npy").is_file() && !sh.join("contrast.npy").exists());
+    // verify before the merge says what to do
+    let e = err_text(&run(&["verify", s(&sh)]));
+    assert!(e.contains("imgcorrupt merge"), "{e}");
+    let o = cifar_gen(&sh, list, &["--shard", "0/2"]);
+    ok(&o);
+    assert!(
+        common::stderr(&o).contains("merged"),
+        "{}",
+        common::stderr(&o)
+    );
+    assert_eq!(manifest(&sh)["arrays"], manifest(&one)["arrays"]);
+    std::fs::remove_file(sh.join("manifest.json")).unwrap();
+    ok(&run(&["merge", s(&sh)]));
+    assert_eq!(manifest(&sh)["arrays"], manifest(&one)["arrays"]);
+    ok(&run(&["verify", s(&sh)]));
+    ok(&run(&["verify", s(&sh), "--input", s(&cifar_root())]));
+    // one byte of a row flipped: the hash and the regenerated row both see it
+    let f = sh.join("contrast.npy");
+    let mut bytes = std::fs::read(&f).unwrap();
+    let at = bytes.len() - 3072 * 3 + 100; // in row 37 of 40
+    bytes[at] ^= 0x55;
+    std::fs::write(&f, bytes).unwrap();
+    let e = common::fail_text(&run(&["verify", s(&sh)]));
+    assert!(e.contains("MISMATCH") && e.contains("contrast.npy"), "{e}");
+    let e = common::fail_text(&run(&["verify", s(&sh), "--input", s(&cifar_root())]));
+    assert!(e.contains("contrast.npy row 37"), "{e}");
+    // an array the manifest does not list
+    std::fs::write(sh.join("fog.npy"), b"x").unwrap();
+    let e = common::fail_text(&run(&["verify", s(&sh)]));
+    assert!(e.contains("EXTRA") && e.contains("fog.npy"), "{e}");
+}

@@ -136,6 +136,104 @@ fn tiny_imagenet_train_is_an_imagenet_tree() {
     ok(&run(&["verify", s(&out), "--input", s(&input)]));
 }
 
+/// Tiny-ImageNet's `val/` (`images/` + `val_annotations.txt`) as INPUT: each image goes to
+/// `<wnid>/<file>` of its annotated class, the Tiny-ImageNet-C layout; every class of the
+/// annotations and of `wnids.txt` (one level up) has its folder in every cell; unlisted
+/// images are left out with a note, listed-but-missing ones noted; verify and resume work.
+#[test]
+fn tiny_imagenet_val_goes_to_class_folders() {
+    let root = tmp("tiny-val");
+    let input = root.join("tiny-imagenet-200/val");
+    let out = tmp("tiny-val-out");
+    // distinct sizes, so that each output shows which source it came from
+    png(&input.join("images/val_0.JPEG"), 64, 64);
+    png(&input.join("images/val_1.JPEG"), 60, 64);
+    png(&input.join("images/val_2.JPEG"), 64, 56);
+    png(&input.join("images/stray.JPEG"), 8, 8);
+    fs::write(
+        input.join("val_annotations.txt"),
+        "val_0.JPEG\tn01443537\t0\t32\t44\t62\n\
+         val_1.JPEG\tn01629819\t52\t37\t63\t63\n\
+         val_2.JPEG\tn01443537\t4\t0\t60\t55\n\
+         val_9.JPEG\tn01629819\t0\t0\t9\t9\n",
+    )
+    .unwrap();
+    fs::write(
+        input.join("../wnids.txt"),
+        "n01629819\nn01443537\nn01641577\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1,2",
+        "--geometry",
+        "native",
+    ]);
+    ok(&o);
+    let e = stderr(&o);
+    assert!(e.contains("imagenet dataset"), "{e}");
+    assert!(e.contains("val_9.JPEG"), "missing listed image noted: {e}");
+    assert!(e.contains("images/stray.JPEG"), "unlisted image noted: {e}");
+    for sev in ["1", "2"] {
+        let cell = out.join("contrast").join(sev);
+        assert_eq!(
+            subfolders(&cell),
+            ["n01443537", "n01629819", "n01641577"],
+            "severity {sev}"
+        );
+        for (f, w, h) in [
+            ("n01443537/val_0.JPEG", 64, 64),
+            ("n01629819/val_1.JPEG", 60, 64),
+            ("n01443537/val_2.JPEG", 64, 56),
+        ] {
+            let img = image::open(cell.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert_eq!((img.width(), img.height()), (w, h), "{f}");
+        }
+        assert!(!cell.join("images").exists());
+        assert!(!cell.join("n01629819/stray.JPEG").exists());
+    }
+    let recs = manifest_records(&out);
+    let srcs: Vec<&str> = recs
+        .iter()
+        .filter(|r| r["output"] == "contrast/1/n01629819/val_1.JPEG")
+        .filter_map(|r| r["source"].as_str())
+        .collect();
+    assert_eq!(srcs, ["images/val_1.JPEG"]);
+    ok(&run(&["verify", s(&out)]));
+    ok(&run(&["verify", s(&out), "--input", s(&input)]));
+    let again = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "1,2",
+        "--geometry",
+        "native",
+    ]);
+    ok(&again);
+    assert!(
+        stderr(&again).contains("0 output(s) written"),
+        "{}",
+        stderr(&again)
+    );
+    // a malformed annotation line is an error naming the file and line
+    fs::write(input.join("val_annotations.txt"), "val_0.JPEG n01443537\n").unwrap();
+    let e = err_text(&run(&contrast1(s(&input), s(&tmp("tiny-val-bad")), &[])));
+    assert!(
+        e.contains("val_annotations.txt") && e.contains("line 1"),
+        "{e}"
+    );
+}
+
 /// A source deleted from INPUT: `verify --input` flags its outputs, and a rerun removes them
 /// from OUTPUT and from the manifest (before, they stayed and verify said OK).
 #[test]

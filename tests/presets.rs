@@ -161,50 +161,130 @@ fn check_oracle(
     seed_base: u64,
     frost: Option<Arc<imgcorrupt::FrostTextures>>,
 ) {
-    use imgcorrupt::dataset::cifar::npy;
     for (preset, side) in [
         ("imagenet-c", 224usize),
         ("tiny-imagenet-c", 64),
         ("cifar-10-c", 32),
+        ("imagenet-c-299", 299),
     ] {
-        let path = common::root().join(format!("original/{stem}_{preset}_{side}.npy"));
-        let bytes = std::fs::read(&path).unwrap();
-        let h = npy::parse_header(&bytes, &path).unwrap();
-        assert_eq!(
-            (h.descr.as_str(), h.shape.clone()),
-            ("|u1", vec![6, side, side, 3])
+        let file = format!("{stem}_{preset}_{side}.npy");
+        check_oracle_file(
+            min_share, min_exact, &file, preset, corruption, seed_base, &frost,
         );
-        let plane = side * side * 3;
-        let data = &bytes[h.data_offset..];
-        let input =
-            image::RgbImage::from_raw(side as u32, side as u32, data[..plane].to_vec()).unwrap();
-        let input = DynamicImage::ImageRgb8(input);
-        let p = Arc::new(Preset::builtin(preset).unwrap());
-        for s in 1..=5u8 {
-            let want = &data[s as usize * plane..(s as usize + 1) * plane];
-            let mut set = Settings::new(seed_base + s as u64)
-                .with_rng(RngMode::Numpy)
-                .with_preset(p.clone());
-            if let Some(f) = &frost {
-                set = set.with_frost_textures(f.clone());
-            }
-            let got = corrupt_with(&input, corruption, s, &set).unwrap().to_rgb8();
-            let (share, max) = common::agreement(got.as_raw(), want, 1);
-            let (exact, _) = common::agreement(got.as_raw(), want, 0);
-            assert!(
-                exact >= min_exact,
-                "{stem} {preset} s{s}: only {exact} identical"
-            );
-            eprintln!(
-                "{stem} {preset} s{s}: ±1 on {:.4} %, identical {:.4} %, max diff {max}",
-                100.0 * share,
-                100.0 * exact
-            );
-            assert!(
-                share >= min_share,
-                "{stem} {preset} s{s}: only {share} within ±1 (max {max})"
-            );
+    }
+}
+
+/// One oracle file `fixtures/original/<file>`: uint8 (6, H, W, 3), the input then severities
+/// 1..5 of the original function with `np.random.seed(seed_base + severity)`.
+fn check_oracle_file(
+    min_share: f64,
+    min_exact: f64,
+    file: &str,
+    preset: &str,
+    corruption: Corruption,
+    seed_base: u64,
+    frost: &Option<Arc<imgcorrupt::FrostTextures>>,
+) {
+    use imgcorrupt::dataset::cifar::npy;
+    let path = common::root().join("original").join(file);
+    let bytes = std::fs::read(&path).unwrap();
+    let h = npy::parse_header(&bytes, &path).unwrap();
+    assert_eq!(h.descr.as_str(), "|u1");
+    assert!(
+        h.shape.len() == 4 && h.shape[0] == 6 && h.shape[3] == 3,
+        "{file}: {:?}",
+        h.shape
+    );
+    let (ih, iw) = (h.shape[1], h.shape[2]);
+    let plane = ih * iw * 3;
+    let data = &bytes[h.data_offset..];
+    let input = image::RgbImage::from_raw(iw as u32, ih as u32, data[..plane].to_vec()).unwrap();
+    let input = DynamicImage::ImageRgb8(input);
+    let p = Arc::new(Preset::builtin(preset).unwrap());
+    for s in 1..=5u8 {
+        let want = &data[s as usize * plane..(s as usize + 1) * plane];
+        let mut set = Settings::new(seed_base + s as u64)
+            .with_rng(RngMode::Numpy)
+            .with_preset(p.clone());
+        if let Some(f) = frost {
+            set = set.with_frost_textures(f.clone());
         }
+        let got = corrupt_with(&input, corruption, s, &set).unwrap().to_rgb8();
+        let (share, max) = common::agreement(got.as_raw(), want, 1);
+        let (exact, _) = common::agreement(got.as_raw(), want, 0);
+        eprintln!(
+            "{file} s{s}: ±1 on {:.4} %, identical {:.4} %, max diff {max}",
+            100.0 * share,
+            100.0 * exact
+        );
+        assert!(exact >= min_exact, "{file} s{s}: only {exact} identical");
+        assert!(
+            share >= min_share,
+            "{file} s{s}: only {share} within ±1 (max {max})"
+        );
+    }
+}
+
+/// imagenet-c-299's glass_blur (constant bounds 299) and fog (plasma map 512 cropped to 299)
+/// against the original functions of make_imagenet_c_inception.py, and make_imagenet_c.py's
+/// glass_blur (constant bounds 224) on a 232×240 image, where only the top-left 224×224 is
+/// shuffled (scripts/make_original_fixtures.py; seeds `500 + s`, `600 + s`): numpy-mode
+/// tolerance.
+#[test]
+fn original_glass_and_fog_match_the_originals() {
+    check_oracle_file(
+        0.999,
+        0.0,
+        "glass_imagenet-c-299_299.npy",
+        "imagenet-c-299",
+        Corruption::GlassBlur,
+        500,
+        &None,
+    );
+    check_oracle_file(
+        0.999,
+        0.0,
+        "glass_imagenet-c_232x240.npy",
+        "imagenet-c",
+        Corruption::GlassBlur,
+        500,
+        &None,
+    );
+    check_oracle_file(
+        0.999,
+        0.0,
+        "fog_imagenet-c-299_299.npy",
+        "imagenet-c-299",
+        Corruption::Fog,
+        600,
+        &None,
+    );
+}
+
+/// `--geometry inception` against make_imagenet_c_inception.py's `resized_center_crop` run
+/// with PIL on four committed photographs (97×61 up to 224×224): within ±1 on ≥ 99.9 %.
+#[test]
+fn inception_geometry_matches_pil() {
+    use imgcorrupt::dataset::cifar::npy;
+    let path = common::root().join("original/geometry_inception.npy");
+    let bytes = std::fs::read(&path).unwrap();
+    let h = npy::parse_header(&bytes, &path).unwrap();
+    let names =
+        std::fs::read_to_string(common::root().join("original/geometry_inception.txt")).unwrap();
+    let names: Vec<&str> = names.lines().collect();
+    assert_eq!(h.shape, vec![names.len(), 299, 299, 3]);
+    let plane = 299 * 299 * 3;
+    for (k, name) in names.iter().enumerate() {
+        let (px, w, hh) = common::load_rgb(&common::root().join("photos").join(name));
+        let (got, gw, gh) = imgcorrupt::dataset::execute::inception_geometry(&px, w, hh).unwrap();
+        assert_eq!((gw, gh), (299, 299));
+        let want = &bytes[h.data_offset + k * plane..h.data_offset + (k + 1) * plane];
+        let (share, max) = common::agreement(&got, want, 1);
+        eprintln!(
+            "inception geometry {name}: ±1 on {:.4} %, max diff {max}",
+            100.0 * share
+        );
+        assert!(share >= 0.999, "{name}: only {share} within ±1 (max {max})");
     }
 }
 
@@ -256,4 +336,76 @@ fn original_motion_blur_matches_imagemagick() {
 #[test]
 fn original_snow_matches_imagemagick() {
     check_oracle(0.99, 0.999, "snow", Corruption::Snow, 400, None);
+}
+
+/// `glass_blur.loop_side` (the original scripts' constant loop bounds): on an `S×S` image it
+/// is imagecorruptions' rule exactly; on a larger image only the top-left `S×S` is shuffled,
+/// so rows beyond it and the blur's reach equal the unshuffled result (iterations 0) while
+/// without the key they do not; a smaller image is a clear error.
+#[test]
+fn glass_blur_loop_side_is_the_originals_constant_bound() {
+    let preset = |extra: &str| {
+        Arc::new(
+            Preset::from_toml_str(
+                &format!(
+                    "[preset]\nname = \"t\"\nextends = \"imagecorruptions\"\n[glass_blur]\nsigma = [0.7, 0.7, 0.7, 0.7, 0.7]\nmax_delta = [2, 2, 2, 2, 2]\niterations = [{}, 1, 1, 1, 1]\n{extra}",
+                    if extra.contains("iter0") { 0 } else { 2 }
+                )
+                .replace("iter0", ""),
+                "t.toml",
+            )
+            .unwrap(),
+        )
+    };
+    let run = |p: Arc<Preset>, img: &DynamicImage| {
+        let set = Settings::new(5).with_rng(RngMode::Numpy).with_preset(p);
+        corrupt_with(img, Corruption::GlassBlur, 1, &set).map(|o| o.to_rgb8().into_raw())
+    };
+    let square = photo(64);
+    assert_eq!(
+        run(preset("loop_side = 64\n"), &square).unwrap(),
+        run(preset(""), &square).unwrap(),
+        "an S×S image: the two rules agree"
+    );
+    let big = photo(96);
+    let constant = run(preset("loop_side = 64\n"), &big).unwrap();
+    let own = run(preset(""), &big).unwrap();
+    let still = run(preset("iter0"), &big).unwrap();
+    let row = 96 * 3;
+    // σ 0.7, truncate 4: the blur reaches 3 pixels; shuffled rows end at 63
+    let below = 64 + 4;
+    assert_eq!(constant[below * row..], still[below * row..]);
+    assert_ne!(own[below * row..], still[below * row..]);
+    assert_ne!(constant[..60 * row], still[..60 * row]);
+    let e = run(preset("loop_side = 64\n"), &photo(48))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("loop_side = 64") && e.contains("48x48"), "{e}");
+    let e = Preset::from_toml_str(
+        "[preset]\nname = \"t\"\nextends = \"imagecorruptions\"\n[glass_blur]\nloop_side = 0\n",
+        "t.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("glass_blur.loop_side"), "{e}");
+}
+
+/// imagenet-c-299 carries its own preprocessing (`geometry = "inception"`), the original's
+/// frost rule (photographs unscaled) and plasma map (512), and the constant loop side 299.
+#[test]
+fn imagenet_c_299_builds_in_its_geometry_and_frost_rule() {
+    use imgcorrupt::corruptions::blur::glass_blur::Params as Glass;
+    use imgcorrupt::corruptions::weather::frost::Params as Frost;
+    let p = Preset::builtin("imagenet-c-299").unwrap();
+    assert_eq!(p.info().geometry.as_deref(), Some("inception"));
+    assert_eq!(p.params::<Frost>().unwrap().texture_scale, Some(1.0));
+    assert_eq!(p.params::<Fog>().unwrap().map_size, Some(512));
+    assert_eq!(p.params::<Glass>().unwrap().loop_side, Some(299));
+    let base = Preset::builtin("imagecorruptions").unwrap();
+    assert_eq!(base.info().geometry, None);
+    assert_eq!(base.params::<Glass>().unwrap().loop_side, None);
+    let e = Preset::from_toml_str("[preset]\nname = \"t\"\ngeometry = \"square\"\n", "t.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("preset.geometry"), "{e}");
 }

@@ -181,3 +181,35 @@ fn predictions_over_generated_datasets() {
         "{e}"
     );
 }
+
+/// A per-class VOC table through the command: the class means and the mean of per-class
+/// ratios (hand-computed: classes with clean AP 0.9 and 0.3, AP 0.45 and 0.1 on every cell of
+/// the 15 → P 60 %, mPC 27.5 %, rPC = (50 + 33.33…) / 2 = 41.67 %, not mPC / P = 45.8 %).
+#[test]
+fn per_class_voc_rpc() {
+    let dir = common::tmp("score-voc");
+    let mut csv = String::from("corruption,severity,class,ap\nclean,0,car,0.9\nclean,0,dog,0.3\n");
+    for c in imgcorrupt::Corruption::all().filter(|c| c.is_benchmark_corruption()) {
+        for s in 1..=5 {
+            csv += &format!("{c},{s},car,0.45\n{c},{s},dog,0.1\n");
+        }
+    }
+    let f = dir.join("voc.csv");
+    std::fs::write(&f, csv).unwrap();
+    let o = common::run(&["score", common::s(&f)]);
+    common::ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("41.67") && out.contains("27.50") && out.contains("60.00"),
+        "{out}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("voc.score.json")).unwrap())
+            .unwrap();
+    assert!((v["rpc"].as_f64().unwrap() - 125.0 / 3.0).abs() < 1e-9);
+    assert!((v["per_class"][1]["rpc"].as_f64().unwrap() - 100.0 / 3.0).abs() < 1e-9);
+    assert!(v["conventions"]["rpc"]
+        .as_str()
+        .unwrap()
+        .contains("mPC_k / P_k"));
+}

@@ -12,12 +12,16 @@ or, for code you cannot edit (mmdetection's ``Corrupt`` transform, imgaug's
     imgcorrupt.compat.install()      # sys.modules['imagecorruptions'] is now this module
 
 ``imagecorruptions.corruptions.<name>(x, severity)`` works too (the raw corruption
-functions: uint8 or PIL image in, float64 HxWx3 out, global NumPy draws).
+functions: uint8 or PIL image in, float64 HxWx3 out, global NumPy draws), and so do the
+module's helpers ``clipped_zoom``, ``plasma_fractal``, ``disk``, ``next_power_of_2``,
+``getOptimalKernelWidth1D``, ``gauss_function``, ``getMotionBlurKernel``, ``shift`` and
+``_motion_blur`` (NumPy implementations with the reference's signatures and global draws).
 """
 
 import sys
 import types
 
+from . import _helpers
 from ._dropin import corrupt, corruption_dict, corruption_tuple, get_corruption_names
 
 __all__ = ["corrupt", "get_corruption_names", "corruption_tuple", "corruption_dict", "install"]
@@ -29,7 +33,11 @@ corruptions = types.ModuleType(
 for _f in corruption_tuple:
     setattr(corruptions, _f.__name__, _f)
 corruptions.__all__ = [f.__name__ for f in corruption_tuple]
-del _f
+# The reference module's helpers (imgaug's imgcorruptlike assigns `clipped_zoom`; scripts import
+# `plasma_fractal`, `disk`, `_motion_blur`, …): NumPy versions with the same signatures.
+for _name in _helpers.__all__:
+    setattr(corruptions, _name, getattr(_helpers, _name))
+del _f, _name
 
 
 def install(force=False):

@@ -12,3 +12,5 @@ corruption_dict: Dict[str, Callable[..., npt.NDArray[np.float64]]]
 corruptions: ModuleType
 
 def install(force: bool = ...) -> ModuleType: ...
+
+# The reference module's helpers, reachable as ``corruptions.<name>`` (see imgcorrupt._helpers).

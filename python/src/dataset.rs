@@ -36,7 +36,12 @@ pub fn run_cli(py: Python<'_>, argv: Vec<OsString>) -> i32 {
 pub fn generate<'py>(py: Python<'py>, args: Vec<OsString>) -> PyResult<Bound<'py, PyDict>> {
     let s = crate::run(py, || imgcorrupt::cli::generate(args)).map_err(cli_err)?;
     let d = PyDict::new(py);
-    d.set_item("dataset", s.kind.map(|k| k.to_string()))?;
+    // kind None: the CIFAR release format (arrays), imgcorrupt::cli::cifar::execute
+    d.set_item(
+        "dataset",
+        s.kind
+            .map_or_else(|| "cifar".to_string(), |k| k.to_string()),
+    )?;
     d.set_item("images", s.images)?;
     d.set_item("written", s.written)?;
     d.set_item("skipped", s.skipped)?;
@@ -64,7 +69,16 @@ pub fn verify_dataset<'py>(
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    let cifar = imgcorrupt::dataset::cifar::record::is_cifar_output(&output);
     let r = crate::run(py, || {
+        if cifar {
+            return imgcorrupt::dataset::cifar::record::verify(
+                &output,
+                input.as_deref(),
+                sample,
+                threads,
+            );
+        }
         verify::verify(
             &output,
             input.as_deref(),

@@ -80,3 +80,35 @@ def test_fast_mode_without_seed_is_reproducible_under_np_random_seed():
     assert not np.array_equal(a, c)
     frac, _ = agreement(a, imgcorrupt.corrupt(x, 3, "fog", seed=5), 255)
     assert frac == 1.0
+
+
+def test_state_after_procedural_frost(monkeypatch):
+    """Procedural frost (no photographs) leaves the global generator exactly where the reference
+    leaves it with its photographs: the draws are `randint(5)`, then the two crop offsets, and
+    each procedural slot has its photograph's size (frost1 600x900, frost2/3 315x560, frost4
+    350x527, frost5 495x660), so the crop ranges and the rejection sampling are the same. The
+    pixels differ (procedural textures); the state does not."""
+    monkeypatch.delenv("IMGCORRUPT_FROST_DIR", raising=False)
+    imgcorrupt.set_frost_dir(None)
+    entries = [e for e in RNG_STATES["entries"] if e["corruption"] == "frost"]
+    assert entries
+    for e in entries:
+        np.random.seed(e["seed"])
+        imgcorrupt.corrupt(photo(e["photo"]), e["severity"], "frost")
+        assert _state() == _expected(e), f"{e['photo']} frost s{e['severity']}"
+    # and by hand: three legacy bounded draws of the reference's size rule for a 224x224 input
+    x = photo(entries[0]["photo"])
+    h, w = x.shape[:2]
+    np.random.seed(123)
+    imgcorrupt.corrupt(x, 3, "frost")
+    after = np.random.get_state()
+    np.random.seed(123)
+    sizes = [(600, 900), (315, 560), (315, 560), (350, 527), (495, 660)]
+    k = np.random.randint(5)
+    hf, wf = sizes[k]
+    f = 1.0 if (hf >= h and wf >= w) else max(h / hf, w / wf)
+    ht, wt = int(np.ceil(hf * 1.1 * f)), int(np.ceil(wf * 1.1 * f))
+    np.random.randint(0, ht - h)
+    np.random.randint(0, wt - w)
+    want = np.random.get_state()
+    assert after[2] == want[2] and (after[1] == want[1]).all()

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::dataset::cifar::{self, source, Options};
-use crate::dataset::execute;
+use crate::dataset::cifar::{self, record, source, Options};
+use crate::dataset::{execute, plan, run as pipeline};
 use crate::digest::sha256_hex;
 use crate::Preset;
 
@@ -26,6 +26,13 @@ pub fn wanted(a: &Args) -> bool {
 
 /// Run the CIFAR path of `generate`; Ok(false) when an array failed.
 pub fn run(a: &Args) -> anyhow::Result<bool> {
+    Ok(execute(a)?.failed.is_empty())
+}
+
+/// The CIFAR path of `generate`, its result in the image pipeline's summary (for the Python
+/// package's `generate()`): `kind` None (the CIFAR format), `images` the rows per severity,
+/// `written`/`skipped` arrays, `manifest_records` the arrays of the merged manifest.
+pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
     let corruptions = super::generate::resolve_corruptions(&a.corruptions)?;
     let severities = super::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
     let preset_name = a.preset.as_deref().unwrap_or(DEFAULT_PRESET);
@@ -34,6 +41,12 @@ pub fn run(a: &Args) -> anyhow::Result<bool> {
         Ok(p) if Path::new(preset_name).exists() => p.display().to_string(),
         _ => preset_name.to_string(),
     };
+    let shard = a
+        .shard
+        .as_deref()
+        .map(plan::parse_shard)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let o = Options {
         input: a.input.clone(),
         output: a.output.clone(),
@@ -53,26 +66,56 @@ pub fn run(a: &Args) -> anyhow::Result<bool> {
                 .map(|n| n.get())
                 .unwrap_or(1)
         }),
+        shard,
+        frost_dir: a.frost_dir.clone(),
     };
     eprintln!(
-        "imgcorrupt: cifar {} → {}: {} corruption(s) × {} severities, preset {preset_name}",
+        "imgcorrupt: cifar {} → {}: {} corruption(s) × {} severities, preset {preset_name}{}",
         a.input.display(),
         a.output.display(),
         o.corruptions.len(),
-        o.severities.len()
+        o.severities.len(),
+        shard
+            .map(|(k, n)| format!(", shard {k}/{n}"))
+            .unwrap_or_default()
     );
     let start = std::time::Instant::now();
     let s = cifar::generate(&o, &|m| eprintln!("imgcorrupt: {m}"))?;
+    let state = a.output.join(record::state_file(shard));
     eprintln!(
-        "imgcorrupt: done: {} image(s) per severity, {} array(s) + labels.npy, {} failed, {:.2} s; manifest: {}",
+        "imgcorrupt: done: {} image(s) per severity, {} array(s) written, {} skipped (already done), {} failed, {:.2} s; manifest: {}",
         s.manifest.n,
-        s.manifest.arrays.len() - 1,
+        s.written,
+        s.skipped,
         s.failed.len(),
         start.elapsed().as_secs_f64(),
-        a.output.join("manifest.json").display()
+        state.display()
     );
+    if shard.is_some() {
+        if s.merged {
+            eprintln!("imgcorrupt: all shards finished: merged into manifest.json");
+        } else {
+            eprintln!(
+                "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",
+                a.output.display()
+            );
+        }
+    }
     for f in &s.failed {
         eprintln!("  {f}");
     }
-    Ok(s.failed.is_empty())
+    let merged = a.output.join(record::MANIFEST);
+    Ok(pipeline::Summary {
+        kind: None,
+        images: s.manifest.n,
+        written: s.written,
+        skipped: s.skipped,
+        carried: 0,
+        failed: s.failed,
+        elapsed: start.elapsed(),
+        manifest_records: (shard.is_none() || s.merged)
+            .then(|| record::merge_count(&merged).unwrap_or(s.manifest.arrays.len())),
+        manifest_path: Some(state),
+        removed: vec![],
+    })
 }

@@ -16,6 +16,16 @@ pub struct Args {
 
 /// Run `merge`.
 pub fn run(a: Args) -> anyhow::Result<bool> {
+    if crate::dataset::cifar::record::is_cifar_output(&a.output) {
+        let n = crate::dataset::cifar::record::merge(&a.output, a.allow_incomplete)?;
+        eprintln!(
+            "imgcorrupt: merged {n} arrays into {}",
+            a.output
+                .join(crate::dataset::cifar::record::MANIFEST)
+                .display()
+        );
+        return Ok(true);
+    }
     let n = crate::dataset::record::manifest::merge(&a.output, a.allow_incomplete)?;
     eprintln!(
         "imgcorrupt: merged {n} records into {}",

@@ -12,6 +12,9 @@ const EXAMPLES: &str = "\
 Input: CSV with the header `corruption,severity,error` (or `accuracy`, or `ap` for detection),
 fractions in [0, 1], one row per corruption and severity 1-5, plus `clean,0,<value>`;
 or JSON: [{\"corruption\": \"fog\", \"severity\": 3, \"error\": 0.41}, ...].
+Per-class APs (Pascal-C): `corruption,severity,class,ap` (and `clean,0,<class>,<ap>` per class),
+or JSON records with a `class` key: P and mPC are class means, rPC the class mean of
+mPC_k / P_k (Michaelis et al. 2019, mmdetection's robustness_eval.py for VOC).
 
 Predictions mode (--dataset OUTPUT): FILE is a CSV `path,label,pred`, one row per image a model
 classified; `path` is an output of the generate run in OUTPUT (relative to it, as in its
@@ -41,6 +44,9 @@ pub struct Args {
 
 /// Run `score`.
 pub fn run(a: Args) -> anyhow::Result<()> {
+    if a.dataset.is_none() && metrics::per_class::is_per_class(&a.file)? {
+        return run_per_class(&a);
+    }
     let results = match &a.dataset {
         Some(root) => predictions::results(&a.file, root)?,
         None => Results::read(&a.file)?,
@@ -56,6 +62,88 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     } else {
         let mut v = serde_json::to_value(&s)?;
         v["conventions"] = CONVENTIONS
+            .iter()
+            .map(|(k, d)| (k.to_string(), serde_json::Value::from(*d)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        serde_json::to_string_pretty(&v)? + "\n"
+    };
+    crate::io::write_atomic(&out, bytes.as_bytes())?;
+    eprintln!("imgcorrupt: wrote {}", out.display());
+    Ok(())
+}
+
+/// `score` of a per-class AP table (Pascal-C): P, mPC and rPC as class means, rPC the mean
+/// of the per-class ratios (`crate::metrics::per_class`).
+fn run_per_class(a: &Args) -> anyhow::Result<()> {
+    use metrics::per_class::{self, PER_CLASS_CONVENTIONS};
+    let s = per_class::score_per_class(&per_class::read(&a.file)?);
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:<20} {:>8} {:>8} {:>8} {:>9} {:>9}",
+        "class", "P%", "mPC%", "rPC%", "mPC%(19)", "rPC%(19)"
+    );
+    for c in &s.per_class {
+        let _ = writeln!(
+            o,
+            "{:<20} {:>8} {:>8} {:>8} {:>9} {:>9}",
+            c.class,
+            pct(c.clean),
+            pct(c.mpc),
+            pct(c.rpc),
+            pct(c.mpc_all),
+            pct(c.rpc_all)
+        );
+    }
+    let _ = writeln!(o);
+    for (k, v) in [
+        ("clean_performance", s.clean_performance),
+        ("mpc", s.mpc),
+        ("rpc", s.rpc),
+        ("mpc_all", s.mpc_all),
+        ("rpc_all", s.rpc_all),
+    ] {
+        let conv = PER_CLASS_CONVENTIONS
+            .iter()
+            .find(|c| c.0 == k)
+            .map_or("", |c| c.1);
+        let _ = writeln!(o, "{k:<18} {:>8}   {conv}", pct(v));
+    }
+    for n in &s.notes {
+        let _ = writeln!(o, "note: {n}");
+    }
+    print!("{o}");
+    let out = a.output.clone().unwrap_or_else(|| default_output(&a.file));
+    let bytes = if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        let mut c = String::from("class,clean_performance,mpc,rpc,mpc_all,rpc_all\n");
+        let f = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
+        for r in &s.per_class {
+            c += &format!(
+                "{},{},{},{},{},{}\n",
+                r.class,
+                f(r.clean),
+                f(r.mpc),
+                f(r.rpc),
+                f(r.mpc_all),
+                f(r.rpc_all)
+            );
+        }
+        c += &format!(
+            "mean,{},{},{},{},{}\n",
+            f(s.clean_performance),
+            f(s.mpc),
+            f(s.rpc),
+            f(s.mpc_all),
+            f(s.rpc_all)
+        );
+        c
+    } else {
+        let mut v = serde_json::to_value(&s)?;
+        v["conventions"] = PER_CLASS_CONVENTIONS
             .iter()
             .map(|(k, d)| (k.to_string(), serde_json::Value::from(*d)))
             .collect::<serde_json::Map<_, _>>()

@@ -32,13 +32,18 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let r = verify::verify(
-        &a.output,
-        a.input.as_deref(),
-        a.sample,
-        threads,
-        io::DEFAULT_MAX_PIXELS,
-    )?;
+    let cifar = crate::dataset::cifar::record::is_cifar_output(&a.output);
+    let r = if cifar {
+        crate::dataset::cifar::record::verify(&a.output, a.input.as_deref(), a.sample, threads)?
+    } else {
+        verify::verify(
+            &a.output,
+            a.input.as_deref(),
+            a.sample,
+            threads,
+            io::DEFAULT_MAX_PIXELS,
+        )?
+    };
     for m in &r.missing {
         eprintln!("MISSING   {m}");
     }
@@ -55,11 +60,15 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
         eprintln!("ERROR     {m}");
     }
     eprintln!(
-        "imgcorrupt verify: {} output(s) in manifest: {} hash ok, {} class folder(s) of {} present, {} missing, {} mismatched, {} extra{}",
+        "imgcorrupt verify: {} {} in manifest: {} hash ok{}, {} missing, {} mismatched, {} extra{}",
         r.records,
+        if cifar { "array(s)" } else { "output(s)" },
         r.hashed_ok,
-        r.folders_ok,
-        r.folders,
+        if r.folders > 0 {
+            format!(", {} class folder(s) of {} present", r.folders_ok, r.folders)
+        } else {
+            String::new()
+        },
         r.missing.len(),
         r.mismatched.len(),
         r.extra.len(),

@@ -38,6 +38,11 @@ pub struct Dataset {
     /// folder list, so a class folder missing from a cell (empty, or all of its sources failed)
     /// would silently shift every later label. Relative to INPUT, sorted.
     pub folders: Vec<String>,
+    /// Output path inside a cell of the images that are not written at their own relative
+    /// path: Tiny-ImageNet's `val/images/<file>` goes to `<wnid>/<file>` (the class of
+    /// `val_annotations.txt`), the class-folder layout of the Tiny-ImageNet-C release. Images
+    /// not in the map keep their path.
+    pub placement: std::collections::BTreeMap<String, String>,
     /// Warnings for the user (ignored files, images listed in annotations but missing, …).
     pub notes: Vec<String>,
     /// Image files found but unusable (a dangling link, a name that is not UTF-8, …): failures
@@ -274,6 +279,9 @@ pub fn detect(root: &Path) -> Result<DatasetKind> {
     if voc_roots(root).iter().any(|d| d != root) {
         return Ok(DatasetKind::Voc);
     }
+    if is_tiny_val(root) {
+        return Ok(DatasetKind::Imagenet);
+    }
     if is_dir("annotations")
         && fs::read_dir(root.join("annotations"))
             .map(|rd| {
@@ -307,6 +315,116 @@ pub fn detect(root: &Path) -> Result<DatasetKind> {
         DatasetKind::Imagenet
     } else {
         DatasetKind::Folder
+    })
+}
+
+/// Tiny-ImageNet's `val/` folder: `images/` plus `val_annotations.txt` (one line per image:
+/// file, wnid, box), with no class folders.
+fn is_tiny_val(root: &Path) -> bool {
+    root.join("val_annotations.txt").is_file() && root.join("images").is_dir()
+}
+
+/// Tiny-ImageNet's `val/` (INPUT is that folder): every image of `images/` listed in
+/// `val_annotations.txt` is placed at `<wnid>/<file>` in the cells, the layout of
+/// Tiny-ImageNet-C (made from class folders by `make_tinyimagenet_c.py`) that ImageFolder and
+/// the Tiny-ImageNet-C loaders read. Seeds stay keyed by the source path (`images/<file>`).
+/// The class folders are the classes of the annotation file together with `wnids.txt` (in
+/// INPUT or its parent, `tiny-imagenet-200/`) when present, so a class with no validation
+/// image still has its folder and the labels of the others do not shift.
+fn tiny_val(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Dataset> {
+    const LIST: &str = "val_annotations.txt";
+    let text = read_text(root, LIST)?;
+    let mut class_of = std::collections::BTreeMap::new();
+    let mut classes = std::collections::BTreeSet::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = line.split('\t');
+        let (file, wnid) = match (fields.next(), fields.next()) {
+            (Some(f), Some(w)) if !f.trim().is_empty() && !w.trim().is_empty() => {
+                (f.trim(), w.trim())
+            }
+            _ => {
+                return Err(annotation_error(
+                    root,
+                    LIST,
+                    format!(
+                        "line {}: expected `<file>\\t<wnid>\\t…`, got `{line}`",
+                        n + 1
+                    ),
+                ))
+            }
+        };
+        if file.contains('/')
+            || file.starts_with('.')
+            || wnid.contains('/')
+            || wnid.starts_with('.')
+        {
+            return Err(annotation_error(
+                root,
+                LIST,
+                format!("line {}: `{file}` / `{wnid}` must be plain names", n + 1),
+            ));
+        }
+        if let Some(prev) = class_of.insert(format!("images/{file}"), wnid.to_string()) {
+            if prev != wnid {
+                return Err(annotation_error(
+                    root,
+                    LIST,
+                    format!(
+                        "line {}: `{file}` is listed in two classes ({prev}, {wnid})",
+                        n + 1
+                    ),
+                ));
+            }
+        }
+        classes.insert(wnid.to_string());
+    }
+    for dir in [root.to_path_buf(), root.join("..")] {
+        if let Ok(t) = fs::read_to_string(dir.join("wnids.txt")) {
+            classes.extend(
+                t.lines()
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty() && !w.contains('/') && !w.starts_with('.'))
+                    .map(str::to_string),
+            );
+            break;
+        }
+    }
+    let on_disk: HashSet<&str> = files.iter().map(String::as_str).collect();
+    let missing: Vec<String> = class_of
+        .keys()
+        .filter(|f| !on_disk.contains(f.as_str()))
+        .cloned()
+        .collect();
+    summarise_missing(&mut notes, LIST, &missing);
+    let (images, other): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .filter(|f| f != LIST)
+        .partition(|f| is_image(f) && class_of.contains_key(f));
+    if !other.is_empty() {
+        notes.push(format!(
+            "{} file(s) not listed as images/<file> in {LIST} ignored (e.g. {})",
+            other.len(),
+            other[0]
+        ));
+    }
+    let placement = images
+        .iter()
+        .map(|f| {
+            let name = f.rsplit('/').next().unwrap_or(f);
+            (f.clone(), format!("{}/{name}", class_of[f]))
+        })
+        .collect();
+    Ok(Dataset {
+        kind: DatasetKind::Imagenet,
+        images,
+        carried: vec![],
+        folders: classes.into_iter().collect(),
+        notes,
+        unusable: vec![],
+        placement,
     })
 }
 
@@ -374,7 +492,12 @@ pub fn discover_excluding(
                     .collect(),
                 notes,
                 unusable: vec![],
+                placement: Default::default(),
             }
+        }
+        DatasetKind::Imagenet if is_tiny_val(root) => {
+            unusable.retain(|(f, _)| f.starts_with("images/"));
+            tiny_val(root, files, notes)?
         }
         DatasetKind::Imagenet => {
             let mut ds = imagenet(root, files, notes)?;
@@ -391,6 +514,7 @@ pub fn discover_excluding(
     };
     // Only what the adapter would have used as an image fails the run.
     match kind {
+        DatasetKind::Imagenet if is_tiny_val(root) => {} // kept to `images/` above
         DatasetKind::Imagenet => unusable.retain(|(f, _)| imagenet_place(f)),
         DatasetKind::Coco => {
             unusable.retain(|(f, _)| !f.starts_with("annotations/") && !in_annotation_folder(f))
@@ -446,6 +570,7 @@ fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<D
         folders: vec![],
         notes,
         unusable: vec![],
+        placement: Default::default(),
     })
 }
 
@@ -599,6 +724,7 @@ fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datase
         folders: vec![],
         notes,
         unusable: vec![],
+        placement: Default::default(),
     })
 }
 
@@ -663,6 +789,7 @@ fn coco(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datas
         folders: vec![],
         notes,
         unusable: vec![],
+        placement: Default::default(),
     })
 }
 
@@ -708,6 +835,7 @@ fn cityscapes(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result
         folders: vec![],
         notes,
         unusable: vec![],
+        placement: Default::default(),
     })
 }
 

@@ -93,6 +93,7 @@ impl Pipeline {
         let (mut px, w, h) = match self.geometry {
             Geometry::Native => (rgb.into_raw(), w, h),
             Geometry::Imagenet => imagenet_geometry(rgb.as_raw(), w, h),
+            Geometry::Inception => inception_geometry(rgb.as_raw(), w, h)?,
         };
         if self.channel_order == ChannelOrder::Bgr {
             swap_rb(&mut px);
@@ -368,9 +369,69 @@ pub fn imagenet_geometry(px: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usiz
     (out, 224, 224)
 }
 
+/// Side of the ImageNet-C 299 images.
+const INCEPTION_SIDE: usize = 299;
+
+/// ImageNet-C 299 preprocessing (make_imagenet_c_inception.py's `resized_center_crop(img,
+/// scale=0.875, size=(299, 299))`, ALGORITHMS.md §5.1): a centre crop of `int(h·0.875)` rows and
+/// `int(w·0.875)` columns at `round((h−th)/2)`, `round((w−tw)/2)` (Python's round, half to
+/// even), then PIL `resize((299, 299), BILINEAR)` (antialiased, aspect ratio not kept). The
+/// crop is taken first, so the resize sees only the cropped pixels, as PIL's `crop().resize()`.
+/// A source below 2 pixels on a side would crop to nothing (PIL fails there too).
+pub fn inception_geometry(px: &[u8], w: usize, h: usize) -> Result<(Vec<u8>, usize, usize)> {
+    // 0.875 = 7/8 exactly, so `int(n·0.875)` is `7n div 8` for every size that fits memory.
+    let (th, tw) = (h * 7 / 8, w * 7 / 8);
+    if th == 0 || tw == 0 {
+        return Err(Error::InvalidImage(format!(
+            "{w}x{h}: too small for the inception geometry (its 0.875 centre crop is empty)"
+        )));
+    }
+    let (top, left) = (half_even(h - th), half_even(w - tw));
+    let mut crop = Vec::with_capacity(th * tw * 3);
+    for y in top..top + th {
+        crop.extend_from_slice(&px[(y * w + left) * 3..(y * w + left + tw) * 3]);
+    }
+    let s = INCEPTION_SIDE;
+    Ok((
+        resample::resize(&crop, tw, th, 3, s, s, Filter::Bilinear),
+        s,
+        s,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The crop window by hand (h=10, w=9: int(8.75)=8 rows at round(2/2)=1, int(7.875)=7
+    /// columns at round(2/2)=1; h=3, w=5: 2 rows and 4 columns at round(1/2)=0, half to even):
+    /// the output is 299×299 and equals the resize of the hand-cut window.
+    #[test]
+    fn inception_crop_window() {
+        let (w, h) = (9usize, 10usize);
+        let px: Vec<u8> = (0..w * h * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let (out, ow, oh) = inception_geometry(&px, w, h).unwrap();
+        assert_eq!((ow, oh), (299, 299));
+        let mut window = Vec::new();
+        for y in 1..9 {
+            window.extend_from_slice(&px[(y * w + 1) * 3..(y * w + 8) * 3]);
+        }
+        assert_eq!(
+            out,
+            resample::resize(&window, 7, 8, 3, 299, 299, Filter::Bilinear)
+        );
+        let px: Vec<u8> = (0..5 * 3 * 3).map(|i| i as u8).collect();
+        let (out, _, _) = inception_geometry(&px, 5, 3).unwrap();
+        let mut window = Vec::new();
+        for y in 0..2 {
+            window.extend_from_slice(&px[(y * 5) * 3..(y * 5 + 4) * 3]);
+        }
+        assert_eq!(
+            out,
+            resample::resize(&window, 4, 2, 3, 299, 299, Filter::Bilinear)
+        );
+        assert!(inception_geometry(&[0; 3], 1, 1).is_err());
+    }
 
     #[test]
     fn large_sources_are_worked_on_one_at_a_time() {

@@ -86,6 +86,11 @@ named_enum!(
         /// (longer side `int(256·long/short)`), then centre crop 224×224 at
         /// `round((h−224)/2)`, `round((w−224)/2)` (half to even).
         Imagenet => "imagenet",
+        /// ImageNet-C 299 (make_imagenet_c_inception.py's `resized_center_crop`, ALGORITHMS.md
+        /// §5.1): centre crop of `int(0.875·h) × int(0.875·w)` at `round((h−th)/2)`,
+        /// `round((w−tw)/2)` (half to even), then resized to 299×299 (aspect not kept) with
+        /// Pillow's antialiased BILINEAR.
+        Inception => "inception",
     }
 );
 

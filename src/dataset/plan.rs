@@ -280,10 +280,11 @@ pub fn items(ds: &Dataset, choice: ImageFormatChoice, carry: bool) -> Result<Vec
     let mut items = Vec::with_capacity(ds.images.len() + ds.carried.len());
     for s in &ds.images {
         let format = output_format(s, choice)?;
+        let placed = ds.placement.get(s).unwrap_or(s);
         items.push(Item {
             source: s.clone(),
             kind: ItemKind::Image,
-            cell_path: with_extension(s, format),
+            cell_path: with_extension(placed, format),
             format: Some(format),
         });
     }

@@ -20,6 +20,13 @@ pub struct Params {
     pub max_delta: Row<u32>,
     /// Number of shuffling sweeps.
     pub iterations: Row<u32>,
+    /// The original create_c scripts' loop bounds: rows and columns `S−δ … δ+1` for the
+    /// constant side `S` their images have (224, 299, 64, 32), whatever the image's size;
+    /// imagecorruptions (absent, the default) bounds them by the image's own height and width.
+    /// The two agree on an `S×S` image. On a larger image only the top-left `S×S` is shuffled,
+    /// as there; a smaller one is an error (the original indexes out of range).
+    #[serde(default)]
+    pub loop_side: Option<u32>,
 }
 
 /// Most shuffle sweeps a preset may ask for (the built-in preset's largest is 3). The offsets of
@@ -42,6 +49,13 @@ impl crate::corruptions::params::Params for Params {
             |v| v <= f64::from(MAX_ITERATIONS),
             &format!("in [0, {MAX_ITERATIONS}]"),
         )?;
+        if let Some(s) = self.loop_side {
+            if !(1..=1 << 20).contains(&s) {
+                return Err(format!(
+                    "key `glass_blur.loop_side`: value {s} must be in [1, 1048576]"
+                ));
+            }
+        }
         check_row(
             "glass_blur.max_delta",
             &as_f64(&self.max_delta),
@@ -184,7 +198,15 @@ pub fn glass_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
             }
         },
     );
-    let (hi_h, hi_w) = (h as i64 - delta, w as i64 - delta);
+    let (hi_h, hi_w) = match p.loop_side {
+        None => (h as i64 - delta, w as i64 - delta),
+        Some(s) if (s as usize) <= h.min(w) => (s as i64 - delta, s as i64 - delta),
+        Some(s) => {
+            return Err(crate::error::Error::InvalidArgument(format!(
+                "glass_blur with `loop_side = {s}` (the original script's constant bounds) needs an image of at least {s}x{s}, got {w}x{h}: resize it (e.g. --geometry) or use a preset without the key"
+            )))
+        }
+    };
     if delta >= 1 && hi_h > delta && hi_w > delta {
         let (rows, cols) = ((hi_h - delta) as usize, (hi_w - delta) as usize);
         // All sweeps' draws at once: the bulk sampler buffers generator words, so the stream

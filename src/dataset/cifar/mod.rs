@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::plan::{output_seed, Roots};
@@ -33,6 +33,7 @@ use crate::{FrostTextures, ImageView, PixelLayout, Preset, RngMode, Settings};
 
 pub mod npy;
 pub mod pickle;
+pub mod record;
 pub mod source;
 
 /// Seed rule of the CIFAR format (recorded in the manifest).
@@ -63,6 +64,12 @@ pub struct Options {
     pub frost: Option<Arc<FrostTextures>>,
     /// Worker threads.
     pub threads: usize,
+    /// `(K, N)`: make only the arrays of shard K of N (the corruptions whose position in
+    /// [`Options::corruptions`] is ≡ K mod N), recording them in a part manifest; the last
+    /// shard to finish merges the parts into `manifest.json` ([`record::merge`]).
+    pub shard: Option<(usize, usize)>,
+    /// The `--frost-dir` given (recorded, so that `verify --input` can reload it).
+    pub frost_dir: Option<PathBuf>,
 }
 
 /// The seed of row `row` of `file_name`'s images for a cell (the seed rule of
@@ -78,7 +85,7 @@ pub fn row_seed(o: &Options, file_name: &str, row: usize, cell: Cell) -> u64 {
 }
 
 /// One written array, as the manifest records it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ArrayRecord {
     /// `<corruption>` or `labels`.
     pub name: String,
@@ -91,19 +98,21 @@ pub struct ArrayRecord {
     /// SHA-256 of the whole `.npy` file.
     pub sha256: String,
     /// Per severity block (in `severities` order), the seed of each row.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seeds: Vec<Vec<u64>>,
 }
 
-/// The manifest (`OUTPUT/manifest.json`).
-#[derive(Clone, Debug, Serialize)]
+/// The manifest (`OUTPUT/manifest.json`; a shard's part is
+/// `manifest.shard-K-of-N.json`, [`record::state_file`]). It is rewritten after every array,
+/// so a killed run resumes at the first array it lacks ([`record`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
     /// `cifar-c`.
-    pub format: &'static str,
+    pub format: String,
     /// imgcorrupt version.
-    pub imgcorrupt: &'static str,
+    pub imgcorrupt: String,
     /// `cifar-10`, `cifar-100` or `npy`.
-    pub source_kind: &'static str,
+    pub source_kind: String,
     /// Source files (absolute) and their SHA-256.
     pub source_files: Vec<(String, String)>,
     /// Images per severity block.
@@ -121,8 +130,18 @@ pub struct Manifest {
     /// Run seed.
     pub seed: u64,
     /// How row seeds are derived.
-    pub seed_rule: &'static str,
-    /// `labels.npy` first, then one per corruption.
+    pub seed_rule: String,
+    /// Every corruption of the run, in order (all shards'); absent in manifests of earlier
+    /// versions, which listed only what they made.
+    #[serde(default)]
+    pub corruptions: Vec<String>,
+    /// The reference's frost photographs used (absolute folder), or absent for procedural.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frost_dir: Option<String>,
+    /// `(K, N)` in a shard's part manifest; absent in `manifest.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<(usize, usize)>,
+    /// `labels.npy` first, then one per corruption (in [`Manifest::corruptions`] order).
     pub arrays: Vec<ArrayRecord>,
 }
 
@@ -133,6 +152,12 @@ pub struct Summary {
     pub manifest: Manifest,
     /// Failures, one line each (`<corruption>: reason`).
     pub failed: Vec<String>,
+    /// Arrays written by this run (labels.npy not counted).
+    pub written: usize,
+    /// Arrays already made by an earlier run with the same options, kept.
+    pub skipped: usize,
+    /// Sharded: whether this run merged all parts into `manifest.json`.
+    pub merged: bool,
 }
 
 /// Write a `.npy` of `header` + blocks produced by `block(k)` to `dst` atomically, hashing
@@ -212,7 +237,50 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         .build()
         .map_err(|e| Error::InvalidArgument(format!("thread pool: {e}")))?;
 
-    let mut arrays = Vec::new();
+    let source_files = src
+        .files
+        .iter()
+        .map(|p| {
+            let abs = fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            let sha = crate::digest::sha256_file(p).map_err(|source| Error::Io {
+                path: p.clone(),
+                source,
+            })?;
+            Ok((abs.display().to_string(), sha))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut manifest = Manifest {
+        format: "cifar-c".into(),
+        imgcorrupt: env!("CARGO_PKG_VERSION").into(),
+        source_kind: src.kind.into(),
+        source_files,
+        n,
+        size: (h, w),
+        severities: o.severities.clone(),
+        preset: o.preset_source.clone(),
+        preset_sha256: o.preset_sha256.clone(),
+        rng: o.rng.to_string(),
+        seed: o.seed,
+        seed_rule: SEED_RULE.into(),
+        corruptions: o.corruptions.iter().map(|c| c.name().to_string()).collect(),
+        frost_dir: o.frost_dir.as_ref().map(|d| {
+            fs::canonicalize(d)
+                .unwrap_or_else(|_| d.clone())
+                .display()
+                .to_string()
+        }),
+        shard: o.shard,
+        arrays: Vec::new(),
+    };
+    let state_path = o.output.join(record::state_file(o.shard));
+    // Arrays of an earlier run with the same options (refused if the options differ).
+    let earlier = record::resume(&o.output, &state_path, &manifest)?;
+    let save = |m: &Manifest| -> Result<()> {
+        let text = serde_json::to_string(m).expect("manifest serializes") + "\n";
+        crate::io::write_atomic(&state_path, text.as_bytes())
+    };
+    let (mut written, mut skipped) = (0, 0);
+
     // labels.npy: the labels once per severity block
     let small = src.labels.iter().all(|l| (0..=255).contains(l));
     let (dtype, one): (&str, Vec<u8>) = if small {
@@ -224,22 +292,40 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         )
     };
     let shape = vec![n * s_count];
-    let dst = o.output.join("labels.npy");
-    let sha = write_streamed(&dst, &npy::header(dtype, &shape), s_count, |_| {
-        Ok(one.clone())
-    })?;
-    arrays.push(ArrayRecord {
-        name: "labels".into(),
-        file: "labels.npy".into(),
-        dtype: dtype.into(),
-        shape,
-        sha256: sha,
-        seeds: Vec::new(),
-    });
+    let labels = match earlier.get("labels") {
+        Some(r) => r.clone(),
+        None => {
+            let dst = o.output.join("labels.npy");
+            let sha = write_streamed(&dst, &npy::header(dtype, &shape), s_count, |_| {
+                Ok(one.clone())
+            })?;
+            ArrayRecord {
+                name: "labels".into(),
+                file: "labels.npy".into(),
+                dtype: dtype.into(),
+                shape,
+                sha256: sha,
+                seeds: Vec::new(),
+            }
+        }
+    };
+    manifest.arrays.push(labels);
+    save(&manifest)?;
 
     let mut failed = Vec::new();
     let len = h * w * 3;
-    for &c in &o.corruptions {
+    let mine = o
+        .corruptions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| o.shard.is_none_or(|(k, m)| i % m == k))
+        .map(|(_, &c)| c);
+    for c in mine {
+        if let Some(r) = earlier.get(c.name()) {
+            manifest.arrays.push(r.clone());
+            skipped += 1;
+            continue;
+        }
         let shape = vec![n * s_count, h, w, 3];
         let file = format!("{}.npy", c.name());
         let mut seeds = Vec::with_capacity(s_count);
@@ -259,27 +345,7 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
                     block
                         .par_chunks_mut(len)
                         .enumerate()
-                        .try_for_each(|(r, out)| {
-                            let mut settings = Settings::new(row_seeds[r])
-                                .with_rng(o.rng)
-                                .with_preset(o.preset.clone());
-                            if let Some(f) = &o.frost {
-                                settings = settings.with_frost_textures(f.clone());
-                            }
-                            crate::api::corrupt_buffer(
-                                ImageView::new(src.image(r), w, h, PixelLayout::Rgb),
-                                out,
-                                c,
-                                cell.severity,
-                                &settings,
-                            )
-                            .map_err(|e| {
-                                Error::InvalidArgument(format!(
-                                    "row {r}, severity {}: {e}",
-                                    cell.severity
-                                ))
-                            })
-                        })
+                        .try_for_each(|(r, out)| render_row(o, &src, r, row_seeds[r], cell, out))
                 })?;
                 seeds.push(row_seeds);
                 Ok(block)
@@ -292,7 +358,7 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
                     n * s_count,
                     &sha[..16]
                 ));
-                arrays.push(ArrayRecord {
+                manifest.arrays.push(ArrayRecord {
                     name: c.name().into(),
                     file,
                     dtype: "|u1".into(),
@@ -300,38 +366,48 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
                     sha256: sha,
                     seeds,
                 });
+                written += 1;
+                save(&manifest)?;
             }
             Err(e) => failed.push(format!("{}: {e}", c.name())),
         }
     }
-    let source_files = src
-        .files
-        .iter()
-        .map(|p| {
-            let abs = fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            let sha = crate::digest::sha256_file(p).map_err(|source| Error::Io {
-                path: p.clone(),
-                source,
-            })?;
-            Ok((abs.display().to_string(), sha))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let manifest = Manifest {
-        format: "cifar-c",
-        imgcorrupt: env!("CARGO_PKG_VERSION"),
-        source_kind: src.kind,
-        source_files,
-        n,
-        size: (h, w),
-        severities: o.severities.clone(),
-        preset: o.preset_source.clone(),
-        preset_sha256: o.preset_sha256.clone(),
-        rng: o.rng.to_string(),
-        seed: o.seed,
-        seed_rule: SEED_RULE,
-        arrays,
+    save(&manifest)?;
+    let merged = match o.shard {
+        Some(_) if failed.is_empty() => record::merge(&o.output, false).is_ok(),
+        _ => false,
     };
-    let text = serde_json::to_string(&manifest).expect("manifest serializes") + "\n";
-    crate::io::write_atomic(&o.output.join("manifest.json"), text.as_bytes())?;
-    Ok(Summary { manifest, failed })
+    Ok(Summary {
+        manifest,
+        failed,
+        written,
+        skipped,
+        merged,
+    })
+}
+
+/// Row `r` of the source corrupted for `cell` with its seed, into `out` (generate and verify
+/// call this same function).
+pub fn render_row(
+    o: &Options,
+    src: &source::Source,
+    r: usize,
+    seed: u64,
+    cell: Cell,
+    out: &mut [u8],
+) -> Result<()> {
+    let mut settings = Settings::new(seed)
+        .with_rng(o.rng)
+        .with_preset(o.preset.clone());
+    if let Some(f) = &o.frost {
+        settings = settings.with_frost_textures(f.clone());
+    }
+    crate::api::corrupt_buffer(
+        ImageView::new(src.image(r), src.width, src.height, PixelLayout::Rgb),
+        out,
+        cell.corruption,
+        cell.severity,
+        &settings,
+    )
+    .map_err(|e| Error::InvalidArgument(format!("row {r}, severity {}: {e}", cell.severity)))
 }
