@@ -219,13 +219,7 @@ pub fn verify(
     let m = read(&path)?;
     let mut r = Report {
         records: m.arrays.len(),
-        hashed_ok: 0,
-        missing: vec![],
-        mismatched: vec![],
-        extra: vec![],
-        regenerated: 0,
-        regenerated_mismatch: vec![],
-        errors: vec![],
+        ..Report::default()
     };
     for a in &m.arrays {
         let p = output.join(&a.file);
