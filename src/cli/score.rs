@@ -53,15 +53,26 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let s = metrics::score(&results, &Baseline::alexnet());
     print!("{}", report(&s));
+    write_result(&a, || csv(&s), &s, CONVENTIONS)
+}
+
+/// Write the result file of `a` (`-o`, default FILE.score.json): `csv()` for a `.csv` name,
+/// else `value` as JSON with the `conventions` of its numbers.
+fn write_result(
+    a: &Args,
+    csv: impl FnOnce() -> String,
+    value: &impl serde::Serialize,
+    conventions: &[(&str, &str)],
+) -> anyhow::Result<()> {
     let out = a.output.clone().unwrap_or_else(|| default_output(&a.file));
     let bytes = if out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        csv(&s)
+        csv()
     } else {
-        let mut v = serde_json::to_value(&s)?;
-        v["conventions"] = CONVENTIONS
+        let mut v = serde_json::to_value(value)?;
+        v["conventions"] = conventions
             .iter()
             .map(|(k, d)| (k.to_string(), serde_json::Value::from(*d)))
             .collect::<serde_json::Map<_, _>>()
@@ -114,11 +125,7 @@ fn run_per_class(a: &Args) -> anyhow::Result<()> {
         let _ = writeln!(o, "note: {n}");
     }
     print!("{o}");
-    let out = a.output.clone().unwrap_or_else(|| default_output(&a.file));
-    let bytes = if out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
+    let csv = || {
         let mut c = String::from("class,clean_performance,mpc,rpc,mpc_all,rpc_all\n");
         let f = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
         for r in &s.per_class {
@@ -141,18 +148,8 @@ fn run_per_class(a: &Args) -> anyhow::Result<()> {
             f(s.rpc_all)
         );
         c
-    } else {
-        let mut v = serde_json::to_value(&s)?;
-        v["conventions"] = PER_CLASS_CONVENTIONS
-            .iter()
-            .map(|(k, d)| (k.to_string(), serde_json::Value::from(*d)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
-        serde_json::to_string_pretty(&v)? + "\n"
     };
-    crate::io::write_atomic(&out, bytes.as_bytes())?;
-    eprintln!("imgcorrupt: wrote {}", out.display());
-    Ok(())
+    write_result(a, csv, &s, PER_CLASS_CONVENTIONS)
 }
 
 fn default_output(input: &Path) -> PathBuf {
