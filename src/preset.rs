@@ -150,6 +150,33 @@ impl Preset {
         })
     }
 
+    /// The digest a manifest records for a preset's text ([`Preset::source_text`]): its
+    /// SHA-256, and for a preset that `extends` a built-in one, the SHA-256 of its text and
+    /// of that built-in's own digest, so that a change anywhere in the chain (e.g. a key
+    /// added to tiny-imagenet-c, which imagenet-64-c extends) changes the digest of every
+    /// preset that inherits it. Text that does not parse digests as its bytes (loading it
+    /// reports why).
+    pub fn digest_of(text: &str) -> String {
+        Self::chain_digest(text, 0)
+    }
+
+    fn chain_digest(text: &str, depth: usize) -> String {
+        let own = crate::digest::sha256_hex(text.as_bytes());
+        let base = text.parse::<toml::Table>().ok().and_then(|t| {
+            t.get("preset")?
+                .get("extends")?
+                .as_str()
+                .map(str::to_string)
+        });
+        match base.and_then(|b| builtin_text(&b).ok()) {
+            Some(parent) if depth < 8 => {
+                let parent = Self::chain_digest(parent, depth + 1);
+                crate::digest::sha256_hex(format!("{own}\nextends {parent}\n").as_bytes())
+            }
+            _ => own,
+        }
+    }
+
     /// Load a preset file.
     pub fn from_file(path: &Path) -> Result<Preset> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -412,6 +439,38 @@ mod tests {
             e.contains("jpeg_compression.quality") && e.contains("severity 3"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn digest_covers_the_extends_chain() {
+        let own =
+            "[preset]\nname = \"mine\"\n[gaussian_noise]\nsigma = [0.5, 0.5, 0.5, 0.5, 0.5]\n";
+        assert_eq!(
+            Preset::digest_of(own),
+            crate::digest::sha256_hex(own.as_bytes())
+        );
+        let ext = own.replace(
+            "name = \"mine\"",
+            "name = \"mine\"\nextends = \"imagecorruptions\"",
+        );
+        let d = Preset::digest_of(&ext);
+        assert_ne!(d, crate::digest::sha256_hex(ext.as_bytes()));
+        // the same own text extending another built-in is another digest
+        let other = ext.replace("\"imagecorruptions\"", "\"imagenet-c\"");
+        assert_ne!(
+            Preset::digest_of(&other),
+            crate::digest::sha256_hex(other.as_bytes())
+        );
+        assert_ne!(Preset::digest_of(&other), d);
+        // a built-in two links down the chain (imagenet-64-c → tiny-imagenet-c → …) counts
+        let text = builtin_text("imagenet-64-c").unwrap();
+        let parent = builtin_text("tiny-imagenet-c").unwrap();
+        assert!(text.contains("extends = \"tiny-imagenet-c\""), "{text}");
+        let own64 = crate::digest::sha256_hex(text.as_bytes());
+        let want = crate::digest::sha256_hex(
+            format!("{own64}\nextends {}\n", Preset::digest_of(parent)).as_bytes(),
+        );
+        assert_eq!(Preset::digest_of(text), want);
     }
 
     #[test]

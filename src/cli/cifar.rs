@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use crate::dataset::cifar::{self, record, source, Options};
 use crate::dataset::{execute, plan, run as pipeline};
-use crate::digest::sha256_hex;
 use crate::Preset;
 
 use super::generate::Args;
@@ -56,7 +55,7 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         rng: a.rng,
         preset: Arc::new(Preset::load(preset_name)?),
         preset_source,
-        preset_sha256: sha256_hex(preset_text.as_bytes()),
+        preset_sha256: Preset::digest_of(&preset_text),
         frost: match &a.frost_dir {
             Some(dir) => Some(execute::load_frost(dir)?),
             None => None,

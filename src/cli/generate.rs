@@ -12,7 +12,6 @@ use crate::dataset::run::{self, Options, Progress};
 use crate::dataset::{
     plan, record, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
 };
-use crate::digest::sha256_hex;
 use crate::{catalogue, io, Corruption, Preset, RngMode};
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -375,7 +374,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         shard,
         split: a.split.clone(),
         preset_source,
-        preset_sha256: sha256_hex(preset_text.as_bytes()),
+        preset_sha256: Preset::digest_of(&preset_text),
         floor: a.floor,
     };
     eprintln!(

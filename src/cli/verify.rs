@@ -65,7 +65,10 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
         if cifar { "array(s)" } else { "output(s)" },
         r.hashed_ok,
         if r.folders > 0 {
-            format!(", {} class folder(s) of {} present", r.folders_ok, r.folders)
+            format!(
+                ", {} class folder(s) of {} present",
+                r.folders_ok, r.folders
+            )
         } else {
             String::new()
         },

@@ -286,7 +286,7 @@ fn regenerate(
     }
     let preset = Preset::load(&m.preset)?;
     let text = Preset::source_text(&m.preset)?;
-    if crate::preset::current_digest(&crate::digest::sha256_hex(text.as_bytes()))
+    if crate::preset::current_digest(&Preset::digest_of(&text))
         != crate::preset::current_digest(&m.preset_sha256)
     {
         r.errors.push(format!(

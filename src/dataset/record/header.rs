@@ -11,7 +11,7 @@ use super::manifest::{Header, StyleHeader};
 use crate::codecs::IMAGE_VERSION;
 use crate::dataset::execute::{self, Pipeline};
 use crate::dataset::{ChannelOrder, Geometry};
-use crate::digest::{sha256_file, sha256_hex};
+use crate::digest::sha256_file;
 use crate::error::{Error, Result};
 use crate::io::WebpMode;
 use crate::{Preset, RngMode, Stylizer};
@@ -172,7 +172,7 @@ fn quality_of(encoders: &BTreeMap<String, String>) -> u8 {
 /// this run.
 pub fn pipeline_of(header: &Header, max_pixels: u64) -> Result<Pipeline> {
     let preset_text = Preset::source_text(&header.preset_source)?;
-    if sha256_hex(preset_text.as_bytes()) != header.preset_sha256 {
+    if Preset::digest_of(&preset_text) != header.preset_sha256 {
         return Err(Error::InvalidArgument(format!(
             "preset `{}` has changed since generation (SHA-256 differs): cannot regenerate",
             header.preset_source
