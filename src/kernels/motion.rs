@@ -330,7 +330,10 @@ mod tests {
             motion_blur_u8_fast_scalar(&src, &mut a, h, w, c, &k);
             for (i, (&f, &e)) in a.iter().zip(&exact).enumerate() {
                 let e = e.clamp(0.0, 255.0) as u8;
-                assert!(f.abs_diff(e) <= 1, "{h}x{w}x{c} {angle}: value {i}: {f} vs {e}");
+                assert!(
+                    f.abs_diff(e) <= 1,
+                    "{h}x{w}x{c} {angle}: value {i}: {f} vs {e}"
+                );
             }
             for isa in simd::available() {
                 let mut b = vec![0u8; src.len()];
@@ -350,11 +353,21 @@ mod tests {
     #[test]
     fn fast_u8_deviation_on_photos() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/photos");
-        for name in ["chelsea_224x224.png", "fruits_160x120.png", "coffee_97x61.png"] {
+        for name in [
+            "chelsea_224x224.png",
+            "fruits_160x120.png",
+            "coffee_97x61.png",
+        ] {
             let img = image::open(format!("{dir}/{name}")).unwrap().to_rgb8();
             let (w, h) = (img.width() as usize, img.height() as usize);
             let src = img.into_raw();
-            for (radius, sigma) in [(10.0, 3.0), (15.0, 5.0), (15.0, 8.0), (15.0, 12.0), (20.0, 15.0)] {
+            for (radius, sigma) in [
+                (10.0, 3.0),
+                (15.0, 5.0),
+                (15.0, 8.0),
+                (15.0, 12.0),
+                (20.0, 15.0),
+            ] {
                 for angle in [-44.0, -20.0, 0.0, 7.5, 33.0] {
                     let k = MotionKernel::new(radius, sigma, angle);
                     let mut exact = vec![0f64; src.len()];

@@ -452,7 +452,11 @@ mod tests {
                 })
                 .collect();
             let want = box_resize(&src, w, h, ch, ow, oh);
-            assert_eq!(box_resize_fast(&src, w, h, ch, ow, oh), want, "{w}x{h}x{ch} -> {ow}x{oh}");
+            assert_eq!(
+                box_resize_fast(&src, w, h, ch, ow, oh),
+                want,
+                "{w}x{h}x{ch} -> {ow}x{oh}"
+            );
             // Both twins of the dispatched kernel, at every level this CPU has.
             for isa in crate::simd::available() {
                 let got = dispatch!(at isa; box_resize_fast_scalar / box_resize_fast_avx2(
