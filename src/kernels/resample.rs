@@ -5,6 +5,7 @@
 //! point coefficients or its nearest-neighbour coordinate accumulation, so these are written
 //! here. All work on interleaved 8-bit images with any channel count.
 
+use crate::kernels::scratch::Buf;
 use crate::simd::dispatch;
 
 /// Pillow's fixed-point precision for 8-bit resampling (`PRECISION_BITS = 32 - 8 - 2`).
@@ -273,90 +274,87 @@ dispatch! {
         out_w: usize,
         out_h: usize,
     ) -> Vec<u8> {
-        let horiz: std::borrow::Cow<'_, [u8]> = if out_w != w {
-            let spans = box_spans(w, out_w);
-            let mut tmp = vec![0u8; h * out_w * ch];
-            for (row, out) in src
-                .chunks_exact(w * ch)
-                .zip(tmp.chunks_exact_mut(out_w * ch))
-            {
-                for (sp, o) in spans.iter().zip(out.chunks_exact_mut(ch)) {
-                    let (s, wt) = (sp.start * ch, sp.weight);
-                    match (ch, sp.len) {
-                        (3, 1) => {
-                            let p = &row[s..s + 3];
-                            o[0] = box_finish(p[0] as u32, wt);
-                            o[1] = box_finish(p[1] as u32, wt);
-                            o[2] = box_finish(p[2] as u32, wt);
-                        }
-                        (3, 2) => {
-                            let p = &row[s..s + 6];
-                            o[0] = box_finish(p[0] as u32 + p[3] as u32, wt);
-                            o[1] = box_finish(p[1] as u32 + p[4] as u32, wt);
-                            o[2] = box_finish(p[2] as u32 + p[5] as u32, wt);
-                        }
-                        (3, _) => {
-                            let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
-                            for px in row[s..s + sp.len * 3].chunks_exact(3) {
-                                r += px[0] as u32;
-                                g += px[1] as u32;
-                                b += px[2] as u32;
-                            }
-                            o[0] = box_finish(r, wt);
-                            o[1] = box_finish(g, wt);
-                            o[2] = box_finish(b, wt);
-                        }
-                        _ => {
-                            let taps = &row[s..s + sp.len * ch];
-                            for (c, oc) in o.iter_mut().enumerate() {
-                                let sum: u32 =
-                                    taps.iter().skip(c).step_by(ch).map(|&v| v as u32).sum();
-                                *oc = box_finish(sum, wt);
-                            }
-                        }
+        let mut pass1 = None;
+        let horiz: &[u8] = if out_w != w {
+            // The horizontal pass runs on the transposed image: source column x becomes the
+            // contiguous line t[x], so each output column is a sum of whole lines, the same
+            // vectorised loop as the vertical pass, instead of a short scalar sum per output
+            // value; the two transposes cost less than what they save.
+            let col = h * ch;
+            // Pooled, not zeroed: every value of t, u and tmp is written below.
+            let mut t = Buf::<u8>::take(w * col);
+            for (y, row) in src.chunks_exact(w * ch).take(h).enumerate() {
+                for (x, px) in row.chunks_exact(ch).enumerate() {
+                    let o = x * col + y * ch;
+                    if ch == 3 {
+                        // Three moves, not a memcpy call per pixel.
+                        t[o..o + 3].copy_from_slice(&[px[0], px[1], px[2]]);
+                    } else {
+                        t[o..o + ch].copy_from_slice(px);
                     }
                 }
             }
-            tmp.into()
+            let mut u = Buf::<u8>::take(out_w * col);
+            box_lines(&t, col, &box_spans(w, out_w), &mut u);
+            let mut tmp = Buf::<u8>::take(h * out_w * ch);
+            for (y, row) in tmp.chunks_exact_mut(out_w * ch).enumerate() {
+                for (x, px) in row.chunks_exact_mut(ch).enumerate() {
+                    let o = x * col + y * ch;
+                    if ch == 3 {
+                        let v = &u[o..o + 3];
+                        px.copy_from_slice(&[v[0], v[1], v[2]]);
+                    } else {
+                        px.copy_from_slice(&u[o..o + ch]);
+                    }
+                }
+            }
+            &pass1.insert(tmp)[..]
         } else {
-            src[..h * w * ch].into()
+            &src[..h * w * ch]
         };
         if out_h == h {
-            return horiz.into_owned();
+            return horiz.to_vec();
         }
         let stride = out_w * ch;
         let mut out = vec![0u8; out_h * stride];
-        for (sp, o) in box_spans(h, out_h).iter().zip(out.chunks_exact_mut(stride)) {
-            let rows = &horiz[sp.start * stride..(sp.start + sp.len) * stride];
-            let wt = sp.weight;
-            match sp.len {
-                1 => o
-                    .iter_mut()
-                    .zip(rows)
-                    .for_each(|(d, &a)| *d = box_finish(a as u32, wt)),
-                2 => {
-                    let (a, b) = rows.split_at(stride);
-                    for ((d, &x), &y) in o.iter_mut().zip(a).zip(b) {
-                        *d = box_finish(x as u32 + y as u32, wt);
-                    }
+        box_lines(horiz, stride, &box_spans(h, out_h), &mut out);
+        out
+    }
+}
+
+/// One BOX pass over lines of `len` values: output line `i` (of `out`) is
+/// `box_finish(Σ lines of span i, weight)`, value by value. Spans of one and two lines are
+/// straight loops; longer ones sum in blocks of 64 values kept in registers.
+#[inline(always)]
+fn box_lines(lines: &[u8], len: usize, spans: &[BoxSpan], out: &mut [u8]) {
+    for (sp, o) in spans.iter().zip(out.chunks_exact_mut(len)) {
+        let rows = &lines[sp.start * len..(sp.start + sp.len) * len];
+        let wt = sp.weight;
+        match sp.len {
+            1 => o
+                .iter_mut()
+                .zip(rows)
+                .for_each(|(d, &a)| *d = box_finish(a as u32, wt)),
+            2 => {
+                let (a, b) = rows.split_at(len);
+                for ((d, &x), &y) in o.iter_mut().zip(a).zip(b) {
+                    *d = box_finish(x as u32 + y as u32, wt);
                 }
-                _ => {
-                    // Blocks of 64 columns: the sums stay in registers across the span's rows.
-                    for (j0, d) in (0..stride).step_by(64).zip(o.chunks_mut(64)) {
-                        let mut acc = [0u32; 64];
-                        for row in rows.chunks_exact(stride) {
-                            for (a, &v) in acc.iter_mut().zip(&row[j0..j0 + d.len()]) {
-                                *a += v as u32;
-                            }
+            }
+            _ => {
+                for (j0, d) in (0..len).step_by(64).zip(o.chunks_mut(64)) {
+                    let mut acc = [0u32; 64];
+                    for row in rows.chunks_exact(len) {
+                        for (a, &v) in acc.iter_mut().zip(&row[j0..j0 + d.len()]) {
+                            *a += v as u32;
                         }
-                        for (x, &a) in d.iter_mut().zip(&acc) {
-                            *x = box_finish(a, wt);
-                        }
+                    }
+                    for (x, &a) in d.iter_mut().zip(&acc) {
+                        *x = box_finish(a, wt);
                     }
                 }
             }
         }
-        out
     }
 }
 
