@@ -22,3 +22,15 @@ pub fn quick_config() -> criterion::Criterion {
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2))
 }
+
+/// The instruction-set label of this run, for benchmark group names: the `IMGCORRUPT_SIMD` cap
+/// (`scalar`, `sse41`, `avx2`; the library reads the same variable once per process), or `best`
+/// when unset (AVX2 + FMA where the CPU has them; the crate has no AVX-512 kernels). Putting it
+/// in the group name keeps criterion's saved results of each level apart, so
+/// `IMGCORRUPT_SIMD=scalar cargo bench` and `IMGCORRUPT_SIMD=avx2 cargo bench` can be compared.
+pub fn isa_label() -> String {
+    match std::env::var("IMGCORRUPT_SIMD") {
+        Ok(v) if !v.trim().is_empty() && v.trim() != "auto" => v.trim().to_ascii_lowercase(),
+        _ => "best".to_string(),
+    }
+}

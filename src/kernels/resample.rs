@@ -5,6 +5,9 @@
 //! point coefficients or its nearest-neighbour coordinate accumulation, so these are written
 //! here. All work on interleaved 8-bit images with any channel count.
 
+use crate::kernels::scratch::Buf;
+use crate::simd::dispatch;
+
 /// Pillow's fixed-point precision for 8-bit resampling (`PRECISION_BITS = 32 - 8 - 2`).
 const PRECISION_BITS: u32 = 22;
 
@@ -239,77 +242,127 @@ fn box_spans(in_size: usize, out_size: usize) -> Vec<BoxSpan> {
             let first = k.iter().position(|&v| v != 0).unwrap_or(0);
             let len = k.iter().filter(|&&v| v != 0).count();
             debug_assert!(k[first..first + len].iter().all(|&v| v == k[first]));
+            let weight = k.get(first).copied().unwrap_or(0) as u32;
+            // box_finish's u32 arithmetic (weight ≈ 2²²/len, so about 255·2²² at most).
+            assert!(
+                weight as u64 * 255 * len as u64 + (1 << (PRECISION_BITS - 1)) < 1 << 32,
+                "BOX weight out of range"
+            );
             BoxSpan {
                 start: xmin + first,
                 len,
-                weight: k.get(first).copied().unwrap_or(0) as u32,
+                weight,
             }
         })
         .collect()
 }
 
-/// [`box_resize`] computed as `(2²¹ + w·Σ src) >> 22` over each span: the same integers as
-/// Pillow's per-tap sum (all taps share `w`), with far fewer multiplications. `box_resize` is
-/// kept as its plain twin, and tests hold the two equal.
-pub fn box_resize_fast(
-    src: &[u8],
-    w: usize,
-    h: usize,
-    ch: usize,
-    out_w: usize,
-    out_h: usize,
-) -> Vec<u8> {
-    const HALF: u32 = 1 << (PRECISION_BITS - 1);
-    let finish = |sum: u32, weight: u32| {
-        ((HALF as u64 + weight as u64 * sum as u64) >> PRECISION_BITS).min(255) as u8
-    };
-    let horiz = if out_w != w {
-        let spans = box_spans(w, out_w);
-        let mut tmp = vec![0u8; h * out_w * ch];
-        for (row, out) in src
-            .chunks_exact(w * ch)
-            .zip(tmp.chunks_exact_mut(out_w * ch))
-        {
-            for (sp, o) in spans.iter().zip(out.chunks_exact_mut(ch)) {
-                let taps = &row[sp.start * ch..(sp.start + sp.len) * ch];
-                if ch == 3 {
-                    let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
-                    for px in taps.chunks_exact(3) {
-                        r += px[0] as u32;
-                        g += px[1] as u32;
-                        b += px[2] as u32;
+dispatch! {
+    /// [`box_resize`] computed as `(2²¹ + w·Σ src) >> 22` over each span: the same integers as
+    /// Pillow's per-tap sum (all taps share `w`), with far fewer multiplications. `box_resize`
+    /// is kept as its plain twin, and tests hold the two equal.
+    ///
+    /// Spans of one and two taps (every span of a reduction to more than half the size, e.g.
+    /// pixelate's severities 1–2, and most of the others) take straight-line paths, and the
+    /// vertical pass works on whole rows in u32 (no accumulator row), so it vectorises: the
+    /// generic per-span loops spent most of their instructions on loop control.
+    pub fn box_resize_fast / box_resize_fast_scalar / box_resize_fast_avx2 (
+        src: &[u8],
+        w: usize,
+        h: usize,
+        ch: usize,
+        out_w: usize,
+        out_h: usize,
+    ) -> Vec<u8> {
+        let mut pass1 = None;
+        let horiz: &[u8] = if out_w != w {
+            // The horizontal pass runs on the transposed image: source column x becomes the
+            // contiguous line t[x], so each output column is a sum of whole lines, the same
+            // vectorised loop as the vertical pass, instead of a short scalar sum per output
+            // value; the two transposes cost less than what they save.
+            let col = h * ch;
+            // Pooled, not zeroed: every value of t, u and tmp is written below.
+            let mut t = Buf::<u8>::take(w * col);
+            for (y, row) in src.chunks_exact(w * ch).take(h).enumerate() {
+                for (x, px) in row.chunks_exact(ch).enumerate() {
+                    let o = x * col + y * ch;
+                    if ch == 3 {
+                        // Three moves, not a memcpy call per pixel.
+                        t[o..o + 3].copy_from_slice(&[px[0], px[1], px[2]]);
+                    } else {
+                        t[o..o + ch].copy_from_slice(px);
                     }
-                    o[0] = finish(r, sp.weight);
-                    o[1] = finish(g, sp.weight);
-                    o[2] = finish(b, sp.weight);
-                } else {
-                    for (c, oc) in o.iter_mut().enumerate() {
-                        let sum: u32 = taps.iter().skip(c).step_by(ch).map(|&v| v as u32).sum();
-                        *oc = finish(sum, sp.weight);
+                }
+            }
+            let mut u = Buf::<u8>::take(out_w * col);
+            box_lines(&t, col, &box_spans(w, out_w), &mut u);
+            let mut tmp = Buf::<u8>::take(h * out_w * ch);
+            for (y, row) in tmp.chunks_exact_mut(out_w * ch).enumerate() {
+                for (x, px) in row.chunks_exact_mut(ch).enumerate() {
+                    let o = x * col + y * ch;
+                    if ch == 3 {
+                        let v = &u[o..o + 3];
+                        px.copy_from_slice(&[v[0], v[1], v[2]]);
+                    } else {
+                        px.copy_from_slice(&u[o..o + ch]);
+                    }
+                }
+            }
+            &pass1.insert(tmp)[..]
+        } else {
+            &src[..h * w * ch]
+        };
+        if out_h == h {
+            return horiz.to_vec();
+        }
+        let stride = out_w * ch;
+        let mut out = vec![0u8; out_h * stride];
+        box_lines(horiz, stride, &box_spans(h, out_h), &mut out);
+        out
+    }
+}
+
+/// One BOX pass over lines of `len` values: output line `i` (of `out`) is
+/// `box_finish(Σ lines of span i, weight)`, value by value. Spans of one and two lines are
+/// straight loops; longer ones sum in blocks of 64 values kept in registers.
+#[inline(always)]
+fn box_lines(lines: &[u8], len: usize, spans: &[BoxSpan], out: &mut [u8]) {
+    for (sp, o) in spans.iter().zip(out.chunks_exact_mut(len)) {
+        let rows = &lines[sp.start * len..(sp.start + sp.len) * len];
+        let wt = sp.weight;
+        match sp.len {
+            1 => o
+                .iter_mut()
+                .zip(rows)
+                .for_each(|(d, &a)| *d = box_finish(a as u32, wt)),
+            2 => {
+                let (a, b) = rows.split_at(len);
+                for ((d, &x), &y) in o.iter_mut().zip(a).zip(b) {
+                    *d = box_finish(x as u32 + y as u32, wt);
+                }
+            }
+            _ => {
+                for (j0, d) in (0..len).step_by(64).zip(o.chunks_mut(64)) {
+                    let mut acc = [0u32; 64];
+                    for row in rows.chunks_exact(len) {
+                        for (a, &v) in acc.iter_mut().zip(&row[j0..j0 + d.len()]) {
+                            *a += v as u32;
+                        }
+                    }
+                    for (x, &a) in d.iter_mut().zip(&acc) {
+                        *x = box_finish(a, wt);
                     }
                 }
             }
         }
-        tmp
-    } else {
-        src.to_vec()
-    };
-    if out_h == h {
-        return horiz;
     }
-    let stride = out_w * ch;
-    let mut out = vec![0u8; out_h * stride];
-    let mut acc = vec![0u32; stride];
-    for (sp, o) in box_spans(h, out_h).iter().zip(out.chunks_exact_mut(stride)) {
-        acc.iter_mut().for_each(|a| *a = 0);
-        for row in horiz[sp.start * stride..(sp.start + sp.len) * stride].chunks_exact(stride) {
-            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v as u32);
-        }
-        o.iter_mut()
-            .zip(&acc)
-            .for_each(|(d, &a)| *d = finish(a, sp.weight));
-    }
-    out
+}
+
+/// `(2²¹ + weight·sum) >> 22`, clamped to 255: one BOX output from the sum of its span. u32
+/// cannot overflow: [`box_spans`] checks `weight·255·len + 2²¹ < 2³²` for every span.
+#[inline(always)]
+fn box_finish(sum: u32, weight: u32) -> u8 {
+    (((1u32 << (PRECISION_BITS - 1)) + weight * sum) >> PRECISION_BITS).min(255) as u8
 }
 
 #[cfg(test)]
@@ -385,6 +438,10 @@ mod tests {
             (5, 3, 1, 2, 1),
             (33, 17, 4, 9, 17),
             (7, 9, 3, 7, 2),
+            (224, 224, 3, 56, 56),
+            (224, 224, 3, 179, 179),
+            (30, 40, 3, 13, 40),
+            (30, 40, 1, 29, 11),
         ] {
             let src: Vec<u8> = (0..w * h * ch)
                 .map(|_| {
@@ -392,11 +449,19 @@ mod tests {
                     (state >> 24) as u8
                 })
                 .collect();
+            let want = box_resize(&src, w, h, ch, ow, oh);
             assert_eq!(
                 box_resize_fast(&src, w, h, ch, ow, oh),
-                box_resize(&src, w, h, ch, ow, oh),
+                want,
                 "{w}x{h}x{ch} -> {ow}x{oh}"
             );
+            // Both twins of the dispatched kernel, at every level this CPU has.
+            for isa in crate::simd::available() {
+                let got = dispatch!(at isa; box_resize_fast_scalar / box_resize_fast_avx2(
+                    &src, w, h, ch, ow, oh
+                ));
+                assert_eq!(got, want, "{isa:?} {w}x{h}x{ch} -> {ow}x{oh}");
+            }
         }
     }
 

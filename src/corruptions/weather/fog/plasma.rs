@@ -216,7 +216,8 @@ pub fn generate_fast(
         }
         sc.row.resize(n, 0.0);
         sc.words.resize(3 * half, 0);
-        out.fill(0.0);
+        // No `out.fill(0.0)`: the last level emits every row 0..n and n ≥ height, so each
+        // row of `out` is overwritten (the fill cost ~6 % of fog at 224²).
         let mut lo = [f64::INFINITY; 4];
         let mut hi = [f64::NEG_INFINITY; 4];
 
