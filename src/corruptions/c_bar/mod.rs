@@ -269,3 +269,33 @@ impl Burst {
         ((1.0 - f * f) * g).clamp(0.0, 1.0)
     }
 }
+
+/// The `magnitude` row of a C-bar operator's table (`None` for any other table): what the
+/// manifest records per cell and `list --preset` shows.
+pub fn magnitude_of(table: &crate::corruptions::params::AnyParams) -> Option<[f64; 5]> {
+    macro_rules! try_rows {
+        ($($m:ident),*) => {
+            $(if let Some(p) = table.downcast_ref::<$m::Params>() {
+                return Some(p.magnitude);
+            })*
+        };
+    }
+    try_rows!(
+        blue_noise_sample,
+        brownish_noise,
+        caustic_refraction,
+        checkerboard_cutout,
+        circular_motion_blur,
+        cocentric_sine_waves,
+        inverse_sparkles,
+        lines,
+        perlin_noise,
+        pinch_and_twirl,
+        plasma_noise,
+        ripple,
+        single_frequency_greyscale,
+        sparkles,
+        transverse_chromatic_abberation
+    );
+    None
+}
