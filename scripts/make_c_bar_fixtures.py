@@ -13,12 +13,15 @@ K seeds of
   std_c     per-channel standard deviation of the output (3 values),
   ac1       lag-1 (horizontal) autocorrelation of out - clean (a spectral measure: blue noise
             is negative, brownish noise close to 1),
-  changed   fraction of values that differ from the clean image.
+  changed   fraction of values that differ from the clean image,
+  mad_inner mad without the 4-pixel border (the blur of circular_motion_blur inside the
+            image, where its border darkening does not dominate).
 Inputs: fixture photo chelsea_224x224 resized (PIL bilinear) to 64x64 (ImageNet-C-bar
 operators, reference im_size=64) and 32x32 (CIFAR-10-C-bar, im_size=32); both are written
 next to the statistics so that the Rust side reads the very same pixels.
 
 Usage: C_BAR_REF=/path/to/imagenet_c_bar python scripts/make_c_bar_fixtures.py [K]
+(ONLY=name,name redoes those operators and keeps the others of the existing file)
 (needs numpy, scipy, scikit-image, Pillow; NumPy >= 1.24 lacks np.int, which the reference's
 `lines` uses, so the alias is restored here).
 """
@@ -78,6 +81,7 @@ def stats(clean, out):
         "std_c": [float(o[..., k].std()) for k in range(3)],
         "ac1": ac1,
         "changed": float((out != clean).mean()),
+        "mad_inner": float(np.abs(d[4:-4, 4:-4]).mean()),
     }
 
 
@@ -94,10 +98,17 @@ def main():
         im = photo.resize((size, size), Image.BILINEAR)
         im.save(os.path.join(OUT, f"input_{size}.png"))
         inputs[size] = np.array(im)
+    only = [n for n in os.environ.get("ONLY", "").split(",") if n]
+    path = os.path.join(OUT, "reference_stats.json")
     result = {"k_seeds": k_seeds, "operators": {}}
+    if only:
+        with open(path) as f:
+            result = json.load(f)
     for table, size in ((IMAGENET, 64), (CIFAR, 32)):
         clean = inputs[size]
         for name, mags in table.items():
+            if only and name not in only:
+                continue
             t0 = time.time()
             per_sev = []
             for mag in mags:
@@ -110,7 +121,7 @@ def main():
                 per_sev.append(average(rows))
             result["operators"][name] = {"size": size, "magnitudes": mags, "stats": per_sev}
             print(f"{name}: {time.time() - t0:.1f} s", file=sys.stderr, flush=True)
-    with open(os.path.join(OUT, "reference_stats.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
 

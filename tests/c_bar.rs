@@ -19,6 +19,9 @@ struct Stats {
     std_c: Vec<f64>,
     ac1: f64,
     changed: f64,
+    /// Mean abs difference without the 4-pixel border (absent from older fixture rows).
+    #[serde(default)]
+    mad_inner: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -74,22 +77,38 @@ fn our_stats(
     sev: u8,
     k: u64,
 ) -> Stats {
+    our_stats_mode(c, clean, size, preset, sev, k, RngMode::Fast)
+}
+
+fn our_stats_mode(
+    c: Corruption,
+    clean: &[u8],
+    size: usize,
+    preset: &Arc<Preset>,
+    sev: u8,
+    k: u64,
+    mode: RngMode,
+) -> Stats {
     let mut acc = Stats {
         mad: 0.0,
         mean_c: vec![0.0; 3],
         std_c: vec![0.0; 3],
         ac1: 0.0,
         changed: 0.0,
+        mad_inner: Some(0.0),
     };
     let mut out = vec![0u8; clean.len()];
     for seed in 0..k {
-        let set = Settings::new(seed).with_preset(preset.clone());
+        let set = Settings::new(seed)
+            .with_rng(mode)
+            .with_preset(preset.clone());
         let view = ImageView::new(clean, size, size, PixelLayout::Rgb);
         corrupt_buffer(view, &mut out, c, sev, &set).unwrap();
         let s = stats(clean, &out, size);
         acc.mad += s.mad / k as f64;
         acc.ac1 += s.ac1 / k as f64;
         acc.changed += s.changed / k as f64;
+        acc.mad_inner = Some(acc.mad_inner.unwrap() + s.mad_inner.unwrap() / k as f64);
         for ch in 0..3 {
             acc.mean_c[ch] += s.mean_c[ch] / k as f64;
             acc.std_c[ch] += s.std_c[ch] / k as f64;
@@ -139,7 +158,17 @@ fn stats(clean: &[u8], out: &[u8], size: usize) -> Stats {
         std_c[ch] = (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / px).sqrt();
     }
     let changed = out.iter().zip(clean).filter(|(a, b)| a != b).count() as f64 / n;
+    let (mut inner, mut cnt_inner) = (0.0, 0usize);
+    for y in 4..size.saturating_sub(4) {
+        for x in 4..size.saturating_sub(4) {
+            for ch in 0..3 {
+                inner += d[(y * size + x) * 3 + ch].abs();
+                cnt_inner += 1;
+            }
+        }
+    }
     Stats {
+        mad_inner: Some(inner / cnt_inner.max(1) as f64),
         mad,
         mean_c,
         std_c,
@@ -177,6 +206,11 @@ fn mismatches(name: &str, r: &Stats, ours: &Stats) -> Vec<String> {
                 "std[{ch}] {:.1} vs {:.1}",
                 ours.std_c[ch], r.std_c[ch]
             ));
+        }
+    }
+    if let (Some(a), Some(b)) = (ours.mad_inner, r.mad_inner) {
+        if !close(a, b, rel, abs) {
+            bad.push(format!("mad_inner {a:.2} vs {b:.2}"));
         }
     }
     if (ours.ac1 - r.ac1).abs() > 0.2 {
@@ -252,8 +286,10 @@ fn a_wrong_magnitude_fails_the_statistics() {
     }
 }
 
-/// Severity curves: the mean absolute change grows with the severity (allowing 3 % for the
-/// sampling error of the random parameters), at the suite's own magnitudes.
+/// Severity curves: the mean absolute change grows with the severity, at the suite's own
+/// magnitudes. NumPy mode seeds the generator with the seed alone (fast mode mixes in the
+/// severity), so every severity draws the same random parameters and only the magnitude
+/// differs; 1 % is allowed for the operators whose random draws depend on the magnitude.
 #[test]
 fn severity_curves_are_monotone() {
     for (suite, size, preset) in [
@@ -264,10 +300,10 @@ fn severity_curves_are_monotone() {
         let preset = Arc::new(Preset::builtin(preset).unwrap());
         for c in select(suite).unwrap() {
             let mads: Vec<f64> = (1..=5)
-                .map(|s| our_stats(c, &clean, size, &preset, s, 16).mad)
+                .map(|s| our_stats_mode(c, &clean, size, &preset, s, 8, RngMode::Numpy).mad)
                 .collect();
             for w in mads.windows(2) {
-                assert!(w[1] >= w[0] * 0.97, "{c} ({suite}): {mads:?}");
+                assert!(w[1] >= w[0] * 0.99, "{c} ({suite}): {mads:?}");
             }
             assert!(mads[4] > mads[0], "{c}: {mads:?}");
         }

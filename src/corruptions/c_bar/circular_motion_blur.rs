@@ -11,8 +11,9 @@ magnitude_params!("circular_motion_blur", [2.8, 3.6, 4.4, 5.2, 6.0]);
 const STEPS: usize = 21;
 
 /// Rotations by `t·fp(s, 15)` degrees, `t` evenly in `[−1, 1]`, weighted `exp(−2t²)`;
-/// each rotation samples bilinearly with black outside (the reference: `scipy.ndimage.rotate`,
-/// cubic spline, constant 0, same shape).
+/// each rotation samples bilinearly, and a position outside `[0, n − 1]` on either axis is
+/// black (the reference: `scipy.ndimage.rotate`, cubic spline, mode `constant`, which does
+/// not interpolate past the edge: this is what darkens the borders).
 pub fn circular_motion_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let s = p.magnitude[job.level];
     let amount = fp(s, 15.0);
@@ -35,7 +36,11 @@ pub fn circular_motion_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
             let dy = y as f32 - cy;
             for x in 0..w {
                 let dx = x as f32 - cx;
-                let px = bilinear_zero(&img, w, h, cy + ca * dy - sa * dx, cx + sa * dy + ca * dx);
+                let (sy, sx) = (cy + ca * dy - sa * dx, cx + sa * dy + ca * dx);
+                if !(0.0..=h as f32 - 1.0).contains(&sy) || !(0.0..=w as f32 - 1.0).contains(&sx) {
+                    continue;
+                }
+                let px = bilinear_zero(&img, w, h, sy, sx);
                 let k = (y * w + x) * 3;
                 for c in 0..3 {
                     acc[k + c] += weight * px[c];
