@@ -125,7 +125,7 @@ pub enum Family {
     /// Style transfer (ALGORITHMS.md §9.2).
     Stylization,
     // ---- issue 16, C-bar ----
-    /// ImageNet-C-bar / CIFAR-10-C-bar operators (ALGORITHMS.md §10).
+    /// ImageNet-C-bar / CIFAR-10-C-bar operators (ALGORITHMS.md §11).
     CBar,
 }
 

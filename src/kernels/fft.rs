@@ -1,7 +1,7 @@
 //! In-place radix-2 complex FFT (1-D and 2-D inverse), for the spectrally shaped noises of
-//! ImageNet-C-bar (`blue_noise_sample`, `brownish_noise`; ALGORITHMS.md §10). Power-of-two
+//! ImageNet-C-bar (`blue_noise_sample`, `brownish_noise`; ALGORITHMS.md §11). Power-of-two
 //! lengths only: the noises are synthesised on a power-of-two grid and cropped, which keeps
-//! their spectrum (ALGORITHMS.md §10.1) without a mixed-radix transform or a dependency.
+//! their spectrum (ALGORITHMS.md §11.1) without a mixed-radix transform or a dependency.
 
 use std::f64::consts::PI;
 

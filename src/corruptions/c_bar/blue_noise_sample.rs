@@ -1,4 +1,4 @@
-//! `blue_noise_sample` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §10.1): keeps the
+//! `blue_noise_sample` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.1): keeps the
 //! pixels where a blue-noise field exceeds a threshold, blacks out the rest.
 
 use super::{fp, identity, magnitude_params, spectral_noise, Spectrum};

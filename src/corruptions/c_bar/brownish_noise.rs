@@ -1,4 +1,4 @@
-//! `brownish_noise` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §10.1): additive noise of
+//! `brownish_noise` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.1): additive noise of
 //! amplitude spectrum `1/(f² + 1)`, independent per channel.
 
 use super::{clip_trunc, fp, magnitude_params, spectral_noise, Spectrum};

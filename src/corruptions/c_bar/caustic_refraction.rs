@@ -1,4 +1,4 @@
-//! `caustic_refraction` (ImageNet-C-bar; ALGORITHMS.md §10.4): a procedural caustic pattern
+//! `caustic_refraction` (ImageNet-C-bar; ALGORITHMS.md §11.4): a procedural caustic pattern
 //! is treated as the height of a lens; each pixel is refracted through it (index 4) and lit
 //! by the pattern's slope.
 

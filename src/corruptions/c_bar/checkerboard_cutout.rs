@@ -1,4 +1,4 @@
-//! `checkerboard_cutout` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §10.6): on a rotated
+//! `checkerboard_cutout` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.6): on a rotated
 //! checkerboard, cells of one colour are replaced by grey with probability `fp(s, 1)`.
 
 use super::{fp, magnitude_params};

@@ -1,4 +1,4 @@
-//! `circular_motion_blur` (CIFAR-10-C-bar; ALGORITHMS.md §10.8): a Gaussian-weighted
+//! `circular_motion_blur` (CIFAR-10-C-bar; ALGORITHMS.md §11.8): a Gaussian-weighted
 //! average of 21 rotations of the image about its centre.
 
 use super::{clip_trunc, fp, identity, magnitude_params, to_f32};

@@ -1,4 +1,4 @@
-//! `cocentric_sine_waves` (ImageNet-C-bar; ALGORITHMS.md §10.3): saw-tooth rings around a
+//! `cocentric_sine_waves` (ImageNet-C-bar; ALGORITHMS.md §11.3): saw-tooth rings around a
 //! random centre, their radius wobbled by a sine of the angle, added to the image.
 
 use super::{clip_trunc, fp, magnitude_params, side};

@@ -1,4 +1,4 @@
-//! `inverse_sparkles` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §10.2): the image seen
+//! `inverse_sparkles` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.2): the image seen
 //! only through one star burst, white elsewhere.
 
 use super::{clip_trunc, fp, magnitude_params, side, Burst};

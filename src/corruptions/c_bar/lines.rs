@@ -1,4 +1,4 @@
-//! `lines` (CIFAR-10-C-bar; ALGORITHMS.md §10.9): anti-aliased grey lines at a common
+//! `lines` (CIFAR-10-C-bar; ALGORITHMS.md §11.9): anti-aliased grey lines at a common
 //! random direction.
 
 use super::{fp, magnitude_params, side};

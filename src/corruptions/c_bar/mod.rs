@@ -1,6 +1,6 @@
 //! ImageNet-C-bar and CIFAR-10-C-bar (Mintun, Kirillov, Xie 2021; MIT reference code
 //! facebookresearch/augmentation-corruption, `imagenet_c_bar/corrupt.py`): one file per
-//! operator, ALGORITHMS.md §10. Never selected by `common`/`validation`/`all`; the selection
+//! operator, ALGORITHMS.md §11. Never selected by `common`/`validation`/`all`; the selection
 //! words are `c-bar` (the 10 ImageNet-C-bar operators) and `cifar-c-bar` (the 10 of
 //! CIFAR-10-C-bar).
 //!
@@ -174,7 +174,7 @@ pub(crate) enum Spectrum {
 
 /// `count` (1 or 2) independent noise fields of `w`×`h`, each of zero mean and unit standard
 /// deviation, with the reference's amplitude spectrum and uniformly random phases
-/// (ALGORITHMS.md §10.1). The reference takes the real part of the inverse FFT of an
+/// (ALGORITHMS.md §11.1). The reference takes the real part of the inverse FFT of an
 /// `im_size`² random-phase spectrum; here the grid is the next power of two `n ≥ max(w, h)`,
 /// frequencies are rescaled to cycles per image side, and the real and imaginary parts give
 /// two independent fields from one transform.
@@ -235,7 +235,7 @@ fn normalise(v: &mut [f32]) {
     }
 }
 
-/// One star burst of `sparkles`/`inverse_sparkles` (ALGORITHMS.md §10.2): the reference's
+/// One star burst of `sparkles`/`inverse_sparkles` (ALGORITHMS.md §11.2): the reference's
 /// per-pixel weight `f` toward the burst colour at a pixel, from its offset to the centre.
 pub(crate) struct Burst {
     /// Centre, (row, column).

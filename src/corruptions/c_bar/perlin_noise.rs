@@ -1,4 +1,4 @@
-//! `perlin_noise` (ImageNet-C-bar; ALGORITHMS.md §10.5): turbulent Perlin gradient noise
+//! `perlin_noise` (ImageNet-C-bar; ALGORITHMS.md §11.5): turbulent Perlin gradient noise
 //! blended over the image.
 
 use super::{clip_trunc, fp, magnitude_params, side};

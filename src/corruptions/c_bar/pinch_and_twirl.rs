@@ -1,4 +1,4 @@
-//! `pinch_and_twirl` (CIFAR-10-C-bar; ALGORITHMS.md §10.7): a grid of disks, each pinched
+//! `pinch_and_twirl` (CIFAR-10-C-bar; ALGORITHMS.md §11.7): a grid of disks, each pinched
 //! and twirled by a random-signed angle.
 
 use serde::Deserialize;

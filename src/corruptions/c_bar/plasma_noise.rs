@@ -1,4 +1,4 @@
-//! `plasma_noise` (ImageNet-C-bar; ALGORITHMS.md §10.3): a domain-warped trigonometric
+//! `plasma_noise` (ImageNet-C-bar; ALGORITHMS.md §11.3): a domain-warped trigonometric
 //! "plasma" colour field blended into the image.
 
 use super::{clip_trunc, fp, magnitude_params, side};

@@ -1,4 +1,4 @@
-//! `ripple` (CIFAR-10-C-bar; ALGORITHMS.md §10.7): each axis displaced by a sine of itself.
+//! `ripple` (CIFAR-10-C-bar; ALGORITHMS.md §11.7): each axis displaced by a sine of itself.
 
 use super::{bilinear_zero, clip_trunc, fp, magnitude_params, side, to_f32};
 use crate::corruptions::Job;

@@ -1,4 +1,4 @@
-//! `single_frequency_greyscale` (ImageNet-C-bar; ALGORITHMS.md §10.3): one plane wave of
+//! `single_frequency_greyscale` (ImageNet-C-bar; ALGORITHMS.md §11.3): one plane wave of
 //! random frequency and phase, the same on every channel, added to the image.
 
 use super::{clip_trunc, fp, magnitude_params};

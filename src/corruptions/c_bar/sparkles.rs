@@ -1,4 +1,4 @@
-//! `sparkles` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §10.2): five white star bursts
+//! `sparkles` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.2): five white star bursts
 //! at random places.
 
 use super::{clip_trunc, fp, identity, magnitude_params, side, to_f32, Burst};

@@ -1,4 +1,4 @@
-//! `transverse_chromatic_abberation` (CIFAR-10-C-bar; ALGORITHMS.md §10.10): the three
+//! `transverse_chromatic_abberation` (CIFAR-10-C-bar; ALGORITHMS.md §11.10): the three
 //! channels magnified about the centre by different factors (the reference's spelling).
 
 use super::{fp, magnitude_params};
