@@ -150,7 +150,13 @@ pub struct Entry {
     pub(crate) parse: ParseFn,
     /// Runs the corruption with the table `parse` returned.
     pub(crate) apply: ApplyFn,
+    /// Issue 16: the table at a continuous severity ([`params::Params::at_severity`]);
+    /// `None` when the corruption does not interpolate.
+    pub(crate) interpolate: InterpolateFn,
 }
+
+/// A row's table at a continuous severity (see [`params::interpolate_table`]).
+pub(crate) type InterpolateFn = fn(&AnyParams, f64) -> Option<Box<AnyParams>>;
 
 /// Parses one row's table out of a preset document (see [`params::parse_table`]).
 pub(crate) type ParseFn = fn(&params::Document<'_>, &'static str) -> Result<Box<AnyParams>, String>;
@@ -169,6 +175,7 @@ macro_rules! row {
             family: Family::$family_enum,
             parse: params::parse_table::<corruptions::$family::$name::Params>,
             apply: |job, table| corruptions::$family::$name::$name(job, params::downcast(table)),
+            interpolate: params::interpolate_table::<corruptions::$family::$name::Params>,
         }
     };
 }

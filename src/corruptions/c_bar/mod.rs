@@ -92,6 +92,13 @@ macro_rules! magnitude_params {
                     magnitude: $default,
                 })
             }
+
+            fn at_severity(&self, s: f64) -> Option<Self> {
+                // magnitude 0 is every operator's clean image
+                Some(Params {
+                    magnitude: crate::corruptions::params::lerp_row(&self.magnitude, s, Some(0.0))?,
+                })
+            }
         }
     };
 }

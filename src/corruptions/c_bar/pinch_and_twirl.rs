@@ -47,6 +47,14 @@ impl crate::corruptions::params::Params for Params {
             cells_per_axis: default_cells(),
         })
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        // magnitude 0 still warps (amount 0.1); below severity 1 there is no identity table
+        Some(Params {
+            magnitude: crate::corruptions::params::lerp_row(&self.magnitude, s, None)?,
+            cells_per_axis: self.cells_per_axis,
+        })
+    }
 }
 
 /// Each of `n`×`n` cells holds a disk of radius half the cell; inside it the offset from
