@@ -481,7 +481,7 @@ fn run(src: &[u8], dst: &mut [u8], width: usize, height: usize, req: Request<'_>
     let entry = corruption.entry();
     // Issue 16: a continuous severity runs an interpolated table (all five rows equal).
     let interpolated = match continuous {
-        Some(s) if s == 0.0 => {
+        Some(0.0) => {
             dst.copy_from_slice(src);
             return Ok(());
         }

@@ -15,8 +15,8 @@ pub fn brownish_noise(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let [n2, _] = spectral_noise(job, Spectrum::Brownish, 1);
     for k in 0..job.width * job.height {
         let add = [n0[k], n1[k], n2[k]];
-        for c in 0..3 {
-            job.dst[k * 3 + c] = clip_trunc(f32::from(job.src[k * 3 + c]) + intensity * add[c]);
+        for (c, a) in add.iter().enumerate() {
+            job.dst[k * 3 + c] = clip_trunc(f32::from(job.src[k * 3 + c]) + intensity * a);
         }
     }
     Ok(())

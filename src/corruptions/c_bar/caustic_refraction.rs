@@ -62,9 +62,9 @@ pub fn caustic_refraction(job: &mut Job<'_>, p: &Params) -> Result<()> {
             let mut px = bilinear_zero(&img, w, h, y as f32 + oy, x as f32 + ox);
             let light = (north - south) * lighting + (east - west) * lighting;
             let i = (y * w + x) * 3;
-            for c in 0..3 {
-                px[c] = (px[c] + light).clamp(0.0, 1.0);
-                job.dst[i + c] = (px[c] * 255.0) as u8;
+            for (c, v) in px.iter_mut().enumerate() {
+                *v = (*v + light).clamp(0.0, 1.0);
+                job.dst[i + c] = (*v * 255.0) as u8;
             }
         }
     }

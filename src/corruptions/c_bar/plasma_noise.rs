@@ -46,8 +46,8 @@ pub fn plasma_noise(job: &mut Job<'_>, p: &Params) -> Result<()> {
                 (yy + time).sin(),
             ];
             let i = (y * job.width + xi) * 3;
-            for c in 0..3 {
-                job.dst[i + c] = clip_trunc(keep * f32::from(job.src[i + c]) + intensity * rgb[c]);
+            for (c, v) in rgb.iter().enumerate() {
+                job.dst[i + c] = clip_trunc(keep * f32::from(job.src[i + c]) + intensity * v);
             }
         }
     }

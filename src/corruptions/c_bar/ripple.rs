@@ -32,8 +32,8 @@ pub fn ripple(job: &mut Job<'_>, p: &Params) -> Result<()> {
         for (x, &sx) in cols.iter().enumerate() {
             let px = bilinear_zero(&img, w, h, sy, sx);
             let i = (y * w + x) * 3;
-            for c in 0..3 {
-                job.dst[i + c] = clip_trunc(px[c]);
+            for (c, v) in px.iter().enumerate() {
+                job.dst[i + c] = clip_trunc(*v);
             }
         }
     }
