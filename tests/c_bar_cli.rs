@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{run, tmp};
+use common::{run, tmp, Tmp};
 
-#[test]
-fn generate_records_magnitudes_and_verifies() {
-    let dir = tmp("c-bar-generate");
+/// A temporary folder with `in/a.png` (a fixture photo) and the path of `out/`.
+fn one_photo(name: &str) -> (Tmp, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tmp(name);
     let input = dir.join("in");
     let out = dir.join("out");
     std::fs::create_dir_all(&input).unwrap();
@@ -16,6 +16,12 @@ fn generate_records_magnitudes_and_verifies() {
         input.join("a.png"),
     )
     .unwrap();
+    (dir, input, out)
+}
+
+#[test]
+fn generate_records_magnitudes_and_verifies() {
+    let (_dir, input, out) = one_photo("c-bar-generate");
     let o = run(&[
         "generate",
         input.to_str().unwrap(),
@@ -51,15 +57,7 @@ fn generate_records_magnitudes_and_verifies() {
 
 #[test]
 fn common_and_all_leave_c_bar_out_and_manifests_unchanged() {
-    let dir = tmp("c-bar-common");
-    let input = dir.join("in");
-    let out = dir.join("out");
-    std::fs::create_dir_all(&input).unwrap();
-    std::fs::copy(
-        common::root().join("photos/coffee_97x61.png"),
-        input.join("a.png"),
-    )
-    .unwrap();
+    let (_dir, input, out) = one_photo("c-bar-common");
     let o = run(&[
         "generate",
         input.to_str().unwrap(),
