@@ -13,8 +13,9 @@ use crate::corruptions::params::{self, AnyParams};
 use crate::corruptions::{self, Job};
 use crate::error::Error;
 
-/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order, or the
-/// [`Stylize`](Corruption::Stylize) shift operator (the last row, outside the benchmarks).
+/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order, the
+/// [`Stylize`](Corruption::Stylize) shift operator (outside the benchmarks), or one of the 15
+/// ImageNet-C-bar / CIFAR-10-C-bar operators ([`Subset::CBar`], after it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Corruption {
@@ -183,7 +184,8 @@ macro_rules! row {
 /// Number of -C corruptions (the first rows of [`CATALOGUE`]).
 pub const NUM_CORRUPTIONS: usize = 19;
 
-/// Number of catalogue rows: the corruptions plus the shift operators (`stylize`).
+/// Number of catalogue rows: the corruptions, the shift operators (`stylize`) and the 15
+/// C-bar operators (issue 16).
 pub const NUM_OPERATORS: usize = 35;
 
 /// All corruptions in `imagecorruptions` order (index = `corruption_number`), followed by the
