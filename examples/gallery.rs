@@ -3,13 +3,20 @@
 //! Writes docs/gallery.png (the picture near the top of the README).
 //!
 //!     cargo run --release --example gallery [photo.png] [out.png]
+//!     cargo run --release --example gallery -- --suite c-bar [photo.png] [out.png]
+//!
+//! `--suite c-bar` draws the 15 ImageNet-C-bar / CIFAR-10-C-bar operators instead (the 10 of
+//! ImageNet-C-bar at its `c-bar` preset's magnitudes, then CIFAR-10-C-bar's 5 more at the
+//! `cifar-10-c-bar` preset's) into docs/c_bar_gallery.png.
 //!
 //! Every tile is corrupted at the photo's own size (224×224, ImageNet-C geometry) with the
 //! public API in numpy mode and a fixed seed, so the picture is reproducible byte for byte,
 //! and only then shrunk to a tile. The labels use a tiny built-in bitmap font, so the example
 //! needs no font file.
 use image::{imageops, DynamicImage, Rgb, RgbImage};
-use imgcorrupt::{corrupt_with, Corruption, RngMode, Settings};
+use std::sync::Arc;
+
+use imgcorrupt::{corrupt_with, Corruption, Preset, RngMode, Settings};
 
 /// The 19 corruptions in catalogue order (imagecorruptions' `corruption_number` order).
 const NAMES: [&str; 19] = [
@@ -42,8 +49,10 @@ const TILE: u32 = 96;
 const GAP: u32 = 2;
 /// Pixel size of one font dot.
 const SCALE: u32 = 2;
-/// Width of the label column.
-const LABEL_W: u32 = 17 * 6 * SCALE + 8;
+/// Width of the label column for labels of up to `chars` characters.
+fn label_w(chars: usize) -> u32 {
+    chars as u32 * 6 * SCALE + 8
+}
 /// Height of the header row (column titles).
 const HEAD_H: u32 = 8 * SCALE + 6;
 
@@ -97,6 +106,9 @@ fn glyph(c: char) -> Option<[&'static str; 8]> {
         ],
         'p' => [
             ".....", ".....", "####.", "#...#", "#...#", "####.", "#....", "#....",
+        ],
+        'q' => [
+            ".....", ".....", ".####", "#...#", "#...#", ".####", "....#", "....#",
         ],
         'r' => [
             ".....", ".....", "#.##.", "##..#", "#....", "#....", "#....", ".....",
@@ -176,15 +188,52 @@ fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, ink: Rgb<u8>) {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let c_bar = match args.iter().position(|a| a == "--suite") {
+        Some(i) => {
+            let suite = args.get(i + 1).cloned().unwrap_or_default();
+            assert_eq!(suite, "c-bar", "--suite takes `c-bar`");
+            args.drain(i..i + 2);
+            true
+        }
+        None => false,
+    };
+    let mut args = args.into_iter();
     let photo = args
         .next()
         .unwrap_or_else(|| "fixtures/photos/chelsea_224x224.png".into());
-    let out = args.next().unwrap_or_else(|| "docs/gallery.png".into());
+    let default_out = if c_bar {
+        "docs/c_bar_gallery.png"
+    } else {
+        "docs/gallery.png"
+    };
+    let out = args.next().unwrap_or_else(|| default_out.into());
     let clean = DynamicImage::ImageRgb8(image::open(&photo).expect("photo").to_rgb8());
-    let settings = Settings::new(SEED).with_rng(RngMode::Numpy);
+    let numpy = Settings::new(SEED).with_rng(RngMode::Numpy);
+    // (name, settings) per row: the suite's own preset for each C-bar operator.
+    let rows_of: Vec<(&str, Settings)> = if c_bar {
+        let preset = |name: &str| Arc::new(Preset::builtin(name).expect("built-in preset"));
+        let (inet, cifar) = (preset("c-bar"), preset("cifar-10-c-bar"));
+        let in_inet = imgcorrupt::corruptions::c_bar::IMAGENET_C_BAR;
+        let mut rows: Vec<(&str, Settings)> = in_inet
+            .iter()
+            .map(|&n| (n, numpy.clone().with_preset(inet.clone())))
+            .collect();
+        rows.extend(
+            imgcorrupt::corruptions::c_bar::CIFAR_10_C_BAR
+                .iter()
+                .filter(|n| !in_inet.contains(n))
+                .map(|&n| (n, numpy.clone().with_preset(cifar.clone()))),
+        );
+        rows
+    } else {
+        NAMES.iter().map(|&n| (n, numpy.clone())).collect()
+    };
+    let label_chars = rows_of.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    #[allow(non_snake_case)]
+    let LABEL_W = label_w(label_chars);
 
-    let (cols, rows) = (6u32, NAMES.len() as u32);
+    let (cols, rows) = (6u32, rows_of.len() as u32);
     let width = LABEL_W + cols * (TILE + GAP);
     let height = HEAD_H + rows * (TILE + GAP);
     let (paper, ink) = (Rgb([255u8, 255, 255]), Rgb([20u8, 20, 20]));
@@ -198,13 +247,13 @@ fn main() {
         draw_text(&mut sheet, title, x, 2, ink);
     }
     let clean_tile = tile(&clean);
-    for (r, name) in NAMES.iter().enumerate() {
+    for (r, (name, settings)) in rows_of.iter().enumerate() {
         let corruption = Corruption::from_name(name).expect("catalogue name");
         let y = HEAD_H + r as u32 * (TILE + GAP);
         draw_text(&mut sheet, name, 4, y + (TILE - 8 * SCALE) / 2, ink);
         imageops::overlay(&mut sheet, &clean_tile, col_x(0) as i64, y as i64);
         for s in 1..=5u8 {
-            let img = corrupt_with(&clean, corruption, s, &settings)
+            let img = corrupt_with(&clean, corruption, s, settings)
                 .unwrap_or_else(|e| panic!("{name} severity {s}: {e}"));
             imageops::overlay(&mut sheet, &tile(&img), col_x(s as u32) as i64, y as i64);
         }

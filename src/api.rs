@@ -214,6 +214,59 @@ pub fn corrupt_with(
     severity: u8,
     settings: &Settings,
 ) -> Result<DynamicImage> {
+    image_impl(image, |view, out| {
+        corrupt_buffer(view, out, corruption, severity, settings)
+    })
+}
+
+/// Issue 16, continuous severity: corrupt an image at a severity `s ∈ [0, 5]` that need not be
+/// an integer (CCC-style). Each key of the corruption's table is interpolated linearly between
+/// the two neighbouring severities (below 1, between the key's identity value and severity 1);
+/// `0` returns the image unchanged and an integer `s` is exactly [`corrupt_with`] at `s`.
+/// Corruptions whose parameters do not interpolate (integer or discrete tables, e.g.
+/// glass_blur's iteration count) are an [`Error::InvalidArgument`] naming them, as is a
+/// severity below 1 for a key without an identity value (shot_noise's photon count).
+///
+/// Fast-mode generator key: `derive_seed(seed, [name, severity as written by Rust's `{}`])`
+/// (e.g. `"2.5"`); numpy mode seeds with the seed alone, as for integer severities.
+pub fn corrupt_at(
+    image: &DynamicImage,
+    corruption: Corruption,
+    severity: f64,
+    settings: &Settings,
+) -> Result<DynamicImage> {
+    image_impl(image, |view, out| {
+        corrupt_buffer_at(view, out, corruption, severity, settings)
+    })
+}
+
+/// [`corrupt_at`] on a borrowed HWC buffer (as [`corrupt_buffer`]).
+pub fn corrupt_buffer_at(
+    src: ImageView<'_>,
+    dst: &mut [u8],
+    corruption: Corruption,
+    severity: f64,
+    settings: &Settings,
+) -> Result<()> {
+    if !severity.is_finite() || !(0.0..=5.0).contains(&severity) {
+        return Err(Error::InvalidArgument(format!(
+            "continuous severity {severity} is outside [0, 5]"
+        )));
+    }
+    if severity.fract() == 0.0 && severity >= 1.0 {
+        return corrupt_buffer(src, dst, corruption, severity as u8, settings);
+    }
+    let mut req = Request::new(corruption, 1, settings, None);
+    req.continuous = Some(severity);
+    buffer_impl(src, dst, req)
+}
+
+/// The layout dispatch of [`corrupt_with`] and [`corrupt_at`]: `f` corrupts the image's bytes
+/// into an output buffer of the same layout.
+fn image_impl(
+    image: &DynamicImage,
+    f: impl FnOnce(ImageView<'_>, &mut [u8]) -> Result<()>,
+) -> Result<DynamicImage> {
     let (w, h) = (image.width(), image.height());
     let (layout, src): (PixelLayout, &[u8]) = match image {
         DynamicImage::ImageLuma8(i) => (PixelLayout::Gray, i.as_raw()),
@@ -228,12 +281,9 @@ pub fn corrupt_with(
         }
     };
     let mut out = vec![0u8; src.len()];
-    corrupt_buffer(
+    f(
         ImageView::new(src, w as usize, h as usize, layout),
         &mut out,
-        corruption,
-        severity,
-        settings,
     )?;
     let bad = || Error::InvalidImage("internal buffer size mismatch".into());
     Ok(match layout {
@@ -315,6 +365,9 @@ struct Request<'s> {
     settings: &'s Settings,
     /// A caller's generator to continue ([`corrupt_buffer_continuing`]); `None` seeds one.
     generator: Option<&'s mut NumpyRng>,
+    /// Issue 16: a non-integer severity in [0, 5) ([`corrupt_buffer_at`]); `severity` is then
+    /// unused.
+    continuous: Option<f64>,
 }
 
 impl<'s> Request<'s> {
@@ -329,6 +382,7 @@ impl<'s> Request<'s> {
             severity,
             settings,
             generator,
+            continuous: None,
         }
     }
 }
@@ -419,21 +473,45 @@ fn run(src: &[u8], dst: &mut [u8], width: usize, height: usize, req: Request<'_>
         severity,
         settings,
         generator,
+        continuous,
     } = req;
     if !(1..=5).contains(&severity) {
         return Err(Error::InvalidSeverity(severity as i64));
     }
     let entry = corruption.entry();
+    // Issue 16: a continuous severity runs an interpolated table (all five rows equal).
+    let interpolated = match continuous {
+        Some(0.0) => {
+            dst.copy_from_slice(src);
+            return Ok(());
+        }
+        Some(s) => Some((entry.interpolate)(settings.preset.table(corruption), s).ok_or_else(
+            || {
+                Error::InvalidArgument(if s < 1.0 {
+                    format!(
+                        "{corruption} has no identity table to interpolate from below severity 1: use 0, or a severity in [1, 5]"
+                    )
+                } else {
+                    format!(
+                        "{corruption} does not interpolate between severities (its table has integer or discrete values): use an integer severity 1-5"
+                    )
+                })
+            },
+        )?),
+        None => None,
+    };
+    let label = continuous.map(|s| s.to_string());
+    let digit = [b'0' + severity];
+    let key: &[u8] = label.as_deref().map_or(&digit, str::as_bytes);
     let mut seeded;
     let rng: &mut dyn RandomSource = match generator {
         Some(g) => g,
         None => {
             let seed = match settings.rng {
                 RngMode::Numpy => settings.seed,
-                RngMode::Fast => rng::derive_seed(
-                    settings.seed,
-                    &[corruption.name().as_bytes(), &[b'0' + severity]],
-                ),
+                RngMode::Fast => {
+                    rng::derive_seed(settings.seed, &[corruption.name().as_bytes(), key])
+                }
             };
             seeded = rng::make_rng(settings.rng, seed).map_err(Error::InvalidSeed)?;
             &mut *seeded
@@ -463,12 +541,19 @@ fn run(src: &[u8], dst: &mut [u8], width: usize, height: usize, req: Request<'_>
         dst,
         width,
         height,
-        level: severity as usize - 1,
+        level: if interpolated.is_some() {
+            0
+        } else {
+            severity as usize - 1
+        },
         rng,
         frost_textures: settings.frost_textures.as_deref(),
         style,
     };
-    (entry.apply)(&mut job, settings.preset.table(corruption))
+    match &interpolated {
+        Some(table) => (entry.apply)(&mut job, &**table),
+        None => (entry.apply)(&mut job, settings.preset.table(corruption)),
+    }
 }
 
 /// One-off stylization (here, not in the engine [`crate::stylize`], because it goes through

@@ -13,8 +13,9 @@ use crate::corruptions::params::{self, AnyParams};
 use crate::corruptions::{self, Job};
 use crate::error::Error;
 
-/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order, or the
-/// [`Stylize`](Corruption::Stylize) shift operator (the last row, outside the benchmarks).
+/// One of the 19 corruptions of ImageNet-C / `imagecorruptions`, in catalogue order, the
+/// [`Stylize`](Corruption::Stylize) shift operator (outside the benchmarks), or one of the 15
+/// ImageNet-C-bar / CIFAR-10-C-bar operators ([`Subset::CBar`], after it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Corruption {
@@ -60,6 +61,37 @@ pub enum Corruption {
     /// ALGORITHMS.md §9.2). Not one of the 19 -C corruptions: never selected by `common`, `validation`
     /// or `all`, and it needs a style source ([`crate::Settings::with_stylizer`]).
     Stylize,
+    // ---- ImageNet-C-bar / CIFAR-10-C-bar (issue 16, src/corruptions/c_bar/) ----
+    /// Caustic pattern used as a refracting lens (ImageNet-C-bar).
+    CausticRefraction,
+    /// The image seen through one star burst, white elsewhere (ImageNet-C-bar, CIFAR-10-C-bar).
+    InverseSparkles,
+    /// Five white star bursts (ImageNet-C-bar, CIFAR-10-C-bar).
+    Sparkles,
+    /// Turbulent Perlin noise blended over the image (ImageNet-C-bar).
+    PerlinNoise,
+    /// Pixels kept where a blue-noise field exceeds a threshold (ImageNet-C-bar, CIFAR-10-C-bar).
+    BlueNoiseSample,
+    /// Domain-warped trigonometric plasma blended in (ImageNet-C-bar).
+    PlasmaNoise,
+    /// Random cells of a rotated checkerboard greyed out (ImageNet-C-bar, CIFAR-10-C-bar).
+    CheckerboardCutout,
+    /// Wobbly saw-tooth rings added (ImageNet-C-bar).
+    CocentricSineWaves,
+    /// One random plane wave added to every channel (ImageNet-C-bar).
+    SingleFrequencyGreyscale,
+    /// Additive 1/f²-spectrum noise (ImageNet-C-bar, CIFAR-10-C-bar).
+    BrownishNoise,
+    /// Grid of pinched, twirled disks (CIFAR-10-C-bar).
+    PinchAndTwirl,
+    /// Sine displacement of both axes (CIFAR-10-C-bar).
+    Ripple,
+    /// Weighted average of rotations (CIFAR-10-C-bar).
+    CircularMotionBlur,
+    /// Anti-aliased grey lines (CIFAR-10-C-bar).
+    Lines,
+    /// Channels magnified by different factors (CIFAR-10-C-bar; the reference's spelling).
+    TransverseChromaticAbberation,
 }
 
 /// Which benchmark subset a corruption belongs to (`imagecorruptions.get_corruption_names`).
@@ -73,6 +105,10 @@ pub enum Subset {
     /// Operators outside the -C benchmarks (distribution shifts such as `stylize`): only ever
     /// selected by name or family, never by `common`, `validation` or `all`.
     Shift,
+    // ---- issue 16, C-bar ----
+    /// ImageNet-C-bar / CIFAR-10-C-bar (Mintun et al. 2021): selected by `c-bar` or
+    /// `cifar-c-bar` (or by name), never by `common`, `validation` or `all`.
+    CBar,
 }
 
 /// The family a corruption belongs to (the ImageNet-C archive groups).
@@ -89,6 +125,9 @@ pub enum Family {
     Digital,
     /// Style transfer (ALGORITHMS.md §9.2).
     Stylization,
+    // ---- issue 16, C-bar ----
+    /// ImageNet-C-bar / CIFAR-10-C-bar operators (ALGORITHMS.md §11).
+    CBar,
 }
 
 /// One catalogue row: a name, its grouping and its implementation.
@@ -112,7 +151,13 @@ pub struct Entry {
     pub(crate) parse: ParseFn,
     /// Runs the corruption with the table `parse` returned.
     pub(crate) apply: ApplyFn,
+    /// Issue 16: the table at a continuous severity ([`params::Params::at_severity`]);
+    /// `None` when the corruption does not interpolate.
+    pub(crate) interpolate: InterpolateFn,
 }
+
+/// A row's table at a continuous severity (see [`params::interpolate_table`]).
+pub(crate) type InterpolateFn = fn(&AnyParams, f64) -> Option<Box<AnyParams>>;
 
 /// Parses one row's table out of a preset document (see [`params::parse_table`]).
 pub(crate) type ParseFn = fn(&params::Document<'_>, &'static str) -> Result<Box<AnyParams>, String>;
@@ -131,6 +176,7 @@ macro_rules! row {
             family: Family::$family_enum,
             parse: params::parse_table::<corruptions::$family::$name::Params>,
             apply: |job, table| corruptions::$family::$name::$name(job, params::downcast(table)),
+            interpolate: params::interpolate_table::<corruptions::$family::$name::Params>,
         }
     };
 }
@@ -138,8 +184,9 @@ macro_rules! row {
 /// Number of -C corruptions (the first rows of [`CATALOGUE`]).
 pub const NUM_CORRUPTIONS: usize = 19;
 
-/// Number of catalogue rows: the corruptions plus the shift operators (`stylize`).
-pub const NUM_OPERATORS: usize = 20;
+/// Number of catalogue rows: the corruptions, the shift operators (`stylize`) and the 15
+/// C-bar operators (issue 16).
+pub const NUM_OPERATORS: usize = 35;
 
 /// All corruptions in `imagecorruptions` order (index = `corruption_number`), followed by the
 /// operators outside the -C benchmarks ([`Subset::Shift`]: `stylize`).
@@ -169,6 +216,32 @@ pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
     row!(Spatter, weather::spatter, Validation, Weather),
     row!(Saturate, digital::saturate, Validation, Digital),
     row!(Stylize, stylization::stylize, Shift, Stylization),
+    // ---- issue 16: ImageNet-C-bar (first 10), then CIFAR-10-C-bar's 5 more ----
+    row!(CausticRefraction, c_bar::caustic_refraction, CBar, CBar),
+    row!(InverseSparkles, c_bar::inverse_sparkles, CBar, CBar),
+    row!(Sparkles, c_bar::sparkles, CBar, CBar),
+    row!(PerlinNoise, c_bar::perlin_noise, CBar, CBar),
+    row!(BlueNoiseSample, c_bar::blue_noise_sample, CBar, CBar),
+    row!(PlasmaNoise, c_bar::plasma_noise, CBar, CBar),
+    row!(CheckerboardCutout, c_bar::checkerboard_cutout, CBar, CBar),
+    row!(CocentricSineWaves, c_bar::cocentric_sine_waves, CBar, CBar),
+    row!(
+        SingleFrequencyGreyscale,
+        c_bar::single_frequency_greyscale,
+        CBar,
+        CBar
+    ),
+    row!(BrownishNoise, c_bar::brownish_noise, CBar, CBar),
+    row!(PinchAndTwirl, c_bar::pinch_and_twirl, CBar, CBar),
+    row!(Ripple, c_bar::ripple, CBar, CBar),
+    row!(CircularMotionBlur, c_bar::circular_motion_blur, CBar, CBar),
+    row!(Lines, c_bar::lines, CBar, CBar),
+    row!(
+        TransverseChromaticAbberation,
+        c_bar::transverse_chromatic_abberation,
+        CBar,
+        CBar
+    ),
 ];
 
 impl Corruption {
@@ -248,6 +321,7 @@ impl Subset {
             Subset::Common => "common",
             Subset::Validation => "validation",
             Subset::Shift => "shift",
+            Subset::CBar => "c-bar",
         }
     }
 }
@@ -267,6 +341,7 @@ impl Family {
             Family::Weather => "weather",
             Family::Digital => "digital",
             Family::Stylization => "stylization",
+            Family::CBar => "c-bar",
         }
     }
 }
@@ -288,17 +363,39 @@ pub const SUBSET_WORDS: [&str; 6] = [
     "holdout",
 ];
 
+// ---- issue 16, C-bar ----
+/// The words of [`select`] that name the C-bar suites (`_` accepted for `-`): `c-bar` and
+/// `imagenet-c-bar` the 10 ImageNet-C-bar operators, `cifar-c-bar` and `cifar-10-c-bar` the 10
+/// of CIFAR-10-C-bar ([`corruptions::c_bar::IMAGENET_C_BAR`], [`corruptions::c_bar::CIFAR_10_C_BAR`]).
+pub const C_BAR_WORDS: [&str; 4] = ["c-bar", "imagenet-c-bar", "cifar-c-bar", "cifar-10-c-bar"];
+
+/// The operators a C-bar suite word of [`select`] names, in the suite's CSV order.
+fn c_bar_suite(word: &str) -> Option<&'static [&'static str]> {
+    match word {
+        "c-bar" | "imagenet-c-bar" => Some(&corruptions::c_bar::IMAGENET_C_BAR),
+        "cifar-c-bar" | "cifar-10-c-bar" => Some(&corruptions::c_bar::CIFAR_10_C_BAR),
+        _ => None,
+    }
+}
+
 /// The words of [`select`] that name families ([`Family::name`]).
 pub const FAMILY_WORDS: [&str; 5] = ["noise", "blur", "weather", "digital", "stylization"];
 
-/// Resolve a comma-separated selection of names, subsets (`common`, `validation`, `all`) and
-/// families (`noise`, `blur`, `weather`, `digital`, `stylization`) into corruptions, in
-/// catalogue order and without duplicates. `stylize` is only selected by its name or its family:
+/// Resolve a comma-separated selection of names, subsets (`common`, `validation`, `all`),
+/// families (`noise`, `blur`, `weather`, `digital`, `stylization`) and suites (`c-bar`,
+/// `cifar-c-bar`: [`C_BAR_WORDS`]) into corruptions, in catalogue order and without
+/// duplicates. `stylize` and the C-bar operators are only selected by name, family or suite:
 /// the subsets name the 19 -C corruptions.
 pub fn select(spec: &str) -> Result<Vec<Corruption>, Error> {
     let mut chosen = [false; NUM_OPERATORS];
     for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let lower = part.to_ascii_lowercase();
+        if let Some(names) = c_bar_suite(&lower.replace('_', "-")) {
+            for name in names {
+                chosen[Corruption::from_name(name)?.index()] = true;
+            }
+            continue;
+        }
         let matches: Vec<Corruption> = match lower.as_str() {
             "all" => Corruption::all().collect(),
             "common" | "benchmark" => Corruption::all()
@@ -355,7 +452,8 @@ fn closest_word(wanted: &str) -> Option<&'static str> {
         .iter()
         .map(|e| e.name)
         .chain(SUBSET_WORDS)
-        .chain(FAMILY_WORDS);
+        .chain(FAMILY_WORDS)
+        .chain(C_BAR_WORDS);
     let (best, dist) = words
         .map(|w| (w, edit_distance(wanted, w)))
         .min_by_key(|&(_, d)| d)?;
@@ -434,6 +532,38 @@ mod tests {
         );
         assert_eq!(Corruption::Stylize.family(), Family::Stylization);
         assert_eq!(Corruption::every().count(), CATALOGUE.len());
+    }
+
+    #[test]
+    fn c_bar_words_select_their_suites_only() {
+        let inet = select("c-bar").unwrap();
+        assert_eq!(inet.len(), 10);
+        assert_eq!(select("imagenet_c_bar").unwrap(), inet);
+        let cifar = select("cifar-c-bar").unwrap();
+        assert_eq!(cifar.len(), 10);
+        assert_eq!(select("CIFAR-10-C-BAR").unwrap(), cifar);
+        assert!(inet.contains(&Corruption::CausticRefraction));
+        assert!(!inet.contains(&Corruption::Ripple));
+        assert!(cifar.contains(&Corruption::Ripple));
+        assert!(!cifar.contains(&Corruption::PerlinNoise));
+        assert!(inet
+            .iter()
+            .chain(&cifar)
+            .all(|c| c.subset() == Subset::CBar));
+        assert_eq!(select("c-bar,cifar-c-bar").unwrap().len(), 15);
+        for spec in SUBSET_WORDS {
+            assert!(select(spec)
+                .unwrap()
+                .iter()
+                .all(|c| c.subset() != Subset::CBar));
+        }
+        assert_eq!(select("lines").unwrap(), [Corruption::Lines]);
+        match select("cbar") {
+            Err(Error::UnknownCorruption { suggestion, .. }) => {
+                assert_eq!(suggestion, Some("c-bar"))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

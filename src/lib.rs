@@ -148,8 +148,8 @@ mod simd;
 pub mod stylize;
 
 pub use api::{
-    corrupt, corrupt_buffer, corrupt_buffer_continuing, corrupt_in_place, corrupt_with,
-    stylize_image, ImageView, ImageViewMut, PixelLayout, Settings,
+    corrupt, corrupt_at, corrupt_buffer, corrupt_buffer_at, corrupt_buffer_continuing,
+    corrupt_in_place, corrupt_with, stylize_image, ImageView, ImageViewMut, PixelLayout, Settings,
 };
 pub use catalogue::{Corruption, Family, Subset, CATALOGUE};
 pub use corruptions::weather::frost::FrostTextures;

@@ -259,6 +259,12 @@ impl Preset {
         self.tables.iter().find_map(|t| t.downcast_ref::<P>())
     }
 
+    /// The C-bar magnitudes (0–10 scale) of severities 1..5 of `corruption` in this preset;
+    /// `None` for an operator without a `magnitude` row (every -C corruption).
+    pub fn magnitudes(&self, corruption: Corruption) -> Option<[f64; 5]> {
+        crate::corruptions::c_bar::magnitude_of(self.table(corruption))
+    }
+
     /// The type-erased table of one catalogue row, for the row's apply function.
     pub(crate) fn table(&self, corruption: Corruption) -> &AnyParams {
         &*self.tables[corruption.index()]

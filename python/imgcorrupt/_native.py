@@ -20,7 +20,21 @@ from ._dropin import (
     corruption_tuple,
 )
 
-__all__ = ["corrupt_image", "corrupt_batch", "corrupt_inplace", "read_image"]
+__all__ = ["corrupt_image", "corrupt_batch", "corrupt_inplace", "read_image", "c_bar_names"]
+
+# Issue 16: the ImageNet-C-bar / CIFAR-10-C-bar operators, outside the drop-in's names (which
+# stay exactly imagecorruptions'): usable by name in the native API.
+_C_BAR = frozenset(name for name, subset, _ in _core.catalogue() if subset == "c-bar")
+
+
+def c_bar_names(suite="c-bar"):
+    """Names of a C-bar suite in catalogue order: ``'c-bar'`` (the 10 of ImageNet-C-bar) or
+    ``'cifar-c-bar'`` (the 10 of CIFAR-10-C-bar). Use them with ``corrupt_image(...,
+    preset='c-bar')`` (or ``'cifar-10-c-bar'``): severity 1..5 is the suite's 1st..5th
+    magnitude on the reference's 0-10 scale."""
+    if suite not in ("c-bar", "imagenet-c-bar", "cifar-c-bar", "cifar-10-c-bar"):
+        raise ValueError("suite must be one of ['c-bar', 'cifar-c-bar']")
+    return _core.select(suite)
 
 
 def _name(corruption, styles=None):
@@ -30,6 +44,8 @@ def _name(corruption, styles=None):
                 raise InvalidInputError(
                     "stylize needs a style source: styles= a folder of style images or one image"
                 )
+            return corruption
+        if corruption in _C_BAR:
             return corruption
         return _resolve_name(corruption, -1)
     if isinstance(corruption, (int, np.integer)) and not isinstance(corruption, bool):

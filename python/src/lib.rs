@@ -240,6 +240,15 @@ fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
         .collect()
 }
 
+/// Issue 16: the names a selection word of the CLI's `-c` picks (`c-bar`, `cifar-c-bar`, a
+/// family, a subset or names), in catalogue order.
+#[pyfunction]
+fn select(spec: &str) -> PyResult<Vec<&'static str>> {
+    imgcorrupt::catalogue::select(spec)
+        .map(|v| v.into_iter().map(|c| c.name()).collect())
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// Corrupt one `(H, W)` / `(H, W, C)` uint8 image with an explicit seed; returns a new array of
 /// the same shape.
 #[pyfunction]
@@ -441,6 +450,7 @@ fn read_image<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyArra
 #[pymodule]
 fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(catalogue, m)?)?;
+    m.add_function(wrap_pyfunction!(select, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_continuing, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_inplace, m)?)?;

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 pub struct Args {
     /// Photos to time on (default: the bundled fixtures/photos).
     pub images: Vec<PathBuf>,
-    /// Corruptions: names, subsets (common, validation, all) or families; default all 19.
+    /// Corruptions: names, subsets (common, validation, all), families or suites (c-bar, cifar-c-bar); default all 19.
     #[arg(short, long)]
     pub corruptions: Option<String>,
     /// Severities, e.g. `1-5` or `1,3,5`.

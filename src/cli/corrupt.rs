@@ -22,9 +22,12 @@ pub struct Args {
     /// Corruption name (see `imgcorrupt list`).
     #[arg(short, long = "corruption")]
     pub corruption: String,
-    /// Severity 1-5 (one; `generate` takes lists).
+    /// Severity 1-5 (one; `generate` takes lists), or a continuous severity written with a
+    /// decimal point in [0.0, 5.0] (e.g. 2.5: each table key interpolated linearly between
+    /// severities 2 and 3; 0.0 is the clean image; corruptions whose tables do not interpolate
+    /// are refused).
     #[arg(short, long, allow_negative_numbers = true, value_parser = parse_one_severity)]
-    pub severity: i64,
+    pub severity: SeverityArg,
     /// Seed of this call's generator (numpy mode: exactly `np.random.seed(SEED)`, < 2^32).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -52,10 +55,25 @@ pub struct Args {
     pub webp_quality: Option<u8>,
 }
 
+/// `--severity` of `corrupt`: a whole number, or (issue 16) a continuous severity written
+/// with a decimal point.
+#[derive(Clone, Copy, Debug)]
+pub enum SeverityArg {
+    /// 1..=5 (checked by `run`).
+    Whole(i64),
+    /// In [0, 5] (checked by the library).
+    Continuous(f64),
+}
+
 /// `--severity` of `corrupt`: one whole number (its range is checked by `run`, with the
 /// library's message); a list such as `1,2` says that `corrupt` makes one image.
-fn parse_one_severity(s: &str) -> Result<i64, String> {
-    s.trim().parse().map_err(|_| {
+fn parse_one_severity(s: &str) -> Result<SeverityArg, String> {
+    if s.contains('.') {
+        if let Ok(v) = s.trim().parse::<f64>() {
+            return Ok(SeverityArg::Continuous(v));
+        }
+    }
+    s.trim().parse::<i64>().map(SeverityArg::Whole).map_err(|_| {
         if s.contains(',') || s.contains('-') && !s.trim().starts_with('-') {
             format!("`{s}`: corrupt makes one image at one severity (1-5); run it once per severity, or use `generate`, which takes lists such as 1,3,5 or 1-5")
         } else {
@@ -82,8 +100,10 @@ fn same_entry(a: &std::path::Path, b: &std::path::Path) -> bool {
 /// Read, corrupt, write atomically. Nothing is written on any error.
 pub fn run(a: Args) -> anyhow::Result<()> {
     let corruption = Corruption::from_name(&a.corruption)?;
-    if !(1..=5).contains(&a.severity) {
-        return Err(crate::Error::InvalidSeverity(a.severity).into());
+    if let SeverityArg::Whole(s) = a.severity {
+        if !(1..=5).contains(&s) {
+            return Err(crate::Error::InvalidSeverity(s).into());
+        }
     }
     let format = io::OutputFormat::from_path(&a.output)?;
     if a.webp_quality.is_some() && format != io::OutputFormat::WebP {
@@ -110,8 +130,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     } else if a.style.given() {
         eprintln!("imgcorrupt: note: style options are ignored by {corruption}");
     }
-    let out = crate::corrupt_with(&img, corruption, a.severity as u8, &settings)
-        .with_context(|| format!("{}: cannot corrupt", a.input.display()))?;
+    let out = match a.severity {
+        SeverityArg::Whole(s) => crate::corrupt_with(&img, corruption, s as u8, &settings),
+        SeverityArg::Continuous(s) => crate::corrupt_at(&img, corruption, s, &settings),
+    }
+    .with_context(|| format!("{}: cannot corrupt", a.input.display()))?;
     if format == io::OutputFormat::Jpeg && out.color().has_alpha() {
         eprintln!(
             "imgcorrupt: warning: JPEG has no alpha channel; alpha dropped in {}",

@@ -39,7 +39,7 @@ pub struct Args {
     /// Layout: auto, imagenet, voc, coco, cityscapes, folder, cifar (release .npy arrays).
     #[arg(long, default_value = "auto")]
     pub dataset: String,
-    /// Corruptions: names, subsets (common, validation, all) or families.
+    /// Corruptions: names, subsets (common, validation, all), families or suites (c-bar, cifar-c-bar).
     #[arg(short, long, default_value = "common")]
     pub corruptions: String,
     /// Severities, e.g. `1-5` or `1,3,5`.

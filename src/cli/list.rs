@@ -28,7 +28,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     CATALOGUE
         .iter()
-        .filter(|e| e.subset != Subset::Shift)
+        .filter(|e| matches!(e.subset, Subset::Common | Subset::Validation))
         .for_each(line);
     println!();
     println!("# distribution shifts (not part of common/validation/all; need extra inputs)");
@@ -36,6 +36,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .iter()
         .filter(|e| e.subset == Subset::Shift)
         .for_each(line);
+    // ---- issue 16, C-bar ----
+    println!();
+    println!("# ImageNet-C-bar / CIFAR-10-C-bar (-c c-bar, -c cifar-c-bar; presets c-bar, cifar-10-c-bar)");
+    for e in CATALOGUE.iter().filter(|e| e.subset == Subset::CBar) {
+        let suites: Vec<&str> = [
+            ("c-bar", &crate::corruptions::c_bar::IMAGENET_C_BAR[..]),
+            (
+                "cifar-c-bar",
+                &crate::corruptions::c_bar::CIFAR_10_C_BAR[..],
+            ),
+        ]
+        .iter()
+        .filter(|(_, names)| names.contains(&e.name))
+        .map(|(w, _)| *w)
+        .collect();
+        println!("{:<32} {}", e.name, suites.join(","));
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use crate::corruptions::weather::frost::FrostTextures;
 use crate::rng::RandomSource;
 
 pub mod blur;
+pub mod c_bar;
 pub mod digital;
 pub mod noise;
 pub mod params;

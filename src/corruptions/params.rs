@@ -33,6 +33,38 @@ pub trait Params: DeserializeOwned + fmt::Debug + Send + Sync + 'static {
     fn when_missing() -> Option<Self> {
         None
     }
+
+    /// Issue 16, continuous severity: this table at severity `s` (0 < s ≤ 5, not an integer
+    /// in 1..=5), every row holding the value [`lerp_row`] interpolates, so that any level
+    /// reads it. `None` (the default): the corruption's parameters do not interpolate (an
+    /// integer row, a discrete choice) and a fractional severity is refused.
+    fn at_severity(&self, _s: f64) -> Option<Self> {
+        None
+    }
+}
+
+/// CCC-style linear interpolation of a severity row at a continuous severity `s`: between
+/// `row[k-1]` and `row[k]` for `k ≤ s ≤ k+1`, and between `identity` (the value that leaves the
+/// image unchanged, severity 0) and `row[0]` for `0 < s < 1`; `None` below 1 when the key has
+/// no identity value. The result fills all five entries.
+pub fn lerp_row(row: &Row<f64>, s: f64, identity: Option<f64>) -> Option<Row<f64>> {
+    let v = if s < 1.0 {
+        identity? * (1.0 - s) + row[0] * s
+    } else {
+        let lo = (s.floor() as usize).clamp(1, 5);
+        let hi = (lo + 1).min(5);
+        let t = s - lo as f64;
+        row[lo - 1] * (1.0 - t) + row[hi - 1] * t
+    };
+    Some([v; 5])
+}
+
+/// [`Params::at_severity`] of a catalogue row's erased table (the `row!` macro's
+/// `interpolate`).
+pub fn interpolate_table<P: Params>(table: &AnyParams, s: f64) -> Option<Box<AnyParams>> {
+    let p = downcast::<P>(table).at_severity(s)?;
+    p.validate().ok()?;
+    Some(Box::new(p))
 }
 
 /// A parsed table with its type erased, as [`crate::preset::Preset`] stores it (one per

@@ -127,7 +127,27 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         frost_source: Some(record::header::frost_source(p)),
         stylize: opts.style_header.clone(),
         decoder: Some(SOURCE_DECODER.into()),
+        magnitudes: c_bar_magnitudes(opts),
     }
+}
+
+/// The manifest's record of the C-bar magnitude behind each C-bar cell (folders 1..5 hold
+/// the preset's 1st..5th magnitude, as the released ImageNet-C-bar does); `None` without
+/// C-bar cells.
+fn c_bar_magnitudes(opts: &Options) -> Option<std::collections::BTreeMap<String, String>> {
+    let m: std::collections::BTreeMap<String, String> = opts
+        .cells
+        .iter()
+        .filter_map(|c| {
+            let row = opts.pipeline.preset.magnitudes(c.corruption)?;
+            let v = row[usize::from(c.severity) - 1];
+            Some((
+                format!("{}/{}", c.corruption.name(), c.severity),
+                v.to_string(),
+            ))
+        })
+        .collect();
+    (!m.is_empty()).then_some(m)
 }
 
 /// Run `generate`. Errors are fatal problems found before any output is written (bad INPUT

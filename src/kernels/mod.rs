@@ -10,6 +10,7 @@
 
 pub mod fastblur;
 pub mod fastgauss;
+pub mod fft;
 pub mod filter2d;
 pub mod gaussian;
 pub mod hsv;

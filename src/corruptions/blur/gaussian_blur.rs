@@ -26,6 +26,12 @@ impl crate::corruptions::params::Params for Params {
             &params::blur_pixels_what(),
         )
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            sigma: crate::corruptions::params::lerp_row(&self.sigma, s, None)?,
+        })
+    }
 }
 
 /// `clip(gaussian(x/255, σ, per channel, mode nearest, truncate 4), 0, 1)·255` (ALGORITHMS.md §4.17).

@@ -20,6 +20,12 @@ impl crate::corruptions::params::Params for Params {
     fn validate(&self) -> std::result::Result<(), String> {
         check_row("contrast.factor", &self.factor, nonneg, ">= 0")
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            factor: crate::corruptions::params::lerp_row(&self.factor, s, Some(1.0))?,
+        })
+    }
 }
 
 /// `(x − μ)·c + μ` with μ the per-channel mean of `x = v/255`.

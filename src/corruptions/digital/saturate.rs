@@ -22,6 +22,13 @@ impl crate::corruptions::params::Params for Params {
         check_row("saturate.multiplier", &self.multiplier, nonneg, ">= 0")?;
         check_row("saturate.offset", &self.offset, finite, "finite")
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            multiplier: crate::corruptions::params::lerp_row(&self.multiplier, s, Some(1.0))?,
+            offset: crate::corruptions::params::lerp_row(&self.offset, s, Some(0.0))?,
+        })
+    }
 }
 
 /// HSV saturation × multiplier + offset.

@@ -26,6 +26,12 @@ impl crate::corruptions::params::Params for Params {
             "finite and >= 0",
         )
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            sigma: crate::corruptions::params::lerp_row(&self.sigma, s, Some(0.0))?,
+        })
+    }
 }
 
 /// `clip(x + N(0, σ), 0, 1)` with `H·W·3` normal draws.

@@ -27,6 +27,12 @@ impl crate::corruptions::params::Params for Params {
             "in [0, 1]",
         )
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            amount: crate::corruptions::params::lerp_row(&self.amount, s, Some(0.0))?,
+        })
+    }
 }
 
 /// Salt and pepper per channel: legacy scikit-image `random_noise(mode='s&p')`: a flip mask

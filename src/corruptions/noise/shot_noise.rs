@@ -27,6 +27,12 @@ impl crate::corruptions::params::Params for Params {
             "in (0, 1e6]",
         )
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            photons: crate::corruptions::params::lerp_row(&self.photons, s, None)?,
+        })
+    }
 }
 
 /// `clip(Poisson(x·c) / c, 0, 1)`; λ = 0 draws nothing (NumPy legacy behaviour).

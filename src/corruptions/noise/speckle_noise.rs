@@ -21,6 +21,12 @@ impl crate::corruptions::params::Params for Params {
     fn validate(&self) -> std::result::Result<(), String> {
         check_row("speckle_noise.sigma", &self.sigma, nonneg, ">= 0")
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            sigma: crate::corruptions::params::lerp_row(&self.sigma, s, Some(0.0))?,
+        })
+    }
 }
 
 /// `clip(x + x·N(0, σ), 0, 1)` with `H·W·3` normal draws.

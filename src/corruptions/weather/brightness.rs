@@ -25,6 +25,12 @@ impl crate::corruptions::params::Params for Params {
             "in [-1, 1]",
         )
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            delta: crate::corruptions::params::lerp_row(&self.delta, s, Some(0.0))?,
+        })
+    }
 }
 
 /// HSV value + Δ (scikit-image `rgb2hsv`/`hsv2rgb` in f64).

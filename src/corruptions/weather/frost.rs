@@ -42,6 +42,14 @@ impl crate::corruptions::params::Params for Params {
             _ => Ok(()),
         }
     }
+
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            image_weight: crate::corruptions::params::lerp_row(&self.image_weight, s, Some(1.0))?,
+            frost_weight: crate::corruptions::params::lerp_row(&self.frost_weight, s, Some(0.0))?,
+            texture_scale: self.texture_scale,
+        })
+    }
 }
 
 /// Frost (ALGORITHMS.md §4.9, Quirk 7): `clip(a·x + b·T, 0, 255)` with `T` an `H×W` crop of a frost

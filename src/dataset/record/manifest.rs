@@ -70,6 +70,11 @@ pub struct Header {
     /// before imgcorrupt had its own JPEG decoder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoder: Option<String>,
+    /// Issue 16: the C-bar magnitude (0–10 scale) of every generated C-bar cell, keyed
+    /// `<operator>/<severity folder>` (e.g. `"sparkles/3": "3"`, the shortest decimal of the f64); absent when no C-bar
+    /// operator is generated, so other manifests are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub magnitudes: Option<BTreeMap<String, String>>,
 }
 
 /// How `stylize` outputs were made: enough to rebuild the [`crate::Stylizer`] in `verify`

@@ -1,0 +1,308 @@
+//! ImageNet-C-bar and CIFAR-10-C-bar (Mintun, Kirillov, Xie 2021; MIT reference code
+//! facebookresearch/augmentation-corruption, `imagenet_c_bar/corrupt.py`): one file per
+//! operator, ALGORITHMS.md §11. Never selected by `common`/`validation`/`all`; the selection
+//! words are `c-bar` (the 10 ImageNet-C-bar operators) and `cifar-c-bar` (the 10 of
+//! CIFAR-10-C-bar).
+//!
+//! Every table is one row `magnitude`: the reference's severity on its 0–10 scale, five
+//! values (the published CSVs), so severity folder 1..5 holds the CSV's 1st..5th magnitude.
+//! The reference assumes a square image of known side (`im_size`, 224 or 32); here its
+//! lengths are fractions of the shorter side ([`side`]) and its positions are drawn over each
+//! axis, which is the reference on square images.
+//!
+//! What only these operators share lives here: the parameter macro, the reference's
+//! `float_parameter`, its zero-padded bilinear sampler, its spectrally shaped noise and its
+//! star-burst kernel.
+
+use crate::corruptions::Job;
+use crate::kernels::fft;
+
+pub mod blue_noise_sample;
+pub mod brownish_noise;
+pub mod caustic_refraction;
+pub mod checkerboard_cutout;
+pub mod circular_motion_blur;
+pub mod cocentric_sine_waves;
+pub mod inverse_sparkles;
+pub mod lines;
+pub mod perlin_noise;
+pub mod pinch_and_twirl;
+pub mod plasma_noise;
+pub mod ripple;
+pub mod single_frequency_greyscale;
+pub mod sparkles;
+pub mod transverse_chromatic_abberation;
+
+/// The ten ImageNet-C-bar operators (`imagenet_c_bar.csv`, in its order).
+pub const IMAGENET_C_BAR: [&str; 10] = [
+    "caustic_refraction",
+    "inverse_sparkles",
+    "sparkles",
+    "perlin_noise",
+    "blue_noise_sample",
+    "plasma_noise",
+    "checkerboard_cutout",
+    "cocentric_sine_waves",
+    "single_frequency_greyscale",
+    "brownish_noise",
+];
+
+/// The ten CIFAR-10-C-bar operators (`cifar10_c_bar.csv`, in its order).
+pub const CIFAR_10_C_BAR: [&str; 10] = [
+    "blue_noise_sample",
+    "checkerboard_cutout",
+    "inverse_sparkles",
+    "pinch_and_twirl",
+    "ripple",
+    "brownish_noise",
+    "circular_motion_blur",
+    "lines",
+    "sparkles",
+    "transverse_chromatic_abberation",
+];
+
+/// The largest magnitude of the reference's 0–10 scale.
+pub const MAX_MAGNITUDE: f64 = 10.0;
+
+/// Declares an operator's `Params`: one `magnitude` row on the 0–10 scale, whose default
+/// (a preset without the table) is `$default`, the ImageNet-C-bar CSV row (the CIFAR-10-C-bar
+/// row for the five CIFAR-only operators).
+macro_rules! magnitude_params {
+    ($name:literal, $default:expr) => {
+        /// The operator's table: its five severities on the reference's 0–10 scale.
+        #[derive(Debug, Clone, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Params {
+            /// Severity 1..5 as magnitudes on the 0–10 scale (`float_parameter(s, max) = s·max/10`).
+            pub magnitude: crate::corruptions::params::Row<f64>,
+        }
+
+        impl crate::corruptions::params::Params for Params {
+            fn validate(&self) -> std::result::Result<(), String> {
+                crate::corruptions::params::check_row(
+                    concat!($name, ".magnitude"),
+                    &self.magnitude,
+                    |v| (0.0..=crate::corruptions::c_bar::MAX_MAGNITUDE).contains(&v),
+                    "in [0, 10]",
+                )
+            }
+
+            fn when_missing() -> Option<Self> {
+                Some(Params {
+                    magnitude: $default,
+                })
+            }
+
+            fn at_severity(&self, s: f64) -> Option<Self> {
+                // magnitude 0 is every operator's clean image
+                Some(Params {
+                    magnitude: crate::corruptions::params::lerp_row(&self.magnitude, s, Some(0.0))?,
+                })
+            }
+        }
+    };
+}
+pub(crate) use magnitude_params;
+
+/// The reference's `float_parameter(level, maxval)`: `level·maxval/10`.
+#[inline]
+pub(crate) fn fp(level: f64, maxval: f64) -> f64 {
+    level * maxval / 10.0
+}
+
+/// The reference's `im_size` for a `width`×`height` image: its shorter side.
+#[inline]
+pub(crate) fn side(job: &Job<'_>) -> f64 {
+    job.width.min(job.height) as f64
+}
+
+/// Copies the source unchanged (magnitude 0 of the operators whose 0 is not already the
+/// identity, so that severity 0 is always the clean image).
+pub(crate) fn identity(job: &mut Job<'_>) {
+    job.dst.copy_from_slice(job.src);
+}
+
+/// The reference's `bilinear_interpolation(image, (row, col))` on an RGB f32 image: the four
+/// neighbours, any outside the image counting as black.
+#[inline]
+pub(crate) fn bilinear_zero(img: &[f32], w: usize, h: usize, row: f32, col: f32) -> [f32; 3] {
+    let r0 = row.floor();
+    let c0 = col.floor();
+    let fr = row - r0;
+    let fc = col - c0;
+    let (r0, c0) = (r0 as isize, c0 as isize);
+    let mut out = [0.0f32; 3];
+    for (dr, wr) in [(0isize, 1.0 - fr), (1, fr)] {
+        let r = r0 + dr;
+        if r < 0 || r >= h as isize || wr == 0.0 {
+            continue;
+        }
+        for (dc, wc) in [(0isize, 1.0 - fc), (1, fc)] {
+            let c = c0 + dc;
+            if c < 0 || c >= w as isize || wc == 0.0 {
+                continue;
+            }
+            let i = (r as usize * w + c as usize) * 3;
+            let wgt = wr * wc;
+            out[0] += wgt * img[i];
+            out[1] += wgt * img[i + 1];
+            out[2] += wgt * img[i + 2];
+        }
+    }
+    out
+}
+
+/// The source as f32 RGB.
+pub(crate) fn to_f32(src: &[u8]) -> Vec<f32> {
+    src.iter().map(|&v| f32::from(v)).collect()
+}
+
+/// `np.clip(v, 0, 255).astype(np.uint8)`: clip, then truncate.
+#[inline]
+pub(crate) fn clip_trunc(v: f32) -> u8 {
+    if v >= 255.0 {
+        255
+    } else if v > 0.0 {
+        v as u8
+    } else {
+        0
+    }
+}
+
+/// Radial amplitude spectrum of [`spectral_noise`], as a function of the frequency radius in
+/// cycles per image side.
+#[derive(Clone, Copy)]
+pub(crate) enum Spectrum {
+    /// Amplitude ∝ radius (`blue_noise`, `blue_noise_sample`).
+    Blue,
+    /// Amplitude `1/(radius² + 1)` (`brownish_noise`).
+    Brownish,
+}
+
+/// `count` (1 or 2) independent noise fields of `w`×`h`, each of zero mean and unit standard
+/// deviation, with the reference's amplitude spectrum and uniformly random phases
+/// (ALGORITHMS.md §11.1). The reference takes the real part of the inverse FFT of an
+/// `im_size`² random-phase spectrum; here the grid is the next power of two `n ≥ max(w, h)`,
+/// frequencies are rescaled to cycles per image side, and the real and imaginary parts give
+/// two independent fields from one transform.
+pub(crate) fn spectral_noise(job: &mut Job<'_>, spectrum: Spectrum, count: usize) -> [Vec<f32>; 2] {
+    let (w, h) = (job.width, job.height);
+    let n = w.max(h).next_power_of_two();
+    let scale = side(job) / n as f64;
+    let mut re = vec![0.0f64; n * n];
+    let mut im = vec![0.0f64; n * n];
+    let signed = |i: usize| -> f64 {
+        if i < n / 2 {
+            i as f64
+        } else {
+            i as f64 - n as f64
+        }
+    };
+    let mut phases = vec![0.0f64; n];
+    for r in 0..n {
+        job.rng
+            .fill_uniform(&mut phases, 0.0, 2.0 * std::f64::consts::PI);
+        let fy = signed(r) * scale;
+        for c in 0..n {
+            let fx = signed(c) * scale;
+            let rho2 = fy * fy + fx * fx;
+            let amp = match spectrum {
+                Spectrum::Blue => rho2.sqrt(),
+                Spectrum::Brownish => 1.0 / (rho2 + 1.0),
+            };
+            let (s, co) = phases[c].sin_cos();
+            re[r * n + c] = amp * co;
+            im[r * n + c] = amp * s;
+        }
+    }
+    fft::inverse_2d(&mut re, &mut im, n);
+    let crop = |grid: &[f64]| -> Vec<f32> {
+        let mut out = Vec::with_capacity(w * h);
+        for r in 0..h {
+            out.extend(grid[r * n..r * n + w].iter().map(|&v| v as f32));
+        }
+        normalise(&mut out);
+        out
+    };
+    let first = crop(&re);
+    let second = if count > 1 { crop(&im) } else { Vec::new() };
+    [first, second]
+}
+
+/// Scales `v` to unit standard deviation about its own mean (`noise / np.std(noise)`; the
+/// mean of the reference's fields is 0 by construction, so it is subtracted here too). A
+/// constant field (1×1) becomes zeros.
+fn normalise(v: &mut [f32]) {
+    let n = v.len() as f64;
+    let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+    let inv = if var > 1e-24 { 1.0 / var.sqrt() } else { 0.0 };
+    for x in v.iter_mut() {
+        *x = ((*x as f64 - mean) * inv) as f32;
+    }
+}
+
+/// One star burst of `sparkles`/`inverse_sparkles` (ALGORITHMS.md §11.2): the reference's
+/// per-pixel weight `f` toward the burst colour at a pixel, from its offset to the centre.
+pub(crate) struct Burst {
+    /// Centre, (row, column).
+    pub centre: (f32, f32),
+    /// Ray lengths in pixels, evenly spaced in angle.
+    pub rays: Vec<f32>,
+    /// Exponent `(100 − amount)/50` applied to `length²/dist²`.
+    pub exponent: f32,
+}
+
+impl Burst {
+    /// The reference kernel's clipped weight at (row, col).
+    #[inline]
+    pub fn weight(&self, row: f32, col: f32) -> f32 {
+        let n = self.rays.len();
+        let dy = row - self.centre.0;
+        let dx = col - self.centre.1;
+        let dist2 = dy * dy + dx * dx;
+        let angle = dx.atan2(dy);
+        let d = (angle + std::f32::consts::PI) / (2.0 * std::f32::consts::PI) * n as f32;
+        let i = d as usize;
+        let f = d - i as f32;
+        let a = self.rays[i % n];
+        let b = self.rays[(i + 1) % n];
+        let length = a + f * (b - a);
+        let mut g = length * length / (dist2 + 1e-4);
+        if self.exponent != 1.0 {
+            g = g.powf(self.exponent);
+        }
+        let f = f - 0.5;
+        ((1.0 - f * f) * g).clamp(0.0, 1.0)
+    }
+}
+
+/// The `magnitude` row of a C-bar operator's table (`None` for any other table): what the
+/// manifest records per cell and `list --preset` shows.
+pub fn magnitude_of(table: &crate::corruptions::params::AnyParams) -> Option<[f64; 5]> {
+    macro_rules! try_rows {
+        ($($m:ident),*) => {
+            $(if let Some(p) = table.downcast_ref::<$m::Params>() {
+                return Some(p.magnitude);
+            })*
+        };
+    }
+    try_rows!(
+        blue_noise_sample,
+        brownish_noise,
+        caustic_refraction,
+        checkerboard_cutout,
+        circular_motion_blur,
+        cocentric_sine_waves,
+        inverse_sparkles,
+        lines,
+        perlin_noise,
+        pinch_and_twirl,
+        plasma_noise,
+        ripple,
+        single_frequency_greyscale,
+        sparkles,
+        transverse_chromatic_abberation
+    );
+    None
+}

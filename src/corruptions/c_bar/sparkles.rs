@@ -1,0 +1,57 @@
+//! `sparkles` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.2): five white star bursts
+//! at random places.
+
+use super::{clip_trunc, fp, identity, magnitude_params, side, to_f32, Burst};
+use crate::corruptions::Job;
+use crate::error::Result;
+
+magnitude_params!("sparkles", [1.0, 2.0, 3.0, 5.0, 6.0]);
+
+/// Five bursts of radius `fp(s, 0.1)·side`, centres uniform over the image, 50–199 rays
+/// each of length `max(1, r·(1 + 0.25·N(0,1)))`, brightening toward white with weight
+/// `(1 − (f − ½)²)·length²/dist²` (amount 50), applied one after another.
+pub fn sparkles(job: &mut Job<'_>, p: &Params) -> Result<()> {
+    let s = p.magnitude[job.level];
+    let (w, h) = (job.width, job.height);
+    let centres: Vec<(f32, f32)> = (0..5)
+        .map(|_| {
+            (
+                job.rng.uniform(0.0, h as f64) as f32,
+                job.rng.uniform(0.0, w as f64) as f32,
+            )
+        })
+        .collect();
+    let nrays: Vec<usize> = (0..5).map(|_| job.rng.randint(50, 200) as usize).collect();
+    let radius = (fp(s, 0.1) * side(job)) as f32;
+    if radius == 0.0 {
+        identity(job);
+        return Ok(());
+    }
+    let bursts: Vec<Burst> = centres
+        .iter()
+        .zip(&nrays)
+        .map(|(&centre, &n)| Burst {
+            centre,
+            rays: (0..n)
+                .map(|_| (radius + 0.25 * radius * job.rng.standard_normal() as f32).max(1.0))
+                .collect(),
+            exponent: 1.0,
+        })
+        .collect();
+    let mut img = to_f32(job.src);
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) * 3;
+            for b in &bursts {
+                let f = b.weight(y as f32, x as f32);
+                for c in 0..3 {
+                    img[i + c] += f * (255.0 - img[i + c]);
+                }
+            }
+            for c in 0..3 {
+                job.dst[i + c] = clip_trunc(img[i + c]);
+            }
+        }
+    }
+    Ok(())
+}
