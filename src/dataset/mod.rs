@@ -35,6 +35,7 @@ pub mod plan;
 pub mod record;
 pub mod run;
 pub mod verify;
+pub mod webdataset;
 
 macro_rules! named_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),+ $(,)? }) => {

@@ -127,6 +127,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         frost_source: Some(record::header::frost_source(p)),
         stylize: opts.style_header.clone(),
         decoder: Some(SOURCE_DECODER.into()),
+        webdataset: None,
     }
 }
 

@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 
 pub mod header;
 mod ledger;
+pub mod status;
 pub mod manifest;
 
 use ledger::{Ledger, PlanFilter};
@@ -434,7 +435,7 @@ fn merge_by_output(
 
 /// Open (append) the journal, writing the header into a new one and starting a fresh line
 /// after a torn one.
-fn open_journal(jpath: &Path, header: &Header) -> Result<fs::File> {
+pub(crate) fn open_journal(jpath: &Path, header: &Header) -> Result<fs::File> {
     use std::io::{Read, Seek, SeekFrom};
     let io_err = |source| Error::Io {
         path: jpath.to_path_buf(),
