@@ -439,6 +439,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
             let mut header = run::header(&opts, kind);
             if w.input_shards {
                 header.dataset = "webdataset".into();
+                header.seed_rule = crate::dataset::webdataset::plan::SEED_RULE.into();
             }
             header.webdataset = Some(w.describe());
             crate::dataset::webdataset::run::generate(&opts, w, header, &progress)?

@@ -196,8 +196,12 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     }
 
     // execute, in parallel
+    let tracker = (!opts.floor).then(|| {
+        record::status::Tracker::new(&opts.output, opts.shard, "images", run_images(&rec))
+    });
     let run = Run {
         opts,
+        tracker,
         rec,
         failed: Mutex::new(Vec::new()),
         written: AtomicUsize::new(0),
@@ -224,7 +228,12 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     pool.install(|| {
         images
             .par_iter()
-            .for_each(|&i| image_item(&run, i, progress))
+            .for_each(|&i| {
+                image_item(&run, i, progress);
+                if let Some(t) = &run.tracker {
+                    t.advance(1, &[]);
+                }
+            })
     });
     progress.finish();
 
@@ -253,13 +262,25 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         summary.manifest_path = Some(done.path);
         summary.manifest_records = done.manifest_records;
     }
+    if let Some(t) = &run.tracker {
+        t.finish(&summary.failed);
+    }
     summary.elapsed = start.elapsed();
     Ok(summary)
+}
+
+/// Source images of a plan (the status file counts them).
+fn run_images(rec: &Recorder<'_>) -> usize {
+    rec.items()
+        .iter()
+        .filter(|it| it.kind == ItemKind::Image)
+        .count()
 }
 
 /// A run in progress: the record stage and the tallies of the summary.
 struct Run<'a> {
     opts: &'a Options,
+    tracker: Option<record::status::Tracker>,
     rec: Recorder<'a>,
     failed: Mutex<Vec<String>>,
     written: AtomicUsize,
@@ -270,6 +291,9 @@ struct Run<'a> {
 impl Run<'_> {
     fn fail(&self, progress: &dyn Progress, msg: String) {
         progress.note(&format!("failed: {msg}"));
+        if let Some(t) = &self.tracker {
+            t.advance(0, std::slice::from_ref(&msg));
+        }
         self.failed.lock().expect("lock").push(msg);
     }
 }

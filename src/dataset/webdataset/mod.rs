@@ -12,7 +12,8 @@
 //! 4. [`record`]: resume per unit, the manifest (shard and member SHA-256s) on the files of
 //!    [`crate::dataset::record::manifest`].
 //!
-//! [`run`] wires them.
+//! [`run`] wires them; [`verify`] checks member records against the shards and regenerates
+//! corrupted members.
 
 pub mod discover;
 pub mod execute;
@@ -20,6 +21,7 @@ pub mod plan;
 pub mod record;
 pub mod run;
 pub mod tar;
+pub mod verify;
 
 /// Where the corrupted images go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -108,6 +108,9 @@ pub fn outputs(unit: &Unit, cells: &[Cell], layout: Layout) -> Vec<(Option<Cell>
     }
 }
 
+/// The seed rule recorded in the manifests of webdataset input (module docs).
+pub const SEED_RULE: &str = "v1 webdataset: derive_seed(run_seed, [<shard name>/<key>, corruption name, severity digit]); numpy mode: & 0xFFFFFFFF";
+
 /// The seed source of a sample of an input shard (module docs).
 pub fn seed_source(shard: &str, key: &str) -> String {
     format!("{shard}/{key}")
