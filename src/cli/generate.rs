@@ -421,8 +421,16 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
     });
     eprintln!(
         "imgcorrupt: {}{} dataset {} → {}: {} corruption(s) × {} severit{}, {} thread(s){}",
-        if wds_input { "webdataset".to_string() } else { kind.to_string() },
-        if wds_output { " (webdataset output)" } else { "" },
+        if wds_input {
+            "webdataset".to_string()
+        } else {
+            kind.to_string()
+        },
+        if wds_output {
+            " (webdataset output)"
+        } else {
+            ""
+        },
         a.input.display(),
         a.output.display(),
         corruptions.len(),

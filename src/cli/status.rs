@@ -75,7 +75,11 @@ pub fn report(output: &std::path::Path) -> anyhow::Result<(Vec<String>, bool)> {
                 lines.push(format!("    failed: {f}"));
             }
             if s.failures > 5 {
-                lines.push(format!("    … {} more (see {})", s.failures - 5, status::file_name(s.shard)));
+                lines.push(format!(
+                    "    … {} more (see {})",
+                    s.failures - 5,
+                    status::file_name(s.shard)
+                ));
             }
         }
     }
@@ -87,9 +91,7 @@ pub fn report(output: &std::path::Path) -> anyhow::Result<(Vec<String>, bool)> {
         .filter_map(|f| f.shard)
         .collect();
     let ns: std::collections::BTreeSet<usize> = parts.iter().map(|p| p.1).collect();
-    let complete = ns
-        .iter()
-        .any(|&n| (0..n).all(|k| parts.contains(&(k, n))));
+    let complete = ns.iter().any(|&n| (0..n).all(|k| parts.contains(&(k, n))));
     let possible = !parts.is_empty() && complete && journals.is_empty();
     lines.push(if possible {
         format!(
@@ -110,12 +112,28 @@ pub fn report(output: &std::path::Path) -> anyhow::Result<(Vec<String>, bool)> {
         let parts = &parts;
         let missing: Vec<String> = ns
             .iter()
-            .flat_map(|&n| (0..n).filter(move |k| !parts.contains(&(*k, n))).map(move |k| format!("{k}/{n}")))
+            .flat_map(|&n| {
+                (0..n)
+                    .filter(move |k| !parts.contains(&(*k, n)))
+                    .map(move |k| format!("{k}/{n}"))
+            })
             .collect();
         format!(
             "merge: not yet: {}{}",
-            if missing.is_empty() { String::new() } else { format!("shard(s) {} not finished", missing.join(", ")) },
-            if journals.is_empty() { String::new() } else { format!("{}{} journal(s) present", if missing.is_empty() { "" } else { "; " }, journals.len()) }
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("shard(s) {} not finished", missing.join(", "))
+            },
+            if journals.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}{} journal(s) present",
+                    if missing.is_empty() { "" } else { "; " },
+                    journals.len()
+                )
+            }
         )
     });
     if failures > 0 {

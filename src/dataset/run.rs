@@ -226,14 +226,12 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     }
     progress.start(images.len() as u64);
     pool.install(|| {
-        images
-            .par_iter()
-            .for_each(|&i| {
-                image_item(&run, i, progress);
-                if let Some(t) = &run.tracker {
-                    t.advance(1, &[]);
-                }
-            })
+        images.par_iter().for_each(|&i| {
+            image_item(&run, i, progress);
+            if let Some(t) = &run.tracker {
+                t.advance(1, &[]);
+            }
+        })
     });
     progress.finish();
 

@@ -103,19 +103,20 @@ pub fn verify(
     // so a shard's members follow its `shard` record).
     let mut members: (String, Vec<Record>) = (String::new(), Vec::new());
     let mut wds = super::webdataset::verify::MemberReport::default();
-    let flush_members = |members: &mut (String, Vec<Record>), wds: &mut super::webdataset::verify::MemberReport| {
-        if members.1.is_empty() {
-            return;
-        }
-        super::webdataset::verify::check_members(output, &members.0, &members.1, wds);
-        if regenerate_all {
-            if let (Some(input), Some(p)) = (input, &pipeline) {
-                let refs: Vec<&Record> = members.1.iter().collect();
-                super::webdataset::verify::regenerate(input, &refs, p, wds);
+    let flush_members =
+        |members: &mut (String, Vec<Record>), wds: &mut super::webdataset::verify::MemberReport| {
+            if members.1.is_empty() {
+                return;
             }
-        }
-        members.1.clear();
-    };
+            super::webdataset::verify::check_members(output, &members.0, &members.1, wds);
+            if regenerate_all {
+                if let (Some(input), Some(p)) = (input, &pipeline) {
+                    let refs: Vec<&Record> = members.1.iter().collect();
+                    super::webdataset::verify::regenerate(input, &refs, p, wds);
+                }
+            }
+            members.1.clear();
+        };
     let process = |chunk: &mut Vec<Record>| {
         pool.install(|| {
             chunk.par_iter().for_each(|r| {
@@ -159,7 +160,8 @@ pub fn verify(
         |r| {
             listed.push(path_hash(&r.output));
             if r.kind == Kind::Member {
-                let shard = r.output[..r.output.find(".tar/").map_or(r.output.len(), |i| i + 4)].to_string();
+                let shard = r.output[..r.output.find(".tar/").map_or(r.output.len(), |i| i + 4)]
+                    .to_string();
                 if shard != members.0 {
                     flush_members(&mut members, &mut wds);
                     members.0 = shard;
@@ -192,7 +194,10 @@ pub fn verify(
     flush_members(&mut members, &mut wds);
     if let (Some(input), Some(p), Some(_)) = (input, &pipeline, sample) {
         regenerate_group(&pool, input, output, sampled.values(), p, &report);
-        let refs: Vec<&Record> = sampled.values().filter(|r| r.kind == Kind::Member).collect();
+        let refs: Vec<&Record> = sampled
+            .values()
+            .filter(|r| r.kind == Kind::Member)
+            .collect();
         super::webdataset::verify::regenerate(input, &refs, p, &mut wds);
     }
     let mut rep = report.into_inner().expect("lock");

@@ -26,8 +26,8 @@ use crate::error::{Error, Result};
 
 pub mod header;
 mod ledger;
-pub mod status;
 pub mod manifest;
+pub mod status;
 
 use ledger::{Ledger, PlanFilter};
 use manifest::{Header, Kind, Record};

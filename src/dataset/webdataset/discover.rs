@@ -66,11 +66,19 @@ pub fn expand_braces(pattern: &str) -> std::result::Result<Vec<String>, String> 
         .find('}')
         .map(|i| open + i)
         .ok_or_else(|| format!("`{pattern}`: `{{` without `}}`"))?;
-    let (head, body, tail) = (&pattern[..open], &pattern[open + 1..close], &pattern[close + 1..]);
+    let (head, body, tail) = (
+        &pattern[..open],
+        &pattern[open + 1..close],
+        &pattern[close + 1..],
+    );
     let alternatives: Vec<String> = if let Some((a, b)) = body.split_once("..") {
         let (x, y): (u64, u64) = match (a.parse(), b.parse()) {
             (Ok(x), Ok(y)) => (x, y),
-            _ => return Err(format!("`{{{body}}}`: a range needs two numbers, e.g. {{000..099}}")),
+            _ => {
+                return Err(format!(
+                    "`{{{body}}}`: a range needs two numbers, e.g. {{000..099}}"
+                ))
+            }
         };
         if y < x || y - x > 10_000_000 {
             return Err(format!("`{{{body}}}`: reversed or too large a range"));
@@ -293,7 +301,9 @@ impl<R: Read> Samples<R> {
         }
         if !self.seen.insert(key.clone()) {
             return Ok(Some(Entry::Bad {
-                reason: "duplicate key: a sample with this key appeared earlier in the shard (left out)".into(),
+                reason:
+                    "duplicate key: a sample with this key appeared earlier in the shard (left out)"
+                        .into(),
                 key,
             }));
         }
@@ -324,7 +334,10 @@ mod tests {
             expand_braces("s/{008..011}.tar").unwrap(),
             ["s/008.tar", "s/009.tar", "s/010.tar", "s/011.tar"]
         );
-        assert_eq!(expand_braces("{a,b}-{0..1}").unwrap(), ["a-0", "a-1", "b-0", "b-1"]);
+        assert_eq!(
+            expand_braces("{a,b}-{0..1}").unwrap(),
+            ["a-0", "a-1", "b-0", "b-1"]
+        );
         assert!(expand_braces("{3..1}").is_err());
         assert!(expand_braces("x{1..2").is_err());
     }
@@ -341,7 +354,9 @@ mod tests {
     #[test]
     fn grouping_and_duplicates() {
         let mut w = Writer::new(Vec::new());
-        for n in ["a.jpg", "a.txt", "b.jpg", "notes", "a.json", "c.jpg", "c.jpg"] {
+        for n in [
+            "a.jpg", "a.txt", "b.jpg", "notes", "a.json", "c.jpg", "c.jpg",
+        ] {
             w.append(&Header::file(n), n.as_bytes()).unwrap();
         }
         let bytes = w.finish().unwrap();
@@ -356,7 +371,13 @@ mod tests {
         }
         assert_eq!(
             got,
-            ["a:2", "b:1", "other:notes", "bad:a:duplicate", "bad:c:duplicate"]
+            [
+                "a:2",
+                "b:1",
+                "other:notes",
+                "bad:a:duplicate",
+                "bad:c:duplicate"
+            ]
         );
     }
 }

@@ -129,7 +129,10 @@ fn ext_of(name: &str) -> String {
 fn format_for(ext: &str, choice: ImageFormatChoice) -> Result<(OutputFormat, String), String> {
     let last = ext.rsplit('.').next().unwrap_or(ext).to_string();
     Ok(match choice {
-        ImageFormatChoice::Jpeg => (OutputFormat::Jpeg, if last == "jpeg" { last } else { "jpg".into() }),
+        ImageFormatChoice::Jpeg => (
+            OutputFormat::Jpeg,
+            if last == "jpeg" { last } else { "jpg".into() },
+        ),
         ImageFormatChoice::Png => (OutputFormat::Png, "png".into()),
         ImageFormatChoice::Webp => (OutputFormat::WebP, "webp".into()),
         ImageFormatChoice::Same => {
@@ -152,7 +155,10 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
             }
             let tmp = temp_path(&dst).map_err(std::io::Error::other)?;
             let _ = fs::remove_file(&tmp);
-            let f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
             Ok(Out {
                 cell,
                 rel: rel.clone(),
@@ -245,8 +251,11 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                             .iter()
                             .map(|m| format!("{shard_file}/{}", m.header.name))
                             .collect();
-                        let label =
-                            PathBuf::from(format!("{}/{}", shard.path.display(), members[image].header.name));
+                        let label = PathBuf::from(format!(
+                            "{}/{}",
+                            shard.path.display(),
+                            members[image].header.name
+                        ));
                         items.push(Item::Sample(Box::new(Sample {
                             seed_source: plan::seed_source(&shard.name, &key),
                             key,
@@ -259,11 +268,17 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                         })));
                         n_samples += 1;
                     }
-                    Err((key, e)) => {
+                    Err((last, e)) => {
+                        // the key of the member that broke, else the last sample started
+                        let key = match e.member.as_deref().and_then(discover::split_name) {
+                            Some((k, _)) => format!("key `{k}`: "),
+                            None => last
+                                .map(|k| format!("after key `{k}`: "))
+                                .unwrap_or_default(),
+                        };
                         let msg = format!(
-                            "{}: {}{e}; the shard is not written (fix or remove it, then rerun)",
+                            "{}: {key}{e}; the shard is not written (fix or remove it, then rerun)",
                             shard.path.display(),
-                            key.map(|k| format!("key `{k}`: ")).unwrap_or_default()
                         );
                         abort(outs, &mut outcome, msg);
                         return outcome;
@@ -282,7 +297,10 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                         continue;
                     }
                 };
-                let ext = ext_of(&format!("x.{}", item.cell_path.rsplit('.').next().unwrap_or("")));
+                let ext = ext_of(&format!(
+                    "x.{}",
+                    item.cell_path.rsplit('.').next().unwrap_or("")
+                ));
                 let format = item.format.unwrap_or(OutputFormat::Png);
                 let mut h = Header::file(&format!("{key}.{ext}"));
                 h.mtime = 0;
@@ -312,19 +330,32 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
             let res = match (it, r) {
                 (Item::Other(m, src), _) => {
                     let sha = sha256_hex(&m.data);
-                    write_all_outs(&mut outs, |_| vec![(m.header.clone(), &m.data[..], None, None, src.clone(), sha.clone(), sha.clone())])
+                    write_all_outs(&mut outs, |_| {
+                        vec![(
+                            m.header.clone(),
+                            &m.data[..],
+                            None,
+                            None,
+                            src.clone(),
+                            sha.clone(),
+                            sha.clone(),
+                        )]
+                    })
                 }
                 (Item::Sample(s), Some(Err(e))) => {
                     let where_ = match &unit.source {
                         Source::Tar(sh) => format!("{}: key `{}`", sh.path.display(), s.key),
                         Source::Files(_) => s.label.display().to_string(),
                     };
-                    outcome.failures.push(format!("{where_}: {e}; sample left out"));
+                    outcome
+                        .failures
+                        .push(format!("{where_}: {e}; sample left out"));
                     Ok(())
                 }
                 (Item::Sample(s), Some(Ok(per_out))) => {
                     outcome.samples += 1;
-                    let src_shas: Vec<String> = s.members.iter().map(|m| sha256_hex(&m.data)).collect();
+                    let src_shas: Vec<String> =
+                        s.members.iter().map(|m| sha256_hex(&m.data)).collect();
                     write_all_outs(&mut outs, |o| {
                         let mut v = Vec::new();
                         let extra = &per_out[o];
@@ -333,9 +364,25 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                                 let (name, bytes, seed, cell, _) = &extra[0];
                                 let mut h = m.header.clone();
                                 h.name = name.clone();
-                                v.push((h, &bytes[..], *seed, *cell, s.sources[j].clone(), src_shas[j].clone(), sha256_hex(bytes)));
+                                v.push((
+                                    h,
+                                    &bytes[..],
+                                    *seed,
+                                    *cell,
+                                    s.sources[j].clone(),
+                                    src_shas[j].clone(),
+                                    sha256_hex(bytes),
+                                ));
                             } else {
-                                v.push((m.header.clone(), &m.data[..], None, None, s.sources[j].clone(), src_shas[j].clone(), src_shas[j].clone()));
+                                v.push((
+                                    m.header.clone(),
+                                    &m.data[..],
+                                    None,
+                                    None,
+                                    s.sources[j].clone(),
+                                    src_shas[j].clone(),
+                                    src_shas[j].clone(),
+                                ));
                             }
                         }
                         if ctx.layout == Layout::InSample {
@@ -343,7 +390,15 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                             for (name, bytes, seed, cell, _) in extra {
                                 let mut h = img.header.clone();
                                 h.name = name.clone();
-                                v.push((h, &bytes[..], *seed, *cell, s.sources[s.image].clone(), src_shas[s.image].clone(), sha256_hex(bytes)));
+                                v.push((
+                                    h,
+                                    &bytes[..],
+                                    *seed,
+                                    *cell,
+                                    s.sources[s.image].clone(),
+                                    src_shas[s.image].clone(),
+                                    sha256_hex(bytes),
+                                ));
                             }
                         }
                         v
@@ -395,7 +450,15 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
     outcome
 }
 
-type Write7<'b> = (Header, &'b [u8], Option<u64>, Option<Cell>, String, String, String);
+type Write7<'b> = (
+    Header,
+    &'b [u8],
+    Option<u64>,
+    Option<Cell>,
+    String,
+    String,
+    String,
+);
 
 /// Append members to every output shard (`members(o)` gives them for output `o`).
 fn write_all_outs<'b>(
@@ -428,7 +491,9 @@ fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
         .prepare(&s.members[s.image].data, &s.label)
         .map_err(|e| e.to_string())?;
     let mut scratch = Vec::new();
-    let mut one = |cell: Cell, name: String| -> Result<(String, Vec<u8>, Option<u64>, Option<Cell>, usize), String> {
+    let mut one = |cell: Cell,
+                   name: String|
+     -> Result<(String, Vec<u8>, Option<u64>, Option<Cell>, usize), String> {
         let (bytes, seed) = p
             .render(&px, w, h, &s.seed_source, cell, s.format, &mut scratch)
             .map_err(|e| format!("{cell:?}: {e}"))?;

@@ -55,7 +55,11 @@ impl std::str::FromStr for ShardSize {
             "kib" => 1 << 10,
             "mib" => 1 << 20,
             "gib" => 1 << 30,
-            _ => return Err(format!("shard size `{s}`: unknown unit `{unit}` (B, KB, MB, GB, KiB, MiB, GiB)")),
+            _ => {
+                return Err(format!(
+                    "shard size `{s}`: unknown unit `{unit}` (B, KB, MB, GB, KiB, MiB, GiB)"
+                ))
+            }
         };
         Ok(ShardSize::Bytes(n.saturating_mul(mul)))
     }
@@ -147,7 +151,11 @@ pub fn folder_key(cell_path: &str) -> String {
 
 /// Units of a folder dataset written as shards (module docs). `input` is INPUT, for the
 /// sizes of the sources with [`ShardSize::Bytes`].
-pub fn folder_units(items: Vec<Item>, size: ShardSize, input: &std::path::Path) -> Result<Vec<Unit>> {
+pub fn folder_units(
+    items: Vec<Item>,
+    size: ShardSize,
+    input: &std::path::Path,
+) -> Result<Vec<Unit>> {
     let mut keys = std::collections::HashMap::new();
     let mut units: Vec<Unit> = Vec::new();
     let mut current: Vec<(Item, String)> = Vec::new();
@@ -236,7 +244,12 @@ mod tests {
                 format: None,
             })
             .collect();
-        let units = folder_units(items.clone(), ShardSize::Count(2), std::path::Path::new(".")).unwrap();
+        let units = folder_units(
+            items.clone(),
+            ShardSize::Count(2),
+            std::path::Path::new("."),
+        )
+        .unwrap();
         let names: Vec<_> = units.iter().map(|u| u.name.as_str()).collect();
         assert_eq!(names, ["000000", "000001", "000002"]);
         let kept = shard(units, Some((1, 2)));

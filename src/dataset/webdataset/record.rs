@@ -66,7 +66,11 @@ pub fn source_sha(unit: &Unit, input: &Path) -> std::io::Result<String> {
 impl WdsRecorder {
     /// Open OUTPUT: refuse other settings, load what is recorded, lock this process's
     /// journal.
-    pub fn open(output: &Path, shard: Option<(usize, usize)>, header: Header) -> Result<WdsRecorder> {
+    pub fn open(
+        output: &Path,
+        shard: Option<(usize, usize)>,
+        header: Header,
+    ) -> Result<WdsRecorder> {
         fs::create_dir_all(output).map_err(|source| Error::Io {
             path: output.to_path_buf(),
             source,
@@ -89,10 +93,16 @@ impl WdsRecorder {
                 |_| {},
                 |r| {
                     if r.kind == Kind::Shard {
-                        recorded.insert(r.output.clone(), (r.sha256.clone(), r.source_sha256.clone()));
+                        recorded.insert(
+                            r.output.clone(),
+                            (r.sha256.clone(), r.source_sha256.clone()),
+                        );
                     }
                     if f.journal && matches!(r.kind, Kind::Shard | Kind::Member) {
-                        journaled.entry(shard_of(&r.output).to_string()).or_default().push(r);
+                        journaled
+                            .entry(shard_of(&r.output).to_string())
+                            .or_default()
+                            .push(r);
                     }
                     Ok(())
                 },
@@ -121,8 +131,7 @@ impl WdsRecorder {
         let outs = plan::outputs(unit, cells, layout);
         let all = outs.iter().all(|(_, rel)| match self.recorded.get(rel) {
             Some((sha, src)) => {
-                src == src_sha
-                    && matches!(sha256_file(&self.output.join(rel)), Ok(h) if &h == sha)
+                src == src_sha && matches!(sha256_file(&self.output.join(rel)), Ok(h) if &h == sha)
             }
             None => false,
         });
@@ -130,7 +139,10 @@ impl WdsRecorder {
             for (_, rel) in &outs {
                 if let Some(recs) = self.journaled.get(rel) {
                     self.covered.lock().expect("lock").insert(rel.clone());
-                    self.records.lock().expect("lock").extend(recs.iter().cloned());
+                    self.records
+                        .lock()
+                        .expect("lock")
+                        .extend(recs.iter().cloned());
                 }
             }
         }

@@ -46,7 +46,11 @@ impl WdsOptions {
                 Layout::Cells => "cells",
                 Layout::InSample => "cells-in-sample",
             },
-            if self.input_shards { "as input".to_string() } else { size }
+            if self.input_shards {
+                "as input".to_string()
+            } else {
+                size
+            }
         )
     }
 }
@@ -54,7 +58,10 @@ impl WdsOptions {
 /// The units of a run, all shards (before `--shard`).
 pub fn units(opts: &Options, wds: &WdsOptions) -> Result<(Vec<Unit>, Vec<String>)> {
     if wds.input_shards {
-        return Ok((plan::shard_units(discover::shards(&opts.input)?), Vec::new()));
+        return Ok((
+            plan::shard_units(discover::shards(&opts.input)?),
+            Vec::new(),
+        ));
     }
     let roots = crate::dataset::plan::Roots::check(&opts.input, &opts.output, &opts.cells)?;
     let kind = match opts.kind {
@@ -79,11 +86,19 @@ pub fn units(opts: &Options, wds: &WdsOptions) -> Result<(Vec<Unit>, Vec<String>
         .collect();
     notes.extend(unusable.iter().map(|u| format!("failed: {u}")));
     let items = crate::dataset::plan::items(&ds, opts.image_format, false)?;
-    Ok((plan::folder_units(items, wds.shard_size, &opts.input)?, notes))
+    Ok((
+        plan::folder_units(items, wds.shard_size, &opts.input)?,
+        notes,
+    ))
 }
 
 /// Run `generate` with webdataset input or output.
-pub fn generate(opts: &Options, wds: &WdsOptions, header: crate::dataset::record::manifest::Header, progress: &dyn Progress) -> Result<Summary> {
+pub fn generate(
+    opts: &Options,
+    wds: &WdsOptions,
+    header: crate::dataset::record::manifest::Header,
+    progress: &dyn Progress,
+) -> Result<Summary> {
     let start = Instant::now();
     if wds.input_shards {
         check_roots(opts)?;
@@ -113,7 +128,15 @@ pub fn generate(opts: &Options, wds: &WdsOptions, header: crate::dataset::record
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| Error::InvalidArgument(format!("cannot start threads: {e}")))?;
-    let n_out = plan::outputs(&Unit { name: String::new(), source: plan::Source::Files(Vec::new()) }, &opts.cells, wds.layout).len();
+    let n_out = plan::outputs(
+        &Unit {
+            name: String::new(),
+            source: plan::Source::Files(Vec::new()),
+        },
+        &opts.cells,
+        wds.layout,
+    )
+    .len();
     progress.start(units.len() as u64);
     pool.install(|| {
         units.par_iter().with_max_len(1).for_each(|u| {
@@ -121,7 +144,9 @@ pub fn generate(opts: &Options, wds: &WdsOptions, header: crate::dataset::record
             match record::source_sha(u, &opts.input) {
                 Err(e) => fails.push(format!(
                     "{}: {e}",
-                    plan::source_path(u).map(|p| p.display().to_string()).unwrap_or_else(|| u.source_name())
+                    plan::source_path(u)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| u.source_name())
                 )),
                 Ok(src_sha) => {
                     if rec.done(u, &opts.cells, wds.layout, &src_sha) {
@@ -178,7 +203,11 @@ fn check_roots(opts: &Options) -> Result<()> {
         };
         base.parent().map(|p| p.to_path_buf()).unwrap_or_default()
     };
-    let dir = if dir.as_os_str().is_empty() { std::path::PathBuf::from(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        dir
+    };
     let cin = std::fs::canonicalize(&dir).unwrap_or(dir);
     let abs = |p: &std::path::Path| {
         if p.is_absolute() {

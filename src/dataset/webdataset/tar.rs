@@ -77,6 +77,8 @@ pub struct TarError {
     pub offset: u64,
     /// What is wrong.
     pub reason: String,
+    /// The member being read, when its header was read.
+    pub member: Option<String>,
 }
 
 impl std::fmt::Display for TarError {
@@ -128,7 +130,13 @@ fn checksum(block: &[u8; BLOCK]) -> u64 {
     block
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u64 })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                b as u64
+            }
+        })
         .sum()
 }
 
@@ -152,6 +160,7 @@ impl<R: Read> Reader<R> {
         TarError {
             offset: at,
             reason: reason.into(),
+            member: None,
         }
     }
 
@@ -181,7 +190,10 @@ impl<R: Read> Reader<R> {
         if size > self.max_member {
             return Err(self.err(
                 at,
-                format!("member `{name}` claims {size} bytes, more than the limit of {}", self.max_member),
+                format!(
+                    "member `{name}` claims {size} bytes, more than the limit of {}",
+                    self.max_member
+                ),
             ));
         }
         let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
@@ -189,10 +201,12 @@ impl<R: Read> Reader<R> {
         match self.fill(&mut data) {
             Ok(true) => {}
             Ok(false) | Err(_) => {
-                return Err(self.err(
+                let mut e = self.err(
                     at,
                     format!("truncated: member `{name}` ({size} bytes) is cut short"),
-                ))
+                );
+                e.member = Some(name.to_string());
+                return Err(e);
             }
         }
         data.truncate(size as usize);
@@ -291,7 +305,8 @@ impl<R: Read> Reader<R> {
             };
             // Only regular files carry a body (links, directories, devices have size 0 or
             // their size is not stored).
-            let has_body = header.is_file() || !matches!(kind, b'1' | b'2' | b'3' | b'4' | b'5' | b'6');
+            let has_body =
+                header.is_file() || !matches!(kind, b'1' | b'2' | b'3' | b'4' | b'5' | b'6');
             let data = if has_body {
                 self.read_body(size, &header.name)?
             } else {
@@ -505,7 +520,10 @@ mod tests {
         let bytes = archive(&[("k.jpg", &[7u8; 700]), ("k.txt", b"hello")]);
         // cut inside the first member's body
         let e = read_all(&bytes[..900]).unwrap_err();
-        assert!(e.reason.contains("truncated") && e.reason.contains("k.jpg"), "{e}");
+        assert!(
+            e.reason.contains("truncated") && e.reason.contains("k.jpg"),
+            "{e}"
+        );
         // cut at a member boundary: no end marker
         let e = read_all(&bytes[..512 + 1024]).unwrap_err();
         assert!(e.reason.contains("end-of-archive"), "{e}");

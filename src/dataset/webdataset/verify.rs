@@ -79,9 +79,12 @@ pub fn regenerate(input: &Path, recs: &[&Record], pipeline: &Pipeline, rep: &mut
                 // a folder source written as shards: seed source = its relative path
                 let path = input.join(&r.source);
                 match crate::digest::read_regular(&path) {
-                    Ok(bytes) if sha256_hex(&bytes) != r.source_sha256 => rep
-                        .regenerated_mismatch
-                        .push(format!("{}: source file differs from the one used for generation", r.output)),
+                    Ok(bytes) if sha256_hex(&bytes) != r.source_sha256 => {
+                        rep.regenerated_mismatch.push(format!(
+                            "{}: source file differs from the one used for generation",
+                            r.output
+                        ))
+                    }
                     Ok(bytes) => one(&bytes, &path, &r.source, r, pipeline, rep),
                     Err(e) => rep.errors.push(format!("{}: {e}", path.display())),
                 }
@@ -112,7 +115,8 @@ pub fn regenerate(input: &Path, recs: &[&Record], pipeline: &Pipeline, rep: &mut
                     if let Some(rs) = want.remove(m.header.name.as_str()) {
                         let key = discover::split_name(&m.header.name).map_or("", |(k, _)| k);
                         let seed_source = super::plan::seed_source(&shard.name, key);
-                        let label = PathBuf::from(format!("{}/{}", shard.path.display(), m.header.name));
+                        let label =
+                            PathBuf::from(format!("{}/{}", shard.path.display(), m.header.name));
                         for r in rs {
                             if sha256_hex(&m.data) != r.source_sha256 {
                                 rep.regenerated_mismatch.push(format!(
@@ -133,14 +137,23 @@ pub fn regenerate(input: &Path, recs: &[&Record], pipeline: &Pipeline, rep: &mut
         }
         for rs in want.values() {
             for r in rs {
-                rep.regenerated_mismatch
-                    .push(format!("{}: its source member is gone from {tar}", r.output));
+                rep.regenerated_mismatch.push(format!(
+                    "{}: its source member is gone from {tar}",
+                    r.output
+                ));
             }
         }
     }
 }
 
-fn one(bytes: &[u8], label: &Path, seed_source: &str, r: &Record, p: &Pipeline, rep: &mut MemberReport) {
+fn one(
+    bytes: &[u8],
+    label: &Path,
+    seed_source: &str,
+    r: &Record,
+    p: &Pipeline,
+    rep: &mut MemberReport,
+) {
     let cell = match Corruption::from_name(&r.corruption) {
         Ok(c) => Cell {
             corruption: c,
