@@ -197,7 +197,13 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
 
     // execute, in parallel
     let tracker = (!opts.floor).then(|| {
-        record::status::Tracker::new(&opts.output, opts.shard, "images", run_images(&rec))
+        record::status::Tracker::new(
+            &opts.output,
+            opts.shard,
+            "images",
+            run_images(&rec),
+            Duration::from_secs(2),
+        )
     });
     let run = Run {
         opts,

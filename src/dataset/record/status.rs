@@ -67,14 +67,23 @@ pub fn read_all(output: &Path) -> Vec<(PathBuf, Status)> {
 /// A status file kept up to date by a running process.
 pub struct Tracker {
     path: PathBuf,
+    every: Duration,
     state: Mutex<(Status, Instant)>,
 }
 
 impl Tracker {
-    /// Start tracking (writes the file at once).
-    pub fn new(output: &Path, shard: Option<(usize, usize)>, unit: &str, total: usize) -> Tracker {
+    /// Start tracking (writes the file at once); the file is rewritten at most once per
+    /// `every` while running (units that take long, such as shards, can use zero).
+    pub fn new(
+        output: &Path,
+        shard: Option<(usize, usize)>,
+        unit: &str,
+        total: usize,
+        every: Duration,
+    ) -> Tracker {
         let t = Tracker {
             path: output.join(file_name(shard)),
+            every,
             state: Mutex::new((
                 Status {
                     shard,
@@ -97,7 +106,8 @@ impl Tracker {
         }
     }
 
-    /// `n` more units done and these failures; the file is rewritten at most every 2 s.
+    /// `n` more units done and these failures (the file is rewritten at most once per
+    /// `every`).
     pub fn advance(&self, n: usize, failures: &[String]) {
         let mut g = self.state.lock().expect("lock");
         g.0.done += n;
@@ -107,7 +117,7 @@ impl Tracker {
                 g.0.failed.push(f.clone());
             }
         }
-        if g.1.elapsed() >= Duration::from_secs(2) {
+        if g.1.elapsed() >= self.every {
             g.1 = Instant::now();
             self.write(&g.0);
         }
@@ -131,7 +141,7 @@ mod tests {
     fn tracker_writes_and_reads_back() {
         let dir = std::env::temp_dir().join(format!("imgc-status-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        let t = Tracker::new(&dir, Some((1, 4)), "shards", 3);
+        let t = Tracker::new(&dir, Some((1, 4)), "shards", 3, Duration::ZERO);
         t.advance(2, &["a.tar: key `x`: broken".into()]);
         let all = read_all(&dir);
         assert_eq!(all.len(), 1);

@@ -109,7 +109,13 @@ pub fn generate(
     }
     let units = plan::shard(all, opts.shard);
     let rec = WdsRecorder::open(&opts.output, opts.shard, header)?;
-    let tracker = Tracker::new(&opts.output, opts.shard, "shards", units.len());
+    let tracker = Tracker::new(
+        &opts.output,
+        opts.shard,
+        "shards",
+        units.len(),
+        std::time::Duration::ZERO,
+    );
     let ctx = Context {
         pipeline: &opts.pipeline,
         input: &opts.input,
