@@ -36,7 +36,11 @@ pub fn run_cli(py: Python<'_>, argv: Vec<OsString>) -> i32 {
 pub fn generate<'py>(py: Python<'py>, args: Vec<OsString>) -> PyResult<Bound<'py, PyDict>> {
     let s = crate::run(py, || imgcorrupt::cli::generate(args)).map_err(cli_err)?;
     let d = PyDict::new(py);
-    d.set_item("dataset", s.kind.map(|k| k.to_string()))?;
+    let dataset = match s.kind {
+        _ if s.webdataset_input => Some("webdataset".to_string()),
+        k => k.map(|k| k.to_string()),
+    };
+    d.set_item("dataset", dataset)?;
     d.set_item("images", s.images)?;
     d.set_item("written", s.written)?;
     d.set_item("skipped", s.skipped)?;

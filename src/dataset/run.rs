@@ -104,6 +104,9 @@ pub struct Summary {
     pub manifest_path: Option<PathBuf>,
     /// Outputs of earlier runs removed because their source no longer exists.
     pub removed: Vec<String>,
+    /// The input was webdataset shards (`kind` is then `None`); for webdataset outputs,
+    /// `images` counts samples and `written`/`skipped` count output shards.
+    pub webdataset_input: bool,
 }
 
 /// Build the manifest header of a run.

@@ -184,7 +184,7 @@ pub fn generate(
     let (path, merged) = rec.finish()?;
     tracker.finish(&failed);
     Ok(Summary {
-        kind: opts.kind,
+        kind: if wds.input_shards { None } else { opts.kind },
         images: samples.load(Ordering::Relaxed),
         written: written.load(Ordering::Relaxed),
         skipped: skipped.load(Ordering::Relaxed),
@@ -194,6 +194,7 @@ pub fn generate(
         manifest_records: merged,
         manifest_path: Some(path),
         removed: Vec::new(),
+        webdataset_input: wds.input_shards,
     })
 }
 
