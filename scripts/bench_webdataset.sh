@@ -39,10 +39,11 @@ run() { # name, input
   local out="$w/out-$1"
   # shellcheck disable=SC2086
   /usr/bin/time -v "$bin" generate "$2" -o "$out" $args 2>"$w/time-$1" >/dev/null || true
-  local wall rss
+  local wall rss cpu
   wall=$(grep "Elapsed (wall clock)" "$w/time-$1" | awk '{print $NF}')
   rss=$(grep "Maximum resident set size" "$w/time-$1" | awk '{print $NF}')
-  printf '%-28s wall %8s   peak RSS %7.1f MB   %s\n' "$1" "$wall" "$(echo "$rss / 1024" | bc -l)" "$(grep -o '[0-9]* source image(s)' "$w/time-$1" | head -1)"
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$w/time-$1")
+  printf '%-28s wall %8s   CPU %6s s   peak RSS %7.1f MB   %s\n' "$1" "$wall" "$cpu" "$(echo "$rss / 1024" | bc -l)" "$(grep -o '[0-9]* source image(s)' "$w/time-$1" | head -1)"
   rm -rf "$out"
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

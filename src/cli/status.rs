@@ -15,6 +15,9 @@ pub struct Args {
     pub output: PathBuf,
 }
 
+/// What is known of one shard: its status file and its manifest files.
+type PerShard<'a> = (Option<Status>, Vec<&'a ManifestFile>);
+
 /// Whether a journal is locked, i.e. its process is still running.
 fn running(path: &std::path::Path) -> bool {
     match std::fs::OpenOptions::new().append(true).open(path) {
@@ -38,8 +41,7 @@ pub fn report(output: &std::path::Path) -> anyhow::Result<(Vec<String>, bool)> {
     }
     let mut lines = Vec::new();
     // per shard (None: unsharded)
-    let mut shards: BTreeMap<Option<(usize, usize)>, (Option<Status>, Vec<&ManifestFile>)> =
-        BTreeMap::new();
+    let mut shards: BTreeMap<Option<(usize, usize)>, PerShard<'_>> = BTreeMap::new();
     for (_, s) in &statuses {
         shards.entry(s.shard).or_default().0 = Some(s.clone());
     }

@@ -21,7 +21,7 @@ use super::tar::{Header, Member, Writer};
 use super::Layout;
 use crate::dataset::execute::{temp_path, Pipeline};
 use crate::dataset::{Cell, ImageFormatChoice};
-use crate::digest::{sha256_file, sha256_hex};
+use crate::digest::sha256_hex;
 use crate::io::OutputFormat;
 
 /// What a unit is made with.
@@ -107,15 +107,18 @@ enum Item {
     Other(Member, String),
 }
 
-/// Output of one sample: per output shard, the members to write (name, bytes, seed, cell).
-type Rendered = Vec<Vec<(String, Vec<u8>, Option<u64>, Option<Cell>, usize)>>;
+/// A corrupted member: name, bytes, seed, cell.
+type RenderedMember = (String, Vec<u8>, Option<u64>, Option<Cell>);
+
+/// Output of one sample: per output shard, its corrupted members.
+type Rendered = Vec<Vec<RenderedMember>>;
 
 struct Out {
     cell: Option<Cell>,
     rel: String,
     dst: PathBuf,
     tmp: PathBuf,
-    writer: Writer<BufWriter<fs::File>>,
+    writer: Writer<Hashing<BufWriter<fs::File>>>,
     members: Vec<WrittenMember>,
 }
 
@@ -164,7 +167,7 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                 rel: rel.clone(),
                 dst: dst.clone(),
                 tmp,
-                writer: Writer::new(BufWriter::with_capacity(1 << 16, f)),
+                writer: Writer::new(Hashing::new(BufWriter::with_capacity(1 << 16, f))),
                 members: Vec::new(),
             })
         })();
@@ -361,7 +364,7 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                         let extra = &per_out[o];
                         for (j, m) in s.members.iter().enumerate() {
                             if j == s.image && ctx.layout == Layout::Cells {
-                                let (name, bytes, seed, cell, _) = &extra[0];
+                                let (name, bytes, seed, cell) = &extra[0];
                                 let mut h = m.header.clone();
                                 h.name = name.clone();
                                 v.push((
@@ -387,7 +390,7 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                         }
                         if ctx.layout == Layout::InSample {
                             let img = &s.members[s.image];
-                            for (name, bytes, seed, cell, _) in extra {
+                            for (name, bytes, seed, cell) in extra {
                                 let mut h = img.header.clone();
                                 h.name = name.clone();
                                 v.push((
@@ -425,11 +428,12 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
             writer,
             members,
         } = o;
-        let done = writer
-            .finish()
-            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-            .and_then(|_| fs::rename(&tmp, &dst))
-            .and_then(|_| sha256_file(&dst));
+        let done = writer.finish().and_then(|h| {
+            let (w, sha) = h.finish();
+            w.into_inner().map_err(|e| e.into_error())?;
+            fs::rename(&tmp, &dst)?;
+            Ok(sha)
+        });
         match done {
             Ok(sha) => outcome.shards.push(WrittenShard {
                 cell,
@@ -491,13 +495,11 @@ fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
         .prepare(&s.members[s.image].data, &s.label)
         .map_err(|e| e.to_string())?;
     let mut scratch = Vec::new();
-    let mut one = |cell: Cell,
-                   name: String|
-     -> Result<(String, Vec<u8>, Option<u64>, Option<Cell>, usize), String> {
+    let mut one = |cell: Cell, name: String| -> Result<RenderedMember, String> {
         let (bytes, seed) = p
             .render(&px, w, h, &s.seed_source, cell, s.format, &mut scratch)
             .map_err(|e| format!("{cell:?}: {e}"))?;
-        Ok((name, bytes, Some(seed), Some(cell), 0))
+        Ok((name, bytes, Some(seed), Some(cell)))
     };
     match ctx.layout {
         Layout::Cells => ctx
@@ -519,11 +521,34 @@ fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
     }
 }
 
-/// Flush helper for tests and callers that write shards directly.
-pub fn write_shard(path: &Path, members: &[Member]) -> std::io::Result<()> {
-    let mut w = Writer::new(BufWriter::new(fs::File::create(path)?));
-    for m in members {
-        w.append(&m.header, &m.data)?;
+/// A writer that hashes what passes through it: an output shard's SHA-256 without reading
+/// the file back.
+struct Hashing<W: Write> {
+    inner: W,
+    sha: sha2::Sha256,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            sha: <sha2::Sha256 as sha2::Digest>::new(),
+        }
     }
-    w.finish()?.flush()
+
+    fn finish(self) -> (W, String) {
+        let d = sha2::Digest::finalize(self.sha);
+        (self.inner, crate::digest::hex(&d))
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.sha, &buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }

@@ -124,7 +124,7 @@ pub fn generate(
         layout: wds.layout,
         image_exts: &wds.image_exts,
         format: opts.image_format,
-        batch: 2 * opts.threads.max(1),
+        batch: 4 * opts.threads.max(1),
     };
     let failed = Mutex::new(Vec::<String>::new());
     let written = AtomicUsize::new(0);

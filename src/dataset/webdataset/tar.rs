@@ -550,8 +550,8 @@ mod tests {
     #[test]
     fn pax_path_is_applied() {
         let mut out = Vec::new();
-        let rec = "30 path=some/pax/long/name.txt\n";
-        assert_eq!(rec.len(), 30);
+        let rec = "31 path=some/pax/long/name.txt\n";
+        assert_eq!(rec.len(), 31);
         {
             let mut w = Writer::new(&mut out);
             let mut h = Header::file("PaxHeader");
