@@ -104,7 +104,7 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
             let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
             if p.is_dir() {
                 stack.push(p);
-            } else if !rel.starts_with("status") {
+            } else if !rel.ends_with(".status.json") {
                 out.insert(rel, fs::read(&p).unwrap());
             }
         }
@@ -631,4 +631,48 @@ fn refusals() {
         "--wds-cells-in-sample",
     ]));
     assert!(e.contains("needs webdataset input"), "{e}");
+}
+
+#[test]
+fn the_image_member_is_configurable() {
+    let dir = tmp("wds-member");
+    let input = dir.join("in");
+    fs::create_dir_all(&input).unwrap();
+    let png = fs::read(common::root().join("photos/coffee_97x61.png")).unwrap();
+    let mut w = Writer::new(fs::File::create(input.join("s.tar")).unwrap());
+    for n in ["k.seg.png", "k.photo.png", "k.txt"] {
+        w.append(&Header::file(n), &png).unwrap();
+    }
+    w.finish().unwrap();
+    // without a plain .png member, the default finds no image
+    let e = err_text(&run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&dir.join("a")),
+        "-c",
+        "contrast",
+        "-s",
+        "3",
+    ]));
+    assert!(e.contains("key `k`: no image member"), "{e}");
+    let out = dir.join("b");
+    ok(&run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "3",
+        "--wds-image",
+        "photo.png",
+    ]));
+    let m = members(&out.join("contrast/3/s.tar"));
+    let names: Vec<&str> = m.iter().map(|m| m.header.name.as_str()).collect();
+    assert_eq!(names, ["k.seg.png", "k.photo.png", "k.txt"]);
+    assert_eq!(m[0].data, png, "the mask is copied");
+    assert_ne!(m[1].data, png, "the photo is corrupted");
+    assert_eq!(m[2].data, png);
 }

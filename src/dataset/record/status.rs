@@ -1,7 +1,8 @@
 //! Progress files: what `imgcorrupt status OUTPUT` reads.
 //!
-//! Each process of a run (unsharded, or one `--shard K/N`) keeps `status.json` or
-//! `status.shard-K-of-N.json` in OUTPUT up to date: how many of its work units (source images,
+//! Each process of a run (unsharded, or one `--shard K/N`) keeps `manifest.status.json` or
+//! `manifest.shard-K-of-N.status.json` in OUTPUT up to date (named like the manifest files, so
+//! that tools which set those aside set these aside too): how many of its work units (source images,
 //! or shards for webdataset outputs) are done, the failures so far, and whether it finished.
 //! The file is replaced atomically, at most every couple of seconds while running and once at
 //! the end, so a person watching a 1000-task array reads consistent numbers at no cost to the
@@ -40,8 +41,8 @@ pub struct Status {
 /// File name of the status of `shard`.
 pub fn file_name(shard: Option<(usize, usize)>) -> String {
     match shard {
-        None => "status.json".into(),
-        Some((k, n)) => format!("status.shard-{k}-of-{n}.json"),
+        None => "manifest.status.json".into(),
+        Some((k, n)) => format!("manifest.shard-{k}-of-{n}.status.json"),
     }
 }
 
@@ -53,7 +54,7 @@ pub fn read_all(output: &Path) -> Vec<(PathBuf, Status)> {
         .flatten()
         .filter(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            n.starts_with("status") && n.ends_with(".json")
+            n.starts_with("manifest.") && n.ends_with(".status.json")
         })
         .filter_map(|e| {
             let text = fs::read_to_string(e.path()).ok()?;
