@@ -18,7 +18,7 @@ use super::execute::UnitOutcome;
 use super::plan::{self, Source, Unit};
 use super::Layout;
 use crate::dataset::record::manifest::{self, Header, Kind, Record};
-use crate::dataset::record::open_journal;
+use crate::dataset::record::{lock_journal, same_settings};
 use crate::dataset::Cell;
 use crate::digest::{sha256_file, sha256_hex};
 use crate::error::{Error, Result};
@@ -75,15 +75,7 @@ impl WdsRecorder {
             path: output.to_path_buf(),
             source,
         })?;
-        if let Some(h) = manifest::common_header(output)? {
-            if h != header {
-                return Err(Error::InvalidArgument(format!(
-                    "{} holds outputs made with different settings ({}): use another OUTPUT or the same settings",
-                    output.display(),
-                    manifest::header_diff(&h, &header)
-                )));
-            }
-        }
+        same_settings(output, &header)?;
         let mut recorded = HashMap::new();
         let mut journaled: HashMap<String, Vec<Record>> = HashMap::new();
         for f in manifest::list_files(output) {
@@ -108,11 +100,7 @@ impl WdsRecorder {
                 },
             )?;
         }
-        let journal = open_journal(&output.join(manifest::journal_name(shard)), &header)?;
-        manifest::remove_stale_temps(&output.join(match shard {
-            None => manifest::MANIFEST.to_string(),
-            Some((k, n)) => manifest::part_name(k, n),
-        }));
+        let journal = lock_journal(output, shard, &header)?;
         Ok(WdsRecorder {
             output: output.to_path_buf(),
             shard,
