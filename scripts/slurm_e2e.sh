@@ -163,7 +163,7 @@ for _ in $(seq 6000); do
   if [ -f "$journal" ] && [ "$(wc -l <"$journal")" -gt 1 ]; then
     # the task's imgcorrupt process: its command line names this OUTPUT and shard 1/4
     for cmd in /proc/[0-9]*/cmdline; do
-      args=$(tr '\0' ' ' <"$cmd" 2>/dev/null || true)
+      args=$( { tr '\0' ' ' <"$cmd"; } 2>/dev/null || true)
       case "$args" in
         *"imgcorrupt generate"*"$OUTPUT"*"--shard $victim/4"*)
           pid=${cmd#/proc/}
