@@ -614,7 +614,10 @@ fn links_from_input_into_output_are_not_followed() {
         .into_keys()
         .filter(|k| !k.ends_with('/'))
         .collect();
-    assert_eq!(files, ["contrast/1/a.png", "manifest.jsonl"]);
+    assert_eq!(
+        files,
+        ["contrast/1/a.png", "manifest.jsonl", "manifest.status.json"]
+    );
 
     let above = tmp("inlink-above");
     let inner = above.join("data/in");

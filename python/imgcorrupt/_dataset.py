@@ -79,8 +79,9 @@ def generate(
     frost_dir=None,
     extra_args=(),
 ):
-    """Turn a dataset (ImageNet class folders, VOC, COCO, Cityscapes or any image folder) into
-    its -C variant with a manifest, exactly as ``imgcorrupt generate INPUT -o OUTPUT ...``
+    """Turn a dataset (ImageNet class folders, VOC, COCO, Cityscapes, any image folder, or
+    webdataset ``.tar`` shards: a folder of them, one file, or a pattern such as
+    ``'shards/{00000..00099}.tar'``) into its -C variant with a manifest, exactly as ``imgcorrupt generate INPUT -o OUTPUT ...``
     (same defaults: ImageNet geometry and JPEG q85 for ImageNet trees). ``corruptions``: names,
     subsets or families (string or list); ``severities``: e.g. ``'1-5'``, ``[1, 3, 5]``.
     Other command-line options can be passed as ``extra_args``. Returns a

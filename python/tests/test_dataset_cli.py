@@ -81,3 +81,42 @@ def test_console_script(tmp_path):
 @pytest.mark.skipif(os.environ.get("IMGCORRUPT_TEST_INSTALLED") != "1", reason="only for the installed wheel")
 def test_wheel_installs_the_command():
     assert (Path(sys.executable).parent / "imgcorrupt").exists()
+
+
+def _shards(root, n=2, per=2):
+    """Webdataset shards of the fixture photos written with Python's tarfile."""
+    import io
+    import tarfile
+
+    photos = sorted((REPO / "fixtures" / "photos").glob("*.png"))
+    root.mkdir()
+    for s in range(n):
+        with tarfile.open(root / f"{s:05d}.tar", "w", format=tarfile.GNU_FORMAT) as t:
+            for i in range(per):
+                key = f"{s:02d}{i:03d}"
+                for name, data in [(f"{key}.png", photos[(s + i) % len(photos)].read_bytes()), (f"{key}.cls", str(i).encode())]:
+                    ti = tarfile.TarInfo(name)
+                    ti.size = len(data)
+                    t.addfile(ti, io.BytesIO(data))
+    return root
+
+
+def test_generate_webdataset_shards(tmp_path):
+    import tarfile
+
+    inp = _shards(tmp_path / "in")
+    s = imgcorrupt.generate(inp, tmp_path / "out", corruptions="contrast", severities=[2], threads=2)
+    assert s.ok and s.dataset == "webdataset" and s.images == 4 and s.written == 2
+    for shard in ["00000", "00001"]:
+        a = tarfile.open(inp / f"{shard}.tar")
+        b = tarfile.open(tmp_path / "out" / "contrast" / "2" / f"{shard}.tar")
+        assert a.getnames() == b.getnames()
+        for x, y in zip(a.getmembers(), b.getmembers()):
+            same = a.extractfile(x).read() == b.extractfile(y).read()
+            assert same == x.name.endswith(".cls"), x.name
+    r = imgcorrupt.verify(tmp_path / "out", input=inp)
+    assert r.ok and r.regenerated == 4
+    # the same through a brace pattern, one thread: identical manifest
+    s2 = imgcorrupt.generate(f"{inp}/{{00000..00001}}.tar", tmp_path / "out2", corruptions="contrast", severities=[2], threads=1)
+    assert s2.ok
+    assert (tmp_path / "out" / "manifest.jsonl").read_bytes() == (tmp_path / "out2" / "manifest.jsonl").read_bytes()

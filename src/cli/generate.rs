@@ -36,7 +36,8 @@ pub struct Args {
     /// Output root (must not be INPUT or inside it).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Layout: auto, imagenet, voc, coco, cityscapes, folder, cifar (release .npy arrays).
+    /// Layout: auto, imagenet, voc, coco, cityscapes, folder, cifar (release .npy arrays),
+    /// webdataset (a folder of .tar shards, one .tar, or a pattern like `s/{00000..00099}.tar`).
     #[arg(long, default_value = "auto")]
     pub dataset: String,
     /// Corruptions: names, subsets (common, validation, all), families or suites (c-bar, cifar-c-bar).
@@ -105,6 +106,20 @@ pub struct Args {
     /// corruption, nothing written.
     #[arg(long, hide = true)]
     pub floor: bool,
+    /// Output as files (`folder`) or webdataset shards (`wds`: `<corruption>/<severity>/NNNNNN.tar`);
+    /// webdataset input always gives shards.
+    #[arg(long, default_value = "folder", value_parser = ["folder", "wds"])]
+    pub output_format: String,
+    /// `--output-format wds` from files: images per shard (`1000`) or source bytes (`500MB`).
+    #[arg(long, default_value = "1000")]
+    pub wds_shard_size: crate::dataset::webdataset::plan::ShardSize,
+    /// Webdataset input: extensions of a sample's image member, in order of preference.
+    #[arg(long, default_value = "jpg,jpeg,png,webp")]
+    pub wds_image: String,
+    /// Webdataset: one output shard per input shard, `OUTPUT/<shard>.tar`, each sample keeping
+    /// its members and carrying every cell as an extra member `<key>.<corruption>.<severity>.<ext>`.
+    #[arg(long)]
+    pub wds_cells_in_sample: bool,
 }
 
 /// Resolve the corruption selection (see EXAMPLES for the rule).
@@ -245,11 +260,22 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
     let preset_name = a.preset.take().unwrap_or_else(|| "imagecorruptions".into());
     let corruptions = resolve_corruptions(&a.corruptions)?;
     let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let wds_input = match a.dataset.as_str() {
+        "webdataset" | "wds" => true,
+        "auto" => crate::dataset::webdataset::discover::looks_like(&a.input),
+        _ => false,
+    };
+    let wds_output = wds_input || a.output_format == "wds";
+    if a.wds_cells_in_sample && !wds_input {
+        bail!("--wds-cells-in-sample needs webdataset input (--dataset webdataset)");
+    }
     let kind: Option<DatasetKind> = match a.dataset.as_str() {
         "auto" => None,
+        _ if wds_input => Some(DatasetKind::Folder),
         other => Some(other.parse().map_err(anyhow::Error::msg)?),
     };
     match std::fs::metadata(&a.input) {
+        _ if wds_input => {}
         Ok(m) if m.is_dir() => {}
         Ok(_) => bail!("{}: the input is not a folder", a.input.display()),
         // The io::Error stays the cause (the Python package maps it to OSError).
@@ -262,6 +288,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
     }
     let kind = match kind {
         Some(k) => k,
+        None if wds_input => DatasetKind::Folder,
         None => crate::dataset::discover::detect(&a.input)?,
     };
     if kind == DatasetKind::Voc {
@@ -377,9 +404,33 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         preset_sha256: Preset::digest_of(&preset_text),
         floor: a.floor,
     };
+    let wds = wds_output.then(|| crate::dataset::webdataset::run::WdsOptions {
+        input_shards: wds_input,
+        image_exts: a
+            .wds_image
+            .split(',')
+            .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect(),
+        layout: if a.wds_cells_in_sample {
+            crate::dataset::webdataset::Layout::InSample
+        } else {
+            crate::dataset::webdataset::Layout::Cells
+        },
+        shard_size: a.wds_shard_size,
+    });
     eprintln!(
-        "imgcorrupt: {} dataset {} → {}: {} corruption(s) × {} severit{}, {} thread(s){}",
-        kind,
+        "imgcorrupt: {}{} dataset {} → {}: {} corruption(s) × {} severit{}, {} thread(s){}",
+        if wds_input {
+            "webdataset".to_string()
+        } else {
+            kind.to_string()
+        },
+        if wds_output {
+            " (webdataset output)"
+        } else {
+            ""
+        },
         a.input.display(),
         a.output.display(),
         corruptions.len(),
@@ -391,7 +442,18 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
             .unwrap_or_default()
     );
     let progress = CliProgress::new();
-    let s = run::generate(&opts, &progress)?;
+    let s = match &wds {
+        Some(w) if !a.floor => {
+            let mut header = run::header(&opts, kind);
+            if w.input_shards {
+                header.dataset = "webdataset".into();
+                header.seed_rule = crate::dataset::webdataset::plan::SEED_RULE.into();
+            }
+            header.webdataset = Some(w.describe());
+            crate::dataset::webdataset::run::generate(&opts, w, header, &progress)?
+        }
+        _ => run::generate(&opts, &progress)?,
+    };
     let secs = s.elapsed.as_secs_f64();
     eprintln!(
         "imgcorrupt: {}: {} source image(s), {} output(s) written, {} skipped (already done), {} annotation file(s) carried, {} failed, {:.2} s ({:.1} images/s)",

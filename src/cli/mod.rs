@@ -11,6 +11,7 @@ mod generate;
 mod list;
 mod merge;
 mod score;
+mod status;
 mod verify;
 
 const EXAMPLES: &str = "\
@@ -45,6 +46,8 @@ enum Command {
     Verify(verify::Args),
     /// Merge the manifest parts of a sharded generate run.
     Merge(merge::Args),
+    /// Progress of a (sharded) generate run: per shard done/total, failures, merge possible.
+    Status(status::Args),
     /// mCE, relative mCE, mean error, mPC/rPC from a results table (corruption,severity,error).
     Score(score::Args),
 }
@@ -75,6 +78,7 @@ where
         Command::Generate(a) => generate::run(a).and_then(check),
         Command::Verify(a) => verify::run(a).and_then(check),
         Command::Merge(a) => merge::run(a).map(|_| ()),
+        Command::Status(a) => status::run(a),
         Command::Score(a) => score::run(a),
     };
     match result {

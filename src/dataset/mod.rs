@@ -19,6 +19,9 @@
 //! [`run`] is the driver that wires them (execution in parallel, failures reported at the
 //! end); [`verify`] re-hashes outputs against the manifest, or regenerates a sample through
 //! [`execute`] with the pipeline [`record`] rebuilds from the header, and compares.
+//! [`webdataset`] runs the same four stages on `.tar` shards (webdataset input, or any input
+//! with `--output-format wds`), reusing [`execute::Pipeline`] and the manifest files of
+//! [`record`].
 //!
 //! The seed rule (version 1, [`plan::SEED_RULE`]) is documented in [`plan`]: an output's
 //! bytes do not depend on thread count, shard split, processing order, retries or resumption.
@@ -35,6 +38,7 @@ pub mod plan;
 pub mod record;
 pub mod run;
 pub mod verify;
+pub mod webdataset;
 
 macro_rules! named_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),+ $(,)? }) => {

@@ -104,6 +104,9 @@ pub struct Summary {
     pub manifest_path: Option<PathBuf>,
     /// Outputs of earlier runs removed because their source no longer exists.
     pub removed: Vec<String>,
+    /// The input was webdataset shards (`kind` is then `None`); for webdataset outputs,
+    /// `images` counts samples and `written`/`skipped` count output shards.
+    pub webdataset_input: bool,
 }
 
 /// Build the manifest header of a run.
@@ -128,6 +131,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         stylize: opts.style_header.clone(),
         decoder: Some(SOURCE_DECODER.into()),
         magnitudes: c_bar_magnitudes(opts),
+        webdataset: None,
     }
 }
 
@@ -215,8 +219,18 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     }
 
     // execute, in parallel
+    let tracker = (!opts.floor).then(|| {
+        record::status::Tracker::new(
+            &opts.output,
+            opts.shard,
+            "images",
+            run_images(&rec),
+            Duration::from_secs(2),
+        )
+    });
     let run = Run {
         opts,
+        tracker,
         rec,
         failed: Mutex::new(Vec::new()),
         written: AtomicUsize::new(0),
@@ -241,9 +255,12 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     }
     progress.start(images.len() as u64);
     pool.install(|| {
-        images
-            .par_iter()
-            .for_each(|&i| image_item(&run, i, progress))
+        images.par_iter().for_each(|&i| {
+            image_item(&run, i, progress);
+            if let Some(t) = &run.tracker {
+                t.advance(1, &[]);
+            }
+        })
     });
     progress.finish();
 
@@ -272,13 +289,25 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         summary.manifest_path = Some(done.path);
         summary.manifest_records = done.manifest_records;
     }
+    if let Some(t) = &run.tracker {
+        t.finish(&summary.failed);
+    }
     summary.elapsed = start.elapsed();
     Ok(summary)
+}
+
+/// Source images of a plan (the status file counts them).
+fn run_images(rec: &Recorder<'_>) -> usize {
+    rec.items()
+        .iter()
+        .filter(|it| it.kind == ItemKind::Image)
+        .count()
 }
 
 /// A run in progress: the record stage and the tallies of the summary.
 struct Run<'a> {
     opts: &'a Options,
+    tracker: Option<record::status::Tracker>,
     rec: Recorder<'a>,
     failed: Mutex<Vec<String>>,
     written: AtomicUsize,
@@ -289,6 +318,9 @@ struct Run<'a> {
 impl Run<'_> {
     fn fail(&self, progress: &dyn Progress, msg: String) {
         progress.note(&format!("failed: {msg}"));
+        if let Some(t) = &self.tracker {
+            t.advance(0, std::slice::from_ref(&msg));
+        }
         self.failed.lock().expect("lock").push(msg);
     }
 }

@@ -62,6 +62,10 @@ pub struct Header {
     pub annotations: String,
     /// Frost texture source: `procedural`, or `textures:<dir>` for the reference photographs.
     pub frost_source: Option<String>,
+    /// Webdataset runs: input kind, image member, layout and shard size (absent otherwise,
+    /// so other manifests are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webdataset: Option<String>,
     /// The style source and backend of `stylize` outputs (absent when stylize is not
     /// generated, so other manifests are unchanged).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -115,6 +119,12 @@ pub enum Kind {
     /// too); no hashes. Manifests written before every folder was listed have these records
     /// for empty folders only; a resume rewrites them all.
     Folder,
+    /// A webdataset output shard (`<corruption>/<severity>/<shard>.tar`, or `<shard>.tar`
+    /// with `--wds-cells-in-sample`): the SHA-256 of the whole file.
+    Shard,
+    /// A member of an output shard: `output` is `<shard output>/<member name>`, `sha256` the
+    /// member's bytes (checked by reading the shard).
+    Member,
 }
 
 /// One output file.
@@ -173,8 +183,11 @@ impl Record {
                 self.source
             ));
         }
+        // Shards made with `--wds-cells-in-sample` (and their members) lie outside the
+        // cells: their paths are only checked to be relative and normalised.
+        let in_shard = matches!(self.kind, Kind::Shard | Kind::Member);
         let cell = format!("{}/{}/", self.corruption, self.severity);
-        if !self.output.starts_with(&cell) {
+        if !in_shard && !self.output.starts_with(&cell) {
             return Err(format!(
                 "output path `{}` is not inside its cell folder `{cell}`",
                 self.output

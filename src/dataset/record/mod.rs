@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 pub mod header;
 mod ledger;
 pub mod manifest;
+pub mod status;
 
 use ledger::{Ledger, PlanFilter};
 use manifest::{Header, Kind, Record};
@@ -74,17 +75,7 @@ impl<'a> Recorder<'a> {
             path: output.to_path_buf(),
             source,
         })?;
-        let mut resuming = false;
-        if let Some(h) = manifest::common_header(output)? {
-            if h != header {
-                return Err(Error::InvalidArgument(format!(
-                    "{} holds outputs made with different settings ({}): use another OUTPUT or the same settings",
-                    output.display(),
-                    manifest::header_diff(&h, &header)
-                )));
-            }
-            resuming = true;
-        }
+        let resuming = same_settings(output, &header)?;
         for f in manifest::list_files(output) {
             manifest::stream(
                 &f.path,
@@ -96,13 +87,7 @@ impl<'a> Recorder<'a> {
                 },
             )?;
         }
-        let journal = open_journal(&output.join(manifest::journal_name(shard)), &header)?;
-        // With the journal locked, this process is the only writer of its manifest or part:
-        // a temporary an earlier writer left (killed, or out of space) is stale.
-        manifest::remove_stale_temps(&output.join(match shard {
-            None => manifest::MANIFEST.to_string(),
-            Some((k, n)) => manifest::part_name(k, n),
-        }));
+        let journal = lock_journal(output, shard, &header)?;
         Ok(Recorder {
             output: output.to_path_buf(),
             shard,
@@ -430,6 +415,36 @@ fn merge_by_output(
         (Some(_), _) => a.next(),
         (None, _) => b.next(),
     })
+}
+
+/// Whether OUTPUT already holds records made with `header`; an error naming the fields when
+/// it holds records made with other settings.
+pub(crate) fn same_settings(output: &Path, header: &Header) -> Result<bool> {
+    match manifest::common_header(output)? {
+        Some(h) if h != *header => Err(Error::InvalidArgument(format!(
+            "{} holds outputs made with different settings ({}): use another OUTPUT or the same settings",
+            output.display(),
+            manifest::header_diff(&h, header)
+        ))),
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
+}
+
+/// Open and lock this process's journal; with it locked, this process is the only writer of
+/// its manifest or part, so a temporary an earlier writer left (killed, or out of space) is
+/// stale and removed.
+pub(crate) fn lock_journal(
+    output: &Path,
+    shard: Option<(usize, usize)>,
+    header: &Header,
+) -> Result<fs::File> {
+    let journal = open_journal(&output.join(manifest::journal_name(shard)), header)?;
+    manifest::remove_stale_temps(&output.join(match shard {
+        None => manifest::MANIFEST.to_string(),
+        Some((k, n)) => manifest::part_name(k, n),
+    }));
+    Ok(journal)
 }
 
 /// Open (append) the journal, writing the header into a new one and starting a fresh line
