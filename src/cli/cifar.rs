@@ -116,5 +116,6 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
             .then(|| record::merge_count(&merged).unwrap_or(s.manifest.arrays.len())),
         manifest_path: Some(state),
         removed: vec![],
+        webdataset_input: false,
     })
 }
