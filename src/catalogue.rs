@@ -60,6 +60,20 @@ pub enum Corruption {
     /// ALGORITHMS.md §9.2). Not one of the 19 -C corruptions: never selected by `common`, `validation`
     /// or `all`, and it needs a style source ([`crate::Settings::with_stylizer`]).
     Stylize,
+
+    // ---- LAION-C (issue 16, src/corruptions/laion_c/): Subset::Shift, family `laion-c` ----
+    /// Image rebuilt from the nearest-colour tiles of a training-image bank (LAION-C).
+    Mosaic,
+    /// Training-image tiles pasted at random (LAION-C).
+    Stickers,
+    /// glitch-this band shifts, channel offset and scan lines (LAION-C).
+    Glitched,
+    /// Image redrawn as bent vertical lines (LAION-C).
+    VerticalLines,
+    /// Random solid shapes (LAION-C).
+    GeometricShapes,
+    /// Checkerboard of brightness offsets (LAION-C).
+    LuminanceCheckerboard,
 }
 
 /// Which benchmark subset a corruption belongs to (`imagecorruptions.get_corruption_names`).
@@ -89,6 +103,8 @@ pub enum Family {
     Digital,
     /// Style transfer (ALGORITHMS.md §9.2).
     Stylization,
+    /// The six LAION-C distortions (ALGORITHMS.md §10).
+    LaionC,
 }
 
 /// One catalogue row: a name, its grouping and its implementation.
@@ -138,8 +154,8 @@ macro_rules! row {
 /// Number of -C corruptions (the first rows of [`CATALOGUE`]).
 pub const NUM_CORRUPTIONS: usize = 19;
 
-/// Number of catalogue rows: the corruptions plus the shift operators (`stylize`).
-pub const NUM_OPERATORS: usize = 20;
+/// Number of catalogue rows: the corruptions plus the shift operators (`stylize`, LAION-C).
+pub const NUM_OPERATORS: usize = 26;
 
 /// All corruptions in `imagecorruptions` order (index = `corruption_number`), followed by the
 /// operators outside the -C benchmarks ([`Subset::Shift`]: `stylize`).
@@ -169,6 +185,18 @@ pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
     row!(Spatter, weather::spatter, Validation, Weather),
     row!(Saturate, digital::saturate, Validation, Digital),
     row!(Stylize, stylization::stylize, Shift, Stylization),
+    // ---- LAION-C (issue 16) ----
+    row!(Mosaic, laion_c::mosaic, Shift, LaionC),
+    row!(Stickers, laion_c::stickers, Shift, LaionC),
+    row!(Glitched, laion_c::glitched, Shift, LaionC),
+    row!(VerticalLines, laion_c::vertical_lines, Shift, LaionC),
+    row!(GeometricShapes, laion_c::geometric_shapes, Shift, LaionC),
+    row!(
+        LuminanceCheckerboard,
+        laion_c::luminance_checkerboard,
+        Shift,
+        LaionC
+    ),
 ];
 
 impl Corruption {
@@ -267,6 +295,7 @@ impl Family {
             Family::Weather => "weather",
             Family::Digital => "digital",
             Family::Stylization => "stylization",
+            Family::LaionC => "laion-c",
         }
     }
 }
@@ -289,7 +318,14 @@ pub const SUBSET_WORDS: [&str; 6] = [
 ];
 
 /// The words of [`select`] that name families ([`Family::name`]).
-pub const FAMILY_WORDS: [&str; 5] = ["noise", "blur", "weather", "digital", "stylization"];
+pub const FAMILY_WORDS: [&str; 6] = [
+    "noise",
+    "blur",
+    "weather",
+    "digital",
+    "stylization",
+    "laion-c",
+];
 
 /// Resolve a comma-separated selection of names, subsets (`common`, `validation`, `all`) and
 /// families (`noise`, `blur`, `weather`, `digital`, `stylization`) into corruptions, in
@@ -307,9 +343,11 @@ pub fn select(spec: &str) -> Result<Vec<Corruption>, Error> {
             "validation" | "extra" | "holdout" => Corruption::all()
                 .filter(|c| c.subset() == Subset::Validation)
                 .collect(),
-            "noise" | "blur" | "weather" | "digital" | "stylization" => Corruption::every()
-                .filter(|c| c.family().name() == lower)
-                .collect(),
+            "noise" | "blur" | "weather" | "digital" | "stylization" | "laion-c" => {
+                Corruption::every()
+                    .filter(|c| c.family().name() == lower)
+                    .collect()
+            }
             _ => vec![Corruption::from_name(part).map_err(|e| match e {
                 // a selection also takes subsets and families: suggest those too (`commn`)
                 Error::UnknownCorruption { name, .. } => Error::UnknownCorruption {
