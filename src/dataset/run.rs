@@ -62,6 +62,8 @@ pub struct Options {
     /// What the manifest header records about the stylizer (with `pipeline.stylizer`; see
     /// [`record::header::style_header`]).
     pub style_header: Option<StyleHeader>,
+    /// The manifest's tile-bank description (`None` unless mosaic/stickers are generated).
+    pub tile_bank_header: Option<record::manifest::TileBankHeader>,
     /// Output format choice.
     pub image_format: ImageFormatChoice,
     /// Annotation handling.
@@ -127,6 +129,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         frost_source: Some(record::header::frost_source(p)),
         stylize: opts.style_header.clone(),
         decoder: Some(SOURCE_DECODER.into()),
+        tile_bank: opts.tile_bank_header.clone(),
     }
 }
 
