@@ -11,6 +11,7 @@ mod generate;
 mod list;
 mod merge;
 mod score;
+mod sequences;
 mod verify;
 
 const EXAMPLES: &str = "\

@@ -15,6 +15,7 @@ use crate::rng::RandomSource;
 
 pub mod blur;
 pub mod digital;
+pub mod imagenet_p;
 pub mod laion_c;
 pub mod noise;
 pub mod params;

@@ -261,7 +261,7 @@ fn half_even(d: usize) -> usize {
 }
 
 /// Size after torchvision `Resize(256)`: shorter side 256, longer side `int(256·long/short)`.
-fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
+pub(crate) fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
     let (short, long) = (w.min(h), w.max(h));
     let new_long = ((256 * long) as f64 / short as f64) as usize;
     if w <= h {

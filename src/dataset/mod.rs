@@ -34,6 +34,7 @@ pub mod execute;
 pub mod plan;
 pub mod record;
 pub mod run;
+pub mod sequences;
 pub mod verify;
 
 macro_rules! named_enum {
