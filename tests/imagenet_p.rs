@@ -12,7 +12,11 @@ fn source() -> Rgb {
 }
 
 fn mean_abs(a: &[u8], b: &[u8]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs()).sum::<f64>() / a.len() as f64
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs())
+        .sum::<f64>()
+        / a.len() as f64
 }
 
 #[test]
@@ -64,7 +68,10 @@ fn clean_frames_where_the_reference_has_them() {
     // brightness frame 15 adds 0 to V: the HSV round trip and the reference's truncation to
     // 8 bits only (a value may drop by one level)
     let f = frames_of(&img, "a.png", Perturbation::Brightness, 1, 0).unwrap();
-    assert!(f[15].iter().zip(&clean).all(|(a, b)| *b - *a <= 1 && a <= b));
+    assert!(f[15]
+        .iter()
+        .zip(&clean)
+        .all(|(a, b)| *b - *a <= 1 && a <= b));
     // motion_blur frame 0 is blurred, as in the reference (angle −120°)
     let f = frames_of(&img, "a.png", Perturbation::MotionBlur, 1, 0).unwrap();
     assert!(mean_abs(&f[0], &clean) > 1.0);
@@ -75,14 +82,24 @@ fn deterministic_and_seed_sensitive() {
     let img = source();
     for p in Perturbation::ALL.into_iter().filter(|p| p.available()) {
         let a = frames_of(&img, "n1/a.JPEG", p, 2, 5).unwrap();
-        assert_eq!(a, frames_of(&img, "n1/a.JPEG", p, 2, 5).unwrap(), "{}", p.name());
+        assert_eq!(
+            a,
+            frames_of(&img, "n1/a.JPEG", p, 2, 5).unwrap(),
+            "{}",
+            p.name()
+        );
         let b = frames_of(&img, "n1/a.JPEG", p, 2, 6).unwrap();
         let c = frames_of(&img, "n1/b.JPEG", p, 2, 5).unwrap();
         if p.is_noise() {
             assert_ne!(a, b, "{}: seed ignored", p.name());
             assert_ne!(a, c, "{}: source ignored", p.name());
         } else {
-            assert_eq!(a, b, "{}: a deterministic sequence depends on the seed", p.name());
+            assert_eq!(
+                a,
+                b,
+                "{}: a deterministic sequence depends on the seed",
+                p.name()
+            );
         }
     }
 }
@@ -93,23 +110,34 @@ fn noise_magnitudes_follow_the_published_parameters() {
     let clean = img.center_crop();
     // mid-grey pixels only (no clipping): the residual's std is σ·255 (Gaussian), x·σ·255
     // (speckle), sqrt(x/λ)·255 (Poisson)
-    let mid: Vec<usize> = (0..clean.len()).filter(|&i| (80..=180).contains(&clean[i])).collect();
+    let mid: Vec<usize> = (0..clean.len())
+        .filter(|&i| (80..=180).contains(&clean[i]))
+        .collect();
     assert!(mid.len() > 10_000);
     let std_of = |f: &[u8], scale: &dyn Fn(u8) -> f64| -> f64 {
         // truncation to 8 bits shifts the mean by 0.5, not the spread
-        let r: Vec<f64> = mid.iter().map(|&i| (f64::from(f[i]) - f64::from(clean[i])) / scale(clean[i])).collect();
+        let r: Vec<f64> = mid
+            .iter()
+            .map(|&i| (f64::from(f[i]) - f64::from(clean[i])) / scale(clean[i]))
+            .collect();
         let m = r.iter().sum::<f64>() / r.len() as f64;
         (r.iter().map(|v| (v - m).powi(2)).sum::<f64>() / r.len() as f64).sqrt()
     };
     for (d, sigma) in [(1u8, 0.03), (2, 0.05), (3, 0.08)] {
         let f = frames_of(&img, "a", Perturbation::GaussianNoise, d, 1).unwrap();
         let s = std_of(&f[7], &|_| 255.0);
-        assert!((s / sigma - 1.0).abs() < 0.08, "gaussian d{d}: {s} vs {sigma}");
+        assert!(
+            (s / sigma - 1.0).abs() < 0.08,
+            "gaussian d{d}: {s} vs {sigma}"
+        );
     }
     for (d, sigma) in [(1u8, 0.05), (2, 0.10), (3, 0.15)] {
         let f = frames_of(&img, "a", Perturbation::SpeckleNoise, d, 1).unwrap();
         let s = std_of(&f[7], &|x| f64::from(x));
-        assert!((s / sigma - 1.0).abs() < 0.08, "speckle d{d}: {s} vs {sigma}");
+        assert!(
+            (s / sigma - 1.0).abs() < 0.08,
+            "speckle d{d}: {s} vs {sigma}"
+        );
     }
     for (d, lam) in [(1u8, 300.0f64), (2, 120.0), (3, 60.0)] {
         let f = frames_of(&img, "a", Perturbation::ShotNoise, d, 1).unwrap();
@@ -126,10 +154,18 @@ fn sequences_move_monotonically_away_from_their_identity_frame() {
         let f = frames_of(&img, "a", p, 1, 0).unwrap();
         let d: Vec<f64> = f.iter().map(|x| mean_abs(x, &clean)).collect();
         for i in id + 1..f.len() {
-            assert!(d[i] + 0.05 >= d[i - 1], "{} after frame {id}: {d:?}", p.name());
+            assert!(
+                d[i] + 0.05 >= d[i - 1],
+                "{} after frame {id}: {d:?}",
+                p.name()
+            );
         }
         for i in (0..id).rev() {
-            assert!(d[i] + 0.05 >= d[i + 1], "{} before frame {id}: {d:?}", p.name());
+            assert!(
+                d[i] + 0.05 >= d[i + 1],
+                "{} before frame {id}: {d:?}",
+                p.name()
+            );
         }
     };
     check(Perturbation::Translate, 20);
@@ -153,18 +189,28 @@ fn brightness_and_translate_parameters() {
         for y in [0usize, 100, 223] {
             for x in 16..208usize {
                 let sx = (x as isize - s) as usize;
-                assert_eq!(f[i][(y * SIDE + x) * 3], clean[(y * SIDE + sx) * 3], "frame {i} ({x},{y})");
+                assert_eq!(
+                    f[i][(y * SIDE + x) * 3],
+                    clean[(y * SIDE + sx) * 3],
+                    "frame {i} ({x},{y})"
+                );
             }
         }
     }
     // brightness frame i: mean V moves by (i − 15)·0.02·255 where nothing clips
     let f = frames_of(&img, "a", Perturbation::Brightness, 1, 0).unwrap();
     let v = |px: &[u8]| -> f64 {
-        px.chunks(3).map(|p| f64::from(*p.iter().max().unwrap())).sum::<f64>() / (px.len() / 3) as f64
+        px.chunks(3)
+            .map(|p| f64::from(*p.iter().max().unwrap()))
+            .sum::<f64>()
+            / (px.len() / 3) as f64
     };
     let (v15, v16, v14) = (v(&f[15]), v(&f[16]), v(&f[14]));
     // two steps of 0.02·255 = 5.1 levels; the reference's truncation to 8 bits moves a
     // value down by up to one level, so single steps measure 5–6 and 4–5
     assert!(((v16 - v14) - 10.2).abs() < 1.2, "{v14} {v15} {v16}");
-    assert!((4.0..=6.5).contains(&(v16 - v15)) && (4.0..=6.5).contains(&(v15 - v14)), "{v14} {v15} {v16}");
+    assert!(
+        (4.0..=6.5).contains(&(v16 - v15)) && (4.0..=6.5).contains(&(v15 - v14)),
+        "{v14} {v15} {v16}"
+    );
 }

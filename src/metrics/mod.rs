@@ -26,6 +26,7 @@ use serde::Serialize;
 use crate::catalogue::{Corruption, Subset};
 use crate::error::{Error, Result};
 
+pub mod flip;
 pub mod table;
 
 pub use table::{Measure, Results};
