@@ -48,6 +48,12 @@ pub fn perturbations(spec: &str) -> anyhow::Result<Vec<Perturbation>> {
 
 /// Run the ImageNet-P path; Ok(false) when a source failed.
 pub fn run(a: &Args) -> anyhow::Result<bool> {
+    Ok(execute(a)?.failed.is_empty())
+}
+
+/// Run the ImageNet-P path and return its summary in `generate`'s shape (sequences counted
+/// as outputs; the manifest is `sequences.jsonl`).
+pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
     let perturbations = perturbations(&a.corruptions)?;
     let difficulties: Vec<u8> = super::parse_severities(&a.severities)
         .map_err(anyhow::Error::msg)?
@@ -83,5 +89,16 @@ pub fn run(a: &Args) -> anyhow::Result<bool> {
     for f in &s.failed {
         eprintln!("  {f}");
     }
-    Ok(s.failed.is_empty())
+    Ok(crate::dataset::run::Summary {
+        kind: None,
+        images: s.images,
+        written: s.written,
+        skipped: 0,
+        carried: 0,
+        failed: s.failed,
+        elapsed: start.elapsed(),
+        manifest_records: Some(s.written),
+        manifest_path: Some(a.output.join(sequences::MANIFEST)),
+        removed: Vec::new(),
+    })
 }
