@@ -179,6 +179,9 @@ pub fn npy_bytes(frames: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// Files to write: (path relative to the output, bytes).
+type Files = Vec<(String, Vec<u8>)>;
+
 /// Encode one sequence as its files: (path relative to the output, bytes) pairs and the
 /// record's SHA-256.
 fn encode(
@@ -186,7 +189,7 @@ fn encode(
     base: &str,
     format: SequenceFormat,
     quality: u8,
-) -> Result<(Vec<(String, Vec<u8>)>, String)> {
+) -> Result<(Files, String)> {
     if format == SequenceFormat::Npy {
         let bytes = npy_bytes(frames);
         let sha = crate::digest::sha256_hex(&bytes);
@@ -216,10 +219,7 @@ fn base_of(source: &str, folder: &str) -> String {
 }
 
 /// Make one source's sequences: records and files.
-fn make(
-    opts: &SequenceOptions,
-    source: &str,
-) -> Result<Vec<(SequenceRecord, Vec<(String, Vec<u8>)>)>> {
+fn make(opts: &SequenceOptions, source: &str) -> Result<Vec<(SequenceRecord, Files)>> {
     let img = load_source(&opts.input.join(source), opts.max_pixels)?;
     let mut out = Vec::new();
     for (p, d) in jobs(opts) {

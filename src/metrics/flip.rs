@@ -42,7 +42,7 @@ pub fn is_noise(perturbation: &str) -> bool {
 /// The perturbation a folder name belongs to (`gaussian_noise_2` → `gaussian_noise`).
 pub fn base_name(folder: &str) -> &str {
     match folder.rsplit_once('_') {
-        Some((b, d)) if matches!(d, "2" | "3") => b,
+        Some((b, "2" | "3")) => b,
         _ => folder,
     }
 }

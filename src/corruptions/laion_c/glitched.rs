@@ -69,7 +69,7 @@ impl crate::corruptions::params::Params for Params {
 /// Where glitch-this's draws come from.
 enum Draws<'r, 'a> {
     /// CPython `random`, re-seeded as glitch-this does (`seed + offset`).
-    Python { seed: u64, rng: PyRandom },
+    Python { seed: u64, rng: Box<PyRandom> },
     /// The image's generator; re-seeding is a no-op.
     Job(&'r mut (dyn RandomSource + 'a)),
 }
@@ -77,7 +77,7 @@ enum Draws<'r, 'a> {
 impl Draws<'_, '_> {
     fn reseed(&mut self, offset: u64) {
         if let Draws::Python { seed, rng } = self {
-            *rng = PyRandom::new(*seed + offset);
+            **rng = PyRandom::new(*seed + offset);
         }
     }
 
@@ -104,7 +104,7 @@ pub fn glitched(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let mut draws = match p.fixed_seed {
         Some(seed) => Draws::Python {
             seed,
-            rng: PyRandom::new(seed),
+            rng: Box::new(PyRandom::new(seed)),
         },
         None => Draws::Job(&mut *job.rng),
     };

@@ -259,7 +259,7 @@ impl KdTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{FastRng, RandomSource};
+    use crate::rng::FastRng;
 
     #[test]
     fn kd_tree_finds_the_brute_force_nearest() {

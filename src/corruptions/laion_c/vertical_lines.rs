@@ -154,17 +154,14 @@ pub fn vertical_lines(job: &mut Job<'_>, p: &Params) -> Result<()> {
                     count += 1;
                 }
             }
-            let (ink, intensity) = if count > 0 {
-                (
-                    [
-                        (sum[0] / count) as u8,
-                        (sum[1] / count) as u8,
-                        (sum[2] / count) as u8,
-                    ],
-                    (sum_i / count) as f64,
-                )
-            } else {
-                ([0; 3], 0.0)
+            let (ink, intensity) = match (
+                sum[0].checked_div(count),
+                sum[1].checked_div(count),
+                sum[2].checked_div(count),
+                sum_i.checked_div(count),
+            ) {
+                (Some(r), Some(g), Some(b), Some(i)) => ([r as u8, g as u8, b as u8], i as f64),
+                _ => ([0; 3], 0.0),
             };
             let x_eff = -p.bend * (1.0 - intensity / 255.0);
             let end = (x + x_eff, y as f64);
