@@ -103,7 +103,7 @@ pub enum Family {
     Digital,
     /// Style transfer (ALGORITHMS.md §9.2).
     Stylization,
-    /// The six LAION-C distortions (ALGORITHMS.md §10).
+    /// The six LAION-C distortions (ALGORITHMS.md §12).
     LaionC,
 }
 

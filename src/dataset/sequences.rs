@@ -9,7 +9,7 @@
 //! `derive_seed(run seed, [source relative path, folder name])`, so outputs do not depend on
 //! threads or order. `sequences.jsonl` records the settings and one SHA-256 per output
 //! (frame folders: the SHA-256 of the frames' SHA-256s in order), which [`verify`] checks.
-//! No MP4: no permissively licensed H.264 encoder was vendored (ALGORITHMS.md §11).
+//! No MP4: no permissively licensed H.264 encoder was vendored (ALGORITHMS.md §13).
 
 use std::path::{Path, PathBuf};
 

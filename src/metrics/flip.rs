@@ -1,5 +1,5 @@
 //! ImageNet-P stability metrics from per-frame predictions (`imgcorrupt score --flip`),
-//! following `ImageNet-P/test.py` of hendrycks/robustness (docs/ALGORITHMS.md §11.3):
+//! following `ImageNet-P/test.py` of hendrycks/robustness (docs/ALGORITHMS.md §13.3):
 //!
 //! * **flip probability** FP of a perturbation: per sequence, the fraction of compared frame
 //!   pairs whose top-1 differs, averaged over sequences. Noise sequences (`*_noise*`) compare

@@ -1,7 +1,7 @@
 //! ImageNet-P (Hendrycks & Dietterich 2019; hendrycks/robustness `ImageNet-P/create_p/
 //! make_imagenet_p.py`, Apache-2.0): perturbation *sequences* for measuring prediction
 //! stability. One file per perturbation; each turns the Resize(256) source into its frames
-//! (224×224 centre crops, 31 frames; translate 41). docs/ALGORITHMS.md §11 says what each
+//! (224×224 centre crops, 31 frames; translate 41). docs/ALGORITHMS.md §13 says what each
 //! reproduces and what it does not.
 //!
 //! The per-frame operations reuse the corruption kernels (motion blur, Gaussian filter, HSV,

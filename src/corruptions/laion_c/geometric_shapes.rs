@@ -1,4 +1,4 @@
-//! `geometric_shapes` (LAION-C; ALGORITHMS.md §10.5): N solid shapes pasted at random.
+//! `geometric_shapes` (LAION-C; ALGORITHMS.md §12.5): N solid shapes pasted at random.
 //!
 //! Per shape, in the reference's draw order: the kind (`choice` of triangle, square, star,
 //! circle), the anchor (`randint(0, W)`, `randint(0, H)`), the size `randint(6, 16)`, the

@@ -1,4 +1,4 @@
-//! `glitched` (LAION-C; ALGORITHMS.md §10.3): the glitch-this 1.0.3 algorithm
+//! `glitched` (LAION-C; ALGORITHMS.md §12.3): the glitch-this 1.0.3 algorithm
 //! (`ImageGlitcher.glitch_image(img, amount, color_offset=True, scan_lines=True)`), as LAION-C
 //! calls it.
 //!

@@ -1,4 +1,4 @@
-//! `luminance_checkerboard` (LAION-C; ALGORITHMS.md §10.6): a 14×14-pixel checkerboard of
+//! `luminance_checkerboard` (LAION-C; ALGORITHMS.md §12.6): a 14×14-pixel checkerboard of
 //! brightness offsets. Tile (i, j) of the grid that starts at the top-left corner gets
 //! `(−1)^(i+j) · U(a, b) / 255` added to all three channels, clipped to [0, 1].
 //!

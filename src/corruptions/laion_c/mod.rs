@@ -1,6 +1,6 @@
 //! LAION-C (Li et al., ICML 2025; github.com/FanfeiLi/LAION-C, MIT): six distortions chosen to
 //! be out of distribution even for web-scale training data. One file per operator; the tile
-//! bank that `mosaic` and `stickers` draw from is [`tile_bank`]. docs/ALGORITHMS.md §10 says
+//! bank that `mosaic` and `stickers` draw from is [`tile_bank`]. docs/ALGORITHMS.md §12 says
 //! what each file reproduces of `distortions/apply_distortions.py` and what it does not.
 //!
 //! These rows are [`crate::Subset::Shift`] operators of the family `laion-c`: selected by

@@ -1,4 +1,4 @@
-//! `mosaic` (LAION-C; ALGORITHMS.md §10.1): the image rebuilt from training-image tiles.
+//! `mosaic` (LAION-C; ALGORITHMS.md §12.1): the image rebuilt from training-image tiles.
 //!
 //! The image is cut into t×t cells; each cell is replaced by the bank tile whose mean colour
 //! is nearest (Euclidean RGB, exact nearest neighbour as the reference's SciPy KDTree) to the

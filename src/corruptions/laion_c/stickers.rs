@@ -1,4 +1,4 @@
-//! `stickers` (LAION-C; ALGORITHMS.md §10.2): N 16×16 training-image tiles pasted at random.
+//! `stickers` (LAION-C; ALGORITHMS.md §12.2): N 16×16 training-image tiles pasted at random.
 //!
 //! Draw order of the reference's `sticker_augmentations` for one image: the N tile indices
 //! (`choice(len(bank), N)`), 2N unused positions (`choice(H − 16, (N, 2))`, drawn and thrown

@@ -1,4 +1,4 @@
-//! `vertical_lines` (LAION-C; ALGORITHMS.md §10.4): the image redrawn as `l` vertical
+//! `vertical_lines` (LAION-C; ALGORITHMS.md §12.4): the image redrawn as `l` vertical
 //! polylines on black, each bending left by 40·(1 − I/255) pixels where the image is dark.
 //!
 //! Column i starts at x = i·W/l; for every `step`-row band its cell (columns
