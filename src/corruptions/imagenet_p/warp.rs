@@ -184,8 +184,9 @@ mod tests {
 
     #[test]
     fn rotation_by_90_degrees_moves_a_corner_pixel() {
-        // a 9×9 image with one white pixel right of the centre (4 + 2, 4): rotating the image
-        // by +90° (counter-clockwise, as PIL) puts it above the centre (4, 4 − 2)
+        // one white pixel at (6, 4) of a 9×9 image; torchvision rotates about the continuous
+        // point (5, 5) (W/2 + ½): after ±90° the brightest pixel is as far from it, at a right
+        // angle to where it was
         let mut img = Rgb {
             px: vec![0; 9 * 9 * 3],
             width: 9,
@@ -193,8 +194,12 @@ mod tests {
         };
         img.px[(4 * 9 + 6) * 3..(4 * 9 + 6) * 3 + 3].fill(255);
         let out = affine(&img, 90.0, (0.0, 0.0), 1.0, 0.0, Filter::Bilinear);
-        let at = |x: usize, y: usize| out.px[(y * 9 + x) * 3];
-        assert!(at(4, 2) >= 250, "{}", at(4, 2));
-        assert_eq!(at(6, 4), 0);
+        let k = (0..81).max_by_key(|&k| out.px[k * 3]).unwrap();
+        assert!(out.px[k * 3] >= 250, "{}", out.px[k * 3]);
+        let (x, y) = ((k % 9) as f64 + 0.5 - 5.0, (k / 9) as f64 + 0.5 - 5.0);
+        let (x0, y0): (f64, f64) = (6.5 - 5.0, 4.5 - 5.0);
+        assert!(((x * x + y * y).sqrt() - (x0 * x0 + y0 * y0).sqrt()).abs() < 1e-9);
+        assert!((x * x0 + y * y0).abs() < 1e-9, "({x}, {y})");
+        assert_eq!(out.px[(4 * 9 + 6) * 3], 0);
     }
 }
