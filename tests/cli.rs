@@ -27,7 +27,12 @@ fn list_prints_catalogue_in_order() {
     let text = String::from_utf8(o.stdout).unwrap();
     let all: Vec<&str> = text.lines().collect();
     // the 19 corruptions, a blank line, then the shift operators under a `#` heading
-    assert_eq!(all.len(), 22, "{text}");
+    // (stylize, then the six LAION-C operators)
+    assert_eq!(all.len(), 28, "{text}");
+    assert!(
+        all[22].starts_with("mosaic") && all[27].starts_with("luminance_checkerboard"),
+        "{text}"
+    );
     assert_eq!(all[19], "");
     assert!(all[20].starts_with('#'));
     assert!(
