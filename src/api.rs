@@ -20,6 +20,7 @@ use std::sync::Arc;
 use image::DynamicImage;
 
 use crate::catalogue::Corruption;
+use crate::corruptions::laion_c::TileBank;
 use crate::corruptions::weather::frost::FrostTextures;
 use crate::corruptions::Job;
 use crate::error::{Error, Result};
@@ -141,6 +142,9 @@ pub struct Settings {
     /// Which style of `stylizer` to use; `None` picks
     /// [`Stylizer::pick_for_seed`]`(seed)` (the same style for every severity of a seed).
     pub style_index: Option<usize>,
+    /// Tile bank of LAION-C's `mosaic` and `stickers` (`None`: those two are an error naming
+    /// what is missing). Ignored by every other corruption.
+    pub tile_bank: Option<Arc<TileBank>>,
 }
 
 impl Settings {
@@ -153,6 +157,7 @@ impl Settings {
             frost_textures: None,
             stylizer: None,
             style_index: None,
+            tile_bank: None,
         }
     }
 
@@ -177,6 +182,12 @@ impl Settings {
     /// Builder: the style source and backend of [`Corruption::Stylize`].
     pub fn with_stylizer(mut self, stylizer: Arc<Stylizer>) -> Settings {
         self.stylizer = Some(stylizer);
+        self
+    }
+
+    /// Builder: the tile bank of LAION-C's `mosaic` and `stickers`.
+    pub fn with_tile_bank(mut self, bank: Arc<TileBank>) -> Settings {
+        self.tile_bank = Some(bank);
         self
     }
 
@@ -549,6 +560,7 @@ fn run(src: &[u8], dst: &mut [u8], width: usize, height: usize, req: Request<'_>
         rng,
         frost_textures: settings.frost_textures.as_deref(),
         style,
+        tile_bank: settings.tile_bank.as_deref(),
     };
     match &interpolated {
         Some(table) => (entry.apply)(&mut job, &**table),

@@ -92,6 +92,20 @@ pub enum Corruption {
     Lines,
     /// Channels magnified by different factors (CIFAR-10-C-bar; the reference's spelling).
     TransverseChromaticAbberation,
+
+    // ---- LAION-C (issue 16, src/corruptions/laion_c/): Subset::Shift, family `laion-c` ----
+    /// Image rebuilt from the nearest-colour tiles of a training-image bank (LAION-C).
+    Mosaic,
+    /// Training-image tiles pasted at random (LAION-C).
+    Stickers,
+    /// glitch-this band shifts, channel offset and scan lines (LAION-C).
+    Glitched,
+    /// Image redrawn as bent vertical lines (LAION-C).
+    VerticalLines,
+    /// Random solid shapes (LAION-C).
+    GeometricShapes,
+    /// Checkerboard of brightness offsets (LAION-C).
+    LuminanceCheckerboard,
 }
 
 /// Which benchmark subset a corruption belongs to (`imagecorruptions.get_corruption_names`).
@@ -128,6 +142,8 @@ pub enum Family {
     // ---- issue 16, C-bar ----
     /// ImageNet-C-bar / CIFAR-10-C-bar operators (ALGORITHMS.md §11).
     CBar,
+    /// The six LAION-C distortions (ALGORITHMS.md §12).
+    LaionC,
 }
 
 /// One catalogue row: a name, its grouping and its implementation.
@@ -184,9 +200,9 @@ macro_rules! row {
 /// Number of -C corruptions (the first rows of [`CATALOGUE`]).
 pub const NUM_CORRUPTIONS: usize = 19;
 
-/// Number of catalogue rows: the corruptions, the shift operators (`stylize`) and the 15
-/// C-bar operators (issue 16).
-pub const NUM_OPERATORS: usize = 35;
+/// Number of catalogue rows: the corruptions, the shift operators (`stylize`, LAION-C) and
+/// the 15 C-bar operators.
+pub const NUM_OPERATORS: usize = 41;
 
 /// All corruptions in `imagecorruptions` order (index = `corruption_number`), followed by the
 /// operators outside the -C benchmarks ([`Subset::Shift`]: `stylize`).
@@ -241,6 +257,18 @@ pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
         c_bar::transverse_chromatic_abberation,
         CBar,
         CBar
+    ),
+    // ---- LAION-C (issue 16) ----
+    row!(Mosaic, laion_c::mosaic, Shift, LaionC),
+    row!(Stickers, laion_c::stickers, Shift, LaionC),
+    row!(Glitched, laion_c::glitched, Shift, LaionC),
+    row!(VerticalLines, laion_c::vertical_lines, Shift, LaionC),
+    row!(GeometricShapes, laion_c::geometric_shapes, Shift, LaionC),
+    row!(
+        LuminanceCheckerboard,
+        laion_c::luminance_checkerboard,
+        Shift,
+        LaionC
     ),
 ];
 
@@ -342,6 +370,7 @@ impl Family {
             Family::Digital => "digital",
             Family::Stylization => "stylization",
             Family::CBar => "c-bar",
+            Family::LaionC => "laion-c",
         }
     }
 }
@@ -379,7 +408,14 @@ fn c_bar_suite(word: &str) -> Option<&'static [&'static str]> {
 }
 
 /// The words of [`select`] that name families ([`Family::name`]).
-pub const FAMILY_WORDS: [&str; 5] = ["noise", "blur", "weather", "digital", "stylization"];
+pub const FAMILY_WORDS: [&str; 6] = [
+    "noise",
+    "blur",
+    "weather",
+    "digital",
+    "stylization",
+    "laion-c",
+];
 
 /// Resolve a comma-separated selection of names, subsets (`common`, `validation`, `all`),
 /// families (`noise`, `blur`, `weather`, `digital`, `stylization`) and suites (`c-bar`,
@@ -404,9 +440,11 @@ pub fn select(spec: &str) -> Result<Vec<Corruption>, Error> {
             "validation" | "extra" | "holdout" => Corruption::all()
                 .filter(|c| c.subset() == Subset::Validation)
                 .collect(),
-            "noise" | "blur" | "weather" | "digital" | "stylization" => Corruption::every()
-                .filter(|c| c.family().name() == lower)
-                .collect(),
+            "noise" | "blur" | "weather" | "digital" | "stylization" | "laion-c" => {
+                Corruption::every()
+                    .filter(|c| c.family().name() == lower)
+                    .collect()
+            }
             _ => vec![Corruption::from_name(part).map_err(|e| match e {
                 // a selection also takes subsets and families: suggest those too (`commn`)
                 Error::UnknownCorruption { name, .. } => Error::UnknownCorruption {

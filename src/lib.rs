@@ -152,6 +152,7 @@ pub use api::{
     corrupt_in_place, corrupt_with, stylize_image, ImageView, ImageViewMut, PixelLayout, Settings,
 };
 pub use catalogue::{Corruption, Family, Subset, CATALOGUE};
+pub use corruptions::laion_c::TileBank;
 pub use corruptions::weather::frost::FrostTextures;
 pub use error::{Error, Result};
 pub use preset::Preset;

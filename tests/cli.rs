@@ -26,15 +26,20 @@ fn list_prints_catalogue_in_order() {
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
     let all: Vec<&str> = text.lines().collect();
-    // the 19 corruptions, a blank line, then the shift operators under a `#` heading, then
-    // (issue 16) a blank line, a heading and the 15 C-bar operators with their suites
-    assert_eq!(all.len(), 39, "{text}");
-    assert_eq!(all[22], "");
-    assert!(all[23].starts_with("# ImageNet-C-bar"));
-    assert!(all[24].starts_with("caustic_refraction") && all[24].ends_with(" c-bar"));
-    assert!(all[25].starts_with("inverse_sparkles") && all[25].ends_with(" c-bar,cifar-c-bar"));
+    // the 19 corruptions, a blank line, then the shift operators under a `#` heading (stylize,
+    // then the six LAION-C operators), then a blank line, a heading and the 15 C-bar operators
+    // with their suites
+    assert_eq!(all.len(), 45, "{text}");
     assert!(
-        all[38].starts_with("transverse_chromatic_abberation") && all[38].ends_with(" cifar-c-bar")
+        all[22].starts_with("mosaic") && all[27].starts_with("luminance_checkerboard"),
+        "{text}"
+    );
+    assert_eq!(all[28], "");
+    assert!(all[29].starts_with("# ImageNet-C-bar"));
+    assert!(all[30].starts_with("caustic_refraction") && all[30].ends_with(" c-bar"));
+    assert!(all[31].starts_with("inverse_sparkles") && all[31].ends_with(" c-bar,cifar-c-bar"));
+    assert!(
+        all[44].starts_with("transverse_chromatic_abberation") && all[44].ends_with(" cifar-c-bar")
     );
     assert_eq!(all[19], "");
     assert!(all[20].starts_with('#'));

@@ -77,6 +77,8 @@ def generate(
     shard=None,
     max_pixels=None,
     frost_dir=None,
+    tile_bank=None,
+    laion_c_compat=False,
     extra_args=(),
 ):
     """Turn a dataset (ImageNet class folders, VOC, COCO, Cityscapes, any image folder, or
@@ -84,6 +86,8 @@ def generate(
     ``'shards/{00000..00099}.tar'``) into its -C variant with a manifest, exactly as ``imgcorrupt generate INPUT -o OUTPUT ...``
     (same defaults: ImageNet geometry and JPEG q85 for ImageNet trees). ``corruptions``: names,
     subsets or families (string or list); ``severities``: e.g. ``'1-5'``, ``[1, 3, 5]``.
+    LAION-C (``corruptions="laion-c"``): ``tile_bank`` is the folder of training images of
+    mosaic and stickers, ``laion_c_compat=True`` the release's fixed glitch seed.
     Other command-line options can be passed as ``extra_args``. Returns a
     :class:`GenerateSummary`; images that fail are listed in ``failed`` (the run goes on), bad
     options raise ``ValueError``/``OSError``."""
@@ -103,10 +107,13 @@ def generate(
         "--shard": shard,
         "--max-pixels": max_pixels,
         "--frost-dir": None if frost_dir is None else os.fspath(frost_dir),
+        "--tile-bank": None if tile_bank is None else os.fspath(tile_bank),
     }
     for flag, value in options.items():
         if value is not None:
             args += [flag, str(value)]
+    if laion_c_compat:
+        args.append("--laion-c-compat")
     args += [os.fspath(a) for a in extra_args]
     return GenerateSummary(**_core.generate(args))
 

@@ -37,8 +37,17 @@ def c_bar_names(suite="c-bar"):
     return _core.select(suite)
 
 
-def _name(corruption, styles=None):
+_SHIFT_NAMES = {n for n, subset, _ in _core.catalogue() if subset == "shift" and n != "stylize"}
+
+
+def _name(corruption, styles=None, tile_bank=None):
     if isinstance(corruption, str):
+        if corruption in ("mosaic", "stickers") and tile_bank is None:
+            raise InvalidInputError(
+                f"{corruption} needs a tile bank: tile_bank= a folder of training images (LAION-C)"
+            )
+        if corruption in _SHIFT_NAMES:
+            return corruption
         if corruption == "stylize":
             if styles is None:
                 raise InvalidInputError(
@@ -53,6 +62,10 @@ def _name(corruption, styles=None):
             raise IndexError(f"corruption number {corruption} out of range: 0..18")
         return _resolve_name(None, int(corruption))
     raise InvalidInputError(f"corruption must be a name or a number, got {corruption!r}")
+
+
+def _path(p):
+    return None if p is None else os.fspath(p)
 
 
 def _check_array(image, what, dims):
@@ -102,6 +115,7 @@ def corrupt_image(
     preset=None,
     frost_dir=None,
     styles=None,
+    tile_bank=None,
 ):
     """Corrupt one image; returns a new array of the same shape and dtype (uint8).
 
@@ -119,9 +133,11 @@ def corrupt_image(
     """
     _check_array(image, "image", (2, 3))
     severity = _check_severity(severity)
-    name = _name(corruption, styles)
+    name = _name(corruption, styles, tile_bank)
     seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
-    return _core.corrupt(np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles)
+    return _core.corrupt(
+        np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles, _path(tile_bank)
+    )
 
 
 def corrupt_batch(
@@ -134,6 +150,7 @@ def corrupt_batch(
     preset=None,
     frost_dir=None,
     styles=None,
+    tile_bank=None,
 ):
     """Corrupt a batch (N, H, W, C) (or (N, H, W) grey) of uint8 images in parallel; image
     ``i`` gets seed ``seed + i`` (so ``corrupt_batch(x, ...)[i]`` equals
@@ -146,12 +163,12 @@ def corrupt_batch(
         )
     _check_array(images, "images", (3, 4))
     severity = _check_severity(severity)
-    name = _name(corruption, styles)
+    name = _name(corruption, styles, tile_bank)
     seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
     if rng == "numpy" and seed + len(images) > 2**32:
         raise InvalidInputError("numpy-mode seeds are 32-bit: seed + N must stay below 2**32")
     return _core.corrupt_batch(
-        np.ascontiguousarray(images), name, severity, seed, rng, preset, frost_dir, styles
+        np.ascontiguousarray(images), name, severity, seed, rng, preset, frost_dir, styles, _path(tile_bank)
     )
 
 
@@ -165,6 +182,7 @@ def corrupt_inplace(
     preset=None,
     frost_dir=None,
     styles=None,
+    tile_bank=None,
 ):
     """Corrupt a writable C-contiguous (H, W[, C]) uint8 array in place; returns ``None``.
 
@@ -179,9 +197,9 @@ def corrupt_inplace(
     if not image.flags.writeable:
         raise InvalidInputError("in-place corruption needs a writable array (this one is read-only)")
     severity = _check_severity(severity)
-    name = _name(corruption, styles)
+    name = _name(corruption, styles, tile_bank)
     seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
-    _core.corrupt_inplace(image, name, severity, seed, rng, preset, frost_dir, styles)
+    _core.corrupt_inplace(image, name, severity, seed, rng, preset, frost_dir, styles, _path(tile_bank))
 
 
 def read_image(path):

@@ -110,6 +110,7 @@ fn contiguous(a: Result<&[u8], numpy::AsSliceError>) -> PyResult<&[u8]> {
 static PRESETS: Mutex<Option<HashMap<String, Arc<Preset>>>> = Mutex::new(None);
 static FROST: Mutex<Option<HashMap<PathBuf, Arc<FrostTextures>>>> = Mutex::new(None);
 static STYLES: Mutex<Option<HashMap<PathBuf, Arc<Stylizer>>>> = Mutex::new(None);
+static BANKS: Mutex<Option<HashMap<PathBuf, Arc<imgcorrupt::TileBank>>>> = Mutex::new(None);
 
 fn cached<K: std::hash::Hash + Eq + Clone, V>(
     cache: &Mutex<Option<HashMap<K, Arc<V>>>>,
@@ -134,6 +135,7 @@ fn settings(
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
     styles: Option<PathBuf>,
+    tile_bank: Option<PathBuf>,
 ) -> PyResult<Settings> {
     let mode: RngMode = rng.parse().map_err(PyValueError::new_err)?;
     let mut s = Settings::new(seed).with_rng(mode);
@@ -149,6 +151,11 @@ fn settings(
             false => Stylizer::from_file(&src),
         };
         s = s.with_stylizer(cached(&STYLES, &src, load)?);
+    }
+    if let Some(dir) = tile_bank {
+        // LAION-C's tile sizes (mosaic 4/6/8/16/28, stickers 16)
+        let load = || imgcorrupt::TileBank::load(&dir, &[4, 6, 8, 16, 28]);
+        s = s.with_tile_bank(cached(&BANKS, &dir, load)?);
     }
     Ok(s)
 }
@@ -252,7 +259,7 @@ fn select(spec: &str) -> PyResult<Vec<&'static str>> {
 /// Corrupt one `(H, W)` / `(H, W, C)` uint8 image with an explicit seed; returns a new array of
 /// the same shape.
 #[pyfunction]
-#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None))]
+#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None, tile_bank=None))]
 #[allow(clippy::too_many_arguments)]
 fn corrupt<'py>(
     py: Python<'py>,
@@ -264,12 +271,13 @@ fn corrupt<'py>(
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
     styles: Option<PathBuf>,
+    tile_bank: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
     let call = Call::new(
         image.shape(),
         name,
         severity_,
-        settings(seed, rng, preset, frost_dir, styles),
+        settings(seed, rng, preset, frost_dir, styles, tile_bank),
     )?;
     let src = contiguous(image.as_slice())?;
     filled(py, image.shape(), call.parallel(), |dst| {
@@ -307,7 +315,7 @@ fn corrupt_continuing<'py>(
         image.shape(),
         name,
         severity_,
-        settings(0, "numpy", preset, frost_dir, None),
+        settings(0, "numpy", preset, frost_dir, None, None),
     )?;
     let words: [u32; MT_STATE_WORDS] = key
         .as_slice()
@@ -344,7 +352,7 @@ fn corrupt_continuing<'py>(
 /// Corrupt a writable C-contiguous image in place. Nothing is written on an error (the
 /// corruption runs into a staging buffer that is copied at the end).
 #[pyfunction]
-#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None))]
+#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None, tile_bank=None))]
 #[allow(clippy::too_many_arguments)]
 fn corrupt_inplace(
     py: Python<'_>,
@@ -356,12 +364,13 @@ fn corrupt_inplace(
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
     styles: Option<PathBuf>,
+    tile_bank: Option<PathBuf>,
 ) -> PyResult<()> {
     let call = Call::new(
         image.shape(),
         name,
         severity_,
-        settings(seed, rng, preset, frost_dir, styles),
+        settings(seed, rng, preset, frost_dir, styles, tile_bank),
     )?;
     let (w, h, layout) = (call.width, call.height, call.layout);
     let buf = image
@@ -382,7 +391,7 @@ fn corrupt_inplace(
 /// Corrupt a batch `(N, H, W)` / `(N, H, W, C)`; image `i` uses seed `seed + i`. The images
 /// run in parallel (rayon); the result does not depend on the number of threads.
 #[pyfunction]
-#[pyo3(signature = (images, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None))]
+#[pyo3(signature = (images, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None, tile_bank=None))]
 #[allow(clippy::too_many_arguments)]
 fn corrupt_batch<'py>(
     py: Python<'py>,
@@ -394,6 +403,7 @@ fn corrupt_batch<'py>(
     preset: Option<&str>,
     frost_dir: Option<PathBuf>,
     styles: Option<PathBuf>,
+    tile_bank: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
     use rayon::prelude::*;
     let shape = images.shape();
@@ -404,7 +414,7 @@ fn corrupt_batch<'py>(
         one,
         name,
         severity_,
-        settings(seed, rng, preset, frost_dir, styles),
+        settings(seed, rng, preset, frost_dir, styles, tile_bank),
     )?;
     seed.checked_add(n as u64)
         .ok_or_else(|| PyValueError::new_err("seed + batch size overflows 64 bits"))?;

@@ -39,6 +39,59 @@ pub struct Args {
     /// Print CSV: corruption,severity,width,height,ms_per_image,images.
     #[arg(long)]
     pub csv: bool,
+    /// Tile bank of LAION-C's mosaic and stickers (default: the folder of the first image).
+    #[arg(long, value_name = "DIR")]
+    pub tile_bank: Option<PathBuf>,
+    /// Time the ImageNet-P sequence set of each image instead (every generated perturbation
+    /// and noise difficulty, frames only, no encoding; from the Resize(256) source).
+    #[arg(long)]
+    pub imagenet_p: bool,
+}
+
+/// `bench --imagenet-p`: median ms per sequence, and per image for the whole set.
+fn run_imagenet_p(paths: &[PathBuf], min_time: Duration) -> anyhow::Result<()> {
+    use crate::corruptions::imagenet_p::Perturbation;
+    use crate::dataset::sequences::{frames_of, load_source};
+    let imgs = paths
+        .iter()
+        .map(|p| load_source(p, io::DEFAULT_MAX_PIXELS))
+        .collect::<crate::Result<Vec<_>>>()?;
+    let jobs: Vec<(Perturbation, u8)> = Perturbation::ALL
+        .into_iter()
+        .filter(|p| p.available())
+        .flat_map(|p| {
+            let ds: &[u8] = if p.is_noise() { &[1, 2, 3] } else { &[1] };
+            ds.iter().map(move |&d| (p, d))
+        })
+        .collect();
+    println!(
+        "{} image(s), 1 thread; median ms per sequence (frames only, no encoding)",
+        imgs.len()
+    );
+    let mut total = 0.0;
+    for &(p, d) in &jobs {
+        let mut samples = Vec::new();
+        let start = Instant::now();
+        let mut i = 0usize;
+        while (start.elapsed() < min_time || samples.len() < 3) && samples.len() < 500 {
+            let img = &imgs[i % imgs.len()];
+            let t = Instant::now();
+            std::hint::black_box(frames_of(img, "bench", p, d, i as u64));
+            samples.push(t.elapsed().as_secs_f64() * 1e3);
+            i += 1;
+        }
+        samples.sort_by(|a, b| a.total_cmp(b));
+        let ms = samples[samples.len() / 2];
+        total += ms;
+        println!("{:<18} {:>10.3}", p.folder(d), ms);
+    }
+    println!(
+        "{:<18} {:>10.3}  ({} sequences per image)",
+        "whole set",
+        total,
+        jobs.len()
+    );
+    Ok(())
 }
 
 /// Run the benchmark and print a table or CSV.
@@ -61,6 +114,22 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         default_images()?
     } else {
         a.images.clone()
+    };
+    if a.imagenet_p {
+        return run_imagenet_p(&paths, Duration::from_millis(a.min_ms));
+    }
+    let bank = if corruptions
+        .iter()
+        .any(|c| matches!(c, Corruption::Mosaic | Corruption::Stickers))
+    {
+        let dir = match &a.tile_bank {
+            Some(d) => d.clone(),
+            None => paths[0].parent().map(PathBuf::from).unwrap_or_default(),
+        };
+        let sizes = crate::cli::tile_sizes(&crate::Preset::builtin("laion-c")?);
+        Some(std::sync::Arc::new(crate::TileBank::load(&dir, &sizes)?))
+    } else {
+        None
     };
     let mut images = Vec::new();
     for p in &paths {
@@ -92,7 +161,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let min_time = Duration::from_millis(a.min_ms);
     for &c in &corruptions {
         for &s in &severities {
-            let (ms, n) = pool.install(|| time_cell(&images, c, s, a.rng, threads, min_time))?;
+            let (ms, n) =
+                pool.install(|| time_cell(&images, c, s, a.rng, threads, min_time, bank.clone()))?;
             let (w, h) = (images[0].width(), images[0].height());
             if a.csv {
                 println!("{c},{s},{w},{h},{ms:.4},{n}");
@@ -119,9 +189,13 @@ fn time_cell(
     rng: RngMode,
     threads: usize,
     min_time: Duration,
+    bank: Option<std::sync::Arc<crate::TileBank>>,
 ) -> anyhow::Result<(f64, usize)> {
     let run_one = |i: usize| -> anyhow::Result<()> {
-        let settings = Settings::new(i as u64).with_rng(rng);
+        let mut settings = Settings::new(i as u64).with_rng(rng);
+        if let Some(b) = &bank {
+            settings = settings.with_tile_bank(b.clone());
+        }
         let img = &images[i % images.len()];
         std::hint::black_box(crate::corrupt_with(img, c, s, &settings)?);
         Ok(())

@@ -53,6 +53,9 @@ pub struct Args {
     /// An error with any other output format.
     #[arg(long, value_name = "Q", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub webp_quality: Option<u8>,
+    /// LAION-C's mosaic and stickers: folder of training images, one tile each.
+    #[arg(long, value_name = "DIR")]
+    pub tile_bank: Option<PathBuf>,
 }
 
 /// `--severity` of `corrupt`: a whole number, or (issue 16) a continuous severity written
@@ -124,6 +127,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mut settings = Settings::new(a.seed).with_rng(a.rng).with_preset(preset);
     if let Some(dir) = &a.frost_dir {
         settings = settings.with_frost_textures(Arc::new(FrostTextures::load(dir)?));
+    }
+    if let Some(dir) = &a.tile_bank {
+        let sizes = crate::cli::tile_sizes(&settings.preset);
+        settings = settings.with_tile_bank(Arc::new(crate::TileBank::load(dir, &sizes)?));
     }
     if corruption == Corruption::Stylize {
         settings = settings.with_stylizer(Arc::new(a.style.stylizer()?));

@@ -25,7 +25,9 @@ Examples:
 
 Corruption selection: names and groups (common, validation, all, noise, blur, weather,
 digital), comma separated; an unknown name is an error before starting. `stylize` (family `stylization`) is never
-part of a group: name it, and give --styles DIR (or --style FILE).";
+part of a group: name it, and give --styles DIR (or --style FILE). `laion-c` selects the six LAION-C operators
+(preset laion-c, JPEG q100 4:4:4 by default; mosaic and stickers need --tile-bank DIR):
+  imgcorrupt generate val/ -o laion-c -c laion-c --tile-bank train-sample/ [--laion-c-compat]";
 
 /// Arguments of `generate`.
 #[derive(clap::Args, Debug)]
@@ -60,9 +62,21 @@ pub struct Args {
     /// is lossy at `--webp-quality` unless `--webp-lossless`.
     #[arg(long)]
     pub image_format: Option<ImageFormatChoice>,
-    /// JPEG quality.
-    #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
-    pub quality: u8,
+    /// JPEG quality (default 85; 100 when a LAION-C operator is selected, as its release).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: Option<u8>,
+    /// JPEG without chroma subsampling (4:4:4), as the LAION-C release; on by default when a
+    /// LAION-C operator is selected (`--jpeg-444 false` turns it off).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub jpeg_444: Option<bool>,
+    /// LAION-C's mosaic and stickers: folder of training images, one tile each (searched
+    /// recursively); its digest goes into the manifest.
+    #[arg(long, value_name = "DIR")]
+    pub tile_bank: Option<PathBuf>,
+    /// LAION-C as released: preset `laion-c-compat` (glitched with glitch-this's fixed
+    /// seed=1: the same glitch for every image, drawn by CPython's generator).
+    #[arg(long, conflicts_with = "preset")]
+    pub laion_c_compat: bool,
     /// WebP quality (lossy WebP through libwebp; used for every WebP output).
     #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub webp_quality: u8,
@@ -99,6 +113,11 @@ pub struct Args {
     /// its gtFine), voc `test` (ImageSets/Main/test.txt), folder: first folder.
     #[arg(long)]
     pub split: Option<String>,
+    /// ImageNet-P (`-c imagenet-p`): how each sequence is stored: png or jpeg (a folder of
+    /// frames per source image) or npy (one uint8 T×224×224×3 stack). No mp4 (no H.264
+    /// encoder is built in).
+    #[arg(long, default_value = "png")]
+    pub sequence_format: crate::dataset::sequences::SequenceFormat,
     /// Refuse sources with more pixels than this (decompression-bomb guard).
     #[arg(long, default_value_t = io::DEFAULT_MAX_PIXELS)]
     pub max_pixels: u64,
@@ -244,6 +263,9 @@ impl Progress for CliProgress {
 
 /// Run `generate`; Ok(false) when some image failed.
 pub fn run(a: Args) -> anyhow::Result<bool> {
+    if crate::cli::sequences::wanted(&a.corruptions) {
+        return crate::cli::sequences::run(&a);
+    }
     if crate::cli::cifar::wanted(&a) {
         return crate::cli::cifar::run(&a);
     }
@@ -254,11 +276,53 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
 /// CIFAR inputs, whose outputs are arrays, report through the same summary
 /// ([`crate::cli::cifar::execute`]: `kind` None, arrays counted as outputs).
 pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
+    if crate::cli::sequences::wanted(&a.corruptions) {
+        return crate::cli::sequences::execute(&a);
+    }
     if crate::cli::cifar::wanted(&a) {
         return crate::cli::cifar::execute(&a);
     }
-    let preset_name = a.preset.take().unwrap_or_else(|| "imagecorruptions".into());
     let corruptions = resolve_corruptions(&a.corruptions)?;
+    let laion_c = corruptions
+        .iter()
+        .any(|c| c.family() == crate::Family::LaionC);
+    let preset_name = match a.preset.take() {
+        Some(p) => p,
+        None if a.laion_c_compat => "laion-c-compat".into(),
+        None if laion_c => "laion-c".into(),
+        None => "imagecorruptions".into(),
+    };
+    let needs_bank = corruptions
+        .iter()
+        .any(|c| matches!(c, Corruption::Mosaic | Corruption::Stickers));
+    let (tile_bank, tile_bank_header) = match (&a.tile_bank, needs_bank) {
+        (Some(dir), true) => {
+            let dir = std::fs::canonicalize(dir).map_err(|e| {
+                anyhow::Error::new(e)
+                    .context(format!("{}: cannot use the tile bank", dir.display()))
+            })?;
+            let sizes = crate::cli::tile_sizes(&Preset::load(&preset_name)?);
+            let bank = crate::TileBank::load(&dir, &sizes)?;
+            eprintln!(
+                "imgcorrupt: tile bank {}: {} image(s), SHA-256 {}",
+                dir.display(),
+                bank.len,
+                bank.digest
+            );
+            let h = record::header::tile_bank_header(&bank, &sizes);
+            (Some(Arc::new(bank)), Some(h))
+        }
+        (None, true) => {
+            bail!("mosaic and stickers need a tile bank of training images: --tile-bank DIR")
+        }
+        (Some(_), false) => {
+            eprintln!(
+                "imgcorrupt: note: --tile-bank is ignored: neither mosaic nor stickers is selected"
+            );
+            (None, None)
+        }
+        (None, false) => (None, None),
+    };
     let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
     let wds_input = match a.dataset.as_str() {
         "webdataset" | "wds" => true,
@@ -373,7 +437,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
             seed: a.seed,
             geometry,
             channel_order: a.channel_order,
-            quality: a.quality,
+            quality: a.quality.unwrap_or(if laion_c { 100 } else { 85 }),
             webp: if a.webp_lossless {
                 crate::io::WebpMode::Lossless
             } else {
@@ -385,8 +449,11 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
                 None => None,
             },
             stylizer,
+            tile_bank,
+            jpeg_444: a.jpeg_444.unwrap_or(laion_c),
         },
         style_header,
+        tile_bank_header,
         image_format: a.image_format.unwrap_or(if imagenet {
             ImageFormatChoice::Jpeg
         } else {

@@ -12,6 +12,7 @@ mod list;
 mod merge;
 mod score;
 mod status;
+mod sequences;
 mod verify;
 
 const EXAMPLES: &str = "\
@@ -148,6 +149,19 @@ fn check(ok: bool) -> Result<(), anyhow::Error> {
     } else {
         Err(anyhow::Error::new(Failed))
     }
+}
+
+/// The tile sizes a preset's `mosaic` and `stickers` tables use (what a tile bank must hold).
+pub fn tile_sizes(preset: &crate::Preset) -> Vec<usize> {
+    use crate::corruptions::laion_c::{mosaic, stickers};
+    let mut sizes: Vec<usize> = preset
+        .params::<mosaic::Params>()
+        .map(|p| p.tile.to_vec())
+        .unwrap_or_default();
+    sizes.extend(preset.params::<stickers::Params>().map(|p| p.tile));
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
 }
 
 /// Options of the `stylize` operator, shared by `corrupt` and `generate`.

@@ -22,7 +22,15 @@ manifest), or for a CIFAR-format OUTPUT `<corruption>.npy:<row>`; clean images a
 path is a source of the run (relative to its INPUT) or starts with `clean/` or `clean:`. The
 top-1 error of every (corruption, severity) is computed from these rows, then scored.
 
+ImageNet-P (--flip): FILE is a CSV `perturbation,sequence,frame,ranking`, one row per frame a
+model classified, `ranking` its top 5 classes best first separated by spaces (top 1 alone gives
+flip probability only); perturbation is the folder name (gaussian_noise_2 for difficulty 2 of
+the noise sequences). Prints flip probability and top-5 distance per perturbation and their
+unnormalised means over the 10 test perturbations; mFR and mT5D need --flip-baseline FILE
+(AlexNet's FP/T5D are not published in any repository file).
+
 Examples:
+  imgcorrupt score imagenet-p-preds.csv --flip [--difficulty 2] [--flip-baseline alexnet_p.toml]
   imgcorrupt score resnet50.csv                 # writes resnet50.score.json
   imgcorrupt score faster_rcnn_coco.csv -o coco-c.score.csv
   imgcorrupt score preds.csv --dataset /data/imagenet-c";
@@ -40,10 +48,90 @@ pub struct Args {
     /// manifest.jsonl, or manifest.json of the CIFAR format, says each path's cell).
     #[arg(long, value_name = "OUTPUT")]
     pub dataset: Option<PathBuf>,
+    /// ImageNet-P: FILE holds per-frame predictions; print flip probability, top-5 distance,
+    /// mFR and mT5D (ImageNet-P/test.py).
+    #[arg(long, conflicts_with = "dataset")]
+    pub flip: bool,
+    /// ImageNet-P difficulty: the frame step of the non-noise sequences (1-3).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3), requires = "flip")]
+    pub difficulty: u8,
+    /// ImageNet-P normaliser: TOML with `name`, `[flip_prob]` and `[top5_distance]` tables per
+    /// perturbation (e.g. AlexNet's from the ImageNet-P spreadsheet).
+    #[arg(long, value_name = "FILE", requires = "flip")]
+    pub flip_baseline: Option<PathBuf>,
+}
+
+/// `score --flip`: ImageNet-P stability metrics.
+fn run_flip(a: &Args) -> anyhow::Result<()> {
+    use crate::metrics::flip;
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map_err(|e| anyhow::Error::new(e).context(format!("{}: cannot read", p.display())))
+    };
+    let preds = flip::read_predictions(&read(&a.file)?, &a.file.display().to_string())?;
+    let baseline = match &a.flip_baseline {
+        Some(p) => Some(
+            toml::from_str::<flip::FlipBaseline>(&read(p)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let s = flip::score(&preds, usize::from(a.difficulty), baseline.as_ref());
+    let f = |v: Option<f64>, d: usize| v.map(|v| format!("{v:.d$}")).unwrap_or_else(|| "-".into());
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:<18} {:>9} {:>10} {:>10} {:>8} {:>8}",
+        "perturbation", "sequences", "flip_prob", "top5_dist", "FR %", "T5D %"
+    );
+    for r in &s.rows {
+        let _ = writeln!(
+            o,
+            "{:<18} {:>9} {:>10.5} {:>10} {:>8} {:>8}",
+            r.perturbation,
+            r.sequences,
+            r.flip_prob,
+            f(r.top5_distance, 5),
+            f(r.flip_rate, 2),
+            f(r.t5d_normalised, 2)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "difficulty {} (frame step of the non-noise sequences)",
+        s.difficulty
+    );
+    let _ = writeln!(
+        o,
+        "mean flip probability over the 10 test perturbations (unnormalised): {}",
+        f(s.mean_flip_prob, 5)
+    );
+    let _ = writeln!(
+        o,
+        "mean top-5 distance over the 10 (unnormalised): {}",
+        f(s.mean_top5_distance, 5)
+    );
+    match &s.baseline {
+        Some(b) => {
+            let _ = writeln!(o, "mFR (normalised by {b}): {}", f(s.mfr, 2));
+            let _ = writeln!(o, "mT5D (normalised by {b}): {}", f(s.mt5d, 2));
+        }
+        None => {
+            let _ = writeln!(o, "mFR, mT5D: not computed: AlexNet's FP/T5D are not published in a repository file; pass --flip-baseline FILE");
+        }
+    }
+    print!("{o}");
+    let out = a.output.clone().unwrap_or_else(|| default_output(&a.file));
+    crate::io::write_atomic(&out, (serde_json::to_string_pretty(&s)? + "\n").as_bytes())?;
+    eprintln!("imgcorrupt: wrote {}", out.display());
+    Ok(())
 }
 
 /// Run `score`.
 pub fn run(a: Args) -> anyhow::Result<()> {
+    if a.flip {
+        return run_flip(&a);
+    }
     if a.dataset.is_none() && metrics::per_class::is_per_class(&a.file)? {
         return run_per_class(&a);
     }

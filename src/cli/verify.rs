@@ -32,6 +32,39 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    if a.output.join(crate::dataset::sequences::MANIFEST).is_file()
+        && !a.output.join("manifest.jsonl").exists()
+    {
+        // an ImageNet-P sequence run
+        let r = crate::dataset::sequences::verify(
+            &a.output,
+            a.input.as_deref(),
+            io::DEFAULT_MAX_PIXELS,
+        )?;
+        for m in &r.bad {
+            eprintln!("MISMATCH  {m}");
+        }
+        for m in &r.regenerated_mismatch {
+            eprintln!("DIFFERS   {m} (regenerated frames differ)");
+        }
+        eprintln!(
+            "imgcorrupt verify: {} sequence(s) in {}: {} hash ok, {} bad{}",
+            r.records,
+            crate::dataset::sequences::MANIFEST,
+            r.hashed_ok,
+            r.bad.len(),
+            if a.input.is_some() {
+                format!(
+                    "; {} regenerated, {} differ",
+                    r.regenerated,
+                    r.regenerated_mismatch.len()
+                )
+            } else {
+                String::new()
+            }
+        );
+        return Ok(r.bad.is_empty() && r.regenerated_mismatch.is_empty());
+    }
     let cifar = crate::dataset::cifar::record::is_cifar_output(&a.output);
     let r = if cifar {
         crate::dataset::cifar::record::verify(&a.output, a.input.as_deref(), a.sample, threads)?

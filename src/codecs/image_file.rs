@@ -243,6 +243,27 @@ pub fn encode(
     Ok(buf)
 }
 
+/// Encode 8-bit RGB as JPEG without chroma subsampling (4:4:4) at `quality`: the `image`
+/// crate's baseline encoder (IJG quality tables, standard Huffman tables), what PIL's
+/// `save(format="JPEG", subsampling=0, quality=q)` stores in layout (LAION-C's release); the
+/// bytes are not PIL's (Huffman tables, DCT), the decoded pixels agree within a few levels.
+pub fn encode_jpeg_444(
+    px: &[u8],
+    w: usize,
+    h: usize,
+    quality: u8,
+) -> std::result::Result<Vec<u8>, String> {
+    if w == 0 || h == 0 || w > 65535 || h > 65535 || px.len() != w * h * 3 {
+        return Err(format!("{w}x{h}: cannot be stored as JPEG"));
+    }
+    let mut buf = Vec::new();
+    let mut enc =
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, quality.clamp(1, 100));
+    enc.encode(px, w as u32, h as u32, image::ExtendedColorType::Rgb8)
+        .map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
 /// Encode 8-bit RGB (`w·h·3` bytes) in `format`; JPEG at `quality` (1–100), WebP as `webp`
 /// says (lossy through libwebp, lossless through the `image` crate).
 pub fn encode_rgb(

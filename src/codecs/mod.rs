@@ -19,6 +19,6 @@ pub mod webp;
 mod image_file;
 
 pub use image_file::{
-    decode_image, encode, encode_rgb, to_8bit, OutputFormat, DEFAULT_MAX_PIXELS, IMAGE_VERSION,
-    SOURCE_DECODER,
+    decode_image, encode, encode_jpeg_444, encode_rgb, to_8bit, OutputFormat, DEFAULT_MAX_PIXELS,
+    IMAGE_VERSION, SOURCE_DECODER,
 };

@@ -16,6 +16,8 @@ use crate::rng::RandomSource;
 pub mod blur;
 pub mod c_bar;
 pub mod digital;
+pub mod imagenet_p;
+pub mod laion_c;
 pub mod noise;
 pub mod params;
 pub mod stylization;
@@ -45,4 +47,7 @@ pub struct Job<'a> {
     /// The style of a `stylize` call (chosen and prepared by [`crate::api`]); `None` for every
     /// other corruption.
     pub style: Option<crate::stylize::StyleRef<'a>>,
+    /// The training-image tile bank of LAION-C's `mosaic` and `stickers` (`--tile-bank`);
+    /// `None` for every other corruption.
+    pub tile_bank: Option<&'a laion_c::TileBank>,
 }

@@ -66,6 +66,11 @@ pub struct Pipeline {
     pub frost: Option<Arc<FrostTextures>>,
     /// Style source and backend of `stylize` cells (`None`: stylize cells fail, naming it).
     pub stylizer: Option<Arc<Stylizer>>,
+    /// Tile bank of LAION-C's `mosaic` and `stickers` cells (`--tile-bank`).
+    pub tile_bank: Option<Arc<crate::TileBank>>,
+    /// JPEG outputs without chroma subsampling (4:4:4, the `image` crate's encoder), as the
+    /// LAION-C release writes them (`subsampling=0`); otherwise PIL-identical 4:2:0.
+    pub jpeg_444: bool,
 }
 
 impl Pipeline {
@@ -120,6 +125,9 @@ impl Pipeline {
         if let Some(frost) = &self.frost {
             settings = settings.with_frost_textures(frost.clone());
         }
+        if let Some(bank) = &self.tile_bank {
+            settings = settings.with_tile_bank(bank.clone());
+        }
         let stylize = cell.corruption == Corruption::Stylize;
         let rgb_copy: Vec<u8>;
         let mut input = px;
@@ -156,6 +164,10 @@ impl Pipeline {
 
     /// Encode RGB pixels in `format` with the run's JPEG quality and WebP mode.
     pub fn encode(&self, px: &[u8], w: usize, h: usize, format: OutputFormat) -> Result<Vec<u8>> {
+        if self.jpeg_444 && format == OutputFormat::Jpeg {
+            return crate::codecs::encode_jpeg_444(px, w, h, self.quality)
+                .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")));
+        }
         encode_rgb(px, w, h, format, self.quality, self.webp)
             .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")))
     }
@@ -344,7 +356,7 @@ fn half_even(d: usize) -> usize {
 }
 
 /// Size after torchvision `Resize(256)`: shorter side 256, longer side `int(256·long/short)`.
-fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
+pub(crate) fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
     let (short, long) = (w.min(h), w.max(h));
     let new_long = ((256 * long) as f64 / short as f64) as usize;
     if w <= h {

@@ -37,6 +37,7 @@ pub mod execute;
 pub mod plan;
 pub mod record;
 pub mod run;
+pub mod sequences;
 pub mod verify;
 pub mod webdataset;
 

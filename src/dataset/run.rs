@@ -62,6 +62,8 @@ pub struct Options {
     /// What the manifest header records about the stylizer (with `pipeline.stylizer`; see
     /// [`record::header::style_header`]).
     pub style_header: Option<StyleHeader>,
+    /// The manifest's tile-bank description (`None` unless mosaic/stickers are generated).
+    pub tile_bank_header: Option<record::manifest::TileBankHeader>,
     /// Output format choice.
     pub image_format: ImageFormatChoice,
     /// Annotation handling.
@@ -132,6 +134,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         decoder: Some(SOURCE_DECODER.into()),
         magnitudes: c_bar_magnitudes(opts),
         webdataset: None,
+        tile_bank: opts.tile_bank_header.clone(),
     }
 }
 

@@ -27,6 +27,7 @@ use crate::catalogue::{Corruption, Subset};
 use crate::error::{Error, Result};
 
 pub mod per_class;
+pub mod flip;
 pub mod table;
 
 pub use table::{Measure, Results};

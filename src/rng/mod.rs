@@ -16,6 +16,7 @@
 //! order and algorithms (numpy mode) or may use a faster sampler of the same
 //! distribution (fast mode).
 
+pub mod cpython;
 pub mod fast;
 pub mod numpy;
 pub mod philox;

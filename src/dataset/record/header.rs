@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::manifest::{Header, StyleHeader};
+use super::manifest::{Header, StyleHeader, TileBankHeader};
 use crate::codecs::IMAGE_VERSION;
 use crate::dataset::execute::{self, Pipeline};
 use crate::dataset::{ChannelOrder, Geometry};
@@ -28,13 +28,18 @@ pub fn frost_source(p: &Pipeline) -> String {
 /// Encoder names, versions and settings per output format.
 pub fn encoders(p: &Pipeline) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    m.insert(
-        "jpeg".into(),
+    let jpeg = if p.jpeg_444 {
+        format!(
+            "image {IMAGE_VERSION} JpegEncoder: quality {}, 4:4:4 (no chroma subsampling)",
+            p.quality
+        )
+    } else {
         format!(
             "imgcorrupt libjpeg-turbo-compatible baseline encoder: quality {}, 4:2:0, islow DCT, optimal Huffman tables",
             p.quality
-        ),
-    );
+        )
+    };
+    m.insert("jpeg".into(), jpeg);
     m.insert(
         "png".into(),
         format!("image {IMAGE_VERSION} PngEncoder: default compression, adaptive filter"),
@@ -83,6 +88,32 @@ pub fn style_header(
         vgg: if adain { weights(vgg)? } else { None },
         decoder: if adain { weights(decoder)? } else { None },
     })
+}
+
+/// The manifest's description of a tile bank.
+pub fn tile_bank_header(bank: &crate::TileBank, sizes: &[usize]) -> TileBankHeader {
+    TileBankHeader {
+        source: bank.dir.display().to_string(),
+        images: bank.len,
+        sha256: bank.digest.clone(),
+        sizes: sizes.to_vec(),
+    }
+}
+
+/// Reload the tile bank a manifest header describes (for `verify`); an error says so when
+/// the bank's files changed.
+fn load_tile_bank(h: Option<&TileBankHeader>) -> Result<Option<Arc<crate::TileBank>>> {
+    let Some(h) = h else {
+        return Ok(None);
+    };
+    let bank = crate::TileBank::load(Path::new(&h.source), &h.sizes)?;
+    if bank.digest != h.sha256 {
+        return Err(Error::InvalidArgument(format!(
+            "tile bank {} has changed since generation ({} image(s) now, {} then; SHA-256 differs): cannot regenerate mosaic/stickers outputs",
+            h.source, bank.len, h.images
+        )));
+    }
+    Ok(Some(Arc::new(bank)))
 }
 
 /// Rebuild the stylizer a manifest header describes (for `verify`); an error says what
@@ -199,5 +230,10 @@ pub fn pipeline_of(header: &Header, max_pixels: u64) -> Result<Pipeline> {
             Some(dir) => Some(execute::load_frost(Path::new(dir))?),
         },
         stylizer: load_stylizer(header.stylize.as_ref())?,
+        tile_bank: load_tile_bank(header.tile_bank.as_ref())?,
+        jpeg_444: header
+            .encoders
+            .get("jpeg")
+            .is_some_and(|d| d.contains("4:4:4")),
     })
 }

@@ -79,6 +79,23 @@ pub struct Header {
     /// operator is generated, so other manifests are unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub magnitudes: Option<BTreeMap<String, String>>,
+    /// The tile bank of LAION-C's `mosaic`/`stickers` outputs (absent when neither is
+    /// generated, so other manifests are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile_bank: Option<TileBankHeader>,
+}
+
+/// The tile bank a run used: enough to reload it in `verify` and to detect a changed bank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TileBankHeader {
+    /// The bank folder (absolute path).
+    pub source: String,
+    /// Number of images.
+    pub images: usize,
+    /// [`crate::TileBank::digest`]: SHA-256 over the sorted (relative path, file SHA-256) pairs.
+    pub sha256: String,
+    /// Tile sizes made from it.
+    pub sizes: Vec<usize>,
 }
 
 /// How `stylize` outputs were made: enough to rebuild the [`crate::Stylizer`] in `verify`

@@ -1,0 +1,224 @@
+//! ImageNet-P (Hendrycks & Dietterich 2019; hendrycks/robustness `ImageNet-P/create_p/
+//! make_imagenet_p.py`, Apache-2.0): perturbation *sequences* for measuring prediction
+//! stability. One file per perturbation; each turns the Resize(256) source into its frames
+//! (224×224 centre crops, 31 frames; translate 41). docs/ALGORITHMS.md §13 says what each
+//! reproduces and what it does not.
+//!
+//! The per-frame operations reuse the corruption kernels (motion blur, Gaussian filter, HSV,
+//! the noise samplers through the generator) rather than copies; the geometric ones share the
+//! bilinear warp in [`warp`].
+
+pub mod brightness;
+pub mod gaussian_blur;
+pub mod gaussian_noise;
+pub mod motion_blur;
+pub mod rotate;
+pub mod scale;
+pub mod shear;
+pub mod shot_noise;
+pub mod speckle_noise;
+pub mod tilt;
+pub mod translate;
+pub mod warp;
+pub mod zoom_blur;
+
+use crate::rng::RandomSource;
+
+/// Side of every frame.
+pub const SIDE: usize = 224;
+
+/// An RGB8 image (row-major, channel fastest).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rgb {
+    /// Pixels, `width · height · 3` bytes.
+    pub px: Vec<u8>,
+    /// Width.
+    pub width: usize,
+    /// Height.
+    pub height: usize,
+}
+
+impl Rgb {
+    /// torchvision `CenterCrop(224)`: offsets `round((n − 224)/2)` (Python rounding, half to
+    /// even); a side under 224 is padded with black as torchvision ≥ 0.8 pads.
+    pub fn center_crop(&self) -> Vec<u8> {
+        let off = |n: usize| -> isize {
+            let d = n as f64 - SIDE as f64;
+            let h = d / 2.0;
+            let r = h.round();
+            // round half to even
+            let r = if (h - h.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+                r - h.signum()
+            } else {
+                r
+            };
+            r as isize
+        };
+        let (top, left) = (off(self.height), off(self.width));
+        let mut out = vec![0u8; SIDE * SIDE * 3];
+        for y in 0..SIDE {
+            let sy = y as isize + top;
+            if sy < 0 || sy >= self.height as isize {
+                continue;
+            }
+            for x in 0..SIDE {
+                let sx = x as isize + left;
+                if sx < 0 || sx >= self.width as isize {
+                    continue;
+                }
+                let s = (sy as usize * self.width + sx as usize) * 3;
+                out[(y * SIDE + x) * 3..(y * SIDE + x) * 3 + 3].copy_from_slice(&self.px[s..s + 3]);
+            }
+        }
+        out
+    }
+}
+
+/// The 14 perturbations: 10 test, then 4 validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Perturbation {
+    /// Fresh Gaussian noise per frame (test).
+    GaussianNoise,
+    /// Fresh Poisson noise per frame (test).
+    ShotNoise,
+    /// ImageMagick motion blur turning through 120° (test).
+    MotionBlur,
+    /// Running average of zooms (test).
+    ZoomBlur,
+    /// Moving snow (test; not generated yet).
+    Snow,
+    /// HSV value from −0.3 to +0.3 (test).
+    Brightness,
+    /// Horizontal shift −20..20 px, 41 frames (test).
+    Translate,
+    /// Rotation −15..15° (test).
+    Rotate,
+    /// Perspective tilt −15..15° (test).
+    Tilt,
+    /// Zoom 0.4..1.15 (test).
+    Scale,
+    /// Fresh multiplicative noise per frame (validation).
+    SpeckleNoise,
+    /// Gaussian blur σ 0.25..1.30 (validation).
+    GaussianBlur,
+    /// Flowing water (validation; not generated yet).
+    Spatter,
+    /// Shear −15..15° (validation).
+    Shear,
+}
+
+impl Perturbation {
+    /// All 14, test first (make_imagenet_p.py order).
+    pub const ALL: [Perturbation; 14] = [
+        Perturbation::GaussianNoise,
+        Perturbation::ShotNoise,
+        Perturbation::MotionBlur,
+        Perturbation::ZoomBlur,
+        Perturbation::Snow,
+        Perturbation::Brightness,
+        Perturbation::Translate,
+        Perturbation::Rotate,
+        Perturbation::Tilt,
+        Perturbation::Scale,
+        Perturbation::SpeckleNoise,
+        Perturbation::GaussianBlur,
+        Perturbation::Spatter,
+        Perturbation::Shear,
+    ];
+
+    /// The dataset's folder name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Perturbation::GaussianNoise => "gaussian_noise",
+            Perturbation::ShotNoise => "shot_noise",
+            Perturbation::MotionBlur => "motion_blur",
+            Perturbation::ZoomBlur => "zoom_blur",
+            Perturbation::Snow => "snow",
+            Perturbation::Brightness => "brightness",
+            Perturbation::Translate => "translate",
+            Perturbation::Rotate => "rotate",
+            Perturbation::Tilt => "tilt",
+            Perturbation::Scale => "scale",
+            Perturbation::SpeckleNoise => "speckle_noise",
+            Perturbation::GaussianBlur => "gaussian_blur",
+            Perturbation::Spatter => "spatter",
+            Perturbation::Shear => "shear",
+        }
+    }
+
+    /// By folder name.
+    pub fn from_name(s: &str) -> Option<Perturbation> {
+        let s = s.trim().to_ascii_lowercase().replace('-', "_");
+        Self::ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    /// One of the 10 test perturbations (the mFR / mT5D set).
+    pub fn is_test(self) -> bool {
+        !matches!(
+            self,
+            Perturbation::SpeckleNoise
+                | Perturbation::GaussianBlur
+                | Perturbation::Spatter
+                | Perturbation::Shear
+        )
+    }
+
+    /// A noise sequence: its frames are compared with frame 0 (test.py), and its difficulty
+    /// changes the noise (folders `<name>_2`, `<name>_3`) instead of the frame step.
+    pub fn is_noise(self) -> bool {
+        matches!(
+            self,
+            Perturbation::GaussianNoise | Perturbation::ShotNoise | Perturbation::SpeckleNoise
+        )
+    }
+
+    /// Frames per sequence.
+    pub fn frames(self) -> usize {
+        if self == Perturbation::Translate {
+            41
+        } else {
+            31
+        }
+    }
+
+    /// Whether imgcorrupt generates it (snow and spatter: not yet).
+    pub fn available(self) -> bool {
+        !matches!(self, Perturbation::Snow | Perturbation::Spatter)
+    }
+
+    /// The folder of difficulty `d` (1..=3): noise sequences `<name>_d` for d > 1, every
+    /// other one the same folder (its difficulty is the frame step of the metric).
+    pub fn folder(self, d: u8) -> String {
+        if self.is_noise() && d > 1 {
+            format!("{}_{d}", self.name())
+        } else {
+            self.name().to_string()
+        }
+    }
+
+    /// The frames of the sequence from the Resize(256) source `img` (each 224×224 RGB8).
+    /// `difficulty` (1..=3) changes only the noise sequences. `None` for snow and spatter.
+    pub fn sequence(
+        self,
+        img: &Rgb,
+        difficulty: u8,
+        rng: &mut dyn RandomSource,
+    ) -> Option<Vec<Vec<u8>>> {
+        let d = usize::from(difficulty.clamp(1, 3)) - 1;
+        Some(match self {
+            Perturbation::GaussianNoise => gaussian_noise::frames(img, [0.03, 0.05, 0.08][d], rng),
+            Perturbation::ShotNoise => shot_noise::frames(img, [300.0, 120.0, 60.0][d], rng),
+            Perturbation::SpeckleNoise => speckle_noise::frames(img, [0.05, 0.10, 0.15][d], rng),
+            Perturbation::MotionBlur => motion_blur::frames(img),
+            Perturbation::ZoomBlur => zoom_blur::frames(img),
+            Perturbation::Brightness => brightness::frames(img),
+            Perturbation::Translate => translate::frames(img),
+            Perturbation::Rotate => rotate::frames(img),
+            Perturbation::Tilt => tilt::frames(img),
+            Perturbation::Scale => scale::frames(img),
+            Perturbation::GaussianBlur => gaussian_blur::frames(img),
+            Perturbation::Shear => shear::frames(img),
+            Perturbation::Snow | Perturbation::Spatter => return None,
+        })
+    }
+}

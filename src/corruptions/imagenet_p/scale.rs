@@ -1,0 +1,22 @@
+//! ImageNet-P `scale`: the source zoomed by `(40 + 2.5·i)/100` (0.4 … 1.15; torchvision
+//! affine, bilinear), then cropped.
+
+use super::warp::{affine, Filter};
+use super::Rgb;
+
+/// The 31 frames.
+pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
+    (0..31)
+        .map(|i| {
+            affine(
+                img,
+                0.0,
+                (0.0, 0.0),
+                (i as f64 * 2.5 + 40.0) / 100.0,
+                0.0,
+                Filter::Bilinear,
+            )
+            .center_crop()
+        })
+        .collect()
+}

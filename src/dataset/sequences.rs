@@ -1,0 +1,430 @@
+//! ImageNet-P sequence writer (`imgcorrupt generate -c imagenet-p`): per source image and
+//! perturbation (and difficulty, for the noise sequences), the frames of
+//! [`crate::corruptions::imagenet_p`], written as a frame folder (`<stem>/frame_00.png` …,
+//! PNG or JPEG) or one `<stem>.npy` stack (`uint8`, `T × 224 × 224 × 3`), under
+//! `<OUTPUT>/<perturbation>[_d]/<relative dir of the source>/`.
+//!
+//! Sources are decoded and resized as ImageNet-P does (torchvision `Resize(256)`, Pillow
+//! bilinear); each sequence draws from its own generator, seeded by
+//! `derive_seed(run seed, [source relative path, folder name])`, so outputs do not depend on
+//! threads or order. `sequences.jsonl` records the settings and one SHA-256 per output
+//! (frame folders: the SHA-256 of the frames' SHA-256s in order), which [`verify`] checks.
+//! No MP4: no permissively licensed H.264 encoder was vendored (ALGORITHMS.md §13).
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::corruptions::imagenet_p::{Perturbation, Rgb, SIDE};
+use crate::dataset::discover;
+use crate::dataset::execute::imagenet_resize_dims;
+use crate::error::{Error, Result};
+use crate::io::{OutputFormat, WebpMode};
+use crate::kernels::resample::{self, Filter};
+use crate::rng::{derive_seed, FastRng};
+
+/// The manifest of a sequence run.
+pub const MANIFEST: &str = "sequences.jsonl";
+
+/// How frames are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SequenceFormat {
+    /// A folder of PNG frames.
+    Png,
+    /// A folder of JPEG frames (quality of the run).
+    Jpeg,
+    /// One `.npy` stack.
+    Npy,
+}
+
+impl std::str::FromStr for SequenceFormat {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "png" => Ok(SequenceFormat::Png),
+            "jpeg" | "jpg" => Ok(SequenceFormat::Jpeg),
+            "npy" => Ok(SequenceFormat::Npy),
+            "mp4" => Err("mp4: no H.264 encoder is built in (no permissively licensed one could be vendored); write png, jpeg or npy and encode with ffmpeg as make_imagenet_p.py does".into()),
+            other => Err(format!("unknown sequence format `{other}`: png, jpeg or npy")),
+        }
+    }
+}
+
+/// The first line of `sequences.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SequenceHeader {
+    /// Format version (1).
+    pub imgcorrupt_sequences: u32,
+    /// Tool version.
+    pub tool_version: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Seed rule.
+    pub seed_rule: String,
+    /// Frame storage.
+    pub format: SequenceFormat,
+    /// JPEG quality (JPEG frames).
+    pub quality: u8,
+}
+
+/// One output of `sequences.jsonl`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceRecord {
+    /// Output path relative to OUTPUT (a folder for frame folders).
+    pub output: String,
+    /// Source relative to INPUT.
+    pub source: String,
+    /// Perturbation name.
+    pub perturbation: String,
+    /// Difficulty 1..=3.
+    pub difficulty: u8,
+    /// Frame count.
+    pub frames: usize,
+    /// SHA-256 of the `.npy` file, or of the concatenated frame-file SHA-256s.
+    pub sha256: String,
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct SequenceOptions {
+    /// Dataset root.
+    pub input: PathBuf,
+    /// Output root.
+    pub output: PathBuf,
+    /// Perturbations.
+    pub perturbations: Vec<Perturbation>,
+    /// Difficulties (1..=3); only the noise sequences have more than one.
+    pub difficulties: Vec<u8>,
+    /// Run seed.
+    pub seed: u64,
+    /// Frame storage.
+    pub format: SequenceFormat,
+    /// JPEG quality.
+    pub quality: u8,
+    /// Decoder pixel limit.
+    pub max_pixels: u64,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct SequenceSummary {
+    /// Source images.
+    pub images: usize,
+    /// Sequences written.
+    pub written: usize,
+    /// `path: reason` per failed source.
+    pub failed: Vec<String>,
+}
+
+/// Decode a source and apply torchvision `Resize(256)` (what every frame starts from).
+pub fn load_source(path: &Path, max_pixels: u64) -> Result<Rgb> {
+    let img = crate::io::read_image(path, max_pixels)?.to_rgb8();
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let (nw, nh) = imagenet_resize_dims(w, h);
+    let px = resample::resize(img.as_raw(), w, h, 3, nw, nh, Filter::Bilinear);
+    Ok(Rgb {
+        px,
+        width: nw,
+        height: nh,
+    })
+}
+
+/// The (perturbation, difficulty) pairs of a run: every difficulty of a noise sequence, one
+/// sequence (difficulty 1) of the others.
+pub fn jobs(opts: &SequenceOptions) -> Vec<(Perturbation, u8)> {
+    let mut out = Vec::new();
+    for &p in &opts.perturbations {
+        if p.is_noise() {
+            out.extend(opts.difficulties.iter().map(|&d| (p, d)));
+        } else {
+            out.push((p, 1));
+        }
+    }
+    out
+}
+
+/// The frames of one sequence of `source` (seeded by the rule above).
+pub fn frames_of(
+    img: &Rgb,
+    source: &str,
+    p: Perturbation,
+    d: u8,
+    seed: u64,
+) -> Option<Vec<Vec<u8>>> {
+    let folder = p.folder(d);
+    let mut rng = FastRng::new(derive_seed(seed, &[source.as_bytes(), folder.as_bytes()]));
+    p.sequence(img, d, &mut rng)
+}
+
+/// `.npy` bytes of a `T × 224 × 224 × 3` uint8 stack.
+pub fn npy_bytes(frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut header = format!(
+        "{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, {SIDE}, {SIDE}, 3), }}",
+        frames.len()
+    );
+    // magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64
+    let total = 10 + header.len() + 1;
+    header.push_str(&" ".repeat(total.div_ceil(64) * 64 - total));
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + frames.len() * SIDE * SIDE * 3);
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for f in frames {
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// Files to write: (path relative to the output, bytes).
+type Files = Vec<(String, Vec<u8>)>;
+
+/// Encode one sequence as its files: (path relative to the output, bytes) pairs and the
+/// record's SHA-256.
+fn encode(
+    frames: &[Vec<u8>],
+    base: &str,
+    format: SequenceFormat,
+    quality: u8,
+) -> Result<(Files, String)> {
+    if format == SequenceFormat::Npy {
+        let bytes = npy_bytes(frames);
+        let sha = crate::digest::sha256_hex(&bytes);
+        return Ok((vec![(format!("{base}.npy"), bytes)], sha));
+    }
+    let (fmt, ext) = match format {
+        SequenceFormat::Png => (OutputFormat::Png, "png"),
+        _ => (OutputFormat::Jpeg, "jpg"),
+    };
+    let mut files = Vec::with_capacity(frames.len());
+    let mut h = Sha256::new();
+    for (i, f) in frames.iter().enumerate() {
+        let bytes = crate::codecs::encode_rgb(f, SIDE, SIDE, fmt, quality, WebpMode::Lossless)
+            .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")))?;
+        h.update(Sha256::digest(&bytes));
+        files.push((format!("{base}/frame_{i:02}.{ext}"), bytes));
+    }
+    Ok((files, crate::digest::hex(&h.finalize())))
+}
+
+fn base_of(source: &str, folder: &str) -> String {
+    let stem = match source.rsplit_once('.') {
+        Some((s, ext)) if !ext.contains('/') && !s.is_empty() && !s.ends_with('/') => s,
+        _ => source,
+    };
+    format!("{folder}/{stem}")
+}
+
+/// Make one source's sequences: records and files.
+fn make(opts: &SequenceOptions, source: &str) -> Result<Vec<(SequenceRecord, Files)>> {
+    let img = load_source(&opts.input.join(source), opts.max_pixels)?;
+    let mut out = Vec::new();
+    for (p, d) in jobs(opts) {
+        let Some(frames) = frames_of(&img, source, p, d, opts.seed) else {
+            continue;
+        };
+        let base = base_of(source, &p.folder(d));
+        let (files, sha256) = encode(&frames, &base, opts.format, opts.quality)?;
+        let output = match opts.format {
+            SequenceFormat::Npy => format!("{base}.npy"),
+            _ => base,
+        };
+        out.push((
+            SequenceRecord {
+                output,
+                source: source.to_string(),
+                perturbation: p.name().into(),
+                difficulty: d,
+                frames: frames.len(),
+                sha256,
+            },
+            files,
+        ));
+    }
+    Ok(out)
+}
+
+fn header_of(opts: &SequenceOptions) -> SequenceHeader {
+    SequenceHeader {
+        imgcorrupt_sequences: 1,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        seed: opts.seed,
+        seed_rule:
+            "v1: FastRng(derive_seed(run_seed, [source relative path, perturbation folder]))".into(),
+        format: opts.format,
+        quality: opts.quality,
+    }
+}
+
+/// Generate every sequence of every source of the dataset at `opts.input`.
+pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
+    let kind = discover::detect(&opts.input)?;
+    let ds = discover::discover(&opts.input, kind)?;
+    let results: Vec<(String, Result<Vec<SequenceRecord>>)> = ds
+        .images
+        .par_iter()
+        .map(|src| {
+            let r = make(opts, src).and_then(|seqs| {
+                let mut records = Vec::with_capacity(seqs.len());
+                for (rec, files) in seqs {
+                    for (rel, bytes) in files {
+                        let path = opts.output.join(&rel);
+                        if let Some(parent) = path.parent() {
+                            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                                path: parent.to_path_buf(),
+                                source,
+                            })?;
+                        }
+                        crate::io::write_atomic(&path, &bytes)?;
+                    }
+                    records.push(rec);
+                }
+                Ok(records)
+            });
+            (src.clone(), r)
+        })
+        .collect();
+    let mut summary = SequenceSummary {
+        images: ds.images.len(),
+        ..Default::default()
+    };
+    let mut lines = vec![serde_json::to_string(&header_of(opts)).expect("header serialises")];
+    for (src, r) in results {
+        match r {
+            Ok(records) => {
+                summary.written += records.len();
+                lines.extend(
+                    records
+                        .iter()
+                        .map(|r| serde_json::to_string(r).expect("record serialises")),
+                );
+            }
+            Err(e) => summary.failed.push(format!("{src}: {e}")),
+        }
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    crate::io::write_atomic(&opts.output.join(MANIFEST), text.as_bytes())?;
+    Ok(summary)
+}
+
+/// Read `sequences.jsonl` of `output`.
+pub fn read_manifest(output: &Path) -> Result<(SequenceHeader, Vec<SequenceRecord>)> {
+    let path = output.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let bad = |e: serde_json::Error| Error::InvalidArgument(format!("{}: {e}", path.display()));
+    let header: SequenceHeader = serde_json::from_str(lines.next().unwrap_or("")).map_err(bad)?;
+    let records = lines
+        .map(|l| serde_json::from_str(l).map_err(bad))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((header, records))
+}
+
+/// The SHA-256 of a written output as its record computes it.
+fn hash_output(
+    output: &Path,
+    rec: &SequenceRecord,
+    format: SequenceFormat,
+) -> std::io::Result<String> {
+    if format == SequenceFormat::Npy {
+        return crate::digest::sha256_file(&output.join(&rec.output));
+    }
+    let ext = if format == SequenceFormat::Png {
+        "png"
+    } else {
+        "jpg"
+    };
+    let mut h = Sha256::new();
+    for i in 0..rec.frames {
+        let bytes = std::fs::read(output.join(&rec.output).join(format!("frame_{i:02}.{ext}")))?;
+        h.update(Sha256::digest(&bytes));
+    }
+    Ok(crate::digest::hex(&h.finalize()))
+}
+
+/// What [`verify`] found.
+#[derive(Clone, Debug, Default)]
+pub struct SequenceReport {
+    /// Records.
+    pub records: usize,
+    /// Outputs whose files hash as recorded.
+    pub hashed_ok: usize,
+    /// Outputs missing or differing from their record.
+    pub bad: Vec<String>,
+    /// Outputs regenerated from INPUT.
+    pub regenerated: usize,
+    /// Regenerated outputs that differ.
+    pub regenerated_mismatch: Vec<String>,
+}
+
+/// Check the outputs against `sequences.jsonl`, and with `input` regenerate every sequence
+/// and compare.
+pub fn verify(output: &Path, input: Option<&Path>, max_pixels: u64) -> Result<SequenceReport> {
+    let (header, records) = read_manifest(output)?;
+    let mut report = SequenceReport {
+        records: records.len(),
+        ..Default::default()
+    };
+    for rec in &records {
+        match hash_output(output, rec, header.format) {
+            Ok(h) if h == rec.sha256 => report.hashed_ok += 1,
+            Ok(_) => report
+                .bad
+                .push(format!("{}: differs from the manifest", rec.output)),
+            Err(e) => report.bad.push(format!("{}: {e}", rec.output)),
+        }
+    }
+    if let Some(input) = input {
+        for rec in &records {
+            let p = Perturbation::from_name(&rec.perturbation).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "{MANIFEST}: unknown perturbation {}",
+                    rec.perturbation
+                ))
+            })?;
+            let img = load_source(&input.join(&rec.source), max_pixels)?;
+            let frames =
+                frames_of(&img, &rec.source, p, rec.difficulty, header.seed).unwrap_or_default();
+            let base = base_of(&rec.source, &p.folder(rec.difficulty));
+            let (_, sha) = encode(&frames, &base, header.format, header.quality)?;
+            report.regenerated += 1;
+            if sha != rec.sha256 {
+                report.regenerated_mismatch.push(rec.output.clone());
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_header_is_aligned_and_describes_the_stack() {
+        let frames = vec![vec![7u8; SIDE * SIDE * 3]; 3];
+        let b = npy_bytes(&frames);
+        let hlen = u16::from_le_bytes([b[8], b[9]]) as usize;
+        assert_eq!((10 + hlen) % 64, 0);
+        let h = std::str::from_utf8(&b[10..10 + hlen]).unwrap();
+        assert!(h.contains("'shape': (3, 224, 224, 3)"), "{h}");
+        assert!(h.ends_with('\n'));
+        assert_eq!(b.len(), 10 + hlen + 3 * SIDE * SIDE * 3);
+    }
+
+    #[test]
+    fn base_keeps_the_class_folder() {
+        assert_eq!(
+            base_of("n01/ILSVRC_1.JPEG", "rotate"),
+            "rotate/n01/ILSVRC_1"
+        );
+        assert_eq!(base_of("a.b/c", "x"), "x/a.b/c");
+    }
+}

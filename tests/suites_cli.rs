@@ -1,0 +1,170 @@
+//! The LAION-C and ImageNet-P suites from the command line: generate, verify, score.
+
+mod common;
+
+use common::{fail_text, manifest_header, ok, run, s, tmp};
+
+#[test]
+fn laion_c_generates_with_a_tile_bank_and_verifies() {
+    let out = tmp("laion-c");
+    let input = common::root().join("datasets/imagenet");
+    let bank = common::root().join("photos");
+    // mosaic without a bank is refused before anything is written
+    let o = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "mosaic",
+        "-s",
+        "1",
+    ]);
+    assert!(fail_text(&o).contains("--tile-bank"), "{}", fail_text(&o));
+    ok(&run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "laion-c",
+        "-s",
+        "2",
+        "--tile-bank",
+        s(&bank),
+    ]));
+    let h = manifest_header(&out);
+    assert_eq!(h["preset"], "laion-c");
+    assert!(h["encoders"]["jpeg"]
+        .as_str()
+        .unwrap()
+        .contains("quality 100, 4:4:4"));
+    assert_eq!(h["tile_bank"]["images"], 4);
+    assert_eq!(h["tile_bank"]["sha256"].as_str().unwrap().len(), 64);
+    for c in [
+        "mosaic",
+        "stickers",
+        "glitched",
+        "vertical_lines",
+        "geometric_shapes",
+        "luminance_checkerboard",
+    ] {
+        assert!(out.join(c).join("2").is_dir(), "{c}");
+    }
+    assert!(
+        !out.join("gaussian_noise").exists(),
+        "laion-c must not select the -C corruptions"
+    );
+    ok(&run(&["verify", s(&out), "--input", s(&input)]));
+    // a changed bank is named by verify
+    let bank2 = tmp("bank2");
+    for f in ["chelsea_224x224.png", "coffee_97x61.png"] {
+        std::fs::copy(bank.join(f), bank2.join(f)).unwrap();
+    }
+    let out2 = tmp("laion-c2");
+    ok(&run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out2),
+        "-c",
+        "stickers",
+        "-s",
+        "1",
+        "--tile-bank",
+        s(&bank2),
+    ]));
+    std::fs::remove_file(bank2.join("coffee_97x61.png")).unwrap();
+    let o = run(&["verify", s(&out2), "--input", s(&input)]);
+    assert!(
+        fail_text(&o).contains("has changed since generation"),
+        "{}",
+        fail_text(&o)
+    );
+}
+
+#[test]
+fn laion_c_compat_selects_its_preset() {
+    let out = tmp("compat");
+    let input = common::root().join("datasets/imagenet");
+    ok(&run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "glitched",
+        "-s",
+        "3",
+        "--laion-c-compat",
+        "--image-format",
+        "png",
+    ]));
+    assert_eq!(manifest_header(&out)["preset"], "laion-c-compat");
+}
+
+#[test]
+fn imagenet_p_generates_npy_and_verifies() {
+    let out = tmp("imagenet-p");
+    let input = common::root().join("datasets/imagenet");
+    ok(&run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "p:rotate,p:gaussian_noise",
+        "-s",
+        "1-2",
+        "--sequence-format",
+        "npy",
+    ]));
+    let npy = std::fs::read(out.join("rotate/n02123045/ILSVRC2012_val_00000003.npy")).unwrap();
+    assert_eq!(npy.len(), 128 + 31 * 224 * 224 * 3);
+    assert!(out
+        .join("gaussian_noise_2/n02123045/ILSVRC2012_val_00000003.npy")
+        .is_file());
+    assert!(
+        !out.join("rotate_2").exists(),
+        "non-noise sequences have no difficulty folders"
+    );
+    ok(&run(&["verify", s(&out), "--input", s(&input)]));
+    // a tampered stack is found
+    let p = out.join("rotate/n02123045/ILSVRC2012_val_00000003.npy");
+    let mut b = std::fs::read(&p).unwrap();
+    b[5000] ^= 1;
+    std::fs::write(&p, b).unwrap();
+    assert!(!run(&["verify", s(&out)]).status.success());
+    let o = run(&["generate", s(&input), "-o", s(&out), "-c", "p:snow"]);
+    assert!(fail_text(&o).contains("not generated"), "{}", fail_text(&o));
+}
+
+#[test]
+fn score_flip_by_hand() {
+    let dir = tmp("flip");
+    let f = dir.join("p.csv");
+    std::fs::write(
+        &f,
+        "perturbation,sequence,frame,ranking\nrotate,a,0,1 2 3 4 5\nrotate,a,1,2 1 3 4 5\nrotate,a,2,2 1 3 4 5\n",
+    )
+    .unwrap();
+    let o = run(&["score", s(&f), "--flip", "-o", s(&dir.join("s.json"))]);
+    ok(&o);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("s.json")).unwrap()).unwrap();
+    assert_eq!(v["rows"][0]["flip_prob"], 0.5);
+    assert_eq!(v["rows"][0]["top5_distance"], 1.0);
+    // difficulty 2: frames 0 and 2 compared: top-1 1 → 2 is a flip
+    ok(&run(&[
+        "score",
+        s(&f),
+        "--flip",
+        "--difficulty",
+        "2",
+        "-o",
+        s(&dir.join("s2.json")),
+    ]));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("s2.json")).unwrap()).unwrap();
+    assert_eq!(v["rows"][0]["flip_prob"], 1.0);
+}
