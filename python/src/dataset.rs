@@ -36,12 +36,11 @@ pub fn run_cli(py: Python<'_>, argv: Vec<OsString>) -> i32 {
 pub fn generate<'py>(py: Python<'py>, args: Vec<OsString>) -> PyResult<Bound<'py, PyDict>> {
     let s = crate::run(py, || imgcorrupt::cli::generate(args)).map_err(cli_err)?;
     let d = PyDict::new(py);
-    // kind None without webdataset input: the CIFAR release format (arrays),
-    // imgcorrupt::cli::cifar::execute
-    let dataset = match s.kind {
+    let dataset = match (s.kind, s.release) {
         _ if s.webdataset_input => "webdataset".to_string(),
-        Some(k) => k.to_string(),
-        None => "cifar".to_string(),
+        (Some(k), _) => k.to_string(),
+        (None, Some(release)) => release.to_string(),
+        (None, None) => "unknown".to_string(),
     };
     d.set_item("dataset", dataset)?;
     d.set_item("images", s.images)?;

@@ -117,5 +117,6 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         manifest_path: Some(state),
         removed: vec![],
         webdataset_input: false,
+        release: Some("cifar"),
     })
 }

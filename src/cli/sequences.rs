@@ -100,5 +100,7 @@ pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
         manifest_records: Some(s.written),
         manifest_path: Some(a.output.join(sequences::MANIFEST)),
         removed: Vec::new(),
+        release: Some("imagenet-p"),
+        ..Default::default()
     })
 }

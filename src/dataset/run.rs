@@ -109,6 +109,10 @@ pub struct Summary {
     /// The input was webdataset shards (`kind` is then `None`); for webdataset outputs,
     /// `images` counts samples and `written`/`skipped` count output shards.
     pub webdataset_input: bool,
+    /// For runs that write a release format instead of cells of files (`kind` is then
+    /// `None`): `cifar` (arrays, [`crate::dataset::cifar`]) or `imagenet-p` (perturbation
+    /// sequences, [`crate::dataset::sequences`]).
+    pub release: Option<&'static str>,
 }
 
 /// Build the manifest header of a run.

@@ -195,6 +195,7 @@ pub fn generate(
         manifest_path: Some(path),
         removed: Vec::new(),
         webdataset_input: wds.input_shards,
+        release: None,
     })
 }
 
