@@ -15,6 +15,28 @@ fn implemented() -> Vec<Corruption> {
         .collect()
 }
 
+/// `Settings::new(seed)` with a small tile bank, which LAION-C's mosaic and stickers need
+/// (tests/laion_c.rs tests them against the reference with real photo tiles).
+fn settings(seed: u64) -> Settings {
+    use std::sync::{Arc, OnceLock};
+    static BANK: OnceLock<Arc<imgcorrupt::TileBank>> = OnceLock::new();
+    let bank = BANK.get_or_init(|| {
+        let images: Vec<(Vec<u8>, usize)> = (0..12u32)
+            .map(|k| {
+                let tile = RgbImage::from_fn(32, 32, |x, y| {
+                    image::Rgb([(k * 20 + x) as u8, (y * 5) as u8, (255 - k * 17) as u8])
+                });
+                (tile.into_raw(), 32)
+            })
+            .collect();
+        Arc::new(imgcorrupt::TileBank::from_images(
+            &images,
+            &[4, 6, 8, 16, 28],
+        ))
+    });
+    Settings::new(seed).with_tile_bank(bank.clone())
+}
+
 /// A deterministic, textured RGB test image.
 fn pattern(w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
@@ -36,6 +58,9 @@ fn is_random(c: Corruption) -> bool {
             | Corruption::GaussianBlur
             | Corruption::Saturate
             | Corruption::CircularMotionBlur
+            // LAION-C: nearest-colour tiles, and the deterministic line drawing
+            | Corruption::Mosaic
+            | Corruption::VerticalLines
     )
 }
 
@@ -45,7 +70,7 @@ fn same_inputs_same_bytes_in_both_modes() {
     for c in implemented() {
         for mode in [RngMode::Fast, RngMode::Numpy] {
             for s in [1u8, 5] {
-                let set = Settings::new(99).with_rng(mode);
+                let set = settings(99).with_rng(mode);
                 let a = corrupt_with(&img, c, s, &set).unwrap();
                 let b = corrupt_with(&img, c, s, &set).unwrap();
                 assert_eq!(a, b, "{c} s{s} {mode}");
@@ -59,8 +84,8 @@ fn seeds_change_random_corruptions_only() {
     let img = DynamicImage::ImageRgb8(pattern(64, 48));
     for c in implemented() {
         for mode in [RngMode::Fast, RngMode::Numpy] {
-            let a = corrupt_with(&img, c, 3, &Settings::new(1).with_rng(mode)).unwrap();
-            let b = corrupt_with(&img, c, 3, &Settings::new(2).with_rng(mode)).unwrap();
+            let a = corrupt_with(&img, c, 3, &settings(1).with_rng(mode)).unwrap();
+            let b = corrupt_with(&img, c, 3, &settings(2).with_rng(mode)).unwrap();
             assert_eq!(a != b, is_random(c), "{c} {mode}: seed sensitivity");
         }
     }
@@ -71,8 +96,8 @@ fn fast_mode_keys_depend_on_corruption_and_severity() {
     // Same seed, different severity of the same noise: different realisations even where the
     // parameters would give equal outputs, because the key includes (name, severity).
     let img = DynamicImage::ImageRgb8(pattern(32, 32));
-    let a = corrupt_with(&img, Corruption::GaussianNoise, 1, &Settings::new(5)).unwrap();
-    let b = corrupt_with(&img, Corruption::GaussianNoise, 2, &Settings::new(5)).unwrap();
+    let a = corrupt_with(&img, Corruption::GaussianNoise, 1, &settings(5)).unwrap();
+    let b = corrupt_with(&img, Corruption::GaussianNoise, 2, &settings(5)).unwrap();
     assert_ne!(a, b);
 }
 
@@ -83,7 +108,7 @@ fn any_size_from_one_pixel() {
         for c in implemented() {
             for s in 1..=5 {
                 for mode in [RngMode::Fast, RngMode::Numpy] {
-                    let out = corrupt_with(&img, c, s, &Settings::new(3).with_rng(mode))
+                    let out = corrupt_with(&img, c, s, &settings(3).with_rng(mode))
                         .unwrap_or_else(|e| panic!("{c} s{s} {w}x{h} {mode}: {e}"));
                     assert_eq!((out.width(), out.height()), (w, h), "{c}");
                     assert!(matches!(out, DynamicImage::ImageRgb8(_)));
@@ -98,7 +123,7 @@ fn greyscale_is_channel_zero_of_the_replicated_rgb_result() {
     let grey = GrayImage::from_fn(40, 30, |x, y| image::Luma([(x * 5 + y * 3) as u8]));
     let rgb = DynamicImage::ImageRgb8(DynamicImage::ImageLuma8(grey.clone()).to_rgb8());
     for c in implemented() {
-        let set = Settings::new(11);
+        let set = settings(11);
         let g = corrupt_with(&DynamicImage::ImageLuma8(grey.clone()), c, 4, &set).unwrap();
         let r = corrupt_with(&rgb, c, 4, &set).unwrap().to_rgb8();
         let g = g.as_luma8().expect("greyscale stays greyscale");
@@ -118,7 +143,7 @@ fn alpha_is_untouched_and_colour_matches_rgb() {
         image::LumaA([(x * 6) as u8, (200 - y) as u8])
     });
     for c in implemented() {
-        let set = Settings::new(4);
+        let set = settings(4);
         let out = corrupt_with(&DynamicImage::ImageRgba8(rgba.clone()), c, 2, &set).unwrap();
         let out = out.as_rgba8().expect("RGBA stays RGBA");
         let colour = corrupt_with(&rgb, c, 2, &set).unwrap().to_rgb8();
@@ -138,7 +163,7 @@ fn alpha_is_untouched_and_colour_matches_rgb() {
 fn buffer_in_place_and_image_entry_points_agree() {
     let img = pattern(29, 31);
     for c in implemented() {
-        let set = Settings::new(8);
+        let set = settings(8);
         let via_image = corrupt_with(&DynamicImage::ImageRgb8(img.clone()), c, 3, &set)
             .unwrap()
             .to_rgb8();
@@ -167,7 +192,7 @@ fn buffer_in_place_and_image_entry_points_agree() {
 #[test]
 fn api_errors_are_specific() {
     let img = DynamicImage::ImageRgb8(pattern(8, 8));
-    let set = Settings::new(0);
+    let set = settings(0);
     for s in [0u8, 6] {
         assert!(matches!(
             corrupt_with(&img, Corruption::Contrast, s, &set),
@@ -193,7 +218,7 @@ fn api_errors_are_specific() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("zero-sized"), "{e}");
-    let big = Settings::new(1 << 40).with_rng(RngMode::Numpy);
+    let big = settings(1 << 40).with_rng(RngMode::Numpy);
     let e = corrupt_with(&img, Corruption::GaussianNoise, 1, &big).unwrap_err();
     assert!(matches!(e, Error::InvalidSeed(_)), "{e}");
     let e16 = DynamicImage::ImageRgb16(image::ImageBuffer::new(2, 2));
@@ -221,7 +246,7 @@ fn preset_with_too_many_zoom_factors_is_an_error() {
     }
     // a strong but sane zoom still loads and runs
     let p = imgcorrupt::Preset::from_toml_str(&text("2.0", "0.01"), "z.toml").unwrap();
-    let set = Settings::new(0).with_preset(std::sync::Arc::new(p));
+    let set = settings(0).with_preset(std::sync::Arc::new(p));
     let img = DynamicImage::ImageRgb8(pattern(9, 7));
     corrupt_with(&img, Corruption::ZoomBlur, 1, &set).unwrap();
 }
@@ -273,5 +298,5 @@ fn preset_values_that_broke_corruptions_are_refused_on_load() {
     );
     let p = std::sync::Arc::new(imgcorrupt::Preset::from_toml_str(&text, "x.toml").unwrap());
     let img = DynamicImage::ImageRgb8(pattern(5, 3));
-    corrupt_with(&img, Corruption::Snow, 2, &Settings::new(0).with_preset(p)).unwrap();
+    corrupt_with(&img, Corruption::Snow, 2, &settings(0).with_preset(p)).unwrap();
 }

@@ -11,8 +11,8 @@ mod generate;
 mod list;
 mod merge;
 mod score;
-mod status;
 mod sequences;
+mod status;
 mod verify;
 
 const EXAMPLES: &str = "\

@@ -26,8 +26,8 @@ use serde::Serialize;
 use crate::catalogue::{Corruption, Subset};
 use crate::error::{Error, Result};
 
-pub mod per_class;
 pub mod flip;
+pub mod per_class;
 pub mod table;
 
 pub use table::{Measure, Results};
