@@ -16,7 +16,7 @@
 //! variant is the same code compiled with AVX2 (bit-identical to the scalar twin).
 
 use crate::kernels::gaussian::{numpy_exp, numpy_sum};
-use crate::kernels::scratch::Buf;
+use crate::kernels::scratch::{Buf, Pooled};
 use crate::simd::dispatch;
 
 /// Weights and offsets of one motion-blur call.
@@ -115,29 +115,7 @@ dispatch! {
         let row_len = w * c;
         assert!(src.len() >= h * row_len && dst.len() >= h * row_len);
         let taps = k.taps_used(h, w);
-        // Column offsets are below w, so pad each row by the largest |dx| on both sides.
-        let pad = k.offsets[..taps]
-            .iter()
-            .map(|&(_, dx)| dx.unsigned_abs() as usize)
-            .max()
-            .unwrap_or(0);
-        // BLOCK spare values at the end of each padded row let the last register block run over.
-        let prow = (w + 2 * pad) * c + BLOCK;
-        let mut padded = Buf::<f64>::take(h * prow);
-        for y in 0..h {
-            let s = &src[y * row_len..(y + 1) * row_len];
-            let p = &mut padded[y * prow..(y + 1) * prow];
-            for (d, &v) in p[pad * c..pad * c + row_len].iter_mut().zip(s) {
-                *d = v.to_f64();
-            }
-            for x in (0..pad).chain(w + pad..w + 2 * pad) {
-                let sx = (x as isize - pad as isize).clamp(0, w as isize - 1) as usize;
-                for ch in 0..c {
-                    p[x * c + ch] = s[sx * c + ch].to_f64();
-                }
-            }
-            p[(w + 2 * pad) * c..].iter_mut().for_each(|v| *v = 0.0);
-        }
+        let (padded, pad, prow) = edge_padded(src, h, w, c, k, taps, BLOCK, T::to_f64);
         let nblocks = row_len.div_ceil(BLOCK);
         // Per tap: (offset of the source row start within `padded` for this output row, weight).
         let mut tap_rows: Vec<(usize, f64)> = Vec::with_capacity(taps);
@@ -196,27 +174,7 @@ dispatch! {
         let row_len = w * c;
         assert!(src.len() >= h * row_len && dst.len() >= h * row_len);
         let taps = k.taps_used(h, w);
-        let pad = k.offsets[..taps]
-            .iter()
-            .map(|&(_, dx)| dx.unsigned_abs() as usize)
-            .max()
-            .unwrap_or(0);
-        let prow = (w + 2 * pad) * c + BLOCK32;
-        let mut padded = Buf::<f32>::take(h * prow);
-        for y in 0..h {
-            let s = &src[y * row_len..(y + 1) * row_len];
-            let p = &mut padded[y * prow..(y + 1) * prow];
-            for (d, &v) in p[pad * c..pad * c + row_len].iter_mut().zip(s) {
-                *d = v as f32;
-            }
-            for x in (0..pad).chain(w + pad..w + 2 * pad) {
-                let sx = (x as isize - pad as isize).clamp(0, w as isize - 1) as usize;
-                for ch in 0..c {
-                    p[x * c + ch] = s[sx * c + ch] as f32;
-                }
-            }
-            p[(w + 2 * pad) * c..].iter_mut().for_each(|v| *v = 0.0);
-        }
+        let (padded, pad, prow) = edge_padded(src, h, w, c, k, taps, BLOCK32, f32::from);
         let weights: Vec<f32> = k.weights[..taps].iter().map(|&v| v as f32).collect();
         let nblocks = row_len.div_ceil(BLOCK32);
         let mut tap_rows: Vec<(usize, f32)> = Vec::with_capacity(taps);
@@ -247,6 +205,50 @@ dispatch! {
             }
         }
     }
+}
+
+/// The rows of `src` (`h × w × c`) converted by `conv` into a pooled buffer, each padded on
+/// both sides by the largest |dx| of the kernel's first `taps` offsets with the edge value
+/// (column offsets are below w, so clamping once per row is enough), then `spare` zeros, so
+/// that the last register block of a row may run over. Returns (buffer, pad, padded row
+/// length). Shared by both motion-blur kernels; inlined into each twin.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn edge_padded<S: Copy, U: Pooled + Copy + Default>(
+    src: &[S],
+    h: usize,
+    w: usize,
+    c: usize,
+    k: &MotionKernel,
+    taps: usize,
+    spare: usize,
+    conv: impl Fn(S) -> U,
+) -> (Buf<U>, usize, usize) {
+    let row_len = w * c;
+    let pad = k.offsets[..taps]
+        .iter()
+        .map(|&(_, dx)| dx.unsigned_abs() as usize)
+        .max()
+        .unwrap_or(0);
+    let prow = (w + 2 * pad) * c + spare;
+    let mut padded = Buf::<U>::take(h * prow);
+    for y in 0..h {
+        let s = &src[y * row_len..(y + 1) * row_len];
+        let p = &mut padded[y * prow..(y + 1) * prow];
+        for (d, &v) in p[pad * c..pad * c + row_len].iter_mut().zip(s) {
+            *d = conv(v);
+        }
+        for x in (0..pad).chain(w + pad..w + 2 * pad) {
+            let sx = (x as isize - pad as isize).clamp(0, w as isize - 1) as usize;
+            for ch in 0..c {
+                p[x * c + ch] = conv(s[sx * c + ch]);
+            }
+        }
+        p[(w + 2 * pad) * c..]
+            .iter_mut()
+            .for_each(|v| *v = U::default());
+    }
+    (padded, pad, prow)
 }
 
 /// f32 elements per register block of [`motion_blur_u8_fast`] (8 AVX2 vectors).
