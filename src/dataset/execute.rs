@@ -294,12 +294,18 @@ impl Drop for LargeSourceGuard {
 
 /// The decoded size of an encoded image from its header (no pixel decoding), for
 /// [`LargeSourceGuard`]; `None` when the header cannot be read (the decode then reports why).
+/// A panic in a header parser on hostile bytes is `None` too, as [`crate::io::decode_image`]
+/// turns decoder panics into errors naming the file.
 pub fn header_pixels(bytes: &[u8]) -> Option<u64> {
-    let r = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()?;
-    let (w, h) = r.into_dimensions().ok()?;
-    Some(w as u64 * h as u64)
+    std::panic::catch_unwind(|| {
+        let r = image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .ok()?;
+        let (w, h) = r.into_dimensions().ok()?;
+        Some(w as u64 * h as u64)
+    })
+    .ok()
+    .flatten()
 }
 
 /// How [`clone_or_copy`] made its file.
