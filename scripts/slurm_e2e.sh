@@ -155,28 +155,32 @@ export IMGCORRUPT_ARGS="-c gaussian_noise,shot_noise,impulse_noise,defocus_blur,
 job=$(sbatch --parsable -D "$work" -o "$work/log/task-%a.out" "$work/job.sh")
 echo "slurm e2e: submitted array job $job (4 tasks over 8 shards)"
 
-# --- kill task 1's imgcorrupt with SIGKILL once it has finished its first shard, then requeue
+# --- kill task 1's imgcorrupt with SIGKILL once it has finished its first shard, then requeue.
+# The task is found as soon as it starts and then run in 20 ms slices (SIGSTOP/SIGCONT), its
+# journal checked between slices: the kill lands mid-run however fast this machine is (a plain
+# poll raced a fast CI machine, whose task finished between two looks).
 victim=1
 journal="$OUTPUT/manifest.shard-$victim-of-4.journal.jsonl"
+pattern="generate .* -o $OUTPUT --shard $victim/4"
 killed=0
-for _ in $(seq 6000); do
-  if [ -f "$journal" ] && [ "$(wc -l <"$journal")" -gt 1 ]; then
-    # the task's imgcorrupt process: its command line names this OUTPUT and shard 1/4
-    for cmd in /proc/[0-9]*/cmdline; do
-      args=$( { tr '\0' ' ' <"$cmd"; } 2>/dev/null || true)
-      case "$args" in
-        *"imgcorrupt generate"*"$OUTPUT"*"--shard $victim/4"*)
-          pid=${cmd#/proc/}
-          pid=${pid%/cmdline}
-          kill -9 "$pid" && killed=1
-          ;;
-      esac
-    done
-    [ "$killed" = 1 ] && break
-  fi
+pid=
+for _ in $(seq 12000); do
+  pid=$(pgrep -f -- "$pattern" | head -1 || true)
+  [ -n "$pid" ] && break
   [ -f "$OUTPUT/manifest.shard-$victim-of-4.jsonl" ] && break # finished: too late
-  sleep 0.05
+  sleep 0.01
 done
+if [ -n "$pid" ]; then
+  for _ in $(seq 30000); do
+    kill -STOP "$pid" 2>/dev/null || break # gone: finished before its first shard was journalled
+    if [ -f "$journal" ] && [ "$(wc -l <"$journal")" -gt 1 ]; then
+      kill -9 "$pid" && killed=1
+      break
+    fi
+    kill -CONT "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
+fi
 [ "$killed" = 1 ] || { echo "slurm e2e: task $victim finished before it could be killed" >&2; exit 1; }
 echo "slurm e2e: task $victim killed with SIGKILL mid-run (its first shard journalled)"
 for _ in $(seq 120); do
