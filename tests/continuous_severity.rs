@@ -123,3 +123,85 @@ fn continuous_outputs_are_seeded() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+/// The eight -C corruptions whose rules ALGORITHMS.md §14 adds (fog, defocus, motion, zoom,
+/// snow, elastic, pixelate, jpeg): the change from the clean image grows with the severity
+/// from 0 up, and a half-way severity lies between its two neighbours (numpy mode: the same
+/// draws at every severity, so only the table moves).
+#[test]
+fn new_rules_grow_with_severity_and_sit_between_levels() {
+    let img = photo();
+    let set = Settings::new(3).with_rng(imgcorrupt::RngMode::Numpy);
+    let m = |c, s: f64| mad(&img, &corrupt_at(&img, c, s, &set).unwrap());
+    for c in [
+        Corruption::Fog,
+        Corruption::DefocusBlur,
+        Corruption::MotionBlur,
+        Corruption::ZoomBlur,
+        Corruption::Snow,
+        Corruption::ElasticTransform,
+        Corruption::Pixelate,
+        Corruption::JpegCompression,
+    ] {
+        // from 0 (jpeg has no identity: from 1)
+        let low: &[f64] = if c == Corruption::JpegCompression {
+            &[1.0]
+        } else {
+            &[0.0, 0.5, 1.0]
+        };
+        let curve: Vec<f64> = low.iter().map(|&s| m(c, s)).collect();
+        for w in curve.windows(2) {
+            assert!(w[1] > w[0], "{c}: {low:?} → {curve:?}");
+        }
+        // (defocus: a disk of radius 0.75 is still the centre pixel alone)
+        if c != Corruption::JpegCompression {
+            assert!(m(c, 0.25) <= curve[1], "{c}");
+        }
+        for k in 1..5 {
+            let (a, mid, b) = (m(c, k as f64), m(c, k as f64 + 0.5), m(c, k as f64 + 1.0));
+            let (lo, hi) = (a.min(b), a.max(b));
+            // 5 % slack: elastic and zoom are not strictly monotone between the reference's
+            // own levels (their fields/factor counts change shape), but half-way stays near
+            assert!(
+                mid >= lo * 0.95 - 0.05 && mid <= hi * 1.05 + 0.05,
+                "{c}: s {k}: {a}, s {k}.5: {mid}, s {}: {b}",
+                k + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn new_rules_are_deterministic_and_keep_the_refusals() {
+    let img = photo();
+    // (zoom_blur, defocus_blur and pixelate draw nothing: same bytes for any seed)
+    for c in [Corruption::Snow, Corruption::MotionBlur, Corruption::Fog] {
+        let a = corrupt_at(&img, c, 2.7, &Settings::new(5)).unwrap();
+        assert!(
+            a == corrupt_at(&img, c, 2.7, &Settings::new(5)).unwrap(),
+            "{c}"
+        );
+        assert!(
+            a != corrupt_at(&img, c, 2.7, &Settings::new(6)).unwrap(),
+            "{c}"
+        );
+    }
+    // jpeg: quality 25 → 18 between 1 and 2. 1.5 is 21.5, rounded half away from zero to
+    // 22 like 1.45 (21.85); 1.6 is 20.8 → 21
+    let set = Settings::new(1);
+    let j = |s| corrupt_at(&img, Corruption::JpegCompression, s, &set).unwrap();
+    assert!(j(1.5) == j(1.45));
+    assert!(j(1.5) != j(1.6));
+    match corrupt_at(&img, Corruption::JpegCompression, 0.5, &set) {
+        Err(Error::InvalidArgument(m)) => assert!(m.contains("no identity"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    for c in [Corruption::GlassBlur, Corruption::Spatter] {
+        match corrupt_at(&img, c, 2.5, &set) {
+            Err(Error::InvalidArgument(m)) => {
+                assert!(m.contains(&format!("{c} does not interpolate")), "{m}")
+            }
+            other => panic!("{c}: {other:?}"),
+        }
+    }
+}

@@ -59,6 +59,13 @@ pub fn lerp_row(row: &Row<f64>, s: f64, identity: Option<f64>) -> Option<Row<f64
     Some([v; 5])
 }
 
+/// [`lerp_row`] for a key with no identity of its own: below severity 1 it keeps its severity-1
+/// value (the keys that vanish at 0, e.g. a strength, carry the identity; this one only
+/// shapes the effect, e.g. fog's decay or zoom_blur's step).
+pub fn lerp_hold(row: &Row<f64>, s: f64) -> Row<f64> {
+    lerp_row(row, s, Some(row[0])).expect("an identity value is given")
+}
+
 /// [`Params::at_severity`] of a catalogue row's erased table (the `row!` macro's
 /// `interpolate`).
 pub fn interpolate_table<P: Params>(table: &AnyParams, s: f64) -> Option<Box<AnyParams>> {

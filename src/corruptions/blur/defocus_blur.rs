@@ -35,6 +35,15 @@ impl crate::corruptions::params::Params for Params {
             &params::blur_pixels_pos_what(),
         )
     }
+
+    /// ALGORITHMS.md §14: the disk radius is a real number (the disk is the offsets within
+    /// it), interpolated from 0; the anti-aliasing σ held below 1.
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            radius: params::lerp_row(&self.radius, s, Some(0.0))?,
+            alias_sigma: params::lerp_hold(&self.alias_sigma, s),
+        })
+    }
 }
 
 /// `x_u8 / 255` in f64 (table lookup of the same correctly rounded quotients).

@@ -55,6 +55,17 @@ impl crate::corruptions::params::Params for Params {
             &params::blur_pixels_pos_what(),
         )
     }
+
+    /// ALGORITHMS.md §14: radius and σ from 0 (radius 0 is the one-tap identity kernel), not
+    /// rounded: the kernel has `ceil(2r + 1)` taps and its offsets scale with `2r + 1`, as the
+    /// reference's `np.arange(width)` does for a non-integer width.
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            radius: params::lerp_row(&self.radius, s, Some(0.0))?,
+            sigma: params::lerp_row(&self.sigma, s, Some(0.0))?,
+            quantise: self.quantise,
+        })
+    }
 }
 
 /// Line motion blur along a random angle `θ ~ U(−45°, 45°)` (one draw), computed on the 0–255

@@ -40,6 +40,17 @@ impl crate::corruptions::params::Params for Params {
         }
         Ok(())
     }
+
+    /// ALGORITHMS.md §14: `stop` and `step` interpolated, so the largest factor of
+    /// `arange(1, stop, step)` follows the tables; below 1, `stop` from 1 (no factor: the
+    /// clean image) with the severity-1 step.
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        use crate::corruptions::params::{lerp_hold, lerp_row};
+        Some(Params {
+            stop: lerp_row(&self.stop, s, Some(1.0))?,
+            step: lerp_hold(&self.step, s),
+        })
+    }
 }
 
 /// Zoom factors `np.arange(1, stop, step)`: length `ceil((stop − 1)/step)`, values

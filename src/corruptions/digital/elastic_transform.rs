@@ -80,6 +80,23 @@ impl crate::corruptions::params::Params for Params {
         }
         Ok(())
     }
+
+    /// ALGORITHMS.md §14: the displacement scale α from 0 (no displacement); the
+    /// `imagenet-c` form's affine ε from 0 and its σ held below 1.
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        use crate::corruptions::params::{lerp_hold, lerp_row};
+        Some(Params {
+            alpha: lerp_row(&self.alpha, s, Some(0.0))?,
+            sigma_scale: self.sigma_scale,
+            amplitude_scale: self.amplitude_scale,
+            form: self.form,
+            sigma: self.sigma.as_ref().map(|r| lerp_hold(r, s)),
+            affine: match &self.affine {
+                Some(r) => Some(lerp_row(r, s, Some(0.0))?),
+                None => None,
+            },
+        })
+    }
 }
 
 /// Elastic transform, imagecorruptions variant (ALGORITHMS.md §4.13; not the ImageNet-C one of §5.3,

@@ -27,6 +27,16 @@ impl crate::corruptions::params::Params for Params {
         }
         Ok(())
     }
+
+    /// ALGORITHMS.md §14: the quality interpolated, then rounded to the nearest integer (half
+    /// away from zero: 21.5 → 22). No quality is the identity, so below 1 is refused.
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        let row = self.quality.map(f64::from);
+        let q = crate::corruptions::params::lerp_row(&row, s, None)?;
+        Some(Params {
+            quality: q.map(|v| v.round() as u8),
+        })
+    }
 }
 
 /// JPEG round trip at the severity's quality, exactly as Pillow + libjpeg-turbo with default

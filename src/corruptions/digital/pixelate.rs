@@ -24,6 +24,13 @@ impl crate::corruptions::params::Params for Params {
             "in (0, 1]",
         )
     }
+
+    /// ALGORITHMS.md §14: the scale from 1 (full size: the clean image).
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        Some(Params {
+            scale: crate::corruptions::params::lerp_row(&self.scale, s, Some(1.0))?,
+        })
+    }
 }
 
 /// Pillow BOX downscale to `(int(W·c), int(H·c))`, then NEAREST back to `(W, H)`.

@@ -37,6 +37,16 @@ impl crate::corruptions::params::Params for Params {
             _ => Ok(()),
         }
     }
+
+    /// ALGORITHMS.md §14: the strength from 0 (no fog), the decay held below 1.
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        use crate::corruptions::params::{lerp_hold, lerp_row};
+        Some(Params {
+            strength: lerp_row(&self.strength, s, Some(0.0))?,
+            decay: lerp_hold(&self.decay, s),
+            map_size: self.map_size,
+        })
+    }
 }
 
 /// Plasma-fractal fog (ALGORITHMS.md §4.10): `clip((x + a·P)·m / (m + a), 0, 1)` with `P` the

@@ -69,6 +69,23 @@ impl crate::corruptions::params::Params for Params {
         check_row("snow.blur_sigma", &self.blur_sigma, blur, &blur_what)?;
         check_row("snow.blend", &self.blend, finite, "finite")
     }
+
+    /// ALGORITHMS.md §14: every key interpolated; below 1 the layer's mean and σ from 0 (no
+    /// flake passes the threshold) and the blend from 1 (no grey lift), the shape keys (zoom,
+    /// threshold, blur) held at severity 1.
+    fn at_severity(&self, s: f64) -> Option<Self> {
+        use params::{lerp_hold, lerp_row};
+        Some(Params {
+            mean: lerp_row(&self.mean, s, Some(0.0))?,
+            std: lerp_row(&self.std, s, Some(0.0))?,
+            zoom: lerp_hold(&self.zoom, s),
+            threshold: lerp_hold(&self.threshold, s),
+            blur_radius: lerp_hold(&self.blur_radius, s),
+            blur_sigma: lerp_hold(&self.blur_sigma, s),
+            blend: lerp_row(&self.blend, s, Some(1.0))?,
+            layer: self.layer,
+        })
+    }
 }
 
 /// Snow (ALGORITHMS.md §4.8, Quirk 9): a layer of `H·W` normals `N(μ, σ)`, `clipped_zoom`ed (ALGORITHMS.md P5,
