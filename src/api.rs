@@ -251,6 +251,36 @@ pub fn corrupt_at(
     })
 }
 
+/// Whether [`corrupt_at`] can run `corruption` at the continuous severity `severity` with
+/// `preset`'s table: `Ok` when it can, else the error [`corrupt_at`] would give (naming the
+/// corruption). Lets a dataset run refuse before writing anything.
+pub fn check_continuous(corruption: Corruption, severity: f64, preset: &Preset) -> Result<()> {
+    if !severity.is_finite() || !(0.0..=5.0).contains(&severity) {
+        return Err(Error::InvalidArgument(format!(
+            "continuous severity {severity} is outside [0, 5]"
+        )));
+    }
+    if severity == 0.0 || (severity.fract() == 0.0 && severity >= 1.0) {
+        return Ok(());
+    }
+    (corruption.entry().interpolate)(preset.table(corruption), severity)
+        .map(|_| ())
+        .ok_or_else(|| not_interpolating(corruption, severity))
+}
+
+/// The refusal of a continuous severity `s` that `corruption`'s table cannot take.
+fn not_interpolating(corruption: Corruption, s: f64) -> Error {
+    Error::InvalidArgument(if s < 1.0 {
+        format!(
+            "{corruption} has no identity table to interpolate from below severity 1: use 0, or a severity in [1, 5]"
+        )
+    } else {
+        format!(
+            "{corruption} does not interpolate between severities (its table has integer or discrete values): use an integer severity 1-5"
+        )
+    })
+}
+
 /// [`corrupt_at`] on a borrowed HWC buffer (as [`corrupt_buffer`]).
 pub fn corrupt_buffer_at(
     src: ImageView<'_>,
@@ -496,19 +526,10 @@ fn run(src: &[u8], dst: &mut [u8], width: usize, height: usize, req: Request<'_>
             dst.copy_from_slice(src);
             return Ok(());
         }
-        Some(s) => Some((entry.interpolate)(settings.preset.table(corruption), s).ok_or_else(
-            || {
-                Error::InvalidArgument(if s < 1.0 {
-                    format!(
-                        "{corruption} has no identity table to interpolate from below severity 1: use 0, or a severity in [1, 5]"
-                    )
-                } else {
-                    format!(
-                        "{corruption} does not interpolate between severities (its table has integer or discrete values): use an integer severity 1-5"
-                    )
-                })
-            },
-        )?),
+        Some(s) => Some(
+            (entry.interpolate)(settings.preset.table(corruption), s)
+                .ok_or_else(|| not_interpolating(corruption, s))?,
+        ),
         None => None,
     };
     let label = continuous.map(|s| s.to_string());

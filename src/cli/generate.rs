@@ -45,7 +45,8 @@ pub struct Args {
     /// Corruptions: names, subsets (common, validation, all), families or suites (c-bar, cifar-c-bar).
     #[arg(short, long, default_value = "common")]
     pub corruptions: String,
-    /// Severities, e.g. `1-5` or `1,3,5`.
+    /// Severities, e.g. `1-5` or `1,3,5`; continuous ones (issue 16) with a decimal point,
+    /// e.g. `2.5` or `0.5,1.5,2.5` (folders `2.5/`; see the README).
     #[arg(short, long, default_value = "1-5")]
     pub severities: String,
     /// Run seed (each output's seed is derived from it, see the README).
@@ -323,7 +324,8 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         }
         (None, false) => (None, None),
     };
-    let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let severities =
+        crate::cli::parse_cell_severities(&a.severities).map_err(anyhow::Error::msg)?;
     let wds_input = match a.dataset.as_str() {
         "webdataset" | "wds" => true,
         "auto" => crate::dataset::webdataset::discover::looks_like(&a.input),
@@ -392,6 +394,13 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
             })
         })
         .collect();
+    // Issue 16: refuse a continuous severity that a corruption's table cannot take before
+    // anything is written (the message names the corruption).
+    for cell in &cells {
+        if cell.severity.as_level().is_none() {
+            crate::api::check_continuous(cell.corruption, cell.severity.value(), &preset)?;
+        }
+    }
     let (stylizer, style_header) = if corruptions.contains(&Corruption::Stylize) {
         let st = a.style.stylizer()?;
         let source = match (&a.style.styles, &a.style.style) {

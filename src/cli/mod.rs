@@ -237,6 +237,32 @@ pub fn parse_threads(s: &str) -> Result<usize, String> {
     }
 }
 
+/// Parse `generate`'s severity list: as [`parse_severities`], plus (issue 16) continuous
+/// severities written with a decimal point, e.g. `2.5` or `0.5,1.5,2.5` (ranges stay
+/// integer: `1-5`). Sorted, duplicates removed (`3` and `3.0` are the same cell).
+pub fn parse_cell_severities(spec: &str) -> Result<Vec<crate::dataset::Severity>, String> {
+    use crate::dataset::Severity;
+    let mut out: Vec<Severity> = Vec::new();
+    let mut whole = Vec::new();
+    for part in spec.split(',').map(str::trim) {
+        if part.contains('.') && !part.contains('-') {
+            out.push(part.parse()?);
+        } else {
+            whole.push(part);
+        }
+    }
+    if !whole.is_empty() {
+        out.extend(
+            parse_severities(&whole.join(","))?
+                .into_iter()
+                .map(Severity::from),
+        );
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
 /// Parse a severity list: `3`, `1,3,5`, `1-5`, `2-4,5`.
 pub fn parse_severities(spec: &str) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();

@@ -148,7 +148,7 @@ impl Pipeline {
             }
         }
         scratch.resize(px.len(), 0);
-        crate::corrupt_buffer(
+        super::corrupt_at_severity(
             crate::api::ImageView::new(input, w, h, PixelLayout::Rgb),
             scratch,
             cell.corruption,

@@ -146,12 +146,166 @@ named_enum!(
 pub struct Cell {
     /// The corruption.
     pub corruption: Corruption,
-    /// Severity 1..=5.
-    pub severity: u8,
+    /// Severity: 1..=5, or (issue 16) a continuous one.
+    pub severity: Severity,
+}
+
+/// The severity of a cell: one of the benchmarks' levels 1..=5 or (issue 16, continuous
+/// severity) any multiple of 0.001 in [0, 5], held in thousandths so that it is exact,
+/// ordered and hashable, and has one canonical text.
+///
+/// The text ([`fmt::Display`]) names the cell folder, enters the seed rule and the fast-mode
+/// generator key, and is what the manifest records: an integer is its digit (`3`: today's
+/// folders, seeds and manifests, unchanged), any other value the shortest decimal that reads
+/// back as it (`2.5`, `0.125`; the same text as Rust's `f64` display of the value, which the
+/// library's `corrupt_at` keys on). The manifest writes it as a JSON number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Severity(u16);
+
+impl Severity {
+    /// Thousandths per unit.
+    const SCALE: u16 = 1000;
+
+    /// Severity 0: the clean image (also the `severity` of the manifest records of carried
+    /// webdataset members, which belong to no cell).
+    pub const ZERO: Severity = Severity(0);
+
+    /// A benchmark level 1..=5 (panics outside: callers check first).
+    pub fn level(s: u8) -> Severity {
+        assert!((1..=5).contains(&s), "severity level {s} outside 1..=5");
+        Severity(u16::from(s) * Self::SCALE)
+    }
+
+    /// A continuous severity: `v` in [0, 5] with at most three decimals (2.5, 0.125); the
+    /// error says what is wrong.
+    pub fn continuous(v: f64) -> std::result::Result<Severity, String> {
+        if !v.is_finite() || !(0.0..=5.0).contains(&v) {
+            return Err(format!("severity {v} is outside [0, 5]"));
+        }
+        let t = (v * f64::from(Self::SCALE)).round();
+        if (t / f64::from(Self::SCALE) - v).abs() > 1e-9 {
+            return Err(format!(
+                "severity {v} has more than three decimals (continuous severities are multiples of 0.001)"
+            ));
+        }
+        Ok(Severity(t as u16))
+    }
+
+    /// The integer level 1..=5, `None` for a continuous severity (fractional, or 0).
+    pub fn as_level(self) -> Option<u8> {
+        (self.0 % Self::SCALE == 0 && self.0 >= Self::SCALE).then(|| (self.0 / Self::SCALE) as u8)
+    }
+
+    /// The value as `f64` (exactly the nearest `f64` to the decimal text).
+    pub fn value(self) -> f64 {
+        f64::from(self.0) / f64::from(Self::SCALE)
+    }
+}
+
+/// Corrupt `src` into `dst` at a cell's severity: the integer path for a level, the
+/// continuous one ([`crate::corrupt_buffer_at`]) otherwise.
+pub(crate) fn corrupt_at_severity(
+    src: crate::api::ImageView<'_>,
+    dst: &mut [u8],
+    corruption: Corruption,
+    severity: Severity,
+    settings: &crate::Settings,
+) -> crate::error::Result<()> {
+    match severity.as_level() {
+        Some(l) => crate::corrupt_buffer(src, dst, corruption, l, settings),
+        None => crate::corrupt_buffer_at(src, dst, corruption, severity.value(), settings),
+    }
+}
+
+impl From<u8> for Severity {
+    fn from(s: u8) -> Severity {
+        Severity::level(s)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.as_level() {
+            Some(l) => write!(f, "{l}"),
+            None => write!(f, "{}", self.value()),
+        }
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    /// `3` or `2.5` (a folder name or a command-line item).
+    fn from_str(s: &str) -> std::result::Result<Severity, String> {
+        let s = s.trim();
+        if let Ok(v) = s.parse::<u8>() {
+            if (1..=5).contains(&v) {
+                return Ok(Severity::level(v));
+            }
+        }
+        let v: f64 = s
+            .parse()
+            .map_err(|_| format!("`{s}` is not a severity (1-5, or e.g. 2.5)"))?;
+        Severity::continuous(v)
+    }
+}
+
+impl serde::Serialize for Severity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if self.0 % Self::SCALE == 0 {
+            s.serialize_u16(self.0 / Self::SCALE)
+        } else {
+            s.serialize_f64(self.value())
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Severity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Severity, D::Error> {
+        let v = f64::deserialize(d)?;
+        Severity::continuous(v).map_err(serde::de::Error::custom)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::Severity;
+
+    #[test]
+    fn severity_text_is_canonical() {
+        for (text, shown) in [
+            ("3", "3"),
+            ("3.0", "3"),
+            ("2.5", "2.5"),
+            ("2.50", "2.5"),
+            ("0.125", "0.125"),
+            ("0", "0"),
+            ("0.1", "0.1"),
+            ("4.999", "4.999"),
+        ] {
+            let s: Severity = text.parse().unwrap();
+            assert_eq!(s.to_string(), shown, "{text}");
+            // the library's fast-mode key is `f64` display
+            assert_eq!(
+                s.value().to_string(),
+                if shown == "3" {
+                    "3".into()
+                } else {
+                    shown.to_string()
+                }
+            );
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, shown, "{text}");
+            assert_eq!(serde_json::from_str::<Severity>(&json).unwrap(), s);
+        }
+        assert_eq!(Severity::from(3).as_level(), Some(3));
+        assert_eq!("2.5".parse::<Severity>().unwrap().as_level(), None);
+        assert_eq!("0".parse::<Severity>().unwrap().as_level(), None);
+        for bad in ["5.5", "-1", "2.0001", "x", "nan"] {
+            assert!(bad.parse::<Severity>().is_err(), "{bad}");
+        }
+        assert!(Severity::from(2) < "2.5".parse().unwrap());
+    }
+
     /// The stages read in one direction: no stage names a later one (or the driver, or
     /// verify), in a `use` or in a path.
     #[test]

@@ -15,7 +15,9 @@
 //! Each output's seed is
 //! `derive_seed(run_seed, [source, corruption, severity])` ([`crate::rng::derive_seed`]) where
 //! `source` is the UTF-8 bytes of the source file's path relative to INPUT with `/`
-//! separators, `corruption` the catalogue name and `severity` one ASCII digit. In
+//! separators, `corruption` the catalogue name and `severity` its canonical text ([`Severity`]): one ASCII
+//! digit for the levels 1–5 (the rule's text in the header says "severity digit" for that
+//! reason, and is unchanged), the shortest decimal for a continuous severity (`2.5`). In
 //! [`crate::RngMode::Numpy`] the seed is then masked to 32 bits (`seed & 0xFFFF_FFFF`, the
 //! range of `np.random.seed`). The library is then called with `Settings::new(seed)` and the
 //! run's RNG mode and preset. Nothing else enters, so the bytes of an output do not depend on
@@ -26,7 +28,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::discover::Dataset;
-use super::{Cell, ImageFormatChoice};
+use super::{Cell, ImageFormatChoice, Severity};
 use crate::catalogue::Corruption;
 use crate::error::{Error, Result};
 use crate::io::OutputFormat;
@@ -39,7 +41,7 @@ pub fn output_seed(
     run_seed: u64,
     source: &str,
     corruption: Corruption,
-    severity: u8,
+    severity: Severity,
     numpy: bool,
 ) -> u64 {
     let s = crate::rng::derive_seed(
@@ -47,7 +49,7 @@ pub fn output_seed(
         &[
             source.as_bytes(),
             corruption.name().as_bytes(),
-            &[b'0' + severity],
+            severity.to_string().as_bytes(),
         ],
     );
     if numpy {

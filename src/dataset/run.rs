@@ -151,7 +151,18 @@ fn c_bar_magnitudes(opts: &Options) -> Option<std::collections::BTreeMap<String,
         .iter()
         .filter_map(|c| {
             let row = opts.pipeline.preset.magnitudes(c.corruption)?;
-            let v = row[usize::from(c.severity) - 1];
+            // a continuous severity: the magnitude its operator runs with (interpolated from
+            // magnitude 0, ALGORITHMS.md §14)
+            let s = c.severity.value();
+            let v = match c.severity.as_level() {
+                Some(l) => row[usize::from(l) - 1],
+                None if s < 1.0 => row[0] * s,
+                None => {
+                    let k = (s.floor() as usize).min(4);
+                    let t = s - k as f64;
+                    row[k - 1] * (1.0 - t) + row[k.min(4)] * t
+                }
+            };
             Some((
                 format!("{}/{}", c.corruption.name(), c.severity),
                 v.to_string(),

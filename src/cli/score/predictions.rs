@@ -36,8 +36,11 @@ impl Index {
                 false,
                 |_| {},
                 |r| {
-                    if let Ok(c) = crate::Corruption::from_name(&r.corruption) {
-                        cells.insert(r.output, Cell::Corrupted(c.name(), r.severity));
+                    // Scores are per level 1-5: outputs at a continuous severity (issue 16)
+                    // are not scored.
+                    let c = crate::Corruption::from_name(&r.corruption).ok();
+                    if let (Some(c), Some(s)) = (c, r.severity.as_level()) {
+                        cells.insert(r.output, Cell::Corrupted(c.name(), s));
                         sources.insert(r.source);
                     }
                     Ok(())

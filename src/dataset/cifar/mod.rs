@@ -217,7 +217,7 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         .flat_map(|&c| {
             o.severities.iter().map(move |&s| Cell {
                 corruption: c,
-                severity: s,
+                severity: s.into(),
             })
         })
         .collect();
@@ -336,7 +336,7 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
             |k| {
                 let cell = Cell {
                     corruption: c,
-                    severity: o.severities[k],
+                    severity: o.severities[k].into(),
                 };
                 let row_seeds: Vec<u64> =
                     (0..n).map(|r| row_seed(o, &file_name, r, cell)).collect();
@@ -402,7 +402,7 @@ pub fn render_row(
     if let Some(f) = &o.frost {
         settings = settings.with_frost_textures(f.clone());
     }
-    crate::api::corrupt_buffer(
+    super::corrupt_at_severity(
         ImageView::new(src.image(r), src.width, src.height, PixelLayout::Rgb),
         out,
         cell.corruption,

@@ -346,7 +346,7 @@ fn regenerate(
                 let c = Corruption::from_name(&a.name).map_err(|e| format!("{}: {e}", a.file))?;
                 let cell = Cell {
                     corruption: c,
-                    severity: m.severities[block],
+                    severity: m.severities[block].into(),
                 };
                 let seed = row_seed(&o, &file_name, r, cell);
                 if a.seeds.get(block).and_then(|s| s.get(r)) != Some(&seed) {

@@ -159,8 +159,8 @@ pub struct Record {
     pub kind: Kind,
     /// Corruption of the cell.
     pub corruption: String,
-    /// Severity of the cell.
-    pub severity: u8,
+    /// Severity of the cell (a JSON number: `3`, or `2.5` for a continuous severity).
+    pub severity: crate::dataset::Severity,
     /// Seed of the output (images only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub seed: Option<u64>,

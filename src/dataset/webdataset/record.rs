@@ -236,9 +236,9 @@ impl WdsRecorder {
     }
 }
 
-fn cell_fields(cell: Option<Cell>) -> (String, u8) {
+fn cell_fields(cell: Option<Cell>) -> (String, crate::dataset::Severity) {
     match cell {
         Some(c) => (c.corruption.name().to_string(), c.severity),
-        None => (String::new(), 0),
+        None => (String::new(), crate::dataset::Severity::ZERO),
     }
 }

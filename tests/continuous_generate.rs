@@ -1,0 +1,197 @@
+//! Issue 16, continuous severity in datasets: `generate -s 2.5` (folders `2.5/`, the severity
+//! in the manifest, seeds keyed on its canonical text), verify and its regeneration, resume,
+//! `--threads` and `--shard` giving the same bytes, and the refusal of corruptions whose
+//! tables do not interpolate.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use common::{err_text, file_records, run, s, stderr, tmp, Tmp};
+
+fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?} failed:\n{}", stderr(&o));
+    stderr(&o)
+}
+
+/// A small folder dataset: the fixture COCO images under two sub-folders.
+fn input(name: &str) -> Tmp {
+    let t = tmp(name);
+    let src = common::root().join("datasets/coco/val2017");
+    let mut files: Vec<_> = fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for (i, p) in files.iter().take(4).enumerate() {
+        let d = t.join(if i % 2 == 0 { "a" } else { "b" });
+        fs::create_dir_all(&d).unwrap();
+        fs::copy(p, d.join(p.file_name().unwrap())).unwrap();
+    }
+    t
+}
+
+/// Output files (relative path → bytes), manifests left out.
+fn outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if !rel.starts_with("manifest") {
+                    out.insert(rel, fs::read(&p).unwrap());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn manifest(root: &Path) -> String {
+    fs::read_to_string(root.join("manifest.jsonl")).unwrap()
+}
+
+const CELLS: [&str; 4] = ["-c", "fog,motion_blur,gaussian_noise", "-s", "0.5,2.5,3"];
+
+#[test]
+fn fractional_cells_are_deterministic_across_threads_and_shards() {
+    let inp = input("in");
+    let (o1, o2, o3) = (tmp("t1"), tmp("t2"), tmp("sh"));
+    let gen = |o: &Path, extra: &[&str]| {
+        let mut a = vec!["generate", s(&inp), "-o", s(o)];
+        a.extend_from_slice(&CELLS);
+        a.extend_from_slice(extra);
+        ok(&a)
+    };
+    gen(&o1, &["--threads", "1"]);
+    gen(&o2, &["--threads", "2"]);
+    gen(&o3, &["--shard", "1/2"]);
+    let e = gen(&o3, &["--shard", "0/2"]);
+    assert!(e.contains("merged"), "{e}");
+    assert_eq!(manifest(&o1), manifest(&o2));
+    assert_eq!(manifest(&o1), manifest(&o3));
+    let out = outputs(&o1);
+    assert_eq!(out, outputs(&o2));
+    assert_eq!(out, outputs(&o3));
+    // folders named by the canonical text; 3 severities × 3 corruptions × 4 images
+    assert_eq!(out.len(), 36);
+    for c in ["fog", "motion_blur", "gaussian_noise"] {
+        for sev in ["0.5", "2.5", "3"] {
+            let n = out
+                .keys()
+                .filter(|k| k.starts_with(&format!("{c}/{sev}/")))
+                .count();
+            assert_eq!(n, 4, "{c}/{sev}");
+        }
+    }
+    // the manifest records the severity as a number, exactly
+    let recs = file_records(&o1);
+    let r = recs
+        .iter()
+        .find(|r| r["output"].as_str().unwrap().starts_with("fog/2.5/"))
+        .unwrap();
+    assert_eq!(r["severity"], serde_json::json!(2.5));
+    let r = recs
+        .iter()
+        .find(|r| r["output"].as_str().unwrap().starts_with("fog/3/"))
+        .unwrap();
+    assert_eq!(r["severity"], serde_json::json!(3));
+    // the seed rule: an output depends on (input, corruption, severity, seed) only — a run
+    // of one cell gives the same bytes, and integer cells are the integer run's bytes
+    let o4 = tmp("one");
+    ok(&["generate", s(&inp), "-o", s(&o4), "-c", "fog", "-s", "2.5"]);
+    let o5 = tmp("int");
+    ok(&["generate", s(&inp), "-o", s(&o5), "-c", "fog", "-s", "3"]);
+    for (k, v) in outputs(&o4).into_iter().chain(outputs(&o5)) {
+        assert!(out[&k] == v, "{k} differs from the combined run");
+    }
+    // distinct severities give distinct outputs
+    let a = out
+        .iter()
+        .find(|(k, _)| k.starts_with("fog/2.5/a/"))
+        .unwrap();
+    let b = &out[&a.0.replace("fog/2.5/", "fog/3/")];
+    assert!(a.1 != b);
+}
+
+#[test]
+fn fractional_cells_verify_regenerate_and_resume() {
+    let inp = input("in");
+    let o = tmp("out");
+    let mut a = vec!["generate", s(&inp), "-o", s(&o)];
+    a.extend_from_slice(&CELLS);
+    ok(&a);
+    let e = ok(&["verify", s(&o), "--input", s(&inp)]);
+    assert!(e.contains("36 regenerated, 0 differ"), "{e}");
+    // a rerun finds everything done
+    let e = ok(&a);
+    assert!(e.contains("0 output(s) written"), "{e}");
+    // a tampered fractional output is caught by the hash and by regeneration
+    let victim = outputs(&o)
+        .keys()
+        .find(|k| k.starts_with("motion_blur/0.5/"))
+        .unwrap()
+        .clone();
+    let (src, _) = (inp.join(victim.replacen("motion_blur/0.5/", "", 1)), ());
+    fs::copy(src, o.join(&victim)).unwrap();
+    let v = run(&["verify", s(&o)]);
+    assert!(!v.status.success());
+    let text = format!("{}{}", String::from_utf8_lossy(&v.stdout), stderr(&v));
+    assert!(text.contains(&victim), "{text}");
+}
+
+#[test]
+fn corruptions_that_do_not_interpolate_are_refused_by_name() {
+    let inp = input("in");
+    let o = tmp("out");
+    let e = err_text(&run(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&o),
+        "-c",
+        "fog,glass_blur",
+        "-s",
+        "2.5",
+    ]));
+    assert!(e.contains("glass_blur does not interpolate"), "{e}");
+    assert!(
+        !o.join("fog").exists(),
+        "nothing is written before the refusal"
+    );
+    let e = err_text(&run(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&o),
+        "-c",
+        "shot_noise",
+        "-s",
+        "0.5",
+    ]));
+    assert!(e.contains("shot_noise has no identity"), "{e}");
+    for bad in ["5.5", "2.0001", "1.5-3"] {
+        let e = err_text(&run(&[
+            "generate",
+            s(&inp),
+            "-o",
+            s(&o),
+            "-c",
+            "fog",
+            "-s",
+            bad,
+        ]));
+        assert!(e.contains("severity"), "{bad}: {e}");
+    }
+}
