@@ -27,7 +27,7 @@ from ._dropin import (
     set_frost_dir,
 )
 from ._dataset import GenerateSummary, VerifyReport, generate, verify
-from ._native import c_bar_names, corrupt_batch, corrupt_image, corrupt_inplace, read_image
+from ._native import c_bar_names, corrupt_at, corrupt_batch, corrupt_image, corrupt_inplace, read_image
 from . import augment
 
 __version__ = _imgcorrupt.__version__
@@ -39,6 +39,7 @@ __all__ = [
     "corruption_dict",
     "set_frost_dir",
     "corrupt_image",
+    "corrupt_at",
     "c_bar_names",
     "corrupt_batch",
     "corrupt_inplace",

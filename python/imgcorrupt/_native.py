@@ -20,7 +20,7 @@ from ._dropin import (
     corruption_tuple,
 )
 
-__all__ = ["corrupt_image", "corrupt_batch", "corrupt_inplace", "read_image", "c_bar_names"]
+__all__ = ["corrupt_image", "corrupt_at", "corrupt_batch", "corrupt_inplace", "read_image", "c_bar_names"]
 
 # Issue 16: the ImageNet-C-bar / CIFAR-10-C-bar operators, outside the drop-in's names (which
 # stay exactly imagecorruptions'): usable by name in the native API.
@@ -136,6 +136,40 @@ def corrupt_image(
     name = _name(corruption, styles, tile_bank)
     seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
     return _core.corrupt(
+        np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles, _path(tile_bank)
+    )
+
+
+def corrupt_at(
+    image,
+    corruption,
+    severity,
+    *,
+    seed=None,
+    rng="fast",
+    preset=None,
+    frost_dir=None,
+    styles=None,
+    tile_bank=None,
+):
+    """Corrupt one image at a continuous severity (issue 16, CCC-style): ``severity`` is a
+    number in [0, 5] that need not be an integer (e.g. ``2.5``); each parameter of the
+    corruption's table is interpolated linearly between the neighbouring severities (below 1
+    from the value that leaves the image unchanged), ``0`` returns the image unchanged and an
+    integer gives exactly :func:`corrupt_image` at that severity. Corruptions whose tables do
+    not interpolate (glass_blur, spatter) raise :class:`InvalidInputError` naming them.
+    Other arguments as :func:`corrupt_image`. The drop-in ``corrupt(image, severity=...)``
+    keeps the reference's integer severities 1..5.
+    """
+    _check_array(image, "image", (2, 3))
+    if isinstance(severity, bool) or not isinstance(severity, (int, float, np.integer, np.floating)):
+        raise InvalidInputError(f"severity must be a number in [0, 5], got {severity!r}")
+    severity = float(severity)
+    if not (0.0 <= severity <= 5.0):
+        raise InvalidInputError(f"severity must be a number in [0, 5], got {severity!r}")
+    name = _name(corruption, styles, tile_bank)
+    seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
+    return _core.corrupt_at(
         np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles, _path(tile_bank)
     )
 

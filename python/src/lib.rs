@@ -290,6 +290,43 @@ fn corrupt<'py>(
     })
 }
 
+/// Issue 16: corrupt one image at a continuous severity in [0, 5] (`imgcorrupt::corrupt_buffer_at`:
+/// each table key interpolated linearly, 0 the clean image, an integer the integer path);
+/// the drop-in `corrupt` keeps the reference's integer-only severities.
+#[pyfunction]
+#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None, tile_bank=None))]
+#[allow(clippy::too_many_arguments)]
+fn corrupt_at<'py>(
+    py: Python<'py>,
+    image: PyReadonlyArrayDyn<'py, u8>,
+    name: &str,
+    severity_: f64,
+    seed: u64,
+    rng: &str,
+    preset: Option<&str>,
+    frost_dir: Option<PathBuf>,
+    styles: Option<PathBuf>,
+    tile_bank: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
+    // the level passed to `Call` is a placeholder: the continuous severity is used below
+    let call = Call::new(
+        image.shape(),
+        name,
+        1,
+        settings(seed, rng, preset, frost_dir, styles, tile_bank),
+    )?;
+    let src = contiguous(image.as_slice())?;
+    filled(py, image.shape(), call.parallel(), |dst| {
+        imgcorrupt::corrupt_buffer_at(
+            call.view(src),
+            dst,
+            call.corruption,
+            severity_,
+            &call.settings,
+        )
+    })
+}
+
 /// The numpy-mode generator state `(key, pos, gauss)` as Python passes it around
 /// (`np.random.get_state()` fields; `gauss` is `None` when `has_gauss` is 0).
 type PyState<'py> = (Bound<'py, PyArray1<u32>>, usize, Option<f64>);
@@ -463,6 +500,7 @@ fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(select, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_continuing, m)?)?;
+    m.add_function(wrap_pyfunction!(corrupt_at, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_inplace, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_batch, m)?)?;
     m.add_function(wrap_pyfunction!(read_image, m)?)?;

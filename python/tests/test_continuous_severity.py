@@ -1,0 +1,77 @@
+"""Issue 16: continuous severity from Python (``imgcorrupt.corrupt_at`` and ``generate``
+with fractional severities), with the drop-in ``corrupt`` keeping the reference's integer-only
+severities."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import imgcorrupt
+from conftest import REPO
+
+
+def _photo():
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:48, 0:64]
+    base = np.stack([x * 3, y * 4, (x + y) * 2], axis=-1).astype(np.int64)
+    return np.clip(base + rng.integers(0, 30, base.shape), 0, 255).astype(np.uint8)
+
+
+def test_corrupt_at_interpolates_and_matches_integer_severities():
+    img = _photo()
+    # 0 is the clean image, an integer is corrupt_image at that severity
+    assert np.array_equal(imgcorrupt.corrupt_at(img, "fog", 0, seed=1), img)
+    for name in ("fog", "motion_blur", "gaussian_noise"):
+        assert np.array_equal(
+            imgcorrupt.corrupt_at(img, name, 3.0, seed=5), imgcorrupt.corrupt_image(img, name, 3, seed=5)
+        )
+    # gaussian_noise σ = 0.12 at 2, 0.18 at 3: 2.5 adds noise of σ ≈ 0.15
+    grey = np.full((120, 120, 3), 128, np.uint8)
+    out = imgcorrupt.corrupt_at(grey, "gaussian_noise", 2.5, seed=2)
+    sigma = (out.astype(float) - grey).std() / 255
+    assert abs(sigma - 0.15) < 0.01, sigma
+    # the change grows with the severity (numpy mode: the same draws at every severity)
+    mad = [
+        np.abs(imgcorrupt.corrupt_at(img, "snow", s, seed=4, rng="numpy").astype(float) - img).mean()
+        for s in (0.0, 0.5, 1.0, 2.5, 4.0)
+    ]
+    assert all(a < b for a, b in zip(mad, mad[1:])), mad
+
+
+def test_corrupt_at_is_seeded_and_refuses_by_name():
+    img = _photo()
+    a = imgcorrupt.corrupt_at(img, "motion_blur", 1.7, seed=9)
+    assert np.array_equal(a, imgcorrupt.corrupt_at(img, "motion_blur", 1.7, seed=9))
+    assert not np.array_equal(a, imgcorrupt.corrupt_at(img, "motion_blur", 1.7, seed=10))
+    with pytest.raises(imgcorrupt.InvalidInputError, match="glass_blur does not interpolate"):
+        imgcorrupt.corrupt_at(img, "glass_blur", 2.5, seed=1)
+    for bad in (-0.5, 5.5, float("nan"), "2.5", None):
+        with pytest.raises(imgcorrupt.InvalidInputError):
+            imgcorrupt.corrupt_at(img, "fog", bad, seed=1)
+
+
+def test_drop_in_corrupt_keeps_integer_severities():
+    # imagecorruptions 1.1.2 refuses 2.5 (its check) and 3.0 (a float list index): so do we
+    img = _photo()
+    for bad in (2.5, 3.0):
+        with pytest.raises(Exception):
+            imgcorrupt.corrupt(img, severity=bad, corruption_name="gaussian_noise")
+
+
+def test_generate_with_fractional_severities(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    photos = sorted((REPO / "fixtures" / "photos").glob("*.png"))[:3]
+    for i, p in enumerate(photos):
+        shutil.copy(p, src / f"img{i}.png")
+    out = tmp_path / "out"
+    imgcorrupt.generate(src, out, corruptions=["fog", "pixelate"], severities=[0.5, 2.5, 3], seed=1)
+    assert (out / "fog" / "2.5" / "img0.png").is_file()
+    assert (out / "pixelate" / "0.5" / "img2.png").is_file()
+    lines = (out / "manifest.jsonl").read_text().splitlines()[1:]
+    sev = {json.loads(line)["output"]: json.loads(line)["severity"] for line in lines}
+    assert sev["fog/2.5/img0.png"] == 2.5 and sev["fog/3/img0.png"] == 3
+    report = imgcorrupt.verify(out, input=src)
+    assert report.ok
