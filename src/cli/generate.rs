@@ -49,6 +49,12 @@ pub struct Args {
     /// e.g. `2.5` or `0.5,1.5,2.5` (folders `2.5/`; see the README).
     #[arg(short, long, default_value = "1-5")]
     pub severities: String,
+    /// Issue 16, CCC-style: a severity that changes continuously over the images of the run
+    /// instead of `-s` cells: `linear:0-5` (0 at the first image of the sorted order, 5 at the
+    /// last), `linear:0-5-0`, or `knots:FILE` (lines `INDEX SEVERITY`). Outputs go to
+    /// `<corruption>/schedule/`; each image's severity is in the manifest.
+    #[arg(long, value_name = "SPEC")]
+    pub severity_schedule: Option<String>,
     /// Run seed (each output's seed is derived from it, see the README).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -264,6 +270,11 @@ impl Progress for CliProgress {
 
 /// Run `generate`; Ok(false) when some image failed.
 pub fn run(a: Args) -> anyhow::Result<bool> {
+    if a.severity_schedule.is_some()
+        && (crate::cli::sequences::wanted(&a.corruptions) || crate::cli::cifar::wanted(&a))
+    {
+        bail!("--severity-schedule works on image folders (not CIFAR arrays or ImageNet-P sequences)");
+    }
     if crate::cli::sequences::wanted(&a.corruptions) {
         return crate::cli::sequences::run(&a);
     }
@@ -326,12 +337,28 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
     };
     let severities =
         crate::cli::parse_cell_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let schedule = a
+        .severity_schedule
+        .as_deref()
+        .map(crate::dataset::schedule::Schedule::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let severities = match &schedule {
+        Some(_) if a.severities != "1-5" => {
+            bail!("use either -s or --severity-schedule, not both")
+        }
+        Some(_) => vec![crate::dataset::Severity::SCHEDULED],
+        None => severities,
+    };
     let wds_input = match a.dataset.as_str() {
         "webdataset" | "wds" => true,
         "auto" => crate::dataset::webdataset::discover::looks_like(&a.input),
         _ => false,
     };
     let wds_output = wds_input || a.output_format == "wds";
+    if wds_output && a.severity_schedule.is_some() {
+        bail!("--severity-schedule does not work with webdataset input or output yet");
+    }
     if a.wds_cells_in_sample && !wds_input {
         bail!("--wds-cells-in-sample needs webdataset input (--dataset webdataset)");
     }
@@ -395,9 +422,17 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         })
         .collect();
     // Issue 16: refuse a continuous severity that a corruption's table cannot take before
-    // anything is written (the message names the corruption).
+    // anything is written (the message names the corruption). A schedule may give any
+    // severity in [0, 5]: its corruptions must take every one (checked at 0.5 and 2.5: below
+    // 1 needs an identity, above it an interpolating table).
     for cell in &cells {
-        if cell.severity.as_level().is_none() {
+        if cell.severity == crate::dataset::Severity::SCHEDULED {
+            for s in [0.5, 2.5] {
+                crate::api::check_continuous(cell.corruption, s, &preset).map_err(|e| {
+                    anyhow::anyhow!("{e} (--severity-schedule may reach any severity)")
+                })?;
+            }
+        } else if cell.severity.as_level().is_none() {
             crate::api::check_continuous(cell.corruption, cell.severity.value(), &preset)?;
         }
     }
@@ -441,6 +476,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         kind: Some(kind),
         cells,
         pipeline: Pipeline {
+            schedule: None,
             rng: a.rng,
             preset,
             seed: a.seed,
@@ -461,6 +497,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
             tile_bank,
             jpeg_444: a.jpeg_444.unwrap_or(laion_c),
         },
+        severity_schedule: schedule.clone(),
         style_header,
         tile_bank_header,
         image_format: a.image_format.unwrap_or(if imagenet {

@@ -71,6 +71,9 @@ pub struct Pipeline {
     /// JPEG outputs without chroma subsampling (4:4:4, the `image` crate's encoder), as the
     /// LAION-C release writes them (`subsampling=0`); otherwise PIL-identical 4:2:0.
     pub jpeg_444: bool,
+    /// `--severity-schedule` runs: the severity of each image (source path → severity) that
+    /// its [`super::Severity::SCHEDULED`] cells resolve to ([`Pipeline::resolve`]).
+    pub schedule: Option<Arc<std::collections::HashMap<String, super::Severity>>>,
 }
 
 impl Pipeline {
@@ -106,6 +109,25 @@ impl Pipeline {
         Ok((px, w, h))
     }
 
+    /// The cell an output of `source` in `cell` is made at: a scheduled cell becomes the
+    /// image's severity ([`super::schedule`]); other cells are themselves.
+    pub fn resolve(&self, source: &str, cell: Cell) -> Cell {
+        match &self.schedule {
+            Some(m) if cell.severity == super::Severity::SCHEDULED => Cell {
+                corruption: cell.corruption,
+                severity: m.get(source).copied().unwrap_or(cell.severity),
+            },
+            _ => cell,
+        }
+    }
+
+    /// The severity recorded with an output of a scheduled cell (`None` for other cells).
+    pub fn scheduled_severity(&self, source: &str, cell: Cell) -> Option<super::Severity> {
+        (cell.severity == super::Severity::SCHEDULED)
+            .then(|| self.resolve(source, cell).severity)
+            .filter(|&s| s != super::Severity::SCHEDULED)
+    }
+
     /// Corrupt a prepared image for one cell and encode it. `scratch` is reused.
     #[allow(clippy::too_many_arguments)]
     pub fn render(
@@ -119,6 +141,12 @@ impl Pipeline {
         scratch: &mut Vec<u8>,
     ) -> Result<(Vec<u8>, u64)> {
         let seed = self.seed_of(source, cell);
+        let cell = self.resolve(source, cell);
+        if cell.severity == super::Severity::SCHEDULED {
+            return Err(Error::InvalidArgument(format!(
+                "{source}: no scheduled severity for this image"
+            )));
+        }
         let mut settings = Settings::new(seed)
             .with_rng(self.rng)
             .with_preset(self.preset.clone());
@@ -174,6 +202,7 @@ impl Pipeline {
 
     /// The seed of the output of `source` in `cell` (seed rule, see [`super::plan`]).
     pub fn seed_of(&self, source: &str, cell: Cell) -> u64 {
+        let cell = self.resolve(source, cell);
         output_seed(
             self.seed,
             source,

@@ -37,6 +37,7 @@ pub mod execute;
 pub mod plan;
 pub mod record;
 pub mod run;
+pub mod schedule;
 pub mod sequences;
 pub mod verify;
 pub mod webdataset;
@@ -170,6 +171,11 @@ impl Severity {
     /// webdataset members, which belong to no cell).
     pub const ZERO: Severity = Severity(0);
 
+    /// The cell of a `--severity-schedule` run ([`schedule`]): folder `schedule`, each image
+    /// at its own severity ([`execute::Pipeline::resolve`]); the manifest writes the string
+    /// `"schedule"` and the image's severity in `scheduled_severity`.
+    pub const SCHEDULED: Severity = Severity(u16::MAX);
+
     /// A benchmark level 1..=5 (panics outside: callers check first).
     pub fn level(s: u8) -> Severity {
         assert!((1..=5).contains(&s), "severity level {s} outside 1..=5");
@@ -193,7 +199,8 @@ impl Severity {
 
     /// The integer level 1..=5, `None` for a continuous severity (fractional, or 0).
     pub fn as_level(self) -> Option<u8> {
-        (self.0 % Self::SCALE == 0 && self.0 >= Self::SCALE).then(|| (self.0 / Self::SCALE) as u8)
+        (self.0 % Self::SCALE == 0 && (Self::SCALE..=5 * Self::SCALE).contains(&self.0))
+            .then(|| (self.0 / Self::SCALE) as u8)
     }
 
     /// The value as `f64` (exactly the nearest `f64` to the decimal text).
@@ -225,6 +232,9 @@ impl From<u8> for Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Severity::SCHEDULED {
+            return f.write_str("schedule");
+        }
         match self.as_level() {
             Some(l) => write!(f, "{l}"),
             None => write!(f, "{}", self.value()),
@@ -251,7 +261,9 @@ impl FromStr for Severity {
 
 impl serde::Serialize for Severity {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        if self.0 % Self::SCALE == 0 {
+        if *self == Severity::SCHEDULED {
+            s.serialize_str("schedule")
+        } else if self.0 % Self::SCALE == 0 {
             s.serialize_u16(self.0 / Self::SCALE)
         } else {
             s.serialize_f64(self.value())
@@ -261,8 +273,19 @@ impl serde::Serialize for Severity {
 
 impl<'de> serde::Deserialize<'de> for Severity {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Severity, D::Error> {
-        let v = f64::deserialize(d)?;
-        Severity::continuous(v).map_err(serde::de::Error::custom)
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Number(f64),
+            Word(String),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Number(v) => Severity::continuous(v).map_err(serde::de::Error::custom),
+            Repr::Word(w) if w == "schedule" => Ok(Severity::SCHEDULED),
+            Repr::Word(w) => Err(serde::de::Error::custom(format!(
+                "severity `{w}`: expected a number or \"schedule\""
+            ))),
+        }
     }
 }
 
@@ -304,6 +327,13 @@ mod tests {
             assert!(bad.parse::<Severity>().is_err(), "{bad}");
         }
         assert!(Severity::from(2) < "2.5".parse().unwrap());
+        let s = Severity::SCHEDULED;
+        assert_eq!(s.to_string(), "schedule");
+        assert_eq!(s.as_level(), None);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, "\"schedule\"");
+        assert_eq!(serde_json::from_str::<Severity>(&json).unwrap(), s);
+        assert!(serde_json::from_str::<Severity>("\"other\"").is_err());
     }
 
     /// The stages read in one direction: no stage names a later one (or the driver, or

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -81,6 +81,8 @@ pub struct Options {
     /// Benchmark floor: decode + preprocess + encode every cell of the clean image, write
     /// nothing (no corruption, no files, no manifest).
     pub floor: bool,
+    /// Issue 16: `--severity-schedule` (the cells are then [`super::Severity::SCHEDULED`]).
+    pub severity_schedule: Option<super::schedule::Schedule>,
 }
 
 /// Outcome of a run.
@@ -137,6 +139,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         stylize: opts.style_header.clone(),
         decoder: Some(SOURCE_DECODER.into()),
         magnitudes: c_bar_magnitudes(opts),
+        severity_schedule: opts.severity_schedule.as_ref().map(|s| s.describe()),
         webdataset: None,
         tile_bank: opts.tile_bank_header.clone(),
     }
@@ -201,6 +204,18 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     for n in &ds.notes {
         progress.note(n);
     }
+    // Issue 16: each image's scheduled severity, from its place among all the images (before
+    // any shard split), so that every shard and rerun agrees.
+    let scheduled;
+    let opts = match &opts.severity_schedule {
+        Some(s) => {
+            let mut o = opts.clone();
+            o.pipeline.schedule = Some(Arc::new(s.assign(&ds.images)));
+            scheduled = o;
+            &scheduled
+        }
+        None => opts,
+    };
     // Image files that cannot be used are failures of the run (reported by one shard only,
     // so that a sharded run names each once).
     let unusable: Vec<String> = if opts.shard.is_none_or(|(k, _)| k == 0) {

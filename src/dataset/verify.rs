@@ -346,9 +346,10 @@ fn regenerate(
     let mut scratch = Vec::new();
     for r in images {
         let cell = match Corruption::from_name(&r.corruption) {
+            // a scheduled cell's output is made at the image's recorded severity (issue 16)
             Ok(c) => Cell {
                 corruption: c,
-                severity: r.severity,
+                severity: r.scheduled_severity.unwrap_or(r.severity),
             },
             Err(e) => {
                 rep.errors.push(format!("{}: {e}", r.output));

@@ -210,6 +210,7 @@ pub fn pipeline_of(header: &Header, max_pixels: u64) -> Result<Pipeline> {
         )));
     }
     Ok(Pipeline {
+        schedule: None,
         rng: parse::<RngMode>(&header.rng, "rng")?,
         preset: Arc::new(Preset::load(&header.preset_source)?),
         seed: header.seed,

@@ -8,6 +8,10 @@ use crate::dataset::plan::{Item, ItemKind, Plan};
 use crate::dataset::Cell;
 use crate::digest::{hex, parse_hex32};
 
+/// What the record of an image output carries besides hashes: its seed, its style
+/// (`stylize`: name, SHA-256) and, in a scheduled cell, the image's severity.
+pub type OutputMeta = (u64, Option<(String, String)>, Option<crate::dataset::Severity>);
+
 /// Which outputs of a plan exist, and their SHA-256: the resume check and the source of the
 /// final manifest. Dense (item × cell), so it costs 33 bytes per planned output and nothing
 /// per record read, however large the manifests on disk are.
@@ -70,6 +74,7 @@ impl Ledger {
                     kind: Kind::Folder,
                     corruption: cell.corruption.name().into(),
                     severity: cell.severity,
+                    scheduled_severity: None,
                     seed: None,
                     style: None,
                     style_sha256: None,
@@ -129,10 +134,11 @@ impl Ledger {
     }
 
     /// Every recorded output as a manifest record, sorted by output path; `meta_of` gives
-    /// the seed of an image output and, for `stylize`, its style (name, SHA-256).
+    /// the seed of an image output, for `stylize` its style (name, SHA-256), and for a
+    /// scheduled cell the image's severity.
     pub fn into_records(
         self,
-        meta_of: impl Fn(&str, Cell) -> (u64, Option<(String, String)>),
+        meta_of: impl Fn(&str, Cell) -> OutputMeta,
     ) -> impl Iterator<Item = Record> {
         let out = self.out.into_inner().expect("lock");
         let src = self.src.into_inner().expect("lock");
@@ -171,7 +177,7 @@ struct LedgerRecords<F> {
     meta_of: F,
 }
 
-impl<F: Fn(&str, Cell) -> (u64, Option<(String, String)>)> Iterator for LedgerRecords<F> {
+impl<F: Fn(&str, Cell) -> OutputMeta> Iterator for LedgerRecords<F> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
@@ -190,11 +196,11 @@ impl<F: Fn(&str, Cell) -> (u64, Option<(String, String)>)> Iterator for LedgerRe
             let it = &self.items[i];
             let cell = self.cells[c];
             let image = it.kind == ItemKind::Image;
-            let (seed, style) = if image {
-                let (seed, style) = (self.meta_of)(&it.source, cell);
-                (Some(seed), style)
+            let (seed, style, scheduled) = if image {
+                let (seed, style, scheduled) = (self.meta_of)(&it.source, cell);
+                (Some(seed), style, scheduled)
             } else {
-                (None, None)
+                (None, None, None)
             };
             let (style, style_sha256) = match style {
                 Some((n, s)) => (Some(n), Some(s)),
@@ -208,6 +214,7 @@ impl<F: Fn(&str, Cell) -> (u64, Option<(String, String)>)> Iterator for LedgerRe
                 kind: if image { Kind::Image } else { Kind::Annotation },
                 corruption: cell.corruption.name().into(),
                 severity: cell.severity,
+                scheduled_severity: scheduled,
                 seed,
                 style,
                 style_sha256,

@@ -83,6 +83,10 @@ pub struct Header {
     /// generated, so other manifests are unchanged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tile_bank: Option<TileBankHeader>,
+    /// Issue 16: the `--severity-schedule` of the run ([`crate::dataset::schedule::Schedule::describe`]),
+    /// absent otherwise (so other manifests are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_schedule: Option<String>,
 }
 
 /// The tile bank a run used: enough to reload it in `verify` and to detect a changed bank.
@@ -161,6 +165,10 @@ pub struct Record {
     pub corruption: String,
     /// Severity of the cell (a JSON number: `3`, or `2.5` for a continuous severity).
     pub severity: crate::dataset::Severity,
+    /// `--severity-schedule` runs (`severity` is then `"schedule"`): the image's own
+    /// severity.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scheduled_severity: Option<crate::dataset::Severity>,
     /// Seed of the output (images only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub seed: Option<u64>,

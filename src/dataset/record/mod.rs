@@ -266,6 +266,7 @@ impl<'a> Recorder<'a> {
             },
             corruption: cell.corruption.name().into(),
             severity: cell.severity,
+            scheduled_severity: seed.and_then(|_| self.pipeline.scheduled_severity(&it.source, cell)),
             seed,
             style,
             style_sha256,
@@ -319,7 +320,11 @@ impl<'a> Recorder<'a> {
         let folders = ledger.folder_records();
         let records = merge_by_output(
             ledger.into_records(move |src, cell| {
-                (pipeline.seed_of(src, cell), pipeline.style_of(src, cell))
+                (
+                    pipeline.seed_of(src, cell),
+                    pipeline.style_of(src, cell),
+                    pipeline.scheduled_severity(src, cell),
+                )
             }),
             folders.into_iter(),
         );
