@@ -195,3 +195,122 @@ fn corruptions_that_do_not_interpolate_are_refused_by_name() {
         assert!(e.contains("severity"), "{bad}: {e}");
     }
 }
+
+/// `--severity-schedule`: each image's severity comes from its place in the sorted order of
+/// all images, so `--threads` and `--shard` give the same bytes and manifest; the manifest
+/// records the schedule and each image's severity; verify regenerates them; a knots file
+/// gives its own severities; another schedule on the same OUTPUT is refused.
+#[test]
+fn severity_schedule_is_positional_and_deterministic() {
+    let inp = input("in");
+    let (o1, o2, o3) = (tmp("t1"), tmp("t2"), tmp("sh"));
+    let gen = |o: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "generate",
+            s(&inp),
+            "-o",
+            s(o),
+            "-c",
+            "fog,gaussian_noise",
+            "--severity-schedule",
+            "linear:0-4.5",
+        ];
+        a.extend_from_slice(extra);
+        ok(&a)
+    };
+    gen(&o1, &["--threads", "1"]);
+    gen(&o2, &["--threads", "2"]);
+    gen(&o3, &["--shard", "0/3"]);
+    gen(&o3, &["--shard", "2/3"]);
+    gen(&o3, &["--shard", "1/3"]);
+    assert_eq!(manifest(&o1), manifest(&o2));
+    assert_eq!(manifest(&o1), manifest(&o3));
+    assert_eq!(outputs(&o1), outputs(&o2));
+    assert_eq!(outputs(&o1), outputs(&o3));
+    let header: serde_json::Value =
+        serde_json::from_str(manifest(&o1).lines().next().unwrap()).unwrap();
+    assert_eq!(header["severity_schedule"], "linear:0-4.5");
+    // 4 images in sorted order: 0, 1.5, 3, 4.5
+    let recs = file_records(&o1);
+    let mut by_source: BTreeMap<String, f64> = BTreeMap::new();
+    for r in recs.iter().filter(|r| r["corruption"] == "fog") {
+        assert_eq!(r["severity"], "schedule");
+        assert!(r["output"].as_str().unwrap().starts_with("fog/schedule/"));
+        by_source.insert(
+            r["source"].as_str().unwrap().into(),
+            r["scheduled_severity"].as_f64().unwrap(),
+        );
+    }
+    assert_eq!(
+        by_source.values().copied().collect::<Vec<_>>(),
+        [0.0, 1.5, 3.0, 4.5]
+    );
+    // an image's scheduled output is the `-s` output at its severity (same seed rule)
+    let (src, _) = by_source.iter().nth(2).unwrap();
+    let o4 = tmp("fixed");
+    ok(&["generate", s(&inp), "-o", s(&o4), "-c", "fog", "-s", "3"]);
+    assert!(outputs(&o1)[&format!("fog/schedule/{src}")] == outputs(&o4)[&format!("fog/3/{src}")]);
+    // the first image is at severity 0: the clean image
+    let e = ok(&["verify", s(&o1), "--input", s(&inp)]);
+    assert!(e.contains("8 regenerated, 0 differ"), "{e}");
+    let e = err_text(&run(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&o1),
+        "-c",
+        "fog,gaussian_noise",
+        "--severity-schedule",
+        "linear:0-5",
+    ]));
+    assert!(e.contains("severity_schedule"), "{e}");
+    // knots: held before the first knot, linear between, held after
+    let knots = inp
+        .parent()
+        .unwrap()
+        .join(format!("knots-{}.txt", std::process::id()));
+    fs::write(&knots, "# index severity\n1 2\n3,4\n").unwrap();
+    let spec = format!("knots:{}", knots.display());
+    let o5 = tmp("knots");
+    ok(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&o5),
+        "-c",
+        "fog",
+        "--severity-schedule",
+        &spec,
+    ]);
+    let sev: Vec<f64> = file_records(&o5)
+        .iter()
+        .map(|r| r["scheduled_severity"].as_f64().unwrap())
+        .collect();
+    assert_eq!(sev, [2.0, 2.0, 3.0, 4.0]);
+    fs::remove_file(&knots).unwrap();
+    // a schedule may reach any severity: corruptions that cannot are refused by name
+    let e = err_text(&run(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&tmp("x")),
+        "-c",
+        "glass_blur",
+        "--severity-schedule",
+        "linear:1-2",
+    ]));
+    assert!(e.contains("glass_blur does not interpolate"), "{e}");
+    let e = err_text(&run(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&tmp("y")),
+        "-c",
+        "fog",
+        "-s",
+        "2",
+        "--severity-schedule",
+        "linear:1-2",
+    ]));
+    assert!(e.contains("either -s or --severity-schedule"), "{e}");
+}

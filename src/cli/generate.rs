@@ -273,7 +273,9 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
     if a.severity_schedule.is_some()
         && (crate::cli::sequences::wanted(&a.corruptions) || crate::cli::cifar::wanted(&a))
     {
-        bail!("--severity-schedule works on image folders (not CIFAR arrays or ImageNet-P sequences)");
+        bail!(
+            "--severity-schedule works on image folders (not CIFAR arrays or ImageNet-P sequences)"
+        );
     }
     if crate::cli::sequences::wanted(&a.corruptions) {
         return crate::cli::sequences::run(&a);
@@ -422,12 +424,13 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         })
         .collect();
     // Issue 16: refuse a continuous severity that a corruption's table cannot take before
-    // anything is written (the message names the corruption). A schedule may give any
-    // severity in [0, 5]: its corruptions must take every one (checked at 0.5 and 2.5: below
-    // 1 needs an identity, above it an interpolating table).
+    // anything is written (the message names the corruption). A schedule gives severities
+    // between its knots: its corruptions must interpolate (checked at 2.5) and, when it goes
+    // below 1, have an identity (checked at 0.5).
     for cell in &cells {
         if cell.severity == crate::dataset::Severity::SCHEDULED {
-            for s in [0.5, 2.5] {
+            let low = schedule.as_ref().is_some_and(|s| s.min() < 1.0);
+            for s in [2.5, 0.5].into_iter().filter(|&s| s >= 1.0 || low) {
                 crate::api::check_continuous(cell.corruption, s, &preset).map_err(|e| {
                     anyhow::anyhow!("{e} (--severity-schedule may reach any severity)")
                 })?;

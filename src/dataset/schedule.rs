@@ -139,6 +139,11 @@ impl Schedule {
         }
     }
 
+    /// The lowest severity the schedule reaches (below 1 a corruption needs an identity).
+    pub fn min(&self) -> f64 {
+        self.knots.iter().map(|k| k.1).fold(f64::INFINITY, f64::min)
+    }
+
     /// The severity of image `i` of `n`, rounded to a multiple of 0.001.
     pub fn severity_at(&self, i: usize, n: usize) -> Severity {
         let x = match self.axis {

@@ -10,7 +10,11 @@ use crate::digest::{hex, parse_hex32};
 
 /// What the record of an image output carries besides hashes: its seed, its style
 /// (`stylize`: name, SHA-256) and, in a scheduled cell, the image's severity.
-pub type OutputMeta = (u64, Option<(String, String)>, Option<crate::dataset::Severity>);
+pub type OutputMeta = (
+    u64,
+    Option<(String, String)>,
+    Option<crate::dataset::Severity>,
+);
 
 /// Which outputs of a plan exist, and their SHA-256: the resume check and the source of the
 /// final manifest. Dense (item × cell), so it costs 33 bytes per planned output and nothing

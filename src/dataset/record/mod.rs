@@ -266,7 +266,8 @@ impl<'a> Recorder<'a> {
             },
             corruption: cell.corruption.name().into(),
             severity: cell.severity,
-            scheduled_severity: seed.and_then(|_| self.pipeline.scheduled_severity(&it.source, cell)),
+            scheduled_severity: seed
+                .and_then(|_| self.pipeline.scheduled_severity(&it.source, cell)),
             seed,
             style,
             style_sha256,
