@@ -199,8 +199,8 @@ impl Severity {
 
     /// The integer level 1..=5, `None` for a continuous severity (fractional, or 0).
     pub fn as_level(self) -> Option<u8> {
-        (self.0 % Self::SCALE == 0 && (Self::SCALE..=5 * Self::SCALE).contains(&self.0))
-            .then(|| (self.0 / Self::SCALE) as u8)
+        (self.0.is_multiple_of(Self::SCALE) && (Self::SCALE..=5 * Self::SCALE).contains(&self.0))
+            .then_some((self.0 / Self::SCALE) as u8)
     }
 
     /// The value as `f64` (exactly the nearest `f64` to the decimal text).
@@ -263,7 +263,7 @@ impl serde::Serialize for Severity {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         if *self == Severity::SCHEDULED {
             s.serialize_str("schedule")
-        } else if self.0 % Self::SCALE == 0 {
+        } else if self.0.is_multiple_of(Self::SCALE) {
             s.serialize_u16(self.0 / Self::SCALE)
         } else {
             s.serialize_f64(self.value())
