@@ -58,6 +58,7 @@ class _Corruption:
         self.__doc__ = f"{name}(x, severity=1): the `{name}` corruption (float64 HxWx3 out)."
 
     def __call__(self, x, severity=1):
+        severity_arg = severity
         # Like the reference's raw functions: a PIL image or an array in 0..255 of any size
         # (no 32-pixel minimum: imgaug's imgcorruptlike calls these directly).
         x = np.asarray(x)
@@ -70,6 +71,7 @@ class _Corruption:
         if x.ndim != 3 or x.shape[2] != 3 or x.size == 0:
             raise InvalidInputError(f"expected an (H, W) or (H, W, 3) image, got shape {x.shape}")
         severity = _check_severity(severity)
+        _refuse_float_severity(severity_arg)
         image = np.ascontiguousarray(x)
         out = run_on_global_state(image, self.__name__, severity, None, _default_frost_dir())
         return out.astype(np.float64)
@@ -160,6 +162,16 @@ def _resolve_name(corruption_name, corruption_number):
                 f"corruption_number must be an integer, got {corruption_number!r}"
             ) from None
     raise ValueError("Either corruption_name or corruption_number must be passed")
+
+
+def _refuse_float_severity(severity):
+    """The reference indexes its tables with ``severity - 1``: a float there (3.0, or a
+    ``numpy.float64``) is Python's TypeError, so the drop-in raises the same one. The seeded
+    and continuous paths take integral floats."""
+    if isinstance(severity, (float, np.floating)) and not isinstance(severity, bool):
+        kind = type(severity)
+        label = kind.__name__ if kind is float else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"list indices must be integers or slices, not {label}")
 
 
 def _check_severity(severity):
@@ -318,6 +330,7 @@ def corrupt(
     when neither a name nor a number is given.
     """
     image = _check_reference_image(image)
+    severity_arg = severity
     severity = _check_severity(severity)
     name = _resolve_name(corruption_name, corruption_number)
     _check_rng(rng)
@@ -326,6 +339,7 @@ def corrupt(
         frost_dir = _default_frost_dir()
     frost_dir = None if frost_dir is None else os.fspath(frost_dir)
     if seed is None and rng in (None, "numpy"):
+        _refuse_float_severity(severity_arg)
         return run_on_global_state(image, name, severity, preset, frost_dir)
     if seed is None:
         seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))

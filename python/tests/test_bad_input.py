@@ -44,7 +44,19 @@ def test_bad_severities(api, severity):
             imgcorrupt.corrupt_image(X, "fog", severity, seed=1)
 
 
-def test_integral_severities_are_accepted_as_in_the_reference():
+def test_float_severities_in_the_drop_in_are_the_references_type_error():
+    # imagecorruptions 1.1.2 indexes its tables with severity - 1: 3.0 is a TypeError there
+    # (checked in the pinned reference venv), for corrupt() and the raw functions alike.
+    for s in (3.0, np.float64(3)):
+        with pytest.raises(TypeError, match="list indices must be integers"):
+            imgcorrupt.corrupt(X, s, "contrast")
+        with pytest.raises(TypeError, match="list indices must be integers"):
+            imgcorrupt.corruption_dict["contrast"](X, s)
+    out = imgcorrupt.corrupt(X, True, "contrast")  # bool is an int, as in the reference
+    assert out.shape == X.shape
+
+
+def test_integral_severities_are_accepted_on_the_seeded_path():
     for s in (3, 3.0, np.int8(3), np.uint64(3)):
         out = imgcorrupt.corrupt_image(X, "contrast", s, seed=1)
         assert np.array_equal(out, imgcorrupt.corrupt_image(X, "contrast", 3, seed=1))
