@@ -147,13 +147,7 @@ pub fn jobs(opts: &SequenceOptions) -> Vec<(Perturbation, u8)> {
 }
 
 /// The frames of one sequence of `source` (seeded by the rule above).
-pub fn frames_of(
-    img: &Rgb,
-    source: &str,
-    p: Perturbation,
-    d: u8,
-    seed: u64,
-) -> Option<Vec<Vec<u8>>> {
+pub fn frames_of(img: &Rgb, source: &str, p: Perturbation, d: u8, seed: u64) -> Vec<Vec<u8>> {
     let folder = p.folder(d);
     let mut rng = FastRng::new(derive_seed(seed, &[source.as_bytes(), folder.as_bytes()]));
     p.sequence(img, d, &mut rng)
@@ -223,9 +217,7 @@ fn make(opts: &SequenceOptions, source: &str) -> Result<Vec<(SequenceRecord, Fil
     let img = load_source(&opts.input.join(source), opts.max_pixels)?;
     let mut out = Vec::new();
     for (p, d) in jobs(opts) {
-        let Some(frames) = frames_of(&img, source, p, d, opts.seed) else {
-            continue;
-        };
+        let frames = frames_of(&img, source, p, d, opts.seed);
         let base = base_of(source, &p.folder(d));
         let (files, sha256) = encode(&frames, &base, opts.format, opts.quality)?;
         let output = match opts.format {
@@ -390,8 +382,7 @@ pub fn verify(output: &Path, input: Option<&Path>, max_pixels: u64) -> Result<Se
                 ))
             })?;
             let img = load_source(&input.join(&rec.source), max_pixels)?;
-            let frames =
-                frames_of(&img, &rec.source, p, rec.difficulty, header.seed).unwrap_or_default();
+            let frames = frames_of(&img, &rec.source, p, rec.difficulty, header.seed);
             let base = base_of(&rec.source, &p.folder(rec.difficulty));
             let (_, sha) = encode(&frames, &base, header.format, header.quality)?;
             report.regenerated += 1;

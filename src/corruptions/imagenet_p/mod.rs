@@ -5,7 +5,8 @@
 //! reproduces and what it does not.
 //!
 //! The per-frame operations reuse the corruption kernels (motion blur, Gaussian filter, HSV,
-//! the noise samplers through the generator) rather than copies; the geometric ones share the
+//! the noise samplers through the generator, snow's zoom and ImageMagick blur, spatter's
+//! OpenCV chain) rather than copies; the geometric ones share the
 //! bilinear warp in [`warp`].
 
 pub mod brightness;
@@ -16,6 +17,8 @@ pub mod rotate;
 pub mod scale;
 pub mod shear;
 pub mod shot_noise;
+pub mod snow;
+pub mod spatter;
 pub mod speckle_noise;
 pub mod tilt;
 pub mod translate;
@@ -85,7 +88,7 @@ pub enum Perturbation {
     MotionBlur,
     /// Running average of zooms (test).
     ZoomBlur,
-    /// Moving snow (test; not generated yet).
+    /// Snow turning with the wind (test).
     Snow,
     /// HSV value from −0.3 to +0.3 (test).
     Brightness,
@@ -101,7 +104,7 @@ pub enum Perturbation {
     SpeckleNoise,
     /// Gaussian blur σ 0.25..1.30 (validation).
     GaussianBlur,
-    /// Flowing water (validation; not generated yet).
+    /// Water running down (validation).
     Spatter,
     /// Shear −15..15° (validation).
     Shear,
@@ -172,6 +175,12 @@ impl Perturbation {
         )
     }
 
+    /// Whether its frames draw from the generator (the noise sequences, and snow's and
+    /// spatter's layers): those depend on the seed, the others only on the image.
+    pub fn is_random(self) -> bool {
+        self.is_noise() || matches!(self, Perturbation::Snow | Perturbation::Spatter)
+    }
+
     /// Frames per sequence.
     pub fn frames(self) -> usize {
         if self == Perturbation::Translate {
@@ -179,11 +188,6 @@ impl Perturbation {
         } else {
             31
         }
-    }
-
-    /// Whether imgcorrupt generates it (snow and spatter: not yet).
-    pub fn available(self) -> bool {
-        !matches!(self, Perturbation::Snow | Perturbation::Spatter)
     }
 
     /// The folder of difficulty `d` (1..=3): noise sequences `<name>_d` for d > 1, every
@@ -197,15 +201,11 @@ impl Perturbation {
     }
 
     /// The frames of the sequence from the Resize(256) source `img` (each 224×224 RGB8).
-    /// `difficulty` (1..=3) changes only the noise sequences. `None` for snow and spatter.
-    pub fn sequence(
-        self,
-        img: &Rgb,
-        difficulty: u8,
-        rng: &mut dyn RandomSource,
-    ) -> Option<Vec<Vec<u8>>> {
+    /// `difficulty` (1..=3) changes only the noise sequences; `rng` is drawn from by the noise
+    /// sequences and by snow's and spatter's layers.
+    pub fn sequence(self, img: &Rgb, difficulty: u8, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
         let d = usize::from(difficulty.clamp(1, 3)) - 1;
-        Some(match self {
+        match self {
             Perturbation::GaussianNoise => gaussian_noise::frames(img, [0.03, 0.05, 0.08][d], rng),
             Perturbation::ShotNoise => shot_noise::frames(img, [300.0, 120.0, 60.0][d], rng),
             Perturbation::SpeckleNoise => speckle_noise::frames(img, [0.05, 0.10, 0.15][d], rng),
@@ -218,7 +218,8 @@ impl Perturbation {
             Perturbation::Scale => scale::frames(img),
             Perturbation::GaussianBlur => gaussian_blur::frames(img),
             Perturbation::Shear => shear::frames(img),
-            Perturbation::Snow | Perturbation::Spatter => return None,
-        })
+            Perturbation::Snow => snow::frames(img, rng),
+            Perturbation::Spatter => spatter::frames(img, rng),
+        }
     }
 }
