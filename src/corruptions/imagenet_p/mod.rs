@@ -42,9 +42,8 @@ pub struct Rgb {
 }
 
 impl Rgb {
-    /// torchvision `CenterCrop(224)`: offsets `round((n − 224)/2)` (Python rounding, half to
-    /// even); a side under 224 is padded with black as torchvision ≥ 0.8 pads.
-    pub fn center_crop(&self) -> Vec<u8> {
+    /// `(top, left)` of the 224 crop in this image (negative when a side is under 224).
+    pub fn crop_offsets(&self) -> (isize, isize) {
         let off = |n: usize| -> isize {
             let d = n as f64 - SIDE as f64;
             let h = d / 2.0;
@@ -57,7 +56,13 @@ impl Rgb {
             };
             r as isize
         };
-        let (top, left) = (off(self.height), off(self.width));
+        (off(self.height), off(self.width))
+    }
+
+    /// torchvision `CenterCrop(224)`: offsets `round((n − 224)/2)` (Python rounding, half to
+    /// even); a side under 224 is padded with black as torchvision ≥ 0.8 pads.
+    pub fn center_crop(&self) -> Vec<u8> {
+        let (top, left) = self.crop_offsets();
         let mut out = vec![0u8; SIDE * SIDE * 3];
         for y in 0..SIDE {
             let sy = y as isize + top;
