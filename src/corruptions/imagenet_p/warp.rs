@@ -15,6 +15,24 @@ pub enum Filter {
     Bilinear,
 }
 
+/// `x.floor()` without the libm call: x86-64's baseline has no SSE4.1 `roundsd`, so
+/// `f64::floor` is a function call, which was a third of the warps' instructions. Exact for
+/// |x| < 2⁶³ (the truncation is exact there, and a truncation above a negative x is one too
+/// high); larger values and NaN go through `f64::floor`.
+#[inline(always)]
+fn floor(x: f64) -> f64 {
+    if x.abs() < 9.0e18 {
+        let t = x as i64 as f64;
+        if t > x {
+            t - 1.0
+        } else {
+            t
+        }
+    } else {
+        x.floor()
+    }
+}
+
 /// Bilinear sample at continuous position (x, y) with pixel centres on integers; taps outside
 /// the image count as black, a position more than one pixel outside gives black.
 ///
@@ -29,7 +47,7 @@ fn bilinear(img: &Rgb, x: f64, y: f64, out: &mut [u8]) {
         out.fill(0);
         return;
     }
-    let (x0, y0) = (x.floor(), y.floor());
+    let (x0, y0) = (floor(x), floor(y));
     let (fx, fy) = (x - x0, y - y0);
     let (gx, gy) = (1.0 - fx, 1.0 - fy);
     let (x0, y0) = (x0 as isize, y0 as isize);
@@ -118,7 +136,7 @@ fn remap(
             let o = &mut row[wx * 3..wx * 3 + 3];
             match filter {
                 Filter::Nearest => {
-                    let (ix, iy) = (sx.floor(), sy.floor());
+                    let (ix, iy) = (floor(sx), floor(sy));
                     if ix >= 0.0 && iy >= 0.0 && ix < w as f64 && iy < h as f64 {
                         let s = (iy as usize * w + ix as usize) * 3;
                         o.copy_from_slice(&img.px[s..s + 3]);
@@ -332,6 +350,35 @@ mod tests {
                 perspective_crop(&img, m),
                 perspective(&img, m).center_crop()
             );
+        }
+    }
+
+    #[test]
+    fn fast_floor_is_floor() {
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            2.999_999,
+            -2.000_001,
+            1e15 + 0.5,
+            -1e15 - 0.5,
+            9.1e18,
+            -9.1e18,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert_eq!(floor(x), x.floor(), "{x}");
+        }
+        assert!(floor(f64::NAN).is_nan());
+        let mut v = -300.0;
+        while v < 300.0 {
+            assert_eq!(floor(v), v.floor(), "{v}");
+            v += 0.013;
         }
     }
 }

@@ -24,7 +24,9 @@ pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
             *a += f32::from(v) / 255.0;
         }
         let n = (i + 1) as f32;
-        out.push(avg.iter().map(|&a| (a / n * 255.0) as u8).collect());
+        // a / n ≤ 1 (a sum of n values ≤ 1 rounds to at most n), so the value is in [0, 255]
+        // and the plain conversion equals `as u8`'s saturating one; it vectorises
+        out.push(avg.iter().map(|&a| (a / n * 255.0) as i32 as u8).collect());
     }
     out
 }
