@@ -190,8 +190,11 @@ pub fn mux(track: &Track, samples: &[Sample]) -> Vec<u8> {
     out
 }
 
-/// Children of a box body: `(kind, body)`.
-fn children(mut b: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, String> {
+/// One box: its four-character kind and its body.
+type Boxed<'a> = ([u8; 4], &'a [u8]);
+
+/// Children of a box body.
+fn children(mut b: &[u8]) -> Result<Vec<Boxed<'_>>, String> {
     let mut out = Vec::new();
     while !b.is_empty() {
         if b.len() < 8 {
