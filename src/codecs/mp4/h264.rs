@@ -29,7 +29,7 @@ pub fn encode_mp4(
     fps: u32,
     qp: u8,
 ) -> Result<Vec<u8>, String> {
-    if width % 2 != 0 || height % 2 != 0 || width == 0 || height == 0 {
+    if !width.is_multiple_of(2) || !height.is_multiple_of(2) || width == 0 || height == 0 {
         return Err(format!(
             "H.264 4:2:0 needs even sizes, got {width}×{height}"
         ));
