@@ -9,6 +9,12 @@
 //! ImageNet-C-bar at its `c-bar` preset's magnitudes, then CIFAR-10-C-bar's 5 more at the
 //! `cifar-10-c-bar` preset's) into docs/c_bar_gallery.png.
 //!
+//!     cargo run --release --example gallery -- --suite imagenet-p [photo.png] [out.png]
+//!
+//! `--suite imagenet-p` draws the 14 ImageNet-P sequences (rows, difficulty 1) into
+//! docs/imagenet_p_gallery.png: frames 0, 5, …, 30 (translate, 41 frames: 0, 7, 13, 20, 27,
+//! 33, 40), generated from the photo's Resize(256) as `generate -c imagenet-p` does, seed 0.
+//!
 //! Every tile is corrupted at the photo's own size (224×224, ImageNet-C geometry) with the
 //! public API in numpy mode and a fixed seed, so the picture is reproducible byte for byte,
 //! and only then shrunk to a tile. The labels use a tiny built-in bitmap font, so the example
@@ -155,6 +161,21 @@ fn glyph(c: char) -> Option<[&'static str; 8]> {
         '5' => [
             "#####", "#....", "####.", "....#", "....#", "#...#", ".###.", ".....",
         ],
+        '0' => [
+            ".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###.", ".....",
+        ],
+        '6' => [
+            "..##.", ".#...", "#....", "####.", "#...#", "#...#", ".###.", ".....",
+        ],
+        '7' => [
+            "#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#...", ".....",
+        ],
+        '8' => [
+            ".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###.", ".....",
+        ],
+        '9' => [
+            ".###.", "#...#", "#...#", ".####", "....#", "...#.", ".##..", ".....",
+        ],
         _ => return None,
     })
 }
@@ -187,21 +208,90 @@ fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, ink: Rgb<u8>) {
     }
 }
 
+/// Write a PNG sheet (best compression, so the committed file stays small).
+fn save(sheet: &RgbImage, out: &str) {
+    if let Some(dir) = std::path::Path::new(out).parent() {
+        std::fs::create_dir_all(dir).expect("output folder");
+    }
+    let file = std::io::BufWriter::new(std::fs::File::create(out).expect("output file"));
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        file,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Adaptive,
+    );
+    sheet.write_with_encoder(encoder).expect("PNG");
+    println!("wrote {out} ({}×{})", sheet.width(), sheet.height());
+}
+
+/// The ImageNet-P sheet: one row per sequence, seven frames spread over it.
+fn imagenet_p_sheet(photo: &str, out: &str) {
+    use imgcorrupt::corruptions::imagenet_p::{Perturbation, SIDE};
+    use imgcorrupt::dataset::sequences::{frames_of, load_source};
+    let img = load_source(std::path::Path::new(photo), 1 << 28).expect("photo");
+    let cols = 7u32;
+    let label_w = label_w(
+        Perturbation::ALL
+            .iter()
+            .map(|p| p.name().len())
+            .max()
+            .unwrap_or(0),
+    );
+    let rows = Perturbation::ALL.len() as u32;
+    let (width, height) = (label_w + cols * (TILE + GAP), HEAD_H + rows * (TILE + GAP));
+    let (paper, ink) = (Rgb([255u8, 255, 255]), Rgb([20u8, 20, 20]));
+    let mut sheet = RgbImage::from_pixel(width, height, paper);
+    let col_x = |c: u32| label_w + c * (TILE + GAP);
+    for c in 0..cols {
+        let title = (c * 5).to_string();
+        draw_text(
+            &mut sheet,
+            &title,
+            col_x(c) + (TILE - text_width(&title)) / 2,
+            2,
+            ink,
+        );
+    }
+    for (r, p) in Perturbation::ALL.into_iter().enumerate() {
+        let y = HEAD_H + r as u32 * (TILE + GAP);
+        draw_text(&mut sheet, p.name(), 4, y + (TILE - 8 * SCALE) / 2, ink);
+        let frames = frames_of(&img, "gallery", p, 1, 0);
+        let last = frames.len() - 1;
+        for c in 0..cols as usize {
+            let i = (c * last + 3) / 6; // round(c·last/6)
+            let f = RgbImage::from_raw(SIDE as u32, SIDE as u32, frames[i].clone()).unwrap();
+            let t = imageops::resize(&f, TILE, TILE, imageops::FilterType::Triangle);
+            imageops::overlay(&mut sheet, &t, col_x(c as u32) as i64, y as i64);
+        }
+    }
+    save(&sheet, out);
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let c_bar = match args.iter().position(|a| a == "--suite") {
+    let suite = match args.iter().position(|a| a == "--suite") {
         Some(i) => {
             let suite = args.get(i + 1).cloned().unwrap_or_default();
-            assert_eq!(suite, "c-bar", "--suite takes `c-bar`");
+            assert!(
+                suite == "c-bar" || suite == "imagenet-p",
+                "--suite takes `c-bar` or `imagenet-p`"
+            );
             args.drain(i..i + 2);
-            true
+            suite
         }
-        None => false,
+        None => String::new(),
     };
+    let c_bar = suite == "c-bar";
     let mut args = args.into_iter();
     let photo = args
         .next()
         .unwrap_or_else(|| "fixtures/photos/chelsea_224x224.png".into());
+    if suite == "imagenet-p" {
+        let out = args
+            .next()
+            .unwrap_or_else(|| "docs/imagenet_p_gallery.png".into());
+        imagenet_p_sheet(&photo, &out);
+        return;
+    }
     let default_out = if c_bar {
         "docs/c_bar_gallery.png"
     } else {
@@ -259,15 +349,5 @@ fn main() {
         }
     }
 
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(dir).expect("output folder");
-    }
-    let file = std::io::BufWriter::new(std::fs::File::create(&out).expect("output file"));
-    let encoder = image::codecs::png::PngEncoder::new_with_quality(
-        file,
-        image::codecs::png::CompressionType::Best,
-        image::codecs::png::FilterType::Adaptive,
-    );
-    sheet.write_with_encoder(encoder).expect("PNG");
-    println!("wrote {out} ({width}×{height})");
+    save(&sheet, &out);
 }

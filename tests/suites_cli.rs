@@ -135,8 +135,62 @@ fn imagenet_p_generates_npy_and_verifies() {
     b[5000] ^= 1;
     std::fs::write(&p, b).unwrap();
     assert!(!run(&["verify", s(&out)]).status.success());
-    let o = run(&["generate", s(&input), "-o", s(&out), "-c", "p:snow"]);
-    assert!(fail_text(&o).contains("not generated"), "{}", fail_text(&o));
+    let o = run(&["generate", s(&input), "-o", s(&out), "-c", "p:sleet"]);
+    assert!(
+        fail_text(&o).contains("unknown ImageNet-P perturbation"),
+        "{}",
+        fail_text(&o)
+    );
+}
+
+/// `--sequence-format mp4`: with the `mp4` feature, one H.264 file per sequence that decodes
+/// back to the frames (PSNR) and verifies; without it, a message naming the feature.
+#[test]
+fn imagenet_p_mp4_or_a_clear_refusal() {
+    let out = tmp("imagenet-p-mp4");
+    let input = common::root().join("datasets/imagenet");
+    let o = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&out),
+        "-c",
+        "p:snow,p:spatter",
+        "--sequence-format",
+        "mp4",
+    ]);
+    #[cfg(not(feature = "mp4"))]
+    assert!(fail_text(&o).contains("`mp4` feature"), "{}", fail_text(&o));
+    #[cfg(feature = "mp4")]
+    {
+        use imgcorrupt::corruptions::imagenet_p::Perturbation;
+        use imgcorrupt::dataset::sequences::{frames_of, load_source};
+        ok(&o);
+        let rel = "n02123045/ILSVRC2012_val_00000003";
+        let src = std::fs::read_dir(input.join("n02123045"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .find(|n| n.starts_with("ILSVRC2012_val_00000003"))
+            .unwrap();
+        let img = load_source(&input.join("n02123045").join(&src), 1 << 28).unwrap();
+        for p in [Perturbation::Snow, Perturbation::Spatter] {
+            let file = std::fs::read(out.join(format!("{}/{rel}.mp4", p.name()))).unwrap();
+            let (w, h, frames) = imgcorrupt::codecs::mp4::h264::decode_mp4(&file).unwrap();
+            assert_eq!((w, h, frames.len()), (224, 224, 31));
+            let want = frames_of(&img, &format!("n02123045/{src}"), p, 1, 0);
+            for (i, (a, b)) in want.iter().zip(&frames).enumerate() {
+                let mse = a
+                    .iter()
+                    .zip(b)
+                    .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+                    .sum::<f64>()
+                    / a.len() as f64;
+                let psnr = 10.0 * (255.0f64 * 255.0 / mse).log10();
+                assert!(psnr > 30.0, "{} frame {i}: {psnr:.1} dB", p.name());
+            }
+        }
+        ok(&run(&["verify", s(&out), "--input", s(&input)]));
+    }
 }
 
 #[test]

@@ -58,7 +58,6 @@ fn run_imagenet_p(paths: &[PathBuf], min_time: Duration) -> anyhow::Result<()> {
         .collect::<crate::Result<Vec<_>>>()?;
     let jobs: Vec<(Perturbation, u8)> = Perturbation::ALL
         .into_iter()
-        .filter(|p| p.available())
         .flat_map(|p| {
             let ds: &[u8] = if p.is_noise() { &[1, 2, 3] } else { &[1] };
             ds.iter().map(move |&d| (p, d))

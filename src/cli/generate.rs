@@ -121,8 +121,8 @@ pub struct Args {
     #[arg(long)]
     pub split: Option<String>,
     /// ImageNet-P (`-c imagenet-p`): how each sequence is stored: png or jpeg (a folder of
-    /// frames per source image) or npy (one uint8 T×224×224×3 stack). No mp4 (no H.264
-    /// encoder is built in).
+    /// frames per source image), npy (one uint8 T×224×224×3 stack) or mp4 (H.264, 1 fps;
+    /// needs a build with `--features mp4`).
     #[arg(long, default_value = "png")]
     pub sequence_format: crate::dataset::sequences::SequenceFormat,
     /// Refuse sources with more pixels than this (decompression-bomb guard).

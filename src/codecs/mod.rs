@@ -5,6 +5,7 @@
 //!   quantisation, with AVX2 twins), and the file writer that entropy-codes the same
 //!   coefficients into the very file PIL writes;
 //! * [`webp`]: lossy WebP through libwebp, byte-identical to Pillow's;
+//! * [`mp4`]: the MP4 muxer of ImageNet-P's sequences, and (feature `mp4`) their H.264 codec;
 //! * whole files in memory (this module's functions): format from an extension, decoding with
 //!   limits (JPEGs through [`jpeg`], the rest through the `image` crate), reduction to 8 bits,
 //!   encoding.
@@ -14,6 +15,7 @@
 //! examples can reach the decoder itself; use [`crate::io`].
 
 pub mod jpeg;
+pub mod mp4;
 pub mod webp;
 
 mod image_file;

@@ -5,7 +5,8 @@
 //! reproduces and what it does not.
 //!
 //! The per-frame operations reuse the corruption kernels (motion blur, Gaussian filter, HSV,
-//! the noise samplers through the generator) rather than copies; the geometric ones share the
+//! the noise samplers through the generator, snow's zoom and ImageMagick blur, spatter's
+//! OpenCV chain) rather than copies; the geometric ones share the
 //! bilinear warp in [`warp`].
 
 pub mod brightness;
@@ -16,6 +17,8 @@ pub mod rotate;
 pub mod scale;
 pub mod shear;
 pub mod shot_noise;
+pub mod snow;
+pub mod spatter;
 pub mod speckle_noise;
 pub mod tilt;
 pub mod translate;
@@ -39,9 +42,8 @@ pub struct Rgb {
 }
 
 impl Rgb {
-    /// torchvision `CenterCrop(224)`: offsets `round((n − 224)/2)` (Python rounding, half to
-    /// even); a side under 224 is padded with black as torchvision ≥ 0.8 pads.
-    pub fn center_crop(&self) -> Vec<u8> {
+    /// `(top, left)` of the 224 crop in this image (negative when a side is under 224).
+    pub fn crop_offsets(&self) -> (isize, isize) {
         let off = |n: usize| -> isize {
             let d = n as f64 - SIDE as f64;
             let h = d / 2.0;
@@ -54,7 +56,13 @@ impl Rgb {
             };
             r as isize
         };
-        let (top, left) = (off(self.height), off(self.width));
+        (off(self.height), off(self.width))
+    }
+
+    /// torchvision `CenterCrop(224)`: offsets `round((n − 224)/2)` (Python rounding, half to
+    /// even); a side under 224 is padded with black as torchvision ≥ 0.8 pads.
+    pub fn center_crop(&self) -> Vec<u8> {
+        let (top, left) = self.crop_offsets();
         let mut out = vec![0u8; SIDE * SIDE * 3];
         for y in 0..SIDE {
             let sy = y as isize + top;
@@ -85,7 +93,7 @@ pub enum Perturbation {
     MotionBlur,
     /// Running average of zooms (test).
     ZoomBlur,
-    /// Moving snow (test; not generated yet).
+    /// Snow turning with the wind (test).
     Snow,
     /// HSV value from −0.3 to +0.3 (test).
     Brightness,
@@ -101,7 +109,7 @@ pub enum Perturbation {
     SpeckleNoise,
     /// Gaussian blur σ 0.25..1.30 (validation).
     GaussianBlur,
-    /// Flowing water (validation; not generated yet).
+    /// Water running down (validation).
     Spatter,
     /// Shear −15..15° (validation).
     Shear,
@@ -172,6 +180,12 @@ impl Perturbation {
         )
     }
 
+    /// Whether its frames draw from the generator (the noise sequences, and snow's and
+    /// spatter's layers): those depend on the seed, the others only on the image.
+    pub fn is_random(self) -> bool {
+        self.is_noise() || matches!(self, Perturbation::Snow | Perturbation::Spatter)
+    }
+
     /// Frames per sequence.
     pub fn frames(self) -> usize {
         if self == Perturbation::Translate {
@@ -179,11 +193,6 @@ impl Perturbation {
         } else {
             31
         }
-    }
-
-    /// Whether imgcorrupt generates it (snow and spatter: not yet).
-    pub fn available(self) -> bool {
-        !matches!(self, Perturbation::Snow | Perturbation::Spatter)
     }
 
     /// The folder of difficulty `d` (1..=3): noise sequences `<name>_d` for d > 1, every
@@ -197,15 +206,11 @@ impl Perturbation {
     }
 
     /// The frames of the sequence from the Resize(256) source `img` (each 224×224 RGB8).
-    /// `difficulty` (1..=3) changes only the noise sequences. `None` for snow and spatter.
-    pub fn sequence(
-        self,
-        img: &Rgb,
-        difficulty: u8,
-        rng: &mut dyn RandomSource,
-    ) -> Option<Vec<Vec<u8>>> {
+    /// `difficulty` (1..=3) changes only the noise sequences; `rng` is drawn from by the noise
+    /// sequences and by snow's and spatter's layers.
+    pub fn sequence(self, img: &Rgb, difficulty: u8, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
         let d = usize::from(difficulty.clamp(1, 3)) - 1;
-        Some(match self {
+        match self {
             Perturbation::GaussianNoise => gaussian_noise::frames(img, [0.03, 0.05, 0.08][d], rng),
             Perturbation::ShotNoise => shot_noise::frames(img, [300.0, 120.0, 60.0][d], rng),
             Perturbation::SpeckleNoise => speckle_noise::frames(img, [0.05, 0.10, 0.15][d], rng),
@@ -218,7 +223,8 @@ impl Perturbation {
             Perturbation::Scale => scale::frames(img),
             Perturbation::GaussianBlur => gaussian_blur::frames(img),
             Perturbation::Shear => shear::frames(img),
-            Perturbation::Snow | Perturbation::Spatter => return None,
-        })
+            Perturbation::Snow => snow::frames(img, rng),
+            Perturbation::Spatter => spatter::frames(img, rng),
+        }
     }
 }

@@ -1,14 +1,14 @@
 //! ImageNet-P `scale`: the source zoomed by `(40 + 2.5·i)/100` (0.4 … 1.15; torchvision
 //! affine, bilinear), then cropped.
 
-use super::warp::{affine, Filter};
+use super::warp::{affine_crop, Filter};
 use super::Rgb;
 
 /// The 31 frames.
 pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
     (0..31)
         .map(|i| {
-            affine(
+            affine_crop(
                 img,
                 0.0,
                 (0.0, 0.0),
@@ -16,7 +16,6 @@ pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
                 0.0,
                 Filter::Bilinear,
             )
-            .center_crop()
         })
         .collect()
 }

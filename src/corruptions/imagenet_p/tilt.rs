@@ -2,7 +2,7 @@
 //! degrees (`P2 · T · Rx(θ) · Ry(φ) · P1`, focal length the diagonal; OpenCV warpPerspective,
 //! bilinear), then cropped. Frame 15 is the clean crop.
 
-use super::warp::perspective;
+use super::warp::perspective_crop;
 use super::Rgb;
 
 fn matmul<const N: usize, const M: usize, const K: usize>(
@@ -59,7 +59,7 @@ pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
     (0..31)
         .map(|i| {
             let m = matrix(img.width as f64, img.height as f64, i as f64 - 15.0);
-            perspective(img, m).center_crop()
+            perspective_crop(img, m)
         })
         .collect()
 }

@@ -4,7 +4,7 @@
 //! black border). Bilinear sampling is in f64 here; PIL and OpenCV use fixed point, so a
 //! value can differ by one level (nearest, as translate uses, is exact).
 
-use super::Rgb;
+use super::{Rgb, SIDE};
 
 /// Sampling filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,57 +15,166 @@ pub enum Filter {
     Bilinear,
 }
 
+/// `x.floor()` without the libm call: x86-64's baseline has no SSE4.1 `roundsd`, so
+/// `f64::floor` is a function call, which was a third of the warps' instructions. Exact for
+/// |x| < 2⁶³ (the truncation is exact there, and a truncation above a negative x is one too
+/// high); larger values and NaN go through `f64::floor`.
+#[inline(always)]
+fn floor(x: f64) -> f64 {
+    if x.abs() < 9.0e18 {
+        let t = x as i64 as f64;
+        if t > x {
+            t - 1.0
+        } else {
+            t
+        }
+    } else {
+        x.floor()
+    }
+}
+
 /// Bilinear sample at continuous position (x, y) with pixel centres on integers; taps outside
 /// the image count as black, a position more than one pixel outside gives black.
+///
+/// Per channel `top = p00·(1 − fx) + p10·fx`, `bot = p01·(1 − fx) + p11·fx`,
+/// `trunc(clamp(top·(1 − fy) + bot·fy + 0.5))` in f64. Positions whose four taps are inside
+/// (nearly all of a frame) read them without per-tap bounds checks; the arithmetic is the same
+/// on both paths, so the two give the same bytes.
+#[inline(always)]
 fn bilinear(img: &Rgb, x: f64, y: f64, out: &mut [u8]) {
     let (w, h) = (img.width as f64, img.height as f64);
     if x <= -1.0 || y <= -1.0 || x >= w || y >= h || !x.is_finite() || !y.is_finite() {
         out.fill(0);
         return;
     }
-    let (x0, y0) = (x.floor(), y.floor());
+    let (x0, y0) = (floor(x), floor(y));
     let (fx, fy) = (x - x0, y - y0);
+    let (gx, gy) = (1.0 - fx, 1.0 - fy);
     let (x0, y0) = (x0 as isize, y0 as isize);
+    let iw = img.width as isize;
+    if x0 >= 0 && y0 >= 0 && x0 + 1 < iw && y0 + 1 < img.height as isize {
+        let i00 = (y0 as usize * img.width + x0 as usize) * 3;
+        let i01 = i00 + img.width * 3;
+        let (a, b) = (&img.px[i00..i00 + 6], &img.px[i01..i01 + 6]);
+        for c in 0..3 {
+            let top = f64::from(a[c]) * gx + f64::from(a[c + 3]) * fx;
+            let bot = f64::from(b[c]) * gx + f64::from(b[c + 3]) * fx;
+            out[c] = (top * gy + bot * fy + 0.5).clamp(0.0, 255.0) as u8;
+        }
+        return;
+    }
     let tap = |xx: isize, yy: isize, c: usize| -> f64 {
-        if xx < 0 || yy < 0 || xx >= img.width as isize || yy >= img.height as isize {
+        if xx < 0 || yy < 0 || xx >= iw || yy >= img.height as isize {
             0.0
         } else {
             f64::from(img.px[(yy as usize * img.width + xx as usize) * 3 + c])
         }
     };
     for (c, o) in out.iter_mut().enumerate() {
-        let top = tap(x0, y0, c) * (1.0 - fx) + tap(x0 + 1, y0, c) * fx;
-        let bot = tap(x0, y0 + 1, c) * (1.0 - fx) + tap(x0 + 1, y0 + 1, c) * fx;
-        *o = (top * (1.0 - fy) + bot * fy + 0.5).clamp(0.0, 255.0) as u8;
+        let top = tap(x0, y0, c) * gx + tap(x0 + 1, y0, c) * fx;
+        let bot = tap(x0, y0 + 1, c) * gx + tap(x0 + 1, y0 + 1, c) * fx;
+        *o = (top * gy + bot * fy + 0.5).clamp(0.0, 255.0) as u8;
     }
 }
 
-/// Map every output pixel centre through `inv` (output → input coordinates, PIL convention:
-/// centres at +0.5) and sample.
-fn remap(img: &Rgb, filter: Filter, inv: impl Fn(f64, f64) -> (f64, f64)) -> Rgb {
+/// The output window of a warp: `width × height` pixels whose top-left is pixel `(left, top)`
+/// of the warped full-size image. Pixels of the window outside the image are black (the crop
+/// of a source under 224 pixels, as `Rgb::center_crop` pads).
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    top: isize,
+    left: isize,
+    width: usize,
+    height: usize,
+}
+
+impl Window {
+    /// The whole image.
+    fn full(img: &Rgb) -> Window {
+        Window {
+            top: 0,
+            left: 0,
+            width: img.width,
+            height: img.height,
+        }
+    }
+
+    /// The 224×224 centre crop: warping only it is the same as warping the image and then
+    /// cropping, at (224/256)² of the work or less.
+    fn crop(img: &Rgb) -> Window {
+        let (top, left) = img.crop_offsets();
+        Window {
+            top,
+            left,
+            width: SIDE,
+            height: SIDE,
+        }
+    }
+}
+
+/// For every pixel `(X, Y)` of the image inside `win`, sample the input at `pos(X, Y)` (the
+/// position already in the sampler's convention) into the window's pixel.
+fn remap(
+    img: &Rgb,
+    win: Window,
+    filter: Filter,
+    pos: impl Fn(usize, usize) -> (f64, f64),
+) -> Vec<u8> {
     let (w, h) = (img.width, img.height);
-    let mut px = vec![0u8; w * h * 3];
-    for y in 0..h {
-        for x in 0..w {
-            let (sx, sy) = inv(x as f64 + 0.5, y as f64 + 0.5);
-            let o = &mut px[(y * w + x) * 3..(y * w + x) * 3 + 3];
+    let mut px = vec![0u8; win.width * win.height * 3];
+    for (wy, row) in px.chunks_exact_mut(win.width * 3).enumerate() {
+        let y = wy as isize + win.top;
+        if y < 0 || y >= h as isize {
+            continue;
+        }
+        // the window columns inside the image
+        let x_lo = (-win.left).clamp(0, win.width as isize) as usize;
+        let x_hi = (w as isize - win.left).clamp(0, win.width as isize) as usize;
+        for wx in x_lo..x_hi {
+            let x = (wx as isize + win.left) as usize;
+            let (sx, sy) = pos(x, y as usize);
+            let o = &mut row[wx * 3..wx * 3 + 3];
             match filter {
                 Filter::Nearest => {
-                    let (ix, iy) = (sx.floor(), sy.floor());
+                    let (ix, iy) = (floor(sx), floor(sy));
                     if ix >= 0.0 && iy >= 0.0 && ix < w as f64 && iy < h as f64 {
                         let s = (iy as usize * w + ix as usize) * 3;
                         o.copy_from_slice(&img.px[s..s + 3]);
                     }
                 }
-                Filter::Bilinear => bilinear(img, sx - 0.5, sy - 0.5, o),
+                Filter::Bilinear => bilinear(img, sx, sy, o),
             }
         }
     }
-    Rgb {
-        px,
-        width: w,
-        height: h,
-    }
+    px
+}
+
+/// The inverse matrix of torchvision 0.2's `F.affine` (output → input, PIL centres at +0.5).
+fn affine_matrix(img: &Rgb, angle: f64, translate: (f64, f64), scale: f64, shear: f64) -> [f64; 6] {
+    let (cx, cy) = (img.width as f64 * 0.5 + 0.5, img.height as f64 * 0.5 + 0.5);
+    let (a, s) = (angle.to_radians(), shear.to_radians());
+    let inv_scale = 1.0 / scale;
+    let d = (a + s).cos() * a.cos() + (a + s).sin() * a.sin();
+    let mut m =
+        [(a + s).cos(), (a + s).sin(), 0.0, -a.sin(), a.cos(), 0.0].map(|v| inv_scale / d * v);
+    m[2] += m[0] * (-cx - translate.0) + m[1] * (-cy - translate.1);
+    m[5] += m[3] * (-cx - translate.0) + m[4] * (-cy - translate.1);
+    m[2] += cx;
+    m[5] += cy;
+    m
+}
+
+fn affine_window(img: &Rgb, win: Window, m: [f64; 6], filter: Filter) -> Vec<u8> {
+    // PIL maps the output pixel centre (x + ½, y + ½); the bilinear sampler's taps are on
+    // integer centres, hence the − ½ there
+    let half = if filter == Filter::Bilinear { 0.5 } else { 0.0 };
+    remap(img, win, filter, |x, y| {
+        let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+        (
+            m[0] * x + m[1] * y + m[2] - half,
+            m[3] * x + m[4] * y + m[5] - half,
+        )
+    })
 }
 
 /// torchvision 0.2 `F.affine(img, angle, translate, scale, shear, resample)` (degrees).
@@ -77,41 +186,51 @@ pub fn affine(
     shear: f64,
     filter: Filter,
 ) -> Rgb {
-    let (cx, cy) = (img.width as f64 * 0.5 + 0.5, img.height as f64 * 0.5 + 0.5);
-    let (a, s) = (angle.to_radians(), shear.to_radians());
-    let inv_scale = 1.0 / scale;
-    let d = (a + s).cos() * a.cos() + (a + s).sin() * a.sin();
-    let mut m =
-        [(a + s).cos(), (a + s).sin(), 0.0, -a.sin(), a.cos(), 0.0].map(|v| inv_scale / d * v);
-    m[2] += m[0] * (-cx - translate.0) + m[1] * (-cy - translate.1);
-    m[5] += m[3] * (-cx - translate.0) + m[4] * (-cy - translate.1);
-    m[2] += cx;
-    m[5] += cy;
-    remap(img, filter, |x, y| {
-        (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+    let m = affine_matrix(img, angle, translate, scale, shear);
+    Rgb {
+        px: affine_window(img, Window::full(img), m, filter),
+        width: img.width,
+        height: img.height,
+    }
+}
+
+/// `affine(…).center_crop()`, computing only the crop.
+pub fn affine_crop(
+    img: &Rgb,
+    angle: f64,
+    translate: (f64, f64),
+    scale: f64,
+    shear: f64,
+    filter: Filter,
+) -> Vec<u8> {
+    let m = affine_matrix(img, angle, translate, scale, shear);
+    affine_window(img, Window::crop(img), m, filter)
+}
+
+fn perspective_window(img: &Rgb, win: Window, mat: [[f64; 3]; 3]) -> Vec<u8> {
+    let inv = invert3(mat);
+    remap(img, win, Filter::Bilinear, |x, y| {
+        let (xf, yf) = (x as f64, y as f64);
+        let z = inv[2][0] * xf + inv[2][1] * yf + inv[2][2];
+        let sx = (inv[0][0] * xf + inv[0][1] * yf + inv[0][2]) / z;
+        let sy = (inv[1][0] * xf + inv[1][1] * yf + inv[1][2]) / z;
+        (sx, sy)
     })
 }
 
 /// OpenCV `warpPerspective(img, mat, (W, H))`, bilinear, black border: output pixel (x, y)
 /// samples the input at `mat⁻¹ · (x, y, 1)` (integer pixel centres).
 pub fn perspective(img: &Rgb, mat: [[f64; 3]; 3]) -> Rgb {
-    let inv = invert3(mat);
-    let (w, h) = (img.width, img.height);
-    let mut px = vec![0u8; w * h * 3];
-    for y in 0..h {
-        for x in 0..w {
-            let (xf, yf) = (x as f64, y as f64);
-            let z = inv[2][0] * xf + inv[2][1] * yf + inv[2][2];
-            let sx = (inv[0][0] * xf + inv[0][1] * yf + inv[0][2]) / z;
-            let sy = (inv[1][0] * xf + inv[1][1] * yf + inv[1][2]) / z;
-            bilinear(img, sx, sy, &mut px[(y * w + x) * 3..(y * w + x) * 3 + 3]);
-        }
-    }
     Rgb {
-        px,
-        width: w,
-        height: h,
+        px: perspective_window(img, Window::full(img), mat),
+        width: img.width,
+        height: img.height,
     }
+}
+
+/// `perspective(…).center_crop()`, computing only the crop.
+pub fn perspective_crop(img: &Rgb, mat: [[f64; 3]; 3]) -> Vec<u8> {
+    perspective_window(img, Window::crop(img), mat)
 }
 
 fn invert3(m: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
@@ -201,5 +320,65 @@ mod tests {
         assert!(((x * x + y * y).sqrt() - (x0 * x0 + y0 * y0).sqrt()).abs() < 1e-9);
         assert!((x * x0 + y * y0).abs() < 1e-9, "({x}, {y})");
         assert_eq!(out.px[(4 * 9 + 6) * 3], 0);
+    }
+
+    #[test]
+    fn crop_warps_equal_warp_then_crop() {
+        // sizes over and under 224 per axis, odd and even offsets
+        for (w, h) in [
+            (256usize, 341usize),
+            (257, 256),
+            (300, 230),
+            (100, 250),
+            (5, 3),
+        ] {
+            let img = ramp(w, h);
+            for (angle, t, scale, shear, filter) in [
+                (7.0, (0.0, 0.0), 1.0, 0.0, Filter::Bilinear),
+                (0.0, (0.0, 0.0), 0.55, 0.0, Filter::Bilinear),
+                (0.0, (0.0, 0.0), 1.0, -12.0, Filter::Bilinear),
+                (0.0, (-13.0, 0.0), 1.0, 0.0, Filter::Nearest),
+            ] {
+                assert_eq!(
+                    affine_crop(&img, angle, t, scale, shear, filter),
+                    affine(&img, angle, t, scale, shear, filter).center_crop(),
+                    "{w}x{h} {angle} {t:?} {scale} {shear}"
+                );
+            }
+            let m = super::super::tilt::matrix(w as f64, h as f64, -9.0);
+            assert_eq!(
+                perspective_crop(&img, m),
+                perspective(&img, m).center_crop()
+            );
+        }
+    }
+
+    #[test]
+    fn fast_floor_is_floor() {
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            2.999_999,
+            -2.000_001,
+            1e15 + 0.5,
+            -1e15 - 0.5,
+            9.1e18,
+            -9.1e18,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert_eq!(floor(x), x.floor(), "{x}");
+        }
+        assert!(floor(f64::NAN).is_nan());
+        let mut v = -300.0;
+        while v < 300.0 {
+            assert_eq!(floor(v), v.floor(), "{v}");
+            v += 0.013;
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! Frame 0 is the clean crop. Stored as `ToPILImage` stores float tensors (`·255`, truncated),
 //! the sum kept in float32 as the reference's tensor.
 
-use super::warp::{affine, Filter};
+use super::warp::{affine_crop, Filter};
 use super::Rgb;
 
 /// The 31 frames.
@@ -12,20 +12,21 @@ pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
     let mut avg: Vec<f32> = first.iter().map(|&v| f32::from(v) / 255.0).collect();
     let mut out = vec![first];
     for i in 1..31 {
-        let z = affine(
+        let z = affine_crop(
             img,
             0.0,
             (0.0, 0.0),
             1.0 + 0.004 * i as f64,
             0.0,
             Filter::Bilinear,
-        )
-        .center_crop();
+        );
         for (a, &v) in avg.iter_mut().zip(&z) {
             *a += f32::from(v) / 255.0;
         }
         let n = (i + 1) as f32;
-        out.push(avg.iter().map(|&a| (a / n * 255.0) as u8).collect());
+        // a / n ≤ 1 (a sum of n values ≤ 1 rounds to at most n), so the value is in [0, 255]
+        // and the plain conversion equals `as u8`'s saturating one; it vectorises
+        out.push(avg.iter().map(|&a| (a / n * 255.0) as i32 as u8).collect());
     }
     out
 }

@@ -9,8 +9,10 @@ use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
 use crate::kernels::normal;
 use crate::kernels::scratch::Buf;
 
-mod blend;
-mod opencv;
+// pub(crate): the ImageNet-P spatter sequence (corruptions::imagenet_p::spatter) runs the
+// same water pipeline per frame.
+pub(crate) mod blend;
+pub(crate) mod opencv;
 
 /// The two spatter branches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -7,7 +7,7 @@ use crate::simd::dispatch;
 
 dispatch! {
     /// Spatter, water: `trunc(clip(v/255 + m·c, 0, 1)·255)` in f32 (NaN → 0).
-    pub(super) fn water / water_scalar / water_avx2 (src: &[u8], mask: &[f32], colour: &[f32], dst: &mut [u8]) {
+    pub(crate) fn water / water_scalar / water_avx2 (src: &[u8], mask: &[f32], colour: &[f32], dst: &mut [u8]) {
         for (((d, &v), &m), &c) in dst.iter_mut().zip(src).zip(mask).zip(colour) {
             *d = q255_f32(clip01_f32(v as f32 / 255.0 + m * c) * 255.0);
         }

@@ -1,0 +1,115 @@
+//! ImageNet-P `snow`: one fixed snow layer per sequence, motion-blurred by ImageMagick at the
+//! angle `4·i − 150°` for frame i = 0…30 (every frame snows, frame 0 included, as in the
+//! reference), added to the greyscale-lifted crop with its 180° rotation.
+//!
+//! The layer is ImageNet-C snow's original (ImageMagick) layer with ImageNet-P's constants:
+//! `N(0.05, 0.3)` on 224×224, `clipped_zoom` ×3 (`kernels::zoom`), values under 0.5 zeroed,
+//! clipped to [0, 1], trimmed to the centre 224×224 and truncated to 8 bits (the PNG the
+//! reference hands to ImageMagick); each frame blurs it with radius 14, σ 4 through
+//! `kernels::motion` with ImageMagick's Q16 rounding (`imagemagick_u8`, byte-identical to
+//! ImageMagick there). The blend follows make_imagenet_p.py's precision, which differs from
+//! imagecorruptions' snow: the crop `x` is f64, the lift `1.5·gray(f32 x) + 0.5` f32 (cv2's
+//! RGB2GRAY in the IPP fma form, as `weather::snow`), `z = 0.85·x + 0.15·max(x, lift)` and
+//! `trunc(clip((z + L) + rot180(L), 0, 1)·255)` f64. `z` does not depend on the frame, so it is
+//! computed once.
+
+use super::{Rgb, SIDE};
+use crate::kernels::motion::{imagemagick_u8, motion_blur, MotionKernel};
+use crate::kernels::zoom::clipped_zoom_plane;
+use crate::rng::RandomSource;
+use crate::simd::fma::fma_f32;
+
+/// The reference's fixed 8-bit snow layer (224×224), before the per-frame blur.
+pub fn layer(rng: &mut dyn RandomSource) -> Vec<u8> {
+    let n = SIDE;
+    let mut normals = vec![0f64; n * n];
+    rng.fill_normal(&mut normals, 0.05, 0.3);
+    let (zoomed, zh, zw) = clipped_zoom_plane(&normals, n, n, 3.0);
+    let (t0, l0) = ((zh - n) / 2, (zw - n) / 2);
+    let mut out = vec![0u8; n * n];
+    for r in 0..n {
+        for c in 0..n {
+            let v = zoomed[(t0 + r) * zw + l0 + c];
+            // L[L < 0.5] = 0; clip(L, 0, 1)·255 → uint8 (truncation)
+            let v = if v < 0.5 { 0.0 } else { v.min(1.0) };
+            out[r * n + c] = (v * 255.0) as u8;
+        }
+    }
+    out
+}
+
+/// `z = 0.85·x + 0.15·max(x, 1.5·gray + 0.5)` per value of the crop (f64, see the module docs).
+fn lifted(crop: &[u8]) -> Vec<f64> {
+    let mut z = vec![0f64; crop.len()];
+    let unit = |v: u8| f64::from(v) / 255.0;
+    for (px, o) in crop.chunks_exact(3).zip(z.chunks_exact_mut(3)) {
+        let [r, g, b] = [px[0], px[1], px[2]].map(|v| unit(v) as f32);
+        let gray = fma_f32(b, 0.114, fma_f32(r, 0.299, g * 0.587));
+        let lift = f64::from(gray * 1.5 + 0.5);
+        for (o, &v) in o.iter_mut().zip(px) {
+            let x = unit(v);
+            let m = if lift > x { lift } else { x };
+            *o = 0.85 * x + (1.0 - 0.85) * m;
+        }
+    }
+    z
+}
+
+/// The 31 frames.
+pub fn frames(img: &Rgb, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+    let crop = img.center_crop();
+    let z = lifted(&crop);
+    let layer = layer(rng);
+    let n = SIDE * SIDE;
+    let mut blurred = vec![0f64; n];
+    let mut levels = vec![0f64; n];
+    (0..31)
+        .map(|i| {
+            let k = MotionKernel::new(14.0, 4.0, i as f64 * 4.0 - 150.0);
+            motion_blur(&layer, &mut blurred, SIDE, SIDE, 1, &k);
+            for (l, &v) in levels.iter_mut().zip(&blurred) {
+                *l = f64::from(imagemagick_u8(v)) / 255.0;
+            }
+            let mut out = vec![0u8; 3 * n];
+            for (p, (o, zp)) in out.chunks_exact_mut(3).zip(z.chunks_exact(3)).enumerate() {
+                // rot90(L, 2): pixel (H−1−r, W−1−c), i.e. index n−1−p
+                let (l, lr) = (levels[p], levels[n - 1 - p]);
+                for (o, &zv) in o.iter_mut().zip(zp) {
+                    let v = (zv + l) + lr;
+                    let v = if v > 0.0 { v } else { 0.0 };
+                    let v = if v < 1.0 { v } else { 1.0 };
+                    *o = (v * 255.0) as u8;
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::FastRng;
+
+    #[test]
+    fn layer_has_the_published_density() {
+        // N(0.05, 0.3) zoomed ×3 (linear interpolation keeps the marginal roughly normal with a
+        // smaller spread) and thresholded at 0.5: a sparse layer, a few per cent of flakes,
+        // none of them under 0.5·255
+        let l = layer(&mut FastRng::new(4));
+        let on: Vec<u8> = l.iter().copied().filter(|&v| v > 0).collect();
+        let share = on.len() as f64 / l.len() as f64;
+        assert!((0.01..0.12).contains(&share), "{share}");
+        assert!(on.iter().all(|&v| v >= 127), "a flake under the threshold");
+        assert!(on.contains(&255) || on.iter().any(|&v| v > 200));
+    }
+
+    #[test]
+    fn lift_matches_the_definition() {
+        // white stays white (lift 2.0 > 1 but z = 0.85 + 0.15·2 clipped later), black lifts
+        // to 0.15·0.5
+        let z = lifted(&[0, 0, 0, 255, 255, 255]);
+        assert!((z[0] - 0.15000000000000002 * 0.5).abs() < 1e-12, "{}", z[0]);
+        assert!((z[3] - (0.85 + 0.15000000000000002 * 2.0)).abs() < 1e-6);
+    }
+}

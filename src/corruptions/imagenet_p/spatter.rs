@@ -1,0 +1,181 @@
+//! ImageNet-P `spatter` (validation): water drops running down the crop. One liquid layer per
+//! sequence, `L = gaussian(N(0.65, 0.27), σ 3.7)` (truncate 4, nearest border:
+//! scikit-image's default, `kernels::gaussian`) with values under 0.69 zeroed; frame i
+//! (i = 0…30, frame 0 included) is ImageNet-C spatter's water branch on `trunc_u8(255·L)`
+//! with intensity 0.6 — the OpenCV chain (Canny, distance transform, cap 20, box blur,
+//! equalizeHist, emboss, box blur) and the pale-turquoise blend of `weather::spatter`, the
+//! same code — and after each frame every column of `L` is convolved with
+//! `[0.05, 0.1, 0.15, 0.7]` (`np.convolve`, mode `same`, zeros outside), so that
+//! `L'[r] = 0.7·L[r−2] + 0.15·L[r−1] + 0.1·L[r] + 0.05·L[r+1]`: the liquid flows down and
+//! smears. The threshold is applied once, before the first frame, as in the reference.
+//! A frame without any liquid left is black (0/0, ALGORITHMS.md Quirk 10), as in the reference.
+
+use super::{Rgb, SIDE};
+use crate::corruptions::weather::spatter::{blend, opencv};
+use crate::kernels::gaussian::{gaussian_filter, Mode};
+use crate::rng::RandomSource;
+
+/// The reference's liquid layer (224×224, f64) before the first frame.
+pub fn layer(rng: &mut dyn RandomSource) -> Vec<f64> {
+    let mut l = vec![0f64; SIDE * SIDE];
+    rng.fill_normal(&mut l, 0.65, 0.27);
+    gaussian_filter(&mut l, SIDE, SIDE, 1, 3.7, 3.7, 4.0, Mode::Nearest);
+    for v in &mut l {
+        if *v < 0.69 {
+            *v = 0.0;
+        }
+    }
+    l
+}
+
+/// One step of the flow: `np.apply_along_axis(np.convolve(·, [0.05, 0.1, 0.15, 0.7], 'same'),
+/// axis=0)` on an `h × w` layer.
+pub fn flow(l: &[f64], w: usize, out: &mut [f64]) {
+    let h = l.len() / w;
+    let row = |r: isize| -> Option<&[f64]> {
+        (r >= 0 && (r as usize) < h).then(|| &l[r as usize * w..(r as usize + 1) * w])
+    };
+    for r in 0..h {
+        let o = &mut out[r * w..(r + 1) * w];
+        o.fill(0.0);
+        // correlation with the reversed kernel, taps in numpy's dot order
+        for (dr, k) in [(-2isize, 0.7), (-1, 0.15), (0, 0.1), (1, 0.05)] {
+            if let Some(s) = row(r as isize + dr) {
+                for (o, &v) in o.iter_mut().zip(s) {
+                    *o += k * v;
+                }
+            }
+        }
+    }
+}
+
+/// Scratch buffers of the per-frame water chain (reused across the 31 frames).
+struct Water {
+    l8: Vec<u8>,
+    a: Vec<u8>,
+    b: Vec<u8>,
+    dist: Vec<f32>,
+    blurred: Vec<f32>,
+    mrow: Vec<f32>,
+    colour: Vec<f32>,
+}
+
+impl Water {
+    fn new() -> Water {
+        let n = SIDE * SIDE;
+        let colour = [175.0f64, 238.0, 238.0].map(|c| (c / 255.0) as f32);
+        Water {
+            l8: vec![0; n],
+            a: vec![0; n],
+            b: vec![0; n],
+            dist: vec![0.0; n],
+            blurred: vec![0.0; n],
+            mrow: vec![0.0; 3 * SIDE],
+            colour: (0..3 * SIDE).map(|i| colour[i % 3]).collect(),
+        }
+    }
+
+    /// One frame: ImageNet-C spatter's water branch with intensity 0.6 on layer `l`.
+    fn frame(&mut self, crop: &[u8], l: &[f64], out: &mut [u8]) {
+        let (w, h) = (SIDE, SIDE);
+        for (o, &v) in self.l8.iter_mut().zip(l) {
+            // (L·255).astype(uint8): values are in [0, 1) here
+            *o = (v * 255.0) as u8;
+        }
+        opencv::canny_l1(&self.l8, w, h, 50, 150, &mut self.a);
+        for e in self.a.iter_mut() {
+            *e = 255 - *e;
+        }
+        opencv::distance_transform_l2_5(&self.a, w, h, &mut self.dist);
+        for d in self.dist.iter_mut() {
+            *d = d.min(20.0); // THRESH_TRUNC at 20
+        }
+        opencv::box3_f32(&self.dist, w, h, &mut self.blurred);
+        for (o, &d) in self.a.iter_mut().zip(&self.blurred) {
+            *o = d as u8; // astype(uint8) of values in [0, 20]
+        }
+        opencv::equalize_hist(&self.a, &mut self.b);
+        opencv::filter3x3_u8(
+            &self.b,
+            w,
+            h,
+            &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
+            &mut self.a,
+        );
+        opencv::box3_u8(&self.a, w, h, &mut self.b);
+        // m = L8·D (f32, exact) / max(L8·D) · 0.6; 0/0 = NaN → black, as the reference
+        let max = self
+            .l8
+            .iter()
+            .zip(&self.b)
+            .map(|(&l, &d)| l as u16 * d as u16)
+            .max()
+            .unwrap_or(0) as f32;
+        for r in 0..h {
+            let (lr, dr) = (&self.l8[r * w..(r + 1) * w], &self.b[r * w..(r + 1) * w]);
+            for ((o, &l), &d) in self.mrow.chunks_exact_mut(3).zip(lr).zip(dr) {
+                o.fill((l as f32 * d as f32 / max) * 0.6);
+            }
+            blend::water(
+                &crop[r * 3 * w..(r + 1) * 3 * w],
+                &self.mrow,
+                &self.colour,
+                &mut out[r * 3 * w..(r + 1) * 3 * w],
+            );
+        }
+    }
+}
+
+/// The 31 frames.
+pub fn frames(img: &Rgb, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+    let crop = img.center_crop();
+    let mut l = layer(rng);
+    let mut next = vec![0f64; l.len()];
+    let mut water = Water::new();
+    (0..31)
+        .map(|_| {
+            let mut out = vec![0u8; crop.len()];
+            water.frame(&crop, &l, &mut out);
+            flow(&l, SIDE, &mut next);
+            std::mem::swap(&mut l, &mut next);
+            out
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_is_numpy_convolve_same_down_each_column() {
+        // np.convolve([0,0,0,1,0,0,0,0], [0.05, 0.1, 0.15, 0.7], 'same')
+        // = [0, 0, 0.05, 0.1, 0.15, 0.7, 0, 0] (checked with NumPy 1.26)
+        let w = 2;
+        let mut l = vec![0f64; 8 * w];
+        l[3 * w + 1] = 1.0;
+        let mut out = vec![9f64; 8 * w];
+        flow(&l, w, &mut out);
+        let col: Vec<f64> = (0..8).map(|r| out[r * w + 1]).collect();
+        assert_eq!(col, [0.0, 0.0, 0.05, 0.1, 0.15, 0.7, 0.0, 0.0]);
+        assert!((0..8).all(|r| out[r * w] == 0.0));
+        // mass is kept away from the borders, lost through them: the last row keeps 0.1 and
+        // passes 0.05 up; the 0.85 that would flow down leaves the image
+        let mut l = vec![0f64; 8];
+        l[7] = 1.0;
+        let mut out = vec![0f64; 8];
+        flow(&l, 1, &mut out);
+        assert!((out.iter().sum::<f64>() - 0.15).abs() < 1e-12, "{out:?}");
+    }
+
+    #[test]
+    fn layer_is_sparse_and_above_the_threshold() {
+        let l = layer(&mut crate::rng::FastRng::new(9));
+        let on: Vec<f64> = l.iter().copied().filter(|&v| v > 0.0).collect();
+        let share = on.len() as f64 / l.len() as f64;
+        // gaussian(σ 3.7) of N(0.65, 0.27) has σ ≈ 0.27/(2·√π·3.7) ≈ 0.021: 0.69 is ≈ 1.9σ
+        // above the mean, about 3 % of the layer (clustered)
+        assert!((0.005..0.1).contains(&share), "{share}");
+        assert!(on.iter().all(|&v| (0.69..1.0).contains(&v)));
+    }
+}
