@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::corruptions::params::{self, check_row, finite, nonneg, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::motion::{motion_blur, MotionKernel};
+use crate::kernels::motion::{motion_blur, motion_blur_f64_fast, MotionKernel};
 use crate::kernels::normal;
 use crate::kernels::scratch::Buf;
 use crate::kernels::zoom::clipped_zoom_plane;
@@ -132,8 +132,11 @@ pub fn snow(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let mut blurred = Buf::<f64>::take(zw * zh);
     if p.layer == Layer::Imagemagick {
         blurred.copy_from_slice(&zoomed);
-    } else {
+    } else if job.rng.is_reference() {
         motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
+    } else {
+        // fast mode: f32 FMA sums (ALGORITHMS.md §4.8, fast mode)
+        motion_blur_f64_fast(&zoomed, &mut blurred, zh, zw, 1, &kernel);
     }
     // np.round(L·255).astype(uint8) / 255 of the layer cropped to [:H, :W], then per image
     // row: cv2.cvtColor(RGB2GRAY) on f32, ·1.5 + 0.5 (f32). The opencv-python build of the
