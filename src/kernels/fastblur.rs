@@ -305,14 +305,22 @@ fn reflect_half(i: isize, n: usize) -> usize {
     (if m < n as isize { m } else { p - 1 - m }) as usize
 }
 
+dispatch! {
 /// Fast-mode bilinear `map_coordinates(img, (r + dy, c + dx, ch), order=1, mode='reflect')` on
 /// an interleaved `h × w × 3` f32 image: coordinates and weights in f32, interior samples
 /// without any reflection logic; samples whose 2×2 neighbourhood leaves the image use the
-/// exact rule of [`crate::kernels::map_coords::axis_taps`].
-// Kept out of line: inlined into elastic_transform (as the module layout started to allow),
-// its loop compiled to ~5 % more instructions (callgrind).
-#[inline(never)]
-pub fn remap_reflect_f32(img: &[f32], h: usize, w: usize, dy: &[f32], dx: &[f32], out: &mut [f32]) {
+/// exact rule of [`crate::kernels::map_coords::axis_taps`]. Dispatched (kept out of line as
+/// before: inlined into elastic_transform its loop compiled to ~5 % more instructions): the
+/// AVX2 build vectorises the per-row index and weight pass 8 wide; no fused multiply-add is
+/// formed, so both builds are bit-identical (tested).
+pub fn remap_reflect_f32 / remap_reflect_f32_scalar / remap_reflect_f32_avx2 (
+    img: &[f32],
+    h: usize,
+    w: usize,
+    dy: &[f32],
+    dx: &[f32],
+    out: &mut [f32],
+) {
     use crate::kernels::map_coords::axis_taps;
     const C: usize = 3;
     assert!(img.len() >= h * w * C && out.len() >= h * w * C);
@@ -324,23 +332,19 @@ pub fn remap_reflect_f32(img: &[f32], h: usize, w: usize, dy: &[f32], dx: &[f32]
     let mut fa = vec![0f32; w];
     let mut fb = vec![0f32; w];
     for r in 0..h {
+        // equal-length slices indexed by one counter: the loop vectorises with plain stores
+        // (a five-way zip compiled to masked stores, slow on AMD cores)
         let (dyr, dxr) = (&dy[r * w..(r + 1) * w], &dx[r * w..(r + 1) * w]);
-        for (col, ((((&ddy, &ddx), i), a), b)) in dyr
-            .iter()
-            .zip(dxr)
-            .zip(idx.iter_mut())
-            .zip(fa.iter_mut())
-            .zip(fb.iter_mut())
-            .enumerate()
-        {
-            let fy = r as f32 + ddy;
-            let fx = col as f32 + ddx;
-            let inside = fy >= 0.0 && fy < hl && fx >= 0.0 && fx < wl;
+        let (ir, far, fbr) = (&mut idx[..w], &mut fa[..w], &mut fb[..w]);
+        for col in 0..w {
+            let fy = r as f32 + dyr[col];
+            let fx = col as f32 + dxr[col];
+            let inside = (fy >= 0.0) & (fy < hl) & (fx >= 0.0) & (fx < wl);
             let (iy, ix) = (fy as i32, fx as i32);
-            *a = fy - iy as f32;
-            *b = fx - ix as f32;
+            far[col] = fy - iy as f32;
+            fbr[col] = fx - ix as f32;
             let at = (iy.wrapping_mul(w as i32).wrapping_add(ix)).wrapping_mul(C as i32) as u32;
-            *i = if inside { at } else { u32::MAX };
+            ir[col] = if inside { at } else { u32::MAX };
         }
         let orow = &mut out[r * w * C..(r + 1) * w * C];
         for (col, (((o, &i00), &a1), &b1)) in orow
@@ -375,6 +379,7 @@ pub fn remap_reflect_f32(img: &[f32], h: usize, w: usize, dy: &[f32], dx: &[f32]
             }
         }
     }
+}
 }
 
 #[cfg(test)]
@@ -521,9 +526,14 @@ mod tests {
         let mut want = vec![0f32; h * w * 3];
         crate::kernels::map_coords::remap_reflect(&img, h, w, 3, &dy, &dx, &mut want);
         let mut got = vec![0f32; h * w * 3];
-        remap_reflect_f32(&img, h, w, &dy, &dx, &mut got);
+        remap_reflect_f32_scalar(&img, h, w, &dy, &dx, &mut got);
         for (a, b) in got.iter().zip(&want) {
             assert!((a - b).abs() < 1e-5, "{a} {b}");
+        }
+        for isa in simd::available() {
+            let mut b = vec![0f32; h * w * 3];
+            dispatch!(at isa; remap_reflect_f32_scalar / remap_reflect_f32_avx2(&img, h, w, &dy, &dx, &mut b));
+            assert_eq!(got, b, "{isa:?}");
         }
     }
 }

@@ -173,37 +173,72 @@ dispatch! {
         c: usize,
         k: &MotionKernel,
     ) {
-        let row_len = w * c;
-        assert!(src.len() >= h * row_len && dst.len() >= h * row_len);
-        let taps = k.taps_used(h, w);
-        let (padded, pad, prow) = edge_padded(src, h, w, c, k, taps, BLOCK32, f32::from);
-        let weights: Vec<f32> = k.weights[..taps].iter().map(|&v| v as f32).collect();
-        let nblocks = row_len.div_ceil(BLOCK32);
-        let mut tap_rows: Vec<(usize, f32)> = Vec::with_capacity(taps);
-        for y in 0..h {
-            tap_rows.clear();
-            for (i, &wi) in weights.iter().enumerate() {
-                let (dy, dx) = k.offsets[i];
-                let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
-                let start = ((pad as i64 - dx) as usize) * c;
-                tap_rows.push((sy * prow + start, wi));
+        fast_f32_sums(src, dst, h, w, c, k, f32::from, crate::kernels::quantise::q255_f32)
+    }
+}
+
+dispatch! {
+    /// Fast-mode motion blur of an f64 layer (snow's flake layer, values in [0, 1]): the sums
+    /// of [`motion_blur_u8_fast`] (f32, fused multiply-adds, same taps and order), each
+    /// written back as f64. They differ from [`motion_blur`]'s f64 sums by ~10⁻⁷ relative,
+    /// which moves snow's `rint(255·v)` only for values that close to a half level (snow
+    /// statistics: tests/reference_parity.rs `fast_mode::snow`). Twins bit-identical (tested).
+    pub fn motion_blur_f64_fast / motion_blur_f64_fast_scalar / motion_blur_f64_fast_avx2 (
+        src: &[f64],
+        dst: &mut [f64],
+        h: usize,
+        w: usize,
+        c: usize,
+        k: &MotionKernel,
+    ) {
+        fast_f32_sums(src, dst, h, w, c, k, |v: f64| v as f32, |v: f32| v as f64)
+    }
+}
+
+/// The f32 FMA sums of the fast motion-blur kernels: `src` converted by `conv`, each sum
+/// stored through `store`. Inlined into each twin.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fast_f32_sums<S: Copy, D>(
+    src: &[S],
+    dst: &mut [D],
+    h: usize,
+    w: usize,
+    c: usize,
+    k: &MotionKernel,
+    conv: impl Fn(S) -> f32,
+    store: impl Fn(f32) -> D,
+) {
+    let row_len = w * c;
+    assert!(src.len() >= h * row_len && dst.len() >= h * row_len);
+    let taps = k.taps_used(h, w);
+    let (padded, pad, prow) = edge_padded(src, h, w, c, k, taps, BLOCK32, conv);
+    let weights: Vec<f32> = k.weights[..taps].iter().map(|&v| v as f32).collect();
+    let nblocks = row_len.div_ceil(BLOCK32);
+    let mut tap_rows: Vec<(usize, f32)> = Vec::with_capacity(taps);
+    for y in 0..h {
+        tap_rows.clear();
+        for (i, &wi) in weights.iter().enumerate() {
+            let (dy, dx) = k.offsets[i];
+            let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
+            let start = ((pad as i64 - dx) as usize) * c;
+            tap_rows.push((sy * prow + start, wi));
+        }
+        let out = &mut dst[y * row_len..(y + 1) * row_len];
+        for b in 0..nblocks {
+            let e0 = b * BLOCK32;
+            let mut acc = [0f32; BLOCK32];
+            for &(base, wi) in &tap_rows {
+                // SAFETY: as in `motion_blur`: base + e0 + BLOCK32 ≤ (sy + 1)·prow.
+                debug_assert!(base + e0 + BLOCK32 <= padded.len());
+                let s = unsafe { padded.get_unchecked(base + e0..base + e0 + BLOCK32) };
+                for j in 0..BLOCK32 {
+                    acc[j] = wi.mul_add(s[j], acc[j]);
+                }
             }
-            let out = &mut dst[y * row_len..(y + 1) * row_len];
-            for b in 0..nblocks {
-                let e0 = b * BLOCK32;
-                let mut acc = [0f32; BLOCK32];
-                for &(base, wi) in &tap_rows {
-                    // SAFETY: as in `motion_blur`: base + e0 + BLOCK32 ≤ (sy + 1)·prow.
-                    debug_assert!(base + e0 + BLOCK32 <= padded.len());
-                    let s = unsafe { padded.get_unchecked(base + e0..base + e0 + BLOCK32) };
-                    for j in 0..BLOCK32 {
-                        acc[j] = wi.mul_add(s[j], acc[j]);
-                    }
-                }
-                let n = BLOCK32.min(row_len - e0);
-                for (o, &v) in out[e0..e0 + n].iter_mut().zip(&acc) {
-                    *o = crate::kernels::quantise::q255_f32(v);
-                }
+            let n = BLOCK32.min(row_len - e0);
+            for (o, &v) in out[e0..e0 + n].iter_mut().zip(&acc) {
+                *o = store(v);
             }
         }
     }
@@ -341,6 +376,35 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn fast_f64_layer_twins_are_equal_and_close_to_exact() {
+        for &(h, w, angle) in &[(9usize, 31usize, 30.0), (40, 13, -44.0), (64, 70, 41.0)] {
+            let src: Vec<f64> = (0..h * w)
+                .map(|i| {
+                    let v = ((i * 61) % 256) as f64 / 255.0;
+                    if v < 0.6 {
+                        0.0
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            let k = MotionKernel::new(12.0, 8.0, angle);
+            let mut exact = vec![0f64; src.len()];
+            motion_blur_scalar(&src, &mut exact, h, w, 1, &k);
+            let mut a = vec![0f64; src.len()];
+            motion_blur_f64_fast_scalar(&src, &mut a, h, w, 1, &k);
+            for (x, y) in a.iter().zip(&exact) {
+                assert!((x - y).abs() < 1e-5, "{x} {y}");
+            }
+            for isa in simd::available() {
+                let mut b = vec![0f64; src.len()];
+                dispatch!(at isa; motion_blur_f64_fast_scalar / motion_blur_f64_fast_avx2(&src, &mut b, h, w, 1, &k));
+                assert_eq!(a, b, "{isa:?}");
+            }
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@
 //! multiply-add anywhere, `sqrt` is correctly rounded in both), so all kernels are bit-identical;
 //! `avx2_matches_scalar` checks it.
 
+use crate::kernels::scratch::Buf;
+use crate::rng::RandomSource;
 use crate::simd::dispatch;
 
 /// Normals produced per block.
@@ -76,6 +78,20 @@ pub fn standard_normals(words: &[u32], out: &mut [f32]) {
     assert_eq!(out.len() % BLOCK, 0, "whole blocks of {BLOCK} only");
     assert_eq!(words.len(), words_for(out.len()), "10 words per 16 normals");
     dispatch!(standard_normals_scalar / standard_normals_avx2(words, out))
+}
+
+/// `n` fast-mode standard normals drawn from `rng`'s raw words ([`standard_normals`] on
+/// [`words_for`] words): the buffer holds `n` rounded up to whole [`BLOCK`]s, the first `n`
+/// being the values to use. The fast-mode layers of spatter and snow draw their normals here
+/// instead of the generator's per-value f64 sampler (several times cheaper, see the module
+/// docs); only their distribution matters there.
+pub fn fast_standard_normals(rng: &mut dyn RandomSource, n: usize) -> Buf<f32> {
+    let m = n.next_multiple_of(BLOCK);
+    let mut words = Buf::<u32>::take(words_for(m));
+    rng.fill_u32(&mut words);
+    let mut z = Buf::<f32>::take(m);
+    standard_normals(&words, &mut z);
+    z
 }
 
 /// `ln(u)` for `u ∈ (0, 1]` (Cephes `logf`), the operation sequence shared with the AVX2 twin.

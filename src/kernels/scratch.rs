@@ -41,35 +41,42 @@ pooled!(u16, POOL_U16);
 pooled!(u8, POOL_U8);
 
 /// A pooled buffer of `len` elements; returns to the thread's pool on drop.
+///
+/// The pooled `Vec` keeps its full initialised length (the largest ever used) and the buffer
+/// views its first `len` elements: a buffer reused for a larger size than its last use is then
+/// not written again up to its old size (`Vec::truncate` + `resize` would fill that gap on
+/// every such reuse, e.g. a plane-sized buffer taken for an RGB image).
 pub struct Buf<T: Pooled> {
     v: Vec<T>,
+    len: usize,
 }
 
 impl<T: Pooled> Buf<T> {
     /// Take a buffer of `len` elements with unspecified contents.
     pub fn take(len: usize) -> Buf<T> {
         let mut v = T::with_pool(|p| {
-            // Prefer the smallest pooled buffer that is large enough.
+            // Prefer the smallest pooled buffer that is large enough (initialised length).
             let best = p
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| b.capacity() >= len)
-                .min_by_key(|(_, b)| b.capacity())
+                .filter(|(_, b)| b.len() >= len)
+                .min_by_key(|(_, b)| b.len())
                 .map(|(i, _)| i);
             match best {
                 Some(i) => p.swap_remove(i),
                 None => p.pop().unwrap_or_default(),
             }
         });
-        v.resize(len, T::default());
-        v.truncate(len);
-        Buf { v }
+        if v.len() < len {
+            v.resize(len, T::default());
+        }
+        Buf { v, len }
     }
 
     /// Take a buffer of `len` default (zero) elements.
     pub fn zeroed(len: usize) -> Buf<T> {
         let mut b = Buf::take(len);
-        b.v.iter_mut().for_each(|x| *x = T::default());
+        b.fill(T::default());
         b
     }
 }
@@ -88,13 +95,13 @@ impl<T: Pooled> Drop for Buf<T> {
 impl<T: Pooled> Deref for Buf<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        &self.v
+        &self.v[..self.len]
     }
 }
 
 impl<T: Pooled> DerefMut for Buf<T> {
     fn deref_mut(&mut self) -> &mut [T] {
-        &mut self.v
+        &mut self.v[..self.len]
     }
 }
 
@@ -102,7 +109,7 @@ impl<'a, T: Pooled> IntoIterator for &'a Buf<T> {
     type Item = &'a T;
     type IntoIter = std::slice::Iter<'a, T>;
     fn into_iter(self) -> Self::IntoIter {
-        self.v.iter()
+        self.v[..self.len].iter()
     }
 }
 
@@ -110,7 +117,7 @@ impl<'a, T: Pooled> IntoIterator for &'a mut Buf<T> {
     type Item = &'a mut T;
     type IntoIter = std::slice::IterMut<'a, T>;
     fn into_iter(self) -> Self::IntoIter {
-        self.v.iter_mut()
+        self.v[..self.len].iter_mut()
     }
 }
 

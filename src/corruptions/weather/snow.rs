@@ -5,7 +5,8 @@ use serde::Deserialize;
 use crate::corruptions::params::{self, check_row, finite, nonneg, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::motion::{motion_blur, MotionKernel};
+use crate::kernels::motion::{motion_blur, motion_blur_f64_fast, MotionKernel};
+use crate::kernels::normal;
 use crate::kernels::scratch::Buf;
 use crate::kernels::zoom::clipped_zoom_plane;
 
@@ -102,7 +103,18 @@ pub fn snow(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let (w, h) = (job.width, job.height);
     // every value is drawn below: no zeroing needed
     let mut layer = Buf::<f64>::take(w * h);
-    job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
+    let (mean, std) = (p.mean[lvl], p.std[lvl]);
+    if job.rng.is_reference() {
+        job.rng.fill_normal(&mut layer, mean, std);
+    } else {
+        // Fast mode: vectorised Box–Muller normals (f32, truncated at ±5.77σ) instead of the
+        // generator's per-value f64 sampler, several times cheaper; only the distribution of
+        // the layer matters (ALGORITHMS.md §4.8, fast mode).
+        let z = normal::fast_standard_normals(job.rng, w * h);
+        for (l, &z) in layer.iter_mut().zip(z.iter()) {
+            *l = mean + std * z as f64;
+        }
+    }
     let (mut zoomed, zh, zw) = clipped_zoom_plane(&layer, h, w, p.zoom[lvl]);
     let threshold = p.threshold[lvl];
     for v in &mut zoomed {
@@ -137,8 +149,11 @@ pub fn snow(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let mut blurred = Buf::<f64>::take(zw * zh);
     if p.layer == Layer::Imagemagick {
         blurred.copy_from_slice(&zoomed);
-    } else {
+    } else if job.rng.is_reference() {
         motion_blur(&zoomed, &mut blurred, zh, zw, 1, &kernel);
+    } else {
+        // fast mode: f32 FMA sums (ALGORITHMS.md §4.8, fast mode)
+        motion_blur_f64_fast(&zoomed, &mut blurred, zh, zw, 1, &kernel);
     }
     // np.round(L·255).astype(uint8) / 255 of the layer cropped to [:H, :W], then per image
     // row: cv2.cvtColor(RGB2GRAY) on f32, ·1.5 + 0.5 (f32). The opencv-python build of the

@@ -80,7 +80,7 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     // The smoothed layer L: f64 as the reference in numpy mode; in fast mode f32 Box–Muller
     // normals and an f32 filter (only the distribution has to match, see fast_layer).
     let layer = if job.rng.is_reference() {
-        let mut layer = Buf::<f64>::zeroed(n);
+        let mut layer = Buf::<f64>::take(n);
         job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
         gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
         Layer::F64(layer)
@@ -92,7 +92,8 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
         SpatterKind::Water => {
             // L[L < t] = 0, then astype(uint8) of a double: C conversion, i.e. truncation
             // modulo 256 on x86
-            let mut l8 = Buf::<u8>::zeroed(n);
+            // every buffer below is fully written by its producer: no zeroing
+            let mut l8 = Buf::<u8>::take(n);
             match &layer {
                 Layer::F64(layer) => {
                     for (o, &v) in l8.iter_mut().zip(layer) {
@@ -113,18 +114,18 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                     }
                 }
             }
-            let mut a = Buf::<u8>::zeroed(n);
-            let mut b = Buf::<u8>::zeroed(n);
+            let mut a = Buf::<u8>::take(n);
+            let mut b = Buf::<u8>::take(n);
             opencv::canny_l1(&l8, w, h, 50, 150, &mut a);
             for e in a.iter_mut() {
                 *e = 255 - *e;
             }
-            let mut dist = Buf::<f32>::zeroed(n);
+            let mut dist = Buf::<f32>::take(n);
             opencv::distance_transform_l2_5(&a, w, h, &mut dist);
             for d in dist.iter_mut() {
                 *d = if *d > 20.0 { 20.0 } else { *d }; // THRESH_TRUNC at 20
             }
-            let mut blurred = Buf::<f32>::zeroed(n);
+            let mut blurred = Buf::<f32>::take(n);
             opencv::box3_f32(&dist, w, h, &mut blurred);
             for (o, &d) in a.iter_mut().zip(&blurred) {
                 // astype(uint8) of values in [0, 20]
@@ -167,7 +168,7 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
             let s = p.intensity[lvl];
             let mask = match &layer {
                 Layer::F64(layer) => {
-                    let mut mask = Buf::<f32>::zeroed(n);
+                    let mut mask = Buf::<f32>::take(n);
                     for (m, &v) in mask.iter_mut().zip(layer) {
                         // L[L < t] = 0 first; then L > t (strict) marks mud
                         let v = if v < threshold { 0.0 } else { v };
@@ -179,11 +180,11 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                 Layer::F32(layer) => {
                     // t > 0, so "zero below t, then > t" is just "> t"
                     let t = threshold as f32;
-                    let mut bits = Buf::<f32>::zeroed(n);
+                    let mut bits = Buf::<f32>::take(n);
                     for (m, &v) in bits.iter_mut().zip(layer) {
                         *m = if v > t { 1.0 } else { 0.0 };
                     }
-                    let mut mask = Buf::<f32>::zeroed(n);
+                    let mut mask = Buf::<f32>::take(n);
                     gaussian_nearest_f32(&bits, &mut mask, h, w, s, 4.0);
                     mask
                 }
@@ -237,16 +238,12 @@ fn fast_layer(
     std: f64,
     sigma: f64,
 ) -> Buf<f32> {
-    let m = n.next_multiple_of(normal::BLOCK);
-    let mut words = Buf::<u32>::take(normal::words_for(m));
-    job.rng.fill_u32(&mut words);
-    let mut z = Buf::<f32>::zeroed(m);
-    normal::standard_normals(&words, &mut z);
+    let mut z = normal::fast_standard_normals(job.rng, n);
     let (mean, std) = (mean as f32, std as f32);
     for v in z.iter_mut() {
         *v = mean + std * *v;
     }
-    let mut layer = Buf::<f32>::zeroed(n);
+    let mut layer = Buf::<f32>::take(n);
     gaussian_nearest_f32(&z, &mut layer, h, w, sigma, 4.0);
     layer
 }

@@ -95,62 +95,35 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
         );
     }
     // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
+    // Non-maximum suppression runs over whole rows ([`nms_row`], vectorised: every pixel's
+    // four direction candidates are compared and the bin selects one, so there is no
+    // per-pixel gather and no branch); strong maxima are then collected as flood-fill seeds.
     let mut stack: Vec<usize> = Vec::new();
-    // Columns of a row whose magnitude exceeds `low`, gathered branch-free first: most pixels
-    // fail that test, and branching on it per pixel mispredicts.
-    let mut cand = vec![0u32; w + 1];
-    let mut seeds = vec![0usize; w];
     for r in 0..h {
         let base = (r + 1) * pw + 1;
-        let mrow = &mag[base..base + w];
-        let mut k = 0usize;
-        // Whole chunks at or below `low` (most of a spatter layer is flat) are skipped after
-        // a vectorised maximum.
+        nms_row(
+            [
+                &mag[r * pw..(r + 1) * pw],
+                &mag[(r + 1) * pw..(r + 2) * pw],
+                &mag[(r + 2) * pw..(r + 3) * pw],
+            ],
+            &dx[r * w..(r + 1) * w],
+            &dy[r * w..(r + 1) * w],
+            [low, high],
+            &mut map[base..base + w],
+        );
+        // Strong maxima are rare: skip 32-pixel chunks without one after a vectorised test.
+        let mrow = &map[base..base + w];
         for (j, chunk) in mrow.chunks(32).enumerate() {
-            let top = chunk
-                .iter()
-                .fold(i16::MIN, |a, &m| if m > a { m } else { a });
-            if top as i32 <= low {
+            if chunk.iter().fold(0u8, |a, &v| a | (v & 2)) == 0 {
                 continue;
             }
-            for (c, &m) in chunk.iter().enumerate() {
-                cand[k] = (j * 32 + c) as u32;
-                k += usize::from(m as i32 > low);
+            for (c, &v) in chunk.iter().enumerate() {
+                if v == 2 {
+                    stack.push(base + j * 32 + c);
+                }
             }
         }
-        let mut ns = 0usize;
-        for &c in &cand[..k] {
-            let c = c as usize;
-            let p = base + c;
-            let m = mag[p];
-            let xs = dx[r * w + c] as i32;
-            let ys = dy[r * w + c] as i32;
-            let x = xs.abs() as i64;
-            let y = (ys.abs() as i64) << CANNY_SHIFT;
-            let tg22x = x * CANNY_TG22 as i64;
-            // Direction bin as the offset of the two neighbours compared (p − off, p + off),
-            // chosen branch-free: the bins are unpredictable and mispredictions dominated.
-            let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
-            let diag_off = if (xs ^ ys) < 0 { pw - 1 } else { pw + 1 };
-            let off = if y < tg22x {
-                1
-            } else if y > tg67x {
-                pw
-            } else {
-                diag_off
-            };
-            // horizontal and vertical: m > before && m ≥ after; diagonals: strict on both
-            let strict = i32::from(y >= tg22x && y <= tg67x);
-            let (before, after) = (mag[p - off] as i32, mag[p + off] as i32);
-            let is_max = (m as i32 > before) & (m as i32 >= after + strict);
-            // map: 1 (not an edge, unchanged) unless a maximum: 2 if strong, else 0; strong
-            // maxima are collected branch-free as flood-fill seeds
-            let strong = is_max & (m as i32 > high);
-            map[p] = 1 - u8::from(is_max) + 2 * u8::from(strong);
-            seeds[ns] = p;
-            ns += usize::from(strong);
-        }
-        stack.extend_from_slice(&seeds[..ns]);
     }
     while let Some(p) = stack.pop() {
         for q in [
@@ -183,6 +156,58 @@ thread_local! {
     #[allow(clippy::type_complexity)]
     static CANNY_BUFS: std::cell::RefCell<(Vec<i16>, Vec<i16>, Vec<i16>, Vec<u8>)> =
         const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+}
+
+dispatch! {
+    /// Canny's non-maximum suppression on one row, written to the row's `map` values: `1`
+    /// (not an edge) unless the magnitude exceeds `thresholds[0]` (low) and is a maximum along
+    /// its gradient direction, then `0` (may be an edge) or `2` (edge: above `thresholds[1]`).
+    /// `mags` are the magnitude rows above, at and below (`w + 2` values, zero frame); `gx`,
+    /// `gy` the row's gradients. Direction bins in fixed point: with `x = |gx|`,
+    /// `y = |gy|·2¹⁵`, `t = x·13573`: `y < t` → horizontal (`m > left && m ≥ right`);
+    /// `y > t + x·2¹⁶` → vertical (`m > up && m ≥ down`); else diagonal along the sign of
+    /// `gx·gy` (`m > both`, strict). All products fit in i32 (`|g| ≤ 1020`), so every path
+    /// computes the same integers.
+    fn nms_row / nms_row_scalar / nms_row_avx2 (
+        mags: [&[i16]; 3],
+        gx: &[i16],
+        gy: &[i16],
+        thresholds: [i32; 2],
+        map: &mut [u8],
+    ) {
+        let w = map.len();
+        let [low, high] = thresholds;
+        let [up, mid, down] = mags;
+        let (gx, gy) = (&gx[..w], &gy[..w]);
+        // equal-length shifted views (left, centre, right): no bounds checks in the loop
+        let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
+        let (ml, mc, mr) = (&mid[..w], &mid[1..w + 1], &mid[2..w + 2]);
+        let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+        for c in 0..w {
+            let m = mc[c] as i32;
+            let (xs, ys) = (gx[c] as i32, gy[c] as i32);
+            let x = xs.abs();
+            let y = ys.abs() << CANNY_SHIFT;
+            let tg22x = x * CANNY_TG22;
+            let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+            let horiz = y < tg22x;
+            let vert = y > tg67x;
+            // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
+            // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
+            // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
+            // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
+            let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
+            let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
+            let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
+            let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
+            let same = (xs ^ ys) >= 0;
+            let dmax = (same & d1max) | (!same & d2max);
+            let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
+            let is_max = (m > low) & bin_max;
+            let strong = is_max & (m > high);
+            map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+        }
+    }
 }
 
 dispatch! {
@@ -706,6 +731,71 @@ mod tests {
                     }
                     assert_eq!(got, want, "w {w} pattern {pattern} rev {rev}");
                 }
+            }
+        }
+    }
+
+    /// [`nms_row`]'s twins against the per-pixel definition (the direction bin decides which
+    /// two neighbours are compared), on gradients covering every bin and sign.
+    #[test]
+    fn nms_row_simd_equals_scalar_and_definition() {
+        for w in [1usize, 7, 16, 33, 100] {
+            let hash = |i: usize, k: usize| {
+                (i as u32)
+                    .wrapping_mul(2_654_435_761)
+                    .wrapping_add(k as u32 * 40_503)
+                    >> 7
+            };
+            let mags: Vec<Vec<i16>> = (0..3)
+                .map(|k| {
+                    (0..w + 2)
+                        .map(|i| {
+                            if i == 0 || i == w + 1 {
+                                0
+                            } else {
+                                (hash(i, k) % 300) as i16
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let g = |k: usize| -> Vec<i16> {
+                (0..w).map(|i| (hash(i, k) % 2041) as i16 - 1020).collect()
+            };
+            let (gx, gy) = (g(7), g(11));
+            let ms = [&mags[0][..], &mags[1][..], &mags[2][..]];
+            let mut a = vec![9u8; w];
+            nms_row_scalar(ms, &gx, &gy, [50, 150], &mut a);
+            for c in 0..w {
+                let m = mags[1][c + 1] as i32;
+                let (xs, ys) = (gx[c] as i64, gy[c] as i64);
+                let (x, y) = (xs.abs(), ys.abs() << CANNY_SHIFT);
+                let t = x * CANNY_TG22 as i64;
+                let at = |k: usize, dc: isize| mags[k][(c as isize + 1 + dc) as usize] as i32;
+                let (before, after, strict) = if y < t {
+                    (at(1, -1), at(1, 1), 0)
+                } else if y > t + (x << (CANNY_SHIFT + 1)) {
+                    (at(0, 0), at(2, 0), 0)
+                } else if (xs ^ ys) < 0 {
+                    (at(0, 1), at(2, -1), 1)
+                } else {
+                    (at(0, -1), at(2, 1), 1)
+                };
+                let want = if m > 50 && m > before && m >= after + strict {
+                    if m > 150 {
+                        2
+                    } else {
+                        0
+                    }
+                } else {
+                    1
+                };
+                assert_eq!(a[c], want, "w {w} column {c}");
+            }
+            for isa in simd::available() {
+                let mut b = vec![9u8; w];
+                dispatch!(at isa; nms_row_scalar / nms_row_avx2(ms, &gx, &gy, [50, 150], &mut b));
+                assert_eq!(a, b, "w {w} {isa:?}");
             }
         }
     }
