@@ -599,10 +599,7 @@ mod tests {
                 .collect();
             for filter in [Filter::Bilinear, Filter::Box, Filter::Lanczos] {
                 let full = resize(&src, w, h, ch, ow, oh, filter);
-                let (cw, chh) = (
-                    ow.min(224).max(1) * 2 / 3 + 1,
-                    oh.min(224).max(1) * 2 / 3 + 1,
-                );
+                let (cw, chh) = (ow.clamp(1, 224) * 2 / 3 + 1, oh.clamp(1, 224) * 2 / 3 + 1);
                 let (cw, chh) = (cw.min(ow), chh.min(oh));
                 for (left, top) in [(0, 0), (ow - cw, oh - chh), ((ow - cw) / 2, (oh - chh) / 2)] {
                     let mut want = Vec::new();
