@@ -9,8 +9,11 @@
 //! It is a stage of its own because it is the only part that depends on pixels, and the part
 //! `verify` reruns: it knows nothing of manifests, journals or what is already done (the
 //! driver asks the record stage which cells to make, and records what was made). Memory is
-//! bounded by the caller's thread count: a worker holds one decoded source, one corrupted
-//! buffer and one encoded file at a time.
+//! bounded by the caller's thread count: a worker holds one prepared source, one corrupted
+//! buffer and one encoded file at a time (the driver runs a source's cells as parallel jobs,
+//! so a worker waiting for cells another worker took may start a further source meanwhile;
+//! sources above [`LARGE_SOURCE_PIXELS`] run their cells on one worker, one such source at a
+//! time).
 
 use std::fs;
 use std::path::{Path, PathBuf};
