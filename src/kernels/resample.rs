@@ -531,6 +531,16 @@ mod tests {
         assert_eq!(resize(&[10, 21], 2, 1, 1, 1, 1, Filter::Bilinear), vec![16]);
     }
 
+    /// `n` pseudo-random bytes (a 32-bit LCG's top byte) for the equality tests.
+    fn lcg_bytes(n: usize, state: &mut u32) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                *state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                (*state >> 24) as u8
+            })
+            .collect()
+    }
+
     #[test]
     fn fast_box_equals_plain_box() {
         let mut state = 12345u32;
@@ -546,12 +556,7 @@ mod tests {
             (30, 40, 3, 13, 40),
             (30, 40, 1, 29, 11),
         ] {
-            let src: Vec<u8> = (0..w * h * ch)
-                .map(|_| {
-                    state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                    (state >> 24) as u8
-                })
-                .collect();
+            let src = lcg_bytes(w * h * ch, &mut state);
             let want = box_resize(&src, w, h, ch, ow, oh);
             assert_eq!(
                 box_resize_fast(&src, w, h, ch, ow, oh),
@@ -591,12 +596,7 @@ mod tests {
             (224, 224, 3, 224, 224),
         ];
         for (w, h, ch, ow, oh) in cases {
-            let src: Vec<u8> = (0..w * h * ch)
-                .map(|_| {
-                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (state >> 24) as u8
-                })
-                .collect();
+            let src = lcg_bytes(w * h * ch, &mut state);
             for filter in [Filter::Bilinear, Filter::Box, Filter::Lanczos] {
                 let full = resize(&src, w, h, ch, ow, oh, filter);
                 let (cw, chh) = (ow.clamp(1, 224) * 2 / 3 + 1, oh.clamp(1, 224) * 2 / 3 + 1);
