@@ -28,6 +28,10 @@ alike; every figure is the minimum over rounds:
    `imgcorrupt generate` on 1 and 2 threads (outputs on tmpfs, removed before each run).
    Wall time and CPU time (user + sys of the process).
 
+3. `--gnt PYTHON` (alone): issue 14's GNT target, `GaussianNoiseTraining(0.5, p_clean=0)` on a
+   float32 64x3x224x224 batch vs albumentations' `GaussNoise` on the same images, one process
+   (PYTHON has albumentations and the imgcorrupt wheel), one thread, alternating rounds.
+
 Every table comes with the CPU model, the ISA (and the IMGCORRUPT_SIMD cap used), the date,
 the load average before and after, the git commit and the command line.
 """
