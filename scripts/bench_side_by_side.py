@@ -28,6 +28,10 @@ alike; every figure is the minimum over rounds:
    `imgcorrupt generate` on 1 and 2 threads (outputs on tmpfs, removed before each run).
    Wall time and CPU time (user + sys of the process).
 
+3. `--gnt PYTHON` (alone): issue 14's GNT target, `GaussianNoiseTraining(0.5, p_clean=0)` on a
+   float32 64x3x224x224 batch vs albumentations' `GaussNoise` on the same images, one process
+   (PYTHON has albumentations and the imgcorrupt wheel), one thread, alternating rounds.
+
 Every table comes with the CPU model, the ISA (and the IMGCORRUPT_SIMD cap used), the date,
 the load average before and after, the git commit and the command line.
 """
@@ -245,6 +249,107 @@ def reference_python(given):
     return str(py)
 
 
+# --------------------------------------------------------------------------- #
+# --gnt: Gaussian noise training vs albumentations' GaussNoise (issue 14), one process.
+# --------------------------------------------------------------------------- #
+def gnt_worker(batch, sigma, rounds, repeat):
+    """Runs in an interpreter that has both albumentations and the imgcorrupt wheel. Times, in
+    one process and alternating the sides round by round, `GaussianNoiseTraining(sigma,
+    p_clean=0)` on a float32 (N, 3, 224, 224) batch in [0, 1] (in place, the batch's data
+    refreshed from the clean copy between calls, outside the timed part) and albumentations'
+    `GaussNoise(std_range=(sigma, sigma), mean_range=(0, 0), p=1)` on the same N images as
+    float32 (224, 224, 3) arrays (its layout; made before timing), one call per image. One
+    thread everywhere (RAYON_NUM_THREADS, OpenCV, BLAS pools: set before the imports).
+    Prints one JSON line."""
+    import numpy as np
+    import cv2
+    import albumentations as A
+    import imgcorrupt
+    from imgcorrupt.augment import GaussianNoiseTraining
+    cv2.setNumThreads(1)
+    photos = sorted((REPO / "fixtures" / "photos").glob("*.png"))
+    shared = Path(os.environ.get("IMGCORRUPT_SHARED_IMAGES", "/work/shared/images"))
+    if shared.is_dir():
+        photos = sorted(p for p in shared.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    imgs = []
+    for k in range(batch):
+        im = cv2.cvtColor(cv2.imread(str(photos[k % len(photos)]), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        h, w = im.shape[:2]
+        s = 256 / min(h, w)
+        im = cv2.resize(im, (max(256, round(w * s)), max(256, round(h * s))), interpolation=cv2.INTER_AREA)
+        h, w = im.shape[:2]
+        top, left = (h - 224) // 2, (w - 224) // 2
+        imgs.append(im[top:top + 224, left:left + 224].astype(np.float32) / 255.0)
+    hwc = [np.ascontiguousarray(i) for i in imgs]
+    clean = np.ascontiguousarray(np.stack(imgs).transpose(0, 3, 1, 2))  # (N, 3, 224, 224)
+    work = clean.copy()
+    ours = GaussianNoiseTraining(sigma, p_clean=0.0, seed=0)
+    try:
+        alb = A.GaussNoise(std_range=(sigma, sigma), mean_range=(0.0, 0.0), p=1.0)
+    except TypeError:  # albumentations < 1.4: variance in the image's units squared
+        alb = A.GaussNoise(var_limit=(sigma ** 2, sigma ** 2), mean=0, p=1.0)
+
+    def run_ours(epoch):
+        np.copyto(work, clean)
+        w0, c0 = time.perf_counter(), time.process_time()
+        ours(work, index=0, epoch=epoch, inplace=True)
+        return time.perf_counter() - w0, time.process_time() - c0
+
+    def run_alb(_):
+        w0, c0 = time.perf_counter(), time.process_time()
+        for im in hwc:
+            alb(image=im)["image"]
+        return time.perf_counter() - w0, time.process_time() - c0
+
+    # sanity: both add noise of sd sigma before clipping (mid-grey values barely clip)
+    np.copyto(work, clean)
+    ours(work, index=0, inplace=True)
+    sd_ours = float(np.std(work - clean))
+    sd_alb = float(np.std(alb(image=hwc[0])["image"] - hwc[0]))
+    for f in (run_ours, run_alb):
+        f(0)  # warm-up
+    best = {"ours": [float("inf")] * 2, "alb": [float("inf")] * 2}
+    for r in range(rounds):
+        sides = [("ours", run_ours), ("alb", run_alb)]
+        for name, f in (sides if r % 2 == 0 else sides[::-1]):
+            for k in range(repeat):
+                wall, cpu = f(r * repeat + k)
+                best[name] = [min(best[name][0], wall), min(best[name][1], cpu)]
+    print(json.dumps({"ours": best["ours"], "alb": best["alb"], "batch": batch,
+                      "sd_ours": sd_ours, "sd_alb": sd_alb, "albumentations": A.__version__,
+                      "numpy": np.__version__, "imgcorrupt": imgcorrupt.__version__,
+                      "python": platform.python_version()}))
+
+
+def gnt_table(a, out):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               RAYON_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    if a.simd:
+        env["IMGCORRUPT_SIMD"] = a.simd
+    cmd = [a.gnt, str(Path(__file__).resolve()), "--gnt-worker", "--gnt-batch", str(a.gnt_batch),
+           "--rounds", str(a.rounds), "--gnt-repeat", str(a.gnt_repeat)]
+    _, text = timed(cmd, env)
+    r = json.loads(text.strip().splitlines()[-1])
+    n = r["batch"]
+    out()
+    out(f"GNT sigma=0.5 on a float32 {n}x3x224x224 batch in [0, 1], one thread, every sample noised: "
+        f"imgcorrupt {r['imgcorrupt']} `GaussianNoiseTraining(0.5, p_clean=0)` in place on the batch vs "
+        f"albumentations {r['albumentations']} `GaussNoise(std_range=(0.5, 0.5), mean_range=(0, 0), p=1)` "
+        f"called on each image as float32 224x224x3 (NumPy {r['numpy']}, Python {r['python']}); minimum "
+        f"over {a.rounds} alternating rounds x {a.gnt_repeat} batches. SD of the change on one image: "
+        f"{r['sd_ours']:.3f} / {r['sd_alb']:.3f} (both clip to [0, 1]).")
+    out()
+    out("| side | wall ms per batch | CPU ms per batch | CPU us per image |")
+    out("|---|---:|---:|---:|")
+    for key, label in (("alb", "albumentations GaussNoise"), ("ours", "imgcorrupt GaussianNoiseTraining")):
+        wall, cpu = r[key]
+        out(f"| {label} | {wall * 1e3:.1f} | {cpu * 1e3:.1f} | {cpu / n * 1e6:.0f} |")
+    ratio = r["alb"][1] / r["ours"][1]
+    out()
+    out(f"* albumentations / imgcorrupt per image (CPU time): {ratio:.1f}x (target >= 4: "
+        f"{'met' if ratio >= 4 else 'short'}); wall: {r['alb'][0] / r['ours'][0]:.1f}x")
+
+
 def timed(cmd, env):
     """Run cmd; return (wall s, stdout). Its CPU time: child_cpu() before and after."""
     t0 = time.perf_counter()
@@ -349,6 +454,12 @@ def main():
     ap.add_argument("--dataset-corruptions", default="common")
     ap.add_argument("--quality", type=int, default=85)
     ap.add_argument("--threads", default="1,2", help="thread counts of the full generation runs")
+    ap.add_argument("--gnt", metavar="PYTHON",
+                    help="only the GNT table (issue 14): an interpreter with albumentations and the "
+                    "imgcorrupt wheel; GaussianNoiseTraining vs albumentations' GaussNoise, one process")
+    ap.add_argument("--gnt-batch", type=int, default=64, help=argparse.SUPPRESS)
+    ap.add_argument("--gnt-repeat", type=int, default=3, help=argparse.SUPPRESS)
+    ap.add_argument("--gnt-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: severity 3, 2 rounds, 60 ms cells, 8 dataset sources, no numpy")
     if "--quick" in sys.argv[1:]:  # quick-mode defaults; options given explicitly still win
@@ -356,6 +467,8 @@ def main():
     a = ap.parse_args()
     if a.worker:
         return worker()
+    if a.gnt_worker:
+        return gnt_worker(a.gnt_batch, 0.5, a.rounds, a.gnt_repeat)
     if a.ref_isa is None:
         a.ref_isa = "avx2" if a.simd.strip().lower() == "avx2" else "auto"
     if not os.path.exists(a.binary):
@@ -376,6 +489,16 @@ def main():
                             capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "-uno"],
                            capture_output=True, text=True).stdout.strip()
+    if a.gnt:
+        print(f"GNT side-by-side run {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+        print(f"* command: `{' '.join(['python3', 'scripts/bench_side_by_side.py'] + sys.argv[1:])}`")
+        print(f"* CPU: {model}, {ncpu} logical CPUs; ISA flags: {', '.join(isa)}; "
+              f"imgcorrupt IMGCORRUPT_SIMD={a.simd or '(unset: best available)'}; "
+              f"imgcorrupt checkout {commit}{' (dirty)' if dirty else ''}")
+        print(f"* load average at start: {' '.join(load0)}")
+        gnt_table(a, lambda s="": print(s, flush=True))
+        print(f"* load average at end: {' '.join(loadavg())}")
+        return 0
     w = Worker(reference_python(a.ref_python), a.ref_isa, a.simd)
     versions = w.call(op="versions")
     tmp = Path(tempfile.mkdtemp(prefix="imgc-sbs-"))

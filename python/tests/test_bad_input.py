@@ -142,3 +142,29 @@ def test_bad_options():
         imgcorrupt.corrupt_image(X, "fog", 1, seed=1, preset="no-such-preset")
     with pytest.raises(OSError):
         imgcorrupt.read_image("/nonexistent/x.png")
+
+
+def test_drop_in_checks_common_and_uncommon_arguments_alike():
+    """The cheap common-case checks of `corrupt` (int severity and seed, a C-contiguous
+    (H, W, 3) uint8 array) and the full ones agree: a bool, NumPy integers and a
+    non-contiguous view give what the plain arguments give; a bool seed is refused."""
+    want = imgcorrupt.corrupt(X, 1, "contrast", seed=5)
+    assert np.array_equal(imgcorrupt.corrupt(X, True, "contrast", seed=5), want)
+    assert np.array_equal(imgcorrupt.corrupt(X, np.int64(1), "contrast", seed=np.uint64(5)), want)
+    view = np.ascontiguousarray(X[:, ::-1])[:, ::-1]
+    assert not view.flags.c_contiguous
+    assert np.array_equal(imgcorrupt.corrupt(view, 1, "contrast", seed=5), want)
+    with pytest.raises(InvalidInputError, match="seed"):
+        imgcorrupt.corrupt(X, 1, "contrast", seed=True)
+    with pytest.raises(InvalidInputError, match="seed"):
+        imgcorrupt.corrupt(X, 1, "contrast", seed=2**64)
+
+
+def test_frost_dir_default_is_read_for_frost_only(monkeypatch):
+    """IMGCORRUPT_FROST_DIR is frost's default and nothing else's: a missing folder there fails
+    frost (naming the file) and leaves the other corruptions alone."""
+    want = imgcorrupt.corrupt(X, 2, "fog", seed=3)
+    monkeypatch.setenv("IMGCORRUPT_FROST_DIR", "/nonexistent-frost-dir")
+    assert np.array_equal(imgcorrupt.corrupt(X, 2, "fog", seed=3), want)
+    with pytest.raises(OSError, match="nonexistent-frost-dir"):
+        imgcorrupt.corrupt(X, 2, "frost", seed=3)

@@ -365,6 +365,109 @@ fn box_finish(sum: u32, weight: u32) -> u8 {
     (((1u32 << (PRECISION_BITS - 1)) + weight * sum) >> PRECISION_BITS).min(255) as u8
 }
 
+/// [`resize`] to `out_w × out_h`, then the `crop_w × crop_h` window at (`left`, `top`) of the
+/// result, computing only the window: the rows of the horizontal pass that the window's rows
+/// read and the window's columns. Every output pixel depends only on its own coefficients, so
+/// the bytes are exactly those of the full resize cut to the window (Pillow's crop after
+/// resize), for less work: ImageNet's `Resize(256)` + `CenterCrop(224)` keeps 224 of the 256+
+/// columns and rows. Sums are in `i32`, as Pillow's (`INT32 ss`): its 22-bit weights times 255
+/// fit for every filter here.
+///
+/// # Panics
+/// If the window is not inside `out_w × out_h`.
+#[allow(clippy::too_many_arguments)]
+pub fn resize_crop(
+    src: &[u8],
+    (w, h, ch): (usize, usize, usize),
+    (out_w, out_h): (usize, usize),
+    filter: Filter,
+    (left, top, crop_w, crop_h): (usize, usize, usize, usize),
+) -> Vec<u8> {
+    assert!(
+        left + crop_w <= out_w && top + crop_h <= out_h,
+        "crop window outside the resized image"
+    );
+    let vert = (out_h != h).then(|| coefficients(filter, h, out_h));
+    // Source rows read by the window's rows (all of them when the height does not change).
+    let (r0, r1) = match &vert {
+        Some(c) => c[top..top + crop_h]
+            .iter()
+            .fold((usize::MAX, 0), |(a, b), (m, k)| {
+                (a.min(*m), b.max(m + k.len()))
+            }),
+        None => (top, top + crop_h),
+    };
+    let stride = crop_w * ch;
+    let mut horiz = vec![0u8; (r1 - r0) * stride];
+    if out_w != w {
+        let coeffs = coefficients(filter, w, out_w);
+        let window = &coeffs[left..left + crop_w];
+        for (y, out) in (r0..r1).zip(horiz.chunks_exact_mut(stride)) {
+            let row = &src[y * w * ch..(y + 1) * w * ch];
+            match ch {
+                3 => horizontal_row::<3>(row, window, out),
+                4 => horizontal_row::<4>(row, window, out),
+                1 => horizontal_row::<1>(row, window, out),
+                _ => horizontal_row_any(row, ch, window, out),
+            }
+        }
+    } else {
+        for (y, out) in (r0..r1).zip(horiz.chunks_exact_mut(stride)) {
+            out.copy_from_slice(&src[(y * w + left) * ch..(y * w + left + crop_w) * ch]);
+        }
+    }
+    let Some(vert) = vert else {
+        return horiz;
+    };
+    let mut out = vec![0u8; crop_h * stride];
+    let mut acc = vec![0i32; stride];
+    for ((ymin, k), o) in vert[top..top + crop_h]
+        .iter()
+        .zip(out.chunks_exact_mut(stride))
+    {
+        acc.fill(1 << (PRECISION_BITS - 1));
+        for (j, &kj) in k.iter().enumerate() {
+            let line = &horiz[(ymin + j - r0) * stride..(ymin + j - r0 + 1) * stride];
+            for (a, &v) in acc.iter_mut().zip(line) {
+                *a += i32::from(v) * kj;
+            }
+        }
+        for (px, &a) in o.iter_mut().zip(&acc) {
+            *px = (a >> PRECISION_BITS).clamp(0, 255) as u8;
+        }
+    }
+    out
+}
+
+/// One row of the horizontal pass of [`resize_crop`] for `C` interleaved channels.
+fn horizontal_row<const C: usize>(row: &[u8], coeffs: &[(usize, Vec<i32>)], out: &mut [u8]) {
+    for ((xmin, k), o) in coeffs.iter().zip(out.chunks_exact_mut(C)) {
+        let taps = &row[xmin * C..(xmin + k.len()) * C];
+        let mut ss = [1i32 << (PRECISION_BITS - 1); C];
+        for (px, &kj) in taps.chunks_exact(C).zip(k) {
+            for c in 0..C {
+                ss[c] += i32::from(px[c]) * kj;
+            }
+        }
+        for c in 0..C {
+            o[c] = (ss[c] >> PRECISION_BITS).clamp(0, 255) as u8;
+        }
+    }
+}
+
+/// [`horizontal_row`] for any channel count.
+fn horizontal_row_any(row: &[u8], ch: usize, coeffs: &[(usize, Vec<i32>)], out: &mut [u8]) {
+    for ((xmin, k), o) in coeffs.iter().zip(out.chunks_exact_mut(ch)) {
+        for (c, o) in o.iter_mut().enumerate() {
+            let mut ss = 1i32 << (PRECISION_BITS - 1);
+            for (j, &kj) in k.iter().enumerate() {
+                ss += i32::from(row[(xmin + j) * ch + c]) * kj;
+            }
+            *o = (ss >> PRECISION_BITS).clamp(0, 255) as u8;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,6 +531,16 @@ mod tests {
         assert_eq!(resize(&[10, 21], 2, 1, 1, 1, 1, Filter::Bilinear), vec![16]);
     }
 
+    /// `n` pseudo-random bytes (a 32-bit LCG's top byte) for the equality tests.
+    fn lcg_bytes(n: usize, state: &mut u32) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                *state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                (*state >> 24) as u8
+            })
+            .collect()
+    }
+
     #[test]
     fn fast_box_equals_plain_box() {
         let mut state = 12345u32;
@@ -443,12 +556,7 @@ mod tests {
             (30, 40, 3, 13, 40),
             (30, 40, 1, 29, 11),
         ] {
-            let src: Vec<u8> = (0..w * h * ch)
-                .map(|_| {
-                    state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-                    (state >> 24) as u8
-                })
-                .collect();
+            let src = lcg_bytes(w * h * ch, &mut state);
             let want = box_resize(&src, w, h, ch, ow, oh);
             assert_eq!(
                 box_resize_fast(&src, w, h, ch, ow, oh),
@@ -470,5 +578,43 @@ mod tests {
         let mut dst = vec![0u8; 6];
         nearest_resize(&[1, 2, 3], 3, 1, 1, &mut dst, 6, 1);
         assert_eq!(dst, vec![1, 1, 2, 2, 3, 3]);
+    }
+
+    /// The window of a full resize, computed alone, is byte for byte the full resize cut to
+    /// the window: both directions shrinking, growing or unchanged, every filter, 1–4 and 5
+    /// channels, windows at the corners and in the middle (the ImageNet centre crop).
+    #[test]
+    fn resize_crop_equals_resize_then_crop() {
+        let mut state = 777u32;
+        let cases = [
+            (1282, 961, 3, 341, 256),
+            (451, 800, 3, 256, 454),
+            (300, 300, 3, 256, 256),
+            (40, 30, 1, 70, 25),
+            (33, 17, 4, 33, 9),
+            (19, 23, 5, 7, 23),
+            (224, 224, 3, 224, 224),
+        ];
+        for (w, h, ch, ow, oh) in cases {
+            let src = lcg_bytes(w * h * ch, &mut state);
+            for filter in [Filter::Bilinear, Filter::Box, Filter::Lanczos] {
+                let full = resize(&src, w, h, ch, ow, oh, filter);
+                let (cw, chh) = (ow.clamp(1, 224) * 2 / 3 + 1, oh.clamp(1, 224) * 2 / 3 + 1);
+                let (cw, chh) = (cw.min(ow), chh.min(oh));
+                for (left, top) in [(0, 0), (ow - cw, oh - chh), ((ow - cw) / 2, (oh - chh) / 2)] {
+                    let mut want = Vec::new();
+                    for y in top..top + chh {
+                        want.extend_from_slice(
+                            &full[(y * ow + left) * ch..(y * ow + left + cw) * ch],
+                        );
+                    }
+                    let got = resize_crop(&src, (w, h, ch), (ow, oh), filter, (left, top, cw, chh));
+                    assert!(
+                        got == want,
+                        "{w}x{h}x{ch} -> {ow}x{oh} {filter:?} window {left},{top} {cw}x{chh}"
+                    );
+                }
+            }
+        }
     }
 }
