@@ -45,8 +45,10 @@ pub fn cos(x: f32) -> f32 {
     sin_shifted(x, 0.5)
 }
 
-/// sin(x + shift·π) for shift 0 or ½.
+/// sin(x + shift·π) for shift 0 or ½. (`P2` is written out exactly: it has few enough bits
+/// that `j·P2` is exact, which the reduction relies on.)
 #[inline(always)]
+#[allow(clippy::excessive_precision)]
 fn sin_shifted(x: f32, shift: f32) -> f32 {
     const P1: f32 = 3.140_625;
     const P2: f32 = 9.675_025_939_941_406_25e-4;

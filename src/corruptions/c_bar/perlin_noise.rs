@@ -8,6 +8,9 @@ use crate::simd::dispatch;
 
 magnitude_params!("perlin_noise", [4.6, 5.2, 5.8, 7.6, 8.8]);
 
+/// One octave's frequency and, per column, its lattice cell, fraction and fade.
+type Octave = (f32, Vec<usize>, Vec<f32>, Vec<f32>);
+
 /// Lattice size of the gradient table (Perlin's `B`).
 const B: usize = 256;
 
@@ -21,7 +24,7 @@ pub fn perlin_noise(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let period = (32.0 * side(job) / 224.0) as f32;
     let w = job.width;
     // Per octave, what depends on the column only: its lattice cell, fraction and fade.
-    let octaves: Vec<(f32, Vec<usize>, Vec<f32>, Vec<f32>)> = [1.0f32, 2.0, 4.0, 8.0, 16.0]
+    let octaves: Vec<Octave> = [1.0f32, 2.0, 4.0, 8.0, 16.0]
         .iter()
         .map(|&f| {
             let mut cell = Vec::with_capacity(w);

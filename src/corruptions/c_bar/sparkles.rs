@@ -44,20 +44,21 @@ pub fn sparkles(job: &mut Job<'_>, p: &Params) -> Result<()> {
         for ((b, e), row) in bursts.iter().zip(&ext).zip(f.chunks_exact_mut(w)) {
             b.weight_row(y as f32, e, row);
         }
-        for x in 0..w {
-            let i = (y * w + x) * 3;
-            let mut px = [0.0f32; 3];
-            for c in 0..3 {
-                px[c] = f32::from(job.src[i + c]);
-            }
+        let row = y * w * 3..(y + 1) * w * 3;
+        for (x, (s, d)) in job.src[row.clone()]
+            .chunks_exact(3)
+            .zip(job.dst[row].chunks_exact_mut(3))
+            .enumerate()
+        {
+            let mut px = [f32::from(s[0]), f32::from(s[1]), f32::from(s[2])];
             for b in 0..bursts.len() {
                 let fb = f[b * w + x];
                 for v in px.iter_mut() {
                     *v += fb * (255.0 - *v);
                 }
             }
-            for c in 0..3 {
-                job.dst[i + c] = clip_trunc(px[c]);
+            for (o, v) in d.iter_mut().zip(px) {
+                *o = clip_trunc(v);
             }
         }
     }
