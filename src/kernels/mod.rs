@@ -10,6 +10,7 @@
 
 pub mod fastblur;
 pub mod fastgauss;
+pub mod fastmath;
 pub mod fft;
 pub mod filter2d;
 pub mod gaussian;

@@ -5,6 +5,8 @@
 use super::{bilinear_zero, fp, identity, magnitude_params, side, to_f32};
 use crate::corruptions::Job;
 use crate::error::Result;
+use crate::kernels::fastmath;
+use crate::simd::dispatch;
 
 magnitude_params!("caustic_refraction", [2.35, 3.2, 4.9, 6.6, 9.15]);
 
@@ -25,45 +27,36 @@ pub fn caustic_refraction(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let lighting = fp(s, 2.0) as f32;
     let (w, h) = (job.width, job.height);
     let mut caustic = vec![0.0f32; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            caustic[y * w + x] = caustic_at(y as f32, x as f32, time, size);
-        }
+    const TAU: f32 = 6.283_185_5;
+    let p1: Vec<f32> = (0..w)
+        .map(|x| (x as f32 / size).rem_euclid(1.0) * TAU - 250.0)
+        .collect();
+    for (y, row) in caustic.chunks_exact_mut(w).enumerate() {
+        let p0 = (y as f32 / size).rem_euclid(1.0) * TAU - 250.0;
+        caustic_row(p0, &p1, time, row);
     }
     let caustic = gaussian_sigma1(&caustic, w, h);
-    let at = |r: isize, c: isize| -> f32 {
-        if r < 0 || c < 0 || r >= h as isize || c >= w as isize {
-            0.0
-        } else {
-            caustic[r as usize * w + c as usize]
-        }
-    };
-    let img: Vec<f32> = to_f32(job.src).iter().map(|v| v / 255.0).collect();
+    // zero margin of one pixel: the central differences read 0 outside the image
+    let wp = w + 2;
+    let mut padded = vec![0.0f32; wp * (h + 2)];
     for y in 0..h {
+        padded[(y + 1) * wp + 1..(y + 1) * wp + 1 + w]
+            .copy_from_slice(&caustic[y * w..(y + 1) * w]);
+    }
+    let img: Vec<f32> = to_f32(job.src).iter().map(|v| v / 255.0).collect();
+    let (mut oy, mut ox, mut light) = (vec![0.0f32; w], vec![0.0f32; w], vec![0.0f32; w]);
+    for y in 0..h {
+        let rows = [
+            &padded[y * wp..(y + 1) * wp],
+            &padded[(y + 1) * wp..(y + 2) * wp],
+            &padded[(y + 2) * wp..(y + 3) * wp],
+        ];
+        refract_row(rows, [lens_scale, lighting], &mut oy, &mut ox, &mut light);
         for x in 0..w {
-            let (yi, xi) = (y as isize, x as isize);
-            // The reference's "north/south" step the column, "west/east" the row.
-            let north = at(yi, xi - 1);
-            let south = at(yi, xi + 1);
-            let west = at(yi - 1, xi);
-            let east = at(yi + 1, xi);
-            let (nx, ny) = (east - west, south - north);
-            let norm = (nx * nx + ny * ny + 1.0).sqrt();
-            let (nx, ny, nz) = (nx / norm, ny / norm, 1.0 / norm);
-            let (mut oy, mut ox) = (0.0f32, 0.0f32);
-            if nz < 1.0 - 1e-3 {
-                // Snell through the normal: the refracted ray's in-plane part is
-                // n_xy·(cos θₜ − n_z/η) with sin θₜ = |n_xy|/η.
-                let r2 = nx * nx + ny * ny;
-                let k = (1.0 - r2 / (ETA * ETA)).sqrt() - nz / ETA;
-                oy = round3(nx * k * lens_scale);
-                ox = round3(ny * k * lens_scale);
-            }
-            let mut px = bilinear_zero(&img, w, h, y as f32 + oy, x as f32 + ox);
-            let light = (north - south) * lighting + (east - west) * lighting;
+            let mut px = bilinear_zero(&img, w, h, y as f32 + oy[x], x as f32 + ox[x]);
             let i = (y * w + x) * 3;
             for (c, v) in px.iter_mut().enumerate() {
-                *v = (*v + light).clamp(0.0, 1.0);
+                *v = (*v + light[x]).clamp(0.0, 1.0);
                 job.dst[i + c] = (*v * 255.0) as u8;
             }
         }
@@ -71,37 +64,91 @@ pub fn caustic_refraction(job: &mut Job<'_>, p: &Params) -> Result<()> {
     Ok(())
 }
 
-/// `np.round(v, 3)`.
-#[inline]
+/// `np.round(v, 3)` (ties to even).
+#[inline(always)]
 fn round3(v: f32) -> f32 {
-    (v * 1000.0).round_ties_even() / 1000.0
+    fastmath::round_f32(v * 1000.0) / 1000.0
 }
 
-/// The reference's caustic kernel at (row, col): five iterations of a trigonometric
-/// feedback whose inverse lengths accumulate into bright filaments, in `[0, 1]`.
-fn caustic_at(row: f32, col: f32, time: f32, size: f32) -> f32 {
-    const TAU: f32 = 6.283_185_5;
-    let p0 = (row / size).rem_euclid(1.0) * TAU - 250.0;
-    let p1 = (col / size).rem_euclid(1.0) * TAU - 250.0;
-    let (mut i0, mut i1) = (p0, p1);
-    let mut c = 1.0f32;
-    const INTEN: f32 = 0.005;
-    for n in 0..5 {
-        let t = time * (1.0 - 3.5 / (n + 1) as f32);
-        let n0 = p0 + (t - i0).cos() + (t + i1).sin();
-        let n1 = p1 + (t - i1).sin() + (t + i0).cos();
-        i0 = n0;
-        i1 = n1;
-        let a = p0 / ((i0 + t).sin() / INTEN);
-        let b = p1 / ((i1 + t).cos() / INTEN);
-        c += 1.0 / (a * a + b * b).sqrt();
+dispatch! {
+    /// One row of the lens: from the caustic rows above, at and below (each with a zero
+    /// margin of one pixel), the refracted offsets (row, col) and the light term.
+    fn refract_row / refract_row_scalar / refract_row_avx2 (
+        rows: [&[f32]; 3],
+        k: [f32; 2],
+        oy: &mut [f32],
+        ox: &mut [f32],
+        light: &mut [f32],
+    ) {
+        let [lens_scale, lighting] = k;
+        let [up, mid, down] = rows;
+        for x in 0..oy.len() {
+            // The reference's "north/south" step the column, "west/east" the row.
+            let north = mid[x];
+            let south = mid[x + 2];
+            let west = up[x + 1];
+            let east = down[x + 1];
+            let (nx, ny) = (east - west, south - north);
+            let norm = (nx * nx + ny * ny + 1.0).sqrt();
+            let (nx, ny, nz) = (nx / norm, ny / norm, 1.0 / norm);
+            // Snell through the normal: the refracted ray's in-plane part is
+            // n_xy·(cos θₜ − n_z/η) with sin θₜ = |n_xy|/η.
+            let r2 = nx * nx + ny * ny;
+            let kk = (1.0 - r2 / (ETA * ETA)).sqrt() - nz / ETA;
+            let bent = nz < 1.0 - 1e-3;
+            oy[x] = if bent { round3(nx * kk * lens_scale) } else { 0.0 };
+            ox[x] = if bent { round3(ny * kk * lens_scale) } else { 0.0 };
+            light[x] = (north - south) * lighting + (east - west) * lighting;
+        }
     }
-    c /= 5.0;
-    c = 1.17 - c.powf(1.4);
-    c.abs().powi(8).clamp(0.0, 1.0)
 }
 
-/// `scipy.ndimage.gaussian_filter(σ = 1)` (truncate 4, mode reflect) of a `w`×`h` plane.
+dispatch! {
+    /// One row of the reference's caustic kernel (`p0` = the row's wrapped coordinate, `p1`
+    /// the columns'): five iterations of a trigonometric feedback whose inverse lengths
+    /// accumulate into bright filaments, in `[0, 1]`; the sines of [`fastmath`] so that the
+    /// row vectorises.
+    fn caustic_row / caustic_row_scalar / caustic_row_avx2 (
+        p0: f32,
+        p1s: &[f32],
+        time: f32,
+        out: &mut [f32],
+    ) {
+        const INTEN: f32 = 0.005;
+        // The five iterations run over the whole row, one after the other (an inner loop
+        // over the iterations would stop the row loop from vectorising).
+        const CHUNK: usize = 64;
+        for (o, p1) in out.chunks_mut(CHUNK).zip(p1s.chunks(CHUNK)) {
+            let n = o.len();
+            let mut i0 = [p0; CHUNK];
+            let mut i1 = [0.0f32; CHUNK];
+            let mut c = [1.0f32; CHUNK];
+            i1[..n].copy_from_slice(p1);
+            for k in 0..5 {
+                let t = time * (1.0 - 3.5 / (k + 1) as f32);
+                for x in 0..n {
+                    let (a0, a1) = (i0[x], i1[x]);
+                    let n0 = p0 + fastmath::cos(t - a0) + fastmath::sin(t + a1);
+                    let n1 = p1[x] + fastmath::sin(t - a1) + fastmath::cos(t + a0);
+                    i0[x] = n0;
+                    i1[x] = n1;
+                    let a = p0 / (fastmath::sin(n0 + t) / INTEN);
+                    let b = p1[x] / (fastmath::cos(n1 + t) / INTEN);
+                    c[x] += 1.0 / (a * a + b * b).sqrt();
+                }
+            }
+            for x in 0..n {
+                let v = 1.17 - fastmath::pow(c[x] / 5.0, 1.4);
+                let v2 = v * v;
+                let v4 = v2 * v2;
+                o[x] = (v4 * v4).clamp(0.0, 1.0);
+            }
+        }
+    }
+}
+
+/// `scipy.ndimage.gaussian_filter(σ = 1)` (truncate 4, mode reflect) of a `w`×`h` plane:
+/// each row padded once, then whole rows weighted and summed for the vertical pass.
 fn gaussian_sigma1(src: &[f32], w: usize, h: usize) -> Vec<f32> {
     let taps: Vec<f32> = {
         let k: Vec<f32> = (-4..=4)
@@ -118,24 +165,70 @@ fn gaussian_sigma1(src: &[f32], w: usize, h: usize) -> Vec<f32> {
         (if m < n { m } else { period - 1 - m }) as usize
     };
     let mut tmp = vec![0.0f32; w * h];
+    let mut padded = vec![0.0f32; w + 8];
     for y in 0..h {
-        for x in 0..w {
-            let mut acc = 0.0;
-            for (k, t) in taps.iter().enumerate() {
-                acc += t * src[y * w + reflect(x as isize + k as isize - 4, w)];
+        for (i, p) in padded.iter_mut().enumerate() {
+            *p = src[y * w + reflect(i as isize - 4, w)];
+        }
+        let row = &mut tmp[y * w..(y + 1) * w];
+        for (k, t) in taps.iter().enumerate() {
+            for (o, &v) in row.iter_mut().zip(&padded[k..k + w]) {
+                *o += t * v;
             }
-            tmp[y * w + x] = acc;
         }
     }
     let mut out = vec![0.0f32; w * h];
     for y in 0..h {
-        for x in 0..w {
-            let mut acc = 0.0;
-            for (k, t) in taps.iter().enumerate() {
-                acc += t * tmp[reflect(y as isize + k as isize - 4, h) * w + x];
+        let row = &mut out[y * w..(y + 1) * w];
+        for (k, t) in taps.iter().enumerate() {
+            let r = reflect(y as isize + k as isize - 4, h);
+            for (o, &v) in row.iter_mut().zip(&tmp[r * w..(r + 1) * w]) {
+                *o += t * v;
             }
-            out[y * w + x] = acc;
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd;
+
+    /// The scalar and AVX2 builds of the caustic row give the same bits, in `[0, 1]`.
+    #[test]
+    fn row_twins_agree() {
+        let p1: Vec<f32> = (0..41).map(|x| x as f32 * 0.11 - 250.0).collect();
+        let mut a = vec![0.0f32; p1.len()];
+        caustic_row_scalar(-249.3, &p1, 1.3, &mut a);
+        assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(a.iter().any(|&v| v != a[0]));
+        for isa in simd::available() {
+            let mut b = vec![0.0f32; p1.len()];
+            dispatch!(at isa; caustic_row_scalar / caustic_row_avx2(-249.3, &p1, 1.3, &mut b));
+            assert_eq!(a, b);
+        }
+    }
+
+    /// The refraction row: flat lens → no offset, a slope bends toward it; twins agree.
+    #[test]
+    fn refract_twins_agree() {
+        let n = 19;
+        let up: Vec<f32> = (0..n + 2).map(|i| (i as f32 * 0.37).sin().abs()).collect();
+        let mid: Vec<f32> = (0..n + 2).map(|i| (i as f32 * 0.53).cos().abs()).collect();
+        let down: Vec<f32> = (0..n + 2).map(|i| (i as f32 * 0.71).sin().abs()).collect();
+        let flat = vec![0.5f32; n + 2];
+        let run = |isa, rows: [&[f32]; 3]| {
+            let (mut a, mut b, mut c) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            dispatch!(at isa; refract_row_scalar / refract_row_avx2(rows, [30.0, 0.8], &mut a, &mut b, &mut c));
+            (a, b, c)
+        };
+        let (oy, ox, light) = run(simd::Isa::Scalar, [&flat, &flat, &flat]);
+        assert!(oy.iter().chain(&ox).chain(&light).all(|&v| v == 0.0));
+        let base = run(simd::Isa::Scalar, [&up, &mid, &down]);
+        assert!(base.0.iter().any(|&v| v != 0.0));
+        for isa in simd::available() {
+            assert_eq!(base, run(isa, [&up, &mid, &down]));
+        }
+    }
 }

@@ -27,7 +27,8 @@ pub fn checkerboard_cutout(job: &mut Job<'_>, p: &Params) -> Result<()> {
             let (yf, xf) = (y as f64, x as f64);
             let nx = (ca * yf + sa * xf) / scale;
             let ny = (-sa * yf + ca * xf) / scale;
-            let parity = (nx.rem_euclid(2.0) as i64) != (ny.rem_euclid(2.0) as i64);
+            // ⌊v mod 2⌋ is the parity of ⌊v⌋ (no fmod call)
+            let parity = (floor_i64(nx) & 1) != (floor_i64(ny) & 1);
             let keep = parity || grid[index(nx) * g + index(ny)] >= fraction;
             let i = (y * job.width + x) * 3;
             for c in 0..3 {
@@ -36,4 +37,15 @@ pub fn checkerboard_cutout(job: &mut Job<'_>, p: &Params) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `⌊v⌋` for |v| < 2⁶³, without a libm call.
+#[inline]
+fn floor_i64(v: f64) -> i64 {
+    let t = v as i64;
+    if (t as f64) > v {
+        t - 1
+    } else {
+        t
+    }
 }

@@ -26,13 +26,14 @@ pub fn inverse_sparkles(job: &mut Job<'_>, p: &Params) -> Result<()> {
             .collect(),
         exponent: (fp(s, 65.0) / 50.0) as f32,
     };
+    let mut row = vec![1.0f32; w];
+    let ext = burst.extended_rays();
     for y in 0..h {
-        for x in 0..w {
-            let f = if s == 0.0 {
-                1.0 // exponent 0: g = 1 everywhere; magnitude 0 is the clean image
-            } else {
-                burst.weight(y as f32, x as f32)
-            };
+        if s != 0.0 {
+            // (at exponent 0, g = 1 everywhere: magnitude 0 is the clean image)
+            burst.weight_row(y as f32, &ext, &mut row);
+        }
+        for (x, &f) in row.iter().enumerate() {
             let i = (y * w + x) * 3;
             for c in 0..3 {
                 job.dst[i + c] = clip_trunc(255.0 + f * (f32::from(job.src[i + c]) - 255.0));

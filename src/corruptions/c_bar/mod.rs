@@ -126,8 +126,8 @@ pub(crate) fn identity(job: &mut Job<'_>) {
 /// neighbours, any outside the image counting as black.
 #[inline]
 pub(crate) fn bilinear_zero(img: &[f32], w: usize, h: usize, row: f32, col: f32) -> [f32; 3] {
-    let r0 = row.floor();
-    let c0 = col.floor();
+    let r0 = crate::kernels::fastmath::floor_f32(row);
+    let c0 = crate::kernels::fastmath::floor_f32(col);
     let fr = row - r0;
     let fc = col - c0;
     let (r0, c0) = (r0 as isize, c0 as isize);
@@ -184,42 +184,53 @@ pub(crate) enum Spectrum {
 /// (ALGORITHMS.md §11.1). The reference takes the real part of the inverse FFT of an
 /// `im_size`² random-phase spectrum; here the grid is the next power of two `n ≥ max(w, h)`,
 /// frequencies are rescaled to cycles per image side, and the real and imaginary parts give
-/// two independent fields from one transform.
+/// two independent fields from one transform. Each phase is 12 random bits (4096 steps of the
+/// circle, looked up in a table shared across calls) and the transform is in f32.
 pub(crate) fn spectral_noise(job: &mut Job<'_>, spectrum: Spectrum, count: usize) -> [Vec<f32>; 2] {
     let (w, h) = (job.width, job.height);
     let n = w.max(h).next_power_of_two();
-    let scale = side(job) / n as f64;
-    let mut re = vec![0.0f64; n * n];
-    let mut im = vec![0.0f64; n * n];
-    let signed = |i: usize| -> f64 {
+    let scale = (side(job) / n as f64) as f32;
+    let mut re = vec![0.0f32; n * n];
+    let mut im = vec![0.0f32; n * n];
+    let signed = |i: usize| -> f32 {
         if i < n / 2 {
-            i as f64
+            i as f32
         } else {
-            i as f64 - n as f64
+            i as f32 - n as f32
         }
     };
-    let mut phases = vec![0.0f64; n];
+    let fx2: Vec<f32> = (0..n).map(|c| (signed(c) * scale).powi(2)).collect();
+    let table = phase_table();
+    let mut bits = vec![0u32; n];
+    let mut amp = vec![0.0f32; n];
     for r in 0..n {
-        job.rng
-            .fill_uniform(&mut phases, 0.0, 2.0 * std::f64::consts::PI);
-        let fy = signed(r) * scale;
+        job.rng.fill_u32(&mut bits);
+        let fy2 = (signed(r) * scale).powi(2);
+        match spectrum {
+            Spectrum::Blue => {
+                for (a, &f) in amp.iter_mut().zip(&fx2) {
+                    *a = (fy2 + f).sqrt();
+                }
+            }
+            Spectrum::Brownish => {
+                for (a, &f) in amp.iter_mut().zip(&fx2) {
+                    *a = 1.0 / (fy2 + f + 1.0);
+                }
+            }
+        }
+        let row_re = &mut re[r * n..(r + 1) * n];
+        let row_im = &mut im[r * n..(r + 1) * n];
         for c in 0..n {
-            let fx = signed(c) * scale;
-            let rho2 = fy * fy + fx * fx;
-            let amp = match spectrum {
-                Spectrum::Blue => rho2.sqrt(),
-                Spectrum::Brownish => 1.0 / (rho2 + 1.0),
-            };
-            let (s, co) = phases[c].sin_cos();
-            re[r * n + c] = amp * co;
-            im[r * n + c] = amp * s;
+            let [co, si] = table[(bits[c] >> (32 - PHASE_BITS)) as usize];
+            row_re[c] = amp[c] * co;
+            row_im[c] = amp[c] * si;
         }
     }
-    fft::inverse_2d(&mut re, &mut im, n);
-    let crop = |grid: &[f64]| -> Vec<f32> {
+    fft::inverse_2d_f32(&mut re, &mut im, n);
+    let crop = |grid: &[f32]| -> Vec<f32> {
         let mut out = Vec::with_capacity(w * h);
         for r in 0..h {
-            out.extend(grid[r * n..r * n + w].iter().map(|&v| v as f32));
+            out.extend_from_slice(&grid[r * n..r * n + w]);
         }
         normalise(&mut out);
         out
@@ -229,6 +240,23 @@ pub(crate) fn spectral_noise(job: &mut Job<'_>, spectrum: Spectrum, count: usize
     [first, second]
 }
 
+/// Bits of one random phase.
+const PHASE_BITS: u32 = 12;
+
+/// (cos, sin) of the `2^PHASE_BITS` phases `2πk/2^PHASE_BITS`, computed once per process.
+fn phase_table() -> &'static [[f32; 2]] {
+    static TABLE: std::sync::OnceLock<Vec<[f32; 2]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let m = 1usize << PHASE_BITS;
+        (0..m)
+            .map(|k| {
+                let (s, c) = (2.0 * std::f64::consts::PI * k as f64 / m as f64).sin_cos();
+                [c as f32, s as f32]
+            })
+            .collect()
+    })
+}
+
 /// Scales `v` to unit standard deviation about its own mean (`noise / np.std(noise)`; the
 /// mean of the reference's fields is 0 by construction, so it is subtracted here too). A
 /// constant field (1×1) becomes zeros.
@@ -236,9 +264,15 @@ fn normalise(v: &mut [f32]) {
     let n = v.len() as f64;
     let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
     let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
-    let inv = if var > 1e-24 { 1.0 / var.sqrt() } else { 0.0 };
+    // a field whose spread is only f32 rounding noise counts as constant
+    let inv = if var > 1e-10 * (1.0 + mean * mean) {
+        (1.0 / var.sqrt()) as f32
+    } else {
+        0.0
+    };
+    let mean = mean as f32;
     for x in v.iter_mut() {
-        *x = ((*x as f64 - mean) * inv) as f32;
+        *x = (*x - mean) * inv;
     }
 }
 
@@ -254,26 +288,62 @@ pub(crate) struct Burst {
 }
 
 impl Burst {
-    /// The reference kernel's clipped weight at (row, col).
-    #[inline]
-    pub fn weight(&self, row: f32, col: f32) -> f32 {
+    /// The reference kernel's clipped weight along image row `row`, columns `0..out.len()`.
+    pub fn weight_row(&self, row: f32, ext: &[f32], out: &mut [f32]) {
+        burst_row(ext, self.centre, self.exponent, row, out);
+    }
+
+    /// `rays[k mod R]` for `k ≤ R + 1`: the ray of an angle's index and the next one without
+    /// a modulo, for [`Burst::weight_row`] (built once per burst, not per row).
+    pub fn extended_rays(&self) -> Vec<f32> {
         let n = self.rays.len();
-        let dy = row - self.centre.0;
-        let dx = col - self.centre.1;
-        let dist2 = dy * dy + dx * dx;
-        let angle = dx.atan2(dy);
-        let d = (angle + std::f32::consts::PI) / (2.0 * std::f32::consts::PI) * n as f32;
-        let i = d as usize;
-        let f = d - i as f32;
-        let a = self.rays[i % n];
-        let b = self.rays[(i + 1) % n];
-        let length = a + f * (b - a);
-        let mut g = length * length / (dist2 + 1e-4);
-        if self.exponent != 1.0 {
-            g = g.powf(self.exponent);
+        (0..n + 2).map(|k| self.rays[k % n]).collect()
+    }
+}
+
+crate::simd::dispatch! {
+    /// [`Burst::weight_row`]'s loop: per pixel the angle's interpolated ray `length`, then
+    /// `((1 − (f − ½)²)·(length²/dist²)^exponent)` clipped to `[0, 1]`, with the branch-free
+    /// atan2 and pow of [`fastmath`](crate::kernels::fastmath).
+    fn burst_row / burst_row_scalar / burst_row_avx2 (
+        ext: &[f32],
+        centre: (f32, f32),
+        exponent: f32,
+        row: f32,
+        out: &mut [f32],
+    ) {
+        use crate::kernels::fastmath;
+        let n = ext.len() - 2;
+        let dy = row - centre.0;
+        let scale = n as f32 / (2.0 * std::f32::consts::PI);
+        // three loops: the angle and distance (vectorised), the ray look-up (a gather), the
+        // weight (vectorised)
+        const CHUNK: usize = 64;
+        for (c, o) in out.chunks_mut(CHUNK).enumerate() {
+            let m = o.len();
+            let mut d = [0.0f32; CHUNK];
+            let mut dist2 = [0.0f32; CHUNK];
+            let mut len = [0.0f32; CHUNK];
+            for k in 0..m {
+                let dx = (c * CHUNK + k) as f32 - centre.1;
+                dist2[k] = dy * dy + dx * dx;
+                d[k] = (fastmath::atan2(dx, dy) + std::f32::consts::PI) * scale;
+            }
+            for k in 0..m {
+                let i = (d[k] as usize).min(n);
+                let f = d[k] - i as f32;
+                d[k] = f;
+                len[k] = ext[i] + f * (ext[i + 1] - ext[i]);
+            }
+            for k in 0..m {
+                let mut g = len[k] * len[k] / (dist2[k] + 1e-4);
+                if exponent != 1.0 {
+                    g = fastmath::pow(g, exponent);
+                }
+                let f = d[k] - 0.5;
+                o[k] = ((1.0 - f * f) * g).clamp(0.0, 1.0);
+            }
         }
-        let f = f - 0.5;
-        ((1.0 - f * f) * g).clamp(0.0, 1.0)
     }
 }
 
@@ -305,4 +375,37 @@ pub fn magnitude_of(table: &crate::corruptions::params::AnyParams) -> Option<[f6
         transverse_chromatic_abberation
     );
     None
+}
+
+#[cfg(test)]
+mod burst_tests {
+    use super::*;
+    use crate::simd;
+
+    /// The scalar and AVX2 builds of the burst row give the same bits; weights are in [0, 1]
+    /// and 1 close to the centre (inside the rays).
+    #[test]
+    fn burst_row_twins_agree() {
+        for exponent in [1.0f32, 0.37, 1.8] {
+            let b = Burst {
+                centre: (10.3, 20.7),
+                rays: (0..57).map(|k| 6.0 + (k % 7) as f32).collect(),
+                exponent,
+            };
+            let ext = b.extended_rays();
+            let mut a = vec![0.0f32; 45];
+            burst_row_scalar(&ext, b.centre, exponent, 10.0, &mut a);
+            assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
+            assert!(a[21] > 0.7 && a[44] < a[25], "{a:?}");
+            for isa in simd::available() {
+                let mut c = vec![0.0f32; 45];
+                dispatch_burst(isa, &ext, b.centre, exponent, &mut c);
+                assert_eq!(a, c);
+            }
+        }
+    }
+
+    fn dispatch_burst(isa: simd::Isa, ext: &[f32], centre: (f32, f32), e: f32, out: &mut [f32]) {
+        crate::simd::dispatch!(at isa; burst_row_scalar / burst_row_avx2(ext, centre, e, 10.0, out));
+    }
 }

@@ -1,7 +1,7 @@
 //! `sparkles` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.2): five white star bursts
 //! at random places.
 
-use super::{clip_trunc, fp, identity, magnitude_params, side, to_f32, Burst};
+use super::{clip_trunc, fp, identity, magnitude_params, side, Burst};
 use crate::corruptions::Job;
 use crate::error::Result;
 
@@ -38,18 +38,27 @@ pub fn sparkles(job: &mut Job<'_>, p: &Params) -> Result<()> {
             exponent: 1.0,
         })
         .collect();
-    let mut img = to_f32(job.src);
+    let mut f = vec![0.0f32; w * bursts.len()];
+    let ext: Vec<Vec<f32>> = bursts.iter().map(Burst::extended_rays).collect();
     for y in 0..h {
-        for x in 0..w {
-            let i = (y * w + x) * 3;
-            for b in &bursts {
-                let f = b.weight(y as f32, x as f32);
-                for c in 0..3 {
-                    img[i + c] += f * (255.0 - img[i + c]);
+        for ((b, e), row) in bursts.iter().zip(&ext).zip(f.chunks_exact_mut(w)) {
+            b.weight_row(y as f32, e, row);
+        }
+        let row = y * w * 3..(y + 1) * w * 3;
+        for (x, (s, d)) in job.src[row.clone()]
+            .chunks_exact(3)
+            .zip(job.dst[row].chunks_exact_mut(3))
+            .enumerate()
+        {
+            let mut px = [f32::from(s[0]), f32::from(s[1]), f32::from(s[2])];
+            for b in 0..bursts.len() {
+                let fb = f[b * w + x];
+                for v in px.iter_mut() {
+                    *v += fb * (255.0 - *v);
                 }
             }
-            for c in 0..3 {
-                job.dst[i + c] = clip_trunc(img[i + c]);
+            for (o, v) in d.iter_mut().zip(px) {
+                *o = clip_trunc(v);
             }
         }
     }

@@ -24,18 +24,32 @@ pub fn transverse_chromatic_abberation(job: &mut Job<'_>, p: &Params) -> Result<
         scales.swap(i, j);
     }
     let (w, h) = (job.width, job.height);
+    // The B-spline weights are a product of a row and a column factor: filter the rows, then
+    // the columns (8 taps per value instead of 16), in f32.
+    let mut tmp = vec![0.0f32; w * h];
+    let mut out = vec![0.0f32; w];
     for (c, &scale) in scales.iter().enumerate() {
         let rows = axis_taps(h, scale);
         let cols = axis_taps(w, scale);
-        for (y, (ry, wy)) in rows.iter().enumerate() {
-            for (x, (rx, wx)) in cols.iter().enumerate() {
-                let mut acc = 0.0f64;
-                for (a, wa) in ry.iter().zip(wy) {
-                    for (b, wb) in rx.iter().zip(wx) {
-                        acc += wa * wb * f64::from(job.src[(a * w + b) * 3 + c]);
-                    }
+        for (y, line) in tmp.chunks_exact_mut(w).enumerate() {
+            let src = &job.src[y * w * 3..(y + 1) * w * 3];
+            for (o, (rx, wx)) in line.iter_mut().zip(&cols) {
+                let mut acc = 0.0f32;
+                for (b, wb) in rx.iter().zip(wx) {
+                    acc += wb * f32::from(src[b * 3 + c]);
                 }
-                job.dst[(y * w + x) * 3 + c] = acc.round().clamp(0.0, 255.0) as u8;
+                *o = acc;
+            }
+        }
+        for (y, (ry, wy)) in rows.iter().enumerate() {
+            out.fill(0.0);
+            for (a, wa) in ry.iter().zip(wy) {
+                for (o, v) in out.iter_mut().zip(&tmp[a * w..(a + 1) * w]) {
+                    *o += wa * v;
+                }
+            }
+            for (x, v) in out.iter().enumerate() {
+                job.dst[(y * w + x) * 3 + c] = (v.clamp(0.0, 255.0) + 0.5) as u8;
             }
         }
     }
@@ -44,7 +58,7 @@ pub fn transverse_chromatic_abberation(job: &mut Job<'_>, p: &Params) -> Result<
 
 /// For each of the `n` kept output positions of a zoom by `scale` along an axis of length
 /// `n`: the four input indices (mirrored at the ends) and their cubic B-spline weights.
-fn axis_taps(n: usize, scale: f64) -> Vec<([usize; 4], [f64; 4])> {
+fn axis_taps(n: usize, scale: f64) -> Vec<([usize; 4], [f32; 4])> {
     let out_n = ((n as f64 * scale).round() as usize).max(1);
     let edge = out_n.saturating_sub(n) / 2;
     let step = if out_n > 1 {
@@ -74,7 +88,8 @@ fn axis_taps(n: usize, scale: f64) -> Vec<([usize; 4], [f64; 4])> {
                 (3.0 * t3 - 6.0 * t2 + 4.0) / 6.0,
                 (-3.0 * t3 + 3.0 * t2 + 3.0 * t + 1.0) / 6.0,
                 t3 / 6.0,
-            ];
+            ]
+            .map(|v| v as f32);
             (idx, wts)
         })
         .collect()
