@@ -45,6 +45,7 @@ const TABLES: usize = 4;
 pub struct JpegEncoder {
     scratch: JpegScratch,
     planes: [CoefPlane; 3],
+    /// The symbol stream; only grows (its length is the room, not the symbols of an image).
     syms: Vec<u32>,
 }
 
@@ -110,20 +111,24 @@ impl JpegEncoder {
             &mut self.planes,
         );
         // Pass 1: the symbol stream and its statistics (jchuff.c htest_one_block).
-        let mut freq = [[0u64; 256]; TABLES];
-        self.syms.clear();
-        symbols(&self.planes, &mut self.syms, &mut freq, level);
+        let mut freq = [0u64; TABLES * 256];
+        let need = max_symbols(&self.planes);
+        if self.syms.len() < need {
+            self.syms.resize(need, 0);
+        }
+        let n = symbols(&self.planes, &mut self.syms, &mut freq, level);
+        let syms = &self.syms[..n];
         let mut tables = [HuffTable::default(); TABLES];
         let mut codes = [0u32; TABLES * 256];
         for (t, table) in tables.iter_mut().enumerate() {
-            *table = optimal_table(&freq[t]);
+            *table = optimal_table(freq[t * 256..(t + 1) * 256].try_into().unwrap());
             table.derive_codes(&mut codes[t * 256..(t + 1) * 256]);
         }
         let (ql, qc) = quant_tables(quality);
         write_headers(out, w, h, &ql, &qc, &tables);
         // Pass 2: entropy-coded data (jchuff.c encode_one_block), from the stream.
-        out.reserve(self.syms.len() * 2 + 16);
-        write_symbols(&self.syms, &codes, out);
+        out.reserve(syms.len() * 2 + 16);
+        write_symbols(syms, &codes, out);
         out.extend_from_slice(&[0xFF, 0xD9]);
         Ok(())
     }
@@ -190,23 +195,33 @@ fn nbits(v: i32) -> u32 {
     32 - v.unsigned_abs().leading_zeros()
 }
 
-/// The symbols of one block (`dc` = index of its DC table, `dc + 1` its AC table): the DC
-/// difference, then per non-zero AC coefficient (bits of `nz`, zigzag order, bit 0 ignored)
-/// ZRLs for runs over 15 and the run/size symbol, then EOB unless coefficient 63 is non-zero.
+/// Most symbols one block can give: DC, 63 AC, EOB, and ZRLs (at most 3: a ZRL needs 16
+/// zeros before a non-zero coefficient).
+const MAX_BLOCK_SYMS: usize = 68;
+
+/// Symbol counts per global index (`table · 256 + symbol`).
+type Freq = [u64; TABLES * 256];
+
+/// The symbols of one block (`dc` = index of its DC table, `dc + 1` its AC table) into `out`,
+/// counted in `freq`; returns how many: the DC difference, then per non-zero AC coefficient
+/// (bits of `nz`, zigzag order, bit 0 ignored) ZRLs for runs over 15 and the run/size symbol,
+/// then EOB unless coefficient 63 is non-zero.
 #[inline(always)]
 fn block_symbols(
     blk: &[i16; 64],
     nz: u64,
     last_dc: &mut i32,
     dc: usize,
-    out: &mut Vec<u32>,
-    freq: &mut [[u64; 256]; TABLES],
-) {
+    out: &mut [u32; MAX_BLOCK_SYMS],
+    freq: &mut Freq,
+) -> usize {
     let diff = blk[0] as i32 - *last_dc;
     *last_dc = blk[0] as i32;
     let size = nbits(diff);
-    out.push(sym(dc, size, size, diff));
-    freq[dc][size as usize] += 1;
+    let s = sym(dc, size, size, diff);
+    out[0] = s;
+    freq[(s >> 20) as usize & 1023] += 1;
+    let mut n = 1;
     let ac = dc + 1;
     let mut m = nz & !1;
     let mut prev = 0u32;
@@ -216,20 +231,24 @@ fn block_symbols(
         let mut run = k - prev - 1;
         prev = k;
         while run > 15 {
-            out.push(sym(ac, 0xF0, 0, 0));
-            freq[ac][0xF0] += 1;
+            out[n] = sym(ac, 0xF0, 0, 0);
+            freq[ac * 256 + 0xF0] += 1;
+            n += 1;
             run -= 16;
         }
-        let v = blk[NATURAL[k as usize]] as i32;
+        let v = blk[NATURAL[k as usize & 63]] as i32;
         let size = nbits(v);
-        let s = (run << 4) | size;
-        out.push(sym(ac, s, size, v));
-        freq[ac][s as usize] += 1;
+        let s = sym(ac, (run << 4) | size, size, v);
+        out[n] = s;
+        freq[(s >> 20) as usize & 1023] += 1;
+        n += 1;
     }
     if prev != 63 {
-        out.push(sym(ac, 0x00, 0, 0));
-        freq[ac][0] += 1;
+        out[n] = sym(ac, 0x00, 0, 0);
+        freq[ac * 256] += 1;
+        n += 1;
     }
+    n
 }
 
 /// Mask of the non-zero coefficients of a block by zigzag position, scalar.
@@ -242,48 +261,57 @@ fn nonzero_zigzag_scalar(blk: &[i16; 64]) -> u64 {
     m
 }
 
-/// The whole image's symbol stream in MCU order (4 Y blocks 2×2 row-major, Cb, Cr), with
-/// `nz(block)` the zigzag mask of a block.
+/// Room the symbol stream of `planes` may need (see [`MAX_BLOCK_SYMS`]).
+fn max_symbols(planes: &[CoefPlane; 3]) -> usize {
+    planes.iter().map(|p| p.across * p.down).sum::<usize>() * MAX_BLOCK_SYMS
+}
+
+/// The whole image's symbol stream in MCU order (4 Y blocks 2×2 row-major, Cb, Cr) into
+/// `out` (at least [`max_symbols`] long), with `nz(block)` the zigzag mask of a block; returns
+/// the number of symbols.
 #[inline(always)]
 fn symbols_body(
     planes: &[CoefPlane; 3],
-    out: &mut Vec<u32>,
-    freq: &mut [[u64; 256]; TABLES],
+    out: &mut [u32],
+    freq: &mut Freq,
     nz: impl Fn(&[i16; 64]) -> u64,
-) {
+) -> usize {
     let [y, cb, cr] = planes;
     let mut last = [0i32; 3];
+    let mut pos = 0;
+    let mut block = |b: &[i16; 64], last: &mut i32, dc: usize| {
+        let room: &mut [u32; MAX_BLOCK_SYMS] =
+            (&mut out[pos..pos + MAX_BLOCK_SYMS]).try_into().unwrap();
+        pos += block_symbols(b, nz(b), last, dc, room, freq);
+    };
     for my in 0..cb.down {
         for mx in 0..cb.across {
             for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                let b = &y.blocks[(2 * my + dy) * y.across + 2 * mx + dx];
-                block_symbols(b, nz(b), &mut last[0], 0, out, freq);
+                block(
+                    &y.blocks[(2 * my + dy) * y.across + 2 * mx + dx],
+                    &mut last[0],
+                    0,
+                );
             }
-            let b = &cb.blocks[my * cb.across + mx];
-            block_symbols(b, nz(b), &mut last[1], 2, out, freq);
-            let b = &cr.blocks[my * cr.across + mx];
-            block_symbols(b, nz(b), &mut last[2], 2, out, freq);
+            block(&cb.blocks[my * cb.across + mx], &mut last[1], 2);
+            block(&cr.blocks[my * cr.across + mx], &mut last[2], 2);
         }
     }
+    pos
 }
 
 /// [`symbols_body`] with the scalar mask.
-fn symbols_scalar(planes: &[CoefPlane; 3], out: &mut Vec<u32>, freq: &mut [[u64; 256]; TABLES]) {
+fn symbols_scalar(planes: &[CoefPlane; 3], out: &mut [u32], freq: &mut Freq) -> usize {
     symbols_body(planes, out, freq, nonzero_zigzag_scalar)
 }
 
-fn symbols(
-    planes: &[CoefPlane; 3],
-    out: &mut Vec<u32>,
-    freq: &mut [[u64; 256]; TABLES],
-    level: Isa,
-) {
+fn symbols(planes: &[CoefPlane; 3], out: &mut [u32], freq: &mut Freq, level: Isa) -> usize {
     dispatch!(at level; symbols_scalar / avx2::symbols(planes, out, freq))
 }
 
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx2 {
-    use super::{symbols_body, CoefPlane, NATURAL, TABLES};
+    use super::{symbols_body, CoefPlane, Freq, NATURAL};
     use std::arch::x86_64::*;
 
     /// `pshufb` indexes that gather zigzag positions `32h..32h+32` from the 16-byte chunk `c`
@@ -346,9 +374,9 @@ pub(super) mod avx2 {
     #[target_feature(enable = "avx2")]
     pub(crate) unsafe fn symbols(
         planes: &[CoefPlane; 3],
-        out: &mut Vec<u32>,
-        freq: &mut [[u64; 256]; TABLES],
-    ) {
+        out: &mut [u32],
+        freq: &mut Freq,
+    ) -> usize {
         let shuf = SHUF.map(|h| h.map(|c| _mm256_loadu_si256(c.as_ptr() as *const __m256i)));
         // SAFETY: AVX2 is available (this function's contract).
         symbols_body(planes, out, freq, |b| unsafe { nonzero_zigzag(b, &shuf) })
