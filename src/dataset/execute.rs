@@ -377,13 +377,15 @@ pub(crate) fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
 /// `CenterCrop(224)` at `round((h−224)/2)`, `round((w−224)/2)`.
 pub fn imagenet_geometry(px: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
     let (nw, nh) = imagenet_resize_dims(w, h);
-    let resized = resample::resize(px, w, h, 3, nw, nh, Filter::Bilinear);
     let (top, left) = (half_even(nh - 224), half_even(nw - 224));
-    let mut out = Vec::with_capacity(224 * 224 * 3);
-    for y in top..top + 224 {
-        let row = &resized[(y * nw + left) * 3..(y * nw + left + 224) * 3];
-        out.extend_from_slice(row);
-    }
+    // Only the crop is resized (same bytes as resizing all and cropping, a third of the work).
+    let out = resample::resize_crop(
+        px,
+        (w, h, 3),
+        (nw, nh),
+        Filter::Bilinear,
+        (left, top, 224, 224),
+    );
     (out, 224, 224)
 }
 

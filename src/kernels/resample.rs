@@ -174,6 +174,99 @@ pub fn resize(
     out
 }
 
+/// The `cw × chh` window at (`left`, `top`) of [`resize`]`(src, w, h, ch, out_w, out_h,
+/// filter)`, computing only that window (the ImageNet geometry's centre crop of its resize):
+/// the horizontal pass runs on the source rows the window's vertical taps reach and the
+/// window's columns only, both passes in 32-bit sums (Pillow's `int` accumulators; no
+/// overflow: the weights of an output sum to 2^22 and 255·2^22·1.3 < 2^31) with the vertical
+/// one a whole-row multiply-add that vectorises. Same bytes as cropping [`resize`]'s output.
+///
+/// # Panics
+/// If the window is not inside `out_w × out_h` or `src` is shorter than `w·h·ch`.
+#[allow(clippy::too_many_arguments)]
+pub fn resize_crop(
+    src: &[u8],
+    (w, h, ch): (usize, usize, usize),
+    (out_w, out_h): (usize, usize),
+    filter: Filter,
+    (left, top, cw, chh): (usize, usize, usize, usize),
+) -> Vec<u8> {
+    assert!(
+        left + cw <= out_w && top + chh <= out_h,
+        "window outside the output"
+    );
+    assert!(src.len() >= w * h * ch, "src too short");
+    // Vertical taps of the window's rows (identity when the height does not change).
+    let ycoef: Vec<(usize, Vec<i32>)> = if out_h != h {
+        coefficients(filter, h, out_h)
+            .into_iter()
+            .skip(top)
+            .take(chh)
+            .collect()
+    } else {
+        (top..top + chh).map(|y| (y, Vec::new())).collect()
+    };
+    let r0 = ycoef.iter().map(|c| c.0).min().unwrap_or(0);
+    let r1 = ycoef
+        .iter()
+        .map(|c| c.0 + c.1.len().max(1))
+        .max()
+        .unwrap_or(0);
+    let stride = cw * ch;
+    // Horizontal pass over rows r0..r1, window columns only.
+    let mut horiz = vec![0u8; (r1 - r0) * stride];
+    if out_w != w {
+        let xcoef = &coefficients(filter, w, out_w)[left..left + cw];
+        for (y, out) in (r0..r1).zip(horiz.chunks_exact_mut(stride.max(1))) {
+            let row = &src[y * w * ch..(y + 1) * w * ch];
+            for ((xmin, k), o) in xcoef.iter().zip(out.chunks_exact_mut(ch)) {
+                let taps = &row[xmin * ch..(xmin + k.len()) * ch];
+                if ch == 3 {
+                    let mut ss = [1i32 << (PRECISION_BITS - 1); 3];
+                    for (p, &kj) in taps.chunks_exact(3).zip(k) {
+                        ss[0] += i32::from(p[0]) * kj;
+                        ss[1] += i32::from(p[1]) * kj;
+                        ss[2] += i32::from(p[2]) * kj;
+                    }
+                    for c in 0..3 {
+                        o[c] = clip8(i64::from(ss[c]));
+                    }
+                } else {
+                    for (c, oc) in o.iter_mut().enumerate() {
+                        let mut ss = 1i32 << (PRECISION_BITS - 1);
+                        for (j, &kj) in k.iter().enumerate() {
+                            ss += i32::from(taps[j * ch + c]) * kj;
+                        }
+                        *oc = clip8(i64::from(ss));
+                    }
+                }
+            }
+        }
+    } else {
+        for (y, out) in (r0..r1).zip(horiz.chunks_exact_mut(stride.max(1))) {
+            out.copy_from_slice(&src[(y * w + left) * ch..(y * w + left + cw) * ch]);
+        }
+    }
+    if out_h == h {
+        return horiz;
+    }
+    let mut out = vec![0u8; chh * stride];
+    let mut acc = vec![0i32; stride];
+    for ((ymin, k), o) in ycoef.iter().zip(out.chunks_exact_mut(stride.max(1))) {
+        acc.fill(1 << (PRECISION_BITS - 1));
+        for (j, &kj) in k.iter().enumerate() {
+            let r = &horiz[(ymin + j - r0) * stride..(ymin + j - r0 + 1) * stride];
+            for (a, &p) in acc.iter_mut().zip(r) {
+                *a += i32::from(p) * kj;
+            }
+        }
+        for (px, &a) in o.iter_mut().zip(&acc) {
+            *px = clip8(i64::from(a));
+        }
+    }
+    out
+}
+
 /// Source indices of Pillow's NEAREST resize along one axis: `ImagingScaleAffine` starts at
 /// `0.5·scale` and *accumulates* `scale` per output index, then truncates.
 fn nearest_indices(in_size: usize, out_size: usize) -> Vec<usize> {
@@ -463,6 +556,53 @@ mod tests {
                 assert_eq!(got, want, "{isa:?} {w}x{h}x{ch} -> {ow}x{oh}");
             }
         }
+    }
+
+    /// The window of `resize_crop` is the crop of the full `resize`, for every filter, channel
+    /// count, up/downscale on either axis and windows touching the edges.
+    #[test]
+    fn resize_crop_is_the_crop_of_resize() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for i in 0..60 {
+            let (w, h, ch) = (1 + next(40), 1 + next(40), [1, 3, 4][i % 3]);
+            let (ow, oh) = (1 + next(50), 1 + next(50));
+            let filter = [Filter::Bilinear, Filter::Box, Filter::Lanczos][(i / 3) % 3];
+            let src: Vec<u8> = (0..w * h * ch).map(|_| next(256) as u8).collect();
+            let full = resize(&src, w, h, ch, ow, oh, filter);
+            let (cw, chh) = (1 + next(ow), 1 + next(oh));
+            let (l, t) = (next(ow - cw + 1), next(oh - chh + 1));
+            let got = resize_crop(&src, (w, h, ch), (ow, oh), filter, (l, t, cw, chh));
+            let mut want = Vec::new();
+            for y in t..t + chh {
+                want.extend_from_slice(&full[(y * ow + l) * ch..(y * ow + l + cw) * ch]);
+            }
+            assert_eq!(
+                got, want,
+                "{w}x{h}x{ch} -> {ow}x{oh} {filter:?} window {l},{t} {cw}x{chh}"
+            );
+        }
+        // The ImageNet case: shorter side 256, centre crop 224, from a larger photo.
+        let (w, h) = (301, 257);
+        let src: Vec<u8> = (0..w * h * 3).map(|_| next(256) as u8).collect();
+        let full = resize(&src, w, h, 3, 299, 256, Filter::Bilinear);
+        let got = resize_crop(
+            &src,
+            (w, h, 3),
+            (299, 256),
+            Filter::Bilinear,
+            (38, 16, 224, 224),
+        );
+        assert_eq!(
+            &got[..224 * 3],
+            &full[(16 * 299 + 38) * 3..(16 * 299 + 38 + 224) * 3]
+        );
+        assert_eq!(got.len(), 224 * 224 * 3);
     }
 
     #[test]

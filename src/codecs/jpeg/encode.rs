@@ -134,14 +134,36 @@ impl JpegEncoder {
     }
 }
 
-/// Encode like PIL/libjpeg-turbo `save(quality=q, optimize=True)` with default 4:2:0 (a fresh
-/// [`JpegEncoder`]; keep one to reuse its buffers).
+/// Images up to this many pixels are encoded by [`encode_jpeg`] with a per-thread
+/// [`JpegEncoder`] that keeps its buffers (~10 MB at this size); larger ones with a fresh one,
+/// so that one huge image does not pin its memory in every thread that saw it.
+const REUSE_MAX_PIXELS: usize = 1 << 21;
+
+/// Encode like PIL/libjpeg-turbo `save(quality=q, optimize=True)` with default 4:2:0.
+///
+/// Images of up to 2 MP reuse a per-thread [`JpegEncoder`], so that a worker encoding one
+/// image after another allocates only the output (the buffers cost as much as the encoding
+/// at 224²); keep an own [`JpegEncoder`] to also reuse the output.
 pub fn encode_jpeg(
     px: &[u8],
     w: usize,
     h: usize,
     quality: u8,
 ) -> std::result::Result<Vec<u8>, String> {
+    thread_local! {
+        static ENCODER: std::cell::RefCell<JpegEncoder> = std::cell::RefCell::new(JpegEncoder::new());
+    }
+    if w.saturating_mul(h) <= REUSE_MAX_PIXELS {
+        let reused = ENCODER.with(|e| {
+            // A nested call (none today) finds the encoder borrowed and uses a fresh one.
+            e.try_borrow_mut()
+                .ok()
+                .map(|mut e| e.encode(px, w, h, quality))
+        });
+        if let Some(r) = reused {
+            return r;
+        }
+    }
     JpegEncoder::new().encode(px, w, h, quality)
 }
 
@@ -279,22 +301,24 @@ fn symbols_body(
     let [y, cb, cr] = planes;
     let mut last = [0i32; 3];
     let mut pos = 0;
-    let mut block = |b: &[i16; 64], last: &mut i32, dc: usize| {
-        let room: &mut [u32; MAX_BLOCK_SYMS] =
-            (&mut out[pos..pos + MAX_BLOCK_SYMS]).try_into().unwrap();
-        pos += block_symbols(b, nz(b), last, dc, room, freq);
-    };
     for my in 0..cb.down {
         for mx in 0..cb.across {
-            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                block(
-                    &y.blocks[(2 * my + dy) * y.across + 2 * mx + dx],
-                    &mut last[0],
-                    0,
-                );
+            let yi = |dy: usize, dx: usize| (2 * my + dy) * y.across + 2 * mx + dx;
+            let mcu = [
+                (&y.blocks[yi(0, 0)], 0),
+                (&y.blocks[yi(0, 1)], 0),
+                (&y.blocks[yi(1, 0)], 0),
+                (&y.blocks[yi(1, 1)], 0),
+                (&cb.blocks[my * cb.across + mx], 1),
+                (&cr.blocks[my * cr.across + mx], 2),
+            ];
+            // One call site, so that it is inlined (with the mask) into the AVX2 twin.
+            for (b, comp) in mcu {
+                let room: &mut [u32; MAX_BLOCK_SYMS] =
+                    (&mut out[pos..pos + MAX_BLOCK_SYMS]).try_into().unwrap();
+                let dc = if comp == 0 { 0 } else { 2 };
+                pos += block_symbols(b, nz(b), &mut last[comp], dc, room, freq);
             }
-            block(&cb.blocks[my * cb.across + mx], &mut last[1], 2);
-            block(&cr.blocks[my * cr.across + mx], &mut last[2], 2);
         }
     }
     pos
