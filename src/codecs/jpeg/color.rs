@@ -172,6 +172,11 @@ pub(crate) mod avx2 {
                 // The last 8 pixels again, overlapping what is done (same values), with
                 // lane 1 loaded at byte 8 so that no load passes the end of `rgb` (a scalar
                 // tail cost ~30 % of the row time at 224 pixels).
+                if n - x > 8 {
+                    // 9 left: pixel x is not in the last 8
+                    let p = src.add(3 * x);
+                    step!(p, p.add(8), m_rg_end, m_bg_end, x);
+                }
                 let x0 = n - 8;
                 let p = src.add(3 * x0);
                 step!(p, p.add(8), m_rg_end, m_bg_end, x0);
