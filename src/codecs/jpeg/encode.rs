@@ -507,8 +507,8 @@ fn optimal_table(freq_in: &[u64; 256]) -> HuffTable {
     }
     bits[i] -= 1;
     let mut t = HuffTable::default();
-    for k in 1..=16 {
-        t.bits[k] = bits[k] as u8;
+    for (tb, &b) in t.bits.iter_mut().zip(&bits).skip(1) {
+        *tb = b as u8;
     }
     // Symbols by code length, then by value (a counting sort over the lengths 1..=32).
     let mut start = [0usize; 34];
