@@ -573,6 +573,8 @@ mod tests {
         }
     }
 
+    /// The window of `resize_crop` is the crop of the full `resize`, for every filter, channel
+    /// count, up/downscale on either axis and windows touching the edges.
     #[test]
     fn nearest_upscale_repeats_pixels() {
         let mut dst = vec![0u8; 6];

@@ -22,7 +22,7 @@
 //! never decoded into visible pixels, so they are skipped.
 //!
 //! The encoder half (steps 1–3 up to the quantised coefficients, plus libjpeg's dummy blocks)
-//! is also what the JPEG file writer [`encode_jpeg`] entropy-codes, via `quantised_coefs`.
+//! is also what the JPEG file writer [`encode_jpeg`] entropy-codes, via `coefs_into`.
 //!
 //! The hot kernels have AVX2 twins; both paths produce identical bytes. The path is chosen once
 //! per image at the entry points (`crate::simd::isa`) and passed down as an [`Isa`] level to the
@@ -36,7 +36,7 @@ mod encode;
 mod sample;
 mod tables;
 
-pub use encode::encode_jpeg;
+pub use encode::{encode_jpeg, JpegEncoder};
 pub use tables::quant_tables;
 
 use crate::simd::{dispatch, isa, Isa};
@@ -198,13 +198,30 @@ fn grow_front(s: &mut JpegScratch, g: &Geom) {
 }
 
 /// Quantised DCT coefficients of one component, as a baseline encoder entropy-codes them.
+#[derive(Default)]
 pub(crate) struct CoefPlane {
-    /// Blocks in block-row-major order, each in natural (row-major) coefficient order.
+    /// Blocks in block-row-major order, each in natural (row-major) coefficient order (only the
+    /// first `across · down` are meaningful: the vector is reused and only grows).
     pub blocks: Vec<[i16; 64]>,
     /// Blocks per block row (a whole number of MCUs).
     pub across: usize,
     /// Block rows (a whole number of MCUs).
     pub down: usize,
+}
+
+/// [`coefs_into`] into fresh planes.
+#[cfg(test)]
+pub(crate) fn coefs_impl(
+    s: &mut JpegScratch,
+    src: &[u8],
+    width: usize,
+    height: usize,
+    quality: u8,
+    level: Isa,
+) -> [CoefPlane; 3] {
+    let mut planes = <[CoefPlane; 3]>::default();
+    coefs_into(s, src, width, height, quality, level, &mut planes);
+    planes
 }
 
 /// The encoder half of the round trip: steps 1–3 of the module docs up to the quantised
@@ -216,42 +233,63 @@ pub(crate) struct CoefPlane {
 /// or, in a dummy block row, the DC of the right-most block of the same MCU one row up. This is
 /// what makes the file's DC differences equal libjpeg's.
 ///
+/// The block vectors of `planes` are reused (they only grow), so that an encoder that keeps
+/// them allocates nothing for same-sized images. `level` is checked against the hardware at
+/// each kernel.
+///
 /// # Panics
 /// If either side is 0 or `src` is shorter than `width·height·3` bytes.
-pub(crate) fn quantised_coefs(
-    src: &[u8],
-    width: usize,
-    height: usize,
-    quality: u8,
-) -> [CoefPlane; 3] {
-    coefs_impl(&mut JpegScratch::new(), src, width, height, quality, isa())
-}
-
-/// [`quantised_coefs`] at a chosen SIMD `level` (checked against the hardware at each kernel).
-pub(crate) fn coefs_impl(
+pub(crate) fn coefs_into(
     s: &mut JpegScratch,
     src: &[u8],
     width: usize,
     height: usize,
     quality: u8,
     level: Isa,
-) -> [CoefPlane; 3] {
+    planes: &mut [CoefPlane; 3],
+) {
     assert!(width > 0 && height > 0, "empty image");
     rgb_len(src, width, height);
     let g = Geom::new(width, height);
     grow_front(s, &g);
     encode_planes(s, src, &g, level);
     let (dl, dc) = *s.divisors(quality);
-    [
-        (&s.y[..g.yw * g.yh], g.yw, g.yh, &dl, 2),
-        (&s.cb[..g.cpw * g.cph], g.cpw, g.cph, &dc, 1),
-        (&s.cr[..g.cpw * g.cph], g.cpw, g.cph, &dc, 1),
-    ]
-    .map(|(plane, pw, ph, d, samp)| coef_plane(plane, pw, ph, d, samp, &mut s.offs, level))
+    let [py, pcb, pcr] = planes;
+    coef_plane(
+        &s.y[..g.yw * g.yh],
+        g.yw,
+        g.yh,
+        &dl,
+        2,
+        &mut s.offs,
+        level,
+        py,
+    );
+    coef_plane(
+        &s.cb[..g.cpw * g.cph],
+        g.cpw,
+        g.cph,
+        &dc,
+        1,
+        &mut s.offs,
+        level,
+        pcb,
+    );
+    coef_plane(
+        &s.cr[..g.cpw * g.cph],
+        g.cpw,
+        g.cph,
+        &dc,
+        1,
+        &mut s.offs,
+        level,
+        pcr,
+    );
 }
 
 /// Quantised blocks of one `pw × ph` plane (both multiples of 8) on a grid padded to whole
-/// `samp × samp`-block MCUs with dummy blocks (see [`quantised_coefs`]).
+/// `samp × samp`-block MCUs with dummy blocks (see [`coefs_into`]), into `out`.
+#[allow(clippy::too_many_arguments)]
 fn coef_plane(
     plane: &[u8],
     pw: usize,
@@ -260,16 +298,24 @@ fn coef_plane(
     samp: usize,
     offs: &mut Vec<usize>,
     level: Isa,
-) -> CoefPlane {
+    out: &mut CoefPlane,
+) {
     let (wib, hib) = (pw / 8, ph / 8);
     let across = wib.div_ceil(samp) * samp;
     let down = hib.div_ceil(samp) * samp;
-    let mut blocks = vec![[0i16; 64]; across * down];
+    if out.blocks.len() < across * down {
+        out.blocks.resize(across * down, [0; 64]);
+    }
+    out.across = across;
+    out.down = down;
+    let blocks = &mut out.blocks[..across * down];
     block_offsets(offs, pw, 8); // the blocks of one block row
     for by in 0..hib {
         let row = &mut blocks[by * across..(by + 1) * across];
         coef_blocks(&plane[by * 8 * pw..], pw, offs, d, &mut row[..wib], level);
         for bx in wib..across {
+            // dummy block: zero AC, the DC of its left neighbour
+            row[bx] = [0; 64];
             row[bx][0] = row[bx - 1][0];
         }
     }
@@ -277,14 +323,10 @@ fn coef_plane(
         for mcu in 0..across / samp {
             let dc = blocks[(by - 1) * across + mcu * samp + samp - 1][0];
             for blk in &mut blocks[by * across + mcu * samp..][..samp] {
+                *blk = [0; 64];
                 blk[0] = dc;
             }
         }
-    }
-    CoefPlane {
-        blocks,
-        across,
-        down,
     }
 }
 
