@@ -15,6 +15,13 @@
 //! docs/imagenet_p_gallery.png: frames 0, 5, …, 30 (translate, 41 frames: 0, 7, 13, 20, 27,
 //! 33, 40), generated from the photo's Resize(256) as `generate -c imagenet-p` does, seed 0.
 //!
+//!     cargo run --release --example gallery -- --suite laion-c [photo.png] [out.png]
+//!
+//! `--suite laion-c` draws LAION-C's 6 distortions (preset `laion-c`, intensity levels 1–5)
+//! into docs/laion_c_gallery.png. mosaic and stickers draw from a small tile bank cut from the
+//! four committed fixture photos (16×16 crops on a 16-pixel grid, as tests/laion_c.rs does with
+//! 24), standing in for the training images of a real `--tile-bank`.
+//!
 //! Every tile is corrupted at the photo's own size (224×224, ImageNet-C geometry) with the
 //! public API in numpy mode and a fixed seed, so the picture is reproducible byte for byte,
 //! and only then shrunk to a tile. The labels use a tiny built-in bitmap font, so the example
@@ -266,14 +273,45 @@ fn imagenet_p_sheet(photo: &str, out: &str) {
     save(&sheet, out);
 }
 
+/// LAION-C's tile bank for the gallery: 16×16 crops on a 16-pixel grid of the four committed
+/// fixture photos, at the tile sizes of the `laion-c` preset (mosaic 4–28, stickers 16).
+fn fixture_tile_bank() -> Arc<imgcorrupt::TileBank> {
+    let mut images = Vec::new();
+    for name in [
+        "chelsea_224x224.png",
+        "china_120x160.png",
+        "fruits_160x120.png",
+        "coffee_97x61.png",
+    ] {
+        let img = image::open(format!("fixtures/photos/{name}"))
+            .expect("fixture photo")
+            .to_rgb8();
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let px = img.into_raw();
+        for y in (0..=h - 16).step_by(16) {
+            for x in (0..=w - 16).step_by(16) {
+                let mut t = Vec::with_capacity(16 * 16 * 3);
+                for r in y..y + 16 {
+                    t.extend_from_slice(&px[(r * w + x) * 3..(r * w + x + 16) * 3]);
+                }
+                images.push((t, 16));
+            }
+        }
+    }
+    Arc::new(imgcorrupt::TileBank::from_images(
+        &images,
+        &[4, 6, 8, 16, 28],
+    ))
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let suite = match args.iter().position(|a| a == "--suite") {
         Some(i) => {
             let suite = args.get(i + 1).cloned().unwrap_or_default();
             assert!(
-                suite == "c-bar" || suite == "imagenet-p",
-                "--suite takes `c-bar` or `imagenet-p`"
+                suite == "c-bar" || suite == "imagenet-p" || suite == "laion-c",
+                "--suite takes `c-bar`, `imagenet-p` or `laion-c`"
             );
             args.drain(i..i + 2);
             suite
@@ -292,8 +330,11 @@ fn main() {
         imagenet_p_sheet(&photo, &out);
         return;
     }
+    let laion_c = suite == "laion-c";
     let default_out = if c_bar {
         "docs/c_bar_gallery.png"
+    } else if laion_c {
+        "docs/laion_c_gallery.png"
     } else {
         "docs/gallery.png"
     };
@@ -316,6 +357,24 @@ fn main() {
                 .map(|&n| (n, numpy.clone().with_preset(cifar.clone()))),
         );
         rows
+    } else if laion_c {
+        let settings = numpy
+            .clone()
+            .with_preset(Arc::new(
+                Preset::builtin("laion-c").expect("built-in preset"),
+            ))
+            .with_tile_bank(fixture_tile_bank());
+        [
+            "mosaic",
+            "stickers",
+            "glitched",
+            "vertical_lines",
+            "geometric_shapes",
+            "luminance_checkerboard",
+        ]
+        .iter()
+        .map(|&n| (n, settings.clone()))
+        .collect()
     } else {
         NAMES.iter().map(|&n| (n, numpy.clone())).collect()
     };

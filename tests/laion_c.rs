@@ -230,6 +230,48 @@ fn geometric_shapes_numpy_mode_close_to_pil() {
     }
 }
 
+/// The reference looks cells up by `Image.resize((W // t, H // t))` (Pillow's BICUBIC):
+/// ours is that downscale byte for byte (fixtures/laion_c/make_mosaic_keys.py), and differs
+/// from the plain cell mean it replaced.
+#[test]
+fn mosaic_cell_colours_are_pillows_bicubic_downscale() {
+    use imgcorrupt::corruptions::laion_c::mosaic::cell_colours;
+    for (name, sizes) in [
+        ("chelsea_224x224", &[4usize, 8, 16, 28][..]),
+        ("fruits_160x120", &[4, 8][..]),
+    ] {
+        let (px, w, h) = photo(&format!("{name}.png"));
+        for &t in sizes {
+            let (want, ww, wh) =
+                png(&fixtures().join(format!("laion_c/mosaic_keys_{name}_t{t}.png")));
+            assert_eq!((ww, wh), (w / t, h / t));
+            let got = cell_colours(&px, w, h, t);
+            assert_eq!(got, want, "{name} t{t}");
+            let px = &px;
+            // not the box mean: a plain average of each cell differs somewhere
+            let mean: Vec<u8> = (0..h / t)
+                .flat_map(|cy| (0..w / t).map(move |cx| (cy, cx)))
+                .flat_map(|(cy, cx)| {
+                    (0..3).map(move |c| {
+                        let mut s = 0u32;
+                        for y in cy * t..(cy + 1) * t {
+                            for x in cx * t..(cx + 1) * t {
+                                s += u32::from(px[(y * w + x) * 3 + c]);
+                            }
+                        }
+                        (s as f64 / (t * t) as f64).round() as u8
+                    })
+                })
+                .collect();
+            assert_ne!(got, mean, "{name} t{t}");
+        }
+    }
+    // an overhanging grid (t = 6 at 224: 38 cells, offset 2) gives one colour per cell
+    let (px, w, h) = photo("chelsea_224x224.png");
+    assert_eq!(cell_colours(&px, w, h, 6).len(), 38 * 38 * 3);
+    assert_eq!(cell_colours(&px[..3], 1, 1, 28), px[..3].to_vec());
+}
+
 #[test]
 fn mosaic_cells_are_nearest_bank_tiles() {
     let bank = photo_bank();
@@ -241,16 +283,11 @@ fn mosaic_cells_are_nearest_bank_tiles() {
         let got = run(Corruption::Mosaic, level, &px, w, h, &settings);
         let tiles = bank.tiles(t).unwrap();
         for (cy, cx) in [(0, 0), (224 / t - 1, 224 / t - 1), (3, 5)] {
-            // the cell's mean and the brute-force nearest tile mean
-            let mut s = [0f64; 3];
-            for y in cy * t..(cy + 1) * t {
-                for x in cx * t..(cx + 1) * t {
-                    for c in 0..3 {
-                        s[c] += f64::from(px[(y * w + x) * 3 + c]);
-                    }
-                }
-            }
-            let mean = s.map(|v| (v / (t * t) as f64) as f32);
+            // the cell's key (Pillow's bicubic downscale, as the reference) and the
+            // brute-force nearest tile mean
+            let (keys, kw, _) =
+                png(&fixtures().join(format!("laion_c/mosaic_keys_chelsea_224x224_t{t}.png")));
+            let mean: [f32; 3] = std::array::from_fn(|c| f32::from(keys[(cy * kw + cx) * 3 + c]));
             let d = |m: &[f32; 3]| (0..3).map(|c| (m[c] - mean[c]).powi(2)).sum::<f32>();
             let best = tiles.means.iter().map(d).fold(f32::INFINITY, f32::min);
             // the cell holds a tile whose mean is that near

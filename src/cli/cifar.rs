@@ -118,5 +118,6 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         removed: vec![],
         webdataset_input: false,
         release: Some("cifar"),
+        unmapped: 0,
     })
 }

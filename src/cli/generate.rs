@@ -55,6 +55,12 @@ pub struct Args {
     /// `<corruption>/schedule/`; each image's severity is in the manifest.
     #[arg(long, value_name = "SPEC")]
     pub severity_schedule: Option<String>,
+    /// Cell layout: `cells` (`<corruption>/<severity>/<path in INPUT>`) or `laion-c`, LAION-C's
+    /// evaluator layout for ImageNet class folders and `-c laion-c`:
+    /// `<corruption>/intensity_level_<s>/<superclass>/<stem>.jpg` (images of classes outside
+    /// its 285 wnids are skipped and counted).
+    #[arg(long, default_value = "cells")]
+    pub layout: crate::dataset::Layout,
     /// Run seed (each output's seed is derived from it, see the README).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -361,6 +367,9 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
     if wds_output && a.severity_schedule.is_some() {
         bail!("--severity-schedule does not work with webdataset input or output yet");
     }
+    if a.layout != crate::dataset::Layout::Cells && (wds_output || a.severity_schedule.is_some()) {
+        bail!("--layout laion-c writes image folders of -s levels (not webdataset shards, not --severity-schedule)");
+    }
     if a.wds_cells_in_sample && !wds_input {
         bail!("--wds-cells-in-sample needs webdataset input (--dataset webdataset)");
     }
@@ -501,6 +510,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
             jpeg_444: a.jpeg_444.unwrap_or(laion_c),
         },
         severity_schedule: schedule.clone(),
+        layout: a.layout,
         style_header,
         tile_bank_header,
         image_format: a.image_format.unwrap_or(if imagenet {
@@ -582,6 +592,12 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         secs,
         s.images as f64 / secs.max(1e-9)
     );
+    if s.unmapped > 0 {
+        eprintln!(
+            "imgcorrupt: --layout laion-c: {} source image(s) of ImageNet classes outside LAION-C's 285 skipped",
+            s.unmapped
+        );
+    }
     if let Some(p) = &s.manifest_path {
         eprintln!("imgcorrupt: manifest: {}", p.display());
     }

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::DatasetKind;
+use super::{DatasetKind, Layout};
 use crate::error::{Error, Result};
 
 /// Extensions (lower case) of the files treated as images.
@@ -43,11 +43,57 @@ pub struct Dataset {
     /// `val_annotations.txt`), the class-folder layout of the Tiny-ImageNet-C release. Images
     /// not in the map keep their path.
     pub placement: std::collections::BTreeMap<String, String>,
+    /// Folder layout of the cells ([`Layout::LaionC`] after [`laion_c_layout`]).
+    pub layout: Layout,
     /// Warnings for the user (ignored files, images listed in annotations but missing, …).
     pub notes: Vec<String>,
     /// Image files found but unusable (a dangling link, a name that is not UTF-8, …): failures
     /// of the run, as `(path relative to INPUT, lossy if need be; reason)`, sorted.
     pub unusable: Vec<(String, String)>,
+}
+
+/// The dataset re-filed for LAION-C's evaluator ([`Layout::LaionC`]): each ImageNet image
+/// `<wnid>/<file>` (or Tiny-ImageNet `val/` image, by its annotated class) is written as
+/// `<superclass>/<stem>.jpg`, every cell gets the 16 superclass folders, and images of the
+/// 715 classes outside the mapping are dropped (returned as the second value: the evaluator
+/// has no label for them, so they are skipped, not failures). Seeds still key on the source
+/// path, so an output's bytes are those of the same cell in the default layout.
+pub fn laion_c_layout(mut ds: Dataset) -> Result<(Dataset, usize)> {
+    use crate::corruptions::laion_c::superclasses::{superclass_of, superclasses};
+    if ds.kind != DatasetKind::Imagenet {
+        return Err(Error::InvalidArgument(format!(
+            "--layout laion-c files ImageNet class folders (<wnid>/<file>) under LAION-C's superclasses: the `{}` adapter has no ImageNet classes",
+            ds.kind
+        )));
+    }
+    let mut kept = Vec::with_capacity(ds.images.len());
+    let mut placement = std::collections::BTreeMap::new();
+    let mut skipped = 0;
+    for s in std::mem::take(&mut ds.images) {
+        let placed = ds.placement.get(&s).unwrap_or(&s);
+        let (class, name) = match placed.split_once('/') {
+            Some((c, rest)) => (c, rest.rsplit('/').next().unwrap_or(rest)),
+            None => ("", placed.as_str()),
+        };
+        let Some(sup) = superclass_of(class) else {
+            skipped += 1;
+            continue;
+        };
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        placement.insert(s.clone(), format!("{sup}/{stem}.jpg"));
+        kept.push(s);
+    }
+    if skipped > 0 {
+        ds.notes.push(format!(
+            "--layout laion-c: {skipped} image(s) of ImageNet classes outside LAION-C's 285 skipped"
+        ));
+    }
+    ds.images = kept;
+    ds.placement = placement;
+    ds.carried.clear();
+    ds.folders = superclasses().into_iter().map(String::from).collect();
+    ds.layout = Layout::LaionC;
+    Ok((ds, skipped))
 }
 
 /// Whether `rel` has an image extension.
@@ -425,6 +471,7 @@ fn tiny_val(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<D
         notes,
         unusable: vec![],
         placement,
+        layout: Layout::Cells,
     })
 }
 
@@ -493,6 +540,7 @@ pub fn discover_excluding(
                 notes,
                 unusable: vec![],
                 placement: Default::default(),
+                layout: Layout::Cells,
             }
         }
         DatasetKind::Imagenet if is_tiny_val(root) => {
@@ -571,6 +619,7 @@ fn imagenet(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<D
         notes,
         unusable: vec![],
         placement: Default::default(),
+        layout: Layout::Cells,
     })
 }
 
@@ -725,6 +774,7 @@ fn voc(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datase
         notes,
         unusable: vec![],
         placement: Default::default(),
+        layout: Layout::Cells,
     })
 }
 
@@ -790,6 +840,7 @@ fn coco(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result<Datas
         notes,
         unusable: vec![],
         placement: Default::default(),
+        layout: Layout::Cells,
     })
 }
 
@@ -836,6 +887,7 @@ fn cityscapes(root: &Path, files: Vec<String>, mut notes: Vec<String>) -> Result
         notes,
         unusable: vec![],
         placement: Default::default(),
+        layout: Layout::Cells,
     })
 }
 

@@ -252,13 +252,15 @@ pub fn write_output(dst: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Make every folder of `folders` in every cell of `cells` under `output` (existing ones are
 /// kept), so that a class with no output (empty, or every source failed) still exists there.
-pub fn make_folders(output: &Path, cells: &[Cell], folders: &[String]) -> Result<()> {
+pub fn make_folders(
+    output: &Path,
+    layout: crate::dataset::Layout,
+    cells: &[Cell],
+    folders: &[String],
+) -> Result<()> {
     for cell in cells {
         for f in folders {
-            let dir = output
-                .join(cell.corruption.name())
-                .join(cell.severity.to_string())
-                .join(f);
+            let dir = output.join(layout.cell_dir(*cell)).join(f);
             fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir, source })?;
         }
     }

@@ -142,6 +142,32 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// Folder layout of the output cells.
+    Layout {
+        /// `<corruption>/<severity digit>/<path inside INPUT>` (ImageNet-C and the others).
+        Cells => "cells",
+        /// LAION-C's evaluator (`laionc/evaluation.py`, an ImageFolder per cell):
+        /// `<corruption>/intensity_level_<s>/<superclass>/<stem>.jpg`, ImageNet class folders
+        /// filed under their superclass ([`crate::corruptions::laion_c::superclasses`]).
+        LaionC => "laion-c",
+    }
+);
+
+impl Layout {
+    /// The folder of `cell` relative to OUTPUT: `mosaic/3` or `mosaic/intensity_level_3`.
+    pub fn cell_dir(self, cell: Cell) -> String {
+        match self {
+            Layout::Cells => format!("{}/{}", cell.corruption.name(), cell.severity),
+            Layout::LaionC => format!(
+                "{}/intensity_level_{}",
+                cell.corruption.name(),
+                cell.severity
+            ),
+        }
+    }
+}
+
 /// One corruption × severity output cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cell {

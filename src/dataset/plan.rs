@@ -28,7 +28,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::discover::Dataset;
-use super::{Cell, ImageFormatChoice, Severity};
+use super::{Cell, ImageFormatChoice, Layout, Severity};
 use crate::catalogue::Corruption;
 use crate::error::{Error, Result};
 use crate::io::OutputFormat;
@@ -162,6 +162,8 @@ pub struct Plan {
     /// as a `folder` record in every cell, empty or not, so that the manifest alone says which
     /// classes a cell has (ImageFolder and robustbench derive labels from that list).
     pub folders: Vec<String>,
+    /// Folder layout of the cells.
+    pub layout: Layout,
 }
 
 impl Plan {
@@ -179,6 +181,7 @@ impl Plan {
             items: shard(all, shard_of),
             cells,
             folders: ds.folders.clone(),
+            layout: ds.layout,
         })
     }
 }
@@ -203,17 +206,15 @@ pub struct Item {
     pub cell_path: String,
     /// Encoder of the outputs (images only).
     pub format: Option<OutputFormat>,
+    /// Folder layout of the cells (the same for every item of a plan).
+    pub layout: Layout,
 }
 
 impl Item {
-    /// Path of the output in `cell`, relative to OUTPUT: `<corruption>/<severity>/<cell_path>`.
+    /// Path of the output in `cell`, relative to OUTPUT: `<cell folder>/<cell_path>`, the
+    /// cell folder being `<corruption>/<severity>` ([`Layout::cell_dir`]).
     pub fn output(&self, cell: Cell) -> String {
-        format!(
-            "{}/{}/{}",
-            cell.corruption.name(),
-            cell.severity,
-            self.cell_path
-        )
+        format!("{}/{}", self.layout.cell_dir(cell), self.cell_path)
     }
 }
 
@@ -288,6 +289,7 @@ pub fn items(ds: &Dataset, choice: ImageFormatChoice, carry: bool) -> Result<Vec
             kind: ItemKind::Image,
             cell_path: with_extension(placed, format),
             format: Some(format),
+            layout: ds.layout,
         });
     }
     if carry {
@@ -297,6 +299,7 @@ pub fn items(ds: &Dataset, choice: ImageFormatChoice, carry: bool) -> Result<Vec
                 kind: ItemKind::Carried,
                 cell_path: s.clone(),
                 format: None,
+                layout: ds.layout,
             });
         }
     }
@@ -345,6 +348,7 @@ mod tests {
                 kind: ItemKind::Image,
                 cell_path: format!("{i}"),
                 format: None,
+                layout: Layout::Cells,
             })
             .collect();
         let mut all: Vec<String> = (0..3)

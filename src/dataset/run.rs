@@ -83,6 +83,9 @@ pub struct Options {
     pub floor: bool,
     /// Issue 16: `--severity-schedule` (the cells are then [`super::Severity::SCHEDULED`]).
     pub severity_schedule: Option<super::schedule::Schedule>,
+    /// Folder layout of the cells ([`super::Layout::LaionC`]: only LAION-C's corruptions, on
+    /// ImageNet-style INPUT).
+    pub layout: super::Layout,
 }
 
 /// Outcome of a run.
@@ -115,6 +118,9 @@ pub struct Summary {
     /// `None`): `cifar` (arrays, [`crate::dataset::cifar`]) or `imagenet-p` (perturbation
     /// sequences, [`crate::dataset::sequences`]).
     pub release: Option<&'static str>,
+    /// `--layout laion-c`: images of ImageNet classes outside LAION-C's 285 (not written, not
+    /// failures).
+    pub unmapped: usize,
 }
 
 /// Build the manifest header of a run.
@@ -140,6 +146,7 @@ pub fn header(opts: &Options, kind: DatasetKind) -> Header {
         decoder: Some(SOURCE_DECODER.into()),
         magnitudes: c_bar_magnitudes(opts),
         severity_schedule: opts.severity_schedule.as_ref().map(|s| s.describe()),
+        layout: (opts.layout != super::Layout::Cells).then(|| opts.layout.name().to_string()),
         webdataset: None,
         tile_bank: opts.tile_bank_header.clone(),
     }
@@ -175,6 +182,23 @@ fn c_bar_magnitudes(opts: &Options) -> Option<std::collections::BTreeMap<String,
     (!m.is_empty()).then_some(m)
 }
 
+/// `--layout laion-c` names the cell folders `intensity_level_<s>` and files images by LAION-C's
+/// superclasses: it is the evaluator's layout for LAION-C's own six distortions, and is refused
+/// for other corruptions, whose benchmarks' loaders (ImageNet-C's 1000 wnid folders) would
+/// read it wrongly.
+pub fn check_laion_c_cells(cells: &[Cell]) -> Result<()> {
+    if let Some(c) = cells
+        .iter()
+        .find(|c| c.corruption.family() != crate::catalogue::Family::LaionC)
+    {
+        return Err(Error::InvalidArgument(format!(
+            "--layout laion-c is LAION-C's evaluator layout: `{}` is not a LAION-C distortion (use -c laion-c)",
+            c.corruption.name()
+        )));
+    }
+    Ok(())
+}
+
 /// Run `generate`. Errors are fatal problems found before any output is written (bad INPUT
 /// or OUTPUT, malformed annotations, a manifest with other settings); per-image failures are
 /// in [`Summary::failed`].
@@ -200,6 +224,11 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     let mut ds = discover::discover_excluding(input, kind, roots.exclude())?;
     if let Some(split) = &opts.split {
         ds = discover::select_split(ds, input, split)?;
+    }
+    let mut unmapped = 0;
+    if opts.layout == super::Layout::LaionC {
+        check_laion_c_cells(&opts.cells)?;
+        (ds, unmapped) = discover::laion_c_layout(ds)?;
     }
     for n in &ds.notes {
         progress.note(n);
@@ -248,7 +277,7 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
     };
     if !opts.floor {
         // every class folder in every cell, empty or not (see `Dataset::folders`)
-        execute::make_folders(&opts.output, rec.cells(), rec.folders())?;
+        execute::make_folders(&opts.output, rec.layout(), rec.cells(), rec.folders())?;
     }
 
     // execute, in parallel
@@ -304,6 +333,7 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         written: run.written.load(Ordering::Relaxed),
         skipped: run.skipped.load(Ordering::Relaxed),
         carried: run.carried.load(Ordering::Relaxed),
+        unmapped,
         ..Summary::default()
     };
     let mut failed = std::mem::take(&mut *run.failed.lock().expect("lock"));

@@ -220,13 +220,19 @@ pub fn verify(
     rep.regenerated_mismatch.extend(wds.regenerated_mismatch);
     rep.errors.extend(wds.errors);
     listed.sort_unstable();
-    // Only the cells: `<catalogue name>/<severity digit>/…`.
-    for c in Corruption::all() {
+    // Only the cells: `<catalogue name>/<severity digit>/…` (or `intensity_level_<digit>`,
+    // `--layout laion-c`).
+    // (every catalogue row: the suites' cells — c-bar, laion-c, stylize — too)
+    for c in Corruption::every() {
         for s in 1..=5u8 {
-            let prefix = format!("{}/{s}", c.name());
-            let dir = output.join(&prefix);
-            if dir.is_dir() {
-                find_extra(&dir, &prefix, &listed, &mut rep)?;
+            for prefix in [
+                format!("{}/{s}", c.name()),
+                format!("{}/intensity_level_{s}", c.name()),
+            ] {
+                let dir = output.join(&prefix);
+                if dir.is_dir() {
+                    find_extra(&dir, &prefix, &listed, &mut rep)?;
+                }
             }
         }
     }

@@ -23,6 +23,9 @@ pub enum Filter {
     /// `Image.LANCZOS` (formerly `ANTIALIAS`): support 3, `sinc(x)·sinc(x/3)` on `[-3, 3)`.
     /// Used to prepare style images (ALGORITHMS.md §9.2).
     Lanczos,
+    /// `Image.BICUBIC` (Pillow's default for `Image.resize`): support 2, Keys' cubic with
+    /// `a = −0.5`. LAION-C's mosaic reads its cell colours from it (ALGORITHMS.md §12.1).
+    Bicubic,
 }
 
 impl Filter {
@@ -31,6 +34,7 @@ impl Filter {
             Filter::Box => 0.5,
             Filter::Bilinear => 1.0,
             Filter::Lanczos => 3.0,
+            Filter::Bicubic => 2.0,
         }
     }
 
@@ -58,6 +62,18 @@ impl Filter {
                     0.0
                 }
             }
+            Filter::Bicubic => {
+                // Pillow's `bicubic_filter`
+                const A: f64 = -0.5;
+                let x = x.abs();
+                if x < 1.0 {
+                    ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
+                } else if x < 2.0 {
+                    (((x - 5.0) * x + 8.0) * x - 4.0) * A
+                } else {
+                    0.0
+                }
+            }
         }
     }
 }
@@ -75,13 +91,32 @@ fn sinc(x: f64) -> f64 {
 /// Per output index: first source index and fixed-point weights (Pillow `precompute_coeffs`,
 /// then `normalize_coeffs_8bpc`).
 fn coefficients(filter: Filter, in_size: usize, out_size: usize) -> Vec<(usize, Vec<i32>)> {
-    let scale = in_size as f64 / out_size as f64;
+    coefficients_at(
+        filter,
+        in_size,
+        out_size,
+        in_size as f64 / out_size as f64,
+        0.0,
+    )
+}
+
+/// [`coefficients`] for `out_size` samples spaced `scale` source pixels apart, the first
+/// centred at `0.5·scale − shift` (Pillow's placement is `shift = 0`, `scale = in/out`); the
+/// filter window is clipped to the image and the weights renormalised, as Pillow does at the
+/// borders.
+fn coefficients_at(
+    filter: Filter,
+    in_size: usize,
+    out_size: usize,
+    scale: f64,
+    shift: f64,
+) -> Vec<(usize, Vec<i32>)> {
     let filterscale = scale.max(1.0);
     let support = filter.support() * filterscale;
     let ss = 1.0 / filterscale;
     (0..out_size)
         .map(|xx| {
-            let center = (xx as f64 + 0.5) * scale;
+            let center = (xx as f64 + 0.5) * scale - shift;
             let xmin = ((center - support + 0.5) as i64).max(0) as usize;
             let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
             let w: Vec<f64> = (xmin..xmax)
@@ -135,8 +170,43 @@ pub fn resize(
     out_h: usize,
     filter: Filter,
 ) -> Vec<u8> {
-    let horiz = if out_w != w {
-        let coeffs = coefficients(filter, w, out_w);
+    let cx = (out_w != w).then(|| coefficients(filter, w, out_w));
+    let cy = (out_h != h).then(|| coefficients(filter, h, out_h));
+    two_pass(src, w, h, ch, cx.as_deref(), cy.as_deref())
+}
+
+/// One resampled value per `t×t` cell of a grid laid over the image with its first cell
+/// starting `(ox, oy)` pixels before pixel 0 (`cols × rows` cells): Pillow's
+/// `Image.resize((w/t, h/t), filter)` when `t` divides the sizes and the offsets are 0, and
+/// otherwise the same sampling (centres `t` apart, window clipped at the borders) for a grid
+/// that overhangs the image.
+#[allow(clippy::too_many_arguments)]
+pub fn resize_cells(
+    src: &[u8],
+    (w, h): (usize, usize),
+    ch: usize,
+    t: usize,
+    (ox, oy): (usize, usize),
+    (cols, rows): (usize, usize),
+    filter: Filter,
+) -> Vec<u8> {
+    let cx = coefficients_at(filter, w, cols, t as f64, ox as f64);
+    let cy = coefficients_at(filter, h, rows, t as f64, oy as f64);
+    two_pass(src, w, h, ch, Some(&cx), Some(&cy))
+}
+
+/// Pillow's two passes: horizontal (rounded to 8 bit), then vertical; a pass without
+/// coefficients is skipped.
+fn two_pass(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    ch: usize,
+    cx: Option<&[(usize, Vec<i32>)]>,
+    cy: Option<&[(usize, Vec<i32>)]>,
+) -> Vec<u8> {
+    let out_w = cx.map_or(w, |c| c.len());
+    let horiz = if let Some(coeffs) = cx {
         let mut tmp = vec![0u8; h * out_w * ch];
         for y in 0..h {
             let row = &src[y * w * ch..(y + 1) * w * ch];
@@ -155,10 +225,10 @@ pub fn resize(
     } else {
         src.to_vec()
     };
-    if out_h == h {
+    let Some(coeffs) = cy else {
         return horiz;
-    }
-    let coeffs = coefficients(filter, h, out_h);
+    };
+    let out_h = coeffs.len();
     let stride = out_w * ch;
     let mut out = vec![0u8; out_h * stride];
     for (y, (ymin, k)) in coeffs.iter().enumerate() {

@@ -11,6 +11,7 @@ pub mod glitched;
 pub mod luminance_checkerboard;
 pub mod mosaic;
 pub mod stickers;
+pub mod superclasses;
 pub mod tile_bank;
 pub mod vertical_lines;
 

@@ -4,14 +4,18 @@
 //! is nearest (Euclidean RGB, exact nearest neighbour as the reference's SciPy KDTree) to the
 //! cell's colour. The grid is centred: when t does not divide the size (LAION-C level 2,
 //! t = 6 at 224) the outer cells are cut, as the reference's tiling of a 252 crop cut back to
-//! 224 is (same cell boundaries at 224). Cell colour: the cell's mean (the reference reads it
-//! from a bicubic PIL downscale by t, a weighted mean over a slightly wider window).
+//! 224 is (same cell boundaries at 224). Cell colour: as the reference
+//! (`process_data_mosaic`), Pillow's default `Image.resize((W // t, H // t))`, i.e. BICUBIC
+//! with its antialiasing support of 2·t pixels, byte for byte when t divides the size; for a
+//! grid that overhangs the image the same sampling, its window clipped at the border (the
+//! reference samples real pixels of its wider 252 crop there).
 
 use serde::Deserialize;
 
 use crate::corruptions::params::{check_row, Row};
 use crate::corruptions::Job;
 use crate::error::{Error, Result};
+use crate::kernels::resample::{resize_cells, Filter};
 
 /// The `[mosaic]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +50,21 @@ pub fn grid_offset(n: usize, t: usize) -> usize {
     (n.div_ceil(t) * t - n) / 2
 }
 
+/// The colour of every cell of the centred `t` grid over an RGB `w × h` image, row by row
+/// (`cols = ⌈w/t⌉`, `rows = ⌈h/t⌉`): Pillow's `Image.resize((w // t, h // t))` (BICUBIC)
+/// when `t` divides both sizes, the tile keys the reference looks up in its KD-tree.
+pub fn cell_colours(src: &[u8], w: usize, h: usize, t: usize) -> Vec<u8> {
+    resize_cells(
+        src,
+        (w, h),
+        3,
+        t,
+        (grid_offset(w, t), grid_offset(h, t)),
+        (w.div_ceil(t), h.div_ceil(t)),
+        Filter::Bicubic,
+    )
+}
+
 /// Replace every cell by its nearest bank tile.
 pub fn mosaic(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let bank = super::bank(job, "mosaic")?;
@@ -58,6 +77,7 @@ pub fn mosaic(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let (w, h) = (job.width, job.height);
     let (ox, oy) = (grid_offset(w, t), grid_offset(h, t));
     let (cols, rows) = (w.div_ceil(t), h.div_ceil(t));
+    let colours = cell_colours(job.src, w, h, t);
     for cy in 0..rows {
         // cell rows in image coordinates, clipped
         let y0 = (cy * t).saturating_sub(oy);
@@ -71,17 +91,9 @@ pub fn mosaic(job: &mut Job<'_>, p: &Params) -> Result<()> {
             if x0 >= x1 {
                 continue;
             }
-            let mut s = [0u64; 3];
-            for y in y0..y1 {
-                for px in job.src[(y * w + x0) * 3..(y * w + x1) * 3].chunks_exact(3) {
-                    s[0] += u64::from(px[0]);
-                    s[1] += u64::from(px[1]);
-                    s[2] += u64::from(px[2]);
-                }
-            }
-            let n = ((y1 - y0) * (x1 - x0)) as f32;
-            let mean = [s[0] as f32 / n, s[1] as f32 / n, s[2] as f32 / n];
-            let tile = tiles.tile(tiles.nearest(mean));
+            let c = &colours[(cy * cols + cx) * 3..][..3];
+            let key = [f32::from(c[0]), f32::from(c[1]), f32::from(c[2])];
+            let tile = tiles.tile(tiles.nearest(key));
             // the tile's pixel (ty, tx) lands on (cy·t + ty − oy, cx·t + tx − ox)
             for y in y0..y1 {
                 let ty = y + oy - cy * t;

@@ -23,6 +23,7 @@ pub struct Ledger {
     items: Vec<Item>,
     cells: Vec<Cell>,
     folders: Vec<String>,
+    layout: crate::dataset::Layout,
     cell_index: HashMap<String, usize>,
     item_index: HashMap<String, usize>,
     out: Mutex<Vec<Option<[u8; 32]>>>,
@@ -36,11 +37,12 @@ impl Ledger {
             items,
             cells,
             folders,
+            layout,
         } = plan;
         let cell_index = cells
             .iter()
             .enumerate()
-            .map(|(i, c)| (format!("{}/{}", c.corruption.name(), c.severity), i))
+            .map(|(i, c)| (layout.cell_dir(*c), i))
             .collect();
         let item_index = items
             .iter()
@@ -54,6 +56,7 @@ impl Ledger {
             items,
             cells,
             folders,
+            layout,
             cell_index,
             item_index,
         }
@@ -64,6 +67,11 @@ impl Ledger {
         &self.folders
     }
 
+    /// The folder layout of the cells.
+    pub fn layout(&self) -> crate::dataset::Layout {
+        self.layout
+    }
+
     /// The `folder` records of the plan's folders in every cell, sorted by output path.
     pub fn folder_records(&self) -> Vec<Record> {
         let mut v: Vec<Record> = self
@@ -71,7 +79,7 @@ impl Ledger {
             .iter()
             .flat_map(|cell| {
                 self.folders.iter().map(move |f| Record {
-                    output: format!("{}/{}/{f}", cell.corruption.name(), cell.severity),
+                    output: format!("{}/{f}", self.layout.cell_dir(*cell)),
                     source: f.clone(),
                     source_sha256: String::new(),
                     sha256: String::new(),

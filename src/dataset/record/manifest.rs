@@ -87,6 +87,10 @@ pub struct Header {
     /// absent otherwise (so other manifests are unchanged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity_schedule: Option<String>,
+    /// The cell layout when not the default (`laion-c`), absent otherwise (so other
+    /// manifests are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
 }
 
 /// The tile bank a run used: enough to reload it in `verify` and to detect a changed bank.
@@ -212,7 +216,10 @@ impl Record {
         // cells: their paths are only checked to be relative and normalised.
         let in_shard = matches!(self.kind, Kind::Shard | Kind::Member);
         let cell = format!("{}/{}/", self.corruption, self.severity);
-        if !in_shard && !self.output.starts_with(&cell) {
+        // `--layout laion-c` names the severity folder `intensity_level_<s>` (the header says
+        // which layout; a record is read without it, so either is accepted)
+        let laion = format!("{}/intensity_level_{}/", self.corruption, self.severity);
+        if !in_shard && !self.output.starts_with(&cell) && !self.output.starts_with(&laion) {
             return Err(format!(
                 "output path `{}` is not inside its cell folder `{cell}`",
                 self.output

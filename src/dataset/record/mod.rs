@@ -139,6 +139,11 @@ impl<'a> Recorder<'a> {
         self.ledger.folders()
     }
 
+    /// The folder layout of the cells ([`Plan::layout`]).
+    pub fn layout(&self) -> crate::dataset::Layout {
+        self.ledger.layout()
+    }
+
     /// The planned cells.
     pub fn cells(&self) -> &[Cell] {
         self.ledger.cells()

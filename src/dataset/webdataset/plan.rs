@@ -242,6 +242,7 @@ mod tests {
                 kind: ItemKind::Image,
                 cell_path: format!("{i}.png"),
                 format: None,
+                layout: crate::dataset::Layout::Cells,
             })
             .collect();
         let units = folder_units(

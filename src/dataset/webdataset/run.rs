@@ -196,6 +196,7 @@ pub fn generate(
         removed: Vec::new(),
         webdataset_input: wds.input_shards,
         release: None,
+        unmapped: 0,
     })
 }
 
