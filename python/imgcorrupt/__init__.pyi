@@ -63,6 +63,8 @@ def generate(
     frost_dir: Optional[_Path] = ...,
     tile_bank: Optional[_Path] = ...,
     laion_c_compat: bool = ...,
+    layout: Optional[str] = ...,
+    severity_schedule: Optional[str] = ...,
     extra_args: Sequence[_Path] = ...,
 ) -> GenerateSummary: ...
 def verify(output: _Path, *, input: Optional[_Path] = ..., sample: Optional[int] = ..., threads: Optional[int] = ...) -> VerifyReport: ...

@@ -79,6 +79,8 @@ def generate(
     frost_dir=None,
     tile_bank=None,
     laion_c_compat=False,
+    layout=None,
+    severity_schedule=None,
     extra_args=(),
 ):
     """Turn a dataset (ImageNet class folders, VOC, COCO, Cityscapes, any image folder, or
@@ -87,7 +89,11 @@ def generate(
     (same defaults: ImageNet geometry and JPEG q85 for ImageNet trees). ``corruptions``: names,
     subsets or families (string or list); ``severities``: e.g. ``'1-5'``, ``[1, 3, 5]``.
     LAION-C (``corruptions="laion-c"``): ``tile_bank`` is the folder of training images of
-    mosaic and stickers, ``laion_c_compat=True`` the release's fixed glitch seed.
+    mosaic and stickers, ``laion_c_compat=True`` the release's fixed glitch seed, and
+    ``layout="laion-c"`` writes LAION-C's evaluator layout
+    (``<distortion>/intensity_level_<s>/<superclass>/``) from ImageNet class folders.
+    ``severity_schedule``: a continuously changing severity over the sorted images
+    (``"linear:0-5"`` or ``"knots:FILE"``), written to ``<corruption>/schedule/``.
     Other command-line options can be passed as ``extra_args``. Returns a
     :class:`GenerateSummary`; images that fail are listed in ``failed`` (the run goes on), bad
     options raise ``ValueError``/``OSError``."""
@@ -108,6 +114,8 @@ def generate(
         "--max-pixels": max_pixels,
         "--frost-dir": None if frost_dir is None else os.fspath(frost_dir),
         "--tile-bank": None if tile_bank is None else os.fspath(tile_bank),
+        "--layout": layout,
+        "--severity-schedule": severity_schedule,
     }
     for flag, value in options.items():
         if value is not None:
