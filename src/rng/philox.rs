@@ -78,18 +78,12 @@ pub fn fill_blocks_scalar(key: [u32; 2], ctr_hi: u64, first_block: u64, out: &mu
     }
 }
 
-/// AVX2 version of [`fill_blocks`]. Each 64-bit lane carries one block's
-/// counter word in its low 32 bits (the high 32 bits are don't-care), so a
-/// vector holds 4 blocks and `_mm256_mul_epu32` — which reads only the low
-/// halves — gives the full 64-bit product directly: `lo` is the product
-/// itself (its low half), `hi` one 64-bit shift away. A round then costs 2
-/// multiplies, 2 shifts and 4 xors per 4 blocks, against 2 multiplies, 3
-/// shifts and 2 blends more per 8 blocks for a 32-bit-lane layout that must
-/// split even and odd lanes. Two independent 4-block chains (8 blocks) run
-/// per loop iteration to cover the multiply latency (more chains spill the
-/// 16 vector registers); the stores interleave the four word vectors back to
-/// `out`'s block order. Leftover blocks go through one 4-block step and then
-/// the scalar code, so every kernel writes the same words.
+/// AVX2 version of [`fill_blocks`]: 8 blocks per vector group in
+/// structure-of-arrays form (one 256-bit vector per counter word), using
+/// `_mm256_mul_epu32` on even and odd lanes for the 32x32->64 multiplies,
+/// then a 4x8 transpose to the interleaved output layout. Two groups (16
+/// blocks) are processed per loop iteration for instruction-level
+/// parallelism. Leftover blocks (fewer than 8) go through the scalar code.
 ///
 /// # Safety
 /// The CPU must support AVX2 (check with `crate::simd::isa` or
@@ -99,9 +93,37 @@ pub fn fill_blocks_scalar(key: [u32; 2], ctr_hi: u64, first_block: u64, out: &mu
 pub unsafe fn fill_blocks_avx2(key: [u32; 2], ctr_hi: u64, first_block: u64, out: &mut [u32]) {
     use std::arch::x86_64::*;
 
+    /// (hi, lo) of the lane-wise 32x32->64 products `a * m` (m broadcast):
+    /// `_mm256_mul_epu32` multiplies the even lanes; the odd lanes are
+    /// shifted down and multiplied separately, then both are blended back.
+    macro_rules! mulhilo8 {
+        ($m:expr, $a:expr) => {{
+            let a = $a;
+            let even = _mm256_mul_epu32(a, $m);
+            let odd = _mm256_mul_epu32(_mm256_srli_epi64::<32>(a), $m);
+            let lo = _mm256_blend_epi32::<0b1010_1010>(even, _mm256_slli_epi64::<32>(odd));
+            let hi = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(even), odd);
+            (hi, lo)
+        }};
+    }
     let nblocks = out.len() / 4;
+    let groups = nblocks / 8;
+
     let m0 = _mm256_set1_epi32(M0 as i32);
     let m1 = _mm256_set1_epi32(M1 as i32);
+    /// One Philox round on a structure-of-arrays state `[x0, x1, x2, x3]`.
+    macro_rules! round {
+        ($x:ident, $k0:expr, $k1:expr) => {{
+            let (hi0, lo0) = mulhilo8!(m0, $x[0]);
+            let (hi1, lo1) = mulhilo8!(m1, $x[2]);
+            $x = [
+                _mm256_xor_si256(_mm256_xor_si256(hi1, $x[1]), $k0),
+                lo1,
+                _mm256_xor_si256(_mm256_xor_si256(hi0, $x[3]), $k1),
+                lo0,
+            ];
+        }};
+    }
     let mut rk0 = [_mm256_setzero_si256(); ROUNDS];
     let mut rk1 = [_mm256_setzero_si256(); ROUNDS];
     let mut k = key;
@@ -113,87 +135,85 @@ pub unsafe fn fill_blocks_avx2(key: [u32; 2], ctr_hi: u64, first_block: u64, out
         rk0[r] = _mm256_set1_epi32(k[0] as i32);
         rk1[r] = _mm256_set1_epi32(k[1] as i32);
     }
-    let lanes = _mm256_setr_epi64x(0, 1, 2, 3);
-    let c2 = _mm256_set1_epi64x(ctr_hi as u32 as i64);
-    let c3 = _mm256_set1_epi64x((ctr_hi >> 32) as i64);
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let c2 = _mm256_set1_epi32(ctr_hi as u32 as i32);
+    let c3 = _mm256_set1_epi32((ctr_hi >> 32) as u32 as i32);
 
-    // State of the 4 blocks starting at `b`: 64-bit lane j holds word k of
-    // block b + j in its low half. A 64-bit add carries into the high counter
-    // word exactly as the scalar `b.wrapping_add(j)`.
+    // Initial SoA state of the 8 blocks starting at block `b`.
     let init = |b: u64| -> [__m256i; 4] {
-        let x0 = _mm256_add_epi64(_mm256_set1_epi64x(b as i64), lanes);
-        [x0, _mm256_srli_epi64::<32>(x0), c2, c3]
+        let (x0, x1) = if (b as u32) <= u32::MAX - 7 {
+            // No carry into the high counter word within this group.
+            (
+                _mm256_add_epi32(_mm256_set1_epi32(b as u32 as i32), lanes),
+                _mm256_set1_epi32((b >> 32) as u32 as i32),
+            )
+        } else {
+            let mut lo = [0u32; 8];
+            let mut hi = [0u32; 8];
+            for (j, (l, h)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+                let bj = b.wrapping_add(j as u64);
+                *l = bj as u32;
+                *h = (bj >> 32) as u32;
+            }
+            // SAFETY: both arrays hold 8 u32 = 32 bytes; unaligned loads.
+            unsafe {
+                (
+                    _mm256_loadu_si256(lo.as_ptr().cast()),
+                    _mm256_loadu_si256(hi.as_ptr().cast()),
+                )
+            }
+        };
+        [x0, x1, c2, c3]
     };
-    /// One Philox round on a 4-block state.
-    macro_rules! round {
-        ($x:expr, $k0:expr, $k1:expr) => {{
-            let p0 = _mm256_mul_epu32($x[0], m0);
-            let p1 = _mm256_mul_epu32($x[2], m1);
-            $x = [
-                _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p1), $x[1]), $k0),
-                p1,
-                _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p0), $x[3]), $k1),
-                p0,
-            ];
-        }};
-    }
-    // Lane j of x[k] = word k of block j -> out[4j + k] (16 words).
+    // Transpose (xk lane j = word k of block j -> out[4j + k]) and store.
     let store = |x: [__m256i; 4], dst: &mut [u32]| {
-        let dst = &mut dst[..16];
-        let t01 = _mm256_blend_epi32::<0b1010_1010>(x[0], _mm256_slli_epi64::<32>(x[1]));
-        let t23 = _mm256_blend_epi32::<0b1010_1010>(x[2], _mm256_slli_epi64::<32>(x[3]));
-        let lo = _mm256_unpacklo_epi64(t01, t23); // block 0 | block 2
-        let hi = _mm256_unpackhi_epi64(t01, t23); // block 1 | block 3
+        let dst = &mut dst[..32];
+        let t0 = _mm256_unpacklo_epi32(x[0], x[1]); // b0w0 b0w1 b1w0 b1w1 | b4 b5
+        let t1 = _mm256_unpackhi_epi32(x[0], x[1]); // b2w0 b2w1 b3w0 b3w1 | b6 b7
+        let t2 = _mm256_unpacklo_epi32(x[2], x[3]); // b0w2 b0w3 b1w2 b1w3 | b4 b5
+        let t3 = _mm256_unpackhi_epi32(x[2], x[3]); // b2w2 b2w3 b3w2 b3w3 | b6 b7
+        let u0 = _mm256_unpacklo_epi64(t0, t2); // block0 | block4
+        let u1 = _mm256_unpackhi_epi64(t0, t2); // block1 | block5
+        let u2 = _mm256_unpacklo_epi64(t1, t3); // block2 | block6
+        let u3 = _mm256_unpackhi_epi64(t1, t3); // block3 | block7
         let p = dst.as_mut_ptr().cast::<__m256i>();
-        // SAFETY: `dst` is exactly 16 writable u32 (sliced above); unaligned stores.
+        // SAFETY: `dst` is exactly 32 writable u32 (sliced above); unaligned stores.
         unsafe {
-            _mm256_storeu_si256(p, _mm256_permute2x128_si256::<0x20>(lo, hi));
-            _mm256_storeu_si256(p.add(1), _mm256_permute2x128_si256::<0x31>(lo, hi));
+            _mm256_storeu_si256(p, _mm256_permute2x128_si256::<0x20>(u0, u1));
+            _mm256_storeu_si256(p.add(1), _mm256_permute2x128_si256::<0x20>(u2, u3));
+            _mm256_storeu_si256(p.add(2), _mm256_permute2x128_si256::<0x31>(u0, u1));
+            _mm256_storeu_si256(p.add(3), _mm256_permute2x128_si256::<0x31>(u2, u3));
         }
     };
 
-    // All ten rounds unrolled over any number of chains: the state stays in
-    // registers with no copies between rounds.
-    macro_rules! one_round {
-        ($r:literal; $($x:ident),+) => {{
-            $( round!($x, rk0[$r], rk1[$r]); )+
-        }};
-    }
-    macro_rules! rounds {
-        ($($x:ident),+) => {{
-            one_round!(0; $($x),+);
-            one_round!(1; $($x),+);
-            one_round!(2; $($x),+);
-            one_round!(3; $($x),+);
-            one_round!(4; $($x),+);
-            one_round!(5; $($x),+);
-            one_round!(6; $($x),+);
-            one_round!(7; $($x),+);
-            one_round!(8; $($x),+);
-            one_round!(9; $($x),+);
-        }};
-    }
-    let mut done = 0usize; // blocks written
-    while done + 8 <= nblocks {
-        let b = first_block.wrapping_add(done as u64);
+    // Two independent 8-block groups per iteration: one group's round is a
+    // ~8-cycle dependency chain (multiply latency), so interleaving a second
+    // group roughly doubles throughput.
+    let mut g = 0;
+    while g + 2 <= groups {
+        let b = first_block.wrapping_add((g * 8) as u64);
         let mut xa = init(b);
-        let mut xb = init(b.wrapping_add(4));
-        rounds!(xa, xb);
-        store(xa, &mut out[4 * done..]);
-        store(xb, &mut out[4 * done + 16..]);
-        done += 8;
+        let mut xb = init(b.wrapping_add(8));
+        for r in 0..ROUNDS {
+            round!(xa, rk0[r], rk1[r]);
+            round!(xb, rk0[r], rk1[r]);
+        }
+        store(xa, &mut out[g * 32..]);
+        store(xb, &mut out[g * 32 + 32..]);
+        g += 2;
     }
-    if done + 4 <= nblocks {
-        let mut xa = init(first_block.wrapping_add(done as u64));
-        rounds!(xa);
-        store(xa, &mut out[4 * done..]);
-        done += 4;
+    if g < groups {
+        let mut xa = init(first_block.wrapping_add((g * 8) as u64));
+        for r in 0..ROUNDS {
+            round!(xa, rk0[r], rk1[r]);
+        }
+        store(xa, &mut out[g * 32..]);
     }
     fill_blocks_scalar(
         key,
         ctr_hi,
-        first_block.wrapping_add(done as u64),
-        &mut out[4 * done..],
+        first_block.wrapping_add((groups * 8) as u64),
+        &mut out[groups * 32..],
     );
 }
 
