@@ -115,15 +115,19 @@ impl Plan {
         let nring = 2 * r + R;
         let rstride = row_len.next_multiple_of(VW) + VW;
         let tstride = row_len.next_multiple_of(HW) + 2 * r * c + VW;
+        // No buffer needs zeros (pooled buffers come back holding stale but initialised
+        // values): the vector steps read past a row's end only into lanes whose results fall
+        // beyond `row_len` and are never stored to `dst`, and every value an output depends on
+        // (ring rows, `t` rows and their padding) is written before it is read.
         Plan {
             r,
             row_len,
-            ring: Buf::zeroed(nring * rstride),
+            ring: Buf::take(nring * rstride),
             nring,
             rstride,
-            t: Buf::zeroed(R * tstride),
+            t: Buf::take(R * tstride),
             tstride,
-            out: Buf::zeroed(row_len.next_multiple_of(HW)),
+            out: Buf::take(row_len.next_multiple_of(HW)),
             have: 0,
         }
     }
@@ -311,13 +315,35 @@ pub unsafe fn gaussian_nearest_avx2(
         y0 += nr;
     }
 
-    /// `out[e] = trunc(clip(v[e], 0, 255))` (as [`q255`]), 8 values per step; `v` holds whole
-    /// steps.
+    /// `out[e] = trunc(clip(v[e], 0, 255))` (as [`q255`]), 32 values per step while whole
+    /// steps fit in `out`, then 8 per step; `v` holds whole 8-value steps.
     #[inline(always)]
     unsafe fn quantise_row(v: *const f32, out: &mut [u8]) {
         let (zero, top) = (_mm256_setzero_ps(), _mm256_set1_ps(255.0));
         let n = out.len();
         let mut e = 0;
+        // Four vectors packed at once (the 8-value step spent most of its instructions on
+        // extracting and storing halves): packs work per 128-bit lane, so the bytes come out
+        // as dwords a0 b0 c0 d0 a1 b1 c1 d1 (x0/x1 = first/second half of vector x); the
+        // permutation puts them back in order.
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        while e + 32 <= n {
+            let (p0, p1) = (v.add(e), v.add(e + 8));
+            let (p2, p3) = (v.add(e + 16), v.add(e + 24));
+            let q0 =
+                _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(p0), zero), top));
+            let q1 =
+                _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(p1), zero), top));
+            let q2 =
+                _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(p2), zero), top));
+            let q3 =
+                _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(p3), zero), top));
+            let ab = _mm256_packus_epi32(q0, q1);
+            let cd = _mm256_packus_epi32(q2, q3);
+            let b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), order);
+            _mm256_storeu_si256(out.as_mut_ptr().add(e) as *mut __m256i, b);
+            e += 32;
+        }
         while e < n {
             // max/min return the second operand for NaN, like q255's comparisons.
             let x = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(v.add(e)), zero), top);
