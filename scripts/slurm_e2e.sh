@@ -117,7 +117,7 @@ for _ in $(seq 50); do [ -s "$work/slurmd.pid" ] && break; sleep 0.1; done
 started_pids+=("$(cat "$work/slurmd.pid")")
 up=0
 for _ in $(seq 60); do
-  if sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then up=1; break; fi
+  if sinfo -h -o %T 2>/dev/null | grep -E '^(idle|mixed|allocated)' >/dev/null; then up=1; break; fi
   sleep 1
 done
 [ "$up" = 1 ] || skip "the node did not come up (sinfo: $(sinfo -h 2>&1 | head -2); see $work/log)"
@@ -187,8 +187,11 @@ for _ in $(seq 120); do
   state=$(squeue -h -j "${job}_$victim" -o %T 2>/dev/null || true)
   case "$state" in RUNNING | COMPLETING) sleep 0.5 ;; *) break ;; esac
 done
-"$bin" status "$OUTPUT" | sed 's/^/  status: /'
-"$bin" status "$OUTPUT" | grep -q "shard $victim/4: interrupted" || { echo "slurm e2e: status does not show the interrupted shard" >&2; exit 1; }
+# status's output is captured first: `status | grep -q` under pipefail fails whenever grep
+# exits before status has written its last line (status then dies of the closed pipe).
+status_out=$("$bin" status "$OUTPUT")
+sed 's/^/  status: /' <<<"$status_out"
+grep -q "shard $victim/4: interrupted" <<<"$status_out" || { echo "slurm e2e: status does not show the interrupted shard" >&2; exit 1; }
 scontrol requeue "${job}_$victim"
 echo "slurm e2e: task $victim requeued"
 
