@@ -403,3 +403,29 @@ fn corrupt_webp_quality_keeps_alpha_and_refuses_other_formats() {
     assert!(e.contains("--webp-quality") && e.contains("o.png"), "{e}");
     assert!(!png.exists());
 }
+
+/// A reader that closes the pipe early (`imgcorrupt list | head -1`) must not make the binary
+/// panic with "failed printing to stdout: Broken pipe": it ends quietly (killed by SIGPIPE, as
+/// Unix tools are), and nothing is written to stderr.
+#[cfg(unix)]
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    // The read end is closed before the binary starts, so its first `println!` hits EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(common::BIN)
+        .args(["list"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+    // SIGPIPE is 13 on every Linux and BSD/macOS ABI.
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+}
