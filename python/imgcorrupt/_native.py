@@ -169,7 +169,7 @@ def corrupt_at(
         raise InvalidInputError(f"severity must be a number in [0, 5], got {severity!r}")
     name = _name(corruption, styles, tile_bank)
     seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
-    return _core.corrupt_at(
+    return _core.corrupt(
         np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles, _path(tile_bank)
     )
 

@@ -256,8 +256,18 @@ fn select(spec: &str) -> PyResult<Vec<&'static str>> {
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+/// A severity as Python passes it: an `int` is a level 1..5 (the integer path, its own
+/// error), a `float` a continuous severity in [0, 5] (issue 16, `corrupt_buffer_at`).
+#[derive(FromPyObject, Clone, Copy)]
+enum Level {
+    Integer(i64),
+    Continuous(f64),
+}
+
 /// Corrupt one `(H, W)` / `(H, W, C)` uint8 image with an explicit seed; returns a new array of
-/// the same shape.
+/// the same shape. An `int` severity is a level 1..5; a `float` is a continuous severity in
+/// [0, 5] (`imgcorrupt::corrupt_buffer_at`: each table key interpolated linearly, 0 the clean
+/// image, an integral value the integer path), which is how the Python `corrupt_at` calls it.
 #[pyfunction]
 #[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None, tile_bank=None))]
 #[allow(clippy::too_many_arguments)]
@@ -265,7 +275,7 @@ fn corrupt<'py>(
     py: Python<'py>,
     image: PyReadonlyArrayDyn<'py, u8>,
     name: &str,
-    severity_: i64,
+    severity_: Level,
     seed: u64,
     rng: &str,
     preset: Option<&str>,
@@ -273,57 +283,26 @@ fn corrupt<'py>(
     styles: Option<PathBuf>,
     tile_bank: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
+    // a continuous call checks its severity in `corrupt_buffer_at`; `Call` holds level 1 then
+    let level = match severity_ {
+        Level::Integer(s) => s,
+        Level::Continuous(_) => 1,
+    };
     let call = Call::new(
         image.shape(),
         name,
-        severity_,
+        level,
         settings(seed, rng, preset, frost_dir, styles, tile_bank),
     )?;
     let src = contiguous(image.as_slice())?;
     filled(py, image.shape(), call.parallel(), |dst| {
-        let Call {
-            corruption: c,
-            severity: s,
-            ..
-        } = call;
-        imgcorrupt::corrupt_buffer(call.view(src), dst, c, s, &call.settings)
-    })
-}
-
-/// Issue 16: corrupt one image at a continuous severity in [0, 5] (`imgcorrupt::corrupt_buffer_at`:
-/// each table key interpolated linearly, 0 the clean image, an integer the integer path);
-/// the drop-in `corrupt` keeps the reference's integer-only severities.
-#[pyfunction]
-#[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None, tile_bank=None))]
-#[allow(clippy::too_many_arguments)]
-fn corrupt_at<'py>(
-    py: Python<'py>,
-    image: PyReadonlyArrayDyn<'py, u8>,
-    name: &str,
-    severity_: f64,
-    seed: u64,
-    rng: &str,
-    preset: Option<&str>,
-    frost_dir: Option<PathBuf>,
-    styles: Option<PathBuf>,
-    tile_bank: Option<PathBuf>,
-) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
-    // the level passed to `Call` is a placeholder: the continuous severity is used below
-    let call = Call::new(
-        image.shape(),
-        name,
-        1,
-        settings(seed, rng, preset, frost_dir, styles, tile_bank),
-    )?;
-    let src = contiguous(image.as_slice())?;
-    filled(py, image.shape(), call.parallel(), |dst| {
-        imgcorrupt::corrupt_buffer_at(
-            call.view(src),
-            dst,
-            call.corruption,
-            severity_,
-            &call.settings,
-        )
+        let (view, c) = (call.view(src), call.corruption);
+        match severity_ {
+            Level::Integer(_) => {
+                imgcorrupt::corrupt_buffer(view, dst, c, call.severity, &call.settings)
+            }
+            Level::Continuous(s) => imgcorrupt::corrupt_buffer_at(view, dst, c, s, &call.settings),
+        }
     })
 }
 
@@ -500,7 +479,6 @@ fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(select, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_continuing, m)?)?;
-    m.add_function(wrap_pyfunction!(corrupt_at, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_inplace, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_batch, m)?)?;
     m.add_function(wrap_pyfunction!(read_image, m)?)?;
