@@ -135,7 +135,7 @@ def _default_frost_dir():
     d = _frost_dir
     if d is not None:
         return d
-    return os.environ.get("IMGCORRUPT_FROST_DIR") or None
+    return _core.frost_dir_env()
 
 
 def _unknown_name(name):

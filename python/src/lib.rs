@@ -238,6 +238,15 @@ impl Call {
     }
 }
 
+/// `$IMGCORRUPT_FROST_DIR` (None when unset or empty), frost's default texture folder. Read
+/// with the C library's `getenv` (which `os.environ[...] = ...` updates through `putenv`):
+/// ~0.1 us where Python's `os.environ.get` costs ~1 us, a per-call cost visible on frost's
+/// 0.07 ms calls.
+#[pyfunction]
+fn frost_dir_env() -> Option<std::ffi::OsString> {
+    std::env::var_os("IMGCORRUPT_FROST_DIR").filter(|d| !d.is_empty())
+}
+
 /// The catalogue in order: `(name, subset, family)` for the 19 corruptions and the shift
 /// operators (`stylize`).
 #[pyfunction]
@@ -478,6 +487,7 @@ fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(catalogue, m)?)?;
     m.add_function(wrap_pyfunction!(select, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt, m)?)?;
+    m.add_function(wrap_pyfunction!(frost_dir_env, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_continuing, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_inplace, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_batch, m)?)?;
