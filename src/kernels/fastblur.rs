@@ -47,149 +47,523 @@ pub fn disk_spans(r: usize) -> (Vec<usize>, usize) {
     (spans, count)
 }
 
-dispatch! {
-    /// Fast defocus blur of an interleaved RGB8 `h × w` image: binary disk of radius `r` (exact,
-    /// integer), then the separable small Gaussian `g` (odd length, reflect-101), then `· scale`.
-    /// `scale` is `ΣK / |D|` for the reference kernel `K` (see the module docs).
-    pub fn disk_blur_rgb8 / disk_blur_rgb8_scalar / disk_blur_rgb8_avx2 (
-        src: &[u8],
-        dst: &mut [u8],
-        h: usize,
-        w: usize,
-        r: usize,
-        g: &[f32],
-        scale: f32,
-    ) {
-        const C: usize = 3;
-        assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
-        let row_len = w * C;
-        let (spans, _) = disk_spans(r);
-        // Column prefix sums over the reflect-101 padded image (r pixels / rows each side):
-        // V[0] = 0, V[q+1] = V[q] + padded row q (u16, wrapping), each row `(w + 2r)·C` wide plus
-        // SB spare elements. Output row y needs V[y ..= y + 2r + 1]: a ring of 2r + 2 rows.
-        // Wrapping u16 is exact for a column span (at most (2r+1)·255 < 2¹⁶ for r ≤ 127) and for
-        // sums of up to `chunk` spans; chunks are then widened into u32 accumulators.
-        assert!(r <= 127, "disk radius above 127");
-        let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
-        let prow = (w + 2 * r) * C;
-        let vstride = prow + SB;
-        let nring = 2 * r + 2;
-        // Only V[0] needs zeros; the rest of every buffer here is written before it is read
-        // (stale pooled values reach only lanes beyond `row_len`, which are never stored).
-        let mut vring = Buf::<u16>::take(nring * vstride);
-        vring[..vstride].fill(0);
-        let mut v_have = 1usize; // V[0] (zeros) is in the ring
-        let border: Vec<(usize, usize)> = (0..r)
-            .chain(w + r..w + 2 * r)
-            .map(|p| (p, reflect101(p as isize - r as isize, w)))
-            .collect();
-        // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
-        let m = g.len() / 2;
-        let sring = 2 * m + 1;
-        let sstride = row_len + SB;
-        let mut srows = Buf::<f32>::take(sring * sstride);
-        let mut s_have = 0usize;
-        // One vertically filtered row, reflect-101 padded by m pixels for the horizontal pass.
-        let tstride = (w + 2 * m) * C + 2 * BLOCK;
-        let mut t = Buf::<f32>::take(tstride);
-        let tcols: Vec<usize> = (0..w + 2 * m)
-            .map(|p| reflect101(p as isize - m as isize, w))
-            .collect();
-        let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
-        // Column taps (top row base, bottom row base, column offset) of one output row: for each
-        // column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|].
-        let mut taps: Vec<(usize, usize, usize)> = Vec::with_capacity(2 * r + 1);
-        for y in 0..h {
-            let need_s = (y + m).min(h - 1);
-            while s_have <= need_s {
-                let k = s_have;
-                while v_have <= k + 2 * r + 1 {
-                    let q = v_have - 1; // padded row q = source row reflect101(q − r)
-                    let sy = reflect101(q as isize - r as isize, h);
-                    let s = &src[sy * row_len..(sy + 1) * row_len];
-                    let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
-                    // Split the ring so the previous row can be read while the new one is written.
-                    let (lo, hi) = vring.split_at_mut(prev.max(cur));
-                    let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
-                        (&lo[prev..prev + prow], &mut hi[..prow])
-                    } else {
-                        (&hi[..prow], &mut lo[cur..cur + prow])
-                    };
-                    let mid = r * C..r * C + row_len;
-                    for ((o, &a), &v) in cv[mid.clone()].iter_mut().zip(&pv[mid]).zip(s) {
-                        *o = a.wrapping_add(v as u16);
+/// Fast defocus blur of an interleaved RGB8 `h × w` image: binary disk of radius `r` (exact,
+/// integer), then the separable small Gaussian `g` (odd length, reflect-101), then `· scale`.
+/// `scale` is `ΣK / |D|` for the reference kernel `K` (see the module docs).
+///
+/// Dispatched at run time: the AVX2 twin runs the same row loop with hand-written AVX2 row
+/// kernels (the compiler's vectorisation of the span loop spent two thirds of its instructions
+/// on addressing and bounds checks); both perform the same f32 operations per value in the same
+/// order, no fused multiply-add, so they are bit-identical (tested).
+#[allow(clippy::too_many_arguments)]
+pub fn disk_blur_rgb8(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    dispatch!(disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(src, dst, h, w, r, g, scale))
+}
+
+/// Scalar twin of [`disk_blur_rgb8`].
+pub fn disk_blur_rgb8_scalar(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    // SAFETY: `AVX = false` calls no AVX2 code.
+    unsafe { disk_body::<false>(src, dst, h, w, r, g, scale) }
+}
+
+/// AVX2 twin of [`disk_blur_rgb8`].
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn disk_blur_rgb8_avx2(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    // SAFETY: the caller guarantees AVX2 and FMA.
+    unsafe { disk_body::<true>(src, dst, h, w, r, g, scale) }
+}
+
+/// Whether the Gaussian `g` leaves every f32 value of the blur unchanged: centre tap exactly 1
+/// and side taps so small (σ = 0.1 gives 2·10⁻²² at most) that their contribution stays below
+/// half an ulp of the smallest non-zero value, `scale` (a disk sum is an integer ≤ 255·|D| < 2²⁴·…):
+/// the skip is then bit-identical to applying `g`, and saves its two passes (severity 1).
+fn gaussian_is_identity(g: &[f32]) -> bool {
+    let m = g.len() / 2;
+    g[m] == 1.0
+        && g.iter()
+            .enumerate()
+            .all(|(i, &v)| i == m || v.abs() < 1e-16)
+}
+
+/// The row loop of [`disk_blur_rgb8`], with scalar (`AVX = false`) or AVX2 row kernels.
+///
+/// # Safety
+/// With `AVX = true` the CPU must support AVX2 and FMA.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn disk_body<const AVX: bool>(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    const C: usize = 3;
+    assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
+    let row_len = w * C;
+    let (spans, _) = disk_spans(r);
+    // Column prefix sums over the reflect-101 padded image (r pixels / rows each side):
+    // V[0] = 0, V[q+1] = V[q] + padded row q (u16, wrapping), each row `(w + 2r)·C` wide plus
+    // SB spare elements. Output row y needs V[y ..= y + 2r + 1]: a ring of 2r + 2 rows.
+    // Wrapping u16 is exact for a column span (at most (2r+1)·255 < 2¹⁶ for r ≤ 127) and for
+    // sums of up to `chunk` spans; chunks are then widened into u32 accumulators.
+    assert!(r <= 127, "disk radius above 127");
+    let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
+    let prow = (w + 2 * r) * C;
+    let vstride = prow + SB;
+    let nring = 2 * r + 2;
+    // Only V[0] needs zeros; the rest of every buffer here is written before it is read
+    // (stale pooled values reach only lanes beyond `row_len`, which are never stored).
+    let mut vring = Buf::<u16>::take(nring * vstride);
+    vring[..vstride].fill(0);
+    let mut v_have = 1usize; // V[0] (zeros) is in the ring
+                             // One reflect-101 padded source row (u8), with spare bytes for whole vector loads.
+    let mut padded = Buf::<u8>::take(prow + 32);
+    let border: Vec<(usize, usize)> = (0..r)
+        .chain(w + r..w + 2 * r)
+        .map(|p| (p, reflect101(p as isize - r as isize, w)))
+        .collect();
+    let identity = gaussian_is_identity(g);
+    // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
+    let m = g.len() / 2;
+    let sring = if identity { 1 } else { 2 * m + 1 };
+    let sstride = row_len + SB;
+    let mut srows = Buf::<f32>::take(sring * sstride);
+    let mut s_have = 0usize;
+    // One vertically filtered row, reflect-101 padded by m pixels for the horizontal pass.
+    let tstride = (w + 2 * m) * C + 2 * BLOCK;
+    let mut t = Buf::<f32>::take(tstride);
+    let tcols: Vec<usize> = (0..w + 2 * m)
+        .map(|p| reflect101(p as isize - m as isize, w))
+        .collect();
+    let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
+    // Column taps (bottom index, top index) of one output row, column offset included: for
+    // each column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|].
+    let mut taps: Vec<(usize, usize)> = Vec::with_capacity(2 * r + 1);
+    let nb = row_len.div_ceil(SB);
+    // Every tap block lies inside its ring row: row base + column offset (≤ 2r·C) + whole
+    // blocks (< row_len + SB) ≤ base + prow + SB = base + vstride.
+    assert!(2 * r * C + nb * SB <= vstride && vring.len() == nring * vstride);
+    for y in 0..h {
+        let need_s = if identity { y } else { (y + m).min(h - 1) };
+        while s_have <= need_s {
+            let k = s_have;
+            while v_have <= k + 2 * r + 1 {
+                let q = v_have - 1; // padded row q = source row reflect101(q − r)
+                let sy = reflect101(q as isize - r as isize, h);
+                let s = &src[sy * row_len..(sy + 1) * row_len];
+                padded[r * C..r * C + row_len].copy_from_slice(s);
+                for &(p, sx) in &border {
+                    for ch in 0..C {
+                        padded[p * C + ch] = s[sx * C + ch];
                     }
-                    for &(p, sx) in &border {
-                        for ch in 0..C {
-                            cv[p * C + ch] = pv[p * C + ch].wrapping_add(s[sx * C + ch] as u16);
-                        }
-                    }
-                    v_have += 1;
                 }
-                taps.clear();
-                for dx in 0..=2 * r {
-                    let hd = spans[dx.abs_diff(r)];
-                    let top = ((k + r - hd) % nring) * vstride;
-                    let bot = ((k + r + hd + 1) % nring) * vstride;
-                    taps.push((bot, top, dx * C));
+                let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
+                // Split the ring so the previous row can be read while the new one is written.
+                let (lo, hi) = vring.split_at_mut(prev.max(cur));
+                let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
+                    (&lo[prev..prev + prow], &mut hi[..prow])
+                } else {
+                    (&hi[..prow], &mut lo[cur..cur + prow])
+                };
+                #[cfg(target_arch = "x86_64")]
+                if AVX {
+                    avx::prefix_row(cv, pv, &padded[..prow]);
+                } else {
+                    prefix_row(cv, pv, &padded[..prow]);
                 }
-                let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
-                let nb = row_len.div_ceil(SB);
-                // Every tap block lies inside its ring row: row base + column offset (≤ 2r·C)
-                // + whole blocks (< row_len + SB) ≤ base + prow + SB = base + vstride. Checked
-                // once here instead of twice per tap (the checks were most of the tap loop).
-                assert!(2 * r * C + nb * SB <= vstride && vring.len() == nring * vstride);
-                let vr: &[u16] = &vring;
-                for b in 0..nb {
-                    let e0 = b * SB;
-                    let mut acc = [0u32; SB];
-                    for part in taps.chunks(chunk) {
-                        let mut a16 = [0u16; SB];
-                        for &(bot, top, off) in part {
-                            // SAFETY: `bot`, `top` are ring row bases (< nring·vstride, multiples
-                            // of vstride) and `off + e0 + SB ≤ vstride` (asserted above).
-                            let (bv, tv) = unsafe {
-                                (
-                                    vr.get_unchecked(bot + off + e0..bot + off + e0 + SB),
-                                    vr.get_unchecked(top + off + e0..top + off + e0 + SB),
-                                )
-                            };
-                            let bv: &[u16; SB] = bv.try_into().unwrap();
-                            let tv: &[u16; SB] = tv.try_into().unwrap();
-                            for i in 0..SB {
-                                a16[i] = a16[i].wrapping_add(bv[i].wrapping_sub(tv[i]));
-                            }
-                        }
-                        for i in 0..SB {
-                            acc[i] += a16[i] as u32;
-                        }
-                    }
-                    let o: &mut [f32; SB] = (&mut srow[e0..e0 + SB]).try_into().unwrap();
-                    for i in 0..SB {
-                        o[i] = acc[i] as i32 as f32;
-                    }
-                }
-                s_have += 1;
+                #[cfg(not(target_arch = "x86_64"))]
+                prefix_row(cv, pv, &padded[..prow]);
+                v_have += 1;
             }
-            // Vertical Gaussian into the middle of `t`.
-            {
-                let base = |j: isize| (reflect101(y as isize + j, h) % sring) * sstride;
-                let c0 = base(0);
-                let pairs: Vec<(usize, usize, f32)> = (1..=m)
-                    .map(|j| (base(-(j as isize)), base(j as isize), gs[m - j]))
-                    .collect();
+            taps.clear();
+            for dx in 0..=2 * r {
+                let hd = spans[dx.abs_diff(r)];
+                let top = ((k + r - hd) % nring) * vstride;
+                let bot = ((k + r + hd + 1) % nring) * vstride;
+                taps.push((bot + dx * C, top + dx * C));
+            }
+            if identity {
+                // out = q255(S · (g[m]·scale)), g[m] = 1: the Gaussian's passes are skipped.
+                let out = &mut dst[k * row_len..(k + 1) * row_len];
+                #[cfg(target_arch = "x86_64")]
+                if AVX {
+                    avx::disk_row(&vring, &taps, chunk, nb, Out::Bytes(out, gs[m]));
+                } else {
+                    disk_row(&vring, &taps, chunk, nb, Out::Bytes(out, gs[m]));
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                disk_row(&vring, &taps, chunk, nb, Out::Bytes(out, gs[m]));
+            } else {
+                let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
+                #[cfg(target_arch = "x86_64")]
+                if AVX {
+                    avx::disk_row(&vring, &taps, chunk, nb, Out::Sums(srow));
+                } else {
+                    disk_row(&vring, &taps, chunk, nb, Out::Sums(srow));
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                disk_row(&vring, &taps, chunk, nb, Out::Sums(srow));
+            }
+            s_have += 1;
+        }
+        if identity {
+            continue;
+        }
+        // Vertical Gaussian into the middle of `t`.
+        {
+            let base = |j: isize| (reflect101(y as isize + j, h) % sring) * sstride;
+            let c0 = base(0);
+            let pairs: Vec<(usize, usize, f32)> = (1..=m)
+                .map(|j| (base(-(j as isize)), base(j as isize), gs[m - j]))
+                .collect();
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                avx::vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
+            } else {
                 vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
             }
-            // Only the 2m border columns (looping over all of `tcols` cost a fifth of the time).
-            for p in (0..m).chain(w + m..w + 2 * m) {
-                let sx = tcols[p];
-                for ch in 0..C {
-                    t[p * C + ch] = t[(sx + m) * C + ch];
+            #[cfg(not(target_arch = "x86_64"))]
+            vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
+        }
+        // Only the 2m border columns (looping over all of `tcols` cost a fifth of the time).
+        for p in (0..m).chain(w + m..w + 2 * m) {
+            let sx = tcols[p];
+            for ch in 0..C {
+                t[p * C + ch] = t[(sx + m) * C + ch];
+            }
+        }
+        // Horizontal Gaussian and quantisation.
+        let out = &mut dst[y * row_len..(y + 1) * row_len];
+        #[cfg(target_arch = "x86_64")]
+        if AVX {
+            avx::horizontal_q(&t, out, m, C, g);
+        } else {
+            horizontal_q(&t, out, m, C, g);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        horizontal_q(&t, out, m, C, g);
+    }
+}
+
+/// Where [`disk_row`] puts a row of disk sums `S`: as f32 (for the Gaussian), or as bytes
+/// `q255(S · scale)` when the Gaussian is the identity.
+enum Out<'a> {
+    Sums(&'a mut [f32]),
+    Bytes(&'a mut [u8], f32),
+}
+
+/// `cv[i] = pv[i] + s[i]` (u16, wrapping): the next column prefix row.
+#[inline(always)]
+fn prefix_row(cv: &mut [u16], pv: &[u16], s: &[u8]) {
+    for ((o, &a), &v) in cv.iter_mut().zip(pv).zip(s) {
+        *o = a.wrapping_add(v as u16);
+    }
+}
+
+/// One row of disk sums `S[e] = Σ_taps V[bot + e] − V[top + e]` for `e < nb·SB`, exact: u16
+/// wrapping sums of up to `chunk` spans, widened into u32.
+#[inline(always)]
+fn disk_row(vr: &[u16], taps: &[(usize, usize)], chunk: usize, nb: usize, out: Out<'_>) {
+    let mut out = out;
+    for b in 0..nb {
+        let e0 = b * SB;
+        let mut acc = [0u32; SB];
+        for part in taps.chunks(chunk) {
+            let mut a16 = [0u16; SB];
+            for &(bot, top) in part {
+                let bv: &[u16; SB] = vr[bot + e0..bot + e0 + SB].try_into().unwrap();
+                let tv: &[u16; SB] = vr[top + e0..top + e0 + SB].try_into().unwrap();
+                for i in 0..SB {
+                    a16[i] = a16[i].wrapping_add(bv[i].wrapping_sub(tv[i]));
                 }
             }
-            // Horizontal Gaussian and quantisation.
-            let out = &mut dst[y * row_len..(y + 1) * row_len];
-            horizontal_q(&t, out, m, C, g);
+            for i in 0..SB {
+                acc[i] += a16[i] as u32;
+            }
+        }
+        match &mut out {
+            Out::Sums(row) => {
+                for i in 0..SB {
+                    row[e0 + i] = acc[i] as i32 as f32;
+                }
+            }
+            Out::Bytes(row, scale) => {
+                let n = SB.min(row.len().saturating_sub(e0));
+                for i in 0..n {
+                    row[e0 + i] = q255(acc[i] as i32 as f32 * *scale);
+                }
+            }
+        }
+    }
+}
+
+/// Hand-written AVX2 row kernels of [`disk_blur_rgb8_avx2`], each computing exactly what its
+/// scalar namesake computes (same f32 operations in the same order, no fused multiply-add).
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use super::{Out, BLOCK, SB};
+    use std::arch::x86_64::*;
+
+    /// AVX2 [`super::prefix_row`].
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn prefix_row(cv: &mut [u16], pv: &[u16], s: &[u8]) {
+        let n = cv.len().min(pv.len()).min(s.len());
+        let mut i = 0;
+        unsafe {
+            while i + 16 <= n {
+                let x = _mm256_cvtepu8_epi16(_mm_loadu_si128(s.as_ptr().add(i) as *const __m128i));
+                let a = _mm256_loadu_si256(pv.as_ptr().add(i) as *const __m256i);
+                _mm256_storeu_si256(
+                    cv.as_mut_ptr().add(i) as *mut __m256i,
+                    _mm256_add_epi16(a, x),
+                );
+                i += 16;
+            }
+        }
+        super::prefix_row(&mut cv[i..n], &pv[i..n], &s[i..n]);
+    }
+
+    /// AVX2 [`super::disk_row`] (the caller asserts that every tap block lies inside `vr`).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn disk_row(
+        vr: &[u16],
+        taps: &[(usize, usize)],
+        chunk: usize,
+        nb: usize,
+        out: Out<'_>,
+    ) {
+        const V: usize = SB / 16;
+        let mut out = out;
+        let base = vr.as_ptr();
+        let single = taps.len() <= chunk;
+        for b in 0..nb {
+            let e0 = b * SB;
+            // SAFETY: every `bot + e0 + SB`, `top + e0 + SB` ≤ vr.len() (asserted by the
+            // caller); the outputs are written within their slices (checked below).
+            unsafe {
+                let mut lo = [_mm256_setzero_si256(); V];
+                let mut hi = [_mm256_setzero_si256(); V];
+                for part in taps.chunks(chunk) {
+                    let mut a = [_mm256_setzero_si256(); V];
+                    for &(bot, top) in part {
+                        let pb = base.add(bot + e0) as *const __m256i;
+                        let pt = base.add(top + e0) as *const __m256i;
+                        for v in 0..V {
+                            let d = _mm256_sub_epi16(
+                                _mm256_loadu_si256(pb.add(v)),
+                                _mm256_loadu_si256(pt.add(v)),
+                            );
+                            a[v] = _mm256_add_epi16(a[v], d);
+                        }
+                    }
+                    for v in 0..V {
+                        let l = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(a[v]));
+                        let h = _mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(a[v]));
+                        if single {
+                            lo[v] = l;
+                            hi[v] = h;
+                        } else {
+                            lo[v] = _mm256_add_epi32(lo[v], l);
+                            hi[v] = _mm256_add_epi32(hi[v], h);
+                        }
+                    }
+                }
+                match &mut out {
+                    Out::Sums(row) => {
+                        assert!(e0 + SB <= row.len());
+                        let p = row.as_mut_ptr().add(e0);
+                        for v in 0..V {
+                            _mm256_storeu_ps(p.add(16 * v), _mm256_cvtepi32_ps(lo[v]));
+                            _mm256_storeu_ps(p.add(16 * v + 8), _mm256_cvtepi32_ps(hi[v]));
+                        }
+                    }
+                    Out::Bytes(row, scale) => {
+                        let sc = _mm256_set1_ps(*scale);
+                        let mut f = [_mm256_setzero_ps(); 2 * V];
+                        for v in 0..V {
+                            f[2 * v] = _mm256_mul_ps(_mm256_cvtepi32_ps(lo[v]), sc);
+                            f[2 * v + 1] = _mm256_mul_ps(_mm256_cvtepi32_ps(hi[v]), sc);
+                        }
+                        for q in 0..V / 2 {
+                            let bytes = q255x32(&f[4 * q..4 * q + 4]);
+                            store_bytes(row, e0 + 32 * q, bytes);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `q255` of 32 f32 values (four vectors, in order) packed into 32 bytes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn q255x32(f: &[__m256]) -> __m256i {
+        let (a, b, c, d) = (q255x8(f[0]), q255x8(f[1]), q255x8(f[2]), q255x8(f[3]));
+        let p = _mm256_packus_epi16(_mm256_packus_epi32(a, b), _mm256_packus_epi32(c, d));
+        _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+    }
+
+    /// `q255` of 8 f32 values as i32: `max(v, 0)` is `v > 0 ? v : 0` (NaN → 0) and
+    /// `min(v, 255)` is `v < 255 ? v : 255`, exactly the scalar compare-and-select clamps.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn q255x8(v: __m256) -> __m256i {
+        let v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(255.0));
+        _mm256_cvttps_epi32(v)
+    }
+
+    /// Stores the first `row.len() − at` (at most 32) bytes of `v` at `row[at..]`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn store_bytes(row: &mut [u8], at: usize, v: __m256i) {
+        if at + 32 <= row.len() {
+            // SAFETY: 32 bytes from `at` lie inside `row`.
+            unsafe { _mm256_storeu_si256(row.as_mut_ptr().add(at) as *mut __m256i, v) };
+        } else if at < row.len() {
+            let mut tmp = [0u8; 32];
+            // SAFETY: `tmp` holds 32 bytes.
+            unsafe { _mm256_storeu_si256(tmp.as_mut_ptr() as *mut __m256i, v) };
+            let n = row.len() - at;
+            row[at..].copy_from_slice(&tmp[..n]);
+        }
+    }
+
+    /// AVX2 [`super::vertical`]: 8 values per step over `n` rounded up to whole vectors (the
+    /// rows and `t` are padded for it).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn vertical(
+        rows: &[f32],
+        c0: usize,
+        w0: f32,
+        pairs: &[(usize, usize, f32)],
+        t: &mut [f32],
+        n: usize,
+    ) {
+        let steps = n.div_ceil(8);
+        assert!(c0 + steps * 8 <= rows.len() && steps * 8 <= t.len());
+        for &(a, b, _) in pairs {
+            assert!(a.max(b) + steps * 8 <= rows.len());
+        }
+        let w0v = _mm256_set1_ps(w0);
+        let rp = rows.as_ptr();
+        let tp = t.as_mut_ptr();
+        // SAFETY: all reads and writes are within the bounds asserted above.
+        unsafe {
+            match pairs {
+                [(a1, b1, w1)] => {
+                    let w1 = _mm256_set1_ps(*w1);
+                    for s in 0..steps {
+                        let e = 8 * s;
+                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(rp.add(a1 + e)),
+                            _mm256_loadu_ps(rp.add(b1 + e)),
+                        );
+                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w1));
+                        _mm256_storeu_ps(tp.add(e), acc);
+                    }
+                }
+                [(a1, b1, w1), (a2, b2, w2)] => {
+                    let (w1, w2) = (_mm256_set1_ps(*w1), _mm256_set1_ps(*w2));
+                    for s in 0..steps {
+                        let e = 8 * s;
+                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(rp.add(a1 + e)),
+                            _mm256_loadu_ps(rp.add(b1 + e)),
+                        );
+                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w1));
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(rp.add(a2 + e)),
+                            _mm256_loadu_ps(rp.add(b2 + e)),
+                        );
+                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w2));
+                        _mm256_storeu_ps(tp.add(e), acc);
+                    }
+                }
+                _ => {
+                    for s in 0..steps {
+                        let e = 8 * s;
+                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
+                        for &(a, b, wj) in pairs {
+                            let p = _mm256_add_ps(
+                                _mm256_loadu_ps(rp.add(a + e)),
+                                _mm256_loadu_ps(rp.add(b + e)),
+                            );
+                            acc = _mm256_add_ps(acc, _mm256_mul_ps(p, _mm256_set1_ps(wj)));
+                        }
+                        _mm256_storeu_ps(tp.add(e), acc);
+                    }
+                }
+            }
+        }
+    }
+
+    /// AVX2 [`super::horizontal_q`]: 32 outputs per step (`t` is padded by `BLOCK` spare
+    /// elements, so whole steps may be read).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn horizontal_q(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32]) {
+        let n = out.len();
+        let steps = n.div_ceil(BLOCK);
+        assert!(BLOCK == 32 && steps * BLOCK + 2 * m * c <= t.len() && g.len() == 2 * m + 1);
+        let gm = _mm256_set1_ps(g[m]);
+        let tp = t.as_ptr();
+        for s in 0..steps {
+            let e0 = s * BLOCK;
+            let base = e0 + m * c;
+            let mut f = [_mm256_setzero_ps(); 4];
+            // SAFETY: indices up to base + m·c + BLOCK ≤ steps·BLOCK + 2mc ≤ t.len().
+            unsafe {
+                for (v, acc) in f.iter_mut().enumerate() {
+                    let at = base + 8 * v;
+                    let mut a = _mm256_mul_ps(_mm256_loadu_ps(tp.add(at)), gm);
+                    for j in 1..=m {
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(tp.add(at - j * c)),
+                            _mm256_loadu_ps(tp.add(at + j * c)),
+                        );
+                        a = _mm256_add_ps(a, _mm256_mul_ps(p, _mm256_set1_ps(g[m - j])));
+                    }
+                    *acc = a;
+                }
+                let bytes = q255x32(&f);
+                store_bytes(out, e0, bytes);
+            }
         }
     }
 }
