@@ -140,7 +140,7 @@ unsafe fn disk_body<const AVX: bool>(
     assert!(r <= 127, "disk radius above 127");
     let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
     let prow = (w + 2 * r) * C;
-    let vstride = prow + SB;
+    let vstride = prow + SB + 16;
     let nring = 2 * r + 2;
     // Only V[0] needs zeros; the rest of every buffer here is written before it is read
     // (stale pooled values reach only lanes beyond `row_len`, which are never stored).
@@ -149,9 +149,13 @@ unsafe fn disk_body<const AVX: bool>(
     let mut v_have = 1usize; // V[0] (zeros) is in the ring
                              // One reflect-101 padded source row (u8), with spare bytes for whole vector loads.
     let mut padded = Buf::<u8>::take(prow + 32);
+    // (padded byte, source byte) of the 2r reflected border pixels of a padded row.
     let border: Vec<(usize, usize)> = (0..r)
         .chain(w + r..w + 2 * r)
-        .map(|p| (p, reflect101(p as isize - r as isize, w)))
+        .flat_map(|p| {
+            let sx = reflect101(p as isize - r as isize, w);
+            (0..C).map(move |ch| (p * C + ch, sx * C + ch))
+        })
         .collect();
     let identity = gaussian_is_identity(g);
     // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
@@ -167,13 +171,27 @@ unsafe fn disk_body<const AVX: bool>(
         .map(|p| reflect101(p as isize - m as isize, w))
         .collect();
     let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
-    // Column taps (bottom index, top index) of one output row, column offset included: for
-    // each column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|].
-    let mut taps: Vec<(usize, usize)> = Vec::with_capacity(2 * r + 1);
+    // For each column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|]. The column
+    // spans of one output row, `V[k+r+h+1] − V[k+r−h]`, are formed once per distinct half-height
+    // h (7 for radius 10, against 21 columns) into `wbuf`, so each column tap is then one
+    // read of an L1-resident row instead of two reads of the larger prefix ring.
+    let mut levels: Vec<usize> = spans.clone();
+    levels.sort_unstable();
+    levels.dedup();
     let nb = row_len.div_ceil(SB);
-    // Every tap block lies inside its ring row: row base + column offset (≤ 2r·C) + whole
-    // blocks (< row_len + SB) ≤ base + prow + SB = base + vstride.
-    assert!(2 * r * C + nb * SB <= vstride && vring.len() == nring * vstride);
+    let wstride = (2 * r * C + nb * SB).next_multiple_of(16);
+    let mut wbuf = Buf::<u16>::take(levels.len() * wstride);
+    // Column taps of one output row: level row base + column offset.
+    let taps: Vec<usize> = (0..=2 * r)
+        .map(|dx| {
+            let l = levels.binary_search(&spans[dx.abs_diff(r)]).unwrap();
+            l * wstride + dx * C
+        })
+        .collect();
+    let mut lrows: Vec<(usize, usize)> = Vec::with_capacity(levels.len());
+    // Every level row is read within its ring rows (wstride ≤ vstride), and every tap block
+    // within its level row: column offset (≤ 2r·C) + whole blocks (≤ nb·SB) ≤ wstride.
+    assert!(wstride <= vstride && vring.len() == nring * vstride);
     for y in 0..h {
         let need_s = if identity { y } else { (y + m).min(h - 1) };
         while s_have <= need_s {
@@ -184,9 +202,7 @@ unsafe fn disk_body<const AVX: bool>(
                 let s = &src[sy * row_len..(sy + 1) * row_len];
                 padded[r * C..r * C + row_len].copy_from_slice(s);
                 for &(p, sx) in &border {
-                    for ch in 0..C {
-                        padded[p * C + ch] = s[sx * C + ch];
-                    }
+                    padded[p] = s[sx];
                 }
                 let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
                 // Split the ring so the previous row can be read while the new one is written.
@@ -206,34 +222,40 @@ unsafe fn disk_body<const AVX: bool>(
                 prefix_row(cv, pv, &padded[..prow]);
                 v_have += 1;
             }
-            taps.clear();
-            for dx in 0..=2 * r {
-                let hd = spans[dx.abs_diff(r)];
-                let top = ((k + r - hd) % nring) * vstride;
-                let bot = ((k + r + hd + 1) % nring) * vstride;
-                taps.push((bot + dx * C, top + dx * C));
+            let k0 = k % nring;
+            let ring = |i: usize| (if i >= nring { i - nring } else { i }) * vstride;
+            lrows.clear();
+            // (k + r ± h) mod nring, all terms below 2·nring
+            lrows.extend(levels.iter().map(|&hd| (ring(k0 + r + hd + 1), ring(k0 + r - hd))));
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                avx::level_rows(&vring, &lrows, &mut wbuf, wstride);
+            } else {
+                level_rows(&vring, &lrows, &mut wbuf, wstride);
             }
+            #[cfg(not(target_arch = "x86_64"))]
+            level_rows(&vring, &lrows, &mut wbuf, wstride);
             if identity {
                 // out = q255(S · (g[m]·scale)), g[m] = 1: the Gaussian's passes are skipped.
                 let out = &mut dst[k * row_len..(k + 1) * row_len];
                 #[cfg(target_arch = "x86_64")]
                 if AVX {
-                    avx::disk_row(&vring, &taps, chunk, nb, Out::Bytes(out, gs[m]));
+                    avx::disk_row(&wbuf, &taps, chunk, row_len, Out::Bytes(out, gs[m]));
                 } else {
-                    disk_row(&vring, &taps, chunk, nb, Out::Bytes(out, gs[m]));
+                    disk_row(&wbuf, &taps, chunk, nb, Out::Bytes(out, gs[m]));
                 }
                 #[cfg(not(target_arch = "x86_64"))]
-                disk_row(&vring, &taps, chunk, nb, Out::Bytes(out, gs[m]));
+                disk_row(&wbuf, &taps, chunk, nb, Out::Bytes(out, gs[m]));
             } else {
                 let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
                 #[cfg(target_arch = "x86_64")]
                 if AVX {
-                    avx::disk_row(&vring, &taps, chunk, nb, Out::Sums(srow));
+                    avx::disk_row(&wbuf, &taps, chunk, row_len, Out::Sums(srow));
                 } else {
-                    disk_row(&vring, &taps, chunk, nb, Out::Sums(srow));
+                    disk_row(&wbuf, &taps, chunk, nb, Out::Sums(srow));
                 }
                 #[cfg(not(target_arch = "x86_64"))]
-                disk_row(&vring, &taps, chunk, nb, Out::Sums(srow));
+                disk_row(&wbuf, &taps, chunk, nb, Out::Sums(srow));
             }
             s_have += 1;
         }
@@ -291,21 +313,31 @@ fn prefix_row(cv: &mut [u16], pv: &[u16], s: &[u8]) {
     }
 }
 
-/// One row of disk sums `S[e] = Σ_taps V[bot + e] − V[top + e]` for `e < nb·SB`, exact: u16
-/// wrapping sums of up to `chunk` spans, widened into u32.
+/// `w[l·stride + e] = V[bot_l + e] − V[top_l + e]` (u16, wrapping) for `e < stride`: the column
+/// spans of each distinct half-height.
 #[inline(always)]
-fn disk_row(vr: &[u16], taps: &[(usize, usize)], chunk: usize, nb: usize, out: Out<'_>) {
+fn level_rows(vr: &[u16], lrows: &[(usize, usize)], w: &mut [u16], stride: usize) {
+    for (&(bot, top), row) in lrows.iter().zip(w.chunks_exact_mut(stride)) {
+        for ((o, &b), &t) in row.iter_mut().zip(&vr[bot..bot + stride]).zip(&vr[top..top + stride]) {
+            *o = b.wrapping_sub(t);
+        }
+    }
+}
+
+/// One row of disk sums `S[e] = Σ_taps w[tap + e]` for `e < nb·SB`, exact: u16 wrapping sums
+/// of up to `chunk` spans, widened into u32.
+#[inline(always)]
+fn disk_row(vr: &[u16], taps: &[usize], chunk: usize, nb: usize, out: Out<'_>) {
     let mut out = out;
     for b in 0..nb {
         let e0 = b * SB;
         let mut acc = [0u32; SB];
         for part in taps.chunks(chunk) {
             let mut a16 = [0u16; SB];
-            for &(bot, top) in part {
-                let bv: &[u16; SB] = vr[bot + e0..bot + e0 + SB].try_into().unwrap();
-                let tv: &[u16; SB] = vr[top + e0..top + e0 + SB].try_into().unwrap();
+            for &tap in part {
+                let v: &[u16; SB] = vr[tap + e0..tap + e0 + SB].try_into().unwrap();
                 for i in 0..SB {
-                    a16[i] = a16[i].wrapping_add(bv[i].wrapping_sub(tv[i]));
+                    a16[i] = a16[i].wrapping_add(v[i]);
                 }
             }
             for i in 0..SB {
@@ -332,7 +364,7 @@ fn disk_row(vr: &[u16], taps: &[(usize, usize)], chunk: usize, nb: usize, out: O
 /// scalar namesake computes (same f32 operations in the same order, no fused multiply-add).
 #[cfg(target_arch = "x86_64")]
 mod avx {
-    use super::{Out, BLOCK, SB};
+    use super::{Out, BLOCK};
     use std::arch::x86_64::*;
 
     /// AVX2 [`super::prefix_row`].
@@ -355,73 +387,126 @@ mod avx {
         super::prefix_row(&mut cv[i..n], &pv[i..n], &s[i..n]);
     }
 
-    /// AVX2 [`super::disk_row`] (the caller asserts that every tap block lies inside `vr`).
+    /// AVX2 [`super::level_rows`] (16 lanes per step; `stride` is a multiple of 16).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn level_rows(vr: &[u16], lrows: &[(usize, usize)], w: &mut [u16], stride: usize) {
+        assert!(stride % 16 == 0 && w.len() >= lrows.len() * stride);
+        for (l, &(bot, top)) in lrows.iter().enumerate() {
+            assert!(bot.max(top) + stride <= vr.len());
+            // SAFETY: every read and write lies within the bounds asserted above.
+            unsafe {
+                let (pb, pt) = (vr.as_ptr().add(bot), vr.as_ptr().add(top));
+                let po = w.as_mut_ptr().add(l * stride);
+                for e in (0..stride).step_by(16) {
+                    let d = _mm256_sub_epi16(
+                        _mm256_loadu_si256(pb.add(e) as *const __m256i),
+                        _mm256_loadu_si256(pt.add(e) as *const __m256i),
+                    );
+                    _mm256_storeu_si256(po.add(e) as *mut __m256i, d);
+                }
+            }
+        }
+    }
+
+    /// AVX2 [`super::disk_row`] over the first `len` lanes rounded up to 32 (the caller asserts
+    /// that every tap block of `len` + 31 lanes lies inside `vr`; `Out::Sums` rows are padded
+    /// for it): blocks of 128 lanes (eight u16 accumulators), then of 32.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     pub(super) unsafe fn disk_row(
         vr: &[u16],
-        taps: &[(usize, usize)],
+        taps: &[usize],
         chunk: usize,
-        nb: usize,
+        len: usize,
         out: Out<'_>,
     ) {
-        const V: usize = SB / 16;
         let mut out = out;
-        let base = vr.as_ptr();
+        let mut e0 = 0;
+        // SAFETY: as documented (the caller's assertion covers every read).
+        unsafe {
+            while e0 + 128 <= len {
+                let f = block::<8>(vr.as_ptr(), taps, chunk, e0);
+                emit(&mut out, e0, &f);
+                e0 += 128;
+            }
+            while e0 < len {
+                let f = block::<2>(vr.as_ptr(), taps, chunk, e0);
+                emit(&mut out, e0, &f);
+                e0 += 32;
+            }
+        }
+    }
+
+    /// Disk sums of the `16·V` lanes from `e0`, as f32 (`2V` vectors, in order).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn block<const V: usize>(
+        base: *const u16,
+        taps: &[usize],
+        chunk: usize,
+        e0: usize,
+    ) -> [[__m256; 2]; V] {
+        let mut lo = [_mm256_setzero_si256(); V];
+        let mut hi = [_mm256_setzero_si256(); V];
         let single = taps.len() <= chunk;
-        for b in 0..nb {
-            let e0 = b * SB;
-            // SAFETY: every `bot + e0 + SB`, `top + e0 + SB` ≤ vr.len() (asserted by the
-            // caller); the outputs are written within their slices (checked below).
-            unsafe {
-                let mut lo = [_mm256_setzero_si256(); V];
-                let mut hi = [_mm256_setzero_si256(); V];
-                for part in taps.chunks(chunk) {
-                    let mut a = [_mm256_setzero_si256(); V];
-                    for &(bot, top) in part {
-                        let pb = base.add(bot + e0) as *const __m256i;
-                        let pt = base.add(top + e0) as *const __m256i;
-                        for v in 0..V {
-                            let d = _mm256_sub_epi16(
-                                _mm256_loadu_si256(pb.add(v)),
-                                _mm256_loadu_si256(pt.add(v)),
-                            );
-                            a[v] = _mm256_add_epi16(a[v], d);
-                        }
-                    }
+        for part in taps.chunks(chunk) {
+            let mut a = [_mm256_setzero_si256(); V];
+            for &tap in part {
+                // SAFETY: inside `vr` (see `disk_row`).
+                unsafe {
+                    let p = base.add(tap + e0) as *const __m256i;
                     for v in 0..V {
-                        let l = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(a[v]));
-                        let h = _mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(a[v]));
-                        if single {
-                            lo[v] = l;
-                            hi[v] = h;
-                        } else {
-                            lo[v] = _mm256_add_epi32(lo[v], l);
-                            hi[v] = _mm256_add_epi32(hi[v], h);
-                        }
+                        a[v] = _mm256_add_epi16(a[v], _mm256_loadu_si256(p.add(v)));
                     }
                 }
-                match &mut out {
-                    Out::Sums(row) => {
-                        assert!(e0 + SB <= row.len());
-                        let p = row.as_mut_ptr().add(e0);
-                        for v in 0..V {
-                            _mm256_storeu_ps(p.add(16 * v), _mm256_cvtepi32_ps(lo[v]));
-                            _mm256_storeu_ps(p.add(16 * v + 8), _mm256_cvtepi32_ps(hi[v]));
-                        }
+            }
+            for v in 0..V {
+                let l = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(a[v]));
+                let h = _mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(a[v]));
+                if single {
+                    lo[v] = l;
+                    hi[v] = h;
+                } else {
+                    lo[v] = _mm256_add_epi32(lo[v], l);
+                    hi[v] = _mm256_add_epi32(hi[v], h);
+                }
+            }
+        }
+        let mut f = [[_mm256_setzero_ps(); 2]; V];
+        for v in 0..V {
+            f[v] = [_mm256_cvtepi32_ps(lo[v]), _mm256_cvtepi32_ps(hi[v])];
+        }
+        f
+    }
+
+    /// Writes the sums of a block (`f`, 16 lanes per entry) from lane `e0` to `out`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn emit<const V: usize>(out: &mut Out<'_>, e0: usize, f: &[[__m256; 2]; V]) {
+        match out {
+            Out::Sums(row) => {
+                assert!(e0 + 16 * V <= row.len());
+                let p = row.as_mut_ptr();
+                for (v, pair) in f.iter().enumerate() {
+                    // SAFETY: within `row` (asserted).
+                    unsafe {
+                        _mm256_storeu_ps(p.add(e0 + 16 * v), pair[0]);
+                        _mm256_storeu_ps(p.add(e0 + 16 * v + 8), pair[1]);
                     }
-                    Out::Bytes(row, scale) => {
-                        let sc = _mm256_set1_ps(*scale);
-                        let mut f = [_mm256_setzero_ps(); 2 * V];
-                        for v in 0..V {
-                            f[2 * v] = _mm256_mul_ps(_mm256_cvtepi32_ps(lo[v]), sc);
-                            f[2 * v + 1] = _mm256_mul_ps(_mm256_cvtepi32_ps(hi[v]), sc);
-                        }
-                        for q in 0..V / 2 {
-                            let bytes = q255x32(&f[4 * q..4 * q + 4]);
-                            store_bytes(row, e0 + 32 * q, bytes);
-                        }
-                    }
+                }
+            }
+            Out::Bytes(row, scale) => {
+                let sc = _mm256_set1_ps(*scale);
+                for q in 0..V / 2 {
+                    let g = [
+                        _mm256_mul_ps(f[2 * q][0], sc),
+                        _mm256_mul_ps(f[2 * q][1], sc),
+                        _mm256_mul_ps(f[2 * q + 1][0], sc),
+                        _mm256_mul_ps(f[2 * q + 1][1], sc),
+                    ];
+                    // SAFETY: AVX2 is enabled here.
+                    unsafe { store_bytes(row, e0 + 32 * q, q255x32(&g)) };
                 }
             }
         }
@@ -534,23 +619,66 @@ mod avx {
     }
 
     /// AVX2 [`super::horizontal_q`]: 32 outputs per step (`t` is padded by `BLOCK` spare
-    /// elements, so whole steps may be read).
+    /// elements, so whole steps may be read); the tap loop unrolled for `m` = 1 and 2.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     pub(super) unsafe fn horizontal_q(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32]) {
-        let n = out.len();
-        let steps = n.div_ceil(BLOCK);
+        let steps = out.len().div_ceil(BLOCK);
         assert!(BLOCK == 32 && steps * BLOCK + 2 * m * c <= t.len() && g.len() == 2 * m + 1);
+        // SAFETY: the bounds asserted above cover every read of `hq`.
+        unsafe {
+            match m {
+                1 => hq::<1>(t, out, c, g, steps),
+                2 => hq::<2>(t, out, c, g, steps),
+                _ => hq_any(t, out, m, c, g, steps),
+            }
+        }
+    }
+
+    /// [`horizontal_q`] for a fixed half-width `M`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn hq<const M: usize>(t: &[f32], out: &mut [u8], c: usize, g: &[f32], steps: usize) {
+        let gm = _mm256_set1_ps(g[M]);
+        let gj: [__m256; M] = std::array::from_fn(|j| _mm256_set1_ps(g[M - 1 - j]));
+        let tp = t.as_ptr();
+        for s in 0..steps {
+            let e0 = s * BLOCK;
+            let mut f = [_mm256_setzero_ps(); 4];
+            for (v, acc) in f.iter_mut().enumerate() {
+                let at = e0 + M * c + 8 * v;
+                // SAFETY: at ± M·c + 8 lies within `t` (asserted by the caller).
+                unsafe {
+                    let mut a = _mm256_mul_ps(_mm256_loadu_ps(tp.add(at)), gm);
+                    for (j, &wj) in gj.iter().enumerate() {
+                        let d = (j + 1) * c;
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(tp.add(at - d)),
+                            _mm256_loadu_ps(tp.add(at + d)),
+                        );
+                        a = _mm256_add_ps(a, _mm256_mul_ps(p, wj));
+                    }
+                    *acc = a;
+                }
+            }
+            // SAFETY: AVX2 is enabled here.
+            unsafe { store_bytes(out, e0, q255x32(&f)) };
+        }
+    }
+
+    /// [`horizontal_q`] for any half-width.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn hq_any(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32], steps: usize) {
         let gm = _mm256_set1_ps(g[m]);
         let tp = t.as_ptr();
         for s in 0..steps {
             let e0 = s * BLOCK;
-            let base = e0 + m * c;
             let mut f = [_mm256_setzero_ps(); 4];
-            // SAFETY: indices up to base + m·c + BLOCK ≤ steps·BLOCK + 2mc ≤ t.len().
-            unsafe {
-                for (v, acc) in f.iter_mut().enumerate() {
-                    let at = base + 8 * v;
+            for (v, acc) in f.iter_mut().enumerate() {
+                let at = e0 + m * c + 8 * v;
+                // SAFETY: at ± m·c + 8 lies within `t` (asserted by the caller).
+                unsafe {
                     let mut a = _mm256_mul_ps(_mm256_loadu_ps(tp.add(at)), gm);
                     for j in 1..=m {
                         let p = _mm256_add_ps(
@@ -561,9 +689,9 @@ mod avx {
                     }
                     *acc = a;
                 }
-                let bytes = q255x32(&f);
-                store_bytes(out, e0, bytes);
             }
+            // SAFETY: AVX2 is enabled here.
+            unsafe { store_bytes(out, e0, q255x32(&f)) };
         }
     }
 }
