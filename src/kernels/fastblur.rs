@@ -226,7 +226,11 @@ unsafe fn disk_body<const AVX: bool>(
             let ring = |i: usize| (if i >= nring { i - nring } else { i }) * vstride;
             lrows.clear();
             // (k + r ± h) mod nring, all terms below 2·nring
-            lrows.extend(levels.iter().map(|&hd| (ring(k0 + r + hd + 1), ring(k0 + r - hd))));
+            lrows.extend(
+                levels
+                    .iter()
+                    .map(|&hd| (ring(k0 + r + hd + 1), ring(k0 + r - hd))),
+            );
             #[cfg(target_arch = "x86_64")]
             if AVX {
                 avx::level_rows(&vring, &lrows, &mut wbuf, wstride);
@@ -318,7 +322,11 @@ fn prefix_row(cv: &mut [u16], pv: &[u16], s: &[u8]) {
 #[inline(always)]
 fn level_rows(vr: &[u16], lrows: &[(usize, usize)], w: &mut [u16], stride: usize) {
     for (&(bot, top), row) in lrows.iter().zip(w.chunks_exact_mut(stride)) {
-        for ((o, &b), &t) in row.iter_mut().zip(&vr[bot..bot + stride]).zip(&vr[top..top + stride]) {
+        for ((o, &b), &t) in row
+            .iter_mut()
+            .zip(&vr[bot..bot + stride])
+            .zip(&vr[top..top + stride])
+        {
             *o = b.wrapping_sub(t);
         }
     }
@@ -390,7 +398,12 @@ mod avx {
     /// AVX2 [`super::level_rows`] (16 lanes per step; `stride` is a multiple of 16).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    pub(super) unsafe fn level_rows(vr: &[u16], lrows: &[(usize, usize)], w: &mut [u16], stride: usize) {
+    pub(super) unsafe fn level_rows(
+        vr: &[u16],
+        lrows: &[(usize, usize)],
+        w: &mut [u16],
+        stride: usize,
+    ) {
         assert!(stride % 16 == 0 && w.len() >= lrows.len() * stride);
         for (l, &(bot, top)) in lrows.iter().enumerate() {
             assert!(bot.max(top) + stride <= vr.len());
@@ -993,6 +1006,105 @@ mod tests {
                 let mut b = vec![0u8; src.len()];
                 dispatch!(at isa; disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(&src, &mut b, h, w, r, &g, scale));
                 assert_eq!(a, b);
+            }
+        }
+    }
+
+    /// The fast path's own arithmetic written out plainly: exact integer disk sums `S`, then
+    /// `t = S·(g[m]·scale) + Σ_j (S₋ⱼ + S₊ⱼ)·(g[m−j]·scale)` down the columns and
+    /// `q255(t·g[m] + Σ_j (t₋ⱼ + t₊ⱼ)·g[m−j])` along the rows, in f32, reflect-101 borders.
+    fn disk_f32_emulation(
+        src: &[u8],
+        h: usize,
+        w: usize,
+        r: usize,
+        g: &[f32],
+        scale: f32,
+    ) -> Vec<u8> {
+        let ri = r as isize;
+        let m = g.len() / 2;
+        let at = |y: isize, x: isize, ch: usize| {
+            src[(reflect101(y, h) * w + reflect101(x, w)) * 3 + ch] as u32
+        };
+        let mut sums = vec![0f32; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let mut a = 0u32;
+                    for dy in -ri..=ri {
+                        for dx in -ri..=ri {
+                            if dx * dx + dy * dy <= ri * ri {
+                                a += at(y as isize + dy, x as isize + dx, ch);
+                            }
+                        }
+                    }
+                    sums[(y * w + x) * 3 + ch] = a as f32;
+                }
+            }
+        }
+        let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
+        let s = |y: isize, x: usize, ch: usize| sums[(reflect101(y, h) * w + x) * 3 + ch];
+        let mut t = vec![0f32; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let yi = y as isize;
+                    let mut a = s(yi, x, ch) * gs[m];
+                    for j in 1..=m as isize {
+                        a += (s(yi - j, x, ch) + s(yi + j, x, ch)) * gs[m - j as usize];
+                    }
+                    t[(y * w + x) * 3 + ch] = a;
+                }
+            }
+        }
+        let tt = |y: usize, x: isize, ch: usize| t[(y * w + reflect101(x, w)) * 3 + ch];
+        let mut out = vec![0u8; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let xi = x as isize;
+                    let mut a = tt(y, xi, ch) * g[m];
+                    for j in 1..=m as isize {
+                        a += (tt(y, xi - j, ch) + tt(y, xi + j, ch)) * g[m - j as usize];
+                    }
+                    out[(y * w + x) * 3 + ch] = q255(a);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn disk_blur_is_its_f32_definition_bit_for_bit_at_every_level() {
+        // σ = 0.1 (identity: the passes are skipped, bit-identically), σ = 0.5 with 3 and 5
+        // taps (radii ≤ 8 and 10), and an arbitrary wide Gaussian.
+        let g_id = crate::kernels::filter2d::opencv_gaussian_kernel(3, 0.1);
+        assert!(gaussian_is_identity(&g_id));
+        let g3 = crate::kernels::filter2d::opencv_gaussian_kernel(3, 0.5);
+        let g5 = crate::kernels::filter2d::opencv_gaussian_kernel(5, 0.5);
+        let g7 = [0.05f32, 0.1, 0.15, 0.4, 0.15, 0.1, 0.05];
+        assert!(!gaussian_is_identity(&g3) && !gaussian_is_identity(&g5));
+        for &(h, w, r, g) in &[
+            (9usize, 50usize, 3usize, &g_id[..]),
+            (12, 61, 10, &g5[..]),
+            (7, 45, 4, &g3[..]),
+            (5, 97, 8, &g3[..]),
+            (6, 23, 1, &g7[..]),
+            (3, 4, 0, &g_id[..]),
+            (1, 130, 6, &g3[..]),
+            (11, 2, 5, &g5[..]),
+        ] {
+            let src = image(h, w);
+            let (_, count) = disk_spans(r);
+            let scale = 1.0108 / count as f32;
+            let want = disk_f32_emulation(&src, h, w, r, g, scale);
+            let mut a = vec![0u8; src.len()];
+            disk_blur_rgb8_scalar(&src, &mut a, h, w, r, g, scale);
+            assert_eq!(a, want, "{h}x{w} r{r} g{}", g.len());
+            for isa in simd::available() {
+                let mut b = vec![0u8; src.len()];
+                dispatch!(at isa; disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(&src, &mut b, h, w, r, g, scale));
+                assert_eq!(a, b, "{isa:?} {h}x{w} r{r}");
             }
         }
     }
