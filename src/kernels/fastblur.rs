@@ -3,21 +3,25 @@
 //! helpers. (gaussian_blur's separable Gaussian is [`crate::kernels::fastgauss`].)
 //!
 //! * [`disk_blur_rgb8`]: the anti-aliased disk `K = G ⊛ D` of ALGORITHMS.md P2 is applied as `D` then
-//!   `G`. `D ⊛ x` is exact integer arithmetic: per kernel row `dy` the binary disk covers
-//!   `|dx| ≤ w_dy`, so with exclusive per-channel prefix sums `P` of each reflect-101 padded
-//!   source row one output needs `2r + 1` differences `P[x + w_dy + 1] − P[x − w_dy]` instead of
-//!   `(2r+1)²` taps (u32, wrapping: differences are exact whatever the prefix magnitude). The
+//!   `G`. `D ⊛ x` is exact integer arithmetic: for each column offset `dx` the binary disk covers
+//!   the rows `|dy| ≤ h_dx`, so with u16 column prefix sums `V` of the reflect-101 padded image
+//!   (wrapping: a difference is exact while the span fits 16 bits) one output is the sum over
+//!   the `2r + 1` column offsets of `V[y + h_dx + 1] − V[y − h_dx]`. Those differences are
+//!   formed once per output row and distinct half-height (7 rows for radius 10) and then read
+//!   once per column offset; sums of up to `chunk` spans stay in u16, then widen into u32. The
 //!   small Gaussian `G` (3 or 5 taps) then runs separably in f32 with reflect-101 borders and
-//!   one scale factor `ΣK / |D|` (so the brightening of ALGORITHMS.md Quirk 5 survives).
-//!   Deviation from the exact `K` correlation: `K` is `G ⊛ D` clipped to the kernel grid with
-//!   reflect-101 borders of the *kernel*, which `G ⊛ D` is not, and the image border is
-//!   reflected twice; the effect is a few tenths of a grey level.
+//!   one scale factor `ΣK / |D|` (so the brightening of ALGORITHMS.md Quirk 5 survives), or is
+//!   skipped when it is the identity in f32 (σ = 0.1; bit-identical, see
+//!   [`gaussian_is_identity`]). Deviation from the exact `K` correlation: `K` is `G ⊛ D`
+//!   clipped to the kernel grid with reflect-101 borders of the *kernel*, which `G ⊛ D` is
+//!   not, and the image border is reflected twice; the effect is a few tenths of a grey level.
 //! * [`smooth_plane_f32`] and [`remap_reflect_f32`]: elastic_transform's field smoothing
 //!   (SciPy `mode='reflect'`) and bilinear sampling in f32.
 //!
-//! The blur output is `trunc(clip(v, 0, 255))`. The loops are plain scalar Rust compiled twice
-//! (portable twin and an AVX2 build that the compiler vectorises, 8 lanes); no fused
-//! multiply-add is used, so the two builds are bit-identical (tested).
+//! The blur output is `trunc(clip(v, 0, 255))`. The disk blur's AVX2 twin uses hand-written
+//! row kernels (module `avx`); the other loops are plain scalar Rust compiled twice (portable
+//! twin and an AVX2 build that the compiler vectorises, 8 lanes). No fused multiply-add is
+//! used, so the twins are bit-identical (tested).
 
 use crate::kernels::filter2d::reflect101;
 use crate::kernels::quantise::q255_f32 as q255;
