@@ -12,7 +12,7 @@
 //!   small Gaussian `G` (3 or 5 taps) then runs separably in f32 with reflect-101 borders and
 //!   one scale factor `ΣK / |D|` (so the brightening of ALGORITHMS.md Quirk 5 survives), or is
 //!   skipped when it is the identity in f32 (σ = 0.1; bit-identical, see
-//!   [`gaussian_is_identity`]). Deviation from the exact `K` correlation: `K` is `G ⊛ D`
+//!   `gaussian_is_identity`). Deviation from the exact `K` correlation: `K` is `G ⊛ D`
 //!   clipped to the kernel grid with reflect-101 borders of the *kernel*, which `G ⊛ D` is
 //!   not, and the image border is reflected twice; the effect is a few tenths of a grey level.
 //! * [`smooth_plane_f32`] and [`remap_reflect_f32`]: elastic_transform's field smoothing
@@ -408,7 +408,7 @@ mod avx {
         w: &mut [u16],
         stride: usize,
     ) {
-        assert!(stride % 16 == 0 && w.len() >= lrows.len() * stride);
+        assert!(stride.is_multiple_of(16) && w.len() >= lrows.len() * stride);
         for (l, &(bot, top)) in lrows.iter().enumerate() {
             assert!(bot.max(top) + stride <= vr.len());
             // SAFETY: every read and write lies within the bounds asserted above.
@@ -457,6 +457,7 @@ mod avx {
 
     /// Disk sums of the `16·V` lanes from `e0`, as f32 (`2V` vectors, in order).
     #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::needless_range_loop)] // lane v of three register arrays
     #[inline]
     unsafe fn block<const V: usize>(
         base: *const u16,
