@@ -3,21 +3,25 @@
 //! helpers. (gaussian_blur's separable Gaussian is [`crate::kernels::fastgauss`].)
 //!
 //! * [`disk_blur_rgb8`]: the anti-aliased disk `K = G ⊛ D` of ALGORITHMS.md P2 is applied as `D` then
-//!   `G`. `D ⊛ x` is exact integer arithmetic: per kernel row `dy` the binary disk covers
-//!   `|dx| ≤ w_dy`, so with exclusive per-channel prefix sums `P` of each reflect-101 padded
-//!   source row one output needs `2r + 1` differences `P[x + w_dy + 1] − P[x − w_dy]` instead of
-//!   `(2r+1)²` taps (u32, wrapping: differences are exact whatever the prefix magnitude). The
+//!   `G`. `D ⊛ x` is exact integer arithmetic: for each column offset `dx` the binary disk covers
+//!   the rows `|dy| ≤ h_dx`, so with u16 column prefix sums `V` of the reflect-101 padded image
+//!   (wrapping: a difference is exact while the span fits 16 bits) one output is the sum over
+//!   the `2r + 1` column offsets of `V[y + h_dx + 1] − V[y − h_dx]`. Those differences are
+//!   formed once per output row and distinct half-height (7 rows for radius 10) and then read
+//!   once per column offset; sums of up to `chunk` spans stay in u16, then widen into u32. The
 //!   small Gaussian `G` (3 or 5 taps) then runs separably in f32 with reflect-101 borders and
-//!   one scale factor `ΣK / |D|` (so the brightening of ALGORITHMS.md Quirk 5 survives).
-//!   Deviation from the exact `K` correlation: `K` is `G ⊛ D` clipped to the kernel grid with
-//!   reflect-101 borders of the *kernel*, which `G ⊛ D` is not, and the image border is
-//!   reflected twice; the effect is a few tenths of a grey level.
+//!   one scale factor `ΣK / |D|` (so the brightening of ALGORITHMS.md Quirk 5 survives), or is
+//!   skipped when it is the identity in f32 (σ = 0.1; bit-identical, see
+//!   `gaussian_is_identity`). Deviation from the exact `K` correlation: `K` is `G ⊛ D`
+//!   clipped to the kernel grid with reflect-101 borders of the *kernel*, which `G ⊛ D` is
+//!   not, and the image border is reflected twice; the effect is a few tenths of a grey level.
 //! * [`smooth_plane_f32`] and [`remap_reflect_f32`]: elastic_transform's field smoothing
 //!   (SciPy `mode='reflect'`) and bilinear sampling in f32.
 //!
-//! The blur output is `trunc(clip(v, 0, 255))`. The loops are plain scalar Rust compiled twice
-//! (portable twin and an AVX2 build that the compiler vectorises, 8 lanes); no fused
-//! multiply-add is used, so the two builds are bit-identical (tested).
+//! The blur output is `trunc(clip(v, 0, 255))`. The disk blur's AVX2 twin uses hand-written
+//! row kernels (module `avx`); the other loops are plain scalar Rust compiled twice (portable
+//! twin and an AVX2 build that the compiler vectorises, 8 lanes). No fused multiply-add is
+//! used, so the twins are bit-identical (tested).
 
 use crate::kernels::filter2d::reflect101;
 use crate::kernels::quantise::q255_f32 as q255;
@@ -47,149 +51,665 @@ pub fn disk_spans(r: usize) -> (Vec<usize>, usize) {
     (spans, count)
 }
 
-dispatch! {
-    /// Fast defocus blur of an interleaved RGB8 `h × w` image: binary disk of radius `r` (exact,
-    /// integer), then the separable small Gaussian `g` (odd length, reflect-101), then `· scale`.
-    /// `scale` is `ΣK / |D|` for the reference kernel `K` (see the module docs).
-    pub fn disk_blur_rgb8 / disk_blur_rgb8_scalar / disk_blur_rgb8_avx2 (
-        src: &[u8],
-        dst: &mut [u8],
-        h: usize,
-        w: usize,
-        r: usize,
-        g: &[f32],
-        scale: f32,
-    ) {
-        const C: usize = 3;
-        assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
-        let row_len = w * C;
-        let (spans, _) = disk_spans(r);
-        // Column prefix sums over the reflect-101 padded image (r pixels / rows each side):
-        // V[0] = 0, V[q+1] = V[q] + padded row q (u16, wrapping), each row `(w + 2r)·C` wide plus
-        // SB spare elements. Output row y needs V[y ..= y + 2r + 1]: a ring of 2r + 2 rows.
-        // Wrapping u16 is exact for a column span (at most (2r+1)·255 < 2¹⁶ for r ≤ 127) and for
-        // sums of up to `chunk` spans; chunks are then widened into u32 accumulators.
-        assert!(r <= 127, "disk radius above 127");
-        let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
-        let prow = (w + 2 * r) * C;
-        let vstride = prow + SB;
-        let nring = 2 * r + 2;
-        // Only V[0] needs zeros; the rest of every buffer here is written before it is read
-        // (stale pooled values reach only lanes beyond `row_len`, which are never stored).
-        let mut vring = Buf::<u16>::take(nring * vstride);
-        vring[..vstride].fill(0);
-        let mut v_have = 1usize; // V[0] (zeros) is in the ring
-        let border: Vec<(usize, usize)> = (0..r)
-            .chain(w + r..w + 2 * r)
-            .map(|p| (p, reflect101(p as isize - r as isize, w)))
-            .collect();
-        // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
-        let m = g.len() / 2;
-        let sring = 2 * m + 1;
-        let sstride = row_len + SB;
-        let mut srows = Buf::<f32>::take(sring * sstride);
-        let mut s_have = 0usize;
-        // One vertically filtered row, reflect-101 padded by m pixels for the horizontal pass.
-        let tstride = (w + 2 * m) * C + 2 * BLOCK;
-        let mut t = Buf::<f32>::take(tstride);
-        let tcols: Vec<usize> = (0..w + 2 * m)
-            .map(|p| reflect101(p as isize - m as isize, w))
-            .collect();
-        let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
-        // Column taps (top row base, bottom row base, column offset) of one output row: for each
-        // column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|].
-        let mut taps: Vec<(usize, usize, usize)> = Vec::with_capacity(2 * r + 1);
-        for y in 0..h {
-            let need_s = (y + m).min(h - 1);
-            while s_have <= need_s {
-                let k = s_have;
-                while v_have <= k + 2 * r + 1 {
-                    let q = v_have - 1; // padded row q = source row reflect101(q − r)
-                    let sy = reflect101(q as isize - r as isize, h);
-                    let s = &src[sy * row_len..(sy + 1) * row_len];
-                    let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
-                    // Split the ring so the previous row can be read while the new one is written.
-                    let (lo, hi) = vring.split_at_mut(prev.max(cur));
-                    let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
-                        (&lo[prev..prev + prow], &mut hi[..prow])
-                    } else {
-                        (&hi[..prow], &mut lo[cur..cur + prow])
-                    };
-                    let mid = r * C..r * C + row_len;
-                    for ((o, &a), &v) in cv[mid.clone()].iter_mut().zip(&pv[mid]).zip(s) {
-                        *o = a.wrapping_add(v as u16);
-                    }
-                    for &(p, sx) in &border {
-                        for ch in 0..C {
-                            cv[p * C + ch] = pv[p * C + ch].wrapping_add(s[sx * C + ch] as u16);
-                        }
-                    }
-                    v_have += 1;
+/// Fast defocus blur of an interleaved RGB8 `h × w` image: binary disk of radius `r` (exact,
+/// integer), then the separable small Gaussian `g` (odd length, reflect-101), then `· scale`.
+/// `scale` is `ΣK / |D|` for the reference kernel `K` (see the module docs).
+///
+/// Dispatched at run time: the AVX2 twin runs the same row loop with hand-written AVX2 row
+/// kernels (the compiler's vectorisation of the span loop spent two thirds of its instructions
+/// on addressing and bounds checks); both perform the same f32 operations per value in the same
+/// order, no fused multiply-add, so they are bit-identical (tested).
+#[allow(clippy::too_many_arguments)]
+pub fn disk_blur_rgb8(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    dispatch!(disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(src, dst, h, w, r, g, scale))
+}
+
+/// Scalar twin of [`disk_blur_rgb8`].
+pub fn disk_blur_rgb8_scalar(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    // SAFETY: `AVX = false` calls no AVX2 code.
+    unsafe { disk_body::<false>(src, dst, h, w, r, g, scale) }
+}
+
+/// AVX2 twin of [`disk_blur_rgb8`].
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn disk_blur_rgb8_avx2(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    // SAFETY: the caller guarantees AVX2 and FMA.
+    unsafe { disk_body::<true>(src, dst, h, w, r, g, scale) }
+}
+
+/// Whether the Gaussian `g` leaves every f32 value of the blur unchanged: centre tap exactly 1
+/// and side taps so small (σ = 0.1 gives 2·10⁻²² at most) that their contribution stays below
+/// half an ulp of the smallest non-zero value, `scale` (a disk sum is an integer ≤ 255·|D| < 2²⁴·…):
+/// the skip is then bit-identical to applying `g`, and saves its two passes (severity 1).
+fn gaussian_is_identity(g: &[f32]) -> bool {
+    let m = g.len() / 2;
+    g[m] == 1.0
+        && g.iter()
+            .enumerate()
+            .all(|(i, &v)| i == m || v.abs() < 1e-16)
+}
+
+/// The row loop of [`disk_blur_rgb8`], with scalar (`AVX = false`) or AVX2 row kernels.
+///
+/// # Safety
+/// With `AVX = true` the CPU must support AVX2 and FMA.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn disk_body<const AVX: bool>(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    g: &[f32],
+    scale: f32,
+) {
+    const C: usize = 3;
+    assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
+    let row_len = w * C;
+    let (spans, _) = disk_spans(r);
+    // Column prefix sums over the reflect-101 padded image (r pixels / rows each side):
+    // V[0] = 0, V[q+1] = V[q] + padded row q (u16, wrapping), each row `(w + 2r)·C` wide plus
+    // SB spare elements. Output row y needs V[y ..= y + 2r + 1]: a ring of 2r + 2 rows.
+    // Wrapping u16 is exact for a column span (at most (2r+1)·255 < 2¹⁶ for r ≤ 127) and for
+    // sums of up to `chunk` spans; chunks are then widened into u32 accumulators.
+    assert!(r <= 127, "disk radius above 127");
+    let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
+    let prow = (w + 2 * r) * C;
+    let vstride = prow + SB + 16;
+    let nring = 2 * r + 2;
+    // Only V[0] needs zeros; the rest of every buffer here is written before it is read
+    // (stale pooled values reach only lanes beyond `row_len`, which are never stored).
+    let mut vring = Buf::<u16>::take(nring * vstride);
+    vring[..vstride].fill(0);
+    let mut v_have = 1usize; // V[0] (zeros) is in the ring
+                             // One reflect-101 padded source row (u8), with spare bytes for whole vector loads.
+    let mut padded = Buf::<u8>::take(prow + 32);
+    // (padded byte, source byte) of the 2r reflected border pixels of a padded row.
+    let border: Vec<(usize, usize)> = (0..r)
+        .chain(w + r..w + 2 * r)
+        .flat_map(|p| {
+            let sx = reflect101(p as isize - r as isize, w);
+            (0..C).map(move |ch| (p * C + ch, sx * C + ch))
+        })
+        .collect();
+    let identity = gaussian_is_identity(g);
+    // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
+    let m = g.len() / 2;
+    let sring = if identity { 1 } else { 2 * m + 1 };
+    let sstride = row_len + SB;
+    let mut srows = Buf::<f32>::take(sring * sstride);
+    let mut s_have = 0usize;
+    // One vertically filtered row, reflect-101 padded by m pixels for the horizontal pass.
+    let tstride = (w + 2 * m) * C + 2 * BLOCK;
+    let mut t = Buf::<f32>::take(tstride);
+    let tcols: Vec<usize> = (0..w + 2 * m)
+        .map(|p| reflect101(p as isize - m as isize, w))
+        .collect();
+    let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
+    // For each column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|]. The column
+    // spans of one output row, `V[k+r+h+1] − V[k+r−h]`, are formed once per distinct half-height
+    // h (7 for radius 10, against 21 columns) into `wbuf`, so each column tap is then one
+    // read of an L1-resident row instead of two reads of the larger prefix ring.
+    let mut levels: Vec<usize> = spans.clone();
+    levels.sort_unstable();
+    levels.dedup();
+    let nb = row_len.div_ceil(SB);
+    let wstride = (2 * r * C + nb * SB).next_multiple_of(16);
+    let mut wbuf = Buf::<u16>::take(levels.len() * wstride);
+    // Column taps of one output row: level row base + column offset.
+    let taps: Vec<usize> = (0..=2 * r)
+        .map(|dx| {
+            let l = levels.binary_search(&spans[dx.abs_diff(r)]).unwrap();
+            l * wstride + dx * C
+        })
+        .collect();
+    let mut lrows: Vec<(usize, usize)> = Vec::with_capacity(levels.len());
+    // Every level row is read within its ring rows (wstride ≤ vstride), and every tap block
+    // within its level row: column offset (≤ 2r·C) + whole blocks (≤ nb·SB) ≤ wstride.
+    assert!(wstride <= vstride && vring.len() == nring * vstride);
+    for y in 0..h {
+        let need_s = if identity { y } else { (y + m).min(h - 1) };
+        while s_have <= need_s {
+            let k = s_have;
+            while v_have <= k + 2 * r + 1 {
+                let q = v_have - 1; // padded row q = source row reflect101(q − r)
+                let sy = reflect101(q as isize - r as isize, h);
+                let s = &src[sy * row_len..(sy + 1) * row_len];
+                padded[r * C..r * C + row_len].copy_from_slice(s);
+                for &(p, sx) in &border {
+                    padded[p] = s[sx];
                 }
-                taps.clear();
-                for dx in 0..=2 * r {
-                    let hd = spans[dx.abs_diff(r)];
-                    let top = ((k + r - hd) % nring) * vstride;
-                    let bot = ((k + r + hd + 1) % nring) * vstride;
-                    taps.push((bot, top, dx * C));
+                let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
+                // Split the ring so the previous row can be read while the new one is written.
+                let (lo, hi) = vring.split_at_mut(prev.max(cur));
+                let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
+                    (&lo[prev..prev + prow], &mut hi[..prow])
+                } else {
+                    (&hi[..prow], &mut lo[cur..cur + prow])
+                };
+                #[cfg(target_arch = "x86_64")]
+                if AVX {
+                    avx::prefix_row(cv, pv, &padded[..prow]);
+                } else {
+                    prefix_row(cv, pv, &padded[..prow]);
                 }
-                let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
-                let nb = row_len.div_ceil(SB);
-                // Every tap block lies inside its ring row: row base + column offset (≤ 2r·C)
-                // + whole blocks (< row_len + SB) ≤ base + prow + SB = base + vstride. Checked
-                // once here instead of twice per tap (the checks were most of the tap loop).
-                assert!(2 * r * C + nb * SB <= vstride && vring.len() == nring * vstride);
-                let vr: &[u16] = &vring;
-                for b in 0..nb {
-                    let e0 = b * SB;
-                    let mut acc = [0u32; SB];
-                    for part in taps.chunks(chunk) {
-                        let mut a16 = [0u16; SB];
-                        for &(bot, top, off) in part {
-                            // SAFETY: `bot`, `top` are ring row bases (< nring·vstride, multiples
-                            // of vstride) and `off + e0 + SB ≤ vstride` (asserted above).
-                            let (bv, tv) = unsafe {
-                                (
-                                    vr.get_unchecked(bot + off + e0..bot + off + e0 + SB),
-                                    vr.get_unchecked(top + off + e0..top + off + e0 + SB),
-                                )
-                            };
-                            let bv: &[u16; SB] = bv.try_into().unwrap();
-                            let tv: &[u16; SB] = tv.try_into().unwrap();
-                            for i in 0..SB {
-                                a16[i] = a16[i].wrapping_add(bv[i].wrapping_sub(tv[i]));
-                            }
-                        }
-                        for i in 0..SB {
-                            acc[i] += a16[i] as u32;
-                        }
-                    }
-                    let o: &mut [f32; SB] = (&mut srow[e0..e0 + SB]).try_into().unwrap();
-                    for i in 0..SB {
-                        o[i] = acc[i] as i32 as f32;
-                    }
-                }
-                s_have += 1;
+                #[cfg(not(target_arch = "x86_64"))]
+                prefix_row(cv, pv, &padded[..prow]);
+                v_have += 1;
             }
-            // Vertical Gaussian into the middle of `t`.
-            {
-                let base = |j: isize| (reflect101(y as isize + j, h) % sring) * sstride;
-                let c0 = base(0);
-                let pairs: Vec<(usize, usize, f32)> = (1..=m)
-                    .map(|j| (base(-(j as isize)), base(j as isize), gs[m - j]))
-                    .collect();
+            let k0 = k % nring;
+            let ring = |i: usize| (if i >= nring { i - nring } else { i }) * vstride;
+            lrows.clear();
+            // (k + r ± h) mod nring, all terms below 2·nring
+            lrows.extend(
+                levels
+                    .iter()
+                    .map(|&hd| (ring(k0 + r + hd + 1), ring(k0 + r - hd))),
+            );
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                avx::level_rows(&vring, &lrows, &mut wbuf, wstride);
+            } else {
+                level_rows(&vring, &lrows, &mut wbuf, wstride);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            level_rows(&vring, &lrows, &mut wbuf, wstride);
+            if identity {
+                // out = q255(S · (g[m]·scale)), g[m] = 1: the Gaussian's passes are skipped.
+                let out = &mut dst[k * row_len..(k + 1) * row_len];
+                #[cfg(target_arch = "x86_64")]
+                if AVX {
+                    avx::disk_row(&wbuf, &taps, chunk, row_len, Out::Bytes(out, gs[m]));
+                } else {
+                    disk_row(&wbuf, &taps, chunk, nb, Out::Bytes(out, gs[m]));
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                disk_row(&wbuf, &taps, chunk, nb, Out::Bytes(out, gs[m]));
+            } else {
+                let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
+                #[cfg(target_arch = "x86_64")]
+                if AVX {
+                    avx::disk_row(&wbuf, &taps, chunk, row_len, Out::Sums(srow));
+                } else {
+                    disk_row(&wbuf, &taps, chunk, nb, Out::Sums(srow));
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                disk_row(&wbuf, &taps, chunk, nb, Out::Sums(srow));
+            }
+            s_have += 1;
+        }
+        if identity {
+            continue;
+        }
+        // Vertical Gaussian into the middle of `t`.
+        {
+            let base = |j: isize| (reflect101(y as isize + j, h) % sring) * sstride;
+            let c0 = base(0);
+            let pairs: Vec<(usize, usize, f32)> = (1..=m)
+                .map(|j| (base(-(j as isize)), base(j as isize), gs[m - j]))
+                .collect();
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                avx::vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
+            } else {
                 vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
             }
-            // Only the 2m border columns (looping over all of `tcols` cost a fifth of the time).
-            for p in (0..m).chain(w + m..w + 2 * m) {
-                let sx = tcols[p];
-                for ch in 0..C {
-                    t[p * C + ch] = t[(sx + m) * C + ch];
+            #[cfg(not(target_arch = "x86_64"))]
+            vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
+        }
+        // Only the 2m border columns (looping over all of `tcols` cost a fifth of the time).
+        for p in (0..m).chain(w + m..w + 2 * m) {
+            let sx = tcols[p];
+            for ch in 0..C {
+                t[p * C + ch] = t[(sx + m) * C + ch];
+            }
+        }
+        // Horizontal Gaussian and quantisation.
+        let out = &mut dst[y * row_len..(y + 1) * row_len];
+        #[cfg(target_arch = "x86_64")]
+        if AVX {
+            avx::horizontal_q(&t, out, m, C, g);
+        } else {
+            horizontal_q(&t, out, m, C, g);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        horizontal_q(&t, out, m, C, g);
+    }
+}
+
+/// Where [`disk_row`] puts a row of disk sums `S`: as f32 (for the Gaussian), or as bytes
+/// `q255(S · scale)` when the Gaussian is the identity.
+enum Out<'a> {
+    Sums(&'a mut [f32]),
+    Bytes(&'a mut [u8], f32),
+}
+
+/// `cv[i] = pv[i] + s[i]` (u16, wrapping): the next column prefix row.
+#[inline(always)]
+fn prefix_row(cv: &mut [u16], pv: &[u16], s: &[u8]) {
+    for ((o, &a), &v) in cv.iter_mut().zip(pv).zip(s) {
+        *o = a.wrapping_add(v as u16);
+    }
+}
+
+/// `w[l·stride + e] = V[bot_l + e] − V[top_l + e]` (u16, wrapping) for `e < stride`: the column
+/// spans of each distinct half-height.
+#[inline(always)]
+fn level_rows(vr: &[u16], lrows: &[(usize, usize)], w: &mut [u16], stride: usize) {
+    for (&(bot, top), row) in lrows.iter().zip(w.chunks_exact_mut(stride)) {
+        for ((o, &b), &t) in row
+            .iter_mut()
+            .zip(&vr[bot..bot + stride])
+            .zip(&vr[top..top + stride])
+        {
+            *o = b.wrapping_sub(t);
+        }
+    }
+}
+
+/// One row of disk sums `S[e] = Σ_taps w[tap + e]` for `e < nb·SB`, exact: u16 wrapping sums
+/// of up to `chunk` spans, widened into u32.
+#[inline(always)]
+fn disk_row(vr: &[u16], taps: &[usize], chunk: usize, nb: usize, out: Out<'_>) {
+    let mut out = out;
+    for b in 0..nb {
+        let e0 = b * SB;
+        let mut acc = [0u32; SB];
+        for part in taps.chunks(chunk) {
+            let mut a16 = [0u16; SB];
+            for &tap in part {
+                let v: &[u16; SB] = vr[tap + e0..tap + e0 + SB].try_into().unwrap();
+                for i in 0..SB {
+                    a16[i] = a16[i].wrapping_add(v[i]);
                 }
             }
-            // Horizontal Gaussian and quantisation.
-            let out = &mut dst[y * row_len..(y + 1) * row_len];
-            horizontal_q(&t, out, m, C, g);
+            for i in 0..SB {
+                acc[i] += a16[i] as u32;
+            }
+        }
+        match &mut out {
+            Out::Sums(row) => {
+                for i in 0..SB {
+                    row[e0 + i] = acc[i] as i32 as f32;
+                }
+            }
+            Out::Bytes(row, scale) => {
+                let n = SB.min(row.len().saturating_sub(e0));
+                for i in 0..n {
+                    row[e0 + i] = q255(acc[i] as i32 as f32 * *scale);
+                }
+            }
+        }
+    }
+}
+
+/// Hand-written AVX2 row kernels of [`disk_blur_rgb8_avx2`], each computing exactly what its
+/// scalar namesake computes (same f32 operations in the same order, no fused multiply-add).
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use super::{Out, BLOCK};
+    use std::arch::x86_64::*;
+
+    /// AVX2 [`super::prefix_row`].
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn prefix_row(cv: &mut [u16], pv: &[u16], s: &[u8]) {
+        let n = cv.len().min(pv.len()).min(s.len());
+        let mut i = 0;
+        unsafe {
+            while i + 16 <= n {
+                let x = _mm256_cvtepu8_epi16(_mm_loadu_si128(s.as_ptr().add(i) as *const __m128i));
+                let a = _mm256_loadu_si256(pv.as_ptr().add(i) as *const __m256i);
+                _mm256_storeu_si256(
+                    cv.as_mut_ptr().add(i) as *mut __m256i,
+                    _mm256_add_epi16(a, x),
+                );
+                i += 16;
+            }
+        }
+        super::prefix_row(&mut cv[i..n], &pv[i..n], &s[i..n]);
+    }
+
+    /// AVX2 [`super::level_rows`] (16 lanes per step; `stride` is a multiple of 16).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn level_rows(
+        vr: &[u16],
+        lrows: &[(usize, usize)],
+        w: &mut [u16],
+        stride: usize,
+    ) {
+        assert!(stride.is_multiple_of(16) && w.len() >= lrows.len() * stride);
+        for (l, &(bot, top)) in lrows.iter().enumerate() {
+            assert!(bot.max(top) + stride <= vr.len());
+            // SAFETY: every read and write lies within the bounds asserted above.
+            unsafe {
+                let (pb, pt) = (vr.as_ptr().add(bot), vr.as_ptr().add(top));
+                let po = w.as_mut_ptr().add(l * stride);
+                for e in (0..stride).step_by(16) {
+                    let d = _mm256_sub_epi16(
+                        _mm256_loadu_si256(pb.add(e) as *const __m256i),
+                        _mm256_loadu_si256(pt.add(e) as *const __m256i),
+                    );
+                    _mm256_storeu_si256(po.add(e) as *mut __m256i, d);
+                }
+            }
+        }
+    }
+
+    /// AVX2 [`super::disk_row`] over the first `len` lanes rounded up to 32 (the caller asserts
+    /// that every tap block of `len` + 31 lanes lies inside `vr`; `Out::Sums` rows are padded
+    /// for it): blocks of 128 lanes (eight u16 accumulators), then of 32.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn disk_row(
+        vr: &[u16],
+        taps: &[usize],
+        chunk: usize,
+        len: usize,
+        out: Out<'_>,
+    ) {
+        let mut out = out;
+        let mut e0 = 0;
+        // SAFETY: as documented (the caller's assertion covers every read).
+        unsafe {
+            while e0 + 128 <= len {
+                let f = block::<8>(vr.as_ptr(), taps, chunk, e0);
+                emit(&mut out, e0, &f);
+                e0 += 128;
+            }
+            while e0 < len {
+                let f = block::<2>(vr.as_ptr(), taps, chunk, e0);
+                emit(&mut out, e0, &f);
+                e0 += 32;
+            }
+        }
+    }
+
+    /// Disk sums of the `16·V` lanes from `e0`, as f32 (`2V` vectors, in order).
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::needless_range_loop)] // lane v of three register arrays
+    #[inline]
+    unsafe fn block<const V: usize>(
+        base: *const u16,
+        taps: &[usize],
+        chunk: usize,
+        e0: usize,
+    ) -> [[__m256; 2]; V] {
+        let mut lo = [_mm256_setzero_si256(); V];
+        let mut hi = [_mm256_setzero_si256(); V];
+        let single = taps.len() <= chunk;
+        for part in taps.chunks(chunk) {
+            let mut a = [_mm256_setzero_si256(); V];
+            for &tap in part {
+                // SAFETY: inside `vr` (see `disk_row`).
+                unsafe {
+                    let p = base.add(tap + e0) as *const __m256i;
+                    for v in 0..V {
+                        a[v] = _mm256_add_epi16(a[v], _mm256_loadu_si256(p.add(v)));
+                    }
+                }
+            }
+            for v in 0..V {
+                let l = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(a[v]));
+                let h = _mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(a[v]));
+                if single {
+                    lo[v] = l;
+                    hi[v] = h;
+                } else {
+                    lo[v] = _mm256_add_epi32(lo[v], l);
+                    hi[v] = _mm256_add_epi32(hi[v], h);
+                }
+            }
+        }
+        let mut f = [[_mm256_setzero_ps(); 2]; V];
+        for v in 0..V {
+            f[v] = [_mm256_cvtepi32_ps(lo[v]), _mm256_cvtepi32_ps(hi[v])];
+        }
+        f
+    }
+
+    /// Writes the sums of a block (`f`, 16 lanes per entry) from lane `e0` to `out`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn emit<const V: usize>(out: &mut Out<'_>, e0: usize, f: &[[__m256; 2]; V]) {
+        match out {
+            Out::Sums(row) => {
+                assert!(e0 + 16 * V <= row.len());
+                let p = row.as_mut_ptr();
+                for (v, pair) in f.iter().enumerate() {
+                    // SAFETY: within `row` (asserted).
+                    unsafe {
+                        _mm256_storeu_ps(p.add(e0 + 16 * v), pair[0]);
+                        _mm256_storeu_ps(p.add(e0 + 16 * v + 8), pair[1]);
+                    }
+                }
+            }
+            Out::Bytes(row, scale) => {
+                let sc = _mm256_set1_ps(*scale);
+                for q in 0..V / 2 {
+                    let g = [
+                        _mm256_mul_ps(f[2 * q][0], sc),
+                        _mm256_mul_ps(f[2 * q][1], sc),
+                        _mm256_mul_ps(f[2 * q + 1][0], sc),
+                        _mm256_mul_ps(f[2 * q + 1][1], sc),
+                    ];
+                    // SAFETY: AVX2 is enabled here.
+                    unsafe { store_bytes(row, e0 + 32 * q, q255x32(&g)) };
+                }
+            }
+        }
+    }
+
+    /// `q255` of 32 f32 values (four vectors, in order) packed into 32 bytes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn q255x32(f: &[__m256]) -> __m256i {
+        let (a, b, c, d) = (q255x8(f[0]), q255x8(f[1]), q255x8(f[2]), q255x8(f[3]));
+        let p = _mm256_packus_epi16(_mm256_packus_epi32(a, b), _mm256_packus_epi32(c, d));
+        _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+    }
+
+    /// `q255` of 8 f32 values as i32: `max(v, 0)` is `v > 0 ? v : 0` (NaN → 0) and
+    /// `min(v, 255)` is `v < 255 ? v : 255`, exactly the scalar compare-and-select clamps.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn q255x8(v: __m256) -> __m256i {
+        let v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(255.0));
+        _mm256_cvttps_epi32(v)
+    }
+
+    /// Stores the first `row.len() − at` (at most 32) bytes of `v` at `row[at..]`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn store_bytes(row: &mut [u8], at: usize, v: __m256i) {
+        if at + 32 <= row.len() {
+            // SAFETY: 32 bytes from `at` lie inside `row`.
+            unsafe { _mm256_storeu_si256(row.as_mut_ptr().add(at) as *mut __m256i, v) };
+        } else if at < row.len() {
+            let mut tmp = [0u8; 32];
+            // SAFETY: `tmp` holds 32 bytes.
+            unsafe { _mm256_storeu_si256(tmp.as_mut_ptr() as *mut __m256i, v) };
+            let n = row.len() - at;
+            row[at..].copy_from_slice(&tmp[..n]);
+        }
+    }
+
+    /// AVX2 [`super::vertical`]: 8 values per step over `n` rounded up to whole vectors (the
+    /// rows and `t` are padded for it).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn vertical(
+        rows: &[f32],
+        c0: usize,
+        w0: f32,
+        pairs: &[(usize, usize, f32)],
+        t: &mut [f32],
+        n: usize,
+    ) {
+        let steps = n.div_ceil(8);
+        assert!(c0 + steps * 8 <= rows.len() && steps * 8 <= t.len());
+        for &(a, b, _) in pairs {
+            assert!(a.max(b) + steps * 8 <= rows.len());
+        }
+        let w0v = _mm256_set1_ps(w0);
+        let rp = rows.as_ptr();
+        let tp = t.as_mut_ptr();
+        // SAFETY: all reads and writes are within the bounds asserted above.
+        unsafe {
+            match pairs {
+                [(a1, b1, w1)] => {
+                    let w1 = _mm256_set1_ps(*w1);
+                    for s in 0..steps {
+                        let e = 8 * s;
+                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(rp.add(a1 + e)),
+                            _mm256_loadu_ps(rp.add(b1 + e)),
+                        );
+                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w1));
+                        _mm256_storeu_ps(tp.add(e), acc);
+                    }
+                }
+                [(a1, b1, w1), (a2, b2, w2)] => {
+                    let (w1, w2) = (_mm256_set1_ps(*w1), _mm256_set1_ps(*w2));
+                    for s in 0..steps {
+                        let e = 8 * s;
+                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(rp.add(a1 + e)),
+                            _mm256_loadu_ps(rp.add(b1 + e)),
+                        );
+                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w1));
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(rp.add(a2 + e)),
+                            _mm256_loadu_ps(rp.add(b2 + e)),
+                        );
+                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w2));
+                        _mm256_storeu_ps(tp.add(e), acc);
+                    }
+                }
+                _ => {
+                    for s in 0..steps {
+                        let e = 8 * s;
+                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
+                        for &(a, b, wj) in pairs {
+                            let p = _mm256_add_ps(
+                                _mm256_loadu_ps(rp.add(a + e)),
+                                _mm256_loadu_ps(rp.add(b + e)),
+                            );
+                            acc = _mm256_add_ps(acc, _mm256_mul_ps(p, _mm256_set1_ps(wj)));
+                        }
+                        _mm256_storeu_ps(tp.add(e), acc);
+                    }
+                }
+            }
+        }
+    }
+
+    /// AVX2 [`super::horizontal_q`]: 32 outputs per step (`t` is padded by `BLOCK` spare
+    /// elements, so whole steps may be read); the tap loop unrolled for `m` = 1 and 2.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn horizontal_q(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32]) {
+        let steps = out.len().div_ceil(BLOCK);
+        assert!(BLOCK == 32 && steps * BLOCK + 2 * m * c <= t.len() && g.len() == 2 * m + 1);
+        // SAFETY: the bounds asserted above cover every read of `hq`.
+        unsafe {
+            match m {
+                1 => hq::<1>(t, out, c, g, steps),
+                2 => hq::<2>(t, out, c, g, steps),
+                _ => hq_any(t, out, m, c, g, steps),
+            }
+        }
+    }
+
+    /// [`horizontal_q`] for a fixed half-width `M`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn hq<const M: usize>(t: &[f32], out: &mut [u8], c: usize, g: &[f32], steps: usize) {
+        let gm = _mm256_set1_ps(g[M]);
+        let gj: [__m256; M] = std::array::from_fn(|j| _mm256_set1_ps(g[M - 1 - j]));
+        let tp = t.as_ptr();
+        for s in 0..steps {
+            let e0 = s * BLOCK;
+            let mut f = [_mm256_setzero_ps(); 4];
+            for (v, acc) in f.iter_mut().enumerate() {
+                let at = e0 + M * c + 8 * v;
+                // SAFETY: at ± M·c + 8 lies within `t` (asserted by the caller).
+                unsafe {
+                    let mut a = _mm256_mul_ps(_mm256_loadu_ps(tp.add(at)), gm);
+                    for (j, &wj) in gj.iter().enumerate() {
+                        let d = (j + 1) * c;
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(tp.add(at - d)),
+                            _mm256_loadu_ps(tp.add(at + d)),
+                        );
+                        a = _mm256_add_ps(a, _mm256_mul_ps(p, wj));
+                    }
+                    *acc = a;
+                }
+            }
+            // SAFETY: AVX2 is enabled here.
+            unsafe { store_bytes(out, e0, q255x32(&f)) };
+        }
+    }
+
+    /// [`horizontal_q`] for any half-width.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn hq_any(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32], steps: usize) {
+        let gm = _mm256_set1_ps(g[m]);
+        let tp = t.as_ptr();
+        for s in 0..steps {
+            let e0 = s * BLOCK;
+            let mut f = [_mm256_setzero_ps(); 4];
+            for (v, acc) in f.iter_mut().enumerate() {
+                let at = e0 + m * c + 8 * v;
+                // SAFETY: at ± m·c + 8 lies within `t` (asserted by the caller).
+                unsafe {
+                    let mut a = _mm256_mul_ps(_mm256_loadu_ps(tp.add(at)), gm);
+                    for j in 1..=m {
+                        let p = _mm256_add_ps(
+                            _mm256_loadu_ps(tp.add(at - j * c)),
+                            _mm256_loadu_ps(tp.add(at + j * c)),
+                        );
+                        a = _mm256_add_ps(a, _mm256_mul_ps(p, _mm256_set1_ps(g[m - j])));
+                    }
+                    *acc = a;
+                }
+            }
+            // SAFETY: AVX2 is enabled here.
+            unsafe { store_bytes(out, e0, q255x32(&f)) };
         }
     }
 }
@@ -491,6 +1011,105 @@ mod tests {
                 let mut b = vec![0u8; src.len()];
                 dispatch!(at isa; disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(&src, &mut b, h, w, r, &g, scale));
                 assert_eq!(a, b);
+            }
+        }
+    }
+
+    /// The fast path's own arithmetic written out plainly: exact integer disk sums `S`, then
+    /// `t = S·(g[m]·scale) + Σ_j (S₋ⱼ + S₊ⱼ)·(g[m−j]·scale)` down the columns and
+    /// `q255(t·g[m] + Σ_j (t₋ⱼ + t₊ⱼ)·g[m−j])` along the rows, in f32, reflect-101 borders.
+    fn disk_f32_emulation(
+        src: &[u8],
+        h: usize,
+        w: usize,
+        r: usize,
+        g: &[f32],
+        scale: f32,
+    ) -> Vec<u8> {
+        let ri = r as isize;
+        let m = g.len() / 2;
+        let at = |y: isize, x: isize, ch: usize| {
+            src[(reflect101(y, h) * w + reflect101(x, w)) * 3 + ch] as u32
+        };
+        let mut sums = vec![0f32; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let mut a = 0u32;
+                    for dy in -ri..=ri {
+                        for dx in -ri..=ri {
+                            if dx * dx + dy * dy <= ri * ri {
+                                a += at(y as isize + dy, x as isize + dx, ch);
+                            }
+                        }
+                    }
+                    sums[(y * w + x) * 3 + ch] = a as f32;
+                }
+            }
+        }
+        let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
+        let s = |y: isize, x: usize, ch: usize| sums[(reflect101(y, h) * w + x) * 3 + ch];
+        let mut t = vec![0f32; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let yi = y as isize;
+                    let mut a = s(yi, x, ch) * gs[m];
+                    for j in 1..=m as isize {
+                        a += (s(yi - j, x, ch) + s(yi + j, x, ch)) * gs[m - j as usize];
+                    }
+                    t[(y * w + x) * 3 + ch] = a;
+                }
+            }
+        }
+        let tt = |y: usize, x: isize, ch: usize| t[(y * w + reflect101(x, w)) * 3 + ch];
+        let mut out = vec![0u8; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let xi = x as isize;
+                    let mut a = tt(y, xi, ch) * g[m];
+                    for j in 1..=m as isize {
+                        a += (tt(y, xi - j, ch) + tt(y, xi + j, ch)) * g[m - j as usize];
+                    }
+                    out[(y * w + x) * 3 + ch] = q255(a);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn disk_blur_is_its_f32_definition_bit_for_bit_at_every_level() {
+        // σ = 0.1 (identity: the passes are skipped, bit-identically), σ = 0.5 with 3 and 5
+        // taps (radii ≤ 8 and 10), and an arbitrary wide Gaussian.
+        let g_id = crate::kernels::filter2d::opencv_gaussian_kernel(3, 0.1);
+        assert!(gaussian_is_identity(&g_id));
+        let g3 = crate::kernels::filter2d::opencv_gaussian_kernel(3, 0.5);
+        let g5 = crate::kernels::filter2d::opencv_gaussian_kernel(5, 0.5);
+        let g7 = [0.05f32, 0.1, 0.15, 0.4, 0.15, 0.1, 0.05];
+        assert!(!gaussian_is_identity(&g3) && !gaussian_is_identity(&g5));
+        for &(h, w, r, g) in &[
+            (9usize, 50usize, 3usize, &g_id[..]),
+            (12, 61, 10, &g5[..]),
+            (7, 45, 4, &g3[..]),
+            (5, 97, 8, &g3[..]),
+            (6, 23, 1, &g7[..]),
+            (3, 4, 0, &g_id[..]),
+            (1, 130, 6, &g3[..]),
+            (11, 2, 5, &g5[..]),
+        ] {
+            let src = image(h, w);
+            let (_, count) = disk_spans(r);
+            let scale = 1.0108 / count as f32;
+            let want = disk_f32_emulation(&src, h, w, r, g, scale);
+            let mut a = vec![0u8; src.len()];
+            disk_blur_rgb8_scalar(&src, &mut a, h, w, r, g, scale);
+            assert_eq!(a, want, "{h}x{w} r{r} g{}", g.len());
+            for isa in simd::available() {
+                let mut b = vec![0u8; src.len()];
+                dispatch!(at isa; disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(&src, &mut b, h, w, r, g, scale));
+                assert_eq!(a, b, "{isa:?} {h}x{w} r{r}");
             }
         }
     }
