@@ -328,8 +328,10 @@ dispatch! {
                     interleave(top, s, odd);
                     let (lo, hi) = (&mut sc.lo[..4 * m], &mut sc.hi[..4 * m]);
                     for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(&sc.rows[..4 * m]) {
-                        *l = if v < *l { v } else { *l };
-                        *h = if v > *h { v } else { *h };
+                        // f32::min/max, not a compare-and-select: LLVM turns `if v < *l`
+                        // into a masked store, which is very slow on AMD CPUs.
+                        *l = l.min(v);
+                        *h = h.max(v);
                     }
                     for (k, r) in sc.rows[..4 * m].chunks_exact(2 * m).enumerate() {
                         let r_out = 2 * i + k;
