@@ -21,6 +21,7 @@ pub mod noise_table;
 pub mod normal;
 pub mod quantise;
 pub mod resample;
+pub mod rgb_fixed;
 pub mod scratch;
 pub mod zoom;
 

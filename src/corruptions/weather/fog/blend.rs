@@ -2,13 +2,15 @@
 //!
 //! * [`fog_fixed`] (fast mode, the usual case `a > 0`): the plasma row straight from the
 //!   generator, fused with the three-channel blend in 16-bit fixed point; hand-written AVX2
-//!   twin (the channel expansion is a byte shuffle), bit-identical to the scalar one (tested).
+//!   twin (the channel expansion is `kernels::rgb_fixed`'s byte shuffle), bit-identical to the scalar one (tested).
 //! * [`fog_fast`] (fast mode, any other strength) and [`fog_exact`] (numpy mode): the per-pixel
 //!   fog term expanded to the three channels by the caller, plain elementwise loops with
 //!   compare-and-select clamps that the compiler vectorises; the AVX2 build is the same loop
 //!   (no FMA contraction happens in Rust), hence bit-identical (tested).
 
 use crate::kernels::quantise::{clip01_f64, q255, q255_f32};
+#[cfg(target_arch = "x86_64")]
+use crate::kernels::rgb_fixed::expand3_avx2;
 use crate::simd::dispatch;
 
 dispatch! {
@@ -47,30 +49,6 @@ pub(super) fn fog_fixed_scalar(
     }
 }
 
-/// `pshufb` pattern (within each 128-bit lane) repeating 16-bit elements: lane 0 takes the
-/// elements `lo`, lane 1 the elements `hi`.
-const fn expand_mask(lo: [u8; 8], hi: [u8; 8]) -> [u8; 32] {
-    let mut m = [0u8; 32];
-    let mut i = 0;
-    while i < 8 {
-        m[2 * i] = 2 * lo[i];
-        m[2 * i + 1] = 2 * lo[i] + 1;
-        m[16 + 2 * i] = 2 * hi[i];
-        m[16 + 2 * i + 1] = 2 * hi[i] + 1;
-        i += 1;
-    }
-    m
-}
-
-/// The three shuffles spreading 16 per-pixel terms over 48 values (pixel `x` to values
-/// `3x..3x + 3`): values 0–15 from pixels 0–5 (lane 0 broadcast), 16–31 from pixels 5–10
-/// (both lanes as they are), 32–47 from pixels 10–15 (lane 1 broadcast).
-const EXPAND: [[u8; 32]; 3] = [
-    expand_mask([0, 0, 0, 1, 1, 1, 2, 2], [2, 3, 3, 3, 4, 4, 4, 5]),
-    expand_mask([5, 5, 6, 6, 6, 7, 7, 7], [0, 0, 0, 1, 1, 1, 2, 2]),
-    expand_mask([2, 3, 3, 3, 4, 4, 4, 5], [5, 5, 6, 6, 6, 7, 7, 7]),
-];
-
 /// AVX2 twin of [`fog_fixed_scalar`]: 16 pixels (48 values) per step, the same integer
 /// arithmetic (`vpmulhuw` of `v << 8` by `k16` is `(v·k16) >> 8`, `vpaddusw` the saturating
 /// add; `vcvttps2dq` + `vpackusdw` equals Rust's saturating `as u16` on the precondition's range).
@@ -92,11 +70,6 @@ pub(super) unsafe fn fog_fixed_avx2(
     let full = w / 16 * 16;
     let (vb, vg) = (_mm256_set1_ps(base), _mm256_set1_ps(gain));
     let vk = _mm256_set1_epi16(k16 as i16);
-    let m = [
-        _mm256_loadu_si256(EXPAND[0].as_ptr() as *const __m256i),
-        _mm256_loadu_si256(EXPAND[1].as_ptr() as *const __m256i),
-        _mm256_loadu_si256(EXPAND[2].as_ptr() as *const __m256i),
-    ];
     let (sp, dp, fp) = (src.as_ptr(), dst.as_mut_ptr(), field.as_ptr());
     let mut x = 0;
     while x < full {
@@ -105,11 +78,7 @@ pub(super) unsafe fn fog_fixed_avx2(
         let ta = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fa, vb), vg));
         let tb = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fb, vb), vg));
         let f16 = _mm256_permute4x64_epi64(_mm256_packus_epi32(ta, tb), 0xD8);
-        let e = [
-            _mm256_shuffle_epi8(_mm256_permute2x128_si256(f16, f16, 0x00), m[0]),
-            _mm256_shuffle_epi8(f16, m[1]),
-            _mm256_shuffle_epi8(_mm256_permute2x128_si256(f16, f16, 0x11), m[2]),
-        ];
+        let e = expand3_avx2(f16);
         let mut r = [_mm256_setzero_si256(); 3];
         for c in 0..3 {
             let s = _mm256_cvtepu8_epi16(_mm_loadu_si128(sp.add(3 * x + 16 * c) as *const __m128i));
