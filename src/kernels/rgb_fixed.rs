@@ -40,12 +40,49 @@ pub(crate) unsafe fn expand3_avx2(
     p: std::arch::x86_64::__m256i,
 ) -> [std::arch::x86_64::__m256i; 3] {
     use std::arch::x86_64::*;
-    let m = |i: usize| _mm256_loadu_si256(EXPAND[i].as_ptr() as *const __m256i);
+    let m0 = _mm256_loadu_si256(EXPAND[0].as_ptr() as *const __m256i);
+    let m1 = _mm256_loadu_si256(EXPAND[1].as_ptr() as *const __m256i);
+    let m2 = _mm256_loadu_si256(EXPAND[2].as_ptr() as *const __m256i);
     [
-        _mm256_shuffle_epi8(_mm256_permute2x128_si256(p, p, 0x00), m(0)),
-        _mm256_shuffle_epi8(p, m(1)),
-        _mm256_shuffle_epi8(_mm256_permute2x128_si256(p, p, 0x11), m(2)),
+        _mm256_shuffle_epi8(_mm256_permute2x128_si256(p, p, 0x00), m0),
+        _mm256_shuffle_epi8(p, m1),
+        _mm256_shuffle_epi8(_mm256_permute2x128_si256(p, p, 0x11), m2),
     ]
+}
+
+/// The 48 values `src[0..48]` widened to `u16` and shifted to the high byte (`v << 8`, the
+/// operand of `vpmulhuw` that yields `(v·a) >> 8`), in three vectors.
+///
+/// # Safety
+/// The CPU must support AVX2 and `src` must have 48 readable bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) unsafe fn load48_hi_avx2(src: *const u8) -> [std::arch::x86_64::__m256i; 3] {
+    use std::arch::x86_64::*;
+    let v0 = _mm256_cvtepu8_epi16(_mm_loadu_si128(src as *const __m128i));
+    let v1 = _mm256_cvtepu8_epi16(_mm_loadu_si128(src.add(16) as *const __m128i));
+    let v2 = _mm256_cvtepu8_epi16(_mm_loadu_si128(src.add(32) as *const __m128i));
+    [
+        _mm256_slli_epi16(v0, 8),
+        _mm256_slli_epi16(v1, 8),
+        _mm256_slli_epi16(v2, 8),
+    ]
+}
+
+/// Three vectors of 16 `u16` values ≤ 255 packed into the 48 bytes at `dst`.
+///
+/// # Safety
+/// The CPU must support AVX2 and `dst` must have 48 writable bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) unsafe fn store48_avx2(dst: *mut u8, r: [std::arch::x86_64::__m256i; 3]) {
+    use std::arch::x86_64::*;
+    let p01 = _mm256_permute4x64_epi64(_mm256_packus_epi16(r[0], r[1]), 0xD8);
+    let p2 = _mm256_permute4x64_epi64(_mm256_packus_epi16(r[2], r[2]), 0xD8);
+    _mm256_storeu_si256(dst as *mut __m256i, p01);
+    _mm_storeu_si128(dst.add(32) as *mut __m128i, _mm256_castsi256_si128(p2));
 }
 
 /// Colour weights as three vectors: value `i` of the 48 gets `colour[i % 3]`.
@@ -58,7 +95,12 @@ unsafe fn colour3_avx2(colour: [u16; 3]) -> [std::arch::x86_64::__m256i; 3] {
     for (i, p) in pat.iter_mut().enumerate() {
         *p = colour[i % 3];
     }
-    [0, 1, 2].map(|k| _mm256_loadu_si256(pat[16 * k..].as_ptr() as *const __m256i))
+    let p = pat.as_ptr();
+    [
+        _mm256_loadu_si256(p as *const __m256i),
+        _mm256_loadu_si256(p.add(16) as *const __m256i),
+        _mm256_loadu_si256(p.add(32) as *const __m256i),
+    ]
 }
 
 /// `out = sat_u16(((v·a) >> 8) + 1 + ((b·colour[ch]) >> 16)) >> 8` for each value `v` of pixel
@@ -116,20 +158,14 @@ pub(crate) unsafe fn blend_fixed_avx2(
     while x < full {
         let ea = expand3_avx2(_mm256_loadu_si256(a.as_ptr().add(x) as *const __m256i));
         let eb = expand3_avx2(_mm256_loadu_si256(b.as_ptr().add(x) as *const __m256i));
+        let s = load48_hi_avx2(sp.add(3 * x));
         let mut r = [_mm256_setzero_si256(); 3];
         for c in 0..3 {
-            let s = _mm256_cvtepu8_epi16(_mm_loadu_si128(sp.add(3 * x + 16 * c) as *const __m128i));
-            let own = _mm256_add_epi16(_mm256_mulhi_epu16(_mm256_slli_epi16(s, 8), ea[c]), one);
+            let own = _mm256_add_epi16(_mm256_mulhi_epu16(s[c], ea[c]), one);
             let tint = _mm256_mulhi_epu16(eb[c], cv[c]);
             r[c] = _mm256_srli_epi16(_mm256_adds_epu16(own, tint), 8);
         }
-        let p01 = _mm256_permute4x64_epi64(_mm256_packus_epi16(r[0], r[1]), 0xD8);
-        let p2 = _mm256_permute4x64_epi64(_mm256_packus_epi16(r[2], r[2]), 0xD8);
-        _mm256_storeu_si256(dp.add(3 * x) as *mut __m256i, p01);
-        _mm_storeu_si128(
-            dp.add(3 * x + 32) as *mut __m128i,
-            _mm256_castsi256_si128(p2),
-        );
+        store48_avx2(dp.add(3 * x), r);
         x += 16;
     }
     blend_fixed_scalar(

@@ -10,7 +10,7 @@
 
 use crate::kernels::quantise::{clip01_f64, q255, q255_f32};
 #[cfg(target_arch = "x86_64")]
-use crate::kernels::rgb_fixed::expand3_avx2;
+use crate::kernels::rgb_fixed::{expand3_avx2, load48_hi_avx2, store48_avx2};
 use crate::simd::dispatch;
 
 dispatch! {
@@ -79,19 +79,13 @@ pub(super) unsafe fn fog_fixed_avx2(
         let tb = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_sub_ps(fb, vb), vg));
         let f16 = _mm256_permute4x64_epi64(_mm256_packus_epi32(ta, tb), 0xD8);
         let e = expand3_avx2(f16);
+        let s = load48_hi_avx2(sp.add(3 * x));
         let mut r = [_mm256_setzero_si256(); 3];
         for c in 0..3 {
-            let s = _mm256_cvtepu8_epi16(_mm_loadu_si128(sp.add(3 * x + 16 * c) as *const __m128i));
-            let t = _mm256_mulhi_epu16(_mm256_slli_epi16(s, 8), vk);
+            let t = _mm256_mulhi_epu16(s[c], vk);
             r[c] = _mm256_srli_epi16(_mm256_adds_epu16(t, e[c]), 8);
         }
-        let p01 = _mm256_permute4x64_epi64(_mm256_packus_epi16(r[0], r[1]), 0xD8);
-        let p2 = _mm256_permute4x64_epi64(_mm256_packus_epi16(r[2], r[2]), 0xD8);
-        _mm256_storeu_si256(dp.add(3 * x) as *mut __m256i, p01);
-        _mm_storeu_si128(
-            dp.add(3 * x + 32) as *mut __m128i,
-            _mm256_castsi256_si128(p2),
-        );
+        store48_avx2(dp.add(3 * x), r);
         x += 16;
     }
     fog_fixed_scalar(
