@@ -55,9 +55,10 @@ impl crate::corruptions::params::Params for Params {
 ///
 /// Numpy mode draws the `N² − 1` uniforms of the reference in its order and evaluates the
 /// reference's f64 expressions. Fast mode draws the same field distribution
-/// (`plasma::generate_fast`) and evaluates the blend as `v·k + 255·k·a·P` with
-/// `k = m/(m+a)` in f32 (algebraically the same; may differ by one grey level where the exact
-/// value sits on an integer).
+/// (`plasma::generate_fast`, f32) and evaluates the blend as `v·k + 255·k·a·P` with
+/// `k = m/(m+a)` (algebraically the same; may differ by one grey level where the exact
+/// value sits on an integer): in 16-bit fixed point fused with the field's normalisation when
+/// `a > 0` (`blend::fog_fixed`), else in f32.
 pub fn fog(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let a = p.strength[job.level];
     let decay = p.decay[job.level];
@@ -74,21 +75,38 @@ pub fn fog(job: &mut Job<'_>, p: &Params) -> Result<()> {
     if !rng.is_reference() {
         // The raw plasma field's H×W corner, in a pooled buffer (kernels::scratch);
         // generate_fast initialises it.
-        let mut field = Buf::<f64>::take(w * h);
+        let mut field = Buf::<f32>::take(w * h);
         let (lo, hi) = plasma::generate_fast(n, decay, rng, w, h, &mut field);
-        {
-            let k = m / denom;
-            let gain = (255.0 * k * a / (hi - lo)) as f32;
-            let base = lo as f32;
+        let k = m / denom;
+        let range = (hi - lo) as f64;
+        if a > 0.0 && m > 0.0 && range > 0.0 {
+            // 0 < k < 1 and the fog term (p − lo)·gain ∈ [0, 255·256·k·a] ⊂ [0, 65280·m]: the
+            // fused fixed-point blend (blend::fog_fixed) applies.
+            let gain = (256.0 * 255.0 * k * a / range) as f32;
+            let k16 = (k * 65536.0).round().min(65535.0) as u16;
+            for r in 0..h {
+                let rows = r * w * 3..(r + 1) * w * 3;
+                blend::fog_fixed(
+                    &src[rows.clone()],
+                    &field[r * w..(r + 1) * w],
+                    lo,
+                    gain,
+                    k16,
+                    &mut dst[rows],
+                );
+            }
+        } else {
+            // No fog, a black image, a negative strength from a custom table or a flat
+            // field: the general f32 blend.
+            let gain = (255.0 * k * a / range) as f32;
             let kf = k as f32;
             let mut fog_row = vec![0f32; 3 * w];
             for r in 0..h {
                 for (f, &p) in fog_row.chunks_exact_mut(3).zip(&field[r * w..(r + 1) * w]) {
-                    f.fill((p as f32 - base) * gain);
+                    f.fill((p - lo) * gain);
                 }
-                let srow = &src[r * w * 3..(r + 1) * w * 3];
-                let drow = &mut dst[r * w * 3..(r + 1) * w * 3];
-                blend::fog_fast(srow, &fog_row, kf, drow);
+                let rows = r * w * 3..(r + 1) * w * 3;
+                blend::fog_fast(&src[rows.clone()], &fog_row, kf, &mut dst[rows]);
             }
         }
         return Ok(());

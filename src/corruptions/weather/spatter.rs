@@ -7,6 +7,7 @@ use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
 use crate::kernels::normal;
+use crate::kernels::rgb_fixed;
 use crate::kernels::scratch::Buf;
 
 // pub(crate): the ImageNet-P spatter sequence (corruptions::imagenet_p::spatter) runs the
@@ -69,7 +70,10 @@ impl crate::corruptions::params::Params for Params {
 /// * mud (severities 4–5): `m = gaussian(f32(L > t), mud σ)`, `m < 0.8 → 0`, and
 ///   `clip(x·(1 − m) + (63, 42, 20)/255·m, 0, 1)`.
 ///
-/// `x = f32(v) / 255` in f32 as the reference. Both RNG modes share everything but the draws.
+/// `x = f32(v) / 255` in f32 as the reference. Both RNG modes share everything but the draws
+/// and, in fast mode, the final blends: per-pixel weights as 16-bit fractions blended in fixed
+/// point ([`rgb_fixed::blend_fixed`]; the f32 blend stays for a water intensity outside
+/// [0, 1] and for Quirk 10).
 pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let lvl = job.level;
     let (w, h) = (job.width, job.height);
@@ -145,6 +149,28 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                 .map(|(&l, &d)| l as u16 * d as u16)
                 .fold(0u16, |a, v| if v > a { v } else { a }) as f32;
             let k = p.intensity[lvl] as f32;
+            let fast = !matches!(layer, Layer::F64(_));
+            if fast && max > 0.0 && (0.0..=1.0).contains(&k) {
+                // Fast mode: per pixel the colour weight M = (L8·D / max)·k ∈ [0, 1] as a
+                // 16-bit fraction, blended in fixed point (kernels::rgb_fixed, ALGORITHMS.md
+                // §4.18): v + M·colour up to 2/256 of a grey level.
+                let keep = vec![u16::MAX; w];
+                let mut weight = vec![0u16; w];
+                let scale = k / max * 65535.0;
+                for r in 0..h {
+                    let (lr, dr) = (&l8[r * w..(r + 1) * w], &b[r * w..(r + 1) * w]);
+                    blend::water_weights(lr, dr, scale, &mut weight);
+                    let rows = r * 3 * w..(r + 1) * 3 * w;
+                    rgb_fixed::blend_fixed(
+                        &src[rows.clone()],
+                        &keep,
+                        &weight,
+                        [175 * 256, 238 * 256, 238 * 256],
+                        &mut dst[rows],
+                    );
+                }
+                return Ok(());
+            }
             let colour = [175.0f64, 238.0, 238.0].map(|c| (c / 255.0) as f32);
             // Per value: x + m·colour[ch] in f32 (x = v/255 in f32), clipped, ·255, truncated.
             // Rows are expanded to per-value (m, colour) runs so the loop vectorises.
@@ -189,6 +215,24 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                     mask
                 }
             };
+            if !matches!(layer, Layer::F64(_)) {
+                // Fast mode: per pixel the kept fraction 1 − m and the mud weight m as 16-bit
+                // fractions, blended in fixed point (kernels::rgb_fixed, ALGORITHMS.md §4.18):
+                // v·(1 − m) + m·colour up to 2/256 of a grey level, and exactly v where m < 0.8.
+                let (mut keep, mut weight) = (vec![0u16; w], vec![0u16; w]);
+                for r in 0..h {
+                    blend::mud_weights(&mask[r * w..(r + 1) * w], &mut keep, &mut weight);
+                    let rows = r * 3 * w..(r + 1) * 3 * w;
+                    rgb_fixed::blend_fixed(
+                        &src[rows.clone()],
+                        &keep,
+                        &weight,
+                        [63 * 256, 42 * 256, 20 * 256],
+                        &mut dst[rows],
+                    );
+                }
+                return Ok(());
+            }
             let colour = [63.0f64, 42.0, 20.0].map(|c| c / 255.0);
             let (mut m3, mut keep3) = (vec![0f64; 3 * w], vec![0f32; 3 * w]);
             let cpat: Vec<f64> = (0..3 * w).map(|i| colour[i % 3]).collect();
