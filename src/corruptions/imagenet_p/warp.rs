@@ -114,6 +114,10 @@ impl Window {
 
 /// For every pixel `(X, Y)` of the image inside `win`, sample the input at `pos(X, Y)` (the
 /// position already in the sampler's convention) into the window's pixel.
+///
+/// Bilinear rows compute their positions first (scalar, the same arithmetic for every twin)
+/// and then sample them through [`bilinear_row`], whose AVX2 twin does the three channels of a
+/// pixel in one f64 vector.
 fn remap(
     img: &Rgb,
     win: Window,
@@ -122,6 +126,8 @@ fn remap(
 ) -> Vec<u8> {
     let (w, h) = (img.width, img.height);
     let mut px = vec![0u8; win.width * win.height * 3];
+    let mut xs = Vec::with_capacity(win.width);
+    let mut ys = Vec::with_capacity(win.width);
     for (wy, row) in px.chunks_exact_mut(win.width * 3).enumerate() {
         let y = wy as isize + win.top;
         if y < 0 || y >= h as isize {
@@ -130,23 +136,106 @@ fn remap(
         // the window columns inside the image
         let x_lo = (-win.left).clamp(0, win.width as isize) as usize;
         let x_hi = (w as isize - win.left).clamp(0, win.width as isize) as usize;
-        for wx in x_lo..x_hi {
-            let x = (wx as isize + win.left) as usize;
-            let (sx, sy) = pos(x, y as usize);
-            let o = &mut row[wx * 3..wx * 3 + 3];
-            match filter {
-                Filter::Nearest => {
+        match filter {
+            Filter::Nearest => {
+                for wx in x_lo..x_hi {
+                    let x = (wx as isize + win.left) as usize;
+                    let (sx, sy) = pos(x, y as usize);
                     let (ix, iy) = (floor(sx), floor(sy));
                     if ix >= 0.0 && iy >= 0.0 && ix < w as f64 && iy < h as f64 {
                         let s = (iy as usize * w + ix as usize) * 3;
-                        o.copy_from_slice(&img.px[s..s + 3]);
+                        row[wx * 3..wx * 3 + 3].copy_from_slice(&img.px[s..s + 3]);
                     }
                 }
-                Filter::Bilinear => bilinear(img, sx, sy, o),
+            }
+            Filter::Bilinear => {
+                xs.clear();
+                ys.clear();
+                for wx in x_lo..x_hi {
+                    let (sx, sy) = pos((wx as isize + win.left) as usize, y as usize);
+                    xs.push(sx);
+                    ys.push(sy);
+                }
+                bilinear_row(img, &xs, &ys, &mut row[x_lo * 3..x_hi * 3]);
             }
         }
     }
     px
+}
+
+/// Bilinear samples of `img` at the positions `(xs[k], ys[k])` into pixel `k` of `out` (RGB8),
+/// as [`bilinear`] computes each. Dispatched to [`bilinear_row_avx2`].
+fn bilinear_row(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
+    crate::simd::dispatch!(bilinear_row_scalar / bilinear_row_avx2(img, xs, ys, out))
+}
+
+/// Scalar twin of [`bilinear_row`].
+fn bilinear_row_scalar(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
+    for ((&x, &y), o) in xs.iter().zip(ys).zip(out.chunks_exact_mut(3)) {
+        bilinear(img, x, y, o);
+    }
+}
+
+/// AVX2 twin of [`bilinear_row`]: a position whose four taps are inside the image loads its
+/// two rows' six bytes each (one 8-byte load per row), widens them to two f64 vectors per row
+/// (`p00 p00' p00'' ·` and `p10 …`), and evaluates the scalar formula lane-wise with the same
+/// operations in the same order (separate multiply and add, no FMA), so the bytes are the
+/// scalar ones. Positions at the border or outside go through the scalar [`bilinear`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn bilinear_row_avx2(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
+    use std::arch::x86_64::*;
+    let (w, h) = (img.width, img.height);
+    // interior: floor(x) in [0, w − 2] and floor(y) in [0, h − 2]
+    let (xmax, ymax) = (w as f64 - 1.0, h as f64 - 1.0);
+    let len = img.px.len();
+    let base = img.px.as_ptr();
+    let (zero, c255, half) = (
+        _mm256_setzero_pd(),
+        _mm256_set1_pd(255.0),
+        _mm256_set1_pd(0.5),
+    );
+    let widen = |v: __m128i| _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(v));
+    for ((&x, &y), o) in xs.iter().zip(ys).zip(out.chunks_exact_mut(3)) {
+        if x >= 0.0 && y >= 0.0 && x < xmax && y < ymax {
+            // x, y ≥ 0: the truncation is the floor, as in `bilinear`
+            let (x0, y0) = (x as usize, y as usize);
+            let i00 = (y0 * w + x0) * 3;
+            let i01 = i00 + w * 3;
+            if i01 + 8 <= len {
+                let (fx, fy) = (x - x0 as f64, y - y0 as f64);
+                let (gx, gy) = (1.0 - fx, 1.0 - fy);
+                // SAFETY: i00 + 8 ≤ i01 + 8 ≤ len: both 8-byte loads are inside `px`
+                let a = _mm_loadl_epi64(base.add(i00) as *const __m128i);
+                let b = _mm_loadl_epi64(base.add(i01) as *const __m128i);
+                let (vfx, vgx) = (_mm256_set1_pd(fx), _mm256_set1_pd(gx));
+                let row = |v: __m128i| {
+                    _mm256_add_pd(
+                        _mm256_mul_pd(widen(v), vgx),
+                        _mm256_mul_pd(widen(_mm_srli_si128::<3>(v)), vfx),
+                    )
+                };
+                let (top, bot) = (row(a), row(b));
+                let r = _mm256_add_pd(
+                    _mm256_add_pd(
+                        _mm256_mul_pd(top, _mm256_set1_pd(gy)),
+                        _mm256_mul_pd(bot, _mm256_set1_pd(fy)),
+                    ),
+                    half,
+                );
+                let r = _mm256_min_pd(_mm256_max_pd(r, zero), c255);
+                let q = _mm256_cvttpd_epi32(r);
+                let q = _mm_packus_epi16(_mm_packus_epi32(q, q), q);
+                let v = (_mm_cvtsi128_si32(q) as u32).to_le_bytes();
+                o.copy_from_slice(&v[..3]);
+                continue;
+            }
+        }
+        bilinear(img, x, y, o);
+    }
 }
 
 /// The inverse matrix of torchvision 0.2's `F.affine` (output → input, PIL centres at +0.5).
@@ -350,6 +439,40 @@ mod tests {
                 perspective_crop(&img, m),
                 perspective(&img, m).center_crop()
             );
+        }
+    }
+
+    #[test]
+    fn bilinear_row_twins_are_equal() {
+        // positions inside, on the last row/column, just outside, far outside and non-finite,
+        // on images whose last pixel ends the buffer (the 8-byte loads must not read past it)
+        for (w, h) in [(1usize, 1usize), (2, 2), (3, 5), (17, 9), (64, 48)] {
+            let img = ramp(w, h);
+            let mut xs = Vec::new();
+            let mut ys = Vec::new();
+            let mut k = 0u64;
+            for j in 0..400 {
+                k = k
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (k >> 11) as f64 / (1u64 << 53) as f64;
+                let v = ((k >> 3) & 0xffff) as f64 / 65536.0;
+                xs.push(u * (w as f64 + 3.0) - 1.5);
+                ys.push(v * (h as f64 + 3.0) - 1.5);
+                if j % 50 == 0 {
+                    xs.push(w as f64 - 1.0 - 1e-9);
+                    ys.push(h as f64 - 1.0 - 1e-9);
+                }
+            }
+            xs.extend([f64::NAN, 0.0, -0.0, f64::INFINITY, -1.0, w as f64 - 1.0]);
+            ys.extend([0.5, f64::NAN, -0.0, 0.0, 0.0, h as f64 - 1.0]);
+            let mut want = vec![0u8; xs.len() * 3];
+            bilinear_row_scalar(&img, &xs, &ys, &mut want);
+            for isa in crate::simd::available() {
+                let mut got = vec![1u8; xs.len() * 3];
+                crate::simd::dispatch!(at isa; bilinear_row_scalar / bilinear_row_avx2(&img, &xs, &ys, &mut got));
+                assert_eq!(got, want, "{w}x{h} {isa:?}");
+            }
         }
     }
 
