@@ -126,8 +126,8 @@ fn remap(
 ) -> Vec<u8> {
     let (w, h) = (img.width, img.height);
     let mut px = vec![0u8; win.width * win.height * 3];
-    let mut xs = Vec::with_capacity(win.width);
-    let mut ys = Vec::with_capacity(win.width);
+    let mut xs = vec![0f64; win.width];
+    let mut ys = vec![0f64; win.width];
     for (wy, row) in px.chunks_exact_mut(win.width * 3).enumerate() {
         let y = wy as isize + win.top;
         if y < 0 || y >= h as isize {
@@ -149,14 +149,12 @@ fn remap(
                 }
             }
             Filter::Bilinear => {
-                xs.clear();
-                ys.clear();
-                for wx in x_lo..x_hi {
-                    let (sx, sy) = pos((wx as isize + win.left) as usize, y as usize);
-                    xs.push(sx);
-                    ys.push(sy);
+                let n = x_hi.saturating_sub(x_lo);
+                let x0 = (x_lo as isize + win.left) as usize;
+                for (k, (sx, sy)) in xs[..n].iter_mut().zip(&mut ys[..n]).enumerate() {
+                    (*sx, *sy) = pos(x0 + k, y as usize);
                 }
-                bilinear_row(img, &xs, &ys, &mut row[x_lo * 3..x_hi * 3]);
+                bilinear_row(img, &xs[..n], &ys[..n], &mut row[x_lo * 3..x_hi * 3]);
             }
         }
     }
@@ -198,7 +196,8 @@ unsafe fn bilinear_row_avx2(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
         _mm256_set1_pd(255.0),
         _mm256_set1_pd(0.5),
     );
-    let widen = |v: __m128i| _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(v));
+    // (no closures here: a closure inside a `#[target_feature]` function is compiled as a
+    // separate function without AVX2 and called per use)
     for ((&x, &y), o) in xs.iter().zip(ys).zip(out.chunks_exact_mut(3)) {
         if x >= 0.0 && y >= 0.0 && x < xmax && y < ymax {
             // x, y ≥ 0: the truncation is the floor, as in `bilinear`
@@ -207,30 +206,28 @@ unsafe fn bilinear_row_avx2(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
             let i01 = i00 + w * 3;
             if i01 + 8 <= len {
                 let (fx, fy) = (x - x0 as f64, y - y0 as f64);
-                let (gx, gy) = (1.0 - fx, 1.0 - fy);
+                let (vfx, vgx) = (_mm256_set1_pd(fx), _mm256_set1_pd(1.0 - fx));
+                let (vfy, vgy) = (_mm256_set1_pd(fy), _mm256_set1_pd(1.0 - fy));
                 // SAFETY: i00 + 8 ≤ i01 + 8 ≤ len: both 8-byte loads are inside `px`
                 let a = _mm_loadl_epi64(base.add(i00) as *const __m128i);
                 let b = _mm_loadl_epi64(base.add(i01) as *const __m128i);
-                let (vfx, vgx) = (_mm256_set1_pd(fx), _mm256_set1_pd(gx));
-                let row = |v: __m128i| {
-                    _mm256_add_pd(
-                        _mm256_mul_pd(widen(v), vgx),
-                        _mm256_mul_pd(widen(_mm_srli_si128::<3>(v)), vfx),
-                    )
-                };
-                let (top, bot) = (row(a), row(b));
+                let a0 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(a));
+                let a1 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_srli_si128::<3>(a)));
+                let b0 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(b));
+                let b1 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_srli_si128::<3>(b)));
+                let top = _mm256_add_pd(_mm256_mul_pd(a0, vgx), _mm256_mul_pd(a1, vfx));
+                let bot = _mm256_add_pd(_mm256_mul_pd(b0, vgx), _mm256_mul_pd(b1, vfx));
                 let r = _mm256_add_pd(
-                    _mm256_add_pd(
-                        _mm256_mul_pd(top, _mm256_set1_pd(gy)),
-                        _mm256_mul_pd(bot, _mm256_set1_pd(fy)),
-                    ),
+                    _mm256_add_pd(_mm256_mul_pd(top, vgy), _mm256_mul_pd(bot, vfy)),
                     half,
                 );
                 let r = _mm256_min_pd(_mm256_max_pd(r, zero), c255);
                 let q = _mm256_cvttpd_epi32(r);
                 let q = _mm_packus_epi16(_mm_packus_epi32(q, q), q);
                 let v = (_mm_cvtsi128_si32(q) as u32).to_le_bytes();
-                o.copy_from_slice(&v[..3]);
+                o[0] = v[0];
+                o[1] = v[1];
+                o[2] = v[2];
                 continue;
             }
         }
