@@ -250,7 +250,49 @@ fn affine_matrix(img: &Rgb, angle: f64, translate: (f64, f64), scale: f64, shear
     m
 }
 
+/// `(kx, ky)` when the inverse matrix `m` is a pure translation by multiples of ½: then, with
+/// nearest sampling, output pixel `(X, Y)` reads input pixel `(X + kx, Y + ky)` exactly
+/// (`sx = (1·(X + ½) + 0·(Y + ½)) + m[2]` is computed without rounding, and its floor is
+/// `X + floor(½ + m[2])`), so a row is one contiguous copy (translate's 41 frames).
+fn integer_shift(m: &[f64; 6]) -> Option<(isize, isize)> {
+    let half_integer = |v: f64| v.abs() < 1e9 && (2.0 * v).fract() == 0.0;
+    (m[0] == 1.0 && m[1] == 0.0 && m[3] == 0.0 && m[4] == 1.0)
+        .then_some(())
+        .filter(|()| half_integer(m[2]) && half_integer(m[5]))
+        .map(|()| ((m[2] + 0.5).floor() as isize, (m[5] + 0.5).floor() as isize))
+}
+
+/// The window of the image shifted so that output `(X, Y)` is input `(X + kx, Y + ky)`, black
+/// where that is outside (the nearest remap of [`integer_shift`]'s matrices, row by row).
+fn shift_window(img: &Rgb, win: Window, kx: isize, ky: isize) -> Vec<u8> {
+    let (w, h) = (img.width as isize, img.height as isize);
+    let mut px = vec![0u8; win.width * win.height * 3];
+    for (wy, row) in px.chunks_exact_mut(win.width * 3).enumerate() {
+        let y = wy as isize + win.top;
+        let sy = y + ky;
+        if y < 0 || y >= h || sy < 0 || sy >= h {
+            continue;
+        }
+        // window columns wx whose X = wx + left and X + kx are both inside the image
+        let lo = (-win.left).max(-win.left - kx).clamp(0, win.width as isize);
+        let hi = (w - win.left)
+            .min(w - win.left - kx)
+            .clamp(0, win.width as isize);
+        if lo < hi {
+            let (lo, hi) = (lo as usize, hi as usize);
+            let s = ((sy * w + lo as isize + win.left + kx) * 3) as usize;
+            row[lo * 3..hi * 3].copy_from_slice(&img.px[s..s + (hi - lo) * 3]);
+        }
+    }
+    px
+}
+
 fn affine_window(img: &Rgb, win: Window, m: [f64; 6], filter: Filter) -> Vec<u8> {
+    if filter == Filter::Nearest {
+        if let Some((kx, ky)) = integer_shift(&m) {
+            return shift_window(img, win, kx, ky);
+        }
+    }
     // PIL maps the output pixel centre (x + ½, y + ½); the bilinear sampler's taps are on
     // integer centres, hence the − ½ there
     let half = if filter == Filter::Bilinear { 0.5 } else { 0.0 };
@@ -436,6 +478,45 @@ mod tests {
                 perspective_crop(&img, m),
                 perspective(&img, m).center_crop()
             );
+        }
+    }
+
+    #[test]
+    fn integer_shifts_equal_the_nearest_remap() {
+        // the row-copy path against the per-pixel nearest remap (which it bypasses), for
+        // shifts inside, beyond and across the image, windows over and under the image
+        for (w, h) in [(256usize, 300usize), (30, 20), (300, 230), (5, 3)] {
+            let img = ramp(w, h);
+            for t in [-41.0, -20.0, -3.0, 0.0, 1.0, 17.0, 20.0, 400.0] {
+                let m = affine_matrix(&img, 0.0, (t, 0.0), 1.0, 0.0);
+                assert!(integer_shift(&m).is_some(), "{t}");
+                for win in [Window::full(&img), Window::crop(&img)] {
+                    let generic = remap(&img, win, Filter::Nearest, |x, y| {
+                        let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+                        (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+                    });
+                    assert_eq!(
+                        affine_window(&img, win, m, Filter::Nearest),
+                        generic,
+                        "{w}x{h} {t}"
+                    );
+                }
+            }
+            // a vertical half-integer shift and a fractional one (generic path) agree too
+            for (tx, ty) in [(3.0, -7.0), (0.25, 0.0)] {
+                let m = affine_matrix(&img, 0.0, (tx, ty), 1.0, 0.0);
+                assert_eq!(integer_shift(&m).is_some(), tx == 3.0);
+                let win = Window::crop(&img);
+                let generic = remap(&img, win, Filter::Nearest, |x, y| {
+                    let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+                    (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+                });
+                assert_eq!(
+                    affine_window(&img, win, m, Filter::Nearest),
+                    generic,
+                    "{tx} {ty}"
+                );
+            }
         }
     }
 
