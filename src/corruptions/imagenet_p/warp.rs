@@ -189,6 +189,9 @@ unsafe fn bilinear_row_avx2(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
     let (w, h) = (img.width, img.height);
     // interior: floor(x) in [0, w − 2] and floor(y) in [0, h − 2]
     let (xmax, ymax) = (w as f64 - 1.0, h as f64 - 1.0);
+    if xmax >= i32::MAX as f64 || ymax >= i32::MAX as f64 {
+        return bilinear_row_scalar(img, xs, ys, out);
+    }
     let len = img.px.len();
     let base = img.px.as_ptr();
     let (zero, c255, half) = (
@@ -200,12 +203,15 @@ unsafe fn bilinear_row_avx2(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
     // separate function without AVX2 and called per use)
     for ((&x, &y), o) in xs.iter().zip(ys).zip(out.chunks_exact_mut(3)) {
         if x >= 0.0 && y >= 0.0 && x < xmax && y < ymax {
-            // x, y ≥ 0: the truncation is the floor, as in `bilinear`
-            let (x0, y0) = (x as usize, y as usize);
-            let i00 = (y0 * w + x0) * 3;
+            // x, y ≥ 0: the truncation is the floor, as in `bilinear`; through i32 (one
+            // instruction each way; `as usize` saturates and converts back through u64)
+            // SAFETY: 0 ≤ x < xmax and 0 ≤ y < ymax, both bounds under i32::MAX (checked
+            // above): the values are finite and their truncations fit i32
+            let (x0, y0) = unsafe { (x.to_int_unchecked::<i32>(), y.to_int_unchecked::<i32>()) };
+            let i00 = (y0 as usize * w + x0 as usize) * 3;
             let i01 = i00 + w * 3;
             if i01 + 8 <= len {
-                let (fx, fy) = (x - x0 as f64, y - y0 as f64);
+                let (fx, fy) = (x - f64::from(x0), y - f64::from(y0));
                 let (vfx, vgx) = (_mm256_set1_pd(fx), _mm256_set1_pd(1.0 - fx));
                 let (vfy, vgy) = (_mm256_set1_pd(fy), _mm256_set1_pd(1.0 - fy));
                 // SAFETY: i00 + 8 ≤ i01 + 8 ≤ len: both 8-byte loads are inside `px`
