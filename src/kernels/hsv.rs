@@ -35,11 +35,10 @@ fn clip01(v: f64) -> f64 {
     v.clamp(0.0, 1.0)
 }
 
-/// One pixel, exactly as scikit-image computes it.
+/// `rgb2hsv` of one pixel, exactly as scikit-image computes it: `(h, s, v)`.
 #[inline(always)]
-fn pixel(r8: u8, g8: u8, b8: u8, op: HsvOp) -> [u8; 3] {
+fn to_hsv(r8: u8, g8: u8, b8: u8) -> (f64, f64, f64) {
     let (r, g, b) = (r8 as f64 / 255.0, g8 as f64 / 255.0, b8 as f64 / 255.0);
-    // rgb2hsv
     let v = r.max(g).max(b);
     let delta = v - r.min(g).min(b);
     let (mut h, mut s) = (0.0, 0.0);
@@ -56,30 +55,87 @@ fn pixel(r8: u8, g8: u8, b8: u8, op: HsvOp) -> [u8; 3] {
         let q = pre / 6.0;
         h = if q < 0.0 { q + 1.0 } else { q }; // floored modulo 1 (q > -1 here)
     }
-    let mut v = v;
+    (h, s, v)
+}
+
+/// The factors of `hsv2rgb`: each output channel is `v · factor`, the factor being 1 (the
+/// channel that is `v`) or one of `1 − s`, `1 − f·s`, `1 − (1 − f)·s` by hue sextant.
+/// Multiplying by 1 is exact, so `v · factor` is bit for bit scikit-image's `v`, `p`, `q`, `t`.
+#[inline(always)]
+fn factors(h: f64, s: f64) -> [f64; 3] {
+    let hi = (h * 6.0).floor();
+    let f = h * 6.0 - hi;
+    let p = 1.0 - s;
+    let q = 1.0 - f * s;
+    let t = 1.0 - (1.0 - f) * s;
+    match (hi as u8) % 6 {
+        0 => [1.0, t, p],
+        1 => [q, 1.0, p],
+        2 => [p, 1.0, t],
+        3 => [p, q, 1.0],
+        4 => [t, p, 1.0],
+        _ => [1.0, p, q],
+    }
+}
+
+/// One pixel, exactly as scikit-image computes it.
+#[inline(always)]
+fn pixel(r8: u8, g8: u8, b8: u8, op: HsvOp) -> [u8; 3] {
+    let (h, mut s, mut v) = to_hsv(r8, g8, b8);
     match op {
         HsvOp::AddValue(d) => v = clip01(v + d),
         HsvOp::ScaleSaturation(m, a) => s = clip01(s * m + a),
     }
     // hsv2rgb
-    let hi = (h * 6.0).floor();
-    let f = h * 6.0 - hi;
-    let p = v * (1.0 - s);
-    let q = v * (1.0 - f * s);
-    let t = v * (1.0 - (1.0 - f) * s);
-    let (r, g, b) = match (hi as u8) % 6 {
-        0 => (v, t, p),
-        1 => (q, v, p),
-        2 => (p, v, t),
-        3 => (p, q, v),
-        4 => (t, p, v),
-        _ => (v, p, q),
-    };
+    let k = factors(h, s);
     [
-        (clip01(r) * 255.0) as u8,
-        (clip01(g) * 255.0) as u8,
-        (clip01(b) * 255.0) as u8,
+        (clip01(v * k[0]) * 255.0) as u8,
+        (clip01(v * k[1]) * 255.0) as u8,
+        (clip01(v * k[2]) * 255.0) as u8,
     ]
+}
+
+/// One RGB8 image converted to HSV once, for many value shifts (ImageNet-P brightness: 31
+/// frames of the same crop): [`ValueSweep::add_value`] gives the bytes of
+/// `adjust(src, dst, HsvOp::AddValue(d))` at a fraction of the cost, because neither `rgb2hsv`
+/// nor the sextant factors of `hsv2rgb` depend on `d`.
+pub struct ValueSweep {
+    /// V per pixel.
+    v: Vec<f64>,
+    /// The three channel factors per pixel (see `factors`).
+    k: Vec<f64>,
+}
+
+impl ValueSweep {
+    /// Convert `src` (RGB8) once.
+    pub fn new(src: &[u8]) -> ValueSweep {
+        let n = src.len() / 3;
+        let (mut v, mut k) = (Vec::with_capacity(n), Vec::with_capacity(n * 3));
+        for p in src.chunks_exact(3) {
+            let (h, s, val) = to_hsv(p[0], p[1], p[2]);
+            v.push(val);
+            k.extend_from_slice(&factors(h, s));
+        }
+        ValueSweep { v, k }
+    }
+
+    /// `adjust(src, dst, HsvOp::AddValue(d))`, byte for byte.
+    pub fn add_value(&self, d: f64, dst: &mut [u8]) {
+        sweep_value(&self.v, &self.k, d, dst)
+    }
+}
+
+dispatch! {
+    /// `dst = trunc(clip(clip(v + d) · k) · 255)` per channel (the body of
+    /// [`ValueSweep::add_value`]; its AVX2 build vectorises the same operations).
+    fn sweep_value / sweep_value_scalar / sweep_value_avx2(v: &[f64], k: &[f64], d: f64, dst: &mut [u8]) {
+        for ((&v, k), o) in v.iter().zip(k.chunks_exact(3)).zip(dst.chunks_exact_mut(3)) {
+            let v = clip01(v + d);
+            o[0] = (clip01(v * k[0]) * 255.0) as u8;
+            o[1] = (clip01(v * k[1]) * 255.0) as u8;
+            o[2] = (clip01(v * k[2]) * 255.0) as u8;
+        }
+    }
 }
 
 /// AVX2 version of [`adjust`] (4 pixels per step, f64 lanes).
@@ -210,6 +266,33 @@ mod tests {
                 let mut c = vec![0; n];
                 dispatch!(at isa; adjust_scalar / adjust_avx2(src, &mut c, op));
                 assert_eq!(a, c, "{op:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn value_sweep_equals_adjust() {
+        let mut src = Vec::new();
+        for r in (0..=255).step_by(15) {
+            for g in (0..=255).step_by(17) {
+                for b in (0..=255).step_by(51) {
+                    src.extend_from_slice(&[r as u8, g as u8, b as u8]);
+                }
+            }
+        }
+        src.extend_from_slice(&[7, 7, 7, 0, 0, 0, 255, 255, 255, 9, 200, 200, 200, 9, 200]);
+        let sweep = ValueSweep::new(&src);
+        for i in 0..31 {
+            let d = (i as f64 - 15.0) * 2.0 / 100.0;
+            let mut want = vec![0; src.len()];
+            adjust_scalar(&src, &mut want, HsvOp::AddValue(d));
+            let mut got = vec![0; src.len()];
+            sweep.add_value(d, &mut got);
+            assert_eq!(got, want, "{d}");
+            for isa in simd::available() {
+                let mut c = vec![0; src.len()];
+                dispatch!(at isa; sweep_value_scalar / sweep_value_avx2(&sweep.v, &sweep.k, d, &mut c));
+                assert_eq!(c, want, "{d} {isa:?}");
             }
         }
     }

@@ -178,6 +178,24 @@ dispatch! {
 }
 
 dispatch! {
+    /// [`motion_blur_u8_fast`] with ImageMagick's Q16 rounding ([`imagemagick_u8`] of each f32
+    /// sum) instead of truncation: the ImageNet-P sequences that blur through ImageMagick
+    /// (motion_blur's 31 frames, snow's 31 layer blurs). The f32 sums move a value only where
+    /// the f64 sum lies within ~10⁻⁵ of a rounding boundary of ImageMagick's quantum, by one
+    /// level (bounded in `imagenet_p::motion_blur`'s tests). Twins bit-identical (tested).
+    pub fn motion_blur_u8_fast_imagemagick / motion_blur_u8_fast_imagemagick_scalar / motion_blur_u8_fast_imagemagick_avx2 (
+        src: &[u8],
+        dst: &mut [u8],
+        h: usize,
+        w: usize,
+        c: usize,
+        k: &MotionKernel,
+    ) {
+        fast_f32_sums(src, dst, h, w, c, k, f32::from, |v: f32| imagemagick_u8(f64::from(v)))
+    }
+}
+
+dispatch! {
     /// Fast-mode motion blur of an f64 layer (snow's flake layer, values in [0, 1]): the sums
     /// of [`motion_blur_u8_fast`] (f32, fused multiply-adds, same taps and order), each
     /// written back as f64. They differ from [`motion_blur`]'s f64 sums by ~10⁻⁷ relative,
@@ -432,6 +450,44 @@ mod tests {
             for isa in simd::available() {
                 let mut b = vec![0u8; src.len()];
                 dispatch!(at isa; motion_blur_u8_fast_scalar / motion_blur_u8_fast_avx2(
+                    &src, &mut b, h, w, c, &k
+                ));
+                assert_eq!(a, b, "{isa:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_imagemagick_twins_are_equal_and_within_one_level_of_exact() {
+        for &(h, w, c, angle) in &[
+            (9, 31, 3, 30.0),
+            (40, 13, 1, -44.0),
+            (3, 3, 3, 12.0),
+            (64, 70, 3, -120.0),
+            (50, 50, 1, 150.0),
+        ] {
+            let src: Vec<u8> = (0..h * w * c).map(|i| ((i * 61) % 256) as u8).collect();
+            let k = MotionKernel::new(14.0, 4.0, angle);
+            let mut exact = vec![0f64; src.len()];
+            motion_blur_scalar(&src, &mut exact, h, w, c, &k);
+            let mut a = vec![0u8; src.len()];
+            motion_blur_u8_fast_imagemagick_scalar(&src, &mut a, h, w, c, &k);
+            let mut differ = 0;
+            for (i, (&f, &e)) in a.iter().zip(&exact).enumerate() {
+                let e = imagemagick_u8(e);
+                assert!(
+                    f.abs_diff(e) <= 1,
+                    "{h}x{w}x{c} {angle}: value {i}: {f} vs {e}"
+                );
+                differ += usize::from(f != e);
+            }
+            assert!(
+                differ * 50 <= a.len(),
+                "{h}x{w}x{c} {angle}: {differ} differ"
+            );
+            for isa in simd::available() {
+                let mut b = vec![0u8; src.len()];
+                dispatch!(at isa; motion_blur_u8_fast_imagemagick_scalar / motion_blur_u8_fast_imagemagick_avx2(
                     &src, &mut b, h, w, c, &k
                 ));
                 assert_eq!(a, b, "{isa:?}");

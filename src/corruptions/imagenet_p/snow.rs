@@ -6,15 +6,16 @@
 //! `N(0.05, 0.3)` on 224×224, `clipped_zoom` ×3 (`kernels::zoom`), values under 0.5 zeroed,
 //! clipped to [0, 1], trimmed to the centre 224×224 and truncated to 8 bits (the PNG the
 //! reference hands to ImageMagick); each frame blurs it with radius 14, σ 4 through
-//! `kernels::motion` with ImageMagick's Q16 rounding (`imagemagick_u8`, byte-identical to
-//! ImageMagick there). The blend follows make_imagenet_p.py's precision, which differs from
+//! `kernels::motion` with ImageMagick's Q16 rounding, the sums in f32 FMA as ImageNet-C's fast
+//! mode sums (`motion_blur_u8_fast_imagemagick`: within one level of the f64 sums, which are
+//! byte-identical to ImageMagick; ALGORITHMS.md §13). The blend follows make_imagenet_p.py's precision, which differs from
 //! imagecorruptions' snow: the crop `x` is f64, the lift `1.5·gray(f32 x) + 0.5` f32 (cv2's
 //! RGB2GRAY in the IPP fma form, as `weather::snow`), `z = 0.85·x + 0.15·max(x, lift)` and
 //! `trunc(clip((z + L) + rot180(L), 0, 1)·255)` f64. `z` does not depend on the frame, so it is
 //! computed once.
 
 use super::{Rgb, SIDE};
-use crate::kernels::motion::{imagemagick_u8, motion_blur, MotionKernel};
+use crate::kernels::motion::{motion_blur_u8_fast_imagemagick, MotionKernel};
 use crate::kernels::zoom::clipped_zoom_plane;
 use crate::rng::RandomSource;
 use crate::simd::fma::fma_f32;
@@ -61,29 +62,40 @@ pub fn frames(img: &Rgb, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
     let z = lifted(&crop);
     let layer = layer(rng);
     let n = SIDE * SIDE;
-    let mut blurred = vec![0f64; n];
+    let mut blurred = vec![0u8; n];
     let mut levels = vec![0f64; n];
+    let mut reversed = vec![0f64; n];
     (0..31)
         .map(|i| {
             let k = MotionKernel::new(14.0, 4.0, i as f64 * 4.0 - 150.0);
-            motion_blur(&layer, &mut blurred, SIDE, SIDE, 1, &k);
+            motion_blur_u8_fast_imagemagick(&layer, &mut blurred, SIDE, SIDE, 1, &k);
             for (l, &v) in levels.iter_mut().zip(&blurred) {
-                *l = f64::from(imagemagick_u8(v)) / 255.0;
+                *l = f64::from(v) / 255.0;
+            }
+            // rot90(L, 2): pixel (H−1−r, W−1−c), i.e. index n−1−p
+            for (r, &l) in reversed.iter_mut().zip(levels.iter().rev()) {
+                *r = l;
             }
             let mut out = vec![0u8; 3 * n];
-            for (p, (o, zp)) in out.chunks_exact_mut(3).zip(z.chunks_exact(3)).enumerate() {
-                // rot90(L, 2): pixel (H−1−r, W−1−c), i.e. index n−1−p
-                let (l, lr) = (levels[p], levels[n - 1 - p]);
-                for (o, &zv) in o.iter_mut().zip(zp) {
-                    let v = (zv + l) + lr;
-                    let v = if v > 0.0 { v } else { 0.0 };
-                    let v = if v < 1.0 { v } else { 1.0 };
-                    *o = (v * 255.0) as u8;
-                }
-            }
+            blend(&z, &levels, &reversed, &mut out);
             out
         })
         .collect()
+}
+
+crate::simd::dispatch! {
+    /// `out = trunc(clip((z + L) + rot180(L), 0, 1)·255)` per value (f64, in this order; the
+    /// AVX2 build is the same body vectorised, so the same bytes).
+    fn blend / blend_scalar / blend_avx2(z: &[f64], levels: &[f64], reversed: &[f64], out: &mut [u8]) {
+        for (((o, zp), &l), &lr) in out.chunks_exact_mut(3).zip(z.chunks_exact(3)).zip(levels).zip(reversed) {
+            for (o, &zv) in o.iter_mut().zip(zp) {
+                let v = (zv + l) + lr;
+                let v = if v > 0.0 { v } else { 0.0 };
+                let v = if v < 1.0 { v } else { 1.0 };
+                *o = (v * 255.0) as u8;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +114,28 @@ mod tests {
         assert!((0.01..0.12).contains(&share), "{share}");
         assert!(on.iter().all(|&v| v >= 127), "a flake under the threshold");
         assert!(on.contains(&255) || on.iter().any(|&v| v > 200));
+    }
+
+    #[test]
+    fn blend_twins_are_equal() {
+        let n = 1000;
+        let mut z: Vec<f64> = (0..3 * n).map(|k| (k % 97) as f64 / 60.0 - 0.6).collect();
+        // both clip bounds reached
+        (z[0], z[5]) = (-3.0, 3.0);
+        let levels: Vec<f64> = (0..n).map(|k| ((k * 31) % 256) as f64 / 255.0).collect();
+        let reversed: Vec<f64> = levels.iter().rev().copied().collect();
+        let mut want = vec![0u8; 3 * n];
+        blend_scalar(&z, &levels, &reversed, &mut want);
+        assert_eq!((want[0], want[5]), (0, 255));
+        assert_eq!(
+            want[0],
+            (((z[0] + levels[0]) + levels[n - 1]).clamp(0.0, 1.0) * 255.0) as u8
+        );
+        for isa in crate::simd::available() {
+            let mut got = vec![1u8; 3 * n];
+            crate::simd::dispatch!(at isa; blend_scalar / blend_avx2(&z, &levels, &reversed, &mut got));
+            assert_eq!(got, want, "{isa:?}");
+        }
     }
 
     #[test]

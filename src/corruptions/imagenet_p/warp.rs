@@ -114,6 +114,10 @@ impl Window {
 
 /// For every pixel `(X, Y)` of the image inside `win`, sample the input at `pos(X, Y)` (the
 /// position already in the sampler's convention) into the window's pixel.
+///
+/// Bilinear rows compute their positions first (scalar, the same arithmetic for every twin)
+/// and then sample them through [`bilinear_row`], whose AVX2 twin does the three channels of a
+/// pixel in one f64 vector.
 fn remap(
     img: &Rgb,
     win: Window,
@@ -122,6 +126,8 @@ fn remap(
 ) -> Vec<u8> {
     let (w, h) = (img.width, img.height);
     let mut px = vec![0u8; win.width * win.height * 3];
+    let mut xs = vec![0f64; win.width];
+    let mut ys = vec![0f64; win.width];
     for (wy, row) in px.chunks_exact_mut(win.width * 3).enumerate() {
         let y = wy as isize + win.top;
         if y < 0 || y >= h as isize {
@@ -130,23 +136,109 @@ fn remap(
         // the window columns inside the image
         let x_lo = (-win.left).clamp(0, win.width as isize) as usize;
         let x_hi = (w as isize - win.left).clamp(0, win.width as isize) as usize;
-        for wx in x_lo..x_hi {
-            let x = (wx as isize + win.left) as usize;
-            let (sx, sy) = pos(x, y as usize);
-            let o = &mut row[wx * 3..wx * 3 + 3];
-            match filter {
-                Filter::Nearest => {
+        match filter {
+            Filter::Nearest => {
+                for wx in x_lo..x_hi {
+                    let x = (wx as isize + win.left) as usize;
+                    let (sx, sy) = pos(x, y as usize);
                     let (ix, iy) = (floor(sx), floor(sy));
                     if ix >= 0.0 && iy >= 0.0 && ix < w as f64 && iy < h as f64 {
                         let s = (iy as usize * w + ix as usize) * 3;
-                        o.copy_from_slice(&img.px[s..s + 3]);
+                        row[wx * 3..wx * 3 + 3].copy_from_slice(&img.px[s..s + 3]);
                     }
                 }
-                Filter::Bilinear => bilinear(img, sx, sy, o),
+            }
+            Filter::Bilinear => {
+                let n = x_hi.saturating_sub(x_lo);
+                let x0 = (x_lo as isize + win.left) as usize;
+                for (k, (sx, sy)) in xs[..n].iter_mut().zip(&mut ys[..n]).enumerate() {
+                    (*sx, *sy) = pos(x0 + k, y as usize);
+                }
+                bilinear_row(img, &xs[..n], &ys[..n], &mut row[x_lo * 3..x_hi * 3]);
             }
         }
     }
     px
+}
+
+/// Bilinear samples of `img` at the positions `(xs[k], ys[k])` into pixel `k` of `out` (RGB8),
+/// as [`bilinear`] computes each. Dispatched to [`bilinear_row_avx2`].
+fn bilinear_row(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
+    crate::simd::dispatch!(bilinear_row_scalar / bilinear_row_avx2(img, xs, ys, out))
+}
+
+/// Scalar twin of [`bilinear_row`].
+fn bilinear_row_scalar(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
+    for ((&x, &y), o) in xs.iter().zip(ys).zip(out.chunks_exact_mut(3)) {
+        bilinear(img, x, y, o);
+    }
+}
+
+/// AVX2 twin of [`bilinear_row`]: a position whose four taps are inside the image loads its
+/// two rows' six bytes each (one 8-byte load per row), widens them to two f64 vectors per row
+/// (`p00 p00' p00'' ·` and `p10 …`), and evaluates the scalar formula lane-wise with the same
+/// operations in the same order (separate multiply and add, no FMA), so the bytes are the
+/// scalar ones. Positions at the border or outside go through the scalar [`bilinear`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn bilinear_row_avx2(img: &Rgb, xs: &[f64], ys: &[f64], out: &mut [u8]) {
+    use std::arch::x86_64::*;
+    let (w, h) = (img.width, img.height);
+    // interior: floor(x) in [0, w − 2] and floor(y) in [0, h − 2]
+    let (xmax, ymax) = (w as f64 - 1.0, h as f64 - 1.0);
+    if xmax >= i32::MAX as f64 || ymax >= i32::MAX as f64 {
+        return bilinear_row_scalar(img, xs, ys, out);
+    }
+    let len = img.px.len();
+    let base = img.px.as_ptr();
+    let (zero, c255, half) = (
+        _mm256_setzero_pd(),
+        _mm256_set1_pd(255.0),
+        _mm256_set1_pd(0.5),
+    );
+    // (no closures here: a closure inside a `#[target_feature]` function is compiled as a
+    // separate function without AVX2 and called per use)
+    for ((&x, &y), o) in xs.iter().zip(ys).zip(out.chunks_exact_mut(3)) {
+        if x >= 0.0 && y >= 0.0 && x < xmax && y < ymax {
+            // x, y ≥ 0: the truncation is the floor, as in `bilinear`; through i32 (one
+            // instruction each way; `as usize` saturates and converts back through u64)
+            // SAFETY: 0 ≤ x < xmax and 0 ≤ y < ymax, both bounds under i32::MAX (checked
+            // above): the values are finite and their truncations fit i32
+            let (x0, y0) = unsafe { (x.to_int_unchecked::<i32>(), y.to_int_unchecked::<i32>()) };
+            let i00 = (y0 as usize * w + x0 as usize) * 3;
+            let i01 = i00 + w * 3;
+            if i01 + 8 <= len {
+                let (fx, fy) = (x - f64::from(x0), y - f64::from(y0));
+                let (vfx, vgx) = (_mm256_set1_pd(fx), _mm256_set1_pd(1.0 - fx));
+                let (vfy, vgy) = (_mm256_set1_pd(fy), _mm256_set1_pd(1.0 - fy));
+                // SAFETY: i00 + 8 ≤ i01 + 8 ≤ len: both 8-byte loads are inside `px`
+                let a = _mm_loadl_epi64(base.add(i00) as *const __m128i);
+                let b = _mm_loadl_epi64(base.add(i01) as *const __m128i);
+                let a0 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(a));
+                let a1 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_srli_si128::<3>(a)));
+                let b0 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(b));
+                let b1 = _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_srli_si128::<3>(b)));
+                let top = _mm256_add_pd(_mm256_mul_pd(a0, vgx), _mm256_mul_pd(a1, vfx));
+                let bot = _mm256_add_pd(_mm256_mul_pd(b0, vgx), _mm256_mul_pd(b1, vfx));
+                let r = _mm256_add_pd(
+                    _mm256_add_pd(_mm256_mul_pd(top, vgy), _mm256_mul_pd(bot, vfy)),
+                    half,
+                );
+                let r = _mm256_min_pd(_mm256_max_pd(r, zero), c255);
+                let q = _mm256_cvttpd_epi32(r);
+                let q = _mm_packus_epi16(_mm_packus_epi32(q, q), q);
+                let v = (_mm_cvtsi128_si32(q) as u32).to_le_bytes();
+                o[0] = v[0];
+                o[1] = v[1];
+                o[2] = v[2];
+                continue;
+            }
+        }
+        bilinear(img, x, y, o);
+    }
 }
 
 /// The inverse matrix of torchvision 0.2's `F.affine` (output → input, PIL centres at +0.5).
@@ -164,7 +256,49 @@ fn affine_matrix(img: &Rgb, angle: f64, translate: (f64, f64), scale: f64, shear
     m
 }
 
+/// `(kx, ky)` when the inverse matrix `m` is a pure translation by multiples of ½: then, with
+/// nearest sampling, output pixel `(X, Y)` reads input pixel `(X + kx, Y + ky)` exactly
+/// (`sx = (1·(X + ½) + 0·(Y + ½)) + m[2]` is computed without rounding, and its floor is
+/// `X + floor(½ + m[2])`), so a row is one contiguous copy (translate's 41 frames).
+fn integer_shift(m: &[f64; 6]) -> Option<(isize, isize)> {
+    let half_integer = |v: f64| v.abs() < 1e9 && (2.0 * v).fract() == 0.0;
+    (m[0] == 1.0 && m[1] == 0.0 && m[3] == 0.0 && m[4] == 1.0)
+        .then_some(())
+        .filter(|()| half_integer(m[2]) && half_integer(m[5]))
+        .map(|()| ((m[2] + 0.5).floor() as isize, (m[5] + 0.5).floor() as isize))
+}
+
+/// The window of the image shifted so that output `(X, Y)` is input `(X + kx, Y + ky)`, black
+/// where that is outside (the nearest remap of [`integer_shift`]'s matrices, row by row).
+fn shift_window(img: &Rgb, win: Window, kx: isize, ky: isize) -> Vec<u8> {
+    let (w, h) = (img.width as isize, img.height as isize);
+    let mut px = vec![0u8; win.width * win.height * 3];
+    for (wy, row) in px.chunks_exact_mut(win.width * 3).enumerate() {
+        let y = wy as isize + win.top;
+        let sy = y + ky;
+        if y < 0 || y >= h || sy < 0 || sy >= h {
+            continue;
+        }
+        // window columns wx whose X = wx + left and X + kx are both inside the image
+        let lo = (-win.left).max(-win.left - kx).clamp(0, win.width as isize);
+        let hi = (w - win.left)
+            .min(w - win.left - kx)
+            .clamp(0, win.width as isize);
+        if lo < hi {
+            let (lo, hi) = (lo as usize, hi as usize);
+            let s = ((sy * w + lo as isize + win.left + kx) * 3) as usize;
+            row[lo * 3..hi * 3].copy_from_slice(&img.px[s..s + (hi - lo) * 3]);
+        }
+    }
+    px
+}
+
 fn affine_window(img: &Rgb, win: Window, m: [f64; 6], filter: Filter) -> Vec<u8> {
+    if filter == Filter::Nearest {
+        if let Some((kx, ky)) = integer_shift(&m) {
+            return shift_window(img, win, kx, ky);
+        }
+    }
     // PIL maps the output pixel centre (x + ½, y + ½); the bilinear sampler's taps are on
     // integer centres, hence the − ½ there
     let half = if filter == Filter::Bilinear { 0.5 } else { 0.0 };
@@ -350,6 +484,79 @@ mod tests {
                 perspective_crop(&img, m),
                 perspective(&img, m).center_crop()
             );
+        }
+    }
+
+    #[test]
+    fn integer_shifts_equal_the_nearest_remap() {
+        // the row-copy path against the per-pixel nearest remap (which it bypasses), for
+        // shifts inside, beyond and across the image, windows over and under the image
+        for (w, h) in [(256usize, 300usize), (30, 20), (300, 230), (5, 3)] {
+            let img = ramp(w, h);
+            for t in [-41.0, -20.0, -3.0, 0.0, 1.0, 17.0, 20.0, 400.0] {
+                let m = affine_matrix(&img, 0.0, (t, 0.0), 1.0, 0.0);
+                assert!(integer_shift(&m).is_some(), "{t}");
+                for win in [Window::full(&img), Window::crop(&img)] {
+                    let generic = remap(&img, win, Filter::Nearest, |x, y| {
+                        let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+                        (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+                    });
+                    assert_eq!(
+                        affine_window(&img, win, m, Filter::Nearest),
+                        generic,
+                        "{w}x{h} {t}"
+                    );
+                }
+            }
+            // a vertical half-integer shift and a fractional one (generic path) agree too
+            for (tx, ty) in [(3.0, -7.0), (0.25, 0.0)] {
+                let m = affine_matrix(&img, 0.0, (tx, ty), 1.0, 0.0);
+                assert_eq!(integer_shift(&m).is_some(), tx == 3.0);
+                let win = Window::crop(&img);
+                let generic = remap(&img, win, Filter::Nearest, |x, y| {
+                    let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+                    (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+                });
+                assert_eq!(
+                    affine_window(&img, win, m, Filter::Nearest),
+                    generic,
+                    "{tx} {ty}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bilinear_row_twins_are_equal() {
+        // positions inside, on the last row/column, just outside, far outside and non-finite,
+        // on images whose last pixel ends the buffer (the 8-byte loads must not read past it)
+        for (w, h) in [(1usize, 1usize), (2, 2), (3, 5), (17, 9), (64, 48)] {
+            let img = ramp(w, h);
+            let mut xs = Vec::new();
+            let mut ys = Vec::new();
+            let mut k = 0u64;
+            for j in 0..400 {
+                k = k
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (k >> 11) as f64 / (1u64 << 53) as f64;
+                let v = ((k >> 3) & 0xffff) as f64 / 65536.0;
+                xs.push(u * (w as f64 + 3.0) - 1.5);
+                ys.push(v * (h as f64 + 3.0) - 1.5);
+                if j % 50 == 0 {
+                    xs.push(w as f64 - 1.0 - 1e-9);
+                    ys.push(h as f64 - 1.0 - 1e-9);
+                }
+            }
+            xs.extend([f64::NAN, 0.0, -0.0, f64::INFINITY, -1.0, w as f64 - 1.0]);
+            ys.extend([0.5, f64::NAN, -0.0, 0.0, 0.0, h as f64 - 1.0]);
+            let mut want = vec![0u8; xs.len() * 3];
+            bilinear_row_scalar(&img, &xs, &ys, &mut want);
+            for isa in crate::simd::available() {
+                let mut got = vec![1u8; xs.len() * 3];
+                crate::simd::dispatch!(at isa; bilinear_row_scalar / bilinear_row_avx2(&img, &xs, &ys, &mut got));
+                assert_eq!(got, want, "{w}x{h} {isa:?}");
+            }
         }
     }
 
