@@ -215,14 +215,21 @@ fn fast_f32_sums<S: Copy, D>(
     let (padded, pad, prow) = edge_padded(src, h, w, c, k, taps, BLOCK32, conv);
     let weights: Vec<f32> = k.weights[..taps].iter().map(|&v| v as f32).collect();
     let nblocks = row_len.div_ceil(BLOCK32);
-    let mut tap_rows: Vec<(usize, f32)> = Vec::with_capacity(taps);
+    // Per tap: its row offset and the start of its columns within a padded row (the per-row
+    // work is then one clamp and one multiply-add per tap).
+    let (dys, starts): (Vec<i64>, Vec<usize>) = k.offsets[..taps]
+        .iter()
+        .map(|&(dy, dx)| (dy, ((pad as i64 - dx) as usize) * c))
+        .unzip();
+    let mut tap_rows: Vec<(usize, f32)> = vec![(0, 0.0); taps];
     for y in 0..h {
-        tap_rows.clear();
-        for (i, &wi) in weights.iter().enumerate() {
-            let (dy, dx) = k.offsets[i];
+        for ((t, &dy), (&start, &wi)) in tap_rows
+            .iter_mut()
+            .zip(&dys)
+            .zip(starts.iter().zip(&weights))
+        {
             let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
-            let start = ((pad as i64 - dx) as usize) * c;
-            tap_rows.push((sy * prow + start, wi));
+            *t = (sy * prow + start, wi);
         }
         let out = &mut dst[y * row_len..(y + 1) * row_len];
         for b in 0..nblocks {
