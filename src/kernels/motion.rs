@@ -233,14 +233,21 @@ fn fast_f32_sums<S: Copy, D>(
     let (padded, pad, prow) = edge_padded(src, h, w, c, k, taps, BLOCK32, conv);
     let weights: Vec<f32> = k.weights[..taps].iter().map(|&v| v as f32).collect();
     let nblocks = row_len.div_ceil(BLOCK32);
-    let mut tap_rows: Vec<(usize, f32)> = Vec::with_capacity(taps);
+    // Per tap: its row offset and the start of its columns within a padded row (the per-row
+    // work is then one clamp and one multiply-add per tap).
+    let (dys, starts): (Vec<i64>, Vec<usize>) = k.offsets[..taps]
+        .iter()
+        .map(|&(dy, dx)| (dy, ((pad as i64 - dx) as usize) * c))
+        .unzip();
+    let mut tap_rows: Vec<(usize, f32)> = vec![(0, 0.0); taps];
     for y in 0..h {
-        tap_rows.clear();
-        for (i, &wi) in weights.iter().enumerate() {
-            let (dy, dx) = k.offsets[i];
+        for ((t, &dy), (&start, &wi)) in tap_rows
+            .iter_mut()
+            .zip(&dys)
+            .zip(starts.iter().zip(&weights))
+        {
             let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
-            let start = ((pad as i64 - dx) as usize) * c;
-            tap_rows.push((sy * prow + start, wi));
+            *t = (sy * prow + start, wi);
         }
         let out = &mut dst[y * row_len..(y + 1) * row_len];
         for b in 0..nblocks {
@@ -290,18 +297,23 @@ fn edge_padded<S: Copy, U: Pooled + Copy + Default>(
     for y in 0..h {
         let s = &src[y * row_len..(y + 1) * row_len];
         let p = &mut padded[y * prow..(y + 1) * prow];
-        for (d, &v) in p[pad * c..pad * c + row_len].iter_mut().zip(s) {
+        let (left, rest) = p.split_at_mut(pad * c);
+        let (mid, rest) = rest.split_at_mut(row_len);
+        let (right, spare) = rest.split_at_mut(pad * c);
+        for (d, &v) in mid.iter_mut().zip(s) {
             *d = conv(v);
         }
-        for x in (0..pad).chain(w + pad..w + 2 * pad) {
-            let sx = (x as isize - pad as isize).clamp(0, w as isize - 1) as usize;
-            for ch in 0..c {
-                p[x * c + ch] = conv(s[sx * c + ch]);
+        // Edge replication by whole pixels (the per-value clamp and conversion of the pad
+        // cost a third of fast motion_blur's instructions).
+        if row_len > 0 {
+            for px in left.chunks_exact_mut(c) {
+                px.copy_from_slice(&mid[..c]);
+            }
+            for px in right.chunks_exact_mut(c) {
+                px.copy_from_slice(&mid[row_len - c..]);
             }
         }
-        p[(w + 2 * pad) * c..]
-            .iter_mut()
-            .for_each(|v| *v = U::default());
+        spare.iter_mut().for_each(|v| *v = U::default());
     }
     (padded, pad, prow)
 }
