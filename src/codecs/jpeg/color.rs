@@ -206,31 +206,60 @@ pub(crate) mod avx2 {
         ));
         let zero = _mm256_setzero_si256();
         let dst = rgb.as_mut_ptr();
+        // 8 pixels at `x` → 24 bytes of RGB, as two 12-byte halves (lane 0, lane 1) in `p`.
+        macro_rules! step {
+            ($x:expr) => {{
+                let x = $x;
+                let yv = _mm256_cvtepu8_epi32(_mm_loadl_epi64(y.as_ptr().add(x) as *const __m128i));
+                let cbv = _mm256_sub_epi32(
+                    _mm256_cvtepu8_epi32(_mm_loadl_epi64(cb.as_ptr().add(x) as *const __m128i)),
+                    c128,
+                );
+                let crv = _mm256_sub_epi32(
+                    _mm256_cvtepu8_epi32(_mm_loadl_epi64(cr.as_ptr().add(x) as *const __m128i)),
+                    c128,
+                );
+                let cbcr =
+                    _mm256_or_si256(_mm256_and_si256(cbv, low16), _mm256_slli_epi32::<16>(crv));
+                let r =
+                    _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_r), half));
+                let g =
+                    _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_g), half));
+                let b =
+                    _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_b), half));
+                let r = _mm256_add_epi32(_mm256_add_epi32(yv, crv), r);
+                let g = _mm256_sub_epi32(_mm256_add_epi32(yv, g), crv);
+                let b = _mm256_add_epi32(_mm256_add_epi32(yv, _mm256_add_epi32(cbv, cbv)), b);
+                // Lane k: bytes [R(4) G(4) B(4) 0(4)] → RGB triplets of 4 pixels.
+                let p = _mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, zero));
+                _mm256_shuffle_epi8(p, shuf)
+            }};
+        }
         let mut x = 0;
         while x + 10 <= n {
-            let yv = _mm256_cvtepu8_epi32(_mm_loadl_epi64(y.as_ptr().add(x) as *const __m128i));
-            let cbv = _mm256_sub_epi32(
-                _mm256_cvtepu8_epi32(_mm_loadl_epi64(cb.as_ptr().add(x) as *const __m128i)),
-                c128,
-            );
-            let crv = _mm256_sub_epi32(
-                _mm256_cvtepu8_epi32(_mm_loadl_epi64(cr.as_ptr().add(x) as *const __m128i)),
-                c128,
-            );
-            let cbcr = _mm256_or_si256(_mm256_and_si256(cbv, low16), _mm256_slli_epi32::<16>(crv));
-            let r = _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_r), half));
-            let g = _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_g), half));
-            let b = _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_b), half));
-            let r = _mm256_add_epi32(_mm256_add_epi32(yv, crv), r);
-            let g = _mm256_sub_epi32(_mm256_add_epi32(yv, g), crv);
-            let b = _mm256_add_epi32(_mm256_add_epi32(yv, _mm256_add_epi32(cbv, cbv)), b);
-            // Lane k: bytes [R(4) G(4) B(4) 0(4)] → RGB triplets of 4 pixels.
-            let p = _mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, zero));
-            let p = _mm256_shuffle_epi8(p, shuf);
+            let p = step!(x);
             let o = dst.add(3 * x);
             _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(p));
             _mm_storeu_si128(o.add(12) as *mut __m128i, _mm256_extracti128_si256::<1>(p));
             x += 8;
+        }
+        if x < n && n >= 8 {
+            // The rest as the last 8 pixels of the row (overlapping pixels get the same bytes),
+            // stored without passing the row's end: 16 + 8 + 4 bytes (when 9 are left, pixel `x`
+            // first, from a step at `x` of which 16 bytes are stored). Replaces a scalar tail that cost ~25 % of a 224-pixel row.
+            if n - x > 8 {
+                let p = step!(x);
+                let o = dst.add(3 * x);
+                _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(p));
+            }
+            let x0 = n - 8;
+            let p = step!(x0);
+            let o = dst.add(3 * x0);
+            let hi = _mm256_extracti128_si256::<1>(p);
+            _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(p));
+            _mm_storel_epi64(o.add(12) as *mut __m128i, hi);
+            (o.add(20) as *mut i32).write_unaligned(_mm_extract_epi32::<2>(hi));
+            return;
         }
         ycc_to_rgb_row_scalar(&y[x..], &cb[x..], &cr[x..], &mut rgb[3 * x..]);
     }

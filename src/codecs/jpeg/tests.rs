@@ -207,8 +207,15 @@ fn twin_blocks() {
     let (stride, rows) = (8 * 7, 8 * 3);
     for (t, table) in tables.iter().enumerate() {
         let d = Divisors::new(table);
-        for k in 0..6 {
+        for k in 0..8 {
             let mut plane = match k {
+                // Flat blocks (DC-only after quantisation: the IDCT's shortcut), extremes included.
+                6 | 7 => (0..stride * rows)
+                    .map(|i| {
+                        let blk = (i % stride / 8 + 7 * (i / stride / 8) + t) % 5;
+                        [0, 255, 1, 254, 128][blk]
+                    })
+                    .collect(),
                 // Extremes: checkerboards of 0/255 stress saturation and range limiting.
                 0 => (0..stride * rows)
                     .map(|i| {
@@ -245,6 +252,19 @@ fn twin_blocks() {
             unsafe { dct::avx2::roundtrip_blocks(&mut plane, stride, &offs, &d) };
             assert_eq!(a, plane, "table {t} pattern {k}");
         }
+    }
+}
+
+/// The IDCT's DC-only shortcut gives what the two passes give, for every dequantised DC
+/// (including the ones that saturate in the column pass).
+#[test]
+fn dc_only_sample_equals_the_idct() {
+    for dc in i16::MIN..=i16::MAX {
+        let mut ws = [0i16; 64];
+        ws[0] = dc;
+        let mut out = [0u8; 64];
+        dct::idct_block(&mut ws, &mut out, 8);
+        assert!(out.iter().all(|&v| v == dct::dc_only_sample(dc)), "dc {dc}");
     }
 }
 
