@@ -159,7 +159,7 @@ impl NoiseTraining {
 ///   mean of unclipped values unchanged, as is natural for training. (The benchmark corruptions
 ///   truncate like the reference, a −0.5 LSB bias.) The u8 output is sampled from its exact
 ///   distribution with per-input-value alias tables ([`crate::kernels::noise_table`], built once
-///   per σ, ≈ 256 KiB each), 16 random bits per value. It has the distribution of
+///   per σ, ≈ 256 KiB each), one Philox word per value. It has the distribution of
 ///   `round(255·clip(v/255 + σ·z, 0, 1))` exactly (to 2⁻³²), but not the same draws as the f32
 ///   path: the two buffer types agree in distribution, not sample by sample.
 ///
@@ -384,7 +384,14 @@ pub(super) fn noise_u8(op: Op, sigma: f64, seed: u64, img: &mut [u8]) {
     };
     let table = cached_table(kind, sigma);
     let mut rng = FastRng::with_stream(seed, noise_stream(op));
-    table.apply_in_place(img, &mut rng);
+    let mut words = [0u32; CHUNK];
+    let mut src = [0u8; CHUNK];
+    for chunk in img.chunks_mut(CHUNK) {
+        let n = chunk.len();
+        rng.fill_u32(&mut words[..n]);
+        src[..n].copy_from_slice(chunk);
+        table.lookup(&src[..n], &words[..n], chunk);
+    }
 }
 
 /// Apply recorded noise to an f32 buffer in place (Box–Muller normals, computed in f32).
