@@ -316,33 +316,66 @@ crate::simd::dispatch! {
         let n = ext.len() - 2;
         let dy = row - centre.0;
         let scale = n as f32 / (2.0 * std::f32::consts::PI);
-        // three loops: the angle and distance (vectorised), the ray look-up (a gather), the
-        // weight (vectorised)
+        // four loops: the angle and distance, the ray index and fraction (vectorised), the
+        // ray look-up (a gather, scalar), the weight (vectorised; the power only where the
+        // exponent is not 1, tested outside the loop so the plain loop has no `pow` in it)
         const CHUNK: usize = 64;
+        let ext = &ext[..n + 2];
         for (c, o) in out.chunks_mut(CHUNK).enumerate() {
             let m = o.len();
             let mut d = [0.0f32; CHUNK];
             let mut dist2 = [0.0f32; CHUNK];
             let mut len = [0.0f32; CHUNK];
+            let mut idx = [0u32; CHUNK];
             for k in 0..m {
                 let dx = (c * CHUNK + k) as f32 - centre.1;
                 dist2[k] = dy * dy + dx * dx;
                 d[k] = (fastmath::atan2(dx, dy) + std::f32::consts::PI) * scale;
             }
+            for k in 0..CHUNK {
+                // d ≥ 0: its floor is its truncation
+                idx[k] = fastmath::floor_f32(d[k]) as u32;
+            }
             for k in 0..m {
-                let i = (d[k] as usize).min(n);
+                let i = (idx[k] as usize).min(n);
                 let f = d[k] - i as f32;
                 d[k] = f;
                 len[k] = ext[i] + f * (ext[i + 1] - ext[i]);
             }
-            for k in 0..m {
-                let mut g = len[k] * len[k] / (dist2[k] + 1e-4);
-                if exponent != 1.0 {
-                    g = fastmath::pow(g, exponent);
+            if exponent == 1.0 {
+                for k in 0..m {
+                    let g = len[k] * len[k] / (dist2[k] + 1e-4);
+                    let f = d[k] - 0.5;
+                    o[k] = ((1.0 - f * f) * g).clamp(0.0, 1.0);
                 }
-                let f = d[k] - 0.5;
-                o[k] = ((1.0 - f * f) * g).clamp(0.0, 1.0);
+            } else {
+                for k in 0..m {
+                    let g = fastmath::pow(len[k] * len[k] / (dist2[k] + 1e-4), exponent);
+                    let f = d[k] - 0.5;
+                    o[k] = ((1.0 - f * f) * g).clamp(0.0, 1.0);
+                }
             }
+        }
+    }
+}
+
+crate::simd::dispatch! {
+    /// One RGB row toward white: `dst = clip_trunc(255 − (255 − src)·keep[pixel])` (the
+    /// bursts' blend, `keep` the fraction of `255 − x` that remains); `keep3` is scratch of
+    /// the row's length.
+    pub(crate) fn toward_white_row / toward_white_row_scalar / toward_white_row_avx2 (
+        src: &[u8],
+        keep: &[f32],
+        keep3: &mut [f32],
+        dst: &mut [u8],
+    ) {
+        for (k3, &k) in keep3.chunks_exact_mut(3).zip(keep) {
+            k3[0] = k;
+            k3[1] = k;
+            k3[2] = k;
+        }
+        for ((d, &s), &k) in dst.iter_mut().zip(src).zip(&*keep3) {
+            *d = crate::kernels::quantise::q255_f32(255.0 - (255.0 - f32::from(s)) * k);
         }
     }
 }
@@ -402,6 +435,29 @@ mod burst_tests {
                 dispatch_burst(isa, &ext, b.centre, exponent, &mut c);
                 assert_eq!(a, c);
             }
+        }
+    }
+
+    /// The blend toward white: scalar and AVX2 agree, keep 1 is the identity, keep 0 white,
+    /// and the value is truncated like `clip_trunc`.
+    #[test]
+    fn toward_white_twins_agree() {
+        let w = 37;
+        let src: Vec<u8> = (0..w * 3).map(|i| (i * 53 % 256) as u8).collect();
+        let keep: Vec<f32> = (0..w).map(|i| i as f32 / (w - 1) as f32).collect();
+        let mut k3 = vec![0.0f32; w * 3];
+        let mut a = vec![0u8; w * 3];
+        toward_white_row_scalar(&src, &keep, &mut k3, &mut a);
+        assert_eq!(&a[..3], &[255, 255, 255]);
+        assert_eq!(&a[w * 3 - 3..], &src[w * 3 - 3..]);
+        for (i, &v) in a.iter().enumerate() {
+            let want = clip_trunc(255.0 + keep[i / 3] * (f32::from(src[i]) - 255.0));
+            assert_eq!(v, want, "{i}");
+        }
+        for isa in simd::available() {
+            let mut b = vec![0u8; w * 3];
+            crate::simd::dispatch!(at isa; toward_white_row_scalar / toward_white_row_avx2(&src, &keep, &mut k3, &mut b));
+            assert_eq!(a, b);
         }
     }
 
