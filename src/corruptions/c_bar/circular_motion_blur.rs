@@ -61,7 +61,6 @@ fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max:
     let pad_i = pad_a + (umax * (cy + pad_b as f64)).ceil() as usize + 3;
     let wi = w + 2 * pad_i; // zero-padded source width
     let wb = w + 2 * pad_a; // width of both intermediates
-    let hb = h + 2 * pad_b; // height of the first intermediate (rows past the image stay 0)
     let mut src = vec![0.0f32; h * wi * 3];
     for y in 0..h {
         src[(y * wi + pad_i) * 3..(y * wi + pad_i + w) * 3]
@@ -78,22 +77,10 @@ fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max:
         cy: cy as f32,
         cx: cx as f32,
     };
-    let mut b = vec![0.0f32; hb * wb * 3];
-    let mut a = vec![0.0f32; h * wb * 3];
+    let mut bufs = Buffers::new(&geom, 2 * pad_b + 4);
     let mut acc = vec![0.0f32; h * w * 3];
-    let mut cols = vec![0.0f32; 4 * wb * 3];
-    let mut rows = vec![0usize; wb];
     for &[weight, u, sn] in steps {
-        shear_rotate(
-            &src,
-            &mut b,
-            &mut a,
-            &mut acc,
-            &mut cols,
-            &mut rows,
-            &geom,
-            [weight, u, sn],
-        );
+        shear_rotate(&src, &mut bufs, &mut acc, &geom, [weight, u, sn]);
     }
     acc
 }
@@ -109,6 +96,47 @@ struct Geometry {
     pad_i: usize,
     cy: f32,
     cx: f32,
+}
+
+/// Lanes of the vertical pass: runs of columns are processed in whole groups of 8 values
+/// (the last group may spill into the next run's columns, which that run then overwrites).
+const LANES: usize = 8;
+
+/// Working buffers of one rotation, reused across rotations. The first shear's rows live in
+/// a ring of `ring_rows` (a power of two) rows: the vertical shear of one output row reads
+/// only the rows within its largest offset, so the rows stay in cache instead of a whole
+/// intermediate image being written and read back (likewise the second intermediate is one
+/// row).
+struct Buffers {
+    /// Ring of first-shear rows, `stride` values each.
+    ring: Vec<f32>,
+    ring_rows: usize,
+    /// Row length in the ring and in `row`: `wb·3` plus a group of spill.
+    stride: usize,
+    /// One row of the second shear.
+    row: Vec<f32>,
+    /// The vertical pass's four weights per value.
+    cols: Vec<f32>,
+    /// The vertical pass's source row (minus 1) per column.
+    rows: Vec<usize>,
+    /// Runs of columns with the same source row: (first value, end value, row).
+    runs: Vec<(usize, usize, usize)>,
+}
+
+impl Buffers {
+    fn new(g: &Geometry, span: usize) -> Buffers {
+        let stride = g.wb * 3 + LANES;
+        let ring_rows = span.next_power_of_two();
+        Buffers {
+            ring: vec![0.0; ring_rows * stride],
+            ring_rows,
+            stride,
+            row: vec![0.0; stride],
+            cols: vec![0.0; 4 * stride],
+            rows: vec![0; g.wb],
+            runs: Vec::with_capacity(g.wb),
+        }
+    }
 }
 
 /// `out[j] (+)= Σₖ wₖ·src[base + 3k + j]`: one row of a horizontal shear by a whole number of
@@ -127,6 +155,20 @@ fn shear_row(src: &[f32], base: usize, wts: [f32; 4], out: &mut [f32], add: bool
     }
 }
 
+/// One group of [`LANES`] values of the vertical pass: `o = Σₖ wₖ·sₖ` lane by lane.
+#[inline(always)]
+fn taps_group(o: &mut [f32], s: [&[f32]; 4], w: [&[f32]; 4]) {
+    // copied into arrays first: the compiler cannot see that `o` and the ring do not
+    // overlap, and would otherwise compute the group one lane at a time
+    let s: [[f32; LANES]; 4] = s.map(|v| v.try_into().unwrap());
+    let w: [[f32; LANES]; 4] = w.map(|v| v.try_into().unwrap());
+    let mut out = [0.0f32; LANES];
+    for j in 0..LANES {
+        out[j] = w[0][j] * s[0][j] + w[1][j] * s[1][j] + w[2][j] * s[2][j] + w[3][j] * s[3][j];
+    }
+    o.copy_from_slice(&out);
+}
+
 /// Splits `f` into its floor and the Keys weights of the fraction.
 #[inline(always)]
 fn split(f: f32) -> (isize, [f32; 4]) {
@@ -135,69 +177,73 @@ fn split(f: f32) -> (isize, [f32; 4]) {
 }
 
 dispatch! {
-    /// One weighted rotation of [`rotations_sum`] added to `acc`: the three shear passes.
+    /// One weighted rotation of [`rotations_sum`] added to `acc`: the three shear passes, row
+    /// by row (each output row's first-shear rows computed into the ring as they are needed).
     fn shear_rotate / shear_rotate_scalar / shear_rotate_avx2 (
         src: &[f32],
-        b: &mut [f32],
-        a: &mut [f32],
+        bufs: &mut Buffers,
         acc: &mut [f32],
-        cols: &mut [f32],
-        rows: &mut [usize],
         g: &Geometry,
         step: [f32; 3],
     ) {
         let [weight, u, sn] = step;
-        let (wb3, wi3) = (g.wb * 3, g.wi * 3);
-        // 1. b(y, x) = src(y, x + u·(y − cy)): rows of the image only (the others stay 0).
-        for y in 0..g.h {
-            let off = (g.pad_i - g.pad_a) as f32 + u * (y as f32 - g.cy);
-            let (i0, wts) = split(off);
-            let base = (y * g.wi) * 3 + ((i0 - 1) as usize) * 3;
-            let row = (y + g.pad_b) * wb3;
-            shear_row(&src[..(y + 1) * wi3], base, wts, &mut b[row..row + wb3], false);
-        }
-        // 2. a(y, x) = b(y − sn·(x − cx), x): per column a whole-row offset and four weights,
-        //    applied over runs of columns with the same offset.
-        let (w0, rest) = cols.split_at_mut(wb3);
-        let (w1, rest) = rest.split_at_mut(wb3);
-        let (w2, w3) = rest.split_at_mut(wb3);
-        for x in 0..g.wb {
-            let pos = g.pad_b as f32 - sn * (x as f32 - g.pad_a as f32 - g.cx);
-            let (i, wts) = split(pos);
-            rows[x] = (i - 1) as usize;
-            for c in 0..3 {
-                w0[x * 3 + c] = wts[0];
-                w1[x * 3 + c] = wts[1];
-                w2[x * 3 + c] = wts[2];
-                w3[x * 3 + c] = wts[3];
+        let (wb3, wi3, stride) = (g.wb * 3, g.wi * 3, bufs.stride);
+        // 2. (set-up) a(y, x) = b(y − sn·(x − cx), x): per column a whole-row offset and four
+        //    weights, applied over runs of columns with the same offset.
+        {
+            let (w0, rest) = bufs.cols.split_at_mut(stride);
+            let (w1, rest) = rest.split_at_mut(stride);
+            let (w2, w3) = rest.split_at_mut(stride);
+            for x in 0..g.wb {
+                let pos = g.pad_b as f32 - sn * (x as f32 - g.pad_a as f32 - g.cx);
+                let (i, wts) = split(pos);
+                bufs.rows[x] = (i - 1) as usize;
+                for c in 0..3 {
+                    w0[x * 3 + c] = wts[0];
+                    w1[x * 3 + c] = wts[1];
+                    w2[x * 3 + c] = wts[2];
+                    w3[x * 3 + c] = wts[3];
+                }
             }
         }
-        for y in 0..g.h {
-            let out = &mut a[y * wb3..(y + 1) * wb3];
-            let mut x = 0;
-            while x < g.wb {
-                let r = rows[x];
-                let mut end = x + 1;
-                while end < g.wb && rows[end] == r {
-                    end += 1;
-                }
-                let (lo, hi) = (x * 3, end * 3);
-                let at = |k: usize| &b[(y + r + k) * wb3 + lo..(y + r + k) * wb3 + hi];
-                let (s0, s1, s2, s3) = (at(0), at(1), at(2), at(3));
-                let (v0, v1, v2, v3) = (&w0[lo..hi], &w1[lo..hi], &w2[lo..hi], &w3[lo..hi]);
-                let taps = s0.iter().zip(s1).zip(s2.iter().zip(s3));
-                let wts = v0.iter().zip(v1).zip(v2.iter().zip(v3));
-                for (o, (((a, b), (c, d)), ((p, q), (r, t)))) in out[lo..hi].iter_mut().zip(taps.zip(wts)) {
-                    *o = p * a + q * b + r * c + t * d;
-                }
-                x = end;
+        bufs.runs.clear();
+        let mut x = 0;
+        while x < g.wb {
+            let r = bufs.rows[x];
+            let mut end = x + 1;
+            while end < g.wb && bufs.rows[end] == r {
+                end += 1;
             }
+            bufs.runs.push((x * 3, end * 3, r));
+            x = end;
         }
-        // 3. acc(y, x) += weight·a(y, x + u·(y − cy)), only where the exact rotated source
-        //    position is inside [0, h − 1]×[0, w − 1] (the reference's hard black edge): on a
-        //    row that is one interval of columns.
+        let rmin = bufs.runs.iter().map(|r| r.2).min().unwrap_or(0);
+        let rmax = bufs.runs.iter().map(|r| r.2).max().unwrap_or(0);
+        assert!(rmax - rmin + 4 <= bufs.ring_rows, "ring too small");
+        let mask = bufs.ring_rows - 1;
+        let mut next = rmin; // the next first-shear row (padded index) to compute
         let ca = 1.0 - u * sn; // cos θ = 1 − tan(θ/2)·sin θ
         for y in 0..g.h {
+            // 1. b(j, x) = src(j − pad_b, x + u·(j − pad_b − cy)) for the rows this output row
+            //    needs (zero outside the image's rows).
+            while next <= y + rmax + 3 {
+                let slot = (next & mask) * stride;
+                let out = &mut bufs.ring[slot..slot + wb3];
+                let yy = next as isize - g.pad_b as isize;
+                if yy >= 0 && (yy as usize) < g.h {
+                    let yy = yy as usize;
+                    let off = (g.pad_i - g.pad_a) as f32 + u * (yy as f32 - g.cy);
+                    let (i0, wts) = split(off);
+                    let base = (yy * g.wi) * 3 + ((i0 - 1) as usize) * 3;
+                    shear_row(&src[..(yy + 1) * wi3], base, wts, out, false);
+                } else {
+                    out.fill(0.0);
+                }
+                next += 1;
+            }
+            // 3. (bounds) acc(y, x) += weight·a(y, x + u·(y − cy)), only where the exact rotated
+            //    source position is inside [0, h − 1]×[0, w − 1] (the reference's hard black
+            //    edge): on a row that is one interval of columns.
             let dy = y as f32 - g.cy;
             let (lo, hi) = inside(
                 [(g.cy + ca * dy, -sn, g.h), (g.cx + sn * dy, ca, g.w)],
@@ -209,10 +255,48 @@ dispatch! {
             }
             let off = g.pad_a as f32 + u * dy;
             let (i0, wts) = split(off);
+            let first = (lo + i0 as usize - 1) * 3; // the values of a's row that pass 3 reads
+            let last = (hi + i0 as usize + 3) * 3;
+            // 2. a(y, ·) over the runs that overlap [first, last)
+            {
+                let (w0, rest) = bufs.cols.split_at(stride);
+                let (w1, rest) = rest.split_at(stride);
+                let (w2, w3) = rest.split_at(stride);
+                let ring = &bufs.ring;
+                let row = &mut bufs.row;
+                for &(rlo, rhi, r) in &bufs.runs {
+                    if rhi <= first {
+                        continue;
+                    }
+                    if rlo >= last {
+                        break;
+                    }
+                    let (rlo, rhi) = (rlo.max(first), rhi.min(last));
+                    // whole groups: the last may spill past `rhi` (the next run rewrites it)
+                    let n = (rhi - rlo).div_ceil(LANES) * LANES;
+                    let src = |k: usize| {
+                        let b = ((y + r + k) & mask) * stride + rlo;
+                        ring[b..b + n].chunks_exact(LANES)
+                    };
+                    let taps = src(0).zip(src(1)).zip(src(2).zip(src(3)));
+                    let ws = (w0[rlo..rlo + n].chunks_exact(LANES))
+                        .zip(w1[rlo..rlo + n].chunks_exact(LANES))
+                        .zip(
+                            (w2[rlo..rlo + n].chunks_exact(LANES))
+                                .zip(w3[rlo..rlo + n].chunks_exact(LANES)),
+                        );
+                    for (o, (((s0, s1), (s2, s3)), ((v0, v1), (v2, v3)))) in
+                        row[rlo..rlo + n].chunks_exact_mut(LANES).zip(taps.zip(ws))
+                    {
+                        taps_group(o, [s0, s1, s2, s3], [v0, v1, v2, v3]);
+                    }
+                }
+            }
+            // 3.
             let wts = wts.map(|v| v * weight);
-            let base = (y * g.wb + lo) * 3 + ((i0 - 1) as usize) * 3;
+            let base = lo * 3 + ((i0 - 1) as usize) * 3;
             let row = y * g.w * 3;
-            shear_row(&a[..(y + 1) * wb3], base, wts, &mut acc[row + lo * 3..row + (hi + 1) * 3], true);
+            shear_row(&bufs.row, base, wts, &mut acc[row + lo * 3..row + (hi + 1) * 3], true);
         }
     }
 }
@@ -346,13 +430,10 @@ mod tests {
                 src[(y * g.wi + pad_i) * 3..(y * g.wi + pad_i + w) * 3]
                     .copy_from_slice(&img[y * w * 3..(y + 1) * w * 3]);
             }
-            let mut b = vec![0.0f32; (h + 2 * pad_b) * g.wb * 3];
-            let mut a = vec![0.0f32; h * g.wb * 3];
+            let mut bufs = Buffers::new(&g, 2 * pad_b + 4);
             let mut acc = vec![0.0f32; h * w * 3];
-            let mut cols = vec![0.0f32; 4 * g.wb * 3];
-            let mut rows = vec![0usize; g.wb];
             for st in steps {
-                dispatch!(at isa; shear_rotate_scalar / shear_rotate_avx2(&src, &mut b, &mut a, &mut acc, &mut cols, &mut rows, &g, st));
+                dispatch!(at isa; shear_rotate_scalar / shear_rotate_avx2(&src, &mut bufs, &mut acc, &g, st));
             }
             acc
         };

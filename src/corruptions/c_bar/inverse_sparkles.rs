@@ -1,7 +1,7 @@
 //! `inverse_sparkles` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.2): the image seen
 //! only through one star burst, white elsewhere.
 
-use super::{clip_trunc, fp, magnitude_params, side, Burst};
+use super::{fp, magnitude_params, side, toward_white_row, Burst};
 use crate::corruptions::Job;
 use crate::error::Result;
 
@@ -28,17 +28,15 @@ pub fn inverse_sparkles(job: &mut Job<'_>, p: &Params) -> Result<()> {
     };
     let mut row = vec![1.0f32; w];
     let ext = burst.extended_rays();
+    let mut row3 = vec![0.0f32; w * 3];
     for y in 0..h {
         if s != 0.0 {
             // (at exponent 0, g = 1 everywhere: magnitude 0 is the clean image)
             burst.weight_row(y as f32, &ext, &mut row);
         }
-        for (x, &f) in row.iter().enumerate() {
-            let i = (y * w + x) * 3;
-            for c in 0..3 {
-                job.dst[i + c] = clip_trunc(255.0 + f * (f32::from(job.src[i + c]) - 255.0));
-            }
-        }
+        let r = y * w * 3..(y + 1) * w * 3;
+        // 255 + f·(x − 255) = 255 − (255 − x)·f exactly (the negation is exact)
+        toward_white_row(&job.src[r.clone()], &row, &mut row3, &mut job.dst[r]);
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `sparkles` (ImageNet-C-bar, CIFAR-10-C-bar; ALGORITHMS.md §11.2): five white star bursts
 //! at random places.
 
-use super::{clip_trunc, fp, identity, magnitude_params, side, Burst};
+use super::{fp, identity, magnitude_params, side, toward_white_row, Burst};
 use crate::corruptions::Job;
 use crate::error::Result;
 
@@ -38,29 +38,22 @@ pub fn sparkles(job: &mut Job<'_>, p: &Params) -> Result<()> {
             exponent: 1.0,
         })
         .collect();
-    let mut f = vec![0.0f32; w * bursts.len()];
+    // x ← x + f·(255 − x) burst after burst is 255 − (255 − x)·Π(1 − f): one product per
+    // pixel, then one multiply per value
+    let mut f = vec![0.0f32; w];
+    let mut keep = vec![0.0f32; w];
+    let mut keep3 = vec![0.0f32; w * 3];
     let ext: Vec<Vec<f32>> = bursts.iter().map(Burst::extended_rays).collect();
     for y in 0..h {
-        for ((b, e), row) in bursts.iter().zip(&ext).zip(f.chunks_exact_mut(w)) {
-            b.weight_row(y as f32, e, row);
+        keep.fill(1.0);
+        for (b, e) in bursts.iter().zip(&ext) {
+            b.weight_row(y as f32, e, &mut f);
+            for (k, &fb) in keep.iter_mut().zip(&f) {
+                *k *= 1.0 - fb;
+            }
         }
         let row = y * w * 3..(y + 1) * w * 3;
-        for (x, (s, d)) in job.src[row.clone()]
-            .chunks_exact(3)
-            .zip(job.dst[row].chunks_exact_mut(3))
-            .enumerate()
-        {
-            let mut px = [f32::from(s[0]), f32::from(s[1]), f32::from(s[2])];
-            for b in 0..bursts.len() {
-                let fb = f[b * w + x];
-                for v in px.iter_mut() {
-                    *v += fb * (255.0 - *v);
-                }
-            }
-            for (o, v) in d.iter_mut().zip(px) {
-                *o = clip_trunc(v);
-            }
-        }
+        toward_white_row(&job.src[row.clone()], &keep, &mut keep3, &mut job.dst[row]);
     }
     Ok(())
 }
