@@ -158,7 +158,16 @@ fn fractional_cells_verify_regenerate_and_resume() {
 fn verify_reports_extra_files_in_continuous_and_scheduled_cells() {
     let inp = input("in");
     let o = tmp("out");
-    ok(&["generate", s(&inp), "-o", s(&o), "-c", "fog", "-s", "0.5,2.5"]);
+    ok(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&o),
+        "-c",
+        "fog",
+        "-s",
+        "0.5,2.5",
+    ]);
     let o2 = tmp("sched");
     ok(&[
         "generate",

@@ -1,11 +1,15 @@
 //! The predictions mode of `imgcorrupt score`: top-1 errors per (corruption, severity) from a
 //! `path,label,pred` file over a generated dataset, the cell of every path taken from the run's
-//! manifest (never guessed from the folder names).
+//! manifest (never guessed from the folder names). Outputs of continuous-severity and
+//! scheduled cells (issue 16) are tallied apart ([`crate::metrics::continuous`]): their errors
+//! have no AlexNet normaliser.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use crate::dataset::record::manifest;
+use crate::dataset::Severity;
+use crate::metrics::continuous::Tally;
 use crate::metrics::{Measure, Results};
 use anyhow::{bail, Context};
 
@@ -14,6 +18,10 @@ use anyhow::{bail, Context};
 enum Cell {
     Clean,
     Corrupted(&'static str, u8),
+    /// A cell at a severity that is not a level 1..=5 (`fog/2.5/`).
+    Continuous(&'static str, Severity),
+    /// An image of a `schedule/` cell, at its scheduled severity.
+    Scheduled(&'static str, Severity),
 }
 
 /// The cell of each path of the dataset at `root`.
@@ -36,13 +44,20 @@ impl Index {
                 false,
                 |_| {},
                 |r| {
-                    // Scores are per level 1-5: outputs at a continuous severity (issue 16)
-                    // are not scored.
-                    let c = crate::Corruption::from_name(&r.corruption).ok();
-                    if let (Some(c), Some(s)) = (c, r.severity.as_level()) {
-                        cells.insert(r.output, Cell::Corrupted(c.name(), s));
-                        sources.insert(r.source);
-                    }
+                    let Ok(c) = crate::Corruption::from_name(&r.corruption) else {
+                        return Ok(());
+                    };
+                    let cell = match (r.severity.as_level(), r.scheduled_severity) {
+                        (Some(s), _) => Cell::Corrupted(c.name(), s),
+                        (None, Some(s)) if r.severity == Severity::SCHEDULED => {
+                            Cell::Scheduled(c.name(), s)
+                        }
+                        // a schedule cell's folder records: no image severity
+                        (None, _) if r.severity == Severity::SCHEDULED => return Ok(()),
+                        (None, _) => Cell::Continuous(c.name(), r.severity),
+                    };
+                    cells.insert(r.output, cell);
+                    sources.insert(r.source);
                     Ok(())
                 },
             )?;
@@ -91,8 +106,9 @@ impl Index {
     }
 }
 
-/// Read `predictions` (CSV `path,label,pred`) over the dataset at `root` into an error table.
-pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
+/// Read `predictions` (CSV `path,label,pred`) over the dataset at `root` into an error table
+/// of the levels 1..=5 and the tally of continuous and scheduled cells.
+pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<(Results, Tally)> {
     let index = Index::load(root)?;
     let text =
         std::fs::read_to_string(predictions).with_context(|| predictions.display().to_string())?;
@@ -107,6 +123,7 @@ pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
     }
     // (wrong, total) per cell
     let mut counts: BTreeMap<Cell, (u64, u64)> = BTreeMap::new();
+    let mut tally = Tally::default();
     for (i, line) in lines {
         let f: Vec<&str> = line.rsplitn(3, ',').map(str::trim).collect();
         let [pred, label, path] = f.as_slice() else {
@@ -119,9 +136,16 @@ pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
                 root.display()
             )
         })?;
-        let e = counts.entry(cell).or_default();
-        e.0 += u64::from(label != pred);
-        e.1 += 1;
+        let wrong = label != pred;
+        match cell {
+            Cell::Continuous(c, s) => tally.continuous(c, s.value(), wrong),
+            Cell::Scheduled(c, s) => tally.scheduled(c, s.value(), wrong),
+            Cell::Clean | Cell::Corrupted(..) => {
+                let e = counts.entry(cell).or_default();
+                e.0 += u64::from(wrong);
+                e.1 += 1;
+            }
+        }
     }
     let mut r = Results::new(Measure::Error);
     for (cell, (wrong, total)) in counts {
@@ -129,7 +153,8 @@ pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
         match cell {
             Cell::Clean => r.push("clean", 0, err, &name.to_string())?,
             Cell::Corrupted(c, s) => r.push(c, s as i64, err, &name.to_string())?,
+            Cell::Continuous(..) | Cell::Scheduled(..) => unreachable!("tallied apart"),
         }
     }
-    Ok(r)
+    Ok((r, tally))
 }
