@@ -28,7 +28,8 @@ enum Cell {
 struct Index {
     cells: HashMap<String, Cell>,
     /// CIFAR format: per corruption file, the severities of its row blocks and rows per block.
-    arrays: HashMap<String, (&'static str, Vec<u8>, usize)>,
+    /// A continuous-severity array (`fog_s2.5.npy`) has the one block of its severity.
+    arrays: HashMap<String, (&'static str, Vec<Severity>, usize)>,
 }
 
 impl Index {
@@ -70,17 +71,22 @@ impl Index {
             )
             .with_context(|| format!("{}: not JSON", json.display()))?;
             let n = v["n"].as_u64().context("manifest.json: no `n`")? as usize;
-            let sev: Vec<u8> = v["severities"]
+            let sev: Vec<Severity> = v["severities"]
                 .as_array()
                 .context("manifest.json: no `severities`")?
                 .iter()
-                .filter_map(|s| s.as_u64().map(|s| s as u8))
+                .filter_map(|s| s.as_u64().map(|s| Severity::from(s as u8)))
                 .collect();
             for a in v["arrays"].as_array().into_iter().flatten() {
                 let name = a["name"].as_str().unwrap_or_default();
                 if let Ok(c) = crate::Corruption::from_name(name) {
                     let file = a["file"].as_str().unwrap_or_default().to_string();
-                    arrays.insert(file, (c.name(), sev.clone(), n));
+                    let blocks = match a.get("severity") {
+                        Some(s) => vec![serde_json::from_value::<Severity>(s.clone())
+                            .with_context(|| format!("manifest.json: {file}: severity"))?],
+                        None => sev.clone(),
+                    };
+                    arrays.insert(file, (c.name(), blocks, n));
                 }
             }
         } else {
@@ -102,7 +108,10 @@ impl Index {
         let (file, row) = path.rsplit_once(':')?;
         let (name, sev, n) = self.arrays.get(file)?;
         let row: usize = row.parse().ok()?;
-        sev.get(row / n).map(|&s| Cell::Corrupted(name, s))
+        sev.get(row / n).map(|&s| match s.as_level() {
+            Some(l) => Cell::Corrupted(name, l),
+            None => Cell::Continuous(name, s),
+        })
     }
 }
 
