@@ -222,3 +222,27 @@ fn score_flip_by_hand() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("s2.json")).unwrap()).unwrap();
     assert_eq!(v["rows"][0]["flip_prob"], 1.0);
 }
+
+/// ImageNet-P's `-s` are difficulties (a frame step, three released noise sets): a continuous
+/// severity is refused with the reason, before anything is written.
+#[test]
+fn imagenet_p_refuses_continuous_severity_with_the_reason() {
+    let dir = common::tmp("p-cont");
+    let out = dir.join("out");
+    let o = common::run(&[
+        "generate",
+        common::s(&common::root().join("datasets/imagenet")),
+        "-o",
+        common::s(&out),
+        "-c",
+        "p:rotate",
+        "-s",
+        "1,2.5",
+    ]);
+    let e = common::err_text(&o);
+    assert!(
+        e.contains("ImageNet-P takes no continuous severity") && e.contains("frame step"),
+        "{e}"
+    );
+    assert!(!out.join("rotate").exists());
+}

@@ -50,6 +50,16 @@ pub fn run(a: &Args) -> anyhow::Result<bool> {
 /// as outputs; the manifest is `sequences.jsonl`).
 pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
     let perturbations = perturbations(&a.corruptions)?;
+    // Issue 16: no continuous severity here. ImageNet-P's `-s` is a difficulty: the frame
+    // step at which the metric compares frames of the non-noise sequences (a step of 2.5
+    // frames does not exist) and, for the noise sequences, one of three separately released
+    // sequence sets; neither interpolates.
+    if a.severities.split(',').any(|p| p.contains('.')) {
+        anyhow::bail!(
+            "ImageNet-P takes no continuous severity (-s {}): its -s are the difficulties 1-3, the frame step of the non-noise sequences and the three released noise sets, which do not interpolate; use -s 1, 2 or 3",
+            a.severities
+        );
+    }
     let difficulties: Vec<u8> = super::parse_severities(&a.severities)
         .map_err(anyhow::Error::msg)?
         .into_iter()
