@@ -30,7 +30,7 @@ fn split_severities(spec: &str) -> Result<(Vec<u8>, Vec<Severity>), String> {
     let whole: Vec<&str> = spec
         .split(',')
         .map(str::trim)
-        .filter(|p| !(p.contains('.') && !p.contains('-')))
+        .filter(|p| !p.contains('.') || p.contains('-'))
         .collect();
     let mut levels = if whole.is_empty() {
         Vec::new()

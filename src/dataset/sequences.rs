@@ -493,7 +493,9 @@ pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
             })?;
         f
     });
-    let results: Vec<(String, Result<(Vec<SequenceRecord>, bool)>)> = mine
+    // per source: its records and whether they were kept from an earlier run
+    type Made = Result<(Vec<SequenceRecord>, bool)>;
+    let results: Vec<(String, Made)> = mine
         .par_iter()
         .map(|src| {
             if let Some(recs) = kept(src) {

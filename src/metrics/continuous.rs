@@ -62,13 +62,16 @@ pub const CONTINUOUS_CONVENTION: &str = "unnormalised top-1 error %: AlexNet's I
 /// What the bins of a scheduled cell are.
 pub const SCHEDULE_CONVENTION: &str = "unnormalised top-1 error % over the cell, and by scheduled severity in unit bins [k, k+1) (5 in [4, 5])";
 
+/// (wrong, total) predictions.
+type Count = (u64, u64);
+
 /// Counts of (wrong, total) predictions, gathered per cell and turned into errors.
 #[derive(Debug, Default)]
 pub struct Tally {
     /// Per (corruption, severity in thousandths).
-    continuous: BTreeMap<(&'static str, u32), (u64, u64)>,
+    continuous: BTreeMap<(&'static str, u32), Count>,
     /// Per corruption: overall, and per unit bin 0..=4.
-    schedule: BTreeMap<&'static str, ((u64, u64), [(u64, u64); 5])>,
+    schedule: BTreeMap<&'static str, (Count, [Count; 5])>,
 }
 
 fn add(t: &mut (u64, u64), wrong: bool) {
