@@ -327,3 +327,150 @@ fn cifar_shards_merge_and_verify() {
     let e = common::fail_text(&run(&["verify", s(&sh)]));
     assert!(e.contains("EXTRA") && e.contains("fog.npy"), "{e}");
 }
+
+/// Continuous severities (issue 16) in the CIFAR format: each gets an array of its own,
+/// `<corruption>_s<severity>.npy` (N rows), beside the level array, whose bytes do not change;
+/// rows are the library's `corrupt_buffer_at` with the recorded seeds; threads 1 = 2, shards
+/// merged = one run, a single-severity run gives the same array; verify regenerates and
+/// catches a damaged row; a corruption that cannot interpolate is refused by name; predictions
+/// on `fog_s2.5.npy:<row>` score as a continuous cell.
+#[test]
+fn cifar_continuous_severities_have_arrays_of_their_own() {
+    let dir = tmp("cifar-cont");
+    let list = "gaussian_noise,fog,contrast";
+    let (t1, t2, sh, lv, one) = (
+        dir.join("t1"),
+        dir.join("t2"),
+        dir.join("sh"),
+        dir.join("levels"),
+        dir.join("one"),
+    );
+    ok(&cifar_gen(
+        &t1,
+        list,
+        &["-s", "2,2.5,0.5", "--threads", "1"],
+    ));
+    ok(&cifar_gen(
+        &t2,
+        list,
+        &["-s", "2,2.5,0.5", "--threads", "2"],
+    ));
+    ok(&cifar_gen(
+        &sh,
+        list,
+        &["-s", "2,2.5,0.5", "--shard", "1/2"],
+    ));
+    ok(&cifar_gen(
+        &sh,
+        list,
+        &["-s", "2,2.5,0.5", "--shard", "0/2"],
+    ));
+    ok(&cifar_gen(&lv, list, &["-s", "2"]));
+    ok(&cifar_gen(&one, "fog", &["-s", "2.5"]));
+    let m = manifest(&t1);
+    assert_eq!(m["arrays"], manifest(&t2)["arrays"]);
+    assert_eq!(m["arrays"], manifest(&sh)["arrays"]);
+    assert_eq!(m["severities"], serde_json::json!([2]));
+    assert_eq!(m["continuous"], serde_json::json!([0.5, 2.5]));
+    let files: Vec<&str> = m["arrays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "labels.npy",
+            "gaussian_noise.npy",
+            "gaussian_noise_s0.5.npy",
+            "gaussian_noise_s2.5.npy",
+            "fog.npy",
+            "fog_s0.5.npy",
+            "fog_s2.5.npy",
+            "contrast.npy",
+            "contrast_s0.5.npy",
+            "contrast_s2.5.npy",
+        ]
+    );
+    for f in &files {
+        assert!(
+            std::fs::read(t1.join(f)).unwrap() == std::fs::read(sh.join(f)).unwrap(),
+            "{f}: shards differ"
+        );
+    }
+    // the level arrays and labels are those of a run without continuous severities
+    for f in ["labels.npy", "fog.npy", "contrast.npy"] {
+        assert!(std::fs::read(t1.join(f)).unwrap() == std::fs::read(lv.join(f)).unwrap());
+    }
+    assert!(
+        std::fs::read(t1.join("fog_s2.5.npy")).unwrap()
+            == std::fs::read(one.join("fog_s2.5.npy")).unwrap()
+    );
+    // only continuous severities: labels.npy holds one block
+    let (lh, _) = load(&one.join("labels.npy"));
+    assert_eq!(lh.shape, vec![8]);
+    assert!(!one.join("fog.npy").exists());
+    // rows are the library's continuous call with the recorded seeds
+    let src = source::read(&cifar_root()).unwrap();
+    let preset = std::sync::Arc::new(Preset::builtin("cifar-10-c").unwrap());
+    let arr = m["arrays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["file"] == "fog_s2.5.npy")
+        .unwrap();
+    assert_eq!(arr["severity"], serde_json::json!(2.5));
+    let (h, data) = load(&t1.join("fog_s2.5.npy"));
+    assert_eq!(h.shape, vec![8, 32, 32, 3]);
+    for r in 0..8 {
+        let settings =
+            Settings::new(arr["seeds"][0][r].as_u64().unwrap()).with_preset(preset.clone());
+        let mut want = vec![0u8; 3072];
+        imgcorrupt::corrupt_buffer_at(
+            ImageView::new(src.image(r), 32, 32, PixelLayout::Rgb),
+            &mut want,
+            Corruption::Fog,
+            2.5,
+            &settings,
+        )
+        .unwrap();
+        assert!(data[r * 3072..(r + 1) * 3072] == want[..], "row {r}");
+    }
+    let v = run(&["verify", s(&t1), "--input", s(&cifar_root())]);
+    ok(&v);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        common::stderr(&v)
+    );
+    assert!(text.contains("72 regenerated, 0 differ"), "{text}");
+    // a damaged row of a continuous array
+    let f = t1.join("fog_s0.5.npy");
+    let mut bytes = std::fs::read(&f).unwrap();
+    let at = bytes.len() - 3072 + 10; // row 7 of 8
+    bytes[at] ^= 0x55;
+    std::fs::write(&f, bytes).unwrap();
+    let e = common::fail_text(&run(&["verify", s(&t1), "--input", s(&cifar_root())]));
+    assert!(e.contains("fog_s0.5.npy row 7"), "{e}");
+    // a severity spatter cannot take is refused before anything is written
+    let bad = dir.join("bad");
+    let e = err_text(&cifar_gen(&bad, "fog,spatter", &["-s", "2.5"]));
+    assert!(e.contains("spatter"), "{e}");
+    assert!(!bad.join("fog_s2.5.npy").exists());
+    // predictions on the continuous array score as a continuous cell: 2 of 8 wrong
+    let mut csv = String::from("path,label,pred\n");
+    for r in 0..8 {
+        csv += &format!("fog_s2.5.npy:{r},1,{}\n", if r < 2 { 0 } else { 1 });
+    }
+    let preds = dir.join("preds.csv");
+    std::fs::write(&preds, csv).unwrap();
+    ok(&run(&["score", s(&preds), "--dataset", s(&one)]));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("preds.score.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        json["continuous"],
+        serde_json::json!([{"corruption": "fog", "severity": 2.5, "images": 8, "error": 25.0}])
+    );
+}

@@ -151,6 +151,60 @@ fn fractional_cells_verify_regenerate_and_resume() {
     assert!(text.contains(&victim), "{text}");
 }
 
+/// verify's walk for files the manifest does not list looks inside continuous-severity
+/// folders (`fog/2.5/`, also `0.5/`) and `schedule/` cells, as inside `fog/3/`; files outside
+/// the cells (notes in OUTPUT or `fog/`) are left alone.
+#[test]
+fn verify_reports_extra_files_in_continuous_and_scheduled_cells() {
+    let inp = input("in");
+    let o = tmp("out");
+    ok(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&o),
+        "-c",
+        "fog",
+        "-s",
+        "0.5,2.5",
+    ]);
+    let o2 = tmp("sched");
+    ok(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&o2),
+        "-c",
+        "fog",
+        "--severity-schedule",
+        "linear:0-3",
+    ]);
+    for dir in [&o, &o2] {
+        fs::write(dir.join("notes.txt"), "mine").unwrap();
+        fs::write(dir.join("fog/notes.txt"), "mine").unwrap();
+        ok(&["verify", s(dir)]);
+    }
+    let strays = [
+        (&o, "fog/2.5/a/stray.jpg"),
+        (&o, "fog/0.5/stray.png"),
+        (&o2, "fog/schedule/b/stray.jpg"),
+    ];
+    for (dir, rel) in strays {
+        fs::write(dir.join(rel), "x").unwrap();
+    }
+    for dir in [&o, &o2] {
+        let v = run(&["verify", s(dir)]);
+        assert!(!v.status.success());
+        let text = format!("{}{}", String::from_utf8_lossy(&v.stdout), stderr(&v));
+        for (d, rel) in strays {
+            if std::ptr::eq(d, dir) {
+                assert!(text.contains(rel), "{rel} not reported:\n{text}");
+            }
+        }
+        assert!(!text.contains("notes.txt"), "{text}");
+    }
+}
+
 #[test]
 fn corruptions_that_do_not_interpolate_are_refused_by_name() {
     let inp = input("in");

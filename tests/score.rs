@@ -213,3 +213,121 @@ fn per_class_voc_rpc() {
         .unwrap()
         .contains("mPC_k / P_k"));
 }
+
+/// Predictions over continuous-severity and scheduled cells (issue 16), hand-computed on the
+/// 4-image ImageNet fixture: `fog/2` stays a level cell (1 of 4 wrong → 25 %, with its CE),
+/// `fog/2.5` is reported apart, unnormalised (3 of 4 wrong → 75 %, no CE); a
+/// `--severity-schedule linear:0-4.5` run puts its images at 0, 1.5, 3 and 4.5, and a model
+/// wrong exactly on the images at severity ≥ 2 has 50 % overall, 0 % in the bins [0, 1) and
+/// [1, 2), 100 % in [3, 4) and [4, 5].
+#[test]
+fn predictions_over_continuous_and_scheduled_cells() {
+    let dir = tmp("score-cont");
+    let inp = common::root().join("datasets/imagenet");
+    let out = dir.join("c");
+    ok(&run(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&out),
+        "-c",
+        "fog",
+        "-s",
+        "2,2.5",
+    ]));
+    let mut csv = String::from("path,label,pred\n");
+    let (mut n2, mut n25) = (0, 0);
+    for r in common::file_records(&out) {
+        let o = r["output"].as_str().unwrap();
+        let wrong = if o.starts_with("fog/2/") {
+            n2 += 1;
+            n2 == 1
+        } else {
+            assert!(o.starts_with("fog/2.5/"), "{o}");
+            n25 += 1;
+            n25 <= 3
+        };
+        csv += &format!("{o},n1,{}\n", if wrong { "n2" } else { "n1" });
+    }
+    assert_eq!((n2, n25), (4, 4));
+    let preds = dir.join("preds.csv");
+    std::fs::write(&preds, &csv).unwrap();
+    let o = run(&["score", s(&preds), "--dataset", s(&out)]);
+    ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        text.contains("continuous severities") && text.contains("no CE"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("preds.score.json")).unwrap())
+            .unwrap();
+    let fog = &json["corruptions"][0];
+    assert_eq!(fog["corruption"], "fog");
+    assert_eq!(fog["severities"], serde_json::json!([2]));
+    assert!((fog["mean_error"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+    assert!((fog["ce"].as_f64().unwrap() - 25.0 / 0.76050).abs() < 1e-9);
+    assert_eq!(
+        json["continuous"],
+        serde_json::json!([{"corruption": "fog", "severity": 2.5, "images": 4, "error": 75.0}])
+    );
+    assert!(json["conventions"]["continuous"]
+        .as_str()
+        .unwrap()
+        .contains("not interpolated"));
+    assert!(json.get("schedule").is_none());
+
+    // a scheduled run: the bins come from the manifest's scheduled_severity
+    let sched = dir.join("s");
+    ok(&run(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&sched),
+        "-c",
+        "fog",
+        "--severity-schedule",
+        "linear:0-4.5",
+    ]));
+    let mut csv = String::from("path,label,pred\n");
+    let mut severities = Vec::new();
+    for r in common::file_records(&sched) {
+        let sev = r["scheduled_severity"].as_f64().unwrap();
+        severities.push(sev);
+        let wrong = sev >= 2.0;
+        csv += &format!(
+            "{},n1,{}\n",
+            r["output"].as_str().unwrap(),
+            if wrong { "n2" } else { "n1" }
+        );
+    }
+    severities.sort_by(f64::total_cmp);
+    assert_eq!(severities, [0.0, 1.5, 3.0, 4.5]);
+    std::fs::write(&preds, &csv).unwrap();
+    let out_csv = dir.join("sched.csv");
+    let o = run(&[
+        "score",
+        s(&preds),
+        "--dataset",
+        s(&sched),
+        "-o",
+        s(&out_csv),
+    ]);
+    ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        text.contains("scheduled cells") && text.contains("[4, 5]"),
+        "{text}"
+    );
+    let rows = std::fs::read_to_string(&out_csv).unwrap();
+    for want in [
+        "schedule_error,fog,50,",
+        "schedule_error_0-1,fog,0,1 images",
+        "schedule_error_1-2,fog,0,1 images",
+        "schedule_error_3-4,fog,100,1 images",
+        "schedule_error_4-5,fog,100,1 images",
+    ] {
+        assert!(rows.contains(want), "{want} not in\n{rows}");
+    }
+    assert!(!rows.contains("schedule_error_2-3"), "{rows}");
+}

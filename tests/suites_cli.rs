@@ -222,3 +222,120 @@ fn score_flip_by_hand() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("s2.json")).unwrap()).unwrap();
     assert_eq!(v["rows"][0]["flip_prob"], 1.0);
 }
+
+/// ImageNet-P's `-s` are difficulties (a frame step, three released noise sets): a continuous
+/// severity is refused with the reason, before anything is written.
+#[test]
+fn imagenet_p_refuses_continuous_severity_with_the_reason() {
+    let dir = common::tmp("p-cont");
+    let out = dir.join("out");
+    let o = common::run(&[
+        "generate",
+        common::s(&common::root().join("datasets/imagenet")),
+        "-o",
+        common::s(&out),
+        "-c",
+        "p:rotate",
+        "-s",
+        "1,2.5",
+    ]);
+    let e = common::err_text(&o);
+    assert!(
+        e.contains("ImageNet-P takes no continuous severity") && e.contains("frame step"),
+        "{e}"
+    );
+    assert!(!out.join("rotate").exists());
+}
+
+/// ImageNet-P under the manifest machinery's rules: `--shard K/N` splits the sources, the last
+/// shard merges the parts, and the merged `sequences.jsonl` and every file equal one process's
+/// (threads 1 and 2 alike); `merge` rebuilds it; verify before the merge says what to do; a
+/// rerun keeps finished sequences (resume) and remakes a lost one; other settings are refused.
+#[test]
+fn imagenet_p_shards_merge_and_resume_like_the_cells() {
+    let dir = tmp("p-shards");
+    let input = common::root().join("datasets/imagenet");
+    let g = |out: &std::path::Path, rest: &[&str]| {
+        let mut a = vec![
+            "generate",
+            s(&input),
+            "-o",
+            s(out),
+            "-c",
+            "p:rotate,p:gaussian_noise",
+            "-s",
+            "1-2",
+            "--sequence-format",
+            "npy",
+        ];
+        a.extend_from_slice(rest);
+        let o = run(&a);
+        ok(&o);
+        common::stderr(&o)
+    };
+    let (one, two, sh) = (dir.join("one"), dir.join("two"), dir.join("sh"));
+    g(&one, &["--threads", "1"]);
+    g(&two, &["--threads", "2"]);
+    g(&sh, &["--shard", "2/3"]);
+    assert!(!sh.join("sequences.jsonl").exists());
+    let e = fail_text(&run(&["verify", s(&sh)]));
+    assert!(e.contains("imgcorrupt merge"), "{e}");
+    g(&sh, &["--shard", "0/3"]);
+    let e = g(&sh, &["--shard", "1/3"]);
+    assert!(e.contains("merged"), "{e}");
+    let files = |root: &std::path::Path| {
+        let mut out = std::collections::BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !rel.starts_with("sequences.shard-") {
+                    out.insert(rel, std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        out
+    };
+    let a = files(&one);
+    assert_eq!(a.len(), 1 + 4 * 3, "{:?}", a.keys().collect::<Vec<_>>());
+    assert_eq!(a, files(&two));
+    assert_eq!(
+        a,
+        files(&sh),
+        "shards merged = one process, manifest included"
+    );
+    std::fs::remove_file(sh.join("sequences.jsonl")).unwrap();
+    ok(&run(&["merge", s(&sh)]));
+    assert_eq!(a, files(&sh));
+    ok(&run(&["verify", s(&sh), "--input", s(&input)]));
+    // resume: everything kept; a lost stack is made again, the same bytes
+    let e = g(&one, &[]);
+    assert!(e.contains("0 sequence(s) written, 12 skipped"), "{e}");
+    let lost = "rotate/n07747607/ILSVRC2012_val_00000001.npy";
+    std::fs::remove_file(one.join(lost)).unwrap();
+    let e = g(&one, &[]);
+    assert!(e.contains("3 sequence(s) written, 9 skipped"), "{e}");
+    assert_eq!(a, files(&one));
+    let o = run(&[
+        "generate",
+        s(&input),
+        "-o",
+        s(&one),
+        "-c",
+        "p:rotate,p:gaussian_noise",
+        "-s",
+        "1-2",
+        "--sequence-format",
+        "npy",
+        "--seed",
+        "9",
+    ]);
+    assert!(
+        fail_text(&o).contains("other settings"),
+        "{}",
+        fail_text(&o)
+    );
+}

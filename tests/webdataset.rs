@@ -676,3 +676,90 @@ fn the_image_member_is_configurable() {
     assert_ne!(m[1].data, png, "the photo is corrupted");
     assert_eq!(m[2].data, png);
 }
+
+/// Continuous severities (issue 16) with webdataset input and `--output-format wds`: cells
+/// `fog/2.5/<shard>.tar` beside the level cells; threads 1 = 2 = three process shards merged
+/// (manifest included); from a folder, every member is the folder run's `fog/2.5/` file;
+/// verify regenerates them and reports a stray file in a continuous cell.
+#[test]
+fn continuous_severities_in_and_out_of_shards() {
+    let dir = tmp("wds-cont");
+    let input = dir.join("in");
+    make_shards(&input, 3, 2);
+    let cells = ["-c", "fog,gaussian_noise", "-s", "0.5,2.5,3"];
+    let g = |out: &Path, rest: &[&str]| {
+        let mut a = vec!["generate", s(&input), "-o", s(out)];
+        a.extend_from_slice(&cells);
+        a.extend_from_slice(rest);
+        ok(&run(&a));
+    };
+    let (one, two, sh) = (dir.join("one"), dir.join("two"), dir.join("sh"));
+    g(&one, &["--threads", "1"]);
+    g(&two, &["--threads", "2"]);
+    for k in [1, 2, 0] {
+        g(&sh, &["--shard", &format!("{k}/3")]);
+    }
+    let a = files(&one);
+    assert_eq!(a, files(&two));
+    let mut c = files(&sh);
+    c.retain(|k, _| !k.starts_with("manifest.shard-"));
+    assert_eq!(
+        a, c,
+        "sharded + merged equals one process, manifest included"
+    );
+    for cell in ["fog/0.5", "fog/2.5", "fog/3", "gaussian_noise/2.5"] {
+        for k in 0..3 {
+            assert!(
+                a.contains_key(&format!("{cell}/shard-{k:05}.tar")),
+                "{cell}: {:?}",
+                a.keys().collect::<Vec<_>>()
+            );
+        }
+    }
+    assert!(a["fog/2.5/shard-00000.tar"] != a["fog/3/shard-00000.tar"]);
+    let text = fs::read_to_string(one.join("manifest.jsonl")).unwrap();
+    assert!(text.contains("\"severity\":2.5"), "{text}");
+    ok(&run(&["verify", s(&one), "--input", s(&input)]));
+
+    // --output-format wds from a folder: the members are the folder run's files
+    let inet = common::root().join("datasets/imagenet");
+    let (folder, shards) = (dir.join("folder"), dir.join("shards"));
+    ok(&run(&[
+        "generate",
+        s(&inet),
+        "-o",
+        s(&folder),
+        "-c",
+        "fog",
+        "-s",
+        "2.5",
+    ]));
+    ok(&run(&[
+        "generate",
+        s(&inet),
+        "-o",
+        s(&shards),
+        "-c",
+        "fog",
+        "-s",
+        "2.5",
+        "--output-format",
+        "wds",
+    ]));
+    let m = members(&shards.join("fog/2.5/000000.tar"));
+    assert_eq!(m.len(), 4);
+    for mem in &m {
+        let stem = mem.header.name.trim_end_matches(".jpeg");
+        let f = fs::read(folder.join(format!("fog/2.5/{stem}.JPEG"))).unwrap();
+        assert!(mem.data == f, "{}", mem.header.name);
+    }
+    let v = run(&["verify", s(&shards), "--input", s(&inet)]);
+    ok(&v);
+    assert!(
+        stderr(&v).contains("4 regenerated, 0 differ")
+            || String::from_utf8_lossy(&v.stdout).contains("4 regenerated, 0 differ")
+    );
+    fs::write(shards.join("fog/2.5/stray.tar"), b"x").unwrap();
+    let e = common::fail_text(&run(&["verify", s(&shards)]));
+    assert!(e.contains("fog/2.5/stray.tar"), "{e}");
+}

@@ -76,3 +76,41 @@ def test_generate_with_fractional_severities(tmp_path):
     assert sev["fog/2.5/img0.png"] == 2.5 and sev["fog/3/img0.png"] == 3
     report = imgcorrupt.verify(out, input=src)
     assert report.ok
+
+
+CIFAR = REPO / "fixtures" / "cifar"
+IMAGENET = REPO / "fixtures" / "datasets" / "imagenet"
+
+
+def test_generate_cifar_continuous_arrays(tmp_path):
+    # a continuous severity gets its own array beside the level array, whatever the threads
+    a = imgcorrupt.generate(CIFAR, tmp_path / "a", corruptions=["fog"], severities=[2, 2.5], seed=2, threads=1)
+    imgcorrupt.generate(CIFAR, tmp_path / "b", corruptions=["fog"], severities=[2, 2.5], seed=2, threads=2)
+    assert a.ok and a.dataset == "cifar"
+    for f in ("labels.npy", "fog.npy", "fog_s2.5.npy"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    x = np.load(tmp_path / "a" / "fog_s2.5.npy")
+    assert x.shape == (8, 32, 32, 3) and x.dtype == np.uint8
+    assert not np.array_equal(x, np.load(tmp_path / "a" / "fog.npy"))
+    m = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert m["continuous"] == [2.5] and m["severities"] == [2]
+    assert imgcorrupt.verify(tmp_path / "a", input=CIFAR).ok
+
+
+def test_generate_wds_continuous_and_stray_files(tmp_path):
+    out = tmp_path / "w"
+    s = imgcorrupt.generate(IMAGENET, out, corruptions="fog", severities=[2.5], extra_args=["--output-format", "wds"])
+    assert s.ok
+    assert (out / "fog" / "2.5" / "000000.tar").is_file()
+    assert imgcorrupt.verify(out, input=IMAGENET).ok
+    # verify looks inside continuous-severity and schedule cells for files it does not list
+    folder = tmp_path / "f"
+    imgcorrupt.generate(IMAGENET, folder, corruptions="fog", severities=[2.5])
+    sched = tmp_path / "s"
+    imgcorrupt.generate(IMAGENET, sched, corruptions="fog", severity_schedule="linear:0-3")
+    (folder / "fog" / "2.5" / "stray.jpg").write_bytes(b"x")
+    (sched / "fog" / "schedule" / "stray.jpg").write_bytes(b"x")
+    r = imgcorrupt.verify(folder)
+    assert not r.ok and r.extra == ["fog/2.5/stray.jpg"]
+    r = imgcorrupt.verify(sched)
+    assert not r.ok and r.extra == ["fog/schedule/stray.jpg"]

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::dataset::cifar::{self, record, source, Options};
-use crate::dataset::{execute, plan, run as pipeline};
+use crate::dataset::{execute, plan, run as pipeline, Severity};
 use crate::Preset;
 
 use super::generate::Args;
@@ -23,6 +23,29 @@ pub fn wanted(a: &Args) -> bool {
     }
 }
 
+/// `-s` of a CIFAR run: the levels in the order given (the release's row blocks) and the
+/// continuous severities (issue 16: arrays of their own), sorted. `3.0` is the level 3.
+fn split_severities(spec: &str) -> Result<(Vec<u8>, Vec<Severity>), String> {
+    let all = super::parse_cell_severities(spec)?;
+    let whole: Vec<&str> = spec
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.contains('.') || p.contains('-'))
+        .collect();
+    let mut levels = if whole.is_empty() {
+        Vec::new()
+    } else {
+        super::parse_severities(&whole.join(","))?
+    };
+    for l in all.iter().filter_map(|s| s.as_level()) {
+        if !levels.contains(&l) {
+            levels.push(l);
+        }
+    }
+    let continuous = all.into_iter().filter(|s| s.as_level().is_none()).collect();
+    Ok((levels, continuous))
+}
+
 /// Run the CIFAR path of `generate`; Ok(false) when an array failed.
 pub fn run(a: &Args) -> anyhow::Result<bool> {
     Ok(execute(a)?.failed.is_empty())
@@ -33,8 +56,15 @@ pub fn run(a: &Args) -> anyhow::Result<bool> {
 /// `written`/`skipped` arrays, `manifest_records` the arrays of the merged manifest.
 pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
     let corruptions = super::generate::resolve_corruptions(&a.corruptions)?;
-    let severities = super::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let (severities, continuous) = split_severities(&a.severities).map_err(anyhow::Error::msg)?;
     let preset_name = a.preset.as_deref().unwrap_or(DEFAULT_PRESET);
+    let preset = Arc::new(Preset::load(preset_name)?);
+    // a continuous severity a corruption cannot take is refused before anything is written
+    for &c in &corruptions {
+        for s in &continuous {
+            crate::api::check_continuous(c, s.value(), &preset)?;
+        }
+    }
     let preset_text = Preset::source_text(preset_name)?;
     let preset_source = match std::fs::canonicalize(preset_name) {
         Ok(p) if Path::new(preset_name).exists() => p.display().to_string(),
@@ -51,9 +81,10 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         output: a.output.clone(),
         corruptions,
         severities,
+        continuous,
         seed: a.seed,
         rng: a.rng,
-        preset: Arc::new(Preset::load(preset_name)?),
+        preset,
         preset_source,
         preset_sha256: Preset::digest_of(&preset_text),
         frost: match &a.frost_dir {
@@ -73,7 +104,7 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         a.input.display(),
         a.output.display(),
         o.corruptions.len(),
-        o.severities.len(),
+        o.severities.len() + o.continuous.len(),
         shard
             .map(|(k, n)| format!(", shard {k}/{n}"))
             .unwrap_or_default()

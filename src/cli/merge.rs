@@ -26,6 +26,14 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
         );
         return Ok(true);
     }
+    if crate::dataset::sequences::is_sequences_output(&a.output) {
+        let n = crate::dataset::sequences::merge(&a.output, a.allow_incomplete)?;
+        eprintln!(
+            "imgcorrupt: merged {n} sequence records into {}",
+            a.output.join(crate::dataset::sequences::MANIFEST).display()
+        );
+        return Ok(true);
+    }
     let n = crate::dataset::record::manifest::merge(&a.output, a.allow_incomplete)?;
     eprintln!(
         "imgcorrupt: merged {n} records into {}",

@@ -4,6 +4,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::metrics::continuous::{
+    ContinuousCell, ScheduleCell, CONTINUOUS_CONVENTION, SCHEDULE_CONVENTION,
+};
 use crate::metrics::{self, Baseline, Results, Score, CONVENTIONS};
 
 mod predictions;
@@ -18,9 +21,13 @@ mPC_k / P_k (Michaelis et al. 2019, mmdetection's robustness_eval.py for VOC).
 
 Predictions mode (--dataset OUTPUT): FILE is a CSV `path,label,pred`, one row per image a model
 classified; `path` is an output of the generate run in OUTPUT (relative to it, as in its
-manifest), or for a CIFAR-format OUTPUT `<corruption>.npy:<row>`; clean images are rows whose
+manifest), or for a CIFAR-format OUTPUT `<corruption>.npy:<row>` (`fog_s2.5.npy:<row>`: a
+continuous severity's array); clean images are rows whose
 path is a source of the run (relative to its INPUT) or starts with `clean/` or `clean:`. The
-top-1 error of every (corruption, severity) is computed from these rows, then scored.
+top-1 error of every (corruption, severity) is computed from these rows, then scored. Outputs
+of continuous severities (`-s 2.5`) get their unnormalised error (AlexNet's errors exist at 1-5
+only, so no CE); outputs of `--severity-schedule` cells their error overall and by scheduled
+severity in unit bins [k, k+1) (from the manifest's `scheduled_severity`).
 
 ImageNet-P (--flip): FILE is a CSV `perturbation,sequence,frame,ranking`, one row per frame a
 model classified, `ranking` its top 5 classes best first separated by spaces (top 1 alone gives
@@ -135,13 +142,115 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.dataset.is_none() && metrics::per_class::is_per_class(&a.file)? {
         return run_per_class(&a);
     }
-    let results = match &a.dataset {
+    let (results, tally) = match &a.dataset {
         Some(root) => predictions::results(&a.file, root)?,
-        None => Results::read(&a.file)?,
+        None => (Results::read(&a.file)?, Default::default()),
     };
     let s = metrics::score(&results, &Baseline::alexnet());
-    print!("{}", report(&s));
-    write_result(&a, || csv(&s), &s, CONVENTIONS)
+    let (cont, sched) = tally.finish();
+    let mut text = report(&s);
+    continuous_report(&mut text, &cont, &sched);
+    print!("{text}");
+    let mut value = serde_json::to_value(&s)?;
+    let mut conventions = CONVENTIONS.to_vec();
+    if !cont.is_empty() {
+        value["continuous"] = serde_json::to_value(&cont)?;
+        conventions.push(("continuous", CONTINUOUS_CONVENTION));
+    }
+    if !sched.is_empty() {
+        value["schedule"] = serde_json::to_value(&sched)?;
+        conventions.push(("schedule", SCHEDULE_CONVENTION));
+    }
+    write_result(
+        &a,
+        || csv(&s) + &continuous_csv(&cont, &sched),
+        &value,
+        &conventions,
+    )
+}
+
+/// The report's section on continuous-severity and scheduled cells (nothing without them).
+fn continuous_report(o: &mut String, cont: &[ContinuousCell], sched: &[ScheduleCell]) {
+    if !cont.is_empty() {
+        let _ = writeln!(o, "\ncontinuous severities ({CONTINUOUS_CONVENTION})");
+        let _ = writeln!(
+            o,
+            "{:<18} {:>10} {:>8} {:>8}",
+            "corruption", "severity", "images", "error%"
+        );
+        for c in cont {
+            let _ = writeln!(
+                o,
+                "{:<18} {:>10} {:>8} {:>8.2}",
+                c.corruption, c.severity, c.images, c.error
+            );
+        }
+    }
+    if !sched.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nscheduled cells, --severity-schedule ({SCHEDULE_CONVENTION})"
+        );
+        let _ = writeln!(
+            o,
+            "{:<18} {:>10} {:>8} {:>8}",
+            "corruption", "severity", "images", "error%"
+        );
+        for c in sched {
+            let _ = writeln!(
+                o,
+                "{:<18} {:>10} {:>8} {:>8.2}",
+                c.corruption, "all", c.images, c.error
+            );
+            for b in &c.bins {
+                let range = format!(
+                    "[{}, {}{}",
+                    b.from,
+                    b.to,
+                    if b.to == 5.0 { "]" } else { ")" }
+                );
+                let _ = writeln!(
+                    o,
+                    "{:<18} {:>10} {:>8} {:>8.2}",
+                    "", range, b.images, b.error
+                );
+            }
+        }
+    }
+}
+
+/// CSV rows of the continuous and scheduled cells: `error_at_<s>` and `schedule_error`,
+/// `schedule_error_<k>-<k+1>` per bin.
+fn continuous_csv(cont: &[ContinuousCell], sched: &[ScheduleCell]) -> String {
+    let mut o = String::new();
+    let conv = |c: &str| c.replace(',', ";");
+    for c in cont {
+        let _ = writeln!(
+            o,
+            "error_at_{},{},{},{}",
+            c.severity,
+            c.corruption,
+            c.error,
+            conv(CONTINUOUS_CONVENTION)
+        );
+    }
+    for c in sched {
+        let _ = writeln!(
+            o,
+            "schedule_error,{},{},{}",
+            c.corruption,
+            c.error,
+            conv(SCHEDULE_CONVENTION)
+        );
+        for b in &c.bins {
+            let _ = writeln!(
+                o,
+                "schedule_error_{}-{},{},{},{} images",
+                b.from, b.to, c.corruption, b.error, b.images
+            );
+        }
+    }
+    o
 }
 
 /// Write the result file of `a` (`-o`, default FILE.score.json): `csv()` for a `.csv` name,

@@ -50,6 +50,16 @@ pub fn run(a: &Args) -> anyhow::Result<bool> {
 /// as outputs; the manifest is `sequences.jsonl`).
 pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
     let perturbations = perturbations(&a.corruptions)?;
+    // Issue 16: no continuous severity here. ImageNet-P's `-s` is a difficulty: the frame
+    // step at which the metric compares frames of the non-noise sequences (a step of 2.5
+    // frames does not exist) and, for the noise sequences, one of three separately released
+    // sequence sets; neither interpolates.
+    if a.severities.split(',').any(|p| p.contains('.')) {
+        anyhow::bail!(
+            "ImageNet-P takes no continuous severity (-s {}): its -s are the difficulties 1-3, the frame step of the non-noise sequences and the three released noise sets, which do not interpolate; use -s 1, 2 or 3",
+            a.severities
+        );
+    }
     let difficulties: Vec<u8> = super::parse_severities(&a.severities)
         .map_err(anyhow::Error::msg)?
         .into_iter()
@@ -67,6 +77,12 @@ pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
         format: a.sequence_format,
         quality: a.quality.unwrap_or(85),
         max_pixels: a.max_pixels,
+        shard: a
+            .shard
+            .as_deref()
+            .map(crate::dataset::plan::parse_shard)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.unwrap_or(0))
@@ -74,13 +90,27 @@ pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
     let start = std::time::Instant::now();
     let s = pool.install(|| sequences::generate(&opts))?;
     eprintln!(
-        "imgcorrupt: imagenet-p: {} source image(s), {} sequence(s) written, {} failed, {:.2} s; manifest {}",
+        "imgcorrupt: imagenet-p: {} source image(s), {} sequence(s) written, {} skipped (already done), {} failed, {:.2} s; manifest {}",
         s.images,
         s.written,
+        s.skipped,
         s.failed.len(),
         start.elapsed().as_secs_f64(),
-        a.output.join(sequences::MANIFEST).display()
+        a.output.join(sequences::state_file(opts.shard)).display()
     );
+    if opts.shard.is_some() {
+        if s.merged {
+            eprintln!(
+                "imgcorrupt: all shards finished: merged into {}",
+                sequences::MANIFEST
+            );
+        } else {
+            eprintln!(
+                "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",
+                a.output.display()
+            );
+        }
+    }
     for f in &s.failed {
         eprintln!("  {f}");
     }
@@ -88,12 +118,12 @@ pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
         kind: None,
         images: s.images,
         written: s.written,
-        skipped: 0,
+        skipped: s.skipped,
         carried: 0,
         failed: s.failed,
         elapsed: start.elapsed(),
-        manifest_records: Some(s.written),
-        manifest_path: Some(a.output.join(sequences::MANIFEST)),
+        manifest_records: (opts.shard.is_none() || s.merged).then_some(s.written + s.skipped),
+        manifest_path: Some(a.output.join(sequences::state_file(opts.shard))),
         removed: Vec::new(),
         release: Some("imagenet-p"),
         ..Default::default()

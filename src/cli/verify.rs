@@ -32,7 +32,7 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    if a.output.join(crate::dataset::sequences::MANIFEST).is_file()
+    if crate::dataset::sequences::is_sequences_output(&a.output)
         && !a.output.join("manifest.jsonl").exists()
     {
         // an ImageNet-P sequence run

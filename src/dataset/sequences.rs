@@ -12,6 +12,16 @@
 //! `--sequence-format mp4` (feature `mp4`): one `<stem>.mp4` per sequence, H.264 through
 //! OpenH264 built from source ([`crate::codecs::mp4`]), 1 frame per second as the reference's
 //! ffmpeg call, fixed quantiser [`MP4_QP`].
+//!
+//! Shards, resume and merge (as for the -C cells): `--shard K/N` makes the sources whose
+//! position in the sorted discovery order is ≡ K mod N and writes its part
+//! `sequences.shard-K-of-N.jsonl`; the last shard to finish (or `imgcorrupt merge`) merges the
+//! parts into `sequences.jsonl`. Records are kept in one canonical order (source, then the
+//! run's job order), so the merged manifest is byte-identical to one process's. While a run
+//! works it appends each finished source's records to a journal
+//! (`sequences.journal[-K-of-N].jsonl`, removed at the end): a killed run rerun with the same
+//! options keeps the sequences whose files still hash as journalled (or as in its finished
+//! manifest) and makes only the rest; other options are refused.
 
 use std::path::{Path, PathBuf};
 
@@ -76,6 +86,13 @@ pub struct SequenceHeader {
     pub format: SequenceFormat,
     /// JPEG quality (JPEG frames).
     pub quality: u8,
+    /// The run's sequence folders in job order (`rotate`, `gaussian_noise_2`, …): what the
+    /// shards must agree on; empty in manifests of earlier versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<String>,
+    /// `(K, N)` in a shard's part; absent in `sequences.jsonl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<(usize, usize)>,
 }
 
 /// One output of `sequences.jsonl`.
@@ -114,6 +131,8 @@ pub struct SequenceOptions {
     pub quality: u8,
     /// Decoder pixel limit.
     pub max_pixels: u64,
+    /// `(K, N)`: only the sources at positions ≡ K mod N of the sorted order.
+    pub shard: Option<(usize, usize)>,
 }
 
 /// What a run did.
@@ -123,6 +142,10 @@ pub struct SequenceSummary {
     pub images: usize,
     /// Sequences written.
     pub written: usize,
+    /// Sequences kept from an earlier run (resume).
+    pub skipped: usize,
+    /// Sharded: whether this run merged every part into `sequences.jsonl`.
+    pub merged: bool,
     /// `path: reason` per failed source.
     pub failed: Vec<String>,
 }
@@ -277,17 +300,207 @@ fn header_of(opts: &SequenceOptions) -> SequenceHeader {
             "v1: FastRng(derive_seed(run_seed, [source relative path, perturbation folder]))".into(),
         format: opts.format,
         quality: opts.quality,
+        jobs: jobs(opts).iter().map(|&(p, d)| p.folder(d)).collect(),
+        shard: opts.shard,
     }
 }
 
-/// Generate every sequence of every source of the dataset at `opts.input`.
+/// The state file of a run: `sequences.jsonl`, or the shard's part.
+pub fn state_file(shard: Option<(usize, usize)>) -> String {
+    match shard {
+        None => MANIFEST.into(),
+        Some((k, n)) => format!("sequences.shard-{k}-of-{n}.jsonl"),
+    }
+}
+
+fn journal_file(shard: Option<(usize, usize)>) -> String {
+    match shard {
+        None => "sequences.journal.jsonl".into(),
+        Some((k, n)) => format!("sequences.journal-{k}-of-{n}.jsonl"),
+    }
+}
+
+/// Whether `output` holds ImageNet-P sequences (a manifest or a shard part).
+pub fn is_sequences_output(output: &Path) -> bool {
+    output.join(MANIFEST).is_file() || !parts(output).is_empty()
+}
+
+fn parts(output: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(output)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap_or_default().to_string_lossy();
+            n.starts_with("sequences.shard-") && n.ends_with(".jsonl")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Records in the canonical order: source, then the job order of `header`.
+fn sort_records(header: &SequenceHeader, records: &mut [SequenceRecord]) {
+    let job = |r: &SequenceRecord| {
+        let folder = Perturbation::from_name(&r.perturbation)
+            .map(|p| p.folder(r.difficulty))
+            .unwrap_or_default();
+        header
+            .jobs
+            .iter()
+            .position(|j| *j == folder)
+            .unwrap_or(usize::MAX)
+    };
+    records.sort_by(|a, b| (&a.source, job(a)).cmp(&(&b.source, job(b))));
+}
+
+fn manifest_text(header: &SequenceHeader, records: &[SequenceRecord]) -> String {
+    let mut text = serde_json::to_string(header).expect("header serialises");
+    text.push('\n');
+    for r in records {
+        text += &serde_json::to_string(r).expect("record serialises");
+        text.push('\n');
+    }
+    text
+}
+
+/// Records of a JSON-lines file (header line skipped); a torn last line is ignored.
+fn read_lines(path: &Path) -> (Option<SequenceHeader>, Vec<SequenceRecord>) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return (None, Vec::new());
+    };
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header = lines.next().and_then(|l| serde_json::from_str(l).ok());
+    (
+        header,
+        lines.filter_map(|l| serde_json::from_str(l).ok()).collect(),
+    )
+}
+
+/// Combine the shard parts of `output` into `sequences.jsonl`; returns the record count.
+/// Refused when the parts disagree, or (unless `allow_incomplete`) when some are missing.
+pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
+    let paths = parts(output);
+    let mut header: Option<SequenceHeader> = None;
+    let mut records = Vec::new();
+    for p in &paths {
+        let (h, recs) = read_manifest_at(p)?;
+        let plain = SequenceHeader {
+            shard: None,
+            ..h.clone()
+        };
+        match &header {
+            None => header = Some(plain),
+            Some(first) if *first != plain => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: shard parts differ in their settings: they are not one run",
+                    output.display()
+                )))
+            }
+            _ => {}
+        }
+        records.extend(recs);
+    }
+    let Some(header) = header else {
+        return Err(Error::InvalidArgument(format!(
+            "{}: no shard parts (sequences.shard-K-of-N.jsonl) to merge",
+            output.display()
+        )));
+    };
+    let n = read_manifest_at(&paths[0])?.0.shard.map_or(1, |s| s.1);
+    if paths.len() < n && !allow_incomplete {
+        return Err(Error::InvalidArgument(format!(
+            "{}: {} of {n} shard part(s) present",
+            output.display(),
+            paths.len()
+        )));
+    }
+    sort_records(&header, &mut records);
+    crate::io::write_atomic(
+        &output.join(MANIFEST),
+        manifest_text(&header, &records).as_bytes(),
+    )?;
+    Ok(records.len())
+}
+
+/// Generate every sequence of every source of the dataset at `opts.input` (of this shard),
+/// keeping what an earlier run with the same options finished.
 pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
     let kind = discover::detect(&opts.input)?;
     let ds = discover::discover(&opts.input, kind)?;
-    let results: Vec<(String, Result<Vec<SequenceRecord>>)> = ds
-        .images
+    let mut sources: Vec<&String> = ds.images.iter().collect();
+    sources.sort();
+    let mine: Vec<&String> = sources
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| opts.shard.is_none_or(|(k, n)| i % n == k))
+        .map(|(_, s)| *s)
+        .collect();
+    let header = header_of(opts);
+    std::fs::create_dir_all(&opts.output).map_err(|source| Error::Io {
+        path: opts.output.clone(),
+        source,
+    })?;
+    let state = opts.output.join(state_file(opts.shard));
+    let journal = opts.output.join(journal_file(opts.shard));
+    // an earlier run's records (finished manifest and journal) with the same settings
+    let mut earlier: std::collections::HashMap<String, SequenceRecord> = Default::default();
+    for path in [&state, &journal] {
+        let (h, recs) = read_lines(path);
+        match h {
+            Some(h) if h != header => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: made by an earlier run with other settings (seed, format, quality, perturbations or difficulties); rerun with the same options to resume, or use a new OUTPUT",
+                    path.display()
+                )))
+            }
+            _ => {}
+        }
+        for r in recs {
+            if hash_output(&opts.output, &r, opts.format).is_ok_and(|h| h == r.sha256) {
+                earlier.insert(r.output.clone(), r);
+            }
+        }
+    }
+    let n_jobs = header.jobs.len();
+    let kept = |src: &str| -> Option<Vec<SequenceRecord>> {
+        let recs: Vec<SequenceRecord> = earlier
+            .values()
+            .filter(|r| r.source == src)
+            .cloned()
+            .collect();
+        (recs.len() == n_jobs).then_some(recs)
+    };
+    // the journal: header, then each finished source's records (appended, flushed)
+    let jf = std::sync::Mutex::new({
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&journal).map_err(|source| Error::Io {
+            path: journal.clone(),
+            source,
+        })?;
+        let mut text = serde_json::to_string(&header).expect("header serialises");
+        text.push('\n');
+        for r in earlier.values() {
+            text += &serde_json::to_string(r).expect("record serialises");
+            text.push('\n');
+        }
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.sync_data())
+            .map_err(|source| Error::Io {
+                path: journal.clone(),
+                source,
+            })?;
+        f
+    });
+    // per source: its records and whether they were kept from an earlier run
+    type Made = Result<(Vec<SequenceRecord>, bool)>;
+    let results: Vec<(String, Made)> = mine
         .par_iter()
         .map(|src| {
+            if let Some(recs) = kept(src) {
+                return ((*src).clone(), Ok((recs, true)));
+            }
             let r = make(opts, src).and_then(|seqs| {
                 let mut records = Vec::with_capacity(seqs.len());
                 for (rec, files) in seqs {
@@ -303,38 +516,69 @@ pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
                     }
                     records.push(rec);
                 }
-                Ok(records)
+                use std::io::Write as _;
+                let mut text = String::new();
+                for r in &records {
+                    text += &serde_json::to_string(r).expect("record serialises");
+                    text.push('\n');
+                }
+                let mut f = jf.lock().expect("lock");
+                f.write_all(text.as_bytes())
+                    .and_then(|_| f.sync_data())
+                    .map_err(|source| Error::Io {
+                        path: journal.clone(),
+                        source,
+                    })?;
+                Ok((records, false))
             });
-            (src.clone(), r)
+            ((*src).clone(), r)
         })
         .collect();
     let mut summary = SequenceSummary {
-        images: ds.images.len(),
+        images: mine.len(),
         ..Default::default()
     };
-    let mut lines = vec![serde_json::to_string(&header_of(opts)).expect("header serialises")];
+    let mut records = Vec::new();
     for (src, r) in results {
         match r {
-            Ok(records) => {
-                summary.written += records.len();
-                lines.extend(
-                    records
-                        .iter()
-                        .map(|r| serde_json::to_string(r).expect("record serialises")),
-                );
+            Ok((recs, kept)) => {
+                if kept {
+                    summary.skipped += recs.len();
+                } else {
+                    summary.written += recs.len();
+                }
+                records.extend(recs);
             }
             Err(e) => summary.failed.push(format!("{src}: {e}")),
         }
     }
-    let mut text = lines.join("\n");
-    text.push('\n');
-    crate::io::write_atomic(&opts.output.join(MANIFEST), text.as_bytes())?;
+    sort_records(&header, &mut records);
+    crate::io::write_atomic(&state, manifest_text(&header, &records).as_bytes())?;
+    drop(jf);
+    let _ = std::fs::remove_file(&journal);
+    if let Some((_, n)) = opts.shard {
+        if summary.failed.is_empty() && parts(&opts.output).len() == n {
+            summary.merged = merge(&opts.output, false).is_ok();
+        }
+    }
     Ok(summary)
 }
 
 /// Read `sequences.jsonl` of `output`.
 pub fn read_manifest(output: &Path) -> Result<(SequenceHeader, Vec<SequenceRecord>)> {
     let path = output.join(MANIFEST);
+    if !path.exists() && !parts(output).is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: shard parts not merged yet: run `imgcorrupt merge {}` once every shard has finished",
+            output.display(),
+            output.display()
+        )));
+    }
+    read_manifest_at(&path)
+}
+
+fn read_manifest_at(path: &Path) -> Result<(SequenceHeader, Vec<SequenceRecord>)> {
+    let path = path.to_path_buf();
     let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
         path: path.clone(),
         source,

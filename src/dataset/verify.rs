@@ -220,20 +220,25 @@ pub fn verify(
     rep.regenerated_mismatch.extend(wds.regenerated_mismatch);
     rep.errors.extend(wds.errors);
     listed.sort_unstable();
-    // Only the cells: `<catalogue name>/<severity digit>/…` (or `intensity_level_<digit>`,
-    // `--layout laion-c`).
-    // (every catalogue row: the suites' cells — c-bar, laion-c, stylize — too)
+    // Only the cells: `<catalogue name>/<severity>/…` where the severity folder is a level
+    // digit, a continuous severity (`2.5`, issue 16), `schedule` (`--severity-schedule`) or
+    // `intensity_level_<s>` (`--layout laion-c`); every catalogue row (the suites' cells —
+    // c-bar, laion-c, stylize — too).
     for c in Corruption::every() {
-        for s in 1..=5u8 {
-            for prefix in [
-                format!("{}/{s}", c.name()),
-                format!("{}/intensity_level_{s}", c.name()),
-            ] {
-                let dir = output.join(&prefix);
-                if dir.is_dir() {
-                    find_extra(&dir, &prefix, &listed, &mut rep)?;
-                }
-            }
+        let cdir = output.join(c.name());
+        let Ok(rd) = std::fs::read_dir(&cdir) else {
+            continue;
+        };
+        let mut cells: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| is_cell_folder(n))
+            .collect();
+        cells.sort();
+        for name in cells {
+            let prefix = format!("{}/{name}", c.name());
+            find_extra(&output.join(&prefix), &prefix, &listed, &mut rep)?;
         }
     }
     rep.extra.sort();
@@ -242,6 +247,15 @@ pub fn verify(
     rep.regenerated_mismatch.sort();
     rep.errors.sort();
     Ok(rep)
+}
+
+/// A folder name that names a cell inside `<corruption>/`: `3`, `2.5`, `0.125`, `schedule`,
+/// `intensity_level_3` (any text a severity parses from, so `2.50` counts too: a user's copy
+/// into such a folder is read by a benchmark that globs the corruption's folder).
+fn is_cell_folder(name: &str) -> bool {
+    let sev = name.strip_prefix("intensity_level_").unwrap_or(name);
+    name == "schedule"
+        || (sev.starts_with(|c: char| c.is_ascii_digit()) && sev.parse::<super::Severity>().is_ok())
 }
 
 fn path_hash(output: &str) -> u64 {

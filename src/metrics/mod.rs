@@ -26,6 +26,7 @@ use serde::Serialize;
 use crate::catalogue::{Corruption, Subset};
 use crate::error::{Error, Result};
 
+pub mod continuous;
 pub mod flip;
 pub mod per_class;
 pub mod table;

@@ -194,7 +194,12 @@ impl Results {
                 )));
             };
             let s: i64 = s.parse().map_err(|_| {
-                Error::InvalidArgument(format!("{what}: severity `{s}` is not an integer"))
+                let hint = if s.parse::<f64>().is_ok() {
+                    ": a table holds the levels 1-5; continuous-severity cells are scored from predictions (`score FILE --dataset OUTPUT`)"
+                } else {
+                    ""
+                };
+                Error::InvalidArgument(format!("{what}: severity `{s}` is not an integer{hint}"))
             })?;
             let v: f64 = v.parse().map_err(|_| {
                 Error::InvalidArgument(format!("{what}: {measure} `{v}` is not a number"))
@@ -274,6 +279,7 @@ mod tests {
         assert!(e("corruption,severity,error\nclean,1,0.5\n").contains("clean,0"));
         assert!(e("corruption,severity,error\nstylize,1,0.5\n").contains("not one of the 19"));
         assert!(e("corruption,severity,error\nfog,1\n").contains("expected 3 fields"));
+        assert!(e("corruption,severity,error\nfog,2.5,0.4\n").contains("--dataset OUTPUT"));
         let j = Results::from_json(
             r#"[{"corruption":"fog","severity":1,"error":0.5,"accuracy":0.5}]"#,
             "r.json",

@@ -1,11 +1,15 @@
 //! The predictions mode of `imgcorrupt score`: top-1 errors per (corruption, severity) from a
 //! `path,label,pred` file over a generated dataset, the cell of every path taken from the run's
-//! manifest (never guessed from the folder names).
+//! manifest (never guessed from the folder names). Outputs of continuous-severity and
+//! scheduled cells (issue 16) are tallied apart ([`crate::metrics::continuous`]): their errors
+//! have no AlexNet normaliser.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use crate::dataset::record::manifest;
+use crate::dataset::Severity;
+use crate::metrics::continuous::Tally;
 use crate::metrics::{Measure, Results};
 use anyhow::{bail, Context};
 
@@ -14,13 +18,18 @@ use anyhow::{bail, Context};
 enum Cell {
     Clean,
     Corrupted(&'static str, u8),
+    /// A cell at a severity that is not a level 1..=5 (`fog/2.5/`).
+    Continuous(&'static str, Severity),
+    /// An image of a `schedule/` cell, at its scheduled severity.
+    Scheduled(&'static str, Severity),
 }
 
 /// The cell of each path of the dataset at `root`.
 struct Index {
     cells: HashMap<String, Cell>,
     /// CIFAR format: per corruption file, the severities of its row blocks and rows per block.
-    arrays: HashMap<String, (&'static str, Vec<u8>, usize)>,
+    /// A continuous-severity array (`fog_s2.5.npy`) has the one block of its severity.
+    arrays: HashMap<String, (&'static str, Vec<Severity>, usize)>,
 }
 
 impl Index {
@@ -36,13 +45,20 @@ impl Index {
                 false,
                 |_| {},
                 |r| {
-                    // Scores are per level 1-5: outputs at a continuous severity (issue 16)
-                    // are not scored.
-                    let c = crate::Corruption::from_name(&r.corruption).ok();
-                    if let (Some(c), Some(s)) = (c, r.severity.as_level()) {
-                        cells.insert(r.output, Cell::Corrupted(c.name(), s));
-                        sources.insert(r.source);
-                    }
+                    let Ok(c) = crate::Corruption::from_name(&r.corruption) else {
+                        return Ok(());
+                    };
+                    let cell = match (r.severity.as_level(), r.scheduled_severity) {
+                        (Some(s), _) => Cell::Corrupted(c.name(), s),
+                        (None, Some(s)) if r.severity == Severity::SCHEDULED => {
+                            Cell::Scheduled(c.name(), s)
+                        }
+                        // a schedule cell's folder records: no image severity
+                        (None, _) if r.severity == Severity::SCHEDULED => return Ok(()),
+                        (None, _) => Cell::Continuous(c.name(), r.severity),
+                    };
+                    cells.insert(r.output, cell);
+                    sources.insert(r.source);
                     Ok(())
                 },
             )?;
@@ -55,17 +71,22 @@ impl Index {
             )
             .with_context(|| format!("{}: not JSON", json.display()))?;
             let n = v["n"].as_u64().context("manifest.json: no `n`")? as usize;
-            let sev: Vec<u8> = v["severities"]
+            let sev: Vec<Severity> = v["severities"]
                 .as_array()
                 .context("manifest.json: no `severities`")?
                 .iter()
-                .filter_map(|s| s.as_u64().map(|s| s as u8))
+                .filter_map(|s| s.as_u64().map(|s| Severity::from(s as u8)))
                 .collect();
             for a in v["arrays"].as_array().into_iter().flatten() {
                 let name = a["name"].as_str().unwrap_or_default();
                 if let Ok(c) = crate::Corruption::from_name(name) {
                     let file = a["file"].as_str().unwrap_or_default().to_string();
-                    arrays.insert(file, (c.name(), sev.clone(), n));
+                    let blocks = match a.get("severity") {
+                        Some(s) => vec![serde_json::from_value::<Severity>(s.clone())
+                            .with_context(|| format!("manifest.json: {file}: severity"))?],
+                        None => sev.clone(),
+                    };
+                    arrays.insert(file, (c.name(), blocks, n));
                 }
             }
         } else {
@@ -87,12 +108,16 @@ impl Index {
         let (file, row) = path.rsplit_once(':')?;
         let (name, sev, n) = self.arrays.get(file)?;
         let row: usize = row.parse().ok()?;
-        sev.get(row / n).map(|&s| Cell::Corrupted(name, s))
+        sev.get(row / n).map(|&s| match s.as_level() {
+            Some(l) => Cell::Corrupted(name, l),
+            None => Cell::Continuous(name, s),
+        })
     }
 }
 
-/// Read `predictions` (CSV `path,label,pred`) over the dataset at `root` into an error table.
-pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
+/// Read `predictions` (CSV `path,label,pred`) over the dataset at `root` into an error table
+/// of the levels 1..=5 and the tally of continuous and scheduled cells.
+pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<(Results, Tally)> {
     let index = Index::load(root)?;
     let text =
         std::fs::read_to_string(predictions).with_context(|| predictions.display().to_string())?;
@@ -107,6 +132,7 @@ pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
     }
     // (wrong, total) per cell
     let mut counts: BTreeMap<Cell, (u64, u64)> = BTreeMap::new();
+    let mut tally = Tally::default();
     for (i, line) in lines {
         let f: Vec<&str> = line.rsplitn(3, ',').map(str::trim).collect();
         let [pred, label, path] = f.as_slice() else {
@@ -119,9 +145,16 @@ pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
                 root.display()
             )
         })?;
-        let e = counts.entry(cell).or_default();
-        e.0 += u64::from(label != pred);
-        e.1 += 1;
+        let wrong = label != pred;
+        match cell {
+            Cell::Continuous(c, s) => tally.continuous(c, s.value(), wrong),
+            Cell::Scheduled(c, s) => tally.scheduled(c, s.value(), wrong),
+            Cell::Clean | Cell::Corrupted(..) => {
+                let e = counts.entry(cell).or_default();
+                e.0 += u64::from(wrong);
+                e.1 += 1;
+            }
+        }
     }
     let mut r = Results::new(Measure::Error);
     for (cell, (wrong, total)) in counts {
@@ -129,7 +162,8 @@ pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<Results> {
         match cell {
             Cell::Clean => r.push("clean", 0, err, &name.to_string())?,
             Cell::Corrupted(c, s) => r.push(c, s as i64, err, &name.to_string())?,
+            Cell::Continuous(..) | Cell::Scheduled(..) => unreachable!("tallied apart"),
         }
     }
-    Ok(r)
+    Ok((r, tally))
 }

@@ -4,7 +4,11 @@
 //! `OUTPUT/<corruption>.npy`, uint8 `(N·S, H, W, 3)` (S severities, normally 5), severity-major
 //! (rows `[(k)·N, (k+1)·N)` are the k-th selected severity, so `[(s−1)·N, s·N)` is severity s
 //! when all five are made), and `OUTPUT/labels.npy` `(N·S,)` (the labels repeated per severity;
-//! uint8 when they fit, as in the release, else int64). `OUTPUT/manifest.json` records the
+//! uint8 when they fit, as in the release, else int64). Continuous severities (issue 16,
+//! `-s 2.5`) do not enter those blocks (a reader indexing `(s−1)·N` would read the wrong rows):
+//! each goes to an array of its own, `OUTPUT/<corruption>_s<severity>.npy` (`fog_s2.5.npy`,
+//! `(N, H, W, 3)`, the severity's canonical text), whose labels are `labels.npy`'s first N
+//! (`labels.npy` holds at least one block). `OUTPUT/manifest.json` records the
 //! source files and their SHA-256, the preset, RNG and seed rule, and per array its SHA-256 and
 //! the seed of every row.
 //!
@@ -26,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::plan::{output_seed, Roots};
-use super::Cell;
+use super::{Cell, Severity};
 use crate::catalogue::Corruption;
 use crate::error::{Error, Result};
 use crate::{FrostTextures, ImageView, PixelLayout, Preset, RngMode, Settings};
@@ -50,6 +54,9 @@ pub struct Options {
     pub corruptions: Vec<Corruption>,
     /// Severities, in the order of the row blocks.
     pub severities: Vec<u8>,
+    /// Continuous severities (issue 16), one array each per corruption
+    /// (`<corruption>_s<severity>.npy`).
+    pub continuous: Vec<Severity>,
     /// Run seed.
     pub seed: u64,
     /// RNG mode.
@@ -84,11 +91,34 @@ pub fn row_seed(o: &Options, file_name: &str, row: usize, cell: Cell) -> u64 {
     )
 }
 
+/// The arrays a corruption makes: `(file, continuous severity)`: `<corruption>.npy` for the
+/// level blocks (when there are levels), then `<corruption>_s<severity>.npy` per continuous
+/// severity.
+pub fn array_files(
+    c: &str,
+    levels: &[u8],
+    continuous: &[Severity],
+) -> Vec<(String, Option<Severity>)> {
+    let level = (!levels.is_empty()).then(|| (format!("{c}.npy"), None));
+    level
+        .into_iter()
+        .chain(
+            continuous
+                .iter()
+                .map(|&s| (format!("{c}_s{s}.npy"), Some(s))),
+        )
+        .collect()
+}
+
 /// One written array, as the manifest records it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ArrayRecord {
     /// `<corruption>` or `labels`.
     pub name: String,
+    /// The continuous severity of a `<corruption>_s<severity>.npy` array (one block); absent
+    /// for the level arrays and labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     /// File name in OUTPUT.
     pub file: String,
     /// numpy dtype.
@@ -121,6 +151,9 @@ pub struct Manifest {
     pub size: (usize, usize),
     /// Severities, in block order.
     pub severities: Vec<u8>,
+    /// Continuous severities, one array each per corruption (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continuous: Vec<Severity>,
     /// Preset name or file.
     pub preset: String,
     /// SHA-256 of the preset text.
@@ -141,7 +174,8 @@ pub struct Manifest {
     /// `(K, N)` in a shard's part manifest; absent in `manifest.json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<(usize, usize)>,
-    /// `labels.npy` first, then one per corruption (in [`Manifest::corruptions`] order).
+    /// `labels.npy` first, then per corruption (in [`Manifest::corruptions`] order) its level
+    /// array and its continuous arrays ([`array_files`]).
     pub arrays: Vec<ArrayRecord>,
 }
 
@@ -215,10 +249,14 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         .corruptions
         .iter()
         .flat_map(|&c| {
-            o.severities.iter().map(move |&s| Cell {
-                corruption: c,
-                severity: s.into(),
-            })
+            o.severities
+                .iter()
+                .map(|&s| Severity::from(s))
+                .chain(o.continuous.iter().copied())
+                .map(move |s| Cell {
+                    corruption: c,
+                    severity: s,
+                })
         })
         .collect();
     Roots::check(&in_dir, &o.output, &cells)?;
@@ -257,6 +295,7 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         n,
         size: (h, w),
         severities: o.severities.clone(),
+        continuous: o.continuous.clone(),
         preset: o.preset_source.clone(),
         preset_sha256: o.preset_sha256.clone(),
         rng: o.rng.to_string(),
@@ -281,7 +320,8 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
     };
     let (mut written, mut skipped) = (0, 0);
 
-    // labels.npy: the labels once per severity block
+    // labels.npy: the labels once per severity block (at least once: the labels of the
+    // continuous arrays)
     let small = src.labels.iter().all(|l| (0..=255).contains(l));
     let (dtype, one): (&str, Vec<u8>) = if small {
         ("|u1", src.labels.iter().map(|&l| l as u8).collect())
@@ -291,16 +331,18 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
             src.labels.iter().flat_map(|l| l.to_le_bytes()).collect(),
         )
     };
-    let shape = vec![n * s_count];
-    let labels = match earlier.get("labels") {
+    let label_blocks = s_count.max(1);
+    let shape = vec![n * label_blocks];
+    let labels = match earlier.get("labels.npy") {
         Some(r) => r.clone(),
         None => {
             let dst = o.output.join("labels.npy");
-            let sha = write_streamed(&dst, &npy::header(dtype, &shape), s_count, |_| {
+            let sha = write_streamed(&dst, &npy::header(dtype, &shape), label_blocks, |_| {
                 Ok(one.clone())
             })?;
             ArrayRecord {
                 name: "labels".into(),
+                severity: None,
                 file: "labels.npy".into(),
                 dtype: dtype.into(),
                 shape,
@@ -321,55 +363,59 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         .filter(|(i, _)| o.shard.is_none_or(|(k, m)| i % m == k))
         .map(|(_, &c)| c);
     for c in mine {
-        if let Some(r) = earlier.get(c.name()) {
-            manifest.arrays.push(r.clone());
-            skipped += 1;
-            continue;
-        }
-        let shape = vec![n * s_count, h, w, 3];
-        let file = format!("{}.npy", c.name());
-        let mut seeds = Vec::with_capacity(s_count);
-        let made = write_streamed(
-            &o.output.join(&file),
-            &npy::header("|u1", &shape),
-            s_count,
-            |k| {
-                let cell = Cell {
-                    corruption: c,
-                    severity: o.severities[k].into(),
-                };
-                let row_seeds: Vec<u64> =
-                    (0..n).map(|r| row_seed(o, &file_name, r, cell)).collect();
-                let mut block = vec![0u8; n * len];
-                pool.install(|| {
-                    block
-                        .par_chunks_mut(len)
-                        .enumerate()
-                        .try_for_each(|(r, out)| render_row(o, &src, r, row_seeds[r], cell, out))
-                })?;
-                seeds.push(row_seeds);
-                Ok(block)
-            },
-        );
-        match made {
-            Ok(sha) => {
-                note(&format!(
-                    "{file}: {} rows, sha256 {}",
-                    n * s_count,
-                    &sha[..16]
-                ));
-                manifest.arrays.push(ArrayRecord {
-                    name: c.name().into(),
-                    file,
-                    dtype: "|u1".into(),
-                    shape,
-                    sha256: sha,
-                    seeds,
-                });
-                written += 1;
-                save(&manifest)?;
+        for (file, cont) in array_files(c.name(), &o.severities, &o.continuous) {
+            if let Some(r) = earlier.get(&file) {
+                manifest.arrays.push(r.clone());
+                skipped += 1;
+                continue;
             }
-            Err(e) => failed.push(format!("{}: {e}", c.name())),
+            let blocks: Vec<Severity> = match cont {
+                Some(s) => vec![s],
+                None => o.severities.iter().map(|&s| s.into()).collect(),
+            };
+            let shape = vec![n * blocks.len(), h, w, 3];
+            let mut seeds = Vec::with_capacity(blocks.len());
+            let made = write_streamed(
+                &o.output.join(&file),
+                &npy::header("|u1", &shape),
+                blocks.len(),
+                |k| {
+                    let cell = Cell {
+                        corruption: c,
+                        severity: blocks[k],
+                    };
+                    let row_seeds: Vec<u64> =
+                        (0..n).map(|r| row_seed(o, &file_name, r, cell)).collect();
+                    let mut block = vec![0u8; n * len];
+                    pool.install(|| {
+                        block
+                            .par_chunks_mut(len)
+                            .enumerate()
+                            .try_for_each(|(r, out)| {
+                                render_row(o, &src, r, row_seeds[r], cell, out)
+                            })
+                    })?;
+                    seeds.push(row_seeds);
+                    Ok(block)
+                },
+            );
+            match made {
+                Ok(sha) => {
+                    note(&format!("{file}: {} rows, sha256 {}", shape[0], &sha[..16]));
+                    manifest.arrays.push(ArrayRecord {
+                        name: c.name().into(),
+                        severity: cont,
+                        file,
+                        dtype: "|u1".into(),
+                        shape,
+                        sha256: sha,
+                        seeds,
+                    });
+                    written += 1;
+                    save(&manifest)?;
+                }
+                Err(e) => failed.push(format!("{file}: {e}")),
+            }
         }
     }
     save(&manifest)?;

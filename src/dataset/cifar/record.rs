@@ -19,7 +19,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{npy, row_seed, source, ArrayRecord, Manifest, Options};
+use super::{array_files, npy, row_seed, source, ArrayRecord, Manifest, Options};
 use crate::catalogue::Corruption;
 use crate::dataset::verify::Report;
 use crate::dataset::Cell;
@@ -75,6 +75,7 @@ fn differing_field(a: &Manifest, b: &Manifest) -> Option<&'static str> {
         ("source files (SHA-256)", shas(a) == shas(b)),
         ("source size", a.n == b.n && a.size == b.size),
         ("severities", a.severities == b.severities),
+        ("continuous severities", a.continuous == b.continuous),
         ("preset (SHA-256)", a.preset_sha256 == b.preset_sha256),
         ("rng", a.rng == b.rng),
         ("seed", a.seed == b.seed),
@@ -90,7 +91,7 @@ fn differing_field(a: &Manifest, b: &Manifest) -> Option<&'static str> {
 }
 
 /// The arrays of an earlier run recorded in `state` that can be kept (same options, file
-/// present with the recorded size), by name (`labels` and corruption names). No state: none.
+/// present with the recorded size), by file name. No state: none.
 /// Options that differ: an error naming the field.
 pub fn resume(
     output: &Path,
@@ -112,11 +113,17 @@ pub fn resume(
         .into_iter()
         .filter(|r| r.name == "labels" || now.corruptions.contains(&r.name))
         .filter(|r| {
+            array_files(&r.name, &now.severities, &now.continuous)
+                .iter()
+                .any(|(f, _)| *f == r.file)
+                || r.name == "labels"
+        })
+        .filter(|r| {
             let expected = npy::header(&r.dtype, &r.shape).len()
                 + r.shape.iter().product::<usize>() * if r.dtype == "<i8" { 8 } else { 1 };
             fs::metadata(output.join(&r.file)).is_ok_and(|m| m.len() == expected as u64)
         })
-        .map(|r| (r.name.clone(), r))
+        .map(|r| (r.file.clone(), r))
         .collect())
 }
 
@@ -164,15 +171,22 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
     let mut by_name: BTreeMap<String, ArrayRecord> = BTreeMap::new();
     for p in &parts {
         for r in &p.arrays {
-            by_name.insert(r.name.clone(), r.clone());
+            by_name.insert(r.file.clone(), r.clone());
         }
     }
     let mut arrays = vec![];
     let mut missing = vec![];
-    for name in std::iter::once("labels").chain(first.corruptions.iter().map(String::as_str)) {
-        match by_name.remove(name) {
+    let files = std::iter::once("labels.npy".to_string()).chain(
+        first
+            .corruptions
+            .iter()
+            .flat_map(|c| array_files(c, &first.severities, &first.continuous))
+            .map(|(f, _)| f),
+    );
+    for file in files {
+        match by_name.remove(&file) {
             Some(r) => arrays.push(r),
-            None => missing.push(name.to_string()),
+            None => missing.push(file),
         }
     }
     if !allow_incomplete && (parts.len() < n || !missing.is_empty()) {
@@ -242,8 +256,10 @@ pub fn verify(
         }
     }
     for name in &m.corruptions {
-        if !m.arrays.iter().any(|a| &a.name == name) {
-            r.missing.push(format!("{name}.npy (failed or not made)"));
+        for (file, _) in array_files(name, &m.severities, &m.continuous) {
+            if !m.arrays.iter().any(|a| a.file == file) {
+                r.missing.push(format!("{file} (failed or not made)"));
+            }
         }
     }
     if let Ok(rd) = fs::read_dir(output) {
@@ -305,6 +321,7 @@ fn regenerate(
         output: output.to_path_buf(),
         corruptions: vec![],
         severities: m.severities.clone(),
+        continuous: m.continuous.clone(),
         seed: m.seed,
         rng,
         preset: Arc::new(preset),
@@ -319,10 +336,26 @@ fn regenerate(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // (array, row of the array) pairs, spread evenly when sampling
+    // (array, row of the array) pairs, spread evenly when sampling; a level array has a
+    // block per level, a continuous array one block
     let arrays: Vec<&ArrayRecord> = m.arrays.iter().filter(|a| a.name != "labels").collect();
-    let rows_per = m.n * m.severities.len();
-    let total = arrays.len() * rows_per;
+    let blocks_of = |a: &ArrayRecord| -> Vec<crate::dataset::Severity> {
+        match a.severity {
+            Some(s) => vec![s],
+            None => m.severities.iter().map(|&s| s.into()).collect(),
+        }
+    };
+    // first global row of each array
+    let mut starts = Vec::with_capacity(arrays.len() + 1);
+    starts.push(0usize);
+    for a in &arrays {
+        starts.push(starts.last().unwrap() + m.n * blocks_of(a).len());
+    }
+    let total = *starts.last().unwrap();
+    let locate = |i: usize| {
+        let ai = starts.partition_point(|&s| s <= i) - 1;
+        (ai, i - starts[ai])
+    };
     let picks: Vec<usize> = match sample {
         Some(k) if k < total => (0..k).map(|i| i * total / k.max(1)).collect(),
         _ => (0..total).collect(),
@@ -340,13 +373,13 @@ fn regenerate(
         picks
             .par_iter()
             .map(|&i| {
-                let (ai, row) = (i / rows_per, i % rows_per);
+                let (ai, row) = locate(i);
                 let a = arrays[ai];
                 let (block, r) = (row / m.n, row % m.n);
                 let c = Corruption::from_name(&a.name).map_err(|e| format!("{}: {e}", a.file))?;
                 let cell = Cell {
                     corruption: c,
-                    severity: m.severities[block].into(),
+                    severity: blocks_of(a)[block],
                 };
                 let seed = row_seed(&o, &file_name, r, cell);
                 if a.seeds.get(block).and_then(|s| s.get(r)) != Some(&seed) {
@@ -370,7 +403,8 @@ fn regenerate(
             .collect()
     });
     for (&i, res) in picks.iter().zip(results) {
-        let (a, row) = (arrays[i / rows_per], i % rows_per);
+        let (ai, row) = locate(i);
+        let a = arrays[ai];
         match res {
             Ok(true) => r.regenerated += 1,
             Ok(false) => {
