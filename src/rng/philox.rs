@@ -194,16 +194,10 @@ pub unsafe fn fill_blocks_avx2(key: [u32; 2], ctr_hi: u64, first_block: u64, out
         let b = first_block.wrapping_add((g * 8) as u64);
         let mut xa = init(b);
         let mut xb = init(b.wrapping_add(8));
-        // Written out (not a loop): unrolled, the state stays in registers without the copies
-        // the compiler inserts around a rolled loop (~25 % fewer instructions, same bits).
-        macro_rules! both {
-            ($($r:literal)*) => {$(
-                round!(xa, rk0[$r], rk1[$r]);
-                round!(xb, rk0[$r], rk1[$r]);
-            )*};
+        for r in 0..ROUNDS {
+            round!(xa, rk0[r], rk1[r]);
+            round!(xb, rk0[r], rk1[r]);
         }
-        both!(0 1 2 3 4 5 6 7 8 9);
-        const _: () = assert!(ROUNDS == 10);
         store(xa, &mut out[g * 32..]);
         store(xb, &mut out[g * 32 + 32..]);
         g += 2;
