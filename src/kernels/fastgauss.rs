@@ -450,13 +450,29 @@ pub unsafe fn gaussian_nearest_avx2(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::kernels::gaussian::{gaussian_filter, kernel1d, Mode};
     use crate::simd;
 
     fn taps(sigma: f64) -> Vec<f32> {
         kernel1d(sigma, 4.0).iter().map(|&v| v as f32).collect()
+    }
+
+    /// An f32 blur's u8 output `out` of the RGB image `src` against the exact f64 filter
+    /// (scipy's `gaussian_filter`, mode nearest, truncate 4) truncated to u8: within one level
+    /// everywhere, and equal wherever the exact value is more than 1e-3 from an integer (only
+    /// f32 rounding next to an integer may flip the truncation).
+    pub(crate) fn assert_tracks_exact_rgb8(out: &[u8], src: &[u8], h: usize, w: usize, sigma: f64) {
+        let mut exact: Vec<f64> = src.iter().map(|&v| v as f64).collect();
+        gaussian_filter(&mut exact, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
+        for (i, (&x, &y)) in out.iter().zip(&exact).enumerate() {
+            let q = y.clamp(0.0, 255.0).trunc();
+            assert!((x as f64 - q).abs() <= 1.0, "{h}x{w} σ {sigma} at {i}");
+            if (y - y.round()).abs() > 1e-3 {
+                assert_eq!(x as f64, q, "{h}x{w} σ {sigma} at {i}: {y}");
+            }
+        }
     }
 
     #[test]
@@ -483,15 +499,7 @@ mod tests {
                     dispatch!(at isa; gaussian_nearest_scalar / gaussian_nearest_avx2(s, d, h, w, 3, &g));
                     assert_eq!(a, b, "{h}x{w} σ {sigma}");
                 }
-                let mut exact: Vec<f64> = src.iter().map(|&v| v as f64).collect();
-                gaussian_filter(&mut exact, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
-                for (i, (&x, &y)) in a.iter().zip(&exact).enumerate() {
-                    let q = y.clamp(0.0, 255.0).trunc();
-                    assert!((x as f64 - q).abs() <= 1.0, "{h}x{w} σ {sigma} at {i}");
-                    if (y - y.round()).abs() > 1e-3 {
-                        assert_eq!(x as f64, q, "{h}x{w} σ {sigma} at {i}: {y}");
-                    }
-                }
+                assert_tracks_exact_rgb8(&a, &src, h, w, sigma);
             }
         }
     }

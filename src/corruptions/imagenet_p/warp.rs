@@ -487,6 +487,15 @@ mod tests {
         }
     }
 
+    /// The per-pixel nearest remap of the affine map `m` (pixel centres), which the row-copy
+    /// path of integer shifts bypasses.
+    fn nearest_remap(img: &Rgb, win: Window, m: [f64; 6]) -> Vec<u8> {
+        remap(img, win, Filter::Nearest, |x, y| {
+            let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+            (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+        })
+    }
+
     #[test]
     fn integer_shifts_equal_the_nearest_remap() {
         // the row-copy path against the per-pixel nearest remap (which it bypasses), for
@@ -497,13 +506,9 @@ mod tests {
                 let m = affine_matrix(&img, 0.0, (t, 0.0), 1.0, 0.0);
                 assert!(integer_shift(&m).is_some(), "{t}");
                 for win in [Window::full(&img), Window::crop(&img)] {
-                    let generic = remap(&img, win, Filter::Nearest, |x, y| {
-                        let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
-                        (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
-                    });
                     assert_eq!(
                         affine_window(&img, win, m, Filter::Nearest),
-                        generic,
+                        nearest_remap(&img, win, m),
                         "{w}x{h} {t}"
                     );
                 }
@@ -513,13 +518,9 @@ mod tests {
                 let m = affine_matrix(&img, 0.0, (tx, ty), 1.0, 0.0);
                 assert_eq!(integer_shift(&m).is_some(), tx == 3.0);
                 let win = Window::crop(&img);
-                let generic = remap(&img, win, Filter::Nearest, |x, y| {
-                    let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
-                    (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
-                });
                 assert_eq!(
                     affine_window(&img, win, m, Filter::Nearest),
-                    generic,
+                    nearest_remap(&img, win, m),
                     "{tx} {ty}"
                 );
             }
