@@ -444,23 +444,44 @@ pub fn procedural_size(slot: usize, f: f64, ht: usize, wt: usize) -> (usize, usi
 /// arguments, so the cache never changes an output. The cache keeps at most 64 MiB of textures
 /// (whole cache dropped when full; textures in use stay alive through their `Arc`).
 pub fn procedural(slot: usize, height: usize, width: usize) -> Arc<Texture> {
-    type Cache = Mutex<(usize, HashMap<(usize, usize, usize), Arc<Texture>>)>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    const LIMIT: usize = 64 << 20;
     let cache = CACHE.get_or_init(Default::default);
-    let key = (slot, height, width);
-    if let Some(t) = cache.lock().expect("frost cache poisoned").1.get(&key) {
-        return t.clone();
-    }
-    let tex = Arc::new(render(slot, height, width));
-    let mut guard = cache.lock().expect("frost cache poisoned");
-    let (bytes, map) = &mut *guard;
-    if *bytes + tex.rgb.len() > LIMIT {
-        map.clear();
-        *bytes = 0;
-    }
-    *bytes += tex.rgb.len();
-    map.entry(key).or_insert(tex).clone()
+    cached(cache, (slot, height, width), || render(slot, height, width))
+}
+
+/// Texture cache: bytes held, and one cell per key.
+type Cache = Mutex<(
+    usize,
+    HashMap<(usize, usize, usize), Arc<OnceLock<Arc<Texture>>>>,
+)>;
+
+/// The texture of `key` from `cache`, made by `make` at most once per key while it is cached:
+/// the lock guards only the map, and a thread that misses a key another thread is rendering
+/// waits on that key's cell instead of rendering it a second time (generation threads reach
+/// the same severity of the same slot at about the same moment).
+fn cached(
+    cache: &Cache,
+    key: (usize, usize, usize),
+    make: impl FnOnce() -> Texture,
+) -> Arc<Texture> {
+    const LIMIT: usize = 64 << 20;
+    let cell = {
+        let mut guard = cache.lock().expect("frost cache poisoned");
+        let (bytes, map) = &mut *guard;
+        match map.get(&key) {
+            Some(cell) => cell.clone(),
+            None => {
+                let size = key.1 * key.2 * 3;
+                if *bytes + size > LIMIT {
+                    map.clear();
+                    *bytes = 0;
+                }
+                *bytes += size;
+                map.entry(key).or_default().clone()
+            }
+        }
+    };
+    cell.get_or_init(|| Arc::new(make())).clone()
 }
 
 #[cfg(test)]
@@ -474,6 +495,31 @@ mod tests {
         assert_eq!(a, render(4, 40, 64));
         assert_ne!(render(1, 40, 64), render(2, 40, 64));
         assert!(Arc::ptr_eq(&procedural(3, 20, 30), &procedural(3, 20, 30)));
+    }
+
+    #[test]
+    fn concurrent_misses_render_once() {
+        let cache = Cache::default();
+        let renders = std::sync::atomic::AtomicUsize::new(0);
+        let start = std::sync::Barrier::new(4);
+        let got: Vec<Arc<Texture>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        cached(&cache, (2, 8, 9), || {
+                            renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            render(2, 8, 9)
+                        })
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert_eq!(renders.into_inner(), 1);
+        assert!(got.iter().all(|t| Arc::ptr_eq(t, &got[0])));
+        assert_eq!(*got[0], render(2, 8, 9));
     }
 
     #[test]
