@@ -53,7 +53,10 @@ fn sin_shifted(x: f32, shift: f32) -> f32 {
     const P1: f32 = 3.140_625;
     const P2: f32 = 9.675_025_939_941_406_25e-4;
     const P3: f32 = 1.509_958e-7;
-    let j = round_f32(x * std::f32::consts::FRAC_1_PI + shift);
+    // `t` holds j in its low mantissa bits (|j| < 2²²), so j's parity is read from there:
+    // `j as i32` is a saturating conversion that the vectoriser turns into scalar code.
+    let t = (x * std::f32::consts::FRAC_1_PI + shift) + ROUND_MAGIC;
+    let j = t - ROUND_MAGIC;
     let r = (((x - j * P1) - j * P2) - j * P3) + shift * PI;
     let r2 = r * r;
     // Taylor coefficients to r^11: error < 6e-8 on |r| ≤ π/2.
@@ -63,8 +66,8 @@ fn sin_shifted(x: f32, shift: f32) -> f32 {
     let p = p * r2 + 8.333_333_3e-3;
     let p = p * r2 - 1.666_666_7e-1;
     let s = r + r * r2 * p;
-    // (−1)^j through the sign bit: j is an exact small integer.
-    let odd = (j as i32 & 1) as u32;
+    // (−1)^j through the sign bit.
+    let odd = t.to_bits() & 1;
     f32::from_bits(s.to_bits() ^ (odd << 31))
 }
 
@@ -121,7 +124,10 @@ pub fn log2(x: f32) -> f32 {
 #[inline(always)]
 pub fn exp2(x: f32) -> f32 {
     let x = x.clamp(-126.0, 127.0);
-    let j = round_f32(x);
+    // j = round(x), also as an integer read from the mantissa of `t` (see `sin_shifted`)
+    let t = x + ROUND_MAGIC;
+    let j = t - ROUND_MAGIC;
+    let ji = t.to_bits() as i32 - ROUND_MAGIC.to_bits() as i32;
     let f = x - j; // |f| ≤ ½
     let l = std::f32::consts::LN_2 * f;
     // e^l, |l| ≤ 0.347: Taylor to l^7 (error < 2e-8)
@@ -132,7 +138,7 @@ pub fn exp2(x: f32) -> f32 {
     let p = p * l + 0.5;
     let p = p * l + 1.0;
     let p = p * l + 1.0;
-    f32::from_bits((p.to_bits() as i32 + ((j as i32) << 23)) as u32)
+    f32::from_bits((p.to_bits() as i32 + (ji << 23)) as u32)
 }
 
 /// x^y for x > 0 (0 for x ≤ 0, as the callers' `x` never is and 0^y would be 0 there).

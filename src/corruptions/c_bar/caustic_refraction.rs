@@ -2,10 +2,11 @@
 //! is treated as the height of a lens; each pixel is refracted through it (index 4) and lit
 //! by the pattern's slope.
 
-use super::{bilinear_zero, fp, identity, magnitude_params, side, to_f32};
+use super::{bilinear_zero, fp, identity, magnitude_params, side};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::fastmath;
+use crate::kernels::scratch::Buf;
+use crate::kernels::{fastmath, quantise};
 use crate::simd::dispatch;
 
 magnitude_params!("caustic_refraction", [2.35, 3.2, 4.9, 6.6, 9.15]);
@@ -26,7 +27,8 @@ pub fn caustic_refraction(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let lens_scale = fp(s, 0.5 * side(job)) as f32;
     let lighting = fp(s, 2.0) as f32;
     let (w, h) = (job.width, job.height);
-    let mut caustic = vec![0.0f32; w * h];
+    // pooled buffers: fresh image-sized vectors on every call cost page faults
+    let mut caustic = Buf::<f32>::take(w * h);
     const TAU: f32 = 6.283_185_5;
     let p1: Vec<f32> = (0..w)
         .map(|x| (x as f32 / size).rem_euclid(1.0) * TAU - 250.0)
@@ -38,13 +40,17 @@ pub fn caustic_refraction(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let caustic = gaussian_sigma1(&caustic, w, h);
     // zero margin of one pixel: the central differences read 0 outside the image
     let wp = w + 2;
-    let mut padded = vec![0.0f32; wp * (h + 2)];
+    let mut padded = Buf::<f32>::zeroed(wp * (h + 2));
     for y in 0..h {
         padded[(y + 1) * wp + 1..(y + 1) * wp + 1 + w]
             .copy_from_slice(&caustic[y * w..(y + 1) * w]);
     }
-    let img: Vec<f32> = to_f32(job.src).iter().map(|v| v / 255.0).collect();
+    let mut img = Buf::<f32>::take(job.src.len());
+    for (o, &v) in img.iter_mut().zip(job.src.iter()) {
+        *o = f32::from(v) / 255.0;
+    }
     let (mut oy, mut ox, mut light) = (vec![0.0f32; w], vec![0.0f32; w], vec![0.0f32; w]);
+    let mut vals = vec![0.0f32; w * 3];
     for y in 0..h {
         let rows = [
             &padded[y * wp..(y + 1) * wp],
@@ -52,16 +58,44 @@ pub fn caustic_refraction(job: &mut Job<'_>, p: &Params) -> Result<()> {
             &padded[(y + 2) * wp..(y + 3) * wp],
         ];
         refract_row(rows, [lens_scale, lighting], &mut oy, &mut ox, &mut light);
-        for x in 0..w {
-            let mut px = bilinear_zero(&img, w, h, y as f32 + oy[x], x as f32 + ox[x]);
-            let i = (y * w + x) * 3;
-            for (c, v) in px.iter_mut().enumerate() {
-                *v = (*v + light[x]).clamp(0.0, 1.0);
-                job.dst[i + c] = (*v * 255.0) as u8;
-            }
-        }
+        sample_row(&img, w, h, y, [&oy, &ox, &light], &mut vals);
+        quantise::unit_f32(&vals, &mut job.dst[y * w * 3..(y + 1) * w * 3]);
     }
     Ok(())
+}
+
+/// One output row before quantisation: the image sampled bilinearly at `(y + oy, x + ox)`
+/// (black outside) plus the light term. Positions whose four taps are inside the image (all
+/// but a few) take a branch-free path; its sums are [`bilinear_zero`]'s, term for term and in
+/// the same order (that function skips zero weights, and adding `+0` to a sum of
+/// non-negative terms changes no bit), so both give the same bits.
+fn sample_row(img: &[f32], w: usize, h: usize, y: usize, offs: [&[f32]; 3], out: &mut [f32]) {
+    let [oy, ox, light] = offs;
+    let (rmax, cmax) = (h as f32 - 1.0, w as f32 - 1.0);
+    for (x, o) in out.chunks_exact_mut(3).enumerate() {
+        let (row, col) = (y as f32 + oy[x], x as f32 + ox[x]);
+        let r0 = fastmath::floor_f32(row);
+        let c0 = fastmath::floor_f32(col);
+        let px = if r0 >= 0.0 && c0 >= 0.0 && r0 < rmax && c0 < cmax {
+            let (fr, fc) = (row - r0, col - c0);
+            // SAFETY: r0 and c0 are whole numbers in [0, h − 1) and [0, w − 1) here.
+            let (ri, ci) = unsafe { (r0.to_int_unchecked::<u32>(), c0.to_int_unchecked::<u32>()) };
+            let i = (ri as usize * w + ci as usize) * 3;
+            let (a, b) = (&img[i..i + 6], &img[i + w * 3..i + w * 3 + 6]);
+            let (w00, w01) = ((1.0 - fr) * (1.0 - fc), (1.0 - fr) * fc);
+            let (w10, w11) = (fr * (1.0 - fc), fr * fc);
+            let mut px = [0.0f32; 3];
+            for c in 0..3 {
+                px[c] = w00 * a[c] + w01 * a[c + 3] + w10 * b[c] + w11 * b[c + 3];
+            }
+            px
+        } else {
+            bilinear_zero(img, w, h, row, col)
+        };
+        for c in 0..3 {
+            o[c] = px[c] + light[x];
+        }
+    }
 }
 
 /// `np.round(v, 3)` (ties to even).
@@ -118,8 +152,14 @@ dispatch! {
         // The five iterations run over the whole row, one after the other (an inner loop
         // over the iterations would stop the row loop from vectorising).
         const CHUNK: usize = 64;
-        for (o, p1) in out.chunks_mut(CHUNK).zip(p1s.chunks(CHUNK)) {
+        for (o, p1s) in out.chunks_mut(CHUNK).zip(p1s.chunks(CHUNK)) {
             let n = o.len();
+            // Every loop below runs over the whole local chunk (a short last chunk is padded
+            // with copies of its last column): a constant trip count on local arrays lets
+            // LLVM vectorise the loops completely, without a one-pixel-at-a-time remainder
+            // that took an eighth of the pixels. The padded lanes are computed and dropped.
+            let mut p1 = [p1s[n - 1]; CHUNK];
+            p1[..n].copy_from_slice(p1s);
             // The feedback only ever needs sin and cos of its two state variables: by angle
             // addition, cos(t ∓ a) and sin(t ± a) come from sin a, cos a and the iteration's
             // (scalar) sin t, cos t, and sin(n₀ + t), cos(n₁ + t) from the next state's sines.
@@ -129,7 +169,7 @@ dispatch! {
             let mut c0 = [cp0; CHUNK];
             let mut s1 = [0.0f32; CHUNK];
             let mut c1 = [0.0f32; CHUNK];
-            for x in 0..n {
+            for x in 0..CHUNK {
                 s1[x] = fastmath::sin(p1[x]);
                 c1[x] = fastmath::cos(p1[x]);
             }
@@ -137,7 +177,7 @@ dispatch! {
             for k in 0..5 {
                 let t = time * (1.0 - 3.5 / (k + 1) as f32);
                 let (st, ct) = (fastmath::sin(t), fastmath::cos(t));
-                for x in 0..n {
+                for x in 0..CHUNK {
                     let (cc, ss) = (ct * c0[x], st * s0[x]);
                     let (sc, cs) = (st * c1[x], ct * s1[x]);
                     let n0 = p0 + (cc + ss) + (sc + cs);
@@ -153,19 +193,23 @@ dispatch! {
                     c[x] += 1.0 / (a * a + b * b).sqrt();
                 }
             }
-            for x in 0..n {
+            let mut v8 = [0.0f32; CHUNK];
+            for x in 0..CHUNK {
                 let v = 1.17 - fastmath::pow(c[x] / 5.0, 1.4);
                 let v2 = v * v;
                 let v4 = v2 * v2;
-                o[x] = (v4 * v4).clamp(0.0, 1.0);
+                v8[x] = (v4 * v4).clamp(0.0, 1.0);
             }
+            o.copy_from_slice(&v8[..n]);
         }
     }
 }
 
+dispatch! {
 /// `scipy.ndimage.gaussian_filter(σ = 1)` (truncate 4, mode reflect) of a `w`×`h` plane:
-/// each row padded once, then whole rows weighted and summed for the vertical pass.
-fn gaussian_sigma1(src: &[f32], w: usize, h: usize) -> Vec<f32> {
+/// each row padded once, then whole rows weighted and summed for the vertical pass (the AVX2
+/// build is the same code with 8 lanes).
+fn gaussian_sigma1 / gaussian_sigma1_scalar / gaussian_sigma1_avx2 (src: &[f32], w: usize, h: usize) -> Buf<f32> {
     let taps: Vec<f32> = {
         let k: Vec<f32> = (-4..=4)
             .map(|i: i32| (-0.5 * (i * i) as f32).exp())
@@ -180,11 +224,14 @@ fn gaussian_sigma1(src: &[f32], w: usize, h: usize) -> Vec<f32> {
         let m = i.rem_euclid(period);
         (if m < n { m } else { period - 1 - m }) as usize
     };
-    let mut tmp = vec![0.0f32; w * h];
+    let mut tmp = Buf::<f32>::zeroed(w * h);
     let mut padded = vec![0.0f32; w + 8];
     for y in 0..h {
-        for (i, p) in padded.iter_mut().enumerate() {
-            *p = src[y * w + reflect(i as isize - 4, w)];
+        // the row itself, then the two 4-value margins reflected (a division per margin value
+        // only, not per value)
+        padded[4..4 + w].copy_from_slice(&src[y * w..(y + 1) * w]);
+        for i in (0..4).chain(w + 4..w + 8) {
+            padded[i] = src[y * w + reflect(i as isize - 4, w)];
         }
         let row = &mut tmp[y * w..(y + 1) * w];
         for (k, t) in taps.iter().enumerate() {
@@ -193,7 +240,7 @@ fn gaussian_sigma1(src: &[f32], w: usize, h: usize) -> Vec<f32> {
             }
         }
     }
-    let mut out = vec![0.0f32; w * h];
+    let mut out = Buf::<f32>::zeroed(w * h);
     for y in 0..h {
         let row = &mut out[y * w..(y + 1) * w];
         for (k, t) in taps.iter().enumerate() {
@@ -204,6 +251,7 @@ fn gaussian_sigma1(src: &[f32], w: usize, h: usize) -> Vec<f32> {
         }
     }
     out
+}
 }
 
 #[cfg(test)]
@@ -224,6 +272,25 @@ mod tests {
             dispatch!(at isa; caustic_row_scalar / caustic_row_avx2(-249.3, &p1, 1.3, &mut b));
             assert_eq!(a, b);
         }
+    }
+
+    /// The blur's scalar and AVX2 builds give the same bits (odd sizes: vector remainders and
+    /// reflected margins), and it keeps a constant plane constant.
+    #[test]
+    fn gaussian_twins_agree() {
+        let (w, h) = (37usize, 11usize);
+        let plane: Vec<f32> = (0..w * h)
+            .map(|i| ((i * 7919) % 101) as f32 / 101.0)
+            .collect();
+        let base = gaussian_sigma1_scalar(&plane, w, h);
+        for isa in simd::available() {
+            let got =
+                dispatch!(at isa; gaussian_sigma1_scalar / gaussian_sigma1_avx2(&plane, w, h));
+            assert_eq!(&base[..], &got[..]);
+        }
+        let flat = gaussian_sigma1_scalar(&vec![0.25f32; w * h], w, h);
+        assert!(flat.iter().all(|v| (v - 0.25).abs() < 1e-6));
+        assert!(base.iter().zip(&plane).any(|(a, b)| a != b));
     }
 
     /// The refraction row: flat lens → no offset, a slope bends toward it; twins agree.

@@ -4,6 +4,7 @@
 use super::{clip_trunc, fp, identity, magnitude_params, to_f32};
 use crate::corruptions::Job;
 use crate::error::Result;
+use crate::kernels::scratch::Buf;
 use crate::simd::dispatch;
 
 magnitude_params!("circular_motion_blur", [2.8, 3.6, 4.4, 5.2, 6.0]);
@@ -43,7 +44,7 @@ pub fn circular_motion_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
         .collect();
     let theta_max = amount.abs().to_radians();
     let acc = rotations_sum(&img, w, h, &steps, theta_max);
-    for (d, v) in job.dst.iter_mut().zip(&acc) {
+    for (d, v) in job.dst.iter_mut().zip(acc.iter()) {
         *d = clip_trunc(*v);
     }
     Ok(())
@@ -52,7 +53,7 @@ pub fn circular_motion_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
 /// `Σ weight·rotate(img, θ)` over `steps` = [weight, tan(θ/2), sin θ], each rotation about the
 /// image centre (`(n − 1)/2` on each axis) as the shears `H(u)·V(−s)·H(u)`: the source of
 /// output offset (dy, dx) is `(dy·cosθ − dx·sinθ, dy·sinθ + dx·cosθ)`; zero outside the image.
-fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max: f64) -> Vec<f32> {
+fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max: f64) -> Buf<f32> {
     let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
     let (umax, smax) = ((theta_max / 2.0).tan().abs(), theta_max.sin().abs());
     // margins (pixels) of the intermediate images, so every tap is inside its buffer
@@ -61,7 +62,9 @@ fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max:
     let pad_i = pad_a + (umax * (cy + pad_b as f64)).ceil() as usize + 3;
     let wi = w + 2 * pad_i; // zero-padded source width
     let wb = w + 2 * pad_a; // width of both intermediates
-    let mut src = vec![0.0f32; h * wi * 3];
+
+    // pooled buffers: fresh image-sized vectors on every call cost page faults
+    let mut src = Buf::<f32>::zeroed(h * wi * 3);
     for y in 0..h {
         src[(y * wi + pad_i) * 3..(y * wi + pad_i + w) * 3]
             .copy_from_slice(&img[y * w * 3..(y + 1) * w * 3]);
@@ -78,8 +81,16 @@ fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max:
         cx: cx as f32,
     };
     let mut bufs = Buffers::new(&geom, 2 * pad_b + 4);
-    let mut acc = vec![0.0f32; h * w * 3];
+    let mut acc = Buf::<f32>::zeroed(h * w * 3);
     for &[weight, u, sn] in steps {
+        if u == 0.0 && sn == 0.0 {
+            // the unrotated step (t = 0): every pass has the weights (0, 1, 0, 0) and returns
+            // the image exactly, so this adds the same values (up to the sign of a zero)
+            for (a, &v) in acc.iter_mut().zip(img) {
+                *a += weight * v;
+            }
+            continue;
+        }
         shear_rotate(&src, &mut bufs, &mut acc, &geom, [weight, u, sn]);
     }
     acc
@@ -109,7 +120,7 @@ const LANES: usize = 8;
 /// row).
 struct Buffers {
     /// Ring of first-shear rows, `stride` values each.
-    ring: Vec<f32>,
+    ring: Buf<f32>,
     ring_rows: usize,
     /// Row length in the ring and in `row`: `wb·3` plus a group of spill.
     stride: usize,
@@ -128,7 +139,7 @@ impl Buffers {
         let stride = g.wb * 3 + LANES;
         let ring_rows = span.next_power_of_two();
         Buffers {
-            ring: vec![0.0; ring_rows * stride],
+            ring: Buf::zeroed(ring_rows * stride),
             ring_rows,
             stride,
             row: vec![0.0; stride],

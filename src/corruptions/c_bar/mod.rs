@@ -160,13 +160,9 @@ pub(crate) fn to_f32(src: &[u8]) -> Vec<f32> {
 /// `np.clip(v, 0, 255).astype(np.uint8)`: clip, then truncate.
 #[inline]
 pub(crate) fn clip_trunc(v: f32) -> u8 {
-    if v >= 255.0 {
-        255
-    } else if v > 0.0 {
-        v as u8
-    } else {
-        0
-    }
+    // compare-and-select clamps and an unchecked conversion, so that loops vectorise (`as u8`
+    // saturates lane by lane); NaN → 0 as before
+    crate::kernels::quantise::q255_f32(v)
 }
 
 /// Radial amplitude spectrum of [`spectral_noise`], as a function of the frequency radius in
