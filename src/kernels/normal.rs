@@ -403,8 +403,33 @@ pub unsafe fn noise_bytes_avx2(
     sigma: f64,
     mode: NoiseMode,
 ) {
+    // One loop per mode, so that the step holds no branch on it.
+    match mode {
+        NoiseMode::Additive => noise_bytes_avx2_in::<false>(words, src, dst, sigma),
+        NoiseMode::Multiplicative => noise_bytes_avx2_in::<true>(words, src, dst, sigma),
+    }
+}
+
+/// [`noise_bytes_avx2`] for one mode (`MULT`: speckle).
+///
+/// # Safety
+/// As [`noise_bytes_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn noise_bytes_avx2_in<const MULT: bool>(
+    words: &[u32],
+    src: &[u8],
+    dst: &mut [u8],
+    sigma: f64,
+) {
     use std::arch::x86_64::*;
     const STEP: usize = 2 * BLOCK;
+    let mode = if MULT {
+        NoiseMode::Multiplicative
+    } else {
+        NoiseMode::Additive
+    };
     let n = src.len().min(dst.len());
     let steps = (n / STEP).min(words.len() / (2 * WORDS_PER_BLOCK));
     let whole = steps * STEP;
@@ -421,9 +446,10 @@ pub unsafe fn noise_bytes_avx2(
             let v = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(
                 sp.add(i + off) as *const __m128i
             )));
-            let y = match mode {
-                NoiseMode::Additive => _mm256_fmadd_ps(s, z, v),
-                NoiseMode::Multiplicative => _mm256_fmadd_ps(v, _mm256_mul_ps(s, z), v),
+            let y = if MULT {
+                _mm256_fmadd_ps(v, _mm256_mul_ps(s, z), v)
+            } else {
+                _mm256_fmadd_ps(s, z, v)
             };
             // cvtt truncates; the packs saturate negatives to 0 (y ≤ 255 after the min).
             _mm256_cvttps_epi32(_mm256_min_ps(y, top))
