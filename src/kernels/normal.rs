@@ -1,6 +1,7 @@
 //! Fast f32 standard normals from raw 32-bit random words (Box–Muller with polynomial
 //! `ln`/`sin`/`cos` and fused multiply-adds), for the training-noise augmentations
-//! ([`crate::augment`]) and the fast-mode noise layers of snow and spatter.
+//! ([`crate::augment`]), the fast-mode noise layers of snow and spatter, and the fast-mode bytes
+//! of gaussian_noise and speckle_noise (ImageNet-C and ImageNet-P, [`noise_bytes`]).
 //!
 //! Why not the ziggurat of [`crate::rng::FastRng`]: noise training touches ~150 k values per
 //! 224×224×3 image and the target is well under 1 ns per value including the add-and-clip; a
