@@ -1,6 +1,7 @@
 //! Fast f32 standard normals from raw 32-bit random words (Box–Muller with polynomial
 //! `ln`/`sin`/`cos` and fused multiply-adds), for the training-noise augmentations
-//! ([`crate::augment`]) and the fast-mode noise layers of snow and spatter.
+//! ([`crate::augment`]), the fast-mode noise layers of snow and spatter, and the fast-mode bytes
+//! of gaussian_noise and speckle_noise (ImageNet-C and ImageNet-P, [`noise_bytes`]).
 //!
 //! Why not the ziggurat of [`crate::rng::FastRng`]: noise training touches ~150 k values per
 //! 224×224×3 image and the target is well under 1 ns per value including the add-and-clip; a
@@ -315,6 +316,181 @@ pub unsafe fn add_noise_clip_avx2(words: &[u32], x: &mut [f32], sigma: f32, mode
     );
 }
 
+/// The float value whose saturating truncation is the output byte of [`noise_bytes`], in
+/// pixel units (`v = src[i]`): `255·x + 255σ·z` for additive noise (`s = f32(255σ)`, one fused
+/// multiply-add) and `v + v·(σ·z)` for speckle (`s = f32(σ)`, `σ·z` rounded, then one fused
+/// multiply-add), then `min(y, 255)` written as the AVX2 `vminps` evaluates it.
+#[inline(always)]
+fn noise_level(v: f32, z: f32, s: f32, mode: NoiseMode) -> f32 {
+    let y = match mode {
+        NoiseMode::Additive => fma_f32(s, z, v),
+        NoiseMode::Multiplicative => fma_f32(v, s * z, v),
+    };
+    if y < 255.0 {
+        y
+    } else {
+        255.0
+    }
+}
+
+/// The scale factor of [`noise_level`] for `sigma` (in `[0, 1]` pixel units).
+fn noise_scale(sigma: f64, mode: NoiseMode) -> f32 {
+    match mode {
+        NoiseMode::Additive => (255.0 * sigma) as f32,
+        NoiseMode::Multiplicative => sigma as f32,
+    }
+}
+
+/// The fast-mode byte noises (gaussian_noise, speckle_noise): `dst[i] = trunc(clip(255·y, 0, 255))`
+/// with `y = x + σ·z` (or `x + x·σ·z`), `x = src[i]/255` and `z` the normal
+/// [`standard_normals`] computes for position `i` from `words` — evaluated in pixel units as
+/// `v + 255σ·z` (or `v + v·σ·z`) in f32, clipped and truncated by a saturating conversion, with
+/// the normals never going through memory.
+///
+/// Why not the exact-distribution tables of [`crate::kernels::noise_table`]: their lookups are
+/// AVX2 gathers, ~12 cycles per 8 values on the AMD CPUs we measure on, and one Philox word per
+/// value; here two values share a word and every step is plain arithmetic. f32 rounding only
+/// moves a value across a grey-level boundary where it lies within ~10⁻⁵ of it, so the output
+/// law is the reference's up to the normal's truncation at ±5.27σ (docs/ALGORITHMS.md §4.1).
+///
+/// `words.len()` must be [`words_for`]`(src.len())` and `dst.len() == src.len()`; same bytes on
+/// every path.
+///
+/// # Panics
+/// If the lengths do not match.
+pub fn noise_bytes(words: &[u32], src: &[u8], dst: &mut [u8], sigma: f64, mode: NoiseMode) {
+    assert_eq!(
+        src.len(),
+        dst.len(),
+        "source and destination lengths differ"
+    );
+    assert_eq!(
+        words.len(),
+        words_for(src.len()),
+        "8 words per 16 values, rounded up to whole blocks"
+    );
+    dispatch!(noise_bytes_scalar / noise_bytes_avx2(words, src, dst, sigma, mode))
+}
+
+/// Scalar twin of [`noise_bytes`].
+pub fn noise_bytes_scalar(words: &[u32], src: &[u8], dst: &mut [u8], sigma: f64, mode: NoiseMode) {
+    let s = noise_scale(sigma, mode);
+    let mut z = [0f32; BLOCK];
+    for ((w, xs), ds) in words
+        .chunks_exact(WORDS_PER_BLOCK)
+        .zip(src.chunks(BLOCK))
+        .zip(dst.chunks_mut(BLOCK))
+    {
+        standard_normals_scalar(w, &mut z);
+        for ((d, &v), &z) in ds.iter_mut().zip(xs).zip(&z) {
+            // `as u8` saturates: negative levels give 0 (the clip at 0), and truncates.
+            *d = noise_level(v as f32, z, s, mode) as u8;
+        }
+    }
+}
+
+/// AVX2 twin of [`noise_bytes`]: two blocks (32 values) per step; the rest goes through the
+/// scalar twin.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `words.len() >= words_for(src.len())`,
+/// `dst.len() >= src.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn noise_bytes_avx2(
+    words: &[u32],
+    src: &[u8],
+    dst: &mut [u8],
+    sigma: f64,
+    mode: NoiseMode,
+) {
+    // One loop per mode, so that the step holds no branch on it.
+    match mode {
+        NoiseMode::Additive => noise_bytes_avx2_in::<false>(words, src, dst, sigma),
+        NoiseMode::Multiplicative => noise_bytes_avx2_in::<true>(words, src, dst, sigma),
+    }
+}
+
+/// [`noise_bytes_avx2`] for one mode (`MULT`: speckle).
+///
+/// # Safety
+/// As [`noise_bytes_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn noise_bytes_avx2_in<const MULT: bool>(
+    words: &[u32],
+    src: &[u8],
+    dst: &mut [u8],
+    sigma: f64,
+) {
+    use std::arch::x86_64::*;
+    const STEP: usize = 2 * BLOCK;
+    let mode = if MULT {
+        NoiseMode::Multiplicative
+    } else {
+        NoiseMode::Additive
+    };
+    let n = src.len().min(dst.len());
+    let steps = (n / STEP).min(words.len() / (2 * WORDS_PER_BLOCK));
+    let whole = steps * STEP;
+    let s = _mm256_set1_ps(noise_scale(sigma, mode));
+    let top = _mm256_set1_ps(255.0);
+    // After the two packs the dwords hold values 0–3 of a, b, c, d, then 4–7 of each.
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    let (sp, dp, wp) = (src.as_ptr(), dst.as_mut_ptr(), words.as_ptr());
+    let mut i = 0;
+    while i < whole {
+        let (za, zb) = block_avx2(wp.add(i / 2));
+        let (zc, zd) = block_avx2(wp.add(i / 2 + WORDS_PER_BLOCK));
+        let level = |off: usize, z: __m256| {
+            let v = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                sp.add(i + off) as *const __m128i
+            )));
+            let y = if MULT {
+                _mm256_fmadd_ps(v, _mm256_mul_ps(s, z), v)
+            } else {
+                _mm256_fmadd_ps(s, z, v)
+            };
+            // cvtt truncates; the packs saturate negatives to 0 (y ≤ 255 after the min).
+            _mm256_cvttps_epi32(_mm256_min_ps(y, top))
+        };
+        let (a, b, c, d) = (level(0, za), level(8, zb), level(16, zc), level(24, zd));
+        let bytes = _mm256_packus_epi16(_mm256_packus_epi32(a, b), _mm256_packus_epi32(c, d));
+        _mm256_storeu_si256(
+            dp.add(i) as *mut __m256i,
+            _mm256_permutevar8x32_epi32(bytes, order),
+        );
+        i += STEP;
+    }
+    noise_bytes_scalar(
+        &words[whole / 2..],
+        &src[whole..n],
+        &mut dst[whole..n],
+        sigma,
+        mode,
+    );
+}
+
+/// [`noise_bytes`] with words drawn from `rng`: [`words_for`]`(src.len())` words in total, drawn
+/// in chunks of 4096 (8192 values), so a call consumes exactly what one [`noise_bytes`] call
+/// over the whole slice would.
+pub fn add_noise_bytes(
+    rng: &mut dyn RandomSource,
+    src: &[u8],
+    dst: &mut [u8],
+    sigma: f64,
+    mode: NoiseMode,
+) {
+    const CHUNK: usize = 8192; // values; a multiple of BLOCK
+    let mut words = [0u32; CHUNK / BLOCK * WORDS_PER_BLOCK];
+    for (s, d) in src.chunks(CHUNK).zip(dst.chunks_mut(CHUNK)) {
+        let w = &mut words[..words_for(s.len())];
+        rng.fill_u32(w);
+        noise_bytes(w, s, d, sigma, mode);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,5 +695,116 @@ mod tests {
         }
         // −0.0 survives the clip identically on every path (0·z with z < 0 in speckle mode).
         assert_eq!(clip01(-0.0).to_bits(), (-0.0f32).to_bits());
+    }
+
+    #[test]
+    fn noise_bytes_avx2_matches_scalar() {
+        let modes = [NoiseMode::Additive, NoiseMode::Multiplicative];
+        // σ = 0 (the input back), the severities' range, and σ so large that most values clip
+        // (and 255σ·z overflows i32 when converted without the min)
+        let sigmas = [0.0, 0.08, 0.6, 3.0, 1e12];
+        for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 100, 4096, 4099] {
+            let mut w = words(words_for(n), n as u64 + 11);
+            if n >= 32 {
+                // radius 0 and the largest radius, with every sign combination
+                w[..4].copy_from_slice(&[0xFFFF_F000, 0, 0x0000_0C00, 0x0000_0400]);
+            }
+            let src: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
+            let mut z = vec![0f32; n.div_ceil(BLOCK) * BLOCK];
+            standard_normals_scalar(&w, &mut z);
+            for mode in modes {
+                for sigma in sigmas {
+                    let s = noise_scale(sigma, mode);
+                    let want: Vec<u8> = src
+                        .iter()
+                        .zip(&z)
+                        .map(|(&v, &z)| noise_level(v as f32, z, s, mode) as u8)
+                        .collect();
+                    let mut a = vec![1u8; n];
+                    noise_bytes_scalar(&w, &src, &mut a, sigma, mode);
+                    assert_eq!(a, want, "scalar {mode:?} σ={sigma} n={n}");
+                    for isa in simd::available() {
+                        let mut c = vec![2u8; n];
+                        dispatch!(at isa; noise_bytes_scalar / noise_bytes_avx2(&w, &src, &mut c, sigma, mode));
+                        assert_eq!(c, want, "{isa:?} {mode:?} σ={sigma} n={n}");
+                    }
+                    if sigma == 0.0 {
+                        assert_eq!(a, src, "σ = 0 gives the input back");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bytes of gaussian_noise and speckle_noise (fast mode) against the reference's exact
+    /// output law for an input byte (`noise_table::distribution`: noise, clipping and
+    /// truncation): a chi-square over all output levels (bins with fewer than 20 expected values
+    /// pooled), the largest CDF difference (Kolmogorov–Smirnov), the mean (truncation, not
+    /// rounding: the reference's −½ level bias) and the clipped masses at 0 and 255. A wrong
+    /// scale, a rounding instead of a truncation, a missing clip or a coarse normal fails it.
+    #[test]
+    fn noise_bytes_have_the_reference_output_law() {
+        use crate::kernels::noise_table::{distribution, NoiseKind};
+        let n = 1usize << 20;
+        let mut w = vec![0u32; words_for(n)];
+        crate::rng::FastRng::new(18).fill_u32(&mut w);
+        let mut out = vec![0u8; n];
+        let cases = [
+            (NoiseKind::Gaussian, NoiseMode::Additive, 0.08, 128u8),
+            (NoiseKind::Gaussian, NoiseMode::Additive, 0.38, 40),
+            (NoiseKind::Gaussian, NoiseMode::Additive, 0.18, 250),
+            (NoiseKind::Gaussian, NoiseMode::Additive, 0.03, 0),
+            (NoiseKind::Speckle, NoiseMode::Multiplicative, 0.15, 200),
+            (NoiseKind::Speckle, NoiseMode::Multiplicative, 0.6, 90),
+            (NoiseKind::Speckle, NoiseMode::Multiplicative, 0.05, 3),
+        ];
+        for (kind, mode, sigma, v) in cases {
+            noise_bytes(&w, &vec![v; n], &mut out, sigma, mode);
+            let p = distribution(kind, sigma, v);
+            let mut counts = [0f64; 256];
+            out.iter().for_each(|&o| counts[o as usize] += 1.0);
+            let nf = n as f64;
+            // chi-square with pooled bins
+            let (mut chi2, mut dof) = (0.0, -1.0f64);
+            let (mut e_acc, mut o_acc) = (0.0, 0.0);
+            for k in 0..256 {
+                e_acc += p[k] * nf;
+                o_acc += counts[k];
+                if e_acc >= 20.0 || k == 255 {
+                    if e_acc > 0.0 {
+                        chi2 += (o_acc - e_acc).powi(2) / e_acc;
+                        dof += 1.0;
+                    }
+                    (e_acc, o_acc) = (0.0, 0.0);
+                }
+            }
+            let what = format!("{kind:?} σ={sigma} v={v}");
+            // mean dof + 5 sd (P ≈ 10⁻⁵ for a correct sampler)
+            assert!(
+                chi2 < dof + 5.0 * (2.0 * dof).sqrt() + 10.0,
+                "{what}: χ² {chi2:.1} on {dof} dof"
+            );
+            let (mut cdf_p, mut cdf_o, mut ks) = (0.0, 0.0, 0f64);
+            for k in 0..256 {
+                cdf_p += p[k];
+                cdf_o += counts[k] / nf;
+                ks = ks.max((cdf_p - cdf_o).abs());
+            }
+            assert!(ks * nf.sqrt() < 1.95, "{what}: KS D = {ks}");
+            let mean_p: f64 = (0..256).map(|k| k as f64 * p[k]).sum();
+            let var_p: f64 = (0..256).map(|k| (k as f64 - mean_p).powi(2) * p[k]).sum();
+            let mean_o: f64 = (0..256).map(|k| k as f64 * counts[k]).sum::<f64>() / nf;
+            assert!(
+                (mean_o - mean_p).abs() < 5.0 * (var_p / nf).sqrt() + 1e-9,
+                "{what}: mean {mean_o} vs {mean_p}"
+            );
+            for k in [0usize, 255] {
+                let (e, o) = (p[k] * nf, counts[k]);
+                assert!(
+                    (o - e).abs() <= 5.0 * e.sqrt() + 1.0,
+                    "{what}: level {k}: {o} vs {e}"
+                );
+            }
+        }
     }
 }

@@ -2,22 +2,21 @@
 //! N(0, σ²) noise to it (σ 0.03; difficulty 2: 0.05, 3: 0.08), clamped to [0, 1] and
 //! stored as torchvision's `ToPILImage` stores it (`·255`, truncated).
 //!
-//! Sampled through the exact-distribution tables of ImageNet-C's noise corruptions
-//! (`kernels::noise_table`, fast mode: one 32-bit draw per value, the reference's output
-//! distribution per input byte including its truncation to 8 bits).
+//! Sampled as ImageNet-C's fast-mode noise is (`kernels::normal::add_noise_bytes`: f32
+//! Box–Muller normals, one 32-bit draw per pair of values, added, clipped and truncated to 8
+//! bits in pixel units; docs/ALGORITHMS.md §4.1, §13).
 
 use super::Rgb;
-use crate::kernels::noise_table::{self, NoiseKind};
+use crate::kernels::normal::{self, NoiseMode};
 use crate::rng::RandomSource;
 
 /// The 31 frames.
 pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
     let x = img.center_crop();
-    let table = noise_table::get(NoiseKind::Gaussian, sigma);
     let mut out = vec![x.clone()];
     for _ in 1..31 {
         let mut f = vec![0u8; x.len()];
-        table.apply(&x, &mut f, rng);
+        normal::add_noise_bytes(rng, &x, &mut f, sigma, NoiseMode::Additive);
         out.push(f);
     }
     out

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::corruptions::params::{check_row, nonneg, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
-use crate::kernels::noise_table::{self, NoiseKind};
+use crate::kernels::normal::{self, NoiseMode};
 
 use super::normal_noise_reference;
 
@@ -38,7 +38,7 @@ impl crate::corruptions::params::Params for Params {
 pub fn gaussian_noise(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let sigma = p.sigma[job.level];
     if !job.rng.is_reference() {
-        noise_table::get(NoiseKind::Gaussian, sigma).apply(job.src, job.dst, job.rng);
+        normal::add_noise_bytes(job.rng, job.src, job.dst, sigma, NoiseMode::Additive);
         return Ok(());
     }
     normal_noise_reference(job, sigma, |x, n| x + n);

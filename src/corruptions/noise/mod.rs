@@ -1,11 +1,13 @@
 //! Noise family: gaussian_noise, shot_noise, impulse_noise, speckle_noise (ALGORITHMS.md §4.1–4.3,
 //! §4.16).
 //!
-//! Each output value depends only on its own input value and independent draws, so in fast mode
-//! the exact output distribution of the reference (noise, clipping and truncation included) is
-//! tabulated once per parameter and sampled with one 32-bit word per value
-//! ([`crate::kernels::noise_table`]). In numpy mode the reference algorithm is followed draw for
-//! draw.
+//! Each output value depends only on its own input value and independent draws. In fast mode,
+//! shot_noise and impulse_noise tabulate the exact output distribution of the reference (noise,
+//! clipping and truncation included) once per parameter and sample it with one 32-bit word per
+//! value ([`crate::kernels::noise_table`]); gaussian_noise and speckle_noise compute f32
+//! Box–Muller normals from one word per pair of values and add, clip and truncate them in one
+//! pass ([`crate::kernels::normal::noise_bytes`]: no table gathers, which were the bottleneck).
+//! In numpy mode the reference algorithm is followed draw for draw.
 
 pub mod gaussian_noise;
 pub mod impulse_noise;
