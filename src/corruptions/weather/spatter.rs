@@ -13,6 +13,7 @@ use crate::kernels::scratch::Buf;
 // pub(crate): the ImageNet-P spatter sequence (corruptions::imagenet_p::spatter) runs the
 // same water pipeline per frame.
 pub(crate) mod blend;
+mod layer;
 pub(crate) mod opencv;
 
 /// The two spatter branches.
@@ -88,6 +89,11 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
         job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
         gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
         Layer::F64(layer)
+    } else if kind == SpatterKind::Water && sigma >= layer::MIN_SIGMA {
+        // water: the same distribution from a quarter of the draws (layer.rs)
+        let mut l = Buf::<f32>::take(n);
+        layer::half_res_layer(job.rng, h, w, p.mean[lvl], p.std[lvl], sigma, &mut l);
+        Layer::F32(l)
     } else {
         Layer::F32(fast_layer(job, n, h, w, p.mean[lvl], p.std[lvl], sigma))
     };
