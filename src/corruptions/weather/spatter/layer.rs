@@ -30,8 +30,10 @@ use crate::simd::dispatch;
 /// correlation by more than a few per cent (mud's σ = 1 keeps full-resolution noise).
 pub const MIN_SIGMA: f64 = 2.0;
 
-/// Output values per register block of the filter loops (two AVX2 registers).
+/// Output values per register block of the vertical pass (two AVX2 registers).
 const BLOCK: usize = 16;
+/// Output values per phase and register block of the horizontal pass (four AVX2 registers).
+const HBLOCK: usize = 32;
 
 /// The phase kernels of the Gaussian `g` (`2r + 1` taps): `(j0, [K_0, K_1])`, each of
 /// `J = j1 − j0 + 1` taps for the coarse offsets `j0..=j1`, summed in f64 and rounded to f32.
@@ -69,14 +71,51 @@ fn axis_scales(nb: usize, pair: f32) -> Vec<f32> {
 
 /// Fast-mode water layer `gaussian(N(mean, std), sigma)` (truncate 4, nearest) of `h × w`
 /// values from about `h·w/4` normals of `rng`, into `out` (see the module documentation).
+#[cfg(test)]
 pub fn half_res_layer(
     rng: &mut dyn RandomSource,
     h: usize,
     w: usize,
-    mean: f64,
-    std: f64,
-    sigma: f64,
+    [mean, std, sigma]: [f64; 3],
     out: &mut [f32],
+) {
+    half_res_rows(rng, h, w, [mean, std, sigma], |y, even, odd| {
+        let o = &mut out[y * w..(y + 1) * w];
+        for (pair, (&e, &d)) in o.chunks_exact_mut(2).zip(even.iter().zip(odd)) {
+            pair[0] = e;
+            pair[1] = d;
+        }
+        if w % 2 == 1 {
+            o[w - 1] = even[w / 2];
+        }
+    });
+}
+
+/// Spatter's 8-bit water layer `L8 = trunc_u8(255·L)` with `L < t` zeroed, for the fast-mode
+/// layer `L` of [`half_res_layer`] (the same values), into `out` (`h·w` bytes). The last two
+/// steps run on each filtered row, fused with putting its two phases back in order.
+pub fn half_res_l8(
+    rng: &mut dyn RandomSource,
+    h: usize,
+    w: usize,
+    [mean, std, sigma]: [f64; 3],
+    t: f32,
+    out: &mut [u8],
+) {
+    half_res_rows(rng, h, w, [mean, std, sigma], |y, even, odd| {
+        l8_row(even, odd, t, &mut out[y * w..(y + 1) * w]);
+    });
+}
+
+/// The layer row by row: `row(y, even, odd)` gets the values of row `y` at even columns
+/// (`even[m]` is column `2m`) and at odd columns (`odd[m]`: column `2m + 1`), padded to a
+/// multiple of [`HBLOCK`].
+fn half_res_rows(
+    rng: &mut dyn RandomSource,
+    h: usize,
+    w: usize,
+    [mean, std, sigma]: [f64; 3],
+    mut row_out: impl FnMut(usize, &[f32], &[f32]),
 ) {
     let g = kernel1d(sigma, 4.0);
     let (j0, [k0, k1]) = phase_kernels(&g);
@@ -87,18 +126,22 @@ pub fn half_res_layer(
     let sum_k2: f64 = k0.iter().map(|&v| v as f64 * v as f64).sum();
     let pair = (sum_g2 / sum_k2).sqrt() as f32;
     let (hb, wb) = (blocks(h), blocks(w));
-    let mut c = normal::fast_standard_normals(rng, hb * wb);
+    // the block grid is stored with rows padded to whole register blocks (padding: the mean)
+    let stride = wb.next_multiple_of(BLOCK);
+    let z = normal::fast_standard_normals(rng, hb * wb);
     let (rs, cs) = (axis_scales(hb, pair), axis_scales(wb, pair));
     let cs: Vec<f32> = cs.iter().map(|&v| v * std as f32).collect();
     let mean = mean as f32;
-    for (row, &sa) in c.chunks_exact_mut(wb).zip(&rs) {
-        for (v, &sb) in row.iter_mut().zip(&cs) {
-            *v = mean + (sa * sb) * *v;
+    let mut c = Buf::<f32>::take(hb * stride);
+    for ((row, zr), &sa) in c.chunks_exact_mut(stride).zip(z.chunks_exact(wb)).zip(&rs) {
+        for ((v, &zv), &sb) in row.iter_mut().zip(zr).zip(&cs) {
+            *v = mean + (sa * sb) * zv;
         }
+        row[wb..].fill(mean);
     }
     // vertical pass: fine rows over the blocks' columns; row y = 2m + q − 1 (m its block) takes
     // K_q at blocks m + j0 …
-    let mut v = Buf::<f32>::take(h * wb);
+    let mut v = Buf::<f32>::take(h * stride);
     let mut rows = vec![0usize; taps];
     for y in 0..h {
         let (m, q) = ((y + 1) / 2, (y + 1) % 2);
@@ -106,29 +149,46 @@ pub fn half_res_layer(
             *row = (m as isize + j0 + t as isize).clamp(0, hb as isize - 1) as usize;
         }
         let k = if q == 0 { &k0 } else { &k1 };
-        vertical_row(&c[..hb * wb], wb, &rows, k, &mut v[y * wb..(y + 1) * wb]);
+        vertical_row(&c, stride, &rows, k, &mut v[y * stride..(y + 1) * stride]);
     }
     // horizontal pass: each row padded with its end blocks; x = 2m takes K_1 at m + j0 …,
     // x = 2m + 1 takes K_0 at m + 1 + j0 …: one tap longer kernels sharing each load
     let ke: Vec<f32> = k1.iter().copied().chain([0.0]).collect();
     let ko: Vec<f32> = [0.0].into_iter().chain(k0.iter().copied()).collect();
     let pad_l = (-j0) as usize;
-    let half = w.div_ceil(2).next_multiple_of(BLOCK);
-    let mut vp = vec![0f32; half + taps + BLOCK];
+    let half = w.div_ceil(2).next_multiple_of(HBLOCK);
+    let mut vp = vec![0f32; half + taps + HBLOCK];
     let (mut even, mut odd) = (vec![0f32; half], vec![0f32; half]);
     for y in 0..h {
-        let row = &v[y * wb..(y + 1) * wb];
+        let row = &v[y * stride..y * stride + wb];
         vp[..pad_l].fill(row[0]);
         vp[pad_l..pad_l + wb].copy_from_slice(row);
         vp[pad_l + wb..].fill(row[wb - 1]);
         horizontal_row(&vp, &ke, &ko, &mut even, &mut odd);
-        let o = &mut out[y * w..(y + 1) * w];
-        for (pair, (&e, &d)) in o.chunks_exact_mut(2).zip(even.iter().zip(&odd)) {
-            pair[0] = e;
-            pair[1] = d;
+        row_out(y, &even, &odd);
+    }
+}
+
+dispatch! {
+    /// One row of [`half_res_l8`]: columns `2m` from `even[m]`, `2m + 1` from `odd[m]`, each
+    /// value `v` stored as `trunc_u8(255·v)` after `v < t` became 0 — the operations of
+    /// spatter's full-resolution path (the C conversion: truncation, modulo 256).
+    fn l8_row / l8_row_scalar / l8_row_avx2 (even: &[f32], odd: &[f32], t: f32, out: &mut [u8]) {
+        #[inline(always)]
+        fn q(v: f32, t: f32) -> u8 {
+            let v = if v < t { 0.0 } else { v } * 255.0;
+            let v = if v < 1e9 { v } else { 1e9 };
+            // SAFETY: 0 ≤ v ≤ 1e9 fits in i32 (v is a threshold-passing layer value ≥ t > 0,
+            // or 0; NaN does not occur in a filter of finite normals).
+            unsafe { v.to_int_unchecked::<i32>() as u8 }
+        }
+        let w = out.len();
+        for (pair, (&e, &d)) in out.chunks_exact_mut(2).zip(even.iter().zip(odd)) {
+            pair[0] = q(e, t);
+            pair[1] = q(d, t);
         }
         if w % 2 == 1 {
-            o[w - 1] = even[w / 2];
+            out[w - 1] = q(even[w / 2], t);
         }
     }
 }
@@ -169,7 +229,7 @@ dispatch! {
 
 dispatch! {
     /// One row of the horizontal pass: `even[m] = Σ_t k0[t]·vp[m + t]` and
-    /// `odd[m] = Σ_t k1[t]·vp[m + t]` for every `m < even.len()` (a multiple of 16; `vp` holds
+    /// `odd[m] = Σ_t k1[t]·vp[m + t]` for every `m < even.len()` (a multiple of 32; `vp` holds
     /// at least `even.len() + k0.len() − 1` values), each load shared by both phases, taps
     /// summed in order from 0 (mul then add, never fused).
     fn horizontal_row / horizontal_row_scalar / horizontal_row_avx2 (
@@ -180,19 +240,19 @@ dispatch! {
         odd: &mut [f32],
     ) {
         let n = even.len();
-        debug_assert!(n % BLOCK == 0 && odd.len() == n && k1.len() == k0.len());
+        debug_assert!(n % HBLOCK == 0 && odd.len() == n && k1.len() == k0.len());
         assert!(vp.len() + 1 >= n + k0.len());
-        for m0 in (0..n).step_by(BLOCK) {
-            let (mut a, mut b) = ([0f32; BLOCK], [0f32; BLOCK]);
+        for m0 in (0..n).step_by(HBLOCK) {
+            let (mut a, mut b) = ([0f32; HBLOCK], [0f32; HBLOCK]);
             for (t, (&ke, &ko)) in k0.iter().zip(k1).enumerate() {
-                let s: &[f32; BLOCK] = vp[m0 + t..m0 + t + BLOCK].try_into().unwrap();
-                for l in 0..BLOCK {
+                let s: &[f32; HBLOCK] = vp[m0 + t..m0 + t + HBLOCK].try_into().unwrap();
+                for l in 0..HBLOCK {
                     a[l] += ke * s[l];
                     b[l] += ko * s[l];
                 }
             }
-            even[m0..m0 + BLOCK].copy_from_slice(&a);
-            odd[m0..m0 + BLOCK].copy_from_slice(&b);
+            even[m0..m0 + HBLOCK].copy_from_slice(&a);
+            odd[m0..m0 + HBLOCK].copy_from_slice(&b);
         }
     }
 }
@@ -233,7 +293,7 @@ mod tests {
         ] {
             let mut rng = make_rng(RngMode::Fast, 5).unwrap();
             let mut got = vec![0f32; h * w];
-            half_res_layer(&mut *rng, h, w, 0.65, 0.3, sigma, &mut got);
+            half_res_layer(&mut *rng, h, w, [0.65, 0.3, sigma], &mut got);
             // the same draws, scaled the same way
             let mut rng = make_rng(RngMode::Fast, 5).unwrap();
             let (hb, wb) = (blocks(h), blocks(w));
@@ -278,8 +338,8 @@ mod tests {
             .map(|i| ((i * 7919) % 1013) as f32 / 1013.0)
             .collect();
         let rows: Vec<usize> = (0..k0.len()).map(|t| (t * 5) % hc).collect();
-        let n = wc.next_multiple_of(BLOCK);
-        let vp: Vec<f32> = (0..n + k0.len() + BLOCK)
+        let n = wc.next_multiple_of(HBLOCK);
+        let vp: Vec<f32> = (0..n + k0.len() + HBLOCK)
             .map(|i| ((i * 613) % 97) as f32 * 0.01)
             .collect();
         let mut a = vec![0f32; wc];
@@ -309,6 +369,50 @@ mod tests {
             let (mut e2, mut o2) = (vec![0f32; n], vec![0f32; n]);
             dispatch!(at isa; horizontal_row_scalar / horizontal_row_avx2(&vp, &k0, &k1, &mut e2, &mut o2));
             assert_eq!((&e, &o), (&e2, &o2), "{isa:?}");
+        }
+    }
+
+    /// The fused 8-bit layer is the full-resolution conversion of the f32 layer, and the
+    /// row kernel's twins agree (odd and even widths, values around the threshold and above
+    /// 1, which wraps modulo 256).
+    #[test]
+    fn l8_is_the_conversion_of_the_layer() {
+        for (h, w) in [(30usize, 41usize), (16, 64)] {
+            let p = [0.65, 0.3, 2.0];
+            let mut l = vec![0f32; h * w];
+            half_res_layer(&mut *make_rng(RngMode::Fast, 9).unwrap(), h, w, p, &mut l);
+            let mut got = vec![0u8; h * w];
+            half_res_l8(
+                &mut *make_rng(RngMode::Fast, 9).unwrap(),
+                h,
+                w,
+                p,
+                0.68,
+                &mut got,
+            );
+            let want: Vec<u8> = l
+                .iter()
+                .map(|&v| (if v < 0.68 { 0.0 } else { v } * 255.0) as i32 as u8)
+                .collect();
+            assert_eq!(got, want, "{h}×{w}");
+            assert!(want.iter().any(|&v| v > 0) && want.iter().any(|&v| v == 0));
+        }
+        for w in [1usize, 2, 7, 64, 65] {
+            let half = w.div_ceil(2).next_multiple_of(HBLOCK);
+            let e: Vec<f32> = (0..half).map(|i| 0.6 + (i % 13) as f32 * 0.05).collect();
+            let d: Vec<f32> = (0..half).map(|i| 0.55 + (i % 7) as f32 * 0.09).collect();
+            let mut a = vec![0u8; w];
+            l8_row_scalar(&e, &d, 0.69, &mut a);
+            for (x, &v) in a.iter().enumerate() {
+                let s = if x % 2 == 0 { e[x / 2] } else { d[x / 2] };
+                let want = (if s < 0.69 { 0.0 } else { s } * 255.0) as i32 as u8;
+                assert_eq!(v, want, "w {w} x {x}");
+            }
+            for isa in simd::available() {
+                let mut b = vec![0u8; w];
+                dispatch!(at isa; l8_row_scalar / l8_row_avx2(&e, &d, 0.69, &mut b));
+                assert_eq!(a, b, "w {w} {isa:?}");
+            }
         }
     }
 
@@ -362,7 +466,7 @@ mod tests {
             for seed in 0..draws {
                 let mut rng = make_rng(RngMode::Fast, 7000 + seed).unwrap();
                 let mut l = vec![0f32; h * w];
-                half_res_layer(&mut *rng, h, w, mean, std, sigma, &mut l);
+                half_res_layer(&mut *rng, h, w, [mean, std, sigma], &mut l);
                 for (a, b) in ours.iter_mut().zip(moments(&l, h, w, mean, t)) {
                     *a += b / draws as f64;
                 }
