@@ -83,7 +83,8 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let sigma = p.blur_sigma[lvl];
     let kind = p.kind[lvl];
     // The smoothed layer L: f64 as the reference in numpy mode; in fast mode f32 Box–Muller
-    // normals and an f32 filter (only the distribution has to match, see fast_layer).
+    // normals and an f32 filter (only the distribution has to match, see fast_layer), for
+    // water with blur σ ≥ 2 drawn at half resolution and made 8-bit row by row (layer.rs).
     let layer = if job.rng.is_reference() {
         let mut layer = Buf::<f64>::take(n);
         job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);

@@ -57,7 +57,7 @@ fn phase_kernels(g: &[f64]) -> (isize, [Vec<f32>; 2]) {
 /// away): the block of pixel `z` (any integer, clamped like SciPy's `nearest`) is
 /// `clamp(⌊(z + 1)/2⌋, 0, blocks − 1)`.
 fn blocks(n: usize) -> usize {
-    n.next_multiple_of(2) / 2 + 1
+    n.div_ceil(2) + 1
 }
 
 /// Per-axis standard deviation factors of the draws of an axis of `nb` blocks: 1 for the two
@@ -144,7 +144,7 @@ fn half_res_rows(
     let mut v = Buf::<f32>::take(h * stride);
     let mut rows = vec![0usize; taps];
     for y in 0..h {
-        let (m, q) = ((y + 1) / 2, (y + 1) % 2);
+        let (m, q) = (y.div_ceil(2), (y + 1) % 2);
         for (t, row) in rows.iter_mut().enumerate() {
             *row = (m as isize + j0 + t as isize).clamp(0, hb as isize - 1) as usize;
         }
@@ -240,7 +240,7 @@ dispatch! {
         odd: &mut [f32],
     ) {
         let n = even.len();
-        debug_assert!(n % HBLOCK == 0 && odd.len() == n && k1.len() == k0.len());
+        debug_assert!(n.is_multiple_of(HBLOCK) && odd.len() == n && k1.len() == k0.len());
         assert!(vp.len() + 1 >= n + k0.len());
         for m0 in (0..n).step_by(HBLOCK) {
             let (mut a, mut b) = ([0f32; HBLOCK], [0f32; HBLOCK]);
@@ -306,7 +306,7 @@ mod tests {
                 axis_scales(hb, s2.sqrt() as f32),
                 axis_scales(wb, s2.sqrt() as f32),
             );
-            let b = |z: usize, nb: usize| ((z + 1) / 2).min(nb - 1);
+            let b = |z: usize, nb: usize| z.div_ceil(2).min(nb - 1);
             // odd sizes: the even size's image cut short
             let (he, we) = (h.next_multiple_of(2), w.next_multiple_of(2));
             let mut full = vec![0f64; he * we];
@@ -395,7 +395,7 @@ mod tests {
                 .map(|&v| (if v < 0.68 { 0.0 } else { v } * 255.0) as i32 as u8)
                 .collect();
             assert_eq!(got, want, "{h}×{w}");
-            assert!(want.iter().any(|&v| v > 0) && want.iter().any(|&v| v == 0));
+            assert!(want.iter().any(|&v| v > 0) && want.contains(&0));
         }
         for w in [1usize, 2, 7, 64, 65] {
             let half = w.div_ceil(2).next_multiple_of(HBLOCK);
