@@ -13,6 +13,7 @@ use crate::kernels::scratch::Buf;
 // pub(crate): the ImageNet-P spatter sequence (corruptions::imagenet_p::spatter) runs the
 // same water pipeline per frame.
 pub(crate) mod blend;
+mod layer;
 pub(crate) mod opencv;
 
 /// The two spatter branches.
@@ -82,12 +83,20 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let sigma = p.blur_sigma[lvl];
     let kind = p.kind[lvl];
     // The smoothed layer L: f64 as the reference in numpy mode; in fast mode f32 Box–Muller
-    // normals and an f32 filter (only the distribution has to match, see fast_layer).
+    // normals and an f32 filter (only the distribution has to match, see fast_layer), for
+    // water with blur σ ≥ 2 drawn at half resolution and made 8-bit row by row (layer.rs).
     let layer = if job.rng.is_reference() {
         let mut layer = Buf::<f64>::take(n);
         job.rng.fill_normal(&mut layer, p.mean[lvl], p.std[lvl]);
         gaussian_filter(&mut layer, h, w, 1, sigma, sigma, 4.0, Mode::Nearest);
         Layer::F64(layer)
+    } else if kind == SpatterKind::Water && sigma >= layer::MIN_SIGMA {
+        // water: the same distribution from a quarter of the draws, thresholded and
+        // converted to 8 bits row by row (layer.rs)
+        let mut l8 = Buf::<u8>::take(n);
+        let (mean, std) = (p.mean[lvl], p.std[lvl]);
+        layer::half_res_l8(job.rng, h, w, [mean, std, sigma], threshold as f32, &mut l8);
+        Layer::L8(l8)
     } else {
         Layer::F32(fast_layer(job, n, h, w, p.mean[lvl], p.std[lvl], sigma))
     };
@@ -97,27 +106,32 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
             // L[L < t] = 0, then astype(uint8) of a double: C conversion, i.e. truncation
             // modulo 256 on x86
             // every buffer below is fully written by its producer: no zeroing
-            let mut l8 = Buf::<u8>::take(n);
-            match &layer {
+            let fast = !matches!(layer, Layer::F64(_));
+            let l8 = match layer {
+                Layer::L8(l8) => l8,
                 Layer::F64(layer) => {
-                    for (o, &v) in l8.iter_mut().zip(layer) {
+                    let mut l8 = Buf::<u8>::take(n);
+                    for (o, &v) in l8.iter_mut().zip(&layer) {
                         let v = if v < threshold { 0.0 } else { v } * 255.0;
                         // values are ≥ 0 here; the clamp only guards the unchecked conversion
                         let v = if v < 1e9 { v } else { 1e9 };
                         // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
                         *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
                     }
+                    l8
                 }
                 Layer::F32(layer) => {
+                    let mut l8 = Buf::<u8>::take(n);
                     let t = threshold as f32;
-                    for (o, &v) in l8.iter_mut().zip(layer) {
+                    for (o, &v) in l8.iter_mut().zip(&layer) {
                         let v = if v < t { 0.0 } else { v } * 255.0;
                         let v = if v < 1e9 { v } else { 1e9 };
                         // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
                         *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
                     }
+                    l8
                 }
-            }
+            };
             let mut a = Buf::<u8>::take(n);
             let mut b = Buf::<u8>::take(n);
             opencv::canny_l1(&l8, w, h, 50, 150, &mut a);
@@ -149,7 +163,6 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                 .map(|(&l, &d)| l as u16 * d as u16)
                 .fold(0u16, |a, v| if v > a { v } else { a }) as f32;
             let k = p.intensity[lvl] as f32;
-            let fast = !matches!(layer, Layer::F64(_));
             if fast && max > 0.0 && (0.0..=1.0).contains(&k) {
                 // Fast mode: per pixel the colour weight M = (L8·D / max)·k ∈ [0, 1] as a
                 // 16-bit fraction, blended in fixed point (kernels::rgb_fixed, ALGORITHMS.md
@@ -214,6 +227,7 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                     gaussian_nearest_f32(&bits, &mut mask, h, w, s, 4.0);
                     mask
                 }
+                Layer::L8(_) => unreachable!("the 8-bit layer is made for water only"),
             };
             if !matches!(layer, Layer::F64(_)) {
                 // Fast mode: per pixel the kept fraction 1 − m and the mud weight m as 16-bit
@@ -264,6 +278,9 @@ enum Layer {
     F64(Buf<f64>),
     /// Fast mode: f32 values of the same distribution.
     F32(Buf<f32>),
+    /// Fast mode, water with blur σ ≥ 2: `L8` directly, from half-resolution noise
+    /// ([`layer`], the same distribution from a quarter of the draws).
+    L8(Buf<u8>),
 }
 
 /// Fast-mode spatter layer `gaussian(N(μ, σ), blur σ)` of `n = h·w` values in f32.

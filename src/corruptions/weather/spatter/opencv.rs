@@ -332,13 +332,42 @@ fn chain<const REV: bool>(cand: &[f32], out: &mut [f32], step: f32) {
         return;
     }
     let mut carry = [f32::MAX; CHAIN_SEGS];
-    for i in 0..seg {
-        for (k, cr) in carry.iter_mut().enumerate() {
-            let c = at(k * seg + i);
-            let v = fmin(cand[c], *cr + step);
-            out[c] = v;
-            *cr = v;
+    {
+        // The segments as equal-length slices in chain order (segment k starts at position
+        // k·seg of the chain; backwards the segments lie in the last CHAIN_SEGS·seg values
+        // and are walked from their ends): no bounds checks in the interleaved loop.
+        let base = if REV { w - CHAIN_SEGS * seg } else { 0 };
+        let span = base..base + CHAIN_SEGS * seg;
+        let mut cs = cand[span.clone()].chunks_exact(seg);
+        let mut os = out[span].chunks_exact_mut(seg);
+        let mut c: [&[f32]; CHAIN_SEGS] = std::array::from_fn(|_| cs.next().unwrap());
+        let mut o: [&mut [f32]; CHAIN_SEGS] = std::array::from_fn(|_| os.next().unwrap());
+        if REV {
+            c.reverse();
+            o.reverse();
         }
+        let [c0, c1, c2, c3] = c;
+        let [o0, o1, o2, o3] = o;
+        let (c0, c1, c2, c3) = (&c0[..seg], &c1[..seg], &c2[..seg], &c3[..seg]);
+        let (o0, o1, o2, o3) = (
+            &mut o0[..seg],
+            &mut o1[..seg],
+            &mut o2[..seg],
+            &mut o3[..seg],
+        );
+        let [mut r0, mut r1, mut r2, mut r3] = carry;
+        for i in 0..seg {
+            let j = if REV { seg - 1 - i } else { i };
+            r0 = fmin(c0[j], r0 + step);
+            r1 = fmin(c1[j], r1 + step);
+            r2 = fmin(c2[j], r2 + step);
+            r3 = fmin(c3[j], r3 + step);
+            o0[j] = r0;
+            o1[j] = r1;
+            o2[j] = r2;
+            o3[j] = r3;
+        }
+        carry = [r0, r1, r2, r3];
     }
     // the last segment also takes the remainder
     let mut left = carry[CHAIN_SEGS - 1];
