@@ -104,6 +104,8 @@ pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
                 "imgcorrupt: all shards finished: merged into {}",
                 sequences::MANIFEST
             );
+        } else if let Some(e) = &s.merge_error {
+            eprintln!("imgcorrupt: every shard finished, but {e}");
         } else {
             eprintln!(
                 "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",
