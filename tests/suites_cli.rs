@@ -571,3 +571,53 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// ImageNet-P has difficulties 1-3 only: the default `-s 1-5` says on stderr that it skips 4
+/// and 5 (only when a noise sequence, the one kind with per-difficulty outputs, is selected);
+/// an explicit request beyond 3 is refused before anything is written.
+#[test]
+fn imagenet_p_says_which_difficulties_it_skips() {
+    let dir = tmp("p-diff");
+    let input = common::root().join("datasets/imagenet");
+    let g = |out: &std::path::Path, c: &str, sev: Option<&str>| {
+        let mut a = vec![
+            "generate",
+            s(&input),
+            "-o",
+            s(out),
+            "-c",
+            c,
+            "--sequence-format",
+            "npy",
+        ];
+        if let Some(sev) = sev {
+            a.extend(["-s", sev]);
+        }
+        run(&a)
+    };
+    let out = dir.join("default");
+    let o = g(&out, "p:gaussian_noise", None);
+    ok(&o);
+    let e = common::stderr(&o);
+    assert!(
+        e.contains("difficulties 4, 5 of the default -s 1-5 skipped"),
+        "{e}"
+    );
+    for d in ["gaussian_noise", "gaussian_noise_2", "gaussian_noise_3"] {
+        assert!(out.join(d).is_dir(), "{d}");
+    }
+    assert!(!out.join("gaussian_noise_4").exists());
+    // no note without a noise sequence, nor with -s 1-3
+    let e = common::stderr(&g(&dir.join("rot"), "p:rotate", None));
+    assert!(!e.contains("difficulties 4"), "{e}");
+    let e = common::stderr(&g(&dir.join("three"), "p:gaussian_noise", Some("1-3")));
+    assert!(!e.contains("difficulties 4"), "{e}");
+    // explicit 4 or 5: refused, naming them
+    let refused = dir.join("refused");
+    let e = fail_text(&g(&refused, "p:gaussian_noise", Some("2,4-5")));
+    assert!(
+        e.contains("ImageNet-P difficulties are 1-3 (-s 2,4-5: no difficulty 4, 5"),
+        "{e}"
+    );
+    assert!(!refused.join("gaussian_noise_2").exists());
+}
