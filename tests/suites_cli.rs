@@ -399,8 +399,7 @@ fn imagenet_p_status_reports_shards_failures_and_merge() {
     );
     assert!(t.contains(&line), "{t}");
     assert!(
-        t.contains(&format!("merge: not yet"))
-            && t.contains(&format!("shard(s) {bad_shard}/2 not finished")),
+        t.contains("merge: not yet") && t.contains(&format!("shard(s) {bad_shard}/2 not finished")),
         "{t}"
     );
     // a dead process's journal: interrupted, its records counted

@@ -277,7 +277,7 @@ impl Progress for CliProgress {
 /// `--severity-schedule` is for image folders (written as files or webdataset shards).
 fn refuse_schedule_where_unsupported(a: &Args) -> anyhow::Result<()> {
     if a.severity_schedule.is_some()
-        && (crate::cli::sequences::wanted(&a.corruptions) || crate::cli::cifar::wanted(&a))
+        && (crate::cli::sequences::wanted(&a.corruptions) || crate::cli::cifar::wanted(a))
     {
         bail!(
             "--severity-schedule works on image folders, written as files or webdataset shards (not CIFAR arrays or ImageNet-P sequences)"

@@ -366,8 +366,14 @@ pub fn has_sequence_files(output: &Path) -> bool {
     is_sequences_output(output) || !state_files(output).is_empty()
 }
 
+/// A journal or progress file: (shard, path, is a journal).
+type StateFile = (Option<(usize, usize)>, PathBuf, bool);
+
+/// The part, journal and progress file of one process.
+type ShardFiles = (Option<PathBuf>, Option<PathBuf>, Option<PathBuf>);
+
 /// The journals and progress files of `output`: (shard, path, is a journal).
-fn state_files(output: &Path) -> Vec<(Option<(usize, usize)>, PathBuf, bool)> {
+fn state_files(output: &Path) -> Vec<StateFile> {
     let mut v = Vec::new();
     for e in std::fs::read_dir(output).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
@@ -936,10 +942,7 @@ pub struct Progress {
 /// progress files (nothing is written).
 pub fn progress(output: &Path) -> Progress {
     use std::collections::BTreeMap;
-    let mut per: BTreeMap<
-        Option<(usize, usize)>,
-        (Option<PathBuf>, Option<PathBuf>, Option<PathBuf>),
-    > = BTreeMap::new();
+    let mut per: BTreeMap<Option<(usize, usize)>, ShardFiles> = BTreeMap::new();
     for p in parts(output) {
         let name = p
             .file_name()
