@@ -331,3 +331,71 @@ fn predictions_over_continuous_and_scheduled_cells() {
     }
     assert!(!rows.contains("schedule_error_2-3"), "{rows}");
 }
+
+/// Predictions over ImageNet-C-bar and LAION-C cells (issue 16): scored from the manifest like
+/// the -C cells, with hand-computed unnormalised errors; no CE (AlexNet has no errors for
+/// them), and a note says so.
+#[test]
+fn predictions_over_c_bar_and_laion_c_cells() {
+    let dir = common::tmp("score-suites");
+    let inp = common::root().join("datasets/imagenet");
+    let out = dir.join("out");
+    ok(&run(&[
+        "generate",
+        s(&inp),
+        "-o",
+        s(&out),
+        "-c",
+        "sparkles,vertical_lines",
+        "-s",
+        "1,2",
+    ]));
+    // sparkles/1: the image ...01.JPEG wrong (1 of 4); vertical_lines/2: all wrong; clean:
+    // every source right
+    let mut csv = String::from("path,label,pred\n");
+    let mut n = 0;
+    for r in common::file_records(&out) {
+        let o = r["output"].as_str().unwrap().to_string();
+        let wrong = (o.starts_with("sparkles/1/") && o.ends_with("01.JPEG"))
+            || o.starts_with("vertical_lines/2/");
+        csv += &format!("{o},n1,{}\n", if wrong { "n2" } else { "n1" });
+        n += 1;
+    }
+    assert_eq!(n, 16);
+    for e in std::fs::read_dir(inp.join("n02123045")).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        csv += &format!("n02123045/{name},n1,n1\n");
+    }
+    let preds = dir.join("preds.csv");
+    std::fs::write(&preds, csv).unwrap();
+    let res = dir.join("r.score.json");
+    let o = run(&["score", s(&preds), "--dataset", s(&out), "-o", s(&res)]);
+    ok(&o);
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&res).unwrap()).unwrap();
+    let row = |c: &str| {
+        j["corruptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["corruption"] == c)
+            .unwrap_or_else(|| panic!("{c} in {j}"))
+            .clone()
+    };
+    let sp = row("sparkles");
+    assert_eq!(sp["mean_error"].as_f64().unwrap(), 12.5);
+    assert_eq!(sp["mean_performance"].as_f64().unwrap(), 87.5);
+    assert!(sp["ce"].is_null() && sp["relative_ce"].is_null());
+    let vl = row("vertical_lines");
+    assert_eq!(vl["mean_error"].as_f64().unwrap(), 50.0);
+    assert!(vl["ce"].is_null());
+    assert_eq!(j["clean_error"].as_f64().unwrap(), 0.0);
+    assert!(j["mce"].is_null());
+    let notes = j["notes"].to_string();
+    assert!(
+        notes.contains("errors for")
+            && notes.contains("sparkles")
+            && notes.contains("vertical_lines")
+            && notes.contains("no CE"),
+        "{notes}"
+    );
+}

@@ -292,7 +292,7 @@ fn imagenet_p_shards_merge_and_resume_like_the_cells() {
                 let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
                 if p.is_dir() {
                     stack.push(p);
-                } else if !rel.starts_with("sequences.shard-") {
+                } else if !rel.starts_with("sequences.shard-") && !rel.ends_with(".status.json") {
                     out.insert(rel, std::fs::read(&p).unwrap());
                 }
             }
@@ -338,4 +338,285 @@ fn imagenet_p_shards_merge_and_resume_like_the_cells() {
         "{}",
         fail_text(&o)
     );
+}
+
+/// `imgcorrupt status` on an ImageNet-P run: per shard, sequences done of planned and the
+/// failures (a broken source fails its sequences), a dead process's journal as interrupted,
+/// and whether the parts can be merged; then the finished run.
+#[test]
+fn imagenet_p_status_reports_shards_failures_and_merge() {
+    let dir = tmp("p-status");
+    let input = dir.join("in");
+    copy_tree(&common::root().join("datasets/imagenet"), &input);
+    std::fs::write(input.join("n07747607/broken.JPEG"), b"\xff\xd8 not a jpeg").unwrap();
+    let out = dir.join("out");
+    let g = |shard: &str| {
+        run(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(&out),
+            "-c",
+            "p:rotate,p:gaussian_noise",
+            "-s",
+            "1-2",
+            "--sequence-format",
+            "npy",
+            "--shard",
+            shard,
+        ])
+    };
+    let status = || {
+        let o = run(&["status", s(&out)]);
+        ok(&o);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // 5 sources sorted: n02123045/3, n02123045/4, n07747607/1, n07747607/broken, n07747607/x…
+    let sorted = |root: &std::path::Path| {
+        let mut v = Vec::new();
+        for c in std::fs::read_dir(root).unwrap() {
+            let c = c.unwrap().path();
+            for f in std::fs::read_dir(&c).unwrap() {
+                let f = f.unwrap().path();
+                v.push(f.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+        v.sort();
+        v
+    };
+    let sources = sorted(&input);
+    let broken = sources.iter().position(|s| s.contains("broken")).unwrap();
+    let bad_shard = broken % 2;
+    let good_shard = 1 - bad_shard;
+    let count = |k: usize| (0..sources.len()).filter(|i| i % 2 == k).count();
+    // the shard without the broken source
+    ok(&g(&format!("{good_shard}/2")));
+    let t = status();
+    assert!(t.contains("ImageNet-P sequence run"), "{t}");
+    let line = format!(
+        "shard {good_shard}/2: finished, {0}/{0} sequences done, 0 failure(s)",
+        3 * count(good_shard)
+    );
+    assert!(t.contains(&line), "{t}");
+    assert!(
+        t.contains("merge: not yet") && t.contains(&format!("shard(s) {bad_shard}/2 not finished")),
+        "{t}"
+    );
+    // a dead process's journal: interrupted, its records counted
+    let part = out.join(format!("sequences.shard-{good_shard}-of-2.jsonl"));
+    let journal = out.join(format!("sequences.journal-{bad_shard}-of-2.jsonl"));
+    let text = std::fs::read_to_string(&part).unwrap();
+    let head = text.lines().next().unwrap().replace(
+        &format!("\"shard\":[{good_shard},2]"),
+        &format!("\"shard\":[{bad_shard},2]"),
+    );
+    let rec = text.lines().nth(1).unwrap();
+    std::fs::write(&journal, format!("{head}\n{rec}\n")).unwrap();
+    let t = status();
+    assert!(
+        t.contains(&format!(
+            "shard {bad_shard}/2: interrupted (rerun the same command to resume), 1/? sequences done"
+        )),
+        "{t}"
+    );
+    std::fs::remove_file(&journal).unwrap();
+    // the shard with the broken source: it fails, the others are done, no merge
+    let o = g(&format!("{bad_shard}/2"));
+    assert!(!o.status.success());
+    let t = status();
+    let line = format!(
+        "shard {bad_shard}/2: finished, {}/{} sequences done, 1 failure(s)",
+        3 * (count(bad_shard) - 1),
+        3 * count(bad_shard)
+    );
+    assert!(t.contains(&line), "{t}");
+    assert!(t.contains("failed: n07747607/broken.JPEG"), "{t}");
+    assert!(t.contains("failures: 1 in total"), "{t}");
+    // the parts lack the broken source's sequences: not mergeable
+    assert!(
+        t.contains(&format!(
+            "the parts hold {} source image(s), the run has {}",
+            sources.len() - 1,
+            sources.len()
+        )),
+        "{t}"
+    );
+    assert!(!out.join("sequences.jsonl").exists());
+    // the broken source removed from INPUT, its shard rerun: its part is of another run now
+    std::fs::remove_file(input.join("n07747607/broken.JPEG")).unwrap();
+    let o = g(&format!("{bad_shard}/2"));
+    ok(&o);
+    let e = common::stderr(&o);
+    assert!(
+        e.contains("every shard finished, but") && e.contains("settings differ"),
+        "{e}"
+    );
+    assert!(!out.join("sequences.jsonl").exists());
+    // … and so is the other shard once rerun: merged, and status says so
+    ok(&g(&format!("{good_shard}/2")));
+    assert!(out.join("sequences.jsonl").exists());
+    let t = status();
+    assert!(
+        t.contains("merge: possible (12 sequences, every part checked)"),
+        "{t}"
+    );
+    for k in 0..2 {
+        assert!(
+            t.contains(&format!(
+                "shard {k}/2: finished, 6/6 sequences done, 0 failure(s)"
+            )),
+            "{t}"
+        );
+    }
+    assert!(!t.contains("failures:"), "{t}");
+}
+
+/// `imgcorrupt merge` of ImageNet-P parts checks them as one run and refuses, naming the
+/// problem: a missing part, a record duplicated into another shard's part, a sequence lost
+/// from a part, a part of another run, an output missing on disk, a part renamed to another
+/// shard. The intact parts merge into the same manifest as before.
+#[test]
+fn imagenet_p_merge_refuses_missing_or_tampered_parts() {
+    let dir = tmp("p-merge");
+    let input = common::root().join("datasets/imagenet");
+    let out = dir.join("out");
+    let g = |out: &std::path::Path, shard: &str, seed: &str| {
+        ok(&run(&[
+            "generate",
+            s(&input),
+            "-o",
+            s(out),
+            "-c",
+            "p:rotate,p:gaussian_noise",
+            "-s",
+            "1-2",
+            "--sequence-format",
+            "npy",
+            "--shard",
+            shard,
+            "--seed",
+            seed,
+        ]))
+    };
+    for k in 0..3 {
+        g(&out, &format!("{k}/3"), "0");
+    }
+    let merged = std::fs::read(out.join("sequences.jsonl")).unwrap();
+    let part = |k: usize| out.join(format!("sequences.shard-{k}-of-3.jsonl"));
+    let saved: Vec<String> = (0..3)
+        .map(|k| std::fs::read_to_string(part(k)).unwrap())
+        .collect();
+    let restore = || {
+        for (k, t) in saved.iter().enumerate() {
+            std::fs::write(part(k), t).unwrap();
+        }
+    };
+    let refused = |what: &str| {
+        let o = run(&["merge", s(&out)]);
+        assert!(!o.status.success(), "{what}: merged");
+        let e = fail_text(&o);
+        assert!(e.contains(what), "expected `{what}` in: {e}");
+        restore();
+    };
+    // a part missing
+    std::fs::remove_file(part(1)).unwrap();
+    refused("2 of 3 shard part(s) present; shard(s) 1/3 not finished");
+    // --allow-incomplete merges what there is
+    std::fs::remove_file(part(1)).unwrap();
+    ok(&run(&["merge", s(&out), "--allow-incomplete"]));
+    let n = std::fs::read_to_string(out.join("sequences.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(n, 1 + 12 - saved[1].lines().count() + 1);
+    restore();
+    // a record of part 0 copied into part 2
+    let rec = saved[0].lines().nth(1).unwrap();
+    std::fs::write(part(2), format!("{}{rec}\n", saved[2])).unwrap();
+    refused("recorded more than once");
+    // a record taken out of part 2
+    let mut lines: Vec<&str> = saved[2].lines().collect();
+    lines.remove(2);
+    std::fs::write(part(2), lines.join("\n") + "\n").unwrap();
+    refused("2 of its 3 sequence(s) recorded");
+    // a part renamed to another shard
+    std::fs::write(part(1), &saved[2]).unwrap();
+    refused("not the one its name gives");
+    // a part of another run (another seed)
+    let other = dir.join("other");
+    g(&other, "1/3", "9");
+    std::fs::copy(other.join("sequences.shard-1-of-3.jsonl"), part(1)).unwrap();
+    refused("settings differ from the other parts");
+    // a recorded output missing on disk
+    let lost = out.join("gaussian_noise_2/n07747607/ILSVRC2012_val_00000001.npy");
+    let bytes = std::fs::read(&lost).unwrap();
+    std::fs::remove_file(&lost).unwrap();
+    refused("gaussian_noise_2/n07747607/ILSVRC2012_val_00000001.npy: recorded but missing on disk");
+    std::fs::write(&lost, bytes).unwrap();
+    // intact again: the same manifest
+    ok(&run(&["merge", s(&out)]));
+    assert_eq!(std::fs::read(out.join("sequences.jsonl")).unwrap(), merged);
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dst = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dst);
+        } else {
+            std::fs::copy(&p, &dst).unwrap();
+        }
+    }
+}
+
+/// ImageNet-P has difficulties 1-3 only: the default `-s 1-5` says on stderr that it skips 4
+/// and 5 (only when a noise sequence, the one kind with per-difficulty outputs, is selected);
+/// an explicit request beyond 3 is refused before anything is written.
+#[test]
+fn imagenet_p_says_which_difficulties_it_skips() {
+    let dir = tmp("p-diff");
+    let input = common::root().join("datasets/imagenet");
+    let g = |out: &std::path::Path, c: &str, sev: Option<&str>| {
+        let mut a = vec![
+            "generate",
+            s(&input),
+            "-o",
+            s(out),
+            "-c",
+            c,
+            "--sequence-format",
+            "npy",
+        ];
+        if let Some(sev) = sev {
+            a.extend(["-s", sev]);
+        }
+        run(&a)
+    };
+    let out = dir.join("default");
+    let o = g(&out, "p:gaussian_noise", None);
+    ok(&o);
+    let e = common::stderr(&o);
+    assert!(
+        e.contains("difficulties 4, 5 of the default -s 1-5 skipped"),
+        "{e}"
+    );
+    for d in ["gaussian_noise", "gaussian_noise_2", "gaussian_noise_3"] {
+        assert!(out.join(d).is_dir(), "{d}");
+    }
+    assert!(!out.join("gaussian_noise_4").exists());
+    // no note without a noise sequence, nor with -s 1-3
+    let e = common::stderr(&g(&dir.join("rot"), "p:rotate", None));
+    assert!(!e.contains("difficulties 4"), "{e}");
+    let e = common::stderr(&g(&dir.join("three"), "p:gaussian_noise", Some("1-3")));
+    assert!(!e.contains("difficulties 4"), "{e}");
+    // explicit 4 or 5: refused, naming them
+    let refused = dir.join("refused");
+    let e = fail_text(&g(&refused, "p:gaussian_noise", Some("2,4-5")));
+    assert!(
+        e.contains("ImageNet-P difficulties are 1-3 (-s 2,4-5: no difficulty 4, 5"),
+        "{e}"
+    );
+    assert!(!refused.join("gaussian_noise_2").exists());
 }

@@ -763,3 +763,152 @@ fn continuous_severities_in_and_out_of_shards() {
     let e = common::fail_text(&run(&["verify", s(&shards)]));
     assert!(e.contains("fog/2.5/stray.tar"), "{e}");
 }
+
+/// `--severity-schedule` with `--output-format wds` (issue 16): cells
+/// `fog/schedule/<shard>.tar`; threads 1 = 2 = three process shards merged (manifest
+/// included); each image member is the folder run's `fog/schedule/` file and is followed by a
+/// `<key>.json` member carrying its severity, which its manifest record also holds; verify
+/// regenerates the members; `score --dataset` bins member predictions as for folder outputs.
+/// Webdataset input is refused with the reason.
+#[test]
+fn severity_schedule_with_webdataset_output() {
+    let dir = tmp("wds-sched");
+    let inet = common::root().join("datasets/imagenet");
+    let g = |out: &Path, rest: &[&str]| {
+        let mut a = vec![
+            "generate",
+            s(&inet),
+            "-o",
+            s(out),
+            "-c",
+            "fog,gaussian_noise",
+            "--severity-schedule",
+            "linear:0-4.5",
+            "--output-format",
+            "wds",
+            "--wds-shard-size",
+            "2",
+        ];
+        a.extend_from_slice(rest);
+        ok(&run(&a));
+    };
+    let (one, two, sh) = (dir.join("one"), dir.join("two"), dir.join("sh"));
+    g(&one, &["--threads", "1"]);
+    g(&two, &["--threads", "2"]);
+    for k in [2, 0, 1] {
+        g(&sh, &["--shard", &format!("{k}/3")]);
+    }
+    let a = files(&one);
+    assert_eq!(a, files(&two));
+    let mut c = files(&sh);
+    c.retain(|k, _| !k.starts_with("manifest.shard-"));
+    assert_eq!(
+        a, c,
+        "sharded + merged equals one process, manifest included"
+    );
+    assert!(a.contains_key("fog/schedule/000000.tar") && a.contains_key("fog/schedule/000001.tar"));
+    // the folder run of the same schedule: its files are the members
+    let folder = dir.join("folder");
+    ok(&run(&[
+        "generate",
+        s(&inet),
+        "-o",
+        s(&folder),
+        "-c",
+        "fog,gaussian_noise",
+        "--severity-schedule",
+        "linear:0-4.5",
+    ]));
+    let recs = common::file_records(&folder);
+    let by_source: BTreeMap<String, f64> = recs
+        .iter()
+        .filter(|r| r["corruption"] == "fog")
+        .map(|r| {
+            (
+                r["source"].as_str().unwrap().to_string(),
+                r["scheduled_severity"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_source.values().copied().collect::<Vec<_>>(),
+        [0.0, 1.5, 3.0, 4.5]
+    );
+    let mut images = 0;
+    for t in ["000000", "000001"] {
+        let m = members(&one.join(format!("fog/schedule/{t}.tar")));
+        assert_eq!(m.len(), 4, "two images, each with its json");
+        for pair in m.chunks(2) {
+            let (img, json) = (&pair[0], &pair[1]);
+            let stem = img.header.name.trim_end_matches(".jpeg");
+            assert_eq!(json.header.name, format!("{stem}.json"));
+            let f = fs::read(folder.join(format!("fog/schedule/{stem}.JPEG"))).unwrap();
+            assert!(img.data == f, "{}", img.header.name);
+            let v: serde_json::Value = serde_json::from_slice(&json.data).unwrap();
+            let want = by_source[&format!("{stem}.JPEG")];
+            assert_eq!(v["scheduled_severity"].as_f64().unwrap(), want, "{stem}");
+            images += 1;
+        }
+    }
+    assert_eq!(images, 4);
+    // the manifest: each image member with its severity
+    let text = fs::read_to_string(one.join("manifest.jsonl")).unwrap();
+    let mut csv = String::from("path,label,pred\n");
+    let mut n = 0;
+    for line in text.lines().skip(1) {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let out = r["output"].as_str().unwrap();
+        if r["corruption"] == "fog" && out.ends_with(".jpeg") {
+            let sev = r["scheduled_severity"].as_f64().unwrap();
+            assert_eq!(sev, by_source[r["source"].as_str().unwrap()], "{out}");
+            assert_eq!(r["severity"], "schedule");
+            csv += &format!("{out},n1,{}\n", if sev >= 2.0 { "n2" } else { "n1" });
+            n += 1;
+        }
+    }
+    assert_eq!(n, 4);
+    let v = run(&["verify", s(&one), "--input", s(&inet)]);
+    ok(&v);
+    let t = format!("{}{}", stderr(&v), String::from_utf8_lossy(&v.stdout));
+    assert!(t.contains("8 regenerated, 0 differ"), "{t}");
+    // score: bins from the manifest, as for folder outputs
+    let preds = dir.join("preds.csv");
+    fs::write(&preds, csv).unwrap();
+    let out_csv = dir.join("score.csv");
+    ok(&run(&[
+        "score",
+        s(&preds),
+        "--dataset",
+        s(&one),
+        "-o",
+        s(&out_csv),
+    ]));
+    let rows = fs::read_to_string(&out_csv).unwrap();
+    for want in [
+        "schedule_error,fog,50,",
+        "schedule_error_0-1,fog,0,1 images",
+        "schedule_error_1-2,fog,0,1 images",
+        "schedule_error_3-4,fog,100,1 images",
+        "schedule_error_4-5,fog,100,1 images",
+    ] {
+        assert!(rows.contains(want), "{want} not in\n{rows}");
+    }
+    // webdataset input: refused, with the reason
+    let shards = dir.join("in");
+    make_shards(&shards, 1, 2);
+    let o = run(&[
+        "generate",
+        s(&shards),
+        "-o",
+        s(&dir.join("x")),
+        "-c",
+        "fog",
+        "--severity-schedule",
+        "linear:0-4",
+    ]);
+    let e = err_text(&o);
+    assert!(
+        e.contains("--severity-schedule does not work with webdataset input"),
+        "{e}"
+    );
+}

@@ -274,15 +274,21 @@ impl Progress for CliProgress {
     }
 }
 
-/// Run `generate`; Ok(false) when some image failed.
-pub fn run(a: Args) -> anyhow::Result<bool> {
+/// `--severity-schedule` is for image folders (written as files or webdataset shards).
+fn refuse_schedule_where_unsupported(a: &Args) -> anyhow::Result<()> {
     if a.severity_schedule.is_some()
-        && (crate::cli::sequences::wanted(&a.corruptions) || crate::cli::cifar::wanted(&a))
+        && (crate::cli::sequences::wanted(&a.corruptions) || crate::cli::cifar::wanted(a))
     {
         bail!(
-            "--severity-schedule works on image folders (not CIFAR arrays or ImageNet-P sequences)"
+            "--severity-schedule works on image folders, written as files or webdataset shards (not CIFAR arrays or ImageNet-P sequences)"
         );
     }
+    Ok(())
+}
+
+/// Run `generate`; Ok(false) when some image failed.
+pub fn run(a: Args) -> anyhow::Result<bool> {
+    refuse_schedule_where_unsupported(&a)?;
     if crate::cli::sequences::wanted(&a.corruptions) {
         return crate::cli::sequences::run(&a);
     }
@@ -296,6 +302,7 @@ pub fn run(a: Args) -> anyhow::Result<bool> {
 /// CIFAR inputs, whose outputs are arrays, report through the same summary
 /// ([`crate::cli::cifar::execute`]: `kind` None, arrays counted as outputs).
 pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
+    refuse_schedule_where_unsupported(&a)?;
     if crate::cli::sequences::wanted(&a.corruptions) {
         return crate::cli::sequences::execute(&a);
     }
@@ -364,8 +371,8 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         _ => false,
     };
     let wds_output = wds_input || a.output_format == "wds";
-    if wds_output && a.severity_schedule.is_some() {
-        bail!("--severity-schedule does not work with webdataset input or output yet");
+    if wds_input && a.severity_schedule.is_some() {
+        bail!("--severity-schedule does not work with webdataset input: an image's scheduled severity comes from its place among all the dataset's images, known before the run only for image folders (write a folder dataset as shards with --output-format wds)");
     }
     if a.layout != crate::dataset::Layout::Cells && (wds_output || a.severity_schedule.is_some()) {
         bail!("--layout laion-c writes image folders of -s levels (not webdataset shards, not --severity-schedule)");

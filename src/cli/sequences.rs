@@ -60,11 +60,29 @@ pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
             a.severities
         );
     }
-    let difficulties: Vec<u8> = super::parse_severities(&a.severities)
-        .map_err(anyhow::Error::msg)?
-        .into_iter()
-        .filter(|&d| (1..=3).contains(&d))
-        .collect();
+    let asked = super::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let (difficulties, beyond): (Vec<u8>, Vec<u8>) =
+        asked.into_iter().partition(|d| (1..=3).contains(d));
+    if !beyond.is_empty() {
+        let beyond = beyond
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        // `1-5` is `generate`'s default (as for --severity-schedule, an explicit `-s 1-5`
+        // cannot be told from it): say what it skips; refuse any other request beyond 3
+        if a.severities != "1-5" {
+            anyhow::bail!(
+                "ImageNet-P difficulties are 1-3 (-s {}: no difficulty {beyond}; the released noise sequences come in three sets, and the other sequences' difficulty is the metric's frame step 1-3)",
+                a.severities
+            );
+        }
+        if perturbations.iter().any(|p| p.is_noise()) {
+            eprintln!(
+                "imgcorrupt: note: ImageNet-P difficulties are 1-3: difficulties {beyond} of the default -s 1-5 skipped (the noise sequences are written at difficulties 1, 2, 3; pass -s 1-3 or a subset to silence this)"
+            );
+        }
+    }
     if difficulties.is_empty() {
         anyhow::bail!("ImageNet-P difficulties are 1-3 (-s 1-3)");
     }
@@ -104,6 +122,8 @@ pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
                 "imgcorrupt: all shards finished: merged into {}",
                 sequences::MANIFEST
             );
+        } else if let Some(e) = &s.merge_error {
+            eprintln!("imgcorrupt: every shard finished, but {e}");
         } else {
             eprintln!(
                 "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",

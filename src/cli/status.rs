@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::dataset::record::manifest::{self, ManifestFile};
 use crate::dataset::record::status::{self, Status};
+use crate::dataset::sequences::{self, RunState};
 
 /// Arguments of `status`.
 #[derive(clap::Args, Debug)]
@@ -33,6 +34,9 @@ pub fn report(output: &std::path::Path) -> anyhow::Result<(Vec<String>, bool)> {
     }
     let files = manifest::list_files(output);
     let statuses = status::read_all(output);
+    if files.is_empty() && statuses.is_empty() && sequences::has_sequence_files(output) {
+        return Ok(sequence_report(output));
+    }
     if files.is_empty() && statuses.is_empty() {
         anyhow::bail!(
             "{}: no manifest, parts, journals or status files (not a generate output?)",
@@ -142,6 +146,62 @@ pub fn report(output: &std::path::Path) -> anyhow::Result<(Vec<String>, bool)> {
         lines.push(format!("failures: {failures} in total"));
     }
     Ok((lines, possible))
+}
+
+/// The lines of an ImageNet-P run (its own `sequences*` files), and whether merging is
+/// possible now.
+fn sequence_report(output: &std::path::Path) -> (Vec<String>, bool) {
+    let p = sequences::progress(output);
+    let mut lines = vec!["ImageNet-P sequence run".to_string()];
+    let mut failures = 0;
+    for s in &p.shards {
+        let name = match s.shard {
+            Some((k, n)) => format!("shard {k}/{n}"),
+            None => "unsharded run".to_string(),
+        };
+        let state = match s.state {
+            RunState::Finished => "finished",
+            RunState::Running => "running",
+            RunState::Interrupted => "interrupted (rerun the same command to resume)",
+            RunState::NotStarted => "not started or no record yet",
+        };
+        let total = s.total.map_or("?".to_string(), |t| t.to_string());
+        lines.push(format!(
+            "{name}: {state}, {}/{total} sequences done, {} failure(s)",
+            s.done, s.failures
+        ));
+        for f in s.failed.iter().take(5) {
+            lines.push(format!("    failed: {f}"));
+        }
+        if s.failures > 5 {
+            lines.push(format!(
+                "    … {} more (see {})",
+                s.failures - 5,
+                sequences::status_file(s.shard)
+            ));
+        }
+        failures += s.failures;
+    }
+    let possible = matches!(p.merge, Some(Ok(_)));
+    lines.push(match &p.merge {
+        Some(Ok(n)) => format!(
+            "merge: possible ({n} sequences, every part checked){}",
+            if p.merged {
+                "; sequences.jsonl exists (the last shard merged, or `imgcorrupt merge` ran)"
+            } else {
+                ""
+            }
+        ),
+        Some(Err(e)) => format!("merge: not yet: {e}"),
+        None if p.merged && p.shards.iter().all(|s| s.state == RunState::Finished) => {
+            "merge: not needed (sequences.jsonl is complete)".to_string()
+        }
+        None => "merge: not needed (unsharded run)".to_string(),
+    });
+    if failures > 0 {
+        lines.push(format!("failures: {failures} in total"));
+    }
+    (lines, possible)
 }
 
 /// Run `status`.

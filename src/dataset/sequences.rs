@@ -90,9 +90,31 @@ pub struct SequenceHeader {
     /// shards must agree on; empty in manifests of earlier versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jobs: Vec<String>,
+    /// Source images of the whole dataset (all shards): what `merge` and `status` count the
+    /// parts against; 0 (absent) in manifests of earlier versions.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sources: usize,
+    /// SHA-256 of the sorted source paths (relative to INPUT), one per line with a `\n`
+    /// after each: `merge` checks that the parts hold exactly these sources.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sources_sha256: String,
     /// `(K, N)` in a shard's part; absent in `sequences.jsonl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<(usize, usize)>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// SHA-256 of sorted source paths as [`SequenceHeader::sources_sha256`] records it.
+fn sources_digest<S: AsRef<str>>(sorted: &[S]) -> String {
+    let mut h = Sha256::new();
+    for s in sorted {
+        h.update(s.as_ref().as_bytes());
+        h.update(b"\n");
+    }
+    crate::digest::hex(&h.finalize())
 }
 
 /// One output of `sequences.jsonl`.
@@ -146,6 +168,8 @@ pub struct SequenceSummary {
     pub skipped: usize,
     /// Sharded: whether this run merged every part into `sequences.jsonl`.
     pub merged: bool,
+    /// Sharded, every part present: why the merge was refused.
+    pub merge_error: Option<String>,
     /// `path: reason` per failed source.
     pub failed: Vec<String>,
 }
@@ -291,7 +315,7 @@ fn make(opts: &SequenceOptions, source: &str) -> Result<Vec<(SequenceRecord, Fil
     Ok(out)
 }
 
-fn header_of(opts: &SequenceOptions) -> SequenceHeader {
+fn header_of(opts: &SequenceOptions, sorted_sources: &[&String]) -> SequenceHeader {
     SequenceHeader {
         imgcorrupt_sequences: 1,
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -301,6 +325,8 @@ fn header_of(opts: &SequenceOptions) -> SequenceHeader {
         format: opts.format,
         quality: opts.quality,
         jobs: jobs(opts).iter().map(|&(p, d)| p.folder(d)).collect(),
+        sources: sorted_sources.len(),
+        sources_sha256: sources_digest(sorted_sources),
         shard: opts.shard,
     }
 }
@@ -320,9 +346,70 @@ fn journal_file(shard: Option<(usize, usize)>) -> String {
     }
 }
 
+/// The progress file of a process (what `imgcorrupt status` reads for the total planned and
+/// the failures, which the manifest files cannot say).
+pub fn status_file(shard: Option<(usize, usize)>) -> String {
+    match shard {
+        None => "sequences.status.json".into(),
+        Some((k, n)) => format!("sequences.shard-{k}-of-{n}.status.json"),
+    }
+}
+
 /// Whether `output` holds ImageNet-P sequences (a manifest or a shard part).
 pub fn is_sequences_output(output: &Path) -> bool {
     output.join(MANIFEST).is_file() || !parts(output).is_empty()
+}
+
+/// Whether `output` holds any file of an ImageNet-P run, finished or not (manifest, parts,
+/// journals or progress files).
+pub fn has_sequence_files(output: &Path) -> bool {
+    is_sequences_output(output) || !state_files(output).is_empty()
+}
+
+/// A journal or progress file: (shard, path, is a journal).
+type StateFile = (Option<(usize, usize)>, PathBuf, bool);
+
+/// The part, journal and progress file of one process.
+type ShardFiles = (Option<PathBuf>, Option<PathBuf>, Option<PathBuf>);
+
+/// The journals and progress files of `output`: (shard, path, is a journal).
+fn state_files(output: &Path) -> Vec<StateFile> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(output).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let (shard, journal) = if name == journal_file(None) {
+            (None, true)
+        } else if name == status_file(None) {
+            (None, false)
+        } else if let Some(r) = name
+            .strip_prefix("sequences.journal-")
+            .and_then(|r| r.strip_suffix(".jsonl"))
+        {
+            match shard_of(r) {
+                Some(s) => (Some(s), true),
+                None => continue,
+            }
+        } else if let Some(r) = name
+            .strip_prefix("sequences.shard-")
+            .and_then(|r| r.strip_suffix(".status.json"))
+        {
+            match shard_of(r) {
+                Some(s) => (Some(s), false),
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        v.push((shard, e.path(), journal));
+    }
+    v.sort();
+    v
+}
+
+/// `K-of-N` → (K, N).
+fn shard_of(text: &str) -> Option<(usize, usize)> {
+    let (k, n) = text.split_once("-of-")?;
+    Some((k.parse().ok()?, n.parse().ok()?))
 }
 
 fn parts(output: &Path) -> Vec<PathBuf> {
@@ -378,14 +465,55 @@ fn read_lines(path: &Path) -> (Option<SequenceHeader>, Vec<SequenceRecord>) {
     )
 }
 
-/// Combine the shard parts of `output` into `sequences.jsonl`; returns the record count.
-/// Refused when the parts disagree, or (unless `allow_incomplete`) when some are missing.
-pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
+/// Check the shard parts of `output` as one finished run and return the merged manifest's
+/// header and records (canonical order).
+///
+/// Refused, naming every problem found (the first few of each kind), when: there are no
+/// parts; a part is unreadable or its header disagrees with its file name; the parts differ in
+/// their settings or shard count; a shard's part is missing or its journal is present (it is
+/// running or was interrupted); a record names an unknown sequence, the wrong frame count or
+/// an output path its source and sequence do not give; a sequence appears twice; a part holds
+/// a source of another shard; the sources are not exactly the run's (their count and digest
+/// in the header); a source lacks some of its sequences; or a recorded output is missing on
+/// disk. `allow_incomplete` accepts missing shards and sequences (still refusing everything
+/// else). The files' contents are not re-hashed here (`imgcorrupt verify` does that): every
+/// part was written from hashes taken as its files were written, or re-checked on resume.
+pub fn check_parts(
+    output: &Path,
+    allow_incomplete: bool,
+) -> Result<(SequenceHeader, Vec<SequenceRecord>)> {
     let paths = parts(output);
+    if paths.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: no shard parts (sequences.shard-K-of-N.jsonl) to merge",
+            output.display()
+        )));
+    }
+    let mut problems: Vec<String> = Vec::new();
     let mut header: Option<SequenceHeader> = None;
-    let mut records = Vec::new();
+    // (record, shard of the part that holds it)
+    let mut all: Vec<(SequenceRecord, (usize, usize))> = Vec::new();
+    let mut shards: Vec<(usize, usize)> = Vec::new();
     for p in &paths {
-        let (h, recs) = read_manifest_at(p)?;
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        let named = name
+            .strip_prefix("sequences.shard-")
+            .and_then(|r| r.strip_suffix(".jsonl"))
+            .and_then(shard_of);
+        let (h, recs) = match read_manifest_at(p) {
+            Ok(x) => x,
+            Err(e) => {
+                problems.push(format!("{name}: unreadable ({e})"));
+                continue;
+            }
+        };
+        let Some(shard) = h.shard.filter(|s| Some(*s) == named) else {
+            problems.push(format!(
+                "{name}: its header says shard {:?}, not the one its name gives",
+                h.shard
+            ));
+            continue;
+        };
         let plain = SequenceHeader {
             shard: None,
             ..h.clone()
@@ -393,30 +521,189 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
         match &header {
             None => header = Some(plain),
             Some(first) if *first != plain => {
-                return Err(Error::InvalidArgument(format!(
-                    "{}: shard parts differ in their settings: they are not one run",
-                    output.display()
-                )))
+                problems.push(format!(
+                    "{name}: settings differ from the other parts (seed, format, quality, sequences or sources): not one run"
+                ));
+                continue;
             }
             _ => {}
         }
-        records.extend(recs);
+        shards.push(shard);
+        all.extend(recs.into_iter().map(|r| (r, shard)));
     }
-    let Some(header) = header else {
-        return Err(Error::InvalidArgument(format!(
-            "{}: no shard parts (sequences.shard-K-of-N.jsonl) to merge",
-            output.display()
-        )));
-    };
-    let n = read_manifest_at(&paths[0])?.0.shard.map_or(1, |s| s.1);
-    if paths.len() < n && !allow_incomplete {
-        return Err(Error::InvalidArgument(format!(
-            "{}: {} of {n} shard part(s) present",
+    let refuse = |problems: Vec<String>| {
+        let shown: Vec<&str> = problems.iter().take(12).map(String::as_str).collect();
+        Error::InvalidArgument(format!(
+            "{}: cannot merge the ImageNet-P shard parts: {}{}",
             output.display(),
-            paths.len()
-        )));
+            shown.join("; "),
+            if problems.len() > shown.len() {
+                format!("; … {} more", problems.len() - shown.len())
+            } else {
+                String::new()
+            }
+        ))
+    };
+    let Some(header) = header else {
+        return Err(refuse(problems));
+    };
+    let ns: std::collections::BTreeSet<usize> = shards.iter().map(|s| s.1).collect();
+    if ns.len() > 1 {
+        problems.push(format!(
+            "parts of different shard counts ({}): not one run",
+            ns.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        return Err(refuse(problems));
     }
+    let n = *ns.iter().next().expect("one shard count");
+    let missing: Vec<String> = (0..n)
+        .filter(|k| !shards.contains(&(*k, n)))
+        .map(|k| format!("{k}/{n}"))
+        .collect();
+    if !missing.is_empty() && !allow_incomplete {
+        problems.push(format!(
+            "{} of {n} shard part(s) present; shard(s) {} not finished (or pass --allow-incomplete)",
+            shards.len(),
+            missing.join(", ")
+        ));
+    }
+    for (shard, path, journal) in state_files(output) {
+        if journal && shard.is_some_and(|(_, m)| m == n) {
+            problems.push(format!(
+                "{}: shard {}/{n} is running or was interrupted (rerun it to finish)",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                shard.expect("sharded").0
+            ));
+        }
+    }
+    // every record: a sequence of the run, its frame count, its output path
+    let mut seen_output = std::collections::HashSet::new();
+    let mut seen_job = std::collections::HashSet::new();
+    let mut bad = Vec::new();
+    for (r, (k, _)) in &all {
+        let Some(p) = Perturbation::from_name(&r.perturbation) else {
+            bad.push(format!(
+                "{}: unknown perturbation `{}`",
+                r.output, r.perturbation
+            ));
+            continue;
+        };
+        let folder = p.folder(r.difficulty);
+        let base = base_of(&r.source, &folder);
+        let expected = match header.format {
+            SequenceFormat::Npy => format!("{base}.npy"),
+            SequenceFormat::Mp4 => format!("{base}.mp4"),
+            _ => base,
+        };
+        if !header.jobs.is_empty() && !header.jobs.contains(&folder) {
+            bad.push(format!(
+                "{}: `{folder}` is not a sequence of this run",
+                r.output
+            ));
+        } else if r.frames != p.frames() {
+            bad.push(format!(
+                "{}: {} frames recorded, {} expected",
+                r.output,
+                r.frames,
+                p.frames()
+            ));
+        } else if r.output != expected {
+            bad.push(format!(
+                "{}: its source and sequence give `{expected}`",
+                r.output
+            ));
+        } else if r.sha256.len() != 64 || !r.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bad.push(format!("{}: no SHA-256 recorded", r.output));
+        } else if !seen_output.insert(r.output.clone())
+            || !seen_job.insert((r.source.clone(), folder))
+        {
+            bad.push(format!(
+                "{}: recorded more than once (shard {k}/{n} and another)",
+                r.output
+            ));
+        }
+    }
+    problems.extend(bad);
+    // the sources: exactly the run's, each in the part of its shard, each with every sequence
+    let mut sources: Vec<&String> = all.iter().map(|(r, _)| &r.source).collect();
+    sources.sort();
+    sources.dedup();
+    let position: std::collections::HashMap<&String, usize> =
+        sources.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    let complete = missing.is_empty() && !allow_incomplete;
+    if complete && header.sources > 0 {
+        if sources.len() != header.sources {
+            problems.push(format!(
+                "the parts hold {} source image(s), the run has {}",
+                sources.len(),
+                header.sources
+            ));
+        } else if sources_digest(&sources) != header.sources_sha256 {
+            problems.push(
+                "the parts' source images are not the run's (their digest differs from the header's)"
+                    .to_string(),
+            );
+        } else {
+            for (r, (k, _)) in &all {
+                let i = position[&r.source];
+                if i % n != *k {
+                    problems.push(format!(
+                        "{}: in the part of shard {k}/{n}, but its source belongs to shard {}/{n}",
+                        r.output,
+                        i % n
+                    ));
+                }
+            }
+        }
+    }
+    if complete && !header.jobs.is_empty() {
+        let mut count: std::collections::HashMap<&String, usize> = Default::default();
+        for (r, _) in &all {
+            *count.entry(&r.source).or_default() += 1;
+        }
+        for s in &sources {
+            let c = count[s];
+            if c != header.jobs.len() {
+                problems.push(format!(
+                    "{s}: {c} of its {} sequence(s) recorded",
+                    header.jobs.len()
+                ));
+            }
+        }
+    }
+    // the files: present as recorded (their bytes are `verify`'s to check)
+    for (r, _) in &all {
+        let path = output.join(&r.output);
+        let present = match header.format {
+            SequenceFormat::Npy | SequenceFormat::Mp4 => path.is_file(),
+            f => {
+                let ext = if f == SequenceFormat::Png {
+                    "png"
+                } else {
+                    "jpg"
+                };
+                (0..r.frames).all(|i| path.join(format!("frame_{i:02}.{ext}")).is_file())
+            }
+        };
+        if !present {
+            problems.push(format!("{}: recorded but missing on disk", r.output));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(refuse(problems));
+    }
+    let mut records: Vec<SequenceRecord> = all.into_iter().map(|(r, _)| r).collect();
     sort_records(&header, &mut records);
+    Ok((header, records))
+}
+
+/// Combine the shard parts of `output` into `sequences.jsonl` after [`check_parts`]; returns
+/// the record count.
+pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
+    let (header, records) = check_parts(output, allow_incomplete)?;
     crate::io::write_atomic(
         &output.join(MANIFEST),
         manifest_text(&header, &records).as_bytes(),
@@ -437,7 +724,7 @@ pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
         .filter(|(i, _)| opts.shard.is_none_or(|(k, n)| i % n == k))
         .map(|(_, s)| *s)
         .collect();
-    let header = header_of(opts);
+    let header = header_of(opts, &sources);
     std::fs::create_dir_all(&opts.output).map_err(|source| Error::Io {
         path: opts.output.clone(),
         source,
@@ -448,8 +735,18 @@ pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
     let mut earlier: std::collections::HashMap<String, SequenceRecord> = Default::default();
     for path in [&state, &journal] {
         let (h, recs) = read_lines(path);
+        // the sources may change between runs (a broken file removed, say): what was made
+        // for the sources still there is kept; only the parts of sharded runs must agree on
+        // them, which `merge` checks
+        let same = |h: &SequenceHeader| {
+            SequenceHeader {
+                sources: header.sources,
+                sources_sha256: header.sources_sha256.clone(),
+                ..h.clone()
+            } == header
+        };
         match h {
-            Some(h) if h != header => {
+            Some(h) if !same(&h) => {
                 return Err(Error::InvalidArgument(format!(
                     "{}: made by an earlier run with other settings (seed, format, quality, perturbations or difficulties); rerun with the same options to resume, or use a new OUTPUT",
                     path.display()
@@ -472,13 +769,31 @@ pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
             .collect();
         (recs.len() == n_jobs).then_some(recs)
     };
-    // the journal: header, then each finished source's records (appended, flushed)
+    // the journal: header, then each finished source's records (appended, flushed); locked
+    // while the process runs, so that `status` tells running from interrupted and a second
+    // process on the same shard is refused instead of clobbering it
     let jf = std::sync::Mutex::new({
         use std::io::Write as _;
-        let mut f = std::fs::File::create(&journal).map_err(|source| Error::Io {
+        let io = |source| Error::Io {
             path: journal.clone(),
             source,
-        })?;
+        };
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&journal)
+            .map_err(io)?;
+        if let Err(std::fs::TryLockError::WouldBlock) = f.try_lock() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: another imgcorrupt process is writing this run{}",
+                journal.display(),
+                opts.shard
+                    .map(|(k, n)| format!(" (shard {k}/{n})"))
+                    .unwrap_or_default()
+            )));
+        }
+        f.set_len(0).map_err(io)?;
         let mut text = serde_json::to_string(&header).expect("header serialises");
         text.push('\n');
         for r in earlier.values() {
@@ -493,12 +808,20 @@ pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
             })?;
         f
     });
+    let tracker = crate::dataset::record::status::Tracker::at(
+        opts.output.join(status_file(opts.shard)),
+        opts.shard,
+        "sequences",
+        mine.len() * n_jobs,
+        std::time::Duration::from_secs(2),
+    );
     // per source: its records and whether they were kept from an earlier run
     type Made = Result<(Vec<SequenceRecord>, bool)>;
     let results: Vec<(String, Made)> = mine
         .par_iter()
         .map(|src| {
             if let Some(recs) = kept(src) {
+                tracker.advance(recs.len(), &[]);
                 return ((*src).clone(), Ok((recs, true)));
             }
             let r = make(opts, src).and_then(|seqs| {
@@ -531,6 +854,10 @@ pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
                     })?;
                 Ok((records, false))
             });
+            match &r {
+                Ok((recs, _)) => tracker.advance(recs.len(), &[]),
+                Err(e) => tracker.advance(0, &[format!("{src}: {e}")]),
+            }
             ((*src).clone(), r)
         })
         .collect();
@@ -554,14 +881,146 @@ pub fn generate(opts: &SequenceOptions) -> Result<SequenceSummary> {
     }
     sort_records(&header, &mut records);
     crate::io::write_atomic(&state, manifest_text(&header, &records).as_bytes())?;
-    drop(jf);
     let _ = std::fs::remove_file(&journal);
+    drop(jf);
+    tracker.finish(&summary.failed);
     if let Some((_, n)) = opts.shard {
         if summary.failed.is_empty() && parts(&opts.output).len() == n {
-            summary.merged = merge(&opts.output, false).is_ok();
+            match merge(&opts.output, false) {
+                Ok(_) => summary.merged = true,
+                Err(e) => summary.merge_error = Some(e.to_string()),
+            }
         }
     }
     Ok(summary)
+}
+
+/// Where one process of a sequence run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// Its manifest or part is written.
+    Finished,
+    /// Its journal is locked by a live process.
+    Running,
+    /// Its journal is left unlocked: the process died (rerun the same command to resume).
+    Interrupted,
+    /// Only a progress file (or nothing) yet.
+    NotStarted,
+}
+
+/// The progress of one process (unsharded, or one shard) of a sequence run.
+#[derive(Clone, Debug)]
+pub struct ShardProgress {
+    /// `(K, N)`, or `None` for an unsharded run.
+    pub shard: Option<(usize, usize)>,
+    /// Where it stands.
+    pub state: RunState,
+    /// Sequences finished: records of its part or manifest (finished), of its journal
+    /// (running or interrupted), else its progress file's count.
+    pub done: usize,
+    /// Sequences planned, from its progress file (absent for runs of earlier versions).
+    pub total: Option<usize>,
+    /// Failed source images (each fails all its sequences).
+    pub failures: usize,
+    /// The first failures, `source: reason`.
+    pub failed: Vec<String>,
+}
+
+/// What `imgcorrupt status` says of a sequence run.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    /// Per process, unsharded first, then by shard.
+    pub shards: Vec<ShardProgress>,
+    /// Whether `sequences.jsonl` exists.
+    pub merged: bool,
+    /// Sharded runs: whether [`check_parts`] accepts the parts now (their record count), or
+    /// why not. `None` for unsharded runs.
+    pub merge: Option<std::result::Result<usize, String>>,
+}
+
+/// The progress of the sequence run in `output`, from its manifest files, journals and
+/// progress files (nothing is written).
+pub fn progress(output: &Path) -> Progress {
+    use std::collections::BTreeMap;
+    let mut per: BTreeMap<Option<(usize, usize)>, ShardFiles> = BTreeMap::new();
+    for p in parts(output) {
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(s) = name
+            .strip_prefix("sequences.shard-")
+            .and_then(|r| r.strip_suffix(".jsonl"))
+            .and_then(shard_of)
+        {
+            per.entry(Some(s)).or_default().0 = Some(p);
+        }
+    }
+    for (shard, path, journal) in state_files(output) {
+        let e = per.entry(shard).or_default();
+        if journal {
+            e.1 = Some(path);
+        } else {
+            e.2 = Some(path);
+        }
+    }
+    let sharded = per.keys().any(Option::is_some);
+    let manifest = output.join(MANIFEST);
+    let merged = manifest.is_file();
+    if merged && !sharded {
+        per.entry(None).or_default().0 = Some(manifest);
+    }
+    let shards = per
+        .into_iter()
+        .map(|(shard, (part, journal, status))| {
+            let st: Option<crate::dataset::record::status::Status> = status
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .and_then(|t| serde_json::from_str(&t).ok());
+            let distinct = |p: &Path| {
+                let (_, recs) = read_lines(p);
+                recs.iter()
+                    .map(|r| &r.output)
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+            };
+            let (state, done) = match (&journal, &part) {
+                (Some(j), _) => {
+                    let locked = std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(j)
+                        .is_ok_and(|f| {
+                            matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+                        });
+                    let state = if locked {
+                        RunState::Running
+                    } else {
+                        RunState::Interrupted
+                    };
+                    (state, distinct(j))
+                }
+                (None, Some(p)) => (RunState::Finished, distinct(p)),
+                (None, None) => (RunState::NotStarted, st.as_ref().map_or(0, |s| s.done)),
+            };
+            ShardProgress {
+                shard,
+                state,
+                done,
+                total: st.as_ref().map(|s| s.total),
+                failures: st.as_ref().map_or(0, |s| s.failures),
+                failed: st.map(|s| s.failed).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Progress {
+        shards,
+        merged,
+        merge: sharded.then(|| {
+            check_parts(output, false)
+                .map(|(_, r)| r.len())
+                .map_err(|e| e.to_string())
+        }),
+    }
 }
 
 /// Read `sequences.jsonl` of `output`.

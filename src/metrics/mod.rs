@@ -176,18 +176,27 @@ pub fn score(r: &Results, baseline: &Baseline) -> Score {
     let clean_error = r.clean.and_then(|v| r.error_of(v));
     let clean_perf = r.clean.map(|v| r.performance_of(v));
     let mut per = Vec::new();
+    let mut unnormalised = Vec::new();
     for (&c, sev) in &r.values {
-        let (_, base) = baseline.errors[&c];
+        // the suites beyond the 19 (ImageNet-C-bar, LAION-C) have no AlexNet errors: their
+        // rows get the unnormalised numbers only
+        let base = baseline.errors.get(&c).map(|b| b.1);
+        if base.is_none() {
+            unnormalised.push(c.name());
+        }
         let errs: Option<Vec<(u8, f64)>> = sev
             .iter()
             .map(|(&s, &v)| r.error_of(v).map(|e| (s, e)))
             .collect();
-        let sum_base: f64 = sev.keys().map(|&s| base[s as usize - 1]).sum();
-        let ce = errs
-            .as_ref()
-            .map(|e| 100.0 * e.iter().map(|p| p.1).sum::<f64>() / sum_base);
-        let relative_ce = match (&errs, clean_error) {
-            (Some(e), Some(ec)) => {
+        let ce = match (&errs, base) {
+            (Some(e), Some(base)) => {
+                let sum_base: f64 = sev.keys().map(|&s| base[s as usize - 1]).sum();
+                Some(100.0 * e.iter().map(|p| p.1).sum::<f64>() / sum_base)
+            }
+            _ => None,
+        };
+        let relative_ce = match (&errs, clean_error, base) {
+            (Some(e), Some(ec), Some(base)) => {
                 let num: f64 = e.iter().map(|&(_, x)| x - ec).sum();
                 let den: f64 = sev
                     .keys()
@@ -249,6 +258,13 @@ pub fn score(r: &Results, baseline: &Baseline) -> Score {
         notes.push(format!(
             "mCE, relative mCE, mean error and mPC need all 15 benchmark corruptions at severities 1-5; missing or incomplete: {}",
             missing.join(", ")
+        ));
+    }
+    if !unnormalised.is_empty() && r.measure != Measure::Ap {
+        notes.push(format!(
+            "no {} errors for {}: their mean error and performance are unnormalised (no CE); they do not enter mCE, mPC or the 19-corruption aggregates",
+            baseline.name,
+            unnormalised.join(", ")
         ));
     }
     if r.measure == Measure::Ap {

@@ -99,8 +99,12 @@ impl Results {
             return Ok(());
         }
         let c = Corruption::from_name(corruption).map_err(|e| bad(e.to_string()))?;
-        if !c.is_benchmark_corruption() {
-            return Err(bad(format!("`{c}` is not one of the 19 -C corruptions")));
+        // LAION-C's distortions are scored like the -C and C-bar cells (unnormalised: no
+        // AlexNet errors); other shifts (stylize) have no severity scale to score
+        if !c.is_benchmark_corruption() && c.family() != crate::Family::LaionC {
+            return Err(bad(format!(
+                "`{c}` is not one of the 19 -C corruptions nor of the C-bar or LAION-C suites"
+            )));
         }
         if !(1..=5).contains(&severity) {
             return Err(bad(format!(

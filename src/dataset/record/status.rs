@@ -82,8 +82,20 @@ impl Tracker {
         total: usize,
         every: Duration,
     ) -> Tracker {
+        Tracker::at(output.join(file_name(shard)), shard, unit, total, every)
+    }
+
+    /// As [`Tracker::new`], writing to `path` (ImageNet-P runs keep their own
+    /// `sequences[.shard-K-of-N].status.json` beside their own manifest files).
+    pub fn at(
+        path: PathBuf,
+        shard: Option<(usize, usize)>,
+        unit: &str,
+        total: usize,
+        every: Duration,
+    ) -> Tracker {
         let t = Tracker {
-            path: output.join(file_name(shard)),
+            path,
             every,
             state: Mutex::new((
                 Status {

@@ -59,6 +59,8 @@ pub struct WrittenMember {
     pub cell: Option<Cell>,
     /// Seed of a corrupted member.
     pub seed: Option<u64>,
+    /// `--severity-schedule`: the severity the member was made at.
+    pub scheduled_severity: Option<crate::dataset::Severity>,
 }
 
 /// One output shard of a unit.
@@ -108,7 +110,13 @@ enum Item {
 }
 
 /// A corrupted member: name, bytes, seed, cell.
-type RenderedMember = (String, Vec<u8>, Option<u64>, Option<Cell>);
+type RenderedMember = (
+    String,
+    Vec<u8>,
+    Option<u64>,
+    Option<Cell>,
+    Option<crate::dataset::Severity>,
+);
 
 /// Output of one sample: per output shard, its corrupted members.
 type Rendered = Vec<Vec<RenderedMember>>;
@@ -339,6 +347,7 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                             &m.data[..],
                             None,
                             None,
+                            None,
                             src.clone(),
                             sha.clone(),
                             sha.clone(),
@@ -364,7 +373,7 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                         let extra = &per_out[o];
                         for (j, m) in s.members.iter().enumerate() {
                             if j == s.image && ctx.layout == Layout::Cells {
-                                let (name, bytes, seed, cell) = &extra[0];
+                                let (name, bytes, seed, cell, sched) = &extra[0];
                                 let mut h = m.header.clone();
                                 h.name = name.clone();
                                 v.push((
@@ -372,14 +381,33 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                                     &bytes[..],
                                     *seed,
                                     *cell,
+                                    *sched,
                                     s.sources[j].clone(),
                                     src_shas[j].clone(),
                                     sha256_hex(bytes),
                                 ));
+                                // a scheduled sample carries its severity where webdataset
+                                // loaders look: a `<key>.json` member (folder input only, so
+                                // no source member has that name)
+                                if let (Some(sev), Some(json)) = (sched, &extra[1..].first()) {
+                                    let mut h = m.header.clone();
+                                    h.name = json.0.clone();
+                                    v.push((
+                                        h,
+                                        &json.1[..],
+                                        None,
+                                        *cell,
+                                        Some(*sev),
+                                        s.sources[j].clone(),
+                                        src_shas[j].clone(),
+                                        sha256_hex(&json.1),
+                                    ));
+                                }
                             } else {
                                 v.push((
                                     m.header.clone(),
                                     &m.data[..],
+                                    None,
                                     None,
                                     None,
                                     s.sources[j].clone(),
@@ -390,7 +418,7 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                         }
                         if ctx.layout == Layout::InSample {
                             let img = &s.members[s.image];
-                            for (name, bytes, seed, cell) in extra {
+                            for (name, bytes, seed, cell, sched) in extra {
                                 let mut h = img.header.clone();
                                 h.name = name.clone();
                                 v.push((
@@ -398,6 +426,7 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                                     &bytes[..],
                                     *seed,
                                     *cell,
+                                    *sched,
                                     s.sources[s.image].clone(),
                                     src_shas[s.image].clone(),
                                     sha256_hex(bytes),
@@ -454,11 +483,12 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
     outcome
 }
 
-type Write7<'b> = (
+type Write8<'b> = (
     Header,
     &'b [u8],
     Option<u64>,
     Option<Cell>,
+    Option<crate::dataset::Severity>,
     String,
     String,
     String,
@@ -467,10 +497,10 @@ type Write7<'b> = (
 /// Append members to every output shard (`members(o)` gives them for output `o`).
 fn write_all_outs<'b>(
     outs: &mut [Out],
-    members: impl Fn(usize) -> Vec<Write7<'b>>,
+    members: impl Fn(usize) -> Vec<Write8<'b>>,
 ) -> Result<(), String> {
     for (o, out) in outs.iter_mut().enumerate() {
-        for (h, data, seed, cell, source, source_sha256, sha256) in members(o) {
+        for (h, data, seed, cell, scheduled_severity, source, source_sha256, sha256) in members(o) {
             out.writer
                 .append(&h, data)
                 .map_err(|e| format!("{}: {e}", out.dst.display()))?;
@@ -481,6 +511,7 @@ fn write_all_outs<'b>(
                 sha256,
                 cell: cell.or(out.cell),
                 seed,
+                scheduled_severity,
             });
         }
     }
@@ -499,13 +530,32 @@ fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
         let (bytes, seed) = p
             .render(&px, w, h, &s.seed_source, cell, s.format, &mut scratch)
             .map_err(|e| format!("{cell:?}: {e}"))?;
-        Ok((name, bytes, Some(seed), Some(cell)))
+        let sched = p.scheduled_severity(&s.seed_source, cell);
+        Ok((name, bytes, Some(seed), Some(cell), sched))
     };
     match ctx.layout {
         Layout::Cells => ctx
             .cells
             .iter()
-            .map(|&c| Ok(vec![one(c, format!("{}.{}", s.key, s.ext))?]))
+            .map(|&c| {
+                let image = one(c, format!("{}.{}", s.key, s.ext))?;
+                let mut v = Vec::with_capacity(2);
+                if let Some(sev) = image.4 {
+                    // the sample's `<key>.json` (written after the image)
+                    let json = format!("{{\"scheduled_severity\":{}}}", sev);
+                    v.push(image);
+                    v.push((
+                        format!("{}.json", s.key),
+                        json.into_bytes(),
+                        None,
+                        Some(c),
+                        Some(sev),
+                    ));
+                } else {
+                    v.push(image);
+                }
+                Ok(v)
+            })
             .collect(),
         Layout::InSample => {
             let mut v = Vec::with_capacity(ctx.cells.len());

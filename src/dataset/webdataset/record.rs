@@ -165,7 +165,7 @@ impl WdsRecorder {
                     kind: Kind::Member,
                     corruption,
                     severity,
-                    scheduled_severity: None,
+                    scheduled_severity: m.scheduled_severity,
                     seed: m.seed,
                     style: None,
                     style_sha256: None,

@@ -55,12 +55,27 @@ impl WdsOptions {
     }
 }
 
+/// The units of a run (all shards, before `--shard`), notes for the user, and with
+/// `--severity-schedule` every image's severity (from its place among all the images, so
+/// that shards and reruns agree).
+pub type Units = (
+    Vec<Unit>,
+    Vec<String>,
+    Option<std::sync::Arc<std::collections::HashMap<String, crate::dataset::Severity>>>,
+);
+
 /// The units of a run, all shards (before `--shard`).
-pub fn units(opts: &Options, wds: &WdsOptions) -> Result<(Vec<Unit>, Vec<String>)> {
+pub fn units(opts: &Options, wds: &WdsOptions) -> Result<Units> {
     if wds.input_shards {
+        if opts.severity_schedule.is_some() {
+            return Err(Error::InvalidArgument(
+                "--severity-schedule needs image-folder input (each image's place among all the images sets its severity)".into(),
+            ));
+        }
         return Ok((
             plan::shard_units(discover::shards(&opts.input)?),
             Vec::new(),
+            None,
         ));
     }
     let roots = crate::dataset::plan::Roots::check(&opts.input, &opts.output, &opts.cells)?;
@@ -85,10 +100,15 @@ pub fn units(opts: &Options, wds: &WdsOptions) -> Result<(Vec<Unit>, Vec<String>
         .map(|(rel, reason)| format!("{}: {reason}", opts.input.join(rel).display()))
         .collect();
     notes.extend(unusable.iter().map(|u| format!("failed: {u}")));
+    let schedule = opts
+        .severity_schedule
+        .as_ref()
+        .map(|s| std::sync::Arc::new(s.assign(&ds.images)));
     let items = crate::dataset::plan::items(&ds, opts.image_format, false)?;
     Ok((
         plan::folder_units(items, wds.shard_size, &opts.input)?,
         notes,
+        schedule,
     ))
 }
 
@@ -103,7 +123,17 @@ pub fn generate(
     if wds.input_shards {
         check_roots(opts)?;
     }
-    let (all, notes) = units(opts, wds)?;
+    let (all, notes, schedule) = units(opts, wds)?;
+    let scheduled;
+    let opts = match schedule {
+        Some(m) => {
+            let mut o = opts.clone();
+            o.pipeline.schedule = Some(m);
+            scheduled = o;
+            &scheduled
+        }
+        None => opts,
+    };
     for n in &notes {
         progress.note(n);
     }

@@ -155,9 +155,10 @@ fn one(
     rep: &mut MemberReport,
 ) {
     let cell = match Corruption::from_name(&r.corruption) {
+        // a scheduled member is made at its recorded severity (issue 16)
         Ok(c) => Cell {
             corruption: c,
-            severity: r.severity,
+            severity: r.scheduled_severity.unwrap_or(r.severity),
         },
         Err(e) => {
             rep.errors.push(format!("{}: {e}", r.output));
