@@ -450,7 +450,14 @@ impl HuffTable {
 /// libjpeg repeatedly merges the two least frequent nodes, scanning all 257 entries for each
 /// and breaking ties towards the larger symbol index; a binary heap ordered by (frequency,
 /// larger index first) picks the very same pair, in O(n log n) for the n symbols in use.
+///
+/// The unlimited code lengths may be as deep as the tree (up to 256 with 257 leaves, e.g. for
+/// Fibonacci-like frequencies). libjpeg stops with `JERR_HUFF_CLEN_OVERFLOW` above 32; here
+/// every depth is counted and the same length-limiting step (JPEG Annex K.3, which works for
+/// any depth) brings them down to 16, so such inputs still get a valid table. Up to 32 the
+/// result is libjpeg's, bit for bit.
 fn optimal_table(freq_in: &[u64; 256]) -> HuffTable {
+    const MAX_DEPTH: usize = 256;
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let mut freq = [0u64; 257];
@@ -481,13 +488,14 @@ fn optimal_table(freq_in: &[u64; 256]) -> HuffTable {
             codesize[b] += 1;
         }
     }
-    let mut bits = [0i64; 33];
+    // Depth of a binary tree with at most 257 leaves: at most 256.
+    let mut bits = [0i64; MAX_DEPTH + 1];
     for &cs in codesize.iter() {
         if cs > 0 {
             bits[cs] += 1;
         }
     }
-    let mut i = 32;
+    let mut i = MAX_DEPTH;
     while i > 16 {
         while bits[i] > 0 {
             let mut j = i - 2;
@@ -510,14 +518,14 @@ fn optimal_table(freq_in: &[u64; 256]) -> HuffTable {
     for (tb, &b) in t.bits.iter_mut().zip(&bits).skip(1) {
         *tb = b as u8;
     }
-    // Symbols by code length, then by value (a counting sort over the lengths 1..=32).
-    let mut start = [0usize; 34];
+    // Symbols by code length, then by value (a counting sort over the unlimited lengths).
+    let mut start = [0usize; MAX_DEPTH + 2];
     for &cs in &codesize[..256] {
         if cs > 0 {
             start[cs + 1] += 1;
         }
     }
-    for l in 1..33 {
+    for l in 1..=MAX_DEPTH {
         start[l + 1] += start[l];
     }
     for (s, &cs) in codesize[..256].iter().enumerate() {
