@@ -70,7 +70,7 @@ pub(crate) fn ycc_to_rgb_row_scalar(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
-    //! AVX2 colour conversion: RGB → YCbCr 8 pixels per step on 16-bit pairs via `vpmaddwd`
+    //! AVX2 colour conversion: RGB → YCbCr 16 pixels per step on 16-bit pairs via `vpmaddwd`
     //! (each output rounds a sum of three products once, which needs 32-bit sums, as in
     //! `jccolext-avx2.asm`); YCbCr → RGB 16 pixels per step in 16-bit lanes.
 
@@ -82,7 +82,7 @@ pub(crate) mod avx2 {
         _mm256_set1_epi32((a & 0xffff) | (b << 16))
     }
 
-    /// RGB → YCbCr for `y.len()` pixels.
+    /// RGB → YCbCr for `y.len()` pixels, 16 per step (rows under 16 pixels 8 per step).
     ///
     /// # Safety
     /// AVX2 must be available; `rgb.len() >= 3·y.len()`, `cb`/`cr` at least `y.len()` long.
@@ -122,10 +122,10 @@ pub(crate) mod avx2 {
             ),
         );
         let src = rgb.as_ptr();
-        // 8 pixels from `lo` (pixels 0..4, 16 bytes) and `hi` (pixels 4..8 at byte 0, or at
-        // byte 4 with the `_end` shuffles) into the outputs at `x`.
-        macro_rules! step {
-            ($lo:expr, $hi:expr, $m_rg:expr, $m_bg:expr, $x:expr) => {{
+        // Y, Cb, Cr of 8 pixels from `lo` (pixels 0..4, 16 bytes) and `hi` (pixels 4..8 at
+        // byte 0, or at byte 4 with the `_end` shuffles) as dwords (lane 0: pixels 0..4).
+        macro_rules! calc {
+            ($lo:expr, $hi:expr, $m_rg:expr, $m_bg:expr) => {{
                 let v = _mm256_set_m128i(
                     _mm_loadu_si128($hi as *const __m128i),
                     _mm_loadu_si128($lo as *const __m128i),
@@ -146,9 +146,17 @@ pub(crate) mod avx2 {
                     _mm256_add_epi32(_mm256_madd_epi16(bg, c_cr_bg), r15),
                     cround,
                 );
-                let yy = _mm256_srli_epi32::<16>(yy);
-                let cbv = _mm256_srli_epi32::<16>(cbv);
-                let crv = _mm256_srli_epi32::<16>(crv);
+                (
+                    _mm256_srli_epi32::<16>(yy),
+                    _mm256_srli_epi32::<16>(cbv),
+                    _mm256_srli_epi32::<16>(crv),
+                )
+            }};
+        }
+        // 8 pixels (see `calc`) into the outputs at `x`.
+        macro_rules! step {
+            ($lo:expr, $hi:expr, $m_rg:expr, $m_bg:expr, $x:expr) => {{
+                let (yy, cbv, crv) = calc!($lo, $hi, $m_rg, $m_bg);
                 // Lane k: [Y(4), Cb(4), Cr(4), Cr(4)] bytes → dwords reordered to Y8 Cb8 Cr8.
                 let p16a = _mm256_packus_epi32(yy, cbv);
                 let p16b = _mm256_packus_epi32(crv, crv);
@@ -162,6 +170,47 @@ pub(crate) mod avx2 {
                 );
                 _mm_storel_epi64(cr.as_mut_ptr().add($x) as *mut __m128i, hi);
             }};
+        }
+        // 16 pixels at `x`: two 8-pixel halves, the second with the `_end` shuffles so that
+        // the loads end at byte 48; packed together into 16-byte stores.
+        macro_rules! step16 {
+            ($x:expr) => {{
+                let x: usize = $x;
+                let p = src.add(3 * x);
+                let (ya, cba, cra) = calc!(p, p.add(12), m_rg, m_bg);
+                let (yb, cbb, crb) = calc!(p.add(24), p.add(32), m_rg_end, m_bg_end);
+                // Lane k words: [pixels 4k..4k+4, 8+4k..8+4k+4]; after the byte packs the
+                // dwords are Y0 Y8 Cb0 Cb8 | Y4 Y12 Cb4 Cb12 (4 pixels each), put in order.
+                let yw = _mm256_packus_epi32(ya, yb);
+                let cbw = _mm256_packus_epi32(cba, cbb);
+                let crw = _mm256_packus_epi32(cra, crb);
+                let ycb = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(yw, cbw), perm);
+                let crr = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(crw, crw), perm);
+                _mm_storeu_si128(
+                    y.as_mut_ptr().add(x) as *mut __m128i,
+                    _mm256_castsi256_si128(ycb),
+                );
+                _mm_storeu_si128(
+                    cb.as_mut_ptr().add(x) as *mut __m128i,
+                    _mm256_extracti128_si256::<1>(ycb),
+                );
+                _mm_storeu_si128(
+                    cr.as_mut_ptr().add(x) as *mut __m128i,
+                    _mm256_castsi256_si128(crr),
+                );
+            }};
+        }
+        if n >= 16 {
+            let mut x = 0;
+            while x + 16 <= n {
+                step16!(x);
+                x += 16;
+            }
+            if x < n {
+                // The last 16 pixels again, overlapping what is done (the same values).
+                step16!(n - 16);
+            }
+            return;
         }
         let mut x = 0;
         while x + 10 <= n {

@@ -457,7 +457,6 @@ impl HuffTable {
 /// any depth) brings them down to 16, so such inputs still get a valid table. Up to 32 the
 /// result is libjpeg's, bit for bit.
 fn optimal_table(freq_in: &[u64; 256]) -> HuffTable {
-    const MAX_DEPTH: usize = 256;
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let mut freq = [0u64; 257];
@@ -488,14 +487,22 @@ fn optimal_table(freq_in: &[u64; 256]) -> HuffTable {
             codesize[b] += 1;
         }
     }
-    // Depth of a binary tree with at most 257 leaves: at most 256.
-    let mut bits = [0i64; MAX_DEPTH + 1];
+    // Counts per length up to the tree's depth: on the stack up to libjpeg's 32, on the heap
+    // for the deeper trees (at most 256 with 257 leaves) that only pathological counts make.
+    let depth = codesize.iter().copied().max().unwrap_or(0);
+    let (mut shallow, mut deep) = ([0i64; 33], Vec::new());
+    let bits: &mut [i64] = if depth <= 32 {
+        &mut shallow
+    } else {
+        deep.resize(depth + 1, 0);
+        &mut deep
+    };
     for &cs in codesize.iter() {
         if cs > 0 {
             bits[cs] += 1;
         }
     }
-    let mut i = MAX_DEPTH;
+    let mut i = bits.len() - 1;
     while i > 16 {
         while bits[i] > 0 {
             let mut j = i - 2;
@@ -515,17 +522,23 @@ fn optimal_table(freq_in: &[u64; 256]) -> HuffTable {
     }
     bits[i] -= 1;
     let mut t = HuffTable::default();
-    for (tb, &b) in t.bits.iter_mut().zip(&bits).skip(1) {
+    for (tb, &b) in t.bits.iter_mut().zip(&*bits).skip(1) {
         *tb = b as u8;
     }
     // Symbols by code length, then by value (a counting sort over the unlimited lengths).
-    let mut start = [0usize; MAX_DEPTH + 2];
+    let (mut shallow, mut deep) = ([0usize; 34], Vec::new());
+    let start: &mut [usize] = if depth <= 32 {
+        &mut shallow
+    } else {
+        deep.resize(depth + 2, 0);
+        &mut deep
+    };
     for &cs in &codesize[..256] {
         if cs > 0 {
             start[cs + 1] += 1;
         }
     }
-    for l in 1..=MAX_DEPTH {
+    for l in 1..start.len() - 1 {
         start[l + 1] += start[l];
     }
     for (s, &cs) in codesize[..256].iter().enumerate() {
