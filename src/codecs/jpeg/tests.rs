@@ -700,8 +700,8 @@ fn optimal_table_limits_arbitrarily_deep_trees() {
         // Code length per symbol, from huffval order (by length, then by value).
         let mut len = [0usize; 256];
         let mut k = 0;
-        for l in 1..=16 {
-            for _ in 0..bits[l] {
+        for (l, &count) in bits.iter().enumerate().skip(1) {
+            for _ in 0..count {
                 len[usize::from(vals[k])] = l;
                 k += 1;
             }
