@@ -170,6 +170,9 @@ pub struct Entry {
     /// Issue 16: the table at a continuous severity ([`params::Params::at_severity`]);
     /// `None` when the corruption does not interpolate.
     pub(crate) interpolate: InterpolateFn,
+    /// The corruption can append its output to [`Job::out`] (it writes every byte once, in
+    /// order), so a caller building a new image need not zero a buffer first.
+    pub(crate) appends: bool,
 }
 
 /// A row's table at a continuous severity (see [`params::interpolate_table`]).
@@ -185,6 +188,9 @@ pub(crate) type ApplyFn = fn(&mut Job<'_>, &AnyParams) -> crate::error::Result<(
 /// `Params` struct all named after it).
 macro_rules! row {
     ($c:ident, $family:ident :: $name:ident, $subset:ident, $family_enum:ident) => {
+        row!($c, $family::$name, $subset, $family_enum, appends = false)
+    };
+    ($c:ident, $family:ident :: $name:ident, $subset:ident, $family_enum:ident, appends = $a:expr) => {
         Entry {
             corruption: Corruption::$c,
             name: stringify!($name),
@@ -193,6 +199,7 @@ macro_rules! row {
             parse: params::parse_table::<corruptions::$family::$name::Params>,
             apply: |job, table| corruptions::$family::$name::$name(job, params::downcast(table)),
             interpolate: params::interpolate_table::<corruptions::$family::$name::Params>,
+            appends: $a,
         }
     };
 }
@@ -226,7 +233,13 @@ pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
         Digital
     ),
     row!(Pixelate, digital::pixelate, Common, Digital),
-    row!(JpegCompression, digital::jpeg_compression, Common, Digital),
+    row!(
+        JpegCompression,
+        digital::jpeg_compression,
+        Common,
+        Digital,
+        appends = true
+    ),
     row!(SpeckleNoise, noise::speckle_noise, Validation, Noise),
     row!(GaussianBlur, blur::gaussian_blur, Validation, Blur),
     row!(Spatter, weather::spatter, Validation, Weather),

@@ -70,7 +70,9 @@ pub(crate) fn ycc_to_rgb_row_scalar(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2 {
-    //! AVX2 colour conversion, 8 pixels per step, products on 16-bit pairs via `vpmaddwd`.
+    //! AVX2 colour conversion: RGB → YCbCr 16 pixels per step on 16-bit pairs via `vpmaddwd`
+    //! (each output rounds a sum of three products once, which needs 32-bit sums, as in
+    //! `jccolext-avx2.asm`); YCbCr → RGB 16 pixels per step in 16-bit lanes.
 
     use super::*;
     use std::arch::x86_64::*;
@@ -80,7 +82,7 @@ pub(crate) mod avx2 {
         _mm256_set1_epi32((a & 0xffff) | (b << 16))
     }
 
-    /// RGB → YCbCr for `y.len()` pixels.
+    /// RGB → YCbCr for `y.len()` pixels, 16 per step (rows under 16 pixels 8 per step).
     ///
     /// # Safety
     /// AVX2 must be available; `rgb.len() >= 3·y.len()`, `cb`/`cr` at least `y.len()` long.
@@ -120,10 +122,10 @@ pub(crate) mod avx2 {
             ),
         );
         let src = rgb.as_ptr();
-        // 8 pixels from `lo` (pixels 0..4, 16 bytes) and `hi` (pixels 4..8 at byte 0, or at
-        // byte 4 with the `_end` shuffles) into the outputs at `x`.
-        macro_rules! step {
-            ($lo:expr, $hi:expr, $m_rg:expr, $m_bg:expr, $x:expr) => {{
+        // Y, Cb, Cr of 8 pixels from `lo` (pixels 0..4, 16 bytes) and `hi` (pixels 4..8 at
+        // byte 0, or at byte 4 with the `_end` shuffles) as dwords (lane 0: pixels 0..4).
+        macro_rules! calc {
+            ($lo:expr, $hi:expr, $m_rg:expr, $m_bg:expr) => {{
                 let v = _mm256_set_m128i(
                     _mm_loadu_si128($hi as *const __m128i),
                     _mm_loadu_si128($lo as *const __m128i),
@@ -144,9 +146,17 @@ pub(crate) mod avx2 {
                     _mm256_add_epi32(_mm256_madd_epi16(bg, c_cr_bg), r15),
                     cround,
                 );
-                let yy = _mm256_srli_epi32::<16>(yy);
-                let cbv = _mm256_srli_epi32::<16>(cbv);
-                let crv = _mm256_srli_epi32::<16>(crv);
+                (
+                    _mm256_srli_epi32::<16>(yy),
+                    _mm256_srli_epi32::<16>(cbv),
+                    _mm256_srli_epi32::<16>(crv),
+                )
+            }};
+        }
+        // 8 pixels (see `calc`) into the outputs at `x`.
+        macro_rules! step {
+            ($lo:expr, $hi:expr, $m_rg:expr, $m_bg:expr, $x:expr) => {{
+                let (yy, cbv, crv) = calc!($lo, $hi, $m_rg, $m_bg);
                 // Lane k: [Y(4), Cb(4), Cr(4), Cr(4)] bytes → dwords reordered to Y8 Cb8 Cr8.
                 let p16a = _mm256_packus_epi32(yy, cbv);
                 let p16b = _mm256_packus_epi32(crv, crv);
@@ -160,6 +170,47 @@ pub(crate) mod avx2 {
                 );
                 _mm_storel_epi64(cr.as_mut_ptr().add($x) as *mut __m128i, hi);
             }};
+        }
+        // 16 pixels at `x`: two 8-pixel halves, the second with the `_end` shuffles so that
+        // the loads end at byte 48; packed together into 16-byte stores.
+        macro_rules! step16 {
+            ($x:expr) => {{
+                let x: usize = $x;
+                let p = src.add(3 * x);
+                let (ya, cba, cra) = calc!(p, p.add(12), m_rg, m_bg);
+                let (yb, cbb, crb) = calc!(p.add(24), p.add(32), m_rg_end, m_bg_end);
+                // Lane k words: [pixels 4k..4k+4, 8+4k..8+4k+4]; after the byte packs the
+                // dwords are Y0 Y8 Cb0 Cb8 | Y4 Y12 Cb4 Cb12 (4 pixels each), put in order.
+                let yw = _mm256_packus_epi32(ya, yb);
+                let cbw = _mm256_packus_epi32(cba, cbb);
+                let crw = _mm256_packus_epi32(cra, crb);
+                let ycb = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(yw, cbw), perm);
+                let crr = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(crw, crw), perm);
+                _mm_storeu_si128(
+                    y.as_mut_ptr().add(x) as *mut __m128i,
+                    _mm256_castsi256_si128(ycb),
+                );
+                _mm_storeu_si128(
+                    cb.as_mut_ptr().add(x) as *mut __m128i,
+                    _mm256_extracti128_si256::<1>(ycb),
+                );
+                _mm_storeu_si128(
+                    cr.as_mut_ptr().add(x) as *mut __m128i,
+                    _mm256_castsi256_si128(crr),
+                );
+            }};
+        }
+        if n >= 16 {
+            let mut x = 0;
+            while x + 16 <= n {
+                step16!(x);
+                x += 16;
+            }
+            if x < n {
+                // The last 16 pixels again, overlapping what is done (the same values).
+                step16!(n - 16);
+            }
+            return;
         }
         let mut x = 0;
         while x + 10 <= n {
@@ -186,7 +237,44 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// YCbCr → RGB for `rgb.len() / 3` pixels.
+    /// Byte `k` of an interleaved RGB run taken from the per-lane `[R0 G0 R1 G1 … R7 G7]` pairs
+    /// (`from_rg`) or the `[B0 … B7]` bytes (`!from_rg`); −1 (zero) where the other source
+    /// supplies it. `k` runs over `first..first + 16`, past 24 are zeros.
+    const fn rgb_shuffle(first: usize, from_rg: bool) -> [i8; 16] {
+        let mut m = [-1i8; 16];
+        let mut i = 0;
+        while i < 16 {
+            let k = first + i;
+            if k < 24 {
+                let (p, c) = (k / 3, k % 3);
+                if from_rg && c < 2 {
+                    m[i] = (2 * p + c) as i8;
+                } else if !from_rg && c == 2 {
+                    m[i] = p as i8;
+                }
+            }
+            i += 1;
+        }
+        m
+    }
+    const RG_LO: [i8; 16] = rgb_shuffle(0, true);
+    const B_LO: [i8; 16] = rgb_shuffle(0, false);
+    const RG_HI: [i8; 16] = rgb_shuffle(16, true);
+    const B_HI: [i8; 16] = rgb_shuffle(16, false);
+
+    #[inline(always)]
+    unsafe fn lanes(m: [i8; 16]) -> __m256i {
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(m.as_ptr() as *const __m128i))
+    }
+
+    /// YCbCr → RGB for `rgb.len() / 3` pixels, 16 per step in 16-bit lanes
+    /// (as `jdcolext-avx2.asm`).
+    ///
+    /// R and B take one rounded product of a single component each, which `vpmulhw` computes
+    /// exactly: for `c` in −128..=127 and a 16-bit constant `k`,
+    /// `((2c·k) >> 16) + 1) >> 1 = (k·c + 2^15) >> 16` (nested floors). So
+    /// `R = Y + Cr + round(0.402·Cr)` and `B = Y + 2·Cb + round(−0.228·Cb)` as in `jdcolor.c`'s
+    /// tables. G rounds a sum of two products once, so it stays on 32-bit `vpmaddwd` pairs.
     ///
     /// # Safety
     /// AVX2 must be available; the component rows must hold at least `rgb.len() / 3` samples.
@@ -194,73 +282,74 @@ pub(crate) mod avx2 {
     pub(crate) unsafe fn ycc_to_rgb_row(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8]) {
         let n = rgb.len() / 3;
         assert!(y.len() >= n && cb.len() >= n && cr.len() >= n);
-        let c128 = _mm256_set1_epi32(128);
-        let low16 = _mm256_set1_epi32(0xffff);
+        if n < 16 {
+            ycc_to_rgb_row_scalar(y, cb, cr, rgb);
+            return;
+        }
+        let c128 = _mm256_set1_epi16(128);
+        let one = _mm256_set1_epi16(1);
+        let k_r = _mm256_set1_epi16((FIX_1_40200 - 65536) as i16);
+        let k_b = _mm256_set1_epi16((FIX_1_77200 - 131072) as i16);
+        // G = Y + ((−0.34414·Cb + 0.28586·Cr + ½) >> 16) − Cr.
+        let k_g = pair(-FIX_0_34414, 65536 - FIX_0_71414);
         let half = _mm256_set1_epi32(ONE_HALF);
-        // R = Y + Cr + 0.402·Cr; G = Y − 0.34414·Cb + 0.28586·Cr − Cr; B = Y + 2·Cb − 0.228·Cb.
-        let c_r = pair(0, FIX_1_40200 - 65536);
-        let c_g = pair(-FIX_0_34414, 65536 - FIX_0_71414);
-        let c_b = pair(FIX_1_77200 - 131072, 0);
-        let shuf = _mm256_broadcastsi128_si256(_mm_setr_epi8(
-            0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1, -1,
-        ));
-        let zero = _mm256_setzero_si256();
+        let (rg_lo, b_lo, rg_hi, b_hi) = (lanes(RG_LO), lanes(B_LO), lanes(RG_HI), lanes(B_HI));
         let dst = rgb.as_mut_ptr();
-        // 8 pixels at `x` → 24 bytes of RGB, as two 12-byte halves (lane 0, lane 1) in `p`.
+        macro_rules! load {
+            ($p:expr, $x:expr) => {
+                _mm256_cvtepu8_epi16(_mm_loadu_si128($p.as_ptr().add($x) as *const __m128i))
+            };
+        }
+        // 16 pixels at `x` → 48 bytes at `3x` (a macro: closures would not inherit AVX2).
         macro_rules! step {
             ($x:expr) => {{
-                let x = $x;
-                let yv = _mm256_cvtepu8_epi32(_mm_loadl_epi64(y.as_ptr().add(x) as *const __m128i));
-                let cbv = _mm256_sub_epi32(
-                    _mm256_cvtepu8_epi32(_mm_loadl_epi64(cb.as_ptr().add(x) as *const __m128i)),
-                    c128,
+                let x: usize = $x;
+                let yv = load!(y, x);
+                let cbv = _mm256_sub_epi16(load!(cb, x), c128);
+                let crv = _mm256_sub_epi16(load!(cr, x), c128);
+                let cb2 = _mm256_add_epi16(cbv, cbv);
+                let cr2 = _mm256_add_epi16(crv, crv);
+                let rt =
+                    _mm256_srai_epi16::<1>(_mm256_add_epi16(_mm256_mulhi_epi16(cr2, k_r), one));
+                let bt =
+                    _mm256_srai_epi16::<1>(_mm256_add_epi16(_mm256_mulhi_epi16(cb2, k_b), one));
+                let r = _mm256_add_epi16(_mm256_add_epi16(yv, crv), rt);
+                let b = _mm256_add_epi16(_mm256_add_epi16(yv, cb2), bt);
+                let glo = _mm256_madd_epi16(_mm256_unpacklo_epi16(cbv, crv), k_g);
+                let ghi = _mm256_madd_epi16(_mm256_unpackhi_epi16(cbv, crv), k_g);
+                let gt = _mm256_packs_epi32(
+                    _mm256_srai_epi32::<16>(_mm256_add_epi32(glo, half)),
+                    _mm256_srai_epi32::<16>(_mm256_add_epi32(ghi, half)),
                 );
-                let crv = _mm256_sub_epi32(
-                    _mm256_cvtepu8_epi32(_mm_loadl_epi64(cr.as_ptr().add(x) as *const __m128i)),
-                    c128,
+                let g = _mm256_sub_epi16(_mm256_add_epi16(yv, gt), crv);
+                // Per lane (8 pixels): [R0..R7 G0..G7] → [R0 G0 … R7 G7]; B alone.
+                let rgp = _mm256_packus_epi16(r, g);
+                let rgp = _mm256_unpacklo_epi8(rgp, _mm256_bsrli_epi128::<8>(rgp));
+                let bp = _mm256_packus_epi16(b, b);
+                let lo = _mm256_or_si256(
+                    _mm256_shuffle_epi8(rgp, rg_lo),
+                    _mm256_shuffle_epi8(bp, b_lo),
                 );
-                let cbcr =
-                    _mm256_or_si256(_mm256_and_si256(cbv, low16), _mm256_slli_epi32::<16>(crv));
-                let r =
-                    _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_r), half));
-                let g =
-                    _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_g), half));
-                let b =
-                    _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_madd_epi16(cbcr, c_b), half));
-                let r = _mm256_add_epi32(_mm256_add_epi32(yv, crv), r);
-                let g = _mm256_sub_epi32(_mm256_add_epi32(yv, g), crv);
-                let b = _mm256_add_epi32(_mm256_add_epi32(yv, _mm256_add_epi32(cbv, cbv)), b);
-                // Lane k: bytes [R(4) G(4) B(4) 0(4)] → RGB triplets of 4 pixels.
-                let p = _mm256_packus_epi16(_mm256_packs_epi32(r, g), _mm256_packs_epi32(b, zero));
-                _mm256_shuffle_epi8(p, shuf)
+                let hi = _mm256_or_si256(
+                    _mm256_shuffle_epi8(rgp, rg_hi),
+                    _mm256_shuffle_epi8(bp, b_hi),
+                );
+                let o = dst.add(3 * x);
+                _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(lo));
+                _mm_storel_epi64(o.add(16) as *mut __m128i, _mm256_castsi256_si128(hi));
+                _mm_storeu_si128(o.add(24) as *mut __m128i, _mm256_extracti128_si256::<1>(lo));
+                _mm_storel_epi64(o.add(40) as *mut __m128i, _mm256_extracti128_si256::<1>(hi));
             }};
         }
         let mut x = 0;
-        while x + 10 <= n {
-            let p = step!(x);
-            let o = dst.add(3 * x);
-            _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(p));
-            _mm_storeu_si128(o.add(12) as *mut __m128i, _mm256_extracti128_si256::<1>(p));
-            x += 8;
+        while x + 16 <= n {
+            step!(x);
+            x += 16;
         }
-        if x < n && n >= 8 {
-            // The rest as the last 8 pixels of the row (overlapping pixels get the same bytes),
-            // stored without passing the row's end: 16 + 8 + 4 bytes (when 9 are left, pixel `x`
-            // first, from a step at `x` of which 16 bytes are stored). Replaces a scalar tail that cost ~25 % of a 224-pixel row.
-            if n - x > 8 {
-                let p = step!(x);
-                let o = dst.add(3 * x);
-                _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(p));
-            }
-            let x0 = n - 8;
-            let p = step!(x0);
-            let o = dst.add(3 * x0);
-            let hi = _mm256_extracti128_si256::<1>(p);
-            _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(p));
-            _mm_storel_epi64(o.add(12) as *mut __m128i, hi);
-            (o.add(20) as *mut i32).write_unaligned(_mm_extract_epi32::<2>(hi));
-            return;
+        if x < n {
+            // The last 16 pixels again, overlapping what is done (the same bytes), so that no
+            // access passes the row's end.
+            step!(n - 16);
         }
-        ycc_to_rgb_row_scalar(&y[x..], &cb[x..], &cr[x..], &mut rgb[3 * x..]);
     }
 }

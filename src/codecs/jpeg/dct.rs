@@ -343,6 +343,21 @@ pub(crate) mod avx2 {
         _mm256_packs_epi32(lo, hi)
     }
 
+    /// Arithmetic shift by `N` of an `i32` pair whose rounding term is already added, and pack
+    /// to `i16` with saturation.
+    #[inline(always)]
+    unsafe fn shift_pack<const N: i32>(a: (__m256i, __m256i)) -> __m256i {
+        _mm256_packs_epi32(_mm256_srai_epi32::<N>(a.0), _mm256_srai_epi32::<N>(a.1))
+    }
+
+    /// `a + 2^(N−1)` on an `i32` pair (the `DESCALE` rounding term, added once to a value that
+    /// several outputs share).
+    #[inline(always)]
+    unsafe fn round32<const N: i32>(a: (__m256i, __m256i)) -> (__m256i, __m256i) {
+        let r = _mm256_set1_epi32(1 << (N - 1));
+        (_mm256_add_epi32(a.0, r), _mm256_add_epi32(a.1, r))
+    }
+
     #[inline(always)]
     unsafe fn add32(a: (__m256i, __m256i), b: (__m256i, __m256i)) -> (__m256i, __m256i) {
         (_mm256_add_epi32(a.0, b.0), _mm256_add_epi32(a.1, b.1))
@@ -395,15 +410,16 @@ pub(crate) mod avx2 {
         let z3 = _mm256_add_epi16(tmp4, tmp6);
         let z4 = _mm256_add_epi16(tmp5, tmp7);
         let (l, h) = unpack(z3, z4);
-        let z3r = madd2(l, h, pair(F_1_175 - F_1_961, F_1_175));
-        let z4r = madd2(l, h, pair(F_1_175, F_1_175 - F_0_390));
+        // The rounding term rides on z3/z4, which each odd output adds once.
+        let z3r = round32::<N>(madd2(l, h, pair(F_1_175 - F_1_961, F_1_175)));
+        let z4r = round32::<N>(madd2(l, h, pair(F_1_175, F_1_175 - F_0_390)));
 
         let (l, h) = unpack(tmp4, tmp7);
-        let o7 = descale_pack::<N>(add32(madd2(l, h, pair(F_0_298 - F_0_899, -F_0_899)), z3r));
-        let o1 = descale_pack::<N>(add32(madd2(l, h, pair(-F_0_899, F_1_501 - F_0_899)), z4r));
+        let o7 = shift_pack::<N>(add32(madd2(l, h, pair(F_0_298 - F_0_899, -F_0_899)), z3r));
+        let o1 = shift_pack::<N>(add32(madd2(l, h, pair(-F_0_899, F_1_501 - F_0_899)), z4r));
         let (l, h) = unpack(tmp5, tmp6);
-        let o5 = descale_pack::<N>(add32(madd2(l, h, pair(F_2_053 - F_2_562, -F_2_562)), z4r));
-        let o3 = descale_pack::<N>(add32(madd2(l, h, pair(-F_2_562, F_3_072 - F_2_562)), z3r));
+        let o5 = shift_pack::<N>(add32(madd2(l, h, pair(F_2_053 - F_2_562, -F_2_562)), z4r));
+        let o3 = shift_pack::<N>(add32(madd2(l, h, pair(-F_2_562, F_3_072 - F_2_562)), z3r));
 
         [o0, o1, o2, o3, o4, o5, o6, o7]
     }
@@ -418,14 +434,15 @@ pub(crate) mod avx2 {
         let s = _mm256_add_epi16(x[0], x[4]);
         let d = _mm256_sub_epi16(x[0], x[4]);
         // (s << 16) >> 3 = s << 13, sign-extended.
-        let tmp0 = (
+        // The rounding term of every output rides on tmp0/tmp1 (each output adds one of them).
+        let tmp0 = round32::<N>((
             _mm256_srai_epi32::<3>(_mm256_unpacklo_epi16(zero, s)),
             _mm256_srai_epi32::<3>(_mm256_unpackhi_epi16(zero, s)),
-        );
-        let tmp1 = (
+        ));
+        let tmp1 = round32::<N>((
             _mm256_srai_epi32::<3>(_mm256_unpacklo_epi16(zero, d)),
             _mm256_srai_epi32::<3>(_mm256_unpackhi_epi16(zero, d)),
-        );
+        ));
         let tmp10 = add32(tmp0, tmp3);
         let tmp13 = sub32(tmp0, tmp3);
         let tmp11 = add32(tmp1, tmp2);
@@ -444,14 +461,45 @@ pub(crate) mod avx2 {
         let t2 = add32(madd2(l, h, pair(-F_2_562, F_3_072 - F_2_562)), z3r);
 
         [
-            descale_pack::<N>(add32(tmp10, t3)),
-            descale_pack::<N>(add32(tmp11, t2)),
-            descale_pack::<N>(add32(tmp12, t1)),
-            descale_pack::<N>(add32(tmp13, t0)),
-            descale_pack::<N>(sub32(tmp13, t0)),
-            descale_pack::<N>(sub32(tmp12, t1)),
-            descale_pack::<N>(sub32(tmp11, t2)),
-            descale_pack::<N>(sub32(tmp10, t3)),
+            shift_pack::<N>(add32(tmp10, t3)),
+            shift_pack::<N>(add32(tmp11, t2)),
+            shift_pack::<N>(add32(tmp12, t1)),
+            shift_pack::<N>(add32(tmp13, t0)),
+            shift_pack::<N>(sub32(tmp13, t0)),
+            shift_pack::<N>(sub32(tmp12, t1)),
+            shift_pack::<N>(sub32(tmp11, t2)),
+            shift_pack::<N>(sub32(tmp10, t3)),
+        ]
+    }
+
+    /// [`idct_pass`] when inputs 4–7 are zero in every lane (only the 4×4 lowest frequencies
+    /// of both blocks are non-zero: most blocks at the low qualities of jpeg_compression).
+    /// With `x4..x7 = 0` the 16-bit sums `x0 ± x4`, `x7 + x3`, `x5 + x1` are `x0`, `x3`, `x1`,
+    /// so each of the eight 32-bit terms is `x_a·c + x_b·d` for one input pair and constants
+    /// folded from `jidctint.c`'s (every folded constant fits 16 bits): one `vpmaddwd` each,
+    /// the same integers as the full pass.
+    #[inline(always)]
+    unsafe fn idct_pass4<const N: i32>(x: &[__m256i]) -> [__m256i; 8] {
+        let (l, h) = unpack(x[0], x[2]);
+        let one = 1 << CONST_BITS;
+        let tmp10 = round32::<N>(madd2(l, h, pair(one, F_0_541 + F_0_765)));
+        let tmp13 = round32::<N>(madd2(l, h, pair(one, -(F_0_541 + F_0_765))));
+        let tmp11 = round32::<N>(madd2(l, h, pair(one, F_0_541)));
+        let tmp12 = round32::<N>(madd2(l, h, pair(one, -F_0_541)));
+        let (l, h) = unpack(x[1], x[3]);
+        let t0 = madd2(l, h, pair(F_1_175 - F_0_899, F_1_175 - F_1_961));
+        let t3 = madd2(l, h, pair(F_1_501 - F_0_899 + F_1_175 - F_0_390, F_1_175));
+        let t1 = madd2(l, h, pair(F_1_175 - F_0_390, F_1_175 - F_2_562));
+        let t2 = madd2(l, h, pair(F_1_175, F_3_072 - F_2_562 + F_1_175 - F_1_961));
+        [
+            shift_pack::<N>(add32(tmp10, t3)),
+            shift_pack::<N>(add32(tmp11, t2)),
+            shift_pack::<N>(add32(tmp12, t1)),
+            shift_pack::<N>(add32(tmp13, t0)),
+            shift_pack::<N>(sub32(tmp13, t0)),
+            shift_pack::<N>(sub32(tmp12, t1)),
+            shift_pack::<N>(sub32(tmp11, t2)),
+            shift_pack::<N>(sub32(tmp10, t3)),
         ]
     }
 
@@ -558,9 +606,24 @@ pub(crate) mod avx2 {
             }
             return;
         }
+        // Only the 4×4 lowest frequencies non-zero (rows 4–7 zero, and columns 4–7 of rows
+        // 0–3, which the column pass maps to zero rows 4–7 of the row pass's input).
+        let hi_cols = _mm256_set_epi64x(-1, 0, -1, 0);
+        let outer = _mm256_or_si256(
+            _mm256_or_si256(_mm256_or_si256(v[4], v[5]), _mm256_or_si256(v[6], v[7])),
+            _mm256_and_si256(
+                _mm256_or_si256(_mm256_or_si256(v[0], v[1]), _mm256_or_si256(v[2], v[3])),
+                hi_cols,
+            ),
+        );
         // IDCT: columns (vectors are rows → element-wise pass is vertical), then rows.
-        let v = idct_pass::<{ (CONST_BITS - PASS1_BITS) as i32 }>(v);
-        let v = idct_pass::<{ (CONST_BITS + PASS1_BITS + 3) as i32 }>(transpose(v));
+        let v = if _mm256_testz_si256(outer, outer) != 0 {
+            let v = idct_pass4::<{ (CONST_BITS - PASS1_BITS) as i32 }>(&v[..4]);
+            idct_pass4::<{ (CONST_BITS + PASS1_BITS + 3) as i32 }>(&transpose(v)[..4])
+        } else {
+            let v = idct_pass::<{ (CONST_BITS - PASS1_BITS) as i32 }>(v);
+            idct_pass::<{ (CONST_BITS + PASS1_BITS + 3) as i32 }>(transpose(v))
+        };
         let v = transpose(v);
         let bias = _mm256_set1_epi8(-128);
         for r in (0..8).step_by(2) {

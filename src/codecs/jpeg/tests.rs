@@ -389,6 +389,56 @@ fn twin_color_and_sampling() {
     }
 }
 
+/// YCbCr → RGB: the AVX2 kernel (16-bit lanes) equals the scalar `jdcolor.c` arithmetic on
+/// all 2^24 (Y, Cb, Cr) triples, one row of the 256 Y values per (Cb, Cr) pair, and on rows
+/// whose length is no multiple of 16 (overlapping last step).
+#[test]
+fn ycc_to_rgb_avx2_exhaustive() {
+    if !has_avx2() {
+        return;
+    }
+    let y: Vec<u8> = (0..=255).collect();
+    let (mut a, mut b) = (vec![0u8; 768], vec![0u8; 768]);
+    for cb in 0..=255u8 {
+        for cr in 0..=255u8 {
+            let (cbs, crs) = ([cb; 256], [cr; 256]);
+            color::ycc_to_rgb_row_scalar(&y, &cbs, &crs, &mut a);
+            unsafe { color::avx2::ycc_to_rgb_row(&y, &cbs, &crs, &mut b) };
+            assert!(a == b, "cb {cb} cr {cr}");
+        }
+    }
+    let mut rng = Rng(5);
+    for n in 16..80 {
+        let (yy, cb, cr) = (rng.bytes(n), rng.bytes(n), rng.bytes(n));
+        let (mut o0, mut o1) = (vec![0u8; 3 * n], vec![0u8; 3 * n]);
+        color::ycc_to_rgb_row_scalar(&yy, &cb, &cr, &mut o0);
+        unsafe { color::avx2::ycc_to_rgb_row(&yy, &cb, &cr, &mut o1) };
+        assert_eq!(o0, o1, "n {n}");
+    }
+}
+
+/// `roundtrip_rgb_append` appends exactly the bytes `roundtrip_rgb` writes, after whatever
+/// the vector held, with one scratch reused across sizes.
+#[test]
+fn append_equals_slice_output() {
+    let mut s = JpegScratch::new();
+    for (w, h, q) in [
+        (224, 224, 30),
+        (17, 9, 80),
+        (1, 1, 5),
+        (5, 3, 100),
+        (33, 64, 50),
+    ] {
+        let src = pattern(0, w, h);
+        let mut want = vec![0u8; w * h * 3];
+        roundtrip_rgb(&src, w, h, q, &mut want);
+        let mut got = vec![7u8, 8];
+        roundtrip_rgb_append(&mut s, &src, w, h, q, &mut got);
+        assert_eq!(&got[..2], &[7, 8], "{w}x{h}");
+        assert!(got[2..] == want[..], "{w}x{h} q{q}");
+    }
+}
+
 /// The decoder's AVX2 path (IDCT, fancy upsampling, colour) equals its scalar twin on every
 /// decoding fixture.
 #[test]
@@ -429,7 +479,15 @@ fn decoder_idct_scalar_equals_avx2() {
             let blocks: Vec<[i16; 64]> = (0..n)
                 .map(|_| {
                     std::array::from_fn(|k| {
-                        if round % 4 == 3 {
+                        if round % 5 == 4 {
+                            // only the 4×4 lowest frequencies: the sparse IDCT path, with
+                            // extreme values on odd rounds
+                            match (k / 8 < 4 && k % 8 < 4, round % 2) {
+                                (false, _) => 0,
+                                (true, 1) => rng.next() as i16,
+                                (true, _) => rng.below(2048) as i16 - 1024,
+                            }
+                        } else if round % 4 == 3 {
                             rng.next() as i16
                         } else if k == 0 || rng.below(4) == 0 {
                             rng.below(512) as i16 - 256
@@ -513,50 +571,51 @@ fn encoder_twins_reuse_and_decode() {
     assert!(encode_jpeg(&[0; 8], 2, 2, 85).is_err());
 }
 
+/// libjpeg's selection loop: code sizes per symbol (0..=256).
+fn scan_codesizes(freq_in: &[u64; 256]) -> [usize; 257] {
+    let mut freq = [0u64; 257];
+    freq[..256].copy_from_slice(freq_in);
+    freq[256] = 1;
+    let mut codesize = [0usize; 257];
+    let mut others = [-1i32; 257];
+    loop {
+        let (mut c1, mut c2, mut v) = (-1i32, -1i32, u64::MAX);
+        for (i, &f) in freq.iter().enumerate() {
+            if f != 0 && f <= v {
+                (v, c1) = (f, i as i32);
+            }
+        }
+        v = u64::MAX;
+        for (i, &f) in freq.iter().enumerate() {
+            if f != 0 && f <= v && i as i32 != c1 {
+                (v, c2) = (f, i as i32);
+            }
+        }
+        if c2 < 0 {
+            return codesize;
+        }
+        let (mut a, mut b) = (c1 as usize, c2 as usize);
+        freq[a] += freq[b];
+        freq[b] = 0;
+        codesize[a] += 1;
+        while others[a] >= 0 {
+            a = others[a] as usize;
+            codesize[a] += 1;
+        }
+        others[a] = b as i32;
+        codesize[b] += 1;
+        while others[b] >= 0 {
+            b = others[b] as usize;
+            codesize[b] += 1;
+        }
+    }
+}
+
 /// The heap in `optimal_table` picks the very pairs of libjpeg's `jpeg_gen_optimal_table`
 /// (two linear scans for the least frequencies, ties to the larger index), checked against
 /// that scan on frequency sets full of ties.
 #[test]
 fn optimal_table_matches_libjpeg_scan() {
-    /// libjpeg's selection loop: code sizes per symbol (0..=256).
-    fn scan_codesizes(freq_in: &[u64; 256]) -> [usize; 257] {
-        let mut freq = [0u64; 257];
-        freq[..256].copy_from_slice(freq_in);
-        freq[256] = 1;
-        let mut codesize = [0usize; 257];
-        let mut others = [-1i32; 257];
-        loop {
-            let (mut c1, mut c2, mut v) = (-1i32, -1i32, u64::MAX);
-            for (i, &f) in freq.iter().enumerate() {
-                if f != 0 && f <= v {
-                    (v, c1) = (f, i as i32);
-                }
-            }
-            v = u64::MAX;
-            for (i, &f) in freq.iter().enumerate() {
-                if f != 0 && f <= v && i as i32 != c1 {
-                    (v, c2) = (f, i as i32);
-                }
-            }
-            if c2 < 0 {
-                return codesize;
-            }
-            let (mut a, mut b) = (c1 as usize, c2 as usize);
-            freq[a] += freq[b];
-            freq[b] = 0;
-            codesize[a] += 1;
-            while others[a] >= 0 {
-                a = others[a] as usize;
-                codesize[a] += 1;
-            }
-            others[a] = b as i32;
-            codesize[b] += 1;
-            while others[b] >= 0 {
-                b = others[b] as usize;
-                codesize[b] += 1;
-            }
-        }
-    }
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     for i in 0..300 {
         let mut freq = [0u64; 256];
@@ -598,6 +657,68 @@ fn optimal_table_matches_libjpeg_scan() {
             bits[last] -= 1;
             for (l, (&got, &want)) in t.0.iter().zip(&bits).enumerate().skip(1) {
                 assert_eq!(i64::from(got), want, "case {i} len {l}");
+            }
+        }
+    }
+}
+
+/// Fibonacci frequencies (1, 2, 3, 5, …) and "one more than all before" frequencies make
+/// Huffman trees as deep as there are symbols: unlimited code lengths far over 32 (libjpeg's
+/// `JERR_HUFF_CLEN_OVERFLOW`, where this builder used to index out of bounds). `optimal_table`
+/// must still return a valid table: lengths 1..=16, one code per used symbol, a Kraft sum that
+/// leaves the all-ones code free, and no more frequent symbol with a longer code than a rarer
+/// one.
+#[test]
+fn optimal_table_limits_arbitrarily_deep_trees() {
+    for (n, first, fib) in [(45usize, 0usize, true), (80, 100, true), (60, 3, false)] {
+        let mut freq = [0u64; 256];
+        let (mut a, mut b) = (1u64, 2u64);
+        let mut sum = 1u64; // the reserved symbol's count
+        for f in &mut freq[first..first + n] {
+            if fib {
+                *f = a;
+                (a, b) = (b, a + b);
+            } else {
+                *f = sum + 1;
+                sum += *f;
+            }
+        }
+        let depth = *scan_codesizes(&freq).iter().max().unwrap();
+        assert!(
+            depth > 32,
+            "n {n}: the case must be deeper than libjpeg's limit ({depth})"
+        );
+        let (bits, vals) = encode::optimal_table_for_test(&freq);
+        assert_eq!(vals.len(), n);
+        let total: usize = bits[1..].iter().map(|&b| usize::from(b)).sum();
+        assert_eq!(total, n, "n {n}: one code per symbol");
+        let kraft: u64 = (1..=16).map(|l| u64::from(bits[l]) << (16 - l)).sum();
+        assert!(
+            kraft < 1 << 16,
+            "n {n}: Kraft sum {kraft} leaves no all-ones code"
+        );
+        // Code length per symbol, from huffval order (by length, then by value).
+        let mut len = [0usize; 256];
+        let mut k = 0;
+        for (l, &count) in bits.iter().enumerate().skip(1) {
+            for _ in 0..count {
+                len[usize::from(vals[k])] = l;
+                k += 1;
+            }
+        }
+        for s in first..first + n {
+            assert!(
+                len[s] >= 1 && len[s] <= 16,
+                "n {n}: symbol {s} length {}",
+                len[s]
+            );
+            for t in first..first + n {
+                if freq[s] > freq[t] {
+                    assert!(
+                        len[s] <= len[t],
+                        "n {n}: {s} more frequent than {t} but longer"
+                    );
+                }
             }
         }
     }
