@@ -54,7 +54,7 @@ fn deviation(c: Corruption) -> Vec<(u8, u8, f64)> {
 
 #[test]
 fn gaussian_blur_fast_is_within_one_level_of_exact() {
-    // Same filter in f32: only rounding across an integer boundary.
+    // Same filter in 16-bit fixed point: only rounding across an integer boundary.
     for (s, max, _) in deviation(Corruption::GaussianBlur) {
         assert!(max <= 1, "severity {s}: max deviation {max}");
     }

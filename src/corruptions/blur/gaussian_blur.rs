@@ -9,7 +9,7 @@ use crate::kernels::fastgauss::{self, Dst, Src};
 use crate::kernels::gaussian::{gaussian_filter_streamed, kernel1d, Mode};
 use crate::kernels::quantise;
 
-mod folded;
+mod fixed16;
 
 /// The `[gaussian_blur]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -39,20 +39,21 @@ impl crate::corruptions::params::Params for Params {
 /// `clip(gaussian(x/255, σ, per channel, mode nearest, truncate 4), 0, 1)·255` (ALGORITHMS.md §4.17).
 ///
 /// `--rng numpy` (numpy mode) gives the reference's exact pixels: the SciPy filter in f64.
-/// Fast mode (the default) runs the same separable filter in f32 on the 0–255 scale (AVX2 +
-/// FMA): with the symmetric taps folded ([`folded::gaussian_rgb8`]) from radius 5 (σ > 1.125)
-/// up, where it is cheaper, else one FMA per tap ([`fastgauss::gaussian_nearest`], cheaper for
-/// the nine taps of σ = 1: the folded kernel's transposes cost more than it saves there);
-/// same statistics (mean PSNR within 0.5 dB, tested), at most 1 grey level from the exact
-/// output (f32 rounding across an integer boundary).
+/// Fast mode (the default), from radius 4 (σ ≥ 0.875, every severity) up: the same separable
+/// filter in 16-bit fixed point with the symmetric taps folded ([`fixed16::gaussian_rgb8`],
+/// 16 values per vector instead of 8 f32); below it (σ < 0.875, only fractional severities or
+/// custom tables), where the 16-bit centre weight could overflow, in f32 with one FMA per tap
+/// ([`fastgauss::gaussian_nearest`]). Same statistics (mean PSNR within 0.5 dB, tested), at
+/// most 1 grey level from the exact output (rounding across an integer boundary).
 pub fn gaussian_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let sigma = p.sigma[job.level];
     let (h, w) = (job.height, job.width);
     if !job.rng.is_reference() {
-        let g: Vec<f32> = kernel1d(sigma, 4.0).iter().map(|&v| v as f32).collect();
-        if g.len() / 2 >= FOLD_FROM {
-            folded::gaussian_rgb8(job.src, job.dst, h, w, &g);
+        let g64 = kernel1d(sigma, 4.0);
+        if g64.len() / 2 >= FIXED_FROM {
+            fixed16::gaussian_rgb8(job.src, job.dst, h, w, &g64);
         } else {
+            let g: Vec<f32> = g64.iter().map(|&v| v as f32).collect();
             fastgauss::gaussian_nearest(Src::U8(job.src), Dst::U8(job.dst), h, w, 3, &g);
         }
         return Ok(());
@@ -78,9 +79,9 @@ pub fn gaussian_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
     Ok(())
 }
 
-/// Smallest radius run by the folded kernel in fast mode (measured: at radius 4 the unfolded
-/// filter is ~10 % faster, from radius 8 the folded one ~15–25 %).
-const FOLD_FROM: usize = 5;
+/// Smallest radius run by the 16-bit kernel in fast mode (its centre weight must stay below
+/// 1 − 2⁻¹⁶, which fails for σ near 0.1; below radius 4 the f32 filter is cheap anyway).
+const FIXED_FROM: usize = 4;
 
 /// `v / 255` in f64 for every byte value (the reference's correctly rounded quotients).
 fn unit_lut() -> [f64; 256] {
