@@ -1,30 +1,30 @@
 //! Fast-mode blur kernels (not bit-exact with the reference; same statistics): the disk blur of
-//! defocus_blur on RGB8 images, in integer and f32 arithmetic, and elastic_transform's f32
-//! helpers. (gaussian_blur's separable Gaussian is [`crate::kernels::fastgauss`].)
+//! defocus_blur on RGB8 images, in integer arithmetic, and elastic_transform's f32 helpers.
+//! (gaussian_blur's separable Gaussian is [`crate::kernels::fastgauss`].)
 //!
-//! * [`disk_blur_rgb8`]: the anti-aliased disk `K = G ⊛ D` of ALGORITHMS.md P2 is applied as `D` then
-//!   `G`. `D ⊛ x` is exact integer arithmetic: for each column offset `dx` the binary disk covers
-//!   the rows `|dy| ≤ h_dx`, so with u16 column prefix sums `V` of the reflect-101 padded image
-//!   (wrapping: a difference is exact while the span fits 16 bits) one output is the sum over
-//!   the `2r + 1` column offsets of `V[y + h_dx + 1] − V[y − h_dx]`. Those differences are
-//!   formed once per output row and distinct half-height (7 rows for radius 10) and then read
-//!   once per column offset; sums of up to `chunk` spans stay in u16, then widen into u32. The
-//!   small Gaussian `G` (3 or 5 taps) then runs separably in f32 with reflect-101 borders and
-//!   one scale factor `ΣK / |D|` (so the brightening of ALGORITHMS.md Quirk 5 survives), or is
-//!   skipped when it is the identity in f32 (σ = 0.1; bit-identical, see
-//!   `gaussian_is_identity`). Deviation from the exact `K` correlation: `K` is `G ⊛ D`
-//!   clipped to the kernel grid with reflect-101 borders of the *kernel*, which `G ⊛ D` is
-//!   not, and the image border is reflected twice; the effect is a few tenths of a grey level.
+//! * [`disk_blur_rgb8`]: the anti-aliased disk `K = G ⊛ D` of ALGORITHMS.md P2 is applied as `G`
+//!   then `D`. The small alias Gaussian `G` (3 or 5 taps) runs first, separably, in 8-bit fixed
+//!   point on the bytes (taps in 1/256, rounded back to bytes; [`alias_taps`]); it is skipped
+//!   when its fixed-point taps are the identity (σ = 0.1). `D ⊛ x` is exact integer
+//!   arithmetic: for each column offset `dx` the binary disk covers the rows `|dy| ≤ h_dx`, so
+//!   with u16 column prefix sums `V` of the reflect-101 padded image (wrapping: a difference is
+//!   exact while the span fits 16 bits) one output is the sum over the `2r + 1` column offsets
+//!   of `V[y + h_dx + 1] − V[y − h_dx]`. Those differences are formed once per output row and
+//!   distinct half-height (7 rows for radius 10) and then read once per column offset; sums of
+//!   up to `chunk` spans stay in u16 (all of them while `255·|D| < 2¹⁶`, radius ≤ 8), then
+//!   widen into u32. One scale factor `ΣK / |D|` (so the brightening of ALGORITHMS.md Quirk 5
+//!   survives) and `trunc(clip(·, 0, 255))` in f32 give the bytes. Deviation from the exact
+//!   `K` correlation: `K` is `G ⊛ D` clipped to the kernel grid with reflect-101 borders of the
+//!   *kernel*, which `G ⊛ D` is not, the image border is reflected twice, and `G`'s output is
+//!   rounded to bytes; together a few tenths of a grey level.
 //! * [`smooth_plane_f32`] and [`remap_reflect_f32`]: elastic_transform's field smoothing
 //!   (SciPy `mode='reflect'`) and bilinear sampling in f32.
 //!
-//! The blur output is `trunc(clip(v, 0, 255))`. The disk blur's AVX2 twin uses hand-written
-//! row kernels (module `avx`); the other loops are plain scalar Rust compiled twice (portable
-//! twin and an AVX2 build that the compiler vectorises, 8 lanes). No fused multiply-add is
-//! used, so the twins are bit-identical (tested).
+//! The disk blur's AVX2 twin uses hand-written row kernels (module `avx`); the other loops are
+//! plain scalar Rust compiled twice (portable twin and an AVX2 build that the compiler
+//! vectorises, 8 lanes). No fused multiply-add is used, so the twins are bit-identical (tested).
 
 use crate::kernels::filter2d::reflect101;
-use crate::kernels::quantise::q255_f32 as q255;
 use crate::kernels::scratch::Buf;
 use crate::simd::dispatch;
 
@@ -51,25 +51,48 @@ pub fn disk_spans(r: usize) -> (Vec<usize>, usize) {
     (spans, count)
 }
 
-/// Fast defocus blur of an interleaved RGB8 `h × w` image: binary disk of radius `r` (exact,
-/// integer), then the separable small Gaussian `g` (odd length, reflect-101), then `· scale`.
+/// The alias Gaussian `g` (odd length, any scale) as 8-bit fixed-point taps: side taps
+/// `round(256·g_j / Σg)`, the centre tap `256 − Σ sides` (so a flat image stays exactly
+/// flat), outer taps that round to 0 dropped. `[256]` (the identity) for σ = 0.1, whose side
+/// taps are 2·10⁻²².
+pub fn alias_taps(g: &[f32]) -> Vec<u16> {
+    assert!(g.len() % 2 == 1);
+    let m = g.len() / 2;
+    let sum: f64 = g.iter().map(|&v| v as f64).sum();
+    let sides: Vec<u16> = (1..=m)
+        .map(|j| (256.0 * g[m + j] as f64 / sum).round() as u16)
+        .collect();
+    let keep = sides.iter().rposition(|&v| v != 0).map_or(0, |i| i + 1);
+    let centre = 256 - 2 * sides[..keep].iter().map(|&v| v as i32).sum::<i32>();
+    assert!(
+        (1..=256).contains(&centre),
+        "alias Gaussian too wide for its taps"
+    );
+    let mut t: Vec<u16> = sides[..keep].iter().rev().copied().collect();
+    t.push(centre as u16);
+    t.extend_from_slice(&sides[..keep]);
+    t
+}
+
+/// Fast defocus blur of an interleaved RGB8 `h × w` image: the separable small Gaussian with
+/// fixed-point taps `taps` ([`alias_taps`], sum 256, reflect-101, rounded to bytes), then the
+/// binary disk of radius `r` (exact, integer), then `· scale` and `trunc(clip(·, 0, 255))`.
 /// `scale` is `ΣK / |D|` for the reference kernel `K` (see the module docs).
 ///
-/// Dispatched at run time: the AVX2 twin runs the same row loop with hand-written AVX2 row
+/// Dispatched at run time: the AVX2 twin runs the same row loops with hand-written AVX2 row
 /// kernels (the compiler's vectorisation of the span loop spent two thirds of its instructions
-/// on addressing and bounds checks); both perform the same f32 operations per value in the same
-/// order, no fused multiply-add, so they are bit-identical (tested).
-#[allow(clippy::too_many_arguments)]
+/// on addressing and bounds checks); the Gaussian is integer arithmetic and the disk sums'
+/// scaling one f32 multiply, so they are bit-identical (tested).
 pub fn disk_blur_rgb8(
     src: &[u8],
     dst: &mut [u8],
     h: usize,
     w: usize,
     r: usize,
-    g: &[f32],
+    taps: &[u16],
     scale: f32,
 ) {
-    dispatch!(disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(src, dst, h, w, r, g, scale))
+    dispatch!(disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(src, dst, h, w, r, taps, scale))
 }
 
 /// Scalar twin of [`disk_blur_rgb8`].
@@ -79,11 +102,11 @@ pub fn disk_blur_rgb8_scalar(
     h: usize,
     w: usize,
     r: usize,
-    g: &[f32],
+    taps: &[u16],
     scale: f32,
 ) {
     // SAFETY: `AVX = false` calls no AVX2 code.
-    unsafe { disk_body::<false>(src, dst, h, w, r, g, scale) }
+    unsafe { blur_body::<false>(src, dst, h, w, r, taps, scale) }
 }
 
 /// AVX2 twin of [`disk_blur_rgb8`].
@@ -98,51 +121,169 @@ pub unsafe fn disk_blur_rgb8_avx2(
     h: usize,
     w: usize,
     r: usize,
-    g: &[f32],
+    taps: &[u16],
     scale: f32,
 ) {
     // SAFETY: the caller guarantees AVX2 and FMA.
-    unsafe { disk_body::<true>(src, dst, h, w, r, g, scale) }
+    unsafe { blur_body::<true>(src, dst, h, w, r, taps, scale) }
 }
 
-/// Whether the Gaussian `g` leaves every f32 value of the blur unchanged: centre tap exactly 1
-/// and side taps so small (σ = 0.1 gives 2·10⁻²² at most) that their contribution stays below
-/// half an ulp of the smallest non-zero value, `scale` (a disk sum is an integer ≤ 255·|D| < 2²⁴·…):
-/// the skip is then bit-identical to applying `g`, and saves its two passes (severity 1).
-fn gaussian_is_identity(g: &[f32]) -> bool {
-    let m = g.len() / 2;
-    g[m] == 1.0
-        && g.iter()
-            .enumerate()
-            .all(|(i, &v)| i == m || v.abs() < 1e-16)
-}
-
-/// The row loop of [`disk_blur_rgb8`], with scalar (`AVX = false`) or AVX2 row kernels.
+/// The Gaussian (unless its taps are the identity), then the disk.
 ///
 /// # Safety
 /// With `AVX = true` the CPU must support AVX2 and FMA.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+unsafe fn blur_body<const AVX: bool>(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    r: usize,
+    taps: &[u16],
+    scale: f32,
+) {
+    assert!(src.len() >= h * w * 3 && dst.len() >= h * w * 3 && taps.len() % 2 == 1);
+    assert!(
+        taps.iter().map(|&t| t as u32).sum::<u32>() == 256
+            && taps.iter().all(|&t| t < 256 || taps.len() == 1)
+    );
+    if taps.len() == 1 {
+        // SAFETY: forwarded from the caller.
+        return unsafe { disk_body::<AVX>(src, dst, h, w, r, scale) };
+    }
+    let mut pre = Buf::<u8>::take(h * w * 3);
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        gauss_body::<AVX>(src, &mut pre, h, w, taps);
+        disk_body::<AVX>(&pre, dst, h, w, r, scale);
+    }
+}
+
+/// Separable fixed-point Gaussian of an RGB8 image with reflect-101 borders: along each row
+/// `t = Σ_j taps[j]·x` (exact in u16: at most 255·256), then down the columns
+/// `out = (Σ_j ⌊t_j·taps[j]·256 / 2¹⁶⌋ + 128) >> 8` (each term exact to below 1/256 of a level,
+/// a flat image stays exactly flat).
+///
+/// # Safety
+/// With `AVX = true` the CPU must support AVX2 and FMA.
+#[inline(always)]
+unsafe fn gauss_body<const AVX: bool>(
+    src: &[u8],
+    dst: &mut [u8],
+    h: usize,
+    w: usize,
+    taps: &[u16],
+) {
+    const C: usize = 3;
+    let row_len = w * C;
+    let m = taps.len() / 2;
+    // One padded source row (m pixels reflected each side, spare bytes for whole vector loads).
+    let mut padded = Buf::<u8>::take((w + 2 * m) * C + 32);
+    let border: Vec<(usize, usize)> = (0..m)
+        .chain(w + m..w + 2 * m)
+        .flat_map(|p| {
+            let sx = reflect101(p as isize - m as isize, w);
+            (0..C).map(move |ch| (p * C + ch, sx * C + ch))
+        })
+        .collect();
+    // Row-filtered rows, ring of 2m + 1 (row k in slot k mod (2m + 1)): the rows reflect101(y + j)
+    // for |j| ≤ m lie within the 2m + 1 rows up to min(y + m, h − 1).
+    let nring = 2 * m + 1;
+    let tstride = row_len.next_multiple_of(32);
+    let mut ring = Buf::<u16>::take(nring * tstride);
+    let wide: Vec<u16> = taps.iter().map(|&t| t << 8).collect();
+    let mut have = 0usize;
+    let mut rows: Vec<usize> = Vec::with_capacity(nring);
+    for y in 0..h {
+        while have <= (y + m).min(h - 1) {
+            let s = &src[have * row_len..(have + 1) * row_len];
+            padded[m * C..m * C + row_len].copy_from_slice(s);
+            for &(p, sx) in &border {
+                padded[p] = s[sx];
+            }
+            let t = &mut ring[(have % nring) * tstride..][..tstride];
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                avx::gauss_row(&padded, t, taps);
+            } else {
+                gauss_row(&padded, t, taps, row_len);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            gauss_row(&padded, t, taps, row_len);
+            have += 1;
+        }
+        rows.clear();
+        rows.extend(
+            (0..nring)
+                .map(|j| (reflect101(y as isize + j as isize - m as isize, h) % nring) * tstride),
+        );
+        let out = &mut dst[y * row_len..(y + 1) * row_len];
+        #[cfg(target_arch = "x86_64")]
+        if AVX {
+            avx::gauss_col(&ring, &rows, &wide, out);
+        } else {
+            gauss_col(&ring, &rows, &wide, out);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        gauss_col(&ring, &rows, &wide, out);
+    }
+}
+
+/// `t[e] = Σ_j taps[j]·p[e + 3j]` for `e < n` (u16, exact: taps sum to 256).
+#[inline(always)]
+fn gauss_row(p: &[u8], t: &mut [u16], taps: &[u16], n: usize) {
+    for (e, o) in t[..n].iter_mut().enumerate() {
+        *o = taps
+            .iter()
+            .enumerate()
+            .map(|(j, &k)| k * p[e + 3 * j] as u16)
+            .sum();
+    }
+}
+
+/// `out[e] = (Σ_j ⌊ring[rows[j] + e]·wide[j] / 2¹⁶⌋ + 128) >> 8` (`wide` = taps·256).
+#[inline(always)]
+fn gauss_col(ring: &[u16], rows: &[usize], wide: &[u16], out: &mut [u8]) {
+    for (e, o) in out.iter_mut().enumerate() {
+        let s: u32 = rows
+            .iter()
+            .zip(wide)
+            .map(|(&b, &k)| (ring[b + e] as u32 * k as u32) >> 16)
+            .sum();
+        *o = ((s + 128) >> 8) as u8;
+    }
+}
+
+/// The disk and the final scaling, with scalar (`AVX = false`) or AVX2 row kernels.
+///
+/// # Safety
+/// With `AVX = true` the CPU must support AVX2 and FMA.
+#[inline(always)]
 unsafe fn disk_body<const AVX: bool>(
     src: &[u8],
     dst: &mut [u8],
     h: usize,
     w: usize,
     r: usize,
-    g: &[f32],
     scale: f32,
 ) {
     const C: usize = 3;
-    assert!(src.len() >= h * w * C && dst.len() >= h * w * C && g.len() % 2 == 1);
+    assert!(src.len() >= h * w * C && dst.len() >= h * w * C);
     let row_len = w * C;
-    let (spans, _) = disk_spans(r);
+    let (spans, count) = disk_spans(r);
     // Column prefix sums over the reflect-101 padded image (r pixels / rows each side):
     // V[0] = 0, V[q+1] = V[q] + padded row q (u16, wrapping), each row `(w + 2r)·C` wide plus
     // SB spare elements. Output row y needs V[y ..= y + 2r + 1]: a ring of 2r + 2 rows.
     // Wrapping u16 is exact for a column span (at most (2r+1)·255 < 2¹⁶ for r ≤ 127) and for
-    // sums of up to `chunk` spans; chunks are then widened into u32 accumulators.
+    // sums of spans whose total stays below 2¹⁶: every tap of the disk while 255·|D| < 2¹⁶,
+    // else `chunk` taps of the tallest span; chunks are then widened into u32 accumulators.
     assert!(r <= 127, "disk radius above 127");
-    let chunk = (65535 / ((2 * r + 1) * 255)).max(1);
+    let quant = Quant::new(count, scale);
+    let chunk = if 255 * count <= 65535 {
+        2 * r + 1
+    } else {
+        (65535 / ((2 * r + 1) * 255)).max(1)
+    };
     let prow = (w + 2 * r) * C;
     let vstride = prow + SB + 16;
     let nring = 2 * r + 2;
@@ -161,20 +302,6 @@ unsafe fn disk_body<const AVX: bool>(
             (0..C).map(move |ch| (p * C + ch, sx * C + ch))
         })
         .collect();
-    let identity = gaussian_is_identity(g);
-    // Disk sums (f32) of the rows y−m ..= y+m needed by the Gaussian, ring of 2m+1 rows.
-    let m = g.len() / 2;
-    let sring = if identity { 1 } else { 2 * m + 1 };
-    let sstride = row_len + SB;
-    let mut srows = Buf::<f32>::take(sring * sstride);
-    let mut s_have = 0usize;
-    // One vertically filtered row, reflect-101 padded by m pixels for the horizontal pass.
-    let tstride = (w + 2 * m) * C + 2 * BLOCK;
-    let mut t = Buf::<f32>::take(tstride);
-    let tcols: Vec<usize> = (0..w + 2 * m)
-        .map(|p| reflect101(p as isize - m as isize, w))
-        .collect();
-    let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
     // For each column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|]. The column
     // spans of one output row, `V[k+r+h+1] − V[k+r−h]`, are formed once per distinct half-height
     // h (7 for radius 10, against 21 columns) into `wbuf`, so each column tap is then one
@@ -196,121 +323,59 @@ unsafe fn disk_body<const AVX: bool>(
     // Every level row is read within its ring rows (wstride ≤ vstride), and every tap block
     // within its level row: column offset (≤ 2r·C) + whole blocks (≤ nb·SB) ≤ wstride.
     assert!(wstride <= vstride && vring.len() == nring * vstride);
-    for y in 0..h {
-        let need_s = if identity { y } else { (y + m).min(h - 1) };
-        while s_have <= need_s {
-            let k = s_have;
-            while v_have <= k + 2 * r + 1 {
-                let q = v_have - 1; // padded row q = source row reflect101(q − r)
-                let sy = reflect101(q as isize - r as isize, h);
-                let s = &src[sy * row_len..(sy + 1) * row_len];
-                padded[r * C..r * C + row_len].copy_from_slice(s);
-                for &(p, sx) in &border {
-                    padded[p] = s[sx];
-                }
-                let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
-                // Split the ring so the previous row can be read while the new one is written.
-                let (lo, hi) = vring.split_at_mut(prev.max(cur));
-                let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
-                    (&lo[prev..prev + prow], &mut hi[..prow])
-                } else {
-                    (&hi[..prow], &mut lo[cur..cur + prow])
-                };
-                #[cfg(target_arch = "x86_64")]
-                if AVX {
-                    avx::prefix_row(cv, pv, &padded[..prow]);
-                } else {
-                    prefix_row(cv, pv, &padded[..prow]);
-                }
-                #[cfg(not(target_arch = "x86_64"))]
+    for k in 0..h {
+        while v_have <= k + 2 * r + 1 {
+            let q = v_have - 1; // padded row q = source row reflect101(q − r)
+            let sy = reflect101(q as isize - r as isize, h);
+            let s = &src[sy * row_len..(sy + 1) * row_len];
+            padded[r * C..r * C + row_len].copy_from_slice(s);
+            for &(p, sx) in &border {
+                padded[p] = s[sx];
+            }
+            let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
+            // Split the ring so the previous row can be read while the new one is written.
+            let (lo, hi) = vring.split_at_mut(prev.max(cur));
+            let (pv, cv): (&[u16], &mut [u16]) = if prev < cur {
+                (&lo[prev..prev + prow], &mut hi[..prow])
+            } else {
+                (&hi[..prow], &mut lo[cur..cur + prow])
+            };
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                avx::prefix_row(cv, pv, &padded[..prow]);
+            } else {
                 prefix_row(cv, pv, &padded[..prow]);
-                v_have += 1;
-            }
-            let k0 = k % nring;
-            let ring = |i: usize| (if i >= nring { i - nring } else { i }) * vstride;
-            lrows.clear();
-            // (k + r ± h) mod nring, all terms below 2·nring
-            lrows.extend(
-                levels
-                    .iter()
-                    .map(|&hd| (ring(k0 + r + hd + 1), ring(k0 + r - hd))),
-            );
-            #[cfg(target_arch = "x86_64")]
-            if AVX {
-                avx::level_rows(&vring, &lrows, &mut wbuf, wstride);
-            } else {
-                level_rows(&vring, &lrows, &mut wbuf, wstride);
             }
             #[cfg(not(target_arch = "x86_64"))]
-            level_rows(&vring, &lrows, &mut wbuf, wstride);
-            if identity {
-                // out = q255(S · (g[m]·scale)), g[m] = 1: the Gaussian's passes are skipped.
-                let out = &mut dst[k * row_len..(k + 1) * row_len];
-                #[cfg(target_arch = "x86_64")]
-                if AVX {
-                    avx::disk_row(&wbuf, &taps, chunk, row_len, Out::Bytes(out, gs[m]));
-                } else {
-                    disk_row(&wbuf, &taps, chunk, nb, Out::Bytes(out, gs[m]));
-                }
-                #[cfg(not(target_arch = "x86_64"))]
-                disk_row(&wbuf, &taps, chunk, nb, Out::Bytes(out, gs[m]));
-            } else {
-                let srow = &mut srows[(k % sring) * sstride..(k % sring + 1) * sstride];
-                #[cfg(target_arch = "x86_64")]
-                if AVX {
-                    avx::disk_row(&wbuf, &taps, chunk, row_len, Out::Sums(srow));
-                } else {
-                    disk_row(&wbuf, &taps, chunk, nb, Out::Sums(srow));
-                }
-                #[cfg(not(target_arch = "x86_64"))]
-                disk_row(&wbuf, &taps, chunk, nb, Out::Sums(srow));
-            }
-            s_have += 1;
+            prefix_row(cv, pv, &padded[..prow]);
+            v_have += 1;
         }
-        if identity {
-            continue;
-        }
-        // Vertical Gaussian into the middle of `t`.
-        {
-            let base = |j: isize| (reflect101(y as isize + j, h) % sring) * sstride;
-            let c0 = base(0);
-            let pairs: Vec<(usize, usize, f32)> = (1..=m)
-                .map(|j| (base(-(j as isize)), base(j as isize), gs[m - j]))
-                .collect();
-            #[cfg(target_arch = "x86_64")]
-            if AVX {
-                avx::vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
-            } else {
-                vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            vertical(&srows, c0, gs[m], &pairs, &mut t[m * C..], row_len);
-        }
-        // Only the 2m border columns (looping over all of `tcols` cost a fifth of the time).
-        for p in (0..m).chain(w + m..w + 2 * m) {
-            let sx = tcols[p];
-            for ch in 0..C {
-                t[p * C + ch] = t[(sx + m) * C + ch];
-            }
-        }
-        // Horizontal Gaussian and quantisation.
-        let out = &mut dst[y * row_len..(y + 1) * row_len];
+        let k0 = k % nring;
+        let ring = |i: usize| (if i >= nring { i - nring } else { i }) * vstride;
+        lrows.clear();
+        // (k + r ± h) mod nring, all terms below 2·nring
+        lrows.extend(
+            levels
+                .iter()
+                .map(|&hd| (ring(k0 + r + hd + 1), ring(k0 + r - hd))),
+        );
+        let out = &mut dst[k * row_len..(k + 1) * row_len];
         #[cfg(target_arch = "x86_64")]
         if AVX {
-            avx::horizontal_q(&t, out, m, C, g);
+            avx::level_rows(&vring, &lrows, &mut wbuf, wstride);
+            if !avx::disk_row(&wbuf, &taps, chunk, row_len, out, quant) {
+                disk_row(&wbuf, &taps, chunk, nb, out, quant);
+            }
         } else {
-            horizontal_q(&t, out, m, C, g);
+            level_rows(&vring, &lrows, &mut wbuf, wstride);
+            disk_row(&wbuf, &taps, chunk, nb, out, quant);
         }
         #[cfg(not(target_arch = "x86_64"))]
-        horizontal_q(&t, out, m, C, g);
+        {
+            level_rows(&vring, &lrows, &mut wbuf, wstride);
+            disk_row(&wbuf, &taps, chunk, nb, out, quant);
+        }
     }
-}
-
-/// Where [`disk_row`] puts a row of disk sums `S`: as f32 (for the Gaussian), or as bytes
-/// `q255(S · scale)` when the Gaussian is the identity.
-enum Out<'a> {
-    Sums(&'a mut [f32]),
-    Bytes(&'a mut [u8], f32),
 }
 
 /// `cv[i] = pv[i] + s[i]` (u16, wrapping): the next column prefix row.
@@ -336,11 +401,64 @@ fn level_rows(vr: &[u16], lrows: &[(usize, usize)], w: &mut [u16], stride: usize
     }
 }
 
-/// One row of disk sums `S[e] = Σ_taps w[tap + e]` for `e < nb·SB`, exact: u16 wrapping sums
-/// of up to `chunk` spans, widened into u32.
+/// The integer form of `trunc(min(S · scale, 255))` for disk sums `S ≤ 255·|D|`: `S` is
+/// rounded to 16 bits, `S' = (S + 2^(k−1)) >> k`, shifted up by `p` while it fits, and
+/// multiplied by `c = ⌈scale·2^(16+q+k−p)⌉`: out = `min(⌊(S'·2^p)·c / 2¹⁶⌋ >> q, 255)`, with `q`
+/// as large as `c < 2¹⁶` allows (relative precision of `c` better than 2⁻¹⁵; `c` rounded up
+/// so a flat area of level v keeps v when `scale·|D| = 1`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quant {
+    k: u32,
+    p: u32,
+    c: u16,
+    q: u32,
+}
+
+impl Quant {
+    /// The parameters for a disk of `count` pixels.
+    pub fn new(count: usize, scale: f32) -> Quant {
+        let smax = 255 * count as u64;
+        let round = |k: u32| (smax + ((1u64 << k) >> 1)) >> k;
+        let mut k = 0;
+        while round(k) > 65535 {
+            k += 1;
+        }
+        let mut p = 0;
+        while round(k) << (p + 1) <= 65535 {
+            p += 1;
+        }
+        let mut q = 15i32;
+        loop {
+            let c = (scale as f64 * 2f64.powi(16 + q + k as i32 - p as i32)).ceil();
+            if c <= 65535.0 || q == 0 {
+                assert!(
+                    (1.0..=65535.0).contains(&c),
+                    "disk scale {scale} out of range"
+                );
+                return Quant {
+                    k,
+                    p,
+                    c: c as u16,
+                    q: q as u32,
+                };
+            }
+            q -= 1;
+        }
+    }
+
+    /// The byte of disk sum `s`.
+    #[inline(always)]
+    fn byte(self, s: u32) -> u8 {
+        let s1 = (s + ((1u32 << self.k) >> 1)) >> self.k;
+        let v = ((s1 << self.p) * self.c as u32) >> 16 >> self.q;
+        v.min(255) as u8
+    }
+}
+
+/// One row of bytes `quant.byte(S[e])` of the disk sums `S[e] = Σ_taps w[tap + e]`, exact: u16
+/// wrapping sums of up to `chunk` spans, widened into u32.
 #[inline(always)]
-fn disk_row(vr: &[u16], taps: &[usize], chunk: usize, nb: usize, out: Out<'_>) {
-    let mut out = out;
+fn disk_row(vr: &[u16], taps: &[usize], chunk: usize, nb: usize, row: &mut [u8], quant: Quant) {
     for b in 0..nb {
         let e0 = b * SB;
         let mut acc = [0u32; SB];
@@ -356,28 +474,179 @@ fn disk_row(vr: &[u16], taps: &[usize], chunk: usize, nb: usize, out: Out<'_>) {
                 acc[i] += a16[i] as u32;
             }
         }
-        match &mut out {
-            Out::Sums(row) => {
-                for i in 0..SB {
-                    row[e0 + i] = acc[i] as i32 as f32;
-                }
-            }
-            Out::Bytes(row, scale) => {
-                let n = SB.min(row.len().saturating_sub(e0));
-                for i in 0..n {
-                    row[e0 + i] = q255(acc[i] as i32 as f32 * *scale);
-                }
-            }
+        let n = SB.min(row.len().saturating_sub(e0));
+        for i in 0..n {
+            row[e0 + i] = quant.byte(acc[i]);
         }
     }
 }
 
 /// Hand-written AVX2 row kernels of [`disk_blur_rgb8_avx2`], each computing exactly what its
-/// scalar namesake computes (same f32 operations in the same order, no fused multiply-add).
+/// scalar namesake computes (same integer and f32 operations, no fused multiply-add).
 #[cfg(target_arch = "x86_64")]
 mod avx {
-    use super::{Out, BLOCK};
+    use super::Quant;
     use std::arch::x86_64::*;
+
+    /// AVX2 [`super::gauss_row`] over `t.len()` lanes (a multiple of 16; `p` holds 32 spare
+    /// bytes past the padded row, so whole 16-byte loads stay inside it).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn gauss_row(p: &[u8], t: &mut [u16], taps: &[u16]) {
+        let n = t.len();
+        let m = taps.len() / 2;
+        assert!(n.is_multiple_of(16) && n + 6 * m <= p.len());
+        // SAFETY: every load reads 16 bytes from e + 3j < n + 6m − 15 (asserted), every store
+        // 16 lanes below n.
+        unsafe {
+            match m {
+                1 => gauss_row_m::<1>(p.as_ptr(), t, taps),
+                2 => gauss_row_m::<2>(p.as_ptr(), t, taps),
+                _ => gauss_row_any(p.as_ptr(), t, taps),
+            }
+        }
+    }
+
+    /// [`gauss_row`] for a fixed half-width `M` (taps folded in pairs).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn gauss_row_m<const M: usize>(pp: *const u8, t: &mut [u16], taps: &[u16]) {
+        let kc = _mm256_set1_epi16(taps[M] as i16);
+        let kj: [__m256i; M] = std::array::from_fn(|j| _mm256_set1_epi16(taps[M - 1 - j] as i16));
+        let tp = t.as_mut_ptr();
+        for e in (0..t.len()).step_by(16) {
+            // SAFETY: see `gauss_row`.
+            unsafe {
+                let mut a = _mm256_mullo_epi16(widen16(pp.add(e + 3 * M)), kc);
+                for (j, &k) in kj.iter().enumerate() {
+                    let d = 3 * (j + 1);
+                    let s = _mm256_add_epi16(
+                        widen16(pp.add(e + 3 * M - d)),
+                        widen16(pp.add(e + 3 * M + d)),
+                    );
+                    a = _mm256_add_epi16(a, _mm256_mullo_epi16(s, k));
+                }
+                _mm256_storeu_si256(tp.add(e) as *mut __m256i, a);
+            }
+        }
+    }
+
+    /// [`gauss_row`] for any half-width.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn gauss_row_any(pp: *const u8, t: &mut [u16], taps: &[u16]) {
+        let m = taps.len() / 2;
+        let kc = _mm256_set1_epi16(taps[m] as i16);
+        for e in (0..t.len()).step_by(16) {
+            // SAFETY: see `gauss_row`.
+            unsafe {
+                let mut a = _mm256_mullo_epi16(widen16(pp.add(e + 3 * m)), kc);
+                for j in 1..=m {
+                    let s = _mm256_add_epi16(
+                        widen16(pp.add(e + 3 * (m - j))),
+                        widen16(pp.add(e + 3 * (m + j))),
+                    );
+                    a = _mm256_add_epi16(
+                        a,
+                        _mm256_mullo_epi16(s, _mm256_set1_epi16(taps[m - j] as i16)),
+                    );
+                }
+                _mm256_storeu_si256(t.as_mut_ptr().add(e) as *mut __m256i, a);
+            }
+        }
+    }
+
+    /// 16 bytes from `p`, widened to u16 lanes.
+    ///
+    /// # Safety
+    /// 16 bytes from `p` must be readable.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn widen16(p: *const u8) -> __m256i {
+        // SAFETY: as documented.
+        unsafe { _mm256_cvtepu8_epi16(_mm_loadu_si128(p as *const __m128i)) }
+    }
+
+    /// AVX2 [`super::gauss_col`]: 32 lanes per step (ring rows are padded to whole steps).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(super) unsafe fn gauss_col(ring: &[u16], rows: &[usize], wide: &[u16], out: &mut [u8]) {
+        let steps = out.len().div_ceil(32);
+        assert!(rows.len() == wide.len());
+        for &b in rows {
+            assert!(b + steps * 32 <= ring.len());
+        }
+        // SAFETY: every read is within the bounds asserted above.
+        unsafe {
+            match rows.len() {
+                3 => gauss_col_n::<3>(ring.as_ptr(), rows, wide, out, steps),
+                5 => gauss_col_n::<5>(ring.as_ptr(), rows, wide, out, steps),
+                _ => gauss_col_any(ring.as_ptr(), rows, wide, out, steps),
+            }
+        }
+    }
+
+    /// [`gauss_col`] for `N` rows.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn gauss_col_n<const N: usize>(
+        rp: *const u16,
+        rows: &[usize],
+        wide: &[u16],
+        out: &mut [u8],
+        steps: usize,
+    ) {
+        let half = _mm256_set1_epi16(128);
+        let kv: [__m256i; N] = std::array::from_fn(|j| _mm256_set1_epi16(wide[j] as i16));
+        let rb: [*const u16; N] = std::array::from_fn(|j| rp.wrapping_add(rows[j]));
+        for s in 0..steps {
+            let e = 32 * s;
+            let (mut lo, mut hi) = (half, half);
+            for j in 0..N {
+                // SAFETY: see `gauss_col`.
+                unsafe {
+                    let p = rb[j].add(e) as *const __m256i;
+                    lo = _mm256_add_epi16(lo, _mm256_mulhi_epu16(_mm256_loadu_si256(p), kv[j]));
+                    hi = _mm256_add_epi16(
+                        hi,
+                        _mm256_mulhi_epu16(_mm256_loadu_si256(p.add(1)), kv[j]),
+                    );
+                }
+            }
+            let v = _mm256_packus_epi16(_mm256_srli_epi16::<8>(lo), _mm256_srli_epi16::<8>(hi));
+            // SAFETY: AVX2 is enabled here.
+            unsafe { store_bytes(out, e, _mm256_permute4x64_epi64::<0xD8>(v)) };
+        }
+    }
+
+    /// [`gauss_col`] for any number of rows.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn gauss_col_any(
+        rp: *const u16,
+        rows: &[usize],
+        wide: &[u16],
+        out: &mut [u8],
+        steps: usize,
+    ) {
+        let half = _mm256_set1_epi16(128);
+        for s in 0..steps {
+            let e = 32 * s;
+            let (mut lo, mut hi) = (half, half);
+            for (&b, &k) in rows.iter().zip(wide) {
+                let kv = _mm256_set1_epi16(k as i16);
+                // SAFETY: see `gauss_col`.
+                unsafe {
+                    let p = rp.add(b + e) as *const __m256i;
+                    lo = _mm256_add_epi16(lo, _mm256_mulhi_epu16(_mm256_loadu_si256(p), kv));
+                    hi = _mm256_add_epi16(hi, _mm256_mulhi_epu16(_mm256_loadu_si256(p.add(1)), kv));
+                }
+            }
+            let v = _mm256_packus_epi16(_mm256_srli_epi16::<8>(lo), _mm256_srli_epi16::<8>(hi));
+            // SAFETY: AVX2 is enabled here.
+            unsafe { store_bytes(out, e, _mm256_permute4x64_epi64::<0xD8>(v)) };
+        }
+    }
 
     /// AVX2 [`super::prefix_row`].
     #[target_feature(enable = "avx2,fma")]
@@ -427,8 +696,10 @@ mod avx {
     }
 
     /// AVX2 [`super::disk_row`] over the first `len` lanes rounded up to 32 (the caller asserts
-    /// that every tap block of `len` + 31 lanes lies inside `vr`; `Out::Sums` rows are padded
-    /// for it): blocks of 128 lanes (eight u16 accumulators), then of 32.
+    /// that every tap block of `len` + 31 lanes lies inside `vr`): blocks of 128 lanes (eight
+    /// u16 accumulators), then of 32. Handles one chunk with `k = 0` (radius ≤ 8) and two
+    /// chunks with `k = 1` (`(a₁ + a₂ + 1) >> 1` is `vpavgw`; radius 10); returns false, writing
+    /// nothing, for any other case (the scalar row then runs).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     pub(super) unsafe fn disk_row(
@@ -436,116 +707,88 @@ mod avx {
         taps: &[usize],
         chunk: usize,
         len: usize,
-        out: Out<'_>,
-    ) {
-        let mut out = out;
+        out: &mut [u8],
+        quant: Quant,
+    ) -> bool {
+        let two = taps.len() > chunk;
+        if !((!two && quant.k == 0) || (two && taps.len() <= 2 * chunk && quant.k == 1)) {
+            return false;
+        }
         let mut e0 = 0;
         // SAFETY: as documented (the caller's assertion covers every read).
         unsafe {
             while e0 + 128 <= len {
-                let f = block::<8>(vr.as_ptr(), taps, chunk, e0);
-                emit(&mut out, e0, &f);
+                let f = block::<8>(vr.as_ptr(), taps, chunk, two, e0);
+                emit(out, quant, e0, &f);
                 e0 += 128;
             }
             while e0 < len {
-                let f = block::<2>(vr.as_ptr(), taps, chunk, e0);
-                emit(&mut out, e0, &f);
+                let f = block::<2>(vr.as_ptr(), taps, chunk, two, e0);
+                emit(out, quant, e0, &f);
                 e0 += 32;
             }
         }
+        true
     }
 
-    /// Disk sums of the `16·V` lanes from `e0`, as f32 (`2V` vectors, in order).
+    /// The rounded disk sums `S'` of the `16·V` lanes from `e0` (u16).
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::needless_range_loop)] // lane v of three register arrays
+    #[allow(clippy::needless_range_loop)] // lane v of two register arrays
     #[inline]
     unsafe fn block<const V: usize>(
         base: *const u16,
         taps: &[usize],
         chunk: usize,
+        two: bool,
         e0: usize,
-    ) -> [[__m256; 2]; V] {
-        let mut lo = [_mm256_setzero_si256(); V];
-        let mut hi = [_mm256_setzero_si256(); V];
-        let single = taps.len() <= chunk;
-        for part in taps.chunks(chunk) {
-            let mut a = [_mm256_setzero_si256(); V];
-            for &tap in part {
-                // SAFETY: inside `vr` (see `disk_row`).
-                unsafe {
-                    let p = base.add(tap + e0) as *const __m256i;
-                    for v in 0..V {
-                        a[v] = _mm256_add_epi16(a[v], _mm256_loadu_si256(p.add(v)));
-                    }
-                }
-            }
-            for v in 0..V {
-                let l = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(a[v]));
-                let h = _mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(a[v]));
-                if single {
-                    lo[v] = l;
-                    hi[v] = h;
-                } else {
-                    lo[v] = _mm256_add_epi32(lo[v], l);
-                    hi[v] = _mm256_add_epi32(hi[v], h);
+    ) -> [__m256i; V] {
+        if !two {
+            // SAFETY: forwarded.
+            return unsafe { sums::<V>(base, taps, e0) };
+        }
+        // SAFETY: forwarded.
+        let (a, b) = unsafe {
+            (
+                sums::<V>(base, &taps[..chunk], e0),
+                sums::<V>(base, &taps[chunk..], e0),
+            )
+        };
+        std::array::from_fn(|v| _mm256_avg_epu16(a[v], b[v]))
+    }
+
+    /// u16 wrapping sums over `taps` of the `16·V` lanes from `e0`.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::needless_range_loop)] // lane v of a register array
+    #[inline]
+    unsafe fn sums<const V: usize>(base: *const u16, taps: &[usize], e0: usize) -> [__m256i; V] {
+        let mut a = [_mm256_setzero_si256(); V];
+        for &tap in taps {
+            // SAFETY: inside `vr` (see `disk_row`).
+            unsafe {
+                let p = base.add(tap + e0) as *const __m256i;
+                for v in 0..V {
+                    a[v] = _mm256_add_epi16(a[v], _mm256_loadu_si256(p.add(v)));
                 }
             }
         }
-        let mut f = [[_mm256_setzero_ps(); 2]; V];
-        for v in 0..V {
-            f[v] = [_mm256_cvtepi32_ps(lo[v]), _mm256_cvtepi32_ps(hi[v])];
+        a
+    }
+
+    /// Writes `quant.byte` of a block (`f`, 16 lanes per entry) from lane `e0` to `row`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn emit<const V: usize>(row: &mut [u8], quant: Quant, e0: usize, f: &[__m256i; V]) {
+        let c = _mm256_set1_epi16(quant.c as i16);
+        let p = _mm_cvtsi32_si128(quant.p as i32);
+        let q = _mm_cvtsi32_si128(quant.q as i32);
+        for (i, pair) in f.chunks_exact(2).enumerate() {
+            let v = _mm256_packus_epi16(
+                _mm256_srl_epi16(_mm256_mulhi_epu16(_mm256_sll_epi16(pair[0], p), c), q),
+                _mm256_srl_epi16(_mm256_mulhi_epu16(_mm256_sll_epi16(pair[1], p), c), q),
+            );
+            // SAFETY: AVX2 is enabled here.
+            unsafe { store_bytes(row, e0 + 32 * i, _mm256_permute4x64_epi64::<0xD8>(v)) };
         }
-        f
-    }
-
-    /// Writes the sums of a block (`f`, 16 lanes per entry) from lane `e0` to `out`.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn emit<const V: usize>(out: &mut Out<'_>, e0: usize, f: &[[__m256; 2]; V]) {
-        match out {
-            Out::Sums(row) => {
-                assert!(e0 + 16 * V <= row.len());
-                let p = row.as_mut_ptr();
-                for (v, pair) in f.iter().enumerate() {
-                    // SAFETY: within `row` (asserted).
-                    unsafe {
-                        _mm256_storeu_ps(p.add(e0 + 16 * v), pair[0]);
-                        _mm256_storeu_ps(p.add(e0 + 16 * v + 8), pair[1]);
-                    }
-                }
-            }
-            Out::Bytes(row, scale) => {
-                let sc = _mm256_set1_ps(*scale);
-                for q in 0..V / 2 {
-                    let g = [
-                        _mm256_mul_ps(f[2 * q][0], sc),
-                        _mm256_mul_ps(f[2 * q][1], sc),
-                        _mm256_mul_ps(f[2 * q + 1][0], sc),
-                        _mm256_mul_ps(f[2 * q + 1][1], sc),
-                    ];
-                    // SAFETY: AVX2 is enabled here.
-                    unsafe { store_bytes(row, e0 + 32 * q, q255x32(&g)) };
-                }
-            }
-        }
-    }
-
-    /// `q255` of 32 f32 values (four vectors, in order) packed into 32 bytes.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn q255x32(f: &[__m256]) -> __m256i {
-        let (a, b, c, d) = (q255x8(f[0]), q255x8(f[1]), q255x8(f[2]), q255x8(f[3]));
-        let p = _mm256_packus_epi16(_mm256_packus_epi32(a, b), _mm256_packus_epi32(c, d));
-        _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
-    }
-
-    /// `q255` of 8 f32 values as i32: `max(v, 0)` is `v > 0 ? v : 0` (NaN → 0) and
-    /// `min(v, 255)` is `v < 255 ? v : 255`, exactly the scalar compare-and-select clamps.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn q255x8(v: __m256) -> __m256i {
-        let v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(255.0));
-        _mm256_cvttps_epi32(v)
     }
 
     /// Stores the first `row.len() − at` (at most 32) bytes of `v` at `row[at..]`.
@@ -563,159 +806,11 @@ mod avx {
             row[at..].copy_from_slice(&tmp[..n]);
         }
     }
-
-    /// AVX2 [`super::vertical`]: 8 values per step over `n` rounded up to whole vectors (the
-    /// rows and `t` are padded for it).
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    pub(super) unsafe fn vertical(
-        rows: &[f32],
-        c0: usize,
-        w0: f32,
-        pairs: &[(usize, usize, f32)],
-        t: &mut [f32],
-        n: usize,
-    ) {
-        let steps = n.div_ceil(8);
-        assert!(c0 + steps * 8 <= rows.len() && steps * 8 <= t.len());
-        for &(a, b, _) in pairs {
-            assert!(a.max(b) + steps * 8 <= rows.len());
-        }
-        let w0v = _mm256_set1_ps(w0);
-        let rp = rows.as_ptr();
-        let tp = t.as_mut_ptr();
-        // SAFETY: all reads and writes are within the bounds asserted above.
-        unsafe {
-            match pairs {
-                [(a1, b1, w1)] => {
-                    let w1 = _mm256_set1_ps(*w1);
-                    for s in 0..steps {
-                        let e = 8 * s;
-                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
-                        let p = _mm256_add_ps(
-                            _mm256_loadu_ps(rp.add(a1 + e)),
-                            _mm256_loadu_ps(rp.add(b1 + e)),
-                        );
-                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w1));
-                        _mm256_storeu_ps(tp.add(e), acc);
-                    }
-                }
-                [(a1, b1, w1), (a2, b2, w2)] => {
-                    let (w1, w2) = (_mm256_set1_ps(*w1), _mm256_set1_ps(*w2));
-                    for s in 0..steps {
-                        let e = 8 * s;
-                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
-                        let p = _mm256_add_ps(
-                            _mm256_loadu_ps(rp.add(a1 + e)),
-                            _mm256_loadu_ps(rp.add(b1 + e)),
-                        );
-                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w1));
-                        let p = _mm256_add_ps(
-                            _mm256_loadu_ps(rp.add(a2 + e)),
-                            _mm256_loadu_ps(rp.add(b2 + e)),
-                        );
-                        acc = _mm256_add_ps(acc, _mm256_mul_ps(p, w2));
-                        _mm256_storeu_ps(tp.add(e), acc);
-                    }
-                }
-                _ => {
-                    for s in 0..steps {
-                        let e = 8 * s;
-                        let mut acc = _mm256_mul_ps(_mm256_loadu_ps(rp.add(c0 + e)), w0v);
-                        for &(a, b, wj) in pairs {
-                            let p = _mm256_add_ps(
-                                _mm256_loadu_ps(rp.add(a + e)),
-                                _mm256_loadu_ps(rp.add(b + e)),
-                            );
-                            acc = _mm256_add_ps(acc, _mm256_mul_ps(p, _mm256_set1_ps(wj)));
-                        }
-                        _mm256_storeu_ps(tp.add(e), acc);
-                    }
-                }
-            }
-        }
-    }
-
-    /// AVX2 [`super::horizontal_q`]: 32 outputs per step (`t` is padded by `BLOCK` spare
-    /// elements, so whole steps may be read); the tap loop unrolled for `m` = 1 and 2.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    pub(super) unsafe fn horizontal_q(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32]) {
-        let steps = out.len().div_ceil(BLOCK);
-        assert!(BLOCK == 32 && steps * BLOCK + 2 * m * c <= t.len() && g.len() == 2 * m + 1);
-        // SAFETY: the bounds asserted above cover every read of `hq`.
-        unsafe {
-            match m {
-                1 => hq::<1>(t, out, c, g, steps),
-                2 => hq::<2>(t, out, c, g, steps),
-                _ => hq_any(t, out, m, c, g, steps),
-            }
-        }
-    }
-
-    /// [`horizontal_q`] for a fixed half-width `M`.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn hq<const M: usize>(t: &[f32], out: &mut [u8], c: usize, g: &[f32], steps: usize) {
-        let gm = _mm256_set1_ps(g[M]);
-        let gj: [__m256; M] = std::array::from_fn(|j| _mm256_set1_ps(g[M - 1 - j]));
-        let tp = t.as_ptr();
-        for s in 0..steps {
-            let e0 = s * BLOCK;
-            let mut f = [_mm256_setzero_ps(); 4];
-            for (v, acc) in f.iter_mut().enumerate() {
-                let at = e0 + M * c + 8 * v;
-                // SAFETY: at ± M·c + 8 lies within `t` (asserted by the caller).
-                unsafe {
-                    let mut a = _mm256_mul_ps(_mm256_loadu_ps(tp.add(at)), gm);
-                    for (j, &wj) in gj.iter().enumerate() {
-                        let d = (j + 1) * c;
-                        let p = _mm256_add_ps(
-                            _mm256_loadu_ps(tp.add(at - d)),
-                            _mm256_loadu_ps(tp.add(at + d)),
-                        );
-                        a = _mm256_add_ps(a, _mm256_mul_ps(p, wj));
-                    }
-                    *acc = a;
-                }
-            }
-            // SAFETY: AVX2 is enabled here.
-            unsafe { store_bytes(out, e0, q255x32(&f)) };
-        }
-    }
-
-    /// [`horizontal_q`] for any half-width.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn hq_any(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32], steps: usize) {
-        let gm = _mm256_set1_ps(g[m]);
-        let tp = t.as_ptr();
-        for s in 0..steps {
-            let e0 = s * BLOCK;
-            let mut f = [_mm256_setzero_ps(); 4];
-            for (v, acc) in f.iter_mut().enumerate() {
-                let at = e0 + m * c + 8 * v;
-                // SAFETY: at ± m·c + 8 lies within `t` (asserted by the caller).
-                unsafe {
-                    let mut a = _mm256_mul_ps(_mm256_loadu_ps(tp.add(at)), gm);
-                    for j in 1..=m {
-                        let p = _mm256_add_ps(
-                            _mm256_loadu_ps(tp.add(at - j * c)),
-                            _mm256_loadu_ps(tp.add(at + j * c)),
-                        );
-                        a = _mm256_add_ps(a, _mm256_mul_ps(p, _mm256_set1_ps(g[m - j])));
-                    }
-                    *acc = a;
-                }
-            }
-            // SAFETY: AVX2 is enabled here.
-            unsafe { store_bytes(out, e0, q255x32(&f)) };
-        }
-    }
 }
 
 /// `t[e] = w0 · rows[c0 + e] + Σ (rows[a + e] + rows[b + e]) · w` for `e < n` (rows padded so
-/// that whole register blocks may be read; `t` has room for whole blocks too).
+/// that whole register blocks may be read; `t` has room for whole blocks too): the vertical
+/// pass of [`smooth_plane_f32`].
 #[inline(always)]
 fn vertical(
     rows: &[f32],
@@ -741,37 +836,6 @@ fn vertical(
         }
         t[e0..e0 + BLOCK].copy_from_slice(&acc);
         e0 += BLOCK;
-    }
-}
-
-/// `out[e] = q255(Σ_j g[j] · t[e + j·c])` with symmetric taps folded (`t` padded by `m = g.len()/2`
-/// pixels of `c` channels each side, plus `BLOCK` spare elements at the end).
-#[inline(always)]
-fn horizontal_q(t: &[f32], out: &mut [u8], m: usize, c: usize, g: &[f32]) {
-    let n = out.len();
-    let mut e0 = 0;
-    while e0 < n {
-        let len = BLOCK.min(n - e0);
-        let base = e0 + m * c;
-        let centre: &[f32; BLOCK] = t[base..][..BLOCK].try_into().unwrap();
-        let mut acc = [0f32; BLOCK];
-        for i in 0..BLOCK {
-            acc[i] = centre[i] * g[m];
-        }
-        for j in 1..=m {
-            let a: &[f32; BLOCK] = t[base - j * c..][..BLOCK].try_into().unwrap();
-            let b: &[f32; BLOCK] = t[base + j * c..][..BLOCK].try_into().unwrap();
-            let wj = g[m - j];
-            for i in 0..BLOCK {
-                acc[i] += (a[i] + b[i]) * wj;
-            }
-        }
-        let mut q = [0u8; BLOCK];
-        for i in 0..BLOCK {
-            q[i] = q255(acc[i]);
-        }
-        out[e0..e0 + len].copy_from_slice(&q[..len]);
-        e0 += len;
     }
 }
 
@@ -1095,9 +1159,11 @@ mod tests {
             .collect()
     }
 
-    /// Direct definition: `q255(scale · G ⊛ (D ⊛ x))` with reflect-101 borders, in f64.
+    /// Direct definition: `scale · G ⊛ (D ⊛ x)` with reflect-101 borders, in f64, `G` the
+    /// separable Gaussian `g` normalised to sum 1.
     fn disk_direct(src: &[u8], h: usize, w: usize, r: usize, g: &[f32], scale: f32) -> Vec<f64> {
         let ri = r as i64;
+        let gsum: f64 = g.iter().map(|&v| v as f64).sum();
         let mut s = vec![0f64; h * w * 3];
         for y in 0..h {
             for x in 0..w {
@@ -1131,73 +1197,58 @@ mod tests {
                                 * g[(i + m) as usize] as f64;
                         }
                     }
-                    out[(y * w + x) * 3 + ch] = a * scale as f64;
+                    out[(y * w + x) * 3 + ch] = a * scale as f64 / (gsum * gsum);
                 }
             }
         }
         out
     }
 
-    #[test]
-    fn disk_spans_count_pixels() {
-        for r in 0..12usize {
-            let n = (-(r as i64)..=r as i64)
-                .flat_map(|y| (-(r as i64)..=r as i64).map(move |x| (x, y)))
-                .filter(|(x, y)| x * x + y * y <= (r * r) as i64)
-                .count();
-            assert_eq!(disk_spans(r).1, n, "r {r}");
-        }
-    }
-
-    #[test]
-    fn disk_blur_equals_definition_and_simd_equals_scalar() {
-        let g = [0.1f32, 0.2, 0.4, 0.2, 0.1];
-        for &(h, w, r) in &[
-            (13usize, 11usize, 3usize),
-            (7, 30, 8),
-            (1, 1, 4),
-            (2, 3, 10),
-            (9, 1, 6),
-        ] {
-            let src = image(h, w);
-            let (_, count) = disk_spans(r);
-            let scale = 1.01 / count as f32;
-            let want = disk_direct(&src, h, w, r, &g, scale);
-            let mut a = vec![0u8; src.len()];
-            disk_blur_rgb8_scalar(&src, &mut a, h, w, r, &g, scale);
-            for (i, (&x, &y)) in a.iter().zip(&want).enumerate() {
-                let q = y.clamp(0.0, 255.0).trunc();
-                // f32 rounding may move a value across an integer boundary.
-                assert!(
-                    (x as f64 - q).abs() <= 1.0,
-                    "{h}x{w} r{r} at {i}: {x} vs {y}"
-                );
-            }
-            for isa in simd::available() {
-                let mut b = vec![0u8; src.len()];
-                dispatch!(at isa; disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(&src, &mut b, h, w, r, &g, scale));
-                assert_eq!(a, b);
-            }
-        }
-    }
-
-    /// The fast path's own arithmetic written out plainly: exact integer disk sums `S`, then
-    /// `t = S·(g[m]·scale) + Σ_j (S₋ⱼ + S₊ⱼ)·(g[m−j]·scale)` down the columns and
-    /// `q255(t·g[m] + Σ_j (t₋ⱼ + t₊ⱼ)·g[m−j])` along the rows, in f32, reflect-101 borders.
-    fn disk_f32_emulation(
+    /// The fast path's own arithmetic written out plainly: the fixed-point Gaussian
+    /// `t = Σ_i taps[i]·x` along the rows, `p = (Σ_j ⌊t_j·taps[j]/256⌋ + 128) >> 8` down the
+    /// columns (⌊t·256·k / 2¹⁶⌋ = ⌊t·k / 256⌋), then exact integer disk sums `S` of `p` and
+    /// their bytes [`Quant::byte`], reflect-101 borders throughout.
+    fn disk_emulation(
         src: &[u8],
         h: usize,
         w: usize,
         r: usize,
-        g: &[f32],
+        taps: &[u16],
         scale: f32,
     ) -> Vec<u8> {
         let ri = r as isize;
-        let m = g.len() / 2;
-        let at = |y: isize, x: isize, ch: usize| {
-            src[(reflect101(y, h) * w + reflect101(x, w)) * 3 + ch] as u32
+        let m = (taps.len() / 2) as isize;
+        let at = |img: &[u8], y: isize, x: isize, ch: usize| {
+            img[(reflect101(y, h) * w + reflect101(x, w)) * 3 + ch] as u32
         };
-        let mut sums = vec![0f32; h * w * 3];
+        let mut t = vec![0u32; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    t[(y * w + x) * 3 + ch] = (-m..=m)
+                        .map(|i| {
+                            taps[(i + m) as usize] as u32 * at(src, y as isize, x as isize + i, ch)
+                        })
+                        .sum();
+                }
+            }
+        }
+        let mut p = vec![0u8; h * w * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for ch in 0..3 {
+                    let s: u32 = (-m..=m)
+                        .map(|j| {
+                            let ty = reflect101(y as isize + j, h);
+                            t[(ty * w + x) * 3 + ch] * taps[(j + m) as usize] as u32 / 256
+                        })
+                        .sum();
+                    p[(y * w + x) * 3 + ch] = ((s + 128) >> 8) as u8;
+                }
+            }
+        }
+        let quant = Quant::new(disk_spans(r).1, scale);
+        let mut out = vec![0u8; h * w * 3];
         for y in 0..h {
             for x in 0..w {
                 for ch in 0..3 {
@@ -1205,40 +1256,11 @@ mod tests {
                     for dy in -ri..=ri {
                         for dx in -ri..=ri {
                             if dx * dx + dy * dy <= ri * ri {
-                                a += at(y as isize + dy, x as isize + dx, ch);
+                                a += at(&p, y as isize + dy, x as isize + dx, ch);
                             }
                         }
                     }
-                    sums[(y * w + x) * 3 + ch] = a as f32;
-                }
-            }
-        }
-        let gs: Vec<f32> = g.iter().map(|&v| v * scale).collect();
-        let s = |y: isize, x: usize, ch: usize| sums[(reflect101(y, h) * w + x) * 3 + ch];
-        let mut t = vec![0f32; h * w * 3];
-        for y in 0..h {
-            for x in 0..w {
-                for ch in 0..3 {
-                    let yi = y as isize;
-                    let mut a = s(yi, x, ch) * gs[m];
-                    for j in 1..=m as isize {
-                        a += (s(yi - j, x, ch) + s(yi + j, x, ch)) * gs[m - j as usize];
-                    }
-                    t[(y * w + x) * 3 + ch] = a;
-                }
-            }
-        }
-        let tt = |y: usize, x: isize, ch: usize| t[(y * w + reflect101(x, w)) * 3 + ch];
-        let mut out = vec![0u8; h * w * 3];
-        for y in 0..h {
-            for x in 0..w {
-                for ch in 0..3 {
-                    let xi = x as isize;
-                    let mut a = tt(y, xi, ch) * g[m];
-                    for j in 1..=m as isize {
-                        a += (tt(y, xi - j, ch) + tt(y, xi + j, ch)) * g[m - j as usize];
-                    }
-                    out[(y * w + x) * 3 + ch] = q255(a);
+                    out[(y * w + x) * 3 + ch] = quant.byte(a);
                 }
             }
         }
@@ -1246,15 +1268,75 @@ mod tests {
     }
 
     #[test]
-    fn disk_blur_is_its_f32_definition_bit_for_bit_at_every_level() {
-        // σ = 0.1 (identity: the passes are skipped, bit-identically), σ = 0.5 with 3 and 5
-        // taps (radii ≤ 8 and 10), and an arbitrary wide Gaussian.
-        let g_id = crate::kernels::filter2d::opencv_gaussian_kernel(3, 0.1);
-        assert!(gaussian_is_identity(&g_id));
-        let g3 = crate::kernels::filter2d::opencv_gaussian_kernel(3, 0.5);
-        let g5 = crate::kernels::filter2d::opencv_gaussian_kernel(5, 0.5);
+    fn alias_taps_are_the_gaussian_in_256ths() {
+        use crate::kernels::filter2d::opencv_gaussian_kernel as gk;
+        // σ = 0.1 (severity 1): side taps 2·10⁻²², the identity.
+        assert_eq!(alias_taps(&gk(3, 0.1)), vec![256]);
+        // σ = 0.5: 0.1065 / 0.7870 / 0.1065; the 5-tap kernel's outer 0.00026 rounds to 0.
+        assert_eq!(alias_taps(&gk(3, 0.5)), vec![27, 202, 27]);
+        assert_eq!(alias_taps(&gk(5, 0.5)), vec![27, 202, 27]);
+        // A wide one keeps all its taps, and any scale of `g` gives the same taps.
         let g7 = [0.05f32, 0.1, 0.15, 0.4, 0.15, 0.1, 0.05];
-        assert!(!gaussian_is_identity(&g3) && !gaussian_is_identity(&g5));
+        assert_eq!(alias_taps(&g7), vec![13, 26, 38, 102, 38, 26, 13]);
+        let g7x2: Vec<f32> = g7.iter().map(|v| v * 2.0).collect();
+        assert_eq!(alias_taps(&g7x2), alias_taps(&g7));
+    }
+
+    #[test]
+    fn quant_is_trunc_of_the_scaled_sum() {
+        // Every disk sum of the five reference radii and a few others, with the reference's
+        // brightening (1.013 at radius 8) and without: within one level of trunc(S·scale),
+        // and equal unless S·scale lies within 255·2⁻¹⁵ < 0.008 of an integer (c ≥ 2¹⁵).
+        for (r, ksum) in [
+            (0, 1.0),
+            (1, 1.0),
+            (3, 1.0),
+            (4, 1.0),
+            (6, 1.0),
+            (8, 1.012975),
+            (10, 1.010786),
+            (20, 1.0),
+            (127, 1.0),
+        ] {
+            let count = disk_spans(r).1;
+            let scale = (ksum / count as f64) as f32;
+            let quant = Quant::new(count, scale);
+            let mut differ = 0;
+            for s in 0..=255 * count as u32 {
+                let exact = (s as f64 * scale as f64).min(255.0);
+                let got = quant.byte(s) as f64;
+                let d = got - exact.trunc();
+                assert!(d.abs() <= 1.0, "r{r} S{s}: {got} vs {exact}");
+                if d != 0.0 {
+                    let frac = exact - exact.round();
+                    assert!(
+                        frac.abs() < 0.008,
+                        "r{r} S{s}: {got} vs {exact} ({quant:?})"
+                    );
+                    differ += 1;
+                }
+            }
+            // flat areas without brightening and with exact 16-bit sums (k = 0, radius ≤ 8):
+            // |D|·v ↦ v exactly (c is rounded up); larger disks round S to 16 bits first
+            for v in (0..=255u32).filter(|_| ksum == 1.0 && quant.k == 0) {
+                let want = ((v as f64 * count as f64 * scale as f64).min(255.0) + 1e-4).trunc();
+                assert_eq!(quant.byte(v * count as u32) as f64, want, "r{r} v{v}");
+            }
+            // (plus the 256 flat sums |D|·v, which f32's 1/|D| may put just below v)
+            assert!(
+                differ * 200 <= 255 * count + 51_200,
+                "r{r}: {differ} differ"
+            );
+        }
+    }
+
+    #[test]
+    fn disk_blur_is_its_integer_definition_and_close_to_the_exact_filter() {
+        use crate::kernels::filter2d::opencv_gaussian_kernel as gk;
+        // σ = 0.1 (identity: the Gaussian is skipped), σ = 0.5 with 3 and 5 taps (radii ≤ 8
+        // and 10), an arbitrary wide Gaussian, and images smaller than the kernels.
+        let g7 = [0.05f32, 0.1, 0.15, 0.4, 0.15, 0.1, 0.05];
+        let (g_id, g3, g5) = (gk(3, 0.1), gk(3, 0.5), gk(5, 0.5));
         for &(h, w, r, g) in &[
             (9usize, 50usize, 3usize, &g_id[..]),
             (12, 61, 10, &g5[..]),
@@ -1264,19 +1346,40 @@ mod tests {
             (3, 4, 0, &g_id[..]),
             (1, 130, 6, &g3[..]),
             (11, 2, 5, &g5[..]),
+            (13, 11, 3, &g7[..]),
+            (1, 1, 4, &g3[..]),
+            (2, 3, 10, &g5[..]),
+            (9, 1, 6, &g3[..]),
         ] {
             let src = image(h, w);
+            let taps = alias_taps(g);
             let (_, count) = disk_spans(r);
             let scale = 1.0108 / count as f32;
-            let want = disk_f32_emulation(&src, h, w, r, g, scale);
+            let want = disk_emulation(&src, h, w, r, &taps, scale);
             let mut a = vec![0u8; src.len()];
-            disk_blur_rgb8_scalar(&src, &mut a, h, w, r, g, scale);
+            disk_blur_rgb8_scalar(&src, &mut a, h, w, r, &taps, scale);
             assert_eq!(a, want, "{h}x{w} r{r} g{}", g.len());
             for isa in simd::available() {
                 let mut b = vec![0u8; src.len()];
-                dispatch!(at isa; disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(&src, &mut b, h, w, r, g, scale));
+                dispatch!(at isa; disk_blur_rgb8_scalar / disk_blur_rgb8_avx2(&src, &mut b, h, w, r, &taps, scale));
                 assert_eq!(a, b, "{isa:?} {h}x{w} r{r}");
             }
+            // Against `G ⊛ D` in f64: the taps in 256ths and the Gaussian's rounding to bytes
+            // move the disk mean by well under a level, so at most one level after truncation.
+            let exact = disk_direct(&src, h, w, r, g, scale);
+            let (mut max, mut sum) = (0f64, 0f64);
+            for (i, (&x, &y)) in a.iter().zip(&exact).enumerate() {
+                let q = y.clamp(0.0, 255.0).trunc();
+                let d = (x as f64 - q).abs();
+                assert!(d <= 1.0, "{h}x{w} r{r} at {i}: {x} vs {y}");
+                (max, sum) = (max.max(d), sum + (x as f64 - y.clamp(0.0, 255.0)));
+            }
+            // and without bias: truncation alone gives a mean of −0.5
+            let mean = sum / a.len() as f64;
+            assert!(
+                (-0.65..=-0.35).contains(&mean) || a.len() < 100,
+                "{h}x{w} r{r}: mean {mean} max {max}"
+            );
         }
     }
 
