@@ -103,3 +103,23 @@ pub fn verify_dataset<'py>(
     d.set_item("errors", r.errors)?;
     Ok(d)
 }
+
+/// `imgcorrupt score`: the JSON result the command writes (as text, for `json.loads`) and the
+/// printed report. Files are read without the GIL.
+#[pyfunction]
+#[pyo3(signature = (file, dataset=None, flip=false, difficulty=None, flip_baseline=None))]
+pub fn score(
+    py: Python<'_>,
+    file: PathBuf,
+    dataset: Option<PathBuf>,
+    flip: bool,
+    difficulty: Option<u8>,
+    flip_baseline: Option<PathBuf>,
+) -> PyResult<(String, String)> {
+    let (json, report) = crate::run_here(py, || {
+        imgcorrupt::cli::score(file, dataset, flip, difficulty, flip_baseline)
+    })
+    .map_err(cli_err)?;
+    let text = json.to_string();
+    Ok((text, report))
+}

@@ -496,6 +496,7 @@ fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dataset::run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(dataset::generate, m)?)?;
     m.add_function(wrap_pyfunction!(dataset::verify_dataset, m)?)?;
+    m.add_function(wrap_pyfunction!(dataset::score, m)?)?;
     m.add_function(wrap_pyfunction!(augment::replay_u8, m)?)?;
     m.add_function(wrap_pyfunction!(augment::replay_f32, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

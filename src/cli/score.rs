@@ -69,7 +69,7 @@ pub struct Args {
 }
 
 /// `score --flip`: ImageNet-P stability metrics.
-fn run_flip(a: &Args) -> anyhow::Result<()> {
+fn evaluate_flip(a: &Args) -> anyhow::Result<Outcome> {
     use crate::metrics::flip;
     let read = |p: &Path| {
         std::fs::read_to_string(p)
@@ -127,20 +127,51 @@ fn run_flip(a: &Args) -> anyhow::Result<()> {
             let _ = writeln!(o, "mFR, mT5D: not computed: AlexNet's FP/T5D are not published in a repository file; pass --flip-baseline FILE");
         }
     }
-    print!("{o}");
+    Ok(Outcome {
+        report: o,
+        json: serde_json::to_value(&s)?,
+        csv: None,
+    })
+}
+
+/// What `score` computes, before anything is printed or written.
+pub struct Outcome {
+    /// The printed report.
+    pub report: String,
+    /// The JSON result (what FILE.score.json holds, conventions included).
+    pub json: serde_json::Value,
+    /// The CSV result of `-o FILE.csv` (`None`: the mode writes JSON only).
+    pub csv: Option<String>,
+}
+
+/// Run `score`: print the report, write the result file.
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let o = evaluate(&a)?;
+    print!("{}", o.report);
     let out = a.output.clone().unwrap_or_else(|| default_output(&a.file));
-    crate::io::write_atomic(&out, (serde_json::to_string_pretty(&s)? + "\n").as_bytes())?;
+    let bytes = match o.csv {
+        Some(csv)
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+        {
+            csv
+        }
+        _ => serde_json::to_string_pretty(&o.json)? + "\n",
+    };
+    crate::io::write_atomic(&out, bytes.as_bytes())?;
     eprintln!("imgcorrupt: wrote {}", out.display());
     Ok(())
 }
 
-/// Run `score`.
-pub fn run(a: Args) -> anyhow::Result<()> {
+/// Every number of `score` for `a` (the command line's and the Python package's
+/// `imgcorrupt.score`): the report, the JSON result and its CSV form.
+pub fn evaluate(a: &Args) -> anyhow::Result<Outcome> {
     if a.flip {
-        return run_flip(&a);
+        return evaluate_flip(a);
     }
     if a.dataset.is_none() && metrics::per_class::is_per_class(&a.file)? {
-        return run_per_class(&a);
+        return evaluate_per_class(a);
     }
     let (results, tally) = match &a.dataset {
         Some(root) => predictions::results(&a.file, root)?,
@@ -150,7 +181,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let (cont, sched) = tally.finish();
     let mut text = report(&s);
     continuous_report(&mut text, &cont, &sched);
-    print!("{text}");
     let mut value = serde_json::to_value(&s)?;
     let mut conventions = CONVENTIONS.to_vec();
     if !cont.is_empty() {
@@ -161,12 +191,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         value["schedule"] = serde_json::to_value(&sched)?;
         conventions.push(("schedule", SCHEDULE_CONVENTION));
     }
-    write_result(
-        &a,
-        || csv(&s) + &continuous_csv(&cont, &sched),
-        &value,
-        &conventions,
-    )
+    Ok(Outcome {
+        report: text,
+        json: with_conventions(value, &conventions),
+        csv: Some(csv(&s) + &continuous_csv(&cont, &sched)),
+    })
 }
 
 /// The report's section on continuous-severity and scheduled cells (nothing without them).
@@ -253,37 +282,19 @@ fn continuous_csv(cont: &[ContinuousCell], sched: &[ScheduleCell]) -> String {
     o
 }
 
-/// Write the result file of `a` (`-o`, default FILE.score.json): `csv()` for a `.csv` name,
-/// else `value` as JSON with the `conventions` of its numbers.
-fn write_result(
-    a: &Args,
-    csv: impl FnOnce() -> String,
-    value: &impl serde::Serialize,
-    conventions: &[(&str, &str)],
-) -> anyhow::Result<()> {
-    let out = a.output.clone().unwrap_or_else(|| default_output(&a.file));
-    let bytes = if out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
-        csv()
-    } else {
-        let mut v = serde_json::to_value(value)?;
-        v["conventions"] = conventions
-            .iter()
-            .map(|(k, d)| (k.to_string(), serde_json::Value::from(*d)))
-            .collect::<serde_json::Map<_, _>>()
-            .into();
-        serde_json::to_string_pretty(&v)? + "\n"
-    };
-    crate::io::write_atomic(&out, bytes.as_bytes())?;
-    eprintln!("imgcorrupt: wrote {}", out.display());
-    Ok(())
+/// `value` with the `conventions` of its numbers under the key `conventions`.
+fn with_conventions(mut v: serde_json::Value, conventions: &[(&str, &str)]) -> serde_json::Value {
+    v["conventions"] = conventions
+        .iter()
+        .map(|(k, d)| (k.to_string(), serde_json::Value::from(*d)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    v
 }
 
 /// `score` of a per-class AP table (Pascal-C): P, mPC and rPC as class means, rPC the mean
 /// of the per-class ratios (`crate::metrics::per_class`).
-fn run_per_class(a: &Args) -> anyhow::Result<()> {
+fn evaluate_per_class(a: &Args) -> anyhow::Result<Outcome> {
     use metrics::per_class::{self, PER_CLASS_CONVENTIONS};
     let s = per_class::score_per_class(&per_class::read(&a.file)?);
     let mut o = String::new();
@@ -321,8 +332,7 @@ fn run_per_class(a: &Args) -> anyhow::Result<()> {
     for n in &s.notes {
         let _ = writeln!(o, "note: {n}");
     }
-    print!("{o}");
-    let csv = || {
+    let csv = {
         let mut c = String::from("class,clean_performance,mpc,rpc,mpc_all,rpc_all\n");
         let f = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
         for r in &s.per_class {
@@ -346,7 +356,11 @@ fn run_per_class(a: &Args) -> anyhow::Result<()> {
         );
         c
     };
-    write_result(a, csv, &s, PER_CLASS_CONVENTIONS)
+    Ok(Outcome {
+        report: o,
+        json: with_conventions(serde_json::to_value(&s)?, PER_CLASS_CONVENTIONS),
+        csv: Some(csv),
+    })
 }
 
 fn default_output(input: &Path) -> PathBuf {
