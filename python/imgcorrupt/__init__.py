@@ -26,7 +26,7 @@ from ._dropin import (
     get_corruption_names,
     set_frost_dir,
 )
-from ._dataset import GenerateSummary, VerifyReport, generate, verify
+from ._dataset import GenerateSummary, VerifyReport, generate, score, verify
 from ._native import c_bar_names, corrupt_at, corrupt_batch, corrupt_image, corrupt_inplace, read_image
 from . import augment
 
@@ -46,6 +46,7 @@ __all__ = [
     "read_image",
     "generate",
     "verify",
+    "score",
     "GenerateSummary",
     "VerifyReport",
     "augment",

@@ -1,6 +1,6 @@
 # Type stubs of the public API (the implementation is in _dropin.py, _native.py, _dataset.py).
 from os import PathLike
-from typing import Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -68,3 +68,23 @@ def generate(
     extra_args: Sequence[_Path] = ...,
 ) -> GenerateSummary: ...
 def verify(output: _Path, *, input: Optional[_Path] = ..., sample: Optional[int] = ..., threads: Optional[int] = ...) -> VerifyReport: ...
+@overload
+def score(
+    file: _Path,
+    *,
+    dataset: Optional[_Path] = ...,
+    flip: bool = ...,
+    difficulty: Optional[int] = ...,
+    flip_baseline: Optional[_Path] = ...,
+    report: Literal[False] = ...,
+) -> Dict[str, Any]: ...
+@overload
+def score(
+    file: _Path,
+    *,
+    dataset: Optional[_Path] = ...,
+    flip: bool = ...,
+    difficulty: Optional[int] = ...,
+    flip_baseline: Optional[_Path] = ...,
+    report: Literal[True],
+) -> Tuple[Dict[str, Any], str]: ...

@@ -1,13 +1,14 @@
 """Dataset generation and verification over the Rust pipeline (``imgcorrupt generate`` /
 ``imgcorrupt verify``)."""
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from . import _imgcorrupt as _core
 
-__all__ = ["generate", "verify", "GenerateSummary", "VerifyReport"]
+__all__ = ["generate", "verify", "score", "GenerateSummary", "VerifyReport"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,29 @@ def verify(output, *, input=None, sample=None, threads=None):
         os.fspath(output), None if input is None else os.fspath(input), sample, threads
     )
     return VerifyReport(**r)
+
+
+def score(file, *, dataset=None, flip=False, difficulty=None, flip_baseline=None, report=False):
+    """Score a model's results as ``imgcorrupt score`` does; returns the dict the command
+    writes to ``FILE.score.json`` (same keys, ``"conventions"`` included). Nothing is printed
+    or written.
+
+    * ``score(table)``: a results table, CSV ``corruption,severity,error|accuracy|ap`` or JSON
+      records (per-class APs ``corruption,severity,class,ap`` are scored as Pascal-C);
+    * ``score(predictions, dataset=OUTPUT)``: predictions mode, ``path,label,pred`` per image
+      over a ``generate`` output (each path's cell from its manifest);
+    * ``score(frames, flip=True, difficulty=1, flip_baseline=None)``: ImageNet-P flip
+      probability and top-5 distance (mFR/mT5D with a ``flip_baseline`` TOML).
+
+    ``report=True`` returns ``(dict, text)``, ``text`` the report the command prints.
+    Malformed input raises ``ValueError`` naming the file (and line); an unreadable file
+    ``OSError``."""
+    text, printed = _core.score(
+        os.fspath(file),
+        None if dataset is None else os.fspath(dataset),
+        bool(flip),
+        difficulty,
+        None if flip_baseline is None else os.fspath(flip_baseline),
+    )
+    result = json.loads(text)
+    return (result, printed) if report else result
