@@ -181,10 +181,7 @@ unsafe fn gauss_body<const AVX: bool>(
     let mut padded = Buf::<u8>::take((w + 2 * m) * C + 32);
     let border: Vec<(usize, usize)> = (0..m)
         .chain(w + m..w + 2 * m)
-        .flat_map(|p| {
-            let sx = reflect101(p as isize - m as isize, w);
-            (0..C).map(move |ch| (p * C + ch, sx * C + ch))
-        })
+        .map(|p| (p * C, reflect101(p as isize - m as isize, w) * C))
         .collect();
     // Row-filtered rows, ring of 2m + 1 (row k in slot k mod (2m + 1)): the rows reflect101(y + j)
     // for |j| ≤ m lie within the 2m + 1 rows up to min(y + m, h − 1).
@@ -199,7 +196,7 @@ unsafe fn gauss_body<const AVX: bool>(
             let s = &src[have * row_len..(have + 1) * row_len];
             padded[m * C..m * C + row_len].copy_from_slice(s);
             for &(p, sx) in &border {
-                padded[p] = s[sx];
+                padded[p..p + C].copy_from_slice(&s[sx..sx + C]);
             }
             let t = &mut ring[(have % nring) * tstride..][..tstride];
             #[cfg(target_arch = "x86_64")]
@@ -294,13 +291,11 @@ unsafe fn disk_body<const AVX: bool>(
     let mut v_have = 1usize; // V[0] (zeros) is in the ring
                              // One reflect-101 padded source row (u8), with spare bytes for whole vector loads.
     let mut padded = Buf::<u8>::take(prow + 32);
-    // (padded byte, source byte) of the 2r reflected border pixels of a padded row.
+    // (padded byte, source byte) of the first bytes of the 2r reflected border pixels of a
+    // padded row (copied a pixel at a time: per byte it cost 8 % of the call's instructions).
     let border: Vec<(usize, usize)> = (0..r)
         .chain(w + r..w + 2 * r)
-        .flat_map(|p| {
-            let sx = reflect101(p as isize - r as isize, w);
-            (0..C).map(move |ch| (p * C + ch, sx * C + ch))
-        })
+        .map(|p| (p * C, reflect101(p as isize - r as isize, w) * C))
         .collect();
     // For each column offset dx ∈ [−r, r] the disk covers rows |dy| ≤ spans[|dx|]. The column
     // spans of one output row, `V[k+r+h+1] − V[k+r−h]`, are formed once per distinct half-height
@@ -330,7 +325,7 @@ unsafe fn disk_body<const AVX: bool>(
             let s = &src[sy * row_len..(sy + 1) * row_len];
             padded[r * C..r * C + row_len].copy_from_slice(s);
             for &(p, sx) in &border {
-                padded[p] = s[sx];
+                padded[p..p + C].copy_from_slice(&s[sx..sx + C]);
             }
             let (prev, cur) = ((q % nring) * vstride, (v_have % nring) * vstride);
             // Split the ring so the previous row can be read while the new one is written.
@@ -556,6 +551,26 @@ mod avx {
         }
     }
 
+    /// `vpmulhuw` kept opaque to LLVM: given the intrinsic, it rewrote the multiplies of the
+    /// column and scaling loops as widening loads, dword multiplies and packs (twice the
+    /// instructions, callgrind). The result is the same u16 high product.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn mulhi(a: __m256i, b: __m256i) -> __m256i {
+        let o: __m256i;
+        // SAFETY: one AVX2 register instruction (AVX2 is enabled here), no memory access.
+        unsafe {
+            std::arch::asm!(
+                "vpmulhuw {o}, {a}, {b}",
+                o = lateout(ymm_reg) o,
+                a = in(ymm_reg) a,
+                b = in(ymm_reg) b,
+                options(pure, nomem, nostack, preserves_flags)
+            )
+        };
+        o
+    }
+
     /// 16 bytes from `p`, widened to u16 lanes.
     ///
     /// # Safety
@@ -606,16 +621,19 @@ mod avx {
                 // SAFETY: see `gauss_col`.
                 unsafe {
                     let p = rb[j].add(e) as *const __m256i;
-                    lo = _mm256_add_epi16(lo, _mm256_mulhi_epu16(_mm256_loadu_si256(p), kv[j]));
-                    hi = _mm256_add_epi16(
-                        hi,
-                        _mm256_mulhi_epu16(_mm256_loadu_si256(p.add(1)), kv[j]),
-                    );
+                    lo = _mm256_add_epi16(lo, mulhi(_mm256_loadu_si256(p), kv[j]));
+                    hi = _mm256_add_epi16(hi, mulhi(_mm256_loadu_si256(p.add(1)), kv[j]));
                 }
             }
-            let v = _mm256_packus_epi16(_mm256_srli_epi16::<8>(lo), _mm256_srli_epi16::<8>(hi));
             // SAFETY: AVX2 is enabled here.
-            unsafe { store_bytes(out, e, _mm256_permute4x64_epi64::<0xD8>(v)) };
+            unsafe {
+                store_words(
+                    out,
+                    e,
+                    _mm256_srli_epi16::<8>(lo),
+                    _mm256_srli_epi16::<8>(hi),
+                )
+            };
         }
     }
 
@@ -638,13 +656,19 @@ mod avx {
                 // SAFETY: see `gauss_col`.
                 unsafe {
                     let p = rp.add(b + e) as *const __m256i;
-                    lo = _mm256_add_epi16(lo, _mm256_mulhi_epu16(_mm256_loadu_si256(p), kv));
-                    hi = _mm256_add_epi16(hi, _mm256_mulhi_epu16(_mm256_loadu_si256(p.add(1)), kv));
+                    lo = _mm256_add_epi16(lo, mulhi(_mm256_loadu_si256(p), kv));
+                    hi = _mm256_add_epi16(hi, mulhi(_mm256_loadu_si256(p.add(1)), kv));
                 }
             }
-            let v = _mm256_packus_epi16(_mm256_srli_epi16::<8>(lo), _mm256_srli_epi16::<8>(hi));
             // SAFETY: AVX2 is enabled here.
-            unsafe { store_bytes(out, e, _mm256_permute4x64_epi64::<0xD8>(v)) };
+            unsafe {
+                store_words(
+                    out,
+                    e,
+                    _mm256_srli_epi16::<8>(lo),
+                    _mm256_srli_epi16::<8>(hi),
+                )
+            };
         }
     }
 
@@ -782,12 +806,32 @@ mod avx {
         let p = _mm_cvtsi32_si128(quant.p as i32);
         let q = _mm_cvtsi32_si128(quant.q as i32);
         for (i, pair) in f.chunks_exact(2).enumerate() {
-            let v = _mm256_packus_epi16(
-                _mm256_srl_epi16(_mm256_mulhi_epu16(_mm256_sll_epi16(pair[0], p), c), q),
-                _mm256_srl_epi16(_mm256_mulhi_epu16(_mm256_sll_epi16(pair[1], p), c), q),
-            );
+            let a = _mm256_srl_epi16(mulhi(_mm256_sll_epi16(pair[0], p), c), q);
+            let b = _mm256_srl_epi16(mulhi(_mm256_sll_epi16(pair[1], p), c), q);
             // SAFETY: AVX2 is enabled here.
-            unsafe { store_bytes(row, e0 + 32 * i, _mm256_permute4x64_epi64::<0xD8>(v)) };
+            unsafe { store_words(row, e0 + 32 * i, a, b) };
+        }
+    }
+
+    /// Stores lanes `a` (16 u16, the bytes `at..at + 16`) then `b` as saturated bytes at
+    /// `row[at..]` (at most `row.len() − at` of them). Packed per 128-bit half and stored in
+    /// halves: with one 256-bit pack and a `vpermq`, LLVM pushed the lane permutation back
+    /// through the arithmetic into widening loads, doubling the multiplies (callgrind).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn store_words(row: &mut [u8], at: usize, a: __m256i, b: __m256i) {
+        let pa = _mm_packus_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256::<1>(a));
+        let pb = _mm_packus_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256::<1>(b));
+        if at + 32 <= row.len() {
+            // SAFETY: 32 bytes from `at` lie inside `row`.
+            unsafe {
+                let o = row.as_mut_ptr().add(at) as *mut __m128i;
+                _mm_storeu_si128(o, pa);
+                _mm_storeu_si128(o.add(1), pb);
+            }
+        } else {
+            // SAFETY: AVX2 is enabled here.
+            unsafe { store_bytes(row, at, _mm256_set_m128i(pb, pa)) };
         }
     }
 
