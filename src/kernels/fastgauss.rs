@@ -450,7 +450,7 @@ pub unsafe fn gaussian_nearest_avx2(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::kernels::gaussian::{gaussian_filter, kernel1d, Mode};
     use crate::simd;
@@ -463,7 +463,7 @@ pub(crate) mod tests {
     /// (scipy's `gaussian_filter`, mode nearest, truncate 4) truncated to u8: within one level
     /// everywhere, and equal wherever the exact value is more than 1e-3 from an integer (only
     /// f32 rounding next to an integer may flip the truncation).
-    pub(crate) fn assert_tracks_exact_rgb8(out: &[u8], src: &[u8], h: usize, w: usize, sigma: f64) {
+    fn assert_tracks_exact_rgb8(out: &[u8], src: &[u8], h: usize, w: usize, sigma: f64) {
         let mut exact: Vec<f64> = src.iter().map(|&v| v as f64).collect();
         gaussian_filter(&mut exact, h, w, 3, sigma, sigma, 4.0, Mode::Nearest);
         for (i, (&x, &y)) in out.iter().zip(&exact).enumerate() {
