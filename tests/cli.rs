@@ -353,6 +353,53 @@ fn corrupt_webp_quality_writes_lossy_webp() {
     assert_eq!(lossy_bytes, expected, "same bytes as io::encode_webp_lossy");
 }
 
+/// A `.jpg` output of `corrupt` is the file Pillow's `save(quality=q, optimize=True)` writes for
+/// the same pixels, as `generate`'s outputs are (the `image` crate's encoder, used before,
+/// writes other bytes); RGBA drops its alpha first. Checked against PIL's own file of a
+/// fixture through `io::write_image`, and through the CLI against the library's pixels.
+#[test]
+fn corrupt_jpeg_output_is_pillows_file() {
+    let dir = tmp("jpeg-pillow");
+    let root = common::root();
+    let src = image::open(root.join("jpeg/noise_73x41.png")).unwrap();
+    for (q, want) in [
+        (30, "jpeg/noise_73x41_q30.jpg"),
+        (85, "jpeg/noise_73x41_q85.jpg"),
+    ] {
+        let out = dir.join(format!("w{q}.jpg"));
+        imgcorrupt::io::write_image(&out, &image::DynamicImage::ImageRgb8(src.to_rgb8()), q)
+            .unwrap();
+        assert!(
+            std::fs::read(&out).unwrap() == std::fs::read(root.join(want)).unwrap(),
+            "q{q}: not PIL's file {want}"
+        );
+        let rgba = image::DynamicImage::ImageRgba8(src.to_rgba8());
+        let out_a = dir.join(format!("a{q}.jpg"));
+        imgcorrupt::io::write_image(&out_a, &rgba, q).unwrap();
+        assert_eq!(std::fs::read(&out_a).unwrap(), std::fs::read(&out).unwrap());
+    }
+    let p = photo();
+    let out = dir.join("contrast.jpg");
+    common::ok(&run(&[
+        "corrupt",
+        s(&p),
+        "-o",
+        s(&out),
+        "-c",
+        "contrast",
+        "-s",
+        "3",
+        "--quality",
+        "90",
+    ]));
+    let lib = library_contrast(&p).to_rgb8();
+    let expected = imgcorrupt::io::encode_jpeg(lib.as_raw(), 160, 120, 90).unwrap();
+    assert!(
+        std::fs::read(&out).unwrap() == expected,
+        "corrupt's .jpg is not encode_jpeg's"
+    );
+}
+
 #[test]
 fn corrupt_webp_quality_keeps_alpha_and_refuses_other_formats() {
     let dir = tmp("webp-quality-alpha");

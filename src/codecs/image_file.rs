@@ -223,9 +223,34 @@ pub fn encode(
     let mut cursor = Cursor::new(&mut buf);
     let res = match format {
         OutputFormat::Jpeg => {
+            // Colour goes through our encoder, the file Pillow's `save(quality=q,
+            // optimize=True)` writes, as `generate` does: a single image and a dataset member
+            // of the same pixels are the same bytes. Grey stays one-component (the `image`
+            // crate's encoder; ours is RGB-only).
+            match img {
+                DynamicImage::ImageRgb8(rgb) => {
+                    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+                    return super::jpeg::encode_jpeg(
+                        rgb.as_raw(),
+                        w,
+                        h,
+                        jpeg_quality.clamp(1, 100),
+                    );
+                }
+                DynamicImage::ImageRgba8(_) => {
+                    let rgb = img.to_rgb8();
+                    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+                    return super::jpeg::encode_jpeg(
+                        rgb.as_raw(),
+                        w,
+                        h,
+                        jpeg_quality.clamp(1, 100),
+                    );
+                }
+                _ => {}
+            }
             let flat = match img {
                 DynamicImage::ImageLumaA8(_) => DynamicImage::ImageLuma8(img.to_luma8()),
-                DynamicImage::ImageRgba8(_) => DynamicImage::ImageRgb8(img.to_rgb8()),
                 other => other.clone(),
             };
             let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(
