@@ -1137,7 +1137,7 @@ mod tests {
         let (w, h) = (70usize, 23usize);
         let src: Vec<u8> = (0..w * h)
             .map(|i| {
-                if (i * 2_654_435_761usize >> 9) % 97 == 0 {
+                if ((i * 2_654_435_761usize) >> 9).is_multiple_of(97) {
                     0
                 } else {
                     255
