@@ -139,17 +139,10 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                 *e = 255 - *e;
             }
             let mut dist = Buf::<f32>::take(n);
-            opencv::distance_transform_l2_5(&a, w, h, &mut dist);
-            for d in dist.iter_mut() {
-                *d = if *d > 20.0 { 20.0 } else { *d }; // THRESH_TRUNC at 20
-            }
-            let mut blurred = Buf::<f32>::take(n);
-            opencv::box3_f32(&dist, w, h, &mut blurred);
-            for (o, &d) in a.iter_mut().zip(&blurred) {
-                // astype(uint8) of values in [0, 20]
-                // SAFETY: 0 ≤ d ≤ 20 (box blur of values in [0, 20]).
-                *o = unsafe { d.to_int_unchecked::<i32>() } as u8;
-            }
+            // THRESH_TRUNC at 20 applied as the distances are written
+            opencv::distance_transform_l2_5_capped(&a, w, h, 20.0, &mut dist);
+            // 3×3 blur and astype(uint8) of values in [0, 20], fused
+            opencv::box3_f32_trunc_u8(&dist, w, h, &mut a);
             opencv::equalize_hist(&a, &mut b);
             opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
             opencv::box3_u8(&a, w, h, &mut b);

@@ -41,6 +41,25 @@ fn replicate(i: isize, n: usize) -> usize {
     i.clamp(0, n as isize - 1) as usize
 }
 
+/// Advance a rolling window of the padded rows `reflect101(r − 1)`, `reflect101(r)`,
+/// `reflect101(r + 1)` of an `h × w` image (one value of `BORDER_REFLECT_101` padding per
+/// side) to output row `r`: all three rows are padded at `r = 0`, later only the new bottom
+/// row (row `k` of the window at `r` is row `k + 1` of the window at `r − 1`).
+#[inline(always)]
+fn roll_rows<T: Copy>(src: &[T], w: usize, h: usize, r: usize, rows: &mut [Vec<T>; 3]) {
+    if r == 0 {
+        for (k, row) in rows.iter_mut().enumerate() {
+            padded_row(src, w, reflect101(k as isize - 1, h), 1, reflect101, row);
+        }
+    } else {
+        // (two swaps of the row handles: `rotate_left` is an out-of-line call)
+        rows.swap(0, 1);
+        rows.swap(1, 2);
+        let next = reflect101(r as isize + 1, h);
+        padded_row(src, w, next, 1, reflect101, &mut rows[2]);
+    }
+}
+
 /// OpenCV `Canny(src, low, high)` with `apertureSize = 3`, `L2gradient = false`: edges are 255,
 /// the rest 0.
 ///
@@ -63,10 +82,20 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
         CANNY_BUFS.with(|b| std::mem::take(&mut *b.borrow_mut()));
     dx.resize(w * h, 0);
     dy.resize(w * h, 0);
-    mag.clear();
+    // Only the one-pixel frames need values (0 magnitude, "not an edge"): every interior
+    // value is written below, so the buffers are not cleared.
     mag.resize(pw * (h + 2), 0);
-    map.clear();
     map.resize(pw * (h + 2), 1);
+    for buf_rows in [0, h + 1] {
+        mag[buf_rows * pw..(buf_rows + 1) * pw].fill(0);
+        map[buf_rows * pw..(buf_rows + 1) * pw].fill(1);
+    }
+    for r in 1..=h {
+        for c in [r * pw, r * pw + pw - 1] {
+            mag[c] = 0;
+            map[c] = 1;
+        }
+    }
     // Rolling window of the padded rows r−1, r, r+1 (replicated at the borders), each source
     // row widened once. i16 arithmetic is exact here (|dx|, |dy| ≤ 1020, magnitude ≤ 2040)
     // and gives twice the SIMD lanes of i32.
@@ -83,7 +112,8 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
     load(1.min(h - 1), &mut rows[2]);
     for r in 0..h {
         if r > 0 {
-            rows.rotate_left(1);
+            rows.swap(0, 1);
+            rows.swap(1, 2);
             load((r + 1).min(h - 1), &mut rows[2]);
         }
         let [up, mid, down] = &rows;
@@ -112,15 +142,23 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             [low, high],
             &mut map[base..base + w],
         );
-        // Strong maxima are rare: skip 32-pixel chunks without one after a vectorised test.
+        // Strong maxima: skip 32-pixel chunks without one after a vectorised test, then visit
+        // the set bits of 8-byte words (a branch per seed, not per pixel: a per-byte test
+        // mispredicted at every seed and was most of this function's time).
         let mrow = &map[base..base + w];
         for (j, chunk) in mrow.chunks(32).enumerate() {
             if chunk.iter().fold(0u8, |a, &v| a | (v & 2)) == 0 {
                 continue;
             }
-            for (c, &v) in chunk.iter().enumerate() {
-                if v == 2 {
-                    stack.push(base + j * 32 + c);
+            for (q, word) in chunk.chunks(8).enumerate() {
+                let mut bytes = [0u8; 8];
+                bytes[..word.len()].copy_from_slice(word);
+                // map values are 0, 1 or 2: bit 1 of a byte marks a strong maximum
+                let mut bits = u64::from_le_bytes(bytes) & 0x0202_0202_0202_0202;
+                while bits != 0 {
+                    let c = (bits.trailing_zeros() / 8) as usize;
+                    stack.push(base + j * 32 + q * 8 + c);
+                    bits &= bits - 1;
                 }
             }
         }
@@ -302,13 +340,14 @@ dispatch! {
 }
 
 /// Segments a row chain is split into by [`chain`].
-const CHAIN_SEGS: usize = 4;
+const CHAIN_SEGS: usize = 8;
 
 /// The same-row recurrence of the distance transform: `out[c] = min(cand[c], out[c−1] + step)`
 /// from left to right (`REV`: from right to left), starting from `f32::MAX` outside the row.
 ///
 /// Why not the plain loop: each value waits for the previous add and min (~8 cycles of
-/// latency per pixel). The row is cut into [`CHAIN_SEGS`] segments whose chains run
+/// latency per pixel). The row is cut into [`CHAIN_SEGS`] segments (eight: the add and min of
+/// eight chains fill the two floating-point ports for those ~8 cycles) whose chains run
 /// interleaved, each started from `f32::MAX`; then, segment by segment, the true value
 /// entering a segment is carried on with the very same operations until it reproduces the
 /// segment-local value — from there on the local chain already equals the true chain (it was
@@ -346,28 +385,44 @@ fn chain<const REV: bool>(cand: &[f32], out: &mut [f32], step: f32) {
             c.reverse();
             o.reverse();
         }
-        let [c0, c1, c2, c3] = c;
-        let [o0, o1, o2, o3] = o;
+        let [c0, c1, c2, c3, c4, c5, c6, c7] = c;
+        let [o0, o1, o2, o3, o4, o5, o6, o7] = o;
+        // equal-length views: no bounds checks in the interleaved loop
         let (c0, c1, c2, c3) = (&c0[..seg], &c1[..seg], &c2[..seg], &c3[..seg]);
+        let (c4, c5, c6, c7) = (&c4[..seg], &c5[..seg], &c6[..seg], &c7[..seg]);
         let (o0, o1, o2, o3) = (
             &mut o0[..seg],
             &mut o1[..seg],
             &mut o2[..seg],
             &mut o3[..seg],
         );
-        let [mut r0, mut r1, mut r2, mut r3] = carry;
+        let (o4, o5, o6, o7) = (
+            &mut o4[..seg],
+            &mut o5[..seg],
+            &mut o6[..seg],
+            &mut o7[..seg],
+        );
+        let [mut r0, mut r1, mut r2, mut r3, mut r4, mut r5, mut r6, mut r7] = carry;
         for i in 0..seg {
             let j = if REV { seg - 1 - i } else { i };
             r0 = fmin(c0[j], r0 + step);
             r1 = fmin(c1[j], r1 + step);
             r2 = fmin(c2[j], r2 + step);
             r3 = fmin(c3[j], r3 + step);
+            r4 = fmin(c4[j], r4 + step);
+            r5 = fmin(c5[j], r5 + step);
+            r6 = fmin(c6[j], r6 + step);
+            r7 = fmin(c7[j], r7 + step);
             o0[j] = r0;
             o1[j] = r1;
             o2[j] = r2;
             o3[j] = r3;
+            o4[j] = r4;
+            o5[j] = r5;
+            o6[j] = r6;
+            o7[j] = r7;
         }
-        carry = [r0, r1, r2, r3];
+        carry = [r0, r1, r2, r3, r4, r5, r6, r7];
     }
     // the last segment also takes the remainder
     let mut left = carry[CHAIN_SEGS - 1];
@@ -404,12 +459,26 @@ fn chain<const REV: bool>(cand: &[f32], out: &mut [f32], step: f32) {
 /// not depend on the order of its candidates, the candidates from other rows are reduced first
 /// (a vectorisable loop) and only the same-row neighbour is chained.
 pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32]) {
+    distance_transform_l2_5_capped(src, w, h, f32::MAX, dist);
+}
+
+/// [`distance_transform_l2_5`] followed by `min(d, cap)` (spatter's `THRESH_TRUNC`), applied
+/// as the rows are written out instead of in a second pass over the image.
+pub fn distance_transform_l2_5_capped(src: &[u8], w: usize, h: usize, cap: f32, dist: &mut [f32]) {
     assert!(src.len() >= w * h && dist.len() >= w * h);
     let [hv, diag, long] = CHAMFER;
     const B: usize = 2;
     let step = w + 2 * B;
     let mut t = Buf::<f32>::take(step * (h + 2 * B));
-    t.fill(f32::MAX);
+    // Only the frame (B rows above and below, B columns on each side) needs f32::MAX: the
+    // forward pass writes every interior value before any later row reads it.
+    t[..B * step].fill(f32::MAX);
+    t[(h + B) * step..].fill(f32::MAX);
+    for r in 0..h {
+        let row = (r + B) * step;
+        t[row..row + B].fill(f32::MAX);
+        t[row + B + w..row + step].fill(f32::MAX);
+    }
     let mut cand = Buf::<f32>::take(w);
     // forward pass: neighbours above and to the left
     for r in 0..h {
@@ -463,43 +532,66 @@ pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32])
         }
         // the frame to the right is f32::MAX, as the chain's start value
         chain::<true>(&cand[..w], &mut t[row..row + w], hv);
-        dist[r * w..(r + 1) * w].copy_from_slice(&t[row..row + w]);
+        for (d, &v) in dist[r * w..(r + 1) * w].iter_mut().zip(&t[row..row + w]) {
+            *d = fmin(v, cap);
+        }
+    }
+}
+
+/// The rows of OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`): the 3×3 sum, formed
+/// in f64 (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values
+/// here are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32, and
+/// stored through `out` (inlined into each twin below, so it vectorises with them).
+#[inline(always)]
+fn box3_f32_with<T>(src: &[f32], w: usize, h: usize, dst: &mut [T], out: impl Fn(f32) -> T) {
+    assert!(src.len() >= w * h && dst.len() >= w * h);
+    let scale = 1.0f64 / 9.0;
+    let mut col = vec![0f64; w + 2];
+    let mut rows = [vec![0f32; w + 2], vec![0f32; w + 2], vec![0f32; w + 2]];
+    for r in 0..h {
+        // rolling window: rows[k] holds source row reflect101(r + k − 1), so only the
+        // new bottom row is padded (all three at the first row)
+        roll_rows(src, w, h, r, &mut rows);
+        let [a, b, c] = &rows;
+        for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
+            *o = (x as f64 + y as f64) + z as f64;
+        }
+        for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
+            *d = out((((col[c] + col[c + 1]) + col[c + 2]) * scale) as f32);
+        }
     }
 }
 
 dispatch! {
-    /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`): the 3×3 sum, formed in f64
-    /// (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values here
-    /// are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32.
+    /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`), see [`box3_f32_with`].
     pub fn box3_f32 / box3_f32_scalar / box3_f32_avx2 (
         src: &[f32],
         w: usize,
         h: usize,
         dst: &mut [f32],
     ) {
-        assert!(src.len() >= w * h && dst.len() >= w * h);
-        let scale = 1.0f64 / 9.0;
-        let mut col = vec![0f64; w + 2];
-        let mut rows = [vec![0f32; w + 2], vec![0f32; w + 2], vec![0f32; w + 2]];
-        for r in 0..h {
-            for (k, row) in rows.iter_mut().enumerate() {
-                padded_row(
-                    src,
-                    w,
-                    reflect101(r as isize + k as isize - 1, h),
-                    1,
-                    reflect101,
-                    row,
-                );
-            }
-            let [a, b, c] = &rows;
-            for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
-                *o = (x as f64 + y as f64) + z as f64;
-            }
-            for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
-                *d = (((col[c] + col[c + 1]) + col[c + 2]) * scale) as f32;
-            }
-        }
+        box3_f32_with(src, w, h, dst, |v| v);
+    }
+}
+
+dispatch! {
+    /// [`box3_f32`] followed by `astype(uint8)` (truncation) in the same row loop: the f32
+    /// values are the very ones [`box3_f32`] gives, never stored (results outside [0, 255]
+    /// saturate; spatter's distances are capped at 20).
+    pub fn box3_f32_trunc_u8 / box3_f32_trunc_u8_scalar / box3_f32_trunc_u8_avx2 (
+        src: &[f32],
+        w: usize,
+        h: usize,
+        dst: &mut [u8],
+    ) {
+        box3_f32_with(src, w, h, dst, |v| {
+            // kept in [0, 255] (NaN → 255) so the unchecked conversion is sound for any
+            // input; a no-op for spatter's values
+            let v = if v < 255.0 { v } else { 255.0 };
+            let v = if v > 0.0 { v } else { 0.0 };
+            // SAFETY: 0 ≤ v ≤ 255 fits in i32.
+            unsafe { v.to_int_unchecked::<i32>() as u8 }
+        });
     }
 }
 
@@ -516,24 +608,19 @@ dispatch! {
         let mut col = vec![0u16; w + 2];
         let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
         for r in 0..h {
-            for (k, row) in rows.iter_mut().enumerate() {
-                padded_row(
-                    src,
-                    w,
-                    reflect101(r as isize + k as isize - 1, h),
-                    1,
-                    reflect101,
-                    row,
-                );
-            }
+            // rolling window: rows[k] holds source row reflect101(r + k − 1), so only the
+            // new bottom row is padded (all three at the first row)
+            roll_rows(src, w, h, r, &mut rows);
             let [a, b, c] = &rows;
             for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
                 *o = x as u16 + y as u16 + z as u16;
             }
+            let (c0, c1, c2) = (&col[..w], &col[1..w + 1], &col[2..w + 2]);
             for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
-                let s = (col[c] + col[c + 1] + col[c + 2]) as u32;
-                // round(s / 9) for s ≤ 2295: (2s + 9) / 18 via a multiply-shift (exact here)
-                *d = (((2 * s + 9) * 58255) >> 20) as u8;
+                let s = c0[c] + c1[c] + c2[c];
+                // round(s / 9) for s ≤ 2295 is ⌊(s + 4) / 9⌋ (s / 9 is never halfway), via
+                // a 16-bit high multiply (exact here, `box_rounding_by_multiply_shift_is_exact`)
+                *d = (((s + 4) as u32 * 7282) >> 16) as u8;
             }
         }
     }
@@ -544,22 +631,22 @@ dispatch! {
 /// `j > i0` `lut[j] = rint(f32(running_sum · scale))` saturated to u8.
 pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
     assert!(dst.len() >= src.len());
-    // Four interleaved sub-histograms: the images here are dominated by one value (the
+    // Eight interleaved sub-histograms: the images here are dominated by one value (the
     // distance cap), and a single histogram would serialise on that counter's
     // load-increment-store latency.
-    let mut sub = [[0u32; 256]; 4];
-    let mut quads = src.chunks_exact(4);
-    for q in &mut quads {
+    let mut sub = [[0u32; 256]; 8];
+    let mut octs = src.chunks_exact(8);
+    for q in &mut octs {
         for (h, &v) in sub.iter_mut().zip(q) {
             h[v as usize] += 1;
         }
     }
-    for &v in quads.remainder() {
+    for &v in octs.remainder() {
         sub[0][v as usize] += 1;
     }
     let mut hist = [0u32; 256];
     for (j, h) in hist.iter_mut().enumerate() {
-        *h = sub[0][j] + sub[1][j] + sub[2][j] + sub[3][j];
+        *h = sub.iter().map(|s| s[j]).sum();
     }
     let total = src.len() as u32;
     let Some(i0) = hist.iter().position(|&c| c != 0) else {
@@ -576,14 +663,56 @@ pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
             lut[j] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
         }
     }
+    // spatter's input is a distance capped at 20: a 32-entry table fits two byte shuffles
+    let top = hist.iter().rposition(|&c| c != 0).unwrap_or(0);
+    if top < 32 {
+        let small: &[u8; 32] = lut[..32].try_into().expect("32 entries");
+        dispatch!(lut32_scalar / lut32_avx2(src, small, dst));
+    } else {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = lut[s as usize];
+        }
+    }
+}
+
+/// `dst[i] = lut[src[i]]` for bytes below 32 (a larger byte panics).
+fn lut32_scalar(src: &[u8], lut: &[u8; 32], dst: &mut [u8]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = lut[s as usize];
     }
 }
 
+/// AVX2 twin of [`lut32_scalar`]: each half of the table is one `vpshufb` lookup on the low
+/// four bits, and a compare picks the half (a byte of 32 or more gives an unspecified value
+/// instead of a panic).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn lut32_avx2(src: &[u8], lut: &[u8; 32], dst: &mut [u8]) {
+    use std::arch::x86_64::*;
+    let n = src.len().min(dst.len());
+    let lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(lut.as_ptr() as *const __m128i));
+    let hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(lut.as_ptr().add(16) as *const __m128i));
+    let fifteen = _mm256_set1_epi8(15);
+    let mut i = 0;
+    while i + 32 <= n {
+        // SAFETY: i + 32 ≤ n ≤ both lengths.
+        let x = _mm256_loadu_si256(src.as_ptr().add(i) as *const __m256i);
+        let a = _mm256_shuffle_epi8(lo, x);
+        let b = _mm256_shuffle_epi8(hi, x);
+        let y = _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi8(x, fifteen));
+        _mm256_storeu_si256(dst.as_mut_ptr().add(i) as *mut __m256i, y);
+        i += 32;
+    }
+    lut32_scalar(&src[i..n], lut, &mut dst[i..n]);
+}
+
 dispatch! {
     /// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
-    /// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255.
+    /// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255. The kernel's
+    /// absolute weights must sum to at most 128 (16-bit sums; panics otherwise).
     pub fn filter3x3_u8 / filter3x3_u8_scalar / filter3x3_u8_avx2 (
         src: &[u8],
         w: usize,
@@ -593,27 +722,33 @@ dispatch! {
     ) {
         assert!(src.len() >= w * h && dst.len() >= w * h);
         let mut rows = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+        // sums are formed in i16 (twice the lanes of i32): exact while 255·Σ|k| fits
+        assert!(
+            k.iter().flatten().map(|v| v.unsigned_abs() as u64).sum::<u64>() <= 128,
+            "filter3x3_u8: kernel weights too large for 16-bit sums"
+        );
         let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
         for r in 0..h {
-            for (i, row) in rows.iter_mut().enumerate() {
-                padded_row(
-                    src,
-                    w,
-                    reflect101(r as isize + i as isize - 1, h),
-                    1,
-                    reflect101,
-                    row,
-                );
-            }
+            roll_rows(src, w, h, r, &mut rows);
             let d = &mut dst[r * w..(r + 1) * w];
-            for c in 0..w {
-                let mut s = 0i32;
-                for (kr, row) in kk.iter().zip(&rows) {
-                    s += kr[0] as i32 * row[c] as i32
-                        + kr[1] as i32 * row[c + 1] as i32
-                        + kr[2] as i32 * row[c + 2] as i32;
-                }
-                d[c] = s.clamp(0, 255) as u8;
+            let [a, b, c] = &rows;
+            // equal-length shifted views: no bounds checks, so the loop vectorises
+            let (a0, a1, a2) = (&a[..w], &a[1..w + 1], &a[2..w + 2]);
+            let (b0, b1, b2) = (&b[..w], &b[1..w + 1], &b[2..w + 2]);
+            let (c0, c1, c2) = (&c[..w], &c[1..w + 1], &c[2..w + 2]);
+            let [[k00, k01, k02], [k10, k11, k12], [k20, k21, k22]] = kk;
+            for i in 0..w {
+                // i16 is exact: |sum| ≤ 255·Σ|k| ≤ 255·128 (asserted above)
+                let s = k00 * a0[i] as i16
+                    + k01 * a1[i] as i16
+                    + k02 * a2[i] as i16
+                    + k10 * b0[i] as i16
+                    + k11 * b1[i] as i16
+                    + k12 * b2[i] as i16
+                    + k20 * c0[i] as i16
+                    + k21 * c1[i] as i16
+                    + k22 * c2[i] as i16;
+                d[i] = s.clamp(0, 255) as u8;
             }
         }
     }
@@ -725,7 +860,8 @@ mod tests {
     #[test]
     fn box_rounding_by_multiply_shift_is_exact() {
         for s in 0..=9 * 255u32 {
-            assert_eq!(((2 * s + 9) * 58255) >> 20, (2 * s + 9) / 18, "{s}");
+            let want = (s as f64 / 9.0).round() as u32;
+            assert_eq!(((s + 4) * 7282) >> 16, want, "{s}");
         }
     }
 
@@ -926,6 +1062,95 @@ mod tests {
                 assert_eq!(fa, fb);
             }
         }
+    }
+
+    /// The small-table lookup of [`equalize_hist`]: its twins agree on every byte below 32,
+    /// at lengths around the 32-byte step, and equal the table itself.
+    #[test]
+    fn lut32_simd_equals_scalar() {
+        let lut: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5a);
+        for n in [0usize, 1, 31, 32, 33, 64, 100] {
+            let src: Vec<u8> = (0..n).map(|i| ((i * 7 + 3) % 32) as u8).collect();
+            let mut a = vec![0u8; n];
+            lut32_scalar(&src, &lut, &mut a);
+            let want: Vec<u8> = src.iter().map(|&s| lut[s as usize]).collect();
+            assert_eq!(a, want);
+            for isa in simd::available() {
+                let mut b = vec![0u8; n];
+                dispatch!(at isa; lut32_scalar / lut32_avx2(&src, &lut, &mut b));
+                assert_eq!(a, b, "n {n} {isa:?}");
+            }
+        }
+    }
+
+    /// `equalize_hist` on images whose largest value is below 32 (the two-shuffle table) and
+    /// above (the byte table), against the OpenCV definition written out directly.
+    #[test]
+    fn equalize_hist_small_and_large_ranges() {
+        for top in [20usize, 31, 32, 255] {
+            // uneven counts (squares modulo top + 1) and every value up to `top` present
+            let src: Vec<u8> = (0..5000usize)
+                .map(|i| if i <= top { i } else { (i * i * 31 + i * 7) % (top + 1) } as u8)
+                .collect();
+            let mut got = vec![0u8; src.len()];
+            equalize_hist(&src, &mut got);
+            let mut hist = [0u32; 256];
+            for &v in &src {
+                hist[v as usize] += 1;
+            }
+            let i0 = hist.iter().position(|&c| c != 0).unwrap();
+            let scale = 255.0f32 / (src.len() as u32 - hist[i0]) as f32;
+            let (mut sum, mut lut) = (0u32, [0u8; 256]);
+            for j in i0 + 1..256 {
+                sum += hist[j];
+                lut[j] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
+            }
+            let want: Vec<u8> = src.iter().map(|&v| lut[v as usize]).collect();
+            assert_eq!(got, want, "top {top}");
+            assert!(src.iter().any(|&v| v as usize == top));
+        }
+    }
+
+    /// The fused box-blur-and-truncate equals [`box3_f32`] then `as u8`, on every path.
+    #[test]
+    fn box3_f32_trunc_u8_equals_box_then_cast() {
+        for &(h, w) in &[(1usize, 1usize), (2, 3), (5, 17), (19, 40)] {
+            let f: Vec<f32> = (0..w * h)
+                .map(|i| ((i * 73 + 11) % 15) as f32 * 1.4 + (i % 3) as f32 * 0.1969)
+                .map(|v| v.min(20.0))
+                .collect();
+            let mut blurred = vec![0f32; w * h];
+            box3_f32_scalar(&f, w, h, &mut blurred);
+            let want: Vec<u8> = blurred.iter().map(|&v| v as u8).collect();
+            assert!(want.iter().any(|&v| v > 5));
+            for isa in simd::available() {
+                let mut got = vec![0u8; w * h];
+                dispatch!(at isa; box3_f32_trunc_u8_scalar / box3_f32_trunc_u8_avx2(&f, w, h, &mut got));
+                assert_eq!(got, want, "{h}x{w} {isa:?}");
+            }
+        }
+    }
+
+    /// The capped distance transform equals the plain one followed by `min(·, cap)`.
+    #[test]
+    fn capped_distance_equals_distance_then_min() {
+        let (w, h) = (70usize, 23usize);
+        let src: Vec<u8> = (0..w * h)
+            .map(|i| {
+                if ((i * 2_654_435_761usize) >> 9).is_multiple_of(97) {
+                    0
+                } else {
+                    255
+                }
+            })
+            .collect();
+        let mut plain = vec![0f32; w * h];
+        distance_transform_l2_5(&src, w, h, &mut plain);
+        assert!(plain.iter().any(|&d| d > 5.0) && plain.contains(&0.0));
+        let mut capped = vec![0f32; w * h];
+        distance_transform_l2_5_capped(&src, w, h, 5.0, &mut capped);
+        let want: Vec<f32> = plain.iter().map(|&d| d.min(5.0)).collect();
+        assert_eq!(capped, want);
     }
 
     #[test]
