@@ -445,10 +445,12 @@ fn encode_planes(s: &mut JpegScratch, src: &[u8], g: &Geom, level: Isa) {
         downsample_row(cr0, cr1, &mut s.cr[out], level);
     }
     // Y: expand right edge of every real row, then repeat the last row down to whole blocks.
-    for row in 0..h {
-        let r = &mut s.y[row * g.yw..(row + 1) * g.yw];
-        let last = r[w - 1];
-        r[w..].fill(last);
+    if g.yw > w {
+        for row in 0..h {
+            let r = &mut s.y[row * g.yw..(row + 1) * g.yw];
+            let last = r[w - 1];
+            r[w..].fill(last);
+        }
     }
     replicate_rows(&mut s.y, g.yw, h, g.yh);
     // Chroma: repeat the last downsampled row (expand_bottom_edge on the prep output).
@@ -469,9 +471,12 @@ fn convert_row(
 ) {
     let rgb = &src[row * w * 3..(row + 1) * w * 3];
     rgb_to_ycc_row(rgb, yrow, &mut cb[..w], &mut cr[..w], level);
-    let (lb, lr) = (cb[w - 1], cr[w - 1]);
-    cb[w..].fill(lb);
-    cr[w..].fill(lr);
+    // Nothing to expand when W is a multiple of 16 (224): skip the empty `memset` calls.
+    if cb.len() > w {
+        let (lb, lr) = (cb[w - 1], cr[w - 1]);
+        cb[w..].fill(lb);
+        cr[w..].fill(lr);
+    }
 }
 
 /// Copies row `from − 1` into rows `from..to` of a plane with the given stride.
