@@ -2,10 +2,9 @@
 //! §4.16).
 //!
 //! Each output value depends only on its own input value and independent draws. In fast mode,
-//! shot_noise tabulates the exact output distribution of the reference (noise, clipping and
-//! truncation included) once per parameter and samples it with one 32-bit word per value
-//! ([`crate::kernels::noise_table`]); impulse_noise compares one word per value with two
-//! thresholds (its law needs no table); gaussian_noise and speckle_noise compute f32
+//! shot_noise and impulse_noise tabulate the exact output distribution of the reference (noise,
+//! clipping and truncation included) once per parameter and sample it with one 32-bit word per
+//! value ([`crate::kernels::noise_table`]); gaussian_noise and speckle_noise compute f32
 //! Box–Muller normals from one word per pair of values and add, clip and truncate them in one
 //! pass ([`crate::kernels::normal::noise_bytes`]: no table gathers, which were the bottleneck).
 //! In numpy mode the reference algorithm is followed draw for draw.
