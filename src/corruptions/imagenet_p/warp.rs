@@ -333,8 +333,9 @@ unsafe fn bilinear_row_avx2(img: &Rgb, map: &RowMap, x0: usize, out: &mut [u8]) 
                 let (mut xs, mut ys) = ([0f32; 8], [0f32; 8]);
                 _mm256_storeu_ps(xs.as_mut_ptr(), x);
                 _mm256_storeu_ps(ys.as_mut_ptr(), y);
-                for j in 0..8 {
-                    bilinear(img, xs[j], ys[j], &mut out[(k + j) * 3..(k + j) * 3 + 3]);
+                let chunk = out[k * 3..k * 3 + 24].chunks_exact_mut(3);
+                for ((&x, &y), px) in xs.iter().zip(&ys).zip(chunk) {
+                    bilinear(img, x, y, px);
                 }
             }
             k += 8;
@@ -380,14 +381,13 @@ unsafe fn bilinear_row_avx2(img: &Rgb, map: &RowMap, x0: usize, out: &mut [u8]) 
             (_mm256_unpackhi_epi8(tc, zi), _mm256_unpackhi_epi8(bc, zi)),
         ];
         let mut r = [zi; 4];
-        for g in 0..4 {
-            let wxg = _mm256_permutevar8x32_epi32(wxp, sp[g]);
-            let wyg = _mm256_permutevar8x32_epi32(wyp, sp[g]);
-            let top = _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(rows[g].0, wxg));
-            let bot =
-                _mm256_slli_epi32::<{ 16 - HSHIFT as i32 }>(_mm256_madd_epi16(rows[g].1, wxg));
+        for ((r, &(ta, ba)), &sp) in r.iter_mut().zip(&rows).zip(&sp) {
+            let wxg = _mm256_permutevar8x32_epi32(wxp, sp);
+            let wyg = _mm256_permutevar8x32_epi32(wyp, sp);
+            let top = _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(ta, wxg));
+            let bot = _mm256_slli_epi32::<{ 16 - HSHIFT as i32 }>(_mm256_madd_epi16(ba, wxg));
             let tb = _mm256_blend_epi16::<0b1010_1010>(top, bot);
-            r[g] = _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(
+            *r = _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(
                 _mm256_madd_epi16(tb, wyg),
                 round,
             ));
