@@ -87,7 +87,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub tile_bank: Option<PathBuf>,
     /// LAION-C as released: preset `laion-c-compat` (glitched with glitch-this's fixed
-    /// seed=1: the same glitch for every image, drawn by CPython's generator).
+    /// seed=1: the same glitch for every image, drawn by CPython's generator; mosaic levels 2
+    /// and 5 from the release's Resize(252), level 2 tiling a 252 crop cut to 224).
     #[arg(long, conflicts_with = "preset")]
     pub laion_c_compat: bool,
     /// WebP quality (lossy WebP through libwebp; used for every WebP output).
