@@ -151,6 +151,29 @@ fn check(ok: bool) -> Result<(), anyhow::Error> {
     }
 }
 
+/// `--shard K/N` of `generate`, its CIFAR path and ImageNet-P: `None` without it.
+pub(crate) fn shard_arg(shard: Option<&str>) -> anyhow::Result<Option<(usize, usize)>> {
+    shard
+        .map(crate::dataset::plan::parse_shard)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+}
+
+/// `, shard K/N` for a run's first line (empty without `--shard`).
+pub(crate) fn shard_suffix(shard: Option<(usize, usize)>) -> String {
+    shard
+        .map(|(k, n)| format!(", shard {k}/{n}"))
+        .unwrap_or_default()
+}
+
+/// What a shard that finished before the others says.
+pub(crate) fn shards_pending(output: &std::path::Path) {
+    eprintln!(
+        "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",
+        output.display()
+    );
+}
+
 /// The tile sizes a preset's `mosaic` and `stickers` tables use (what a tile bank must hold).
 pub fn tile_sizes(preset: &crate::Preset) -> Vec<usize> {
     use crate::corruptions::laion_c::{mosaic, stickers};
