@@ -513,7 +513,7 @@ fn mosaic_compat_reproduces_the_release_geometry() {
             p[0] = ((x * 7 + y * 3) % 251) as u8;
             p[1] = ((x * y / 37) % 253) as u8;
             p[2] = (((x ^ y) * 5) % 256) as u8;
-            if (x < 38 || x >= 262 || y < 14 || y >= 238) && (x >= 24 && x < 276) {
+            if (!(38..262).contains(&x) || !(14..238).contains(&y)) && (24..276).contains(&x) {
                 p[0] = 250;
             }
         }
