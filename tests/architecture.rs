@@ -12,7 +12,8 @@ use std::path::Path;
 /// Top-level modules, top layer first. A module may use any module of a lower layer, none of
 /// its own layer (except the pairs in [`SAME_LAYER`]) and none above. Why this order: the
 /// binary is a client of everything; dataset runs and training augmentations are clients of the
-/// one-image API, and scores (`metrics`, which reads only the catalogue) sit beside them; the API looks corruptions up in the catalogue with their preset parameters;
+/// one-image API; scores (`metrics`, which reads only the catalogue) sit below them, because
+/// `dataset::score` scores predictions over a run's manifest; the API looks corruptions up in the catalogue with their preset parameters;
 /// the corruptions are built from the stylize engine and the shared kernels; kernels sit on
 /// image I/O and codecs (frost textures, JPEG round-trips); everything random draws from `rng`;
 /// `simd` (cpu features, dispatch) is the floor of all hot code; `error` and `digest`
@@ -20,7 +21,8 @@ use std::path::Path;
 /// error: a new top-level module must be placed on purpose.
 const LAYERS: &[&[&str]] = &[
     &["cli"],
-    &["dataset", "augment", "metrics"],
+    &["dataset", "augment"],
+    &["metrics"],
     &["api"],
     &["preset", "catalogue"],
     &["corruptions"],

@@ -9,13 +9,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use common::{err_text, file_records, run, s, stderr, tmp, Tmp};
-
-fn ok(args: &[&str]) -> String {
-    let o = run(args);
-    assert!(o.status.success(), "{args:?} failed:\n{}", stderr(&o));
-    stderr(&o)
-}
+use common::{err_text, file_records, manifest_text, outputs, run, run_ok, s, stderr, tmp, Tmp};
 
 /// A small folder dataset: the fixture COCO images under two sub-folders.
 fn input(name: &str) -> Tmp {
@@ -34,34 +28,6 @@ fn input(name: &str) -> Tmp {
     t
 }
 
-/// Output files (relative path → bytes), manifests left out.
-fn outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                if !rel.starts_with("manifest") {
-                    out.insert(rel, fs::read(&p).unwrap());
-                }
-            }
-        }
-    }
-    out
-}
-
-fn manifest(root: &Path) -> String {
-    fs::read_to_string(root.join("manifest.jsonl")).unwrap()
-}
-
 const CELLS: [&str; 4] = ["-c", "fog,motion_blur,gaussian_noise", "-s", "0.5,2.5,3"];
 
 #[test]
@@ -72,15 +38,15 @@ fn fractional_cells_are_deterministic_across_threads_and_shards() {
         let mut a = vec!["generate", s(&inp), "-o", s(o)];
         a.extend_from_slice(&CELLS);
         a.extend_from_slice(extra);
-        ok(&a)
+        run_ok(&a)
     };
     gen(&o1, &["--threads", "1"]);
     gen(&o2, &["--threads", "2"]);
     gen(&o3, &["--shard", "1/2"]);
     let e = gen(&o3, &["--shard", "0/2"]);
     assert!(e.contains("merged"), "{e}");
-    assert_eq!(manifest(&o1), manifest(&o2));
-    assert_eq!(manifest(&o1), manifest(&o3));
+    assert_eq!(manifest_text(&o1), manifest_text(&o2));
+    assert_eq!(manifest_text(&o1), manifest_text(&o3));
     let out = outputs(&o1);
     assert_eq!(out, outputs(&o2));
     assert_eq!(out, outputs(&o3));
@@ -110,9 +76,9 @@ fn fractional_cells_are_deterministic_across_threads_and_shards() {
     // the seed rule: an output depends on (input, corruption, severity, seed) only — a run
     // of one cell gives the same bytes, and integer cells are the integer run's bytes
     let o4 = tmp("one");
-    ok(&["generate", s(&inp), "-o", s(&o4), "-c", "fog", "-s", "2.5"]);
+    run_ok(&["generate", s(&inp), "-o", s(&o4), "-c", "fog", "-s", "2.5"]);
     let o5 = tmp("int");
-    ok(&["generate", s(&inp), "-o", s(&o5), "-c", "fog", "-s", "3"]);
+    run_ok(&["generate", s(&inp), "-o", s(&o5), "-c", "fog", "-s", "3"]);
     for (k, v) in outputs(&o4).into_iter().chain(outputs(&o5)) {
         assert!(out[&k] == v, "{k} differs from the combined run");
     }
@@ -131,11 +97,11 @@ fn fractional_cells_verify_regenerate_and_resume() {
     let o = tmp("out");
     let mut a = vec!["generate", s(&inp), "-o", s(&o)];
     a.extend_from_slice(&CELLS);
-    ok(&a);
-    let e = ok(&["verify", s(&o), "--input", s(&inp)]);
+    run_ok(&a);
+    let e = run_ok(&["verify", s(&o), "--input", s(&inp)]);
     assert!(e.contains("36 regenerated, 0 differ"), "{e}");
     // a rerun finds everything done
-    let e = ok(&a);
+    let e = run_ok(&a);
     assert!(e.contains("0 output(s) written"), "{e}");
     // a tampered fractional output is caught by the hash and by regeneration
     let victim = outputs(&o)
@@ -158,7 +124,7 @@ fn fractional_cells_verify_regenerate_and_resume() {
 fn verify_reports_extra_files_in_continuous_and_scheduled_cells() {
     let inp = input("in");
     let o = tmp("out");
-    ok(&[
+    run_ok(&[
         "generate",
         s(&inp),
         "-o",
@@ -169,7 +135,7 @@ fn verify_reports_extra_files_in_continuous_and_scheduled_cells() {
         "0.5,2.5",
     ]);
     let o2 = tmp("sched");
-    ok(&[
+    run_ok(&[
         "generate",
         s(&inp),
         "-o",
@@ -182,7 +148,7 @@ fn verify_reports_extra_files_in_continuous_and_scheduled_cells() {
     for dir in [&o, &o2] {
         fs::write(dir.join("notes.txt"), "mine").unwrap();
         fs::write(dir.join("fog/notes.txt"), "mine").unwrap();
-        ok(&["verify", s(dir)]);
+        run_ok(&["verify", s(dir)]);
     }
     let strays = [
         (&o, "fog/2.5/a/stray.jpg"),
@@ -270,19 +236,19 @@ fn severity_schedule_is_positional_and_deterministic() {
             "linear:0-4.5",
         ];
         a.extend_from_slice(extra);
-        ok(&a)
+        run_ok(&a)
     };
     gen(&o1, &["--threads", "1"]);
     gen(&o2, &["--threads", "2"]);
     gen(&o3, &["--shard", "0/3"]);
     gen(&o3, &["--shard", "2/3"]);
     gen(&o3, &["--shard", "1/3"]);
-    assert_eq!(manifest(&o1), manifest(&o2));
-    assert_eq!(manifest(&o1), manifest(&o3));
+    assert_eq!(manifest_text(&o1), manifest_text(&o2));
+    assert_eq!(manifest_text(&o1), manifest_text(&o3));
     assert_eq!(outputs(&o1), outputs(&o2));
     assert_eq!(outputs(&o1), outputs(&o3));
     let header: serde_json::Value =
-        serde_json::from_str(manifest(&o1).lines().next().unwrap()).unwrap();
+        serde_json::from_str(manifest_text(&o1).lines().next().unwrap()).unwrap();
     assert_eq!(header["severity_schedule"], "linear:0-4.5");
     // 4 images in sorted order: 0, 1.5, 3, 4.5
     let recs = file_records(&o1);
@@ -302,10 +268,10 @@ fn severity_schedule_is_positional_and_deterministic() {
     // an image's scheduled output is the `-s` output at its severity (same seed rule)
     let (src, _) = by_source.iter().nth(2).unwrap();
     let o4 = tmp("fixed");
-    ok(&["generate", s(&inp), "-o", s(&o4), "-c", "fog", "-s", "3"]);
+    run_ok(&["generate", s(&inp), "-o", s(&o4), "-c", "fog", "-s", "3"]);
     assert!(outputs(&o1)[&format!("fog/schedule/{src}")] == outputs(&o4)[&format!("fog/3/{src}")]);
     // the first image is at severity 0: the clean image
-    let e = ok(&["verify", s(&o1), "--input", s(&inp)]);
+    let e = run_ok(&["verify", s(&o1), "--input", s(&inp)]);
     assert!(e.contains("8 regenerated, 0 differ"), "{e}");
     let e = err_text(&run(&[
         "generate",
@@ -326,7 +292,7 @@ fn severity_schedule_is_positional_and_deterministic() {
     fs::write(&knots, "# index severity\n1 2\n3,4\n").unwrap();
     let spec = format!("knots:{}", knots.display());
     let o5 = tmp("knots");
-    ok(&[
+    run_ok(&[
         "generate",
         s(&inp),
         "-o",

@@ -10,16 +10,13 @@ use std::path::{Path, PathBuf};
 
 use std::process::Command;
 
-use common::{err_text, file_records, manifest_records, run, s, stderr, tmp, Tmp, BIN};
+use common::{
+    err_text, file_records, files_under, manifest_records, manifest_text, outputs, run, run_ok, s,
+    stderr, tmp, Tmp, BIN,
+};
 
 fn dataset(name: &str) -> PathBuf {
     common::root().join("datasets").join(name)
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = run(args);
-    assert!(o.status.success(), "{args:?} failed:\n{}", stderr(&o));
-    stderr(&o)
 }
 
 /// `generate INPUT -o OUT` followed by `rest`.
@@ -27,47 +24,13 @@ fn gen_args<'a>(input: &'a str, out: &'a str, rest: &[&'a str]) -> Vec<&'a str> 
     [&["generate", input, "-o", out][..], rest].concat()
 }
 
-/// Every regular file under `root` (relative path → bytes), hidden files included.
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
-/// The image outputs of a generate run (everything but manifest files).
-fn outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    tree(root)
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("manifest"))
-        .collect()
-}
-
 fn dims(bytes: &[u8]) -> (u32, u32) {
     let img = image::load_from_memory(bytes).expect("decodes");
     (img.width(), img.height())
 }
 
-fn manifest(root: &Path) -> String {
-    fs::read_to_string(root.join("manifest.jsonl")).expect("manifest.jsonl")
-}
-
 fn no_temp_files(root: &Path) {
-    for k in tree(root).keys() {
+    for k in files_under(root).keys() {
         let name = k.rsplit('/').next().unwrap();
         assert!(!name.starts_with('.'), "leftover temporary file {k}");
     }
@@ -108,7 +71,7 @@ fn imagenet_preprocessing_matches_pil() {
 #[test]
 fn imagenet_adapter_layout_sizes_and_jpeg() {
     let out = tmp("imagenet");
-    let err = ok(&gen_args(
+    let err = run_ok(&gen_args(
         s(&dataset("imagenet")),
         s(&out),
         &[
@@ -159,7 +122,7 @@ fn imagenet_adapter_layout_sizes_and_jpeg() {
     }
     assert_eq!(folders, want);
     let header: serde_json::Value =
-        serde_json::from_str(manifest(&out).lines().next().unwrap()).unwrap();
+        serde_json::from_str(manifest_text(&out).lines().next().unwrap()).unwrap();
     assert_eq!(header["geometry"], "imagenet");
     assert_eq!(header["dataset"], "imagenet");
     assert!(header["encoders"]["jpeg"]
@@ -209,7 +172,7 @@ fn detection_adapters_mirror_tree_and_carry_annotations() {
     ] {
         let input = dataset(name);
         let out = tmp(name);
-        let err = ok(&gen_args(
+        let err = run_ok(&gen_args(
             s(&input),
             s(&out),
             &["-c", "pixelate", "-s", "2,4", "--annotations", "copy"],
@@ -218,7 +181,7 @@ fn detection_adapters_mirror_tree_and_carry_annotations() {
             err.contains(&format!("{name} dataset")),
             "auto-detect {name}: {err}"
         );
-        let src = tree(&input);
+        let src = files_under(&input);
         let got = outputs(&out);
         for sev in ["2", "4"] {
             let cell = format!("pixelate/{sev}/");
@@ -262,7 +225,7 @@ fn annotation_modes_link_copy_none() {
     let ann = input.join("annotations/instances_val2017.json");
     for mode in ["link", "copy", "none"] {
         let out = tmp(&format!("ann-{mode}"));
-        ok(&gen_args(
+        run_ok(&gen_args(
             s(&input),
             s(&out),
             &["-c", "contrast", "-s", "1", "--annotations", mode],
@@ -299,7 +262,7 @@ fn folder_adapter_and_format_conversion() {
     .unwrap();
     fs::write(input.join("notes.txt"), "not an image").unwrap();
     let out = tmp("folder-out");
-    let err = ok(&gen_args(
+    let err = run_ok(&gen_args(
         s(&input),
         s(&out),
         &["-c", "saturate", "-s", "3", "--image-format", "png"],
@@ -340,7 +303,7 @@ fn webp_outputs_lossy_by_default_lossless_on_request() {
             "3",
         ];
         args.extend_from_slice(extra);
-        ok(&args);
+        run_ok(&args);
         outputs(out)
             .remove("saturate/3/top.webp")
             .unwrap_or_default()
@@ -358,7 +321,7 @@ fn webp_outputs_lossy_by_default_lossless_on_request() {
     assert!(q30.len() < lossy.len() && lossy.len() < lossless.len());
     // Lossless equals the PNG output's pixels.
     let o_png = tmp("webp-png");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&input),
         s(&o_png),
         &["-c", "saturate", "-s", "3", "--image-format", "png"],
@@ -366,11 +329,11 @@ fn webp_outputs_lossy_by_default_lossless_on_request() {
     let png = outputs(&o_png).remove("saturate/3/top.png").unwrap();
     let rgb = |b: &[u8]| image::load_from_memory(b).unwrap().to_rgb8();
     assert_eq!(rgb(&lossless), rgb(&png));
-    assert!(manifest(&o_lossy).contains("lossy, quality 85"));
-    assert!(manifest(&o_q30).contains("lossy, quality 30"));
-    assert!(manifest(&o_lossless).contains("WebPEncoder: lossless"));
+    assert!(manifest_text(&o_lossy).contains("lossy, quality 85"));
+    assert!(manifest_text(&o_q30).contains("lossy, quality 30"));
+    assert!(manifest_text(&o_lossless).contains("WebPEncoder: lossless"));
     for o in [&o_lossy, &o_q30, &o_lossless] {
-        let e = ok(&["verify", s(o), "--input", s(&input)]);
+        let e = run_ok(&["verify", s(o), "--input", s(&input)]);
         assert!(e.contains("1 regenerated, 0 differ"), "{e}");
     }
     let e = err_text(&run(&gen_args(
@@ -398,17 +361,17 @@ fn manifest_records_the_source_decoder() {
     )
     .unwrap();
     let out = tmp("dec-out");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&input),
         s(&out),
         &["-c", "contrast", "-s", "1"],
     ));
-    let m = manifest(&out);
+    let m = manifest_text(&out);
     assert!(
         m.lines().next().unwrap().contains("Pillow-exact decoder"),
         "{m}"
     );
-    ok(&["verify", s(&out), "--input", s(&input)]);
+    run_ok(&["verify", s(&out), "--input", s(&input)]);
     let edited = m.replacen("Pillow-exact decoder rev", "other decoder rev", 1);
     fs::write(out.join("manifest.jsonl"), edited).unwrap();
     let e = err_text(&run(&["verify", s(&out), "--input", s(&input)]));
@@ -445,7 +408,7 @@ fn lossy_webp_is_byte_identical_to_pil() {
 #[test]
 fn odd_encodings_are_converted_to_rgb() {
     let out = tmp("odd");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&dataset("odd")),
         s(&out),
         &["-c", "contrast", "-s", "2", "--dataset", "folder"],
@@ -487,27 +450,27 @@ fn threads_and_shards_give_identical_bytes_and_manifest() {
     let (o1, o2, o3) = (tmp("t1"), tmp("t2"), tmp("shards"));
     let mut a = imagenet_args(s(&o1), &["--threads", "1"]);
     a.insert(1, s(&input));
-    ok(&a);
+    run_ok(&a);
     let mut a = imagenet_args(s(&o2), &["--threads", "2"]);
     a.insert(1, s(&input));
-    ok(&a);
+    run_ok(&a);
     // shard 1 first, then 0: the last to finish merges automatically
     let mut a = imagenet_args(s(&o3), &["--shard", "1/2"]);
     a.insert(1, s(&input));
-    let e = ok(&a);
+    let e = run_ok(&a);
     assert!(e.contains("other shards not finished"), "{e}");
     assert!(!o3.join("manifest.jsonl").exists());
     let mut a = imagenet_args(s(&o3), &["--shard", "0/2"]);
     a.insert(1, s(&input));
-    let e = ok(&a);
+    let e = run_ok(&a);
     assert!(e.contains("merged"), "{e}");
-    let m1 = manifest(&o1);
-    assert_eq!(m1, manifest(&o2));
-    assert_eq!(m1, manifest(&o3));
+    let m1 = manifest_text(&o1);
+    assert_eq!(m1, manifest_text(&o2));
+    assert_eq!(m1, manifest_text(&o3));
     // explicit merge gives the same bytes again
     fs::remove_file(o3.join("manifest.jsonl")).unwrap();
-    ok(&["merge", s(&o3)]);
-    assert_eq!(m1, manifest(&o3));
+    run_ok(&["merge", s(&o3)]);
+    assert_eq!(m1, manifest_text(&o3));
     assert_eq!(outputs(&o1), outputs(&o2));
     let sharded: BTreeMap<_, _> = outputs(&o3)
         .into_iter()
@@ -519,7 +482,7 @@ fn threads_and_shards_give_identical_bytes_and_manifest() {
     let o4 = tmp("seed");
     let mut a = imagenet_args(s(&o4), &["--seed", "7"]);
     a.insert(1, s(&input));
-    ok(&a);
+    run_ok(&a);
     assert_ne!(
         outputs(&o1)["gaussian_noise/1/n07747607/ILSVRC2012_val_00000001.JPEG"],
         outputs(&o4)["gaussian_noise/1/n07747607/ILSVRC2012_val_00000001.JPEG"]
@@ -532,7 +495,7 @@ fn merge_refuses_missing_shard() {
     let o = tmp("merge-missing");
     let mut a = imagenet_args(s(&o), &["--shard", "2/3"]);
     a.insert(1, s(&input));
-    ok(&a);
+    run_ok(&a);
     let e = err_text(&run(&["merge", s(&o)]));
     assert!(e.contains("0/3") && e.contains("1/3"), "{e}");
 }
@@ -604,7 +567,7 @@ fn kill_9_then_resume_equals_uninterrupted_run() {
     if interrupted {
         assert!(stderr(&o).contains("skipped"), "{}", stderr(&o));
     }
-    assert_eq!(manifest(&full), manifest(&killed));
+    assert_eq!(manifest_text(&full), manifest_text(&killed));
     assert_eq!(outputs(&full), outputs(&killed));
     assert!(!killed.join("manifest.journal.jsonl").exists());
     no_temp_files(&killed);
@@ -616,18 +579,18 @@ fn rerun_skips_and_regenerates_tampered_or_unrecorded_outputs() {
     let out = tmp("rerun");
     let mut a = imagenet_args(s(&out), &[]);
     a.insert(1, s(&input));
-    ok(&a);
+    run_ok(&a);
     let before = outputs(&out);
-    let m = manifest(&out);
+    let m = manifest_text(&out);
     // tamper one output, delete another
     let f1 = out.join("pixelate/4/n02123045/ILSVRC2012_val_00000003.JPEG");
     let f2 = out.join("gaussian_noise/1/n07747607/ILSVRC2012_val_00000002.JPEG");
     fs::write(&f1, b"garbage").unwrap();
     fs::remove_file(&f2).unwrap();
-    let e = ok(&a);
+    let e = run_ok(&a);
     assert!(e.contains("2 output(s) written, 22 skipped"), "{e}");
     assert_eq!(outputs(&out), before);
-    assert_eq!(manifest(&out), m);
+    assert_eq!(manifest_text(&out), m);
     // other settings into the same OUTPUT are refused
     let mut a2 = imagenet_args(s(&out), &["--seed", "3"]);
     a2.insert(1, s(&input));
@@ -644,7 +607,7 @@ fn earlier_comment_only_preset_revision_still_resumes_and_verifies() {
     let out = tmp("earlier-preset");
     let mut a = imagenet_args(s(&out), &[]);
     a.insert(1, s(&input));
-    ok(&a);
+    run_ok(&a);
     let mpath = out.join("manifest.jsonl");
     let text = fs::read_to_string(&mpath).unwrap();
     let (head, rest) = text.split_once('\n').unwrap();
@@ -652,9 +615,9 @@ fn earlier_comment_only_preset_revision_still_resumes_and_verifies() {
     assert_ne!(header["preset_sha256"], EARLIER);
     header["preset_sha256"] = EARLIER.into();
     fs::write(&mpath, format!("{header}\n{rest}")).unwrap();
-    let e = ok(&["verify", s(&out), "--input", s(&input), "--sample", "3"]);
+    let e = run_ok(&["verify", s(&out), "--input", s(&input), "--sample", "3"]);
     assert!(e.contains("3 regenerated, 0 differ"), "{e}");
-    let e = ok(&a);
+    let e = run_ok(&a);
     assert!(e.contains("0 output(s) written, 24 skipped"), "{e}");
     // any other digest is a changed preset
     header["preset_sha256"] = "0".repeat(64).into();
@@ -678,13 +641,13 @@ fn verify_catches_flipped_byte_and_missing_file() {
     let out = tmp("verify");
     let mut a = imagenet_args(s(&out), &[]);
     a.insert(1, s(&input));
-    ok(&a);
-    let e = ok(&["verify", s(&out)]);
+    run_ok(&a);
+    let e = run_ok(&["verify", s(&out)]);
     assert!(e.contains("24 hash ok"), "{e}");
     assert!(e.contains("12 class folder(s) of 12 present"), "{e}");
-    let e = ok(&["verify", s(&out), "--input", s(&input), "--sample", "5"]);
+    let e = run_ok(&["verify", s(&out), "--input", s(&input), "--sample", "5"]);
     assert!(e.contains("5 regenerated, 0 differ"), "{e}");
-    let e = ok(&["verify", s(&out), "--input", s(&input)]);
+    let e = run_ok(&["verify", s(&out), "--input", s(&input)]);
     assert!(e.contains("24 regenerated, 0 differ"), "{e}");
 
     let flipped = "impulse_noise/1/n02123045/ILSVRC2012_val_00000004.JPEG";
@@ -749,7 +712,7 @@ fn bad_images_are_reported_and_the_rest_is_written() {
     fs::write(input.join("zero.png"), zero_width_png()).unwrap();
     let big = fs::read(dataset("coco/val2017/000000000285.jpg")).unwrap(); // 320x320
     fs::write(input.join("big.jpg"), &big).unwrap();
-    let before = tree(&input);
+    let before = files_under(&input);
     let out = tmp("bad-out");
     let r = run(&gen_args(
         s(&input),
@@ -779,13 +742,13 @@ fn bad_images_are_reported_and_the_rest_is_written() {
     );
     assert_eq!(manifest_records(&out).len(), 2);
     no_temp_files(&out);
-    assert_eq!(tree(&input), before, "input tree untouched");
+    assert_eq!(files_under(&input), before, "input tree untouched");
 }
 
 #[test]
 fn output_inside_or_equal_to_input_is_refused() {
     let input = big_folder("inside", 1);
-    let before = tree(&input);
+    let before = files_under(&input);
     for out in [
         input.to_path_buf(),
         input.join("out"),
@@ -798,7 +761,7 @@ fn output_inside_or_equal_to_input_is_refused() {
         )));
         assert!(e.contains("refusing to write into the input tree"), "{e}");
     }
-    assert_eq!(tree(&input), before);
+    assert_eq!(files_under(&input), before);
 }
 
 #[test]
@@ -846,7 +809,7 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
         r#"{"images":[{"id":1,"file_name":"000000000139.jpg"},{"id":2,"file_name":"000000999999.jpg"}],"annotations":[]}"#,
     )
     .unwrap();
-    let e = ok(&gen_args(
+    let e = run_ok(&gen_args(
         s(&coco),
         s(&tmp("coco-miss-out")),
         &["-c", "contrast", "-s", "1"],
@@ -859,7 +822,7 @@ fn malformed_annotations_are_clear_errors_and_missing_images_reported() {
     // VOC XML without <size>
     let voc = tmp("voc-bad");
     let src = dataset("voc");
-    for (k, v) in tree(&src) {
+    for (k, v) in files_under(&src) {
         let p = voc.join(&k);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, v).unwrap();
@@ -884,7 +847,7 @@ fn bgr_mode_swaps_back_and_is_recorded() {
     let input = dataset("coco");
     let (rgb, bgr) = (tmp("rgb"), tmp("bgr"));
     let base = |o: &Path, order: &str| {
-        ok(&gen_args(
+        run_ok(&gen_args(
             s(&input),
             s(o),
             &[
@@ -912,19 +875,19 @@ fn bgr_mode_swaps_back_and_is_recorded() {
             assert_ne!(v, &b[k], "{k}: noise lands on other channels in BGR mode");
         }
     }
-    assert!(manifest(&bgr).contains("\"channel_order\":\"bgr\""));
+    assert!(manifest_text(&bgr).contains("\"channel_order\":\"bgr\""));
 }
 
 #[test]
 fn rerun_with_other_cells_extends_the_manifest() {
     let input = dataset("imagenet");
     let out = tmp("extend");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&input),
         s(&out),
         &["-c", "contrast", "-s", "1"],
     ));
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&input),
         s(&out),
         &["-c", "pixelate", "-s", "2", "--shard", "0/1"],
@@ -941,7 +904,7 @@ fn rerun_with_other_cells_extends_the_manifest() {
     let mut sorted = outputs.clone();
     sorted.sort();
     assert_eq!(outputs, sorted, "records sorted by output path");
-    ok(&["verify", s(&out)]);
+    run_ok(&["verify", s(&out)]);
 }
 
 /// numpy mode: each output's seed is the rule's seed masked to 32 bits, and the output is
@@ -950,7 +913,7 @@ fn rerun_with_other_cells_extends_the_manifest() {
 fn numpy_mode_seeds_fit_np_random_seed() {
     let input = dataset("coco");
     let out = tmp("numpy");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&input),
         s(&out),
         &[
@@ -999,7 +962,7 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
     .unwrap();
     std::os::unix::fs::symlink("..", input.join("a/up")).unwrap();
     let out = tmp("loop-out");
-    let e = ok(&gen_args(
+    let e = run_ok(&gen_args(
         s(&input),
         s(&out),
         &["-c", "contrast", "-s", "1"],
@@ -1008,7 +971,7 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
     assert_eq!(file_records(&out).len(), 1);
 
     let root = tmp("nested");
-    for (k, v) in tree(&dataset("imagenet")) {
+    for (k, v) in files_under(&dataset("imagenet")) {
         let p = root.join("val").join(k);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, v).unwrap();
@@ -1024,7 +987,7 @@ fn link_loops_end_and_nested_imagenet_val_is_explained() {
 /// Copy a fixture dataset into a temporary tree.
 fn copy_dataset(name: &str, tag: &str) -> Tmp {
     let root = tmp(tag);
-    for (k, v) in tree(&dataset(name)) {
+    for (k, v) in files_under(&dataset(name)) {
         let p = root.join(k);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, v).unwrap();
@@ -1097,7 +1060,7 @@ fn split_selects_the_benchmark_split() {
         }
     }
     let out = tmp("split-cs-out");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&cs),
         s(&out),
         &["-c", "contrast", "-s", "1", "--split", "val"],
@@ -1114,7 +1077,7 @@ fn split_selects_the_benchmark_split() {
     )
     .unwrap();
     let out = tmp("split-voc-out");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&voc),
         s(&out),
         &["-c", "contrast", "-s", "1", "--split", "val"],
@@ -1167,15 +1130,15 @@ fn jpeg_files_are_byte_identical_to_pil() {
 fn frost_source_is_recorded_and_verifiable() {
     let input = dataset("imagenet");
     let out = tmp("frost-procedural");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&input),
         s(&out),
         &["-c", "frost", "-s", "1,5", "--threads", "1"],
     ));
     let header: serde_json::Value =
-        serde_json::from_str(manifest(&out).lines().next().unwrap()).unwrap();
+        serde_json::from_str(manifest_text(&out).lines().next().unwrap()).unwrap();
     assert_eq!(header["frost_source"], "procedural");
-    let e = ok(&["verify", s(&out), "--input", s(&input)]);
+    let e = run_ok(&["verify", s(&out), "--input", s(&input)]);
     assert!(e.contains("0 differ"), "{e}");
 
     let Some(dir) = common::frost_dir() else {
@@ -1183,7 +1146,7 @@ fn frost_source_is_recorded_and_verifiable() {
         return;
     };
     let out2 = tmp("frost-textures");
-    ok(&gen_args(
+    run_ok(&gen_args(
         s(&input),
         s(&out2),
         &[
@@ -1198,7 +1161,7 @@ fn frost_source_is_recorded_and_verifiable() {
         ],
     ));
     let header: serde_json::Value =
-        serde_json::from_str(manifest(&out2).lines().next().unwrap()).unwrap();
+        serde_json::from_str(manifest_text(&out2).lines().next().unwrap()).unwrap();
     assert!(
         header["frost_source"]
             .as_str()
@@ -1206,7 +1169,7 @@ fn frost_source_is_recorded_and_verifiable() {
             .starts_with("textures:"),
         "{header}"
     );
-    let e = ok(&["verify", s(&out2), "--input", s(&input)]);
+    let e = run_ok(&["verify", s(&out2), "--input", s(&input)]);
     assert!(e.contains("0 differ"), "{e}");
     // the two sources give different pictures
     assert_ne!(outputs(&out), outputs(&out2));

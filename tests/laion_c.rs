@@ -488,3 +488,106 @@ fn severity_curves_are_monotone() {
         }
     }
 }
+
+/// `--laion-c-compat` (preset `laion-c-compat`, `reference_geometry`) prepares mosaic's levels 2
+/// and 5 as the release's generator: `Resize(252)` (256 − 256 % t for t = 6, 28); for t = 6 the
+/// whole 252 crop is tiled from its corner and cut to its centre 224 (so the edge cells' keys
+/// read pixels outside the 224 crop), for t = 28 a 224 crop is tiled. The source's short side
+/// is 252, so `Resize(252)` keeps its pixels and the expected output is built here from the
+/// source by cropping alone: a run at Resize(256), a centred grid over the 224 crop, or a
+/// wrong crop offset gives other keys or other cell boundaries.
+#[test]
+fn mosaic_compat_reproduces_the_release_geometry() {
+    use imgcorrupt::corruptions::laion_c::mosaic::cell_colours;
+    use imgcorrupt::dataset::execute::Pipeline;
+    use imgcorrupt::dataset::{Cell, ChannelOrder, Geometry, Severity};
+    use imgcorrupt::io::{OutputFormat, WebpMode, DEFAULT_MAX_PIXELS};
+
+    let (w, h) = (300usize, 252usize);
+    // varied content, and a bright ring just outside the central 224² that only the t = 6
+    // edge cells of the release see
+    let mut src = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let p = &mut src[(y * w + x) * 3..][..3];
+            p[0] = ((x * 7 + y * 3) % 251) as u8;
+            p[1] = ((x * y / 37) % 253) as u8;
+            p[2] = (((x ^ y) * 5) % 256) as u8;
+            if (!(38..262).contains(&x) || !(14..238).contains(&y)) && (24..276).contains(&x) {
+                p[0] = 250;
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    image::RgbImage::from_raw(w as u32, h as u32, src.clone())
+        .unwrap()
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    let bank = photo_bank();
+    let pipeline = |name: &str| Pipeline {
+        rng: RngMode::Fast,
+        preset: preset(name),
+        seed: 0,
+        geometry: Geometry::Imagenet,
+        channel_order: ChannelOrder::Rgb,
+        quality: 100,
+        webp: WebpMode::Lossless,
+        max_pixels: DEFAULT_MAX_PIXELS,
+        frost: None,
+        stylizer: None,
+        tile_bank: Some(bank.clone()),
+        jpeg_444: true,
+        schedule: None,
+    };
+    let make = |p: &Pipeline, level: u8| -> Vec<u8> {
+        let img = p.prepare(&bytes, Path::new("src.png")).unwrap();
+        let cell = Cell {
+            corruption: Corruption::Mosaic,
+            severity: Severity::level(level),
+        };
+        let (png_bytes, _) = p
+            .render(&img, "src.png", cell, OutputFormat::Png, &mut Vec::new())
+            .unwrap();
+        let out = image::load_from_memory(&png_bytes).unwrap().to_rgb8();
+        assert_eq!((out.width(), out.height()), (224, 224), "level {level}");
+        out.into_raw()
+    };
+    let (compat, default) = (pipeline("laion-c-compat"), pipeline("laion-c"));
+    // (level, t, side s of the tiled crop): Resize(252) keeps the source; CenterCrop(s) at
+    // (round((300 − s)/2), round((252 − s)/2)); the tiled crop is cut to its centre 224
+    for (level, t, s) in [(2u8, 6usize, 252usize), (5, 28, 224)] {
+        let (left, top) = ((w - s) / 2, (h - s) / 2);
+        let crop: Vec<u8> = (top..top + s)
+            .flat_map(|y| src[(y * w + left) * 3..(y * w + left + s) * 3].to_vec())
+            .collect();
+        let keys = cell_colours(&crop, s, s, t);
+        let tiles = bank.tiles(t).unwrap();
+        let cols = s / t;
+        let o = (s - 224) / 2;
+        let mut want = vec![0u8; 224 * 224 * 3];
+        for y in 0..224 {
+            for x in 0..224 {
+                let (gx, gy) = (x + o, y + o);
+                let c = &keys[((gy / t) * cols + gx / t) * 3..][..3];
+                let k = tiles.nearest([f32::from(c[0]), f32::from(c[1]), f32::from(c[2])]);
+                let px = &tiles.tile(k)[((gy % t) * t + gx % t) * 3..][..3];
+                want[(y * 224 + x) * 3..][..3].copy_from_slice(px);
+            }
+        }
+        let got = make(&compat, level);
+        let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+        assert_eq!(
+            diff, 0,
+            "t = {t}: {diff} values differ from the release's geometry"
+        );
+        // the default geometry (Resize 256, centred grid) is another image: the test sees it
+        assert_ne!(make(&default, level), want, "t = {t}");
+    }
+    // t = 4, 8, 16: the release uses the shared geometry, so compat changes nothing
+    for level in [1u8, 3, 4] {
+        assert_eq!(make(&compat, level), make(&default, level), "level {level}");
+    }
+}

@@ -283,3 +283,40 @@ fn frost_procedural_severity_curve() {
         report.join("\n")
     );
 }
+
+/// frost reuses its crop buffer per thread: a call after a larger one on the same thread
+/// (the buffer holding that texture's values) gives the bytes of a call on a fresh thread,
+/// for the procedural textures and, where present, the reference's (both window resizers).
+#[test]
+fn frost_output_does_not_depend_on_earlier_calls() {
+    let mut settings = vec![Settings::new(5)];
+    if let Some(dir) = frost_dir() {
+        let t = Arc::new(FrostTextures::load(&dir).unwrap());
+        settings.push(Settings::new(5).with_frost_textures(t.clone()));
+        settings.push(
+            Settings::new(5)
+                .with_frost_textures(t)
+                .with_preset(Arc::new(imgcorrupt::Preset::builtin("cifar-10-c").unwrap())),
+        );
+    }
+    let big: Vec<u8> = (0..240 * 200 * 3).map(|i| (i * 7 % 251) as u8).collect();
+    let small: Vec<u8> = (0..97 * 61 * 3).map(|i| (i * 13 % 241) as u8).collect();
+    for st in &settings {
+        for s in 1..=5 {
+            let fresh = std::thread::scope(|sc| {
+                sc.spawn(|| run(&small, 97, 61, Corruption::Frost, s, st))
+                    .join()
+                    .unwrap()
+            });
+            let after = std::thread::scope(|sc| {
+                sc.spawn(|| {
+                    run(&big, 240, 200, Corruption::Frost, s, st);
+                    run(&small, 97, 61, Corruption::Frost, s, st)
+                })
+                .join()
+                .unwrap()
+            });
+            assert_eq!(fresh, after, "severity {s}");
+        }
+    }
+}

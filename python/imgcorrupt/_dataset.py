@@ -90,7 +90,8 @@ def generate(
     (same defaults: ImageNet geometry and JPEG q85 for ImageNet trees). ``corruptions``: names,
     subsets or families (string or list); ``severities``: e.g. ``'1-5'``, ``[1, 3, 5]``.
     LAION-C (``corruptions="laion-c"``): ``tile_bank`` is the folder of training images of
-    mosaic and stickers, ``laion_c_compat=True`` the release's fixed glitch seed, and
+    mosaic and stickers, ``laion_c_compat=True`` the release's fixed glitch seed and mosaic
+    preprocessing (Resize(252) for tiles 6 and 28, tile 6 over a 252 crop), and
     ``layout="laion-c"`` writes LAION-C's evaluator layout
     (``<distortion>/intensity_level_<s>/<superclass>/``) from ImageNet class folders.
     ``severity_schedule``: a continuously changing severity over the sorted images

@@ -117,9 +117,9 @@ pub fn score(
     flip_baseline: Option<PathBuf>,
 ) -> PyResult<(String, String)> {
     let (json, report) = crate::run_here(py, || {
-        imgcorrupt::cli::score(file, dataset, flip, difficulty, flip_baseline)
+        imgcorrupt::dataset::score::score(file, dataset, flip, difficulty, flip_baseline)
     })
-    .map_err(cli_err)?;
+    .map_err(py_err)?;
     let text = json.to_string();
     Ok((text, report))
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::dataset::cifar::{self, record, source, Options};
-use crate::dataset::{execute, plan, run as pipeline, Severity};
+use crate::dataset::{execute, run as pipeline, Severity};
 use crate::Preset;
 
 use super::generate::Args;
@@ -70,12 +70,7 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         Ok(p) if Path::new(preset_name).exists() => p.display().to_string(),
         _ => preset_name.to_string(),
     };
-    let shard = a
-        .shard
-        .as_deref()
-        .map(plan::parse_shard)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let shard = super::shard_arg(a.shard.as_deref())?;
     let o = Options {
         input: a.input.clone(),
         output: a.output.clone(),
@@ -105,9 +100,7 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         a.output.display(),
         o.corruptions.len(),
         o.severities.len() + o.continuous.len(),
-        shard
-            .map(|(k, n)| format!(", shard {k}/{n}"))
-            .unwrap_or_default()
+        super::shard_suffix(shard)
     );
     let start = std::time::Instant::now();
     let s = cifar::generate(&o, &|m| eprintln!("imgcorrupt: {m}"))?;
@@ -125,10 +118,7 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         if s.merged {
             eprintln!("imgcorrupt: all shards finished: merged into manifest.json");
         } else {
-            eprintln!(
-                "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",
-                a.output.display()
-            );
+            super::shards_pending(&a.output);
         }
     }
     for f in &s.failed {

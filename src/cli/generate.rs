@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::dataset::execute::{self, Pipeline};
 use crate::dataset::run::{self, Options, Progress};
 use crate::dataset::{
-    plan, record, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
+    record, AnnotationMode, Cell, ChannelOrder, DatasetKind, Geometry, ImageFormatChoice,
 };
 use crate::{catalogue, io, Corruption, Preset, RngMode};
 use anyhow::bail;
@@ -87,7 +87,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub tile_bank: Option<PathBuf>,
     /// LAION-C as released: preset `laion-c-compat` (glitched with glitch-this's fixed
-    /// seed=1: the same glitch for every image, drawn by CPython's generator).
+    /// seed=1: the same glitch for every image, drawn by CPython's generator; mosaic levels 2
+    /// and 5 from the release's Resize(252), level 2 tiling a 252 crop cut to 224).
     #[arg(long, conflicts_with = "preset")]
     pub laion_c_compat: bool,
     /// WebP quality (lossy WebP through libwebp; used for every WebP output).
@@ -411,12 +412,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
             );
         }
     }
-    let shard = a
-        .shard
-        .as_deref()
-        .map(plan::parse_shard)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let shard = super::shard_arg(a.shard.as_deref())?;
     let preset_text = Preset::source_text(&preset_name)?;
     // The manifest names a preset file and the frost folder by absolute path: `verify --input`
     // reloads them from wherever it runs (a built-in preset name stays a name).
@@ -570,9 +566,7 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         severities.len(),
         if severities.len() == 1 { "y" } else { "ies" },
         opts.threads,
-        shard
-            .map(|(k, n)| format!(", shard {k}/{n}"))
-            .unwrap_or_default()
+        super::shard_suffix(shard)
     );
     let progress = CliProgress::new();
     let s = match &wds {
@@ -610,11 +604,10 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
     }
     if shard.is_some() {
         match s.manifest_records {
-            Some(n) => eprintln!("imgcorrupt: all shards finished: merged {n} records into manifest.jsonl"),
-            None => eprintln!(
-                "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",
-                a.output.display()
-            ),
+            Some(n) => {
+                eprintln!("imgcorrupt: all shards finished: merged {n} records into manifest.jsonl")
+            }
+            None => super::shards_pending(&a.output),
         }
     }
     if !s.failed.is_empty() {

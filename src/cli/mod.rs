@@ -109,37 +109,6 @@ where
     }
 }
 
-/// `imgcorrupt score FILE [--dataset OUTPUT | --flip [--difficulty D] [--flip-baseline B]]` as
-/// a library call (the Python package's `imgcorrupt.score`): the JSON result the command writes
-/// (conventions included) and its printed report; nothing is printed or written.
-pub fn score(
-    file: std::path::PathBuf,
-    dataset: Option<std::path::PathBuf>,
-    flip: bool,
-    difficulty: Option<u8>,
-    flip_baseline: Option<std::path::PathBuf>,
-) -> anyhow::Result<(serde_json::Value, String)> {
-    if flip && dataset.is_some() {
-        anyhow::bail!("`dataset` (predictions mode) and `flip` (ImageNet-P) exclude each other");
-    }
-    if !flip && (difficulty.is_some() || flip_baseline.is_some()) {
-        anyhow::bail!("`difficulty` and `flip_baseline` need `flip` (ImageNet-P)");
-    }
-    let difficulty = difficulty.unwrap_or(1);
-    if !(1..=3).contains(&difficulty) {
-        anyhow::bail!("difficulty {difficulty}: expected 1, 2 or 3");
-    }
-    let o = score::evaluate(&score::Args {
-        file,
-        output: None,
-        dataset,
-        flip,
-        difficulty,
-        flip_baseline,
-    })?;
-    Ok((o.json, o.report))
-}
-
 /// An error as the CLI prints it (see [`message`]).
 pub fn error_message(e: &anyhow::Error) -> String {
     message(e)
@@ -180,6 +149,29 @@ fn check(ok: bool) -> Result<(), anyhow::Error> {
     } else {
         Err(anyhow::Error::new(Failed))
     }
+}
+
+/// `--shard K/N` of `generate`, its CIFAR path and ImageNet-P: `None` without it.
+pub(crate) fn shard_arg(shard: Option<&str>) -> anyhow::Result<Option<(usize, usize)>> {
+    shard
+        .map(crate::dataset::plan::parse_shard)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+}
+
+/// `, shard K/N` for a run's first line (empty without `--shard`).
+pub(crate) fn shard_suffix(shard: Option<(usize, usize)>) -> String {
+    shard
+        .map(|(k, n)| format!(", shard {k}/{n}"))
+        .unwrap_or_default()
+}
+
+/// What a shard that finished before the others says.
+pub(crate) fn shards_pending(output: &std::path::Path) {
+    eprintln!(
+        "imgcorrupt: other shards not finished yet; the last one merges automatically (or run `imgcorrupt merge {}`)",
+        output.display()
+    );
 }
 
 /// The tile sizes a preset's `mosaic` and `stickers` tables use (what a tile bank must hold).

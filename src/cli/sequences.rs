@@ -95,12 +95,7 @@ pub fn execute(a: &Args) -> anyhow::Result<crate::dataset::run::Summary> {
         format: a.sequence_format,
         quality: a.quality.unwrap_or(85),
         max_pixels: a.max_pixels,
-        shard: a
-            .shard
-            .as_deref()
-            .map(crate::dataset::plan::parse_shard)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
+        shard: super::shard_arg(a.shard.as_deref())?,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.unwrap_or(0))

@@ -82,8 +82,9 @@ pub struct Pipeline {
 impl Pipeline {
     /// Decode a source file to 8-bit RGB (greyscale replicated, alpha dropped, palette
     /// expanded, 16-bit reduced, CMYK converted by the decoder — PIL's `convert("RGB")`),
-    /// apply the geometry, and swap R/B in BGR mode. Returns (pixels, width, height).
-    pub fn prepare(&self, bytes: &[u8], path: &Path) -> Result<(Vec<u8>, usize, usize)> {
+    /// apply the geometry, and swap R/B in BGR mode. The decoded source is kept too when a
+    /// cell needs its own geometry ([`Pipeline::mosaic_geometry`]).
+    pub fn prepare(&self, bytes: &[u8], path: &Path) -> Result<Prepared> {
         let img = crate::io::decode_image(bytes, path, self.max_pixels)?;
         let rgb = match img {
             DynamicImage::ImageRgb8(i) => i,
@@ -101,15 +102,46 @@ impl Pipeline {
                 )));
             }
         }
-        let (mut px, w, h) = match self.geometry {
-            Geometry::Native => (rgb.into_raw(), w, h),
-            Geometry::Imagenet => imagenet_geometry(rgb.as_raw(), w, h),
-            Geometry::Inception => inception_geometry(rgb.as_raw(), w, h)?,
+        let keeps_source = self.geometry == Geometry::Imagenet && self.mosaic_tiles().is_some();
+        let ((mut px, nw, nh), source) = match self.geometry {
+            Geometry::Native => ((rgb.into_raw(), w, h), None),
+            Geometry::Imagenet => (
+                imagenet_geometry(rgb.as_raw(), w, h),
+                keeps_source.then(|| (rgb.into_raw(), w, h)),
+            ),
+            Geometry::Inception => (inception_geometry(rgb.as_raw(), w, h)?, None),
         };
         if self.channel_order == ChannelOrder::Bgr {
             swap_rb(&mut px);
         }
-        Ok((px, w, h))
+        Ok(Prepared {
+            px,
+            width: nw,
+            height: nh,
+            source,
+        })
+    }
+
+    /// The tile sizes of a preset whose `mosaic` asks for the release's own preprocessing
+    /// (`reference_geometry`, preset `laion-c-compat`); `None` otherwise.
+    fn mosaic_tiles(&self) -> Option<[usize; 5]> {
+        let p = self
+            .preset
+            .params::<crate::corruptions::laion_c::mosaic::Params>()?;
+        p.reference_geometry.then_some(p.tile)
+    }
+
+    /// `Some((r, s))` when `cell` is made from the source by its own geometry rather than the
+    /// run's: a `mosaic` cell of a `reference_geometry` preset under ImageNet geometry, at a
+    /// tile size the release generator preprocesses with `Resize(r)` and `CenterCrop(s)`
+    /// ([`crate::corruptions::laion_c::mosaic::reference_geometry`]; t = 6 and 28).
+    pub fn mosaic_geometry(&self, cell: Cell) -> Option<(usize, usize)> {
+        if cell.corruption != Corruption::Mosaic || self.geometry != Geometry::Imagenet {
+            return None;
+        }
+        let level = cell.severity.as_level()?;
+        let t = self.mosaic_tiles()?[usize::from(level).checked_sub(1)?];
+        crate::corruptions::laion_c::mosaic::reference_geometry(t)
     }
 
     /// The cell an output of `source` in `cell` is made at: a scheduled cell becomes the
@@ -132,17 +164,15 @@ impl Pipeline {
     }
 
     /// Corrupt a prepared image for one cell and encode it. `scratch` is reused.
-    #[allow(clippy::too_many_arguments)]
     pub fn render(
         &self,
-        px: &[u8],
-        w: usize,
-        h: usize,
+        img: &Prepared,
         source: &str,
         cell: Cell,
         format: OutputFormat,
         scratch: &mut Vec<u8>,
     ) -> Result<(Vec<u8>, u64)> {
+        let (px, w, h) = (&img.px[..], img.width, img.height);
         let seed = self.seed_of(source, cell);
         let cell = self.resolve(source, cell);
         if cell.severity == super::Severity::SCHEDULED {
@@ -179,13 +209,38 @@ impl Pipeline {
             }
         }
         scratch.resize(px.len(), 0);
-        super::corrupt_at_severity(
-            crate::api::ImageView::new(input, w, h, PixelLayout::Rgb),
-            scratch,
-            cell.corruption,
-            cell.severity,
-            &settings,
-        )?;
+        match (self.mosaic_geometry(cell), &img.source) {
+            (Some((r, s)), Some((src, sw, sh))) => {
+                // the release's mosaic: tile the s×s crop of Resize(r), keep its centre 224²
+                let mut ctx = crop_resized(src, *sw, *sh, imagenet_resize_dims_to(*sw, *sh, r), s);
+                if self.channel_order == ChannelOrder::Bgr {
+                    swap_rb(&mut ctx);
+                }
+                let mut tiled = vec![0u8; ctx.len()];
+                super::corrupt_at_severity(
+                    crate::api::ImageView::new(&ctx, s, s, PixelLayout::Rgb),
+                    &mut tiled,
+                    cell.corruption,
+                    cell.severity,
+                    &settings,
+                )?;
+                // PIL's crop at ((s − 224)/2, …), rounded half to even
+                let o = half_even(s - IMAGENET_CROP);
+                scratch.clear();
+                for y in o..o + IMAGENET_CROP {
+                    scratch.extend_from_slice(
+                        &tiled[(y * s + o) * 3..(y * s + o + IMAGENET_CROP) * 3],
+                    );
+                }
+            }
+            _ => super::corrupt_at_severity(
+                crate::api::ImageView::new(input, w, h, PixelLayout::Rgb),
+                scratch,
+                cell.corruption,
+                cell.severity,
+                &settings,
+            )?,
+        }
         if self.channel_order == ChannelOrder::Bgr && !stylize {
             swap_rb(scratch);
         }
@@ -228,6 +283,21 @@ impl Pipeline {
             .unwrap_or_else(|e| format!("unreadable: {e}"));
         Some((st.name(i).to_string(), sha))
     }
+}
+
+/// A source decoded and brought to the run's geometry ([`Pipeline::prepare`]), shared by the
+/// cells made from it.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// RGB (or BGR) pixels, row-major.
+    pub px: Vec<u8>,
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// The decoded RGB source (pixels, width, height) before the geometry, kept only when
+    /// some cell is made by its own geometry ([`Pipeline::mosaic_geometry`]).
+    source: Option<(Vec<u8>, usize, usize)>,
 }
 
 /// Write an encoded output: the bytes go to [`temp_path`], which is renamed to `dst`; its
@@ -412,30 +482,44 @@ fn half_even(d: usize) -> usize {
 
 /// Size after torchvision `Resize(256)`: shorter side 256, longer side `int(256·long/short)`.
 pub(crate) fn imagenet_resize_dims(w: usize, h: usize) -> (usize, usize) {
-    let (short, long) = (w.min(h), w.max(h));
-    let new_long = ((256 * long) as f64 / short as f64) as usize;
+    imagenet_resize_dims_to(w, h, 256)
+}
+
+/// Size after torchvision `Resize(short)`: shorter side `short`, longer side
+/// `int(short·long/shorter)` (Python's true division, then truncation).
+fn imagenet_resize_dims_to(w: usize, h: usize, short: usize) -> (usize, usize) {
+    let (s, long) = (w.min(h), w.max(h));
+    let new_long = ((short * long) as f64 / s as f64) as usize;
     if w <= h {
-        (256, new_long)
+        (short, new_long)
     } else {
-        (new_long, 256)
+        (new_long, short)
     }
+}
+
+/// Side of the ImageNet-C crop.
+const IMAGENET_CROP: usize = 224;
+
+/// torchvision's `Resize` to `(nw, nh)` (Pillow BILINEAR, antialiased) then `CenterCrop(side)`
+/// at `round((nh−side)/2)`, `round((nw−side)/2)`: only the window is computed.
+fn crop_resized(px: &[u8], w: usize, h: usize, (nw, nh): (usize, usize), side: usize) -> Vec<u8> {
+    let (top, left) = (half_even(nh - side), half_even(nw - side));
+    resample::resize_crop(
+        px,
+        (w, h, 3),
+        (nw, nh),
+        Filter::Bilinear,
+        (left, top, side, side),
+    )
 }
 
 /// ImageNet-C preprocessing (ALGORITHMS.md §5.1): torchvision `Resize(256)` on a PIL image (shorter
 /// side 256, longer side `int(256·long/short)`, Pillow BILINEAR with antialiasing), then
 /// `CenterCrop(224)` at `round((h−224)/2)`, `round((w−224)/2)`.
 pub fn imagenet_geometry(px: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
-    let (nw, nh) = imagenet_resize_dims(w, h);
-    let (top, left) = (half_even(nh - 224), half_even(nw - 224));
     // only the window is computed: the same bytes as resizing everything, then cropping
-    let out = resample::resize_crop(
-        px,
-        (w, h, 3),
-        (nw, nh),
-        Filter::Bilinear,
-        (left, top, 224, 224),
-    );
-    (out, 224, 224)
+    let out = crop_resized(px, w, h, imagenet_resize_dims(w, h), IMAGENET_CROP);
+    (out, IMAGENET_CROP, IMAGENET_CROP)
 }
 
 /// Side of the ImageNet-C 299 images.

@@ -38,6 +38,7 @@ pub mod plan;
 pub mod record;
 pub mod run;
 pub mod schedule;
+pub mod score;
 pub mod sequences;
 pub mod verify;
 pub mod webdataset;

@@ -462,7 +462,7 @@ fn image_item(run: &Run<'_>, i: usize, progress: &dyn Progress) {
     let p = &opts.pipeline;
     // held until this source's cells are written: one large source in memory at a time
     let _large = execute::LargeSourceGuard::enter(execute::header_pixels(&bytes).unwrap_or(0));
-    let (px, w, h) = match p.prepare(&bytes, &src_path) {
+    let img = match p.prepare(&bytes, &src_path) {
         Ok(v) => v,
         Err(e) => return fail(e),
     };
@@ -470,7 +470,7 @@ fn image_item(run: &Run<'_>, i: usize, progress: &dyn Progress) {
     if opts.floor {
         // cell-parallel like a real run (see below)
         let encode = |_: &usize| {
-            let _ = std::hint::black_box(p.encode(&px, w, h, format));
+            let _ = std::hint::black_box(p.encode(&img.px, img.width, img.height, format));
         };
         match execute::LargeSourceGuard::held() {
             true => needed.iter().for_each(encode),
@@ -483,7 +483,7 @@ fn image_item(run: &Run<'_>, i: usize, progress: &dyn Progress) {
         let cell = cells[c];
         let out = it.output(cell);
         let result = p
-            .render(&px, w, h, &it.source, cell, format, scratch)
+            .render(&img, &it.source, cell, format, scratch)
             .and_then(|(bytes, seed)| {
                 execute::write_output(&opts.output.join(&out), &bytes)?;
                 Ok(run

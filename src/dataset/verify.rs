@@ -356,7 +356,7 @@ fn regenerate(
         return;
     }
     let _large = execute::LargeSourceGuard::enter(execute::header_pixels(&bytes).unwrap_or(0));
-    let (px, w, h) = match pipeline.prepare(&bytes, &src_path) {
+    let img = match pipeline.prepare(&bytes, &src_path) {
         Ok(v) => v,
         Err(e) => {
             rep.errors.push(e.to_string());
@@ -398,7 +398,7 @@ fn regenerate(
                 continue;
             }
         }
-        match pipeline.render(&px, w, h, source, cell, format, &mut scratch) {
+        match pipeline.render(&img, source, cell, format, &mut scratch) {
             Ok((bytes, _)) => {
                 rep.regenerated += 1;
                 let on_disk = crate::digest::read_regular(&output.join(&r.output)).ok();

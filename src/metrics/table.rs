@@ -101,6 +101,12 @@ impl Results {
         let c = Corruption::from_name(corruption).map_err(|e| bad(e.to_string()))?;
         // LAION-C's distortions are scored like the -C and C-bar cells (unnormalised: no
         // AlexNet errors); other shifts (stylize) have no severity scale to score
+        if c.family() == crate::Family::Stylization {
+            return Err(bad(format!(
+                "`{c}` cannot be scored here: a style transfer (Stylized-ImageNet/-COCO) has no \
+                 severities or AlexNet baseline; report its accuracy as a test set of its own"
+            )));
+        }
         if !c.is_benchmark_corruption() && c.family() != crate::Family::LaionC {
             return Err(bad(format!(
                 "`{c}` is not one of the 19 -C corruptions nor of the C-bar or LAION-C suites"
@@ -281,7 +287,12 @@ mod tests {
         assert!(e("corruption,severity,error\nfog,1,0.5\nfog,1,0.6\n")
             .contains("r.csv:3: a second row"));
         assert!(e("corruption,severity,error\nclean,1,0.5\n").contains("clean,0"));
-        assert!(e("corruption,severity,error\nstylize,1,0.5\n").contains("not one of the 19"));
+        let st = e("corruption,severity,error\nstylize,1,0.5\n");
+        assert!(
+            st.contains("r.csv:2: `stylize` cannot be scored here: a style transfer"),
+            "{st}"
+        );
+        assert!(!st.contains("not one of the 19"), "{st}");
         assert!(e("corruption,severity,error\nfog,1\n").contains("expected 3 fields"));
         assert!(e("corruption,severity,error\nfog,2.5,0.4\n").contains("--dataset OUTPUT"));
         let j = Results::from_json(

@@ -279,6 +279,50 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs the binary with `args`, asserts that it succeeded (showing its standard error if
+/// not) and returns its standard error.
+pub fn run_ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?} failed:\n{}", stderr(&o));
+    stderr(&o)
+}
+
+/// Every regular file under `root` (relative path → bytes, `/`-separated), hidden files
+/// included.
+pub fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The outputs of a generate run: [`files_under`] `root` but its manifest files.
+pub fn outputs(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    files_under(root)
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("manifest"))
+        .collect()
+}
+
+/// The text of `root/manifest.jsonl`.
+pub fn manifest_text(root: &Path) -> String {
+    std::fs::read_to_string(root.join("manifest.jsonl")).expect("manifest.jsonl")
+}
+
 /// Asserts that a run succeeded, showing its exit status and both streams if not.
 pub fn ok(o: &Output) {
     assert!(

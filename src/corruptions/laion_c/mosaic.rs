@@ -9,6 +9,12 @@
 //! with its antialiasing support of 2·t pixels, byte for byte when t divides the size; for a
 //! grid that overhangs the image the same sampling, its window clipped at the border (the
 //! reference samples real pixels of its wider 252 crop there).
+//!
+//! `reference_geometry = true` (preset `laion-c-compat`, `--laion-c-compat`) asks the dataset
+//! pipeline for the release generator's own preprocessing of each level ([`reference_geometry`]):
+//! the corruption then sees an image its tiles divide, and nothing overhangs. It is a pipeline
+//! matter because it needs the source before the shared ImageNet geometry; a caller of the
+//! library with an image in hand gets the centred grid above.
 
 use serde::Deserialize;
 
@@ -23,6 +29,10 @@ use crate::kernels::resample::{resize_cells, Filter};
 pub struct Params {
     /// Tile side in pixels per severity.
     pub tile: Row<usize>,
+    /// Whether `generate` with ImageNet geometry prepares mosaic sources as the release's
+    /// generator does ([`reference_geometry`]) instead of with the run's shared geometry.
+    #[serde(default)]
+    pub reference_geometry: bool,
 }
 
 impl crate::corruptions::params::Params for Params {
@@ -40,8 +50,23 @@ impl crate::corruptions::params::Params for Params {
     fn when_missing() -> Option<Self> {
         Some(Params {
             tile: [4, 6, 8, 16, 28],
+            reference_geometry: false,
         })
     }
+}
+
+/// The release generator's preprocessing for tile side `t` (`transforms_mosaic` and the crop
+/// in `process_data_mosaic`): `Some((r, s))` for torchvision `Resize(r)` with
+/// `r = 256 − 256 % t` (so that the short side divides into whole tiles), `CenterCrop(s)`,
+/// tiling of the s×s crop from its corner, then a centre crop to 224. The reference has
+/// `s = 252` for t = 6 (whose grid does not fit 224) and 224 otherwise; for other sizes that
+/// do not divide 224 we take the whole short side as it does for 6 (the reference itself
+/// fails there). `None` where this is the shared ImageNet geometry anyway (t divides 256 and
+/// 224: t = 4, 8, 16) or where `r < 224` (t > 32 not dividing 256: no 224 crop exists).
+pub fn reference_geometry(t: usize) -> Option<(usize, usize)> {
+    let r = 256 - 256 % t;
+    let s = if 224 % t == 0 { 224 } else { r };
+    (r >= 224 && (r, s) != (256, 224)).then_some((r, s))
 }
 
 /// Offset of a centred grid of cells of side `t` over `n` pixels (≥ 0: how far the first

@@ -101,15 +101,65 @@ pub fn frost(job: &mut Job<'_>, p: &Params) -> Result<()> {
     };
     let r0 = job.rng.randint(0, ht as i64 - h as i64) as usize;
     let c0 = job.rng.randint(0, wt as i64 - w as i64) as usize;
-    let mut crop = vec![0u8; w * h * 3];
+    let mut work = |crop: &mut [u8]| {
+        fill_crop(
+            &*job,
+            original,
+            k,
+            f,
+            (wf, hf),
+            (wt, ht),
+            (r0, c0),
+            (w, h),
+            crop,
+        );
+        // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
+        blend::frost(job.src, crop, a, b, job.dst);
+    };
+    // `fill_crop` writes the whole window, so a buffer kept per thread (grown, never cleared)
+    // gives the same bytes as a fresh zeroed one without zero-filling it on every call; large
+    // windows get a fresh one, so that no thread keeps a large image's worth of memory.
+    thread_local! {
+        static CROP: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    const KEEP: usize = 1 << 22;
+    let n = w * h * 3;
+    if n > KEEP {
+        work(&mut vec![0u8; n]);
+    } else {
+        CROP.with_borrow_mut(|buf| {
+            if buf.len() < n {
+                buf.resize(n, 0);
+            }
+            work(&mut buf[..n]);
+        });
+    }
+    Ok(())
+}
+
+/// The `w × h` window at (`r0`, `c0`) of frost texture `k` scaled by `f` (to `wt × ht`): the
+/// reference's photograph (`original`: OpenCV linear by `f`; else cubic to `wt × ht`) or the
+/// procedural texture. Writes every value of `crop`.
+#[allow(clippy::too_many_arguments)]
+fn fill_crop(
+    job: &Job<'_>,
+    original: Option<(f64, usize, usize)>,
+    k: usize,
+    f: f64,
+    (wf, hf): (usize, usize),
+    (wt, ht): (usize, usize),
+    (r0, c0): (usize, usize),
+    (w, h): (usize, usize),
+    crop: &mut [u8],
+) {
     match job.frost_textures {
         Some(set) if original.is_some() => {
             let t = &set.textures[k];
-            linear::resize_linear_window(&t.rgb, wf, hf, 3, f, (r0, c0), (w, h), &mut crop);
+            linear::resize_linear_window(&t.rgb, wf, hf, 3, f, (r0, c0), (w, h), crop);
         }
         Some(set) => {
             let t = &set.textures[k];
-            cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), &mut crop);
+            cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), crop);
         }
         None if original.is_some() => {
             // rendered at the scaled size itself (features scale with the size)
@@ -128,7 +178,4 @@ pub fn frost(job: &mut Job<'_>, p: &Params) -> Result<()> {
             }
         }
     }
-    // f64 as the reference: a·x + b·T, clipped to [0, 255], truncated
-    blend::frost(job.src, &crop, a, b, job.dst);
-    Ok(())
 }

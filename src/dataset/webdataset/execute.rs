@@ -522,13 +522,13 @@ fn write_all_outs<'b>(
 /// corrupted members (name, bytes, seed, cell).
 fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
     let p = ctx.pipeline;
-    let (px, w, h) = p
+    let img = p
         .prepare(&s.members[s.image].data, &s.label)
         .map_err(|e| e.to_string())?;
     let mut scratch = Vec::new();
     let mut one = |cell: Cell, name: String| -> Result<RenderedMember, String> {
         let (bytes, seed) = p
-            .render(&px, w, h, &s.seed_source, cell, s.format, &mut scratch)
+            .render(&img, &s.seed_source, cell, s.format, &mut scratch)
             .map_err(|e| format!("{cell:?}: {e}"))?;
         let sched = p.scheduled_severity(&s.seed_source, cell);
         Ok((name, bytes, Some(seed), Some(cell), sched))

@@ -175,7 +175,7 @@ fn one(
     };
     let res = p
         .prepare(bytes, label)
-        .and_then(|(px, w, h)| p.render(&px, w, h, seed_source, cell, format, &mut Vec::new()));
+        .and_then(|img| p.render(&img, seed_source, cell, format, &mut Vec::new()));
     match res {
         Ok((out, _)) => {
             rep.regenerated += 1;

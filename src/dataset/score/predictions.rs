@@ -1,4 +1,5 @@
-//! The predictions mode of `imgcorrupt score`: top-1 errors per (corruption, severity) from a
+//! The predictions mode of `score` (`imgcorrupt score --dataset`, Python's
+//! `imgcorrupt.score(file, dataset=…)`): top-1 errors per (corruption, severity) from a
 //! `path,label,pred` file over a generated dataset, the cell of every path taken from the run's
 //! manifest (never guessed from the folder names). Outputs of continuous-severity and
 //! scheduled cells (issue 16) are tallied apart ([`crate::metrics::continuous`]): their errors
@@ -9,9 +10,13 @@ use std::path::Path;
 
 use crate::dataset::record::manifest;
 use crate::dataset::Severity;
+use crate::error::{Error, Result};
 use crate::metrics::continuous::Tally;
 use crate::metrics::{Measure, Results};
-use anyhow::{bail, Context};
+
+fn invalid(message: String) -> Error {
+    Error::InvalidArgument(message)
+}
 
 /// Where a prediction's path belongs.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,7 +38,7 @@ struct Index {
 }
 
 impl Index {
-    fn load(root: &Path) -> anyhow::Result<Index> {
+    fn load(root: &Path) -> Result<Index> {
         let mut cells = HashMap::new();
         let mut arrays = HashMap::new();
         let jsonl = root.join("manifest.jsonl");
@@ -66,14 +71,19 @@ impl Index {
                 cells.entry(s).or_insert(Cell::Clean);
             }
         } else if json.is_file() {
-            let v: serde_json::Value = serde_json::from_str(
-                &std::fs::read_to_string(&json).with_context(|| json.display().to_string())?,
-            )
-            .with_context(|| format!("{}: not JSON", json.display()))?;
-            let n = v["n"].as_u64().context("manifest.json: no `n`")? as usize;
+            let text = std::fs::read_to_string(&json).map_err(|source| Error::Io {
+                path: json.clone(),
+                source,
+            })?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| invalid(format!("{}: not JSON: {e}", json.display())))?;
+            let n = v["n"]
+                .as_u64()
+                .ok_or_else(|| invalid("manifest.json: no `n`".into()))?
+                as usize;
             let sev: Vec<Severity> = v["severities"]
                 .as_array()
-                .context("manifest.json: no `severities`")?
+                .ok_or_else(|| invalid("manifest.json: no `severities`".into()))?
                 .iter()
                 .filter_map(|s| s.as_u64().map(|s| Severity::from(s as u8)))
                 .collect();
@@ -82,18 +92,21 @@ impl Index {
                 if let Ok(c) = crate::Corruption::from_name(name) {
                     let file = a["file"].as_str().unwrap_or_default().to_string();
                     let blocks = match a.get("severity") {
-                        Some(s) => vec![serde_json::from_value::<Severity>(s.clone())
-                            .with_context(|| format!("manifest.json: {file}: severity"))?],
+                        Some(s) => {
+                            vec![serde_json::from_value::<Severity>(s.clone()).map_err(|e| {
+                                invalid(format!("manifest.json: {file}: severity: {e}"))
+                            })?]
+                        }
                         None => sev.clone(),
                     };
                     arrays.insert(file, (c.name(), blocks, n));
                 }
             }
         } else {
-            bail!(
+            return Err(invalid(format!(
                 "{}: no manifest.jsonl or manifest.json (is it the OUTPUT of `imgcorrupt generate`?)",
                 root.display()
-            );
+            )));
         }
         Ok(Index { cells, arrays })
     }
@@ -117,10 +130,12 @@ impl Index {
 
 /// Read `predictions` (CSV `path,label,pred`) over the dataset at `root` into an error table
 /// of the levels 1..=5 and the tally of continuous and scheduled cells.
-pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<(Results, Tally)> {
+pub fn results(predictions: &Path, root: &Path) -> Result<(Results, Tally)> {
     let index = Index::load(root)?;
-    let text =
-        std::fs::read_to_string(predictions).with_context(|| predictions.display().to_string())?;
+    let text = std::fs::read_to_string(predictions).map_err(|source| Error::Io {
+        path: predictions.to_path_buf(),
+        source,
+    })?;
     let name = predictions.display();
     let mut lines = text
         .lines()
@@ -128,7 +143,11 @@ pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<(Results, Tall
         .filter(|(_, l)| !l.trim().is_empty());
     match lines.next() {
         Some((_, h)) if h.split(',').map(str::trim).eq(["path", "label", "pred"]) => {}
-        _ => bail!("{name}:1: expected the header `path,label,pred`"),
+        _ => {
+            return Err(invalid(format!(
+                "{name}:1: expected the header `path,label,pred`"
+            )))
+        }
     }
     // (wrong, total) per cell
     let mut counts: BTreeMap<Cell, (u64, u64)> = BTreeMap::new();
@@ -136,14 +155,17 @@ pub fn results(predictions: &Path, root: &Path) -> anyhow::Result<(Results, Tall
     for (i, line) in lines {
         let f: Vec<&str> = line.rsplitn(3, ',').map(str::trim).collect();
         let [pred, label, path] = f.as_slice() else {
-            bail!("{name}:{}: expected `path,label,pred`", i + 1);
+            return Err(invalid(format!(
+                "{name}:{}: expected `path,label,pred`",
+                i + 1
+            )));
         };
-        let cell = index.cell(path).with_context(|| {
-            format!(
+        let cell = index.cell(path).ok_or_else(|| {
+            invalid(format!(
                 "{name}:{}: `{path}` is neither an output nor a source in {}'s manifest",
                 i + 1,
                 root.display()
-            )
+            ))
         })?;
         let wrong = label != pred;
         match cell {
