@@ -371,7 +371,7 @@ pub const LARGE_SOURCE_PIXELS: u64 = 1 << 24;
 /// about to decode+corrupt a large source waits until no other worker holds one: peak memory
 /// is one large source's work plus the small ones'. Small sources never wait. Output bytes do
 /// not depend on it (only when a source is processed, not how).
-pub struct LargeSourceGuard(Option<std::sync::MutexGuard<'static, ()>>);
+pub struct LargeSourceGuard(Option<std::sync::MutexGuard<'static, ()>>, bool);
 
 static LARGE_SOURCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -386,12 +386,15 @@ impl LargeSourceGuard {
     /// returns at once otherwise (or when this thread is already inside).
     pub fn enter(pixels: u64) -> LargeSourceGuard {
         if pixels <= LARGE_SOURCE_PIXELS || HOLDS_LARGE.with(|h| h.get()) {
-            return LargeSourceGuard(None);
+            return LargeSourceGuard(None, false);
         }
         // a worker that panicked inside poisons the lock; the gate still works
         let g = LARGE_SOURCE.lock().unwrap_or_else(|e| e.into_inner());
         HOLDS_LARGE.with(|h| h.set(true));
-        LargeSourceGuard(Some(g))
+        // a frost cell waiting for a texture must not run a queued job meanwhile: it could be
+        // a second large source on this thread
+        let helping = crate::corruptions::weather::frost::textures::set_helping(false);
+        LargeSourceGuard(Some(g), helping)
     }
 }
 
@@ -407,6 +410,7 @@ impl Drop for LargeSourceGuard {
     fn drop(&mut self) {
         if self.0.take().is_some() {
             HOLDS_LARGE.with(|h| h.set(false));
+            crate::corruptions::weather::frost::textures::set_helping(self.1);
         }
     }
 }

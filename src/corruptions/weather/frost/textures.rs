@@ -11,8 +11,10 @@
 //! procedural textures are rendered directly at the rescaled size with all features scaled,
 //! so they stay sharp at any image size.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result};
@@ -471,27 +473,33 @@ pub fn procedural(slot: usize, height: usize, width: usize) -> Arc<Texture> {
     cached(cache, (slot, height, width), || render(slot, height, width))
 }
 
-/// Texture cache: bytes held, and one cell per key.
-type Cache = Mutex<(
-    usize,
-    HashMap<(usize, usize, usize), Arc<OnceLock<Arc<Texture>>>>,
-)>;
+/// Texture cache: bytes held, and one slot per key.
+type Cache = Mutex<(usize, HashMap<(usize, usize, usize), Arc<Slot>>)>;
+
+/// A cached texture, and whether a thread has taken on rendering it.
+#[derive(Default)]
+struct Slot {
+    claimed: AtomicBool,
+    texture: OnceLock<Arc<Texture>>,
+}
 
 /// The texture of `key` from `cache`, made by `make` at most once per key while it is cached:
 /// the lock guards only the map, and a thread that misses a key another thread is rendering
-/// waits on that key's cell instead of rendering it a second time (generation threads reach
-/// the same severity of the same slot at about the same moment).
+/// does not render it a second time (generation threads reach the same severity of the same
+/// slot at about the same moment). While it waits it runs other queued work of its rayon pool
+/// ([`help_while`]): a render takes 7–21 ms, and a generation worker blocked that long left
+/// its core idle (issue 18: most of what 2 threads lost against 2× one thread).
 fn cached(
     cache: &Cache,
     key: (usize, usize, usize),
     make: impl FnOnce() -> Texture,
 ) -> Arc<Texture> {
     const LIMIT: usize = 64 << 20;
-    let cell = {
+    let slot = {
         let mut guard = cache.lock().expect("frost cache poisoned");
         let (bytes, map) = &mut *guard;
         match map.get(&key) {
-            Some(cell) => cell.clone(),
+            Some(slot) => slot.clone(),
             None => {
                 let size = key.1 * key.2 * 3;
                 if *bytes + size > LIMIT {
@@ -503,7 +511,43 @@ fn cached(
             }
         }
     };
-    cell.get_or_init(|| Arc::new(make())).clone()
+    if slot.texture.get().is_none() && slot.claimed.swap(true, Ordering::AcqRel) {
+        help_while(|| slot.texture.get().is_none());
+    }
+    // renders when this thread claimed the key; otherwise returns the other thread's texture,
+    // blocking until it is ready (or renders it, if that thread panicked)
+    slot.texture.get_or_init(|| Arc::new(make())).clone()
+}
+
+std::thread_local! {
+    /// Whether this thread may run other pool work while it waits for a texture ([`help_while`]).
+    static HELPING: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Allow or forbid (`on`) this thread to run other work of its rayon pool while it waits for
+/// a texture another thread renders; returns the previous setting. A dataset worker that holds
+/// a very large source forbids it, so that it cannot start a second large source meanwhile
+/// (its memory bound, `dataset::execute::LargeSourceGuard`).
+pub fn set_helping(on: bool) -> bool {
+    HELPING.with(|h| h.replace(on))
+}
+
+/// While `pending()`, run queued jobs of the rayon pool this thread works for
+/// (`rayon::yield_now`); return when nothing is left to run (the caller then blocks) or when not
+/// on a pool thread. Not nested: a job run here that waits for a texture in turn blocks, so the
+/// stack grows by one job at most. Outputs do not depend on it (only when work runs).
+fn help_while(pending: impl Fn() -> bool) {
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            HELPING.with(|h| h.set(true));
+        }
+    }
+    if !HELPING.with(|h| h.replace(false)) {
+        return;
+    }
+    let _restore = Restore;
+    while pending() && matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {}
 }
 
 #[cfg(test)]
@@ -542,6 +586,57 @@ mod tests {
         assert_eq!(renders.into_inner(), 1);
         assert!(got.iter().all(|t| Arc::ptr_eq(t, &got[0])));
         assert_eq!(*got[0], render(2, 8, 9));
+    }
+
+    /// A pool worker that needs a texture another worker is rendering runs its other queued
+    /// work meanwhile, instead of leaving its core idle; the texture is still rendered once.
+    #[test]
+    fn a_waiting_worker_runs_other_work() {
+        use std::sync::atomic::AtomicUsize;
+        let cache = Cache::default();
+        let (claimed, rendered, renders) = (
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+            AtomicUsize::new(0),
+        );
+        let slow = || {
+            renders.fetch_add(1, Ordering::SeqCst);
+            claimed.store(true, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            rendered.store(true, Ordering::SeqCst);
+            render(1, 8, 9)
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let (a, (early, b)) = pool.install(|| {
+            rayon::join(
+                || cached(&cache, (1, 8, 9), slow),
+                || {
+                    while !claimed.load(Ordering::SeqCst) {
+                        std::hint::spin_loop();
+                    }
+                    // the second closure is queued on this worker while the first waits
+                    let (t, early) = rayon::join(
+                        || cached(&cache, (1, 8, 9), slow),
+                        || !rendered.load(Ordering::SeqCst),
+                    );
+                    (early, t)
+                },
+            )
+        });
+        assert!(
+            early,
+            "the waiting worker blocked instead of running queued work"
+        );
+        assert_eq!(renders.into_inner(), 1);
+        assert!(Arc::ptr_eq(&a, &b));
+        // outside a pool (e.g. Python's calling thread) a miss waits as before
+        assert!(Arc::ptr_eq(
+            &cached(&cache, (1, 8, 9), || unreachable!()),
+            &a
+        ));
     }
 
     #[test]
