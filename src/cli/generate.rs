@@ -274,13 +274,11 @@ impl Progress for CliProgress {
     }
 }
 
-/// `--severity-schedule` is for image folders (written as files or webdataset shards).
+/// `--severity-schedule` is for image datasets (files, webdataset shards, CIFAR arrays).
 fn refuse_schedule_where_unsupported(a: &Args) -> anyhow::Result<()> {
-    if a.severity_schedule.is_some()
-        && (crate::cli::sequences::wanted(&a.corruptions) || crate::cli::cifar::wanted(a))
-    {
+    if a.severity_schedule.is_some() && crate::cli::sequences::wanted(&a.corruptions) {
         bail!(
-            "--severity-schedule works on image folders, written as files or webdataset shards (not CIFAR arrays or ImageNet-P sequences)"
+            "--severity-schedule works on image datasets (files, webdataset shards, CIFAR arrays), not ImageNet-P sequences"
         );
     }
     Ok(())
