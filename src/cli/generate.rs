@@ -369,9 +369,6 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         _ => false,
     };
     let wds_output = wds_input || a.output_format == "wds";
-    if wds_input && a.severity_schedule.is_some() {
-        bail!("--severity-schedule does not work with webdataset input: an image's scheduled severity comes from its place among all the dataset's images, known before the run only for image folders (write a folder dataset as shards with --output-format wds)");
-    }
     if a.layout != crate::dataset::Layout::Cells && (wds_output || a.severity_schedule.is_some()) {
         bail!("--layout laion-c writes image folders of -s levels (not webdataset shards, not --severity-schedule)");
     }

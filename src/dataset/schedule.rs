@@ -181,6 +181,18 @@ impl Schedule {
         (0..n).map(|i| self.severity_at(i, n)).collect()
     }
 
+    /// The severity of every image of a stream (`images`: their names in stream order; image
+    /// i gets [`Schedule::severity_at`]`(i, n)`): webdataset input, whose order is that of its
+    /// shards and samples, not of sorted names.
+    pub fn assign_in_order(&self, images: &[String]) -> HashMap<String, Severity> {
+        let n = images.len();
+        images
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), self.severity_at(i, n)))
+            .collect()
+    }
+
     /// The severity of every image of a dataset (`images`: the relative paths of its images,
     /// in any order; they are sorted here, as the plan sorts them).
     pub fn assign(&self, images: &[String]) -> HashMap<String, Severity> {
