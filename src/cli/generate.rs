@@ -52,7 +52,9 @@ pub struct Args {
     /// Issue 16, CCC-style: a severity that changes continuously over the images of the run
     /// instead of `-s` cells: `linear:0-5` (0 at the first image of the sorted order, 5 at the
     /// last), `linear:0-5-0`, or `knots:FILE` (lines `INDEX SEVERITY`). Outputs go to
-    /// `<corruption>/schedule/`; each image's severity is in the manifest.
+    /// `<corruption>/schedule/`; each image's severity is in the manifest. Webdataset input:
+    /// samples in stream order; CIFAR input: `<corruption>.npy` in row order plus
+    /// `severities.npy`.
     #[arg(long, value_name = "SPEC")]
     pub severity_schedule: Option<String>,
     /// Cell layout: `cells` (`<corruption>/<severity>/<path in INPUT>`) or `laion-c`, LAION-C's
