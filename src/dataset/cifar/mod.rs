@@ -204,8 +204,9 @@ pub struct Manifest {
     /// `(K, N)` in a shard's part manifest; absent in `manifest.json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<(usize, usize)>,
-    /// `labels.npy` first (then `severities.npy` for a schedule run), then per corruption (in [`Manifest::corruptions`] order) its level
-    /// array and its continuous arrays ([`array_files`]).
+    /// `labels.npy` first (then `severities.npy` for a schedule run), then per corruption (in
+    /// [`Manifest::corruptions`] order) its level array and its continuous arrays
+    /// ([`array_files`]).
     pub arrays: Vec<ArrayRecord>,
 }
 
