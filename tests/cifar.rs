@@ -474,3 +474,197 @@ fn cifar_continuous_severities_have_arrays_of_their_own() {
         serde_json::json!([{"corruption": "fog", "severity": 2.5, "images": 8, "error": 25.0}])
     );
 }
+
+/// `--severity-schedule` (issue 16, CCC-style) in the CIFAR format: `<corruption>.npy` holds
+/// the N images in source order, row i at the schedule's severity for i of N, beside
+/// `labels.npy` (N) and `severities.npy` (float32 N, the schedule's values). Checked: the
+/// severities against the linear formula computed here; rows against the library's
+/// `corrupt_buffer_at` at those severities with the recorded seeds (row 0 at severity 0 is the
+/// source); a constant schedule equals the `-s 2` array; threads 1 = 2 = shards merged, byte
+/// for byte; resume skips, another schedule is refused; verify regenerates every row and
+/// catches a tampered row and a tampered severities.npy; predictions on `fog.npy:<row>` are
+/// binned by scheduled severity.
+#[test]
+fn cifar_severity_schedule_arrays() {
+    let dir = tmp("cifar-sched");
+    let list = "fog,contrast,gaussian_noise";
+    let (t1, t2, sh) = (dir.join("t1"), dir.join("t2"), dir.join("sh"));
+    let sched = ["--severity-schedule", "linear:0-5"];
+    ok(&cifar_gen(
+        &t1,
+        list,
+        &[&sched[..], &["--threads", "1"]].concat(),
+    ));
+    ok(&cifar_gen(
+        &t2,
+        list,
+        &[&sched[..], &["--threads", "2"]].concat(),
+    ));
+    ok(&cifar_gen(
+        &sh,
+        list,
+        &[&sched[..], &["--shard", "1/2"]].concat(),
+    ));
+    assert!(!sh.join("manifest.json").exists());
+    ok(&cifar_gen(
+        &sh,
+        list,
+        &[&sched[..], &["--shard", "0/2"]].concat(),
+    ));
+    let m = manifest(&t1);
+    assert_eq!(m["schedule"], "linear:0-5");
+    assert_eq!(m["severities"], serde_json::json!([]));
+    let files: Vec<&str> = m["arrays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "labels.npy",
+            "severities.npy",
+            "gaussian_noise.npy",
+            "fog.npy",
+            "contrast.npy"
+        ]
+    );
+    for out in [&t2, &sh] {
+        assert_eq!(manifest(out)["arrays"], m["arrays"]);
+        for f in &files {
+            assert!(
+                std::fs::read(t1.join(f)).unwrap() == std::fs::read(out.join(f)).unwrap(),
+                "{f}: {} differs",
+                out.display()
+            );
+        }
+    }
+    // severities.npy: float32, image i at 5·i/7 rounded to 0.001
+    let (h, data) = load(&t1.join("severities.npy"));
+    assert_eq!((h.descr.as_str(), h.shape.clone()), ("<f4", vec![8]));
+    let sev: Vec<f32> = data
+        .chunks(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let want: Vec<f32> = (0..8)
+        .map(|i| ((i as f64 * 5.0 / 7.0 * 1000.0).round() / 1000.0) as f32)
+        .collect();
+    assert_eq!(sev, want);
+    let (lh, labels) = load(&t1.join("labels.npy"));
+    assert_eq!(lh.shape, vec![8]);
+    let src = source::read(&cifar_root()).unwrap();
+    assert!(labels.iter().zip(&src.labels).all(|(&a, &b)| a as i64 == b));
+    // rows: the library's continuous call at each row's severity with its recorded seed
+    let preset = std::sync::Arc::new(Preset::builtin("cifar-10-c").unwrap());
+    let arr = m["arrays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["file"] == "fog.npy")
+        .unwrap();
+    assert_eq!(arr["severity"], "schedule");
+    let (h, fog) = load(&t1.join("fog.npy"));
+    assert_eq!(h.shape, vec![8, 32, 32, 3]);
+    assert!(fog[..3072] == *src.image(0), "severity 0 is the identity");
+    for r in 0..8 {
+        let settings =
+            Settings::new(arr["seeds"][0][r].as_u64().unwrap()).with_preset(preset.clone());
+        let mut want = vec![0u8; 3072];
+        imgcorrupt::corrupt_buffer_at(
+            ImageView::new(src.image(r), 32, 32, PixelLayout::Rgb),
+            &mut want,
+            Corruption::Fog,
+            want_sev(&sev, r),
+            &settings,
+        )
+        .unwrap();
+        assert!(fog[r * 3072..(r + 1) * 3072] == want[..], "row {r}");
+    }
+    // a constant schedule at 2 is the `-s 2` array (same seeds: the rule keys on the severity)
+    let (k2, l2) = (dir.join("k2"), dir.join("l2"));
+    let knots = dir.join("knots.txt");
+    std::fs::write(&knots, "0 2\n").unwrap();
+    ok(&cifar_gen(
+        &k2,
+        "contrast",
+        &["--severity-schedule", &format!("knots:{}", s(&knots))],
+    ));
+    ok(&cifar_gen(&l2, "contrast", &["-s", "2"]));
+    assert_eq!(manifest(&k2)["schedule"], "knots:0=2");
+    assert!(
+        std::fs::read(k2.join("contrast.npy")).unwrap()
+            == std::fs::read(l2.join("contrast.npy")).unwrap()
+    );
+    // resume skips the finished arrays; another schedule or -s with it is refused
+    let o = cifar_gen(&t1, list, &sched);
+    ok(&o);
+    assert!(
+        common::stderr(&o).contains("0 array(s) written, 3 skipped"),
+        "{}",
+        common::stderr(&o)
+    );
+    let e = err_text(&cifar_gen(
+        &t1,
+        list,
+        &["--severity-schedule", "linear:0-4"],
+    ));
+    assert!(e.contains("another severity schedule"), "{e}");
+    let e = err_text(&cifar_gen(&t1, list, &[&sched[..], &["-s", "2"]].concat()));
+    assert!(e.contains("either -s or --severity-schedule"), "{e}");
+    // verify: every row regenerated; a tampered row and a tampered severities.npy are caught
+    let v = run(&["verify", s(&sh), "--input", s(&cifar_root())]);
+    ok(&v);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        common::stderr(&v)
+    );
+    assert!(text.contains("24 regenerated, 0 differ"), "{text}");
+    let f = sh.join("fog.npy");
+    let mut bytes = std::fs::read(&f).unwrap();
+    let at = bytes.len() - 3072 * 3 + 7; // row 5 of 8
+    bytes[at] ^= 0x55;
+    std::fs::write(&f, bytes).unwrap();
+    let e = common::fail_text(&run(&["verify", s(&sh), "--input", s(&cifar_root())]));
+    assert!(e.contains("fog.npy row 5") && !e.contains("row 4"), "{e}");
+    let f = t2.join("severities.npy");
+    let mut bytes = std::fs::read(&f).unwrap();
+    let end = bytes.len();
+    bytes[end - 4..].copy_from_slice(&4.5f32.to_le_bytes());
+    std::fs::write(&f, bytes).unwrap();
+    let e = common::fail_text(&run(&["verify", s(&t2)]));
+    assert!(e.contains("severities.npy"), "{e}");
+    // score: fog.npy rows binned by their scheduled severity (0, .714, 1.429, 2.143, 2.857,
+    // 3.571, 4.286, 5); a model wrong on rows 4..8
+    let mut csv = String::from("path,label,pred\n");
+    for r in 0..8 {
+        csv += &format!("fog.npy:{r},1,{}\n", if r >= 4 { 2 } else { 1 });
+    }
+    let preds = dir.join("preds.csv");
+    std::fs::write(&preds, &csv).unwrap();
+    let out_csv = dir.join("sched.csv");
+    ok(&run(&[
+        "score",
+        s(&preds),
+        "--dataset",
+        s(&t1),
+        "-o",
+        s(&out_csv),
+    ]));
+    let rows = std::fs::read_to_string(&out_csv).unwrap();
+    for want in [
+        "schedule_error,fog,50,",
+        "schedule_error_0-1,fog,0,2 images",
+        "schedule_error_1-2,fog,0,1 images",
+        "schedule_error_2-3,fog,50,2 images",
+        "schedule_error_3-4,fog,100,1 images",
+        "schedule_error_4-5,fog,100,2 images",
+    ] {
+        assert!(rows.contains(want), "{want} not in\n{rows}");
+    }
+}
+
+fn want_sev(sev: &[f32], r: usize) -> f64 {
+    (sev[r] as f64 * 1000.0).round() / 1000.0
+}

@@ -94,8 +94,11 @@ def generate(
     preprocessing (Resize(252) for tiles 6 and 28, tile 6 over a 252 crop), and
     ``layout="laion-c"`` writes LAION-C's evaluator layout
     (``<distortion>/intensity_level_<s>/<superclass>/``) from ImageNet class folders.
-    ``severity_schedule``: a continuously changing severity over the sorted images
-    (``"linear:0-5"`` or ``"knots:FILE"``), written to ``<corruption>/schedule/``.
+    ``severity_schedule``: a continuously changing severity over the images
+    (``"linear:0-5"`` or ``"knots:FILE"``; image folders in sorted order, webdataset shards in
+    stream order), written to ``<corruption>/schedule/``; for a CIFAR input,
+    ``<corruption>.npy`` holds the N images in source order at their severities, with
+    ``severities.npy`` (float32) and ``labels.npy``.
     Other command-line options can be passed as ``extra_args``. Returns a
     :class:`GenerateSummary`; images that fail are listed in ``failed`` (the run goes on), bad
     options raise ``ValueError``/``OSError``."""

@@ -56,13 +56,35 @@ pub fn run(a: &Args) -> anyhow::Result<bool> {
 /// `written`/`skipped` arrays, `manifest_records` the arrays of the merged manifest.
 pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
     let corruptions = super::generate::resolve_corruptions(&a.corruptions)?;
-    let (severities, continuous) = split_severities(&a.severities).map_err(anyhow::Error::msg)?;
+    let schedule = a
+        .severity_schedule
+        .as_deref()
+        .map(crate::dataset::schedule::Schedule::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let (severities, continuous) = match &schedule {
+        Some(_) if a.severities != "1-5" => {
+            anyhow::bail!("use either -s or --severity-schedule, not both")
+        }
+        Some(_) => (vec![], vec![]),
+        None => split_severities(&a.severities).map_err(anyhow::Error::msg)?,
+    };
     let preset_name = a.preset.as_deref().unwrap_or(DEFAULT_PRESET);
     let preset = Arc::new(Preset::load(preset_name)?);
-    // a continuous severity a corruption cannot take is refused before anything is written
+    // a continuous severity a corruption cannot take is refused before anything is written;
+    // a schedule may reach any severity between its knots (checked at 2.5, and at 0.5 when it
+    // goes below 1, as for image folders)
+    let low = schedule.as_ref().is_some_and(|s| s.min() < 1.0);
     for &c in &corruptions {
         for s in &continuous {
             crate::api::check_continuous(c, s.value(), &preset)?;
+        }
+        if schedule.is_some() {
+            for s in [2.5, 0.5].into_iter().filter(|&s| s >= 1.0 || low) {
+                crate::api::check_continuous(c, s, &preset).map_err(|e| {
+                    anyhow::anyhow!("{e} (--severity-schedule may reach any severity)")
+                })?;
+            }
         }
     }
     let preset_text = Preset::source_text(preset_name)?;
@@ -77,6 +99,7 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         corruptions,
         severities,
         continuous,
+        schedule,
         seed: a.seed,
         rng: a.rng,
         preset,
@@ -95,19 +118,24 @@ pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
         frost_dir: a.frost_dir.clone(),
     };
     eprintln!(
-        "imgcorrupt: cifar {} → {}: {} corruption(s) × {} severities, preset {preset_name}{}",
+        "imgcorrupt: cifar {} → {}: {} corruption(s) × {}, preset {preset_name}{}",
         a.input.display(),
         a.output.display(),
         o.corruptions.len(),
-        o.severities.len() + o.continuous.len(),
+        match &o.schedule {
+            Some(s) => format!("severity schedule {}", s.describe()),
+            None => format!("{} severities", o.severities.len() + o.continuous.len()),
+        },
         super::shard_suffix(shard)
     );
     let start = std::time::Instant::now();
     let s = cifar::generate(&o, &|m| eprintln!("imgcorrupt: {m}"))?;
     let state = a.output.join(record::state_file(shard));
     eprintln!(
-        "imgcorrupt: done: {} image(s) per severity, {} array(s) written, {} skipped (already done), {} failed, {:.2} s; manifest: {}",
+        "imgcorrupt: done: {} image(s){}, {} array(s) written, {} skipped (already done), {} failed, {:.2} s; manifest: {}",
         s.manifest.n,
+        // a schedule run holds each image once, at its own severity
+        if o.schedule.is_some() { "" } else { " per severity" },
         s.written,
         s.skipped,
         s.failed.len(),

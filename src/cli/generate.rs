@@ -52,7 +52,9 @@ pub struct Args {
     /// Issue 16, CCC-style: a severity that changes continuously over the images of the run
     /// instead of `-s` cells: `linear:0-5` (0 at the first image of the sorted order, 5 at the
     /// last), `linear:0-5-0`, or `knots:FILE` (lines `INDEX SEVERITY`). Outputs go to
-    /// `<corruption>/schedule/`; each image's severity is in the manifest.
+    /// `<corruption>/schedule/`; each image's severity is in the manifest. Webdataset input:
+    /// samples in stream order; CIFAR input: `<corruption>.npy` in row order plus
+    /// `severities.npy`.
     #[arg(long, value_name = "SPEC")]
     pub severity_schedule: Option<String>,
     /// Cell layout: `cells` (`<corruption>/<severity>/<path in INPUT>`) or `laion-c`, LAION-C's
@@ -275,13 +277,11 @@ impl Progress for CliProgress {
     }
 }
 
-/// `--severity-schedule` is for image folders (written as files or webdataset shards).
+/// `--severity-schedule` is for image datasets (files, webdataset shards, CIFAR arrays).
 fn refuse_schedule_where_unsupported(a: &Args) -> anyhow::Result<()> {
-    if a.severity_schedule.is_some()
-        && (crate::cli::sequences::wanted(&a.corruptions) || crate::cli::cifar::wanted(a))
-    {
+    if a.severity_schedule.is_some() && crate::cli::sequences::wanted(&a.corruptions) {
         bail!(
-            "--severity-schedule works on image folders, written as files or webdataset shards (not CIFAR arrays or ImageNet-P sequences)"
+            "--severity-schedule works on image datasets (files, webdataset shards, CIFAR arrays), not ImageNet-P sequences"
         );
     }
     Ok(())
@@ -372,9 +372,6 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
         _ => false,
     };
     let wds_output = wds_input || a.output_format == "wds";
-    if wds_input && a.severity_schedule.is_some() {
-        bail!("--severity-schedule does not work with webdataset input: an image's scheduled severity comes from its place among all the dataset's images, known before the run only for image folders (write a folder dataset as shards with --output-format wds)");
-    }
     if a.layout != crate::dataset::Layout::Cells && (wds_output || a.severity_schedule.is_some()) {
         bail!("--layout laion-c writes image folders of -s levels (not webdataset shards, not --severity-schedule)");
     }

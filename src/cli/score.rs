@@ -16,7 +16,8 @@ mPC_k / P_k (Michaelis et al. 2019, mmdetection's robustness_eval.py for VOC).
 Predictions mode (--dataset OUTPUT): FILE is a CSV `path,label,pred`, one row per image a model
 classified; `path` is an output of the generate run in OUTPUT (relative to it, as in its
 manifest), or for a CIFAR-format OUTPUT `<corruption>.npy:<row>` (`fog_s2.5.npy:<row>`: a
-continuous severity's array); clean images are rows whose
+continuous severity's array; a --severity-schedule run's `fog.npy:<row>` is binned by the row's
+scheduled severity); clean images are rows whose
 path is a source of the run (relative to its INPUT) or starts with `clean/` or `clean:`. The
 top-1 error of every (corruption, severity) is computed from these rows, then scored. Outputs
 of continuous severities (`-s 2.5`) get their unnormalised error (AlexNet's errors exist at 1-5

@@ -83,6 +83,17 @@ impl Schedule {
         ))
     }
 
+    /// A schedule from its [`Schedule::describe`] text (`linear:0-5`, `knots:0=0,100=2.5`), as
+    /// a manifest records it: `verify` and `score` rebuild the severities from it.
+    pub fn from_description(text: &str) -> Result<Schedule, String> {
+        if let Some(rest) = text.strip_prefix("knots:") {
+            let lines: Vec<String> = rest.split(',').map(|k| k.replacen('=', " ", 1)).collect();
+            return Schedule::from_knots(&lines.join("\n"))
+                .map_err(|e| format!("severity schedule `{text}`: {e}"));
+        }
+        Schedule::parse(text)
+    }
+
     /// Knots from the text of a knots file.
     pub fn from_knots(text: &str) -> Result<Schedule, String> {
         let mut knots: Vec<(f64, f64)> = Vec::new();
@@ -165,6 +176,23 @@ impl Schedule {
         Severity::continuous(v).expect("a multiple of 0.001 in [0, 5]")
     }
 
+    /// The severities of `n` images in order (image `i` at [`Schedule::severity_at`]`(i, n)`).
+    pub fn severities(&self, n: usize) -> Vec<Severity> {
+        (0..n).map(|i| self.severity_at(i, n)).collect()
+    }
+
+    /// The severity of every image of a stream (`images`: their names in stream order; image
+    /// i gets [`Schedule::severity_at`]`(i, n)`): webdataset input, whose order is that of its
+    /// shards and samples, not of sorted names.
+    pub fn assign_in_order(&self, images: &[String]) -> HashMap<String, Severity> {
+        let n = images.len();
+        images
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), self.severity_at(i, n)))
+            .collect()
+    }
+
     /// The severity of every image of a dataset (`images`: the relative paths of its images,
     /// in any order; they are sorted here, as the plan sorts them).
     pub fn assign(&self, images: &[String]) -> HashMap<String, Severity> {
@@ -206,6 +234,18 @@ mod tests {
         assert!(Schedule::from_knots("5 1\n3 2\n").is_err());
         assert!(Schedule::from_knots("5 1 2\n").is_err());
         assert!(Schedule::from_knots("").is_err());
+        // a manifest's description gives the same schedule back
+        for s in [&s, &tri, &k] {
+            assert_eq!(Schedule::from_description(&s.describe()).as_ref(), Ok(s));
+        }
+        assert_eq!(
+            Schedule::from_description("knots:0=1.5")
+                .unwrap()
+                .severities(3),
+            Schedule::from_knots("0 1.5").unwrap().severities(3)
+        );
+        assert!(Schedule::from_description("knots:0=1,0=2").is_err());
+        assert!(Schedule::from_description("knots:").is_err());
     }
 
     #[test]

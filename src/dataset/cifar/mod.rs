@@ -8,7 +8,12 @@
 //! `-s 2.5`) do not enter those blocks (a reader indexing `(s−1)·N` would read the wrong rows):
 //! each goes to an array of its own, `OUTPUT/<corruption>_s<severity>.npy` (`fog_s2.5.npy`,
 //! `(N, H, W, 3)`, the severity's canonical text), whose labels are `labels.npy`'s first N
-//! (`labels.npy` holds at least one block). `OUTPUT/manifest.json` records the
+//! (`labels.npy` holds at least one block). A `--severity-schedule` run (issue 16, CCC-style)
+//! writes `OUTPUT/<corruption>.npy` `(N, H, W, 3)`: the N images in the source order, image i
+//! at its scheduled severity ([`crate::dataset::schedule`], i among the N), beside
+//! `OUTPUT/labels.npy` `(N,)` and `OUTPUT/severities.npy` (float32 `(N,)`, image i's
+//! severity, the same for every corruption); the manifest records the schedule, so a model's
+//! errors can be binned by severity without the array. `OUTPUT/manifest.json` records the
 //! source files and their SHA-256, the preset, RNG and seed rule, and per array its SHA-256 and
 //! the seed of every row.
 //!
@@ -57,6 +62,9 @@ pub struct Options {
     /// Continuous severities (issue 16), one array each per corruption
     /// (`<corruption>_s<severity>.npy`).
     pub continuous: Vec<Severity>,
+    /// `--severity-schedule` (issue 16): instead of levels, one array per corruption with
+    /// every image at its scheduled severity (`severities` and `continuous` are then empty).
+    pub schedule: Option<super::schedule::Schedule>,
     /// Run seed.
     pub seed: u64,
     /// RNG mode.
@@ -93,12 +101,17 @@ pub fn row_seed(o: &Options, file_name: &str, row: usize, cell: Cell) -> u64 {
 
 /// The arrays a corruption makes: `(file, continuous severity)`: `<corruption>.npy` for the
 /// level blocks (when there are levels), then `<corruption>_s<severity>.npy` per continuous
-/// severity.
+/// severity; for a schedule run (`scheduled`) only `<corruption>.npy`, its severity
+/// [`Severity::SCHEDULED`] (one block, each row at its own severity).
 pub fn array_files(
     c: &str,
     levels: &[u8],
     continuous: &[Severity],
+    scheduled: bool,
 ) -> Vec<(String, Option<Severity>)> {
+    if scheduled {
+        return vec![(format!("{c}.npy"), Some(Severity::SCHEDULED))];
+    }
     let level = (!levels.is_empty()).then(|| (format!("{c}.npy"), None));
     level
         .into_iter()
@@ -110,13 +123,27 @@ pub fn array_files(
         .collect()
 }
 
+/// A schedule run's per-image severities (float32, [`Options::schedule`]).
+pub const SEVERITIES_FILE: &str = "severities.npy";
+
+/// The bytes of `severities.npy` for `n` images (header and float32 data): generate writes
+/// them, verify compares the file with them.
+pub fn severities_npy(schedule: &super::schedule::Schedule, n: usize) -> Vec<u8> {
+    let mut b = npy::header("<f4", &[n]);
+    for s in schedule.severities(n) {
+        b.extend_from_slice(&(s.value() as f32).to_le_bytes());
+    }
+    b
+}
+
 /// One written array, as the manifest records it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ArrayRecord {
-    /// `<corruption>` or `labels`.
+    /// `<corruption>`, `labels` or `severities`.
     pub name: String,
-    /// The continuous severity of a `<corruption>_s<severity>.npy` array (one block); absent
-    /// for the level arrays and labels.
+    /// The continuous severity of a `<corruption>_s<severity>.npy` array (one block),
+    /// `"schedule"` for a schedule run's array; absent for the level arrays, labels and
+    /// severities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
     /// File name in OUTPUT.
@@ -154,6 +181,9 @@ pub struct Manifest {
     /// Continuous severities, one array each per corruption (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub continuous: Vec<Severity>,
+    /// `--severity-schedule` ([`super::schedule::Schedule::describe`]), absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
     /// Preset name or file.
     pub preset: String,
     /// SHA-256 of the preset text.
@@ -174,8 +204,9 @@ pub struct Manifest {
     /// `(K, N)` in a shard's part manifest; absent in `manifest.json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<(usize, usize)>,
-    /// `labels.npy` first, then per corruption (in [`Manifest::corruptions`] order) its level
-    /// array and its continuous arrays ([`array_files`]).
+    /// `labels.npy` first (then `severities.npy` for a schedule run), then per corruption (in
+    /// [`Manifest::corruptions`] order) its level array and its continuous arrays
+    /// ([`array_files`]).
     pub arrays: Vec<ArrayRecord>,
 }
 
@@ -253,6 +284,7 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
                 .iter()
                 .map(|&s| Severity::from(s))
                 .chain(o.continuous.iter().copied())
+                .chain(o.schedule.as_ref().map(|_| Severity::SCHEDULED))
                 .map(move |s| Cell {
                     corruption: c,
                     severity: s,
@@ -296,6 +328,7 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         size: (h, w),
         severities: o.severities.clone(),
         continuous: o.continuous.clone(),
+        schedule: o.schedule.as_ref().map(|s| s.describe()),
         preset: o.preset_source.clone(),
         preset_sha256: o.preset_sha256.clone(),
         rng: o.rng.to_string(),
@@ -352,6 +385,26 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         }
     };
     manifest.arrays.push(labels);
+    if let Some(schedule) = &o.schedule {
+        let r = match earlier.get(SEVERITIES_FILE) {
+            Some(r) => r.clone(),
+            None => {
+                let bytes = severities_npy(schedule, n);
+                let dst = o.output.join(SEVERITIES_FILE);
+                crate::io::write_atomic(&dst, &bytes)?;
+                ArrayRecord {
+                    name: "severities".into(),
+                    severity: None,
+                    file: SEVERITIES_FILE.into(),
+                    dtype: "<f4".into(),
+                    shape: vec![n],
+                    sha256: crate::digest::hex(&Sha256::digest(&bytes)),
+                    seeds: Vec::new(),
+                }
+            }
+        };
+        manifest.arrays.push(r);
+    }
     save(&manifest)?;
 
     let mut failed = Vec::new();
@@ -363,7 +416,9 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         .filter(|(i, _)| o.shard.is_none_or(|(k, m)| i % m == k))
         .map(|(_, &c)| c);
     for c in mine {
-        for (file, cont) in array_files(c.name(), &o.severities, &o.continuous) {
+        for (file, cont) in
+            array_files(c.name(), &o.severities, &o.continuous, o.schedule.is_some())
+        {
             if let Some(r) = earlier.get(&file) {
                 manifest.arrays.push(r.clone());
                 skipped += 1;
@@ -380,19 +435,17 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
                 &npy::header("|u1", &shape),
                 blocks.len(),
                 |k| {
-                    let cell = Cell {
-                        corruption: c,
-                        severity: blocks[k],
-                    };
-                    let row_seeds: Vec<u64> =
-                        (0..n).map(|r| row_seed(o, &file_name, r, cell)).collect();
+                    let cells = row_cells(o.schedule.as_ref(), c, blocks[k], n);
+                    let row_seeds: Vec<u64> = (0..n)
+                        .map(|r| row_seed(o, &file_name, r, cells[r]))
+                        .collect();
                     let mut block = vec![0u8; n * len];
                     pool.install(|| {
                         block
                             .par_chunks_mut(len)
                             .enumerate()
                             .try_for_each(|(r, out)| {
-                                render_row(o, &src, r, row_seeds[r], cell, out)
+                                render_row(o, &src, r, row_seeds[r], cells[r], out)
                             })
                     })?;
                     seeds.push(row_seeds);
@@ -430,6 +483,34 @@ pub fn generate(o: &Options, note: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
         skipped,
         merged,
     })
+}
+
+/// The cell of each of the `n` rows of a block of severity `severity`: that severity, or for
+/// a schedule's block ([`Severity::SCHEDULED`]) row r's scheduled severity, which is also
+/// what its seed keys on (a scheduled row is the row of a `-s` array of its severity).
+pub fn row_cells(
+    schedule: Option<&super::schedule::Schedule>,
+    corruption: Corruption,
+    severity: Severity,
+    n: usize,
+) -> Vec<Cell> {
+    match schedule {
+        Some(s) if severity == Severity::SCHEDULED => s
+            .severities(n)
+            .into_iter()
+            .map(|severity| Cell {
+                corruption,
+                severity,
+            })
+            .collect(),
+        _ => vec![
+            Cell {
+                corruption,
+                severity,
+            };
+            n
+        ],
+    }
 }
 
 /// Row `r` of the source corrupted for `cell` with its seed, into `out` (generate and verify

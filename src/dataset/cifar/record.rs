@@ -19,8 +19,12 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{array_files, npy, row_seed, source, ArrayRecord, Manifest, Options};
+use super::{
+    array_files, npy, row_seed, severities_npy, source, ArrayRecord, Manifest, Options,
+    SEVERITIES_FILE,
+};
 use crate::catalogue::Corruption;
+use crate::dataset::schedule::Schedule;
 use crate::dataset::verify::Report;
 use crate::dataset::Cell;
 use crate::error::{Error, Result};
@@ -76,6 +80,7 @@ fn differing_field(a: &Manifest, b: &Manifest) -> Option<&'static str> {
         ("source size", a.n == b.n && a.size == b.size),
         ("severities", a.severities == b.severities),
         ("continuous severities", a.continuous == b.continuous),
+        ("severity schedule", a.schedule == b.schedule),
         ("preset (SHA-256)", a.preset_sha256 == b.preset_sha256),
         ("rng", a.rng == b.rng),
         ("seed", a.seed == b.seed),
@@ -111,16 +116,27 @@ pub fn resume(
     Ok(before
         .arrays
         .into_iter()
-        .filter(|r| r.name == "labels" || now.corruptions.contains(&r.name))
         .filter(|r| {
-            array_files(&r.name, &now.severities, &now.continuous)
-                .iter()
-                .any(|(f, _)| *f == r.file)
+            array_files(
+                &r.name,
+                &now.severities,
+                &now.continuous,
+                now.schedule.is_some(),
+            )
+            .iter()
+            .any(|(f, _)| *f == r.file)
+                && now.corruptions.contains(&r.name)
                 || r.name == "labels"
+                || (r.name == "severities" && now.schedule.is_some())
         })
         .filter(|r| {
-            let expected = npy::header(&r.dtype, &r.shape).len()
-                + r.shape.iter().product::<usize>() * if r.dtype == "<i8" { 8 } else { 1 };
+            let item = match r.dtype.as_str() {
+                "<i8" => 8,
+                "<f4" => 4,
+                _ => 1,
+            };
+            let expected =
+                npy::header(&r.dtype, &r.shape).len() + r.shape.iter().product::<usize>() * item;
             fs::metadata(output.join(&r.file)).is_ok_and(|m| m.len() == expected as u64)
         })
         .map(|r| (r.file.clone(), r))
@@ -176,13 +192,22 @@ pub fn merge(output: &Path, allow_incomplete: bool) -> Result<usize> {
     }
     let mut arrays = vec![];
     let mut missing = vec![];
-    let files = std::iter::once("labels.npy".to_string()).chain(
-        first
-            .corruptions
-            .iter()
-            .flat_map(|c| array_files(c, &first.severities, &first.continuous))
-            .map(|(f, _)| f),
-    );
+    let files = std::iter::once("labels.npy".to_string())
+        .chain(first.schedule.as_ref().map(|_| SEVERITIES_FILE.to_string()))
+        .chain(
+            first
+                .corruptions
+                .iter()
+                .flat_map(|c| {
+                    array_files(
+                        c,
+                        &first.severities,
+                        &first.continuous,
+                        first.schedule.is_some(),
+                    )
+                })
+                .map(|(f, _)| f),
+        );
     for file in files {
         match by_name.remove(&file) {
             Some(r) => arrays.push(r),
@@ -255,8 +280,26 @@ pub fn verify(
             _ => r.mismatched.push(a.file.clone()),
         }
     }
+    // a schedule run's severities.npy holds the recorded schedule's values (its hash alone
+    // would pass a manifest edited along with it)
+    if let Some(text) = &m.schedule {
+        let schedule = Schedule::from_description(text).map_err(|e| Error::Codec {
+            path: path.clone(),
+            message: e,
+        })?;
+        let p = output.join(SEVERITIES_FILE);
+        if p.is_file() && fs::read(&p).ok() != Some(severities_npy(&schedule, m.n)) {
+            let f = format!("{SEVERITIES_FILE} (not the severities of schedule {text})");
+            if !r.mismatched.iter().any(|x| x == SEVERITIES_FILE) {
+                r.mismatched.push(f);
+            }
+        }
+        if !m.arrays.iter().any(|a| a.file == SEVERITIES_FILE) {
+            r.missing.push(format!("{SEVERITIES_FILE} (not recorded)"));
+        }
+    }
     for name in &m.corruptions {
-        for (file, _) in array_files(name, &m.severities, &m.continuous) {
+        for (file, _) in array_files(name, &m.severities, &m.continuous, m.schedule.is_some()) {
             if !m.arrays.iter().any(|a| a.file == file) {
                 r.missing.push(format!("{file} (failed or not made)"));
             }
@@ -322,6 +365,12 @@ fn regenerate(
         corruptions: vec![],
         severities: m.severities.clone(),
         continuous: m.continuous.clone(),
+        schedule: m
+            .schedule
+            .as_deref()
+            .map(Schedule::from_description)
+            .transpose()
+            .map_err(Error::InvalidArgument)?,
         seed: m.seed,
         rng,
         preset: Arc::new(preset),
@@ -338,7 +387,11 @@ fn regenerate(
         .unwrap_or_default();
     // (array, row of the array) pairs, spread evenly when sampling; a level array has a
     // block per level, a continuous array one block
-    let arrays: Vec<&ArrayRecord> = m.arrays.iter().filter(|a| a.name != "labels").collect();
+    let arrays: Vec<&ArrayRecord> = m
+        .arrays
+        .iter()
+        .filter(|a| a.name != "labels" && a.name != "severities")
+        .collect();
     let blocks_of = |a: &ArrayRecord| -> Vec<crate::dataset::Severity> {
         match a.severity {
             Some(s) => vec![s],
@@ -360,6 +413,8 @@ fn regenerate(
         Some(k) if k < total => (0..k).map(|i| i * total / k.max(1)).collect(),
         _ => (0..total).collect(),
     };
+    // a schedule block's row severities (as generate's row_cells, computed once)
+    let scheduled = o.schedule.as_ref().map(|s| s.severities(m.n));
     let len = m.size.0 * m.size.1 * 3;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -377,9 +432,15 @@ fn regenerate(
                 let a = arrays[ai];
                 let (block, r) = (row / m.n, row % m.n);
                 let c = Corruption::from_name(&a.name).map_err(|e| format!("{}: {e}", a.file))?;
-                let cell = Cell {
-                    corruption: c,
-                    severity: blocks_of(a)[block],
+                let cell = match (&scheduled, blocks_of(a)[block]) {
+                    (Some(sev), crate::dataset::Severity::SCHEDULED) => Cell {
+                        corruption: c,
+                        severity: sev[r],
+                    },
+                    (_, severity) => Cell {
+                        corruption: c,
+                        severity,
+                    },
                 };
                 let seed = row_seed(&o, &file_name, r, cell);
                 if a.seeds.get(block).and_then(|s| s.get(r)) != Some(&seed) {

@@ -33,14 +33,19 @@ enum Cell {
 struct Index {
     cells: HashMap<String, Cell>,
     /// CIFAR format: per corruption file, the severities of its row blocks and rows per block.
-    /// A continuous-severity array (`fog_s2.5.npy`) has the one block of its severity.
+    /// A continuous-severity array (`fog_s2.5.npy`) has the one block of its severity, a
+    /// schedule run's array one block of [`Severity::SCHEDULED`].
     arrays: HashMap<String, (&'static str, Vec<Severity>, usize)>,
+    /// CIFAR format, a `--severity-schedule` run: each row's scheduled severity (from the
+    /// schedule the manifest records).
+    scheduled: Vec<Severity>,
 }
 
 impl Index {
     fn load(root: &Path) -> Result<Index> {
         let mut cells = HashMap::new();
         let mut arrays = HashMap::new();
+        let mut scheduled = Vec::new();
         let jsonl = root.join("manifest.jsonl");
         let json = root.join("manifest.json");
         if jsonl.is_file() {
@@ -87,6 +92,11 @@ impl Index {
                 .iter()
                 .filter_map(|s| s.as_u64().map(|s| Severity::from(s as u8)))
                 .collect();
+            if let Some(text) = v["schedule"].as_str() {
+                scheduled = crate::dataset::schedule::Schedule::from_description(text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", json.display()))?
+                    .severities(n);
+            }
             for a in v["arrays"].as_array().into_iter().flatten() {
                 let name = a["name"].as_str().unwrap_or_default();
                 if let Ok(c) = crate::Corruption::from_name(name) {
@@ -108,7 +118,11 @@ impl Index {
                 root.display()
             )));
         }
-        Ok(Index { cells, arrays })
+        Ok(Index {
+            cells,
+            arrays,
+            scheduled,
+        })
     }
 
     fn cell(&self, path: &str) -> Option<Cell> {
@@ -121,10 +135,13 @@ impl Index {
         let (file, row) = path.rsplit_once(':')?;
         let (name, sev, n) = self.arrays.get(file)?;
         let row: usize = row.parse().ok()?;
-        sev.get(row / n).map(|&s| match s.as_level() {
-            Some(l) => Cell::Corrupted(name, l),
-            None => Cell::Continuous(name, s),
-        })
+        match *sev.get(row / n)? {
+            Severity::SCHEDULED => self.scheduled.get(row).map(|&s| Cell::Scheduled(name, s)),
+            s => Some(match s.as_level() {
+                Some(l) => Cell::Corrupted(name, l),
+                None => Cell::Continuous(name, s),
+            }),
+        }
     }
 }
 

@@ -240,11 +240,28 @@ pub fn open(shard: &Shard) -> Result<Samples<BufReader<fs::File>>> {
     Ok(Samples::new(BufReader::with_capacity(1 << 20, f)))
 }
 
+/// Open a shard file for [`Samples`] of member names only (bodies seeked over, members
+/// empty): the counting pass of `--severity-schedule` over webdataset input.
+pub fn open_headers(shard: &Shard) -> Result<Samples<BufReader<fs::File>>> {
+    let (f, _) = crate::digest::open_regular(&shard.path).map_err(|source| Error::Io {
+        path: shard.path.clone(),
+        source,
+    })?;
+    let reader = Reader::new(BufReader::with_capacity(1 << 16, f))
+        .skipping_bodies(|r, n| r.seek_relative(i64::try_from(n).map_err(std::io::Error::other)?));
+    Ok(Samples::from_reader(reader))
+}
+
 impl<R: Read> Samples<R> {
     /// Samples of the archive `r`.
     pub fn new(r: R) -> Samples<R> {
+        Samples::from_reader(Reader::new(r))
+    }
+
+    /// Samples read by `reader`.
+    pub fn from_reader(reader: Reader<R>) -> Samples<R> {
         Samples {
-            reader: Reader::new(r),
+            reader,
             pending: None,
             seen: HashSet::new(),
             ended: false,

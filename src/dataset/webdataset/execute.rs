@@ -387,9 +387,11 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                                     sha256_hex(bytes),
                                 ));
                                 // a scheduled sample carries its severity where webdataset
-                                // loaders look: a `<key>.json` member (folder input only, so
-                                // no source member has that name)
-                                if let (Some(sev), Some(json)) = (sched, &extra[1..].first()) {
+                                // loaders look: a `<key>.json` member ([`json_member`]).
+                                // Its record is that of any other non-image member (its
+                                // hash, no seed, no severity): the image's record alone
+                                // carries the severity, one per image
+                                if let (Some(_), Some(json)) = (sched, &extra[1..].first()) {
                                     let mut h = m.header.clone();
                                     h.name = json.0.clone();
                                     v.push((
@@ -397,7 +399,7 @@ pub fn run_unit(ctx: &Context<'_>, unit: &Unit) -> UnitOutcome {
                                         &json.1[..],
                                         None,
                                         *cell,
-                                        Some(*sev),
+                                        None,
                                         s.sources[j].clone(),
                                         src_shas[j].clone(),
                                         sha256_hex(&json.1),
@@ -518,6 +520,51 @@ fn write_all_outs<'b>(
     Ok(())
 }
 
+/// The name of a scheduled sample's severity member: `<key>.json`, or when the input sample
+/// already has a `<key>.json` (webdataset input, e.g. img2dataset's metadata, copied
+/// unchanged) `<key>.scheduled_severity.json`; `None` if both are taken (the manifest still
+/// records the severity).
+fn json_member(s: &Sample) -> Option<String> {
+    [
+        format!("{}.json", s.key),
+        format!("{}.scheduled_severity.json", s.key),
+    ]
+    .into_iter()
+    .find(|n| !s.members.iter().any(|m| &m.header.name == n))
+}
+
+/// `--severity-schedule` over webdataset input: the seed sources (`<shard>/<key>`,
+/// [`plan::seed_source`]) of the samples a run corrupts, in stream order (shards in
+/// discovery order, samples in archive order), from a pass over the member headers (bodies
+/// are seeked over). A sample counts when [`run_unit`] would render it: a regular sample
+/// with an image member of `image_exts` in a writable format. Damaged shards count the
+/// samples before the damage (the run itself then writes nothing of them): a sample's
+/// position depends only on the input shards, never on threads or `--shard`.
+pub fn scheduled_sources(
+    shards: &[discover::Shard],
+    image_exts: &[String],
+    format: ImageFormatChoice,
+) -> crate::error::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for shard in shards {
+        let mut samples = discover::open_headers(shard)?;
+        while let Ok(Some(e)) = samples.next() {
+            let Entry::Sample { key, members } = e else {
+                continue;
+            };
+            let image = image_exts
+                .iter()
+                .find_map(|want| members.iter().position(|m| &ext_of(&m.header.name) == want));
+            if let Some(i) = image {
+                if format_for(&ext_of(&members[i].header.name), format).is_ok() {
+                    out.push(plan::seed_source(&shard.name, &key));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Decode a sample's image once and corrupt it for every output: per output shard, the
 /// corrupted members (name, bytes, seed, cell).
 fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
@@ -540,19 +587,12 @@ fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
             .map(|&c| {
                 let image = one(c, format!("{}.{}", s.key, s.ext))?;
                 let mut v = Vec::with_capacity(2);
-                if let Some(sev) = image.4 {
-                    // the sample's `<key>.json` (written after the image)
+                let json = image.4.zip(json_member(s));
+                v.push(image);
+                if let Some((sev, name)) = json {
+                    // the sample's severity member (written after the image)
                     let json = format!("{{\"scheduled_severity\":{}}}", sev);
-                    v.push(image);
-                    v.push((
-                        format!("{}.json", s.key),
-                        json.into_bytes(),
-                        None,
-                        Some(c),
-                        Some(sev),
-                    ));
-                } else {
-                    v.push(image);
+                    v.push((name, json.into_bytes(), None, Some(c), Some(sev)));
                 }
                 Ok(v)
             })

@@ -67,16 +67,18 @@ pub type Units = (
 /// The units of a run, all shards (before `--shard`).
 pub fn units(opts: &Options, wds: &WdsOptions) -> Result<Units> {
     if wds.input_shards {
-        if opts.severity_schedule.is_some() {
-            return Err(Error::InvalidArgument(
-                "--severity-schedule needs image-folder input (each image's place among all the images sets its severity)".into(),
-            ));
-        }
-        return Ok((
-            plan::shard_units(discover::shards(&opts.input)?),
-            Vec::new(),
-            None,
-        ));
+        let shards = discover::shards(&opts.input)?;
+        // a sample's place in the stream of all shards sets its severity: a first pass over
+        // the member headers numbers the samples (issue 16)
+        let schedule = match &opts.severity_schedule {
+            Some(s) => {
+                let sources =
+                    super::execute::scheduled_sources(&shards, &wds.image_exts, opts.image_format)?;
+                Some(std::sync::Arc::new(s.assign_in_order(&sources)))
+            }
+            None => None,
+        };
+        return Ok((plan::shard_units(shards), Vec::new(), schedule));
     }
     let roots = crate::dataset::plan::Roots::check(&opts.input, &opts.output, &opts.cells)?;
     let kind = match opts.kind {

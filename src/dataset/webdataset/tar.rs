@@ -94,6 +94,8 @@ pub struct Reader<R: Read> {
     done: bool,
     /// Largest member accepted (a hostile size field must not allocate terabytes).
     max_member: u64,
+    /// Headers only ([`Reader::skipping_bodies`]): how to step over a regular file's body.
+    skip: Option<fn(&mut R, u64) -> io::Result<()>>,
 }
 
 /// Largest member [`Reader`] accepts by default (1 GiB: far above any image or label).
@@ -148,7 +150,16 @@ impl<R: Read> Reader<R> {
             offset: 0,
             done: false,
             max_member: DEFAULT_MAX_MEMBER,
+            skip: None,
         }
+    }
+
+    /// Read headers only: regular files' bodies are stepped over with `skip(inner, bytes)`
+    /// (a seek, so that indexing a shard reads its headers, not its images) and returned
+    /// empty. A body cut short by the end of the file then shows as a missing header.
+    pub fn skipping_bodies(mut self, skip: fn(&mut R, u64) -> io::Result<()>) -> Reader<R> {
+        self.skip = Some(skip);
+        self
     }
 
     /// Bytes consumed so far.
@@ -307,7 +318,13 @@ impl<R: Read> Reader<R> {
             // their size is not stored).
             let has_body =
                 header.is_file() || !matches!(kind, b'1' | b'2' | b'3' | b'4' | b'5' | b'6');
-            let data = if has_body {
+            let data = if let (Some(skip), true, true) = (self.skip, has_body, header.is_file()) {
+                let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
+                skip(&mut self.inner, padded)
+                    .map_err(|e| self.err(self.offset, format!("read error: {e}")))?;
+                self.offset += padded;
+                Vec::new()
+            } else if has_body {
                 self.read_body(size, &header.name)?
             } else {
                 Vec::new()
@@ -545,6 +562,25 @@ mod tests {
         put_octal(&mut f, 10 << 33);
         assert_eq!(f[0] & 0x80, 0x80);
         assert_eq!(parse_octal(&f), Some(10 << 33));
+    }
+
+    #[test]
+    fn headers_only_reading_skips_bodies() {
+        let bytes = archive(&[
+            ("a.jpg", &[7u8; 700]),
+            ("a.cls", b"3"),
+            ("b.jpg", &[1u8; 5]),
+        ]);
+        let mut r = Reader::new(std::io::Cursor::new(bytes)).skipping_bodies(|c, n| {
+            c.set_position(c.position() + n);
+            Ok(())
+        });
+        let mut names = Vec::new();
+        while let Some(m) = r.next_member().unwrap() {
+            assert!(m.data.is_empty());
+            names.push(m.header.name);
+        }
+        assert_eq!(names, ["a.jpg", "a.cls", "b.jpg"]);
     }
 
     #[test]
