@@ -94,7 +94,7 @@ impl Index {
                 .collect();
             if let Some(text) = v["schedule"].as_str() {
                 scheduled = crate::dataset::schedule::Schedule::from_description(text)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", json.display()))?
+                    .map_err(|e| invalid(format!("{}: {e}", json.display())))?
                     .severities(n);
             }
             for a in v["arrays"].as_array().into_iter().flatten() {
