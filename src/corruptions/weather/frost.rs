@@ -101,9 +101,21 @@ pub fn frost(job: &mut Job<'_>, p: &Params) -> Result<()> {
     };
     let r0 = job.rng.randint(0, ht as i64 - h as i64) as usize;
     let c0 = job.rng.randint(0, wt as i64 - w as i64) as usize;
+    // The procedural texture is fetched before the crop buffer below is borrowed: a worker
+    // waiting for another thread's render runs other queued jobs meanwhile (textures.rs), and
+    // one of them may be a frost call on this thread wanting the same buffer.
+    let procedural = match (job.frost_textures, original) {
+        (Some(_), _) => None,
+        (None, Some(_)) => Some((textures::procedural(k, ht, wt), wt)),
+        (None, None) => {
+            let (th, tw) = textures::procedural_size(k, f, ht, wt);
+            Some((textures::procedural(k, th, tw), tw))
+        }
+    };
     let mut work = |crop: &mut [u8]| {
         fill_crop(
             &*job,
+            procedural.as_ref().map(|(t, tw)| (t.rgb.as_slice(), *tw)),
             original,
             k,
             f,
@@ -139,10 +151,12 @@ pub fn frost(job: &mut Job<'_>, p: &Params) -> Result<()> {
 
 /// The `w × h` window at (`r0`, `c0`) of frost texture `k` scaled by `f` (to `wt × ht`): the
 /// reference's photograph (`original`: OpenCV linear by `f`; else cubic to `wt × ht`) or the
-/// procedural texture. Writes every value of `crop`.
+/// procedural texture (`procedural`: its pixels and row width, fetched by the caller). Writes
+/// every value of `crop`.
 #[allow(clippy::too_many_arguments)]
 fn fill_crop(
     job: &Job<'_>,
+    procedural: Option<(&[u8], usize)>,
     original: Option<(f64, usize, usize)>,
     k: usize,
     f: f64,
@@ -161,20 +175,13 @@ fn fill_crop(
             let t = &set.textures[k];
             cubic::resize_cubic_window(&t.rgb, wf, hf, 3, wt, ht, (r0, c0), (w, h), crop);
         }
-        None if original.is_some() => {
-            // rendered at the scaled size itself (features scale with the size)
-            let t = textures::procedural(k, ht, wt);
-            for r in 0..h {
-                let s = ((r0 + r) * wt + c0) * 3;
-                crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&t.rgb[s..s + w * 3]);
-            }
-        }
         None => {
-            let (th, tw) = textures::procedural_size(k, f, ht, wt);
-            let t = textures::procedural(k, th, tw);
+            // rendered at the scaled size itself when the original's factor is known (features
+            // scale with the size), else at the rounded size of `procedural_size`
+            let (rgb, tw) = procedural.expect("procedural texture fetched by the caller");
             for r in 0..h {
                 let s = ((r0 + r) * tw + c0) * 3;
-                crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&t.rgb[s..s + w * 3]);
+                crop[r * w * 3..(r + 1) * w * 3].copy_from_slice(&rgb[s..s + w * 3]);
             }
         }
     }
