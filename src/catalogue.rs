@@ -171,7 +171,10 @@ pub struct Entry {
     /// `None` when the corruption does not interpolate.
     pub(crate) interpolate: InterpolateFn,
     /// The corruption can append its output to [`Job::out`] (it writes every byte once, in
-    /// order), so a caller building a new image need not zero a buffer first.
+    /// order), so a caller building a new image need not zero a buffer first. No row sets it
+    /// since stop 27: jpeg_compression, its only user, measured 0.078 ms appending against
+    /// 0.065 ms zero-filling and writing rows in place once the binary stopped returning
+    /// freed buffers to the kernel (src/main.rs); kept for a corruption where it pays.
     pub(crate) appends: bool,
 }
 
@@ -233,13 +236,7 @@ pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
         Digital
     ),
     row!(Pixelate, digital::pixelate, Common, Digital),
-    row!(
-        JpegCompression,
-        digital::jpeg_compression,
-        Common,
-        Digital,
-        appends = true
-    ),
+    row!(JpegCompression, digital::jpeg_compression, Common, Digital),
     row!(SpeckleNoise, noise::speckle_noise, Validation, Noise),
     row!(GaussianBlur, blur::gaussian_blur, Validation, Blur),
     row!(Spatter, weather::spatter, Validation, Weather),
