@@ -170,12 +170,6 @@ pub struct Entry {
     /// Issue 16: the table at a continuous severity ([`params::Params::at_severity`]);
     /// `None` when the corruption does not interpolate.
     pub(crate) interpolate: InterpolateFn,
-    /// The corruption can append its output to [`Job::out`] (it writes every byte once, in
-    /// order), so a caller building a new image need not zero a buffer first. No row sets it
-    /// since stop 27: jpeg_compression, its only user, measured 0.078 ms appending against
-    /// 0.065 ms zero-filling and writing rows in place once the binary stopped returning
-    /// freed buffers to the kernel (src/main.rs); kept for a corruption where it pays.
-    pub(crate) appends: bool,
 }
 
 /// A row's table at a continuous severity (see [`params::interpolate_table`]).
@@ -191,9 +185,6 @@ pub(crate) type ApplyFn = fn(&mut Job<'_>, &AnyParams) -> crate::error::Result<(
 /// `Params` struct all named after it).
 macro_rules! row {
     ($c:ident, $family:ident :: $name:ident, $subset:ident, $family_enum:ident) => {
-        row!($c, $family::$name, $subset, $family_enum, appends = false)
-    };
-    ($c:ident, $family:ident :: $name:ident, $subset:ident, $family_enum:ident, appends = $a:expr) => {
         Entry {
             corruption: Corruption::$c,
             name: stringify!($name),
@@ -202,7 +193,6 @@ macro_rules! row {
             parse: params::parse_table::<corruptions::$family::$name::Params>,
             apply: |job, table| corruptions::$family::$name::$name(job, params::downcast(table)),
             interpolate: params::interpolate_table::<corruptions::$family::$name::Params>,
-            appends: $a,
         }
     };
 }

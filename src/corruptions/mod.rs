@@ -29,13 +29,8 @@ pub mod weather;
 pub struct Job<'a> {
     /// Source pixels, `height * width * 3` bytes, row-major, channel fastest (RGB).
     pub src: &'a [u8],
-    /// Destination, same layout and size as `src` (empty when `out` is set).
+    /// Destination, same layout and size as `src`.
     pub dst: &'a mut [u8],
-    /// Set only for a corruption whose catalogue row says `appends` (and only by
-    /// [`crate::api`]): the corruption appends its `width·height·3` output bytes to this
-    /// vector instead of writing `dst`, which is then empty. Lets `corrupt_with` return a new
-    /// image without zero-filling its buffer first.
-    pub out: Option<&'a mut Vec<u8>>,
     /// Width in pixels (>= 1).
     pub width: usize,
     /// Height in pixels (>= 1).

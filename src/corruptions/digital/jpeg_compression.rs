@@ -49,10 +49,7 @@ pub fn jpeg_compression(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let q = p.quality[job.level];
     SCRATCH.with(|s| {
         let s = &mut s.borrow_mut();
-        match job.out.as_deref_mut() {
-            Some(out) => jpeg::roundtrip_rgb_append(s, job.src, job.width, job.height, q, out),
-            None => jpeg::roundtrip_rgb_with(s, job.src, job.width, job.height, q, job.dst),
-        }
+        jpeg::roundtrip_rgb_with(s, job.src, job.width, job.height, q, job.dst);
     });
     Ok(())
 }
