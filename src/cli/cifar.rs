@@ -56,16 +56,8 @@ pub fn run(a: &Args) -> anyhow::Result<bool> {
 /// `written`/`skipped` arrays, `manifest_records` the arrays of the merged manifest.
 pub fn execute(a: &Args) -> anyhow::Result<pipeline::Summary> {
     let corruptions = super::generate::resolve_corruptions(&a.corruptions)?;
-    let schedule = a
-        .severity_schedule
-        .as_deref()
-        .map(crate::dataset::schedule::Schedule::parse)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let schedule = super::schedule_arg(a.severity_schedule.as_deref(), &a.severities)?;
     let (severities, continuous) = match &schedule {
-        Some(_) if a.severities != "1-5" => {
-            anyhow::bail!("use either -s or --severity-schedule, not both")
-        }
         Some(_) => (vec![], vec![]),
         None => split_severities(&a.severities).map_err(anyhow::Error::msg)?,
     };

@@ -353,16 +353,8 @@ pub fn execute(mut a: Args) -> anyhow::Result<run::Summary> {
     };
     let severities =
         crate::cli::parse_cell_severities(&a.severities).map_err(anyhow::Error::msg)?;
-    let schedule = a
-        .severity_schedule
-        .as_deref()
-        .map(crate::dataset::schedule::Schedule::parse)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let schedule = crate::cli::schedule_arg(a.severity_schedule.as_deref(), &a.severities)?;
     let severities = match &schedule {
-        Some(_) if a.severities != "1-5" => {
-            bail!("use either -s or --severity-schedule, not both")
-        }
         Some(_) => vec![crate::dataset::Severity::SCHEDULED],
         None => severities,
     };

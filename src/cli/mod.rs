@@ -159,6 +159,22 @@ pub(crate) fn shard_arg(shard: Option<&str>) -> anyhow::Result<Option<(usize, us
         .map_err(anyhow::Error::msg)
 }
 
+/// `--severity-schedule` parsed, refused together with an explicit `-s` (`severities` as given;
+/// its default is `1-5`, which a schedule replaces).
+pub(crate) fn schedule_arg(
+    schedule: Option<&str>,
+    severities: &str,
+) -> anyhow::Result<Option<crate::dataset::schedule::Schedule>> {
+    let schedule = schedule
+        .map(crate::dataset::schedule::Schedule::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    if schedule.is_some() && severities != "1-5" {
+        anyhow::bail!("use either -s or --severity-schedule, not both");
+    }
+    Ok(schedule)
+}
+
 /// `, shard K/N` for a run's first line (empty without `--shard`).
 pub(crate) fn shard_suffix(shard: Option<(usize, usize)>) -> String {
     shard

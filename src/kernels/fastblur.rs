@@ -551,25 +551,8 @@ mod avx {
         }
     }
 
-    /// `vpmulhuw` kept opaque to LLVM: given the intrinsic, it rewrote the multiplies of the
-    /// column and scaling loops as widening loads, dword multiplies and packs (twice the
-    /// instructions, callgrind). The result is the same u16 high product.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn mulhi(a: __m256i, b: __m256i) -> __m256i {
-        let o: __m256i;
-        // SAFETY: one AVX2 register instruction (AVX2 is enabled here), no memory access.
-        unsafe {
-            std::arch::asm!(
-                "vpmulhuw {o}, {a}, {b}",
-                o = lateout(ymm_reg) o,
-                a = in(ymm_reg) a,
-                b = in(ymm_reg) b,
-                options(pure, nomem, nostack, preserves_flags)
-            )
-        };
-        o
-    }
+    // `vpmulhuw` kept opaque to LLVM (it had doubled the column and scaling loops).
+    use crate::simd::avx2::mulhi_epu16 as mulhi;
 
     /// 16 bytes from `p`, widened to u16 lanes.
     ///

@@ -14,6 +14,8 @@
 //!
 //! This module imports nothing from the crate: everything else may build on it.
 
+#[cfg(target_arch = "x86_64")]
+pub mod avx2;
 pub mod fma;
 
 use std::sync::OnceLock;

@@ -567,26 +567,9 @@ pub(crate) mod avx2 {
         fdct_pass::<true, { (CONST_BITS + PASS1_BITS) as i32 }>(transpose(v))
     }
 
-    /// `vpmulhuw` kept opaque to LLVM: given the intrinsic, it rewrote the two chained high
-    /// multiplies of [`quantise`] as zero-extensions, `vpmulld`, shifts, a pack and a lane
-    /// permute (11 instructions per row instead of 2, most on the shuffle ports). Same u16 high
-    /// product.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    fn mulhi(a: __m256i, b: __m256i) -> __m256i {
-        let o: __m256i;
-        // SAFETY: one AVX2 register instruction (AVX2 is enabled here), no memory access.
-        unsafe {
-            std::arch::asm!(
-                "vpmulhuw {o}, {a}, {b}",
-                o = lateout(ymm_reg) o,
-                a = in(ymm_reg) a,
-                b = in(ymm_reg) b,
-                options(pure, nomem, nostack, preserves_flags)
-            )
-        };
-        o
-    }
+    // `vpmulhuw` kept opaque to LLVM (it had rewritten [`quantise`]'s two chained high
+    // multiplies into 11 instructions per row instead of 2).
+    use crate::simd::avx2::mulhi_epu16 as mulhi;
 
     /// Quantise the coefficient rows of [`pair_fdct`] in place (see `quantise_block`).
     #[inline(always)]
