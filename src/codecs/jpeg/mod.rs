@@ -55,8 +55,6 @@ pub struct JpegScratch {
     up: Vec<u8>,
     /// Padded column sums of the fancy upsampler.
     colsum: Vec<i16>,
-    /// One RGB output row, for [`roundtrip_rgb_append`].
-    row: Vec<u8>,
     /// Offsets of the blocks to process.
     offs: Vec<usize>,
     /// Cached divisor tables and the quality they belong to.
@@ -109,37 +107,6 @@ pub fn roundtrip_rgb_with(
     roundtrip_impl(scratch, src, width, height, quality, dst, isa());
 }
 
-/// Same as [`roundtrip_rgb_with`], but appends the `width·height·3` output bytes to `out`
-/// (row by row, from a small reused row buffer) instead of overwriting a slice: a caller that
-/// builds a new image need not zero its buffer first, which cost about a tenth of a 224² call.
-///
-/// # Panics
-/// If `src` is shorter than `width·height·3` bytes.
-pub fn roundtrip_rgb_append(
-    scratch: &mut JpegScratch,
-    src: &[u8],
-    width: usize,
-    height: usize,
-    quality: u8,
-    out: &mut Vec<u8>,
-) {
-    roundtrip_into(
-        scratch,
-        src,
-        width,
-        height,
-        quality,
-        Dst::Append(out),
-        isa(),
-    );
-}
-
-/// Where the decoded RGB goes: over a slice, or appended to a vector.
-enum Dst<'a> {
-    Slice(&'a mut [u8]),
-    Append(&'a mut Vec<u8>),
-}
-
 /// Geometry of the padded planes.
 struct Geom {
     w: usize,
@@ -188,25 +155,11 @@ pub(crate) fn roundtrip_impl(
     dst: &mut [u8],
     level: Isa,
 ) {
-    roundtrip_into(s, src, width, height, quality, Dst::Slice(dst), level);
-}
-
-fn roundtrip_into(
-    s: &mut JpegScratch,
-    src: &[u8],
-    width: usize,
-    height: usize,
-    quality: u8,
-    mut dst: Dst<'_>,
-    level: Isa,
-) {
     if width == 0 || height == 0 {
         return;
     }
     let n = rgb_len(src, width, height);
-    if let Dst::Slice(d) = &dst {
-        assert!(d.len() >= n, "dst too short: {} < {n}", d.len());
-    }
+    assert!(dst.len() >= n, "dst too short: {} < {n}", dst.len());
     let g = Geom::new(width, height);
     grow_front(s, &g);
     grow(&mut s.up, 2 * (2 * g.cw + 32));
@@ -220,7 +173,7 @@ fn roundtrip_into(
     block_offsets(offs, g.cpw, g.cph);
     run_blocks(&mut s.cb[..g.cpw * g.cph], g.cpw, offs, &dc, level);
     run_blocks(&mut s.cr[..g.cpw * g.cph], g.cpw, offs, &dc, level);
-    decode_planes(s, &mut dst, &g, level);
+    decode_planes(s, dst, &g, level);
 }
 
 /// `width·height·3`, the bytes of an RGB8 image.
@@ -487,12 +440,8 @@ fn replicate_rows(plane: &mut [u8], stride: usize, from: usize, to: usize) {
 }
 
 /// Decoder back end: chroma upsampling and colour conversion into `dst`.
-fn decode_planes(s: &mut JpegScratch, dst: &mut Dst<'_>, g: &Geom, level: Isa) {
+fn decode_planes(s: &mut JpegScratch, dst: &mut [u8], g: &Geom, level: Isa) {
     let (w, h, cw, ch) = (g.w, g.h, g.cw, g.ch);
-    if let Dst::Append(v) = dst {
-        v.reserve(w * h * 3);
-        grow(&mut s.row, w * 3);
-    }
     let fancy = cw > 2; // jdsample.c: fancy only when downsampled_width > 2
     let upw = s.up.len() / 2;
     let (upcb, upcr) = s.up.split_at_mut(upw);
@@ -518,20 +467,13 @@ fn decode_planes(s: &mut JpegScratch, dst: &mut Dst<'_>, g: &Geom, level: Isa) {
             }
         }
         let yrow = &s.y[y * g.yw..y * g.yw + w];
-        match dst {
-            Dst::Slice(d) => ycc_to_rgb_row(
-                yrow,
-                &upcb[..w],
-                &upcr[..w],
-                &mut d[y * w * 3..(y + 1) * w * 3],
-                level,
-            ),
-            Dst::Append(v) => {
-                let row = &mut s.row[..w * 3];
-                ycc_to_rgb_row(yrow, &upcb[..w], &upcr[..w], row, level);
-                v.extend_from_slice(row);
-            }
-        }
+        ycc_to_rgb_row(
+            yrow,
+            &upcb[..w],
+            &upcr[..w],
+            &mut dst[y * w * 3..(y + 1) * w * 3],
+            level,
+        );
     }
 }
 

@@ -417,28 +417,6 @@ fn ycc_to_rgb_avx2_exhaustive() {
     }
 }
 
-/// `roundtrip_rgb_append` appends exactly the bytes `roundtrip_rgb` writes, after whatever
-/// the vector held, with one scratch reused across sizes.
-#[test]
-fn append_equals_slice_output() {
-    let mut s = JpegScratch::new();
-    for (w, h, q) in [
-        (224, 224, 30),
-        (17, 9, 80),
-        (1, 1, 5),
-        (5, 3, 100),
-        (33, 64, 50),
-    ] {
-        let src = pattern(0, w, h);
-        let mut want = vec![0u8; w * h * 3];
-        roundtrip_rgb(&src, w, h, q, &mut want);
-        let mut got = vec![7u8, 8];
-        roundtrip_rgb_append(&mut s, &src, w, h, q, &mut got);
-        assert_eq!(&got[..2], &[7, 8], "{w}x{h}");
-        assert!(got[2..] == want[..], "{w}x{h} q{q}");
-    }
-}
-
 /// The decoder's AVX2 path (IDCT, fancy upsampling, colour) equals its scalar twin on every
 /// decoding fixture.
 #[test]
