@@ -916,6 +916,22 @@ fn severity_schedule_with_webdataset_output() {
     );
 }
 
+/// `generate INPUT -o OUT -c fog,contrast --severity-schedule SCHEDULE REST…`
+fn scheduled(input: &Path, out: &Path, schedule: &str, rest: &[&str]) -> std::process::Output {
+    let mut a = vec![
+        "generate",
+        s(input),
+        "-o",
+        s(out),
+        "-c",
+        "fog,contrast",
+        "--severity-schedule",
+        schedule,
+    ];
+    a.extend_from_slice(rest);
+    run(&a)
+}
+
 /// `--severity-schedule` over webdataset input (issue 16): a first pass over the member
 /// headers numbers the samples in stream order (shards in order, samples in archive order;
 /// a member of no sample does not count), so sample i of N gets the schedule's
@@ -936,20 +952,7 @@ fn severity_schedule_over_webdataset_input() {
     w.append(&Header::file("0020001.png"), &ph[0].1).unwrap();
     w.finish().unwrap();
     assert_eq!(ph[0].0, "png");
-    let g = |out: &Path, rest: &[&str]| {
-        let mut a = vec![
-            "generate",
-            s(&input),
-            "-o",
-            s(out),
-            "-c",
-            "fog,contrast",
-            "--severity-schedule",
-            "linear:0-3",
-        ];
-        a.extend_from_slice(rest);
-        run(&a)
-    };
+    let g = |out: &Path, rest: &[&str]| scheduled(&input, out, "linear:0-3", rest);
     let (one, two, sh) = (dir.join("one"), dir.join("two"), dir.join("sh"));
     ok(&g(&one, &["--threads", "1"]));
     ok(&g(&two, &["--threads", "2"]));
@@ -1063,6 +1066,94 @@ fn severity_schedule_over_webdataset_input() {
         e.contains("contrast/schedule/shard-00001.tar/0010001."),
         "{e}"
     );
+}
+
+/// `--severity-schedule` with `--wds-cells-in-sample`: every corruption's image member
+/// `<key>.<corruption>.schedule.<ext>` is followed by its own severity member
+/// `<key>.<corruption>.schedule.json` holding the manifest's `scheduled_severity` (the
+/// sample's `<key>.json` stays the input's). Checked: threads 1 = 2 = two process shards
+/// merged, byte for byte; names and contents by position in the stream; the image equals the
+/// one-shard-per-cell layout's; verify regenerates every image.
+#[test]
+fn severity_schedule_with_cells_in_sample() {
+    let dir = tmp("wds-ins-sched");
+    let input = dir.join("in");
+    make_shards(&input, 2, 2);
+    let g = |out: &Path, rest: &[&str]| scheduled(&input, out, "linear:1-4", rest);
+    let (one, two, sh) = (dir.join("one"), dir.join("two"), dir.join("sh"));
+    ok(&g(&one, &["--wds-cells-in-sample", "--threads", "1"]));
+    ok(&g(&two, &["--wds-cells-in-sample", "--threads", "2"]));
+    for k in [1, 0] {
+        ok(&g(
+            &sh,
+            &["--wds-cells-in-sample", "--shard", &format!("{k}/2")],
+        ));
+    }
+    let a = files(&one);
+    assert_eq!(a, files(&two));
+    let mut c = files(&sh);
+    c.retain(|k, _| !k.starts_with("manifest.shard-"));
+    assert_eq!(a, c, "sharded + merged equals one process");
+    let text = fs::read_to_string(one.join("manifest.jsonl")).unwrap();
+    let recs: Vec<serde_json::Value> = text
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let cells = dir.join("cells");
+    ok(&g(&cells, &[]));
+    for (n, sh) in ["shard-00000.tar", "shard-00001.tar"].iter().enumerate() {
+        let inp = members(&input.join(sh));
+        let out = members(&one.join(sh));
+        let per_cell = members(&cells.join("fog/schedule").join(sh));
+        for i in 0..2 {
+            let key = format!("{n:03}{i:04}");
+            let ext = inp[3 * i]
+                .header
+                .name
+                .rsplit('.')
+                .next()
+                .unwrap()
+                .to_string();
+            // sample i of shard n is image 2n + i of 4: linear 1 → 4
+            let want = 1.0 + 3.0 * (2 * n + i) as f64 / 3.0;
+            let at = |name: &str| {
+                out.iter()
+                    .position(|m| m.header.name == name)
+                    .unwrap_or_else(|| panic!("{sh}: no {name}"))
+            };
+            // the sample's own json is the input's, unchanged
+            let own = &out[at(&format!("{key}.json"))];
+            assert_eq!(own.data, inp[3 * i + 2].data);
+            for corr in ["fog", "contrast"] {
+                let stem = format!("{key}.{corr}.schedule");
+                let img = at(&format!("{stem}.{ext}"));
+                let json = at(&format!("{stem}.json"));
+                assert_eq!(json, img + 1, "severity member right after its image");
+                let v: serde_json::Value = serde_json::from_slice(&out[json].data).unwrap();
+                assert!((v["scheduled_severity"].as_f64().unwrap() - want).abs() < 1e-9);
+                let rec = recs
+                    .iter()
+                    .find(|r| r["output"] == format!("{sh}/{stem}.{ext}"))
+                    .unwrap();
+                assert_eq!(rec["scheduled_severity"], v["scheduled_severity"]);
+                if corr == "fog" {
+                    let same = per_cell
+                        .iter()
+                        .find(|m| m.header.name == format!("{key}.{ext}"))
+                        .unwrap();
+                    assert!(
+                        same.data == out[img].data,
+                        "{stem}: same image as the cells layout"
+                    );
+                }
+            }
+        }
+    }
+    let v = run(&["verify", s(&one), "--input", s(&input)]);
+    ok(&v);
+    let t = format!("{}{}", stderr(&v), String::from_utf8_lossy(&v.stdout));
+    assert!(t.contains("8 regenerated, 0 differ"), "{t}");
 }
 
 /// The counting pass of `--severity-schedule` over webdataset input numbers exactly the

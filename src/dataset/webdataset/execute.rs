@@ -520,14 +520,16 @@ fn write_all_outs<'b>(
     Ok(())
 }
 
-/// The name of a scheduled sample's severity member: `<key>.json`, or when the input sample
-/// already has a `<key>.json` (webdataset input, e.g. img2dataset's metadata, copied
-/// unchanged) `<key>.scheduled_severity.json`; `None` if both are taken (the manifest still
-/// records the severity).
-fn json_member(s: &Sample) -> Option<String> {
+/// The name of a scheduled image's severity member, for the image member `<stem>.<ext>`:
+/// `<stem>.json`, or when the input sample already has that member (webdataset input, e.g.
+/// img2dataset's `<key>.json` metadata, copied unchanged) `<stem>.scheduled_severity.json`;
+/// `None` if both are taken (the manifest still records the severity). `stem` is the key
+/// (one shard per cell) or `<key>.<corruption>.schedule` (`--wds-cells-in-sample`, where one
+/// sample carries every corruption's image, so each gets its own severity member).
+fn json_member(s: &Sample, stem: &str) -> Option<String> {
     [
-        format!("{}.json", s.key),
-        format!("{}.scheduled_severity.json", s.key),
+        format!("{stem}.json"),
+        format!("{stem}.scheduled_severity.json"),
     ]
     .into_iter()
     .find(|n| !s.members.iter().any(|m| &m.header.name == n))
@@ -585,15 +587,8 @@ fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
             .cells
             .iter()
             .map(|&c| {
-                let image = one(c, format!("{}.{}", s.key, s.ext))?;
                 let mut v = Vec::with_capacity(2);
-                let json = image.4.zip(json_member(s));
-                v.push(image);
-                if let Some((sev, name)) = json {
-                    // the sample's severity member (written after the image)
-                    let json = format!("{{\"scheduled_severity\":{}}}", sev);
-                    v.push((name, json.into_bytes(), None, Some(c), Some(sev)));
-                }
+                push_with_severity(&mut v, s, &s.key, one(c, format!("{}.{}", s.key, s.ext))?);
                 Ok(v)
             })
             .collect(),
@@ -601,13 +596,23 @@ fn render(ctx: &Context<'_>, s: &Sample) -> Result<Rendered, String> {
             let mut v = Vec::with_capacity(ctx.cells.len());
             for &c in ctx.cells {
                 let last = s.ext.rsplit('.').next().unwrap_or(&s.ext);
-                v.push(one(
-                    c,
-                    format!("{}.{}.{}.{last}", s.key, c.corruption.name(), c.severity),
-                )?);
+                let stem = format!("{}.{}.{}", s.key, c.corruption.name(), c.severity);
+                push_with_severity(&mut v, s, &stem, one(c, format!("{stem}.{last}"))?);
             }
             Ok(vec![v])
         }
+    }
+}
+
+/// Push a corrupted image member and, when it was made at a scheduled severity, its
+/// severity member `{"scheduled_severity":x}` right after it (named by [`json_member`]).
+fn push_with_severity(v: &mut Vec<RenderedMember>, s: &Sample, stem: &str, image: RenderedMember) {
+    let json = image.4.zip(json_member(s, stem));
+    let cell = image.3;
+    v.push(image);
+    if let Some((sev, name)) = json {
+        let body = format!("{{\"scheduled_severity\":{sev}}}");
+        v.push((name, body.into_bytes(), None, cell, Some(sev)));
     }
 }
 
