@@ -258,6 +258,39 @@ impl Pipeline {
             .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")))
     }
 
+    /// The procedural frost slots to render before a run's images (see
+    /// [`Pipeline::warm_frost`]): all five when `cells` hold frost, no photographs are given
+    /// (`--frost-dir`) and the geometry gives every image one size; none otherwise.
+    pub fn frost_slots_to_warm(&self, cells: &[Cell]) -> Vec<usize> {
+        let fixed = matches!(self.geometry, Geometry::Imagenet | Geometry::Inception);
+        let frost = cells.iter().any(|c| c.corruption == Corruption::Frost);
+        let params = self
+            .preset
+            .params::<crate::corruptions::weather::frost::Params>();
+        match fixed && frost && self.frost.is_none() && params.is_some() {
+            true => (0..5).collect(),
+            false => Vec::new(),
+        }
+    }
+
+    /// Render procedural frost slot `k` at the size the run's images use, into the process's
+    /// texture cache: a worker that reaches frost while the other renders the texture it
+    /// draws would otherwise wait for it, and both reach frost at about the same moment
+    /// (issue 18, two threads). Outputs do not change (the cache holds what frost would render).
+    pub fn warm_frost(&self, k: usize) {
+        let side = match self.geometry {
+            Geometry::Imagenet => IMAGENET_CROP,
+            Geometry::Inception => INCEPTION_SIDE,
+            Geometry::Native => return,
+        };
+        if let Some(p) = self
+            .preset
+            .params::<crate::corruptions::weather::frost::Params>()
+        {
+            crate::corruptions::weather::frost::warm_procedural(p, k, side, side);
+        }
+    }
+
     /// The seed of the output of `source` in `cell` (seed rule, see [`super::plan`]).
     pub fn seed_of(&self, source: &str, cell: Cell) -> u64 {
         let cell = self.resolve(source, cell);
@@ -652,6 +685,50 @@ mod tests {
         .unwrap();
         assert_eq!(header_pixels(&png), Some(15));
         assert_eq!(header_pixels(b"not an image"), None);
+    }
+
+    fn fetched(f: impl FnOnce()) -> std::collections::BTreeSet<(usize, usize, usize)> {
+        use crate::corruptions::weather::frost::textures::FETCHED;
+        FETCHED.with_borrow_mut(|v| v.clear());
+        f();
+        FETCHED
+            .with_borrow_mut(std::mem::take)
+            .into_iter()
+            .collect()
+    }
+
+    /// `warm_procedural` (what `Pipeline::warm_frost` runs before a run's images) renders
+    /// exactly the textures frost then asks for on images of that size (the five slots, drawn
+    /// over many seeds and every severity), for the imagecorruptions rule and the original
+    /// scripts' fixed scale, at 224² and 299²: a wrong size would leave the workers rendering
+    /// (and waiting for) the textures again.
+    #[test]
+    fn warming_renders_what_frost_uses() {
+        use crate::corruptions::weather::frost::{warm_procedural, Params};
+        for preset in ["imagecorruptions", "imagenet-c", "imagenet-c-299"] {
+            let preset = Arc::new(Preset::builtin(preset).unwrap());
+            let p = preset.params::<Params>().unwrap();
+            for side in [224usize, 299] {
+                let warmed = fetched(|| (0..5).for_each(|k| warm_procedural(p, k, side, side)));
+                assert_eq!(warmed.len(), 5);
+                let src: Vec<u8> = (0..side * side * 3).map(|i| (i * 7 % 251) as u8).collect();
+                let mut dst = vec![0u8; src.len()];
+                let used = fetched(|| {
+                    for seed in 0..40u64 {
+                        let settings = Settings::new(seed).with_preset(preset.clone());
+                        crate::api::corrupt_buffer(
+                            crate::api::ImageView::new(&src, side, side, PixelLayout::Rgb),
+                            &mut dst,
+                            Corruption::Frost,
+                            (seed % 5 + 1) as u8,
+                            &settings,
+                        )
+                        .unwrap();
+                    }
+                });
+                assert_eq!(used, warmed, "{side}x{side}");
+            }
+        }
     }
 
     #[test]

@@ -316,6 +316,12 @@ pub fn generate(opts: &Options, progress: &dyn Progress) -> Result<Summary> {
         });
     }
     progress.start(images.len() as u64);
+    // the frost textures first, in parallel: see `Pipeline::warm_frost`
+    let warm = match opts.floor || images.is_empty() {
+        true => Vec::new(),
+        false => opts.pipeline.frost_slots_to_warm(&opts.cells),
+    };
+    pool.install(|| warm.par_iter().for_each(|&k| opts.pipeline.warm_frost(k)));
     pool.install(|| {
         images.par_iter().for_each(|&i| {
             image_item(&run, i, progress);

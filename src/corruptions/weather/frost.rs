@@ -74,43 +74,20 @@ pub fn frost(job: &mut Job<'_>, p: &Params) -> Result<()> {
         Some(set) => (set.textures[k].height, set.textures[k].width),
         None => textures::SLOT_SIZES[k],
     };
-    // the original scripts' fixed scale, where the scaled texture covers the image
-    let original = p.texture_scale.and_then(|sc| {
-        let (ht, wt) = (linear::scaled_len(hf, sc), linear::scaled_len(wf, sc));
-        (ht > h && wt > w).then_some((sc, ht, wt))
-    });
-    let (hx, wx) = (h as f64, w as f64);
-    let f = match original {
-        Some((sc, _, _)) => sc,
-        None => {
-            let cover = match (hf >= h, wf >= w) {
-                (true, true) => 1.0,
-                (false, true) => hx / hf as f64,
-                (true, false) => wx / wf as f64,
-                (false, false) => (hx / hf as f64).max(wx / wf as f64),
-            };
-            cover * 1.1
-        }
-    };
-    let (ht, wt) = match original {
-        Some((_, ht, wt)) => (ht, wt),
-        None => (
-            (hf as f64 * f).ceil() as usize,
-            (wf as f64 * f).ceil() as usize,
-        ),
-    };
+    let Cover {
+        f,
+        original,
+        ht,
+        wt,
+    } = cover(p, (hf, wf), (w, h));
     let r0 = job.rng.randint(0, ht as i64 - h as i64) as usize;
     let c0 = job.rng.randint(0, wt as i64 - w as i64) as usize;
     // The procedural texture is fetched before the crop buffer below is borrowed: a worker
     // waiting for another thread's render runs other queued jobs meanwhile (textures.rs), and
     // one of them may be a frost call on this thread wanting the same buffer.
-    let procedural = match (job.frost_textures, original) {
-        (Some(_), _) => None,
-        (None, Some(_)) => Some((textures::procedural(k, ht, wt), wt)),
-        (None, None) => {
-            let (th, tw) = textures::procedural_size(k, f, ht, wt);
-            Some((textures::procedural(k, th, tw), tw))
-        }
+    let procedural = match job.frost_textures {
+        Some(_) => None,
+        None => Some(procedural_texture(k, f, original, (ht, wt))),
     };
     let mut work = |crop: &mut [u8]| {
         fill_crop(
@@ -147,6 +124,81 @@ pub fn frost(job: &mut Job<'_>, p: &Params) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// How a texture of `hf × wf` covers a `w × h` image: the scale `f`, the original scripts'
+/// fixed scale when it applies (`(scale, ht, wt)`), and the scaled size `ht × wt`.
+struct Cover {
+    f: f64,
+    original: Option<(f64, usize, usize)>,
+    ht: usize,
+    wt: usize,
+}
+
+fn cover(p: &Params, (hf, wf): (usize, usize), (w, h): (usize, usize)) -> Cover {
+    // the original scripts' fixed scale, where the scaled texture covers the image
+    let original = p.texture_scale.and_then(|sc| {
+        let (ht, wt) = (linear::scaled_len(hf, sc), linear::scaled_len(wf, sc));
+        (ht > h && wt > w).then_some((sc, ht, wt))
+    });
+    let (hx, wx) = (h as f64, w as f64);
+    let f = match original {
+        Some((sc, _, _)) => sc,
+        None => {
+            let cover = match (hf >= h, wf >= w) {
+                (true, true) => 1.0,
+                (false, true) => hx / hf as f64,
+                (true, false) => wx / wf as f64,
+                (false, false) => (hx / hf as f64).max(wx / wf as f64),
+            };
+            cover * 1.1
+        }
+    };
+    let (ht, wt) = match original {
+        Some((_, ht, wt)) => (ht, wt),
+        None => (
+            (hf as f64 * f).ceil() as usize,
+            (wf as f64 * f).ceil() as usize,
+        ),
+    };
+    Cover {
+        f,
+        original,
+        ht,
+        wt,
+    }
+}
+
+/// The procedural texture of slot `k` for a cover (its pixels and row width): rendered at the
+/// scaled size itself when the original's factor is known, else at [`textures::procedural_size`].
+fn procedural_texture(
+    k: usize,
+    f: f64,
+    original: Option<(f64, usize, usize)>,
+    (ht, wt): (usize, usize),
+) -> (std::sync::Arc<textures::Texture>, usize) {
+    match original {
+        Some(_) => (textures::procedural(k, ht, wt), wt),
+        None => {
+            let (th, tw) = textures::procedural_size(k, f, ht, wt);
+            (textures::procedural(k, th, tw), tw)
+        }
+    }
+}
+
+/// Render (into the process's texture cache) the procedural texture that [`frost`] with `p`
+/// uses for slot `k` (0..5) on a `w × h` image, without the reference's photographs. A
+/// dataset run whose images all have one size calls it for the five slots as parallel jobs
+/// before its images: otherwise the two workers reach frost together and one of them waits
+/// for the other's render (`dataset::run`). The cache only saves time: outputs do not change.
+pub fn warm_procedural(p: &Params, k: usize, w: usize, h: usize) {
+    let Cover {
+        f,
+        original,
+        ht,
+        wt,
+    } = cover(p, textures::SLOT_SIZES[k % 5], (w, h));
+    procedural_texture(k % 5, f, original, (ht, wt));
 }
 
 /// The `w × h` window at (`r0`, `c0`) of frost texture `k` scaled by `f` (to `wt × ht`): the

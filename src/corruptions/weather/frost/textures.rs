@@ -468,9 +468,18 @@ pub fn procedural_size(slot: usize, f: f64, ht: usize, wt: usize) -> (usize, usi
 /// arguments, so the cache never changes an output. The cache keeps at most 64 MiB of textures
 /// (whole cache dropped when full; textures in use stay alive through their `Arc`).
 pub fn procedural(slot: usize, height: usize, width: usize) -> Arc<Texture> {
+    #[cfg(test)]
+    FETCHED.with_borrow_mut(|f| f.push((slot, height, width)));
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     cached(cache, (slot, height, width), || render(slot, height, width))
+}
+
+#[cfg(test)]
+std::thread_local! {
+    /// The keys [`procedural`] was asked for on this thread (tests of which textures a call uses).
+    pub(crate) static FETCHED: std::cell::RefCell<Vec<(usize, usize, usize)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Texture cache: bytes held, and one slot per key.
