@@ -15,7 +15,6 @@
 //! buffers of the wrong length are errors.
 
 use std::cell::RefCell;
-use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use image::DynamicImage;
@@ -447,26 +446,7 @@ impl<'s> Request<'s> {
 /// binary's retained heap the fill costs less than appending row by row did).
 fn vec_impl(src: ImageView<'_>, out: &mut Vec<u8>, req: Request<'_>) -> Result<()> {
     out.clear();
-    let n = src.pixels.len();
-    if src.layout == PixelLayout::Rgb && req.corruption.entry().fills_uninit {
-        // The corruption writes every byte of its uninitialised destination: no zero fill.
-        check_dims(n, src.width, src.height, src.layout)?;
-        out.reserve(n);
-        let uninit = &mut out.spare_capacity_mut()[..n];
-        run(
-            src.pixels,
-            &mut [],
-            Some(uninit),
-            src.width,
-            src.height,
-            req,
-        )?;
-        // SAFETY: capacity ≥ n, and a `fills_uninit` corruption returning `Ok` has written all
-        // n bytes (for jpeg_compression the codec's tests check it writes every output byte).
-        unsafe { out.set_len(n) };
-        return Ok(());
-    }
-    out.resize(n, 0);
+    out.resize(src.pixels.len(), 0);
     buffer_impl(src, out, req)
 }
 
@@ -486,12 +466,12 @@ fn buffer_impl(src: ImageView<'_>, dst: &mut [u8], req: Request<'_>) -> Result<(
         )));
     }
     if layout == PixelLayout::Rgb {
-        return run(src, dst, None, width, height, req);
+        return run(src, dst, width, height, req);
     }
     with_staging(|rgb_in, rgb_out| {
         to_rgb(src, layout, rgb_in);
         rgb_out.resize(rgb_in.len(), 0);
-        run(rgb_in, rgb_out, None, width, height, req)?;
+        run(rgb_in, rgb_out, width, height, req)?;
         from_rgb(rgb_out, src, layout, dst);
         Ok(())
     })
@@ -516,7 +496,7 @@ pub fn corrupt_in_place(
         to_rgb(buf, layout, rgb_in);
         rgb_out.resize(rgb_in.len(), 0);
         let req = Request::new(corruption, severity, settings, None);
-        run(rgb_in, rgb_out, None, width, height, req)?;
+        run(rgb_in, rgb_out, width, height, req)?;
         if layout == PixelLayout::Rgb {
             buf.copy_from_slice(rgb_out);
         } else {
@@ -550,17 +530,8 @@ fn check_dims(len: usize, width: usize, height: usize, layout: PixelLayout) -> R
     Ok(())
 }
 
-/// Runs the request on RGB `src` into `dst`, or, when `uninit` is given (only for a corruption
-/// whose catalogue row `fills_uninit`; `dst` is then empty), into it: every byte of it is written
-/// when this returns `Ok`.
-fn run(
-    src: &[u8],
-    dst: &mut [u8],
-    uninit: Option<&mut [MaybeUninit<u8>]>,
-    width: usize,
-    height: usize,
-    req: Request<'_>,
-) -> Result<()> {
+/// Runs the request on RGB `src` into `dst`.
+fn run(src: &[u8], dst: &mut [u8], width: usize, height: usize, req: Request<'_>) -> Result<()> {
     let Request {
         corruption,
         severity,
@@ -575,14 +546,7 @@ fn run(
     // Issue 16: a continuous severity runs an interpolated table (all five rows equal).
     let interpolated = match continuous {
         Some(0.0) => {
-            match uninit {
-                Some(out) => {
-                    for (o, &v) in out.iter_mut().zip(src) {
-                        o.write(v);
-                    }
-                }
-                None => dst.copy_from_slice(src),
-            }
+            dst.copy_from_slice(src);
             return Ok(());
         }
         Some(s) => Some(
@@ -630,7 +594,6 @@ fn run(
     let mut job = Job {
         src,
         dst,
-        uninit,
         width,
         height,
         level: if interpolated.is_some() {
@@ -813,56 +776,5 @@ mod tests {
         }
         // 17 of the 19 -C corruptions (not glass_blur, spatter) and the 15 C-bar operators
         assert!(checked >= (17 + 15) * 10, "{checked}");
-    }
-
-    /// The corruptions that write `corrupt_with`'s new image uninitialised (no zero fill) give
-    /// the bytes of `corrupt_buffer` into a buffer of 0xff, at integer and continuous severities
-    /// (0 included) and for RGB and RGBA (the latter takes the zero-filled path); at least one
-    /// row (jpeg_compression) does.
-    #[test]
-    fn uninit_filling_corruptions_equal_the_buffer_path() {
-        let (w, h) = (37usize, 23usize);
-        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 91 % 253) as u8).collect();
-        let rgba: Vec<u8> = rgb
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], p[0] ^ 0x5a])
-            .collect();
-        let settings = Settings::new(3);
-        let rows: Vec<_> = crate::catalogue::CATALOGUE
-            .iter()
-            .filter(|e| e.fills_uninit)
-            .collect();
-        assert!(rows
-            .iter()
-            .any(|e| e.corruption == Corruption::JpegCompression));
-        for entry in rows {
-            let c = entry.corruption;
-            for (layout, raw) in [(PixelLayout::Rgb, &rgb), (PixelLayout::Rgba, &rgba)] {
-                let image = match layout {
-                    PixelLayout::Rgb => DynamicImage::ImageRgb8(
-                        image::RgbImage::from_raw(37, 23, raw.clone()).unwrap(),
-                    ),
-                    _ => DynamicImage::ImageRgba8(
-                        image::RgbaImage::from_raw(37, 23, raw.clone()).unwrap(),
-                    ),
-                };
-                let view = || ImageView::new(raw, w, h, layout);
-                for s in [0.0f64, 1.0, 2.5, 3.0, 5.0] {
-                    let mut want = vec![0xffu8; raw.len()];
-                    if s == 0.0 || s.fract() != 0.0 {
-                        corrupt_buffer_at(view(), &mut want, c, s, &settings).unwrap();
-                        let got = corrupt_at(&image, c, s, &settings).unwrap();
-                        assert_eq!(got.as_bytes(), &want[..], "{c} {layout:?} s={s}");
-                    } else {
-                        corrupt_buffer(view(), &mut want, c, s as u8, &settings).unwrap();
-                        let got = corrupt_with(&image, c, s as u8, &settings).unwrap();
-                        assert_eq!(got.as_bytes(), &want[..], "{c} {layout:?} s={s}");
-                    }
-                    if s != 0.0 {
-                        assert_ne!(&want[..], &raw[..], "{c} {layout:?} s={s}: identity");
-                    }
-                }
-            }
-        }
     }
 }

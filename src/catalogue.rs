@@ -170,12 +170,6 @@ pub struct Entry {
     /// Issue 16: the table at a continuous severity ([`params::Params::at_severity`]);
     /// `None` when the corruption does not interpolate.
     pub(crate) interpolate: InterpolateFn,
-    /// The corruption writes every byte of [`Job::uninit`] when it is given one, so
-    /// [`crate::corrupt_with`] hands it the new image uninitialised instead of zero-filling it
-    /// first (jpeg_compression: the fill was ~14 % of a 224² call's instructions).
-    ///
-    /// [`Job::uninit`]: crate::corruptions::Job::uninit
-    pub(crate) fills_uninit: bool,
 }
 
 /// A row's table at a continuous severity (see [`params::interpolate_table`]).
@@ -199,14 +193,6 @@ macro_rules! row {
             parse: params::parse_table::<corruptions::$family::$name::Params>,
             apply: |job, table| corruptions::$family::$name::$name(job, params::downcast(table)),
             interpolate: params::interpolate_table::<corruptions::$family::$name::Params>,
-            fills_uninit: false,
-        }
-    };
-    // A row whose corruption writes every byte of `Job::uninit` (see `Entry::fills_uninit`).
-    ($c:ident, $family:ident :: $name:ident, $subset:ident, $family_enum:ident, fills_uninit) => {
-        Entry {
-            fills_uninit: true,
-            ..row!($c, $family::$name, $subset, $family_enum)
         }
     };
 }
@@ -240,13 +226,7 @@ pub static CATALOGUE: [Entry; NUM_OPERATORS] = [
         Digital
     ),
     row!(Pixelate, digital::pixelate, Common, Digital),
-    row!(
-        JpegCompression,
-        digital::jpeg_compression,
-        Common,
-        Digital,
-        fills_uninit
-    ),
+    row!(JpegCompression, digital::jpeg_compression, Common, Digital),
     row!(SpeckleNoise, noise::speckle_noise, Validation, Noise),
     row!(GaussianBlur, blur::gaussian_blur, Validation, Blur),
     row!(Spatter, weather::spatter, Validation, Weather),

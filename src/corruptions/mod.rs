@@ -29,13 +29,8 @@ pub mod weather;
 pub struct Job<'a> {
     /// Source pixels, `height * width * 3` bytes, row-major, channel fastest (RGB).
     pub src: &'a [u8],
-    /// Destination, same layout and size as `src` (empty when `uninit` is given).
+    /// Destination, same layout and size as `src`.
     pub dst: &'a mut [u8],
-    /// The destination as uninitialised memory (a new image's spare capacity), given instead of
-    /// `dst` only to a corruption whose catalogue row says it `fills_uninit`: such a corruption
-    /// must write every byte of it before returning `Ok`. Saves zero-filling the new image of
-    /// [`crate::corrupt_with`] (jpeg_compression).
-    pub uninit: Option<&'a mut [std::mem::MaybeUninit<u8>]>,
     /// Width in pixels (>= 1).
     pub width: usize,
     /// Height in pixels (>= 1).

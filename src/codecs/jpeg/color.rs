@@ -5,8 +5,6 @@
 //! directly. The SIMD twins regroup the products so every constant fits in 16 bits (as
 //! `jccolext-avx2.asm` / `jdcolext-avx2.asm` do); the regrouping is exact in integer arithmetic.
 
-use std::mem::MaybeUninit;
-
 // Encoder constants, FIX(x) = round(x·2^16).
 const FIX_0_29900: i32 = 19595;
 const FIX_0_58700: i32 = 38470;
@@ -63,13 +61,10 @@ pub(crate) fn rgb_to_ycc_row_scalar(rgb: &[u8], y: &mut [u8], cb: &mut [u8], cr:
     }
 }
 
-/// Converts `rgb.len() / 3` pixels from the component rows to interleaved RGB. `rgb` may be
-/// uninitialised (jpeg_compression's new output image): every byte of it is written.
-pub(crate) fn ycc_to_rgb_row_scalar(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [MaybeUninit<u8>]) {
+/// Converts `rgb.len() / 3` pixels from the component rows to interleaved RGB.
+pub(crate) fn ycc_to_rgb_row_scalar(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8]) {
     for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
-        for (o, v) in px.iter_mut().zip(ycc_to_rgb_px(y[i], cb[i], cr[i])) {
-            o.write(v);
-        }
+        px.copy_from_slice(&ycc_to_rgb_px(y[i], cb[i], cr[i]));
     }
 }
 
@@ -281,18 +276,10 @@ pub(crate) mod avx2 {
     /// `R = Y + Cr + round(0.402·Cr)` and `B = Y + 2·Cb + round(−0.228·Cb)` as in `jdcolor.c`'s
     /// tables. G rounds a sum of two products once, so it stays on 32-bit `vpmaddwd` pairs.
     ///
-    /// `rgb` may be uninitialised: every byte of it is written (the last step overlaps earlier
-    /// ones with the same bytes, never reading them).
-    ///
     /// # Safety
     /// AVX2 must be available; the component rows must hold at least `rgb.len() / 3` samples.
     #[target_feature(enable = "avx2")]
-    pub(crate) unsafe fn ycc_to_rgb_row(
-        y: &[u8],
-        cb: &[u8],
-        cr: &[u8],
-        rgb: &mut [MaybeUninit<u8>],
-    ) {
+    pub(crate) unsafe fn ycc_to_rgb_row(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8]) {
         let n = rgb.len() / 3;
         assert!(y.len() >= n && cb.len() >= n && cr.len() >= n);
         if n < 16 {
@@ -307,7 +294,7 @@ pub(crate) mod avx2 {
         let k_g = pair(-FIX_0_34414, 65536 - FIX_0_71414);
         let half = _mm256_set1_epi32(ONE_HALF);
         let (rg_lo, b_lo, rg_hi, b_hi) = (lanes(RG_LO), lanes(B_LO), lanes(RG_HI), lanes(B_HI));
-        let dst = rgb.as_mut_ptr() as *mut u8;
+        let dst = rgb.as_mut_ptr();
         macro_rules! load {
             ($p:expr, $x:expr) => {
                 _mm256_cvtepu8_epi16(_mm_loadu_si128($p.as_ptr().add($x) as *const __m128i))

@@ -866,13 +866,7 @@ impl Decoder {
                     o.copy_from_slice(&[rows[0][x], rows[1][x], rows[2][x]]);
                 }
             } else {
-                ycc_to_rgb_row(
-                    &rows[0][..w],
-                    &rows[1][..w],
-                    &rows[2][..w],
-                    super::uninit_mut(out),
-                    level,
-                );
+                ycc_to_rgb_row(&rows[0][..w], &rows[1][..w], &rows[2][..w], out, level);
             }
         }
         Ok(Decoded {

@@ -39,8 +39,6 @@ mod tables;
 pub use encode::{encode_jpeg, JpegEncoder};
 pub use tables::quant_tables;
 
-use std::mem::MaybeUninit;
-
 use crate::simd::{dispatch, isa, Isa};
 use tables::Divisors;
 
@@ -106,33 +104,7 @@ pub fn roundtrip_rgb_with(
     quality: u8,
     dst: &mut [u8],
 ) {
-    roundtrip_impl(scratch, src, width, height, quality, uninit_mut(dst), isa());
-}
-
-/// Same as [`roundtrip_rgb_with`] into uninitialised memory (e.g. a new vector's
-/// `spare_capacity_mut()`): every byte of `dst[..width·height·3]` is written, so that a caller
-/// making a new image need not zero-fill it first (stop 28: the fill of a 224² image was ~14 %
-/// of this call's instructions). An empty image writes nothing.
-///
-/// # Panics
-/// If `src` or `dst` is shorter than `width·height·3` bytes.
-pub fn roundtrip_rgb_uninit(
-    scratch: &mut JpegScratch,
-    src: &[u8],
-    width: usize,
-    height: usize,
-    quality: u8,
-    dst: &mut [MaybeUninit<u8>],
-) {
     roundtrip_impl(scratch, src, width, height, quality, dst, isa());
-}
-
-/// Views initialised bytes as possibly uninitialised ones, for the kernels that write into
-/// either. Sound because those kernels only ever store initialised values through it.
-pub(crate) fn uninit_mut(s: &mut [u8]) -> &mut [MaybeUninit<u8>] {
-    // SAFETY: same layout; every write through the result stores an initialised byte, so `s`
-    // stays initialised.
-    unsafe { &mut *(s as *mut [u8] as *mut [MaybeUninit<u8>]) }
 }
 
 /// Geometry of the padded planes.
@@ -180,7 +152,7 @@ pub(crate) fn roundtrip_impl(
     width: usize,
     height: usize,
     quality: u8,
-    dst: &mut [MaybeUninit<u8>],
+    dst: &mut [u8],
     level: Isa,
 ) {
     if width == 0 || height == 0 {
@@ -468,7 +440,7 @@ fn replicate_rows(plane: &mut [u8], stride: usize, from: usize, to: usize) {
 }
 
 /// Decoder back end: chroma upsampling and colour conversion into `dst`.
-fn decode_planes(s: &mut JpegScratch, dst: &mut [MaybeUninit<u8>], g: &Geom, level: Isa) {
+fn decode_planes(s: &mut JpegScratch, dst: &mut [u8], g: &Geom, level: Isa) {
     let (w, h, cw, ch) = (g.w, g.h, g.cw, g.ch);
     let fancy = cw > 2; // jdsample.c: fancy only when downsampled_width > 2
     let upw = s.up.len() / 2;
@@ -509,7 +481,7 @@ fn rgb_to_ycc_row(rgb: &[u8], y: &mut [u8], cb: &mut [u8], cr: &mut [u8], level:
     dispatch!(at level; color::rgb_to_ycc_row_scalar / color::avx2::rgb_to_ycc_row(rgb, y, cb, cr))
 }
 
-fn ycc_to_rgb_row(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [MaybeUninit<u8>], level: Isa) {
+fn ycc_to_rgb_row(y: &[u8], cb: &[u8], cr: &[u8], rgb: &mut [u8], level: Isa) {
     dispatch!(at level; color::ycc_to_rgb_row_scalar / color::avx2::ycc_to_rgb_row(y, cb, cr, rgb))
 }
 

@@ -49,11 +49,7 @@ pub fn jpeg_compression(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let q = p.quality[job.level];
     SCRATCH.with(|s| {
         let s = &mut s.borrow_mut();
-        match job.uninit.take() {
-            // The catalogue row `fills_uninit`: the codec writes every byte.
-            Some(out) => jpeg::roundtrip_rgb_uninit(s, job.src, job.width, job.height, q, out),
-            None => jpeg::roundtrip_rgb_with(s, job.src, job.width, job.height, q, job.dst),
-        }
+        jpeg::roundtrip_rgb_with(s, job.src, job.width, job.height, q, job.dst);
     });
     Ok(())
 }
