@@ -377,9 +377,9 @@ fn symbols_body(
                 let last_dc = &mut last[comp];
                 pos += match view.table(b, dc + 1, nz) {
                     Some(tab) => block_symbols(b, nz, last_dc, dc, room, freq, |n| tab[n]),
-                    None => block_symbols(b, nz, last_dc, dc, room, freq, |n| {
-                        ac_symbol(b, dc + 1, n)
-                    }),
+                    None => {
+                        block_symbols(b, nz, last_dc, dc, room, freq, |n| ac_symbol(b, dc + 1, n))
+                    }
                 };
             }
         }
@@ -496,10 +496,7 @@ pub(super) mod avx2 {
             let size = _mm256_sub_epi32(e, bias);
             let low = _mm256_sub_epi32(_mm256_sllv_epi32(one, size), one);
             let mag = _mm256_add_epi32(v, _mm256_and_si256(_mm256_srai_epi32::<31>(v), low));
-            let t = _mm256_add_epi32(
-                _mm256_add_epi32(base, _mm256_slli_epi32::<16>(size)),
-                mag,
-            );
+            let t = _mm256_add_epi32(_mm256_add_epi32(base, _mm256_slli_epi32::<16>(size)), mag);
             _mm256_storeu_si256(tab.as_mut_ptr().add(8 * i) as *mut __m256i, t);
         }
     }
