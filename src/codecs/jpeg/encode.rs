@@ -13,7 +13,9 @@
 //! stream of Huffman symbols (one `u32` each: table, symbol, magnitude bits) while counting
 //! them, so the second pass only looks codes up and writes bits. The per-block work is driven
 //! by a 64-bit mask of the non-zero coefficients in zigzag order (AVX2: byte shuffles of the
-//! compare results; scalar twin: one test per coefficient), so zero runs cost nothing. Bits
+//! compare results; scalar twin: one test per coefficient), so zero runs cost nothing; the AVX2
+//! twin makes the AC symbols of a dense block (size by float exponent, magnitude bits) in one
+//! go, and the symbol stream leaves the magnitude-bit count to the writer's code table. Bits
 //! go through a 64-bit accumulator written 32 bits at a time, byte-stuffed only when a word
 //! holds an `0xFF`. [`JpegEncoder`] keeps every buffer between images. The result is the very file PIL writes
 //! for the same RGB array (tested against files made by PIL in `fixtures/jpeg/`). The
