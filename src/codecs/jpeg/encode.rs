@@ -13,7 +13,9 @@
 //! stream of Huffman symbols (one `u32` each: table, symbol, magnitude bits) while counting
 //! them, so the second pass only looks codes up and writes bits. The per-block work is driven
 //! by a 64-bit mask of the non-zero coefficients in zigzag order (AVX2: byte shuffles of the
-//! compare results; scalar twin: one test per coefficient), so zero runs cost nothing. Bits
+//! compare results; scalar twin: one test per coefficient), so zero runs cost nothing; the AVX2
+//! twin makes the AC symbols of a dense block (size by float exponent, magnitude bits) in one
+//! go, and the symbol stream leaves the magnitude-bit count to the writer's code table. Bits
 //! go through a 64-bit accumulator written 32 bits at a time, byte-stuffed only when a word
 //! holds an `0xFF`. [`JpegEncoder`] keeps every buffer between images. The result is the very file PIL writes
 //! for the same RGB array (tested against files made by PIL in `fixtures/jpeg/`). The
@@ -119,7 +121,7 @@ impl JpegEncoder {
         let n = symbols(&self.planes, &mut self.syms, &mut freq, level);
         let syms = &self.syms[..n];
         let mut tables = [HuffTable::default(); TABLES];
-        let mut codes = [0u32; TABLES * 256];
+        let mut codes = [0u64; TABLES * 256];
         for (t, table) in tables.iter_mut().enumerate() {
             *table = optimal_table(freq[t * 256..(t + 1) * 256].try_into().unwrap());
             table.derive_codes(&mut codes[t * 256..(t + 1) * 256]);
@@ -202,13 +204,20 @@ fn write_headers(
 
 // ------------------------------------------------------------------ symbols (pass 1)
 
-/// One symbol of the stream: global symbol index (`table · 256 + symbol`) in bits 20..30, the
-/// number of magnitude bits that follow its code in bits 16..20, those bits in bits 0..16.
+/// One symbol of the stream: global symbol index (`table · 256 + symbol`) in bits 16..26, the
+/// magnitude bits that follow its code in bits 0..16. Their number is not stored: it is the
+/// symbol's low nibble in every table (DC: the size itself; AC: run << 4 | size; ZRL and EOB
+/// carry none), which the bit writer's code table already folds in ([`HuffTable::derive_codes`]).
+/// A run is added to an AC symbol as `run << 20`.
 #[inline(always)]
 fn sym(table: usize, symbol: u32, size: u32, value: i32) -> u32 {
-    // Negative values are sent as value − 1 in `size` bits (jchuff.c).
-    let extra = (value - i32::from(value < 0)) as u32 & ((1u32 << size) - 1);
-    ((table as u32 * 256 + symbol) << 20) | (size << 16) | extra
+    ((table as u32 * 256 + symbol) << 16) | magnitude(size, value)
+}
+
+/// The `size` magnitude bits of `value`: negative values are sent as value − 1 (jchuff.c).
+#[inline(always)]
+fn magnitude(size: u32, value: i32) -> u32 {
+    (value - i32::from(value < 0)) as u32 & ((1u32 << size) - 1)
 }
 
 /// Number of bits of |v| (JPEG magnitude category).
@@ -221,30 +230,48 @@ fn nbits(v: i32) -> u32 {
 /// zeros before a non-zero coefficient).
 const MAX_BLOCK_SYMS: usize = 68;
 
+/// Room handed to one block: a power of two over [`MAX_BLOCK_SYMS`], so that a block's
+/// symbol count is masked into range instead of bounds-checked at every symbol.
+const BLOCK_ROOM: usize = 128;
+
+/// [`NATURAL`] as bytes (one cache line), for the per-coefficient loop.
+const NATURAL_U8: [u8; 64] = {
+    let mut t = [0u8; 64];
+    let mut k = 0;
+    while k < 64 {
+        t[k] = NATURAL[k] as u8;
+        k += 1;
+    }
+    t
+};
+
 /// Symbol counts per global index (`table · 256 + symbol`).
 type Freq = [u64; TABLES * 256];
 
 /// The symbols of one block (`dc` = index of its DC table, `dc + 1` its AC table) into `out`,
 /// counted in `freq`; returns how many: the DC difference, then per non-zero AC coefficient
 /// (bits of `nz`, zigzag order, bit 0 ignored) ZRLs for runs over 15 and the run/size symbol,
-/// then EOB unless coefficient 63 is non-zero.
+/// then EOB unless coefficient 63 is non-zero. `ac(n)` is the AC symbol of the coefficient at
+/// natural index `n` with a run of 0 (`sym(dc + 1, size, size, v)`): the AVX2 twin reads it
+/// from a table made for the whole block, the scalar one computes it.
 #[inline(always)]
 fn block_symbols(
     blk: &[i16; 64],
     nz: u64,
     last_dc: &mut i32,
     dc: usize,
-    out: &mut [u32; MAX_BLOCK_SYMS],
+    out: &mut [u32; BLOCK_ROOM],
     freq: &mut Freq,
+    ac: impl Fn(usize) -> u32,
 ) -> usize {
     let diff = blk[0] as i32 - *last_dc;
     *last_dc = blk[0] as i32;
     let size = nbits(diff);
     let s = sym(dc, size, size, diff);
     out[0] = s;
-    freq[(s >> 20) as usize & 1023] += 1;
+    freq[(s >> 16) as usize & 1023] += 1;
     let mut n = 1;
-    let ac = dc + 1;
+    let ac_table = dc + 1;
     let mut m = nz & !1;
     let mut prev = 0u32;
     while m != 0 {
@@ -253,21 +280,19 @@ fn block_symbols(
         let mut run = k - prev - 1;
         prev = k;
         while run > 15 {
-            out[n] = sym(ac, 0xF0, 0, 0);
-            freq[ac * 256 + 0xF0] += 1;
+            out[n & (BLOCK_ROOM - 1)] = sym(ac_table, 0xF0, 0, 0);
+            freq[ac_table * 256 + 0xF0] += 1;
             n += 1;
             run -= 16;
         }
-        let v = blk[NATURAL[k as usize & 63]] as i32;
-        let size = nbits(v);
-        let s = sym(ac, (run << 4) | size, size, v);
-        out[n] = s;
-        freq[(s >> 20) as usize & 1023] += 1;
+        let s = ac(NATURAL_U8[k as usize & 63] as usize) + (run << 20);
+        out[n & (BLOCK_ROOM - 1)] = s;
+        freq[(s >> 16) as usize & 1023] += 1;
         n += 1;
     }
     if prev != 63 {
-        out[n] = sym(ac, 0x00, 0, 0);
-        freq[ac * 256] += 1;
+        out[n & (BLOCK_ROOM - 1)] = sym(ac_table, 0x00, 0, 0);
+        freq[ac_table * 256] += 1;
         n += 1;
     }
     n
@@ -283,20 +308,53 @@ fn nonzero_zigzag_scalar(blk: &[i16; 64]) -> u64 {
     m
 }
 
-/// Room the symbol stream of `planes` may need (see [`MAX_BLOCK_SYMS`]).
+/// Room the symbol stream of `planes` may need (see [`MAX_BLOCK_SYMS`]; the last block is
+/// handed a whole [`BLOCK_ROOM`]).
 fn max_symbols(planes: &[CoefPlane; 3]) -> usize {
-    planes.iter().map(|p| p.across * p.down).sum::<usize>() * MAX_BLOCK_SYMS
+    planes.iter().map(|p| p.across * p.down).sum::<usize>() * MAX_BLOCK_SYMS + BLOCK_ROOM
+}
+
+/// The AC symbol (run 0, see [`block_symbols`]) of coefficient `n` of `b`, computed alone.
+#[inline(always)]
+fn ac_symbol(b: &[i16; 64], ac_table: usize, n: usize) -> u32 {
+    let v = b[n] as i32;
+    let size = nbits(v);
+    sym(ac_table, size, size, v)
+}
+
+/// How a twin looks at one block: its zigzag mask of non-zero coefficients, and maybe a table
+/// of the AC symbols of all its coefficients (else [`ac_symbol`] computes each when needed).
+trait BlockView {
+    /// Zigzag mask of the non-zero coefficients of `b`.
+    fn mask(&self, b: &[i16; 64]) -> u64;
+    /// The AC symbols (run 0) of `b` by natural index for AC table `ac_table`, when this view
+    /// makes them for a block with mask `nz`.
+    fn table(&mut self, b: &[i16; 64], ac_table: usize, nz: u64) -> Option<&[u32; 64]>;
+}
+
+/// The scalar view: one test per coefficient for the mask, no table.
+struct ScalarView;
+
+impl BlockView for ScalarView {
+    #[inline(always)]
+    fn mask(&self, b: &[i16; 64]) -> u64 {
+        nonzero_zigzag_scalar(b)
+    }
+    #[inline(always)]
+    fn table(&mut self, _: &[i16; 64], _: usize, _: u64) -> Option<&[u32; 64]> {
+        None
+    }
 }
 
 /// The whole image's symbol stream in MCU order (4 Y blocks 2×2 row-major, Cb, Cr) into
-/// `out` (at least [`max_symbols`] long), with `nz(block)` the zigzag mask of a block; returns
-/// the number of symbols.
+/// `out` (at least [`max_symbols`] long), each block seen through `view`; returns the number
+/// of symbols.
 #[inline(always)]
 fn symbols_body(
     planes: &[CoefPlane; 3],
     out: &mut [u32],
     freq: &mut Freq,
-    nz: impl Fn(&[i16; 64]) -> u64,
+    view: &mut impl BlockView,
 ) -> usize {
     let [y, cb, cr] = planes;
     let mut last = [0i32; 3];
@@ -312,21 +370,28 @@ fn symbols_body(
                 (&cb.blocks[my * cb.across + mx], 1),
                 (&cr.blocks[my * cr.across + mx], 2),
             ];
-            // One call site, so that it is inlined (with the mask) into the AVX2 twin.
+            // One call site, so that it is inlined (with the view) into the AVX2 twin.
             for (b, comp) in mcu {
-                let room: &mut [u32; MAX_BLOCK_SYMS] =
-                    (&mut out[pos..pos + MAX_BLOCK_SYMS]).try_into().unwrap();
+                let room: &mut [u32; BLOCK_ROOM] =
+                    (&mut out[pos..pos + BLOCK_ROOM]).try_into().unwrap();
                 let dc = if comp == 0 { 0 } else { 2 };
-                pos += block_symbols(b, nz(b), &mut last[comp], dc, room, freq);
+                let nz = view.mask(b);
+                let last_dc = &mut last[comp];
+                pos += match view.table(b, dc + 1, nz) {
+                    Some(tab) => block_symbols(b, nz, last_dc, dc, room, freq, |n| tab[n]),
+                    None => {
+                        block_symbols(b, nz, last_dc, dc, room, freq, |n| ac_symbol(b, dc + 1, n))
+                    }
+                };
             }
         }
     }
     pos
 }
 
-/// [`symbols_body`] with the scalar mask.
+/// [`symbols_body`] with the scalar view.
 fn symbols_scalar(planes: &[CoefPlane; 3], out: &mut [u32], freq: &mut Freq) -> usize {
-    symbols_body(planes, out, freq, nonzero_zigzag_scalar)
+    symbols_body(planes, out, freq, &mut ScalarView)
 }
 
 fn symbols(planes: &[CoefPlane; 3], out: &mut [u32], freq: &mut Freq, level: Isa) -> usize {
@@ -335,7 +400,7 @@ fn symbols(planes: &[CoefPlane; 3], out: &mut [u32], freq: &mut Freq, level: Isa
 
 #[cfg(target_arch = "x86_64")]
 pub(super) mod avx2 {
-    use super::{symbols_body, CoefPlane, Freq, NATURAL};
+    use super::{symbols_body, BlockView, CoefPlane, Freq, NATURAL};
     use std::arch::x86_64::*;
 
     /// `pshufb` indexes that gather zigzag positions `32h..32h+32` from the 16-byte chunk `c`
@@ -391,7 +456,55 @@ pub(super) mod avx2 {
         m
     }
 
-    /// AVX2 twin of [`super::symbols_scalar`] (the same symbols; the masks by shuffles).
+    /// The AVX2 view: the mask by shuffles, and for a block with a non-zero coefficient at
+    /// zigzag position 12 or later all 64 AC symbols at once (natural order) into `tab`: size =
+    /// the float exponent of |v|, magnitude = v, or v + 2^size − 1 for negative v. Entries of
+    /// zero coefficients are never read. (The table costs as much as computing ~8 symbols one
+    /// by one; blocks ending earlier have at most 11 AC symbols and skip it.)
+    struct Avx2View {
+        shuf: [[__m256i; 4]; 2],
+        tab: [u32; 64],
+    }
+
+    impl BlockView for Avx2View {
+        #[inline(always)]
+        fn mask(&self, b: &[i16; 64]) -> u64 {
+            // SAFETY: an Avx2View is only made in `symbols` below, which needs AVX2.
+            unsafe { nonzero_zigzag(b, &self.shuf) }
+        }
+        #[inline(always)]
+        fn table(&mut self, b: &[i16; 64], ac_table: usize, nz: u64) -> Option<&[u32; 64]> {
+            if nz < 1 << 12 {
+                return None;
+            }
+            // SAFETY: as in `mask`.
+            unsafe { ac_symbols(b, ac_table, &mut self.tab) };
+            Some(&self.tab)
+        }
+    }
+
+    /// `sym(ac_table, size, size, v)` of every coefficient `v` of `b` (run 0) into `tab`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn ac_symbols(b: &[i16; 64], ac_table: usize, tab: &mut [u32; 64]) {
+        let one = _mm256_set1_epi32(1);
+        let bias = _mm256_set1_epi32(126);
+        let base = _mm256_set1_epi32((ac_table as i32 * 256) << 16);
+        for i in 0..8 {
+            let v = _mm256_cvtepi16_epi32(_mm_loadu_si128(b.as_ptr().add(8 * i) as *const __m128i));
+            let a = _mm256_abs_epi32(v);
+            // |v| ≤ 2^15 is exact in f32: its exponent − 126 is the bit count (for |v| ≥ 1).
+            let e = _mm256_srli_epi32::<23>(_mm256_castps_si256(_mm256_cvtepi32_ps(a)));
+            let size = _mm256_sub_epi32(e, bias);
+            let low = _mm256_sub_epi32(_mm256_sllv_epi32(one, size), one);
+            let mag = _mm256_add_epi32(v, _mm256_and_si256(_mm256_srai_epi32::<31>(v), low));
+            let t = _mm256_add_epi32(_mm256_add_epi32(base, _mm256_slli_epi32::<16>(size)), mag);
+            _mm256_storeu_si256(tab.as_mut_ptr().add(8 * i) as *mut __m256i, t);
+        }
+    }
+
+    /// AVX2 twin of [`super::symbols_scalar`] (the same symbols; the masks by shuffles, the AC
+    /// symbols a block at a time).
     ///
     /// # Safety
     /// AVX2 must be available.
@@ -401,9 +514,11 @@ pub(super) mod avx2 {
         out: &mut [u32],
         freq: &mut Freq,
     ) -> usize {
-        let shuf = SHUF.map(|h| h.map(|c| _mm256_loadu_si256(c.as_ptr() as *const __m256i)));
-        // SAFETY: AVX2 is available (this function's contract).
-        symbols_body(planes, out, freq, |b| unsafe { nonzero_zigzag(b, &shuf) })
+        let mut view = Avx2View {
+            shuf: SHUF.map(|h| h.map(|c| _mm256_loadu_si256(c.as_ptr() as *const __m256i))),
+            tab: [0; 64],
+        };
+        symbols_body(planes, out, freq, &mut view)
     }
 }
 
@@ -428,15 +543,19 @@ impl Default for HuffTable {
 }
 
 impl HuffTable {
-    /// Code and length per symbol (`jpeg_make_c_derived_tbl`) into `codes` (256 entries): the
-    /// code in bits 0..16, its length in bits 16..21 (0 for unused symbols).
-    fn derive_codes(&self, codes: &mut [u32]) {
+    /// Code and length per symbol (`jpeg_make_c_derived_tbl`) into `codes` (256 entries),
+    /// with room for the symbol's magnitude bits (as many as its low nibble, see [`sym`]): the
+    /// code shifted up by that many in bits 0..32, the code's length plus that many in bits
+    /// 32..40 (0 for unused symbols).
+    fn derive_codes(&self, codes: &mut [u64]) {
         codes.fill(0);
-        let mut code = 0u32;
+        let mut code = 0u64;
         let mut k = 0;
-        for len in 1..=16u32 {
+        for len in 1..=16u64 {
             for _ in 0..self.bits[len as usize] {
-                codes[self.huffval[k] as usize] = code | (len << 16);
+                let s = self.huffval[k];
+                let size = u64::from(s & 15);
+                codes[s as usize] = (code << size) | ((len + size) << 32);
                 code += 1;
                 k += 1;
             }
@@ -590,14 +709,13 @@ fn put_bytes(out: &mut Vec<u8>, w: u32, n: u32) {
 /// Entropy-codes the symbol stream with `codes` (see [`HuffTable::derive_codes`]): a 64-bit
 /// accumulator takes each code with its magnitude bits (at most 16 + 11 bits) and hands out
 /// 32 bits at a time; the end is padded with 1-bits (`flush_bits`).
-fn write_symbols(syms: &[u32], codes: &[u32; TABLES * 256], out: &mut Vec<u8>) {
+fn write_symbols(syms: &[u32], codes: &[u64; TABLES * 256], out: &mut Vec<u8>) {
     let mut acc = 0u64;
     let mut n = 0u32; // bits pending in the low end of acc
     for &s in syms {
-        let c = codes[(s >> 20) as usize];
-        let size = (s >> 16) & 15;
-        let len = (c >> 16) + size;
-        let bits = (u64::from(c & 0xFFFF) << size) | u64::from(s & 0xFFFF);
+        let c = codes[(s >> 16) as usize & (TABLES * 256 - 1)];
+        let len = (c >> 32) as u32;
+        let bits = u64::from(c as u32 | (s & 0xFFFF));
         acc = (acc << len) | bits;
         n += len;
         if n >= 32 {
