@@ -125,17 +125,77 @@ impl ValueSweep {
     }
 }
 
-dispatch! {
-    /// `dst = trunc(clip(clip(v + d) · k) · 255)` per channel (the body of
-    /// [`ValueSweep::add_value`]; its AVX2 build vectorises the same operations).
-    fn sweep_value / sweep_value_scalar / sweep_value_avx2(v: &[f64], k: &[f64], d: f64, dst: &mut [u8]) {
-        for ((&v, k), o) in v.iter().zip(k.chunks_exact(3)).zip(dst.chunks_exact_mut(3)) {
-            let v = clip01(v + d);
-            o[0] = (clip01(v * k[0]) * 255.0) as u8;
-            o[1] = (clip01(v * k[1]) * 255.0) as u8;
-            o[2] = (clip01(v * k[2]) * 255.0) as u8;
-        }
+/// `dst = trunc(clip(clip(v + d) · k) · 255)` per channel (the body of
+/// [`ValueSweep::add_value`]).
+fn sweep_value(v: &[f64], k: &[f64], d: f64, dst: &mut [u8]) {
+    dispatch!(sweep_value_scalar / sweep_value_avx2(v, k, d, dst))
+}
+
+/// Scalar twin of [`sweep_value`].
+fn sweep_value_scalar(v: &[f64], k: &[f64], d: f64, dst: &mut [u8]) {
+    for ((&v, k), o) in v.iter().zip(k.chunks_exact(3)).zip(dst.chunks_exact_mut(3)) {
+        let v = clip01(v + d);
+        o[0] = (clip01(v * k[0]) * 255.0) as u8;
+        o[1] = (clip01(v * k[1]) * 255.0) as u8;
+        o[2] = (clip01(v * k[2]) * 255.0) as u8;
     }
+}
+
+/// AVX2 twin of [`sweep_value`]: four pixels (12 values) per step, the same f64 operations
+/// (`v + d`, the clips as max/min, the products, `· 255`, truncation), so the same bytes.
+/// Written out because the compiler kept the stride-3 body scalar (~20 instructions a pixel);
+/// here a step is ~31 instructions for four. V is spread over the interleaved factors with
+/// three lane permutes. The rest (under four pixels) goes through the scalar twin.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sweep_value_avx2(v: &[f64], k: &[f64], d: f64, dst: &mut [u8]) {
+    use std::arch::x86_64::*;
+    let n = v.len().min(k.len() / 3).min(dst.len() / 3);
+    let whole = n / 4 * 4;
+    let (dd, zero, one, s255) = (
+        _mm256_set1_pd(d),
+        _mm256_setzero_pd(),
+        _mm256_set1_pd(1.0),
+        _mm256_set1_pd(255.0),
+    );
+    let (kp, dp) = (k.as_ptr(), dst.as_mut_ptr());
+    // clip01 (`clamp`: `x < 0 → 0`, `x > 1 → 1`) as max then min: the same value for every
+    // non-NaN x (a −0 may come out as +0, which truncates to the same byte). Macros rather
+    // than closures, which a `target_feature` function may not inline.
+    macro_rules! clip {
+        ($x:expr) => {
+            _mm256_min_pd(_mm256_max_pd($x, zero), one)
+        };
+    }
+    macro_rules! channel {
+        ($spread:expr, $off:expr) => {
+            _mm256_cvttpd_epi32(_mm256_mul_pd(
+                clip!(_mm256_mul_pd($spread, _mm256_loadu_pd(kp.add($off)))),
+                s255,
+            ))
+        };
+    }
+    let mut p = 0;
+    while p < whole {
+        let vv = clip!(_mm256_add_pd(_mm256_loadu_pd(v.as_ptr().add(p)), dd));
+        // [v0 v0 v0 v1], [v1 v1 v2 v2], [v2 v3 v3 v3] against the interleaved factors
+        let q0 = channel!(_mm256_permute4x64_pd::<0x40>(vv), 3 * p);
+        let q1 = channel!(_mm256_permute4x64_pd::<0xA5>(vv), 3 * p + 4);
+        let q2 = channel!(_mm256_permute4x64_pd::<0xFE>(vv), 3 * p + 8);
+        let bytes = _mm_packus_epi16(_mm_packs_epi32(q0, q1), _mm_packs_epi32(q2, q2));
+        _mm_storel_epi64(dp.add(3 * p) as *mut __m128i, bytes);
+        (dp.add(3 * p + 8) as *mut i32).write_unaligned(_mm_extract_epi32::<2>(bytes));
+        p += 4;
+    }
+    sweep_value_scalar(
+        &v[whole..n],
+        &k[3 * whole..3 * n],
+        d,
+        &mut dst[3 * whole..3 * n],
+    );
 }
 
 /// AVX2 version of [`adjust`] (4 pixels per step, f64 lanes).
