@@ -110,12 +110,8 @@ impl ValueSweep {
     /// Convert `src` (RGB8) once.
     pub fn new(src: &[u8]) -> ValueSweep {
         let n = src.len() / 3;
-        let (mut v, mut k) = (Vec::with_capacity(n), Vec::with_capacity(n * 3));
-        for p in src.chunks_exact(3) {
-            let (h, s, val) = to_hsv(p[0], p[1], p[2]);
-            v.push(val);
-            k.extend_from_slice(&factors(h, s));
-        }
+        let (mut v, mut k) = (vec![0.0; n], vec![0.0; 3 * n]);
+        sweep_init(&src[..3 * n], &mut v, &mut k);
         ValueSweep { v, k }
     }
 
@@ -123,6 +119,143 @@ impl ValueSweep {
     pub fn add_value(&self, d: f64, dst: &mut [u8]) {
         sweep_value(&self.v, &self.k, d, dst)
     }
+}
+
+/// V and the channel factors of `src` (RGB8) into `v` and `k` (the body of [`ValueSweep::new`]).
+fn sweep_init(src: &[u8], v: &mut [f64], k: &mut [f64]) {
+    dispatch!(sweep_init_scalar / sweep_init_avx2(src, v, k))
+}
+
+/// Scalar twin of [`sweep_init`].
+fn sweep_init_scalar(src: &[u8], v: &mut [f64], k: &mut [f64]) {
+    for ((p, v), k) in src
+        .chunks_exact(3)
+        .zip(v.iter_mut())
+        .zip(k.chunks_exact_mut(3))
+    {
+        let (h, s, val) = to_hsv(p[0], p[1], p[2]);
+        *v = val;
+        k.copy_from_slice(&factors(h, s));
+    }
+}
+
+/// AVX2 twin of [`sweep_init`], four pixels per step: `rgb2hsv` as [`adjust_avx2`] computes
+/// it, then the factors of `factors` chosen by sextant with blends; the same IEEE operations
+/// as the scalar twin, so the same bits. The rest (under four pixels) goes through the scalar
+/// twin.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sweep_init_avx2(src: &[u8], v: &mut [f64], k: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let npix = (src.len() / 3).min(v.len()).min(k.len() / 3);
+    let zero = _mm256_setzero_pd();
+    let one = _mm256_set1_pd(1.0);
+    let c255 = _mm256_set1_pd(255.0);
+    let six = _mm256_set1_pd(6.0);
+    // byte k of channel c of 4 interleaved pixels to the low byte of 32-bit lane k
+    let lane = |c: i8| {
+        _mm_setr_epi8(
+            c,
+            -1,
+            -1,
+            -1,
+            c + 3,
+            -1,
+            -1,
+            -1,
+            c + 6,
+            -1,
+            -1,
+            -1,
+            c + 9,
+            -1,
+            -1,
+            -1,
+        )
+    };
+    let (mr, mg, mb) = (lane(0), lane(1), lane(2));
+    macro_rules! eq {
+        ($a:expr, $k:expr) => {
+            _mm256_cmp_pd($a, _mm256_set1_pd($k), _CMP_EQ_OQ)
+        };
+    }
+    macro_rules! sel {
+        ($x:expr, $y:expr, $m:expr) => {
+            _mm256_blendv_pd($x, $y, $m)
+        };
+    }
+    let mut i = 0;
+    while i + 4 <= npix {
+        let at = i * 3;
+        let px = if at + 16 <= src.len() {
+            _mm_loadu_si128(src.as_ptr().add(at) as *const __m128i)
+        } else {
+            let mut t = [0u8; 16];
+            t[..12].copy_from_slice(&src[at..at + 12]);
+            _mm_loadu_si128(t.as_ptr() as *const __m128i)
+        };
+        let r = _mm256_div_pd(_mm256_cvtepi32_pd(_mm_shuffle_epi8(px, mr)), c255);
+        let g = _mm256_div_pd(_mm256_cvtepi32_pd(_mm_shuffle_epi8(px, mg)), c255);
+        let b = _mm256_div_pd(_mm256_cvtepi32_pd(_mm_shuffle_epi8(px, mb)), c255);
+        // rgb2hsv (as adjust_avx2)
+        let val = _mm256_max_pd(_mm256_max_pd(r, g), b);
+        let delta = _mm256_sub_pd(val, _mm256_min_pd(_mm256_min_pd(r, g), b));
+        let nonzero = _mm256_cmp_pd(delta, zero, _CMP_NEQ_OQ);
+        let s = _mm256_and_pd(_mm256_div_pd(delta, val), nonzero);
+        let is_g = _mm256_cmp_pd(g, val, _CMP_EQ_OQ);
+        let is_b = _mm256_cmp_pd(b, val, _CMP_EQ_OQ);
+        let num = sel!(
+            sel!(_mm256_sub_pd(g, b), _mm256_sub_pd(b, r), is_g),
+            _mm256_sub_pd(r, g),
+            is_b
+        );
+        let quot = _mm256_div_pd(num, delta);
+        let base = sel!(
+            _mm256_and_pd(is_g, _mm256_set1_pd(2.0)),
+            _mm256_set1_pd(4.0),
+            is_b
+        );
+        let pre = sel!(quot, _mm256_add_pd(base, quot), _mm256_or_pd(is_g, is_b));
+        let q = _mm256_div_pd(pre, six);
+        let h = sel!(q, _mm256_add_pd(q, one), _mm256_cmp_pd(q, zero, _CMP_LT_OQ));
+        let h = _mm256_and_pd(h, nonzero);
+        // factors
+        let h6 = _mm256_mul_pd(h, six);
+        let hi = _mm256_floor_pd(h6);
+        let f = _mm256_sub_pd(h6, hi);
+        let p = _mm256_sub_pd(one, s);
+        let qf = _mm256_sub_pd(one, _mm256_mul_pd(f, s));
+        let t = _mm256_sub_pd(one, _mm256_mul_pd(_mm256_sub_pd(one, f), s));
+        // sextant masks; h rounds up to 1 for a hue a hair below 0, hence hi = 6 ≡ 0
+        let e0 = _mm256_or_pd(eq!(hi, 0.0), eq!(hi, 6.0));
+        let (e1, e2, e3, e4, e5) = (
+            eq!(hi, 1.0),
+            eq!(hi, 2.0),
+            eq!(hi, 3.0),
+            eq!(hi, 4.0),
+            eq!(hi, 5.0),
+        );
+        let kr = sel!(sel!(sel!(one, qf, e1), p, _mm256_or_pd(e2, e3)), t, e4);
+        let kg = sel!(sel!(sel!(p, t, e0), one, _mm256_or_pd(e1, e2)), qf, e3);
+        let kb = sel!(sel!(sel!(p, t, e2), one, _mm256_or_pd(e3, e4)), qf, e5);
+        _mm256_storeu_pd(v.as_mut_ptr().add(i), val);
+        let mut c = [[0f64; 4]; 3];
+        _mm256_storeu_pd(c[0].as_mut_ptr(), kr);
+        _mm256_storeu_pd(c[1].as_mut_ptr(), kg);
+        _mm256_storeu_pd(c[2].as_mut_ptr(), kb);
+        for (j, o) in k[3 * i..3 * i + 12].chunks_exact_mut(3).enumerate() {
+            o.copy_from_slice(&[c[0][j], c[1][j], c[2][j]]);
+        }
+        i += 4;
+    }
+    sweep_init_scalar(
+        &src[i * 3..npix * 3],
+        &mut v[i..npix],
+        &mut k[3 * i..3 * npix],
+    );
 }
 
 /// `dst = trunc(clip(clip(v + d) · k) · 255)` per channel (the body of
@@ -408,6 +541,16 @@ mod tests {
         }
         src.extend_from_slice(&[7, 7, 7, 0, 0, 0, 255, 255, 255, 9, 200, 200, 200, 9, 200]);
         let sweep = ValueSweep::new(&src);
+        let n = src.len() / 3;
+        let (mut v0, mut k0) = (vec![0.0; n], vec![0.0; 3 * n]);
+        sweep_init_scalar(&src, &mut v0, &mut k0);
+        let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for isa in simd::available() {
+            let (mut v, mut k) = (vec![0.0; n], vec![0.0; 3 * n]);
+            dispatch!(at isa; sweep_init_scalar / sweep_init_avx2(&src, &mut v, &mut k));
+            assert_eq!(bits(&v), bits(&v0), "{isa:?}");
+            assert_eq!(bits(&k), bits(&k0), "{isa:?}");
+        }
         for i in 0..31 {
             let d = (i as f64 - 15.0) * 2.0 / 100.0;
             let mut want = vec![0; src.len()];

@@ -110,18 +110,32 @@ pub unsafe fn fill_avx2(s: &mut [[u32; LANES]; 4], out: &mut [u32]) {
     let (mut s0, mut s1, mut s2, mut s3) = (ld(0), ld(1), ld(2), ld(3));
     let n = out.len();
     let p = out.as_mut_ptr();
+    macro_rules! step {
+        () => {{
+            let sum = _mm256_add_epi32(s0, s3);
+            let rot = _mm256_or_si256(_mm256_slli_epi32::<7>(sum), _mm256_srli_epi32::<25>(sum));
+            let r = _mm256_add_epi32(rot, s0);
+            let t = _mm256_slli_epi32::<9>(s1);
+            s2 = _mm256_xor_si256(s2, s0);
+            s3 = _mm256_xor_si256(s3, s1);
+            s1 = _mm256_xor_si256(s1, s2);
+            s0 = _mm256_xor_si256(s0, s3);
+            s2 = _mm256_xor_si256(s2, t);
+            s3 = _mm256_or_si256(_mm256_slli_epi32::<11>(s3), _mm256_srli_epi32::<21>(s3));
+            r
+        }};
+    }
+    // two steps per iteration with no tail test inside, then the rest
     let mut i = 0;
+    while i + 2 * LANES <= n {
+        let a = step!();
+        let b = step!();
+        _mm256_storeu_si256(p.add(i) as *mut __m256i, a);
+        _mm256_storeu_si256(p.add(i + LANES) as *mut __m256i, b);
+        i += 2 * LANES;
+    }
     while i < n {
-        let sum = _mm256_add_epi32(s0, s3);
-        let rot = _mm256_or_si256(_mm256_slli_epi32::<7>(sum), _mm256_srli_epi32::<25>(sum));
-        let r = _mm256_add_epi32(rot, s0);
-        let t = _mm256_slli_epi32::<9>(s1);
-        s2 = _mm256_xor_si256(s2, s0);
-        s3 = _mm256_xor_si256(s3, s1);
-        s1 = _mm256_xor_si256(s1, s2);
-        s0 = _mm256_xor_si256(s0, s3);
-        s2 = _mm256_xor_si256(s2, t);
-        s3 = _mm256_or_si256(_mm256_slli_epi32::<11>(s3), _mm256_srli_epi32::<21>(s3));
+        let r = step!();
         if i + LANES <= n {
             _mm256_storeu_si256(p.add(i) as *mut __m256i, r);
         } else {
