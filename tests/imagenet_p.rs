@@ -344,3 +344,121 @@ fn every_sequence_runs_on_tiny_sources() {
         }
     }
 }
+
+/// The output law of every noise sequence and difficulty: for each input byte, the values the
+/// 30 noisy frames give follow the reference's exact law (`noise_table::distribution`: the
+/// clipped, truncated `x + N(0, σ²)`, `x + x·N(0, σ²)` or `Poisson(x·λ)/λ`), by a chi-square
+/// over (input, output) cells; and the noise is fresh per frame and per value (residuals of
+/// two frames, of neighbouring values and of values 8 apart are uncorrelated: a generator
+/// whose lanes or frames repeated would give correlations near 1).
+#[test]
+fn noise_frames_follow_the_exact_law_and_are_independent() {
+    use imgcorrupt::internals::noise_table::{distribution, NoiseKind};
+    let img = source();
+    let clean = img.center_crop();
+    let mid: Vec<usize> = (0..clean.len())
+        .filter(|&i| (80..=180).contains(&clean[i]))
+        .collect();
+    let cases = [
+        (
+            Perturbation::GaussianNoise,
+            NoiseKind::Gaussian,
+            [0.03, 0.05, 0.08],
+        ),
+        (
+            Perturbation::ShotNoise,
+            NoiseKind::Shot,
+            [300.0, 120.0, 60.0],
+        ),
+        (
+            Perturbation::SpeckleNoise,
+            NoiseKind::Speckle,
+            [0.05, 0.10, 0.15],
+        ),
+    ];
+    for (p, kind, params) in cases {
+        for (d, param) in (1u8..=3).zip(params) {
+            let f = frames_of(&img, "n1/a.JPEG", p, d, 9);
+            let mut counts = vec![[0u32; 256]; 256];
+            for fr in &f[1..] {
+                for (&a, &b) in clean.iter().zip(fr) {
+                    counts[usize::from(a)][usize::from(b)] += 1;
+                }
+            }
+            let (mut chi, mut dof) = (0.0f64, 0usize);
+            for (v, row) in counts.iter().enumerate() {
+                let n: u32 = row.iter().sum();
+                if n < 300 {
+                    continue;
+                }
+                let law = distribution(kind, param, v as u8);
+                // cells expecting under 5 are pooled into one
+                let (mut po, mut pe, mut cells) = (0.0, 0.0, 0usize);
+                for (o, &c) in row.iter().enumerate() {
+                    let e = law[o] * f64::from(n);
+                    if e >= 5.0 {
+                        chi += (f64::from(c) - e).powi(2) / e;
+                        cells += 1;
+                    } else {
+                        po += f64::from(c);
+                        pe += e;
+                    }
+                }
+                if pe >= 1.0 {
+                    chi += (po - pe).powi(2) / pe;
+                    cells += 1;
+                } else {
+                    assert!(
+                        po <= 5.0,
+                        "{} d{d} v{v}: {po} values where {pe} expected",
+                        p.name()
+                    );
+                }
+                dof += cells - 1;
+            }
+            let dof = dof as f64;
+            assert!(dof > 100.0, "{} d{d}: {dof}", p.name());
+            assert!(
+                chi < dof + 6.0 * (2.0 * dof).sqrt(),
+                "{} d{d}: chi-square {chi:.0} on {dof} degrees of freedom",
+                p.name()
+            );
+            let res = |fr: &[u8], i: usize| f64::from(fr[i]) - f64::from(clean[i]);
+            let corr = |pairs: &[(f64, f64)]| -> f64 {
+                let n = pairs.len() as f64;
+                let (ma, mb) = pairs.iter().fold((0.0, 0.0), |s, p| (s.0 + p.0, s.1 + p.1));
+                let (ma, mb) = (ma / n, mb / n);
+                let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+                for &(a, b) in pairs {
+                    ab += (a - ma) * (b - mb);
+                    aa += (a - ma).powi(2);
+                    bb += (b - mb).powi(2);
+                }
+                ab / (aa * bb).sqrt()
+            };
+            let across: Vec<(f64, f64)> = mid
+                .iter()
+                .map(|&i| (res(&f[1], i), res(&f[2], i)))
+                .collect();
+            let c = corr(&across);
+            assert!(
+                c.abs() < 0.015,
+                "{} d{d}: frames 1 and 2 correlate {c}",
+                p.name()
+            );
+            for lag in [1usize, 8, 16] {
+                let near: Vec<(f64, f64)> = mid
+                    .iter()
+                    .filter(|&&i| i + lag < clean.len() && (80..=180).contains(&clean[i + lag]))
+                    .map(|&i| (res(&f[5], i), res(&f[5], i + lag)))
+                    .collect();
+                let c = corr(&near);
+                assert!(
+                    c.abs() < 0.015,
+                    "{} d{d}: lag {lag} correlates {c}",
+                    p.name()
+                );
+            }
+        }
+    }
+}

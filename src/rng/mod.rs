@@ -20,6 +20,7 @@ pub mod cpython;
 pub mod fast;
 pub mod numpy;
 pub mod philox;
+pub mod xoshiro;
 
 pub use fast::FastRng;
 pub use numpy::{MtState, NumpyRng, MT_STATE_WORDS};

@@ -64,19 +64,17 @@ impl Rgb {
     pub fn center_crop(&self) -> Vec<u8> {
         let (top, left) = self.crop_offsets();
         let mut out = vec![0u8; SIDE * SIDE * 3];
+        // columns x0..x1 of the crop have a source pixel (one row copy each)
+        let x0 = (-left).clamp(0, SIDE as isize) as usize;
+        let x1 = (self.width as isize - left).clamp(x0 as isize, SIDE as isize) as usize;
         for y in 0..SIDE {
             let sy = y as isize + top;
-            if sy < 0 || sy >= self.height as isize {
+            if sy < 0 || sy >= self.height as isize || x0 == x1 {
                 continue;
             }
-            for x in 0..SIDE {
-                let sx = x as isize + left;
-                if sx < 0 || sx >= self.width as isize {
-                    continue;
-                }
-                let s = (sy as usize * self.width + sx as usize) * 3;
-                out[(y * SIDE + x) * 3..(y * SIDE + x) * 3 + 3].copy_from_slice(&self.px[s..s + 3]);
-            }
+            let s = (sy as usize * self.width + (x0 as isize + left) as usize) * 3;
+            out[(y * SIDE + x0) * 3..(y * SIDE + x1) * 3]
+                .copy_from_slice(&self.px[s..s + (x1 - x0) * 3]);
         }
         out
     }
@@ -225,6 +223,47 @@ impl Perturbation {
             Perturbation::Shear => shear::frames(img),
             Perturbation::Snow => snow::frames(img, rng),
             Perturbation::Spatter => spatter::frames(img, rng),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn center_crop_is_the_per_pixel_crop_with_black_padding() {
+        // sizes under, at and over 224 on each side, odd and even margins
+        for (w, h) in [
+            (1, 1),
+            (3, 2),
+            (2, 300),
+            (224, 224),
+            (225, 223),
+            (256, 341),
+            (300, 5),
+        ] {
+            let img = Rgb {
+                px: (0..w * h * 3).map(|i| (i * 37 % 251 + 1) as u8).collect(),
+                width: w,
+                height: h,
+            };
+            let (top, left) = img.crop_offsets();
+            let got = img.center_crop();
+            for y in 0..SIDE {
+                for x in 0..SIDE {
+                    let (sy, sx) = (y as isize + top, x as isize + left);
+                    let inside = (0..h as isize).contains(&sy) && (0..w as isize).contains(&sx);
+                    for c in 0..3 {
+                        let want = if inside {
+                            img.px[(sy as usize * w + sx as usize) * 3 + c]
+                        } else {
+                            0
+                        };
+                        assert_eq!(got[(y * SIDE + x) * 3 + c], want, "{w}x{h} ({x},{y})");
+                    }
+                }
+            }
         }
     }
 }

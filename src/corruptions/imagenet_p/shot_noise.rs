@@ -3,8 +3,10 @@
 //! `np.uint8(255·clip(·, 0, 1))` (truncated).
 //!
 //! Sampled through the exact-distribution tables of ImageNet-C's noise corruptions
-//! (`kernels::noise_table`, fast mode: one 32-bit draw per value, the reference's output
-//! distribution per input byte including its truncation to 8 bits).
+//! (`kernels::noise_table`: one 32-bit word per value, the reference's output distribution per
+//! input byte including its truncation to 8 bits), with the words from eight xoshiro128++ lanes
+//! seeded from the sequence's generator (`rng::xoshiro`) instead of Philox, which cost more
+//! than the lookups (docs/ALGORITHMS.md §13).
 
 use super::Rgb;
 use crate::kernels::noise_table::{self, NoiseKind};
@@ -12,12 +14,20 @@ use crate::rng::RandomSource;
 
 /// The 31 frames.
 pub fn frames(img: &Rgb, lam: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+    // values (= words) per chunk: 16 KB of words stay in L1
+    const CHUNK: usize = 4096;
     let x = img.center_crop();
     let table = noise_table::get(NoiseKind::Shot, lam);
+    let mut gen = crate::rng::xoshiro::Xoshiro8::from_source(rng);
+    let mut words = vec![0u32; CHUNK];
     let mut out = vec![x.clone()];
     for _ in 1..31 {
         let mut f = vec![0u8; x.len()];
-        table.apply(&x, &mut f, rng);
+        for (s, d) in x.chunks(CHUNK).zip(f.chunks_mut(CHUNK)) {
+            let w = &mut words[..s.len()];
+            gen.fill(w);
+            table.lookup(s, w, d);
+        }
         out.push(f);
     }
     out

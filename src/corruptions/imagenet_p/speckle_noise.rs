@@ -2,22 +2,14 @@
 //! multiply fresh noise in, `x + x·N(0, σ²)` (σ 0.05; difficulty 2: 0.10, 3: 0.15), stored as
 //! `np.uint8(255·clip(·, 0, 1))` (truncated).
 //!
-//! Sampled as ImageNet-C's fast-mode noise is (`kernels::normal::add_noise_bytes`: f32
-//! Box–Muller normals, one 32-bit draw per pair of values, added, clipped and truncated to 8
-//! bits in pixel units; docs/ALGORITHMS.md §4.1, §13).
+//! Sampled as `gaussian_noise` is (f32 Box–Muller normals from xoshiro128++ words, one word per
+//! pair of values; docs/ALGORITHMS.md §4.1, §13), multiplied in.
 
 use super::Rgb;
-use crate::kernels::normal::{self, NoiseMode};
+use crate::kernels::normal::NoiseMode;
 use crate::rng::RandomSource;
 
 /// The 31 frames.
 pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
-    let x = img.center_crop();
-    let mut out = vec![x.clone()];
-    for _ in 1..31 {
-        let mut f = vec![0u8; x.len()];
-        normal::add_noise_bytes(rng, &x, &mut f, sigma, NoiseMode::Multiplicative);
-        out.push(f);
-    }
-    out
+    super::gaussian_noise::normal_frames(img, sigma, NoiseMode::Multiplicative, rng)
 }
