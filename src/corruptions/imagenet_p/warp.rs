@@ -1,10 +1,12 @@
 //! The geometric warps of the ImageNet-P sequences: torchvision 0.2's `F.affine` on a PIL image
-//! (inverse matrix about the centre `(W/2 + 0.5, H/2 + 0.5)`, PIL's pixel-centre sampling,
-//! black outside) and OpenCV's `warpPerspective` (forward 3×3 matrix, integer pixel centres,
-//! black border). Bilinear sampling is in fixed point here (positions in f32, weights in 2⁻¹⁴,
-//! integer sums), within one level of the exact interpolation; PIL interpolates in f64 and
-//! OpenCV in its own fixed point (weights in 1/32), so a value can differ from theirs by one
-//! level or so (nearest, as translate uses, is exact).
+//! (inverse matrix about the centre `(W/2 + 0.5, H/2 + 0.5)`, PIL's pixel-centre sampling:
+//! edge taps clamped, black outside the image's area, truncation) and OpenCV's
+//! `warpPerspective` (forward 3×3 matrix, integer pixel centres, black border taps, rounding);
+//! [`Source`] prepares an image for either convention. Bilinear sampling is in fixed point here
+//! (positions in f32, weights in 2⁻¹⁴, integer sums), within one level of the exact
+//! interpolation; PIL interpolates in f64 and OpenCV quantises positions to 1/32, so a value
+//! can differ from theirs by one level (PIL) or a few on sharp edges (OpenCV); nearest, as
+//! translate uses, is exact (tests/imagenet_p_warps.rs compares with both libraries).
 
 use super::{Rgb, SIDE};
 use std::mem::MaybeUninit;
