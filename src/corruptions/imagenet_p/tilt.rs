@@ -2,7 +2,7 @@
 //! degrees (`P2 · T · Rx(θ) · Ry(φ) · P1`, focal length the diagonal; OpenCV warpPerspective,
 //! bilinear), then cropped. Frame 15 is the clean crop.
 
-use super::warp::perspective_crop;
+use super::warp::Source;
 use super::Rgb;
 
 fn matmul<const N: usize, const M: usize, const K: usize>(
@@ -56,10 +56,8 @@ pub fn matrix(w: f64, h: f64, deg: f64) -> [[f64; 3]; 3] {
 
 /// The 31 frames.
 pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
+    let src = Source::opencv(img);
     (0..31)
-        .map(|i| {
-            let m = matrix(img.width as f64, img.height as f64, i as f64 - 15.0);
-            perspective_crop(img, m)
-        })
+        .map(|i| src.perspective_crop(matrix(img.width as f64, img.height as f64, i as f64 - 15.0)))
         .collect()
 }

@@ -1,12 +1,15 @@
 //! The geometric warps of the ImageNet-P sequences: torchvision 0.2's `F.affine` on a PIL image
-//! (inverse matrix about the centre `(W/2 + 0.5, H/2 + 0.5)`, PIL's pixel-centre sampling,
-//! black outside) and OpenCV's `warpPerspective` (forward 3×3 matrix, integer pixel centres,
-//! black border). Bilinear sampling is in fixed point here (positions in f32, weights in 2⁻¹⁴,
-//! integer sums), within one level of the exact interpolation; PIL interpolates in f64 and
-//! OpenCV in its own fixed point (weights in 1/32), so a value can differ from theirs by one
-//! level or so (nearest, as translate uses, is exact).
+//! (inverse matrix about the centre `(W/2 + 0.5, H/2 + 0.5)`, PIL's pixel-centre sampling:
+//! edge taps clamped, black outside the image's area, truncation) and OpenCV's
+//! `warpPerspective` (forward 3×3 matrix, integer pixel centres, black border taps, rounding);
+//! [`Source`] prepares an image for either convention. Bilinear sampling is in fixed point here
+//! (positions in f32, weights in 2⁻¹⁴, integer sums), within one level of the exact
+//! interpolation; PIL interpolates in f64 and OpenCV quantises positions to 1/32, so a value
+//! can differ from theirs by one level (PIL) or a few on sharp edges (OpenCV); nearest, as
+//! translate uses, is exact (tests/imagenet_p_warps.rs compares with both libraries).
 
 use super::{Rgb, SIDE};
+use std::mem::MaybeUninit;
 
 /// Sampling filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,46 +67,411 @@ fn floor_i32(x: f32) -> i32 {
 
 /// One channel of the bilinear sample from its taps `a, a'` (row y₀, columns x₀ and x₀ + 1)
 /// and `b, b'` (row y₀ + 1), with the weights of the right column `wx` and the lower row `wy`
-/// (in 2⁻¹⁴): `((a·(1−wx) + a'·wx) >> 7)·(1−wy) + ((b·(1−wx) + b'·wx) >> 7)·wy`, rounded.
-/// The AVX2 kernel computes exactly these integers.
+/// (in 2⁻¹⁴): `((a·(1−wx) + a'·wx) >> 7)·(1−wy) + ((b·(1−wx) + b'·wx) >> 7)·wy`, plus the
+/// convention's `round` term, `>> 21`. The AVX2 kernel computes exactly these integers.
 #[inline(always)]
-fn lerp(a: i32, a1: i32, b: i32, b1: i32, wx: i32, wy: i32) -> u8 {
+fn lerp(a: i32, a1: i32, b: i32, b1: i32, wx: i32, wy: i32, round: i32) -> u8 {
     let top = (a * (ONE - wx) + a1 * wx) >> HSHIFT;
     let bot = (b * (ONE - wx) + b1 * wx) >> HSHIFT;
-    ((top * (ONE - wy) + bot * wy + ROUND) >> SHIFT) as u8
+    ((top * (ONE - wy) + bot * wy + round) >> SHIFT) as u8
 }
 
-/// Bilinear sample at continuous position (x, y) with pixel centres on integers; taps outside
-/// the image count as black, a position one pixel or more outside gives black (as does NaN).
-/// Weights are the fractions rounded to 2⁻¹⁴ ([`lerp`]): within one level of the exact
-/// f64 interpolation (docs/ALGORITHMS.md §13.1; tested).
-#[inline(always)]
-fn bilinear(img: &Rgb, x: f32, y: f32, out: &mut [u8]) {
-    let (w, h) = (img.width as f32, img.height as f32);
-    #[allow(clippy::neg_cmp_op_on_partial_ord)]
-    if !(x > -1.0 && y > -1.0 && x < w && y < h) {
-        out.fill(0);
-        return;
+/// Whose bilinear sampling a warp reproduces (the reference calls two libraries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Convention {
+    /// PIL's `Image.transform` (torchvision 0.2's `F.affine`: rotate, scale, shear,
+    /// zoom_blur): a position inside the image's area, `[−½, W − ½) × [−½, H − ½)` with pixel
+    /// centres on integers, samples with the taps beyond the edge clamped to it; any other
+    /// position is black; the value is truncated (`(UINT8) v`).
+    Pil,
+    /// OpenCV's `warpPerspective` with a constant black border (tilt): taps beyond the image
+    /// are black, so positions in `[−1, W) × [−1, H)` blend towards black over the last
+    /// pixel; the value is rounded.
+    OpenCv,
+}
+
+/// Truncation in fixed point: only the mean loss of the `>> HSHIFT` truncation (half a unit
+/// of the horizontal sum, times the vertical weights' sum), so that `>> SHIFT` is the floor
+/// of the interpolated value on average.
+const TRUNC: i32 = 1 << (WBITS - 1);
+
+/// A source image prepared for bilinear sampling in one [`Convention`]: the pixels with a
+/// one-pixel ring around them (copies of the edge pixels for PIL, black for OpenCV), then
+/// black rows, so that every position that samples reads its four taps at pixel
+/// `(x₀ + 1, y₀ + 1)` of this buffer without a bounds test or a branch, and every position
+/// that does not reads black from the first black row. Built once per sequence (31 frames).
+pub struct Source<'a> {
+    img: &'a Rgb,
+    /// `(H + 4)` rows of `W + 2` pixels (rows `H + 2` on black), plus 8 bytes for the
+    /// kernel's 8-byte loads.
+    px: Vec<u8>,
+    convention: Convention,
+    /// Positions with `lo ≤ x < hx` and `lo ≤ y < hy` sample; the others are black.
+    lo: f32,
+    hx: f32,
+    hy: f32,
+    /// The rounding term of [`lerp`].
+    round: i32,
+}
+
+impl<'a> Source<'a> {
+    /// `img` as PIL samples it (torchvision's affine warps).
+    pub fn pil(img: &'a Rgb) -> Source<'a> {
+        Source::new(img, Convention::Pil)
     }
-    let (x0, y0) = (floor_i32(x), floor_i32(y));
-    let (wx, wy) = (weight(x - x0 as f32), weight(y - y0 as f32));
-    let (iw, ih) = (img.width as i32, img.height as i32);
-    let tap = |xx: i32, yy: i32, c: usize| -> i32 {
-        if xx < 0 || yy < 0 || xx >= iw || yy >= ih {
-            0
-        } else {
-            i32::from(img.px[(yy as usize * img.width + xx as usize) * 3 + c])
+
+    /// `img` as OpenCV's `warpPerspective` samples it with a black constant border.
+    pub fn opencv(img: &'a Rgb) -> Source<'a> {
+        Source::new(img, Convention::OpenCv)
+    }
+
+    fn new(img: &'a Rgb, convention: Convention) -> Source<'a> {
+        let (w, h) = (img.width, img.height);
+        let s = (w + 2) * 3;
+        let mut px = vec![0u8; (h + 4) * s + 8];
+        let pil = convention == Convention::Pil;
+        if w > 0 && h > 0 {
+            for (r, row) in px.chunks_exact_mut(s).take(h + 2).enumerate() {
+                let y = if pil {
+                    r.saturating_sub(1).min(h - 1)
+                } else if r == 0 || r == h + 1 {
+                    continue;
+                } else {
+                    r - 1
+                };
+                let src = &img.px[y * w * 3..(y + 1) * w * 3];
+                row[3..s - 3].copy_from_slice(src);
+                if pil {
+                    row[..3].copy_from_slice(&src[..3]);
+                    row[s - 3..].copy_from_slice(&src[w * 3 - 3..]);
+                }
+            }
         }
-    };
-    for (c, o) in out.iter_mut().enumerate() {
-        *o = lerp(
-            tap(x0, y0, c),
-            tap(x0 + 1, y0, c),
-            tap(x0, y0 + 1, c),
-            tap(x0 + 1, y0 + 1, c),
-            wx,
-            wy,
+        let (lo, hx, hy) = match (w > 0 && h > 0, convention) {
+            (false, _) => (0.0, -1.0, -1.0),
+            (true, Convention::Pil) => (-0.5, w as f32 - 0.5, h as f32 - 0.5),
+            (true, Convention::OpenCv) => (-1.0, w as f32, h as f32),
+        };
+        Source {
+            img,
+            px,
+            convention,
+            lo,
+            hx,
+            hy,
+            round: if pil { TRUNC } else { ROUND },
+        }
+    }
+
+    /// Bytes per row of the prepared buffer.
+    fn stride(&self) -> usize {
+        (self.img.width + 2) * 3
+    }
+
+    /// Offset of the first black row (where the positions that do not sample read).
+    fn black(&self) -> usize {
+        (self.img.height + 2) * self.stride()
+    }
+
+    /// The bilinear sample at continuous position (x, y) (pixel centres on integers): black
+    /// outside the sampled area (and for NaN), the taps of the prepared buffer inside it.
+    /// Weights are the fractions rounded to 2⁻¹⁴ ([`lerp`]): within one level of the exact
+    /// f64 interpolation truncated (PIL) or rounded (OpenCV) (docs/ALGORITHMS.md §13.1;
+    /// tested).
+    #[inline(always)]
+    fn sample(&self, x: f32, y: f32) -> [u8; 3] {
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        if !(x >= self.lo && y >= self.lo && x < self.hx && y < self.hy) {
+            return [0; 3];
+        }
+        let (x0, y0) = (floor_i32(x), floor_i32(y));
+        let (wx, wy) = (weight(x - x0 as f32), weight(y - y0 as f32));
+        let s = self.stride();
+        // x₀, y₀ ≥ −1 inside the area
+        let i = (y0 + 1) as usize * s + (x0 + 1) as usize * 3;
+        let t = |k: usize| i32::from(self.px[k]);
+        [0, 1, 2].map(|c| {
+            lerp(
+                t(i + c),
+                t(i + 3 + c),
+                t(i + s + c),
+                t(i + s + 3 + c),
+                wx,
+                wy,
+                self.round,
+            )
+        })
+    }
+
+    /// For every pixel `(X, Y)` of the image inside `win`, the bilinear sample at the
+    /// position `map(Y)` gives for column `X`, row by row through [`Source::row`]; window
+    /// pixels outside the image are black. Every byte is written once (no zero-fill first).
+    fn remap(&self, win: Window, map: impl Fn(usize) -> RowMap) -> Vec<u8> {
+        let n = win.width * win.height * 3;
+        let mut px: Vec<u8> = Vec::with_capacity(n);
+        let out = &mut px.spare_capacity_mut()[..n];
+        let (w, h) = (self.img.width as isize, self.img.height as isize);
+        let lo = (-win.left).clamp(0, win.width as isize) as usize;
+        let hi = (w - win.left).clamp(lo as isize, win.width as isize) as usize;
+        let zero = MaybeUninit::new(0u8);
+        for (wy, row) in out.chunks_exact_mut(win.width * 3).enumerate() {
+            let y = wy as isize + win.top;
+            if y < 0 || y >= h || lo == hi {
+                row.fill(zero);
+                continue;
+            }
+            row[..lo * 3].fill(zero);
+            row[hi * 3..].fill(zero);
+            let x0 = (lo as isize + win.left) as usize;
+            self.row(&map(y as usize), x0, &mut row[lo * 3..hi * 3]);
+        }
+        // SAFETY: every one of the n bytes was written above (each window row is zeroed
+        // outside `lo..hi` and sampled inside it; `Source::row` writes every byte it is given)
+        unsafe { px.set_len(n) };
+        px
+    }
+
+    /// Bilinear samples at the positions of columns `x0, x0 + 1, …` of `map` into the pixels
+    /// of `out` (RGB8, every byte written), as [`Source::sample`] computes each. Dispatched to
+    /// [`Source::row_avx2`].
+    fn row(&self, map: &RowMap, x0: usize, out: &mut [MaybeUninit<u8>]) {
+        crate::simd::dispatch!(Source::row_scalar / Source::row_avx2(self, map, x0, out))
+    }
+
+    /// Scalar twin of [`Source::row`].
+    fn row_scalar(&self, map: &RowMap, x0: usize, out: &mut [MaybeUninit<u8>]) {
+        for (k, o) in out.chunks_exact_mut(3).enumerate() {
+            let (x, y) = map.at((x0 + k) as f32);
+            for (o, v) in o.iter_mut().zip(self.sample(x, y)) {
+                o.write(v);
+            }
+        }
+    }
+
+    /// AVX2 twin of [`Source::row`], eight pixels at a time: the positions of the eight
+    /// columns in f32 lanes (the scalar operations, no FMA); lanes outside the sampled area
+    /// get position (0, 0) and the offset of the black row, so every lane takes the same
+    /// path (eight outside lanes are written as black directly). Then the integers of
+    /// [`lerp`] for all 24 values: each pixel's two tap rows are one 8-byte load each
+    /// (`c₀ c₁ c₂ d₀ d₁ d₂ · ·`), shuffled to `c₀ d₀ c₁ d₁ c₂ d₂`, widened to 16 bits and
+    /// multiplied by the pixel's `(1 − wx, wx)` with `vpmaddwd`; the two rows' sums, shifted,
+    /// are interleaved as 16-bit pairs for a second `vpmaddwd` with `(1 − wy, wy)`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn row_avx2(&self, map: &RowMap, x0: usize, out: &mut [MaybeUninit<u8>]) {
+        use std::arch::x86_64::*;
+        let (w, h) = (self.img.width, self.img.height);
+        let n = out.len() / 3;
+        if w >= 1 << 24 || h >= 1 << 24 || x0 + n >= 1 << 24 || self.px.len() >= 1 << 31 {
+            return self.row_scalar(map, x0, out);
+        }
+        let base = self.px.as_ptr();
+        let stride = self.stride();
+        let (ax, ay, az) = (
+            _mm256_set1_ps(map.ax),
+            _mm256_set1_ps(map.ay),
+            _mm256_set1_ps(map.az),
         );
+        let (cx, cy, cz) = (
+            _mm256_set1_ps(map.cx),
+            _mm256_set1_ps(map.cy),
+            _mm256_set1_ps(map.cz),
+        );
+        let lo = _mm256_set1_ps(self.lo);
+        let (hx, hy) = (_mm256_set1_ps(self.hx), _mm256_set1_ps(self.hy));
+        let one = _mm256_set1_epi32(ONE);
+        let scale = _mm256_set1_ps(ONE as f32);
+        let half = _mm256_set1_ps(0.5);
+        let round = _mm256_set1_epi32(self.round);
+        let vs = _mm256_set1_epi32(stride as i32);
+        // pixel (x₀ + 1, y₀ + 1) of the prepared buffer
+        let ring = _mm256_set1_epi32(stride as i32 + 3);
+        let black = _mm256_set1_epi32(self.black() as i32);
+        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        // per 8 bytes c0 c1 c2 d0 d1 d2 · · → c0 d0 c1 d1 c2 d2 0 0
+        let pair = _mm256_setr_epi8(
+            0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8,
+            11, 9, 12, 10, 13, -1, -1,
+        );
+        // per 128 bits: four pixels r g b 0 → twelve bytes
+        let compress = _mm256_setr_epi8(
+            0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4, 5, 6, 8, 9, 10, 12,
+            13, 14, -1, -1, -1, -1,
+        );
+        let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
+        let zi = _mm256_setzero_si256();
+        let dst = out.as_mut_ptr() as *mut u8;
+        let mut k = 0;
+        while k + 8 <= n {
+            let xf =
+                _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32((x0 + k) as i32), lanes));
+            let mut x = _mm256_add_ps(_mm256_mul_ps(ax, xf), cx);
+            let mut y = _mm256_add_ps(_mm256_mul_ps(ay, xf), cy);
+            if map.projective {
+                let z = _mm256_add_ps(_mm256_mul_ps(az, xf), cz);
+                x = _mm256_div_ps(x, z);
+                y = _mm256_div_ps(y, z);
+            }
+            // SAFETY (stores): k + 8 ≤ n, so the 24 bytes from pixel k are inside `out`
+            let o = dst.add(k * 3);
+            // ordered comparisons: NaN is outside
+            let inside = _mm256_and_ps(
+                _mm256_and_ps(
+                    _mm256_cmp_ps::<_CMP_GE_OQ>(x, lo),
+                    _mm256_cmp_ps::<_CMP_GE_OQ>(y, lo),
+                ),
+                _mm256_and_ps(
+                    _mm256_cmp_ps::<_CMP_LT_OQ>(x, hx),
+                    _mm256_cmp_ps::<_CMP_LT_OQ>(y, hy),
+                ),
+            );
+            if _mm256_movemask_ps(inside) == 0 {
+                std::ptr::write_bytes(o, 0, 24);
+                k += 8;
+                continue;
+            }
+            let x = _mm256_and_ps(x, inside);
+            let y = _mm256_and_ps(y, inside);
+            let (fx, fy) = (_mm256_floor_ps(x), _mm256_floor_ps(y));
+            let wx = _mm256_cvttps_epi32(_mm256_add_ps(
+                _mm256_mul_ps(_mm256_sub_ps(x, fx), scale),
+                half,
+            ));
+            let wy = _mm256_cvttps_epi32(_mm256_add_ps(
+                _mm256_mul_ps(_mm256_sub_ps(y, fy), scale),
+                half,
+            ));
+            // (1 − w, w) as the two 16-bit halves of each lane
+            let wxp = _mm256_or_si256(_mm256_sub_epi32(one, wx), _mm256_slli_epi32::<16>(wx));
+            let wyp = _mm256_or_si256(_mm256_sub_epi32(one, wy), _mm256_slli_epi32::<16>(wy));
+            let xi = _mm256_cvttps_epi32(fx);
+            let idx = _mm256_add_epi32(
+                _mm256_mullo_epi32(_mm256_cvttps_epi32(fy), vs),
+                _mm256_add_epi32(xi, _mm256_add_epi32(xi, xi)),
+            );
+            let idx = _mm256_blendv_epi8(
+                black,
+                _mm256_add_epi32(idx, ring),
+                _mm256_castps_si256(inside),
+            );
+            let mut ix = [0i32; 8];
+            _mm256_storeu_si256(ix.as_mut_ptr() as *mut __m256i, idx);
+            // SAFETY (loads): a sampled lane has −1 ≤ x₀ ≤ W − 1 and −1 ≤ y₀ ≤ H − 1, so its
+            // 8 bytes from pixel (x₀ + 1, y₀ + 1) and from the row below end at most 2 bytes
+            // into row H + 2; a black lane reads rows H + 2 and H + 3 from their start; the
+            // buffer has H + 4 rows and 8 bytes more
+            let q2 = |a: i32, b: i32, r: usize| {
+                _mm_castpd_si128(_mm_loadh_pd(
+                    _mm_castsi128_pd(_mm_loadl_epi64(base.add(a as usize + r) as *const __m128i)),
+                    base.add(b as usize + r) as *const f64,
+                ))
+            };
+            let quad = |a: usize, b: usize, c: usize, d: usize, r: usize| {
+                _mm256_shuffle_epi8(
+                    _mm256_set_m128i(q2(ix[c], ix[d], r), q2(ix[a], ix[b], r)),
+                    pair,
+                )
+            };
+            // pixels (0, 1 | 4, 5) and (2, 3 | 6, 7); unpacking gives (0 | 4), (1 | 5), …
+            let (ta, tc) = (quad(0, 1, 4, 5, 0), quad(2, 3, 6, 7, 0));
+            let (ba, bc) = (quad(0, 1, 4, 5, stride), quad(2, 3, 6, 7, stride));
+            // each pixel's weights next to its values: lanes (i | i + 4)
+            let wxs = [
+                _mm256_shuffle_epi32::<0x00>(wxp),
+                _mm256_shuffle_epi32::<0x55>(wxp),
+                _mm256_shuffle_epi32::<0xAA>(wxp),
+                _mm256_shuffle_epi32::<0xFF>(wxp),
+            ];
+            let wys = [
+                _mm256_shuffle_epi32::<0x00>(wyp),
+                _mm256_shuffle_epi32::<0x55>(wyp),
+                _mm256_shuffle_epi32::<0xAA>(wyp),
+                _mm256_shuffle_epi32::<0xFF>(wyp),
+            ];
+            let rows = [
+                (_mm256_unpacklo_epi8(ta, zi), _mm256_unpacklo_epi8(ba, zi)),
+                (_mm256_unpackhi_epi8(ta, zi), _mm256_unpackhi_epi8(ba, zi)),
+                (_mm256_unpacklo_epi8(tc, zi), _mm256_unpacklo_epi8(bc, zi)),
+                (_mm256_unpackhi_epi8(tc, zi), _mm256_unpackhi_epi8(bc, zi)),
+            ];
+            let mut r = [zi; 4];
+            for (((r, &(ta, ba)), &wxg), &wyg) in r.iter_mut().zip(&rows).zip(&wxs).zip(&wys) {
+                let top = _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(ta, wxg));
+                let bot = _mm256_slli_epi32::<{ 16 - HSHIFT as i32 }>(_mm256_madd_epi16(ba, wxg));
+                let tb = _mm256_blend_epi16::<0b1010_1010>(top, bot);
+                *r = _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(
+                    _mm256_madd_epi16(tb, wyg),
+                    round,
+                ));
+            }
+            // (0|4), (1|5), (2|6), (3|7) → bytes 0 1 2 3 | 4 5 6 7 → 24 contiguous bytes
+            let v = _mm256_packus_epi16(
+                _mm256_packus_epi32(r[0], r[1]),
+                _mm256_packus_epi32(r[2], r[3]),
+            );
+            let v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, compress), join);
+            _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(v));
+            _mm_storel_epi64(o.add(16) as *mut __m128i, _mm256_extracti128_si256::<1>(v));
+            k += 8;
+        }
+        self.row_scalar(map, x0 + k, &mut out[k * 3..]);
+    }
+
+    /// torchvision 0.2 `F.affine(img, angle, translate, scale, shear, BILINEAR)` (degrees)
+    /// then `CenterCrop(224)`, computing only the crop (a [`Source::pil`]).
+    pub fn affine_crop(
+        &self,
+        angle: f64,
+        translate: (f64, f64),
+        scale: f64,
+        shear: f64,
+    ) -> Vec<u8> {
+        let m = affine_matrix(self.img, angle, translate, scale, shear);
+        debug_assert_eq!(self.convention, Convention::Pil);
+        self.affine_window(Window::crop(self.img), m)
+    }
+
+    fn affine_window(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
+        // PIL maps the output pixel centre (X + ½, Y + ½); the sampler's taps are on integer
+        // centres, hence the − ½: x = m₀·X + (m₀/2 + m₁·(Y + ½) + m₂ − ½)
+        self.remap(win, |y| {
+            let yc = y as f64 + 0.5;
+            RowMap {
+                ax: m[0] as f32,
+                ay: m[3] as f32,
+                az: 0.0,
+                cx: (m[0] * 0.5 + m[1] * yc + m[2] - 0.5) as f32,
+                cy: (m[3] * 0.5 + m[4] * yc + m[5] - 0.5) as f32,
+                cz: 1.0,
+                projective: false,
+            }
+        })
+    }
+
+    /// OpenCV `warpPerspective(img, mat, (W, H))` then `CenterCrop(224)`, computing only the
+    /// crop (a [`Source::opencv`]).
+    pub fn perspective_crop(&self, mat: [[f64; 3]; 3]) -> Vec<u8> {
+        debug_assert_eq!(self.convention, Convention::OpenCv);
+        self.perspective_window(Window::crop(self.img), mat)
+    }
+
+    fn perspective_window(&self, win: Window, mat: [[f64; 3]; 3]) -> Vec<u8> {
+        let inv = invert3(mat);
+        self.remap(win, |y| {
+            let yf = y as f64;
+            RowMap {
+                ax: inv[0][0] as f32,
+                ay: inv[1][0] as f32,
+                az: inv[2][0] as f32,
+                cx: (inv[0][1] * yf + inv[0][2]) as f32,
+                cy: (inv[1][1] * yf + inv[1][2]) as f32,
+                cz: (inv[2][1] * yf + inv[2][2]) as f32,
+                projective: true,
+            }
+        })
     }
 }
 
@@ -208,206 +576,6 @@ fn remap_nearest(img: &Rgb, win: Window, pos: impl Fn(usize, usize) -> (f64, f64
     px
 }
 
-/// For every pixel `(X, Y)` of the image inside `win`, the bilinear sample at the position
-/// `map(Y)` gives for column `X`, row by row through [`bilinear_row`].
-fn remap_bilinear(img: &Rgb, win: Window, map: impl Fn(usize) -> RowMap) -> Vec<u8> {
-    let mut px = vec![0u8; win.width * win.height * 3];
-    for (row, y, lo, hi) in win.rows(img, &mut px) {
-        if lo < hi {
-            let x0 = (lo as isize + win.left) as usize;
-            bilinear_row(img, &map(y), x0, &mut row[lo * 3..hi * 3]);
-        }
-    }
-    px
-}
-
-/// Bilinear samples of `img` at the positions of columns `x0, x0 + 1, …` of `map` into the
-/// pixels of `out` (RGB8), as [`bilinear`] computes each. Dispatched to [`bilinear_row_avx2`].
-fn bilinear_row(img: &Rgb, map: &RowMap, x0: usize, out: &mut [u8]) {
-    crate::simd::dispatch!(bilinear_row_scalar / bilinear_row_avx2(img, map, x0, out))
-}
-
-/// Scalar twin of [`bilinear_row`].
-fn bilinear_row_scalar(img: &Rgb, map: &RowMap, x0: usize, out: &mut [u8]) {
-    for (k, o) in out.chunks_exact_mut(3).enumerate() {
-        let (x, y) = map.at((x0 + k) as f32);
-        bilinear(img, x, y, o);
-    }
-}
-
-/// AVX2 twin of [`bilinear_row`], eight pixels at a time: the positions of the eight columns
-/// in f32 lanes (the scalar operations, no FMA); when all eight have their four taps inside
-/// the image (and not on the last two rows, whose 8-byte loads could pass the buffer's end),
-/// the integers of [`lerp`] for all 24 values: each pixel's two tap rows are one 8-byte load
-/// each (`c₀ c₁ c₂ d₀ d₁ d₂ · ·`), shuffled to `c₀ d₀ c₁ d₁ c₂ d₂`, widened to 16 bits and
-/// multiplied by the pixel's `(1 − wx, wx)` with `vpmaddwd`; the two rows' sums, shifted, are
-/// interleaved as 16-bit pairs for a second `vpmaddwd` with `(1 − wy, wy)`. Eight pixels that
-/// are all a pixel or more outside are black; any other mix goes through the scalar
-/// [`bilinear`] at the same positions.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn bilinear_row_avx2(img: &Rgb, map: &RowMap, x0: usize, out: &mut [u8]) {
-    use std::arch::x86_64::*;
-    let (w, h) = (img.width, img.height);
-    let n = out.len() / 3;
-    if w >= 1 << 24 || h >= 1 << 24 || x0 + n >= 1 << 24 {
-        return bilinear_row_scalar(img, map, x0, out);
-    }
-    let base = img.px.as_ptr();
-    let stride = w * 3;
-    let (ax, ay, az) = (
-        _mm256_set1_ps(map.ax),
-        _mm256_set1_ps(map.ay),
-        _mm256_set1_ps(map.az),
-    );
-    let (cx, cy, cz) = (
-        _mm256_set1_ps(map.cx),
-        _mm256_set1_ps(map.cy),
-        _mm256_set1_ps(map.cz),
-    );
-    let zero = _mm256_setzero_ps();
-    let (wf, hf) = (_mm256_set1_ps(w as f32), _mm256_set1_ps(h as f32));
-    let (xin, yin) = (
-        _mm256_set1_ps(w as f32 - 1.0),
-        _mm256_set1_ps(h as f32 - 2.0),
-    );
-    let minus1 = _mm256_set1_ps(-1.0);
-    let one = _mm256_set1_epi32(ONE);
-    let scale = _mm256_set1_ps(ONE as f32);
-    let half = _mm256_set1_ps(0.5);
-    let round = _mm256_set1_epi32(ROUND);
-    let vw = _mm256_set1_epi32(w as i32);
-    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    // per 8 bytes c0 c1 c2 d0 d1 d2 · · → c0 d0 c1 d1 c2 d2 0 0
-    let pair = _mm256_setr_epi8(
-        0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9,
-        12, 10, 13, -1, -1,
-    );
-    // per 128 bits: four pixels r g b 0 → twelve bytes
-    let compress = _mm256_setr_epi8(
-        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13,
-        14, -1, -1, -1, -1,
-    );
-    let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
-    let spread = |k: i32| _mm256_setr_epi32(k, k, k, k, k + 4, k + 4, k + 4, k + 4);
-    let sp = [spread(0), spread(1), spread(2), spread(3)];
-    let zi = _mm256_setzero_si256();
-    let mut k = 0;
-    while k + 8 <= n {
-        let xf = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32((x0 + k) as i32), lanes));
-        let mut x = _mm256_add_ps(_mm256_mul_ps(ax, xf), cx);
-        let mut y = _mm256_add_ps(_mm256_mul_ps(ay, xf), cy);
-        if map.projective {
-            let z = _mm256_add_ps(_mm256_mul_ps(az, xf), cz);
-            x = _mm256_div_ps(x, z);
-            y = _mm256_div_ps(y, z);
-        }
-        let o = out.as_mut_ptr().add(k * 3);
-        let inside = _mm256_and_ps(
-            _mm256_and_ps(
-                _mm256_cmp_ps::<_CMP_GE_OQ>(x, zero),
-                _mm256_cmp_ps::<_CMP_GE_OQ>(y, zero),
-            ),
-            _mm256_and_ps(
-                _mm256_cmp_ps::<_CMP_LT_OQ>(x, xin),
-                _mm256_cmp_ps::<_CMP_LT_OQ>(y, yin),
-            ),
-        );
-        if _mm256_movemask_ps(inside) != 0xFF {
-            let near = _mm256_and_ps(
-                _mm256_and_ps(
-                    _mm256_cmp_ps::<_CMP_GT_OQ>(x, minus1),
-                    _mm256_cmp_ps::<_CMP_GT_OQ>(y, minus1),
-                ),
-                _mm256_and_ps(
-                    _mm256_cmp_ps::<_CMP_LT_OQ>(x, wf),
-                    _mm256_cmp_ps::<_CMP_LT_OQ>(y, hf),
-                ),
-            );
-            if _mm256_movemask_ps(near) == 0 {
-                std::ptr::write_bytes(o, 0, 24);
-            } else {
-                let (mut xs, mut ys) = ([0f32; 8], [0f32; 8]);
-                _mm256_storeu_ps(xs.as_mut_ptr(), x);
-                _mm256_storeu_ps(ys.as_mut_ptr(), y);
-                let chunk = out[k * 3..k * 3 + 24].chunks_exact_mut(3);
-                for ((&x, &y), px) in xs.iter().zip(&ys).zip(chunk) {
-                    bilinear(img, x, y, px);
-                }
-            }
-            k += 8;
-            continue;
-        }
-        // all inside: x, y ≥ 0, so truncation is the floor and the fraction is exact
-        let xi = _mm256_cvttps_epi32(x);
-        let yi = _mm256_cvttps_epi32(y);
-        let wx = _mm256_cvttps_epi32(_mm256_add_ps(
-            _mm256_mul_ps(_mm256_sub_ps(x, _mm256_cvtepi32_ps(xi)), scale),
-            half,
-        ));
-        let wy = _mm256_cvttps_epi32(_mm256_add_ps(
-            _mm256_mul_ps(_mm256_sub_ps(y, _mm256_cvtepi32_ps(yi)), scale),
-            half,
-        ));
-        // (1 − w, w) as the two 16-bit halves of each lane
-        let wxp = _mm256_or_si256(_mm256_sub_epi32(one, wx), _mm256_slli_epi32::<16>(wx));
-        let wyp = _mm256_or_si256(_mm256_sub_epi32(one, wy), _mm256_slli_epi32::<16>(wy));
-        let idx = _mm256_add_epi32(_mm256_mullo_epi32(yi, vw), xi);
-        let idx = _mm256_add_epi32(idx, _mm256_add_epi32(idx, idx));
-        let mut ix = [0i32; 8];
-        _mm256_storeu_si256(ix.as_mut_ptr() as *mut __m256i, idx);
-        // SAFETY (loads): x₀ ≤ w − 2 and y₀ ≤ h − 3, so both rows' 8 bytes from the tap
-        // (at most 3·x₀ + 8 ≤ 3w + 2 bytes into a row followed by another) are inside `px`
-        let q = |i: i32, r: usize| _mm_loadl_epi64(base.add(i as usize + r) as *const __m128i);
-        let quad = |a: usize, b: usize, c: usize, d: usize, r: usize| {
-            _mm256_shuffle_epi8(
-                _mm256_set_m128i(
-                    _mm_unpacklo_epi64(q(ix[c], r), q(ix[d], r)),
-                    _mm_unpacklo_epi64(q(ix[a], r), q(ix[b], r)),
-                ),
-                pair,
-            )
-        };
-        // pixels (0, 1 | 4, 5) and (2, 3 | 6, 7); unpacking gives (0 | 4), (1 | 5), …
-        let (ta, tc) = (quad(0, 1, 4, 5, 0), quad(2, 3, 6, 7, 0));
-        let (ba, bc) = (quad(0, 1, 4, 5, stride), quad(2, 3, 6, 7, stride));
-        let rows = [
-            (_mm256_unpacklo_epi8(ta, zi), _mm256_unpacklo_epi8(ba, zi)),
-            (_mm256_unpackhi_epi8(ta, zi), _mm256_unpackhi_epi8(ba, zi)),
-            (_mm256_unpacklo_epi8(tc, zi), _mm256_unpacklo_epi8(bc, zi)),
-            (_mm256_unpackhi_epi8(tc, zi), _mm256_unpackhi_epi8(bc, zi)),
-        ];
-        let mut r = [zi; 4];
-        for ((r, &(ta, ba)), &sp) in r.iter_mut().zip(&rows).zip(&sp) {
-            let wxg = _mm256_permutevar8x32_epi32(wxp, sp);
-            let wyg = _mm256_permutevar8x32_epi32(wyp, sp);
-            let top = _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(ta, wxg));
-            let bot = _mm256_slli_epi32::<{ 16 - HSHIFT as i32 }>(_mm256_madd_epi16(ba, wxg));
-            let tb = _mm256_blend_epi16::<0b1010_1010>(top, bot);
-            *r = _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(
-                _mm256_madd_epi16(tb, wyg),
-                round,
-            ));
-        }
-        // (0|4), (1|5), (2|6), (3|7) → bytes 0 1 2 3 | 4 5 6 7 → 24 contiguous bytes
-        let v = _mm256_packus_epi16(
-            _mm256_packus_epi32(r[0], r[1]),
-            _mm256_packus_epi32(r[2], r[3]),
-        );
-        let v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, compress), join);
-        _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(v));
-        _mm_storel_epi64(o.add(16) as *mut __m128i, _mm256_extracti128_si256::<1>(v));
-        k += 8;
-    }
-    for j in k..n {
-        let (x, y) = map.at((x0 + j) as f32);
-        bilinear(img, x, y, &mut out[j * 3..j * 3 + 3]);
-    }
-}
-
 /// The inverse matrix of torchvision 0.2's `F.affine` (output → input, PIL centres at +0.5).
 fn affine_matrix(img: &Rgb, angle: f64, translate: (f64, f64), scale: f64, shear: f64) -> [f64; 6] {
     let (cx, cy) = (img.width as f64 * 0.5 + 0.5, img.height as f64 * 0.5 + 0.5);
@@ -461,30 +629,15 @@ fn shift_window(img: &Rgb, win: Window, kx: isize, ky: isize) -> Vec<u8> {
 }
 
 fn affine_window(img: &Rgb, win: Window, m: [f64; 6], filter: Filter) -> Vec<u8> {
-    if filter == Filter::Nearest {
-        if let Some((kx, ky)) = integer_shift(&m) {
-            return shift_window(img, win, kx, ky);
-        }
-    }
     match filter {
-        Filter::Nearest => remap_nearest(img, win, |x, y| {
-            let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
-            (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
-        }),
-        // PIL maps the output pixel centre (X + ½, Y + ½); the bilinear sampler's taps are on
-        // integer centres, hence the − ½: x = m₀·X + (m₀/2 + m₁·(Y + ½) + m₂ − ½)
-        Filter::Bilinear => remap_bilinear(img, win, |y| {
-            let yc = y as f64 + 0.5;
-            RowMap {
-                ax: m[0] as f32,
-                ay: m[3] as f32,
-                az: 0.0,
-                cx: (m[0] * 0.5 + m[1] * yc + m[2] - 0.5) as f32,
-                cy: (m[3] * 0.5 + m[4] * yc + m[5] - 0.5) as f32,
-                cz: 1.0,
-                projective: false,
-            }
-        }),
+        Filter::Nearest => match integer_shift(&m) {
+            Some((kx, ky)) => shift_window(img, win, kx, ky),
+            None => remap_nearest(img, win, |x, y| {
+                let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+                (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+            }),
+        },
+        Filter::Bilinear => Source::pil(img).affine_window(win, m),
     }
 }
 
@@ -518,27 +671,11 @@ pub fn affine_crop(
     affine_window(img, Window::crop(img), m, filter)
 }
 
-fn perspective_window(img: &Rgb, win: Window, mat: [[f64; 3]; 3]) -> Vec<u8> {
-    let inv = invert3(mat);
-    remap_bilinear(img, win, |y| {
-        let yf = y as f64;
-        RowMap {
-            ax: inv[0][0] as f32,
-            ay: inv[1][0] as f32,
-            az: inv[2][0] as f32,
-            cx: (inv[0][1] * yf + inv[0][2]) as f32,
-            cy: (inv[1][1] * yf + inv[1][2]) as f32,
-            cz: (inv[2][1] * yf + inv[2][2]) as f32,
-            projective: true,
-        }
-    })
-}
-
 /// OpenCV `warpPerspective(img, mat, (W, H))`, bilinear, black border: output pixel (x, y)
 /// samples the input at `mat⁻¹ · (x, y, 1)` (integer pixel centres).
 pub fn perspective(img: &Rgb, mat: [[f64; 3]; 3]) -> Rgb {
     Rgb {
-        px: perspective_window(img, Window::full(img), mat),
+        px: Source::opencv(img).perspective_window(Window::full(img), mat),
         width: img.width,
         height: img.height,
     }
@@ -546,7 +683,7 @@ pub fn perspective(img: &Rgb, mat: [[f64; 3]; 3]) -> Rgb {
 
 /// `perspective(…).center_crop()`, computing only the crop.
 pub fn perspective_crop(img: &Rgb, mat: [[f64; 3]; 3]) -> Vec<u8> {
-    perspective_window(img, Window::crop(img), mat)
+    Source::opencv(img).perspective_crop(mat)
 }
 
 fn invert3(m: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
@@ -721,13 +858,20 @@ mod tests {
             .collect()
     }
 
+    /// `Source::row` through the given twin into a fresh buffer (pre-filled with 1s: every
+    /// byte must be written).
+    fn row_at(src: &Source, isa: crate::simd::Isa, map: &RowMap, x0: usize, n: usize) -> Vec<u8> {
+        let mut got = vec![MaybeUninit::new(1u8); n * 3];
+        crate::simd::dispatch!(at isa; Source::row_scalar / Source::row_avx2(src, map, x0, &mut got));
+        got.iter().map(|v| unsafe { v.assume_init() }).collect()
+    }
+
     #[test]
     fn bilinear_row_twins_are_equal() {
         // rows of affine and projective maps that run from outside through the border into
         // the image and out again (chunks all inside, all outside and mixed; rows whose length
-        // is not a multiple of 8), on images whose last pixel ends the buffer (the 8-byte loads
-        // must not read past it), projective rows whose denominator crosses 0 (±∞, NaN), and
-        // positions on the last row and column
+        // is not a multiple of 8), on both conventions, images of 1×1 up, projective rows whose
+        // denominator crosses 0 (±∞, NaN), and positions on the edges of the sampled areas
         for (w, h) in [
             (1usize, 1usize),
             (2, 2),
@@ -737,71 +881,84 @@ mod tests {
             (256, 300),
         ] {
             let img = ramp(w, h);
-            let u = uniforms(600, (w * 1000 + h) as u64);
-            for t in 0..100 {
-                let r = &u[t * 6..t * 6 + 6];
-                let projective = t % 3 == 2;
-                let map = RowMap {
-                    ax: (r[0] * 2.5 - 1.25) as f32,
-                    ay: (r[1] * 0.6 - 0.3) as f32,
-                    az: if projective {
-                        (r[2] * 0.02 - 0.01) as f32
-                    } else {
-                        0.0
-                    },
-                    cx: (r[3] * (w as f64 + 6.0) - 3.0) as f32,
-                    cy: (r[4] * (h as f64 + 6.0) - 3.0) as f32,
-                    cz: if projective {
-                        (r[5] * 1.5 - 0.25) as f32
-                    } else {
-                        1.0
-                    },
-                    projective,
-                };
-                let x0 = t % 7;
-                let n = 1 + (t * 37) % 90;
-                let mut want = vec![0u8; n * 3];
-                bilinear_row_scalar(&img, &map, x0, &mut want);
-                for isa in crate::simd::available() {
-                    let mut got = vec![1u8; n * 3];
-                    crate::simd::dispatch!(at isa; bilinear_row_scalar / bilinear_row_avx2(&img, &map, x0, &mut got));
-                    assert_eq!(got, want, "{w}x{h} {map:?} {isa:?}");
+            for src in [Source::pil(&img), Source::opencv(&img)] {
+                let u = uniforms(600, (w * 1000 + h) as u64);
+                for t in 0..100 {
+                    let r = &u[t * 6..t * 6 + 6];
+                    let projective = t % 3 == 2;
+                    let map = RowMap {
+                        ax: (r[0] * 2.5 - 1.25) as f32,
+                        ay: (r[1] * 0.6 - 0.3) as f32,
+                        az: if projective {
+                            (r[2] * 0.02 - 0.01) as f32
+                        } else {
+                            0.0
+                        },
+                        cx: (r[3] * (w as f64 + 6.0) - 3.0) as f32,
+                        cy: (r[4] * (h as f64 + 6.0) - 3.0) as f32,
+                        cz: if projective {
+                            (r[5] * 1.5 - 0.25) as f32
+                        } else {
+                            1.0
+                        },
+                        projective,
+                    };
+                    let x0 = t % 7;
+                    let n = 1 + (t * 37) % 90;
+                    let want = row_at(&src, crate::simd::Isa::Scalar, &map, x0, n);
+                    for isa in crate::simd::available() {
+                        let got = row_at(&src, isa, &map, x0, n);
+                        assert_eq!(got, want, "{w}x{h} {map:?} {isa:?}");
+                    }
                 }
-            }
-            // the last row and column exactly, and just inside them
-            for (cx, cy) in [
-                (w as f32 - 1.0, h as f32 - 1.0),
-                (0.0, h as f32 - 1.0),
-                (0.0, h as f32 - 2.0),
-                (0.0, h as f32 - 2.000_1),
-                (-8.0, h as f32 - 1.5),
-            ] {
-                let map = RowMap {
-                    ax: 1.0,
-                    ay: 0.0,
-                    az: 0.0,
-                    cx,
-                    cy,
-                    cz: 1.0,
-                    projective: false,
-                };
-                let mut want = vec![0u8; 16 * 3];
-                bilinear_row_scalar(&img, &map, 0, &mut want);
-                for isa in crate::simd::available() {
-                    let mut got = vec![1u8; 16 * 3];
-                    crate::simd::dispatch!(at isa; bilinear_row_scalar / bilinear_row_avx2(&img, &map, 0, &mut got));
-                    assert_eq!(got, want, "{w}x{h} ({cx}, {cy}) {isa:?}");
+                // the edges of both areas exactly, and just inside and outside them
+                let (wf, hf) = (w as f32, h as f32);
+                for (cx, cy) in [
+                    (wf - 1.0, hf - 1.0),
+                    (0.0, hf - 1.0),
+                    (-0.5, -0.5),
+                    (-1.0, -1.0),
+                    (-0.500_01, hf - 0.500_01),
+                    (-8.0, hf - 0.5),
+                    (-8.0, hf - 1.5),
+                    (-8.0, hf - 0.000_1),
+                ] {
+                    let map = RowMap {
+                        ax: 1.0,
+                        ay: 0.0,
+                        az: 0.0,
+                        cx,
+                        cy,
+                        cz: 1.0,
+                        projective: false,
+                    };
+                    let want = row_at(&src, crate::simd::Isa::Scalar, &map, 0, 24);
+                    for isa in crate::simd::available() {
+                        let got = row_at(&src, isa, &map, 0, 24);
+                        assert_eq!(got, want, "{w}x{h} ({cx}, {cy}) {isa:?}");
+                    }
                 }
             }
         }
     }
 
-    /// The exact bilinear value of channel `c` at (x, y) (black taps outside), in f64.
-    fn exact(img: &Rgb, x: f64, y: f64, c: usize) -> f64 {
+    /// The exact bilinear value of channel `c` at (x, y) in f64, in either convention: PIL
+    /// clamps the taps to the image inside `[−½, W − ½) × [−½, H − ½)` and is black outside;
+    /// OpenCV takes black taps beyond the image.
+    fn exact(img: &Rgb, pil: bool, x: f64, y: f64, c: usize) -> f64 {
+        let (w, h) = (img.width as f64, img.height as f64);
+        if pil && !(x >= -0.5 && y >= -0.5 && x < w - 0.5 && y < h - 0.5) {
+            return 0.0;
+        }
         let (x0, y0) = (x.floor(), y.floor());
         let (fx, fy) = (x - x0, y - y0);
         let tap = |xx: f64, yy: f64| -> f64 {
-            if xx < 0.0 || yy < 0.0 || xx >= img.width as f64 || yy >= img.height as f64 {
+            let (xx, yy) = if pil {
+                (xx.clamp(0.0, w - 1.0), yy.clamp(0.0, h - 1.0))
+            } else {
+                (xx, yy)
+            };
+            if xx < 0.0 || yy < 0.0 || xx >= w || yy >= h {
                 0.0
             } else {
                 f64::from(img.px[(yy as usize * img.width + xx as usize) * 3 + c])
@@ -815,9 +972,10 @@ mod tests {
     #[test]
     fn fixed_point_samples_are_within_one_level_of_exact_interpolation() {
         // the fixture photo (edges, flat and saturated areas) at the positions of rotated,
-        // scaled and tilted rows: every value within one level of round(exact f64 value), the
-        // bulk equal, no bias; and within 0.5 + 2⁻⁵ of the exact value itself (a weight error
-        // or a missing rounding term fails these)
+        // scaled and tilted rows running over the border, in both conventions: every value
+        // within one level of the exact f64 value truncated (PIL) or rounded (OpenCV), the
+        // bulk equal, no bias; and within 2⁻⁵ of the band the exact value allows (a weight
+        // error, a missing or wrong rounding term, or the other convention's edges fail these)
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures/photos/chelsea_224x224.png"
@@ -828,64 +986,69 @@ mod tests {
             height: photo.height() as usize,
             px: photo.into_raw(),
         };
-        let (mut n, mut differ, mut signed, mut worst) = (0usize, 0usize, 0f64, 0f64);
-        let mut check = |map: RowMap| {
-            let mut row = vec![0u8; img.width * 3];
-            bilinear_row(&img, &map, 0, &mut row);
-            for (k, px) in row.chunks_exact(3).enumerate() {
-                let (x, y) = map.at(k as f32);
-                for (c, &v) in px.iter().enumerate() {
-                    let e = exact(&img, f64::from(x), f64::from(y), c);
-                    let r = (e + 0.5).floor();
-                    assert!(
-                        (f64::from(v) - r).abs() <= 1.0,
-                        "({x}, {y}) c{c}: {v} vs {e}"
-                    );
-                    worst = worst.max((f64::from(v) - e).abs());
-                    n += 1;
-                    differ += usize::from(f64::from(v) != r);
-                    signed += f64::from(v) - e;
+        for src in [Source::pil(&img), Source::opencv(&img)] {
+            let pil = src.convention == Convention::Pil;
+            // the integer the exact value gives, and the offset of the band of v − exact
+            // (PIL: (−1, 0]; OpenCV: (−½, ½])
+            let ideal = |e: f64| if pil { e.floor() } else { (e + 0.5).floor() };
+            let centre = if pil { -0.5 } else { 0.0 };
+            let (mut n, mut differ, mut signed, mut worst) = (0usize, 0usize, 0f64, 0f64);
+            let mut check = |map: RowMap| {
+                let row = row_at(&src, crate::simd::isa(), &map, 0, img.width);
+                for (k, px) in row.chunks_exact(3).enumerate() {
+                    let (x, y) = map.at(k as f32);
+                    for (c, &v) in px.iter().enumerate() {
+                        let e = exact(&img, pil, f64::from(x), f64::from(y), c);
+                        let r = ideal(e);
+                        assert!(
+                            (f64::from(v) - r).abs() <= 1.0,
+                            "({x}, {y}) c{c}: {v} vs {e}"
+                        );
+                        worst = worst.max((f64::from(v) - e - centre).abs());
+                        n += 1;
+                        differ += usize::from(f64::from(v) != r);
+                        signed += f64::from(v) - r;
+                    }
                 }
-            }
-        };
-        for y in (0..img.height).step_by(3) {
-            for angle in [-13.0f64, 4.5, 11.0] {
-                let m = affine_matrix(&img, angle, (0.0, 0.0), 0.93, 0.0);
-                let yc = y as f64 + 0.5;
+            };
+            for y in (0..img.height).step_by(3) {
+                for angle in [-13.0f64, 4.5, 11.0] {
+                    let m = affine_matrix(&img, angle, (0.0, 0.0), 0.93, 0.0);
+                    let yc = y as f64 + 0.5;
+                    check(RowMap {
+                        ax: m[0] as f32,
+                        ay: m[3] as f32,
+                        az: 0.0,
+                        cx: (m[0] * 0.5 + m[1] * yc + m[2] - 0.5) as f32,
+                        cy: (m[3] * 0.5 + m[4] * yc + m[5] - 0.5) as f32,
+                        cz: 1.0,
+                        projective: false,
+                    });
+                }
+                let inv = invert3(super::super::tilt::matrix(224.0, 224.0, -11.0));
+                let yf = y as f64;
                 check(RowMap {
-                    ax: m[0] as f32,
-                    ay: m[3] as f32,
-                    az: 0.0,
-                    cx: (m[0] * 0.5 + m[1] * yc + m[2] - 0.5) as f32,
-                    cy: (m[3] * 0.5 + m[4] * yc + m[5] - 0.5) as f32,
-                    cz: 1.0,
-                    projective: false,
+                    ax: inv[0][0] as f32,
+                    ay: inv[1][0] as f32,
+                    az: inv[2][0] as f32,
+                    cx: (inv[0][1] * yf + inv[0][2]) as f32,
+                    cy: (inv[1][1] * yf + inv[1][2]) as f32,
+                    cz: (inv[2][1] * yf + inv[2][2]) as f32,
+                    projective: true,
                 });
             }
-            let inv = invert3(super::super::tilt::matrix(224.0, 224.0, -11.0));
-            let yf = y as f64;
-            check(RowMap {
-                ax: inv[0][0] as f32,
-                ay: inv[1][0] as f32,
-                az: inv[2][0] as f32,
-                cx: (inv[0][1] * yf + inv[0][2]) as f32,
-                cy: (inv[1][1] * yf + inv[1][2]) as f32,
-                cz: (inv[2][1] * yf + inv[2][2]) as f32,
-                projective: true,
-            });
+            assert!(n > 150_000, "{n}");
+            assert!(
+                differ * 100 < n * 3,
+                "{differ} of {n} differ from the ideal ({pil})"
+            );
+            assert!(
+                (signed / n as f64).abs() < 0.01,
+                "bias {} ({pil})",
+                signed / n as f64
+            );
+            assert!(worst <= 0.5 + 1.0 / 32.0, "worst {worst} ({pil})");
         }
-        assert!(n > 150_000, "{n}");
-        assert!(
-            differ * 100 < n * 3,
-            "{differ} of {n} differ from round(exact)"
-        );
-        // rounding: the mean of v − exact is 0 for round-half-up of a continuous value
-        assert!(
-            (signed / n as f64).abs() < 0.01,
-            "bias {}",
-            signed / n as f64
-        );
-        assert!(worst <= 0.5 + 1.0 / 32.0, "worst {worst}");
     }
 
     #[test]

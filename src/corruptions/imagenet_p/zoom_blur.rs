@@ -3,7 +3,7 @@
 //! Frame 0 is the clean crop. Stored as `ToPILImage` stores float tensors (`·255`, truncated),
 //! the sum kept in float32 as the reference's tensor.
 
-use super::warp::{affine_crop, Filter};
+use super::warp::Source;
 use super::Rgb;
 
 /// The 31 frames.
@@ -11,15 +11,9 @@ pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
     let first = img.center_crop();
     let mut avg: Vec<f32> = first.iter().map(|&v| f32::from(v) / 255.0).collect();
     let mut out = vec![first];
+    let src = Source::pil(img);
     for i in 1..31 {
-        let z = affine_crop(
-            img,
-            0.0,
-            (0.0, 0.0),
-            1.0 + 0.004 * i as f64,
-            0.0,
-            Filter::Bilinear,
-        );
+        let z = src.affine_crop(0.0, (0.0, 0.0), 1.0 + 0.004 * i as f64, 0.0);
         let mut frame = vec![0u8; z.len()];
         accumulate(&mut avg, &z, (i + 1) as f32, &mut frame);
         out.push(frame);
