@@ -73,9 +73,7 @@ fn rotations_sum<T: Copy + Into<f32>>(
 
     // pooled buffers: fresh image-sized vectors on every call cost page faults
     // (only the margins are zeroed: the image's values overwrite the rest)
-    // a group of slack after the last row: the first shear reads whole groups
-    let mut src = Buf::<f32>::take(h * wi * 3 + LANES);
-    src[h * wi * 3..].fill(0.0);
+    let mut src = Buf::<f32>::take(h * wi * 3);
     for (row, img_row) in src.chunks_exact_mut(wi * 3).zip(img.chunks_exact(w * 3)) {
         let (left, rest) = row.split_at_mut(pad_i * 3);
         let (mid, right) = rest.split_at_mut(w * 3);
@@ -128,8 +126,8 @@ struct Geometry {
     cx: f32,
 }
 
-/// Lanes of the first two passes: they work in whole groups of 8 values (the last one may run
-/// past the values pass 3 reads; the source, the ring and the row have slack for it).
+/// Lanes of the vertical pass: it works in whole groups of 8 values (the last one may run
+/// past the values pass 3 reads; the row and the ring have a group of slack for it).
 const LANES: usize = 8;
 
 /// Taps of the vertical pass per group: the 4 Keys taps of each column, placed at the column's
@@ -143,19 +141,14 @@ const TAPS: usize = 5;
 /// a ring of `ring_rows` (a power of two) rows: the vertical shear of one output row reads
 /// only the rows within its largest offset, so the rows stay in cache instead of a whole
 /// intermediate image being written and read back (likewise the second intermediate is one
-/// row). The ring is stored by group: each group of [`LANES`] columns holds its slots one
-/// after the other, so a group's `TAPS` taps are consecutive [`LANES`]-value blocks at
-/// fixed offsets from one address (one address computation per group instead of one per
-/// tap row). Each group's first `TAPS − 1` slots are repeated after its last, so that the
-/// taps are consecutive from any starting slot.
+/// row). The ring's first `TAPS − 1` rows are repeated after its end, so that the taps of a
+/// group are `TAPS` consecutive rows from any starting slot.
 struct Buffers {
-    /// Ring of first-shear rows by group: `groups` columns of `gstride` values.
+    /// Ring of first-shear rows, `stride` values each, plus the repeated rows.
     ring: Buf<f32>,
     ring_rows: usize,
-    /// Values per group column of the ring: `(ring_rows + TAPS − 1)·LANES`.
-    gstride: usize,
-    /// Groups per row: `⌈wb·3 / LANES⌉`.
-    groups: usize,
+    /// Row length in the ring and in `row`: `wb·3` plus a group of slack.
+    stride: usize,
     /// One row of the second shear.
     row: Vec<f32>,
     /// The vertical pass's weights: per group of [`LANES`] values, `TAPS` rows of `LANES`.
@@ -168,17 +161,21 @@ struct Buffers {
 
 impl Buffers {
     fn new(g: &Geometry, span: usize) -> Buffers {
+        let stride = g.wb * 3 + LANES;
         let ring_rows = span.next_power_of_two();
         let groups = (g.wb * 3).div_ceil(LANES);
-        let gstride = (ring_rows + TAPS - 1) * LANES;
-        // every slot of every group (slack lanes included) is computed before it is read, so
-        // the pooled contents need no zero-fill
+        // Every ring row's values are computed before they are read, so the pooled contents
+        // need no zero-fill; only each row's slack (read by the last group, whose values past
+        // the row are never used) is zeroed, so that it holds no NaN or subnormal garbage.
+        let mut ring = Buf::take((ring_rows + TAPS - 1) * stride);
+        for row in ring.chunks_exact_mut(stride) {
+            row[g.wb * 3..].fill(0.0);
+        }
         Buffers {
-            ring: Buf::take(groups * gstride),
+            ring,
             ring_rows,
-            gstride,
-            groups,
-            row: vec![0.0; groups * LANES],
+            stride,
+            row: vec![0.0; stride],
             wts: vec![0.0; groups * TAPS * LANES],
             offs: vec![0; groups],
             cols: vec![(0, [0.0; 4]); g.wb],
@@ -200,23 +197,6 @@ fn shear_row(src: &[f32], base: usize, wts: [f32; 4], out: &mut [f32], add: bool
         let v = w0 * s0[j] + w1 * s1[j] + w2 * s2[j] + w3 * s3[j];
         out[j] = if add { out[j] + v } else { v };
     }
-}
-
-/// One group of [`LANES`] values of the first shear: `Σₖ wₖ·s[3k + j]` lane by lane (the
-/// sum of [`shear_row`], in its order).
-///
-/// # Safety
-/// `s` must be valid for reading `LANES + 9` values.
-#[inline(always)]
-unsafe fn shear_group(s: *const f32, wts: [f32; 4]) -> [f32; LANES] {
-    let s: [[f32; LANES]; 4] =
-        std::array::from_fn(|k| s.add(3 * k).cast::<[f32; LANES]>().read_unaligned());
-    let [w0, w1, w2, w3] = wts;
-    let mut out = [0.0f32; LANES];
-    for j in 0..LANES {
-        out[j] = w0 * s[0][j] + w1 * s[1][j] + w2 * s[2][j] + w3 * s[3][j];
-    }
-    out
 }
 
 /// One group of [`LANES`] values of the vertical pass: `o = Σₖ wₖ·sₖ` lane by lane over
@@ -265,7 +245,7 @@ dispatch! {
         overwrite: bool,
     ) {
         let [weight, u, sn] = step;
-        let (wi3, gstride, groups) = (g.wi * 3, bufs.gstride, bufs.groups);
+        let (wb3, wi3, stride) = (g.wb * 3, g.wi * 3, bufs.stride);
         // 2. (set-up) a(y, x) = b(y − sn·(x − cx), x): per column a whole-row offset and four
         //    weights, spread per group of LANES values over TAPS rows from the group's first.
         for (x, col) in bufs.cols.iter_mut().enumerate() {
@@ -296,11 +276,7 @@ dispatch! {
         let rmax = bufs.offs.iter().copied().max().unwrap_or(0) + TAPS - 1;
         assert!(rmax - rmin < bufs.ring_rows, "ring too small");
         let mask = bufs.ring_rows - 1;
-        // the bounds that make the unchecked accesses below sound: every group's slots (the
-        // repeated ones included), weights and output lie inside the buffers
-        assert!(bufs.ring.len() >= groups * gstride && gstride == (mask + TAPS) * LANES);
-        assert!(bufs.wts.len() >= groups * TAPS * LANES && bufs.row.len() >= groups * LANES);
-        assert!(bufs.offs.len() == groups);
+        let mut rowp: Vec<*const f32> = Vec::with_capacity(rmax + 2 - TAPS - rmin);
         let mut next = rmin; // the next first-shear row (padded index) to compute
         let ca = 1.0 - u * sn; // cos θ = 1 − tan(θ/2)·sin θ
         for y in 0..g.h {
@@ -308,43 +284,21 @@ dispatch! {
             //    needs (zero outside the image's rows).
             while next <= y + rmax {
                 let slot = next & mask;
-                // the repeated copy of the slot, if it has one
-                let dup = (slot < TAPS - 1).then_some((slot + mask + 1) * LANES);
-                let ring = bufs.ring.as_mut_ptr();
+                let out = &mut bufs.ring[slot * stride..slot * stride + wb3];
                 let yy = next as isize - g.pad_b as isize;
                 if yy >= 0 && (yy as usize) < g.h {
                     let yy = yy as usize;
                     let off = (g.pad_i - g.pad_a) as f32 + u * (yy as f32 - g.cy);
                     let (i0, wts) = split(off);
                     let base = (yy * g.wi) * 3 + ((i0 - 1) as usize) * 3;
-                    // every group reads inside this slice: within the row's own padding
-                    // except for the last groups' slack lanes (the next row's left margin,
-                    // or the source's slack after the last row)
-                    let s = &src[base..base + groups * LANES + 9];
-                    debug_assert!(base + g.wb * 3 + 9 <= (yy + 1) * wi3);
-                    for gi in 0..groups {
-                        // SAFETY: the slice holds gi·LANES + LANES + 9 values; the slot and
-                        // its copy are inside group gi's column (asserted above)
-                        unsafe {
-                            let v = shear_group(s.as_ptr().add(gi * LANES), wts);
-                            let col = ring.add(gi * gstride);
-                            col.add(slot * LANES).cast::<[f32; LANES]>().write_unaligned(v);
-                            if let Some(d) = dup {
-                                col.add(d).cast::<[f32; LANES]>().write_unaligned(v);
-                            }
-                        }
-                    }
+                    shear_row(&src[..(yy + 1) * wi3], base, wts, out, false);
                 } else {
-                    for gi in 0..groups {
-                        // SAFETY: as above
-                        unsafe {
-                            let col = ring.add(gi * gstride);
-                            col.add(slot * LANES).cast::<[f32; LANES]>().write_unaligned([0.0; LANES]);
-                            if let Some(d) = dup {
-                                col.add(d).cast::<[f32; LANES]>().write_unaligned([0.0; LANES]);
-                            }
-                        }
-                    }
+                    out.fill(0.0);
+                }
+                if slot < TAPS - 1 {
+                    let (head, tail) = bufs.ring.split_at_mut(bufs.ring_rows * stride);
+                    tail[slot * stride..slot * stride + wb3]
+                        .copy_from_slice(&head[slot * stride..slot * stride + wb3]);
                 }
                 next += 1;
             }
@@ -374,19 +328,32 @@ dispatch! {
             let last = (hi + i0 as usize + 3) * 3;
             // 2. a(y, ·) over the groups that overlap [first, last)
             {
-                let (g0, g1) = (first / LANES, last.div_ceil(LANES).min(groups));
+                let (g0, g1) = (first / LANES, last.div_ceil(LANES).min(bufs.offs.len()));
+                // the bounds that make the unchecked reads below sound: every group's weights,
+                // output and TAPS ring rows (from a slot < ring_rows) lie inside the buffers
+                assert!(g1 * LANES <= stride && bufs.row.len() >= stride);
+                assert!(bufs.wts.len() >= g1 * TAPS * LANES);
+                assert!(bufs.ring.len() >= (bufs.ring_rows + TAPS - 1) * stride);
                 let ring = bufs.ring.as_ptr();
+                // the first tap row of each group offset (relative to rmin): a table per output
+                // row, so that a group's address is one lookup plus its column
+                rowp.clear();
+                rowp.extend((rmin..=rmax + 1 - TAPS).map(|r| {
+                    // SAFETY: a slot < ring_rows starts inside the ring
+                    unsafe { ring.add(((y + r) & mask) * stride) }
+                }));
                 let (wp, op, offs) = (bufs.wts.as_ptr(), bufs.row.as_mut_ptr(), &bufs.offs[..g1]);
                 for gi in g0..g1 {
-                    let slot = (y + offs[gi]) & mask;
-                    // SAFETY: gi < groups; slot < ring_rows, so its TAPS slots end inside the
-                    // group's column (asserted above); the weights and the output row hold
-                    // `groups` groups (asserted above); `row` and `ring` are distinct buffers.
+                    let p = rowp[offs[gi] - rmin];
+                    // SAFETY: `p` is a slot's row (slot < ring_rows), so its TAPS rows end
+                    // inside the ring (asserted above), and (gi + 1)·LANES ≤ g1·LANES ≤ stride;
+                    // the weights and the output row hold g1 groups (asserted above); `row`
+                    // and `ring` are distinct buffers.
                     unsafe {
                         taps_group(
                             op.add(gi * LANES),
-                            ring.add(gi * gstride + slot * LANES),
-                            LANES,
+                            p.add(gi * LANES),
+                            stride,
                             wp.add(gi * TAPS * LANES),
                         );
                     }
@@ -621,7 +588,7 @@ mod tests {
                 cy: cy as f32,
                 cx: cx as f32,
             };
-            let mut src = vec![0.0f32; h * g.wi * 3 + LANES];
+            let mut src = vec![0.0f32; h * g.wi * 3];
             for y in 0..h {
                 src[(y * g.wi + pad_i) * 3..(y * g.wi + pad_i + w) * 3]
                     .copy_from_slice(&img[y * w * 3..(y + 1) * w * 3]);
