@@ -17,11 +17,17 @@ pub fn blue_noise_sample(job: &mut Job<'_>, p: &Params) -> Result<()> {
         return Ok(());
     }
     let threshold = (fp(s, 3.0) - 2.5) as f32;
-    for (k, &n) in noise.iter().enumerate() {
-        let keep = n > threshold;
-        for c in 0..3 {
-            job.dst[k * 3 + c] = if keep { job.src[k * 3 + c] } else { 0 };
-        }
+    // a mask per pixel over zipped chunks: no index arithmetic or bounds checks per value
+    for ((d, s), &n) in job
+        .dst
+        .chunks_exact_mut(3)
+        .zip(job.src.chunks_exact(3))
+        .zip(&noise)
+    {
+        let m = if n > threshold { 0xff } else { 0 };
+        d[0] = s[0] & m;
+        d[1] = s[1] & m;
+        d[2] = s[2] & m;
     }
     Ok(())
 }

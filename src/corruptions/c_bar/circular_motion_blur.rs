@@ -28,11 +28,6 @@ pub fn circular_motion_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
         return Ok(());
     }
     let (w, h) = (job.width, job.height);
-    // pooled, like the buffers of `rotations_sum`: a fresh image-sized vector costs page faults
-    let mut img = Buf::<f32>::take(job.src.len());
-    for (d, &v) in img.iter_mut().zip(job.src) {
-        *d = f32::from(v);
-    }
     let mut steps = [[0.0f64; 3]; STEPS];
     let mut total = 0.0f64;
     for (i, st) in steps.iter_mut().enumerate() {
@@ -47,7 +42,8 @@ pub fn circular_motion_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
         .map(|&[wt, u, sn]| [(wt / total) as f32, u as f32, sn as f32])
         .collect();
     let theta_max = amount.abs().to_radians();
-    let acc = rotations_sum(&img, w, h, &steps, theta_max);
+    // the bytes go straight into the padded source: no separate f32 copy of the image
+    let acc = rotations_sum(job.src, w, h, &steps, theta_max);
     for (d, v) in job.dst.iter_mut().zip(acc.iter()) {
         *d = clip_trunc(*v);
     }
@@ -57,7 +53,15 @@ pub fn circular_motion_blur(job: &mut Job<'_>, p: &Params) -> Result<()> {
 /// `Σ weight·rotate(img, θ)` over `steps` = [weight, tan(θ/2), sin θ], each rotation about the
 /// image centre (`(n − 1)/2` on each axis) as the shears `H(u)·V(−s)·H(u)`: the source of
 /// output offset (dy, dx) is `(dy·cosθ − dx·sinθ, dy·sinθ + dx·cosθ)`; zero outside the image.
-fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max: f64) -> Buf<f32> {
+/// The first step writes the accumulator (zeros where it has no value) instead of adding to
+/// a zero-filled one: `0 + v` is `v` (up to the sign of a zero, which no byte shows).
+fn rotations_sum<T: Copy + Into<f32>>(
+    img: &[T],
+    w: usize,
+    h: usize,
+    steps: &[[f32; 3]],
+    theta_max: f64,
+) -> Buf<f32> {
     let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
     let (umax, smax) = ((theta_max / 2.0).tan().abs(), theta_max.sin().abs());
     // margins (pixels) of the intermediate images, so every tap is inside its buffer
@@ -74,7 +78,9 @@ fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max:
         let (left, rest) = row.split_at_mut(pad_i * 3);
         let (mid, right) = rest.split_at_mut(w * 3);
         left.fill(0.0);
-        mid.copy_from_slice(img_row);
+        for (d, &v) in mid.iter_mut().zip(img_row) {
+            *d = v.into();
+        }
         right.fill(0.0);
     }
     let geom = Geometry {
@@ -89,17 +95,20 @@ fn rotations_sum(img: &[f32], w: usize, h: usize, steps: &[[f32; 3]], theta_max:
         cx: cx as f32,
     };
     let mut bufs = Buffers::new(&geom, 2 * pad_b + 5);
-    let mut acc = Buf::<f32>::zeroed(h * w * 3);
-    for &[weight, u, sn] in steps {
+    // every value is written by the first step (below), so the pooled contents never show
+    let mut acc = Buf::<f32>::take(h * w * 3);
+    for (k, &[weight, u, sn]) in steps.iter().enumerate() {
+        let first = k == 0;
         if u == 0.0 && sn == 0.0 {
             // the unrotated step (t = 0): every pass has the weights (0, 1, 0, 0) and returns
             // the image exactly, so this adds the same values (up to the sign of a zero)
             for (a, &v) in acc.iter_mut().zip(img) {
-                *a += weight * v;
+                let v = weight * v.into();
+                *a = if first { v } else { *a + v };
             }
             continue;
         }
-        shear_rotate(&src, &mut bufs, &mut acc, &geom, [weight, u, sn]);
+        shear_rotate(&src, &mut bufs, &mut acc, &geom, [weight, u, sn], first);
     }
     acc
 }
@@ -155,8 +164,15 @@ impl Buffers {
         let stride = g.wb * 3 + LANES;
         let ring_rows = span.next_power_of_two();
         let groups = (g.wb * 3).div_ceil(LANES);
+        // Every ring row's values are computed before they are read, so the pooled contents
+        // need no zero-fill; only each row's slack (read by the last group, whose values past
+        // the row are never used) is zeroed, so that it holds no NaN or subnormal garbage.
+        let mut ring = Buf::take((ring_rows + TAPS - 1) * stride);
+        for row in ring.chunks_exact_mut(stride) {
+            row[g.wb * 3..].fill(0.0);
+        }
         Buffers {
-            ring: Buf::zeroed((ring_rows + TAPS - 1) * stride),
+            ring,
             ring_rows,
             stride,
             row: vec![0.0; stride],
@@ -217,14 +233,16 @@ fn split(f: f32) -> (isize, [f32; 4]) {
 }
 
 dispatch! {
-    /// One weighted rotation of [`rotations_sum`] added to `acc`: the three shear passes, row
-    /// by row (each output row's first-shear rows computed into the ring as they are needed).
+    /// One weighted rotation of [`rotations_sum`] added to `acc` (written, zero outside the
+    /// rotated image, when `overwrite`): the three shear passes, row by row (each output row's
+    /// first-shear rows computed into the ring as they are needed).
     fn shear_rotate / shear_rotate_scalar / shear_rotate_avx2 (
         src: &[f32],
         bufs: &mut Buffers,
         acc: &mut [f32],
         g: &Geometry,
         step: [f32; 3],
+        overwrite: bool,
     ) {
         let [weight, u, sn] = step;
         let (wb3, wi3, stride) = (g.wb * 3, g.wi * 3, bufs.stride);
@@ -293,8 +311,16 @@ dispatch! {
                 g.cx,
                 g.w,
             );
+            let row = y * g.w * 3;
             if lo > hi {
+                if overwrite {
+                    acc[row..row + g.w * 3].fill(0.0);
+                }
                 continue;
+            }
+            if overwrite {
+                acc[row..row + lo * 3].fill(0.0);
+                acc[row + (hi + 1) * 3..row + g.w * 3].fill(0.0);
             }
             let off = g.pad_a as f32 + u * dy;
             let (i0, wts) = split(off);
@@ -336,8 +362,12 @@ dispatch! {
             // 3.
             let wts = wts.map(|v| v * weight);
             let base = lo * 3 + ((i0 - 1) as usize) * 3;
-            let row = y * g.w * 3;
-            shear_row(&bufs.row, base, wts, &mut acc[row + lo * 3..row + (hi + 1) * 3], true);
+            let out = &mut acc[row + lo * 3..row + (hi + 1) * 3];
+            if overwrite {
+                shear_row(&bufs.row, base, wts, out, false);
+            } else {
+                shear_row(&bufs.row, base, wts, out, true);
+            }
         }
     }
 }
@@ -488,6 +518,21 @@ mod tests {
                     // (equal as numbers: a zero's sign may differ, the accumulator starts at +0)
                     assert_eq!(g, p, "{w}x{h} {deg}°, value {k}");
                 }
+                // a second step adds to what the first (written, not added) left
+                let second = [
+                    0.5f32,
+                    (-theta / 3.0).tan() as f32,
+                    (-theta / 1.5).sin() as f32,
+                ];
+                let got = rotations_sum(&img, w, h, &[step, second], 15f64.to_radians());
+                let want2 = shears_plain(&img, w, h, second, 15f64.to_radians());
+                for (k, g) in got.iter().enumerate() {
+                    assert_eq!(
+                        *g,
+                        want[k] + want2[k],
+                        "{w}x{h} {deg}° two steps, value {k}"
+                    );
+                }
             }
         }
     }
@@ -549,10 +594,12 @@ mod tests {
                     .copy_from_slice(&img[y * w * 3..(y + 1) * w * 3]);
             }
             let mut bufs = Buffers::new(&g, 2 * pad_b + 5);
-            let mut acc = vec![0.0f32; h * w * 3];
-            for st in steps {
-                dispatch!(at isa; shear_rotate_scalar / shear_rotate_avx2(&src, &mut bufs, &mut acc, &g, st));
+            // NaN everywhere: the first step must write every value (zeros outside)
+            let mut acc = vec![f32::NAN; h * w * 3];
+            for (k, st) in steps.into_iter().enumerate() {
+                dispatch!(at isa; shear_rotate_scalar / shear_rotate_avx2(&src, &mut bufs, &mut acc, &g, st, k == 0));
             }
+            assert!(acc.iter().all(|v| !v.is_nan()));
             acc
         };
         let base = run(simd::Isa::Scalar);

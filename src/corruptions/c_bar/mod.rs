@@ -152,9 +152,14 @@ pub(crate) fn bilinear_zero(img: &[f32], w: usize, h: usize, row: f32, col: f32)
     out
 }
 
-/// The source as f32 RGB.
-pub(crate) fn to_f32(src: &[u8]) -> Vec<f32> {
-    src.iter().map(|&v| f32::from(v)).collect()
+/// The source as f32 RGB, in a pooled buffer (a fresh image-sized vector on every call costs
+/// page faults).
+pub(crate) fn to_f32(src: &[u8]) -> crate::kernels::scratch::Buf<f32> {
+    let mut out = crate::kernels::scratch::Buf::<f32>::take(src.len());
+    for (o, &v) in out.iter_mut().zip(src) {
+        *o = f32::from(v);
+    }
+    out
 }
 
 /// `np.clip(v, 0, 255).astype(np.uint8)`: clip, then truncate.
@@ -192,8 +197,9 @@ pub(crate) fn spectral_noise(job: &mut Job<'_>, spectrum: Spectrum, count: usize
     let half = matches!(spectrum, Spectrum::Brownish) && side(job) / 4.0 >= HALF_GRID_CUTOFF;
     let n = if half { full / 2 } else { full };
     let scale = (side(job) / full as f64) as f32;
-    let mut re = vec![0.0f32; n * n];
-    let mut im = vec![0.0f32; n * n];
+    // pooled, without a zero-fill: the loop below writes every value
+    let mut re = crate::kernels::scratch::Buf::<f32>::take(n * n);
+    let mut im = crate::kernels::scratch::Buf::<f32>::take(n * n);
     let signed = |i: usize| -> f32 {
         if i < n / 2 {
             i as f32
