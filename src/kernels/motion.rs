@@ -516,8 +516,20 @@ mod tests {
             }
         }
         for v in [
-            -1e30f32, -1.0, -0.0, 0.0, 1e-30, 0.4, 254.9, 255.0, 255.5, 256.0, 7e4, 1e30,
-            f32::INFINITY, f32::NEG_INFINITY,
+            -1e30f32,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-30,
+            0.4,
+            254.9,
+            255.0,
+            255.5,
+            256.0,
+            7e4,
+            1e30,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
         ] {
             assert_eq!(imagemagick_u8_f32(v), exact(v), "{v}");
         }
