@@ -30,22 +30,39 @@ pub fn layer(rng: &mut dyn RandomSource) -> Vec<f64> {
 
 /// One step of the flow: `np.apply_along_axis(np.convolve(·, [0.05, 0.1, 0.15, 0.7], 'same'),
 /// axis=0)` on an `h × w` layer.
+///
+/// One pass per output row, `(((0 + 0.7·L[r−2]) + 0.15·L[r−1]) + 0.1·L[r]) + 0.05·L[r+1]`:
+/// numpy's dot order. A row outside the layer reads as zeros: its terms are then `+0.0`,
+/// which leaves a sum of non-negative values (the layer's) unchanged, so this equals
+/// skipping them.
 pub fn flow(l: &[f64], w: usize, out: &mut [f64]) {
     let h = l.len() / w;
-    let row = |r: isize| -> Option<&[f64]> {
-        (r >= 0 && (r as usize) < h).then(|| &l[r as usize * w..(r as usize + 1) * w])
-    };
-    for r in 0..h {
-        let o = &mut out[r * w..(r + 1) * w];
-        o.fill(0.0);
-        // correlation with the reversed kernel, taps in numpy's dot order
-        for (dr, k) in [(-2isize, 0.7), (-1, 0.15), (0, 0.1), (1, 0.05)] {
-            if let Some(s) = row(r as isize + dr) {
-                for (o, &v) in o.iter_mut().zip(s) {
-                    *o += k * v;
-                }
-            }
+    let zeros = vec![0f64; w];
+    let row = |r: isize| -> &[f64] {
+        if r >= 0 && (r as usize) < h {
+            &l[r as usize * w..(r as usize + 1) * w]
+        } else {
+            &zeros
         }
+    };
+    for (r, o) in out.chunks_exact_mut(w).take(h).enumerate() {
+        let r = r as isize;
+        let (a, b, c, d) = (row(r - 2), row(r - 1), row(r), row(r + 1));
+        for ((((o, &a), &b), &c), &d) in o.iter_mut().zip(a).zip(b).zip(c).zip(d) {
+            *o = (((0.0 + 0.7 * a) + 0.15 * b) + 0.1 * c) + 0.05 * d;
+        }
+    }
+}
+
+/// `(L·255).astype(uint8)` of a layer with values in [0, 1): truncation, saturating as
+/// Rust's `as u8` (compare-and-select clamps, so it vectorises).
+fn to_u8(l: &[f64], out: &mut [u8]) {
+    for (o, &v) in out.iter_mut().zip(l) {
+        let v = v * 255.0;
+        let v = if v > 0.0 { v } else { 0.0 };
+        let v = if v < 255.0 { v } else { 255.0 };
+        // SAFETY: 0 ≤ v ≤ 255 (NaN failed `v > 0` and became 0, as `NaN as u8`).
+        *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
     }
 }
 
@@ -56,6 +73,7 @@ struct Water {
     b: Vec<u8>,
     dist: Vec<f32>,
     blurred: Vec<f32>,
+    mpx: Vec<f32>,
     mrow: Vec<f32>,
     colour: Vec<f32>,
 }
@@ -70,29 +88,35 @@ impl Water {
             b: vec![0; n],
             dist: vec![0.0; n],
             blurred: vec![0.0; n],
+            mpx: vec![0.0; SIDE],
             mrow: vec![0.0; 3 * SIDE],
             colour: (0..3 * SIDE).map(|i| colour[i % 3]).collect(),
         }
     }
 
-    /// One frame: ImageNet-C spatter's water branch with intensity 0.6 on layer `l`.
-    fn frame(&mut self, crop: &[u8], l: &[f64], out: &mut [u8]) {
+    /// One frame: ImageNet-C spatter's water branch with intensity 0.6 on `self.l8`
+    /// (`trunc_u8(255·L)` of the frame's layer).
+    fn frame(&mut self, crop: &[u8], out: &mut [u8]) {
         let (w, h) = (SIDE, SIDE);
-        for (o, &v) in self.l8.iter_mut().zip(l) {
-            // (L·255).astype(uint8): values are in [0, 1) here
-            *o = (v * 255.0) as u8;
-        }
         opencv::canny_l1(&self.l8, w, h, 50, 150, &mut self.a);
         for e in self.a.iter_mut() {
             *e = 255 - *e;
         }
+        // (ImageNet-C's water fuses the cap into the transform and the truncation into the
+        // blur, `distance_transform_l2_5_capped` and `box3_f32_trunc_u8`, with the same bytes;
+        // this sequence is the last user of the unfused kernels, kept in weather/spatter for it)
         opencv::distance_transform_l2_5(&self.a, w, h, &mut self.dist);
         for d in self.dist.iter_mut() {
             *d = d.min(20.0); // THRESH_TRUNC at 20
         }
         opencv::box3_f32(&self.dist, w, h, &mut self.blurred);
         for (o, &d) in self.a.iter_mut().zip(&self.blurred) {
-            *o = d as u8; // astype(uint8) of values in [0, 20]
+            // astype(uint8) of values in [0, 20]: truncation (compare-and-select clamps as
+            // `as u8` saturates, so it vectorises)
+            let d = if d > 0.0 { d } else { 0.0 };
+            let d = if d < 255.0 { d } else { 255.0 };
+            // SAFETY: 0 ≤ d ≤ 255 (NaN failed `d > 0` and became 0, as `NaN as u8`).
+            *o = unsafe { d.to_int_unchecked::<i32>() } as u8;
         }
         opencv::equalize_hist(&self.a, &mut self.b);
         opencv::filter3x3_u8(
@@ -109,12 +133,15 @@ impl Water {
             .iter()
             .zip(&self.b)
             .map(|(&l, &d)| l as u16 * d as u16)
-            .max()
-            .unwrap_or(0) as f32;
+            .fold(0u16, |a, v| if v > a { v } else { a }) as f32;
         for r in 0..h {
             let (lr, dr) = (&self.l8[r * w..(r + 1) * w], &self.b[r * w..(r + 1) * w]);
-            for ((o, &l), &d) in self.mrow.chunks_exact_mut(3).zip(lr).zip(dr) {
-                o.fill((l as f32 * d as f32 / max) * 0.6);
+            // per pixel first (vectorises), then spread over the three channels
+            for ((m, &l), &d) in self.mpx.iter_mut().zip(lr).zip(dr) {
+                *m = (l as f32 * d as f32 / max) * 0.6;
+            }
+            for (o, &m) in self.mrow.chunks_exact_mut(3).zip(&self.mpx) {
+                o.fill(m);
             }
             blend::water(
                 &crop[r * 3 * w..(r + 1) * 3 * w],
@@ -133,11 +160,15 @@ pub fn frames(img: &Rgb, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
     let mut next = vec![0f64; l.len()];
     let mut water = Water::new();
     (0..31)
-        .map(|_| {
+        .map(|i| {
             let mut out = vec![0u8; crop.len()];
-            water.frame(&crop, &l, &mut out);
-            flow(&l, SIDE, &mut next);
-            std::mem::swap(&mut l, &mut next);
+            to_u8(&l, &mut water.l8);
+            water.frame(&crop, &mut out);
+            if i < 30 {
+                // (the layer after the last frame is not used)
+                flow(&l, SIDE, &mut next);
+                std::mem::swap(&mut l, &mut next);
+            }
             out
         })
         .collect()
