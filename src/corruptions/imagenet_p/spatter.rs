@@ -72,7 +72,6 @@ struct Water {
     a: Vec<u8>,
     b: Vec<u8>,
     dist: Vec<f32>,
-    blurred: Vec<f32>,
     mpx: Vec<f32>,
     mrow: Vec<f32>,
     colour: Vec<f32>,
@@ -87,7 +86,6 @@ impl Water {
             a: vec![0; n],
             b: vec![0; n],
             dist: vec![0.0; n],
-            blurred: vec![0.0; n],
             mpx: vec![0.0; SIDE],
             mrow: vec![0.0; 3 * SIDE],
             colour: (0..3 * SIDE).map(|i| colour[i % 3]).collect(),
@@ -102,22 +100,11 @@ impl Water {
         for e in self.a.iter_mut() {
             *e = 255 - *e;
         }
-        // (ImageNet-C's water fuses the cap into the transform and the truncation into the
-        // blur, `distance_transform_l2_5_capped` and `box3_f32_trunc_u8`, with the same bytes;
-        // this sequence is the last user of the unfused kernels, kept in weather/spatter for it)
-        opencv::distance_transform_l2_5(&self.a, w, h, &mut self.dist);
-        for d in self.dist.iter_mut() {
-            *d = d.min(20.0); // THRESH_TRUNC at 20
-        }
-        opencv::box3_f32(&self.dist, w, h, &mut self.blurred);
-        for (o, &d) in self.a.iter_mut().zip(&self.blurred) {
-            // astype(uint8) of values in [0, 20]: truncation (compare-and-select clamps as
-            // `as u8` saturates, so it vectorises)
-            let d = if d > 0.0 { d } else { 0.0 };
-            let d = if d < 255.0 { d } else { 255.0 };
-            // SAFETY: 0 ≤ d ≤ 255 (NaN failed `d > 0` and became 0, as `NaN as u8`).
-            *o = unsafe { d.to_int_unchecked::<i32>() } as u8;
-        }
+        // ImageNet-C's water kernels: the cap of 20 (THRESH_TRUNC) applied inside the
+        // transform and astype(uint8) inside the box blur, the bytes of the unfused chain
+        // (tested in weather/spatter/opencv.rs)
+        opencv::distance_transform_l2_5_capped(&self.a, w, h, 20.0, &mut self.dist);
+        opencv::box3_f32_trunc_u8(&self.dist, w, h, &mut self.a);
         opencv::equalize_hist(&self.a, &mut self.b);
         opencv::filter3x3_u8(
             &self.b,

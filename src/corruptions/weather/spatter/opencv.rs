@@ -458,12 +458,9 @@ fn chain<const REV: bool>(cand: &[f32], out: &mut [f32], step: f32) {
 /// images. Each pixel keeps the minimum of its value and its candidates; since a minimum does
 /// not depend on the order of its candidates, the candidates from other rows are reduced first
 /// (a vectorisable loop) and only the same-row neighbour is chained.
-pub fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32]) {
-    distance_transform_l2_5_capped(src, w, h, f32::MAX, dist);
-}
-
-/// [`distance_transform_l2_5`] followed by `min(d, cap)` (spatter's `THRESH_TRUNC`), applied
-/// as the rows are written out instead of in a second pass over the image.
+///
+/// Then `min(d, cap)` (spatter's `THRESH_TRUNC`), applied as the rows are written out instead
+/// of in a second pass over the image (`f32::MAX` for the plain transform).
 pub fn distance_transform_l2_5_capped(src: &[u8], w: usize, h: usize, cap: f32, dist: &mut [f32]) {
     assert!(src.len() >= w * h && dist.len() >= w * h);
     let [hv, diag, long] = CHAMFER;
@@ -562,8 +559,10 @@ fn box3_f32_with<T>(src: &[f32], w: usize, h: usize, dst: &mut [T], out: impl Fn
     }
 }
 
+#[cfg(test)]
 dispatch! {
-    /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`), see [`box3_f32_with`].
+    /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`), see [`box3_f32_with`]
+    /// (callers use [`box3_f32_trunc_u8`]; this one is the tests' reference).
     pub fn box3_f32 / box3_f32_scalar / box3_f32_avx2 (
         src: &[f32],
         w: usize,
@@ -575,9 +574,10 @@ dispatch! {
 }
 
 dispatch! {
-    /// [`box3_f32`] followed by `astype(uint8)` (truncation) in the same row loop: the f32
-    /// values are the very ones [`box3_f32`] gives, never stored (results outside [0, 255]
-    /// saturate; spatter's distances are capped at 20).
+    /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`, see [`box3_f32_with`])
+    /// followed by `astype(uint8)` (truncation) in the same row loop: the f32 values are the
+    /// very ones `box3_f32` (the tests' reference) gives, never stored (results outside
+    /// [0, 255] saturate; spatter's distances are capped at 20).
     pub fn box3_f32_trunc_u8 / box3_f32_trunc_u8_scalar / box3_f32_trunc_u8_avx2 (
         src: &[f32],
         w: usize,
@@ -757,6 +757,11 @@ dispatch! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain transform (no cap), as OpenCV's vectors give it.
+    fn distance_transform_l2_5(src: &[u8], w: usize, h: usize, dist: &mut [f32]) {
+        distance_transform_l2_5_capped(src, w, h, f32::MAX, dist);
+    }
     use crate::simd;
 
     /// One array of the vector file: name, height, width, values.
