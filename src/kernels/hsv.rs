@@ -139,23 +139,16 @@ fn sweep_init_scalar(src: &[u8], v: &mut [f64], k: &mut [f64]) {
     }
 }
 
-/// AVX2 twin of [`sweep_init`], four pixels per step: `rgb2hsv` as [`adjust_avx2`] computes
-/// it, then the factors of `factors` chosen by sextant with blends; the same IEEE operations
-/// as the scalar twin, so the same bits. The rest (under four pixels) goes through the scalar
-/// twin.
+/// `pshufb` masks moving channel c (0, 1, 2) of 4 interleaved RGB pixels: byte k of that
+/// channel to the low byte of 32-bit lane k (the rest zeroed), for [`adjust_avx2`] and
+/// [`sweep_init_avx2`].
 ///
 /// # Safety
-/// The CPU must support AVX2.
+/// The CPU must support SSE2 (every x86_64 CPU).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn sweep_init_avx2(src: &[u8], v: &mut [f64], k: &mut [f64]) {
-    use std::arch::x86_64::*;
-    let npix = (src.len() / 3).min(v.len()).min(k.len() / 3);
-    let zero = _mm256_setzero_pd();
-    let one = _mm256_set1_pd(1.0);
-    let c255 = _mm256_set1_pd(255.0);
-    let six = _mm256_set1_pd(6.0);
-    // byte k of channel c of 4 interleaved pixels to the low byte of 32-bit lane k
+#[inline(always)]
+unsafe fn channel_lanes() -> [std::arch::x86_64::__m128i; 3] {
+    use std::arch::x86_64::_mm_setr_epi8;
     let lane = |c: i8| {
         _mm_setr_epi8(
             c,
@@ -176,7 +169,44 @@ unsafe fn sweep_init_avx2(src: &[u8], v: &mut [f64], k: &mut [f64]) {
             -1,
         )
     };
-    let (mr, mg, mb) = (lane(0), lane(1), lane(2));
+    [lane(0), lane(1), lane(2)]
+}
+
+/// The 12 bytes of 4 RGB pixels at `src[at..]` in a 128-bit register (16 bytes loaded where
+/// they exist, else through a copy, so the last pixels never read past `src`).
+///
+/// # Safety
+/// `at + 12 <= src.len()`; SSE2 (every x86_64 CPU).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn load4(src: &[u8], at: usize) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::{__m128i, _mm_loadu_si128};
+    if at + 16 <= src.len() {
+        _mm_loadu_si128(src.as_ptr().add(at) as *const __m128i)
+    } else {
+        let mut t = [0u8; 16];
+        t[..12].copy_from_slice(&src[at..at + 12]);
+        _mm_loadu_si128(t.as_ptr() as *const __m128i)
+    }
+}
+
+/// AVX2 twin of [`sweep_init`], four pixels per step: `rgb2hsv` as [`adjust_avx2`] computes
+/// it, then the factors of `factors` chosen by sextant with blends; the same IEEE operations
+/// as the scalar twin, so the same bits. The rest (under four pixels) goes through the scalar
+/// twin.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sweep_init_avx2(src: &[u8], v: &mut [f64], k: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let npix = (src.len() / 3).min(v.len()).min(k.len() / 3);
+    let zero = _mm256_setzero_pd();
+    let one = _mm256_set1_pd(1.0);
+    let c255 = _mm256_set1_pd(255.0);
+    let six = _mm256_set1_pd(6.0);
+    let [mr, mg, mb] = channel_lanes();
     macro_rules! eq {
         ($a:expr, $k:expr) => {
             _mm256_cmp_pd($a, _mm256_set1_pd($k), _CMP_EQ_OQ)
@@ -190,13 +220,7 @@ unsafe fn sweep_init_avx2(src: &[u8], v: &mut [f64], k: &mut [f64]) {
     let mut i = 0;
     while i + 4 <= npix {
         let at = i * 3;
-        let px = if at + 16 <= src.len() {
-            _mm_loadu_si128(src.as_ptr().add(at) as *const __m128i)
-        } else {
-            let mut t = [0u8; 16];
-            t[..12].copy_from_slice(&src[at..at + 12]);
-            _mm_loadu_si128(t.as_ptr() as *const __m128i)
-        };
+        let px = load4(src, at);
         let r = _mm256_div_pd(_mm256_cvtepi32_pd(_mm_shuffle_epi8(px, mr)), c255);
         let g = _mm256_div_pd(_mm256_cvtepi32_pd(_mm_shuffle_epi8(px, mg)), c255);
         let b = _mm256_div_pd(_mm256_cvtepi32_pd(_mm_shuffle_epi8(px, mb)), c255);
@@ -354,40 +378,13 @@ pub unsafe fn adjust_avx2(src: &[u8], dst: &mut [u8], op: HsvOp) {
     let clip = |x: __m256d| _mm256_min_pd(_mm256_max_pd(x, zero), one);
     let eq = |a: __m256d, k: f64| _mm256_cmp_pd(a, _mm256_set1_pd(k), _CMP_EQ_OQ);
     let or = |a: __m256d, b: __m256d| _mm256_or_pd(a, b);
-    // Byte k of channel c of 4 interleaved pixels to the low byte of 32-bit lane k.
-    let lane = |c: i8| {
-        _mm_setr_epi8(
-            c,
-            -1,
-            -1,
-            -1,
-            c + 3,
-            -1,
-            -1,
-            -1,
-            c + 6,
-            -1,
-            -1,
-            -1,
-            c + 9,
-            -1,
-            -1,
-            -1,
-        )
-    };
-    let (mr, mg, mb) = (lane(0), lane(1), lane(2));
+    let [mr, mg, mb] = channel_lanes();
     // The three low bytes of each 32-bit lane, packed to 12 bytes.
     let pack = _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
     let mut i = 0;
     while i + 4 <= npix {
         let at = i * 3;
-        let px = if at + 16 <= src.len() {
-            _mm_loadu_si128(src.as_ptr().add(at) as *const __m128i)
-        } else {
-            let mut t = [0u8; 16];
-            t[..12].copy_from_slice(&src[at..at + 12]);
-            _mm_loadu_si128(t.as_ptr() as *const __m128i)
-        };
+        let px = load4(src, at);
         let ld = |m: __m128i| _mm256_div_pd(_mm256_cvtepi32_pd(_mm_shuffle_epi8(px, m)), c255);
         let (r, g, b) = (ld(mr), ld(mg), ld(mb));
         // rgb2hsv

@@ -435,20 +435,7 @@ impl<'a> Source<'a> {
     }
 
     fn affine_window(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
-        // PIL maps the output pixel centre (X + ½, Y + ½); the sampler's taps are on integer
-        // centres, hence the − ½: x = m₀·X + (m₀/2 + m₁·(Y + ½) + m₂ − ½)
-        self.remap(win, |y| {
-            let yc = y as f64 + 0.5;
-            RowMap {
-                ax: m[0] as f32,
-                ay: m[3] as f32,
-                az: 0.0,
-                cx: (m[0] * 0.5 + m[1] * yc + m[2] - 0.5) as f32,
-                cy: (m[3] * 0.5 + m[4] * yc + m[5] - 0.5) as f32,
-                cz: 1.0,
-                projective: false,
-            }
-        })
+        self.remap(win, |y| RowMap::pil_affine(m, y))
     }
 
     /// OpenCV `warpPerspective(img, mat, (W, H))` then `CenterCrop(224)`, computing only the
@@ -460,18 +447,7 @@ impl<'a> Source<'a> {
 
     fn perspective_window(&self, win: Window, mat: [[f64; 3]; 3]) -> Vec<u8> {
         let inv = invert3(mat);
-        self.remap(win, |y| {
-            let yf = y as f64;
-            RowMap {
-                ax: inv[0][0] as f32,
-                ay: inv[1][0] as f32,
-                az: inv[2][0] as f32,
-                cx: (inv[0][1] * yf + inv[0][2]) as f32,
-                cy: (inv[1][1] * yf + inv[1][2]) as f32,
-                cz: (inv[2][1] * yf + inv[2][2]) as f32,
-                projective: true,
-            }
-        })
+        self.remap(win, |y| RowMap::perspective(inv, y))
     }
 }
 
@@ -491,6 +467,37 @@ struct RowMap {
 }
 
 impl RowMap {
+    /// Row `Y` of PIL's affine map `m`: PIL maps the output pixel centre (X + ½, Y + ½) and the
+    /// sampler's taps are on integer centres, hence the − ½:
+    /// x = m₀·X + (m₀/2 + m₁·(Y + ½) + m₂ − ½), likewise y.
+    fn pil_affine(m: [f64; 6], y: usize) -> RowMap {
+        let yc = y as f64 + 0.5;
+        RowMap {
+            ax: m[0] as f32,
+            ay: m[3] as f32,
+            az: 0.0,
+            cx: (m[0] * 0.5 + m[1] * yc + m[2] - 0.5) as f32,
+            cy: (m[3] * 0.5 + m[4] * yc + m[5] - 0.5) as f32,
+            cz: 1.0,
+            projective: false,
+        }
+    }
+
+    /// Row `Y` of the inverse perspective matrix `inv` (OpenCV's `warpPerspective`, taps on
+    /// integer centres).
+    fn perspective(inv: [[f64; 3]; 3], y: usize) -> RowMap {
+        let yf = y as f64;
+        RowMap {
+            ax: inv[0][0] as f32,
+            ay: inv[1][0] as f32,
+            az: inv[2][0] as f32,
+            cx: (inv[0][1] * yf + inv[0][2]) as f32,
+            cy: (inv[1][1] * yf + inv[1][2]) as f32,
+            cz: (inv[2][1] * yf + inv[2][2]) as f32,
+            projective: true,
+        }
+    }
+
     /// The position of column `X` (as f32: exact below 2²⁴).
     #[inline(always)]
     fn at(&self, xf: f32) -> (f32, f32) {
@@ -1014,28 +1021,10 @@ mod tests {
             for y in (0..img.height).step_by(3) {
                 for angle in [-13.0f64, 4.5, 11.0] {
                     let m = affine_matrix(&img, angle, (0.0, 0.0), 0.93, 0.0);
-                    let yc = y as f64 + 0.5;
-                    check(RowMap {
-                        ax: m[0] as f32,
-                        ay: m[3] as f32,
-                        az: 0.0,
-                        cx: (m[0] * 0.5 + m[1] * yc + m[2] - 0.5) as f32,
-                        cy: (m[3] * 0.5 + m[4] * yc + m[5] - 0.5) as f32,
-                        cz: 1.0,
-                        projective: false,
-                    });
+                    check(RowMap::pil_affine(m, y));
                 }
                 let inv = invert3(super::super::tilt::matrix(224.0, 224.0, -11.0));
-                let yf = y as f64;
-                check(RowMap {
-                    ax: inv[0][0] as f32,
-                    ay: inv[1][0] as f32,
-                    az: inv[2][0] as f32,
-                    cx: (inv[0][1] * yf + inv[0][2]) as f32,
-                    cy: (inv[1][1] * yf + inv[1][2]) as f32,
-                    cz: (inv[2][1] * yf + inv[2][2]) as f32,
-                    projective: true,
-                });
+                check(RowMap::perspective(inv, y));
             }
             assert!(n > 150_000, "{n}");
             assert!(
