@@ -19,6 +19,27 @@ fn manifest(out: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
 }
 
+/// `verify OUT --input <the CIFAR fixture>`, required to succeed: its stdout and stderr.
+fn verified(out: &Path) -> String {
+    let v = run(&["verify", s(out), "--input", s(&cifar_root())]);
+    ok(&v);
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        common::stderr(&v)
+    )
+}
+
+/// The `file` of each entry of a CIFAR manifest's `arrays`, in order.
+fn array_files(m: &serde_json::Value) -> Vec<&str> {
+    m["arrays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["file"].as_str().unwrap())
+        .collect()
+}
+
 /// The `(header, data)` of a `.npy` file.
 fn load(path: &Path) -> (npy::Header, Vec<u8>) {
     let bytes = std::fs::read(path).unwrap();
@@ -372,12 +393,7 @@ fn cifar_continuous_severities_have_arrays_of_their_own() {
     assert_eq!(m["arrays"], manifest(&sh)["arrays"]);
     assert_eq!(m["severities"], serde_json::json!([2]));
     assert_eq!(m["continuous"], serde_json::json!([0.5, 2.5]));
-    let files: Vec<&str> = m["arrays"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["file"].as_str().unwrap())
-        .collect();
+    let files = array_files(&m);
     assert_eq!(
         files,
         [
@@ -424,26 +440,11 @@ fn cifar_continuous_severities_have_arrays_of_their_own() {
     let (h, data) = load(&t1.join("fog_s2.5.npy"));
     assert_eq!(h.shape, vec![8, 32, 32, 3]);
     for r in 0..8 {
-        let settings =
-            Settings::new(arr["seeds"][0][r].as_u64().unwrap()).with_preset(preset.clone());
-        let mut want = vec![0u8; 3072];
-        imgcorrupt::corrupt_buffer_at(
-            ImageView::new(src.image(r), 32, 32, PixelLayout::Rgb),
-            &mut want,
-            Corruption::Fog,
-            2.5,
-            &settings,
-        )
-        .unwrap();
+        let seed = arr["seeds"][0][r].as_u64().unwrap();
+        let want = library_row(src.image(r), 2.5, seed, &preset);
         assert!(data[r * 3072..(r + 1) * 3072] == want[..], "row {r}");
     }
-    let v = run(&["verify", s(&t1), "--input", s(&cifar_root())]);
-    ok(&v);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&v.stdout),
-        common::stderr(&v)
-    );
+    let text = verified(&t1);
     assert!(text.contains("72 regenerated, 0 differ"), "{text}");
     // a damaged row of a continuous array
     let f = t1.join("fog_s0.5.npy");
@@ -514,12 +515,7 @@ fn cifar_severity_schedule_arrays() {
     let m = manifest(&t1);
     assert_eq!(m["schedule"], "linear:0-5");
     assert_eq!(m["severities"], serde_json::json!([]));
-    let files: Vec<&str> = m["arrays"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["file"].as_str().unwrap())
-        .collect();
+    let files = array_files(&m);
     assert_eq!(
         files,
         [
@@ -568,17 +564,8 @@ fn cifar_severity_schedule_arrays() {
     assert_eq!(h.shape, vec![8, 32, 32, 3]);
     assert!(fog[..3072] == *src.image(0), "severity 0 is the identity");
     for r in 0..8 {
-        let settings =
-            Settings::new(arr["seeds"][0][r].as_u64().unwrap()).with_preset(preset.clone());
-        let mut want = vec![0u8; 3072];
-        imgcorrupt::corrupt_buffer_at(
-            ImageView::new(src.image(r), 32, 32, PixelLayout::Rgb),
-            &mut want,
-            Corruption::Fog,
-            want_sev(&sev, r),
-            &settings,
-        )
-        .unwrap();
+        let seed = arr["seeds"][0][r].as_u64().unwrap();
+        let want = library_row(src.image(r), want_sev(&sev, r), seed, &preset);
         assert!(fog[r * 3072..(r + 1) * 3072] == want[..], "row {r}");
     }
     // a constant schedule at 2 is the `-s 2` array (same seeds: the rule keys on the severity)
@@ -613,13 +600,7 @@ fn cifar_severity_schedule_arrays() {
     let e = err_text(&cifar_gen(&t1, list, &[&sched[..], &["-s", "2"]].concat()));
     assert!(e.contains("either -s or --severity-schedule"), "{e}");
     // verify: every row regenerated; a tampered row and a tampered severities.npy are caught
-    let v = run(&["verify", s(&sh), "--input", s(&cifar_root())]);
-    ok(&v);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&v.stdout),
-        common::stderr(&v)
-    );
+    let text = verified(&sh);
     assert!(text.contains("24 regenerated, 0 differ"), "{text}");
     let f = sh.join("fog.npy");
     let mut bytes = std::fs::read(&f).unwrap();
@@ -663,6 +644,22 @@ fn cifar_severity_schedule_arrays() {
     ] {
         assert!(rows.contains(want), "{want} not in\n{rows}");
     }
+}
+
+/// What a fog row at a continuous `severity` must hold: the library's `corrupt_buffer_at` of
+/// the 32×32 source `image` with the row's recorded `seed` and the run's preset.
+fn library_row(image: &[u8], severity: f64, seed: u64, preset: &std::sync::Arc<Preset>) -> Vec<u8> {
+    let settings = Settings::new(seed).with_preset(preset.clone());
+    let mut want = vec![0u8; 3072];
+    imgcorrupt::corrupt_buffer_at(
+        ImageView::new(image, 32, 32, PixelLayout::Rgb),
+        &mut want,
+        Corruption::Fog,
+        severity,
+        &settings,
+    )
+    .unwrap();
+    want
 }
 
 fn want_sev(sev: &[f32], r: usize) -> f64 {

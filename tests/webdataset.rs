@@ -112,6 +112,20 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// The files of a one-thread run `one`, checked equal to a two-thread run's and to a
+/// sharded + merged run's (its per-shard manifests aside), manifest included.
+fn same_runs(one: &Path, two: &Path, sharded: &Path) -> BTreeMap<String, Vec<u8>> {
+    let a = files(one);
+    assert_eq!(a, files(two), "two threads equal one");
+    let mut c = files(sharded);
+    c.retain(|k, _| !k.starts_with("manifest.shard-"));
+    assert_eq!(
+        a, c,
+        "sharded + merged equals one process, manifest included"
+    );
+    a
+}
+
 fn python() -> Option<&'static str> {
     Command::new("python3")
         .arg("-c")
@@ -297,14 +311,7 @@ fn one_thread_two_threads_and_sharded_merge_give_identical_manifests() {
         text.contains("shard 0/3: finished, 2/2 shards done") && text.contains("merge: possible"),
         "{text}"
     );
-    let a = files(&one);
-    assert_eq!(a, files(&two));
-    let mut c = files(&sharded);
-    c.retain(|k, _| !k.starts_with("manifest.shard-"));
-    assert_eq!(
-        a, c,
-        "sharded + merged run equals the single-process run, manifest included"
-    );
+    same_runs(&one, &two, &sharded);
     // a brace pattern naming the same shards, and `--shard` taking every N-th tar
     let pat = format!("{}/shard-{{00000..00003}}.tar", input.display());
     let braced = dir.join("braced");
@@ -699,14 +706,7 @@ fn continuous_severities_in_and_out_of_shards() {
     for k in [1, 2, 0] {
         g(&sh, &["--shard", &format!("{k}/3")]);
     }
-    let a = files(&one);
-    assert_eq!(a, files(&two));
-    let mut c = files(&sh);
-    c.retain(|k, _| !k.starts_with("manifest.shard-"));
-    assert_eq!(
-        a, c,
-        "sharded + merged equals one process, manifest included"
-    );
+    let a = same_runs(&one, &two, &sh);
     for cell in ["fog/0.5", "fog/2.5", "fog/3", "gaussian_noise/2.5"] {
         for k in 0..3 {
             assert!(
@@ -798,14 +798,7 @@ fn severity_schedule_with_webdataset_output() {
     for k in [2, 0, 1] {
         g(&sh, &["--shard", &format!("{k}/3")]);
     }
-    let a = files(&one);
-    assert_eq!(a, files(&two));
-    let mut c = files(&sh);
-    c.retain(|k, _| !k.starts_with("manifest.shard-"));
-    assert_eq!(
-        a, c,
-        "sharded + merged equals one process, manifest included"
-    );
+    let a = same_runs(&one, &two, &sh);
     assert!(a.contains_key("fog/schedule/000000.tar") && a.contains_key("fog/schedule/000001.tar"));
     // the folder run of the same schedule: its files are the members
     let folder = dir.join("folder");
@@ -959,14 +952,7 @@ fn severity_schedule_over_webdataset_input() {
     for k in [1, 2, 0] {
         ok(&g(&sh, &["--shard", &format!("{k}/3")]));
     }
-    let a = files(&one);
-    assert_eq!(a, files(&two));
-    let mut c = files(&sh);
-    c.retain(|k, _| !k.starts_with("manifest.shard-"));
-    assert_eq!(
-        a, c,
-        "sharded + merged equals one process, manifest included"
-    );
+    same_runs(&one, &two, &sh);
     // stream order: shard 0's three samples, shard 1's three, shard 2's image-only sample
     let keys = [
         "shard-00000.tar/0000000",
@@ -1089,11 +1075,7 @@ fn severity_schedule_with_cells_in_sample() {
             &["--wds-cells-in-sample", "--shard", &format!("{k}/2")],
         ));
     }
-    let a = files(&one);
-    assert_eq!(a, files(&two));
-    let mut c = files(&sh);
-    c.retain(|k, _| !k.starts_with("manifest.shard-"));
-    assert_eq!(a, c, "sharded + merged equals one process");
+    same_runs(&one, &two, &sh);
     let text = fs::read_to_string(one.join("manifest.jsonl")).unwrap();
     let recs: Vec<serde_json::Value> = text
         .lines()

@@ -37,6 +37,37 @@ def photo(stem):
     return _photos[stem]
 
 
+def npy_pair(folder, n, seed=0):
+    """A CIFAR-style ``images.npy``/``labels.npy`` pair of ``n`` random 32x32 images, labels
+    ``i % 10``, in ``folder`` (created); returns the two arrays."""
+    folder.mkdir(parents=True)
+    rs = np.random.RandomState(seed)
+    images = rs.randint(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(n, dtype=np.int64) % 10
+    np.save(folder / "images.npy", images)
+    np.save(folder / "labels.npy", labels)
+    return images, labels
+
+
+def wds_shards(root, n=2, per=2):
+    """``n`` webdataset shards of ``per`` samples (``<key>.png`` from the fixture photos and
+    ``<key>.cls``) written with Python's tarfile into ``root`` (created); returns ``root``."""
+    import io
+    import tarfile
+
+    photos = sorted(PHOTOS.glob("*.png"))
+    root.mkdir()
+    for s in range(n):
+        with tarfile.open(root / f"{s:05d}.tar", "w", format=tarfile.GNU_FORMAT) as t:
+            for i in range(per):
+                key = f"{s:02d}{i:03d}"
+                for name, data in [(f"{key}.png", photos[(s + i) % len(photos)].read_bytes()), (f"{key}.cls", str(i).encode())]:
+                    ti = tarfile.TarInfo(name)
+                    ti.size = len(data)
+                    t.addfile(ti, io.BytesIO(data))
+    return root
+
+
 def reference(entry):
     return imgcorrupt.read_image(REFERENCE / entry["file"])
 

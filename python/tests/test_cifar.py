@@ -8,20 +8,10 @@ import numpy as np
 import pytest
 
 import imgcorrupt
+from conftest import npy_pair
 
 REPO = Path(__file__).resolve().parents[2]
 CIFAR = REPO / "fixtures" / "cifar"
-
-
-def _npy_pair(folder, n, seed=0):
-    """A CIFAR-style ``.npy`` pair of ``n`` random 32x32 images, labels ``i % 10``."""
-    folder.mkdir(parents=True)
-    rs = np.random.RandomState(seed)
-    images = rs.randint(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(n, dtype=np.int64) % 10
-    np.save(folder / "images.npy", images)
-    np.save(folder / "labels.npy", labels)
-    return images, labels
 
 
 def test_generate_cifar_release_arrays(tmp_path):
@@ -48,7 +38,7 @@ def test_generate_cifar_release_arrays(tmp_path):
 def test_robustbench_loads_the_output(tmp_path):
     data = pytest.importorskip("robustbench.data")
     # robustbench slices severity s as rows [(s-1)*10000, s*10000): a full-size test set
-    images, labels = _npy_pair(tmp_path / "src", 10000)
+    images, labels = npy_pair(tmp_path / "src", 10000)
     out = tmp_path / "data" / "CIFAR-10-C"
     s = imgcorrupt.generate(tmp_path / "src", out, corruptions=["contrast", "gaussian_noise"], dataset="cifar", seed=9)
     assert s.ok

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import imgcorrupt
-from conftest import REPO
+from conftest import REPO, wds_shards
 
 IMAGENET = REPO / "fixtures" / "datasets" / "imagenet"
 
@@ -83,28 +83,10 @@ def test_wheel_installs_the_command():
     assert (Path(sys.executable).parent / "imgcorrupt").exists()
 
 
-def _shards(root, n=2, per=2):
-    """Webdataset shards of the fixture photos written with Python's tarfile."""
-    import io
-    import tarfile
-
-    photos = sorted((REPO / "fixtures" / "photos").glob("*.png"))
-    root.mkdir()
-    for s in range(n):
-        with tarfile.open(root / f"{s:05d}.tar", "w", format=tarfile.GNU_FORMAT) as t:
-            for i in range(per):
-                key = f"{s:02d}{i:03d}"
-                for name, data in [(f"{key}.png", photos[(s + i) % len(photos)].read_bytes()), (f"{key}.cls", str(i).encode())]:
-                    ti = tarfile.TarInfo(name)
-                    ti.size = len(data)
-                    t.addfile(ti, io.BytesIO(data))
-    return root
-
-
 def test_generate_webdataset_shards(tmp_path):
     import tarfile
 
-    inp = _shards(tmp_path / "in")
+    inp = wds_shards(tmp_path / "in")
     s = imgcorrupt.generate(inp, tmp_path / "out", corruptions="contrast", severities=[2], threads=2)
     assert s.ok and s.dataset == "webdataset" and s.images == 4 and s.written == 2
     for shard in ["00000", "00001"]:

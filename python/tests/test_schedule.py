@@ -2,7 +2,6 @@
 CIFAR arrays (``<corruption>.npy`` in source order at the scheduled severities, with
 ``severities.npy`` and ``labels.npy``) and webdataset input (severities by stream position)."""
 
-import io
 import json
 import tarfile
 from pathlib import Path
@@ -10,22 +9,11 @@ from pathlib import Path
 import numpy as np
 
 import imgcorrupt
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _npy_pair(folder, n, seed=0):
-    folder.mkdir(parents=True)
-    rs = np.random.RandomState(seed)
-    images = rs.randint(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(n, dtype=np.int64) % 10
-    np.save(folder / "images.npy", images)
-    np.save(folder / "labels.npy", labels)
-    return images, labels
+from conftest import npy_pair, wds_shards
 
 
 def test_cifar_schedule_arrays(tmp_path):
-    images, labels = _npy_pair(tmp_path / "src", 8)
+    images, labels = npy_pair(tmp_path / "src", 8)
     kw = dict(corruptions=["fog", "contrast"], dataset="cifar", seed=3, severity_schedule="linear:0-5")
     a = imgcorrupt.generate(tmp_path / "src", tmp_path / "a", threads=1, **kw)
     b = imgcorrupt.generate(tmp_path / "src", tmp_path / "b", threads=2, **kw)
@@ -60,22 +48,8 @@ def test_cifar_schedule_arrays(tmp_path):
     assert (tmp_path / "k" / "contrast.npy").read_bytes() == (tmp_path / "l" / "contrast.npy").read_bytes()
 
 
-def _shards(root, n=2, per=3):
-    photos = sorted((REPO / "fixtures" / "photos").glob("*.png"))
-    root.mkdir()
-    for s in range(n):
-        with tarfile.open(root / f"{s:05d}.tar", "w", format=tarfile.GNU_FORMAT) as t:
-            for i in range(per):
-                key = f"{s:02d}{i:03d}"
-                for name, data in [(f"{key}.png", photos[(s + i) % len(photos)].read_bytes()), (f"{key}.cls", str(i).encode())]:
-                    ti = tarfile.TarInfo(name)
-                    ti.size = len(data)
-                    t.addfile(ti, io.BytesIO(data))
-    return root
-
-
 def test_webdataset_input_schedule(tmp_path):
-    inp = _shards(tmp_path / "in")
+    inp = wds_shards(tmp_path / "in", per=3)
     kw = dict(corruptions="contrast", severity_schedule="linear:1-3.5")
     a = imgcorrupt.generate(inp, tmp_path / "a", threads=1, **kw)
     b = imgcorrupt.generate(inp, tmp_path / "b", threads=2, **kw)
