@@ -701,3 +701,76 @@ fn optimal_table_limits_arbitrarily_deep_trees() {
         }
     }
 }
+
+// ------------------------------------------------------------------ bit writer
+
+/// The entropy-coded bytes of `(value, length)` pairs, one bit at a time: MSB first, padded
+/// with 7 one-bits, whole bytes only, a zero stuffed after each `0xFF` (jchuff.c).
+fn naive_bits(items: &[(u32, u32)]) -> Vec<u8> {
+    let mut bits: Vec<bool> = Vec::new();
+    for &(v, len) in items {
+        bits.extend((0..len).rev().map(|i| (v >> i) & 1 == 1));
+    }
+    bits.extend([true; 7]);
+    let mut out = Vec::new();
+    for byte in bits.chunks_exact(8) {
+        let b = byte.iter().fold(0u8, |a, &x| (a << 1) | u8::from(x));
+        out.push(b);
+        if b == 0xFF {
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// `write_symbols` against the bit-at-a-time writer: random codes (1–16 bits) with random
+/// magnitude bits (0–11), then streams of all-ones codes, whose every byte is `0xFF` (twice
+/// the bytes: the stuffing outgrows the first room and the writer must grow it), each
+/// appended after existing bytes of `out`.
+#[test]
+fn bit_writer_equals_bit_at_a_time() {
+    let mut rng = Rng(0x2b99_2ddf_a232_49d6);
+    for case in 0..40 {
+        let mut codes = [0u64; 1024];
+        let mut sizes = [0u32; 1024];
+        for (i, c) in codes.iter_mut().enumerate() {
+            let all_ones = case >= 30;
+            let len = if all_ones {
+                16
+            } else {
+                1 + rng.below(16) as u64
+            };
+            let code = if all_ones {
+                0xFFFF
+            } else {
+                rng.next() & ((1 << len) - 1)
+            };
+            let size = if all_ones { 11 } else { rng.below(12) as u32 };
+            sizes[i] = size;
+            *c = (code << size) | ((len + u64::from(size)) << 32);
+        }
+        let n = rng.below(5000);
+        let mut syms = Vec::with_capacity(n);
+        let mut items = Vec::with_capacity(n);
+        let mut bits = 0u64;
+        for _ in 0..n {
+            let idx = rng.below(1024);
+            let size = sizes[idx];
+            let mag = if case >= 30 {
+                (1u32 << size) - 1
+            } else {
+                (rng.next() as u32) & ((1u32 << size) - 1)
+            };
+            syms.push(((idx as u32) << 16) | mag);
+            let len = (codes[idx] >> 32) as u32;
+            items.push((codes[idx] as u32 | mag, len));
+            bits += u64::from(len);
+        }
+        let prefix = rng.bytes(case);
+        let mut out = prefix.clone();
+        encode::write_symbols(&syms, &codes, bits, &mut out);
+        let mut want = prefix;
+        want.extend(naive_bits(&items));
+        assert!(out == want, "case {case}: {n} symbols");
+    }
+}
