@@ -336,9 +336,15 @@ struct ZoomTables {
     left: Vec<usize>,
     /// `[factor]`: crop row length `3·cw` in elements.
     vlen: Vec<usize>,
-    /// `[block·nf + factor]`: the block's sampling entry.
+    /// `[factor·nb + block]`: the block's sampling entry (a factor's row of blocks is
+    /// contiguous, as the AVX2 twin walks it).
     ent: Vec<ZoomEntry>,
 }
+
+/// Eight f32s on a 32-byte boundary (aligned AVX2 loads and stores of an accumulator row).
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct Block8([f32; ZB]);
 
 /// Sampling of one 8-element output block by one zoom factor.
 #[derive(Clone, Copy)]
@@ -387,7 +393,7 @@ impl ZoomTables {
             t.left.push(cp.start);
             t.vlen.push(3 * cp.len);
             for b in 0..nb {
-                let k = b * nf + f;
+                let k = f * nb + b;
                 // (crop index, weight) per lane; None = cval.
                 let lanes: [Option<(usize, f32)>; ZB] = std::array::from_fn(|l| {
                     let e = b * ZB + l;
@@ -431,8 +437,9 @@ impl ZoomTables {
 /// `p0 + w·(p1 − p0)` per axis (a flat region stays exactly flat, so truncation is not biased
 /// downwards), fused with the accumulation: per output row the two source rows of every factor
 /// are blended vertically into a crop-wide row, then each 8-element output block gathers its
-/// horizontal samples with one permutation per factor (see `ZoomTables`), all factors summed
-/// in registers. The result differs from numpy mode by f32 rounding only (at most one grey
+/// horizontal samples with one permutation per factor (see `ZoomTables`), summed factor by
+/// factor into a row of accumulators (the AVX2 twin walks a factor's blocks in a row: they are
+/// independent sums, not one chain per block). The result differs from numpy mode by f32 rounding only (at most one grey
 /// level, where a value sits at an integer boundary).
 ///
 /// # Panics
@@ -491,8 +498,7 @@ pub fn zoom_blur_rgb8_scalar(src: &[u8], dst: &mut [u8], h: usize, w: usize, fac
             let e0 = b * ZB;
             let mut acc: [f32; ZB] = std::array::from_fn(|l| x[i * row_len + e0 + l] * self_weight);
             for &f in &active {
-                let k = b * t.nf + f;
-                let en = &t.ent[k];
+                let en = &t.ent[f * t.nb + b];
                 let v = &vrows[f * vstride + en.base as usize..];
                 for (l, (a, (&p, &w1))) in
                     acc.iter_mut().zip(en.perm.iter().zip(&en.w1)).enumerate()
@@ -525,6 +531,10 @@ pub unsafe fn zoom_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize
     let vstride = t.vstride();
     let mut vrows = Buf::<f32>::take(t.nf * vstride);
     let mut active: Vec<(usize, *const f32)> = Vec::with_capacity(t.nf);
+    // The output row's sums, one 32-byte aligned block of 8 per element block.
+    let mut accrow = vec![Block8([0.0; ZB]); t.nb];
+    // Block8 is 8 f32s with no padding (size 32, align 32): nb·8 contiguous f32s.
+    let accp = accrow.as_mut_ptr() as *mut f32;
     let sw = _mm256_set1_ps(self_weight);
     let invv = _mm256_set1_ps(inv);
     for i in 0..h {
@@ -550,29 +560,27 @@ pub unsafe fn zoom_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize
         }
         let xrow = x[i * row_len..i * row_len + t.nb * ZB].as_ptr();
         let drow = &mut dst[i * row_len..(i + 1) * row_len];
-        let ent = t.ent.as_ptr();
-        let nf = t.nf;
-        // Two blocks per step: two independent accumulation chains.
-        let mut b = 0;
-        while b < t.nb {
-            let pair = b + 1 < t.nb;
+        // SAFETY (xrow, accp): x holds 2·ZB spare elements and nb·8 < row_len + 8, so the
+        // loads stay in x; accrow holds nb·8 elements.
+        for b in 0..t.nb {
+            let a = _mm256_mul_ps(_mm256_loadu_ps(xrow.add(b * ZB)), sw);
+            _mm256_store_ps(accp.add(b * ZB), a);
+        }
+        // Factor by factor over the whole row (each block's sum in the same order as the
+        // scalar twin): the blocks are independent chains, and a factor's entries are read in
+        // order.
+        for &(f, vp) in &active {
+            let ent = t.ent[f * t.nb..(f + 1) * t.nb].as_ptr();
+            for b in 0..t.nb {
+                // SAFETY: b < nb entries of factor f; accrow as above.
+                let a = _mm256_load_ps(accp.add(b * ZB));
+                _mm256_store_ps(accp.add(b * ZB), zoom_step(a, &*ent.add(b), vp));
+            }
+        }
+        for b in 0..t.nb {
             let e0 = b * ZB;
-            // SAFETY: x holds 2·ZB spare elements and nb·8 < row_len + 8, so both loads stay in x.
-            let mut acc0 = _mm256_mul_ps(_mm256_loadu_ps(xrow.add(e0)), sw);
-            let mut acc1 = _mm256_mul_ps(_mm256_loadu_ps(xrow.add(e0 + ZB)), sw);
-            let (en0, en1) = (ent.add(b * nf), ent.add((b + 1).min(t.nb - 1) * nf));
-            for &(f, vp) in &active {
-                // SAFETY: f < nf; entries of blocks b and b + 1 (clamped) exist.
-                acc0 = zoom_step(acc0, &*en0.add(f), vp);
-                if pair {
-                    acc1 = zoom_step(acc1, &*en1.add(f), vp);
-                }
-            }
-            store_q(acc0, invv, &mut drow[e0..]);
-            if pair {
-                store_q(acc1, invv, &mut drow[e0 + ZB..]);
-            }
-            b += 2;
+            // SAFETY: accrow as above.
+            store_q(_mm256_load_ps(accp.add(e0)), invv, &mut drow[e0..]);
         }
     }
 

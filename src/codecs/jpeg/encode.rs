@@ -113,13 +113,12 @@ impl JpegEncoder {
             &mut self.planes,
         );
         // Pass 1: the symbol stream and its statistics (jchuff.c htest_one_block).
-        let mut copies = [[0u64; TABLES * 256]; FREQ_COPIES];
+        let mut freq = [0u64; TABLES * 256];
         let need = max_symbols(&self.planes);
         if self.syms.len() < need {
             self.syms.resize(need, 0);
         }
-        let n = symbols(&self.planes, &mut self.syms, &mut copies, level);
-        let freq = sum_freq(&copies);
+        let n = symbols(&self.planes, &mut self.syms, &mut freq, level);
         let syms = &self.syms[..n];
         let mut tables = [HuffTable::default(); TABLES];
         let mut codes = [0u64; TABLES * 256];
@@ -130,8 +129,8 @@ impl JpegEncoder {
         let (ql, qc) = quant_tables(quality);
         write_headers(out, w, h, &ql, &qc, &tables);
         // Pass 2: entropy-coded data (jchuff.c encode_one_block), from the stream.
-        let bits = freq.iter().zip(&codes).map(|(&f, &c)| f * (c >> 32)).sum();
-        write_symbols(syms, &codes, bits, out);
+        out.reserve(syms.len() * 2 + 16);
+        write_symbols(syms, &codes, out);
         out.extend_from_slice(&[0xFF, 0xD9]);
         Ok(())
     }
@@ -246,27 +245,8 @@ const NATURAL_U8: [u8; 64] = {
     t
 };
 
-/// Copies of the symbol counts: consecutive symbols of a block count into different copies.
-///
-/// Why: a block's AC symbols often repeat (run 0, size 1 several times in a row); one table
-/// would make each increment wait for the previous one's store to the same counter (a
-/// store-forwarding chain, ~a third of pass 1's cycles). The copies are summed afterwards.
-const FREQ_COPIES: usize = 4;
-
-/// Symbol counts per global index (`table · 256 + symbol`), in [`FREQ_COPIES`] copies (symbol
-/// `n` of a block counts into copy `n % FREQ_COPIES`); [`sum_freq`] adds them up.
-type Freq = [[u64; TABLES * 256]; FREQ_COPIES];
-
-/// The total count per global index of the copies in `freq`.
-fn sum_freq(freq: &Freq) -> [u64; TABLES * 256] {
-    let mut total = freq[0];
-    for copy in &freq[1..] {
-        for (t, &c) in total.iter_mut().zip(copy) {
-            *t += c;
-        }
-    }
-    total
-}
+/// Symbol counts per global index (`table · 256 + symbol`).
+type Freq = [u64; TABLES * 256];
 
 /// The symbols of one block (`dc` = index of its DC table, `dc + 1` its AC table) into `out`,
 /// counted in `freq`; returns how many: the DC difference, then per non-zero AC coefficient
@@ -289,7 +269,7 @@ fn block_symbols(
     let size = nbits(diff);
     let s = sym(dc, size, size, diff);
     out[0] = s;
-    freq[0][(s >> 16) as usize & 1023] += 1;
+    freq[(s >> 16) as usize & 1023] += 1;
     let mut n = 1;
     let ac_table = dc + 1;
     let mut m = nz & !1;
@@ -301,18 +281,18 @@ fn block_symbols(
         prev = k;
         while run > 15 {
             out[n & (BLOCK_ROOM - 1)] = sym(ac_table, 0xF0, 0, 0);
-            freq[n % FREQ_COPIES][ac_table * 256 + 0xF0] += 1;
+            freq[ac_table * 256 + 0xF0] += 1;
             n += 1;
             run -= 16;
         }
         let s = ac(NATURAL_U8[k as usize & 63] as usize) + (run << 20);
         out[n & (BLOCK_ROOM - 1)] = s;
-        freq[n % FREQ_COPIES][(s >> 16) as usize & 1023] += 1;
+        freq[(s >> 16) as usize & 1023] += 1;
         n += 1;
     }
     if prev != 63 {
         out[n & (BLOCK_ROOM - 1)] = sym(ac_table, 0x00, 0, 0);
-        freq[n % FREQ_COPIES][ac_table * 256] += 1;
+        freq[ac_table * 256] += 1;
         n += 1;
     }
     n
@@ -710,96 +690,45 @@ fn has_ff(w: u32) -> bool {
     x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080 != 0
 }
 
-/// Writes the top `whole` ≤ 4 bytes of `top` (most significant first) at `buf + p`, stuffing
-/// a zero after each `0xFF`; returns how many bytes it wrote (`whole` plus the stuffed zeros).
-///
-/// # Safety
-/// `buf + p` must have room for `2·whole` bytes.
-#[inline(never)]
-#[cold]
-unsafe fn put_stuffed(buf: *mut u8, p: usize, top: u64, whole: u32) -> usize {
-    let mut q = p;
-    for i in 0..whole {
-        let b = (top >> (56 - 8 * i)) as u8;
-        // SAFETY: at most 2·whole bytes from p, which the caller has room for.
-        unsafe {
-            buf.add(q).write(b);
-            q += 1;
-            if b == 0xFF {
-                buf.add(q).write(0);
-                q += 1;
-            }
+/// Writes `n` ≤ 4 bytes of `w` (most significant first), stuffing a zero after each `0xFF`.
+#[inline(always)]
+fn put_bytes(out: &mut Vec<u8>, w: u32, n: u32) {
+    if n == 4 && !has_ff(w) {
+        out.extend_from_slice(&w.to_be_bytes());
+        return;
+    }
+    for i in 0..n {
+        let b = (w >> (24 - 8 * i)) as u8;
+        out.push(b);
+        if b == 0xFF {
+            out.push(0);
         }
     }
-    q - p
 }
 
-/// Entropy-codes the symbol stream with `codes` (see [`HuffTable::derive_codes`]) onto `out`;
-/// `bits` is the stream's length in bits (codes with their magnitude bits). The end is padded
-/// with 1-bits (`flush_bits`).
-///
-/// Why this shape: a 64-bit accumulator takes each code with its magnitude bits (at most
-/// 16 + 11), and after every symbol all its whole bytes go out at once, branch-free: the
-/// pending bits are moved to the top of a word, its 8 bytes stored (the bytes past the whole
-/// ones are overwritten later) and the position advanced by the whole bytes. A flush only
-/// every 32 bits is a branch taken after an unpredictable number of symbols. Bytes go
-/// through a raw pointer into reserved room, not `Vec::extend`, whose length and capacity
-/// would be re-read from memory for every word. Only a word holding an `0xFF` (~1.5 % of
-/// them) takes the stuffing path, which also grows the room when the stuffed zeros could
-/// outrun it.
-pub(super) fn write_symbols(
-    syms: &[u32],
-    codes: &[u64; TABLES * 256],
-    bits: u64,
-    out: &mut Vec<u8>,
-) {
-    let start = out.len();
-    // Room: the stream's bytes, the flush byte, 8 for the last 8-byte store, and `stuff_room`
-    // stuffed zeros.
-    let body = usize::try_from(bits.div_ceil(8)).expect("stream size") + 1 + 8;
-    let mut stuff_room = 64 + body / 64;
-    out.reserve(body + stuff_room);
-    // SAFETY: start = len ≤ capacity.
-    let mut buf = unsafe { out.as_mut_ptr().add(start) };
-    let mut stuffed = 0usize;
-    let mut p = 0usize; // bytes written at buf
+/// Entropy-codes the symbol stream with `codes` (see [`HuffTable::derive_codes`]): a 64-bit
+/// accumulator takes each code with its magnitude bits (at most 16 + 11 bits) and hands out
+/// 32 bits at a time; the end is padded with 1-bits (`flush_bits`).
+pub(super) fn write_symbols(syms: &[u32], codes: &[u64; TABLES * 256], out: &mut Vec<u8>) {
     let mut acc = 0u64;
-    let mut n = 0u32; // bits pending in the low end of acc: < 8 between symbols
+    let mut n = 0u32; // bits pending in the low end of acc
     for &s in syms {
         let c = codes[(s >> 16) as usize & (TABLES * 256 - 1)];
         let len = (c >> 32) as u32;
-        acc = (acc << len) | u64::from(c as u32 | (s & 0xFFFF));
-        n += len; // ≤ 7 + 27
-                  // The n pending bits at the top; two shifts, since n may be 0.
-        let top = (acc << (63 - n)) << 1;
-        let whole = n >> 3;
-        if has_ff((top >> 32) as u32) {
-            // (The bytes past the whole ones hold < 8 bits then zeros: never 0xFF.)
-            if stuffed + 4 > stuff_room {
-                // SAFETY: the p bytes at buf are written.
-                unsafe { out.set_len(start + p) };
-                stuff_room *= 2;
-                out.reserve(body + stuff_room - p);
-                // SAFETY: start ≤ len ≤ capacity.
-                buf = unsafe { out.as_mut_ptr().add(start) };
-            }
-            // SAFETY: p ≤ bytes so far + stuffed, and the room covers stuffed + 4 more.
-            let k = unsafe { put_stuffed(buf, p, top, whole) };
-            stuffed += k - whole as usize;
-            p += k;
-        } else {
-            // SAFETY: p + 8 ≤ (bits so far)/8 + stuffed + 8 ≤ body + stuff_room.
-            unsafe { (buf.add(p) as *mut u64).write_unaligned(top.to_be()) };
-            p += whole as usize;
+        let bits = u64::from(c as u32 | (s & 0xFFFF));
+        acc = (acc << len) | bits;
+        n += len;
+        if n >= 32 {
+            n -= 32;
+            put_bytes(out, (acc >> n) as u32, 4);
         }
-        n &= 7;
     }
-    // flush_bits: 7 one-bits, then the whole bytes (at most one); a partial byte is dropped.
+    // flush_bits: 7 one-bits, then the whole bytes; a partial byte is dropped.
     acc = (acc << 7) | 0x7F;
     n += 7;
-    let top = (acc << (63 - n)) << 1;
-    // SAFETY: room for 2 more bytes (the flush byte and the 8-byte store slack).
-    p += unsafe { put_stuffed(buf, p, top, n >> 3) };
-    // SAFETY: the p bytes at buf (from out's old length) are written.
-    unsafe { out.set_len(start + p) };
+    let whole = n / 8;
+    if whole > 0 {
+        let w = ((acc >> (n - 8 * whole)) as u32) << (32 - 8 * whole);
+        put_bytes(out, w, whole);
+    }
 }
