@@ -103,8 +103,13 @@ fn mulhrs(a: i16, w: i16) -> i16 {
 /// The four Keys weights of `wts` in Q15, rounded so that they sum to `total` (the largest
 /// takes the remainder; 32768, "1", is kept as 32767, which still returns every value below
 /// 256 grey levels exactly).
+#[inline(always)]
 fn q15(wts: [f32; 4], total: i32) -> [i16; 4] {
-    let mut q = wts.map(|v| (v * total as f32).round() as i32);
+    // rounded half away from zero by a truncating conversion (no libm call per row)
+    let mut q = wts.map(|v| {
+        let r = v * total as f32;
+        (if r >= 0.0 { r + 0.5 } else { r - 0.5 }) as i32
+    });
     let rest = total - q.iter().sum::<i32>();
     let big = (0..4).max_by_key(|&i| q[i].abs()).unwrap_or(1);
     q[big] += rest;
@@ -225,8 +230,6 @@ struct Buffers {
     offs: Vec<usize>,
     /// Per column: the Keys source row (minus 1) and Q15 weights.
     cols: Vec<(usize, [i16; 4])>,
-    /// Per group offset: the ring index of its first tap row (for the current output row).
-    rowp: Vec<usize>,
 }
 
 impl Buffers {
@@ -249,7 +252,6 @@ impl Buffers {
             wts: vec![0; groups * TAPS * LANES],
             offs: vec![0; groups],
             cols: vec![(0, [0; 4]); g.wb],
-            rowp: Vec::with_capacity(ring_rows),
         }
     }
 }
@@ -257,7 +259,7 @@ impl Buffers {
 /// Splits `f` into its floor and the Keys weights of the fraction.
 #[inline(always)]
 fn split(f: f32) -> (isize, [f32; 4]) {
-    let i = f.floor();
+    let i = crate::kernels::fastmath::floor_f32(f);
     (i as isize, keys(f - i))
 }
 
@@ -359,16 +361,11 @@ fn shear_rotate(
         let last = (hi + i0 as usize + 3) * 3;
         // 2. a(y, ·) over the groups that overlap [first, last)
         let (g0, g1) = (first / LANES, last.div_ceil(LANES).min(bufs.offs.len()));
-        // the first tap row of each group offset (relative to rmin): a table per output row,
-        // so that a group's rows are one lookup plus its column
-        bufs.rowp.clear();
-        bufs.rowp
-            .extend((rmin..=rmax + 1 - TAPS).map(|r| ((y + r) & mask) * stride));
         let groups = Groups {
             ring: &bufs.ring,
             stride,
-            rowp: &bufs.rowp,
-            rmin,
+            y,
+            mask,
             offs: &bufs.offs,
             wts: &bufs.wts,
         };
@@ -384,12 +381,13 @@ fn shear_rotate(
 
 /// The vertical pass's inputs for one output row.
 struct Groups<'a> {
-    /// The ring (its repeated rows included).
+    /// The ring (its repeated rows included): `mask + 1` rows of `stride` values, then
+    /// `TAPS − 1` more.
     ring: &'a [i16],
     stride: usize,
-    /// Per group offset `r − rmin`: the ring index of the group's first tap row.
-    rowp: &'a [usize],
-    rmin: usize,
+    /// The output row, and the ring's row count minus 1 (a power of two minus 1).
+    y: usize,
+    mask: usize,
     /// Per group: its first tap row (padded index).
     offs: &'a [usize],
     /// Per group: `TAPS` rows of `LANES` Q15 weights.
@@ -397,13 +395,19 @@ struct Groups<'a> {
 }
 
 impl Groups<'_> {
-    /// The ring index of group `gi`'s first tap row at its column, checked so that its
-    /// `TAPS` rows of `LANES` values lie inside the ring.
+    /// Checks that every group below `g1` has its `TAPS` rows of `LANES` values inside the
+    /// ring (a row's slot is at most `mask`), its weights inside `wts`, and its output inside
+    /// `out`: the bounds that make the unchecked reads of the AVX2 pass sound.
+    fn check(&self, g1: usize, out: &[i16]) {
+        assert!(g1 * LANES <= self.stride && g1 <= self.offs.len());
+        assert!(self.ring.len() >= (self.mask + TAPS) * self.stride);
+        assert!(g1 * TAPS * LANES <= self.wts.len() && g1 * LANES <= out.len());
+    }
+
+    /// The ring index of group `gi`'s first tap row at its column.
     #[inline(always)]
     fn at(&self, gi: usize) -> usize {
-        let p = self.rowp[self.offs[gi] - self.rmin] + gi * LANES;
-        assert!(p + (TAPS - 1) * self.stride + LANES <= self.ring.len());
-        p
+        ((self.y + self.offs[gi]) & self.mask) * self.stride + gi * LANES
     }
 }
 
@@ -438,11 +442,13 @@ unsafe fn shear_row_avx2(src: &[i16], base: usize, wts: [i16; 4], out: &mut [i16
         _mm256_set1_epi16(wts[2]),
         _mm256_set1_epi16(wts[3]),
     ];
-    let whole = n / 16 * 16;
+    if n < 16 {
+        return shear_row_scalar(src, base, wts, out, add);
+    }
     let (sp, op) = (s.as_ptr(), out.as_mut_ptr());
-    for j in (0..whole).step_by(16) {
-        // SAFETY: j + 16 ≤ n, so every load is inside `s` (n + 9 values) and the store inside
-        // `out`
+    // SAFETY (both): j + 16 ≤ n, so every load is inside `s` (n + 9 values) and the store
+    // inside `out`
+    let group = |j: usize| {
         let mut v = _mm256_mulhrs_epi16(_mm256_loadu_si256(sp.add(j).cast()), w[0]);
         for (k, wk) in w.iter().enumerate().skip(1) {
             let t = _mm256_loadu_si256(sp.add(j + 3 * k).cast());
@@ -451,9 +457,15 @@ unsafe fn shear_row_avx2(src: &[i16], base: usize, wts: [i16; 4], out: &mut [i16
         if add {
             v = _mm256_add_epi16(v, _mm256_loadu_si256(op.add(j).cast()));
         }
-        _mm256_storeu_si256(op.add(j).cast(), v);
+        v
+    };
+    // the last 16 values, computed from `out` before the loop changes it and stored after
+    // it: where they overlap the loop's last group they are the same values (no scalar tail)
+    let tail = group(n - 16);
+    for j in (0..n - 15).step_by(16) {
+        _mm256_storeu_si256(op.add(j).cast(), group(j));
     }
-    shear_row_scalar(src, base + whole, wts, &mut out[whole..], add);
+    _mm256_storeu_si256(op.add(n - 16).cast(), tail);
 }
 
 /// Scalar stand-in on other architectures.
@@ -465,6 +477,7 @@ unsafe fn shear_row_avx2(src: &[i16], base: usize, wts: [i16; 4], out: &mut [i16
 /// The vertical pass of one output row over the groups `g0..g1`: lane by lane
 /// `out = Σₖ wₖ·sₖ` over the group's [`TAPS`] ring rows (a zero-weight tap adds an exact 0).
 fn vertical_row_scalar(gr: &Groups<'_>, g0: usize, g1: usize, out: &mut [i16]) {
+    gr.check(g1, out);
     for gi in g0..g1 {
         let p = gr.at(gi);
         let wts = &gr.wts[gi * TAPS * LANES..(gi + 1) * TAPS * LANES];
@@ -487,12 +500,11 @@ fn vertical_row_scalar(gr: &Groups<'_>, g0: usize, g1: usize, out: &mut [i16]) {
 #[target_feature(enable = "avx2")]
 unsafe fn vertical_row_avx2(gr: &Groups<'_>, g0: usize, g1: usize, out: &mut [i16]) {
     use std::arch::x86_64::*;
-    assert!(g1 * LANES <= out.len() && g1 * TAPS * LANES <= gr.wts.len());
+    gr.check(g1, out);
     let (rp, wp, op) = (gr.ring.as_ptr(), gr.wts.as_ptr(), out.as_mut_ptr());
     for gi in g0..g1 {
         let p = gr.at(gi);
-        // SAFETY: `at` checked the group's TAPS rows inside the ring; the weights and the
-        // output hold g1 groups (asserted above)
+        // SAFETY: `check` (above) bounds the group's TAPS ring rows, weights and output
         let mut v = _mm256_setzero_si256();
         for k in 0..TAPS {
             let t = _mm256_loadu_si256(rp.add(p + k * gr.stride).cast());
