@@ -8,6 +8,7 @@ use crate::corruptions::params::{check_row, Row};
 use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::fastmath;
+use crate::kernels::scratch::Buf;
 use crate::simd::dispatch;
 use std::f64::consts::FRAC_PI_2;
 
@@ -82,15 +83,15 @@ pub fn pinch_and_twirl(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let (gw, gh) = (w / n, h / n);
     let radius = gw.min(gh) as f32 / 2.0;
     if radius > 0.0 {
-        let mut cell = Vec::with_capacity(gw * gh * 3);
+        // pooled: every value is written before it is read
+        let mut cell = Buf::<f32>::take(gw * gh * 3);
         let (mut sy, mut sx) = (vec![0.0f32; gw], vec![0.0f32; gw]);
         for i in 0..n {
             for j in 0..n {
                 let (l, u) = (i * gw, j * gh);
                 let centre = (u as f32 + gh as f32 / 2.0, l as f32 + gw as f32 / 2.0);
                 let angle = angles[i * n + j];
-                cell.clear();
-                for y in u..u + gh {
+                for (y, cell_row) in (u..u + gh).zip(cell.chunks_exact_mut(gw * 3)) {
                     warp_row(
                         y as f32,
                         l,
@@ -99,8 +100,20 @@ pub fn pinch_and_twirl(job: &mut Job<'_>, p: &Params) -> Result<()> {
                         &mut sy,
                         &mut sx,
                     );
-                    for (&r, &c) in sy.iter().zip(&sx) {
-                        cell.extend(bilinear_zero(&img, w, h, r, c));
+                    let img_row = &img[(y * w + l) * 3..(y * w + l + gw) * 3];
+                    for (x, ((&r, &c), o)) in sy
+                        .iter()
+                        .zip(&sx)
+                        .zip(cell_row.chunks_exact_mut(3))
+                        .enumerate()
+                    {
+                        // outside the disk the position is the pixel's own, where the bilinear
+                        // sample is the pixel (weight 1, the zero weights skipped): copied
+                        if r == y as f32 && c == (l + x) as f32 {
+                            o.copy_from_slice(&img_row[x * 3..x * 3 + 3]);
+                        } else {
+                            o.copy_from_slice(&bilinear_zero(&img, w, h, r, c));
+                        }
                     }
                 }
                 let mut k = 0;
