@@ -138,11 +138,10 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
             for e in a.iter_mut() {
                 *e = 255 - *e;
             }
-            let mut dist = Buf::<f32>::take(n);
-            // THRESH_TRUNC at 20 applied as the distances are written
-            opencv::distance_transform_l2_5_capped(&a, w, h, 20.0, &mut dist);
-            // 3×3 blur and astype(uint8) of values in [0, 20], fused
-            opencv::box3_f32_trunc_u8(&dist, w, h, &mut a);
+            // distance transform, THRESH_TRUNC at 20, 3×3 blur and astype(uint8), fused row
+            // by row (no f32 distance plane); written to `b`, as `a` is its input
+            opencv::distance_box3_trunc_u8(&a, w, h, 20.0, &mut b);
+            std::mem::swap(&mut a, &mut b);
             opencv::equalize_hist(&a, &mut b);
             opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
             opencv::box3_u8(&a, w, h, &mut b);
