@@ -73,6 +73,24 @@ fn roll_rows<T: Copy>(src: &[T], w: usize, h: usize, r: usize, rows: &mut [Vec<T
 /// 4. Hysteresis: survivors with magnitude `> high` seed a flood fill through 8-connected
 ///    survivors (magnitude `> low`).
 pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut [u8]) {
+    canny_l1_marking(src, w, h, [low, high], [255, 0], edges);
+}
+
+/// [`canny_l1`] written inverted (edges 0, the rest 255): the distance transform's input, made
+/// in Canny's last pass instead of a separate `255 − e` pass over the image.
+pub fn canny_l1_inverted(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut [u8]) {
+    canny_l1_marking(src, w, h, [low, high], [0, 255], edges);
+}
+
+/// [`canny_l1`] writing `marks[0]` on edges and `marks[1]` elsewhere.
+fn canny_l1_marking(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    [low, high]: [i32; 2],
+    marks: [u8; 2],
+    edges: &mut [u8],
+) {
     assert!(src.len() >= w * h && edges.len() >= w * h);
     // Gradients (replicate border) and magnitudes with a one-pixel zero frame.
     let pw = w + 2;
@@ -166,7 +184,7 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
     for r in 0..h {
         let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
         for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
-            *e = if v == 2 { 255 } else { 0 };
+            *e = if v == 2 { marks[0] } else { marks[1] };
         }
     }
     CANNY_BUFS.with(|b| *b.borrow_mut() = (dx, dy, mag, map));
@@ -950,6 +968,9 @@ mod tests {
             assert_eq!(edges, want, "{case}: canny");
 
             let inv: Vec<u8> = want.iter().map(|&e| 255 - e).collect();
+            let mut inverted = vec![0u8; n];
+            canny_l1_inverted(&src, w, h, 50, 150, &mut inverted);
+            assert_eq!(inverted, inv, "{case}: inverted canny");
             let mut dist = vec![0f32; n];
             distance_transform_l2_5(&inv, w, h, &mut dist);
             let want = get(&v, &format!("{case}.dist"));
