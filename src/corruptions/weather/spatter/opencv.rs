@@ -73,6 +73,24 @@ fn roll_rows<T: Copy>(src: &[T], w: usize, h: usize, r: usize, rows: &mut [Vec<T
 /// 4. Hysteresis: survivors with magnitude `> high` seed a flood fill through 8-connected
 ///    survivors (magnitude `> low`).
 pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut [u8]) {
+    canny_l1_marking(src, w, h, [low, high], [255, 0], edges);
+}
+
+/// [`canny_l1`] written inverted (edges 0, the rest 255): the distance transform's input, made
+/// in Canny's last pass instead of a separate `255 − e` pass over the image.
+pub fn canny_l1_inverted(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut [u8]) {
+    canny_l1_marking(src, w, h, [low, high], [0, 255], edges);
+}
+
+/// [`canny_l1`] writing `marks[0]` on edges and `marks[1]` elsewhere.
+fn canny_l1_marking(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    [low, high]: [i32; 2],
+    marks: [u8; 2],
+    edges: &mut [u8],
+) {
     assert!(src.len() >= w * h && edges.len() >= w * h);
     // Gradients (replicate border) and magnitudes with a one-pixel zero frame.
     let pw = w + 2;
@@ -110,6 +128,12 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
     load(0, &mut rows[0]);
     load(0, &mut rows[1]);
     load(1.min(h - 1), &mut rows[2]);
+    // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
+    // Non-maximum suppression of row r − 1 runs right after the gradients of row r (it needs
+    // the magnitudes of rows r − 2..=r): the rows it reads are still in L1, instead of a
+    // second sweep over the three image-sized gradient planes.
+    let mut stack: Vec<usize> = Vec::new();
+    let lh = [low, high];
     for r in 0..h {
         if r > 0 {
             rows.swap(0, 1);
@@ -123,13 +147,72 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             &mut dy[r * w..(r + 1) * w],
             &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w],
         );
+        if r > 0 {
+            let rows = CannyRows {
+                dx: &dx,
+                dy: &dy,
+                w,
+                pw,
+            };
+            rows.nms_and_seeds(r - 1, &mag, lh, &mut map, &mut stack);
+        }
     }
-    // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
-    // Non-maximum suppression runs over whole rows ([`nms_row`], vectorised: every pixel's
-    // four direction candidates are compared and the bin selects one, so there is no
-    // per-pixel gather and no branch); strong maxima are then collected as flood-fill seeds.
-    let mut stack: Vec<usize> = Vec::new();
+    CannyRows {
+        dx: &dx,
+        dy: &dy,
+        w,
+        pw,
+    }
+    .nms_and_seeds(h - 1, &mag, lh, &mut map, &mut stack);
+    while let Some(p) = stack.pop() {
+        for q in [
+            p - 1,
+            p + 1,
+            p - pw - 1,
+            p - pw,
+            p - pw + 1,
+            p + pw - 1,
+            p + pw,
+            p + pw + 1,
+        ] {
+            if map[q] == 0 {
+                map[q] = 2;
+                stack.push(q);
+            }
+        }
+    }
     for r in 0..h {
+        let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
+        for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
+            *e = if v == 2 { marks[0] } else { marks[1] };
+        }
+    }
+    CANNY_BUFS.with(|b| *b.borrow_mut() = (dx, dy, mag, map));
+}
+
+/// The gradient planes of [`canny_l1`] and its row geometry (`pw = w + 2`: padded rows of
+/// the magnitude and map planes).
+struct CannyRows<'a> {
+    dx: &'a [i16],
+    dy: &'a [i16],
+    w: usize,
+    pw: usize,
+}
+
+impl CannyRows<'_> {
+    /// Non-maximum suppression of row `r` ([`nms_row`], vectorised: every pixel's four
+    /// direction candidates are compared and the bin selects one, so there is no per-pixel
+    /// gather and no branch), then its strong maxima pushed as flood-fill seeds.
+    #[inline(always)]
+    fn nms_and_seeds(
+        &self,
+        r: usize,
+        mag: &[i16],
+        thresholds: [i32; 2],
+        map: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) {
+        let (w, pw) = (self.w, self.pw);
         let base = (r + 1) * pw + 1;
         nms_row(
             [
@@ -137,9 +220,9 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
                 &mag[(r + 1) * pw..(r + 2) * pw],
                 &mag[(r + 2) * pw..(r + 3) * pw],
             ],
-            &dx[r * w..(r + 1) * w],
-            &dy[r * w..(r + 1) * w],
-            [low, high],
+            &self.dx[r * w..(r + 1) * w],
+            &self.dy[r * w..(r + 1) * w],
+            thresholds,
             &mut map[base..base + w],
         );
         // Strong maxima: skip 32-pixel chunks without one after a vectorised test, then visit
@@ -163,30 +246,6 @@ pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut
             }
         }
     }
-    while let Some(p) = stack.pop() {
-        for q in [
-            p - 1,
-            p + 1,
-            p - pw - 1,
-            p - pw,
-            p - pw + 1,
-            p + pw - 1,
-            p + pw,
-            p + pw + 1,
-        ] {
-            if map[q] == 0 {
-                map[q] = 2;
-                stack.push(q);
-            }
-        }
-    }
-    for r in 0..h {
-        let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
-        for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
-            *e = if v == 2 { 255 } else { 0 };
-        }
-    }
-    CANNY_BUFS.with(|b| *b.borrow_mut() = (dx, dy, mag, map));
 }
 
 thread_local! {
@@ -462,7 +521,51 @@ fn chain<const REV: bool>(cand: &[f32], out: &mut [f32], step: f32) {
 /// Then `min(d, cap)` (spatter's `THRESH_TRUNC`), applied as the rows are written out instead
 /// of in a second pass over the image (`f32::MAX` for the plain transform).
 pub fn distance_transform_l2_5_capped(src: &[u8], w: usize, h: usize, cap: f32, dist: &mut [f32]) {
-    assert!(src.len() >= w * h && dist.len() >= w * h);
+    assert!(dist.len() >= w * h);
+    distance_rows(src, w, h, |r, row| {
+        for (d, &v) in dist[r * w..(r + 1) * w].iter_mut().zip(row) {
+            *d = fmin(v, cap);
+        }
+    });
+}
+
+/// `box3_f32_trunc_u8(min(distance_transform_l2_5(src), cap))` (spatter's distance → blur →
+/// `astype(uint8)` chain) without the image-sized f32 distance plane: each finished row of the
+/// backward pass is capped into a ring of three padded rows, and output row `q` is blurred as
+/// soon as rows `q − 1..=q + 1` are final, so the distances are read back from L1. The same f32
+/// values in the same operations as the unfused pair (`fused_distance_box_equals_pair`).
+pub fn distance_box3_trunc_u8(src: &[u8], w: usize, h: usize, cap: f32, out: &mut [u8]) {
+    assert!(out.len() >= w * h);
+    let mut ring = [vec![0f32; w + 2], vec![0f32; w + 2], vec![0f32; w + 2]];
+    let mut col = vec![0f64; w + 2];
+    let mut emit = |q: usize, ring: &[Vec<f32>; 3], col: &mut [f64]| {
+        let [a, b, c] =
+            [q as isize - 1, q as isize, q as isize + 1].map(|i| &ring[reflect101(i, h) % 3]);
+        box3_row_trunc_u8(a, b, c, col, &mut out[q * w..(q + 1) * w]);
+    };
+    distance_rows(src, w, h, |r, row| {
+        // padded (reflect-101, one value per side) and capped row r in slot r mod 3
+        let slot = &mut ring[r % 3];
+        for (d, &v) in slot[1..w + 1].iter_mut().zip(row) {
+            *d = fmin(v, cap);
+        }
+        slot[0] = slot[1 + reflect101(-1, w)];
+        slot[w + 1] = slot[1 + reflect101(w as isize, w)];
+        // rows arrive bottom-up: row r + 1 now has its neighbours r and r + 2 (or its mirror)
+        if r + 1 < h {
+            emit(r + 1, &ring, &mut col);
+        }
+    });
+    if h > 0 {
+        emit(0, &ring, &mut col);
+    }
+}
+
+/// The rows of OpenCV's `distanceTransform(src, DIST_L2, 5)` (see
+/// [`distance_transform_l2_5_capped`]), handed to `sink(r, row)` as the backward pass
+/// finishes them: bottom-up, each exactly once.
+fn distance_rows(src: &[u8], w: usize, h: usize, mut sink: impl FnMut(usize, &[f32])) {
+    assert!(src.len() >= w * h);
     let [hv, diag, long] = CHAMFER;
     const B: usize = 2;
     let step = w + 2 * B;
@@ -529,9 +632,7 @@ pub fn distance_transform_l2_5_capped(src: &[u8], w: usize, h: usize, cap: f32, 
         }
         // the frame to the right is f32::MAX, as the chain's start value
         chain::<true>(&cand[..w], &mut t[row..row + w], hv);
-        for (d, &v) in dist[r * w..(r + 1) * w].iter_mut().zip(&t[row..row + w]) {
-            *d = fmin(v, cap);
-        }
+        sink(r, &t[row..row + w]);
     }
 }
 
@@ -542,7 +643,6 @@ pub fn distance_transform_l2_5_capped(src: &[u8], w: usize, h: usize, cap: f32, 
 #[inline(always)]
 fn box3_f32_with<T>(src: &[f32], w: usize, h: usize, dst: &mut [T], out: impl Fn(f32) -> T) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
-    let scale = 1.0f64 / 9.0;
     let mut col = vec![0f64; w + 2];
     let mut rows = [vec![0f32; w + 2], vec![0f32; w + 2], vec![0f32; w + 2]];
     for r in 0..h {
@@ -550,12 +650,58 @@ fn box3_f32_with<T>(src: &[f32], w: usize, h: usize, dst: &mut [T], out: impl Fn
         // new bottom row is padded (all three at the first row)
         roll_rows(src, w, h, r, &mut rows);
         let [a, b, c] = &rows;
-        for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
-            *o = (x as f64 + y as f64) + z as f64;
-        }
-        for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
-            *d = out((((col[c] + col[c + 1]) + col[c + 2]) * scale) as f32);
-        }
+        box3_f32_row(a, b, c, &mut col, &mut dst[r * w..(r + 1) * w], &out);
+    }
+}
+
+/// One output row of [`box3_f32_with`] from the padded source rows above, at and below
+/// (`w + 2` values each; `col` is scratch of `w + 2`).
+#[inline(always)]
+fn box3_f32_row<T>(
+    a: &[f32],
+    b: &[f32],
+    c: &[f32],
+    col: &mut [f64],
+    dst: &mut [T],
+    out: &impl Fn(f32) -> T,
+) {
+    let scale = 1.0f64 / 9.0;
+    let w = dst.len();
+    let col = &mut col[..w + 2];
+    for (((o, &x), &y), &z) in col
+        .iter_mut()
+        .zip(&a[..w + 2])
+        .zip(&b[..w + 2])
+        .zip(&c[..w + 2])
+    {
+        *o = (x as f64 + y as f64) + z as f64;
+    }
+    let (c0, c1, c2) = (&col[..w], &col[1..w + 1], &col[2..w + 2]);
+    for (i, d) in dst.iter_mut().enumerate() {
+        *d = out((((c0[i] + c1[i]) + c2[i]) * scale) as f32);
+    }
+}
+
+/// `astype(uint8)` of a blurred distance: kept in [0, 255] (NaN → 255) so the unchecked
+/// conversion is sound for any input; a no-op for spatter's values.
+#[inline(always)]
+fn trunc_u8(v: f32) -> u8 {
+    let v = if v < 255.0 { v } else { 255.0 };
+    let v = if v > 0.0 { v } else { 0.0 };
+    // SAFETY: 0 ≤ v ≤ 255 fits in i32.
+    unsafe { v.to_int_unchecked::<i32>() as u8 }
+}
+
+dispatch! {
+    /// One row of [`box3_f32_trunc_u8`] from padded rows (for [`distance_box3_trunc_u8`]).
+    fn box3_row_trunc_u8 / box3_row_trunc_u8_scalar / box3_row_trunc_u8_avx2 (
+        a: &[f32],
+        b: &[f32],
+        c: &[f32],
+        col: &mut [f64],
+        dst: &mut [u8],
+    ) {
+        box3_f32_row(a, b, c, col, dst, &trunc_u8);
     }
 }
 
@@ -584,14 +730,7 @@ dispatch! {
         h: usize,
         dst: &mut [u8],
     ) {
-        box3_f32_with(src, w, h, dst, |v| {
-            // kept in [0, 255] (NaN → 255) so the unchecked conversion is sound for any
-            // input; a no-op for spatter's values
-            let v = if v < 255.0 { v } else { 255.0 };
-            let v = if v > 0.0 { v } else { 0.0 };
-            // SAFETY: 0 ≤ v ≤ 255 fits in i32.
-            unsafe { v.to_int_unchecked::<i32>() as u8 }
-        });
+        box3_f32_with(src, w, h, dst, trunc_u8);
     }
 }
 
@@ -829,6 +968,9 @@ mod tests {
             assert_eq!(edges, want, "{case}: canny");
 
             let inv: Vec<u8> = want.iter().map(|&e| 255 - e).collect();
+            let mut inverted = vec![0u8; n];
+            canny_l1_inverted(&src, w, h, 50, 150, &mut inverted);
+            assert_eq!(inverted, inv, "{case}: inverted canny");
             let mut dist = vec![0f32; n];
             distance_transform_l2_5(&inv, w, h, &mut dist);
             let want = get(&v, &format!("{case}.dist"));
@@ -1132,6 +1274,63 @@ mod tests {
                 let mut got = vec![0u8; w * h];
                 dispatch!(at isa; box3_f32_trunc_u8_scalar / box3_f32_trunc_u8_avx2(&f, w, h, &mut got));
                 assert_eq!(got, want, "{h}x{w} {isa:?}");
+            }
+        }
+    }
+
+    /// The fused distance → cap → blur → truncation equals the unfused pair, at sizes with one
+    /// and two rows and columns (the reflect-101 mirrors of the row ring) and larger ones.
+    #[test]
+    fn fused_distance_box_equals_pair() {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 9),
+            (9, 1),
+            (2, 3),
+            (3, 2),
+            (5, 17),
+            (23, 70),
+        ] {
+            let src: Vec<u8> = (0..w * h)
+                .map(|i| if (i * 7 + h) % 19 == 0 { 0 } else { 255 })
+                .collect();
+            let mut dist = vec![0f32; w * h];
+            distance_transform_l2_5_capped(&src, w, h, 5.0, &mut dist);
+            let mut want = vec![0u8; w * h];
+            box3_f32_trunc_u8_scalar(&dist, w, h, &mut want);
+            let mut got = vec![0u8; w * h];
+            distance_box3_trunc_u8(&src, w, h, 5.0, &mut got);
+            assert_eq!(got, want, "{h}x{w}");
+        }
+        // large enough that the distances vary between 0 and the cap
+        let (h, w) = (23, 70);
+        let src: Vec<u8> = (0..w * h)
+            .map(|i| if i % 131 == 0 { 0 } else { 255 })
+            .collect();
+        let mut got = vec![0u8; w * h];
+        distance_box3_trunc_u8(&src, w, h, 5.0, &mut got);
+        assert!(got.contains(&5) && got.iter().any(|&v| v < 3));
+    }
+
+    /// The blur row kernel's twins agree on values with fractional parts, at widths around the
+    /// vector lengths.
+    #[test]
+    fn box3_row_simd_equals_scalar() {
+        for w in [1usize, 3, 4, 7, 8, 9, 31, 33, 70] {
+            let row = |k: usize| -> Vec<f32> {
+                (0..w + 2)
+                    .map(|i| ((i * 31 + k * 17) % 29) as f32 * 0.7 + (i % 5) as f32 * 0.1969)
+                    .collect()
+            };
+            let (a, b, c) = (row(0), row(1), row(2));
+            let mut want = vec![0u8; w];
+            box3_row_trunc_u8_scalar(&a, &b, &c, &mut vec![0f64; w + 2], &mut want);
+            assert!(want.iter().any(|&v| v > 5));
+            for isa in simd::available() {
+                let mut got = vec![0u8; w];
+                let col = &mut vec![0f64; w + 2];
+                dispatch!(at isa; box3_row_trunc_u8_scalar / box3_row_trunc_u8_avx2(&a, &b, &c, col, &mut got));
+                assert_eq!(got, want, "w {w} {isa:?}");
             }
         }
     }
