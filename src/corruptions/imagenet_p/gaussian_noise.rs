@@ -33,8 +33,9 @@ pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>>
 
 /// Frame 0 the clean crop, then 30 frames made chunk by chunk by `frame(src, words, dst)`,
 /// with `words_for(chunk length)` fresh words per chunk from one
-/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng` (shared by the three noise
-/// sequences; `chunk` values are chosen so that a chunk's words, 16 KB, stay in L1).
+/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng` (shot_noise and
+/// speckle_noise; `chunk` values are chosen so that a chunk's words, 16 KB, stay in L1).
+/// gaussian_noise makes its words in registers instead ([`OffsetTable::draw`]).
 pub(super) fn fresh_frames(
     img: &Rgb,
     rng: &mut dyn RandomSource,
