@@ -349,8 +349,11 @@ fn every_sequence_runs_on_tiny_sources() {
 /// 30 noisy frames give follow the reference's exact law (`noise_table::distribution`: the
 /// clipped, truncated `x + N(0, σ²)`, `x + x·N(0, σ²)` or `Poisson(x·λ)/λ`), by a chi-square
 /// over (input, output) cells; and the noise is fresh per frame and per value (residuals of
-/// two frames, of neighbouring values and of values 8 apart are uncorrelated: a generator
-/// whose lanes or frames repeated would give correlations near 1).
+/// two frames, of neighbouring values and of values 8 and 16 apart are uncorrelated: a
+/// generator whose lanes or frames repeated would give correlations near 1). The correlation
+/// bound is 4.5 standard errors (`4.5/√n`, ~0.026 for the ~30 000 pairs here): 36 correlations
+/// are tested, and the former fixed 0.015 (~2.6 standard errors) failed by chance for some
+/// seeds on the unchanged shot sampler too.
 #[test]
 fn noise_frames_follow_the_exact_law_and_are_independent() {
     use imgcorrupt::internals::noise_table::{distribution, NoiseKind};
@@ -378,7 +381,9 @@ fn noise_frames_follow_the_exact_law_and_are_independent() {
     ];
     for (p, kind, params) in cases {
         for (d, param) in (1u8..=3).zip(params) {
-            let f = frames_of(&img, "n1/a.JPEG", p, d, 9);
+            // SEED: try other seeds by hand (the law and the bounds hold for any)
+            let seed = std::env::var("SEED").map_or(9, |s| s.parse().expect("SEED"));
+            let f = frames_of(&img, "n1/a.JPEG", p, d, seed);
             let mut counts = vec![[0u32; 256]; 256];
             for fr in &f[1..] {
                 for (&a, &b) in clean.iter().zip(fr) {
@@ -441,8 +446,9 @@ fn noise_frames_follow_the_exact_law_and_are_independent() {
                 .map(|&i| (res(&f[1], i), res(&f[2], i)))
                 .collect();
             let c = corr(&across);
+            let bound = |n: usize| 4.5 / (n as f64).sqrt();
             assert!(
-                c.abs() < 0.015,
+                c.abs() < bound(across.len()),
                 "{} d{d}: frames 1 and 2 correlate {c}",
                 p.name()
             );
@@ -454,7 +460,7 @@ fn noise_frames_follow_the_exact_law_and_are_independent() {
                     .collect();
                 let c = corr(&near);
                 assert!(
-                    c.abs() < 0.015,
+                    c.abs() < bound(near.len()),
                     "{} d{d}: lag {lag} correlates {c}",
                     p.name()
                 );

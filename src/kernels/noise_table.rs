@@ -245,7 +245,7 @@ impl NoiseTable {
 }
 
 /// Vose's alias method for 256 outcomes; thresholds in units of 2⁻²⁴.
-fn build_alias(p: &[f64; 256], out: &mut [u32]) {
+pub(crate) fn build_alias(p: &[f64; 256], out: &mut [u32]) {
     const ONE: f64 = (1u32 << 24) as f64;
     let mut scaled: Vec<f64> = p.iter().map(|q| q * 256.0).collect();
     let mut small: Vec<usize> = Vec::new();

@@ -97,8 +97,91 @@ pub fn fill_scalar(s: &mut [[u32; LANES]; 4], out: &mut [u32]) {
     }
 }
 
-/// AVX2 twin of [`Xoshiro8::fill`]: the four state words of the eight lanes in four registers,
-/// one step per eight words; a last partial step goes through a stored vector.
+/// The eight lanes' state in four AVX2 registers, for kernels that use the words as they are
+/// made instead of storing and reloading them (ImageNet-P's gaussian offsets: there the
+/// words' round trip through memory cost more than making them). [`Avx2Lanes::step`] gives
+/// the same words in the same order as [`Xoshiro8::fill`].
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub struct Avx2Lanes([std::arch::x86_64::__m256i; 4]);
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2Lanes {
+    /// The state of `s` (see [`Xoshiro8`]).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn from_state(s: &[[u32; LANES]; 4]) -> Avx2Lanes {
+        use std::arch::x86_64::*;
+        Avx2Lanes([
+            _mm256_loadu_si256(s[0].as_ptr() as *const __m256i),
+            _mm256_loadu_si256(s[1].as_ptr() as *const __m256i),
+            _mm256_loadu_si256(s[2].as_ptr() as *const __m256i),
+            _mm256_loadu_si256(s[3].as_ptr() as *const __m256i),
+        ])
+    }
+
+    /// Write the state back.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn to_state(self, s: &mut [[u32; LANES]; 4]) {
+        use std::arch::x86_64::*;
+        for (k, v) in self.0.into_iter().enumerate() {
+            _mm256_storeu_si256(s[k].as_mut_ptr() as *mut __m256i, v);
+        }
+    }
+
+    /// The lanes of `g`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn load(g: &Xoshiro8) -> Avx2Lanes {
+        Avx2Lanes::from_state(&g.s)
+    }
+
+    /// Leave `g` where these lanes are (the state a [`Xoshiro8::fill`] of as many words would
+    /// have left).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn store(self, g: &mut Xoshiro8) {
+        self.to_state(&mut g.s)
+    }
+
+    /// One step of every lane: the next eight words (word `j` from lane `j`).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn step(&mut self) -> std::arch::x86_64::__m256i {
+        use std::arch::x86_64::*;
+        let [s0, s1, s2, s3] = &mut self.0;
+        let sum = _mm256_add_epi32(*s0, *s3);
+        let rot = _mm256_or_si256(_mm256_slli_epi32::<7>(sum), _mm256_srli_epi32::<25>(sum));
+        let r = _mm256_add_epi32(rot, *s0);
+        let t = _mm256_slli_epi32::<9>(*s1);
+        *s2 = _mm256_xor_si256(*s2, *s0);
+        *s3 = _mm256_xor_si256(*s3, *s1);
+        *s1 = _mm256_xor_si256(*s1, *s2);
+        *s0 = _mm256_xor_si256(*s0, *s3);
+        *s2 = _mm256_xor_si256(*s2, t);
+        *s3 = _mm256_or_si256(_mm256_slli_epi32::<11>(*s3), _mm256_srli_epi32::<21>(*s3));
+        r
+    }
+}
+
+/// AVX2 twin of [`Xoshiro8::fill`]: the four state words of the eight lanes in four registers
+/// ([`Avx2Lanes`]), one step per eight words; a last partial step goes through a stored vector.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -106,36 +189,20 @@ pub fn fill_scalar(s: &mut [[u32; LANES]; 4], out: &mut [u32]) {
 #[target_feature(enable = "avx2")]
 pub unsafe fn fill_avx2(s: &mut [[u32; LANES]; 4], out: &mut [u32]) {
     use std::arch::x86_64::*;
-    let ld = |k: usize| _mm256_loadu_si256(s[k].as_ptr() as *const __m256i);
-    let (mut s0, mut s1, mut s2, mut s3) = (ld(0), ld(1), ld(2), ld(3));
+    let mut lanes = Avx2Lanes::from_state(s);
     let n = out.len();
     let p = out.as_mut_ptr();
-    macro_rules! step {
-        () => {{
-            let sum = _mm256_add_epi32(s0, s3);
-            let rot = _mm256_or_si256(_mm256_slli_epi32::<7>(sum), _mm256_srli_epi32::<25>(sum));
-            let r = _mm256_add_epi32(rot, s0);
-            let t = _mm256_slli_epi32::<9>(s1);
-            s2 = _mm256_xor_si256(s2, s0);
-            s3 = _mm256_xor_si256(s3, s1);
-            s1 = _mm256_xor_si256(s1, s2);
-            s0 = _mm256_xor_si256(s0, s3);
-            s2 = _mm256_xor_si256(s2, t);
-            s3 = _mm256_or_si256(_mm256_slli_epi32::<11>(s3), _mm256_srli_epi32::<21>(s3));
-            r
-        }};
-    }
     // two steps per iteration with no tail test inside, then the rest
     let mut i = 0;
     while i + 2 * LANES <= n {
-        let a = step!();
-        let b = step!();
+        let a = lanes.step();
+        let b = lanes.step();
         _mm256_storeu_si256(p.add(i) as *mut __m256i, a);
         _mm256_storeu_si256(p.add(i + LANES) as *mut __m256i, b);
         i += 2 * LANES;
     }
     while i < n {
-        let r = step!();
+        let r = lanes.step();
         if i + LANES <= n {
             _mm256_storeu_si256(p.add(i) as *mut __m256i, r);
         } else {
@@ -145,9 +212,7 @@ pub unsafe fn fill_avx2(s: &mut [[u32; LANES]; 4], out: &mut [u32]) {
         }
         i += LANES;
     }
-    for (k, v) in [s0, s1, s2, s3].into_iter().enumerate() {
-        _mm256_storeu_si256(s[k].as_mut_ptr() as *mut __m256i, v);
-    }
+    lanes.to_state(s);
 }
 
 #[cfg(test)]

@@ -14,21 +14,7 @@ use crate::rng::RandomSource;
 
 /// The 31 frames.
 pub fn frames(img: &Rgb, lam: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
-    // values (= words) per chunk: 16 KB of words stay in L1
-    const CHUNK: usize = 4096;
-    let x = img.center_crop();
     let table = noise_table::get(NoiseKind::Shot, lam);
-    let mut gen = crate::rng::xoshiro::Xoshiro8::from_source(rng);
-    let mut words = vec![0u32; CHUNK];
-    let mut out = vec![x.clone()];
-    for _ in 1..31 {
-        let mut f = vec![0u8; x.len()];
-        for (s, d) in x.chunks(CHUNK).zip(f.chunks_mut(CHUNK)) {
-            let w = &mut words[..s.len()];
-            gen.fill(w);
-            table.lookup(s, w, d);
-        }
-        out.push(f);
-    }
-    out
+    // one word per value; 4096 values per chunk, 16 KB of words stay in L1
+    super::gaussian_noise::fresh_frames(img, rng, 4096, |n| n, |s, w, d| table.lookup(s, w, d))
 }

@@ -2,14 +2,25 @@
 //! multiply fresh noise in, `x + x·N(0, σ²)` (σ 0.05; difficulty 2: 0.10, 3: 0.15), stored as
 //! `np.uint8(255·clip(·, 0, 1))` (truncated).
 //!
-//! Sampled as `gaussian_noise` is (f32 Box–Muller normals from xoshiro128++ words, one word per
-//! pair of values; docs/ALGORITHMS.md §4.1, §13), multiplied in.
+//! Sampled as ImageNet-C's fast-mode speckle noise is (`kernels::normal::noise_bytes`: f32
+//! Box–Muller normals, one 32-bit word per pair of values, multiplied in, clipped and truncated
+//! to 8 bits in pixel units), but the words come from eight xoshiro128++ lanes seeded from the
+//! sequence's generator (`rng::xoshiro`) instead of Philox: 30 fresh frames a sequence made
+//! the words the larger half of the cost (docs/ALGORITHMS.md §4.1, §13). Unlike
+//! `gaussian_noise`, the noise's grey-level offset depends on the input value here, so one
+//! shared offset table does not apply.
 
 use super::Rgb;
 use crate::kernels::normal::NoiseMode;
 use crate::rng::RandomSource;
 
-/// The 31 frames.
+/// The 31 frames: the clean crop, then 30 frames of fresh
+/// [`crate::kernels::normal::noise_bytes`] noise with words from one
+/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng`.
 pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
-    super::gaussian_noise::normal_frames(img, sigma, NoiseMode::Multiplicative, rng)
+    use crate::kernels::normal::{noise_bytes, words_for};
+    // values per chunk: a multiple of the normals' block, its words (16 KB) stay in L1
+    super::gaussian_noise::fresh_frames(img, rng, 8192, words_for, |s, w, d| {
+        noise_bytes(w, s, d, sigma, NoiseMode::Multiplicative)
+    })
 }
