@@ -202,7 +202,9 @@ mod tests {
                 let mut got = vec![1f64; l.len()];
                 crate::simd::dispatch!(at isa; flow_scalar / flow_avx2(l, w, &mut got));
                 assert!(
-                    got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()),
+                    got.iter()
+                        .zip(&want)
+                        .all(|(g, w)| g.to_bits() == w.to_bits()),
                     "{w} {isa:?}"
                 );
             }

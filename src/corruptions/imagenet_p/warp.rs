@@ -486,12 +486,16 @@ impl<'a> Source<'a> {
         }
         let mut cols: Option<Columns> = None;
         // two horizontal rows: (prepared row, sums)
-        let mut hrows: [(usize, Vec<i16>); 2] = [(usize::MAX, Vec::new()), (usize::MAX, Vec::new())];
+        let mut hrows: [(usize, Vec<i16>); 2] =
+            [(usize::MAX, Vec::new()), (usize::MAX, Vec::new())];
         self.remap(win, |y, x0, out| {
             let map = RowMap::pil_affine(m, y);
             let n = out.len() / 3;
             let c = cols.get_or_insert_with(|| Columns::new(self, &map, x0, n));
-            if map.ax.to_bits() != c.ax.to_bits() || map.cx.to_bits() != c.cx.to_bits() || map.ay != 0.0 {
+            if map.ax.to_bits() != c.ax.to_bits()
+                || map.cx.to_bits() != c.cx.to_bits()
+                || map.ay != 0.0
+            {
                 return self.row_avx2(&map, x0, out);
             }
             // the scalar twin's position of every column of this row: ay·X + cy with ay = ±0
@@ -507,10 +511,15 @@ impl<'a> Source<'a> {
             let r = (y0 + 1) as usize;
             let t = Columns::slot(self, c, &mut hrows, r, r + 1);
             let b = Columns::slot(self, c, &mut hrows, r + 1, r);
-            vertical_avx2(&hrows[t].1, &hrows[b].1, (ONE - wy) | (wy << 16), self.round, out);
+            vertical_avx2(
+                &hrows[t].1,
+                &hrows[b].1,
+                (ONE - wy) | (wy << 16),
+                self.round,
+                out,
+            );
         })
     }
-
 
     /// OpenCV `warpPerspective(img, mat, (W, H))` then `CenterCrop(224)`, computing only the
     /// crop (a [`Source::opencv`]).
@@ -604,8 +613,8 @@ unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i1
     // SAFETY: row r starts inside the buffer (H + 4 rows)
     let rb = src.px.as_ptr().add(r * src.stride());
     let pair = _mm256_setr_epi8(
-        0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8, 11,
-        9, 12, 10, 13, -1, -1,
+        0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9,
+        12, 10, 13, -1, -1,
     );
     let zi = _mm256_setzero_si256();
     // SAFETY (loads): an offset is 0 or 3·(x₀ + 1) ≤ 3·W, so its 8 bytes end at most 2 bytes
@@ -628,10 +637,22 @@ unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i1
         let h = |v: __m256i, w: __m256i| {
             _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(v, w))
         };
-        let r0 = h(_mm256_unpacklo_epi8(ta, zi), _mm256_shuffle_epi32::<0x00>(wxp));
-        let r1 = h(_mm256_unpackhi_epi8(ta, zi), _mm256_shuffle_epi32::<0x55>(wxp));
-        let r2 = h(_mm256_unpacklo_epi8(tc, zi), _mm256_shuffle_epi32::<0xAA>(wxp));
-        let r3 = h(_mm256_unpackhi_epi8(tc, zi), _mm256_shuffle_epi32::<0xFF>(wxp));
+        let r0 = h(
+            _mm256_unpacklo_epi8(ta, zi),
+            _mm256_shuffle_epi32::<0x00>(wxp),
+        );
+        let r1 = h(
+            _mm256_unpackhi_epi8(ta, zi),
+            _mm256_shuffle_epi32::<0x55>(wxp),
+        );
+        let r2 = h(
+            _mm256_unpacklo_epi8(tc, zi),
+            _mm256_shuffle_epi32::<0xAA>(wxp),
+        );
+        let r3 = h(
+            _mm256_unpackhi_epi8(tc, zi),
+            _mm256_shuffle_epi32::<0xFF>(wxp),
+        );
         // the sums are at most 255·2¹⁴ >> 7 = 32640: exact in i16
         let o = out.as_mut_ptr() as *mut __m256i;
         _mm256_storeu_si256(o, _mm256_packs_epi32(r0, r1));
@@ -659,8 +680,8 @@ unsafe fn vertical_avx2(
     let n = out.len() / 3;
     assert!(top.len() >= n.div_ceil(8) * 32 && bot.len() >= n.div_ceil(8) * 32);
     let compress = _mm256_setr_epi8(
-        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4, 5, 6, 8, 9, 10, 12,
-        13, 14, -1, -1, -1, -1,
+        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13,
+        14, -1, -1, -1, -1,
     );
     let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
     let (wy, round) = (_mm256_set1_epi32(wyp), _mm256_set1_epi32(round));
@@ -1205,7 +1226,14 @@ mod tests {
         // image), translations, the identity, and a negative scale (a mirror), on images of
         // 1×1 up, whole windows and centre crops over and under the image, widths that are
         // not a multiple of 8
-        for (w, h) in [(1usize, 1usize), (2, 3), (17, 9), (64, 48), (256, 300), (300, 230)] {
+        for (w, h) in [
+            (1usize, 1usize),
+            (2, 3),
+            (17, 9),
+            (64, 48),
+            (256, 300),
+            (300, 230),
+        ] {
             let img = ramp(w, h);
             let src = Source::pil(&img);
             for (scale, t) in [
