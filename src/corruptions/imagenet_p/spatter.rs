@@ -28,31 +28,28 @@ pub fn layer(rng: &mut dyn RandomSource) -> Vec<f64> {
     l
 }
 
-crate::simd::dispatch! {
-    /// One step of the flow: `np.apply_along_axis(np.convolve(·, [0.05, 0.1, 0.15, 0.7],
-    /// 'same'), axis=0)` on an `h × w` layer.
-    ///
-    /// One pass per output row, `(((0 + 0.7·L[r−2]) + 0.15·L[r−1]) + 0.1·L[r]) + 0.05·L[r+1]`:
-    /// numpy's dot order. A row outside the layer reads as zeros: its terms are then `+0.0`,
-    /// which leaves a sum of non-negative values (the layer's) unchanged, so this equals
-    /// skipping them. The AVX2 build is the same loop on 4-lane vectors (no FMA contraction:
-    /// the same bytes; tested).
-    pub fn flow / flow_scalar / flow_avx2 (l: &[f64], w: usize, out: &mut [f64]) {
-        let h = l.len() / w;
-        let zeros = vec![0f64; w];
-        let row = |r: isize| -> &[f64] {
-            if r >= 0 && (r as usize) < h {
-                &l[r as usize * w..(r as usize + 1) * w]
-            } else {
-                &zeros
-            }
-        };
-        for (r, o) in out.chunks_exact_mut(w).take(h).enumerate() {
-            let r = r as isize;
-            let (a, b, c, d) = (row(r - 2), row(r - 1), row(r), row(r + 1));
-            for ((((o, &a), &b), &c), &d) in o.iter_mut().zip(a).zip(b).zip(c).zip(d) {
-                *o = (((0.0 + 0.7 * a) + 0.15 * b) + 0.1 * c) + 0.05 * d;
-            }
+/// One step of the flow: `np.apply_along_axis(np.convolve(·, [0.05, 0.1, 0.15, 0.7], 'same'),
+/// axis=0)` on an `h × w` layer.
+///
+/// One pass per output row, `(((0 + 0.7·L[r−2]) + 0.15·L[r−1]) + 0.1·L[r]) + 0.05·L[r+1]`:
+/// numpy's dot order. A row outside the layer reads as zeros: its terms are then `+0.0`,
+/// which leaves a sum of non-negative values (the layer's) unchanged, so this equals
+/// skipping them.
+pub fn flow(l: &[f64], w: usize, out: &mut [f64]) {
+    let h = l.len() / w;
+    let zeros = vec![0f64; w];
+    let row = |r: isize| -> &[f64] {
+        if r >= 0 && (r as usize) < h {
+            &l[r as usize * w..(r as usize + 1) * w]
+        } else {
+            &zeros
+        }
+    };
+    for (r, o) in out.chunks_exact_mut(w).take(h).enumerate() {
+        let r = r as isize;
+        let (a, b, c, d) = (row(r - 2), row(r - 1), row(r), row(r + 1));
+        for ((((o, &a), &b), &c), &d) in o.iter_mut().zip(a).zip(b).zip(c).zip(d) {
+            *o = (((0.0 + 0.7 * a) + 0.15 * b) + 0.1 * c) + 0.05 * d;
         }
     }
 }
@@ -187,28 +184,6 @@ mod tests {
         let mut out = vec![0f64; 8];
         flow(&l, 1, &mut out);
         assert!((out.iter().sum::<f64>() - 0.15).abs() < 1e-12, "{out:?}");
-    }
-
-    #[test]
-    fn flow_twins_are_equal() {
-        // a real layer (values 0 and 0.69…1) and rows whose width is not a multiple of 4
-        let l = layer(&mut crate::rng::FastRng::new(3));
-        for w in [SIDE, 7, 1] {
-            let l = &l[..(l.len() / w) * w];
-            let mut want = vec![0f64; l.len()];
-            flow_scalar(l, w, &mut want);
-            assert!(want.iter().any(|&v| v > 0.0));
-            for isa in crate::simd::available() {
-                let mut got = vec![1f64; l.len()];
-                crate::simd::dispatch!(at isa; flow_scalar / flow_avx2(l, w, &mut got));
-                assert!(
-                    got.iter()
-                        .zip(&want)
-                        .all(|(g, w)| g.to_bits() == w.to_bits()),
-                    "{w} {isa:?}"
-                );
-            }
-        }
     }
 
     #[test]
