@@ -203,10 +203,15 @@ impl<'a> Source<'a> {
         })
     }
 
-    /// For every pixel `(X, Y)` of the image inside `win`, the bilinear sample at the
-    /// position `map(Y)` gives for column `X`, row by row through [`Source::row`]; window
-    /// pixels outside the image are black. Every byte is written once (no zero-fill first).
-    fn remap(&self, win: Window, map: impl Fn(usize) -> RowMap) -> Vec<u8> {
+    /// For every pixel `(X, Y)` of the image inside `win`, the bilinear sample `row(Y, X₀,
+    /// out)` writes for the columns `X₀, X₀ + 1, …` of image row `Y` (the same `X₀` and
+    /// length for every row); window pixels outside the image are black. Every byte is written
+    /// once (no zero-fill first).
+    fn remap(
+        &self,
+        win: Window,
+        mut row: impl FnMut(usize, usize, &mut [MaybeUninit<u8>]),
+    ) -> Vec<u8> {
         let n = win.width * win.height * 3;
         let mut px: Vec<u8> = Vec::with_capacity(n);
         let out = &mut px.spare_capacity_mut()[..n];
@@ -214,19 +219,19 @@ impl<'a> Source<'a> {
         let lo = (-win.left).clamp(0, win.width as isize) as usize;
         let hi = (w - win.left).clamp(lo as isize, win.width as isize) as usize;
         let zero = MaybeUninit::new(0u8);
-        for (wy, row) in out.chunks_exact_mut(win.width * 3).enumerate() {
+        for (wy, out_row) in out.chunks_exact_mut(win.width * 3).enumerate() {
             let y = wy as isize + win.top;
             if y < 0 || y >= h || lo == hi {
-                row.fill(zero);
+                out_row.fill(zero);
                 continue;
             }
-            row[..lo * 3].fill(zero);
-            row[hi * 3..].fill(zero);
+            out_row[..lo * 3].fill(zero);
+            out_row[hi * 3..].fill(zero);
             let x0 = (lo as isize + win.left) as usize;
-            self.row(&map(y as usize), x0, &mut row[lo * 3..hi * 3]);
+            row(y as usize, x0, &mut out_row[lo * 3..hi * 3]);
         }
         // SAFETY: every one of the n bytes was written above (each window row is zeroed
-        // outside `lo..hi` and sampled inside it; `Source::row` writes every byte it is given)
+        // outside `lo..hi` and `row` writes every byte it is given inside it)
         unsafe { px.set_len(n) };
         px
     }
@@ -435,7 +440,85 @@ impl<'a> Source<'a> {
     }
 
     fn affine_window(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
-        self.remap(win, |y| RowMap::pil_affine(m, y))
+        if m[1] == 0.0 && m[3] == 0.0 {
+            return self.scaled_window(win, m);
+        }
+        self.remap(win, |y, x0, out| {
+            self.row(&RowMap::pil_affine(m, y), x0, out)
+        })
+    }
+
+    /// [`Source::affine_window`] of a map without rotation or shear (`m₁ = m₃ = 0`: scale,
+    /// zoom_blur, and the unrotated frames), whose positions are separable: every row has the
+    /// same `ax`, `cx` (`m₁·(Y + ½)` is ±0), so column `X` samples at the same `x` in every row,
+    /// and `ay = ±0`, so a row samples at one `y` (`±0·X + cy = cy`). Dispatched to
+    /// [`Source::scaled_window_avx2`]; the scalar twin is the generic per-pixel path.
+    fn scaled_window(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
+        crate::simd::dispatch!(
+            Source::scaled_window_scalar / Source::scaled_window_avx2(self, win, m)
+        )
+    }
+
+    /// Scalar twin of [`Source::scaled_window`]: the generic path, pixel by pixel.
+    fn scaled_window_scalar(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
+        self.remap(win, |y, x0, out| {
+            self.row_scalar(&RowMap::pil_affine(m, y), x0, out)
+        })
+    }
+
+    /// AVX2 twin of [`Source::scaled_window`]: the integers of [`lerp`] in two passes. The
+    /// columns' tap offsets and `(1 − wx, wx)` weights are computed once per window (with
+    /// [`Source::sample`]'s f32 operations); the horizontal sums `(a·(1−wx) + a'·wx) >> 7` of a
+    /// prepared row are computed once for all columns and kept for the next output row, which
+    /// mostly reads the same two prepared rows (a zoom's rows are under a pixel apart); the
+    /// vertical pass is then contiguous. A row whose map differs from the window's columns
+    /// (it cannot for `m₁ = m₃ = 0`, but the twin does not rely on that) takes the generic
+    /// row kernel.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn scaled_window_avx2(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
+        let (w, h) = (self.img.width, self.img.height);
+        if w >= 1 << 24 || h >= 1 << 24 || self.px.len() >= 1 << 31 || win.width >= 1 << 24 {
+            return self.scaled_window_scalar(win, m);
+        }
+        let mut cols: Option<Columns> = None;
+        // two horizontal rows: (prepared row, sums)
+        let mut hrows: [(usize, Vec<i16>); 2] =
+            [(usize::MAX, Vec::new()), (usize::MAX, Vec::new())];
+        self.remap(win, |y, x0, out| {
+            let map = RowMap::pil_affine(m, y);
+            let n = out.len() / 3;
+            let c = cols.get_or_insert_with(|| Columns::new(self, &map, x0, n));
+            if map.ax.to_bits() != c.ax.to_bits()
+                || map.cx.to_bits() != c.cx.to_bits()
+                || map.ay != 0.0
+            {
+                return self.row_avx2(&map, x0, out);
+            }
+            // the scalar twin's position of every column of this row: ay·X + cy with ay = ±0
+            let yv = map.ay * x0 as f32 + map.cy;
+            #[allow(clippy::neg_cmp_op_on_partial_ord)]
+            if !(yv >= self.lo && yv < self.hy) {
+                out.fill(MaybeUninit::new(0));
+                return;
+            }
+            let y0 = floor_i32(yv);
+            let wy = weight(yv - y0 as f32);
+            // x₀, y₀ ≥ −1 inside the area: taps on prepared rows y₀ + 1 and y₀ + 2
+            let r = (y0 + 1) as usize;
+            let t = Columns::slot(self, c, &mut hrows, r, r + 1);
+            let b = Columns::slot(self, c, &mut hrows, r + 1, r);
+            vertical_avx2(
+                &hrows[t].1,
+                &hrows[b].1,
+                (ONE - wy) | (wy << 16),
+                self.round,
+                out,
+            );
+        })
     }
 
     /// OpenCV `warpPerspective(img, mat, (W, H))` then `CenterCrop(224)`, computing only the
@@ -447,7 +530,194 @@ impl<'a> Source<'a> {
 
     fn perspective_window(&self, win: Window, mat: [[f64; 3]; 3]) -> Vec<u8> {
         let inv = invert3(mat);
-        self.remap(win, |y| RowMap::perspective(inv, y))
+        self.remap(win, |y, x0, out| {
+            self.row(&RowMap::perspective(inv, y), x0, out)
+        })
+    }
+}
+
+/// The columns of a separable window ([`Source::scaled_window_avx2`]), padded to a multiple
+/// of 8: each column's byte offset of its left tap in a prepared row and its weights
+/// `(1 − wx) | wx << 16`; a column outside the sampled area (and the padding) has offset 0
+/// and weights 0, so its horizontal sums, and hence its value, are 0 (black: the vertical
+/// pass's rounding term is under `2²¹`).
+#[cfg(target_arch = "x86_64")]
+struct Columns {
+    ax: f32,
+    cx: f32,
+    offs: Vec<i32>,
+    wxp: Vec<i32>,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Columns {
+    /// The `n` columns from `x0` of `map` (the positions of [`RowMap::at`]'s x).
+    fn new(src: &Source, map: &RowMap, x0: usize, n: usize) -> Columns {
+        let n8 = n.div_ceil(8) * 8;
+        let (mut offs, mut wxp) = (vec![0i32; n8], vec![0i32; n8]);
+        for k in 0..n {
+            let x = map.ax * (x0 + k) as f32 + map.cx;
+            if x >= src.lo && x < src.hx {
+                let xi = floor_i32(x);
+                let wx = weight(x - xi as f32);
+                // x₀ ≥ −1 inside the area: its taps start at pixel x₀ + 1 of a prepared row
+                offs[k] = (xi + 1) * 3;
+                wxp[k] = (ONE - wx) | (wx << 16);
+            }
+        }
+        Columns {
+            ax: map.ax,
+            cx: map.cx,
+            offs,
+            wxp,
+        }
+    }
+
+    /// The slot of `hrows` holding the horizontal sums of prepared row `r`, computing them
+    /// into the slot that does not hold row `keep` when neither has them.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `r ≤ H + 1` (a prepared row with a row below it).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn slot(
+        src: &Source,
+        cols: &Columns,
+        hrows: &mut [(usize, Vec<i16>); 2],
+        r: usize,
+        keep: usize,
+    ) -> usize {
+        if let Some(i) = hrows.iter().position(|h| h.0 == r) {
+            return i;
+        }
+        let i = usize::from(hrows[0].0 == keep);
+        let (row, sums) = &mut hrows[i];
+        *row = r;
+        sums.resize(cols.offs.len() * 4, 0);
+        horizontal_avx2(src, r, cols, sums);
+        i
+    }
+}
+
+/// The horizontal sums `(a·(1 − wx) + a'·wx) >> 7` of prepared row `r` at every column of
+/// `cols`, as 16-bit values, four per pixel (the three channels and a 0), stored in the lane
+/// order of [`Source::row_avx2`]'s `vpmaddwd` results: per eight pixels, pixels (0, 1 | 4, 5)
+/// then (2, 3 | 6, 7).
+///
+/// # Safety
+/// The CPU must support AVX2; `r ≤ H + 1`; `sums.len() = 4·cols.offs.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i16]) {
+    use std::arch::x86_64::*;
+    assert!(r <= src.img.height + 1 && sums.len() == cols.offs.len() * 4);
+    // SAFETY: row r starts inside the buffer (H + 4 rows)
+    let rb = src.px.as_ptr().add(r * src.stride());
+    let pair = _mm256_setr_epi8(
+        0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9,
+        12, 10, 13, -1, -1,
+    );
+    let zi = _mm256_setzero_si256();
+    // SAFETY (loads): an offset is 0 or 3·(x₀ + 1) ≤ 3·W, so its 8 bytes end at most 2 bytes
+    // into the next prepared row, which exists for r ≤ H + 1 (H + 4 rows, 8 bytes more)
+    let q2 = |a: i32, b: i32| {
+        _mm_castpd_si128(_mm_loadh_pd(
+            _mm_castsi128_pd(_mm_loadl_epi64(rb.add(a as usize) as *const __m128i)),
+            rb.add(b as usize) as *const f64,
+        ))
+    };
+    for ((ix, wxp), out) in cols
+        .offs
+        .chunks_exact(8)
+        .zip(cols.wxp.chunks_exact(8))
+        .zip(sums.chunks_exact_mut(32))
+    {
+        let ta = _mm256_shuffle_epi8(_mm256_set_m128i(q2(ix[4], ix[5]), q2(ix[0], ix[1])), pair);
+        let tc = _mm256_shuffle_epi8(_mm256_set_m128i(q2(ix[6], ix[7]), q2(ix[2], ix[3])), pair);
+        let wxp = _mm256_loadu_si256(wxp.as_ptr() as *const __m256i);
+        let h = |v: __m256i, w: __m256i| {
+            _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(v, w))
+        };
+        let r0 = h(
+            _mm256_unpacklo_epi8(ta, zi),
+            _mm256_shuffle_epi32::<0x00>(wxp),
+        );
+        let r1 = h(
+            _mm256_unpackhi_epi8(ta, zi),
+            _mm256_shuffle_epi32::<0x55>(wxp),
+        );
+        let r2 = h(
+            _mm256_unpacklo_epi8(tc, zi),
+            _mm256_shuffle_epi32::<0xAA>(wxp),
+        );
+        let r3 = h(
+            _mm256_unpackhi_epi8(tc, zi),
+            _mm256_shuffle_epi32::<0xFF>(wxp),
+        );
+        // the sums are at most 255·2¹⁴ >> 7 = 32640: exact in i16
+        let o = out.as_mut_ptr() as *mut __m256i;
+        _mm256_storeu_si256(o, _mm256_packs_epi32(r0, r1));
+        _mm256_storeu_si256(o.add(1), _mm256_packs_epi32(r2, r3));
+    }
+}
+
+/// The vertical pass of [`Source::scaled_window_avx2`]: `(top·(1 − wy) + bot·wy + round) >> 21`
+/// per value from two rows of [`horizontal_avx2`]'s sums, packed to the RGB8 pixels of `out`
+/// (as [`Source::row_avx2`] packs its lanes).
+///
+/// # Safety
+/// The CPU must support AVX2; `top` and `bot` hold at least `4·ceil(n/8)·8` sums for the `n`
+/// pixels of `out`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn vertical_avx2(
+    top: &[i16],
+    bot: &[i16],
+    wyp: i32,
+    round: i32,
+    out: &mut [MaybeUninit<u8>],
+) {
+    use std::arch::x86_64::*;
+    let n = out.len() / 3;
+    assert!(top.len() >= n.div_ceil(8) * 32 && bot.len() >= n.div_ceil(8) * 32);
+    let compress = _mm256_setr_epi8(
+        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13,
+        14, -1, -1, -1, -1,
+    );
+    let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
+    let (wy, round) = (_mm256_set1_epi32(wyp), _mm256_set1_epi32(round));
+    let dst = out.as_mut_ptr() as *mut u8;
+    let v = |t: __m256i, b: __m256i| {
+        _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(_mm256_madd_epi16(t, b), round))
+    };
+    let mut k = 0;
+    while k < n {
+        // SAFETY: k < n and the sums hold 32 values for each started group of 8 pixels
+        let (t, b) = (
+            top.as_ptr().add(k * 4) as *const __m256i,
+            bot.as_ptr().add(k * 4) as *const __m256i,
+        );
+        let (ta, ba) = (_mm256_loadu_si256(t), _mm256_loadu_si256(b));
+        let (tc, bc) = (_mm256_loadu_si256(t.add(1)), _mm256_loadu_si256(b.add(1)));
+        // (top, bot) pairs of pixels (0 | 4), (1 | 5), (2 | 6), (3 | 7)
+        let r0 = v(_mm256_unpacklo_epi16(ta, ba), wy);
+        let r1 = v(_mm256_unpackhi_epi16(ta, ba), wy);
+        let r2 = v(_mm256_unpacklo_epi16(tc, bc), wy);
+        let r3 = v(_mm256_unpackhi_epi16(tc, bc), wy);
+        let p = _mm256_packus_epi16(_mm256_packus_epi32(r0, r1), _mm256_packus_epi32(r2, r3));
+        let p = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(p, compress), join);
+        if k + 8 <= n {
+            // SAFETY: the 24 bytes from pixel k are inside `out`
+            let o = dst.add(k * 3);
+            _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(p));
+            _mm_storel_epi64(o.add(16) as *mut __m128i, _mm256_extracti128_si256::<1>(p));
+        } else {
+            let mut last = [0u8; 32];
+            _mm256_storeu_si256(last.as_mut_ptr() as *mut __m256i, p);
+            for (o, &b) in out[k * 3..].iter_mut().zip(&last) {
+                o.write(b);
+            }
+        }
+        k += 8;
     }
 }
 
@@ -943,6 +1213,46 @@ mod tests {
                     for isa in crate::simd::available() {
                         let got = row_at(&src, isa, &map, 0, 24);
                         assert_eq!(got, want, "{w}x{h} ({cx}, {cy}) {isa:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scaled_window_twins_are_equal() {
+        // the separable path against the generic per-pixel one: zooms in and out (rows
+        // reading the same prepared rows, rows skipping them, areas outside the scaled
+        // image), translations, the identity, and a negative scale (a mirror), on images of
+        // 1×1 up, whole windows and centre crops over and under the image, widths that are
+        // not a multiple of 8
+        for (w, h) in [
+            (1usize, 1usize),
+            (2, 3),
+            (17, 9),
+            (64, 48),
+            (256, 300),
+            (300, 230),
+        ] {
+            let img = ramp(w, h);
+            let src = Source::pil(&img);
+            for (scale, t) in [
+                (1.0, (0.0, 0.0)),
+                (1.004, (0.0, 0.0)),
+                (1.12, (0.0, 0.0)),
+                (0.4, (0.0, 0.0)),
+                (0.675, (0.0, 0.0)),
+                (1.15, (2.5, -1.25)),
+                (3.7, (-0.3, 0.7)),
+                (-0.8, (0.0, 0.0)),
+            ] {
+                let m = affine_matrix(&img, 0.0, t, scale, 0.0);
+                assert!(m[1] == 0.0 && m[3] == 0.0, "{m:?}");
+                for win in [Window::full(&img), Window::crop(&img)] {
+                    let want = src.scaled_window_scalar(win, m);
+                    for isa in crate::simd::available() {
+                        let got = crate::simd::dispatch!(at isa; Source::scaled_window_scalar / Source::scaled_window_avx2(&src, win, m));
+                        assert_eq!(got, want, "{w}x{h} {scale} {t:?} {win:?} {isa:?}");
                     }
                 }
             }

@@ -13,24 +13,24 @@ pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
     let mut out = vec![first];
     let src = Source::pil(img);
     for i in 1..31 {
-        let z = src.affine_crop(0.0, (0.0, 0.0), 1.0 + 0.004 * i as f64, 0.0);
-        let mut frame = vec![0u8; z.len()];
-        accumulate(&mut avg, &z, (i + 1) as f32, &mut frame);
+        // the zoomed crop becomes the frame in place (no second buffer to zero per frame)
+        let mut frame = src.affine_crop(0.0, (0.0, 0.0), 1.0 + 0.004 * i as f64, 0.0);
+        accumulate(&mut avg, (i + 1) as f32, &mut frame);
         out.push(frame);
     }
     out
 }
 
-/// One step of the running mean: `avg += z/255`, then `frame = trunc(avg/n·255)`, in f32.
-/// Dispatched to [`accumulate_avx2`].
-fn accumulate(avg: &mut [f32], z: &[u8], n: f32, frame: &mut [u8]) {
-    crate::simd::dispatch!(accumulate_scalar / accumulate_avx2(avg, z, n, frame))
+/// One step of the running mean, in place: `avg += z/255`, then `z = trunc(avg/n·255)`, in
+/// f32 (`z` holds the zoomed crop and becomes the frame). Dispatched to [`accumulate_avx2`].
+fn accumulate(avg: &mut [f32], n: f32, z: &mut [u8]) {
+    crate::simd::dispatch!(accumulate_scalar / accumulate_avx2(avg, n, z))
 }
 
 /// Scalar twin of [`accumulate`].
-fn accumulate_scalar(avg: &mut [f32], z: &[u8], n: f32, frame: &mut [u8]) {
-    for ((a, &v), o) in avg.iter_mut().zip(z).zip(frame.iter_mut()) {
-        *a += f32::from(v) / 255.0;
+fn accumulate_scalar(avg: &mut [f32], n: f32, z: &mut [u8]) {
+    for (a, o) in avg.iter_mut().zip(z.iter_mut()) {
+        *a += f32::from(*o) / 255.0;
         // a / n ≤ 1 (a sum of n values ≤ 1 rounds to at most n), so the value is in
         // [0, 255] and the plain conversion equals `as u8`'s saturating one
         *o = (*a / n * 255.0) as i32 as u8;
@@ -45,9 +45,9 @@ fn accumulate_scalar(avg: &mut [f32], z: &[u8], n: f32, frame: &mut [u8]) {
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn accumulate_avx2(avg: &mut [f32], z: &[u8], n: f32, frame: &mut [u8]) {
+unsafe fn accumulate_avx2(avg: &mut [f32], n: f32, z: &mut [u8]) {
     use std::arch::x86_64::*;
-    let len = avg.len().min(z.len()).min(frame.len());
+    let len = avg.len().min(z.len());
     let (c255, vn) = (_mm256_set1_ps(255.0), _mm256_set1_ps(n));
     let mut i = 0;
     while i + 8 <= len {
@@ -59,12 +59,12 @@ unsafe fn accumulate_avx2(avg: &mut [f32], z: &[u8], n: f32, frame: &mut [u8]) {
         let q = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_div_ps(a, vn), c255));
         let q = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256::<1>(q));
         _mm_storel_epi64(
-            frame.as_mut_ptr().add(i) as *mut __m128i,
+            z.as_mut_ptr().add(i) as *mut __m128i,
             _mm_packus_epi16(q, q),
         );
         i += 8;
     }
-    accumulate_scalar(&mut avg[i..len], &z[i..len], n, &mut frame[i..len]);
+    accumulate_scalar(&mut avg[i..len], n, &mut z[i..len]);
 }
 
 #[cfg(test)]
@@ -84,8 +84,8 @@ mod tests {
             let mut avg = vec![0f32; 1001];
             let mut frames = Vec::new();
             for (i, z) in z.iter().enumerate() {
-                let mut f = vec![0u8; z.len()];
-                crate::simd::dispatch!(at isa; accumulate_scalar / accumulate_avx2(&mut avg, z, (i + 1) as f32, &mut f));
+                let mut f = z.clone();
+                crate::simd::dispatch!(at isa; accumulate_scalar / accumulate_avx2(&mut avg, (i + 1) as f32, &mut f));
                 frames.push(f);
             }
             frames
@@ -93,9 +93,9 @@ mod tests {
         let want = run(crate::simd::Isa::Scalar);
         // the running mean of a constant 255 stays 255
         let mut avg = vec![0f32; 4];
-        let mut f = vec![0u8; 4];
         for i in 0..31 {
-            accumulate_scalar(&mut avg, &[255; 4], (i + 1) as f32, &mut f);
+            let mut f = [255; 4];
+            accumulate_scalar(&mut avg, (i + 1) as f32, &mut f);
             assert_eq!(f, [255; 4], "{i}");
         }
         for isa in crate::simd::available() {
