@@ -90,6 +90,12 @@ corruption_dict = {f.__name__: f for f in corruption_tuple}
 """The 19 corruptions by name."""
 
 _NAMES = tuple(corruption_dict)
+# Catalogue positions of the drop-in's names, for the one-step seeded call
+# (``_core.corrupt_seeded``), which takes the position instead of converting a string.
+_SEEDED_INDEX = {
+    name: i for i, (name, _, _) in enumerate(_core.catalogue()) if name in corruption_dict
+}
+_FROST_INDEX = _SEEDED_INDEX["frost"]
 _SUBSETS = {
     "common": _NAMES[0:15],
     "validation": _NAMES[15:19],
@@ -349,6 +355,29 @@ def corrupt(
     and ``ValueError``) for unknown names, with the closest name suggested; ``ValueError``
     when neither a name nor a number is given.
     """
+    # The common seeded call in one step: the core checks the image, severity and seed itself
+    # and returns None for anything else, which then takes the full checks below (so every
+    # error is raised by them, with the reference's types and messages).
+    if (
+        type(seed) is int
+        and type(severity) is int
+        and type(corruption_name) is str
+        and (rng is None or (type(rng) is str and rng == "fast"))
+        and preset is None
+        and frost_dir is None
+    ):
+        index = _SEEDED_INDEX.get(corruption_name)
+        if index is not None:
+            out = _core.corrupt_seeded(
+                image,
+                index,
+                severity,
+                seed,
+                True,
+                _default_frost_dir() if index == _FROST_INDEX else None,
+            )
+            if out is not None:
+                return out
     image = _check_reference_image(image)
     severity_arg = severity
     severity = _check_severity(severity)

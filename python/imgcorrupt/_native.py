@@ -20,6 +20,8 @@ from ._dropin import (
     corruption_tuple,
 )
 
+corruption_tuple_names = frozenset(f.__name__ for f in corruption_tuple)
+
 __all__ = ["corrupt_image", "corrupt_at", "corrupt_batch", "corrupt_inplace", "read_image", "c_bar_names"]
 
 # Issue 16: the ImageNet-C-bar / CIFAR-10-C-bar operators, outside the drop-in's names (which
@@ -38,6 +40,15 @@ def c_bar_names(suite="c-bar"):
 
 
 _SHIFT_NAMES = {n for n, subset, _ in _core.catalogue() if subset == "shift" and n != "stylize"}
+
+# Catalogue positions of the names `corrupt_image` takes without extra sources (not stylize,
+# mosaic or stickers), for its one-step seeded call (``_core.corrupt_seeded``).
+_SEEDED_INDEX = {
+    name: i
+    for i, (name, _, _) in enumerate(_core.catalogue())
+    if name in corruption_tuple_names or name in _C_BAR or name in _SHIFT_NAMES
+    if name not in ("mosaic", "stickers")
+}
 
 
 def _name(corruption, styles=None, tile_bank=None):
@@ -131,6 +142,31 @@ def corrupt_image(
     image) for the ``'stylize'`` shift (Stylized-ImageNet style transfer; the style is picked
     from the seed). The GIL is released while the image is corrupted.
     """
+    # The common seeded call in one step (see `corrupt`): None from the core means "not the
+    # common case", and the full checks below raise whatever error applies.
+    if (
+        type(seed) is int
+        and type(severity) is int
+        and type(corruption) is str
+        and type(rng) is str
+        and rng == "fast"
+        and preset is None
+        and frost_dir is None
+        and styles is None
+        and tile_bank is None
+    ):
+        index = _SEEDED_INDEX.get(corruption)
+        if index is not None:
+            out = _core.corrupt_seeded(
+                image,
+                index,
+                severity,
+                seed,
+                False,
+                _default_frost_dir(),
+            )
+            if out is not None:
+                return out
     _check_array(image, "image", (2, 3))
     severity = _check_severity(severity)
     name = _name(corruption, styles, tile_bank)
