@@ -215,3 +215,42 @@ def test_raw_functions_take_any_size_and_pil_like_input():
     assert np.array_equal(out, again)
     with pytest.raises(ValueError):
         imgcorrupt.corruption_dict["fog"](np.zeros((4, 4, 4), np.uint8), 1)
+
+
+def test_seeded_one_step_call_matches_the_full_path():
+    """`corrupt(..., seed=)` and `corrupt_image(..., seed=)` take the core's one-step call in
+    the common case; it must give the full path's bytes, and decline (None) everything the
+    full path checks or converts, so that those errors and copies stay the full path's."""
+    core = imgcorrupt._imgcorrupt
+    rgb = np.random.default_rng(3).integers(0, 256, (40, 36, 3), dtype=np.uint8)
+    names = [n for n, *_ in core.catalogue()]
+    for name in ("fog", "contrast", "defocus_blur", "frost", "gaussian_noise"):
+        i = names.index(name)
+        assert core.corrupt_seeded(rgb, i, 2, 9, True) is not None
+        assert np.array_equal(imgcorrupt.corrupt(rgb, 2, name, seed=9), core.corrupt(rgb, name, 2, 9, "fast"))
+    grey = rgb[..., 0].copy()
+    rgba = np.random.default_rng(4).integers(0, 256, (5, 7, 4), dtype=np.uint8)
+    for image in (grey, rgba, rgb[:3, :2].copy()):
+        assert np.array_equal(
+            imgcorrupt.corrupt_image(image, "fog", 4, seed=1), core.corrupt(image, "fog", 4, 1, "fast")
+        )
+    fog = names.index("fog")
+    declined = [
+        (np.asfortranarray(rgb), 1, 0, True),  # Fortran order: the full path copies
+        (rgb[:, ::2], 1, 0, True),  # strided
+        (rgb[:31], 1, 0, True),  # under the drop-in's 32 pixels
+        (grey, 1, 0, True),  # greyscale: the drop-in replicates it
+        (rgba, 1, 0, True),
+        (rgb.astype(np.uint16), 1, 0, False),
+        (rgb[None], 1, 0, False),  # 4-D
+        (np.zeros((0, 4, 3), np.uint8), 1, 0, False),  # empty
+        (np.zeros((4, 4, 5), np.uint8), 1, 0, False),  # 5 channels
+        (rgb.tolist(), 1, 0, False),  # not an array
+        (rgb, 0, 0, True),
+        (rgb, 6, 0, False),
+        (rgb, 2**70, 0, True),
+        (rgb, 1, -1, True),
+        (rgb, 1, 2**64, False),
+    ]
+    for image, severity, seed, dropin in declined:
+        assert core.corrupt_seeded(image, fog, severity, seed, dropin) is None
