@@ -227,7 +227,9 @@ def test_seeded_one_step_call_matches_the_full_path():
     for name in ("fog", "contrast", "defocus_blur", "frost", "gaussian_noise"):
         i = names.index(name)
         assert core.corrupt_seeded(rgb, i, 2, 9, True) is not None
-        assert np.array_equal(imgcorrupt.corrupt(rgb, 2, name, seed=9), core.corrupt(rgb, name, 2, 9, "fast"))
+        frost_dir = imgcorrupt._dropin._default_frost_dir() if name == "frost" else None
+        full = core.corrupt(rgb, name, 2, 9, "fast", None, frost_dir)
+        assert np.array_equal(imgcorrupt.corrupt(rgb, 2, name, seed=9), full)
     grey = rgb[..., 0].copy()
     rgba = np.random.default_rng(4).integers(0, 256, (5, 7, 4), dtype=np.uint8)
     for image in (grey, rgba, rgb[:3, :2].copy()):
