@@ -318,6 +318,19 @@ def run_on_global_state(image, name, severity, preset, frost_dir):
 _global_lock = threading.Lock()
 
 
+def _one_step(table, name, image, severity, seed, dropin):
+    """The seeded fast-mode call of ``corrupt`` (``dropin``) or ``corrupt_image`` in one core
+    call (``_core.corrupt_seeded``), for a name of ``table`` (name -> catalogue position);
+    None when it is not that common case, and the caller takes its full checks. Its frost
+    folder is the default the full path would use: the drop-in looks it up for frost only,
+    the native API for every call (as ``_options`` does)."""
+    index = table.get(name)
+    if index is None:
+        return None
+    frost_dir = _default_frost_dir() if not dropin or index == _FROST_INDEX else None
+    return _core.corrupt_seeded(image, index, severity, seed, dropin, frost_dir)
+
+
 def corrupt(
     image,
     severity=1,
@@ -366,18 +379,9 @@ def corrupt(
         and preset is None
         and frost_dir is None
     ):
-        index = _SEEDED_INDEX.get(corruption_name)
-        if index is not None:
-            out = _core.corrupt_seeded(
-                image,
-                index,
-                severity,
-                seed,
-                True,
-                _default_frost_dir() if index == _FROST_INDEX else None,
-            )
-            if out is not None:
-                return out
+        out = _one_step(_SEEDED_INDEX, corruption_name, image, severity, seed, True)
+        if out is not None:
+            return out
     image = _check_reference_image(image)
     severity_arg = severity
     severity = _check_severity(severity)

@@ -16,6 +16,7 @@ from ._dropin import (
     _check_seed,
     _check_severity,
     _default_frost_dir,
+    _one_step,
     _resolve_name,
     corruption_tuple,
 )
@@ -155,18 +156,9 @@ def corrupt_image(
         and styles is None
         and tile_bank is None
     ):
-        index = _SEEDED_INDEX.get(corruption)
-        if index is not None:
-            out = _core.corrupt_seeded(
-                image,
-                index,
-                severity,
-                seed,
-                False,
-                _default_frost_dir(),
-            )
-            if out is not None:
-                return out
+        out = _one_step(_SEEDED_INDEX, corruption, image, severity, seed, False)
+        if out is not None:
+            return out
     _check_array(image, "image", (2, 3))
     severity = _check_severity(severity)
     name = _name(corruption, styles, tile_bank)
