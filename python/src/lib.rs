@@ -324,8 +324,8 @@ fn corrupt<'py>(
 /// `index` is the corruption's position in [`catalogue`]. `dropin` asks for the drop-in's
 /// input rules (a 3-channel image of at least 32x32), else the native API's (`(H, W)` or
 /// `(H, W, C)` with 1..4 channels, not empty). Returns `None`, having done nothing, whenever
-/// the call is not exactly that common case (another dtype or layout, a non-contiguous or
-/// borrowed array, a severity outside 1..5, a seed outside 64 bits): the wrapper then takes
+/// the call is not exactly that common case (another dtype or layout, a non-C-contiguous
+/// array, a severity outside 1..5, a seed outside 64 bits): the wrapper then takes
 /// its full checks, which raise the drop-in's exact exceptions.
 #[pyfunction]
 #[pyo3(signature = (image, index, severity_, seed, dropin, frost_dir=None))]
@@ -366,7 +366,8 @@ fn corrupt_seeded<'py>(
     // costs a heap allocation and ~1 k instructions per call, and it cannot make the read
     // safer than it is, since with the GIL released any Python thread may write to the array
     // whatever the bookkeeping says (as it may during the full path's call); the worst a racing
-    // writer gives is mixed bytes in the output, as with the reference.
+    // writer (a Python thread, or `corrupt_inplace` on the same array) gives is mixed bytes in
+    // the output.
     let Ok(src) = (unsafe { array.as_slice() }) else {
         return Ok(None);
     };
