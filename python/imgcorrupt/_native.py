@@ -21,7 +21,7 @@ from ._dropin import (
     corruption_tuple,
 )
 
-corruption_tuple_names = frozenset(f.__name__ for f in corruption_tuple)
+_DROPIN_NAMES = frozenset(f.__name__ for f in corruption_tuple)
 
 __all__ = ["corrupt_image", "corrupt_at", "corrupt_batch", "corrupt_inplace", "read_image", "c_bar_names"]
 
@@ -47,7 +47,7 @@ _SHIFT_NAMES = {n for n, subset, _ in _core.catalogue() if subset == "shift" and
 _SEEDED_INDEX = {
     name: i
     for i, (name, _, _) in enumerate(_core.catalogue())
-    if name in corruption_tuple_names or name in _C_BAR or name in _SHIFT_NAMES
+    if name in _DROPIN_NAMES or name in _C_BAR or name in _SHIFT_NAMES
     if name not in ("mosaic", "stickers")
 }
 

@@ -362,13 +362,14 @@ fn corrupt_seeded<'py>(
     {
         return Ok(None);
     }
-    // SAFETY: the input is only read. rust-numpy's shared-borrow bookkeeping is skipped: it
-    // costs a heap allocation and ~1 k instructions per call, and it cannot make the read
-    // safer than it is, since with the GIL released any Python thread may write to the array
-    // whatever the bookkeeping says (as it may during the full path's call); the worst a racing
-    // writer (a Python thread, or `corrupt_inplace` on the same array) gives is mixed bytes in
-    // the output.
-    let Ok(src) = (unsafe { array.as_slice() }) else {
+    // A shared borrow through rust-numpy's bookkeeping (~1 k instructions): with it,
+    // `corrupt_inplace` on the same array in another thread is refused with a borrow error
+    // instead of racing this read (a data race is undefined behaviour in Rust, not just mixed
+    // bytes). If the array is already borrowed, the full path reports it.
+    let Ok(readonly) = array.try_readonly() else {
+        return Ok(None);
+    };
+    let Ok(src) = readonly.as_slice() else {
         return Ok(None);
     };
     let (height, width, layout) = layout_of(shape)?;
