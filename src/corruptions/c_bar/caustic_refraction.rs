@@ -33,9 +33,11 @@ pub fn caustic_refraction(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let p1: Vec<f32> = (0..w)
         .map(|x| (x as f32 / size).rem_euclid(1.0) * TAU - 250.0)
         .collect();
+    // the columns' starting sines and cosines are the same on every row
+    let (s1, c1): (Vec<f32>, Vec<f32>) = p1.iter().map(|&v| sincos(v)).unzip();
     for (y, row) in caustic.chunks_exact_mut(w).enumerate() {
         let p0 = (y as f32 / size).rem_euclid(1.0) * TAU - 250.0;
-        caustic_row(p0, &p1, time, row);
+        caustic_row(p0, [&p1, &s1, &c1], time, row);
     }
     let caustic = gaussian_sigma1(&caustic, w, h);
     // zero margin of one pixel: the central differences read 0 outside the image
@@ -178,12 +180,12 @@ fn sincos(x: f32) -> (f32, f32) {
 
 dispatch! {
     /// One row of the reference's caustic kernel (`p0` = the row's wrapped coordinate, `p1`
-    /// the columns'): five iterations of a trigonometric feedback whose inverse lengths
+    /// the columns', with their sines and cosines): five iterations of a trigonometric feedback whose inverse lengths
     /// accumulate into bright filaments, in `[0, 1]`; the sines of [`fastmath`] so that the
     /// row vectorises.
     fn caustic_row / caustic_row_scalar / caustic_row_avx2 (
         p0: f32,
-        p1s: &[f32],
+        cols: [&[f32]; 3],
         time: f32,
         out: &mut [f32],
     ) {
@@ -191,8 +193,11 @@ dispatch! {
         // The five iterations run over the whole row, one after the other (an inner loop
         // over the iterations would stop the row loop from vectorising).
         const CHUNK: usize = 64;
-        for (o, p1s) in out.chunks_mut(CHUNK).zip(p1s.chunks(CHUNK)) {
+        let [p1s, s1s, c1s] = cols;
+        for (i, o) in out.chunks_mut(CHUNK).enumerate() {
             let n = o.len();
+            let cs = i * CHUNK..i * CHUNK + n;
+            let (p1s, s1s, c1s) = (&p1s[cs.clone()], &s1s[cs.clone()], &c1s[cs]);
             // Every loop below runs over the whole local chunk (a short last chunk is padded
             // with copies of its last column): a constant trip count on local arrays lets
             // LLVM vectorise the loops completely, without a one-pixel-at-a-time remainder
@@ -206,11 +211,10 @@ dispatch! {
             let (sp0, cp0) = sincos(p0);
             let mut s0 = [sp0; CHUNK];
             let mut c0 = [cp0; CHUNK];
-            let mut s1 = [0.0f32; CHUNK];
-            let mut c1 = [0.0f32; CHUNK];
-            for x in 0..CHUNK {
-                (s1[x], c1[x]) = sincos(p1[x]);
-            }
+            let mut s1 = [s1s[n - 1]; CHUNK];
+            let mut c1 = [c1s[n - 1]; CHUNK];
+            s1[..n].copy_from_slice(s1s);
+            c1[..n].copy_from_slice(c1s);
             let mut c = [1.0f32; CHUNK];
             let ip0 = INTEN * p0;
             for k in 0..5 {
@@ -307,13 +311,15 @@ mod tests {
     #[test]
     fn row_twins_agree() {
         let p1: Vec<f32> = (0..41).map(|x| x as f32 * 0.11 - 250.0).collect();
+        let (s1, c1): (Vec<f32>, Vec<f32>) = p1.iter().map(|&v| sincos(v)).unzip();
+        let cols = [&p1[..], &s1, &c1];
         let mut a = vec![0.0f32; p1.len()];
-        caustic_row_scalar(-249.3, &p1, 1.3, &mut a);
+        caustic_row_scalar(-249.3, cols, 1.3, &mut a);
         assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
         assert!(a.iter().any(|&v| v != a[0]));
         for isa in simd::available() {
             let mut b = vec![0.0f32; p1.len()];
-            dispatch!(at isa; caustic_row_scalar / caustic_row_avx2(-249.3, &p1, 1.3, &mut b));
+            dispatch!(at isa; caustic_row_scalar / caustic_row_avx2(-249.3, cols, 1.3, &mut b));
             assert_eq!(a, b);
         }
     }
