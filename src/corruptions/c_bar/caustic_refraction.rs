@@ -34,7 +34,7 @@ pub fn caustic_refraction(job: &mut Job<'_>, p: &Params) -> Result<()> {
         .map(|x| (x as f32 / size).rem_euclid(1.0) * TAU - 250.0)
         .collect();
     // the columns' starting sines and cosines are the same on every row
-    let (s1, c1): (Vec<f32>, Vec<f32>) = p1.iter().map(|&v| sincos(v)).unzip();
+    let (s1, c1): (Vec<f32>, Vec<f32>) = p1.iter().map(|&v| fastmath::sincos(v)).unzip();
     for (y, row) in caustic.chunks_exact_mut(w).enumerate() {
         let p0 = (y as f32 / size).rem_euclid(1.0) * TAU - 250.0;
         caustic_row(p0, [&p1, &s1, &c1], time, row);
@@ -139,45 +139,6 @@ dispatch! {
     }
 }
 
-/// sin(x) and cos(x) together for |x| ≲ 1e4 (the feedback's states stay within ~260): one
-/// reduction `x = j·π/2 + r`, |r| ≤ π/4 (π/2 split in three parts, exact to a few ulp of
-/// `x`), then degree-7 sine and degree-8 cosine Taylor polynomials (error < 4e-7 on
-/// |r| ≤ π/4), swapped and signed by the quadrant `j mod 4`. Half the reduction work and
-/// shorter polynomials than two [`fastmath::sin`] calls; plain IEEE operations only, so the
-/// scalar and AVX2 builds give the same bits.
-#[inline(always)]
-#[allow(clippy::excessive_precision)]
-fn sincos(x: f32) -> (f32, f32) {
-    // π/2 = Q1 + Q2 + Q3, Q1 and Q2 with few enough bits that j·Q1, j·Q2 are exact
-    const Q1: f32 = 1.570_312_5;
-    const Q2: f32 = 4.837_512_969_970_703_125e-4;
-    const Q3: f32 = 7.549_789_9e-8;
-    const MAGIC: f32 = 12_582_912.0;
-    // `t` holds j in its low mantissa bits (see `fastmath::sin_shifted`)
-    let t = x * std::f32::consts::FRAC_2_PI + MAGIC;
-    let j = t - MAGIC;
-    let r = ((x - j * Q1) - j * Q2) - j * Q3;
-    let r2 = r * r;
-    let ps = -1.984_127e-4f32;
-    let ps = ps * r2 + 8.333_333_3e-3;
-    let ps = ps * r2 - 1.666_666_7e-1;
-    let sr = r + r * r2 * ps;
-    let pc = 2.480_158_7e-5f32;
-    let pc = pc * r2 - 1.388_888_9e-3;
-    let pc = pc * r2 + 4.166_666_8e-2;
-    let pc = pc * r2 - 0.5;
-    let cr = 1.0 + r2 * pc;
-    let q = t.to_bits();
-    // odd quadrants swap sine and cosine; sin is negative in quadrants 2, 3, cos in 1, 2
-    let (s, c) = if q & 1 == 1 { (cr, sr) } else { (sr, cr) };
-    let sneg = (q & 2) << 30;
-    let cneg = ((q + 1) & 2) << 30;
-    (
-        f32::from_bits(s.to_bits() ^ sneg),
-        f32::from_bits(c.to_bits() ^ cneg),
-    )
-}
-
 dispatch! {
     /// One row of the reference's caustic kernel (`p0` = the row's wrapped coordinate, `p1`
     /// the columns', with their sines and cosines): five iterations of a trigonometric feedback whose inverse lengths
@@ -208,7 +169,7 @@ dispatch! {
             // addition, cos(t ∓ a) and sin(t ± a) come from sin a, cos a and the iteration's
             // (scalar) sin t, cos t, and sin(n₀ + t), cos(n₁ + t) from the next state's sines.
             // Four sines per pixel and iteration instead of six.
-            let (sp0, cp0) = sincos(p0);
+            let (sp0, cp0) = fastmath::sincos(p0);
             let mut s0 = [sp0; CHUNK];
             let mut c0 = [cp0; CHUNK];
             let mut s1 = [s1s[n - 1]; CHUNK];
@@ -225,8 +186,8 @@ dispatch! {
                     let (sc, cs) = (st * c1[x], ct * s1[x]);
                     let n0 = p0 + (cc + ss) + (sc + cs);
                     let n1 = p1[x] + (sc - cs) + (cc - ss);
-                    let (sn0, cn0) = sincos(n0);
-                    let (sn1, cn1) = sincos(n1);
+                    let (sn0, cn0) = fastmath::sincos(n0);
+                    let (sn1, cn1) = fastmath::sincos(n1);
                     s0[x] = sn0;
                     c0[x] = cn0;
                     s1[x] = sn1;
@@ -311,7 +272,7 @@ mod tests {
     #[test]
     fn row_twins_agree() {
         let p1: Vec<f32> = (0..41).map(|x| x as f32 * 0.11 - 250.0).collect();
-        let (s1, c1): (Vec<f32>, Vec<f32>) = p1.iter().map(|&v| sincos(v)).unzip();
+        let (s1, c1): (Vec<f32>, Vec<f32>) = p1.iter().map(|&v| fastmath::sincos(v)).unzip();
         let cols = [&p1[..], &s1, &c1];
         let mut a = vec![0.0f32; p1.len()];
         caustic_row_scalar(-249.3, cols, 1.3, &mut a);
@@ -322,24 +283,6 @@ mod tests {
             dispatch!(at isa; caustic_row_scalar / caustic_row_avx2(-249.3, cols, 1.3, &mut b));
             assert_eq!(a, b);
         }
-    }
-
-    /// The joint sine and cosine stay within 4e-7 of libm's over the feedback's range, in
-    /// every quadrant (either sign of `x`, and across the quadrant boundaries).
-    #[test]
-    fn sincos_matches_libm() {
-        let mut worst = 0.0f64;
-        for i in -400_000..=400_000 {
-            let x = i as f32 * 7.3e-4;
-            let (s, c) = sincos(x);
-            let xd = f64::from(x);
-            worst = worst
-                .max((f64::from(s) - xd.sin()).abs())
-                .max((f64::from(c) - xd.cos()).abs());
-        }
-        assert!(worst < 4e-7, "worst {worst}");
-        let (s, c) = sincos(std::f32::consts::FRAC_PI_2 * 3.0);
-        assert!((s + 1.0).abs() < 1e-6 && c.abs() < 1e-6);
     }
 
     /// The blur's scalar and AVX2 builds give the same bits (odd sizes: vector remainders and
