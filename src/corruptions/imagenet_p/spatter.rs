@@ -71,7 +71,6 @@ struct Water {
     l8: Vec<u8>,
     a: Vec<u8>,
     b: Vec<u8>,
-    dist: Vec<f32>,
     mpx: Vec<f32>,
     mrow: Vec<f32>,
     colour: Vec<f32>,
@@ -85,7 +84,6 @@ impl Water {
             l8: vec![0; n],
             a: vec![0; n],
             b: vec![0; n],
-            dist: vec![0.0; n],
             mpx: vec![0.0; SIDE],
             mrow: vec![0.0; 3 * SIDE],
             colour: (0..3 * SIDE).map(|i| colour[i % 3]).collect(),
@@ -96,15 +94,11 @@ impl Water {
     /// (`trunc_u8(255·L)` of the frame's layer).
     fn frame(&mut self, crop: &[u8], out: &mut [u8]) {
         let (w, h) = (SIDE, SIDE);
-        opencv::canny_l1(&self.l8, w, h, 50, 150, &mut self.a);
-        for e in self.a.iter_mut() {
-            *e = 255 - *e;
-        }
-        // ImageNet-C's water kernels: the cap of 20 (THRESH_TRUNC) applied inside the
-        // transform and astype(uint8) inside the box blur, the bytes of the unfused chain
-        // (tested in weather/spatter/opencv.rs)
-        opencv::distance_transform_l2_5_capped(&self.a, w, h, 20.0, &mut self.dist);
-        opencv::box3_f32_trunc_u8(&self.dist, w, h, &mut self.a);
+        // ImageNet-C water's kernels: Canny written inverted (the distance transform's input),
+        // then the transform, the cap of 20 (THRESH_TRUNC), the 3×3 blur and astype(uint8)
+        // fused row by row; the bytes of the unfused chain (tested in weather/spatter/opencv.rs)
+        opencv::canny_l1_inverted(&self.l8, w, h, 50, 150, &mut self.b);
+        opencv::distance_box3_trunc_u8(&self.b, w, h, 20.0, &mut self.a);
         opencv::equalize_hist(&self.a, &mut self.b);
         opencv::filter3x3_u8(
             &self.b,

@@ -72,6 +72,10 @@ fn roll_rows<T: Copy>(src: &[T], w: usize, h: usize, r: usize, rows: &mut [Vec<T
 ///    diagonal along the sign of `dx·dy` (`m > both`, strict).
 /// 4. Hysteresis: survivors with magnitude `> high` seed a flood fill through 8-connected
 ///    survivors (magnitude `> low`).
+///
+/// Test-only: the reference pinned to OpenCV's vectors; spatter (-C and ImageNet-P) calls
+/// [`canny_l1_inverted`].
+#[cfg(test)]
 pub fn canny_l1(src: &[u8], w: usize, h: usize, low: i32, high: i32, edges: &mut [u8]) {
     canny_l1_marking(src, w, h, [low, high], [255, 0], edges);
 }
@@ -520,6 +524,7 @@ fn chain<const REV: bool>(cand: &[f32], out: &mut [f32], step: f32) {
 ///
 /// Then `min(d, cap)` (spatter's `THRESH_TRUNC`), applied as the rows are written out instead
 /// of in a second pass over the image (`f32::MAX` for the plain transform).
+#[cfg(test)]
 pub fn distance_transform_l2_5_capped(src: &[u8], w: usize, h: usize, cap: f32, dist: &mut [f32]) {
     assert!(dist.len() >= w * h);
     distance_rows(src, w, h, |r, row| {
@@ -640,6 +645,7 @@ fn distance_rows(src: &[u8], w: usize, h: usize, mut sink: impl FnMut(usize, &[f
 /// in f64 (OpenCV's box filter accumulates f32 input in f64; the sums of the distance values
 /// here are exact in f64, so the order does not matter), times `1/9` (f64), rounded to f32, and
 /// stored through `out` (inlined into each twin below, so it vectorises with them).
+#[cfg(test)]
 #[inline(always)]
 fn box3_f32_with<T>(src: &[f32], w: usize, h: usize, dst: &mut [T], out: impl Fn(f32) -> T) {
     assert!(src.len() >= w * h && dst.len() >= w * h);
@@ -708,7 +714,7 @@ dispatch! {
 #[cfg(test)]
 dispatch! {
     /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`), see [`box3_f32_with`]
-    /// (callers use [`box3_f32_trunc_u8`]; this one is the tests' reference).
+    /// (the tests' reference, with [`box3_f32_trunc_u8`]; callers use [`distance_box3_trunc_u8`]).
     pub fn box3_f32 / box3_f32_scalar / box3_f32_avx2 (
         src: &[f32],
         w: usize,
@@ -719,6 +725,7 @@ dispatch! {
     }
 }
 
+#[cfg(test)]
 dispatch! {
     /// OpenCV `blur(src, (3, 3))` on f32 (`BORDER_REFLECT_101`, see [`box3_f32_with`])
     /// followed by `astype(uint8)` (truncation) in the same row loop: the f32 values are the
@@ -1297,7 +1304,7 @@ mod tests {
             let mut dist = vec![0f32; w * h];
             distance_transform_l2_5_capped(&src, w, h, 5.0, &mut dist);
             let mut want = vec![0u8; w * h];
-            box3_f32_trunc_u8_scalar(&dist, w, h, &mut want);
+            box3_f32_trunc_u8(&dist, w, h, &mut want);
             let mut got = vec![0u8; w * h];
             distance_box3_trunc_u8(&src, w, h, 5.0, &mut got);
             assert_eq!(got, want, "{h}x{w}");
