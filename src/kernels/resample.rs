@@ -555,7 +555,7 @@ fn widen_row<const AVX2: bool>(src: &[u8], ex: &mut [u64]) {
 /// `sums` is whole groups of 4 pixels (16 values, `out.len() == wts.len() == 4·sums.len()`).
 #[inline(always)]
 fn finish_row<const AVX2: bool>(sums: &[u64], wts: &[u32], out: &mut [u8]) {
-    assert!(out.len() == 4 * sums.len() && wts.len() == out.len() && sums.len() % 4 == 0);
+    assert!(out.len() == 4 * sums.len() && wts.len() == out.len() && sums.len().is_multiple_of(4));
     #[cfg(target_arch = "x86_64")]
     if AVX2 {
         use std::arch::x86_64::*;
