@@ -296,7 +296,7 @@ pub fn nearest_resize(
 
 /// One output index of a BOX reduction: the contiguous source span with non-zero weight and
 /// its (shared) fixed-point weight.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct BoxSpan {
     start: usize,
     len: usize,
@@ -305,21 +305,37 @@ struct BoxSpan {
 
 /// BOX weights are 0 or 1 before normalisation, so after Pillow's normalisation every
 /// non-zero tap of an output has the same fixed-point weight and the taps are contiguous.
+///
+/// Computed directly with [`coefficients_at`]'s arithmetic for `Filter::Box` (same bounds,
+/// same tap test, weight `(0.5 + 2²²/len)` truncated, as its normalisation of `len` ones
+/// gives) without its per-output weight vectors: their allocations cost more than the whole
+/// upscale of `pixelate`. A test holds it equal to the spans read off [`coefficients`].
 fn box_spans(in_size: usize, out_size: usize) -> Vec<BoxSpan> {
-    coefficients(Filter::Box, in_size, out_size)
-        .into_iter()
-        .map(|(xmin, k)| {
-            let first = k.iter().position(|&v| v != 0).unwrap_or(0);
-            let len = k.iter().filter(|&&v| v != 0).count();
-            debug_assert!(k[first..first + len].iter().all(|&v| v == k[first]));
-            let weight = k.get(first).copied().unwrap_or(0) as u32;
+    let scale = in_size as f64 / out_size as f64;
+    let filterscale = scale.max(1.0);
+    let support = Filter::Box.support() * filterscale;
+    let ss = 1.0 / filterscale;
+    (0..out_size)
+        .map(|xx| {
+            let center = (xx as f64 + 0.5) * scale - 0.0;
+            let xmin = ((center - support + 0.5) as i64).max(0) as usize;
+            let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
+            let mut taps =
+                (xmin..xmax).filter(|&x| Filter::Box.weight((x as f64 - center + 0.5) * ss) != 0.0);
+            let start = taps.next();
+            let len = start.map_or(0, |_| 1 + taps.count());
+            let weight = if len == 0 {
+                0
+            } else {
+                (0.5 + (1.0 / len as f64) * (1u32 << PRECISION_BITS) as f64) as i32 as u32
+            };
             // box_finish's u32 arithmetic (weight ≈ 2²²/len, so about 255·2²² at most).
             assert!(
                 weight as u64 * 255 * len as u64 + (1 << (PRECISION_BITS - 1)) < 1 << 32,
                 "BOX weight out of range"
             );
             BoxSpan {
-                start: xmin + first,
+                start: start.unwrap_or(xmin),
                 len,
                 weight,
             }
@@ -327,69 +343,295 @@ fn box_spans(in_size: usize, out_size: usize) -> Vec<BoxSpan> {
         .collect()
 }
 
-dispatch! {
-    /// [`box_resize`] computed as `(2²¹ + w·Σ src) >> 22` over each span: the same integers as
-    /// Pillow's per-tap sum (all taps share `w`), with far fewer multiplications. `box_resize`
-    /// is kept as its plain twin, and tests hold the two equal.
-    ///
-    /// Spans of one and two taps (every span of a reduction to more than half the size, e.g.
-    /// pixelate's severities 1–2, and most of the others) take straight-line paths, and the
-    /// vertical pass works on whole rows in u32 (no accumulator row), so it vectorises: the
-    /// generic per-span loops spent most of their instructions on loop control.
-    pub fn box_resize_fast / box_resize_fast_scalar / box_resize_fast_avx2 (
-        src: &[u8],
-        w: usize,
-        h: usize,
-        ch: usize,
-        out_w: usize,
-        out_h: usize,
-    ) -> Vec<u8> {
-        let mut pass1 = None;
-        let horiz: &[u8] = if out_w != w {
-            // The horizontal pass runs on the transposed image: source column x becomes the
-            // contiguous line t[x], so each output column is a sum of whole lines, the same
-            // vectorised loop as the vertical pass, instead of a short scalar sum per output
-            // value; the two transposes cost less than what they save.
-            let col = h * ch;
-            // Pooled, not zeroed: every value of t, u and tmp is written below.
-            let mut t = Buf::<u8>::take(w * col);
-            for (y, row) in src.chunks_exact(w * ch).take(h).enumerate() {
-                for (x, px) in row.chunks_exact(ch).enumerate() {
-                    let o = x * col + y * ch;
-                    if ch == 3 {
-                        // Three moves, not a memcpy call per pixel.
-                        t[o..o + 3].copy_from_slice(&[px[0], px[1], px[2]]);
-                    } else {
-                        t[o..o + ch].copy_from_slice(px);
-                    }
-                }
+/// [`box_spans`] read off [`coefficients`] (its definition; the test reference).
+#[cfg(test)]
+fn box_spans_from_coefficients(in_size: usize, out_size: usize) -> Vec<BoxSpan> {
+    coefficients(Filter::Box, in_size, out_size)
+        .into_iter()
+        .map(|(xmin, k)| {
+            let first = k.iter().position(|&v| v != 0).unwrap_or(0);
+            let len = k.iter().filter(|&&v| v != 0).count();
+            BoxSpan {
+                start: xmin + first,
+                len,
+                weight: k.get(first).copied().unwrap_or(0) as u32,
             }
-            let mut u = Buf::<u8>::take(out_w * col);
-            box_lines(&t, col, &box_spans(w, out_w), &mut u);
-            let mut tmp = Buf::<u8>::take(h * out_w * ch);
-            for (y, row) in tmp.chunks_exact_mut(out_w * ch).enumerate() {
-                for (x, px) in row.chunks_exact_mut(ch).enumerate() {
-                    let o = x * col + y * ch;
-                    if ch == 3 {
-                        let v = &u[o..o + 3];
-                        px.copy_from_slice(&[v[0], v[1], v[2]]);
-                    } else {
-                        px.copy_from_slice(&u[o..o + ch]);
-                    }
-                }
-            }
-            &pass1.insert(tmp)[..]
-        } else {
-            &src[..h * w * ch]
-        };
-        if out_h == h {
-            return horiz.to_vec();
-        }
-        let stride = out_w * ch;
-        let mut out = vec![0u8; out_h * stride];
-        box_lines(horiz, stride, &box_spans(h, out_h), &mut out);
-        out
+        })
+        .collect()
+}
+
+/// `pixelate`'s two resizes in one: Pillow `BOX` of the RGB image `src` (`w × h`) down to
+/// `sw × sh`, then `NEAREST` back to `w × h` into `dst`: the same bytes as [`resize`] with
+/// [`Filter::Box`] followed by [`nearest_resize`] (tests hold them equal).
+///
+/// Why a kernel of its own: on a 224² image the reduction is a few thousand vector additions;
+/// what cost the time were the per-pixel 3-byte moves around it (the transposes of a generic
+/// horizontal pass, the gathers of the upscale, 0.082 → 0.054 ms for pixelate). Here each row
+/// is widened once to RGBX with a 16-bit lane per channel (one `u64` per pixel, 4 pixels per
+/// shuffle with AVX2); sums of windows of every span length are whole-row vector additions and
+/// each span's sum is then one load (lanes cannot carry: [`SWAR_MAX_SPAN`]); the row is rounded
+/// 16 values at a time ([`finish_row`]). The reduced image stays RGBX, so the vertical pass is
+/// [`box_lines`] over whole rows, and with AVX2 the upscale builds each 16-byte chunk of an
+/// output row with one shuffle ([`upscale_shuffles`]).
+pub fn box_nearest_rgb(src: &[u8], w: usize, h: usize, sw: usize, sh: usize, dst: &mut [u8]) {
+    dispatch!(box_nearest_rgb_scalar / box_nearest_rgb_avx2(src, w, h, sw, sh, dst))
+}
+
+/// Longest span whose sum of 8-bit values fits a 16-bit lane (257 · 255 = 65535).
+const SWAR_MAX_SPAN: usize = 257;
+
+/// Longest span summed through window sums (each length costs one vector addition per pixel
+/// of a row; pixelate's scales need 2 to 5).
+const WINDOWS_UP_TO: usize = 8;
+
+/// Scalar twin of [`box_nearest_rgb`].
+pub fn box_nearest_rgb_scalar(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    sw: usize,
+    sh: usize,
+    dst: &mut [u8],
+) {
+    box_nearest_body::<false>(src, w, h, sw, sh, dst)
+}
+
+/// AVX2 twin of [`box_nearest_rgb`].
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn box_nearest_rgb_avx2(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    sw: usize,
+    sh: usize,
+    dst: &mut [u8],
+) {
+    box_nearest_body::<true>(src, w, h, sw, sh, dst)
+}
+
+/// The body of both twins; `AVX2` selects the row kernels and is `true` only in
+/// [`box_nearest_rgb_avx2`].
+#[inline(always)]
+fn box_nearest_body<const AVX2: bool>(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    sw: usize,
+    sh: usize,
+    dst: &mut [u8],
+) {
+    let xspans = box_spans(w, sw);
+    let lmax = xspans.iter().map(|s| s.len).max().unwrap_or(0);
+    if lmax > SWAR_MAX_SPAN {
+        // Only for reductions to under 1/257 of the width; the generic passes, same bytes.
+        let small = resize(src, w, h, 3, sw, sh, Filter::Box);
+        return nearest_resize(&small, sw, sh, 3, dst, w, h);
     }
+    // Reduced rows are RGBX, padded to whole groups of 4 pixels (16 bytes).
+    let q = 16 * sw.div_ceil(4);
+    let mut wts = Buf::<u32>::take(q);
+    wts.fill(0);
+    for (wq, sp) in wts.chunks_exact_mut(4).zip(&xspans) {
+        wq.fill(sp.weight);
+    }
+    // Window sums of every length up to lmax, `run[(L - 1)·w + x]` = pixels x..x+L summed,
+    // then one zero (the sum of an empty span); span i is `run[at[i]]`. For long spans
+    // (reductions below 1/WINDOWS_UP_TO) only the pixels (L = 1) and each span summed alone.
+    let windows = lmax <= WINDOWS_UP_TO;
+    let lmax = if windows { lmax } else { 1 };
+    let mut run = Buf::<u64>::take(lmax * w + 1);
+    run[lmax * w] = 0;
+    let at: Vec<usize> = xspans
+        .iter()
+        .map(|s| {
+            if s.len == 0 {
+                lmax * w
+            } else {
+                (s.len - 1) * w + s.start
+            }
+        })
+        .collect();
+    let mut sums = Buf::<u64>::take(q / 4);
+    sums.fill(0);
+    let mut hbuf = Buf::<u8>::take(h * q);
+    for (y, hrow) in hbuf.chunks_exact_mut(q).enumerate() {
+        let rest = &src[y * 3 * w..];
+        let (ex, longer) = run.split_at_mut(w);
+        widen_row::<AVX2>(rest, ex);
+        let mut prev: &[u64] = ex;
+        for (l, cur) in (2..=lmax).zip(longer.chunks_exact_mut(w)) {
+            let n = w + 1 - l;
+            for ((c, &p), &e) in cur[..n].iter_mut().zip(&prev[..n]).zip(&ex[l - 1..]) {
+                *c = p + e;
+            }
+            prev = cur;
+        }
+        if windows {
+            for (s, &i) in sums.iter_mut().zip(&at) {
+                *s = run[i];
+            }
+        } else {
+            for (s, sp) in sums.iter_mut().zip(&xspans) {
+                *s = run[sp.start..sp.start + sp.len].iter().sum();
+            }
+        }
+        finish_row::<AVX2>(&sums, &wts, hrow);
+    }
+    let mut small = Buf::<u8>::take(sh * q + 16);
+    box_lines(&hbuf, q, &box_spans(h, sh), &mut small[..sh * q]);
+    let xs = nearest_indices(sw, w);
+    let ys = nearest_indices(sh, h);
+    let stride = 3 * w;
+    #[cfg(target_arch = "x86_64")]
+    let shuffles = if AVX2 {
+        upscale_shuffles(&xs)
+    } else {
+        Vec::new()
+    };
+    for (y, &sy) in ys.iter().enumerate() {
+        if y > 0 && ys[y - 1] == sy {
+            let (done, rest) = dst.split_at_mut(y * stride);
+            rest[..stride].copy_from_slice(&done[(y - 1) * stride..]);
+            continue;
+        }
+        let srow = &small[sy * q..];
+        let drow = &mut dst[y * stride..(y + 1) * stride];
+        #[allow(unused_mut)]
+        let mut x0 = 0;
+        #[cfg(target_arch = "x86_64")]
+        if AVX2 && !shuffles.is_empty() {
+            // SAFETY: `AVX2` is true only in `box_nearest_rgb_avx2`, whose caller guarantees
+            // AVX2.
+            x0 = unsafe { upscale_row_avx2(srow, &shuffles, drow) };
+        }
+        // Four bytes per pixel: the fourth lands on the next pixel's first byte, which that
+        // pixel's copy overwrites; the last pixel copies three.
+        for (x, &sx) in xs.iter().enumerate().take(w - 1).skip(x0) {
+            drow[3 * x..3 * x + 4].copy_from_slice(&srow[4 * sx..4 * sx + 4]);
+        }
+        let sx = xs[w - 1];
+        drow[3 * (w - 1)..].copy_from_slice(&srow[4 * sx..4 * sx + 3]);
+    }
+}
+
+/// One RGB pixel as four 16-bit lanes `R | G << 16 | B << 32` (the fourth lane 0).
+#[inline(always)]
+fn widen(px: &[u8]) -> u64 {
+    px[0] as u64 | (px[1] as u64) << 16 | (px[2] as u64) << 32
+}
+
+/// The first `ex.len()` pixels of `src` [`widen`]ed (with AVX2: 4 pixels per shuffle, as
+/// 16-byte loads that may read into the following rows of `src`, never past its end).
+#[inline(always)]
+fn widen_row<const AVX2: bool>(src: &[u8], ex: &mut [u64]) {
+    let w = ex.len();
+    assert!(src.len() >= 3 * w);
+    let mut x = 0;
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        use std::arch::x86_64::*;
+        // SAFETY: `AVX2` is true only in `box_nearest_rgb_avx2`, whose caller guarantees
+        // AVX2; bytes 3x..3x+16 are inside `src` and pixels x..x+4 inside `ex` (loop bounds).
+        unsafe {
+            let m = _mm_setr_epi8(0, 1, 2, -128, 3, 4, 5, -128, 6, 7, 8, -128, 9, 10, 11, -128);
+            while x + 4 <= w && 3 * x + 16 <= src.len() {
+                let v = _mm_loadu_si128(src.as_ptr().add(3 * x) as *const __m128i);
+                let e = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(v, m));
+                _mm256_storeu_si256(ex.as_mut_ptr().add(x) as *mut __m256i, e);
+                x += 4;
+            }
+        }
+    }
+    for (e, px) in ex[x..].iter_mut().zip(src[3 * x..].chunks_exact(3)) {
+        *e = widen(px);
+    }
+}
+
+/// One reduced RGBX row: `box_finish` of each 16-bit lane of `sums` with its weight.
+/// `sums` is whole groups of 4 pixels (16 values, `out.len() == wts.len() == 4·sums.len()`).
+#[inline(always)]
+fn finish_row<const AVX2: bool>(sums: &[u64], wts: &[u32], out: &mut [u8]) {
+    assert!(out.len() == 4 * sums.len() && wts.len() == out.len() && sums.len().is_multiple_of(4));
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        use std::arch::x86_64::*;
+        // SAFETY: `AVX2` is true only in `box_nearest_rgb_avx2`, whose caller guarantees
+        // AVX2; values i..i+16 of out, wts and of sums (as u16) exist (asserted above).
+        unsafe {
+            let half = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
+            for i in (0..out.len()).step_by(16) {
+                let s = _mm256_loadu_si256(sums.as_ptr().add(i / 4) as *const __m256i);
+                let lo = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(s));
+                let hi = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(s, 1));
+                let wlo = _mm256_loadu_si256(wts.as_ptr().add(i) as *const __m256i);
+                let whi = _mm256_loadu_si256(wts.as_ptr().add(i + 8) as *const __m256i);
+                let rlo =
+                    _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(lo, wlo), half), 22);
+                let rhi =
+                    _mm256_srli_epi32(_mm256_add_epi32(_mm256_mullo_epi32(hi, whi), half), 22);
+                // Saturating packs clamp to 255 (box_finish's min); the permute undoes their
+                // lane interleave.
+                let p = _mm256_permute4x64_epi64(_mm256_packus_epi32(rlo, rhi), 0xd8);
+                let b = _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+                _mm_storeu_si128(out.as_mut_ptr().add(i) as *mut __m128i, b);
+            }
+        }
+        return;
+    }
+    for ((o, &s), wt) in out.chunks_exact_mut(4).zip(sums).zip(wts.chunks_exact(4)) {
+        for c in 0..4 {
+            o[c] = box_finish((s >> (16 * c)) as u32 & 0xffff, wt[c]);
+        }
+    }
+}
+
+/// For the AVX2 upscale: per 16-byte chunk of an output row (whole chunks only), the byte
+/// offset in the RGBX reduced row and the shuffle gathering the chunk from the 16 bytes
+/// there; empty when some chunk needs more than 4 source pixels (upscales by less than
+/// about 5/3: pixelate's scales above 0.6, which then take the per-pixel copies).
+#[cfg(target_arch = "x86_64")]
+fn upscale_shuffles(xs: &[usize]) -> Vec<(usize, [u8; 16])> {
+    let mut out = Vec::with_capacity(3 * xs.len() / 16);
+    for k in 0..3 * xs.len() / 16 {
+        let base = 4 * xs[16 * k / 3];
+        let mut m = [0u8; 16];
+        for (j, v) in m.iter_mut().enumerate() {
+            let b = 16 * k + j;
+            let off = 4 * xs[b / 3] + b % 3 - base;
+            if off >= 16 {
+                return Vec::new();
+            }
+            *v = off as u8;
+        }
+        out.push((base, m));
+    }
+    out
+}
+
+/// The whole 16-byte chunks of one upscaled row from `shuffles`; returns the first pixel not
+/// completely written. `srow` must extend at least 16 bytes past every chunk's offset.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn upscale_row_avx2(srow: &[u8], shuffles: &[(usize, [u8; 16])], drow: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    assert!(16 * shuffles.len() <= drow.len());
+    for (k, (base, m)) in shuffles.iter().enumerate() {
+        assert!(base + 16 <= srow.len());
+        // SAFETY: source bytes base..base+16 and output bytes 16k..16k+16 are in bounds
+        // (asserted).
+        let v = _mm_loadu_si128(srow.as_ptr().add(*base) as *const __m128i);
+        let s = _mm_shuffle_epi8(v, _mm_loadu_si128(m.as_ptr() as *const __m128i));
+        _mm_storeu_si128(drow.as_mut_ptr().add(16 * k) as *mut __m128i, s);
+    }
+    16 * shuffles.len() / 3
 }
 
 /// One BOX pass over lines of `len` values: output line `i` (of `out`) is
@@ -612,33 +854,73 @@ mod tests {
     }
 
     #[test]
-    fn fast_box_equals_plain_box() {
-        let mut state = 12345u32;
-        for (w, h, ch, ow, oh) in [
-            (224, 224, 3, 134, 134),
-            (97, 61, 3, 58, 36),
-            (640, 480, 3, 160, 120),
-            (5, 3, 1, 2, 1),
-            (33, 17, 4, 9, 17),
-            (7, 9, 3, 7, 2),
-            (224, 224, 3, 56, 56),
-            (224, 224, 3, 179, 179),
-            (30, 40, 3, 13, 40),
-            (30, 40, 1, 29, 11),
+    fn box_spans_equal_the_coefficients() {
+        for (i, o) in [
+            (224, 134),
+            (224, 112),
+            (224, 89),
+            (224, 67),
+            (224, 56),
+            (97, 58),
         ] {
-            let src = lcg_bytes(w * h * ch, &mut state);
-            let want = box_resize(&src, w, h, ch, ow, oh);
             assert_eq!(
-                box_resize_fast(&src, w, h, ch, ow, oh),
-                want,
-                "{w}x{h}x{ch} -> {ow}x{oh}"
+                box_spans(i, o),
+                box_spans_from_coefficients(i, o),
+                "{i}->{o}"
             );
-            // Both twins of the dispatched kernel, at every level this CPU has.
+        }
+        for i in 1..70 {
+            for o in 1..=i {
+                assert_eq!(
+                    box_spans(i, o),
+                    box_spans_from_coefficients(i, o),
+                    "{i}->{o}"
+                );
+            }
+        }
+    }
+
+    /// `box_nearest_rgb` is Pillow's BOX downscale then NEAREST upscale ([`box_resize`] and
+    /// [`nearest_resize`]) byte for byte, with both twins at every level this CPU has: the
+    /// pixelate scales at 224², odd sizes, no reduction, a 1-pixel result, spans too long for
+    /// the 16-bit sums (the generic fallback) or for window sums (summed alone), and upscales
+    /// too small for the shuffle path.
+    #[test]
+    fn box_nearest_equals_box_then_nearest() {
+        let mut state = 12345u32;
+        for (w, h, ow, oh) in [
+            (224, 224, 134, 134),
+            (224, 224, 112, 112),
+            (224, 224, 89, 89),
+            (224, 224, 67, 67),
+            (224, 224, 56, 56),
+            (97, 61, 58, 36),
+            (5, 3, 2, 1),
+            (7, 9, 7, 2),
+            (224, 224, 179, 179),
+            (30, 40, 13, 40),
+            (30, 40, 29, 11),
+            (640, 480, 160, 120),
+            (224, 224, 224, 224),
+            (1, 1, 1, 1),
+            (300, 2, 1, 1),
+            (299, 299, 59, 59),
+            (224, 224, 20, 20),
+            (97, 61, 5, 3),
+        ] {
+            let src = lcg_bytes(w * h * 3, &mut state);
+            let small = box_resize(&src, w, h, 3, ow, oh);
+            let mut want = vec![0u8; w * h * 3];
+            nearest_resize(&small, ow, oh, 3, &mut want, w, h);
+            let mut got = vec![1u8; w * h * 3];
+            box_nearest_rgb(&src, w, h, ow, oh, &mut got);
+            assert!(got == want, "{w}x{h} -> {ow}x{oh}");
             for isa in crate::simd::available() {
-                let got = dispatch!(at isa; box_resize_fast_scalar / box_resize_fast_avx2(
-                    &src, w, h, ch, ow, oh
+                let mut got = vec![2u8; w * h * 3];
+                dispatch!(at isa; box_nearest_rgb_scalar / box_nearest_rgb_avx2(
+                    &src, w, h, ow, oh, &mut got
                 ));
-                assert_eq!(got, want, "{isa:?} {w}x{h}x{ch} -> {ow}x{oh}");
+                assert!(got == want, "{isa:?} {w}x{h} -> {ow}x{oh}");
             }
         }
     }

@@ -42,7 +42,6 @@ pub fn pixelate(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let (w, h) = (job.width, job.height);
     let sw = ((w as f64 * c) as usize).max(1);
     let sh = ((h as f64 * c) as usize).max(1);
-    let small = resample::box_resize_fast(job.src, w, h, 3, sw, sh);
-    resample::nearest_resize(&small, sw, sh, 3, job.dst, w, h);
+    resample::box_nearest_rgb(job.src, w, h, sw, sh, job.dst);
     Ok(())
 }
