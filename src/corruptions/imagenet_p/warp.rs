@@ -295,7 +295,7 @@ impl<'a> Source<'a> {
         );
         let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
         let zi = _mm256_setzero_si256();
-        let dst = out.as_mut_ptr() as *mut u8;
+        let dst = out.as_mut_ptr();
         let mut k = 0;
         while k + 8 <= n {
             let xf =
@@ -680,7 +680,7 @@ unsafe fn vertical_avx2(top: &[i16], bot: &[i16], wyp: i32, round: i32, out: &mu
     );
     let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
     let (wy, round) = (_mm256_set1_epi32(wyp), _mm256_set1_epi32(round));
-    let dst = out.as_mut_ptr() as *mut u8;
+    let dst = out.as_mut_ptr();
     let v = |t: __m256i, b: __m256i| {
         _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(_mm256_madd_epi16(t, b), round))
     };
@@ -935,21 +935,8 @@ pub fn affine(
     }
 }
 
-/// `affine(…).center_crop()`, computing only the crop.
-pub fn affine_crop(
-    img: &Rgb,
-    angle: f64,
-    translate: (f64, f64),
-    scale: f64,
-    shear: f64,
-    filter: Filter,
-) -> Vec<u8> {
-    let mut px = vec![0u8; SIDE * SIDE * 3];
-    affine_crop_into(img, angle, translate, scale, shear, filter, &mut px);
-    px
-}
-
-/// [`affine_crop`] into `px` (224·224·3 bytes, every one written).
+/// `affine(…).center_crop()`, computing only the crop, into `px` (224·224·3 bytes, every one
+/// written).
 pub fn affine_crop_into(
     img: &Rgb,
     angle: f64,
@@ -1088,8 +1075,11 @@ mod tests {
                 (0.0, (0.0, 0.0), 1.0, -12.0, Filter::Bilinear),
                 (0.0, (-13.0, 0.0), 1.0, 0.0, Filter::Nearest),
             ] {
+                // pre-filled with 1s: every byte must be written
+                let mut crop = vec![1u8; SIDE * SIDE * 3];
+                affine_crop_into(&img, angle, t, scale, shear, filter, &mut crop);
                 assert_eq!(
-                    affine_crop(&img, angle, t, scale, shear, filter),
+                    crop,
                     affine(&img, angle, t, scale, shear, filter).center_crop(),
                     "{w}x{h} {angle} {t:?} {scale} {shear}"
                 );
@@ -1099,6 +1089,10 @@ mod tests {
                 perspective_crop(&img, m),
                 perspective(&img, m).center_crop()
             );
+            // into a reused buffer: every byte written
+            let mut crop = vec![1u8; SIDE * SIDE * 3];
+            Source::opencv(&img).perspective_crop_into(m, &mut crop);
+            assert_eq!(crop, perspective_crop(&img, m));
         }
     }
 
