@@ -51,7 +51,7 @@ pub struct Args {
 /// `bench --imagenet-p`: median ms per sequence, and per image for the whole set.
 fn run_imagenet_p(paths: &[PathBuf], min_time: Duration) -> anyhow::Result<()> {
     use crate::corruptions::imagenet_p::Perturbation;
-    use crate::dataset::sequences::{frames_of, load_source};
+    use crate::dataset::sequences::{frames_each, load_source};
     let imgs = paths
         .iter()
         .map(|p| load_source(p, io::DEFAULT_MAX_PIXELS))
@@ -75,7 +75,11 @@ fn run_imagenet_p(paths: &[PathBuf], min_time: Duration) -> anyhow::Result<()> {
         while (start.elapsed() < min_time || samples.len() < 3) && samples.len() < 500 {
             let img = &imgs[i % imgs.len()];
             let t = Instant::now();
-            std::hint::black_box(frames_of(img, "bench", p, d, i as u64));
+            // the frames as a writer receives them, one at a time in a reused buffer
+            frames_each(img, "bench", p, d, i as u64, &mut |_, f| {
+                std::hint::black_box(f);
+                Ok(())
+            })?;
             samples.push(t.elapsed().as_secs_f64() * 1e3);
             i += 1;
         }

@@ -201,27 +201,49 @@ pub fn jobs(opts: &SequenceOptions) -> Vec<(Perturbation, u8)> {
     out
 }
 
-/// The frames of one sequence of `source` (seeded by the rule above).
-pub fn frames_of(img: &Rgb, source: &str, p: Perturbation, d: u8, seed: u64) -> Vec<Vec<u8>> {
+/// The generator of one sequence of `source` (the seed rule above).
+fn rng_of(source: &str, p: Perturbation, d: u8, seed: u64) -> FastRng {
     let folder = p.folder(d);
-    let mut rng = FastRng::new(derive_seed(seed, &[source.as_bytes(), folder.as_bytes()]));
-    p.sequence(img, d, &mut rng)
+    FastRng::new(derive_seed(seed, &[source.as_bytes(), folder.as_bytes()]))
 }
 
-/// `.npy` bytes of a `T × 224 × 224 × 3` uint8 stack.
-pub fn npy_bytes(frames: &[Vec<u8>]) -> Vec<u8> {
+/// The frames of one sequence of `source` (seeded by the rule above), collected.
+pub fn frames_of(img: &Rgb, source: &str, p: Perturbation, d: u8, seed: u64) -> Vec<Vec<u8>> {
+    p.sequence(img, d, &mut rng_of(source, p, d, seed))
+}
+
+/// The frames of one sequence of `source` (seeded by the rule above), one at a time:
+/// `sink(i, frame)` in order, the frame in a reused buffer ([`Perturbation::sequence_each`]).
+pub fn frames_each(
+    img: &Rgb,
+    source: &str,
+    p: Perturbation,
+    d: u8,
+    seed: u64,
+    sink: &mut dyn FnMut(usize, &[u8]) -> Result<()>,
+) -> Result<()> {
+    p.sequence_each(img, d, &mut rng_of(source, p, d, seed), sink)
+}
+
+/// The header of the `.npy` file of a `T × 224 × 224 × 3` uint8 stack (the frames follow it).
+fn npy_header(frames: usize) -> Vec<u8> {
     let mut header = format!(
-        "{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, {SIDE}, {SIDE}, 3), }}",
-        frames.len()
+        "{{'descr': '|u1', 'fortran_order': False, 'shape': ({frames}, {SIDE}, {SIDE}, 3), }}"
     );
     // magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat(total.div_ceil(64) * 64 - total));
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + frames.len() * SIDE * SIDE * 3);
+    let mut out = Vec::with_capacity(10 + header.len() + frames * SIDE * SIDE * 3);
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
+    out
+}
+
+/// `.npy` bytes of a `T × 224 × 224 × 3` uint8 stack.
+pub fn npy_bytes(frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = npy_header(frames.len());
     for f in frames {
         out.extend_from_slice(f);
     }
@@ -246,37 +268,57 @@ pub fn mp4_bytes(_frames: &[Vec<u8>]) -> Result<Vec<u8>> {
 /// Files to write: (path relative to the output, bytes).
 type Files = Vec<(String, Vec<u8>)>;
 
-/// Encode one sequence as its files: (path relative to the output, bytes) pairs and the
-/// record's SHA-256.
+/// Encode one sequence as its files, frame by frame as [`frames_each`] makes them (each
+/// frame encoded, or appended to the `.npy` stack, while it is in cache): (path relative to
+/// the output, bytes) pairs, the record's SHA-256 and the frame count.
 fn encode(
-    frames: &[Vec<u8>],
-    base: &str,
+    img: &Rgb,
+    source: &str,
+    (p, d): (Perturbation, u8),
+    seed: u64,
     format: SequenceFormat,
     quality: u8,
-) -> Result<(Files, String)> {
-    if format == SequenceFormat::Npy {
-        let bytes = npy_bytes(frames);
-        let sha = crate::digest::sha256_hex(&bytes);
-        return Ok((vec![(format!("{base}.npy"), bytes)], sha));
-    }
-    if format == SequenceFormat::Mp4 {
-        let bytes = mp4_bytes(frames)?;
-        let sha = crate::digest::sha256_hex(&bytes);
-        return Ok((vec![(format!("{base}.mp4"), bytes)], sha));
-    }
+) -> Result<(Files, String, usize)> {
+    let base = base_of(source, &p.folder(d));
+    let mut count = 0;
+    let mut files = Vec::new();
+    let (mut npy, mut mp4) = (Vec::new(), Vec::new());
+    let mut h = Sha256::new();
     let (fmt, ext) = match format {
         SequenceFormat::Png => (OutputFormat::Png, "png"),
         _ => (OutputFormat::Jpeg, "jpg"),
     };
-    let mut files = Vec::with_capacity(frames.len());
-    let mut h = Sha256::new();
-    for (i, f) in frames.iter().enumerate() {
-        let bytes = crate::codecs::encode_rgb(f, SIDE, SIDE, fmt, quality, WebpMode::Lossless)
-            .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")))?;
-        h.update(Sha256::digest(&bytes));
-        files.push((format!("{base}/frame_{i:02}.{ext}"), bytes));
+    if format == SequenceFormat::Npy {
+        npy = npy_header(p.frames());
     }
-    Ok((files, crate::digest::hex(&h.finalize())))
+    frames_each(img, source, p, d, seed, &mut |i, f| {
+        count += 1;
+        match format {
+            SequenceFormat::Npy => npy.extend_from_slice(f),
+            // the H.264 encoder takes the whole sequence
+            SequenceFormat::Mp4 => mp4.push(f.to_vec()),
+            SequenceFormat::Png | SequenceFormat::Jpeg => {
+                let bytes =
+                    crate::codecs::encode_rgb(f, SIDE, SIDE, fmt, quality, WebpMode::Lossless)
+                        .map_err(|m| Error::InvalidImage(format!("cannot encode: {m}")))?;
+                h.update(Sha256::digest(&bytes));
+                files.push((format!("{base}/frame_{i:02}.{ext}"), bytes));
+            }
+        }
+        Ok(())
+    })?;
+    let (bytes, name) = match format {
+        SequenceFormat::Npy => {
+            assert_eq!(count, p.frames(), "the .npy header's frame count");
+            (npy, format!("{base}.npy"))
+        }
+        SequenceFormat::Mp4 => (mp4_bytes(&mp4)?, format!("{base}.mp4")),
+        SequenceFormat::Png | SequenceFormat::Jpeg => {
+            return Ok((files, crate::digest::hex(&h.finalize()), count));
+        }
+    };
+    let sha = crate::digest::sha256_hex(&bytes);
+    Ok((vec![(name, bytes)], sha, count))
 }
 
 fn base_of(source: &str, folder: &str) -> String {
@@ -292,9 +334,9 @@ fn make(opts: &SequenceOptions, source: &str) -> Result<Vec<(SequenceRecord, Fil
     let img = load_source(&opts.input.join(source), opts.max_pixels)?;
     let mut out = Vec::new();
     for (p, d) in jobs(opts) {
-        let frames = frames_of(&img, source, p, d, opts.seed);
         let base = base_of(source, &p.folder(d));
-        let (files, sha256) = encode(&frames, &base, opts.format, opts.quality)?;
+        let (files, sha256, frames) =
+            encode(&img, source, (p, d), opts.seed, opts.format, opts.quality)?;
         let output = match opts.format {
             SequenceFormat::Npy => format!("{base}.npy"),
             SequenceFormat::Mp4 => format!("{base}.mp4"),
@@ -306,7 +348,7 @@ fn make(opts: &SequenceOptions, source: &str) -> Result<Vec<(SequenceRecord, Fil
                 source: source.to_string(),
                 perturbation: p.name().into(),
                 difficulty: d,
-                frames: frames.len(),
+                frames,
                 sha256,
             },
             files,
@@ -1114,9 +1156,15 @@ pub fn verify(output: &Path, input: Option<&Path>, max_pixels: u64) -> Result<Se
                 ))
             })?;
             let img = load_source(&input.join(&rec.source), max_pixels)?;
-            let frames = frames_of(&img, &rec.source, p, rec.difficulty, header.seed);
-            let base = base_of(&rec.source, &p.folder(rec.difficulty));
-            let (_, sha) = encode(&frames, &base, header.format, header.quality)?;
+            let job = (p, rec.difficulty);
+            let (_, sha, _) = encode(
+                &img,
+                &rec.source,
+                job,
+                header.seed,
+                header.format,
+                header.quality,
+            )?;
             report.regenerated += 1;
             if sha != rec.sha256 {
                 report.regenerated_mismatch.push(rec.output.clone());

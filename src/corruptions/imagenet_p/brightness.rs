@@ -3,27 +3,22 @@
 //! brightness (`kernels::hsv`), converted to HSV once for all 31 frames
 //! (`hsv::ValueSweep`, the same bytes as 31 round trips).
 //!
-//! The crop is swept in tiles of [`TILE`] pixels, all 31 frames per tile: a tile's V and
-//! factors (32 bytes a pixel in f64) then stay in L1 for the 31 passes instead of streaming
-//! the whole crop's 1.6 MB from L3 for each frame. Same bytes (every value depends only on its
-//! own pixel).
+//! The frames are streamed one at a time (see the module `imagenet_p`), so each frame sweeps
+//! the whole crop's V and factors (32 bytes a pixel in f64, 1.6 MB, which stays in a 2 MB L2);
+//! the earlier tiling of all 31 frames per 512-pixel tile (V and factors in L1) needed all 31
+//! frames in memory at once, and was not faster on the 2 MB-L2 machine (BENCHMARKS.md,
+//! pstream). Same bytes (every value depends only on its own pixel).
 
-use super::Rgb;
+use super::{stream, Rgb, Sink};
+use crate::error::Result;
 use crate::kernels::hsv::ValueSweep;
 
-/// Pixels per tile (16 KB of V and factors).
-const TILE: usize = 512;
-
-/// The 31 frames.
-pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
-    let x = img.center_crop();
-    let mut out: Vec<Vec<u8>> = (0..31).map(|_| vec![0u8; x.len()]).collect();
-    for (t, src) in x.chunks(3 * TILE).enumerate() {
-        let sweep = ValueSweep::new(src);
-        let at = t * 3 * TILE..t * 3 * TILE + src.len();
-        for (i, f) in out.iter_mut().enumerate() {
-            sweep.add_value((i as f64 - 15.0) * 2.0 / 100.0, &mut f[at.clone()]);
-        }
-    }
-    out
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
+    let sweep = ValueSweep::new(&img.center_crop());
+    stream(
+        31,
+        |i, f| sweep.add_value((i as f64 - 15.0) * 2.0 / 100.0, f),
+        sink,
+    )
 }

@@ -9,7 +9,8 @@
 //! lies within f32 rounding of an integer, by one level (ALGORITHMS.md §13; the test below
 //! bounds it).
 
-use super::{Rgb, SIDE};
+use super::{stream, Rgb, Sink, SIDE};
+use crate::error::Result;
 use crate::kernels::fastgauss::{gaussian_nearest, Dst, Src};
 use crate::kernels::gaussian::kernel1d;
 
@@ -18,22 +19,22 @@ fn sigma(i: usize) -> f64 {
     0.25 + 0.035 * i as f64
 }
 
-/// The 31 frames.
-pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
     let x = img.center_crop();
-    (0..31)
-        .map(|i| {
-            let g: Vec<f32> = kernel1d(sigma(i), 6.0).iter().map(|&v| v as f32).collect();
-            let mut y = vec![0u8; x.len()];
-            gaussian_nearest(Src::U8(&x), Dst::U8(&mut y), SIDE, SIDE, 3, &g);
-            y
-        })
-        .collect()
+    stream(31, |i, y| frame(&x, i, y), sink)
+}
+
+/// Frame `i` of the crop `x`.
+fn frame(x: &[u8], i: usize, y: &mut [u8]) {
+    let g: Vec<f32> = kernel1d(sigma(i), 6.0).iter().map(|&v| v as f32).collect();
+    gaussian_nearest(Src::U8(x), Dst::U8(y), SIDE, SIDE, 3, &g);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::corruptions::imagenet_p::collect;
     use crate::kernels::gaussian::{gaussian_filter, Mode};
 
     /// The f64 path these frames replaced: scikit-image's arithmetic on `x/255` in f64.
@@ -80,7 +81,7 @@ mod tests {
         for img in [photo, board] {
             let x = img.center_crop();
             let (mut differ, mut signed) = (0usize, 0i64);
-            for (i, f) in frames(&img).iter().enumerate() {
+            for (i, f) in collect(|s| frames(&img, s)).iter().enumerate() {
                 let want = f64_frame(&x, i);
                 for (&a, &b) in f.iter().zip(&want) {
                     assert!(a.abs_diff(b) <= 1, "frame {i}: {a} vs {b}");

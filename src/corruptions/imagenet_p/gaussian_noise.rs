@@ -12,23 +12,24 @@
 //! sequence's generator (`rng::xoshiro`). Offsets beyond ±127 grey levels (±6.2σ at
 //! difficulty 3, probability < 10⁻⁹) are folded into ±127/−128 (docs/ALGORITHMS.md §13.1).
 
-use super::Rgb;
+use super::{Rgb, Sink};
+use crate::error::Result;
 use crate::rng::xoshiro::Xoshiro8;
 use crate::rng::RandomSource;
 use crate::simd::dispatch;
 
-/// The 31 frames.
-pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
     let table = OffsetTable::gaussian(sigma);
     let x = img.center_crop();
     let mut gen = Xoshiro8::from_source(rng);
-    let mut out = vec![x.clone()];
+    sink(&x)?;
+    let mut f = vec![0u8; x.len()];
     for _ in 1..31 {
-        let mut f = vec![0u8; x.len()];
         table.draw(&mut gen, &x, &mut f);
-        out.push(f);
+        sink(&f)?;
     }
-    out
+    Ok(())
 }
 
 /// Frame 0 the clean crop, then 30 frames made chunk by chunk by `frame(src, words, dst)`,
@@ -42,21 +43,22 @@ pub(super) fn fresh_frames(
     chunk: usize,
     words_for: impl Fn(usize) -> usize,
     mut frame: impl FnMut(&[u8], &[u32], &mut [u8]),
-) -> Vec<Vec<u8>> {
+    sink: &mut Sink,
+) -> Result<()> {
     let x = img.center_crop();
     let mut gen = Xoshiro8::from_source(rng);
     let mut words = vec![0u32; words_for(chunk)];
-    let mut out = vec![x.clone()];
+    sink(&x)?;
+    let mut f = vec![0u8; x.len()];
     for _ in 1..31 {
-        let mut f = vec![0u8; x.len()];
         for (s, d) in x.chunks(chunk).zip(f.chunks_mut(chunk)) {
             let w = &mut words[..words_for(s.len())];
             gen.fill(w);
             frame(s, w, d);
         }
-        out.push(f);
+        sink(&f)?;
     }
-    out
+    Ok(())
 }
 
 /// Bias of the stored offsets: column or alias `c` stands for the offset `K = c − 128`.

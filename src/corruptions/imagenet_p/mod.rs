@@ -8,6 +8,13 @@
 //! the noise samplers through the generator, snow's zoom and ImageMagick blur, spatter's
 //! OpenCV chain) rather than copies; the geometric ones share the
 //! bilinear warp in [`warp`].
+//!
+//! A sequence is produced as a stream ([`Perturbation::sequence_each`]): each file's `frames`
+//! makes one frame at a time into one reused buffer and hands it to a [`Sink`] before making
+//! the next, so a writer encodes a frame while it is in cache and no frame is allocated (31
+//! fresh 150 KB frames were 4.6 MB a sequence, more than L2, each written to memory and read
+//! back). [`Perturbation::sequence`] collects the stream for the callers that need every
+//! frame at once.
 
 pub mod brightness;
 pub mod gaussian_blur;
@@ -25,7 +32,13 @@ pub mod translate;
 pub mod warp;
 pub mod zoom_blur;
 
+use crate::error::Result;
 use crate::rng::RandomSource;
+
+/// Where a sequence's frames go: called with each frame (224×224 RGB8) in order; the buffer
+/// is reused for the next frame, so a sink that keeps a frame copies it. An error stops the
+/// sequence and is returned.
+pub type Sink<'a> = dyn FnMut(&[u8]) -> Result<()> + 'a;
 
 /// Side of every frame.
 pub const SIDE: usize = 224;
@@ -78,6 +91,34 @@ impl Rgb {
         }
         out
     }
+}
+
+/// `n` frames made one at a time by `make(i, frame)` into one reused buffer (224×224 RGB8,
+/// zeroed once before frame 0; `make` writes every byte of it), each handed to `sink` before
+/// the next is made. The loop shell of every sequence.
+pub(super) fn stream(
+    n: usize,
+    mut make: impl FnMut(usize, &mut [u8]),
+    sink: &mut Sink,
+) -> Result<()> {
+    let mut frame = vec![0u8; SIDE * SIDE * 3];
+    for i in 0..n {
+        make(i, &mut frame);
+        sink(&frame)?;
+    }
+    Ok(())
+}
+
+/// Every frame a sequence function hands its sink, collected (the tests' form).
+#[cfg(test)]
+pub(super) fn collect(run: impl FnOnce(&mut Sink) -> Result<()>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    run(&mut |f: &[u8]| {
+        out.push(f.to_vec());
+        Ok(())
+    })
+    .unwrap();
+    out
 }
 
 /// The 14 perturbations: 10 test, then 4 validation.
@@ -203,26 +244,54 @@ impl Perturbation {
         }
     }
 
-    /// The frames of the sequence from the Resize(256) source `img` (each 224×224 RGB8).
-    /// `difficulty` (1..=3) changes only the noise sequences; `rng` is drawn from by the noise
-    /// sequences and by snow's and spatter's layers.
+    /// The frames of the sequence from the Resize(256) source `img` (each 224×224 RGB8),
+    /// collected ([`Perturbation::sequence_each`] without a sink: for callers that need all
+    /// frames at once).
     pub fn sequence(self, img: &Rgb, difficulty: u8, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.frames());
+        self.sequence_each(img, difficulty, rng, &mut |_, f| {
+            out.push(f.to_vec());
+            Ok(())
+        })
+        .expect("collecting frames does not fail");
+        out
+    }
+
+    /// The frames of the sequence from the Resize(256) source `img`, one at a time:
+    /// `sink(i, frame)` for i = 0, 1, … in order (each frame 224×224 RGB8, in a buffer reused
+    /// for the next; see [`Sink`]); the first error of the sink stops the sequence and is
+    /// returned. `difficulty` (1..=3) changes only the noise sequences; `rng` is drawn from by
+    /// the noise sequences and by snow's and spatter's layers.
+    pub fn sequence_each(
+        self,
+        img: &Rgb,
+        difficulty: u8,
+        rng: &mut dyn RandomSource,
+        sink: &mut dyn FnMut(usize, &[u8]) -> Result<()>,
+    ) -> Result<()> {
         let d = usize::from(difficulty.clamp(1, 3)) - 1;
+        let mut i = 0;
+        let s: &mut Sink = &mut |f: &[u8]| {
+            i += 1;
+            sink(i - 1, f)
+        };
         match self {
-            Perturbation::GaussianNoise => gaussian_noise::frames(img, [0.03, 0.05, 0.08][d], rng),
-            Perturbation::ShotNoise => shot_noise::frames(img, [300.0, 120.0, 60.0][d], rng),
-            Perturbation::SpeckleNoise => speckle_noise::frames(img, [0.05, 0.10, 0.15][d], rng),
-            Perturbation::MotionBlur => motion_blur::frames(img),
-            Perturbation::ZoomBlur => zoom_blur::frames(img),
-            Perturbation::Brightness => brightness::frames(img),
-            Perturbation::Translate => translate::frames(img),
-            Perturbation::Rotate => rotate::frames(img),
-            Perturbation::Tilt => tilt::frames(img),
-            Perturbation::Scale => scale::frames(img),
-            Perturbation::GaussianBlur => gaussian_blur::frames(img),
-            Perturbation::Shear => shear::frames(img),
-            Perturbation::Snow => snow::frames(img, rng),
-            Perturbation::Spatter => spatter::frames(img, rng),
+            Perturbation::GaussianNoise => {
+                gaussian_noise::frames(img, [0.03, 0.05, 0.08][d], rng, s)
+            }
+            Perturbation::ShotNoise => shot_noise::frames(img, [300.0, 120.0, 60.0][d], rng, s),
+            Perturbation::SpeckleNoise => speckle_noise::frames(img, [0.05, 0.10, 0.15][d], rng, s),
+            Perturbation::MotionBlur => motion_blur::frames(img, s),
+            Perturbation::ZoomBlur => zoom_blur::frames(img, s),
+            Perturbation::Brightness => brightness::frames(img, s),
+            Perturbation::Translate => translate::frames(img, s),
+            Perturbation::Rotate => rotate::frames(img, s),
+            Perturbation::Tilt => tilt::frames(img, s),
+            Perturbation::Scale => scale::frames(img, s),
+            Perturbation::GaussianBlur => gaussian_blur::frames(img, s),
+            Perturbation::Shear => shear::frames(img, s),
+            Perturbation::Snow => snow::frames(img, rng, s),
+            Perturbation::Spatter => spatter::frames(img, rng, s),
         }
     }
 }

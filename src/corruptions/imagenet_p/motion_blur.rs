@@ -5,7 +5,8 @@
 //! mode (`motion_blur_u8_fast_imagemagick`), within one level of the f64 sums
 //! (ALGORITHMS.md §13; the test below bounds it).
 
-use super::{Rgb, SIDE};
+use super::{stream, Rgb, Sink, SIDE};
+use crate::error::Result;
 use crate::kernels::motion::{motion_blur_u8_fast_imagemagick, MotionKernel};
 
 /// The kernel of frame `i`.
@@ -13,21 +14,21 @@ fn kernel(i: usize) -> MotionKernel {
     MotionKernel::new(10.0, 3.0, ((i as f64) - 30.0) * 4.0)
 }
 
-/// The 31 frames.
-pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
     let x = img.center_crop();
-    (0..31)
-        .map(|i| {
-            let mut out = vec![0u8; x.len()];
-            motion_blur_u8_fast_imagemagick(&x, &mut out, SIDE, SIDE, 3, &kernel(i));
-            out
-        })
-        .collect()
+    stream(31, |i, out| frame(&x, i, out), sink)
+}
+
+/// Frame `i` of the crop `x`.
+fn frame(x: &[u8], i: usize, out: &mut [u8]) {
+    motion_blur_u8_fast_imagemagick(x, out, SIDE, SIDE, 3, &kernel(i));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::corruptions::imagenet_p::collect;
     use crate::kernels::motion::{imagemagick_u8, motion_blur};
 
     #[test]
@@ -48,7 +49,7 @@ mod tests {
         let x = img.center_crop();
         let mut acc = vec![0f64; x.len()];
         let (mut differ, mut signed) = (0usize, 0i64);
-        for (i, f) in frames(&img).iter().enumerate() {
+        for (i, f) in collect(|s| frames(&img, s)).iter().enumerate() {
             motion_blur(&x, &mut acc, SIDE, SIDE, 3, &kernel(i));
             for (&a, &e) in f.iter().zip(&acc) {
                 let e = imagemagick_u8(e);

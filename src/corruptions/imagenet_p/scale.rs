@@ -2,12 +2,16 @@
 //! affine, bilinear), then cropped.
 
 use super::warp::Source;
-use super::Rgb;
+use super::{stream, Rgb, Sink};
+use crate::error::Result;
 
-/// The 31 frames.
-pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
     let src = Source::pil(img);
-    (0..31)
-        .map(|i| src.affine_crop(0.0, (0.0, 0.0), (i as f64 * 2.5 + 40.0) / 100.0, 0.0))
-        .collect()
+    let scale = |i: usize| (i as f64 * 2.5 + 40.0) / 100.0;
+    stream(
+        31,
+        |i, f| src.affine_crop_into(0.0, (0.0, 0.0), scale(i), 0.0, f),
+        sink,
+    )
 }

@@ -2,12 +2,15 @@
 //! affine, bilinear), then cropped. Frame 15 is the clean crop.
 
 use super::warp::Source;
-use super::Rgb;
+use super::{stream, Rgb, Sink};
+use crate::error::Result;
 
-/// The 31 frames.
-pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
     let src = Source::pil(img);
-    (0..31)
-        .map(|i| src.affine_crop(0.0, (0.0, 0.0), 1.0, i as f64 - 15.0))
-        .collect()
+    stream(
+        31,
+        |i, f| src.affine_crop_into(0.0, (0.0, 0.0), 1.0, i as f64 - 15.0, f),
+        sink,
+    )
 }

@@ -8,13 +8,21 @@
 //! seeded from the sequence's generator (`rng::xoshiro`) instead of Philox, which cost more
 //! than the lookups (docs/ALGORITHMS.md §13).
 
-use super::Rgb;
+use super::{Rgb, Sink};
+use crate::error::Result;
 use crate::kernels::noise_table::{self, NoiseKind};
 use crate::rng::RandomSource;
 
-/// The 31 frames.
-pub fn frames(img: &Rgb, lam: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, lam: f64, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
     let table = noise_table::get(NoiseKind::Shot, lam);
     // one word per value; 4096 values per chunk, 16 KB of words stay in L1
-    super::gaussian_noise::fresh_frames(img, rng, 4096, |n| n, |s, w, d| table.lookup(s, w, d))
+    super::gaussian_noise::fresh_frames(
+        img,
+        rng,
+        4096,
+        |n| n,
+        |s, w, d| table.lookup(s, w, d),
+        sink,
+    )
 }

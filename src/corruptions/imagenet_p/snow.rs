@@ -14,7 +14,8 @@
 //! `trunc(clip((z + L) + rot180(L), 0, 1)·255)` f64. `z` does not depend on the frame, so it is
 //! computed once.
 
-use super::{Rgb, SIDE};
+use super::{stream, Rgb, Sink, SIDE};
+use crate::error::Result;
 use crate::kernels::motion::{motion_blur_u8_fast_imagemagick, MotionKernel};
 use crate::kernels::zoom::clipped_zoom_plane;
 use crate::rng::RandomSource;
@@ -56,22 +57,20 @@ fn lifted(crop: &[u8]) -> Vec<f64> {
     z
 }
 
-/// The 31 frames.
-pub fn frames(img: &Rgb, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
     let crop = img.center_crop();
     let z = lifted(&crop);
     let layer = layer(rng);
-    let n = SIDE * SIDE;
-    let mut blurred = vec![0u8; n];
-    (0..31)
-        .map(|i| {
-            let k = MotionKernel::new(14.0, 4.0, i as f64 * 4.0 - 150.0);
-            motion_blur_u8_fast_imagemagick(&layer, &mut blurred, SIDE, SIDE, 1, &k);
-            let mut out = vec![0u8; 3 * n];
-            blend(&z, &blurred, &mut out);
-            out
-        })
-        .collect()
+    let mut blurred = vec![0u8; SIDE * SIDE];
+    stream(31, |i, out| frame(&z, &layer, i, &mut blurred, out), sink)
+}
+
+/// Frame `i`: the layer blurred at the frame's angle (into `blurred`), blended with `z`.
+fn frame(z: &[f64], layer: &[u8], i: usize, blurred: &mut [u8], out: &mut [u8]) {
+    let k = MotionKernel::new(14.0, 4.0, i as f64 * 4.0 - 150.0);
+    motion_blur_u8_fast_imagemagick(layer, blurred, SIDE, SIDE, 1, &k);
+    blend(z, blurred, out);
 }
 
 /// `f64::from(v) / 255.0` for every byte: the blurred layer's levels, looked up instead of

@@ -10,8 +10,9 @@
 //! smears. The threshold is applied once, before the first frame, as in the reference.
 //! A frame without any liquid left is black (0/0, ALGORITHMS.md Quirk 10), as in the reference.
 
-use super::{Rgb, SIDE};
+use super::{stream, Rgb, Sink, SIDE};
 use crate::corruptions::weather::spatter::{blend, opencv};
+use crate::error::Result;
 use crate::kernels::gaussian::{gaussian_filter, Mode};
 use crate::rng::RandomSource;
 
@@ -134,25 +135,25 @@ impl Water {
     }
 }
 
-/// The 31 frames.
-pub fn frames(img: &Rgb, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
     let crop = img.center_crop();
     let mut l = layer(rng);
     let mut next = vec![0f64; l.len()];
     let mut water = Water::new();
-    (0..31)
-        .map(|i| {
-            let mut out = vec![0u8; crop.len()];
+    stream(
+        31,
+        |i, out| {
             to_u8(&l, &mut water.l8);
-            water.frame(&crop, &mut out);
+            water.frame(&crop, out);
             if i < 30 {
                 // (the layer after the last frame is not used)
                 flow(&l, SIDE, &mut next);
                 std::mem::swap(&mut l, &mut next);
             }
-            out
-        })
-        .collect()
+        },
+        sink,
+    )
 }
 
 #[cfg(test)]

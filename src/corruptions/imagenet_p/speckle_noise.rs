@@ -10,17 +10,23 @@
 //! `gaussian_noise`, the noise's grey-level offset depends on the input value here, so one
 //! shared offset table does not apply.
 
-use super::Rgb;
+use super::{Rgb, Sink};
+use crate::error::Result;
 use crate::kernels::normal::NoiseMode;
 use crate::rng::RandomSource;
 
 /// The 31 frames: the clean crop, then 30 frames of fresh
 /// [`crate::kernels::normal::noise_bytes`] noise with words from one
 /// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng`.
-pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
+pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
     use crate::kernels::normal::{noise_bytes, words_for};
     // values per chunk: a multiple of the normals' block, its words (16 KB) stay in L1
-    super::gaussian_noise::fresh_frames(img, rng, 8192, words_for, |s, w, d| {
-        noise_bytes(w, s, d, sigma, NoiseMode::Multiplicative)
-    })
+    super::gaussian_noise::fresh_frames(
+        img,
+        rng,
+        8192,
+        words_for,
+        |s, w, d| noise_bytes(w, s, d, sigma, NoiseMode::Multiplicative),
+        sink,
+    )
 }

@@ -3,7 +3,8 @@
 //! bilinear), then cropped. Frame 15 is the clean crop.
 
 use super::warp::Source;
-use super::Rgb;
+use super::{stream, Rgb, Sink};
+use crate::error::Result;
 
 fn matmul<const N: usize, const M: usize, const K: usize>(
     a: [[f64; M]; N],
@@ -54,10 +55,13 @@ pub fn matrix(w: f64, h: f64, deg: f64) -> [[f64; 3]; 3] {
     matmul(matmul(matmul(matmul(p2, t), rx), ry), p1)
 }
 
-/// The 31 frames.
-pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
     let src = Source::opencv(img);
-    (0..31)
-        .map(|i| src.perspective_crop(matrix(img.width as f64, img.height as f64, i as f64 - 15.0)))
-        .collect()
+    let (w, h) = (img.width as f64, img.height as f64);
+    stream(
+        31,
+        |i, f| src.perspective_crop_into(matrix(w, h, i as f64 - 15.0), f),
+        sink,
+    )
 }

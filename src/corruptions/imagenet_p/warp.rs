@@ -9,7 +9,6 @@
 //! translate uses, is exact (tests/imagenet_p_warps.rs compares with both libraries).
 
 use super::{Rgb, SIDE};
-use std::mem::MaybeUninit;
 
 /// Sampling filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,51 +204,39 @@ impl<'a> Source<'a> {
 
     /// For every pixel `(X, Y)` of the image inside `win`, the bilinear sample `row(Y, X₀,
     /// out)` writes for the columns `X₀, X₀ + 1, …` of image row `Y` (the same `X₀` and
-    /// length for every row); window pixels outside the image are black. Every byte is written
-    /// once (no zero-fill first).
-    fn remap(
-        &self,
-        win: Window,
-        mut row: impl FnMut(usize, usize, &mut [MaybeUninit<u8>]),
-    ) -> Vec<u8> {
-        let n = win.width * win.height * 3;
-        let mut px: Vec<u8> = Vec::with_capacity(n);
-        let out = &mut px.spare_capacity_mut()[..n];
+    /// length for every row); window pixels outside the image are black. Every byte of `out`
+    /// (`win.width · win.height` pixels) is written once, so a frame buffer is reused as it
+    /// is, without a zero-fill first.
+    fn remap(&self, win: Window, out: &mut [u8], mut row: impl FnMut(usize, usize, &mut [u8])) {
+        assert_eq!(out.len(), win.width * win.height * 3);
         let (w, h) = (self.img.width as isize, self.img.height as isize);
         let lo = (-win.left).clamp(0, win.width as isize) as usize;
         let hi = (w - win.left).clamp(lo as isize, win.width as isize) as usize;
-        let zero = MaybeUninit::new(0u8);
         for (wy, out_row) in out.chunks_exact_mut(win.width * 3).enumerate() {
             let y = wy as isize + win.top;
             if y < 0 || y >= h || lo == hi {
-                out_row.fill(zero);
+                out_row.fill(0);
                 continue;
             }
-            out_row[..lo * 3].fill(zero);
-            out_row[hi * 3..].fill(zero);
+            out_row[..lo * 3].fill(0);
+            out_row[hi * 3..].fill(0);
             let x0 = (lo as isize + win.left) as usize;
             row(y as usize, x0, &mut out_row[lo * 3..hi * 3]);
         }
-        // SAFETY: every one of the n bytes was written above (each window row is zeroed
-        // outside `lo..hi` and `row` writes every byte it is given inside it)
-        unsafe { px.set_len(n) };
-        px
     }
 
     /// Bilinear samples at the positions of columns `x0, x0 + 1, …` of `map` into the pixels
     /// of `out` (RGB8, every byte written), as [`Source::sample`] computes each. Dispatched to
     /// [`Source::row_avx2`].
-    fn row(&self, map: &RowMap, x0: usize, out: &mut [MaybeUninit<u8>]) {
+    fn row(&self, map: &RowMap, x0: usize, out: &mut [u8]) {
         crate::simd::dispatch!(Source::row_scalar / Source::row_avx2(self, map, x0, out))
     }
 
     /// Scalar twin of [`Source::row`].
-    fn row_scalar(&self, map: &RowMap, x0: usize, out: &mut [MaybeUninit<u8>]) {
+    fn row_scalar(&self, map: &RowMap, x0: usize, out: &mut [u8]) {
         for (k, o) in out.chunks_exact_mut(3).enumerate() {
             let (x, y) = map.at((x0 + k) as f32);
-            for (o, v) in o.iter_mut().zip(self.sample(x, y)) {
-                o.write(v);
-            }
+            o.copy_from_slice(&self.sample(x, y));
         }
     }
 
@@ -266,7 +253,7 @@ impl<'a> Source<'a> {
     /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn row_avx2(&self, map: &RowMap, x0: usize, out: &mut [MaybeUninit<u8>]) {
+    unsafe fn row_avx2(&self, map: &RowMap, x0: usize, out: &mut [u8]) {
         use std::arch::x86_64::*;
         let (w, h) = (self.img.width, self.img.height);
         let n = out.len() / 3;
@@ -308,7 +295,7 @@ impl<'a> Source<'a> {
         );
         let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
         let zi = _mm256_setzero_si256();
-        let dst = out.as_mut_ptr() as *mut u8;
+        let dst = out.as_mut_ptr();
         let mut k = 0;
         while k + 8 <= n {
             let xf =
@@ -364,21 +351,15 @@ impl<'a> Source<'a> {
             );
             let mut ix = [0i32; 8];
             _mm256_storeu_si256(ix.as_mut_ptr() as *mut __m256i, idx);
+            // read back from memory (load ports) rather than extracted lane by lane
+            // (`vpextrd`, two uops each, one on the shuffle port the taps need)
+            let ix = std::hint::black_box(ix);
             // SAFETY (loads): a sampled lane has −1 ≤ x₀ ≤ W − 1 and −1 ≤ y₀ ≤ H − 1, so its
             // 8 bytes from pixel (x₀ + 1, y₀ + 1) and from the row below end at most 2 bytes
             // into row H + 2; a black lane reads rows H + 2 and H + 3 from their start; the
             // buffer has H + 4 rows and 8 bytes more
-            let q2 = |a: i32, b: i32, r: usize| {
-                _mm_castpd_si128(_mm_loadh_pd(
-                    _mm_castsi128_pd(_mm_loadl_epi64(base.add(a as usize + r) as *const __m128i)),
-                    base.add(b as usize + r) as *const f64,
-                ))
-            };
             let quad = |a: usize, b: usize, c: usize, d: usize, r: usize| {
-                _mm256_shuffle_epi8(
-                    _mm256_set_m128i(q2(ix[c], ix[d], r), q2(ix[a], ix[b], r)),
-                    pair,
-                )
+                _mm256_shuffle_epi8(taps4(base.add(r), [ix[a], ix[b], ix[c], ix[d]]), pair)
             };
             // pixels (0, 1 | 4, 5) and (2, 3 | 6, 7); unpacking gives (0 | 4), (1 | 5), …
             let (ta, tc) = (quad(0, 1, 4, 5, 0), quad(2, 3, 6, 7, 0));
@@ -426,24 +407,26 @@ impl<'a> Source<'a> {
     }
 
     /// torchvision 0.2 `F.affine(img, angle, translate, scale, shear, BILINEAR)` (degrees)
-    /// then `CenterCrop(224)`, computing only the crop (a [`Source::pil`]).
-    pub fn affine_crop(
+    /// then `CenterCrop(224)`, computing only the crop (a [`Source::pil`]) into `out`
+    /// (224·224·3 bytes, every one written).
+    pub fn affine_crop_into(
         &self,
         angle: f64,
         translate: (f64, f64),
         scale: f64,
         shear: f64,
-    ) -> Vec<u8> {
+        out: &mut [u8],
+    ) {
         let m = affine_matrix(self.img, angle, translate, scale, shear);
         debug_assert_eq!(self.convention, Convention::Pil);
-        self.affine_window(Window::crop(self.img), m)
+        self.affine_window(Window::crop(self.img), m, out)
     }
 
-    fn affine_window(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
+    fn affine_window(&self, win: Window, m: [f64; 6], out: &mut [u8]) {
         if m[1] == 0.0 && m[3] == 0.0 {
-            return self.scaled_window(win, m);
+            return self.scaled_window(win, m, out);
         }
-        self.remap(win, |y, x0, out| {
+        self.remap(win, out, |y, x0, out| {
             self.row(&RowMap::pil_affine(m, y), x0, out)
         })
     }
@@ -453,15 +436,15 @@ impl<'a> Source<'a> {
     /// same `ax`, `cx` (`m₁·(Y + ½)` is ±0), so column `X` samples at the same `x` in every row,
     /// and `ay = ±0`, so a row samples at one `y` (`±0·X + cy = cy`). Dispatched to
     /// [`Source::scaled_window_avx2`]; the scalar twin is the generic per-pixel path.
-    fn scaled_window(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
+    fn scaled_window(&self, win: Window, m: [f64; 6], out: &mut [u8]) {
         crate::simd::dispatch!(
-            Source::scaled_window_scalar / Source::scaled_window_avx2(self, win, m)
+            Source::scaled_window_scalar / Source::scaled_window_avx2(self, win, m, out)
         )
     }
 
     /// Scalar twin of [`Source::scaled_window`]: the generic path, pixel by pixel.
-    fn scaled_window_scalar(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
-        self.remap(win, |y, x0, out| {
+    fn scaled_window_scalar(&self, win: Window, m: [f64; 6], out: &mut [u8]) {
+        self.remap(win, out, |y, x0, out| {
             self.row_scalar(&RowMap::pil_affine(m, y), x0, out)
         })
     }
@@ -479,16 +462,16 @@ impl<'a> Source<'a> {
     /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn scaled_window_avx2(&self, win: Window, m: [f64; 6]) -> Vec<u8> {
+    unsafe fn scaled_window_avx2(&self, win: Window, m: [f64; 6], out: &mut [u8]) {
         let (w, h) = (self.img.width, self.img.height);
         if w >= 1 << 24 || h >= 1 << 24 || self.px.len() >= 1 << 31 || win.width >= 1 << 24 {
-            return self.scaled_window_scalar(win, m);
+            return self.scaled_window_scalar(win, m, out);
         }
         let mut cols: Option<Columns> = None;
         // two horizontal rows: (prepared row, sums)
         let mut hrows: [(usize, Vec<i16>); 2] =
             [(usize::MAX, Vec::new()), (usize::MAX, Vec::new())];
-        self.remap(win, |y, x0, out| {
+        self.remap(win, out, |y, x0, out| {
             let map = RowMap::pil_affine(m, y);
             let n = out.len() / 3;
             let c = cols.get_or_insert_with(|| Columns::new(self, &map, x0, n));
@@ -502,7 +485,7 @@ impl<'a> Source<'a> {
             let yv = map.ay * x0 as f32 + map.cy;
             #[allow(clippy::neg_cmp_op_on_partial_ord)]
             if !(yv >= self.lo && yv < self.hy) {
-                out.fill(MaybeUninit::new(0));
+                out.fill(0);
                 return;
             }
             let y0 = floor_i32(yv);
@@ -522,15 +505,15 @@ impl<'a> Source<'a> {
     }
 
     /// OpenCV `warpPerspective(img, mat, (W, H))` then `CenterCrop(224)`, computing only the
-    /// crop (a [`Source::opencv`]).
-    pub fn perspective_crop(&self, mat: [[f64; 3]; 3]) -> Vec<u8> {
+    /// crop (a [`Source::opencv`]) into `out` (224·224·3 bytes, every one written).
+    pub fn perspective_crop_into(&self, mat: [[f64; 3]; 3], out: &mut [u8]) {
         debug_assert_eq!(self.convention, Convention::OpenCv);
-        self.perspective_window(Window::crop(self.img), mat)
+        self.perspective_window(Window::crop(self.img), mat, out)
     }
 
-    fn perspective_window(&self, win: Window, mat: [[f64; 3]; 3]) -> Vec<u8> {
+    fn perspective_window(&self, win: Window, mat: [[f64; 3]; 3], out: &mut [u8]) {
         let inv = invert3(mat);
-        self.remap(win, |y, x0, out| {
+        self.remap(win, out, |y, x0, out| {
             self.row(&RowMap::perspective(inv, y), x0, out)
         })
     }
@@ -598,6 +581,29 @@ impl Columns {
     }
 }
 
+/// The 8 bytes at `base + o` for the four offsets `o`, as the four 64-bit lanes of one
+/// register in order: each a broadcast load (`vpbroadcastq`, load ports only) merged with
+/// `vpblendd`, which leaves the shuffle port, where the bilinear kernels' `pshufb`, unpacks
+/// and packs queue, free (a `movq`/`movhps`/`vinserti128` assembly took three shuffle-port
+/// uops of it per register).
+///
+/// # Safety
+/// The CPU must support AVX2; the 8 bytes at each `base + o` are readable.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn taps4(base: *const u8, o: [i32; 4]) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    let q = |k: usize| {
+        _mm256_set1_epi64x(std::ptr::read_unaligned(
+            base.add(o[k] as usize) as *const i64
+        ))
+    };
+    let ab = _mm256_blend_epi32::<0b0000_1100>(q(0), q(1));
+    let cd = _mm256_blend_epi32::<0b1100_0000>(q(2), q(3));
+    _mm256_blend_epi32::<0b1111_0000>(ab, cd)
+}
+
 /// The horizontal sums `(a·(1 − wx) + a'·wx) >> 7` of prepared row `r` at every column of
 /// `cols`, as 16-bit values, four per pixel (the three channels and a 0), stored in the lane
 /// order of [`Source::row_avx2`]'s `vpmaddwd` results: per eight pixels, pixels (0, 1 | 4, 5)
@@ -619,20 +625,15 @@ unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i1
     let zi = _mm256_setzero_si256();
     // SAFETY (loads): an offset is 0 or 3·(x₀ + 1) ≤ 3·W, so its 8 bytes end at most 2 bytes
     // into the next prepared row, which exists for r ≤ H + 1 (H + 4 rows, 8 bytes more)
-    let q2 = |a: i32, b: i32| {
-        _mm_castpd_si128(_mm_loadh_pd(
-            _mm_castsi128_pd(_mm_loadl_epi64(rb.add(a as usize) as *const __m128i)),
-            rb.add(b as usize) as *const f64,
-        ))
-    };
+
     for ((ix, wxp), out) in cols
         .offs
         .chunks_exact(8)
         .zip(cols.wxp.chunks_exact(8))
         .zip(sums.chunks_exact_mut(32))
     {
-        let ta = _mm256_shuffle_epi8(_mm256_set_m128i(q2(ix[4], ix[5]), q2(ix[0], ix[1])), pair);
-        let tc = _mm256_shuffle_epi8(_mm256_set_m128i(q2(ix[6], ix[7]), q2(ix[2], ix[3])), pair);
+        let ta = _mm256_shuffle_epi8(taps4(rb, [ix[0], ix[1], ix[4], ix[5]]), pair);
+        let tc = _mm256_shuffle_epi8(taps4(rb, [ix[2], ix[3], ix[6], ix[7]]), pair);
         let wxp = _mm256_loadu_si256(wxp.as_ptr() as *const __m256i);
         let h = |v: __m256i, w: __m256i| {
             _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(v, w))
@@ -669,13 +670,7 @@ unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i1
 /// pixels of `out`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn vertical_avx2(
-    top: &[i16],
-    bot: &[i16],
-    wyp: i32,
-    round: i32,
-    out: &mut [MaybeUninit<u8>],
-) {
+unsafe fn vertical_avx2(top: &[i16], bot: &[i16], wyp: i32, round: i32, out: &mut [u8]) {
     use std::arch::x86_64::*;
     let n = out.len() / 3;
     assert!(top.len() >= n.div_ceil(8) * 32 && bot.len() >= n.div_ceil(8) * 32);
@@ -685,7 +680,7 @@ unsafe fn vertical_avx2(
     );
     let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
     let (wy, round) = (_mm256_set1_epi32(wyp), _mm256_set1_epi32(round));
-    let dst = out.as_mut_ptr() as *mut u8;
+    let dst = out.as_mut_ptr();
     let v = |t: __m256i, b: __m256i| {
         _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(_mm256_madd_epi16(t, b), round))
     };
@@ -713,9 +708,8 @@ unsafe fn vertical_avx2(
         } else {
             let mut last = [0u8; 32];
             _mm256_storeu_si256(last.as_mut_ptr() as *mut __m256i, p);
-            for (o, &b) in out[k * 3..].iter_mut().zip(&last) {
-                o.write(b);
-            }
+            let rest = &mut out[k * 3..];
+            rest.copy_from_slice(&last[..rest.len()]);
         }
         k += 8;
     }
@@ -881,14 +875,16 @@ fn integer_shift(m: &[f64; 6]) -> Option<(isize, isize)> {
 }
 
 /// The window of the image shifted so that output `(X, Y)` is input `(X + kx, Y + ky)`, black
-/// where that is outside (the nearest remap of [`integer_shift`]'s matrices, row by row).
-fn shift_window(img: &Rgb, win: Window, kx: isize, ky: isize) -> Vec<u8> {
+/// where that is outside (the nearest remap of [`integer_shift`]'s matrices, row by row), into
+/// `px` (every byte written).
+fn shift_window(img: &Rgb, win: Window, kx: isize, ky: isize, px: &mut [u8]) {
     let (w, h) = (img.width as isize, img.height as isize);
-    let mut px = vec![0u8; win.width * win.height * 3];
+    assert_eq!(px.len(), win.width * win.height * 3);
     for (wy, row) in px.chunks_exact_mut(win.width * 3).enumerate() {
         let y = wy as isize + win.top;
         let sy = y + ky;
         if y < 0 || y >= h || sy < 0 || sy >= h {
+            row.fill(0);
             continue;
         }
         // window columns wx whose X = wx + left and X + kx are both inside the image
@@ -896,25 +892,27 @@ fn shift_window(img: &Rgb, win: Window, kx: isize, ky: isize) -> Vec<u8> {
         let hi = (w - win.left)
             .min(w - win.left - kx)
             .clamp(0, win.width as isize);
+        let (lo, hi) = (lo as usize, hi.max(lo) as usize);
         if lo < hi {
-            let (lo, hi) = (lo as usize, hi as usize);
             let s = ((sy * w + lo as isize + win.left + kx) * 3) as usize;
             row[lo * 3..hi * 3].copy_from_slice(&img.px[s..s + (hi - lo) * 3]);
         }
+        row[..lo * 3].fill(0);
+        row[hi * 3..].fill(0);
     }
-    px
 }
 
-fn affine_window(img: &Rgb, win: Window, m: [f64; 6], filter: Filter) -> Vec<u8> {
+/// [`affine`] restricted to `win`, into `px` (every byte written).
+fn affine_window(img: &Rgb, win: Window, m: [f64; 6], filter: Filter, px: &mut [u8]) {
     match filter {
         Filter::Nearest => match integer_shift(&m) {
-            Some((kx, ky)) => shift_window(img, win, kx, ky),
-            None => remap_nearest(img, win, |x, y| {
+            Some((kx, ky)) => shift_window(img, win, kx, ky, px),
+            None => px.copy_from_slice(&remap_nearest(img, win, |x, y| {
                 let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
                 (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
-            }),
+            })),
         },
-        Filter::Bilinear => Source::pil(img).affine_window(win, m),
+        Filter::Bilinear => Source::pil(img).affine_window(win, m, px),
     }
 }
 
@@ -928,31 +926,37 @@ pub fn affine(
     filter: Filter,
 ) -> Rgb {
     let m = affine_matrix(img, angle, translate, scale, shear);
+    let mut px = vec![0u8; img.width * img.height * 3];
+    affine_window(img, Window::full(img), m, filter, &mut px);
     Rgb {
-        px: affine_window(img, Window::full(img), m, filter),
+        px,
         width: img.width,
         height: img.height,
     }
 }
 
-/// `affine(…).center_crop()`, computing only the crop.
-pub fn affine_crop(
+/// `affine(…).center_crop()`, computing only the crop, into `px` (224·224·3 bytes, every one
+/// written).
+pub fn affine_crop_into(
     img: &Rgb,
     angle: f64,
     translate: (f64, f64),
     scale: f64,
     shear: f64,
     filter: Filter,
-) -> Vec<u8> {
+    px: &mut [u8],
+) {
     let m = affine_matrix(img, angle, translate, scale, shear);
-    affine_window(img, Window::crop(img), m, filter)
+    affine_window(img, Window::crop(img), m, filter, px)
 }
 
 /// OpenCV `warpPerspective(img, mat, (W, H))`, bilinear, black border: output pixel (x, y)
 /// samples the input at `mat⁻¹ · (x, y, 1)` (integer pixel centres).
 pub fn perspective(img: &Rgb, mat: [[f64; 3]; 3]) -> Rgb {
+    let mut px = vec![0u8; img.width * img.height * 3];
+    Source::opencv(img).perspective_window(Window::full(img), mat, &mut px);
     Rgb {
-        px: Source::opencv(img).perspective_window(Window::full(img), mat),
+        px,
         width: img.width,
         height: img.height,
     }
@@ -960,7 +964,9 @@ pub fn perspective(img: &Rgb, mat: [[f64; 3]; 3]) -> Rgb {
 
 /// `perspective(…).center_crop()`, computing only the crop.
 pub fn perspective_crop(img: &Rgb, mat: [[f64; 3]; 3]) -> Vec<u8> {
-    Source::opencv(img).perspective_crop(mat)
+    let mut px = vec![0u8; SIDE * SIDE * 3];
+    Source::opencv(img).perspective_crop_into(mat, &mut px);
+    px
 }
 
 fn invert3(m: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
@@ -1069,8 +1075,11 @@ mod tests {
                 (0.0, (0.0, 0.0), 1.0, -12.0, Filter::Bilinear),
                 (0.0, (-13.0, 0.0), 1.0, 0.0, Filter::Nearest),
             ] {
+                // pre-filled with 1s: every byte must be written
+                let mut crop = vec![1u8; SIDE * SIDE * 3];
+                affine_crop_into(&img, angle, t, scale, shear, filter, &mut crop);
                 assert_eq!(
-                    affine_crop(&img, angle, t, scale, shear, filter),
+                    crop,
                     affine(&img, angle, t, scale, shear, filter).center_crop(),
                     "{w}x{h} {angle} {t:?} {scale} {shear}"
                 );
@@ -1080,6 +1089,10 @@ mod tests {
                 perspective_crop(&img, m),
                 perspective(&img, m).center_crop()
             );
+            // into a reused buffer: every byte written
+            let mut crop = vec![1u8; SIDE * SIDE * 3];
+            Source::opencv(&img).perspective_crop_into(m, &mut crop);
+            assert_eq!(crop, perspective_crop(&img, m));
         }
     }
 
@@ -1090,6 +1103,14 @@ mod tests {
             let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
             (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
         })
+    }
+
+    /// [`affine_window`] with nearest sampling, into a buffer pre-filled with 1s (every byte
+    /// must be written).
+    fn nearest_window(img: &Rgb, win: Window, m: [f64; 6]) -> Vec<u8> {
+        let mut px = vec![1u8; win.width * win.height * 3];
+        affine_window(img, win, m, Filter::Nearest, &mut px);
+        px
     }
 
     #[test]
@@ -1103,7 +1124,7 @@ mod tests {
                 assert!(integer_shift(&m).is_some(), "{t}");
                 for win in [Window::full(&img), Window::crop(&img)] {
                     assert_eq!(
-                        affine_window(&img, win, m, Filter::Nearest),
+                        nearest_window(&img, win, m),
                         nearest_remap(&img, win, m),
                         "{w}x{h} {t}"
                     );
@@ -1115,7 +1136,7 @@ mod tests {
                 assert_eq!(integer_shift(&m).is_some(), tx == 3.0);
                 let win = Window::crop(&img);
                 assert_eq!(
-                    affine_window(&img, win, m, Filter::Nearest),
+                    nearest_window(&img, win, m),
                     nearest_remap(&img, win, m),
                     "{tx} {ty}"
                 );
@@ -1138,9 +1159,9 @@ mod tests {
     /// `Source::row` through the given twin into a fresh buffer (pre-filled with 1s: every
     /// byte must be written).
     fn row_at(src: &Source, isa: crate::simd::Isa, map: &RowMap, x0: usize, n: usize) -> Vec<u8> {
-        let mut got = vec![MaybeUninit::new(1u8); n * 3];
+        let mut got = vec![1u8; n * 3];
         crate::simd::dispatch!(at isa; Source::row_scalar / Source::row_avx2(src, map, x0, &mut got));
-        got.iter().map(|v| unsafe { v.assume_init() }).collect()
+        got
     }
 
     #[test]
@@ -1249,9 +1270,13 @@ mod tests {
                 let m = affine_matrix(&img, 0.0, t, scale, 0.0);
                 assert!(m[1] == 0.0 && m[3] == 0.0, "{m:?}");
                 for win in [Window::full(&img), Window::crop(&img)] {
-                    let want = src.scaled_window_scalar(win, m);
+                    let n = win.width * win.height * 3;
+                    let mut want = vec![1u8; n];
+                    src.scaled_window_scalar(win, m, &mut want);
                     for isa in crate::simd::available() {
-                        let got = crate::simd::dispatch!(at isa; Source::scaled_window_scalar / Source::scaled_window_avx2(&src, win, m));
+                        // pre-filled with 1s: every byte must be written
+                        let mut got = vec![1u8; n];
+                        crate::simd::dispatch!(at isa; Source::scaled_window_scalar / Source::scaled_window_avx2(&src, win, m, &mut got));
                         assert_eq!(got, want, "{w}x{h} {scale} {t:?} {win:?} {isa:?}");
                     }
                 }

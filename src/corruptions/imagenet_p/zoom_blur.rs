@@ -4,21 +4,22 @@
 //! the sum kept in float32 as the reference's tensor.
 
 use super::warp::Source;
-use super::Rgb;
+use super::{Rgb, Sink};
+use crate::error::Result;
 
-/// The 31 frames.
-pub fn frames(img: &Rgb) -> Vec<Vec<u8>> {
-    let first = img.center_crop();
-    let mut avg: Vec<f32> = first.iter().map(|&v| f32::from(v) / 255.0).collect();
-    let mut out = vec![first];
+/// The 31 frames, into `sink`.
+pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
+    let mut frame = img.center_crop();
+    let mut avg: Vec<f32> = frame.iter().map(|&v| f32::from(v) / 255.0).collect();
+    sink(&frame)?;
     let src = Source::pil(img);
     for i in 1..31 {
-        // the zoomed crop becomes the frame in place (no second buffer to zero per frame)
-        let mut frame = src.affine_crop(0.0, (0.0, 0.0), 1.0 + 0.004 * i as f64, 0.0);
+        // the zoomed crop becomes the frame in place (no second buffer)
+        src.affine_crop_into(0.0, (0.0, 0.0), 1.0 + 0.004 * i as f64, 0.0, &mut frame);
         accumulate(&mut avg, (i + 1) as f32, &mut frame);
-        out.push(frame);
+        sink(&frame)?;
     }
-    out
+    Ok(())
 }
 
 /// One step of the running mean, in place: `avg += z/255`, then `z = trunc(avg/n·255)`, in
