@@ -78,7 +78,13 @@ pub(crate) fn fancy_row_scalar(near: &[u8], far: &[u8], n: usize, cs: &mut [i16]
 /// `x` (the column sums `3·near + far` with the first/last one standing in beyond the row's
 /// ends, as [`colsum_scalar`] pads them), then YCbCr → RGB.
 #[inline(always)]
-pub(crate) fn fancy_ycc_px(y: &[u8], cb: [&[u8]; 2], cr: [&[u8]; 2], n: usize, x: usize) -> [u8; 3] {
+pub(crate) fn fancy_ycc_px(
+    y: &[u8],
+    cb: [&[u8]; 2],
+    cr: [&[u8]; 2],
+    n: usize,
+    x: usize,
+) -> [u8; 3] {
     let j = x / 2;
     let nb = if x % 2 == 0 {
         j.saturating_sub(1)
