@@ -86,12 +86,13 @@ pub(crate) fn fancy_ycc_px(
     x: usize,
 ) -> [u8; 3] {
     let j = x / 2;
-    let nb = if x % 2 == 0 {
+    let even = x.is_multiple_of(2);
+    let nb = if even {
         j.saturating_sub(1)
     } else {
         (j + 1).min(n - 1)
     };
-    let bias = if x % 2 == 0 { 8 } else { 7 };
+    let bias = if even { 8 } else { 7 };
     let up = |p: [&[u8]; 2]| {
         let cs = |k: usize| 3 * i16::from(p[0][k]) + i16::from(p[1][k]);
         ((3 * cs(j) + cs(nb) + bias) >> 4) as u8
@@ -375,7 +376,7 @@ pub(crate) mod avx2 {
             // The last whole 32 pixels again, overlapping what is done (the same bytes).
             let j0 = (w - 32) / 2;
             step!(j0, colsums_loaded(cb, n, j0), colsums_loaded(cr, n, j0));
-            if w % 2 == 1 {
+            if !w.is_multiple_of(2) {
                 let o = &mut rgb[3 * (w - 1)..];
                 o.copy_from_slice(&fancy_ycc_px(y, cb, cr, n, w - 1));
             }
