@@ -97,12 +97,15 @@ pub(crate) mod avx2 {
         let m_bg = _mm256_broadcastsi128_si256(_mm_setr_epi8(
             2, -1, 1, -1, 5, -1, 4, -1, 8, -1, 7, -1, 11, -1, 10, -1,
         ));
-        let low16 = _mm256_set1_epi32(0xffff);
         // Y = R·0.299 + G·(0.587 − 0.25) + B·0.114 + G·0.25.
         let c_y_rg = pair(FIX_0_29900, FIX_0_58700 - 16384);
         let c_y_bg = pair(FIX_0_11400, 16384);
         let c_cb_rg = pair(-FIX_0_16874, -FIX_0_33126);
         let c_cr_bg = pair(-FIX_0_08131, -FIX_0_41869);
+        // −2^15 on the first of a pair: `vpmaddwd` gives −(R << 15) from (R, G) and −(B << 15)
+        // from (B, G), the 0.5·R of Cr and 0.5·B of Cb in one instruction each (instead of a
+        // mask and a shift).
+        let c_m15 = pair(-FIX_0_50000, 0);
         let half = _mm256_set1_epi32(ONE_HALF);
         let cround = _mm256_set1_epi32(CBCR_ROUND);
         let perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -132,18 +135,16 @@ pub(crate) mod avx2 {
                 );
                 let rg = _mm256_shuffle_epi8(v, $m_rg);
                 let bg = _mm256_shuffle_epi8(v, $m_bg);
-                let r15 = _mm256_slli_epi32::<15>(_mm256_and_si256(rg, low16));
-                let b15 = _mm256_slli_epi32::<15>(_mm256_and_si256(bg, low16));
                 let yy = _mm256_add_epi32(
                     _mm256_add_epi32(_mm256_madd_epi16(rg, c_y_rg), _mm256_madd_epi16(bg, c_y_bg)),
                     half,
                 );
                 let cbv = _mm256_add_epi32(
-                    _mm256_add_epi32(_mm256_madd_epi16(rg, c_cb_rg), b15),
+                    _mm256_sub_epi32(_mm256_madd_epi16(rg, c_cb_rg), _mm256_madd_epi16(bg, c_m15)),
                     cround,
                 );
                 let crv = _mm256_add_epi32(
-                    _mm256_add_epi32(_mm256_madd_epi16(bg, c_cr_bg), r15),
+                    _mm256_sub_epi32(_mm256_madd_epi16(bg, c_cr_bg), _mm256_madd_epi16(rg, c_m15)),
                     cround,
                 );
                 (
@@ -237,7 +238,7 @@ pub(crate) mod avx2 {
         }
     }
 
-    /// Byte `k` of an interleaved RGB run taken from the per-lane `[R0 G0 R1 G1 … R7 G7]` pairs
+    /// Byte `k` of an interleaved RGB run taken from the per-lane `[R0 … R7 G0 … G7]` bytes
     /// (`from_rg`) or the `[B0 … B7]` bytes (`!from_rg`); −1 (zero) where the other source
     /// supplies it. `k` runs over `first..first + 16`, past 24 are zeros.
     const fn rgb_shuffle(first: usize, from_rg: bool) -> [i8; 16] {
@@ -248,7 +249,7 @@ pub(crate) mod avx2 {
             if k < 24 {
                 let (p, c) = (k / 3, k % 3);
                 if from_rg && c < 2 {
-                    m[i] = (2 * p + c) as i8;
+                    m[i] = (8 * c + p) as i8;
                 } else if !from_rg && c == 2 {
                     m[i] = p as i8;
                 }
@@ -267,14 +268,97 @@ pub(crate) mod avx2 {
         _mm256_broadcastsi128_si256(_mm_loadu_si128(m.as_ptr() as *const __m128i))
     }
 
-    /// YCbCr → RGB for `rgb.len() / 3` pixels, 16 per step in 16-bit lanes
-    /// (as `jdcolext-avx2.asm`).
+    /// Constants of [`ycc16_to_rgb`], made once per row.
+    pub(crate) struct YccConsts {
+        one: __m256i,
+        k_r: __m256i,
+        k_b: __m256i,
+        k_g: __m256i,
+        half: __m256i,
+        rg_lo: __m256i,
+        b_lo: __m256i,
+        rg_hi: __m256i,
+        b_hi: __m256i,
+    }
+
+    impl YccConsts {
+        #[inline(always)]
+        pub(crate) unsafe fn new() -> Self {
+            YccConsts {
+                one: _mm256_set1_epi16(1),
+                k_r: _mm256_set1_epi16((FIX_1_40200 - 65536) as i16),
+                k_b: _mm256_set1_epi16((FIX_1_77200 - 131072) as i16),
+                // G = Y + ((−0.34414·Cb + 0.28586·Cr + ½) >> 16) − Cr.
+                k_g: pair(-FIX_0_34414, 65536 - FIX_0_71414),
+                half: _mm256_set1_epi32(ONE_HALF),
+                rg_lo: lanes(RG_LO),
+                b_lo: lanes(B_LO),
+                rg_hi: lanes(RG_HI),
+                b_hi: lanes(B_HI),
+            }
+        }
+    }
+
+    /// YCbCr → RGB of 16 pixels in 16-bit lanes (as `jdcolext-avx2.asm`): `yv` the Y samples,
+    /// `cbv`/`crv` the chroma samples minus 128, eight pixels per 128-bit lane. Returns per lane
+    /// the 24 interleaved RGB bytes of its eight pixels: bytes 0..16 in `.0`, 16..24 in the low
+    /// half of `.1`.
     ///
     /// R and B take one rounded product of a single component each, which `vpmulhw` computes
     /// exactly: for `c` in −128..=127 and a 16-bit constant `k`,
     /// `((2c·k) >> 16) + 1) >> 1 = (k·c + 2^15) >> 16` (nested floors). So
     /// `R = Y + Cr + round(0.402·Cr)` and `B = Y + 2·Cb + round(−0.228·Cb)` as in `jdcolor.c`'s
     /// tables. G rounds a sum of two products once, so it stays on 32-bit `vpmaddwd` pairs.
+    #[inline(always)]
+    pub(crate) unsafe fn ycc16_to_rgb(
+        yv: __m256i,
+        cbv: __m256i,
+        crv: __m256i,
+        k: &YccConsts,
+    ) -> (__m256i, __m256i) {
+        let cb2 = _mm256_add_epi16(cbv, cbv);
+        let cr2 = _mm256_add_epi16(crv, crv);
+        let rt = _mm256_srai_epi16::<1>(_mm256_add_epi16(_mm256_mulhi_epi16(cr2, k.k_r), k.one));
+        let bt = _mm256_srai_epi16::<1>(_mm256_add_epi16(_mm256_mulhi_epi16(cb2, k.k_b), k.one));
+        let r = _mm256_add_epi16(_mm256_add_epi16(yv, crv), rt);
+        let b = _mm256_add_epi16(_mm256_add_epi16(yv, cb2), bt);
+        let glo = _mm256_madd_epi16(_mm256_unpacklo_epi16(cbv, crv), k.k_g);
+        let ghi = _mm256_madd_epi16(_mm256_unpackhi_epi16(cbv, crv), k.k_g);
+        let gt = _mm256_packs_epi32(
+            _mm256_srai_epi32::<16>(_mm256_add_epi32(glo, k.half)),
+            _mm256_srai_epi32::<16>(_mm256_add_epi32(ghi, k.half)),
+        );
+        let g = _mm256_sub_epi16(_mm256_add_epi16(yv, gt), crv);
+        // Per lane (8 pixels): [R0..R7 G0..G7] and [B0..B7], gathered by the shuffles.
+        let rgp = _mm256_packus_epi16(r, g);
+        let bp = _mm256_packus_epi16(b, b);
+        let lo = _mm256_or_si256(
+            _mm256_shuffle_epi8(rgp, k.rg_lo),
+            _mm256_shuffle_epi8(bp, k.b_lo),
+        );
+        let hi = _mm256_or_si256(
+            _mm256_shuffle_epi8(rgp, k.rg_hi),
+            _mm256_shuffle_epi8(bp, k.b_hi),
+        );
+        (lo, hi)
+    }
+
+    /// Stores the 24 bytes of lane `L` of [`ycc16_to_rgb`]'s output at `o`.
+    #[inline(always)]
+    pub(crate) unsafe fn store_rgb8<const L: i32>(o: *mut u8, v: (__m256i, __m256i)) {
+        let (lo, hi) = if L == 0 {
+            (_mm256_castsi256_si128(v.0), _mm256_castsi256_si128(v.1))
+        } else {
+            (
+                _mm256_extracti128_si256::<1>(v.0),
+                _mm256_extracti128_si256::<1>(v.1),
+            )
+        };
+        _mm_storeu_si128(o as *mut __m128i, lo);
+        _mm_storel_epi64(o.add(16) as *mut __m128i, hi);
+    }
+
+    /// YCbCr → RGB for `rgb.len() / 3` pixels, 16 per step (see [`ycc16_to_rgb`]).
     ///
     /// # Safety
     /// AVX2 must be available; the component rows must hold at least `rgb.len() / 3` samples.
@@ -287,13 +371,7 @@ pub(crate) mod avx2 {
             return;
         }
         let c128 = _mm256_set1_epi16(128);
-        let one = _mm256_set1_epi16(1);
-        let k_r = _mm256_set1_epi16((FIX_1_40200 - 65536) as i16);
-        let k_b = _mm256_set1_epi16((FIX_1_77200 - 131072) as i16);
-        // G = Y + ((−0.34414·Cb + 0.28586·Cr + ½) >> 16) − Cr.
-        let k_g = pair(-FIX_0_34414, 65536 - FIX_0_71414);
-        let half = _mm256_set1_epi32(ONE_HALF);
-        let (rg_lo, b_lo, rg_hi, b_hi) = (lanes(RG_LO), lanes(B_LO), lanes(RG_HI), lanes(B_HI));
+        let k = YccConsts::new();
         let dst = rgb.as_mut_ptr();
         macro_rules! load {
             ($p:expr, $x:expr) => {
@@ -307,38 +385,10 @@ pub(crate) mod avx2 {
                 let yv = load!(y, x);
                 let cbv = _mm256_sub_epi16(load!(cb, x), c128);
                 let crv = _mm256_sub_epi16(load!(cr, x), c128);
-                let cb2 = _mm256_add_epi16(cbv, cbv);
-                let cr2 = _mm256_add_epi16(crv, crv);
-                let rt =
-                    _mm256_srai_epi16::<1>(_mm256_add_epi16(_mm256_mulhi_epi16(cr2, k_r), one));
-                let bt =
-                    _mm256_srai_epi16::<1>(_mm256_add_epi16(_mm256_mulhi_epi16(cb2, k_b), one));
-                let r = _mm256_add_epi16(_mm256_add_epi16(yv, crv), rt);
-                let b = _mm256_add_epi16(_mm256_add_epi16(yv, cb2), bt);
-                let glo = _mm256_madd_epi16(_mm256_unpacklo_epi16(cbv, crv), k_g);
-                let ghi = _mm256_madd_epi16(_mm256_unpackhi_epi16(cbv, crv), k_g);
-                let gt = _mm256_packs_epi32(
-                    _mm256_srai_epi32::<16>(_mm256_add_epi32(glo, half)),
-                    _mm256_srai_epi32::<16>(_mm256_add_epi32(ghi, half)),
-                );
-                let g = _mm256_sub_epi16(_mm256_add_epi16(yv, gt), crv);
-                // Per lane (8 pixels): [R0..R7 G0..G7] → [R0 G0 … R7 G7]; B alone.
-                let rgp = _mm256_packus_epi16(r, g);
-                let rgp = _mm256_unpacklo_epi8(rgp, _mm256_bsrli_epi128::<8>(rgp));
-                let bp = _mm256_packus_epi16(b, b);
-                let lo = _mm256_or_si256(
-                    _mm256_shuffle_epi8(rgp, rg_lo),
-                    _mm256_shuffle_epi8(bp, b_lo),
-                );
-                let hi = _mm256_or_si256(
-                    _mm256_shuffle_epi8(rgp, rg_hi),
-                    _mm256_shuffle_epi8(bp, b_hi),
-                );
+                let v = ycc16_to_rgb(yv, cbv, crv, &k);
                 let o = dst.add(3 * x);
-                _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(lo));
-                _mm_storel_epi64(o.add(16) as *mut __m128i, _mm256_castsi256_si128(hi));
-                _mm_storeu_si128(o.add(24) as *mut __m128i, _mm256_extracti128_si256::<1>(lo));
-                _mm_storel_epi64(o.add(40) as *mut __m128i, _mm256_extracti128_si256::<1>(hi));
+                store_rgb8::<0>(o, v);
+                store_rgb8::<1>(o.add(24), v);
             }};
         }
         let mut x = 0;

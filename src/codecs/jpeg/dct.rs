@@ -400,7 +400,12 @@ pub(crate) mod avx2 {
                 _mm256_srai_epi16::<2>(_mm256_add_epi16(d, r)),
             )
         } else {
-            (_mm256_slli_epi16::<2>(s), _mm256_slli_epi16::<2>(d))
+            // The row pass gets the samples without `convsamp`'s −128 (see `pair_fdct`): of
+            // all the pass's terms only the sum of the eight inputs sees it, as −1024.
+            (
+                _mm256_slli_epi16::<2>(_mm256_sub_epi16(s, _mm256_set1_epi16(1024))),
+                _mm256_slli_epi16::<2>(d),
+            )
         };
 
         let (l, h) = unpack(tmp13, tmp12);
@@ -555,12 +560,15 @@ pub(crate) mod avx2 {
             _mm256_unpacklo_epi32(q1, q3), // 4, 5
             _mm256_unpackhi_epi32(q1, q3), // 6, 7
         ];
+        // Widened without `convsamp`'s −128: every term of the row pass but the DC's is a
+        // difference of two inputs, where the level shift cancels, so the pass subtracts
+        // 8·128 from the sum once instead of 128 from each of the eight inputs (the same 16-bit
+        // values: the un-shifted sums stay far below 2^15).
         let zero = _mm256_setzero_si256();
-        let center = _mm256_set1_epi16(128);
         let mut v: [__m256i; 8] = [zero; 8];
         for (k, c) in cols.iter().enumerate() {
-            v[2 * k] = _mm256_sub_epi16(_mm256_unpacklo_epi8(*c, zero), center);
-            v[2 * k + 1] = _mm256_sub_epi16(_mm256_unpackhi_epi8(*c, zero), center);
+            v[2 * k] = _mm256_unpacklo_epi8(*c, zero);
+            v[2 * k + 1] = _mm256_unpackhi_epi8(*c, zero);
         }
         // FDCT: rows (vectors are columns), then columns.
         let v = fdct_pass::<false, { (CONST_BITS - PASS1_BITS) as i32 }>(v);

@@ -51,10 +51,9 @@ pub struct JpegScratch {
     cr: Vec<u8>,
     /// Two full-resolution rows each of Cb and Cr ahead of downsampling.
     full: Vec<u8>,
-    /// Upsampled Cb and Cr rows for one output row.
+    /// Upsampled Cb and Cr rows for one output row (box upsampling of images up to 4 pixels
+    /// wide only: the fancy upsampler is fused with the colour conversion).
     up: Vec<u8>,
-    /// Padded column sums of the fancy upsampler.
-    colsum: Vec<i16>,
     /// Offsets of the blocks to process.
     offs: Vec<usize>,
     /// Cached divisor tables and the quality they belong to.
@@ -163,7 +162,6 @@ pub(crate) fn roundtrip_impl(
     let g = Geom::new(width, height);
     grow_front(s, &g);
     grow(&mut s.up, 2 * (2 * g.cw + 32));
-    grow(&mut s.colsum, g.cw + 2 + 32);
 
     encode_planes(s, src, &g, level);
     let (dl, dc) = *s.divisors(quality);
@@ -447,33 +445,35 @@ fn decode_planes(s: &mut JpegScratch, dst: &mut [u8], g: &Geom, level: Isa) {
     let (upcb, upcr) = s.up.split_at_mut(upw);
     for y in 0..h {
         let k = y / 2;
-        for (plane, up) in [(&s.cb, &mut *upcb), (&s.cr, &mut *upcr)] {
-            let near = &plane[k * g.cpw..k * g.cpw + cw];
-            if fancy {
-                // Row above for even output rows, below for odd ones; the context rows at the
-                // image top/bottom are copies of the first/last real row (jdmainct.c).
-                let kf = if y % 2 == 0 {
-                    k.saturating_sub(1)
-                } else {
-                    (k + 1).min(ch - 1)
-                };
-                let far = &plane[kf * g.cpw..kf * g.cpw + cw];
-                fancy_row(near, far, cw, &mut s.colsum, &mut up[..w], level);
+        let yrow = &s.y[y * g.yw..y * g.yw + w];
+        let out = &mut dst[y * w * 3..(y + 1) * w * 3];
+        if fancy {
+            // Row above for even output rows, below for odd ones; the context rows at the
+            // image top/bottom are copies of the first/last real row (jdmainct.c).
+            let kf = if y % 2 == 0 {
+                k.saturating_sub(1)
             } else {
-                // h2v2_upsample: plain replication.
-                for (x, o) in up[..w].iter_mut().enumerate() {
-                    *o = near[x / 2];
-                }
+                (k + 1).min(ch - 1)
+            };
+            let (cb, cr) = (&s.cb, &s.cr);
+            fancy_ycc_row(
+                yrow,
+                [&cb[k * g.cpw..][..cw], &cb[kf * g.cpw..][..cw]],
+                [&cr[k * g.cpw..][..cw], &cr[kf * g.cpw..][..cw]],
+                cw,
+                out,
+                level,
+            );
+            continue;
+        }
+        for (plane, up) in [(&s.cb, &mut *upcb), (&s.cr, &mut *upcr)] {
+            // h2v2_upsample: plain replication.
+            let near = &plane[k * g.cpw..k * g.cpw + cw];
+            for (x, o) in up[..w].iter_mut().enumerate() {
+                *o = near[x / 2];
             }
         }
-        let yrow = &s.y[y * g.yw..y * g.yw + w];
-        ycc_to_rgb_row(
-            yrow,
-            &upcb[..w],
-            &upcr[..w],
-            &mut dst[y * w * 3..(y + 1) * w * 3],
-            level,
-        );
+        ycc_to_rgb_row(yrow, &upcb[..w], &upcr[..w], out, level);
     }
 }
 
@@ -491,6 +491,10 @@ fn downsample_row(a: &[u8], b: &[u8], out: &mut [u8], level: Isa) {
 
 fn fancy_row(near: &[u8], far: &[u8], cw: usize, cs: &mut [i16], out: &mut [u8], level: Isa) {
     dispatch!(at level; sample::fancy_row_scalar / sample::avx2::fancy_row(near, far, cw, cs, out))
+}
+
+fn fancy_ycc_row(y: &[u8], cb: [&[u8]; 2], cr: [&[u8]; 2], cw: usize, rgb: &mut [u8], level: Isa) {
+    dispatch!(at level; sample::fancy_ycc_row_scalar / sample::avx2::fancy_ycc_row(y, cb, cr, cw, rgb))
 }
 
 #[cfg(test)]

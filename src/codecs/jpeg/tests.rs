@@ -389,6 +389,48 @@ fn twin_color_and_sampling() {
     }
 }
 
+/// The fused decoder back end (fancy upsampling of both chroma rows + YCbCr → RGB) equals the
+/// unfused kernels it replaces, scalar and AVX2, on every width from 1 to 100 and a few
+/// larger ones, including odd widths (one output fewer than twice the chroma samples), rows
+/// longer than needed, and the extreme sample values.
+#[test]
+fn twin_fancy_ycc_row() {
+    let mut rng = Rng(17);
+    for w in (1usize..=100).chain([223, 224, 225, 640, 641]) {
+        for extra in [0, 3] {
+            let n = w.div_ceil(2) + extra;
+            let mut rows: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(n)).collect();
+            if w % 5 == 0 {
+                // Saturating corners: all 0 / all 255 chroma.
+                rows[0].fill(0);
+                rows[1].fill(0);
+                rows[2].fill(255);
+                rows[3].fill(255);
+            }
+            let y = rng.bytes(w);
+            let (cb, cr) = ([&rows[0][..], &rows[1]], [&rows[2][..], &rows[3]]);
+            // Reference: the unfused scalar kernels.
+            let mut want = vec![0u8; 3 * w];
+            if n >= 1 {
+                let (mut ub, mut ur) = (vec![0u8; w], vec![0u8; w]);
+                let mut cs = vec![0i16; n + 2];
+                sample::fancy_row_scalar(cb[0], cb[1], n, &mut cs, &mut ub);
+                sample::fancy_row_scalar(cr[0], cr[1], n, &mut cs, &mut ur);
+                color::ycc_to_rgb_row_scalar(&y, &ub, &ur, &mut want);
+            }
+            let mut got = vec![0u8; 3 * w];
+            sample::fancy_ycc_row_scalar(&y, cb, cr, n, &mut got);
+            assert_eq!(got, want, "scalar w={w} n={n}");
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                let mut got = vec![0u8; 3 * w];
+                unsafe { sample::avx2::fancy_ycc_row(&y, cb, cr, n, &mut got) };
+                assert_eq!(got, want, "avx2 w={w} n={n}");
+            }
+        }
+    }
+}
+
 /// YCbCr → RGB: the AVX2 kernel (16-bit lanes) equals the scalar `jdcolor.c` arithmetic on
 /// all 2^24 (Y, Cb, Cr) triples, one row of the 256 Y values per (Cb, Cr) pair, and on rows
 /// whose length is no multiple of 16 (overlapping last step).
