@@ -20,12 +20,23 @@ use crate::simd::dispatch;
 /// The 31 frames.
 pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>> {
     let table = OffsetTable::gaussian(sigma);
+    drawn_frames(img, rng, |gen, x, f| table.draw(gen, x, f))
+}
+
+/// Frame 0 the clean crop, then 30 frames each made whole by `draw(generator, crop, frame)`
+/// from one [`Xoshiro8`] seeded from `rng` (gaussian_noise and shot_noise, whose kernels make
+/// their words in registers: [`OffsetTable::draw`], `NoiseTable::draw`).
+pub(super) fn drawn_frames(
+    img: &Rgb,
+    rng: &mut dyn RandomSource,
+    mut draw: impl FnMut(&mut Xoshiro8, &[u8], &mut [u8]),
+) -> Vec<Vec<u8>> {
     let x = img.center_crop();
     let mut gen = Xoshiro8::from_source(rng);
     let mut out = vec![x.clone()];
     for _ in 1..31 {
         let mut f = vec![0u8; x.len()];
-        table.draw(&mut gen, &x, &mut f);
+        draw(&mut gen, &x, &mut f);
         out.push(f);
     }
     out
@@ -33,9 +44,9 @@ pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>>
 
 /// Frame 0 the clean crop, then 30 frames made chunk by chunk by `frame(src, words, dst)`,
 /// with `words_for(chunk length)` fresh words per chunk from one
-/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng` (shot_noise and
-/// speckle_noise; `chunk` values are chosen so that a chunk's words, 16 KB, stay in L1).
-/// gaussian_noise makes its words in registers instead ([`OffsetTable::draw`]).
+/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng` (speckle_noise; `chunk` is
+/// chosen so that a chunk's words, 16 KB, stay in L1). gaussian_noise and shot_noise make
+/// their words in registers instead ([`drawn_frames`]).
 pub(super) fn fresh_frames(
     img: &Rgb,
     rng: &mut dyn RandomSource,
