@@ -24,8 +24,9 @@ pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource) -> Vec<Vec<u8>>
 }
 
 /// Frame 0 the clean crop, then 30 frames each made whole by `draw(generator, crop, frame)`
-/// from one [`Xoshiro8`] seeded from `rng` (gaussian_noise and shot_noise, whose kernels make
-/// their words in registers: [`OffsetTable::draw`], `NoiseTable::draw`).
+/// from one [`Xoshiro8`] seeded from `rng` (the three noise sequences, whose kernels make
+/// their words in registers: [`OffsetTable::draw`], `NoiseTable::draw`,
+/// `normal::draw_noise_bytes`).
 pub(super) fn drawn_frames(
     img: &Rgb,
     rng: &mut dyn RandomSource,
@@ -37,34 +38,6 @@ pub(super) fn drawn_frames(
     for _ in 1..31 {
         let mut f = vec![0u8; x.len()];
         draw(&mut gen, &x, &mut f);
-        out.push(f);
-    }
-    out
-}
-
-/// Frame 0 the clean crop, then 30 frames made chunk by chunk by `frame(src, words, dst)`,
-/// with `words_for(chunk length)` fresh words per chunk from one
-/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng` (speckle_noise; `chunk` is
-/// chosen so that a chunk's words, 16 KB, stay in L1). gaussian_noise and shot_noise make
-/// their words in registers instead ([`drawn_frames`]).
-pub(super) fn fresh_frames(
-    img: &Rgb,
-    rng: &mut dyn RandomSource,
-    chunk: usize,
-    words_for: impl Fn(usize) -> usize,
-    mut frame: impl FnMut(&[u8], &[u32], &mut [u8]),
-) -> Vec<Vec<u8>> {
-    let x = img.center_crop();
-    let mut gen = Xoshiro8::from_source(rng);
-    let mut words = vec![0u32; words_for(chunk)];
-    let mut out = vec![x.clone()];
-    for _ in 1..31 {
-        let mut f = vec![0u8; x.len()];
-        for (s, d) in x.chunks(chunk).zip(f.chunks_mut(chunk)) {
-            let w = &mut words[..words_for(s.len())];
-            gen.fill(w);
-            frame(s, w, d);
-        }
         out.push(f);
     }
     out
