@@ -291,8 +291,7 @@ impl NoiseTable {
                 let col = _mm256_srli_epi32::<24>(w);
                 let idx = _mm256_or_si256(_mm256_slli_epi32::<8>(_mm256_cvtepu8_epi32($v)), col);
                 let e = _mm256_i32gather_epi32::<4>(table, idx);
-                let own =
-                    _mm256_cmpgt_epi32(_mm256_srli_epi32::<8>(e), _mm256_and_si256(w, low24));
+                let own = _mm256_cmpgt_epi32(_mm256_srli_epi32::<8>(e), _mm256_and_si256(w, low24));
                 _mm256_blendv_epi8(_mm256_and_si256(e, byte), col, own)
             }};
         }
@@ -311,9 +310,7 @@ impl NoiseTable {
         }
         if i < n {
             let mut words = [0u32; 32];
-            for q in 0..(n - i).div_ceil(8) {
-                _mm256_storeu_si256(words.as_mut_ptr().add(8 * q) as *mut __m256i, lanes.step());
-            }
+            lanes.fill(&mut words[..n - i]);
             self.lookup_scalar(&src[i..n], &words[..n - i], &mut dst[i..n]);
         }
         lanes.store(gen);

@@ -529,7 +529,11 @@ pub fn draw_noise_bytes(
     sigma: f64,
     mode: NoiseMode,
 ) {
-    assert_eq!(src.len(), dst.len(), "source and destination lengths differ");
+    assert_eq!(
+        src.len(),
+        dst.len(),
+        "source and destination lengths differ"
+    );
     dispatch!(draw_noise_bytes_scalar / draw_noise_bytes_avx2(gen, src, dst, sigma, mode))
 }
 
@@ -568,7 +572,6 @@ pub unsafe fn draw_noise_bytes_avx2(
     mode: NoiseMode,
 ) {
     use crate::rng::xoshiro::Avx2Lanes;
-    use std::arch::x86_64::*;
     let n = src.len().min(dst.len());
     let whole = n / STEP * STEP;
     let mut lanes = Avx2Lanes::load(gen);
@@ -581,9 +584,7 @@ pub unsafe fn draw_noise_bytes_avx2(
     if whole < n {
         let mut words = [0u32; 2 * WORDS_PER_BLOCK];
         let w = &mut words[..words_for(n - whole)];
-        for q in w.chunks_exact_mut(8) {
-            _mm256_storeu_si256(q.as_mut_ptr() as *mut __m256i, lanes.step());
-        }
+        lanes.fill(w);
         noise_bytes_scalar(w, &src[whole..n], &mut dst[whole..n], sigma, mode);
     }
     lanes.store(gen);
@@ -859,9 +860,14 @@ mod tests {
     #[test]
     fn draw_noise_bytes_twins_equal_fill_then_noise_bytes() {
         let mut gen = Xoshiro8::from_source(&mut crate::rng::FastRng::new(6));
-        for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 100, 8191, 8192, 8193, 20000] {
+        for n in [
+            0usize, 1, 15, 16, 17, 31, 32, 33, 100, 8191, 8192, 8193, 20000,
+        ] {
             let src: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
-            for (mode, sigma) in [(NoiseMode::Multiplicative, 0.15), (NoiseMode::Additive, 0.08)] {
+            for (mode, sigma) in [
+                (NoiseMode::Multiplicative, 0.15),
+                (NoiseMode::Additive, 0.08),
+            ] {
                 let mut w = vec![0u32; words_for(n)];
                 let mut g0 = gen.clone();
                 g0.fill(&mut w);

@@ -184,9 +184,7 @@ unsafe fn draw_avx2(t: &OffsetTable, gen: &mut Xoshiro8, src: &[u8], dst: &mut [
     }
     if i < n {
         let mut words = [0u32; 32];
-        for q in 0..(n - i).div_ceil(8) {
-            _mm256_storeu_si256(words.as_mut_ptr().add(8 * q) as *mut __m256i, lanes.step());
-        }
+        lanes.fill(&mut words[..n - i]);
         apply_scalar(t, &src[i..n], &words[..n - i], &mut dst[i..n]);
     }
     lanes.store(gen);
