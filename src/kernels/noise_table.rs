@@ -14,6 +14,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+#[cfg(target_arch = "x86_64")]
+use crate::rng::xoshiro::Avx2Lanes;
+use crate::rng::xoshiro::Xoshiro8;
 use crate::rng::RandomSource;
 use crate::simd::dispatch;
 
@@ -242,6 +245,76 @@ impl NoiseTable {
         }
         self.lookup_scalar(&src[i..n], &words[i..n], &mut dst[i..n]);
     }
+
+    /// `dst[i] = sample(src[i], word i)` with the next `src.len()` words of `gen` (the words,
+    /// and the state, that `gen.fill` of as many words would give): ImageNet-P's shot_noise
+    /// frames, 30 fresh frames a sequence, where the words' round trip through a buffer
+    /// ([`NoiseTable::lookup`]) was as costly as the lookups. The slices have one length.
+    pub fn draw(&self, gen: &mut Xoshiro8, src: &[u8], dst: &mut [u8]) {
+        assert_eq!(src.len(), dst.len());
+        dispatch!(Self::draw_scalar / Self::draw_avx2(self, gen, src, dst))
+    }
+
+    /// Scalar twin of [`NoiseTable::draw`]: the words in chunks of 4096 (16 KB, a multiple of
+    /// the eight lanes, so the stream does not depend on the chunking).
+    pub fn draw_scalar(&self, gen: &mut Xoshiro8, src: &[u8], dst: &mut [u8]) {
+        let mut words = [0u32; 4096];
+        for (s, d) in src.chunks(4096).zip(dst.chunks_mut(4096)) {
+            let w = &mut words[..s.len()];
+            gen.fill(w);
+            self.lookup_scalar(s, w, d);
+        }
+    }
+
+    /// AVX2 twin of [`NoiseTable::draw`]: 32 values per step, their words made in registers
+    /// ([`Avx2Lanes`], four steps) and used at once, each 8 by one gather from the input
+    /// byte's row of the table as in [`NoiseTable::lookup_avx2`], the four outputs packed to
+    /// bytes together. The last `len % 32` values take whole steps' words through a buffer
+    /// (unused words of the last step dropped, as `fill` drops them) and the scalar lookup.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; the slices have one length.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn draw_avx2(&self, gen: &mut Xoshiro8, src: &[u8], dst: &mut [u8]) {
+        use std::arch::x86_64::*;
+        let n = src.len().min(dst.len());
+        let table = self.entries.as_ptr() as *const i32;
+        let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
+        let low24 = _mm256_set1_epi32(0x00FF_FFFF);
+        let byte = _mm256_set1_epi32(0xFF);
+        let mut lanes = Avx2Lanes::load(gen);
+        // outputs (0..=255, one per 32-bit lane) of the eight input bytes at the bottom of `v`
+        macro_rules! sample8 {
+            ($v:expr) => {{
+                let w = lanes.step();
+                let col = _mm256_srli_epi32::<24>(w);
+                let idx = _mm256_or_si256(_mm256_slli_epi32::<8>(_mm256_cvtepu8_epi32($v)), col);
+                let e = _mm256_i32gather_epi32::<4>(table, idx);
+                let own = _mm256_cmpgt_epi32(_mm256_srli_epi32::<8>(e), _mm256_and_si256(w, low24));
+                _mm256_blendv_epi8(_mm256_and_si256(e, byte), col, own)
+            }};
+        }
+        let mut i = 0;
+        while i + 32 <= n {
+            let v = _mm256_loadu_si256(sp.add(i) as *const __m256i);
+            let (lo, hi) = (_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+            let (c0, c1) = (sample8!(lo), sample8!(_mm_srli_si128::<8>(lo)));
+            let (c2, c3) = (sample8!(hi), sample8!(_mm_srli_si128::<8>(hi)));
+            // packs interleave the 128-bit lanes; 0xD8 puts the 64-bit quarters back in order
+            let a = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi32(c0, c1));
+            let b = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi32(c2, c3));
+            let out = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi16(a, b));
+            _mm256_storeu_si256(dp.add(i) as *mut __m256i, out);
+            i += 32;
+        }
+        if i < n {
+            let mut words = [0u32; 32];
+            lanes.fill(&mut words[..n - i]);
+            self.lookup_scalar(&src[i..n], &words[..n - i], &mut dst[i..n]);
+        }
+        lanes.store(gen);
+    }
 }
 
 /// Vose's alias method for 256 outcomes; thresholds in units of 2⁻²⁴.
@@ -396,6 +469,31 @@ mod tests {
                 dispatch!(at isa; NoiseTable::lookup_scalar / NoiseTable::lookup_avx2(&t, &src, &words, &mut c));
                 assert_eq!(a, c, "avx2 n={n}");
             }
+        }
+    }
+
+    /// The twins of `draw` give the bytes of `fill` + `lookup_scalar` on the same words and
+    /// leave the generator where `fill` leaves it, at lengths around the 32-value step and the
+    /// 4096-word chunk.
+    #[test]
+    fn draw_twins_equal_fill_then_lookup() {
+        let t = NoiseTable::build(NoiseKind::Shot, 60.0);
+        let mut gen = Xoshiro8::from_source(&mut crate::rng::FastRng::new(5));
+        for n in [0usize, 1, 7, 9, 31, 32, 33, 100, 4095, 4096, 4097, 9000] {
+            let src: Vec<u8> = (0..n).map(|i| (i * 89 % 256) as u8).collect();
+            let mut w = vec![0u32; n];
+            let mut g0 = gen.clone();
+            g0.fill(&mut w);
+            let mut a = vec![0u8; n];
+            t.lookup_scalar(&src, &w, &mut a);
+            for isa in simd::available() {
+                let mut b = vec![1u8; n];
+                let mut g = gen.clone();
+                dispatch!(at isa; NoiseTable::draw_scalar / NoiseTable::draw_avx2(&t, &mut g, &src, &mut b));
+                assert_eq!(a, b, "{isa:?} n {n}");
+                assert_eq!(g, g0, "{isa:?} n {n}: state");
+            }
+            gen = g0;
         }
     }
 }

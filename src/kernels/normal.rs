@@ -37,6 +37,7 @@
 //! `avx2_matches_scalar` checks it, `standard_normal_statistics` checks the distribution.
 
 use crate::kernels::scratch::Buf;
+use crate::rng::xoshiro::Xoshiro8;
 use crate::rng::RandomSource;
 use crate::simd::dispatch;
 use crate::simd::fma::fma_f32;
@@ -176,8 +177,21 @@ pub unsafe fn standard_normals_avx2(words: &[u32], out: &mut [f32]) {
 #[inline]
 unsafe fn block_avx2(w: *const u32) -> (std::arch::x86_64::__m256, std::arch::x86_64::__m256) {
     use std::arch::x86_64::*;
+    block_words_avx2(_mm256_loadu_si256(w as *const __m256i))
+}
+
+/// [`block_avx2`] of the eight words in `w` (word `j` in lane `j`).
+///
+/// # Safety
+/// AVX2 and FMA required.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn block_words_avx2(
+    w: std::arch::x86_64::__m256i,
+) -> (std::arch::x86_64::__m256, std::arch::x86_64::__m256) {
+    use std::arch::x86_64::*;
     let ps = _mm256_set1_ps;
-    let w = _mm256_loadu_si256(w as *const __m256i);
     // radius ρ = sqrt(−ln u)
     let u = _mm256_fmadd_ps(
         _mm256_cvtepi32_ps(_mm256_srli_epi32::<12>(w)),
@@ -425,24 +439,63 @@ unsafe fn noise_bytes_avx2_in<const MULT: bool>(
     sigma: f64,
 ) {
     use std::arch::x86_64::*;
-    const STEP: usize = 2 * BLOCK;
-    let mode = if MULT {
+    let n = src.len().min(dst.len());
+    let whole = (n / STEP).min(words.len() / (2 * WORDS_PER_BLOCK)) * STEP;
+    let wp = words.as_ptr();
+    let mut k = 0;
+    noise_steps_avx2::<MULT>(&src[..whole], &mut dst[..whole], sigma, || {
+        let w = _mm256_loadu_si256(wp.add(k) as *const __m256i);
+        k += WORDS_PER_BLOCK;
+        w
+    });
+    noise_bytes_scalar(
+        &words[whole / 2..],
+        &src[whole..n],
+        &mut dst[whole..n],
+        sigma,
+        mode_of(MULT),
+    );
+}
+
+/// Values per step of the AVX2 byte noises (two blocks).
+const STEP: usize = 2 * BLOCK;
+
+/// The mode of the const parameter `MULT`.
+fn mode_of(mult: bool) -> NoiseMode {
+    if mult {
         NoiseMode::Multiplicative
     } else {
         NoiseMode::Additive
-    };
-    let n = src.len().min(dst.len());
-    let steps = (n / STEP).min(words.len() / (2 * WORDS_PER_BLOCK));
-    let whole = steps * STEP;
-    let s = _mm256_set1_ps(noise_scale(sigma, mode));
+    }
+}
+
+/// The whole [`STEP`]s of `src` into `dst` (one length, a multiple of [`STEP`]), each
+/// block's eight words from `next()` in order: the step of [`noise_bytes_avx2`] and
+/// [`draw_noise_bytes`].
+///
+/// # Safety
+/// AVX2 and FMA required; `dst.len() >= src.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn noise_steps_avx2<const MULT: bool>(
+    src: &[u8],
+    dst: &mut [u8],
+    sigma: f64,
+    mut next: impl FnMut() -> std::arch::x86_64::__m256i,
+) {
+    use std::arch::x86_64::*;
+    let whole = src.len() / STEP * STEP;
+    assert!(dst.len() >= whole);
+    let s = _mm256_set1_ps(noise_scale(sigma, mode_of(MULT)));
     let top = _mm256_set1_ps(255.0);
     // After the two packs the dwords hold values 0–3 of a, b, c, d, then 4–7 of each.
     let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    let (sp, dp, wp) = (src.as_ptr(), dst.as_mut_ptr(), words.as_ptr());
+    let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
     let mut i = 0;
     while i < whole {
-        let (za, zb) = block_avx2(wp.add(i / 2));
-        let (zc, zd) = block_avx2(wp.add(i / 2 + WORDS_PER_BLOCK));
+        let (za, zb) = block_words_avx2(next());
+        let (zc, zd) = block_words_avx2(next());
         let level = |off: usize, z: __m256| {
             let v = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(
                 sp.add(i + off) as *const __m128i
@@ -463,13 +516,78 @@ unsafe fn noise_bytes_avx2_in<const MULT: bool>(
         );
         i += STEP;
     }
-    noise_bytes_scalar(
-        &words[whole / 2..],
-        &src[whole..n],
-        &mut dst[whole..n],
-        sigma,
-        mode,
+}
+
+/// [`noise_bytes`] with its [`words_for`]`(src.len())` words the next ones of `gen` (the
+/// words, and the state, that `gen.fill` of as many would give): ImageNet-P's speckle_noise
+/// frames, 30 fresh frames a sequence, where storing the words to a buffer and reading them
+/// back was a sixth of a frame's instructions. The slices have one length.
+pub fn draw_noise_bytes(
+    gen: &mut Xoshiro8,
+    src: &[u8],
+    dst: &mut [u8],
+    sigma: f64,
+    mode: NoiseMode,
+) {
+    assert_eq!(
+        src.len(),
+        dst.len(),
+        "source and destination lengths differ"
     );
+    dispatch!(draw_noise_bytes_scalar / draw_noise_bytes_avx2(gen, src, dst, sigma, mode))
+}
+
+/// Scalar twin of [`draw_noise_bytes`]: the words in chunks of 4096 (8192 values, whole
+/// blocks and a multiple of the eight lanes, so the stream does not depend on the chunking).
+pub fn draw_noise_bytes_scalar(
+    gen: &mut Xoshiro8,
+    src: &[u8],
+    dst: &mut [u8],
+    sigma: f64,
+    mode: NoiseMode,
+) {
+    const CHUNK: usize = 8192;
+    let mut words = [0u32; CHUNK / BLOCK * WORDS_PER_BLOCK];
+    for (s, d) in src.chunks(CHUNK).zip(dst.chunks_mut(CHUNK)) {
+        let w = &mut words[..words_for(s.len())];
+        gen.fill(w);
+        noise_bytes_scalar(w, s, d, sigma, mode);
+    }
+}
+
+/// AVX2 twin of [`draw_noise_bytes`]: the steps of [`noise_bytes_avx2`] with each block's
+/// words made in registers by the generator's lanes
+/// ([`Avx2Lanes`](crate::rng::xoshiro::Avx2Lanes)) and used at once; the last `len % 32`
+/// values take whole steps' words through a buffer and the scalar twin.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; the slices have one length.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn draw_noise_bytes_avx2(
+    gen: &mut Xoshiro8,
+    src: &[u8],
+    dst: &mut [u8],
+    sigma: f64,
+    mode: NoiseMode,
+) {
+    use crate::rng::xoshiro::Avx2Lanes;
+    let n = src.len().min(dst.len());
+    let whole = n / STEP * STEP;
+    let mut lanes = Avx2Lanes::load(gen);
+    let (s, d) = (&src[..whole], &mut dst[..whole]);
+    // one loop per mode, so that the step holds no branch on it
+    match mode {
+        NoiseMode::Additive => noise_steps_avx2::<false>(s, d, sigma, || lanes.step()),
+        NoiseMode::Multiplicative => noise_steps_avx2::<true>(s, d, sigma, || lanes.step()),
+    }
+    if whole < n {
+        let mut words = [0u32; 2 * WORDS_PER_BLOCK];
+        let w = &mut words[..words_for(n - whole)];
+        lanes.fill(w);
+        noise_bytes_scalar(w, &src[whole..n], &mut dst[whole..n], sigma, mode);
+    }
+    lanes.store(gen);
 }
 
 /// [`noise_bytes`] with words drawn from `rng`: [`words_for`]`(src.len())` words in total, drawn
@@ -732,6 +850,37 @@ mod tests {
                         assert_eq!(a, src, "σ = 0 gives the input back");
                     }
                 }
+            }
+        }
+    }
+
+    /// The twins of `draw_noise_bytes` give `fill` + `noise_bytes_scalar`'s bytes on the same
+    /// words and leave the generator where `fill` leaves it, for both modes and lengths around
+    /// the 32-value step and the 8192-value chunk.
+    #[test]
+    fn draw_noise_bytes_twins_equal_fill_then_noise_bytes() {
+        let mut gen = Xoshiro8::from_source(&mut crate::rng::FastRng::new(6));
+        for n in [
+            0usize, 1, 15, 16, 17, 31, 32, 33, 100, 8191, 8192, 8193, 20000,
+        ] {
+            let src: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
+            for (mode, sigma) in [
+                (NoiseMode::Multiplicative, 0.15),
+                (NoiseMode::Additive, 0.08),
+            ] {
+                let mut w = vec![0u32; words_for(n)];
+                let mut g0 = gen.clone();
+                g0.fill(&mut w);
+                let mut a = vec![0u8; n];
+                noise_bytes_scalar(&w, &src, &mut a, sigma, mode);
+                for isa in simd::available() {
+                    let mut b = vec![1u8; n];
+                    let mut g = gen.clone();
+                    dispatch!(at isa; draw_noise_bytes_scalar / draw_noise_bytes_avx2(&mut g, &src, &mut b, sigma, mode));
+                    assert_eq!(a, b, "{isa:?} {mode:?} n {n}");
+                    assert_eq!(g, g0, "{isa:?} {mode:?} n {n}: state");
+                }
+                gen = g0;
             }
         }
     }

@@ -157,6 +157,22 @@ impl Avx2Lanes {
         self.to_state(&mut g.s)
     }
 
+    /// The next `out.len()` words, as [`Xoshiro8::fill`] gives them (the unused words of a
+    /// last partial step dropped): the tails of the kernels that use [`Avx2Lanes::step`].
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn fill(&mut self, out: &mut [u32]) {
+        use std::arch::x86_64::*;
+        for chunk in out.chunks_mut(LANES) {
+            let mut r = [0u32; LANES];
+            _mm256_storeu_si256(r.as_mut_ptr() as *mut __m256i, self.step());
+            chunk.copy_from_slice(&r[..chunk.len()]);
+        }
+    }
+
     /// One step of every lane: the next eight words (word `j` from lane `j`).
     ///
     /// # Safety

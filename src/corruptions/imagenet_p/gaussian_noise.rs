@@ -21,41 +21,25 @@ use crate::simd::dispatch;
 /// The 31 frames, into `sink`.
 pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
     let table = OffsetTable::gaussian(sigma);
-    let x = img.center_crop();
-    let mut gen = Xoshiro8::from_source(rng);
-    sink(&x)?;
-    let mut f = vec![0u8; x.len()];
-    for _ in 1..31 {
-        table.draw(&mut gen, &x, &mut f);
-        sink(&f)?;
-    }
-    Ok(())
+    drawn_frames(img, rng, |gen, x, f| table.draw(gen, x, f), sink)
 }
 
-/// Frame 0 the clean crop, then 30 frames made chunk by chunk by `frame(src, words, dst)`,
-/// with `words_for(chunk length)` fresh words per chunk from one
-/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng` (shot_noise and
-/// speckle_noise; `chunk` values are chosen so that a chunk's words, 16 KB, stay in L1).
-/// gaussian_noise makes its words in registers instead ([`OffsetTable::draw`]).
-pub(super) fn fresh_frames(
+/// Frame 0 the clean crop, then 30 frames each made whole by `draw(generator, crop, frame)`
+/// from one [`Xoshiro8`] seeded from `rng` (the three noise sequences, whose kernels make
+/// their words in registers: [`OffsetTable::draw`], `NoiseTable::draw`,
+/// `normal::draw_noise_bytes`).
+pub(super) fn drawn_frames(
     img: &Rgb,
     rng: &mut dyn RandomSource,
-    chunk: usize,
-    words_for: impl Fn(usize) -> usize,
-    mut frame: impl FnMut(&[u8], &[u32], &mut [u8]),
+    mut draw: impl FnMut(&mut Xoshiro8, &[u8], &mut [u8]),
     sink: &mut Sink,
 ) -> Result<()> {
     let x = img.center_crop();
     let mut gen = Xoshiro8::from_source(rng);
-    let mut words = vec![0u32; words_for(chunk)];
     sink(&x)?;
     let mut f = vec![0u8; x.len()];
     for _ in 1..31 {
-        for (s, d) in x.chunks(chunk).zip(f.chunks_mut(chunk)) {
-            let w = &mut words[..words_for(s.len())];
-            gen.fill(w);
-            frame(s, w, d);
-        }
+        draw(&mut gen, &x, &mut f);
         sink(&f)?;
     }
     Ok(())
@@ -202,9 +186,7 @@ unsafe fn draw_avx2(t: &OffsetTable, gen: &mut Xoshiro8, src: &[u8], dst: &mut [
     }
     if i < n {
         let mut words = [0u32; 32];
-        for q in 0..(n - i).div_ceil(8) {
-            _mm256_storeu_si256(words.as_mut_ptr().add(8 * q) as *mut __m256i, lanes.step());
-        }
+        lanes.fill(&mut words[..n - i]);
         apply_scalar(t, &src[i..n], &words[..n - i], &mut dst[i..n]);
     }
     lanes.store(gen);

@@ -6,7 +6,8 @@
 //! (`kernels::noise_table`: one 32-bit word per value, the reference's output distribution per
 //! input byte including its truncation to 8 bits), with the words from eight xoshiro128++ lanes
 //! seeded from the sequence's generator (`rng::xoshiro`) instead of Philox, which cost more
-//! than the lookups (docs/ALGORITHMS.md §13).
+//! than the lookups (docs/ALGORITHMS.md §13), made in registers and used at once
+//! (`NoiseTable::draw`).
 
 use super::{Rgb, Sink};
 use crate::error::Result;
@@ -16,13 +17,5 @@ use crate::rng::RandomSource;
 /// The 31 frames, into `sink`.
 pub fn frames(img: &Rgb, lam: f64, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
     let table = noise_table::get(NoiseKind::Shot, lam);
-    // one word per value; 4096 values per chunk, 16 KB of words stay in L1
-    super::gaussian_noise::fresh_frames(
-        img,
-        rng,
-        4096,
-        |n| n,
-        |s, w, d| table.lookup(s, w, d),
-        sink,
-    )
+    super::gaussian_noise::drawn_frames(img, rng, |gen, x, f| table.draw(gen, x, f), sink)
 }

@@ -12,21 +12,18 @@
 
 use super::{Rgb, Sink};
 use crate::error::Result;
-use crate::kernels::normal::NoiseMode;
+use crate::kernels::normal::{draw_noise_bytes, NoiseMode};
 use crate::rng::RandomSource;
 
 /// The 31 frames: the clean crop, then 30 frames of fresh
 /// [`crate::kernels::normal::noise_bytes`] noise with words from one
-/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng`.
+/// [`Xoshiro8`](crate::rng::xoshiro::Xoshiro8) seeded from `rng`, made in registers and used
+/// at once ([`draw_noise_bytes`]).
 pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
-    use crate::kernels::normal::{noise_bytes, words_for};
-    // values per chunk: a multiple of the normals' block, its words (16 KB) stay in L1
-    super::gaussian_noise::fresh_frames(
+    super::gaussian_noise::drawn_frames(
         img,
         rng,
-        8192,
-        words_for,
-        |s, w, d| noise_bytes(w, s, d, sigma, NoiseMode::Multiplicative),
+        |gen, x, f| draw_noise_bytes(gen, x, f, sigma, NoiseMode::Multiplicative),
         sink,
     )
 }
