@@ -292,29 +292,41 @@ dispatch! {
         let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
         let (ml, mc, mr) = (&mid[..w], &mid[1..w + 1], &mid[2..w + 2]);
         let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
-        for c in 0..w {
-            let m = mc[c] as i32;
-            let (xs, ys) = (gx[c] as i32, gy[c] as i32);
-            let x = xs.abs();
-            let y = ys.abs() << CANNY_SHIFT;
-            let tg22x = x * CANNY_TG22;
-            let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
-            let horiz = y < tg22x;
-            let vert = y > tg67x;
-            // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
-            // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
-            // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
-            // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
-            let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
-            let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
-            let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
-            let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
-            let same = (xs ^ ys) >= 0;
-            let dmax = (same & d1max) | (!same & d2max);
-            let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
-            let is_max = (m > low) & bin_max;
-            let strong = is_max & (m > high);
-            map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+        // 32-pixel chunks whose magnitudes are all ≤ low hold no edge candidate: "not an edge"
+        // without the direction tests (spatter's layers are mostly flat, magnitude 0)
+        let mut c0 = 0;
+        while c0 < w {
+            let c1 = (c0 + 32).min(w);
+            if mc[c0..c1].iter().fold(0i16, |a, &m| a.max(m)) as i32 <= low {
+                map[c0..c1].fill(1);
+                c0 = c1;
+                continue;
+            }
+            for c in c0..c1 {
+                let m = mc[c] as i32;
+                let (xs, ys) = (gx[c] as i32, gy[c] as i32);
+                let x = xs.abs();
+                let y = ys.abs() << CANNY_SHIFT;
+                let tg22x = x * CANNY_TG22;
+                let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+                let horiz = y < tg22x;
+                let vert = y > tg67x;
+                // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
+                // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
+                // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
+                // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
+                let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
+                let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
+                let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
+                let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
+                let same = (xs ^ ys) >= 0;
+                let dmax = (same & d1max) | (!same & d2max);
+                let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
+                let is_max = (m > low) & bin_max;
+                let strong = is_max & (m > high);
+                map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+            }
+            c0 = c1;
         }
     }
 }
@@ -1140,6 +1152,9 @@ mod tests {
                         .map(|i| {
                             if i == 0 || i == w + 1 {
                                 0
+                            } else if k == 1 && (33..65).contains(&i) {
+                                // a whole 32-pixel chunk without candidates (≤ low) when w ≥ 64
+                                (hash(i, k) % 51) as i16
                             } else {
                                 (hash(i, k) % 300) as i16
                             }
