@@ -222,18 +222,7 @@ impl CannyRows<'_> {
 fn hysteresis(map: &mut [u8], w: usize, h: usize) {
     let pw = w + 2;
     let mut stack: Vec<usize> = Vec::new();
-    let neighbours = |p: usize| {
-        [
-            p - pw - 1,
-            p - pw,
-            p - pw + 1,
-            p - 1,
-            p + 1,
-            p + pw - 1,
-            p + pw,
-            p + pw + 1,
-        ]
-    };
+    let neighbours = |p: usize| neighbours8(p, pw);
     for r in 0..h {
         let base = (r + 1) * pw + 1;
         for c0 in (0..w).step_by(32) {
@@ -258,6 +247,21 @@ fn hysteresis(map: &mut [u8], w: usize, h: usize) {
             }
         }
     }
+}
+
+/// The 8 neighbours of index `p` in a plane of rows of `pw` values.
+#[inline(always)]
+fn neighbours8(p: usize, pw: usize) -> [usize; 8] {
+    [
+        p - pw - 1,
+        p - pw,
+        p - pw + 1,
+        p - 1,
+        p + 1,
+        p + pw - 1,
+        p + pw,
+        p + pw + 1,
+    ]
 }
 
 thread_local! {
@@ -977,13 +981,6 @@ mod tests {
     /// with many weak pixels in long chains (unlike spatter's layers), touching the frame.
     #[test]
     fn hysteresis_equals_strong_seeded_fill() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
         let mut grown = 0;
         for (w, h, strong) in [
             (37usize, 23usize, 40u64),
@@ -993,32 +990,22 @@ mod tests {
         ] {
             let pw = w + 2;
             let mut map = vec![1u8; pw * (h + 2)];
-            for r in 0..h {
-                for c in 0..w {
-                    let v = next() % 1000;
-                    // weak (0) half the time, strong rarely, else not an edge
-                    map[(r + 1) * pw + 1 + c] = if v < strong {
-                        2
-                    } else if v < 500 {
-                        0
-                    } else {
-                        1
-                    };
-                }
+            let r = crate::kernels::testdata::test_values(w * h, w as u64);
+            for (i, &v) in r.iter().enumerate() {
+                // weak (0) half the time, strong rarely, else not an edge
+                let v = v % 1000;
+                map[(i / w + 1) * pw + 1 + i % w] = if v < strong {
+                    2
+                } else if v < 500 {
+                    0
+                } else {
+                    1
+                };
             }
             let mut want = map.clone();
             let mut stack: Vec<usize> = (0..want.len()).filter(|&p| want[p] == 2).collect();
             while let Some(p) = stack.pop() {
-                for q in [
-                    p - pw - 1,
-                    p - pw,
-                    p - pw + 1,
-                    p - 1,
-                    p + 1,
-                    p + pw - 1,
-                    p + pw,
-                    p + pw + 1,
-                ] {
+                for q in neighbours8(p, pw) {
                     if want[q] == 0 {
                         want[q] = 2;
                         stack.push(q);
