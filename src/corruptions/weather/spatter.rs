@@ -73,7 +73,7 @@ impl crate::corruptions::params::Params for Params {
 ///
 /// `x = f32(v) / 255` in f32 as the reference. Both RNG modes share everything but the draws
 /// and, in fast mode, the final blends: per-pixel weights as 16-bit fractions blended in fixed
-/// point ([`rgb_fixed::blend_fixed`]; the f32 blend stays for a water intensity outside
+/// point ([`crate::kernels::rgb_fixed::blend_fixed`]; the f32 blend stays for a water intensity outside
 /// [0, 1] and for Quirk 10).
 pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let lvl = job.level;
@@ -163,18 +163,20 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                 // Fast mode: per pixel the colour weight M = (L8·D / max)·k ∈ [0, 1] as a
                 // 16-bit fraction, blended in fixed point (kernels::rgb_fixed, ALGORITHMS.md
                 // §4.18): v + M·colour up to 2/256 of a grey level.
+                // Only the pixels with liquid are blended (blend::water_row_fixed).
                 let keep = vec![u16::MAX; w];
                 let mut weight = vec![0u16; w];
                 let scale = k / max * 65535.0;
                 for r in 0..h {
                     let (lr, dr) = (&l8[r * w..(r + 1) * w], &b[r * w..(r + 1) * w]);
-                    blend::water_weights(lr, dr, scale, &mut weight);
                     let rows = r * 3 * w..(r + 1) * 3 * w;
-                    rgb_fixed::blend_fixed(
+                    blend::water_row_fixed(
                         &src[rows.clone()],
-                        &keep,
-                        &weight,
+                        [lr, dr],
+                        scale,
                         [175 * 256, 238 * 256, 238 * 256],
+                        &keep,
+                        &mut weight,
                         &mut dst[rows],
                     );
                 }

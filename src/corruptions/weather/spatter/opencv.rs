@@ -136,7 +136,6 @@ fn canny_l1_marking(
     // Non-maximum suppression of row r − 1 runs right after the gradients of row r (it needs
     // the magnitudes of rows r − 2..=r): the rows it reads are still in L1, instead of a
     // second sweep over the three image-sized gradient planes.
-    let mut stack: Vec<usize> = Vec::new();
     let lh = [low, high];
     for r in 0..h {
         if r > 0 {
@@ -158,7 +157,7 @@ fn canny_l1_marking(
                 w,
                 pw,
             };
-            rows.nms_and_seeds(r - 1, &mag, lh, &mut map, &mut stack);
+            rows.nms(r - 1, &mag, lh, &mut map);
         }
     }
     CannyRows {
@@ -167,24 +166,8 @@ fn canny_l1_marking(
         w,
         pw,
     }
-    .nms_and_seeds(h - 1, &mag, lh, &mut map, &mut stack);
-    while let Some(p) = stack.pop() {
-        for q in [
-            p - 1,
-            p + 1,
-            p - pw - 1,
-            p - pw,
-            p - pw + 1,
-            p + pw - 1,
-            p + pw,
-            p + pw + 1,
-        ] {
-            if map[q] == 0 {
-                map[q] = 2;
-                stack.push(q);
-            }
-        }
-    }
+    .nms(h - 1, &mag, lh, &mut map);
+    hysteresis(&mut map, w, h);
     for r in 0..h {
         let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
         for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
@@ -206,16 +189,9 @@ struct CannyRows<'a> {
 impl CannyRows<'_> {
     /// Non-maximum suppression of row `r` ([`nms_row`], vectorised: every pixel's four
     /// direction candidates are compared and the bin selects one, so there is no per-pixel
-    /// gather and no branch), then its strong maxima pushed as flood-fill seeds.
+    /// gather and no branch).
     #[inline(always)]
-    fn nms_and_seeds(
-        &self,
-        r: usize,
-        mag: &[i16],
-        thresholds: [i32; 2],
-        map: &mut [u8],
-        stack: &mut Vec<usize>,
-    ) {
+    fn nms(&self, r: usize, mag: &[i16], thresholds: [i32; 2], map: &mut [u8]) {
         let (w, pw) = (self.w, self.pw);
         let base = (r + 1) * pw + 1;
         nms_row(
@@ -229,27 +205,63 @@ impl CannyRows<'_> {
             thresholds,
             &mut map[base..base + w],
         );
-        // Strong maxima: skip 32-pixel chunks without one after a vectorised test, then visit
-        // the set bits of 8-byte words (a branch per seed, not per pixel: a per-byte test
-        // mispredicted at every seed and was most of this function's time).
-        let mrow = &map[base..base + w];
-        for (j, chunk) in mrow.chunks(32).enumerate() {
-            if chunk.iter().fold(0u8, |a, &v| a | (v & 2)) == 0 {
+    }
+}
+
+/// Canny's hysteresis on the `map` plane of [`canny_l1_marking`] (`w + 2` values per row, a
+/// one-pixel "not an edge" frame): every weak pixel (0) 8-connected through weak pixels to a
+/// strong one (2) becomes 2.
+///
+/// OpenCV seeds a flood fill with every strong pixel. Here the fill starts from the weak
+/// pixels instead: each weak pixel found next to an edge becomes one and floods the weak
+/// pixels connected to it. The same set results (a weak pixel joined to a strong one through
+/// weak pixels is reached from the first of its chain that the scan finds next to an edge, or
+/// earlier), but spatter's layers have many strong pixels (every liquid border is a jump of
+/// ≥ 170 grey levels) and few weak ones, so far fewer pixels are visited; 32-pixel chunks
+/// without a weak pixel are skipped after a vectorised test.
+fn hysteresis(map: &mut [u8], w: usize, h: usize) {
+    let pw = w + 2;
+    let mut stack: Vec<usize> = Vec::new();
+    let neighbours = |p: usize| neighbours8(p, pw);
+    for r in 0..h {
+        let base = (r + 1) * pw + 1;
+        for c0 in (0..w).step_by(32) {
+            let chunk = &map[base + c0..base + (c0 + 32).min(w)];
+            if chunk.iter().fold(0u8, |a, &v| a | u8::from(v == 0)) == 0 {
                 continue;
             }
-            for (q, word) in chunk.chunks(8).enumerate() {
-                let mut bytes = [0u8; 8];
-                bytes[..word.len()].copy_from_slice(word);
-                // map values are 0, 1 or 2: bit 1 of a byte marks a strong maximum
-                let mut bits = u64::from_le_bytes(bytes) & 0x0202_0202_0202_0202;
-                while bits != 0 {
-                    let c = (bits.trailing_zeros() / 8) as usize;
-                    stack.push(base + j * 32 + q * 8 + c);
-                    bits &= bits - 1;
+            for p in base + c0..base + (c0 + 32).min(w) {
+                if map[p] != 0 || !neighbours(p).iter().any(|&q| map[q] == 2) {
+                    continue;
+                }
+                map[p] = 2;
+                stack.push(p);
+                while let Some(p) = stack.pop() {
+                    for q in neighbours(p) {
+                        if map[q] == 0 {
+                            map[q] = 2;
+                            stack.push(q);
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+/// The 8 neighbours of index `p` in a plane of rows of `pw` values.
+#[inline(always)]
+fn neighbours8(p: usize, pw: usize) -> [usize; 8] {
+    [
+        p - pw - 1,
+        p - pw,
+        p - pw + 1,
+        p - 1,
+        p + 1,
+        p + pw - 1,
+        p + pw,
+        p + pw + 1,
+    ]
 }
 
 thread_local! {
@@ -284,29 +296,41 @@ dispatch! {
         let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
         let (ml, mc, mr) = (&mid[..w], &mid[1..w + 1], &mid[2..w + 2]);
         let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
-        for c in 0..w {
-            let m = mc[c] as i32;
-            let (xs, ys) = (gx[c] as i32, gy[c] as i32);
-            let x = xs.abs();
-            let y = ys.abs() << CANNY_SHIFT;
-            let tg22x = x * CANNY_TG22;
-            let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
-            let horiz = y < tg22x;
-            let vert = y > tg67x;
-            // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
-            // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
-            // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
-            // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
-            let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
-            let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
-            let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
-            let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
-            let same = (xs ^ ys) >= 0;
-            let dmax = (same & d1max) | (!same & d2max);
-            let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
-            let is_max = (m > low) & bin_max;
-            let strong = is_max & (m > high);
-            map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+        // 32-pixel chunks whose magnitudes are all ≤ low hold no edge candidate: "not an edge"
+        // without the direction tests (spatter's layers are mostly flat, magnitude 0)
+        let mut c0 = 0;
+        while c0 < w {
+            let c1 = (c0 + 32).min(w);
+            if mc[c0..c1].iter().fold(0i16, |a, &m| a.max(m)) as i32 <= low {
+                map[c0..c1].fill(1);
+                c0 = c1;
+                continue;
+            }
+            for c in c0..c1 {
+                let m = mc[c] as i32;
+                let (xs, ys) = (gx[c] as i32, gy[c] as i32);
+                let x = xs.abs();
+                let y = ys.abs() << CANNY_SHIFT;
+                let tg22x = x * CANNY_TG22;
+                let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+                let horiz = y < tg22x;
+                let vert = y > tg67x;
+                // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
+                // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
+                // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
+                // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
+                let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
+                let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
+                let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
+                let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
+                let same = (xs ^ ys) >= 0;
+                let dmax = (same & d1max) | (!same & d2max);
+                let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
+                let is_max = (m > low) & bin_max;
+                let strong = is_max & (m > high);
+                map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+            }
+            c0 = c1;
         }
     }
 }
@@ -953,6 +977,50 @@ mod tests {
         a.values.iter().map(|&v| v as u8).collect()
     }
 
+    /// The weak-pixel-seeded [`hysteresis`] gives OpenCV's strong-seeded flood fill, on maps
+    /// with many weak pixels in long chains (unlike spatter's layers), touching the frame.
+    #[test]
+    fn hysteresis_equals_strong_seeded_fill() {
+        let mut grown = 0;
+        for (w, h, strong) in [
+            (37usize, 23usize, 40u64),
+            (64, 64, 8),
+            (5, 3, 20),
+            (33, 1, 30),
+        ] {
+            let pw = w + 2;
+            let mut map = vec![1u8; pw * (h + 2)];
+            let r = crate::kernels::testdata::test_values(w * h, w as u64);
+            for (i, &v) in r.iter().enumerate() {
+                // weak (0) half the time, strong rarely, else not an edge
+                let v = v % 1000;
+                map[(i / w + 1) * pw + 1 + i % w] = if v < strong {
+                    2
+                } else if v < 500 {
+                    0
+                } else {
+                    1
+                };
+            }
+            let mut want = map.clone();
+            let mut stack: Vec<usize> = (0..want.len()).filter(|&p| want[p] == 2).collect();
+            while let Some(p) = stack.pop() {
+                for q in neighbours8(p, pw) {
+                    if want[q] == 0 {
+                        want[q] = 2;
+                        stack.push(q);
+                    }
+                }
+            }
+            let before = map.iter().filter(|&&v| v == 2).count();
+            hysteresis(&mut map, w, h);
+            assert_eq!(map, want, "{w}×{h}");
+            grown += want.iter().filter(|&&v| v == 2).count() - before;
+        }
+        // the fill did something
+        assert!(grown > 100, "{grown}");
+    }
+
     /// Every case of the vector file: `<case>.input` (u8) and OpenCV's result of each stage
     /// of spatter's water branch, each stage fed with OpenCV's previous output.
     #[test]
@@ -1071,6 +1139,9 @@ mod tests {
                         .map(|i| {
                             if i == 0 || i == w + 1 {
                                 0
+                            } else if k == 1 && (33..65).contains(&i) {
+                                // a whole 32-pixel chunk without candidates (≤ low) when w ≥ 64
+                                (hash(i, k) % 51) as i16
                             } else {
                                 (hash(i, k) % 300) as i16
                             }
