@@ -148,7 +148,10 @@ unsafe fn blend_avx2(z: &[f64], blurred: &[u8], out: &mut [u8]) {
     macro_rules! levels {
         ($at:expr) => {{
             let b = std::ptr::read_unaligned(blurred.as_ptr().add($at) as *const i32);
-            _mm256_div_pd(_mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b))), s255)
+            _mm256_div_pd(
+                _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b))),
+                s255,
+            )
         }};
     }
     macro_rules! value {
@@ -192,7 +195,10 @@ unsafe fn blend_avx2(z: &[f64], blurred: &[u8], out: &mut [u8]) {
         p += 4;
     }
     for p in p..n {
-        let (l, lr) = (LEVELS[blurred[p] as usize], LEVELS[blurred[n - 1 - p] as usize]);
+        let (l, lr) = (
+            LEVELS[blurred[p] as usize],
+            LEVELS[blurred[n - 1 - p] as usize],
+        );
         for (o, &zv) in out[3 * p..3 * p + 3].iter_mut().zip(&z[3 * p..3 * p + 3]) {
             *o = blend_value(zv, l, lr);
         }

@@ -240,7 +240,9 @@ mod tests {
     #[test]
     fn dry_runs_equal_the_whole_row_blend() {
         let mut rng = crate::rng::FastRng::new(5);
-        let crop: Vec<u8> = (0..3 * SIDE * SIDE).map(|k| (k * 7 + k / 5) as u8).collect();
+        let crop: Vec<u8> = (0..3 * SIDE * SIDE)
+            .map(|k| (k * 7 + k / 5) as u8)
+            .collect();
         let mut water = Water::new();
         to_u8(&layer(&mut rng), &mut water.l8);
         assert!(water.l8.iter().any(|&v| v > 0) && water.l8.iter().any(|&v| v == 0));
