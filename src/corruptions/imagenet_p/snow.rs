@@ -123,9 +123,9 @@ fn blend_scalar(z: &[f64], blurred: &[u8], out: &mut [u8]) {
 
 /// AVX2 twin of [`blend`]: four pixels per step, their twelve values in three 4-lane f64
 /// vectors (`z` loaded as it lies, 3·4 contiguous values), the four levels of the step and the
-/// four of its 180° partners converted from their bytes (`f64::from(v) / 255.0` with an IEEE
-/// `vdivpd`: exactly [`LEVELS`]) and spread over the lanes by `vpermpd` (lane patterns
-/// 0001, 1122, 2333); the same f64 operations in the same order per value as the scalar twin
+/// four of its 180° partners read from [`LEVELS`] (a `vdivpd` of the converted bytes is exact
+/// too, but its throughput made the step slower than the one-pixel one) and spread over the
+/// lanes by `vpermpd` (lane patterns 0001, 1122, 2333); the same f64 operations in the same order per value as the scalar twin
 /// (`vmaxpd`/`vminpd` against 0 and 1 are its compare-and-selects, NaN → 0), so the same
 /// bytes. One pixel per step (three lanes of four used, two broadcasts) cost about twice the
 /// instructions; the leftover pixels (n mod 4) go through the scalar twin's [`blend_value`].
@@ -147,10 +147,12 @@ unsafe fn blend_avx2(z: &[f64], blurred: &[u8], out: &mut [u8]) {
     // the levels of the 4 bytes at `$at` (lane k: byte $at + k); callers pass $at + 4 ≤ n
     macro_rules! levels {
         ($at:expr) => {{
-            let b = std::ptr::read_unaligned(blurred.as_ptr().add($at) as *const i32);
-            _mm256_div_pd(
-                _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(b))),
-                s255,
+            let (b, t) = (blurred.as_ptr().add($at), LEVELS.as_ptr());
+            _mm256_set_pd(
+                *t.add(*b.add(3) as usize),
+                *t.add(*b.add(2) as usize),
+                *t.add(*b.add(1) as usize),
+                *t.add(*b as usize),
             )
         }};
     }
