@@ -10,6 +10,14 @@
 //!
 //! Word layout: the top 8 bits pick a column, the low 24 bits are compared with the column's
 //! threshold; below it the column's own value is output, otherwise its alias.
+//!
+//! Entry layout: `(threshold24 << 8) | ((alias − column) mod 256)` — the alias stored as its
+//! byte offset from the column, so that a kernel makes the output as
+//! `(column + (own ? 0 : offset)) mod 256` with an and-not, an add and an and: three single-µop
+//! instructions where the blend of column and alias (`vpblendvb`, two or three µops on Intel
+//! cores, plus the and that isolates the alias) was four or five. The noise kernels are bound by
+//! their vector ALU µops (ImageNet-P's noise frames: ~60 % of them make the xoshiro words), so
+//! this is ~7 % of a frame (BENCHMARKS.md "pnoise3").
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -66,7 +74,8 @@ impl Quantise {
 
 /// 256 alias tables (one per input value) of 256 columns each.
 pub struct NoiseTable {
-    /// `entries[v * 256 + column] = (threshold24 << 8) | alias`.
+    /// `entries[v * 256 + column] = (threshold24 << 8) | ((alias − column) mod 256)` (module
+    /// docs).
     entries: Vec<u32>,
 }
 
@@ -182,7 +191,7 @@ impl NoiseTable {
         if (word & 0x00FF_FFFF) < (e >> 8) {
             col as u8
         } else {
-            e as u8
+            (col as u8).wrapping_add(e as u8)
         }
     }
 
@@ -235,7 +244,7 @@ impl NoiseTable {
             let idx = _mm256_or_si256(_mm256_slli_epi32(v, 8), col);
             let e = _mm256_i32gather_epi32(table, idx, 4);
             let own = _mm256_cmpgt_epi32(_mm256_srli_epi32(e, 8), _mm256_and_si256(w, low24));
-            let out = _mm256_blendv_epi8(_mm256_and_si256(e, byte), col, own);
+            let out = alias_or_own(col, e, own, byte);
             let packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(out, pick), join);
             _mm_storel_epi64(
                 dst.as_mut_ptr().add(i) as *mut __m128i,
@@ -268,9 +277,14 @@ impl NoiseTable {
 
     /// AVX2 twin of [`NoiseTable::draw`]: 32 values per step, their words made in registers
     /// ([`Avx2Lanes`], four steps) and used at once, each 8 by one gather from the input
-    /// byte's row of the table as in [`NoiseTable::lookup_avx2`], the four outputs packed to
-    /// bytes together. The last `len % 32` values take whole steps' words through a buffer
-    /// (unused words of the last step dropped, as `fill` drops them) and the scalar lookup.
+    /// bytes' rows of the table as in [`NoiseTable::lookup_avx2`], the four outputs packed to
+    /// bytes together. The loop is bound by vector ALU µops, so each is counted: the row
+    /// offsets `v << 8` come from an 8-byte broadcast load (a load, no ALU µop) and one
+    /// `vpshufb` that puts byte `j` into byte 1 of lane `j` (instead of a zero-extension and a
+    /// shift), the output from [`alias_or_own`], and the packs' lane interleaving is undone by
+    /// one `vpermd` at the end. The last `len % 32` values take whole steps' words through a
+    /// buffer (unused words of the last step dropped, as `fill` drops them) and the scalar
+    /// lookup.
     ///
     /// # Safety
     /// The CPU must support AVX2; the slices have one length.
@@ -283,29 +297,36 @@ impl NoiseTable {
         let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
         let low24 = _mm256_set1_epi32(0x00FF_FFFF);
         let byte = _mm256_set1_epi32(0xFF);
+        // byte j of the broadcast 8 bytes (j < 4 in the low 128-bit lane, j ≥ 4 in the high)
+        // to byte 1 of 32-bit lane j, zeros elsewhere: `v << 8`
+        let rows = _mm256_setr_epi8(
+            -1, 0, -1, -1, -1, 1, -1, -1, -1, 2, -1, -1, -1, 3, -1, -1, -1, 4, -1, -1, -1, 5, -1,
+            -1, -1, 6, -1, -1, -1, 7, -1, -1,
+        );
+        // after the packs the dwords hold values 0–3 of each group of 8, then 4–7 of each
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         let mut lanes = Avx2Lanes::load(gen);
-        // outputs (0..=255, one per 32-bit lane) of the eight input bytes at the bottom of `v`
+        // outputs (0..=255, one per 32-bit lane) of the eight input bytes at `sp + k`
         macro_rules! sample8 {
-            ($v:expr) => {{
+            ($k:expr) => {{
                 let w = lanes.step();
                 let col = _mm256_srli_epi32::<24>(w);
-                let idx = _mm256_or_si256(_mm256_slli_epi32::<8>(_mm256_cvtepu8_epi32($v)), col);
+                let v8 = _mm256_castpd_si256(_mm256_broadcast_sd(&*(sp.add($k) as *const f64)));
+                let idx = _mm256_or_si256(_mm256_shuffle_epi8(v8, rows), col);
                 let e = _mm256_i32gather_epi32::<4>(table, idx);
                 let own = _mm256_cmpgt_epi32(_mm256_srli_epi32::<8>(e), _mm256_and_si256(w, low24));
-                _mm256_blendv_epi8(_mm256_and_si256(e, byte), col, own)
+                alias_or_own(col, e, own, byte)
             }};
         }
         let mut i = 0;
         while i + 32 <= n {
-            let v = _mm256_loadu_si256(sp.add(i) as *const __m256i);
-            let (lo, hi) = (_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-            let (c0, c1) = (sample8!(lo), sample8!(_mm_srli_si128::<8>(lo)));
-            let (c2, c3) = (sample8!(hi), sample8!(_mm_srli_si128::<8>(hi)));
-            // packs interleave the 128-bit lanes; 0xD8 puts the 64-bit quarters back in order
-            let a = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi32(c0, c1));
-            let b = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi32(c2, c3));
-            let out = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi16(a, b));
-            _mm256_storeu_si256(dp.add(i) as *mut __m256i, out);
+            let (c0, c1) = (sample8!(i), sample8!(i + 8));
+            let (c2, c3) = (sample8!(i + 16), sample8!(i + 24));
+            let out = _mm256_packus_epi16(_mm256_packs_epi32(c0, c1), _mm256_packs_epi32(c2, c3));
+            _mm256_storeu_si256(
+                dp.add(i) as *mut __m256i,
+                _mm256_permutevar8x32_epi32(out, order),
+            );
             i += 32;
         }
         if i < n {
@@ -317,7 +338,27 @@ impl NoiseTable {
     }
 }
 
-/// Vose's alias method for 256 outcomes; thresholds in units of 2⁻²⁴.
+/// The alias-table output of eight 32-bit lanes (AVX2): `col` (0..=255) where `own`
+/// (all-ones lanes), otherwise `(col + offset) mod 256` with the alias offset in the low byte
+/// of the entry `e` (the entry layout in the module docs; `byte` = 0xFF in every lane).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) unsafe fn alias_or_own(
+    col: std::arch::x86_64::__m256i,
+    e: std::arch::x86_64::__m256i,
+    own: std::arch::x86_64::__m256i,
+    byte: std::arch::x86_64::__m256i,
+) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    _mm256_and_si256(_mm256_add_epi32(col, _mm256_andnot_si256(own, e)), byte)
+}
+
+/// Vose's alias method for 256 outcomes; thresholds in units of 2⁻²⁴, entries in the layout
+/// of the module docs (`(threshold24 << 8) | ((alias − column) mod 256)`).
 pub(crate) fn build_alias(p: &[f64; 256], out: &mut [u32]) {
     const ONE: f64 = (1u32 << 24) as f64;
     let mut scaled: Vec<f64> = p.iter().map(|q| q * 256.0).collect();
@@ -348,7 +389,7 @@ pub(crate) fn build_alias(p: &[f64; 256], out: &mut [u32]) {
         alias[i] = i as u8;
     }
     for i in 0..256 {
-        out[i] = (threshold[i] << 8) | alias[i] as u32;
+        out[i] = (threshold[i] << 8) | u32::from(alias[i].wrapping_sub(i as u8));
     }
 }
 
@@ -364,7 +405,7 @@ mod tests {
             let e = t.entries[(v as usize) << 8 | col];
             let own = (e >> 8) as f64 / (1u32 << 24) as f64;
             p[col] += own / 256.0;
-            p[(e & 0xFF) as usize] += (1.0 - own) / 256.0;
+            p[(col as u8).wrapping_add(e as u8) as usize] += (1.0 - own) / 256.0;
         }
         p
     }

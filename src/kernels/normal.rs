@@ -1,7 +1,7 @@
 //! Fast f32 standard normals from raw 32-bit random words (Box–Muller with polynomial
 //! `ln`/`sin`/`cos` and fused multiply-adds), for the training-noise augmentations
 //! ([`crate::augment`]), the fast-mode noise layers of snow and spatter, and the fast-mode bytes
-//! of gaussian_noise and speckle_noise (ImageNet-C and ImageNet-P, [`noise_bytes`]).
+//! of ImageNet-C's gaussian_noise and speckle_noise ([`noise_bytes`]).
 //!
 //! Why not the ziggurat of [`crate::rng::FastRng`]: noise training touches ~150 k values per
 //! 224×224×3 image and the target is well under 1 ns per value including the add-and-clip; a
@@ -37,7 +37,6 @@
 //! `avx2_matches_scalar` checks it, `standard_normal_statistics` checks the distribution.
 
 use crate::kernels::scratch::Buf;
-use crate::rng::xoshiro::Xoshiro8;
 use crate::rng::RandomSource;
 use crate::simd::dispatch;
 use crate::simd::fma::fma_f32;
@@ -470,8 +469,7 @@ fn mode_of(mult: bool) -> NoiseMode {
 }
 
 /// The whole [`STEP`]s of `src` into `dst` (one length, a multiple of [`STEP`]), each
-/// block's eight words from `next()` in order: the step of [`noise_bytes_avx2`] and
-/// [`draw_noise_bytes`].
+/// block's eight words from `next()` in order: the step of [`noise_bytes_avx2`].
 ///
 /// # Safety
 /// AVX2 and FMA required; `dst.len() >= src.len()`.
@@ -516,78 +514,6 @@ unsafe fn noise_steps_avx2<const MULT: bool>(
         );
         i += STEP;
     }
-}
-
-/// [`noise_bytes`] with its [`words_for`]`(src.len())` words the next ones of `gen` (the
-/// words, and the state, that `gen.fill` of as many would give): ImageNet-P's speckle_noise
-/// frames, 30 fresh frames a sequence, where storing the words to a buffer and reading them
-/// back was a sixth of a frame's instructions. The slices have one length.
-pub fn draw_noise_bytes(
-    gen: &mut Xoshiro8,
-    src: &[u8],
-    dst: &mut [u8],
-    sigma: f64,
-    mode: NoiseMode,
-) {
-    assert_eq!(
-        src.len(),
-        dst.len(),
-        "source and destination lengths differ"
-    );
-    dispatch!(draw_noise_bytes_scalar / draw_noise_bytes_avx2(gen, src, dst, sigma, mode))
-}
-
-/// Scalar twin of [`draw_noise_bytes`]: the words in chunks of 4096 (8192 values, whole
-/// blocks and a multiple of the eight lanes, so the stream does not depend on the chunking).
-pub fn draw_noise_bytes_scalar(
-    gen: &mut Xoshiro8,
-    src: &[u8],
-    dst: &mut [u8],
-    sigma: f64,
-    mode: NoiseMode,
-) {
-    const CHUNK: usize = 8192;
-    let mut words = [0u32; CHUNK / BLOCK * WORDS_PER_BLOCK];
-    for (s, d) in src.chunks(CHUNK).zip(dst.chunks_mut(CHUNK)) {
-        let w = &mut words[..words_for(s.len())];
-        gen.fill(w);
-        noise_bytes_scalar(w, s, d, sigma, mode);
-    }
-}
-
-/// AVX2 twin of [`draw_noise_bytes`]: the steps of [`noise_bytes_avx2`] with each block's
-/// words made in registers by the generator's lanes
-/// ([`Avx2Lanes`](crate::rng::xoshiro::Avx2Lanes)) and used at once; the last `len % 32`
-/// values take whole steps' words through a buffer and the scalar twin.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; the slices have one length.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn draw_noise_bytes_avx2(
-    gen: &mut Xoshiro8,
-    src: &[u8],
-    dst: &mut [u8],
-    sigma: f64,
-    mode: NoiseMode,
-) {
-    use crate::rng::xoshiro::Avx2Lanes;
-    let n = src.len().min(dst.len());
-    let whole = n / STEP * STEP;
-    let mut lanes = Avx2Lanes::load(gen);
-    let (s, d) = (&src[..whole], &mut dst[..whole]);
-    // one loop per mode, so that the step holds no branch on it
-    match mode {
-        NoiseMode::Additive => noise_steps_avx2::<false>(s, d, sigma, || lanes.step()),
-        NoiseMode::Multiplicative => noise_steps_avx2::<true>(s, d, sigma, || lanes.step()),
-    }
-    if whole < n {
-        let mut words = [0u32; 2 * WORDS_PER_BLOCK];
-        let w = &mut words[..words_for(n - whole)];
-        lanes.fill(w);
-        noise_bytes_scalar(w, &src[whole..n], &mut dst[whole..n], sigma, mode);
-    }
-    lanes.store(gen);
 }
 
 /// [`noise_bytes`] with words drawn from `rng`: [`words_for`]`(src.len())` words in total, drawn
@@ -850,37 +776,6 @@ mod tests {
                         assert_eq!(a, src, "σ = 0 gives the input back");
                     }
                 }
-            }
-        }
-    }
-
-    /// The twins of `draw_noise_bytes` give `fill` + `noise_bytes_scalar`'s bytes on the same
-    /// words and leave the generator where `fill` leaves it, for both modes and lengths around
-    /// the 32-value step and the 8192-value chunk.
-    #[test]
-    fn draw_noise_bytes_twins_equal_fill_then_noise_bytes() {
-        let mut gen = Xoshiro8::from_source(&mut crate::rng::FastRng::new(6));
-        for n in [
-            0usize, 1, 15, 16, 17, 31, 32, 33, 100, 8191, 8192, 8193, 20000,
-        ] {
-            let src: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
-            for (mode, sigma) in [
-                (NoiseMode::Multiplicative, 0.15),
-                (NoiseMode::Additive, 0.08),
-            ] {
-                let mut w = vec![0u32; words_for(n)];
-                let mut g0 = gen.clone();
-                g0.fill(&mut w);
-                let mut a = vec![0u8; n];
-                noise_bytes_scalar(&w, &src, &mut a, sigma, mode);
-                for isa in simd::available() {
-                    let mut b = vec![1u8; n];
-                    let mut g = gen.clone();
-                    dispatch!(at isa; draw_noise_bytes_scalar / draw_noise_bytes_avx2(&mut g, &src, &mut b, sigma, mode));
-                    assert_eq!(a, b, "{isa:?} {mode:?} n {n}");
-                    assert_eq!(g, g0, "{isa:?} {mode:?} n {n}: state");
-                }
-                gen = g0;
             }
         }
     }

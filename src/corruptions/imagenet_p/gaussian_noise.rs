@@ -49,9 +49,9 @@ pub(super) fn drawn_frames(
 const BIAS: i32 = 128;
 
 /// Walker/Vose alias table of an integer grey-level offset `K ∈ [−128, 127]` that does not
-/// depend on the input byte: entry `c` is `(threshold24 << 8) | alias`; a word's top 8 bits
-/// pick column `c`, its low 24 bits below the threshold give `K = c − 128`, otherwise
-/// `K = alias − 128`.
+/// depend on the input byte: entry `c` is `(threshold24 << 8) | ((alias − c) mod 256)` (the
+/// layout of `kernels::noise_table`); a word's top 8 bits pick column `c`, its low 24 bits
+/// below the threshold give `K = c − 128`, otherwise `K = alias − 128`.
 pub(super) struct OffsetTable {
     entries: [u32; 256],
 }
@@ -78,7 +78,7 @@ impl OffsetTable {
         let c = if (word & 0x00FF_FFFF) < (e >> 8) {
             col
         } else {
-            e & 0xFF
+            (col + e) & 0xFF
         };
         c as i32 - BIAS
     }
@@ -149,6 +149,7 @@ fn draw_scalar(t: &OffsetTable, gen: &mut Xoshiro8, src: &[u8], dst: &mut [u8]) 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn draw_avx2(t: &OffsetTable, gen: &mut Xoshiro8, src: &[u8], dst: &mut [u8]) {
+    use crate::kernels::noise_table::alias_or_own;
     use crate::rng::xoshiro::Avx2Lanes;
     use std::arch::x86_64::*;
     let n = src.len().min(dst.len());
@@ -165,7 +166,7 @@ unsafe fn draw_avx2(t: &OffsetTable, gen: &mut Xoshiro8, src: &[u8], dst: &mut [
             let col = _mm256_srli_epi32::<24>(w);
             let e = _mm256_i32gather_epi32::<4>(table, col);
             let own = _mm256_cmpgt_epi32(_mm256_srli_epi32::<8>(e), _mm256_and_si256(w, low24));
-            _mm256_blendv_epi8(_mm256_and_si256(e, byte), col, own)
+            alias_or_own(col, e, own, byte)
         }};
     }
     let mut i = 0;
@@ -204,7 +205,7 @@ mod tests {
         for (c, &e) in t.entries.iter().enumerate() {
             let own = f64::from(e >> 8) / f64::from(1u32 << 24);
             p[c] += own / 256.0;
-            p[(e & 0xFF) as usize] += (1.0 - own) / 256.0;
+            p[(c as u8).wrapping_add(e as u8) as usize] += (1.0 - own) / 256.0;
         }
         p
     }
