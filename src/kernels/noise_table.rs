@@ -513,6 +513,48 @@ mod tests {
         }
     }
 
+    /// `draw` (ImageNet-P's shot and speckle frames) follows a speckle table's law on every
+    /// ISA: a chi-square of 2¹⁸ values of one input byte against `distribution` (cells under 5
+    /// expected pooled), at a low, a middle and a clipping input, so that a wrong row offset,
+    /// column, threshold or alias offset in the kernel fails.
+    #[test]
+    fn draw_follows_the_speckle_law() {
+        let t = NoiseTable::build(NoiseKind::Speckle, 0.15);
+        let n = 1 << 18;
+        for v in [40u8, 120, 230] {
+            let law = distribution(NoiseKind::Speckle, 0.15, v);
+            let src = vec![v; n];
+            for isa in simd::available() {
+                let mut g = Xoshiro8::from_source(&mut crate::rng::FastRng::new(u64::from(v)));
+                let mut out = vec![0u8; n];
+                dispatch!(at isa; NoiseTable::draw_scalar / NoiseTable::draw_avx2(&t, &mut g, &src, &mut out));
+                let mut counts = [0f64; 256];
+                out.iter().for_each(|&o| counts[usize::from(o)] += 1.0);
+                let (mut chi, mut cells, mut po, mut pe) = (0.0, 0usize, 0.0, 0.0);
+                for (o, &p) in law.iter().enumerate() {
+                    let e = p * n as f64;
+                    if e >= 5.0 {
+                        chi += (counts[o] - e).powi(2) / e;
+                        cells += 1;
+                    } else {
+                        po += counts[o];
+                        pe += e;
+                    }
+                }
+                assert!(
+                    po <= pe + 5.0 * pe.sqrt() + 5.0,
+                    "{isa:?} v {v}: {po} rare vs {pe}"
+                );
+                let dof = (cells - 1) as f64;
+                assert!(dof > 20.0, "v {v}: {dof}");
+                assert!(
+                    chi < dof + 6.0 * (2.0 * dof).sqrt(),
+                    "{isa:?} v {v}: chi-square {chi} on {dof}"
+                );
+            }
+        }
+    }
+
     /// The twins of `draw` give the bytes of `fill` + `lookup_scalar` on the same words and
     /// leave the generator where `fill` leaves it, at lengths around the 32-value step and the
     /// 4096-word chunk.

@@ -26,8 +26,8 @@ pub fn frames(img: &Rgb, sigma: f64, rng: &mut dyn RandomSource, sink: &mut Sink
 
 /// Frame 0 the clean crop, then 30 frames each made whole by `draw(generator, crop, frame)`
 /// from one [`Xoshiro8`] seeded from `rng` (the three noise sequences, whose kernels make
-/// their words in registers: [`OffsetTable::draw`], `NoiseTable::draw`,
-/// `normal::draw_noise_bytes`).
+/// their words in registers: [`OffsetTable::draw`], `NoiseTable::draw` for shot and
+/// speckle).
 pub(super) fn drawn_frames(
     img: &Rgb,
     rng: &mut dyn RandomSource,
@@ -140,7 +140,10 @@ fn draw_scalar(t: &OffsetTable, gen: &mut Xoshiro8, src: &[u8], dst: &mut [u8]) 
 /// ([`Avx2Lanes`](crate::rng::xoshiro::Avx2Lanes), four steps) and used at once — the store
 /// and reload of a word buffer cost ~35 % of this loop in a stand-alone test, the lanes'
 /// arithmetic also fills the gathers' latency — the offsets by four 8-lane gathers from the
-/// 1 KB table (L1), added in 16-bit lanes and saturated to bytes by the pack. The last
+/// 1 KB table (L1), the column or alias picked by
+/// [`alias_or_own`](crate::kernels::noise_table::alias_or_own) (the loop is bound by vector
+/// ALU µops, ~60 % of them the lanes'), added in 16-bit lanes and saturated to bytes by the
+/// pack. The last
 /// `len % 32` values take whole steps' words through a buffer (unused words of the last step
 /// dropped, as `fill` drops them) and the scalar lookup.
 ///
