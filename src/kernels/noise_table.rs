@@ -17,7 +17,7 @@
 //! instructions where the blend of column and alias (`vpblendvb`, two or three µops on Intel
 //! cores, plus the and that isolates the alias) was four or five. The noise kernels are bound by
 //! their vector ALU µops (ImageNet-P's noise frames: ~60 % of them make the xoshiro words), so
-//! this is ~7 % of a frame (BENCHMARKS.md "pnoise3").
+//! this is ~3–4 % of an ImageNet-P gaussian frame (BENCHMARKS.md "pnoise3").
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
