@@ -310,6 +310,36 @@ fn bench_prints_csv() {
     assert!(ms > 0.0);
 }
 
+/// `bench --imagenet-p -c p:…` times only the named sequences (each noise one at its three
+/// difficulties) and labels the sum "selected", not "whole set"; a -C name is refused.
+#[test]
+fn bench_imagenet_p_selects_sequences() {
+    let photo = photo();
+    let photo = photo.to_str().unwrap();
+    let args = ["bench", photo, "--imagenet-p", "--min-ms", "1", "-c"];
+    let o = run(&[&args[..], &["p:translate,p:shot_noise"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "translate",
+            "shot_noise",
+            "shot_noise_2",
+            "shot_noise_3",
+            "selected"
+        ]
+    );
+    let o = run(&[&args[..], &["spatter"]].concat());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("p:<perturbation>"), "{}", stderr(&o));
+}
+
 /// The library's result for `corrupt INPUT -c contrast -s 3` (seed 0, fast mode: the CLI's
 /// defaults).
 fn library_contrast(input: &Path) -> image::DynamicImage {

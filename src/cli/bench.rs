@@ -43,20 +43,25 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub tile_bank: Option<PathBuf>,
     /// Time the ImageNet-P sequence set of each image instead (every generated perturbation
-    /// and noise difficulty, frames only, no encoding; from the Resize(256) source).
+    /// and noise difficulty, frames only, no encoding; from the Resize(256) source). `-c`
+    /// narrows it as `generate` does: `-c p:spatter,p:rotate` (default `imagenet-p`, all 14).
     #[arg(long)]
     pub imagenet_p: bool,
 }
 
 /// `bench --imagenet-p`: median ms per sequence, and per image for the whole set.
-fn run_imagenet_p(paths: &[PathBuf], min_time: Duration) -> anyhow::Result<()> {
-    use crate::corruptions::imagenet_p::Perturbation;
+fn run_imagenet_p(paths: &[PathBuf], spec: Option<&str>, min_time: Duration) -> anyhow::Result<()> {
     use crate::dataset::sequences::{frames_each, load_source};
+    let perturbations = super::sequences::perturbations(spec.unwrap_or("imagenet-p"))?;
+    if perturbations.is_empty() {
+        bail!("no ImageNet-P perturbation selected");
+    }
+    let whole = perturbations.len() == crate::corruptions::imagenet_p::Perturbation::ALL.len();
     let imgs = paths
         .iter()
         .map(|p| load_source(p, io::DEFAULT_MAX_PIXELS))
         .collect::<crate::Result<Vec<_>>>()?;
-    let jobs: Vec<(Perturbation, u8)> = Perturbation::ALL
+    let jobs: Vec<_> = perturbations
         .into_iter()
         .flat_map(|p| {
             let ds: &[u8] = if p.is_noise() { &[1, 2, 3] } else { &[1] };
@@ -88,9 +93,11 @@ fn run_imagenet_p(paths: &[PathBuf], min_time: Duration) -> anyhow::Result<()> {
         total += ms;
         println!("{:<18} {:>10.3}", p.folder(d), ms);
     }
+    // "whole set" only when it is the whole set: a partial sum under that name would mislead
+    let label = if whole { "whole set" } else { "selected" };
     println!(
         "{:<18} {:>10.3}  ({} sequences per image)",
-        "whole set",
+        label,
         total,
         jobs.len()
     );
@@ -99,6 +106,18 @@ fn run_imagenet_p(paths: &[PathBuf], min_time: Duration) -> anyhow::Result<()> {
 
 /// Run the benchmark and print a table or CSV.
 pub fn run(a: Args) -> anyhow::Result<()> {
+    let paths = if a.images.is_empty() {
+        default_images()?
+    } else {
+        a.images.clone()
+    };
+    if a.imagenet_p {
+        return run_imagenet_p(
+            &paths,
+            a.corruptions.as_deref(),
+            Duration::from_millis(a.min_ms),
+        );
+    }
     let severities = crate::cli::parse_severities(&a.severities).map_err(anyhow::Error::msg)?;
     let corruptions: Vec<Corruption> = match &a.corruptions {
         Some(spec) => {
@@ -112,14 +131,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     if corruptions.is_empty() {
         bail!("no corruption selected");
-    }
-    let paths = if a.images.is_empty() {
-        default_images()?
-    } else {
-        a.images.clone()
-    };
-    if a.imagenet_p {
-        return run_imagenet_p(&paths, Duration::from_millis(a.min_ms));
     }
     let bank = if corruptions
         .iter()
