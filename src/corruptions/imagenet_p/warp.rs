@@ -294,10 +294,14 @@ impl<'a> Source<'a> {
         let ring = _mm256_set1_epi32(stride as i32 + 3);
         let black = _mm256_set1_epi32(self.black() as i32);
         let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        // per 8 bytes c0 c1 c2 d0 d1 d2 · · → c0 d0 c1 d1 c2 d2 0 0
-        let pair = _mm256_setr_epi8(
-            0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8,
-            11, 9, 12, 10, 13, -1, -1,
+        let eight = _mm256_set1_ps(8.0);
+        let (words_lo, words_hi) = tap_words();
+        // offsets in f32 (exact while the buffer is under 2²⁴ bytes)
+        let small = self.px.len() < 1 << 24;
+        let (three, stride_f, ring_f) = (
+            _mm256_set1_ps(3.0),
+            _mm256_set1_ps(stride as f32),
+            _mm256_set1_ps((stride + 3) as f32),
         );
         // per 128 bits: four pixels r g b 0 → twelve bytes
         let compress = _mm256_setr_epi8(
@@ -314,12 +318,11 @@ impl<'a> Source<'a> {
         let mut wya = [0i32; BLOCK];
         let mut live = [false; BLOCK / 8];
         let mut k0 = 0;
+        // the columns of the next group (integers under 2²⁴: exact in f32, and + 8 is exact)
+        let mut xf = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32(x0 as i32), lanes));
         while k0 < n8 {
             let groups = (n8 - k0).min(BLOCK) / 8;
             for (g, live) in live[..groups].iter_mut().enumerate() {
-                let k = k0 + g * 8;
-                let xf =
-                    _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32((x0 + k) as i32), lanes));
                 let mut x = _mm256_add_ps(_mm256_mul_ps(ax, xf), cx);
                 let mut y = _mm256_add_ps(_mm256_mul_ps(ay, xf), cy);
                 if map.projective {
@@ -327,6 +330,7 @@ impl<'a> Source<'a> {
                     x = _mm256_div_ps(x, z);
                     y = _mm256_div_ps(y, z);
                 }
+                xf = _mm256_add_ps(xf, eight);
                 // ordered comparisons: NaN is outside
                 let inside = _mm256_and_ps(
                     _mm256_and_ps(
@@ -338,34 +342,43 @@ impl<'a> Source<'a> {
                         _mm256_cmp_ps::<_CMP_LT_OQ>(y, hy),
                     ),
                 );
-                *live = _mm256_movemask_ps(inside) != 0;
+                let mask = _mm256_movemask_ps(inside);
+                *live = mask != 0;
                 if !*live {
                     continue;
                 }
-                let x = _mm256_and_ps(x, inside);
-                let y = _mm256_and_ps(y, inside);
+                let all = mask == 0xFF;
+                let (x, y) = if all {
+                    (x, y)
+                } else {
+                    (_mm256_and_ps(x, inside), _mm256_and_ps(y, inside))
+                };
                 let (fx, fy) = (_mm256_floor_ps(x), _mm256_floor_ps(y));
-                let wx = _mm256_cvttps_epi32(_mm256_add_ps(
-                    _mm256_mul_ps(_mm256_sub_ps(x, fx), scale),
-                    half,
-                ));
-                let wy = _mm256_cvttps_epi32(_mm256_add_ps(
-                    _mm256_mul_ps(_mm256_sub_ps(y, fy), scale),
-                    half,
-                ));
+                // (x − ⌊x⌋)·2¹⁴ is exact, so the FMA rounds as the scalar `f·2¹⁴ + ½`
+                let wx = _mm256_cvttps_epi32(_mm256_fmadd_ps(_mm256_sub_ps(x, fx), scale, half));
+                let wy = _mm256_cvttps_epi32(_mm256_fmadd_ps(_mm256_sub_ps(y, fy), scale, half));
                 // (1 − w, w) as the two 16-bit halves of each lane
                 let wxp = _mm256_or_si256(_mm256_sub_epi32(one, wx), _mm256_slli_epi32::<16>(wx));
                 let wyp = _mm256_or_si256(_mm256_sub_epi32(one, wy), _mm256_slli_epi32::<16>(wy));
-                let xi = _mm256_cvttps_epi32(fx);
-                let idx = _mm256_add_epi32(
-                    _mm256_mullo_epi32(_mm256_cvttps_epi32(fy), vs),
-                    _mm256_add_epi32(xi, _mm256_add_epi32(xi, xi)),
-                );
-                let idx = _mm256_blendv_epi8(
-                    black,
-                    _mm256_add_epi32(idx, ring),
-                    _mm256_castps_si256(inside),
-                );
+                // ring + y₀·stride + 3·x₀: integers of the buffer's size, exact in f32 under 2²⁴
+                let idx = if small {
+                    _mm256_cvttps_epi32(_mm256_fmadd_ps(
+                        fy,
+                        stride_f,
+                        _mm256_fmadd_ps(fx, three, ring_f),
+                    ))
+                } else {
+                    let xi = _mm256_cvttps_epi32(fx);
+                    _mm256_add_epi32(
+                        _mm256_add_epi32(_mm256_mullo_epi32(_mm256_cvttps_epi32(fy), vs), ring),
+                        _mm256_add_epi32(xi, _mm256_add_epi32(xi, xi)),
+                    )
+                };
+                let idx = if all {
+                    idx
+                } else {
+                    _mm256_blendv_epi8(black, idx, _mm256_castps_si256(inside))
+                };
                 let at = g * 8;
                 _mm256_storeu_si256(offs[at..at + 8].as_mut_ptr() as *mut __m256i, idx);
                 _mm256_storeu_si256(wxa[at..at + 8].as_mut_ptr() as *mut __m256i, wxp);
@@ -386,9 +399,9 @@ impl<'a> Source<'a> {
                 // bytes into row H + 2; a black lane reads rows H + 2 and H + 3 from their
                 // start; the buffer has H + 4 rows and 8 bytes more
                 let quad = |a: usize, b: usize, c: usize, d: usize, r: usize| {
-                    _mm256_shuffle_epi8(taps4(base.add(r), [ix[a], ix[b], ix[c], ix[d]]), pair)
+                    taps4(base.add(r), [ix[a], ix[b], ix[c], ix[d]])
                 };
-                // pixels (0, 1 | 4, 5) and (2, 3 | 6, 7); unpacking gives (0 | 4), (1 | 5), …
+                // pixels (0, 1 | 4, 5) and (2, 3 | 6, 7); their words are (0 | 4), (1 | 5), …
                 let (ta, tc) = (quad(0, 1, 4, 5, 0), quad(2, 3, 6, 7, 0));
                 let (ba, bc) = (quad(0, 1, 4, 5, stride), quad(2, 3, 6, 7, stride));
                 let wxp = _mm256_loadu_si256(wxa[at..at + 8].as_ptr() as *const __m256i);
@@ -406,11 +419,12 @@ impl<'a> Source<'a> {
                     _mm256_shuffle_epi32::<0xAA>(wyp),
                     _mm256_shuffle_epi32::<0xFF>(wyp),
                 ];
+                let w = |v: __m256i, c: __m256i| _mm256_shuffle_epi8(v, c);
                 let rows = [
-                    (_mm256_unpacklo_epi8(ta, zi), _mm256_unpacklo_epi8(ba, zi)),
-                    (_mm256_unpackhi_epi8(ta, zi), _mm256_unpackhi_epi8(ba, zi)),
-                    (_mm256_unpacklo_epi8(tc, zi), _mm256_unpacklo_epi8(bc, zi)),
-                    (_mm256_unpackhi_epi8(tc, zi), _mm256_unpackhi_epi8(bc, zi)),
+                    (w(ta, words_lo), w(ba, words_lo)),
+                    (w(ta, words_hi), w(ba, words_hi)),
+                    (w(tc, words_lo), w(bc, words_lo)),
+                    (w(tc, words_hi), w(bc, words_hi)),
                 ];
                 let mut r = [zi; 4];
                 for (((r, &(ta, ba)), &wxg), &wyg) in r.iter_mut().zip(&rows).zip(&wxs).zip(&wys) {
@@ -612,6 +626,27 @@ impl Columns {
     }
 }
 
+/// `vpshufb` controls taking, per 128 bits, the taps of the first (`.0`) or the second (`.1`)
+/// of two pixels' 8-byte tap loads (`c₀ c₁ c₂ d₀ d₁ d₂ · ·`) to the 16-bit words
+/// `c₀ d₀ c₁ d₁ c₂ d₂ 0 0`, the `vpmaddwd` operand of the bilinear kernels (one shuffle
+/// where a byte shuffle and two unpacks were).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn tap_words() -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
+    use std::arch::x86_64::*;
+    (
+        _mm256_setr_epi8(
+            0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1, 0, -1, 3, -1, 1, -1, 4, -1,
+            2, -1, 5, -1, -1, -1, -1, -1,
+        ),
+        _mm256_setr_epi8(
+            8, -1, 11, -1, 9, -1, 12, -1, 10, -1, 13, -1, -1, -1, -1, -1, 8, -1, 11, -1, 9, -1, 12,
+            -1, 10, -1, 13, -1, -1, -1, -1, -1,
+        ),
+    )
+}
+
 /// The 8 bytes at `base + o` for the four offsets `o`, as the four 64-bit lanes of one
 /// register in order: each a broadcast load (`vpbroadcastq`, load ports only) merged with
 /// `vpblendd`, which leaves the shuffle port, where the bilinear kernels' `pshufb`, unpacks
@@ -649,11 +684,7 @@ unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i1
     assert!(r <= src.img.height + 1 && sums.len() == cols.offs.len() * 4);
     // SAFETY: row r starts inside the buffer (H + 4 rows)
     let rb = src.px.as_ptr().add(r * src.stride());
-    let pair = _mm256_setr_epi8(
-        0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9,
-        12, 10, 13, -1, -1,
-    );
-    let zi = _mm256_setzero_si256();
+    let (words_lo, words_hi) = tap_words();
     // SAFETY (loads): an offset is 0 or 3·(x₀ + 1) ≤ 3·W, so its 8 bytes end at most 2 bytes
     // into the next prepared row, which exists for r ≤ H + 1 (H + 4 rows, 8 bytes more)
 
@@ -663,26 +694,26 @@ unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i1
         .zip(cols.wxp.chunks_exact(8))
         .zip(sums.chunks_exact_mut(32))
     {
-        let ta = _mm256_shuffle_epi8(taps4(rb, [ix[0], ix[1], ix[4], ix[5]]), pair);
-        let tc = _mm256_shuffle_epi8(taps4(rb, [ix[2], ix[3], ix[6], ix[7]]), pair);
+        let ta = taps4(rb, [ix[0], ix[1], ix[4], ix[5]]);
+        let tc = taps4(rb, [ix[2], ix[3], ix[6], ix[7]]);
         let wxp = _mm256_loadu_si256(wxp.as_ptr() as *const __m256i);
         let h = |v: __m256i, w: __m256i| {
             _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(v, w))
         };
         let r0 = h(
-            _mm256_unpacklo_epi8(ta, zi),
+            _mm256_shuffle_epi8(ta, words_lo),
             _mm256_shuffle_epi32::<0x00>(wxp),
         );
         let r1 = h(
-            _mm256_unpackhi_epi8(ta, zi),
+            _mm256_shuffle_epi8(ta, words_hi),
             _mm256_shuffle_epi32::<0x55>(wxp),
         );
         let r2 = h(
-            _mm256_unpacklo_epi8(tc, zi),
+            _mm256_shuffle_epi8(tc, words_lo),
             _mm256_shuffle_epi32::<0xAA>(wxp),
         );
         let r3 = h(
-            _mm256_unpackhi_epi8(tc, zi),
+            _mm256_shuffle_epi8(tc, words_hi),
             _mm256_shuffle_epi32::<0xFF>(wxp),
         );
         // the sums are at most 255·2¹⁴ >> 7 = 32640: exact in i16
