@@ -75,6 +75,9 @@ fn lerp(a: i32, a1: i32, b: i32, b1: i32, wx: i32, wy: i32, round: i32) -> u8 {
     ((top * (ONE - wy) + bot * wy + round) >> SHIFT) as u8
 }
 
+/// Pixels per block of [`Source::row_avx2`]'s two passes (a 224-pixel crop row is one block).
+const BLOCK: usize = 256;
+
 /// Whose bilinear sampling a warp reproduces (the reference calls two libraries).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Convention {
@@ -240,14 +243,22 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// AVX2 twin of [`Source::row`], eight pixels at a time: the positions of the eight
-    /// columns in f32 lanes (the scalar operations, no FMA); lanes outside the sampled area
-    /// get position (0, 0) and the offset of the black row, so every lane takes the same
-    /// path (eight outside lanes are written as black directly). Then the integers of
-    /// [`lerp`] for all 24 values: each pixel's two tap rows are one 8-byte load each
-    /// (`c₀ c₁ c₂ d₀ d₁ d₂ · ·`), shuffled to `c₀ d₀ c₁ d₁ c₂ d₂`, widened to 16 bits and
-    /// multiplied by the pixel's `(1 − wx, wx)` with `vpmaddwd`; the two rows' sums, shifted,
-    /// are interleaved as 16-bit pairs for a second `vpmaddwd` with `(1 − wy, wy)`.
+    /// AVX2 twin of [`Source::row`], in blocks of up to [`BLOCK`] pixels and two passes over
+    /// each. Pass 1, eight pixels at a time: the positions of the eight columns in f32 lanes
+    /// (the scalar operations, no FMA); lanes outside the sampled area get position (0, 0) and
+    /// the offset of the black row, so every lane takes the same path; each pixel's tap
+    /// offset and weights `(1 − w) | w << 16` go to arrays, with whether any of the eight
+    /// samples (eight outside lanes are written as black directly). Pass 2: the integers of
+    /// [`lerp`] for all 24 values of eight pixels: each pixel's two tap rows are one 8-byte
+    /// load each (`c₀ c₁ c₂ d₀ d₁ d₂ · ·`), shuffled to `c₀ d₀ c₁ d₁ c₂ d₂`, widened to 16 bits
+    /// and multiplied by the pixel's `(1 − wx, wx)` with `vpmaddwd`; the two rows' sums,
+    /// shifted, are interleaved as 16-bit pairs for a second `vpmaddwd` with `(1 − wy, wy)`.
+    ///
+    /// Why two passes: in one loop each group's tap loads waited on its own position
+    /// arithmetic (conversions, floors, `vpmulld`, a store and reload of the offsets: about a
+    /// hundred cycles of latency), and a group's ~150 uops let the out-of-order window hold
+    /// about two groups, so the loop ran at under 3 uops a cycle; pass 2 finds its offsets
+    /// and weights in memory, and its groups overlap.
     ///
     /// # Safety
     /// The CPU must support AVX2.
@@ -283,10 +294,14 @@ impl<'a> Source<'a> {
         let ring = _mm256_set1_epi32(stride as i32 + 3);
         let black = _mm256_set1_epi32(self.black() as i32);
         let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        // per 8 bytes c0 c1 c2 d0 d1 d2 · · → c0 d0 c1 d1 c2 d2 0 0
-        let pair = _mm256_setr_epi8(
-            0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8,
-            11, 9, 12, 10, 13, -1, -1,
+        let eight = _mm256_set1_ps(8.0);
+        let (words_lo, words_hi) = tap_words();
+        // offsets in f32 (exact while the buffer is under 2²⁴ bytes)
+        let small = self.px.len() < 1 << 24;
+        let (three, stride_f, ring_f) = (
+            _mm256_set1_ps(3.0),
+            _mm256_set1_ps(stride as f32),
+            _mm256_set1_ps((stride + 3) as f32),
         );
         // per 128 bits: four pixels r g b 0 → twelve bytes
         let compress = _mm256_setr_epi8(
@@ -296,114 +311,148 @@ impl<'a> Source<'a> {
         let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
         let zi = _mm256_setzero_si256();
         let dst = out.as_mut_ptr();
-        let mut k = 0;
-        while k + 8 <= n {
-            let xf =
-                _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32((x0 + k) as i32), lanes));
-            let mut x = _mm256_add_ps(_mm256_mul_ps(ax, xf), cx);
-            let mut y = _mm256_add_ps(_mm256_mul_ps(ay, xf), cy);
-            if map.projective {
-                let z = _mm256_add_ps(_mm256_mul_ps(az, xf), cz);
-                x = _mm256_div_ps(x, z);
-                y = _mm256_div_ps(y, z);
+        let n8 = n / 8 * 8;
+        // pass 1's results for a block: tap offsets, weights, and which groups sample
+        // (uninitialised: zeroing 3 KiB for each row cost a tenth of the kernel's time; pass 2
+        // reads only the groups pass 1 wrote)
+        let mut scratch = std::mem::MaybeUninit::<[i32; 3 * BLOCK]>::uninit();
+        let sp = scratch.as_mut_ptr() as *mut i32;
+        let (offs, wxa, wya) = (sp, sp.add(BLOCK), sp.add(2 * BLOCK));
+        let mut live = [false; BLOCK / 8];
+        let mut k0 = 0;
+        // the columns of the next group (integers under 2²⁴: exact in f32, and + 8 is exact)
+        let mut xf = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32(x0 as i32), lanes));
+        while k0 < n8 {
+            let groups = (n8 - k0).min(BLOCK) / 8;
+            for (g, live) in live[..groups].iter_mut().enumerate() {
+                let mut x = _mm256_add_ps(_mm256_mul_ps(ax, xf), cx);
+                let mut y = _mm256_add_ps(_mm256_mul_ps(ay, xf), cy);
+                if map.projective {
+                    let z = _mm256_add_ps(_mm256_mul_ps(az, xf), cz);
+                    x = _mm256_div_ps(x, z);
+                    y = _mm256_div_ps(y, z);
+                }
+                xf = _mm256_add_ps(xf, eight);
+                // ordered comparisons: NaN is outside
+                let inside = _mm256_and_ps(
+                    _mm256_and_ps(
+                        _mm256_cmp_ps::<_CMP_GE_OQ>(x, lo),
+                        _mm256_cmp_ps::<_CMP_GE_OQ>(y, lo),
+                    ),
+                    _mm256_and_ps(
+                        _mm256_cmp_ps::<_CMP_LT_OQ>(x, hx),
+                        _mm256_cmp_ps::<_CMP_LT_OQ>(y, hy),
+                    ),
+                );
+                let mask = _mm256_movemask_ps(inside);
+                *live = mask != 0;
+                if !*live {
+                    continue;
+                }
+                let all = mask == 0xFF;
+                let (x, y) = if all {
+                    (x, y)
+                } else {
+                    (_mm256_and_ps(x, inside), _mm256_and_ps(y, inside))
+                };
+                let (fx, fy) = (_mm256_floor_ps(x), _mm256_floor_ps(y));
+                // (x − ⌊x⌋)·2¹⁴ is exact, so the FMA rounds as the scalar `f·2¹⁴ + ½`
+                let wx = _mm256_cvttps_epi32(_mm256_fmadd_ps(_mm256_sub_ps(x, fx), scale, half));
+                let wy = _mm256_cvttps_epi32(_mm256_fmadd_ps(_mm256_sub_ps(y, fy), scale, half));
+                // (1 − w, w) as the two 16-bit halves of each lane
+                let wxp = _mm256_or_si256(_mm256_sub_epi32(one, wx), _mm256_slli_epi32::<16>(wx));
+                let wyp = _mm256_or_si256(_mm256_sub_epi32(one, wy), _mm256_slli_epi32::<16>(wy));
+                // ring + y₀·stride + 3·x₀: integers of the buffer's size, exact in f32 under 2²⁴
+                let idx = if small {
+                    _mm256_cvttps_epi32(_mm256_fmadd_ps(
+                        fy,
+                        stride_f,
+                        _mm256_fmadd_ps(fx, three, ring_f),
+                    ))
+                } else {
+                    let xi = _mm256_cvttps_epi32(fx);
+                    _mm256_add_epi32(
+                        _mm256_add_epi32(_mm256_mullo_epi32(_mm256_cvttps_epi32(fy), vs), ring),
+                        _mm256_add_epi32(xi, _mm256_add_epi32(xi, xi)),
+                    )
+                };
+                let idx = if all {
+                    idx
+                } else {
+                    _mm256_blendv_epi8(black, idx, _mm256_castps_si256(inside))
+                };
+                let at = g * 8;
+                // SAFETY: g < BLOCK / 8, so the eight values from `at` are inside each array
+                _mm256_storeu_si256(offs.add(at) as *mut __m256i, idx);
+                _mm256_storeu_si256(wxa.add(at) as *mut __m256i, wxp);
+                _mm256_storeu_si256(wya.add(at) as *mut __m256i, wyp);
             }
-            // SAFETY (stores): k + 8 ≤ n, so the 24 bytes from pixel k are inside `out`
-            let o = dst.add(k * 3);
-            // ordered comparisons: NaN is outside
-            let inside = _mm256_and_ps(
-                _mm256_and_ps(
-                    _mm256_cmp_ps::<_CMP_GE_OQ>(x, lo),
-                    _mm256_cmp_ps::<_CMP_GE_OQ>(y, lo),
-                ),
-                _mm256_and_ps(
-                    _mm256_cmp_ps::<_CMP_LT_OQ>(x, hx),
-                    _mm256_cmp_ps::<_CMP_LT_OQ>(y, hy),
-                ),
-            );
-            if _mm256_movemask_ps(inside) == 0 {
-                std::ptr::write_bytes(o, 0, 24);
-                k += 8;
-                continue;
+            for (g, &live) in live[..groups].iter().enumerate() {
+                // SAFETY (stores): k0 + 8·g + 8 ≤ n8 ≤ n, so the 24 bytes from pixel
+                // k0 + 8·g are inside `out`
+                let o = dst.add((k0 + g * 8) * 3);
+                if !live {
+                    std::ptr::write_bytes(o, 0, 24);
+                    continue;
+                }
+                let at = g * 8;
+                // SAFETY: pass 1 wrote the eight values from `at` of a live group
+                let ix = std::slice::from_raw_parts(offs.add(at), 8);
+                // SAFETY (loads): a sampled lane has −1 ≤ x₀ ≤ W − 1 and −1 ≤ y₀ ≤ H − 1, so
+                // its 8 bytes from pixel (x₀ + 1, y₀ + 1) and from the row below end at most 2
+                // bytes into row H + 2; a black lane reads rows H + 2 and H + 3 from their
+                // start; the buffer has H + 4 rows and 8 bytes more
+                let quad = |a: usize, b: usize, c: usize, d: usize, r: usize| {
+                    taps4(base.add(r), [ix[a], ix[b], ix[c], ix[d]])
+                };
+                // pixels (0, 1 | 4, 5) and (2, 3 | 6, 7); their words are (0 | 4), (1 | 5), …
+                let (ta, tc) = (quad(0, 1, 4, 5, 0), quad(2, 3, 6, 7, 0));
+                let (ba, bc) = (quad(0, 1, 4, 5, stride), quad(2, 3, 6, 7, stride));
+                let wxp = _mm256_loadu_si256(wxa.add(at) as *const __m256i);
+                let wyp = _mm256_loadu_si256(wya.add(at) as *const __m256i);
+                // each pixel's weights next to its values: lanes (i | i + 4)
+                let wxs = [
+                    _mm256_shuffle_epi32::<0x00>(wxp),
+                    _mm256_shuffle_epi32::<0x55>(wxp),
+                    _mm256_shuffle_epi32::<0xAA>(wxp),
+                    _mm256_shuffle_epi32::<0xFF>(wxp),
+                ];
+                let wys = [
+                    _mm256_shuffle_epi32::<0x00>(wyp),
+                    _mm256_shuffle_epi32::<0x55>(wyp),
+                    _mm256_shuffle_epi32::<0xAA>(wyp),
+                    _mm256_shuffle_epi32::<0xFF>(wyp),
+                ];
+                let w = |v: __m256i, c: __m256i| _mm256_shuffle_epi8(v, c);
+                let rows = [
+                    (w(ta, words_lo), w(ba, words_lo)),
+                    (w(ta, words_hi), w(ba, words_hi)),
+                    (w(tc, words_lo), w(bc, words_lo)),
+                    (w(tc, words_hi), w(bc, words_hi)),
+                ];
+                let mut r = [zi; 4];
+                for (((r, &(ta, ba)), &wxg), &wyg) in r.iter_mut().zip(&rows).zip(&wxs).zip(&wys) {
+                    let top = _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(ta, wxg));
+                    let bot =
+                        _mm256_slli_epi32::<{ 16 - HSHIFT as i32 }>(_mm256_madd_epi16(ba, wxg));
+                    let tb = _mm256_blend_epi16::<0b1010_1010>(top, bot);
+                    *r = _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(
+                        _mm256_madd_epi16(tb, wyg),
+                        round,
+                    ));
+                }
+                // (0|4), (1|5), (2|6), (3|7) → bytes 0 1 2 3 | 4 5 6 7 → 24 contiguous bytes
+                let v = _mm256_packus_epi16(
+                    _mm256_packus_epi32(r[0], r[1]),
+                    _mm256_packus_epi32(r[2], r[3]),
+                );
+                let v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, compress), join);
+                _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(v));
+                _mm_storel_epi64(o.add(16) as *mut __m128i, _mm256_extracti128_si256::<1>(v));
             }
-            let x = _mm256_and_ps(x, inside);
-            let y = _mm256_and_ps(y, inside);
-            let (fx, fy) = (_mm256_floor_ps(x), _mm256_floor_ps(y));
-            let wx = _mm256_cvttps_epi32(_mm256_add_ps(
-                _mm256_mul_ps(_mm256_sub_ps(x, fx), scale),
-                half,
-            ));
-            let wy = _mm256_cvttps_epi32(_mm256_add_ps(
-                _mm256_mul_ps(_mm256_sub_ps(y, fy), scale),
-                half,
-            ));
-            // (1 − w, w) as the two 16-bit halves of each lane
-            let wxp = _mm256_or_si256(_mm256_sub_epi32(one, wx), _mm256_slli_epi32::<16>(wx));
-            let wyp = _mm256_or_si256(_mm256_sub_epi32(one, wy), _mm256_slli_epi32::<16>(wy));
-            let xi = _mm256_cvttps_epi32(fx);
-            let idx = _mm256_add_epi32(
-                _mm256_mullo_epi32(_mm256_cvttps_epi32(fy), vs),
-                _mm256_add_epi32(xi, _mm256_add_epi32(xi, xi)),
-            );
-            let idx = _mm256_blendv_epi8(
-                black,
-                _mm256_add_epi32(idx, ring),
-                _mm256_castps_si256(inside),
-            );
-            let mut ix = [0i32; 8];
-            _mm256_storeu_si256(ix.as_mut_ptr() as *mut __m256i, idx);
-            // read back from memory (load ports) rather than extracted lane by lane
-            // (`vpextrd`, two uops each, one on the shuffle port the taps need)
-            let ix = std::hint::black_box(ix);
-            // SAFETY (loads): a sampled lane has −1 ≤ x₀ ≤ W − 1 and −1 ≤ y₀ ≤ H − 1, so its
-            // 8 bytes from pixel (x₀ + 1, y₀ + 1) and from the row below end at most 2 bytes
-            // into row H + 2; a black lane reads rows H + 2 and H + 3 from their start; the
-            // buffer has H + 4 rows and 8 bytes more
-            let quad = |a: usize, b: usize, c: usize, d: usize, r: usize| {
-                _mm256_shuffle_epi8(taps4(base.add(r), [ix[a], ix[b], ix[c], ix[d]]), pair)
-            };
-            // pixels (0, 1 | 4, 5) and (2, 3 | 6, 7); unpacking gives (0 | 4), (1 | 5), …
-            let (ta, tc) = (quad(0, 1, 4, 5, 0), quad(2, 3, 6, 7, 0));
-            let (ba, bc) = (quad(0, 1, 4, 5, stride), quad(2, 3, 6, 7, stride));
-            // each pixel's weights next to its values: lanes (i | i + 4)
-            let wxs = [
-                _mm256_shuffle_epi32::<0x00>(wxp),
-                _mm256_shuffle_epi32::<0x55>(wxp),
-                _mm256_shuffle_epi32::<0xAA>(wxp),
-                _mm256_shuffle_epi32::<0xFF>(wxp),
-            ];
-            let wys = [
-                _mm256_shuffle_epi32::<0x00>(wyp),
-                _mm256_shuffle_epi32::<0x55>(wyp),
-                _mm256_shuffle_epi32::<0xAA>(wyp),
-                _mm256_shuffle_epi32::<0xFF>(wyp),
-            ];
-            let rows = [
-                (_mm256_unpacklo_epi8(ta, zi), _mm256_unpacklo_epi8(ba, zi)),
-                (_mm256_unpackhi_epi8(ta, zi), _mm256_unpackhi_epi8(ba, zi)),
-                (_mm256_unpacklo_epi8(tc, zi), _mm256_unpacklo_epi8(bc, zi)),
-                (_mm256_unpackhi_epi8(tc, zi), _mm256_unpackhi_epi8(bc, zi)),
-            ];
-            let mut r = [zi; 4];
-            for (((r, &(ta, ba)), &wxg), &wyg) in r.iter_mut().zip(&rows).zip(&wxs).zip(&wys) {
-                let top = _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(ta, wxg));
-                let bot = _mm256_slli_epi32::<{ 16 - HSHIFT as i32 }>(_mm256_madd_epi16(ba, wxg));
-                let tb = _mm256_blend_epi16::<0b1010_1010>(top, bot);
-                *r = _mm256_srli_epi32::<{ SHIFT as i32 }>(_mm256_add_epi32(
-                    _mm256_madd_epi16(tb, wyg),
-                    round,
-                ));
-            }
-            // (0|4), (1|5), (2|6), (3|7) → bytes 0 1 2 3 | 4 5 6 7 → 24 contiguous bytes
-            let v = _mm256_packus_epi16(
-                _mm256_packus_epi32(r[0], r[1]),
-                _mm256_packus_epi32(r[2], r[3]),
-            );
-            let v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, compress), join);
-            _mm_storeu_si128(o as *mut __m128i, _mm256_castsi256_si128(v));
-            _mm_storel_epi64(o.add(16) as *mut __m128i, _mm256_extracti128_si256::<1>(v));
-            k += 8;
+            k0 += groups * 8;
         }
-        self.row_scalar(map, x0 + k, &mut out[k * 3..]);
+        self.row_scalar(map, x0 + n8, &mut out[n8 * 3..]);
     }
 
     /// torchvision 0.2 `F.affine(img, angle, translate, scale, shear, BILINEAR)` (degrees)
@@ -581,6 +630,27 @@ impl Columns {
     }
 }
 
+/// `vpshufb` controls taking, per 128 bits, the taps of the first (`.0`) or the second (`.1`)
+/// of two pixels' 8-byte tap loads (`c₀ c₁ c₂ d₀ d₁ d₂ · ·`) to the 16-bit words
+/// `c₀ d₀ c₁ d₁ c₂ d₂ 0 0`, the `vpmaddwd` operand of the bilinear kernels (one shuffle
+/// where a byte shuffle and two unpacks were).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn tap_words() -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
+    use std::arch::x86_64::*;
+    (
+        _mm256_setr_epi8(
+            0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1, 0, -1, 3, -1, 1, -1, 4, -1,
+            2, -1, 5, -1, -1, -1, -1, -1,
+        ),
+        _mm256_setr_epi8(
+            8, -1, 11, -1, 9, -1, 12, -1, 10, -1, 13, -1, -1, -1, -1, -1, 8, -1, 11, -1, 9, -1, 12,
+            -1, 10, -1, 13, -1, -1, -1, -1, -1,
+        ),
+    )
+}
+
 /// The 8 bytes at `base + o` for the four offsets `o`, as the four 64-bit lanes of one
 /// register in order: each a broadcast load (`vpbroadcastq`, load ports only) merged with
 /// `vpblendd`, which leaves the shuffle port, where the bilinear kernels' `pshufb`, unpacks
@@ -618,11 +688,7 @@ unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i1
     assert!(r <= src.img.height + 1 && sums.len() == cols.offs.len() * 4);
     // SAFETY: row r starts inside the buffer (H + 4 rows)
     let rb = src.px.as_ptr().add(r * src.stride());
-    let pair = _mm256_setr_epi8(
-        0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9, 12, 10, 13, -1, -1, 0, 3, 1, 4, 2, 5, -1, -1, 8, 11, 9,
-        12, 10, 13, -1, -1,
-    );
-    let zi = _mm256_setzero_si256();
+    let (words_lo, words_hi) = tap_words();
     // SAFETY (loads): an offset is 0 or 3·(x₀ + 1) ≤ 3·W, so its 8 bytes end at most 2 bytes
     // into the next prepared row, which exists for r ≤ H + 1 (H + 4 rows, 8 bytes more)
 
@@ -632,26 +698,26 @@ unsafe fn horizontal_avx2(src: &Source, r: usize, cols: &Columns, sums: &mut [i1
         .zip(cols.wxp.chunks_exact(8))
         .zip(sums.chunks_exact_mut(32))
     {
-        let ta = _mm256_shuffle_epi8(taps4(rb, [ix[0], ix[1], ix[4], ix[5]]), pair);
-        let tc = _mm256_shuffle_epi8(taps4(rb, [ix[2], ix[3], ix[6], ix[7]]), pair);
+        let ta = taps4(rb, [ix[0], ix[1], ix[4], ix[5]]);
+        let tc = taps4(rb, [ix[2], ix[3], ix[6], ix[7]]);
         let wxp = _mm256_loadu_si256(wxp.as_ptr() as *const __m256i);
         let h = |v: __m256i, w: __m256i| {
             _mm256_srli_epi32::<{ HSHIFT as i32 }>(_mm256_madd_epi16(v, w))
         };
         let r0 = h(
-            _mm256_unpacklo_epi8(ta, zi),
+            _mm256_shuffle_epi8(ta, words_lo),
             _mm256_shuffle_epi32::<0x00>(wxp),
         );
         let r1 = h(
-            _mm256_unpackhi_epi8(ta, zi),
+            _mm256_shuffle_epi8(ta, words_hi),
             _mm256_shuffle_epi32::<0x55>(wxp),
         );
         let r2 = h(
-            _mm256_unpacklo_epi8(tc, zi),
+            _mm256_shuffle_epi8(tc, words_lo),
             _mm256_shuffle_epi32::<0xAA>(wxp),
         );
         let r3 = h(
-            _mm256_unpackhi_epi8(tc, zi),
+            _mm256_shuffle_epi8(tc, words_hi),
             _mm256_shuffle_epi32::<0xFF>(wxp),
         );
         // the sums are at most 255·2¹⁴ >> 7 = 32640: exact in i16
@@ -1161,7 +1227,7 @@ mod tests {
     fn bilinear_row_twins_are_equal() {
         // rows of affine and projective maps that run from outside through the border into
         // the image and out again (chunks all inside, all outside and mixed; rows whose length
-        // is not a multiple of 8), on both conventions, images of 1×1 up, projective rows whose
+        // is not a multiple of 8, rows of several blocks), on both conventions, images of 1×1 up, projective rows whose
         // denominator crosses 0 (±∞, NaN), and positions on the edges of the sampled areas
         for (w, h) in [
             (1usize, 1usize),
@@ -1195,7 +1261,12 @@ mod tests {
                         projective,
                     };
                     let x0 = t % 7;
-                    let n = 1 + (t * 37) % 90;
+                    // some rows over two of the AVX2 kernel's blocks
+                    let n = if t % 10 == 9 {
+                        2 * BLOCK + t
+                    } else {
+                        1 + (t * 37) % 90
+                    };
                     let want = row_at(&src, crate::simd::Isa::Scalar, &map, x0, n);
                     for isa in crate::simd::available() {
                         let got = row_at(&src, isa, &map, x0, n);
