@@ -157,11 +157,7 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
             // The maximum is taken over the exact integer products (u16, vectorises) and the
             // row loop below forms (L8·D / max)·k per pixel: the same f32 operations as
             // materialising M first.
-            let max = l8
-                .iter()
-                .zip(&b)
-                .map(|(&l, &d)| l as u16 * d as u16)
-                .fold(0u16, |a, v| if v > a { v } else { a }) as f32;
+            let max = blend::max_product(&l8, &b) as f32;
             let k = p.intensity[lvl] as f32;
             if fast && max > 0.0 && (0.0..=1.0).contains(&k) {
                 // Fast mode: per pixel the colour weight M = (L8·D / max)·k ∈ [0, 1] as a
