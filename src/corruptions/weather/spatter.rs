@@ -9,6 +9,8 @@ use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
 use crate::kernels::normal;
 use crate::kernels::rgb_fixed;
 use crate::kernels::scratch::Buf;
+use crate::rng::xoshiro::Xoshiro8;
+use crate::rng::RandomSource;
 
 // pub(crate): the ImageNet-P spatter sequence (corruptions::imagenet_p::spatter) runs the
 // same water pipeline per frame.
@@ -103,8 +105,7 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
         } else {
             4.0
         };
-        let (mean, std) = (p.mean[lvl], p.std[lvl]);
-        Layer::F32(fast_layer(job, [h, w], [mean, std, sigma], truncate))
+        Layer::F32(fast_layer(job.rng, [h, w], sigma, truncate))
     };
     let (src, dst) = (job.src, &mut *job.dst);
     match kind {
@@ -127,9 +128,12 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                     l8
                 }
                 Layer::F32(layer) => {
+                    // L = mean + std·G of the standard layer G (fast_layer)
                     let mut l8 = Buf::<u8>::take(n);
                     let t = threshold as f32;
-                    for (o, &v) in l8.iter_mut().zip(&layer) {
+                    let (mean, std) = (p.mean[lvl] as f32, p.std[lvl] as f32);
+                    for (o, &g) in l8.iter_mut().zip(&layer) {
+                        let v = mean + std * g;
                         let v = if v < t { 0.0 } else { v } * 255.0;
                         let v = if v < 1e9 { v } else { 1e9 };
                         // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
@@ -153,11 +157,7 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
             // The maximum is taken over the exact integer products (u16, vectorises) and the
             // row loop below forms (L8·D / max)·k per pixel: the same f32 operations as
             // materialising M first.
-            let max = l8
-                .iter()
-                .zip(&b)
-                .map(|(&l, &d)| l as u16 * d as u16)
-                .fold(0u16, |a, v| if v > a { v } else { a }) as f32;
+            let max = blend::max_product(&l8, &b) as f32;
             let k = p.intensity[lvl] as f32;
             if fast && max > 0.0 && (0.0..=1.0).contains(&k) {
                 // Fast mode: per pixel the colour weight M = (L8·D / max)·k ∈ [0, 1] as a
@@ -215,15 +215,7 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                     mask
                 }
                 Layer::F32(layer) => {
-                    // t > 0, so "zero below t, then > t" is just "> t"
-                    let t = threshold as f32;
-                    let mut bits = Buf::<f32>::take(n);
-                    for (m, &v) in bits.iter_mut().zip(layer) {
-                        *m = if v > t { 1.0 } else { 0.0 };
-                    }
-                    let mut mask = Buf::<f32>::take(n);
-                    gaussian_nearest_f32(&bits, &mut mask, h, w, s, MUD_FAST_TRUNCATE);
-                    mask
+                    fast_mud_mask(layer, [h, w], [p.mean[lvl], p.std[lvl], threshold, s])
                 }
                 Layer::L8(_) => unreachable!("the 8-bit layer is made for water only"),
             };
@@ -274,7 +266,8 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
 enum Layer {
     /// Numpy mode: the reference's f64 values.
     F64(Buf<f64>),
-    /// Fast mode: f32 values of the same distribution.
+    /// Fast mode: the standard layer `G = gaussian(N(0, 1), blur σ)` in f32 ([`fast_layer`]);
+    /// the layer is `L = mean + std·G` (the same distribution).
     F32(Buf<f32>),
     /// Fast mode, water with blur σ ≥ 2: `L8` directly, from half-resolution noise
     /// ([`layer`], the same distribution from a quarter of the draws).
@@ -288,29 +281,56 @@ enum Layer {
 /// (`mud_truncation_keeps_the_mask`).
 const MUD_FAST_TRUNCATE: f64 = 3.0;
 
-/// Fast-mode spatter layer `gaussian(N(μ, σ), blur σ)` of `h·w` values in f32, the Gaussian cut
-/// at `truncate`·σ.
+/// Fast-mode standard spatter layer `G = gaussian(N(0, 1), blur σ)` of `h·w` values in f32, the
+/// Gaussian cut at `truncate`·σ; the layer is `L = mean + std·G` (a Gaussian filter's taps sum
+/// to one, so this is `gaussian(N(mean, std), blur σ)` up to f32 rounding).
 ///
-/// The normals come from the vectorised Box–Muller kernel ([`normal::standard_normals`], on
-/// words of the job's fast generator) instead of the per-value f64 ziggurat, and the filter is
-/// [`gaussian_nearest_f32`]: together ~5× cheaper. Box–Muller here truncates at ±5.77σ
-/// (probability 8·10⁻⁹ per value), and f32 rounding moves values by ~1e-7 — both invisible
-/// after thresholding at t ≥ 0.65 and 8-bit quantisation.
+/// The normals come from the vectorised Box–Muller kernel on xoshiro words made in registers
+/// ([`normal::draw_standard_normals`], a [`Xoshiro8`] seeded from the job's generator) instead
+/// of the per-value f64 ziggurat, and the filter is [`gaussian_nearest_f32`]: together several
+/// times cheaper. Box–Muller here truncates at ±5.27σ (probability 1.4·10⁻⁷ per value), and
+/// f32 rounding moves values by ~1e-7 — both invisible after thresholding and 8-bit
+/// quantisation. Why the standard layer: mud only compares `L > t`, which is `G > (t − mean)/std`
+/// (no pass forming `mean + std·z`); water forms `L` while converting to 8 bits.
+/// (ALGORITHMS.md §4.18; `mud_layer_statistics_match_reference`.)
 fn fast_layer(
-    job: &mut Job<'_>,
+    rng: &mut dyn RandomSource,
     [h, w]: [usize; 2],
-    [mean, std, sigma]: [f64; 3],
+    sigma: f64,
     truncate: f64,
 ) -> Buf<f32> {
     let n = h * w;
-    let mut z = normal::fast_standard_normals(job.rng, n);
-    let (mean, std) = (mean as f32, std as f32);
-    for v in z.iter_mut() {
-        *v = mean + std * *v;
-    }
+    let mut gen = Xoshiro8::from_source(rng);
+    let mut z = Buf::<f32>::take(n.next_multiple_of(normal::BLOCK));
+    normal::draw_standard_normals(&mut gen, &mut z);
     let mut layer = Buf::<f32>::take(n);
-    gaussian_nearest_f32(&z, &mut layer, h, w, sigma, truncate);
+    gaussian_nearest_f32(&z[..n], &mut layer, h, w, sigma, truncate);
     layer
+}
+
+/// Fast-mode mud mask `gaussian(f32(L > t), s)` (cut at [`MUD_FAST_TRUNCATE`]·s) of the
+/// standard layer `G` of [`fast_layer`], `L = mean + std·G`. `t > 0`, so the reference's "zero
+/// below t, then > t" is just `L > t`, i.e. `G > (t − mean)/std` when `std > 0`: compared on
+/// `G` directly, without a pass forming `L`.
+fn fast_mud_mask(g: &[f32], [h, w]: [usize; 2], [mean, std, t, s]: [f64; 4]) -> Buf<f32> {
+    let bits = fast_mud_bits(&g[..h * w], [mean, std, t]);
+    let mut mask = Buf::<f32>::take(h * w);
+    gaussian_nearest_f32(&bits, &mut mask, h, w, s, MUD_FAST_TRUNCATE);
+    mask
+}
+
+/// The liquid pixels `L > t` of [`fast_mud_mask`] as 1.0 (else 0.0), from the standard layer.
+fn fast_mud_bits(g: &[f32], [mean, std, t]: [f64; 3]) -> Buf<f32> {
+    let mut bits = Buf::<f32>::take(g.len());
+    if std > 0.0 {
+        let tau = ((t - mean) / std) as f32;
+        for (m, &g) in bits.iter_mut().zip(g) {
+            *m = if g > tau { 1.0 } else { 0.0 };
+        }
+    } else {
+        bits.fill(if mean > t { 1.0 } else { 0.0 });
+    }
+    bits
 }
 
 #[cfg(test)]
@@ -323,6 +343,67 @@ mod tests {
     /// the mask blur of the same liquid pixels differs by at most 0.002; and in the whole chain
     /// the pixels the 0.8 cut keeps differ in at most 0.1 %. A cut at 2σ fails these bounds
     /// (checked below), so they resolve the truncation.
+    /// Statistics of fast-mode mud against the reference's algorithm (numpy mode: f64 normals of
+    /// `N(mean, std)`, f64 Gaussians cut at 4σ) at severities 4 and 5, over 8 draws each: the
+    /// liquid fraction `L > t`, its lag-1 and lag-4 correlations (both axes), the fraction the
+    /// mask's 0.8 cut keeps and the mean kept mask value. A wrong threshold transform (sign or
+    /// scale of `(t − mean)/std`), a wrong blur σ or a wrong normal scale fails it.
+    #[test]
+    fn mud_layer_statistics_match_reference() {
+        let (h, w) = (224usize, 224usize);
+        // [liquid, lag 1, lag 4, kept, mean kept]
+        let stats = |bits: &[f32], mask: &[f32]| -> [f64; 5] {
+            let n = (h * w) as f64;
+            let liquid = bits.iter().filter(|&&b| b > 0.5).count() as f64 / n;
+            let centred = |y: usize, x: usize| bits[y * w + x] as f64 - liquid;
+            let (mut var, mut l1, mut l4) = (0.0, 0.0, 0.0);
+            for y in 0..h - 4 {
+                for x in 0..w - 4 {
+                    let c = centred(y, x);
+                    var += c * c;
+                    l1 += c * (centred(y, x + 1) + centred(y + 1, x)) / 2.0;
+                    l4 += c * (centred(y, x + 4) + centred(y + 4, x)) / 2.0;
+                }
+            }
+            let kept: Vec<f32> = mask.iter().copied().filter(|&m| m >= 0.8).collect();
+            let mean_kept = kept.iter().map(|&m| m as f64).sum::<f64>() / kept.len() as f64;
+            [liquid, l1 / var, l4 / var, kept.len() as f64 / n, mean_kept]
+        };
+        for (mean, std, t, s) in [(0.65, 0.3, 0.65, 1.5), (0.67, 0.4, 0.65, 1.5)] {
+            let draws = 8;
+            let (mut ours, mut theirs) = ([0.0f64; 5], [0.0f64; 5]);
+            for seed in 0..draws {
+                let mut rng = make_rng(RngMode::Fast, 900 + seed).unwrap();
+                let g = fast_layer(&mut *rng, [h, w], 1.0, MUD_FAST_TRUNCATE);
+                let mask = fast_mud_mask(&g, [h, w], [mean, std, t, s]);
+                let bits = fast_mud_bits(&g[..h * w], [mean, std, t]);
+                for (a, b) in ours.iter_mut().zip(stats(&bits, &mask)) {
+                    *a += b / draws as f64;
+                }
+                let mut l = vec![0f64; h * w];
+                rng.fill_normal(&mut l, mean, std);
+                gaussian_filter(&mut l, h, w, 1, 1.0, 1.0, 4.0, Mode::Nearest);
+                let mut m: Vec<f64> = l.iter().map(|&v| f64::from(u8::from(v > t))).collect();
+                let bits: Vec<f32> = m.iter().map(|&v| v as f32).collect();
+                gaussian_filter(&mut m, h, w, 1, s, s, 4.0, Mode::Nearest);
+                let m: Vec<f32> = m.iter().map(|&v| v as f32).collect();
+                for (a, b) in theirs.iter_mut().zip(stats(&bits, &m)) {
+                    *a += b / draws as f64;
+                }
+            }
+            // absolute tolerances, a few times the sampling noise of 8 draws (the two agree to
+            // ~0.002); a τ without the division by std (−0.02 instead of −0.05 at severity 5)
+            // moves the liquid fraction by ~0.04
+            let tol = [0.01, 0.01, 0.005, 0.008, 0.002];
+            for k in 0..5 {
+                assert!(
+                    (ours[k] - theirs[k]).abs() <= tol[k],
+                    "std {std}: statistic {k}: ours {ours:?} reference {theirs:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn mud_truncation_keeps_the_mask() {
         let (h, w) = (224usize, 224usize);

@@ -26,6 +26,18 @@ dispatch! {
     }
 }
 
+dispatch! {
+    /// `max(L8·D)` over a row pair or image (`0` when empty): the exact integer products (at
+    /// most 255², so u16) of spatter's water mask, whose maximum normalises it. Dispatched so
+    /// that the loop runs 16 products per AVX2 step (the baseline build used SSE2).
+    pub(super) fn max_product / max_product_scalar / max_product_avx2 (l8: &[u8], d: &[u8]) -> u16 {
+        l8.iter()
+            .zip(d)
+            .map(|(&l, &d)| l as u16 * d as u16)
+            .fold(0u16, |a, v| if v > a { v } else { a })
+    }
+}
+
 /// `v` rounded to a 16-bit fraction, `trunc(clamp(v + 0.5, 0, 65535))`, NaN to 0
 /// (compare-and-select clamps and an unchecked conversion, so the loops below vectorise).
 #[inline(always)]
@@ -203,6 +215,30 @@ mod tests {
         }
         // ties are rare: the weights of almost every mask value are unchanged
         assert!(moved * 100 < n, "{moved} of {n}");
+    }
+
+    /// `max_product`'s twins agree and equal the largest product, at lengths around the
+    /// vector steps, with the maximum in the tail.
+    #[test]
+    fn max_product_twins_equal_definition() {
+        for n in [0usize, 1, 15, 16, 17, 31, 33, 100, 1003] {
+            let l: Vec<u8> = (0..n).map(|i| (i * 37 % 200) as u8).collect();
+            let mut d: Vec<u8> = (0..n).map(|i| (i * 11 % 90) as u8).collect();
+            if n > 0 {
+                d[n - 1] = 255;
+            }
+            let want = l
+                .iter()
+                .zip(&d)
+                .map(|(&a, &b)| a as u32 * b as u32)
+                .max()
+                .unwrap_or(0) as u16;
+            assert_eq!(max_product_scalar(&l, &d), want, "n {n}");
+            for isa in simd::available() {
+                let got = dispatch!(at isa; max_product_scalar / max_product_avx2(&l, &d));
+                assert_eq!(got, want, "n {n} {isa:?}");
+            }
+        }
     }
 
     /// The weight kernels' AVX2 builds equal the scalar ones (NaN, out-of-range and
