@@ -182,25 +182,31 @@ dispatch! {
     }
 }
 
-/// `0.5 / 257` in f64: ImageMagick's quantum rounding moved to the 8-bit scale (see
-/// [`imagemagick_u8_f32`]).
-const HALF_Q16: f64 = 0.5 / 257.0;
+/// The smallest f32 not below `1 − ½/257` (= 1 − 32640.996…·2⁻²⁴, strictly between the f32
+/// values 1 − 32641·2⁻²⁴ and this one, 1 − 32640·2⁻²⁴): see [`imagemagick_u8_f32`].
+const UP_Q16: f32 = 16_744_576.0 / 16_777_216.0;
 
-/// [`imagemagick_u8`] of an f32 sum, in a form that vectorises (the per-value scalar
+/// [`imagemagick_u8`] of an f32 sum, in a form that vectorises in f32 (the per-value scalar
 /// conversions of `imagemagick_u8` were two thirds of the ImageNet-P motion blur's
-/// instructions). `floor(floor(257·v + ½) / 257) = k` exactly when `k − ½/257 ≤ v < k + 1 −
-/// ½/257`, i.e. the result is `floor(v + ½/257)` clamped to 0..=255. The sum is taken in f64:
-/// an f32 `v` is exact there and no f32 lies within f64 rounding of a boundary `k − ½/257`
-/// (in f32 the sum rounds up to `k` just below 127 of the boundaries). Both sides are monotone
-/// in `v`, so agreeing on the two f32 values around each boundary means agreeing everywhere;
-/// the test `imagemagick_u8_f32_equals_imagemagick_u8` checks exactly those (and NaN → 0).
+/// instructions, and a widening to f64 still a third). `floor(floor(257·v + ½) / 257) = k`
+/// exactly when `k − ½/257 ≤ v < k + 1 − ½/257`, i.e. the result is `floor(v + ½/257)`
+/// clamped to 0..=255. With `t = floor(v)` and `d = v − t` (exact in f32: `d ∈ [0, 1)` is
+/// `v`'s fraction bits), `floor(v + ½/257) = t + [d ≥ 1 − ½/257]`, and for an f32 `d` the
+/// comparison with the real `1 − ½/257` is the comparison with [`UP_Q16`]. Clamping `v` to
+/// [−1, 256] first changes no result (below −1 and above 256 the result is 0 or 255 either
+/// way) and keeps `t` within i32; NaN fails `v > −1` and becomes −1, so 0, as in
+/// `imagemagick_u8`. Both sides are monotone in `v`, and the test
+/// `imagemagick_u8_f32_equals_imagemagick_u8` checks the f32 values around every step, the
+/// clamps, infinities and NaN.
 #[inline(always)]
 pub fn imagemagick_u8_f32(v: f32) -> u8 {
-    let x = f64::from(v) + HALF_Q16;
-    let x = if x > 0.0 { x } else { 0.0 };
-    let x = if x < 255.0 { x } else { 255.0 };
-    // SAFETY: 0 ≤ x ≤ 255 (NaN failed `x > 0` and became 0).
-    unsafe { x.to_int_unchecked::<i32>() as u8 }
+    let v = if v > -1.0 { v } else { -1.0 };
+    let v = if v < 256.0 { v } else { 256.0 };
+    let t = v.floor();
+    let up = i32::from(v - t >= UP_Q16);
+    // SAFETY: −1 ≤ t ≤ 256, an integer.
+    let q = unsafe { t.to_int_unchecked::<i32>() } + up;
+    q.clamp(0, 255) as u8
 }
 
 dispatch! {
@@ -619,6 +625,11 @@ mod tests {
     /// bisection on `imagemagick_u8` itself), the clamps and NaN covers them all.
     #[test]
     fn imagemagick_u8_f32_equals_imagemagick_u8() {
+        // UP_Q16 is the f32 ceiling of 1 − ½/257 (the f64 value is within 2⁻⁵³ of the real,
+        // which is ~2⁻³² from either f32 neighbour)
+        let bound = 1.0 - 0.5 / 257.0;
+        assert!(f64::from(UP_Q16) > bound);
+        assert!(f64::from(f32::from_bits(UP_Q16.to_bits() - 1)) < bound);
         let exact = |v: f32| imagemagick_u8(f64::from(v));
         // f32 ordered by bits for v ≥ 0
         let at = |b: u32| f32::from_bits(b);
