@@ -117,7 +117,12 @@ dispatch! {
         let row_len = w * c;
         assert!(src.len() >= h * row_len && dst.len() >= h * row_len);
         let taps = k.taps_used(h, w);
-        let (padded, pad, prow) = edge_padded(src, h, w, c, k, taps, BLOCK, T::to_f64);
+        let pad = k.offsets[..taps]
+            .iter()
+            .map(|&(_, dx)| dx.unsigned_abs() as usize)
+            .max()
+            .unwrap_or(0);
+        let (padded, pad, prow) = edge_padded(src, h, w, c, pad, 0, BLOCK, T::to_f64);
         let nblocks = row_len.div_ceil(BLOCK);
         // Per tap: (offset of the source row start within `padded` for this output row, weight).
         let mut tap_rows: Vec<(usize, f64)> = Vec::with_capacity(taps);
@@ -177,43 +182,31 @@ dispatch! {
     }
 }
 
-dispatch! {
-    /// [`motion_blur_u8_fast`] with ImageMagick's Q16 rounding ([`imagemagick_u8`] of each f32
-    /// sum) instead of truncation: the ImageNet-P sequences that blur through ImageMagick
-    /// (motion_blur's 31 frames, snow's 31 layer blurs). The f32 sums move a value only where
-    /// the f64 sum lies within ~10⁻⁵ of a rounding boundary of ImageMagick's quantum, by one
-    /// level (bounded in `imagenet_p::motion_blur`'s tests). Twins bit-identical (tested).
-    pub fn motion_blur_u8_fast_imagemagick / motion_blur_u8_fast_imagemagick_scalar / motion_blur_u8_fast_imagemagick_avx2 (
-        src: &[u8],
-        dst: &mut [u8],
-        h: usize,
-        w: usize,
-        c: usize,
-        k: &MotionKernel,
-    ) {
-        fast_f32_sums(src, dst, h, w, c, k, f32::from, imagemagick_u8_f32)
-    }
-}
+/// The smallest f32 not below `1 − ½/257` (= 1 − 32640.996…·2⁻²⁴, strictly between the f32
+/// values 1 − 32641·2⁻²⁴ and this one, 1 − 32640·2⁻²⁴): see [`imagemagick_u8_f32`].
+const UP_Q16: f32 = 16_744_576.0 / 16_777_216.0;
 
-/// `0.5 / 257` in f64: ImageMagick's quantum rounding moved to the 8-bit scale (see
-/// [`imagemagick_u8_f32`]).
-const HALF_Q16: f64 = 0.5 / 257.0;
-
-/// [`imagemagick_u8`] of an f32 sum, in a form that vectorises (the per-value scalar
+/// [`imagemagick_u8`] of an f32 sum, in a form that vectorises in f32 (the per-value scalar
 /// conversions of `imagemagick_u8` were two thirds of the ImageNet-P motion blur's
-/// instructions). `floor(floor(257·v + ½) / 257) = k` exactly when `k − ½/257 ≤ v < k + 1 −
-/// ½/257`, i.e. the result is `floor(v + ½/257)` clamped to 0..=255. The sum is taken in f64:
-/// an f32 `v` is exact there and no f32 lies within f64 rounding of a boundary `k − ½/257`
-/// (in f32 the sum rounds up to `k` just below 127 of the boundaries). Both sides are monotone
-/// in `v`, so agreeing on the two f32 values around each boundary means agreeing everywhere;
-/// the test `imagemagick_u8_f32_equals_imagemagick_u8` checks exactly those (and NaN → 0).
+/// instructions, and a widening to f64 still a third). `floor(floor(257·v + ½) / 257) = k`
+/// exactly when `k − ½/257 ≤ v < k + 1 − ½/257`, i.e. the result is `floor(v + ½/257)`
+/// clamped to 0..=255. With `t = floor(v)` and `d = v − t` (exact in f32: `d ∈ [0, 1)` is
+/// `v`'s fraction bits), `floor(v + ½/257) = t + [d ≥ 1 − ½/257]`, and for an f32 `d` the
+/// comparison with the real `1 − ½/257` is the comparison with [`UP_Q16`]. Clamping `v` to
+/// [−1, 256] first changes no result (below −1 and above 256 the result is 0 or 255 either
+/// way) and keeps `t` within i32; NaN fails `v > −1` and becomes −1, so 0, as in
+/// `imagemagick_u8`. Both sides are monotone in `v`, and the test
+/// `imagemagick_u8_f32_equals_imagemagick_u8` checks the f32 values around every step, the
+/// clamps, infinities and NaN.
 #[inline(always)]
 pub fn imagemagick_u8_f32(v: f32) -> u8 {
-    let x = f64::from(v) + HALF_Q16;
-    let x = if x > 0.0 { x } else { 0.0 };
-    let x = if x < 255.0 { x } else { 255.0 };
-    // SAFETY: 0 ≤ x ≤ 255 (NaN failed `x > 0` and became 0).
-    unsafe { x.to_int_unchecked::<i32>() as u8 }
+    let v = if v > -1.0 { v } else { -1.0 };
+    let v = if v < 256.0 { v } else { 256.0 };
+    let t = v.floor();
+    let up = i32::from(v - t >= UP_Q16);
+    // SAFETY: −1 ≤ t ≤ 256, an integer.
+    let q = unsafe { t.to_int_unchecked::<i32>() } + up;
+    q.clamp(0, 255) as u8
 }
 
 dispatch! {
@@ -234,13 +227,8 @@ dispatch! {
     }
 }
 
-/// The f32 FMA sums of the fast motion-blur kernels: `src` converted by `conv`, each sum
-/// stored through `store`. Inlined into each twin. The register block is the one of
-/// [`BLOCKS32`] that wastes the fewest lanes on the row (ties: the longer one): a 224-pixel
-/// row is 3 × 224 = 6 × 112 or 224 = 2 × 112 values, where the 64-value block ran 5 % (RGB) or
-/// 12.5 % (one channel) of its multiply-adds past the row's end and spent a third of the
-/// per-tap instructions on the tap's base and weight rather than on 8 multiply-adds. The
-/// block changes only which values share a loop, not any value's operations or their order.
+/// The f32 FMA sums of the fast motion-blur kernels: `src` prepared ([`Prepared`]) for this
+/// one kernel, then [`prepared_sums`]. Inlined into each twin.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fast_f32_sums<S: Copy, D>(
@@ -253,14 +241,98 @@ fn fast_f32_sums<S: Copy, D>(
     conv: impl Fn(S) -> f32,
     store: impl Fn(f32) -> D,
 ) {
-    match block32_for(w * c) {
-        112 => fast_f32_sums_in::<112, S, D>(src, dst, h, w, c, k, conv, store),
-        96 => fast_f32_sums_in::<96, S, D>(src, dst, h, w, c, k, conv, store),
-        _ => fast_f32_sums_in::<64, S, D>(src, dst, h, w, c, k, conv, store),
+    let p = Prepared::new(src, h, w, c, std::slice::from_ref(k), conv);
+    prepared_sums(&p, dst, k, store)
+}
+
+/// A source prepared for the fast (f32) motion blurs: converted to f32 once, each row padded
+/// on both sides by `pad_x` edge pixels and followed by a register block of spare zeros (so
+/// that the last block of a row may run over), and `pad_y` copies of the first and last
+/// padded rows above and below. Any tap whose offsets are within the pads then reads its
+/// source at a fixed distance from the output position, with the edge rule (`clamp` of the
+/// row and column) already applied by the copies: no per-row clamp, and the same values as
+/// clamping. Why a type: an ImageNet-P sequence blurs one source with 31 kernels, and
+/// preparing it once per sequence (with the largest pads) saves the conversion and padding
+/// of every frame but the first.
+pub struct Prepared {
+    padded: Buf<f32>,
+    h: usize,
+    w: usize,
+    c: usize,
+    pad_x: usize,
+    pad_y: usize,
+    /// Padded row length (values).
+    prow: usize,
+}
+
+impl Prepared {
+    /// `src` (`h × w × c`) converted by `conv`, with pads wide enough for the taps that each
+    /// of `kernels` uses on an `h × w` image.
+    pub fn new<S: Copy>(
+        src: &[S],
+        h: usize,
+        w: usize,
+        c: usize,
+        kernels: &[MotionKernel],
+        conv: impl Fn(S) -> f32,
+    ) -> Prepared {
+        let (mut pad_x, mut pad_y) = (0, 0);
+        for k in kernels {
+            for &(dy, dx) in &k.offsets[..k.taps_used(h, w)] {
+                pad_x = pad_x.max(dx.unsigned_abs() as usize);
+                pad_y = pad_y.max(dy.unsigned_abs() as usize);
+            }
+        }
+        let (rows, pad, prow) = edge_padded(src, h, w, c, pad_x, pad_y, block32_for(w * c), conv);
+        Prepared {
+            padded: rows,
+            h,
+            w,
+            c,
+            pad_x: pad,
+            pad_y,
+            prow,
+        }
     }
 }
 
-/// Register blocks (f32 values) of [`fast_f32_sums`]: 8, 12 and 14 AVX2 accumulators (with
+dispatch! {
+    /// Fast-mode motion blur of a prepared 8-bit source ([`Prepared`]) with ImageMagick's Q16
+    /// rounding ([`imagemagick_u8`] of each f32 sum): the sums of [`motion_blur_u8_fast`]
+    /// (same taps, offsets, edge rule and tap order, f32 fused multiply-adds), for the
+    /// ImageNet-P sequences that blur through ImageMagick (motion_blur's 31 frames, snow's 31
+    /// layer blurs), which prepare their source once for all 31 kernels. The f32 sums move a
+    /// value only where the f64 sum lies within ~10⁻⁵ of a rounding boundary of ImageMagick's
+    /// quantum, by one level (bounded in `imagenet_p::motion_blur`'s tests). The pads of `p`
+    /// do not change any value. Twins bit-identical (tested).
+    ///
+    /// # Panics
+    /// If a tap of `k` lies outside `p`'s pads, or `dst` is shorter than the image.
+    pub fn motion_blur_prepared_imagemagick / motion_blur_prepared_imagemagick_scalar / motion_blur_prepared_imagemagick_avx2 (
+        p: &Prepared,
+        dst: &mut [u8],
+        k: &MotionKernel,
+    ) {
+        prepared_sums(p, dst, k, imagemagick_u8_f32)
+    }
+}
+
+/// The f32 FMA sums of a prepared source, in the register block of [`BLOCKS32`] that wastes
+/// the fewest lanes on the row (ties: the longer one): a 224-pixel row is 3 × 224 = 6 × 112
+/// or 224 = 2 × 112 values, where the 64-value block ran 5 % (RGB) or 12.5 % (one channel) of
+/// its multiply-adds past the row's end and spent a third of the per-tap instructions on the
+/// tap's base and weight rather than on 8 multiply-adds. The block changes only which values
+/// share a loop, not any value's operations or their order.
+#[inline(always)]
+fn prepared_sums<D>(p: &Prepared, dst: &mut [D], k: &MotionKernel, store: impl Fn(f32) -> D) {
+    match block32_for(p.w * p.c) {
+        112 => prepared_sums_in::<112, D>(p, dst, k, store),
+        96 => prepared_sums_in::<96, D>(p, dst, k, store),
+        _ => prepared_sums_in::<64, D>(p, dst, k, store),
+    }
+}
+
+/// Register blocks (f32 values) of [`prepared_sums`]: 8, 12 and 14 AVX2 accumulators (with
 /// the broadcast weight, at most the 16 registers; the source is a memory operand).
 const BLOCKS32: [usize; 3] = [64, 96, 112];
 
@@ -274,67 +346,78 @@ fn block32_for(row_len: usize) -> usize {
         .unwrap_or(64)
 }
 
-/// [`fast_f32_sums`] with register block `B`.
-#[allow(clippy::too_many_arguments)]
+/// [`prepared_sums`] with register block `B`. Column strips outside, rows inside: one strip of
+/// `B` outputs reads, for every tap, `B` values of one of the ~2·radius + 1 rows around the
+/// output row, about 15 KB for the ImageNet-P kernels, which stays in L1 from one output row
+/// to the next (one new source row segment per row). Rows outside and strips inside read the
+/// whole ~70 KB of those rows (f32, RGB) for every output row, from L2. The order of the taps
+/// within a sum, and so every value, is the same in either loop order.
 #[inline(always)]
-fn fast_f32_sums_in<const B: usize, S: Copy, D>(
-    src: &[S],
+fn prepared_sums_in<const B: usize, D>(
+    p: &Prepared,
     dst: &mut [D],
-    h: usize,
-    w: usize,
-    c: usize,
     k: &MotionKernel,
-    conv: impl Fn(S) -> f32,
     store: impl Fn(f32) -> D,
 ) {
+    let (h, w, c, prow) = (p.h, p.w, p.c, p.prow);
     let row_len = w * c;
-    assert!(src.len() >= h * row_len && dst.len() >= h * row_len);
+    assert!(dst.len() >= h * row_len);
+    assert!(p.padded.len() >= (h + 2 * p.pad_y) * prow && prow >= (w + 2 * p.pad_x) * c + B);
     let taps = k.taps_used(h, w);
-    let (padded, pad, prow) = edge_padded(src, h, w, c, k, taps, B, conv);
-    let weights: Vec<f32> = k.weights[..taps].iter().map(|&v| v as f32).collect();
-    let nblocks = row_len.div_ceil(B);
-    // Per tap: its row offset and the start of its columns within a padded row (the per-row
-    // work is then one clamp and one multiply-add per tap).
-    let (dys, starts): (Vec<i64>, Vec<usize>) = k.offsets[..taps]
+    // Per tap: where it reads, relative to output row y's padded row start (y·prow), and its
+    // weight.
+    let tap_offsets: Vec<(usize, f32)> = k.offsets[..taps]
         .iter()
-        .map(|&(dy, dx)| (dy, ((pad as i64 - dx) as usize) * c))
-        .unzip();
-    let mut tap_rows: Vec<(usize, f32)> = vec![(0, 0.0); taps];
-    for y in 0..h {
-        for ((t, &dy), (&start, &wi)) in tap_rows
-            .iter_mut()
-            .zip(&dys)
-            .zip(starts.iter().zip(&weights))
-        {
-            let sy = (y as i64 - dy).clamp(0, h as i64 - 1) as usize;
-            *t = (sy * prow + start, wi);
-        }
-        let out = &mut dst[y * row_len..(y + 1) * row_len];
-        for b in 0..nblocks {
-            let e0 = b * B;
-            let mut acc = [0f32; B];
-            for &(base, wi) in &tap_rows {
-                // SAFETY: as in `motion_blur`: base + e0 + B ≤ (sy + 1)·prow (the B spare
-                // values of each padded row).
-                debug_assert!(base + e0 + B <= padded.len());
-                let s = unsafe { padded.get_unchecked(base + e0..base + e0 + B) };
-                for j in 0..B {
-                    acc[j] = wi.mul_add(s[j], acc[j]);
-                }
-            }
-            let n = B.min(row_len - e0);
-            for (o, &v) in out[e0..e0 + n].iter_mut().zip(&acc) {
+        .zip(&k.weights)
+        .map(|(&(dy, dx), &wi)| {
+            assert!(dy.unsigned_abs() as usize <= p.pad_y && dx.unsigned_abs() as usize <= p.pad_x);
+            let (ry, rx) = (
+                (p.pad_y as i64 - dy) as usize,
+                (p.pad_x as i64 - dx) as usize,
+            );
+            (ry * prow + rx * c, wi as f32)
+        })
+        .collect();
+    let nblocks = row_len.div_ceil(B);
+    for b in 0..nblocks {
+        let e0 = b * B;
+        let n = B.min(row_len - e0);
+        for y in 0..h {
+            let acc = tap_sums::<B>(&p.padded, y * prow + e0, &tap_offsets);
+            let out = &mut dst[y * row_len + e0..y * row_len + e0 + n];
+            for (o, &v) in out.iter_mut().zip(&acc) {
                 *o = store(v);
             }
         }
     }
 }
 
+/// The `B` sums `Σ_t w_t · padded[base + off_t + j]` (f32 fused multiply-adds in tap order)
+/// of [`prepared_sums_in`]. A function of its own, returning the sums by value: written inline
+/// in the strip loop, the accumulators were stored to the stack after every tap.
+#[inline(always)]
+fn tap_sums<const B: usize>(padded: &[f32], base: usize, taps: &[(usize, f32)]) -> [f32; B] {
+    let mut acc = [0f32; B];
+    for &(off, wi) in taps {
+        // SAFETY: off ≤ 2·pad_y·prow + 2·pad_x·c, so base + off + B ≤ (y + 2·pad_y)·prow
+        // + 2·pad_x·c + e0 + B, and e0 + B ≤ nblocks·B < row_len + B, so this is below
+        // (y + 2·pad_y + 1)·prow ≤ padded.len() (the B spare values of each padded row are
+        // there for this; asserted by the caller). Unchecked, because the per-tap bounds
+        // check was half of the loop's instructions.
+        debug_assert!(base + off + B <= padded.len());
+        let s = unsafe { padded.get_unchecked(base + off..base + off + B) };
+        for j in 0..B {
+            acc[j] = wi.mul_add(s[j], acc[j]);
+        }
+    }
+    acc
+}
+
 /// The rows of `src` (`h × w × c`) converted by `conv` into a pooled buffer, each padded on
-/// both sides by the largest |dx| of the kernel's first `taps` offsets with the edge value
-/// (column offsets are below w, so clamping once per row is enough), then `spare` zeros, so
-/// that the last register block of a row may run over. Returns (buffer, pad, padded row
-/// length). Shared by both motion-blur kernels; inlined into each twin.
+/// both sides by `pad_x` edge pixels (column offsets are below w, so clamping once per row is
+/// enough), then `spare` zeros, so that the last register block of a row may run over; and
+/// `pad_y` copies of the first padded row above it and of the last below. Returns (buffer,
+/// pad_x, padded row length). Shared by the motion-blur kernels; inlined into each twin.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn edge_padded<S: Copy, U: Pooled + Copy + Default>(
@@ -342,22 +425,17 @@ fn edge_padded<S: Copy, U: Pooled + Copy + Default>(
     h: usize,
     w: usize,
     c: usize,
-    k: &MotionKernel,
-    taps: usize,
+    pad: usize,
+    pad_y: usize,
     spare: usize,
     conv: impl Fn(S) -> U,
 ) -> (Buf<U>, usize, usize) {
     let row_len = w * c;
-    let pad = k.offsets[..taps]
-        .iter()
-        .map(|&(_, dx)| dx.unsigned_abs() as usize)
-        .max()
-        .unwrap_or(0);
     let prow = (w + 2 * pad) * c + spare;
-    let mut padded = Buf::<U>::take(h * prow);
+    let mut padded = Buf::<U>::take((h + 2 * pad_y) * prow);
     for y in 0..h {
         let s = &src[y * row_len..(y + 1) * row_len];
-        let p = &mut padded[y * prow..(y + 1) * prow];
+        let p = &mut padded[(pad_y + y) * prow..(pad_y + y + 1) * prow];
         let (left, rest) = p.split_at_mut(pad * c);
         let (mid, rest) = rest.split_at_mut(row_len);
         let (right, spare) = rest.split_at_mut(pad * c);
@@ -375,6 +453,21 @@ fn edge_padded<S: Copy, U: Pooled + Copy + Default>(
             }
         }
         spare.iter_mut().for_each(|v| *v = U::default());
+    }
+    if h > 0 {
+        let (top, rest) = padded.split_at_mut(pad_y * prow);
+        let (first, rest) = rest.split_at_mut(prow);
+        top.chunks_exact_mut(prow)
+            .for_each(|r| r.copy_from_slice(first));
+        let (rest, bottom) = rest.split_at_mut((h - 1) * prow);
+        let last = if h > 1 {
+            &rest[(h - 2) * prow..]
+        } else {
+            &*first
+        };
+        bottom[..pad_y * prow]
+            .chunks_exact_mut(prow)
+            .for_each(|r| r.copy_from_slice(last));
     }
     (padded, pad, prow)
 }
@@ -532,6 +625,11 @@ mod tests {
     /// bisection on `imagemagick_u8` itself), the clamps and NaN covers them all.
     #[test]
     fn imagemagick_u8_f32_equals_imagemagick_u8() {
+        // UP_Q16 is the f32 ceiling of 1 − ½/257 (the f64 value is within 2⁻⁵³ of the real,
+        // which is ~2⁻³² from either f32 neighbour)
+        let bound = 1.0 - 0.5 / 257.0;
+        assert!(f64::from(UP_Q16) > bound);
+        assert!(f64::from(f32::from_bits(UP_Q16.to_bits() - 1)) < bound);
         let exact = |v: f32| imagemagick_u8(f64::from(v));
         // f32 ordered by bits for v ≥ 0
         let at = |b: u32| f32::from_bits(b);
@@ -592,8 +690,9 @@ mod tests {
             let k = MotionKernel::new(14.0, 4.0, angle);
             let mut exact = vec![0f64; src.len()];
             motion_blur_scalar(&src, &mut exact, h, w, c, &k);
+            let p = Prepared::new(&src, h, w, c, std::slice::from_ref(&k), f32::from);
             let mut a = vec![0u8; src.len()];
-            motion_blur_u8_fast_imagemagick_scalar(&src, &mut a, h, w, c, &k);
+            motion_blur_prepared_imagemagick_scalar(&p, &mut a, &k);
             let mut differ = 0;
             for (i, (&f, &e)) in a.iter().zip(&exact).enumerate() {
                 let e = imagemagick_u8(e);
@@ -609,10 +708,51 @@ mod tests {
             );
             for isa in simd::available() {
                 let mut b = vec![0u8; src.len()];
-                dispatch!(at isa; motion_blur_u8_fast_imagemagick_scalar / motion_blur_u8_fast_imagemagick_avx2(
-                    &src, &mut b, h, w, c, &k
+                dispatch!(at isa; motion_blur_prepared_imagemagick_scalar / motion_blur_prepared_imagemagick_avx2(
+                    &p, &mut b, &k
                 ));
                 assert_eq!(a, b, "{isa:?}");
+            }
+        }
+    }
+
+    /// One source prepared for many kernels (pads of the widest, rows and columns) blurs
+    /// each of them to the bytes of a source prepared for that kernel alone, in every twin;
+    /// and the pads hold the edge values (the rows above and below are the edge rows).
+    #[test]
+    fn prepared_for_many_kernels_equals_prepared_for_each() {
+        for &(h, w, c) in &[(24usize, 40usize, 3usize), (30, 17, 1), (4, 5, 3)] {
+            let src: Vec<u8> = (0..h * w * c)
+                .map(|i| ((i * 61 + i / 7) % 256) as u8)
+                .collect();
+            let kernels: Vec<MotionKernel> = (0..9)
+                .map(|i| MotionKernel::new(6.0, 2.0, -150.0 + 35.0 * i as f64))
+                .collect();
+            let all = Prepared::new(&src, h, w, c, &kernels, f32::from);
+            assert!(all.pad_y > 0 && all.pad_x > 0);
+            for r in 0..h + 2 * all.pad_y {
+                let sr = r.saturating_sub(all.pad_y).min(h - 1);
+                let row = &all.padded[r * all.prow..(r + 1) * all.prow];
+                for x in 0..w + 2 * all.pad_x {
+                    let sx = x.saturating_sub(all.pad_x).min(w - 1);
+                    for ch in 0..c {
+                        assert_eq!(row[x * c + ch], f32::from(src[(sr * w + sx) * c + ch]));
+                    }
+                }
+            }
+            for k in &kernels {
+                let one = Prepared::new(&src, h, w, c, std::slice::from_ref(k), f32::from);
+                let mut want = vec![0u8; src.len()];
+                motion_blur_prepared_imagemagick_scalar(&one, &mut want, k);
+                for isa in simd::available() {
+                    for p in [&one, &all] {
+                        let mut got = vec![1u8; src.len()];
+                        dispatch!(at isa; motion_blur_prepared_imagemagick_scalar / motion_blur_prepared_imagemagick_avx2(
+                            p, &mut got, k
+                        ));
+                        assert_eq!(got, want, "{h}x{w}x{c} {isa:?}");
+                    }
+                }
             }
         }
     }

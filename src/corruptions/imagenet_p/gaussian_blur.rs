@@ -19,16 +19,18 @@ fn sigma(i: usize) -> f64 {
     0.25 + 0.035 * i as f64
 }
 
-/// The 31 frames, into `sink`.
+/// The 31 frames, into `sink`. The crop is converted to f32 once for the 31 blurs (the
+/// filter reads an f32 source whose rows are whole vector steps in place, where an 8-bit one
+/// is converted row by row in every blur); the values, and so the bytes, are the same.
 pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
-    let x = img.center_crop();
+    let x: Vec<f32> = img.center_crop().iter().map(|&v| f32::from(v)).collect();
     stream(31, |i, y| frame(&x, i, y), sink)
 }
 
-/// Frame `i` of the crop `x`.
-fn frame(x: &[u8], i: usize, y: &mut [u8]) {
+/// Frame `i` of the crop `x` (its values as f32).
+fn frame(x: &[f32], i: usize, y: &mut [u8]) {
     let g: Vec<f32> = kernel1d(sigma(i), 6.0).iter().map(|&v| v as f32).collect();
-    gaussian_nearest(Src::U8(x), Dst::U8(y), SIDE, SIDE, 3, &g);
+    gaussian_nearest(Src::F32(x), Dst::U8(y), SIDE, SIDE, 3, &g);
 }
 
 #[cfg(test)]

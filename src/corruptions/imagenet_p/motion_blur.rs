@@ -2,27 +2,29 @@
 //! at angle `(i − 30)·4°` for frame i = 0…30 (frame 0 is blurred too, as in the reference).
 //! The taps, offsets and ImageMagick's 16-bit rounding are those of ImageNet-C's motion_blur
 //! (`kernels::motion`, `quantise = "imagemagick"`); the sums are the f32 FMA ones of its fast
-//! mode (`motion_blur_u8_fast_imagemagick`), within one level of the f64 sums
+//! mode (`motion_blur_prepared_imagemagick`), within one level of the f64 sums
 //! (ALGORITHMS.md §13; the test below bounds it).
 
 use super::{stream, Rgb, Sink, SIDE};
 use crate::error::Result;
-use crate::kernels::motion::{motion_blur_u8_fast_imagemagick, MotionKernel};
+use crate::kernels::motion::{motion_blur_prepared_imagemagick, MotionKernel, Prepared};
 
 /// The kernel of frame `i`.
 fn kernel(i: usize) -> MotionKernel {
     MotionKernel::new(10.0, 3.0, ((i as f64) - 30.0) * 4.0)
 }
 
-/// The 31 frames, into `sink`.
+/// The 31 frames, into `sink`. The crop is converted to f32 and edge-padded once for all 31
+/// kernels (`motion::Prepared`, the pads of the widest), not once per frame (the pads change
+/// no value).
 pub fn frames(img: &Rgb, sink: &mut Sink) -> Result<()> {
-    let x = img.center_crop();
-    stream(31, |i, out| frame(&x, i, out), sink)
-}
-
-/// Frame `i` of the crop `x`.
-fn frame(x: &[u8], i: usize, out: &mut [u8]) {
-    motion_blur_u8_fast_imagemagick(x, out, SIDE, SIDE, 3, &kernel(i));
+    let kernels: Vec<MotionKernel> = (0..31).map(kernel).collect();
+    let x = Prepared::new(&img.center_crop(), SIDE, SIDE, 3, &kernels, f32::from);
+    stream(
+        31,
+        |i, out| motion_blur_prepared_imagemagick(&x, out, &kernels[i]),
+        sink,
+    )
 }
 
 #[cfg(test)]

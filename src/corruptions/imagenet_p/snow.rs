@@ -7,7 +7,7 @@
 //! clipped to [0, 1], trimmed to the centre 224×224 and truncated to 8 bits (the PNG the
 //! reference hands to ImageMagick); each frame blurs it with radius 14, σ 4 through
 //! `kernels::motion` with ImageMagick's Q16 rounding, the sums in f32 FMA as ImageNet-C's fast
-//! mode sums (`motion_blur_u8_fast_imagemagick`: within one level of the f64 sums, which are
+//! mode sums (`motion_blur_prepared_imagemagick`: within one level of the f64 sums, which are
 //! byte-identical to ImageMagick; ALGORITHMS.md §13). The blend follows make_imagenet_p.py's precision, which differs from
 //! imagecorruptions' snow: the crop `x` is f64, the lift `1.5·gray(f32 x) + 0.5` f32 (cv2's
 //! RGB2GRAY in the IPP fma form, as `weather::snow`), `z = 0.85·x + 0.15·max(x, lift)` and
@@ -16,7 +16,7 @@
 
 use super::{stream, Rgb, Sink, SIDE};
 use crate::error::Result;
-use crate::kernels::motion::{motion_blur_u8_fast_imagemagick, MotionKernel};
+use crate::kernels::motion::{motion_blur_prepared_imagemagick, MotionKernel, Prepared};
 use crate::kernels::zoom::clipped_zoom_plane;
 use crate::rng::RandomSource;
 use crate::simd::fma::fma_f32;
@@ -61,16 +61,24 @@ fn lifted(crop: &[u8]) -> Vec<f64> {
 pub fn frames(img: &Rgb, rng: &mut dyn RandomSource, sink: &mut Sink) -> Result<()> {
     let crop = img.center_crop();
     let z = lifted(&crop);
-    let layer = layer(rng);
+    // the layer converted and edge-padded once for the 31 kernels, not once per frame (the
+    // pads of the widest change no value)
+    let kernels: Vec<MotionKernel> = (0..31).map(kernel).collect();
+    let layer = Prepared::new(&layer(rng), SIDE, SIDE, 1, &kernels, f32::from);
     let mut blurred = vec![0u8; SIDE * SIDE];
-    stream(31, |i, out| frame(&z, &layer, i, &mut blurred, out), sink)
+    stream(
+        31,
+        |i, out| {
+            motion_blur_prepared_imagemagick(&layer, &mut blurred, &kernels[i]);
+            blend(&z, &blurred, out);
+        },
+        sink,
+    )
 }
 
-/// Frame `i`: the layer blurred at the frame's angle (into `blurred`), blended with `z`.
-fn frame(z: &[f64], layer: &[u8], i: usize, blurred: &mut [u8], out: &mut [u8]) {
-    let k = MotionKernel::new(14.0, 4.0, i as f64 * 4.0 - 150.0);
-    motion_blur_u8_fast_imagemagick(layer, blurred, SIDE, SIDE, 1, &k);
-    blend(z, blurred, out);
+/// The layer's blur of frame `i`.
+fn kernel(i: usize) -> MotionKernel {
+    MotionKernel::new(14.0, 4.0, i as f64 * 4.0 - 150.0)
 }
 
 /// `f64::from(v) / 255.0` for every byte: the blurred layer's levels, looked up instead of

@@ -29,41 +29,47 @@ pub fn layer(rng: &mut dyn RandomSource) -> Vec<f64> {
     l
 }
 
-/// One step of the flow: `np.apply_along_axis(np.convolve(·, [0.05, 0.1, 0.15, 0.7], 'same'),
-/// axis=0)` on an `h × w` layer.
-///
-/// One pass per output row, `(((0 + 0.7·L[r−2]) + 0.15·L[r−1]) + 0.1·L[r]) + 0.05·L[r+1]`:
-/// numpy's dot order. A row outside the layer reads as zeros: its terms are then `+0.0`,
-/// which leaves a sum of non-negative values (the layer's) unchanged, so this equals
-/// skipping them.
-pub fn flow(l: &[f64], w: usize, out: &mut [f64]) {
-    let h = l.len() / w;
-    let zeros = vec![0f64; w];
-    let row = |r: isize| -> &[f64] {
-        if r >= 0 && (r as usize) < h {
-            &l[r as usize * w..(r as usize + 1) * w]
-        } else {
-            &zeros
-        }
-    };
-    for (r, o) in out.chunks_exact_mut(w).take(h).enumerate() {
-        let r = r as isize;
-        let (a, b, c, d) = (row(r - 2), row(r - 1), row(r), row(r + 1));
-        for ((((o, &a), &b), &c), &d) in o.iter_mut().zip(a).zip(b).zip(c).zip(d) {
-            *o = (((0.0 + 0.7 * a) + 0.15 * b) + 0.1 * c) + 0.05 * d;
+crate::simd::dispatch! {
+    /// One step of the flow: `np.apply_along_axis(np.convolve(·, [0.05, 0.1, 0.15, 0.7],
+    /// 'same'), axis=0)` on an `h × w` layer.
+    ///
+    /// One pass per output row, `(((0 + 0.7·L[r−2]) + 0.15·L[r−1]) + 0.1·L[r]) + 0.05·L[r+1]`:
+    /// numpy's dot order. A row outside the layer reads as zeros: its terms are then `+0.0`,
+    /// which leaves a sum of non-negative values (the layer's) unchanged, so this equals
+    /// skipping them. The AVX2 twin is the same body compiled with AVX2 (four f64 lanes
+    /// instead of two; no contraction into FMAs, so the same bits).
+    pub fn flow / flow_scalar / flow_avx2 (l: &[f64], w: usize, out: &mut [f64]) {
+        let h = l.len() / w;
+        let zeros = vec![0f64; w];
+        let row = |r: isize| -> &[f64] {
+            if r >= 0 && (r as usize) < h {
+                &l[r as usize * w..(r as usize + 1) * w]
+            } else {
+                &zeros
+            }
+        };
+        for (r, o) in out.chunks_exact_mut(w).take(h).enumerate() {
+            let r = r as isize;
+            let (a, b, c, d) = (row(r - 2), row(r - 1), row(r), row(r + 1));
+            for ((((o, &a), &b), &c), &d) in o.iter_mut().zip(a).zip(b).zip(c).zip(d) {
+                *o = (((0.0 + 0.7 * a) + 0.15 * b) + 0.1 * c) + 0.05 * d;
+            }
         }
     }
 }
 
-/// `(L·255).astype(uint8)` of a layer with values in [0, 1): truncation, saturating as
-/// Rust's `as u8` (compare-and-select clamps, so it vectorises).
-fn to_u8(l: &[f64], out: &mut [u8]) {
-    for (o, &v) in out.iter_mut().zip(l) {
-        let v = v * 255.0;
-        let v = if v > 0.0 { v } else { 0.0 };
-        let v = if v < 255.0 { v } else { 255.0 };
-        // SAFETY: 0 ≤ v ≤ 255 (NaN failed `v > 0` and became 0, as `NaN as u8`).
-        *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
+crate::simd::dispatch! {
+    /// `(L·255).astype(uint8)` of a layer with values in [0, 1): truncation, saturating as
+    /// Rust's `as u8` (compare-and-select clamps, so it vectorises). The AVX2 twin is the same
+    /// body compiled with AVX2.
+    fn to_u8 / to_u8_scalar / to_u8_avx2 (l: &[f64], out: &mut [u8]) {
+        for (o, &v) in out.iter_mut().zip(l) {
+            let v = v * 255.0;
+            let v = if v > 0.0 { v } else { 0.0 };
+            let v = if v < 255.0 { v } else { 255.0 };
+            // SAFETY: 0 ≤ v ≤ 255 (NaN failed `v > 0` and became 0, as `NaN as u8`).
+            *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
+        }
     }
 }
 
@@ -218,6 +224,35 @@ mod tests {
         let mut out = vec![0f64; 8];
         flow(&l, 1, &mut out);
         assert!((out.iter().sum::<f64>() - 0.15).abs() < 1e-12, "{out:?}");
+    }
+
+    /// The AVX2 builds of the flow and of the 8-bit conversion equal the portable ones, on a
+    /// real layer after a few flow steps (values spread over many rows) with a row width that
+    /// is not a whole number of vectors, and on the clip ends and NaN.
+    #[test]
+    fn flow_and_to_u8_twins_are_equal() {
+        let w = 37;
+        let mut l = layer(&mut crate::rng::FastRng::new(3))[..w * 60].to_vec();
+        for _ in 0..4 {
+            let mut want = vec![0f64; l.len()];
+            flow_scalar(&l, w, &mut want);
+            for isa in crate::simd::available() {
+                let mut got = vec![1f64; l.len()];
+                crate::simd::dispatch!(at isa; flow_scalar / flow_avx2(&l, w, &mut got));
+                assert_eq!(got, want, "{isa:?}");
+            }
+            l = want;
+        }
+        assert!(l.iter().filter(|&&v| v > 0.0).count() > 100);
+        l.extend([-1.0, 0.999, 1.0, 2.0, f64::NAN, 1e-9, 0.5]);
+        let mut want = vec![0u8; l.len()];
+        to_u8_scalar(&l, &mut want);
+        assert_eq!(&want[want.len() - 7..], &[0, 254, 255, 255, 0, 0, 127]);
+        for isa in crate::simd::available() {
+            let mut got = vec![1u8; l.len()];
+            crate::simd::dispatch!(at isa; to_u8_scalar / to_u8_avx2(&l, &mut got));
+            assert_eq!(got, want, "{isa:?}");
+        }
     }
 
     /// The frame with dry runs copied equals the plain per-row f32 blend of every pixel
