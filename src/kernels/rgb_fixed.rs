@@ -89,7 +89,7 @@ pub(crate) unsafe fn store48_avx2(dst: *mut u8, r: [std::arch::x86_64::__m256i; 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn colour3_avx2(colour: [u16; 3]) -> [std::arch::x86_64::__m256i; 3] {
+pub(crate) unsafe fn colour3_avx2(colour: [u16; 3]) -> [std::arch::x86_64::__m256i; 3] {
     use std::arch::x86_64::*;
     let mut pat = [0u16; 48];
     for (i, p) in pat.iter_mut().enumerate() {
@@ -101,6 +101,34 @@ unsafe fn colour3_avx2(colour: [u16; 3]) -> [std::arch::x86_64::__m256i; 3] {
         _mm256_loadu_si256(p.add(16) as *const __m256i),
         _mm256_loadu_si256(p.add(32) as *const __m256i),
     ]
+}
+
+/// One step of [`blend_fixed_avx2`]: the 16 pixels (48 values) at `src` blended with the
+/// per-pixel weights `a`, `b` (16 `u16` each, in registers) and the colour of [`colour3_avx2`],
+/// stored at `dst`. Shared with kernels that make the weights in registers (spatter's mud).
+///
+/// # Safety
+/// The CPU must support AVX2; `src` must have 48 readable and `dst` 48 writable bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) unsafe fn blend16_avx2(
+    src: *const u8,
+    dst: *mut u8,
+    [a, b]: [std::arch::x86_64::__m256i; 2],
+    cv: &[std::arch::x86_64::__m256i; 3],
+) {
+    use std::arch::x86_64::*;
+    let one = _mm256_set1_epi16(1);
+    let (ea, eb) = (expand3_avx2(a), expand3_avx2(b));
+    let s = load48_hi_avx2(src);
+    let mut r = [_mm256_setzero_si256(); 3];
+    for c in 0..3 {
+        let own = _mm256_add_epi16(_mm256_mulhi_epu16(s[c], ea[c]), one);
+        let tint = _mm256_mulhi_epu16(eb[c], cv[c]);
+        r[c] = _mm256_srli_epi16(_mm256_adds_epu16(own, tint), 8);
+    }
+    store48_avx2(dst, r);
 }
 
 /// `out = sat_u16(((v·a) >> 8) + 1 + ((b·colour[ch]) >> 16)) >> 8` for each value `v` of pixel
@@ -152,20 +180,12 @@ pub(crate) unsafe fn blend_fixed_avx2(
     let w = a.len().min(b.len()).min(src.len() / 3).min(dst.len() / 3);
     let full = w / 16 * 16;
     let cv = colour3_avx2(colour);
-    let one = _mm256_set1_epi16(1);
     let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
     let mut x = 0;
     while x < full {
-        let ea = expand3_avx2(_mm256_loadu_si256(a.as_ptr().add(x) as *const __m256i));
-        let eb = expand3_avx2(_mm256_loadu_si256(b.as_ptr().add(x) as *const __m256i));
-        let s = load48_hi_avx2(sp.add(3 * x));
-        let mut r = [_mm256_setzero_si256(); 3];
-        for c in 0..3 {
-            let own = _mm256_add_epi16(_mm256_mulhi_epu16(s[c], ea[c]), one);
-            let tint = _mm256_mulhi_epu16(eb[c], cv[c]);
-            r[c] = _mm256_srli_epi16(_mm256_adds_epu16(own, tint), 8);
-        }
-        store48_avx2(dp.add(3 * x), r);
+        let ta = _mm256_loadu_si256(a.as_ptr().add(x) as *const __m256i);
+        let tb = _mm256_loadu_si256(b.as_ptr().add(x) as *const __m256i);
+        blend16_avx2(sp.add(3 * x), dp.add(3 * x), [ta, tb], &cv);
         x += 16;
     }
     blend_fixed_scalar(

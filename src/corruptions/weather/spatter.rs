@@ -7,7 +7,6 @@ use crate::corruptions::Job;
 use crate::error::Result;
 use crate::kernels::gaussian::{gaussian_filter, gaussian_nearest_f32, Mode};
 use crate::kernels::normal;
-use crate::kernels::rgb_fixed;
 use crate::kernels::scratch::Buf;
 use crate::rng::xoshiro::Xoshiro8;
 use crate::rng::RandomSource;
@@ -225,13 +224,12 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                 // v·(1 − m) + m·colour up to 2/256 of a grey level, and exactly v where m < 0.8.
                 let (mut keep, mut weight) = (vec![0u16; w], vec![0u16; w]);
                 for r in 0..h {
-                    blend::mud_weights(&mask[r * w..(r + 1) * w], &mut keep, &mut weight);
                     let rows = r * 3 * w..(r + 1) * 3 * w;
-                    rgb_fixed::blend_fixed(
+                    blend::mud_row_fixed(
                         &src[rows.clone()],
-                        &keep,
-                        &weight,
+                        &mask[r * w..(r + 1) * w],
                         [63 * 256, 42 * 256, 20 * 256],
+                        [&mut keep, &mut weight],
                         &mut dst[rows],
                     );
                 }
