@@ -157,18 +157,12 @@ unsafe fn mud_row_fixed_avx2(
 /// Fast-mode water blend of one row: [`water_weights`] and [`rgb_fixed::blend_fixed`] of the
 /// colour `colour` (1/256 grey levels) over the pixels with liquid, a copy of `src` elsewhere.
 /// Exact, not an approximation: a pixel without liquid (`L8 = 0`) has weight 0, and
-/// `blend_fixed` with weight 0 and keep 65535 returns the value itself. Why: liquid covers
-/// 3–25 % of the image, so most of the blend was a copy done in fixed-point arithmetic; runs of
-/// 16-pixel chunks (one AVX2 step of the blend) are copied or blended as a whole.
-/// `keep` (all 65535) and `weight` are scratch rows of at least `w` values.
-/// Fast-mode water blend of one row: [`water_weights`] and [`rgb_fixed::blend_fixed`] of the
-/// colour `colour` (1/256 grey levels) over the pixels with liquid, a copy of `src` elsewhere.
-/// Exact, not an approximation: a pixel without liquid (`L8 = 0`) has weight 0, and
 /// `blend_fixed` returns the value itself for weight 0 and keep 65535 (`keep`: all 65535).
 /// Why: liquid covers 3–25 % of the image, so most of the blend was a copy done in fixed-point
 /// arithmetic. Runs of 16-pixel chunks (one AVX2 step of the blend; one 128-bit test of `L8`
 /// each) are copied or weighted and blended as a whole. (Mud keeps the plain blend: its cut
-/// mask is too fragmented for runs to pay.) `weight` is scratch of at least `w` values.
+/// mask is too fragmented for runs to pay.) `keep` (all 65535) and `weight` are rows of at
+/// least `w` values, `weight` scratch.
 pub(super) fn water_row_fixed(
     src: &[u8],
     [l8, d]: [&[u8]; 2],
