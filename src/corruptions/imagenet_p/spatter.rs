@@ -101,8 +101,8 @@ impl Water {
     /// (`trunc_u8(255·L)` of the frame's layer). Where `L8 = 0`, `m = 0` exactly (the layer
     /// covers a few per cent of the crop), and the blend returns the source byte
     /// (`trunc(clip(v/255 + 0·c, 0, 1)·255) = v` in f32 for every byte, tested): runs of dry
-    /// 16-pixel chunks are copied instead of going through the f32 mask and blend (as
-    /// ImageNet-C's fast-mode `water_row_fixed` does); the same bytes. (A 256-entry table
+    /// 16-pixel chunks are copied instead of going through the f32 mask and blend (the row
+    /// walk ImageNet-C's fast-mode water blend uses too, `blend::wet_runs`); the same bytes. (A 256-entry table
     /// lookup cost more instructions than the f32 blend it replaced.)
     fn frame(&mut self, crop: &[u8], out: &mut [u8]) {
         let (w, h) = (SIDE, SIDE);
@@ -121,12 +121,7 @@ impl Water {
         );
         opencv::box3_u8(&self.a, w, h, &mut self.b);
         // m = L8·D (f32, exact) / max(L8·D) · 0.6; 0/0 = NaN → black, as the reference
-        let max = self
-            .l8
-            .iter()
-            .zip(&self.b)
-            .map(|(&l, &d)| l as u16 * d as u16)
-            .fold(0u16, |a, v| if v > a { v } else { a }) as f32;
+        let max = blend::max_product(&self.l8, &self.b) as f32;
         if max == 0.0 {
             // every m is 0/0 = NaN, and `blend::water` turns NaN into 0
             out.fill(0);
@@ -138,45 +133,21 @@ impl Water {
                 &crop[r * 3 * w..(r + 1) * 3 * w],
                 &mut out[r * 3 * w..(r + 1) * 3 * w],
             );
-            let mut x = 0;
-            while x < w {
-                let start = x;
-                while x < w && dry(lr, x) {
-                    x = (x + RUN).min(w);
-                }
-                dst[3 * start..3 * x].copy_from_slice(&src[3 * start..3 * x]);
-                let start = x;
-                while x < w && !dry(lr, x) {
-                    x = (x + RUN).min(w);
-                }
-                let (mpx, mrow) = (&mut self.mpx[start..x], &mut self.mrow[3 * start..3 * x]);
+            let (mpx, mrow, colour) = (&mut self.mpx, &mut self.mrow, &self.colour);
+            blend::wet_runs(lr, src, dst, |px, s, o| {
+                let (start, x) = (px.start, px.end);
+                let (mpx, mrow) = (&mut mpx[start..x], &mut mrow[3 * start..3 * x]);
                 // per pixel first (vectorises), then spread over the three channels
-                for ((m, &l), &d) in mpx.iter_mut().zip(&lr[start..x]).zip(&dr[start..x]) {
+                for ((m, &l), &d) in mpx.iter_mut().zip(&lr[px.clone()]).zip(&dr[px]) {
                     *m = (l as f32 * d as f32 / max) * 0.6;
                 }
                 for (o, &m) in mrow.chunks_exact_mut(3).zip(mpx.iter()) {
                     o.fill(m);
                 }
                 // (`colour` repeats every 3 values: any multiple of 3 is the row's start)
-                blend::water(
-                    &src[3 * start..3 * x],
-                    mrow,
-                    &self.colour[..3 * (x - start)],
-                    &mut dst[3 * start..3 * x],
-                );
-            }
+                blend::water(s, mrow, &colour[..3 * (x - start)], o);
+            });
         }
-    }
-}
-
-/// Pixels per dry-run test in [`Water::frame`] (one 128-bit compare of `L8`).
-const RUN: usize = 16;
-
-/// Whether the pixels `x..x + RUN` of the row `l8` (fewer at its end) are all dry (`L8 = 0`).
-fn dry(l8: &[u8], x: usize) -> bool {
-    match l8.get(x..x + RUN) {
-        Some(c) => u128::from_ne_bytes(c.try_into().expect("RUN bytes")) == 0,
-        None => l8[x..].iter().all(|&v| v == 0),
     }
 }
 

@@ -336,11 +336,6 @@ mod tests {
     use super::*;
     use crate::rng::{make_rng, RngMode};
 
-    /// Fast-mode mud's 3σ Gaussians give the reference's 4σ mask. On layers drawn as
-    /// severity 5 draws them: the liquid pixels (`L > t`) differ in at most 0.05 % of pixels;
-    /// the mask blur of the same liquid pixels differs by at most 0.002; and in the whole chain
-    /// the pixels the 0.8 cut keeps differ in at most 0.1 %. A cut at 2σ fails these bounds
-    /// (checked below), so they resolve the truncation.
     /// Statistics of fast-mode mud against the reference's algorithm (numpy mode: f64 normals of
     /// `N(mean, std)`, f64 Gaussians cut at 4σ) at severities 4 and 5, over 8 draws each: the
     /// liquid fraction `L > t`, its lag-1 and lag-4 correlations (both axes), the fraction the
@@ -402,6 +397,11 @@ mod tests {
         }
     }
 
+    /// Fast-mode mud's 3σ Gaussians give the reference's 4σ mask. On layers drawn as
+    /// severity 5 draws them: the liquid pixels (`L > t`) differ in at most 0.05 % of pixels;
+    /// the mask blur of the same liquid pixels differs by at most 0.002; and in the whole chain
+    /// the pixels the 0.8 cut keeps differ in at most 0.1 %. A cut at 2σ fails these bounds
+    /// (checked below), so they resolve the truncation.
     #[test]
     fn mud_truncation_keeps_the_mask() {
         let (h, w) = (224usize, 224usize);

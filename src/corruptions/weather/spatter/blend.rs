@@ -30,7 +30,7 @@ dispatch! {
     /// `max(L8·D)` over a row pair or image (`0` when empty): the exact integer products (at
     /// most 255², so u16) of spatter's water mask, whose maximum normalises it. Dispatched so
     /// that the loop runs 16 products per AVX2 step (the baseline build used SSE2).
-    pub(super) fn max_product / max_product_scalar / max_product_avx2 (l8: &[u8], d: &[u8]) -> u16 {
+    pub(crate) fn max_product / max_product_scalar / max_product_avx2 (l8: &[u8], d: &[u8]) -> u16 {
         l8.iter()
             .zip(d)
             .map(|(&l, &d)| l as u16 * d as u16)
@@ -172,7 +172,29 @@ pub(super) fn water_row_fixed(
     weight: &mut [u16],
     dst: &mut [u8],
 ) {
-    const RUN: usize = 16;
+    wet_runs(l8, src, dst, |px, s, o| {
+        let n = px.len();
+        water_weights(&l8[px.clone()], &d[px], scale, &mut weight[..n]);
+        rgb_fixed::blend_fixed(s, &keep[..n], &weight[..n], colour, o);
+    });
+}
+
+/// Pixels per dry-run test of [`wet_runs`]: one 16-pixel AVX2 step of the blends, one 128-bit
+/// compare of `L8`.
+const RUN: usize = 16;
+
+/// The water blends' walk over one row: runs of `RUN`-pixel chunks whose `L8` is all 0 ("dry")
+/// are copied from `src` to `dst` (RGB, 3 bytes a pixel), and `wet(pixels, src, dst)` blends
+/// the others (`src` and `dst` those pixels' bytes). Exact wherever the blend of a pixel
+/// without liquid returns its source byte (both water blends: -C's fixed-point one and
+/// ImageNet-P's f32 one, each tested). Why: liquid covers a few to 25 % of the image, so most
+/// of a blend was a copy done in arithmetic.
+pub(crate) fn wet_runs(
+    l8: &[u8],
+    src: &[u8],
+    dst: &mut [u8],
+    mut wet: impl FnMut(std::ops::Range<usize>, &[u8], &mut [u8]),
+) {
     let w = l8.len();
     let dry = |x: usize| match l8.get(x..x + RUN) {
         Some(c) => u128::from_ne_bytes(c.try_into().expect("16 bytes")) == 0,
@@ -190,10 +212,7 @@ pub(super) fn water_row_fixed(
             x = (x + RUN).min(w);
         }
         if x > start {
-            let n = x - start;
-            water_weights(&l8[start..x], &d[start..x], scale, &mut weight[..n]);
-            let (s, o) = (&src[3 * start..3 * x], &mut dst[3 * start..3 * x]);
-            rgb_fixed::blend_fixed(s, &keep[..n], &weight[..n], colour, o);
+            wet(start..x, &src[3 * start..3 * x], &mut dst[3 * start..3 * x]);
         }
     }
 }
