@@ -40,14 +40,42 @@ use crate::simd::fma::fma_f32;
 /// correlation by more than a few per cent (mud's σ = 1 keeps full-resolution noise).
 pub const MIN_SIGMA: f64 = 2.0;
 
-/// Columns per register block of the vertical pass (four AVX2 registers for each of the two
-/// rows it makes at once).
-const VBLOCK: usize = 32;
-/// Column pairs per register block of the horizontal pass (four AVX2 registers per phase).
-const HBLOCK: usize = 32;
-/// Values per register: both passes end a row with blocks of one (or two) registers instead
-/// of a whole register block, so they compute no more than a multiple of 8 past the row.
+/// Values per AVX2 register: both passes compute rows rounded up to a multiple of 8.
 const LANES: usize = 8;
+/// Most registers per block and output (row or phase) in the passes' AVX2 kernels: 12
+/// accumulators, two broadcast taps and a load fill the 16 registers. Why: an FMA has a latency
+/// of 4 cycles at two per cycle, so 8 independent sums in flight only just keep the FMA ports
+/// busy (any late load stalls them); 12 leave slack.
+const MAX_REGS: usize = 6;
+
+/// `n` registers of a row cut into blocks of at most [`MAX_REGS`], as even as possible
+/// (`(first register, registers)`): an end block of one or two registers would have only 2–4
+/// sums in flight and wait on the FMA latency at every tap.
+fn register_blocks(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    let b = n.div_ceil(MAX_REGS);
+    let (base, extra) = if b == 0 { (0, 0) } else { (n / b, n % b) };
+    (0..b).scan(0, move |first, i| {
+        let regs = base + usize::from(i < extra);
+        let block = (*first, regs);
+        *first += regs;
+        Some(block)
+    })
+}
+
+/// `f::<R>(args)` for the run-time register count `r` of a block (1 ..= [`MAX_REGS`]).
+macro_rules! with_regs {
+    ($r:expr, $f:ident($($a:expr),* $(,)?)) => {
+        match $r {
+            1 => $f::<1>($($a),*),
+            2 => $f::<2>($($a),*),
+            3 => $f::<3>($($a),*),
+            4 => $f::<4>($($a),*),
+            5 => $f::<5>($($a),*),
+            6 => $f::<6>($($a),*),
+            r => unreachable!("{r} registers per block"),
+        }
+    };
+}
 
 /// The phase kernels of the Gaussian `g` (`2r + 1` taps): `(j0, [K_0, K_1])`, each of
 /// `J = j1 − j0 + 1` taps for the coarse offsets `j0..=j1`, summed in f64 and rounded to f32.
@@ -212,8 +240,8 @@ fn vertical_pair_scalar(
     }
 }
 
-/// AVX2 + FMA twin of [`vertical_pair_scalar`], the same sums: 32 columns of both rows per
-/// block in eight registers (then 8 at a time), each source load feeding both rows. Why: with
+/// AVX2 + FMA twin of [`vertical_pair_scalar`], the same sums: up to 48 columns of both rows
+/// per block in twelve registers ([`register_blocks`]), each source load feeding both rows. Why: with
 /// one FMA per tap and register, a single row's pass issued a load per FMA (the load ports
 /// were as busy as the FMA ports); sharing it between the two phases halves the loads.
 ///
@@ -268,16 +296,12 @@ unsafe fn vertical_pair_avx2(
         );
     }
     let (sp, p0, p1) = (src.as_ptr(), o0.as_mut_ptr(), o1.as_mut_ptr());
-    let mut c0 = 0;
-    while c0 + VBLOCK <= wc {
-        // SAFETY: c0 + 32 ≤ wc, the rows and outputs checked above.
-        block::<4>(sp.add(c0), wc, rows, k, [p0.add(c0), p1.add(c0)]);
-        c0 += VBLOCK;
-    }
-    while c0 < wc {
-        // SAFETY: c0 + 8 ≤ wc (a multiple of 8).
-        block::<1>(sp.add(c0), wc, rows, k, [p0.add(c0), p1.add(c0)]);
-        c0 += LANES;
+    for (first, regs) in register_blocks(wc / LANES) {
+        let c0 = first * LANES;
+        // SAFETY: the block's columns c0 .. c0 + 8·regs lie below wc; the rows and outputs
+        // were checked above.
+        let o = [p0.add(c0), p1.add(c0)];
+        with_regs!(regs, block(sp.add(c0), wc, rows, k, o));
     }
 }
 
@@ -323,8 +347,8 @@ fn horizontal_l8_scalar(vp: &[f32], k0: &[f32], k1: &[f32], t: f32, out: &mut [u
     }
 }
 
-/// AVX2 + FMA twin of [`horizontal_l8_scalar`], the same sums and conversion: 32 column pairs
-/// per block (16 and 8 at the row's end) in eight registers, each load of `vp` feeding both
+/// AVX2 + FMA twin of [`horizontal_l8_scalar`], the same sums and conversion: up to 48 column
+/// pairs per block in twelve registers ([`register_blocks`]), each load of `vp` feeding both
 /// phases; the sums are thresholded, scaled, truncated and interleaved in registers (even
 /// column in the low byte of a 16-bit word, odd in the high one) and stored as bytes. Why: the
 /// two phases as f32 rows stored, reloaded and interleaved by a second kernel cost about
@@ -381,14 +405,15 @@ unsafe fn horizontal_l8_avx2(vp: &[f32], k0: &[f32], k1: &[f32], t: f32, out: &m
             let odd = _mm256_srli_epi32::<16>(_mm256_slli_epi32::<24>(q(o[l], c)));
             words[l] = _mm256_or_si256(_mm256_and_si256(q(e[l], c), low), odd);
         }
-        if R == 1 {
-            let b = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(words[0], words[0]));
-            _mm_storeu_si128(dst as *mut __m128i, _mm256_castsi256_si128(b));
-        } else {
-            for l in (0..R).step_by(2) {
+        for l in (0..R).step_by(2) {
+            if l + 1 < R {
                 let b = _mm256_packus_epi32(words[l], words[l + 1]);
                 let b = _mm256_permute4x64_epi64::<0xD8>(b);
-                _mm256_storeu_si256(dst.add(32 * (l / 2)) as *mut __m256i, b);
+                _mm256_storeu_si256(dst.add(16 * l) as *mut __m256i, b);
+            } else {
+                let b = _mm256_packus_epi32(words[l], words[l]);
+                let b = _mm256_permute4x64_epi64::<0xD8>(b);
+                _mm_storeu_si128(dst.add(16 * l) as *mut __m128i, _mm256_castsi256_si128(b));
             }
         }
     }
@@ -397,25 +422,19 @@ unsafe fn horizontal_l8_avx2(vp: &[f32], k0: &[f32], k1: &[f32], t: f32, out: &m
     assert!(taps >= 1 && k1.len() == taps);
     assert!(vp.len() >= w.div_ceil(2).next_multiple_of(LANES) + taps);
     let (p, dst) = (vp.as_ptr(), out.as_mut_ptr());
-    let mut m0 = 0;
     // SAFETY (all blocks): vp holds m0 + 8R + taps values (asserted: m0 + 8R ≤ ⌈w/2⌉ rounded
     // up to 8), and the stores stay inside `out` (whole blocks) or the stack buffer.
-    while 2 * (m0 + HBLOCK) <= w {
-        block::<4>(p.add(m0), k0, k1, t, dst.add(2 * m0));
-        m0 += HBLOCK;
-    }
-    if 2 * (m0 + 16) <= w {
-        block::<2>(p.add(m0), k0, k1, t, dst.add(2 * m0));
-        m0 += 16;
-    }
-    while 2 * (m0 + LANES) <= w {
-        block::<1>(p.add(m0), k0, k1, t, dst.add(2 * m0));
-        m0 += LANES;
-    }
-    if 2 * m0 < w {
-        let mut tail = [0u8; 2 * LANES];
-        block::<1>(p.add(m0), k0, k1, t, tail.as_mut_ptr());
-        out[2 * m0..].copy_from_slice(&tail[..w - 2 * m0]);
+    for (first, regs) in register_blocks(w.div_ceil(2).div_ceil(LANES)) {
+        let m0 = first * LANES;
+        let bytes = 2 * LANES * regs;
+        if 2 * m0 + bytes <= w {
+            with_regs!(regs, block(p.add(m0), k0, k1, t, dst.add(2 * m0)));
+        } else {
+            // the row's end: the block's bytes past `w` go to a buffer
+            let mut tail = [0u8; 2 * LANES * MAX_REGS];
+            with_regs!(regs, block(p.add(m0), k0, k1, t, tail.as_mut_ptr()));
+            out[2 * m0..].copy_from_slice(&tail[..w - 2 * m0]);
+        }
     }
 }
 
@@ -492,13 +511,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn register_blocks_cover_rows_evenly() {
+        assert_eq!(register_blocks(0).count(), 0);
+        for n in 1..40 {
+            let b: Vec<(usize, usize)> = register_blocks(n).collect();
+            assert_eq!(b.len(), n.div_ceil(MAX_REGS), "{n}");
+            let mut next = 0;
+            for &(first, regs) in &b {
+                assert_eq!(first, next, "{n}: {b:?}");
+                assert!((1..=MAX_REGS).contains(&regs), "{n}: {b:?}");
+                next += regs;
+            }
+            assert_eq!(next, n);
+            let (lo, hi) = (b.iter().map(|r| r.1).min(), b.iter().map(|r| r.1).max());
+            assert!(hi.unwrap() - lo.unwrap() <= 1, "{n}: {b:?}");
+        }
+        assert_eq!(
+            register_blocks(14).collect::<Vec<_>>(),
+            [(0, 5), (5, 5), (10, 4)]
+        );
+    }
+
     /// The vertical pass's twins: the scalar one is its definition (an FMA chain from 0 in
     /// tap order, with both phase kernels), the AVX2 one gives the same bits on every ISA.
     #[test]
     fn vertical_pair_twins_are_the_definition() {
         let (_, [k0, k1]) = phase_kernels(&kernel1d(3.0, 4.0));
-        // 40 columns: one 32-column block and one of 8; 152: four blocks and three of 8
-        for wc in [8usize, 40, 152] {
+        // blocks of 1 to 6 registers (e.g. 152 columns: 5, 5, 5, 4)
+        for wc in [8usize, 16, 24, 32, 40, 48, 120, 152] {
             let hc = 9usize;
             let src: Vec<f32> = (0..hc * wc)
                 .map(|i| ((i * 7919) % 1013) as f32 / 1013.0 - 0.3)
