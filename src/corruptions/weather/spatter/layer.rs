@@ -63,7 +63,8 @@ const MAX_REGS: usize = 6;
 /// sums in flight and wait on the FMA latency at every tap.
 fn register_blocks(n: usize) -> impl Iterator<Item = (usize, usize)> {
     let b = n.div_ceil(MAX_REGS);
-    let (base, extra) = if b == 0 { (0, 0) } else { (n / b, n % b) };
+    // (no block at all for n = 0)
+    let (base, extra) = (n / b.max(1), n % b.max(1));
     (0..b).scan(0, move |first, i| {
         let regs = base + usize::from(i < extra);
         let block = (*first, regs);
