@@ -15,6 +15,7 @@ use crate::rng::RandomSource;
 // same water pipeline per frame.
 pub(crate) mod blend;
 mod layer;
+mod mud;
 pub(crate) mod opencv;
 
 /// The two spatter branches.
@@ -202,39 +203,28 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
         }
         SpatterKind::Mud => {
             let s = p.intensity[lvl];
-            let mask = match &layer {
-                Layer::F64(layer) => {
-                    let mut mask = Buf::<f32>::take(n);
-                    for (m, &v) in mask.iter_mut().zip(layer) {
-                        // L[L < t] = 0 first; then L > t (strict) marks mud
-                        let v = if v < threshold { 0.0 } else { v };
-                        *m = if v > threshold { 1.0 } else { 0.0 };
-                    }
-                    gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
-                    mask
-                }
-                Layer::F32(layer) => {
-                    fast_mud_mask(layer, [h, w], [p.mean[lvl], p.std[lvl], threshold, s])
+            let layer = match layer {
+                Layer::F64(layer) => layer,
+                Layer::F32(g) => {
+                    // Fast mode: the mask and the blend in 16-bit fixed point (mud.rs,
+                    // ALGORITHMS.md §4.18): per pixel the mud weight m and the kept fraction
+                    // 1 − m, v·(1 − m) + m·colour up to 2/256 of a grey level, and exactly v
+                    // where m < 0.8.
+                    let tau = fast_mud_tau([p.mean[lvl], p.std[lvl], threshold]);
+                    let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
+                    let colour = [63 * 256, 42 * 256, 20 * 256];
+                    mud::blend(&g, [h, w], tau, &taps, src, colour, dst);
+                    return Ok(());
                 }
                 Layer::L8(_) => unreachable!("the 8-bit layer is made for water only"),
             };
-            if !matches!(layer, Layer::F64(_)) {
-                // Fast mode: per pixel the kept fraction 1 − m and the mud weight m as 16-bit
-                // fractions, blended in fixed point (kernels::rgb_fixed, ALGORITHMS.md §4.18):
-                // v·(1 − m) + m·colour up to 2/256 of a grey level, and exactly v where m < 0.8.
-                let (mut keep, mut weight) = (vec![0u16; w], vec![0u16; w]);
-                for r in 0..h {
-                    let rows = r * 3 * w..(r + 1) * 3 * w;
-                    blend::mud_row_fixed(
-                        &src[rows.clone()],
-                        &mask[r * w..(r + 1) * w],
-                        [63 * 256, 42 * 256, 20 * 256],
-                        [&mut keep, &mut weight],
-                        &mut dst[rows],
-                    );
-                }
-                return Ok(());
+            let mut mask = Buf::<f32>::take(n);
+            for (m, &v) in mask.iter_mut().zip(&layer) {
+                // L[L < t] = 0 first; then L > t (strict) marks mud
+                let v = if v < threshold { 0.0 } else { v };
+                *m = if v > threshold { 1.0 } else { 0.0 };
             }
+            gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
             let colour = [63.0f64, 42.0, 20.0].map(|c| c / 255.0);
             let (mut m3, mut keep3) = (vec![0f64; 3 * w], vec![0f32; 3 * w]);
             let cpat: Vec<f64> = (0..3 * w).map(|i| colour[i % 3]).collect();
@@ -306,29 +296,18 @@ fn fast_layer(
     layer
 }
 
-/// Fast-mode mud mask `gaussian(f32(L > t), s)` (cut at [`MUD_FAST_TRUNCATE`]·s) of the
-/// standard layer `G` of [`fast_layer`], `L = mean + std·G`. `t > 0`, so the reference's "zero
-/// below t, then > t" is just `L > t`, i.e. `G > (t − mean)/std` when `std > 0`: compared on
-/// `G` directly, without a pass forming `L`.
-fn fast_mud_mask(g: &[f32], [h, w]: [usize; 2], [mean, std, t, s]: [f64; 4]) -> Buf<f32> {
-    let bits = fast_mud_bits(&g[..h * w], [mean, std, t]);
-    let mut mask = Buf::<f32>::take(h * w);
-    gaussian_nearest_f32(&bits, &mut mask, h, w, s, MUD_FAST_TRUNCATE);
-    mask
-}
-
-/// The liquid pixels `L > t` of [`fast_mud_mask`] as 1.0 (else 0.0), from the standard layer.
-fn fast_mud_bits(g: &[f32], [mean, std, t]: [f64; 3]) -> Buf<f32> {
-    let mut bits = Buf::<f32>::take(g.len());
+/// Fast-mode mud's threshold on the standard layer `G` of [`fast_layer`], `L = mean + std·G`:
+/// `t > 0`, so the reference's "zero below t, then > t" is just `L > t`, i.e. `G > τ` with
+/// `τ = (t − mean)/std` when `std > 0` (compared on `G` directly, without a pass forming `L`);
+/// for `std = 0` every pixel is liquid or none is (`τ = ∓∞`).
+fn fast_mud_tau([mean, std, t]: [f64; 3]) -> f32 {
     if std > 0.0 {
-        let tau = ((t - mean) / std) as f32;
-        for (m, &g) in bits.iter_mut().zip(g) {
-            *m = if g > tau { 1.0 } else { 0.0 };
-        }
+        ((t - mean) / std) as f32
+    } else if mean > t {
+        f32::NEG_INFINITY
     } else {
-        bits.fill(if mean > t { 1.0 } else { 0.0 });
+        f32::INFINITY
     }
-    bits
 }
 
 #[cfg(test)]
@@ -368,8 +347,17 @@ mod tests {
             for seed in 0..draws {
                 let mut rng = make_rng(RngMode::Fast, 900 + seed).unwrap();
                 let g = fast_layer(&mut *rng, [h, w], 1.0, MUD_FAST_TRUNCATE);
-                let mask = fast_mud_mask(&g, [h, w], [mean, std, t, s]);
-                let bits = fast_mud_bits(&g[..h * w], [mean, std, t]);
+                let tau = fast_mud_tau([mean, std, t]);
+                // the mask the blend weighs with: the fixed-point one (mud.rs) as a fraction
+                let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
+                let mask: Vec<f32> = mud::weights(&g, [h, w], tau, &taps, 0)
+                    .iter()
+                    .map(|&m| m as f32 / 65535.0)
+                    .collect();
+                let bits: Vec<f32> = g[..h * w]
+                    .iter()
+                    .map(|&v| f32::from(u8::from(v > tau)))
+                    .collect();
                 for (a, b) in ours.iter_mut().zip(stats(&bits, &mask)) {
                     *a += b / draws as f64;
                 }
@@ -394,6 +382,44 @@ mod tests {
                     "std {std}: statistic {k}: ours {ours:?} reference {theirs:?}"
                 );
             }
+        }
+    }
+
+    /// Fast-mode mud's fixed-point mask (mud.rs) is the f32 filter of the same liquid pixels
+    /// (`gaussian_nearest_f32`, 3σ) as a 16-bit fraction within [`FIXED_TOL`]/65535, and the
+    /// 0.8 cut keeps the same pixels except within that distance of the cut; on fast layers of
+    /// severities 4 and 5 (four draws each), where mud covers a real share of the image.
+    #[test]
+    fn fixed_mask_tracks_the_f32_mask() {
+        const FIXED_TOL: f32 = 8.0;
+        let (h, w) = (224usize, 224usize);
+        for (mean, std, t, s) in [(0.65, 0.3, 0.65, 1.5), (0.67, 0.4, 0.65, 1.5)] {
+            let (mut worst, mut kept, mut near) = (0f32, 0usize, 0usize);
+            for seed in 0..4 {
+                let mut rng = make_rng(RngMode::Fast, 300 + seed).unwrap();
+                let g = fast_layer(&mut *rng, [h, w], 1.0, MUD_FAST_TRUNCATE);
+                let tau = fast_mud_tau([mean, std, t]);
+                let bits: Vec<f32> = g.iter().map(|&v| f32::from(u8::from(v > tau))).collect();
+                let mut m32 = vec![0f32; h * w];
+                gaussian_nearest_f32(&bits, &mut m32, h, w, s, MUD_FAST_TRUNCATE);
+                let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
+                let whole = mud::weights(&g, [h, w], tau, &taps, 0);
+                let cut = mud::weights(&g, [h, w], tau, &taps, mud::CUT);
+                for ((&m, &f), &c) in m32.iter().zip(&whole).zip(&cut) {
+                    let m = m * 65535.0;
+                    worst = worst.max((m - f as f32).abs());
+                    kept += usize::from(c > 0);
+                    let (mine, theirs) = (c > 0, m >= 0.8 * 65535.0);
+                    if mine != theirs {
+                        assert!((m - 0.8 * 65535.0).abs() <= FIXED_TOL, "{m} {f}");
+                        near += 1;
+                    }
+                    assert!(c == 0 || c == f, "the cut keeps the mask value");
+                }
+            }
+            assert!(worst <= FIXED_TOL, "std {std}: worst {worst}");
+            assert!(kept > 4 * h * w / 20, "std {std}: kept {kept}");
+            assert!(near * 1000 < kept, "std {std}: {near} flips of {kept}");
         }
     }
 
