@@ -84,6 +84,11 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let threshold = p.threshold[lvl];
     let sigma = p.blur_sigma[lvl];
     let kind = p.kind[lvl];
+    if !job.rng.is_reference() && kind == SpatterKind::Mud {
+        let (mean, std, s) = (p.mean[lvl], p.std[lvl], p.intensity[lvl]);
+        fast_mud(job, [mean, std, threshold, sigma, s]);
+        return Ok(());
+    }
     // The smoothed layer L: f64 as the reference in numpy mode; in fast mode f32 Box–Muller
     // normals and an f32 filter (only the distribution has to match, see fast_layer), for
     // water with blur σ ≥ 2 drawn at half resolution and made 8-bit row by row (layer.rs).
@@ -100,12 +105,8 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
         layer::half_res_l8(job.rng, h, w, [mean, std, sigma], threshold as f32, &mut l8);
         Layer::L8(l8)
     } else {
-        let truncate = if kind == SpatterKind::Mud {
-            MUD_FAST_TRUNCATE
-        } else {
-            4.0
-        };
-        Layer::F32(fast_layer(job.rng, [h, w], sigma, truncate))
+        // water with blur σ < 2 (custom tables; fast mud is fast_mud)
+        Layer::F32(fast_layer(job.rng, [h, w], sigma, 4.0))
     };
     let (src, dst) = (job.src, &mut *job.dst);
     match kind {
@@ -203,20 +204,8 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
         }
         SpatterKind::Mud => {
             let s = p.intensity[lvl];
-            let layer = match layer {
-                Layer::F64(layer) => layer,
-                Layer::F32(g) => {
-                    // Fast mode: the mask and the blend in 16-bit fixed point (mud.rs,
-                    // ALGORITHMS.md §4.18): per pixel the mud weight m and the kept fraction
-                    // 1 − m, v·(1 − m) + m·colour up to 2/256 of a grey level, and exactly v
-                    // where m < 0.8.
-                    let tau = fast_mud_tau([p.mean[lvl], p.std[lvl], threshold]);
-                    let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
-                    let colour = [63 * 256, 42 * 256, 20 * 256];
-                    mud::blend(&g, [h, w], tau, &taps, src, colour, dst);
-                    return Ok(());
-                }
-                Layer::L8(_) => unreachable!("the 8-bit layer is made for water only"),
+            let Layer::F64(layer) = layer else {
+                unreachable!("fast-mode mud is fast_mud")
             };
             let mut mask = Buf::<f32>::take(n);
             for (m, &v) in mask.iter_mut().zip(&layer) {
@@ -296,6 +285,43 @@ fn fast_layer(
     layer
 }
 
+/// Fast-mode mud (ALGORITHMS.md §4.18) of the job: the liquid pixels `L > t` of a layer of
+/// blur σ `sigma`, their mask of σ `s` (both Gaussians cut at [`MUD_FAST_TRUNCATE`]·σ) cut at
+/// 0.8 and the blend, in 16-bit fixed point ([`mud`]). The layer is the fixed-point filter of
+/// 16-bit uniform noise ([`mud::draw_noise`]) where [`noise_layer_fits`], else the f32 filter
+/// of normals ([`fast_layer`]).
+fn fast_mud(job: &mut Job<'_>, [mean, std, t, sigma, s]: [f64; 5]) {
+    let (h, w) = (job.height, job.width);
+    let tau = fast_mud_tau([mean, std, t]);
+    let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
+    let colour = [63 * 256, 42 * 256, 20 * 256];
+    if noise_layer_fits(sigma, tau) {
+        let mut gen = Xoshiro8::from_source(job.rng);
+        let z = mud::draw_noise(&mut gen, h * w);
+        let lt = mud::LayerTaps::new(sigma, MUD_FAST_TRUNCATE);
+        let liquid = mud::Liquid::Noise(&z, &lt, mud::noise_tau(tau));
+        mud::blend(liquid, [h, w], &taps, job.src, colour, job.dst);
+    } else {
+        let g = fast_layer(job.rng, [h, w], sigma, MUD_FAST_TRUNCATE);
+        let liquid = mud::Liquid::Layer(&g, tau);
+        mud::blend(liquid, [h, w], &taps, job.src, colour, job.dst);
+    }
+}
+
+/// Whether fast-mode mud's layer may be filtered from uniform noise instead of normals: the
+/// layer `G = Σ g·u` of uniform `u` (variance 1) has the normal layer's mean, variance and
+/// correlations, and its law is normal up to an excess kurtosis of `−1.2·Σg⁴/(Σg²)²` (−0.19
+/// at blur σ = 1): the fraction above `τ` moves by `κ/24·(x³ − 3x)·φ(x)` at `x = τ/σ_G`,
+/// ≤ 0.002 for `|x| ≤ 2` (0 at the default tables' `x` of 0 and −0.18). Allowed for blur σ ≥ 1
+/// (at least 49 noise values per layer value) and `|τ| ≤ 2σ_G`, `σ_G² = Σg²` the layer's
+/// variance; further out in the tail, or for sparser filters, the normals stay
+/// (`noise_layer_matches_the_normal_law`).
+fn noise_layer_fits(sigma: f64, tau: f32) -> bool {
+    let g = crate::kernels::gaussian::kernel1d(sigma, MUD_FAST_TRUNCATE);
+    let sigma_g = g.iter().map(|v| v * v).sum::<f64>();
+    sigma >= 1.0 && (tau as f64).abs() <= 2.0 * sigma_g
+}
+
 /// Fast-mode mud's threshold on the standard layer `G` of [`fast_layer`], `L = mean + std·G`:
 /// `t > 0`, so the reference's "zero below t, then > t" is just `L > t`, i.e. `G > τ` with
 /// `τ = (t − mean)/std` when `std > 0` (compared on `G` directly, without a pass forming `L`);
@@ -346,17 +372,20 @@ mod tests {
             let (mut ours, mut theirs) = ([0.0f64; 5], [0.0f64; 5]);
             for seed in 0..draws {
                 let mut rng = make_rng(RngMode::Fast, 900 + seed).unwrap();
-                let g = fast_layer(&mut *rng, [h, w], 1.0, MUD_FAST_TRUNCATE);
+                // fast_mud's path: the layer from 16-bit noise, the fixed-point mask
                 let tau = fast_mud_tau([mean, std, t]);
-                // the mask the blend weighs with: the fixed-point one (mud.rs) as a fraction
+                assert!(noise_layer_fits(1.0, tau));
+                let z = mud::draw_noise(&mut Xoshiro8::from_source(&mut *rng), h * w);
+                let lt = mud::LayerTaps::new(1.0, MUD_FAST_TRUNCATE);
+                let liquid = mud::Liquid::Noise(&z, &lt, mud::noise_tau(tau));
                 let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
-                let mask: Vec<f32> = mud::weights(&g, [h, w], tau, &taps, 0)
+                let mask: Vec<f32> = mud::weights(liquid, [h, w], &taps, 0)
                     .iter()
                     .map(|&m| m as f32 / 65535.0)
                     .collect();
-                let bits: Vec<f32> = g[..h * w]
+                let bits: Vec<f32> = mud::liquid_bits(liquid, [h, w])
                     .iter()
-                    .map(|&v| f32::from(u8::from(v > tau)))
+                    .map(|&b| f32::from(b))
                     .collect();
                 for (a, b) in ours.iter_mut().zip(stats(&bits, &mask)) {
                     *a += b / draws as f64;
@@ -403,8 +432,9 @@ mod tests {
                 let mut m32 = vec![0f32; h * w];
                 gaussian_nearest_f32(&bits, &mut m32, h, w, s, MUD_FAST_TRUNCATE);
                 let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
-                let whole = mud::weights(&g, [h, w], tau, &taps, 0);
-                let cut = mud::weights(&g, [h, w], tau, &taps, mud::CUT);
+                let liquid = mud::Liquid::Layer(&g, tau);
+                let whole = mud::weights(liquid, [h, w], &taps, 0);
+                let cut = mud::weights(liquid, [h, w], &taps, mud::CUT);
                 for ((&m, &f), &c) in m32.iter().zip(&whole).zip(&cut) {
                     let m = m * 65535.0;
                     worst = worst.max((m - f as f32).abs());
@@ -421,6 +451,50 @@ mod tests {
             assert!(kept > 4 * h * w / 20, "std {std}: kept {kept}");
             assert!(near * 1000 < kept, "std {std}: {near} flips of {kept}");
         }
+    }
+
+    /// Fast-mode mud's layer from 16-bit uniform noise has the normal layer's law where it is
+    /// used (`noise_layer_fits`): the liquid fraction `G > τ` at `τ = x·σ_G` for `x` in
+    /// [−1.95, 1.95] is the normal tail `1 − Φ(x)` within the sampling noise of 8 draws
+    /// (≤ 0.0033 seen; a noise scale 10 % off moves it by 0.02 at `x = 1`, unshaped uniform
+    /// noise by 0.0078 at `x = 0.5`); and farther out or for a sparse filter the normals are
+    /// kept.
+    #[test]
+    fn noise_layer_matches_the_normal_law() {
+        let (h, w) = (224usize, 224usize);
+        let g = crate::kernels::gaussian::kernel1d(1.0, MUD_FAST_TRUNCATE);
+        let sigma_g = g.iter().map(|v| v * v).sum::<f64>();
+        let lt = mud::LayerTaps::new(1.0, MUD_FAST_TRUNCATE);
+        // x, 1 − Φ(x), tolerance
+        let cases = [
+            (-1.95, 0.974412, 0.003),
+            (-1.0, 0.841345, 0.006),
+            (-0.5, 0.691462, 0.006),
+            (0.0, 0.5, 0.006),
+            (0.5, 0.308538, 0.006),
+            (1.0, 0.158655, 0.006),
+            (1.95, 0.025588, 0.003),
+        ];
+        for (x, want, tol) in cases {
+            let tau = (x * sigma_g) as f32;
+            assert!(noise_layer_fits(1.0, tau), "x {x}");
+            let draws = 8;
+            let mut liquid = 0usize;
+            for seed in 0..draws {
+                let mut rng = make_rng(RngMode::Fast, 500 + seed).unwrap();
+                let z = mud::draw_noise(&mut Xoshiro8::from_source(&mut *rng), h * w);
+                let bits = mud::liquid_bits(
+                    mud::Liquid::Noise(&z, &lt, mud::noise_tau(tau)),
+                    [h, w],
+                );
+                liquid += bits.iter().map(|&b| b as usize).sum::<usize>();
+            }
+            let got = liquid as f64 / (draws as usize * h * w) as f64;
+            assert!((got - want).abs() <= tol, "x {x}: {got} vs {want}");
+        }
+        assert!(!noise_layer_fits(1.0, (2.2 * sigma_g) as f32));
+        assert!(!noise_layer_fits(1.0, f32::INFINITY));
+        assert!(!noise_layer_fits(0.7, 0.0));
     }
 
     /// Fast-mode mud's 3σ Gaussians give the reference's 4σ mask. On layers drawn as
