@@ -1,6 +1,12 @@
-//! Fast-mode mud (spatter severities 4–5, ALGORITHMS.md §4.18): the mask `m = gaussian(B, s)`
-//! of the liquid pixels `B = [G > τ]` of the standard layer `G`, its 0.8 cut and the blend
-//! `v·(1 − m) + m·colour`, all in 16-bit fixed point.
+//! Fast-mode mud (spatter severities 4–5, ALGORITHMS.md §4.18) in 16-bit fixed point: the
+//! liquid pixels `B`, their mask `m = gaussian(B, s)`, its 0.8 cut and the blend
+//! `v·(1 − m) + m·colour`.
+//!
+//! The liquid pixels ([`Liquid`]) are `G > τ` of the f32 standard layer, or, for the default
+//! tables, of the layer filtered in fixed point from shaped 16-bit noise ([`draw_noise`]: the
+//! generator's words as i16 lanes, shaped to a normal variance and kurtosis): the layer
+//! Gaussian's taps in Q15 (`vpmulhrsw` + saturating `vpaddsw`, vertical then horizontal, edge
+//! replication), compared with `τ16 = ⌊NOISE_SCALE·τ⌋` in the horizontal pass (no layer plane).
 //!
 //! The mask is only used as `m < 0.8 → 0` and as the 16-bit weight of the fixed-point blend
 //! ([`rgb_fixed::blend16_avx2`]), and its input is 0/1, so it needs no float arithmetic:
@@ -12,11 +18,11 @@
 //!   weight directly, cut below [`CUT`] (0.8) and blended with the kept fraction `!m`.
 //!
 //! `m` is within a few 2⁻¹⁶ of the f32 filter of the same bits (tap rounding ≤ ½ each, product
-//! truncation < 1 each; `fixed_mask_tracks_the_f32_mask` bounds it), far inside the blend's
-//! 2/256 grey-level bound. Why: the f32 mask filter (11 FMA taps per value and pass, an f32
-//! plane of bits and one of the mask, a conversion per weight) was a third of mud's time; in
-//! fixed point each pass takes 16 values per step, the bits are a u16 row in L1 and the vertical
-//! pass runs row by row into the blend (no mask plane).
+//! truncation < 1 each; `fixed_mask_tracks_the_f32_mask` bounds it by 8/65535), far inside the
+//! blend's 2/256 grey-level bound. Why: the f32 mask filter (11 FMA taps per value and pass,
+//! an f32 plane of bits and one of the mask, a conversion per weight) was a third of mud's
+//! time; in fixed point each pass takes 16 values per step, the bits are a u16 row in L1 and
+//! the vertical pass runs row by row into the blend (no mask plane).
 
 use crate::kernels::gaussian::kernel1d;
 use crate::kernels::rgb_fixed;
@@ -187,7 +193,8 @@ fn mulhrs(a: i16, b: i16) -> i16 {
 /// `Σ_k mulhrs(v[k], t[k])`, saturating, `k` ascending from 0.
 #[inline(always)]
 fn taps16(v: impl Iterator<Item = i16>, t: &[i16]) -> i16 {
-    v.zip(t).fold(0i16, |a, (v, &t)| a.saturating_add(mulhrs(v, t)))
+    v.zip(t)
+        .fold(0i16, |a, (v, &t)| a.saturating_add(mulhrs(v, t)))
 }
 
 /// Liquid bits of row `y` of the filtered noise `z` (`h × w`) into `bits[r..r + w]`, as
@@ -470,7 +477,11 @@ mod avx2 {
         let mut bits = vec![0u16; ws + 2 * r];
         let rl = layer_radius(liquid);
         let mut vrow = vec![0i16; ws + 2 * rl];
-        let ht: Vec<__m256i> = taps.h.iter().map(|&t| _mm256_set1_epi16(t as i16)).collect();
+        let ht: Vec<__m256i> = taps
+            .h
+            .iter()
+            .map(|&t| _mm256_set1_epi16(t as i16))
+            .collect();
         let nh = ht.len();
         let nh2 = if NM == 0 { nh } else { NM };
         let mut zrows: Vec<*const i16> = vec![std::ptr::null(); 2 * rl + 1];
@@ -502,8 +513,7 @@ mod avx2 {
                     for (k, p) in zrows.iter_mut().enumerate() {
                         *p = z.as_ptr().add(tap_row(y, k, rl, h) * w);
                     }
-                    let mulhrs_add =
-                        |a, v, t| _mm256_adds_epi16(a, _mm256_mulhrs_epi16(v, t));
+                    let mulhrs_add = |a, v, t| _mm256_adds_epi16(a, _mm256_mulhrs_epi16(v, t));
                     let vp = vrow.as_mut_ptr().add(rl);
                     let mut x = 0;
                     while x < ws {
@@ -548,7 +558,11 @@ mod avx2 {
             }
         }
 
-        let vt: Vec<__m256i> = taps.v.iter().map(|&t| _mm256_set1_epi16(t as i16)).collect();
+        let vt: Vec<__m256i> = taps
+            .v
+            .iter()
+            .map(|&t| _mm256_set1_epi16(t as i16))
+            .collect();
         let bias = _mm256_set1_epi16(taps.bias as i16);
         let cut = _mm256_set1_epi16(CUT as i16);
         let ones = _mm256_set1_epi16(-1);
@@ -651,7 +665,11 @@ mod tests {
         let n = 65536.0;
         let (m1, m2, m4) = (m1 / n, m2 / n, m4 / n);
         assert!(m1.abs() < 0.01, "{m1}");
-        assert!((m2.sqrt() / NOISE_SCALE - 1.0).abs() < 1e-4, "{}", m2.sqrt());
+        assert!(
+            (m2.sqrt() / NOISE_SCALE - 1.0).abs() < 1e-4,
+            "{}",
+            m2.sqrt()
+        );
         assert!((m4 / (m2 * m2) - 3.0).abs() < 2e-3, "{}", m4 / (m2 * m2));
         assert!((i16::MIN..=i16::MAX).all(|u| shape(u).abs() <= 32766));
     }
