@@ -391,13 +391,33 @@ fn blend_scalar(
     let hv = horizontal_plane_scalar(liquid, [h, w], taps);
     let (mut keep, mut weight) = (vec![0u16; w], vec![0u16; w]);
     for y in 0..h {
-        weight_row_scalar(&hv, [h, w], y, taps, CUT, 0..w, &mut weight);
-        for (k, &m) in keep.iter_mut().zip(&weight) {
-            *k = !m;
-        }
-        let rows = 3 * y * w..3 * (y + 1) * w;
-        rgb_fixed::blend_fixed_scalar(&src[rows.clone()], &keep, &weight, colour, &mut dst[rows]);
+        let scratch = [&mut keep[..], &mut weight[..]];
+        blend_pixels_scalar(&hv, [h, w], y, taps, 0..w, scratch, src, colour, dst);
     }
+}
+
+/// The weights of row `y`'s pixels `xs` ([`weight_row_scalar`] with [`CUT`]) and their
+/// fixed-point blend into `dst` (the scalar twin's rows, the AVX2 twin's row tails); `keep` and
+/// `weight` are scratch rows of at least `xs.len()` values.
+#[allow(clippy::too_many_arguments)]
+fn blend_pixels_scalar(
+    hv: &[u16],
+    [h, w]: [usize; 2],
+    y: usize,
+    taps: &Taps,
+    xs: std::ops::Range<usize>,
+    [keep, weight]: [&mut [u16]; 2],
+    src: &[u8],
+    colour: [u16; 3],
+    dst: &mut [u8],
+) {
+    let (n, rows) = (xs.len(), 3 * (y * w + xs.start)..3 * (y * w + xs.end));
+    let (keep, weight) = (&mut keep[..n], &mut weight[..n]);
+    weight_row_scalar(hv, [h, w], y, taps, CUT, xs, weight);
+    for (k, &m) in keep.iter_mut().zip(weight.iter()) {
+        *k = !m;
+    }
+    rgb_fixed::blend_fixed_scalar(&src[rows.clone()], keep, weight, colour, &mut dst[rows]);
 }
 
 /// AVX2 twin of [`blend_scalar`], the same integer operations 16 pixels per step: the bits by
@@ -588,18 +608,8 @@ mod avx2 {
                 x += STEP;
             }
             if full < w {
-                weight_row_scalar(&hv, [h, w], y, taps, CUT, full..w, &mut weight);
-                for (k, &m) in keep.iter_mut().zip(&weight) {
-                    *k = !m;
-                }
-                let rows = 3 * (y * w + full)..3 * (y + 1) * w;
-                rgb_fixed::blend_fixed_scalar(
-                    &src[rows.clone()],
-                    &keep,
-                    &weight,
-                    colour,
-                    &mut dst[rows],
-                );
+                let scratch = [&mut keep[..], &mut weight[..]];
+                blend_pixels_scalar(&hv, [h, w], y, taps, full..w, scratch, src, colour, dst);
             }
         }
     }
@@ -722,7 +732,7 @@ mod tests {
                         }
                     }
                     if h * w > 100 {
-                        assert!(m.iter().any(|&v| v == 0) && m.iter().any(|&v| v > 0));
+                        assert!(m.contains(&0) && m.iter().any(|&v| v > 0));
                     }
                     for isa in simd::available() {
                         let mut got = vec![0u8; 3 * h * w];
