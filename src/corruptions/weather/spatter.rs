@@ -15,6 +15,7 @@ use crate::rng::RandomSource;
 // same water pipeline per frame.
 pub(crate) mod blend;
 mod layer;
+mod mud;
 pub(crate) mod opencv;
 
 /// The two spatter branches.
@@ -75,7 +76,8 @@ impl crate::corruptions::params::Params for Params {
 /// `x = f32(v) / 255` in f32 as the reference. Both RNG modes share everything but the draws
 /// and, in fast mode, the final blends: per-pixel weights as 16-bit fractions blended in fixed
 /// point ([`crate::kernels::rgb_fixed::blend_fixed`]; the f32 blend stays for a water intensity outside
-/// [0, 1] and for Quirk 10).
+/// [0, 1] and for Quirk 10). Fast-mode mud is [`fast_mud`]: its layer from shaped 16-bit
+/// noise and its mask in 16-bit fixed point.
 pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let lvl = job.level;
     let (w, h) = (job.width, job.height);
@@ -83,6 +85,11 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
     let threshold = p.threshold[lvl];
     let sigma = p.blur_sigma[lvl];
     let kind = p.kind[lvl];
+    if !job.rng.is_reference() && kind == SpatterKind::Mud {
+        let (mean, std, s) = (p.mean[lvl], p.std[lvl], p.intensity[lvl]);
+        fast_mud(job, [mean, std, threshold, sigma, s]);
+        return Ok(());
+    }
     // The smoothed layer L: f64 as the reference in numpy mode; in fast mode f32 Box–Muller
     // normals and an f32 filter (only the distribution has to match, see fast_layer), for
     // water with blur σ ≥ 2 drawn at half resolution and made 8-bit row by row (layer.rs).
@@ -99,12 +106,8 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
         layer::half_res_l8(job.rng, h, w, [mean, std, sigma], threshold as f32, &mut l8);
         Layer::L8(l8)
     } else {
-        let truncate = if kind == SpatterKind::Mud {
-            MUD_FAST_TRUNCATE
-        } else {
-            4.0
-        };
-        Layer::F32(fast_layer(job.rng, [h, w], sigma, truncate))
+        // water with blur σ < 2 (custom tables; fast mud is fast_mud)
+        Layer::F32(fast_layer(job.rng, [h, w], sigma, 4.0))
     };
     let (src, dst) = (job.src, &mut *job.dst);
     match kind {
@@ -202,39 +205,16 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
         }
         SpatterKind::Mud => {
             let s = p.intensity[lvl];
-            let mask = match &layer {
-                Layer::F64(layer) => {
-                    let mut mask = Buf::<f32>::take(n);
-                    for (m, &v) in mask.iter_mut().zip(layer) {
-                        // L[L < t] = 0 first; then L > t (strict) marks mud
-                        let v = if v < threshold { 0.0 } else { v };
-                        *m = if v > threshold { 1.0 } else { 0.0 };
-                    }
-                    gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
-                    mask
-                }
-                Layer::F32(layer) => {
-                    fast_mud_mask(layer, [h, w], [p.mean[lvl], p.std[lvl], threshold, s])
-                }
-                Layer::L8(_) => unreachable!("the 8-bit layer is made for water only"),
+            let Layer::F64(layer) = layer else {
+                unreachable!("fast-mode mud is fast_mud")
             };
-            if !matches!(layer, Layer::F64(_)) {
-                // Fast mode: per pixel the kept fraction 1 − m and the mud weight m as 16-bit
-                // fractions, blended in fixed point (kernels::rgb_fixed, ALGORITHMS.md §4.18):
-                // v·(1 − m) + m·colour up to 2/256 of a grey level, and exactly v where m < 0.8.
-                let (mut keep, mut weight) = (vec![0u16; w], vec![0u16; w]);
-                for r in 0..h {
-                    let rows = r * 3 * w..(r + 1) * 3 * w;
-                    blend::mud_row_fixed(
-                        &src[rows.clone()],
-                        &mask[r * w..(r + 1) * w],
-                        [63 * 256, 42 * 256, 20 * 256],
-                        [&mut keep, &mut weight],
-                        &mut dst[rows],
-                    );
-                }
-                return Ok(());
+            let mut mask = Buf::<f32>::take(n);
+            for (m, &v) in mask.iter_mut().zip(&layer) {
+                // L[L < t] = 0 first; then L > t (strict) marks mud
+                let v = if v < threshold { 0.0 } else { v };
+                *m = if v > threshold { 1.0 } else { 0.0 };
             }
+            gaussian_filter(&mut mask, h, w, 1, s, s, 4.0, Mode::Nearest);
             let colour = [63.0f64, 42.0, 20.0].map(|c| c / 255.0);
             let (mut m3, mut keep3) = (vec![0f64; 3 * w], vec![0f32; 3 * w]);
             let cpat: Vec<f64> = (0..3 * w).map(|i| colour[i % 3]).collect();
@@ -306,29 +286,60 @@ fn fast_layer(
     layer
 }
 
-/// Fast-mode mud mask `gaussian(f32(L > t), s)` (cut at [`MUD_FAST_TRUNCATE`]·s) of the
-/// standard layer `G` of [`fast_layer`], `L = mean + std·G`. `t > 0`, so the reference's "zero
-/// below t, then > t" is just `L > t`, i.e. `G > (t − mean)/std` when `std > 0`: compared on
-/// `G` directly, without a pass forming `L`.
-fn fast_mud_mask(g: &[f32], [h, w]: [usize; 2], [mean, std, t, s]: [f64; 4]) -> Buf<f32> {
-    let bits = fast_mud_bits(&g[..h * w], [mean, std, t]);
-    let mut mask = Buf::<f32>::take(h * w);
-    gaussian_nearest_f32(&bits, &mut mask, h, w, s, MUD_FAST_TRUNCATE);
-    mask
+/// Fast-mode mud (ALGORITHMS.md §4.18) of the job: the liquid pixels `L > t` of a layer of
+/// blur σ `sigma`, their mask of σ `s` (both Gaussians cut at [`MUD_FAST_TRUNCATE`]·σ) cut at
+/// 0.8 and the blend, in 16-bit fixed point ([`mud`]). The layer is the fixed-point filter of
+/// shaped 16-bit noise ([`mud::draw_noise`]) where [`noise_layer_fits`] (the default tables),
+/// else the f32 filter of normals ([`fast_layer`]). Why: the normals and the f32 layer filter
+/// were ~45 % of mud's time; the noise is made 16 values per generator step in a few integer
+/// operations, and the 16-bit filter takes 16 values per step with the liquid bits made in its
+/// horizontal pass (no f32 layer plane).
+fn fast_mud(job: &mut Job<'_>, [mean, std, t, sigma, s]: [f64; 5]) {
+    let (h, w) = (job.height, job.width);
+    let tau = fast_mud_tau([mean, std, t]);
+    let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
+    let colour = [63 * 256, 42 * 256, 20 * 256];
+    if noise_layer_fits(sigma, tau) {
+        let mut gen = Xoshiro8::from_source(job.rng);
+        let z = mud::draw_noise(&mut gen, h * w);
+        let lt = mud::LayerTaps::new(sigma, MUD_FAST_TRUNCATE);
+        let liquid = mud::Liquid::Noise(&z, &lt, mud::noise_tau(tau));
+        mud::blend(liquid, [h, w], &taps, job.src, colour, job.dst);
+    } else {
+        let g = fast_layer(job.rng, [h, w], sigma, MUD_FAST_TRUNCATE);
+        let liquid = mud::Liquid::Layer(&g, tau);
+        mud::blend(liquid, [h, w], &taps, job.src, colour, job.dst);
+    }
 }
 
-/// The liquid pixels `L > t` of [`fast_mud_mask`] as 1.0 (else 0.0), from the standard layer.
-fn fast_mud_bits(g: &[f32], [mean, std, t]: [f64; 3]) -> Buf<f32> {
-    let mut bits = Buf::<f32>::take(g.len());
+/// Whether fast-mode mud's layer may be filtered from the shaped 16-bit noise of
+/// [`mud::draw_noise`] instead of normals. That noise `z` is symmetric with variance 1 and
+/// kurtosis 3, so the layer `G = Σ g·z` has the normal layer's mean, variance, correlations,
+/// skew (0) and kurtosis (3); its law differs from the normal one from the sixth cumulant on,
+/// `κ6(G) = κ6(z)·Σg⁶/(Σg²)³` (2-D sums; −0.135 at blur σ = 1), which moves the fraction above
+/// `τ` by `κ6/720·He₅(x)·φ(x)` at `x = τ/σ_G`: at most 4.3·10⁻⁴ (unshaped uniform noise: up
+/// to 4.5·10⁻³ through its kurtosis). Used for blur σ ≥ 1 (at least 49 noise values per layer
+/// value) and `|τ| ≤ 2σ_G` (`σ_G = Σ_k g_k²` over the 1-D taps: the layer's standard
+/// deviation); further out in the tail, or for sparser filters, the normals stay
+/// (`noise_layer_matches_the_normal_law`). The default tables' `x` are 0 and −0.18.
+fn noise_layer_fits(sigma: f64, tau: f32) -> bool {
+    let g = crate::kernels::gaussian::kernel1d(sigma, MUD_FAST_TRUNCATE);
+    let sigma_g = g.iter().map(|v| v * v).sum::<f64>();
+    sigma >= 1.0 && (tau as f64).abs() <= 2.0 * sigma_g
+}
+
+/// Fast-mode mud's threshold on the standard layer `G` of [`fast_layer`], `L = mean + std·G`:
+/// `t > 0`, so the reference's "zero below t, then > t" is just `L > t`, i.e. `G > τ` with
+/// `τ = (t − mean)/std` when `std > 0` (compared on `G` directly, without a pass forming `L`);
+/// for `std = 0` every pixel is liquid or none is (`τ = ∓∞`).
+fn fast_mud_tau([mean, std, t]: [f64; 3]) -> f32 {
     if std > 0.0 {
-        let tau = ((t - mean) / std) as f32;
-        for (m, &g) in bits.iter_mut().zip(g) {
-            *m = if g > tau { 1.0 } else { 0.0 };
-        }
+        ((t - mean) / std) as f32
+    } else if mean > t {
+        f32::NEG_INFINITY
     } else {
-        bits.fill(if mean > t { 1.0 } else { 0.0 });
+        f32::INFINITY
     }
-    bits
 }
 
 #[cfg(test)]
@@ -367,9 +378,21 @@ mod tests {
             let (mut ours, mut theirs) = ([0.0f64; 5], [0.0f64; 5]);
             for seed in 0..draws {
                 let mut rng = make_rng(RngMode::Fast, 900 + seed).unwrap();
-                let g = fast_layer(&mut *rng, [h, w], 1.0, MUD_FAST_TRUNCATE);
-                let mask = fast_mud_mask(&g, [h, w], [mean, std, t, s]);
-                let bits = fast_mud_bits(&g[..h * w], [mean, std, t]);
+                // fast_mud's path: the layer from 16-bit noise, the fixed-point mask
+                let tau = fast_mud_tau([mean, std, t]);
+                assert!(noise_layer_fits(1.0, tau));
+                let z = mud::draw_noise(&mut Xoshiro8::from_source(&mut *rng), h * w);
+                let lt = mud::LayerTaps::new(1.0, MUD_FAST_TRUNCATE);
+                let liquid = mud::Liquid::Noise(&z, &lt, mud::noise_tau(tau));
+                let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
+                let mask: Vec<f32> = mud::weights(liquid, [h, w], &taps, 0)
+                    .iter()
+                    .map(|&m| m as f32 / 65535.0)
+                    .collect();
+                let bits: Vec<f32> = mud::liquid_bits(liquid, [h, w])
+                    .iter()
+                    .map(|&b| f32::from(b))
+                    .collect();
                 for (a, b) in ours.iter_mut().zip(stats(&bits, &mask)) {
                     *a += b / draws as f64;
                 }
@@ -395,6 +418,87 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Fast-mode mud's fixed-point mask (mud.rs) is the f32 filter of the same liquid pixels
+    /// (`gaussian_nearest_f32`, 3σ) as a 16-bit fraction within [`FIXED_TOL`]/65535, and the
+    /// 0.8 cut keeps the same pixels except within that distance of the cut; on fast layers of
+    /// severities 4 and 5 (four draws each), where mud covers a real share of the image.
+    #[test]
+    fn fixed_mask_tracks_the_f32_mask() {
+        const FIXED_TOL: f32 = 8.0;
+        let (h, w) = (224usize, 224usize);
+        for (mean, std, t, s) in [(0.65, 0.3, 0.65, 1.5), (0.67, 0.4, 0.65, 1.5)] {
+            let (mut worst, mut kept, mut near) = (0f32, 0usize, 0usize);
+            for seed in 0..4 {
+                let mut rng = make_rng(RngMode::Fast, 300 + seed).unwrap();
+                let g = fast_layer(&mut *rng, [h, w], 1.0, MUD_FAST_TRUNCATE);
+                let tau = fast_mud_tau([mean, std, t]);
+                let bits: Vec<f32> = g.iter().map(|&v| f32::from(u8::from(v > tau))).collect();
+                let mut m32 = vec![0f32; h * w];
+                gaussian_nearest_f32(&bits, &mut m32, h, w, s, MUD_FAST_TRUNCATE);
+                let taps = mud::Taps::new(s, MUD_FAST_TRUNCATE);
+                let liquid = mud::Liquid::Layer(&g, tau);
+                let whole = mud::weights(liquid, [h, w], &taps, 0);
+                let cut = mud::weights(liquid, [h, w], &taps, mud::CUT);
+                for ((&m, &f), &c) in m32.iter().zip(&whole).zip(&cut) {
+                    let m = m * 65535.0;
+                    worst = worst.max((m - f as f32).abs());
+                    kept += usize::from(c > 0);
+                    let (mine, theirs) = (c > 0, m >= 0.8 * 65535.0);
+                    if mine != theirs {
+                        assert!((m - 0.8 * 65535.0).abs() <= FIXED_TOL, "{m} {f}");
+                        near += 1;
+                    }
+                    assert!(c == 0 || c == f, "the cut keeps the mask value");
+                }
+            }
+            assert!(worst <= FIXED_TOL, "std {std}: worst {worst}");
+            assert!(kept > 4 * h * w / 20, "std {std}: kept {kept}");
+            assert!(near * 1000 < kept, "std {std}: {near} flips of {kept}");
+        }
+    }
+
+    /// Fast-mode mud's layer from 16-bit uniform noise has the normal layer's law where it is
+    /// used (`noise_layer_fits`): the liquid fraction `G > τ` at `τ = x·σ_G` for `x` in
+    /// [−1.95, 1.95] is the normal tail `1 − Φ(x)` within the sampling noise of 8 draws
+    /// (≤ 0.0033 seen; a noise scale 10 % off moves it by 0.02 at `x = 1`, unshaped uniform
+    /// noise by 0.0078 at `x = 0.5`); and farther out or for a sparse filter the normals are
+    /// kept.
+    #[test]
+    fn noise_layer_matches_the_normal_law() {
+        let (h, w) = (224usize, 224usize);
+        let g = crate::kernels::gaussian::kernel1d(1.0, MUD_FAST_TRUNCATE);
+        let sigma_g = g.iter().map(|v| v * v).sum::<f64>();
+        let lt = mud::LayerTaps::new(1.0, MUD_FAST_TRUNCATE);
+        // x, 1 − Φ(x), tolerance
+        let cases = [
+            (-1.95, 0.974412, 0.003),
+            (-1.0, 0.841345, 0.006),
+            (-0.5, 0.691462, 0.006),
+            (0.0, 0.5, 0.006),
+            (0.5, 0.308538, 0.006),
+            (1.0, 0.158655, 0.006),
+            (1.95, 0.025588, 0.003),
+        ];
+        for (x, want, tol) in cases {
+            let tau = (x * sigma_g) as f32;
+            assert!(noise_layer_fits(1.0, tau), "x {x}");
+            let draws = 8;
+            let mut liquid = 0usize;
+            for seed in 0..draws {
+                let mut rng = make_rng(RngMode::Fast, 500 + seed).unwrap();
+                let z = mud::draw_noise(&mut Xoshiro8::from_source(&mut *rng), h * w);
+                let bits =
+                    mud::liquid_bits(mud::Liquid::Noise(&z, &lt, mud::noise_tau(tau)), [h, w]);
+                liquid += bits.iter().map(|&b| b as usize).sum::<usize>();
+            }
+            let got = liquid as f64 / (draws as usize * h * w) as f64;
+            assert!((got - want).abs() <= tol, "x {x}: {got} vs {want}");
+        }
+        assert!(!noise_layer_fits(1.0, (2.2 * sigma_g) as f32));
+        assert!(!noise_layer_fits(1.0, f32::INFINITY));
+        assert!(!noise_layer_fits(0.7, 0.0));
     }
 
     /// Fast-mode mud's 3σ Gaussians give the reference's 4σ mask. On layers drawn as

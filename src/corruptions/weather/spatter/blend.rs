@@ -59,101 +59,6 @@ dispatch! {
     }
 }
 
-/// Fast-mode mud weights of one row: `m' = m` where `m ≥ 0.8`, else 0; the kept fraction
-/// `frac16((1 − m')·65535)` and the mud weight `frac16(m'·65535)` per pixel.
-///
-/// The kept fraction is `65535 − weight` (ALGORITHMS.md §4.18): the two fractions sum
-/// exactly to one, and half the conversions (it was ~8 % of mud's time). The AVX2 build makes
-/// the same weights in registers ([`mud_row_fixed_avx2`]).
-/// It differs from `frac16((1 − m')·65535)` by at most 1/65535, at a rounding tie
-/// (`1 − m'` is exact by Sterbenz for `m' ≥ 0.8`; only the two products round apart) —
-/// `mud_keep_is_the_complement_of_the_weight` checks every f32 in [0.8, 1.01].
-fn mud_weights_scalar(mask: &[f32], keep: &mut [u16], weight: &mut [u16]) {
-    for ((k, w), &m) in keep.iter_mut().zip(weight.iter_mut()).zip(mask) {
-        let m = if m < 0.8 { 0.0 } else { m };
-        let v = frac16(m * 65535.0);
-        *w = v;
-        *k = u16::MAX - v;
-    }
-}
-
-/// Fast-mode mud blend of one row: [`mud_weights_scalar`] then [`rgb_fixed::blend_fixed`] of the
-/// colour `colour` (1/256 grey levels) with those weights. `keep` and `weight` are scratch rows
-/// of at least `mask.len()` values (the scalar twin writes them; the AVX2 one only at the tail).
-pub(super) fn mud_row_fixed(
-    src: &[u8],
-    mask: &[f32],
-    colour: [u16; 3],
-    scratch: [&mut [u16]; 2],
-    dst: &mut [u8],
-) {
-    dispatch!(mud_row_fixed_scalar / mud_row_fixed_avx2(src, mask, colour, scratch, dst))
-}
-
-/// Scalar twin of [`mud_row_fixed`].
-fn mud_row_fixed_scalar(
-    src: &[u8],
-    mask: &[f32],
-    colour: [u16; 3],
-    [keep, weight]: [&mut [u16]; 2],
-    dst: &mut [u8],
-) {
-    let w = mask.len();
-    mud_weights_scalar(mask, &mut keep[..w], &mut weight[..w]);
-    rgb_fixed::blend_fixed_scalar(src, &keep[..w], &weight[..w], colour, dst);
-}
-
-/// AVX2 twin of [`mud_row_fixed_scalar`]: the weights of 16 pixels made in registers (the same
-/// f32 operations as [`mud_weights_scalar`]: `m < 0.8 → 0`, `·65535`, `+ 0.5`, the clamps as
-/// `vminps`/`vmaxps` with the same NaN outcome, truncation) and blended at once
-/// ([`rgb_fixed::blend16_avx2`]). Why: the weights no longer go through memory and a second
-/// pass (`mud_weights_scalar` + `blend_fixed` were ~25 % of mud's time).
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn mud_row_fixed_avx2(
-    src: &[u8],
-    mask: &[f32],
-    colour: [u16; 3],
-    scratch: [&mut [u16]; 2],
-    dst: &mut [u8],
-) {
-    use std::arch::x86_64::*;
-    let w = mask.len().min(src.len() / 3).min(dst.len() / 3);
-    let full = w / 16 * 16;
-    let cv = rgb_fixed::colour3_avx2(colour);
-    let (cut, scale) = (_mm256_set1_ps(0.8), _mm256_set1_ps(65535.0));
-    let (half, zero) = (_mm256_set1_ps(0.5), _mm256_setzero_ps());
-    let ones = _mm256_set1_epi16(-1);
-    let frac = |p: *const f32| {
-        let m = _mm256_loadu_ps(p);
-        // m < 0.8 (ordered: NaN stays) → 0
-        let m = _mm256_andnot_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(m, cut), m);
-        let v = _mm256_add_ps(_mm256_mul_ps(m, scale), half);
-        // frac16's `v < 65535 ? v : 65535` and `v > 0 ? v : 0` (NaN → 65535, as there)
-        let v = _mm256_max_ps(_mm256_min_ps(v, scale), zero);
-        _mm256_cvttps_epi32(v)
-    };
-    let (mp, sp, dp) = (mask.as_ptr(), src.as_ptr(), dst.as_mut_ptr());
-    let mut x = 0;
-    while x < full {
-        let (lo, hi) = (frac(mp.add(x)), frac(mp.add(x + 8)));
-        let b = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(lo, hi));
-        let a = _mm256_xor_si256(b, ones);
-        rgb_fixed::blend16_avx2(sp.add(3 * x), dp.add(3 * x), [a, b], &cv);
-        x += 16;
-    }
-    mud_row_fixed_scalar(
-        &src[3 * full..3 * w],
-        &mask[full..w],
-        colour,
-        scratch,
-        &mut dst[3 * full..3 * w],
-    );
-}
-
 /// Fast-mode water blend of one row: [`water_weights`] and [`rgb_fixed::blend_fixed`] of the
 /// colour `colour` (1/256 grey levels) over the pixels with liquid, a copy of `src` elsewhere.
 /// Exact, not an approximation: a pixel without liquid (`L8 = 0`) has weight 0, and
@@ -275,37 +180,6 @@ mod tests {
         }
     }
 
-    /// `mud_weights`' kept fraction is `65535 − weight` and within 1 of the f32 definition
-    /// `frac16((1 − m')·65535)` for every f32 mask value in [0.8, 1.01] (exhaustive), exactly
-    /// it below the 0.8 cut and above 1.
-    #[test]
-    fn mud_keep_is_the_complement_of_the_weight() {
-        let check = |m: f32| -> bool {
-            let (mut k, mut w) = ([0u16; 1], [0u16; 1]);
-            mud_weights_scalar(&[m], &mut k, &mut w);
-            let c = if m < 0.8 { 0.0 } else { m };
-            let old = frac16((1.0 - c) * 65535.0);
-            assert_eq!(
-                (k[0], w[0]),
-                (u16::MAX - w[0], frac16(c * 65535.0)),
-                "m {m}"
-            );
-            assert!(k[0].abs_diff(old) <= 1, "m {m}: {} {old}", k[0]);
-            k[0] != old
-        };
-        let mut moved = 0usize;
-        let (lo, hi) = (0.8f32.to_bits(), 1.01f32.to_bits());
-        for b in lo..=hi {
-            moved += usize::from(check(f32::from_bits(b)));
-        }
-        let n = (hi - lo + 1) as usize;
-        for m in [0.0, 0.3, 0.79999, 1.5, 7.0, 1e30] {
-            assert!(!check(m), "m {m} moved");
-        }
-        // ties are rare: the weights of almost every mask value are unchanged
-        assert!(moved * 100 < n, "{moved} of {n}");
-    }
-
     /// `max_product`'s twins agree and equal the largest product, at lengths around the
     /// vector steps, with the maximum in the tail.
     #[test]
@@ -330,59 +204,17 @@ mod tests {
         }
     }
 
-    /// The weight kernels' AVX2 builds equal the scalar ones (NaN, out-of-range and
-    /// below-threshold masks included), and a mask below 0.8 keeps the whole value.
+    /// The water weight kernel's AVX2 build equals the scalar one.
     #[test]
     fn weights_avx2_equal_scalar() {
         let n = 1003;
-        let (src, f32s, _) = blend_inputs(n);
-        let mut mask: Vec<f32> = f32s.iter().map(|v| v * 1.1).collect();
-        mask[3] = f32::NAN;
-        mask[4] = 0.5;
+        let (src, _, _) = blend_inputs(n);
         let (mut a, mut b) = (vec![0u16; n], vec![0u16; n]);
-        let mut c = vec![0u16; n];
         let rev: Vec<u8> = src.iter().rev().copied().collect();
         for isa in simd::available() {
             water_weights_scalar(&src, &rev, 1.3, &mut a);
             dispatch!(at isa; water_weights_scalar / water_weights_avx2(&src, &rev, 1.3, &mut b));
             assert_eq!(a, b, "water weights");
-            mud_weights_scalar(&mask, &mut a, &mut c);
-            assert_eq!((a[4], c[4]), (65535, 0));
-        }
-    }
-
-    /// The fused AVX2 mud row (weights made in registers) equals the scalar twin (weights then
-    /// blend) at every ISA and every width up to two vector steps and a tail, NaN, values
-    /// below, at and above 0.8 and above 1 included; weights 0 keep the source exactly.
-    #[test]
-    fn mud_row_fixed_twins_equal() {
-        let n = 1003;
-        let (src, f32s, _) = blend_inputs(3 * n);
-        let mut mask: Vec<f32> = f32s[..n].iter().map(|v| v * 1.1).collect();
-        mask[3] = f32::NAN;
-        mask[4] = 0.5;
-        mask[5] = 0.8;
-        mask[6] = 0.8f32.next_down();
-        mask[7] = 1.0;
-        let colour = [63 * 256, 42 * 256, 20 * 256];
-        assert!(mask.iter().any(|&m| m >= 0.8) && mask.iter().any(|&m| m < 0.8));
-        for w in (0..=41).chain([n]) {
-            let s = &src[..3 * w];
-            let (mut k, mut m) = (vec![0u16; w], vec![0u16; w]);
-            let mut want = vec![0u8; 3 * w];
-            mud_row_fixed_scalar(s, &mask[..w], colour, [&mut k, &mut m], &mut want);
-            for (i, (&mv, &kv)) in m.iter().zip(&k).enumerate() {
-                if mask[i] < 0.8 {
-                    assert_eq!((kv, mv), (65535, 0));
-                    assert_eq!(want[3 * i..3 * i + 3], s[3 * i..3 * i + 3]);
-                }
-            }
-            for isa in simd::available() {
-                let mut got = vec![0u8; 3 * w];
-                let (mut k2, mut m2) = (vec![0u16; w], vec![0u16; w]);
-                dispatch!(at isa; mud_row_fixed_scalar / mud_row_fixed_avx2(s, &mask[..w], colour, [&mut k2, &mut m2], &mut got));
-                assert_eq!(want, got, "width {w}, {isa:?}");
-            }
         }
     }
 }
