@@ -718,8 +718,9 @@ fn lanes_candidate(r2: &[Lane], r1: &[Lane], p: usize, init: Lane) -> Lane {
 
 /// One pass over one row of [`distance_rows_lanes`]: `cur` (`l + 4` positions: two halo
 /// positions on each side, see there) holds the row's starting values and receives, at
-/// positions `2..l + 2`, each lane's chain started from `f32::MAX`; `cand` receives the
-/// candidates for [`lanes_carry`]. `r1`/`r2` are the rows one and two away (above for the
+/// positions `2..l + 2`, the row's final values (each lane's chain started from `f32::MAX`,
+/// then [`lanes_carry`]) and its halo ([`lanes_halo`]); `cand` is scratch for the
+/// candidates. `r1`/`r2` are the rows one and two away (above for the
 /// forward pass, below for the backward pass; the 5×5 mask is symmetric, so both passes read
 /// the same offsets), `REV` runs the chains right to left.
 ///
@@ -757,6 +758,8 @@ fn lanes_row<const REV: bool>(r2: &[Lane], r1: &[Lane], cur: &mut [Lane], cand: 
         cand[j] = c;
         cur[j + 2] = lmin(c, ladd(r, hv));
     }
+    lanes_carry::<REV>(cand, cur);
+    lanes_halo(cur);
 }
 
 /// [`lanes_row`] left to right (the forward pass), portable build.
@@ -789,28 +792,46 @@ unsafe fn lanes_row_bwd_avx2(r2: &[Lane], r1: &[Lane], cur: &mut [Lane], cand: &
     lanes_row::<true>(r2, r1, cur, cand);
 }
 
-/// After [`lanes_row`]: each lane's chain started from `f32::MAX`; the true value entering
-/// lane `k` is the last value of lane `k − 1` (`REV`: the first of lane `k + 1`). It is carried
-/// on with the same operations until it reproduces the lane's own value, as in [`chain`].
+/// After the chains of [`lanes_row`], each started from `f32::MAX`: the true value entering
+/// lane `k` is the last value of lane `k − 1` (`REV`: the first of lane `k + 1`). As in
+/// [`chain`], it is carried on with the same operations until it reproduces the lane's own
+/// value; here all lanes are carried at once, one vector step per position, until every lane
+/// has met its own values (a lane that has met them stays equal: the same recurrence from the
+/// same value). If a carry runs through a whole lane, the lane after it was entered with a
+/// stale value and the walk is repeated from the new ends (at most `LANES − 1` walks; lane 0
+/// starts from the frame and is final at once).
+#[inline(always)]
 fn lanes_carry<const REV: bool>(cand: &[Lane], cur: &mut [Lane]) {
     let l = cand.len();
+    let cur = &mut cur[..l + 4];
     let hv = CHAMFER[0];
-    let at = |i: usize| if REV { l - 1 - i } else { i };
-    for s in 1..LANES {
-        let (k, from) = if REV {
-            (LANES - 1 - s, LANES - s)
-        } else {
-            (s, s - 1)
-        };
-        let mut left = cur[at(l - 1) + 2][from];
+    loop {
+        let end = cur[if REV { 2 } else { l + 1 }];
+        let mut c = [f32::MAX; LANES];
+        for k in 0..LANES {
+            if REV && k + 1 < LANES {
+                c[k] = end[k + 1];
+            } else if !REV && k > 0 {
+                c[k] = end[k - 1];
+            }
+        }
+        let mut met = false;
         for i in 0..l {
-            let j = at(i);
-            let v = fmin(cand[j][k], left + hv);
-            if v == cur[j + 2][k] {
+            let j = if REV { l - 1 - i } else { i };
+            let v = lmin(cand[j], ladd(c, hv));
+            let mut same = true;
+            for k in 0..LANES {
+                same &= v[k] == cur[j + 2][k];
+            }
+            if same {
+                met = true;
                 break;
             }
-            cur[j + 2][k] = v;
-            left = v;
+            cur[j + 2] = v;
+            c = v;
+        }
+        if met {
+            return;
         }
     }
 }
@@ -819,6 +840,7 @@ fn lanes_carry<const REV: bool>(cand: &[Lane], cur: &mut [Lane]) {
 /// lane `k`'s positions `−2, −1` are the last two of lane `k − 1`, its positions `l, l + 1`
 /// the first two of lane `k + 1`; beyond the row's ends (lane 0 left, the last lane right)
 /// `f32::MAX`, the transform's frame.
+#[inline(always)]
 fn lanes_halo(cur: &mut [Lane]) {
     let l = cur.len() - 4;
     let (a, b, c, d) = (cur[l], cur[l + 1], cur[2], cur[3]);
@@ -987,8 +1009,6 @@ fn distance_rows_lanes(
         let s = &src[r * w..(r + 1) * w];
         dispatch!(at isa; interleave_zeros_scalar / interleave_zeros_avx2(s, &mut cur[2..l + 2]));
         dispatch!(at isa; lanes_row_fwd_scalar / lanes_row_fwd_avx2(r2, r1, cur, &mut cand));
-        lanes_carry::<false>(&cand, cur);
-        lanes_halo(cur);
     }
     // backward pass: rows below
     for r in (0..h).rev() {
@@ -996,8 +1016,6 @@ fn distance_rows_lanes(
         let cur = &mut upto[(r + 2) * p..];
         let (r1, r2) = (&below[..p], &below[p..2 * p]);
         dispatch!(at isa; lanes_row_bwd_scalar / lanes_row_bwd_avx2(r2, r1, cur, &mut cand));
-        lanes_carry::<true>(&cand, cur);
-        lanes_halo(cur);
         dispatch!(at isa; deinterleave_scalar / deinterleave_avx2(&cur[2..l + 2], &mut row[..w]));
         sink(r, &row[..w]);
     }
