@@ -596,7 +596,7 @@ pub fn distance_box3_trunc_u8(src: &[u8], w: usize, h: usize, cap: f32, out: &mu
 /// (at least [`LANES`]² wide) go through [`distance_rows_lanes`], the others through
 /// [`distance_rows_plain`]; both give the same values (`lanes_distance_equals_plain`).
 fn distance_rows(src: &[u8], w: usize, h: usize, sink: impl FnMut(usize, &[f32])) {
-    if w % LANES == 0 && w >= LANES * LANES {
+    if w.is_multiple_of(LANES) && w >= LANES * LANES {
         distance_rows_lanes(src, w, h, crate::simd::isa(), sink);
     } else {
         distance_rows_plain(src, w, h, sink);
@@ -915,7 +915,7 @@ fn blocks8(l: usize) -> impl Iterator<Item = usize> {
     debug_assert!(l >= 8);
     (0..l / 8)
         .map(|b| 8 * b)
-        .chain((l % 8 != 0).then_some(l - 8))
+        .chain((!l.is_multiple_of(8)).then_some(l - 8))
 }
 
 /// AVX2 twin of [`interleave_zeros_scalar`]: per block of 8 positions, 8 bytes of each segment
@@ -992,7 +992,7 @@ fn distance_rows_lanes(
     isa: crate::simd::Isa,
     mut sink: impl FnMut(usize, &[f32]),
 ) {
-    assert!(src.len() >= w * h && w % LANES == 0);
+    assert!(src.len() >= w * h && w.is_multiple_of(LANES));
     let l = w / LANES;
     let p = l + 4;
     let mut buf = Buf::<f32>::take(p * LANES * (h + 4));
