@@ -1833,6 +1833,17 @@ mod tests {
                     want[r * w..(r + 1) * w].copy_from_slice(row)
                 });
                 assert!(want.iter().all(|&d| d >= 0.0));
+                if n == 0 && h > 2 {
+                    // dense zeros: fractional distances (diagonal and knight steps) as well
+                    assert!(want.iter().any(|&d| d.fract() != 0.0), "{w}x{h}");
+                }
+                if n == 5 && h > 3 {
+                    // zeros only in a few columns: chains carried across whole segments
+                    assert!(
+                        want.iter().any(|&d| d > (w / LANES) as f32 && d < 1e9),
+                        "{w}x{h}"
+                    );
+                }
                 for isa in simd::available() {
                     let mut got = vec![-2f32; w * h];
                     let mut order = vec![];
