@@ -727,36 +727,21 @@ fn lanes_candidate(r2: &[Lane], r1: &[Lane], p: usize, init: Lane) -> Lane {
 /// The seven other-row terms share three weights, and f32 rounding is monotone
 /// (`a ≤ b ⇒ a ⊕ w ≤ b ⊕ w`), so `min(a ⊕ w, b ⊕ w) = min(a, b) ⊕ w` exactly: the operands of
 /// one weight are reduced first and the weight added once (3 adds instead of 7; `f32::MAX ⊕ w`
-/// is still `f32::MAX`). The chain `R = min(c, R ⊕ 1)` is taken two positions per step the
-/// same way: `R' = min(c₁, c₀ ⊕ 1, (R ⊕ 1) ⊕ 1)` equals `min(c₁, min(c₀, R ⊕ 1) ⊕ 1)`, so the
-/// loop-carried latency is two adds and one min per two positions instead of two each.
+/// is still `f32::MAX`). The chain `R = min(c, R ⊕ 1)` is the plain recurrence, one vector
+/// step per position (taking two or four positions per step with the same monotone rewrite,
+/// `min(c₁, c₀ ⊕ 1, (R ⊕ 1) ⊕ 1)`, shortens its latency but measured no faster).
 #[inline(always)]
 fn lanes_row<const REV: bool>(r2: &[Lane], r1: &[Lane], cur: &mut [Lane], cand: &mut [Lane]) {
     let l = cand.len();
     let (r2, r1, cur) = (&r2[..l + 4], &r1[..l + 4], &mut cur[..l + 4]);
     let hv = CHAMFER[0];
     let mut r = [f32::MAX; LANES];
-    for i in 0..l / 2 {
-        let (j0, j1) = if REV {
-            (l - 1 - 2 * i, l - 2 - 2 * i)
-        } else {
-            (2 * i, 2 * i + 1)
-        };
-        let c0 = lanes_candidate(r2, r1, j0 + 2, cur[j0 + 2]);
-        let c1 = lanes_candidate(r2, r1, j1 + 2, cur[j1 + 2]);
-        cand[j0] = c0;
-        cand[j1] = c1;
-        let pre = lmin(c1, ladd(c0, hv));
-        let a = ladd(r, hv);
-        cur[j0 + 2] = lmin(c0, a);
-        r = lmin(pre, ladd(a, hv));
-        cur[j1 + 2] = r;
-    }
-    if l % 2 == 1 {
-        let j = if REV { 0 } else { l - 1 };
+    for i in 0..l {
+        let j = if REV { l - 1 - i } else { i };
         let c = lanes_candidate(r2, r1, j + 2, cur[j + 2]);
         cand[j] = c;
-        cur[j + 2] = lmin(c, ladd(r, hv));
+        r = lmin(c, ladd(r, hv));
+        cur[j + 2] = r;
     }
     lanes_carry::<REV>(cand, cur);
     lanes_halo(cur);
