@@ -592,8 +592,20 @@ pub fn distance_box3_trunc_u8(src: &[u8], w: usize, h: usize, cap: f32, out: &mu
 
 /// The rows of OpenCV's `distanceTransform(src, DIST_L2, 5)` (see
 /// [`distance_transform_l2_5_capped`]), handed to `sink(r, row)` as the backward pass
-/// finishes them: bottom-up, each exactly once.
-fn distance_rows(src: &[u8], w: usize, h: usize, mut sink: impl FnMut(usize, &[f32])) {
+/// finishes them: bottom-up, each exactly once. Rows whose width is a multiple of [`LANES`]
+/// (at least [`LANES`]² wide) go through [`distance_rows_lanes`], the others through
+/// [`distance_rows_plain`]; both give the same values (`lanes_distance_equals_plain`).
+fn distance_rows(src: &[u8], w: usize, h: usize, sink: impl FnMut(usize, &[f32])) {
+    if w.is_multiple_of(LANES) && w >= LANES * LANES {
+        distance_rows_lanes(src, w, h, crate::simd::isa(), sink);
+    } else {
+        distance_rows_plain(src, w, h, sink);
+    }
+}
+
+/// [`distance_rows`] one row at a time: the other rows' candidates ([`candidates`]), then the
+/// same-row chain ([`chain`]).
+fn distance_rows_plain(src: &[u8], w: usize, h: usize, mut sink: impl FnMut(usize, &[f32])) {
     assert!(src.len() >= w * h);
     let [hv, diag, long] = CHAMFER;
     const B: usize = 2;
@@ -662,6 +674,335 @@ fn distance_rows(src: &[u8], w: usize, h: usize, mut sink: impl FnMut(usize, &[f
         // the frame to the right is f32::MAX, as the chain's start value
         chain::<true>(&cand[..w], &mut t[row..row + w], hv);
         sink(r, &t[row..row + w]);
+    }
+}
+
+/// Segments (vector lanes) of a row in [`distance_rows_lanes`].
+const LANES: usize = 8;
+
+/// One position of [`LANES`] segments of a row: lane `k` holds column `k·l + j` at position
+/// `j` of a row of `l = w / LANES` positions.
+type Lane = [f32; LANES];
+
+/// Lane-wise [`fmin`].
+#[inline(always)]
+fn lmin(a: Lane, b: Lane) -> Lane {
+    let mut o = a;
+    for k in 0..LANES {
+        o[k] = fmin(a[k], b[k]);
+    }
+    o
+}
+
+/// Lane-wise `a + s` (f32, rounded).
+#[inline(always)]
+fn ladd(a: Lane, s: f32) -> Lane {
+    let mut o = a;
+    for k in 0..LANES {
+        o[k] = a[k] + s;
+    }
+    o
+}
+
+/// The candidate at stored position `p` of a row of [`distance_rows_lanes`]: `min` of `init`
+/// and the other rows' terms (see [`lanes_row`]). A function, not a closure: a closure would
+/// be compiled apart from the AVX2 twins, at the baseline instruction set.
+#[inline(always)]
+fn lanes_candidate(r2: &[Lane], r1: &[Lane], p: usize, init: Lane) -> Lane {
+    let [hv, diag, long] = CHAMFER;
+    let kn = lmin(lmin(r2[p - 1], r2[p + 1]), lmin(r1[p - 2], r1[p + 2]));
+    let dg = lmin(r1[p - 1], r1[p + 1]);
+    let m = lmin(ladd(kn, long), ladd(dg, diag));
+    lmin(init, lmin(m, ladd(r1[p], hv)))
+}
+
+/// One pass over one row of [`distance_rows_lanes`]: `cur` (`l + 4` positions: two halo
+/// positions on each side, see there) holds the row's starting values and receives, at
+/// positions `2..l + 2`, the row's final values (each lane's chain started from `f32::MAX`,
+/// then [`lanes_carry`]) and its halo ([`lanes_halo`]); `cand` is scratch for the
+/// candidates. `r1`/`r2` are the rows one and two away (above for the
+/// forward pass, below for the backward pass; the 5×5 mask is symmetric, so both passes read
+/// the same offsets), `REV` runs the chains right to left.
+///
+/// The seven other-row terms share three weights, and f32 rounding is monotone
+/// (`a ≤ b ⇒ a ⊕ w ≤ b ⊕ w`), so `min(a ⊕ w, b ⊕ w) = min(a, b) ⊕ w` exactly: the operands of
+/// one weight are reduced first and the weight added once (3 adds instead of 7; `f32::MAX ⊕ w`
+/// is still `f32::MAX`). The chain `R = min(c, R ⊕ 1)` is the plain recurrence, one vector
+/// step per position (taking two or four positions per step with the same monotone rewrite,
+/// `min(c₁, c₀ ⊕ 1, (R ⊕ 1) ⊕ 1)`, shortens its latency but measured no faster).
+#[inline(always)]
+fn lanes_row<const REV: bool>(r2: &[Lane], r1: &[Lane], cur: &mut [Lane], cand: &mut [Lane]) {
+    let l = cand.len();
+    let (r2, r1, cur) = (&r2[..l + 4], &r1[..l + 4], &mut cur[..l + 4]);
+    let hv = CHAMFER[0];
+    let mut r = [f32::MAX; LANES];
+    for i in 0..l {
+        let j = if REV { l - 1 - i } else { i };
+        let c = lanes_candidate(r2, r1, j + 2, cur[j + 2]);
+        cand[j] = c;
+        r = lmin(c, ladd(r, hv));
+        cur[j + 2] = r;
+    }
+    lanes_carry::<REV>(cand, cur);
+    lanes_halo(cur);
+}
+
+/// [`lanes_row`] left to right (the forward pass), portable build.
+fn lanes_row_fwd_scalar(r2: &[Lane], r1: &[Lane], cur: &mut [Lane], cand: &mut [Lane]) {
+    lanes_row::<false>(r2, r1, cur, cand);
+}
+
+/// [`lanes_row`] right to left (the backward pass), portable build.
+fn lanes_row_bwd_scalar(r2: &[Lane], r1: &[Lane], cur: &mut [Lane], cand: &mut [Lane]) {
+    lanes_row::<true>(r2, r1, cur, cand);
+}
+
+/// AVX2 + FMA build of [`lanes_row_fwd_scalar`] (the same body; a lane is one register).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn lanes_row_fwd_avx2(r2: &[Lane], r1: &[Lane], cur: &mut [Lane], cand: &mut [Lane]) {
+    lanes_row::<false>(r2, r1, cur, cand);
+}
+
+/// AVX2 + FMA build of [`lanes_row_bwd_scalar`] (the same body).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn lanes_row_bwd_avx2(r2: &[Lane], r1: &[Lane], cur: &mut [Lane], cand: &mut [Lane]) {
+    lanes_row::<true>(r2, r1, cur, cand);
+}
+
+/// After the chains of [`lanes_row`], each started from `f32::MAX`: the true value entering
+/// lane `k` is the last value of lane `k − 1` (`REV`: the first of lane `k + 1`). As in
+/// [`chain`], it is carried on with the same operations until it reproduces the lane's own
+/// value; here all lanes are carried at once, one vector step per position, until every lane
+/// has met its own values (a lane that has met them stays equal: the same recurrence from the
+/// same value). If a carry runs through a whole lane, the lane after it was entered with a
+/// stale value and the walk is repeated from the new ends (at most `LANES − 1` walks; lane 0
+/// starts from the frame and is final at once).
+#[inline(always)]
+fn lanes_carry<const REV: bool>(cand: &[Lane], cur: &mut [Lane]) {
+    let l = cand.len();
+    let cur = &mut cur[..l + 4];
+    let hv = CHAMFER[0];
+    loop {
+        let end = cur[if REV { 2 } else { l + 1 }];
+        let mut c = [f32::MAX; LANES];
+        for k in 0..LANES {
+            if REV && k + 1 < LANES {
+                c[k] = end[k + 1];
+            } else if !REV && k > 0 {
+                c[k] = end[k - 1];
+            }
+        }
+        let mut met = false;
+        for i in 0..l {
+            let j = if REV { l - 1 - i } else { i };
+            let v = lmin(cand[j], ladd(c, hv));
+            let mut same = true;
+            for k in 0..LANES {
+                same &= v[k] == cur[j + 2][k];
+            }
+            if same {
+                met = true;
+                break;
+            }
+            cur[j + 2] = v;
+            c = v;
+        }
+        if met {
+            return;
+        }
+    }
+}
+
+/// Fill the two halo positions on each side of a finished row of [`distance_rows_lanes`]:
+/// lane `k`'s positions `−2, −1` are the last two of lane `k − 1`, its positions `l, l + 1`
+/// the first two of lane `k + 1`; beyond the row's ends (lane 0 left, the last lane right)
+/// `f32::MAX`, the transform's frame.
+#[inline(always)]
+fn lanes_halo(cur: &mut [Lane]) {
+    let l = cur.len() - 4;
+    let (a, b, c, d) = (cur[l], cur[l + 1], cur[2], cur[3]);
+    for k in 0..LANES {
+        cur[0][k] = if k > 0 { a[k - 1] } else { f32::MAX };
+        cur[1][k] = if k > 0 { b[k - 1] } else { f32::MAX };
+        cur[l + 2][k] = if k + 1 < LANES { c[k + 1] } else { f32::MAX };
+        cur[l + 3][k] = if k + 1 < LANES { d[k + 1] } else { f32::MAX };
+    }
+}
+
+/// `dst[j][k] = 0` where `src[k·l + j] == 0`, else `f32::MAX` (`l = dst.len()`): the forward
+/// pass's starting values (a zero pixel's distance is 0), interleaved.
+fn interleave_zeros_scalar(src: &[u8], dst: &mut [Lane]) {
+    let l = dst.len();
+    for (j, d) in dst.iter_mut().enumerate() {
+        for k in 0..LANES {
+            d[k] = if src[k * l + j] == 0 { 0.0 } else { f32::MAX };
+        }
+    }
+}
+
+/// `dst[k·l + j] = src[j][k]` (`l = src.len()`): an interleaved row back in column order.
+fn deinterleave_scalar(src: &[Lane], dst: &mut [f32]) {
+    let l = src.len();
+    for (j, s) in src.iter().enumerate() {
+        for k in 0..LANES {
+            dst[k * l + j] = s[k];
+        }
+    }
+}
+
+/// The 8×8 transpose of `r` (`out[i][k] = r[k][i]`): unpacks, shuffles, lane permutes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn transpose8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
+}
+
+/// Starts of the 8-position blocks covering `0..l` (`l ≥ 8`): multiples of 8 and, when `l`
+/// is not one, a last block ending at `l` (overlapping the one before; its values are
+/// written twice, identically).
+#[cfg(target_arch = "x86_64")]
+fn blocks8(l: usize) -> impl Iterator<Item = usize> {
+    debug_assert!(l >= 8);
+    (0..l / 8)
+        .map(|b| 8 * b)
+        .chain((!l.is_multiple_of(8)).then_some(l - 8))
+}
+
+/// AVX2 twin of [`interleave_zeros_scalar`]: per block of 8 positions, 8 bytes of each segment
+/// widened, compared with 0 and transposed.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn interleave_zeros_avx2(src: &[u8], dst: &mut [Lane]) {
+    use std::arch::x86_64::*;
+    let l = dst.len();
+    if l < 8 {
+        return interleave_zeros_scalar(src, dst);
+    }
+    assert!(src.len() >= LANES * l);
+    let max = _mm256_set1_ps(f32::MAX);
+    let zero = _mm256_setzero_si256();
+    for j0 in blocks8(l) {
+        let mut rows = [max; 8];
+        for (k, v) in rows.iter_mut().enumerate() {
+            // SAFETY: k·l + j0 + 8 ≤ 8·l ≤ src.len().
+            let b = unsafe { _mm_loadl_epi64(src.as_ptr().add(k * l + j0) as *const __m128i) };
+            let z = _mm256_cmpeq_epi32(_mm256_cvtepu8_epi32(b), zero);
+            *v = _mm256_andnot_ps(_mm256_castsi256_ps(z), max);
+        }
+        for (i, v) in transpose8(rows).into_iter().enumerate() {
+            // SAFETY: j0 + i < l = dst.len(); a Lane is 8 f32.
+            unsafe { _mm256_storeu_ps(dst.as_mut_ptr().add(j0 + i) as *mut f32, v) };
+        }
+    }
+}
+
+/// AVX2 twin of [`deinterleave_scalar`]: 8×8 transposes of blocks of 8 positions.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn deinterleave_avx2(src: &[Lane], dst: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let l = src.len();
+    if l < 8 {
+        return deinterleave_scalar(src, dst);
+    }
+    assert!(dst.len() >= LANES * l);
+    for j0 in blocks8(l) {
+        let mut rows = [_mm256_setzero_ps(); 8];
+        for (i, v) in rows.iter_mut().enumerate() {
+            // SAFETY: j0 + i < l = src.len(); a Lane is 8 f32.
+            *v = unsafe { _mm256_loadu_ps(src.as_ptr().add(j0 + i) as *const f32) };
+        }
+        for (k, v) in transpose8(rows).into_iter().enumerate() {
+            // SAFETY: k·l + j0 + 8 ≤ 8·l ≤ dst.len().
+            unsafe { _mm256_storeu_ps(dst.as_mut_ptr().add(k * l + j0), v) };
+        }
+    }
+}
+
+/// [`distance_rows`] with each row cut into [`LANES`] segments of `l = w / LANES` columns,
+/// stored interleaved (position `j` of a row holds column `k·l + j` in lane `k`), so that the
+/// eight segments' chains advance together in one vector (as the eight interleaved chains of
+/// [`chain`] do in scalar registers) and the other rows' candidates are formed in the same loop
+/// ([`lanes_row`]), without a candidate row in between. Each stored row has two halo positions
+/// on each side (the neighbouring segments' columns, [`lanes_halo`]) and two `f32::MAX` frame
+/// rows above and below, so the 5×5 mask's offsets are plain position offsets. The zeros of
+/// `src` enter as starting values 0 (transposed in, [`interleave_zeros_scalar`]) and finished
+/// rows leave through a transpose ([`deinterleave_scalar`]). Same values as
+/// [`distance_rows_plain`]: the same f32 operations, minima taken in another order.
+fn distance_rows_lanes(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    isa: crate::simd::Isa,
+    mut sink: impl FnMut(usize, &[f32]),
+) {
+    assert!(src.len() >= w * h && w.is_multiple_of(LANES));
+    let l = w / LANES;
+    let p = l + 4;
+    let mut buf = Buf::<f32>::take(p * LANES * (h + 4));
+    let (t, _) = buf.as_chunks_mut::<LANES>();
+    t[..2 * p].fill([f32::MAX; LANES]);
+    t[(h + 2) * p..].fill([f32::MAX; LANES]);
+    let mut cand = vec![[0f32; LANES]; l];
+    let mut row = Buf::<f32>::take(w);
+    // forward pass: rows above
+    for r in 0..h {
+        let (done, rest) = t.split_at_mut((r + 2) * p);
+        let (r2, r1) = (&done[r * p..(r + 1) * p], &done[(r + 1) * p..]);
+        let cur = &mut rest[..p];
+        let s = &src[r * w..(r + 1) * w];
+        dispatch!(at isa; interleave_zeros_scalar / interleave_zeros_avx2(s, &mut cur[2..l + 2]));
+        dispatch!(at isa; lanes_row_fwd_scalar / lanes_row_fwd_avx2(r2, r1, cur, &mut cand));
+    }
+    // backward pass: rows below
+    for r in (0..h).rev() {
+        let (upto, below) = t.split_at_mut((r + 3) * p);
+        let cur = &mut upto[(r + 2) * p..];
+        let (r1, r2) = (&below[..p], &below[p..2 * p]);
+        dispatch!(at isa; lanes_row_bwd_scalar / lanes_row_bwd_avx2(r2, r1, cur, &mut cand));
+        dispatch!(at isa; deinterleave_scalar / deinterleave_avx2(&cur[2..l + 2], &mut row[..w]));
+        sink(r, &row[..w]);
     }
 }
 
@@ -1409,6 +1750,131 @@ mod tests {
                 let col = &mut vec![0f64; w + 2];
                 dispatch!(at isa; box3_row_trunc_u8_scalar / box3_row_trunc_u8_avx2(&a, &b, &c, col, &mut got));
                 assert_eq!(got, want, "w {w} {isa:?}");
+            }
+        }
+    }
+
+    /// Images for the distance-transform tests: sparse, dense and clustered zeros, long
+    /// zero-free runs (chains carried across whole segments), a zero-free image (`f32::MAX`
+    /// everywhere) and a single zero in a corner.
+    fn distance_inputs(w: usize, h: usize) -> Vec<Vec<u8>> {
+        let hash =
+            |i: usize, s: usize| (i.wrapping_mul(2_654_435_761) ^ s).wrapping_mul(40_503) >> 7;
+        let mut v: Vec<Vec<u8>> = [3usize, 17, 97, 1009]
+            .iter()
+            .map(|&m| {
+                (0..w * h)
+                    .map(|i| if hash(i, m) % m == 0 { 0 } else { 255 })
+                    .collect()
+            })
+            .collect();
+        // blobs: zero where a coarse hash says so
+        v.push(
+            (0..w * h)
+                .map(|i| {
+                    if hash(i / w / 9 * 1000 + i % w / 13, 5) % 4 == 0 {
+                        0
+                    } else {
+                        9
+                    }
+                })
+                .collect(),
+        );
+        // zeros only in a few columns of a few rows: chains cross segments for ~w pixels
+        v.push(
+            (0..w * h)
+                .map(|i| {
+                    if (i / w) % 29 == 3 && (i % w) % 61 == 5 {
+                        0
+                    } else {
+                        255
+                    }
+                })
+                .collect(),
+        );
+        v.push(vec![255; w * h]);
+        let mut one = vec![255; w * h];
+        one[w * h - 1] = 0;
+        v.push(one);
+        v
+    }
+
+    /// The interleaved-segment transform ([`distance_rows_lanes`], every instruction set)
+    /// gives exactly the values of the row-at-a-time one ([`distance_rows_plain`]), at widths
+    /// with 8, 9, 15 and 28 positions per segment.
+    #[test]
+    fn lanes_distance_equals_plain() {
+        for &(w, h) in &[
+            (64usize, 5usize),
+            (72, 31),
+            (120, 40),
+            (224, 37),
+            (224, 1),
+            (64, 2),
+        ] {
+            for (n, src) in distance_inputs(w, h).into_iter().enumerate() {
+                let mut want = vec![-1f32; w * h];
+                distance_rows_plain(&src, w, h, |r, row| {
+                    want[r * w..(r + 1) * w].copy_from_slice(row)
+                });
+                assert!(want.iter().all(|&d| d >= 0.0));
+                if n == 0 && h > 2 {
+                    // dense zeros: fractional distances (diagonal and knight steps) as well
+                    assert!(want.iter().any(|&d| d.fract() != 0.0), "{w}x{h}");
+                }
+                if n == 5 && h > 3 {
+                    // zeros only in a few columns: chains carried across whole segments
+                    assert!(
+                        want.iter().any(|&d| d > (w / LANES) as f32 && d < 1e9),
+                        "{w}x{h}"
+                    );
+                }
+                for isa in simd::available() {
+                    let mut got = vec![-2f32; w * h];
+                    let mut order = vec![];
+                    distance_rows_lanes(&src, w, h, isa, |r, row| {
+                        order.push(r);
+                        got[r * w..(r + 1) * w].copy_from_slice(row)
+                    });
+                    assert_eq!(order, (0..h).rev().collect::<Vec<_>>());
+                    let same = got
+                        .iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "{w}x{h} input {n} {isa:?}");
+                }
+            }
+        }
+    }
+
+    /// The transposes in and out of the interleaved layout: twins equal, and the definition.
+    #[test]
+    fn interleave_twins_and_definition() {
+        for l in [1usize, 7, 8, 9, 15, 16, 28, 40] {
+            let src: Vec<u8> = (0..8 * l).map(|i| ((i * 37) % 5) as u8).collect();
+            let mut want = vec![[1f32; LANES]; l];
+            interleave_zeros_scalar(&src, &mut want);
+            for j in 0..l {
+                for k in 0..LANES {
+                    let z = src[k * l + j] == 0;
+                    assert_eq!(want[j][k], if z { 0.0 } else { f32::MAX });
+                }
+            }
+            let vals: Vec<Lane> = (0..l)
+                .map(|j| std::array::from_fn(|k| (j * 8 + k) as f32 * 0.7))
+                .collect();
+            let mut back = vec![0f32; 8 * l];
+            deinterleave_scalar(&vals, &mut back);
+            for (c, &v) in back.iter().enumerate() {
+                assert_eq!(v, ((c % l) * 8 + c / l) as f32 * 0.7);
+            }
+            for isa in simd::available() {
+                let mut got = vec![[2f32; LANES]; l];
+                dispatch!(at isa; interleave_zeros_scalar / interleave_zeros_avx2(&src, &mut got));
+                assert_eq!(got, want, "l {l} {isa:?}");
+                let mut got = vec![0f32; 8 * l];
+                dispatch!(at isa; deinterleave_scalar / deinterleave_avx2(&vals, &mut got));
+                assert_eq!(got, back, "l {l} {isa:?}");
             }
         }
     }
