@@ -86,126 +86,121 @@ pub fn canny_l1_inverted(src: &[u8], w: usize, h: usize, low: i32, high: i32, ed
     canny_l1_marking(src, w, h, [low, high], [0, 255], edges);
 }
 
-/// [`canny_l1`] writing `marks[0]` on edges and `marks[1]` elsewhere.
-fn canny_l1_marking(
-    src: &[u8],
-    w: usize,
+dispatch! {
+    /// [`canny_l1`] writing `marks[0]` on edges and `marks[1]` elsewhere. Dispatched as a whole
+    /// so that its own byte loops (the rows widened to i16, the hysteresis scan, the marks)
+    /// run at AVX2 width; the kernels it calls dispatch themselves.
+    fn canny_l1_marking / canny_l1_marking_scalar / canny_l1_marking_avx2 (
+        src: &[u8],
+        w: usize,
+        h: usize,
+        lh: [i32; 2],
+        marks: [u8; 2],
+        edges: &mut [u8],
+    ) {
+        assert!(src.len() >= w * h && edges.len() >= w * h);
+        if w == 0 || h == 0 {
+            return;
+        }
+        let pw = w + 2;
+        // Gradients fit in i16 (|dx|, |dy| ≤ 4·255, magnitude ≤ 8·255). Only the rows the
+        // non-maximum suppression still reads are kept: the gradients of two rows, the
+        // magnitudes of three (padded, zero ends), so they stay in L1 (image-sized planes
+        // went to L2). The map plane is reused per thread (a fresh image-sized allocation
+        // costs page faults).
+        let mut map = CANNY_MAP.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        // Only the one-pixel frame needs a value ("not an edge"): every interior value is
+        // written below, so the plane is not cleared.
+        map.resize(pw * (h + 2), 1);
+        for buf_rows in [0, h + 1] {
+            map[buf_rows * pw..(buf_rows + 1) * pw].fill(1);
+        }
+        for r in 1..=h {
+            map[r * pw] = 1;
+            map[r * pw + pw - 1] = 1;
+        }
+        // gradients of row q in gx[q % 2], gy[q % 2]; magnitudes of row q in mag[q % 3]
+        // (outside the image the magnitude is 0: `zero`)
+        let mut gx = [vec![0i16; w], vec![0i16; w]];
+        let mut gy = [vec![0i16; w], vec![0i16; w]];
+        let mut mag = [vec![0i16; pw], vec![0i16; pw], vec![0i16; pw]];
+        let zero = vec![0i16; pw];
+        // Rolling window of the padded source rows r−1, r, r+1 (replicated at the borders),
+        // each source row widened once. i16 arithmetic is exact here (|dx|, |dy| ≤ 1020,
+        // magnitude ≤ 2040) and gives twice the SIMD lanes of i32.
+        // (plain functions, not closures: a closure is compiled apart, without AVX2)
+        let mut tmp = vec![0u8; pw];
+        let mut rows = [vec![0i16; pw], vec![0i16; pw], vec![0i16; pw]];
+        widened_row(src, w, 0, &mut tmp, &mut rows[0]);
+        widened_row(src, w, 0, &mut tmp, &mut rows[1]);
+        widened_row(src, w, 1.min(h - 1), &mut tmp, &mut rows[2]);
+        // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
+        // Non-maximum suppression of row q = r − 1 runs right after the gradients of row r:
+        // it needs the magnitudes of rows q − 1..=q + 1.
+        for r in 0..h {
+            if r > 0 {
+                rows.swap(0, 1);
+                rows.swap(1, 2);
+                widened_row(src, w, (r + 1).min(h - 1), &mut tmp, &mut rows[2]);
+            }
+            let [up, mid, down] = &rows;
+            sobel_row(
+                [up, mid, down],
+                &mut gx[r % 2],
+                &mut gy[r % 2],
+                &mut mag[r % 3][1..w + 1],
+            );
+            if r > 0 {
+                canny_nms(r - 1, h, [&gx, &gy], &mag, &zero, lh, &mut map);
+            }
+        }
+        canny_nms(h - 1, h, [&gx, &gy], &mag, &zero, lh, &mut map);
+        hysteresis(&mut map, w, h);
+        for r in 0..h {
+            let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
+            for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
+                *e = if v == 2 { marks[0] } else { marks[1] };
+            }
+        }
+        CANNY_MAP.with(|b| *b.borrow_mut() = map);
+    }
+}
+
+/// Row `r` of an `h`-row image of width `w`, replicated one value past both ends (`tmp`:
+/// scratch of `w + 2`), widened to i16 into `out`: Canny's Sobel input.
+#[inline(always)]
+fn widened_row(src: &[u8], w: usize, r: usize, tmp: &mut [u8], out: &mut [i16]) {
+    padded_row(src, w, r, 1, replicate, tmp);
+    for (o, &v) in out.iter_mut().zip(tmp.iter()) {
+        *o = v as i16;
+    }
+}
+
+/// Non-maximum suppression of row `q` of an `h`-row image in [`canny_l1_marking`]: gradients
+/// of row `q` in `g[·][q % 2]`, magnitudes of row `q` in `mag[q % 3]` (padded, zero ends;
+/// rows outside the image read as `zero`), written to row `q` of the padded `map` plane.
+#[inline(always)]
+fn canny_nms(
+    q: usize,
     h: usize,
-    [low, high]: [i32; 2],
-    marks: [u8; 2],
-    edges: &mut [u8],
+    g: [&[Vec<i16>; 2]; 2],
+    mag: &[Vec<i16>; 3],
+    zero: &[i16],
+    lh: [i32; 2],
+    map: &mut [u8],
 ) {
-    assert!(src.len() >= w * h && edges.len() >= w * h);
-    // Gradients (replicate border) and magnitudes with a one-pixel zero frame.
+    let w = g[0][0].len();
     let pw = w + 2;
-    // Gradients fit in i16 (|dx|, |dy| ≤ 4·255, magnitude ≤ 8·255). Buffers are reused per
-    // thread (fresh image-sized allocations cost page faults).
-    let (mut dx, mut dy, mut mag, mut map) =
-        CANNY_BUFS.with(|b| std::mem::take(&mut *b.borrow_mut()));
-    dx.resize(w * h, 0);
-    dy.resize(w * h, 0);
-    // Only the one-pixel frames need values (0 magnitude, "not an edge"): every interior
-    // value is written below, so the buffers are not cleared.
-    mag.resize(pw * (h + 2), 0);
-    map.resize(pw * (h + 2), 1);
-    for buf_rows in [0, h + 1] {
-        mag[buf_rows * pw..(buf_rows + 1) * pw].fill(0);
-        map[buf_rows * pw..(buf_rows + 1) * pw].fill(1);
-    }
-    for r in 1..=h {
-        for c in [r * pw, r * pw + pw - 1] {
-            mag[c] = 0;
-            map[c] = 1;
-        }
-    }
-    // Rolling window of the padded rows r−1, r, r+1 (replicated at the borders), each source
-    // row widened once. i16 arithmetic is exact here (|dx|, |dy| ≤ 1020, magnitude ≤ 2040)
-    // and gives twice the SIMD lanes of i32.
-    let mut tmp = vec![0u8; pw];
-    let mut load = |r: usize, out: &mut [i16]| {
-        padded_row(src, w, r, 1, replicate, &mut tmp);
-        for (o, &v) in out.iter_mut().zip(&tmp) {
-            *o = v as i16;
-        }
-    };
-    let mut rows = [vec![0i16; pw], vec![0i16; pw], vec![0i16; pw]];
-    load(0, &mut rows[0]);
-    load(0, &mut rows[1]);
-    load(1.min(h - 1), &mut rows[2]);
-    // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
-    // Non-maximum suppression of row r − 1 runs right after the gradients of row r (it needs
-    // the magnitudes of rows r − 2..=r): the rows it reads are still in L1, instead of a
-    // second sweep over the three image-sized gradient planes.
-    let lh = [low, high];
-    for r in 0..h {
-        if r > 0 {
-            rows.swap(0, 1);
-            rows.swap(1, 2);
-            load((r + 1).min(h - 1), &mut rows[2]);
-        }
-        let [up, mid, down] = &rows;
-        sobel_row(
-            [up, mid, down],
-            &mut dx[r * w..(r + 1) * w],
-            &mut dy[r * w..(r + 1) * w],
-            &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w],
-        );
-        if r > 0 {
-            let rows = CannyRows {
-                dx: &dx,
-                dy: &dy,
-                w,
-                pw,
-            };
-            rows.nms(r - 1, &mag, lh, &mut map);
-        }
-    }
-    CannyRows {
-        dx: &dx,
-        dy: &dy,
-        w,
-        pw,
-    }
-    .nms(h - 1, &mag, lh, &mut map);
-    hysteresis(&mut map, w, h);
-    for r in 0..h {
-        let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
-        for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
-            *e = if v == 2 { marks[0] } else { marks[1] };
-        }
-    }
-    CANNY_BUFS.with(|b| *b.borrow_mut() = (dx, dy, mag, map));
-}
-
-/// The gradient planes of [`canny_l1`] and its row geometry (`pw = w + 2`: padded rows of
-/// the magnitude and map planes).
-struct CannyRows<'a> {
-    dx: &'a [i16],
-    dy: &'a [i16],
-    w: usize,
-    pw: usize,
-}
-
-impl CannyRows<'_> {
-    /// Non-maximum suppression of row `r` ([`nms_row`], vectorised: every pixel's four
-    /// direction candidates are compared and the bin selects one, so there is no per-pixel
-    /// gather and no branch).
-    #[inline(always)]
-    fn nms(&self, r: usize, mag: &[i16], thresholds: [i32; 2], map: &mut [u8]) {
-        let (w, pw) = (self.w, self.pw);
-        let base = (r + 1) * pw + 1;
-        nms_row(
-            [
-                &mag[r * pw..(r + 1) * pw],
-                &mag[(r + 1) * pw..(r + 2) * pw],
-                &mag[(r + 2) * pw..(r + 3) * pw],
-            ],
-            &self.dx[r * w..(r + 1) * w],
-            &self.dy[r * w..(r + 1) * w],
-            thresholds,
-            &mut map[base..base + w],
-        );
-    }
+    let up: &[i16] = if q == 0 { zero } else { &mag[(q - 1) % 3] };
+    let down: &[i16] = if q + 1 == h { zero } else { &mag[(q + 1) % 3] };
+    let base = (q + 1) * pw + 1;
+    nms_row(
+        [up, &mag[q % 3], down],
+        &g[0][q % 2],
+        &g[1][q % 2],
+        lh,
+        &mut map[base..base + w],
+    );
 }
 
 /// Canny's hysteresis on the `map` plane of [`canny_l1_marking`] (`w + 2` values per row, a
@@ -219,6 +214,7 @@ impl CannyRows<'_> {
 /// earlier), but spatter's layers have many strong pixels (every liquid border is a jump of
 /// ≥ 170 grey levels) and few weak ones, so far fewer pixels are visited; 32-pixel chunks
 /// without a weak pixel are skipped after a vectorised test.
+#[inline(always)]
 fn hysteresis(map: &mut [u8], w: usize, h: usize) {
     let pw = w + 2;
     let mut stack: Vec<usize> = Vec::new();
@@ -265,74 +261,161 @@ fn neighbours8(p: usize, pw: usize) -> [usize; 8] {
 }
 
 thread_local! {
-    /// Canny's gradient, magnitude and map buffers, reused per thread.
-    #[allow(clippy::type_complexity)]
-    static CANNY_BUFS: std::cell::RefCell<(Vec<i16>, Vec<i16>, Vec<i16>, Vec<u8>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+    /// Canny's map plane, reused per thread.
+    static CANNY_MAP: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-dispatch! {
-    /// Canny's non-maximum suppression on one row, written to the row's `map` values: `1`
-    /// (not an edge) unless the magnitude exceeds `thresholds[0]` (low) and is a maximum along
-    /// its gradient direction, then `0` (may be an edge) or `2` (edge: above `thresholds[1]`).
-    /// `mags` are the magnitude rows above, at and below (`w + 2` values, zero frame); `gx`,
-    /// `gy` the row's gradients. Direction bins in fixed point: with `x = |gx|`,
-    /// `y = |gy|·2¹⁵`, `t = x·13573`: `y < t` → horizontal (`m > left && m ≥ right`);
-    /// `y > t + x·2¹⁶` → vertical (`m > up && m ≥ down`); else diagonal along the sign of
-    /// `gx·gy` (`m > both`, strict). All products fit in i32 (`|g| ≤ 1020`), so every path
-    /// computes the same integers.
-    fn nms_row / nms_row_scalar / nms_row_avx2 (
-        mags: [&[i16]; 3],
-        gx: &[i16],
-        gy: &[i16],
-        thresholds: [i32; 2],
-        map: &mut [u8],
-    ) {
-        let w = map.len();
-        let [low, high] = thresholds;
-        let [up, mid, down] = mags;
-        let (gx, gy) = (&gx[..w], &gy[..w]);
-        // equal-length shifted views (left, centre, right): no bounds checks in the loop
-        let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
-        let (ml, mc, mr) = (&mid[..w], &mid[1..w + 1], &mid[2..w + 2]);
-        let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
-        // 32-pixel chunks whose magnitudes are all ≤ low hold no edge candidate: "not an edge"
-        // without the direction tests (spatter's layers are mostly flat, magnitude 0)
-        let mut c0 = 0;
-        while c0 < w {
-            let c1 = (c0 + 32).min(w);
-            if mc[c0..c1].iter().fold(0i16, |a, &m| a.max(m)) as i32 <= low {
-                map[c0..c1].fill(1);
-                c0 = c1;
-                continue;
-            }
-            for c in c0..c1 {
-                let m = mc[c] as i32;
-                let (xs, ys) = (gx[c] as i32, gy[c] as i32);
-                let x = xs.abs();
-                let y = ys.abs() << CANNY_SHIFT;
-                let tg22x = x * CANNY_TG22;
-                let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
-                let horiz = y < tg22x;
-                let vert = y > tg67x;
-                // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
-                // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
-                // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
-                // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
-                let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
-                let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
-                let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
-                let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
-                let same = (xs ^ ys) >= 0;
-                let dmax = (same & d1max) | (!same & d2max);
-                let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
-                let is_max = (m > low) & bin_max;
-                let strong = is_max & (m > high);
-                map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
-            }
+/// Canny's non-maximum suppression on one row, written to the row's `map` values: `1` (not an
+/// edge) unless the magnitude exceeds `thresholds[0]` (low) and is a maximum along its
+/// gradient direction, then `0` (may be an edge) or `2` (edge: above `thresholds[1]`).
+/// `mags` are the magnitude rows above, at and below (`w + 2` values, zero frame); `gx`, `gy`
+/// the row's gradients (`|g| ≤ 1020`, Sobel's range on bytes). Direction bins in fixed point:
+/// with `x = |gx|`, `y = |gy|·2¹⁵`, `t = x·13573`: `y < t` → horizontal
+/// (`m > left && m ≥ right`); `y > t + x·2¹⁶` → vertical (`m > up && m ≥ down`); else diagonal
+/// along the sign of `gx·gy` (`m > both`, strict). All products fit in i32 (`|g| ≤ 1020`), so
+/// every path computes the same integers.
+fn nms_row(mags: [&[i16]; 3], gx: &[i16], gy: &[i16], thresholds: [i32; 2], map: &mut [u8]) {
+    dispatch!(nms_row_scalar / nms_row_avx2(mags, gx, gy, thresholds, map))
+}
+
+/// Scalar twin of [`nms_row`].
+fn nms_row_scalar(mags: [&[i16]; 3], gx: &[i16], gy: &[i16], thresholds: [i32; 2], map: &mut [u8]) {
+    let w = map.len();
+    let [low, high] = thresholds;
+    let [up, mid, down] = mags;
+    let (gx, gy) = (&gx[..w], &gy[..w]);
+    // equal-length shifted views (left, centre, right): no bounds checks in the loop
+    let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
+    let (ml, mc, mr) = (&mid[..w], &mid[1..w + 1], &mid[2..w + 2]);
+    let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+    // 32-pixel chunks whose magnitudes are all ≤ low hold no edge candidate: "not an edge"
+    // without the direction tests (spatter's layers are mostly flat, magnitude 0)
+    let mut c0 = 0;
+    while c0 < w {
+        let c1 = (c0 + 32).min(w);
+        if mc[c0..c1].iter().fold(0i16, |a, &m| a.max(m)) as i32 <= low {
+            map[c0..c1].fill(1);
             c0 = c1;
+            continue;
         }
+        for c in c0..c1 {
+            let m = mc[c] as i32;
+            let (xs, ys) = (gx[c] as i32, gy[c] as i32);
+            let x = xs.abs();
+            let y = ys.abs() << CANNY_SHIFT;
+            let tg22x = x * CANNY_TG22;
+            let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+            let horiz = y < tg22x;
+            let vert = y > tg67x;
+            // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
+            // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
+            // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
+            // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
+            let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
+            let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
+            let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
+            let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
+            let same = (xs ^ ys) >= 0;
+            let dmax = (same & d1max) | (!same & d2max);
+            let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
+            let is_max = (m > low) & bin_max;
+            let strong = is_max & (m > high);
+            map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+        }
+        c0 = c1;
     }
+}
+
+/// AVX2 twin of [`nms_row_scalar`]: 16 pixels per vector in i16 (the autovectorised scalar
+/// widened everything to i32 for the `x·13573` products, `vpmulld`), 32 per step. The bins in
+/// i16, exact for `|g| ≤ 1020`: with `q = ⌊x·13573/2¹⁵⌋` (`vpmulhw` by `2·13573`),
+/// `y·2¹⁵ < x·13573` ⟺ `|gy| < q + [x ≠ 0]` and `y·2¹⁵ > x·(13573 + 2¹⁶)` ⟺ `|gy| > 2x + q`
+/// (`x·13573` and `x·79109` are multiples of 2¹⁵ only for `x = 0`, so the floors lose nothing;
+/// `nms_row_simd_equals_scalar_and_definition`). Thresholds outside `0..i16::MAX` take the
+/// scalar twin (the i16 compares would differ there).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nms_row_avx2(
+    mags: [&[i16]; 3],
+    gx: &[i16],
+    gy: &[i16],
+    thresholds: [i32; 2],
+    map: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let w = map.len();
+    let [low, high] = thresholds;
+    let in_range = |t: i32| (0..i16::MAX as i32).contains(&t);
+    let [up, mid, down] = mags;
+    assert!(up.len() >= w + 2 && mid.len() >= w + 2 && down.len() >= w + 2);
+    assert!(gx.len() >= w && gy.len() >= w);
+    if !in_range(low) || !in_range(high) {
+        return nms_row_scalar(mags, gx, gy, thresholds, map);
+    }
+    let full = w / 32 * 32;
+    let (lowv, highv) = (
+        _mm256_set1_epi16(low as i16),
+        _mm256_set1_epi16(high as i16),
+    );
+    let (k, one, zero) = (
+        _mm256_set1_epi16(2 * CANNY_TG22 as i16),
+        _mm256_set1_epi16(1),
+        _mm256_setzero_si256(),
+    );
+    let ld = |p: *const i16| _mm256_loadu_si256(p as *const __m256i);
+    let (u, m, d) = (up.as_ptr(), mid.as_ptr(), down.as_ptr());
+    // is_max and strong masks (0 / −1 per i16) of the 16 pixels at column c, magnitudes mc
+    let step = |c: usize, mc: __m256i| {
+        let (gxv, gyv) = (ld(gx.as_ptr().add(c)), ld(gy.as_ptr().add(c)));
+        let (x, y) = (_mm256_abs_epi16(gxv), _mm256_abs_epi16(gyv));
+        let q = _mm256_mulhi_epi16(x, k);
+        let nz = _mm256_andnot_si256(_mm256_cmpeq_epi16(x, zero), one);
+        let horiz = _mm256_cmpgt_epi16(_mm256_add_epi16(q, nz), y);
+        let vert = _mm256_cmpgt_epi16(y, _mm256_add_epi16(_mm256_add_epi16(x, x), q));
+        // −1 where gx·gy < 0: the (up-right, down-left) diagonal
+        let neg = _mm256_srai_epi16::<15>(_mm256_xor_si256(gxv, gyv));
+        let gt = |a: __m256i, b: __m256i| _mm256_cmpgt_epi16(a, b);
+        // m > before && m ≥ after (i.e. !(after > m)); diagonals strict on both
+        let hmax = _mm256_andnot_si256(gt(ld(m.add(c + 2)), mc), gt(mc, ld(m.add(c))));
+        let vmax = _mm256_andnot_si256(gt(ld(d.add(c + 1)), mc), gt(mc, ld(u.add(c + 1))));
+        let d1 = _mm256_and_si256(gt(mc, ld(u.add(c))), gt(mc, ld(d.add(c + 2))));
+        let d2 = _mm256_and_si256(gt(mc, ld(u.add(c + 2))), gt(mc, ld(d.add(c))));
+        let dmax = _mm256_blendv_epi8(d1, d2, neg);
+        let bin = _mm256_blendv_epi8(_mm256_blendv_epi8(dmax, vmax, vert), hmax, horiz);
+        (
+            _mm256_and_si256(bin, gt(mc, lowv)),
+            _mm256_cmpgt_epi16(mc, highv),
+        )
+    };
+    let ones = _mm256_set1_epi8(1);
+    let mut c = 0;
+    while c < full {
+        let (m0, m1) = (ld(m.add(c + 1)), ld(m.add(c + 17)));
+        let any = _mm256_or_si256(_mm256_cmpgt_epi16(m0, lowv), _mm256_cmpgt_epi16(m1, lowv));
+        let v = if _mm256_testz_si256(any, any) != 0 {
+            // no candidate among the 32 (as the scalar's chunk skip)
+            ones
+        } else {
+            let ((a0, s0), (a1, s1)) = (step(c, m0), step(c + 16, m1));
+            let is_max = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi16(a0, a1));
+            let strong = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi16(s0, s1));
+            // 1 − is_max + 2·(is_max ∧ strong), masks −1
+            let st = _mm256_and_si256(is_max, strong);
+            _mm256_sub_epi8(_mm256_add_epi8(ones, is_max), _mm256_add_epi8(st, st))
+        };
+        _mm256_storeu_si256(map.as_mut_ptr().add(c) as *mut __m256i, v);
+        c += 32;
+    }
+    nms_row_scalar(
+        [&up[full..], &mid[full..], &down[full..]],
+        &gx[full..],
+        &gy[full..],
+        thresholds,
+        &mut map[full..],
+    );
 }
 
 dispatch! {
