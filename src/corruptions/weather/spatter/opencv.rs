@@ -45,6 +45,7 @@ fn replicate(i: isize, n: usize) -> usize {
 /// `reflect101(r + 1)` of an `h × w` image (one value of `BORDER_REFLECT_101` padding per
 /// side) to output row `r`: all three rows are padded at `r = 0`, later only the new bottom
 /// row (row `k` of the window at `r` is row `k + 1` of the window at `r − 1`).
+#[cfg(test)]
 #[inline(always)]
 fn roll_rows<T: Copy>(src: &[T], w: usize, h: usize, r: usize, rows: &mut [Vec<T>; 3]) {
     if r == 0 {
@@ -848,9 +849,11 @@ dispatch! {
     }
 }
 
+#[cfg(test)]
 dispatch! {
     /// OpenCV `blur(src, (3, 3))` on u8 (`BORDER_REFLECT_101`): `round(sum / 9)` (a sum of nine
     /// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
+    /// The tests' reference; spatter calls [`equalize_emboss_box_u8`] (the same row kernel).
     pub fn box3_u8 / box3_u8_scalar / box3_u8_avx2 (
         src: &[u8],
         w: usize,
@@ -865,28 +868,90 @@ dispatch! {
             // new bottom row is padded (all three at the first row)
             roll_rows(src, w, h, r, &mut rows);
             let [a, b, c] = &rows;
-            for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
-                *o = x as u16 + y as u16 + z as u16;
-            }
-            let (c0, c1, c2) = (&col[..w], &col[1..w + 1], &col[2..w + 2]);
-            for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
-                let s = c0[c] + c1[c] + c2[c];
-                // round(s / 9) for s ≤ 2295 is ⌊(s + 4) / 9⌋ (s / 9 is never halfway), via
-                // a 16-bit high multiply (exact here, `box_rounding_by_multiply_shift_is_exact`)
-                *d = (((s + 4) as u32 * 7282) >> 16) as u8;
-            }
+            box3_u8_row([a, b, c], &mut col, &mut dst[r * w..(r + 1) * w]);
         }
+    }
+}
+
+/// One output row of [`box3_u8`] from the padded source rows above, at and below (`w + 2`
+/// values each, `w = dst.len()`; `col` is scratch of `w + 2`).
+#[inline(always)]
+fn box3_u8_row([a, b, c]: [&[u8]; 3], col: &mut [u16], dst: &mut [u8]) {
+    let w = dst.len();
+    let col = &mut col[..w + 2];
+    for (((o, &x), &y), &z) in col
+        .iter_mut()
+        .zip(&a[..w + 2])
+        .zip(&b[..w + 2])
+        .zip(&c[..w + 2])
+    {
+        *o = x as u16 + y as u16 + z as u16;
+    }
+    let (c0, c1, c2) = (&col[..w], &col[1..w + 1], &col[2..w + 2]);
+    for (c, d) in dst.iter_mut().enumerate() {
+        let s = c0[c] + c1[c] + c2[c];
+        // round(s / 9) for s ≤ 2295 is ⌊(s + 4) / 9⌋ (s / 9 is never halfway), via
+        // a 16-bit high multiply (exact here, `box_rounding_by_multiply_shift_is_exact`)
+        *d = (((s + 4) as u32 * 7282) >> 16) as u8;
     }
 }
 
 /// OpenCV `equalizeHist`: histogram `h`, first non-empty bin `i0`; if every pixel is in `i0`
 /// the image becomes `i0`, else `scale = 255 / (N − h[i0])` in f32, `lut[i0] = 0` and for
 /// `j > i0` `lut[j] = rint(f32(running_sum · scale))` saturated to u8.
+///
+/// Spatter calls [`equalize_emboss_box_u8`] (the same table, applied in its row pass).
+#[cfg(test)]
 pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
     assert!(dst.len() >= src.len());
-    // Eight interleaved sub-histograms: the images here are dominated by one value (the
-    // distance cap), and a single histogram would serialise on that counter's
-    // load-increment-store latency.
+    if let Some((lut, top)) = equalize_lut(src) {
+        lut_apply(src, &lut, top, dst);
+    }
+}
+
+/// `dst[i] = lut[src[i]]`, with the two-shuffle lookup when every byte is at most `top < 32`
+/// (spatter's input is a distance capped at 20).
+#[inline(always)]
+fn lut_apply(src: &[u8], lut: &[u8; 256], top: usize, dst: &mut [u8]) {
+    if top < 32 {
+        let small: &[u8; 32] = lut[..32].try_into().expect("32 entries");
+        dispatch!(lut32_scalar / lut32_avx2(src, small, dst));
+    } else {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = lut[s as usize];
+        }
+    }
+}
+
+/// [`equalize_hist`]'s table of `src` and the largest value present (`None`: empty image).
+fn equalize_lut(src: &[u8]) -> Option<([u8; 256], usize)> {
+    let hist = histogram(src);
+    let total = src.len() as u32;
+    let i0 = hist.iter().position(|&c| c != 0)?;
+    let mut lut = [0u8; 256];
+    if hist[i0] == total {
+        lut.fill(i0 as u8);
+    } else {
+        let scale = 255.0f32 / (total - hist[i0]) as f32;
+        let mut sum = 0u32;
+        for j in i0 + 1..256 {
+            sum += hist[j];
+            lut[j] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
+        }
+    }
+    let top = hist.iter().rposition(|&c| c != 0).unwrap_or(0);
+    Some((lut, top))
+}
+
+/// The histogram of the bytes of `src`.
+fn histogram(src: &[u8]) -> [u32; 256] {
+    dispatch!(histogram_scalar / histogram_avx2(src))
+}
+
+/// Scalar twin of [`histogram`]: eight interleaved sub-histograms (the images here are
+/// dominated by a few values, and a single histogram would serialise on those counters'
+/// load-increment-store latency).
+fn histogram_scalar(src: &[u8]) -> [u32; 256] {
     let mut sub = [[0u32; 256]; 8];
     let mut octs = src.chunks_exact(8);
     for q in &mut octs {
@@ -901,31 +966,74 @@ pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
     for (j, h) in hist.iter_mut().enumerate() {
         *h = sub.iter().map(|s| s[j]).sum();
     }
-    let total = src.len() as u32;
-    let Some(i0) = hist.iter().position(|&c| c != 0) else {
-        return; // empty image
-    };
-    let mut lut = [0u8; 256];
-    if hist[i0] == total {
-        lut.fill(i0 as u8);
-    } else {
-        let scale = 255.0f32 / (total - hist[i0]) as f32;
-        let mut sum = 0u32;
-        for j in i0 + 1..256 {
-            sum += hist[j];
-            lut[j] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
+    hist
+}
+
+/// Values counted per pass of [`histogram_avx2`] (11 byte counters and the loaded vector
+/// stay in registers).
+#[cfg(target_arch = "x86_64")]
+const HIST_LANES: usize = 11;
+
+/// AVX2 twin of [`histogram_scalar`] for images whose bytes are all below 32 (spatter's
+/// equalised distances: 0..=20); others take the scalar twin. Each pass counts
+/// [`HIST_LANES`] values with a compare and a subtract per value and 32 bytes, in byte
+/// counters flushed (`vpsadbw`) every 255 vectors: about half the time of the scalar
+/// histogram's load-increment-store per byte at spatter's 21 values. First a `vpmaxub`
+/// pass finds the largest byte (how many values to count).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn histogram_avx2(src: &[u8]) -> [u32; 256] {
+    use std::arch::x86_64::*;
+    let n = src.len();
+    let full = n / 32 * 32;
+    let p = src.as_ptr();
+    let ld = |i: usize| _mm256_loadu_si256(p.add(i) as *const __m256i);
+    let mut mx = _mm256_setzero_si256();
+    let mut i = 0;
+    while i < full {
+        mx = _mm256_max_epu8(mx, ld(i));
+        i += 32;
+    }
+    let mut lanes = [0u8; 32];
+    _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, mx);
+    let top = lanes.iter().chain(&src[full..]).copied().max().unwrap_or(0) as usize;
+    if top >= 32 {
+        return histogram_scalar(src);
+    }
+    let mut hist = [0u32; 256];
+    let zero = _mm256_setzero_si256();
+    for base in (0..=top).step_by(HIST_LANES) {
+        let vals: [__m256i; HIST_LANES] =
+            std::array::from_fn(|j| _mm256_set1_epi8((base + j) as i8));
+        let mut start = 0;
+        while start < full {
+            // byte counters: at most one increment per vector, so 255 vectors per block
+            let end = (start + 255 * 32).min(full);
+            let mut acc = [zero; HIST_LANES];
+            let mut i = start;
+            while i < end {
+                let x = ld(i);
+                for (a, &v) in acc.iter_mut().zip(&vals) {
+                    *a = _mm256_sub_epi8(*a, _mm256_cmpeq_epi8(x, v));
+                }
+                i += 32;
+            }
+            for (j, &a) in acc.iter().enumerate() {
+                let s = _mm256_sad_epu8(a, zero);
+                let s = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
+                let s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
+                hist[base + j] += _mm_cvtsi128_si64(s) as u32;
+            }
+            start = end;
         }
     }
-    // spatter's input is a distance capped at 20: a 32-entry table fits two byte shuffles
-    let top = hist.iter().rposition(|&c| c != 0).unwrap_or(0);
-    if top < 32 {
-        let small: &[u8; 32] = lut[..32].try_into().expect("32 entries");
-        dispatch!(lut32_scalar / lut32_avx2(src, small, dst));
-    } else {
-        for (d, &s) in dst.iter_mut().zip(src) {
-            *d = lut[s as usize];
-        }
+    for &v in &src[full..] {
+        hist[v as usize] += 1;
     }
+    hist
 }
 
 /// `dst[i] = lut[src[i]]` for bytes below 32 (a larger byte panics).
@@ -962,10 +1070,12 @@ unsafe fn lut32_avx2(src: &[u8], lut: &[u8; 32], dst: &mut [u8]) {
     lut32_scalar(&src[i..n], lut, &mut dst[i..n]);
 }
 
+#[cfg(test)]
 dispatch! {
     /// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
     /// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255. The kernel's
     /// absolute weights must sum to at most 128 (16-bit sums; panics otherwise).
+    /// The tests' reference; spatter calls [`equalize_emboss_box_u8`] (the same row kernel).
     pub fn filter3x3_u8 / filter3x3_u8_scalar / filter3x3_u8_avx2 (
         src: &[u8],
         w: usize,
@@ -983,28 +1093,106 @@ dispatch! {
         let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
         for r in 0..h {
             roll_rows(src, w, h, r, &mut rows);
-            let d = &mut dst[r * w..(r + 1) * w];
             let [a, b, c] = &rows;
-            // equal-length shifted views: no bounds checks, so the loop vectorises
-            let (a0, a1, a2) = (&a[..w], &a[1..w + 1], &a[2..w + 2]);
-            let (b0, b1, b2) = (&b[..w], &b[1..w + 1], &b[2..w + 2]);
-            let (c0, c1, c2) = (&c[..w], &c[1..w + 1], &c[2..w + 2]);
-            let [[k00, k01, k02], [k10, k11, k12], [k20, k21, k22]] = kk;
-            for i in 0..w {
-                // i16 is exact: |sum| ≤ 255·Σ|k| ≤ 255·128 (asserted above)
-                let s = k00 * a0[i] as i16
-                    + k01 * a1[i] as i16
-                    + k02 * a2[i] as i16
-                    + k10 * b0[i] as i16
-                    + k11 * b1[i] as i16
-                    + k12 * b2[i] as i16
-                    + k20 * c0[i] as i16
-                    + k21 * c1[i] as i16
-                    + k22 * c2[i] as i16;
-                d[i] = s.clamp(0, 255) as u8;
-            }
+            filter3x3_row([a, b, c], kk, &mut dst[r * w..(r + 1) * w]);
         }
     }
+}
+
+/// One output row of [`filter3x3_u8`] from the padded source rows above, at and below
+/// (`w + 2` values each, `w = d.len()`), with the kernel in i16 (`255·Σ|k|` must fit in i16;
+/// the callers check). Inlined: a constant kernel folds into shifts and adds.
+#[inline(always)]
+fn filter3x3_row([a, b, c]: [&[u8]; 3], kk: [[i16; 3]; 3], d: &mut [u8]) {
+    let w = d.len();
+    // equal-length shifted views: no bounds checks, so the loop vectorises
+    let (a0, a1, a2) = (&a[..w], &a[1..w + 1], &a[2..w + 2]);
+    let (b0, b1, b2) = (&b[..w], &b[1..w + 1], &b[2..w + 2]);
+    let (c0, c1, c2) = (&c[..w], &c[1..w + 1], &c[2..w + 2]);
+    let [[k00, k01, k02], [k10, k11, k12], [k20, k21, k22]] = kk;
+    for i in 0..w {
+        // i16 is exact: |sum| ≤ 255·Σ|k| ≤ 255·128
+        let s = k00 * a0[i] as i16
+            + k01 * a1[i] as i16
+            + k02 * a2[i] as i16
+            + k10 * b0[i] as i16
+            + k11 * b1[i] as i16
+            + k12 * b2[i] as i16
+            + k20 * c0[i] as i16
+            + k21 * c1[i] as i16
+            + k22 * c2[i] as i16;
+        d[i] = s.clamp(0, 255) as u8;
+    }
+}
+
+/// Spatter's emboss kernel (`filter2D` after `equalizeHist`).
+pub const EMBOSS: [[i32; 3]; 3] = [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]];
+
+dispatch! {
+    /// Spatter's water chain after the distance: `box3_u8(filter3x3_u8(equalize_hist(src),
+    /// EMBOSS))` ([`equalize_hist`], [`filter3x3_u8`] with [`EMBOSS`], [`box3_u8`]) in one
+    /// row-streaming pass after the histogram: each equalised row is made once into a ring of
+    /// three padded rows, each embossed row into a second ring, and output row `q` is blurred
+    /// as soon as embossed rows `q − 1..=q + 1` exist. Why: the three image passes each copied
+    /// padded rows out of an image-sized plane and wrote a plane back; here the rows stay in
+    /// L1, and the constant kernel folds into adds and shifts. The same integer operations,
+    /// so the same bytes (`equalize_emboss_box_equals_the_three_passes`).
+    pub fn equalize_emboss_box_u8 / equalize_emboss_box_u8_scalar / equalize_emboss_box_u8_avx2 (
+        src: &[u8],
+        w: usize,
+        h: usize,
+        dst: &mut [u8],
+    ) {
+        assert!(src.len() >= w * h && dst.len() >= w * h);
+        let src = &src[..w * h];
+        let Some((lut, top)) = equalize_lut(src) else {
+            return; // empty image
+        };
+        let kk: [[i16; 3]; 3] = EMBOSS.map(|r| r.map(|v| v as i16));
+        // equalised row r in eq[r % 3], embossed row r in em[r % 3], padded (reflect-101)
+        let mut eq = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+        let mut em = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+        let mut col = vec![0u16; w + 2];
+        equalized_row(&src[..w], &lut, top, &mut eq[0]);
+        if h > 1 {
+            equalized_row(&src[w..2 * w], &lut, top, &mut eq[1]);
+        }
+        let at = |i: usize| reflect101(i as isize, h) % 3;
+        for r in 0..h {
+            if r >= 1 && r + 1 < h {
+                equalized_row(&src[(r + 1) * w..(r + 2) * w], &lut, top, &mut eq[(r + 1) % 3]);
+            }
+            let rows = [&eq[at(r.wrapping_sub(1))][..], &eq[r % 3], &eq[at(r + 1)]];
+            let e = &mut em[r % 3];
+            filter3x3_row(rows, kk, &mut e[1..w + 1]);
+            pad101(e);
+            if r >= 1 {
+                let q = r - 1;
+                let rows = [&em[at(q.wrapping_sub(1))][..], &em[q % 3], &em[at(r)]];
+                box3_u8_row(rows, &mut col, &mut dst[q * w..r * w]);
+            }
+        }
+        let q = h - 1;
+        let rows = [&em[at(q.wrapping_sub(1))][..], &em[q % 3], &em[at(h)]];
+        box3_u8_row(rows, &mut col, &mut dst[q * w..h * w]);
+    }
+}
+
+/// The one-value `BORDER_REFLECT_101` ends of a padded row (`row[1..len − 1]` the values).
+#[inline(always)]
+fn pad101(row: &mut [u8]) {
+    let w = row.len() - 2;
+    row[0] = row[1 + reflect101(-1, w)];
+    row[w + 1] = row[1 + reflect101(w as isize, w)];
+}
+
+/// `lut[src]` into `out[1..]`, padded by [`pad101`] (`top`: the largest value of the image,
+/// below 32 → the two-shuffle lookup).
+#[inline(always)]
+fn equalized_row(src: &[u8], lut: &[u8; 256], top: usize, out: &mut [u8]) {
+    let w = src.len();
+    lut_apply(src, lut, top, &mut out[1..w + 1]);
+    pad101(&mut out[..w + 2]);
 }
 
 #[cfg(test)]
@@ -1159,6 +1347,10 @@ mod tests {
             box3_u8(&want, w, h, &mut b);
             let want = bytes(get(&v, &format!("{case}.blur8")));
             assert_eq!(b, want, "{case}: u8 box blur");
+
+            let mut fused = vec![0u8; n];
+            equalize_emboss_box_u8(&d8, w, h, &mut fused);
+            assert_eq!(fused, want, "{case}: equalize, emboss, blur fused");
         }
     }
 
@@ -1205,11 +1397,170 @@ mod tests {
         }
     }
 
+    /// The whole Canny driver's twins (scalar and AVX2 builds, each with the kernels of its
+    /// level) give the same edges on spatter-like layers (flat zeros and smooth blobs), at
+    /// sizes around the 32-pixel steps, with both markings.
+    #[test]
+    fn canny_driver_twins_are_equal() {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (2, 3),
+            (3, 40),
+            (17, 33),
+            (64, 100),
+            (50, 224),
+        ] {
+            let r = crate::kernels::testdata::test_values(w * h, (w * h) as u64);
+            let src: Vec<u8> = (0..w * h)
+                .map(|i| {
+                    let (y, x) = ((i / w) as i64, (i % w) as i64);
+                    let blob = 300 - ((x - 20) * (x - 20) + (y - 9) * (y - 9)) as i64;
+                    if blob > 0 {
+                        (170 + blob / 4 + (r[i] % 7) as i64).min(255) as u8
+                    } else if r[i] % 13 == 0 {
+                        (r[i] % 256) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            for marks in [[255u8, 0], [0, 255]] {
+                let mut want = vec![7u8; w * h];
+                canny_l1_marking_scalar(&src, w, h, [50, 150], marks, &mut want);
+                assert!(w * h < 10 || want.contains(&marks[0]), "{h}x{w}: no edge");
+                for isa in simd::available() {
+                    let mut got = vec![9u8; w * h];
+                    dispatch!(at isa; canny_l1_marking_scalar / canny_l1_marking_avx2(&src, w, h, [50, 150], marks, &mut got));
+                    assert_eq!(got, want, "{h}x{w} {isa:?}");
+                }
+            }
+        }
+    }
+
+    /// The fused equalise → emboss → blur pass equals the three image passes, at sizes with one
+    /// and two rows and columns (the reflect-101 mirrors of both rings) and larger ones, on
+    /// images with every byte below 32 (the shuffle table) and not, on every path.
+    #[test]
+    fn equalize_emboss_box_equals_the_three_passes() {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 9),
+            (9, 1),
+            (2, 3),
+            (3, 2),
+            (5, 17),
+            (23, 70),
+            (40, 224),
+        ] {
+            for top in [20u8, 255] {
+                let r = crate::kernels::testdata::test_values(w * h, top as u64);
+                let src: Vec<u8> = r.iter().map(|&v| (v % (top as u64 + 1)) as u8).collect();
+                let mut eq = vec![0u8; w * h];
+                equalize_hist(&src, &mut eq);
+                let mut f = vec![0u8; w * h];
+                filter3x3_u8(&eq, w, h, &EMBOSS, &mut f);
+                let mut want = vec![0u8; w * h];
+                box3_u8(&f, w, h, &mut want);
+                for isa in simd::available() {
+                    let mut got = vec![1u8; w * h];
+                    dispatch!(at isa; equalize_emboss_box_u8_scalar / equalize_emboss_box_u8_avx2(&src, w, h, &mut got));
+                    assert_eq!(got, want, "{h}x{w} top {top} {isa:?}");
+                }
+            }
+        }
+    }
+
+    /// The histogram's twins agree with a plain count, at lengths around the 32-byte step and
+    /// the 255-vector flush of the byte counters, for bytes below 32 (the compare-count path,
+    /// one dominant value included) and above (the scalar fallback).
+    #[test]
+    fn histogram_twins_equal_count() {
+        for n in [
+            0usize,
+            1,
+            31,
+            32,
+            33,
+            255 * 32,
+            255 * 32 + 1,
+            300 * 32 + 5,
+            50176,
+        ] {
+            for top in [0u64, 1, 10, 20, 31, 32, 255] {
+                let r = crate::kernels::testdata::test_values(n, n as u64 + top);
+                let src: Vec<u8> = r
+                    .iter()
+                    .map(|&v| if v % 4 == 0 { top } else { v % (top + 1) } as u8)
+                    .collect();
+                let mut want = [0u32; 256];
+                for &v in &src {
+                    want[v as usize] += 1;
+                }
+                assert_eq!(histogram_scalar(&src), want, "n {n} top {top}");
+                for isa in simd::available() {
+                    let got = dispatch!(at isa; histogram_scalar / histogram_avx2(&src));
+                    assert_eq!(got, want, "n {n} top {top} {isa:?}");
+                }
+            }
+        }
+    }
+
+    /// [`nms_row`]'s twins on gradients at the borders of the direction bins: every
+    /// `|gx| ≤ 1020` with `|gy|` one below, at and one above `x·13573/2¹⁵` and
+    /// `x·(13573 + 2¹⁶)/2¹⁵`, every sign combination, `gx = 0` and `gy = 0` included.
+    #[test]
+    fn nms_row_twins_equal_at_bin_borders() {
+        let (mut gx, mut gy) = (Vec::new(), Vec::new());
+        for x in 0..=1020i32 {
+            let t22 = x * CANNY_TG22 >> CANNY_SHIFT;
+            let t67 = (x * CANNY_TG22 + (x << (CANNY_SHIFT + 1))) >> CANNY_SHIFT;
+            for y in [0, t22 - 1, t22, t22 + 1, t67 - 1, t67, t67 + 1] {
+                if !(0..=1020).contains(&y) {
+                    continue;
+                }
+                for (sx, sy) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
+                    gx.push((sx * x) as i16);
+                    gy.push((sy * y) as i16);
+                }
+            }
+        }
+        let w = gx.len();
+        let r = crate::kernels::testdata::test_values(3 * (w + 2), 5);
+        let mags: Vec<Vec<i16>> = (0..3)
+            .map(|k| {
+                (0..w + 2)
+                    .map(|i| {
+                        let v = (r[k * (w + 2) + i] % 400) as i16;
+                        if i == 0 || i == w + 1 {
+                            0
+                        } else if k == 1 {
+                            // centre magnitudes mostly candidates, ties with neighbours common
+                            60 + v % 8 * 40
+                        } else {
+                            v / 40 * 40
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let ms = [&mags[0][..], &mags[1][..], &mags[2][..]];
+        let mut want = vec![9u8; w];
+        nms_row_scalar(ms, &gx, &gy, [50, 150], &mut want);
+        for v in 0..3u8 {
+            assert!(want.contains(&v), "outcome {v} missing");
+        }
+        for isa in simd::available() {
+            let mut got = vec![7u8; w];
+            dispatch!(at isa; nms_row_scalar / nms_row_avx2(ms, &gx, &gy, [50, 150], &mut got));
+            assert_eq!(got, want, "{isa:?}");
+        }
+    }
+
     /// [`nms_row`]'s twins against the per-pixel definition (the direction bin decides which
     /// two neighbours are compared), on gradients covering every bin and sign.
     #[test]
     fn nms_row_simd_equals_scalar_and_definition() {
-        for w in [1usize, 7, 16, 33, 100] {
+        for w in [1usize, 7, 16, 31, 32, 33, 64, 100, 224] {
             let hash = |i: usize, k: usize| {
                 (i as u32)
                     .wrapping_mul(2_654_435_761)
