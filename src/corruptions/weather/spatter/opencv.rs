@@ -126,15 +126,13 @@ dispatch! {
         let mut gy = [vec![0i16; w], vec![0i16; w]];
         let mut mag = [vec![0i16; pw], vec![0i16; pw], vec![0i16; pw]];
         let zero = vec![0i16; pw];
-        // Rolling window of the padded source rows r−1, r, r+1 (replicated at the borders),
-        // each source row widened once. i16 arithmetic is exact here (|dx|, |dy| ≤ 1020,
-        // magnitude ≤ 2040) and gives twice the SIMD lanes of i32.
-        // (plain functions, not closures: a closure is compiled apart, without AVX2)
-        let mut tmp = vec![0u8; pw];
-        let mut rows = [vec![0i16; pw], vec![0i16; pw], vec![0i16; pw]];
-        widened_row(src, w, 0, &mut tmp, &mut rows[0]);
-        widened_row(src, w, 0, &mut tmp, &mut rows[1]);
-        widened_row(src, w, 1.min(h - 1), &mut tmp, &mut rows[2]);
+        // Rolling window of the padded source rows r−1, r, r+1 (replicated at the borders).
+        // i16 arithmetic is exact here (|dx|, |dy| ≤ 1020, magnitude ≤ 2040) and gives twice
+        // the SIMD lanes of i32.
+        let mut rows = [vec![0u8; pw], vec![0u8; pw], vec![0u8; pw]];
+        padded_row(src, w, 0, 1, replicate, &mut rows[0]);
+        padded_row(src, w, 0, 1, replicate, &mut rows[1]);
+        padded_row(src, w, 1.min(h - 1), 1, replicate, &mut rows[2]);
         // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
         // Non-maximum suppression of row q = r − 1 runs right after the gradients of row r:
         // it needs the magnitudes of rows q − 1..=q + 1.
@@ -142,7 +140,7 @@ dispatch! {
             if r > 0 {
                 rows.swap(0, 1);
                 rows.swap(1, 2);
-                widened_row(src, w, (r + 1).min(h - 1), &mut tmp, &mut rows[2]);
+                padded_row(src, w, (r + 1).min(h - 1), 1, replicate, &mut rows[2]);
             }
             let [up, mid, down] = &rows;
             sobel_row(
@@ -164,16 +162,6 @@ dispatch! {
             }
         }
         CANNY_MAP.with(|b| *b.borrow_mut() = map);
-    }
-}
-
-/// Row `r` of an `h`-row image of width `w`, replicated one value past both ends (`tmp`:
-/// scratch of `w + 2`), widened to i16 into `out`: Canny's Sobel input.
-#[inline(always)]
-fn widened_row(src: &[u8], w: usize, r: usize, tmp: &mut [u8], out: &mut [i16]) {
-    padded_row(src, w, r, 1, replicate, tmp);
-    for (o, &v) in out.iter_mut().zip(tmp.iter()) {
-        *o = v as i16;
     }
 }
 
@@ -214,36 +202,65 @@ fn canny_nms(
 /// weak pixels is reached from the first of its chain that the scan finds next to an edge, or
 /// earlier), but spatter's layers have many strong pixels (every liquid border is a jump of
 /// ≥ 170 grey levels) and few weak ones, so far fewer pixels are visited; 32-pixel chunks
-/// without a weak pixel are skipped after a vectorised test.
+/// without a weak pixel are skipped after a vectorised test, and in the others only the weak
+/// pixels are visited, 8 map bytes at a time ([`weak_bytes`]).
 #[inline(always)]
 fn hysteresis(map: &mut [u8], w: usize, h: usize) {
     let pw = w + 2;
     let mut stack: Vec<usize> = Vec::new();
-    let neighbours = |p: usize| neighbours8(p, pw);
     for r in 0..h {
         let base = (r + 1) * pw + 1;
         for c0 in (0..w).step_by(32) {
-            let chunk = &map[base + c0..base + (c0 + 32).min(w)];
+            let c1 = (c0 + 32).min(w);
+            // 32-pixel chunks without a weak pixel: skipped after one vectorised test
+            let chunk = &map[base + c0..base + c1];
             if chunk.iter().fold(0u8, |a, &v| a | u8::from(v == 0)) == 0 {
                 continue;
             }
-            for p in base + c0..base + (c0 + 32).min(w) {
-                if map[p] != 0 || !neighbours(p).iter().any(|&q| map[q] == 2) {
-                    continue;
-                }
-                map[p] = 2;
-                stack.push(p);
-                while let Some(p) = stack.pop() {
-                    for q in neighbours(p) {
-                        if map[q] == 0 {
-                            map[q] = 2;
-                            stack.push(q);
+            for c in (c0..c1).step_by(8) {
+                // the weak pixels of 8 (fewer at the end) as the high bits of their bytes
+                let mut weak = weak_bytes(&map[base + c..base + (c + 8).min(c1)]);
+                while weak != 0 {
+                    let p = base + c + (weak.trailing_zeros() / 8) as usize;
+                    weak &= weak - 1;
+                    // (a fill started earlier in this word may have taken it)
+                    if map[p] != 0 || !neighbours8(p, pw).iter().any(|&q| map[q] == 2) {
+                        continue;
+                    }
+                    map[p] = 2;
+                    stack.push(p);
+                    while let Some(p) = stack.pop() {
+                        for q in neighbours8(p, pw) {
+                            if map[q] == 0 {
+                                map[q] = 2;
+                                stack.push(q);
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// Bit `8·i + 7` set for each byte `i` of `bytes` (at most 8) that is 0. Why: the hysteresis
+/// scan visits only the weak pixels (the set bits) instead of testing every pixel of a chunk
+/// holding one (a branch per pixel, mispredicted at the weak ones). Exact per byte: with
+/// `x & 0x7f` + `0x7f` no carry leaves a byte, and its high bit (or the byte's own) is set
+/// unless the byte is 0.
+#[inline(always)]
+fn weak_bytes(bytes: &[u8]) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = match <[u8; 8]>::try_from(bytes) {
+        Ok(b) => u64::from_le_bytes(b),
+        Err(_) => {
+            // the row's last (short) word: missing bytes read as "not an edge"
+            let mut b = [1u8; 8];
+            b[..bytes.len()].copy_from_slice(bytes);
+            u64::from_le_bytes(b)
+        }
+    };
+    !(((x & LOW7) + LOW7) | x) & !LOW7
 }
 
 /// The 8 neighbours of index `p` in a plane of rows of `pw` values.
@@ -410,21 +427,24 @@ unsafe fn nms_row_avx2(
         _mm256_storeu_si256(map.as_mut_ptr().add(c) as *mut __m256i, v);
         c += 32;
     }
-    nms_row_scalar(
-        [&up[full..], &mid[full..], &down[full..]],
-        &gx[full..],
-        &gy[full..],
-        thresholds,
-        &mut map[full..],
-    );
+    if full < w {
+        nms_row_scalar(
+            [&up[full..], &mid[full..], &down[full..]],
+            &gx[full..],
+            &gy[full..],
+            thresholds,
+            &mut map[full..],
+        );
+    }
 }
 
 dispatch! {
-    /// One row of Canny's Sobel stage: from the padded rows `up`, `mid`, `down` (`w + 2` values,
+    /// One row of Canny's Sobel stage: from the padded rows `up`, `mid`, `down` (`w + 2` bytes,
     /// replicated ends), `gx`, `gy` and the L1 magnitude `|gx| + |gy|` of the `w` pixels (exact
-    /// integer arithmetic, so every path gives the same values).
+    /// integer arithmetic in i16, so every path gives the same values; the bytes are widened
+    /// as they are loaded, not in a pass of their own).
     fn sobel_row / sobel_row_scalar / sobel_row_avx2 (
-        rows: [&[i16]; 3],
+        rows: [&[u8]; 3],
         gx: &mut [i16],
         gy: &mut [i16],
         m: &mut [i16],
@@ -436,9 +456,10 @@ dispatch! {
         let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
         let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
         let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+        let v = |r: &[u8], c: usize| r[c] as i16;
         for c in 0..w {
-            let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
-            let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
+            let x = (v(ur, c) - v(ul, c)) + 2 * (v(mr, c) - v(ml, c)) + (v(dr, c) - v(dl, c));
+            let y = (v(dl, c) - v(ul, c)) + 2 * (v(dc, c) - v(uc, c)) + (v(dr, c) - v(ur, c));
             gx[c] = x;
             gy[c] = y;
             m[c] = x.abs() + y.abs();
@@ -1248,6 +1269,24 @@ mod tests {
         a.values.iter().map(|&v| v as u8).collect()
     }
 
+    /// [`weak_bytes`] marks exactly the zero bytes, every value at every position of full and
+    /// short words.
+    #[test]
+    fn weak_bytes_marks_the_zero_bytes() {
+        for len in 1..=8usize {
+            for pos in 0..len {
+                for v in 0..=255u8 {
+                    let mut b = [3u8; 8];
+                    b[pos] = v;
+                    let want = if v == 0 { 1u64 << (8 * pos + 7) } else { 0 };
+                    assert_eq!(weak_bytes(&b[..len]), want, "len {len} pos {pos} v {v}");
+                }
+            }
+        }
+        assert_eq!(weak_bytes(&[0; 8]), 0x8080_8080_8080_8080);
+        assert_eq!(weak_bytes(&[0; 3]), 0x0080_8080);
+    }
+
     /// The weak-pixel-seeded [`hysteresis`] gives OpenCV's strong-seeded flood fill, on maps
     /// with many weak pixels in long chains (unlike spatter's layers), touching the frame.
     #[test]
@@ -1627,10 +1666,10 @@ mod tests {
     #[test]
     fn sobel_row_simd_equals_scalar() {
         for w in [1usize, 7, 16, 17, 100] {
-            let rows: Vec<Vec<i16>> = (0..3)
+            let rows: Vec<Vec<u8>> = (0..3)
                 .map(|k| {
                     (0..w + 2)
-                        .map(|i| ((i * 97 + k * 31) % 256) as i16)
+                        .map(|i| ((i * 97 + k * 31) % 256) as u8)
                         .collect()
                 })
                 .collect();
