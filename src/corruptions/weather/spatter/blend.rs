@@ -279,13 +279,14 @@ pub(crate) fn wet_runs(
         Some(c) => u128::from_ne_bytes(c.try_into().expect("16 bytes")) == 0,
         None => l8[x..].iter().all(|&v| v == 0),
     };
+    // the whole row first (one copy per row instead of one per dry run; the wet runs are
+    // then written over)
+    dst[..3 * w].copy_from_slice(&src[..3 * w]);
     let mut x = 0;
     while x < w {
-        let start = x;
         while x < w && dry(x) {
             x = (x + RUN).min(w);
         }
-        dst[3 * start..3 * x].copy_from_slice(&src[3 * start..3 * x]);
         let start = x;
         while x < w && !dry(x) {
             x = (x + RUN).min(w);

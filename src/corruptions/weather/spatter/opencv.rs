@@ -1178,7 +1178,9 @@ dispatch! {
         if h > 1 {
             equalized_row(&src[w..2 * w], &lut, top, &mut eq[1]);
         }
-        let at = |i: usize| reflect101(i as isize, h) % 3;
+        // ring slot of row reflect101(i) (i = −1 as usize::MAX, or h): only the two ends
+        // take the general index map (it divides)
+        let at = |i: usize| if i < h { i % 3 } else { reflect101(i as isize, h) % 3 };
         for r in 0..h {
             if r >= 1 && r + 1 < h {
                 equalized_row(&src[(r + 1) * w..(r + 2) * w], &lut, top, &mut eq[(r + 1) % 3]);
@@ -1199,12 +1201,15 @@ dispatch! {
     }
 }
 
-/// The one-value `BORDER_REFLECT_101` ends of a padded row (`row[1..len − 1]` the values).
+/// The one-value `BORDER_REFLECT_101` ends of a padded row (`row[1..len − 1]` the values):
+/// `reflect101(−1, w) = 1` and `reflect101(w, w) = w − 2` written out (0 when `w = 1`), as
+/// the general index map divides.
 #[inline(always)]
 fn pad101(row: &mut [u8]) {
     let w = row.len() - 2;
-    row[0] = row[1 + reflect101(-1, w)];
-    row[w + 1] = row[1 + reflect101(w as isize, w)];
+    let (l, r) = if w > 1 { (2, w - 1) } else { (1, 1) };
+    row[0] = row[l];
+    row[w + 1] = row[r];
 }
 
 /// `lut[src]` into `out[1..]`, padded by [`pad101`] (`top`: the largest value of the image,
