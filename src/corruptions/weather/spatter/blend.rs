@@ -263,11 +263,12 @@ unsafe fn water_run_fixed_avx2(
 const RUN: usize = 16;
 
 /// The water blends' walk over one row: runs of `RUN`-pixel chunks whose `L8` is all 0 ("dry")
-/// are copied from `src` to `dst` (RGB, 3 bytes a pixel), and `wet(pixels, src, dst)` blends
-/// the others (`src` and `dst` those pixels' bytes). Exact wherever the blend of a pixel
-/// without liquid returns its source byte (both water blends: -C's fixed-point one and
-/// ImageNet-P's f32 one, each tested). Why: liquid covers a few to 25 % of the image, so most
-/// of a blend was a copy done in arithmetic.
+/// keep `src` (the row is copied to `dst` first, RGB, 3 bytes a pixel: one copy instead of
+/// one per dry run), and `wet(pixels, src, dst)` blends the others (`src` and `dst` those
+/// pixels' bytes). Exact wherever the blend of a pixel without liquid returns its source
+/// byte (both water blends: -C's fixed-point one and ImageNet-P's f32 one, each tested).
+/// Why: liquid covers a few to 25 % of the image, so most of a blend was a copy done in
+/// arithmetic.
 pub(crate) fn wet_runs(
     l8: &[u8],
     src: &[u8],
