@@ -1458,10 +1458,10 @@ mod tests {
             let src: Vec<u8> = (0..w * h)
                 .map(|i| {
                     let (y, x) = ((i / w) as i64, (i % w) as i64);
-                    let blob = 300 - ((x - 20) * (x - 20) + (y - 9) * (y - 9)) as i64;
+                    let blob = 300 - ((x - 20) * (x - 20) + (y - 9) * (y - 9));
                     if blob > 0 {
                         (170 + blob / 4 + (r[i] % 7) as i64).min(255) as u8
-                    } else if r[i] % 13 == 0 {
+                    } else if r[i].is_multiple_of(13) {
                         (r[i] % 256) as u8
                     } else {
                         0
@@ -1556,7 +1556,7 @@ mod tests {
     fn nms_row_twins_equal_at_bin_borders() {
         let (mut gx, mut gy) = (Vec::new(), Vec::new());
         for x in 0..=1020i32 {
-            let t22 = x * CANNY_TG22 >> CANNY_SHIFT;
+            let t22 = (x * CANNY_TG22) >> CANNY_SHIFT;
             let t67 = (x * CANNY_TG22 + (x << (CANNY_SHIFT + 1))) >> CANNY_SHIFT;
             for y in [0, t22 - 1, t22, t22 + 1, t67 - 1, t67, t67 + 1] {
                 if !(0..=1020).contains(&y) {
