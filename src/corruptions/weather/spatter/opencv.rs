@@ -212,9 +212,14 @@ fn hysteresis(map: &mut [u8], w: usize, h: usize) {
         let base = (r + 1) * pw + 1;
         for c0 in (0..w).step_by(32) {
             let c1 = (c0 + 32).min(w);
-            // 32-pixel chunks without a weak pixel: skipped after one vectorised test
+            // 32-pixel chunks without a weak pixel: skipped after one vectorised test (a
+            // fixed-size array, so it compiles to whole-vector compares, not an 8-byte loop)
             let chunk = &map[base + c0..base + c1];
-            if chunk.iter().fold(0u8, |a, &v| a | u8::from(v == 0)) == 0 {
+            let weak = match <&[u8; 32]>::try_from(chunk) {
+                Ok(c) => c.iter().fold(0u8, |a, &v| a | u8::from(v == 0)),
+                Err(_) => chunk.iter().fold(0u8, |a, &v| a | u8::from(v == 0)),
+            };
+            if weak == 0 {
                 continue;
             }
             for c in (c0..c1).step_by(8) {
