@@ -2,6 +2,7 @@
 //! spatter): a term computed once per pixel is spread over the pixel's three values by a byte
 //! shuffle, so a row pass handles 48 values per AVX2 step with no per-value float work.
 
+#[cfg(test)]
 use crate::simd::dispatch;
 
 /// `pshufb` pattern (within each 128-bit lane) repeating 16-bit elements: lane 0 takes the
@@ -136,6 +137,11 @@ pub(crate) unsafe fn blend16_avx2(
 /// up to 2/256 of a grey level: the value's own weight `a` (65535 means 1: then the `+ 1`
 /// makes `((v·65535) >> 8) + 1 = 256·v` exactly, so a pixel with `b = 0` keeps its value) and a
 /// colour weight `b` of the colour `colour[ch]` given in 1/256 grey levels (≤ 65280).
+///
+/// Test-only: spatter's mud and water make their weights in registers and call
+/// [`blend16_avx2`] / [`blend_fixed_scalar`] directly; this whole-row entry point and its AVX2
+/// twin are the definition the tests hold those fused kernels to.
+#[cfg(test)]
 pub(crate) fn blend_fixed(src: &[u8], a: &[u16], b: &[u16], colour: [u16; 3], dst: &mut [u8]) {
     dispatch!(blend_fixed_scalar / blend_fixed_avx2(src, a, b, colour, dst))
 }
@@ -168,6 +174,7 @@ pub(crate) fn blend_fixed_scalar(
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
+#[cfg(test)]
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn blend_fixed_avx2(
     src: &[u8],

@@ -111,15 +111,8 @@ impl Water {
         // fused row by row; the bytes of the unfused chain (tested in weather/spatter/opencv.rs)
         opencv::canny_l1_inverted(&self.l8, w, h, 50, 150, &mut self.b);
         opencv::distance_box3_trunc_u8(&self.b, w, h, 20.0, &mut self.a);
-        opencv::equalize_hist(&self.a, &mut self.b);
-        opencv::filter3x3_u8(
-            &self.b,
-            w,
-            h,
-            &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
-            &mut self.a,
-        );
-        opencv::box3_u8(&self.a, w, h, &mut self.b);
+        // equalizeHist, the emboss filter and the 3×3 blur, fused row by row
+        opencv::equalize_emboss_box_u8(&self.a, w, h, &mut self.b);
         // m = L8·D (f32, exact) / max(L8·D) · 0.6; 0/0 = NaN → black, as the reference
         let max = blend::max_product(&self.l8, &self.b) as f32;
         if max == 0.0 {

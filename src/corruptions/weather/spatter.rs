@@ -75,7 +75,7 @@ impl crate::corruptions::params::Params for Params {
 ///
 /// `x = f32(v) / 255` in f32 as the reference. Both RNG modes share everything but the draws
 /// and, in fast mode, the final blends: per-pixel weights as 16-bit fractions blended in fixed
-/// point ([`crate::kernels::rgb_fixed::blend_fixed`]; the f32 blend stays for a water intensity outside
+/// point ([`crate::kernels::rgb_fixed::blend_fixed_scalar`] and its AVX2 forms; the f32 blend stays for a water intensity outside
 /// [0, 1] and for Quirk 10). Fast-mode mud is [`fast_mud`]: its layer from shaped 16-bit
 /// noise and its mask in 16-bit fixed point.
 pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
@@ -152,9 +152,8 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
             // by row (no f32 distance plane); written to `b`, as `a` is its input
             opencv::distance_box3_trunc_u8(&a, w, h, 20.0, &mut b);
             std::mem::swap(&mut a, &mut b);
-            opencv::equalize_hist(&a, &mut b);
-            opencv::filter3x3_u8(&b, w, h, &[[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], &mut a);
-            opencv::box3_u8(&a, w, h, &mut b);
+            // equalizeHist, the emboss filter and the 3×3 blur, fused row by row
+            opencv::equalize_emboss_box_u8(&a, w, h, &mut b);
             // M = L8·D in f32 (exact: at most 255·255), normalised by its maximum, times k.
             // The maximum is taken over the exact integer products (u16, vectorises) and the
             // row loop below forms (L8·D / max)·k per pixel: the same f32 operations as

@@ -49,18 +49,17 @@ fn frac16(v: f32) -> u16 {
     unsafe { v.to_int_unchecked::<i32>() as u16 }
 }
 
-dispatch! {
-    /// Fast-mode water weights of one row: `frac16(L8·D·scale)` per pixel, `scale = k/max·65535`
-    /// (the colour weight `M` of [`crate::kernels::rgb_fixed::blend_fixed`]).
-    pub(super) fn water_weights / water_weights_scalar / water_weights_avx2 (l8: &[u8], d: &[u8], scale: f32, out: &mut [u16]) {
-        for ((o, &l), &d) in out.iter_mut().zip(l8).zip(d) {
-            *o = frac16((l as f32 * d as f32) * scale);
-        }
+/// Fast-mode water weights of one row: `frac16(L8·D·scale)` per pixel, `scale = k/max·65535`
+/// (the colour weight `M` of [`crate::kernels::rgb_fixed::blend_fixed_scalar`]).
+fn water_weights(l8: &[u8], d: &[u8], scale: f32, out: &mut [u16]) {
+    for ((o, &l), &d) in out.iter_mut().zip(l8).zip(d) {
+        *o = frac16((l as f32 * d as f32) * scale);
     }
 }
 
-/// Fast-mode water blend of one row: [`water_weights`] and [`rgb_fixed::blend_fixed`] of the
-/// colour `colour` (1/256 grey levels) over the pixels with liquid, a copy of `src` elsewhere.
+/// Fast-mode water blend of one row: [`water_weights`] and [`rgb_fixed::blend_fixed_scalar`] of the
+/// colour `colour` (1/256 grey levels) over the pixels with liquid (fused per run:
+/// [`water_run_fixed_avx2`]), a copy of `src` elsewhere.
 /// Exact, not an approximation: a pixel without liquid (`L8 = 0`) has weight 0, and
 /// `blend_fixed` returns the value itself for weight 0 and keep 65535 (`keep`: all 65535).
 /// Why: liquid covers 3–25 % of the image, so most of the blend was a copy done in fixed-point
@@ -78,10 +77,90 @@ pub(super) fn water_row_fixed(
     dst: &mut [u8],
 ) {
     wet_runs(l8, src, dst, |px, s, o| {
-        let n = px.len();
-        water_weights(&l8[px.clone()], &d[px], scale, &mut weight[..n]);
-        rgb_fixed::blend_fixed(s, &keep[..n], &weight[..n], colour, o);
+        let ld = [&l8[px.clone()], &d[px]];
+        dispatch!(
+            water_run_fixed_scalar / water_run_fixed_avx2(s, ld, scale, colour, keep, weight, o)
+        );
     });
+}
+
+/// Scalar twin of [`water_run_fixed_avx2`]: [`water_weights`] of the run's pixels, then
+/// [`rgb_fixed::blend_fixed_scalar`] with them (`keep`: all 65535; `weight`: scratch, both at
+/// least as long as the run).
+fn water_run_fixed_scalar(
+    src: &[u8],
+    [l8, d]: [&[u8]; 2],
+    scale: f32,
+    colour: [u16; 3],
+    keep: &[u16],
+    weight: &mut [u16],
+    dst: &mut [u8],
+) {
+    let n = l8.len();
+    water_weights(l8, &d[..n], scale, &mut weight[..n]);
+    rgb_fixed::blend_fixed_scalar(src, &keep[..n], &weight[..n], colour, dst);
+}
+
+/// AVX2 twin of [`water_run_fixed_scalar`] (one wet run of [`water_row_fixed`]): the weights
+/// of 16 pixels made in registers — `L8·D` exact in u16, converted to f32, `· scale`,
+/// `+ 0.5`, the clamps as `vminps`/`vmaxps` (the same NaN outcome as [`frac16`]), truncation —
+/// and blended at once ([`rgb_fixed::blend16_avx2`], the keep weight 65535). Why: the weights
+/// no longer go through memory, and one call per run instead of two (the weights and the
+/// blend were ~5 % of a water call).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn water_run_fixed_avx2(
+    src: &[u8],
+    [l8, d]: [&[u8]; 2],
+    scale: f32,
+    colour: [u16; 3],
+    keep: &[u16],
+    weight: &mut [u16],
+    dst: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let w = l8.len().min(d.len()).min(src.len() / 3).min(dst.len() / 3);
+    let full = w / 16 * 16;
+    let cv = rgb_fixed::colour3_avx2(colour);
+    let (sv, half) = (_mm256_set1_ps(scale), _mm256_set1_ps(0.5));
+    let (top, zero) = (_mm256_set1_ps(65535.0), _mm256_setzero_ps());
+    let ones = _mm256_set1_epi16(-1);
+    // frac16 of 8 products (u16 lanes widened to i32)
+    let frac = |p: __m128i| {
+        let v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(p)), sv);
+        let v = _mm256_add_ps(v, half);
+        // `v < 65535 ? v : 65535` and `v > 0 ? v : 0` (NaN → 65535, as frac16)
+        _mm256_cvttps_epi32(_mm256_max_ps(_mm256_min_ps(v, top), zero))
+    };
+    let (lp, dp, sp, op) = (l8.as_ptr(), d.as_ptr(), src.as_ptr(), dst.as_mut_ptr());
+    let mut x = 0;
+    while x < full {
+        let l = _mm256_cvtepu8_epi16(_mm_loadu_si128(lp.add(x) as *const __m128i));
+        let dv = _mm256_cvtepu8_epi16(_mm_loadu_si128(dp.add(x) as *const __m128i));
+        // L8·D ≤ 255² fits u16 exactly
+        let prod = _mm256_mullo_epi16(l, dv);
+        let (lo, hi) = (
+            frac(_mm256_castsi256_si128(prod)),
+            frac(_mm256_extracti128_si256::<1>(prod)),
+        );
+        let b = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(lo, hi));
+        rgb_fixed::blend16_avx2(sp.add(3 * x), op.add(3 * x), [ones, b], &cv);
+        x += 16;
+    }
+    if full < w {
+        water_run_fixed_scalar(
+            &src[3 * full..3 * w],
+            [&l8[full..w], &d[full..w]],
+            scale,
+            colour,
+            keep,
+            weight,
+            &mut dst[3 * full..3 * w],
+        );
+    }
 }
 
 /// Pixels per dry-run test of [`wet_runs`]: one 16-pixel AVX2 step of the blends, one 128-bit
@@ -89,11 +168,12 @@ pub(super) fn water_row_fixed(
 const RUN: usize = 16;
 
 /// The water blends' walk over one row: runs of `RUN`-pixel chunks whose `L8` is all 0 ("dry")
-/// are copied from `src` to `dst` (RGB, 3 bytes a pixel), and `wet(pixels, src, dst)` blends
-/// the others (`src` and `dst` those pixels' bytes). Exact wherever the blend of a pixel
-/// without liquid returns its source byte (both water blends: -C's fixed-point one and
-/// ImageNet-P's f32 one, each tested). Why: liquid covers a few to 25 % of the image, so most
-/// of a blend was a copy done in arithmetic.
+/// keep `src` (the row is copied to `dst` first, RGB, 3 bytes a pixel: one copy instead of
+/// one per dry run), and `wet(pixels, src, dst)` blends the others (`src` and `dst` those
+/// pixels' bytes). Exact wherever the blend of a pixel without liquid returns its source
+/// byte (both water blends: -C's fixed-point one and ImageNet-P's f32 one, each tested).
+/// Why: liquid covers a few to 25 % of the image, so most of a blend was a copy done in
+/// arithmetic.
 pub(crate) fn wet_runs(
     l8: &[u8],
     src: &[u8],
@@ -105,13 +185,14 @@ pub(crate) fn wet_runs(
         Some(c) => u128::from_ne_bytes(c.try_into().expect("16 bytes")) == 0,
         None => l8[x..].iter().all(|&v| v == 0),
     };
+    // the whole row first (one copy per row instead of one per dry run; the wet runs are
+    // then written over)
+    dst[..3 * w].copy_from_slice(&src[..3 * w]);
     let mut x = 0;
     while x < w {
-        let start = x;
         while x < w && dry(x) {
             x = (x + RUN).min(w);
         }
-        dst[3 * start..3 * x].copy_from_slice(&src[3 * start..3 * x]);
         let start = x;
         while x < w && !dry(x) {
             x = (x + RUN).min(w);
@@ -204,17 +285,36 @@ mod tests {
         }
     }
 
-    /// The water weight kernel's AVX2 build equals the scalar one.
+    /// The fused AVX2 water run (weights made in registers) equals the scalar twin (weights
+    /// then blend) at every ISA and every width up to two vector steps and a tail, on scales
+    /// that put weights at 0, in between and at the 65535 clamp; `L8 = 0` keeps the source.
     #[test]
-    fn weights_avx2_equal_scalar() {
+    fn water_run_fixed_twins_equal() {
         let n = 1003;
-        let (src, _, _) = blend_inputs(n);
-        let (mut a, mut b) = (vec![0u16; n], vec![0u16; n]);
-        let rev: Vec<u8> = src.iter().rev().copied().collect();
-        for isa in simd::available() {
-            water_weights_scalar(&src, &rev, 1.3, &mut a);
-            dispatch!(at isa; water_weights_scalar / water_weights_avx2(&src, &rev, 1.3, &mut b));
-            assert_eq!(a, b, "water weights");
+        let (src, _, _) = blend_inputs(3 * n);
+        let l8: Vec<u8> = (0..n)
+            .map(|i| if i % 5 == 0 { 0 } else { (i * 37 % 256) as u8 })
+            .collect();
+        let d: Vec<u8> = (0..n).map(|i| (i * 11 % 256) as u8).collect();
+        let colour = [175 * 256, 238 * 256, 238 * 256];
+        let keep = vec![u16::MAX; n];
+        for scale in [65535.0 / 65025.0, 1.7, 0.013, 3.0] {
+            for w in (0..=41).chain([n]) {
+                let s = &src[..3 * w];
+                let ld = [&l8[..w], &d[..w]];
+                let mut weight = vec![0u16; w];
+                let mut want = vec![0u8; 3 * w];
+                water_run_fixed_scalar(s, ld, scale, colour, &keep, &mut weight, &mut want);
+                for i in (0..w).filter(|i| l8[*i] == 0) {
+                    assert_eq!(want[3 * i..3 * i + 3], s[3 * i..3 * i + 3]);
+                }
+                for isa in simd::available() {
+                    let mut got = vec![0u8; 3 * w];
+                    let mut scratch = vec![0u16; w];
+                    dispatch!(at isa; water_run_fixed_scalar / water_run_fixed_avx2(s, ld, scale, colour, &keep, &mut scratch, &mut got));
+                    assert_eq!(want, got, "width {w}, scale {scale}, {isa:?}");
+                }
+            }
         }
     }
 }

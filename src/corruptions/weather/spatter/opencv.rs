@@ -45,6 +45,7 @@ fn replicate(i: isize, n: usize) -> usize {
 /// `reflect101(r + 1)` of an `h × w` image (one value of `BORDER_REFLECT_101` padding per
 /// side) to output row `r`: all three rows are padded at `r = 0`, later only the new bottom
 /// row (row `k` of the window at `r` is row `k + 1` of the window at `r − 1`).
+#[cfg(test)]
 #[inline(always)]
 fn roll_rows<T: Copy>(src: &[T], w: usize, h: usize, r: usize, rows: &mut [Vec<T>; 3]) {
     if r == 0 {
@@ -86,126 +87,109 @@ pub fn canny_l1_inverted(src: &[u8], w: usize, h: usize, low: i32, high: i32, ed
     canny_l1_marking(src, w, h, [low, high], [0, 255], edges);
 }
 
-/// [`canny_l1`] writing `marks[0]` on edges and `marks[1]` elsewhere.
-fn canny_l1_marking(
-    src: &[u8],
-    w: usize,
+dispatch! {
+    /// [`canny_l1`] writing `marks[0]` on edges and `marks[1]` elsewhere. Dispatched as a whole
+    /// so that its own byte loops (the rows widened to i16, the hysteresis scan, the marks)
+    /// run at AVX2 width; the kernels it calls dispatch themselves.
+    fn canny_l1_marking / canny_l1_marking_scalar / canny_l1_marking_avx2 (
+        src: &[u8],
+        w: usize,
+        h: usize,
+        lh: [i32; 2],
+        marks: [u8; 2],
+        edges: &mut [u8],
+    ) {
+        assert!(src.len() >= w * h && edges.len() >= w * h);
+        if w == 0 || h == 0 {
+            return;
+        }
+        let pw = w + 2;
+        // Gradients fit in i16 (|dx|, |dy| ≤ 4·255, magnitude ≤ 8·255). Only the rows the
+        // non-maximum suppression still reads are kept: the gradients of two rows, the
+        // magnitudes of three (padded, zero ends), so they stay in L1 (image-sized planes
+        // went to L2). The map plane is reused per thread (a fresh image-sized allocation
+        // costs page faults).
+        let mut map = CANNY_MAP.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        // Only the one-pixel frame needs a value ("not an edge"): every interior value is
+        // written below, so the plane is not cleared.
+        map.resize(pw * (h + 2), 1);
+        for buf_rows in [0, h + 1] {
+            map[buf_rows * pw..(buf_rows + 1) * pw].fill(1);
+        }
+        for r in 1..=h {
+            map[r * pw] = 1;
+            map[r * pw + pw - 1] = 1;
+        }
+        // gradients of row q in gx[q % 2], gy[q % 2]; magnitudes of row q in mag[q % 3]
+        // (outside the image the magnitude is 0: `zero`)
+        let mut gx = [vec![0i16; w], vec![0i16; w]];
+        let mut gy = [vec![0i16; w], vec![0i16; w]];
+        let mut mag = [vec![0i16; pw], vec![0i16; pw], vec![0i16; pw]];
+        let zero = vec![0i16; pw];
+        // Rolling window of the padded source rows r−1, r, r+1 (replicated at the borders).
+        // i16 arithmetic is exact here (|dx|, |dy| ≤ 1020, magnitude ≤ 2040) and gives twice
+        // the SIMD lanes of i32.
+        let mut rows = [vec![0u8; pw], vec![0u8; pw], vec![0u8; pw]];
+        padded_row(src, w, 0, 1, replicate, &mut rows[0]);
+        padded_row(src, w, 0, 1, replicate, &mut rows[1]);
+        padded_row(src, w, 1.min(h - 1), 1, replicate, &mut rows[2]);
+        // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
+        // Non-maximum suppression of row q = r − 1 runs right after the gradients of row r:
+        // it needs the magnitudes of rows q − 1..=q + 1.
+        for r in 0..h {
+            if r > 0 {
+                rows.swap(0, 1);
+                rows.swap(1, 2);
+                padded_row(src, w, (r + 1).min(h - 1), 1, replicate, &mut rows[2]);
+            }
+            let [up, mid, down] = &rows;
+            sobel_row(
+                [up, mid, down],
+                &mut gx[r % 2],
+                &mut gy[r % 2],
+                &mut mag[r % 3][1..w + 1],
+            );
+            if r > 0 {
+                canny_nms(r - 1, h, [&gx, &gy], &mag, &zero, lh, &mut map);
+            }
+        }
+        canny_nms(h - 1, h, [&gx, &gy], &mag, &zero, lh, &mut map);
+        hysteresis(&mut map, w, h);
+        for r in 0..h {
+            let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
+            for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
+                *e = if v == 2 { marks[0] } else { marks[1] };
+            }
+        }
+        CANNY_MAP.with(|b| *b.borrow_mut() = map);
+    }
+}
+
+/// Non-maximum suppression of row `q` of an `h`-row image in [`canny_l1_marking`]: gradients
+/// of row `q` in `g[·][q % 2]`, magnitudes of row `q` in `mag[q % 3]` (padded, zero ends;
+/// rows outside the image read as `zero`), written to row `q` of the padded `map` plane.
+#[inline(always)]
+fn canny_nms(
+    q: usize,
     h: usize,
-    [low, high]: [i32; 2],
-    marks: [u8; 2],
-    edges: &mut [u8],
+    g: [&[Vec<i16>; 2]; 2],
+    mag: &[Vec<i16>; 3],
+    zero: &[i16],
+    lh: [i32; 2],
+    map: &mut [u8],
 ) {
-    assert!(src.len() >= w * h && edges.len() >= w * h);
-    // Gradients (replicate border) and magnitudes with a one-pixel zero frame.
+    let w = g[0][0].len();
     let pw = w + 2;
-    // Gradients fit in i16 (|dx|, |dy| ≤ 4·255, magnitude ≤ 8·255). Buffers are reused per
-    // thread (fresh image-sized allocations cost page faults).
-    let (mut dx, mut dy, mut mag, mut map) =
-        CANNY_BUFS.with(|b| std::mem::take(&mut *b.borrow_mut()));
-    dx.resize(w * h, 0);
-    dy.resize(w * h, 0);
-    // Only the one-pixel frames need values (0 magnitude, "not an edge"): every interior
-    // value is written below, so the buffers are not cleared.
-    mag.resize(pw * (h + 2), 0);
-    map.resize(pw * (h + 2), 1);
-    for buf_rows in [0, h + 1] {
-        mag[buf_rows * pw..(buf_rows + 1) * pw].fill(0);
-        map[buf_rows * pw..(buf_rows + 1) * pw].fill(1);
-    }
-    for r in 1..=h {
-        for c in [r * pw, r * pw + pw - 1] {
-            mag[c] = 0;
-            map[c] = 1;
-        }
-    }
-    // Rolling window of the padded rows r−1, r, r+1 (replicated at the borders), each source
-    // row widened once. i16 arithmetic is exact here (|dx|, |dy| ≤ 1020, magnitude ≤ 2040)
-    // and gives twice the SIMD lanes of i32.
-    let mut tmp = vec![0u8; pw];
-    let mut load = |r: usize, out: &mut [i16]| {
-        padded_row(src, w, r, 1, replicate, &mut tmp);
-        for (o, &v) in out.iter_mut().zip(&tmp) {
-            *o = v as i16;
-        }
-    };
-    let mut rows = [vec![0i16; pw], vec![0i16; pw], vec![0i16; pw]];
-    load(0, &mut rows[0]);
-    load(0, &mut rows[1]);
-    load(1.min(h - 1), &mut rows[2]);
-    // map: 0 may be an edge, 1 not an edge, 2 edge; one-pixel "not an edge" frame.
-    // Non-maximum suppression of row r − 1 runs right after the gradients of row r (it needs
-    // the magnitudes of rows r − 2..=r): the rows it reads are still in L1, instead of a
-    // second sweep over the three image-sized gradient planes.
-    let lh = [low, high];
-    for r in 0..h {
-        if r > 0 {
-            rows.swap(0, 1);
-            rows.swap(1, 2);
-            load((r + 1).min(h - 1), &mut rows[2]);
-        }
-        let [up, mid, down] = &rows;
-        sobel_row(
-            [up, mid, down],
-            &mut dx[r * w..(r + 1) * w],
-            &mut dy[r * w..(r + 1) * w],
-            &mut mag[(r + 1) * pw + 1..(r + 1) * pw + 1 + w],
-        );
-        if r > 0 {
-            let rows = CannyRows {
-                dx: &dx,
-                dy: &dy,
-                w,
-                pw,
-            };
-            rows.nms(r - 1, &mag, lh, &mut map);
-        }
-    }
-    CannyRows {
-        dx: &dx,
-        dy: &dy,
-        w,
-        pw,
-    }
-    .nms(h - 1, &mag, lh, &mut map);
-    hysteresis(&mut map, w, h);
-    for r in 0..h {
-        let m = &map[(r + 1) * pw + 1..(r + 1) * pw + 1 + w];
-        for (e, &v) in edges[r * w..(r + 1) * w].iter_mut().zip(m) {
-            *e = if v == 2 { marks[0] } else { marks[1] };
-        }
-    }
-    CANNY_BUFS.with(|b| *b.borrow_mut() = (dx, dy, mag, map));
-}
-
-/// The gradient planes of [`canny_l1`] and its row geometry (`pw = w + 2`: padded rows of
-/// the magnitude and map planes).
-struct CannyRows<'a> {
-    dx: &'a [i16],
-    dy: &'a [i16],
-    w: usize,
-    pw: usize,
-}
-
-impl CannyRows<'_> {
-    /// Non-maximum suppression of row `r` ([`nms_row`], vectorised: every pixel's four
-    /// direction candidates are compared and the bin selects one, so there is no per-pixel
-    /// gather and no branch).
-    #[inline(always)]
-    fn nms(&self, r: usize, mag: &[i16], thresholds: [i32; 2], map: &mut [u8]) {
-        let (w, pw) = (self.w, self.pw);
-        let base = (r + 1) * pw + 1;
-        nms_row(
-            [
-                &mag[r * pw..(r + 1) * pw],
-                &mag[(r + 1) * pw..(r + 2) * pw],
-                &mag[(r + 2) * pw..(r + 3) * pw],
-            ],
-            &self.dx[r * w..(r + 1) * w],
-            &self.dy[r * w..(r + 1) * w],
-            thresholds,
-            &mut map[base..base + w],
-        );
-    }
+    let up: &[i16] = if q == 0 { zero } else { &mag[(q - 1) % 3] };
+    let down: &[i16] = if q + 1 == h { zero } else { &mag[(q + 1) % 3] };
+    let base = (q + 1) * pw + 1;
+    nms_row(
+        [up, &mag[q % 3], down],
+        &g[0][q % 2],
+        &g[1][q % 2],
+        lh,
+        &mut map[base..base + w],
+    );
 }
 
 /// Canny's hysteresis on the `map` plane of [`canny_l1_marking`] (`w + 2` values per row, a
@@ -218,35 +202,70 @@ impl CannyRows<'_> {
 /// weak pixels is reached from the first of its chain that the scan finds next to an edge, or
 /// earlier), but spatter's layers have many strong pixels (every liquid border is a jump of
 /// ≥ 170 grey levels) and few weak ones, so far fewer pixels are visited; 32-pixel chunks
-/// without a weak pixel are skipped after a vectorised test.
+/// without a weak pixel are skipped after a vectorised test, and in the others only the weak
+/// pixels are visited, 8 map bytes at a time ([`weak_bytes`]).
+#[inline(always)]
 fn hysteresis(map: &mut [u8], w: usize, h: usize) {
     let pw = w + 2;
     let mut stack: Vec<usize> = Vec::new();
-    let neighbours = |p: usize| neighbours8(p, pw);
     for r in 0..h {
         let base = (r + 1) * pw + 1;
         for c0 in (0..w).step_by(32) {
-            let chunk = &map[base + c0..base + (c0 + 32).min(w)];
-            if chunk.iter().fold(0u8, |a, &v| a | u8::from(v == 0)) == 0 {
+            let c1 = (c0 + 32).min(w);
+            // 32-pixel chunks without a weak pixel: skipped after one vectorised test (a
+            // fixed-size array, so it compiles to whole-vector compares, not an 8-byte loop)
+            let chunk = &map[base + c0..base + c1];
+            let weak = match <&[u8; 32]>::try_from(chunk) {
+                Ok(c) => c.iter().fold(0u8, |a, &v| a | u8::from(v == 0)),
+                Err(_) => chunk.iter().fold(0u8, |a, &v| a | u8::from(v == 0)),
+            };
+            if weak == 0 {
                 continue;
             }
-            for p in base + c0..base + (c0 + 32).min(w) {
-                if map[p] != 0 || !neighbours(p).iter().any(|&q| map[q] == 2) {
-                    continue;
-                }
-                map[p] = 2;
-                stack.push(p);
-                while let Some(p) = stack.pop() {
-                    for q in neighbours(p) {
-                        if map[q] == 0 {
-                            map[q] = 2;
-                            stack.push(q);
+            for c in (c0..c1).step_by(8) {
+                // the weak pixels of 8 (fewer at the end) as the high bits of their bytes
+                let mut weak = weak_bytes(&map[base + c..base + (c + 8).min(c1)]);
+                while weak != 0 {
+                    let p = base + c + (weak.trailing_zeros() / 8) as usize;
+                    weak &= weak - 1;
+                    // (a fill started earlier in this word may have taken it)
+                    if map[p] != 0 || !neighbours8(p, pw).iter().any(|&q| map[q] == 2) {
+                        continue;
+                    }
+                    map[p] = 2;
+                    stack.push(p);
+                    while let Some(p) = stack.pop() {
+                        for q in neighbours8(p, pw) {
+                            if map[q] == 0 {
+                                map[q] = 2;
+                                stack.push(q);
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// Bit `8·i + 7` set for each byte `i` of `bytes` (at most 8) that is 0. Why: the hysteresis
+/// scan visits only the weak pixels (the set bits) instead of testing every pixel of a chunk
+/// holding one (a branch per pixel, mispredicted at the weak ones). Exact per byte: with
+/// `x & 0x7f` + `0x7f` no carry leaves a byte, and its high bit (or the byte's own) is set
+/// unless the byte is 0.
+#[inline(always)]
+fn weak_bytes(bytes: &[u8]) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = match <[u8; 8]>::try_from(bytes) {
+        Ok(b) => u64::from_le_bytes(b),
+        Err(_) => {
+            // the row's last (short) word: missing bytes read as "not an edge"
+            let mut b = [1u8; 8];
+            b[..bytes.len()].copy_from_slice(bytes);
+            u64::from_le_bytes(b)
+        }
+    };
+    !(((x & LOW7) + LOW7) | x) & !LOW7
 }
 
 /// The 8 neighbours of index `p` in a plane of rows of `pw` values.
@@ -265,82 +284,172 @@ fn neighbours8(p: usize, pw: usize) -> [usize; 8] {
 }
 
 thread_local! {
-    /// Canny's gradient, magnitude and map buffers, reused per thread.
-    #[allow(clippy::type_complexity)]
-    static CANNY_BUFS: std::cell::RefCell<(Vec<i16>, Vec<i16>, Vec<i16>, Vec<u8>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+    /// Canny's map plane, reused per thread.
+    static CANNY_MAP: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-dispatch! {
-    /// Canny's non-maximum suppression on one row, written to the row's `map` values: `1`
-    /// (not an edge) unless the magnitude exceeds `thresholds[0]` (low) and is a maximum along
-    /// its gradient direction, then `0` (may be an edge) or `2` (edge: above `thresholds[1]`).
-    /// `mags` are the magnitude rows above, at and below (`w + 2` values, zero frame); `gx`,
-    /// `gy` the row's gradients. Direction bins in fixed point: with `x = |gx|`,
-    /// `y = |gy|·2¹⁵`, `t = x·13573`: `y < t` → horizontal (`m > left && m ≥ right`);
-    /// `y > t + x·2¹⁶` → vertical (`m > up && m ≥ down`); else diagonal along the sign of
-    /// `gx·gy` (`m > both`, strict). All products fit in i32 (`|g| ≤ 1020`), so every path
-    /// computes the same integers.
-    fn nms_row / nms_row_scalar / nms_row_avx2 (
-        mags: [&[i16]; 3],
-        gx: &[i16],
-        gy: &[i16],
-        thresholds: [i32; 2],
-        map: &mut [u8],
-    ) {
-        let w = map.len();
-        let [low, high] = thresholds;
-        let [up, mid, down] = mags;
-        let (gx, gy) = (&gx[..w], &gy[..w]);
-        // equal-length shifted views (left, centre, right): no bounds checks in the loop
-        let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
-        let (ml, mc, mr) = (&mid[..w], &mid[1..w + 1], &mid[2..w + 2]);
-        let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
-        // 32-pixel chunks whose magnitudes are all ≤ low hold no edge candidate: "not an edge"
-        // without the direction tests (spatter's layers are mostly flat, magnitude 0)
-        let mut c0 = 0;
-        while c0 < w {
-            let c1 = (c0 + 32).min(w);
-            if mc[c0..c1].iter().fold(0i16, |a, &m| a.max(m)) as i32 <= low {
-                map[c0..c1].fill(1);
-                c0 = c1;
-                continue;
-            }
-            for c in c0..c1 {
-                let m = mc[c] as i32;
-                let (xs, ys) = (gx[c] as i32, gy[c] as i32);
-                let x = xs.abs();
-                let y = ys.abs() << CANNY_SHIFT;
-                let tg22x = x * CANNY_TG22;
-                let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
-                let horiz = y < tg22x;
-                let vert = y > tg67x;
-                // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
-                // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
-                // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
-                // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
-                let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
-                let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
-                let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
-                let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
-                let same = (xs ^ ys) >= 0;
-                let dmax = (same & d1max) | (!same & d2max);
-                let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
-                let is_max = (m > low) & bin_max;
-                let strong = is_max & (m > high);
-                map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
-            }
+/// Canny's non-maximum suppression on one row, written to the row's `map` values: `1` (not an
+/// edge) unless the magnitude exceeds `thresholds[0]` (low) and is a maximum along its
+/// gradient direction, then `0` (may be an edge) or `2` (edge: above `thresholds[1]`).
+/// `mags` are the magnitude rows above, at and below (`w + 2` values, zero frame); `gx`, `gy`
+/// the row's gradients (`|g| ≤ 1020`, Sobel's range on bytes). Direction bins in fixed point:
+/// with `x = |gx|`, `y = |gy|·2¹⁵`, `t = x·13573`: `y < t` → horizontal
+/// (`m > left && m ≥ right`); `y > t + x·2¹⁶` → vertical (`m > up && m ≥ down`); else diagonal
+/// along the sign of `gx·gy` (`m > both`, strict). All products fit in i32 (`|g| ≤ 1020`), so
+/// every path computes the same integers.
+fn nms_row(mags: [&[i16]; 3], gx: &[i16], gy: &[i16], thresholds: [i32; 2], map: &mut [u8]) {
+    dispatch!(nms_row_scalar / nms_row_avx2(mags, gx, gy, thresholds, map))
+}
+
+/// Scalar twin of [`nms_row`].
+fn nms_row_scalar(mags: [&[i16]; 3], gx: &[i16], gy: &[i16], thresholds: [i32; 2], map: &mut [u8]) {
+    let w = map.len();
+    let [low, high] = thresholds;
+    let [up, mid, down] = mags;
+    let (gx, gy) = (&gx[..w], &gy[..w]);
+    // equal-length shifted views (left, centre, right): no bounds checks in the loop
+    let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
+    let (ml, mc, mr) = (&mid[..w], &mid[1..w + 1], &mid[2..w + 2]);
+    let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+    // 32-pixel chunks whose magnitudes are all ≤ low hold no edge candidate: "not an edge"
+    // without the direction tests (spatter's layers are mostly flat, magnitude 0)
+    let mut c0 = 0;
+    while c0 < w {
+        let c1 = (c0 + 32).min(w);
+        if mc[c0..c1].iter().fold(0i16, |a, &m| a.max(m)) as i32 <= low {
+            map[c0..c1].fill(1);
             c0 = c1;
+            continue;
         }
+        for c in c0..c1 {
+            let m = mc[c] as i32;
+            let (xs, ys) = (gx[c] as i32, gy[c] as i32);
+            let x = xs.abs();
+            let y = ys.abs() << CANNY_SHIFT;
+            let tg22x = x * CANNY_TG22;
+            let tg67x = tg22x + (x << (CANNY_SHIFT + 1));
+            let horiz = y < tg22x;
+            let vert = y > tg67x;
+            // The maximum test of every bin, then the bin picks one (bitwise, so the compiler
+            // keeps whole-vector loads instead of gathering the one neighbour pair per pixel):
+            // horizontal and vertical `m > before && m ≥ after`, diagonals strict on both,
+            // (up-left, down-right) when gx·gy ≥ 0, else (up-right, down-left).
+            let hmax = (m > ml[c] as i32) & (m >= mr[c] as i32);
+            let vmax = (m > uc[c] as i32) & (m >= dc[c] as i32);
+            let d1max = (m > ul[c] as i32) & (m > dr[c] as i32);
+            let d2max = (m > ur[c] as i32) & (m > dl[c] as i32);
+            let same = (xs ^ ys) >= 0;
+            let dmax = (same & d1max) | (!same & d2max);
+            let bin_max = (horiz & hmax) | (!horiz & vert & vmax) | (!horiz & !vert & dmax);
+            let is_max = (m > low) & bin_max;
+            let strong = is_max & (m > high);
+            map[c] = 1 - u8::from(is_max) + 2 * u8::from(strong);
+        }
+        c0 = c1;
+    }
+}
+
+/// AVX2 twin of [`nms_row_scalar`]: 16 pixels per vector in i16 (the autovectorised scalar
+/// widened everything to i32 for the `x·13573` products, `vpmulld`), 32 per step. The bins in
+/// i16, exact for `|g| ≤ 1020`: with `q = ⌊x·13573/2¹⁵⌋` (`vpmulhw` by `2·13573`),
+/// `y·2¹⁵ < x·13573` ⟺ `|gy| < q + [x ≠ 0]` and `y·2¹⁵ > x·(13573 + 2¹⁶)` ⟺ `|gy| > 2x + q`
+/// (`x·13573` and `x·79109` are multiples of 2¹⁵ only for `x = 0`, so the floors lose nothing;
+/// `nms_row_simd_equals_scalar_and_definition`). Thresholds outside `0..i16::MAX` take the
+/// scalar twin (the i16 compares would differ there).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nms_row_avx2(
+    mags: [&[i16]; 3],
+    gx: &[i16],
+    gy: &[i16],
+    thresholds: [i32; 2],
+    map: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let w = map.len();
+    let [low, high] = thresholds;
+    let in_range = |t: i32| (0..i16::MAX as i32).contains(&t);
+    let [up, mid, down] = mags;
+    assert!(up.len() >= w + 2 && mid.len() >= w + 2 && down.len() >= w + 2);
+    assert!(gx.len() >= w && gy.len() >= w);
+    if !in_range(low) || !in_range(high) {
+        return nms_row_scalar(mags, gx, gy, thresholds, map);
+    }
+    let full = w / 32 * 32;
+    let (lowv, highv) = (
+        _mm256_set1_epi16(low as i16),
+        _mm256_set1_epi16(high as i16),
+    );
+    let (k, one, zero) = (
+        _mm256_set1_epi16(2 * CANNY_TG22 as i16),
+        _mm256_set1_epi16(1),
+        _mm256_setzero_si256(),
+    );
+    let ld = |p: *const i16| _mm256_loadu_si256(p as *const __m256i);
+    let (u, m, d) = (up.as_ptr(), mid.as_ptr(), down.as_ptr());
+    // is_max and strong masks (0 / −1 per i16) of the 16 pixels at column c, magnitudes mc
+    let step = |c: usize, mc: __m256i| {
+        let (gxv, gyv) = (ld(gx.as_ptr().add(c)), ld(gy.as_ptr().add(c)));
+        let (x, y) = (_mm256_abs_epi16(gxv), _mm256_abs_epi16(gyv));
+        let q = _mm256_mulhi_epi16(x, k);
+        let nz = _mm256_andnot_si256(_mm256_cmpeq_epi16(x, zero), one);
+        let horiz = _mm256_cmpgt_epi16(_mm256_add_epi16(q, nz), y);
+        let vert = _mm256_cmpgt_epi16(y, _mm256_add_epi16(_mm256_add_epi16(x, x), q));
+        // −1 where gx·gy < 0: the (up-right, down-left) diagonal
+        let neg = _mm256_srai_epi16::<15>(_mm256_xor_si256(gxv, gyv));
+        let gt = |a: __m256i, b: __m256i| _mm256_cmpgt_epi16(a, b);
+        // m > before && m ≥ after (i.e. !(after > m)); diagonals strict on both
+        let hmax = _mm256_andnot_si256(gt(ld(m.add(c + 2)), mc), gt(mc, ld(m.add(c))));
+        let vmax = _mm256_andnot_si256(gt(ld(d.add(c + 1)), mc), gt(mc, ld(u.add(c + 1))));
+        let d1 = _mm256_and_si256(gt(mc, ld(u.add(c))), gt(mc, ld(d.add(c + 2))));
+        let d2 = _mm256_and_si256(gt(mc, ld(u.add(c + 2))), gt(mc, ld(d.add(c))));
+        let dmax = _mm256_blendv_epi8(d1, d2, neg);
+        let bin = _mm256_blendv_epi8(_mm256_blendv_epi8(dmax, vmax, vert), hmax, horiz);
+        (
+            _mm256_and_si256(bin, gt(mc, lowv)),
+            _mm256_cmpgt_epi16(mc, highv),
+        )
+    };
+    let ones = _mm256_set1_epi8(1);
+    let mut c = 0;
+    while c < full {
+        let (m0, m1) = (ld(m.add(c + 1)), ld(m.add(c + 17)));
+        let any = _mm256_or_si256(_mm256_cmpgt_epi16(m0, lowv), _mm256_cmpgt_epi16(m1, lowv));
+        let v = if _mm256_testz_si256(any, any) != 0 {
+            // no candidate among the 32 (as the scalar's chunk skip)
+            ones
+        } else {
+            let ((a0, s0), (a1, s1)) = (step(c, m0), step(c + 16, m1));
+            let is_max = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi16(a0, a1));
+            let strong = _mm256_permute4x64_epi64::<0xD8>(_mm256_packs_epi16(s0, s1));
+            // 1 − is_max + 2·(is_max ∧ strong), masks −1
+            let st = _mm256_and_si256(is_max, strong);
+            _mm256_sub_epi8(_mm256_add_epi8(ones, is_max), _mm256_add_epi8(st, st))
+        };
+        _mm256_storeu_si256(map.as_mut_ptr().add(c) as *mut __m256i, v);
+        c += 32;
+    }
+    if full < w {
+        nms_row_scalar(
+            [&up[full..], &mid[full..], &down[full..]],
+            &gx[full..],
+            &gy[full..],
+            thresholds,
+            &mut map[full..],
+        );
     }
 }
 
 dispatch! {
-    /// One row of Canny's Sobel stage: from the padded rows `up`, `mid`, `down` (`w + 2` values,
+    /// One row of Canny's Sobel stage: from the padded rows `up`, `mid`, `down` (`w + 2` bytes,
     /// replicated ends), `gx`, `gy` and the L1 magnitude `|gx| + |gy|` of the `w` pixels (exact
-    /// integer arithmetic, so every path gives the same values).
+    /// integer arithmetic in i16, so every path gives the same values; the bytes are widened
+    /// as they are loaded, not in a pass of their own).
     fn sobel_row / sobel_row_scalar / sobel_row_avx2 (
-        rows: [&[i16]; 3],
+        rows: [&[u8]; 3],
         gx: &mut [i16],
         gy: &mut [i16],
         m: &mut [i16],
@@ -352,9 +461,10 @@ dispatch! {
         let (ul, uc, ur) = (&up[..w], &up[1..w + 1], &up[2..w + 2]);
         let (ml, mr) = (&mid[..w], &mid[2..w + 2]);
         let (dl, dc, dr) = (&down[..w], &down[1..w + 1], &down[2..w + 2]);
+        let v = |r: &[u8], c: usize| r[c] as i16;
         for c in 0..w {
-            let x = (ur[c] - ul[c]) + 2 * (mr[c] - ml[c]) + (dr[c] - dl[c]);
-            let y = (dl[c] - ul[c]) + 2 * (dc[c] - uc[c]) + (dr[c] - ur[c]);
+            let x = (v(ur, c) - v(ul, c)) + 2 * (v(mr, c) - v(ml, c)) + (v(dr, c) - v(dl, c));
+            let y = (v(dl, c) - v(ul, c)) + 2 * (v(dc, c) - v(uc, c)) + (v(dr, c) - v(ur, c));
             gx[c] = x;
             gy[c] = y;
             m[c] = x.abs() + y.abs();
@@ -1106,9 +1216,11 @@ dispatch! {
     }
 }
 
+#[cfg(test)]
 dispatch! {
     /// OpenCV `blur(src, (3, 3))` on u8 (`BORDER_REFLECT_101`): `round(sum / 9)` (a sum of nine
     /// bytes divided by 9 is never exactly halfway, so the rounding mode does not matter).
+    /// The tests' reference; spatter calls [`equalize_emboss_box_u8`] (the same row kernel).
     pub fn box3_u8 / box3_u8_scalar / box3_u8_avx2 (
         src: &[u8],
         w: usize,
@@ -1123,28 +1235,90 @@ dispatch! {
             // new bottom row is padded (all three at the first row)
             roll_rows(src, w, h, r, &mut rows);
             let [a, b, c] = &rows;
-            for (((o, &x), &y), &z) in col.iter_mut().zip(a.iter()).zip(b.iter()).zip(c.iter()) {
-                *o = x as u16 + y as u16 + z as u16;
-            }
-            let (c0, c1, c2) = (&col[..w], &col[1..w + 1], &col[2..w + 2]);
-            for (c, d) in dst[r * w..(r + 1) * w].iter_mut().enumerate() {
-                let s = c0[c] + c1[c] + c2[c];
-                // round(s / 9) for s ≤ 2295 is ⌊(s + 4) / 9⌋ (s / 9 is never halfway), via
-                // a 16-bit high multiply (exact here, `box_rounding_by_multiply_shift_is_exact`)
-                *d = (((s + 4) as u32 * 7282) >> 16) as u8;
-            }
+            box3_u8_row([a, b, c], &mut col, &mut dst[r * w..(r + 1) * w]);
         }
+    }
+}
+
+/// One output row of [`box3_u8`] from the padded source rows above, at and below (`w + 2`
+/// values each, `w = dst.len()`; `col` is scratch of `w + 2`).
+#[inline(always)]
+fn box3_u8_row([a, b, c]: [&[u8]; 3], col: &mut [u16], dst: &mut [u8]) {
+    let w = dst.len();
+    let col = &mut col[..w + 2];
+    for (((o, &x), &y), &z) in col
+        .iter_mut()
+        .zip(&a[..w + 2])
+        .zip(&b[..w + 2])
+        .zip(&c[..w + 2])
+    {
+        *o = x as u16 + y as u16 + z as u16;
+    }
+    let (c0, c1, c2) = (&col[..w], &col[1..w + 1], &col[2..w + 2]);
+    for (c, d) in dst.iter_mut().enumerate() {
+        let s = c0[c] + c1[c] + c2[c];
+        // round(s / 9) for s ≤ 2295 is ⌊(s + 4) / 9⌋ (s / 9 is never halfway), via
+        // a 16-bit high multiply (exact here, `box_rounding_by_multiply_shift_is_exact`)
+        *d = (((s + 4) as u32 * 7282) >> 16) as u8;
     }
 }
 
 /// OpenCV `equalizeHist`: histogram `h`, first non-empty bin `i0`; if every pixel is in `i0`
 /// the image becomes `i0`, else `scale = 255 / (N − h[i0])` in f32, `lut[i0] = 0` and for
 /// `j > i0` `lut[j] = rint(f32(running_sum · scale))` saturated to u8.
+///
+/// Spatter calls [`equalize_emboss_box_u8`] (the same table, applied in its row pass).
+#[cfg(test)]
 pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
     assert!(dst.len() >= src.len());
-    // Eight interleaved sub-histograms: the images here are dominated by one value (the
-    // distance cap), and a single histogram would serialise on that counter's
-    // load-increment-store latency.
+    if let Some((lut, top)) = equalize_lut(src) {
+        lut_apply(src, &lut, top, dst);
+    }
+}
+
+/// `dst[i] = lut[src[i]]`, with the two-shuffle lookup when every byte is at most `top < 32`
+/// (spatter's input is a distance capped at 20).
+#[inline(always)]
+fn lut_apply(src: &[u8], lut: &[u8; 256], top: usize, dst: &mut [u8]) {
+    if top < 32 {
+        let small: &[u8; 32] = lut[..32].try_into().expect("32 entries");
+        dispatch!(lut32_scalar / lut32_avx2(src, small, dst));
+    } else {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = lut[s as usize];
+        }
+    }
+}
+
+/// [`equalize_hist`]'s table of `src` and the largest value present (`None`: empty image).
+fn equalize_lut(src: &[u8]) -> Option<([u8; 256], usize)> {
+    let hist = histogram(src);
+    let total = src.len() as u32;
+    let i0 = hist.iter().position(|&c| c != 0)?;
+    let mut lut = [0u8; 256];
+    if hist[i0] == total {
+        lut.fill(i0 as u8);
+    } else {
+        let scale = 255.0f32 / (total - hist[i0]) as f32;
+        let mut sum = 0u32;
+        for j in i0 + 1..256 {
+            sum += hist[j];
+            lut[j] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
+        }
+    }
+    let top = hist.iter().rposition(|&c| c != 0).unwrap_or(0);
+    Some((lut, top))
+}
+
+/// The histogram of the bytes of `src`.
+fn histogram(src: &[u8]) -> [u32; 256] {
+    dispatch!(histogram_scalar / histogram_avx2(src))
+}
+
+/// Scalar twin of [`histogram`]: eight interleaved sub-histograms (the images here are
+/// dominated by a few values, and a single histogram would serialise on those counters'
+/// load-increment-store latency).
+fn histogram_scalar(src: &[u8]) -> [u32; 256] {
     let mut sub = [[0u32; 256]; 8];
     let mut octs = src.chunks_exact(8);
     for q in &mut octs {
@@ -1159,31 +1333,74 @@ pub fn equalize_hist(src: &[u8], dst: &mut [u8]) {
     for (j, h) in hist.iter_mut().enumerate() {
         *h = sub.iter().map(|s| s[j]).sum();
     }
-    let total = src.len() as u32;
-    let Some(i0) = hist.iter().position(|&c| c != 0) else {
-        return; // empty image
-    };
-    let mut lut = [0u8; 256];
-    if hist[i0] == total {
-        lut.fill(i0 as u8);
-    } else {
-        let scale = 255.0f32 / (total - hist[i0]) as f32;
-        let mut sum = 0u32;
-        for j in i0 + 1..256 {
-            sum += hist[j];
-            lut[j] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
+    hist
+}
+
+/// Values counted per pass of [`histogram_avx2`] (11 byte counters and the loaded vector
+/// stay in registers).
+#[cfg(target_arch = "x86_64")]
+const HIST_LANES: usize = 11;
+
+/// AVX2 twin of [`histogram_scalar`] for images whose bytes are all below 32 (spatter's
+/// equalised distances: 0..=20); others take the scalar twin. Each pass counts
+/// [`HIST_LANES`] values with a compare and a subtract per value and 32 bytes, in byte
+/// counters flushed (`vpsadbw`) every 255 vectors: about half the time of the scalar
+/// histogram's load-increment-store per byte at spatter's 21 values. First a `vpmaxub`
+/// pass finds the largest byte (how many values to count).
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn histogram_avx2(src: &[u8]) -> [u32; 256] {
+    use std::arch::x86_64::*;
+    let n = src.len();
+    let full = n / 32 * 32;
+    let p = src.as_ptr();
+    let ld = |i: usize| _mm256_loadu_si256(p.add(i) as *const __m256i);
+    let mut mx = _mm256_setzero_si256();
+    let mut i = 0;
+    while i < full {
+        mx = _mm256_max_epu8(mx, ld(i));
+        i += 32;
+    }
+    let mut lanes = [0u8; 32];
+    _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, mx);
+    let top = lanes.iter().chain(&src[full..]).copied().max().unwrap_or(0) as usize;
+    if top >= 32 {
+        return histogram_scalar(src);
+    }
+    let mut hist = [0u32; 256];
+    let zero = _mm256_setzero_si256();
+    for base in (0..=top).step_by(HIST_LANES) {
+        let vals: [__m256i; HIST_LANES] =
+            std::array::from_fn(|j| _mm256_set1_epi8((base + j) as i8));
+        let mut start = 0;
+        while start < full {
+            // byte counters: at most one increment per vector, so 255 vectors per block
+            let end = (start + 255 * 32).min(full);
+            let mut acc = [zero; HIST_LANES];
+            let mut i = start;
+            while i < end {
+                let x = ld(i);
+                for (a, &v) in acc.iter_mut().zip(&vals) {
+                    *a = _mm256_sub_epi8(*a, _mm256_cmpeq_epi8(x, v));
+                }
+                i += 32;
+            }
+            for (j, &a) in acc.iter().enumerate() {
+                let s = _mm256_sad_epu8(a, zero);
+                let s = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
+                let s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
+                hist[base + j] += _mm_cvtsi128_si64(s) as u32;
+            }
+            start = end;
         }
     }
-    // spatter's input is a distance capped at 20: a 32-entry table fits two byte shuffles
-    let top = hist.iter().rposition(|&c| c != 0).unwrap_or(0);
-    if top < 32 {
-        let small: &[u8; 32] = lut[..32].try_into().expect("32 entries");
-        dispatch!(lut32_scalar / lut32_avx2(src, small, dst));
-    } else {
-        for (d, &s) in dst.iter_mut().zip(src) {
-            *d = lut[s as usize];
-        }
+    for &v in &src[full..] {
+        hist[v as usize] += 1;
     }
+    hist
 }
 
 /// `dst[i] = lut[src[i]]` for bytes below 32 (a larger byte panics).
@@ -1220,10 +1437,12 @@ unsafe fn lut32_avx2(src: &[u8], lut: &[u8; 32], dst: &mut [u8]) {
     lut32_scalar(&src[i..n], lut, &mut dst[i..n]);
 }
 
+#[cfg(test)]
 dispatch! {
     /// OpenCV `filter2D(src, CV_8U, k)` for an integer 3×3 kernel (correlation, anchor at the
     /// centre, `BORDER_REFLECT_101`): exact integer sums saturated to 0..=255. The kernel's
     /// absolute weights must sum to at most 128 (16-bit sums; panics otherwise).
+    /// The tests' reference; spatter calls [`equalize_emboss_box_u8`] (the same row kernel).
     pub fn filter3x3_u8 / filter3x3_u8_scalar / filter3x3_u8_avx2 (
         src: &[u8],
         w: usize,
@@ -1241,28 +1460,111 @@ dispatch! {
         let kk: [[i16; 3]; 3] = k.map(|r| r.map(|v| v as i16));
         for r in 0..h {
             roll_rows(src, w, h, r, &mut rows);
-            let d = &mut dst[r * w..(r + 1) * w];
             let [a, b, c] = &rows;
-            // equal-length shifted views: no bounds checks, so the loop vectorises
-            let (a0, a1, a2) = (&a[..w], &a[1..w + 1], &a[2..w + 2]);
-            let (b0, b1, b2) = (&b[..w], &b[1..w + 1], &b[2..w + 2]);
-            let (c0, c1, c2) = (&c[..w], &c[1..w + 1], &c[2..w + 2]);
-            let [[k00, k01, k02], [k10, k11, k12], [k20, k21, k22]] = kk;
-            for i in 0..w {
-                // i16 is exact: |sum| ≤ 255·Σ|k| ≤ 255·128 (asserted above)
-                let s = k00 * a0[i] as i16
-                    + k01 * a1[i] as i16
-                    + k02 * a2[i] as i16
-                    + k10 * b0[i] as i16
-                    + k11 * b1[i] as i16
-                    + k12 * b2[i] as i16
-                    + k20 * c0[i] as i16
-                    + k21 * c1[i] as i16
-                    + k22 * c2[i] as i16;
-                d[i] = s.clamp(0, 255) as u8;
-            }
+            filter3x3_row([a, b, c], kk, &mut dst[r * w..(r + 1) * w]);
         }
     }
+}
+
+/// One output row of [`filter3x3_u8`] from the padded source rows above, at and below
+/// (`w + 2` values each, `w = d.len()`), with the kernel in i16 (`255·Σ|k|` must fit in i16;
+/// the callers check). Inlined: a constant kernel folds into shifts and adds.
+#[inline(always)]
+fn filter3x3_row([a, b, c]: [&[u8]; 3], kk: [[i16; 3]; 3], d: &mut [u8]) {
+    let w = d.len();
+    // equal-length shifted views: no bounds checks, so the loop vectorises
+    let (a0, a1, a2) = (&a[..w], &a[1..w + 1], &a[2..w + 2]);
+    let (b0, b1, b2) = (&b[..w], &b[1..w + 1], &b[2..w + 2]);
+    let (c0, c1, c2) = (&c[..w], &c[1..w + 1], &c[2..w + 2]);
+    let [[k00, k01, k02], [k10, k11, k12], [k20, k21, k22]] = kk;
+    for i in 0..w {
+        // i16 is exact: |sum| ≤ 255·Σ|k| ≤ 255·128
+        let s = k00 * a0[i] as i16
+            + k01 * a1[i] as i16
+            + k02 * a2[i] as i16
+            + k10 * b0[i] as i16
+            + k11 * b1[i] as i16
+            + k12 * b2[i] as i16
+            + k20 * c0[i] as i16
+            + k21 * c1[i] as i16
+            + k22 * c2[i] as i16;
+        d[i] = s.clamp(0, 255) as u8;
+    }
+}
+
+/// Spatter's emboss kernel (`filter2D` after `equalizeHist`).
+pub const EMBOSS: [[i32; 3]; 3] = [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]];
+
+dispatch! {
+    /// Spatter's water chain after the distance: `box3_u8(filter3x3_u8(equalize_hist(src),
+    /// EMBOSS))` ([`equalize_hist`], [`filter3x3_u8`] with [`EMBOSS`], [`box3_u8`]) in one
+    /// row-streaming pass after the histogram: each equalised row is made once into a ring of
+    /// three padded rows, each embossed row into a second ring, and output row `q` is blurred
+    /// as soon as embossed rows `q − 1..=q + 1` exist. Why: the three image passes each copied
+    /// padded rows out of an image-sized plane and wrote a plane back; here the rows stay in
+    /// L1, and the constant kernel folds into adds and shifts. The same integer operations,
+    /// so the same bytes (`equalize_emboss_box_equals_the_three_passes`).
+    pub fn equalize_emboss_box_u8 / equalize_emboss_box_u8_scalar / equalize_emboss_box_u8_avx2 (
+        src: &[u8],
+        w: usize,
+        h: usize,
+        dst: &mut [u8],
+    ) {
+        assert!(src.len() >= w * h && dst.len() >= w * h);
+        let src = &src[..w * h];
+        let Some((lut, top)) = equalize_lut(src) else {
+            return; // empty image
+        };
+        let kk: [[i16; 3]; 3] = EMBOSS.map(|r| r.map(|v| v as i16));
+        // equalised row r in eq[r % 3], embossed row r in em[r % 3], padded (reflect-101)
+        let mut eq = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+        let mut em = [vec![0u8; w + 2], vec![0u8; w + 2], vec![0u8; w + 2]];
+        let mut col = vec![0u16; w + 2];
+        equalized_row(&src[..w], &lut, top, &mut eq[0]);
+        if h > 1 {
+            equalized_row(&src[w..2 * w], &lut, top, &mut eq[1]);
+        }
+        // ring slot of row reflect101(i) (i = −1 as usize::MAX, or h): only the two ends
+        // take the general index map (it divides)
+        let at = |i: usize| if i < h { i % 3 } else { reflect101(i as isize, h) % 3 };
+        for r in 0..h {
+            if r >= 1 && r + 1 < h {
+                equalized_row(&src[(r + 1) * w..(r + 2) * w], &lut, top, &mut eq[(r + 1) % 3]);
+            }
+            let rows = [&eq[at(r.wrapping_sub(1))][..], &eq[r % 3], &eq[at(r + 1)]];
+            let e = &mut em[r % 3];
+            filter3x3_row(rows, kk, &mut e[1..w + 1]);
+            pad101(e);
+            if r >= 1 {
+                let q = r - 1;
+                let rows = [&em[at(q.wrapping_sub(1))][..], &em[q % 3], &em[at(r)]];
+                box3_u8_row(rows, &mut col, &mut dst[q * w..r * w]);
+            }
+        }
+        let q = h - 1;
+        let rows = [&em[at(q.wrapping_sub(1))][..], &em[q % 3], &em[at(h)]];
+        box3_u8_row(rows, &mut col, &mut dst[q * w..h * w]);
+    }
+}
+
+/// The one-value `BORDER_REFLECT_101` ends of a padded row (`row[1..len − 1]` the values):
+/// `reflect101(−1, w) = 1` and `reflect101(w, w) = w − 2` written out (0 when `w = 1`), as
+/// the general index map divides.
+#[inline(always)]
+fn pad101(row: &mut [u8]) {
+    let w = row.len() - 2;
+    let (l, r) = if w > 1 { (2, w - 1) } else { (1, 1) };
+    row[0] = row[l];
+    row[w + 1] = row[r];
+}
+
+/// `lut[src]` into `out[1..]`, padded by [`pad101`] (`top`: the largest value of the image,
+/// below 32 → the two-shuffle lookup).
+#[inline(always)]
+fn equalized_row(src: &[u8], lut: &[u8; 256], top: usize, out: &mut [u8]) {
+    let w = src.len();
+    lut_apply(src, lut, top, &mut out[1..w + 1]);
+    pad101(&mut out[..w + 2]);
 }
 
 #[cfg(test)]
@@ -1316,6 +1618,24 @@ mod tests {
 
     fn bytes(a: &Array) -> Vec<u8> {
         a.values.iter().map(|&v| v as u8).collect()
+    }
+
+    /// [`weak_bytes`] marks exactly the zero bytes, every value at every position of full and
+    /// short words.
+    #[test]
+    fn weak_bytes_marks_the_zero_bytes() {
+        for len in 1..=8usize {
+            for pos in 0..len {
+                for v in 0..=255u8 {
+                    let mut b = [3u8; 8];
+                    b[pos] = v;
+                    let want = if v == 0 { 1u64 << (8 * pos + 7) } else { 0 };
+                    assert_eq!(weak_bytes(&b[..len]), want, "len {len} pos {pos} v {v}");
+                }
+            }
+        }
+        assert_eq!(weak_bytes(&[0; 8]), 0x8080_8080_8080_8080);
+        assert_eq!(weak_bytes(&[0; 3]), 0x0080_8080);
     }
 
     /// The weak-pixel-seeded [`hysteresis`] gives OpenCV's strong-seeded flood fill, on maps
@@ -1417,6 +1737,10 @@ mod tests {
             box3_u8(&want, w, h, &mut b);
             let want = bytes(get(&v, &format!("{case}.blur8")));
             assert_eq!(b, want, "{case}: u8 box blur");
+
+            let mut fused = vec![0u8; n];
+            equalize_emboss_box_u8(&d8, w, h, &mut fused);
+            assert_eq!(fused, want, "{case}: equalize, emboss, blur fused");
         }
     }
 
@@ -1463,11 +1787,170 @@ mod tests {
         }
     }
 
+    /// The whole Canny driver's twins (scalar and AVX2 builds, each with the kernels of its
+    /// level) give the same edges on spatter-like layers (flat zeros and smooth blobs), at
+    /// sizes around the 32-pixel steps, with both markings.
+    #[test]
+    fn canny_driver_twins_are_equal() {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (2, 3),
+            (3, 40),
+            (17, 33),
+            (64, 100),
+            (50, 224),
+        ] {
+            let r = crate::kernels::testdata::test_values(w * h, (w * h) as u64);
+            let src: Vec<u8> = (0..w * h)
+                .map(|i| {
+                    let (y, x) = ((i / w) as i64, (i % w) as i64);
+                    let blob = 300 - ((x - 20) * (x - 20) + (y - 9) * (y - 9));
+                    if blob > 0 {
+                        (170 + blob / 4 + (r[i] % 7) as i64).min(255) as u8
+                    } else if r[i].is_multiple_of(13) {
+                        (r[i] % 256) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            for marks in [[255u8, 0], [0, 255]] {
+                let mut want = vec![7u8; w * h];
+                canny_l1_marking_scalar(&src, w, h, [50, 150], marks, &mut want);
+                assert!(w * h < 10 || want.contains(&marks[0]), "{h}x{w}: no edge");
+                for isa in simd::available() {
+                    let mut got = vec![9u8; w * h];
+                    dispatch!(at isa; canny_l1_marking_scalar / canny_l1_marking_avx2(&src, w, h, [50, 150], marks, &mut got));
+                    assert_eq!(got, want, "{h}x{w} {isa:?}");
+                }
+            }
+        }
+    }
+
+    /// The fused equalise → emboss → blur pass equals the three image passes, at sizes with one
+    /// and two rows and columns (the reflect-101 mirrors of both rings) and larger ones, on
+    /// images with every byte below 32 (the shuffle table) and not, on every path.
+    #[test]
+    fn equalize_emboss_box_equals_the_three_passes() {
+        for &(h, w) in &[
+            (1usize, 1usize),
+            (1, 9),
+            (9, 1),
+            (2, 3),
+            (3, 2),
+            (5, 17),
+            (23, 70),
+            (40, 224),
+        ] {
+            for top in [20u8, 255] {
+                let r = crate::kernels::testdata::test_values(w * h, top as u64);
+                let src: Vec<u8> = r.iter().map(|&v| (v % (top as u64 + 1)) as u8).collect();
+                let mut eq = vec![0u8; w * h];
+                equalize_hist(&src, &mut eq);
+                let mut f = vec![0u8; w * h];
+                filter3x3_u8(&eq, w, h, &EMBOSS, &mut f);
+                let mut want = vec![0u8; w * h];
+                box3_u8(&f, w, h, &mut want);
+                for isa in simd::available() {
+                    let mut got = vec![1u8; w * h];
+                    dispatch!(at isa; equalize_emboss_box_u8_scalar / equalize_emboss_box_u8_avx2(&src, w, h, &mut got));
+                    assert_eq!(got, want, "{h}x{w} top {top} {isa:?}");
+                }
+            }
+        }
+    }
+
+    /// The histogram's twins agree with a plain count, at lengths around the 32-byte step and
+    /// the 255-vector flush of the byte counters, for bytes below 32 (the compare-count path,
+    /// one dominant value included) and above (the scalar fallback).
+    #[test]
+    fn histogram_twins_equal_count() {
+        for n in [
+            0usize,
+            1,
+            31,
+            32,
+            33,
+            255 * 32,
+            255 * 32 + 1,
+            300 * 32 + 5,
+            50176,
+        ] {
+            for top in [0u64, 1, 10, 20, 31, 32, 255] {
+                let r = crate::kernels::testdata::test_values(n, n as u64 + top);
+                let src: Vec<u8> = r
+                    .iter()
+                    .map(|&v| if v % 4 == 0 { top } else { v % (top + 1) } as u8)
+                    .collect();
+                let mut want = [0u32; 256];
+                for &v in &src {
+                    want[v as usize] += 1;
+                }
+                assert_eq!(histogram_scalar(&src), want, "n {n} top {top}");
+                for isa in simd::available() {
+                    let got = dispatch!(at isa; histogram_scalar / histogram_avx2(&src));
+                    assert_eq!(got, want, "n {n} top {top} {isa:?}");
+                }
+            }
+        }
+    }
+
+    /// [`nms_row`]'s twins on gradients at the borders of the direction bins: every
+    /// `|gx| ≤ 1020` with `|gy|` one below, at and one above `x·13573/2¹⁵` and
+    /// `x·(13573 + 2¹⁶)/2¹⁵`, every sign combination, `gx = 0` and `gy = 0` included.
+    #[test]
+    fn nms_row_twins_equal_at_bin_borders() {
+        let (mut gx, mut gy) = (Vec::new(), Vec::new());
+        for x in 0..=1020i32 {
+            let t22 = (x * CANNY_TG22) >> CANNY_SHIFT;
+            let t67 = (x * CANNY_TG22 + (x << (CANNY_SHIFT + 1))) >> CANNY_SHIFT;
+            for y in [0, t22 - 1, t22, t22 + 1, t67 - 1, t67, t67 + 1] {
+                if !(0..=1020).contains(&y) {
+                    continue;
+                }
+                for (sx, sy) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
+                    gx.push((sx * x) as i16);
+                    gy.push((sy * y) as i16);
+                }
+            }
+        }
+        let w = gx.len();
+        let r = crate::kernels::testdata::test_values(3 * (w + 2), 5);
+        let mags: Vec<Vec<i16>> = (0..3)
+            .map(|k| {
+                (0..w + 2)
+                    .map(|i| {
+                        let v = (r[k * (w + 2) + i] % 400) as i16;
+                        if i == 0 || i == w + 1 {
+                            0
+                        } else if k == 1 {
+                            // centre magnitudes mostly candidates, ties with neighbours common
+                            60 + v % 8 * 40
+                        } else {
+                            v / 40 * 40
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let ms = [&mags[0][..], &mags[1][..], &mags[2][..]];
+        let mut want = vec![9u8; w];
+        nms_row_scalar(ms, &gx, &gy, [50, 150], &mut want);
+        for v in 0..3u8 {
+            assert!(want.contains(&v), "outcome {v} missing");
+        }
+        for isa in simd::available() {
+            let mut got = vec![7u8; w];
+            dispatch!(at isa; nms_row_scalar / nms_row_avx2(ms, &gx, &gy, [50, 150], &mut got));
+            assert_eq!(got, want, "{isa:?}");
+        }
+    }
+
     /// [`nms_row`]'s twins against the per-pixel definition (the direction bin decides which
     /// two neighbours are compared), on gradients covering every bin and sign.
     #[test]
     fn nms_row_simd_equals_scalar_and_definition() {
-        for w in [1usize, 7, 16, 33, 100] {
+        for w in [1usize, 7, 16, 31, 32, 33, 64, 100, 224] {
             let hash = |i: usize, k: usize| {
                 (i as u32)
                     .wrapping_mul(2_654_435_761)
@@ -1534,10 +2017,10 @@ mod tests {
     #[test]
     fn sobel_row_simd_equals_scalar() {
         for w in [1usize, 7, 16, 17, 100] {
-            let rows: Vec<Vec<i16>> = (0..3)
+            let rows: Vec<Vec<u8>> = (0..3)
                 .map(|k| {
                     (0..w + 2)
-                        .map(|i| ((i * 97 + k * 31) % 256) as i16)
+                        .map(|i| ((i * 97 + k * 31) % 256) as u8)
                         .collect()
                 })
                 .collect();
