@@ -104,7 +104,8 @@ pub(crate) unsafe fn colour3_avx2(colour: [u16; 3]) -> [std::arch::x86_64::__m25
     ]
 }
 
-/// One step of [`blend_fixed_avx2`]: the 16 pixels (48 values) at `src` blended with the
+/// One 16-pixel step of the fixed-point blend (of `blend_fixed`'s AVX2 twin, and of the
+/// kernels that make their weights in registers): the 16 pixels (48 values) at `src` blended with the
 /// per-pixel weights `a`, `b` (16 `u16` each, in registers) and the colour of [`colour3_avx2`],
 /// stored at `dst`. Shared with kernels that make the weights in registers (spatter's mud).
 ///

@@ -122,9 +122,11 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                     let mut l8 = Buf::<u8>::take(n);
                     for (o, &v) in l8.iter_mut().zip(&layer) {
                         let v = if v < threshold { 0.0 } else { v } * 255.0;
-                        // values are ≥ 0 here; the clamp only guards the unchecked conversion
+                        // the clamps only guard the unchecked conversion (a custom table may
+                        // set a threshold ≤ 0 and a huge σ)
                         let v = if v < 1e9 { v } else { 1e9 };
-                        // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
+                        let v = if v > -1e9 { v } else { -1e9 };
+                        // SAFETY: −1e9 ≤ v ≤ 1e9 fits in i32.
                         *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
                     }
                     l8
@@ -138,7 +140,8 @@ pub fn spatter(job: &mut Job<'_>, p: &Params) -> Result<()> {
                         let v = mean + std * g;
                         let v = if v < t { 0.0 } else { v } * 255.0;
                         let v = if v < 1e9 { v } else { 1e9 };
-                        // SAFETY: 0 ≤ v ≤ 1e9 fits in i32.
+                        let v = if v > -1e9 { v } else { -1e9 };
+                        // SAFETY: −1e9 ≤ v ≤ 1e9 fits in i32.
                         *o = unsafe { v.to_int_unchecked::<i32>() } as u8;
                     }
                     l8

@@ -1,6 +1,7 @@
 //! The final per-value blends of spatter's two branches (water, mud), one image row of
-//! interleaved RGB values. Elementwise loops vectorised by the compiler; the AVX2 build is the
-//! same loop, bit-identical (tested).
+//! interleaved RGB values. The f32 blends are elementwise loops vectorised by the compiler (the
+//! AVX2 build is the same loop, bit-identical); fast-mode water's fixed-point run blend has a
+//! hand-written AVX2 twin ([`water_run_fixed_avx2`]). All twins are tested equal.
 
 use crate::kernels::quantise::{clip01_f32, clip01_f64, q255, q255_f32};
 use crate::kernels::rgb_fixed;
@@ -38,14 +39,14 @@ dispatch! {
     }
 }
 
-/// `v` rounded to a 16-bit fraction, `trunc(clamp(v + 0.5, 0, 65535))`, NaN to 0
+/// `v` rounded to a 16-bit fraction, `trunc(clamp(v + 0.5, 0, 65535))`, NaN → 65535
 /// (compare-and-select clamps and an unchecked conversion, so the loops below vectorise).
 #[inline(always)]
 fn frac16(v: f32) -> u16 {
     let v = v + 0.5;
     let v = if v < 65535.0 { v } else { 65535.0 };
     let v = if v > 0.0 { v } else { 0.0 };
-    // SAFETY: 0 ≤ v ≤ 65535 here (NaN fails `v > 0` and became 0).
+    // SAFETY: 0 ≤ v ≤ 65535 here (NaN fails `v < 65535` and became 65535 first).
     unsafe { v.to_int_unchecked::<i32>() as u16 }
 }
 

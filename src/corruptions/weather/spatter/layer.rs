@@ -345,9 +345,11 @@ fn phase_sums(vp: &[f32], k0: &[f32], k1: &[f32], m: usize) -> (f32, f32) {
 #[inline(always)]
 fn l8(v: f32, t: f32) -> u8 {
     let v = if v < t { 0.0 } else { v } * 255.0;
+    // the clamps only guard the unchecked conversion: the default tables give 0 ≤ v < 1e9,
+    // but a custom table may set t ≤ 0 and a huge σ (NaN, impossible here, would become 1e9)
     let v = if v < 1e9 { v } else { 1e9 };
-    // SAFETY: 0 ≤ v ≤ 1e9 fits in i32 (v is a threshold-passing layer value ≥ t > 0, or 0;
-    // NaN does not occur in a filter of finite normals).
+    let v = if v > -1e9 { v } else { -1e9 };
+    // SAFETY: −1e9 ≤ v ≤ 1e9 fits in i32.
     unsafe { v.to_int_unchecked::<i32>() as u8 }
 }
 
@@ -408,7 +410,8 @@ unsafe fn horizontal_l8_avx2(vp: &[f32], k0: &[f32], k1: &[f32], t: f32, out: &m
         for (l, o) in o.iter_mut().enumerate() {
             *o = _mm256_fmadd_ps(kv, _mm256_loadu_ps(p.add(taps + 8 * l)), *o);
         }
-        // l8 of each sum: v < t → 0 (v ≥ t keeps v: no NaN here), ·255, min(·, 1e9), truncate
+        // l8 of each sum: v < t → 0 (v ≥ t keeps v: no NaN here), ·255, clamped to ±1e9 as
+        // the scalar l8, truncate
         let (tv, c255, cap) = (
             _mm256_set1_ps(t),
             _mm256_set1_ps(255.0),
@@ -417,7 +420,9 @@ unsafe fn horizontal_l8_avx2(vp: &[f32], k0: &[f32], k1: &[f32], t: f32, out: &m
         #[inline(always)]
         unsafe fn q(v: __m256, [tv, c255, cap]: [__m256; 3]) -> __m256i {
             let kept = _mm256_and_ps(v, _mm256_cmp_ps::<_CMP_GE_OQ>(v, tv));
-            _mm256_cvttps_epi32(_mm256_min_ps(_mm256_mul_ps(kept, c255), cap))
+            let v = _mm256_min_ps(_mm256_mul_ps(kept, c255), cap);
+            let floor = _mm256_sub_ps(_mm256_setzero_ps(), cap);
+            _mm256_cvttps_epi32(_mm256_max_ps(v, floor))
         }
         let c = [tv, c255, cap];
         let low = _mm256_set1_epi32(0xFF);
@@ -596,19 +601,25 @@ mod tests {
     /// chains, then the threshold and the 8-bit truncation), the AVX2 one gives the same
     /// bytes on every ISA, for widths that end in every kind of block (32, 16, 8 column pairs
     /// and a partial one), with sums below and above the threshold, above 1 (which wrap
-    /// modulo 256), negative and huge (the 1e9 cap).
+    /// modulo 256), negative and huge (the ±1e9 clamps; a threshold ≤ 0, which a custom
+    /// table may set, keeps the negative sums).
     #[test]
     fn horizontal_l8_twins_are_the_definition() {
         let (_, [k0, k1]) = phase_kernels(&kernel1d(2.0, 4.0));
-        let t = 0.69f32;
-        for w in [
+        let widths = [
             1usize, 2, 7, 15, 16, 17, 31, 33, 48, 63, 64, 65, 100, 111, 224, 225,
-        ] {
+        ];
+        for (t, w) in [0.69f32, -1e30]
+            .into_iter()
+            .flat_map(|t| widths.map(|w| (t, w)))
+        {
             let n = w.div_ceil(2).next_multiple_of(LANES) + k0.len();
             let vp: Vec<f32> = (0..n)
                 .map(|i| match i % 41 {
                     0 => 3e8,
                     1 => -2.0,
+                    2 => -3e8,
+                    3 => -1.3,
                     _ => 0.4 + ((i * 613) % 97) as f32 * 0.012,
                 })
                 .collect();
@@ -624,7 +635,7 @@ mod tests {
                         k0[j].mul_add(vp[m + 1 + j], s)
                     };
                 }
-                let want = (if s < t { 0.0 } else { s } * 255.0).min(1e9) as i32 as u8;
+                let want = (if s < t { 0.0 } else { s } * 255.0).clamp(-1e9, 1e9) as i32 as u8;
                 assert_eq!(v, want, "w {w} x {x}: sum {s}");
             }
             for isa in simd::available() {
