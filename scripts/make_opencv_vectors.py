@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write src/corruptions/weather/spatter/testdata/opencv_vectors.txt: OpenCV outputs of every stage of spatter's
 water branch (Canny, distanceTransform, threshold, blur, equalizeHist, filter2D, blur) on small
-arrays, for the unit tests of src/corruptions/weather/spatter/opencv.rs.
+arrays, for the unit tests of src/corruptions/weather/spatter/opencv/.
 
 Run with the oracle venv (OpenCV 4.11 from requirements-reference.txt):
 

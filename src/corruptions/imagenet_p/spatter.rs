@@ -108,7 +108,7 @@ impl Water {
         let (w, h) = (SIDE, SIDE);
         // ImageNet-C water's kernels: Canny written inverted (the distance transform's input),
         // then the transform, the cap of 20 (THRESH_TRUNC), the 3×3 blur and astype(uint8)
-        // fused row by row; the bytes of the unfused chain (tested in weather/spatter/opencv.rs)
+        // fused row by row; the bytes of the unfused chain (tested in weather/spatter/opencv/)
         opencv::canny_l1_inverted(&self.l8, w, h, 50, 150, &mut self.b);
         opencv::distance_box3_trunc_u8(&self.b, w, h, 20.0, &mut self.a);
         // equalizeHist, the emboss filter and the 3×3 blur, fused row by row
