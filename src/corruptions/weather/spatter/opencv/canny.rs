@@ -486,8 +486,9 @@ mod tests {
         assert!(grown > 100, "{grown}");
     }
 
-    /// The whole Canny driver's twins (scalar and AVX2 builds, each with the kernels of its
-    /// level) give the same edges on spatter-like layers (flat zeros and smooth blobs), at
+    /// The whole Canny driver's twins (its scalar and AVX2 builds; the row kernels inside are
+    /// dispatched at run time, so they run at the machine's best level in both — each has its
+    /// own twin test) give the same edges on spatter-like layers (flat zeros and smooth blobs), at
     /// sizes around the 32-pixel steps, with both markings.
     #[test]
     fn canny_driver_twins_are_equal() {

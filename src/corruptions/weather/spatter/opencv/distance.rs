@@ -832,7 +832,7 @@ mod tests {
         }
     }
 
-    /// The fused box-blur-and-truncate equals [`box3_f32`] then `as u8`, on every path.
+    /// The fused box-blur-and-truncate equals [`box3_f32`] then `as u8`, through each twin.
     #[test]
     fn box3_f32_trunc_u8_equals_box_then_cast() {
         for &(h, w) in &[(1usize, 1usize), (2, 3), (5, 17), (19, 40)] {

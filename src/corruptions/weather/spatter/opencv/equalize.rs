@@ -375,7 +375,9 @@ mod tests {
 
     /// The fused equalise → emboss → blur pass equals the three image passes, at sizes with one
     /// and two rows and columns (the reflect-101 mirrors of both rings) and larger ones, on
-    /// images with every byte below 32 (the shuffle table) and not, on every path.
+    /// images with every byte below 32 (the shuffle table) and not, through each of the fused
+    /// pass's twins (the histogram and lookup inside are dispatched at run time; their own twin
+    /// tests cover the scalar builds).
     #[test]
     fn equalize_emboss_box_equals_the_three_passes() {
         for &(h, w) in &[
