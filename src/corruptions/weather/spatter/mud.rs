@@ -151,7 +151,7 @@ fn shape(u: i16) -> i16 {
 
 /// Scalar twin of [`draw_noise`]'s fill (`out.len()` a multiple of 16).
 fn draw_noise_scalar(gen: &mut Xoshiro8, out: &mut [i16]) {
-    let mut words = vec![0u32; out.len() / 2];
+    let mut words = Buf::<u32>::take(out.len() / 2);
     gen.fill(&mut words);
     for (o, &v) in out.chunks_exact_mut(2).zip(&words) {
         o[0] = shape(v as u16 as i16);
