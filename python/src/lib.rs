@@ -23,6 +23,7 @@ use pyo3::exceptions::{PyKeyError, PyOSError, PyValueError};
 use pyo3::prelude::*;
 
 mod augment;
+mod bench;
 mod dataset;
 
 /// A Rust error as the Python exception a caller expects: unknown names are `KeyError`s (what
@@ -569,6 +570,7 @@ fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(corrupt_batch, m)?)?;
     m.add_function(wrap_pyfunction!(read_image, m)?)?;
     m.add_class::<augment::Policy>()?;
+    m.add_function(wrap_pyfunction!(bench::time_library_call, m)?)?;
     m.add_function(wrap_pyfunction!(dataset::run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(dataset::generate, m)?)?;
     m.add_function(wrap_pyfunction!(dataset::verify_dataset, m)?)?;

@@ -256,3 +256,24 @@ def test_seeded_one_step_call_matches_the_full_path():
     ]
     for image, severity, seed, dropin in declined:
         assert core.corrupt_seeded(image, fog, severity, seed, dropin) is None
+
+
+def test_time_library_call_runs_the_seeded_library_call():
+    """The benchmark's Rust side (scripts/bench_side_by_side.py, Python / Rust): it must run
+    the corruption the Python call runs (an unknown number or a bad image is refused, not
+    timed as a no-op), and take time that grows with the work."""
+    core = imgcorrupt._imgcorrupt
+    names = [n for n, *_ in core.catalogue()]
+    small = np.random.default_rng(5).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    large = np.random.default_rng(6).integers(0, 256, (512, 512, 3), dtype=np.uint8)
+    glass = names.index("glass_blur")
+    t_small = min(core.time_library_call(small, glass, 5, k) for k in range(3))
+    t_large = min(core.time_library_call(large, glass, 5, k) for k in range(3))
+    assert 0 < t_small < t_large
+    with pytest.raises(ValueError):
+        core.time_library_call(small, len(names) + 5, 1, 0)
+    for bad in (small[..., 0].copy(), small[:, ::2], np.zeros((32, 32, 4), np.uint8)):
+        with pytest.raises(ValueError):
+            core.time_library_call(bad, glass, 1, 0)
+    with pytest.raises(ValueError):
+        core.time_library_call(np.zeros((0, 32, 3), np.uint8), glass, 1, 0)

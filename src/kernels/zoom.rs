@@ -170,11 +170,13 @@ dispatch! {
         h: usize,
         w: usize,
         z: f64,
-    ) -> (Vec<f64>, usize, usize) {
+    ) -> (Buf<f64>, usize, usize) {
         let rows = AxisPlan::new(h, z, usize::MAX);
         let cols = AxisPlan::new(w, z, usize::MAX);
         let (oh, ow) = (rows.n_out, cols.n_out);
-        let mut out = vec![0f64; oh * ow];
+        // pooled and written in full below (cval rows included): no per-call allocation and
+        // zero-fill of an image-sized plane (snow's layer, ~0.4 MB at 224×224)
+        let mut out = Buf::<f64>::take(oh * ow);
         let mut ia = vec![0usize; ow];
         let mut ib = vec![0usize; ow];
         let mut b0 = vec![0f64; ow];
@@ -207,7 +209,8 @@ dispatch! {
         };
         for (i, tap) in rows.taps.iter().enumerate() {
             let Some((r0, r1, a0, a1)) = *tap else {
-                continue; // cval rows stay 0
+                out[i * ow..(i + 1) * ow].fill(0.0); // cval rows
+                continue;
             };
             let k0 = expand(r0, usize::MAX, &mut slots, &mut tags);
             let k1 = expand(r1, k0, &mut slots, &mut tags);
@@ -635,6 +638,34 @@ pub unsafe fn zoom_blur_rgb8_avx2(src: &[u8], dst: &mut [u8], h: usize, w: usize
 #[cfg(test)]
 mod tests {
     use crate::simd::{self, dispatch};
+
+    /// The pooled plane is written in full: rows and columns outside the crop (SciPy's cval,
+    /// here from f64 rounding at the last output, e.g. 24 rows zoomed ×1.7) come out 0 even
+    /// when the pool hands back a buffer full of NaN from an earlier call.
+    #[test]
+    fn plane_writes_cval_rows_over_a_dirty_buffer() {
+        let (h, w, z) = (24usize, 24usize, 1.7f64);
+        assert!(AxisPlan::new(h, z, usize::MAX)
+            .taps
+            .iter()
+            .any(|t| t.is_none()));
+        let src: Vec<f64> = (0..h * w).map(|i| (i % 7) as f64 / 7.0 + 0.1).collect();
+        let (want, _, _) = clipped_zoom(&src, h, w, 1, z);
+        for isa in std::iter::once(None).chain(simd::available().into_iter().map(Some)) {
+            {
+                let mut dirty = Buf::<f64>::take(4 * h * w);
+                dirty.fill(f64::NAN);
+            }
+            let (got, _, _) = match isa {
+                None => plane_scalar(&src, h, w, z),
+                Some(isa) => dispatch!(at isa; plane_scalar / plane_avx2(&src, h, w, z)),
+            };
+            assert!(got
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
 
     #[test]
     fn plane_equals_clipped_zoom() {

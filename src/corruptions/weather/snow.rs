@@ -116,6 +116,8 @@ pub fn snow(job: &mut Job<'_>, p: &Params) -> Result<()> {
         }
     }
     let (mut zoomed, zh, zw) = clipped_zoom_plane(&layer, h, w, p.zoom[lvl]);
+    // back to the pool now: `blurred` below can take this (cache-warm) plane
+    drop(layer);
     let threshold = p.threshold[lvl];
     for v in &mut zoomed {
         let x = *v;
@@ -138,7 +140,7 @@ pub fn snow(job: &mut Job<'_>, p: &Params) -> Result<()> {
                 l8[r * w + c] = ((zoomed[(t0 + r) * zw + l0 + c] * 255.0) as u8) as f64;
             }
         }
-        zoomed = l8.to_vec();
+        zoomed = l8;
         let mut b = Buf::<f64>::take(w * h);
         motion_blur(&zoomed, &mut b, h, w, 1, &kernel);
         for (z, &v) in zoomed.iter_mut().zip(b.iter()) {
