@@ -67,17 +67,20 @@ DEFAULT_TARGET = 20.0
 # Worker: runs in the reference venv, answers JSON commands on stdin.
 # --------------------------------------------------------------------------- #
 
-def worker():
+def worker(light=False):
+    """`light`: a worker for the Python package alone (ops "load" and "python"), which never
+    imports or runs the reference, so that the package is timed in a process of its own."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    sys.path.insert(0, str(SCRIPTS))
-    import make_fixtures as mf
     import numpy as np
     import PIL
     from PIL import Image, features
-    import cv2
-    cv2.setNumThreads(1)
-    ic = mf.load_oracle()
+    if not light:
+        sys.path.insert(0, str(SCRIPTS))
+        import make_fixtures as mf
+        import cv2
+        cv2.setNumThreads(1)
+        ic = mf.load_oracle()
     images = []
 
     def prepare(path, size):
@@ -119,6 +122,9 @@ def worker():
                 out.append(dst)
             images = [np.asarray(Image.open(p).convert("RGB")) for p in out]
             reply({"paths": out})
+        elif op == "load":
+            images = [np.asarray(Image.open(p).convert("RGB")) for p in cmd["paths"]]
+            reply({"n": len(images)})
         elif op == "reference":
             res = {}
             for s in cmd["severities"]:
@@ -136,17 +142,17 @@ def worker():
             reply(res)
         elif op == "python":
             # Issue 14's "Python call within 5 % of the Rust library call", measured in ONE
-            # process: `imgcorrupt.corrupt(img, s, name, seed=k)` and the library call of
-            # `imgcorrupt bench` (`corrupt_with`, fast mode, seed k: the extension's
-            # `time_library_call`, on the same array) alternate call by call on the same thread, photo k mod n for
-            # call k, the order swapped every other call; a warm-up call each, then until
-            # min_ms have passed for each side (at least 3 calls, at most 2000); the medians.
-            # Why not against the `imgcorrupt bench` process: the extension and the binary
-            # are two builds of the library (cargo unifies other dependency features for
-            # each, so other codegen units) in two processes with their own placement of
-            # code and data, and either effect alone moved snow by 4-8 % in either direction
-            # with no change to the call (BENCHMARKS.md, stop 33). That comparison is still
-            # reported, as "Python / CLI".
+            # process (a light worker, fresh each round): `imgcorrupt.corrupt(img, s, name,
+            # seed=k)` and the library call of `imgcorrupt bench` (`corrupt_with`, fast mode,
+            # seed k: the extension's `time_library_call`, on the same array) alternate call
+            # by call on the same thread, photo k mod n for call k, the order swapped every
+            # other call; a warm-up call each, then until min_ms have passed for each side (at
+            # least 3 calls, at most 2000); the medians. Why not against the `imgcorrupt
+            # bench` process: the extension and the binary are two builds of the library
+            # (cargo unifies other dependency features for each, so other codegen units) in
+            # two processes with their own placement of code and data, and either effect
+            # alone moved snow by 4-8 % in either direction with no change to the call
+            # (BENCHMARKS.md, stop 33). That comparison is still reported, as "Python / CLI".
             import imgcorrupt
             from imgcorrupt import _imgcorrupt as native
             index = [c[0] for c in native.catalogue()].index(cmd["name"])
@@ -224,14 +230,15 @@ REF_AVX2_ENV = {
 
 
 class Worker:
-    def __init__(self, python, ref_isa, simd):
+    def __init__(self, python, ref_isa, simd, light=False):
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONWARNINGS="ignore", RAYON_NUM_THREADS="1")
         if simd:
             env["IMGCORRUPT_SIMD"] = simd  # the Python package (--python-package)
         if ref_isa == "avx2":
             env.update(REF_AVX2_ENV)
-        self.p = subprocess.Popen([python, str(Path(__file__).resolve()), "--worker"], env=env,
+        argv = [python, str(Path(__file__).resolve()), "--worker"] + (["--light"] if light else [])
+        self.p = subprocess.Popen(argv, env=env,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def call(self, **cmd):
@@ -487,13 +494,14 @@ def main():
     ap.add_argument("--gnt-batch", type=int, default=64, help=argparse.SUPPRESS)
     ap.add_argument("--gnt-repeat", type=int, default=3, help=argparse.SUPPRESS)
     ap.add_argument("--gnt-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--light", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: severity 3, 2 rounds, 60 ms cells, 8 dataset sources, no numpy")
     if "--quick" in sys.argv[1:]:  # quick-mode defaults; options given explicitly still win
         ap.set_defaults(severities="3", rounds=2, min_ms=60, dataset_images=8, no_numpy=True)
     a = ap.parse_args()
     if a.worker:
-        return worker()
+        return worker(a.light)
     if a.gnt_worker:
         return gnt_worker(a.gnt_batch, 0.5, a.rounds, a.gnt_repeat)
     if a.ref_isa is None:
@@ -574,6 +582,15 @@ def corruption_table(a, w, env, sevs, tmp, shared, out):
         out(f"* Python package: imgcorrupt {w.call(op='python_version')['version']}")
     best = {}  # (side, name, sev) -> ms
     for rnd in range(a.rounds):
+        # The Python package runs in a fresh light worker per round (never in the reference's
+        # process, whose heap the reference has shaped): where a process's code, stack and
+        # buffers land moves a corruption by a few per cent for its whole life (4 KiB
+        # aliasing, see jpeg_compression in BENCHMARKS.md), so each side's minimum is over
+        # as many processes as rounds, not one.
+        pw = None
+        if a.python_package:
+            pw = Worker(reference_python(a.ref_python), a.ref_isa, a.simd, light=True)
+            pw.call(op="load", paths=images)
         for name in names:
             sides = ["reference"] + modes
             if rnd % 2:
@@ -582,13 +599,15 @@ def corruption_table(a, w, env, sevs, tmp, shared, out):
                 if side == "reference":
                     r = {side: w.call(op=side, name=name, severities=sevs, min_ms=a.min_ms)}
                 elif side == "python":
-                    r = w.call(op=side, name=name, severities=sevs, min_ms=a.min_ms)
+                    r = pw.call(op=side, name=name, severities=sevs, min_ms=a.min_ms)
                 else:
                     r = {side: ours_bench(a.binary, images, name, sevs, a.min_ms, side, env)}
                 for part, times in r.items():
                     for s, ms in times.items():
                         k = (part, name, int(s))
                         best[k] = min(best.get(k, float("inf")), ms)
+        if pw:
+            pw.close()
         print(f"[round {rnd + 1}/{a.rounds} done, load {' '.join(loadavg())}]", file=sys.stderr, flush=True)
     out()
     out(f"Per corruption, {len(images)} photos at {a.size}, severities {a.severities}, one thread; "
