@@ -49,9 +49,7 @@ pub(super) fn snow_row_scalar(
 /// de-interleaved with byte shuffles, every value goes through the same f32 / f64 operations
 /// in the same order as the scalar twin (hardware fma = the correctly rounded [`fma_f32`];
 /// `max_ps(lift, x)` = `if lift > x { lift } else { x }`; `max_pd(v, 0)` / `min_pd(v, 1)` =
-/// [`clip01_f64`]; `i/255` of a byte `i` as a reciprocal product with one fma correction, equal
-/// to the correctly rounded quotient for all 256 bytes in f32 and f64, see
-/// `div255_exact_for_bytes`), and the bytes are re-interleaved. The last `W mod 8` pixels run the
+/// [`clip01_f64`]), and the bytes are re-interleaved. The last `W mod 8` pixels run the
 /// scalar body. Flake levels assume `|v·255| < 2³¹` (the layer is in [0, 1]).
 ///
 /// # Safety
@@ -96,24 +94,13 @@ pub(super) unsafe fn snow_row_avx2(
     let zero = _mm256_setzero_pd();
     let one = _mm256_set1_pd(1.0);
     let mask8 = _mm_set1_epi32(255);
-    // i/255 for integers i in 0..=255 without a division (see `div255_exact_for_bytes`):
-    // q = i·RN(1/255), then one Newton step on the exact residual i − 255·q.
-    let (inv255, inv255f) = (_mm256_set1_pd(1.0 / 255.0), _mm256_set1_ps(1.0 / 255.0));
-    let div255 = |i: __m256d| {
-        let q = _mm256_mul_pd(i, inv255);
-        _mm256_fmadd_pd(_mm256_fnmadd_pd(q, k255, i), inv255, q)
-    };
-    let div255f = |i: __m256| {
-        let q = _mm256_mul_ps(i, inv255f);
-        _mm256_fmadd_ps(_mm256_fnmadd_ps(q, k255f, i), inv255f, q)
-    };
     // flake level of 4 values
     let level = |v: __m256d| {
         let q = _mm256_sub_pd(_mm256_add_pd(_mm256_mul_pd(v, k255), rint), rint);
         let i = _mm_and_si128(_mm256_cvttpd_epi32(q), mask8);
-        div255(_mm256_cvtepi32_pd(i))
+        _mm256_div_pd(_mm256_cvtepi32_pd(i), k255)
     };
-    let unit = |v: __m128i| div255f(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v)));
+    let unit = |v: __m128i| _mm256_div_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v)), k255f);
     let mut j = 0;
     while j < full {
         let p = src.as_ptr().add(3 * j);
@@ -235,33 +222,6 @@ mod tests {
             }
         }
         out
-    }
-
-    /// Why the AVX2 twin may drop its divisions: for every byte `i`, `q = i·RN(1/255)` followed
-    /// by `q + (i − 255·q)·RN(1/255)` (two fmas, the residual exact) is the correctly rounded
-    /// `i/255`, in f64 and in f32; the plain product alone is not (it misses the last bit
-    /// for some bytes in both widths, checked below so that the correction stays needed).
-    #[test]
-    fn div255_exact_for_bytes() {
-        let (y64, y32) = (1.0f64 / 255.0, 1.0f32 / 255.0);
-        let (mut plain64, mut plain32) = (0, 0);
-        for i in 0..=255u32 {
-            let a = i as f64;
-            let q = a * y64;
-            assert_eq!(
-                (-q).mul_add(255.0, a).mul_add(y64, q).to_bits(),
-                (a / 255.0).to_bits()
-            );
-            plain64 += usize::from(q != a / 255.0);
-            let a = i as f32;
-            let q = a * y32;
-            assert_eq!(
-                (-q).mul_add(255.0, a).mul_add(y32, q).to_bits(),
-                (a / 255.0).to_bits()
-            );
-            plain32 += usize::from(q != a / 255.0);
-        }
-        assert!(plain64 > 0 && plain32 > 0);
     }
 
     #[test]
