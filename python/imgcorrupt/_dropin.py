@@ -90,12 +90,6 @@ corruption_dict = {f.__name__: f for f in corruption_tuple}
 """The 19 corruptions by name."""
 
 _NAMES = tuple(corruption_dict)
-# Catalogue positions of the drop-in's names, for the one-step seeded call
-# (``_core.corrupt_seeded``), which takes the position instead of converting a string.
-_SEEDED_INDEX = {
-    name: i for i, (name, _, _) in enumerate(_core.catalogue()) if name in corruption_dict
-}
-_FROST_INDEX = _SEEDED_INDEX["frost"]
 _SUBSETS = {
     "common": _NAMES[0:15],
     "validation": _NAMES[15:19],
@@ -122,26 +116,17 @@ def get_corruption_names(subset="common"):
         raise ValueError("subset must be one of ['common', 'validation', 'all']") from None
 
 
-_frost_lock = threading.Lock()
-_frost_dir = None
-
-
 def set_frost_dir(path):
     """Use the reference's six frost photographs from ``path`` (the ``frost`` folder of an
     imagecorruptions checkout or wheel) for every later ``corrupt(..., 'frost')`` call without
     ``frost_dir=``; ``None`` goes back to procedural textures. The environment variable
     ``IMGCORRUPT_FROST_DIR`` sets the default."""
-    global _frost_dir
-    with _frost_lock:
-        _frost_dir = None if path is None else os.fspath(path)
+    # kept in the core, where the native ``corrupt`` reads it
+    _core.set_default_frost_dir(None if path is None else os.fsdecode(path))
 
 
-def _default_frost_dir():
-    # One read of the global (atomic; set_frost_dir writes it under the lock whole).
-    d = _frost_dir
-    if d is not None:
-        return d
-    return _core.frost_dir_env()
+# the folder set_frost_dir chose, else $IMGCORRUPT_FROST_DIR, else None (procedural)
+_default_frost_dir = _core.default_frost_dir
 
 
 def _unknown_name(name):
@@ -318,78 +303,35 @@ def run_on_global_state(image, name, severity, preset, frost_dir):
 _global_lock = threading.Lock()
 
 
-def _one_step(table, name, image, severity, seed, dropin):
-    """The seeded fast-mode call of ``corrupt`` (``dropin``) or ``corrupt_image`` in one core
-    call (``_core.corrupt_seeded``), for a name of ``table`` (name -> catalogue position);
-    None when it is not that common case, and the caller takes its full checks. Its frost
-    folder is the default the full path would use: the drop-in looks it up for frost only,
-    the native API for every call (as ``_options`` does)."""
+def _one_step(table, name, image, severity, seed):
+    """The seeded fast-mode call of ``corrupt_image`` in one core call
+    (``_core.corrupt_seeded``), for a name of ``table`` (name -> catalogue position); None
+    when it is not that common case, and the caller takes its full checks. Its frost folder
+    is the default the full path would use (``_options`` looks it up for every call). The
+    drop-in's ``corrupt`` does the same natively (``python/src/dropin.rs``)."""
     index = table.get(name)
     if index is None:
         return None
-    frost_dir = _default_frost_dir() if not dropin or index == _FROST_INDEX else None
-    return _core.corrupt_seeded(image, index, severity, seed, dropin, frost_dir)
+    return _core.corrupt_seeded(image, index, severity, seed, False, _default_frost_dir())
 
 
-def corrupt(
-    image,
-    severity=1,
-    corruption_name=None,
-    corruption_number=-1,
-    *,
-    seed=None,
-    rng=None,
-    preset=None,
-    frost_dir=None,
-):
-    """Corrupt an image, exactly as ``imagecorruptions.corrupt`` (1.1.2) does.
+corrupt = _core.corrupt
+"""``corrupt(image, severity=1, corruption_name=None, corruption_number=-1, *, seed=None,
+rng=None, preset=None, frost_dir=None)``: the drop-in (see its docstring). Native: its common
+seeded call runs without a Python frame, everything else in ``_corrupt_full``."""
 
-    ``image``: uint8 array, (H, W), (H, W, 1) or (H, W, 3), H and W >= 32; greyscale comes
-    back as (H, W, 3), like the reference. ``severity``: 1..5. Name the corruption with
-    ``corruption_name`` (see ``get_corruption_names``) or ``corruption_number`` (its index in
-    ``corruption_tuple``). Returns a new (H, W, 3) uint8 array.
 
-    Randomness (keyword-only extensions):
-
-    * default (no ``seed``): NumPy's global legacy generator, draw for draw as the reference
-      (numpy mode); the global state advances exactly as after the reference's call.
-    * ``seed=s``: fast mode (imgcorrupt's counter-based generator, the reference's
-      distributions, not its numbers); ``seed=s, rng='numpy'``: numpy mode seeded like
-      ``np.random.seed(s)`` without touching the global generator.
-    * ``rng='fast'`` without a seed draws the seed from the global generator (one
-      ``randint``), so ``np.random.seed`` still makes the call reproducible.
-
-    ``preset``: a built-in preset name or a TOML file. ``frost_dir``: the reference's frost
-    photographs (default: ``set_frost_dir`` / ``$IMGCORRUPT_FROST_DIR``, else procedural
-    textures, which match the reference's statistics but not its pixels).
-
-    Errors: ``InvalidInputError`` (an ``AttributeError`` like the reference's, and a
-    ``ValueError``) for bad images and severities; ``CorruptionNameError`` (a ``KeyError``
-    and ``ValueError``) for unknown names, with the closest name suggested; ``ValueError``
-    when neither a name nor a number is given.
-    """
-    # The common seeded call in one step: the core checks the image, severity and seed itself
-    # and returns None for anything else, which then takes the full checks below (so every
-    # error is raised by them, with the reference's types and messages).
-    if (
-        type(seed) is int
-        and type(severity) is int
-        and type(corruption_name) is str
-        and (rng is None or (type(rng) is str and rng == "fast"))
-        and preset is None
-        and frost_dir is None
-    ):
-        out = _one_step(_SEEDED_INDEX, corruption_name, image, severity, seed, True)
-        if out is not None:
-            return out
+def _corrupt_full(image, severity, corruption_name, corruption_number, seed, rng, preset, frost_dir):
+    """``corrupt`` (``python/src/dropin.rs``) for every call that is not its native common
+    case, with the arguments as the caller gave them (missing ones at the signature's
+    defaults): the checks, conversions and exceptions of the drop-in."""
     image = _check_reference_image(image)
     severity_arg = severity
     severity = _check_severity(severity)
     name = _resolve_name(corruption_name, corruption_number)
     _check_rng(rng)
     seed = _check_seed(seed)
-    # Only frost reads textures: the default's lock and environment look-up (about 1 us, a
-    # per-call cost that shows on sub-0.2 ms corruptions) are skipped for the others.
+    # Only frost reads textures: the others skip the default's look-up.
     if frost_dir is None and name == "frost":
         frost_dir = _default_frost_dir()
     frost_dir = None if frost_dir is None else os.fspath(frost_dir)
@@ -400,4 +342,4 @@ def corrupt(
         seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
     if rng == "numpy" and seed >= 2**32:
         raise InvalidInputError(f"numpy-mode seeds are 32-bit (as np.random.seed), got {seed}")
-    return _core.corrupt(image, name, severity, seed, rng or "fast", preset, frost_dir)
+    return _core.corrupt_named(image, name, severity, seed, rng or "fast", preset, frost_dir)

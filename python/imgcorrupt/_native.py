@@ -156,14 +156,14 @@ def corrupt_image(
         and styles is None
         and tile_bank is None
     ):
-        out = _one_step(_SEEDED_INDEX, corruption, image, severity, seed, False)
+        out = _one_step(_SEEDED_INDEX, corruption, image, severity, seed)
         if out is not None:
             return out
     _check_array(image, "image", (2, 3))
     severity = _check_severity(severity)
     name = _name(corruption, styles, tile_bank)
     seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
-    return _core.corrupt(
+    return _core.corrupt_named(
         np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles, _path(tile_bank)
     )
 
@@ -197,7 +197,7 @@ def corrupt_at(
         raise InvalidInputError(f"severity must be a number in [0, 5], got {severity!r}")
     name = _name(corruption, styles, tile_bank)
     seed, frost_dir, styles = _options(seed, rng, frost_dir, styles)
-    return _core.corrupt(
+    return _core.corrupt_named(
         np.ascontiguousarray(image), name, severity, seed, rng, preset, frost_dir, styles, _path(tile_bank)
     )
 

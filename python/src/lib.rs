@@ -25,6 +25,7 @@ use pyo3::prelude::*;
 mod augment;
 mod bench;
 mod dataset;
+mod dropin;
 
 /// A Rust error as the Python exception a caller expects: unknown names are `KeyError`s (what
 /// the reference's dictionary lookup raises; the Python layer re-raises its own subclass),
@@ -239,15 +240,6 @@ impl Call {
     }
 }
 
-/// `$IMGCORRUPT_FROST_DIR` (None when unset or empty), frost's default texture folder. Read
-/// with the C library's `getenv` (which `os.environ[...] = ...` updates through `putenv`):
-/// ~0.1 us where Python's `os.environ.get` costs ~1 us, a per-call cost visible on frost's
-/// 0.07 ms calls.
-#[pyfunction]
-fn frost_dir_env() -> Option<std::ffi::OsString> {
-    std::env::var_os("IMGCORRUPT_FROST_DIR").filter(|d| !d.is_empty())
-}
-
 /// The catalogue in order: `(name, subset, family)` for the 19 corruptions and the shift
 /// operators (`stylize`).
 #[pyfunction]
@@ -281,7 +273,7 @@ enum Level {
 #[pyfunction]
 #[pyo3(signature = (image, name, severity_, seed, rng, preset=None, frost_dir=None, styles=None, tile_bank=None))]
 #[allow(clippy::too_many_arguments)]
-fn corrupt<'py>(
+fn corrupt_named<'py>(
     py: Python<'py>,
     image: PyReadonlyArrayDyn<'py, u8>,
     name: &str,
@@ -339,14 +331,28 @@ fn corrupt_seeded<'py>(
     dropin: bool,
     frost_dir: Option<PathBuf>,
 ) -> PyResult<Option<Bound<'py, PyArrayDyn<u8>>>> {
-    let (Ok(array), Ok(level), Ok(seed)) = (
-        image.cast::<PyArrayDyn<u8>>(),
+    let (Ok(level), Ok(seed), Some(corruption)) = (
         severity_.extract::<i64>(),
         seed.extract::<u64>(),
+        Corruption::every().nth(index),
     ) else {
         return Ok(None);
     };
-    let Some(corruption) = Corruption::every().nth(index) else {
+    seeded_call(py, image, corruption, level, seed, dropin, frost_dir)
+}
+
+/// [`corrupt_seeded`] once its arguments are Rust values (also the drop-in's own `corrupt`,
+/// `dropin.rs`): `Ok(None)`, having done nothing, when the call is not the common case.
+pub(crate) fn seeded_call<'py>(
+    py: Python<'py>,
+    image: &Bound<'py, PyAny>,
+    corruption: Corruption,
+    level: i64,
+    seed: u64,
+    dropin: bool,
+    frost_dir: Option<PathBuf>,
+) -> PyResult<Option<Bound<'py, PyArrayDyn<u8>>>> {
+    let Ok(array) = image.cast::<PyArrayDyn<u8>>() else {
         return Ok(None);
     };
     let shape = array.shape();
@@ -562,9 +568,11 @@ fn read_image<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyArra
 fn _imgcorrupt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(catalogue, m)?)?;
     m.add_function(wrap_pyfunction!(select, m)?)?;
-    m.add_function(wrap_pyfunction!(corrupt, m)?)?;
+    m.add_function(wrap_pyfunction!(corrupt_named, m)?)?;
+    m.add_function(wrap_pyfunction!(dropin::corrupt, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_seeded, m)?)?;
-    m.add_function(wrap_pyfunction!(frost_dir_env, m)?)?;
+    m.add_function(wrap_pyfunction!(dropin::set_default_frost_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(dropin::default_frost_dir, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_continuing, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_inplace, m)?)?;
     m.add_function(wrap_pyfunction!(corrupt_batch, m)?)?;

@@ -11,6 +11,7 @@ import pytest
 import imgcorrupt
 import imgcorrupt.compat as imagecorruptions
 from conftest import NAMES
+from imgcorrupt import CorruptionNameError, InvalidInputError
 
 X = np.full((40, 48, 3), 128, np.uint8)
 
@@ -228,13 +229,13 @@ def test_seeded_one_step_call_matches_the_full_path():
         i = names.index(name)
         assert core.corrupt_seeded(rgb, i, 2, 9, True) is not None
         frost_dir = imgcorrupt._dropin._default_frost_dir() if name == "frost" else None
-        full = core.corrupt(rgb, name, 2, 9, "fast", None, frost_dir)
+        full = core.corrupt_named(rgb, name, 2, 9, "fast", None, frost_dir)
         assert np.array_equal(imgcorrupt.corrupt(rgb, 2, name, seed=9), full)
     grey = rgb[..., 0].copy()
     rgba = np.random.default_rng(4).integers(0, 256, (5, 7, 4), dtype=np.uint8)
     for image in (grey, rgba, rgb[:3, :2].copy()):
         assert np.array_equal(
-            imgcorrupt.corrupt_image(image, "fog", 4, seed=1), core.corrupt(image, "fog", 4, 1, "fast")
+            imgcorrupt.corrupt_image(image, "fog", 4, seed=1), core.corrupt_named(image, "fog", 4, 1, "fast")
         )
     fog = names.index("fog")
     declined = [
@@ -256,6 +257,67 @@ def test_seeded_one_step_call_matches_the_full_path():
     ]
     for image, severity, seed, dropin in declined:
         assert core.corrupt_seeded(image, fog, severity, seed, dropin) is None
+
+
+def test_native_corrupt_keeps_the_python_function_semantics():
+    """`corrupt` is one native function (python/src/dropin.rs) whose common seeded case runs
+    without a Python frame. It must still behave as the `def` it replaced: an explicit None is
+    not a missing argument, the options stay keyword-only, unknown keywords are refused, it
+    pickles by name (DataLoader workers started with spawn), and every call outside the
+    common case reaches the full path with the arguments as given."""
+    import pickle
+
+    corrupt = imgcorrupt.corrupt
+    assert imagecorruptions.corrupt is corrupt
+    assert pickle.loads(pickle.dumps(corrupt)) is corrupt
+    with pytest.raises(TypeError):
+        corrupt(X, 1, "fog", -1, 5)  # seed is keyword-only
+    with pytest.raises(TypeError):
+        corrupt(X, 1, "fog", seed=5, colour=1)
+    with pytest.raises(InvalidInputError, match="Severity"):
+        corrupt(X, None, "fog", seed=5)  # explicit None, not the default 1
+    with pytest.raises(InvalidInputError, match="corruption_number"):
+        corrupt(X, 1, None, None, seed=5)  # explicit None, not the default -1
+    want = corrupt(X, 2, "fog", seed=4)
+    assert np.array_equal(want, corrupt(X, 2, "fog", -1, seed=4, rng="fast", preset=None, frost_dir=None))
+
+    class Name(str):
+        pass
+
+    fog = imgcorrupt.get_corruption_names("all").index("fog")
+    for other in (
+        dict(corruption_name=Name("fog"), seed=4),  # a str subclass
+        dict(corruption_number=fog, seed=4),
+        dict(corruption_name="fog", seed=np.uint64(4)),
+        dict(corruption_name="fog", seed=4, rng=Name("fast")),
+        dict(corruption_name="fog", seed=4, preset="imagecorruptions"),  # the default preset
+    ):
+        assert np.array_equal(corrupt(X, 2, **other), want), other
+    # a drop-in name only: the other operators stay unknown to the drop-in
+    with pytest.raises(CorruptionNameError, match="stylize"):
+        corrupt(X, 2, "stylize", seed=4)
+
+
+def test_frost_folder_default_reaches_the_native_call(tmp_path, monkeypatch):
+    """set_frost_dir and IMGCORRUPT_FROST_DIR are read by the native seeded call on every
+    frost call (and by no other corruption): a missing folder fails frost naming it, and
+    clearing the default goes back to procedural textures."""
+    monkeypatch.delenv("IMGCORRUPT_FROST_DIR", raising=False)
+    procedural = imgcorrupt.corrupt(X, 2, "frost", seed=3)
+    fog = imgcorrupt.corrupt(X, 2, "fog", seed=3)
+    for use in ("set_frost_dir", "environment"):
+        missing = tmp_path / f"no-frost-{use}"
+        if use == "set_frost_dir":
+            imgcorrupt.set_frost_dir(missing)
+        else:
+            monkeypatch.setenv("IMGCORRUPT_FROST_DIR", str(missing))
+        assert imgcorrupt._dropin._default_frost_dir() == str(missing)
+        with pytest.raises(OSError, match=f"no-frost-{use}"):
+            imgcorrupt.corrupt(X, 2, "frost", seed=3)
+        assert np.array_equal(imgcorrupt.corrupt(X, 2, "fog", seed=3), fog)
+        imgcorrupt.set_frost_dir(None)
+        monkeypatch.delenv("IMGCORRUPT_FROST_DIR", raising=False)
+        assert np.array_equal(imgcorrupt.corrupt(X, 2, "frost", seed=3), procedural)
 
 
 def test_time_library_call_runs_the_seeded_library_call():
