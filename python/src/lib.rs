@@ -4,7 +4,9 @@
 //! user-facing signatures, argument checks and the exception types of the imagecorruptions
 //! drop-in; these functions take already-checked arguments, borrow the NumPy input without
 //! copying (C-contiguous `uint8`, else a `ValueError`), allocate the one output array, and run
-//! the Rust code with the GIL released.
+//! the Rust code with the GIL released. One exception: the drop-in's `corrupt` is native
+//! (`dropin.rs`), runs its common seeded case itself and hands every other call to the Python
+//! checks.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
