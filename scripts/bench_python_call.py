@@ -38,6 +38,18 @@ def crop224(path):
     return np.asarray(im.crop((left, top, left + 224, top + 224)))
 
 
+def photos(args):
+    """The photos named on the command line, else 8 of ../shared/images (else of
+    fixtures/photos), each prepared by `crop224`."""
+    paths = [Path(p) for p in args]
+    if not paths:
+        for d in (REPO.parent / "shared" / "images", REPO / "fixtures" / "photos"):
+            paths = sorted(p for p in d.glob("*") if p.suffix.lower() in (".jpg", ".png"))[:8]
+            if paths:
+                break
+    return [crop224(p) for p in paths]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-c", "--corruptions", default="all", help="names, comma-separated, or 'all'")
@@ -45,13 +57,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=0.4, help="per severity (both sides)")
     ap.add_argument("images", nargs="*", help="photos (default: ../shared/images, else fixtures/photos)")
     a = ap.parse_args()
-    paths = [Path(p) for p in a.images]
-    if not paths:
-        for d in (REPO.parent / "shared" / "images", REPO / "fixtures" / "photos"):
-            paths = sorted(p for p in d.glob("*") if p.suffix.lower() in (".jpg", ".png"))[:8]
-            if paths:
-                break
-    images = [crop224(p) for p in paths]
+    images = photos(a.images)
     catalogue = [c[0] for c in native.catalogue()]
     names = imgcorrupt.get_corruption_names("all") if a.corruptions == "all" else a.corruptions.split(",")
     sevs = [int(s) for s in a.severities.split(",")]
