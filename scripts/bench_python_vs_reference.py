@@ -15,9 +15,10 @@ library left (the reference streams megabytes per call), which is a measure of n
 * the seeded call: `imgcorrupt.corrupt(img, s, name, seed=k)` (fast mode; target: >= 20x the
   reference, pixelate and jpeg_compression >= 3x).
 
-Printed per corruption as the mean over severities and the two
-ratios. Frost reads the reference's own photographs on all three sides (`set_frost_dir` to the
-installed package's `frost` folder). One BLAS/OpenMP/OpenCV thread, as the side by side.
+Printed per corruption as the mean over severities, with both ratios. Frost reads the reference's own photographs on all three sides (`set_frost_dir` to the
+installed package's `frost` folder; `--procedural-frost`: imgcorrupt's default procedural
+textures, as `bench_side_by_side.py` times it). One BLAS/OpenMP/OpenCV thread, as the side by
+side.
 
     IMGCORRUPT_SIMD=avx2 taskset -c 1 .venv-reference/bin/python scripts/bench_python_vs_reference.py
 
@@ -53,6 +54,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=0.3,
                     help="per severity, side and round, at least 3 calls each")
     ap.add_argument("--rounds", type=int, default=2, help="per severity; each side's best median")
+    ap.add_argument("--procedural-frost", action="store_true",
+                    help="imgcorrupt's frost on its procedural textures (its default without a "
+                    "frost folder) instead of the reference's photographs")
     ap.add_argument("images", nargs="*", help="photos (default: ../shared/images, else fixtures/photos)")
     a = ap.parse_args()
     import cv2
@@ -60,7 +64,7 @@ def main():
 
     cv2.setNumThreads(1)
     ref = mf.load_oracle()
-    imgcorrupt.set_frost_dir(Path(ref.__file__).parent / "frost")
+    imgcorrupt.set_frost_dir(None if a.procedural_frost else Path(ref.__file__).parent / "frost")
     images = photos(a.images)
     names = imgcorrupt.get_corruption_names("all") if a.corruptions == "all" else a.corruptions.split(",")
     sevs = [int(s) for s in a.severities.split(",")]
