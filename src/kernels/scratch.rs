@@ -1,4 +1,4 @@
-//! Per-thread pools of reusable buffers (f64, f32, u64, u32, u16, i16, u8) for the image-sized temporaries of
+//! Per-thread pools of reusable buffers (f64, f32, u64, u32, i32, u16, i16, u8) for the image-sized temporaries of
 //! the filters and corruptions (the one pool of the crate: kernels and weather.rs share it).
 //!
 //! Why: an image-sized `Vec` freshly allocated on every call is typically served by new pages
@@ -38,6 +38,7 @@ pooled!(f64, POOL_F64);
 pooled!(f32, POOL_F32);
 pooled!(u64, POOL_U64);
 pooled!(u32, POOL_U32);
+pooled!(i32, POOL_I32);
 pooled!(u16, POOL_U16);
 pooled!(i16, POOL_I16);
 pooled!(u8, POOL_U8);

@@ -17,6 +17,7 @@
 //! Checked against OpenCV 4.11 in the unit tests (vectors from the oracle venv): within ±1,
 //! with about 3–4 % of the values off by one (as the re-implementation in docs/ALGORITHMS.md P11).
 
+use crate::kernels::scratch::Buf;
 use crate::simd::dispatch;
 
 /// `interpolateCubic(x)` of OpenCV in f32.
@@ -79,22 +80,13 @@ dispatch! {
         }
         let cols = axis_taps(sw, dw, c0..c0 + w);
         let rows = axis_taps(sh, dh, r0..r0 + h);
-        // The horizontal pass of every source row the window reads, once each: the rows of the
-        // taps form one range (the taps move monotonically with the output row).
-        let lo = rows
-            .iter()
-            .flat_map(|(idx, _)| idx)
-            .min()
-            .copied()
-            .unwrap_or(0);
-        let hi = rows
-            .iter()
-            .flat_map(|(idx, _)| idx)
-            .max()
-            .copied()
-            .unwrap_or(0);
+        // The horizontal pass of every source row the window reads, once each, into one pooled
+        // buffer: the taps move monotonically with the output row (floor of an increasing
+        // coordinate, then clamped), so they span the rows from the first output row's first
+        // tap to the last one's last.
+        let (lo, hi) = (rows[0].0[0], rows[h - 1].0[3]);
         let n = w * cn;
-        let mut hrows = vec![0i32; (hi - lo + 1) * n];
+        let mut hrows = Buf::<i32>::take((hi - lo + 1) * n);
         for (r, v) in (lo..=hi).zip(hrows.chunks_exact_mut(n)) {
             let s = &src[r * sw * cn..(r + 1) * sw * cn];
             for (j, (idx, wt)) in cols.iter().enumerate() {
